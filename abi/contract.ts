@@ -1,0 +1,79 @@
+// The contract as data: every function that crosses a boundary, with its signature.
+// TypeScript only. From this table abi/gen.ts writes the AssemblyScript declarations the
+// kernel and services compile against and the C header for the metal loader; the Node
+// host builds its import objects from it, and the loader validates modules against it.
+// Numbers (syscall numbers, buffers, errors) live in the sibling enum files.
+import { Sys } from "./syscalls";
+
+export type WasmType = "i32" | "i64";
+export interface Fn {
+  name: string;
+  params: [string, WasmType][];
+  result: WasmType | null;
+  doc: string;
+}
+export interface Syscall extends Fn { nr: Sys; }
+
+const i32 = "i32" as const;
+const i64 = "i64" as const;
+
+/** What kernel.wasm exports; every host calls these. */
+export const KERNEL_EXPORTS: Fn[] = [
+  { name: "k_abi", params: [], result: i32, doc: "ABI version (abi/kernel.ts ABI_VERSION)" },
+  { name: "k_buf", params: [["which", i32]], result: i32, doc: "address of a kernel buffer (Buf)" },
+  { name: "k_buf_size", params: [["which", i32]], result: i32, doc: "size of a kernel buffer (Buf)" },
+  { name: "k_boot", params: [["len", i32], ["now", i64]], result: i32, doc: "boot from the manifest in Buf.BOOT; 0 or -Errno" },
+  { name: "k_rx", params: [["nic", i32], ["len", i32]], result: null, doc: "a frame of len bytes is in Buf.RX" },
+  { name: "k_poll", params: [["now", i64]], result: i64, doc: "advance time, run services, drain NICs; returns the next deadline in ms or -1" },
+  { name: "k_status", params: [], result: i32, doc: "write the status snapshot into Buf.STATUS; returns its length" },
+  { name: "k_sys", params: [["svc", i32], ["nr", i32], ["a0", i32], ["a1", i32], ["a2", i32], ["a3", i32], ["a4", i32]], result: i32, doc: "a syscall from service svc (Sys numbers)" },
+];
+
+/** What kernel.wasm imports from its host, module "persia_host". */
+export const HOST_MODULE = "persia_host";
+export const HOST_IMPORTS: Fn[] = [
+  { name: "log", params: [["level", i32], ["ptr", i32], ["len", i32]], result: null, doc: "one UTF-8 line from kernel memory (LogLevel)" },
+  { name: "random", params: [["ptr", i32], ["len", i32]], result: null, doc: "fill kernel memory with random bytes" },
+  { name: "nic_send", params: [["nic", i32], ["ptr", i32], ["len", i32]], result: i32, doc: "transmit one frame from kernel memory; 0 or -Errno" },
+  { name: "svc_start", params: [["svc", i32]], result: i32, doc: "(re)instantiate service svc from its module; Fault" },
+  { name: "svc_stop", params: [["svc", i32]], result: null, doc: "drop service svc's instance" },
+  { name: "svc_call", params: [["svc", i32], ["entry", i32]], result: i32, doc: "call an entry point (Entry) of service svc; Fault" },
+  { name: "svc_read", params: [["svc", i32], ["src", i32], ["dst", i32], ["len", i32]], result: i32, doc: "copy service memory [src,+len) to kernel [dst); 0 or -EFAULT" },
+  { name: "svc_write", params: [["svc", i32], ["dst", i32], ["src", i32], ["len", i32]], result: i32, doc: "copy kernel [src,+len) to service memory [dst); 0 or -EFAULT" },
+  { name: "disk_read", params: [["disk", i32], ["off", i64], ["ptr", i32], ["len", i32]], result: i32, doc: "positional read into kernel memory; bytes read or -Errno" },
+  { name: "disk_write", params: [["disk", i32], ["off", i64], ["ptr", i32], ["len", i32]], result: i32, doc: "positional write from kernel memory; bytes written or -Errno" },
+  { name: "disk_flush", params: [["disk", i32]], result: i32, doc: "make earlier writes durable; 0 or -Errno" },
+];
+
+/** What a service imports from module "persia". Each is forwarded to k_sys. */
+export const SYSCALL_MODULE = "persia";
+export const SYSCALLS: Syscall[] = [
+  { nr: Sys.SEND, name: "send", params: [["ptr", i32], ["len", i32]], result: i32, doc: "route one whole IPv6 packet; 0 or -Errno" },
+  { nr: Sys.RECV, name: "recv", params: [["ptr", i32], ["cap", i32]], result: i32, doc: "copy the next queued packet; its length, or -EAGAIN" },
+  { nr: Sys.ADDR, name: "addr", params: [["index", i32], ["ptr", i32]], result: i32, doc: "write the service's index-th address (16 bytes); 0 or -ENOENT" },
+  { nr: Sys.RESOLVE, name: "resolve", params: [["name", i32], ["len", i32], ["out", i32]], result: i32, doc: "write a domain's first address (16 bytes); 0 or -ENOENT" },
+  { nr: Sys.LOG, name: "log", params: [["ptr", i32], ["len", i32]], result: i32, doc: "one UTF-8 line to the node's log" },
+  { nr: Sys.CLOCK, name: "clock", params: [["ptr", i32]], result: i32, doc: "write the kernel time in ms (i64 LE)" },
+  { nr: Sys.TIMER, name: "timer", params: [["ms", i32]], result: i32, doc: "one persia_event() after ms; 0 cancels" },
+  { nr: Sys.CAP_FIND, name: "cap_find", params: [["kind", i32], ["index", i32]], result: i32, doc: "handle of the index-th capability of a kind, or -ENOENT" },
+  { nr: Sys.CAP_INFO, name: "cap_info", params: [["handle", i32], ["ptr", i32]], result: i32, doc: "write the CapInfo record (abi/syscalls.ts)" },
+  { nr: Sys.CAP_DERIVE, name: "cap_derive", params: [["handle", i32], ["rights", i32]], result: i32, doc: "new handle with rights ⊆ the parent's" },
+  { nr: Sys.CAP_REVOKE, name: "cap_revoke", params: [["handle", i32]], result: i32, doc: "remove a capability and everything derived from it" },
+  { nr: Sys.DISK_READ, name: "disk_read", params: [["handle", i32], ["off_lo", i32], ["off_hi", i32], ["ptr", i32], ["len", i32]], result: i32, doc: "read inside a DISK extent; bytes read or -Errno" },
+  { nr: Sys.DISK_WRITE, name: "disk_write", params: [["handle", i32], ["off_lo", i32], ["off_hi", i32], ["ptr", i32], ["len", i32]], result: i32, doc: "write inside a DISK extent; bytes written or -Errno" },
+  { nr: Sys.DISK_FLUSH, name: "disk_flush", params: [["handle", i32]], result: i32, doc: "flush a DISK extent's device" },
+  { nr: Sys.MTU, name: "mtu", params: [["dst", i32]], result: i32, doc: "path MTU towards the 16-byte address at dst, or -EHOSTUNREACH" },
+];
+
+/** What a service module exports. persia_init is optional. */
+export const SERVICE_EXPORTS: Fn[] = [
+  { name: "persia_init", params: [], result: null, doc: "called once after each (re)start (optional)" },
+  { name: "persia_event", params: [], result: null, doc: "packets are queued or the timer fired" },
+];
+
+/** Imports a service may have besides the syscalls. Memory is imported so that the host
+ *  sets its maximum to the service's RAM grant. */
+export const SERVICE_ENV_IMPORTS = {
+  memory: { module: "env", name: "memory" },
+  abort: { module: "env", name: "abort", params: [i32, i32, i32, i32] as WasmType[] },
+};

@@ -1,0 +1,79 @@
+// Person-readable texts for the ABI's numbers: what `persia` prints. TypeScript only;
+// the numbers themselves stay in the enum files.
+import { Errno } from "./errno";
+import { Drop } from "./drop";
+import { Fault, SvcState } from "./kernel";
+
+export const ERRNO_TEXT: Record<Errno, string> = {
+  [Errno.OK]: "success",
+  [Errno.EPERM]: "the capability does not grant this right",
+  [Errno.ENOENT]: "no such service, address, name or capability",
+  [Errno.EBADF]: "not a live capability handle of this service",
+  [Errno.EINVAL]: "malformed argument",
+  [Errno.EAGAIN]: "nothing to receive now",
+  [Errno.EMSGSIZE]: "packet larger than the path MTU (PersiaOS never fragments)",
+  [Errno.ENOSPC]: "a fixed table or queue is full",
+  [Errno.EFAULT]: "pointer or range outside the service's memory",
+  [Errno.EHOSTUNREACH]: "no route to the destination",
+  [Errno.EADDRNOTAVAIL]: "source address is not one the service owns",
+  [Errno.ERANGE]: "offset or length outside the granted extent",
+  [Errno.EIO]: "the device reported an I/O error",
+  [Errno.ENOSYS]: "no such syscall",
+  [Errno.EBADMSG]: "malformed boot manifest record",
+  [Errno.EEXIST]: "name or address already taken",
+  [Errno.ENODEV]: "no such NIC or disk",
+};
+
+export const DROP_TEXT: Record<Drop, string> = {
+  [Drop.FRAME_SHORT]: "frame shorter than an Ethernet header",
+  [Drop.FRAME_OVERSIZE]: "frame larger than the NIC MTU",
+  [Drop.NOT_OUR_MAC]: "unicast frame for another station",
+  [Drop.ETHERTYPE_IPV4]: "IPv4 (no IPv4 path, by design)",
+  [Drop.ETHERTYPE_OTHER]: "not an IPv6 ethertype",
+  [Drop.IP_SHORT]: "shorter than an IPv6 header",
+  [Drop.IP_VERSION]: "IP version is not 6",
+  [Drop.IP_LENGTH]: "payload length disagrees with the frame",
+  [Drop.IP_SRC]: "invalid source address",
+  [Drop.EXT_HEADER]: "malformed extension headers",
+  [Drop.FRAGMENT]: "fragment (never reassembled)",
+  [Drop.HOP_LIMIT]: "hop limit exceeded",
+  [Drop.NO_ROUTE]: "no route to destination",
+  [Drop.TOO_BIG]: "larger than the outgoing MTU",
+  [Drop.ND_INVALID]: "invalid neighbor discovery message",
+  [Drop.ICMP_CHECKSUM]: "bad ICMPv6 checksum",
+  [Drop.MULTICAST]: "multicast group not joined",
+  [Drop.NEIGH_UNRESOLVED]: "next hop not resolved",
+  [Drop.SVC_DOWN]: "destination service is down",
+  [Drop.SVC_QUEUE_FULL]: "destination service queue full",
+  [Drop.TXQ_FULL]: "NIC transmit queue full",
+  [Drop.NIC_DOWN]: "NIC send failed",
+  [Drop.POOL_EMPTY]: "no free packet buffer",
+  [Drop.LINK_LOCAL_FWD]: "link-local address not forwarded",
+  [Drop.ICMP_RATE]: "ICMPv6 error rate-limited",
+  [Drop.SVC_SRC]: "service used a source address it does not own",
+  [Drop.SVC_MALFORMED]: "service sent a malformed packet",
+  [Drop.PARAM_PROBLEM]: "header the node cannot process",
+  [Drop.COUNT]: "",
+};
+
+export const FAULT_TEXT: Record<Fault, string> = {
+  [Fault.NONE]: "none",
+  [Fault.TRAP]: "trapped",
+  [Fault.STACK]: "call stack exhausted",
+  [Fault.MEMORY]: "out of memory (RAM max reached)",
+  [Fault.INSTANTIATE]: "could not be instantiated",
+  [Fault.BAD_MODULE]: "module refused by the loader",
+};
+
+export const STATE_TEXT: Record<SvcState, string> = {
+  [SvcState.EMPTY]: "empty",
+  [SvcState.RUNNING]: "running",
+  [SvcState.RESTARTING]: "restarting",
+  [SvcState.FAILED]: "failed",
+};
+
+/** "-6" → "EMSGSIZE (packet larger than …)" */
+export function errnoText(code: number): string {
+  const e = -code as Errno;
+  return `${Errno[e] ?? "E?" + code} (${ERRNO_TEXT[e] ?? "unknown error"})`;
+}

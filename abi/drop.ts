@@ -1,0 +1,34 @@
+// Why the kernel dropped a packet. Every drop goes through kernel/stats.ts drop(reason),
+// which counts it here; `persia status` prints the counters by these names.
+// Valid AssemblyScript and TypeScript; Drop.COUNT sizes the counter table.
+export enum Drop {
+  FRAME_SHORT = 0,       // Ethernet frame shorter than its 14-byte header
+  FRAME_OVERSIZE = 1,    // frame longer than the NIC's MTU plus the Ethernet header
+  NOT_OUR_MAC = 2,       // unicast frame for another station
+  ETHERTYPE_IPV4 = 3,    // IPv4: PersiaOS has no IPv4 path
+  ETHERTYPE_OTHER = 4,   // any other ethertype (ARP, VLAN tags, ...)
+  IP_SHORT = 5,          // shorter than the 40-byte IPv6 header
+  IP_VERSION = 6,        // version field is not 6
+  IP_LENGTH = 7,         // payload length disagrees with the frame
+  IP_SRC = 8,            // source is multicast, or unspecified where not allowed
+  EXT_HEADER = 9,        // an extension header is truncated, misplaced or too many
+  FRAGMENT = 10,         // fragments are never reassembled or forwarded
+  HOP_LIMIT = 11,        // hop limit reached zero while forwarding
+  NO_ROUTE = 12,         // no route to the destination
+  TOO_BIG = 13,          // larger than the outgoing MTU
+  ND_INVALID = 14,       // neighbor discovery message failed RFC 4861 validity checks
+  ICMP_CHECKSUM = 15,    // ICMPv6 checksum wrong
+  MULTICAST = 16,        // multicast the node does not subscribe to
+  NEIGH_UNRESOLVED = 17, // next hop's link-layer address unknown; one packet is held
+  SVC_DOWN = 18,         // destination service is stopped or restarting
+  SVC_QUEUE_FULL = 19,   // destination service's receive queue is full
+  TXQ_FULL = 20,         // NIC egress queue is full
+  NIC_DOWN = 21,         // the host could not send on the NIC
+  POOL_EMPTY = 22,       // no free packet buffer
+  LINK_LOCAL_FWD = 23,   // link-local source or destination may not be forwarded
+  ICMP_RATE = 24,        // ICMPv6 error suppressed by the RFC 4443 rate limit
+  SVC_SRC = 25,          // a service sent with a source address it does not own
+  SVC_MALFORMED = 26,    // a service sent bytes that are not a valid IPv6 packet
+  PARAM_PROBLEM = 27,    // header field the node cannot process (answered with ICMPv6)
+  COUNT = 28,
+}

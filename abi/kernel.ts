@@ -1,0 +1,54 @@
+// Numbers the kernel and its hosts share: kernel buffers, service entry points, fault
+// kinds, service states, node roles, NIC kinds, log levels. Valid AssemblyScript and
+// TypeScript. The function signatures themselves are in abi/contract.ts.
+
+export const ABI_VERSION = 1;
+
+// k_buf(which): kernel-owned buffers a host writes into or reads from.
+export enum Buf {
+  RX = 0,      // one received frame, written by the host before k_rx(nic, len)
+  BOOT = 1,    // the binary boot manifest, written before k_boot(len, now)
+  STATUS = 2,  // the status snapshot, read after k_status() returns its length
+}
+
+// svc_call(svc, entry, arg): entry points a service module exports.
+export enum Entry {
+  INIT = 0,    // persia_init(): once after each (re)start
+  EVENT = 1,   // persia_event(): packets are queued or the service's timer fired
+}
+
+// What svc_call / svc_start return when the service did not return normally.
+export enum Fault {
+  NONE = 0,
+  TRAP = 1,        // unreachable, abort(), out-of-bounds, division by zero, ...
+  STACK = 2,       // call stack exhausted
+  MEMORY = 3,      // memory.grow past the RAM max ended in a trap
+  INSTANTIATE = 4, // the module could not be instantiated
+  BAD_MODULE = 5,  // refused by the loader before any code ran
+}
+
+export enum SvcState {
+  EMPTY = 0,       // slot unused
+  RUNNING = 1,
+  RESTARTING = 2,  // faulted; restarts after a backoff
+  FAILED = 3,      // over its restart limit; stays down until reloaded
+}
+
+export enum Role {
+  SERVER = 0,
+  CLIENT = 1,
+  ROUTER = 2,
+}
+
+export enum NicKind {
+  VIRTUAL = 0,     // in-process link (tests, demo)
+  VXLAN = 1,       // Ethernet over UDP, RFC 7348
+  TAP = 2,         // Linux TAP device
+}
+
+export enum LogLevel {
+  ERROR = 0,
+  WARN = 1,
+  INFO = 2,
+  DEBUG = 3,
+}

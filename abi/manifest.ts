@@ -1,0 +1,77 @@
+// The binary boot manifest: what `persia build`/`persia run` compile a YAML manifest
+// into, and the only configuration the kernel reads (it parses no YAML).
+// Little-endian. Header, then records; each record is type, length, body. The kernel
+// checks every length before it reads a field. Valid AssemblyScript and TypeScript.
+// Layout and field meanings: spec/manifest.md.
+//
+//   header  0 u32 magic "PRSA"   4 u16 version   6 u16 record count
+//   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
+
+export const MF_MAGIC = 0x41535250; // "PRSA" read as u32 LE
+export const MF_VERSION = 1;
+export const MF_HEADER = 8;
+export const MF_REC_HEADER = 4;
+
+export enum Rec {
+  NODE = 1,      // role, name
+  NIC = 2,       // a network interface
+  PREFIX = 3,    // a connected prefix on a NIC
+  ROUTE = 4,     // a static route (prefix length 0 = default route)
+  SERVICE = 5,   // a service slot: id, RAM grant, restart limit, domain name
+  SVC_ADDR = 6,  // an address owned by a service (grants ADDR send|recv|derive)
+  DISK = 7,      // a disk the host provides
+  CAP_DISK = 8,  // a disk extent granted to a service
+}
+
+// NODE: role u8, name length u8, name bytes
+export const NODE_ROLE = 0;
+export const NODE_NAME_LEN = 1;
+export const NODE_NAME = 2;
+export const NAME_MAX = 253;      // RFC 1035 limit on a domain name's text form
+
+// NIC: id u8, kind u8 (NicKind), mtu u16, mac[6]
+export const NIC_ID = 0;
+export const NIC_KIND = 1;
+export const NIC_MTU = 2;
+export const NIC_MAC = 4;
+export const NIC_SIZE = 10;
+
+// PREFIX: nic u8, length u8, address[16]
+export const PFX_NIC = 0;
+export const PFX_LEN = 1;
+export const PFX_ADDR = 2;
+export const PFX_SIZE = 18;
+
+// ROUTE: nic u8, length u8, prefix[16], via[16] (:: = destination is on-link)
+export const RT_NIC = 0;
+export const RT_LEN = 1;
+export const RT_PREFIX = 2;
+export const RT_VIA = 18;
+export const RT_SIZE = 34;
+
+// SERVICE: id u8, 0 u8, restart limit u16, RAM min pages u32, RAM max pages u32,
+//          name length u8, name bytes (a validated domain name)
+export const SVC_ID = 0;
+export const SVC_RESTARTS = 2;
+export const SVC_RAM_MIN = 4;
+export const SVC_RAM_MAX = 8;
+export const SVC_NAME_LEN = 12;
+export const SVC_NAME = 13;
+
+// SVC_ADDR: service id u8, 0 u8, address[16]
+export const SA_SVC = 0;
+export const SA_ADDR = 2;
+export const SA_SIZE = 18;
+
+// DISK: id u8, 0 u8, 0 u16, size in bytes u64
+export const DISK_ID = 0;
+export const DISK_BYTES = 4;
+export const DISK_SIZE = 12;
+
+// CAP_DISK: service u8, disk u8, rights u8, 0 u8, offset u64, length u64
+export const CD_SVC = 0;
+export const CD_DISK = 1;
+export const CD_RIGHTS = 2;
+export const CD_OFFSET = 4;
+export const CD_LENGTH = 12;
+export const CD_SIZE = 20;

@@ -1,0 +1,89 @@
+// The status snapshot the kernel writes into Buf.STATUS on k_status(): the same
+// header-and-records shape as the boot manifest (abi/manifest.ts). Hosts decode it for
+// `persia status` and metrics. Little-endian. Valid AssemblyScript and TypeScript.
+//
+//   header  0 u32 magic "PRST"   4 u16 version   6 u16 record count
+//   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
+
+export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
+export const ST_VERSION = 1;
+
+export enum St {
+  NODE = 1,
+  DROPS = 2,
+  NIC = 3,
+  SVC = 4,
+  ROUTE = 5,
+  NEIGH = 6,
+}
+
+// NODE: now ms i64, role u8, services u8, nics u8, 0 u8, routes u16, free buffers u16,
+//       ICMPv6 errors sent u64
+export const SN_NOW = 0;
+export const SN_ROLE = 8;
+export const SN_SVCS = 9;
+export const SN_NICS = 10;
+export const SN_ROUTES = 12;
+export const SN_FREE = 14;
+export const SN_ICMP_ERRORS = 16;
+export const SN_SIZE = 24;
+
+// DROPS: one u64 per Drop reason, Drop.COUNT of them
+
+// NIC: id u8, kind u8, mtu u16, mac[6], txq depth u16,
+//      rx frames, rx bytes, tx frames, tx bytes, send errors (u64 each)
+export const SI_ID = 0;
+export const SI_KIND = 1;
+export const SI_MTU = 2;
+export const SI_MAC = 4;
+export const SI_TXQ = 10;
+export const SI_RX_FRAMES = 12;
+export const SI_RX_BYTES = 20;
+export const SI_TX_FRAMES = 28;
+export const SI_TX_BYTES = 36;
+export const SI_TX_ERRORS = 44;
+export const SI_SIZE = 52;
+
+// SVC: id u8, state u8 (SvcState), last fault u8 (Fault), 0 u8, restarts u16,
+//      rx queue depth u16, rx packets u64, tx packets u64, faults u64,
+//      send refusals u64, name length u8, name bytes
+export const SS_ID = 0;
+export const SS_STATE = 1;
+export const SS_FAULT = 2;
+export const SS_RESTARTS = 4;
+export const SS_QUEUE = 6;
+export const SS_RX = 8;
+export const SS_TX = 16;
+export const SS_FAULTS = 24;
+export const SS_REFUSED = 32;
+export const SS_NAME_LEN = 40;
+export const SS_NAME = 41;
+
+// ROUTE: kind u8 (RouteKind), length u8, nic u8, service u8, prefix[16], via[16]
+export const SR_KIND = 0;
+export const SR_LEN = 1;
+export const SR_NIC = 2;
+export const SR_SVC = 3;
+export const SR_PREFIX = 4;
+export const SR_VIA = 20;
+export const SR_SIZE = 36;
+
+export enum RouteKind {
+  SERVICE = 0,   // a service's own address (/128): deliver locally
+  LOCAL = 1,     // one of the node's own addresses: the kernel answers
+  CONNECTED = 2, // a prefix on a NIC's link: resolve the destination itself
+  STATIC = 3,    // a static route through a gateway (or on-link if via is ::)
+}
+
+// NEIGH: nic u8, state u8, mac[6], address[16]
+export const SG_NIC = 0;
+export const SG_STATE = 1;
+export const SG_MAC = 2;
+export const SG_ADDR = 8;
+export const SG_SIZE = 24;
+
+export enum NeighState {
+  INCOMPLETE = 0,
+  REACHABLE = 1,
+  STALE = 2,
+}
