@@ -45,6 +45,13 @@ export const HOST_IMPORTS: Fn[] = [
   { name: "disk_flush", params: [["disk", i32]], result: i32, doc: "make earlier writes durable; 0 or -Errno" },
 ];
 
+/** The kernel's one import outside HOST_MODULE: AssemblyScript's abort(message, file,
+ *  line, column), called only when a kernel invariant is broken. A host stops the node
+ *  and reports the message (strings are UTF-16 in kernel memory, length at ptr - 4). */
+export const KERNEL_ENV_IMPORTS = {
+  abort: { module: "env", name: "abort", params: [i32, i32, i32, i32] as WasmType[] },
+};
+
 /** What a service imports from module "persia". Each is forwarded to k_sys. */
 export const SYSCALL_MODULE = "persia";
 export const SYSCALLS: Syscall[] = [

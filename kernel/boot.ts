@@ -1,0 +1,199 @@
+// Boot: read the binary boot manifest (abi/manifest.ts) the host wrote into Buf.BOOT and
+// fill the kernel's tables — NICs and the node's addresses, routes, disks, services,
+// their addresses and capabilities. Every length and value is checked before use; a bad
+// record refuses the whole boot with a log line naming the record and field.
+import { Errno } from "../abi/errno";
+import { LogLevel, Role, NicKind } from "../abi/kernel";
+import { RouteKind } from "../abi/status";
+import { CapKind, RIGHT_SEND, RIGHT_RECV, RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE } from "../abi/caps";
+import * as M from "../abi/manifest";
+import { NIC_MAX, SVC_MAX, DISK_MAX, MTU_MIN, MTU_MAX } from "./param";
+import { le16, le32, le64 } from "./net/bytes";
+import { logStart, logStr, logInt, logEnd } from "./log";
+import { isMulticast, isLinkLocal, isUnspecified, isLoopback } from "./net/addr";
+import { nicAdd, nicValid, nicLinkLocal, prefixAdd, prefixNodeAddr } from "./net/iface";
+import { routeAdd } from "./net/route";
+import { ndInit } from "./net/nd";
+import { validDomain, svcAdd, svcValid, svcByName, svcAddAddr, svcByAddr, svcCount } from "./svc/registry";
+import { capGrant, capSetSecret } from "./svc/caps";
+import { schedBoot } from "./svc/sched";
+import { host_random } from "../abi/gen/host";
+
+export let booted = false;
+export let role: Role = Role.SERVER;
+const diskBytes = new StaticArray<u64>(DISK_MAX);
+const diskPresent = new StaticArray<bool>(DISK_MAX);
+const RANDOM: usize = memory.data(SVC_MAX * 4, 8);
+
+let recIndex = 0;
+let recType = 0;
+
+function bad(field: string, why: string): i32 {
+  logStart();
+  logStr("boot manifest refused: record ");
+  logInt(recIndex);
+  logStr(" (type ");
+  logInt(recType);
+  logStr("), ");
+  logStr(field);
+  logStr(": ");
+  logStr(why);
+  logEnd(LogLevel.ERROR);
+  return -Errno.EBADMSG;
+}
+
+export function boot(p: usize, len: i32): i32 {
+  if (booted) return -Errno.EINVAL;
+  recIndex = -1; recType = 0;
+  if (len < M.MF_HEADER) return bad("header", "shorter than 8 bytes");
+  if (le32(p) != M.MF_MAGIC) return bad("magic", "not a PersiaOS boot manifest");
+  if (le16(p + 4) != M.MF_VERSION) return bad("version", "unsupported manifest version");
+  let count = <i32>le16(p + 6);
+  let off = M.MF_HEADER;
+  let sawNode = false;
+  ndInit(Role.SERVER);
+  for (recIndex = 0; recIndex < count; recIndex++) {
+    if (off + M.MF_REC_HEADER > len) return bad("header", "record runs past the end");
+    recType = <i32>load<u8>(p + off);
+    let blen = <i32>le16(p + off + 2);
+    let b = p + off + M.MF_REC_HEADER;
+    if (off + M.MF_REC_HEADER + blen > len) return bad("length", "body runs past the end");
+    let r = record(recType, b, blen);
+    if (r < 0) return r;
+    if (recType == M.Rec.NODE) sawNode = true;
+    off += M.MF_REC_HEADER + blen;
+  }
+  if (off != len) return bad("length", "bytes after the last record");
+  if (!sawNode) return bad("node", "no NODE record");
+  host_random(<i32>RANDOM, SVC_MAX * 4);
+  for (let s = 0; s < SVC_MAX; s++) capSetSecret(s, load<u32>(RANDOM + <usize>(s * 4)));
+  for (let s = 0; s < svcCount; s++) if (svcValid(s)) schedBoot(s);
+  booted = true;
+  return 0;
+}
+
+function record(type: i32, b: usize, n: i32): i32 {
+  switch (type) {
+    case M.Rec.NODE: return node(b, n);
+    case M.Rec.NIC: return nic(b, n);
+    case M.Rec.PREFIX: return prefix(b, n);
+    case M.Rec.ROUTE: return route(b, n);
+    case M.Rec.DISK: return disk(b, n);
+    case M.Rec.SERVICE: return service(b, n);
+    case M.Rec.SVC_ADDR: return svcAddr(b, n);
+    case M.Rec.CAP_DISK: return capDisk(b, n);
+  }
+  return bad("type", "unknown record type");
+}
+
+function node(b: usize, n: i32): i32 {
+  if (n < M.NODE_NAME) return bad("length", "NODE record too short");
+  let r = <i32>load<u8>(b + M.NODE_ROLE);
+  if (r > Role.ROUTER) return bad("role", "not server, client or router");
+  let nl = <i32>load<u8>(b + M.NODE_NAME_LEN);
+  if (M.NODE_NAME + nl != n) return bad("name", "length disagrees with the record");
+  if (!validDomain(b + M.NODE_NAME, nl)) return bad("name", "not a valid lower-case domain name");
+  role = <Role>r;
+  ndInit(role);
+  return 0;
+}
+
+function nic(b: usize, n: i32): i32 {
+  if (n != M.NIC_SIZE) return bad("length", "NIC record is not 10 bytes");
+  let id = <i32>load<u8>(b + M.NIC_ID);
+  if (id >= NIC_MAX) return bad("id", "NIC id beyond the kernel's NIC_MAX");
+  if (nicValid(id)) return bad("id", "NIC id given twice");
+  let kind = <i32>load<u8>(b + M.NIC_KIND);
+  if (kind > NicKind.TAP) return bad("kind", "unknown NIC kind");
+  let mtu = <i32>le16(b + M.NIC_MTU);
+  if (mtu < MTU_MIN || mtu > MTU_MAX) return bad("mtu", "outside 1280..9000");
+  if ((load<u8>(b + M.NIC_MAC) & 1) != 0) return bad("mac", "a group address, not a station's");
+  nicAdd(id, <u8>kind, mtu, b + M.NIC_MAC);
+  if (routeAdd(RouteKind.LOCAL, nicLinkLocal(id), 128, id, 0, 0) < 0) return bad("nic", "route table full");
+  return 0;
+}
+
+function prefix(b: usize, n: i32): i32 {
+  if (n != M.PFX_SIZE) return bad("length", "PREFIX record is not 18 bytes");
+  let id = <i32>load<u8>(b + M.PFX_NIC);
+  let l = <i32>load<u8>(b + M.PFX_LEN);
+  if (!nicValid(id)) return bad("nic", "no such NIC (NIC records come first)");
+  if (l < 1 || l > 128) return bad("length", "prefix length outside 1..128");
+  let i = prefixAdd(id, b + M.PFX_ADDR, l);
+  if (i < 0) return bad("prefix", "more prefixes than the kernel's PREFIX_MAX");
+  if (routeAdd(RouteKind.LOCAL, prefixNodeAddr(i), 128, id, 0, 0) < 0 ||
+      routeAdd(RouteKind.CONNECTED, b + M.PFX_ADDR, l, id, 0, 0) < 0) return bad("prefix", "route table full");
+  return 0;
+}
+
+function route(b: usize, n: i32): i32 {
+  if (n != M.RT_SIZE) return bad("length", "ROUTE record is not 34 bytes");
+  let id = <i32>load<u8>(b + M.RT_NIC);
+  let l = <i32>load<u8>(b + M.RT_LEN);
+  if (!nicValid(id)) return bad("nic", "no such NIC");
+  if (l > 128) return bad("length", "prefix length over 128");
+  let via = b + M.RT_VIA;
+  if (isMulticast(via)) return bad("via", "a multicast gateway");
+  if (routeAdd(RouteKind.STATIC, b + M.RT_PREFIX, l, id, 0, isUnspecified(via) ? 0 : via) < 0) {
+    return bad("route", "route table full");
+  }
+  return 0;
+}
+
+function disk(b: usize, n: i32): i32 {
+  if (n != M.DISK_SIZE) return bad("length", "DISK record is not 12 bytes");
+  let id = <i32>load<u8>(b + M.DISK_ID);
+  if (id >= DISK_MAX) return bad("id", "disk id beyond the kernel's DISK_MAX");
+  if (unchecked(diskPresent[id])) return bad("id", "disk id given twice");
+  unchecked(diskPresent[id] = true);
+  unchecked(diskBytes[id] = le64(b + M.DISK_BYTES));
+  return 0;
+}
+
+function service(b: usize, n: i32): i32 {
+  if (n < M.SVC_NAME) return bad("length", "SERVICE record too short");
+  let id = <i32>load<u8>(b + M.SVC_ID);
+  if (id >= SVC_MAX) return bad("id", "service id beyond the kernel's SVC_MAX");
+  if (svcValid(id)) return bad("id", "service id given twice");
+  let nl = <i32>load<u8>(b + M.SVC_NAME_LEN);
+  if (M.SVC_NAME + nl != n) return bad("name", "length disagrees with the record");
+  if (!validDomain(b + M.SVC_NAME, nl)) return bad("name", "not a valid lower-case domain name");
+  if (svcByName(b + M.SVC_NAME, nl) >= 0) return bad("name", "two services with one domain");
+  let ramMin = le32(b + M.SVC_RAM_MIN), ramMax = le32(b + M.SVC_RAM_MAX);
+  if (ramMax == 0 || ramMin > ramMax) return bad("ram", "min over max, or max 0");
+  svcAdd(id, b + M.SVC_NAME, nl, ramMin, ramMax, <u16>le16(b + M.SVC_RESTARTS));
+  return 0;
+}
+
+function svcAddr(b: usize, n: i32): i32 {
+  if (n != M.SA_SIZE) return bad("length", "SVC_ADDR record is not 18 bytes");
+  let id = <i32>load<u8>(b + M.SA_SVC);
+  let a = b + M.SA_ADDR;
+  if (!svcValid(id)) return bad("service", "no such service (SERVICE records come first)");
+  if (isMulticast(a) || isLinkLocal(a) || isUnspecified(a) || isLoopback(a)) {
+    return bad("address", "multicast, link-local, unspecified or loopback");
+  }
+  if (svcByAddr(a) >= 0) return bad("address", "already owned by a service");
+  let i = svcAddAddr(id, a);
+  if (i < 0) return bad("address", "more addresses than the kernel's ADDR_PER_SVC");
+  if (routeAdd(RouteKind.SERVICE, a, 128, i, id, 0) < 0) return bad("address", "route table full");
+  if (capGrant(id, CapKind.ADDR, RIGHT_SEND | RIGHT_RECV | RIGHT_DERIVE, i, 0, 0) < 0) {
+    return bad("address", "capability table full");
+  }
+  return 0;
+}
+
+function capDisk(b: usize, n: i32): i32 {
+  if (n != M.CD_SIZE) return bad("length", "CAP_DISK record is not 20 bytes");
+  let id = <i32>load<u8>(b + M.CD_SVC);
+  let d = <i32>load<u8>(b + M.CD_DISK);
+  let rights = <i32>load<u8>(b + M.CD_RIGHTS);
+  if (!svcValid(id)) return bad("service", "no such service");
+  if (d >= DISK_MAX || !unchecked(diskPresent[d])) return bad("disk", "no such disk");
+  if ((rights & ~(RIGHT_READ | RIGHT_WRITE | RIGHT_DERIVE)) != 0) return bad("rights", "only read, write, derive");
+  let off = le64(b + M.CD_OFFSET), l = le64(b + M.CD_LENGTH);
+  let size = unchecked(diskBytes[d]);
+  if (off > size || l > size - off) return bad("extent", "outside the disk");
+  if (capGrant(id, CapKind.DISK, rights, d, off, l) < 0) return bad("disk", "capability table full");
+  return 0;
+}

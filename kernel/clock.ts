@@ -1,0 +1,9 @@
+// Kernel time: milliseconds, set only by the host through k_boot(now) and k_poll(now).
+// The kernel has no clock of its own; the same calls with the same times give the same
+// results. Read by rate limits, timers, neighbor discovery and restart backoff.
+
+export let now: i64 = 0;
+
+export function setNow(t: i64): void {
+  if (t > now) now = t;   // time never runs backwards inside the kernel
+}

@@ -1,0 +1,49 @@
+// Kernel log lines without allocation: a line is built in a static buffer from string
+// literals, integers and names, then handed to the host's log import. Used at boot, on
+// service faults and on refused manifests — never per packet.
+import { LOG_LINE } from "./param";
+import { LogLevel } from "../abi/kernel";
+import { host_log } from "../abi/gen/host";
+
+const LINE: usize = memory.data(LOG_LINE);
+let pos: i32 = 0;
+
+export function logStart(): void { pos = 0; }
+
+export function logStr(s: string): void {
+  let room = LOG_LINE - pos;
+  if (room <= 0) return;
+  let n = String.UTF8.byteLength(s);
+  if (n > room) return;
+  String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, LINE + <usize>pos);
+  pos += n;
+}
+
+export function logBytes(p: usize, n: i32): void {
+  if (n > LOG_LINE - pos) n = LOG_LINE - pos;
+  if (n <= 0) return;
+  memory.copy(LINE + <usize>pos, p, <usize>n);
+  pos += n;
+}
+
+export function logInt(v: i64): void {
+  if (v < 0) { logStr("-"); v = -v; }
+  let digits = 1;
+  for (let t = v; t >= 10; t /= 10) digits++;
+  if (pos + digits > LOG_LINE) return;
+  for (let i = digits - 1; i >= 0; i--) {
+    store<u8>(LINE + <usize>(pos + i), <u8>(48 + <i32>(v % 10)));
+    v /= 10;
+  }
+  pos += digits;
+}
+
+export function logEnd(level: LogLevel): void {
+  host_log(<i32>level, <i32>LINE, pos);
+  pos = 0;
+}
+
+/** One whole line made of a literal. */
+export function klog(level: LogLevel, s: string): void {
+  logStart(); logStr(s); logEnd(level);
+}

@@ -1,0 +1,69 @@
+// kernel.wasm's entry points: the whole surface a host sees (abi/contract.ts,
+// KERNEL_EXPORTS). Each export only checks its arguments and calls into the module that
+// does the work. The kernel is an event machine: it never blocks, and knows the time
+// only from k_boot and k_poll.
+import { ABI_VERSION, Buf } from "../abi/kernel";
+import { Errno } from "../abi/errno";
+import { FRAME_MAX, BOOT_SIZE, STATUS_SIZE } from "./param";
+import { setNow, now } from "./clock";
+import { poolInit } from "./pool";
+import { boot, booted } from "./boot";
+import { rx } from "./net/input";
+import { txDrain } from "./net/egress";
+import { nicCount } from "./net/iface";
+import { ndTimers } from "./net/nd";
+import { neighborGaveUp } from "./net/unreach";
+import { runServices } from "./svc/sched";
+import { sys } from "./svc/syscall";
+import { writeStatus, STATUS } from "./status";
+
+const RX: usize = memory.data(FRAME_MAX, 16);
+const BOOT: usize = memory.data(BOOT_SIZE, 16);
+
+poolInit();
+
+export function k_abi(): i32 { return ABI_VERSION; }
+
+export function k_buf(which: i32): i32 {
+  if (which == Buf.RX) return <i32>RX;
+  if (which == Buf.BOOT) return <i32>BOOT;
+  if (which == Buf.STATUS) return <i32>STATUS;
+  return 0;
+}
+
+export function k_buf_size(which: i32): i32 {
+  if (which == Buf.RX) return FRAME_MAX;
+  if (which == Buf.BOOT) return BOOT_SIZE;
+  if (which == Buf.STATUS) return STATUS_SIZE;
+  return 0;
+}
+
+export function k_boot(len: i32, t: i64): i32 {
+  if (<u32>len > <u32>BOOT_SIZE) return -Errno.EINVAL;
+  setNow(t);
+  return boot(BOOT, len);
+}
+
+export function k_rx(nic: i32, len: i32): void {
+  if (!booted || <u32>len > <u32>FRAME_MAX) return;
+  rx(nic, RX, len);
+}
+
+/** Advance time, run services, drain the NICs. Returns the next deadline (ms) or -1. */
+export function k_poll(t: i64): i64 {
+  if (!booted) return -1;
+  setNow(t);
+  let a = ndTimers(neighborGaveUp);
+  let b = runServices();
+  txDrain(nicCount);
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return min(a, b);
+}
+
+export function k_status(): i32 { return writeStatus(); }
+
+export function k_sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32): i32 {
+  if (!booted) return -Errno.EPERM;
+  return sys(svc, nr, a0, a1, a2, a3, a4);
+}

@@ -1,0 +1,72 @@
+// The receive path, one step per call: Ethernet → IPv6 header → extension headers →
+// destination. Every malformed or unwanted frame is counted by reason and dropped; a
+// frame never causes a trap. Called by k_rx with a frame the host wrote into Buf.RX.
+//
+//   rx(nic, len) → ethernet checks → copy into a pool buffer → ipv6.check → ipv6.walk
+//     → multicast group of ours?  → local.localInput (ND, echo)
+//     → unicast                   → output.output(FORWARD): service queue, kernel, or NIC
+import { Drop } from "../../abi/drop";
+import { ETH_HDR, FRAME_MAX } from "../param";
+import { drop } from "../stats";
+import { pktAlloc, pktFree, pktData, pktSetLen } from "../pool";
+import { ld16 } from "./bytes";
+import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode } from "./addr";
+import { IP_DST, check, walk, ipLen, ppCode, ppPtr, routingProblem } from "./ipv6";
+import { nicValid, nicMac, nicMtu, rxFrames, rxBytes } from "./iface";
+import { nodeRole } from "./nd";
+import { isOwn } from "./route";
+import { localInput, setRxSrcMac } from "./local";
+import { icmpError, ICMP_PARAM } from "./icmpv6";
+import { output, Origin } from "./output";
+import { Role } from "../../abi/kernel";
+
+const ETHERTYPE_IPV6: u32 = 0x86dd;
+const ETHERTYPE_IPV4: u32 = 0x0800;
+
+export function rx(nic: i32, f: usize, len: i32): void {
+  if (!nicValid(nic)) return;
+  unchecked(rxFrames[nic]++);
+  unchecked(rxBytes[nic] += <u64>len);
+  if (len < ETH_HDR) { drop(Drop.FRAME_SHORT); return; }
+  if (len > unchecked(nicMtu[nic]) + ETH_HDR || len > FRAME_MAX) { drop(Drop.FRAME_OVERSIZE); return; }
+  let type = ld16(f + 12);
+  if (type == ETHERTYPE_IPV4) { drop(Drop.ETHERTYPE_IPV4); return; }
+  if (type != ETHERTYPE_IPV6) { drop(Drop.ETHERTYPE_OTHER); return; }
+  let groupFrame = (load<u8>(f) & 1) != 0;
+  if (!groupFrame && !macEq(f, nicMac(nic))) { drop(Drop.NOT_OUR_MAC); return; }
+  let n = len - ETH_HDR;
+  let r = check(f + ETH_HDR, n);
+  if (r >= 0) { drop(<Drop>r); return; }
+  let pkt = pktAlloc();
+  if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  memory.copy(pktData(pkt), f + ETH_HDR, <usize>ipLen);
+  pktSetLen(pkt, ipLen);
+  setRxSrcMac(f + 6);
+  ipv6In(pkt, nic, groupFrame);
+  setRxSrcMac(0);
+}
+
+function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
+  let p = pktData(pkt);
+  let r = walk(p);
+  if (r == Drop.PARAM_PROBLEM) {
+    icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
+    drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
+  }
+  if (r >= 0) { drop(<Drop>r); pktFree(pkt); return; }
+  let dst = p + IP_DST;
+  if (isMulticast(dst)) {
+    if (isAllNodes(dst) || (isAllRouters(dst) && nodeRole == Role.ROUTER) || isSolicitedNode(dst)) {
+      localInput(pkt, nic);   // a solicited-node group is checked against the target there
+      return;
+    }
+    drop(Drop.MULTICAST); pktFree(pkt); return;
+  }
+  // A unicast packet sent to a link-layer group is not ours to forward (RFC 1812 §5.3.4).
+  if (groupFrame) { drop(Drop.MULTICAST); pktFree(pkt); return; }
+  if (isOwn(dst) && routingProblem(p) >= 0) {
+    icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
+    drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
+  }
+  output(pkt, Origin.FORWARD, nic);
+}

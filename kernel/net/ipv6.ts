@@ -1,0 +1,147 @@
+// The IPv6 header (RFC 8200 §3) and the extension-header chain (§4): validation of outside
+// bytes, never a trap. check() validates the fixed header against the bytes received;
+// walk() follows the chain to the upper-layer header. Both report problems as a Drop
+// reason (or a Parameter Problem to send back). Neither changes the packet.
+//
+//    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//    |Version| Traffic Class |           Flow Label                  |   0
+//    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//    |         Payload Length        |  Next Header  |   Hop Limit   |   4
+//    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//    |                     Source Address (16 bytes)                 |   8
+//    |                  Destination Address (16 bytes)               |  24
+//    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+  40
+import { Drop } from "../../abi/drop";
+import { EXT_MAX } from "../param";
+import { ld8, ld16 } from "./bytes";
+import { isMulticast } from "./addr";
+
+export const IP_PLEN: i32 = 4;
+export const IP_NEXT: i32 = 6;
+export const IP_HOPS: i32 = 7;
+export const IP_SRC: i32 = 8;
+export const IP_DST: i32 = 24;
+export const IP_HDR: i32 = 40;
+
+export const NH_HOPOPT: u32 = 0;
+export const NH_TCP: u32 = 6;
+export const NH_UDP: u32 = 17;
+export const NH_ROUTING: u32 = 43;
+export const NH_FRAGMENT: u32 = 44;
+export const NH_ESP: u32 = 50;
+export const NH_AH: u32 = 51;
+export const NH_ICMPV6: u32 = 58;
+export const NH_NONE: u32 = 59;
+export const NH_DSTOPT: u32 = 60;
+
+/** The packet's length from its header (40 + payload length), set by check(). */
+export let ipLen: i32 = 0;
+/** Upper-layer protocol and its offset, set by walk(). */
+export let upperProto: u32 = 0;
+export let upperOff: i32 = 0;
+/** When walk() returns Drop.PARAM_PROBLEM: the RFC 4443 §3.4 code and pointer. */
+export let ppCode: u32 = 0;
+export let ppPtr: u32 = 0;
+
+/** Validate the fixed header of n received bytes at p. -1 if valid, else a Drop. */
+export function check(p: usize, n: i32): i32 {
+  if (n < IP_HDR) return Drop.IP_SHORT;
+  if ((ld8(p) >> 4) != 6) return Drop.IP_VERSION;
+  let plen = <i32>ld16(p + IP_PLEN);
+  // A payload length of 0 announces a jumbogram (RFC 2675), which no link here carries.
+  // Ethernet may pad a short frame, so trailing bytes beyond the payload are allowed.
+  if (plen == 0 && ld8(p + IP_NEXT) == NH_HOPOPT) return Drop.IP_LENGTH;
+  if (IP_HDR + plen > n) return Drop.IP_LENGTH;
+  if (isMulticast(p + IP_SRC)) return Drop.IP_SRC;
+  ipLen = IP_HDR + plen;
+  return -1;
+}
+
+function paramProblem(code: u32, ptr: i32): i32 {
+  ppCode = code;
+  ppPtr = <u32>ptr;
+  return Drop.PARAM_PROBLEM;
+}
+
+/** Hop-by-Hop options (§4.3): skip known padding, act on unknown options by their type's
+ *  two high bits (§4.2). Returns -1 to go on, or a Drop. */
+function hopOptions(p: usize, off: i32, end: i32): i32 {
+  let i = off + 2;
+  while (i < end) {
+    let type = ld8(p + i);
+    if (type == 0) { i++; continue; }                 // Pad1
+    if (i + 2 > end) return Drop.EXT_HEADER;
+    let olen = <i32>ld8(p + i + 1);
+    if (i + 2 + olen > end) return Drop.EXT_HEADER;
+    // PadN (1) and Router Alert (5) need no action from a node that is not an MLD router.
+    if (type != 1 && type != 5) {
+      let action = type >> 6;
+      if (action == 1) return Drop.EXT_HEADER;
+      if (action == 2) return paramProblem(2, i);
+      if (action == 3) {
+        if (isMulticast(p + IP_DST)) return Drop.EXT_HEADER;
+        return paramProblem(2, i);
+      }
+    }
+    i += 2 + olen;
+  }
+  return -1;
+}
+
+/** Follow the extension headers of a packet check() accepted. -1 if the chain is sound
+ *  (upperProto/upperOff set), else a Drop (PARAM_PROBLEM with ppCode/ppPtr). */
+export function walk(p: usize): i32 {
+  let next = ld8(p + IP_NEXT);
+  let nextField = IP_NEXT;      // where the Next Header value we follow was read
+  let off = IP_HDR;
+  let end = ipLen;
+  for (let n = 0; n <= EXT_MAX; n++) {
+    if (next == NH_HOPOPT && off != IP_HDR) return paramProblem(1, nextField);
+    if (next == NH_FRAGMENT) return Drop.FRAGMENT;
+    if (next != NH_HOPOPT && next != NH_ROUTING && next != NH_DSTOPT && next != NH_AH) {
+      upperProto = next;
+      upperOff = off;
+      return -1;
+    }
+    if (off + 8 > end) return Drop.EXT_HEADER;
+    let hlen = next == NH_AH ? (<i32>ld8(p + off + 1) + 2) * 4 : (<i32>ld8(p + off + 1) + 1) * 8;
+    if (off + hlen > end) return Drop.EXT_HEADER;
+    if (next == NH_HOPOPT) {
+      let r = hopOptions(p, off, off + hlen);
+      if (r >= 0) return r;
+    }
+    nextField = off;
+    next = ld8(p + off);
+    off += hlen;
+  }
+  return Drop.EXT_HEADER;
+}
+
+/** For a packet addressed to this node: a Routing header with segments left (§4.4) asks
+ *  the node to act as a source-routing hop, which it never does: Parameter Problem code 0
+ *  at the routing type. -1 if there is none. */
+export function routingProblem(p: usize): i32 {
+  let next = ld8(p + IP_NEXT);
+  let off = IP_HDR;
+  for (let n = 0; n <= EXT_MAX && off + 8 <= ipLen; n++) {
+    if (next == NH_ROUTING) {
+      if (ld8(p + off + 3) != 0) return paramProblem(0, off + 2);
+      return -1;
+    }
+    if (next != NH_HOPOPT && next != NH_DSTOPT && next != NH_AH) return -1;
+    let hlen = next == NH_AH ? (<i32>ld8(p + off + 1) + 2) * 4 : (<i32>ld8(p + off + 1) + 1) * 8;
+    next = ld8(p + off);
+    off += hlen;
+  }
+  return -1;
+}
+
+/** Write a fixed header: version 6, traffic class and flow label 0. */
+export function writeHeader(p: usize, plen: i32, next: u32, hops: u32, src: usize, dst: usize): void {
+  store<u32>(p, bswap<u32>(0x60000000));
+  store<u16>(p + IP_PLEN, bswap<u16>(<u16>plen));
+  store<u8>(p + IP_NEXT, <u8>next);
+  store<u8>(p + IP_HOPS, <u8>hops);
+  memory.copy(p + IP_SRC, src, 16);
+  memory.copy(p + IP_DST, dst, 16);
+}

@@ -1,0 +1,72 @@
+// Packets addressed to the node itself (its link-local and own global addresses, and the
+// multicast groups it listens to): the kernel answers ICMPv6 echo and neighbor
+// discovery; anything else gets port unreachable. Services' addresses never come here —
+// their packets go to the service. Called by net/input.ts and net/output.ts after the
+// packet's extension headers were walked (ipv6.upperProto/upperOff are set).
+import { Drop } from "../../abi/drop";
+import { drop } from "../stats";
+import { pktData, pktLen, pktSetLen, pktFree } from "../pool";
+import { ld8 } from "./bytes";
+import { addrCopy, isMulticast } from "./addr";
+import { IP_HDR, IP_SRC, IP_DST, IP_PLEN, IP_NEXT, IP_HOPS, NH_ICMPV6, upperProto, upperOff } from "./ipv6";
+import { l4Checksum } from "./checksum";
+import { nicLinkLocal, nicValid } from "./iface";
+import { ndInput, ICMP_NS, ICMP_NA } from "./nd";
+import { icmpError, ICMP_UNREACH, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY } from "./icmpv6";
+import { output, Origin } from "./output";
+
+/** The Ethernet source of the frame being received, or 0 when the packet came from a
+ *  service. Set by net/input.ts for the duration of one k_rx. */
+export let rxSrcMac: usize = 0;
+export function setRxSrcMac(p: usize): void { rxSrcMac = p; }
+
+export function localInput(pkt: i32, nic: i32): void {
+  let p = pktData(pkt);
+  if (upperProto != NH_ICMPV6) {
+    icmpError(pkt, ICMP_UNREACH, 4, 0, nic);     // no transport layer in the node itself
+    drop(Drop.NO_ROUTE);
+    pktFree(pkt);
+    return;
+  }
+  let len = pktLen(pkt) - upperOff;
+  if (len < 4) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }
+  if (l4Checksum(p, upperOff, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }
+  let type = ld8(p + upperOff);
+  if (type == ICMP_NS || type == ICMP_NA) {
+    if (nicValid(nic)) ndInput(nic, p, upperOff, len, rxSrcMac);
+    pktFree(pkt);
+    return;
+  }
+  if (type == ICMP_ECHO_REQUEST && ld8(p + upperOff + 1) == 0 && len >= 8) {
+    echoReply(pkt, nic, len);
+    return;
+  }
+  // Other informational messages (router solicitations, MLD, ...) need no answer from a
+  // node that is not a router; errors addressed to the node are noted and consumed.
+  pktFree(pkt);
+}
+
+/** Turn an echo request into its reply in place (RFC 4443 §4.2). */
+function echoReply(pkt: i32, nic: i32, len: i32): void {
+  let p = pktData(pkt);
+  if (upperOff != IP_HDR) memory.copy(p + IP_HDR, p + upperOff, <usize>len);
+  let dst = p + IP_DST;
+  let src = p + IP_SRC;
+  // Reply from the address that was pinged; a multicast ping is answered from link-local.
+  if (isMulticast(dst)) {
+    if (!nicValid(nic)) { drop(Drop.MULTICAST); pktFree(pkt); return; }
+    addrCopy(dst, nicLinkLocal(nic));
+  }
+  let t0 = load<u64>(src), t1 = load<u64>(src, 8);
+  addrCopy(src, dst);
+  store<u64>(dst, t0); store<u64>(dst, t1, 8);
+  store<u16>(p + IP_PLEN, bswap<u16>(<u16>len));
+  store<u8>(p + IP_NEXT, <u8>NH_ICMPV6);
+  store<u8>(p + IP_HOPS, 64);
+  let m = p + IP_HDR;
+  store<u8>(m, <u8>ICMP_ECHO_REPLY);
+  store<u16>(m, 0, 2);
+  store<u16>(m, bswap<u16>(<u16>l4Checksum(p, IP_HDR, len, NH_ICMPV6)), 2);
+  pktSetLen(pkt, IP_HDR + len);
+  output(pkt, Origin.NODE, nic);
+}

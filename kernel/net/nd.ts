@@ -1,0 +1,266 @@
+// Neighbor discovery (RFC 4861), host side: the neighbor cache, link output (resolve the
+// next hop's MAC, write the Ethernet header, queue the frame), and the answers to
+// Neighbor Solicitations for the node's and its services' addresses. One packet is held
+// per unresolved neighbor; solicitations are retried every RETRANS_TIMER and give up with
+// ICMPv6 address unreachable after MAX_MULTICAST_SOLICIT (§7.2.2). Router advertisements
+// and the full state machine (DELAY, PROBE) come with the router issue.
+import { NEIGH_MAX, ETH_HDR, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS } from "../param";
+import { Drop } from "../../abi/drop";
+import { NeighState } from "../../abi/status";
+import { Role } from "../../abi/kernel";
+import { drop } from "../stats";
+import { now } from "../clock";
+import { pktAlloc, pktFree, pktData, pktSetLen } from "../pool";
+import { ld8, ld32 } from "./bytes";
+import { addrEq, addrCopy, isMulticast, isUnspecified, isSolicitedFor, isSolicitedNode,
+  solicitedNode, multicastMac, macCopy, macEq } from "./addr";
+import { IP_HDR, IP_SRC, IP_DST, IP_HOPS, NH_ICMPV6, writeHeader } from "./ipv6";
+import { l4Checksum } from "./checksum";
+import { nicMac, sourceFor } from "./iface";
+import { txPush } from "./egress";
+import { isOwn, rKind, rNic } from "./route";
+import { RouteKind } from "../../abi/status";
+
+export const ICMP_NS: u32 = 135;
+export const ICMP_NA: u32 = 136;
+const OPT_SLLA: u32 = 1;
+const OPT_TLLA: u32 = 2;
+const NA_ROUTER: u32 = 0x80000000;
+const NA_SOLICITED: u32 = 0x40000000;
+const NA_OVERRIDE: u32 = 0x20000000;
+
+const ADDRS: usize = memory.data(NEIGH_MAX * 16, 8);
+const MACS: usize = memory.data(NEIGH_MAX * 8, 8);
+const nNic = new StaticArray<i8>(NEIGH_MAX);       // -1: free
+const nState = new StaticArray<u8>(NEIGH_MAX);
+const nHeld = new StaticArray<i16>(NEIGH_MAX);     // held packet or -1
+const nProbes = new StaticArray<u8>(NEIGH_MAX);
+const nTime = new StaticArray<i64>(NEIGH_MAX);
+export let neighHigh: i32 = 0;                      // entries in use are below this
+export let nodeRole: Role = Role.SERVER;
+const TMP: usize = memory.data(16, 8);
+
+export function ndInit(role: Role): void {
+  nodeRole = role;
+  for (let i = 0; i < NEIGH_MAX; i++) { unchecked(nNic[i] = -1); unchecked(nHeld[i] = -1); }
+}
+
+// @ts-ignore: decorator
+@inline export function neighAddr(i: i32): usize { return ADDRS + <usize>(i * 16); }
+// @ts-ignore: decorator
+@inline export function neighMac(i: i32): usize { return MACS + <usize>(i * 8); }
+export function neighNic(i: i32): i32 { return <i32>unchecked(nNic[i]); }
+export function neighState(i: i32): NeighState { return <NeighState>unchecked(nState[i]); }
+
+function find(nic: i32, addr: usize): i32 {
+  for (let i = 0; i < neighHigh; i++) {
+    if (<i32>unchecked(nNic[i]) == nic && addrEq(neighAddr(i), addr)) return i;
+  }
+  return -1;
+}
+
+function create(nic: i32, addr: usize): i32 {
+  let i = 0;
+  while (i < neighHigh && unchecked(nNic[i]) >= 0) i++;
+  if (i >= NEIGH_MAX) return -1;
+  if (i == neighHigh) neighHigh++;
+  unchecked(nNic[i] = <i8>nic);
+  addrCopy(neighAddr(i), addr);
+  unchecked(nHeld[i] = -1);
+  unchecked(nProbes[i] = 0);
+  unchecked(nTime[i] = now);
+  return i;
+}
+
+function release(i: i32): void {
+  unchecked(nNic[i] = -1);
+  while (neighHigh > 0 && unchecked(nNic[neighHigh - 1]) < 0) neighHigh--;
+}
+
+function ethHeader(pkt: i32, nic: i32, dstMac: usize): void {
+  let f = pktData(pkt) - ETH_HDR;
+  macCopy(f, dstMac);
+  macCopy(f + 6, nicMac(nic));
+  store<u16>(f + 12, bswap<u16>(0x86dd));
+}
+
+/** Transmit pkt on nic towards nextHop (dst itself when on-link). Consumes pkt. */
+export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
+  if (isMulticast(nextHop)) {
+    multicastMac(TMP, nextHop);
+    ethHeader(pkt, nic, TMP);
+    txPush(nic, pkt);
+    return;
+  }
+  let i = find(nic, nextHop);
+  if (i >= 0 && unchecked(nState[i]) != NeighState.INCOMPLETE) {
+    ethHeader(pkt, nic, neighMac(i));
+    txPush(nic, pkt);
+    return;
+  }
+  if (i < 0) {
+    i = create(nic, nextHop);
+    if (i < 0) { drop(Drop.NEIGH_UNRESOLVED); pktFree(pkt); return; }
+    unchecked(nState[i] = <u8>NeighState.INCOMPLETE);
+    sendSolicit(nic, nextHop);
+    unchecked(nProbes[i] = 1);
+    unchecked(nTime[i] = now);
+  }
+  let old = <i32>unchecked(nHeld[i]);
+  if (old >= 0) { drop(Drop.NEIGH_UNRESOLVED); pktFree(old); }
+  unchecked(nHeld[i] = <i16>pkt);
+}
+
+/** Learn (or refresh) a neighbor's MAC; send its held packet if it was unresolved. */
+function learn(nic: i32, addr: usize, mac: usize, state: NeighState): void {
+  let i = find(nic, addr);
+  if (i < 0) {
+    i = create(nic, addr);
+    if (i < 0) return;
+  }
+  macCopy(neighMac(i), mac);
+  unchecked(nState[i] = <u8>state);
+  unchecked(nTime[i] = now);
+  let held = <i32>unchecked(nHeld[i]);
+  if (held >= 0) {
+    unchecked(nHeld[i] = -1);
+    ethHeader(held, nic, mac);
+    txPush(nic, held);
+  }
+}
+
+function sendSolicit(nic: i32, target: usize): void {
+  let pkt = pktAlloc();
+  if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  let p = pktData(pkt);
+  solicitedNode(TMP, target);
+  let len = IP_HDR + 32;
+  writeHeader(p, 32, NH_ICMPV6, 255, TMP, TMP);
+  sourceFor(nic, target, p + IP_SRC);
+  let m = p + IP_HDR;
+  store<u32>(m, 0); store<u8>(m, <u8>ICMP_NS); store<u32>(m, 0, 4);
+  addrCopy(m + 8, target);
+  store<u8>(m + 24, <u8>OPT_SLLA); store<u8>(m + 25, 1);
+  macCopy(m + 26, nicMac(nic));
+  store<u16>(m + 2, bswap<u16>(<u16>l4Checksum(p, IP_HDR, 32, NH_ICMPV6)));
+  pktSetLen(pkt, len);
+  linkOut(nic, p + IP_DST, pkt);
+}
+
+function sendAdvert(nic: i32, target: usize, dst: usize, dstMac: usize, solicited: bool): void {
+  let pkt = pktAlloc();
+  if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  let p = pktData(pkt);
+  writeHeader(p, 32, NH_ICMPV6, 255, target, dst);
+  let m = p + IP_HDR;
+  let flags = NA_OVERRIDE | (solicited ? NA_SOLICITED : 0) | (nodeRole == Role.ROUTER ? NA_ROUTER : 0);
+  store<u32>(m, 0); store<u8>(m, <u8>ICMP_NA);
+  store<u32>(m + 4, bswap<u32>(flags));
+  addrCopy(m + 8, target);
+  store<u8>(m + 24, <u8>OPT_TLLA); store<u8>(m + 25, 1);
+  macCopy(m + 26, nicMac(nic));
+  store<u16>(m + 2, bswap<u16>(<u16>l4Checksum(p, IP_HDR, 32, NH_ICMPV6)));
+  pktSetLen(pkt, IP_HDR + 32);
+  if (dstMac != 0) { ethHeader(pkt, nic, dstMac); txPush(nic, pkt); }
+  else linkOut(nic, p + IP_DST, pkt);
+}
+
+/** Find the link-layer option of a type in the options at m+24..m+len. 0 if absent,
+ *  -1 if the options are malformed (a zero length or running past the end). */
+function findOption(m: usize, len: i32, type: u32): isize {
+  let found: isize = 0;
+  for (let o = 24; o < len;) {
+    if (o + 2 > len) return -1;
+    let olen = <i32>ld8(m + o + 1) * 8;
+    if (olen == 0 || o + olen > len) return -1;
+    if (ld8(m + o) == type && olen >= 8) found = <isize>(m + o + 2);
+    o += olen;
+  }
+  return found;
+}
+
+/** An NS or NA (checksum already verified) at p, ICMPv6 at offset off, len bytes of it.
+ *  srcMac is the Ethernet source of the frame. */
+export function ndInput(nic: i32, p: usize, off: i32, len: i32, srcMac: usize): void {
+  let m = p + off;
+  let type = ld8(m);
+  if (ld8(p + IP_HOPS) != 255 || ld8(m + 1) != 0 || len < 24 || isMulticast(m + 8)) {
+    drop(Drop.ND_INVALID); return;
+  }
+  let opt = findOption(m, len, type == ICMP_NS ? OPT_SLLA : OPT_TLLA);
+  if (opt < 0) { drop(Drop.ND_INVALID); return; }
+  if (type == ICMP_NS) solicitation(nic, p, m, <usize>opt, srcMac);
+  else advertisement(nic, p, m, <usize>opt);
+}
+
+function solicitation(nic: i32, p: usize, m: usize, sll: usize, srcMac: usize): void {
+  let src = p + IP_SRC;
+  let target = m + 8;
+  let dad = isUnspecified(src);
+  if (dad && (!isSolicitedNode(p + IP_DST) || sll != 0)) { drop(Drop.ND_INVALID); return; }
+  if (isMulticast(p + IP_DST) && !isSolicitedFor(p + IP_DST, target)) { drop(Drop.ND_INVALID); return; }
+  if (!isOwn(target)) return;                      // a valid NS for someone else
+  if (rKind == RouteKind.LOCAL && rNic != nic) return;
+  if (dad) {
+    store<u64>(TMP, bswap<u64>(0xff02000000000000)); // ff02::1, all nodes (§7.2.4)
+    store<u64>(TMP, bswap<u64>(1), 8);
+    sendAdvert(nic, target, TMP, 0, false);
+    return;
+  }
+  if (sll != 0) learn(nic, src, sll, NeighState.STALE);
+  sendAdvert(nic, target, src, sll != 0 ? sll : srcMac, true);
+}
+
+function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
+  let flags = ld32(m + 4);
+  if (isMulticast(p + IP_DST) && (flags & NA_SOLICITED) != 0) { drop(Drop.ND_INVALID); return; }
+  let i = find(nic, m + 8);
+  if (i < 0) return;                               // unsolicited, for no entry: ignore
+  let state = (flags & NA_SOLICITED) != 0 ? NeighState.REACHABLE : NeighState.STALE;
+  if (unchecked(nState[i]) == NeighState.INCOMPLETE) {
+    if (tll == 0) return;
+    learn(nic, m + 8, tll, state);
+    return;
+  }
+  if (tll != 0 && !macEq(tll, neighMac(i))) {
+    if ((flags & NA_OVERRIDE) == 0) return;
+    learn(nic, m + 8, tll, state);
+  } else if ((flags & NA_SOLICITED) != 0) {
+    unchecked(nState[i] = <u8>NeighState.REACHABLE);
+    unchecked(nTime[i] = now);
+  }
+}
+
+/** Retransmit solicitations and give up on neighbors that never answered; age REACHABLE
+ *  entries to STALE. Calls unreachable(pkt) for each held packet that is given up.
+ *  Returns the next time this needs to run, or -1. */
+export function ndTimers(unreachable: (pkt: i32) => void): i64 {
+  let next: i64 = -1;
+  for (let i = 0; i < neighHigh; i++) {
+    let nic = <i32>unchecked(nNic[i]);
+    if (nic < 0) continue;
+    let t = unchecked(nTime[i]);
+    let st = unchecked(nState[i]);
+    if (st == NeighState.INCOMPLETE) {
+      if (now - t >= ND_RETRANS_MS) {
+        if (<i32>unchecked(nProbes[i]) < ND_MAX_MCAST) {
+          unchecked(nProbes[i]++);
+          unchecked(nTime[i] = now);
+          sendSolicit(nic, neighAddr(i));
+          t = now;
+        } else {
+          let held = <i32>unchecked(nHeld[i]);
+          unchecked(nHeld[i] = -1);
+          release(i);
+          if (held >= 0) unreachable(held);
+          continue;
+        }
+      }
+      let due = t + ND_RETRANS_MS;
+      if (next < 0 || due < next) next = due;
+    } else if (st == NeighState.REACHABLE && now - t >= ND_REACHABLE_MS) {
+      unchecked(nState[i] = <u8>NeighState.STALE);
+    }
+  }
+  return next;
+}

@@ -1,0 +1,73 @@
+// The routing table: longest-prefix match over the node's own addresses, its services'
+// addresses (/128), connected prefixes and static routes (RFC 7608: any length 0..128).
+// A fixed table scanned linearly; entries are added at boot and never removed.
+// lookup() leaves its answer in module globals so the hot path allocates nothing.
+// A SERVICE route's nic field holds the index of the address in the service's list.
+import { ROUTE_MAX } from "../param";
+import { RouteKind } from "../../abi/status";
+import { prefixMatch, addrCopy, isUnspecified } from "./addr";
+
+const PREFIXES: usize = memory.data(ROUTE_MAX * 16, 8);
+const VIAS: usize = memory.data(ROUTE_MAX * 16, 8);
+const lens = new StaticArray<u8>(ROUTE_MAX);
+const kinds = new StaticArray<u8>(ROUTE_MAX);
+const nics = new StaticArray<u8>(ROUTE_MAX);
+const svcs = new StaticArray<u8>(ROUTE_MAX);
+export let routeCount: i32 = 0;
+
+// The answer of the last lookup().
+export let rKind: RouteKind = RouteKind.STATIC;
+export let rNic: i32 = 0;
+export let rSvc: i32 = 0;
+export let rIndex: i32 = -1;
+
+// @ts-ignore: decorator
+@inline export function routePrefix(i: i32): usize { return PREFIXES + <usize>(i * 16); }
+// @ts-ignore: decorator
+@inline export function routeVia(i: i32): usize { return VIAS + <usize>(i * 16); }
+export function routeLen(i: i32): i32 { return <i32>unchecked(lens[i]); }
+export function routeKind(i: i32): RouteKind { return <RouteKind>unchecked(kinds[i]); }
+export function routeNic(i: i32): i32 { return <i32>unchecked(nics[i]); }
+export function routeSvc(i: i32): i32 { return <i32>unchecked(svcs[i]); }
+
+/** Add a route; via may be 0 (on-link). Returns its index or -1 if the table is full. */
+export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc: i32, via: usize): i32 {
+  if (routeCount >= ROUTE_MAX || <u32>len > 128) return -1;
+  let i = routeCount++;
+  addrCopy(routePrefix(i), prefix);
+  if (via != 0) addrCopy(routeVia(i), via);
+  else memory.fill(routeVia(i), 0, 16);
+  unchecked(lens[i] = <u8>len);
+  unchecked(kinds[i] = <u8>kind);
+  unchecked(nics[i] = <u8>nic);
+  unchecked(svcs[i] = <u8>svc);
+  return i;
+}
+
+/** Longest-prefix match for dst. On a tie the entry added first wins (the node's and the
+ *  services' own /128s are added before anything else). False if there is no route. */
+export function lookup(dst: usize): bool {
+  let best = -1, bestLen = -1;
+  for (let i = 0; i < routeCount; i++) {
+    let l = <i32>unchecked(lens[i]);
+    if (l > bestLen && prefixMatch(dst, routePrefix(i), l)) { best = i; bestLen = l; }
+  }
+  if (best < 0) return false;
+  rIndex = best;
+  rKind = <RouteKind>unchecked(kinds[best]);
+  rNic = <i32>unchecked(nics[best]);
+  rSvc = <i32>unchecked(svcs[best]);
+  return true;
+}
+
+/** The next hop for the last lookup: the gateway, or dst itself when on-link. */
+export function nextHop(dst: usize): usize {
+  let via = routeVia(rIndex);
+  return isUnspecified(via) ? dst : via;
+}
+
+/** Is addr exactly one of the node's or services' own addresses? Sets rKind/rNic/rSvc. */
+export function isOwn(addr: usize): bool {
+  if (!lookup(addr)) return false;
+  return (rKind == RouteKind.LOCAL || rKind == RouteKind.SERVICE) && routeLen(rIndex) == 128;
+}

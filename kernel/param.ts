@@ -1,0 +1,40 @@
+// Every capacity of the kernel, in one place. All tables are fixed-size and allocated
+// once when the module starts; nothing here grows at run time. The manifest compiler's
+// limits (loader/manifest/limits.ts) must not exceed these.
+
+export const NIC_MAX: i32 = 16;          // NICs per node
+export const SVC_MAX: i32 = 16;          // services per node
+export const ADDR_PER_SVC: i32 = 8;      // addresses one service may own
+export const PREFIX_MAX: i32 = 64;       // connected prefixes over all NICs
+export const ROUTE_MAX: i32 = 512;       // route entries: static + connected + service + node
+export const DISK_MAX: i32 = 8;          // disks the host provides
+export const CAP_SLOTS: i32 = 32;        // capabilities per service
+export const NEIGH_MAX: i32 = 256;       // neighbor cache entries over all NICs
+
+export const MTU_MIN: i32 = 1280;        // RFC 8200 §5: every link carries 1280 bytes
+export const MTU_MAX: i32 = 9000;        // largest NIC MTU a manifest may give
+export const ETH_HDR: i32 = 14;          // Ethernet II header, no VLAN tag, no FCS
+export const FRAME_MAX: i32 = MTU_MAX + ETH_HDR;
+export const LOCAL_MTU: i32 = 1500;      // MTU between services on one node (no link)
+
+export const PKT_SLOTS: i32 = 512;       // packet buffers in the pool
+export const PKT_SIZE: i32 = 9216;       // bytes per buffer: headroom + largest frame
+export const HEADROOM: i32 = 64;         // room before the IPv6 header for link headers
+
+export const SVC_RXQ: i32 = 64;          // packets queued per service before drops
+export const NIC_TXQ: i32 = 256;         // frames queued per NIC before drops
+export const EXT_MAX: i32 = 8;           // extension headers walked before giving up
+
+export const ICMP_ERR_PER_S: i32 = 100;  // RFC 4443 §2.4(f): ICMPv6 errors per second
+export const ICMP_ERR_BURST: i32 = 20;   // ... with this burst
+export const ICMP_ERR_QUOTE: i32 = 1232; // invoking bytes quoted: 1280 - 40 - 8
+
+export const ND_RETRANS_MS: i64 = 1000;  // RFC 4861 §10 RETRANS_TIMER
+export const ND_MAX_MCAST: i32 = 3;      // RFC 4861 §10 MAX_MULTICAST_SOLICIT
+export const ND_REACHABLE_MS: i64 = 30000; // RFC 4861 §10 REACHABLE_TIME
+
+export const RESTART_BACKOFF_MS: i64 = 100;    // first restart delay after a fault
+export const RESTART_BACKOFF_MAX_MS: i64 = 10000; // the delay doubles up to this
+export const LOG_LINE: i32 = 512;        // bytes in one kernel log line
+export const STATUS_SIZE: i32 = 65536;   // bytes in the status snapshot buffer
+export const BOOT_SIZE: i32 = 65536;     // bytes in the boot manifest buffer

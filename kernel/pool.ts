@@ -1,0 +1,39 @@
+// The packet buffer pool: PKT_SLOTS fixed buffers in one static region, a free stack,
+// and each buffer's packet length. A packet's IPv6 header starts HEADROOM bytes into its
+// buffer so a link header can be written in front of it without a copy. Buffers are
+// taken on receive or send and returned exactly once: on delivery, transmit, or drop.
+import { PKT_SLOTS, PKT_SIZE, HEADROOM } from "./param";
+
+const POOL: usize = memory.data(PKT_SLOTS * PKT_SIZE, 64);
+const freeStack = new StaticArray<u16>(PKT_SLOTS);
+const lens = new StaticArray<u16>(PKT_SLOTS);
+let freeTop: i32 = 0;
+
+export function poolInit(): void {
+  for (let i = 0; i < PKT_SLOTS; i++) unchecked(freeStack[i] = <u16>(PKT_SLOTS - 1 - i));
+  freeTop = PKT_SLOTS;
+}
+
+/** A free buffer's index, or -1 if the pool is empty. */
+export function pktAlloc(): i32 {
+  if (freeTop == 0) return -1;
+  return <i32>unchecked(freeStack[--freeTop]);
+}
+
+export function pktFree(i: i32): void {
+  if (<u32>i >= <u32>PKT_SLOTS || freeTop >= PKT_SLOTS) abort("pool: bad free");
+  unchecked(freeStack[freeTop++] = <u16>i);
+}
+
+/** Address of buffer i's IPv6 packet. */
+// @ts-ignore: decorator
+@inline export function pktData(i: i32): usize {
+  return POOL + <usize>i * <usize>PKT_SIZE + <usize>HEADROOM;
+}
+
+// @ts-ignore: decorator
+@inline export function pktLen(i: i32): i32 { return <i32>unchecked(lens[i]); }
+// @ts-ignore: decorator
+@inline export function pktSetLen(i: i32, len: i32): void { unchecked(lens[i] = <u16>len); }
+
+export function poolFree(): i32 { return freeTop; }

@@ -1,0 +1,109 @@
+// The status snapshot: k_status() writes the node's counters and tables into Buf.STATUS
+// in the layout of abi/status.ts, for `persia status`, metrics and tests. Read-only: it
+// changes nothing, and a snapshot too big for the buffer is cut at a record boundary.
+import * as S from "../abi/status";
+import { Drop } from "../abi/drop";
+import { STATUS_SIZE, NIC_MAX } from "./param";
+import { now } from "./clock";
+import { drops, icmpErrorsSent } from "./stats";
+import { poolFree } from "./pool";
+import { role } from "./boot";
+import { addrCopy, macCopy } from "./net/addr";
+import { nicPresent, nicKind, nicMtu, nicMac, nicCount, rxFrames, rxBytes, txFrames, txBytes, txErrors } from "./net/iface";
+import { txDepth } from "./net/egress";
+import { routeCount, routePrefix, routeVia, routeLen, routeKind, routeNic, routeSvc } from "./net/route";
+import { neighHigh, neighNic, neighState, neighAddr, neighMac } from "./net/nd";
+import { svcCount, svcValid, svcState, svcLastFault, svcRestarts, svcRx, svcTx, svcFaults,
+  svcRefused, svcName, svcNameLen } from "./svc/registry";
+import { queueDepth } from "./svc/queue";
+
+export const STATUS: usize = memory.data(STATUS_SIZE, 8);
+let pos = 0;
+let records = 0;
+
+/** Open a record of body length n; returns its body address, or 0 if it does not fit. */
+function rec(type: S.St, n: i32): usize {
+  if (pos + 4 + n > STATUS_SIZE) return 0;
+  let r = STATUS + <usize>pos;
+  store<u8>(r, <u8>type);
+  store<u8>(r, 0, 1);
+  store<u16>(r, <u16>n, 2);
+  memory.fill(r + 4, 0, <usize>n);
+  pos += 4 + n;
+  records++;
+  return r + 4;
+}
+
+export function writeStatus(): i32 {
+  pos = 8; records = 0;
+  let b = rec(S.St.NODE, S.SN_SIZE);
+  store<i64>(b + S.SN_NOW, now);
+  store<u8>(b + S.SN_ROLE, <u8>role);
+  store<u8>(b + S.SN_SVCS, <u8>svcCount);
+  store<u8>(b + S.SN_NICS, <u8>nicCount);
+  store<u16>(b + S.SN_ROUTES, <u16>routeCount);
+  store<u16>(b + S.SN_FREE, <u16>poolFree());
+  store<u64>(b + S.SN_ICMP_ERRORS, icmpErrorsSent);
+  b = rec(S.St.DROPS, 8 * <i32>Drop.COUNT);
+  for (let i = 0; i < <i32>Drop.COUNT; i++) store<u64>(b + <usize>(i * 8), unchecked(drops[i]));
+  for (let n = 0; n < nicCount && n < NIC_MAX; n++) if (unchecked(nicPresent[n])) nicRecord(n);
+  for (let s = 0; s < svcCount; s++) if (svcValid(s)) svcRecord(s);
+  for (let i = 0; i < routeCount; i++) routeRecord(i);
+  for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighRecord(i);
+  store<u32>(STATUS, S.ST_MAGIC);
+  store<u16>(STATUS, <u16>S.ST_VERSION, 4);
+  store<u16>(STATUS, <u16>records, 6);
+  return pos;
+}
+
+function nicRecord(n: i32): void {
+  let b = rec(S.St.NIC, S.SI_SIZE);
+  if (b == 0) return;
+  store<u8>(b + S.SI_ID, <u8>n);
+  store<u8>(b + S.SI_KIND, unchecked(nicKind[n]));
+  store<u16>(b + S.SI_MTU, <u16>unchecked(nicMtu[n]));
+  macCopy(b + S.SI_MAC, nicMac(n));
+  store<u16>(b + S.SI_TXQ, <u16>txDepth(n));
+  store<u64>(b + S.SI_RX_FRAMES, unchecked(rxFrames[n]));
+  store<u64>(b + S.SI_RX_BYTES, unchecked(rxBytes[n]));
+  store<u64>(b + S.SI_TX_FRAMES, unchecked(txFrames[n]));
+  store<u64>(b + S.SI_TX_BYTES, unchecked(txBytes[n]));
+  store<u64>(b + S.SI_TX_ERRORS, unchecked(txErrors[n]));
+}
+
+function svcRecord(s: i32): void {
+  let nl = <i32>unchecked(svcNameLen[s]);
+  let b = rec(S.St.SVC, S.SS_NAME + nl);
+  if (b == 0) return;
+  store<u8>(b + S.SS_ID, <u8>s);
+  store<u8>(b + S.SS_STATE, unchecked(svcState[s]));
+  store<u8>(b + S.SS_FAULT, unchecked(svcLastFault[s]));
+  store<u16>(b + S.SS_RESTARTS, unchecked(svcRestarts[s]));
+  store<u16>(b + S.SS_QUEUE, <u16>queueDepth(s));
+  store<u64>(b + S.SS_RX, unchecked(svcRx[s]));
+  store<u64>(b + S.SS_TX, unchecked(svcTx[s]));
+  store<u64>(b + S.SS_FAULTS, unchecked(svcFaults[s]));
+  store<u64>(b + S.SS_REFUSED, unchecked(svcRefused[s]));
+  store<u8>(b + S.SS_NAME_LEN, <u8>nl);
+  memory.copy(b + S.SS_NAME, svcName(s), <usize>nl);
+}
+
+function routeRecord(i: i32): void {
+  let b = rec(S.St.ROUTE, S.SR_SIZE);
+  if (b == 0) return;
+  store<u8>(b + S.SR_KIND, <u8>routeKind(i));
+  store<u8>(b + S.SR_LEN, <u8>routeLen(i));
+  store<u8>(b + S.SR_NIC, <u8>routeNic(i));
+  store<u8>(b + S.SR_SVC, <u8>routeSvc(i));
+  addrCopy(b + S.SR_PREFIX, routePrefix(i));
+  addrCopy(b + S.SR_VIA, routeVia(i));
+}
+
+function neighRecord(i: i32): void {
+  let b = rec(S.St.NEIGH, S.SG_SIZE);
+  if (b == 0) return;
+  store<u8>(b + S.SG_NIC, <u8>neighNic(i));
+  store<u8>(b + S.SG_STATE, <u8>neighState(i));
+  macCopy(b + S.SG_MAC, neighMac(i));
+  addrCopy(b + S.SG_ADDR, neighAddr(i));
+}

@@ -1,0 +1,51 @@
+// Each service's bounded receive queue of packet buffers. The kernel delivers into it
+// (from a NIC or from another service) and the service pulls with the recv syscall;
+// a service that is down or full loses the packet with a counted drop, never the node.
+import { SVC_MAX, SVC_RXQ } from "../param";
+import { Drop } from "../../abi/drop";
+import { SvcState } from "../../abi/kernel";
+import { drop } from "../stats";
+import { pktFree } from "../pool";
+import { svcState, svcRx } from "./registry";
+
+const ring = new StaticArray<u16>(SVC_MAX * SVC_RXQ);
+const head = new StaticArray<i32>(SVC_MAX);
+const count = new StaticArray<i32>(SVC_MAX);
+
+export function queueDepth(svc: i32): i32 { return unchecked(count[svc]); }
+
+/** Queue pkt for svc. Consumes pkt. Returns 0 (a full or stopped queue is a drop, not an
+ *  error for the sender: the packet was routed). */
+export function svcDeliver(svc: i32, pkt: i32): i32 {
+  if (<u32>svc >= <u32>SVC_MAX || unchecked(svcState[svc]) != SvcState.RUNNING) {
+    drop(Drop.SVC_DOWN); pktFree(pkt); return 0;
+  }
+  let c = unchecked(count[svc]);
+  if (c >= SVC_RXQ) { drop(Drop.SVC_QUEUE_FULL); pktFree(pkt); return 0; }
+  unchecked(ring[svc * SVC_RXQ + (unchecked(head[svc]) + c) % SVC_RXQ] = <u16>pkt);
+  unchecked(count[svc] = c + 1);
+  unchecked(svcRx[svc]++);
+  return 0;
+}
+
+/** The packet at the head of svc's queue, or -1. */
+export function queuePeek(svc: i32): i32 {
+  if (unchecked(count[svc]) == 0) return -1;
+  return <i32>unchecked(ring[svc * SVC_RXQ + unchecked(head[svc])]);
+}
+
+/** Remove the head packet (the caller frees it). */
+export function queuePop(svc: i32): void {
+  unchecked(head[svc] = (unchecked(head[svc]) + 1) % SVC_RXQ);
+  unchecked(count[svc]--);
+}
+
+/** Free everything queued for svc (it failed for good). */
+export function queueFlush(svc: i32): void {
+  while (unchecked(count[svc]) > 0) {
+    let pkt = queuePeek(svc);
+    queuePop(svc);
+    drop(Drop.SVC_DOWN);
+    pktFree(pkt);
+  }
+}

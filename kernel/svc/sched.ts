@@ -1,0 +1,84 @@
+// Running services: start each at boot, call persia_event when it has packets queued or
+// its timer is due, and contain faults — a trapping service is stopped, counted and
+// restarted after a backoff that doubles per restart, until its restart limit; then it
+// stays down (FAILED) and its queue is dropped. The kernel and every other service go on.
+// Called from k_poll. CPU budgets (fuel) and min/max shares come with issue 5.
+import { SVC_MAX, RESTART_BACKOFF_MS, RESTART_BACKOFF_MAX_MS } from "../param";
+import { SvcState, Fault, Entry, LogLevel } from "../../abi/kernel";
+import { now } from "../clock";
+import { logStart, logStr, logBytes, logInt, logEnd } from "../log";
+import { host_svc_start, host_svc_stop, host_svc_call } from "../../abi/gen/host";
+import { svcState, svcCount, svcName, svcNameLen, svcFaults, svcLastFault, svcRestarts,
+  svcRestartLimit } from "./registry";
+import { queueDepth, queueFlush } from "./queue";
+
+export const svcTimer = new StaticArray<i64>(SVC_MAX);      // 0: no timer
+const nextStart = new StaticArray<i64>(SVC_MAX);
+const everStarted = new StaticArray<bool>(SVC_MAX);
+
+function logSvc(level: LogLevel, svc: i32, what: string, n: i64): void {
+  logStart();
+  logStr("service ");
+  logBytes(svcName(svc), <i32>unchecked(svcNameLen[svc]));
+  logStr(what);
+  if (n >= 0) logInt(n);
+  logEnd(level);
+}
+
+function fault(svc: i32, kind: i32): void {
+  host_svc_stop(svc);
+  unchecked(svcFaults[svc]++);
+  unchecked(svcLastFault[svc] = <u8>kind);
+  unchecked(svcTimer[svc] = 0);
+  let restarts = <i32>unchecked(svcRestarts[svc]);
+  if (restarts >= <i32>unchecked(svcRestartLimit[svc])) {
+    unchecked(svcState[svc] = <u8>SvcState.FAILED);
+    queueFlush(svc);
+    logSvc(LogLevel.ERROR, svc, " faulted and is over its restart limit; it stays down. Restarts: ", restarts);
+    return;
+  }
+  let backoff = RESTART_BACKOFF_MS << <i64>min(restarts, 16);
+  if (backoff > RESTART_BACKOFF_MAX_MS) backoff = RESTART_BACKOFF_MAX_MS;
+  unchecked(svcState[svc] = <u8>SvcState.RESTARTING);
+  unchecked(nextStart[svc] = now + backoff);
+  logSvc(LogLevel.WARN, svc, " faulted; restarting in ms: ", backoff);
+}
+
+function start(svc: i32): void {
+  if (unchecked(everStarted[svc])) unchecked(svcRestarts[svc]++);
+  unchecked(everStarted[svc] = true);
+  let f = host_svc_start(svc);
+  if (f != Fault.NONE) { fault(svc, f); return; }
+  unchecked(svcState[svc] = <u8>SvcState.RUNNING);
+  f = host_svc_call(svc, Entry.INIT);
+  if (f != Fault.NONE) fault(svc, f);
+}
+
+/** Start due services and run every service that has work. Returns the next time the
+ *  scheduler needs to run (now if a service made progress and has more queued), or -1. */
+export function runServices(): i64 {
+  let next: i64 = -1;
+  for (let svc = 0; svc < svcCount; svc++) {
+    let st = <i32>unchecked(svcState[svc]);
+    if (st == SvcState.RESTARTING && unchecked(nextStart[svc]) <= now) { start(svc); st = <i32>unchecked(svcState[svc]); }
+    if (st == SvcState.RUNNING) {
+      let t = unchecked(svcTimer[svc]);
+      let due = t != 0 && t <= now;
+      let before = queueDepth(svc);
+      if (before > 0 || due) {
+        if (due) unchecked(svcTimer[svc] = 0);
+        let f = host_svc_call(svc, Entry.EVENT);
+        if (f != Fault.NONE) fault(svc, f);
+        else if (queueDepth(svc) > 0 && queueDepth(svc) < before) next = now;
+      }
+    }
+    st = <i32>unchecked(svcState[svc]);
+    let t: i64 = st == SvcState.RUNNING ? unchecked(svcTimer[svc]) :
+      st == SvcState.RESTARTING ? unchecked(nextStart[svc]) : 0;
+    if (t != 0 && (next < 0 || t < next)) next = t;
+  }
+  return next;
+}
+
+/** Services are registered RESTARTING and started by the first runServices(). */
+export function schedBoot(svc: i32): void { unchecked(nextStart[svc] = now); }

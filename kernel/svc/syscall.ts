@@ -1,0 +1,147 @@
+// The syscalls, behind k_sys(svc, nr, a0..a4). Each handler first checks its arguments
+// (ranges, handles, rights) and returns -Errno before touching any state; only then does
+// it act. Service memory is reached only through the host's svc_read/svc_write, which
+// bounds-check against the service's own memory. Numbers: abi/syscalls.ts.
+import { Errno } from "../../abi/errno";
+import { Drop } from "../../abi/drop";
+import { Sys, CAPINFO_KIND, CAPINFO_RIGHTS, CAPINFO_OBJECT, CAPINFO_EXT_LEN, CAPINFO_SIZE } from "../../abi/syscalls";
+import { CapKind, RIGHT_SEND } from "../../abi/caps";
+import { LogLevel } from "../../abi/kernel";
+import { MTU_MAX, LOG_LINE } from "../param";
+import { drop } from "../stats";
+import { now } from "../clock";
+import { logStart, logStr, logBytes, logEnd } from "../log";
+import { pktAlloc, pktFree, pktData, pktLen, pktSetLen } from "../pool";
+import { host_svc_read, host_svc_write } from "../../abi/gen/host";
+import { check, walk, ipLen, IP_SRC } from "../net/ipv6";
+import { addrEq } from "../net/addr";
+import { output, pathMtu, Origin } from "../net/output";
+import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcByName, svcTx, svcRefused } from "./registry";
+import { queuePeek, queuePop } from "./queue";
+import { svcTimer } from "./sched";
+import { capFind, capDerive, capRevoke, resolve, cSlot, capKind, capRights, capObject,
+  capExtLen, capHolds } from "./caps";
+import { diskRead, diskWrite, diskFlush } from "./disk";
+
+const SCRATCH: usize = memory.data(512, 8);   // names, addresses, records, log lines
+
+export function sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32): i32 {
+  if (!svcValid(svc)) return -Errno.EPERM;
+  switch (nr) {
+    case Sys.SEND: return send(svc, a0, a1);
+    case Sys.RECV: return recv(svc, a0, a1);
+    case Sys.ADDR: return addr(svc, a0, a1);
+    case Sys.RESOLVE: return resolveName(svc, a0, a1, a2);
+    case Sys.LOG: return log(svc, a0, a1);
+    case Sys.CLOCK: return clock(svc, a0);
+    case Sys.TIMER: return timer(svc, a0);
+    case Sys.CAP_FIND: return capFind(svc, <CapKind>a0, a1);
+    case Sys.CAP_INFO: return capInfo(svc, a0, a1);
+    case Sys.CAP_DERIVE: return capDerive(svc, a0, a1);
+    case Sys.CAP_REVOKE: return capRevoke(svc, a0);
+    case Sys.DISK_READ: return diskRead(svc, a0, <u64><u32>a1 | (<u64><u32>a2 << 32), a3, a4);
+    case Sys.DISK_WRITE: return diskWrite(svc, a0, <u64><u32>a1 | (<u64><u32>a2 << 32), a3, a4);
+    case Sys.DISK_FLUSH: return diskFlush(svc, a0);
+    case Sys.MTU: return mtu(svc, a0);
+  }
+  return -Errno.ENOSYS;
+}
+
+function refused(svc: i32, pkt: i32, reason: Drop, err: Errno): i32 {
+  drop(reason);
+  pktFree(pkt);
+  unchecked(svcRefused[svc]++);
+  return -err;
+}
+
+/** Is src one of svc's addresses, with a live ADDR capability that grants SEND? */
+function ownsSource(svc: i32, src: usize): bool {
+  let n = <i32>unchecked(svcAddrCount[svc]);
+  for (let i = 0; i < n; i++) {
+    if (addrEq(svcAddr(svc, i), src)) return capHolds(svc, CapKind.ADDR, i, RIGHT_SEND);
+  }
+  return false;
+}
+
+function send(svc: i32, ptr: i32, len: i32): i32 {
+  if (len <= 0) return -Errno.EINVAL;
+  if (len > MTU_MAX) { unchecked(svcRefused[svc]++); drop(Drop.TOO_BIG); return -Errno.EMSGSIZE; }
+  let pkt = pktAlloc();
+  if (pkt < 0) { drop(Drop.POOL_EMPTY); return -Errno.ENOSPC; }
+  let p = pktData(pkt);
+  if (host_svc_read(svc, ptr, <i32>p, len) < 0) { pktFree(pkt); return -Errno.EFAULT; }
+  if (check(p, len) >= 0 || ipLen != len || walk(p) >= 0) {
+    return refused(svc, pkt, Drop.SVC_MALFORMED, Errno.EINVAL);
+  }
+  if (!ownsSource(svc, p + IP_SRC)) return refused(svc, pkt, Drop.SVC_SRC, Errno.EADDRNOTAVAIL);
+  pktSetLen(pkt, len);
+  let r = output(pkt, Origin.SERVICE, -1);
+  if (r < 0) unchecked(svcRefused[svc]++);
+  else unchecked(svcTx[svc]++);
+  return r;
+}
+
+function recv(svc: i32, ptr: i32, cap: i32): i32 {
+  let pkt = queuePeek(svc);
+  if (pkt < 0) return -Errno.EAGAIN;
+  let len = pktLen(pkt);
+  if (len > cap) return -Errno.EMSGSIZE;        // the packet stays queued
+  if (host_svc_write(svc, ptr, <i32>pktData(pkt), len) < 0) return -Errno.EFAULT;
+  queuePop(svc);
+  pktFree(pkt);
+  return len;
+}
+
+function addr(svc: i32, index: i32, ptr: i32): i32 {
+  if (<u32>index >= <u32>unchecked(svcAddrCount[svc])) return -Errno.ENOENT;
+  if (host_svc_write(svc, ptr, <i32>svcAddr(svc, index), 16) < 0) return -Errno.EFAULT;
+  return 0;
+}
+
+function resolveName(svc: i32, name: i32, len: i32, out: i32): i32 {
+  if (len <= 0 || len > 253) return -Errno.EINVAL;
+  if (host_svc_read(svc, name, <i32>SCRATCH, len) < 0) return -Errno.EFAULT;
+  let id = svcByName(SCRATCH, len);
+  if (id < 0 || unchecked(svcAddrCount[id]) == 0) return -Errno.ENOENT;
+  if (host_svc_write(svc, out, <i32>svcAddr(id, 0), 16) < 0) return -Errno.EFAULT;
+  return 0;
+}
+
+function log(svc: i32, ptr: i32, len: i32): i32 {
+  if (len < 0) return -Errno.EINVAL;
+  let n = min(len, 400);
+  if (host_svc_read(svc, ptr, <i32>SCRATCH, n) < 0) return -Errno.EFAULT;
+  logStart();
+  logBytes(svcName(svc), <i32>unchecked(svcNameLen[svc]));
+  logStr(": ");
+  logBytes(SCRATCH, n);
+  logEnd(LogLevel.INFO);
+  return 0;
+}
+
+function clock(svc: i32, ptr: i32): i32 {
+  store<i64>(SCRATCH, now);
+  return host_svc_write(svc, ptr, <i32>SCRATCH, 8) < 0 ? -Errno.EFAULT : 0;
+}
+
+function timer(svc: i32, ms: i32): i32 {
+  if (ms < 0) return -Errno.EINVAL;
+  unchecked(svcTimer[svc] = ms == 0 ? 0 : now + <i64>ms);
+  return 0;
+}
+
+function capInfo(svc: i32, handle: i32, ptr: i32): i32 {
+  let e = resolve(svc, handle);
+  if (e < 0) return e;
+  memory.fill(SCRATCH, 0, CAPINFO_SIZE);
+  store<u8>(SCRATCH + CAPINFO_KIND, <u8>capKind(svc, cSlot));
+  store<u8>(SCRATCH + CAPINFO_RIGHTS, <u8>capRights(svc, cSlot));
+  store<u16>(SCRATCH + CAPINFO_OBJECT, <u16>capObject(svc, cSlot));
+  store<u64>(SCRATCH + CAPINFO_EXT_LEN, capExtLen(svc, cSlot));
+  return host_svc_write(svc, ptr, <i32>SCRATCH, CAPINFO_SIZE) < 0 ? -Errno.EFAULT : 0;
+}
+
+function mtu(svc: i32, dst: i32): i32 {
+  if (host_svc_read(svc, dst, <i32>SCRATCH, 16) < 0) return -Errno.EFAULT;
+  return pathMtu(SCRATCH);
+}
