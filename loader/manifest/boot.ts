@@ -1,0 +1,179 @@
+// The binary boot manifest of abi/manifest.ts as a TypeScript value, with its encoder and
+// a bounds-checked decoder. The encoder writes records in one fixed order (NODE, NICs,
+// PREFIXes, ROUTEs, DISKs, SERVICEs, SVC_ADDRs, CAP_DISKs) so references always point
+// backwards and decode-then-encode gives the same bytes. The decoder accepts any order
+// and refuses, with the byte offset, anything the kernel would refuse: a short record, a
+// non-zero reserved byte, an unknown type, a wrong count, trailing bytes. Deliberately no
+// meaning checks (a NIC id that exists, ...): compile.ts only emits valid ones and the
+// kernel checks again. Called by compile.ts, `persia status` and tests.
+import * as M from "../../abi/manifest";
+import { LoaderError } from "../errors";
+import { IP6_BYTES, MAC_BYTES } from "../ip6";
+
+export interface BootNode { role: number; name: string; }
+export interface BootNic { id: number; kind: number; mtu: number; mac: Uint8Array; }
+export interface BootPrefix { nic: number; len: number; addr: Uint8Array; }
+export interface BootRoute { nic: number; len: number; prefix: Uint8Array; via: Uint8Array; }
+export interface BootDisk { id: number; size: bigint; }
+export interface BootService { id: number; restartLimit: number; ramMinPages: number; ramMaxPages: number; name: string; }
+export interface BootSvcAddr { svc: number; addr: Uint8Array; }
+export interface BootCapDisk { svc: number; disk: number; rights: number; offset: bigint; length: bigint; }
+
+export interface BootManifest {
+  node: BootNode;
+  nics: BootNic[];
+  prefixes: BootPrefix[];
+  routes: BootRoute[];
+  disks: BootDisk[];
+  services: BootService[];
+  svcAddrs: BootSvcAddr[];
+  capDisks: BootCapDisk[];
+}
+
+const utf8 = new TextEncoder();
+
+/** One record body: `size` bytes, filled by `fill` through a DataView. */
+function body(size: number, fill: (v: DataView, b: Uint8Array) => void): Uint8Array {
+  const b = new Uint8Array(size);
+  fill(new DataView(b.buffer), b);
+  return b;
+}
+
+function named(fixed: number, lenAt: number, name: string, fill: (v: DataView) => void): Uint8Array {
+  const n = utf8.encode(name);
+  if (n.length > M.NAME_MAX) throw new Error(`boot manifest: name "${name}" is longer than ${M.NAME_MAX} bytes`);
+  return body(fixed + n.length, (v, b) => { fill(v); v.setUint8(lenAt, n.length); b.set(n, fixed); });
+}
+
+export function encodeBootManifest(m: BootManifest): Uint8Array {
+  const recs: [M.Rec, Uint8Array][] = [
+    [M.Rec.NODE, named(M.NODE_NAME, M.NODE_NAME_LEN, m.node.name, (v) => v.setUint8(M.NODE_ROLE, m.node.role))],
+    ...m.nics.map((n): [M.Rec, Uint8Array] => [M.Rec.NIC, body(M.NIC_SIZE, (v, b) => {
+      v.setUint8(M.NIC_ID, n.id); v.setUint8(M.NIC_KIND, n.kind); v.setUint16(M.NIC_MTU, n.mtu, true); b.set(n.mac, M.NIC_MAC);
+    })]),
+    ...m.prefixes.map((p): [M.Rec, Uint8Array] => [M.Rec.PREFIX, body(M.PFX_SIZE, (v, b) => {
+      v.setUint8(M.PFX_NIC, p.nic); v.setUint8(M.PFX_LEN, p.len); b.set(p.addr, M.PFX_ADDR);
+    })]),
+    ...m.routes.map((r): [M.Rec, Uint8Array] => [M.Rec.ROUTE, body(M.RT_SIZE, (v, b) => {
+      v.setUint8(M.RT_NIC, r.nic); v.setUint8(M.RT_LEN, r.len); b.set(r.prefix, M.RT_PREFIX); b.set(r.via, M.RT_VIA);
+    })]),
+    ...m.disks.map((d): [M.Rec, Uint8Array] => [M.Rec.DISK, body(M.DISK_SIZE, (v) => {
+      v.setUint8(M.DISK_ID, d.id); v.setBigUint64(M.DISK_BYTES, d.size, true);
+    })]),
+    ...m.services.map((s): [M.Rec, Uint8Array] => [M.Rec.SERVICE, named(M.SVC_NAME, M.SVC_NAME_LEN, s.name, (v) => {
+      v.setUint8(M.SVC_ID, s.id); v.setUint16(M.SVC_RESTARTS, s.restartLimit, true);
+      v.setUint32(M.SVC_RAM_MIN, s.ramMinPages, true); v.setUint32(M.SVC_RAM_MAX, s.ramMaxPages, true);
+    })]),
+    ...m.svcAddrs.map((a): [M.Rec, Uint8Array] => [M.Rec.SVC_ADDR, body(M.SA_SIZE, (v, b) => {
+      v.setUint8(M.SA_SVC, a.svc); b.set(a.addr, M.SA_ADDR);
+    })]),
+    ...m.capDisks.map((c): [M.Rec, Uint8Array] => [M.Rec.CAP_DISK, body(M.CD_SIZE, (v) => {
+      v.setUint8(M.CD_SVC, c.svc); v.setUint8(M.CD_DISK, c.disk); v.setUint8(M.CD_RIGHTS, c.rights);
+      v.setBigUint64(M.CD_OFFSET, c.offset, true); v.setBigUint64(M.CD_LENGTH, c.length, true);
+    })]),
+  ];
+  const total = M.MF_HEADER + recs.reduce((n, [, b]) => n + M.MF_REC_HEADER + b.length, 0);
+  const out = new Uint8Array(total);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, M.MF_MAGIC, true);
+  v.setUint16(4, M.MF_VERSION, true);
+  v.setUint16(6, recs.length, true);
+  let at = M.MF_HEADER;
+  for (const [type, b] of recs) {
+    v.setUint8(at, type);
+    v.setUint16(at + 2, b.length, true);
+    out.set(b, at + M.MF_REC_HEADER);
+    at += M.MF_REC_HEADER + b.length;
+  }
+  return out;
+}
+
+const FIXED: Partial<Record<M.Rec, number>> = {
+  [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.ROUTE]: M.RT_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
+  [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE,
+};
+// Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
+const ZERO: Partial<Record<M.Rec, number[]>> = {
+  [M.Rec.DISK]: [1, 2, 3], [M.Rec.SERVICE]: [1], [M.Rec.SVC_ADDR]: [1], [M.Rec.CAP_DISK]: [3],
+};
+
+type Fail = (at: number, why: string) => never;
+
+/** One record's body `b`, which starts at byte `base`, added to `m`. */
+function decodeRecord(m: BootManifest, type: M.Rec, b: Uint8Array, base: number, what: string, fail: Fail): void {
+  const r = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const fixed = FIXED[type];
+  if (fixed !== undefined && b.length !== fixed) fail(base - M.MF_REC_HEADER, `${what} is ${b.length} bytes, not ${fixed}`);
+  for (const z of ZERO[type] ?? []) if (b[z] !== 0) fail(base + z, `${what} has a non-zero reserved byte`);
+  const name = (lenAt: number, at: number): string => {
+    if (b.length < at || b.length !== at + b[lenAt]) {
+      fail(base - M.MF_REC_HEADER, `${what} is ${b.length} bytes, which disagrees with its name length`);
+    }
+    return new TextDecoder().decode(b.subarray(at));
+  };
+  const addr = (at: number) => b.slice(at, at + IP6_BYTES);
+  const u64 = (at: number) => r.getBigUint64(at, true);
+  switch (type) {
+    case M.Rec.NODE:
+      m.node = { role: b[M.NODE_ROLE], name: name(M.NODE_NAME_LEN, M.NODE_NAME) };
+      break;
+    case M.Rec.NIC:
+      m.nics.push({ id: b[M.NIC_ID], kind: b[M.NIC_KIND], mtu: r.getUint16(M.NIC_MTU, true), mac: b.slice(M.NIC_MAC, M.NIC_MAC + MAC_BYTES) });
+      break;
+    case M.Rec.PREFIX:
+      m.prefixes.push({ nic: b[M.PFX_NIC], len: b[M.PFX_LEN], addr: addr(M.PFX_ADDR) });
+      break;
+    case M.Rec.ROUTE:
+      m.routes.push({ nic: b[M.RT_NIC], len: b[M.RT_LEN], prefix: addr(M.RT_PREFIX), via: addr(M.RT_VIA) });
+      break;
+    case M.Rec.DISK:
+      m.disks.push({ id: b[M.DISK_ID], size: u64(M.DISK_BYTES) });
+      break;
+    case M.Rec.SERVICE:
+      m.services.push({
+        id: b[M.SVC_ID], restartLimit: r.getUint16(M.SVC_RESTARTS, true), ramMinPages: r.getUint32(M.SVC_RAM_MIN, true),
+        ramMaxPages: r.getUint32(M.SVC_RAM_MAX, true), name: name(M.SVC_NAME_LEN, M.SVC_NAME),
+      });
+      break;
+    case M.Rec.SVC_ADDR:
+      m.svcAddrs.push({ svc: b[M.SA_SVC], addr: addr(M.SA_ADDR) });
+      break;
+    case M.Rec.CAP_DISK:
+      m.capDisks.push({ svc: b[M.CD_SVC], disk: b[M.CD_DISK], rights: b[M.CD_RIGHTS], offset: u64(M.CD_OFFSET), length: u64(M.CD_LENGTH) });
+      break;
+    default:
+      fail(base - M.MF_REC_HEADER, `${what} has type ${type}, which this version does not know`);
+  }
+}
+
+/** Reads boot manifest bytes back into a BootManifest. Throws LoaderError naming the byte. */
+export function decodeBootManifest(bytes: Uint8Array): BootManifest {
+  const fail: Fail = (at, why) => {
+    throw new LoaderError("boot manifest", `at byte ${at}: ${why}`, "Compile it again from its YAML manifest with this version of persia.");
+  };
+  if (bytes.length < M.MF_HEADER) fail(0, `${bytes.length} bytes is shorter than the ${M.MF_HEADER}-byte header`);
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (v.getUint32(0, true) !== M.MF_MAGIC) fail(0, `the magic number is not "PRSA"`);
+  if (v.getUint16(4, true) !== M.MF_VERSION) fail(4, `version ${v.getUint16(4, true)} is not ${M.MF_VERSION}`);
+  const count = v.getUint16(6, true);
+  const m: BootManifest = {
+    node: { role: 0, name: "" }, nics: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
+  };
+  let nodes = 0;
+  let at = M.MF_HEADER;
+  for (let i = 0; i < count; i++) {
+    if (bytes.length - at < M.MF_REC_HEADER) fail(at, `record ${i} of ${count} is missing`);
+    const type = v.getUint8(at) as M.Rec;
+    const len = v.getUint16(at + 2, true);
+    if (v.getUint8(at + 1) !== 0) fail(at + 1, `record ${i}'s reserved byte is not 0`);
+    const base = at + M.MF_REC_HEADER;
+    if (bytes.length - base < len) fail(at, `record ${i} declares ${len} bytes but the manifest ends first`);
+    const what = M.Rec[type] ? `record ${i} (${M.Rec[type]})` : `record ${i}`;
+    decodeRecord(m, type, bytes.subarray(base, base + len), base, what, fail);
+    if (type === M.Rec.NODE) nodes++;
+    at = base + len;
+  }
+  if (at !== bytes.length) fail(at, `${bytes.length - at} bytes follow the last of the ${count} records`);
+  if (nodes !== 1) fail(M.MF_HEADER, `there are ${nodes} NODE records; a boot manifest has exactly one`);
+  return m;
+}

@@ -1,0 +1,133 @@
+// The manifest rules that relate fields to each other: unique NIC, disk and service
+// names; unique prefixes and service addresses; routes and disk grants that name an
+// existing NIC or disk; vxlan/tap settings present exactly when the kind needs them;
+// RAM min <= max; disk extents inside their disk. They read the raw YAML value and
+// parse only the fields they compare, so one broken field elsewhere in an entry does not
+// hide these problems: every problem is reported in the same run. Deliberately not
+// here: single-field rules (schema.ts, values.ts). Called by loader/manifest/load.ts.
+import * as path from "path";
+import { formatPrefix, formatAddr } from "../ip6";
+import { FieldPath } from "./issues";
+import { MAX_PREFIXES } from "./limits";
+import * as V from "./values";
+
+type Report = (path: FieldPath, message: string) => void;
+type Raw = Record<string, unknown>;
+
+function entries(raw: unknown, key: string): Raw[] {
+  const v = raw !== null && typeof raw === "object" ? (raw as Raw)[key] : undefined;
+  return Array.isArray(v) ? v.map((e) => (e !== null && typeof e === "object" ? (e as Raw) : {})) : [];
+}
+
+/** The parsed value, or null when the field is broken (schema.ts reports that). */
+function tryParse<T>(parse: (v: unknown) => T, v: unknown): T | null {
+  if (v === undefined) return null;
+  try {
+    return parse(v);
+  } catch (e) {
+    if (e instanceof V.ValueError) return null;
+    throw e;
+  }
+}
+
+function name(e: Raw, key: string): string | null {
+  return typeof e[key] === "string" ? (e[key] as string) : null;
+}
+
+interface Keyed { key: string | null; at: FieldPath; label: string; }
+
+/** Reports every entry whose key an earlier entry already has; `say` gets the earlier label. */
+function unique(list: Keyed[], say: (first: string) => string, report: Report): void {
+  const first = new Map<string, string>();
+  for (const { key, at, label } of list) {
+    if (key === null) continue;
+    const seen = first.get(key);
+    if (seen !== undefined) report(at, say(seen));
+    else first.set(key, label);
+  }
+}
+
+function resolved(baseDir: string, file: string | null): string | null {
+  return file === null ? null : path.resolve(baseDir, file);
+}
+
+function references(what: string, names: string[], v: string | null, at: FieldPath, report: Report): void {
+  if (v === null || names.includes(v)) return;
+  const known = names.length === 0 ? `there are no ${what}s` : `the ${what}s are ${[...new Set(names)].join(", ")}`;
+  report(at, `"${v}" is not the name of a ${what}; ${known}`);
+}
+
+function checkNics(raw: unknown, report: Report): string[] {
+  const nics = entries(raw, "nics");
+  unique(nics.map((n, i) => ({ key: name(n, "name"), at: ["nics", i, "name"], label: `nics[${i}]` })),
+    (first) => `is already the name of ${first}; NIC names must be unique`, report);
+  nics.forEach((n, i) => {
+    for (const kind of ["vxlan", "tap"]) {
+      if (n.kind === kind && n[kind] === undefined) {
+        report(["nics", i, kind], `is required because kind is ${kind}; see spec/manifest.md for its fields`);
+      } else if (typeof n.kind === "string" && n.kind !== kind && n[kind] !== undefined) {
+        report(["nics", i, kind], `is only allowed when kind is ${kind}, and this NIC's kind is ${n.kind}`);
+      }
+    }
+  });
+  const prefixes = nics.flatMap((n, i) => (Array.isArray(n.prefixes) ? n.prefixes : []).map((p, j) => {
+    const parsed = tryParse(V.ip6Prefix, p);
+    return { key: parsed && formatPrefix(parsed), at: ["nics", i, "prefixes", j], label: `nics[${i}]` };
+  }));
+  unique(prefixes, (first) => `is already connected on ${first}; a prefix belongs to one NIC, once`, report);
+  if (prefixes.length > MAX_PREFIXES) {
+    report(prefixes[MAX_PREFIXES].at, `is prefix number ${MAX_PREFIXES + 1}; the NICs together may have at most ` +
+      `${MAX_PREFIXES} (loader/manifest/limits.ts)`);
+  }
+  return nics.map((n) => name(n, "name")).filter((s): s is string => s !== null);
+}
+
+function checkDisks(raw: unknown, baseDir: string, report: Report): string[] {
+  const disks = entries(raw, "disks");
+  unique(disks.map((d, i) => ({ key: name(d, "name"), at: ["disks", i, "name"], label: `disks[${i}]` })),
+    (first) => `is already the name of ${first}; disk names must be unique`, report);
+  unique(disks.map((d, i) => ({ key: resolved(baseDir, name(d, "path")), at: ["disks", i, "path"], label: `disks[${i}]` })),
+    (first) => `is already the file of ${first}; two disks may not share a file`, report);
+  return disks.map((d) => name(d, "name")).filter((s): s is string => s !== null);
+}
+
+function checkGrant(g: Raw, disk: Raw | undefined, at: FieldPath, report: Report): void {
+  const size = disk && tryParse(V.size, disk.size);
+  const offset = g.offset === undefined ? 0 : tryParse(V.size, g.offset);
+  const length = tryParse(V.size, g.length);
+  if (!size || offset === null || length === null || offset + length <= size) return;
+  report([...at, "length"], `the extent from ${V.showSize(offset)} to ${V.showSize(offset + length)} ends past the end of ` +
+    `disk "${name(g, "device")}" (${V.showSize(size)}); make offset + length at most ${size} bytes`);
+}
+
+function checkServices(raw: unknown, diskNames: string[], report: Report): void {
+  const services = entries(raw, "services");
+  const disks = entries(raw, "disks");
+  unique(services.map((s, i) => ({ key: name(s, "domain"), at: ["services", i, "domain"], label: `services[${i}]` })),
+    (first) => `is already the domain of ${first}; each service has its own domain`, report);
+  const addrs = services.flatMap((s, i) => (Array.isArray(s.addresses) ? s.addresses : []).map((a, j) => {
+    const parsed = tryParse(V.ip6Address, a);
+    return { key: parsed && formatAddr(parsed), at: ["services", i, "addresses", j], label: `services[${i}]` };
+  }));
+  unique(addrs, (first) => `is already an address of ${first}; an address belongs to one service, once`, report);
+  services.forEach((s, i) => {
+    const ram = (s.ram ?? {}) as Raw;
+    const min = tryParse(V.size, ram.min), max = tryParse(V.size, ram.max);
+    if (min !== null && max !== null && min > max) {
+      report(["services", i, "ram", "min"], `${V.show(ram.min)} is more than ram.max (${V.show(ram.max)}); min must be at most max`);
+    }
+    entries(s, "disk").forEach((g, j) => {
+      const at: FieldPath = ["services", i, "disk", j];
+      references("disk", diskNames, name(g, "device"), [...at, "device"], report);
+      checkGrant(g, disks.find((d) => d.name === g.device), at, report);
+    });
+  });
+}
+
+/** Runs every cross-field rule over the raw document, reporting each violation. */
+export function crossCheck(raw: unknown, baseDir: string, report: Report): void {
+  const nicNames = checkNics(raw, report);
+  entries(raw, "routes").forEach((r, i) => references("NIC", nicNames, name(r, "nic"), ["routes", i, "nic"], report));
+  const diskNames = checkDisks(raw, baseDir, report);
+  checkServices(raw, diskNames, report);
+}

@@ -1,0 +1,104 @@
+// compileManifest: a validated Manifest becomes two things. The boot bytes (abi/manifest.ts)
+// are all the kernel learns: ids, kinds, MTUs, MACs, prefixes, routes, disk sizes, service
+// RAM grants in 64 KiB pages, addresses and disk capabilities. The HostPlan is what only
+// the host needs: NIC names and how to reach them (VXLAN endpoints, TAP device), module and
+// disk file paths. Ids are list positions in the manifest. Deliberately no validation
+// (load.ts did it) and no file access. Called by the `persia` CLI and hosts/node.
+import { RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
+import { NicKind, Role } from "../../abi/kernel";
+import { IP6_BYTES, formatAddr, formatMac, formatPrefix } from "../ip6";
+import { BootManifest, encodeBootManifest } from "./boot";
+import { WASM_PAGE } from "./limits";
+import { Manifest, NIC_KIND_NAMES, ROLE_NAMES, RightName } from "./schema";
+
+export interface HostEndpoint { address: string; port: number; }
+
+export interface HostPlan {
+  node: { name: string; role: string };
+  nics: {
+    id: number;
+    name: string;
+    kind: string;                 // "virtual" | "vxlan" | "tap"
+    mac: string;                  // "02:00:5a:b2:00:01"
+    mtu: number;
+    prefixes: string[];           // "fd00:5ab2:1::/64", for logs and status
+    vxlan?: { local: HostEndpoint; remote: HostEndpoint; vni: number };
+    tap?: { device: string };
+  }[];
+  services: {
+    id: number;
+    domain: string;
+    modulePath: string;           // absolute
+    ramMinPages: number;
+    ramMaxPages: number;
+    addresses: string[];          // RFC 5952 text
+  }[];
+  disks: { id: number; name: string; path: string; size: number }[]; // path absolute, size in bytes
+}
+
+const RIGHT_BITS: Record<RightName, number> = { read: RIGHT_READ, write: RIGHT_WRITE };
+
+/** The abi enum value for a YAML spelling: "router" → Role.ROUTER. */
+function enumValue(e: Record<string, string | number>, names: string[], name: string): number {
+  if (!names.includes(name)) throw new Error(`compileManifest: "${name}" is not one of ${names.join(", ")}`);
+  return e[name.toUpperCase()] as number;
+}
+
+/** Bytes → Wasm pages, rounded up. */
+export function pages(bytes: number): number {
+  return Math.ceil(bytes / WASM_PAGE);
+}
+
+function indexOf(names: string[], name: string, what: string): number {
+  const i = names.indexOf(name);
+  if (i < 0) throw new Error(`compileManifest: ${what} "${name}" does not exist; validate the manifest with parseManifest first`);
+  return i;
+}
+
+/** The boot manifest's records for `m`, as a value (see boot.ts for the bytes). */
+export function bootRecords(m: Manifest): BootManifest {
+  const nicNames = m.nics.map((n) => n.name);
+  const diskNames = m.disks.map((d) => d.name);
+  return {
+    node: { role: enumValue(Role, ROLE_NAMES, m.node.role), name: m.node.name },
+    nics: m.nics.map((n, id) => ({ id, kind: enumValue(NicKind, NIC_KIND_NAMES, n.kind), mtu: n.mtu, mac: n.mac })),
+    prefixes: m.nics.flatMap((n, nic) => n.prefixes.map((p) => ({ nic, len: p.len, addr: p.addr }))),
+    routes: m.routes.map((r) => ({
+      nic: indexOf(nicNames, r.nic, "NIC"), len: r.to.len, prefix: r.to.addr, via: r.via ?? new Uint8Array(IP6_BYTES),
+    })),
+    disks: m.disks.map((d, id) => ({ id, size: BigInt(d.size) })),
+    services: m.services.map((s, id) => ({
+      id, restartLimit: s.restart.limit, ramMinPages: pages(s.ram.min), ramMaxPages: pages(s.ram.max), name: s.domain,
+    })),
+    svcAddrs: m.services.flatMap((s, svc) => s.addresses.map((addr) => ({ svc, addr }))),
+    capDisks: m.services.flatMap((s, svc) => s.disk.map((g) => ({
+      svc,
+      disk: indexOf(diskNames, g.device, "disk"),
+      rights: g.rights.reduce((bits, r) => bits | RIGHT_BITS[r], RIGHT_DERIVE),
+      offset: BigInt(g.offset),
+      length: BigInt(g.length),
+    }))),
+  };
+}
+
+export function hostPlan(m: Manifest): HostPlan {
+  const endpoint = (e: { address: Uint8Array; port: number }) => ({ address: formatAddr(e.address), port: e.port });
+  return {
+    node: { name: m.node.name, role: m.node.role },
+    nics: m.nics.map((n, id) => ({
+      id, name: n.name, kind: n.kind, mac: formatMac(n.mac), mtu: n.mtu, prefixes: n.prefixes.map(formatPrefix),
+      ...(n.vxlan ? { vxlan: { local: endpoint(n.vxlan.local), remote: endpoint(n.vxlan.remote), vni: n.vxlan.vni } } : {}),
+      ...(n.tap ? { tap: { device: n.tap.device } } : {}),
+    })),
+    services: m.services.map((s, id) => ({
+      id, domain: s.domain, modulePath: s.module, ramMinPages: pages(s.ram.min), ramMaxPages: pages(s.ram.max),
+      addresses: s.addresses.map(formatAddr),
+    })),
+    disks: m.disks.map((d, id) => ({ id, name: d.name, path: d.path, size: d.size })),
+  };
+}
+
+/** The boot bytes for the kernel and the plan for the host. */
+export function compileManifest(m: Manifest): { boot: Uint8Array; plan: HostPlan } {
+  return { boot: encodeBootManifest(bootRecords(m)), plan: hostPlan(m) };
+}

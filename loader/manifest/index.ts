@@ -1,0 +1,13 @@
+// The manifest loader's public face: YAML manifest → validated Manifest → boot bytes for the
+// kernel plus a HostPlan for the host, and the boot bytes read back. Callers (the `persia`
+// CLI, hosts/node, tests) import from here rather than from the files behind it.
+// Deliberately only re-exports; each concept lives in its own file:
+//   load.ts (read + validate), schema.ts (shape), check.ts (cross-field rules),
+//   issues.ts (errors with lines), compile.ts (Manifest → boot + plan), boot.ts (bytes),
+//   limits.ts (every bound), values.ts (leaf parsers).
+export { loadManifest, parseManifest, defaultMac } from "./load";
+export { ManifestError, ManifestIssue } from "./issues";
+export { Manifest } from "./schema";
+export { compileManifest, bootRecords, hostPlan, pages, HostPlan, HostEndpoint } from "./compile";
+export { decodeBootManifest, encodeBootManifest, BootManifest } from "./boot";
+export * as limits from "./limits";

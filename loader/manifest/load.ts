@@ -1,0 +1,73 @@
+// Reading a YAML manifest into a validated Manifest: YAML syntax, then the per-field
+// schema (schema.ts), then the cross-field rules (check.ts); every problem from every
+// stage is collected, located by line and thrown together as one ManifestError. Fills in
+// the defaults that depend on other fields (a NIC's MAC from the node name). Deliberately
+// pure apart from loadManifest's one file read: it does not open modules or disk files;
+// the host does that when it starts the node. Called by the `persia` CLI and hosts/node.
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { LineCounter, parseDocument } from "yaml";
+import { crossCheck } from "./check";
+import { Locator, ManifestError, ManifestIssue, errorMap, yamlIssues, zodIssues } from "./issues";
+import { Manifest, schemas } from "./schema";
+
+/** A locally administered unicast MAC that depends only on the node name and NIC index,
+ *  so a node keeps its link-local addresses across restarts. */
+export function defaultMac(nodeName: string, nicIndex: number): Uint8Array {
+  const h = createHash("sha256").update(`persia-mac\0${nodeName}\0${nicIndex}`).digest();
+  const mac = Uint8Array.from(h.subarray(0, 6));
+  mac[0] = (mac[0] & 0xfc) | 0x02; // clear the multicast bit, set the locally-administered bit
+  return mac;
+}
+
+/** Validates manifest `text`; `fileName` is used in messages, relative paths resolve
+ *  against `baseDir`. Throws ManifestError listing every problem. */
+export function parseManifest(text: string, fileName: string, baseDir: string): Manifest {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) throw new ManifestError(fileName, yamlIssues(fileName, doc.errors, lines));
+  const raw: unknown = doc.toJS();
+  if (raw === null || raw === undefined) {
+    throw new ManifestError(fileName, [{ file: fileName, line: 1, path: "manifest",
+      message: "the file is empty; a manifest needs at least node, nics and services" }]);
+  }
+  const at = new Locator(doc, lines);
+  const s = schemas(baseDir);
+  const result = s.root.safeParse(raw, { errorMap });
+  const issues: ManifestIssue[] = result.success ? [] : zodIssues(fileName, result.error, at);
+  crossCheck(raw, baseDir, (p, message) => issues.push(at.issue(fileName, p, message)));
+  if (!result.success || issues.length > 0) {
+    throw new ManifestError(fileName, sortIssues(issues));
+  }
+  const m = result.data;
+  return {
+    file: fileName,
+    node: m.node,
+    nics: m.nics.map((n, i) => ({ ...n, mac: n.mac ?? defaultMac(m.node.name, i) })),
+    routes: m.routes,
+    disks: m.disks,
+    services: m.services,
+  };
+}
+
+/** Reads and validates the manifest at `file`; relative paths in it resolve against its
+ *  directory. Throws ManifestError, also when the file cannot be read. */
+export function loadManifest(file: string): Manifest {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ManifestError(file, [{ file, line: 0, path: "manifest",
+      message: `cannot read the file (${err.code ?? err.message}); check the path` }]);
+  }
+  return parseManifest(text, file, path.dirname(path.resolve(file)));
+}
+
+function sortIssues(issues: ManifestIssue[]): ManifestIssue[] {
+  const seen = new Set<string>();
+  return issues
+    .filter((i) => { const k = `${i.line}\0${i.path}\0${i.message}`; return !seen.has(k) && (seen.add(k), true); })
+    .sort((a, b) => a.line - b.line || a.path.localeCompare(b.path, "en", { numeric: true }));
+}

@@ -1,0 +1,173 @@
+// The manifest's shape as zod schemas: strict objects (an unknown key is an error), lists
+// with their limits, and one leaf parser per field (loader/manifest/values.ts), so that a
+// document that passes has every value parsed (sizes in bytes, addresses as bytes, paths
+// absolute). Also the Manifest type that the rest of the loader uses. Deliberately
+// per-field only: rules that relate fields (references, uniqueness, min <= max, "required
+// iff kind is vxlan") are in loader/manifest/check.ts, because zod skips object-level
+// refinements once any field has failed and we report every problem at once.
+// Called by loader/manifest/load.ts and check.ts. Field meanings: spec/manifest.md.
+import * as path from "path";
+import { z } from "zod";
+import { Role, NicKind } from "../../abi/kernel";
+import * as ip6 from "../ip6";
+import * as L from "./limits";
+import * as V from "./values";
+
+/** "SERVER" → "server": the YAML spelling of an abi enum's members. */
+export function enumNames(e: object): string[] {
+  return Object.keys(e).filter((k) => isNaN(Number(k))).map((k) => k.toLowerCase());
+}
+export const ROLE_NAMES = enumNames(Role);
+export const NIC_KIND_NAMES = enumNames(NicKind);
+export const RIGHT_NAMES = ["read", "write"] as const;
+export type RightName = (typeof RIGHT_NAMES)[number];
+
+/** A field whose raw value goes through `parse`; a ValueError becomes a zod issue. */
+function leaf<T>(parse: (v: unknown) => T) {
+  return z.unknown().transform((v, ctx): T => {
+    try {
+      return parse(v);
+    } catch (e) {
+      if (!(e instanceof V.ValueError)) throw e;
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: e.message });
+      return z.NEVER;
+    }
+  });
+}
+
+/** Like leaf, but a missing key yields `fallback`. */
+function optional<T, D>(parse: (v: unknown) => T, fallback: D) {
+  return leaf((v): T | D => (v === undefined ? fallback : parse(v)));
+}
+
+function strict<S extends z.ZodRawShape>(shape: S) {
+  return z.object(shape).strict(`the keys allowed here are ${Object.keys(shape).join(", ")}`);
+}
+
+function list<T extends z.ZodTypeAny>(item: T, noun: string, max: number) {
+  return z.array(item).max(max, `has too many ${noun}; at most ${max} are allowed (loader/manifest/limits.ts)`);
+}
+
+function oneOf<T extends string>(names: readonly T[], what: string) {
+  return (v: unknown): T => {
+    const help = `write one of ${names.join(", ")}`;
+    if (v === undefined) throw new V.ValueError(`is required; ${help}`);
+    if (!names.includes(v as T)) throw new V.ValueError(`${V.show(v)} is not a ${what}; ${help}`);
+    return v as T;
+  };
+}
+
+function rights(v: unknown): RightName[] {
+  const help = `write a list of ${RIGHT_NAMES.join(" and/or ")}, e.g. [read, write]`;
+  if (v === undefined) throw new V.ValueError(`is required; ${help}`);
+  if (!Array.isArray(v) || v.length === 0) throw new V.ValueError(`${V.show(v)} is not a set of rights; ${help}`);
+  const out = v.map(oneOf(RIGHT_NAMES, "disk right"));
+  const dup = out.find((r, i) => out.indexOf(r) !== i);
+  if (dup) throw new V.ValueError(`lists "${dup}" twice; ${help}`);
+  return out;
+}
+
+function connectedPrefix(v: unknown): ip6.Prefix {
+  const p = V.ip6Prefix(v);
+  if (p.len === 0) throw new V.ValueError(`${V.show(v)} has length 0; a connected prefix is 1 to 128 bits (put ::/0 in routes)`);
+  return p;
+}
+
+function ramSize(v: unknown): number {
+  const bytes = V.size(v);
+  if (bytes > L.WASM_MAX_PAGES * L.WASM_PAGE) {
+    throw new V.ValueError(`${V.show(v)} is more than a 32-bit Wasm memory holds; RAM is at most 4GiB`);
+  }
+  return bytes;
+}
+
+function ramMax(v: unknown): number {
+  const bytes = ramSize(v);
+  if (bytes === 0) throw new V.ValueError(`is 0; a service needs at least one ${V.showSize(L.WASM_PAGE)} page`);
+  return bytes;
+}
+
+/** An address a service may own: a unicast address that can be routed to this node. */
+function serviceAddress(v: unknown): Uint8Array {
+  const a = V.ip6Address(v);
+  const kind = ip6.isUnspecified(a) ? "the unspecified address" : ip6.isLoopback(a) ? "a loopback address"
+    : ip6.isMulticast(a) ? "a multicast address" : ip6.isLinkLocal(a) ? "a link-local address"
+    : ip6.isIpv4Mapped(a) ? "an IPv4-mapped address" : null;
+  if (kind) {
+    throw new V.ValueError(`${V.show(v)} is ${kind}; a service owns routable unicast addresses, ` +
+      `e.g. from a prefix of one of the node's NICs`);
+  }
+  return a;
+}
+
+/** A route's next hop: a unicast neighbor (link-local is fine); `::` is spelled by leaving via out. */
+function gateway(v: unknown): Uint8Array {
+  const a = V.ip6Address(v);
+  if (ip6.isUnspecified(a)) throw new V.ValueError(`${V.show(v)} is the unspecified address; leave via out for an on-link route`);
+  if (ip6.isMulticast(a) || ip6.isLoopback(a)) {
+    throw new V.ValueError(`${V.show(v)} is not a unicast neighbor; via is the address of the next router on the NIC's link`);
+  }
+  return a;
+}
+
+function positiveSize(v: unknown): number {
+  const bytes = V.size(v);
+  if (bytes === 0) throw new V.ValueError("is 0; it must be at least 1 byte");
+  return bytes;
+}
+
+/** The element schemas, one per list, resolving relative paths against `baseDir`. */
+export function schemas(baseDir: string) {
+  const file = (example: string) => (v: unknown) => path.resolve(baseDir, V.text(v, example));
+  const node = strict({ name: leaf(V.domainName), role: leaf(oneOf(ROLE_NAMES, "node role")) });
+  const vxlan = strict({ local: leaf(V.endpoint), remote: leaf(V.endpoint), vni: leaf((v) => V.intIn(v, 0, L.VNI_MAX, "vni")) });
+  const nic = strict({
+    name: leaf((v) => V.shortName(v, "NIC", "lan0")),
+    kind: leaf(oneOf(NIC_KIND_NAMES, "NIC kind")),
+    mac: optional(V.mac, null),
+    mtu: optional((v) => V.intIn(v, L.MTU_MIN, L.MTU_MAX, "mtu"), L.MTU_DEFAULT),
+    prefixes: list(leaf(connectedPrefix), "prefixes", L.MAX_PREFIXES_PER_NIC).default([]),
+    vxlan: vxlan.optional(),
+    tap: strict({ device: leaf(V.tapDevice) }).optional(),
+  });
+  const route = strict({ to: leaf(V.ip6Prefix), via: optional(gateway, null), nic: leaf((v) => V.shortName(v, "NIC", "lan0")) });
+  const disk = strict({ name: leaf((v) => V.shortName(v, "disk", "data")), path: leaf(file("./data.img")), size: leaf(positiveSize) });
+  const grant = strict({
+    device: leaf((v) => V.shortName(v, "disk", "data")),
+    offset: optional(V.size, 0),
+    length: leaf(positiveSize),
+    rights: leaf(rights),
+  });
+  const service = strict({
+    domain: leaf(V.domainName),
+    module: leaf(file("../build/wasm/services/echo.wasm")),
+    addresses: list(leaf(serviceAddress), "addresses", L.MAX_ADDRS_PER_SERVICE)
+      .min(1, `needs at least one address, e.g. ["fd00:5ab2:1::7"]`),
+    ram: strict({ min: leaf(ramSize), max: leaf(ramMax) }),
+    restart: strict({ limit: optional((v) => V.intIn(v, 0, L.RESTART_LIMIT_MAX, "restart limit"), L.RESTART_LIMIT_DEFAULT) })
+      .default({}),
+    disk: list(grant, "disk grants", L.MAX_DISK_GRANTS_PER_SERVICE).default([]),
+  });
+  const root = strict({
+    node,
+    nics: list(nic, "NICs", L.MAX_NICS),
+    routes: list(route, "routes", L.MAX_ROUTES).default([]),
+    disks: list(disk, "disks", L.MAX_DISKS).default([]),
+    services: list(service, "services", L.MAX_SERVICES),
+  });
+  return { root, node, nic, route, disk, service };
+}
+
+export type Schemas = ReturnType<typeof schemas>;
+export type ParsedManifest = z.output<Schemas["root"]>;
+type ParsedNic = z.output<Schemas["nic"]>;
+
+/** A validated manifest: every value parsed, every reference checked, defaults filled in. */
+export interface Manifest {
+  file: string;                                  // the YAML file's name, as given
+  node: z.output<Schemas["node"]>;               // name, role
+  nics: (Omit<ParsedNic, "mac"> & { mac: Uint8Array })[];
+  routes: z.output<Schemas["route"]>[];          // to, via (null = on-link), nic name
+  disks: z.output<Schemas["disk"]>[];            // name, absolute path, size in bytes
+  services: z.output<Schemas["service"]>[];      // domain, absolute module path, addresses, ram bytes, ...
+}

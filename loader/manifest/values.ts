@@ -1,0 +1,147 @@
+// Parsers for the manifest's leaf values: domain names, NIC and disk names, sizes, whole
+// numbers in a range, IPv6 addresses and prefixes, MACs and UDP endpoints. Each takes
+// the raw YAML value and returns the parsed value or throws a ValueError whose message
+// says what was wrong and what is allowed, without the file, line or field path (the
+// caller adds those). Deliberately no cross-field rules (loader/manifest/check.ts).
+// Called by loader/manifest/schema.ts.
+import { NAME_MAX } from "../../abi/manifest";
+import * as ip6 from "../ip6";
+import { DOMAIN_LABEL_MAX, DOMAIN_MIN_LABELS, NAME_PATTERN, PORT_MAX, TAP_DEVICE_PATTERN } from "./limits";
+
+export class ValueError extends Error {}
+
+/** How a raw YAML value reads in an error message. */
+export function show(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "an empty value";
+  if (typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a mapping";
+  return String(v);
+}
+
+export function text(v: unknown, example: string): string {
+  if (v === undefined) throw new ValueError(`is required; write text such as ${example}`);
+  if (typeof v !== "string") throw new ValueError(`${show(v)} is not text; write text such as ${example}`);
+  return v;
+}
+
+/** A whole number in [lo, hi]. */
+export function intIn(v: unknown, lo: number, hi: number, what: string): number {
+  if (v === undefined) throw new ValueError(`is required; ${what} is a whole number from ${lo} to ${hi}`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new ValueError(`${show(v)} is not allowed; ${what} is a whole number from ${lo} to ${hi}`);
+  }
+  return v;
+}
+
+/** A domain name by RFC 1035: lower-case labels, at least two, no trailing dot. */
+export function domainName(v: unknown): string {
+  const s = text(v, "echo.sabz.city");
+  const q = JSON.stringify(s);
+  if (s !== s.toLowerCase()) throw new ValueError(`${q} has upper-case letters; use lower case: ${s.toLowerCase()}`);
+  if (s.endsWith(".")) throw new ValueError(`${q} ends with a dot; write it without the trailing dot`);
+  if (s.length > NAME_MAX) throw new ValueError(`${q} is ${s.length} characters long; a domain name has at most ${NAME_MAX}`);
+  const labels = s.split(".");
+  if (labels.length < DOMAIN_MIN_LABELS) {
+    throw new ValueError(`${q} has one label; a domain name needs at least ${DOMAIN_MIN_LABELS}, e.g. echo.sabz.city`);
+  }
+  for (const l of labels) {
+    if (l.length === 0) throw new ValueError(`${q} has an empty label (two dots in a row, or a leading dot)`);
+    if (l.length > DOMAIN_LABEL_MAX) {
+      throw new ValueError(`${q} has the label "${l.slice(0, 12)}..." of ${l.length} characters; a label has at most ${DOMAIN_LABEL_MAX}`);
+    }
+    if (!/^[a-z0-9-]+$/.test(l)) {
+      throw new ValueError(`${q} has the label "${l}"; labels use only lower-case letters, digits and "-"`);
+    }
+    if (l.startsWith("-") || l.endsWith("-")) {
+      throw new ValueError(`${q} has the label "${l}", which starts or ends with "-"; a label may not`);
+    }
+  }
+  return s;
+}
+
+/** A NIC or disk name: [a-z][a-z0-9-]{0,14}. */
+export function shortName(v: unknown, what: string, example: string): string {
+  const s = text(v, example);
+  if (!NAME_PATTERN.test(s)) {
+    throw new ValueError(`${JSON.stringify(s)} is not a valid ${what} name; use 1 to 15 characters: ` +
+      `a lower-case letter, then lower-case letters, digits or "-", e.g. ${example}`);
+  }
+  return s;
+}
+
+export function tapDevice(v: unknown): string {
+  const s = text(v, "pt0");
+  if (!TAP_DEVICE_PATTERN.test(s)) {
+    throw new ValueError(`${JSON.stringify(s)} is not a Linux interface name; use 1 to 15 letters, digits, "_", "." or "-"`);
+  }
+  return s;
+}
+
+const UNITS: Record<string, number> = { "": 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+const SIZE_HELP = "write an integer number of bytes or a number with KiB, MiB or GiB, e.g. 2MiB";
+
+/** A size in bytes: an integer, or text such as "64KiB", "16MiB", "1GiB". */
+export function size(v: unknown): number {
+  if (v === undefined) throw new ValueError(`is required; ${SIZE_HELP}`);
+  if (typeof v === "number") {
+    if (Number.isSafeInteger(v) && v >= 0) return v;
+    throw new ValueError(`${show(v)} is not a size; ${SIZE_HELP}`);
+  }
+  const m = typeof v === "string" ? /^([0-9]+) ?(KiB|MiB|GiB)?$/.exec(v) : null;
+  if (!m) throw new ValueError(`${show(v)} is not a size; ${SIZE_HELP}`);
+  const bytes = Number(m[1]) * UNITS[m[2] ?? ""];
+  if (!Number.isSafeInteger(bytes)) throw new ValueError(`${show(v)} is too large a size; sizes stop below 8 PiB`);
+  return bytes;
+}
+
+/** 16777216 → "16MiB"; sizes that are not a whole number of KiB stay in bytes. */
+export function showSize(bytes: number): string {
+  for (const unit of ["GiB", "MiB", "KiB"]) {
+    if (bytes > 0 && bytes % UNITS[unit] === 0) return `${bytes / UNITS[unit]}${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
+/** Wraps an ip6 parser so that its AddressError reads as a ValueError. */
+function address<T>(v: unknown, example: string, parse: (s: string) => T): T {
+  const s = text(v, example);
+  try {
+    return parse(s);
+  } catch (e) {
+    if (e instanceof ip6.AddressError) throw new ValueError(e.message);
+    throw e;
+  }
+}
+
+export const ip6Address = (v: unknown) => address(v, "fd00:5ab2:1::7", ip6.parseAddr);
+export const ip6Prefix = (v: unknown) => address(v, "fd00:5ab2:1::/64", ip6.parsePrefix);
+
+/** A MAC a NIC may use: unicast and not all zeros. */
+export function mac(v: unknown): Uint8Array {
+  const m = address(v, "02:00:5a:b2:00:01", ip6.parseMac);
+  if ((m[0] & 0x01) !== 0) {
+    throw new ValueError(`${show(v)} is a multicast MAC (lowest bit of the first byte set); ` +
+      `a NIC needs a unicast MAC such as 02:00:5a:b2:00:01`);
+  }
+  if (m.every((b) => b === 0)) throw new ValueError(`${show(v)} is not a usable MAC; leave mac out to get one derived from the node name`);
+  return m;
+}
+
+export interface Endpoint { address: Uint8Array; port: number; }
+
+/** A UDP endpoint "[fd00:99::1]:4789". */
+export function endpoint(v: unknown): Endpoint {
+  const s = text(v, "[fd00:99::1]:4789");
+  const m = /^\[([^\]]*)\]:([0-9]{1,5})$/.exec(s);
+  const help = "write [address]:port, e.g. [fd00:99::1]:4789";
+  if (!m) throw new ValueError(`${JSON.stringify(s)} is not an endpoint; ${help}`);
+  const port = Number(m[2]);
+  if (port < 1 || port > PORT_MAX) throw new ValueError(`${JSON.stringify(s)} has port ${port}; a port is 1 to ${PORT_MAX}`);
+  const addr = address(m[1], "fd00:99::1", ip6.parseAddr);
+  if (ip6.isUnspecified(addr) || ip6.isMulticast(addr)) {
+    throw new ValueError(`${JSON.stringify(s)} is not a unicast address; ${help}`);
+  }
+  return { address: addr, port };
+}

@@ -1,0 +1,198 @@
+// loader/manifest on valid input: a small manifest compiles to exactly the bytes
+// abi/manifest.ts describes (written out by hand here); a larger one gives the expected
+// host plan and decodes back to the same records and the same bytes; defaults are filled
+// in; paths resolve against the manifest's directory; the example in spec/manifest.md is
+// valid; the largest manifest the limits allow fits the size spec/manifest.md states.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
+import { NicKind, Role } from "../../abi/kernel";
+import { parseAddr, parsePrefix } from "../../loader/ip6";
+import {
+  bootRecords, compileManifest, decodeBootManifest, defaultMac, encodeBootManifest, limits, loadManifest, parseManifest,
+} from "../../loader/manifest";
+
+const ascii = (s: string) => Array.from(Buffer.from(s, "ascii"));
+const u16 = (n: number) => [n & 0xff, n >> 8];
+const zeros = (n: number) => new Array<number>(n).fill(0);
+
+const SMALL = `
+node:
+  name: a.sabz.city
+  role: server
+nics:
+  - name: lan0
+    kind: virtual
+    mac: "02:00:5a:b2:00:01"
+    prefixes: ["fd00::/64"]
+services:
+  - domain: e.sabz.city
+    module: e.wasm
+    addresses: ["fd00::7"]
+    ram: { min: 1, max: 65537 }
+`;
+
+test("a small manifest compiles to exactly the abi/manifest.ts bytes", () => {
+  const { boot } = compileManifest(parseManifest(SMALL, "small.yaml", "/srv"));
+  const expected = [
+    ...ascii("PRSA"), ...u16(1), ...u16(5),                                   // header: magic, version 1, 5 records
+    1, 0, ...u16(13), 0, 11, ...ascii("a.sabz.city"),                         // NODE: role server, name
+    2, 0, ...u16(10), 0, 0, ...u16(1500), 0x02, 0x00, 0x5a, 0xb2, 0x00, 0x01, // NIC 0: virtual, mtu, mac
+    3, 0, ...u16(18), 0, 64, 0xfd, ...zeros(15),                              // PREFIX: nic 0, fd00::/64
+    5, 0, ...u16(24), 0, 0, ...u16(5), 1, 0, 0, 0, 2, 0, 0, 0, 11, ...ascii("e.sabz.city"), // SERVICE 0: 5 restarts, 1..2 pages
+    6, 0, ...u16(18), 0, 0, 0xfd, ...zeros(14), 0x07,                         // SVC_ADDR: service 0, fd00::7
+  ];
+  assert.deepEqual(Array.from(boot), expected);
+});
+
+const EXAMPLE = `node:
+  name: demo.sabz.city
+  role: router
+nics:
+  - name: lan0
+    kind: virtual
+    mac: "02:00:5a:b2:00:01"
+    prefixes: ["fd00:5ab2:1::/64"]
+  - name: wan0
+    kind: vxlan
+    mtu: 1450
+    prefixes: ["fd00:5ab2:2::/64", "fd00:5ab2:3::/48"]
+    vxlan: { local: "[fd00:99::1]:4789", remote: "[fd00:99::2]:4789", vni: 42 }
+  - { name: tap0, kind: tap, mtu: 9000, tap: { device: pt0 } }
+routes:
+  - { to: "::/0", via: "fe80::1", nic: wan0 }
+  - { to: "fd00:77::/32", nic: lan0 }
+disks:
+  - { name: data, path: ./data.img, size: 16MiB }
+  - { name: logs, path: /var/persia/logs.img, size: 4096 }
+services:
+  - domain: echo.sabz.city
+    module: ../build/wasm/services/echo.wasm
+    addresses: ["fd00:5ab2:1::7"]
+    ram: { min: 64KiB, max: 1MiB }
+  - domain: kv.sabz.city
+    module: kv.wasm
+    addresses: ["fd00:5ab2:1::8", "FD00:5AB2:2:0::8"]
+    ram: { min: 100000, max: 2 MiB }
+    restart: { limit: 0 }
+    disk:
+      - { device: data, offset: 1MiB, length: 1MiB, rights: [read, write] }
+      - { device: logs, length: 4096, rights: [read] }
+`;
+
+test("a larger manifest gives the expected host plan", () => {
+  const { plan } = compileManifest(parseManifest(EXAMPLE, "node.yaml", "/srv/node"));
+  assert.deepEqual(plan, {
+    node: { name: "demo.sabz.city", role: "router" },
+    nics: [
+      { id: 0, name: "lan0", kind: "virtual", mac: "02:00:5a:b2:00:01", mtu: 1500, prefixes: ["fd00:5ab2:1::/64"] },
+      { id: 1, name: "wan0", kind: "vxlan", mac: "1a:e6:38:c5:04:b5", mtu: 1450,
+        prefixes: ["fd00:5ab2:2::/64", "fd00:5ab2:3::/48"],
+        vxlan: { local: { address: "fd00:99::1", port: 4789 }, remote: { address: "fd00:99::2", port: 4789 }, vni: 42 } },
+      { id: 2, name: "tap0", kind: "tap", mac: "f2:02:88:bd:9d:d2", mtu: 9000, prefixes: [], tap: { device: "pt0" } },
+    ],
+    services: [
+      { id: 0, domain: "echo.sabz.city", modulePath: "/srv/build/wasm/services/echo.wasm", ramMinPages: 1, ramMaxPages: 16,
+        addresses: ["fd00:5ab2:1::7"] },
+      { id: 1, domain: "kv.sabz.city", modulePath: "/srv/node/kv.wasm", ramMinPages: 2, ramMaxPages: 32,
+        addresses: ["fd00:5ab2:1::8", "fd00:5ab2:2::8"] },
+    ],
+    disks: [
+      { id: 0, name: "data", path: "/srv/node/data.img", size: 16777216 },
+      { id: 1, name: "logs", path: "/var/persia/logs.img", size: 4096 },
+    ],
+  });
+});
+
+test("the boot bytes decode to the manifest's records and re-encode byte for byte", () => {
+  const m = parseManifest(EXAMPLE, "node.yaml", "/srv/node");
+  const { boot } = compileManifest(m);
+  const decoded = decodeBootManifest(boot);
+  assert.deepEqual(decoded, bootRecords(m));
+  assert.deepEqual(encodeBootManifest(decoded), boot);
+  assert.deepEqual(decoded.node, { role: Role.ROUTER, name: "demo.sabz.city" });
+  assert.deepEqual(decoded.nics.map((n) => [n.id, n.kind, n.mtu]), [[0, NicKind.VIRTUAL, 1500], [1, NicKind.VXLAN, 1450], [2, NicKind.TAP, 9000]]);
+  assert.deepEqual(decoded.prefixes, [
+    { nic: 0, len: 64, addr: parsePrefix("fd00:5ab2:1::/64").addr },
+    { nic: 1, len: 64, addr: parsePrefix("fd00:5ab2:2::/64").addr },
+    { nic: 1, len: 48, addr: parsePrefix("fd00:5ab2:3::/48").addr },
+  ]);
+  assert.deepEqual(decoded.routes, [
+    { nic: 1, len: 0, prefix: new Uint8Array(16), via: parseAddr("fe80::1") },
+    { nic: 0, len: 32, prefix: parseAddr("fd00:77::"), via: new Uint8Array(16) },
+  ]);
+  assert.deepEqual(decoded.disks, [{ id: 0, size: 16777216n }, { id: 1, size: 4096n }]);
+  assert.deepEqual(decoded.services, [
+    { id: 0, restartLimit: 5, ramMinPages: 1, ramMaxPages: 16, name: "echo.sabz.city" },
+    { id: 1, restartLimit: 0, ramMinPages: 2, ramMaxPages: 32, name: "kv.sabz.city" },
+  ]);
+  assert.deepEqual(decoded.svcAddrs, [
+    { svc: 0, addr: parseAddr("fd00:5ab2:1::7") }, { svc: 1, addr: parseAddr("fd00:5ab2:1::8") }, { svc: 1, addr: parseAddr("fd00:5ab2:2::8") },
+  ]);
+  assert.deepEqual(decoded.capDisks, [
+    { svc: 1, disk: 0, rights: RIGHT_READ | RIGHT_WRITE | RIGHT_DERIVE, offset: 1048576n, length: 1048576n },
+    { svc: 1, disk: 1, rights: RIGHT_READ | RIGHT_DERIVE, offset: 0n, length: 4096n },
+  ]);
+});
+
+test("a default MAC is locally administered unicast, stable, and differs per NIC and node", () => {
+  const a = defaultMac("demo.sabz.city", 1);
+  assert.equal(a[0] & 0x03, 0x02);
+  assert.deepEqual(defaultMac("demo.sabz.city", 1), a);
+  assert.notDeepEqual(defaultMac("demo.sabz.city", 2), a);
+  assert.notDeepEqual(defaultMac("other.sabz.city", 1), a);
+  assert.deepEqual(parseManifest(EXAMPLE, "node.yaml", "/").nics[1].mac, a);
+});
+
+test("loadManifest resolves paths against the manifest's directory", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-manifest-"));
+  try {
+    fs.mkdirSync(path.join(dir, "conf"));
+    const file = path.join(dir, "conf", "node.yaml");
+    fs.writeFileSync(file, EXAMPLE);
+    const m = loadManifest(file);
+    assert.equal(m.file, file);
+    assert.equal(m.services[0].module, path.join(dir, "build/wasm/services/echo.wasm"));
+    assert.equal(m.disks[0].path, path.join(dir, "conf", "data.img"));
+    assert.throws(() => loadManifest(path.join(dir, "missing.yaml")), /missing\.yaml:0: manifest: cannot read the file \(ENOENT\); check the path/);
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
+});
+
+test("the example in spec/manifest.md is valid", () => {
+  const spec = fs.readFileSync(path.join(__dirname, "../../../../spec/manifest.md"), "utf8");
+  const example = /```yaml\n([\s\S]*?)```/.exec(spec);
+  assert.ok(example, "spec/manifest.md has a yaml example");
+  const m = parseManifest(example[1], "spec/manifest.md", "/srv");
+  assert.deepEqual(m.nics.map((n) => n.kind), ["virtual", "vxlan", "tap"]);
+  assert.equal(m.services.length, 2);
+});
+
+const label = (c: string, n: number) => c + "a".repeat(n - 1);
+const longName = (c: string) => [label(c, 63), label("b", 63), label("c", 63), label("d", 61)].join(".");
+
+test("the largest manifest the limits allow compiles to the size spec/manifest.md states", () => {
+  const L = limits;
+  const perNic = L.MAX_PREFIXES / L.MAX_NICS;
+  const nics = Array.from({ length: L.MAX_NICS }, (_, i) =>
+    `  - { name: n${i}, kind: virtual, prefixes: [${Array.from({ length: perNic }, (_, j) => `"fd00:${i}:${j}::/64"`).join(", ")}] }`);
+  const routes = Array.from({ length: L.MAX_ROUTES }, (_, i) => `  - { to: "fd01:${i}::/32", via: "fe80::1", nic: n0 }`);
+  const disks = Array.from({ length: L.MAX_DISKS }, (_, i) => `  - { name: d${i}, path: d${i}.img, size: 1MiB }`);
+  const grants = Array.from({ length: L.MAX_DISK_GRANTS_PER_SERVICE }, (_, j) => `{ device: d${j % L.MAX_DISKS}, length: 1, rights: [read] }`);
+  const services = Array.from({ length: L.MAX_SERVICES }, (_, i) => [
+    `  - domain: ${longName(String.fromCharCode(0x61 + i))}`,
+    `    module: s.wasm`,
+    `    addresses: [${Array.from({ length: L.MAX_ADDRS_PER_SERVICE }, (_, j) => `"fd02::${i}:${j}"`).join(", ")}]`,
+    `    ram: { min: 1, max: 4GiB }`,
+    `    disk: [${grants.join(", ")}]`,
+  ].join("\n"));
+  const text = [`node: { name: ${longName("z")}, role: router }`, "nics:", ...nics, "routes:", ...routes,
+    "disks:", ...disks, "services:", ...services].join("\n");
+  const { boot } = compileManifest(parseManifest(text, "max.yaml", "/"));
+  assert.equal(boot.length, 21963);
+  assert.equal(decodeBootManifest(boot).services[0].ramMaxPages, 65536);
+});
