@@ -1,0 +1,79 @@
+// ICMPv6 (RFC 4443) for services: message types, the Echo Request/Reply body (§4.1,
+// §4.2), turning a request into its reply in place, building a request, and sealing the
+// checksum. It does not verify incoming checksums (ingress.accept does) nor send error
+// messages (the kernel does). Used by echo, probe and the test services.
+//
+//    0                   1                   2                   3
+//    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//    |     Type      |     Code      |          Checksum             |   0
+//    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//    |           Identifier          |        Sequence Number        |   4 (echo)
+//    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//    |     Data ...                                                      8 (echo)
+import { ld8, ld16, st8, st16 } from "./bytes";
+import * as ipv6 from "./ipv6";
+import { upper } from "./checksum";
+
+export const TYPE: i32 = 0;
+export const CODE: i32 = 1;
+export const CHECKSUM: i32 = 2;
+export const ECHO_ID: i32 = 4;
+export const ECHO_SEQ: i32 = 6;
+export const ECHO_DATA: i32 = 8;
+export const HEADER: i32 = 4;
+
+// Message types (RFC 4443 §2.1).
+export const DST_UNREACHABLE: u32 = 1;
+export const PACKET_TOO_BIG: u32 = 2;
+export const TIME_EXCEEDED: u32 = 3;
+export const PARAM_PROBLEM: u32 = 4;
+export const ECHO_REQUEST: u32 = 128;
+export const ECHO_REPLY: u32 = 129;
+
+/** Fill in the checksum of the ICMPv6 message that follows the fixed header of p and
+ *  runs to the end of its payload. */
+export function seal(p: usize): void {
+  let m = p + <usize>ipv6.HEADER;
+  let len = ipv6.payloadLen(p);
+  st16(m + CHECKSUM, 0);
+  st16(m + CHECKSUM, upper(p, ipv6.HEADER, len, ipv6.NH_ICMPV6));
+}
+
+/** True if the accepted ICMPv6 packet p is an Echo Request or Reply of the given type:
+ *  long enough for the identifier and sequence number, code 0. */
+export function isEcho(p: usize, type: u32): bool {
+  let m = p + <usize>ipv6.HEADER;
+  return ipv6.payloadLen(p) >= ECHO_DATA && ld8(m + TYPE) == type && ld8(m + CODE) == 0;
+}
+
+export function echoId(p: usize): u32 { return ld16(p + <usize>(ipv6.HEADER + ECHO_ID)); }
+export function echoSeq(p: usize): u32 { return ld16(p + <usize>(ipv6.HEADER + ECHO_SEQ)); }
+export function echoData(p: usize): usize { return p + <usize>(ipv6.HEADER + ECHO_DATA); }
+export function echoDataLen(p: usize): i32 { return ipv6.payloadLen(p) - ECHO_DATA; }
+
+/** Turn the accepted packet p, if it is an Echo Request, into its Echo Reply in place
+ *  (same identifier, sequence number and data; RFC 4443 §4.2) and return its length to
+ *  send; 0 if p is not an Echo Request. */
+export function echoReply(p: usize): i32 {
+  if (!isEcho(p, ECHO_REQUEST)) return 0;
+  ipv6.turnAround(p);
+  st8(p + <usize>(ipv6.HEADER + TYPE), ECHO_REPLY);
+  seal(p);
+  return ipv6.HEADER + ipv6.payloadLen(p);
+}
+
+/** Build an Echo Request from `from` to `to` at p with dataLen bytes of data copied from
+ *  data (which must not overlap p's first 48 bytes). Returns the packet's length. */
+export function echoRequest(p: usize, from: usize, to: usize, id: u32, seq: u32,
+                            data: usize, dataLen: i32): i32 {
+  let plen = ECHO_DATA + dataLen;
+  ipv6.writeHeader(p, plen, ipv6.NH_ICMPV6, from, to);
+  let m = p + <usize>ipv6.HEADER;
+  st8(m + TYPE, ECHO_REQUEST);
+  st8(m + CODE, 0);
+  st16(m + ECHO_ID, id);
+  st16(m + ECHO_SEQ, seq);
+  memory.copy(m + <usize>ECHO_DATA, data, <usize>dataLen);
+  seal(p);
+  return ipv6.HEADER + plen;
+}

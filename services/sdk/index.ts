@@ -1,0 +1,16 @@
+// The service SDK in one import: each concept as a namespace, so a service reads
+// `ipv6.dst(p)`, `udp.begin(...)`, `ingress.accept(n)`. The generated syscalls themselves
+// come from abi/gen/persia.ts, and the ABI's numbers from abi/*.ts, never through here.
+// Used by services/* and tests/services/*.
+import * as addrs from "./addrs";
+import * as bytes from "./bytes";
+import * as checksum from "./checksum";
+import * as icmpv6 from "./icmpv6";
+import * as ingress from "./ingress";
+import * as ipv6 from "./ipv6";
+import * as log from "./log";
+import * as sys from "./sys";
+import * as text from "./text";
+import * as udp from "./udp";
+
+export { addrs, bytes, checksum, icmpv6, ingress, ipv6, log, sys, text, udp };

@@ -1,0 +1,126 @@
+// A fake kernel for one service module, for tests that run a service without the real
+// kernel: it builds the module's "persia" imports from abi/contract.ts (so a syscall
+// missing from the contract cannot be faked), queues literal packets for recv, captures
+// what the service sends and logs, and backs the DISK syscalls with a Buffer. It does no
+// routing and checks no capability rights; tests that need two services wire them by hand.
+// Used by tests/sdk/*.test.ts.
+import * as fs from "fs";
+import * as path from "path";
+import { SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
+import { Errno } from "../../abi/errno";
+import { CapKind, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
+import { CAPINFO_EXT_LEN, CAPINFO_KIND, CAPINFO_RIGHTS, CAPINFO_SIZE } from "../../abi/syscalls";
+
+export const ROOT = path.resolve(__dirname, "../../../..");
+const DISK_HANDLE = 3;
+
+export interface GuestOptions {
+  addrs?: string[];                         // the service's own addresses, as hex
+  names?: Record<string, string>;           // domain → address hex, for resolve
+  disk?: Buffer;                            // the DISK extent, shared across restarts
+  now?: () => number;                       // kernel time in ms
+  send?: (pkt: Buffer) => number;           // what send returns (0 by default)
+}
+
+export class Guest {
+  readonly memory = new WebAssembly.Memory({ initial: 1, maximum: 16 });
+  readonly queue: Buffer[] = [];
+  readonly sent: Buffer[] = [];
+  readonly logs: string[] = [];
+  readonly timers: number[] = [];
+  flushes = 0;
+  private exports: Record<string, Function>;
+
+  constructor(wasm: string, readonly opts: GuestOptions = {}) {
+    const file = path.join(ROOT, wasm);
+    if (!fs.existsSync(file)) throw new Error(`${wasm} is missing: compile it with asc first`);
+    const module = new WebAssembly.Module(fs.readFileSync(file));
+    const persia: Record<string, Function> = {};
+    for (const s of SYSCALLS) persia[s.name] = () => { throw new Error(`unexpected syscall ${s.name}`); };
+    Object.assign(persia, this.syscalls());
+    const env = { memory: this.memory, abort: () => { throw new Error("abort"); } };
+    const instance = new WebAssembly.Instance(module, { [SYSCALL_MODULE]: persia, env } as WebAssembly.Imports);
+    this.exports = instance.exports as Record<string, Function>;
+    this.exports.persia_init?.();
+  }
+
+  /** Queue packets (hex or bytes) and run persia_event once. */
+  deliver(...pkts: (string | Buffer)[]): void {
+    for (const p of pkts) this.queue.push(typeof p === "string" ? Buffer.from(p, "hex") : p);
+    this.exports.persia_event();
+  }
+
+  event(): void { this.exports.persia_event(); }
+
+  private bytes(ptr: number, len: number): Buffer {
+    return Buffer.from(new Uint8Array(this.memory.buffer, ptr, len));
+  }
+  private put(ptr: number, data: Uint8Array): void {
+    new Uint8Array(this.memory.buffer, ptr, data.length).set(data);
+  }
+  private extent(h: number, lo: number, hi: number, len: number): number | null {
+    const off = (hi >>> 0) * 2 ** 32 + (lo >>> 0);
+    if (h !== DISK_HANDLE || !this.opts.disk) return null;
+    return off + len <= this.opts.disk.length ? off : null;
+  }
+
+  private syscalls(): Record<string, Function> {
+    const o = this.opts;
+    return {
+      recv: (ptr: number, cap: number) => {
+        const p = this.queue[0];
+        if (!p) return -Errno.EAGAIN;
+        if (p.length > cap) return -Errno.EMSGSIZE;   // as the kernel: it stays queued
+        this.queue.shift();
+        this.put(ptr, p);
+        return p.length;
+      },
+      send: (ptr: number, len: number) => {
+        const p = this.bytes(ptr, len);
+        this.sent.push(p);
+        return o.send ? o.send(p) : 0;
+      },
+      addr: (i: number, ptr: number) => {
+        const a = o.addrs?.[i];
+        if (a === undefined) return -Errno.ENOENT;
+        this.put(ptr, Buffer.from(a, "hex"));
+        return 0;
+      },
+      resolve: (name: number, len: number, out: number) => {
+        const a = o.names?.[this.bytes(name, len).toString("utf8")];
+        if (a === undefined) return -Errno.ENOENT;
+        this.put(out, Buffer.from(a, "hex"));
+        return 0;
+      },
+      log: (ptr: number, len: number) => { this.logs.push(this.bytes(ptr, len).toString("utf8")); return 0; },
+      clock: (ptr: number) => {
+        new DataView(this.memory.buffer).setBigInt64(ptr, BigInt(o.now ? o.now() : 0), true);
+        return 0;
+      },
+      timer: (ms: number) => { this.timers.push(ms); return 0; },
+      cap_find: (kind: number, index: number) =>
+        kind === CapKind.DISK && index === 0 && o.disk ? DISK_HANDLE : -Errno.ENOENT,
+      cap_info: (h: number, ptr: number) => {
+        if (h !== DISK_HANDLE || !o.disk) return -Errno.EBADF;
+        const v = new DataView(this.memory.buffer, ptr, CAPINFO_SIZE);
+        v.setUint8(CAPINFO_KIND, CapKind.DISK);
+        v.setUint8(CAPINFO_RIGHTS, RIGHT_READ | RIGHT_WRITE);
+        v.setBigUint64(CAPINFO_EXT_LEN, BigInt(o.disk.length), true);
+        return 0;
+      },
+      disk_read: (h: number, lo: number, hi: number, ptr: number, len: number) => {
+        const off = this.extent(h, lo, hi, len);
+        if (off === null) return -Errno.ERANGE;
+        this.put(ptr, o.disk!.subarray(off, off + len));
+        return len;
+      },
+      disk_write: (h: number, lo: number, hi: number, ptr: number, len: number) => {
+        const off = this.extent(h, lo, hi, len);
+        if (off === null) return -Errno.ERANGE;
+        this.bytes(ptr, len).copy(o.disk!, off);
+        return len;
+      },
+      disk_flush: (h: number) => { if (h !== DISK_HANDLE) return -Errno.EBADF; this.flushes++; return 0; },
+    };
+  }
+}
