@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `persia` command: runs the compiled CLI (hosts/node/cli.ts → build/ts/...).
+// `npm run build:ts` (or `npm run build`) compiles it first.
+"use strict";
+const path = require("path");
+const cli = path.join(__dirname, "../../../build/ts/hosts/node/cli.js");
+try {
+  require.resolve(cli);
+} catch {
+  process.stderr.write("persia: the CLI is not compiled yet; run `npm run build` in the PersiaOS checkout first\n");
+  process.exit(1);
+}
+require(cli).main(process.argv);

@@ -1,0 +1,72 @@
+// `persia build`: generate the ABI bindings (abi/gen.ts), then compile the kernel and
+// every service with the AssemblyScript compiler, using the targets in asconfig.json.
+// Services are the folders under services/ with a main.ts (the SDK has none); test
+// services under tests/services/ compile with the shared "service" target.
+// Outputs go to build/wasm/ and are never committed.
+import * as fs from "fs";
+import * as path from "path";
+import { spawn } from "child_process";
+import { generate } from "../../abi/gen";
+
+export const ROOT = path.resolve(__dirname, "../../../..");
+export const WASM_DIR = path.join(ROOT, "build/wasm");
+
+interface Job { name: string; entry: string; target: string; out?: string }
+
+function ascPath(): string {
+  const pkg = require.resolve("assemblyscript/package.json", { paths: [ROOT] });
+  return path.join(path.dirname(pkg), "bin/asc.js");
+}
+
+function run(job: Job): Promise<void> {
+  const args = [ascPath(), job.entry, "--config", "asconfig.json", "--target", job.target];
+  if (job.out) args.push("--outFile", job.out);
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (out += d));
+    p.on("close", (code) => {
+      const warnings = /WARNING|ERROR/.test(out);
+      if (code === 0 && !warnings) return resolve();
+      reject(new Error(`building ${job.name} from ${job.entry} failed (asc exit ${code}):\n${out.trim()}`));
+    });
+  });
+}
+
+function jobs(): Job[] {
+  const asconfig = JSON.parse(fs.readFileSync(path.join(ROOT, "asconfig.json"), "utf8"));
+  const list: Job[] = [{ name: "kernel", entry: "kernel/main.ts", target: "kernel" }];
+  for (const dir of fs.readdirSync(path.join(ROOT, "services")).sort()) {
+    const entry = path.join("services", dir, "main.ts");
+    if (!fs.existsSync(path.join(ROOT, entry))) continue;
+    if (!asconfig.targets[dir]) throw new Error(`service ${dir} has no target in asconfig.json; add one like "echo"`);
+    list.push({ name: `service ${dir}`, entry, target: dir });
+  }
+  const testDir = path.join(ROOT, "tests/services");
+  if (fs.existsSync(testDir)) {
+    for (const dir of fs.readdirSync(testDir).sort()) {
+      const entry = path.join("tests/services", dir, "main.ts");
+      if (!fs.existsSync(path.join(ROOT, entry))) continue;
+      list.push({ name: `test service ${dir}`, entry, target: "service", out: `build/wasm/tests/${dir}.wasm` });
+    }
+  }
+  return list;
+}
+
+/** Build everything, two compilers at a time (the machines have two cores). */
+export async function build(log: (line: string) => void = () => {}): Promise<string[]> {
+  generate(path.join(ROOT, "abi/gen"));
+  const todo = jobs();
+  const done: string[] = [];
+  const worker = async () => {
+    for (let job = todo.shift(); job; job = todo.shift()) {
+      const t0 = Date.now();
+      await run(job);
+      done.push(job.name);
+      log(`built ${job.name} in ${Date.now() - t0} ms`);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return done;
+}

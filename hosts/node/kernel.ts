@@ -1,0 +1,197 @@
+// One instance of kernel.wasm under Node: checks that the module's imports and exports are
+// exactly those of abi/contract.ts, instantiates it with host callbacks, and wraps the
+// kernel exports in typed methods that move bytes through the kernel's buffers (Buf).
+// Does not implement any host import itself (node.ts wires those) and keeps no state of
+// its own beyond cached buffer addresses and a view of the kernel's memory.
+// Used by node.ts; tests may drive it directly with mock callbacks.
+import { HOST_IMPORTS, HOST_MODULE, KERNEL_EXPORTS, SERVICE_ENV_IMPORTS } from "../../abi/contract";
+import { Buf } from "../../abi/kernel";
+import { abortText } from "./faults";
+import { MemView } from "./memview";
+
+/** The kernel's imports, one callback per HOST_IMPORTS entry (abi/contract.ts). */
+export interface HostImports {
+  log(level: number, ptr: number, len: number): void;
+  random(ptr: number, len: number): void;
+  nic_send(nic: number, ptr: number, len: number): number;
+  svc_start(svc: number): number;
+  svc_stop(svc: number): void;
+  svc_call(svc: number, entry: number): number;
+  svc_read(svc: number, src: number, dst: number, len: number): number;
+  svc_write(svc: number, dst: number, src: number, len: number): number;
+  disk_read(disk: number, off: bigint, ptr: number, len: number): number;
+  disk_write(disk: number, off: bigint, ptr: number, len: number): number;
+  disk_flush(disk: number): number;
+}
+
+/** k_sys(svc, nr, a0..a4) as the Wasm export itself: no wrapper on the syscall path. */
+export type SysFn = (svc: number, nr: number, a0: number, a1: number, a2: number,
+  a3: number, a4: number) => number;
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  k_abi(): number;
+  k_buf(which: number): number;
+  k_buf_size(which: number): number;
+  k_boot(len: number, now: bigint): number;
+  k_rx(nic: number, len: number): void;
+  k_poll(now: bigint): bigint;
+  k_status(): number;
+  k_sys: SysFn;
+}
+
+/** The memory export every kernel has besides the functions in KERNEL_EXPORTS. */
+const MEMORY_EXPORT = "memory";
+
+/** AssemblyScript's abort(message, file, line, column): the kernel's assertion path, the
+ *  same import a service may have. abi/contract.ts does not list it for the kernel, so it
+ *  is the one import accepted besides HOST_IMPORTS, and it is optional. */
+const ABORT = SERVICE_ENV_IMPORTS.abort;
+const ABORT_IMPORT = `${ABORT.module}.${ABORT.name}`;
+
+/** The kernel called abort(): a broken kernel invariant. The node stops. */
+export class KernelAbort extends Error {
+  constructor(message: string) {
+    super(`the kernel aborted: ${message}`);
+    this.name = "KernelAbort";
+  }
+}
+
+type Shape = Map<string, string>;
+
+function describeDiff(what: string, actual: Shape, expected: Shape, optional: Shape): string[] {
+  const lines: string[] = [];
+  for (const [name, kind] of expected) {
+    const got = actual.get(name);
+    if (got === undefined) lines.push(`  missing ${what} ${name} (${kind})`);
+    else if (got !== kind) lines.push(`  ${what} ${name} is a ${got}, the contract says ${kind}`);
+  }
+  for (const [name, kind] of actual) {
+    const want = optional.get(name);
+    if (want !== undefined && want !== kind) lines.push(`  ${what} ${name} is a ${kind}, it must be a ${want}`);
+    else if (want === undefined && !expected.has(name)) lines.push(`  unexpected ${what} ${name} (${kind})`);
+  }
+  return lines;
+}
+
+/** Throws unless the module imports exactly HOST_IMPORTS (and perhaps env.abort) and
+ *  exports exactly KERNEL_EXPORTS plus its memory. Checks names and kinds; Node 20 exposes
+ *  no function signatures, so a wrong signature shows up as a LinkError or a wrong value. */
+export function checkKernelModule(module: WebAssembly.Module): void {
+  const exports: Shape = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
+  const imports: Shape = new Map(WebAssembly.Module.imports(module).map((i) => [`${i.module}.${i.name}`, i.kind]));
+  const wantExports: Shape = new Map(KERNEL_EXPORTS.map((f) => [f.name, "function"]));
+  wantExports.set(MEMORY_EXPORT, "memory");
+  const wantImports: Shape = new Map(HOST_IMPORTS.map((f) => [`${HOST_MODULE}.${f.name}`, "function"]));
+  const problems = [
+    ...describeDiff("export", exports, wantExports, new Map()),
+    ...describeDiff("import", imports, wantImports, new Map([[ABORT_IMPORT, "function"]])),
+  ];
+  if (problems.length > 0) {
+    throw new Error("kernel.wasm does not match abi/contract.ts:\n" + problems.join("\n") +
+      "\nRebuild the kernel against this checkout's abi/ (the host and kernel must come from the same contract).");
+  }
+}
+
+function hostImportObject(host: HostImports, memory: () => Uint8Array | null): WebAssembly.Imports {
+  const fns: Record<string, Function> = {};
+  for (const f of HOST_IMPORTS) {
+    const fn = (host as unknown as Record<string, unknown>)[f.name];
+    if (typeof fn !== "function") throw new Error(`host callbacks lack ${f.name} (abi/contract.ts HOST_IMPORTS)`);
+    fns[f.name] = fn.bind(host);
+  }
+  const abort = (msg: number, file: number, line: number, col: number): never => {
+    const bytes = memory();
+    throw new KernelAbort(bytes === null ? "(during instantiation)" : abortText(bytes, msg, file, line, col));
+  };
+  return { [HOST_MODULE]: fns, [ABORT.module]: { [ABORT.name]: abort } };
+}
+
+export class KernelInstance {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  /** k_sys, the Wasm export itself (services.ts calls it once per syscall). */
+  readonly sys: SysFn;
+  private readonly view: MemView;
+  private readonly k: KernelExports;
+  private rxAddr = 0;
+  private rxSize = 0;
+
+  /** Compiles and checks kernel.wasm, then instantiates it. Throws with a readable message
+   *  if the module is not a kernel of this contract. */
+  constructor(bytes: Uint8Array, host: HostImports) {
+    this.module = new WebAssembly.Module(bytes as BufferSource);
+    checkKernelModule(this.module);
+    let view: MemView | null = null;
+    const instance = new WebAssembly.Instance(this.module, hostImportObject(host, () => view?.bytes ?? null));
+    this.k = instance.exports as unknown as KernelExports;
+    this.memory = this.k.memory;
+    this.view = view = new MemView(this.memory);
+    this.sys = this.k.k_sys;
+    this.cacheRx();
+  }
+
+  /** The kernel's memory as bytes; the same object until the memory grows. */
+  get bytes(): Uint8Array {
+    return this.view.bytes;
+  }
+
+  get memView(): MemView {
+    return this.view;
+  }
+
+  abi(): number {
+    return this.k.k_abi();
+  }
+
+  buf(which: Buf): number {
+    return this.k.k_buf(which) >>> 0;
+  }
+
+  bufSize(which: Buf): number {
+    return this.k.k_buf_size(which) >>> 0;
+  }
+
+  /** Copies the binary boot manifest into Buf.BOOT and boots; 0 or -Errno. */
+  boot(manifest: Uint8Array, now: bigint): number {
+    const size = this.bufSize(Buf.BOOT);
+    if (manifest.length > size) {
+      throw new RangeError(`the boot manifest is ${manifest.length} bytes; this kernel's boot buffer holds ${size}`);
+    }
+    this.bytes.set(manifest, this.buf(Buf.BOOT));
+    const result = this.k.k_boot(manifest.length, now);
+    this.cacheRx();
+    return result;
+  }
+
+  /** Hands one received frame to the kernel. Returns false, without calling the kernel,
+   *  if the frame is longer than Buf.RX; the caller counts it. */
+  rx(nic: number, frame: Uint8Array): boolean {
+    if (frame.length > this.rxSize) return false;
+    this.view.bytes.set(frame, this.rxAddr);
+    this.k.k_rx(nic, frame.length);
+    return true;
+  }
+
+  /** Advances kernel time to `now` (ms); returns the next deadline in ms, or -1n. */
+  poll(now: bigint): bigint {
+    return this.k.k_poll(now);
+  }
+
+  /** A copy of the status snapshot (abi/status.ts layout). */
+  status(): Uint8Array {
+    const len = this.k.k_status() >>> 0;
+    const size = this.bufSize(Buf.STATUS);
+    if (len > size) throw new RangeError(`k_status returned ${len} bytes, more than its ${size}-byte buffer`);
+    const at = this.buf(Buf.STATUS);
+    return this.bytes.slice(at, at + len);
+  }
+
+  private cacheRx(): void {
+    this.rxAddr = this.buf(Buf.RX);
+    this.rxSize = this.bufSize(Buf.RX);
+    if (this.rxAddr + this.rxSize > this.bytes.length) {
+      throw new RangeError(`the kernel's receive buffer [${this.rxAddr}, +${this.rxSize}) lies outside its memory`);
+    }
+  }
+}

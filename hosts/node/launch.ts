@@ -1,0 +1,78 @@
+// From a manifest to a running node: load and validate the YAML (loader/manifest),
+// compile it to the boot manifest, read and validate every service module before any of
+// its code runs (loader/wasm/validate), open the NIC backends the plan names, and start
+// a PersiaNode. Used by `persia run`, `persia demo` and the integration tests.
+// Virtual NICs are returned with their far end, where a caller attaches a traffic peer.
+import * as fs from "fs";
+import * as path from "path";
+import { loadManifest, compileManifest, Manifest, HostPlan } from "../../loader/manifest";
+import { validateService } from "../../loader/wasm/validate";
+import { PersiaNode, PersiaNodeOptions } from "./node";
+import { NicBackend } from "./nic/nic";
+import { VirtualLink, VirtualEnd } from "./nic/virtual";
+import { VxlanNic, parseEndpoint } from "./nic/vxlan";
+import { WASM_DIR } from "./build";
+
+export interface Launched {
+  node: PersiaNode;
+  plan: HostPlan;
+  /** For each virtual NIC id, the other end of its link. */
+  peers: Map<number, VirtualEnd>;
+}
+
+export type LaunchOptions = Omit<PersiaNodeOptions, "kernelBytes" | "boot" | "services" | "nics" | "disks">;
+
+function readFile(what: string, file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    const hint = file.startsWith(WASM_DIR) ? " Run `persia build` (or `npm run build`) first." : "";
+    throw new Error(`cannot read ${what} ${file}: ${(e as Error).message}.${hint}`);
+  }
+}
+
+async function openNic(nic: HostPlan["nics"][number], peers: Map<number, VirtualEnd>): Promise<NicBackend> {
+  if (nic.kind === "virtual") {
+    const link = new VirtualLink({ aId: nic.id, bId: nic.id });
+    peers.set(nic.id, link.b);
+    return link.a;
+  }
+  if (nic.kind === "vxlan" && nic.vxlan) {
+    const v = nic.vxlan;
+    return VxlanNic.open({
+      id: nic.id, vni: v.vni,
+      local: parseEndpoint(`[${v.local.address}]:${v.local.port}`),
+      remote: parseEndpoint(`[${v.remote.address}]:${v.remote.port}`),
+    });
+  }
+  throw new Error(`NIC ${nic.name}: kind "${nic.kind}" is not available on the Node host yet; ` +
+    `use "virtual" or "vxlan" (TAP NICs come with the router appliance, issue #3)`);
+}
+
+/** Boot a node from a parsed manifest. Throws with a person-readable message. */
+export async function launch(manifest: Manifest, options: LaunchOptions = {}): Promise<Launched> {
+  const { boot, plan } = compileManifest(manifest);
+  const kernelBytes = readFile("the kernel", path.join(WASM_DIR, "kernel.wasm"));
+  const services = new Map<number, Uint8Array>();
+  for (const s of plan.services) {
+    const bytes = readFile(`the module of ${s.domain}`, s.modulePath);
+    validateService(bytes, s.domain, s.ramMaxPages);
+    services.set(s.id, bytes);
+  }
+  const peers = new Map<number, VirtualEnd>();
+  const nics: NicBackend[] = [];
+  try {
+    for (const nic of plan.nics) nics.push(await openNic(nic, peers));
+  } catch (e) {
+    for (const n of nics) n.close();
+    throw e;
+  }
+  const disks = new Map(plan.disks.map((d) => [d.id, d.path]));
+  const node = new PersiaNode({ ...options, kernelBytes, boot, services, nics, disks });
+  node.start();
+  return { node, plan, peers };
+}
+
+export async function launchFile(file: string, options: LaunchOptions = {}): Promise<Launched> {
+  return launch(loadManifest(file), options);
+}

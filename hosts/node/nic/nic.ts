@@ -1,0 +1,26 @@
+// What node.ts needs from a network interface backend: send a frame, be told about
+// received frames, close. A backend carries the NIC id of the boot manifest it serves.
+// Does not know about the kernel; node.ts connects onFrame to kernel.rx.
+// Implemented by virtual.ts (an in-process link) and vxlan.ts (Ethernet over UDP).
+
+export interface NicBackend {
+  /** The NIC id in the boot manifest (its NIC record). */
+  readonly id: number;
+  /** Which backend this is, for status output ("virtual", "vxlan", ...). */
+  readonly backend: string;
+  /** Transmits one whole Ethernet frame (no FCS). The frame is only borrowed: a backend
+   *  copies what it keeps before returning. 0, or -Errno when the frame was not sent. */
+  send(frame: Uint8Array): number;
+  /** Called once per received frame, in order. The frame is only valid during the call. */
+  onFrame: ((frame: Uint8Array) => void) | null;
+  /** Told about asynchronous errors (a socket failing), if the backend has any. */
+  onError?: ((message: string) => void) | null;
+  /** Host-side counters, by name (frames dropped before the kernel saw them, errors). */
+  counters(): Record<string, number>;
+  /** Releases sockets or queues; later sends fail and no more frames arrive. */
+  close(): void;
+}
+
+/** Largest frame any backend accepts: an Ethernet header plus the largest IPv6 packet
+ *  without a jumbogram (RFC 8200: payload length is 16 bits, plus the 40-byte header). */
+export const FRAME_MAX = 14 + 40 + 65535;

@@ -1,0 +1,319 @@
+// PersiaNode: one running node under Node.js. It implements every host import by wiring
+// the kernel to the service host, NIC backends, disks, the log and the random source, and
+// runs the event loop: each received frame goes to the kernel at once and schedules one
+// poll (coalesced on setImmediate); after each poll a timer waits for the deadline the
+// kernel returned.
+// Does not parse YAML, verify signatures or open NIC backends (the CLI does, through the
+// loader); it checks that what it is given matches the boot manifest. A kernel failure
+// (a trap, a host import it misused) stops the node and is emitted as "error".
+// Used by the CLI (hosts/node/cli.ts), the demo and host integration tests.
+import { randomFillSync } from "crypto";
+import { EventEmitter } from "events";
+import type { Server } from "net";
+import { errnoText, FAULT_TEXT } from "../../abi/describe";
+import { Errno } from "../../abi/errno";
+import { Fault, LogLevel, NicKind } from "../../abi/kernel";
+import { BootManifest, decodeBootManifest } from "../../loader/manifest";
+import { DiskFile } from "./disk";
+import { HostImports, KernelInstance } from "./kernel";
+import { inRange } from "./memview";
+import { NicBackend } from "./nic/nic";
+import { ServiceHost } from "./services";
+import { decodeStatus, Status } from "./status";
+import { statusServer } from "./status_server";
+
+export type LogOrigin = "kernel" | "host";
+export type LogSink = (level: LogLevel, line: string, origin: LogOrigin) => void;
+type ById<T> = Map<number, T> | Record<number, T>;
+
+export interface PersiaNodeOptions {
+  /** kernel.wasm */
+  kernelBytes: Uint8Array;
+  /** The binary boot manifest (abi/manifest.ts), as compiled by the loader. */
+  boot: Uint8Array;
+  /** Module bytes per service id, for every SERVICE record of the manifest. */
+  services?: ById<Uint8Array>;
+  /** One backend per NIC record; each carries its NIC id. The node owns and closes them. */
+  nics?: NicBackend[];
+  /** A file or block device path per DISK record. */
+  disks?: ById<string>;
+  /** Kernel time in ms; default: ms since the node was constructed. */
+  clock?: () => bigint;
+  log?: LogSink;
+  /** false: never poll on its own; the caller calls poll() (deterministic tests). */
+  autoPoll?: boolean;
+}
+
+/** Kernel log lines kept for error messages (a failed boot, a kernel trap). */
+const RECENT_LINES = 20;
+/** setTimeout's largest delay (2^31 - 1 ms); a later deadline re-arms when it fires. */
+const TIMER_MAX_MS = 0x7fffffffn;
+
+function byId<T>(m: ById<T> | undefined): Map<number, T> {
+  if (m === undefined) return new Map();
+  return m instanceof Map ? m : new Map(Object.entries(m).map(([k, v]) => [Number(k), v]));
+}
+
+function defaultLog(level: LogLevel, line: string, origin: LogOrigin): void {
+  process.stderr.write(`${(LogLevel[level] ?? String(level)).toLowerCase()} ${origin}: ${line}\n`);
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class PersiaNode extends EventEmitter {
+  /** The boot manifest, decoded: which NICs, disks and services this node must provide. */
+  readonly plan: BootManifest;
+  readonly services = new ServiceHost();
+  readonly kernel: KernelInstance;
+  private readonly options: PersiaNodeOptions;
+  private readonly clock: () => bigint;
+  private readonly sink: LogSink;
+  private readonly nics: (NicBackend | undefined)[] = [];
+  private readonly disks: (DiskFile | undefined)[] = [];
+  private readonly recent: string[] = [];
+  private logged = 0;
+  private readonly decoder = new TextDecoder("utf-8");
+  private readonly rxTooLong: number[] = [];
+  private booted = false;
+  private running = false;
+  private pollQueued = false;
+  private timer: NodeJS.Timeout | null = null;
+  private server: Server | null = null;
+  private lastDeadline = -1n;
+
+  /** Checks the given services, NICs and disks against the boot manifest and instantiates
+   *  the kernel. Throws with a readable message on any mismatch. Nothing runs yet. */
+  constructor(options: PersiaNodeOptions) {
+    super();
+    this.options = options;
+    this.sink = options.log ?? defaultLog;
+    const t0 = performance.now();
+    this.clock = options.clock ?? (() => BigInt(Math.floor(performance.now() - t0)));
+    this.plan = decodeBootManifest(options.boot);
+    this.addServices(byId(options.services));
+    this.addNics(options.nics ?? []);
+    this.kernel = new KernelInstance(options.kernelBytes, this.hostImports());
+    this.services.attach(this.kernel);
+  }
+
+  /** The deadline the last poll returned (ms, or -1n for none). */
+  get deadline(): bigint {
+    return this.lastDeadline;
+  }
+
+  /** Opens the disks, boots the kernel, connects the NICs and runs the first poll. */
+  start(): void {
+    if (this.booted) throw new Error("this node has already been started; construct a new PersiaNode");
+    this.booted = true;
+    this.openDisks(byId(this.options.disks));
+    const bootLog = this.logged;
+    let result: number;
+    try {
+      result = this.kernel.boot(this.options.boot, this.clock());
+    } catch (e) {
+      this.closeDevices();
+      throw new Error(`the kernel failed while booting: ${describe(e)}${this.recentText(bootLog)}`);
+    }
+    if (result < 0) {
+      this.closeDevices();
+      throw new Error(`the kernel refused to boot: ${errnoText(result)}${this.recentText(bootLog)}`);
+    }
+    this.running = true;
+    for (const nic of this.nics) {
+      if (nic === undefined) continue;
+      nic.onFrame = (frame) => this.frame(nic.id, frame);
+      nic.onError = (message) => this.log(LogLevel.WARN, message);
+    }
+    this.poll();
+  }
+
+  /** Stops polling, closes NICs, disks and the status socket, and drops every service instance. */
+  stop(): void {
+    this.running = false;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    for (const s of this.plan.services) this.services.stop(s.id);
+    this.closeDevices();
+    this.server?.close();
+    this.server = null;
+  }
+
+  /** Runs one kernel poll now and arms the timer for its deadline. Returns the deadline. */
+  poll(): bigint {
+    if (!this.running) return -1n;
+    const now = this.clock();
+    try {
+      this.lastDeadline = this.kernel.poll(now);
+    } catch (e) {
+      this.fatal(e);
+      return -1n;
+    }
+    this.arm(this.lastDeadline, now);
+    return this.lastDeadline;
+  }
+
+  /** The decoded status, with the host's NIC counters and last fault messages added. */
+  status(): Status {
+    const s = decodeStatus(this.kernel.status());
+    for (const svc of s.services) {
+      const message = this.services.faultMessage(svc.id);
+      if (message !== "") svc.faultMessage = message;
+    }
+    const nics = this.nics.filter((n): n is NicBackend => n !== undefined).map((n) => ({
+      id: n.id, backend: n.backend, counters: { ...n.counters(), rx_too_long: this.rxTooLong[n.id] ?? 0 },
+    }));
+    s.host = { nics };
+    return s;
+  }
+
+  /** Serves status on a Unix domain socket at `path` until stop() (status_server.ts). */
+  async statusServer(path: string): Promise<Server> {
+    if (this.server !== null) throw new Error("this node already serves its status");
+    this.server = await statusServer(path, () => this.status());
+    return this.server;
+  }
+
+  private frame(nic: number, frame: Uint8Array): void {
+    if (!this.running) return;
+    try {
+      if (!this.kernel.rx(nic, frame)) this.rxTooLong[nic] = (this.rxTooLong[nic] ?? 0) + 1;
+    } catch (e) {
+      this.fatal(e);
+      return;
+    }
+    if (this.options.autoPoll === false || this.pollQueued) return;
+    this.pollQueued = true;
+    setImmediate(this.queuedPoll);
+  }
+
+  private readonly queuedPoll = (): void => {
+    this.pollQueued = false;
+    this.poll();
+  };
+
+  private arm(deadline: bigint, now: bigint): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (deadline < 0n || this.options.autoPoll === false) return;
+    const wait = deadline <= now ? 0n : deadline - now;
+    this.timer = setTimeout(this.queuedPoll, Number(wait > TIMER_MAX_MS ? TIMER_MAX_MS : wait));
+  }
+
+  private fatal(e: unknown): void {
+    this.stop();
+    this.emit("error", new Error(`the kernel failed; the node has stopped: ${describe(e)}${this.recentText(0)}`, { cause: e }));
+  }
+
+  private log(level: LogLevel, line: string, origin: LogOrigin = "host"): void {
+    this.sink(level, line, origin);
+  }
+
+  /** The kernel's recent log lines since the `since`-th, for an error message. */
+  private recentText(since: number): string {
+    const lines = this.recent.slice(this.recent.length - Math.min(this.logged - since, this.recent.length));
+    return lines.length === 0 ? "" : `\nlast kernel log lines:\n  ${lines.join("\n  ")}`;
+  }
+
+  private addServices(given: Map<number, Uint8Array>): void {
+    for (const s of this.plan.services) {
+      const bytes = given.get(s.id);
+      if (bytes === undefined) throw new Error(`service ${s.id} (${s.name}) is in the boot manifest but no module was given for it`);
+      if (!this.services.add(s.id, bytes, s.name, s.ramMaxPages)) {
+        this.log(LogLevel.WARN, `service ${s.id} (${s.name}) ${this.services.faultMessage(s.id)}`);
+      }
+    }
+    for (const id of given.keys()) {
+      if (!this.plan.services.some((s) => s.id === id)) throw new Error(`a module was given for service ${id}, which the boot manifest does not declare`);
+    }
+  }
+
+  private addNics(given: NicBackend[]): void {
+    for (const backend of given) {
+      const planned = this.plan.nics.find((n) => n.id === backend.id);
+      if (planned === undefined) throw new Error(`a ${backend.backend} backend was given for NIC ${backend.id}, which the boot manifest does not declare`);
+      if (this.nics[backend.id] !== undefined) throw new Error(`two backends were given for NIC ${backend.id}`);
+      const kind = (NicKind[planned.kind] ?? "").toLowerCase();
+      if (kind !== backend.backend) this.log(LogLevel.WARN, `NIC ${backend.id} is a ${kind} NIC in the boot manifest but runs on a ${backend.backend} backend`);
+      this.nics[backend.id] = backend;
+    }
+    for (const n of this.plan.nics) {
+      if (this.nics[n.id] === undefined) throw new Error(`NIC ${n.id} is in the boot manifest but no backend was given for it`);
+    }
+  }
+
+  private openDisks(paths: Map<number, string>): void {
+    for (const id of paths.keys()) {
+      if (!this.plan.disks.some((d) => d.id === id)) throw new Error(`a path was given for disk ${id}, which the boot manifest does not declare`);
+    }
+    try {
+      for (const d of this.plan.disks) {
+        const path = paths.get(d.id);
+        if (path === undefined) throw new Error(`disk ${d.id} is in the boot manifest but no file or device was given for it`);
+        const disk = DiskFile.open({ id: d.id, path, size: d.size });
+        disk.onError = (message) => this.log(LogLevel.ERROR, message);
+        this.disks[d.id] = disk;
+        if (disk.created) this.log(LogLevel.INFO, `disk ${d.id}: created ${path} (${d.size} bytes)`);
+      }
+    } catch (e) {
+      this.closeDevices();
+      throw e;
+    }
+  }
+
+  private closeDevices(): void {
+    for (const nic of this.nics) {
+      if (nic === undefined) continue;
+      nic.onFrame = null;
+      nic.close();
+    }
+    for (const disk of this.disks) disk?.close();
+    this.disks.length = 0;
+  }
+
+  private kernelLog(level: number, ptr: number, len: number): void {
+    const bytes = this.kernel?.bytes;
+    const line = bytes === undefined ? "(a log line from before the kernel's memory was available)"
+      : inRange(ptr, len, bytes.length) ? this.decoder.decode(bytes.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0)))
+      : `(a log line outside kernel memory: ${ptr >>> 0}+${len >>> 0})`;
+    this.logged++;
+    if (this.recent.push(line) > RECENT_LINES) this.recent.shift();
+    this.log(level, line, "kernel");
+  }
+
+  private serviceFault(svc: number, fault: Fault, during: string): number {
+    if (fault !== Fault.NONE) {
+      const name = this.services.name(svc);
+      this.log(LogLevel.WARN, `service ${svc} (${name}) ${FAULT_TEXT[fault] ?? fault} ${during}: ${this.services.faultMessage(svc)}`);
+    }
+    return fault;
+  }
+
+  private hostImports(): HostImports {
+    const services = this.services;
+    return {
+      log: (level, ptr, len) => this.kernelLog(level, ptr, len),
+      random: (ptr, len) => {
+        const bytes = this.kernel.bytes;
+        if (!inRange(ptr, len, bytes.length)) throw new RangeError(`random(${ptr >>> 0}, ${len >>> 0}) lies outside kernel memory`);
+        randomFillSync(bytes, ptr >>> 0, len >>> 0);
+      },
+      nic_send: (nic, ptr, len) => {
+        const backend = this.nics[nic];
+        if (backend === undefined) return -Errno.ENODEV;
+        const bytes = this.kernel.bytes;
+        if (!inRange(ptr, len, bytes.length)) return -Errno.EFAULT;
+        return backend.send(bytes.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0)));
+      },
+      svc_start: (svc) => this.serviceFault(svc, services.start(svc), "at start"),
+      svc_stop: (svc) => services.stop(svc),
+      svc_call: (svc, entry) => this.serviceFault(svc, services.call(svc, entry), "in a call"),
+      svc_read: (svc, src, dst, len) => services.read(svc, src, dst, len),
+      svc_write: (svc, dst, src, len) => services.write(svc, dst, src, len),
+      disk_read: (disk, off, ptr, len) => this.disks[disk]?.read(off, this.kernel.bytes, ptr, len) ?? -Errno.ENODEV,
+      disk_write: (disk, off, ptr, len) => this.disks[disk]?.write(off, this.kernel.bytes, ptr, len) ?? -Errno.ENODEV,
+      disk_flush: (disk) => this.disks[disk]?.flush() ?? -Errno.ENODEV,
+    };
+  }
+}

@@ -1,0 +1,77 @@
+// A traffic peer: a pretend host on the far end of a NIC (usually a virtual link) that
+// sends frames to the node and waits for the frames it expects back. It answers the
+// node's neighbor solicitations for its own address, as a Linux host would. Used by the
+// demo (hosts/node/demo) and the integration tests; it never touches the kernel directly.
+import { NicBackend } from "../nic/nic";
+import * as P from "./packets";
+
+interface Waiter { match: (p: P.Parsed) => boolean; resolve: (p: P.Parsed | null) => void; timer: NodeJS.Timeout }
+
+export class Peer {
+  readonly received: P.Parsed[] = [];
+  private waiters: Waiter[] = [];
+
+  constructor(readonly link: NicBackend, readonly mac: Uint8Array, readonly addr: Uint8Array) {
+    link.onFrame = (frame) => this.onFrame(Uint8Array.from(frame));
+  }
+
+  send(frame: Uint8Array): void {
+    const r = this.link.send(frame);
+    if (r < 0) throw new Error(`peer: the link refused a frame (${r})`);
+  }
+
+  /** Send an IPv6 packet in an Ethernet frame to the node's MAC. */
+  sendIp(nodeMac: Uint8Array, packet: Uint8Array): void {
+    this.send(P.ether(nodeMac, this.mac, P.ETH_IPV6, packet));
+  }
+
+  /** The first frame (already received or still to come) that matches, or null after ms. */
+  expect(match: (p: P.Parsed) => boolean, ms = 1000): Promise<P.Parsed | null> {
+    const i = this.received.findIndex(match);
+    if (i >= 0) return Promise.resolve(this.received.splice(i, 1)[0]);
+    return new Promise((resolve) => {
+      const w: Waiter = { match, resolve, timer: setTimeout(() => this.settle(w, null), ms) };
+      this.waiters.push(w);
+    });
+  }
+
+  /** Resolve the node's MAC for an address with a neighbor solicitation. */
+  async resolve(target: Uint8Array, ms = 1000): Promise<Uint8Array | null> {
+    this.send(P.ether(P.multicastMac(P.solicitedNode(target)), this.mac, P.ETH_IPV6,
+      P.neighborSolicit(this.addr, target, this.mac)));
+    const na = await this.expect((p) => p.icmpType === P.ICMP.NA && P.equalBytes(p.data?.subarray(0, 16), target), ms);
+    if (!na || !na.data) return null;
+    const opt = na.data.subarray(16);
+    return opt.length >= 8 && opt[0] === 2 ? Uint8Array.from(opt.subarray(2, 8)) : null;
+  }
+
+  private settle(w: Waiter, p: P.Parsed | null): void {
+    clearTimeout(w.timer);
+    this.waiters = this.waiters.filter((x) => x !== w);
+    w.resolve(p);
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    const p = P.parse(frame);
+    if (p.icmpType === P.ICMP.NS && p.data && P.equalBytes(p.data.subarray(0, 16), this.addr)) {
+      this.answerSolicit(p);
+      return;
+    }
+    const w = this.waiters.find((x) => x.match(p));
+    if (w) this.settle(w, p);
+    else this.received.push(p);
+  }
+
+  private answerSolicit(ns: P.Parsed): void {
+    const rest = new Uint8Array(24);
+    rest.set(this.addr, 0);
+    rest[16] = 2; rest[17] = 1; rest.set(this.mac, 18);
+    const na = P.icmp6(this.addr, ns.src!, P.ICMP.NA, 0, 0x60000000, rest, 255);
+    this.send(P.ether(ns.srcMac, this.mac, P.ETH_IPV6, na));
+  }
+
+  close(): void {
+    for (const w of [...this.waiters]) this.settle(w, null);
+    this.link.close();
+  }
+}

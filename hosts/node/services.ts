@@ -1,0 +1,222 @@
+// The service side of the host ABI under Node: one WebAssembly.Instance per service, each
+// with its own memory whose maximum is the service's RAM max. Implements svc_start,
+// svc_stop, svc_call, svc_read and svc_write for node.ts, and forwards every syscall a
+// service makes to the kernel's k_sys.
+// Exceptions a service raises become Fault numbers here and never unwind into the kernel;
+// a failure of the kernel itself inside a syscall is rethrown (faults.ts KernelTrap).
+// Does not decide restarts or backoff (the kernel does) and does not check a module's
+// imports against capabilities (loader/wasm/validate.ts does, before add() compiles it).
+import { SERVICE_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
+import { Errno } from "../../abi/errno";
+import { Entry, Fault } from "../../abi/kernel";
+import { validateService } from "../../loader/wasm/validate";
+import { abortText, classifyFault, describeError, KernelTrap, ServiceAbort } from "./faults";
+import { KernelInstance, SysFn } from "./kernel";
+import { inRange, MemView } from "./memview";
+
+const WASM_PAGE = 65536;
+
+type Syscall5 = (a0: number, a1: number, a2: number, a3: number, a4: number) => number;
+
+/** What a service host needs of the kernel: k_sys and its memory (tests pass a fake). */
+export type KernelSide = Pick<KernelInstance, "sys" | "bytes">;
+
+/** One service slot: the compiled module (or why the loader refused it) and, while the
+ *  service runs, its instance, memory and entry points. */
+class Slot {
+  instance: WebAssembly.Instance | null = null;
+  view: MemView | null = null;
+  init: (() => void) | null = null;
+  event: (() => void) | null = null;
+  lastFault = "";
+
+  constructor(
+    readonly name: string,
+    readonly module: WebAssembly.Module | null,
+    readonly refused: string | null,
+    readonly memoryMinPages: number,
+    readonly ramMaxPages: number,
+  ) {}
+
+  drop(): void {
+    this.instance = null;
+    this.view = null;
+    this.init = null;
+    this.event = null;
+  }
+}
+
+/** k_sys for one service and syscall, specialised by arity so that a call allocates
+ *  nothing. A kernel failure is wrapped in KernelTrap so svc_call can tell it apart. */
+function syscallImport(sys: SysFn, svc: number, nr: number, arity: number): Function {
+  const call: Syscall5 = (a0, a1, a2, a3, a4) => {
+    try {
+      return sys(svc, nr, a0, a1, a2, a3, a4);
+    } catch (e) {
+      throw e instanceof KernelTrap ? e : new KernelTrap(e);
+    }
+  };
+  switch (arity) {
+    case 0: return () => call(0, 0, 0, 0, 0);
+    case 1: return (a0: number) => call(a0, 0, 0, 0, 0);
+    case 2: return (a0: number, a1: number) => call(a0, a1, 0, 0, 0);
+    case 3: return (a0: number, a1: number, a2: number) => call(a0, a1, a2, 0, 0);
+    case 4: return (a0: number, a1: number, a2: number, a3: number) => call(a0, a1, a2, a3, 0);
+    case 5: return call;
+    default: throw new Error(`syscall ${nr} has ${arity} parameters; k_sys forwards at most 5`);
+  }
+}
+
+function put(imports: WebAssembly.Imports, module: string, name: string, value: WebAssembly.ImportValue): void {
+  (imports[module] ??= {})[name] = value;
+}
+
+export class ServiceHost {
+  private readonly slots: (Slot | undefined)[] = [];
+  private kernel: KernelSide | null = null;
+
+  /** Connects the kernel whose k_sys the services call and whose memory svc_read and
+   *  svc_write copy to and from. Call once, before the kernel boots. */
+  attach(kernel: KernelSide): void {
+    this.kernel = kernel;
+  }
+
+  /** Validates a service module with the loader and compiles it once. Its memory's maximum
+   *  is the RAM max, or the module's own declared maximum if that is lower. A refused module is
+   *  kept as refused: svc_start then reports Fault.BAD_MODULE and faultMessage says why.
+   *  Returns false if refused. */
+  add(id: number, bytes: Uint8Array, name: string, ramMaxPages: number): boolean {
+    try {
+      const info = validateService(bytes, name, ramMaxPages);
+      const module = new WebAssembly.Module(bytes as BufferSource);
+      const maxPages = Math.min(ramMaxPages, info.memoryMaxPages ?? ramMaxPages);
+      this.slots[id] = new Slot(name, module, null, info.memoryMinPages, maxPages);
+      return true;
+    } catch (e) {
+      const why = `module refused: ${e instanceof Error ? e.message : String(e)}`;
+      this.slots[id] = new Slot(name, null, why, 0, ramMaxPages);
+      return false;
+    }
+  }
+
+  name(id: number): string {
+    return this.slots[id]?.name ?? `service ${id}`;
+  }
+
+  running(id: number): boolean {
+    return this.slots[id]?.instance != null;
+  }
+
+  /** The message of the service's last fault, or "" if it has none. */
+  faultMessage(id: number): string {
+    return this.slots[id]?.lastFault ?? "";
+  }
+
+  /** svc_start: (re)instantiates the service with a fresh memory. */
+  start(id: number): Fault {
+    const slot = this.slots[id];
+    if (slot === undefined) return this.refuse(id, `no module was given for service ${id}`);
+    slot.drop();
+    if (slot.module === null) return this.fail(slot, Fault.BAD_MODULE, slot.refused ?? "module refused");
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory({ initial: slot.memoryMinPages, maximum: slot.ramMaxPages });
+    } catch (e) {
+      return this.fail(slot, Fault.INSTANTIATE, `cannot allocate ${slot.memoryMinPages} pages: ${describeError(e)}`);
+    }
+    const view = new MemView(memory);
+    try {
+      const instance = new WebAssembly.Instance(slot.module, this.imports(id, memory, view));
+      const exports = instance.exports as Record<string, unknown>;
+      const event = exports.persia_event;
+      if (typeof event !== "function") return this.fail(slot, Fault.BAD_MODULE, "module does not export persia_event");
+      const init = exports.persia_init;
+      slot.instance = instance;
+      slot.view = view;
+      slot.event = event as () => void;
+      slot.init = typeof init === "function" ? init as () => void : null;
+      return Fault.NONE;
+    } catch (e) {
+      if (e instanceof KernelTrap) throw e;
+      if (e instanceof WebAssembly.LinkError) return this.fail(slot, Fault.INSTANTIATE, describeError(e));
+      return this.fail(slot, this.classify(e, memory, slot), `in its start function: ${describeError(e)}`);
+    }
+  }
+
+  /** svc_stop: drops the instance and its memory. */
+  stop(id: number): void {
+    this.slots[id]?.drop();
+  }
+
+  /** svc_call: runs one entry point. Every exception the service raises becomes a Fault. */
+  call(id: number, entry: number): Fault {
+    const slot = this.slots[id];
+    if (slot === undefined || slot.view === null) {
+      return this.refuse(id, `entry ${Entry[entry] ?? entry} called while the service is not running`);
+    }
+    const fn = entry === Entry.EVENT ? slot.event : entry === Entry.INIT ? slot.init : undefined;
+    if (fn === null && entry === Entry.INIT) return Fault.NONE;
+    if (!fn) return this.fail(slot, Fault.TRAP, `no entry point ${entry}`);
+    try {
+      fn();
+      return Fault.NONE;
+    } catch (e) {
+      if (e instanceof KernelTrap) throw e;
+      return this.fail(slot, this.classify(e, slot.view.memory, slot), describeError(e));
+    }
+  }
+
+  /** svc_read: service [src, +len) → kernel [dst, +len); 0 or -EFAULT. */
+  read(id: number, src: number, dst: number, len: number): number {
+    const from = this.slots[id]?.view?.bytes;
+    const to = this.kernel?.bytes;
+    if (from === undefined || to === undefined) return -Errno.EFAULT;
+    if (!inRange(src, len, from.length) || !inRange(dst, len, to.length)) return -Errno.EFAULT;
+    src >>>= 0;
+    to.set(from.subarray(src, src + (len >>> 0)), dst >>> 0);
+    return 0;
+  }
+
+  /** svc_write: kernel [src, +len) → service [dst, +len); 0 or -EFAULT. */
+  write(id: number, dst: number, src: number, len: number): number {
+    const to = this.slots[id]?.view?.bytes;
+    const from = this.kernel?.bytes;
+    if (from === undefined || to === undefined) return -Errno.EFAULT;
+    if (!inRange(src, len, from.length) || !inRange(dst, len, to.length)) return -Errno.EFAULT;
+    src >>>= 0;
+    to.set(from.subarray(src, src + (len >>> 0)), dst >>> 0);
+    return 0;
+  }
+
+  private imports(id: number, memory: WebAssembly.Memory, view: MemView): WebAssembly.Imports {
+    const kernel = this.kernel;
+    if (kernel === null) throw new Error("ServiceHost.attach(kernel) must be called before services start");
+    const imports: WebAssembly.Imports = {};
+    for (const s of SYSCALLS) put(imports, SYSCALL_MODULE, s.name, syscallImport(kernel.sys, id, s.nr, s.params.length));
+    const { memory: mem, abort } = SERVICE_ENV_IMPORTS;
+    put(imports, mem.module, mem.name, memory);
+    put(imports, abort.module, abort.name, (msg: number, file: number, line: number, col: number) => {
+      throw new ServiceAbort(abortText(view.bytes, msg, file, line, col));
+    });
+    return imports;
+  }
+
+  private classify(e: unknown, memory: WebAssembly.Memory, slot: Slot): Fault {
+    return classifyFault(e, {
+      pages: memory.buffer.byteLength / WASM_PAGE,
+      initialPages: slot.memoryMinPages,
+      maxPages: slot.ramMaxPages,
+    });
+  }
+
+  private fail(slot: Slot, fault: Fault, message: string): Fault {
+    slot.lastFault = message;
+    return fault;
+  }
+
+  private refuse(id: number, message: string): Fault {
+    const slot = this.slots[id] ?? new Slot(`service ${id}`, null, message, 0, 0);
+    this.slots[id] = slot;
+    return this.fail(slot, slot.module === null ? Fault.BAD_MODULE : Fault.TRAP, message);
+  }
+}

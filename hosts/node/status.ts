@@ -1,0 +1,205 @@
+// Decodes the kernel's status snapshot (abi/status.ts layout) into a plain object that
+// JSON.stringify can print: node counters, drops by reason (abi/drop.ts names), NICs,
+// services, routes and neighbors. Enum values become their abi names ("RUNNING",
+// "NO_ROUTE"), addresses their RFC 5952 text.
+// Does not print anything: formatStatus (status_format.ts) and metricsText (metrics.ts),
+// re-exported here, turn the object into text. Throws on a snapshot that breaks the
+// layout, which is a kernel bug, not outside input.
+// Used by node.ts (PersiaNode.status), the CLI and the status server.
+import { Drop } from "../../abi/drop";
+import { Fault, NicKind, Role, SvcState } from "../../abi/kernel";
+import { MF_HEADER, MF_REC_HEADER } from "../../abi/manifest";
+import * as S from "../../abi/status";
+import { formatAddr, formatMac } from "../../loader/ip6";
+
+export { formatStatus } from "./status_format";
+export { metricsText } from "./metrics";
+
+export interface NodeStatus {
+  nowMs: number;
+  role: string;
+  services: number;
+  nics: number;
+  routes: number;
+  freeBuffers: number;
+  icmpErrorsSent: number;
+}
+
+export interface NicStatus {
+  id: number;
+  kind: string;
+  mtu: number;
+  mac: string;
+  txQueue: number;
+  rxFrames: number;
+  rxBytes: number;
+  txFrames: number;
+  txBytes: number;
+  txErrors: number;
+}
+
+export interface ServiceStatus {
+  id: number;
+  name: string;
+  state: string;
+  lastFault: string;
+  restarts: number;
+  queue: number;
+  rxPackets: number;
+  txPackets: number;
+  faults: number;
+  sendRefused: number;
+  /** The host's message for the last fault, when the host adds it (node.ts). */
+  faultMessage?: string;
+}
+
+export interface RouteStatus {
+  kind: string;
+  prefix: string;
+  length: number;
+  nic: number;
+  service: number;
+  via: string;
+}
+
+export interface NeighborStatus {
+  nic: number;
+  state: string;
+  mac: string;
+  address: string;
+}
+
+/** Counters a NIC backend keeps in the host, before frames reach the kernel. */
+export interface HostNicStatus {
+  id: number;
+  backend: string;
+  counters: Record<string, number>;
+}
+
+export interface Status {
+  node: NodeStatus | null;
+  drops: Record<string, number>;
+  nics: NicStatus[];
+  services: ServiceStatus[];
+  routes: RouteStatus[];
+  neighbors: NeighborStatus[];
+  /** Added by node.ts; absent in a snapshot decoded on its own. */
+  host?: { nics: HostNicStatus[] };
+}
+
+// The snapshot header and record header, as drawn in abi/status.ts; sizes are those of
+// the boot manifest, whose shape the snapshot shares.
+const H_MAGIC = 0;
+const H_VERSION = 4;
+const H_COUNT = 6;
+const R_TYPE = 0;
+const R_LENGTH = 2;
+const ADDR_BYTES = 16;
+const MAC_BYTES = 6;
+const U64_BYTES = 8;
+
+function name(e: Record<number, string>, n: number): string {
+  return e[n] ?? `UNKNOWN_${n}`;
+}
+
+/** A record body: bounds-checked field readers over the snapshot. */
+class Body {
+  constructor(private readonly dv: DataView, private readonly at: number, readonly length: number, private readonly type: string) {}
+
+  need(size: number): void {
+    if (this.length < size) throw new Error(`status snapshot: ${this.type} record has ${this.length} bytes, needs ${size}`);
+  }
+  u8(off: number): number { return this.dv.getUint8(this.at + off); }
+  u16(off: number): number { return this.dv.getUint16(this.at + off, true); }
+  u64(off: number): number { return Number(this.dv.getBigUint64(this.at + off, true)); }
+  i64(off: number): number { return Number(this.dv.getBigInt64(this.at + off, true)); }
+  bytes(off: number, len: number): Uint8Array {
+    return new Uint8Array(this.dv.buffer, this.dv.byteOffset + this.at + off, len);
+  }
+  addr(off: number): string { return formatAddr(this.bytes(off, ADDR_BYTES)); }
+  mac(off: number): string { return formatMac(this.bytes(off, MAC_BYTES)); }
+}
+
+function decodeNode(b: Body): NodeStatus {
+  b.need(S.SN_SIZE);
+  return {
+    nowMs: b.i64(S.SN_NOW), role: name(Role, b.u8(S.SN_ROLE)), services: b.u8(S.SN_SVCS),
+    nics: b.u8(S.SN_NICS), routes: b.u16(S.SN_ROUTES), freeBuffers: b.u16(S.SN_FREE),
+    icmpErrorsSent: b.u64(S.SN_ICMP_ERRORS),
+  };
+}
+
+function decodeDrops(b: Body, drops: Record<string, number>): void {
+  const n = Math.floor(b.length / U64_BYTES);
+  for (let i = 0; i < n; i++) drops[i < Drop.COUNT ? name(Drop, i) : `UNKNOWN_${i}`] = b.u64(i * U64_BYTES);
+}
+
+function decodeNic(b: Body): NicStatus {
+  b.need(S.SI_SIZE);
+  return {
+    id: b.u8(S.SI_ID), kind: name(NicKind, b.u8(S.SI_KIND)), mtu: b.u16(S.SI_MTU), mac: b.mac(S.SI_MAC),
+    txQueue: b.u16(S.SI_TXQ), rxFrames: b.u64(S.SI_RX_FRAMES), rxBytes: b.u64(S.SI_RX_BYTES),
+    txFrames: b.u64(S.SI_TX_FRAMES), txBytes: b.u64(S.SI_TX_BYTES), txErrors: b.u64(S.SI_TX_ERRORS),
+  };
+}
+
+function decodeService(b: Body): ServiceStatus {
+  b.need(S.SS_NAME);
+  const len = b.u8(S.SS_NAME_LEN);
+  b.need(S.SS_NAME + len);
+  return {
+    id: b.u8(S.SS_ID), name: Buffer.from(b.bytes(S.SS_NAME, len)).toString("utf8"),
+    state: name(SvcState, b.u8(S.SS_STATE)), lastFault: name(Fault, b.u8(S.SS_FAULT)),
+    restarts: b.u16(S.SS_RESTARTS), queue: b.u16(S.SS_QUEUE), rxPackets: b.u64(S.SS_RX),
+    txPackets: b.u64(S.SS_TX), faults: b.u64(S.SS_FAULTS), sendRefused: b.u64(S.SS_REFUSED),
+  };
+}
+
+function decodeRoute(b: Body): RouteStatus {
+  b.need(S.SR_SIZE);
+  const length = b.u8(S.SR_LEN);
+  return {
+    kind: name(S.RouteKind, b.u8(S.SR_KIND)), prefix: `${b.addr(S.SR_PREFIX)}/${length}`, length,
+    nic: b.u8(S.SR_NIC), service: b.u8(S.SR_SVC), via: b.addr(S.SR_VIA),
+  };
+}
+
+function decodeNeighbor(b: Body): NeighborStatus {
+  b.need(S.SG_SIZE);
+  return {
+    nic: b.u8(S.SG_NIC), state: name(S.NeighState, b.u8(S.SG_STATE)),
+    mac: b.mac(S.SG_MAC), address: b.addr(S.SG_ADDR),
+  };
+}
+
+/** Decodes a snapshot. Unknown record types are skipped, so an older host can read a
+ *  newer kernel's snapshot; a record that overruns the snapshot is an error. */
+export function decodeStatus(snapshot: Uint8Array): Status {
+  const dv = new DataView(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
+  if (snapshot.length < MF_HEADER) throw new Error(`status snapshot: ${snapshot.length} bytes, shorter than its header`);
+  const magic = dv.getUint32(H_MAGIC, true);
+  if (magic !== S.ST_MAGIC) throw new Error(`status snapshot: magic 0x${magic.toString(16)} is not "PRST"`);
+  const version = dv.getUint16(H_VERSION, true);
+  if (version !== S.ST_VERSION) throw new Error(`status snapshot: version ${version}; this host reads version ${S.ST_VERSION}`);
+  const status: Status = { node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [] };
+  const count = dv.getUint16(H_COUNT, true);
+  let at = MF_HEADER;
+  for (let i = 0; i < count; i++) {
+    if (at + MF_REC_HEADER > snapshot.length) throw new Error(`status snapshot: record ${i} of ${count} starts past the end`);
+    const type = dv.getUint8(at + R_TYPE);
+    const length = dv.getUint16(at + R_LENGTH, true);
+    const bodyAt = at + MF_REC_HEADER;
+    if (bodyAt + length > snapshot.length) throw new Error(`status snapshot: record ${i} (${name(S.St, type)}) overruns the snapshot`);
+    const b = new Body(dv, bodyAt, length, name(S.St, type));
+    switch (type) {
+      case S.St.NODE: status.node = decodeNode(b); break;
+      case S.St.DROPS: decodeDrops(b, status.drops); break;
+      case S.St.NIC: status.nics.push(decodeNic(b)); break;
+      case S.St.SVC: status.services.push(decodeService(b)); break;
+      case S.St.ROUTE: status.routes.push(decodeRoute(b)); break;
+      case S.St.NEIGH: status.neighbors.push(decodeNeighbor(b)); break;
+    }
+    at = bodyAt + length;
+  }
+  return status;
+}

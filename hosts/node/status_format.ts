@@ -1,0 +1,102 @@
+// Prints a decoded status (status.ts) as text tables for a router admin: the node line,
+// then NICs, services, routes, neighbors, nonzero drops with what each reason means, and
+// the host's own NIC counters. Words come from abi/describe.ts.
+// Does not decode bytes or talk to a node; `persia status` and the demo call formatStatus.
+import { DROP_TEXT, FAULT_TEXT, STATE_TEXT } from "../../abi/describe";
+import { Drop } from "../../abi/drop";
+import { Fault, SvcState } from "../../abi/kernel";
+import { RouteKind } from "../../abi/status";
+import type { RouteStatus, ServiceStatus, Status } from "./status";
+
+type Cell = string | number;
+
+/** Columns padded to their widest cell; numbers right-aligned, text left-aligned. */
+export function table(headers: string[], rows: Cell[][]): string {
+  const numeric = headers.map((_, c) => rows.length > 0 && rows.every((r) => typeof r[c] === "number"));
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
+  const line = (r: string[]): string =>
+    "  " + r.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd();
+  return cells.map(line).join("\n");
+}
+
+function lower(name: string): string {
+  return name.toLowerCase();
+}
+
+function stateText(state: string): string {
+  return STATE_TEXT[SvcState[state as keyof typeof SvcState]] ?? lower(state);
+}
+
+function faultText(s: ServiceStatus): string {
+  if (s.lastFault === "NONE") return "-";
+  const text = FAULT_TEXT[Fault[s.lastFault as keyof typeof Fault]] ?? lower(s.lastFault);
+  return s.faultMessage ? `${text}: ${s.faultMessage}` : text;
+}
+
+function routeRow(r: RouteStatus, services: ServiceStatus[]): Cell[] {
+  const service = services.find((s) => s.id === r.service)?.name ?? `service ${r.service}`;
+  switch (r.kind) {
+    case RouteKind[RouteKind.SERVICE]: return [r.prefix, "service", "-", "-", service];
+    case RouteKind[RouteKind.LOCAL]: return [r.prefix, "this node", "-", "-", "-"];
+    case RouteKind[RouteKind.CONNECTED]: return [r.prefix, "connected", "on-link", r.nic, "-"];
+    case RouteKind[RouteKind.STATIC]: return [r.prefix, "static", r.via === "::" ? "on-link" : r.via, r.nic, "-"];
+    default: return [r.prefix, lower(r.kind), r.via, r.nic, "-"];
+  }
+}
+
+function section(title: string, body: string | null): string {
+  return body === null ? `${title}: none` : `${title}\n${body}`;
+}
+
+function nodeLine(s: Status): string {
+  const n = s.node;
+  if (n === null) return "node: the snapshot has no node record";
+  return `node: ${lower(n.role)}, kernel time ${(n.nowMs / 1000).toFixed(3)} s, ${n.services} services, ` +
+    `${n.nics} NICs, ${n.routes} routes, ${n.freeBuffers} free packet buffers, ${n.icmpErrorsSent} ICMPv6 errors sent`;
+}
+
+function dropsSection(s: Status): string {
+  const rows = Object.entries(s.drops).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  if (rows.length === 0) return "Drops: none";
+  const total = rows.reduce((sum, [, n]) => sum + n, 0);
+  const body = table(["COUNT", "REASON", "MEANING"],
+    rows.map(([reason, n]) => [n, reason, DROP_TEXT[Drop[reason as keyof typeof Drop]] ?? ""]));
+  return `Drops (${total} packets)\n${body}`;
+}
+
+function hostSection(s: Status): string | null {
+  const nics = s.host?.nics ?? [];
+  if (nics.length === 0) return null;
+  const rows = nics.map((n) => {
+    const counts = Object.entries(n.counters).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v}`);
+    return [n.id, n.backend, counts.length > 0 ? counts.join(" ") : "-"];
+  });
+  return "Host NIC counters\n" + table(["NIC", "BACKEND", "COUNTERS"], rows);
+}
+
+/** The whole status as text, sections separated by blank lines. */
+export function formatStatus(s: Status): string {
+  const nics = s.nics.length === 0 ? null : table(
+    ["NIC", "KIND", "MTU", "MAC", "RX FRAMES", "RX BYTES", "TX FRAMES", "TX BYTES", "SEND ERRORS", "TX QUEUE"],
+    s.nics.map((n) => [n.id, lower(n.kind), n.mtu, n.mac, n.rxFrames, n.rxBytes, n.txFrames, n.txBytes, n.txErrors, n.txQueue]));
+  const services = s.services.length === 0 ? null : table(
+    ["ID", "NAME", "STATE", "RESTARTS", "QUEUE", "RX", "TX", "FAULTS", "REFUSED SENDS", "LAST FAULT"],
+    s.services.map((v) => [v.id, v.name, stateText(v.state), v.restarts, v.queue, v.rxPackets, v.txPackets,
+      v.faults, v.sendRefused, faultText(v)]));
+  const routes = s.routes.length === 0 ? null : table(
+    ["PREFIX", "KIND", "VIA", "NIC", "SERVICE"], s.routes.map((r) => routeRow(r, s.services)));
+  const neighbors = s.neighbors.length === 0 ? null : table(
+    ["ADDRESS", "MAC", "NIC", "STATE"], s.neighbors.map((g) => [g.address, g.mac, g.nic, lower(g.state)]));
+  const parts = [
+    nodeLine(s),
+    section("NICs", nics),
+    section("Services", services),
+    section("Routes", routes),
+    section("Neighbors", neighbors),
+    dropsSection(s),
+  ];
+  const host = hostSection(s);
+  if (host !== null) parts.push(host);
+  return parts.join("\n\n") + "\n";
+}

@@ -1,0 +1,100 @@
+// A Unix domain socket that answers status requests from `persia status`, scripts and
+// curl: one request line per connection, one answer, then the connection closes.
+//   "status" or nothing  → the status as JSON      "text"    → formatStatus tables
+//   "metrics"            → Prometheus text          "GET /metrics HTTP/1.1" (and /, /status,
+//   /text) → the same over a minimal HTTP/1.0 reply, e.g. `curl --unix-socket PATH http://node/metrics`.
+// Does not accept control messages: changing a node takes a signed message, never this socket.
+// Removes a stale socket file left by a node that died; refuses to touch any other file.
+// Used by node.ts (PersiaNode.statusServer).
+import * as fs from "fs";
+import * as net from "net";
+import { formatStatus, metricsText, Status } from "./status";
+
+/** How long a connection may stay silent before it gets the JSON status. */
+const REQUEST_WAIT_MS = 200;
+/** Longest request line read. */
+const REQUEST_MAX = 4096;
+
+const HTTP_REQUEST = /^GET (\S+) HTTP\/1\.[01]$/;
+
+interface Answer {
+  code: number;
+  type: string;
+  body: string;
+}
+
+function answer(request: string, source: () => Status): Answer {
+  const http = HTTP_REQUEST.exec(request);
+  const what = http ? http[1].replace(/^\//, "") : request;
+  try {
+    switch (what) {
+      case "": case "status": return { code: 200, type: "application/json", body: JSON.stringify(source(), null, 2) + "\n" };
+      case "metrics": return { code: 200, type: "text/plain; version=0.0.4", body: metricsText(source()) };
+      case "text": return { code: 200, type: "text/plain; charset=utf-8", body: formatStatus(source()) };
+      default:
+        return { code: 404, type: "application/json", body: JSON.stringify({ error: `unknown request "${what}"; ask for status, text or metrics` }) + "\n" };
+    }
+  } catch (e) {
+    return { code: 500, type: "application/json", body: JSON.stringify({ error: e instanceof Error ? e.message : String(e) }) + "\n" };
+  }
+}
+
+function reply(request: string, source: () => Status): string {
+  const a = answer(request, source);
+  if (!HTTP_REQUEST.test(request)) return a.body;
+  const reason = a.code === 200 ? "OK" : a.code === 404 ? "Not Found" : "Internal Server Error";
+  return `HTTP/1.0 ${a.code} ${reason}\r\nContent-Type: ${a.type}\r\nContent-Length: ${Buffer.byteLength(a.body)}\r\n` +
+    `Connection: close\r\n\r\n${a.body}`;
+}
+
+function serve(socket: net.Socket, source: () => Status): void {
+  let received = "";
+  let done = false;
+  const respond = (line: string): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    socket.end(reply(line.replace(/\r$/, "").trim(), source));
+  };
+  const timer = setTimeout(() => respond(""), REQUEST_WAIT_MS);
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => {
+    received += chunk;
+    const nl = received.indexOf("\n");
+    if (nl >= 0) respond(received.slice(0, nl));
+    else if (received.length > REQUEST_MAX) respond("");
+  });
+  socket.on("end", () => respond(received));
+  socket.on("error", () => clearTimeout(timer));
+}
+
+/** Removes `path` if it is a socket nobody listens on; throws if another node serves it
+ *  or if it is not a socket. */
+async function removeStale(path: string): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!st.isSocket()) throw new Error(`${path} exists and is not a socket; refusing to replace it with the status socket`);
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(path);
+    probe.once("connect", () => { probe.destroy(); resolve(true); });
+    probe.once("error", () => resolve(false));
+  });
+  if (live) throw new Error(`another process is already serving ${path}; stop it or choose another status socket path`);
+  fs.unlinkSync(path);
+}
+
+/** Listens on `path` and answers every connection from `source()`. */
+export async function statusServer(path: string, source: () => Status): Promise<net.Server> {
+  await removeStale(path);
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => serve(socket, source));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen on status socket ${path}: ${e.message}`)));
+    server.listen(path, () => resolve());
+  });
+  return server;
+}

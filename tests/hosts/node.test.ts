@@ -1,0 +1,131 @@
+// PersiaNode with the real kernel.wasm and service modules from build/wasm (skipped until
+// `persia build` has made them): a ping through a virtual link reaches echo.sabz.city and
+// comes back; a trapping service is counted, logged and restarted on the kernel's timer
+// while the node goes on; what the node is given is checked against the boot manifest; a
+// manifest the kernel refuses names the errno. Time is a manual clock and polls are
+// explicit (autoPoll: false), so each step is deterministic.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LogLevel, NicKind, Role } from "../../abi/kernel";
+import { BootManifest, encodeBootManifest } from "../../loader/manifest";
+import { parseAddr, parseMac } from "../../loader/ip6";
+import { VirtualLink } from "../../hosts/node/nic/virtual";
+import { PersiaNode, PersiaNodeOptions } from "../../hosts/node/node";
+import { echoRequest, ICMP_ECHO_REPLY, NH_ICMPV6, NH_UDP, Peer, udpDatagram } from "./frames";
+
+const WASM = path.resolve(__dirname, "../../../../build/wasm");
+const read = (p: string): Buffer | null => (fs.existsSync(path.join(WASM, p)) ? fs.readFileSync(path.join(WASM, p)) : null);
+const KERNEL = read("kernel.wasm");
+const ECHO = read("services/echo.wasm");
+const TRAP = read("tests/trap.wasm");
+const skip = KERNEL === null || ECHO === null || TRAP === null ? "build/wasm is not built (npm run build)" : false;
+
+const NODE_MAC = parseMac("02:00:00:00:00:01");
+const PEER_MAC = parseMac("02:00:00:00:00:99");
+const PEER = parseAddr("fd00:1::100");
+const SERVICE = parseAddr("fd00:1::7");
+
+function manifest(edit: (m: BootManifest) => void = () => {}): Uint8Array {
+  const m: BootManifest = {
+    node: { role: Role.ROUTER, name: "r1.sabz.city" },
+    nics: [{ id: 0, kind: NicKind.VIRTUAL, mtu: 1500, mac: NODE_MAC }],
+    prefixes: [{ nic: 0, len: 64, addr: parseAddr("fd00:1::") }],
+    routes: [],
+    disks: [{ id: 0, size: 65536n }],
+    services: [{ id: 0, restartLimit: 3, ramMinPages: 1, ramMaxPages: 4, name: "echo.sabz.city" }],
+    svcAddrs: [{ svc: 0, addr: SERVICE }],
+    capDisks: [],
+  };
+  edit(m);
+  return encodeBootManifest(m);
+}
+
+interface Rig { node: PersiaNode; peer: Peer; logs: string[]; clock: { now: bigint } }
+
+function rig(module: Uint8Array, options: Partial<PersiaNodeOptions> = {}): Rig {
+  const link = new VirtualLink();
+  const logs: string[] = [];
+  const clock = { now: 1000n };
+  const node = new PersiaNode({
+    kernelBytes: KERNEL as Uint8Array, boot: manifest(), services: { 0: module }, nics: [link.a],
+    disks: { 0: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "persia-node-")), "disk0") },
+    clock: () => clock.now, autoPoll: false,
+    log: (level, line, origin) => logs.push(`${LogLevel[level]} ${origin}: ${line}`),
+    ...options,
+  });
+  return { node, peer: new Peer(link.b, PEER_MAC, PEER), logs, clock };
+}
+
+/** Lets queued frames cross the link (both ways), polling the kernel between turns. */
+async function settle(r: Rig, turns = 4): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    r.node.poll();
+  }
+}
+
+test("a ping to echo.sabz.city comes back through the virtual link", { skip }, async () => {
+  const r = rig(ECHO as Uint8Array);
+  r.node.start();
+  try {
+    r.peer.send(NODE_MAC, SERVICE, NH_ICMPV6, echoRequest(0x1234, 1, "ping"), 2);
+    await settle(r);
+    const replies = r.peer.icmp(ICMP_ECHO_REPLY);
+    assert.equal(replies.length, 1, r.logs.join("\n"));
+    assert.deepEqual([...replies[0].subarray(4)], [0x12, 0x34, 0x00, 0x01, ...Buffer.from("ping")]);
+    const s = r.node.status();
+    assert.equal(s.services[0].rxPackets, 1);
+    assert.equal(s.neighbors[0].address, "fd00:1::100");
+    assert.equal(s.host?.nics[0].counters.received, 2, "the solicited advertisement and the request");
+  } finally {
+    r.node.stop();
+  }
+});
+
+test("a trapping service is counted, logged and restarted; the node goes on", { skip }, async () => {
+  const r = rig(TRAP as Uint8Array);
+  r.node.start();
+  try {
+    r.peer.send(NODE_MAC, SERVICE, NH_UDP, udpDatagram(5000, 9, "crash"), 6);
+    await settle(r, 1);
+    let svc = r.node.status().services[0];
+    assert.equal(svc.lastFault, "TRAP");
+    assert.equal(svc.faults, 1);
+    assert.match(svc.faultMessage ?? "", /RuntimeError: unreachable/);
+    assert.ok(r.logs.some((l) => /^WARN host: service 0 \(echo\.sabz\.city\) trapped/.test(l)), r.logs.join("\n"));
+    assert.ok(r.node.deadline > r.clock.now, "the kernel asks to be polled again for the restart");
+    r.clock.now = r.node.deadline;
+    r.node.poll();
+    r.peer.send(NODE_MAC, SERVICE, NH_ICMPV6, echoRequest(1, 2, "again"), 2);
+    await settle(r);
+    svc = r.node.status().services[0];
+    assert.equal(svc.state, "RUNNING");
+    assert.ok(svc.restarts >= 1);
+    assert.equal(r.peer.icmp(ICMP_ECHO_REPLY).length, 1, "it answers again after the restart");
+  } finally {
+    r.node.stop();
+  }
+});
+
+test("what the node is given must match the boot manifest", () => {
+  const base = { kernelBytes: new Uint8Array(0), boot: manifest(), log: () => {} };
+  const link = new VirtualLink();
+  assert.throws(() => new PersiaNode({ ...base, nics: [link.a] }), /service 0 \(echo\.sabz\.city\) is in the boot manifest but no module was given/);
+  assert.throws(() => new PersiaNode({ ...base, services: { 0: new Uint8Array(0), 4: new Uint8Array(0) }, nics: [link.a] }),
+    /a module was given for service 4, which the boot manifest does not declare/);
+  assert.throws(() => new PersiaNode({ ...base, services: { 0: new Uint8Array(0) } }), /NIC 0 is in the boot manifest but no backend was given/);
+  assert.throws(() => new PersiaNode({ ...base, boot: Uint8Array.of(1, 2, 3) }), /boot manifest/);
+});
+
+test("a boot manifest the kernel refuses is an error naming the errno", { skip }, () => {
+  const link = new VirtualLink();
+  const node = new PersiaNode({
+    kernelBytes: KERNEL as Uint8Array, services: { 0: ECHO as Uint8Array }, nics: [link.a], log: () => {},
+    disks: { 0: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "persia-node-")), "disk0") },
+    boot: manifest((m) => m.svcAddrs.push({ svc: 0, addr: SERVICE })),
+  });
+  assert.throws(() => node.start(), /^Error: the kernel refused to boot: E[A-Z]+ \(/);
+});

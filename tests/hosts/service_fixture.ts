@@ -1,0 +1,83 @@
+// Test-only: tiny service modules with real function bodies, written byte by byte, for the
+// ServiceHost tests: one behaviour each (trap, deep recursion, growing memory to its max,
+// calling a syscall, calling abort). Byte helpers come from the loader's fixture.
+// Deliberately no toolchain and no general assembler: each body is a handful of opcodes.
+// Used by tests/hosts/services.test.ts.
+import { FUNC, I32, MEMORY, leb, section, str, vec } from "../loader/wasm_fixture";
+
+// Opcodes (WebAssembly core spec, section 5.4).
+export const OP = {
+  unreachable: 0x00, loop: 0x03, void: 0x40, end: 0x0b, br_if: 0x0d, call: 0x10, drop: 0x1a,
+  i32_const: 0x41, i32_ne: 0x47, memory_grow: 0x40,
+};
+
+export interface Fn {
+  type: number;
+  body: number[];
+}
+
+export interface ServiceSpec {
+  types: [number[], number[]][];
+  /** Function imports, as [module, name, type index]. env.memory is always imported. */
+  funcImports: [string, string, number][];
+  memory: { min: number; max?: number };
+  funcs: Fn[];
+  exports: [string, number][];
+}
+
+export function buildService(s: ServiceSpec): Uint8Array {
+  const limits = s.memory.max === undefined ? [0x00, ...leb(s.memory.min)] : [0x01, ...leb(s.memory.min), ...leb(s.memory.max)];
+  const imports = [
+    ...s.funcImports.map(([m, n, t]) => [...str(m), ...str(n), FUNC, ...leb(t)]),
+    [...str("env"), ...str("memory"), MEMORY, ...limits],
+  ];
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  bytes.push(...section(1, vec(s.types.map(([p, r]) => [0x60, ...vec(p.map((t) => [t])), ...vec(r.map((t) => [t]))]))));
+  bytes.push(...section(2, vec(imports)));
+  bytes.push(...section(3, vec(s.funcs.map((f) => leb(f.type)))));
+  bytes.push(...section(7, vec(s.exports.map(([name, index]) => [...str(name), FUNC, ...leb(index)]))));
+  bytes.push(...section(10, vec(s.funcs.map((f) => {
+    const body = [0x00, ...f.body, OP.end];
+    return [...leb(body.length), ...body];
+  }))));
+  return Uint8Array.from(bytes);
+}
+
+const VOID: [number[], number[]] = [[], []];
+
+/** A service whose persia_event runs `body` (type 0 is () -> ()). */
+export function eventService(body: number[], memory: ServiceSpec["memory"] = { min: 1 }): Uint8Array {
+  return buildService({ types: [VOID], funcImports: [], memory, funcs: [{ type: 0, body }], exports: [["persia_event", 0]] });
+}
+
+export const TRAPS = eventService([OP.unreachable]);
+/** persia_event calls itself forever. */
+export const RECURSES = eventService([OP.call, 0]);
+/** Grows its memory a page at a time until memory.grow fails, then traps, as
+ *  AssemblyScript's allocator does when it runs out of memory. */
+export const GROWS = (min: number, max?: number): Uint8Array => eventService([
+  OP.loop, OP.void,
+  OP.i32_const, 1, OP.memory_grow, 0x00, OP.i32_const, 0x7f, OP.i32_ne, OP.br_if, 0,
+  OP.end, OP.unreachable,
+], { min, max });
+
+/** persia_event calls persia.log(16, 5) once; persia_init exists and does nothing. */
+export const LOGS = buildService({
+  types: [[[I32, I32], [I32]], VOID],
+  funcImports: [["persia", "log", 0]],
+  memory: { min: 1 },
+  funcs: [
+    { type: 1, body: [OP.i32_const, 16, OP.i32_const, 5, OP.call, 0, OP.drop] },
+    { type: 1, body: [] },
+  ],
+  exports: [["persia_event", 1], ["persia_init", 2]],
+});
+
+/** persia_event calls env.abort(0, 0, 7, 3). */
+export const ABORTS = buildService({
+  types: [[[I32, I32, I32, I32], []], VOID],
+  funcImports: [["env", "abort", 0]],
+  memory: { min: 1 },
+  funcs: [{ type: 1, body: [OP.i32_const, 0, OP.i32_const, 0, OP.i32_const, 7, OP.i32_const, 3, OP.call, 0] }],
+  exports: [["persia_event", 1]],
+});
