@@ -11,6 +11,8 @@ import { svcState, svcRx } from "./registry";
 const ring = new StaticArray<u16>(SVC_MAX * SVC_RXQ);
 const head = new StaticArray<i32>(SVC_MAX);
 const count = new StaticArray<i32>(SVC_MAX);
+/** A packet arrived since the service's last persia_event: the scheduler must run soon. */
+export const svcWoken = new StaticArray<bool>(SVC_MAX);
 
 export function queueDepth(svc: i32): i32 { return unchecked(count[svc]); }
 
@@ -25,6 +27,7 @@ export function svcDeliver(svc: i32, pkt: i32): i32 {
   unchecked(ring[svc * SVC_RXQ + (unchecked(head[svc]) + c) % SVC_RXQ] = <u16>pkt);
   unchecked(count[svc] = c + 1);
   unchecked(svcRx[svc]++);
+  unchecked(svcWoken[svc] = true);
   return 0;
 }
 

@@ -10,7 +10,7 @@ import { logStart, logStr, logBytes, logInt, logEnd } from "../log";
 import { host_svc_start, host_svc_stop, host_svc_call } from "../../abi/gen/host";
 import { svcState, svcCount, svcName, svcNameLen, svcFaults, svcLastFault, svcRestarts,
   svcRestartLimit } from "./registry";
-import { queueDepth, queueFlush } from "./queue";
+import { queueDepth, queueFlush, svcWoken } from "./queue";
 
 export const svcTimer = new StaticArray<i64>(SVC_MAX);      // 0: no timer
 const nextStart = new StaticArray<i64>(SVC_MAX);
@@ -55,7 +55,9 @@ function start(svc: i32): void {
 }
 
 /** Start due services and run every service that has work. Returns the next time the
- *  scheduler needs to run (now if a service made progress and has more queued), or -1. */
+ *  scheduler needs to run: now if a packet reached a service after its turn in this round
+ *  (another service sent it one), else its timers and restarts, or -1. A service that
+ *  leaves packets queued without new arrivals waits for them or its timer: no busy loop. */
 export function runServices(): i64 {
   let next: i64 = -1;
   for (let svc = 0; svc < svcCount; svc++) {
@@ -64,18 +66,20 @@ export function runServices(): i64 {
     if (st == SvcState.RUNNING) {
       let t = unchecked(svcTimer[svc]);
       let due = t != 0 && t <= now;
-      let before = queueDepth(svc);
-      if (before > 0 || due) {
+      if (queueDepth(svc) > 0 || due) {
         if (due) unchecked(svcTimer[svc] = 0);
+        unchecked(svcWoken[svc] = false);
         let f = host_svc_call(svc, Entry.EVENT);
         if (f != Fault.NONE) fault(svc, f);
-        else if (queueDepth(svc) > 0 && queueDepth(svc) < before) next = now;
       }
     }
     st = <i32>unchecked(svcState[svc]);
     let t: i64 = st == SvcState.RUNNING ? unchecked(svcTimer[svc]) :
       st == SvcState.RESTARTING ? unchecked(nextStart[svc]) : 0;
     if (t != 0 && (next < 0 || t < next)) next = t;
+  }
+  for (let svc = 0; svc < svcCount; svc++) {
+    if (unchecked(svcWoken[svc]) && unchecked(svcState[svc]) == SvcState.RUNNING) return now;
   }
   return next;
 }
