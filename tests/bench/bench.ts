@@ -1,0 +1,101 @@
+// `npm run bench`: how many packets per second the node handles in-process under the Node
+// host, each figure next to a baseline measured in the same run so the ratio means
+// something on any machine. Prints figures; asserts nothing (benchmarks are not tests).
+//   baseline  frames the kernel drops at its first check (IPv4 ethertype): the cost of
+//             crossing from the host into the kernel and back
+//   forward   router role, frames forwarded from one NIC to another (hop limit −1)
+//   service   ICMPv6 echo to a service and its reply: kernel → service → kernel → NIC
+import * as fs from "fs";
+import * as path from "path";
+import { parseManifest, compileManifest } from "../../loader/manifest";
+import { parseAddr, parseMac, linkLocalFromMac } from "../../loader/ip6";
+import { PersiaNode } from "../../hosts/node/node";
+import { NicBackend } from "../../hosts/node/nic/nic";
+import { ROOT } from "../../hosts/node/build";
+import * as P from "../../hosts/node/peer/packets";
+
+class CountingNic implements NicBackend {
+  readonly backend = "bench";
+  onFrame: ((frame: Uint8Array) => void) | null = null;
+  sent = 0;
+  constructor(readonly id: number) {}
+  send(): number { this.sent++; return 0; }
+  counters() { return { sent: this.sent }; }
+  close() {}
+}
+
+const MANIFEST = `
+node: { name: bench.sabz.city, role: router }
+nics:
+  - { name: lan0, kind: virtual, mac: "02:00:00:00:00:01", prefixes: ["fd00:1::/64"] }
+  - { name: lan1, kind: virtual, mac: "02:00:00:00:00:02", prefixes: ["fd00:2::/64"] }
+services:
+  - { domain: echo.sabz.city, module: ${path.join(ROOT, "build/wasm/services/echo.wasm")}, addresses: ["fd00:1::7"], ram: { min: 64KiB, max: 1MiB } }
+`;
+
+const NODE0 = parseMac("02:00:00:00:00:01");
+const NODE1 = parseMac("02:00:00:00:00:02");
+const PEER0 = parseMac("02:00:00:00:01:00");
+const PEER1 = parseMac("02:00:00:00:02:00");
+const A0 = parseAddr("fd00:1::100");
+const A1 = parseAddr("fd00:2::100");
+const BATCH = 32;
+
+function boot(): { node: PersiaNode; nics: CountingNic[]; now: () => bigint } {
+  const { boot, plan } = compileManifest(parseManifest(MANIFEST, "bench.yaml", ROOT));
+  const nics = plan.nics.map((n) => new CountingNic(n.id));
+  let t = 0n;
+  const node = new PersiaNode({
+    kernelBytes: fs.readFileSync(path.join(ROOT, "build/wasm/kernel.wasm")), boot,
+    services: new Map(plan.services.map((s) => [s.id, fs.readFileSync(s.modulePath)])),
+    nics, clock: () => t, autoPoll: false, log: () => {},
+  });
+  node.start();
+  node.poll();
+  // Teach the node both peers' MACs: a neighbor solicitation with a source link-layer
+  // option makes a STALE neighbor entry (RFC 4861 §7.2.3).
+  node.kernel.rx(0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0)));
+  node.kernel.rx(1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1)));
+  node.poll();
+  return { node, nics, now: () => (t += 1n) };
+}
+
+function measure(name: string, node: PersiaNode, nic: number, frame: Uint8Array, n: number, now: () => bigint): number {
+  for (let i = 0; i < 2000; i++) { node.kernel.rx(nic, frame); if (i % BATCH === 0) node.kernel.poll(now()); }
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    node.kernel.rx(nic, frame);
+    if (i % BATCH === BATCH - 1) node.kernel.poll(now());
+  }
+  node.kernel.poll(now());
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return n / s;
+}
+
+function main(): void {
+  const { node, nics, now } = boot();
+  const n = 200_000;
+  const ipv4 = P.ether(NODE0, PEER0, 0x0800, new Uint8Array(60).fill(0x45, 0, 1));
+  const fwd = P.ether(NODE0, PEER0, P.ETH_IPV6, P.udp(A0, A1, 40000, 9, new Uint8Array(64)));
+  const ping = P.ether(NODE0, PEER0, P.ETH_IPV6, P.echoRequest(A0, parseAddr("fd00:1::7"), 1, 1, new Uint8Array(56)));
+  const base = measure("baseline", node, 0, ipv4, n, now);
+  const sent0 = nics[1].sent;
+  const forward = measure("forward", node, 0, fwd, n, now);
+  const forwarded = nics[1].sent - sent0;
+  const sent1 = nics[0].sent;
+  const service = measure("service", node, 0, ping, n / 4, now);
+  const answered = nics[0].sent - sent1;
+  const drops = node.status().drops;
+  const fmt = (x: number) => `${(x / 1000).toFixed(0).padStart(6)} k packets/s`;
+  console.log(`PersiaOS in-process figures (Node ${process.version}, ${BATCH} frames per poll)`);
+  console.log(`  baseline: frames dropped at the first check   ${fmt(base)}   1.00`);
+  console.log(`  forward:  router, NIC 0 → NIC 1, hop limit −1  ${fmt(forward)}   ${(forward / base).toFixed(2)} of baseline` +
+    `   (${forwarded} of ${n + 2000} frames out)`);
+  console.log(`  service:  echo request → echo.sabz.city → reply ${fmt(service)}   ${(service / base).toFixed(2)} of baseline` +
+    `   (${answered} of ${n / 4 + 2000} replies out)`);
+  const nonzero = Object.entries(drops).filter(([k, v]) => Number(v) > 0 && k !== "ETHERTYPE_IPV4");
+  if (nonzero.length) console.log(`  drops other than the baseline's: ${nonzero.map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  node.stop();
+}
+
+main();
