@@ -76,6 +76,13 @@ export function main(argv: string[]): void {
           process.stdout.write(await queryStatus(sock, a.format));
         } catch (e) { fail(e); }
       })
+    .example("$0 build", "compile kernel.wasm and the services after changing them")
+    .example("$0 run /etc/persia/edge.yaml", "boot the node the manifest describes (spec/manifest.md)")
+    .example("$0 status edge.sabz.city", "what the running node is doing: per-NIC and per-service counters, drops by reason")
+    .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")
+    .epilog("A node changes only through its manifest (and, later, signed control messages): there is no " +
+      "shell. Packets the node drops are counted by reason; `persia status` shows why. Exit status is 0 on " +
+      "success and 1 with a message on stderr otherwise.")
     .demandCommand(1, "name a command; `persia --help` lists them")
     .strict()
     .help()
