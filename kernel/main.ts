@@ -54,6 +54,7 @@ export function k_poll(t: i64): i64 {
   if (!booted) return -1;
   setNow(t);
   let a = ndTimers(neighborGaveUp);
+  txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
   txDrain(nicCount);
   if (a < 0) return b;

@@ -12,10 +12,10 @@ import { LOCAL_MTU } from "../param";
 import { drop } from "../stats";
 import { pktData, pktLen, pktFree } from "../pool";
 import { ld8 } from "./bytes";
-import { isLinkLocal, isMulticast } from "./addr";
+import { isLinkLocal, isMulticast, addrEq } from "./addr";
 import { IP_SRC, IP_DST, IP_HOPS } from "./ipv6";
 import { lookup, nextHop, rKind, rNic, rSvc } from "./route";
-import { nicMtu, nicValid } from "./iface";
+import { nicMtu, nicValid, nicLinkLocal } from "./iface";
 import { linkOut, nodeRole } from "./nd";
 import { svcDeliver } from "../svc/queue";
 import { capHolds } from "../svc/caps";
@@ -42,8 +42,13 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
   let dst = p + IP_DST;
   let len = pktLen(pkt);
   if (isMulticast(dst) || isLinkLocal(dst)) {
-    // Scoped to one link: only the kernel answers on the link a packet came from.
+    // Scoped to one link: only the kernel answers on the link a packet came from, and the
+    // only link-local address that is the node's own is that of the NIC it arrived on.
     if (origin == Origin.NODE && nicValid(inNic)) { linkOut(inNic, dst, pkt); return 0; }
+    if (origin == Origin.FORWARD && nicValid(inNic) && addrEq(dst, nicLinkLocal(inNic))) {
+      localInput(pkt, inNic);
+      return 0;
+    }
     if (origin == Origin.FORWARD) return refuse(pkt, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH);
     if (isMulticast(dst)) return refuse(pkt, Drop.MULTICAST, Errno.EHOSTUNREACH);
     return refuse(pkt, Drop.NO_ROUTE, Errno.EHOSTUNREACH);
@@ -52,12 +57,16 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
   if (rKind == RouteKind.SERVICE) {
     if (origin == Origin.SERVICE && len > LOCAL_MTU) return refuse(pkt, Drop.TOO_BIG, Errno.EMSGSIZE);
     if (!capHolds(rSvc, CapKind.ADDR, rNic, RIGHT_RECV)) return refuse(pkt, Drop.SVC_DOWN, Errno.EHOSTUNREACH);
-    return svcDeliver(rSvc, pkt);
+    let r = svcDeliver(rSvc, pkt);
+    return origin == Origin.SERVICE ? r : 0;
   }
   if (rKind == RouteKind.LOCAL) { localInput(pkt, inNic); return 0; }
   if (origin == Origin.FORWARD) {
     if (nodeRole != Role.ROUTER) return unreachable(pkt, origin, 3, inNic);
-    if (isLinkLocal(p + IP_SRC)) return refuse(pkt, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH);
+    if (isLinkLocal(p + IP_SRC)) {
+      icmpError(pkt, ICMP_UNREACH, 2, 0, inNic);   // beyond scope of source address (RFC 4443 §3.1)
+      return refuse(pkt, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH);
+    }
   }
   let nic = rNic;
   let hop = nextHop(dst);

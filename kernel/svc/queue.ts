@@ -3,6 +3,7 @@
 // a service that is down or full loses the packet with a counted drop, never the node.
 import { SVC_MAX, SVC_RXQ } from "../param";
 import { Drop } from "../../abi/drop";
+import { Errno } from "../../abi/errno";
 import { SvcState } from "../../abi/kernel";
 import { drop } from "../stats";
 import { pktFree } from "../pool";
@@ -16,14 +17,14 @@ export const svcWoken = new StaticArray<bool>(SVC_MAX);
 
 export function queueDepth(svc: i32): i32 { return unchecked(count[svc]); }
 
-/** Queue pkt for svc. Consumes pkt. Returns 0 (a full or stopped queue is a drop, not an
- *  error for the sender: the packet was routed). */
+/** Queue pkt for svc. Consumes pkt. Returns 0, or for a counted drop the error a sending
+ *  service gets: -EHOSTUNREACH (the service is down), -ENOSPC (its queue is full). */
 export function svcDeliver(svc: i32, pkt: i32): i32 {
   if (<u32>svc >= <u32>SVC_MAX || unchecked(svcState[svc]) != SvcState.RUNNING) {
-    drop(Drop.SVC_DOWN); pktFree(pkt); return 0;
+    drop(Drop.SVC_DOWN); pktFree(pkt); return -Errno.EHOSTUNREACH;
   }
   let c = unchecked(count[svc]);
-  if (c >= SVC_RXQ) { drop(Drop.SVC_QUEUE_FULL); pktFree(pkt); return 0; }
+  if (c >= SVC_RXQ) { drop(Drop.SVC_QUEUE_FULL); pktFree(pkt); return -Errno.ENOSPC; }
   unchecked(ring[svc * SVC_RXQ + (unchecked(head[svc]) + c) % SVC_RXQ] = <u16>pkt);
   unchecked(count[svc] = c + 1);
   unchecked(svcRx[svc]++);

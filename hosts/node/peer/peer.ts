@@ -1,17 +1,21 @@
 // A traffic peer: a pretend host on the far end of a NIC (usually a virtual link) that
 // sends frames to the node and waits for the frames it expects back. It answers the
-// node's neighbor solicitations for its own address, as a Linux host would. Used by the
+// node's neighbor solicitations for its address and its link-local address (EUI-64 of
+// its MAC), as a Linux host would. Used by the
 // demo (hosts/node/demo) and the integration tests; it never touches the kernel directly.
 import { NicBackend } from "../nic/nic";
 import * as P from "./packets";
+import { linkLocalFromMac } from "../../../loader/ip6";
 
 interface Waiter { match: (p: P.Parsed) => boolean; resolve: (p: P.Parsed | null) => void; timer: NodeJS.Timeout }
 
 export class Peer {
   readonly received: P.Parsed[] = [];
   private waiters: Waiter[] = [];
+  readonly linkLocal: Uint8Array;
 
   constructor(readonly link: NicBackend, readonly mac: Uint8Array, readonly addr: Uint8Array) {
+    this.linkLocal = linkLocalFromMac(mac);
     link.onFrame = (frame) => this.onFrame(Uint8Array.from(frame));
   }
 
@@ -53,20 +57,23 @@ export class Peer {
 
   private onFrame(frame: Uint8Array): void {
     const p = P.parse(frame);
-    if (p.icmpType === P.ICMP.NS && p.data && P.equalBytes(p.data.subarray(0, 16), this.addr)) {
-      this.answerSolicit(p);
-      return;
+    if (p.icmpType === P.ICMP.NS && p.data) {
+      const target = p.data.subarray(0, 16);
+      if (P.equalBytes(target, this.addr) || P.equalBytes(target, this.linkLocal)) {
+        this.answerSolicit(p, Uint8Array.from(target));
+        return;
+      }
     }
     const w = this.waiters.find((x) => x.match(p));
     if (w) this.settle(w, p);
     else this.received.push(p);
   }
 
-  private answerSolicit(ns: P.Parsed): void {
+  private answerSolicit(ns: P.Parsed, target: Uint8Array): void {
     const rest = new Uint8Array(24);
-    rest.set(this.addr, 0);
+    rest.set(target, 0);
     rest[16] = 2; rest[17] = 1; rest.set(this.mac, 18);
-    const na = P.icmp6(this.addr, ns.src!, P.ICMP.NA, 0, 0x60000000, rest, 255);
+    const na = P.icmp6(target, ns.src!, P.ICMP.NA, 0, 0x60000000, rest, 255);
     this.send(P.ether(ns.srcMac, this.mac, P.ETH_IPV6, na));
   }
 

@@ -4,6 +4,8 @@
 //                own; logs "sender: spoof send=<code>" (the kernel must say -EADDRNOTAVAIL)
 //   big          send a 2000-byte packet, over the node's MTU for traffic between
 //                services; logs "sender: big send=<code>" (expect -EMSGSIZE)
+//   malformed    send 30 bytes that are not an IPv6 packet; logs "sender: malformed
+//                send=<code>" (expect -EINVAL)
 //   to <domain>  resolve the domain and send a datagram to its port 7; logs the result,
 //                and logs "sender: reply from <addr> <data>" for each answer that comes
 // Packets go back to the commander's address and port. Used by tests/sdk/ and syscall tests.
@@ -41,6 +43,8 @@ function command(): void {
   } else if (equalsAscii(p, n, "big")) {
     udp.begin(TX, ipv6.dst(rx), ipv6.src(rx), COMMAND_PORT, udp.srcPort(rx));
     result("sender: big send=", sys_send(<i32>TX, udp.finish(TX, fill(BIG - udp.DATA))));
+  } else if (equalsAscii(p, n, "malformed")) {
+    result("sender: malformed send=", sys_send(<i32>TX, 30));
   } else if (startsWithAscii(p, n, "to ")) {
     to(p + 3, n - 3);
   }
