@@ -21,6 +21,7 @@ export enum Rec {
   SVC_ADDR = 6,  // an address owned by a service (grants ADDR send|recv|derive)
   DISK = 7,      // a disk the host provides
   CAP_DISK = 8,  // a disk extent granted to a service
+  RA = 9,        // router advertisements on a NIC (router role)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -75,3 +76,23 @@ export const CD_RIGHTS = 2;
 export const CD_OFFSET = 4;
 export const CD_LENGTH = 12;
 export const CD_SIZE = 20;
+
+// RA (record 9): router advertisements on a NIC (RFC 4861 §6.2.1 variables). Only in the
+// router role; a NIC without an RA record does not advertise.
+//   nic u8, flags u8 (RA_MANAGED | RA_OTHER), cur hop limit u8, 0 u8,
+//   min interval u16 s, max interval u16 s, router lifetime u16 s, 0 u16,
+//   reachable time u32 ms, retrans timer u32 ms,
+//   prefix valid lifetime u32 s, prefix preferred lifetime u32 s
+export const RA_NIC = 0;
+export const RA_FLAGS = 1;
+export const RA_HOP_LIMIT = 2;
+export const RA_MIN_INTERVAL = 4;
+export const RA_MAX_INTERVAL = 6;
+export const RA_LIFETIME = 8;
+export const RA_REACHABLE = 12;
+export const RA_RETRANS = 16;
+export const RA_VALID = 20;
+export const RA_PREFERRED = 24;
+export const RA_SIZE = 28;
+export const RA_MANAGED = 0x80;  // M: addresses from DHCPv6
+export const RA_OTHER = 0x40;    // O: other configuration from DHCPv6

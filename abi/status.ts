@@ -31,7 +31,8 @@ export const SN_SIZE = 24;
 // DROPS: one u64 per Drop reason, Drop.COUNT of them
 
 // NIC: id u8, kind u8, mtu u16, mac[6], txq depth u16,
-//      rx frames, rx bytes, tx frames, tx bytes, send errors (u64 each)
+//      rx frames, rx bytes, tx frames, tx bytes, send errors, router advertisements sent
+//      (u64 each)
 export const SI_ID = 0;
 export const SI_KIND = 1;
 export const SI_MTU = 2;
@@ -42,7 +43,8 @@ export const SI_RX_BYTES = 20;
 export const SI_TX_FRAMES = 28;
 export const SI_TX_BYTES = 36;
 export const SI_TX_ERRORS = 44;
-export const SI_SIZE = 52;
+export const SI_RA_SENT = 52;
+export const SI_SIZE = 60;
 
 // SVC: id u8, state u8 (SvcState), last fault u8 (Fault), 0 u8, restarts u16,
 //      rx queue depth u16, rx packets u64, tx packets u64, faults u64,
@@ -83,7 +85,9 @@ export const SG_ADDR = 8;
 export const SG_SIZE = 24;
 
 export enum NeighState {
-  INCOMPLETE = 0,
-  REACHABLE = 1,
-  STALE = 2,
+  INCOMPLETE = 0,  // address resolution in progress; one packet held
+  REACHABLE = 1,   // confirmed within ReachableTime
+  STALE = 2,       // not confirmed lately; used, then probed
+  DELAY = 3,       // used while STALE; probe after DELAY_FIRST_PROBE_TIME
+  PROBE = 4,       // unicast solicitations until confirmed or given up
 }

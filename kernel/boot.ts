@@ -14,6 +14,8 @@ import { isMulticast, isLinkLocal, isUnspecified, isLoopback } from "./net/addr"
 import { nicAdd, nicValid, nicLinkLocal, prefixAdd, prefixNodeAddr } from "./net/iface";
 import { routeAdd } from "./net/route";
 import { ndInit } from "./net/nd";
+import { raConfigure, raEnabled } from "./net/ra";
+import { seed } from "./rand";
 import { validDomain, svcAdd, svcValid, svcByName, svcAddAddr, svcByAddr, svcCount } from "./svc/registry";
 import { capGrant, capSetSecret } from "./svc/caps";
 import { schedBoot } from "./svc/sched";
@@ -23,7 +25,7 @@ export let booted = false;
 export let role: Role = Role.SERVER;
 const diskBytes = new StaticArray<u64>(DISK_MAX);
 const diskPresent = new StaticArray<bool>(DISK_MAX);
-const RANDOM: usize = memory.data(SVC_MAX * 4, 8);
+const RANDOM: usize = memory.data(SVC_MAX * 4 + 4, 8);  // capability secrets, then the PRNG seed
 
 let recIndex = 0;
 let recType = 0;
@@ -65,8 +67,9 @@ export function boot(p: usize, len: i32): i32 {
   }
   if (off != len) return bad("length", "bytes after the last record");
   if (!sawNode) return bad("node", "no NODE record");
-  host_random(<i32>RANDOM, SVC_MAX * 4);
+  host_random(<i32>RANDOM, SVC_MAX * 4 + 4);
   for (let s = 0; s < SVC_MAX; s++) capSetSecret(s, load<u32>(RANDOM + <usize>(s * 4)));
+  seed(load<u32>(RANDOM + <usize>(SVC_MAX * 4)));
   for (let s = 0; s < svcCount; s++) if (svcValid(s)) schedBoot(s);
   booted = true;
   return 0;
@@ -82,6 +85,7 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.SERVICE: return service(b, n);
     case M.Rec.SVC_ADDR: return svcAddr(b, n);
     case M.Rec.CAP_DISK: return capDisk(b, n);
+    case M.Rec.RA: return ra(b, n);
   }
   return bad("type", "unknown record type");
 }
@@ -180,6 +184,22 @@ function svcAddr(b: usize, n: i32): i32 {
   if (capGrant(id, CapKind.ADDR, RIGHT_SEND | RIGHT_RECV | RIGHT_DERIVE, i, 0, 0) < 0) {
     return bad("address", "capability table full");
   }
+  return 0;
+}
+
+function ra(b: usize, n: i32): i32 {
+  if (n != M.RA_SIZE) return bad("length", "RA record is not 28 bytes");
+  let id = <i32>load<u8>(b + M.RA_NIC);
+  if (!nicValid(id)) return bad("nic", "no such NIC (NIC records come first)");
+  if (raEnabled(id)) return bad("nic", "two RA records for one NIC");
+  let min = <i32>le16(b + M.RA_MIN_INTERVAL), max = <i32>le16(b + M.RA_MAX_INTERVAL);
+  // RFC 4861 §6.2.1: MaxRtrAdvInterval 4..1800 s, MinRtrAdvInterval 3..0.75 × Max.
+  if (max < 4 || max > 1800) return bad("max interval", "outside 4..1800 s");
+  if (min < 3 || min * 4 > max * 3) return bad("min interval", "outside 3 s..0.75 × max");
+  let life = <i32>le16(b + M.RA_LIFETIME);
+  if (life != 0 && (life < max || life > 9000)) return bad("lifetime", "neither 0 nor max interval..9000 s");
+  if (le32(b + M.RA_PREFERRED) > le32(b + M.RA_VALID)) return bad("preferred", "longer than the valid lifetime");
+  raConfigure(id, b);
   return 0;
 }
 

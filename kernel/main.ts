@@ -2,12 +2,13 @@
 // KERNEL_EXPORTS). Each export only checks its arguments and calls into the module that
 // does the work. The kernel is an event machine: it never blocks, and knows the time
 // only from k_boot and k_poll.
-import { ABI_VERSION, Buf } from "../abi/kernel";
+import { ABI_VERSION, Buf, Role } from "../abi/kernel";
 import { Errno } from "../abi/errno";
 import { FRAME_MAX, BOOT_SIZE, STATUS_SIZE } from "./param";
 import { setNow, now } from "./clock";
 import { poolInit } from "./pool";
-import { boot, booted } from "./boot";
+import { boot, booted, role } from "./boot";
+import { raTimers } from "./net/ra";
 import { rx } from "./net/input";
 import { txDrain } from "./net/egress";
 import { nicCount } from "./net/iface";
@@ -53,10 +54,15 @@ export function k_rx(nic: i32, len: i32): void {
 export function k_poll(t: i64): i64 {
   if (!booted) return -1;
   setNow(t);
-  let a = ndTimers(neighborGaveUp);
+  let a = earliest(ndTimers(neighborGaveUp), role == Role.ROUTER ? raTimers(nicCount) : -1);
   txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
   txDrain(nicCount);
+  return earliest(a, b);
+}
+
+/** The earlier of two deadlines, where -1 means none. */
+function earliest(a: i64, b: i64): i64 {
   if (a < 0) return b;
   if (b < 0) return a;
   return min(a, b);

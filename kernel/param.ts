@@ -38,3 +38,12 @@ export const RESTART_BACKOFF_MAX_MS: i64 = 10000; // the delay doubles up to thi
 export const LOG_LINE: i32 = 512;        // bytes in one kernel log line
 export const STATUS_SIZE: i32 = 65536;   // bytes in the status snapshot buffer
 export const BOOT_SIZE: i32 = 65536;     // bytes in the boot manifest buffer
+
+// Router advertisements, RFC 4861 §10 (router constants), checked against the RFC text.
+export const MAX_INITIAL_RTR_ADVERT_INTERVAL_MS: i64 = 16000;
+export const MAX_INITIAL_RTR_ADVERTISEMENTS: i32 = 3;
+export const MIN_DELAY_BETWEEN_RAS_MS: i64 = 3000;
+export const MAX_RA_DELAY_TIME_MS: i64 = 500;
+// Neighbor unreachability detection, RFC 4861 §10 (node constants).
+export const ND_MAX_UNICAST: i32 = 3;          // MAX_UNICAST_SOLICIT
+export const ND_DELAY_FIRST_PROBE_MS: i64 = 5000; // DELAY_FIRST_PROBE_TIME

@@ -11,6 +11,7 @@ import { role } from "./boot";
 import { addrCopy, macCopy } from "./net/addr";
 import { nicPresent, nicKind, nicMtu, nicMac, nicCount, rxFrames, rxBytes, txFrames, txBytes, txErrors } from "./net/iface";
 import { txDepth } from "./net/egress";
+import { raSent } from "./net/ra";
 import { routeCount, routePrefix, routeVia, routeLen, routeKind, routeNic, routeSvc } from "./net/route";
 import { neighHigh, neighNic, neighState, neighAddr, neighMac } from "./net/nd";
 import { svcCount, svcValid, svcState, svcLastFault, svcRestarts, svcRx, svcTx, svcFaults,
@@ -69,6 +70,7 @@ function nicRecord(n: i32): void {
   store<u64>(b + S.SI_TX_FRAMES, unchecked(txFrames[n]));
   store<u64>(b + S.SI_TX_BYTES, unchecked(txBytes[n]));
   store<u64>(b + S.SI_TX_ERRORS, unchecked(txErrors[n]));
+  store<u64>(b + S.SI_RA_SENT, unchecked(raSent[n]));
 }
 
 function svcRecord(s: i32): void {

@@ -50,6 +50,7 @@ function nicMetrics(m: Exposition, s: Status): void {
   m.add("persia_nic_tx_frames_total", "counter", "Frames sent per NIC.", each((n) => n.txFrames));
   m.add("persia_nic_tx_bytes_total", "counter", "Bytes sent per NIC.", each((n) => n.txBytes));
   m.add("persia_nic_send_errors_total", "counter", "Frames the host failed to send per NIC.", each((n) => n.txErrors));
+  m.add("persia_nic_router_advertisements_total", "counter", "Router advertisements sent per NIC.", each((n) => n.raSent));
   m.add("persia_nic_tx_queue", "gauge", "Frames waiting in the NIC's egress queue.", each((n) => n.txQueue));
 }
 

@@ -36,6 +36,7 @@ export interface NicStatus {
   txFrames: number;
   txBytes: number;
   txErrors: number;
+  raSent: number;
 }
 
 export interface ServiceStatus {
@@ -139,7 +140,7 @@ function decodeNic(b: Body): NicStatus {
   return {
     id: b.u8(S.SI_ID), kind: name(NicKind, b.u8(S.SI_KIND)), mtu: b.u16(S.SI_MTU), mac: b.mac(S.SI_MAC),
     txQueue: b.u16(S.SI_TXQ), rxFrames: b.u64(S.SI_RX_FRAMES), rxBytes: b.u64(S.SI_RX_BYTES),
-    txFrames: b.u64(S.SI_TX_FRAMES), txBytes: b.u64(S.SI_TX_BYTES), txErrors: b.u64(S.SI_TX_ERRORS),
+    txFrames: b.u64(S.SI_TX_FRAMES), txBytes: b.u64(S.SI_TX_BYTES), txErrors: b.u64(S.SI_TX_ERRORS), raSent: b.u64(S.SI_RA_SENT),
   };
 }
 

@@ -78,8 +78,9 @@ function hostSection(s: Status): string | null {
 /** The whole status as text, sections separated by blank lines. */
 export function formatStatus(s: Status): string {
   const nics = s.nics.length === 0 ? null : table(
-    ["NIC", "KIND", "MTU", "MAC", "RX FRAMES", "RX BYTES", "TX FRAMES", "TX BYTES", "SEND ERRORS", "TX QUEUE"],
-    s.nics.map((n) => [n.id, lower(n.kind), n.mtu, n.mac, n.rxFrames, n.rxBytes, n.txFrames, n.txBytes, n.txErrors, n.txQueue]));
+    ["NIC", "KIND", "MTU", "MAC", "RX FRAMES", "RX BYTES", "TX FRAMES", "TX BYTES", "SEND ERRORS", "TX QUEUE", "RAS SENT"],
+    s.nics.map((n) => [n.id, lower(n.kind), n.mtu, n.mac, n.rxFrames, n.rxBytes, n.txFrames, n.txBytes, n.txErrors, n.txQueue,
+      n.raSent]));
   const services = s.services.length === 0 ? null : table(
     ["ID", "NAME", "STATE", "RESTARTS", "QUEUE", "RX", "TX", "FAULTS", "REFUSED SENDS", "LAST FAULT"],
     s.services.map((v) => [v.id, v.name, stateText(v.state), v.restarts, v.queue, v.rxPackets, v.txPackets,

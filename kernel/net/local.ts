@@ -12,6 +12,7 @@ import { IP_HDR, IP_SRC, IP_DST, IP_PLEN, IP_NEXT, IP_HOPS, NH_ICMPV6, upperProt
 import { l4Checksum } from "./checksum";
 import { nicLinkLocal, nicValid } from "./iface";
 import { ndInput, ICMP_NS, ICMP_NA } from "./nd";
+import { rsInput, raInput, ICMP_RS, ICMP_RA } from "./ra";
 import { icmpError, ICMP_UNREACH, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY } from "./icmpv6";
 import { output, Origin } from "./output";
 
@@ -37,12 +38,20 @@ export function localInput(pkt: i32, nic: i32): void {
     pktFree(pkt);
     return;
   }
+  if (type == ICMP_RS || type == ICMP_RA) {
+    if (nicValid(nic)) {
+      if (type == ICMP_RS) rsInput(nic, p, upperOff, len);
+      else raInput(nic, p, upperOff, len);
+    }
+    pktFree(pkt);
+    return;
+  }
   if (type == ICMP_ECHO_REQUEST && ld8(p + upperOff + 1) == 0 && len >= 8) {
     echoReply(pkt, nic, len);
     return;
   }
-  // Other informational messages (router solicitations, MLD, ...) need no answer from a
-  // node that is not a router; errors addressed to the node are noted and consumed.
+  // Other informational messages (MLD, redirects, ...) need no answer; errors addressed
+  // to the node are noted and consumed.
   pktFree(pkt);
 }
 

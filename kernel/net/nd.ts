@@ -1,10 +1,14 @@
-// Neighbor discovery (RFC 4861), host side: the neighbor cache, link output (resolve the
-// next hop's MAC, write the Ethernet header, queue the frame), and the answers to
-// Neighbor Solicitations for the node's and its services' addresses. One packet is held
-// per unresolved neighbor; solicitations are retried every RETRANS_TIMER and give up with
-// ICMPv6 address unreachable after MAX_MULTICAST_SOLICIT (§7.2.2). Router advertisements
-// and the full state machine (DELAY, PROBE) come with the router issue.
-import { NEIGH_MAX, ETH_HDR, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS } from "../param";
+// Neighbor discovery (RFC 4861 §7): the neighbor cache with the states of §7.3.2
+// (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE), link output (resolve the next hop's MAC,
+// write the Ethernet header, queue the frame), and the answers to Neighbor Solicitations
+// for the node's and its services' addresses. One packet is held per unresolved neighbor;
+// multicast solicitations are retried every RETRANS_TIMER and give up with ICMPv6 address
+// unreachable after MAX_MULTICAST_SOLICIT (§7.2.2); a STALE neighbor in use is probed by
+// unicast after DELAY_FIRST_PROBE_TIME and forgotten after MAX_UNICAST_SOLICIT. Router
+// advertisements are in ra.ts.
+import { NEIGH_MAX, ETH_HDR, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS, ND_MAX_UNICAST,
+  ND_DELAY_FIRST_PROBE_MS } from "../param";
+import { between } from "../rand";
 import { Drop } from "../../abi/drop";
 import { NeighState } from "../../abi/status";
 import { Role } from "../../abi/kernel";
@@ -36,6 +40,7 @@ const nState = new StaticArray<u8>(NEIGH_MAX);
 const nHeld = new StaticArray<i16>(NEIGH_MAX);     // held packet or -1
 const nProbes = new StaticArray<u8>(NEIGH_MAX);
 const nTime = new StaticArray<i64>(NEIGH_MAX);
+const nReach = new StaticArray<i64>(NEIGH_MAX);    // this entry's ReachableTime (§6.3.2)
 export let neighHigh: i32 = 0;                      // entries in use are below this
 export let nodeRole: Role = Role.SERVER;
 const TMP: usize = memory.data(16, 8);
@@ -94,6 +99,10 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
   }
   let i = find(nic, nextHop);
   if (i >= 0 && unchecked(nState[i]) != NeighState.INCOMPLETE) {
+    if (unchecked(nState[i]) == NeighState.STALE) {   // §7.3.3: used while stale
+      unchecked(nState[i] = <u8>NeighState.DELAY);
+      unchecked(nTime[i] = now);
+    }
     ethHeader(pkt, nic, neighMac(i));
     txPush(nic, pkt);
     return;
@@ -102,13 +111,18 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
     i = create(nic, nextHop);
     if (i < 0) { drop(Drop.NEIGH_UNRESOLVED); pktFree(pkt); return; }
     unchecked(nState[i] = <u8>NeighState.INCOMPLETE);
-    sendSolicit(nic, nextHop);
+    sendSolicit(nic, nextHop, 0);
     unchecked(nProbes[i] = 1);
     unchecked(nTime[i] = now);
   }
   let old = <i32>unchecked(nHeld[i]);
   if (old >= 0) { drop(Drop.NEIGH_UNRESOLVED); pktFree(old); }
   unchecked(nHeld[i] = <i16>pkt);
+}
+
+/** A router solicitation's source link-layer option (§6.2.6): STALE, as for an NS. */
+export function learnFrom(nic: i32, addr: usize, mac: usize): void {
+  learn(nic, addr, mac, NeighState.STALE);
 }
 
 /** Learn (or refresh) a neighbor's MAC; send its held packet if it was unresolved. */
@@ -118,9 +132,14 @@ function learn(nic: i32, addr: usize, mac: usize, state: NeighState): void {
     i = create(nic, addr);
     if (i < 0) return;
   }
+  let st = unchecked(nState[i]);
+  let same = st != NeighState.INCOMPLETE && macEq(neighMac(i), mac);
+  // §7.2.3: an unchanged address from a solicitation leaves the state alone.
+  if (same && state == NeighState.STALE) return;
   macCopy(neighMac(i), mac);
   unchecked(nState[i] = <u8>state);
   unchecked(nTime[i] = now);
+  if (state == NeighState.REACHABLE) unchecked(nReach[i] = between(ND_REACHABLE_MS / 2, ND_REACHABLE_MS * 3 / 2));
   let held = <i32>unchecked(nHeld[i]);
   if (held >= 0) {
     unchecked(nHeld[i] = -1);
@@ -129,11 +148,14 @@ function learn(nic: i32, addr: usize, mac: usize, state: NeighState): void {
   }
 }
 
-function sendSolicit(nic: i32, target: usize): void {
+/** An NS for target: to its solicited-node group, or (mac != 0) by unicast to the
+ *  neighbor itself at that MAC, to probe it (§7.3.3). */
+function sendSolicit(nic: i32, target: usize, mac: usize): void {
   let pkt = pktAlloc();
   if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
   let p = pktData(pkt);
-  solicitedNode(TMP, target);
+  if (mac != 0) addrCopy(TMP, target);
+  else solicitedNode(TMP, target);
   let len = IP_HDR + 32;
   writeHeader(p, 32, NH_ICMPV6, 255, TMP, TMP);
   sourceFor(nic, target, p + IP_SRC);
@@ -144,7 +166,8 @@ function sendSolicit(nic: i32, target: usize): void {
   macCopy(m + 26, nicMac(nic));
   store<u16>(m + 2, bswap<u16>(<u16>l4Checksum(p, IP_HDR, 32, NH_ICMPV6)));
   pktSetLen(pkt, len);
-  linkOut(nic, p + IP_DST, pkt);
+  if (mac != 0) { ethHeader(pkt, nic, mac); txPush(nic, pkt); }
+  else linkOut(nic, p + IP_DST, pkt);
 }
 
 function sendAdvert(nic: i32, target: usize, dst: usize, dstMac: usize, solicited: bool): void {
@@ -165,11 +188,11 @@ function sendAdvert(nic: i32, target: usize, dst: usize, dstMac: usize, solicite
   else linkOut(nic, p + IP_DST, pkt);
 }
 
-/** Find the link-layer option of a type in the options at m+24..m+len. 0 if absent,
- *  -1 if the options are malformed (a zero length or running past the end). */
-function findOption(m: usize, len: i32, type: u32): isize {
+/** Find the link-layer option of a type among the options at m+start..m+len. 0 if
+ *  absent, -1 if the options are malformed (a zero length or running past the end). */
+export function findOption(m: usize, len: i32, start: i32, type: u32): isize {
   let found: isize = 0;
-  for (let o = 24; o < len;) {
+  for (let o = start; o < len;) {
     if (o + 2 > len) return -1;
     let olen = <i32>ld8(m + o + 1) * 8;
     if (olen == 0 || o + olen > len) return -1;
@@ -187,7 +210,7 @@ export function ndInput(nic: i32, p: usize, off: i32, len: i32, srcMac: usize): 
   if (ld8(p + IP_HOPS) != 255 || ld8(m + 1) != 0 || len < 24 || isMulticast(m + 8)) {
     drop(Drop.ND_INVALID); return;
   }
-  let opt = findOption(m, len, type == ICMP_NS ? OPT_SLLA : OPT_TLLA);
+  let opt = findOption(m, len, 24, type == ICMP_NS ? OPT_SLLA : OPT_TLLA);
   if (opt < 0) { drop(Drop.ND_INVALID); return; }
   if (type == ICMP_NS) solicitation(nic, p, m, <usize>opt, srcMac);
   else advertisement(nic, p, m, <usize>opt);
@@ -228,39 +251,58 @@ function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
   } else if ((flags & NA_SOLICITED) != 0) {
     unchecked(nState[i] = <u8>NeighState.REACHABLE);
     unchecked(nTime[i] = now);
+    unchecked(nProbes[i] = 0);
+    unchecked(nReach[i] = between(ND_REACHABLE_MS / 2, ND_REACHABLE_MS * 3 / 2));
   }
 }
 
-/** Retransmit solicitations and give up on neighbors that never answered; age REACHABLE
- *  entries to STALE. Calls unreachable(pkt) for each held packet that is given up.
- *  Returns the next time this needs to run, or -1. */
+/** Retransmit solicitations and give up on neighbors that never answered (§7.2.2), move
+ *  DELAY to PROBE and probe by unicast (§7.3.3), age REACHABLE to STALE. Calls
+ *  unreachable(pkt) for each held packet given up. Returns the next time this needs to
+ *  run, or -1. */
 export function ndTimers(unreachable: (pkt: i32) => void): i64 {
   let next: i64 = -1;
   for (let i = 0; i < neighHigh; i++) {
     let nic = <i32>unchecked(nNic[i]);
     if (nic < 0) continue;
-    let t = unchecked(nTime[i]);
-    let st = unchecked(nState[i]);
-    if (st == NeighState.INCOMPLETE) {
-      if (now - t >= ND_RETRANS_MS) {
-        if (<i32>unchecked(nProbes[i]) < ND_MAX_MCAST) {
-          unchecked(nProbes[i]++);
-          unchecked(nTime[i] = now);
-          sendSolicit(nic, neighAddr(i));
-          t = now;
-        } else {
-          let held = <i32>unchecked(nHeld[i]);
-          unchecked(nHeld[i] = -1);
-          release(i);
-          if (held >= 0) unreachable(held);
-          continue;
-        }
-      }
-      let due = t + ND_RETRANS_MS;
-      if (next < 0 || due < next) next = due;
-    } else if (st == NeighState.REACHABLE && now - t >= ND_REACHABLE_MS) {
-      unchecked(nState[i] = <u8>NeighState.STALE);
-    }
+    let due = step(i, nic, unreachable);
+    if (due >= 0 && (next < 0 || due < next)) next = due;
   }
   return next;
+}
+
+/** Advance entry i; returns when it next needs attention, or -1. */
+function step(i: i32, nic: i32, unreachable: (pkt: i32) => void): i64 {
+  let t = unchecked(nTime[i]);
+  let st = <i32>unchecked(nState[i]);
+  let probes = <i32>unchecked(nProbes[i]);
+  if (st == NeighState.INCOMPLETE || st == NeighState.PROBE) {
+    if (now - t < ND_RETRANS_MS) return t + ND_RETRANS_MS;
+    let limit = st == NeighState.INCOMPLETE ? ND_MAX_MCAST : ND_MAX_UNICAST;
+    if (probes >= limit) {
+      let held = <i32>unchecked(nHeld[i]);
+      unchecked(nHeld[i] = -1);
+      release(i);
+      if (held >= 0) unreachable(held);
+      return -1;
+    }
+    unchecked(nProbes[i] = <u8>(probes + 1));
+    unchecked(nTime[i] = now);
+    sendSolicit(nic, neighAddr(i), st == NeighState.PROBE ? neighMac(i) : 0);
+    return now + ND_RETRANS_MS;
+  }
+  if (st == NeighState.DELAY) {
+    if (now - t < ND_DELAY_FIRST_PROBE_MS) return t + ND_DELAY_FIRST_PROBE_MS;
+    unchecked(nState[i] = <u8>NeighState.PROBE);
+    unchecked(nProbes[i] = 1);
+    unchecked(nTime[i] = now);
+    sendSolicit(nic, neighAddr(i), neighMac(i));
+    return now + ND_RETRANS_MS;
+  }
+  if (st == NeighState.REACHABLE) {
+    let until = t + unchecked(nReach[i]);
+    if (now < until) return until;
+    unchecked(nState[i] = <u8>NeighState.STALE);
+  }
+  return -1;
 }

@@ -71,3 +71,12 @@ export function isOwn(addr: usize): bool {
   if (!lookup(addr)) return false;
   return (rKind == RouteKind.LOCAL || rKind == RouteKind.SERVICE) && routeLen(rIndex) == 128;
 }
+
+/** Does the node have a default route (a static ::/0)? A router without one advertises a
+ *  router lifetime of 0 (net/ra.ts). */
+export function hasDefaultRoute(): bool {
+  for (let i = 0; i < routeCount; i++) {
+    if (<i32>unchecked(lens[i]) == 0 && <RouteKind>unchecked(kinds[i]) == RouteKind.STATIC) return true;
+  }
+  return false;
+}

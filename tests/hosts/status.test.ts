@@ -17,7 +17,7 @@ test("decodeStatus reads every record into a plain object", () => {
   assert.equal(s.drops.ETHERTYPE_IPV4, 2);
   assert.equal(s.drops.FRAME_SHORT, 0);
   assert.deepEqual(s.nics, [{ id: 0, kind: "VXLAN", mtu: 1500, mac: "02:00:5a:b2:00:01", txQueue: 2,
-    rxFrames: 10, rxBytes: 1000, txFrames: 9, txBytes: 900, txErrors: 1 }]);
+    rxFrames: 10, rxBytes: 1000, txFrames: 9, txBytes: 900, txErrors: 1, raSent: 4 }]);
   assert.deepEqual(s.services, [{ id: 1, name: "echo.sabz.city", state: "RUNNING", lastFault: "TRAP", restarts: 2,
     queue: 0, rxPackets: 7, txPackets: 6, faults: 2, sendRefused: 1 }]);
   assert.deepEqual(s.routes, [
@@ -31,7 +31,7 @@ test("decodeStatus reads every record into a plain object", () => {
 test("formatStatus prints tables an admin reads, with drop reasons explained", () => {
   const text = formatStatus(decodeStatus(SNAPSHOT));
   assert.match(text, /^node: router, kernel time 12\.345 s, 1 services, 1 NICs, 2 routes/);
-  assert.match(text, /\n +0 +vxlan +1500 +02:00:5a:b2:00:01 +10 +1000 +9 +900 +1 +2\n/);
+  assert.match(text, /\n +0 +vxlan +1500 +02:00:5a:b2:00:01 +10 +1000 +9 +900 +1 +2 +4\n/);
   assert.match(text, /echo\.sabz\.city {2}running .* {2}trapped\n/);
   assert.match(text, /fd00:5ab2:1::7\/128 +service +- +- +echo\.sabz\.city/);
   assert.match(text, /::\/0 +static +fe80::1 +0/);

@@ -20,9 +20,9 @@ export const SNAPSHOT = Uint8Array.from([
   0x01, 0x00, 0x18, 0x00,                                  // NODE, 24 bytes
   ...u64(12345), 0x02, 0x01, 0x01, 0x00, 0x02, 0x00, 0xfa, 0x00, ...u64(3), // 12.345 s, router, 1 svc, 1 nic, 2 routes, 250 free, 3 ICMP errors
   0x02, 0x00, Drop.COUNT * 8, 0x00, ...drops(),            // DROPS, one u64 per reason
-  0x03, 0x00, 0x34, 0x00,                                  // NIC, 52 bytes
+  0x03, 0x00, 0x3c, 0x00,                                  // NIC, 60 bytes
   0x00, 0x01, 0xdc, 0x05, 0x02, 0x00, 0x5a, 0xb2, 0x00, 0x01, 0x02, 0x00, // id 0, vxlan, mtu 1500, mac, txq 2
-  ...u64(10), ...u64(1000), ...u64(9), ...u64(900), ...u64(1),             // rx 10/1000, tx 9/900, 1 error
+  ...u64(10), ...u64(1000), ...u64(9), ...u64(900), ...u64(1), ...u64(4), // rx 10/1000, tx 9/900, 1 error, 4 RAs
   0x04, 0x00, 0x37, 0x00,                                  // SVC, 41 + 14 bytes
   0x01, 0x01, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00,          // id 1, running, last fault TRAP, 2 restarts, queue 0
   ...u64(7), ...u64(6), ...u64(2), ...u64(1), 14,          // rx 7, tx 6, 2 faults, 1 refused, name length

@@ -1,0 +1,161 @@
+// Router advertisements (RFC 4861 §6), the router side: unsolicited RAs from each
+// advertising NIC at random intervals in [MinRtrAdvInterval, MaxRtrAdvInterval] (the first
+// MAX_INITIAL_RTR_ADVERTISEMENTS at most MAX_INITIAL_RTR_ADVERT_INTERVAL apart), solicited
+// RAs after a random delay up to MAX_RA_DELAY_TIME but never closer than
+// MIN_DELAY_BETWEEN_RAS to the last one (§6.2.6). Each RA carries the NIC's MAC, its MTU and
+// its connected prefixes (L always, A for /64s). Router lifetime is 0 while the node has no
+// default route (it cannot be anyone's default router). Only in the router role.
+// Router solicitations and other routers' advertisements are validated (§6.1) here too.
+import * as M from "../../abi/manifest";
+import { Drop } from "../../abi/drop";
+import { NIC_MAX, MAX_INITIAL_RTR_ADVERT_INTERVAL_MS, MAX_INITIAL_RTR_ADVERTISEMENTS,
+  MIN_DELAY_BETWEEN_RAS_MS, MAX_RA_DELAY_TIME_MS } from "../param";
+import { drop } from "../stats";
+import { now } from "../clock";
+import { between } from "../rand";
+import { pktAlloc, pktData, pktSetLen } from "../pool";
+import { ld8, le16, le32 } from "./bytes";
+import { addrCopy, isLinkLocal, isUnspecified, macCopy } from "./addr";
+import { IP_HDR, IP_SRC, IP_HOPS, NH_ICMPV6, writeHeader } from "./ipv6";
+import { l4Checksum } from "./checksum";
+import { nicMac, nicMtu, nicLinkLocal, prefixCount, prefixNic, prefixLen, prefixAddr } from "./iface";
+import { hasDefaultRoute } from "./route";
+import { linkOut, findOption, learnFrom } from "./nd";
+
+export const ICMP_RS: u32 = 133;
+export const ICMP_RA: u32 = 134;
+const ALL_NODES: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+
+const on = new StaticArray<bool>(NIC_MAX);
+const flags = new StaticArray<u8>(NIC_MAX);
+const hopLimit = new StaticArray<u8>(NIC_MAX);
+const minMs = new StaticArray<i64>(NIC_MAX);
+const maxMs = new StaticArray<i64>(NIC_MAX);
+const lifetime = new StaticArray<u16>(NIC_MAX);
+const reachable = new StaticArray<u32>(NIC_MAX);
+const retrans = new StaticArray<u32>(NIC_MAX);
+const valid = new StaticArray<u32>(NIC_MAX);
+const preferred = new StaticArray<u32>(NIC_MAX);
+const nextUnsolicited = new StaticArray<i64>(NIC_MAX);
+const solicitedAt = new StaticArray<i64>(NIC_MAX);   // 0: none pending
+const lastSent = new StaticArray<i64>(NIC_MAX);
+const initialSent = new StaticArray<i32>(NIC_MAX);
+export const raSent = new StaticArray<u64>(NIC_MAX);
+
+/** Read an RA record (already length-checked by boot.ts). */
+export function raConfigure(nic: i32, b: usize): void {
+  unchecked(on[nic] = true);
+  unchecked(flags[nic] = load<u8>(b + M.RA_FLAGS) & <u8>(M.RA_MANAGED | M.RA_OTHER));
+  unchecked(hopLimit[nic] = load<u8>(b + M.RA_HOP_LIMIT));
+  unchecked(minMs[nic] = <i64>le16(b + M.RA_MIN_INTERVAL) * 1000);
+  unchecked(maxMs[nic] = <i64>le16(b + M.RA_MAX_INTERVAL) * 1000);
+  unchecked(lifetime[nic] = <u16>le16(b + M.RA_LIFETIME));
+  unchecked(reachable[nic] = le32(b + M.RA_REACHABLE));
+  unchecked(retrans[nic] = le32(b + M.RA_RETRANS));
+  unchecked(valid[nic] = le32(b + M.RA_VALID));
+  unchecked(preferred[nic] = le32(b + M.RA_PREFERRED));
+  unchecked(nextUnsolicited[nic] = now);       // the first RA goes out at the first poll
+}
+
+export function raEnabled(nic: i32): bool { return unchecked(on[nic]); }
+
+function option(p: usize, type: u32, units: u32): usize {
+  store<u8>(p, <u8>type);
+  store<u8>(p, <u8>units, 1);
+  return p + <usize>(units * 8);
+}
+
+/** Build and send one RA on nic to all nodes. */
+function send(nic: i32): void {
+  let pkt = pktAlloc();
+  if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  let p = pktData(pkt);
+  let m = p + IP_HDR;
+  let mtu = unchecked(nicMtu[nic]);
+  memory.fill(m, 0, 16);
+  store<u8>(m, <u8>ICMP_RA);
+  store<u8>(m + 4, unchecked(hopLimit[nic]));
+  store<u8>(m + 5, unchecked(flags[nic]));
+  store<u16>(m + 6, bswap<u16>(hasDefaultRoute() ? unchecked(lifetime[nic]) : 0));
+  store<u32>(m + 8, bswap<u32>(unchecked(reachable[nic])));
+  store<u32>(m + 12, bswap<u32>(unchecked(retrans[nic])));
+  let o = m + 16;
+  macCopy(o + 2, nicMac(nic));
+  o = option(o, 1, 1);                                  // source link-layer address
+  store<u16>(o + 2, 0);
+  store<u32>(o + 4, bswap<u32>(<u32>mtu));
+  o = option(o, 5, 1);                                  // MTU
+  for (let i = 0; i < prefixCount; i++) {
+    if (prefixNic(i) != nic || <i32>(o - p) + 32 > mtu) continue;
+    let l = prefixLen(i);
+    store<u8>(o + 2, <u8>l);
+    store<u8>(o + 3, <u8>(0x80 | (l == 64 ? 0x40 : 0)));   // L, and A for a /64 (RFC 4862)
+    store<u32>(o + 4, bswap<u32>(unchecked(valid[nic])));
+    store<u32>(o + 8, bswap<u32>(unchecked(preferred[nic])));
+    store<u32>(o + 12, 0);
+    addrCopy(o + 16, prefixAddr(i));
+    o = option(o, 3, 4);                                // prefix information
+  }
+  let len = <i32>(o - m);
+  writeHeader(p, len, NH_ICMPV6, 255, nicLinkLocal(nic), ALL_NODES);
+  store<u16>(m + 2, bswap<u16>(<u16>l4Checksum(p, IP_HDR, len, NH_ICMPV6)));
+  pktSetLen(pkt, IP_HDR + len);
+  unchecked(lastSent[nic] = now);
+  unchecked(raSent[nic]++);
+  linkOut(nic, ALL_NODES, pkt);
+}
+
+/** Send what is due; returns the next time anything is due, or -1. */
+export function raTimers(nicCount: i32): i64 {
+  let next: i64 = -1;
+  for (let n = 0; n < nicCount; n++) {
+    if (!unchecked(on[n])) continue;
+    let s = unchecked(solicitedAt[n]);
+    if (s != 0 && s <= now) {
+      unchecked(solicitedAt[n] = 0);
+      send(n);
+      s = 0;
+    }
+    if (unchecked(nextUnsolicited[n]) <= now) {
+      send(n);
+      let wait = between(unchecked(minMs[n]), unchecked(maxMs[n]));
+      if (unchecked(initialSent[n]) < MAX_INITIAL_RTR_ADVERTISEMENTS) {
+        unchecked(initialSent[n]++);
+        if (wait > MAX_INITIAL_RTR_ADVERT_INTERVAL_MS) wait = MAX_INITIAL_RTR_ADVERT_INTERVAL_MS;
+      }
+      unchecked(nextUnsolicited[n] = now + wait);
+    }
+    let due = unchecked(nextUnsolicited[n]);
+    if (s != 0 && s < due) due = s;
+    if (next < 0 || due < next) next = due;
+  }
+  return next;
+}
+
+/** A Router Solicitation (checksum verified) on nic: validate (§6.1.1), learn the
+ *  sender's MAC, and schedule a solicited RA (§6.2.6). */
+export function rsInput(nic: i32, p: usize, off: i32, len: i32): void {
+  let m = p + off;
+  if (ld8(p + IP_HOPS) != 255 || ld8(m + 1) != 0 || len < 8) { drop(Drop.ND_INVALID); return; }
+  let sll = findOption(m, len, 8, 1);
+  if (sll < 0 || (sll > 0 && isUnspecified(p + IP_SRC))) { drop(Drop.ND_INVALID); return; }
+  if (sll > 0) learnFrom(nic, p + IP_SRC, <usize>sll);
+  if (!unchecked(on[nic])) return;
+  let t = now + between(0, MAX_RA_DELAY_TIME_MS);
+  let earliest = unchecked(lastSent[nic]) + MIN_DELAY_BETWEEN_RAS_MS;
+  if (unchecked(lastSent[nic]) != 0 && t < earliest) t = earliest;
+  let pending = unchecked(solicitedAt[nic]);
+  if (pending != 0 && pending <= t) return;
+  if (t >= unchecked(nextUnsolicited[nic])) return;     // the next unsolicited RA comes first
+  unchecked(solicitedAt[nic] = t);
+}
+
+/** Another router's advertisement: validate (§6.1.2) and otherwise ignore it — this node
+ *  takes no configuration from the link. */
+export function raInput(nic: i32, p: usize, off: i32, len: i32): void {
+  let m = p + off;
+  if (!isLinkLocal(p + IP_SRC) || ld8(p + IP_HOPS) != 255 || ld8(m + 1) != 0 || len < 16 ||
+      findOption(m, len, 16, 1) < 0) {
+    drop(Drop.ND_INVALID);
+  }
+}
