@@ -9,15 +9,15 @@ import { CapKind, RIGHT_SEND, RIGHT_RECV, RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE 
 import * as M from "../abi/manifest";
 import { NIC_MAX, SVC_MAX, DISK_MAX, MTU_MIN, MTU_MAX } from "./param";
 import { le16, le32, le64 } from "./net/bytes";
-import { logStart, logStr, logInt, logEnd } from "./log";
+import { logStart, logStr, logInt, logEnd, klog } from "./log";
 import { isMulticast, isLinkLocal, isUnspecified, isLoopback } from "./net/addr";
-import { nicAdd, nicValid, nicLinkLocal, prefixAdd, prefixNodeAddr } from "./net/iface";
-import { routeAdd } from "./net/route";
+import { nicAdd, nicValid, nicLinkLocal, prefixAdd, prefixNodeAddr, ifaceReset } from "./net/iface";
+import { routeAdd, routeReset } from "./net/route";
 import { ndInit } from "./net/nd";
-import { raConfigure, raEnabled } from "./net/ra";
+import { raConfigure, raEnabled, raReset } from "./net/ra";
 import { seed } from "./rand";
-import { validDomain, svcAdd, svcValid, svcByName, svcAddAddr, svcByAddr, svcCount } from "./svc/registry";
-import { capGrant, capSetSecret } from "./svc/caps";
+import { validDomain, svcAdd, svcValid, svcByName, svcAddAddr, svcByAddr, svcCount, registryReset } from "./svc/registry";
+import { capGrant, capSetSecret, capsReset } from "./svc/caps";
 import { schedBoot } from "./svc/sched";
 import { host_random } from "../abi/gen/host";
 
@@ -32,11 +32,14 @@ let recType = 0;
 
 function bad(field: string, why: string): i32 {
   logStart();
-  logStr("boot manifest refused: record ");
-  logInt(recIndex);
-  logStr(" (type ");
-  logInt(recType);
-  logStr("), ");
+  if (recIndex < 0) logStr("boot manifest refused: header, ");
+  else {
+    logStr("boot manifest refused: record ");
+    logInt(recIndex);
+    logStr(" (type ");
+    logInt(recType);
+    logStr("), ");
+  }
   logStr(field);
   logStr(": ");
   logStr(why);
@@ -44,8 +47,32 @@ function bad(field: string, why: string): i32 {
   return -Errno.EBADMSG;
 }
 
+/** Boot from the manifest. A refused manifest leaves nothing behind: every table its
+ *  records touched is emptied again, so the host may boot a corrected manifest on the same
+ *  instance. After a successful boot, k_boot is refused (a kernel boots once). */
 export function boot(p: usize, len: i32): i32 {
-  if (booted) return -Errno.EINVAL;
+  if (booted) {
+    klog(LogLevel.ERROR, "k_boot called again: this kernel has booted; load a fresh instance to boot another manifest");
+    return -Errno.EINVAL;
+  }
+  let r = parse(p, len);
+  if (r < 0) unboot();
+  return r;
+}
+
+/** Empty every table a boot fills. */
+function unboot(): void {
+  ifaceReset();
+  routeReset();
+  registryReset();
+  capsReset();
+  raReset();
+  for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
+  role = Role.SERVER;
+  ndInit(Role.SERVER);
+}
+
+function parse(p: usize, len: i32): i32 {
   recIndex = -1; recType = 0;
   if (len < M.MF_HEADER) return bad("header", "shorter than 8 bytes");
   if (le32(p) != M.MF_MAGIC) return bad("magic", "not a PersiaOS boot manifest");
@@ -65,6 +92,7 @@ export function boot(p: usize, len: i32): i32 {
     if (recType == M.Rec.NODE) sawNode = true;
     off += M.MF_REC_HEADER + blen;
   }
+  recIndex = -1;
   if (off != len) return bad("length", "bytes after the last record");
   if (!sawNode) return bad("node", "no NODE record");
   host_random(<i32>RANDOM, SVC_MAX * 4 + 4);

@@ -30,17 +30,18 @@ const asp = run("kernel unit tests (as-pect)", process.execPath, [
 fs.mkdirSync(path.join(ROOT, "build"), { recursive: true });
 fs.writeFileSync(path.join(ROOT, "build/test-kernel.log"), asp.out);
 const clean = asp.out.replace(/\x1b\[[0-9;]*m/g, "");
-const tests = /\[Tests\]:\s*(\d+)\s*pass,\s*(\d+)\s*fail/i.exec(clean);
+// as-pect's summary line reads "[Tests]: <passed> / <total>".
+const tests = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(clean);
 if (tests) {
   passed += Number(tests[1]);
-  failed += Number(tests[2]);
-  console.log(clean.split("\n").filter((l) => /\[(Groups|Tests|Result|Snapshot|Summary|Time)\]|✖|\[Fail\]/i.test(l)).join("\n"));
+  failed += Number(tests[2]) - Number(tests[1]);
+  console.log(clean.split("\n").filter((l) => /\[(Groups|Tests|Result|Snapshot|Summary|Time)\]|✖|Failed:|\[Fail\]/i.test(l)).join("\n"));
 } else {
   failed++;
   console.log(clean.split("\n").filter((l) => !/^\s*\(|^var EB=/.test(l)).slice(-40).map((l) => l.slice(0, 300)).join("\n"));
   console.log("kernel unit tests: no summary from as-pect (see build/test-kernel.log); counted as a failure");
 }
-if (asp.code !== 0 && tests && Number(tests[2]) === 0) failed++;
+if (asp.code !== 0 && tests && tests[1] === tests[2]) failed++;
 
 // 3. Everything written in TypeScript, through node's test runner (TAP kept for counting).
 const tap = path.join(os.tmpdir(), `persia-tests-${process.pid}.tap`);

@@ -1,14 +1,17 @@
-// Installs what the end-to-end tests need from Debian (tshark, ndisc6, iproute2, ping)
+// Installs what the end-to-end tests need from Debian (tshark, ndisc6, iproute2, ping,
+// Debian's python3 with scapy)
 // when it is missing and the machine lets us (root, apt-get). Called by `npm test`
 // before anything runs. Under CI=true a tool that cannot be installed fails the run;
 // elsewhere it prints why and the end-to-end tests will say they are skipped.
 "use strict";
 const { execSync, spawnSync } = require("child_process");
 
-const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", ip: "iproute2", ping: "iputils-ping" };
+const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", rdisc6: "ndisc6", ip: "iproute2", ping: "iputils-ping",
+  "/usr/bin/python3": "python3", scapy: "python3-scapy" };
 const ci = process.env.CI === "true";
 
 function have(cmd) {
+  if (cmd === "scapy") return spawnSync("/usr/bin/python3", ["-c", "import scapy.all"], { stdio: "ignore" }).status === 0;
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 }
 

@@ -89,3 +89,10 @@ export function sourceFor(nic: i32, dst: usize, out: usize): void {
   }
   addrCopy(out, nicLinkLocal(nic));
 }
+
+/** Forget every NIC and prefix (a refused boot). */
+export function ifaceReset(): void {
+  for (let n = 0; n < NIC_MAX; n++) unchecked(nicPresent[n] = false);
+  prefixCount = 0;
+  nicCount = 0;
+}

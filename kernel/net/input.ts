@@ -11,7 +11,7 @@ import { drop } from "../stats";
 import { pktAlloc, pktFree, pktData, pktSetLen } from "../pool";
 import { ld16 } from "./bytes";
 import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode } from "./addr";
-import { IP_DST, check, walk, ipLen, ppCode, ppPtr, routingProblem } from "./ipv6";
+import { IP_DST, NH_ICMPV6, check, walk, ipLen, upperProto, upperOff, ppCode, ppPtr, routingProblem } from "./ipv6";
 import { nicValid, nicMac, nicMtu, rxFrames, rxBytes } from "./iface";
 import { nodeRole } from "./nd";
 import { isOwn } from "./route";
@@ -46,6 +46,13 @@ export function rx(nic: i32, f: usize, len: i32): void {
   setRxSrcMac(0);
 }
 
+/** Is the walked packet at p an ICMPv6 router or neighbor discovery message (133..137)? */
+function isNd(p: usize): bool {
+  if (upperProto != NH_ICMPV6 || upperOff >= ipLen) return false;
+  let t = load<u8>(p + upperOff);
+  return t >= 133 && t <= 137;
+}
+
 function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
   let p = pktData(pkt);
   let r = walk(p);
@@ -64,6 +71,10 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
   }
   // A unicast packet sent to a link-layer group is not ours to forward (RFC 1812 §5.3.4).
   if (groupFrame) { drop(Drop.MULTICAST); pktFree(pkt); return; }
+  // Neighbor discovery is the kernel's, whoever the address belongs to: a unicast probe of
+  // a service's address is answered by the kernel, never queued for the service, and ND
+  // (hop limit 255, link scope) is never forwarded.
+  if (isNd(p)) { localInput(pkt, nic); return; }
   if (isOwn(dst) && routingProblem(p) >= 0) {
     icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
     drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;

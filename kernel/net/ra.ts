@@ -103,6 +103,19 @@ function send(nic: i32): void {
   unchecked(lastSent[nic] = now);
   unchecked(raSent[nic]++);
   linkOut(nic, ALL_NODES, pkt);
+  schedule(nic);
+}
+
+/** After every multicast RA, solicited or not, the next unsolicited one is drawn anew
+ *  (§6.2.4) and any pending solicited one is answered by this one. */
+function schedule(nic: i32): void {
+  unchecked(solicitedAt[nic] = 0);
+  let wait = between(unchecked(minMs[nic]), unchecked(maxMs[nic]));
+  if (unchecked(initialSent[nic]) < MAX_INITIAL_RTR_ADVERTISEMENTS) {
+    unchecked(initialSent[nic]++);
+    if (wait > MAX_INITIAL_RTR_ADVERT_INTERVAL_MS) wait = MAX_INITIAL_RTR_ADVERT_INTERVAL_MS;
+  }
+  unchecked(nextUnsolicited[nic] = now + wait);
 }
 
 /** Send what is due; returns the next time anything is due, or -1. */
@@ -111,20 +124,8 @@ export function raTimers(nicCount: i32): i64 {
   for (let n = 0; n < nicCount; n++) {
     if (!unchecked(on[n])) continue;
     let s = unchecked(solicitedAt[n]);
-    if (s != 0 && s <= now) {
-      unchecked(solicitedAt[n] = 0);
-      send(n);
-      s = 0;
-    }
-    if (unchecked(nextUnsolicited[n]) <= now) {
-      send(n);
-      let wait = between(unchecked(minMs[n]), unchecked(maxMs[n]));
-      if (unchecked(initialSent[n]) < MAX_INITIAL_RTR_ADVERTISEMENTS) {
-        unchecked(initialSent[n]++);
-        if (wait > MAX_INITIAL_RTR_ADVERT_INTERVAL_MS) wait = MAX_INITIAL_RTR_ADVERT_INTERVAL_MS;
-      }
-      unchecked(nextUnsolicited[n] = now + wait);
-    }
+    if ((s != 0 && s <= now) || unchecked(nextUnsolicited[n]) <= now) send(n);
+    s = unchecked(solicitedAt[n]);
     let due = unchecked(nextUnsolicited[n]);
     if (s != 0 && s < due) due = s;
     if (next < 0 || due < next) next = due;
@@ -141,9 +142,12 @@ export function rsInput(nic: i32, p: usize, off: i32, len: i32): void {
   if (sll < 0 || (sll > 0 && isUnspecified(p + IP_SRC))) { drop(Drop.ND_INVALID); return; }
   if (sll > 0) learnFrom(nic, p + IP_SRC, <usize>sll);
   if (!unchecked(on[nic])) return;
-  let t = now + between(0, MAX_RA_DELAY_TIME_MS);
-  let earliest = unchecked(lastSent[nic]) + MIN_DELAY_BETWEEN_RAS_MS;
-  if (unchecked(lastSent[nic]) != 0 && t < earliest) t = earliest;
+  let delay = between(0, MAX_RA_DELAY_TIME_MS);
+  let t = now + delay;
+  // §6.2.6: within MIN_DELAY_BETWEEN_RAS of the last multicast RA, answer that long after
+  // it, plus the same random delay.
+  let last = unchecked(lastSent[nic]);
+  if (unchecked(raSent[nic]) > 0 && now - last < MIN_DELAY_BETWEEN_RAS_MS) t = last + MIN_DELAY_BETWEEN_RAS_MS + delay;
   let pending = unchecked(solicitedAt[nic]);
   if (pending != 0 && pending <= t) return;
   if (t >= unchecked(nextUnsolicited[nic])) return;     // the next unsolicited RA comes first
@@ -158,4 +162,9 @@ export function raInput(nic: i32, p: usize, off: i32, len: i32): void {
       findOption(m, len, 16, 1) < 0) {
     drop(Drop.ND_INVALID);
   }
+}
+
+/** Stop advertising on every NIC (a refused boot). */
+export function raReset(): void {
+  for (let n = 0; n < NIC_MAX; n++) { unchecked(on[n] = false); unchecked(solicitedAt[n] = 0); }
 }

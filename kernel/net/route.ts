@@ -80,3 +80,6 @@ export function hasDefaultRoute(): bool {
   }
   return false;
 }
+
+/** Forget every route (a refused boot). */
+export function routeReset(): void { routeCount = 0; }

@@ -143,3 +143,12 @@ export function capHolds(svc: i32, kind: CapKind, object: i32, need: i32): bool 
   }
   return false;
 }
+
+/** Empty every capability table (a refused boot). Generations go on counting, so no
+ *  handle from before can name a slot again. */
+export function capsReset(): void {
+  for (let i = 0; i < N; i++) {
+    if (unchecked(kinds[i]) != CapKind.NONE) unchecked(gens[i] = unchecked(gens[i]) + 1);
+    unchecked(kinds[i] = <u8>CapKind.NONE);
+  }
+}

@@ -92,3 +92,13 @@ export function svcByAddr(addr: usize): i32 {
   }
   return -1;
 }
+
+/** Forget every service (a refused boot). */
+export function registryReset(): void {
+  for (let id = 0; id < SVC_MAX; id++) {
+    unchecked(svcState[id] = <u8>SvcState.EMPTY);
+    unchecked(svcAddrCount[id] = 0);
+    unchecked(svcNameLen[id] = 0);
+  }
+  svcCount = 0;
+}

@@ -1,0 +1,65 @@
+// kernel/net/route.ts: longest-prefix match over overlapping entries (RFC 7608: any
+// length), the tie rule (the entry added first wins), the next hop, and "no route".
+// The table only grows, so the tests run in order: empty, filled, full.
+import { RouteKind } from "../../../abi/status";
+import { ROUTE_MAX } from "../../../kernel/param";
+import { routeAdd, lookup, nextHop, isOwn, routeCount, rKind, rNic, rIndex } from "../../../kernel/net/route";
+import { addr, firstDiff } from "../frames";
+
+describe("lookup", () => {
+  it("finds no route in an empty table", () => {
+    expect(lookup(addr("2001:db8::1"))).toBe(false);
+  });
+  it("refuses a prefix length over 128", () => {
+    expect(routeAdd(RouteKind.STATIC, addr("2001:db8::"), 129, 0, 0, 0)).toBe(-1);
+    expect(routeCount).toBe(0);
+  });
+  it("finds no route when no entry covers the destination", () => {
+    expect(routeAdd(RouteKind.CONNECTED, addr("2001:db8::"), 48, 1, 0, 0)).toBe(0);
+    expect(lookup(addr("2001:db9::1"))).toBe(false);
+  });
+  it("picks the longest of overlapping /0, /48, /64 and /128 entries", () => {
+    expect(routeAdd(RouteKind.STATIC, addr("::"), 0, 0, 0, addr("fe80::1"))).toBe(1);
+    expect(routeAdd(RouteKind.CONNECTED, addr("2001:db8:0:5::"), 64, 2, 0, 0)).toBe(2);
+    expect(routeAdd(RouteKind.LOCAL, addr("2001:db8:0:5::9"), 128, 3, 0, 0)).toBe(3);
+    expect(lookup(addr("2001:db8:0:5::9"))).toBe(true);
+    expect(rIndex).toBe(3);
+    expect(rKind).toBe(RouteKind.LOCAL);
+    expect(rNic).toBe(3);
+    expect(lookup(addr("2001:db8:0:5::8"))).toBe(true);
+    expect(rIndex).toBe(2);
+    expect(lookup(addr("2001:db8:0:6::1"))).toBe(true);
+    expect(rIndex).toBe(0);
+    expect(rNic).toBe(1);
+    expect(lookup(addr("2001:db9::1"))).toBe(true);
+    expect(rIndex).toBe(1);
+    expect(rKind).toBe(RouteKind.STATIC);
+  });
+  it("gives a tie to the entry added first", () => {
+    expect(routeAdd(RouteKind.STATIC, addr("2001:db8::"), 48, 4, 0, 0)).toBe(4);
+    expect(lookup(addr("2001:db8:0:6::1"))).toBe(true);
+    expect(rIndex).toBe(0);
+    expect(rNic).toBe(1);
+  });
+  it("returns the gateway as next hop, or the destination itself on-link", () => {
+    let far = addr("2001:db9::1");
+    expect(lookup(far)).toBe(true);
+    expect(firstDiff(nextHop(far), addr("fe80::1"), 16)).toBe(-1);
+    let near = addr("2001:db8:0:5::8");
+    expect(lookup(near)).toBe(true);
+    expect(nextHop(near)).toBe(near);
+  });
+  it("counts as own only a LOCAL or SERVICE /128", () => {
+    expect(isOwn(addr("2001:db8:0:5::9"))).toBe(true);
+    expect(isOwn(addr("2001:db8:0:5::8"))).toBe(false);
+    expect(routeAdd(RouteKind.SERVICE, addr("2001:db8:0:7::7"), 128, 0, 2, 0)).toBe(5);
+    expect(isOwn(addr("2001:db8:0:7::7"))).toBe(true);
+    expect(routeAdd(RouteKind.STATIC, addr("2001:db8:0:7::8"), 128, 0, 0, 0)).toBe(6);
+    expect(isOwn(addr("2001:db8:0:7::8"))).toBe(false);
+  });
+  it("refuses an entry past ROUTE_MAX", () => {
+    while (routeCount < ROUTE_MAX) routeAdd(RouteKind.STATIC, addr("3fff::"), 16, 0, 0, 0);
+    expect(routeAdd(RouteKind.STATIC, addr("3fff::"), 16, 0, 0, 0)).toBe(-1);
+    expect(routeCount).toBe(ROUTE_MAX);
+  });
+});
