@@ -1,5 +1,5 @@
 // The binary boot manifest of abi/manifest.ts as a TypeScript value, with its encoder and
-// a bounds-checked decoder. The encoder writes records in one fixed order (NODE, NICs,
+// a bounds-checked decoder. The encoder writes records in one fixed order (NODE, NICs, RAs,
 // PREFIXes, ROUTEs, DISKs, SERVICEs, SVC_ADDRs, CAP_DISKs) so references always point
 // backwards and decode-then-encode gives the same bytes. The decoder accepts any order
 // and refuses, with the byte offset, anything the kernel would refuse: a short record, a
@@ -12,6 +12,11 @@ import { IP6_BYTES, MAC_BYTES } from "../ip6";
 
 export interface BootNode { role: number; name: string; }
 export interface BootNic { id: number; kind: number; mtu: number; mac: Uint8Array; }
+/** An RA record: flags are RA_MANAGED | RA_OTHER bits; seconds and milliseconds as in abi/manifest.ts. */
+export interface BootRa {
+  nic: number; flags: number; hopLimit: number; minInterval: number; maxInterval: number; lifetime: number;
+  reachableTime: number; retransTimer: number; validLifetime: number; preferredLifetime: number;
+}
 export interface BootPrefix { nic: number; len: number; addr: Uint8Array; }
 export interface BootRoute { nic: number; len: number; prefix: Uint8Array; via: Uint8Array; }
 export interface BootDisk { id: number; size: bigint; }
@@ -22,6 +27,7 @@ export interface BootCapDisk { svc: number; disk: number; rights: number; offset
 export interface BootManifest {
   node: BootNode;
   nics: BootNic[];
+  ras: BootRa[];
   prefixes: BootPrefix[];
   routes: BootRoute[];
   disks: BootDisk[];
@@ -50,6 +56,13 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
     [M.Rec.NODE, named(M.NODE_NAME, M.NODE_NAME_LEN, m.node.name, (v) => v.setUint8(M.NODE_ROLE, m.node.role))],
     ...m.nics.map((n): [M.Rec, Uint8Array] => [M.Rec.NIC, body(M.NIC_SIZE, (v, b) => {
       v.setUint8(M.NIC_ID, n.id); v.setUint8(M.NIC_KIND, n.kind); v.setUint16(M.NIC_MTU, n.mtu, true); b.set(n.mac, M.NIC_MAC);
+    })]),
+    ...m.ras.map((a): [M.Rec, Uint8Array] => [M.Rec.RA, body(M.RA_SIZE, (v) => {
+      v.setUint8(M.RA_NIC, a.nic); v.setUint8(M.RA_FLAGS, a.flags); v.setUint8(M.RA_HOP_LIMIT, a.hopLimit);
+      v.setUint16(M.RA_MIN_INTERVAL, a.minInterval, true); v.setUint16(M.RA_MAX_INTERVAL, a.maxInterval, true);
+      v.setUint16(M.RA_LIFETIME, a.lifetime, true); v.setUint32(M.RA_REACHABLE, a.reachableTime, true);
+      v.setUint32(M.RA_RETRANS, a.retransTimer, true); v.setUint32(M.RA_VALID, a.validLifetime, true);
+      v.setUint32(M.RA_PREFERRED, a.preferredLifetime, true);
     })]),
     ...m.prefixes.map((p): [M.Rec, Uint8Array] => [M.Rec.PREFIX, body(M.PFX_SIZE, (v, b) => {
       v.setUint8(M.PFX_NIC, p.nic); v.setUint8(M.PFX_LEN, p.len); b.set(p.addr, M.PFX_ADDR);
@@ -90,11 +103,12 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
 
 const FIXED: Partial<Record<M.Rec, number>> = {
   [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.ROUTE]: M.RT_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
-  [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE,
+  [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE,
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
 const ZERO: Partial<Record<M.Rec, number[]>> = {
   [M.Rec.DISK]: [1, 2, 3], [M.Rec.SERVICE]: [1], [M.Rec.SVC_ADDR]: [1], [M.Rec.CAP_DISK]: [3],
+  [M.Rec.RA]: [3, M.RA_LIFETIME + 2, M.RA_LIFETIME + 3], // the byte after hop limit, the u16 after lifetime
 };
 
 type Fail = (at: number, why: string) => never;
@@ -112,6 +126,8 @@ function decodeRecord(m: BootManifest, type: M.Rec, b: Uint8Array, base: number,
     return new TextDecoder().decode(b.subarray(at));
   };
   const addr = (at: number) => b.slice(at, at + IP6_BYTES);
+  const u16 = (at: number) => r.getUint16(at, true);
+  const u32 = (at: number) => r.getUint32(at, true);
   const u64 = (at: number) => r.getBigUint64(at, true);
   switch (type) {
     case M.Rec.NODE:
@@ -119,6 +135,13 @@ function decodeRecord(m: BootManifest, type: M.Rec, b: Uint8Array, base: number,
       break;
     case M.Rec.NIC:
       m.nics.push({ id: b[M.NIC_ID], kind: b[M.NIC_KIND], mtu: r.getUint16(M.NIC_MTU, true), mac: b.slice(M.NIC_MAC, M.NIC_MAC + MAC_BYTES) });
+      break;
+    case M.Rec.RA:
+      m.ras.push({
+        nic: b[M.RA_NIC], flags: b[M.RA_FLAGS], hopLimit: b[M.RA_HOP_LIMIT], minInterval: u16(M.RA_MIN_INTERVAL),
+        maxInterval: u16(M.RA_MAX_INTERVAL), lifetime: u16(M.RA_LIFETIME), reachableTime: u32(M.RA_REACHABLE),
+        retransTimer: u32(M.RA_RETRANS), validLifetime: u32(M.RA_VALID), preferredLifetime: u32(M.RA_PREFERRED),
+      });
       break;
     case M.Rec.PREFIX:
       m.prefixes.push({ nic: b[M.PFX_NIC], len: b[M.PFX_LEN], addr: addr(M.PFX_ADDR) });
@@ -157,7 +180,7 @@ export function decodeBootManifest(bytes: Uint8Array): BootManifest {
   if (v.getUint16(4, true) !== M.MF_VERSION) fail(4, `version ${v.getUint16(4, true)} is not ${M.MF_VERSION}`);
   const count = v.getUint16(6, true);
   const m: BootManifest = {
-    node: { role: 0, name: "" }, nics: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
+    node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
   };
   let nodes = 0;
   let at = M.MF_HEADER;

@@ -1,7 +1,8 @@
 // The manifest rules that relate fields to each other: unique NIC, disk and service
 // names; unique prefixes and service addresses; routes and disk grants that name an
 // existing NIC or disk; vxlan/tap settings present exactly when the kind needs them;
-// RAM min <= max; disk extents inside their disk. They read the raw YAML value and
+// RAM min <= max; disk extents inside their disk; `ra` settings only on a router, and
+// consistent among themselves (loader/manifest/ra.ts). They read the raw YAML value and
 // parse only the fields they compare, so one broken field elsewhere in an entry does not
 // hide these problems: every problem is reported in the same run. Deliberately not
 // here: single-field rules (schema.ts, values.ts). Called by loader/manifest/load.ts.
@@ -9,6 +10,8 @@ import * as path from "path";
 import { formatPrefix, formatAddr } from "../ip6";
 import { FieldPath } from "./issues";
 import { MAX_PREFIXES } from "./limits";
+import { raRules } from "./ra";
+import { ROLE_NAMES } from "./schema";
 import * as V from "./values";
 
 type Report = (path: FieldPath, message: string) => void;
@@ -17,17 +20,6 @@ type Raw = Record<string, unknown>;
 function entries(raw: unknown, key: string): Raw[] {
   const v = raw !== null && typeof raw === "object" ? (raw as Raw)[key] : undefined;
   return Array.isArray(v) ? v.map((e) => (e !== null && typeof e === "object" ? (e as Raw) : {})) : [];
-}
-
-/** The parsed value, or null when the field is broken (schema.ts reports that). */
-function tryParse<T>(parse: (v: unknown) => T, v: unknown): T | null {
-  if (v === undefined) return null;
-  try {
-    return parse(v);
-  } catch (e) {
-    if (e instanceof V.ValueError) return null;
-    throw e;
-  }
 }
 
 function name(e: Raw, key: string): string | null {
@@ -71,7 +63,7 @@ function checkNics(raw: unknown, report: Report): string[] {
     }
   });
   const prefixes = nics.flatMap((n, i) => (Array.isArray(n.prefixes) ? n.prefixes : []).map((p, j) => {
-    const parsed = tryParse(V.ip6Prefix, p);
+    const parsed = V.tryParse(V.ip6Prefix, p);
     return { key: parsed && formatPrefix(parsed), at: ["nics", i, "prefixes", j], label: `nics[${i}]` };
   }));
   unique(prefixes, (first) => `is already connected on ${first}; a prefix belongs to one NIC, once`, report);
@@ -80,6 +72,20 @@ function checkNics(raw: unknown, report: Report): string[] {
       `${MAX_PREFIXES} (loader/manifest/limits.ts)`);
   }
   return nics.map((n) => name(n, "name")).filter((s): s is string => s !== null);
+}
+
+/** `ra` settings are for a router only, and must agree with each other. `ra: false` is fine anywhere. */
+function checkRas(raw: unknown, report: Report): void {
+  const node = raw !== null && typeof raw === "object" ? (raw as Raw).node : undefined;
+  const role = node !== null && typeof node === "object" ? (node as Raw).role : undefined;
+  entries(raw, "nics").forEach((n, i) => {
+    if (n.ra === null || typeof n.ra !== "object" || Array.isArray(n.ra)) return;
+    const at: FieldPath = ["nics", i, "ra"];
+    if (typeof role === "string" && ROLE_NAMES.includes(role) && role !== "router") {
+      report(at, `node.role is ${role}: only a router advertises; set node.role: router or remove ra`);
+    }
+    raRules(n.ra as Raw, (key, message) => report([...at, key], message));
+  });
 }
 
 function checkDisks(raw: unknown, baseDir: string, report: Report): string[] {
@@ -92,9 +98,9 @@ function checkDisks(raw: unknown, baseDir: string, report: Report): string[] {
 }
 
 function checkGrant(g: Raw, disk: Raw | undefined, at: FieldPath, report: Report): void {
-  const size = disk && tryParse(V.size, disk.size);
-  const offset = g.offset === undefined ? 0 : tryParse(V.size, g.offset);
-  const length = tryParse(V.size, g.length);
+  const size = disk && V.tryParse(V.size, disk.size);
+  const offset = g.offset === undefined ? 0 : V.tryParse(V.size, g.offset);
+  const length = V.tryParse(V.size, g.length);
   if (!size || offset === null || length === null || offset + length <= size) return;
   report([...at, "length"], `the extent from ${V.showSize(offset)} to ${V.showSize(offset + length)} ends past the end of ` +
     `disk "${name(g, "device")}" (${V.showSize(size)}); make offset + length at most ${size} bytes`);
@@ -106,13 +112,13 @@ function checkServices(raw: unknown, diskNames: string[], report: Report): void 
   unique(services.map((s, i) => ({ key: name(s, "domain"), at: ["services", i, "domain"], label: `services[${i}]` })),
     (first) => `is already the domain of ${first}; each service has its own domain`, report);
   const addrs = services.flatMap((s, i) => (Array.isArray(s.addresses) ? s.addresses : []).map((a, j) => {
-    const parsed = tryParse(V.ip6Address, a);
+    const parsed = V.tryParse(V.ip6Address, a);
     return { key: parsed && formatAddr(parsed), at: ["services", i, "addresses", j], label: `services[${i}]` };
   }));
   unique(addrs, (first) => `is already an address of ${first}; an address belongs to one service, once`, report);
   services.forEach((s, i) => {
     const ram = (s.ram ?? {}) as Raw;
-    const min = tryParse(V.size, ram.min), max = tryParse(V.size, ram.max);
+    const min = V.tryParse(V.size, ram.min), max = V.tryParse(V.size, ram.max);
     if (min !== null && max !== null && min > max) {
       report(["services", i, "ram", "min"], `${V.show(ram.min)} is more than ram.max (${V.show(ram.max)}); min must be at most max`);
     }
@@ -127,6 +133,7 @@ function checkServices(raw: unknown, diskNames: string[], report: Report): void 
 /** Runs every cross-field rule over the raw document, reporting each violation. */
 export function crossCheck(raw: unknown, baseDir: string, report: Report): void {
   const nicNames = checkNics(raw, report);
+  checkRas(raw, report);
   entries(raw, "routes").forEach((r, i) => references("NIC", nicNames, name(r, "nic"), ["routes", i, "nic"], report));
   const diskNames = checkDisks(raw, baseDir, report);
   checkServices(raw, diskNames, report);

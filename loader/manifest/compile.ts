@@ -1,14 +1,17 @@
 // compileManifest: a validated Manifest becomes two things. The boot bytes (abi/manifest.ts)
-// are all the kernel learns: ids, kinds, MTUs, MACs, prefixes, routes, disk sizes, service
-// RAM grants in 64 KiB pages, addresses and disk capabilities. The HostPlan is what only
-// the host needs: NIC names and how to reach them (VXLAN endpoints, TAP device), module and
-// disk file paths. Ids are list positions in the manifest. Deliberately no validation
+// are all the kernel learns: ids, kinds, MTUs, MACs, router advertisement settings,
+// prefixes, routes, disk sizes, service RAM grants in 64 KiB pages, addresses and disk
+// capabilities. The HostPlan is what only the host needs — NIC names and how to reach them
+// (VXLAN endpoints, TAP device), module and disk file paths — plus, for status output,
+// each NIC's RA settings. Ids are list positions in the manifest. Deliberately no validation
 // (load.ts did it) and no file access. Called by the `persia` CLI and hosts/node.
 import { RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { NicKind, Role } from "../../abi/kernel";
+import { RA_MANAGED, RA_OTHER } from "../../abi/manifest";
 import { IP6_BYTES, formatAddr, formatMac, formatPrefix } from "../ip6";
-import { BootManifest, encodeBootManifest } from "./boot";
+import { BootManifest, BootRa, encodeBootManifest } from "./boot";
 import { WASM_PAGE } from "./limits";
+import { RaSettings } from "./ra";
 import { Manifest, NIC_KIND_NAMES, ROLE_NAMES, RightName } from "./schema";
 
 export interface HostEndpoint { address: string; port: number; }
@@ -24,6 +27,7 @@ export interface HostPlan {
     prefixes: string[];           // "fd00:5ab2:1::/64", for logs and status
     vxlan?: { local: HostEndpoint; remote: HostEndpoint; vni: number };
     tap?: { device: string };
+    ra: RaSettings | null;        // null: the NIC sends no router advertisements
   }[];
   services: {
     id: number;
@@ -55,6 +59,11 @@ function indexOf(names: string[], name: string, what: string): number {
   return i;
 }
 
+function bootRa(nic: number, r: RaSettings): BootRa {
+  const { managed, other, ...rest } = r;
+  return { nic, flags: (managed ? RA_MANAGED : 0) | (other ? RA_OTHER : 0), ...rest };
+}
+
 /** The boot manifest's records for `m`, as a value (see boot.ts for the bytes). */
 export function bootRecords(m: Manifest): BootManifest {
   const nicNames = m.nics.map((n) => n.name);
@@ -62,6 +71,7 @@ export function bootRecords(m: Manifest): BootManifest {
   return {
     node: { role: enumValue(Role, ROLE_NAMES, m.node.role), name: m.node.name },
     nics: m.nics.map((n, id) => ({ id, kind: enumValue(NicKind, NIC_KIND_NAMES, n.kind), mtu: n.mtu, mac: n.mac })),
+    ras: m.nics.flatMap((n, nic) => (n.ra ? [bootRa(nic, n.ra)] : [])),
     prefixes: m.nics.flatMap((n, nic) => n.prefixes.map((p) => ({ nic, len: p.len, addr: p.addr }))),
     routes: m.routes.map((r) => ({
       nic: indexOf(nicNames, r.nic, "NIC"), len: r.to.len, prefix: r.to.addr, via: r.via ?? new Uint8Array(IP6_BYTES),
@@ -89,6 +99,7 @@ export function hostPlan(m: Manifest): HostPlan {
       id, name: n.name, kind: n.kind, mac: formatMac(n.mac), mtu: n.mtu, prefixes: n.prefixes.map(formatPrefix),
       ...(n.vxlan ? { vxlan: { local: endpoint(n.vxlan.local), remote: endpoint(n.vxlan.remote), vni: n.vxlan.vni } } : {}),
       ...(n.tap ? { tap: { device: n.tap.device } } : {}),
+      ra: n.ra && { ...n.ra },
     })),
     services: m.services.map((s, id) => ({
       id, domain: s.domain, modulePath: s.module, ramMinPages: pages(s.ram.min), ramMaxPages: pages(s.ram.max),

@@ -30,3 +30,19 @@ export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,14}$/; // NIC and disk names (fit
 export const TAP_DEVICE_PATTERN = /^[A-Za-z0-9_.-]{1,15}$/; // Linux interface names (IFNAMSIZ 16)
 export const DOMAIN_LABEL_MAX = 63;           // RFC 1035 section 2.3.4
 export const DOMAIN_MIN_LABELS = 2;           // "echo.sabz.city", never a bare "echo"
+
+// Router advertisements: RFC 4861 §6.2.1's router configuration variables, the same ranges
+// the kernel checks (kernel/boot.ts ra()). Intervals and lifetimes in seconds, timers in ms.
+export const RA_MAX_INTERVAL_MIN = 4;         // MaxRtrAdvInterval: no less than 4 s
+export const RA_MAX_INTERVAL_MAX = 1800;      //   and no more than 1800 s
+export const RA_MAX_INTERVAL_DEFAULT = 600;   //   default 600 s
+export const RA_MIN_INTERVAL_MIN = 3;         // MinRtrAdvInterval: no less than 3 s, at most 0.75 × max
+export const RA_MIN_INTERVAL_MAX = 1350;      //   0.75 × RA_MAX_INTERVAL_MAX, its largest possible value
+export const RA_LIFETIME_MAX = 9000;          // AdvDefaultLifetime: 0, or from max interval to 9000 s
+export const RA_LIFETIME_FACTOR = 3;          //   default 3 × MaxRtrAdvInterval
+export const HOP_LIMIT_MAX = 255;             // AdvCurHopLimit is 8 bits; 0 means "unspecified"
+export const RA_HOP_LIMIT_DEFAULT = 64;       //   default: IANA's default hop limit
+export const RA_REACHABLE_MAX = 3600000;      // AdvReachableTime: at most one hour (ms); default 0
+export const U32_MAX = 0xffffffff;            // retrans timer and prefix lifetimes are u32 (0xffffffff = infinity)
+export const RA_VALID_DEFAULT = 2592000;      // AdvValidLifetime: 30 days
+export const RA_PREFERRED_DEFAULT = 604800;   // AdvPreferredLifetime: 7 days

@@ -1,7 +1,8 @@
 // Reading a YAML manifest into a validated Manifest: YAML syntax, then the per-field
 // schema (schema.ts), then the cross-field rules (check.ts); every problem from every
 // stage is collected, located by line and thrown together as one ManifestError. Fills in
-// the defaults that depend on other fields (a NIC's MAC from the node name). Deliberately
+// the defaults that depend on other fields (a NIC's MAC from the node name; its RA
+// settings, or none, from the node's role and loader/manifest/ra.ts). Deliberately
 // pure apart from loadManifest's one file read: it does not open modules or disk files;
 // the host does that when it starts the node. Called by the `persia` CLI and hosts/node.
 import { createHash } from "crypto";
@@ -10,6 +11,7 @@ import * as path from "path";
 import { LineCounter, parseDocument } from "yaml";
 import { crossCheck } from "./check";
 import { Locator, ManifestError, ManifestIssue, errorMap, yamlIssues, zodIssues } from "./issues";
+import { raSettings } from "./ra";
 import { Manifest, schemas } from "./schema";
 
 /** A locally administered unicast MAC that depends only on the node name and NIC index,
@@ -44,7 +46,10 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
   return {
     file: fileName,
     node: m.node,
-    nics: m.nics.map((n, i) => ({ ...n, mac: n.mac ?? defaultMac(m.node.name, i) })),
+    // In the router role every NIC advertises unless it says ra: false; in others none does.
+    nics: m.nics.map((n, i) => ({
+      ...n, mac: n.mac ?? defaultMac(m.node.name, i), ra: m.node.role === "router" && n.ra !== false ? raSettings(n.ra ?? {}) : null,
+    })),
     routes: m.routes,
     disks: m.disks,
     services: m.services,

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { Role, NicKind } from "../../abi/kernel";
 import * as ip6 from "../ip6";
 import * as L from "./limits";
+import { RA_FIELDS, RaSettings } from "./ra";
 import * as V from "./values";
 
 /** "SERVER" → "server": the YAML spelling of an abi enum's members. */
@@ -42,6 +43,20 @@ function optional<T, D>(parse: (v: unknown) => T, fallback: D) {
 
 function strict<S extends z.ZodRawShape>(shape: S) {
   return z.object(shape).strict(`the keys allowed here are ${Object.keys(shape).join(", ")}`);
+}
+
+/** A strict mapping in which every key is optional and goes through its own parser. */
+function optionalKeys<P extends Record<string, (v: unknown) => unknown>>(parsers: P) {
+  const shape = Object.fromEntries(Object.entries(parsers).map(([k, parse]) => [k, optional(parse, undefined)]));
+  return strict(shape as { [K in keyof P]: ReturnType<typeof optional<ReturnType<P[K]>, undefined>> });
+}
+
+/** A NIC's `ra`: false (it does not advertise) or a mapping of RA settings (loader/manifest/ra.ts). */
+function raSetting() {
+  return z.union([z.literal(false), optionalKeys(RA_FIELDS)], {
+    errorMap: (_, ctx) => ({ message: `${V.show(ctx.data)} is not allowed; write false (this NIC does not advertise) ` +
+      `or a mapping of RA settings, e.g. { max_interval: 600 }` }),
+  });
 }
 
 function list<T extends z.ZodTypeAny>(item: T, noun: string, max: number) {
@@ -129,6 +144,7 @@ export function schemas(baseDir: string) {
     prefixes: list(leaf(connectedPrefix), "prefixes", L.MAX_PREFIXES_PER_NIC).default([]),
     vxlan: vxlan.optional(),
     tap: strict({ device: leaf(V.tapDevice) }).optional(),
+    ra: raSetting().optional(),
   });
   const route = strict({ to: leaf(V.ip6Prefix), via: optional(gateway, null), nic: leaf((v) => V.shortName(v, "NIC", "lan0")) });
   const disk = strict({ name: leaf((v) => V.shortName(v, "disk", "data")), path: leaf(file("./data.img")), size: leaf(positiveSize) });
@@ -166,7 +182,7 @@ type ParsedNic = z.output<Schemas["nic"]>;
 export interface Manifest {
   file: string;                                  // the YAML file's name, as given
   node: z.output<Schemas["node"]>;               // name, role
-  nics: (Omit<ParsedNic, "mac"> & { mac: Uint8Array })[];
+  nics: (Omit<ParsedNic, "mac" | "ra"> & { mac: Uint8Array; ra: RaSettings | null })[]; // ra null: does not advertise
   routes: z.output<Schemas["route"]>[];          // to, via (null = on-link), nic name
   disks: z.output<Schemas["disk"]>[];            // name, absolute path, size in bytes
   services: z.output<Schemas["service"]>[];      // domain, absolute module path, addresses, ram bytes, ...

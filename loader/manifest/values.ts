@@ -1,5 +1,5 @@
 // Parsers for the manifest's leaf values: domain names, NIC and disk names, sizes, whole
-// numbers in a range, IPv6 addresses and prefixes, MACs and UDP endpoints. Each takes
+// numbers in a range, true/false, IPv6 addresses and prefixes, MACs and UDP endpoints. Each takes
 // the raw YAML value and returns the parsed value or throws a ValueError whose message
 // says what was wrong and what is allowed, without the file, line or field path (the
 // caller adds those). Deliberately no cross-field rules (loader/manifest/check.ts).
@@ -33,6 +33,23 @@ export function intIn(v: unknown, lo: number, hi: number, what: string): number 
     throw new ValueError(`${show(v)} is not allowed; ${what} is a whole number from ${lo} to ${hi}`);
   }
   return v;
+}
+
+/** true or false (YAML's `yes`/`no` are text, not booleans, and are refused). */
+export function bool(v: unknown, what: string): boolean {
+  if (typeof v !== "boolean") throw new ValueError(`${show(v)} is not true or false; ${what} is true or false`);
+  return v;
+}
+
+/** The parsed value, or null when the value is missing or broken (the schema reports that). */
+export function tryParse<T>(parse: (v: unknown) => T, v: unknown): T | null {
+  if (v === undefined) return null;
+  try {
+    return parse(v);
+  } catch (e) {
+    if (e instanceof ValueError) return null;
+    throw e;
+  }
 }
 
 /** A domain name by RFC 1035: lower-case labels, at least two, no trailing dot. */

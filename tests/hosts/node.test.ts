@@ -37,7 +37,7 @@ function manifest(edit: (m: BootManifest) => void = () => {}): Uint8Array {
     disks: [{ id: 0, size: 65536n }],
     services: [{ id: 0, restartLimit: 3, ramMinPages: 1, ramMaxPages: 4, name: "echo.sabz.city" }],
     svcAddrs: [{ svc: 0, addr: SERVICE }],
-    capDisks: [],
+    ras: [], capDisks: [],
   };
   edit(m);
   return encodeBootManifest(m);

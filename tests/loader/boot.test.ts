@@ -28,7 +28,7 @@ test("decodes a hand-written manifest and encodes it back to the same bytes", ()
   const bytes = Uint8Array.from([...HEADER(2), ...NODE, ...DISK]);
   const m = decodeBootManifest(bytes);
   assert.deepEqual(m, {
-    node: { role: 2, name: "a.b" }, nics: [], prefixes: [], routes: [], disks: [{ id: 0, size: 4096n }],
+    node: { role: 2, name: "a.b" }, nics: [], ras: [], prefixes: [], routes: [], disks: [{ id: 0, size: 4096n }],
     services: [], svcAddrs: [], capDisks: [],
   });
   assert.deepEqual(encodeBootManifest(m), bytes);

@@ -1,7 +1,7 @@
 // loader/manifest on valid input: a small manifest compiles to exactly the bytes
 // abi/manifest.ts describes (written out by hand here); a larger one gives the expected
 // host plan and decodes back to the same records and the same bytes; defaults are filled
-// in; paths resolve against the manifest's directory; the example in spec/manifest.md is
+// in; paths resolve against the manifest's directory; the examples in spec/manifest.md are
 // valid; the largest manifest the limits allow fits the size spec/manifest.md states.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -61,7 +61,8 @@ nics:
     mtu: 1450
     prefixes: ["fd00:5ab2:2::/64", "fd00:5ab2:3::/48"]
     vxlan: { local: "[fd00:99::1]:4789", remote: "[fd00:99::2]:4789", vni: 42 }
-  - { name: tap0, kind: tap, mtu: 9000, tap: { device: pt0 } }
+    ra: false
+  - { name: tap0, kind: tap, mtu: 9000, tap: { device: pt0 }, ra: { max_interval: 60, other: true } }
 routes:
   - { to: "::/0", via: "fe80::1", nic: wan0 }
   - { to: "fd00:77::/32", nic: lan0 }
@@ -85,14 +86,17 @@ services:
 
 test("a larger manifest gives the expected host plan", () => {
   const { plan } = compileManifest(parseManifest(EXAMPLE, "node.yaml", "/srv/node"));
+  const ra = { minInterval: 198, maxInterval: 600, lifetime: 1800, hopLimit: 64, managed: false, other: false,
+    reachableTime: 0, retransTimer: 0, validLifetime: 2592000, preferredLifetime: 604800 };
   assert.deepEqual(plan, {
     node: { name: "demo.sabz.city", role: "router" },
     nics: [
-      { id: 0, name: "lan0", kind: "virtual", mac: "02:00:5a:b2:00:01", mtu: 1500, prefixes: ["fd00:5ab2:1::/64"] },
+      { id: 0, name: "lan0", kind: "virtual", mac: "02:00:5a:b2:00:01", mtu: 1500, prefixes: ["fd00:5ab2:1::/64"], ra },
       { id: 1, name: "wan0", kind: "vxlan", mac: "1a:e6:38:c5:04:b5", mtu: 1450,
         prefixes: ["fd00:5ab2:2::/64", "fd00:5ab2:3::/48"],
-        vxlan: { local: { address: "fd00:99::1", port: 4789 }, remote: { address: "fd00:99::2", port: 4789 }, vni: 42 } },
-      { id: 2, name: "tap0", kind: "tap", mac: "f2:02:88:bd:9d:d2", mtu: 9000, prefixes: [], tap: { device: "pt0" } },
+        vxlan: { local: { address: "fd00:99::1", port: 4789 }, remote: { address: "fd00:99::2", port: 4789 }, vni: 42 }, ra: null },
+      { id: 2, name: "tap0", kind: "tap", mac: "f2:02:88:bd:9d:d2", mtu: 9000, prefixes: [], tap: { device: "pt0" },
+        ra: { ...ra, minInterval: 20, maxInterval: 60, lifetime: 180, other: true } },
     ],
     services: [
       { id: 0, domain: "echo.sabz.city", modulePath: "/srv/build/wasm/services/echo.wasm", ramMinPages: 1, ramMaxPages: 16,
@@ -115,6 +119,7 @@ test("the boot bytes decode to the manifest's records and re-encode byte for byt
   assert.deepEqual(encodeBootManifest(decoded), boot);
   assert.deepEqual(decoded.node, { role: Role.ROUTER, name: "demo.sabz.city" });
   assert.deepEqual(decoded.nics.map((n) => [n.id, n.kind, n.mtu]), [[0, NicKind.VIRTUAL, 1500], [1, NicKind.VXLAN, 1450], [2, NicKind.TAP, 9000]]);
+  assert.deepEqual(decoded.ras.map((r) => [r.nic, r.flags, r.maxInterval]), [[0, 0, 600], [2, 0x40, 60]]);
   assert.deepEqual(decoded.prefixes, [
     { nic: 0, len: 64, addr: parsePrefix("fd00:5ab2:1::/64").addr },
     { nic: 1, len: 64, addr: parsePrefix("fd00:5ab2:2::/64").addr },
@@ -163,19 +168,21 @@ test("loadManifest resolves paths against the manifest's directory", () => {
   }
 });
 
-test("the example in spec/manifest.md is valid", () => {
+test("the examples in spec/manifest.md are valid", () => {
   const spec = fs.readFileSync(path.join(__dirname, "../../../../spec/manifest.md"), "utf8");
-  const example = /```yaml\n([\s\S]*?)```/.exec(spec);
-  assert.ok(example, "spec/manifest.md has a yaml example");
-  const m = parseManifest(example[1], "spec/manifest.md", "/srv");
-  assert.deepEqual(m.nics.map((n) => n.kind), ["virtual", "vxlan", "tap"]);
-  assert.equal(m.services.length, 2);
+  const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", "/srv"));
+  assert.equal(examples.length, 2, "spec/manifest.md has the full example and the router example");
+  const [full, router] = examples;
+  assert.deepEqual(full.nics.map((n) => n.kind), ["virtual", "vxlan", "tap"]);
+  assert.equal(full.services.length, 2);
+  assert.deepEqual(router.nics.map((n) => n.ra !== null), [true, true, false]);
+  assert.equal(bootRecords(router).ras.length, 2);
 });
 
 const label = (c: string, n: number) => c + "a".repeat(n - 1);
 const longName = (c: string) => [label(c, 63), label("b", 63), label("c", 63), label("d", 61)].join(".");
 
-test("the largest manifest the limits allow compiles to the size spec/manifest.md states", () => {
+test("the largest manifest the limits allow compiles to the size spec/manifest.md states (a router: every NIC has an RA record)", () => {
   const L = limits;
   const perNic = L.MAX_PREFIXES / L.MAX_NICS;
   const nics = Array.from({ length: L.MAX_NICS }, (_, i) =>
@@ -193,6 +200,6 @@ test("the largest manifest the limits allow compiles to the size spec/manifest.m
   const text = [`node: { name: ${longName("z")}, role: router }`, "nics:", ...nics, "routes:", ...routes,
     "disks:", ...disks, "services:", ...services].join("\n");
   const { boot } = compileManifest(parseManifest(text, "max.yaml", "/"));
-  assert.equal(boot.length, 21963);
+  assert.equal(boot.length, 22475);
   assert.equal(decodeBootManifest(boot).services[0].ramMaxPages, 65536);
 });
