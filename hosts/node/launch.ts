@@ -11,6 +11,7 @@ import { PersiaNode, PersiaNodeOptions } from "./node";
 import { NicBackend } from "./nic/nic";
 import { VirtualLink, VirtualEnd } from "./nic/virtual";
 import { VxlanNic, parseEndpoint } from "./nic/vxlan";
+import { TapNic } from "./nic/tap";
 import { WASM_DIR } from "./build";
 
 export interface Launched {
@@ -45,8 +46,11 @@ async function openNic(nic: HostPlan["nics"][number], peers: Map<number, Virtual
       remote: parseEndpoint(`[${v.remote.address}]:${v.remote.port}`),
     });
   }
-  throw new Error(`NIC ${nic.name}: kind "${nic.kind}" is not available on the Node host yet; ` +
-    `use "virtual" or "vxlan" (TAP NICs come with the router appliance, issue #3)`);
+  if (nic.kind === "tap" && nic.tap) {
+    return TapNic.open({ id: nic.id, device: nic.tap.device, mtu: nic.mtu });
+  }
+  throw new Error(`NIC ${nic.name}: kind "${nic.kind}" is not available on the Node host; ` +
+    `use "virtual", "vxlan" or "tap"`);
 }
 
 /** Boot a node from a parsed manifest. Throws with a person-readable message. */

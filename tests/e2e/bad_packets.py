@@ -4,15 +4,11 @@
 # service address on the link. Run with Debian's python3 (python3-scapy).
 import sys
 from scapy.all import Ether, IPv6, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6NDOptSrcLLAddr, \
-    ICMPv6EchoRequest, IPv6ExtHdrDestOpt, Raw, sendp, get_if_hwaddr, in6_getnsma, \
-    in6_getnsmac, inet_pton, inet_ntop, AF_INET6
+    ICMPv6EchoRequest, IPv6ExtHdrDestOpt, sendp, get_if_hwaddr
 
 iface, rmac, rll, svc = sys.argv[1:5]
 me = get_if_hwaddr(iface)
 mine = "fe80::bad:1"
-
-def ns_dst(target):
-    return inet_ntop(AF_INET6, in6_getnsma(inet_pton(AF_INET6, target)))
 
 frames = [
     # Neighbor solicitation with hop limit 64 (RFC 4861 §7.1.1: must be 255).

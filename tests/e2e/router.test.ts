@@ -48,7 +48,7 @@ async function slaac(h: typeof A, ms = 15000): Promise<string> {
     const out = (await inNs(h.ns, `ip -6 -o addr show dev ${h.dev} scope global`)).out;
     for (const line of out.split("\n")) {
       const m = /inet6 ([0-9a-f:]+)\/64/.exec(line);
-      if (m && m[1].startsWith(h.prefix) && !/tentative/.test(line)) return m[1];
+      if (m && m[1].startsWith(h.prefix.replace(/::$/, ":")) && !/tentative/.test(line)) return m[1];
     }
     await sleep(200);
   }
@@ -73,10 +73,11 @@ test("Linux hosts autoconfigure from the router, reach its services and each oth
       sh(`ip link set ${h.dev} netns ${h.ns}`);
       sh(`ip netns exec ${h.ns} ip link set lo up`);
     }
+    // The only configuration on the Linux side: bring the interface up (tshark can capture
+    // only on an interface that is up).
+    for (const h of [A, B]) sh(`ip netns exec ${h.ns} ip link set ${h.dev} up`);
     const capA = await capture(A.ns, A.dev, pcapA);
     const capB = await capture(B.ns, B.dev, pcapB);
-    // The only configuration on the Linux side: bring the interface up.
-    for (const h of [A, B]) sh(`ip netns exec ${h.ns} ip link set ${h.dev} up`);
     const addrA = await slaac(A);
     const addrB = await slaac(B);
 
@@ -134,7 +135,7 @@ test("Linux hosts autoconfigure from the router, reach its services and each oth
 
     await t.test("scapy: bad ND and malformed IPv6 are counted and dropped; the node keeps routing", async () => {
       const before = r!.node.status().drops;
-      const script = path.join(__dirname, "bad_packets.py");
+      const script = path.join(ROOT, "tests/e2e/bad_packets.py");
       const out = await inNs(A.ns, `/usr/bin/python3 ${script} ${A.dev} ${A.mac} fe80::5aff:feb2:a01 ${ECHO}`);
       assert.equal(out.code, 0, out.out);
       await sleep(300);

@@ -1,7 +1,8 @@
 // What node.ts needs from a network interface backend: send a frame, be told about
 // received frames, close. A backend carries the NIC id of the boot manifest it serves.
 // Does not know about the kernel; node.ts connects onFrame to kernel.rx.
-// Implemented by virtual.ts (an in-process link) and vxlan.ts (Ethernet over UDP).
+// Implemented by virtual.ts (an in-process link), vxlan.ts (Ethernet over UDP) and tap.ts
+// (a Linux TAP device).
 
 export interface NicBackend {
   /** The NIC id in the boot manifest (its NIC record). */

@@ -1,0 +1,341 @@
+// A NIC on a Linux TAP device: /dev/net/tun attached with TUNSETIFF (IFF_TAP | IFF_NO_PI),
+// so each read() returns one whole Ethernet frame that Linux sent out of the interface and
+// each write() hands Linux one frame as if it had arrived on the wire. Creates the device
+// if it does not exist (it then disappears when the NIC closes), attaches to an existing
+// TAP otherwise; sets its MTU and brings it up. Reads in batches when libuv's poll on the
+// fd says it is readable, on the event loop's own thread. A device that disappears is
+// reported once; the NIC then refuses to send and the node goes on with its other NICs.
+// Does not re-attach, use multiple queues, offloads or a vnet header, or set the MAC.
+// Node has no ioctl: libc is called through koffi (spec/hosts.md says why).
+// Used by node.ts as a NicBackend; launch.ts opens it for a manifest NIC of kind "tap".
+import * as fs from "fs";
+import * as os from "os";
+import { Errno } from "../../../abi/errno";
+import { TAP_DEVICE_PATTERN } from "../../../loader/manifest/limits";
+import { FRAME_MAX, NicBackend } from "./nic";
+
+/** Frames read per readable turn; the rest wait for the next turn of the event loop
+ *  (libuv polls level-triggered), so timers, other NICs and the status socket still run. */
+export const RX_BATCH = 64;
+
+// Values checked against this machine's headers (x86-64; arm64 shares them).
+const TUN_PATH = "/dev/net/tun";
+const TUNSETIFF = 0x400454ca;   // <linux/if_tun.h>: _IOW('T', 202, int)
+const IFF_TAP = 0x0002;         // <linux/if_tun.h>
+const IFF_NO_PI = 0x1000;       // <linux/if_tun.h>: no 4-byte packet information header
+const SIOCGIFFLAGS = 0x8913;    // <linux/sockios.h>
+const SIOCSIFFLAGS = 0x8914;
+const SIOCSIFMTU = 0x8922;
+const IFF_UP = 0x1;             // <net/if.h>
+const O_RDWR = 0x2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;  // <bits/fcntl-linux.h>
+const AF_INET6 = 10, AF_PACKET = 17, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0x80000;
+const ARCHES = ["x64", "arm64"]; // where the values above hold (mips, ppc, sparc differ)
+
+/*
+ * struct ifreq, <net/if.h>: 40 bytes on LP64.
+ *
+ *   offset  0  char ifr_name[IFNAMSIZ]   interface name, NUL-terminated (IFNAMSIZ = 16)
+ *   offset 16  union ifr_ifru            short ifr_flags | int ifr_mtu | ... (24 bytes)
+ *
+ * Integers are in host byte order.
+ */
+const IFNAMSIZ = 16;
+const IFREQ_SIZE = 40;
+const IFR_FLAGS = 16;
+const IFR_MTU = 16;
+const HOST_LE = os.endianness() === "LE";
+
+/** A struct ifreq naming `device`, with ifr_flags or ifr_mtu set if given. */
+export function ifreq(device: string, set: { flags?: number; mtu?: number } = {}): Buffer {
+  const req = Buffer.alloc(IFREQ_SIZE);
+  req.write(device, 0, IFNAMSIZ - 1, "latin1");
+  const v = new DataView(req.buffer, req.byteOffset, req.byteLength);
+  if (set.flags !== undefined) v.setUint16(IFR_FLAGS, set.flags, HOST_LE);
+  if (set.mtu !== undefined) v.setInt32(IFR_MTU, set.mtu, HOST_LE);
+  return req;
+}
+
+function ifreqFlags(req: Buffer): number {
+  return new DataView(req.buffer, req.byteOffset, req.byteLength).getUint16(IFR_FLAGS, HOST_LE);
+}
+
+interface PollHandle { close(): void }
+
+/** The libc calls this file makes, bound once on first use. */
+interface Libc {
+  open(path: string, flags: number): number;
+  ioctl(fd: number, request: number, arg: Buffer): number;
+  socket(domain: number, type: number, protocol: number): number;
+  read(fd: number, buf: Uint8Array, n: number): number;
+  write(fd: number, buf: Uint8Array, n: number): number;
+  close(fd: number): number;
+  /** errno of the last call; read it right after the call that failed. */
+  errno(): number;
+  /** Linux errno values by name ("EAGAIN" → 11). */
+  E: Record<string, number>;
+  /** "EBADFD (File descriptor in bad state)". */
+  describe(errno: number): string;
+  /** libuv's poll on Node's loop; calls back with a libuv status (0, or < 0 after POLLERR). */
+  poll(fd: number, readable: (status: number) => void): PollHandle;
+}
+
+let bound: Libc | null = null;
+
+function libc(): Libc {
+  if (bound !== null) return bound;
+  if (process.platform !== "linux" || !ARCHES.includes(process.arch)) {
+    throw new Error(`TAP NICs need Linux on ${ARCHES.join(" or ")}; this is ${process.platform} on ${process.arch}`);
+  }
+  type Koffi = typeof import("koffi").default;
+  // Loaded here, not at import, so nodes without TAP NICs never load the native module.
+  let koffi: Koffi, lib: ReturnType<Koffi["load"]>;
+  try {
+    koffi = require("koffi") as Koffi;
+    lib = koffi.load("libc.so.6");
+  } catch (e) {
+    throw new Error(`TAP NICs call glibc through the koffi package, which failed to load: ${(e as Error).message}. ` +
+      `Run \`npm install\` in the PersiaOS directory, on a glibc-based Linux.`);
+  }
+  const ioctl = lib.func("int ioctl(int fd, unsigned long request, ...)");
+  const strerror = lib.func("const char *strerror(int errnum)");
+  const names = new Map<number, string>();
+  for (const [name, n] of Object.entries(koffi.os.errno)) if (!names.has(n)) names.set(n, name); // EAGAIN, not EWOULDBLOCK
+  // koffi 3.3.4's index.d.ts leaves out the status argument that src/koffi/src/uv.cc passes first.
+  const poll = koffi.node.poll as unknown as
+    (fd: number, opts: { readable: boolean }, cb: (status: number) => void) => PollHandle;
+  bound = {
+    open: lib.func("int open(const char *path, int flags, ...)"),
+    ioctl: (fd, request, arg) => ioctl(fd, request, "void *", arg),
+    socket: lib.func("int socket(int domain, int type, int protocol)"),
+    read: lib.func("long read(int fd, void *buf, size_t count)"),
+    write: lib.func("long write(int fd, const void *buf, size_t count)"),
+    close: lib.func("int close(int fd)"),
+    errno: () => koffi.errno(),
+    E: koffi.os.errno,
+    describe: (e) => `${names.get(e) ?? `errno ${e}`} (${strerror(e)})`,
+    poll: (fd, readable) => poll(fd, { readable: true }, readable),
+  };
+  return bound;
+}
+
+export interface TapOptions {
+  /** NIC id in the boot manifest. */
+  id: number;
+  /** Linux interface name, e.g. "pt0". */
+  device: string;
+  /** MTU to give the interface (the NIC's MTU); left as it is if absent. */
+  mtu?: number;
+}
+
+type Step = "open" | "attach" | "mtu" | "link";
+
+/** What to do about errno `e` at `step`, for a person. */
+function advice(lib: Libc, e: number, o: TapOptions, step: Step): string {
+  const dev = o.device;
+  if (e === lib.E.EPERM || e === lib.E.EACCES) {
+    return `creating or configuring a TAP needs CAP_NET_ADMIN: run the node as root, or create ${dev} ` +
+      `beforehand for this user (\`ip tuntap add dev ${dev} mode tap user <name>\`) and bring it up.`;
+  }
+  if (step === "open" && e === lib.E.ENOENT) {
+    return `load the tun module (\`modprobe tun\`), or pass the device into the container (--device ${TUN_PATH}).`;
+  }
+  if (step === "attach" && e === lib.E.EBUSY) {
+    return `another process holds ${dev} (a TAP without multi_queue takes one reader): stop it, or choose another device.`;
+  }
+  if (step === "attach" && e === lib.E.EINVAL) {
+    return `${dev} exists but is not a single-queue TAP (it may be a TUN, a multi_queue TAP or another kind of ` +
+      `interface): choose another device name, or remove a leftover ${dev} with \`ip link del ${dev}\`.`;
+  }
+  if (step === "mtu" && e === lib.E.EINVAL) return `Linux does not take this MTU for ${dev}; see \`ip -d link show ${dev}\` (minmtu, maxmtu).`;
+  return `see \`ip -d link show ${dev}\`.`;
+}
+
+function failure(lib: Libc, o: TapOptions, step: Step, what: string, e: number): Error {
+  return new Error(`TAP NIC ${o.id}: ${what} (${lib.describe(e)}): ${advice(lib, e, o, step)}`);
+}
+
+/** Opens /dev/net/tun and attaches it to the TAP named o.device, creating the device if needed. */
+function attach(lib: Libc, o: TapOptions): { fd: number; created: boolean } {
+  const created = !fs.existsSync(`/sys/class/net/${o.device}`);
+  const fd = lib.open(TUN_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw failure(lib, o, "open", `cannot open ${TUN_PATH}`, lib.errno());
+  if (lib.ioctl(fd, TUNSETIFF, ifreq(o.device, { flags: IFF_TAP | IFF_NO_PI })) < 0) {
+    const e = lib.errno();
+    lib.close(fd);
+    throw failure(lib, o, "attach", `cannot attach to TAP device ${o.device}`, e);
+  }
+  return { fd, created };
+}
+
+/** Sets the interface's MTU (if given) and IFF_UP, through a datagram socket's ioctls. */
+function configure(lib: Libc, o: TapOptions): void {
+  let sock = lib.socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) sock = lib.socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) throw failure(lib, o, "link", `cannot open a socket to configure ${o.device}`, lib.errno());
+  try {
+    if (o.mtu !== undefined && lib.ioctl(sock, SIOCSIFMTU, ifreq(o.device, { mtu: o.mtu })) < 0) {
+      throw failure(lib, o, "mtu", `cannot set the MTU of ${o.device} to ${o.mtu}`, lib.errno());
+    }
+    const req = ifreq(o.device);
+    if (lib.ioctl(sock, SIOCGIFFLAGS, req) < 0) throw failure(lib, o, "link", `cannot read the flags of ${o.device}`, lib.errno());
+    const up = ifreq(o.device, { flags: ifreqFlags(req) | IFF_UP });
+    if (lib.ioctl(sock, SIOCSIFFLAGS, up) < 0) throw failure(lib, o, "link", `cannot bring ${o.device} up`, lib.errno());
+  } finally {
+    lib.close(sock);
+  }
+}
+
+export class TapNic implements NicBackend {
+  readonly backend = "tap";
+  readonly id: number;
+  /** The Linux interface name. */
+  readonly device: string;
+  /** True if this NIC created the device (it then disappears on close). */
+  readonly created: boolean;
+  onFrame: ((frame: Uint8Array) => void) | null = null;
+  /** Told once that the device is gone, and once each time it is found down on send. */
+  onError: ((message: string) => void) | null = null;
+  private fd: number;
+  private poller: PollHandle | null;
+  private closed = false;
+  private gone = false;
+  private down = false;
+  private readonly rx = new Uint8Array(FRAME_MAX); // not a Buffer: its slice() would not copy
+  private readonly stats = {
+    rx_frames: 0, rx_batches: 0, rx_batch_full: 0, undelivered: 0,
+    tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
+  };
+
+  private constructor(private readonly lib: Libc, o: TapOptions, fd: number, created: boolean) {
+    this.id = o.id;
+    this.device = o.device;
+    this.created = created;
+    this.fd = fd;
+    this.poller = lib.poll(fd, (status) => this.readable(status));
+  }
+
+  /** Attaches to (or creates) the device, sets its MTU and brings it up. Rejects with a
+   *  message saying what to change if the name is invalid or Linux refuses. */
+  static async open(o: TapOptions): Promise<TapNic> {
+    if (!TAP_DEVICE_PATTERN.test(o.device)) {
+      throw new Error(`TAP NIC ${o.id}: "${o.device}" is not a Linux interface name (1 to ${IFNAMSIZ - 1} of A-Z a-z 0-9 _ . -)`);
+    }
+    if (o.mtu !== undefined && !(Number.isInteger(o.mtu) && o.mtu > 0)) {
+      throw new Error(`TAP NIC ${o.id}: MTU ${o.mtu} is not a positive whole number of bytes`);
+    }
+    const lib = libc();
+    const { fd, created } = attach(lib, o);
+    try {
+      configure(lib, o);
+      return new TapNic(lib, o, fd, created);
+    } catch (e) {
+      lib.close(fd);
+      throw e;
+    }
+  }
+
+  send(frame: Uint8Array): number {
+    if (this.closed) return -Errno.EIO;
+    if (this.gone || frame.length > FRAME_MAX) {
+      this.stats.send_errors++;
+      return this.gone ? -Errno.ENODEV : -Errno.EMSGSIZE;
+    }
+    const n = this.lib.write(this.fd, frame, frame.length);
+    if (n === frame.length) {
+      this.stats.tx_frames++;
+      this.down = false;
+      return 0;
+    }
+    return this.sendFailed(n < 0 ? this.lib.errno() : this.lib.E.EIO);
+  }
+
+  counters(): Record<string, number> {
+    return { ...this.stats };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onFrame = null;
+    this.release();
+  }
+
+  /** The poll callback: read up to RX_BATCH frames, in order. Runs inside a koffi callback,
+   *  where an exception would not reach Node's handlers, so nothing may escape it. */
+  private readable(status: number): void {
+    const { E } = this.lib;
+    let frames = 0;
+    while (frames < RX_BATCH && !this.closed && !this.gone) {
+      const n = this.lib.read(this.fd, this.rx, this.rx.length);
+      if (n < 0) {
+        const e = this.lib.errno();
+        if (e === E.EINTR) continue;
+        if (e !== E.EAGAIN) this.lose("read", this.lib.describe(e));
+        break;
+      }
+      frames++;
+      this.deliver(this.rx.subarray(0, n));
+    }
+    if (frames > 0) this.stats.rx_batches++;
+    if (frames === RX_BATCH) this.stats.rx_batch_full++;
+    // libuv has stopped polling after POLLERR: the device is unusable even if read said EAGAIN.
+    if (status < 0) this.lose("poll", "POLLERR");
+  }
+
+  private deliver(frame: Uint8Array): void {
+    if (this.onFrame === null) {
+      this.stats.undelivered++;
+      return;
+    }
+    this.stats.rx_frames++;
+    try {
+      this.onFrame(frame);
+    } catch (e) {
+      process.nextTick(() => { throw e; }); // a broken node: let Node's own handlers see it
+    }
+  }
+
+  private sendFailed(e: number): number {
+    const { E } = this.lib;
+    this.stats.send_errors++;
+    if (e === E.EAGAIN || e === E.ENOBUFS || e === E.ENOMEM) {
+      this.stats.tx_busy++;
+      return -Errno.ENOSPC;
+    }
+    if (e === E.EINVAL) return -Errno.EINVAL; // shorter than an Ethernet header
+    if (e === E.EIO) {                        // what tun answers while the link is down
+      this.stats.tx_link_down++;
+      if (!this.down) {
+        this.down = true;
+        this.report(`TAP NIC ${this.id}: ${this.device} is down and drops what this node sends; ` +
+          `bring it up with \`ip link set dev ${this.device} up\``);
+      }
+      return -Errno.EIO;
+    }
+    this.lose("write", this.lib.describe(e));
+    return -Errno.ENODEV;
+  }
+
+  /** The device was deleted or detached: stop using it and say so, once. */
+  private lose(during: string, why: string): void {
+    if (this.gone || this.closed) return;
+    this.gone = true;
+    this.stats.device_gone = 1;
+    this.release();
+    this.report(`TAP NIC ${this.id}: device ${this.device} is gone (${during}: ${why}); it was deleted or ` +
+      `detached. This NIC drops every frame from now on and the node goes on with its other NICs. ` +
+      `To use it again, restart the node (it creates ${this.device} if it is missing).`);
+  }
+
+  private release(): void {
+    this.poller?.close();
+    this.poller = null;
+    if (this.fd >= 0) this.lib.close(this.fd);
+    this.fd = -1;
+  }
+
+  /** onError on a clean stack: never from inside send() or the poll callback. */
+  private report(message: string): void {
+    process.nextTick(() => this.onError?.(message));
+  }
+}
