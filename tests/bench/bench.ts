@@ -5,6 +5,8 @@
 //             crossing from the host into the kernel and back
 //   forward   router role, frames forwarded from one NIC to another (hop limit −1)
 //   service   ICMPv6 echo to a service and its reply: kernel → service → kernel → NIC
+//   router    (tests/bench/router.ts) iperf3 between namespaces through TAP devices and the
+//             node, against the Linux kernel forwarding the same traffic
 import * as fs from "fs";
 import * as path from "path";
 import { parseManifest, compileManifest } from "../../loader/manifest";
@@ -13,6 +15,7 @@ import { PersiaNode } from "../../hosts/node/node";
 import { NicBackend } from "../../hosts/node/nic/nic";
 import { ROOT } from "../../hosts/node/build";
 import * as P from "../../hosts/node/peer/packets";
+import { routerBench } from "./router";
 
 class CountingNic implements NicBackend {
   readonly backend = "bench";
@@ -99,3 +102,4 @@ function main(): void {
 }
 
 main();
+routerBench((l) => console.log(l)).catch((e) => { console.error(`router benchmark failed: ${e.message}`); process.exitCode = 1; });
