@@ -12,19 +12,21 @@
 //    |                  Destination Address (16 bytes)               |  24
 //    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+  40
 import { addrEq, addrCopy } from "../../kernel/net/addr";
+import { IP_PLEN, IP_NEXT, IP_HOPS, IP_SRC, IP_DST, IP_HDR, NH_UDP as UDP, NH_ICMPV6 as ICMPV6 } from "../../kernel/net/ipv6";
 import { ld8, ld16, st8, st16, st32 } from "./bytes";
 
-export const PLEN: i32 = 4;
-export const NEXT: i32 = 6;
-export const HOPS: i32 = 7;
-export const SRC: i32 = 8;
-export const DST: i32 = 24;
-export const HEADER: i32 = 40;
+// The field offsets are the kernel's (kernel/net/ipv6.ts), written once under the diagram.
+export const PLEN = IP_PLEN;
+export const NEXT = IP_NEXT;
+export const HOPS = IP_HOPS;
+export const SRC = IP_SRC;
+export const DST = IP_DST;
+export const HEADER = IP_HDR;
 export const ADDR_LEN: i32 = 16;
 
 // Next Header values (IANA protocol numbers) a service may see.
-export const NH_UDP: u32 = 17;
-export const NH_ICMPV6: u32 = 58;
+export const NH_UDP = UDP;
+export const NH_ICMPV6 = ICMPV6;
 
 /** Hop limit of every packet a service originates (RFC 8200 §3 leaves it to the node). */
 export const HOP_LIMIT: u32 = 64;

@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { ManifestError, ManifestIssue, parseManifest } from "../../loader/manifest";
+import { errorsOf } from "./refused";
 
 const BASE = [
   "node:",                                                                      // 1
@@ -35,15 +36,6 @@ function edit(n: number, ...lines: string[]): string {
   return splice(n, n, ...lines);
 }
 
-function errorsOf(text: string): ManifestIssue[] {
-  try {
-    parseManifest(text, "node.yaml", "/srv");
-  } catch (e) {
-    assert.ok(e instanceof ManifestError, `expected ManifestError, got ${e}`);
-    return e.errors;
-  }
-  assert.fail("the manifest was accepted");
-}
 
 /** Exactly one problem, at `line`, on `path`, whose message matches. */
 function one(text: string, line: number, path: string, message: RegExp | string): void {

@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { LoaderError } from "../../loader/errors";
+import { errorsOf } from "./refused";
 import {
   ManifestError, ManifestIssue, bootRecords, compileManifest, decodeBootManifest, encodeBootManifest, minIntervalDefault,
   parseManifest,
@@ -34,15 +35,6 @@ const HEADER = (count: number) => [...ascii("PRSA"), ...u16(1), ...u16(count)];
 const NODE = [1, 0, ...u16(13), 2, 11, ...ascii("r.sabz.city")];                  // role router
 const NIC = [2, 0, ...u16(10), 0, 0, ...u16(1500), 0x02, 0, 0, 0, 0, 0x01];        // NIC 0, virtual
 
-function errorsOf(text: string): ManifestIssue[] {
-  try {
-    parseManifest(text, "node.yaml", "/srv");
-  } catch (e) {
-    assert.ok(e instanceof ManifestError, `expected ManifestError, got ${e}`);
-    return e.errors;
-  }
-  assert.fail("the manifest was accepted");
-}
 
 /** Exactly one problem, at `line`, on `path`, with `message`. */
 function one(text: string, line: number, path: string, message: string | RegExp): void {
