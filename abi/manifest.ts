@@ -22,6 +22,7 @@ export enum Rec {
   DISK = 7,      // a disk the host provides
   CAP_DISK = 8,  // a disk extent granted to a service
   RA = 9,        // router advertisements on a NIC (router role)
+  NET = 10,      // an egress class on a NIC: min and max rates (issue #5)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -96,3 +97,16 @@ export const RA_PREFERRED = 24;
 export const RA_SIZE = 28;
 export const RA_MANAGED = 0x80;  // M: addresses from DHCPv6
 export const RA_OTHER = 0x40;    // O: other configuration from DHCPv6
+
+// NET (record 10): an egress class on a NIC, in bit/s (issue #5). svc is a service id, or
+// NET_FORWARD for the class of forwarded traffic, or NET_LINK for the NIC's own line rate
+// (then only max counts; 0 = unlimited). A service without a NET record on a NIC may send
+// there with min 0 and max unlimited.
+//   nic u8, svc u8, 0 u16, min u64 bit/s, max u64 bit/s (0 = unlimited)
+export const NET_NIC = 0;
+export const NET_SVC = 1;
+export const NET_MIN = 4;
+export const NET_MAX = 12;
+export const NET_SIZE = 20;
+export const NET_FORWARD = 0xff;
+export const NET_LINK = 0xfe;

@@ -15,6 +15,7 @@ import { nicAdd, nicValid, nicLinkLocal, prefixAdd, prefixNodeAddr, ifaceReset }
 import { routeAdd, routeReset } from "./net/route";
 import { ndInit } from "./net/nd";
 import { raConfigure, raEnabled, raReset } from "./net/ra";
+import { setClassRates, setLinkRate, egressReset, CLASS_FORWARD, CLASS_SERVICE } from "./net/egress";
 import { seed } from "./rand";
 import { validDomain, svcAdd, svcValid, svcByName, svcAddAddr, svcByAddr, svcCount, registryReset } from "./svc/registry";
 import { capGrant, capSetSecret, capsReset } from "./svc/caps";
@@ -67,6 +68,7 @@ function unboot(): void {
   registryReset();
   capsReset();
   raReset();
+  egressReset();
   for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
   role = Role.SERVER;
   ndInit(Role.SERVER);
@@ -114,6 +116,7 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.SVC_ADDR: return svcAddr(b, n);
     case M.Rec.CAP_DISK: return capDisk(b, n);
     case M.Rec.RA: return ra(b, n);
+    case M.Rec.NET: return net(b, n);
   }
   return bad("type", "unknown record type");
 }
@@ -228,6 +231,20 @@ function ra(b: usize, n: i32): i32 {
   if (life != 0 && (life < max || life > 9000)) return bad("lifetime", "neither 0 nor max interval..9000 s");
   if (le32(b + M.RA_PREFERRED) > le32(b + M.RA_VALID)) return bad("preferred", "longer than the valid lifetime");
   raConfigure(id, b);
+  return 0;
+}
+
+function net(b: usize, n: i32): i32 {
+  if (n != M.NET_SIZE) return bad("length", "NET record is not 20 bytes");
+  let id = <i32>load<u8>(b + M.NET_NIC);
+  let s = <i32>load<u8>(b + M.NET_SVC);
+  let min = le64(b + M.NET_MIN), max = le64(b + M.NET_MAX);
+  if (!nicValid(id)) return bad("nic", "no such NIC (NIC records come first)");
+  if (max != 0 && min > max) return bad("min", "more than max");
+  if (s == M.NET_LINK) { setLinkRate(id, max); return 0; }
+  if (s == M.NET_FORWARD) { setClassRates(id, CLASS_FORWARD, min, max); return 0; }
+  if (!svcValid(s)) return bad("service", "no such service (SERVICE records come first)");
+  setClassRates(id, CLASS_SERVICE + s, min, max);
   return 0;
 }
 

@@ -57,8 +57,7 @@ export function k_poll(t: i64): i64 {
   let a = earliest(ndTimers(neighborGaveUp), role == Role.ROUTER ? raTimers(nicCount) : -1);
   txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
-  txDrain(nicCount);
-  return earliest(a, b);
+  return earliest(earliest(a, b), txDrain(nicCount));
 }
 
 /** The earlier of two deadlines, where -1 means none. */

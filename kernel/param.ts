@@ -22,7 +22,8 @@ export const PKT_SIZE: i32 = 9216;       // bytes per buffer: headroom + largest
 export const HEADROOM: i32 = 64;         // room before the IPv6 header for link headers
 
 export const SVC_RXQ: i32 = 64;          // packets queued per service before drops
-export const NIC_TXQ: i32 = 256;         // frames queued per NIC before drops
+export const NIC_TXQ: i32 = 256;         // frames queued per egress class of a NIC before drops
+export const CLASS_MAX: i32 = 2 + SVC_MAX; // egress classes per NIC: kernel, forwarded, one per service
 export const EXT_MAX: i32 = 8;           // extension headers walked before giving up
 
 export const ICMP_ERR_PER_S: i32 = 100;  // RFC 4443 §2.4(f): ICMPv6 errors per second

@@ -7,6 +7,7 @@ import { PKT_SLOTS, PKT_SIZE, HEADROOM } from "./param";
 const POOL: usize = memory.data(PKT_SLOTS * PKT_SIZE, 64);
 const freeStack = new StaticArray<u16>(PKT_SLOTS);
 const lens = new StaticArray<u16>(PKT_SLOTS);
+const classes = new StaticArray<u8>(PKT_SLOTS);   // egress class (net/egress.ts)
 let freeTop: i32 = 0;
 
 export function poolInit(): void {
@@ -17,7 +18,9 @@ export function poolInit(): void {
 /** A free buffer's index, or -1 if the pool is empty. */
 export function pktAlloc(): i32 {
   if (freeTop == 0) return -1;
-  return <i32>unchecked(freeStack[--freeTop]);
+  let i = <i32>unchecked(freeStack[--freeTop]);
+  unchecked(classes[i] = 0);                       // the kernel's own, until told otherwise
+  return i;
 }
 
 export function pktFree(i: i32): void {
@@ -37,3 +40,9 @@ export function pktFree(i: i32): void {
 @inline export function pktSetLen(i: i32, len: i32): void { unchecked(lens[i] = <u16>len); }
 
 export function poolFree(): i32 { return freeTop; }
+
+/** The egress class a packet leaves in (0: the kernel's own; see net/egress.ts). */
+// @ts-ignore: decorator
+@inline export function pktClass(i: i32): i32 { return <i32>unchecked(classes[i]); }
+// @ts-ignore: decorator
+@inline export function pktSetClass(i: i32, c: i32): void { unchecked(classes[i] = <u8>c); }

@@ -1,41 +1,175 @@
-// Per-NIC transmit queues: frames wait here, Ethernet header already written in front of
-// the IPv6 packet, until the next k_poll drains them to the host's nic_send. One FIFO per
-// NIC for now; per-service classes with min/max rates replace it with issue 5.
-import { NIC_MAX, NIC_TXQ, ETH_HDR } from "../param";
+// The egress scheduler: per NIC, one class for the kernel's own packets (neighbor
+// discovery, router advertisements, ICMPv6 errors), one for forwarded traffic and one per
+// service, each with a bounded queue and the rates the manifest grants (NET records, bit/s):
+//   1. kernel packets go first (they are few and keep the link working);
+//   2. a backlogged class below its min rate is served next, in turn;
+//   3. spare capacity is shared byte-fairly (start-time fair queueing) among classes under
+//      their max, up to the NIC's line rate.
+// Credits accrue with the kernel clock and are capped at one poll interval's worth plus one
+// frame, so a class never bursts more than one MTU above its max. Frames have their
+// Ethernet header written already; k_poll drains them to the host's nic_send.
+import { NIC_MAX, NIC_TXQ, ETH_HDR, CLASS_MAX } from "../param";
 import { Drop } from "../../abi/drop";
 import { drop } from "../stats";
-import { pktData, pktLen, pktFree } from "../pool";
-import { txFrames, txBytes, txErrors } from "./iface";
+import { now } from "../clock";
+import { pktData, pktLen, pktFree, pktClass } from "../pool";
+import { txFrames, txBytes, txErrors, nicMtu } from "./iface";
 import { host_nic_send } from "../../abi/gen/host";
 
-const ring = new StaticArray<u16>(NIC_MAX * NIC_TXQ);
-const head = new StaticArray<i32>(NIC_MAX);
-const count = new StaticArray<i32>(NIC_MAX);
+export const CLASS_KERNEL: i32 = 0;
+export const CLASS_FORWARD: i32 = 1;
+export const CLASS_SERVICE: i32 = 2;        // + service id
+const N = NIC_MAX * CLASS_MAX;
+const CAP_MS: i64 = 2;                       // credit kept: this many ms of rate, plus a frame
 
-export function txDepth(nic: i32): i32 { return unchecked(count[nic]); }
+const ring = new StaticArray<u16>(N * NIC_TXQ);
+const head = new StaticArray<i32>(N);
+const count = new StaticArray<i32>(N);
+export const minRate = new StaticArray<u64>(N);     // bytes per second; 0: no guarantee
+export const maxRate = new StaticArray<u64>(N);     // bytes per second; 0: unlimited
+const minCredit = new StaticArray<i64>(N);
+const maxCredit = new StaticArray<i64>(N);
+const spareSent = new StaticArray<u64>(N);         // bytes sent from spare capacity
+export const classBytes = new StaticArray<u64>(N);  // bytes sent, per class
+export const classDrops = new StaticArray<u64>(N);  // frames dropped at a full queue
+const linkRate = new StaticArray<u64>(NIC_MAX);     // bytes per second; 0: unlimited
+const linkCredit = new StaticArray<i64>(NIC_MAX);
+const refilled = new StaticArray<i64>(NIC_MAX);
+const rrMin = new StaticArray<i32>(NIC_MAX);
+const vtime = new StaticArray<u64>(NIC_MAX);        // spare bytes of the last class served
+let blocked = false;                                 // a backlog waits for credit
 
-/** Queue pkt (its Ethernet header written) on nic. Consumes pkt either way. */
+// @ts-ignore: decorator
+@inline function at(nic: i32, c: i32): i32 { return nic * CLASS_MAX + c; }
+
+export function txDepth(nic: i32): i32 {
+  let d = 0;
+  for (let c = 0; c < CLASS_MAX; c++) d += unchecked(count[at(nic, c)]);
+  return d;
+}
+export function classDepth(nic: i32, c: i32): i32 { return unchecked(count[at(nic, c)]); }
+
+/** Rates from a NET record, in bit/s (0 max: unlimited). */
+export function setClassRates(nic: i32, c: i32, minBits: u64, maxBits: u64): void {
+  unchecked(minRate[at(nic, c)] = minBits / 8);
+  unchecked(maxRate[at(nic, c)] = maxBits / 8);
+}
+export function setLinkRate(nic: i32, bits: u64): void { unchecked(linkRate[nic] = bits / 8); }
+export function getLinkRate(nic: i32): u64 { return unchecked(linkRate[nic]) * 8; }
+
+/** Queue pkt (its Ethernet header written) on nic, in the class pool.ts tagged it with.
+ *  Consumes pkt either way. */
 export function txPush(nic: i32, pkt: i32): void {
-  let c = unchecked(count[nic]);
-  if (c >= NIC_TXQ) { drop(Drop.TXQ_FULL); pktFree(pkt); return; }
-  let slot = (unchecked(head[nic]) + c) % NIC_TXQ;
-  unchecked(ring[nic * NIC_TXQ + slot] = <u16>pkt);
-  unchecked(count[nic] = c + 1);
+  let i = at(nic, pktClass(pkt));
+  let c = unchecked(count[i]);
+  if (c >= NIC_TXQ) { drop(Drop.TXQ_FULL); unchecked(classDrops[i]++); pktFree(pkt); return; }
+  if (c == 0 && unchecked(spareSent[i]) < unchecked(vtime[nic])) unchecked(spareSent[i] = unchecked(vtime[nic]));
+  unchecked(ring[i * NIC_TXQ + (unchecked(head[i]) + c) % NIC_TXQ] = <u16>pkt);
+  unchecked(count[i] = c + 1);
 }
 
-/** Hand every queued frame of every NIC to the host. */
-export function txDrain(nicCount: i32): void {
-  for (let n = 0; n < nicCount; n++) {
-    while (unchecked(count[n]) > 0) {
-      let h = unchecked(head[n]);
-      let pkt = <i32>unchecked(ring[n * NIC_TXQ + h]);
-      unchecked(head[n] = (h + 1) % NIC_TXQ);
-      unchecked(count[n]--);
-      let len = pktLen(pkt) + ETH_HDR;
-      let r = host_nic_send(n, <i32>(pktData(pkt) - ETH_HDR), len);
-      if (r < 0) { drop(Drop.NIC_DOWN); unchecked(txErrors[n]++); }
-      else { unchecked(txFrames[n]++); unchecked(txBytes[n] += <u64>len); }
-      pktFree(pkt);
-    }
+function cap(rate: u64, frame: i64): i64 { return <i64>rate * CAP_MS / 1000 + frame; }
+
+function refill(nic: i32): void {
+  let dt = now - unchecked(refilled[nic]);
+  if (dt <= 0) return;
+  unchecked(refilled[nic] = now);
+  let frame = <i64>(unchecked(nicMtu[nic]) + ETH_HDR);
+  let l = unchecked(linkRate[nic]);
+  if (l > 0) unchecked(linkCredit[nic] = min(cap(l, frame), unchecked(linkCredit[nic]) + <i64>l * dt / 1000));
+  for (let c = 0; c < CLASS_MAX; c++) {
+    let i = at(nic, c);
+    let r = unchecked(minRate[i]);
+    if (r > 0) unchecked(minCredit[i] = min(cap(r, frame), unchecked(minCredit[i]) + <i64>r * dt / 1000));
+    r = unchecked(maxRate[i]);
+    if (r > 0) unchecked(maxCredit[i] = min(cap(r, frame), unchecked(maxCredit[i]) + <i64>r * dt / 1000));
   }
+}
+
+function headSize(i: i32): i32 {
+  return pktLen(<i32>unchecked(ring[i * NIC_TXQ + unchecked(head[i])])) + ETH_HDR;
+}
+
+function underMax(i: i32, size: i32): bool {
+  return unchecked(maxRate[i]) == 0 || unchecked(maxCredit[i]) >= <i64>size;
+}
+function linkOk(nic: i32, size: i32): bool {
+  return unchecked(linkRate[nic]) == 0 || unchecked(linkCredit[nic]) >= <i64>size;
+}
+
+/** Hand the head frame of class i to the host and charge the credits it used: the min
+ *  credit only for a frame sent as part of the guarantee (asMin), so that what a class gets
+ *  from the spare capacity comes on top of its min. */
+function sendHead(nic: i32, i: i32, asMin: bool): i32 {
+  let h = unchecked(head[i]);
+  let pkt = <i32>unchecked(ring[i * NIC_TXQ + h]);
+  unchecked(head[i] = (h + 1) % NIC_TXQ);
+  unchecked(count[i]--);
+  let len = pktLen(pkt) + ETH_HDR;
+  if (asMin) unchecked(minCredit[i] -= <i64>len);
+  if (unchecked(maxRate[i]) > 0) unchecked(maxCredit[i] -= <i64>len);
+  if (unchecked(linkRate[nic]) > 0) unchecked(linkCredit[nic] -= <i64>len);
+  unchecked(classBytes[i] += <u64>len);
+  let r = host_nic_send(nic, <i32>(pktData(pkt) - ETH_HDR), len);
+  if (r < 0) { drop(Drop.NIC_DOWN); unchecked(txErrors[nic]++); }
+  else { unchecked(txFrames[nic]++); unchecked(txBytes[nic] += <u64>len); }
+  pktFree(pkt);
+  return len;
+}
+
+/** One frame from a class still owed its min rate, taking turns. */
+function serveMin(nic: i32): bool {
+  let start = unchecked(rrMin[nic]);
+  for (let k = 1; k < CLASS_MAX; k++) {
+    let c = 1 + (start + k - 1) % (CLASS_MAX - 1);
+    let i = at(nic, c);
+    if (unchecked(count[i]) == 0 || unchecked(minRate[i]) == 0) continue;
+    let size = headSize(i);
+    if (unchecked(minCredit[i]) < <i64>size || !underMax(i, size)) continue;
+    if (!linkOk(nic, size)) { blocked = true; return false; }
+    sendHead(nic, i, true);
+    unchecked(rrMin[nic] = c % (CLASS_MAX - 1));
+    return true;
+  }
+  return false;
+}
+
+/** One frame of the spare capacity, to the eligible class (backlogged, under its max)
+ *  that has had the fewest spare bytes so far — byte-fair sharing that a class limited by
+ *  its max cannot lose its share to (start-time fair queueing, with a virtual time per NIC
+ *  so a class returning from idle does not claim the past). */
+function serveSpare(nic: i32): bool {
+  let best = -1;
+  let least: u64 = U64.MAX_VALUE;
+  for (let c = 1; c < CLASS_MAX; c++) {
+    let i = at(nic, c);
+    if (unchecked(count[i]) == 0) continue;
+    if (!underMax(i, headSize(i))) { blocked = true; continue; }
+    if (unchecked(spareSent[i]) < least) { least = unchecked(spareSent[i]); best = i; }
+  }
+  if (best < 0) return false;
+  if (!linkOk(nic, headSize(best))) { blocked = true; return false; }
+  unchecked(vtime[nic] = least);
+  unchecked(spareSent[best] += <u64>sendHead(nic, best, false));
+  return true;
+}
+
+/** Drain what the rates allow on every NIC. Returns the next time the scheduler needs a
+ *  poll (a backlog waits for credit: one millisecond on), or -1. */
+export function txDrain(nicCount: i32): i64 {
+  blocked = false;
+  for (let n = 0; n < nicCount; n++) {
+    refill(n);
+    let k = at(n, CLASS_KERNEL);
+    while (unchecked(count[k]) > 0) sendHead(n, k, false);
+    while (serveMin(n)) {}
+    while (serveSpare(n)) { while (serveMin(n)) {} }
+  }
+  return blocked ? now + 1 : -1;
+}
+
+/** Forget every rate (a refused boot). */
+export function egressReset(): void {
+  for (let i = 0; i < N; i++) { unchecked(minRate[i] = 0); unchecked(maxRate[i] = 0); }
+  for (let n = 0; n < NIC_MAX; n++) unchecked(linkRate[n] = 0);
 }

@@ -8,7 +8,8 @@
 import { Drop } from "../../abi/drop";
 import { ETH_HDR, FRAME_MAX } from "../param";
 import { drop } from "../stats";
-import { pktAlloc, pktFree, pktData, pktSetLen } from "../pool";
+import { pktAlloc, pktFree, pktData, pktSetLen, pktSetClass } from "../pool";
+import { CLASS_FORWARD } from "./egress";
 import { ld16 } from "./bytes";
 import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode } from "./addr";
 import { IP_DST, NH_ICMPV6, check, walk, ipLen, upperProto, upperOff, ppCode, ppPtr, routingProblem } from "./ipv6";
@@ -41,6 +42,7 @@ export function rx(nic: i32, f: usize, len: i32): void {
   if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
   memory.copy(pktData(pkt), f + ETH_HDR, <usize>ipLen);
   pktSetLen(pkt, ipLen);
+  pktSetClass(pkt, CLASS_FORWARD);
   setRxSrcMac(f + 6);
   ipv6In(pkt, nic, groupFrame);
   setRxSrcMac(0);

@@ -5,7 +5,8 @@
 // packet's extension headers were walked (ipv6.upperProto/upperOff are set).
 import { Drop } from "../../abi/drop";
 import { drop } from "../stats";
-import { pktData, pktLen, pktSetLen, pktFree } from "../pool";
+import { pktData, pktLen, pktSetLen, pktFree, pktSetClass } from "../pool";
+import { CLASS_KERNEL } from "./egress";
 import { ld8 } from "./bytes";
 import { addrCopy, isMulticast } from "./addr";
 import { IP_HDR, IP_SRC, IP_DST, IP_PLEN, IP_NEXT, IP_HOPS, NH_ICMPV6, upperProto, upperOff } from "./ipv6";
@@ -58,6 +59,7 @@ export function localInput(pkt: i32, nic: i32): void {
 /** Turn an echo request into its reply in place (RFC 4443 §4.2). */
 function echoReply(pkt: i32, nic: i32, len: i32): void {
   let p = pktData(pkt);
+  pktSetClass(pkt, CLASS_KERNEL);
   if (upperOff != IP_HDR) memory.copy(p + IP_HDR, p + upperOff, <usize>len);
   let dst = p + IP_DST;
   let src = p + IP_SRC;

@@ -11,7 +11,8 @@ import { MTU_MAX, LOG_LINE } from "../param";
 import { drop } from "../stats";
 import { now } from "../clock";
 import { logStart, logStr, logBytes, logEnd } from "../log";
-import { pktAlloc, pktFree, pktData, pktLen, pktSetLen } from "../pool";
+import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass } from "../pool";
+import { CLASS_SERVICE } from "../net/egress";
 import { host_svc_read, host_svc_write } from "../../abi/gen/host";
 import { check, walk, ipLen, IP_SRC } from "../net/ipv6";
 import { addrEq } from "../net/addr";
@@ -75,6 +76,7 @@ function send(svc: i32, ptr: i32, len: i32): i32 {
   }
   if (!ownsSource(svc, p + IP_SRC)) return refused(svc, pkt, Drop.SVC_SRC, Errno.EADDRNOTAVAIL);
   pktSetLen(pkt, len);
+  pktSetClass(pkt, CLASS_SERVICE + svc);
   let r = output(pkt, Origin.SERVICE, -1);
   if (r < 0) unchecked(svcRefused[svc]++);
   else unchecked(svcTx[svc]++);

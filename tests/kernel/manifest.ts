@@ -129,3 +129,13 @@ export function mfRa(nic: u32, flags: u32, hops: u32, min: u32, max: u32, life: 
   le32(b + 20, valid);
   le32(b + 24, preferred);
 }
+
+/** NET (10): nic u8, service u8 (0xff forwarded, 0xfe the line rate), 0 u16,
+ *  min u64 bit/s, max u64 bit/s. */
+export function mfNet(nic: u32, svc: u32, min: u64, max: u64): void {
+  let b = mfRecord(10, 20);
+  store<u8>(b, <u8>nic);
+  store<u8>(b + 1, <u8>svc);
+  le64(b + 4, min);
+  le64(b + 12, max);
+}

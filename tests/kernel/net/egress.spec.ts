@@ -1,0 +1,90 @@
+// kernel/net/egress.ts, the egress scheduler, measured over one second of kernel time:
+// a 10 Mbit/s NIC with two backlogged service classes, A (min 4, max 6 Mbit/s) and B
+// (min 2 Mbit/s, no max). Each gets at least its min; the spare 4 Mbit/s is shared byte-
+// fairly, so A is capped at its max (6) and B takes the rest (4); the line rate holds, a
+// class never exceeds its max by more than one frame, and the kernel's own frames pass
+// first. Also a NET record naming a missing NIC or service, or min over max, is refused.
+import { Errno } from "../../../abi/errno";
+import { k_poll } from "../../../kernel/main";
+import { pktAlloc, pktData, pktSetLen, pktSetClass } from "../../../kernel/pool";
+import { txPush, classBytes, classDepth, CLASS_SERVICE, CLASS_KERNEL } from "../../../kernel/net/egress";
+import { CLASS_MAX, FRAME_MAX } from "../../../kernel/param";
+import { mfStart, mfEnd, mfNode, mfNic, mfService, mfNet } from "../manifest";
+import { bootFrom } from "../drive";
+import { framesClear, frameCount, lastLog } from "../mock";
+
+const M: usize = memory.data(1024, 16);
+const PACKET: i32 = 986;                 // + 14 bytes of Ethernet: 1000-byte frames
+const T0: i64 = 10000;
+
+function manifest(bad: i32): i32 {
+  mfStart(M);
+  mfNode(0, "s1.test");
+  mfNic(0, 1500, "02:00:00:00:00:01");
+  mfService(0, "a.s1.test");
+  mfService(1, "b.s1.test");
+  mfNet(0, 0xfe, 0, 10000000);
+  mfNet(0, 0, 4000000, bad == 1 ? 3000000 : 6000000);
+  mfNet(bad == 2 ? 5 : 0, 1, 2000000, 0);
+  if (bad == 3) mfNet(0, 9, 0, 0);
+  return mfEnd();
+}
+
+/** Keep a class backlogged: queue frames until it holds four. */
+function fill(cls: i32): void {
+  while (classDepth(0, cls) < 4) {
+    let p = pktAlloc();
+    pktSetLen(p, PACKET);
+    store<u8>(pktData(p), 0x60);
+    pktSetClass(p, cls);
+    txPush(0, p);
+  }
+}
+
+describe("NET records", () => {
+  it("refuses min over max, a missing NIC, a missing service", () => {
+    expect(bootFrom(M, manifest(1), T0)).toBe(-Errno.EBADMSG);
+    expect(lastLog().includes("min: more than max")).toBe(true);
+    expect(bootFrom(M, manifest(2), T0)).toBe(-Errno.EBADMSG);
+    expect(lastLog().includes("nic: no such NIC")).toBe(true);
+    expect(bootFrom(M, manifest(3), T0)).toBe(-Errno.EBADMSG);
+    expect(lastLog().includes("service: no such service")).toBe(true);
+  });
+});
+
+describe("the egress scheduler over one second", () => {
+  it("boots with a 10 Mbit/s line and two rated classes", () => {
+    expect(bootFrom(M, manifest(0), T0)).toBe(0);
+    k_poll(T0);
+  });
+  it("gives A its max (6 Mbit/s) and B the rest (4 Mbit/s), never more than the line", () => {
+    let a = CLASS_SERVICE, b = CLASS_SERVICE + 1;
+    let a0 = classBytes[a], b0 = classBytes[b];
+    for (let t: i64 = T0 + 1; t <= T0 + 1000; t++) {
+      fill(a);
+      fill(b);
+      k_poll(t);
+      framesClear();
+    }
+    let sa = <f64>(classBytes[a] - a0) * 8, sb = <f64>(classBytes[b] - b0) * 8;
+    let slack = <f64>FRAME_MAX * 8 * 3;    // credit kept across polls: a few frames
+    expect(sa).toBeGreaterThanOrEqual(6000000 - slack);
+    expect(sa).toBeLessThanOrEqual(6000000 + slack);
+    expect(sb).toBeGreaterThanOrEqual(4000000 - slack);
+    expect(sb).toBeLessThanOrEqual(4000000 + slack);
+    expect(sa + sb).toBeLessThanOrEqual(10000000 + slack);
+  });
+  it("sends the kernel's own frames first, whatever the rates", () => {
+    fill(CLASS_SERVICE);
+    let p = pktAlloc();
+    pktSetLen(p, 100);
+    store<u8>(pktData(p), 0x60);
+    pktSetClass(p, CLASS_KERNEL);
+    txPush(0, p);
+    framesClear();
+    k_poll(T0 + 1001);
+    expect(frameCount()).toBeGreaterThanOrEqual(1);
+    expect(classDepth(0, CLASS_KERNEL)).toBe(0);
+    expect(CLASS_MAX).toBeGreaterThan(CLASS_SERVICE + 1);
+  });
+});
