@@ -1,6 +1,6 @@
 // The binary boot manifest of abi/manifest.ts as a TypeScript value, with its encoder and
 // a bounds-checked decoder. The encoder writes records in one fixed order (NODE, NICs, RAs,
-// PREFIXes, ROUTEs, DISKs, SERVICEs, SVC_ADDRs, CAP_DISKs) so references always point
+// PREFIXes, ROUTEs, DISKs, SERVICEs, SVC_ADDRs, CAP_DISKs, NETs) so references always point
 // backwards and decode-then-encode gives the same bytes. The decoder accepts any order
 // and refuses, with the byte offset, anything the kernel would refuse: a short record, a
 // non-zero reserved byte, an unknown type, a wrong count, trailing bytes. Deliberately no
@@ -23,6 +23,8 @@ export interface BootDisk { id: number; size: bigint; }
 export interface BootService { id: number; restartLimit: number; ramMinPages: number; ramMaxPages: number; name: string; }
 export interface BootSvcAddr { svc: number; addr: Uint8Array; }
 export interface BootCapDisk { svc: number; disk: number; rights: number; offset: bigint; length: bigint; }
+/** A NET record: svc is a service id, NET_FORWARD or NET_LINK; rates in bit/s, max 0 = unlimited. */
+export interface BootNet { nic: number; svc: number; min: bigint; max: bigint; }
 
 export interface BootManifest {
   node: BootNode;
@@ -34,7 +36,11 @@ export interface BootManifest {
   services: BootService[];
   svcAddrs: BootSvcAddr[];
   capDisks: BootCapDisk[];
+  nets?: BootNet[];        // missing = none, so hand-built manifests need not name it
 }
+
+/** A BootManifest with every list present: what the decoder and compile.ts return. */
+export type FullBootManifest = BootManifest & { nets: BootNet[] };
 
 const utf8 = new TextEncoder();
 
@@ -84,6 +90,10 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
       v.setUint8(M.CD_SVC, c.svc); v.setUint8(M.CD_DISK, c.disk); v.setUint8(M.CD_RIGHTS, c.rights);
       v.setBigUint64(M.CD_OFFSET, c.offset, true); v.setBigUint64(M.CD_LENGTH, c.length, true);
     })]),
+    ...(m.nets ?? []).map((n): [M.Rec, Uint8Array] => [M.Rec.NET, body(M.NET_SIZE, (v) => {
+      v.setUint8(M.NET_NIC, n.nic); v.setUint8(M.NET_SVC, n.svc);
+      v.setBigUint64(M.NET_MIN, n.min, true); v.setBigUint64(M.NET_MAX, n.max, true);
+    })]),
   ];
   const total = M.MF_HEADER + recs.reduce((n, [, b]) => n + M.MF_REC_HEADER + b.length, 0);
   const out = new Uint8Array(total);
@@ -103,18 +113,19 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
 
 const FIXED: Partial<Record<M.Rec, number>> = {
   [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.ROUTE]: M.RT_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
-  [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE,
+  [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE, [M.Rec.NET]: M.NET_SIZE,
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
 const ZERO: Partial<Record<M.Rec, number[]>> = {
   [M.Rec.DISK]: [1, 2, 3], [M.Rec.SERVICE]: [1], [M.Rec.SVC_ADDR]: [1], [M.Rec.CAP_DISK]: [3],
   [M.Rec.RA]: [3, M.RA_LIFETIME + 2, M.RA_LIFETIME + 3], // the byte after hop limit, the u16 after lifetime
+  [M.Rec.NET]: [2, 3],
 };
 
 type Fail = (at: number, why: string) => never;
 
 /** One record's body `b`, which starts at byte `base`, added to `m`. */
-function decodeRecord(m: BootManifest, type: M.Rec, b: Uint8Array, base: number, what: string, fail: Fail): void {
+function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: number, what: string, fail: Fail): void {
   const r = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const fixed = FIXED[type];
   if (fixed !== undefined && b.length !== fixed) fail(base - M.MF_REC_HEADER, `${what} is ${b.length} bytes, not ${fixed}`);
@@ -164,13 +175,16 @@ function decodeRecord(m: BootManifest, type: M.Rec, b: Uint8Array, base: number,
     case M.Rec.CAP_DISK:
       m.capDisks.push({ svc: b[M.CD_SVC], disk: b[M.CD_DISK], rights: b[M.CD_RIGHTS], offset: u64(M.CD_OFFSET), length: u64(M.CD_LENGTH) });
       break;
+    case M.Rec.NET:
+      m.nets.push({ nic: b[M.NET_NIC], svc: b[M.NET_SVC], min: u64(M.NET_MIN), max: u64(M.NET_MAX) });
+      break;
     default:
       fail(base - M.MF_REC_HEADER, `${what} has type ${type}, which this version does not know`);
   }
 }
 
 /** Reads boot manifest bytes back into a BootManifest. Throws LoaderError naming the byte. */
-export function decodeBootManifest(bytes: Uint8Array): BootManifest {
+export function decodeBootManifest(bytes: Uint8Array): FullBootManifest {
   const fail: Fail = (at, why) => {
     throw new LoaderError("boot manifest", `at byte ${at}: ${why}`, "Compile it again from its YAML manifest with this version of persia.");
   };
@@ -179,8 +193,9 @@ export function decodeBootManifest(bytes: Uint8Array): BootManifest {
   if (v.getUint32(0, true) !== M.MF_MAGIC) fail(0, `the magic number is not "PRSA"`);
   if (v.getUint16(4, true) !== M.MF_VERSION) fail(4, `version ${v.getUint16(4, true)} is not ${M.MF_VERSION}`);
   const count = v.getUint16(6, true);
-  const m: BootManifest = {
+  const m: FullBootManifest = {
     node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
+    nets: [],
   };
   let nodes = 0;
   let at = M.MF_HEADER;

@@ -1,15 +1,17 @@
 // The manifest rules that relate fields to each other: unique NIC, disk and service
 // names; unique prefixes and service addresses; routes and disk grants that name an
 // existing NIC or disk; vxlan/tap settings present exactly when the kind needs them;
-// RAM min <= max; disk extents inside their disk; `ra` settings only on a router, and
-// consistent among themselves (loader/manifest/ra.ts). They read the raw YAML value and
-// parse only the fields they compare, so one broken field elsewhere in an entry does not
+// RAM min <= max; disk extents inside their disk; `ra` settings and `forward` only on a
+// router, and `ra` settings consistent among themselves (loader/manifest/ra.ts); net
+// entries that name an existing NIC, once per service, with rates that are admitted
+// (loader/manifest/net.ts). They read the raw YAML value and parse only the fields they compare, so one broken field elsewhere in an entry does not
 // hide these problems: every problem is reported in the same run. Deliberately not
 // here: single-field rules (schema.ts, values.ts). Called by loader/manifest/load.ts.
 import * as path from "path";
 import { formatPrefix, formatAddr } from "../ip6";
 import { FieldPath } from "./issues";
 import { MAX_PREFIXES } from "./limits";
+import { netRules } from "./net";
 import { raRules } from "./ra";
 import { ROLE_NAMES } from "./schema";
 import * as V from "./values";
@@ -74,18 +76,37 @@ function checkNics(raw: unknown, report: Report): string[] {
   return nics.map((n) => name(n, "name")).filter((s): s is string => s !== null);
 }
 
-/** `ra` settings are for a router only, and must agree with each other. `ra: false` is fine anywhere. */
-function checkRas(raw: unknown, report: Report): void {
-  const node = raw !== null && typeof raw === "object" ? (raw as Raw).node : undefined;
-  const role = node !== null && typeof node === "object" ? (node as Raw).role : undefined;
+function isMapping(v: unknown): v is Raw {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** `ra` settings and `forward` are for a router only; `ra` settings must agree with each
+ *  other. `ra: false` is fine anywhere. */
+function checkRouterOnly(raw: unknown, report: Report): void {
+  const node = isMapping(raw) ? raw.node : undefined;
+  const role = isMapping(node) ? node.role : undefined;
+  const notRouter = typeof role === "string" && ROLE_NAMES.includes(role) && role !== "router";
   entries(raw, "nics").forEach((n, i) => {
-    if (n.ra === null || typeof n.ra !== "object" || Array.isArray(n.ra)) return;
-    const at: FieldPath = ["nics", i, "ra"];
-    if (typeof role === "string" && ROLE_NAMES.includes(role) && role !== "router") {
-      report(at, `node.role is ${role}: only a router advertises; set node.role: router or remove ra`);
+    if (notRouter && isMapping(n.forward)) {
+      report(["nics", i, "forward"], `node.role is ${role}: only a router forwards; set node.role: router or remove forward`);
     }
-    raRules(n.ra as Raw, (key, message) => report([...at, key], message));
+    if (!isMapping(n.ra)) return;
+    const at: FieldPath = ["nics", i, "ra"];
+    if (notRouter) report(at, `node.role is ${role}: only a router advertises; set node.role: router or remove ra`);
+    raRules(n.ra, (key, message) => report([...at, key], message));
   });
+}
+
+/** Each net entry names an existing NIC, at most once per service; then the rates (net.ts). */
+function checkNet(raw: unknown, nicNames: string[], report: Report): void {
+  const services = entries(raw, "services");
+  services.forEach((s, i) => {
+    const net = entries(s, "net");
+    net.forEach((e, j) => references("NIC", nicNames, name(e, "nic"), ["services", i, "net", j, "nic"], report));
+    unique(net.map((e, j) => ({ key: name(e, "nic"), at: ["services", i, "net", j, "nic"], label: `services[${i}].net[${j}]` })),
+      (first) => `is already the NIC of ${first}; a service has at most one net entry per NIC`, report);
+  });
+  netRules(entries(raw, "nics"), services, report);
 }
 
 function checkDisks(raw: unknown, baseDir: string, report: Report): string[] {
@@ -133,8 +154,9 @@ function checkServices(raw: unknown, diskNames: string[], report: Report): void 
 /** Runs every cross-field rule over the raw document, reporting each violation. */
 export function crossCheck(raw: unknown, baseDir: string, report: Report): void {
   const nicNames = checkNics(raw, report);
-  checkRas(raw, report);
+  checkRouterOnly(raw, report);
   entries(raw, "routes").forEach((r, i) => references("NIC", nicNames, name(r, "nic"), ["routes", i, "nic"], report));
   const diskNames = checkDisks(raw, baseDir, report);
   checkServices(raw, diskNames, report);
+  checkNet(raw, nicNames, report);
 }

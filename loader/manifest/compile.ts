@@ -1,16 +1,18 @@
 // compileManifest: a validated Manifest becomes two things. The boot bytes (abi/manifest.ts)
 // are all the kernel learns: ids, kinds, MTUs, MACs, router advertisement settings,
-// prefixes, routes, disk sizes, service RAM grants in 64 KiB pages, addresses and disk
-// capabilities. The HostPlan is what only the host needs — NIC names and how to reach them
-// (VXLAN endpoints, TAP device), module and disk file paths — plus, for status output,
-// each NIC's RA settings. Ids are list positions in the manifest. Deliberately no validation
-// (load.ts did it) and no file access. Called by the `persia` CLI and hosts/node.
+// prefixes, routes, disk sizes, service RAM grants in 64 KiB pages, addresses, disk
+// capabilities and network rates (NET records: each NIC's line rate and forward class, then
+// each service's classes). The HostPlan is what only the host needs — NIC names and how to
+// reach them (VXLAN endpoints, TAP device), module and disk file paths — plus, for status
+// output, each NIC's RA settings and rates and each service's classes. Ids are list
+// positions in the manifest. Deliberately no validation (load.ts did it) and no file access. Called by the `persia` CLI and hosts/node.
 import { RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { NicKind, Role } from "../../abi/kernel";
-import { RA_MANAGED, RA_OTHER } from "../../abi/manifest";
+import { NET_FORWARD, NET_LINK, RA_MANAGED, RA_OTHER } from "../../abi/manifest";
 import { IP6_BYTES, formatAddr, formatMac, formatPrefix } from "../ip6";
-import { BootManifest, BootRa, encodeBootManifest } from "./boot";
+import { BootNet, BootRa, FullBootManifest, encodeBootManifest } from "./boot";
 import { WASM_PAGE } from "./limits";
+import { NetClass } from "./net";
 import { RaSettings } from "./ra";
 import { Manifest, NIC_KIND_NAMES, ROLE_NAMES, RightName } from "./schema";
 
@@ -28,6 +30,8 @@ export interface HostPlan {
     vxlan?: { local: HostEndpoint; remote: HostEndpoint; vni: number };
     tap?: { device: string };
     ra: RaSettings | null;        // null: the NIC sends no router advertisements
+    rate: number | null;          // the line rate in bit/s; null: not given (unlimited)
+    forward: NetClass | null;     // the forwarded traffic's class; null: none given
   }[];
   services: {
     id: number;
@@ -36,6 +40,7 @@ export interface HostPlan {
     ramMinPages: number;
     ramMaxPages: number;
     addresses: string[];          // RFC 5952 text
+    net: (NetClass & { nic: number })[]; // its classes, by NIC id; bit/s, max null = unlimited
   }[];
   disks: { id: number; name: string; path: string; size: number }[]; // path absolute, size in bytes
 }
@@ -64,8 +69,23 @@ function bootRa(nic: number, r: RaSettings): BootRa {
   return { nic, flags: (managed ? RA_MANAGED : 0) | (other ? RA_OTHER : 0), ...rest };
 }
 
+/** A NET record's max: 0 stands for "no limit". */
+const wireMax = (max: number | null) => BigInt(max ?? 0);
+
+/** The NET records: per NIC its line rate and forward class, then per service its classes. */
+function bootNets(m: Manifest, nicNames: string[]): BootNet[] {
+  const nics = m.nics.flatMap((n, nic) => [
+    ...(n.rate !== null ? [{ nic, svc: NET_LINK, min: 0n, max: BigInt(n.rate) }] : []),
+    ...(n.forward ? [{ nic, svc: NET_FORWARD, min: BigInt(n.forward.min), max: wireMax(n.forward.max) }] : []),
+  ]);
+  const services = m.services.flatMap((s, svc) => s.net.map((e) => ({
+    nic: indexOf(nicNames, e.nic, "NIC"), svc, min: BigInt(e.min), max: wireMax(e.max),
+  })));
+  return [...nics, ...services];
+}
+
 /** The boot manifest's records for `m`, as a value (see boot.ts for the bytes). */
-export function bootRecords(m: Manifest): BootManifest {
+export function bootRecords(m: Manifest): FullBootManifest {
   const nicNames = m.nics.map((n) => n.name);
   const diskNames = m.disks.map((d) => d.name);
   return {
@@ -88,11 +108,13 @@ export function bootRecords(m: Manifest): BootManifest {
       offset: BigInt(g.offset),
       length: BigInt(g.length),
     }))),
+    nets: bootNets(m, nicNames),
   };
 }
 
 export function hostPlan(m: Manifest): HostPlan {
   const endpoint = (e: { address: Uint8Array; port: number }) => ({ address: formatAddr(e.address), port: e.port });
+  const nicNames = m.nics.map((n) => n.name);
   return {
     node: { name: m.node.name, role: m.node.role },
     nics: m.nics.map((n, id) => ({
@@ -100,10 +122,13 @@ export function hostPlan(m: Manifest): HostPlan {
       ...(n.vxlan ? { vxlan: { local: endpoint(n.vxlan.local), remote: endpoint(n.vxlan.remote), vni: n.vxlan.vni } } : {}),
       ...(n.tap ? { tap: { device: n.tap.device } } : {}),
       ra: n.ra && { ...n.ra },
+      rate: n.rate,
+      forward: n.forward ? { ...n.forward } : null,
     })),
     services: m.services.map((s, id) => ({
       id, domain: s.domain, modulePath: s.module, ramMinPages: pages(s.ram.min), ramMaxPages: pages(s.ram.max),
       addresses: s.addresses.map(formatAddr),
+      net: s.net.map((e) => ({ nic: indexOf(nicNames, e.nic, "NIC"), min: e.min, max: e.max })),
     })),
     disks: m.disks.map((d, id) => ({ id, name: d.name, path: d.path, size: d.size })),
   };

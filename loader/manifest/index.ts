@@ -4,11 +4,14 @@
 // Deliberately only re-exports; each concept lives in its own file:
 //   load.ts (read + validate), schema.ts (shape), check.ts (cross-field rules),
 //   issues.ts (errors with lines), compile.ts (Manifest → boot + plan), boot.ts (bytes),
-//   limits.ts (every bound), values.ts (leaf parsers), ra.ts (router advertisement settings).
+//   limits.ts (every bound), values.ts (leaf parsers), ra.ts (router advertisement settings),
+//   net.ts (network rates and their admission).
 export { loadManifest, parseManifest, defaultMac } from "./load";
 export { ManifestError, ManifestIssue } from "./issues";
 export { Manifest } from "./schema";
 export { compileManifest, bootRecords, hostPlan, pages, HostPlan, HostEndpoint } from "./compile";
-export { decodeBootManifest, encodeBootManifest, BootManifest, BootRa } from "./boot";
+export { decodeBootManifest, encodeBootManifest, BootManifest, BootNet, BootRa, FullBootManifest } from "./boot";
+export { NetClass } from "./net";
 export { RaSettings, minIntervalDefault } from "./ra";
+export { bitRate, showRate } from "./values";
 export * as limits from "./limits";

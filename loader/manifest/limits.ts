@@ -46,3 +46,10 @@ export const RA_REACHABLE_MAX = 3600000;      // AdvReachableTime: at most one h
 export const U32_MAX = 0xffffffff;            // retrans timer and prefix lifetimes are u32 (0xffffffff = infinity)
 export const RA_VALID_DEFAULT = 2592000;      // AdvValidLifetime: 30 days
 export const RA_PREFERRED_DEFAULT = 604800;   // AdvPreferredLifetime: 7 days
+
+// Network rates (issue #5), in bit/s. Units are SI and decimal: 1 Mbit = 1,000,000 bit.
+export const KBIT = 1e3;                      // kbit (also written Kbit)
+export const MBIT = 1e6;                      // Mbit
+export const GBIT = 1e9;                      // Gbit
+export const RATE_MAX = 1e12;                 // 1 Tbit/s: above the fastest Ethernet (800GBASE); a safe integer
+export const MAX_NET_PER_SERVICE = MAX_NICS;  // net entries of one service: at most one per NIC

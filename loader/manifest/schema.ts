@@ -11,6 +11,7 @@ import { z } from "zod";
 import { Role, NicKind } from "../../abi/kernel";
 import * as ip6 from "../ip6";
 import * as L from "./limits";
+import { lineRate, netMax, netMin } from "./net";
 import { RA_FIELDS, RaSettings } from "./ra";
 import * as V from "./values";
 
@@ -134,10 +135,12 @@ function positiveSize(v: unknown): number {
 /** The element schemas, one per list, resolving relative paths against `baseDir`. */
 export function schemas(baseDir: string) {
   const file = (example: string) => (v: unknown) => path.resolve(baseDir, V.text(v, example));
+  const nicName = leaf((v) => V.shortName(v, "NIC", "lan0"));
+  const netClass = { min: optional(netMin, 0), max: optional(netMax, null) };
   const node = strict({ name: leaf(V.domainName), role: leaf(oneOf(ROLE_NAMES, "node role")) });
   const vxlan = strict({ local: leaf(V.endpoint), remote: leaf(V.endpoint), vni: leaf((v) => V.intIn(v, 0, L.VNI_MAX, "vni")) });
   const nic = strict({
-    name: leaf((v) => V.shortName(v, "NIC", "lan0")),
+    name: nicName,
     kind: leaf(oneOf(NIC_KIND_NAMES, "NIC kind")),
     mac: optional(V.mac, null),
     mtu: optional((v) => V.intIn(v, L.MTU_MIN, L.MTU_MAX, "mtu"), L.MTU_DEFAULT),
@@ -145,8 +148,10 @@ export function schemas(baseDir: string) {
     vxlan: vxlan.optional(),
     tap: strict({ device: leaf(V.tapDevice) }).optional(),
     ra: raSetting().optional(),
+    rate: optional(lineRate, null),
+    forward: strict(netClass).optional(),
   });
-  const route = strict({ to: leaf(V.ip6Prefix), via: optional(gateway, null), nic: leaf((v) => V.shortName(v, "NIC", "lan0")) });
+  const route = strict({ to: leaf(V.ip6Prefix), via: optional(gateway, null), nic: nicName });
   const disk = strict({ name: leaf((v) => V.shortName(v, "disk", "data")), path: leaf(file("./data.img")), size: leaf(positiveSize) });
   const grant = strict({
     device: leaf((v) => V.shortName(v, "disk", "data")),
@@ -163,6 +168,7 @@ export function schemas(baseDir: string) {
     restart: strict({ limit: optional((v) => V.intIn(v, 0, L.RESTART_LIMIT_MAX, "restart limit"), L.RESTART_LIMIT_DEFAULT) })
       .default({}),
     disk: list(grant, "disk grants", L.MAX_DISK_GRANTS_PER_SERVICE).default([]),
+    net: list(strict({ nic: nicName, ...netClass }), "net entries", L.MAX_NET_PER_SERVICE).default([]),
   });
   const root = strict({
     node,
@@ -182,8 +188,9 @@ type ParsedNic = z.output<Schemas["nic"]>;
 export interface Manifest {
   file: string;                                  // the YAML file's name, as given
   node: z.output<Schemas["node"]>;               // name, role
-  nics: (Omit<ParsedNic, "mac" | "ra"> & { mac: Uint8Array; ra: RaSettings | null })[]; // ra null: does not advertise
+  nics: (Omit<ParsedNic, "mac" | "ra"> & { mac: Uint8Array; ra: RaSettings | null })[]; // ra null: does not advertise;
+                                                 // rate in bit/s (null: not given), forward class if given
   routes: z.output<Schemas["route"]>[];          // to, via (null = on-link), nic name
   disks: z.output<Schemas["disk"]>[];            // name, absolute path, size in bytes
-  services: z.output<Schemas["service"]>[];      // domain, absolute module path, addresses, ram bytes, ...
+  services: z.output<Schemas["service"]>[];      // domain, absolute module path, addresses, ram bytes, net classes, ...
 }

@@ -1,12 +1,14 @@
-// Parsers for the manifest's leaf values: domain names, NIC and disk names, sizes, whole
-// numbers in a range, true/false, IPv6 addresses and prefixes, MACs and UDP endpoints. Each takes
+// Parsers for the manifest's leaf values: domain names, NIC and disk names, sizes, bit
+// rates, whole numbers in a range, true/false, IPv6 addresses and prefixes, MACs and UDP endpoints. Each takes
 // the raw YAML value and returns the parsed value or throws a ValueError whose message
 // says what was wrong and what is allowed, without the file, line or field path (the
 // caller adds those). Deliberately no cross-field rules (loader/manifest/check.ts).
 // Called by loader/manifest/schema.ts.
 import { NAME_MAX } from "../../abi/manifest";
 import * as ip6 from "../ip6";
-import { DOMAIN_LABEL_MAX, DOMAIN_MIN_LABELS, NAME_PATTERN, PORT_MAX, TAP_DEVICE_PATTERN } from "./limits";
+import {
+  DOMAIN_LABEL_MAX, DOMAIN_MIN_LABELS, GBIT, KBIT, MBIT, NAME_PATTERN, PORT_MAX, RATE_MAX, TAP_DEVICE_PATTERN,
+} from "./limits";
 
 export class ValueError extends Error {}
 
@@ -119,6 +121,43 @@ export function showSize(bytes: number): string {
     if (bytes > 0 && bytes % UNITS[unit] === 0) return `${bytes / UNITS[unit]}${unit}`;
   }
   return `${bytes} bytes`;
+}
+
+const RATE_UNITS: Record<string, number> = { "": 1, kbit: KBIT, Kbit: KBIT, Mbit: MBIT, Gbit: GBIT };
+const RATE_HELP = "write an integer number of bit/s or a number with kbit, Mbit or Gbit, e.g. 100Mbit or 2.5Gbit";
+
+/** A rate in bit/s: an integer, or text such as "800kbit", "100Mbit", "2.5Gbit" (SI: 1 Mbit = 10^6 bit).
+ *  A fraction is allowed only with a unit, and must come to a whole number of bit/s. */
+export function bitRate(v: unknown): number {
+  if (v === undefined) throw new ValueError(`is required; ${RATE_HELP}`);
+  let bits: bigint;
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v) || v < 0) throw new ValueError(`${show(v)} is not a bit rate; ${RATE_HELP}`);
+    bits = BigInt(v);
+  } else {
+    const m = typeof v === "string" ? /^([0-9]+)(?:\.([0-9]+))?(?: ?(kbit|Kbit|Mbit|Gbit))?$/.exec(v) : null;
+    if (!m || (m[2] !== undefined && m[3] === undefined)) throw new ValueError(`${show(v)} is not a bit rate; ${RATE_HELP}`);
+    const unit = BigInt(RATE_UNITS[m[3] ?? ""]);
+    const frac = m[2] ?? "";
+    const scaled = BigInt(m[1] + frac) * unit;
+    const div = 10n ** BigInt(frac.length);
+    if (scaled % div !== 0n) throw new ValueError(`${show(v)} is not a whole number of bit/s; use fewer decimals, e.g. 2.5Gbit`);
+    bits = scaled / div;
+  }
+  if (bits > BigInt(RATE_MAX)) {
+    throw new ValueError(`${show(v)} is more than ${showRate(RATE_MAX)}, the largest rate allowed (loader/manifest/limits.ts)`);
+  }
+  return Number(bits);
+}
+
+/** 1200000000 → "1.2 Gbit/s": the largest unit the rate reaches, exact (never rounded). */
+export function showRate(bits: number): string {
+  for (const [unit, scale, digits] of [["Gbit", GBIT, 9], ["Mbit", MBIT, 6], ["kbit", KBIT, 3]] as const) {
+    if (bits < scale) continue;
+    const frac = String(bits % scale).padStart(digits, "0").replace(/0+$/, "");
+    return `${Math.floor(bits / scale)}${frac && "." + frac} ${unit}/s`;
+  }
+  return `${bits} bit/s`;
 }
 
 /** Wraps an ip6 parser so that its AddressError reads as a ValueError. */

@@ -14,6 +14,7 @@ import { parseAddr, parsePrefix } from "../../loader/ip6";
 import {
   bootRecords, compileManifest, decodeBootManifest, defaultMac, encodeBootManifest, limits, loadManifest, parseManifest,
 } from "../../loader/manifest";
+import { errorsOf } from "./refused";
 
 const ascii = (s: string) => Array.from(Buffer.from(s, "ascii"));
 const u16 = (n: number) => [n & 0xff, n >> 8];
@@ -91,18 +92,20 @@ test("a larger manifest gives the expected host plan", () => {
   assert.deepEqual(plan, {
     node: { name: "demo.sabz.city", role: "router" },
     nics: [
-      { id: 0, name: "lan0", kind: "virtual", mac: "02:00:5a:b2:00:01", mtu: 1500, prefixes: ["fd00:5ab2:1::/64"], ra },
+      { id: 0, name: "lan0", kind: "virtual", mac: "02:00:5a:b2:00:01", mtu: 1500, prefixes: ["fd00:5ab2:1::/64"], ra,
+        rate: null, forward: null },
       { id: 1, name: "wan0", kind: "vxlan", mac: "1a:e6:38:c5:04:b5", mtu: 1450,
         prefixes: ["fd00:5ab2:2::/64", "fd00:5ab2:3::/48"],
-        vxlan: { local: { address: "fd00:99::1", port: 4789 }, remote: { address: "fd00:99::2", port: 4789 }, vni: 42 }, ra: null },
+        vxlan: { local: { address: "fd00:99::1", port: 4789 }, remote: { address: "fd00:99::2", port: 4789 }, vni: 42 }, ra: null,
+        rate: null, forward: null },
       { id: 2, name: "tap0", kind: "tap", mac: "f2:02:88:bd:9d:d2", mtu: 9000, prefixes: [], tap: { device: "pt0" },
-        ra: { ...ra, minInterval: 20, maxInterval: 60, lifetime: 180, other: true } },
+        ra: { ...ra, minInterval: 20, maxInterval: 60, lifetime: 180, other: true }, rate: null, forward: null },
     ],
     services: [
       { id: 0, domain: "echo.sabz.city", modulePath: "/srv/build/wasm/services/echo.wasm", ramMinPages: 1, ramMaxPages: 16,
-        addresses: ["fd00:5ab2:1::7"] },
+        addresses: ["fd00:5ab2:1::7"], net: [] },
       { id: 1, domain: "kv.sabz.city", modulePath: "/srv/node/kv.wasm", ramMinPages: 2, ramMaxPages: 32,
-        addresses: ["fd00:5ab2:1::8", "fd00:5ab2:2::8"] },
+        addresses: ["fd00:5ab2:1::8", "fd00:5ab2:2::8"], net: [] },
     ],
     disks: [
       { id: 0, name: "data", path: "/srv/node/data.img", size: 16777216 },
@@ -171,22 +174,42 @@ test("loadManifest resolves paths against the manifest's directory", () => {
 test("the examples in spec/manifest.md are valid", () => {
   const spec = fs.readFileSync(path.join(__dirname, "../../../../spec/manifest.md"), "utf8");
   const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", "/srv"));
-  assert.equal(examples.length, 2, "spec/manifest.md has the full example and the router example");
-  const [full, router] = examples;
+  assert.equal(examples.length, 3, "spec/manifest.md has the full example, the router example and the rates example");
+  const [full, router, rates] = examples;
   assert.deepEqual(full.nics.map((n) => n.kind), ["virtual", "vxlan", "tap"]);
   assert.equal(full.services.length, 2);
   assert.deepEqual(router.nics.map((n) => n.ra !== null), [true, true, false]);
   assert.equal(bootRecords(router).ras.length, 2);
+  assert.deepEqual(bootRecords(rates).nets.map((n) => [n.nic, n.svc, n.min, n.max]), [
+    [0, 0xfe, 0n, 1000000000n], [0, 0xff, 100000000n, 800000000n], [1, 0xfe, 0n, 2500000000n],
+    [0, 0, 400000000n, 1000000000n], [1, 0, 0n, 50000000n], [0, 1, 500000000n, 0n],
+  ]);
+});
+
+test("the refusal spec/manifest.md quotes is the one a third service on its rates example gets", () => {
+  const spec = fs.readFileSync(path.join(__dirname, "../../../../spec/manifest.md"), "utf8");
+  const rates = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)][2][1];
+  const quoted = /`(node\.yaml:\d+: services\[2\][^`]*)`/.exec(spec);
+  assert.ok(quoted, "spec/manifest.md quotes the refusal");
+  const third = [
+    "  - domain: web.sabz.city", "    module: web.wasm", '    addresses: ["fd00:5ab2:1::9"]',
+    "    ram: { min: 64KiB, max: 64KiB }", "    net: [{ nic: lan0, min: 300Mbit }]",
+  ].join("\n");
+  const issues = errorsOf(rates + third + "\n");
+  assert.deepEqual(issues.map((i) => `${i.file}:${i.line}: ${i.path}: ${i.message}`), [quoted[1].replace(/\n/g, " ")]);
 });
 
 const label = (c: string, n: number) => c + "a".repeat(n - 1);
 const longName = (c: string) => [label(c, 63), label("b", 63), label("c", 63), label("d", 61)].join(".");
 
-test("the largest manifest the limits allow compiles to the size spec/manifest.md states (a router: every NIC has an RA record)", () => {
+test("the largest manifest the limits allow compiles to the size spec/manifest.md states (a router: every NIC has an " +
+  "RA record, a rate and a forward class; every service a net entry on every NIC)", () => {
   const L = limits;
   const perNic = L.MAX_PREFIXES / L.MAX_NICS;
   const nics = Array.from({ length: L.MAX_NICS }, (_, i) =>
-    `  - { name: n${i}, kind: virtual, prefixes: [${Array.from({ length: perNic }, (_, j) => `"fd00:${i}:${j}::/64"`).join(", ")}] }`);
+    `  - { name: n${i}, kind: virtual, prefixes: [${Array.from({ length: perNic }, (_, j) => `"fd00:${i}:${j}::/64"`).join(", ")}], ` +
+    `rate: 10Gbit, forward: { min: 1Gbit, max: 10Gbit } }`);
+  const net = Array.from({ length: L.MAX_NET_PER_SERVICE }, (_, j) => `{ nic: n${j}, min: 100Mbit, max: 1Gbit }`);
   const routes = Array.from({ length: L.MAX_ROUTES }, (_, i) => `  - { to: "fd01:${i}::/32", via: "fe80::1", nic: n0 }`);
   const disks = Array.from({ length: L.MAX_DISKS }, (_, i) => `  - { name: d${i}, path: d${i}.img, size: 1MiB }`);
   const grants = Array.from({ length: L.MAX_DISK_GRANTS_PER_SERVICE }, (_, j) => `{ device: d${j % L.MAX_DISKS}, length: 1, rights: [read] }`);
@@ -196,10 +219,13 @@ test("the largest manifest the limits allow compiles to the size spec/manifest.m
     `    addresses: [${Array.from({ length: L.MAX_ADDRS_PER_SERVICE }, (_, j) => `"fd02::${i}:${j}"`).join(", ")}]`,
     `    ram: { min: 1, max: 4GiB }`,
     `    disk: [${grants.join(", ")}]`,
+    `    net: [${net.join(", ")}]`,
   ].join("\n"));
   const text = [`node: { name: ${longName("z")}, role: router }`, "nics:", ...nics, "routes:", ...routes,
     "disks:", ...disks, "services:", ...services].join("\n");
   const { boot } = compileManifest(parseManifest(text, "max.yaml", "/"));
-  assert.equal(boot.length, 22475);
-  assert.equal(decodeBootManifest(boot).services[0].ramMaxPages, 65536);
+  assert.equal(boot.length, 29387);
+  const decoded = decodeBootManifest(boot);
+  assert.equal(decoded.services[0].ramMaxPages, 65536);
+  assert.equal(decoded.nets.length, 2 * L.MAX_NICS + L.MAX_SERVICES * L.MAX_NET_PER_SERVICE);
 });

@@ -92,7 +92,7 @@ test("NIC fields", () => {
   one(edit(7, '    prefixes: ["fd00:5ab2:1::/64"]', "  - { name: LAN1, kind: virtual }"), 8, "nics[1].name",
     '"LAN1" is not a valid NIC name; use 1 to 15 characters: a lower-case letter, then lower-case letters, digits or "-", e.g. lan0');
   one(edit(6, "    kind: virtual", "    colour: blue"), 7, "nics[0].colour",
-    "is not a known key; the keys allowed here are name, kind, mac, mtu, prefixes, vxlan, tap, ra");
+    "is not a known key; the keys allowed here are name, kind, mac, mtu, prefixes, vxlan, tap, ra, rate, forward");
 });
 
 test("vxlan and tap settings are required exactly when the kind needs them", () => {
