@@ -10,7 +10,7 @@
 import * as path from "path";
 import { formatPrefix, formatAddr } from "../ip6";
 import { FieldPath } from "./issues";
-import { MAX_PREFIXES } from "./limits";
+import { MAX_PREFIXES, WASM_PAGE } from "./limits";
 import { netRules } from "./net";
 import { raRules } from "./ra";
 import { ROLE_NAMES } from "./schema";
@@ -151,6 +151,25 @@ function checkServices(raw: unknown, diskNames: string[], report: Report): void 
   });
 }
 
+/** RAM admission (issue #5): with a node RAM budget, the services' RAM mins, rounded up to
+ *  Wasm pages as the kernel grants them, must fit it. Services are admitted in order; a
+ *  refused one is left out of the sum, as if it had not started. */
+function checkRam(raw: unknown, report: Report): void {
+  const budget = V.tryParse(V.size, ((raw as Raw)?.node as Raw | undefined)?.ram);
+  if (budget === null || budget === 0) return;
+  const admitted: { who: string; bytes: number }[] = [];
+  entries(raw, "services").forEach((s, i) => {
+    const min = V.tryParse(V.size, ((s.ram ?? {}) as Raw).min);
+    if (min === null) return;
+    const bytes = Math.ceil(min / WASM_PAGE) * WASM_PAGE;
+    const sum = admitted.reduce((t, a) => t + a.bytes, 0);
+    if (sum + bytes <= budget) { admitted.push({ who: String(s.domain), bytes }); return; }
+    const parts = [...admitted.map((a) => `${a.who} ${V.showSize(a.bytes)}`), `this ${V.showSize(bytes)}`];
+    report(["services", i, "ram", "min"], `the node's RAM budget (node.ram) is ${V.showSize(budget)}; the mins add up to ` +
+      `${V.showSize(sum + bytes)} (${parts.join(", ")}): ${V.showSize(sum + bytes - budget)} too much`);
+  });
+}
+
 /** Runs every cross-field rule over the raw document, reporting each violation. */
 export function crossCheck(raw: unknown, baseDir: string, report: Report): void {
   const nicNames = checkNics(raw, report);
@@ -159,4 +178,5 @@ export function crossCheck(raw: unknown, baseDir: string, report: Report): void 
   const diskNames = checkDisks(raw, baseDir, report);
   checkServices(raw, diskNames, report);
   checkNet(raw, nicNames, report);
+  checkRam(raw, report);
 }

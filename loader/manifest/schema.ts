@@ -137,7 +137,11 @@ export function schemas(baseDir: string) {
   const file = (example: string) => (v: unknown) => path.resolve(baseDir, V.text(v, example));
   const nicName = leaf((v) => V.shortName(v, "NIC", "lan0"));
   const netClass = { min: optional(netMin, 0), max: optional(netMax, null) };
-  const node = strict({ name: leaf(V.domainName), role: leaf(oneOf(ROLE_NAMES, "node role")) });
+  const node = strict({
+    name: leaf(V.domainName),
+    role: leaf(oneOf(ROLE_NAMES, "node role")),
+    ram: optional(positiveSize, null),   // the RAM budget the services' mins must fit (issue #5)
+  });
   const vxlan = strict({ local: leaf(V.endpoint), remote: leaf(V.endpoint), vni: leaf((v) => V.intIn(v, 0, L.VNI_MAX, "vni")) });
   const nic = strict({
     name: nicName,
