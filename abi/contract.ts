@@ -37,7 +37,8 @@ export const HOST_IMPORTS: Fn[] = [
   { name: "nic_send", params: [["nic", i32], ["ptr", i32], ["len", i32]], result: i32, doc: "transmit one frame from kernel memory; 0 or -Errno" },
   { name: "svc_start", params: [["svc", i32]], result: i32, doc: "(re)instantiate service svc from its module; Fault" },
   { name: "svc_stop", params: [["svc", i32]], result: null, doc: "drop service svc's instance" },
-  { name: "svc_call", params: [["svc", i32], ["entry", i32]], result: i32, doc: "call an entry point (Entry) of service svc; Fault" },
+  { name: "svc_call", params: [["svc", i32], ["entry", i32], ["fuel", i64]], result: i32, doc: "call an entry point (Entry) of service svc with a budget of fuel units; Fault (FUEL when the budget ran out)" },
+  { name: "svc_fuel_used", params: [["svc", i32]], result: i64, doc: "fuel units service svc's last svc_call consumed (whether or not it faulted)" },
   { name: "svc_read", params: [["svc", i32], ["src", i32], ["dst", i32], ["len", i32]], result: i32, doc: "copy service memory [src,+len) to kernel [dst); 0 or -EFAULT" },
   { name: "svc_write", params: [["svc", i32], ["dst", i32], ["src", i32], ["len", i32]], result: i32, doc: "copy kernel [src,+len) to service memory [dst); 0 or -EFAULT" },
   { name: "disk_read", params: [["disk", i32], ["off", i64], ["ptr", i32], ["len", i32]], result: i32, doc: "positional read into kernel memory; bytes read or -Errno" },
@@ -83,4 +84,19 @@ export const SERVICE_EXPORTS: Fn[] = [
 export const SERVICE_ENV_IMPORTS = {
   memory: { module: "env", name: "memory" },
   abort: { module: "env", name: "abort", params: [i32, i32, i32, i32] as WasmType[] },
+};
+
+/** What the loader's fuel metering (loader/instrument/fuel.ts, spec/instrumentation.md)
+ *  adds to every service module after validateService accepted it. A host builds the
+ *  import from this table and sets and reads the global around every svc_call; a module
+ *  that declares any of these names itself is refused, since only the loader may add them.
+ *  The global starts at `start`: the budget of the module's start function, which runs at
+ *  instantiation, before the host can set it. */
+export const FUEL_IMPORTS: (Fn & { module: string })[] = [
+  { module: SYSCALL_MODULE, name: "fuel_exhausted", params: [], result: null,
+    doc: "the fuel went below zero; never returns: the host unwinds the service (Node: throws) and reports Fault.FUEL" },
+];
+export const FUEL_EXPORTS = {
+  fuel: { name: "persia_fuel", type: i64, mutable: true, start: 100_000_000,
+    doc: "the remaining fuel: the host sets the call's budget before svc_call and reads what is left after" },
 };

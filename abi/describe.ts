@@ -63,6 +63,7 @@ export const FAULT_TEXT: Record<Fault, string> = {
   [Fault.MEMORY]: "out of memory (RAM max reached)",
   [Fault.INSTANTIATE]: "could not be instantiated",
   [Fault.BAD_MODULE]: "module refused by the loader",
+  [Fault.FUEL]: "ran out of fuel (its CPU budget for one call)",
 };
 
 export const STATE_TEXT: Record<SvcState, string> = {

@@ -5,7 +5,7 @@
 //   persia_abi.h  C declarations of everything, for the metal loader
 import * as fs from "fs";
 import * as path from "path";
-import { Fn, HOST_IMPORTS, HOST_MODULE, SYSCALLS, SYSCALL_MODULE, KERNEL_EXPORTS, WasmType } from "./contract";
+import { Fn, HOST_IMPORTS, HOST_MODULE, SYSCALLS, SYSCALL_MODULE, KERNEL_EXPORTS, WasmType, FUEL_IMPORTS, FUEL_EXPORTS } from "./contract";
 import { Errno } from "./errno";
 import { Drop } from "./drop";
 import { CapKind } from "./caps";
@@ -46,6 +46,11 @@ export function generate(outDir: string): string[] {
       cEnum("Role", Role), cEnum("NicKind", NicKind), cEnum("LogLevel", LogLevel),
       "/* kernel exports */", ...KERNEL_EXPORTS.map((f) => cDecl("", f)),
       `/* host imports, module "${HOST_MODULE}" */`, ...HOST_IMPORTS.map((f) => cDecl("host_", f)),
+      "/* added to every service module by the loader's fuel metering */",
+      ...FUEL_IMPORTS.map((f) => `/* import "${f.module}" "${f.name}": ${f.doc} */`),
+      `/* ${FUEL_EXPORTS.fuel.doc} */`,
+      `#define PERSIA_FUEL_EXPORT "${FUEL_EXPORTS.fuel.name}"`,
+      `#define PERSIA_FUEL_START ${FUEL_EXPORTS.fuel.start}LL`,
       "#endif",
     ].join("\n") + "\n"],
   ];

@@ -2,7 +2,7 @@
 // kinds, service states, node roles, NIC kinds, log levels. Valid AssemblyScript and
 // TypeScript. The function signatures themselves are in abi/contract.ts.
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
 
 // k_buf(which): kernel-owned buffers a host writes into or reads from.
 export enum Buf {
@@ -11,7 +11,7 @@ export enum Buf {
   STATUS = 2,  // the status snapshot, read after k_status() returns its length
 }
 
-// svc_call(svc, entry, arg): entry points a service module exports.
+// svc_call(svc, entry, fuel): entry points a service module exports.
 export enum Entry {
   INIT = 0,    // persia_init(): once after each (re)start
   EVENT = 1,   // persia_event(): packets are queued or the service's timer fired
@@ -25,6 +25,7 @@ export enum Fault {
   MEMORY = 3,      // memory.grow past the RAM max ended in a trap
   INSTANTIATE = 4, // the module could not be instantiated
   BAD_MODULE = 5,  // refused by the loader before any code ran
+  FUEL = 6,        // used up its fuel budget for one call (runaway loop); see spec/instrumentation.md
 }
 
 export enum SvcState {

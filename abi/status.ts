@@ -6,7 +6,7 @@
 //   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
 
 export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
-export const ST_VERSION = 1;
+export const ST_VERSION = 2;        // 2: SVC records carry the fuel counter
 
 export enum St {
   NODE = 1,
@@ -48,7 +48,7 @@ export const SI_SIZE = 60;
 
 // SVC: id u8, state u8 (SvcState), last fault u8 (Fault), 0 u8, restarts u16,
 //      rx queue depth u16, rx packets u64, tx packets u64, faults u64,
-//      send refusals u64, name length u8, name bytes
+//      send refusals u64, fuel units consumed u64, name length u8, name bytes
 export const SS_ID = 0;
 export const SS_STATE = 1;
 export const SS_FAULT = 2;
@@ -58,8 +58,9 @@ export const SS_RX = 8;
 export const SS_TX = 16;
 export const SS_FAULTS = 24;
 export const SS_REFUSED = 32;
-export const SS_NAME_LEN = 40;
-export const SS_NAME = 41;
+export const SS_FUEL = 40;
+export const SS_NAME_LEN = 48;
+export const SS_NAME = 49;
 
 // ROUTE: kind u8 (RouteKind), length u8, nic u8, service u8, prefix[16], via[16]
 export const SR_KIND = 0;

@@ -24,6 +24,9 @@ export const HEADROOM: i32 = 64;         // room before the IPv6 header for link
 export const SVC_RXQ: i32 = 64;          // packets queued per service before drops
 export const NIC_TXQ: i32 = 256;         // frames queued per egress class of a NIC before drops
 export const CLASS_MAX: i32 = 2 + SVC_MAX; // egress classes per NIC: kernel, forwarded, one per service
+export const SVC_POOL_SHARE: i32 = 64;   // packet buffers one service may hold (sent, not yet gone)
+export const POOL_RESERVE: i32 = 128;    // buffers services together may never take: receiving
+                                         // and the kernel's own packets always find one
 export const EXT_MAX: i32 = 8;           // extension headers walked before giving up
 
 export const ICMP_ERR_PER_S: i32 = 100;  // RFC 4443 §2.4(f): ICMPv6 errors per second
@@ -36,6 +39,9 @@ export const ND_REACHABLE_MS: i64 = 30000; // RFC 4861 §10 REACHABLE_TIME
 
 export const RESTART_BACKOFF_MS: i64 = 100;    // first restart delay after a fault
 export const RESTART_BACKOFF_MAX_MS: i64 = 10000; // the delay doubles up to this
+export const FUEL_PER_CALL: i64 = 100_000_000; // fuel units one service call may use
+                                         // (spec/instrumentation.md): 5-35 ms of a busy loop under
+                                         // Node. Issue #5's per-service CPU grants will replace it
 export const LOG_LINE: i32 = 512;        // bytes in one kernel log line
 export const STATUS_SIZE: i32 = 65536;   // bytes in the status snapshot buffer
 export const BOOT_SIZE: i32 = 65536;     // bytes in the boot manifest buffer

@@ -15,7 +15,7 @@ import { raSent } from "./net/ra";
 import { routeCount, routePrefix, routeVia, routeLen, routeKind, routeNic, routeSvc } from "./net/route";
 import { neighHigh, neighNic, neighState, neighAddr, neighMac } from "./net/nd";
 import { svcCount, svcValid, svcState, svcLastFault, svcRestarts, svcRx, svcTx, svcFaults,
-  svcRefused, svcName, svcNameLen } from "./svc/registry";
+  svcRefused, svcFuel, svcName, svcNameLen } from "./svc/registry";
 import { queueDepth } from "./svc/queue";
 
 export const STATUS: usize = memory.data(STATUS_SIZE, 8);
@@ -86,6 +86,7 @@ function svcRecord(s: i32): void {
   store<u64>(b + S.SS_TX, unchecked(svcTx[s]));
   store<u64>(b + S.SS_FAULTS, unchecked(svcFaults[s]));
   store<u64>(b + S.SS_REFUSED, unchecked(svcRefused[s]));
+  store<u64>(b + S.SS_FUEL, unchecked(svcFuel[s]));
   store<u8>(b + S.SS_NAME_LEN, <u8>nl);
   memory.copy(b + S.SS_NAME, svcName(s), <usize>nl);
 }

@@ -3,8 +3,8 @@
 // failed, why, and what to do; `message` joins them into one readable sentence.
 // Deliberately not for manifest YAML problems (loader/manifest/issues.ts reports those
 // with file and line) nor for bugs in the loader itself, which stay plain Errors.
-// Thrown by loader/wasm/validate.ts and loader/manifest/boot.ts; the node host and the
-// `persia` CLI catch it and print `message`.
+// Thrown by loader/wasm/validate.ts, loader/instrument/fuel.ts and loader/manifest/boot.ts;
+// the node host and the `persia` CLI catch it and print `message`.
 
 export class LoaderError extends Error {
   /** What failed, e.g. "service echo.sabz.city". */

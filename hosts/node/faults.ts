@@ -1,7 +1,7 @@
 // How an exception raised by a service's code becomes a Fault number (abi/kernel.ts) and a
-// line for the log. Also the two error classes that cross a service's frames: the trap a
-// service raises through env.abort, and a kernel failure inside a syscall, which must not
-// be mistaken for the service's fault.
+// line for the log. Also the error classes that cross a service's frames: the trap a
+// service raises through env.abort, the unwinding when its fuel runs out, and a kernel
+// failure inside a syscall, which must not be mistaken for the service's fault.
 // Does not decide what happens next (restart, backoff): the kernel does.
 // Used by services.ts.
 import { Fault } from "../../abi/kernel";
@@ -11,6 +11,15 @@ export class ServiceAbort extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ServiceAbort";
+  }
+}
+
+/** Thrown by persia.fuel_exhausted, the import the loader's fuel metering calls when the
+ *  service's fuel for this call is gone: it unwinds the service's frames like a trap. */
+export class FuelExhausted extends Error {
+  constructor() {
+    super("fuel exhausted");
+    this.name = "FuelExhausted";
   }
 }
 
@@ -42,6 +51,7 @@ export interface MemoryState {
  *  memory.grow with `unreachable`, so a trap raised after the memory has grown to its RAM
  *  max is reported as MEMORY; a service whose memory starts at its max is reported as TRAP. */
 export function classifyFault(e: unknown, mem: MemoryState): Fault {
+  if (e instanceof FuelExhausted) return Fault.FUEL;
   if (e instanceof RangeError && STACK_EXHAUSTED.test(e.message)) return Fault.STACK;
   if (e instanceof Error && MEMORY_LIMIT.test(e.message)) return Fault.MEMORY;
   if (e instanceof WebAssembly.RuntimeError) {

@@ -16,7 +16,8 @@ export interface HostImports {
   nic_send(nic: number, ptr: number, len: number): number;
   svc_start(svc: number): number;
   svc_stop(svc: number): void;
-  svc_call(svc: number, entry: number): number;
+  svc_call(svc: number, entry: number, fuel: bigint): number;
+  svc_fuel_used(svc: number): bigint;
   svc_read(svc: number, src: number, dst: number, len: number): number;
   svc_write(svc: number, dst: number, src: number, len: number): number;
   disk_read(disk: number, off: bigint, ptr: number, len: number): number;

@@ -1,7 +1,8 @@
 // From a manifest to a running node: load and validate the YAML (loader/manifest),
 // compile it to the boot manifest, read and validate every service module before any of
 // its code runs (loader/wasm/validate), open the NIC backends the plan names, and start
-// a PersiaNode. Used by `persia run`, `persia demo` and the integration tests.
+// a PersiaNode (whose ServiceHost meters each module, loader/instrument/fuel). Used by
+// `persia run`, `persia demo` and the integration tests.
 // Virtual NICs are returned with their far end, where a caller attaches a traffic peer.
 import * as fs from "fs";
 import * as path from "path";
@@ -73,7 +74,7 @@ export async function launch(manifest: Manifest, options: LaunchOptions = {}): P
   }
   const disks = new Map(plan.disks.map((d) => [d.id, d.path]));
   const node = new PersiaNode({ ...options, kernelBytes, boot, services, nics, disks });
-  node.start();
+  await node.start();
   return { node, plan, peers };
 }
 

@@ -59,7 +59,8 @@ function serviceMetrics(m: Exposition, s: Status): void {
   const each = (f: (v: Svc) => number): Sample[] => s.services.map((v) => [{ service: v.name, id: v.id }, f(v)]);
   m.add("persia_service_up", "gauge", "1 if the service is running.", each((v) => (v.state === "RUNNING" ? 1 : 0)));
   m.add("persia_service_restarts_total", "counter", "Restarts after faults.", each((v) => v.restarts));
-  m.add("persia_service_faults_total", "counter", "Faults (traps, stack, memory).", each((v) => v.faults));
+  m.add("persia_service_faults_total", "counter", "Faults (traps, stack, memory, fuel).", each((v) => v.faults));
+  m.add("persia_service_fuel_total", "counter", "Fuel units the service's calls consumed.", each((v) => v.fuel));
   m.add("persia_service_queue", "gauge", "Packets waiting in the service's receive queue.", each((v) => v.queue));
   m.add("persia_service_rx_packets_total", "counter", "Packets delivered to the service.", each((v) => v.rxPackets));
   m.add("persia_service_tx_packets_total", "counter", "Packets the service sent.", each((v) => v.txPackets));

@@ -76,6 +76,7 @@ export class PersiaNode extends EventEmitter {
   private logged = 0;
   private readonly decoder = new TextDecoder("utf-8");
   private readonly rxTooLong: number[] = [];
+  private readonly modules: Map<number, Uint8Array>;
   private booted = false;
   private running = false;
   private pollQueued = false;
@@ -84,7 +85,8 @@ export class PersiaNode extends EventEmitter {
   private lastDeadline = -1n;
 
   /** Checks the given services, NICs and disks against the boot manifest and instantiates
-   *  the kernel. Throws with a readable message on any mismatch. Nothing runs yet. */
+   *  the kernel. Throws with a readable message on any mismatch. Nothing runs yet, and no
+   *  service module is looked into before start(). */
   constructor(options: PersiaNodeOptions) {
     super();
     this.options = options;
@@ -92,7 +94,7 @@ export class PersiaNode extends EventEmitter {
     const t0 = performance.now();
     this.clock = options.clock ?? (() => BigInt(Math.floor(performance.now() - t0)));
     this.plan = decodeBootManifest(options.boot);
-    this.addServices(byId(options.services));
+    this.modules = this.checkServices(byId(options.services));
     this.addNics(options.nics ?? []);
     this.kernel = new KernelInstance(options.kernelBytes, this.hostImports());
     this.services.attach(this.kernel);
@@ -103,10 +105,12 @@ export class PersiaNode extends EventEmitter {
     return this.lastDeadline;
   }
 
-  /** Opens the disks, boots the kernel, connects the NICs and runs the first poll. */
-  start(): void {
+  /** Has the loader validate and meter every service module (ServiceHost.add), opens the
+   *  disks, boots the kernel, connects the NICs and runs the first poll. */
+  async start(): Promise<void> {
     if (this.booted) throw new Error("this node has already been started; construct a new PersiaNode");
     this.booted = true;
+    await this.addServices();
     this.openDisks(byId(this.options.disks));
     const bootLog = this.logged;
     let result: number;
@@ -216,16 +220,22 @@ export class PersiaNode extends EventEmitter {
     return lines.length === 0 ? "" : `\nlast kernel log lines:\n  ${lines.join("\n  ")}`;
   }
 
-  private addServices(given: Map<number, Uint8Array>): void {
+  private checkServices(given: Map<number, Uint8Array>): Map<number, Uint8Array> {
     for (const s of this.plan.services) {
-      const bytes = given.get(s.id);
-      if (bytes === undefined) throw new Error(`service ${s.id} (${s.name}) is in the boot manifest but no module was given for it`);
-      if (!this.services.add(s.id, bytes, s.name, s.ramMaxPages)) {
-        this.log(LogLevel.WARN, `service ${s.id} (${s.name}) ${this.services.faultMessage(s.id)}`);
-      }
+      if (!given.has(s.id)) throw new Error(`service ${s.id} (${s.name}) is in the boot manifest but no module was given for it`);
     }
     for (const id of given.keys()) {
       if (!this.plan.services.some((s) => s.id === id)) throw new Error(`a module was given for service ${id}, which the boot manifest does not declare`);
+    }
+    return given;
+  }
+
+  /** A refused module is logged and kept: the kernel sees Fault.BAD_MODULE when it starts it. */
+  private async addServices(): Promise<void> {
+    for (const s of this.plan.services) {
+      if (!await this.services.add(s.id, this.modules.get(s.id)!, s.name, s.ramMaxPages)) {
+        this.log(LogLevel.WARN, `service ${s.id} (${s.name}) ${this.services.faultMessage(s.id)}`);
+      }
     }
   }
 
@@ -308,7 +318,8 @@ export class PersiaNode extends EventEmitter {
       },
       svc_start: (svc) => this.serviceFault(svc, services.start(svc), "at start"),
       svc_stop: (svc) => services.stop(svc),
-      svc_call: (svc, entry) => this.serviceFault(svc, services.call(svc, entry), "in a call"),
+      svc_call: (svc, entry, fuel) => this.serviceFault(svc, services.call(svc, entry, fuel), "in a call"),
+      svc_fuel_used: (svc) => services.fuelUsed(svc),
       svc_read: (svc, src, dst, len) => services.read(svc, src, dst, len),
       svc_write: (svc, dst, src, len) => services.write(svc, dst, src, len),
       disk_read: (disk, off, ptr, len) => this.disks[disk]?.read(off, this.kernel.bytes, ptr, len) ?? -Errno.ENODEV,

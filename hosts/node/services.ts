@@ -1,16 +1,18 @@
 // The service side of the host ABI under Node: one WebAssembly.Instance per service, each
 // with its own memory whose maximum is the service's RAM max. Implements svc_start,
-// svc_stop, svc_call, svc_read and svc_write for node.ts, and forwards every syscall a
-// service makes to the kernel's k_sys.
+// svc_stop, svc_call (under a fuel budget), svc_fuel_used, svc_read and svc_write for
+// node.ts, and forwards every syscall a service makes to the kernel's k_sys.
 // Exceptions a service raises become Fault numbers here and never unwind into the kernel;
 // a failure of the kernel itself inside a syscall is rethrown (faults.ts KernelTrap).
-// Does not decide restarts or backoff (the kernel does) and does not check a module's
-// imports against capabilities (loader/wasm/validate.ts does, before add() compiles it).
-import { SERVICE_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
+// add() has the loader validate (loader/wasm/validate.ts) and meter (loader/instrument/
+// fuel.ts) each module once, so no unmetered code ever runs. Does not decide budgets,
+// restarts or backoff (the kernel does).
+import { FUEL_EXPORTS, FUEL_IMPORTS, SERVICE_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
 import { Entry, Fault } from "../../abi/kernel";
+import { meterFuel } from "../../loader/instrument/fuel";
 import { validateService } from "../../loader/wasm/validate";
-import { abortText, classifyFault, describeError, KernelTrap, ServiceAbort } from "./faults";
+import { abortText, classifyFault, describeError, FuelExhausted, KernelTrap, ServiceAbort } from "./faults";
 import { KernelInstance, SysFn } from "./kernel";
 import { inRange, MemView } from "./memview";
 
@@ -21,14 +23,16 @@ type Syscall5 = (a0: number, a1: number, a2: number, a3: number, a4: number) => 
 /** What a service host needs of the kernel: k_sys and its memory (tests pass a fake). */
 export type KernelSide = Pick<KernelInstance, "sys" | "bytes">;
 
-/** One service slot: the compiled module (or why the loader refused it) and, while the
- *  service runs, its instance, memory and entry points. */
+/** One service slot: the compiled, metered module (or why the loader refused it) and,
+ *  while the service runs, its instance, memory, fuel global and entry points. */
 class Slot {
   instance: WebAssembly.Instance | null = null;
   view: MemView | null = null;
+  fuel: WebAssembly.Global | null = null;
   init: (() => void) | null = null;
   event: (() => void) | null = null;
   lastFault = "";
+  fuelUsed = 0n;
 
   constructor(
     readonly name: string,
@@ -41,6 +45,7 @@ class Slot {
   drop(): void {
     this.instance = null;
     this.view = null;
+    this.fuel = null;
     this.init = null;
     this.event = null;
   }
@@ -81,14 +86,15 @@ export class ServiceHost {
     this.kernel = kernel;
   }
 
-  /** Validates a service module with the loader and compiles it once. Its memory's maximum
-   *  is the RAM max, or the module's own declared maximum if that is lower. A refused module is
-   *  kept as refused: svc_start then reports Fault.BAD_MODULE and faultMessage says why.
-   *  Returns false if refused. */
-  add(id: number, bytes: Uint8Array, name: string, ramMaxPages: number): boolean {
+  /** Validates a service module with the loader, meters it and compiles it, once. Its
+   *  memory's maximum is the RAM max, or the module's own declared maximum if that is lower.
+   *  A refused module is kept as refused: svc_start then reports Fault.BAD_MODULE and
+   *  faultMessage says why. Resolves to false if refused. */
+  async add(id: number, bytes: Uint8Array, name: string, ramMaxPages: number): Promise<boolean> {
     try {
       const info = validateService(bytes, name, ramMaxPages);
-      const module = new WebAssembly.Module(bytes as BufferSource);
+      const metered = await meterFuel(bytes, name);
+      const module = await WebAssembly.compile(metered.bytes as BufferSource);
       const maxPages = Math.min(ramMaxPages, info.memoryMaxPages ?? ramMaxPages);
       this.slots[id] = new Slot(name, module, null, info.memoryMinPages, maxPages);
       return true;
@@ -130,16 +136,21 @@ export class ServiceHost {
       const exports = instance.exports as Record<string, unknown>;
       const event = exports.persia_event;
       if (typeof event !== "function") return this.fail(slot, Fault.BAD_MODULE, "module does not export persia_event");
+      const fuel = exports[FUEL_EXPORTS.fuel.name];
+      if (!(fuel instanceof WebAssembly.Global)) return this.fail(slot, Fault.BAD_MODULE, `module is not metered (no ${FUEL_EXPORTS.fuel.name})`);
       const init = exports.persia_init;
       slot.instance = instance;
       slot.view = view;
+      slot.fuel = fuel;
       slot.event = event as () => void;
       slot.init = typeof init === "function" ? init as () => void : null;
       return Fault.NONE;
     } catch (e) {
       if (e instanceof KernelTrap) throw e;
       if (e instanceof WebAssembly.LinkError) return this.fail(slot, Fault.INSTANTIATE, describeError(e));
-      return this.fail(slot, this.classify(e, memory, slot), `in its start function: ${describeError(e)}`);
+      const fault = this.classify(e, memory, slot);
+      const why = fault === Fault.FUEL ? `used its budget of ${FUEL_EXPORTS.fuel.start} fuel units` : describeError(e);
+      return this.fail(slot, fault, `in its start function: ${why}`);
     }
   }
 
@@ -148,22 +159,34 @@ export class ServiceHost {
     this.slots[id]?.drop();
   }
 
-  /** svc_call: runs one entry point. Every exception the service raises becomes a Fault. */
-  call(id: number, entry: number): Fault {
+  /** svc_call: runs one entry point with `fuel` units of fuel (the kernel's budget). Every
+   *  exception the service raises becomes a Fault; running out of fuel is Fault.FUEL. */
+  call(id: number, entry: number, fuel: bigint): Fault {
     const slot = this.slots[id];
-    if (slot === undefined || slot.view === null) {
+    if (slot !== undefined) slot.fuelUsed = 0n;
+    if (slot === undefined || slot.view === null || slot.fuel === null) {
       return this.refuse(id, `entry ${Entry[entry] ?? entry} called while the service is not running`);
     }
     const fn = entry === Entry.EVENT ? slot.event : entry === Entry.INIT ? slot.init : undefined;
     if (fn === null && entry === Entry.INIT) return Fault.NONE;
     if (!fn) return this.fail(slot, Fault.TRAP, `no entry point ${entry}`);
+    const meter = slot.fuel;
+    meter.value = fuel;
     try {
       fn();
       return Fault.NONE;
     } catch (e) {
       if (e instanceof KernelTrap) throw e;
-      return this.fail(slot, this.classify(e, slot.view.memory, slot), describeError(e));
+      const fault = this.classify(e, slot.view.memory, slot);
+      return this.fail(slot, fault, fault === Fault.FUEL ? `used its budget of ${fuel} fuel units in one call` : describeError(e));
+    } finally {
+      slot.fuelUsed = fuel - (meter.value as bigint);
     }
+  }
+
+  /** svc_fuel_used: the fuel units the service's last call consumed (0 if it did not run). */
+  fuelUsed(id: number): bigint {
+    return this.slots[id]?.fuelUsed ?? 0n;
   }
 
   /** svc_read: service [src, +len) → kernel [dst, +len); 0 or -EFAULT. */
@@ -198,6 +221,7 @@ export class ServiceHost {
     put(imports, abort.module, abort.name, (msg: number, file: number, line: number, col: number) => {
       throw new ServiceAbort(abortText(view.bytes, msg, file, line, col));
     });
+    for (const f of FUEL_IMPORTS) put(imports, f.module, f.name, () => { throw new FuelExhausted(); });
     return imports;
   }
 

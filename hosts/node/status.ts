@@ -50,6 +50,8 @@ export interface ServiceStatus {
   txPackets: number;
   faults: number;
   sendRefused: number;
+  /** Fuel units its calls consumed (spec/instrumentation.md). */
+  fuel: number;
   /** The host's message for the last fault, when the host adds it (node.ts). */
   faultMessage?: string;
 }
@@ -153,6 +155,7 @@ function decodeService(b: Body): ServiceStatus {
     state: name(SvcState, b.u8(S.SS_STATE)), lastFault: name(Fault, b.u8(S.SS_FAULT)),
     restarts: b.u16(S.SS_RESTARTS), queue: b.u16(S.SS_QUEUE), rxPackets: b.u64(S.SS_RX),
     txPackets: b.u64(S.SS_TX), faults: b.u64(S.SS_FAULTS), sendRefused: b.u64(S.SS_REFUSED),
+    fuel: b.u64(S.SS_FUEL),
   };
 }
 

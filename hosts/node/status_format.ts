@@ -82,9 +82,9 @@ export function formatStatus(s: Status): string {
     s.nics.map((n) => [n.id, lower(n.kind), n.mtu, n.mac, n.rxFrames, n.rxBytes, n.txFrames, n.txBytes, n.txErrors, n.txQueue,
       n.raSent]));
   const services = s.services.length === 0 ? null : table(
-    ["ID", "NAME", "STATE", "RESTARTS", "QUEUE", "RX", "TX", "FAULTS", "REFUSED SENDS", "LAST FAULT"],
+    ["ID", "NAME", "STATE", "RESTARTS", "QUEUE", "RX", "TX", "FAULTS", "REFUSED SENDS", "FUEL USED", "LAST FAULT"],
     s.services.map((v) => [v.id, v.name, stateText(v.state), v.restarts, v.queue, v.rxPackets, v.txPackets,
-      v.faults, v.sendRefused, faultText(v)]));
+      v.faults, v.sendRefused, v.fuel, faultText(v)]));
   const routes = s.routes.length === 0 ? null : table(
     ["PREFIX", "KIND", "VIA", "NIC", "SERVICE"], s.routes.map((r) => routeRow(r, s.services)));
   const neighbors = s.neighbors.length === 0 ? null : table(

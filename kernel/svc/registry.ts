@@ -22,6 +22,7 @@ export const svcFaults = new StaticArray<u64>(SVC_MAX);
 export const svcRx = new StaticArray<u64>(SVC_MAX);       // packets delivered to it
 export const svcTx = new StaticArray<u64>(SVC_MAX);       // packets it sent
 export const svcRefused = new StaticArray<u64>(SVC_MAX);  // sends refused with an error
+export const svcFuel = new StaticArray<u64>(SVC_MAX);     // fuel units its calls consumed
 export let svcCount: i32 = 0;                             // highest id + 1
 
 // @ts-ignore: decorator

@@ -1,15 +1,17 @@
 // Running services: start each at boot, call persia_event when it has packets queued or
 // its timer is due, and contain faults — a trapping service is stopped, counted and
 // restarted after a backoff that doubles per restart, until its restart limit; then it
-// stays down (FAILED) and its queue is dropped. The kernel and every other service go on.
-// Called from k_poll. CPU budgets (fuel) and min/max shares come with issue 5.
-import { SVC_MAX, RESTART_BACKOFF_MS, RESTART_BACKOFF_MAX_MS } from "../param";
+// stays down (FAILED) and its queue is dropped. Every call runs under a fuel budget, and
+// a call that uses it up (Fault.FUEL) is a fault like any other; the fuel each call
+// consumed is counted per service. The kernel and every other service go on.
+// Called from k_poll. Per-service CPU grants (min/max shares) come with issue 5.
+import { SVC_MAX, RESTART_BACKOFF_MS, RESTART_BACKOFF_MAX_MS, FUEL_PER_CALL } from "../param";
 import { SvcState, Fault, Entry, LogLevel } from "../../abi/kernel";
 import { now } from "../clock";
 import { logStart, logStr, logBytes, logInt, logEnd } from "../log";
-import { host_svc_start, host_svc_stop, host_svc_call } from "../../abi/gen/host";
+import { host_svc_start, host_svc_stop, host_svc_call, host_svc_fuel_used } from "../../abi/gen/host";
 import { svcState, svcCount, svcName, svcNameLen, svcFaults, svcLastFault, svcRestarts,
-  svcRestartLimit } from "./registry";
+  svcRestartLimit, svcFuel } from "./registry";
 import { queueDepth, queueFlush, svcWoken } from "./queue";
 
 export const svcTimer = new StaticArray<i64>(SVC_MAX);      // 0: no timer
@@ -44,14 +46,21 @@ function fault(svc: i32, kind: i32): void {
   logSvc(LogLevel.WARN, svc, " faulted; restarting in ms: ", backoff);
 }
 
+/** Run one entry point under the call budget, count the fuel it used, contain its fault. */
+function call(svc: i32, entry: Entry): void {
+  let f = host_svc_call(svc, entry, FUEL_PER_CALL);
+  let used = host_svc_fuel_used(svc);
+  if (used > 0) unchecked(svcFuel[svc] += <u64>used);
+  if (f != Fault.NONE) fault(svc, f);
+}
+
 function start(svc: i32): void {
   if (unchecked(everStarted[svc])) unchecked(svcRestarts[svc]++);
   unchecked(everStarted[svc] = true);
   let f = host_svc_start(svc);
   if (f != Fault.NONE) { fault(svc, f); return; }
   unchecked(svcState[svc] = <u8>SvcState.RUNNING);
-  f = host_svc_call(svc, Entry.INIT);
-  if (f != Fault.NONE) fault(svc, f);
+  call(svc, Entry.INIT);
 }
 
 /** Start due services and run every service that has work. Returns the next time the
@@ -69,8 +78,7 @@ export function runServices(): i64 {
       if (queueDepth(svc) > 0 || due) {
         if (due) unchecked(svcTimer[svc] = 0);
         unchecked(svcWoken[svc] = false);
-        let f = host_svc_call(svc, Entry.EVENT);
-        if (f != Fault.NONE) fault(svc, f);
+        call(svc, Entry.EVENT);
       }
     }
     st = <i32>unchecked(svcState[svc]);

@@ -1,12 +1,13 @@
 // validateService: the gate every service module passes before any of its code runs.
 // It accepts a module only if the engine validates it, it imports nothing but the
 // syscalls of abi/contract.ts (with their exact signatures), env.memory and optionally
-// env.abort, it defines no memory of its own, and it exports persia_event (and maybe
-// persia_init) as () -> (). Refusals are LoaderErrors that name the service, the import
-// or export at fault, and how to rebuild. Deliberately not here: the module's signature
-// and hash, instrumentation, instantiation. Called by hosts/node when it loads a service
+// env.abort, it defines no memory of its own, it exports persia_event (and maybe
+// persia_init) as () -> (), and it uses none of the names the fuel metering adds. Refusals
+// are LoaderErrors that name the service, the import or export at fault, and how to
+// rebuild. Deliberately not here: the module's signature and hash, instrumentation
+// (loader/instrument/fuel.ts, run on what this accepts), instantiation. Called by hosts/node when it loads a service
 // and by `persia build` / `persia image` before composing.
-import { SERVICE_ENV_IMPORTS, SERVICE_EXPORTS, SYSCALLS, SYSCALL_MODULE, Fn } from "../../abi/contract";
+import { FUEL_EXPORTS, FUEL_IMPORTS, SERVICE_ENV_IMPORTS, SERVICE_EXPORTS, SYSCALLS, SYSCALL_MODULE, Fn } from "../../abi/contract";
 import { LoaderError } from "../errors";
 import { FuncType, Import, Limits, WasmModule, WasmParseError, formatFuncType, functionType, parseModule } from "./parse";
 
@@ -25,6 +26,7 @@ type Refuse = (why: string, fix: string) => never;
 const WASM_PAGE_KIB = 64;
 const OPTIONAL_EXPORT = "persia_init"; // abi/contract.ts SERVICE_EXPORTS: "persia_init is optional"
 const REBUILD = "Rebuild it against services/sdk";
+const RESERVED = "only the loader's fuel metering adds it (abi/contract.ts FUEL_IMPORTS, FUEL_EXPORTS)";
 const ALLOWED = `A service may import only ${SYSCALL_MODULE}.{${SYSCALLS.map((s) => s.name).join(",")}}, ` +
   `${SERVICE_ENV_IMPORTS.memory.module}.${SERVICE_ENV_IMPORTS.memory.name} and ` +
   `${SERVICE_ENV_IMPORTS.abort.module}.${SERVICE_ENV_IMPORTS.abort.name}`;
@@ -56,6 +58,9 @@ function checkImport(m: WasmModule, imp: Import, refuse: Refuse, ramMaxPages: nu
     }
   };
   const env = SERVICE_ENV_IMPORTS;
+  if (FUEL_IMPORTS.some((f) => f.module === imp.module && f.name === imp.name)) {
+    refuse(`module imports ${full} ${at}; ${RESERVED}`, `${REBUILD}.`);
+  }
   if (imp.module === SYSCALL_MODULE) {
     const sys = SYSCALLS.find((s) => s.name === imp.name);
     if (!sys) refuse(`module imports ${full}, which is not a PersiaOS syscall ${at}`, `${ALLOWED}. ${REBUILD}.`);
@@ -93,6 +98,8 @@ function checkMemory(m: WasmModule, refuse: Refuse): Limits {
 }
 
 function checkExports(m: WasmModule, refuse: Refuse): boolean {
+  const reserved = m.exports.find((e) => e.name === FUEL_EXPORTS.fuel.name);
+  if (reserved) refuse(`module exports ${reserved.name}; ${RESERVED}`, "Rename that export.");
   let hasInit = false;
   for (const want of SERVICE_EXPORTS) {
     const optional = want.name === OPTIONAL_EXPORT;

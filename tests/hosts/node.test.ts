@@ -69,7 +69,7 @@ async function settle(r: Rig, turns = 4): Promise<void> {
 
 test("a ping to echo.sabz.city comes back through the virtual link", { skip }, async () => {
   const r = rig(ECHO as Uint8Array);
-  r.node.start();
+  await r.node.start();
   try {
     r.peer.send(NODE_MAC, SERVICE, NH_ICMPV6, echoRequest(0x1234, 1, "ping"), 2);
     await settle(r);
@@ -87,7 +87,7 @@ test("a ping to echo.sabz.city comes back through the virtual link", { skip }, a
 
 test("a trapping service is counted, logged and restarted; the node goes on", { skip }, async () => {
   const r = rig(TRAP as Uint8Array);
-  r.node.start();
+  await r.node.start();
   try {
     r.peer.send(NODE_MAC, SERVICE, NH_UDP, udpDatagram(5000, 9, "crash"), 6);
     await settle(r, 1);
@@ -120,12 +120,12 @@ test("what the node is given must match the boot manifest", () => {
   assert.throws(() => new PersiaNode({ ...base, boot: Uint8Array.of(1, 2, 3) }), /boot manifest/);
 });
 
-test("a boot manifest the kernel refuses is an error naming the errno", { skip }, () => {
+test("a boot manifest the kernel refuses is an error naming the errno", { skip }, async () => {
   const link = new VirtualLink();
   const node = new PersiaNode({
     kernelBytes: KERNEL as Uint8Array, services: { 0: ECHO as Uint8Array }, nics: [link.a], log: () => {},
     disks: { 0: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "persia-node-")), "disk0") },
     boot: manifest((m) => m.svcAddrs.push({ svc: 0, addr: SERVICE })),
   });
-  assert.throws(() => node.start(), /^Error: the kernel refused to boot: E[A-Z]+ \(/);
+  await assert.rejects(node.start(), /^Error: the kernel refused to boot: E[A-Z]+ \(/);
 });

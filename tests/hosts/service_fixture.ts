@@ -1,19 +1,21 @@
 // Test-only: tiny service modules with real function bodies, written byte by byte, for the
 // ServiceHost tests: one behaviour each (trap, deep recursion, growing memory to its max,
-// calling a syscall, calling abort). Byte helpers come from the loader's fixture.
+// calling a syscall, calling abort, looping forever). Byte helpers come from the loader's fixture.
 // Deliberately no toolchain and no general assembler: each body is a handful of opcodes.
 // Used by tests/hosts/services.test.ts.
 import { FUNC, I32, MEMORY, leb, section, str, vec } from "../loader/wasm_fixture";
 
 // Opcodes (WebAssembly core spec, section 5.4).
 export const OP = {
-  unreachable: 0x00, loop: 0x03, void: 0x40, end: 0x0b, br_if: 0x0d, call: 0x10, drop: 0x1a,
-  i32_const: 0x41, i32_ne: 0x47, memory_grow: 0x40,
+  unreachable: 0x00, loop: 0x03, void: 0x40, end: 0x0b, br: 0x0c, br_if: 0x0d, call: 0x10, drop: 0x1a,
+  local_get: 0x20, local_tee: 0x22, i32_const: 0x41, i32_ne: 0x47, i32_add: 0x6a, memory_grow: 0x40,
 };
 
 export interface Fn {
   type: number;
   body: number[];
+  /** Local declarations as [count, value type]; none if absent. */
+  locals?: [number, number][];
 }
 
 export interface ServiceSpec {
@@ -23,6 +25,8 @@ export interface ServiceSpec {
   memory: { min: number; max?: number };
   funcs: Fn[];
   exports: [string, number][];
+  /** The start function's index, if any. */
+  start?: number;
 }
 
 export function buildService(s: ServiceSpec): Uint8Array {
@@ -36,8 +40,9 @@ export function buildService(s: ServiceSpec): Uint8Array {
   bytes.push(...section(2, vec(imports)));
   bytes.push(...section(3, vec(s.funcs.map((f) => leb(f.type)))));
   bytes.push(...section(7, vec(s.exports.map(([name, index]) => [...str(name), FUNC, ...leb(index)]))));
+  if (s.start !== undefined) bytes.push(...section(8, leb(s.start)));
   bytes.push(...section(10, vec(s.funcs.map((f) => {
-    const body = [0x00, ...f.body, OP.end];
+    const body = [...vec((f.locals ?? []).map(([n, t]) => [...leb(n), t])), ...f.body, OP.end];
     return [...leb(body.length), ...body];
   }))));
   return Uint8Array.from(bytes);
@@ -53,6 +58,14 @@ export function eventService(body: number[], memory: ServiceSpec["memory"] = { m
 export const TRAPS = eventService([OP.unreachable]);
 /** persia_event calls itself forever. */
 export const RECURSES = eventService([OP.call, 0]);
+/** persia_event loops forever: `loop br 0 end`. */
+export const SPINS = eventService([OP.loop, OP.void, OP.br, 0, OP.end]);
+/** The same loop as the module's start function, which runs at instantiation. */
+export const SPINS_AT_START = buildService({
+  types: [VOID], funcImports: [], memory: { min: 1 },
+  funcs: [{ type: 0, body: [OP.loop, OP.void, OP.br, 0, OP.end] }, { type: 0, body: [] }],
+  exports: [["persia_event", 1]], start: 0,
+});
 /** Grows its memory a page at a time until memory.grow fails, then traps, as
  *  AssemblyScript's allocator does when it runs out of memory. */
 export const GROWS = (min: number, max?: number): Uint8Array => eventService([

@@ -1,8 +1,9 @@
 // ServiceHost on hand-built service modules with a fake kernel: each exception a service
-// can raise becomes its Fault (trap, stack, memory, abort) and never escapes svc_call; a
-// kernel failure inside a syscall does escape; syscalls reach k_sys with the service id,
-// the syscall number and zero padding; svc_read/svc_write copy and refuse out-of-range
-// ranges on both sides; a refused module reports BAD_MODULE.
+// can raise becomes its Fault (trap, stack, memory, abort, fuel) and never escapes
+// svc_call; a kernel failure inside a syscall does escape; syscalls reach k_sys with the
+// service id, the syscall number and zero padding; svc_fuel_used reports what a call
+// consumed; svc_read/svc_write copy and refuse out-of-range ranges on both sides; a
+// refused module reports BAD_MODULE.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { Errno } from "../../abi/errno";
@@ -10,78 +11,111 @@ import { Entry, Fault } from "../../abi/kernel";
 import { Sys } from "../../abi/syscalls";
 import { KernelTrap } from "../../hosts/node/faults";
 import { KernelSide, ServiceHost } from "../../hosts/node/services";
-import { ABORTS, GROWS, LOGS, RECURSES, TRAPS } from "./service_fixture";
+import { ABORTS, GROWS, LOGS, RECURSES, SPINS, SPINS_AT_START, TRAPS } from "./service_fixture";
 
 const NAME = "echo.sabz.city";
 const PAGE = 65536;
+const FUEL = 1_000_000n;   // a budget per call, as the kernel passes it
 
-function host(bytes: Uint8Array, ramMaxPages = 4, sys: KernelSide["sys"] = () => 0, kernelBytes = new Uint8Array(PAGE)): ServiceHost {
+async function host(bytes: Uint8Array, ramMaxPages = 4, sys: KernelSide["sys"] = () => 0, kernelBytes = new Uint8Array(PAGE)): Promise<ServiceHost> {
   const h = new ServiceHost();
   h.attach({ sys, bytes: kernelBytes });
-  assert.ok(h.add(3, bytes, NAME, ramMaxPages), h.faultMessage(3));
+  assert.ok(await h.add(3, bytes, NAME, ramMaxPages), h.faultMessage(3));
   assert.equal(h.start(3), Fault.NONE, h.faultMessage(3));
   return h;
 }
 
-test("unreachable in persia_event is a TRAP with the engine's message", () => {
-  const h = host(TRAPS);
-  assert.equal(h.call(3, Entry.EVENT), Fault.TRAP);
+test("unreachable in persia_event is a TRAP with the engine's message", async () => {
+  const h = await host(TRAPS);
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.TRAP);
   assert.match(h.faultMessage(3), /RuntimeError: unreachable/);
-  assert.equal(h.call(3, Entry.EVENT), Fault.TRAP, "the instance stays callable until the kernel restarts it");
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.TRAP, "the instance stays callable until the kernel restarts it");
 });
 
-test("endless recursion is a STACK fault", () => {
-  assert.equal(host(RECURSES).call(3, Entry.EVENT), Fault.STACK);
+test("endless recursion is a STACK fault", async () => {
+  assert.equal((await host(RECURSES)).call(3, Entry.EVENT, FUEL), Fault.STACK);
 });
 
-test("a trap after memory.grow failed at the RAM max is a MEMORY fault", () => {
-  assert.equal(host(GROWS(1), 3).call(3, Entry.EVENT), Fault.MEMORY);
+test("a trap after memory.grow failed at the RAM max is a MEMORY fault", async () => {
+  assert.equal((await host(GROWS(1), 3)).call(3, Entry.EVENT, FUEL), Fault.MEMORY);
 });
 
-test("the module's own lower memory maximum wins over the RAM max", () => {
-  assert.equal(host(GROWS(1, 2), 8).call(3, Entry.EVENT), Fault.MEMORY);
+test("the module's own lower memory maximum wins over the RAM max", async () => {
+  assert.equal((await host(GROWS(1, 2), 8)).call(3, Entry.EVENT, FUEL), Fault.MEMORY);
 });
 
-test("a trap in a service whose memory starts at its max is a TRAP", () => {
-  assert.equal(host(GROWS(2), 2).call(3, Entry.EVENT), Fault.TRAP);
+test("a trap in a service whose memory starts at its max is a TRAP", async () => {
+  assert.equal((await host(GROWS(2), 2)).call(3, Entry.EVENT, FUEL), Fault.TRAP);
 });
 
-test("env.abort is a TRAP whose message says abort", () => {
-  const h = host(ABORTS);
-  assert.equal(h.call(3, Entry.EVENT), Fault.TRAP);
+test("env.abort is a TRAP whose message says abort", async () => {
+  const h = await host(ABORTS);
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.TRAP);
   assert.match(h.faultMessage(3), /ServiceAbort: abort/);
 });
 
-test("a syscall reaches k_sys as (svc, nr, args..., 0 padding)", () => {
+test("a call that loops forever is a FUEL fault once its budget is used", async () => {
+  const h = await host(SPINS);
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.FUEL);
+  assert.match(h.faultMessage(3), /used its budget of 1000000 fuel units in one call/);
+  // Entry costs 1, each iteration 2 (the loop and its br): the fuel first goes below zero
+  // at -1, in the 500000th iteration.
+  assert.equal(h.fuelUsed(3), FUEL + 1n);
+  assert.equal(h.call(3, Entry.EVENT, 10n), Fault.FUEL, "each call gets the budget the kernel passes");
+  assert.equal(h.fuelUsed(3), 11n);
+});
+
+test("a start function that loops forever is a FUEL fault of svc_start, within the start budget", async () => {
+  const h = new ServiceHost();
+  h.attach({ sys: () => 0, bytes: new Uint8Array(PAGE) });
+  assert.ok(await h.add(3, SPINS_AT_START, NAME, 4), h.faultMessage(3));
+  assert.equal(h.start(3), Fault.FUEL);
+  assert.match(h.faultMessage(3), /^in its start function: used its budget of 100000000 fuel units$/);
+  assert.equal(h.running(3), false);
+});
+
+test("svc_fuel_used reports what the last call consumed", async () => {
+  const h = await host(LOGS);
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.NONE);
+  assert.equal(h.fuelUsed(3), 1005n, "entry 1 + i32.const, i32.const, call, drop + 1000 for calling an import");
+  assert.equal(h.call(3, Entry.INIT, FUEL), Fault.NONE);
+  assert.equal(h.fuelUsed(3), 1n, "the entry of an empty body");
+  assert.equal(h.call(3, Entry.EVENT, 1004n), Fault.FUEL, "a budget one short of the cost");
+  h.stop(3);
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.TRAP);
+  assert.equal(h.fuelUsed(3), 0n, "a service that did not run used nothing");
+});
+
+test("a syscall reaches k_sys as (svc, nr, args..., 0 padding)", async () => {
   const calls: number[][] = [];
-  const h = host(LOGS, 4, (...args) => { calls.push(args); return 0; });
-  assert.equal(h.call(3, Entry.INIT), Fault.NONE);
-  assert.equal(h.call(3, Entry.EVENT), Fault.NONE);
+  const h = await host(LOGS, 4, (...args) => { calls.push(args); return 0; });
+  assert.equal(h.call(3, Entry.INIT, FUEL), Fault.NONE);
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.NONE);
   assert.deepEqual(calls, [[3, Sys.LOG, 16, 5, 0, 0, 0]]);
 });
 
-test("a kernel failure inside a syscall escapes svc_call as KernelTrap", () => {
-  const h = host(LOGS, 4, () => { throw new WebAssembly.RuntimeError("unreachable"); });
-  assert.throws(() => h.call(3, Entry.EVENT), KernelTrap);
+test("a kernel failure inside a syscall escapes svc_call as KernelTrap", async () => {
+  const h = await host(LOGS, 4, () => { throw new WebAssembly.RuntimeError("unreachable"); });
+  assert.throws(() => h.call(3, Entry.EVENT, FUEL), KernelTrap);
 });
 
-test("a missing persia_init is not a fault; an unknown entry is", () => {
-  const h = host(TRAPS);
-  assert.equal(h.call(3, Entry.INIT), Fault.NONE);
-  assert.equal(h.call(3, 9), Fault.TRAP);
+test("a missing persia_init is not a fault; an unknown entry is", async () => {
+  const h = await host(TRAPS);
+  assert.equal(h.call(3, Entry.INIT, FUEL), Fault.NONE);
+  assert.equal(h.call(3, 9, FUEL), Fault.TRAP);
 });
 
-test("svc_write then svc_read copy between kernel and service memory", () => {
+test("svc_write then svc_read copy between kernel and service memory", async () => {
   const kernel = new Uint8Array(PAGE);
-  const h = host(LOGS, 4, () => 0, kernel);
+  const h = await host(LOGS, 4, () => 0, kernel);
   kernel.set([1, 2, 3, 4], 100);
   assert.equal(h.write(3, PAGE - 4, 100, 4), 0);
   assert.equal(h.read(3, PAGE - 4, 200, 4), 0);
   assert.deepEqual([...kernel.subarray(200, 204)], [1, 2, 3, 4]);
 });
 
-test("svc_read and svc_write refuse ranges outside either memory, negatives included", () => {
-  const h = host(LOGS);
+test("svc_read and svc_write refuse ranges outside either memory, negatives included", async () => {
+  const h = await host(LOGS);
   const EFAULT = -Errno.EFAULT;
   assert.equal(h.read(3, PAGE - 3, 0, 4), EFAULT, "past the service's memory");
   assert.equal(h.read(3, 0, PAGE - 3, 4), EFAULT, "past the kernel's memory");
@@ -94,20 +128,20 @@ test("svc_read and svc_write refuse ranges outside either memory, negatives incl
   assert.equal(h.read(3, 0, 0, 1), EFAULT, "a stopped service has no memory");
 });
 
-test("a module the loader refuses starts as BAD_MODULE and says why", () => {
+test("a module the loader refuses starts as BAD_MODULE and says why", async () => {
   const h = new ServiceHost();
   h.attach({ sys: () => 0, bytes: new Uint8Array(PAGE) });
-  assert.equal(h.add(1, Uint8Array.from([0, 1, 2]), NAME, 4), false);
+  assert.equal(await h.add(1, Uint8Array.from([0, 1, 2]), NAME, 4), false);
   assert.equal(h.start(1), Fault.BAD_MODULE);
   assert.match(h.faultMessage(1), /^module refused: service echo\.sabz\.city/);
   assert.equal(h.start(2), Fault.BAD_MODULE, "an id never added");
 });
 
-test("calling a stopped service is a fault, not an exception", () => {
-  const h = host(TRAPS);
+test("calling a stopped service is a fault, not an exception", async () => {
+  const h = await host(TRAPS);
   h.stop(3);
   assert.equal(h.running(3), false);
-  assert.equal(h.call(3, Entry.EVENT), Fault.TRAP);
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.TRAP);
   assert.equal(h.start(3), Fault.NONE);
   assert.equal(h.running(3), true);
 });

@@ -19,7 +19,7 @@ test("decodeStatus reads every record into a plain object", () => {
   assert.deepEqual(s.nics, [{ id: 0, kind: "VXLAN", mtu: 1500, mac: "02:00:5a:b2:00:01", txQueue: 2,
     rxFrames: 10, rxBytes: 1000, txFrames: 9, txBytes: 900, txErrors: 1, raSent: 4 }]);
   assert.deepEqual(s.services, [{ id: 1, name: "echo.sabz.city", state: "RUNNING", lastFault: "TRAP", restarts: 2,
-    queue: 0, rxPackets: 7, txPackets: 6, faults: 2, sendRefused: 1 }]);
+    queue: 0, rxPackets: 7, txPackets: 6, faults: 2, sendRefused: 1, fuel: 1234567 }]);
   assert.deepEqual(s.routes, [
     { kind: "SERVICE", prefix: "fd00:5ab2:1::7/128", length: 128, nic: 0, service: 1, via: "::" },
     { kind: "STATIC", prefix: "::/0", length: 0, nic: 0, service: 255, via: "fe80::1" },
@@ -32,7 +32,7 @@ test("formatStatus prints tables an admin reads, with drop reasons explained", (
   const text = formatStatus(decodeStatus(SNAPSHOT));
   assert.match(text, /^node: router, kernel time 12\.345 s, 1 services, 1 NICs, 2 routes/);
   assert.match(text, /\n +0 +vxlan +1500 +02:00:5a:b2:00:01 +10 +1000 +9 +900 +1 +2 +4\n/);
-  assert.match(text, /echo\.sabz\.city {2}running .* {2}trapped\n/);
+  assert.match(text, /echo\.sabz\.city {2}running .* 1234567 {2}trapped\n/);
   assert.match(text, /fd00:5ab2:1::7\/128 +service +- +- +echo\.sabz\.city/);
   assert.match(text, /::\/0 +static +fe80::1 +0/);
   assert.match(text, /fe80::1 +02:00:00:00:00:99 +0 +reachable/);
@@ -48,6 +48,7 @@ test("metricsText is Prometheus text with one sample per counter", () => {
   assert.match(m, /\npersia_nic_rx_bytes_total\{nic="0",kind="VXLAN"\} 1000\n/);
   assert.match(m, /\npersia_service_up\{service="echo.sabz.city",id="1"\} 1\n/);
   assert.match(m, /\npersia_service_faults_total\{service="echo.sabz.city",id="1"\} 2\n/);
+  assert.match(m, /\npersia_service_fuel_total\{service="echo.sabz.city",id="1"\} 1234567\n/);
   for (const line of m.trimEnd().split("\n")) {
     assert.match(line, /^(# (HELP|TYPE) persia_\w+ .+|persia_\w+(\{[^}]*\})? \d+)$/, line);
   }

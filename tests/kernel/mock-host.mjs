@@ -1,7 +1,9 @@
 // The mock host for kernel unit tests: implements module "persia_host" (abi/contract.ts
 // HOST_IMPORTS) in memory, deterministically. Frames the kernel sends are kept and can be
 // copied back into the kernel's memory by the test through module "mock" (see
-// tests/kernel/mock.ts). Services are absent: svc_start succeeds, svc_call does nothing.
+// tests/kernel/mock.ts). Services are absent: svc_start succeeds, and svc_call does nothing
+// but record the fuel budget it was given and return the fault (and report the fuel use)
+// a test scripted through mock.svc_next (none and 0 by default).
 // Memory is reached through the instance's exports, so nothing here may run before bind():
 // the kernel only calls the host after _start, from a test.
 export function mockHost() {
@@ -9,6 +11,7 @@ export function mockHost() {
   const frames = [];
   const logs = [];
   let seed = 1;
+  const svc = { fault: 0, used: 0n, given: -1n, calls: 0 };
   const mem = () => new Uint8Array(exports.memory.buffer);
   const imports = {
     persia_host: {
@@ -24,7 +27,8 @@ export function mockHost() {
       nic_send(nic, ptr, len) { frames.push({ nic, bytes: mem().slice(ptr, ptr + len) }); return 0; },
       svc_start() { return 0; },
       svc_stop() {},
-      svc_call() { return 0; },
+      svc_call(_svc, _entry, fuel) { svc.calls++; svc.given = fuel; return svc.fault; },
+      svc_fuel_used() { return svc.used; },
       svc_read() { return -8; },
       svc_write() { return -8; },
       disk_read() { return -12; },
@@ -32,6 +36,9 @@ export function mockHost() {
       disk_flush() { return 0; },
     },
     mock: {
+      svc_next(fault, used) { svc.fault = fault; svc.used = used; },
+      svc_fuel_given() { return svc.given; },
+      svc_calls() { return svc.calls; },
       frame_count() { return frames.length; },
       frame_nic(i) { return frames[i] ? frames[i].nic : -1; },
       frame_len(i) { return frames[i] ? frames[i].bytes.length : -1; },

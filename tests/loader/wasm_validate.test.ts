@@ -69,6 +69,16 @@ test("refuses an import from module persia that is not a syscall", () => {
   assert.match(e.why, /^module imports persia\.fork, which is not a PersiaOS syscall/);
 });
 
+test("refuses the import and the export that only the fuel metering may add", () => {
+  const imp = refusal(withSpec((s) => {
+    s.imports.unshift({ module: "persia", name: "fuel_exhausted", desc: [FUNC, 1] });
+    s.exports[0].index = 2;
+  }));
+  assert.match(imp.why, /^module imports persia\.fuel_exhausted \(import at byte \d+\); only the loader's fuel metering adds it/);
+  const exp = refusal(withSpec((s) => { s.exports.push({ name: "persia_fuel", kind: FUNC, index: 1 }); }));
+  assert.match(exp.why, /^module exports persia_fuel; only the loader's fuel metering adds it/);
+});
+
 test("refuses a syscall imported with the wrong signature, showing both", () => {
   const e = refusal(withSpec((s) => { s.types[0] = [[I32], [I32]]; }));
   assert.equal(e.why, "module imports persia.send with type (i32) -> i32, but PersiaOS provides " +

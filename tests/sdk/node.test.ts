@@ -119,7 +119,7 @@ function tempDisk(): string {
 
 test("echo answers a ping and UDP port 7 from a peer on the NIC", async () => {
   const b = new Bench(tempDisk());
-  b.node.start();
+  await b.node.start();
   const replies = await b.ping("fd00:5ab2:1::7", 1);
   assert.equal(replies.length, 1);
   assert.equal(formatAddr(replies[0].src!), "fd00:5ab2:1::7");
@@ -131,7 +131,7 @@ test("echo answers a ping and UDP port 7 from a peer on the NIC", async () => {
 
 test("probe's requests reach echo inside the node, and echo's replies reach probe", async () => {
   const b = new Bench(tempDisk());
-  b.node.start();
+  await b.node.start();
   await b.run(2100);
   const lines = b.logs.filter((l) => l.includes("probe: reply"));
   assert.deepEqual(lines.map((l) => l.replace(/rtt=\d+ms/, "rtt=Nms")), [
@@ -144,12 +144,12 @@ test("probe's requests reach echo inside the node, and echo's replies reach prob
 test("kv keeps its data on the disk file across a restart of the node", async () => {
   const disk = tempDisk();
   const a = new Bench(disk);
-  a.node.start();
+  await a.node.start();
   assert.equal(await a.ask("fd00:5ab2:1::70", 7070, "PUT city tehran\n"), "OK");
   assert.equal(await a.ask("fd00:5ab2:1::70", 7070, "GET city"), "VALUE tehran");
   a.node.stop();
   const b = new Bench(disk);
-  b.node.start();
+  await b.node.start();
   assert.equal(await b.ask("fd00:5ab2:1::70", 7070, "GET city"), "VALUE tehran");
   assert.equal(await b.ask("fd00:5ab2:1::70", 7070, "DEL city"), "OK");
   assert.equal(await b.ask("fd00:5ab2:1::70", 7070, "GET city"), "NOT_FOUND");
@@ -158,7 +158,7 @@ test("kv keeps its data on the disk file across a restart of the node", async ()
 
 test("the kernel refuses sender's spoofed source and oversize packet; sender reaches echo", async () => {
   const b = new Bench(tempDisk());
-  b.node.start();
+  await b.node.start();
   for (const c of ["spoof", "big", "to echo.sabz.city"]) {
     b.udp("fd00:5ab2:1::5", 9, c);
     await b.run(40);
@@ -174,7 +174,7 @@ test("the kernel refuses sender's spoofed source and oversize packet; sender rea
 
 test("trap and oob fault on their trigger, are restarted, and answer again", async () => {
   const b = new Bench(tempDisk());
-  b.node.start();
+  await b.node.start();
   for (const a of ["fd00:5ab2:1::9", "fd00:5ab2:1::b"]) b.udp(a, 9, "crash");
   await b.run(40);
   const down = b.node.status().services.filter((s) => s.name === "trap.sabz.city" || s.name === "oob.sabz.city");
