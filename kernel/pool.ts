@@ -2,12 +2,21 @@
 // and each buffer's packet length. A packet's IPv6 header starts HEADROOM bytes into its
 // buffer so a link header can be written in front of it without a copy. Buffers are
 // taken on receive or send and returned exactly once: on delivery, transmit, or drop.
-import { PKT_SLOTS, PKT_SIZE, HEADROOM } from "./param";
+import { PKT_SLOTS, PKT_SIZE, HEADROOM, SVC_MAX } from "./param";
 
 const POOL: usize = memory.data(PKT_SLOTS * PKT_SIZE, 64);
 const freeStack = new StaticArray<u16>(PKT_SLOTS);
 const lens = new StaticArray<u16>(PKT_SLOTS);
 const classes = new StaticArray<u8>(PKT_SLOTS);   // egress class (net/egress.ts)
+/** Buffers each service holds (packets it sent that have not left yet). */
+export const svcHeld = new StaticArray<i32>(SVC_MAX);
+/** Buffers all services hold together. */
+export let svcHeldAll: i32 = 0;
+
+// Egress classes: who a packet leaves for (net/egress.ts schedules them).
+export const CLASS_KERNEL: i32 = 0;         // the kernel's own packets
+export const CLASS_FORWARD: i32 = 1;        // forwarded traffic
+export const CLASS_SERVICE: i32 = 2;        // + service id: what a service sent
 let freeTop: i32 = 0;
 
 export function poolInit(): void {
@@ -25,6 +34,8 @@ export function pktAlloc(): i32 {
 
 export function pktFree(i: i32): void {
   if (<u32>i >= <u32>PKT_SLOTS || freeTop >= PKT_SLOTS) abort("pool: bad free");
+  let c = <i32>unchecked(classes[i]);
+  if (c >= CLASS_SERVICE) { unchecked(svcHeld[c - CLASS_SERVICE]--); svcHeldAll--; }
   unchecked(freeStack[freeTop++] = <u16>i);
 }
 
@@ -44,5 +55,9 @@ export function poolFree(): i32 { return freeTop; }
 /** The egress class a packet leaves in (0: the kernel's own; see net/egress.ts). */
 // @ts-ignore: decorator
 @inline export function pktClass(i: i32): i32 { return <i32>unchecked(classes[i]); }
-// @ts-ignore: decorator
-@inline export function pktSetClass(i: i32, c: i32): void { unchecked(classes[i] = <u8>c); }
+export function pktSetClass(i: i32, c: i32): void {
+  let old = <i32>unchecked(classes[i]);
+  if (old >= CLASS_SERVICE) { unchecked(svcHeld[old - CLASS_SERVICE]--); svcHeldAll--; }
+  if (c >= CLASS_SERVICE) { unchecked(svcHeld[c - CLASS_SERVICE]++); svcHeldAll++; }
+  unchecked(classes[i] = <u8>c);
+}

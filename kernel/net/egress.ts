@@ -12,13 +12,11 @@ import { NIC_MAX, NIC_TXQ, ETH_HDR, CLASS_MAX } from "../param";
 import { Drop } from "../../abi/drop";
 import { drop } from "../stats";
 import { now } from "../clock";
-import { pktData, pktLen, pktFree, pktClass } from "../pool";
+import { pktData, pktLen, pktFree, pktClass, CLASS_KERNEL } from "../pool";
 import { txFrames, txBytes, txErrors, nicMtu } from "./iface";
 import { host_nic_send } from "../../abi/gen/host";
 
-export const CLASS_KERNEL: i32 = 0;
-export const CLASS_FORWARD: i32 = 1;
-export const CLASS_SERVICE: i32 = 2;        // + service id
+export { CLASS_KERNEL, CLASS_FORWARD, CLASS_SERVICE } from "../pool";
 const N = NIC_MAX * CLASS_MAX;
 const CAP_MS: i64 = 2;                       // credit kept: this many ms of rate, plus a frame
 

@@ -7,11 +7,11 @@ import { Drop } from "../../abi/drop";
 import { Sys, CAPINFO_KIND, CAPINFO_RIGHTS, CAPINFO_OBJECT, CAPINFO_EXT_LEN, CAPINFO_SIZE } from "../../abi/syscalls";
 import { CapKind, RIGHT_SEND } from "../../abi/caps";
 import { LogLevel } from "../../abi/kernel";
-import { MTU_MAX, LOG_LINE } from "../param";
+import { MTU_MAX, LOG_LINE, SVC_POOL_SHARE, POOL_RESERVE, PKT_SLOTS } from "../param";
 import { drop } from "../stats";
 import { now } from "../clock";
 import { logStart, logStr, logBytes, logEnd } from "../log";
-import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass } from "../pool";
+import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass, svcHeld, svcHeldAll } from "../pool";
 import { CLASS_SERVICE } from "../net/egress";
 import { host_svc_read, host_svc_write } from "../../abi/gen/host";
 import { check, walk, ipLen, IP_SRC } from "../net/ipv6";
@@ -67,6 +67,12 @@ function ownsSource(svc: i32, src: usize): bool {
 function send(svc: i32, ptr: i32, len: i32): i32 {
   if (len <= 0) return -Errno.EINVAL;
   if (len > MTU_MAX) { unchecked(svcRefused[svc]++); drop(Drop.TOO_BIG); return -Errno.EMSGSIZE; }
+  // A service that already holds its share of the pool waits for its frames to leave
+  // (its egress class is full): it cannot starve receiving or other services.
+  if (unchecked(svcHeld[svc]) >= SVC_POOL_SHARE || svcHeldAll >= PKT_SLOTS - POOL_RESERVE) {
+    drop(Drop.TXQ_FULL);
+    return -Errno.EAGAIN;
+  }
   let pkt = pktAlloc();
   if (pkt < 0) { drop(Drop.POOL_EMPTY); return -Errno.ENOSPC; }
   let p = pktData(pkt);

@@ -5,6 +5,7 @@
 //             crossing from the host into the kernel and back
 //   forward   router role, frames forwarded from one NIC to another (hop limit −1)
 //   service   ICMPv6 echo to a service and its reply: kernel → service → kernel → NIC
+//   sched     (tests/bench/sched.ts) egress scheduler conformance: min, max, fairness
 //   router    (tests/bench/router.ts) iperf3 between namespaces through TAP devices and the
 //             node, against the Linux kernel forwarding the same traffic
 import * as fs from "fs";
@@ -16,6 +17,8 @@ import { NicBackend } from "../../hosts/node/nic/nic";
 import { ROOT } from "../../hosts/node/build";
 import * as P from "../../hosts/node/peer/packets";
 import { routerBench } from "./router";
+import { schedBench } from "./sched";
+import { fuelBench } from "./fuel";
 
 class CountingNic implements NicBackend {
   readonly backend = "bench";
@@ -44,7 +47,7 @@ const A0 = parseAddr("fd00:1::100");
 const A1 = parseAddr("fd00:2::100");
 const BATCH = 32;
 
-function boot(): { node: PersiaNode; nics: CountingNic[]; now: () => bigint } {
+async function boot(): Promise<{ node: PersiaNode; nics: CountingNic[]; now: () => bigint }> {
   const { boot, plan } = compileManifest(parseManifest(MANIFEST, "bench.yaml", ROOT));
   const nics = plan.nics.map((n) => new CountingNic(n.id));
   let t = 0n;
@@ -53,7 +56,7 @@ function boot(): { node: PersiaNode; nics: CountingNic[]; now: () => bigint } {
     services: new Map(plan.services.map((s) => [s.id, fs.readFileSync(s.modulePath)])),
     nics, clock: () => t, autoPoll: false, log: () => {},
   });
-  node.start();
+  await node.start();
   node.poll();
   // Teach the node both peers' MACs: a neighbor solicitation with a source link-layer
   // option makes a STALE neighbor entry (RFC 4861 §7.2.3).
@@ -75,8 +78,8 @@ function measure(name: string, node: PersiaNode, nic: number, frame: Uint8Array,
   return n / s;
 }
 
-function main(): void {
-  const { node, nics, now } = boot();
+async function main(): Promise<void> {
+  const { node, nics, now } = await boot();
   const n = 200_000;
   const ipv4 = P.ether(NODE0, PEER0, 0x0800, new Uint8Array(60).fill(0x45, 0, 1));
   const fwd = P.ether(NODE0, PEER0, P.ETH_IPV6, P.udp(A0, A1, 40000, 9, new Uint8Array(64)));
@@ -101,5 +104,12 @@ function main(): void {
   node.stop();
 }
 
-main();
-routerBench((l) => console.log(l)).catch((e) => { console.error(`router benchmark failed: ${e.message}`); process.exitCode = 1; });
+/** One after another, so that no figure shares the CPU with another's load. */
+async function all(): Promise<void> {
+  await main();
+  await schedBench((l) => console.log(l));
+  await fuelBench();
+  await routerBench((l) => console.log(l));
+}
+
+all().catch((e) => { console.error(`benchmark failed: ${e instanceof Error ? e.stack : e}`); process.exit(1); });
