@@ -57,10 +57,10 @@ function jobs(): Job[] {
 /** Build everything, two compilers at a time (the machines have two cores). */
 export async function build(log: (line: string) => void = () => {}): Promise<string[]> {
   generate(path.join(ROOT, "abi/gen"));
-  const todo = jobs();
+  const pending = jobs();
   const done: string[] = [];
   const worker = async () => {
-    for (let job = todo.shift(); job; job = todo.shift()) {
+    for (let job = pending.shift(); job; job = pending.shift()) {
       const t0 = Date.now();
       await run(job);
       done.push(job.name);

@@ -91,8 +91,8 @@ class Pass {
   scan(root: Site, where: string): Region {
     const b = this.b;
     const region: Region = { count: 0, loops: [], bulk: [], calls: [] };
-    const todo = [root];
-    for (let site = todo.pop(); site !== undefined; site = todo.pop()) {
+    const stack = [root];
+    for (let site = stack.pop(); site !== undefined; site = stack.pop()) {
       const e = site.e;
       const id = b.getExpressionId(e);
       if (id === b.LoopId) { region.loops.push(e); continue; }
@@ -105,7 +105,7 @@ class Pass {
         this.refuse(`function ${where} uses ${this.walker.kindName(id)} expressions, which the fuel metering ` +
           "cannot see into", "Build it without exception handling, threads or GC (AssemblyScript's defaults do).");
       }
-      todo.push(...operands);
+      stack.push(...operands);
     }
     return region;
   }

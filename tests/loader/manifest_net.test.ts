@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { LoaderError } from "../../loader/errors";
-import { errorsOf } from "./refused";
+import { errorsOf, bootRefusal } from "./refused";
 import {
   BootManifest, bitRate, bootRecords, compileManifest, decodeBootManifest, encodeBootManifest, parseManifest, showRate,
 } from "../../loader/manifest";
@@ -217,15 +217,7 @@ test("a damaged NET record is refused with its byte", () => {
   const HEADER = [...ascii("PRSA"), ...u16(1), ...u16(2)];
   const NODE = [1, 0, ...u16(5), 2, 3, ...ascii("a.b")];                  // 9 bytes from byte 8
   const NET = [10, 0, ...u16(20), 0, 0xfe, 0, 0, ...u64(0), ...u64(1e9)];
-  const refusal = (bytes: number[]) => {
-    try {
-      decodeBootManifest(Uint8Array.from(bytes));
-    } catch (e) {
-      assert.ok(e instanceof LoaderError);
-      return e.why;
-    }
-    assert.fail("decodeBootManifest accepted a damaged NET record");
-  };
+  const refusal = bootRefusal;
   assert.deepEqual(decodeBootManifest(Uint8Array.from([...HEADER, ...NODE, ...NET])).nets, [{ nic: 0, svc: 0xfe, min: 0n, max: 1000000000n }]);
   assert.equal(refusal([...HEADER, ...NODE, 10, 0, ...u16(19), ...NET.slice(4, 23)]), "at byte 17: record 1 (NET) is 19 bytes, not 20");
   for (const reserved of [2, 3]) {

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { LoaderError } from "../../loader/errors";
-import { errorsOf } from "./refused";
+import { errorsOf, bootRefusal } from "./refused";
 import {
   ManifestError, ManifestIssue, bootRecords, compileManifest, decodeBootManifest, encodeBootManifest, minIntervalDefault,
   parseManifest,
@@ -164,15 +164,7 @@ test("RA records decode back and re-encode to the same bytes; NIC records still 
 
 test("a damaged RA record is refused with its byte", () => {
   const ra = Array.from(compileManifest(parseManifest(block("router"), "node.yaml", "/srv")).boot).slice(-32);
-  const refusal = (bytes: number[]) => {
-    try {
-      decodeBootManifest(Uint8Array.from(bytes));
-    } catch (e) {
-      assert.ok(e instanceof LoaderError);
-      return e.why;
-    }
-    assert.fail("decodeBootManifest accepted a damaged RA record");
-  };
+  const refusal = bootRefusal;
   assert.equal(refusal([...HEADER(3), ...NODE, ...NIC, 9, 0, ...u16(27), ...ra.slice(4, 31)]), "at byte 39: record 2 (RA) is 27 bytes, not 28");
   for (const reserved of [3, 10, 11]) {
     const bad = [...ra];
