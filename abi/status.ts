@@ -15,6 +15,7 @@ export enum St {
   SVC = 4,
   ROUTE = 5,
   NEIGH = 6,
+  CLASS = 7,
 }
 
 // NODE: now ms i64, role u8, services u8, nics u8, 0 u8, routes u16, free buffers u16,
@@ -91,4 +92,22 @@ export enum NeighState {
   STALE = 2,       // not confirmed lately; used, then probed
   DELAY = 3,       // used while STALE; probe after DELAY_FIRST_PROBE_TIME
   PROBE = 4,       // unicast solicitations until confirmed or given up
+}
+
+// CLASS: an egress class of a NIC that has rates or has carried traffic (kernel/net/egress.ts).
+//   nic u8, class u8 (EgressClass.KERNEL, FORWARD, or SERVICE + service id), queue u16,
+//   0 u32, min bit/s u64, max bit/s u64 (0: unlimited), bytes sent u64, frames dropped u64
+export const SC_NIC = 0;
+export const SC_CLASS = 1;
+export const SC_QUEUE = 2;
+export const SC_MIN = 8;
+export const SC_MAX = 16;
+export const SC_BYTES = 24;
+export const SC_DROPS = 32;
+export const SC_SIZE = 40;
+
+export enum EgressClass {
+  KERNEL = 0,    // the kernel's own packets: ND, RAs, ICMPv6 errors
+  FORWARD = 1,   // forwarded traffic
+  SERVICE = 2,   // + service id
 }

@@ -3,6 +3,7 @@
 // buffer so a link header can be written in front of it without a copy. Buffers are
 // taken on receive or send and returned exactly once: on delivery, transmit, or drop.
 import { PKT_SLOTS, PKT_SIZE, HEADROOM, SVC_MAX } from "./param";
+import { EgressClass } from "../abi/status";
 
 const POOL: usize = memory.data(PKT_SLOTS * PKT_SIZE, 64);
 const freeStack = new StaticArray<u16>(PKT_SLOTS);
@@ -14,9 +15,9 @@ export const svcHeld = new StaticArray<i32>(SVC_MAX);
 export let svcHeldAll: i32 = 0;
 
 // Egress classes: who a packet leaves for (net/egress.ts schedules them).
-export const CLASS_KERNEL: i32 = 0;         // the kernel's own packets
-export const CLASS_FORWARD: i32 = 1;        // forwarded traffic
-export const CLASS_SERVICE: i32 = 2;        // + service id: what a service sent
+export const CLASS_KERNEL: i32 = EgressClass.KERNEL;
+export const CLASS_FORWARD: i32 = EgressClass.FORWARD;
+export const CLASS_SERVICE: i32 = EgressClass.SERVICE;   // + service id
 let freeTop: i32 = 0;
 
 export function poolInit(): void {

@@ -3,14 +3,14 @@
 // changes nothing, and a snapshot too big for the buffer is cut at a record boundary.
 import * as S from "../abi/status";
 import { Drop } from "../abi/drop";
-import { STATUS_SIZE, NIC_MAX } from "./param";
+import { STATUS_SIZE, NIC_MAX, CLASS_MAX } from "./param";
 import { now } from "./clock";
 import { drops, icmpErrorsSent } from "./stats";
 import { poolFree } from "./pool";
 import { role } from "./boot";
 import { addrCopy, macCopy } from "./net/addr";
 import { nicPresent, nicKind, nicMtu, nicMac, nicCount, rxFrames, rxBytes, txFrames, txBytes, txErrors } from "./net/iface";
-import { txDepth } from "./net/egress";
+import { txDepth, classDepth, minRate, maxRate, classBytes, classDrops } from "./net/egress";
 import { raSent } from "./net/ra";
 import { routeCount, routePrefix, routeVia, routeLen, routeKind, routeNic, routeSvc } from "./net/route";
 import { neighHigh, neighNic, neighState, neighAddr, neighMac } from "./net/nd";
@@ -51,6 +51,10 @@ export function writeStatus(): i32 {
   for (let s = 0; s < svcCount; s++) if (svcValid(s)) svcRecord(s);
   for (let i = 0; i < routeCount; i++) routeRecord(i);
   for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighRecord(i);
+  for (let n = 0; n < nicCount && n < NIC_MAX; n++) {
+    if (!unchecked(nicPresent[n])) continue;
+    for (let c = 0; c < CLASS_MAX; c++) classRecord(n, c);
+  }
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
   store<u16>(STATUS, <u16>records, 6);
@@ -109,4 +113,20 @@ function neighRecord(i: i32): void {
   store<u8>(b + S.SG_STATE, <u8>neighState(i));
   macCopy(b + S.SG_MAC, neighMac(i));
   addrCopy(b + S.SG_ADDR, neighAddr(i));
+}
+
+function classRecord(nic: i32, c: i32): void {
+  let i = nic * CLASS_MAX + c;
+  let min = unchecked(minRate[i]), max = unchecked(maxRate[i]);
+  let bytes = unchecked(classBytes[i]), drops = unchecked(classDrops[i]);
+  if (min == 0 && max == 0 && bytes == 0 && drops == 0) return;
+  let b = rec(S.St.CLASS, S.SC_SIZE);
+  if (b == 0) return;
+  store<u8>(b + S.SC_NIC, <u8>nic);
+  store<u8>(b + S.SC_CLASS, <u8>c);
+  store<u16>(b + S.SC_QUEUE, <u16>classDepth(nic, c));
+  store<u64>(b + S.SC_MIN, min * 8);
+  store<u64>(b + S.SC_MAX, max * 8);
+  store<u64>(b + S.SC_BYTES, bytes);
+  store<u64>(b + S.SC_DROPS, drops);
 }

@@ -61,6 +61,14 @@ function serviceMetrics(m: Exposition, s: Status): void {
   m.add("persia_service_restarts_total", "counter", "Restarts after faults.", each((v) => v.restarts));
   m.add("persia_service_faults_total", "counter", "Faults (traps, stack, memory, fuel).", each((v) => v.faults));
   m.add("persia_service_fuel_total", "counter", "Fuel units the service's calls consumed.", each((v) => v.fuel));
+  m.add("persia_service_ram_bytes", "gauge", "Bytes of memory the service has now.",
+    s.services.filter((v) => v.ramPages !== undefined).map((v) => [{ service: v.name, id: v.id }, v.ramPages! * 65536]));
+  const cls = (c: Status["classes"][number]): Labels => ({
+    nic: c.nic, class: typeof c.class === "number" ? s.services.find((v) => v.id === c.class)?.name ?? String(c.class) : c.class,
+  });
+  m.add("persia_egress_bytes_total", "counter", "Bytes sent per NIC egress class.", s.classes.map((c) => [cls(c), c.bytes]));
+  m.add("persia_egress_drops_total", "counter", "Frames dropped at a full egress class queue.", s.classes.map((c) => [cls(c), c.drops]));
+  m.add("persia_egress_max_bits", "gauge", "Egress class max rate, bit/s (0: unlimited).", s.classes.map((c) => [cls(c), c.maxBits]));
   m.add("persia_service_queue", "gauge", "Packets waiting in the service's receive queue.", each((v) => v.queue));
   m.add("persia_service_rx_packets_total", "counter", "Packets delivered to the service.", each((v) => v.rxPackets));
   m.add("persia_service_tx_packets_total", "counter", "Packets the service sent.", each((v) => v.txPackets));

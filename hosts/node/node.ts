@@ -164,6 +164,9 @@ export class PersiaNode extends EventEmitter {
     for (const svc of s.services) {
       const message = this.services.faultMessage(svc.id);
       if (message !== "") svc.faultMessage = message;
+      const ram = this.services.ram(svc.id);
+      svc.ramPages = ram.pages;
+      svc.ramMaxPages = ram.maxPages;
     }
     const nics = this.nics.filter((n): n is NicBackend => n !== undefined).map((n) => ({
       id: n.id, backend: n.backend, counters: { ...n.counters(), rx_too_long: this.rxTooLong[n.id] ?? 0 },

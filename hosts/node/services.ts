@@ -118,6 +118,14 @@ export class ServiceHost {
     return this.slots[id]?.lastFault ?? "";
   }
 
+  /** The service's memory now and its RAM max, in pages (now is 0 while it is stopped). */
+  ram(id: number): { pages: number; maxPages: number } {
+    const slot = this.slots[id];
+    if (!slot) return { pages: 0, maxPages: 0 };
+    const bytes = slot.view ? slot.view.memory.buffer.byteLength : 0;
+    return { pages: bytes / WASM_PAGE, maxPages: slot.ramMaxPages };
+  }
+
   /** svc_start: (re)instantiates the service with a fresh memory. */
   start(id: number): Fault {
     const slot = this.slots[id];

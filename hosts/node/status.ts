@@ -54,6 +54,21 @@ export interface ServiceStatus {
   fuel: number;
   /** The host's message for the last fault, when the host adds it (node.ts). */
   faultMessage?: string;
+  /** Added by node.ts: the service's memory now and its RAM max, in 64 KiB pages. */
+  ramPages?: number;
+  ramMaxPages?: number;
+}
+
+/** An egress class of a NIC (kernel/net/egress.ts): its rates and what it carried. */
+export interface ClassStatus {
+  nic: number;
+  /** "kernel", "forwarded", or the service id. */
+  class: "kernel" | "forwarded" | number;
+  queue: number;
+  minBits: number;
+  maxBits: number;        // 0: unlimited
+  bytes: number;
+  drops: number;
 }
 
 export interface RouteStatus {
@@ -86,6 +101,7 @@ export interface Status {
   services: ServiceStatus[];
   routes: RouteStatus[];
   neighbors: NeighborStatus[];
+  classes: ClassStatus[];
   /** Added by node.ts; absent in a snapshot decoded on its own. */
   host?: { nics: HostNicStatus[] };
 }
@@ -176,6 +192,17 @@ function decodeNeighbor(b: Body): NeighborStatus {
   };
 }
 
+function decodeClass(b: Body): ClassStatus {
+  b.need(S.SC_SIZE);
+  const c = b.u8(S.SC_CLASS);
+  return {
+    nic: b.u8(S.SC_NIC),
+    class: c === S.EgressClass.KERNEL ? "kernel" : c === S.EgressClass.FORWARD ? "forwarded" : c - S.EgressClass.SERVICE,
+    queue: b.u16(S.SC_QUEUE), minBits: b.u64(S.SC_MIN), maxBits: b.u64(S.SC_MAX),
+    bytes: b.u64(S.SC_BYTES), drops: b.u64(S.SC_DROPS),
+  };
+}
+
 /** Decodes a snapshot. Unknown record types are skipped, so an older host can read a
  *  newer kernel's snapshot; a record that overruns the snapshot is an error. */
 export function decodeStatus(snapshot: Uint8Array): Status {
@@ -185,7 +212,7 @@ export function decodeStatus(snapshot: Uint8Array): Status {
   if (magic !== S.ST_MAGIC) throw new Error(`status snapshot: magic 0x${magic.toString(16)} is not "PRST"`);
   const version = dv.getUint16(H_VERSION, true);
   if (version !== S.ST_VERSION) throw new Error(`status snapshot: version ${version}; this host reads version ${S.ST_VERSION}`);
-  const status: Status = { node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [] };
+  const status: Status = { node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [], classes: [] };
   const count = dv.getUint16(H_COUNT, true);
   let at = MF_HEADER;
   for (let i = 0; i < count; i++) {
@@ -202,6 +229,7 @@ export function decodeStatus(snapshot: Uint8Array): Status {
       case S.St.SVC: status.services.push(decodeService(b)); break;
       case S.St.ROUTE: status.routes.push(decodeRoute(b)); break;
       case S.St.NEIGH: status.neighbors.push(decodeNeighbor(b)); break;
+      case S.St.CLASS: status.classes.push(decodeClass(b)); break;
     }
     at = bodyAt + length;
   }

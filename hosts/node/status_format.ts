@@ -6,7 +6,7 @@ import { DROP_TEXT, FAULT_TEXT, STATE_TEXT } from "../../abi/describe";
 import { Drop } from "../../abi/drop";
 import { Fault, SvcState } from "../../abi/kernel";
 import { RouteKind } from "../../abi/status";
-import type { RouteStatus, ServiceStatus, Status } from "./status";
+import type { ClassStatus, RouteStatus, ServiceStatus, Status } from "./status";
 
 type Cell = string | number;
 
@@ -32,6 +32,25 @@ function faultText(s: ServiceStatus): string {
   if (s.lastFault === "NONE") return "-";
   const text = FAULT_TEXT[Fault[s.lastFault as keyof typeof Fault]] ?? lower(s.lastFault);
   return s.faultMessage ? `${text}: ${s.faultMessage}` : text;
+}
+
+/** A bit rate for a person: "10 Mbit/s", "-" for none. */
+function rate(bits: number, none = "-"): string {
+  if (bits === 0) return none;
+  for (const [unit, size] of [["Gbit/s", 1e9], ["Mbit/s", 1e6], ["kbit/s", 1e3]] as const) {
+    if (bits >= size) return `${+(bits / size).toFixed(3)} ${unit}`;
+  }
+  return `${bits} bit/s`;
+}
+
+function classRow(c: ClassStatus, services: ServiceStatus[]): Cell[] {
+  const who = typeof c.class === "number" ? services.find((s) => s.id === c.class)?.name ?? `service ${c.class}` : c.class;
+  return [c.nic, who, rate(c.minBits), rate(c.maxBits, "unlimited"), c.bytes, c.drops, c.queue];
+}
+
+function ramText(v: ServiceStatus): string {
+  if (v.ramMaxPages === undefined) return "-";
+  return `${(v.ramPages ?? 0) * 64}/${v.ramMaxPages * 64} KiB`;
 }
 
 function routeRow(r: RouteStatus, services: ServiceStatus[]): Cell[] {
@@ -82,9 +101,11 @@ export function formatStatus(s: Status): string {
     s.nics.map((n) => [n.id, lower(n.kind), n.mtu, n.mac, n.rxFrames, n.rxBytes, n.txFrames, n.txBytes, n.txErrors, n.txQueue,
       n.raSent]));
   const services = s.services.length === 0 ? null : table(
-    ["ID", "NAME", "STATE", "RESTARTS", "QUEUE", "RX", "TX", "FAULTS", "REFUSED SENDS", "FUEL USED", "LAST FAULT"],
+    ["ID", "NAME", "STATE", "RESTARTS", "QUEUE", "RX", "TX", "FAULTS", "REFUSED SENDS", "FUEL USED", "RAM NOW/MAX", "LAST FAULT"],
     s.services.map((v) => [v.id, v.name, stateText(v.state), v.restarts, v.queue, v.rxPackets, v.txPackets,
-      v.faults, v.sendRefused, v.fuel, faultText(v)]));
+      v.faults, v.sendRefused, v.fuel, ramText(v), faultText(v)]));
+  const classes = s.classes.length === 0 ? null : table(
+    ["NIC", "CLASS", "MIN", "MAX", "BYTES SENT", "DROPS", "QUEUE"], s.classes.map((c) => classRow(c, s.services)));
   const routes = s.routes.length === 0 ? null : table(
     ["PREFIX", "KIND", "VIA", "NIC", "SERVICE"], s.routes.map((r) => routeRow(r, s.services)));
   const neighbors = s.neighbors.length === 0 ? null : table(
@@ -93,6 +114,7 @@ export function formatStatus(s: Status): string {
     nodeLine(s),
     section("NICs", nics),
     section("Services", services),
+    section("Egress classes", classes),
     section("Routes", routes),
     section("Neighbors", neighbors),
     dropsSection(s),

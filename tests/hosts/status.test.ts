@@ -32,7 +32,7 @@ test("formatStatus prints tables an admin reads, with drop reasons explained", (
   const text = formatStatus(decodeStatus(SNAPSHOT));
   assert.match(text, /^node: router, kernel time 12\.345 s, 1 services, 1 NICs, 2 routes/);
   assert.match(text, /\n +0 +vxlan +1500 +02:00:5a:b2:00:01 +10 +1000 +9 +900 +1 +2 +4\n/);
-  assert.match(text, /echo\.sabz\.city {2}running .* 1234567 {2}trapped\n/);
+  assert.match(text, /echo\.sabz\.city {2}running .* 1234567 {2}- +trapped\n/);
   assert.match(text, /fd00:5ab2:1::7\/128 +service +- +- +echo\.sabz\.city/);
   assert.match(text, /::\/0 +static +fe80::1 +0/);
   assert.match(text, /fe80::1 +02:00:00:00:00:99 +0 +reachable/);

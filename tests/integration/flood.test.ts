@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import { parseAddr, equalBytes } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
 import { svc, withBench } from "./bench";
+import { formatStatus } from "../../hosts/node/status";
 
 const PEER = parseAddr("fd00:5ab2:1::100");
 const ECHO = parseAddr("fd00:5ab2:1::7");
@@ -51,5 +52,17 @@ it("a flooding service gets its max and no more; echo keeps its min and answers 
     assert.ok(mbit <= 5 * 1.01 + 0.03, `the flood got ${mbit.toFixed(3)} Mbit/s, over its max of 5`);
     assert.ok(mbit >= 4.8, `the flood got ${mbit.toFixed(3)} Mbit/s; spare capacity should give it its max`);
     assert.ok(b.drops().TXQ_FULL - before.TXQ_FULL > 1000, "the excess is counted as TXQ_FULL");
+    // What each was granted and what it uses, as `persia status` shows it.
+    const st = b.node.status();
+    const flood = st.services.find((v) => v.name === "flood.sabz.city")!;
+    const cls = st.classes.find((c) => c.nic === 0 && c.class === flood.id)!;
+    assert.deepEqual([cls.minBits, cls.maxBits], [0, 5e6]);
+    assert.ok(cls.bytes * 8 >= 5e6, "the flood's class counts its bytes");
+    const echoCls = st.classes.find((c) => c.nic === 0 && c.class === st.services.find((v) => v.name === "echo.sabz.city")!.id)!;
+    assert.deepEqual([echoCls.minBits, echoCls.maxBits, echoCls.drops], [2e6, 0, 0]);
+    assert.ok(flood.ramPages! >= 1 && flood.ramMaxPages === 4, "RAM now and max (256 KiB)");
+    const text = formatStatus(st);
+    assert.match(text, /Egress classes/);
+    assert.match(text, /flood\.sabz\.city +- +5 Mbit\/s/);
   });
 });
