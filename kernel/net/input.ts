@@ -77,7 +77,7 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
   // a service's address is answered by the kernel, never queued for the service, and ND
   // (hop limit 255, link scope) is never forwarded.
   if (isNd(p)) { localInput(pkt, nic); return; }
-  if (isOwn(dst) && routingProblem(p) >= 0) {
+  if (routingProblem(p) >= 0 && isOwn(dst)) {   // cheap test first: most packets have no routing header
     icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
     drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
   }
