@@ -115,7 +115,8 @@ export class ServiceHost {
 
   /** The message of the service's last fault, or "" if it has none. */
   faultMessage(id: number): string {
-    return this.slots[id]?.lastFault ?? "";
+    const slot = this.slots[id];
+    return slot ? slot.lastFault || slot.refused || "" : "";
   }
 
   /** The service's memory now and its RAM max, in pages (now is 0 while it is stopped). */

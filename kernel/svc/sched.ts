@@ -33,7 +33,8 @@ function fault(svc: i32, kind: i32): void {
   unchecked(svcLastFault[svc] = <u8>kind);
   unchecked(svcTimer[svc] = 0);
   let restarts = <i32>unchecked(svcRestarts[svc]);
-  if (restarts >= <i32>unchecked(svcRestartLimit[svc])) {
+  // A module the loader refused can never start: no point in retrying it.
+  if (kind == Fault.BAD_MODULE || restarts >= <i32>unchecked(svcRestartLimit[svc])) {
     unchecked(svcState[svc] = <u8>SvcState.FAILED);
     queueFlush(svc);
     logSvc(LogLevel.ERROR, svc, " faulted and is over its restart limit; it stays down. Restarts: ", restarts);

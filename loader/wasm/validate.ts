@@ -141,12 +141,14 @@ export function validateService(bytes: Uint8Array, name: string, ramMaxPages: nu
     return refuse(`module is not a well-formed Wasm binary: ${e.message}`,
       `Check that the file is the complete .wasm output of the build. ${REBUILD}.`);
   }
+  // The memory rule first: it says what PersiaOS needs on every engine (an engine without
+  // multi-memory would otherwise answer first, in its own words).
+  const limits = checkMemory(m, refuse);
   const own = new Uint8Array(bytes); // the engine wants bytes in a plain ArrayBuffer
   if (!WebAssembly.validate(own)) {
     refuse(`module is not valid WebAssembly: ${engineMessage(own)}`, `${REBUILD}.`);
   }
   for (const imp of m.imports) checkImport(m, imp, refuse, ramMaxPages);
-  const limits = checkMemory(m, refuse);
   const hasInit = checkExports(m, refuse);
   return {
     memoryMinPages: limits.min,
