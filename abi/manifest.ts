@@ -23,6 +23,7 @@ export enum Rec {
   CAP_DISK = 8,  // a disk extent granted to a service
   RA = 9,        // router advertisements on a NIC (router role)
   NET = 10,      // an egress class on a NIC: min and max rates (issue #5)
+  CPU = 11,      // a service's CPU grant: min and max share of each period (issue #5)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -110,3 +111,12 @@ export const NET_MAX = 12;
 export const NET_SIZE = 20;
 export const NET_FORWARD = 0xff;
 export const NET_LINK = 0xfe;
+
+// CPU (record 11): a service's CPU grant, as shares of each scheduling period (kernel/
+// param.ts CPU_PERIOD_MS, whose capacity is CPU_PERIOD_FUEL units of fuel) in permille.
+// A service without one has min 0 and max 1000 (all of it).
+//   svc u8, 0 u8, min permille u16, max permille u16
+export const CPU_SVC = 0;
+export const CPU_MIN = 2;
+export const CPU_MAX = 4;
+export const CPU_SIZE = 6;

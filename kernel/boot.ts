@@ -19,6 +19,7 @@ import { setClassRates, setLinkRate, egressReset, CLASS_FORWARD, CLASS_SERVICE }
 import { seed } from "./rand";
 import { validDomain, svcAdd, svcValid, svcByName, svcAddAddr, svcByAddr, svcCount, registryReset } from "./svc/registry";
 import { capGrant, capSetSecret, capsReset } from "./svc/caps";
+import { cpuGrant, cpuReset } from "./svc/cpu";
 import { schedBoot } from "./svc/sched";
 import { host_random } from "../abi/gen/host";
 
@@ -69,12 +70,14 @@ function unboot(): void {
   capsReset();
   raReset();
   egressReset();
+  cpuReset();
   for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
   role = Role.SERVER;
   ndInit(Role.SERVER);
 }
 
 function parse(p: usize, len: i32): i32 {
+  cpuReset();
   recIndex = -1; recType = 0;
   if (len < M.MF_HEADER) return bad("header", "shorter than 8 bytes");
   if (le32(p) != M.MF_MAGIC) return bad("magic", "not a PersiaOS boot manifest");
@@ -117,6 +120,7 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.CAP_DISK: return capDisk(b, n);
     case M.Rec.RA: return ra(b, n);
     case M.Rec.NET: return net(b, n);
+    case M.Rec.CPU: return cpu(b, n);
   }
   return bad("type", "unknown record type");
 }
@@ -245,6 +249,16 @@ function net(b: usize, n: i32): i32 {
   if (s == M.NET_FORWARD) { setClassRates(id, CLASS_FORWARD, min, max); return 0; }
   if (!svcValid(s)) return bad("service", "no such service (SERVICE records come first)");
   setClassRates(id, CLASS_SERVICE + s, min, max);
+  return 0;
+}
+
+function cpu(b: usize, n: i32): i32 {
+  if (n != M.CPU_SIZE) return bad("length", "CPU record is not 6 bytes");
+  let s = <i32>load<u8>(b + M.CPU_SVC);
+  let min = <i32>le16(b + M.CPU_MIN), max = <i32>le16(b + M.CPU_MAX);
+  if (!svcValid(s)) return bad("service", "no such service (SERVICE records come first)");
+  if (max > 1000 || min > (max == 0 ? 1000 : max)) return bad("min", "over max, or a share over 1000 permille");
+  cpuGrant(s, min, max);
   return 0;
 }
 

@@ -54,3 +54,10 @@ export const MAX_RA_DELAY_TIME_MS: i64 = 500;
 // Neighbor unreachability detection, RFC 4861 §10 (node constants).
 export const ND_MAX_UNICAST: i32 = 3;          // MAX_UNICAST_SOLICIT
 export const ND_DELAY_FIRST_PROBE_MS: i64 = 5000; // DELAY_FIRST_PROBE_TIME
+
+// CPU grants (issue #5): time is cut into periods; in each, the node runs at most
+// CPU_PERIOD_FUEL units of fuel (spec/instrumentation.md: 10^8 units are 5-130 ms of
+// metered code here), shared by the services' grants: a service under its min runs first,
+// one at its max waits for the next period.
+export const CPU_PERIOD_MS: i64 = 100;
+export const CPU_PERIOD_FUEL: i64 = 1000000000;

@@ -13,10 +13,12 @@ import { host_svc_start, host_svc_stop, host_svc_call, host_svc_fuel_used } from
 import { svcState, svcCount, svcName, svcNameLen, svcFaults, svcLastFault, svcRestarts,
   svcRestartLimit, svcFuel } from "./registry";
 import { queueDepth, queueFlush, svcWoken } from "./queue";
+import { cpuTick, cpuUnderMin, cpuMayRun, cpuCharge, cpuPeriodEnd } from "./cpu";
 
 export const svcTimer = new StaticArray<i64>(SVC_MAX);      // 0: no timer
 const nextStart = new StaticArray<i64>(SVC_MAX);
 const everStarted = new StaticArray<bool>(SVC_MAX);
+const ran = new StaticArray<bool>(SVC_MAX);              // called in this round
 
 function logSvc(level: LogLevel, svc: i32, what: string, n: i64): void {
   logStart();
@@ -51,7 +53,7 @@ function fault(svc: i32, kind: i32): void {
 function call(svc: i32, entry: Entry): void {
   let f = host_svc_call(svc, entry, FUEL_PER_CALL);
   let used = host_svc_fuel_used(svc);
-  if (used > 0) unchecked(svcFuel[svc] += <u64>used);
+  if (used > 0) { unchecked(svcFuel[svc] += <u64>used); cpuCharge(svc, used); }
   if (f != Fault.NONE) fault(svc, f);
 }
 
@@ -64,33 +66,47 @@ function start(svc: i32): void {
   call(svc, Entry.INIT);
 }
 
-/** Start due services and run every service that has work. Returns the next time the
- *  scheduler needs to run: now if a packet reached a service after its turn in this round
- *  (another service sent it one), else its timers and restarts, or -1. A service that
- *  leaves packets queued without new arrivals waits for them or its timer: no busy loop. */
+/** Start due services, then run every service that has work: first those under their CPU
+ *  min, then the others while their max and the period's capacity allow (cpu.ts). Returns
+ *  the next time the scheduler needs to run: now if a packet reached a service after its
+ *  turn in this round (another service sent it one), else its timers, restarts and the end
+ *  of the CPU period for a service that waits, or -1. A service that leaves packets queued
+ *  without new arrivals waits for them or its timer: no busy loop. */
 export function runServices(): i64 {
-  let next: i64 = -1;
+  cpuTick();
   for (let svc = 0; svc < svcCount; svc++) {
-    let st = <i32>unchecked(svcState[svc]);
-    if (st == SvcState.RESTARTING && unchecked(nextStart[svc]) <= now) { start(svc); st = <i32>unchecked(svcState[svc]); }
-    if (st == SvcState.RUNNING) {
+    unchecked(ran[svc] = false);
+    if (unchecked(svcState[svc]) == SvcState.RESTARTING && unchecked(nextStart[svc]) <= now) start(svc);
+  }
+  let next: i64 = -1;
+  for (let pass = 0; pass < 2; pass++) {
+    for (let svc = 0; svc < svcCount; svc++) {
+      if (unchecked(svcState[svc]) != SvcState.RUNNING || unchecked(ran[svc])) continue;
+      if (pass == 0 && !cpuUnderMin(svc)) continue;
       let t = unchecked(svcTimer[svc]);
       let due = t != 0 && t <= now;
-      if (queueDepth(svc) > 0 || due) {
-        if (due) unchecked(svcTimer[svc] = 0);
-        unchecked(svcWoken[svc] = false);
-        call(svc, Entry.EVENT);
-      }
+      if (queueDepth(svc) == 0 && !due) continue;
+      if (!cpuMayRun(svc)) { next = earliest(next, cpuPeriodEnd()); continue; }
+      if (due) unchecked(svcTimer[svc] = 0);
+      unchecked(svcWoken[svc] = false);
+      unchecked(ran[svc] = true);
+      call(svc, Entry.EVENT);
     }
-    st = <i32>unchecked(svcState[svc]);
-    let t: i64 = st == SvcState.RUNNING ? unchecked(svcTimer[svc]) :
-      st == SvcState.RESTARTING ? unchecked(nextStart[svc]) : 0;
-    if (t != 0 && (next < 0 || t < next)) next = t;
   }
   for (let svc = 0; svc < svcCount; svc++) {
-    if (unchecked(svcWoken[svc]) && unchecked(svcState[svc]) == SvcState.RUNNING) return now;
+    let st = <i32>unchecked(svcState[svc]);
+    if (st == SvcState.RUNNING && unchecked(svcWoken[svc]) && cpuMayRun(svc)) return now;
+    let t: i64 = st == SvcState.RUNNING ? unchecked(svcTimer[svc]) :
+      st == SvcState.RESTARTING ? unchecked(nextStart[svc]) : 0;
+    if (t != 0) next = earliest(next, t);
   }
   return next;
+}
+
+function earliest(a: i64, b: i64): i64 {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return min(a, b);
 }
 
 /** Services are registered RESTARTING and started by the first runServices(). */

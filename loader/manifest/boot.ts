@@ -37,10 +37,13 @@ export interface BootManifest {
   svcAddrs: BootSvcAddr[];
   capDisks: BootCapDisk[];
   nets?: BootNet[];        // missing = none, so hand-built manifests need not name it
+  cpus?: BootCpu[];        // missing = none
 }
 
 /** A BootManifest with every list present: what the decoder and compile.ts return. */
-export type FullBootManifest = BootManifest & { nets: BootNet[] };
+/** A CPU record: a service's min and max share of each period, in permille (max 0 = all). */
+export interface BootCpu { svc: number; min: number; max: number; }
+export type FullBootManifest = BootManifest & { nets: BootNet[]; cpus: BootCpu[] };
 
 const utf8 = new TextEncoder();
 
@@ -94,6 +97,9 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
       v.setUint8(M.NET_NIC, n.nic); v.setUint8(M.NET_SVC, n.svc);
       v.setBigUint64(M.NET_MIN, n.min, true); v.setBigUint64(M.NET_MAX, n.max, true);
     })]),
+    ...(m.cpus ?? []).map((c): [M.Rec, Uint8Array] => [M.Rec.CPU, body(M.CPU_SIZE, (v) => {
+      v.setUint8(M.CPU_SVC, c.svc); v.setUint16(M.CPU_MIN, c.min, true); v.setUint16(M.CPU_MAX, c.max, true);
+    })]),
   ];
   const total = M.MF_HEADER + recs.reduce((n, [, b]) => n + M.MF_REC_HEADER + b.length, 0);
   const out = new Uint8Array(total);
@@ -114,12 +120,14 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
 const FIXED: Partial<Record<M.Rec, number>> = {
   [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.ROUTE]: M.RT_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
   [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE, [M.Rec.NET]: M.NET_SIZE,
+  [M.Rec.CPU]: M.CPU_SIZE,
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
 const ZERO: Partial<Record<M.Rec, number[]>> = {
   [M.Rec.DISK]: [1, 2, 3], [M.Rec.SERVICE]: [1], [M.Rec.SVC_ADDR]: [1], [M.Rec.CAP_DISK]: [3],
   [M.Rec.RA]: [3, M.RA_LIFETIME + 2, M.RA_LIFETIME + 3], // the byte after hop limit, the u16 after lifetime
   [M.Rec.NET]: [2, 3],
+  [M.Rec.CPU]: [1],
 };
 
 type Fail = (at: number, why: string) => never;
@@ -178,6 +186,9 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
     case M.Rec.NET:
       m.nets.push({ nic: b[M.NET_NIC], svc: b[M.NET_SVC], min: u64(M.NET_MIN), max: u64(M.NET_MAX) });
       break;
+    case M.Rec.CPU:
+      m.cpus.push({ svc: b[M.CPU_SVC], min: b[M.CPU_MIN] | (b[M.CPU_MIN + 1] << 8), max: b[M.CPU_MAX] | (b[M.CPU_MAX + 1] << 8) });
+      break;
     default:
       fail(base - M.MF_REC_HEADER, `${what} has type ${type}, which this version does not know`);
   }
@@ -195,7 +206,7 @@ export function decodeBootManifest(bytes: Uint8Array): FullBootManifest {
   const count = v.getUint16(6, true);
   const m: FullBootManifest = {
     node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
-    nets: [],
+    nets: [], cpus: [],
   };
   let nodes = 0;
   let at = M.MF_HEADER;

@@ -170,6 +170,27 @@ function checkRam(raw: unknown, report: Report): void {
   });
 }
 
+/** CPU admission (issue #5): each service's cpu.min at most its max, and the mins of all
+ *  services at most 100 % of the period, admitted in order like RAM. */
+function checkCpu(raw: unknown, report: Report): void {
+  let sum = 0;
+  const admitted: string[] = [];
+  entries(raw, "services").forEach((s, i) => {
+    const cpu = s.cpu as Raw | undefined;
+    if (!cpu) return;
+    const min = V.tryParse(V.share, cpu.min ?? 0), max = V.tryParse(V.share, cpu.max ?? 100);
+    if (min === null || max === null) return;
+    if (min > max) { report(["services", i, "cpu", "min"], `${V.show(cpu.min)} is more than cpu.max (${V.show(cpu.max)}); min must be at most max`); return; }
+    if (sum + min > 1000) {
+      report(["services", i, "cpu", "min"], `the CPU mins add up to ${(sum + min) / 10}% (${[...admitted, `this ${min / 10}%`].join(", ")}): ` +
+        `${(sum + min - 1000) / 10}% more than the whole period`);
+      return;
+    }
+    sum += min;
+    if (min > 0) admitted.push(`${String(s.domain)} ${min / 10}%`);
+  });
+}
+
 /** Runs every cross-field rule over the raw document, reporting each violation. */
 export function crossCheck(raw: unknown, baseDir: string, report: Report): void {
   const nicNames = checkNics(raw, report);
@@ -179,4 +200,5 @@ export function crossCheck(raw: unknown, baseDir: string, report: Report): void 
   checkServices(raw, diskNames, report);
   checkNet(raw, nicNames, report);
   checkRam(raw, report);
+  checkCpu(raw, report);
 }

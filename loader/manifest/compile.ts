@@ -109,6 +109,7 @@ export function bootRecords(m: Manifest): FullBootManifest {
       length: BigInt(g.length),
     }))),
     nets: bootNets(m, nicNames),
+    cpus: m.services.flatMap((s, svc) => (s.cpu ? [{ svc, min: s.cpu.min, max: s.cpu.max === 1000 ? 0 : s.cpu.max }] : [])),
   };
 }
 

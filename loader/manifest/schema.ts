@@ -173,6 +173,7 @@ export function schemas(baseDir: string) {
       .default({}),
     disk: list(grant, "disk grants", L.MAX_DISK_GRANTS_PER_SERVICE).default([]),
     net: list(strict({ nic: nicName, ...netClass }), "net entries", L.MAX_NET_PER_SERVICE).default([]),
+    cpu: strict({ min: optional(V.share, 0), max: optional(V.share, 1000) }).optional(),  // permille
   });
   const root = strict({
     node,

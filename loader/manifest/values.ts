@@ -37,6 +37,16 @@ export function intIn(v: unknown, lo: number, hi: number, what: string): number 
   return v;
 }
 
+/** A CPU share: "25%" or a number of percent, 0..100; returns permille (whole). */
+export function share(v: unknown): number {
+  const m = typeof v === "number" ? [String(v), String(v)] : typeof v === "string" ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;
+  const pct = m ? Number(m[1]) : NaN;
+  if (!Number.isFinite(pct) || pct < 0 || pct > 100 || !Number.isInteger(pct * 10)) {
+    throw new ValueError(`${show(v)} is not a CPU share; write a percentage from 0% to 100% (tenths allowed), e.g. 25%`);
+  }
+  return Math.round(pct * 10);
+}
+
 /** true or false (YAML's `yes`/`no` are text, not booleans, and are refused). */
 export function bool(v: unknown, what: string): boolean {
   if (typeof v !== "boolean") throw new ValueError(`${show(v)} is not true or false; ${what} is true or false`);

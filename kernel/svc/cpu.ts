@@ -1,0 +1,57 @@
+// CPU grants (issue #5): each service's min and max share of a scheduling period, in fuel,
+// and what it used in the current period. The scheduler (sched.ts) asks who is under its
+// min (runs first), who is at its max (waits for the next period), and whether the period's
+// capacity is spent (then only services under their min run). Calls cannot be preempted,
+// so a service may overshoot its max by at most one call's budget (FUEL_PER_CALL).
+import { SVC_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL } from "../param";
+import { now } from "../clock";
+
+const minFuel = new StaticArray<i64>(SVC_MAX);
+const maxFuel = new StaticArray<i64>(SVC_MAX);
+export const cpuUsed = new StaticArray<i64>(SVC_MAX);   // fuel used in this period
+let usedAll: i64 = 0;
+let periodStart: i64 = -1;
+
+/** A grant in permille of the period (max 0 means all of it). */
+export function cpuGrant(svc: i32, minPermille: i32, maxPermille: i32): void {
+  unchecked(minFuel[svc] = CPU_PERIOD_FUEL * <i64>minPermille / 1000);
+  unchecked(maxFuel[svc] = CPU_PERIOD_FUEL * <i64>(maxPermille == 0 ? 1000 : maxPermille) / 1000);
+}
+
+/** Every service gets min 0 and max all (boot, and a refused boot). */
+export function cpuReset(): void {
+  for (let s = 0; s < SVC_MAX; s++) { unchecked(minFuel[s] = 0); unchecked(maxFuel[s] = CPU_PERIOD_FUEL); }
+}
+
+/** Start a new period if the last one is over. */
+export function cpuTick(): void {
+  if (periodStart >= 0 && now < periodStart + CPU_PERIOD_MS) return;
+  periodStart = now;
+  usedAll = 0;
+  for (let s = 0; s < SVC_MAX; s++) unchecked(cpuUsed[s] = 0);
+}
+
+export function cpuPeriodEnd(): i64 { return periodStart + CPU_PERIOD_MS; }
+export function cpuUnderMin(svc: i32): bool { return unchecked(cpuUsed[svc]) < unchecked(minFuel[svc]); }
+
+/** Fuel still owed to services under their min this period: kept back from the others. */
+function owed(): i64 {
+  let o: i64 = 0;
+  for (let s = 0; s < SVC_MAX; s++) {
+    let d = unchecked(minFuel[s]) - unchecked(cpuUsed[s]);
+    if (d > 0) o += d;
+  }
+  return o;
+}
+
+/** May svc run now: under its min, or under its max while the period has capacity left
+ *  beyond what the others' mins still need? */
+export function cpuMayRun(svc: i32): bool {
+  if (cpuUnderMin(svc)) return true;
+  return unchecked(cpuUsed[svc]) < unchecked(maxFuel[svc]) && usedAll + owed() < CPU_PERIOD_FUEL;
+}
+
+export function cpuCharge(svc: i32, fuel: i64): void {
+  unchecked(cpuUsed[svc] += fuel);
+  usedAll += fuel;
+}
