@@ -7,7 +7,7 @@
 const { execSync, spawnSync } = require("child_process");
 
 const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", rdisc6: "ndisc6", ip: "iproute2", ping: "iputils-ping",
-  "/usr/bin/python3": "python3", scapy: "python3-scapy" };
+  "/usr/bin/python3": "python3", scapy: "python3-scapy", losetup: "mount" };
 const ci = process.env.CI === "true";
 
 function have(cmd) {
