@@ -24,6 +24,7 @@ export enum Rec {
   RA = 9,        // router advertisements on a NIC (router role)
   NET = 10,      // an egress class on a NIC: min and max rates (issue #5)
   CPU = 11,      // a service's CPU grant: min and max share of each period (issue #5)
+  RESTART = 12,  // a service's restart backoff (issue #5)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -120,3 +121,13 @@ export const CPU_SVC = 0;
 export const CPU_MIN = 2;
 export const CPU_MAX = 4;
 export const CPU_SIZE = 6;
+
+// RESTART (record 12): a service's restart backoff (issue #5). Without one the kernel waits
+// RESTART_BACKOFF_MS after the first fault, doubling up to RESTART_BACKOFF_MAX_MS.
+//   svc u8, 0 u8, 0 u16, first delay ms u32, longest delay ms u32
+export const RS_SVC = 0;
+export const RS_FIRST = 4;
+export const RS_MAX = 8;
+export const RS_SIZE = 12;
+export const RS_DEFAULT_FIRST_MS = 100;    // the default first restart delay
+export const RS_DEFAULT_MAX_MS = 10000;    // the default longest restart delay

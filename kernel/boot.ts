@@ -20,7 +20,7 @@ import { seed } from "./rand";
 import { validDomain, svcAdd, svcValid, svcByName, svcAddAddr, svcByAddr, svcCount, registryReset } from "./svc/registry";
 import { capGrant, capSetSecret, capsReset } from "./svc/caps";
 import { cpuGrant, cpuReset } from "./svc/cpu";
-import { schedBoot } from "./svc/sched";
+import { schedBoot, schedBackoff, schedReset } from "./svc/sched";
 import { host_random } from "../abi/gen/host";
 
 export let booted = false;
@@ -71,12 +71,14 @@ function unboot(): void {
   raReset();
   egressReset();
   cpuReset();
+  schedReset();
   for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
   role = Role.SERVER;
   ndInit(Role.SERVER);
 }
 
 function parse(p: usize, len: i32): i32 {
+  schedReset();
   cpuReset();
   recIndex = -1; recType = 0;
   if (len < M.MF_HEADER) return bad("header", "shorter than 8 bytes");
@@ -121,6 +123,7 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.RA: return ra(b, n);
     case M.Rec.NET: return net(b, n);
     case M.Rec.CPU: return cpu(b, n);
+    case M.Rec.RESTART: return restart(b, n);
   }
   return bad("type", "unknown record type");
 }
@@ -259,6 +262,16 @@ function cpu(b: usize, n: i32): i32 {
   if (!svcValid(s)) return bad("service", "no such service (SERVICE records come first)");
   if (max > 1000 || min > (max == 0 ? 1000 : max)) return bad("min", "over max, or a share over 1000 permille");
   cpuGrant(s, min, max);
+  return 0;
+}
+
+function restart(b: usize, n: i32): i32 {
+  if (n != M.RS_SIZE) return bad("length", "RESTART record is not 12 bytes");
+  let s = <i32>load<u8>(b + M.RS_SVC);
+  let first = <i64>le32(b + M.RS_FIRST), max = <i64>le32(b + M.RS_MAX);
+  if (!svcValid(s)) return bad("service", "no such service (SERVICE records come first)");
+  if (first == 0 || max < first) return bad("backoff", "first delay 0, or longer than the longest");
+  schedBackoff(s, first, max);
   return 0;
 }
 

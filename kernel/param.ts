@@ -1,6 +1,7 @@
 // Every capacity of the kernel, in one place. All tables are fixed-size and allocated
 // once when the module starts; nothing here grows at run time. The manifest compiler's
 // limits (loader/manifest/limits.ts) must not exceed these.
+import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../abi/manifest";
 
 export const NIC_MAX: i32 = 16;          // NICs per node
 export const SVC_MAX: i32 = 16;          // services per node
@@ -37,8 +38,8 @@ export const ND_RETRANS_MS: i64 = 1000;  // RFC 4861 §10 RETRANS_TIMER
 export const ND_MAX_MCAST: i32 = 3;      // RFC 4861 §10 MAX_MULTICAST_SOLICIT
 export const ND_REACHABLE_MS: i64 = 30000; // RFC 4861 §10 REACHABLE_TIME
 
-export const RESTART_BACKOFF_MS: i64 = 100;    // first restart delay after a fault
-export const RESTART_BACKOFF_MAX_MS: i64 = 10000; // the delay doubles up to this
+export const RESTART_BACKOFF_MS: i64 = RS_DEFAULT_FIRST_MS;  // first restart delay after a fault (abi/manifest.ts)
+export const RESTART_BACKOFF_MAX_MS: i64 = RS_DEFAULT_MAX_MS; // the delay doubles up to this
 export const FUEL_PER_CALL: i64 = 100_000_000; // fuel units one service call may use
                                          // (spec/instrumentation.md): 5-35 ms of a busy loop under
                                          // Node. Issue #5's per-service CPU grants will replace it

@@ -19,6 +19,14 @@ export const svcTimer = new StaticArray<i64>(SVC_MAX);      // 0: no timer
 const nextStart = new StaticArray<i64>(SVC_MAX);
 const everStarted = new StaticArray<bool>(SVC_MAX);
 const ran = new StaticArray<bool>(SVC_MAX);              // called in this round
+const backoffFirst = new StaticArray<i64>(SVC_MAX);      // delay before the first restart
+const backoffMax = new StaticArray<i64>(SVC_MAX);        // the delay doubles up to this
+
+/** A service's restart backoff: the manifest's RESTART record, or the defaults. */
+export function schedBackoff(svc: i32, first: i64, max: i64): void {
+  unchecked(backoffFirst[svc] = first);
+  unchecked(backoffMax[svc] = max);
+}
 
 function logSvc(level: LogLevel, svc: i32, what: string, n: i64): void {
   logStart();
@@ -42,8 +50,8 @@ function fault(svc: i32, kind: i32): void {
     logSvc(LogLevel.ERROR, svc, " faulted and is over its restart limit; it stays down. Restarts: ", restarts);
     return;
   }
-  let backoff = RESTART_BACKOFF_MS << <i64>min(restarts, 16);
-  if (backoff > RESTART_BACKOFF_MAX_MS) backoff = RESTART_BACKOFF_MAX_MS;
+  let backoff = unchecked(backoffFirst[svc]) << <i64>min(restarts, 16);
+  if (backoff > unchecked(backoffMax[svc])) backoff = unchecked(backoffMax[svc]);
   unchecked(svcState[svc] = <u8>SvcState.RESTARTING);
   unchecked(nextStart[svc] = now + backoff);
   logSvc(LogLevel.WARN, svc, " faulted; restarting in ms: ", backoff);
@@ -111,3 +119,8 @@ function earliest(a: i64, b: i64): i64 {
 
 /** Services are registered RESTARTING and started by the first runServices(). */
 export function schedBoot(svc: i32): void { unchecked(nextStart[svc] = now); }
+
+/** Every service back to the default backoff (boot, and a refused boot). */
+export function schedReset(): void {
+  for (let s = 0; s < SVC_MAX; s++) schedBackoff(s, RESTART_BACKOFF_MS, RESTART_BACKOFF_MAX_MS);
+}

@@ -38,12 +38,15 @@ export interface BootManifest {
   capDisks: BootCapDisk[];
   nets?: BootNet[];        // missing = none, so hand-built manifests need not name it
   cpus?: BootCpu[];        // missing = none
+  restarts?: BootRestart[]; // missing = none
 }
 
 /** A BootManifest with every list present: what the decoder and compile.ts return. */
 /** A CPU record: a service's min and max share of each period, in permille (max 0 = all). */
 export interface BootCpu { svc: number; min: number; max: number; }
-export type FullBootManifest = BootManifest & { nets: BootNet[]; cpus: BootCpu[] };
+/** A RESTART record: a service's first and longest restart delay, in ms. */
+export interface BootRestart { svc: number; first: number; max: number; }
+export type FullBootManifest = BootManifest & { nets: BootNet[]; cpus: BootCpu[]; restarts: BootRestart[] };
 
 const utf8 = new TextEncoder();
 
@@ -100,6 +103,9 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
     ...(m.cpus ?? []).map((c): [M.Rec, Uint8Array] => [M.Rec.CPU, body(M.CPU_SIZE, (v) => {
       v.setUint8(M.CPU_SVC, c.svc); v.setUint16(M.CPU_MIN, c.min, true); v.setUint16(M.CPU_MAX, c.max, true);
     })]),
+    ...(m.restarts ?? []).map((r): [M.Rec, Uint8Array] => [M.Rec.RESTART, body(M.RS_SIZE, (v) => {
+      v.setUint8(M.RS_SVC, r.svc); v.setUint32(M.RS_FIRST, r.first, true); v.setUint32(M.RS_MAX, r.max, true);
+    })]),
   ];
   const total = M.MF_HEADER + recs.reduce((n, [, b]) => n + M.MF_REC_HEADER + b.length, 0);
   const out = new Uint8Array(total);
@@ -120,14 +126,14 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
 const FIXED: Partial<Record<M.Rec, number>> = {
   [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.ROUTE]: M.RT_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
   [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE, [M.Rec.NET]: M.NET_SIZE,
-  [M.Rec.CPU]: M.CPU_SIZE,
+  [M.Rec.CPU]: M.CPU_SIZE, [M.Rec.RESTART]: M.RS_SIZE,
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
 const ZERO: Partial<Record<M.Rec, number[]>> = {
   [M.Rec.DISK]: [1, 2, 3], [M.Rec.SERVICE]: [1], [M.Rec.SVC_ADDR]: [1], [M.Rec.CAP_DISK]: [3],
   [M.Rec.RA]: [3, M.RA_LIFETIME + 2, M.RA_LIFETIME + 3], // the byte after hop limit, the u16 after lifetime
   [M.Rec.NET]: [2, 3],
-  [M.Rec.CPU]: [1],
+  [M.Rec.CPU]: [1], [M.Rec.RESTART]: [1, 2, 3],
 };
 
 type Fail = (at: number, why: string) => never;
@@ -186,6 +192,10 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
     case M.Rec.NET:
       m.nets.push({ nic: b[M.NET_NIC], svc: b[M.NET_SVC], min: u64(M.NET_MIN), max: u64(M.NET_MAX) });
       break;
+    case M.Rec.RESTART:
+      m.restarts.push({ svc: b[M.RS_SVC], first: new DataView(b.buffer, b.byteOffset).getUint32(M.RS_FIRST, true),
+        max: new DataView(b.buffer, b.byteOffset).getUint32(M.RS_MAX, true) });
+      break;
     case M.Rec.CPU:
       m.cpus.push({ svc: b[M.CPU_SVC], min: b[M.CPU_MIN] | (b[M.CPU_MIN + 1] << 8), max: b[M.CPU_MAX] | (b[M.CPU_MAX + 1] << 8) });
       break;
@@ -206,7 +216,7 @@ export function decodeBootManifest(bytes: Uint8Array): FullBootManifest {
   const count = v.getUint16(6, true);
   const m: FullBootManifest = {
     node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
-    nets: [], cpus: [],
+    nets: [], cpus: [], restarts: [],
   };
   let nodes = 0;
   let at = M.MF_HEADER;

@@ -11,6 +11,7 @@ import * as path from "path";
 import { formatPrefix, formatAddr } from "../ip6";
 import { FieldPath } from "./issues";
 import { MAX_PREFIXES, WASM_PAGE } from "./limits";
+import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
 import { netRules } from "./net";
 import { raRules } from "./ra";
 import { ROLE_NAMES } from "./schema";
@@ -191,6 +192,20 @@ function checkCpu(raw: unknown, report: Report): void {
   });
 }
 
+/** A restart backoff's first delay is at most its longest (defaults from abi/manifest.ts). */
+function checkRestart(raw: unknown, report: Report): void {
+  entries(raw, "services").forEach((s, i) => {
+    const r = s.restart as Raw | undefined;
+    if (!r || (r.backoff === undefined && r.backoff_max === undefined)) return;
+    const first = V.tryParse(V.duration, r.backoff ?? RS_DEFAULT_FIRST_MS);
+    const max = V.tryParse(V.duration, r.backoff_max ?? RS_DEFAULT_MAX_MS);
+    if (first !== null && max !== null && first > max) {
+      report(["services", i, "restart", r.backoff !== undefined ? "backoff" : "backoff_max"],
+        `the first restart delay (${first} ms) is longer than the longest (${max} ms); backoff must be at most backoff_max`);
+    }
+  });
+}
+
 /** Runs every cross-field rule over the raw document, reporting each violation. */
 export function crossCheck(raw: unknown, baseDir: string, report: Report): void {
   const nicNames = checkNics(raw, report);
@@ -201,4 +216,5 @@ export function crossCheck(raw: unknown, baseDir: string, report: Report): void 
   checkNet(raw, nicNames, report);
   checkRam(raw, report);
   checkCpu(raw, report);
+  checkRestart(raw, report);
 }

@@ -15,6 +15,7 @@ import { WASM_PAGE } from "./limits";
 import { NetClass } from "./net";
 import { RaSettings } from "./ra";
 import { Manifest, NIC_KIND_NAMES, ROLE_NAMES, RightName } from "./schema";
+import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
 
 export interface HostEndpoint { address: string; port: number; }
 
@@ -110,6 +111,8 @@ export function bootRecords(m: Manifest): FullBootManifest {
     }))),
     nets: bootNets(m, nicNames),
     cpus: m.services.flatMap((s, svc) => (s.cpu ? [{ svc, min: s.cpu.min, max: s.cpu.max === 1000 ? 0 : s.cpu.max }] : [])),
+    restarts: m.services.flatMap((s, svc) => (s.restart.backoff !== null || s.restart.backoff_max !== null
+      ? [{ svc, first: s.restart.backoff ?? RS_DEFAULT_FIRST_MS, max: s.restart.backoff_max ?? RS_DEFAULT_MAX_MS }] : [])),
   };
 }
 

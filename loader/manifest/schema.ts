@@ -169,7 +169,11 @@ export function schemas(baseDir: string) {
     addresses: list(leaf(serviceAddress), "addresses", L.MAX_ADDRS_PER_SERVICE)
       .min(1, `needs at least one address, e.g. ["fd00:5ab2:1::7"]`),
     ram: strict({ min: leaf(ramSize), max: leaf(ramMax) }),
-    restart: strict({ limit: optional((v) => V.intIn(v, 0, L.RESTART_LIMIT_MAX, "restart limit"), L.RESTART_LIMIT_DEFAULT) })
+    restart: strict({
+      limit: optional((v) => V.intIn(v, 0, L.RESTART_LIMIT_MAX, "restart limit"), L.RESTART_LIMIT_DEFAULT),
+      backoff: optional(V.duration, null),       // the first restart delay (default abi RS_DEFAULT_FIRST_MS)
+      backoff_max: optional(V.duration, null),   // the delay doubles up to this
+    })
       .default({}),
     disk: list(grant, "disk grants", L.MAX_DISK_GRANTS_PER_SERVICE).default([]),
     net: list(strict({ nic: nicName, ...netClass }), "net entries", L.MAX_NET_PER_SERVICE).default([]),

@@ -37,6 +37,16 @@ export function intIn(v: unknown, lo: number, hi: number, what: string): number 
   return v;
 }
 
+/** A duration in milliseconds: a whole number of ms, or "250ms", "2s"; 1 ms .. 1 hour. */
+export function duration(v: unknown): number {
+  const m = typeof v === "number" ? [String(v), String(v), "ms"] : typeof v === "string" ? /^\s*(\d+)\s*(ms|s)\s*$/.exec(v) : null;
+  const ms = m ? Number(m[1]) * (m[2] === "s" ? 1000 : 1) : NaN;
+  if (!Number.isInteger(ms) || ms < 1 || ms > 3600000) {
+    throw new ValueError(`${show(v)} is not a duration; write whole milliseconds or seconds from 1ms to 3600s, e.g. 250ms or 2s`);
+  }
+  return ms;
+}
+
 /** A CPU share: "25%" or a number of percent, 0..100; returns permille (whole). */
 export function share(v: unknown): number {
   const m = typeof v === "number" ? [String(v), String(v)] : typeof v === "string" ? /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(v) : null;

@@ -70,3 +70,18 @@ it("a trapping service is restarted while the other keeps answering", async () =
     await b.dropped(failed, { SVC_DOWN: 1 });
   });
 });
+
+it("a service's own restart backoff: 30 ms, doubling to at most 40 ms", async () => {
+  const yaml = YAML.replace(', restart: { limit: 1 }', ', restart: { limit: 3, backoff: 30ms, backoff_max: 40ms }');
+  await withBench(yaml, PEERS, async (b) => {
+    assert.ok(await b.introduce("lan0", ECHO));
+    for (const expected of [30n, 40n, 40n]) {                 // 30, then 60 capped at 40, then 40
+      await crash(b, "RESTARTING");
+      const faulted = b.now;
+      assert.ok(await b.until(() => b.service("trap.sabz.city").state === "RUNNING", 200), "trap came back");
+      const took = b.now - faulted;
+      assert.ok(took >= expected && took <= expected + 3n, `restarted after ${took} ms, expected ${expected}`);
+    }
+    await crash(b, "FAILED");
+  });
+});
