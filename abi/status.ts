@@ -16,6 +16,8 @@ export enum St {
   ROUTE = 5,
   NEIGH = 6,
   CLASS = 7,
+  GRANT = 8,
+  DISK_GRANT = 9,
 }
 
 // NODE: now ms i64, role u8, services u8, nics u8, 0 u8, routes u16, free buffers u16,
@@ -111,3 +113,23 @@ export enum EgressClass {
   FORWARD = 1,   // forwarded traffic
   SERVICE = 2,   // + service id
 }
+
+// GRANT: what a service was granted and uses of CPU, and its RAM grant (issue #5).
+//   svc u8, 0 u8, cpu min permille u16, cpu max permille u16, 0 u16,
+//   fuel used this CPU period u64, RAM min pages u32, RAM max pages u32
+export const SGR_SVC = 0;
+export const SGR_CPU_MIN = 2;
+export const SGR_CPU_MAX = 4;
+export const SGR_CPU_USED = 8;
+export const SGR_RAM_MIN = 16;
+export const SGR_RAM_MAX = 20;
+export const SGR_SIZE = 24;
+
+// DISK_GRANT: a live DISK capability of a service: its extent and rights (abi/caps.ts).
+//   svc u8, disk u8, rights u8, 0 u8, 0 u32, offset u64, length u64
+export const SDG_SVC = 0;
+export const SDG_DISK = 1;
+export const SDG_RIGHTS = 2;
+export const SDG_OFFSET = 8;
+export const SDG_LENGTH = 16;
+export const SDG_SIZE = 24;

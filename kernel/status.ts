@@ -3,7 +3,7 @@
 // changes nothing, and a snapshot too big for the buffer is cut at a record boundary.
 import * as S from "../abi/status";
 import { Drop } from "../abi/drop";
-import { STATUS_SIZE, NIC_MAX, CLASS_MAX } from "./param";
+import { STATUS_SIZE, NIC_MAX, CLASS_MAX, CAP_SLOTS } from "./param";
 import { now } from "./clock";
 import { drops, icmpErrorsSent } from "./stats";
 import { poolFree } from "./pool";
@@ -15,8 +15,11 @@ import { raSent } from "./net/ra";
 import { routeCount, routePrefix, routeVia, routeLen, routeKind, routeNic, routeSvc } from "./net/route";
 import { neighHigh, neighNic, neighState, neighAddr, neighMac } from "./net/nd";
 import { svcCount, svcValid, svcState, svcLastFault, svcRestarts, svcRx, svcTx, svcFaults,
-  svcRefused, svcFuel, svcName, svcNameLen } from "./svc/registry";
+  svcRefused, svcFuel, svcName, svcNameLen, svcRamMin, svcRamMax } from "./svc/registry";
 import { queueDepth } from "./svc/queue";
+import { cpuMinPermille, cpuMaxPermille, cpuUsed } from "./svc/cpu";
+import { capKind, capObject, capRights, capExtOff, capExtLen } from "./svc/caps";
+import { CapKind } from "../abi/caps";
 
 export const STATUS: usize = memory.data(STATUS_SIZE, 8);
 let pos = 0;
@@ -55,6 +58,7 @@ export function writeStatus(): i32 {
     if (!unchecked(nicPresent[n])) continue;
     for (let c = 0; c < CLASS_MAX; c++) classRecord(n, c);
   }
+  for (let s = 0; s < svcCount; s++) if (svcValid(s)) grantRecords(s);
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
   store<u16>(STATUS, <u16>records, 6);
@@ -129,4 +133,25 @@ function classRecord(nic: i32, c: i32): void {
   store<u64>(b + S.SC_MAX, max * 8);
   store<u64>(b + S.SC_BYTES, bytes);
   store<u64>(b + S.SC_DROPS, drops);
+}
+
+function grantRecords(s: i32): void {
+  let b = rec(S.St.GRANT, S.SGR_SIZE);
+  if (b == 0) return;
+  store<u8>(b + S.SGR_SVC, <u8>s);
+  store<u16>(b + S.SGR_CPU_MIN, <u16>cpuMinPermille(s));
+  store<u16>(b + S.SGR_CPU_MAX, <u16>cpuMaxPermille(s));
+  store<u64>(b + S.SGR_CPU_USED, <u64>unchecked(cpuUsed[s]));
+  store<u32>(b + S.SGR_RAM_MIN, unchecked(svcRamMin[s]));
+  store<u32>(b + S.SGR_RAM_MAX, unchecked(svcRamMax[s]));
+  for (let slot = 0; slot < CAP_SLOTS; slot++) {
+    if (capKind(s, slot) != CapKind.DISK) continue;
+    let d = rec(S.St.DISK_GRANT, S.SDG_SIZE);
+    if (d == 0) return;
+    store<u8>(d + S.SDG_SVC, <u8>s);
+    store<u8>(d + S.SDG_DISK, <u8>capObject(s, slot));
+    store<u8>(d + S.SDG_RIGHTS, <u8>capRights(s, slot));
+    store<u64>(d + S.SDG_OFFSET, capExtOff(s, slot));
+    store<u64>(d + S.SDG_LENGTH, capExtLen(s, slot));
+  }
 }

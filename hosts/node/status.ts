@@ -59,6 +59,17 @@ export interface ServiceStatus {
   ramMaxPages?: number;
 }
 
+/** What a service was granted (issue #5) and what it uses of CPU now. */
+export interface GrantStatus {
+  service: number;
+  cpuMinPermille: number;
+  cpuMaxPermille: number;
+  cpuUsed: number;        // fuel used in the current CPU period
+  ramMinPages: number;
+  ramMaxPages: number;
+  disks: { disk: number; rights: number; offset: number; length: number }[];
+}
+
 /** An egress class of a NIC (kernel/net/egress.ts): its rates and what it carried. */
 export interface ClassStatus {
   nic: number;
@@ -102,6 +113,7 @@ export interface Status {
   routes: RouteStatus[];
   neighbors: NeighborStatus[];
   classes: ClassStatus[];
+  grants: GrantStatus[];
   /** Added by node.ts; absent in a snapshot decoded on its own. */
   host?: { nics: HostNicStatus[] };
 }
@@ -130,6 +142,7 @@ class Body {
   }
   u8(off: number): number { return this.dv.getUint8(this.at + off); }
   u16(off: number): number { return this.dv.getUint16(this.at + off, true); }
+  u32(off: number): number { return this.dv.getUint32(this.at + off, true); }
   u64(off: number): number { return Number(this.dv.getBigUint64(this.at + off, true)); }
   i64(off: number): number { return Number(this.dv.getBigInt64(this.at + off, true)); }
   bytes(off: number, len: number): Uint8Array {
@@ -203,6 +216,22 @@ function decodeClass(b: Body): ClassStatus {
   };
 }
 
+function decodeGrant(b: Body): GrantStatus {
+  b.need(S.SGR_SIZE);
+  return {
+    service: b.u8(S.SGR_SVC), cpuMinPermille: b.u16(S.SGR_CPU_MIN), cpuMaxPermille: b.u16(S.SGR_CPU_MAX),
+    cpuUsed: b.u64(S.SGR_CPU_USED), ramMinPages: b.u32(S.SGR_RAM_MIN), ramMaxPages: b.u32(S.SGR_RAM_MAX), disks: [],
+  };
+}
+
+/** A DISK_GRANT record joins the GRANT of its service, which the kernel writes first. */
+function addDiskGrant(grants: GrantStatus[], b: Body): void {
+  b.need(S.SDG_SIZE);
+  const g = grants.find((x) => x.service === b.u8(S.SDG_SVC));
+  if (!g) throw new Error(`status snapshot: a disk grant of service ${b.u8(S.SDG_SVC)} comes before its GRANT record`);
+  g.disks.push({ disk: b.u8(S.SDG_DISK), rights: b.u8(S.SDG_RIGHTS), offset: b.u64(S.SDG_OFFSET), length: b.u64(S.SDG_LENGTH) });
+}
+
 /** Decodes a snapshot. Unknown record types are skipped, so an older host can read a
  *  newer kernel's snapshot; a record that overruns the snapshot is an error. */
 export function decodeStatus(snapshot: Uint8Array): Status {
@@ -212,7 +241,7 @@ export function decodeStatus(snapshot: Uint8Array): Status {
   if (magic !== S.ST_MAGIC) throw new Error(`status snapshot: magic 0x${magic.toString(16)} is not "PRST"`);
   const version = dv.getUint16(H_VERSION, true);
   if (version !== S.ST_VERSION) throw new Error(`status snapshot: version ${version}; this host reads version ${S.ST_VERSION}`);
-  const status: Status = { node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [], classes: [] };
+  const status: Status = { node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [], classes: [], grants: [] };
   const count = dv.getUint16(H_COUNT, true);
   let at = MF_HEADER;
   for (let i = 0; i < count; i++) {
@@ -230,6 +259,8 @@ export function decodeStatus(snapshot: Uint8Array): Status {
       case S.St.ROUTE: status.routes.push(decodeRoute(b)); break;
       case S.St.NEIGH: status.neighbors.push(decodeNeighbor(b)); break;
       case S.St.CLASS: status.classes.push(decodeClass(b)); break;
+      case S.St.GRANT: status.grants.push(decodeGrant(b)); break;
+      case S.St.DISK_GRANT: addDiskGrant(status.grants, b); break;
     }
     at = bodyAt + length;
   }

@@ -6,7 +6,8 @@ import { DROP_TEXT, FAULT_TEXT, STATE_TEXT } from "../../abi/describe";
 import { Drop } from "../../abi/drop";
 import { Fault, SvcState } from "../../abi/kernel";
 import { RouteKind } from "../../abi/status";
-import type { ClassStatus, RouteStatus, ServiceStatus, Status } from "./status";
+import type { ClassStatus, GrantStatus, RouteStatus, ServiceStatus, Status } from "./status";
+import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 
 type Cell = string | number;
 
@@ -46,6 +47,15 @@ function rate(bits: number, none = "-"): string {
 function classRow(c: ClassStatus, services: ServiceStatus[]): Cell[] {
   const who = typeof c.class === "number" ? services.find((s) => s.id === c.class)?.name ?? `service ${c.class}` : c.class;
   return [c.nic, who, rate(c.minBits), rate(c.maxBits, "unlimited"), c.bytes, c.drops, c.queue];
+}
+
+function grantRow(g: GrantStatus, services: ServiceStatus[]): Cell[] {
+  const who = services.find((s) => s.id === g.service)?.name ?? `service ${g.service}`;
+  const pct = (p: number) => `${p / 10}%`;
+  const disks = g.disks.map((d) => `disk ${d.disk} ${d.length / 1024} KiB at ${d.offset / 1024} KiB ` +
+    `${(d.rights & RIGHT_READ ? "r" : "") + (d.rights & RIGHT_WRITE ? "w" : "")}`).join(", ") || "-";
+  return [who, `${g.ramMinPages * 64}/${g.ramMaxPages * 64} KiB`, `${pct(g.cpuMinPermille)}/${pct(g.cpuMaxPermille)}`,
+    g.cpuUsed, disks];
 }
 
 function ramText(v: ServiceStatus): string {
@@ -106,6 +116,8 @@ export function formatStatus(s: Status): string {
       v.faults, v.sendRefused, v.fuel, ramText(v), faultText(v)]));
   const classes = s.classes.length === 0 ? null : table(
     ["NIC", "CLASS", "MIN", "MAX", "BYTES SENT", "DROPS", "QUEUE"], s.classes.map((c) => classRow(c, s.services)));
+  const grants = s.grants.length === 0 ? null : table(
+    ["SERVICE", "RAM MIN/MAX", "CPU MIN/MAX", "FUEL THIS PERIOD", "DISK EXTENTS"], s.grants.map((g) => grantRow(g, s.services)));
   const routes = s.routes.length === 0 ? null : table(
     ["PREFIX", "KIND", "VIA", "NIC", "SERVICE"], s.routes.map((r) => routeRow(r, s.services)));
   const neighbors = s.neighbors.length === 0 ? null : table(
@@ -114,6 +126,7 @@ export function formatStatus(s: Status): string {
     nodeLine(s),
     section("NICs", nics),
     section("Services", services),
+    section("Grants", grants),
     section("Egress classes", classes),
     section("Routes", routes),
     section("Neighbors", neighbors),

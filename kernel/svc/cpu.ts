@@ -6,6 +6,8 @@
 import { SVC_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL } from "../param";
 import { now } from "../clock";
 
+const minPermille = new StaticArray<u16>(SVC_MAX);
+const maxPermille = new StaticArray<u16>(SVC_MAX);
 const minFuel = new StaticArray<i64>(SVC_MAX);
 const maxFuel = new StaticArray<i64>(SVC_MAX);
 export const cpuUsed = new StaticArray<i64>(SVC_MAX);   // fuel used in this period
@@ -13,14 +15,20 @@ let usedAll: i64 = 0;
 let periodStart: i64 = -1;
 
 /** A grant in permille of the period (max 0 means all of it). */
-export function cpuGrant(svc: i32, minPermille: i32, maxPermille: i32): void {
-  unchecked(minFuel[svc] = CPU_PERIOD_FUEL * <i64>minPermille / 1000);
-  unchecked(maxFuel[svc] = CPU_PERIOD_FUEL * <i64>(maxPermille == 0 ? 1000 : maxPermille) / 1000);
+export function cpuGrant(svc: i32, min: i32, max: i32): void {
+  if (max == 0) max = 1000;
+  unchecked(minPermille[svc] = <u16>min);
+  unchecked(maxPermille[svc] = <u16>max);
+  unchecked(minFuel[svc] = CPU_PERIOD_FUEL * <i64>min / 1000);
+  unchecked(maxFuel[svc] = CPU_PERIOD_FUEL * <i64>max / 1000);
 }
+
+export function cpuMinPermille(svc: i32): i32 { return <i32>unchecked(minPermille[svc]); }
+export function cpuMaxPermille(svc: i32): i32 { return <i32>unchecked(maxPermille[svc]); }
 
 /** Every service gets min 0 and max all (boot, and a refused boot). */
 export function cpuReset(): void {
-  for (let s = 0; s < SVC_MAX; s++) { unchecked(minFuel[s] = 0); unchecked(maxFuel[s] = CPU_PERIOD_FUEL); }
+  for (let s = 0; s < SVC_MAX; s++) cpuGrant(s, 0, 1000);
 }
 
 /** Start a new period if the last one is over. */

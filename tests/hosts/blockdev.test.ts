@@ -14,6 +14,7 @@ import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/build";
 import { Peer } from "../../hosts/node/peer/peer";
 import * as P from "../../hosts/node/peer/packets";
+import { Status } from "../../hosts/node/status";
 
 const root = typeof process.getuid === "function" && process.getuid() === 0;
 const hasLosetup = spawnSync("sh", ["-c", "command -v losetup"]).status === 0;
@@ -26,7 +27,8 @@ const KV = parseAddr("fd00:5ab2:1::8");
 const ME = parseAddr("fd00:5ab2:1::100");
 const enc = new TextEncoder(), dec = new TextDecoder();
 
-async function withKv(disk: string, work: (ask: (req: string) => Promise<string>) => Promise<void>): Promise<void> {
+async function withKv(disk: string, work: (ask: (req: string) => Promise<string>) => Promise<void>,
+  check?: (s: Status) => void): Promise<void> {
   const yaml = `
 node: { name: disk.sabz.city, role: server }
 nics:
@@ -49,6 +51,7 @@ services:
       const a = await peer.expect((x) => x.dport === p && x.sport === 7070, 2000);
       return a ? dec.decode(a.data) : "(no reply)";
     });
+    check?.(r.node.status());
   } finally {
     peer.close();
     r.node.stop();
@@ -59,7 +62,8 @@ async function session(disk: string): Promise<void> {
   await withKv(disk, async (ask) => {
     for (let i = 0; i < 20; i++) assert.equal(await ask(`PUT key${i} value-${i}-${"x".repeat(i * 10)}`), "OK");
     assert.equal(await ask("DEL key3"), "OK");
-  });
+  }, (st) => assert.deepEqual(st.grants[0].disks, [{ disk: 0, rights: 4 | 8 | 16, offset: 0, length: 1 << 20 }],
+    "status shows kv's disk grant: the whole 1 MiB, read, write, derive"));
   await withKv(disk, async (ask) => {
     assert.equal(await ask("GET key7"), `VALUE value-7-${"x".repeat(70)}`, "data survives a restart of the node");
     assert.equal(await ask("GET key3"), "NOT_FOUND");

@@ -8,6 +8,7 @@ import * as assert from "node:assert/strict";
 import { parseAddr, equalBytes } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
 import { svc, withBench } from "./bench";
+import { formatStatus } from "../../hosts/node/status";
 
 const ECHO = parseAddr("fd00:5ab2:1::7");
 const PERIOD_FUEL = 1e9;     // kernel/param.ts CPU_PERIOD_FUEL
@@ -52,6 +53,13 @@ it("a service stays within its max, one under its min runs first, the rest share
     assert.ok(used("free.sabz.city") > 0, "free runs too");
     const all = used("capped.sabz.city") + used("first.sabz.city") + used("free.sabz.city");
     assert.ok(all <= periods * (PERIOD_FUEL + 3 * ONE_CALL), `the three used ${all}, over the periods' capacity`);
+    // persia status shows the grants next to what each uses this period.
+    const st = b.node.status();
+    const grant = (n: string) => st.grants.find((g) => g.service === st.services.find((v) => v.name === n)!.id)!;
+    assert.deepEqual([grant("capped.sabz.city").cpuMinPermille, grant("capped.sabz.city").cpuMaxPermille], [0, 200]);
+    assert.deepEqual([grant("first.sabz.city").cpuMinPermille, grant("first.sabz.city").cpuMaxPermille], [500, 1000]);
+    assert.ok(grant("capped.sabz.city").cpuUsed <= 0.2 * PERIOD_FUEL + ONE_CALL, "fuel used this period within the max");
+    assert.match(formatStatus(st), /capped\.sabz\.city +64\/256 KiB +0%\/20%/);
     console.log(`cpu: capped ${(used("capped.sabz.city") / periods / PERIOD_FUEL * 100).toFixed(1)} %, ` +
       `first ${(used("first.sabz.city") / periods / PERIOD_FUEL * 100).toFixed(1)} %, ` +
       `free ${(used("free.sabz.city") / periods / PERIOD_FUEL * 100).toFixed(1)} % of a period`);
