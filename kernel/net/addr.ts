@@ -44,7 +44,7 @@ export function isAllNodes(a: usize): bool {
 export function isAllRouters(a: usize): bool {
   return bswap<u64>(load<u64>(a)) == 0xff02000000000000 && bswap<u64>(load<u64>(a, 8)) == 2;
 }
-/** ff02::1:ffXX:XXXX (RFC 4291 §2.7.1) */
+/** A solicited-node group: ff02::1:ff00:0/104 (RFC 4291 §2.7.1) */
 export function isSolicitedNode(a: usize): bool {
   return bswap<u64>(load<u64>(a)) == 0xff02000000000000 &&
     (bswap<u64>(load<u64>(a, 8)) & 0xffffffffff000000) == 0x00000001ff000000;

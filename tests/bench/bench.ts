@@ -13,22 +13,13 @@ import * as path from "path";
 import { parseManifest, compileManifest } from "../../loader/manifest";
 import { parseAddr, parseMac, linkLocalFromMac } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
-import { NicBackend } from "../../hosts/node/nic/nic";
+import { CountingNic } from "./counting_nic";
 import { ROOT } from "../../hosts/node/build";
 import * as P from "../../hosts/node/peer/packets";
 import { routerBench } from "./router";
 import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
 
-class CountingNic implements NicBackend {
-  readonly backend = "bench";
-  onFrame: ((frame: Uint8Array) => void) | null = null;
-  sent = 0;
-  constructor(readonly id: number) {}
-  send(): number { this.sent++; return 0; }
-  counters() { return { sent: this.sent }; }
-  close() {}
-}
 
 const MANIFEST = `
 node: { name: bench.sabz.city, role: router }

@@ -10,7 +10,7 @@ import * as path from "path";
 import { parseManifest, compileManifest } from "../../loader/manifest";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
-import { NicBackend } from "../../hosts/node/nic/nic";
+import { CountingNic } from "./counting_nic";
 import { ROOT } from "../../hosts/node/build";
 import * as P from "../../hosts/node/peer/packets";
 
@@ -23,21 +23,6 @@ const SVC = [
 const LINE = 10;
 const WINDOWS = 10;
 
-class CountingNic implements NicBackend {
-  readonly backend = "bench";
-  onFrame: ((frame: Uint8Array) => void) | null = null;
-  bytes = new Map<number, number>();        // by the last byte of the source address
-  constructor(readonly id: number) {}
-  send(f: Uint8Array): number {
-    if (f.length > 54 && f[12] === 0x86 && f[13] === 0xdd) {
-      const k = f[14 + 8 + 15];
-      this.bytes.set(k, (this.bytes.get(k) ?? 0) + f.length);
-    }
-    return 0;
-  }
-  counters() { return {}; }
-  close() {}
-}
 
 export async function schedBench(out: (line: string) => void): Promise<void> {
   const yaml = `
