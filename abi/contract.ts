@@ -100,3 +100,44 @@ export const FUEL_EXPORTS = {
   fuel: { name: "persia_fuel", type: i64, mutable: true, start: 100_000_000,
     doc: "the remaining fuel: the host sets the call's budget before svc_call and reads what is left after" },
 };
+
+// ——— The composed wasmtime image (issue #4, spec/image.md) ———
+
+/** What the loader's containment pass (loader/instrument/contain.ts) adds to a metered
+ *  service for the image: traps become calls to `fault`, which never returns (the image's
+ *  glue throws a Wasm exception that unwinds the service's frames). */
+export const CONTAIN_IMPORTS: (Fn & { module: string })[] = [
+  { module: "persia_fault", name: "fault", params: [["reason", i32]], result: null,
+    doc: "the service would have trapped (FaultReason, abi/image.ts); never returns" },
+];
+/** A global in an export table: the host sets or reads it around its calls. */
+export interface GlobalEntry { kind: "global"; name: string; type: WasmType; mutable: boolean; doc: string }
+export const CONTAIN_EXPORTS: (Fn | GlobalEntry)[] = [
+  { name: "persia_reset", params: [], result: null,
+    doc: "restore the module's initial state (globals, zeroed memory, data segments) and run its start function: a fresh instance in place" },
+  { kind: "global", name: "persia_stack", type: i32, mutable: true,
+    doc: "estimated stack bytes the service's frames hold; the glue sets it to 0 before every entry call, and past the budget the service faults (STACK)" },
+];
+
+/** What the generated glue (loader/image/glue.ts) exports to the WASI shim, module "persia_glue". */
+export const GLUE_MODULE = "persia_glue";
+/** The module name under which the image gives the shim the kernel's exports. */
+export const KERNEL_MODULE_IN_IMAGE = "persia_kernel";
+export const GLUE_EXPORTS: Fn[] = [
+  { name: "k_write", params: [["kdst", i32], ["src", i32], ["len", i32]], result: i32, doc: "copy shim memory [src,+len) to kernel memory [kdst); 0 or -EFAULT" },
+  { name: "k_read", params: [["dst", i32], ["ksrc", i32], ["len", i32]], result: i32, doc: "copy kernel memory [ksrc,+len) to shim memory [dst); 0 or -EFAULT" },
+  { name: "config_size", params: [], result: i32, doc: "length of the image's configuration (abi/image.ts)" },
+  { name: "config_copy", params: [["dst", i32]], result: null, doc: "copy the configuration into shim memory at dst" },
+  { name: "svc_pages", params: [["svc", i32]], result: i32, doc: "pages of service svc's memory now" },
+  { name: "svc_fault", params: [["svc", i32]], result: i32, doc: "FaultReason of service svc's last fault, 0 if none" },
+];
+
+/** What the WASI shim (hosts/wasi) exports to the composer besides HOST_IMPORTS'
+ *  log, random, nic_send and disk_*: its command entry and the canonical ABI allocator. */
+export const SHIM_EXPORTS: Fn[] = [
+  { name: "run", params: [], result: i32, doc: "boot the node and run its event loop; 0, or 1 after printing why it stopped (lifted as wasi:cli/run)" },
+  { name: "cabi_realloc", params: [["old", i32], ["old_size", i32], ["align", i32], ["new_size", i32]], result: i32, doc: "the canonical ABI's allocator for lists WASI returns" },
+  { name: "kernel_abort", params: [["msg", i32], ["file", i32], ["line", i32], ["col", i32]], result: null, doc: "the kernel's env.abort: print and stop the node" },
+];
+/** HOST_IMPORTS the shim implements; the glue implements the rest (svc_*). */
+export const SHIM_HOST_IMPORTS = ["log", "random", "nic_send", "disk_read", "disk_write", "disk_flush"];

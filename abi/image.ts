@@ -1,0 +1,49 @@
+// Numbers of the composed wasmtime image (issue #4, spec/image.md): why an instrumented
+// service stopped (FaultReason), and the layout of the image's configuration, which the
+// composer (loader/image) writes into the generated glue and the WASI shim (hosts/wasi)
+// reads at start. Valid AssemblyScript and TypeScript. The functions that cross between
+// the image's modules are in abi/contract.ts (CONTAIN_*, GLUE_*, SHIM_*).
+
+// persia_fault.fault(reason): what the loader's containment pass (loader/instrument/
+// contain.ts) turned into a call instead of a trap. The glue maps each to a Fault
+// (abi/kernel.ts) exactly as the Node host classifies the trap it replaces.
+export enum FaultReason {
+  UNREACHABLE = 1,   // `unreachable` (AssemblyScript's failed assertions end here)
+  OOB = 2,           // a load, store or bulk memory operation outside the memory
+  DIV_ZERO = 3,      // integer division or remainder by zero
+  INT_OVERFLOW = 4,  // INT_MIN / -1
+  CONVERSION = 5,    // float to integer truncation of NaN or out of range
+  INDIRECT = 6,      // call_indirect to a null or out-of-range slot, or of another type
+  STACK = 7,         // the service's stack budget is spent (deep recursion)
+  ABORT = 8,         // env.abort(), AssemblyScript's abort
+  FUEL = 9,          // persia.fuel_exhausted (loader/instrument/fuel.ts)
+}
+
+// The configuration blob: little-endian, every record 4-byte aligned.
+//   header  0 u32 magic "PIMG"  4 u32 version  8 u32 boot length  12 u32 NIC count
+//           16 u32 disk count  20 u32 name length   24 name bytes (padded to 4)
+//   then the boot manifest (padded to 4), NIC records, disk records.
+export const IMG_MAGIC = 0x474d4950; // "PIMG" read as u32 LE
+export const IMG_VERSION = 1;
+export const IMG_BOOT_LEN = 8;
+export const IMG_NICS = 12;
+export const IMG_DISKS = 16;
+export const IMG_NAME_LEN = 20;
+export const IMG_HEADER = 24;
+
+// NIC record (VXLAN over wasi:sockets UDP): id, vni, local and remote endpoints.
+export const IMG_NIC_ID = 0;         // u32, the NIC id of the boot manifest
+export const IMG_NIC_VNI = 4;        // u32
+export const IMG_NIC_LOCAL = 8;      // [16] IPv6 address
+export const IMG_NIC_LPORT = 24;     // u32 (a port)
+export const IMG_NIC_REMOTE = 28;    // [16]
+export const IMG_NIC_RPORT = 44;     // u32
+export const IMG_NIC_SIZE = 48;
+
+// Disk record: id, then the path (relative to a directory given with --dir), padded to 4.
+export const IMG_DISK_ID = 0;        // u32
+export const IMG_DISK_PATH_LEN = 4;  // u32
+export const IMG_DISK_PATH = 8;
+
+// The status line the image prints: "status " + base64 of k_status()'s records + "\n".
+export const IMG_STATUS_PREFIX = "status ";
