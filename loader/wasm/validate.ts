@@ -7,7 +7,7 @@
 // rebuild. Deliberately not here: the module's signature and hash, instrumentation
 // (loader/instrument/fuel.ts, run on what this accepts), instantiation. Called by hosts/node when it loads a service
 // and by `persia build` / `persia image` before composing.
-import { FUEL_EXPORTS, FUEL_IMPORTS, SERVICE_ENV_IMPORTS, SERVICE_EXPORTS, SYSCALLS, SYSCALL_MODULE, Fn } from "../../abi/contract";
+import { CONTAIN_EXPORTS, CONTAIN_IMPORTS, FUEL_EXPORTS, FUEL_IMPORTS, SERVICE_ENV_IMPORTS, SERVICE_EXPORTS, SYSCALLS, SYSCALL_MODULE, Fn } from "../../abi/contract";
 import { LoaderError } from "../errors";
 import { FuncType, Import, Limits, WasmModule, WasmParseError, formatFuncType, functionType, parseModule } from "./parse";
 
@@ -26,7 +26,7 @@ type Refuse = (why: string, fix: string) => never;
 const WASM_PAGE_KIB = 64;
 const OPTIONAL_EXPORT = "persia_init"; // abi/contract.ts SERVICE_EXPORTS: "persia_init is optional"
 const REBUILD = "Rebuild it against services/sdk";
-const RESERVED = "only the loader's fuel metering adds it (abi/contract.ts FUEL_IMPORTS, FUEL_EXPORTS)";
+const RESERVED = "only the loader adds it (fuel metering and containment: abi/contract.ts FUEL_*, CONTAIN_*)";
 const ALLOWED = `A service may import only ${SYSCALL_MODULE}.{${SYSCALLS.map((s) => s.name).join(",")}}, ` +
   `${SERVICE_ENV_IMPORTS.memory.module}.${SERVICE_ENV_IMPORTS.memory.name} and ` +
   `${SERVICE_ENV_IMPORTS.abort.module}.${SERVICE_ENV_IMPORTS.abort.name}`;
@@ -58,7 +58,7 @@ function checkImport(m: WasmModule, imp: Import, refuse: Refuse, ramMaxPages: nu
     }
   };
   const env = SERVICE_ENV_IMPORTS;
-  if (FUEL_IMPORTS.some((f) => f.module === imp.module && f.name === imp.name)) {
+  if ([...FUEL_IMPORTS, ...CONTAIN_IMPORTS].some((f) => f.module === imp.module && f.name === imp.name)) {
     refuse(`module imports ${full} ${at}; ${RESERVED}`, `${REBUILD}.`);
   }
   if (imp.module === SYSCALL_MODULE) {
@@ -98,7 +98,8 @@ function checkMemory(m: WasmModule, refuse: Refuse): Limits {
 }
 
 function checkExports(m: WasmModule, refuse: Refuse): boolean {
-  const reserved = m.exports.find((e) => e.name === FUEL_EXPORTS.fuel.name);
+  const names = [FUEL_EXPORTS.fuel.name, ...CONTAIN_EXPORTS.map((e) => e.name)];
+  const reserved = m.exports.find((e) => names.includes(e.name));
   if (reserved) refuse(`module exports ${reserved.name}; ${RESERVED}`, "Rename that export.");
   let hasInit = false;
   for (const want of SERVICE_EXPORTS) {

@@ -69,14 +69,21 @@ test("refuses an import from module persia that is not a syscall", () => {
   assert.match(e.why, /^module imports persia\.fork, which is not a PersiaOS syscall/);
 });
 
-test("refuses the import and the export that only the fuel metering may add", () => {
+test("refuses the imports and exports that only the fuel metering and containment may add", () => {
   const imp = refusal(withSpec((s) => {
     s.imports.unshift({ module: "persia", name: "fuel_exhausted", desc: [FUNC, 1] });
     s.exports[0].index = 2;
   }));
-  assert.match(imp.why, /^module imports persia\.fuel_exhausted \(import at byte \d+\); only the loader's fuel metering adds it/);
-  const exp = refusal(withSpec((s) => { s.exports.push({ name: "persia_fuel", kind: FUNC, index: 1 }); }));
-  assert.match(exp.why, /^module exports persia_fuel; only the loader's fuel metering adds it/);
+  assert.match(imp.why, /^module imports persia\.fuel_exhausted \(import at byte \d+\); only the loader adds it/);
+  const fault = refusal(withSpec((s) => {
+    s.imports.unshift({ module: "persia_fault", name: "fault", desc: [FUNC, 1] });
+    s.exports[0].index = 2;
+  }));
+  assert.match(fault.why, /^module imports persia_fault\.fault \(import at byte \d+\); only the loader adds it/);
+  for (const name of ["persia_fuel", "persia_reset", "persia_stack"]) {
+    const exp = refusal(withSpec((s) => { s.exports.push({ name, kind: FUNC, index: 1 }); }));
+    assert.match(exp.why, new RegExp(`^module exports ${name}; only the loader adds it`));
+  }
 });
 
 test("refuses a syscall imported with the wrong signature, showing both", () => {
