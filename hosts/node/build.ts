@@ -1,5 +1,6 @@
 // `persia build`: generate the ABI bindings (abi/gen.ts), then compile the kernel and
-// every service with the AssemblyScript compiler, using the targets in asconfig.json.
+// every service and the wasmtime image's WASI shim (hosts/wasi) with the AssemblyScript
+// compiler, using the targets in asconfig.json.
 // Services are the folders under services/ with a main.ts (the SDK has none); test
 // services under tests/services/ compile with the shared "service" target.
 // Outputs go to build/wasm/ and are never committed.
@@ -36,7 +37,10 @@ function run(job: Job): Promise<void> {
 
 function jobs(): Job[] {
   const asconfig = JSON.parse(fs.readFileSync(path.join(ROOT, "asconfig.json"), "utf8"));
-  const list: Job[] = [{ name: "kernel", entry: "kernel/main.ts", target: "kernel" }];
+  const list: Job[] = [
+    { name: "kernel", entry: "kernel/main.ts", target: "kernel" },
+    { name: "WASI shim", entry: "hosts/wasi/main.ts", target: "shim" },
+  ];
   for (const dir of fs.readdirSync(path.join(ROOT, "services")).sort()) {
     const entry = path.join("services", dir, "main.ts");
     if (!fs.existsSync(path.join(ROOT, entry))) continue;

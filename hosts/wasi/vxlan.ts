@@ -1,0 +1,164 @@
+// Ethernet frames over the NICs' UDP sockets (VXLAN, RFC 7348): receiving a batch of
+// datagrams, checking each VXLAN header and giving the inner frame to the kernel (k_rx);
+// nic_send's queue of encapsulated frames, sent when the loop flushes (or when the queue
+// is full) after check-send says how many may go. Every drop is counted per NIC by reason,
+// as hosts/node/nic/vxlan.ts counts them, and printed by printCounters.
+// Allocates nothing per packet: frames wait in the fixed slots nic.ts allocated at open,
+// received datagrams live in the arena until the batch is delivered.
+// Does not learn endpoints, check the sender or retry a datagram WASI refused (dropped and
+// counted, the error reported once per change). Used by main.ts (nic_send) and loop.ts.
+import { wasi_udp_receive, wasi_udp_check_send, wasi_udp_send, glue_k_read, glue_k_write, k_rx } from "../../abi/gen/shim";
+import { Errno } from "../../abi/errno";
+import { IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
+import {
+  RES_TAG, TAG_OK, RES_AT4, RES_AT8, LIST_PTR, LIST_LEN, IN_DGRAM_DATA, IN_DGRAM_SIZE, RECV_BATCH,
+  OUT_DGRAM_DATA, OUT_DGRAM_SOME, OUT_DGRAM_REMOTE, OUT_DGRAM_SIZE, ISA_SIZE, SOCK_WOULD_BLOCK,
+} from "./cabi";
+import { arenaMark, arenaRelease, RET } from "./arena";
+import { nicCount } from "./config";
+import { Nic, nic, nicIndex, remote, endpointText, rxBuf, frameMax, slotSize, TXQ_DEPTH, VXLAN_HEADER } from "./nic";
+import { socketErrorName } from "./names";
+import { hostLine, note } from "./out";
+
+/*
+ * RFC 7348, section 5: the VXLAN header, the first 8 bytes of the UDP payload.
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |R|R|R|R|I|R|R|R|            Reserved                           |
+ *   |                VXLAN Network Identifier (VNI) |   Reserved    |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * The I flag must be 1 for a valid VNI; R bits and Reserved fields are sent as zero and
+ * ignored on receipt.
+ */
+const VX_FLAGS = 0;
+const VX_FLAG_I: u8 = 0x08;
+const VX_VNI = 4;
+
+const SEND_BATCH: i32 = 16;   // datagrams per send call (wasmtime permits 16 at a time)
+const OUT_DGRAMS: usize = memory.data(SEND_BATCH * OUT_DGRAM_SIZE, 8);
+
+function slot(n: Nic, k: i32): usize { return n.queue + <usize>((n.head + k) % TXQ_DEPTH) * slotSize; }
+
+/** nic_send: queue one frame from kernel memory; 0, or -ENODEV, -EMSGSIZE, -EFAULT, -ENOSPC. */
+export function nicSend(id: i32, ptr: i32, len: i32): i32 {
+  let i = nicIndex(id);
+  if (i < 0) return -Errno.ENODEV;
+  let n = nic(i);
+  if (<u32>len > <u32>frameMax) return -Errno.EMSGSIZE;
+  if (n.count == TXQ_DEPTH) flushNic(i);
+  if (n.count == TXQ_DEPTH) { n.queueFull++; return -Errno.ENOSPC; }
+  let s = slot(n, n.count);
+  let r = glue_k_read(<i32>(s + 4 + VXLAN_HEADER), ptr, len);
+  if (r < 0) return r;
+  store<u32>(s, <u32>(VXLAN_HEADER + len));
+  store<u64>(s + 4, 0);
+  store<u8>(s + 4 + VX_FLAGS, VX_FLAG_I);
+  store<u8>(s + 4 + VX_VNI, <u8>(n.vni >> 16));
+  store<u8>(s + 4 + VX_VNI + 1, <u8>(n.vni >> 8));
+  store<u8>(s + 4 + VX_VNI + 2, <u8>n.vni);
+  n.count++;
+  return 0;
+}
+
+function sendFailed(i: i32, n: Nic, code: u8): void {
+  n.sendErrors++;
+  n.head = (n.head + 1) % TXQ_DEPTH;   // the datagram WASI refused is dropped, not retried
+  n.count--;
+  if (<i32>code == n.lastSendError) return;
+  n.lastSendError = code;
+  hostLine("warn", "VXLAN NIC " + n.id.toString() + ": send error towards " +
+    endpointText(n.rec + IMG_NIC_REMOTE, load<u32>(n.rec + IMG_NIC_RPORT)) + ": " + socketErrorName(code));
+}
+
+/** Sends what NIC i has queued, as far as check-send permits; sets n.waiting if it did not. */
+export function flushNic(i: i32): void {
+  let n = nic(i);
+  n.waiting = false;
+  while (n.count > 0) {
+    wasi_udp_check_send(n.outgoing, <i32>RET);
+    if (load<u8>(RET + RES_TAG) != TAG_OK) {
+      let code = load<u8>(RET + RES_AT8);
+      if (code == SOCK_WOULD_BLOCK) { n.waiting = true; return; }
+      sendFailed(i, n, code);
+      continue;
+    }
+    let permit = load<u64>(RET + RES_AT8);
+    if (permit == 0) { n.waiting = true; return; }
+    let k = <i32>min<u64>(permit, <u64>min(n.count, SEND_BATCH));
+    for (let j = 0; j < k; j++) {
+      let s = slot(n, j);
+      let d = OUT_DGRAMS + <usize>j * OUT_DGRAM_SIZE;
+      store<u32>(d + OUT_DGRAM_DATA + LIST_PTR, <u32>(s + 4));
+      store<u32>(d + OUT_DGRAM_DATA + LIST_LEN, load<u32>(s));
+      store<u8>(d + OUT_DGRAM_SOME, 1);
+      memory.copy(d + OUT_DGRAM_REMOTE, remote(i), ISA_SIZE);
+    }
+    wasi_udp_send(n.outgoing, <i32>OUT_DGRAMS, k, <i32>RET);
+    if (load<u8>(RET + RES_TAG) != TAG_OK) {
+      let code = load<u8>(RET + RES_AT8);
+      if (code == SOCK_WOULD_BLOCK) { n.waiting = true; return; }
+      sendFailed(i, n, code);
+      continue;
+    }
+    let sent = <i32>min<u64>(load<u64>(RET + RES_AT8), <u64>k);
+    n.head = (n.head + sent) % TXQ_DEPTH;
+    n.count -= sent;
+    n.txFrames += <u64>sent;
+  }
+}
+
+export function flushAll(): void {
+  for (let i = 0; i < nicCount; i++) if (nic(i).count > 0) flushNic(i);
+}
+
+/** Checks one datagram's VXLAN header and gives its frame to the kernel, or counts the drop. */
+function deliver(n: Nic, p: usize, len: i32): void {
+  if (len < VXLAN_HEADER) { n.dropShort++; return; }
+  if ((load<u8>(p + VX_FLAGS) & VX_FLAG_I) == 0) { n.dropNoIFlag++; return; }
+  let vni = <u32>load<u8>(p + VX_VNI) << 16 | <u32>load<u8>(p + VX_VNI + 1) << 8 | <u32>load<u8>(p + VX_VNI + 2);
+  if (vni != n.vni) { n.dropOtherVni++; return; }
+  let frame = len - VXLAN_HEADER;
+  if (frame > frameMax) { n.dropLong++; return; }
+  glue_k_write(rxBuf, <i32>(p + VXLAN_HEADER), frame);
+  n.rxFrames++;
+  k_rx(<i32>n.id, frame);
+}
+
+/** Receives and delivers one batch (up to RECV_BATCH datagrams) on NIC i; how many came. */
+export function receiveBatch(i: i32): i32 {
+  let n = nic(i);
+  let mark = arenaMark();
+  wasi_udp_receive(n.incoming, RECV_BATCH, <i32>RET);
+  let ok = load<u8>(RET + RES_TAG) == TAG_OK;
+  let list = <usize>load<u32>(RET + RES_AT4 + LIST_PTR);
+  let count = load<i32>(RET + RES_AT4 + LIST_LEN);
+  if (!ok) {
+    arenaRelease(mark);
+    let code = load<u8>(RET + RES_AT4);
+    if (code != SOCK_WOULD_BLOCK) receiveFailed(n, code);
+    return 0;
+  }
+  for (let j = 0; j < count; j++) {
+    let d = list + <usize>j * IN_DGRAM_SIZE;
+    deliver(n, <usize>load<u32>(d + IN_DGRAM_DATA + LIST_PTR), load<i32>(d + IN_DGRAM_DATA + LIST_LEN));
+  }
+  arenaRelease(mark);
+  return count;
+}
+
+function receiveFailed(n: Nic, code: u8): void {
+  n.recvErrors++;
+  if (<i32>code == n.lastRecvError) return;
+  n.lastRecvError = code;
+  hostLine("warn", "VXLAN NIC " + n.id.toString() + ": receive error: " + socketErrorName(code));
+}
+
+/** One line per NIC with its counters, for the end of a run. */
+export function printCounters(): void {
+  for (let i = 0; i < nicCount; i++) {
+    let n = nic(i);
+    note("VXLAN NIC " + n.id.toString() + ": received " + n.rxFrames.toString() + " frames, sent " + n.txFrames.toString() +
+      "; dropped " + n.dropShort.toString() + " short, " + n.dropNoIFlag.toString() + " without the I flag, " +
+      n.dropOtherVni.toString() + " of another VNI, " + n.dropLong.toString() + " too long, " + n.queueFull.toString() +
+      " at a full send queue, " + n.sendErrors.toString() + " refused by send; " + n.recvErrors.toString() + " receive errors");
+  }
+}
