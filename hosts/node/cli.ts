@@ -11,6 +11,9 @@ import { build } from "./build";
 import { launchFile } from "./launch";
 import { demo } from "./demo/demo";
 import { queryStatus } from "./status_client";
+import { buildImage, statusFromOutput } from "./image_cli";
+import { formatStatus } from "./status_format";
+import { metricsText } from "./metrics";
 
 const DEFAULT_SOCKET = "/run/persia";
 
@@ -61,13 +64,28 @@ export function main(argv: string[]): void {
           process.exit((await demo()) ? 0 : 1);
         } catch (e) { fail(e); }
       })
+    .command("image <manifest>", "compose the kernel, the WASI shim and the manifest's services into one Wasm component for the wasmtime CLI",
+      (y) => y.positional("manifest", { type: "string", demandOption: true, describe: "the node's manifest (spec/manifest.md); its NICs must be kind vxlan" })
+        .option("o", { alias: "output", type: "string", demandOption: true, describe: "where to write the image (e.g. node.wasm)" }),
+      async (a) => {
+        try {
+          process.stdout.write(await buildImage(a.manifest, a.o));
+        } catch (e) { fail(e); }
+      })
     .command("status [node]", "show a running node's NICs, services, routes, neighbors and drop counters",
       (y) => y.positional("node", { type: "string", describe: "the node's name (its manifest's node.name)" })
         .option("socket", { type: "string", describe: "the status socket (default: <socket-dir>/<node>.sock)" })
         .option("socket-dir", { type: "string", default: DEFAULT_SOCKET })
+        .option("from", { type: "string", describe: "read the last status line of a wasmtime image's saved output (a file, or - for stdin)" })
         .option("format", { choices: ["text", "json", "metrics"] as const, default: "text" as const }),
       async (a) => {
         try {
+          if (a.from !== undefined) {
+            const s = statusFromOutput(fs.readFileSync(a.from === "-" ? 0 : a.from, "utf8"));
+            process.stdout.write(a.format === "json" ? `${JSON.stringify(s, null, 2)}\n`
+              : a.format === "metrics" ? metricsText(s) : formatStatus(s));
+            return;
+          }
           let sock = a.socket;
           if (!sock) {
             if (!a.node) throw new Error("name the node (`persia status demo.sabz.city`) or give --socket <path>");
@@ -79,6 +97,8 @@ export function main(argv: string[]): void {
     .example("$0 build", "compile kernel.wasm and the services after changing them")
     .example("$0 run /etc/persia/edge.yaml", "boot the node the manifest describes (spec/manifest.md)")
     .example("$0 status edge.sabz.city", "what the running node is doing: per-NIC and per-service counters, drops by reason")
+    .example("$0 image edge.yaml -o edge.wasm", "one Wasm file for `wasmtime run` (it prints the flags to use)")
+    .example("$0 status --from edge.log", "the counters of a wasmtime image, from its saved output")
     .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")
     .epilog("A node changes only through its manifest (and, later, signed control messages): there is no " +
       "shell. Packets the node drops are counted by reason; `persia status` shows why. Exit status is 0 on " +

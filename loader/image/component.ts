@@ -1,0 +1,177 @@
+// The image as a WebAssembly component: the WASI imports (wasi_types.ts), every core module
+// in instantiation order, the core instances that wire them, the WASI functions lowered
+// into the shim's memory, and wasi:cli/run lifted from the shim. Written as component text
+// with an empty placeholder for each core module, encoded by wasm-tools (jco-transpile's
+// parse), and then each placeholder's section is replaced by the module's real bytes — so
+// kernel.wasm sits in the image byte for byte (coreModules() finds it again).
+// Does not generate the glue modules (glue.ts) or decide what goes in (compose.ts).
+import { HOST_IMPORTS, HOST_MODULE, KERNEL_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE, FUEL_IMPORTS, CONTAIN_IMPORTS, SERVICE_ENV_IMPORTS, SHIM_HOST_IMPORTS, WasmType } from "../../abi/contract";
+import { WASI_IMPORTS, WASI_VERSION, WasiFn, wasiModule } from "../../abi/wasi";
+import { LoaderError } from "../errors";
+import { Slot } from "./glue";
+import { wasiImportsText } from "./wasi_types";
+
+const COMPONENT_LAYER = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+const CORE_MODULE_SECTION = 1;
+
+/** The services' fault imports go through trampolines to the glue, which defines the tag. */
+export const FAULT_SLOTS: Slot[] = [
+  { name: "fault", params: ["i32"], result: null },
+  { name: "fuel_exhausted", params: [], result: null },
+  { name: "abort", params: ["i32", "i32", "i32", "i32"], result: null },
+];
+
+/** Every trampoline slot, in table order: the kernel's host imports, its abort, the
+ *  services' fault imports, then the WASI functions that need the shim's memory. */
+export function trampolineSlots(): Slot[] {
+  return [
+    ...HOST_IMPORTS.map((f) => ({ name: f.name, params: f.params.map(([, t]) => t), result: f.result })),
+    { name: "kernel_abort", params: KERNEL_ENV_IMPORTS.abort.params, result: null },
+    ...FAULT_SLOTS.map((s) => ({ ...s, name: `svc_${s.name}` })),
+    ...WASI_IMPORTS.filter((f) => f.memory).map((f) => ({ name: `${wasiModule(f)}#${f.name}`, params: f.params, result: f.result })),
+  ];
+}
+
+export interface ComponentPlan {
+  services: { id: number; module: boolean; imports: string[] }[];
+  /** Does the shim import env.abort? */
+  shimAbort: boolean;
+}
+
+const q = (s: string) => JSON.stringify(s);
+
+/** `(instance (export "a" (func $i "b")) ...)` */
+function inline(items: [exportName: string, sort: string, ref: string][]): string {
+  return `(instance ${items.map(([n, sort, ref]) => `(export ${q(n)} (${sort} ${ref}))`).join(" ")})`;
+}
+
+function wasiId(f: WasiFn, i: number): string {
+  return `$w${i}`;
+}
+
+export function componentText(p: ComponentPlan): string {
+  const live = p.services.filter((s) => s.module);
+  const modules = ["mem", "tramp", "kernel", "sys", ...live.map((s) => `svc${s.id}`), "glue", "shim", "fixup"];
+  const out: string[] = ["(component", wasiImportsText(WASI_VERSION)];
+  for (const m of modules) out.push(`(core module $${m})`);
+  out.push(`(core instance $mem (instantiate $mem))`, `(core instance $tramp (instantiate $tramp))`);
+  const kAbort = KERNEL_ENV_IMPORTS.abort;
+  out.push(`(core instance $kernel (instantiate $kernel (with ${q(HOST_MODULE)} (instance $tramp)) ` +
+    `(with ${q(kAbort.module)} ${inline([[kAbort.name, "func", `$tramp "kernel_abort"`]])})))`);
+  out.push(`(core instance $sys (instantiate $sys (with "k" (instance $kernel))))`);
+  const [fault] = CONTAIN_IMPORTS;
+  const [fuel] = FUEL_IMPORTS;
+  const { memory, abort } = SERVICE_ENV_IMPORTS;
+  for (const s of live) {
+    const persia: [string, string, string][] = SYSCALLS.map((c) => [c.name, "func", `$sys ${q(`${s.id}.${c.name}`)}`]);
+    persia.push([fuel.name, "func", `$tramp "svc_fuel_exhausted"`]);
+    if (fuel.module !== SYSCALL_MODULE || memory.module !== abort.module) throw new Error("abi/contract.ts moved a service import; update component.ts");
+    out.push(`(core instance $svc${s.id} (instantiate $svc${s.id} (with ${q(SYSCALL_MODULE)} ${inline(persia)}) ` +
+      `(with ${q(memory.module)} ${inline([[memory.name, "memory", `$mem "s${s.id}"`], [abort.name, "func", `$tramp "svc_abort"`]])}) ` +
+      `(with ${q(fault.module)} ${inline([[fault.name, "func", `$tramp "svc_fault"`]])})))`);
+  }
+  out.push(`(core instance $glue (instantiate $glue (with "mem" (instance $mem)) (with "k" (instance $kernel)) ` +
+    `${live.map((s) => `(with "s${s.id}" (instance $svc${s.id}))`).join(" ")}))`);
+  // WASI functions without memory are lowered now; the others go through trampolines.
+  const byModule = new Map<string, [string, string, string][]>();
+  WASI_IMPORTS.forEach((f, i) => {
+    const id = wasiId(f, i);
+    const inst = `$${wasiModule(f)}`;
+    if (f.drop) {
+      out.push(`(alias export ${inst} ${q(f.drop)} (type ${id}t))`, `(core func ${id} (canon resource.drop ${id}t))`);
+    } else if (!f.memory) {
+      out.push(`(alias export ${inst} ${q(f.name)} (func ${id}f))`, `(core func ${id} (canon lower (func ${id}f)))`);
+    }
+    const ref = f.memory ? `$tramp ${q(`${wasiModule(f)}#${f.name}`)}` : id;
+    const list = byModule.get(wasiModule(f)) ?? [];
+    list.push([f.name, "func", ref]);
+    byModule.set(wasiModule(f), list);
+  });
+  const shimArgs = [`(with "env" ${inline([[memory.name, "memory", `$mem "host"`], ...(p.shimAbort ? [[abort.name, "func", `$tramp "kernel_abort"`] as [string, string, string]] : [])])})`,
+    `(with "persia_kernel" (instance $kernel))`, `(with "persia_glue" (instance $glue))`,
+    ...[...byModule].map(([m, items]) => `(with ${q(m)} ${inline(items)})`)];
+  out.push(`(core instance $shim (instantiate $shim ${shimArgs.join(" ")}))`);
+  out.push(`(alias core export $mem "host" (core memory $hostmem))`, `(alias core export $shim "cabi_realloc" (core func $realloc))`);
+  WASI_IMPORTS.forEach((f, i) => {
+    if (!f.memory) return;
+    const id = wasiId(f, i);
+    const opts = `(memory $hostmem)${f.realloc ? " (realloc $realloc)" : ""}${f.utf8 ? " string-encoding=utf8" : ""}`;
+    out.push(`(alias export $${wasiModule(f)} ${q(f.name)} (func ${id}f))`, `(core func ${id} (canon lower (func ${id}f) ${opts}))`);
+  });
+  const actual = trampolineSlots().map((s, i): [string, string, string] => {
+    const name = s.name;
+    if (SHIM_HOST_IMPORTS.includes(name) || name === "kernel_abort") return [String(i), "func", `$shim ${q(name)}`];
+    if (HOST_IMPORTS.some((h) => h.name === name)) return [String(i), "func", `$glue ${q(name)}`];
+    if (name.startsWith("svc_")) return [String(i), "func", `$glue ${q(`throw_${name.slice(4)}`)}`];
+    const w = WASI_IMPORTS.findIndex((f) => `${wasiModule(f)}#${f.name}` === name);
+    return [String(i), "func", wasiId(WASI_IMPORTS[w], w)];
+  });
+  out.push(`(core instance $fixup (instantiate $fixup (with "t" (instance $tramp)) (with "a" ${inline(actual)})))`);
+  out.push(`(type $runresult (result)) (type $runtype (func (result $runresult)))`,
+    `(alias core export $shim "run" (core func $corerun))`,
+    `(func $run (type $runtype) (canon lift (core func $corerun)))`,
+    `(instance $runinst (export "run" (func $run)))`,
+    `(export ${q(`wasi:cli/run@${WASI_VERSION}`)} (instance $runinst)))`);
+  return out.join("\n");
+}
+
+// ——— binary: placeholders out, modules in ———
+
+function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+interface Section { id: number; start: number; body: number; end: number }
+
+function sections(c: Uint8Array): Section[] {
+  for (let i = 0; i < COMPONENT_LAYER.length; i++) {
+    if (c[i] !== COMPONENT_LAYER[i]) throw new LoaderError("image", "this is not a WebAssembly component (bad preamble)", "Build it with `persia image`.");
+  }
+  const out: Section[] = [];
+  let at = COMPONENT_LAYER.length;
+  while (at < c.length) {
+    const start = at;
+    const id = c[at++];
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = c[at++];
+      size += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+    }
+    out.push({ id, start, body: at, end: at + size });
+    at += size;
+  }
+  if (at !== c.length) throw new LoaderError("image", "the component's last section runs past its end", "Rebuild the image.");
+  return out;
+}
+
+/** Replaces the component's core module sections, in order, by `modules`. */
+export function fillModules(component: Uint8Array, modules: Uint8Array[]): Uint8Array {
+  const parts: Uint8Array[] = [component.subarray(0, COMPONENT_LAYER.length)];
+  let next = 0;
+  for (const s of sections(component)) {
+    if (s.id !== CORE_MODULE_SECTION) {
+      parts.push(component.subarray(s.start, s.end));
+      continue;
+    }
+    const m = modules[next++];
+    if (m === undefined) throw new Error("the component has more core modules than were given");
+    parts.push(Uint8Array.from([CORE_MODULE_SECTION, ...leb(m.length)]), m);
+  }
+  if (next !== modules.length) throw new Error(`the component has ${next} core modules, ${modules.length} were given`);
+  return Buffer.concat(parts);
+}
+
+/** The core modules inside a component, in order (their bytes, not copies). */
+export function coreModules(component: Uint8Array): Uint8Array[] {
+  return sections(component).filter((s) => s.id === CORE_MODULE_SECTION).map((s) => component.subarray(s.body, s.end));
+}
+
+export type { WasmType };

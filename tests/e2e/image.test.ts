@@ -1,0 +1,143 @@
+// A PersiaOS image under the real wasmtime CLI, with this test as the VXLAN peer on the
+// loopback address (no root needed): echo.sabz.city answers a ping, kv.sabz.city keeps a
+// value on a disk file given with --dir, a trapping service is stopped, counted and
+// restarted while echo goes on answering, and `--for` ends the run with a status line that
+// `persia status --from` shows. wasmtime comes from tests/setup.js; under CI=true its
+// absence fails this file.
+import { describe, it, before, after } from "node:test";
+import * as assert from "node:assert/strict";
+import * as dgram from "dgram";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import { encapsulate, decapsulate } from "../../hosts/node/nic/vxlan";
+import { ROOT } from "../../hosts/node/build";
+import { parseAddr, parseMac } from "../../loader/ip6";
+import * as P from "../../hosts/node/peer/packets";
+import { imageOf, RunningImage, wasmtimeOrSkip } from "./wasmtime";
+
+const wt = wasmtimeOrSkip();
+const VNI = 77;
+const NODE_MAC = parseMac("02:00:00:00:00:01");
+const PEER_MAC = parseMac("02:00:00:00:00:99");
+const PEER = parseAddr("fd00:5ab2:1::100");
+const ECHO = parseAddr("fd00:5ab2:1::7");
+const KV = parseAddr("fd00:5ab2:1::8");
+const TRAP = parseAddr("fd00:5ab2:1::b");
+
+function manifest(port: number, disk: string): string {
+  const svc = (d: string, f: string, a: string, extra = "") =>
+    `  - { domain: ${d}, module: build/wasm/${f}, addresses: ["${a}"], ram: { min: 64KiB, max: 1MiB }${extra} }`;
+  return `
+node: { name: image.sabz.city, role: server }
+nics:
+  - { name: vx0, kind: vxlan, mac: "02:00:00:00:00:01", prefixes: ["fd00:5ab2:1::/64"], vxlan: { local: "[::1]:${port}", remote: "[::1]:${port + 1}", vni: ${VNI} } }
+disks:
+  - { name: data, path: ${disk}, size: 1MiB }
+services:
+${svc("echo.sabz.city", "services/echo.wasm", "fd00:5ab2:1::7")}
+${svc("kv.sabz.city", "services/kv.wasm", "fd00:5ab2:1::8", ", disk: [{ device: data, offset: 0, length: 1MiB, rights: [read, write] }]")}
+${svc("trap.sabz.city", "tests/trap.wasm", "fd00:5ab2:1::b")}
+`;
+}
+
+/** This test's end of the VXLAN link: sends frames, collects the frames that come back. */
+class Peer {
+  frames: P.Parsed[] = [];
+  private waiters: (() => void)[] = [];
+  constructor(readonly sock: dgram.Socket, readonly port: number) {
+    sock.on("message", (d) => {
+      const f = decapsulate(d, VNI);
+      if (typeof f === "string") return;
+      this.frames.push(P.parse(f));
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  send(frame: Uint8Array): void {
+    this.sock.send(encapsulate(VNI, frame), this.port, "::1");
+  }
+  async wait(pred: (p: P.Parsed) => boolean, ms = 3000): Promise<P.Parsed | null> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const hit = this.frames.find(pred);
+      if (hit) return hit;
+      if (Date.now() > end) return null;
+      await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 50); });
+    }
+  }
+}
+
+const eth = (pkt: Uint8Array) => P.ether(NODE_MAC, PEER_MAC, P.ETH_IPV6, pkt);
+const text = (p: P.Parsed) => Buffer.from(p.data ?? []).toString();
+
+describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt.skip }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-image-"));
+  const disk = path.join(dir, "kv.img");
+  const port = 46000 + (process.pid % 1000) * 2;
+  let run: RunningImage;
+  let peer: Peer;
+
+  before(async () => {
+    fs.writeFileSync(disk, new Uint8Array(1 << 20));
+    const { flags } = await imageOf(manifest(port, disk), path.join(dir, "node.wasm"));
+    const sock = dgram.createSocket({ type: "udp6" });
+    await new Promise<void>((r) => sock.bind(port + 1, "::1", r));
+    peer = new Peer(sock, port);
+    run = new RunningImage(wt.file, flags, path.join(dir, "node.wasm"), ["--status-every", "100"]);
+    await run.until(() => run.stderr.includes("is running"), 30000, "the image to boot");
+    // Teach the node this peer's MAC (RFC 4861 §7.2.3), so replies need no resolution.
+    peer.send(eth(P.neighborSolicit(PEER, ECHO, PEER_MAC)));
+  });
+  after(async () => {
+    await run?.stop();
+    peer?.sock.close();
+  });
+
+  it("echo.sabz.city answers a ping with an echo reply from its own address", async () => {
+    peer.send(eth(P.echoRequest(PEER, ECHO, 0x4242, 1, Buffer.from("over wasmtime"))));
+    const reply = await peer.wait((p) => p.icmpType === P.ICMP.ECHO_REP && P.equalBytes(p.src, ECHO));
+    assert.ok(reply, `no echo reply\n${run.stderr}`);
+    assert.equal(reply.checksumOk, true);
+  });
+
+  it("kv.sabz.city stores a value on the disk file and reads it back", async () => {
+    peer.send(eth(P.udp(PEER, KV, 40001, 7070, Buffer.from("PUT colour turquoise"))));
+    assert.ok(await peer.wait((p) => P.equalBytes(p.src, KV) && text(p).startsWith("OK")), `no OK\n${run.stderr}`);
+    peer.send(eth(P.udp(PEER, KV, 40001, 7070, Buffer.from("GET colour"))));
+    assert.ok(await peer.wait((p) => P.equalBytes(p.src, KV) && text(p) === "VALUE turquoise"), "the value came back");
+    assert.ok(fs.readFileSync(disk).includes(Buffer.from("turquoise")), "the value is in the disk file");
+  });
+
+  it("a trapping service is stopped with TRAP and restarted; echo answers meanwhile", async () => {
+    const before = (await run.freshStatus()).services.find((s) => s.name === "trap.sabz.city")!;
+    peer.send(eth(P.udp(PEER, TRAP, 40002, 9, Buffer.from("crash"))));
+    peer.send(eth(P.echoRequest(PEER, ECHO, 0x4242, 2, Buffer.from("still there"))));
+    assert.ok(await peer.wait((p) => p.icmpType === P.ICMP.ECHO_REP && P.equalBytes(p.src, ECHO) && text(p).includes("still there")));
+    let s = await run.freshStatus();
+    for (let i = 0; i < 30 && s.services.find((x) => x.name === "trap.sabz.city")!.restarts === before.restarts; i++) s = await run.freshStatus();
+    const t = s.services.find((x) => x.name === "trap.sabz.city")!;
+    assert.deepEqual([t.lastFault, t.faults - before.faults, t.restarts - before.restarts, t.state], ["TRAP", 1, 1, "RUNNING"]);
+    assert.equal(run.exit, null, "wasmtime still runs");
+  });
+
+  it("--for ends the run with exit 0 and a status line that `persia status --from` shows", async () => {
+    const again = new RunningImage(wt.file, (await imageOf(manifest(port + 10, disk), path.join(dir, "b.wasm"))).flags,
+      path.join(dir, "b.wasm"), ["--for", "500"]);
+    await again.until(() => again.exit !== null, 30000, "the run to end");
+    assert.equal(again.exit, 0, again.stderr);
+    fs.writeFileSync(path.join(dir, "out.txt"), again.stdout);
+    const cli = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "status", "--from", path.join(dir, "out.txt")], { encoding: "utf8" });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, /echo\.sabz\.city/);
+    assert.match(cli.stdout, /kv\.sabz\.city/);
+  });
+
+  it("an unknown argument is refused with what is accepted", async () => {
+    const bad = new RunningImage(wt.file, ["run", "-W", "exceptions=y", "-S", "inherit-network=y", "--dir", dir], path.join(dir, "b.wasm"), ["--fast"]);
+    await bad.until(() => bad.exit !== null, 30000, "the run to end");
+    assert.equal(bad.exit, 1);
+    assert.match(bad.stderr, /--fast/);
+    assert.match(bad.stderr, /--for/);
+  });
+});

