@@ -49,8 +49,11 @@ export interface VxlanNs {
   close(): void;
 }
 
-/** A namespace with a VXLAN device (VNI vni) whose remote is the node's socket. */
-export function vxlanNamespace(tag: number, vni: number, linuxAddr: string): VxlanNs {
+/** A namespace with a VXLAN device (VNI vni) whose remote is the node's socket. `mac`
+ *  sets the device's MAC; `quiet` keeps it from sending router solicitations. The device
+ *  computes its own checksums (no tx offload): on a veth underlay Linux otherwise hands the
+ *  node UDP whose checksum was left for a NIC to fill in (spec/image.md, "NICs"). */
+export function vxlanNamespace(tag: number, vni: number, linuxAddr: string, opts: { mac?: string; quiet?: boolean } = {}): VxlanNs {
   const ns = `pe${tag}`, vh = `pvh${tag}`, vn = `pvn${tag}`;
   const net = `fd00:99:${tag.toString(16)}`;
   const hostAddr = `${net}::1`, peerAddr = `${net}::2`;
@@ -68,6 +71,9 @@ export function vxlanNamespace(tag: number, vni: number, linuxAddr: string): Vxl
     sh(`${inNs} ip link set lo up`);
     sh(`${inNs} ip -6 addr add ${peerAddr}/64 dev ${vn} nodad && ${inNs} ip link set ${vn} up`);
     sh(`${inNs} ip link add vxa type vxlan id ${vni} local ${peerAddr} remote ${hostAddr} dstport 4789`);
+    if (opts.mac) sh(`${inNs} ip link set vxa address ${opts.mac}`);
+    if (opts.quiet) sh(`${inNs} sysctl -qw net.ipv6.conf.vxa.router_solicitations=0`);
+    sh(`${inNs} ethtool -K vxa tx off`, { allowFail: true });
     sh(`${inNs} ip -6 addr add ${linuxAddr} dev vxa nodad && ${inNs} ip link set vxa up`);
   } catch (e) {
     close();

@@ -1,0 +1,149 @@
+// The parity suite: scenario.ts run on the Node host and on the wasmtime image, each behind
+// its own Linux namespace over VXLAN. Every step's expectation is checked on each host, and
+// the two hosts' records of what happened (ping replies, drop counts by reason, the fault
+// each hostile service was stopped with, restarts) must be equal. Needs root, iproute2,
+// ping, python3 and wasmtime; under CI=true a missing one fails the suite.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as dgram from "dgram";
+import * as os from "os";
+import * as path from "path";
+import { launch } from "../../hosts/node/launch";
+import { ROOT } from "../../hosts/node/build";
+import { Status } from "../../hosts/node/status";
+import { encapsulate } from "../../hosts/node/nic/vxlan";
+import { parseManifest } from "../../loader/manifest";
+import { CASES } from "../integration/drop_cases";
+import { missing, shAsync, skipOrFail, vxlanNamespace, VxlanNs } from "../e2e/linux";
+import { imageOf, RunningImage, wasmtimeOrSkip } from "../e2e/wasmtime";
+import { ADDR, expectedFrameDrops, manifest, PEER_ADDR, PEER_MAC, Step, STEPS } from "./scenario";
+
+const skipLinux = skipOrFail(missing(["ip", "ping", "python3", "ethtool"]));
+const wt = skipLinux ? { file: "", skip: skipLinux } : wasmtimeOrSkip();
+
+/** What a host is asked to do; the rest is the same for both. */
+interface Host {
+  status(): Promise<Status>;
+  stop(): Promise<void>;
+  logs(): string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function bootNode(yaml: string): Promise<Host> {
+  const logs: string[] = [];
+  const { node } = await launch(parseManifest(yaml, "parity.yaml", ROOT), { log: (_l, line) => logs.push(line) });
+  return { status: async () => node.status(), stop: async () => node.stop(), logs: () => logs.join("\n") };
+}
+
+async function bootImage(yaml: string): Promise<Host> {
+  const file = path.join(os.tmpdir(), `persia-parity-${process.pid}.wasm`);
+  const { flags, refused } = await imageOf(yaml, file);
+  assert.deepEqual(refused, [], "no service refused");
+  const run = new RunningImage(wt.file, flags, file, ["--status-every", "100"]);
+  await run.until(() => run.stderr.includes("is running"), 30000, "the image to boot");
+  return { status: () => run.freshStatus(), stop: () => run.stop(), logs: () => run.stderr };
+}
+
+/** Waits until `pred` holds on a status, up to ms; returns the last status seen. */
+async function until(h: Host, pred: (s: Status) => boolean, ms: number): Promise<Status> {
+  const end = Date.now() + ms;
+  let s = await h.status();
+  while (!pred(s) && Date.now() < end) {
+    await sleep(100);
+    s = await h.status();
+  }
+  return s;
+}
+
+const svcOf = (s: Status, name: string) => s.services.find((x) => x.name === name)!;
+
+async function ping(vx: VxlanNs, addr: string, count: number): Promise<number> {
+  const r = await shAsync(`ip netns exec ${vx.ns} ping -6 -c ${count} -i 0.2 -W 2 ${addr}`);
+  return Number((/(\d+) received/.exec(r.out) ?? [])[1] ?? 0);
+}
+
+async function udpFromPeer(vx: VxlanNs, addr: string, text: string): Promise<void> {
+  const py = `import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.sendto(${JSON.stringify(text)}.encode(), ("${addr}", 9))`;
+  const r = await shAsync(`ip netns exec ${vx.ns} python3 -c '${py}'`);
+  assert.equal(r.code, 0, r.out);
+}
+
+/** Runs every step on one host; returns the record of what it observed. */
+async function runScenario(h: Host, vx: VxlanNs): Promise<Record<string, unknown>[]> {
+  const record: Record<string, unknown>[] = [];
+  const sock = dgram.createSocket({ type: "udp6" });
+  await new Promise<void>((r) => sock.bind(0, vx.hostAddr, r));
+  try {
+    for (const step of STEPS) record.push(await runStep(h, vx, sock, step));
+  } finally {
+    sock.close();
+  }
+  return record;
+}
+
+async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Step): Promise<Record<string, unknown>> {
+  if ("ping" in step) {
+    const got = await ping(vx, ADDR[step.ping], step.count);
+    assert.equal(got, step.count, `ping ${step.ping}: ${got} of ${step.count} replies\n${h.logs().slice(-2000)}`);
+    return { ping: step.ping, replies: got };
+  }
+  if ("wait" in step) {
+    const before = svcOf(await h.status(), "probe.sabz.city").rxPackets;
+    await sleep(step.wait);
+    const more = svcOf(await h.status(), "probe.sabz.city").rxPackets - before;
+    assert.ok(more >= 2, `probe.sabz.city received ${more} echo replies through the kernel in ${step.wait} ms`);
+    return { probeToEcho: true };
+  }
+  if ("frames" in step) {
+    const before = (await h.status()).drops;
+    for (const c of CASES) {
+      sock.send(encapsulate(vx.vni, c.frame), 4789, vx.hostAddr);
+      await sleep(60);
+    }
+    const want = expectedFrameDrops();
+    const s = await until(h, (x) => Object.entries(want).every(([r, n]) => (x.drops[r] ?? 0) - (before[r] ?? 0) >= n), 5000);
+    const got = Object.fromEntries(Object.keys(want).map((r) => [r, (s.drops[r] ?? 0) - (before[r] ?? 0)]));
+    assert.deepEqual(got, want, "drops by reason after the bad frames");
+    return { drops: got };
+  }
+  if ("trigger" in step) {
+    const before = svcOf(await h.status(), step.trigger);
+    await udpFromPeer(vx, ADDR[step.trigger], step.word);
+    const faulted = await until(h, (s) => svcOf(s, step.trigger).faults > before.faults, 5000);
+    const f = svcOf(faulted, step.trigger);
+    assert.ok(f.faults > before.faults, `${step.trigger} did not fault within 5 s: ${JSON.stringify(f)}\n${h.logs().slice(-1500)}`);
+    assert.equal(f.lastFault, step.fault, `${step.trigger} stopped with ${f.lastFault}`);
+    assert.equal(await ping(vx, ADDR["echo.sabz.city"], 2), 2, "echo answers while it restarts");
+    const back = await until(h, (s) => svcOf(s, step.trigger).state === "RUNNING" && svcOf(s, step.trigger).restarts > before.restarts, 5000);
+    assert.equal(svcOf(back, step.trigger).state, "RUNNING", `${step.trigger} came back`);
+    assert.equal(await ping(vx, ADDR[step.trigger], 2), 2, `${step.trigger} answers after its restart`);
+    return { service: step.trigger, fault: f.lastFault, faults: f.faults - before.faults, restarted: true };
+  }
+  const before = (await h.status()).drops[step.drop] ?? 0;
+  await udpFromPeer(vx, ADDR["sender.sabz.city"], step.command);
+  const s = await until(h, (x) => (x.drops[step.drop] ?? 0) > before, 5000);
+  const n = (s.drops[step.drop] ?? 0) - before;
+  assert.equal(n, 1, `${step.command}: ${step.drop} drops`);
+  return { command: step.command, drop: step.drop, count: n };
+}
+
+async function onHost(tag: number, boot: (yaml: string) => Promise<Host>): Promise<Record<string, unknown>[]> {
+  const vx = vxlanNamespace(tag, 4242, PEER_ADDR, { mac: PEER_MAC, quiet: true });
+  let h: Host | null = null;
+  try {
+    h = await boot(manifest(vx.hostAddr, vx.peerAddr, vx.vni));
+    return await runScenario(h, vx);
+  } finally {
+    await h?.stop();
+    vx.close();
+  }
+}
+
+test("the same scenario on the Node host and under wasmtime: same replies, drops and faults", { skip: wt.skip, timeout: 300000 }, async () => {
+  const base = 0x200 + (process.pid % 0x600);
+  const onNode = await onHost(base, bootNode);
+  const onWasmtime = await onHost(base + 1, bootImage);
+  assert.deepEqual(onWasmtime, onNode, "the wasmtime image observed what the Node host observed");
+});
+

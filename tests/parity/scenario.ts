@@ -1,0 +1,75 @@
+// The parity scenario: one node and one list of steps that tests/parity/parity.test.ts runs
+// on every host (the Node host and the wasmtime image), each behind a Linux namespace
+// whose VXLAN interface is the node's link. Each step says what to do and what it must
+// observe; the test records what each host did and fails on any difference between them
+// as well as on any step whose expectation fails. Data only: how a step is done is in
+// parity.test.ts, the frames come from tests/integration/drop_cases.ts.
+import { CASES } from "../integration/drop_cases";
+
+/** The node, given the VXLAN endpoints of its link. Its NIC's MAC and prefix are those
+ *  drop_cases.ts assumes; the Linux side of the link is the peer 02:00:00:00:00:99,
+ *  fd00:5ab2:1::100. */
+export function manifest(local: string, remote: string, vni: number): string {
+  const svc = (domain: string, file: string, addr: string) =>
+    `  - { domain: ${domain}, module: build/wasm/${file}, addresses: ["${addr}"], ram: { min: 64KiB, max: 1MiB }, restart: { limit: 5 } }`;
+  return `
+node: { name: parity.sabz.city, role: server }
+nics:
+  - name: vx0
+    kind: vxlan
+    mac: "02:00:00:00:00:01"
+    prefixes: ["fd00:5ab2:1::/64"]
+    vxlan: { local: "[${local}]:4789", remote: "[${remote}]:4789", vni: ${vni} }
+services:
+${svc("echo.sabz.city", "services/echo.wasm", "fd00:5ab2:1::7")}
+${svc("probe.sabz.city", "services/probe.wasm", "fd00:5ab2:1::9")}
+${svc("trap.sabz.city", "tests/trap.wasm", "fd00:5ab2:1::b")}
+${svc("oob.sabz.city", "tests/oob.wasm", "fd00:5ab2:1::c")}
+${svc("spin.sabz.city", "tests/spin.wasm", "fd00:5ab2:1::d")}
+${svc("recurse.sabz.city", "tests/recurse.wasm", "fd00:5ab2:1::a")}
+${svc("sender.sabz.city", "tests/sender.wasm", "fd00:5ab2:1::e")}
+`;
+}
+
+export const PEER_MAC = "02:00:00:00:00:99";
+export const PEER_ADDR = "fd00:5ab2:1::100/64";
+
+export type Step =
+  /** ping -6 from the namespace; expect every reply */
+  | { ping: string; count: number }
+  /** let the node run: probe pings echo through the kernel once a second */
+  | { wait: number; probeReplies: true }
+  /** every receive-path bad frame of drop_cases.ts, as raw VXLAN datagrams; expect each
+   *  counted under its reason */
+  | { frames: true }
+  /** a UDP datagram from the namespace to port 9 of a service; expect it to fault with
+   *  `fault`, restart and answer pings again, while echo answers throughout */
+  | { trigger: string; word: string; fault: string }
+  /** a command to sender.sabz.city; expect one drop of `drop` */
+  | { command: string; drop: string };
+
+export const ADDR: Record<string, string> = {
+  "echo.sabz.city": "fd00:5ab2:1::7", "probe.sabz.city": "fd00:5ab2:1::9", "trap.sabz.city": "fd00:5ab2:1::b",
+  "oob.sabz.city": "fd00:5ab2:1::c", "spin.sabz.city": "fd00:5ab2:1::d", "recurse.sabz.city": "fd00:5ab2:1::a",
+  "sender.sabz.city": "fd00:5ab2:1::e",
+};
+
+export const STEPS: Step[] = [
+  ...Object.keys(ADDR).map((s) => ({ ping: s, count: 3 })),
+  { wait: 2500, probeReplies: true },
+  { frames: true },
+  { trigger: "trap.sabz.city", word: "crash", fault: "TRAP" },
+  { trigger: "oob.sabz.city", word: "crash", fault: "TRAP" },
+  { trigger: "spin.sabz.city", word: "spin", fault: "FUEL" },
+  { trigger: "recurse.sabz.city", word: "recurse", fault: "STACK" },
+  { command: "spoof", drop: "SVC_SRC" },
+  { command: "malformed", drop: "SVC_MALFORMED" },
+  { ping: "echo.sabz.city", count: 3 },
+];
+
+/** The drops the frames step must add, by reason: one per case. */
+export function expectedFrameDrops(): Record<string, number> {
+  const want: Record<string, number> = {};
+  for (const c of CASES) for (const [reason, n] of Object.entries(c.drops)) want[reason] = (want[reason] ?? 0) + (n ?? 0);
+  return want;
+}
