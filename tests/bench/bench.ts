@@ -5,6 +5,8 @@
 //             crossing from the host into the kernel and back
 //   forward   router role, frames forwarded from one NIC to another (hop limit −1)
 //   service   ICMPv6 echo to a service and its reply: kernel → service → kernel → NIC
+//             (the service's syscall round trip: recv, then send, through the host)
+//   wasmtime  (tests/bench/wasmtime.ts) the same three inside a wasmtime image
 //   sched     (tests/bench/sched.ts) egress scheduler conformance: min, max, fairness
 //   router    (tests/bench/router.ts) iperf3 between namespaces through TAP devices and the
 //             node, against the Linux kernel forwarding the same traffic
@@ -19,6 +21,7 @@ import * as P from "../../hosts/node/peer/packets";
 import { routerBench } from "./router";
 import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
+import { imageRates } from "./wasmtime";
 
 
 const MANIFEST = `
@@ -93,6 +96,25 @@ async function main(): Promise<void> {
   const nonzero = Object.entries(drops).filter(([k, v]) => Number(v) > 0 && k !== "ETHERTYPE_IPV4");
   if (nonzero.length) console.log(`  drops other than the baseline's: ${nonzero.map(([k, v]) => `${k} ${v}`).join(", ")}`);
   node.stop();
+  const setup: [number, Uint8Array][] = [
+    [0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0))],
+    [1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1))],
+  ];
+  const image = await imageRates(MANIFEST, { setup, cases: [
+    { name: "baseline", nic: 0, frame: ipv4, count: n },
+    { name: "forward", nic: 0, frame: fwd, count: n },
+    { name: "service", nic: 0, frame: ping, count: n / 4 },
+  ] });
+  if (typeof image === "string") {
+    console.log(`  wasmtime: not measured: ${image}`);
+    return;
+  }
+  const node1 = { baseline: base, forward, service };
+  console.log(`The same inside a wasmtime image (the shim's --bench mode, same kernel and frames; ratio to Node's figure)`);
+  for (const [name, r] of image) {
+    const onNode = node1[name as keyof typeof node1];
+    console.log(`  ${name.padEnd(9)} ${fmt(r.rate)}   ${(r.rate / onNode).toFixed(2)} of Node's   ${(r.rate / image.get("baseline")!.rate).toFixed(2)} of its baseline   (${r.sent} frames out)`);
+  }
 }
 
 /** One after another, so that no figure shares the CPU with another's load. */
