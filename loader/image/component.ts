@@ -33,7 +33,7 @@ export function trampolineSlots(): Slot[] {
 }
 
 export interface ComponentPlan {
-  services: { id: number; module: boolean; imports: string[] }[];
+  services: { id: number }[];
   /** Does the shim import env.abort? */
   shimAbort: boolean;
 }
@@ -50,8 +50,8 @@ function wasiId(f: WasiFn, i: number): string {
 }
 
 export function componentText(p: ComponentPlan): string {
-  const live = p.services.filter((s) => s.module);
-  const modules = ["mem", "tramp", "kernel", "sys", ...live.map((s) => `svc${s.id}`), "glue", "shim", "fixup"];
+  const services = p.services;
+  const modules = ["mem", "tramp", "kernel", "sys", ...services.map((s) => `svc${s.id}`), "glue", "shim", "fixup"];
   const out: string[] = ["(component", wasiImportsText(WASI_VERSION)];
   for (const m of modules) out.push(`(core module $${m})`);
   out.push(`(core instance $mem (instantiate $mem))`, `(core instance $tramp (instantiate $tramp))`);
@@ -62,7 +62,7 @@ export function componentText(p: ComponentPlan): string {
   const [fault] = CONTAIN_IMPORTS;
   const [fuel] = FUEL_IMPORTS;
   const { memory, abort } = SERVICE_ENV_IMPORTS;
-  for (const s of live) {
+  for (const s of services) {
     const persia: [string, string, string][] = SYSCALLS.map((c) => [c.name, "func", `$sys ${q(`${s.id}.${c.name}`)}`]);
     persia.push([fuel.name, "func", `$tramp "svc_fuel_exhausted"`]);
     if (fuel.module !== SYSCALL_MODULE || memory.module !== abort.module) throw new Error("abi/contract.ts moved a service import; update component.ts");
@@ -71,7 +71,7 @@ export function componentText(p: ComponentPlan): string {
       `(with ${q(fault.module)} ${inline([[fault.name, "func", `$tramp "svc_fault"`]])})))`);
   }
   out.push(`(core instance $glue (instantiate $glue (with "mem" (instance $mem)) (with "k" (instance $kernel)) ` +
-    `${live.map((s) => `(with "s${s.id}" (instance $svc${s.id}))`).join(" ")}))`);
+    `${services.map((s) => `(with "s${s.id}" (instance $svc${s.id}))`).join(" ")}))`);
   // WASI functions without memory are lowered now; the others go through trampolines.
   const byModule = new Map<string, [string, string, string][]>();
   WASI_IMPORTS.forEach((f, i) => {

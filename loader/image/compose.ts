@@ -1,7 +1,7 @@
 // `persia image`: a manifest → one Wasm component that the stock wasmtime CLI runs. The
 // kernel goes in unchanged; each service is validated, metered (fuel.ts) and contained
-// (contain.ts) as under Node, a refused one is left out and reported (the kernel sees
-// Fault.BAD_MODULE for it, as under Node); the shim (hosts/wasi) and the generated glue
+// (contain.ts) as under Node — a module the loader refuses fails the image with the
+// loader's message, as it fails `persia run`; the shim (hosts/wasi) and the generated glue
 // (glue.ts) join them; the configuration (config.ts) carries the boot manifest and the
 // NICs and disks the shim opens. Also the wasmtime command line that runs the result.
 // Only VXLAN NICs exist in an image (spec/image.md says why).
@@ -29,8 +29,6 @@ export interface ImageInputs {
 export interface Image {
   bytes: Uint8Array;
   plan: HostPlan;
-  /** One line per service that was refused: it is in the image as BAD_MODULE. */
-  refused: string[];
   /** SHA-256 of the kernel's bytes and of the boot manifest, hex. */
   kernelSha256: string;
   bootSha256: string;
@@ -70,20 +68,19 @@ export async function composeImage(manifest: Manifest, inputs: ImageInputs): Pro
   checkNics(plan);
   const read = inputs.readModule ?? ((f: string) => fs.readFileSync(f));
   const modules: Uint8Array[] = [];
-  const services: (GlueService & { imports: string[] })[] = [];
-  const refused: string[] = [];
+  const services: GlueService[] = [];
   for (const s of plan.services) {
+    let bytes: Uint8Array;
     try {
-      const bytes = read(s.modulePath);
-      const info = validateService(bytes, s.domain, s.ramMaxPages);
-      const contained = await contain((await meterFuel(bytes, s.domain)).bytes, s.domain);
-      modules.push(contained.bytes);
-      const maxPages = Math.min(s.ramMaxPages, info.memoryMaxPages ?? s.ramMaxPages);
-      services.push({ id: s.id, module: true, hasInit: info.hasInit, minPages: info.memoryMinPages, maxPages, imports: info.imports });
+      bytes = read(s.modulePath);
     } catch (e) {
-      refused.push(`${s.domain}: ${e instanceof Error ? e.message : String(e)}`);
-      services.push({ id: s.id, module: false, hasInit: false, minPages: 0, maxPages: 0, imports: [] });
+      throw new LoaderError(`service ${s.domain}`, `cannot read its module ${s.modulePath}: ${(e as Error).message}`,
+        "Check the path in the manifest, or run `persia build` if it is under build/.");
     }
+    const info = validateService(bytes, s.domain, s.ramMaxPages);
+    modules.push((await contain((await meterFuel(bytes, s.domain)).bytes, s.domain)).bytes);
+    const maxPages = Math.min(s.ramMaxPages, info.memoryMaxPages ?? s.ramMaxPages);
+    services.push({ id: s.id, hasInit: info.hasInit, minPages: info.memoryMinPages, maxPages });
   }
   const shim = parseModule(inputs.shim);
   const shimMemory = shim.imports.find((i) => i.desc.kind === "memory");
@@ -125,7 +122,7 @@ export async function composeImage(manifest: Manifest, inputs: ImageInputs): Pro
       "This is a bug in loader/image/component.ts; please report it with the manifest.");
   }
   return {
-    bytes: fillModules(skeleton, core), plan, refused,
+    bytes: fillModules(skeleton, core), plan,
     kernelSha256: sha256(inputs.kernel), bootSha256: sha256(boot),
     wasmtimeFlags: wasmtimeFlags(plan),
   };

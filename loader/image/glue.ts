@@ -27,10 +27,9 @@ export const fnSig = (f: Fn) => sig(f.params.map(([, t]) => t), f.result);
 /** One trampoline slot: the export name and the signature of what fills it. */
 export interface Slot { name: string; params: WasmType[]; result: WasmType | null }
 
-/** What the glue needs to know of one service slot; `module: false` for a refused module. */
+/** What the glue needs to know of one service. */
 export interface GlueService {
   id: number;
-  module: boolean;
   hasInit: boolean;
   minPages: number;
   maxPages: number;
@@ -44,7 +43,7 @@ function bytesText(b: Uint8Array): string {
 }
 
 export function memText(shimMinPages: number, services: GlueService[]): string {
-  const mems = services.filter((s) => s.module).map((s) => `(memory (export "s${s.id}") ${s.minPages} ${s.maxPages})`);
+  const mems = services.map((s) => `(memory (export "s${s.id}") ${s.minPages} ${s.maxPages})`);
   return `(module (memory (export "host") ${shimMinPages}) ${mems.join(" ")})`;
 }
 
@@ -74,7 +73,7 @@ function faultText(): string {
 /** Every syscall for every service, exported as "<id>.<name>". */
 export function sysText(services: GlueService[]): string {
   const fns: string[] = [];
-  for (const s of services.filter((x) => x.module)) {
+  for (const s of services) {
     for (const c of SYSCALLS) {
       const args = [0, 1, 2, 3, 4].map((j) => j < c.params.length ? `(local.get ${j})` : "(i32.const 0)").join(" ");
       fns.push(`(func (export "${s.id}.${c.name}")${fnSig(c)} (call $k_sys (i32.const ${s.id}) (i32.const ${c.nr}) ${args}))`);
@@ -112,14 +111,6 @@ function dispatch(name: string, fn: string, rest: WasmType[], result: WasmType |
 
 function serviceFns(s: GlueService): string {
   const i = s.id;
-  if (!s.module) {
-    return `(func $start${i} (result i32) (i32.const ${Fault.BAD_MODULE}))
-      (func $call${i} (param i32 i64) (result i32) (i32.const ${Fault.TRAP}))
-      (func $stop${i}) (func $used${i} (result i64) (i64.const 0))
-      (func $read${i} (param i32 i32 i32) (result i32) (i32.const ${-Errno.EFAULT}))
-      (func $write${i} (param i32 i32 i32) (result i32) (i32.const ${-Errno.EFAULT}))
-      (func $pages${i} (result i32) (i32.const 0)) (func $why${i} (result i32) (i32.const 0))`;
-  }
   const grew = s.maxPages > s.minPages
     ? `(if (i32.ge_u (memory.size $s${i}) (i32.const ${s.maxPages})) (then (return (i32.const ${Fault.MEMORY}))))` : "";
   const entry = `(if (i32.eq (local.get 0) (i32.const ${Entry.EVENT})) (then (call $event${i}))
@@ -160,12 +151,12 @@ function serviceFns(s: GlueService): string {
 export interface ServiceExportNames { fuel: string; stack: string; reset: string; event: string; init: string }
 
 export function glueText(services: GlueService[], config: Uint8Array, names: ServiceExportNames): string {
-  const live = services.filter((s) => s.module);
+
   const imports = [
     `(import "mem" "host" (memory $host 0))`,
     `(import "k" "memory" (memory $k 0))`,
-    ...live.map((s) => `(import "mem" "s${s.id}" (memory $s${s.id} 0))`),
-    ...live.flatMap((s) => [
+    ...services.map((s) => `(import "mem" "s${s.id}" (memory $s${s.id} 0))`),
+    ...services.flatMap((s) => [
       `(import "s${s.id}" "${names.fuel}" (global $fuel${s.id} (mut i64)))`,
       `(import "s${s.id}" "${names.stack}" (global $stack${s.id} (mut i32)))`,
       `(import "s${s.id}" "${names.reset}" (func $reset${s.id}))`,

@@ -37,12 +37,12 @@ export function wasmtimeOrSkip(): { file: string; skip: false } | { file: ""; sk
 }
 
 /** Builds the image of a manifest given as YAML text (paths relative to the repository). */
-export async function imageOf(yaml: string, out: string): Promise<{ flags: string[]; refused: string[] }> {
+export async function imageOf(yaml: string, out: string): Promise<{ flags: string[] }> {
   const image = await composeImage(parseManifest(yaml, "image.yaml", ROOT), {
     kernel: fs.readFileSync(KERNEL_WASM), shim: fs.readFileSync(SHIM_WASM),
   });
   fs.writeFileSync(out, image.bytes);
-  return { flags: image.wasmtimeFlags, refused: image.refused };
+  return { flags: image.wasmtimeFlags };
 }
 
 /** A running image: its output so far, its latest status, and a way to wait for lines. */

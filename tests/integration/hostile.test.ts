@@ -17,6 +17,7 @@ import { launch } from "../../hosts/node/launch";
 import { ROOT, WASM_DIR } from "../../hosts/node/build";
 import { PersiaNode } from "../../hosts/node/node";
 import { VirtualLink } from "../../hosts/node/nic/virtual";
+import { TWO_MEMORIES } from "./twomem";
 import * as P from "../../hosts/node/peer/packets";
 import { Bench, svc, withBench } from "./bench";
 
@@ -137,18 +138,6 @@ it("a memory bomb gets memory.grow = -1 at its RAM max, without a fault, and kee
   });
 });
 
-// A service module that imports env.memory twice (the minimal service of
-// tests/loader/wasm_fixture.ts with its memory import doubled); persia_event does nothing.
-const TWO_MEMORIES = Uint8Array.from([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,              // magic, version 1
-  0x01, 0x04, 0x01, 0x60, 0x00, 0x00,                          // type 0: () -> ()
-  0x02, 0x1d, 0x02,                                            // 2 imports:
-  0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x01, //   env.memory {min 1}
-  0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x00, 0x01, //   env.memory {min 1}
-  0x03, 0x02, 0x01, 0x00,                                      // func 0: type 0
-  0x07, 0x10, 0x01, 0x0c, 0x70, 0x65, 0x72, 0x73, 0x69, 0x61, 0x5f, 0x65, 0x76, 0x65, 0x6e, 0x74, 0x00, 0x00,
-  0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b,                          // body of func 0: end
-]);
 
 function twoMemoryManifest(module: string) {
   return parseManifest(`

@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as dgram from "dgram";
+import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { launch } from "../../hosts/node/launch";
@@ -14,9 +15,10 @@ import { Status } from "../../hosts/node/status";
 import { encapsulate } from "../../hosts/node/nic/vxlan";
 import { parseManifest } from "../../loader/manifest";
 import { CASES } from "../integration/drop_cases";
+import { TWO_MEMORIES } from "../integration/twomem";
 import { missing, shAsync, skipOrFail, vxlanNamespace, VxlanNs } from "../e2e/linux";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "../e2e/wasmtime";
-import { ADDR, expectedFrameDrops, manifest, PEER_ADDR, PEER_MAC, Step, STEPS } from "./scenario";
+import { ADDR, expectedFrameDrops, manifest, PEER_ADDR, PEER_MAC, serviceLine, Step, STEPS } from "./scenario";
 
 const skipLinux = skipOrFail(missing(["ip", "ping", "python3", "ethtool"]));
 const wt = skipLinux ? { file: "", skip: skipLinux } : wasmtimeOrSkip();
@@ -38,8 +40,7 @@ async function bootNode(yaml: string): Promise<Host> {
 
 async function bootImage(yaml: string): Promise<Host> {
   const file = path.join(os.tmpdir(), `persia-parity-${process.pid}.wasm`);
-  const { flags, refused } = await imageOf(yaml, file);
-  assert.deepEqual(refused, [], "no service refused");
+  const { flags } = await imageOf(yaml, file);
   const run = new RunningImage(wt.file, flags, file, ["--status-every", "100"]);
   await run.until(() => run.stderr.includes("is running"), 30000, "the image to boot");
   return { status: () => run.freshStatus(), stop: () => run.stop(), logs: () => run.stderr };
@@ -57,6 +58,13 @@ async function until(h: Host, pred: (s: Status) => boolean, ms: number): Promise
 }
 
 const svcOf = (s: Status, name: string) => s.services.find((x) => x.name === name)!;
+
+/** The lines a service logged, without its domain: the Node host's log sink gets
+ *  "<domain>: <text>", the image's stderr has "info kernel: <domain>: <text>". */
+function logged(h: Host, domain: string): string[] {
+  const re = new RegExp(`(?:^|kernel: )${domain.replace(/\./g, "\\.")}: (.*)$`);
+  return h.logs().split("\n").map((l) => re.exec(l)?.[1]).filter((l): l is string => l !== undefined);
+}
 
 async function ping(vx: VxlanNs, addr: string, count: number): Promise<number> {
   const r = await shAsync(`ip netns exec ${vx.ns} ping -6 -c ${count} -i 0.2 -W 2 ${addr}`);
@@ -120,6 +128,17 @@ async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Step): Pr
     assert.equal(await ping(vx, ADDR[step.trigger], 2), 2, `${step.trigger} answers after its restart`);
     return { service: step.trigger, fault: f.lastFault, faults: f.faults - before.faults, restarted: true };
   }
+  if ("logs" in step) {
+    const seen = logged(h, step.logs).length;
+    await udpFromPeer(vx, ADDR[step.logs], step.word);
+    const end = Date.now() + 5000;
+    while (!logged(h, step.logs).slice(seen).some((l) => l.startsWith(step.last)) && Date.now() < end) await sleep(100);
+    const lines = logged(h, step.logs).slice(seen);
+    assert.ok(lines.some((l) => l.startsWith(step.last)), `${step.logs} logged "${step.last}…": ${JSON.stringify(lines)}`);
+    assert.equal(await ping(vx, ADDR["echo.sabz.city"], 2), 2, "echo answers after it");
+    const s = await h.status();
+    return { service: step.logs, lines, faults: svcOf(s, step.logs).faults, state: svcOf(s, step.logs).state };
+  }
   const before = (await h.status()).drops[step.drop] ?? 0;
   await udpFromPeer(vx, ADDR["sender.sabz.city"], step.command);
   const s = await until(h, (x) => (x.drops[step.drop] ?? 0) > before, 5000);
@@ -129,14 +148,18 @@ async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Step): Pr
 }
 
 async function onHost(tag: number, boot: (yaml: string) => Promise<Host>): Promise<Record<string, unknown>[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-parity-"));
+  const disk = path.join(dir, "data.img");
+  fs.writeFileSync(disk, new Uint8Array(1 << 20).fill(0xa5));
   const vx = vxlanNamespace(tag, 4242, PEER_ADDR, { mac: PEER_MAC, quiet: true });
   let h: Host | null = null;
   try {
-    h = await boot(manifest(vx.hostAddr, vx.peerAddr, vx.vni));
+    h = await boot(manifest(vx.hostAddr, vx.peerAddr, vx.vni, disk));
     return await runScenario(h, vx);
   } finally {
     await h?.stop();
     vx.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -147,3 +170,19 @@ test("the same scenario on the Node host and under wasmtime: same replies, drops
   assert.deepEqual(onWasmtime, onNode, "the wasmtime image observed what the Node host observed");
 });
 
+
+test("a module with two memories: both hosts refuse the node before any code runs, with the same message", { skip: wt.skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-parity-"));
+  try {
+    fs.writeFileSync(path.join(dir, "data.img"), new Uint8Array(1 << 20));
+    fs.writeFileSync(path.join(dir, "twomem.wasm"), TWO_MEMORIES);
+    const yaml = manifest("::1", "::1", 1, path.join(dir, "data.img"), serviceLine("twomem.sabz.city", path.join(dir, "twomem.wasm"), "fd00:5ab2:1::12"));
+    const why = async (p: Promise<unknown>) => p.then(() => "accepted", (e: Error) => e.message);
+    const onNode = await why(launch(parseManifest(yaml, "parity.yaml", ROOT), { log: () => {} }).then((l) => l.node.stop()));
+    const onImage = await why(imageOf(yaml, path.join(dir, "twomem-node.wasm")));
+    assert.match(onNode, /^service twomem\.sabz\.city: module imports env\.memory 2 times; a service has exactly one memory/);
+    assert.equal(onImage, onNode);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -9,9 +9,10 @@ import { CASES } from "../integration/drop_cases";
 /** The node, given the VXLAN endpoints of its link. Its NIC's MAC and prefix are those
  *  drop_cases.ts assumes; the Linux side of the link is the peer 02:00:00:00:00:99,
  *  fd00:5ab2:1::100. */
-export function manifest(local: string, remote: string, vni: number): string {
-  const svc = (domain: string, file: string, addr: string) =>
-    `  - { domain: ${domain}, module: build/wasm/${file}, addresses: ["${addr}"], ram: { min: 64KiB, max: 1MiB }, restart: { limit: 5 } }`;
+export function manifest(local: string, remote: string, vni: number, disk: string, extra = ""): string {
+  const svc = (domain: string, file: string, addr: string, extra = "") =>
+    `  - { domain: ${domain}, module: build/wasm/${file}, addresses: ["${addr}"], ` +
+    `ram: { min: 64KiB, max: 256KiB }, restart: { limit: 5 }${extra} }`;
   return `
 node: { name: parity.sabz.city, role: server }
 nics:
@@ -20,6 +21,8 @@ nics:
     mac: "02:00:00:00:00:01"
     prefixes: ["fd00:5ab2:1::/64"]
     vxlan: { local: "[${local}]:4789", remote: "[${remote}]:4789", vni: ${vni} }
+disks:
+  - { name: data, path: ${disk}, size: 1MiB }
 services:
 ${svc("echo.sabz.city", "services/echo.wasm", "fd00:5ab2:1::7")}
 ${svc("probe.sabz.city", "services/probe.wasm", "fd00:5ab2:1::9")}
@@ -28,8 +31,15 @@ ${svc("oob.sabz.city", "tests/oob.wasm", "fd00:5ab2:1::c")}
 ${svc("spin.sabz.city", "tests/spin.wasm", "fd00:5ab2:1::d")}
 ${svc("recurse.sabz.city", "tests/recurse.wasm", "fd00:5ab2:1::a")}
 ${svc("sender.sabz.city", "tests/sender.wasm", "fd00:5ab2:1::e")}
-`;
+${svc("balloon.sabz.city", "tests/balloon.wasm", "fd00:5ab2:1::f")}
+${svc("diskprobe.sabz.city", "tests/diskprobe.wasm", "fd00:5ab2:1::10", ", disk: [ { device: data, offset: 128KiB, length: 64KiB, rights: [read, write] } ]")}
+${svc("forger.sabz.city", "tests/forger.wasm", "fd00:5ab2:1::11")}
+${extra}`;
 }
+
+/** A service line for a module given by its path, for manifest()'s `extra`. */
+export const serviceLine = (domain: string, module: string, addr: string) =>
+  `  - { domain: ${domain}, module: ${module}, addresses: ["${addr}"], ram: { min: 64KiB, max: 256KiB } }\n`;
 
 export const PEER_MAC = "02:00:00:00:00:99";
 export const PEER_ADDR = "fd00:5ab2:1::100/64";
@@ -46,12 +56,16 @@ export type Step =
    *  `fault`, restart and answer pings again, while echo answers throughout */
   | { trigger: string; word: string; fault: string }
   /** a command to sender.sabz.city; expect one drop of `drop` */
-  | { command: string; drop: string };
+  | { command: string; drop: string }
+  /** a trigger that makes a service log what it tried; the lines (until one starting with
+   *  `last`) are the observation, and the service must still answer */
+  | { logs: string; word: string; last: string };
 
 export const ADDR: Record<string, string> = {
   "echo.sabz.city": "fd00:5ab2:1::7", "probe.sabz.city": "fd00:5ab2:1::9", "trap.sabz.city": "fd00:5ab2:1::b",
   "oob.sabz.city": "fd00:5ab2:1::c", "spin.sabz.city": "fd00:5ab2:1::d", "recurse.sabz.city": "fd00:5ab2:1::a",
-  "sender.sabz.city": "fd00:5ab2:1::e",
+  "sender.sabz.city": "fd00:5ab2:1::e", "balloon.sabz.city": "fd00:5ab2:1::f",
+  "diskprobe.sabz.city": "fd00:5ab2:1::10", "forger.sabz.city": "fd00:5ab2:1::11",
 };
 
 export const STEPS: Step[] = [
@@ -64,6 +78,9 @@ export const STEPS: Step[] = [
   { trigger: "recurse.sabz.city", word: "recurse", fault: "STACK" },
   { command: "spoof", drop: "SVC_SRC" },
   { command: "malformed", drop: "SVC_MALFORMED" },
+  { logs: "balloon.sabz.city", word: "balloon", last: "balloon: grew" },
+  { logs: "diskprobe.sabz.city", word: "oob", last: "diskprobe: inside" },
+  { logs: "forger.sabz.city", word: "forge", last: "forger: revoke=" },
   { ping: "echo.sabz.city", count: 3 },
 ];
 
