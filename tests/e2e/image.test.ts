@@ -141,3 +141,48 @@ describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt
     assert.match(bad.stderr, /--for/);
   });
 });
+
+const root = typeof process.getuid === "function" && process.getuid() === 0;
+const noLoop = wt.skip || (!root ? "needs root (losetup)" : spawnSync("sh", ["-c", "command -v losetup"]).status !== 0 ? "losetup is missing" : false);
+if (noLoop && !wt.skip && process.env.CI === "true") throw new Error(`block-device image test cannot run under CI: ${noLoop}`);
+
+/** kv's PUTs through an image whose disk is `disk` (a file or a block device). */
+async function kvOnImage(disk: string, dir: string, port: number): Promise<void> {
+  const file = path.join(dir, `kv-${port}.wasm`);
+  const { flags } = await imageOf(manifest(port, disk), file);
+  const sock = dgram.createSocket({ type: "udp6" });
+  await new Promise<void>((r) => sock.bind(port + 1, "::1", r));
+  const peer = new Peer(sock, port);
+  const run = new RunningImage(wt.file, flags, file, []);
+  try {
+    await run.until(() => run.stderr.includes("is running"), 30000, "the image to boot");
+    peer.send(eth(P.neighborSolicit(PEER, KV, PEER_MAC)));
+    for (const [i, kv] of ["PUT alpha 1", "PUT beta two", "DEL alpha", "PUT gamma 333"].entries()) {
+      peer.send(eth(P.udp(PEER, KV, 41000 + i, 7070, Buffer.from(kv))));
+      assert.ok(await peer.wait((p) => p.dport === 41000 + i && text(p) === "OK"), `${kv}: OK\n${run.stderr}`);
+    }
+  } finally {
+    await run.stop();
+    sock.close();
+  }
+}
+
+it("a disk on a loop block device under wasmtime ends byte-identical to a plain file", { skip: noLoop }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-image-blk-"));
+  const plain = path.join(dir, "plain.img"), backing = path.join(dir, "backing.img");
+  fs.writeFileSync(plain, new Uint8Array(1 << 20));
+  fs.writeFileSync(backing, new Uint8Array(1 << 20));
+  const loop = spawnSync("losetup", ["-f", "--show", backing], { encoding: "utf8" }).stdout.trim();
+  assert.match(loop, /^\/dev\/loop\d+$/, "losetup gave a loop device");
+  try {
+    const port = 44000 + (process.pid % 500) * 4;
+    await kvOnImage(plain, dir, port);
+    await kvOnImage(loop, dir, port + 2);
+    spawnSync("sync");
+    assert.ok(fs.readFileSync(plain).includes(Buffer.from("gamma")), "the file holds the data");
+    assert.ok(Buffer.compare(fs.readFileSync(plain), fs.readFileSync(backing)) === 0, "the block device's bytes equal the file's");
+  } finally {
+    spawnSync("losetup", ["-d", loop]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,9 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { createHash } from "crypto";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { IMG_BOOT_LEN, IMG_DISKS, IMG_HEADER, IMG_MAGIC, IMG_NAME_LEN, IMG_NIC_LPORT, IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NICS } from "../../abi/image";
 import { WASI_IMPORTS, wasiModule } from "../../abi/wasi";
@@ -93,4 +95,23 @@ test("a service the loader refuses fails the image with the loader's message, as
   (e: unknown) => e instanceof LoaderError && /^service bad\.sabz\.city: /.test(e.message));
   const image = await composeImage(parseManifest(yaml(), "image.yaml", ROOT), inputs());
   assert.deepEqual(image.wasmtimeFlags.slice(0, 5), ["run", "-W", "exceptions=y", "-S", "inherit-network=y"]);
+});
+
+test("`persia image` writes the image and prints the wasmtime command line and the kernel's hash", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-image-cli-"));
+  try {
+    const manifest = path.join(dir, "node.yaml");
+    fs.writeFileSync(manifest, yaml().replace(/build\/wasm/g, path.join(ROOT, "build/wasm")));
+    const out = path.join(dir, "node.wasm");
+    const r = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "image", manifest, "-o", out], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(fs.statSync(out).size > 0);
+    assert.match(r.stdout, /wasmtime run -W exceptions=y -S inherit-network=y .*node\.wasm \[--for <ms>\]/);
+    assert.match(r.stdout, new RegExp(`kernel\\.wasm sha256 ${sha256(fs.readFileSync(KERNEL_WASM))}`));
+    const bad = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "image", manifest.replace("node.yaml", "none.yaml"), "-o", out], { encoding: "utf8" });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^persia: /);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
