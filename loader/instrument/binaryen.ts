@@ -4,6 +4,7 @@
 // dynamic import (tsc would turn a plain import() into require, which cannot load it).
 // Does not run any pass itself; fuel.ts does. Types only come from binaryen's typings.
 import type binaryen from "binaryen";
+import { LoaderError } from "../errors";
 
 export type Binaryen = typeof binaryen;
 export type BinaryenModule = binaryen.Module;
@@ -46,4 +47,31 @@ export function serviceFeatures(b: Binaryen): number {
   const f = b.Features;
   return f.MutableGlobals | f.NontrappingFPToInt | f.SignExt | f.BulkMemory | f.BulkMemoryOpt |
     f.Multivalue | f.ReferenceTypes | f.SIMD128 | f.TailCall;
+}
+
+/** How a pass refuses a module: a LoaderError naming the service, why and what to do. */
+export type Refuse = (why: string, fix: string) => never;
+
+/** Reads a service module with binaryen, lets `rewrite` change it, checks that the result
+ *  still validates, and hands the new bytes to what `rewrite` returned. `what` names the
+ *  result in the refusal ("metered", "contained"). */
+export function rewriteService<T>(b: Binaryen, bytes: Uint8Array, name: string, what: string,
+  rewrite: (m: BinaryenModule, refuse: Refuse) => (out: Uint8Array) => T): T {
+  const refuse: Refuse = (why, fix) => { throw new LoaderError(`service ${name}`, why, fix); };
+  let m: BinaryenModule;
+  try {
+    m = extras(b).readBinary(bytes, serviceFeatures(b));
+  } catch (e) {
+    return refuse(`binaryen cannot read the module: ${(e as Error).message}`, "Rebuild it against services/sdk.");
+  }
+  try {
+    const finish = rewrite(m, refuse);
+    if (!m.validate()) {
+      refuse(`the ${what} module does not validate; it uses a WebAssembly feature the loader does not support ` +
+        "(binaryen printed the details)", "Build it with AssemblyScript's default features.");
+    }
+    return finish(m.emitBinary());
+  } finally {
+    m.dispose();
+  }
 }

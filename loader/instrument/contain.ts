@@ -13,8 +13,7 @@
 import type binaryen from "binaryen";
 import { CONTAIN_EXPORTS, CONTAIN_IMPORTS, Fn, GlobalEntry } from "../../abi/contract";
 import { FaultReason } from "../../abi/image";
-import { LoaderError } from "../errors";
-import { Binaryen, BinaryenModule, extras, loadBinaryen, serviceFeatures } from "./binaryen";
+import { Binaryen, BinaryenModule, extras, loadBinaryen, Refuse, rewriteService } from "./binaryen";
 import { ContainCounts, Context, Frame, Guards, Locals } from "./guards";
 import { Ref, Site, Walker } from "./walk";
 
@@ -42,7 +41,6 @@ const [FAULT] = CONTAIN_IMPORTS;
 const PAGE_SHIFT = 16n;
 const DATA_SECTION = 11;  // core spec 5.5.14
 
-type Refuse = (why: string, fix: string) => never;
 
 /** Instructions no check can make safe, and why a module using them is refused. */
 const REFUSED: [kind: string, why: string][] = [
@@ -354,24 +352,11 @@ function passiveData(bytes: Uint8Array, refuse: Refuse): Uint8Array {
 /** Contains a module meterWith produced, with binaryen already loaded. Throws a
  *  LoaderError if the module uses something the pass cannot make safe. */
 export function containWith(b: Binaryen, bytes: Uint8Array, name: string): Contained {
-  const refuse: Refuse = (why, fix) => { throw new LoaderError(`service ${name}`, why, fix); };
-  let m: BinaryenModule;
-  try {
-    m = extras(b).readBinary(bytes, serviceFeatures(b));
-  } catch (e) {
-    return refuse(`binaryen cannot read the module: ${(e as Error).message}`, "Rebuild it against services/sdk.");
-  }
-  try {
+  return rewriteService(b, bytes, name, "contained", (m, refuse) => {
     const pass = new Pass(b, m, refuse);
     pass.run();
-    if (!m.validate()) {
-      refuse("the contained module does not validate; it uses a WebAssembly feature the loader does not support " +
-        "(binaryen printed the details)", "Build it with AssemblyScript's default features.");
-    }
-    return { bytes: passiveData(m.emitBinary(), refuse), counts: pass.counts };
-  } finally {
-    m.dispose();
-  }
+    return (out) => ({ bytes: passiveData(out, refuse), counts: pass.counts });
+  });
 }
 
 /** Contains a metered module (loads binaryen on first use). */

@@ -16,8 +16,7 @@
 // Used by hosts/node/services.ts when a service is added; `persia image` will use it too.
 import type binaryen from "binaryen";
 import { FUEL_EXPORTS, FUEL_IMPORTS } from "../../abi/contract";
-import { LoaderError } from "../errors";
-import { Binaryen, BinaryenExtras, BinaryenModule, extras, loadBinaryen, serviceFeatures } from "./binaryen";
+import { Binaryen, BinaryenExtras, BinaryenModule, extras, loadBinaryen, Refuse, rewriteService } from "./binaryen";
 import { Ref, Site, Walker } from "./walk";
 
 export interface Metered {
@@ -35,7 +34,6 @@ export const BULK_BYTES_SHIFT = 6;
 export const IMPORT_CALL_COST = 1000;
 const BULK = ["MemoryCopy", "MemoryFill", "MemoryInit"] as const;
 
-type Refuse = (why: string, fix: string) => never;
 
 /** One region: a function body or a loop body, as it was before the pass. */
 interface Region {
@@ -225,24 +223,11 @@ class Pass {
 /** Meters a module validateService accepted, with binaryen already loaded. Throws a
  *  LoaderError if the module uses something the pass cannot meter. */
 export function meterWith(b: Binaryen, bytes: Uint8Array, name: string): Metered {
-  const refuse: Refuse = (why, fix) => { throw new LoaderError(`service ${name}`, why, fix); };
-  let m: BinaryenModule;
-  try {
-    m = extras(b).readBinary(bytes, serviceFeatures(b));
-  } catch (e) {
-    return refuse(`binaryen cannot read the module: ${(e as Error).message}`, "Rebuild it against services/sdk.");
-  }
-  try {
+  return rewriteService(b, bytes, name, "metered", (m, refuse) => {
     const pass = new Pass(b, m, refuse);
     pass.run();
-    if (!m.validate()) {
-      refuse("the metered module does not validate; it uses a WebAssembly feature the loader does not support " +
-        "(binaryen printed the details)", "Build it with AssemblyScript's default features.");
-    }
-    return { bytes: m.emitBinary(), functions: pass.functions, loops: pass.loops, bulk: pass.bulk };
-  } finally {
-    m.dispose();
-  }
+    return (out) => ({ bytes: out, functions: pass.functions, loops: pass.loops, bulk: pass.bulk });
+  });
 }
 
 /** Meters a module validateService accepted (loads binaryen on first use). */
