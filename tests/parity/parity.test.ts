@@ -139,6 +139,20 @@ async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Step): Pr
     const s = await h.status();
     return { service: step.logs, lines, faults: svcOf(s, step.logs).faults, state: svcOf(s, step.logs).state };
   }
+  if ("flood" in step) {
+    await udpFromPeer(vx, ADDR[step.flood], "flood");
+    await sleep(300);                                   // let it reach its rate
+    const classBytes = (s: Status) => s.classes.find((c) => c.class === svcOf(s, step.flood).id)?.bytes ?? 0;
+    const s1 = await h.status();
+    const replies = ping(vx, ADDR["echo.sabz.city"], 5);
+    await sleep(step.ms);
+    const s2 = await h.status();
+    const bits = (classBytes(s2) - classBytes(s1)) * 8 / ((s2.node!.nowMs - s1.node!.nowMs) / 1000);
+    assert.ok(bits <= step.maxBits * 1.02, `the flood got ${(bits / 1e6).toFixed(3)} Mbit/s, over its max`);
+    assert.ok(bits >= step.maxBits * 0.9, `the flood got ${(bits / 1e6).toFixed(3)} Mbit/s; the spare capacity should give it its max`);
+    assert.equal(await replies, 5, "echo answers every ping during the flood");
+    return { flood: step.flood, heldToMax: true, echoReplies: 5 };
+  }
   const before = (await h.status()).drops[step.drop] ?? 0;
   await udpFromPeer(vx, ADDR["sender.sabz.city"], step.command);
   const s = await until(h, (x) => (x.drops[step.drop] ?? 0) > before, 5000);

@@ -20,11 +20,12 @@ nics:
     kind: vxlan
     mac: "02:00:00:00:00:01"
     prefixes: ["fd00:5ab2:1::/64"]
+    rate: 10Mbit
     vxlan: { local: "[${local}]:4789", remote: "[${remote}]:4789", vni: ${vni} }
 disks:
   - { name: data, path: ${disk}, size: 1MiB }
 services:
-${svc("echo.sabz.city", "services/echo.wasm", "fd00:5ab2:1::7")}
+${svc("echo.sabz.city", "services/echo.wasm", "fd00:5ab2:1::7", ", net: [{ nic: vx0, min: 2Mbit }]")}
 ${svc("probe.sabz.city", "services/probe.wasm", "fd00:5ab2:1::9")}
 ${svc("trap.sabz.city", "tests/trap.wasm", "fd00:5ab2:1::b")}
 ${svc("oob.sabz.city", "tests/oob.wasm", "fd00:5ab2:1::c")}
@@ -34,6 +35,7 @@ ${svc("sender.sabz.city", "tests/sender.wasm", "fd00:5ab2:1::e")}
 ${svc("balloon.sabz.city", "tests/balloon.wasm", "fd00:5ab2:1::f")}
 ${svc("diskprobe.sabz.city", "tests/diskprobe.wasm", "fd00:5ab2:1::10", ", disk: [ { device: data, offset: 128KiB, length: 64KiB, rights: [read, write] } ]")}
 ${svc("forger.sabz.city", "tests/forger.wasm", "fd00:5ab2:1::11")}
+${svc("flood.sabz.city", "tests/flood.wasm", "fd00:5ab2:1::13", ", net: [{ nic: vx0, max: 5Mbit }]")}
 ${extra}`;
 }
 
@@ -59,13 +61,17 @@ export type Step =
   | { command: string; drop: string }
   /** a trigger that makes a service log what it tried; the lines (until one starting with
    *  `last`) are the observation, and the service must still answer */
-  | { logs: string; word: string; last: string };
+  | { logs: string; word: string; last: string }
+  /** start flood.sabz.city's flood; over `ms` of kernel time its class must carry at most
+   *  its max (and most of it), while echo answers every ping. It floods until the end. */
+  | { flood: string; maxBits: number; ms: number };
 
 export const ADDR: Record<string, string> = {
   "echo.sabz.city": "fd00:5ab2:1::7", "probe.sabz.city": "fd00:5ab2:1::9", "trap.sabz.city": "fd00:5ab2:1::b",
   "oob.sabz.city": "fd00:5ab2:1::c", "spin.sabz.city": "fd00:5ab2:1::d", "recurse.sabz.city": "fd00:5ab2:1::a",
   "sender.sabz.city": "fd00:5ab2:1::e", "balloon.sabz.city": "fd00:5ab2:1::f",
   "diskprobe.sabz.city": "fd00:5ab2:1::10", "forger.sabz.city": "fd00:5ab2:1::11",
+  "flood.sabz.city": "fd00:5ab2:1::13",
 };
 
 export const STEPS: Step[] = [
@@ -81,6 +87,7 @@ export const STEPS: Step[] = [
   { logs: "balloon.sabz.city", word: "balloon", last: "balloon: grew" },
   { logs: "diskprobe.sabz.city", word: "oob", last: "diskprobe: inside" },
   { logs: "forger.sabz.city", word: "forge", last: "forger: revoke=" },
+  { flood: "flood.sabz.city", maxBits: 5e6, ms: 2000 },
   { ping: "echo.sabz.city", count: 3 },
 ];
 
