@@ -138,6 +138,7 @@ export const SHIM_EXPORTS: Fn[] = [
   { name: "run", params: [], result: i32, doc: "boot the node and run its event loop; 0, or 1 after printing why it stopped (lifted as wasi:cli/run)" },
   { name: "cabi_realloc", params: [["old", i32], ["old_size", i32], ["align", i32], ["new_size", i32]], result: i32, doc: "the canonical ABI's allocator for lists WASI returns" },
   { name: "kernel_abort", params: [["msg", i32], ["file", i32], ["line", i32], ["col", i32]], result: null, doc: "the kernel's env.abort: print and stop the node" },
+  { name: "fault_note", params: [["svc", i32], ["reason", i32]], result: null, doc: "the glue stopped service svc for a FaultReason: log why, as the Node host logs the trap" },
 ];
 /** HOST_IMPORTS the shim implements; the glue implements the rest (svc_*). */
 export const SHIM_HOST_IMPORTS = ["log", "random", "nic_send", "disk_read", "disk_write", "disk_flush"];

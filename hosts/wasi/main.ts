@@ -15,9 +15,9 @@ import { loadConfig, namePtr, nameLen, bootPtr, bootLen, nicCount, diskCount } f
 import { openDisks, diskRead, diskWrite, diskFlush } from "./disk";
 import { hostLog, hostRandom, kernelAbort } from "./host";
 import { clockStart, nowMs, runLoop } from "./loop";
-import { errnoName } from "./names";
+import { errnoName, faultReasonText } from "./names";
 import { openNics } from "./nic";
-import { begin, end, note, put, putBytes, putU64, stderr, fail } from "./out";
+import { begin, end, hostLine, note, put, putBytes, putU64, stderr, fail } from "./out";
 import { nicSend } from "./vxlan";
 import { benchCount, benchMode, runBench } from "./bench";
 
@@ -65,6 +65,11 @@ export function cabi_realloc(old: i32, oldSize: i32, align: i32, newSize: i32): 
 /** The kernel's env.abort. */
 export function kernel_abort(msg: i32, file: i32, line: i32, col: i32): void {
   kernelAbort(msg, file, line, col);
+}
+
+/** The glue stopped a service: log why, as the Node host logs the trap it caught. */
+export function fault_note(svc: i32, reason: i32): void {
+  hostLine("warn", "service " + svc.toString() + " stopped: " + faultReasonText(reason));
 }
 
 // ——— the kernel's host imports (abi/contract.ts HOST_IMPORTS) ———

@@ -5,6 +5,7 @@
 // Used by out-of-the-ordinary paths: bind and open failures, I/O errors, kernel logs.
 import { Errno } from "../../abi/errno";
 import { LogLevel } from "../../abi/kernel";
+import { FaultReason } from "../../abi/image";
 
 /** wasi:sockets/network error-code, in WIT order. */
 export function socketErrorName(code: i32): string {
@@ -111,4 +112,20 @@ export function levelName(level: i32): string {
     case LogLevel.DEBUG: return "debug";
   }
   return level.toString();
+}
+
+/** What a FaultReason (abi/image.ts) means, as the log says it. */
+export function faultReasonText(reason: i32): string {
+  switch (reason) {
+    case FaultReason.UNREACHABLE: return "unreachable executed";
+    case FaultReason.OOB: return "memory access out of bounds";
+    case FaultReason.DIV_ZERO: return "integer divide by zero";
+    case FaultReason.INT_OVERFLOW: return "integer overflow (INT_MIN / -1)";
+    case FaultReason.CONVERSION: return "invalid conversion of a float to an integer";
+    case FaultReason.INDIRECT: return "call_indirect to an empty slot, past the table, or a function signature mismatch";
+    case FaultReason.STACK: return "its stack budget is spent (call stack exhausted)";
+    case FaultReason.ABORT: return "it called abort()";
+    case FaultReason.FUEL: return "it used its fuel budget in one call (a runaway loop)";
+  }
+  return "fault reason " + reason.toString();
 }

@@ -27,6 +27,7 @@ export function trampolineSlots(): Slot[] {
   return [
     ...HOST_IMPORTS.map((f) => ({ name: f.name, params: f.params.map(([, t]) => t), result: f.result })),
     { name: "kernel_abort", params: KERNEL_ENV_IMPORTS.abort.params, result: null },
+    { name: "fault_note", params: ["i32", "i32"], result: null },
     ...FAULT_SLOTS.map((s) => ({ ...s, name: `svc_${s.name}` })),
     ...WASI_IMPORTS.filter((f) => f.memory).map((f) => ({ name: `${wasiModule(f)}#${f.name}`, params: f.params, result: f.result })),
   ];
@@ -70,7 +71,7 @@ export function componentText(p: ComponentPlan): string {
       `(with ${q(memory.module)} ${inline([[memory.name, "memory", `$mem "s${s.id}"`], [abort.name, "func", `$tramp "svc_abort"`]])}) ` +
       `(with ${q(fault.module)} ${inline([[fault.name, "func", `$tramp "svc_fault"`]])})))`);
   }
-  out.push(`(core instance $glue (instantiate $glue (with "mem" (instance $mem)) (with "k" (instance $kernel)) ` +
+  out.push(`(core instance $glue (instantiate $glue (with "mem" (instance $mem)) (with "k" (instance $kernel)) (with "shim" (instance $tramp)) ` +
     `${services.map((s) => `(with "s${s.id}" (instance $svc${s.id}))`).join(" ")}))`);
   // WASI functions without memory are lowered now; the others go through trampolines.
   const byModule = new Map<string, [string, string, string][]>();
@@ -100,7 +101,7 @@ export function componentText(p: ComponentPlan): string {
   });
   const actual = trampolineSlots().map((s, i): [string, string, string] => {
     const name = s.name;
-    if (SHIM_HOST_IMPORTS.includes(name) || name === "kernel_abort") return [String(i), "func", `$shim ${q(name)}`];
+    if (SHIM_HOST_IMPORTS.includes(name) || name === "kernel_abort" || name === "fault_note") return [String(i), "func", `$shim ${q(name)}`];
     if (HOST_IMPORTS.some((h) => h.name === name)) return [String(i), "func", `$glue ${q(name)}`];
     if (name.startsWith("svc_")) return [String(i), "func", `$glue ${q(`throw_${name.slice(4)}`)}`];
     const w = WASI_IMPORTS.findIndex((f) => `${wasiModule(f)}#${f.name}` === name);

@@ -121,6 +121,7 @@ function serviceFns(s: GlueService): string {
     (global $why${i} (mut i32) (i32.const 0))
     (func $classify${i} (param i32) (result i32)
       (global.set $why${i} (local.get 0))
+      (call $fault_note (i32.const ${i}) (local.get 0))
       (if (i32.eq (local.get 0) (i32.const ${FaultReason.FUEL})) (then (return (i32.const ${Fault.FUEL}))))
       (if (i32.eq (local.get 0) (i32.const ${FaultReason.STACK})) (then (return (i32.const ${Fault.STACK}))))
       ${grew} (i32.const ${Fault.TRAP}))
@@ -153,6 +154,7 @@ export interface ServiceExportNames { fuel: string; stack: string; reset: string
 export function glueText(services: GlueService[], config: Uint8Array, names: ServiceExportNames): string {
 
   const imports = [
+    `(import "shim" "fault_note" (func $fault_note (param i32 i32)))`,
     `(import "mem" "host" (memory $host 0))`,
     `(import "k" "memory" (memory $k 0))`,
     ...services.map((s) => `(import "mem" "s${s.id}" (memory $s${s.id} 0))`),

@@ -117,11 +117,14 @@ async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Step): Pr
   }
   if ("trigger" in step) {
     const before = svcOf(await h.status(), step.trigger);
+    const logFrom = h.logs().length;
     await udpFromPeer(vx, ADDR[step.trigger], step.word);
     const faulted = await until(h, (s) => svcOf(s, step.trigger).faults > before.faults, 5000);
     const f = svcOf(faulted, step.trigger);
     assert.ok(f.faults > before.faults, `${step.trigger} did not fault within 5 s: ${JSON.stringify(f)}\n${h.logs().slice(-1500)}`);
     assert.equal(f.lastFault, step.fault, `${step.trigger} stopped with ${f.lastFault}`);
+    const said = h.logs().slice(logFrom).split("\n").filter((l) => l.includes(`service ${f.id} `));
+    assert.ok(said.some((l) => step.why.test(l)), `the host says why ${step.trigger} stopped (${step.why}): ${JSON.stringify(said)}`);
     assert.equal(await ping(vx, ADDR["echo.sabz.city"], 2), 2, "echo answers while it restarts");
     const back = await until(h, (s) => svcOf(s, step.trigger).state === "RUNNING" && svcOf(s, step.trigger).restarts > before.restarts, 5000);
     assert.equal(svcOf(back, step.trigger).state, "RUNNING", `${step.trigger} came back`);

@@ -36,6 +36,8 @@ ${svc("balloon.sabz.city", "tests/balloon.wasm", "fd00:5ab2:1::f")}
 ${svc("diskprobe.sabz.city", "tests/diskprobe.wasm", "fd00:5ab2:1::10", ", disk: [ { device: data, offset: 128KiB, length: 64KiB, rights: [read, write] } ]")}
 ${svc("forger.sabz.city", "tests/forger.wasm", "fd00:5ab2:1::11")}
 ${svc("flood.sabz.city", "tests/flood.wasm", "fd00:5ab2:1::13", ", net: [{ nic: vx0, max: 5Mbit }]")}
+${svc("divzero.sabz.city", "tests/divzero.wasm", "fd00:5ab2:1::14")}
+${svc("indirect.sabz.city", "tests/indirect.wasm", "fd00:5ab2:1::15")}
 ${extra}`;
 }
 
@@ -55,8 +57,9 @@ export type Step =
    *  counted under its reason */
   | { frames: true }
   /** a UDP datagram from the namespace to port 9 of a service; expect it to fault with
-   *  `fault`, restart and answer pings again, while echo answers throughout */
-  | { trigger: string; word: string; fault: string }
+   *  `fault`, the host to log why (matching `why`: each host says it in its own words),
+   *  and the service to restart and answer pings again, while echo answers throughout */
+  | { trigger: string; word: string; fault: string; why: RegExp }
   /** a command to sender.sabz.city; expect one drop of `drop` */
   | { command: string; drop: string }
   /** a trigger that makes a service log what it tried; the lines (until one starting with
@@ -71,17 +74,20 @@ export const ADDR: Record<string, string> = {
   "oob.sabz.city": "fd00:5ab2:1::c", "spin.sabz.city": "fd00:5ab2:1::d", "recurse.sabz.city": "fd00:5ab2:1::a",
   "sender.sabz.city": "fd00:5ab2:1::e", "balloon.sabz.city": "fd00:5ab2:1::f",
   "diskprobe.sabz.city": "fd00:5ab2:1::10", "forger.sabz.city": "fd00:5ab2:1::11",
-  "flood.sabz.city": "fd00:5ab2:1::13",
+  "flood.sabz.city": "fd00:5ab2:1::13", "divzero.sabz.city": "fd00:5ab2:1::14",
+  "indirect.sabz.city": "fd00:5ab2:1::15",
 };
 
 export const STEPS: Step[] = [
   ...Object.keys(ADDR).map((s) => ({ ping: s, count: 3 })),
   { wait: 2500, probeReplies: true },
   { frames: true },
-  { trigger: "trap.sabz.city", word: "crash", fault: "TRAP" },
-  { trigger: "oob.sabz.city", word: "crash", fault: "TRAP" },
-  { trigger: "spin.sabz.city", word: "spin", fault: "FUEL" },
-  { trigger: "recurse.sabz.city", word: "recurse", fault: "STACK" },
+  { trigger: "trap.sabz.city", word: "crash", fault: "TRAP", why: /unreachable/ },
+  { trigger: "oob.sabz.city", word: "crash", fault: "TRAP", why: /memory access out of bounds/ },
+  { trigger: "spin.sabz.city", word: "spin", fault: "FUEL", why: /fuel/ },
+  { trigger: "recurse.sabz.city", word: "recurse", fault: "STACK", why: /call stack/i },
+  { trigger: "divzero.sabz.city", word: "div", fault: "TRAP", why: /divide by zero/ },
+  { trigger: "indirect.sabz.city", word: "indirect", fault: "TRAP", why: /signature mismatch/ },
   { command: "spoof", drop: "SVC_SRC" },
   { command: "malformed", drop: "SVC_MALFORMED" },
   { logs: "balloon.sabz.city", word: "balloon", last: "balloon: grew" },
