@@ -67,7 +67,10 @@ function wasmtime() {
   if (file !== null) fs.chmodSync(file, 0o755);
   if (file !== null && wasmtimeVersion(file) === WASMTIME_VERSION) return;
   console.log(`setup: installing ${WASMTIME_PIP} with pip`);
-  const pip = spawnSync("python3", ["-m", "pip", "install", "-q", "--disable-pip-version-check", WASMTIME_PIP], { stdio: "inherit" });
+  const args = ["-m", "pip", "install", "-q", "--disable-pip-version-check", WASMTIME_PIP];
+  let pip = spawnSync("python3", args, { stdio: "inherit" });
+  // Debian's own python3 refuses pip installs (PEP 668) unless told otherwise.
+  if (pip.status !== 0) pip = spawnSync("python3", [...args, "--break-system-packages"], { stdio: "inherit" });
   file = wasmtimeBinary();
   if (pip.status !== 0 || file === null) {
     complain(`pip could not install ${WASMTIME_PIP}; the wasmtime tests need it (python3 -m pip install ${WASMTIME_PIP})`);
