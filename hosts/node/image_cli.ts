@@ -5,7 +5,7 @@
 // Does not run wasmtime (tests/e2e/wasmtime.ts does, for the tests).
 import * as fs from "fs";
 import * as path from "path";
-import { IMG_STATUS_PREFIX } from "../../abi/image";
+import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../../abi/image";
 import { composeImage } from "../../loader/image/compose";
 import { loadManifest } from "../../loader/manifest";
 import { WASM_DIR } from "./build";
@@ -41,13 +41,25 @@ export async function buildImage(manifest: string, out: string): Promise<string>
   return lines.join("\n") + "\n";
 }
 
-/** The last status line in an image's output, decoded; throws if there is none. */
+/** The last whole status line in an image's output, decoded, with the host's NIC counters
+ *  of the line before it; throws if there is none. */
 export function statusFromOutput(text: string): Status {
-  const lines = text.split("\n").filter((l) => l.startsWith(IMG_STATUS_PREFIX));
-  const last = lines[lines.length - 1];
-  if (last === undefined) {
+  const lines = text.slice(0, text.lastIndexOf("\n") + 1).split("\n");
+  const at = lines.map((l) => l.startsWith(IMG_STATUS_PREFIX)).lastIndexOf(true);
+  if (at < 0) {
     throw new Error("no status line in that output: run the image with `--status-every <ms>` (or `--for <ms>`, " +
       "which prints one at the end) and save its stdout");
   }
-  return decodeStatus(Buffer.from(last.slice(IMG_STATUS_PREFIX.length).trim(), "base64"));
+  const s = decodeStatus(Buffer.from(lines[at].slice(IMG_STATUS_PREFIX.length).trim(), "base64"));
+  const hostLine = at > 0 && lines[at - 1].startsWith(IMG_HOST_PREFIX) ? lines[at - 1].slice(IMG_HOST_PREFIX.length) : null;
+  if (hostLine === null) return s;
+  const host = JSON.parse(hostLine) as { nics: NonNullable<Status["host"]>["nics"]; services?: { id: number; ram_pages: number }[] };
+  s.host = { nics: host.nics };
+  for (const svc of s.services) {
+    const pages = host.services?.find((x) => x.id === svc.id)?.ram_pages;
+    const grant = s.grants.find((g) => g.service === svc.id);
+    if (pages !== undefined) svc.ramPages = pages;
+    if (grant !== undefined) svc.ramMaxPages = grant.ramMaxPages;
+  }
+  return s;
 }

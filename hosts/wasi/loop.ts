@@ -13,7 +13,7 @@ import { arenaMark, arenaRelease, RET } from "./arena";
 import { forMs, statusEveryMs, quiet } from "./args";
 import { nicCount } from "./config";
 import { nic } from "./nic";
-import { flushAll, receiveBatch, printCounters } from "./vxlan";
+import { flushAll, receiveBatch, printCounters, printHostLine } from "./vxlan";
 import { printStatus } from "./status";
 
 const NS_PER_MS: i64 = 1_000_000;
@@ -49,11 +49,13 @@ export function runLoop(): i32 {
     flushAll();
     let now = nowMs();
     if (nextStatus >= 0 && now >= nextStatus) {
+      printHostLine();
       printStatus();
       nextStatus += statusEveryMs;
       if (nextStatus <= now) nextStatus = now + statusEveryMs;   // fell behind: skip, do not burst
     }
     if (forMs >= 0 && now >= forMs) {
+      printHostLine();
       printStatus();
       if (!quiet) printCounters();
       return 0;

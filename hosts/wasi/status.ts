@@ -3,8 +3,8 @@
 // then a newline — what `persia` decodes with hosts/node/status.ts like the Node host's.
 // The snapshot is copied from kernel memory in chunks of 3072 bytes, each encoded into
 // 4096 characters, so any snapshot size works without allocating.
-// Does not decode the snapshot or add host counters (the NICs' are printed at the end of a
-// run, vxlan.ts printCounters). Used by loop.ts.
+// Does not decode the snapshot or add host counters (vxlan.ts printHostLine prints the
+// NICs' on the line before). Used by loop.ts.
 import { k_status, k_buf, glue_k_read } from "../../abi/gen/shim";
 import { Buf } from "../../abi/kernel";
 import { IMG_STATUS_PREFIX } from "../../abi/image";

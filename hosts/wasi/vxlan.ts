@@ -2,14 +2,16 @@
 // datagrams, checking each VXLAN header and giving the inner frame to the kernel (k_rx);
 // nic_send's queue of encapsulated frames, sent when the loop flushes (or when the queue
 // is full) after check-send says how many may go. Every drop is counted per NIC by reason,
-// as hosts/node/nic/vxlan.ts counts them, and printed by printCounters.
+// as hosts/node/nic/vxlan.ts counts them, and printed by printCounters (stderr, at the end
+// of a run) and printHostLine (stdout, with every status line).
 // Allocates nothing per packet: frames wait in the fixed slots nic.ts allocated at open,
 // received datagrams live in the arena until the batch is delivered.
 // Does not learn endpoints, check the sender or retry a datagram WASI refused (dropped and
 // counted, the error reported once per change). Used by main.ts (nic_send) and loop.ts.
-import { wasi_udp_receive, wasi_udp_check_send, wasi_udp_send, glue_k_read, glue_k_write, k_rx } from "../../abi/gen/shim";
+import { wasi_udp_receive, wasi_udp_check_send, wasi_udp_send, glue_k_read, glue_k_write, glue_svc_pages, k_rx } from "../../abi/gen/shim";
+import { SVC_MAX } from "../../kernel/param";
 import { Errno } from "../../abi/errno";
-import { IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
+import { IMG_HOST_PREFIX, IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
 import {
   RES_TAG, TAG_OK, RES_AT4, RES_AT8, LIST_PTR, LIST_LEN, IN_DGRAM_DATA, IN_DGRAM_SIZE, RECV_BATCH,
   OUT_DGRAM_DATA, OUT_DGRAM_SOME, OUT_DGRAM_REMOTE, OUT_DGRAM_SIZE, ISA_SIZE, SOCK_WOULD_BLOCK,
@@ -18,7 +20,7 @@ import { arenaMark, arenaRelease, RET } from "./arena";
 import { nicCount } from "./config";
 import { Nic, nic, nicIndex, remote, endpointText, rxBuf, frameMax, slotSize, TXQ_DEPTH, VXLAN_HEADER } from "./nic";
 import { socketErrorName } from "./names";
-import { hostLine, note } from "./out";
+import { begin, end, hostLine, note, put, putU64, stdout } from "./out";
 
 /*
  * RFC 7348, section 5: the VXLAN header, the first 8 bytes of the UDP payload.
@@ -153,6 +155,37 @@ function receiveFailed(n: Nic, code: u8): void {
 }
 
 /** One line per NIC with its counters, for the end of a run. */
+/** One line on stdout, IMG_HOST_PREFIX + what the host knows as JSON: the NICs' counters
+ *  (hosts/node/status.ts HostNicStatus, with the Node host's VXLAN counter names where they
+ *  mean the same) and each service slot's memory now, in pages (glue svc_pages). */
+export function printHostLine(): void {
+  begin(stdout());
+  put(IMG_HOST_PREFIX);
+  put("{\"nics\":[");
+  for (let i = 0; i < nicCount; i++) {
+    let n = nic(i);
+    if (i > 0) put(",");
+    put("{\"id\":"); putU64(n.id); put(",\"backend\":\"wasi-vxlan\",\"counters\":{");
+    put("\"rx_frames\":"); putU64(n.rxFrames);
+    put(",\"tx_frames\":"); putU64(n.txFrames);
+    put(",\"send_errors\":"); putU64(n.sendErrors);
+    put(",\"drop_short\":"); putU64(n.dropShort);
+    put(",\"drop_no_i_flag\":"); putU64(n.dropNoIFlag);
+    put(",\"drop_other_vni\":"); putU64(n.dropOtherVni);
+    put(",\"rx_too_long\":"); putU64(n.dropLong);
+    put(",\"queue_full\":"); putU64(n.queueFull);
+    put(",\"receive_errors\":"); putU64(n.recvErrors);
+    put("}}");
+  }
+  put("],\"services\":[");
+  for (let svc = 0; svc < SVC_MAX; svc++) {
+    if (svc > 0) put(",");
+    put("{\"id\":"); putU64(svc); put(",\"ram_pages\":"); putU64(<u64>glue_svc_pages(svc)); put("}");
+  }
+  put("]}");
+  end();
+}
+
 export function printCounters(): void {
   for (let i = 0; i < nicCount; i++) {
     let n = nic(i);

@@ -99,6 +99,9 @@ describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt
     const reply = await peer.wait((p) => p.icmpType === P.ICMP.ECHO_REP && P.equalBytes(p.src, ECHO));
     assert.ok(reply, `no echo reply\n${run.stderr}`);
     assert.equal(reply.checksumOk, true);
+    const nic = (await run.freshStatus()).host?.nics[0];
+    assert.equal(nic?.backend, "wasi-vxlan", "the status lines carry the host's NIC counters");
+    assert.ok(nic!.counters.rx_frames >= 2 && nic!.counters.tx_frames >= 1, JSON.stringify(nic));
   });
 
   it("kv.sabz.city stores a value on the disk file and reads it back", async () => {
@@ -130,7 +133,8 @@ describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt
     const cli = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "status", "--from", path.join(dir, "out.txt")], { encoding: "utf8" });
     assert.equal(cli.status, 0, cli.stderr);
     assert.match(cli.stdout, /echo\.sabz\.city/);
-    assert.match(cli.stdout, /kv\.sabz\.city/);
+    assert.match(cli.stdout, /kv\.sabz\.city .* \d+\/1024 KiB/, "each service's memory now and its RAM max, as under Node");
+    assert.match(cli.stdout, /Host NIC counters\n.*\n +0 +wasi-vxlan /, "the host's NIC counters");
   });
 
   it("an unknown argument is refused with what is accepted", async () => {

@@ -7,9 +7,9 @@ import { spawnSync, spawn, ChildProcess } from "child_process";
 import * as fs from "fs";
 import { composeImage } from "../../loader/image/compose";
 import { parseManifest } from "../../loader/manifest";
-import { KERNEL_WASM, SHIM_WASM } from "../../hosts/node/image_cli";
+import { KERNEL_WASM, SHIM_WASM, statusFromOutput } from "../../hosts/node/image_cli";
 import { ROOT } from "../../hosts/node/build";
-import { decodeStatus, Status } from "../../hosts/node/status";
+import { Status } from "../../hosts/node/status";
 import { IMG_STATUS_PREFIX } from "../../abi/image";
 
 /** The version tests/setup.js installs (see WASMTIME_VERSION there). */
@@ -91,8 +91,7 @@ export class RunningImage {
   async freshStatus(ms = 5000): Promise<Status> {
     const seen = this.statusCount;
     await this.until(() => this.statusCount > seen + 1 || (this.exit !== null && this.statusCount > seen), ms, "a fresh status line");
-    const lines = this.statusLines();
-    return decodeStatus(Buffer.from(lines[lines.length - 1].slice(IMG_STATUS_PREFIX.length), "base64"));
+    return statusFromOutput(this.stdout);
   }
 
   stop(): Promise<void> {

@@ -6,6 +6,7 @@
 // says ENOSPC; disks read, write and flush through WASI with the Node host's errors;
 // status lines carry the snapshot in base64; --for stops the loop; log, random and
 // kernel_abort reach stderr and kernel memory.
+import { MAX_SERVICES as SVC_MAX } from "../../loader/manifest/limits";
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -14,7 +15,7 @@ import { Errno } from "../../abi/errno";
 import {
   IMG_BOOT_LEN, IMG_DISK_ID, IMG_DISK_PATH, IMG_DISK_PATH_LEN, IMG_DISKS, IMG_HEADER, IMG_MAGIC, IMG_NAME_LEN,
   IMG_NIC_ID, IMG_NIC_LOCAL, IMG_NIC_LPORT, IMG_NIC_REMOTE, IMG_NIC_RPORT, IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NICS,
-  IMG_STATUS_PREFIX, IMG_VERSION,
+  IMG_HOST_PREFIX, IMG_STATUS_PREFIX, IMG_VERSION,
 } from "../../abi/image";
 import { LogLevel } from "../../abi/kernel";
 import { parseAddr } from "../../loader/ip6";
@@ -245,19 +246,23 @@ test("a bind WASI refuses stops the run with the error code and advice", () => {
   assert.match(notBindable.stderr, /\(address-not-bindable\): no interface of this machine has that address/);
 });
 
-test("status lines carry the kernel's snapshot in base64, and --for stops the loop with a last one", () => {
+test("status lines carry the kernel's snapshot in base64 after the host's NIC counters, and --for stops the loop with a last one", () => {
   const status = Uint8Array.from({ length: 5000 }, (_, i) => (i * 13 + 5) & 0xff);
   const w = world({ args: ["--status-every", "100", "--for", "350"], status });
   assert.equal(w.run(), 0);
+  const counters = { rx_frames: 0, tx_frames: 0, send_errors: 0, drop_short: 0, drop_no_i_flag: 0, drop_other_vni: 0,
+    rx_too_long: 0, queue_full: 0, receive_errors: 0 };
+  const services = Array.from({ length: SVC_MAX }, (_, id) => ({ id, ram_pages: 0 }));
+  const host = `${IMG_HOST_PREFIX}${JSON.stringify({ nics: [{ id: 0, backend: "wasi-vxlan", counters }], services })}\n`;
   const line = `${IMG_STATUS_PREFIX}${Buffer.from(status).toString("base64")}\n`;
-  assert.equal(w.stdout, line.repeat(4), "at 100, 200 and 300 ms, and when --for ends");
+  assert.equal(w.stdout, (host + line).repeat(4), "at 100, 200 and 300 ms, and when --for ends");
   assert.equal(w.nowMs(), 350);
   assert.equal(w.polls[w.polls.length - 1], 350n);
   assert.equal(w.live.size, 0, "every timer pollable was dropped");
   for (const n of [1, 2]) {
     const short = world({ args: ["--for", "0"], status: status.subarray(0, n) });
     short.run();
-    assert.equal(short.stdout, `status ${Buffer.from(status.subarray(0, n)).toString("base64")}\n`);
+    assert.equal(short.stdout, `${host}status ${Buffer.from(status.subarray(0, n)).toString("base64")}\n`);
   }
 });
 
