@@ -16,6 +16,7 @@ import { benchName, benchOption } from "./bench";
 export let forMs: i64 = -1;          // -1: run until killed
 export let statusEveryMs: i64 = 0;   // 0: no periodic status lines
 export let quiet: bool = false;
+export let helpOnly: bool = false;   // --help: the usage was printed, nothing more to do
 
 const USAGE = "accepted: --for <ms> (stop after that long), --status-every <ms> (a status line on stdout that often), --quiet (only warnings and errors)";
 const MS_MAX: i64 = 1_000_000_000_000;  // about 31 years: a longer --for is a typo
@@ -51,7 +52,8 @@ function refuse(why: string): bool {
   return false;
 }
 
-/** Reads the arguments into forMs, statusEveryMs and quiet; false after printing why not. */
+/** Reads the arguments into forMs, statusEveryMs and quiet; false after printing why not
+ *  (or after printing the usage for --help, with helpOnly set). */
 export function parseArgs(): bool {
   let mark = arenaMark();
   wasi_get_arguments(<i32>RET);
@@ -67,6 +69,12 @@ function parseList(): bool {
     let p = <usize>load<u32>(list + <usize>i * LIST_SIZE + LIST_PTR);
     let n = load<i32>(list + <usize>i * LIST_SIZE + LIST_LEN);
     if (equals(p, n, "--quiet")) { quiet = true; continue; }
+    if (equals(p, n, "--help") || equals(p, n, "-h")) {
+      note("a PersiaOS node under wasmtime; arguments after the image: " + USAGE +
+        ". Its NICs, disks and services are those of the manifest it was built from (persia image).");
+      helpOnly = true;
+      return false;
+    }
     // the option's name, and where its value is: after "=", or the next argument
     let eq = 0;
     while (eq < n && load<u8>(p + eq) != 61) eq++;

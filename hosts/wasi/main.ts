@@ -10,7 +10,7 @@
 import { k_abi, k_buf, k_buf_size, k_boot, glue_k_write } from "../../abi/gen/shim";
 import { ABI_VERSION, Buf } from "../../abi/kernel";
 import { cabiRealloc } from "./arena";
-import { parseArgs } from "./args";
+import { helpOnly, parseArgs } from "./args";
 import { loadConfig, namePtr, nameLen, bootPtr, bootLen, nicCount, diskCount } from "./config";
 import { openDisks, diskRead, diskWrite, diskFlush } from "./disk";
 import { hostLog, hostRandom, kernelAbort } from "./host";
@@ -24,7 +24,8 @@ import { benchCount, benchMode, runBench } from "./bench";
 /** Boots the node and runs it: 0 when --for has passed, 1 after printing why it cannot run. */
 export function run(): i32 {
   clockStart();
-  if (!loadConfig() || !parseArgs()) return 1;
+  if (!loadConfig()) return 1;
+  if (!parseArgs()) return helpOnly ? 0 : 1;
   if (k_abi() != ABI_VERSION) {
     note("the kernel in this image speaks ABI " + k_abi().toString() + ", this shim ABI " + ABI_VERSION.toString() +
       ": build the image again with one persia");

@@ -137,6 +137,13 @@ describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt
     assert.match(cli.stdout, /Host NIC counters\n.*\n +0 +wasi-vxlan /, "the host's NIC counters");
   });
 
+  it("--help prints what the image accepts and exits 0", async () => {
+    const help = new RunningImage(wt.file, ["run", "-W", "exceptions=y", "-S", "inherit-network=y", "--dir", dir], path.join(dir, "b.wasm"), ["--help"]);
+    await help.until(() => help.exit !== null, 30000, "the run to end");
+    assert.equal(help.exit, 0, help.stderr);
+    assert.match(help.stderr, /--for <ms>.*--status-every <ms>.*--quiet/);
+  });
+
   it("an unknown argument is refused with what is accepted", async () => {
     const bad = new RunningImage(wt.file, ["run", "-W", "exceptions=y", "-S", "inherit-network=y", "--dir", dir], path.join(dir, "b.wasm"), ["--fast"]);
     await bad.until(() => bad.exit !== null, 30000, "the run to end");
