@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { ManifestError, ManifestIssue, parseManifest } from "../../loader/manifest";
-import { errorsOf } from "./refused";
+import { errorsOf, one } from "./refused";
 
 const BASE = [
   "node:",                                                                      // 1
@@ -37,15 +37,6 @@ function edit(n: number, ...lines: string[]): string {
 }
 
 
-/** Exactly one problem, at `line`, on `path`, whose message matches. */
-function one(text: string, line: number, path: string, message: RegExp | string): void {
-  const errors = errorsOf(text);
-  assert.equal(errors.length, 1, `expected one problem, got:\n${errors.map((e) => `${e.line} ${e.path}: ${e.message}`).join("\n")}`);
-  assert.equal(errors[0].file, "node.yaml");
-  assert.deepEqual([errors[0].line, errors[0].path], [line, path]);
-  if (typeof message === "string") assert.equal(errors[0].message, message);
-  else assert.match(errors[0].message, message);
-}
 
 test("the base manifest is valid", () => {
   assert.equal(parseManifest(edit(99), "node.yaml", "/srv").services.length, 1);

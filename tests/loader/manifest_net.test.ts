@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { LoaderError } from "../../loader/errors";
-import { errorsOf, bootRefusal } from "./refused";
+import { errorsOf, bootRefusal, one } from "./refused";
 import {
   BootManifest, bitRate, bootRecords, compileManifest, decodeBootManifest, encodeBootManifest, parseManifest, showRate,
 } from "../../loader/manifest";
@@ -17,14 +17,6 @@ const ascii = (s: string) => Array.from(Buffer.from(s, "ascii"));
 const u16 = (n: number) => [n & 0xff, (n >> 8) & 0xff];
 const u64 = (n: number) => Array.from({ length: 8 }, (_, i) => Number((BigInt(n) >> BigInt(8 * i)) & 0xffn));
 
-/** Exactly one problem, at `line`, on `path`, with `message`. */
-function one(text: string, line: number, path: string, message: string | RegExp): void {
-  const errors = errorsOf(text);
-  assert.equal(errors.length, 1, `expected one problem, got:\n${errors.map((e) => `${e.line} ${e.path}: ${e.message}`).join("\n")}`);
-  assert.deepEqual([errors[0].line, errors[0].path], [line, path]);
-  if (typeof message === "string") assert.equal(errors[0].message, message);
-  else assert.match(errors[0].message, message);
-}
 
 /** A service on one line, owning fd00::`n`, with `net` as written. */
 const svc = (domain: string, n: number, net: string) =>

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { LoaderError } from "../../loader/errors";
-import { errorsOf, bootRefusal } from "./refused";
+import { errorsOf, bootRefusal, one } from "./refused";
 import {
   ManifestError, ManifestIssue, bootRecords, compileManifest, decodeBootManifest, encodeBootManifest, minIntervalDefault,
   parseManifest,
@@ -36,14 +36,6 @@ const NODE = [1, 0, ...u16(13), 2, 11, ...ascii("r.sabz.city")];                
 const NIC = [2, 0, ...u16(10), 0, 0, ...u16(1500), 0x02, 0, 0, 0, 0, 0x01];        // NIC 0, virtual
 
 
-/** Exactly one problem, at `line`, on `path`, with `message`. */
-function one(text: string, line: number, path: string, message: string | RegExp): void {
-  const errors = errorsOf(text);
-  assert.equal(errors.length, 1, `expected one problem, got:\n${errors.map((e) => `${e.line} ${e.path}: ${e.message}`).join("\n")}`);
-  assert.deepEqual([errors[0].line, errors[0].path], [line, path]);
-  if (typeof message === "string") assert.equal(errors[0].message, message);
-  else assert.match(errors[0].message, message);
-}
 
 const boot = (text: string) => Array.from(compileManifest(parseManifest(text, "node.yaml", "/srv")).boot);
 

@@ -1,9 +1,19 @@
 // Shared by the manifest error tests: parse a manifest that must be refused and return
-// the problems it was refused for (loader/manifest/issues.ts), or decode boot bytes that
-// must be refused and return why.
+// the problems it was refused for (loader/manifest/issues.ts) or check that there is
+// exactly one, or decode boot bytes that must be refused and return why.
 import * as assert from "node:assert/strict";
 import { parseManifest, decodeBootManifest, ManifestError, ManifestIssue } from "../../loader/manifest";
 import { LoaderError } from "../../loader/errors";
+
+/** Exactly one problem, in node.yaml at `line`, on `path`, whose message is or matches `message`. */
+export function one(text: string, line: number, path: string, message: RegExp | string): void {
+  const errors = errorsOf(text);
+  assert.equal(errors.length, 1, `expected one problem, got:\n${errors.map((e) => `${e.line} ${e.path}: ${e.message}`).join("\n")}`);
+  assert.equal(errors[0].file, "node.yaml");
+  assert.deepEqual([errors[0].line, errors[0].path], [line, path]);
+  if (typeof message === "string") assert.equal(errors[0].message, message);
+  else assert.match(errors[0].message, message);
+}
 
 export function errorsOf(text: string): ManifestIssue[] {
   try {
