@@ -3,6 +3,7 @@
 import { Errno } from "./errno";
 import { Drop } from "./drop";
 import { Fault, SvcState } from "./kernel";
+import { FaultReason } from "./image";
 
 export const ERRNO_TEXT: Record<Errno, string> = {
   [Errno.OK]: "success",
@@ -71,6 +72,19 @@ export const STATE_TEXT: Record<SvcState, string> = {
   [SvcState.RUNNING]: "running",
   [SvcState.RESTARTING]: "restarting",
   [SvcState.FAILED]: "failed",
+};
+
+/** Why a contained service stopped in a wasmtime image (loader/instrument/contain.ts). */
+export const FAULT_REASON_TEXT: Record<FaultReason, string> = {
+  [FaultReason.UNREACHABLE]: "unreachable executed",
+  [FaultReason.OOB]: "memory access out of bounds",
+  [FaultReason.DIV_ZERO]: "integer divide by zero",
+  [FaultReason.INT_OVERFLOW]: "integer overflow (INT_MIN / -1)",
+  [FaultReason.CONVERSION]: "invalid conversion of a float to an integer",
+  [FaultReason.INDIRECT]: "call_indirect to an empty slot, past the table, or a function signature mismatch",
+  [FaultReason.STACK]: "its stack budget is spent (call stack exhausted)",
+  [FaultReason.ABORT]: "it called abort()",
+  [FaultReason.FUEL]: "it used its fuel budget in one call (a runaway loop)",
 };
 
 /** "-6" → "EMSGSIZE (packet larger than …)" */

@@ -7,7 +7,7 @@
 // needs is wired, so all work starts in run().
 // Does not implement svc_* (the generated glue does) or touch kernel memory directly.
 // Built by hosts/node/build.ts with asconfig.json target "shim"; composed by loader/image.
-import { k_abi, k_buf, k_buf_size, k_boot, glue_k_write } from "../../abi/gen/shim";
+import { k_abi, k_buf, k_buf_size, k_boot, glue_k_write, errnoName, faultReasonText } from "../../abi/gen/shim";
 import { ABI_VERSION, Buf } from "../../abi/kernel";
 import { cabiRealloc } from "./arena";
 import { helpOnly, parseArgs } from "./args";
@@ -15,7 +15,6 @@ import { loadConfig, namePtr, nameLen, bootPtr, bootLen, nicCount, diskCount } f
 import { openDisks, diskRead, diskWrite, diskFlush } from "./disk";
 import { hostLog, hostRandom, kernelAbort } from "./host";
 import { clockStart, nowMs, runLoop } from "./loop";
-import { errnoName, faultReasonText } from "./names";
 import { openNics } from "./nic";
 import { begin, end, hostLine, note, put, putBytes, putU64, stderr, fail } from "./out";
 import { nicSend } from "./vxlan";

@@ -1,11 +1,10 @@
 // Names for numbers the shim prints: WASI error codes (as their WIT case names, the words
-// wasmtime's documentation uses), abi/errno.ts codes and kernel log levels.
+// wasmtime's documentation uses) and kernel log levels; errno and fault-reason texts are
+// generated from abi/describe.ts into abi/gen/shim.ts.
 // String literals live in static memory, so these allocate nothing and can run in the
 // event loop. Does not decide what an error means (disk.ts and nic.ts do).
 // Used by out-of-the-ordinary paths: bind and open failures, I/O errors, kernel logs.
-import { Errno } from "../../abi/errno";
 import { LogLevel } from "../../abi/kernel";
-import { FaultReason } from "../../abi/image";
 
 /** wasi:sockets/network error-code, in WIT order. */
 export function socketErrorName(code: i32): string {
@@ -79,30 +78,6 @@ export function fsErrorName(code: i32): string {
   return "error-code " + code.toString();
 }
 
-/** An abi/errno.ts code by its name, as abi/describe.ts errnoText prints it. */
-export function errnoName(e: i32): string {
-  switch (e) {
-    case Errno.OK: return "OK";
-    case Errno.EPERM: return "EPERM";
-    case Errno.ENOENT: return "ENOENT";
-    case Errno.EBADF: return "EBADF";
-    case Errno.EINVAL: return "EINVAL";
-    case Errno.EAGAIN: return "EAGAIN";
-    case Errno.EMSGSIZE: return "EMSGSIZE";
-    case Errno.ENOSPC: return "ENOSPC";
-    case Errno.EFAULT: return "EFAULT";
-    case Errno.EHOSTUNREACH: return "EHOSTUNREACH";
-    case Errno.EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-    case Errno.ERANGE: return "ERANGE";
-    case Errno.EIO: return "EIO";
-    case Errno.ENOSYS: return "ENOSYS";
-    case Errno.EBADMSG: return "EBADMSG (a record of the boot manifest is malformed)";
-    case Errno.EEXIST: return "EEXIST";
-    case Errno.ENODEV: return "ENODEV";
-  }
-  return "E?" + e.toString();
-}
-
 /** A LogLevel lowercased, as hosts/node/node.ts defaultLog prints it. */
 export function levelName(level: i32): string {
   switch (level) {
@@ -114,18 +89,3 @@ export function levelName(level: i32): string {
   return level.toString();
 }
 
-/** What a FaultReason (abi/image.ts) means, as the log says it. */
-export function faultReasonText(reason: i32): string {
-  switch (reason) {
-    case FaultReason.UNREACHABLE: return "unreachable executed";
-    case FaultReason.OOB: return "memory access out of bounds";
-    case FaultReason.DIV_ZERO: return "integer divide by zero";
-    case FaultReason.INT_OVERFLOW: return "integer overflow (INT_MIN / -1)";
-    case FaultReason.CONVERSION: return "invalid conversion of a float to an integer";
-    case FaultReason.INDIRECT: return "call_indirect to an empty slot, past the table, or a function signature mismatch";
-    case FaultReason.STACK: return "its stack budget is spent (call stack exhausted)";
-    case FaultReason.ABORT: return "it called abort()";
-    case FaultReason.FUEL: return "it used its fuel budget in one call (a runaway loop)";
-  }
-  return "fault reason " + reason.toString();
-}
