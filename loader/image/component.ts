@@ -5,8 +5,8 @@
 // parse), and then each placeholder's section is replaced by the module's real bytes — so
 // kernel.wasm sits in the image byte for byte (coreModules() finds it again).
 // Does not generate the glue modules (glue.ts) or decide what goes in (compose.ts).
-import { HOST_IMPORTS, HOST_MODULE, KERNEL_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE, FUEL_IMPORTS, CONTAIN_IMPORTS, SERVICE_ENV_IMPORTS, SHIM_HOST_IMPORTS, WasmType } from "../../abi/contract";
-import { WASI_IMPORTS, WASI_VERSION, WasiFn, wasiModule } from "../../abi/wasi";
+import { HOST_IMPORTS, HOST_MODULE, KERNEL_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE, FUEL_IMPORTS, CONTAIN_IMPORTS, SERVICE_ENV_IMPORTS, SHIM_HOST_IMPORTS } from "../../abi/contract";
+import { WASI_IMPORTS, WASI_VERSION, wasiModule } from "../../abi/wasi";
 import { LoaderError } from "../errors";
 import { Slot } from "./glue";
 import { wasiImportsText } from "./wasi_types";
@@ -46,9 +46,9 @@ function inline(items: [exportName: string, sort: string, ref: string][]): strin
   return `(instance ${items.map(([n, sort, ref]) => `(export ${q(n)} (${sort} ${ref}))`).join(" ")})`;
 }
 
-function wasiId(f: WasiFn, i: number): string {
-  return `$w${i}`;
-}
+/** The component-level id of the i-th WASI_IMPORTS function (core func; `f` and `t`
+ *  suffixes for its aliased component func and resource type). */
+const wasiId = (i: number) => `$w${i}`;
 
 export function componentText(p: ComponentPlan): string {
   const services = p.services;
@@ -63,10 +63,10 @@ export function componentText(p: ComponentPlan): string {
   const [fault] = CONTAIN_IMPORTS;
   const [fuel] = FUEL_IMPORTS;
   const { memory, abort } = SERVICE_ENV_IMPORTS;
+  if (fuel.module !== SYSCALL_MODULE || memory.module !== abort.module) throw new Error("abi/contract.ts moved a service import; update component.ts");
   for (const s of services) {
     const persia: [string, string, string][] = SYSCALLS.map((c) => [c.name, "func", `$sys ${q(`${s.id}.${c.name}`)}`]);
     persia.push([fuel.name, "func", `$tramp "svc_fuel_exhausted"`]);
-    if (fuel.module !== SYSCALL_MODULE || memory.module !== abort.module) throw new Error("abi/contract.ts moved a service import; update component.ts");
     out.push(`(core instance $svc${s.id} (instantiate $svc${s.id} (with ${q(SYSCALL_MODULE)} ${inline(persia)}) ` +
       `(with ${q(memory.module)} ${inline([[memory.name, "memory", `$mem "s${s.id}"`], [abort.name, "func", `$tramp "svc_abort"`]])}) ` +
       `(with ${q(fault.module)} ${inline([[fault.name, "func", `$tramp "svc_fault"`]])})))`);
@@ -76,7 +76,7 @@ export function componentText(p: ComponentPlan): string {
   // WASI functions without memory are lowered now; the others go through trampolines.
   const byModule = new Map<string, [string, string, string][]>();
   WASI_IMPORTS.forEach((f, i) => {
-    const id = wasiId(f, i);
+    const id = wasiId(i);
     const inst = `$${wasiModule(f)}`;
     if (f.drop) {
       out.push(`(alias export ${inst} ${q(f.drop)} (type ${id}t))`, `(core func ${id} (canon resource.drop ${id}t))`);
@@ -95,7 +95,7 @@ export function componentText(p: ComponentPlan): string {
   out.push(`(alias core export $mem "host" (core memory $hostmem))`, `(alias core export $shim "cabi_realloc" (core func $realloc))`);
   WASI_IMPORTS.forEach((f, i) => {
     if (!f.memory) return;
-    const id = wasiId(f, i);
+    const id = wasiId(i);
     const opts = `(memory $hostmem)${f.realloc ? " (realloc $realloc)" : ""}${f.utf8 ? " string-encoding=utf8" : ""}`;
     out.push(`(alias export $${wasiModule(f)} ${q(f.name)} (func ${id}f))`, `(core func ${id} (canon lower (func ${id}f) ${opts}))`);
   });
@@ -105,7 +105,7 @@ export function componentText(p: ComponentPlan): string {
     if (HOST_IMPORTS.some((h) => h.name === name)) return [String(i), "func", `$glue ${q(name)}`];
     if (name.startsWith("svc_")) return [String(i), "func", `$glue ${q(`throw_${name.slice(4)}`)}`];
     const w = WASI_IMPORTS.findIndex((f) => `${wasiModule(f)}#${f.name}` === name);
-    return [String(i), "func", wasiId(WASI_IMPORTS[w], w)];
+    return [String(i), "func", wasiId(w)];
   });
   out.push(`(core instance $fixup (instantiate $fixup (with "t" (instance $tramp)) (with "a" ${inline(actual)})))`);
   out.push(`(type $runresult (result)) (type $runtype (func (result $runresult)))`,
@@ -175,4 +175,3 @@ export function coreModules(component: Uint8Array): Uint8Array[] {
   return sections(component).filter((s) => s.id === CORE_MODULE_SECTION).map((s) => component.subarray(s.body, s.end));
 }
 
-export type { WasmType };

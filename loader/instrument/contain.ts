@@ -186,9 +186,9 @@ class Pass implements Context {
   expressions(ref: Ref, info: binaryen.FunctionInfo): { site: Site; depth: number; pending: number }[] {
     const b = this.b;
     const nodes: { site: Site; depth: number; pending: number }[] = [];
-    const todo = [{ site: { e: info.body, put: (r: Ref) => extras(b).Function.setBody(ref, r) }, depth: 0, pending: 0 }];
+    const work = [{ site: { e: info.body, put: (r: Ref) => extras(b).Function.setBody(ref, r) }, depth: 0, pending: 0 }];
     const fix = "Build it without reference types, exception handling, threads or GC (AssemblyScript's defaults do).";
-    for (let item = todo.pop(); item !== undefined; item = todo.pop()) {
+    for (let item = work.pop(); item !== undefined; item = work.pop()) {
       const e = item.site.e, id = b.getExpressionId(e);
       const why = this.refused.get(id);
       if (why !== undefined) this.refuse(`function ${info.name} ${why}, which the containment cannot check`, fix);
@@ -198,7 +198,7 @@ class Pass implements Context {
       const depth = item.depth + (this.guards.holds(e, id) ? 1 : 0);
       const slots = operands.map((s) => id === b.IfId ? 0 : this.slots(b.getExpressionType(s.e)));
       const all = slots.reduce((n, x) => n + x, 0);
-      operands.forEach((site, i) => todo.push({ site, depth, pending: item!.pending + all - slots[i] }));
+      operands.forEach((site, i) => work.push({ site, depth, pending: item!.pending + all - slots[i] }));
     }
     return nodes;
   }

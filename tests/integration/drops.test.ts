@@ -10,10 +10,10 @@
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import { Drop } from "../../abi/drop";
-import { parseAddr, formatAddr } from "../../loader/ip6";
-import { ALL_NODES, CASES, DATA, ECHO, NODE_GL, NODE_LL, PEER, PEER_MAC, dstOpts, eth, group, ping, solicit, udp } from "./drop_cases";
+import { formatAddr } from "../../loader/ip6";
+import { ALL_NODES, CASES, DATA, ECHO, NODE_GL, NODE_LL, PEER, PEER_MAC, dstOpts, eth, group, ping, solicit } from "./drop_cases";
 import * as P from "../../hosts/node/peer/packets";
-import { Bench, Drops, icmpError, svc } from "./bench";
+import { Bench, icmpError, svc } from "./bench";
 import * as F from "./frames";
 
 const YAML = `

@@ -3,8 +3,8 @@
 // problems at once must all be reported, in line order, in one ManifestError.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { ManifestError, ManifestIssue, parseManifest } from "../../loader/manifest";
-import { errorsOf, one } from "./refused";
+import { ManifestError, parseManifest } from "../../loader/manifest";
+import { one } from "./refused";
 
 const BASE = [
   "node:",                                                                      // 1

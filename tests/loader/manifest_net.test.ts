@@ -7,7 +7,6 @@
 // manifest without nets still encodes.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { LoaderError } from "../../loader/errors";
 import { errorsOf, bootRefusal, one } from "./refused";
 import {
   BootManifest, bitRate, bootRecords, compileManifest, decodeBootManifest, encodeBootManifest, parseManifest, showRate,

@@ -5,10 +5,9 @@
 // to the same bytes, and a damaged one is refused.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { LoaderError } from "../../loader/errors";
 import { errorsOf, bootRefusal, one } from "./refused";
 import {
-  ManifestError, ManifestIssue, bootRecords, compileManifest, decodeBootManifest, encodeBootManifest, minIntervalDefault,
+  bootRecords, compileManifest, decodeBootManifest, encodeBootManifest, minIntervalDefault,
   parseManifest,
 } from "../../loader/manifest";
 

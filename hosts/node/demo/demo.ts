@@ -11,7 +11,6 @@ import { parseAddr, parseMac } from "../../../loader/ip6";
 import { launchFile } from "../launch";
 import { ROOT } from "../build";
 import { Peer } from "../peer/peer";
-import * as P from "../peer/packets";
 import { Status } from "../status";
 import { runChecks, Check } from "./checks";
 
