@@ -88,15 +88,19 @@ function fits(mem: string, addr: string, len: string): string {
     `(i64.shl (i64.extend_i32_u (memory.size ${mem})) (i64.const 16)))`;
 }
 
-function copyFn(name: string, to: string, from: string, guard = ""): string {
-  const check = `(i32.and ${fits(to, "(local.get 0)", "(local.get 2)")} ${fits(from, "(local.get 1)", "(local.get 2)")})`;
+/** `(param a b len) (result i32)`: copies `from` [src, +len) to `to` [dst, +len), or returns
+ *  -EFAULT if either range is outside its memory. `srcFirst`: a is the source (svc_read's
+ *  order), else a is the destination (svc_write's, k_write's and k_read's). */
+function copyFn(name: string, to: string, from: string, guard = "", srcFirst = false): string {
+  const [dst, src] = srcFirst ? ["(local.get 1)", "(local.get 0)"] : ["(local.get 0)", "(local.get 1)"];
+  const check = `(i32.and ${fits(to, dst, "(local.get 2)")} ${fits(from, src, "(local.get 2)")})`;
   return `(func ${name} (param i32 i32 i32) (result i32) ${guard}
     (if (i32.eqz ${check}) (then (return (i32.const ${-Errno.EFAULT}))))
-    (memory.copy ${to} ${from} (local.get 0) (local.get 1) (local.get 2)) (i32.const 0))`;
+    (memory.copy ${to} ${from} ${dst} ${src} (local.get 2)) (i32.const 0))`;
 }
 
-/** A dispatcher `(param svc ...rest)` that calls `$<fn><id>` with the rest, or returns `none`.
- *  `name` is an export name, or `$name` for a function only the glue calls. */
+/** An exported dispatcher `(param svc ...rest)` that calls `$<fn><id>` with the rest, or
+ *  returns `none` for an id without a service. */
 function dispatch(name: string, fn: string, rest: WasmType[], result: WasmType | null, ids: number[], none: string): string {
   const n = ids.length === 0 ? 0 : Math.max(...ids) + 1;
   const args = rest.map((_, j) => `(local.get ${j + 1})`).join(" ");
@@ -105,8 +109,7 @@ function dispatch(name: string, fn: string, rest: WasmType[], result: WasmType |
     const call = ids.includes(i) ? `(call $${fn}${i} ${args})` : none;
     body = `(block $b${i} ${body}) (return ${result ? call : `(block ${call})`})`;
   }
-  const head = name.startsWith("$") ? name : `(export "${name}")`;
-  return `(func ${head}${sig(["i32", ...rest], result)} (block $none ${body}) ${result ? none : ""})`;
+  return `(func (export "${name}")${sig(["i32", ...rest], result)} (block $none ${body}) ${result ? none : ""})`;
 }
 
 function serviceFns(s: GlueService): string {
@@ -142,7 +145,7 @@ function serviceFns(s: GlueService): string {
       (call $classify${i} (local.get 2)))
     (func $stop${i} (global.set $run${i} (i32.const 0)))
     (func $used${i} (result i64) (global.get $used${i}))
-    ${copyFn(`$read${i}`, "$k", `$s${i}`, running)}
+    ${copyFn(`$read${i}`, "$k", `$s${i}`, running, true)}
     ${copyFn(`$write${i}`, `$s${i}`, "$k", running)}
     (func $pages${i} (result i32) (memory.size $s${i}))
     (func $why${i} (result i32) (global.get $why${i}))`;
@@ -152,7 +155,6 @@ function serviceFns(s: GlueService): string {
 export interface ServiceExportNames { fuel: string; stack: string; reset: string; event: string; init: string }
 
 export function glueText(services: GlueService[], config: Uint8Array, names: ServiceExportNames): string {
-
   const imports = [
     `(import "shim" "fault_note" (func $fault_note (param i32 i32)))`,
     `(import "mem" "host" (memory $host 0))`,
@@ -185,10 +187,7 @@ export function glueText(services: GlueService[], config: Uint8Array, names: Ser
     dispatch("svc_stop", "stop", [], null, ids, "(nop)"),
     dispatch("svc_call", "call", [i32, "i64"], i32, ids, `(i32.const ${Fault.TRAP})`),
     dispatch("svc_fuel_used", "used", [], "i64", ids, "(i64.const 0)"),
-    // svc_read(svc, src in service, dst in kernel, len) → $read(dst, src, len)
-    `(func (export "svc_read") (param i32 i32 i32 i32) (result i32) (call $svc_read_to (local.get 0) (local.get 2) (local.get 1) (local.get 3)))`,
-    dispatch("$svc_read_to", "read", [i32, i32, i32], i32, ids, `(i32.const ${-Errno.EFAULT})`),
-    // svc_write(svc, dst in service, src in kernel, len) → $write(dst, src, len)
+    dispatch("svc_read", "read", [i32, i32, i32], i32, ids, `(i32.const ${-Errno.EFAULT})`),
     dispatch("svc_write", "write", [i32, i32, i32], i32, ids, `(i32.const ${-Errno.EFAULT})`),
   ];
   return `(module ${imports.join("\n")}
