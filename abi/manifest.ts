@@ -25,6 +25,9 @@ export enum Rec {
   NET = 10,      // an egress class on a NIC: min and max rates (issue #5)
   CPU = 11,      // a service's CPU grant: min and max share of each period (issue #5)
   RESTART = 12,  // a service's restart backoff (issue #5)
+  BUDGET = 13,   // the node's RAM budget, against which services' RAM mins are admitted
+  USER = 14,     // a user who may send control messages for a domain (spec/control.md)
+  RAM = 15,      // a service's RAM grant; only in a control message's GRANT (abi/control.ts)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -131,3 +134,26 @@ export const RS_MAX = 8;
 export const RS_SIZE = 12;
 export const RS_DEFAULT_FIRST_MS = 100;    // the default first restart delay
 export const RS_DEFAULT_MAX_MS = 10000;    // the default longest restart delay
+
+// BUDGET (record 13): the node's RAM budget. Without one, RAM mins are not admitted.
+//   RAM budget in pages of 64 KiB u32
+export const BG_RAM = 0;
+export const BG_SIZE = 4;
+
+// USER (record 14): a user's ed25519 public key and one domain the user controls: the
+// domain itself and every name under it (spec/control.md). A user with several domains
+// has one record per domain. The user's name is for log lines and replies.
+//   key[32], user name length u8, domain length u8, user name, domain
+export const US_KEY = 0;
+export const US_USER_LEN = 32;
+export const US_DOMAIN_LEN = 33;
+export const US_TEXT = 34;
+export const USER_NAME_MAX = 32;
+
+// RAM (record 15): a service's RAM grant, in a GRANT control message only (at boot the
+// SERVICE record carries it).
+//   svc u8, 0 u8, 0 u16, min pages u32, max pages u32
+export const RM_SVC = 0;
+export const RM_MIN = 4;
+export const RM_MAX = 8;
+export const RM_SIZE = 12;

@@ -25,6 +25,10 @@ export interface BootSvcAddr { svc: number; addr: Uint8Array; }
 export interface BootCapDisk { svc: number; disk: number; rights: number; offset: bigint; length: bigint; }
 /** A NET record: svc is a service id, NET_FORWARD or NET_LINK; rates in bit/s, max 0 = unlimited. */
 export interface BootNet { nic: number; svc: number; min: bigint; max: bigint; }
+/** A USER record: an ed25519 public key (32 bytes), the user's name and one domain it controls. */
+export interface BootUser { key: Uint8Array; user: string; domain: string; }
+/** A RAM record (GRANT control messages only): a service's RAM min and max in pages. */
+export interface BootRam { svc: number; minPages: number; maxPages: number; }
 
 export interface BootManifest {
   node: BootNode;
@@ -39,6 +43,9 @@ export interface BootManifest {
   nets?: BootNet[];        // missing = none, so hand-built manifests need not name it
   cpus?: BootCpu[];        // missing = none
   restarts?: BootRestart[]; // missing = none
+  budget?: number | null;  // the node's RAM budget in pages; missing or null = none
+  users?: BootUser[];      // missing = none
+  rams?: BootRam[];        // missing = none (a boot manifest never has them; GRANTs do)
 }
 
 /** A BootManifest with every list present: what the decoder and compile.ts return. */
@@ -46,7 +53,9 @@ export interface BootManifest {
 export interface BootCpu { svc: number; min: number; max: number; }
 /** A RESTART record: a service's first and longest restart delay, in ms. */
 export interface BootRestart { svc: number; first: number; max: number; }
-export type FullBootManifest = BootManifest & { nets: BootNet[]; cpus: BootCpu[]; restarts: BootRestart[] };
+export type FullBootManifest = BootManifest & {
+  nets: BootNet[]; cpus: BootCpu[]; restarts: BootRestart[]; budget: number | null; users: BootUser[]; rams: BootRam[];
+};
 
 const utf8 = new TextEncoder();
 
@@ -63,36 +72,50 @@ function named(fixed: number, lenAt: number, name: string, fill: (v: DataView) =
   return body(fixed + n.length, (v, b) => { fill(v); v.setUint8(lenAt, n.length); b.set(n, fixed); });
 }
 
-export function encodeBootManifest(m: BootManifest): Uint8Array {
-  const recs: [M.Rec, Uint8Array][] = [
-    [M.Rec.NODE, named(M.NODE_NAME, M.NODE_NAME_LEN, m.node.name, (v) => v.setUint8(M.NODE_ROLE, m.node.role))],
-    ...m.nics.map((n): [M.Rec, Uint8Array] => [M.Rec.NIC, body(M.NIC_SIZE, (v, b) => {
+function userRecord(u: BootUser): Uint8Array {
+  const user = utf8.encode(u.user), domain = utf8.encode(u.domain);
+  if (u.key.length !== 32) throw new Error(`boot manifest: user ${u.user}'s key is ${u.key.length} bytes, not 32`);
+  if (user.length > M.USER_NAME_MAX || domain.length > M.NAME_MAX) throw new Error(`boot manifest: user ${u.user} or domain ${u.domain} too long`);
+  return body(M.US_TEXT + user.length + domain.length, (v, b) => {
+    b.set(u.key, M.US_KEY); v.setUint8(M.US_USER_LEN, user.length); v.setUint8(M.US_DOMAIN_LEN, domain.length);
+    b.set(user, M.US_TEXT); b.set(domain, M.US_TEXT + user.length);
+  });
+}
+
+/** The records of `m` in the encoder's order, each as its type and body. A control
+ *  message's body (abi/control.ts) uses the same records for one service. */
+export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] {
+  return [
+    ...(m.node ? [[M.Rec.NODE, named(M.NODE_NAME, M.NODE_NAME_LEN, m.node.name, (v) => v.setUint8(M.NODE_ROLE, m.node!.role))] as [M.Rec, Uint8Array]] : []),
+    ...(m.budget != null ? [[M.Rec.BUDGET, body(M.BG_SIZE, (v) => v.setUint32(M.BG_RAM, m.budget!, true))] as [M.Rec, Uint8Array]] : []),
+    ...(m.users ?? []).map((u): [M.Rec, Uint8Array] => [M.Rec.USER, userRecord(u)]),
+    ...(m.nics ?? []).map((n): [M.Rec, Uint8Array] => [M.Rec.NIC, body(M.NIC_SIZE, (v, b) => {
       v.setUint8(M.NIC_ID, n.id); v.setUint8(M.NIC_KIND, n.kind); v.setUint16(M.NIC_MTU, n.mtu, true); b.set(n.mac, M.NIC_MAC);
     })]),
-    ...m.ras.map((a): [M.Rec, Uint8Array] => [M.Rec.RA, body(M.RA_SIZE, (v) => {
+    ...(m.ras ?? []).map((a): [M.Rec, Uint8Array] => [M.Rec.RA, body(M.RA_SIZE, (v) => {
       v.setUint8(M.RA_NIC, a.nic); v.setUint8(M.RA_FLAGS, a.flags); v.setUint8(M.RA_HOP_LIMIT, a.hopLimit);
       v.setUint16(M.RA_MIN_INTERVAL, a.minInterval, true); v.setUint16(M.RA_MAX_INTERVAL, a.maxInterval, true);
       v.setUint16(M.RA_LIFETIME, a.lifetime, true); v.setUint32(M.RA_REACHABLE, a.reachableTime, true);
       v.setUint32(M.RA_RETRANS, a.retransTimer, true); v.setUint32(M.RA_VALID, a.validLifetime, true);
       v.setUint32(M.RA_PREFERRED, a.preferredLifetime, true);
     })]),
-    ...m.prefixes.map((p): [M.Rec, Uint8Array] => [M.Rec.PREFIX, body(M.PFX_SIZE, (v, b) => {
+    ...(m.prefixes ?? []).map((p): [M.Rec, Uint8Array] => [M.Rec.PREFIX, body(M.PFX_SIZE, (v, b) => {
       v.setUint8(M.PFX_NIC, p.nic); v.setUint8(M.PFX_LEN, p.len); b.set(p.addr, M.PFX_ADDR);
     })]),
-    ...m.routes.map((r): [M.Rec, Uint8Array] => [M.Rec.ROUTE, body(M.RT_SIZE, (v, b) => {
+    ...(m.routes ?? []).map((r): [M.Rec, Uint8Array] => [M.Rec.ROUTE, body(M.RT_SIZE, (v, b) => {
       v.setUint8(M.RT_NIC, r.nic); v.setUint8(M.RT_LEN, r.len); b.set(r.prefix, M.RT_PREFIX); b.set(r.via, M.RT_VIA);
     })]),
-    ...m.disks.map((d): [M.Rec, Uint8Array] => [M.Rec.DISK, body(M.DISK_SIZE, (v) => {
+    ...(m.disks ?? []).map((d): [M.Rec, Uint8Array] => [M.Rec.DISK, body(M.DISK_SIZE, (v) => {
       v.setUint8(M.DISK_ID, d.id); v.setBigUint64(M.DISK_BYTES, d.size, true);
     })]),
-    ...m.services.map((s): [M.Rec, Uint8Array] => [M.Rec.SERVICE, named(M.SVC_NAME, M.SVC_NAME_LEN, s.name, (v) => {
+    ...(m.services ?? []).map((s): [M.Rec, Uint8Array] => [M.Rec.SERVICE, named(M.SVC_NAME, M.SVC_NAME_LEN, s.name, (v) => {
       v.setUint8(M.SVC_ID, s.id); v.setUint16(M.SVC_RESTARTS, s.restartLimit, true);
       v.setUint32(M.SVC_RAM_MIN, s.ramMinPages, true); v.setUint32(M.SVC_RAM_MAX, s.ramMaxPages, true);
     })]),
-    ...m.svcAddrs.map((a): [M.Rec, Uint8Array] => [M.Rec.SVC_ADDR, body(M.SA_SIZE, (v, b) => {
+    ...(m.svcAddrs ?? []).map((a): [M.Rec, Uint8Array] => [M.Rec.SVC_ADDR, body(M.SA_SIZE, (v, b) => {
       v.setUint8(M.SA_SVC, a.svc); b.set(a.addr, M.SA_ADDR);
     })]),
-    ...m.capDisks.map((c): [M.Rec, Uint8Array] => [M.Rec.CAP_DISK, body(M.CD_SIZE, (v) => {
+    ...(m.capDisks ?? []).map((c): [M.Rec, Uint8Array] => [M.Rec.CAP_DISK, body(M.CD_SIZE, (v) => {
       v.setUint8(M.CD_SVC, c.svc); v.setUint8(M.CD_DISK, c.disk); v.setUint8(M.CD_RIGHTS, c.rights);
       v.setBigUint64(M.CD_OFFSET, c.offset, true); v.setBigUint64(M.CD_LENGTH, c.length, true);
     })]),
@@ -106,14 +129,17 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
     ...(m.restarts ?? []).map((r): [M.Rec, Uint8Array] => [M.Rec.RESTART, body(M.RS_SIZE, (v) => {
       v.setUint8(M.RS_SVC, r.svc); v.setUint32(M.RS_FIRST, r.first, true); v.setUint32(M.RS_MAX, r.max, true);
     })]),
+    ...(m.rams ?? []).map((r): [M.Rec, Uint8Array] => [M.Rec.RAM, body(M.RM_SIZE, (v) => {
+      v.setUint8(M.RM_SVC, r.svc); v.setUint32(M.RM_MIN, r.minPages, true); v.setUint32(M.RM_MAX, r.maxPages, true);
+    })]),
   ];
-  const total = M.MF_HEADER + recs.reduce((n, [, b]) => n + M.MF_REC_HEADER + b.length, 0);
-  const out = new Uint8Array(total);
+}
+
+/** Records framed as in the boot manifest (type, 0, length, body), without its header. */
+export function frameRecords(recs: [M.Rec, Uint8Array][]): Uint8Array {
+  const out = new Uint8Array(recs.reduce((n, [, b]) => n + M.MF_REC_HEADER + b.length, 0));
   const v = new DataView(out.buffer);
-  v.setUint32(0, M.MF_MAGIC, true);
-  v.setUint16(4, M.MF_VERSION, true);
-  v.setUint16(6, recs.length, true);
-  let at = M.MF_HEADER;
+  let at = 0;
   for (const [type, b] of recs) {
     v.setUint8(at, type);
     v.setUint16(at + 2, b.length, true);
@@ -123,17 +149,29 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
   return out;
 }
 
+export function encodeBootManifest(m: BootManifest): Uint8Array {
+  const recs = bootRecordList(m);
+  const records = frameRecords(recs);
+  const out = new Uint8Array(M.MF_HEADER + records.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(0, M.MF_MAGIC, true);
+  v.setUint16(4, M.MF_VERSION, true);
+  v.setUint16(6, recs.length, true);
+  out.set(records, M.MF_HEADER);
+  return out;
+}
+
 const FIXED: Partial<Record<M.Rec, number>> = {
   [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.ROUTE]: M.RT_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
   [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE, [M.Rec.NET]: M.NET_SIZE,
-  [M.Rec.CPU]: M.CPU_SIZE, [M.Rec.RESTART]: M.RS_SIZE,
+  [M.Rec.CPU]: M.CPU_SIZE, [M.Rec.RESTART]: M.RS_SIZE, [M.Rec.BUDGET]: M.BG_SIZE, [M.Rec.RAM]: M.RM_SIZE,
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
 const ZERO: Partial<Record<M.Rec, number[]>> = {
   [M.Rec.DISK]: [1, 2, 3], [M.Rec.SERVICE]: [1], [M.Rec.SVC_ADDR]: [1], [M.Rec.CAP_DISK]: [3],
   [M.Rec.RA]: [3, M.RA_LIFETIME + 2, M.RA_LIFETIME + 3], // the byte after hop limit, the u16 after lifetime
   [M.Rec.NET]: [2, 3],
-  [M.Rec.CPU]: [1], [M.Rec.RESTART]: [1, 2, 3],
+  [M.Rec.CPU]: [1], [M.Rec.RESTART]: [1, 2, 3], [M.Rec.RAM]: [1, 2, 3],
 };
 
 type Fail = (at: number, why: string) => never;
@@ -199,6 +237,21 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
     case M.Rec.CPU:
       m.cpus.push({ svc: b[M.CPU_SVC], min: b[M.CPU_MIN] | (b[M.CPU_MIN + 1] << 8), max: b[M.CPU_MAX] | (b[M.CPU_MAX + 1] << 8) });
       break;
+    case M.Rec.BUDGET:
+      m.budget = u32(M.BG_RAM);
+      break;
+    case M.Rec.USER: {
+      if (b.length < M.US_TEXT || b.length !== M.US_TEXT + b[M.US_USER_LEN] + b[M.US_DOMAIN_LEN]) {
+        fail(base - M.MF_REC_HEADER, `${what} is ${b.length} bytes, which disagrees with its name lengths`);
+      }
+      const text = new TextDecoder();
+      const u = M.US_TEXT + b[M.US_USER_LEN];
+      m.users.push({ key: b.slice(M.US_KEY, M.US_KEY + 32), user: text.decode(b.subarray(M.US_TEXT, u)), domain: text.decode(b.subarray(u)) });
+      break;
+    }
+    case M.Rec.RAM:
+      m.rams.push({ svc: b[M.RM_SVC], minPages: u32(M.RM_MIN), maxPages: u32(M.RM_MAX) });
+      break;
     default:
       fail(base - M.MF_REC_HEADER, `${what} has type ${type}, which this version does not know`);
   }
@@ -216,7 +269,7 @@ export function decodeBootManifest(bytes: Uint8Array): FullBootManifest {
   const count = v.getUint16(6, true);
   const m: FullBootManifest = {
     node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
-    nets: [], cpus: [], restarts: [],
+    nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [],
   };
   let nodes = 0;
   let at = M.MF_HEADER;

@@ -10,7 +10,7 @@
 import * as path from "path";
 import { formatPrefix, formatAddr } from "../ip6";
 import { FieldPath } from "./issues";
-import { MAX_PREFIXES, WASM_PAGE } from "./limits";
+import { MAX_PREFIXES, MAX_SERVICES, MAX_USERS, WASM_PAGE } from "./limits";
 import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
 import { netRules } from "./net";
 import { raRules } from "./ra";
@@ -206,6 +206,29 @@ function checkRestart(raw: unknown, report: Report): void {
   });
 }
 
+/** Users: names unique, keys unique, at most MAX_USERS (user, domain) pairs, the kernel's
+ *  table; the store: services plus store slots fit the kernel's MAX_SERVICES ids. */
+function checkUsersAndStore(raw: unknown, report: Report): void {
+  const users = entries(raw, "users");
+  unique(users.map((u, i) => ({ key: name(u, "name"), at: ["users", i, "name"], label: `users[${i}]` })),
+    (first) => `is already the name of ${first}; each user has one entry (list all its domains there)`, report);
+  unique(users.map((u, i) => ({ key: typeof u.key === "string" ? u.key : null, at: ["users", i, "key"], label: `users[${i}]` })),
+    (first) => `is already the key of ${first}; one key is one user`, report);
+  let pairs = 0;
+  users.forEach((u, i) => {
+    pairs += Array.isArray(u.domains) ? u.domains.length : 0;
+    if (pairs > MAX_USERS) report(["users", i, "domains"], `the users' domains add up to ${pairs}; a node keeps at most ${MAX_USERS} (user, domain) pairs`);
+  });
+  const services = entries(raw, "services").length;
+  let slots = services;
+  entries(raw, "store").forEach((e, i) => {
+    slots += typeof e.slots === "number" ? e.slots : 1;
+    if (slots > MAX_SERVICES) {
+      report(["store", i, "slots"], `the services (${services}) and store slots add up to ${slots}; a node runs at most ${MAX_SERVICES} services`);
+    }
+  });
+}
+
 /** Runs every cross-field rule over the raw document, reporting each violation. */
 export function crossCheck(raw: unknown, baseDir: string, report: Report): void {
   const nicNames = checkNics(raw, report);
@@ -217,4 +240,5 @@ export function crossCheck(raw: unknown, baseDir: string, report: Report): void 
   checkRam(raw, report);
   checkCpu(raw, report);
   checkRestart(raw, report);
+  checkUsersAndStore(raw, report);
 }

@@ -44,6 +44,9 @@ export interface HostPlan {
     net: (NetClass & { nic: number })[]; // its classes, by NIC id; bit/s, max null = unlimited
   }[];
   disks: { id: number; name: string; path: string; size: number }[]; // path absolute, size in bytes
+  /** Modules a run-time LOAD may start (spec/control.md): absolute path, the most RAM a
+   *  service from it may get, and how many services may run from it at once. */
+  store: { modulePath: string; ramMaxPages: number; slots: number }[];
 }
 
 const RIGHT_BITS: Record<RightName, number> = { read: RIGHT_READ, write: RIGHT_WRITE };
@@ -91,6 +94,9 @@ export function bootRecords(m: Manifest): FullBootManifest {
   const diskNames = m.disks.map((d) => d.name);
   return {
     node: { role: enumValue(Role, ROLE_NAMES, m.node.role), name: m.node.name },
+    budget: m.node.ram !== null ? Math.floor(m.node.ram / WASM_PAGE) : null,
+    users: m.users.flatMap((u) => u.domains.map((domain) => ({ key: u.key, user: u.name, domain }))),
+    rams: [],
     nics: m.nics.map((n, id) => ({ id, kind: enumValue(NicKind, NIC_KIND_NAMES, n.kind), mtu: n.mtu, mac: n.mac })),
     ras: m.nics.flatMap((n, nic) => (n.ra ? [bootRa(nic, n.ra)] : [])),
     prefixes: m.nics.flatMap((n, nic) => n.prefixes.map((p) => ({ nic, len: p.len, addr: p.addr }))),
@@ -135,6 +141,7 @@ export function hostPlan(m: Manifest): HostPlan {
       net: s.net.map((e) => ({ nic: indexOf(nicNames, e.nic, "NIC"), min: e.min, max: e.max })),
     })),
     disks: m.disks.map((d, id) => ({ id, name: d.name, path: d.path, size: d.size })),
+    store: m.store.map((e) => ({ modulePath: e.module, ramMaxPages: pages(e.ram), slots: e.slots })),
   };
 }
 

@@ -53,6 +53,8 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
     routes: m.routes,
     disks: m.disks,
     services: m.services,
+    users: m.users,
+    store: m.store,
   };
 }
 

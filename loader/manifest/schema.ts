@@ -132,6 +132,24 @@ function positiveSize(v: unknown): number {
   return bytes;
 }
 
+/** A user's ed25519 public key, "ed25519:" and the base64 of its 32 bytes (what
+ *  `persia key new` prints). */
+export function userKey(v: unknown): Uint8Array {
+  const help = `write "ed25519:" and the base64 of a 32-byte public key, as \`persia key new\` prints it`;
+  if (typeof v !== "string" || !v.startsWith("ed25519:")) throw new V.ValueError(`${V.show(v)} is not an ed25519 key; ${help}`);
+  const b64 = v.slice("ed25519:".length);
+  const bytes = Buffer.from(b64, "base64");
+  if (bytes.length !== 32 || bytes.toString("base64") !== b64) throw new V.ValueError(`${V.show(v)} is not 32 bytes of base64; ${help}`);
+  return new Uint8Array(bytes);
+}
+
+function userName(v: unknown): string {
+  if (typeof v !== "string" || !/^[a-z][a-z0-9-]{0,31}$/.test(v)) {
+    throw new V.ValueError(`${V.show(v)} is not a user name; write 1 to 32 of a-z, 0-9 and -, starting with a letter, e.g. alice`);
+  }
+  return v;
+}
+
 /** The element schemas, one per list, resolving relative paths against `baseDir`. */
 export function schemas(baseDir: string) {
   const file = (example: string) => (v: unknown) => path.resolve(baseDir, V.text(v, example));
@@ -179,14 +197,35 @@ export function schemas(baseDir: string) {
     net: list(strict({ nic: nicName, ...netClass }), "net entries", L.MAX_NET_PER_SERVICE).default([]),
     cpu: strict({ min: optional(V.share, 0), max: optional(V.share, 1000) }).optional(),  // permille
   });
+  // A GRANT control message's request (spec/control.md): the grants to replace or add.
+  const runtimeGrant = strict({
+    domain: leaf(V.domainName),
+    ram: strict({ min: leaf(ramSize), max: leaf(ramMax) }).optional(),
+    cpu: strict({ min: optional(V.share, 0), max: optional(V.share, 1000) }).optional(),
+    net: list(strict({ nic: nicName, ...netClass }), "net entries", L.MAX_NET_PER_SERVICE).optional(),
+    disk: list(grant, "disk grants", L.MAX_DISK_GRANTS_PER_SERVICE).optional(),
+    restart: strict({ backoff: optional(V.duration, null), backoff_max: optional(V.duration, null) }).optional(),
+  });
+  const user = strict({
+    name: leaf(userName),
+    key: leaf(userKey),
+    domains: list(leaf(V.domainName), "domains", L.MAX_USERS).min(1, `needs at least one domain, e.g. [sabz.city]`),
+  });
+  const stored = strict({
+    module: leaf(file("../build/wasm/services/echo.wasm")),
+    ram: optional(ramMax, L.STORE_RAM_DEFAULT),   // the most RAM a service loaded from it may get
+    slots: optional((v) => V.intIn(v, 1, L.MAX_SERVICES, "slots"), 1), // services it may run at once
+  });
   const root = strict({
     node,
     nics: list(nic, "NICs", L.MAX_NICS),
     routes: list(route, "routes", L.MAX_ROUTES).default([]),
     disks: list(disk, "disks", L.MAX_DISKS).default([]),
     services: list(service, "services", L.MAX_SERVICES),
+    users: list(user, "users", L.MAX_USERS).default([]),
+    store: list(stored, "store entries", L.MAX_SERVICES).default([]),
   });
-  return { root, node, nic, route, disk, service };
+  return { root, node, nic, route, disk, service, user, stored, runtimeGrant };
 }
 
 export type Schemas = ReturnType<typeof schemas>;
@@ -202,4 +241,6 @@ export interface Manifest {
   routes: z.output<Schemas["route"]>[];          // to, via (null = on-link), nic name
   disks: z.output<Schemas["disk"]>[];            // name, absolute path, size in bytes
   services: z.output<Schemas["service"]>[];      // domain, absolute module path, addresses, ram bytes, net classes, ...
+  users: z.output<Schemas["user"]>[];            // name, key bytes, domains (spec/control.md)
+  store: z.output<Schemas["stored"]>[];          // modules a LOAD may start: absolute path, RAM ceiling bytes, slots
 }
