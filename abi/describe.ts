@@ -23,6 +23,9 @@ export const ERRNO_TEXT: Record<Errno, string> = {
   [Errno.EBADMSG]: "malformed boot manifest record",
   [Errno.EEXIST]: "name or address already taken",
   [Errno.ENODEV]: "no such NIC or disk",
+  [Errno.EACCES]: "not signed by a user allowed to act on this domain",
+  [Errno.ESTALE]: "an old epoch or sequence number (a replayed control message)",
+  [Errno.EDQUOT]: "the mins do not fit what the node has left (admission)",
 };
 
 export const DROP_TEXT: Record<Drop, string> = {
@@ -54,6 +57,8 @@ export const DROP_TEXT: Record<Drop, string> = {
   [Drop.SVC_SRC]: "service used a source address it does not own",
   [Drop.SVC_MALFORMED]: "service sent a malformed packet",
   [Drop.PARAM_PROBLEM]: "header the node cannot process",
+  [Drop.CTL_MALFORMED]: "malformed control message",
+  [Drop.CTL_RATE]: "control message over the verify rate limit",
   [Drop.COUNT]: "",
 };
 

@@ -30,5 +30,7 @@ export enum Drop {
   SVC_SRC = 25,          // a service sent with a source address it does not own
   SVC_MALFORMED = 26,    // a service sent bytes that are not a valid IPv6 packet
   PARAM_PROBLEM = 27,    // header field the node cannot process (answered with ICMPv6)
-  COUNT = 28,
+  CTL_MALFORMED = 28,    // a control datagram (abi/control.ts) with a bad checksum, length or header
+  CTL_RATE = 29,         // a signed control message over the node's verify rate (kernel/param.ts)
+  COUNT = 30,
 }

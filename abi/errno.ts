@@ -20,4 +20,7 @@ export enum Errno {
   EBADMSG = 14,      // a record in a binary input (boot manifest) is malformed
   EEXIST = 15,       // a name or address is already taken
   ENODEV = 16,       // no such NIC or disk
+  EACCES = 17,       // a control message's signer may not act on this domain, or its signature fails
+  ESTALE = 18,       // a control message's epoch or sequence number is old (a replay)
+  EDQUOT = 19,       // admission: the mins would not fit what the node has left
 }

@@ -2,7 +2,8 @@
 // kinds, service states, node roles, NIC kinds, log levels. Valid AssemblyScript and
 // TypeScript. The function signatures themselves are in abi/contract.ts.
 
-export const ABI_VERSION = 2; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
+export const ABI_VERSION = 3; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
+                              // 3: svc_load, svc_unload, svc_ram (run-time LOAD and GRANT)
 
 // k_buf(which): kernel-owned buffers a host writes into or reads from.
 export enum Buf {

@@ -1,7 +1,9 @@
 // Boot: read the binary boot manifest (abi/manifest.ts) the host wrote into Buf.BOOT and
 // fill the kernel's tables — NICs and the node's addresses, routes, disks, services,
-// their addresses and capabilities. Every length and value is checked before use; a bad
-// record refuses the whole boot with a log line naming the record and field.
+// their addresses and capabilities, users — then admit the services' mins (svc/admit.ts).
+// Every length and value is checked before use; a bad record refuses the whole boot with a
+// log line naming the record and field. Control messages (ctl/ops.ts) apply a service's
+// records through the same functions (applyRecord).
 import { Errno } from "../abi/errno";
 import { LogLevel, Role, NicKind } from "../abi/kernel";
 import { RouteKind } from "../abi/status";
@@ -21,22 +23,30 @@ import { validDomain, svcAdd, svcValid, svcByName, svcAddAddr, svcByAddr, svcCou
 import { capGrant, capSetSecret, capsReset } from "./svc/caps";
 import { cpuGrant, cpuReset } from "./svc/cpu";
 import { schedBoot, schedBackoff, schedReset } from "./svc/sched";
+import { admit } from "./svc/admit";
+import { userAdd, usersReset, setEpoch } from "./ctl/users";
+import { svcRamMin, svcRamMax } from "./svc/registry";
 import { host_random } from "../abi/gen/host";
 
 export let booted = false;
 export let role: Role = Role.SERVER;
 const diskBytes = new StaticArray<u64>(DISK_MAX);
 const diskPresent = new StaticArray<bool>(DISK_MAX);
-const RANDOM: usize = memory.data(SVC_MAX * 4 + 4, 8);  // capability secrets, then the PRNG seed
+const RANDOM: usize = memory.data(SVC_MAX * 4 + 4 + 8, 8); // capability secrets, the PRNG seed, the epoch
+/** The node's RAM budget in pages (BUDGET record), or -1: RAM mins are not admitted. */
+export let ramBudget: i64 = -1;
 
+const BOOT = "boot manifest refused";
 let recIndex = 0;
 let recType = 0;
+let refusing = BOOT;
 
 function bad(field: string, why: string): i32 {
   logStart();
-  if (recIndex < 0) logStr("boot manifest refused: header, ");
+  logStr(refusing);
+  if (recIndex < 0) logStr(": header, ");
   else {
-    logStr("boot manifest refused: record ");
+    logStr(": record ");
     logInt(recIndex);
     logStr(" (type ");
     logInt(recType);
@@ -73,6 +83,8 @@ function unboot(): void {
   cpuReset();
   schedReset();
   for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
+  usersReset();
+  ramBudget = -1;
   role = Role.SERVER;
   ndInit(Role.SERVER);
 }
@@ -102,9 +114,11 @@ function parse(p: usize, len: i32): i32 {
   recIndex = -1;
   if (off != len) return bad("length", "bytes after the last record");
   if (!sawNode) return bad("node", "no NODE record");
-  host_random(<i32>RANDOM, SVC_MAX * 4 + 4);
+  if (admit() < 0) return -Errno.EDQUOT;
+  host_random(<i32>RANDOM, SVC_MAX * 4 + 4 + 8);
   for (let s = 0; s < SVC_MAX; s++) capSetSecret(s, load<u32>(RANDOM + <usize>(s * 4)));
   seed(load<u32>(RANDOM + <usize>(SVC_MAX * 4)));
+  setEpoch(load<u64>(RANDOM + <usize>(SVC_MAX * 4 + 4)));
   for (let s = 0; s < svcCount; s++) if (svcValid(s)) schedBoot(s);
   booted = true;
   return 0;
@@ -124,8 +138,54 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.NET: return net(b, n);
     case M.Rec.CPU: return cpu(b, n);
     case M.Rec.RESTART: return restart(b, n);
+    case M.Rec.BUDGET: return budget(b, n);
+    case M.Rec.USER: return user(b, n);
+    case M.Rec.RAM: return refusing == BOOT ? bad("type", "a RAM record is only for a GRANT control message") : ram(b, n);
   }
   return bad("type", "unknown record type");
+}
+
+/** One record of a control message (ctl/ops.ts), whose caller chose the allowed types and
+ *  set the service id in it. A refusal is logged as the control message's, naming the
+ *  record by its position in the message. */
+export function applyRecord(index: i32, type: i32, b: usize, n: i32): i32 {
+  refusing = "control message refused";
+  recIndex = index; recType = type;
+  let r = record(type, b, n);
+  refusing = BOOT;
+  return r;
+}
+
+/** Was disk d given at boot? Its size in bytes. */
+export function diskExists(d: i32): bool { return <u32>d < <u32>DISK_MAX && unchecked(diskPresent[d]); }
+
+function budget(b: usize, n: i32): i32 {
+  if (n != M.BG_SIZE) return bad("length", "BUDGET record is not 4 bytes");
+  if (ramBudget >= 0) return bad("budget", "given twice");
+  ramBudget = <i64>le32(b + M.BG_RAM);
+  return 0;
+}
+
+function user(b: usize, n: i32): i32 {
+  if (n < M.US_TEXT) return bad("length", "USER record too short");
+  let ul = <i32>load<u8>(b + M.US_USER_LEN), dl = <i32>load<u8>(b + M.US_DOMAIN_LEN);
+  if (M.US_TEXT + ul + dl != n) return bad("name", "lengths disagree with the record");
+  if (ul == 0 || ul > M.USER_NAME_MAX) return bad("user", "name empty or longer than 32 bytes");
+  let d = b + M.US_TEXT + ul;
+  if (!validDomain(d, dl)) return bad("domain", "not a valid lower-case domain name");
+  if (userAdd(b + M.US_KEY, b + M.US_TEXT, ul, d, dl) < 0) return bad("user", "more USER records than the kernel's USER_MAX");
+  return 0;
+}
+
+function ram(b: usize, n: i32): i32 {
+  if (n != M.RM_SIZE) return bad("length", "RAM record is not 12 bytes");
+  let s = <i32>load<u8>(b + M.RM_SVC);
+  if (!svcValid(s)) return bad("service", "no such service");
+  let min = le32(b + M.RM_MIN), max = le32(b + M.RM_MAX);
+  if (max == 0 || min > max) return bad("ram", "min over max, or max 0");
+  unchecked(svcRamMin[s] = min);
+  unchecked(svcRamMax[s] = max);
+  return 0;
 }
 
 function node(b: usize, n: i32): i32 {

@@ -1,12 +1,18 @@
 // Kernel log lines without allocation: a line is built in a static buffer from string
 // literals, integers and names, then handed to the host's log import. Used at boot, on
-// service faults and on refused manifests — never per packet.
+// service faults, on refused manifests and on control messages — never per packet.
 import { LOG_LINE } from "./param";
 import { LogLevel } from "../abi/kernel";
 import { host_log } from "../abi/gen/host";
 
 const LINE: usize = memory.data(LOG_LINE);
 let pos: i32 = 0;
+let lastLen: i32 = 0;     // the length of the line logEnd last handed over (still in LINE)
+
+/** The last line logged: a control message's reply quotes why it was refused. Valid until
+ *  the next logStart. */
+export function lastLine(): usize { return LINE; }
+export function lastLineLen(): i32 { return lastLen; }
 
 export function logStart(): void { pos = 0; }
 
@@ -40,6 +46,7 @@ export function logInt(v: i64): void {
 
 export function logEnd(level: LogLevel): void {
   host_log(<i32>level, <i32>LINE, pos);
+  lastLen = pos;
   pos = 0;
 }
 

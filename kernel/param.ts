@@ -43,6 +43,9 @@ export const RESTART_BACKOFF_MAX_MS: i64 = RS_DEFAULT_MAX_MS; // the delay doubl
 export const FUEL_PER_CALL: i64 = 100_000_000; // fuel units one service call may use
                                          // (spec/instrumentation.md): 5-35 ms of a busy loop under
                                          // Node. Issue #5's per-service CPU grants will replace it
+export const USER_MAX: i32 = 16;        // USER records (user, domain) a node keeps
+export const CTL_VERIFY_PER_S: i32 = 50; // control signatures checked per second at most, ...
+export const CTL_VERIFY_BURST: i32 = 20; // ... with this burst; more are counted and dropped
 export const LOG_LINE: i32 = 512;        // bytes in one kernel log line
 export const STATUS_SIZE: i32 = 65536;   // bytes in the status snapshot buffer
 export const BOOT_SIZE: i32 = 65536;     // bytes in the boot manifest buffer

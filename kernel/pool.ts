@@ -37,7 +37,16 @@ export function pktFree(i: i32): void {
   if (<u32>i >= <u32>PKT_SLOTS || freeTop >= PKT_SLOTS) abort("pool: bad free");
   let c = <i32>unchecked(classes[i]);
   if (c >= CLASS_SERVICE) { unchecked(svcHeld[c - CLASS_SERVICE]--); svcHeldAll--; }
+  unchecked(classes[i] = 0);
   unchecked(freeStack[freeTop++] = <u16>i);
+}
+
+/** Packets service svc sent that are still somewhere (queued for another service) count
+ *  as the kernel's from now on: svc is gone (UNLOAD) and its id may be reused. */
+export function poolDisown(svc: i32): void {
+  for (let i = 0; i < PKT_SLOTS; i++) {
+    if (<i32>unchecked(classes[i]) == CLASS_SERVICE + svc) pktSetClass(i, CLASS_KERNEL);
+  }
 }
 
 /** Address of buffer i's IPv6 packet. */

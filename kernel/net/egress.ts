@@ -25,6 +25,8 @@ const head = new StaticArray<i32>(N);
 const count = new StaticArray<i32>(N);
 export const minRate = new StaticArray<u64>(N);     // bytes per second; 0: no guarantee
 export const maxRate = new StaticArray<u64>(N);     // bytes per second; 0: unlimited
+const minBits = new StaticArray<u64>(N);            // the grants as given, in bit/s, for admission
+const maxBits = new StaticArray<u64>(N);
 const minCredit = new StaticArray<i64>(N);
 const maxCredit = new StaticArray<i64>(N);
 const spareSent = new StaticArray<u64>(N);         // bytes sent from spare capacity
@@ -48,10 +50,14 @@ export function txDepth(nic: i32): i32 {
 export function classDepth(nic: i32, c: i32): i32 { return unchecked(count[at(nic, c)]); }
 
 /** Rates from a NET record, in bit/s (0 max: unlimited). */
-export function setClassRates(nic: i32, c: i32, minBits: u64, maxBits: u64): void {
-  unchecked(minRate[at(nic, c)] = minBits / 8);
-  unchecked(maxRate[at(nic, c)] = maxBits / 8);
+export function setClassRates(nic: i32, c: i32, minB: u64, maxB: u64): void {
+  unchecked(minRate[at(nic, c)] = minB / 8);
+  unchecked(maxRate[at(nic, c)] = maxB / 8);
+  unchecked(minBits[at(nic, c)] = minB);
+  unchecked(maxBits[at(nic, c)] = maxB);
 }
+export function classMinBits(nic: i32, c: i32): u64 { return unchecked(minBits[at(nic, c)]); }
+export function classMaxBits(nic: i32, c: i32): u64 { return unchecked(maxBits[at(nic, c)]); }
 export function setLinkRate(nic: i32, bits: u64): void { unchecked(linkRate[nic] = bits / 8); }
 export function getLinkRate(nic: i32): u64 { return unchecked(linkRate[nic]) * 8; }
 
@@ -166,8 +172,29 @@ export function txDrain(nicCount: i32): i64 {
   return blocked ? now + 1 : -1;
 }
 
+/** Service svc's class on every NIC back to no rates, its queued frames dropped and its
+ *  counters zeroed (UNLOAD, or a refused LOAD). */
+export function classForget(nicCount: i32, c: i32): void {
+  for (let n = 0; n < nicCount; n++) {
+    let i = at(n, c);
+    while (unchecked(count[i]) > 0) {
+      let h = unchecked(head[i]);
+      let pkt = <i32>unchecked(ring[i * NIC_TXQ + h]);
+      unchecked(head[i] = (h + 1) % NIC_TXQ);
+      unchecked(count[i]--);
+      drop(Drop.SVC_DOWN);
+      pktFree(pkt);
+    }
+    setClassRates(n, c, 0, 0);
+    unchecked(minCredit[i] = 0); unchecked(maxCredit[i] = 0);
+    unchecked(spareSent[i] = 0); unchecked(classBytes[i] = 0); unchecked(classDrops[i] = 0);
+  }
+}
+
 /** Forget every rate (a refused boot). */
 export function egressReset(): void {
-  for (let i = 0; i < N; i++) { unchecked(minRate[i] = 0); unchecked(maxRate[i] = 0); }
+  for (let i = 0; i < N; i++) {
+    unchecked(minRate[i] = 0); unchecked(maxRate[i] = 0); unchecked(minBits[i] = 0); unchecked(maxBits[i] = 0);
+  }
   for (let n = 0; n < NIC_MAX; n++) unchecked(linkRate[n] = 0);
 }

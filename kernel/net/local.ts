@@ -1,6 +1,7 @@
 // Packets addressed to the node itself (its link-local and own global addresses, and the
 // multicast groups it listens to): the kernel answers ICMPv6 echo and neighbor
-// discovery; anything else gets port unreachable. Services' addresses never come here —
+// discovery, and UDP to the control port is a control message (ctl/control.ts); anything
+// else gets port unreachable. Services' addresses never come here —
 // their packets go to the service. Called by net/input.ts and net/output.ts after the
 // packet's extension headers were walked (ipv6.upperProto/upperOff are set).
 import { Drop } from "../../abi/drop";
@@ -9,13 +10,15 @@ import { pktData, pktLen, pktSetLen, pktFree, pktSetClass } from "../pool";
 import { CLASS_KERNEL } from "./egress";
 import { ld8 } from "./bytes";
 import { addrCopy, isMulticast } from "./addr";
-import { IP_HDR, IP_SRC, IP_DST, IP_PLEN, IP_NEXT, IP_HOPS, NH_ICMPV6, upperProto, upperOff } from "./ipv6";
+import { IP_HDR, IP_SRC, IP_DST, IP_PLEN, IP_NEXT, IP_HOPS, NH_ICMPV6, NH_UDP, upperProto, upperOff } from "./ipv6";
 import { l4Checksum } from "./checksum";
 import { nicLinkLocal, nicValid } from "./iface";
 import { ndInput, ICMP_NS, ICMP_NA } from "./nd";
 import { rsInput, raInput, ICMP_RS, ICMP_RA } from "./ra";
 import { icmpError, ICMP_UNREACH, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY } from "./icmpv6";
 import { output, Origin } from "./output";
+import { ctlInput } from "../ctl/control";
+import { CTL_PORT } from "../../abi/control";
 
 /** The Ethernet source of the frame being received, or 0 when the packet came from a
  *  service. Set by net/input.ts for the duration of one k_rx. */
@@ -24,6 +27,11 @@ export function setRxSrcMac(p: usize): void { rxSrcMac = p; }
 
 export function localInput(pkt: i32, nic: i32): void {
   let p = pktData(pkt);
+  if (upperProto == NH_UDP && pktLen(pkt) - upperOff >= 8 && !isMulticast(p + IP_DST) &&
+      <i32>bswap<u16>(load<u16>(p + <usize>upperOff, 2)) == CTL_PORT) {
+    ctlInput(pkt, nic);
+    return;
+  }
   if (upperProto != NH_ICMPV6) {
     icmpError(pkt, ICMP_UNREACH, 4, 0, nic);     // no transport layer in the node itself
     drop(Drop.NO_ROUTE);

@@ -1,6 +1,7 @@
 // The routing table: longest-prefix match over the node's own addresses, its services'
 // addresses (/128), connected prefixes and static routes (RFC 7608: any length 0..128).
-// A fixed table scanned linearly; entries are added at boot and never removed.
+// A fixed table scanned linearly; entries are added at boot, and a service's own /128s
+// are added and removed with it by control messages (LOAD, UNLOAD).
 // lookup() leaves its answer in module globals so the hot path allocates nothing.
 // A SERVICE route's nic field holds the index of the address in the service's list.
 import { ROUTE_MAX } from "../param";
@@ -79,6 +80,24 @@ export function hasDefaultRoute(): bool {
     if (<i32>unchecked(lens[i]) == 0 && <RouteKind>unchecked(kinds[i]) == RouteKind.STATIC) return true;
   }
   return false;
+}
+
+/** Remove service svc's SERVICE routes (its addresses), keeping the others in order. */
+export function routeRemoveService(svc: i32): void {
+  let j = 0;
+  for (let i = 0; i < routeCount; i++) {
+    if (<RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE && <i32>unchecked(svcs[i]) == svc) continue;
+    if (j != i) {
+      addrCopy(routePrefix(j), routePrefix(i));
+      addrCopy(routeVia(j), routeVia(i));
+      unchecked(lens[j] = unchecked(lens[i]));
+      unchecked(kinds[j] = unchecked(kinds[i]));
+      unchecked(nics[j] = unchecked(nics[i]));
+      unchecked(svcs[j] = unchecked(svcs[i]));
+    }
+    j++;
+  }
+  routeCount = j;
 }
 
 /** Forget every route (a refused boot). */

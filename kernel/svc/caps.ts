@@ -144,11 +144,36 @@ export function capHolds(svc: i32, kind: CapKind, object: i32, need: i32): bool 
   return false;
 }
 
+/** Empty service svc's table (UNLOAD): every handle it had dies. */
+export function capsClear(svc: i32): void {
+  for (let s = 0; s < CAP_SLOTS; s++) capFree(svc, s);
+}
+
+/** Free one slot and everything derived from it (a refused GRANT takes back what it
+ *  added; REVOKE takes a granted extent). */
+export function capFreeTree(svc: i32, slot: i32): void {
+  let h = handleOf(svc, slot);
+  if (capKind(svc, slot) != CapKind.NONE) capRevoke(svc, h);
+}
+
+function capFree(svc: i32, s: i32): void {
+  let i = at(svc, s);
+  if (unchecked(kinds[i]) != CapKind.NONE) unchecked(gens[i] = unchecked(gens[i]) + 1);
+  unchecked(kinds[i] = <u8>CapKind.NONE);
+}
+
+/** The slot of svc's root DISK capability over exactly this extent, or -1. */
+export function capFindExtent(svc: i32, disk: i32, off: u64, len: u64): i32 {
+  for (let s = 0; s < CAP_SLOTS; s++) {
+    let i = at(svc, s);
+    if (unchecked(kinds[i]) == CapKind.DISK && unchecked(parents[i]) < 0 && <i32>unchecked(objects[i]) == disk &&
+        unchecked(extOff[i]) == off && unchecked(extLen[i]) == len) return s;
+  }
+  return -1;
+}
+
 /** Empty every capability table (a refused boot). Generations go on counting, so no
  *  handle from before can name a slot again. */
 export function capsReset(): void {
-  for (let i = 0; i < N; i++) {
-    if (unchecked(kinds[i]) != CapKind.NONE) unchecked(gens[i] = unchecked(gens[i]) + 1);
-    unchecked(kinds[i] = <u8>CapKind.NONE);
-  }
+  for (let svc = 0; svc < SVC_MAX; svc++) capsClear(svc);
 }

@@ -1,7 +1,8 @@
 // The service registry: domain name → service id → its addresses, and each service's
 // state and counters. Domain names are validated here (RFC 1035 §2.3.1 labels: letters,
 // digits, hyphens; lower case only; labels 1..63 bytes, names up to 253, two labels at
-// least). Filled at boot from the manifest; no service is ever renamed.
+// least). Filled at boot from the manifest and by control messages (LOAD, UNLOAD); no
+// service is ever renamed.
 import { SVC_MAX, ADDR_PER_SVC } from "../param";
 import { SvcState, Fault } from "../../abi/kernel";
 import { NAME_MAX } from "../../abi/manifest";
@@ -92,6 +93,24 @@ export function svcByAddr(addr: usize): i32 {
     for (let i = 0; i < n; i++) if (addrEq(svcAddr(id, i), addr)) return id;
   }
   return -1;
+}
+
+/** Forget service id (UNLOAD, or a LOAD that was refused): its name, addresses, grants
+ *  and counters. The caller has stopped it and freed what other tables hold for it. */
+export function svcRemove(id: i32): void {
+  unchecked(svcState[id] = <u8>SvcState.EMPTY);
+  unchecked(svcAddrCount[id] = 0);
+  unchecked(svcNameLen[id] = 0);
+  unchecked(svcRamMin[id] = 0);
+  unchecked(svcRamMax[id] = 0);
+  unchecked(svcRestarts[id] = 0);
+  unchecked(svcLastFault[id] = <u8>Fault.NONE);
+  unchecked(svcFaults[id] = 0);
+  unchecked(svcRx[id] = 0);
+  unchecked(svcTx[id] = 0);
+  unchecked(svcRefused[id] = 0);
+  unchecked(svcFuel[id] = 0);
+  while (svcCount > 0 && unchecked(svcState[svcCount - 1]) == SvcState.EMPTY) svcCount--;
 }
 
 /** Forget every service (a refused boot). */

@@ -4,7 +4,7 @@
 // stays down (FAILED) and its queue is dropped. Every call runs under a fuel budget, and
 // a call that uses it up (Fault.FUEL) is a fault like any other; the fuel each call
 // consumed is counted per service. The kernel and every other service go on.
-// Called from k_poll. Per-service CPU grants (min/max shares) come with issue 5.
+// Called from k_poll; control messages add, restart and forget services (kernel/ctl/).
 import { SVC_MAX, RESTART_BACKOFF_MS, RESTART_BACKOFF_MAX_MS, FUEL_PER_CALL } from "../param";
 import { SvcState, Fault, Entry, LogLevel } from "../../abi/kernel";
 import { now } from "../clock";
@@ -117,8 +117,30 @@ function earliest(a: i64, b: i64): i64 {
   return min(a, b);
 }
 
-/** Services are registered RESTARTING and started by the first runServices(). */
+/** Services are registered RESTARTING and started by the first runServices() (at boot, and
+ *  after a LOAD). */
 export function schedBoot(svc: i32): void { unchecked(nextStart[svc] = now); }
+
+/** Start svc afresh at the next poll (a GRANT changed its RAM max), without counting a
+ *  restart. Its instance is stopped now. */
+export function schedRestartNow(svc: i32): void {
+  host_svc_stop(svc);
+  unchecked(svcTimer[svc] = 0);
+  unchecked(everStarted[svc] = false);
+  unchecked(svcState[svc] = <u8>SvcState.RESTARTING);
+  unchecked(nextStart[svc] = now);
+}
+
+/** Forget svc's scheduling state (UNLOAD): no timer, default backoff, never started. */
+export function schedForget(svc: i32): void {
+  unchecked(svcTimer[svc] = 0);
+  unchecked(everStarted[svc] = false);
+  unchecked(ran[svc] = false);
+  schedBackoff(svc, RESTART_BACKOFF_MS, RESTART_BACKOFF_MAX_MS);
+}
+
+export function backoffFirstMs(svc: i32): i64 { return unchecked(backoffFirst[svc]); }
+export function backoffMaxMs(svc: i32): i64 { return unchecked(backoffMax[svc]); }
 
 /** Every service back to the default backoff (boot, and a refused boot). */
 export function schedReset(): void {

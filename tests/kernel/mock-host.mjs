@@ -27,6 +27,10 @@ export function mockHost() {
       nic_send(nic, ptr, len) { frames.push({ nic, bytes: mem().slice(ptr, ptr + len) }); return 0; },
       svc_start() { return 0; },
       svc_stop() {},
+      // A run-time LOAD gets the lowest free id in the kernel's mask (abi/control.ts SL_FREE).
+      svc_load(ptr) { const free = new DataView(exports.memory.buffer).getUint32(ptr + 32, true); return free === 0 ? -7 : 31 - Math.clz32(free & -free); },
+      svc_unload() {},
+      svc_ram() { return 0; },
       svc_call(_svc, _entry, fuel) { svc.calls++; svc.given = fuel; return svc.fault; },
       svc_fuel_used() { return svc.used; },
       svc_read() { return -8; },

@@ -1,0 +1,129 @@
+// The control plane's wire side (spec/control.md, abi/control.ts): a UDP datagram to one of
+// the node's own addresses on CTL_PORT. In order: the UDP header and checksum, the message
+// header; HELLO is answered at once; a signed message is rate-limited (verifying costs
+// CPU), its key must be a user's, its epoch this boot's, its signature good
+// (crypto/ed25519.ts) and its sequence number above the user's last; then ctl/ops.ts acts.
+// The answer goes back to the sender from the address it wrote to. Malformed datagrams are
+// counted and dropped without an answer; a refused one is answered with why, never longer
+// than the request unless it was authenticated, so a forged source gains no amplification.
+// Called by net/local.ts for packets to the node itself.
+import { Drop } from "../../abi/drop";
+import { Errno } from "../../abi/errno";
+import * as C from "../../abi/control";
+import { CTL_VERIFY_PER_S, CTL_VERIFY_BURST } from "../param";
+import { drop } from "../stats";
+import { now } from "../clock";
+import { pktData, pktLen, pktSetLen, pktFree, pktSetClass, CLASS_KERNEL } from "../pool";
+import { l4Checksum } from "../net/checksum";
+import { IP_HDR, IP_SRC, IP_DST, IP_PLEN, IP_NEXT, IP_HOPS, NH_UDP, upperOff } from "../net/ipv6";
+import { addrCopy } from "../net/addr";
+import { output, Origin } from "../net/output";
+import { lastLine, lastLineLen } from "../log";
+import { ed25519Verify } from "../crypto/ed25519";
+import { epoch, userByKey, userLastSeq, userAccept } from "./users";
+import { opLoad, opUnload, opGrant, opRevoke, opSvc } from "./ops";
+
+const UDP_HDR = 8;
+const TEXT: usize = memory.data(C.CTL_MAX);     // the reply's text while the packet is rewritten
+let credit: i64 = CTL_VERIFY_BURST * 1000;       // thousandths of a verification
+let refilled: i64 = 0;
+/** Control messages acted on, and refused (with an answer). */
+export let ctlAccepted: u64 = 0;
+export let ctlRefused: u64 = 0;
+
+function mayVerify(): bool {
+  let dt = now - refilled;
+  refilled = now;
+  if (dt > 0) credit = min(<i64>CTL_VERIFY_BURST * 1000, credit + dt * <i64>CTL_VERIFY_PER_S);
+  if (credit < 1000) return false;
+  credit -= 1000;
+  return true;
+}
+
+/** A datagram to CTL_PORT on one of the node's addresses; consumes pkt. */
+export function ctlInput(pkt: i32, nic: i32): void {
+  let p = pktData(pkt);
+  let len = pktLen(pkt) - upperOff;
+  let u = p + <usize>upperOff;
+  if (len < UDP_HDR || <i32>bswap<u16>(load<u16>(u, 4)) != len || load<u16>(u, 6) == 0 ||
+      l4Checksum(p, upperOff, len, NH_UDP) != 0) { drop(Drop.CTL_MALFORMED); pktFree(pkt); return; }
+  let m = u + UDP_HDR;
+  let n = len - UDP_HDR;
+  if (n < C.CTL_HEADER || n > C.CTL_MAX || load<u32>(m) != C.CTL_MAGIC || load<u8>(m + C.CTL_VERSION_OFF) != C.CTL_VERSION) {
+    drop(Drop.CTL_MALFORMED); pktFree(pkt); return;
+  }
+  let op = <i32>load<u8>(m + C.CTL_OP);
+  let seq = load<u64>(m + C.CTL_SEQ);
+  let user = userByKey(m + C.CTL_KEY);
+  if (op == C.Op.HELLO) {
+    answer(pkt, nic, op, 0, user < 0 ? 0 : userLastSeq(user), C.RP_NO_SVC, n,
+      user < 0 ? "hello; this key is not one of the node's users" : "hello; sign with this epoch and a sequence number above this one");
+    return;
+  }
+  if (n < C.CTL_HEADER + C.CTL_SIG) { drop(Drop.CTL_MALFORMED); pktFree(pkt); return; }
+  if (user < 0) { refused(pkt, nic, op, Errno.EACCES, seq, n, "the key is not one of the node's users (manifest users:)"); return; }
+  if (load<u64>(m + C.CTL_EPOCH) != epoch) { refused(pkt, nic, op, Errno.ESTALE, seq, n, "not this boot's epoch; ask the node with HELLO and sign again"); return; }
+  if (!mayVerify()) { drop(Drop.CTL_RATE); pktFree(pkt); return; }
+  let body = n - C.CTL_SIG;
+  if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY)) { refused(pkt, nic, op, Errno.EACCES, seq, n, "the signature does not verify with the user's key"); return; }
+  if (seq <= userLastSeq(user)) { refused(pkt, nic, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this user (a replay?)"); return; }
+  userAccept(user, seq);
+  let b = m + C.CTL_HEADER, bn = body - C.CTL_HEADER;
+  let r: i32;
+  if (op == C.Op.LOAD) r = opLoad(user, b, bn);
+  else if (op == C.Op.UNLOAD) r = opUnload(user, b, bn);
+  else if (op == C.Op.GRANT) r = opGrant(user, b, bn);
+  else if (op == C.Op.REVOKE) r = opRevoke(user, b, bn);
+  else { refused(pkt, nic, op, Errno.EINVAL, seq, n, "unknown operation"); return; }
+  if (r < 0) ctlRefused++; else ctlAccepted++;
+  let tl = lastLineLen();
+  memory.copy(TEXT, lastLine(), <usize>tl);
+  reply(pkt, nic, op, r, seq, op == C.Op.LOAD && r == 0 ? opSvc : C.RP_NO_SVC, C.CTL_MAX, tl);
+}
+
+function refused(pkt: i32, nic: i32, op: i32, err: Errno, seq: u64, limit: i32, why: string): void {
+  ctlRefused++;
+  answer(pkt, nic, op, -err, seq, C.RP_NO_SVC, limit, why);
+}
+
+function answer(pkt: i32, nic: i32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, text: string): void {
+  let tl = String.UTF8.byteLength(text);
+  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, TEXT);
+  reply(pkt, nic, op, result, seq, svc, limit, tl);
+}
+
+/** Turn pkt into the answer, at most `limit` bytes of UDP payload, and send it. */
+function reply(pkt: i32, nic: i32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, tl: i32): void {
+  let p = pktData(pkt);
+  let u = p + IP_HDR;
+  let sport = load<u16>(p + <usize>upperOff), dport = load<u16>(p + <usize>upperOff, 2);
+  tl = min(tl, max(0, limit - C.RP_TEXT));
+  let n = C.RP_TEXT + tl;
+  let m = u + UDP_HDR;
+  store<u32>(m, C.CTL_REPLY_MAGIC);
+  store<u8>(m + C.CTL_VERSION_OFF, C.CTL_VERSION);
+  store<u8>(m + C.CTL_OP, <u8>op);
+  store<i16>(m + C.RP_RESULT, <i16>result);
+  store<u64>(m + C.CTL_EPOCH, epoch);
+  store<u64>(m + C.CTL_SEQ, seq);
+  store<u8>(m + C.RP_SVC, <u8>svc);
+  store<u8>(m + C.RP_SVC + 1, 0);
+  store<u16>(m + C.RP_TEXT_LEN, <u16>tl);
+  memory.copy(m + C.RP_TEXT, TEXT, <usize>tl);
+  let t0 = load<u64>(p + IP_SRC), t1 = load<u64>(p + IP_SRC, 8);
+  addrCopy(p + IP_SRC, p + IP_DST);
+  store<u64>(p + IP_DST, t0); store<u64>(p + IP_DST, t1, 8);
+  let ulen = UDP_HDR + n;
+  store<u16>(p + IP_PLEN, bswap<u16>(<u16>ulen));
+  store<u8>(p + IP_NEXT, <u8>NH_UDP);
+  store<u8>(p + IP_HOPS, 64);
+  store<u16>(u, dport);
+  store<u16>(u, sport, 2);
+  store<u16>(u, bswap<u16>(<u16>ulen), 4);
+  store<u16>(u, 0, 6);
+  let sum = l4Checksum(p, IP_HDR, ulen, NH_UDP);
+  store<u16>(u, bswap<u16>(<u16>(sum == 0 ? 0xffff : sum)), 6);
+  pktSetLen(pkt, IP_HDR + ulen);
+  pktSetClass(pkt, CLASS_KERNEL);
+  output(pkt, Origin.NODE, nic);
+}
