@@ -16,6 +16,9 @@ export interface HostImports {
   nic_send(nic: number, ptr: number, len: number): number;
   svc_start(svc: number): number;
   svc_stop(svc: number): void;
+  svc_load(ptr: number, len: number): number;
+  svc_unload(svc: number): void;
+  svc_ram(svc: number, pages: number): number;
   svc_call(svc: number, entry: number, fuel: bigint): number;
   svc_fuel_used(svc: number): bigint;
   svc_read(svc: number, src: number, dst: number, len: number): number;

@@ -64,6 +64,12 @@ export async function launch(manifest: Manifest, options: LaunchOptions = {}): P
     validateService(bytes, s.domain, s.ramMaxPages);
     services.set(s.id, bytes);
   }
+  const store = plan.store.map((e, i) => {
+    const label = `store[${i}] (${path.basename(e.modulePath)})`;
+    const bytes = readFile(`the module of ${label}`, e.modulePath);
+    validateService(bytes, label, e.ramMaxPages);
+    return { bytes, label, ramMaxPages: e.ramMaxPages, slots: e.slots };
+  });
   const peers = new Map<number, VirtualEnd>();
   const nics: NicBackend[] = [];
   try {
@@ -73,7 +79,7 @@ export async function launch(manifest: Manifest, options: LaunchOptions = {}): P
     throw e;
   }
   const disks = new Map(plan.disks.map((d) => [d.id, d.path]));
-  const node = new PersiaNode({ ...options, kernelBytes, boot, services, nics, disks });
+  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, nics, disks });
   await node.start();
   return { node, plan, peers };
 }

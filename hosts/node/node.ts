@@ -35,6 +35,9 @@ export interface PersiaNodeOptions {
   services?: ById<Uint8Array>;
   /** One backend per NIC record; each carries its NIC id. The node owns and closes them. */
   nics?: NicBackend[];
+  /** Modules a run-time LOAD may start (manifest store:), in order; their slots' ids follow
+   *  the services' (spec/control.md). */
+  store?: { bytes: Uint8Array; label: string; ramMaxPages: number; slots: number }[];
   /** A file or block device path per DISK record. */
   disks?: ById<string>;
   /** Kernel time in ms; default: ms since the node was constructed. */
@@ -240,6 +243,12 @@ export class PersiaNode extends EventEmitter {
         this.log(LogLevel.WARN, `service ${s.id} (${s.name}) ${this.services.faultMessage(s.id)}`);
       }
     }
+    let id = this.plan.services.reduce((top, s) => Math.max(top, s.id + 1), 0);
+    for (const e of this.options.store ?? []) {
+      const refused = await this.services.addStore(id, e.bytes, e.label, e.ramMaxPages, e.slots);
+      if (refused !== null) this.log(LogLevel.WARN, `${e.label}: ${refused}`);
+      id += e.slots;
+    }
   }
 
   private addNics(given: NicBackend[]): void {
@@ -321,6 +330,15 @@ export class PersiaNode extends EventEmitter {
       },
       svc_start: (svc) => this.serviceFault(svc, services.start(svc), "at start"),
       svc_stop: (svc) => services.stop(svc),
+      svc_load: (ptr, len) => {
+        const bytes = this.kernel.bytes;
+        if (!inRange(ptr, len, bytes.length)) throw new RangeError(`svc_load(${ptr >>> 0}, ${len >>> 0}) lies outside kernel memory`);
+        const id = services.load(bytes.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0)));
+        if (id >= 0) this.log(LogLevel.INFO, `service ${id} (${services.name(id)}) takes a slot of its module from the store`);
+        return id;
+      },
+      svc_unload: (svc) => services.unload(svc),
+      svc_ram: (svc, pages) => services.setRam(svc, pages),
       svc_call: (svc, entry, fuel) => this.serviceFault(svc, services.call(svc, entry, fuel), "in a call"),
       svc_fuel_used: (svc) => services.fuelUsed(svc),
       svc_read: (svc, src, dst, len) => services.read(svc, src, dst, len),

@@ -4,9 +4,13 @@
 // node.ts, and forwards every syscall a service makes to the kernel's k_sys.
 // Exceptions a service raises become Fault numbers here and never unwind into the kernel;
 // a failure of the kernel itself inside a syscall is rethrown (faults.ts KernelTrap).
-// add() has the loader validate (loader/wasm/validate.ts) and meter (loader/instrument/
-// fuel.ts) each module once, so no unmetered code ever runs. Does not decide budgets,
-// restarts or backoff (the kernel does).
+// add() and addStore() have the loader validate (loader/wasm/validate.ts) and meter
+// (loader/instrument/fuel.ts) each module once, so no unmetered code ever runs. Service ids
+// are slots, laid out as in a wasmtime image (spec/control.md): the manifest's services,
+// then each store entry's slots; svc_load gives a run-time LOAD a free slot of the module
+// it names by SHA-256. Does not decide budgets, restarts or backoff (the kernel does).
+import { createHash } from "crypto";
+import * as C from "../../abi/control";
 import { FUEL_EXPORTS, FUEL_IMPORTS, SERVICE_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
 import { Entry, Fault } from "../../abi/kernel";
@@ -27,6 +31,7 @@ export type KernelSide = Pick<KernelInstance, "sys" | "bytes">;
  *  while the service runs, its instance, memory, fuel global and entry points. */
 class Slot {
   instance: WebAssembly.Instance | null = null;
+  ramMaxPages: number;
   view: MemView | null = null;
   fuel: WebAssembly.Global | null = null;
   init: (() => void) | null = null;
@@ -39,8 +44,11 @@ class Slot {
     readonly module: WebAssembly.Module | null,
     readonly refused: string | null,
     readonly memoryMinPages: number,
-    readonly ramMaxPages: number,
-  ) {}
+    ramMaxPages: number,
+    readonly declaredMaxPages: number | null = null,
+  ) {
+    this.ramMaxPages = declaredMaxPages === null ? ramMaxPages : Math.min(ramMaxPages, declaredMaxPages);
+  }
 
   drop(): void {
     this.instance = null;
@@ -76,8 +84,22 @@ function put(imports: WebAssembly.Imports, module: string, name: string, value: 
   (imports[module] ??= {})[name] = value;
 }
 
+/** A module validated, metered and compiled once, or why the loader refused it. */
+interface Prepared {
+  module: WebAssembly.Module | null;
+  refused: string | null;
+  memoryMinPages: number;
+  declaredMaxPages: number | null;
+}
+
+/** What a service id may hold: the SHA-256 of its module file, the most RAM a service there
+ *  may get, and whether a service holds it now. */
+interface SlotPlace { hash: string; ceilingPages: number; loaded: boolean; prepared: Prepared; }
+
 export class ServiceHost {
   private readonly slots: (Slot | undefined)[] = [];
+  private readonly places: (SlotPlace | undefined)[] = [];
+  private readonly prepared = new Map<string, Prepared>();
   private kernel: KernelSide | null = null;
 
   /** Connects the kernel whose k_sys the services call and whose memory svc_read and
@@ -91,18 +113,75 @@ export class ServiceHost {
    *  A refused module is kept as refused: svc_start then reports Fault.BAD_MODULE and
    *  faultMessage says why. Resolves to false if refused. */
   async add(id: number, bytes: Uint8Array, name: string, ramMaxPages: number): Promise<boolean> {
+    const p = await this.prepare(bytes, name, ramMaxPages);
+    this.places[id] = { hash: sha256(bytes), ceilingPages: ramMaxPages, loaded: true, prepared: p };
+    this.slots[id] = new Slot(name, p.module, p.refused, p.memoryMinPages, ramMaxPages, p.declaredMaxPages);
+    return p.module !== null;
+  }
+
+  /** A store entry (manifest store:): its module, prepared now, may be LOADed at run time
+   *  into ids firstId .. firstId + slots - 1, with at most ramMaxPages of RAM. Resolves to
+   *  null, or to why the loader refused the module. */
+  async addStore(firstId: number, bytes: Uint8Array, label: string, ramMaxPages: number, slots: number): Promise<string | null> {
+    const p = await this.prepare(bytes, label, ramMaxPages);
+    for (let k = 0; k < slots; k++) {
+      this.places[firstId + k] = { hash: sha256(bytes), ceilingPages: ramMaxPages, loaded: false, prepared: p };
+    }
+    return p.refused;
+  }
+
+  private async prepare(bytes: Uint8Array, name: string, ramMaxPages: number): Promise<Prepared> {
+    const key = `${sha256(bytes)}/${ramMaxPages}`;
+    const known = this.prepared.get(key);
+    if (known) return known;
+    let p: Prepared;
     try {
       const info = validateService(bytes, name, ramMaxPages);
       const metered = await meterFuel(bytes, name);
       const module = await WebAssembly.compile(metered.bytes as BufferSource);
-      const maxPages = Math.min(ramMaxPages, info.memoryMaxPages ?? ramMaxPages);
-      this.slots[id] = new Slot(name, module, null, info.memoryMinPages, maxPages);
-      return true;
+      p = { module, refused: null, memoryMinPages: info.memoryMinPages, declaredMaxPages: info.memoryMaxPages ?? null };
     } catch (e) {
-      const why = `module refused: ${e instanceof Error ? e.message : String(e)}`;
-      this.slots[id] = new Slot(name, null, why, 0, ramMaxPages);
-      return false;
+      p = { module: null, refused: `module refused: ${e instanceof Error ? e.message : String(e)}`, memoryMinPages: 0, declaredMaxPages: null };
     }
+    this.prepared.set(key, p);
+    return p;
+  }
+
+  /** svc_load: the request (abi/control.ts SL_*) names a module by SHA-256; the lowest
+   *  free id (in the kernel's mask, and not holding a service here) among its slots gets
+   *  it. The id, or -ENOENT (no such module), -ENOSPC (no free slot, or RAM over its
+   *  ceiling). */
+  load(req: Uint8Array): number {
+    if (req.length < C.SL_NAME || req.length !== C.SL_NAME + req[C.SL_NAME_LEN]) return -Errno.EINVAL;
+    const v = new DataView(req.buffer, req.byteOffset, req.byteLength);
+    const hash = Buffer.from(req.subarray(C.SL_HASH, C.SL_HASH + 32)).toString("hex");
+    const free = v.getUint32(C.SL_FREE, true), ram = v.getUint32(C.SL_RAM_MAX, true);
+    const name = new TextDecoder().decode(req.subarray(C.SL_NAME));
+    if (!this.places.some((p) => p?.hash === hash)) return -Errno.ENOENT;
+    const id = this.places.findIndex((p, i) => p !== undefined && p.hash === hash && !p.loaded &&
+      ((free >>> i) & 1) === 1 && ram <= p.ceilingPages);
+    if (id < 0) return -Errno.ENOSPC;
+    const place = this.places[id]!;
+    const prepared = place.prepared;
+    place.loaded = true;
+    this.slots[id] = new Slot(name, prepared.module, prepared.refused, prepared.memoryMinPages, ram, prepared.declaredMaxPages);
+    return id;
+  }
+
+  /** svc_unload: service id is gone; its slot may be LOADed again. */
+  unload(id: number): void {
+    this.slots[id]?.drop();
+    this.slots[id] = undefined;
+    const place = this.places[id];
+    if (place) place.loaded = false;
+  }
+
+  /** svc_ram: the RAM max for the service's next start; 0, or -ENOSPC over its ceiling. */
+  setRam(id: number, pages: number): number {
+    const place = this.places[id], slot = this.slots[id];
+    if (!place || !slot || pages > place.ceilingPages) return -Errno.ENOSPC;
+    slot.ramMaxPages = slot.declaredMaxPages === null ? pages : Math.min(pages, slot.declaredMaxPages);
+    return 0;
   }
 
   name(id: number): string {
@@ -252,4 +331,8 @@ export class ServiceHost {
     this.slots[id] = slot;
     return this.fail(slot, slot.module === null ? Fault.BAD_MODULE : Fault.TRAP, message);
   }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
 }
