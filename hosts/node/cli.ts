@@ -14,6 +14,13 @@ import { queryStatus } from "./status_client";
 import { buildImage, statusFromOutput } from "./image_cli";
 import { formatStatus } from "./status_format";
 import { metricsText } from "./metrics";
+import { loadManifest } from "../../loader/manifest";
+import { Op } from "../../abi/control";
+import { newKeyFile, publicKeyText, readKeyFile } from "../../loader/control/message";
+import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../../loader/control/request";
+import { size as parseSize } from "../../loader/manifest/values";
+import { control, exchange, replyLine } from "./ctl";
+import { hello } from "../../loader/control/message";
 
 const DEFAULT_SOCKET = "/run/persia";
 
@@ -44,6 +51,38 @@ async function cmdRun(manifest: string, socketDir: string, verbose: boolean): Pr
   node.on("error", (e: Error) => fail(e));
 }
 
+interface CtlArgs { node: string; key: string; manifest?: string; port?: number; domain?: string; file?: string;
+  disk?: string; offset?: string; length?: string }
+
+/** `persia ctl <op>`: build the request, send it, print the answer; exit 1 if refused. */
+async function cmdCtl(op: "hello" | "load" | "unload" | "grant" | "revoke", a: CtlArgs): Promise<void> {
+  const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port };
+  const user = readKeyFile(a.key);
+  const manifest = () => {
+    if (!a.manifest) throw new Error(`\`persia ctl ${op}\` needs the node's manifest (--manifest node.yaml) to resolve NIC and disk names`);
+    return loadManifest(a.manifest);
+  };
+  if (op === "hello") {
+    const r = await exchange(o, hello(user.publicKey), (x) => x.op === Op.HELLO);
+    process.stdout.write(`epoch ${r.epoch.toString(16)}, last sequence number ${r.seq}: ${r.text}\n`);
+    return;
+  }
+  let reqOp: Op, body: Uint8Array;
+  if (op === "load") { reqOp = Op.LOAD; body = readRequest(a.file!, (t, f, d) => loadRequest(t, f, d, manifest())).body; }
+  else if (op === "grant") { reqOp = Op.GRANT; body = readRequest(a.file!, (t, f, d) => grantRequest(t, f, d, manifest())).body; }
+  else if (op === "unload") { reqOp = Op.UNLOAD; body = unloadBody(a.domain!); }
+  else {
+    const m = manifest();
+    const disk = m.disks.findIndex((d) => d.name === a.disk);
+    if (disk < 0) throw new Error(`${a.disk} is not a disk of ${m.node.name}; its disks are ${m.disks.map((d) => d.name).join(", ") || "none"}`);
+    reqOp = Op.REVOKE;
+    body = revokeBody(a.domain!, disk, BigInt(parseSize(a.offset ?? "0")), BigInt(parseSize(a.length)));
+  }
+  const r = await control(o, user, reqOp, body);
+  process.stdout.write(`${replyLine(r)}\n`);
+  if (r.result !== 0) process.exit(1);
+}
+
 export function main(argv: string[]): void {
   yargs(hideBin(argv))
     .scriptName("persia")
@@ -72,6 +111,34 @@ export function main(argv: string[]): void {
           process.stdout.write(await buildImage(a.manifest, a.o));
         } catch (e) { fail(e); }
       })
+    .command("key <action> [file]", "make a user key for control messages, or show a key file's public key",
+      (y) => y.positional("action", { choices: ["new", "show"] as const, demandOption: true })
+        .positional("file", { type: "string", describe: "the key file (new: it must not exist)" })
+        .option("o", { alias: "output", type: "string", describe: "for new: where to write the key file" }),
+      (a) => {
+        try {
+          const file = a.o ?? a.file;
+          if (!file) throw new Error("name the key file: `persia key new -o alice.key` or `persia key show alice.key`");
+          const k = a.action === "new" ? newKeyFile(file) : readKeyFile(file);
+          if (a.action === "new") process.stderr.write(`persia: wrote ${file} (keep it secret). Put the public key in the node's manifest:\n`);
+          process.stdout.write(`${publicKeyText(k.publicKey)}\n`);
+        } catch (e) { fail(e); }
+      })
+    .command("ctl <op> [target]", "send a signed control message to a running node (spec/control.md): load, unload, grant, revoke, hello",
+      (y) => y.positional("op", { choices: ["hello", "load", "unload", "grant", "revoke"] as const, demandOption: true })
+        .positional("target", { type: "string", describe: "load, grant: the request's YAML file; unload, revoke: the service's domain" })
+        .option("node", { type: "string", demandOption: true, describe: "an address of the node (one of its prefix addresses)" })
+        .option("key", { type: "string", demandOption: true, describe: "your key file (`persia key new`)" })
+        .option("manifest", { type: "string", describe: "the node's manifest, to resolve NIC and disk names (load, grant, revoke)" })
+        .option("port", { type: "number", describe: "the control port, if not the default" })
+        .option("disk", { type: "string", describe: "revoke: the disk's name" })
+        .option("offset", { type: "string", describe: "revoke: the extent's offset, as granted (e.g. 0, 1MiB)" })
+        .option("length", { type: "string", describe: "revoke: the extent's length, as granted" }),
+      (a) => {
+        if (a.op !== "hello" && !a.target) fail(new Error(`\`persia ctl ${a.op}\` needs ${a.op === "load" || a.op === "grant" ? "a request file" : "a service's domain"}`));
+        if (a.op === "revoke" && (!a.disk || !a.length)) fail(new Error("`persia ctl revoke` needs --disk and --length (and --offset if not 0)"));
+        cmdCtl(a.op, { ...a, file: a.target, domain: a.target }).catch(fail);
+      })
     .command("status [node]", "show a running node's NICs, services, routes, neighbors and drop counters",
       (y) => y.positional("node", { type: "string", describe: "the node's name (its manifest's node.name)" })
         .option("socket", { type: "string", describe: "the status socket (default: <socket-dir>/<node>.sock)" })
@@ -99,8 +166,10 @@ export function main(argv: string[]): void {
     .example("$0 status edge.sabz.city", "what the running node is doing: per-NIC and per-service counters, drops by reason")
     .example("$0 image edge.yaml -o edge.wasm", "one Wasm file for `wasmtime run` (it prints the flags to use)")
     .example("$0 status --from edge.log", "the counters of a wasmtime image, from its saved output")
+    .example("$0 key new -o alice.key", "a user key; its public half goes in the manifest's users:")
+    .example("$0 ctl load svc.yaml --node fd00:5ab2:1::1 --key alice.key --manifest edge.yaml", "start a service from the node's store, with the grants in svc.yaml")
     .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")
-    .epilog("A node changes only through its manifest (and, later, signed control messages): there is no " +
+    .epilog("A node changes only through its manifest and signed control messages (`persia ctl`): there is no " +
       "shell. Packets the node drops are counted by reason; `persia status` shows why. Exit status is 0 on " +
       "success and 1 with a message on stderr otherwise.")
     .demandCommand(1, "name a command; `persia --help` lists them")

@@ -1,0 +1,61 @@
+// `persia ctl`: send a control message to a running node and print its answer. One UDP
+// datagram each way, to the node address on CTL_PORT (spec/control.md): first a HELLO for
+// the node's epoch and this user's last sequence number, then the signed request with the
+// next one. A lost datagram is retried (the same bytes: a request that did arrive is then
+// refused as a replay, which is reported as such). Works against either host, since the
+// kernel answers. Used by the CLI (cli.ts) and the tests.
+import * as dgram from "dgram";
+import { CTL_PORT, Op } from "../../abi/control";
+import { Reply, UserKey, decodeReply, hello, resultText, signed } from "../../loader/control/message";
+
+export interface CtlOptions {
+  node: string;           // the node's address
+  port?: number;          // default CTL_PORT
+  timeoutMs?: number;     // per try; default 1000
+  tries?: number;         // default 3
+}
+
+/** Send one datagram and wait for a reply to it (same op and, when given, seq). */
+export async function exchange(o: CtlOptions, msg: Uint8Array, match: (r: Reply) => boolean): Promise<Reply> {
+  const sock = dgram.createSocket({ type: o.node.includes(":") ? "udp6" : "udp4" });
+  const tries = o.tries ?? 3, wait = o.timeoutMs ?? 1000;
+  try {
+    return await new Promise<Reply>((resolve, reject) => {
+      let n = 0;
+      let timer: NodeJS.Timeout | null = null;
+      const send = () => {
+        if (n++ >= tries) {
+          reject(new Error(`no answer from ${o.node} port ${o.port ?? CTL_PORT} after ${tries} tries of ${wait} ms; ` +
+            `check the address is one of the node's (a NIC prefix address or its link-local), that it is reachable, and that it runs`));
+          return;
+        }
+        sock.send(msg, o.port ?? CTL_PORT, o.node, (e) => { if (e) reject(new Error(`cannot send to ${o.node}: ${e.message}`)); });
+        timer = setTimeout(send, wait);
+      };
+      sock.on("message", (b) => {
+        const r = decodeReply(new Uint8Array(b));
+        if (r === null || !match(r)) return;
+        if (timer) clearTimeout(timer);
+        resolve(r);
+      });
+      sock.on("error", (e) => reject(new Error(`control socket: ${e.message}`)));
+      send();
+    });
+  } finally {
+    sock.close();
+  }
+}
+
+/** HELLO, then the signed request; the node's reply to it. */
+export async function control(o: CtlOptions, user: UserKey, op: Op, body: Uint8Array): Promise<Reply> {
+  const h = await exchange(o, hello(user.publicKey), (r) => r.op === Op.HELLO);
+  const seq = h.seq + 1n;
+  const msg = signed(op, h.epoch, seq, user, body);
+  return exchange(o, msg, (r) => r.op === op && r.seq === seq);
+}
+
+/** The reply as a person reads it. */
+export function replyLine(r: Reply): string {
+  const who = r.svc !== null ? ` (service ${r.svc})` : "";
+  return r.result === 0 ? `ok${who}: ${r.text}` : `refused, ${resultText(r.result)}: ${r.text}`;
+}
