@@ -1,0 +1,234 @@
+// Signed control messages (spec/control.md) against a real node under Node: a user LOADs a
+// service from the node's store with grants, GRANTs it new limits, REVOKEs a disk extent
+// and UNLOADs it, each answered by the kernel; admission refuses mins that do not fit and
+// leaves the node as it was; replays, old epochs, bad signatures, foreign keys and domains
+// outside a user's are refused with the reason; malformed datagrams are counted and
+// dropped; a flood of signed messages is rate-limited. Messages are signed with tweetnacl
+// and sent by the peer on the virtual link; the deterministic clock of bench.ts runs it.
+import { it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CTL_PORT, Op } from "../../abi/control";
+import { Errno } from "../../abi/errno";
+import { parseAddr, eui64FromMac, parseMac } from "../../loader/ip6";
+import { parseManifest } from "../../loader/manifest";
+import { keyFromSeed, hello, signed, decodeReply, publicKeyText, Reply, UserKey } from "../../loader/control/message";
+import { loadRequest, grantRequest, unloadBody, revokeBody } from "../../loader/control/request";
+import { ROOT } from "../../hosts/node/build";
+import * as P from "../../hosts/node/peer/packets";
+import { Bench, withBench } from "./bench";
+
+const MAC = "02:00:00:00:00:01";
+const NODE = (() => { const a = parseAddr("fd00:5ab2:1::"); a.set(eui64FromMac(parseMac(MAC)), 8); return a; })();
+const PEER = parseAddr("fd00:5ab2:1::100");
+const ALICE = keyFromSeed(new Uint8Array(32).fill(1));
+const BOB = keyFromSeed(new Uint8Array(32).fill(2));
+const MALLORY = keyFromSeed(new Uint8Array(32).fill(3));
+
+function nodeYaml(disk: string): string {
+  return `
+node: { name: ctl.sabz.city, role: server, ram: 1MiB }
+nics:
+  - { name: lan0, kind: virtual, mac: "${MAC}", prefixes: ["fd00:5ab2:1::/64"], rate: 100Mbit }
+disks:
+  - { name: data, path: ${disk}, size: 1MiB }
+services:
+  - { domain: echo.sabz.city, module: build/wasm/services/echo.wasm, addresses: ["fd00:5ab2:1::7"], ram: { min: 256KiB, max: 512KiB }, cpu: { min: 20% } }
+users:
+  - { name: alice, key: "${publicKeyText(ALICE.publicKey)}", domains: [a.sabz.city] }
+  - { name: bob, key: "${publicKeyText(BOB.publicKey)}", domains: [b.sabz.city, c.sabz.city] }
+store:
+  - { module: build/wasm/services/echo.wasm, ram: 1MiB, slots: 2 }
+  - { module: build/wasm/services/kv.wasm, ram: 1MiB }
+`;
+}
+
+const PEERS = [{ nic: "lan0", mac: "02:00:00:00:00:99", addr: "fd00:5ab2:1::100" }];
+
+class Ctl {
+  private port = 41000;
+  private seqs = new Map<UserKey, bigint>();
+  readonly manifest;
+  constructor(readonly b: Bench, disk: string) { this.manifest = parseManifest(nodeYaml(disk), "ctl.yaml", ROOT); }
+
+  /** Send raw UDP payload to the control port; the reply, or null. */
+  async raw(msg: Uint8Array, ms = 50): Promise<Reply | null> {
+    const peer = this.b.peer("lan0");
+    const sport = ++this.port;
+    peer.sendIp(this.b.nodeMac("lan0"), P.udp(PEER, NODE, sport, CTL_PORT, msg));
+    const f = await this.b.frame(peer, (p) => p.sport === CTL_PORT && p.dport === sport, ms);
+    if (!f) return null;
+    assert.equal(f.checksumOk, true, "the reply's UDP checksum");
+    assert.ok(P.equalBytes(f.src, NODE), "the reply comes from the address the request went to");
+    return decodeReply(f.data!);
+  }
+
+  async epoch(): Promise<bigint> { return (await this.raw(hello(ALICE.publicKey)))!.epoch; }
+
+  /** A signed request with the user's next sequence number and the node's epoch. */
+  async send(user: UserKey, op: Op, body: Uint8Array): Promise<Reply> {
+    const seq = (this.seqs.get(user) ?? 0n) + 1n;
+    this.seqs.set(user, seq);
+    const r = await this.raw(signed(op, await this.epoch(), seq, user, body));
+    assert.ok(r, "the node answered");
+    assert.equal(r.seq, seq);
+    return r;
+  }
+
+  load(user: UserKey, yaml: string) { return this.send(user, Op.LOAD, loadRequest(yaml, "load.yaml", ROOT, this.manifest).body); }
+  grant(user: UserKey, yaml: string) { return this.send(user, Op.GRANT, grantRequest(yaml, "grant.yaml", ROOT, this.manifest).body); }
+}
+
+function svcYaml(domain: string, addr: string, extra = "", module = "build/wasm/services/echo.wasm"): string {
+  return `{ domain: ${domain}, module: ${module}, addresses: ["${addr}"], ram: { min: 128KiB, max: 256KiB }${extra} }`;
+}
+
+async function withCtl(body: (c: Ctl, b: Bench) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-ctl-"));
+  const disk = path.join(dir, "data.img");
+  try {
+    await withBench(nodeYaml(disk), PEERS, (b) => body(new Ctl(b, disk), b));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const A1 = parseAddr("fd00:5ab2:1::a1");
+
+/** What status says service `domain` was granted. */
+function granted(b: Bench, domain: string) {
+  const id = b.service(domain).id;
+  const g = b.node.status().grants.find((x) => x.service === id);
+  assert.ok(g, `grants of ${domain} in status`);
+  return g;
+}
+
+it("HELLO gives the node's epoch and the user's last sequence number; a LOAD starts a service from the store that answers", async () => {
+  await withCtl(async (c, b) => {
+    const h = (await c.raw(hello(ALICE.publicKey)))!;
+    assert.deepEqual([h.op, h.result, h.seq], [Op.HELLO, 0, 0n]);
+    assert.notEqual(h.epoch, 0n, "an epoch from the host's randomness");
+    assert.match((await c.raw(hello(MALLORY.publicKey)))!.text, /not one of the node's users/);
+    assert.equal(await b.ping("lan0", A1), false, "nothing at the address before the LOAD");
+    const r = await c.load(ALICE, svcYaml("echo1.a.sabz.city", "fd00:5ab2:1::a1", ", cpu: { min: 10%, max: 50% }, net: [{ nic: lan0, min: 1Mbit, max: 10Mbit }]"));
+    assert.equal(r.result, 0, r.text);
+    assert.equal(r.svc, 1, "the first store slot, after the one service of the manifest");
+    assert.match(r.text, /alice loaded echo1\.a\.sabz\.city/);
+    assert.ok(await b.until(() => b.service("echo1.a.sabz.city").state === "RUNNING", 50));
+    assert.equal(await b.ping("lan0", A1), true, "the loaded service answers");
+    const s = granted(b, "echo1.a.sabz.city");
+    assert.deepEqual([s.cpuMinPermille, s.cpuMaxPermille, s.ramMinPages, s.ramMaxPages], [100, 500, 2, 4]);
+    assert.equal((await c.raw(hello(ALICE.publicKey)))!.seq, 1n, "HELLO now reports alice's last sequence number");
+  });
+});
+
+it("replays, old epochs, bad signatures, unknown keys and foreign domains are refused, and change nothing", async () => {
+  await withCtl(async (c) => {
+    const body = loadRequest(svcYaml("x.a.sabz.city", "fd00:5ab2:1::a2"), "l.yaml", ROOT, c.manifest).body;
+    const epoch = await c.epoch();
+    const good = signed(Op.LOAD, epoch, 5n, ALICE, body);
+    assert.equal((await c.raw(good))!.result, 0);
+    const again = (await c.raw(good))!;
+    assert.equal(again.result, -Errno.ESTALE, again.text);
+    assert.match(again.text, /not above the last one accepted/);
+    assert.equal((await c.raw(signed(Op.UNLOAD, epoch, 5n, ALICE, unloadBody("x.a.sabz.city"))))!.result, -Errno.ESTALE, "a sequence number used once is spent");
+    assert.equal((await c.raw(signed(Op.UNLOAD, epoch ^ 1n, 6n, ALICE, unloadBody("x.a.sabz.city"))))!.result, -Errno.ESTALE, "another epoch");
+    const forged = signed(Op.UNLOAD, epoch, 7n, ALICE, unloadBody("x.a.sabz.city"));
+    forged[forged.length - 1] ^= 1;
+    const f = (await c.raw(forged))!;
+    assert.deepEqual([f.result, f.text], [-Errno.EACCES, "the signature does not verify with the user's key"]);
+    assert.equal((await c.raw(signed(Op.UNLOAD, epoch, 1n, MALLORY, unloadBody("x.a.sabz.city"))))!.result, -Errno.EACCES, "not a user");
+    const bob = await c.send(BOB, Op.UNLOAD, unloadBody("x.a.sabz.city"));
+    assert.equal(bob.result, -Errno.EACCES);
+    assert.match(bob.text, /bob may not unload x\.a\.sabz\.city: not under any of the user's domains/);
+    const bobLoad = await c.load(BOB, svcYaml("a.sabz.city.evil.b.sabz.city", "fd00:5ab2:1::a3"));
+    assert.equal(bobLoad.result, 0, "a name under one of bob's domains: " + bobLoad.text);
+    assert.equal((await c.load(BOB, svcYaml("b.sabz.city.a.sabz.city", "fd00:5ab2:1::a4"))).result, -Errno.EACCES, "a suffix that is not a whole label");
+  });
+});
+
+it("admission: RAM, CPU and net mins that do not fit are refused with the numbers, and the node is as before", async () => {
+  await withCtl(async (c, b) => {
+    const before = b.node.status().services.length;
+    const ram = await c.load(ALICE, `{ domain: big.a.sabz.city, module: build/wasm/services/echo.wasm, addresses: ["fd00:5ab2:1::b1"], ram: { min: 896KiB, max: 1MiB } }`);
+    assert.equal(ram.result, -Errno.EDQUOT);
+    assert.equal(ram.text, "admission refused: ram.min: the node's RAM budget is 1024 KiB; the services' mins add up to 1152 KiB: 128 KiB too much");
+    const cpu = await c.load(ALICE, svcYaml("cpu.a.sabz.city", "fd00:5ab2:1::b2", ", cpu: { min: 90% }"));
+    assert.equal(cpu.text, "admission refused: cpu.min: the services' CPU mins add up to 1100 permille of the period: 100 more than the whole");
+    const net = await c.load(ALICE, svcYaml("net.a.sabz.city", "fd00:5ab2:1::b3", ", net: [{ nic: lan0, min: 101Mbit }]"));
+    assert.match(net.text, /net\.min on NIC 0: its line rate is 100000000 bit\/s; the mins add up to 101000000 bit\/s: 1000000 bit\/s too much/);
+    assert.equal(b.node.status().services.length, before, "no service was left behind");
+    assert.equal(await b.ping("lan0", parseAddr("fd00:5ab2:1::b1")), false, "no route to a refused service's address");
+    const ok = await c.load(ALICE, svcYaml("fits.a.sabz.city", "fd00:5ab2:1::b1"));
+    assert.equal(ok.result, 0, `the same slot and address are free again: ${ok.text}`);
+  });
+});
+
+it("the store decides what may load: an unknown module is ENOENT, a full store ENOSPC, RAM over the entry's ENOSPC", async () => {
+  await withCtl(async (c) => {
+    const unknown = await c.load(ALICE, svcYaml("t.a.sabz.city", "fd00:5ab2:1::c1", "", "build/wasm/tests/trap.wasm"));
+    assert.equal(unknown.result, -Errno.ENOENT, unknown.text);
+    assert.equal((await c.load(ALICE, svcYaml("e1.a.sabz.city", "fd00:5ab2:1::c2"))).svc, 1);
+    assert.equal((await c.load(ALICE, svcYaml("e2.a.sabz.city", "fd00:5ab2:1::c3"))).svc, 2);
+    const full = await c.load(ALICE, svcYaml("e3.a.sabz.city", "fd00:5ab2:1::c4"));
+    assert.equal(full.result, -Errno.ENOSPC, full.text);
+    const kv = await c.load(ALICE, `{ domain: kv.a.sabz.city, module: build/wasm/services/kv.wasm, addresses: ["fd00:5ab2:1::c5"], ram: { min: 64KiB, max: 2MiB } }`);
+    assert.equal(kv.result, -Errno.ENOSPC, "2 MiB is over the store entry's 1 MiB");
+    assert.equal((await c.send(ALICE, Op.UNLOAD, unloadBody("e1.a.sabz.city"))).result, 0);
+    assert.equal((await c.load(ALICE, svcYaml("e3.a.sabz.city", "fd00:5ab2:1::c4"))).svc, 1, "an unloaded slot is free again");
+  });
+});
+
+it("GRANT replaces limits and restarts a service whose RAM max changed; a refused GRANT changes nothing; UNLOAD frees all", async () => {
+  await withCtl(async (c, b) => {
+    assert.equal((await c.load(ALICE, svcYaml("g.a.sabz.city", "fd00:5ab2:1::d1", ", disk: [{ device: data, offset: 0, length: 64KiB, rights: [read] }]"))).result, 0);
+    assert.ok(await b.until(() => b.service("g.a.sabz.city").state === "RUNNING", 50));
+    const g = await c.grant(ALICE, `{ domain: g.a.sabz.city, cpu: { min: 5%, max: 30% }, net: [{ nic: lan0, max: 5Mbit }],
+      disk: [{ device: data, offset: 64KiB, length: 64KiB, rights: [read, write] }] }`);
+    assert.equal(g.result, 0, g.text);
+    let s = granted(b, "g.a.sabz.city");
+    assert.deepEqual([s.cpuMinPermille, s.cpuMaxPermille], [50, 300]);
+    assert.equal(s.disks.length, 2, "the granted extent was added");
+    const over = await c.grant(ALICE, `{ domain: g.a.sabz.city, cpu: { min: 90% }, disk: [{ device: data, offset: 128KiB, length: 64KiB, rights: [read] }] }`);
+    assert.equal(over.result, -Errno.EDQUOT, over.text);
+    s = granted(b, "g.a.sabz.city");
+    assert.deepEqual([s.cpuMinPermille, s.disks.length], [50, 2], "the refused grant left cpu and disks as they were");
+    const ram = await c.grant(ALICE, `{ domain: g.a.sabz.city, ram: { min: 64KiB, max: 1MiB } }`);
+    assert.match(ram.text, /its RAM max changed, so it restarts now/);
+    assert.ok(await b.until(() => b.service("g.a.sabz.city").state === "RUNNING", 50));
+    assert.equal(b.node.services.ram(b.service("g.a.sabz.city").id).maxPages, 16, "the new RAM max, in pages");
+    assert.equal(b.service("g.a.sabz.city").restarts, 0, "a restart for a grant is not a fault's");
+    assert.equal((await c.grant(ALICE, `{ domain: g.a.sabz.city, ram: { min: 64KiB, max: 2MiB } }`)).result, -Errno.ENOSPC, "over the store entry's RAM");
+    const rv = await c.send(ALICE, Op.REVOKE, revokeBody("g.a.sabz.city", 0, 0n, 64n << 10n));
+    assert.equal(rv.result, 0, rv.text);
+    assert.equal(granted(b, "g.a.sabz.city").disks.length, 1);
+    assert.equal((await c.send(ALICE, Op.REVOKE, revokeBody("g.a.sabz.city", 0, 0n, 64n << 10n))).result, -Errno.ENOENT, "revoked already");
+    assert.equal(await b.ping("lan0", parseAddr("fd00:5ab2:1::d1")), true);
+    assert.equal((await c.send(ALICE, Op.UNLOAD, unloadBody("g.a.sabz.city"))).result, 0);
+    assert.equal(b.node.status().services.some((x) => x.name === "g.a.sabz.city"), false, "gone from status");
+    assert.equal(await b.ping("lan0", parseAddr("fd00:5ab2:1::d1")), false, "its address is gone");
+    assert.equal(await b.ping("lan0", parseAddr("fd00:5ab2:1::7")), true, "echo answered throughout");
+  });
+});
+
+it("malformed control datagrams are counted and dropped; signed messages over the verify rate are dropped too", async () => {
+  await withCtl(async (c, b) => {
+    const before = b.drops();
+    const epoch = await c.epoch();
+    const short = signed(Op.UNLOAD, epoch, 1n, ALICE, unloadBody("x.a.sabz.city")).subarray(0, 40);
+    assert.equal(await c.raw(short, 10), null);
+    const badMagic = hello(ALICE.publicKey); badMagic[0] ^= 0xff;
+    assert.equal(await c.raw(badMagic, 10), null);
+    const signedShort = hello(ALICE.publicKey, 100); signedShort[5] = Op.UNLOAD;
+    assert.equal(await c.raw(signedShort, 10), null, "a signed op shorter than header + signature");
+    await b.dropped(before, { CTL_MALFORMED: 3 });
+    const flood = Array.from({ length: 30 }, (_, i) => signed(Op.UNLOAD, epoch, BigInt(100 + i), ALICE, unloadBody("none.a.sabz.city")));
+    const peer = b.peer("lan0");
+    const before2 = b.drops();
+    for (const m of flood) peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, NODE, 42000, CTL_PORT, m));
+    await b.deliver();
+    await b.dropped(before2, { CTL_RATE: 10 });
+  });
+});
