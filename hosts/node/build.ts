@@ -2,7 +2,8 @@
 // every service and the wasmtime image's WASI shim (hosts/wasi) with the AssemblyScript
 // compiler, using the targets in asconfig.json.
 // Services are the folders under services/ with a main.ts (the SDK has none); test
-// services under tests/services/ compile with the shared "service" target.
+// services under tests/services/ compile with the shared "service" target, and
+// tests/kernel/crypto/entry.ts (kernel/crypto exported to Node) with "crypto-test".
 // Outputs go to build/wasm/ and are never committed.
 import * as fs from "fs";
 import * as path from "path";
@@ -47,6 +48,7 @@ function jobs(): Job[] {
     if (!asconfig.targets[dir]) throw new Error(`service ${dir} has no target in asconfig.json; add one like "echo"`);
     list.push({ name: `service ${dir}`, entry, target: dir });
   }
+  list.push({ name: "crypto test module", entry: "tests/kernel/crypto/entry.ts", target: "crypto-test" });
   const testDir = path.join(ROOT, "tests/services");
   if (fs.existsSync(testDir)) {
     for (const dir of fs.readdirSync(testDir).sort()) {

@@ -1,0 +1,164 @@
+// kernel/crypto (SHA-512, Ed25519 verification) cross-checked against tweetnacl and node's
+// crypto over random inputs, through build/wasm/tests/crypto.wasm (tests/kernel/crypto/
+// entry.ts, built by `persia build`). Everything random comes from one seeded generator:
+// the seed is printed, and CRYPTO_SEED=<seed> repeats a run. The literal RFC vectors and
+// the hand-made edge cases are in tests/kernel/crypto/*.spec.ts; this file also prints
+// the time of one verify (not asserted).
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import nacl from "tweetnacl";
+import { ROOT } from "../../hosts/node/build";
+
+const PAIRS = 500;                           // key pairs signed with tweetnacl and verified
+const MSG_MAX = 1500;                        // longest random message
+const SEED = Number(process.env.CRYPTO_SEED ?? crypto.randomInt(2 ** 31));
+console.log(`crypto: seed ${SEED} (CRYPTO_SEED=${SEED} repeats this run)`);
+
+/** mulberry32: small, seeded, good enough to pick test inputs. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+const rand = prng(SEED);
+const int = (n: number) => Math.floor(rand() * n);
+const bytes = (n: number) => Uint8Array.from({ length: n }, () => int(256));
+
+interface Crypto {
+  memory: WebAssembly.Memory;
+  buf(): number;
+  hash(p: number, n: number, out: number): void;
+  hashInit(): void;
+  hashUpdate(p: number, n: number): void;
+  hashFinal(out: number): void;
+  verify(sig: number, msg: number, n: number, pk: number): number;
+  verifyMany(sig: number, msg: number, n: number, pk: number, count: number): number;
+}
+const WASM = path.join(ROOT, "build/wasm/tests/crypto.wasm");
+const wasm = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(WASM)),
+  { env: { abort: () => { throw new Error("abort in crypto.wasm"); } } }).exports as unknown as Crypto;
+const BUF = wasm.buf();
+const SIG = BUF, PK = BUF + 64, MSG = BUF + 128, OUT = BUF + 8192;   // where each input goes
+
+function put(at: number, b: Uint8Array): void { new Uint8Array(wasm.memory.buffer, at, b.length).set(b); }
+function get(at: number, n: number): Buffer { return Buffer.from(new Uint8Array(wasm.memory.buffer, at, n)); }
+
+function kernelVerify(sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean {
+  put(SIG, sig); put(PK, pk); put(MSG, msg);
+  return wasm.verify(SIG, MSG, msg.length, PK) === 1;
+}
+
+const L = 2n ** 252n + 27742317777372353535851937790883648493n;
+const P = 2n ** 255n - 19n;
+function le(x: bigint): Uint8Array {
+  const b = new Uint8Array(32);
+  for (let i = 0; i < 32; i++, x >>= 8n) b[i] = Number(x & 0xffn);
+  return b;
+}
+function fromLe(b: Uint8Array): bigint {
+  let x = 0n;
+  for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]);
+  return x;
+}
+
+interface Signed { pk: Uint8Array; msg: Uint8Array; sig: Uint8Array }
+const signed: Signed[] = [];
+for (let i = 0; i < PAIRS; i++) {
+  const kp = nacl.sign.keyPair.fromSeed(bytes(32));
+  const msg = bytes(i < 2 ? i * MSG_MAX : int(MSG_MAX + 1));   // the first two: 0 and MSG_MAX bytes
+  signed.push({ pk: kp.publicKey, msg, sig: nacl.sign.detached(msg, kp.secretKey) });
+}
+
+test("SHA-512 equals node's and tweetnacl's at every block boundary and at random lengths", () => {
+  const lengths = [0, 1, 111, 112, 113, 127, 128, 129, 239, 240, 241, 255, 256, 257];
+  for (let i = 0; i < 200; i++) lengths.push(int(4000));
+  for (const n of lengths) {
+    const m = bytes(n);
+    put(MSG, m);
+    wasm.hash(MSG, n, OUT);
+    const want = crypto.createHash("sha512").update(m).digest();
+    assert.deepEqual(get(OUT, 64), want, `length ${n}`);
+    assert.deepEqual(get(OUT, 64), Buffer.from(nacl.hash(m)), `length ${n} (tweetnacl)`);
+  }
+});
+
+test("SHA-512 fed in random pieces equals the one-shot digest", () => {
+  for (let i = 0; i < 200; i++) {
+    const n = int(1200);
+    const m = bytes(n);
+    put(MSG, m);
+    wasm.hashInit();
+    for (let at = 0; at < n;) {
+      const k = Math.min(n - at, int(300));
+      wasm.hashUpdate(MSG + at, k);
+      at += k;
+    }
+    wasm.hashFinal(OUT);
+    assert.deepEqual(get(OUT, 64), crypto.createHash("sha512").update(m).digest(), `length ${n}`);
+  }
+});
+
+test(`Ed25519: the kernel accepts ${PAIRS} signatures tweetnacl made over messages of 0..${MSG_MAX} bytes`, () => {
+  for (const [i, s] of signed.entries()) assert.ok(kernelVerify(s.sig, s.msg, s.pk), `pair ${i}, ${s.msg.length} bytes`);
+});
+
+test("Ed25519: with one bit flipped in the signature, message or key, the kernel answers as tweetnacl", () => {
+  const where = { sig: 0, msg: 0, pk: 0 };
+  let accepted = 0;
+  for (const [i, s] of signed.entries()) {
+    const sig = s.sig.slice(), msg = s.msg.slice(), pk = s.pk.slice();
+    const kinds = msg.length > 0 ? ["sig", "msg", "pk"] as const : ["sig", "pk"] as const;
+    const kind = kinds[i % kinds.length];
+    const target = { sig, msg, pk }[kind];
+    const bit = int(target.length * 8);
+    target[bit >> 3] ^= 1 << (bit & 7);
+    where[kind]++;
+    const want = nacl.sign.detached.verify(msg, sig, pk);
+    if (want) accepted++;
+    assert.equal(kernelVerify(sig, msg, pk), want, `pair ${i}: bit ${bit} of ${kind} flipped`);
+  }
+  assert.ok(where.sig > 100 && where.msg > 100 && where.pk > 100, JSON.stringify(where));
+  assert.equal(accepted, 0, "tweetnacl accepted a flipped bit");
+});
+
+test("Ed25519: S + L verifies in tweetnacl, which skips RFC 8032's S < L check; the kernel rejects it", () => {
+  for (const s of signed.slice(0, 20)) {
+    const big = le(fromLe(s.sig.subarray(32)) + L);
+    const sig = Uint8Array.from([...s.sig.subarray(0, 32), ...big]);
+    assert.equal(nacl.sign.detached.verify(s.msg, sig, s.pk), true);
+    assert.equal(kernelVerify(sig, s.msg, s.pk), false);
+  }
+});
+
+test("Ed25519: keys tweetnacl decodes and RFC 8032 §5.1.3 refuses are refused by the kernel", () => {
+  // With the identity (y = 1) as key, R = B and S = 1 is a valid signature of any message.
+  const identity = le(1n);
+  const B = Buffer.from("5866666666666666666666666666666666666666666666666666666666666666", "hex");
+  const sig = Uint8Array.from([...B, ...le(1n)]);
+  const msg = bytes(int(100));
+  assert.equal(kernelVerify(sig, msg, identity), true, "the identity with its canonical encoding");
+  const yAboveP = le(P + 1n);                        // y = p + 1, which is 1 mod p
+  const negZero = le(1n); negZero[31] |= 0x80;       // y = 1, x = 0 with the sign bit set
+  for (const [name, pk] of [["y = p + 1", yAboveP], ["x = 0, sign 1", negZero]] as const) {
+    assert.equal(nacl.sign.detached.verify(msg, sig, pk), true, `tweetnacl accepts ${name}`);
+    assert.equal(kernelVerify(sig, msg, pk), false, `the kernel refuses ${name}`);
+  }
+});
+
+test("Ed25519: time per verify inside the wasm", () => {
+  const s = signed[1];                               // MSG_MAX bytes
+  put(SIG, s.sig); put(PK, s.pk); put(MSG, s.msg);
+  const count = 200;
+  const t0 = process.hrtime.bigint();
+  const ok = wasm.verifyMany(SIG, MSG, s.msg.length, PK, count);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6 / count;
+  assert.equal(ok, count);
+  console.log(`crypto: ed25519Verify ${ms.toFixed(2)} ms per call (${count} calls, ${s.msg.length}-byte message)`);
+});
