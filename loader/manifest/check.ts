@@ -222,7 +222,8 @@ function checkUsersAndStore(raw: unknown, report: Report): void {
   const services = entries(raw, "services").length;
   let slots = services;
   entries(raw, "store").forEach((e, i) => {
-    slots += typeof e.slots === "number" ? e.slots : 1;
+    const n = e.slots;
+    slots += typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= MAX_SERVICES ? n : 1;
     if (slots > MAX_SERVICES) {
       report(["store", i, "slots"], `the services (${services}) and store slots add up to ${slots}; a node runs at most ${MAX_SERVICES} services`);
     }
