@@ -229,6 +229,6 @@ it("malformed control datagrams are counted and dropped; signed messages over th
     const before2 = b.drops();
     for (const m of flood) peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, NODE, 42000, CTL_PORT, m));
     await b.deliver();
-    await b.dropped(before2, { CTL_RATE: 10 });
+    await b.dropped(before2, { CTL_RATE: 20 });
   });
 });
