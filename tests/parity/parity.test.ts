@@ -18,7 +18,9 @@ import { CASES } from "../integration/drop_cases";
 import { TWO_MEMORIES } from "../integration/twomem";
 import { missing, shAsync, skipOrFail, vxlanNamespace, VxlanNs } from "../e2e/linux";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "../e2e/wasmtime";
-import { ADDR, expectedFrameDrops, manifest, PEER_ADDR, PEER_MAC, serviceLine, Step, STEPS } from "./scenario";
+import { newKeyFile, publicKeyText } from "../../loader/control/message";
+import { WASM_DIR } from "../../hosts/node/build";
+import { ADDR, expectedFrameDrops, manifest, NODE_ADDR, PEER_ADDR, PEER_MAC, serviceLine, Step, STEPS } from "./scenario";
 
 const skipLinux = skipOrFail(missing(["ip", "ping", "python3", "ethtool"]));
 const wt = skipLinux ? { file: "", skip: skipLinux } : wasmtimeOrSkip();
@@ -77,20 +79,46 @@ async function udpFromPeer(vx: VxlanNs, addr: string, text: string): Promise<voi
   assert.equal(r.code, 0, r.out);
 }
 
+/** Where a host's run keeps its files: the manifest (for `persia ctl`), alice's key. */
+interface Files { dir: string; yaml: string; key: string }
+
+/** `persia ctl` from the namespace, as a user would run it; its one line of output. */
+async function ctl(vx: VxlanNs, f: Files, step: Extract<Step, { ctl: string }>): Promise<string> {
+  let target = step.request;
+  if (step.ctl === "load" || step.ctl === "grant") {
+    target = path.join(f.dir, `${step.ctl}.yaml`);
+    fs.writeFileSync(target, step.request.replace("MODULE_DIR", path.join(WASM_DIR, "services")));
+  }
+  const cli = path.join(ROOT, "build/ts/hosts/node/cli.js");
+  const r = await shAsync(`ip netns exec ${vx.ns} ${process.execPath} ${cli} ctl ${step.ctl} ${target} ` +
+    `--node ${NODE_ADDR} --key ${f.key} --manifest ${f.yaml}`);
+  return r.out.trim();
+}
+
 /** Runs every step on one host; returns the record of what it observed. */
-async function runScenario(h: Host, vx: VxlanNs): Promise<Record<string, unknown>[]> {
+async function runScenario(h: Host, vx: VxlanNs, f: Files): Promise<Record<string, unknown>[]> {
   const record: Record<string, unknown>[] = [];
   const sock = dgram.createSocket({ type: "udp6" });
   await new Promise<void>((r) => sock.bind(0, vx.hostAddr, r));
   try {
-    for (const step of STEPS) record.push(await runStep(h, vx, sock, step));
+    for (const step of STEPS) {
+      if ("ctl" in step) {
+        const line = await ctl(vx, f, step);
+        assert.match(line, step.answer, `persia ctl ${step.ctl}\n${h.logs().slice(-1500)}`);
+        const replies = step.thenPing ? await ping(vx, ADDR[step.thenPing], 3) : undefined;
+        if (step.thenPing) assert.equal(replies, step.replies, `ping ${step.thenPing} after ctl ${step.ctl}`);
+        record.push({ ctl: step.ctl, answer: step.ctl === "hello" ? "answered" : line, replies });
+        continue;
+      }
+      record.push(await runStep(h, vx, sock, step));
+    }
   } finally {
     sock.close();
   }
   return record;
 }
 
-async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Step): Promise<Record<string, unknown>> {
+async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Exclude<Step, { ctl: string }>): Promise<Record<string, unknown>> {
   if ("ping" in step) {
     const got = await ping(vx, ADDR[step.ping], step.count);
     assert.equal(got, step.count, `ping ${step.ping}: ${got} of ${step.count} replies\n${h.logs().slice(-2000)}`);
@@ -171,8 +199,12 @@ async function onHost(tag: number, boot: (yaml: string) => Promise<Host>): Promi
   const vx = vxlanNamespace(tag, 4242, PEER_ADDR, { mac: PEER_MAC, quiet: true });
   let h: Host | null = null;
   try {
-    h = await boot(manifest(vx.hostAddr, vx.peerAddr, vx.vni, disk));
-    return await runScenario(h, vx);
+    const key = path.join(dir, "alice.key");
+    const yaml = manifest(vx.hostAddr, vx.peerAddr, vx.vni, disk, "", publicKeyText(newKeyFile(key).publicKey));
+    const yamlFile = path.join(dir, "parity.yaml");
+    fs.writeFileSync(yamlFile, yaml);
+    h = await boot(yaml);
+    return await runScenario(h, vx, { dir, yaml: yamlFile, key });
   } finally {
     await h?.stop();
     vx.close();

@@ -9,7 +9,7 @@ import { CASES } from "../integration/drop_cases";
 /** The node, given the VXLAN endpoints of its link. Its NIC's MAC and prefix are those
  *  drop_cases.ts assumes; the Linux side of the link is the peer 02:00:00:00:00:99,
  *  fd00:5ab2:1::100. */
-export function manifest(local: string, remote: string, vni: number, disk: string, extra = ""): string {
+export function manifest(local: string, remote: string, vni: number, disk: string, extra = "", userKey = ""): string {
   const svc = (domain: string, file: string, addr: string, extra = "") =>
     `  - { domain: ${domain}, module: build/wasm/${file}, addresses: ["${addr}"], ` +
     `ram: { min: 64KiB, max: 256KiB }, restart: { limit: 5 }${extra} }`;
@@ -38,8 +38,15 @@ ${svc("forger.sabz.city", "tests/forger.wasm", "fd00:5ab2:1::11")}
 ${svc("flood.sabz.city", "tests/flood.wasm", "fd00:5ab2:1::13", ", net: [{ nic: vx0, max: 5Mbit }]")}
 ${svc("divzero.sabz.city", "tests/divzero.wasm", "fd00:5ab2:1::14")}
 ${svc("indirect.sabz.city", "tests/indirect.wasm", "fd00:5ab2:1::15")}
-${extra}`;
+${extra}${userKey ? `users:
+  - { name: alice, key: "${userKey}", domains: [a.sabz.city] }
+store:
+  - { module: build/wasm/services/echo.wasm, ram: 1MiB, slots: 2 }
+` : ""}`;
 }
+
+/** The node's own address on vx0: the prefix and its MAC's EUI-64 (control messages go there). */
+export const NODE_ADDR = "fd00:5ab2:1::ff:fe00:1";
 
 /** A service line for a module given by its path, for manifest()'s `extra`. */
 export const serviceLine = (domain: string, module: string, addr: string) =>
@@ -67,7 +74,14 @@ export type Step =
   | { logs: string; word: string; last: string }
   /** start flood.sabz.city's flood; over `ms` of kernel time its class must carry at most
    *  its max (and most of it), while echo answers every ping. It floods until the end. */
-  | { flood: string; maxBits: number; ms: number };
+  | { flood: string; maxBits: number; ms: number }
+  /** \`persia ctl <op> <request>\` from the namespace, signed by alice (spec/control.md): its
+   *  answer must match `answer`; then, if given, ping `ping` and expect `replies` */
+  | { ctl: "hello" | "load" | "grant" | "unload"; request: string; answer: RegExp; thenPing?: string; replies?: number };
+
+/** A LOAD request for a service of the store's echo module. */
+const loadReq = (domain: string, addr: string, net: string) =>
+  `{ domain: ${domain}, module: MODULE_DIR/echo.wasm, addresses: ["${addr}"], ram: { min: 64KiB, max: 256KiB }, net: [{ nic: vx0, ${net} }] }`;
 
 export const ADDR: Record<string, string> = {
   "echo.sabz.city": "fd00:5ab2:1::7", "probe.sabz.city": "fd00:5ab2:1::9", "trap.sabz.city": "fd00:5ab2:1::b",
@@ -75,11 +89,11 @@ export const ADDR: Record<string, string> = {
   "sender.sabz.city": "fd00:5ab2:1::e", "balloon.sabz.city": "fd00:5ab2:1::f",
   "diskprobe.sabz.city": "fd00:5ab2:1::10", "forger.sabz.city": "fd00:5ab2:1::11",
   "flood.sabz.city": "fd00:5ab2:1::13", "divzero.sabz.city": "fd00:5ab2:1::14",
-  "indirect.sabz.city": "fd00:5ab2:1::15",
+  "indirect.sabz.city": "fd00:5ab2:1::15", "x.a.sabz.city": "fd00:5ab2:1::20",
 };
 
 export const STEPS: Step[] = [
-  ...Object.keys(ADDR).map((s) => ({ ping: s, count: 3 })),
+  ...Object.keys(ADDR).filter((s) => !s.endsWith(".a.sabz.city")).map((s) => ({ ping: s, count: 3 })),
   { wait: 2500, probeReplies: true },
   { frames: true },
   { trigger: "trap.sabz.city", word: "crash", fault: "TRAP", why: /unreachable/ },
@@ -93,6 +107,15 @@ export const STEPS: Step[] = [
   { logs: "balloon.sabz.city", word: "balloon", last: "balloon: grew" },
   { logs: "diskprobe.sabz.city", word: "oob", last: "diskprobe: inside" },
   { logs: "forger.sabz.city", word: "forge", last: "forger: revoke=" },
+  { ctl: "hello", request: "", answer: /^epoch [0-9a-f]+, last sequence number 0: hello; sign with this epoch/ },
+  { ctl: "load", request: loadReq("x.a.sabz.city", "fd00:5ab2:1::20", "min: 1Mbit"), answer: /^ok \(service 13\): control: alice loaded x\.a\.sabz\.city$/,
+    thenPing: "x.a.sabz.city", replies: 3 },
+  { ctl: "load", request: loadReq("y.a.sabz.city", "fd00:5ab2:1::21", "min: 8Mbit"),
+    answer: /^refused, EDQUOT \(.*\): admission refused: net\.min on NIC 0: its line rate is 10000000 bit\/s; the mins add up to 11000000 bit\/s: 1000000 bit\/s too much$/ },
+  { ctl: "load", request: loadReq("b.sabz.city", "fd00:5ab2:1::22", "min: 0"), answer: /^refused, EACCES .*alice may not load b\.sabz\.city/ },
+  { ctl: "grant", request: "{ domain: x.a.sabz.city, ram: { min: 64KiB, max: 512KiB } }", answer: /its RAM max changed, so it restarts now$/,
+    thenPing: "x.a.sabz.city", replies: 3 },
+  { ctl: "unload", request: "x.a.sabz.city", answer: /^ok: control: alice unloaded x\.a\.sabz\.city$/, thenPing: "x.a.sabz.city", replies: 0 },
   { flood: "flood.sabz.city", maxBits: 5e6, ms: 2000 },
   { ping: "echo.sabz.city", count: 3 },
 ];
