@@ -114,7 +114,7 @@ function parse(p: usize, len: i32): i32 {
   recIndex = -1;
   if (off != len) return bad("length", "bytes after the last record");
   if (!sawNode) return bad("node", "no NODE record");
-  if (admit() < 0) return -Errno.EDQUOT;
+  if (admit(LogLevel.ERROR) < 0) return -Errno.EDQUOT;
   host_random(<i32>RANDOM, SVC_MAX * 4 + 4 + 8);
   for (let s = 0; s < SVC_MAX; s++) capSetSecret(s, load<u32>(RANDOM + <usize>(s * 4)));
   seed(load<u32>(RANDOM + <usize>(SVC_MAX * 4)));

@@ -145,7 +145,7 @@ export function opLoad(u: i32, body: usize, n: i32): i32 {
   frame(rest, restLen, LOAD_TYPES, id);
   r = applyRecord(0, M.Rec.SERVICE, sb, sl);
   if (r >= 0) r = apply(rest, restLen, 1);
-  if (r >= 0) r = admit();
+  if (r >= 0) r = admit(LogLevel.WARN);
   if (r < 0) { if (svcValid(id)) forget(id); else host_svc_unload(id); return r; }
   host_random(<i32>SECRET, 4);
   capSetSecret(id, load<u32>(SECRET));
@@ -192,7 +192,7 @@ export function opGrant(u: i32, body: usize, n: i32): i32 {
   }
   for (let s = 0; s < CAP_SLOTS; s++) unchecked(capUsed[s] = capKind(id, s) != CapKind.NONE);
   r = apply(recs, rn, 0);
-  if (r >= 0) r = admit();
+  if (r >= 0) r = admit(LogLevel.WARN);
   let newMax = unchecked(svcRamMax[id]);
   if (r >= 0 && newMax != ramMax && host_svc_ram(id, <i32>newMax) < 0) {
     r = refuse(Errno.ENOSPC, "the host cannot give the service that much RAM (its store entry's ram, or its image slot, is smaller)");

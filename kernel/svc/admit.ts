@@ -22,8 +22,9 @@ function refuse(what: string): void {
   logStr(what);
 }
 
-/** 0 if every min fits, else -EDQUOT after logging why. */
-export function admit(): i32 {
+/** 0 if every min fits, else -EDQUOT after logging why: an ERROR at boot (the node does
+ *  not start), a WARN for a control message (the node goes on as it was). */
+export function admit(level: LogLevel): i32 {
   let ram: i64 = 0, cpu: i64 = 0;
   for (let s = 0; s < SVC_MAX; s++) {
     if (!svcValid(s)) continue;
@@ -35,21 +36,21 @@ export function admit(): i32 {
     logInt(ramBudget * 64); logStr(" KiB; the services' mins add up to ");
     logInt(ram * 64); logStr(" KiB: ");
     logInt((ram - ramBudget) * 64); logStr(" KiB too much");
-    logEnd(LogLevel.ERROR);
+    logEnd(level);
     return -Errno.EDQUOT;
   }
   if (cpu > 1000) {
     refuse("cpu.min: the services' CPU mins add up to ");
     logInt(cpu); logStr(" permille of the period: ");
     logInt(cpu - 1000); logStr(" more than the whole");
-    logEnd(LogLevel.ERROR);
+    logEnd(level);
     return -Errno.EDQUOT;
   }
-  for (let n = 0; n < nicCount; n++) if (admitNic(n) < 0) return -Errno.EDQUOT;
+  for (let n = 0; n < nicCount; n++) if (admitNic(n, level) < 0) return -Errno.EDQUOT;
   return 0;
 }
 
-function admitNic(n: i32): i32 {
+function admitNic(n: i32, level: LogLevel): i32 {
   let link = getLinkRate(n);
   let sum: u64 = classMinBits(n, CLASS_FORWARD), top: u64 = classMaxBits(n, CLASS_FORWARD);
   for (let s = 0; s < SVC_MAX; s++) {
@@ -70,6 +71,6 @@ function admitNic(n: i32): i32 {
     logStr(": a max of "); logInt(<i64>top);
     logStr(" bit/s is over its line rate of "); logInt(<i64>link); logStr(" bit/s");
   } else return 0;
-  logEnd(LogLevel.ERROR);
+  logEnd(level);
   return -Errno.EDQUOT;
 }

@@ -232,3 +232,26 @@ it("malformed control datagrams are counted and dropped; signed messages over th
     await b.dropped(before2, { CTL_RATE: 20 });
   });
 });
+
+it("the kernel admits at boot too: a hand-built boot manifest whose RAM mins exceed its budget does not boot", async () => {
+  const { KernelInstance } = await import("../../hosts/node/kernel");
+  const { encodeBootManifest } = await import("../../loader/manifest");
+  const { WASM_DIR } = await import("../../hosts/node/build");
+  const logs: string[] = [];
+  let k: InstanceType<typeof KernelInstance> | null = null;
+  const host = {
+    log: (_l: number, p: number, n: number) => { logs.push(new TextDecoder().decode(k!.bytes.subarray(p, p + n))); },
+    random: () => {}, nic_send: () => 0, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {},
+    svc_ram: () => 0, svc_call: () => 0, svc_fuel_used: () => 0n, svc_read: () => -8, svc_write: () => -8,
+    disk_read: () => -12, disk_write: () => -12, disk_flush: () => 0,
+  };
+  k = new KernelInstance(fs.readFileSync(path.join(WASM_DIR, "kernel.wasm")), host);
+  const boot = encodeBootManifest({ node: { role: 0, name: "a.sabz.city" }, budget: 3, nics: [], ras: [], prefixes: [], routes: [], disks: [],
+    services: [{ id: 0, restartLimit: 1, ramMinPages: 2, ramMaxPages: 4, name: "s0.sabz.city" }, { id: 1, restartLimit: 1, ramMinPages: 2, ramMaxPages: 4, name: "s1.sabz.city" }],
+    svcAddrs: [], capDisks: [] });
+  assert.equal(k.boot(boot, 0n), -Errno.EDQUOT);
+  assert.deepEqual(logs, ["admission refused: ram.min: the node's RAM budget is 192 KiB; the services' mins add up to 256 KiB: 64 KiB too much"]);
+  assert.equal(k.boot(encodeBootManifest({ node: { role: 0, name: "a.sabz.city" }, budget: 4, nics: [], ras: [], prefixes: [], routes: [], disks: [],
+    services: [{ id: 0, restartLimit: 1, ramMinPages: 2, ramMaxPages: 4, name: "s0.sabz.city" }], svcAddrs: [], capDisks: [] }), 0n), 0,
+    "a refused boot leaves nothing behind: a manifest that fits boots on the same instance");
+});
