@@ -1,14 +1,17 @@
 // `persia demo`: boot the demo node (demo.yaml) under Node.js, attach a traffic peer to
 // its virtual link, and show what a person wants to see: every service answering by its
-// address, service-to-service traffic, and each kind of bad packet dropped for its own
-// counted reason. Exits non-zero if anything did not happen as it should.
+// address, service-to-service traffic, each kind of bad packet dropped for its own
+// counted reason, and a service loaded and unloaded by signed control messages. Exits
+// non-zero if anything did not happen as it should.
 import * as fs from "fs";
 import * as path from "path";
 import { LogLevel } from "../../../abi/kernel";
 import { DROP_TEXT } from "../../../abi/describe";
 import { Drop } from "../../../abi/drop";
 import { parseAddr, parseMac } from "../../../loader/ip6";
-import { launchFile } from "../launch";
+import { launch } from "../launch";
+import { parseManifest } from "../../../loader/manifest";
+import { controlChecks, demoOperator } from "./control";
 import { ROOT } from "../build";
 import { Peer } from "../peer/peer";
 import { Status } from "../status";
@@ -23,7 +26,9 @@ function mark(ok: boolean): string { return ok ? "ok  " : "FAIL"; }
 export async function demo(out: (line: string) => void = console.log): Promise<boolean> {
   fs.mkdirSync(path.join(ROOT, "build/demo"), { recursive: true });
   const serviceLog: string[] = [];
-  const { node, plan, peers } = await launchFile(DEMO_MANIFEST, {
+  const operator = demoOperator();
+  const manifest = parseManifest(`${fs.readFileSync(DEMO_MANIFEST, "utf8")}${operator.yaml}`, DEMO_MANIFEST, path.dirname(DEMO_MANIFEST));
+  const { node, plan, peers } = await launch(manifest, {
     log: (level, line, origin) => {
       if (level <= LogLevel.WARN) out(`  ${LogLevel[level].toLowerCase()} ${origin}: ${line}`);
       else serviceLog.push(line);
@@ -40,6 +45,7 @@ export async function demo(out: (line: string) => void = console.log): Promise<b
   let checks: Check[] = [];
   try {
     checks = await runChecks(node, peer, plan, () => serviceLog);
+    checks.push(...await controlChecks(peer, plan, manifest, operator.key));
   } finally {
     const after = node.status();
     peer.close();
