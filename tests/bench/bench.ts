@@ -8,6 +8,7 @@
 //             (the service's syscall round trip: recv, then send, through the host)
 //   wasmtime  (tests/bench/wasmtime.ts) the same three inside a wasmtime image
 //   sched     (tests/bench/sched.ts) egress scheduler conformance: min, max, fairness
+//   control   (tests/bench/control.ts) what a signed control message costs the node
 //   router    (tests/bench/router.ts) iperf3 between namespaces through TAP devices and the
 //             node, against the Linux kernel forwarding the same traffic
 import * as fs from "fs";
@@ -22,6 +23,7 @@ import { routerBench } from "./router";
 import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
+import { controlBench } from "./control";
 
 
 const MANIFEST = `
@@ -122,6 +124,7 @@ async function all(): Promise<void> {
   await main();
   await schedBench((l) => console.log(l));
   await fuelBench();
+  await controlBench((l) => console.log(l));
   await routerBench((l) => console.log(l));
 }
 

@@ -8,9 +8,12 @@ export class CountingNic implements NicBackend {
   onFrame: ((frame: Uint8Array) => void) | null = null;
   sent = 0;
   bytes = new Map<number, number>();
+  /** The last frame sent, as the kernel handed it (valid until its next send). */
+  last: Uint8Array | null = null;
   constructor(readonly id: number) {}
   send(f: Uint8Array): number {
     this.sent++;
+    this.last = f;
     if (f.length > 54 && f[12] === 0x86 && f[13] === 0xdd) {
       const k = f[14 + 8 + 15];
       this.bytes.set(k, (this.bytes.get(k) ?? 0) + f.length);
