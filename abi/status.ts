@@ -6,7 +6,7 @@
 //   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
 
 export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
-export const ST_VERSION = 2;        // 2: SVC records carry the fuel counter
+export const ST_VERSION = 3;        // 2: SVC records carry the fuel counter; 3: NODE the control counters
 
 export enum St {
   NODE = 1,
@@ -21,7 +21,7 @@ export enum St {
 }
 
 // NODE: now ms i64, role u8, services u8, nics u8, 0 u8, routes u16, free buffers u16,
-//       ICMPv6 errors sent u64
+//       ICMPv6 errors sent u64, control messages acted on u64, refused with an answer u64
 export const SN_NOW = 0;
 export const SN_ROLE = 8;
 export const SN_SVCS = 9;
@@ -29,7 +29,9 @@ export const SN_NICS = 10;
 export const SN_ROUTES = 12;
 export const SN_FREE = 14;
 export const SN_ICMP_ERRORS = 16;
-export const SN_SIZE = 24;
+export const SN_CTL_ACCEPTED = 24;
+export const SN_CTL_REFUSED = 32;
+export const SN_SIZE = 40;
 
 // DROPS: one u64 per Drop reason, Drop.COUNT of them
 

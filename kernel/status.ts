@@ -8,6 +8,7 @@ import { now } from "./clock";
 import { drops, icmpErrorsSent } from "./stats";
 import { poolFree } from "./pool";
 import { role } from "./boot";
+import { ctlAccepted, ctlRefused } from "./ctl/control";
 import { addrCopy, macCopy } from "./net/addr";
 import { nicPresent, nicKind, nicMtu, nicMac, nicCount, rxFrames, rxBytes, txFrames, txBytes, txErrors } from "./net/iface";
 import { txDepth, classDepth, minRate, maxRate, classBytes, classDrops } from "./net/egress";
@@ -48,6 +49,8 @@ export function writeStatus(): i32 {
   store<u16>(b + S.SN_ROUTES, <u16>routeCount);
   store<u16>(b + S.SN_FREE, <u16>poolFree());
   store<u64>(b + S.SN_ICMP_ERRORS, icmpErrorsSent);
+  store<u64>(b + S.SN_CTL_ACCEPTED, ctlAccepted);
+  store<u64>(b + S.SN_CTL_REFUSED, ctlRefused);
   b = rec(S.St.DROPS, 8 * <i32>Drop.COUNT);
   for (let i = 0; i < <i32>Drop.COUNT; i++) store<u64>(b + <usize>(i * 8), unchecked(drops[i]));
   for (let n = 0; n < nicCount && n < NIC_MAX; n++) if (unchecked(nicPresent[n])) nicRecord(n);

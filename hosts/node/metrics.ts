@@ -40,6 +40,8 @@ function nodeMetrics(m: Exposition, s: Status): void {
   m.add("persia_routes", "gauge", "Routes in the kernel's table.", [[{}, n.routes]]);
   m.add("persia_neighbors", "gauge", "Neighbor cache entries.", [[{}, s.neighbors.length]]);
   m.add("persia_icmp_errors_sent_total", "counter", "ICMPv6 error messages sent.", [[{}, n.icmpErrorsSent]]);
+  m.add("persia_control_messages_total", "counter", "Signed control messages, by what the kernel did with them.",
+    [[{ result: "accepted" }, n.controlAccepted], [{ result: "refused" }, n.controlRefused]]);
 }
 
 function nicMetrics(m: Exposition, s: Status): void {

@@ -23,6 +23,9 @@ export interface NodeStatus {
   routes: number;
   freeBuffers: number;
   icmpErrorsSent: number;
+  /** Signed control messages the kernel acted on, and refused with an answer (spec/control.md). */
+  controlAccepted: number;
+  controlRefused: number;
 }
 
 export interface NicStatus {
@@ -157,7 +160,7 @@ function decodeNode(b: Body): NodeStatus {
   return {
     nowMs: b.i64(S.SN_NOW), role: name(Role, b.u8(S.SN_ROLE)), services: b.u8(S.SN_SVCS),
     nics: b.u8(S.SN_NICS), routes: b.u16(S.SN_ROUTES), freeBuffers: b.u16(S.SN_FREE),
-    icmpErrorsSent: b.u64(S.SN_ICMP_ERRORS),
+    icmpErrorsSent: b.u64(S.SN_ICMP_ERRORS), controlAccepted: b.u64(S.SN_CTL_ACCEPTED), controlRefused: b.u64(S.SN_CTL_REFUSED),
   };
 }
 

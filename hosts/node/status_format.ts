@@ -82,7 +82,8 @@ function nodeLine(s: Status): string {
   const n = s.node;
   if (n === null) return "node: the snapshot has no node record";
   return `node: ${lower(n.role)}, kernel time ${(n.nowMs / 1000).toFixed(3)} s, ${n.services} services, ` +
-    `${n.nics} NICs, ${n.routes} routes, ${n.freeBuffers} free packet buffers, ${n.icmpErrorsSent} ICMPv6 errors sent`;
+    `${n.nics} NICs, ${n.routes} routes, ${n.freeBuffers} free packet buffers, ${n.icmpErrorsSent} ICMPv6 errors sent, ` +
+    `control messages: ${n.controlAccepted} acted on, ${n.controlRefused} refused`;
 }
 
 function dropsSection(s: Status): string {

@@ -11,7 +11,8 @@ import { SNAPSHOT } from "./status_fixture";
 
 test("decodeStatus reads every record into a plain object", () => {
   const s = decodeStatus(SNAPSHOT);
-  assert.deepEqual(s.node, { nowMs: 12345, role: "ROUTER", services: 1, nics: 1, routes: 2, freeBuffers: 250, icmpErrorsSent: 3 });
+  assert.deepEqual(s.node, { nowMs: 12345, role: "ROUTER", services: 1, nics: 1, routes: 2, freeBuffers: 250, icmpErrorsSent: 3,
+    controlAccepted: 4, controlRefused: 1 });
   assert.equal(Object.keys(s.drops).length, Drop.COUNT);
   assert.equal(s.drops.NO_ROUTE, 5);
   assert.equal(s.drops.ETHERTYPE_IPV4, 2);
@@ -31,6 +32,7 @@ test("decodeStatus reads every record into a plain object", () => {
 test("formatStatus prints tables an admin reads, with drop reasons explained", () => {
   const text = formatStatus(decodeStatus(SNAPSHOT));
   assert.match(text, /^node: router, kernel time 12\.345 s, 1 services, 1 NICs, 2 routes/);
+  assert.match(text, /control messages: 4 acted on, 1 refused\n/);
   assert.match(text, /\n +0 +vxlan +1500 +02:00:5a:b2:00:01 +10 +1000 +9 +900 +1 +2 +4\n/);
   assert.match(text, /echo\.sabz\.city {2}running .* 1234567 {2}- +trapped\n/);
   assert.match(text, /fd00:5ab2:1::7\/128 +service +- +- +echo\.sabz\.city/);
@@ -48,6 +50,7 @@ test("metricsText is Prometheus text with one sample per counter", () => {
   assert.match(m, /\npersia_nic_rx_bytes_total\{nic="0",kind="VXLAN"\} 1000\n/);
   assert.match(m, /\npersia_service_up\{service="echo.sabz.city",id="1"\} 1\n/);
   assert.match(m, /\npersia_service_faults_total\{service="echo.sabz.city",id="1"\} 2\n/);
+  assert.match(m, /\npersia_control_messages_total\{result="refused"\} 1\n/);
   assert.match(m, /\npersia_service_fuel_total\{service="echo.sabz.city",id="1"\} 1234567\n/);
   for (const line of m.trimEnd().split("\n")) {
     assert.match(line, /^(# (HELP|TYPE) persia_\w+ .+|persia_\w+(\{[^}]*\})? \d+)$/, line);
@@ -59,6 +62,6 @@ test("a snapshot that breaks the layout is an error saying how", () => {
   assert.throws(() => decodeStatus(bad((b) => { b[0] = 0; return b; })), /magic/);
   assert.throws(() => decodeStatus(bad((b) => { b[4] = 9; return b; })), /version 9/);
   assert.throws(() => decodeStatus(SNAPSHOT.subarray(0, SNAPSHOT.length - 1)), /record 7 \(UNKNOWN_99\) overruns/);
-  assert.throws(() => decodeStatus(bad((b) => { b[10] = 0x10; return b; })), /NODE record has 16 bytes, needs 24/);
+  assert.throws(() => decodeStatus(bad((b) => { b[10] = 0x10; return b; })), /NODE record has 16 bytes, needs 40/);
   assert.throws(() => decodeStatus(SNAPSHOT.subarray(0, 4)), /shorter than its header/);
 });

@@ -125,7 +125,7 @@ it("HELLO gives the node's epoch and the user's last sequence number; a LOAD sta
 });
 
 it("replays, old epochs, bad signatures, unknown keys and foreign domains are refused, and change nothing", async () => {
-  await withCtl(async (c) => {
+  await withCtl(async (c, b) => {
     const body = loadRequest(svcYaml("x.a.sabz.city", "fd00:5ab2:1::a2"), "l.yaml", ROOT, c.manifest).body;
     const epoch = await c.epoch();
     const good = signed(Op.LOAD, epoch, 5n, ALICE, body);
@@ -146,6 +146,8 @@ it("replays, old epochs, bad signatures, unknown keys and foreign domains are re
     const bobLoad = await c.load(BOB, svcYaml("a.sabz.city.evil.b.sabz.city", "fd00:5ab2:1::a3"));
     assert.equal(bobLoad.result, 0, "a name under one of bob's domains: " + bobLoad.text);
     assert.equal((await c.load(BOB, svcYaml("b.sabz.city.a.sabz.city", "fd00:5ab2:1::a4"))).result, -Errno.EACCES, "a suffix that is not a whole label");
+    const n = b.node.status().node!;
+    assert.deepEqual([n.controlAccepted, n.controlRefused], [2, 7], "status counts what the kernel acted on and what it refused");
   });
 });
 
