@@ -120,6 +120,8 @@ export const CONTAIN_EXPORTS: (Fn | GlobalEntry)[] = [
     doc: "restore the module's initial state (globals, zeroed memory, data segments) and run its start function: a fresh instance in place" },
   { kind: "global", name: "persia_stack", type: i32, mutable: true,
     doc: "estimated stack bytes the service's frames hold; the glue sets it to 0 before every entry call, and past the budget the service faults (STACK)" },
+  { kind: "global", name: "persia_ram_max", type: i32, mutable: true,
+    doc: "pages the memory may grow to: a memory.grow past it returns -1 without growing; starts at the memory's declared maximum (65536 without one), persia_reset keeps it, the glue sets it before every start (svc_load, svc_ram)" },
 ];
 
 /** What the generated glue (loader/image/glue.ts) exports to the WASI shim, module "persia_glue". */

@@ -3,7 +3,8 @@
 // the import persia_fault.fault(reason) (abi/contract.ts CONTAIN_IMPORTS; reasons: abi/
 // image.ts FaultReason), which never returns: the glue unwinds the service. The checks on
 // single instructions are in guards.ts; here: the stack budget (each function charges an
-// estimated frame to the exported persia_stack), call_indirect's static slot types, and
+// estimated frame to the exported persia_stack), call_indirect's static slot types, the
+// exported RAM limit persia_ram_max that every memory.grow is checked against, and
 // persia_reset (CONTAIN_EXPORTS), which replaces the start function and the active data
 // segments, so instantiating the module runs nothing and cannot fail.
 // Refuses what it cannot make safe: a table imported, exported or changed at run time,
@@ -35,8 +36,16 @@ export const FRAME_BASE = 64;
 /** Estimated bytes per parameter or local (one spill slot); a v128 counts twice. */
 export const SLOT_BYTES = 8;
 
-const RESET = CONTAIN_EXPORTS.find((e): e is Fn => !("kind" in e))!;
-const STACK = CONTAIN_EXPORTS.find((e): e is GlobalEntry => "kind" in e)!;
+function containExport<T extends Fn | GlobalEntry>(name: string): T {
+  const e = CONTAIN_EXPORTS.find((x) => x.name === name);
+  if (e === undefined) throw new Error(`abi/contract.ts CONTAIN_EXPORTS no longer lists ${name}`);
+  return e as T;
+}
+const RESET = containExport<Fn>("persia_reset");
+const STACK = containExport<GlobalEntry>("persia_stack");
+const RAM_MAX = containExport<GlobalEntry>("persia_ram_max");
+/** persia_ram_max of a memory declared without a maximum: 4 GiB, the most a 32-bit memory has. */
+const PAGES_MAX = 65536;
 const [FAULT] = CONTAIN_IMPORTS;
 const PAGE_SHIFT = 16n;
 const DATA_SECTION = 11;  // core spec 5.5.14
@@ -63,6 +72,7 @@ class Pass implements Context {
   readonly segments = new Map<string, Segment>();
   faultFn = "";
   memoryEnd = "";
+  ramMax = "";
   stack = "";
   minBytes = 0;
 
@@ -119,7 +129,7 @@ class Pass implements Context {
   /** Refuses a module that already has a name the pass adds. */
   checkNames(functions: binaryen.FunctionInfo[]): void {
     const { m } = this;
-    for (const name of [RESET.name, STACK.name]) {
+    for (const name of [RESET.name, STACK.name, RAM_MAX.name]) {
       if (m.getExport(name) !== 0) this.refuse(`module exports ${name}; only the loader's containment adds it (abi/contract.ts CONTAIN_EXPORTS)`, "Rename that export.");
     }
     if (functions.some((f) => f.module === FAULT.module && f.base === FAULT.name)) {
@@ -298,6 +308,10 @@ class Pass implements Context {
     this.stack = this.fresh(STACK.name, (n) => m.getGlobal(n) !== 0);
     m.addGlobal(this.stack, b.i32, STACK.mutable, m.i32.const(0));
     m.addGlobalExport(this.stack, STACK.name);
+    // Added after `globals` was listed, so persia_reset keeps the limit the glue set.
+    this.ramMax = this.fresh(RAM_MAX.name, (n) => m.getGlobal(n) !== 0);
+    m.addGlobal(this.ramMax, b.i32, RAM_MAX.mutable, m.i32.const(m.getMemoryInfo().max ?? PAGES_MAX));
+    m.addGlobalExport(this.ramMax, RAM_MAX.name);
     functions.forEach((f, i) => { if (!infos[i].module) this.containFunction(f); });
     for (const t of this.tables.values()) if (t.fn !== null) this.addSlotTypeFunction(t);
     const start = m.getStart();

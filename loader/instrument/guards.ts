@@ -3,7 +3,8 @@
 // operands are evaluated once and in their original order, before the check. Memory
 // accesses compare address + offset + size with the memory's end, kept in an i64 global;
 // divisions test the divisor (and INT_MIN / -1); truncations test the float's range;
-// call_indirect asks the table's slot-type function; `unreachable` calls fault first.
+// call_indirect asks the table's slot-type function; `unreachable` calls fault first;
+// memory.grow returns -1 past the RAM limit (persia_ram_max) and updates the memory's end.
 // Also the frame release on every way out of a function (return, return_call).
 // Deliberately not here: which functions, tables and segments there are, the stack charge
 // at entry and persia_reset (contain.ts decides and builds those). Used by contain.ts only.
@@ -16,7 +17,7 @@ import { Ref, Site } from "./walk";
 export interface ContainCounts {
   access: number;       // loads and stores (scalar, SIMD, lanes) checked against the memory's end
   bulk: number;         // memory.copy, memory.fill, memory.init checked
-  grow: number;         // memory.grow followed by an update of the memory's end
+  grow: number;         // memory.grow checked against persia_ram_max, then the memory's end updated
   division: number;     // integer divisions and remainders checked for 0 (and INT_MIN / -1)
   conversion: number;   // float to integer truncations checked for NaN and range
   unreachable: number;  // `unreachable` preceded by fault(UNREACHABLE)
@@ -29,6 +30,7 @@ export interface ContainCounts {
 export interface Context {
   fault(reason: FaultReason): Ref;      // a call of the fault import
   memoryEnd: string;                     // the i64 global: the memory's size in bytes
+  ramMax: string;                        // the i32 global persia_ram_max: pages the memory may grow to
   minBytes: number;                      // the memory's declared minimum: always in bounds
   segmentLength(segment: string): Ref;   // i64: what memory.init may read of a segment now
   segmentDropped(segment: string): Ref;  // what data.drop becomes
@@ -197,6 +199,25 @@ export class Guards {
     this.counts.bulk++;
   }
 
+  /** memory.grow(d): -1 without growing if size + d pages would pass persia_ram_max
+   *  (computed in i64: no wrap-around for any d), else the engine's grow, which may still
+   *  return -1 at the memory's declared maximum; then the memory's end is updated. */
+  private grow(f: Frame, site: Site, e: Ref): void {
+    const { b, m } = this;
+    const d = f.locals.get(b.i32, "grow"), r = f.locals.get(b.i32, "tmp");
+    const delta = (b.getExpressionInfo(e) as binaryen.MemoryGrowInfo).delta;
+    const wanted = m.i64.add(m.i64.extend_u(m.memory.size()), m.i64.extend_u(m.local.get(d, b.i32)));
+    const over = m.i64.gt_u(wanted, m.i64.extend_u(m.global.get(this.cx.ramMax, b.i32)));
+    const bytes = m.i64.shl(m.i64.extend_u(m.memory.size()), m.i64.const(16n));
+    site.put(m.block(null, [
+      m.local.set(d, delta),
+      m.local.set(r, m.if(over, m.i32.const(-1), m.memory.grow(m.local.get(d, b.i32)))),
+      m.global.set(this.cx.memoryEnd, bytes),
+      m.local.get(r, b.i32),
+    ], b.i32));
+    this.counts.grow++;
+  }
+
   /** An integer division or remainder whose divisor may be 0 (or -1 for div_s). */
   private divide(f: Frame, e: Ref, d: number, name: string): void {
     const { b, m } = this;
@@ -289,10 +310,7 @@ export class Guards {
     } else if (id === b.MemoryCopyId || id === b.MemoryFillId || id === b.MemoryInitId) {
       this.bulk(f, e, d, id);
     } else if (id === b.MemoryGrowId) {
-      const r = f.locals.get(b.i32, "tmp");
-      const bytes = m.i64.shl(m.i64.extend_u(m.memory.size()), m.i64.const(16n));
-      site.put(m.block(null, [m.local.set(r, e), m.global.set(this.cx.memoryEnd, bytes), m.local.get(r, b.i32)], b.i32));
-      this.counts.grow++;
+      this.grow(f, site, e);
     } else if (id === b.DataDropId) {
       site.put(this.cx.segmentDropped((b.getExpressionInfo(e) as binaryen.DataDropInfo).segment));
     } else if (id === b.BinaryId) {

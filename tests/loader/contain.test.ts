@@ -1,16 +1,17 @@
 // The containment pass (loader/instrument/contain.ts) check by check, each module run as
 // written and contained side by side (contain_fixture.ts): loads and stores of every
 // width (scalar, v128, lanes) at the last valid byte and one past it, near 4 GiB and after
-// memory.grow; memory.copy, fill and init, data.drop; integer division of both widths and
-// signs; every trapping truncation at its edges; `unreachable`; call_indirect to good, bad,
-// empty and missing slots; the stack budget. Where the plain module traps, the contained
-// one calls fault with the expected reason and no RuntimeError ever escapes; elsewhere
-// it returns the same values and leaves the same memory.
+// memory.grow; memory.grow against the RAM limit persia_ram_max; memory.copy, fill and
+// init, data.drop; integer division of both widths and signs; every trapping truncation at
+// its edges; `unreachable`; call_indirect to good, bad, empty and missing slots; the stack
+// budget. Where the plain module traps, the contained one calls fault with the expected
+// reason and no RuntimeError ever escapes; elsewhere it returns the same values and leaves
+// the same memory.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { FaultReason } from "../../abi/image";
 import { STACK_BUDGET } from "../../loader/instrument/contain";
-import { Fault, pair, same } from "./contain_fixture";
+import { Exports, Fault, containText, faultImports, pair, same, wat } from "./contain_fixture";
 
 const R = FaultReason;
 
@@ -82,6 +83,44 @@ test("after memory.grow the new pages can be read and written, and its result is
   assert.equal(p.plain.grow(5), -1);
   same(p, R.OOB, "load8", 131072);
   assert.equal(p.counts.grow, 1);
+});
+
+test("persia_ram_max: a grow up to the limit succeeds, past it returns -1 and leaves the memory as it was, as a memory of that maximum does", async () => {
+  const text = `(module (import "env" "memory" (memory 1 8))
+    (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+    (func (export "size") (result i32) (memory.size))
+    (func (export "load8") (param i32) (result i32) (i32.load8_u (local.get 0))))`;
+  // The plain module gets a memory whose maximum is the limit; the contained one a memory
+  // of the declared maximum and the limit in persia_ram_max, as in the image.
+  const plainMemory = new WebAssembly.Memory({ initial: 1, maximum: 3 }), safeMemory = new WebAssembly.Memory({ initial: 1, maximum: 8 });
+  const plain = new WebAssembly.Instance(new WebAssembly.Module(await wat(text) as BufferSource), { env: { memory: plainMemory } }).exports as Exports;
+  const { bytes, counts } = await containText(text);
+  const safe = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), { ...faultImports(), env: { memory: safeMemory } }).exports as Exports;
+  assert.equal(safe.persia_ram_max.value, 8, "it starts at the memory's declared maximum");
+  safe.persia_ram_max.value = 3;
+  safe.persia_reset();
+  assert.equal(safe.persia_ram_max.value, 3, "persia_reset keeps the limit");
+  const p = { plain, safe, plainMemory, safeMemory, counts };
+  for (const [d, want] of [[0, 1], [3, -1], [1, 1], [-1, -1], [2, -1], [2 ** 31, -1], [1, 2], [1, -1], [0, 3]]) {
+    assert.equal(plain.grow(d), want, `plain grow(${d})`);
+    assert.equal(safe.grow(d), want, `contained grow(${d})`);
+    assert.equal(safe.size(), plain.size(), `memory.size after grow(${d})`);
+    assert.equal(safeMemory.buffer.byteLength, plainMemory.buffer.byteLength);
+  }
+  assert.equal(safe.size(), 3);
+  assert.equal(safe.grow(1), -1, "at the limit");
+  assert.equal(same(p, R.OOB, "load8", 3 * 65536 - 1), "value");
+  assert.equal(same(p, R.OOB, "load8", 3 * 65536), "trap", "no page past the limit exists");
+  safe.persia_ram_max.value = 5;
+  assert.equal(safe.grow(2), 3, "a raised limit lets it grow again");
+  assert.equal(safe.grow(1), -1);
+  assert.equal(safeMemory.buffer.byteLength, 5 * 65536);
+  safe.persia_ram_max.value = 100;
+  assert.equal(safe.grow(4), -1, "the declared maximum still holds");
+  assert.equal(counts.grow, 1);
+  const unbounded = await containText(`(module (import "env" "memory" (memory 1)) (func (export "persia_event")))`);
+  const e = new WebAssembly.Instance(new WebAssembly.Module(unbounded.bytes as BufferSource), { ...faultImports(), env: { memory: new WebAssembly.Memory({ initial: 1 }) } }).exports as Exports;
+  assert.equal(e.persia_ram_max.value, 65536, "without a declared maximum it starts at 4 GiB");
 });
 
 test("memory.fill, copy and init fault OOB before writing anything; data.drop empties a passive segment", async () => {

@@ -47,7 +47,7 @@ async function instance(bytes: Uint8Array, memory: WebAssembly.Memory, persia: R
   return new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), imports).exports as Exports;
 }
 
-test("the contained module imports fault, exports persia_reset and persia_stack, and has no start or active data", async () => {
+test("the contained module imports fault, exports persia_reset, persia_stack and persia_ram_max, and has no start or active data", async () => {
   const { bytes, counts } = await containText(RESETS);
   const module = new WebAssembly.Module(bytes as BufferSource);
   const [fault] = CONTAIN_IMPORTS;
@@ -128,6 +128,7 @@ const REFUSED: [what: string, text: string, why: RegExp][] = [
   ["an element segment past the table", `(table 2 funcref) (elem (i32.const 1) $f $f) (func $f)`, /fills slots 1\.\.2 of table .* which has 2/],
   ["an export named persia_reset", `(func (export "persia_reset"))`, /exports persia_reset/],
   ["an export named persia_stack", `(global (export "persia_stack") i32 (i32.const 0))`, /exports persia_stack/],
+  ["an export named persia_ram_max", `(global (export "persia_ram_max") (mut i32) (i32.const 0))`, /exports persia_ram_max/],
   ["an import of persia_fault.fault", `(import "persia_fault" "fault" (func (param i32)))`, /imports persia_fault\.fault/],
 ];
 

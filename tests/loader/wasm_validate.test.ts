@@ -80,7 +80,7 @@ test("refuses the imports and exports that only the fuel metering and containmen
     s.exports[0].index = 2;
   }));
   assert.match(fault.why, /^module imports persia_fault\.fault \(import at byte \d+\); only the loader adds it/);
-  for (const name of ["persia_fuel", "persia_reset", "persia_stack"]) {
+  for (const name of ["persia_fuel", "persia_reset", "persia_stack", "persia_ram_max"]) {
     const exp = refusal(withSpec((s) => { s.exports.push({ name, kind: FUNC, index: 1 }); }));
     assert.match(exp.why, new RegExp(`^module exports ${name}; only the loader adds it`));
   }
