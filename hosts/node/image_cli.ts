@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../../abi/image";
-import { composeImage, wasmtimePin } from "../../loader/image/compose";
+import { composeImage, Image, wasmtimePin } from "../../loader/image/compose";
 import { loadManifest } from "../../loader/manifest";
 import { WASM_DIR } from "./build";
 import { decodeStatus, Status } from "./status";
@@ -32,6 +32,7 @@ export async function buildImage(manifest: string, out: string): Promise<string>
   const lines = [
     `persia: wrote ${out} (${image.bytes.length} bytes): node ${image.plan.node.name}, ` +
       `${image.plan.services.length} service(s), ${image.plan.nics.length} VXLAN NIC(s), ${image.plan.disks.length} disk(s)`,
+    ...storeLines(image),
     `  kernel.wasm sha256 ${image.kernelSha256} (unchanged inside the image)`,
     `  boot manifest sha256 ${image.bootSha256}`,
     `Run it with wasmtime ${wasmtimePin().version} (python3 -m pip install ${wasmtimePin().pip}):`,
@@ -39,6 +40,16 @@ export async function buildImage(manifest: string, out: string): Promise<string>
     "Status: the image prints `status <base64>` lines on stdout; `persia status --from <file>` shows the last one.",
   ];
   return lines.join("\n") + "\n";
+}
+
+/** One line per store entry (manifest store:): the service ids a LOAD of its module may get. */
+function storeLines(image: Image): string[] {
+  const ids = image.slots.filter((s) => !s.boot);
+  return image.plan.store.map((e) => {
+    const mine = ids.splice(0, e.slots);
+    return `  store ${path.basename(e.modulePath)}: service id(s) ${mine.map((s) => s.id).join(", ")}, RAM up to ` +
+      `${e.ramMaxPages * 64} KiB, sha256 ${Buffer.from(mine[0].hash).toString("hex")}`;
+  });
 }
 
 /** The last whole status line in an image's output, decoded, with the host's NIC counters

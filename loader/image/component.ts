@@ -34,7 +34,10 @@ export function trampolineSlots(): Slot[] {
 }
 
 export interface ComponentPlan {
-  services: { id: number }[];
+  /** The services' core modules, in order (each file once). */
+  modules: string[];
+  /** Every service id and the module its instance is of. */
+  services: { id: number; module: string }[];
   /** Does the shim import env.abort? */
   shimAbort: boolean;
 }
@@ -52,7 +55,7 @@ const wasiId = (i: number) => `$w${i}`;
 
 export function componentText(p: ComponentPlan): string {
   const services = p.services;
-  const modules = ["mem", "tramp", "kernel", "sys", ...services.map((s) => `svc${s.id}`), "glue", "shim", "fixup"];
+  const modules = ["mem", "tramp", "kernel", "sys", ...p.modules, "glue", "shim", "fixup"];
   const out: string[] = ["(component", wasiImportsText(WASI_VERSION)];
   for (const m of modules) out.push(`(core module $${m})`);
   out.push(`(core instance $mem (instantiate $mem))`, `(core instance $tramp (instantiate $tramp))`);
@@ -67,7 +70,7 @@ export function componentText(p: ComponentPlan): string {
   for (const s of services) {
     const persia: [string, string, string][] = SYSCALLS.map((c) => [c.name, "func", `$sys ${q(`${s.id}.${c.name}`)}`]);
     persia.push([fuel.name, "func", `$tramp "svc_fuel_exhausted"`]);
-    out.push(`(core instance $svc${s.id} (instantiate $svc${s.id} (with ${q(SYSCALL_MODULE)} ${inline(persia)}) ` +
+    out.push(`(core instance $svc${s.id} (instantiate $${s.module} (with ${q(SYSCALL_MODULE)} ${inline(persia)}) ` +
       `(with ${q(memory.module)} ${inline([[memory.name, "memory", `$mem "s${s.id}"`], [abort.name, "func", `$tramp "svc_abort"`]])}) ` +
       `(with ${q(fault.module)} ${inline([[fault.name, "func", `$tramp "svc_fault"`]])})))`);
   }

@@ -1,9 +1,11 @@
 // `persia image`: a manifest → one Wasm component that the stock wasmtime CLI runs. The
-// kernel goes in unchanged; each service is validated, metered (fuel.ts) and contained
-// (contain.ts) as under Node — a module the loader refuses fails the image with the
-// loader's message, as it fails `persia run`; the shim (hosts/wasi) and the generated glue
-// (glue.ts) join them; the configuration (config.ts) carries the boot manifest and the
-// NICs and disks the shim opens. Also the wasmtime command line that runs the result.
+// kernel goes in unchanged; each service and each store module is validated, metered
+// (fuel.ts) and contained (contain.ts) as under Node — a module the loader refuses fails the
+// image with the loader's message, as it fails `persia run`; the shim (hosts/wasi) and the
+// generated glue (glue.ts) join them; the configuration (config.ts) carries the boot
+// manifest and the NICs and disks the shim opens. Also the wasmtime command line.
+// Service ids are slots (serviceSlots): the manifest's services, then each store entry's
+// slots, each an instance of its module, so that a run-time LOAD finds one ready.
 // Only VXLAN NICs exist in an image (spec/image.md says why).
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -29,6 +31,8 @@ export interface ImageInputs {
 export interface Image {
   bytes: Uint8Array;
   plan: HostPlan;
+  /** Every service id in the image: the services', then the store slots (boot: false). */
+  slots: GlueService[];
   /** SHA-256 of the kernel's bytes and of the boot manifest, hex. */
   kernelSha256: string;
   bootSha256: string;
@@ -68,25 +72,53 @@ export function wasmtimeFlags(plan: HostPlan): string[] {
   return ["run", "-W", "exceptions=y", "-S", "inherit-network=y", ...dirs.flatMap((d) => ["--dir", d])];
 }
 
+/** The core modules of the services, one per distinct module file, and the slots that
+ *  instantiate them. */
+interface Code { modules: { name: string; bytes: Uint8Array }[]; slots: (GlueService & { module: string })[] }
+
+/** Every service id, in the order the Node host numbers them (hosts/node/services.ts): the
+ *  manifest's services, then for each store entry `slots` ids of its module, whose memory
+ *  may hold the entry's ram. Each module file is validated for each use (its RAM max
+ *  differs) but metered and contained once, and its slots share the result. */
+async function serviceSlots(plan: HostPlan, read: (file: string) => Uint8Array): Promise<Code> {
+  const code: Code = { modules: [], slots: [] };
+  const byHash = new Map<string, string>();
+  const add = async (file: string, name: string, ramMaxPages: number, ids: number[], boot: boolean) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = read(file);
+    } catch (e) {
+      throw new LoaderError(`service ${name}`, `cannot read its module ${file}: ${(e as Error).message}`,
+        "Check the path in the manifest, or run `persia build` if it is under build/.");
+    }
+    const info = validateService(bytes, name, ramMaxPages);
+    const hash = createHash("sha256").update(bytes).digest();
+    let module = byHash.get(hash.toString("hex"));
+    if (module === undefined) {
+      module = `code${code.modules.length}`;
+      code.modules.push({ name: module, bytes: (await contain((await meterFuel(bytes, name)).bytes, name)).bytes });
+      byHash.set(hash.toString("hex"), module);
+    }
+    const maxPages = Math.min(ramMaxPages, info.memoryMaxPages ?? ramMaxPages);
+    for (const id of ids) {
+      code.slots.push({ id, hasInit: info.hasInit, minPages: info.memoryMinPages, maxPages, ceilingPages: ramMaxPages, hash, boot, module });
+    }
+  };
+  for (const s of plan.services) await add(s.modulePath, s.domain, s.ramMaxPages, [s.id], true);
+  let next = plan.services.reduce((top, s) => Math.max(top, s.id + 1), 0);
+  for (const [i, e] of plan.store.entries()) {
+    const ids = Array.from({ length: e.slots }, (_, k) => next + k);
+    await add(e.modulePath, `store[${i}] (${path.basename(e.modulePath)})`, e.ramMaxPages, ids, false);
+    next += e.slots;
+  }
+  return code;
+}
+
 export async function composeImage(manifest: Manifest, inputs: ImageInputs): Promise<Image> {
   const { boot, plan } = compileManifest(manifest);
   checkNics(plan);
-  const read = inputs.readModule ?? ((f: string) => fs.readFileSync(f));
-  const modules: Uint8Array[] = [];
-  const services: GlueService[] = [];
-  for (const s of plan.services) {
-    let bytes: Uint8Array;
-    try {
-      bytes = read(s.modulePath);
-    } catch (e) {
-      throw new LoaderError(`service ${s.domain}`, `cannot read its module ${s.modulePath}: ${(e as Error).message}`,
-        "Check the path in the manifest, or run `persia build` if it is under build/.");
-    }
-    const info = validateService(bytes, s.domain, s.ramMaxPages);
-    modules.push((await contain((await meterFuel(bytes, s.domain)).bytes, s.domain)).bytes);
-    const maxPages = Math.min(s.ramMaxPages, info.memoryMaxPages ?? s.ramMaxPages);
-    services.push({ id: s.id, hasInit: info.hasInit, minPages: info.memoryMinPages, maxPages });
-  }
+  const code = await serviceSlots(plan, inputs.readModule ?? ((f: string) => fs.readFileSync(f)));
+  const services = code.slots;
   const shim = parseModule(inputs.shim);
   const shimMemory = shim.imports.find((i) => i.desc.kind === "memory");
   if (shimMemory === undefined || shimMemory.desc.kind !== "memory") {
@@ -103,6 +135,7 @@ export async function composeImage(manifest: Manifest, inputs: ImageInputs): Pro
   const names = {
     fuel: FUEL_EXPORTS.fuel.name,
     stack: exportName(CONTAIN_EXPORTS, "persia_stack"),
+    ramMax: exportName(CONTAIN_EXPORTS, "persia_ram_max"),
     reset: exportName(CONTAIN_EXPORTS, "persia_reset"),
     event: exportName(SERVICE_EXPORTS, "persia_event"),
     init: exportName(SERVICE_EXPORTS, "persia_init"),
@@ -112,12 +145,12 @@ export async function composeImage(manifest: Manifest, inputs: ImageInputs): Pro
     assemble(b, trampText(slots), "trampoline"),
     inputs.kernel,
     assemble(b, sysText(services), "syscall"),
-    ...modules,
+    ...code.modules.map((m) => m.bytes),
     assemble(b, glueText(services, config, names), "glue"),
     inputs.shim,
     assemble(b, fixupText(slots), "fixup"),
   ];
-  const text = componentText({ services, shimAbort });
+  const text = componentText({ modules: code.modules.map((m) => m.name), services, shimAbort });
   const tools = await dynamicImport("@bytecodealliance/jco-transpile/wasm-tools");
   let skeleton: Uint8Array;
   try {
@@ -127,7 +160,7 @@ export async function composeImage(manifest: Manifest, inputs: ImageInputs): Pro
       "This is a bug in loader/image/component.ts; please report it with the manifest.");
   }
   return {
-    bytes: fillModules(skeleton, core), plan,
+    bytes: fillModules(skeleton, core), plan, slots: services,
     kernelSha256: sha256(inputs.kernel), bootSha256: sha256(boot),
     wasmtimeFlags: wasmtimeFlags(plan),
   };

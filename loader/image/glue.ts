@@ -7,11 +7,13 @@
 //   sys    each service's syscalls, bound to its id, forwarded to the kernel's k_sys
 //   glue   svc_* for the kernel and GLUE_EXPORTS for the shim: copies between memories,
 //          calls into services under try_table (its exception tag is thrown by the
-//          contained services' fault imports), the configuration
+//          contained services' fault imports), which slot holds a service (svc_load,
+//          svc_unload) and its RAM limit (svc_ram), the configuration
 //   fixup  fills the trampoline table once the providers exist
 // Order and wiring: component.ts. Does not instrument services (loader/instrument).
 import type binaryen from "binaryen";
-import { Fn, GLUE_EXPORTS, SYSCALLS, WasmType } from "../../abi/contract";
+import { Fn, GLUE_EXPORTS, HOST_IMPORTS, SHIM_HOST_IMPORTS, SYSCALLS, WasmType } from "../../abi/contract";
+import { SL_FREE, SL_HASH, SL_NAME, SL_NAME_LEN, SL_RAM_MAX } from "../../abi/control";
 import { Errno } from "../../abi/errno";
 import { FaultReason } from "../../abi/image";
 import { Entry, Fault } from "../../abi/kernel";
@@ -27,12 +29,20 @@ export const fnSig = (f: Fn) => sig(f.params.map(([, t]) => t), f.result);
 /** One trampoline slot: the export name and the signature of what fills it. */
 export interface Slot { name: string; params: WasmType[]; result: WasmType | null }
 
-/** What the glue needs to know of one service. */
+/** What the glue needs to know of one slot: a service id and the module it runs. */
 export interface GlueService {
   id: number;
   hasInit: boolean;
   minPages: number;
+  /** The memory's declared maximum: the RAM max, or the module's own maximum if lower. */
   maxPages: number;
+  /** The most RAM a LOAD or GRANT may ask for, in pages: the service's ram.max in the
+   *  manifest, or the store entry's ram (the Node host's ceiling). */
+  ceilingPages: number;
+  /** SHA-256 of the module file as the manifest names it (svc_load compares it). */
+  hash: Uint8Array;
+  /** A boot service holds its slot from the start; a store slot is empty until svc_load. */
+  boot: boolean;
 }
 
 /** Wasm text for bytes: "\00\61...". */
@@ -114,8 +124,9 @@ function dispatch(name: string, fn: string, rest: WasmType[], result: WasmType |
 
 function serviceFns(s: GlueService): string {
   const i = s.id;
-  const grew = s.maxPages > s.minPages
-    ? `(if (i32.ge_u (memory.size $s${i}) (i32.const ${s.maxPages})) (then (return (i32.const ${Fault.MEMORY}))))` : "";
+  // As the Node host classifies a trap: MEMORY once the memory has grown to its RAM max.
+  const grew = `(if (i32.and (i32.ge_u (memory.size $s${i}) (global.get $ramMax${i})) (i32.gt_u (global.get $ramMax${i}) (i32.const ${s.minPages})))
+      (then (return (i32.const ${Fault.MEMORY}))))`;
   const entry = `(if (i32.eq (local.get 0) (i32.const ${Entry.EVENT})) (then (call $event${i}))
       (else ${s.hasInit ? `(if (i32.eq (local.get 0) (i32.const ${Entry.INIT})) (then (call $init${i})) (else (throw $fault (i32.const ${FaultReason.UNREACHABLE}))))` :
         `(if (i32.ne (local.get 0) (i32.const ${Entry.INIT})) (then (throw $fault (i32.const ${FaultReason.UNREACHABLE}))))`}))`;
@@ -130,6 +141,9 @@ function serviceFns(s: GlueService): string {
       ${grew} (i32.const ${Fault.TRAP}))
     (func $start${i} (result i32) (local i32)
       (global.set $run${i} (i32.const 0))
+      (if (i32.eqz (global.get $loaded${i})) (then (return (i32.const ${Fault.BAD_MODULE}))))
+      (if (i32.lt_u (global.get $lim${i}) (i32.const ${s.minPages})) (then (return (i32.const ${Fault.INSTANTIATE}))))
+      (global.set $ramMax${i} (global.get $lim${i}))
       (local.set 0 (block $caught (result i32)
         (try_table (catch $fault $caught) (global.set $stack${i} (i32.const 0)) (call $reset${i}))
         (global.set $run${i} (i32.const 1)) (global.set $why${i} (i32.const 0)) (return (i32.const 0))))
@@ -147,12 +161,65 @@ function serviceFns(s: GlueService): string {
     (func $used${i} (result i64) (global.get $used${i}))
     ${copyFn(`$read${i}`, "$k", `$s${i}`, running, true)}
     ${copyFn(`$write${i}`, `$s${i}`, "$k", running)}
-    (func $pages${i} (result i32) (memory.size $s${i}))
-    (func $why${i} (result i32) (global.get $why${i}))`;
+    (func $pages${i} (result i32) (select (memory.size $s${i}) (i32.const 0) (global.get $loaded${i})))
+    (func $why${i} (result i32) (global.get $why${i}))
+    ${slotFns(s)}`;
+}
+
+/** A slot's state for svc_load, svc_unload and svc_ram: whether it holds a service, and the
+ *  RAM limit (pages) that svc_start writes into the service's persia_ram_max. Uses the
+ *  slot's $run global (serviceFns). */
+function slotFns(s: GlueService): string {
+  const i = s.id;
+  return `(global $loaded${i} (mut i32) (i32.const ${s.boot ? 1 : 0})) (global $lim${i} (mut i32) (i32.const ${s.maxPages}))
+    (func $unload${i} (global.set $loaded${i} (i32.const 0)) (global.set $run${i} (i32.const 0)))
+    (func $setram${i} (param i32) (result i32)
+      (if (i32.or (i32.eqz (global.get $loaded${i})) (i32.gt_u (local.get 0) (i32.const ${s.ceilingPages})))
+        (then (return (i32.const ${-Errno.ENOSPC}))))
+      (global.set $lim${i} ${atMost("(local.get 0)", s.maxPages)}) (i32.const 0))`;
+}
+
+/** min(value, max), unsigned; value is evaluated twice, so a local.get. */
+const atMost = (value: string, max: number) => `(select ${value} (i32.const ${max}) (i32.lt_u ${value} (i32.const ${max})))`;
+
+/** The 32-byte hash as four i64 constants, little-endian, as i64.load reads it. */
+function hashWords(hash: Uint8Array): bigint[] {
+  if (hash.length !== 32) throw new Error(`a slot's module hash has ${hash.length} bytes, not 32`);
+  const v = new DataView(hash.buffer, hash.byteOffset, 32);
+  return [0, 8, 16, 24].map((at) => v.getBigInt64(at, true));
+}
+
+/** svc_load(ptr, len): the request in kernel memory (abi/control.ts SL_*) names a module
+ *  by SHA-256; the lowest slot of that module whose bit is set in the free mask, that holds
+ *  no service and whose ceiling admits the RAM max gets it: marked loaded, its limit set,
+ *  its id returned. -ENOENT if no slot has that module, -ENOSPC if none of them can take
+ *  it, -EINVAL for a request that is not where or as long as it says. As the Node host's
+ *  ServiceHost.load. */
+function loadFn(slots: GlueService[]): string {
+  const at = (offset: number, type: "i32" | "i64" | "i32.load8_u") =>
+    `(${type === "i32.load8_u" ? type : `${type}.load`} $k offset=${offset} (local.get $ptr))`;
+  const tries = slots.map((s) => {
+    const i = s.id;
+    const same = hashWords(s.hash).map((w, k) => `(i64.eq (local.get $h${k}) (i64.const ${w}))`);
+    const free = `(i32.and (i32.shr_u (local.get $free) (i32.const ${i})) (i32.const 1))`;
+    const takes = `(i32.and ${free} (i32.and (i32.eqz (global.get $loaded${i})) (i32.le_u (local.get $pages) (i32.const ${s.ceilingPages}))))`;
+    return `(if (i32.and (i32.and ${same[0]} ${same[1]}) (i32.and ${same[2]} ${same[3]})) (then (local.set $known (i32.const 1))
+      (if ${takes} (then (global.set $loaded${i} (i32.const 1)) (global.set $lim${i} ${atMost("(local.get $pages)", s.maxPages)})
+        (return (i32.const ${i}))))))`;
+  });
+  return `(func (export "svc_load") (param $ptr i32) (param $len i32) (result i32)
+    (local $free i32) (local $pages i32) (local $known i32) (local $h0 i64) (local $h1 i64) (local $h2 i64) (local $h3 i64)
+    (if (i32.or (i32.lt_u (local.get $len) (i32.const ${SL_NAME})) (i32.eqz ${fits("$k", "(local.get $ptr)", "(local.get $len)")}))
+      (then (return (i32.const ${-Errno.EINVAL}))))
+    (if (i32.ne (local.get $len) (i32.add (i32.const ${SL_NAME}) ${at(SL_NAME_LEN, "i32.load8_u")})) (then (return (i32.const ${-Errno.EINVAL}))))
+    (local.set $free ${at(SL_FREE, "i32")}) (local.set $pages ${at(SL_RAM_MAX, "i32")})
+    ${[0, 1, 2, 3].map((k) => `(local.set $h${k} ${at(SL_HASH + 8 * k, "i64")})`).join(" ")}
+    ${tries.join("\n    ")}
+    (select (i32.const ${-Errno.ENOSPC}) (i32.const ${-Errno.ENOENT}) (local.get $known)))`;
 }
 
 /** Names the contained service's exports have (abi/contract.ts, loader/instrument/contain.ts). */
-export interface ServiceExportNames { fuel: string; stack: string; reset: string; event: string; init: string }
+export interface ServiceExportNames { fuel: string; stack: string; ramMax: string; reset: string; event: string; init: string }
 
 export function glueText(services: GlueService[], config: Uint8Array, names: ServiceExportNames): string {
   const imports = [
@@ -163,6 +230,7 @@ export function glueText(services: GlueService[], config: Uint8Array, names: Ser
     ...services.flatMap((s) => [
       `(import "s${s.id}" "${names.fuel}" (global $fuel${s.id} (mut i64)))`,
       `(import "s${s.id}" "${names.stack}" (global $stack${s.id} (mut i32)))`,
+      `(import "s${s.id}" "${names.ramMax}" (global $ramMax${s.id} (mut i32)))`,
       `(import "s${s.id}" "${names.reset}" (func $reset${s.id}))`,
       `(import "s${s.id}" "${names.event}" (func $event${s.id}))`,
       ...(s.hasInit ? [`(import "s${s.id}" "${names.init}" (func $init${s.id}))`] : []),
@@ -189,7 +257,15 @@ export function glueText(services: GlueService[], config: Uint8Array, names: Ser
     dispatch("svc_fuel_used", "used", [], "i64", ids, "(i64.const 0)"),
     dispatch("svc_read", "read", [i32, i32, i32], i32, ids, `(i32.const ${-Errno.EFAULT})`),
     dispatch("svc_write", "write", [i32, i32, i32], i32, ids, `(i32.const ${-Errno.EFAULT})`),
+    loadFn(services),
+    dispatch("svc_unload", "unload", [], null, ids, "(nop)"),
+    dispatch("svc_ram", "setram", [i32], i32, ids, `(i32.const ${-Errno.ENOSPC})`),
   ];
+  const written = ["svc_start", "svc_stop", "svc_call", "svc_fuel_used", "svc_read", "svc_write", "svc_load", "svc_unload", "svc_ram"];
+  for (const f of HOST_IMPORTS) {
+    if (SHIM_HOST_IMPORTS.includes(f.name) || written.includes(f.name)) continue;
+    throw new Error(`abi/contract.ts HOST_IMPORTS has ${f.name}, which neither the shim nor glue.ts implements`);
+  }
   return `(module ${imports.join("\n")}
     (data $cfg "${bytesText(config)}")
     ${faultText()}

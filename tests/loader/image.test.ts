@@ -1,8 +1,10 @@
 // The image composer (loader/image): the kernel inside an image is kernel.wasm byte for
 // byte (the same SHA-256 as the file the Node host loads), every WASI function the shim
 // calls is declared among the component's imports, the configuration blob carries what
-// abi/image.ts says, and what cannot go into an image is refused with a reason.
-// Running an image under wasmtime is tests/e2e/image.test.ts and tests/parity.
+// abi/image.ts says, a manifest's store becomes slots numbered after the services, and
+// what cannot go into an image is refused with a reason. What the glue does with the slots
+// is tests/loader/image_glue.test.ts; running an image under wasmtime is
+// tests/e2e/image.test.ts and tests/parity.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { createHash } from "crypto";
@@ -17,11 +19,13 @@ import { KERNEL_WASM, SHIM_WASM } from "../../hosts/node/image_cli";
 import { composeImage } from "../../loader/image/compose";
 import { coreModules } from "../../loader/image/component";
 import { encodeConfig } from "../../loader/image/config";
+import { parseModule } from "../../loader/wasm/parse";
 import { wasiImportsText } from "../../loader/image/wasi_types";
 import { parseManifest } from "../../loader/manifest";
 import { LoaderError } from "../../loader/errors";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+const sha256Hex = (hash: Uint8Array) => Buffer.from(hash).toString("hex");
 
 function yaml(nicKind = "vxlan", extra = ""): string {
   const nic = nicKind === "vxlan"
@@ -44,6 +48,44 @@ test("the kernel inside an image has the same SHA-256 as the kernel.wasm the Nod
   assert.ok(hashes.includes(sha256(kernel)), "one core module of the image is kernel.wasm, unchanged");
   assert.equal(image.kernelSha256, sha256(kernel));
   assert.equal(hashes.filter((h) => h === sha256(kernel)).length, 1);
+});
+
+const STORE = `store:
+  - { module: build/wasm/services/echo.wasm, ram: 2MiB, slots: 2 }
+  - { module: build/wasm/services/probe.wasm, slots: 1 }
+`;
+
+test("a store's slots get the ids after the services', each store module contained once and instantiated per slot", async () => {
+  const image = await composeImage(parseManifest(yaml("vxlan", STORE), "image.yaml", ROOT), inputs());
+  const file = (f: string) => fs.readFileSync(path.join(ROOT, "build/wasm/services", f));
+  const [echo, probe] = [sha256(file("echo.wasm")), sha256(file("probe.wasm"))];
+  assert.deepEqual(image.slots.map((s) => [s.id, s.boot, sha256Hex(s.hash), s.minPages, s.maxPages, s.ceilingPages]), [
+    [0, true, echo, 1, 16, 16],        // the service: ram.max 1 MiB
+    [1, false, echo, 1, 32, 32],       // store[0]: 2 MiB, two slots
+    [2, false, echo, 1, 32, 32],
+    [3, false, probe, 1, 256, 256],    // store[1]: the default 16 MiB
+  ]);
+  const modules = coreModules(image.bytes);
+  assert.equal(modules.length, 9, "mem, tramp, kernel, sys, echo once, probe once, glue, shim, fixup");
+  assert.equal(sha256(modules[2]), image.kernelSha256, "the kernel is still kernel.wasm, byte for byte");
+  assert.equal(image.kernelSha256, sha256(fs.readFileSync(KERNEL_WASM)));
+  const mem = parseModule(modules[0]);
+  assert.deepEqual(mem.exports.map((e) => e.name), ["host", "s0", "s1", "s2", "s3"], "one memory per slot");
+  assert.deepEqual(mem.memories.slice(1).map((m) => [m.min, m.max]), [[1, 16], [1, 32], [1, 32], [1, 256]]);
+  const glue = parseModule(modules[6]).exports.map((e) => e.name);
+  for (const name of ["svc_load", "svc_unload", "svc_ram", "svc_start", "svc_pages"]) assert.ok(glue.includes(name), `the glue exports ${name}`);
+
+  const plain = await composeImage(parseManifest(yaml(), "image.yaml", ROOT), inputs());
+  assert.deepEqual(plain.slots.map((s) => [s.id, s.boot]), [[0, true]], "without a store, only the services");
+  assert.equal(coreModules(plain.bytes).length, 8);
+});
+
+test("a store module the loader refuses fails the image, named by its place in the store", async () => {
+  const bad = path.join(ROOT, "build", "image-test-bad.wasm");
+  fs.mkdirSync(path.dirname(bad), { recursive: true });
+  fs.writeFileSync(bad, Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff]));
+  await assert.rejects(composeImage(parseManifest(yaml("vxlan", `store:\n  - { module: ${bad} }\n`), "image.yaml", ROOT), inputs()),
+    (e: unknown) => e instanceof LoaderError && /^service store\[0\] \(image-test-bad\.wasm\): .*not a well-formed/.test(e.message));
 });
 
 test("every WASI function the shim calls is declared among the image's imports", () => {
@@ -97,17 +139,19 @@ test("a service the loader refuses fails the image with the loader's message, as
   assert.deepEqual(image.wasmtimeFlags.slice(0, 5), ["run", "-W", "exceptions=y", "-S", "inherit-network=y"]);
 });
 
-test("`persia image` writes the image and prints the wasmtime command line and the kernel's hash", () => {
+test("`persia image` writes the image and prints the wasmtime command line, the store's slots and the kernel's hash", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-image-cli-"));
   try {
     const manifest = path.join(dir, "node.yaml");
-    fs.writeFileSync(manifest, yaml().replace(/build\/wasm/g, path.join(ROOT, "build/wasm")));
+    fs.writeFileSync(manifest, yaml("vxlan", STORE).replace(/build\/wasm/g, path.join(ROOT, "build/wasm")));
     const out = path.join(dir, "node.wasm");
     const r = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "image", manifest, "-o", out], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(fs.statSync(out).size > 0);
     assert.match(r.stdout, /wasmtime run -W exceptions=y -S inherit-network=y .*node\.wasm \[--for <ms>\]/);
     assert.match(r.stdout, new RegExp(`kernel\\.wasm sha256 ${sha256(fs.readFileSync(KERNEL_WASM))}`));
+    assert.match(r.stdout, /\n  store echo\.wasm: service id\(s\) 1, 2, RAM up to 2048 KiB, sha256 [0-9a-f]{64}\n/);
+    assert.match(r.stdout, /\n  store probe\.wasm: service id\(s\) 3, RAM up to 16384 KiB/);
     const bad = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "image", manifest.replace("node.yaml", "none.yaml"), "-o", out], { encoding: "utf8" });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^persia: /);
