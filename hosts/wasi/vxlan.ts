@@ -154,10 +154,12 @@ function receiveFailed(n: Nic, code: u8): void {
   hostLine("warn", "VXLAN NIC " + n.id.toString() + ": receive error: " + socketErrorName(code));
 }
 
-/** One line per NIC with its counters, for the end of a run. */
 /** One line on stdout, IMG_HOST_PREFIX + what the host knows as JSON: the NICs' counters
  *  (hosts/node/status.ts HostNicStatus, with the Node host's VXLAN counter names where they
- *  mean the same) and each service slot's memory now, in pages (glue svc_pages). */
+ *  mean the same) and each service id's memory now, in pages (glue svc_pages): 0 for an id
+ *  without a slot and for a slot that holds no service (a store slot not loaded yet, or
+ *  unloaded), so only the services the kernel knows count; `persia status` reads the ids
+ *  the kernel's status lists. */
 export function printHostLine(): void {
   begin(stdout());
   put(IMG_HOST_PREFIX);
@@ -186,6 +188,7 @@ export function printHostLine(): void {
   end();
 }
 
+/** One line per NIC with its counters, for the end of a run. */
 export function printCounters(): void {
   for (let i = 0; i < nicCount; i++) {
     let n = nic(i);
