@@ -46,7 +46,7 @@ export const FUEL_PER_CALL: i64 = 100_000_000; // fuel units one service call ma
 export const USER_MAX: i32 = 16;        // USER records (user, domain) a node keeps
 export const CTL_VERIFY_PER_S: i32 = 20; // control signatures checked per second at most, ...
 export const CTL_VERIFY_BURST: i32 = 10; // ... with this burst; more are counted and dropped.
-                                         // One check is 3-5 ms under Node: at most ~10 % of a core
+                                         // One check is about 2 ms under Node: at most ~4 % of a core
 export const LOG_LINE: i32 = 512;        // bytes in one kernel log line
 export const STATUS_SIZE: i32 = 65536;   // bytes in the status snapshot buffer
 export const BOOT_SIZE: i32 = 65536;     // bytes in the boot manifest buffer
