@@ -150,7 +150,7 @@ export class ServiceHost {
   /** svc_load: the request (abi/control.ts SL_*) names a module by SHA-256; the lowest
    *  free id (in the kernel's mask, and not holding a service here) among its slots gets
    *  it. The id, or -ENOENT (no such module), -ENOSPC (no free slot, or RAM over its
-   *  ceiling). */
+   *  ceiling), -EINVAL (RAM below the module's initial memory). */
   load(req: Uint8Array): number {
     if (req.length < C.SL_NAME || req.length !== C.SL_NAME + req[C.SL_NAME_LEN]) return -Errno.EINVAL;
     const v = new DataView(req.buffer, req.byteOffset, req.byteLength);
@@ -163,6 +163,7 @@ export class ServiceHost {
     if (id < 0) return -Errno.ENOSPC;
     const place = this.places[id]!;
     const prepared = place.prepared;
+    if (ram < prepared.memoryMinPages) return -Errno.EINVAL;
     place.loaded = true;
     this.slots[id] = new Slot(name, prepared.module, prepared.refused, prepared.memoryMinPages, ram, prepared.declaredMaxPages);
     return id;
@@ -176,10 +177,12 @@ export class ServiceHost {
     if (place) place.loaded = false;
   }
 
-  /** svc_ram: the RAM max for the service's next start; 0, or -ENOSPC over its ceiling. */
+  /** svc_ram: the RAM max for the service's next start; 0, or -ENOSPC over its ceiling,
+   *  -EINVAL below the module's initial memory. */
   setRam(id: number, pages: number): number {
     const place = this.places[id], slot = this.slots[id];
     if (!place || !slot || pages > place.ceilingPages) return -Errno.ENOSPC;
+    if (pages < slot.memoryMinPages) return -Errno.EINVAL;
     slot.ramMaxPages = slot.declaredMaxPages === null ? pages : Math.min(pages, slot.declaredMaxPages);
     return 0;
   }

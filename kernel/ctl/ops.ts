@@ -139,6 +139,7 @@ export function opLoad(u: i32, body: usize, n: i32): i32 {
   memory.copy(REQ + C.SL_NAME, name, <usize>nl);
   let id = free == 0 ? -Errno.ENOSPC : host_svc_load(<i32>REQ, C.SL_NAME + nl);
   if (id == -Errno.ENOENT) { say(LogLevel.WARN, u, " asked for a module that is not in the node's store (manifest store:), for ", name, nl, ""); return id; }
+  if (id == -Errno.EINVAL) { say(LogLevel.WARN, u, " cannot load ", name, nl, ": its ram.max is below the module's initial memory"); return id; }
   if (id < 0) { say(LogLevel.WARN, u, " cannot load ", name, nl, ": no free slot for its module, or its ram.max is over the store entry's ram"); return -Errno.ENOSPC; }
   if (id >= SVC_MAX || ((free >> <u32>id) & 1) == 0) abort("host svc_load returned a service id that was not free");
   store<u8>(sb + M.SVC_ID, <u8>id);
@@ -194,9 +195,9 @@ export function opGrant(u: i32, body: usize, n: i32): i32 {
   r = apply(recs, rn, 0);
   if (r >= 0) r = admit(LogLevel.WARN);
   let newMax = unchecked(svcRamMax[id]);
-  if (r >= 0 && newMax != ramMax && host_svc_ram(id, <i32>newMax) < 0) {
-    r = refuse(Errno.ENOSPC, "the host cannot give the service that much RAM (its store entry's ram, or its image slot, is smaller)");
-  }
+  let hr = r >= 0 && newMax != ramMax ? host_svc_ram(id, <i32>newMax) : 0;
+  if (hr == -Errno.EINVAL) r = refuse(Errno.EINVAL, "ram.max is below the module's initial memory");
+  else if (hr < 0) r = refuse(Errno.ENOSPC, "the host cannot give the service that much RAM (its store entry's ram, or its image slot, is smaller)");
   if (r < 0) {
     unchecked(svcRamMin[id] = ramMin); unchecked(svcRamMax[id] = ramMax);
     cpuGrant(id, cpuMin, cpuMax);

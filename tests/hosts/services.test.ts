@@ -11,7 +11,7 @@ import { Entry, Fault } from "../../abi/kernel";
 import { Sys } from "../../abi/syscalls";
 import { KernelTrap } from "../../hosts/node/faults";
 import { KernelSide, ServiceHost } from "../../hosts/node/services";
-import { ABORTS, GROWS, LOGS, RECURSES, SPINS, SPINS_AT_START, TRAPS } from "./service_fixture";
+import { ABORTS, GROWS, LOGS, RECURSES, SPINS, SPINS_AT_START, TRAPS, eventService } from "./service_fixture";
 
 const NAME = "echo.sabz.city";
 const PAGE = 65536;
@@ -144,4 +144,36 @@ test("calling a stopped service is a fault, not an exception", async () => {
   assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.TRAP);
   assert.equal(h.start(3), Fault.NONE);
   assert.equal(h.running(3), true);
+});
+
+test("store slots: svc_load gives the lowest free slot of a module by SHA-256, svc_unload frees it, svc_ram checks the ceiling", async () => {
+  const { createHash } = await import("node:crypto");
+  const C = await import("../../abi/control");
+  const TWO = eventService([], { min: 2 });     // a module whose memory starts at 2 pages
+  const h = new ServiceHost();
+  h.attach({ sys: () => 0, bytes: new Uint8Array(PAGE) });
+  assert.equal(await h.addStore(3, TWO, "store[0]", 8, 2), null);
+  const req = (bytes: Uint8Array, free: number, ram: number, name = "x.sabz.city") => {
+    const n = new TextEncoder().encode(name);
+    const r = new Uint8Array(C.SL_NAME + n.length);
+    r.set(createHash("sha256").update(bytes).digest(), C.SL_HASH);
+    new DataView(r.buffer).setUint32(C.SL_FREE, free, true);
+    new DataView(r.buffer).setUint32(C.SL_RAM_MAX, ram, true);
+    r[C.SL_NAME_LEN] = n.length;
+    r.set(n, C.SL_NAME);
+    return r;
+  };
+  assert.equal(h.load(req(TRAPS, 0xffff, 4)), -Errno.ENOENT, "a module not in the store");
+  assert.equal(h.load(req(TWO, 0xffff, 9)), -Errno.ENOSPC, "more RAM than the entry's ceiling");
+  assert.equal(h.load(req(TWO, 0xffff, 1)), -Errno.EINVAL, "less RAM than the module's initial memory");
+  assert.equal(h.load(req(TWO, 1 << 4, 4)), 4, "the kernel's mask decides which slot is free");
+  assert.equal(h.load(req(TWO, 0xffff, 4)), 3, "the lowest free slot");
+  assert.equal(h.load(req(TWO, 0xffff, 4)), -Errno.ENOSPC, "both slots taken");
+  assert.equal(h.start(3), Fault.NONE);
+  assert.equal(h.ram(3).maxPages, 4);
+  assert.deepEqual([h.setRam(3, 9), h.setRam(3, 1), h.setRam(3, 8)], [-Errno.ENOSPC, -Errno.EINVAL, 0]);
+  assert.equal(h.ram(3).maxPages, 8, "the new max, for its next start");
+  h.unload(3);
+  assert.equal(h.running(3), false);
+  assert.equal(h.load(req(TWO, 0xffff, 4)), 3, "an unloaded slot is free again");
 });
