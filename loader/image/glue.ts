@@ -176,6 +176,7 @@ function slotFns(s: GlueService): string {
     (func $setram${i} (param i32) (result i32)
       (if (i32.or (i32.eqz (global.get $loaded${i})) (i32.gt_u (local.get 0) (i32.const ${s.ceilingPages})))
         (then (return (i32.const ${-Errno.ENOSPC}))))
+      (if (i32.lt_u (local.get 0) (i32.const ${s.minPages})) (then (return (i32.const ${-Errno.EINVAL}))))
       (global.set $lim${i} ${atMost("(local.get 0)", s.maxPages)}) (i32.const 0))`;
 }
 
@@ -193,8 +194,8 @@ function hashWords(hash: Uint8Array): bigint[] {
  *  by SHA-256; the lowest slot of that module whose bit is set in the free mask, that holds
  *  no service and whose ceiling admits the RAM max gets it: marked loaded, its limit set,
  *  its id returned. -ENOENT if no slot has that module, -ENOSPC if none of them can take
- *  it, -EINVAL for a request that is not where or as long as it says. As the Node host's
- *  ServiceHost.load. */
+ *  it, -EINVAL for a RAM max below the module's initial memory or a request that is not
+ *  where or as long as it says. As the Node host's ServiceHost.load. */
 function loadFn(slots: GlueService[]): string {
   const at = (offset: number, type: "i32" | "i64" | "i32.load8_u") =>
     `(${type === "i32.load8_u" ? type : `${type}.load`} $k offset=${offset} (local.get $ptr))`;
@@ -204,7 +205,9 @@ function loadFn(slots: GlueService[]): string {
     const free = `(i32.and (i32.shr_u (local.get $free) (i32.const ${i})) (i32.const 1))`;
     const takes = `(i32.and ${free} (i32.and (i32.eqz (global.get $loaded${i})) (i32.le_u (local.get $pages) (i32.const ${s.ceilingPages}))))`;
     return `(if (i32.and (i32.and ${same[0]} ${same[1]}) (i32.and ${same[2]} ${same[3]})) (then (local.set $known (i32.const 1))
-      (if ${takes} (then (global.set $loaded${i} (i32.const 1)) (global.set $lim${i} ${atMost("(local.get $pages)", s.maxPages)})
+      (if ${takes} (then
+        (if (i32.lt_u (local.get $pages) (i32.const ${s.minPages})) (then (return (i32.const ${-Errno.EINVAL}))))
+        (global.set $loaded${i} (i32.const 1)) (global.set $lim${i} ${atMost("(local.get $pages)", s.maxPages)})
         (return (i32.const ${i}))))))`;
   });
   return `(func (export "svc_load") (param $ptr i32) (param $len i32) (result i32)

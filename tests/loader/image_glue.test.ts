@@ -139,15 +139,15 @@ test("svc_load: an unknown module is ENOENT; a boot service's slot can be loaded
   assert.deepEqual(got, [E(Errno.ENOENT), E(Errno.ENOSPC), 0, E(Errno.ENOSPC), 0, Fault.NONE, 16]);
 });
 
-test("svc_load: RAM over the slot's ceiling is ENOSPC; under it the limit is the RAM max, or the module's own maximum if lower", { skip: wt.skip }, async () => {
-  const got = await run([request(B, ALL, 33), request(B, ALL, 5), request(C, ALL, 17), request(C, ALL, 10)], [
+test("svc_load: RAM over the slot's ceiling is ENOSPC, under the module's initial memory EINVAL; otherwise the limit is the RAM max, or the module's own maximum if lower", { skip: wt.skip }, async () => {
+  const got = await run([request(B, ALL, 33), request(B, ALL, 5), request(C, ALL, 17), request(C, ALL, 10), request(C, ALL, 1)], [
     { load: 0 }, { load: 1 }, { start: 1 }, { ramMax: 1 },
-    { load: 2 }, { load: 3 }, { start: 3 }, { ramMax: 3 },
+    { load: 2 }, { load: 4 }, { load: 3 }, { start: 3 }, { ramMax: 3 },
   ]);
-  assert.deepEqual(got, [E(Errno.ENOSPC), 1, Fault.NONE, 5, E(Errno.ENOSPC), 3, Fault.NONE, 4]);
+  assert.deepEqual(got, [E(Errno.ENOSPC), 1, Fault.NONE, 5, E(Errno.ENOSPC), E(Errno.EINVAL), 3, Fault.NONE, 4]);
 });
 
-test("svc_ram sets the limit for the next start; over the ceiling, for an empty slot or an unknown id it is ENOSPC", { skip: wt.skip }, async () => {
+test("svc_ram sets the limit for the next start; over the ceiling, for an empty slot or an unknown id it is ENOSPC; under the module's initial memory EINVAL", { skip: wt.skip }, async () => {
   const got = await run([request(C, ALL, 3)], [
     { ram: [0, 8] }, { start: 0 }, { ramMax: 0 },
     { ram: [0, 17] }, { ram: [3, 2] }, { ram: [9, 1] },
@@ -155,7 +155,7 @@ test("svc_ram sets the limit for the next start; over the ceiling, for an empty 
     { ram: [3, 1] }, { start: 3 },
   ]);
   assert.deepEqual(got, [0, Fault.NONE, 8, E(Errno.ENOSPC), E(Errno.ENOSPC), E(Errno.ENOSPC),
-    3, Fault.NONE, 3, 0, 3, Fault.NONE, 2, 0, Fault.INSTANTIATE]);
+    3, Fault.NONE, 3, 0, 3, Fault.NONE, 2, E(Errno.EINVAL), Fault.NONE]);
 });
 
 test("an empty store slot does not start (BAD_MODULE) and holds no memory in svc_pages; after svc_unload the same", { skip: wt.skip }, async () => {
