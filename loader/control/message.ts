@@ -22,7 +22,13 @@ export function keyFromSeed(seed: Uint8Array): UserKey {
 
 /** A new key: its seed file (mode 0600) and the key pair. Refuses to overwrite a file. */
 export function newKeyFile(file: string, seed: Uint8Array = nacl.randomBytes(32)): UserKey {
-  fs.writeFileSync(file, `${Buffer.from(seed).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
+  try {
+    fs.writeFileSync(file, `${Buffer.from(seed).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === "EEXIST" ? `${file} exists already; a key file is never overwritten (it may be someone's only copy): name another file`
+      : `cannot write key file ${file}: ${(e as Error).message}`);
+  }
   return keyFromSeed(seed);
 }
 
