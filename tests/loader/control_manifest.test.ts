@@ -102,3 +102,26 @@ test("a GRANT request carries only what it changes; UNLOAD and REVOKE bodies nam
   assert.deepEqual(Array.from(unloadBody("a.b")), [3, 97, 46, 98]);
   assert.equal(revokeBody("a.b", 1, 4096n, 8192n).length, 4 + C.RV_SIZE);
 });
+
+test("persia key new writes a 0600 key file and prints its public key; key show prints it again; an existing file is never overwritten", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const fs = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-key-"));
+  try {
+    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), ...args], { encoding: "utf8" });
+    const file = path.join(dir, "alice.key");
+    const made = cli("key", "new", "-o", file);
+    assert.equal(made.status, 0, made.stderr);
+    assert.match(made.stdout, /^ed25519:[A-Za-z0-9+/]{43}=\n$/);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.equal(cli("key", "show", file).stdout, made.stdout);
+    const again = cli("key", "new", "-o", file);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /exists already; a key file is never overwritten/);
+    assert.equal(cli("key", "show", file).stdout, made.stdout, "the key is unchanged");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
