@@ -36,14 +36,13 @@ const RANDOM: usize = memory.data(SVC_MAX * 4 + 4 + 8, 8); // capability secrets
 /** The node's RAM budget in pages (BUDGET record), or -1: RAM mins are not admitted. */
 export let ramBudget: i64 = -1;
 
-const BOOT = "boot manifest refused";
 let recIndex = 0;
 let recType = 0;
-let refusing = BOOT;
+let fromControl = false;   // applyRecord: a control message's records, not the boot manifest's
 
 function bad(field: string, why: string): i32 {
   logStart();
-  logStr(refusing);
+  logStr(fromControl ? "control message refused" : "boot manifest refused");
   if (recIndex < 0) logStr(": header, ");
   else {
     logStr(": record ");
@@ -140,7 +139,7 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.RESTART: return restart(b, n);
     case M.Rec.BUDGET: return budget(b, n);
     case M.Rec.USER: return user(b, n);
-    case M.Rec.RAM: return refusing == BOOT ? bad("type", "a RAM record is only for a GRANT control message") : ram(b, n);
+    case M.Rec.RAM: return fromControl ? ram(b, n) : bad("type", "a RAM record is only for a GRANT control message");
   }
   return bad("type", "unknown record type");
 }
@@ -149,10 +148,10 @@ function record(type: i32, b: usize, n: i32): i32 {
  *  set the service id in it. A refusal is logged as the control message's, naming the
  *  record by its position in the message. */
 export function applyRecord(index: i32, type: i32, b: usize, n: i32): i32 {
-  refusing = "control message refused";
+  fromControl = true;
   recIndex = index; recType = type;
   let r = record(type, b, n);
-  refusing = BOOT;
+  fromControl = false;
   return r;
 }
 

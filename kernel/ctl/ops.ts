@@ -11,10 +11,10 @@ import * as M from "../../abi/manifest";
 import * as C from "../../abi/control";
 import { SVC_MAX, CAP_SLOTS, NIC_MAX } from "../param";
 import { le16, le32, le64 } from "../net/bytes";
-import { logStart, logStr, logBytes, logInt, logEnd } from "../log";
+import { logStart, logStr, logBytes, logEnd } from "../log";
 import { applyRecord } from "../boot";
 import { admit } from "../svc/admit";
-import { validDomain, svcValid, svcByName, svcName, svcNameLen, svcState, svcRamMin, svcRamMax, svcRemove } from "../svc/registry";
+import { validDomain, svcValid, svcByName, svcState, svcRamMin, svcRamMax, svcRemove } from "../svc/registry";
 import { capSetSecret, capsClear, capKind, capFindExtent, capFreeTree } from "../svc/caps";
 import { cpuGrant, cpuMinPermille, cpuMaxPermille } from "../svc/cpu";
 import { schedBoot, schedForget, schedRestartNow, schedBackoff, backoffFirstMs, backoffMaxMs } from "../svc/sched";
@@ -63,8 +63,8 @@ function refuse(err: Errno, why: string): i32 {
 function svcField(type: i32): i32 { return type == M.Rec.NET ? M.NET_SVC : 0; }
 
 /** Check the framing of the records in [p, p+n): each header and body inside, each type one
- *  of `allowed`, each body long enough to hold its service byte, which is set to svc. */
-function frame(p: usize, n: i32, allowed: u32, svc: i32): i32 {
+ *  of `allowed`, each body long enough to hold its service byte. */
+function frame(p: usize, n: i32, allowed: u32): i32 {
   let off = 0, i = 0;
   while (off < n) {
     if (off + M.MF_REC_HEADER > n) return refuse(Errno.EBADMSG, "a record header runs past the end");
@@ -73,19 +73,20 @@ function frame(p: usize, n: i32, allowed: u32, svc: i32): i32 {
     if (off + M.MF_REC_HEADER + blen > n) return refuse(Errno.EBADMSG, "a record body runs past the end");
     if (type >= 32 || ((allowed >> <u32>type) & 1) == 0) return refuse(Errno.EBADMSG, "a record of a type this operation does not take");
     if (blen < 2) return refuse(Errno.EBADMSG, "a record too short to name its service");
-    if (svc >= 0) store<u8>(p + off + M.MF_REC_HEADER + svcField(type), <u8>svc);
     off += M.MF_REC_HEADER + blen;
     i++;
   }
   return i;
 }
 
-/** Apply the records in [p, p+n) (framed already), numbering them from `first`. */
-function apply(p: usize, n: i32, first: i32): i32 {
+/** Apply the records in [p, p+n) (framed already) to service svc, whose id each record's
+ *  service byte is set to first, numbering them from `first`. */
+function apply(p: usize, n: i32, svc: i32, first: i32): i32 {
   let off = 0, i = first;
   while (off < n) {
     let type = <i32>load<u8>(p + off);
     let blen = <i32>le16(p + off + 2);
+    store<u8>(p + off + M.MF_REC_HEADER + svcField(type), <u8>svc);
     let r = applyRecord(i++, type, p + off + M.MF_REC_HEADER, blen);
     if (r < 0) return r;
     off += M.MF_REC_HEADER + blen;
@@ -128,7 +129,7 @@ export function opLoad(u: i32, body: usize, n: i32): i32 {
   if (!userMay(u, name, nl)) { say(LogLevel.WARN, u, " may not load ", name, nl, ": not under any of the user's domains"); return -Errno.EACCES; }
   if (svcByName(name, nl) >= 0) { say(LogLevel.WARN, u, " tried to load ", name, nl, ", which is loaded already; UNLOAD it first"); return -Errno.EEXIST; }
   let rest = recs + M.MF_REC_HEADER + sl, restLen = rn - M.MF_REC_HEADER - sl;
-  let r = frame(rest, restLen, LOAD_TYPES, -1);
+  let r = frame(rest, restLen, LOAD_TYPES);
   if (r < 0) return r;
   let free: u32 = 0;
   for (let s = 0; s < SVC_MAX; s++) if (!svcValid(s)) free |= 1 << <u32>s;
@@ -143,9 +144,8 @@ export function opLoad(u: i32, body: usize, n: i32): i32 {
   if (id < 0) { say(LogLevel.WARN, u, " cannot load ", name, nl, ": no free slot for its module, or its ram.max is over the store entry's ram"); return -Errno.ENOSPC; }
   if (id >= SVC_MAX || ((free >> <u32>id) & 1) == 0) abort("host svc_load returned a service id that was not free");
   store<u8>(sb + M.SVC_ID, <u8>id);
-  frame(rest, restLen, LOAD_TYPES, id);
   r = applyRecord(0, M.Rec.SERVICE, sb, sl);
-  if (r >= 0) r = apply(rest, restLen, 1);
+  if (r >= 0) r = apply(rest, restLen, id, 1);
   if (r >= 0) r = admit(LogLevel.WARN);
   if (r < 0) { if (svcValid(id)) forget(id); else host_svc_unload(id); return r; }
   host_random(<i32>SECRET, 4);
@@ -181,7 +181,7 @@ export function opGrant(u: i32, body: usize, n: i32): i32 {
   if (id < 0) return id;
   let nl = <i32>load<u8>(body);
   let recs = body + 1 + nl, rn = n - 1 - nl;
-  let r = frame(recs, rn, GRANT_TYPES, id);
+  let r = frame(recs, rn, GRANT_TYPES);
   if (r < 0) return r;
   // What to restore if the grant is refused.
   let ramMin = unchecked(svcRamMin[id]), ramMax = unchecked(svcRamMax[id]);
@@ -192,7 +192,7 @@ export function opGrant(u: i32, body: usize, n: i32): i32 {
     unchecked(netMax[k] = classMaxBits(k, CLASS_SERVICE + id));
   }
   for (let s = 0; s < CAP_SLOTS; s++) unchecked(capUsed[s] = capKind(id, s) != CapKind.NONE);
-  r = apply(recs, rn, 0);
+  r = apply(recs, rn, id, 0);
   if (r >= 0) r = admit(LogLevel.WARN);
   let newMax = unchecked(svcRamMax[id]);
   let hr = r >= 0 && newMax != ramMax ? host_svc_ram(id, <i32>newMax) : 0;
