@@ -8,13 +8,13 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import * as C from "../../abi/control";
 import { NET_FORWARD, NET_LINK, RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
 import { bootRecordList, frameRecords } from "../manifest/boot";
 import { bootRecords, pages } from "../manifest/compile";
-import { Locator, ManifestError, ManifestIssue, errorMap, yamlIssues, zodIssues } from "../manifest/issues";
+import { ManifestError, ManifestIssue, errorMap, zodIssues } from "../manifest/issues";
+import { readYaml } from "../manifest/load";
 import { Manifest, schemas } from "../manifest/schema";
 
 type Parsed<K extends "service" | "runtimeGrant"> = z.output<ReturnType<typeof schemas>[K]>;
@@ -22,11 +22,8 @@ type Parsed<K extends "service" | "runtimeGrant"> = z.output<ReturnType<typeof s
 /** Parse `text` with one of the manifest's schemas; throws ManifestError with lines. */
 function parseWith<K extends "service" | "runtimeGrant">(kind: K, text: string, file: string, baseDir: string,
   node: Manifest, extra: (p: Parsed<K>, report: (at: (string | number)[], msg: string) => void) => void): Parsed<K> {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new ManifestError(file, yamlIssues(file, doc.errors, lines));
-  const at = new Locator(doc, lines);
-  const result = (schemas(baseDir)[kind] as z.ZodTypeAny).safeParse(doc.toJS(), { errorMap });
+  const { raw, at } = readYaml(text, file);
+  const result = (schemas(baseDir)[kind] as z.ZodTypeAny).safeParse(raw, { errorMap });
   if (!result.success) throw new ManifestError(file, zodIssues(file, result.error, at));
   const issues: ManifestIssue[] = [];
   const report = (p: (string | number)[], message: string) => issues.push(at.issue(file, p, message));

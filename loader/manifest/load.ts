@@ -23,18 +23,24 @@ export function defaultMac(nodeName: string, nicIndex: number): Uint8Array {
   return mac;
 }
 
-/** Validates manifest `text`; `fileName` is used in messages, relative paths resolve
- *  against `baseDir`. Throws ManifestError listing every problem. */
-export function parseManifest(text: string, fileName: string, baseDir: string): Manifest {
+/** YAML `text` as a plain value, and a Locator that finds a field's line in it. Throws
+ *  ManifestError for YAML syntax errors (a key given twice included), each at its line.
+ *  Also used for `persia ctl`'s request files (loader/control/request.ts). */
+export function readYaml(text: string, fileName: string): { raw: unknown; at: Locator } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) throw new ManifestError(fileName, yamlIssues(fileName, doc.errors, lines));
-  const raw: unknown = doc.toJS();
+  return { raw: doc.toJS(), at: new Locator(doc, lines) };
+}
+
+/** Validates manifest `text`; `fileName` is used in messages, relative paths resolve
+ *  against `baseDir`. Throws ManifestError listing every problem. */
+export function parseManifest(text: string, fileName: string, baseDir: string): Manifest {
+  const { raw, at } = readYaml(text, fileName);
   if (raw === null || raw === undefined) {
     throw new ManifestError(fileName, [{ file: fileName, line: 1, path: "manifest",
       message: "the file is empty; a manifest needs at least node, nics and services" }]);
   }
-  const at = new Locator(doc, lines);
   const s = schemas(baseDir);
   const result = s.root.safeParse(raw, { errorMap });
   const issues: ManifestIssue[] = result.success ? [] : zodIssues(fileName, result.error, at);
