@@ -163,11 +163,17 @@ export function eui64FromMac(mac: Uint8Array): Uint8Array {
   return Uint8Array.of(mac[0] ^ 0x02, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]);
 }
 
-/** fe80::/64 plus the MAC's EUI-64 interface id. */
-export function linkLocalFromMac(mac: Uint8Array): Uint8Array {
+/** The first 64 bits of `prefix` plus the MAC's EUI-64 interface id: the address a node
+ *  takes on a /64 (kernel/net/iface.ts prefixAdd does the same), e.g. where `persia ctl`
+ *  reaches it. */
+export function addressFromMac(prefix: Uint8Array, mac: Uint8Array): Uint8Array {
   const out = new Uint8Array(IP6_BYTES);
-  out[0] = 0xfe;
-  out[1] = 0x80;
+  out.set(prefix.subarray(0, 8), 0);
   out.set(eui64FromMac(mac), 8);
   return out;
+}
+
+/** fe80::/64 plus the MAC's EUI-64 interface id. */
+export function linkLocalFromMac(mac: Uint8Array): Uint8Array {
+  return addressFromMac(Uint8Array.of(0xfe, 0x80, 0, 0, 0, 0, 0, 0), mac);
 }

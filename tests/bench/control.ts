@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CTL_PORT, Op } from "../../abi/control";
 import { parseManifest, compileManifest } from "../../loader/manifest";
-import { eui64FromMac, linkLocalFromMac, parseAddr, parseMac } from "../../loader/ip6";
+import { addressFromMac, linkLocalFromMac, parseAddr, parseMac } from "../../loader/ip6";
 import { keyFromSeed, publicKeyText, hello, signed, decodeReply } from "../../loader/control/message";
 import { loadRequest, unloadBody } from "../../loader/control/request";
 import { PersiaNode } from "../../hosts/node/node";
@@ -21,8 +21,7 @@ const USER = keyFromSeed(new Uint8Array(32).fill(9));
 const MAC = parseMac("02:00:00:00:00:01");
 const PEER_MAC = parseMac("02:00:00:00:01:00");
 const PEER = parseAddr("fd00:1::100");
-const NODE = parseAddr("fd00:1::");
-NODE.set(eui64FromMac(MAC), 8);
+const NODE = addressFromMac(parseAddr("fd00:1::"), MAC);
 const ECHO = path.join(ROOT, "build/wasm/services/echo.wasm");
 const YAML = `
 node: { name: bench.sabz.city, role: server }

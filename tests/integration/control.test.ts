@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CTL_PORT, Op } from "../../abi/control";
 import { Errno } from "../../abi/errno";
-import { parseAddr, eui64FromMac, parseMac } from "../../loader/ip6";
+import { parseAddr, addressFromMac, parseMac } from "../../loader/ip6";
 import { parseManifest } from "../../loader/manifest";
 import { keyFromSeed, hello, signed, decodeReply, publicKeyText, Reply, UserKey } from "../../loader/control/message";
 import { loadRequest, grantRequest, unloadBody, revokeBody } from "../../loader/control/request";
@@ -21,7 +21,7 @@ import * as P from "../../hosts/node/peer/packets";
 import { Bench, withBench } from "./bench";
 
 const MAC = "02:00:00:00:00:01";
-const NODE = (() => { const a = parseAddr("fd00:5ab2:1::"); a.set(eui64FromMac(parseMac(MAC)), 8); return a; })();
+const NODE = addressFromMac(parseAddr("fd00:5ab2:1::"), parseMac(MAC));
 const PEER = parseAddr("fd00:5ab2:1::100");
 const ALICE = keyFromSeed(new Uint8Array(32).fill(1));
 const BOB = keyFromSeed(new Uint8Array(32).fill(2));

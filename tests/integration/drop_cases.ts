@@ -4,7 +4,7 @@
 // parity suite (tests/parity, the Node host and the wasmtime image over VXLAN). They
 // assume the node's NIC has MAC 02:00:00:00:00:01 on fd00:5ab2:1::/64 and echo.sabz.city
 // at fd00:5ab2:1::7; the peer is 02:00:00:00:00:99, fd00:5ab2:1::100.
-import { parseAddr, parseMac, eui64FromMac, linkLocalFromMac } from "../../loader/ip6";
+import { parseAddr, parseMac, addressFromMac, linkLocalFromMac } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
 import { Drops } from "./bench";
 import * as F from "./frames";
@@ -13,7 +13,7 @@ export const NODE_MAC = parseMac("02:00:00:00:00:01");
 export const PEER_MAC = parseMac("02:00:00:00:00:99");
 export const PEER = parseAddr("fd00:5ab2:1::100");
 export const ECHO = parseAddr("fd00:5ab2:1::7");
-export const NODE_GL = Uint8Array.from([...parseAddr("fd00:5ab2:1::").subarray(0, 8), ...eui64FromMac(NODE_MAC)]);
+export const NODE_GL = addressFromMac(parseAddr("fd00:5ab2:1::"), NODE_MAC);
 export const NODE_LL = linkLocalFromMac(NODE_MAC);
 export const ALL_NODES = parseAddr("ff02::1");
 

@@ -6,7 +6,7 @@
 // the limit, everything within it is still sent, and the node answers a ping afterwards.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
-import { parseAddr, parseMac, eui64FromMac } from "../../loader/ip6";
+import { parseAddr, parseMac, addressFromMac } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
 import { Bench, svc } from "./bench";
 
@@ -18,8 +18,7 @@ const LINK_BATCH = 200;     // below the virtual link's 256-frame queue
 
 const PEER = parseAddr("fd00:5ab2:1::100");
 const PEER_B = parseAddr("fd00:5ab2:2::200");
-const nodeAddr = (prefix: string, mac: string) =>
-  Uint8Array.from([...parseAddr(prefix).subarray(0, 8), ...eui64FromMac(parseMac(mac))]);
+const nodeAddr = (prefix: string, mac: string) => addressFromMac(parseAddr(prefix), parseMac(mac));
 const NODE = nodeAddr("fd00:5ab2:1::", "02:00:00:00:00:01");
 const NODE_B = nodeAddr("fd00:5ab2:2::", "02:00:00:00:00:02");
 const SINKS = [1, 2, 3, 4].map((i) => parseAddr(`fd00:5ab2:1::1${i}`));

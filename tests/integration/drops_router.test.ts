@@ -6,7 +6,7 @@
 // RFC 4443 asks for, or none; and echo answers A afterwards.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
-import { parseAddr, parseMac, eui64FromMac, linkLocalFromMac } from "../../loader/ip6";
+import { parseAddr, parseMac, addressFromMac, linkLocalFromMac } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
 import { Bench, icmpError, svc } from "./bench";
 import * as F from "./frames";
@@ -17,7 +17,7 @@ const A_MAC = parseMac("02:00:00:00:01:99");
 const B_MAC = parseMac("02:00:00:00:02:99");
 const LAN0_MAC = parseMac("02:00:00:00:01:01");
 const LAN1_MAC = parseMac("02:00:00:00:02:01");
-const NODE_LAN0 = Uint8Array.from([...parseAddr("fd00:1::").subarray(0, 8), ...eui64FromMac(LAN0_MAC)]);
+const NODE_LAN0 = addressFromMac(parseAddr("fd00:1::"), LAN0_MAC);
 const ECHO = parseAddr("fd00:1::7");
 const DATA = Uint8Array.from([0x66, 0x77, 0x64]);
 

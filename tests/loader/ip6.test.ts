@@ -109,6 +109,7 @@ test("MACs parse and format; EUI-64 and link-local follow RFC 4291 appendix A", 
   assert.equal(ip6.formatMac(mac), "02:00:5a:b2:00:01");
   assert.equal(hex(ip6.eui64FromMac(mac)), "00005afffeb20001");
   assert.equal(ip6.formatAddr(ip6.linkLocalFromMac(mac)), "fe80::5aff:feb2:1");
+  assert.equal(ip6.formatAddr(ip6.addressFromMac(ip6.parseAddr("fd00:5ab2:1:2:ffff::"), mac)), "fd00:5ab2:1:2:0:5aff:feb2:1", "only the prefix's first 64 bits count");
   assert.equal(ip6.formatAddr(ip6.linkLocalFromMac(ip6.parseMac("00:1b:21:0a:0b:0c"))), "fe80::21b:21ff:fe0a:b0c");
   for (const bad of ["02:00:5a:b2:00", "02-00-5a-b2-00-01", "02:00:5a:b2:00:1", "02:00:5a:b2:00:0g", ""]) {
     assert.throws(() => ip6.parseMac(bad), /is not a MAC address; write six two-digit hex bytes separated by ":"/, bad);

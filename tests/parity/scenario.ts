@@ -4,7 +4,8 @@
 // observe; the test records what each host did and fails on any difference between them
 // as well as on any step whose expectation fails. Data only: how a step is done is in
 // parity.test.ts, the frames come from tests/integration/drop_cases.ts.
-import { CASES } from "../integration/drop_cases";
+import { CASES, NODE_GL } from "../integration/drop_cases";
+import { formatAddr } from "../../loader/ip6";
 
 /** The node, given the VXLAN endpoints of its link. Its NIC's MAC and prefix are those
  *  drop_cases.ts assumes; the Linux side of the link is the peer 02:00:00:00:00:99,
@@ -46,7 +47,7 @@ store:
 }
 
 /** The node's own address on vx0: the prefix and its MAC's EUI-64 (control messages go there). */
-export const NODE_ADDR = "fd00:5ab2:1::ff:fe00:1";
+export const NODE_ADDR = formatAddr(NODE_GL);
 
 /** A service line for a module given by its path, for manifest()'s `extra`. */
 export const serviceLine = (domain: string, module: string, addr: string) =>

@@ -8,7 +8,7 @@ import nacl from "tweetnacl";
 import { CTL_PORT, Op } from "../../../abi/control";
 import { Errno } from "../../../abi/errno";
 import { HostPlan, Manifest } from "../../../loader/manifest";
-import { eui64FromMac, parseAddr, parseMac, parsePrefix } from "../../../loader/ip6";
+import { addressFromMac, parseAddr, parseMac, parsePrefix } from "../../../loader/ip6";
 import { Reply, UserKey, decodeReply, hello, keyFromSeed, publicKeyText, signed } from "../../../loader/control/message";
 import { loadRequest, unloadBody } from "../../../loader/control/request";
 import { ROOT } from "../build";
@@ -25,8 +25,7 @@ export function demoOperator(): { key: UserKey; yaml: string } {
 export async function controlChecks(peer: Peer, plan: HostPlan, manifest: Manifest, op: UserKey): Promise<Check[]> {
   const nic = plan.nics[0];
   const nodeMac = parseMac(nic.mac);
-  const node = parsePrefix(nic.prefixes[0]).addr;
-  node.set(eui64FromMac(nodeMac), 8);
+  const node = addressFromMac(parsePrefix(nic.prefixes[0]).addr, nodeMac);
   let port = 45000;
   const send = async (msg: Uint8Array): Promise<Reply | null> => {
     const sport = ++port;
