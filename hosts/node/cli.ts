@@ -6,7 +6,7 @@ import * as fs from "fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { LogLevel } from "../../abi/kernel";
-import { ManifestError } from "../../loader/manifest";
+import { loadManifest, ManifestError } from "../../loader/manifest";
 import { build } from "./build";
 import { launchFile } from "./launch";
 import { demo } from "./demo/demo";
@@ -14,13 +14,11 @@ import { queryStatus } from "./status_client";
 import { buildImage, statusFromOutput } from "./image_cli";
 import { formatStatus } from "./status_format";
 import { metricsText } from "./metrics";
-import { loadManifest } from "../../loader/manifest";
 import { Op } from "../../abi/control";
-import { newKeyFile, publicKeyText, readKeyFile } from "../../loader/control/message";
+import { hello, newKeyFile, publicKeyText, readKeyFile } from "../../loader/control/message";
 import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../../loader/control/request";
 import { size as parseSize } from "../../loader/manifest/values";
 import { control, exchange, replyLine } from "./ctl";
-import { hello } from "../../loader/control/message";
 
 const DEFAULT_SOCKET = "/run/persia";
 

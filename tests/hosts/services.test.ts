@@ -6,6 +6,8 @@
 // refused module reports BAD_MODULE.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import * as C from "../../abi/control";
 import { Errno } from "../../abi/errno";
 import { Entry, Fault } from "../../abi/kernel";
 import { Sys } from "../../abi/syscalls";
@@ -147,8 +149,6 @@ test("calling a stopped service is a fault, not an exception", async () => {
 });
 
 test("store slots: svc_load gives the lowest free slot of a module by SHA-256, svc_unload frees it, svc_ram checks the ceiling", async () => {
-  const { createHash } = await import("node:crypto");
-  const C = await import("../../abi/control");
   const TWO = eventService([], { min: 2 });     // a module whose memory starts at 2 pages
   const h = new ServiceHost();
   h.attach({ sys: () => 0, bytes: new Uint8Array(PAGE) });

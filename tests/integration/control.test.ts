@@ -13,10 +13,11 @@ import * as path from "node:path";
 import { CTL_PORT, Op } from "../../abi/control";
 import { Errno } from "../../abi/errno";
 import { parseAddr, addressFromMac, parseMac } from "../../loader/ip6";
-import { parseManifest } from "../../loader/manifest";
+import { encodeBootManifest, parseManifest } from "../../loader/manifest";
+import { KernelInstance } from "../../hosts/node/kernel";
 import { keyFromSeed, hello, signed, decodeReply, publicKeyText, Reply, UserKey } from "../../loader/control/message";
 import { loadRequest, grantRequest, unloadBody, revokeBody } from "../../loader/control/request";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT, WASM_DIR } from "../../hosts/node/build";
 import * as P from "../../hosts/node/peer/packets";
 import { Bench, withBench } from "./bench";
 
@@ -236,11 +237,8 @@ it("malformed control datagrams are counted and dropped; signed messages over th
 });
 
 it("the kernel admits at boot too: a hand-built boot manifest whose RAM mins exceed its budget does not boot", async () => {
-  const { KernelInstance } = await import("../../hosts/node/kernel");
-  const { encodeBootManifest } = await import("../../loader/manifest");
-  const { WASM_DIR } = await import("../../hosts/node/build");
   const logs: string[] = [];
-  let k: InstanceType<typeof KernelInstance> | null = null;
+  let k: KernelInstance | null = null;
   const host = {
     log: (_l: number, p: number, n: number) => { logs.push(new TextDecoder().decode(k!.bytes.subarray(p, p + n))); },
     random: () => {}, nic_send: () => 0, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {},

@@ -5,6 +5,10 @@
 // manifest's schema, located by line, with NIC and disk names resolved against the node.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as M from "../../abi/manifest";
 import * as C from "../../abi/control";
 import { compileManifest, decodeBootManifest, encodeBootManifest, parseManifest, ManifestError } from "../../loader/manifest";
@@ -103,11 +107,7 @@ test("a GRANT request carries only what it changes; UNLOAD and REVOKE bodies nam
   assert.equal(revokeBody("a.b", 1, 4096n, 8192n).length, 4 + C.RV_SIZE);
 });
 
-test("persia key new writes a 0600 key file and prints its public key; key show prints it again; an existing file is never overwritten", async () => {
-  const { spawnSync } = await import("node:child_process");
-  const fs = await import("node:fs");
-  const os = await import("node:os");
-  const path = await import("node:path");
+test("persia key new writes a 0600 key file and prints its public key; key show prints it again; an existing file is never overwritten", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-key-"));
   try {
     const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), ...args], { encoding: "utf8" });
