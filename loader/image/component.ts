@@ -1,8 +1,8 @@
 // The image as a WebAssembly component: the WASI imports (wasi_types.ts), every core module
 // in instantiation order, the core instances that wire them, the WASI functions lowered
 // into the shim's memory, and wasi:cli/run lifted from the shim. Written as component text
-// with an empty placeholder for each core module, encoded by wasm-tools (jco-transpile's
-// parse), and then each placeholder's section is replaced by the module's real bytes — so
+// in which each core module is an empty module of the same name, encoded by wasm-tools
+// (jco-transpile's parse); then each empty module's section is swapped for the real bytes — so
 // kernel.wasm sits in the image byte for byte (coreModules() finds it again).
 // Does not generate the glue modules (glue.ts) or decide what goes in (compose.ts).
 import { HOST_IMPORTS, HOST_MODULE, KERNEL_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE, FUEL_IMPORTS, CONTAIN_IMPORTS, SERVICE_ENV_IMPORTS, SHIM_HOST_IMPORTS } from "../../abi/contract";
@@ -119,7 +119,7 @@ export function componentText(p: ComponentPlan): string {
   return out.join("\n");
 }
 
-// ——— binary: placeholders out, modules in ———
+// ——— binary: each empty module's section swapped for the real module ———
 
 function leb(n: number): number[] {
   const out: number[] = [];
