@@ -5,9 +5,12 @@
 //   2. a backlogged class below its min rate is served next, in turn;
 //   3. spare capacity is shared byte-fairly (start-time fair queueing) among classes under
 //      their max, up to the NIC's line rate.
-// Credits accrue with the kernel clock and are capped at one poll interval's worth plus one
-// frame, so a class never bursts more than one MTU above its max. Frames have their
-// Ethernet header written already; k_poll drains them to the host's nic_send.
+// Credits accrue with the kernel clock and are capped at CAP_MS of rate plus one frame, so
+// a class back from idle never bursts more than one MTU above its max. A class that had
+// frames waiting since the last poll is not charged for the host's lateness: its cap
+// stretches to the whole gap (up to CATCHUP_MS), so it catches up on its schedule as
+// CAKE's shaper does, whose next-send time is reset only when its queue runs empty. Frames
+// have their Ethernet header written already; k_poll drains them to the host's nic_send.
 import { NIC_MAX, NIC_TXQ, ETH_HDR, CLASS_MAX } from "../param";
 import { Drop } from "../../abi/drop";
 import { drop } from "../stats";
@@ -19,6 +22,7 @@ import { host_nic_send } from "../../abi/gen/host";
 export { CLASS_KERNEL, CLASS_FORWARD, CLASS_SERVICE } from "../pool";
 const N = NIC_MAX * CLASS_MAX;
 const CAP_MS: i64 = 2;                       // credit kept: this many ms of rate, plus a frame
+const CATCHUP_MS: i64 = 100;                 // a waiting class makes up at most this much of a late poll
 
 const ring = new StaticArray<u16>(N * NIC_TXQ);
 const head = new StaticArray<i32>(N);
@@ -35,6 +39,8 @@ export const classDrops = new StaticArray<u64>(N);  // frames dropped at a full 
 const linkRate = new StaticArray<u64>(NIC_MAX);     // bytes per second; 0: unlimited
 const linkCredit = new StaticArray<i64>(NIC_MAX);
 const refilled = new StaticArray<i64>(NIC_MAX);
+const waited = new StaticArray<bool>(N);            // frames were left queued at the last drain
+const linkWaited = new StaticArray<bool>(NIC_MAX);  // ... in any class of the NIC
 const rrMin = new StaticArray<i32>(NIC_MAX);
 const vtime = new StaticArray<u64>(NIC_MAX);        // spare bytes of the last class served
 let blocked = false;                                 // a backlog waits for credit
@@ -72,22 +78,42 @@ export function txPush(nic: i32, pkt: i32): void {
   unchecked(count[i] = c + 1);
 }
 
-function cap(rate: u64, frame: i64): i64 { return <i64>rate * CAP_MS / 1000 + frame; }
+function cap(rate: u64, frame: i64, ms: i64): i64 { return <i64>rate * ms / 1000 + frame; }
 
+/** Add dt ms of credit. The cap is CAP_MS of rate plus a frame; for a class that has been
+ *  waiting with frames queued the whole time, the gap itself (up to CATCHUP_MS), so a late
+ *  poll delays its frames but does not cost it its rate. */
 function refill(nic: i32): void {
   let dt = now - unchecked(refilled[nic]);
   if (dt <= 0) return;
   unchecked(refilled[nic] = now);
   let frame = <i64>(unchecked(nicMtu[nic]) + ETH_HDR);
+  let late = min(max(dt, CAP_MS), CATCHUP_MS);
   let l = unchecked(linkRate[nic]);
-  if (l > 0) unchecked(linkCredit[nic] = min(cap(l, frame), unchecked(linkCredit[nic]) + <i64>l * dt / 1000));
+  if (l > 0) {
+    let ms = unchecked(linkWaited[nic]) ? late : CAP_MS;
+    unchecked(linkCredit[nic] = min(cap(l, frame, ms), unchecked(linkCredit[nic]) + <i64>l * dt / 1000));
+  }
   for (let c = 0; c < CLASS_MAX; c++) {
     let i = at(nic, c);
+    let ms = unchecked(waited[i]) ? late : CAP_MS;
     let r = unchecked(minRate[i]);
-    if (r > 0) unchecked(minCredit[i] = min(cap(r, frame), unchecked(minCredit[i]) + <i64>r * dt / 1000));
+    if (r > 0) unchecked(minCredit[i] = min(cap(r, frame, ms), unchecked(minCredit[i]) + <i64>r * dt / 1000));
     r = unchecked(maxRate[i]);
-    if (r > 0) unchecked(maxCredit[i] = min(cap(r, frame), unchecked(maxCredit[i]) + <i64>r * dt / 1000));
+    if (r > 0) unchecked(maxCredit[i] = min(cap(r, frame, ms), unchecked(maxCredit[i]) + <i64>r * dt / 1000));
   }
+}
+
+/** Remember which classes of nic are left with frames queued, for the next refill. */
+function noteWaiting(nic: i32): void {
+  let any = false;
+  for (let c = 0; c < CLASS_MAX; c++) {
+    let i = at(nic, c);
+    let w = unchecked(count[i]) > 0;
+    unchecked(waited[i] = w);
+    any = any || w;
+  }
+  unchecked(linkWaited[nic] = any);
 }
 
 function headSize(i: i32): i32 {
@@ -168,6 +194,7 @@ export function txDrain(nicCount: i32): i64 {
     while (unchecked(count[k]) > 0) sendHead(n, k, false);
     while (serveMin(n)) {}
     while (serveSpare(n)) { while (serveMin(n)) {} }
+    noteWaiting(n);
   }
   return blocked ? now + 1 : -1;
 }
@@ -186,7 +213,7 @@ export function classForget(nicCount: i32, c: i32): void {
       pktFree(pkt);
     }
     setClassRates(n, c, 0, 0);
-    unchecked(minCredit[i] = 0); unchecked(maxCredit[i] = 0);
+    unchecked(minCredit[i] = 0); unchecked(maxCredit[i] = 0); unchecked(waited[i] = false);
     unchecked(spareSent[i] = 0); unchecked(classBytes[i] = 0); unchecked(classDrops[i] = 0);
   }
 }

@@ -3,7 +3,10 @@
 // (min 2 Mbit/s, no max). Each gets at least its min; the spare 4 Mbit/s is shared byte-
 // fairly, so A is capped at its max (6) and B takes the rest (4); the line rate holds, a
 // class never exceeds its max by more than one frame, and the kernel's own frames pass
-// first. Also a NET record naming a missing NIC or service, or min over max, is refused.
+// first. A host that polls late (every 20 ms instead of every millisecond) costs the
+// waiting classes nothing: they catch up, still 6 and 4. A class back from idle sends at
+// most 2 ms of its max plus one frame at once. Also a NET record naming a missing NIC or
+// service, or min over max, is refused.
 import { Errno } from "../../../abi/errno";
 import { k_poll } from "../../../kernel/main";
 import { pktAlloc, pktData, pktSetLen, pktSetClass } from "../../../kernel/pool";
@@ -30,9 +33,9 @@ function manifest(bad: i32): i32 {
   return mfEnd();
 }
 
-/** Keep a class backlogged: queue frames until it holds four. */
-function fill(cls: i32): void {
-  while (classDepth(0, cls) < 4) {
+/** Keep a class backlogged: queue frames until it holds `depth` (four unless told). */
+function fill(cls: i32, depth: i32 = 4): void {
+  while (classDepth(0, cls) < depth) {
     let p = pktAlloc();
     pktSetLen(p, PACKET);
     store<u8>(pktData(p), 0x60);
@@ -86,5 +89,54 @@ describe("the egress scheduler over one second", () => {
     expect(frameCount()).toBeGreaterThanOrEqual(1);
     expect(classDepth(0, CLASS_KERNEL)).toBe(0);
     expect(CLASS_MAX).toBeGreaterThan(CLASS_SERVICE + 1);
+  });
+});
+
+describe("a host that polls late", () => {
+  it("costs the waiting classes nothing: polled every 20 ms, A still gets 6 Mbit/s and B 4", () => {
+    let a = CLASS_SERVICE, b = CLASS_SERVICE + 1;
+    let t0 = T0 + 2000;
+    fill(a, 40); fill(b, 40);
+    k_poll(t0);
+    framesClear();
+    let a0 = classBytes[a], b0 = classBytes[b];
+    for (let t: i64 = t0 + 20; t <= t0 + 1000; t += 20) {
+      fill(a, 40);
+      fill(b, 40);
+      k_poll(t);
+      framesClear();
+    }
+    let sa = <f64>(classBytes[a] - a0) * 8, sb = <f64>(classBytes[b] - b0) * 8;
+    let slack = <f64>FRAME_MAX * 8 * 3;
+    expect(sa).toBeGreaterThanOrEqual(6000000 - slack);
+    expect(sa).toBeLessThanOrEqual(6000000 + slack);
+    expect(sb).toBeGreaterThanOrEqual(4000000 - slack);
+    expect(sa + sb).toBeLessThanOrEqual(10000000 + slack);
+  });
+  it("a late poll is made up for at most 100 ms: after a stall of 1 s, A sends 100 ms of its max", () => {
+    let a = CLASS_SERVICE, b = CLASS_SERVICE + 1;
+    let t0 = T0 + 3000;
+    fill(a, 200); fill(b, 200);
+    k_poll(t0);
+    framesClear();
+    let a0 = classBytes[a];
+    k_poll(t0 + 1000);
+    framesClear();
+    let sa = <f64>(classBytes[a] - a0) * 8;
+    expect(sa).toBeGreaterThanOrEqual(600000 - 8000);   // 100 ms at 6 Mbit/s, less a frame
+    expect(sa).toBeLessThanOrEqual(600000 + <f64>FRAME_MAX * 8);
+  });
+  it("a class back from idle sends at most 2 ms of its max plus one frame at once", () => {
+    let a = CLASS_SERVICE, b = CLASS_SERVICE + 1;
+    let t0 = T0 + 5000;
+    while (classDepth(0, a) > 0 || classDepth(0, b) > 0) { k_poll(t0); framesClear(); t0 += 10; }
+    k_poll(t0 + 50);
+    fill(a, 40);
+    let a0 = classBytes[a];
+    k_poll(t0 + 60);
+    framesClear();
+    let burst = <f64>(classBytes[a] - a0);
+    expect(burst).toBeLessThanOrEqual(6000000 / 8 * 0.002 + <f64>FRAME_MAX);
+    expect(burst).toBeGreaterThan(0);
   });
 });
