@@ -44,6 +44,14 @@ function fill(cls: i32, depth: i32 = 4): void {
   }
 }
 
+/** Keep both service classes backlogged to `depth` and poll at t (frames sent are dropped). */
+function pollFull(t: i64, depth: i32 = 4): void {
+  fill(CLASS_SERVICE, depth);
+  fill(CLASS_SERVICE + 1, depth);
+  k_poll(t);
+  framesClear();
+}
+
 describe("NET records", () => {
   it("refuses min over max, a missing NIC, a missing service", () => {
     expect(bootFrom(M, manifest(1), T0)).toBe(-Errno.EBADMSG);
@@ -63,12 +71,7 @@ describe("the egress scheduler over one second", () => {
   it("gives A its max (6 Mbit/s) and B the rest (4 Mbit/s), never more than the line", () => {
     let a = CLASS_SERVICE, b = CLASS_SERVICE + 1;
     let a0 = classBytes[a], b0 = classBytes[b];
-    for (let t: i64 = T0 + 1; t <= T0 + 1000; t++) {
-      fill(a);
-      fill(b);
-      k_poll(t);
-      framesClear();
-    }
+    for (let t: i64 = T0 + 1; t <= T0 + 1000; t++) pollFull(t);
     let sa = <f64>(classBytes[a] - a0) * 8, sb = <f64>(classBytes[b] - b0) * 8;
     let slack = <f64>FRAME_MAX * 8 * 3;    // credit kept across polls: a few frames
     expect(sa).toBeGreaterThanOrEqual(6000000 - slack);
@@ -96,16 +99,9 @@ describe("a host that polls late", () => {
   it("costs the waiting classes nothing: polled every 20 ms, A still gets 6 Mbit/s and B 4", () => {
     let a = CLASS_SERVICE, b = CLASS_SERVICE + 1;
     let t0 = T0 + 2000;
-    fill(a, 40); fill(b, 40);
-    k_poll(t0);
-    framesClear();
+    pollFull(t0, 40);
     let a0 = classBytes[a], b0 = classBytes[b];
-    for (let t: i64 = t0 + 20; t <= t0 + 1000; t += 20) {
-      fill(a, 40);
-      fill(b, 40);
-      k_poll(t);
-      framesClear();
-    }
+    for (let t: i64 = t0 + 20; t <= t0 + 1000; t += 20) pollFull(t, 40);
     let sa = <f64>(classBytes[a] - a0) * 8, sb = <f64>(classBytes[b] - b0) * 8;
     let slack = <f64>FRAME_MAX * 8 * 3;
     expect(sa).toBeGreaterThanOrEqual(6000000 - slack);
@@ -114,11 +110,9 @@ describe("a host that polls late", () => {
     expect(sa + sb).toBeLessThanOrEqual(10000000 + slack);
   });
   it("a late poll is made up for at most 100 ms: after a stall of 1 s, A sends 100 ms of its max", () => {
-    let a = CLASS_SERVICE, b = CLASS_SERVICE + 1;
+    let a = CLASS_SERVICE;
     let t0 = T0 + 3000;
-    fill(a, 200); fill(b, 200);
-    k_poll(t0);
-    framesClear();
+    pollFull(t0, 200);
     let a0 = classBytes[a];
     k_poll(t0 + 1000);
     framesClear();
