@@ -155,9 +155,6 @@ export function applyRecord(index: i32, type: i32, b: usize, n: i32): i32 {
   return r;
 }
 
-/** Was disk d given at boot? Its size in bytes. */
-export function diskExists(d: i32): bool { return <u32>d < <u32>DISK_MAX && unchecked(diskPresent[d]); }
-
 function budget(b: usize, n: i32): i32 {
   if (n != M.BG_SIZE) return bad("length", "BUDGET record is not 4 bytes");
   if (ramBudget >= 0) return bad("budget", "given twice");

@@ -136,6 +136,18 @@ export function routingProblem(p: usize): i32 {
   return -1;
 }
 
+/** Turn a received packet's header around for the node's answer to it: source and
+ *  destination swapped, payload length plen, next header next, hop limit 64 (ICMPv6 echo
+ *  replies, control-message replies). */
+export function turnAround(p: usize, plen: i32, next: u32): void {
+  let t0 = load<u64>(p + IP_SRC), t1 = load<u64>(p + IP_SRC, 8);
+  memory.copy(p + IP_SRC, p + IP_DST, 16);
+  store<u64>(p + IP_DST, t0); store<u64>(p + IP_DST, t1, 8);
+  store<u16>(p + IP_PLEN, bswap<u16>(<u16>plen));
+  store<u8>(p + IP_NEXT, <u8>next);
+  store<u8>(p + IP_HOPS, 64);
+}
+
 /** Write a fixed header: version 6, traffic class and flow label 0. */
 export function writeHeader(p: usize, plen: i32, next: u32, hops: u32, src: usize, dst: usize): void {
   store<u32>(p, bswap<u32>(0x60000000));

@@ -10,7 +10,7 @@ import { pktData, pktLen, pktSetLen, pktFree, pktSetClass } from "../pool";
 import { CLASS_KERNEL } from "./egress";
 import { ld8 } from "./bytes";
 import { addrCopy, isMulticast } from "./addr";
-import { IP_HDR, IP_SRC, IP_DST, IP_PLEN, IP_NEXT, IP_HOPS, NH_ICMPV6, NH_UDP, upperProto, upperOff } from "./ipv6";
+import { IP_HDR, IP_DST, NH_ICMPV6, NH_UDP, upperProto, upperOff, turnAround } from "./ipv6";
 import { l4Checksum } from "./checksum";
 import { nicLinkLocal, nicValid } from "./iface";
 import { ndInput, ICMP_NS, ICMP_NA } from "./nd";
@@ -70,18 +70,12 @@ function echoReply(pkt: i32, nic: i32, len: i32): void {
   pktSetClass(pkt, CLASS_KERNEL);
   if (upperOff != IP_HDR) memory.copy(p + IP_HDR, p + upperOff, <usize>len);
   let dst = p + IP_DST;
-  let src = p + IP_SRC;
   // Reply from the address that was pinged; a multicast ping is answered from link-local.
   if (isMulticast(dst)) {
     if (!nicValid(nic)) { drop(Drop.MULTICAST); pktFree(pkt); return; }
     addrCopy(dst, nicLinkLocal(nic));
   }
-  let t0 = load<u64>(src), t1 = load<u64>(src, 8);
-  addrCopy(src, dst);
-  store<u64>(dst, t0); store<u64>(dst, t1, 8);
-  store<u16>(p + IP_PLEN, bswap<u16>(<u16>len));
-  store<u8>(p + IP_NEXT, <u8>NH_ICMPV6);
-  store<u8>(p + IP_HOPS, 64);
+  turnAround(p, len, NH_ICMPV6);
   let m = p + IP_HDR;
   store<u8>(m, <u8>ICMP_ECHO_REPLY);
   store<u16>(m, 0, 2);

@@ -95,7 +95,7 @@ export function svcByAddr(addr: usize): i32 {
   return -1;
 }
 
-/** Forget service id (UNLOAD, or a LOAD that was refused): its name, addresses, grants
+/** Forget service id (UNLOAD, a LOAD that was refused, a refused boot): its name, addresses, grants
  *  and counters. The caller has stopped it and freed what other tables hold for it. */
 export function svcRemove(id: i32): void {
   unchecked(svcState[id] = <u8>SvcState.EMPTY);
@@ -115,10 +115,5 @@ export function svcRemove(id: i32): void {
 
 /** Forget every service (a refused boot). */
 export function registryReset(): void {
-  for (let id = 0; id < SVC_MAX; id++) {
-    unchecked(svcState[id] = <u8>SvcState.EMPTY);
-    unchecked(svcAddrCount[id] = 0);
-    unchecked(svcNameLen[id] = 0);
-  }
-  svcCount = 0;
+  for (let id = 0; id < SVC_MAX; id++) svcRemove(id);
 }
