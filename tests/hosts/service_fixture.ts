@@ -2,8 +2,9 @@
 // ServiceHost tests: one behaviour each (trap, deep recursion, growing memory to its max,
 // calling a syscall, calling abort, looping forever). Byte helpers come from the loader's fixture.
 // Deliberately no toolchain and no general assembler: each body is a handful of opcodes.
-// Used by tests/hosts/services.test.ts.
+// Used by tests/hosts/services.test.ts; svcLoadRequest by tests/loader/image_glue.test.ts too.
 import { FUNC, I32, MEMORY, leb, section, str, vec } from "../loader/wasm_fixture";
+import { SL_FREE, SL_HASH, SL_NAME, SL_NAME_LEN, SL_RAM_MAX } from "../../abi/control";
 
 // Opcodes (WebAssembly core spec, section 5.4).
 export const OP = {
@@ -94,3 +95,17 @@ export const ABORTS = buildService({
   funcs: [{ type: 1, body: [OP.i32_const, 0, OP.i32_const, 0, OP.i32_const, 7, OP.i32_const, 3, OP.call, 0] }],
   exports: [["persia_event", 1]],
 });
+
+/** A svc_load request as the kernel writes it (abi/control.ts): the module's SHA-256, the
+ *  mask of free slots, the RAM max in pages and the service's name. */
+export function svcLoadRequest(sha256: Uint8Array, free: number, ramPages: number, name: string): Uint8Array {
+  const n = new TextEncoder().encode(name);
+  const r = new Uint8Array(SL_NAME + n.length);
+  const v = new DataView(r.buffer);
+  r.set(sha256, SL_HASH);
+  v.setUint32(SL_FREE, free, true);
+  v.setUint32(SL_RAM_MAX, ramPages, true);
+  r[SL_NAME_LEN] = n.length;
+  r.set(n, SL_NAME);
+  return r;
+}

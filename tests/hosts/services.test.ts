@@ -7,13 +7,12 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import * as C from "../../abi/control";
 import { Errno } from "../../abi/errno";
 import { Entry, Fault } from "../../abi/kernel";
 import { Sys } from "../../abi/syscalls";
 import { KernelTrap } from "../../hosts/node/faults";
 import { KernelSide, ServiceHost } from "../../hosts/node/services";
-import { ABORTS, GROWS, LOGS, RECURSES, SPINS, SPINS_AT_START, TRAPS, eventService } from "./service_fixture";
+import { ABORTS, GROWS, LOGS, RECURSES, SPINS, SPINS_AT_START, TRAPS, eventService, svcLoadRequest } from "./service_fixture";
 
 const NAME = "echo.sabz.city";
 const PAGE = 65536;
@@ -153,16 +152,8 @@ test("store slots: svc_load gives the lowest free slot of a module by SHA-256, s
   const h = new ServiceHost();
   h.attach({ sys: () => 0, bytes: new Uint8Array(PAGE) });
   assert.equal(await h.addStore(3, TWO, "store[0]", 8, 2), null);
-  const req = (bytes: Uint8Array, free: number, ram: number, name = "x.sabz.city") => {
-    const n = new TextEncoder().encode(name);
-    const r = new Uint8Array(C.SL_NAME + n.length);
-    r.set(createHash("sha256").update(bytes).digest(), C.SL_HASH);
-    new DataView(r.buffer).setUint32(C.SL_FREE, free, true);
-    new DataView(r.buffer).setUint32(C.SL_RAM_MAX, ram, true);
-    r[C.SL_NAME_LEN] = n.length;
-    r.set(n, C.SL_NAME);
-    return r;
-  };
+  const req = (bytes: Uint8Array, free: number, ram: number, name = "x.sabz.city") =>
+    svcLoadRequest(createHash("sha256").update(bytes).digest(), free, ram, name);
   assert.equal(h.load(req(TRAPS, 0xffff, 4)), -Errno.ENOENT, "a module not in the store");
   assert.equal(h.load(req(TWO, 0xffff, 9)), -Errno.ENOSPC, "more RAM than the entry's ceiling");
   assert.equal(h.load(req(TWO, 0xffff, 1)), -Errno.EINVAL, "less RAM than the module's initial memory");

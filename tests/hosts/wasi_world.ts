@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ABI_VERSION, Buf } from "../../abi/kernel";
 import { WASI_IMPORTS, wasiModule } from "../../abi/wasi";
+import { parseModule } from "../../loader/wasm/parse";
 
 export const SHIM_WASM = path.resolve(__dirname, "../../../../build/wasm/shim.wasm");
 export const KMEM_SIZE = 1 << 20;
@@ -369,28 +370,9 @@ export class World {
   }
 }
 
-/** The initial pages of a module's imported memory (its import section, read by hand). */
+/** The initial pages of a module's imported memory. */
 export function memoryImportMin(bytes: Uint8Array): number {
-  let at = 8;
-  const uleb = (): number => {
-    let v = 0, shift = 0, b: number;
-    do { b = bytes[at++]; v += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
-    return v;
-  };
-  const name = () => { const n = uleb(); at += n; };
-  while (at < bytes.length) {
-    const id = bytes[at++];
-    const size = uleb();
-    if (id !== 2) { at += size; continue; }
-    for (let count = uleb(); count > 0; count--) {
-      name(); name();
-      const kind = bytes[at++];
-      if (kind === 0) uleb();
-      else if (kind === 1) { at++; const f = uleb(); uleb(); if (f & 1) uleb(); }
-      else if (kind === 2) { const f = uleb(); const min = uleb(); if (f & 1) uleb(); return min; }
-      else if (kind === 3) at += 2;
-      else if (kind === 4) { at++; uleb(); }
-    }
-  }
-  throw new Error("the module imports no memory");
+  const mem = parseModule(bytes).imports.find((i) => i.desc.kind === "memory");
+  if (mem?.desc.kind !== "memory") throw new Error("the module imports no memory");
+  return mem.desc.limits.min;
 }

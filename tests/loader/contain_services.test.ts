@@ -16,10 +16,10 @@ import { LoaderError } from "../../loader/errors";
 import { extras, loadBinaryen, serviceFeatures } from "../../loader/instrument/binaryen";
 import { contain } from "../../loader/instrument/contain";
 import { meterFuel } from "../../loader/instrument/fuel";
+import { ROOT } from "../../hosts/node/build";
 import { udp } from "../sdk/packets";
 import { Exports, Fault, NAME, containText, faultImports, wat } from "./contain_fixture";
 
-const ROOT = path.resolve(__dirname, "../../../..");
 
 const RESETS = `(module (import "env" "memory" (memory 1 4))
   (global $g (mut i32) (i32.const 42))

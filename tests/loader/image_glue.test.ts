@@ -13,11 +13,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SL_FREE, SL_HASH, SL_NAME, SL_NAME_LEN, SL_RAM_MAX } from "../../abi/control";
 import { Errno } from "../../abi/errno";
 import { Fault } from "../../abi/kernel";
 import { assemble, GlueService, glueText, loadBinaryen, memText } from "../../loader/image/glue";
 import { wasmtimeOrSkip } from "../e2e/wasmtime";
+import { svcLoadRequest } from "../hosts/service_fixture";
+import { SL_NAME } from "../../abi/control";
 
 const wt = wasmtimeOrSkip();
 
@@ -36,15 +37,7 @@ const ALL = 0xffff;
 
 /** A svc_load request as the kernel writes it. */
 function request(module: Uint8Array, free: number, ramPages: number, name = "x.a.sabz.city"): Uint8Array {
-  const n = Buffer.from(name);
-  const r = new Uint8Array(SL_NAME + n.length);
-  const v = new DataView(r.buffer);
-  r.set(module, SL_HASH);
-  v.setUint32(SL_FREE, free, true);
-  v.setUint32(SL_RAM_MAX, ramPages, true);
-  r[SL_NAME_LEN] = n.length;
-  r.set(n, SL_NAME);
-  return r;
+  return svcLoadRequest(module, free, ramPages, name);
 }
 
 /** One call of the driver: svc_load of request `req` (an index into the requests, or an
