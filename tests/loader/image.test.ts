@@ -23,6 +23,7 @@ import { parseModule } from "../../loader/wasm/parse";
 import { wasiImportsText } from "../../loader/image/wasi_types";
 import { parseManifest } from "../../loader/manifest";
 import { LoaderError } from "../../loader/errors";
+import { launch } from "../../hosts/node/launch";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const sha256Hex = (hash: Uint8Array) => Buffer.from(hash).toString("hex");
@@ -132,9 +133,16 @@ test("a service the loader refuses fails the image with the loader's message, as
   const bad = path.join(ROOT, "build", "image-test-bad.wasm");
   fs.mkdirSync(path.dirname(bad), { recursive: true });
   fs.writeFileSync(bad, Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff]));
-  await assert.rejects(composeImage(parseManifest(yaml("vxlan",
-    `  - { domain: bad.sabz.city, module: ${bad}, addresses: ["fd00:5ab2:1::8"], ram: { min: 64KiB, max: 1MiB } }`), "image.yaml", ROOT), inputs()),
-  (e: unknown) => e instanceof LoaderError && /^service bad\.sabz\.city: /.test(e.message));
+  const manifest = parseManifest(yaml("vxlan",
+    `  - { domain: bad.sabz.city, module: ${bad}, addresses: ["fd00:5ab2:1::8"], ram: { min: 64KiB, max: 1MiB } }`), "image.yaml", ROOT);
+  const onImage = await composeImage(manifest, inputs()).then(() => "accepted",
+    (e: unknown) => (e instanceof LoaderError ? e.message : `not a LoaderError: ${e}`));
+  const onNode = await launch(manifest, { log: () => {} }).then(async (l) => { await l.node.stop(); return "accepted"; }, (e: Error) => e.message);
+  assert.match(onImage, /^service bad\.sabz\.city: /);
+  assert.equal(onImage, onNode);
+});
+
+test("the image's wasmtime command line turns on exceptions and inherits the network", async () => {
   const image = await composeImage(parseManifest(yaml(), "image.yaml", ROOT), inputs());
   assert.deepEqual(image.wasmtimeFlags.slice(0, 5), ["run", "-W", "exceptions=y", "-S", "inherit-network=y"]);
 });
