@@ -23,7 +23,7 @@ export const KERNEL_EXPORTS: Fn[] = [
   { name: "k_buf", params: [["which", i32]], result: i32, doc: "address of a kernel buffer (Buf)" },
   { name: "k_buf_size", params: [["which", i32]], result: i32, doc: "size of a kernel buffer (Buf)" },
   { name: "k_boot", params: [["len", i32], ["now", i64]], result: i32, doc: "boot from the manifest in Buf.BOOT; 0 or -Errno" },
-  { name: "k_rx", params: [["nic", i32], ["len", i32]], result: null, doc: "a frame of len bytes is in Buf.RX" },
+  { name: "k_rx", params: [["nic", i32], ["len", i32], ["now", i64]], result: null, doc: "a frame of len bytes is in Buf.RX, received at now (ms): rate limits and timers it touches run on that time" },
   { name: "k_poll", params: [["now", i64]], result: i64, doc: "advance time, run services, drain NICs; returns the next deadline in ms or -1" },
   { name: "k_status", params: [], result: i32, doc: "write the status snapshot into Buf.STATUS; returns its length" },
   { name: "k_sys", params: [["svc", i32], ["nr", i32], ["a0", i32], ["a1", i32], ["a2", i32], ["a3", i32], ["a4", i32]], result: i32, doc: "a syscall from service svc (Sys numbers)" },

@@ -2,12 +2,14 @@
 // kinds, service states, node roles, NIC kinds, log levels. Valid AssemblyScript and
 // TypeScript. The function signatures themselves are in abi/contract.ts.
 
-export const ABI_VERSION = 3; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
+export const ABI_VERSION = 4; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
                               // 3: svc_load, svc_unload, svc_ram (run-time LOAD and GRANT)
+                              // 4: k_rx(nic, len, now): a frame carries its time of arrival
+                              //    (a batch received after an idle spell ran on a stale clock)
 
 // k_buf(which): kernel-owned buffers a host writes into or reads from.
 export enum Buf {
-  RX = 0,      // one received frame, written by the host before k_rx(nic, len)
+  RX = 0,      // one received frame, written by the host before k_rx(nic, len, now)
   BOOT = 1,    // the binary boot manifest, written before k_boot(len, now)
   STATUS = 2,  // the status snapshot, read after k_status() returns its length
 }

@@ -1,4 +1,5 @@
-// Kernel time: milliseconds, set only by the host through k_boot(now) and k_poll(now).
+// Kernel time: milliseconds, set only by the host through k_boot(now), k_rx(nic, len, now)
+// and k_poll(now), so a frame is handled on the clock of its arrival, not of the last poll.
 // The kernel has no clock of its own; the same calls with the same times give the same
 // results. Read by rate limits, timers, neighbor discovery and restart backoff.
 

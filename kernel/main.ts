@@ -1,7 +1,7 @@
 // kernel.wasm's entry points: the whole surface a host sees (abi/contract.ts,
 // KERNEL_EXPORTS). Each export only checks its arguments and calls into the module that
 // does the work. The kernel is an event machine: it never blocks, and knows the time
-// only from k_boot and k_poll.
+// only from k_boot, k_rx and k_poll.
 import { ABI_VERSION, Buf, Role } from "../abi/kernel";
 import { Errno } from "../abi/errno";
 import { FRAME_MAX, BOOT_SIZE, STATUS_SIZE } from "./param";
@@ -45,8 +45,9 @@ export function k_boot(len: i32, t: i64): i32 {
   return boot(BOOT, len);
 }
 
-export function k_rx(nic: i32, len: i32): void {
+export function k_rx(nic: i32, len: i32, t: i64): void {
   if (!booted || <u32>len > <u32>FRAME_MAX) return;
+  setNow(t);
   rx(nic, RX, len);
 }
 

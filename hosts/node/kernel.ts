@@ -38,7 +38,7 @@ interface KernelExports {
   k_buf(which: number): number;
   k_buf_size(which: number): number;
   k_boot(len: number, now: bigint): number;
-  k_rx(nic: number, len: number): void;
+  k_rx(nic: number, len: number, now: bigint): void;
   k_poll(now: bigint): bigint;
   k_status(): number;
   k_sys: SysFn;
@@ -168,12 +168,12 @@ export class KernelInstance {
     return result;
   }
 
-  /** Hands one received frame to the kernel. Returns false, without calling the kernel,
-   *  if the frame is longer than Buf.RX; the caller counts it. */
-  rx(nic: number, frame: Uint8Array): boolean {
+  /** Hands one frame received at `now` (ms) to the kernel. Returns false, without calling
+   *  the kernel, if the frame is longer than Buf.RX; the caller counts it. */
+  rx(nic: number, frame: Uint8Array, now: bigint): boolean {
     if (frame.length > this.rxSize) return false;
     this.view.bytes.set(frame, this.rxAddr);
-    this.k.k_rx(nic, frame.length);
+    this.k.k_rx(nic, frame.length, now);
     return true;
   }
 

@@ -188,7 +188,7 @@ export class PersiaNode extends EventEmitter {
   private frame(nic: number, frame: Uint8Array): void {
     if (!this.running) return;
     try {
-      if (!this.kernel.rx(nic, frame)) this.rxTooLong[nic] = (this.rxTooLong[nic] ?? 0) + 1;
+      if (!this.kernel.rx(nic, frame, this.clock())) this.rxTooLong[nic] = (this.rxTooLong[nic] ?? 0) + 1;
     } catch (e) {
       this.fatal(e);
       return;

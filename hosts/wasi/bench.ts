@@ -85,27 +85,27 @@ export function benchName(p: usize, n: i32, equals: (p: usize, n: i32, s: string
   return 0;
 }
 
-function feed(k: i32): void {
+function feed(k: i32, t: i64): void {
   let slot = frameAt(k);
   let len = load<i32>(slot + 4);
   if (len > k_buf_size(Buf.RX)) return;
   glue_k_write(k_buf(Buf.RX), <i32>(slot + 8), len);
-  k_rx(load<i32>(slot), len);
+  k_rx(load<i32>(slot), len, t);
 }
 
 /** Runs the measurement after boot; returns run()'s result. */
 export function runBench(): i32 {
   let t: i64 = 1;
-  for (let k = 0; k < setups; k++) feed(k);
+  for (let k = 0; k < setups; k++) feed(k, t);
   k_poll(t++);
   for (let i = 0; i < WARMUP; i++) {
-    feed(SETUP_MAX);
+    feed(SETUP_MAX, t);
     if (i % BATCH == 0) k_poll(t++);
   }
   let sent0 = benchSent;
   let t0 = wasi_clock_now();
   for (let i: i64 = 0; i < count; i++) {
-    feed(SETUP_MAX);
+    feed(SETUP_MAX, t);
     if (i % BATCH == BATCH - 1) k_poll(t++);
   }
   k_poll(t++);

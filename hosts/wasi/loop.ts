@@ -101,10 +101,11 @@ function wait(wake: i64): u32 {
   return ready;
 }
 
-/** Delivers NIC i's datagrams batch by batch, polling the kernel after each. */
+/** Delivers NIC i's datagrams batch by batch, each on the clock of its arrival (not of the
+ *  last poll, which may be a long wait ago), polling the kernel after each. */
 function receive(i: i32): void {
   for (let b = 0; b < BATCHES_PER_WAKE; b++) {
-    if (receiveBatch(i) == 0) return;
+    if (receiveBatch(i, nowMs()) == 0) return;
     k_poll(nowMs());
     flushAll();
   }

@@ -112,8 +112,9 @@ export function flushAll(): void {
   for (let i = 0; i < nicCount; i++) if (nic(i).count > 0) flushNic(i);
 }
 
-/** Checks one datagram's VXLAN header and gives its frame to the kernel, or counts the drop. */
-function deliver(n: Nic, p: usize, len: i32): void {
+/** Checks one datagram's VXLAN header and gives its frame, received at now (ms), to the
+ *  kernel, or counts the drop. */
+function deliver(n: Nic, p: usize, len: i32, now: i64): void {
   if (len < VXLAN_HEADER) { n.dropShort++; return; }
   if ((load<u8>(p + VX_FLAGS) & VX_FLAG_I) == 0) { n.dropNoIFlag++; return; }
   let vni = <u32>load<u8>(p + VX_VNI) << 16 | <u32>load<u8>(p + VX_VNI + 1) << 8 | <u32>load<u8>(p + VX_VNI + 2);
@@ -122,11 +123,12 @@ function deliver(n: Nic, p: usize, len: i32): void {
   if (frame > frameMax) { n.dropLong++; return; }
   glue_k_write(rxBuf, <i32>(p + VXLAN_HEADER), frame);
   n.rxFrames++;
-  k_rx(<i32>n.id, frame);
+  k_rx(<i32>n.id, frame, now);
 }
 
-/** Receives and delivers one batch (up to RECV_BATCH datagrams) on NIC i; how many came. */
-export function receiveBatch(i: i32): i32 {
+/** Receives and delivers one batch (up to RECV_BATCH datagrams) on NIC i, all of it at
+ *  now (ms, the kernel's clock); how many came. */
+export function receiveBatch(i: i32, now: i64): i32 {
   let n = nic(i);
   let mark = arenaMark();
   wasi_udp_receive(n.incoming, RECV_BATCH, <i32>RET);
@@ -141,7 +143,7 @@ export function receiveBatch(i: i32): i32 {
   }
   for (let j = 0; j < count; j++) {
     let d = list + <usize>j * IN_DGRAM_SIZE;
-    deliver(n, <usize>load<u32>(d + IN_DGRAM_DATA + LIST_PTR), load<i32>(d + IN_DGRAM_DATA + LIST_LEN));
+    deliver(n, <usize>load<u32>(d + IN_DGRAM_DATA + LIST_PTR), load<i32>(d + IN_DGRAM_DATA + LIST_LEN), now);
   }
   arenaRelease(mark);
   return count;

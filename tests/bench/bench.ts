@@ -56,17 +56,17 @@ async function boot(): Promise<{ node: PersiaNode; nics: CountingNic[]; now: () 
   node.poll();
   // Teach the node both peers' MACs: a neighbor solicitation with a source link-layer
   // option makes a STALE neighbor entry (RFC 4861 §7.2.3).
-  node.kernel.rx(0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0)));
-  node.kernel.rx(1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1)));
+  node.kernel.rx(0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0)), 0n);
+  node.kernel.rx(1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1)), 0n);
   node.poll();
   return { node, nics, now: () => (t += 1n) };
 }
 
 function measure(name: string, node: PersiaNode, nic: number, frame: Uint8Array, n: number, now: () => bigint): number {
-  for (let i = 0; i < 2000; i++) { node.kernel.rx(nic, frame); if (i % BATCH === 0) node.kernel.poll(now()); }
+  for (let i = 0; i < 2000; i++) { node.kernel.rx(nic, frame, 0n); if (i % BATCH === 0) node.kernel.poll(now()); }
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
-    node.kernel.rx(nic, frame);
+    node.kernel.rx(nic, frame, 0n);
     if (i % BATCH === BATCH - 1) node.kernel.poll(now());
   }
   node.kernel.poll(now());

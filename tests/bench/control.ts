@@ -47,7 +47,7 @@ export async function controlBench(out: (line: string) => void): Promise<void> {
   // node never waits for neighbor discovery however far the clock moves.
   const introduce = P.ether(MAC, PEER_MAC, P.ETH_IPV6, P.neighborSolicit(PEER, linkLocalFromMac(MAC), PEER_MAC));
   const frame = (m: Uint8Array) => P.ether(MAC, PEER_MAC, P.ETH_IPV6, P.udp(PEER, NODE, 40000, CTL_PORT, m));
-  const deliver = (f: Uint8Array) => { t += 60n; node.kernel.rx(0, introduce); node.kernel.rx(0, f); node.kernel.poll(t); };
+  const deliver = (f: Uint8Array) => { t += 60n; node.kernel.rx(0, introduce, t); node.kernel.rx(0, f, t); node.kernel.poll(t); };
   const send = (m: Uint8Array) => deliver(frame(m));
   send(hello(USER.publicKey));
   const epoch = decodeReply(nic.last!.subarray(14 + 48))!.epoch;

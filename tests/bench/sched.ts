@@ -43,16 +43,16 @@ ${SVC.map((s) => `  - { domain: ${s.name}.sabz.city, module: ${FLOOD}, addresses
   });
   await node.start();
   const me = parseAddr("fd00:1::100"), mac = parseMac("02:00:00:00:00:99"), nodeMac = parseMac("02:00:00:00:00:01");
-  node.kernel.rx(0, P.ether(nodeMac, mac, P.ETH_IPV6, P.neighborSolicit(me, parseAddr(SVC[0].addr), mac)));
+  node.kernel.rx(0, P.ether(nodeMac, mac, P.ETH_IPV6, P.neighborSolicit(me, parseAddr(SVC[0].addr), mac)), 0n);
   for (const s of SVC) {
-    node.kernel.rx(0, P.ether(nodeMac, mac, P.ETH_IPV6, P.udp(me, parseAddr(s.addr), 40000, 9, new TextEncoder().encode("flood mix"))));
+    node.kernel.rx(0, P.ether(nodeMac, mac, P.ETH_IPV6, P.udp(me, parseAddr(s.addr), 40000, 9, new TextEncoder().encode("flood mix"))), 0n);
   }
   // Confirm the peer's reachability now and then, as its neighbor advertisements would
   // (RFC 4861 §7.3): otherwise the node probes it and, unanswered, forgets it.
   const na = () => {
     const rest = new Uint8Array(24);
     rest.set(me, 0); rest[16] = 2; rest[17] = 1; rest.set(mac, 18);
-    node.kernel.rx(0, P.ether(nodeMac, mac, P.ETH_IPV6, P.icmp6(me, parseAddr(SVC[0].addr), P.ICMP.NA, 0, 0x60000000, rest, 255)));
+    node.kernel.rx(0, P.ether(nodeMac, mac, P.ETH_IPV6, P.icmp6(me, parseAddr(SVC[0].addr), P.ICMP.NA, 0, 0x60000000, rest, 255)), 0n);
   };
   const step = (i: number) => { t += 1n; if (i % 500 === 0) na(); node.poll(); };
   for (let i = 0; i < 200; i++) step(i);                         // reach a steady state

@@ -166,6 +166,14 @@ test("a received VXLAN datagram reaches k_rx as its inner frame; bad headers are
   assert.match(w.stderr, /VXLAN NIC 0: received 2 frames, sent 0; dropped 1 short, 1 without the I flag, 1 of another VNI, 1 too long,/);
 });
 
+test("a datagram that ends a long wait reaches k_rx with the time it arrived, not the last poll's", () => {
+  const w = world({ args: ["--for", "6000"] });
+  w.at(5000, () => w.sockets[0].inbox.push(from(DATAGRAM_42)));
+  assert.equal(w.run(), 0);
+  assert.deepEqual(w.rx.map((r) => r.now), [5000n]);
+  assert.ok(!w.polls.some((t) => t > 0n && t < 5000n), "nothing polled the kernel during the wait");
+});
+
 test("nic_send becomes one VXLAN datagram to the remote after check-send", () => {
   let sent = -1, unknown = 0;
   const w = world({

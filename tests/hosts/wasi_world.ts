@@ -57,7 +57,7 @@ export class World {
   readonly start = this.clock;
   readonly sockets: Socket[] = [];
   readonly boots: { manifest: Uint8Array; now: bigint }[] = [];
-  readonly rx: { nic: number; frame: Uint8Array }[] = [];
+  readonly rx: { nic: number; frame: Uint8Array; now: bigint }[] = [];
   readonly polls: bigint[] = [];
   readonly files: Record<string, Record<string, Uint8Array>>;
   syncs = 0;
@@ -119,7 +119,7 @@ export class World {
         this.boots.push({ manifest: this.kmem.slice(K_BOOT, K_BOOT + len), now });
         return o.bootResult ?? 0;
       },
-      k_rx: (nic: number, len: number) => { this.rx.push({ nic, frame: this.kmem.slice(K_RX, K_RX + len) }); },
+      k_rx: (nic: number, len: number, now: bigint) => { this.rx.push({ nic, frame: this.kmem.slice(K_RX, K_RX + len), now }); },
       k_poll: (now: bigint) => {
         this.polls.push(now);
         return o.onPoll?.(now, this) ?? -1n;

@@ -117,6 +117,20 @@ describe("a node at its limits", () => {
     assert.ok(await b.ping("lan0", NODE));
   });
 
+  it("ICMP_RATE: a burst split over two receive batches after an idle spell gets 20 errors, not 40", async () => {
+    await fresh();
+    const before = b.drops();
+    const pkts = Array.from({ length: 50 }, (_, i) => P.udp(PEER, parseAddr(`2001:db8::1:${(i + 1).toString(16)}`), 40000, 5000, Uint8Array.of(i)));
+    b.now += 5000n;                    // the host slept 5 s since its last poll; frames arrive now
+    await burst(pkts.slice(0, 25));    // the first batch, before any poll (on a stale clock, before ABI 4)
+    b.node.poll();                     // the poll that follows it, at the same time
+    await burst(pkts.slice(25));       // the second batch
+    await b.dropped(before, { NO_ROUTE: 50, ICMP_RATE: 50 - ICMP_ERR_BURST });
+    const errors = await received((p) => p.icmpType === P.ICMP.UNREACH && p.icmpCode === 0, ICMP_ERR_BURST);
+    assert.deepEqual(errors.map((e) => e.data![39]), Array.from({ length: ICMP_ERR_BURST }, (_, i) => i + 1),
+      "the first 20 of the first batch are answered, none of the second");
+  });
+
   it("NIC_DOWN: a reply queued for lan1 when its link has gone is counted, lan0 goes on", async () => {
     await fresh();
     const peerB = b.peer("lan1");

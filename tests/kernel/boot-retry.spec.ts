@@ -31,7 +31,7 @@ describe("a refused boot", () => {
   });
   it("leaves a kernel that ignores frames and polls until it boots", () => {
     expect(k_poll(2000)).toBe(-1);
-    k_rx(0, 60);
+    k_rx(0, 60, 0);
     expect(k_poll(3000)).toBe(-1);
     expect(frameCount()).toBe(0);
   });

@@ -11,10 +11,10 @@ import { rd16 } from "./frames";
 
 const SENT: usize = memory.data(16384, 16);
 
-/** Receive the len-byte frame at f on nic. */
-export function rx(nic: i32, f: usize, len: i32): void {
+/** Receive the len-byte frame at f on nic, at time t (0: the kernel's clock stays). */
+export function rx(nic: i32, f: usize, len: i32, t: i64 = 0): void {
   memory.copy(<usize>k_buf(Buf.RX), f, <usize>len);
-  k_rx(nic, len);
+  k_rx(nic, len, t);
 }
 
 /** Boot from the len-byte manifest at p, at time t. */
