@@ -15,7 +15,7 @@ import { drop } from "../stats";
 import { now } from "../clock";
 import { pktData, pktLen, pktSetLen, pktFree, pktSetClass, CLASS_KERNEL } from "../pool";
 import { l4Checksum } from "../net/checksum";
-import { IP_HDR, NH_UDP, upperOff, turnAround } from "../net/ipv6";
+import { IP_HDR, NH_UDP, turnAround } from "../net/ipv6";
 import { output, Origin } from "../net/output";
 import { lastLine, lastLineLen } from "../log";
 import { ed25519Verify } from "../crypto/ed25519";
@@ -39,13 +39,14 @@ function mayVerify(): bool {
   return true;
 }
 
-/** A datagram to CTL_PORT on one of the node's addresses; consumes pkt. */
-export function ctlInput(pkt: i32, nic: i32): void {
+/** A datagram to CTL_PORT on one of the node's addresses, its UDP header at off; consumes pkt. */
+export function ctlInput(pkt: i32, nic: i32, off: i32): void {
   let p = pktData(pkt);
-  let len = pktLen(pkt) - upperOff;
-  let u = p + <usize>upperOff;
+  let len = pktLen(pkt) - off;
+  let u = p + <usize>off;
   if (len < UDP_HDR || <i32>bswap<u16>(load<u16>(u, 4)) != len || load<u16>(u, 6) == 0 ||
-      l4Checksum(p, upperOff, len, NH_UDP) != 0) { drop(Drop.CTL_MALFORMED); pktFree(pkt); return; }
+      l4Checksum(p, off, len, NH_UDP) != 0) { drop(Drop.CTL_MALFORMED); pktFree(pkt); return; }
+  let ports = load<u32>(u);            // source and destination port, as on the wire
   let m = u + UDP_HDR;
   let n = len - UDP_HDR;
   if (n < C.CTL_HEADER || n > C.CTL_MAX || load<u32>(m) != C.CTL_MAGIC || load<u8>(m + C.CTL_VERSION_OFF) != C.CTL_VERSION) {
@@ -55,17 +56,17 @@ export function ctlInput(pkt: i32, nic: i32): void {
   let seq = load<u64>(m + C.CTL_SEQ);
   let user = userByKey(m + C.CTL_KEY);
   if (op == C.Op.HELLO) {
-    answer(pkt, nic, op, 0, user < 0 ? 0 : userLastSeq(user), C.RP_NO_SVC, n,
+    answer(pkt, nic, ports, op, 0, user < 0 ? 0 : userLastSeq(user), C.RP_NO_SVC, n,
       user < 0 ? "hello; this key is not one of the node's users" : "hello; sign with this epoch and a sequence number above this one");
     return;
   }
   if (n < C.CTL_HEADER + C.CTL_SIG) { drop(Drop.CTL_MALFORMED); pktFree(pkt); return; }
-  if (user < 0) { refused(pkt, nic, op, Errno.EACCES, seq, n, "the key is not one of the node's users (manifest users:)"); return; }
-  if (load<u64>(m + C.CTL_EPOCH) != epoch) { refused(pkt, nic, op, Errno.ESTALE, seq, n, "not this boot's epoch; ask the node with HELLO and sign again"); return; }
+  if (user < 0) { refused(pkt, nic, ports, op, Errno.EACCES, seq, n, "the key is not one of the node's users (manifest users:)"); return; }
+  if (load<u64>(m + C.CTL_EPOCH) != epoch) { refused(pkt, nic, ports, op, Errno.ESTALE, seq, n, "not this boot's epoch; ask the node with HELLO and sign again"); return; }
   if (!mayVerify()) { drop(Drop.CTL_RATE); pktFree(pkt); return; }
   let body = n - C.CTL_SIG;
-  if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY)) { refused(pkt, nic, op, Errno.EACCES, seq, n, "the signature does not verify with the user's key"); return; }
-  if (seq <= userLastSeq(user)) { refused(pkt, nic, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this user (a replay?)"); return; }
+  if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY)) { refused(pkt, nic, ports, op, Errno.EACCES, seq, n, "the signature does not verify with the user's key"); return; }
+  if (seq <= userLastSeq(user)) { refused(pkt, nic, ports, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this user (a replay?)"); return; }
   userAccept(user, seq);
   let b = m + C.CTL_HEADER, bn = body - C.CTL_HEADER;
   let r: i32;
@@ -73,29 +74,29 @@ export function ctlInput(pkt: i32, nic: i32): void {
   else if (op == C.Op.UNLOAD) r = opUnload(user, b, bn);
   else if (op == C.Op.GRANT) r = opGrant(user, b, bn);
   else if (op == C.Op.REVOKE) r = opRevoke(user, b, bn);
-  else { refused(pkt, nic, op, Errno.EINVAL, seq, n, "unknown operation"); return; }
+  else { refused(pkt, nic, ports, op, Errno.EINVAL, seq, n, "unknown operation"); return; }
   if (r < 0) ctlRefused++; else ctlAccepted++;
   let tl = lastLineLen();
   memory.copy(TEXT, lastLine(), <usize>tl);
-  reply(pkt, nic, op, r, seq, op == C.Op.LOAD && r == 0 ? opSvc : C.RP_NO_SVC, C.CTL_MAX, tl);
+  reply(pkt, nic, ports, op, r, seq, op == C.Op.LOAD && r == 0 ? opSvc : C.RP_NO_SVC, C.CTL_MAX, tl);
 }
 
-function refused(pkt: i32, nic: i32, op: i32, err: Errno, seq: u64, limit: i32, why: string): void {
+function refused(pkt: i32, nic: i32, ports: u32, op: i32, err: Errno, seq: u64, limit: i32, why: string): void {
   ctlRefused++;
-  answer(pkt, nic, op, -err, seq, C.RP_NO_SVC, limit, why);
+  answer(pkt, nic, ports, op, -err, seq, C.RP_NO_SVC, limit, why);
 }
 
-function answer(pkt: i32, nic: i32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, text: string): void {
+function answer(pkt: i32, nic: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, text: string): void {
   let tl = String.UTF8.byteLength(text);
   String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, TEXT);
-  reply(pkt, nic, op, result, seq, svc, limit, tl);
+  reply(pkt, nic, ports, op, result, seq, svc, limit, tl);
 }
 
-/** Turn pkt into the answer, at most `limit` bytes of UDP payload, and send it. */
-function reply(pkt: i32, nic: i32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, tl: i32): void {
+/** Turn pkt into the answer, at most `limit` bytes of UDP payload, to the request's source
+ *  port from its destination port (ports as the request carried them), and send it. */
+function reply(pkt: i32, nic: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, tl: i32): void {
   let p = pktData(pkt);
   let u = p + IP_HDR;
-  let sport = load<u16>(p + <usize>upperOff), dport = load<u16>(p + <usize>upperOff, 2);
   tl = min(tl, max(0, limit - C.RP_TEXT));
   let n = C.RP_TEXT + tl;
   let m = u + UDP_HDR;
@@ -111,8 +112,7 @@ function reply(pkt: i32, nic: i32, op: i32, result: i32, seq: u64, svc: i32, lim
   memory.copy(m + C.RP_TEXT, TEXT, <usize>tl);
   let ulen = UDP_HDR + n;
   turnAround(p, ulen, NH_UDP);
-  store<u16>(u, dport);
-  store<u16>(u, sport, 2);
+  store<u32>(u, rotr<u32>(ports, 16));
   store<u16>(u, bswap<u16>(<u16>ulen), 4);
   store<u16>(u, 0, 6);
   let sum = l4Checksum(p, IP_HDR, ulen, NH_UDP);

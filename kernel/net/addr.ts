@@ -36,6 +36,11 @@ export function isUnspecified(a: usize): bool { return load<u64>(a) == 0 && load
 export function isLoopback(a: usize): bool {   // ::1
   return load<u64>(a) == 0 && bswap<u64>(load<u64>(a, 8)) == 1;
 }
+/** ::ffff:0:0/96, an IPv4 address mapped into IPv6 (RFC 4291 §2.5.5.2): a socket API
+ *  form that must never appear in a packet. */
+export function isV4Mapped(a: usize): bool {
+  return load<u64>(a) == 0 && load<u32>(a, 8) == 0xffff0000;
+}
 /** ff02::1 all-nodes */
 export function isAllNodes(a: usize): bool {
   return bswap<u64>(load<u64>(a)) == 0xff02000000000000 && bswap<u64>(load<u64>(a, 8)) == 1;

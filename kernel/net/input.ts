@@ -3,6 +3,7 @@
 // frame never causes a trap. Called by k_rx with a frame the host wrote into Buf.RX.
 //
 //   rx(nic, len) → ethernet checks → copy into a pool buffer → ipv6.check → ipv6.walk
+//     → martian addresses (never on a link) dropped
 //     → multicast group of ours?  → local.localInput (ND, echo)
 //     → unicast                   → output.output(FORWARD): service queue, kernel, or NIC
 import { Drop } from "../../abi/drop";
@@ -11,8 +12,8 @@ import { drop } from "../stats";
 import { pktAlloc, pktFree, pktData, pktSetLen, pktSetClass } from "../pool";
 import { CLASS_FORWARD } from "./egress";
 import { ld16 } from "./bytes";
-import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode } from "./addr";
-import { IP_DST, NH_ICMPV6, check, walk, ipLen, upperProto, upperOff, ppCode, ppPtr, routingProblem } from "./ipv6";
+import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode, isUnspecified, isLoopback, isV4Mapped } from "./addr";
+import { IP_SRC, IP_DST, NH_ICMPV6, check, walk, ipLen, upperProto, upperOff, ppCode, ppPtr, routingProblem } from "./ipv6";
 import { nicValid, nicMac, nicMtu, rxFrames, rxBytes } from "./iface";
 import { nodeRole } from "./nd";
 import { isOwn } from "./route";
@@ -55,6 +56,24 @@ function isNd(p: usize): bool {
   return t >= 133 && t <= 137;
 }
 
+/** May a node with no address yet send the walked packet at p from :: (RFC 4861 §4.1 and
+ *  §7.2.2 router and neighbor solicitations, RFC 4862 DAD, RFC 3810 §5.2.13 MLD reports),
+ *  to a group? Its own checks (nd.ts, ra.ts) then apply. */
+function fromNoAddress(p: usize): bool {
+  if (upperProto != NH_ICMPV6 || upperOff >= ipLen || !isMulticast(p + IP_DST)) return false;
+  let t = load<u8>(p + upperOff);
+  return t == 133 || t == 135 || t == 131 || t == 143;
+}
+
+/** Addresses that may never be on a link (RFC 4291 §2.5.2, §2.5.3, §2.5.5.2; RFC 6890
+ *  "Forwardable: False"): loopback either way, IPv4-mapped either way, :: as a destination,
+ *  and :: as a source except for what a node sends before it has an address. */
+function martian(p: usize): bool {
+  let src = p + IP_SRC, dst = p + IP_DST;
+  if (isLoopback(src) || isLoopback(dst) || isV4Mapped(src) || isV4Mapped(dst) || isUnspecified(dst)) return true;
+  return isUnspecified(src) && !fromNoAddress(p);
+}
+
 function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
   let p = pktData(pkt);
   let r = walk(p);
@@ -63,9 +82,12 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
     drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
   }
   if (r >= 0) { drop(<Drop>r); pktFree(pkt); return; }
+  if (martian(p)) { drop(Drop.MARTIAN); pktFree(pkt); return; }
   let dst = p + IP_DST;
   if (isMulticast(dst)) {
     if (isAllNodes(dst) || (isAllRouters(dst) && nodeRole == Role.ROUTER) || isSolicitedNode(dst)) {
+      // Nothing on a link speaks for the node's own addresses.
+      if (isOwn(p + IP_SRC)) { drop(Drop.MARTIAN); pktFree(pkt); return; }
       localInput(pkt, nic);   // a solicited-node group is checked against the target there
       return;
     }

@@ -63,9 +63,12 @@ function paramProblem(code: u32, ptr: i32): i32 {
   return Drop.PARAM_PROBLEM;
 }
 
-/** Hop-by-Hop options (§4.3): skip known padding, act on unknown options by their type's
- *  two high bits (§4.2). Returns -1 to go on, or a Drop. */
-function hopOptions(p: usize, off: i32, end: i32): i32 {
+/** The options of a Hop-by-Hop (§4.3) or Destination Options (§4.6) header at [off, end):
+ *  skip padding, act on an unknown option by its type's two high bits (§4.2): 00 skip,
+ *  01 discard, 10 discard and Parameter Problem code 2 at the option, 11 the same unless
+ *  the destination is multicast. `known` is the one option type besides padding that
+ *  needs no action (Router Alert for Hop-by-Hop, -1 for none). -1 to go on, or a Drop. */
+function options(p: usize, off: i32, end: i32, known: i32): i32 {
   let i = off + 2;
   while (i < end) {
     let type = ld8(p + i);
@@ -73,8 +76,7 @@ function hopOptions(p: usize, off: i32, end: i32): i32 {
     if (i + 2 > end) return Drop.EXT_HEADER;
     let olen = <i32>ld8(p + i + 1);
     if (i + 2 + olen > end) return Drop.EXT_HEADER;
-    // PadN (1) and Router Alert (5) need no action from a node that is not an MLD router.
-    if (type != 1 && type != 5) {
+    if (type != 1 && <i32>type != known) {            // PadN, or the known option
       let action = type >> 6;
       if (action == 1) return Drop.EXT_HEADER;
       if (action == 2) return paramProblem(2, i);
@@ -87,6 +89,8 @@ function hopOptions(p: usize, off: i32, end: i32): i32 {
   }
   return -1;
 }
+
+const OPT_ROUTER_ALERT: i32 = 5;   // RFC 2711: no action for a node that is not an MLD router
 
 /** Follow the extension headers of a packet check() accepted. -1 if the chain is sound
  *  (upperProto/upperOff set), else a Drop (PARAM_PROBLEM with ppCode/ppPtr). */
@@ -107,7 +111,7 @@ export function walk(p: usize): i32 {
     let hlen = next == NH_AH ? (<i32>ld8(p + off + 1) + 2) * 4 : (<i32>ld8(p + off + 1) + 1) * 8;
     if (off + hlen > end) return Drop.EXT_HEADER;
     if (next == NH_HOPOPT) {
-      let r = hopOptions(p, off, off + hlen);
+      let r = options(p, off, off + hlen, OPT_ROUTER_ALERT);
       if (r >= 0) return r;
     }
     nextField = off;
@@ -130,6 +134,27 @@ export function routingProblem(p: usize): i32 {
     }
     if (next != NH_HOPOPT && next != NH_DSTOPT && next != NH_AH) return -1;
     let hlen = next == NH_AH ? (<i32>ld8(p + off + 1) + 2) * 4 : (<i32>ld8(p + off + 1) + 1) * 8;
+    next = ld8(p + off);
+    off += hlen;
+  }
+  return -1;
+}
+
+/** For a packet addressed to this node, whose chain walk() accepted: the options of every
+ *  Destination Options header (§4.6; those before a Routing header are for each of its
+ *  destinations, and this node is the only one left, since it never source-routes).
+ *  -1 if every option is understood or skippable, else a Drop (PARAM_PROBLEM with
+ *  ppCode/ppPtr). */
+export function destOptions(p: usize): i32 {
+  let next = ld8(p + IP_NEXT);
+  let off = IP_HDR;
+  for (let n = 0; n <= EXT_MAX && off + 8 <= ipLen; n++) {
+    if (next != NH_HOPOPT && next != NH_ROUTING && next != NH_DSTOPT && next != NH_AH) return -1;
+    let hlen = next == NH_AH ? (<i32>ld8(p + off + 1) + 2) * 4 : (<i32>ld8(p + off + 1) + 1) * 8;
+    if (next == NH_DSTOPT) {
+      let r = options(p, off, off + hlen, -1);
+      if (r >= 0) return r;
+    }
     next = ld8(p + off);
     off += hlen;
   }

@@ -2,20 +2,22 @@
 // multicast groups it listens to): the kernel answers ICMPv6 echo and neighbor
 // discovery, and UDP to the control port is a control message (ctl/control.ts); anything
 // else gets port unreachable. Services' addresses never come here —
-// their packets go to the service. Called by net/input.ts and net/output.ts after the
-// packet's extension headers were walked (ipv6.upperProto/upperOff are set).
+// their packets go to the service. Destination Options for the node are acted on here
+// (RFC 8200 §4.2). Called by net/input.ts and net/output.ts; each packet is parsed here
+// again, so a packet the kernel built itself (an answer to one of its own addresses) is
+// never read with the offsets of the packet before it.
 import { Drop } from "../../abi/drop";
 import { drop } from "../stats";
 import { pktData, pktLen, pktSetLen, pktFree, pktSetClass } from "../pool";
 import { CLASS_KERNEL } from "./egress";
 import { ld8 } from "./bytes";
 import { addrCopy, isMulticast } from "./addr";
-import { IP_HDR, IP_DST, NH_ICMPV6, NH_UDP, upperProto, upperOff, turnAround } from "./ipv6";
+import { IP_HDR, IP_DST, NH_ICMPV6, NH_UDP, check, walk, destOptions, upperProto, upperOff, ppCode, ppPtr, turnAround } from "./ipv6";
 import { l4Checksum } from "./checksum";
 import { nicLinkLocal, nicValid } from "./iface";
 import { ndInput, ICMP_NS, ICMP_NA } from "./nd";
 import { rsInput, raInput, ICMP_RS, ICMP_RA } from "./ra";
-import { icmpError, ICMP_UNREACH, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY } from "./icmpv6";
+import { icmpError, ICMP_UNREACH, ICMP_PARAM, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY } from "./icmpv6";
 import { output, Origin } from "./output";
 import { ctlInput } from "../ctl/control";
 import { CTL_PORT } from "../../abi/control";
@@ -27,36 +29,44 @@ export function setRxSrcMac(p: usize): void { rxSrcMac = p; }
 
 export function localInput(pkt: i32, nic: i32): void {
   let p = pktData(pkt);
-  if (upperProto == NH_UDP && pktLen(pkt) - upperOff >= 8 && !isMulticast(p + IP_DST) &&
-      <i32>bswap<u16>(load<u16>(p + <usize>upperOff, 2)) == CTL_PORT) {
-    ctlInput(pkt, nic);
+  let r = check(p, pktLen(pkt));
+  if (r < 0) r = walk(p);
+  if (r < 0) r = destOptions(p);
+  if (r >= 0) {
+    if (r == Drop.PARAM_PROBLEM) icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
+    drop(<Drop>r); pktFree(pkt); return;
+  }
+  let proto = upperProto, off = upperOff;
+  if (proto == NH_UDP && pktLen(pkt) - off >= 8 && !isMulticast(p + IP_DST) &&
+      <i32>bswap<u16>(load<u16>(p + <usize>off, 2)) == CTL_PORT) {
+    ctlInput(pkt, nic, off);
     return;
   }
-  if (upperProto != NH_ICMPV6) {
+  if (proto != NH_ICMPV6) {
     icmpError(pkt, ICMP_UNREACH, 4, 0, nic);     // no transport layer in the node itself
     drop(Drop.NO_ROUTE);
     pktFree(pkt);
     return;
   }
-  let len = pktLen(pkt) - upperOff;
+  let len = pktLen(pkt) - off;
   if (len < 4) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }
-  if (l4Checksum(p, upperOff, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }
-  let type = ld8(p + upperOff);
+  if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }
+  let type = ld8(p + off);
   if (type == ICMP_NS || type == ICMP_NA) {
-    if (nicValid(nic)) ndInput(nic, p, upperOff, len, rxSrcMac);
+    if (nicValid(nic)) ndInput(nic, p, off, len, rxSrcMac);
     pktFree(pkt);
     return;
   }
   if (type == ICMP_RS || type == ICMP_RA) {
     if (nicValid(nic)) {
-      if (type == ICMP_RS) rsInput(nic, p, upperOff, len);
-      else raInput(nic, p, upperOff, len);
+      if (type == ICMP_RS) rsInput(nic, p, off, len);
+      else raInput(nic, p, off, len);
     }
     pktFree(pkt);
     return;
   }
-  if (type == ICMP_ECHO_REQUEST && ld8(p + upperOff + 1) == 0 && len >= 8) {
-    echoReply(pkt, nic, len);
+  if (type == ICMP_ECHO_REQUEST && ld8(p + off + 1) == 0 && len >= 8) {
+    echoReply(pkt, nic, off, len);
     return;
   }
   // Other informational messages (MLD, redirects, ...) need no answer; errors addressed
@@ -64,11 +74,12 @@ export function localInput(pkt: i32, nic: i32): void {
   pktFree(pkt);
 }
 
-/** Turn an echo request into its reply in place (RFC 4443 §4.2). */
-function echoReply(pkt: i32, nic: i32, len: i32): void {
+/** Turn an echo request, whose ICMPv6 message of len bytes is at off, into its reply in
+ *  place (RFC 4443 §4.2); the extension headers are left out of the reply. */
+function echoReply(pkt: i32, nic: i32, off: i32, len: i32): void {
   let p = pktData(pkt);
   pktSetClass(pkt, CLASS_KERNEL);
-  if (upperOff != IP_HDR) memory.copy(p + IP_HDR, p + upperOff, <usize>len);
+  if (off != IP_HDR) memory.copy(p + IP_HDR, p + off, <usize>len);
   let dst = p + IP_DST;
   // Reply from the address that was pinged; a multicast ping is answered from link-local.
   if (isMulticast(dst)) {

@@ -12,9 +12,9 @@ import { LOCAL_MTU } from "../param";
 import { drop } from "../stats";
 import { pktData, pktLen, pktFree } from "../pool";
 import { ld8 } from "./bytes";
-import { isLinkLocal, isMulticast, addrEq } from "./addr";
+import { isLinkLocal, isMulticast, isUnspecified, isLoopback, isV4Mapped, addrEq } from "./addr";
 import { IP_SRC, IP_DST, IP_HOPS } from "./ipv6";
-import { lookup, nextHop, rKind, rNic, rSvc } from "./route";
+import { lookup, isOwn, nextHop, rKind, rNic, rSvc } from "./route";
 import { nicMtu, nicValid, nicLinkLocal } from "./iface";
 import { linkOut, nodeRole } from "./nd";
 import { svcDeliver } from "../svc/queue";
@@ -41,11 +41,14 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
   let p = pktData(pkt);
   let dst = p + IP_DST;
   let len = pktLen(pkt);
+  // Never routed anywhere (RFC 4291, RFC 6890): a service asking for them is told so.
+  if (isUnspecified(dst) || isLoopback(dst) || isV4Mapped(dst)) return refuse(pkt, Drop.MARTIAN, Errno.EHOSTUNREACH);
   if (isMulticast(dst) || isLinkLocal(dst)) {
     // Scoped to one link: only the kernel answers on the link a packet came from, and the
     // only link-local address that is the node's own is that of the NIC it arrived on.
     if (origin == Origin.NODE && nicValid(inNic)) { linkOut(inNic, dst, pkt); return 0; }
     if (origin == Origin.FORWARD && nicValid(inNic) && addrEq(dst, nicLinkLocal(inNic))) {
+      if (isOwn(p + IP_SRC)) return refuse(pkt, Drop.MARTIAN, Errno.EHOSTUNREACH);
       localInput(pkt, inNic);
       return 0;
     }
@@ -54,13 +57,17 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
     return refuse(pkt, Drop.NO_ROUTE, Errno.EHOSTUNREACH);
   }
   if (!lookup(dst)) return unreachable(pkt, origin, 0, inNic);
-  if (rKind == RouteKind.SERVICE) {
+  let kind = rKind, svc = rSvc, index = rNic;
+  if (kind == RouteKind.SERVICE || kind == RouteKind.LOCAL) {
+    // A packet from a link that claims to come from the node itself or one of its
+    // services is spoofed: a service must be able to trust a local peer's address.
+    if (origin == Origin.FORWARD && isOwn(p + IP_SRC)) return refuse(pkt, Drop.MARTIAN, Errno.EHOSTUNREACH);
+    if (kind == RouteKind.LOCAL) { localInput(pkt, inNic); return 0; }
     if (origin == Origin.SERVICE && len > LOCAL_MTU) return refuse(pkt, Drop.TOO_BIG, Errno.EMSGSIZE);
-    if (!capHolds(rSvc, CapKind.ADDR, rNic, RIGHT_RECV)) return refuse(pkt, Drop.SVC_DOWN, Errno.EHOSTUNREACH);
-    let r = svcDeliver(rSvc, pkt);
+    if (!capHolds(svc, CapKind.ADDR, index, RIGHT_RECV)) return refuse(pkt, Drop.SVC_DOWN, Errno.EHOSTUNREACH);
+    let r = svcDeliver(svc, pkt);
     return origin == Origin.SERVICE ? r : 0;
   }
-  if (rKind == RouteKind.LOCAL) { localInput(pkt, inNic); return 0; }
   if (origin == Origin.FORWARD) {
     if (nodeRole != Role.ROUTER) return unreachable(pkt, origin, 3, inNic);
     if (isLinkLocal(p + IP_SRC)) {
@@ -68,7 +75,7 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
       return refuse(pkt, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH);
     }
   }
-  let nic = rNic;
+  let nic = index;
   let hop = nextHop(dst);
   let mtu = unchecked(nicMtu[nic]);
   if (origin == Origin.FORWARD) {

@@ -14,7 +14,7 @@ import { logStart, logStr, logBytes, logEnd } from "../log";
 import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass, svcHeld, svcHeldAll } from "../pool";
 import { CLASS_SERVICE } from "../net/egress";
 import { host_svc_read, host_svc_write } from "../../abi/gen/host";
-import { check, walk, ipLen, IP_SRC } from "../net/ipv6";
+import { check, walk, ipLen, upperProto, upperOff, IP_SRC, IP_HOPS, NH_ICMPV6 } from "../net/ipv6";
 import { addrEq } from "../net/addr";
 import { output, pathMtu, Origin } from "../net/output";
 import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcByName, svcTx, svcRefused } from "./registry";
@@ -64,6 +64,17 @@ function ownsSource(svc: i32, src: usize): bool {
   return false;
 }
 
+/** Is the walked packet at p one of the link's control plane, which only the kernel
+ *  speaks: hop limit 255 (what RFC 4861 §7.1 takes as proof that a sender is on-link), or
+ *  ICMPv6 MLD (130-132, 143), router and neighbor discovery and redirects (133-137), inverse
+ *  ND (141-142), SEND certification paths (148-149) or multicast router discovery (151-153)? */
+function linkControl(p: usize, len: i32): bool {
+  if (load<u8>(p + IP_HOPS) == 255) return true;
+  if (upperProto != NH_ICMPV6 || upperOff >= len) return false;
+  let t = <i32>load<u8>(p + <usize>upperOff);
+  return (t >= 130 && t <= 137) || t == 141 || t == 142 || t == 143 || t == 148 || t == 149 || (t >= 151 && t <= 153);
+}
+
 function send(svc: i32, ptr: i32, len: i32): i32 {
   if (len <= 0) return -Errno.EINVAL;
   if (len > MTU_MAX) { unchecked(svcRefused[svc]++); drop(Drop.TOO_BIG); return -Errno.EMSGSIZE; }
@@ -80,6 +91,7 @@ function send(svc: i32, ptr: i32, len: i32): i32 {
   if (check(p, len) >= 0 || ipLen != len || walk(p) >= 0) {
     return refused(svc, pkt, Drop.SVC_MALFORMED, Errno.EINVAL);
   }
+  if (linkControl(p, len)) return refused(svc, pkt, Drop.SVC_LINK_CONTROL, Errno.EPERM);
   if (!ownsSource(svc, p + IP_SRC)) return refused(svc, pkt, Drop.SVC_SRC, Errno.EADDRNOTAVAIL);
   pktSetLen(pkt, len);
   pktSetClass(pkt, CLASS_SERVICE + svc);

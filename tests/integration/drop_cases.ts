@@ -24,6 +24,10 @@ export const eth = (pkt: Uint8Array) => P.ether(NODE_MAC, PEER_MAC, P.ETH_IPV6, 
 export const group = (pkt: Uint8Array) => P.ether(P.multicastMac(pkt.subarray(24, 40)), PEER_MAC, P.ETH_IPV6, pkt);
 export const dstOpts = (): F.Ext => ({ type: F.NH_DSTOPT, body: F.options() });
 export const hopOpt = (type: number): F.Ext => ({ type: F.NH_HOPOPT, body: F.options([type, 2, 0, 0]) });
+export const dstOpt = (type: number): F.Ext => ({ type: F.NH_DSTOPT, body: F.options([type, 2, 0, 0]) });
+const LOOPBACK = parseAddr("::1");
+const UNSPECIFIED = parseAddr("::");
+const MAPPED = parseAddr("::ffff:c000:201");   // 192.0.2.1 mapped into IPv6 (RFC 4291 §2.5.5.2)
 export const udp = (dst: Uint8Array, port: number) => P.udp(PEER, dst, 40000, port, DATA);
 
 /** A jumbogram announcement (RFC 2675): payload length 0 behind a Hop-by-Hop header. */
@@ -77,6 +81,10 @@ export const CASES: Case[] = [
     frame: eth(F.echoBehind(PEER, ECHO, [hopOpt(0x41)], 1)), drops: { EXT_HEADER: 1 } },
   { reason: "EXT_HEADER", what: "an unknown Hop-by-Hop option with action 11 to a multicast group",
     frame: group(F.echoBehind(PEER, ALL_NODES, [hopOpt(0xc1)], 1)), drops: { EXT_HEADER: 1 } },
+  { reason: "EXT_HEADER", what: "an unknown Destination Option with action 01 to the node (discard silently)",
+    frame: eth(F.echoBehind(PEER, NODE_GL, [dstOpt(0x41)], 1)), drops: { EXT_HEADER: 1 } },
+  { reason: "EXT_HEADER", what: "an unknown Destination Option with action 11 to all-nodes (discard silently)",
+    frame: group(F.echoBehind(PEER, ALL_NODES, [dstOpt(0xc1)], 1)), drops: { EXT_HEADER: 1 } },
   { reason: "FRAGMENT", what: "a first fragment (no error is due)",
     frame: eth(F.chain(PEER, ECHO, [{ type: F.NH_FRAGMENT, body: F.fragment() }], P.NH_ICMPV6,
       F.icmpMessage(PEER, ECHO, P.ICMP.ECHO_REQ, 0, 1, DATA))), drops: { FRAGMENT: 1 } },
@@ -88,6 +96,12 @@ export const CASES: Case[] = [
     frame: eth(F.echoBehind(PEER, NODE_GL, [hopOpt(0xc5)], 1)), drops: { PARAM_PROBLEM: 1 }, error: [P.ICMP.PARAM, 2, 42] },
   { reason: "PARAM_PROBLEM", what: "action 10 to all-nodes: code 2 is due even for a group",
     frame: group(F.echoBehind(PEER, ALL_NODES, [hopOpt(0x85)], 1)), drops: { PARAM_PROBLEM: 1 }, error: [P.ICMP.PARAM, 2, 42] },
+  { reason: "PARAM_PROBLEM", what: "an unknown Destination Option with action 10, to the node: code 2 at the option",
+    frame: eth(F.echoBehind(PEER, NODE_GL, [dstOpt(0x85)], 1)), drops: { PARAM_PROBLEM: 1 }, error: [P.ICMP.PARAM, 2, 42] },
+  { reason: "PARAM_PROBLEM", what: "an unknown Destination Option with action 11, to the node's link-local address: code 2",
+    frame: eth(F.echoBehind(PEER, NODE_LL, [dstOpt(0xc5)], 1)), drops: { PARAM_PROBLEM: 1 }, error: [P.ICMP.PARAM, 2, 42] },
+  { reason: "PARAM_PROBLEM", what: "a second Destination Options header, after a known one, with action 10: code 2 at it",
+    frame: eth(F.echoBehind(PEER, NODE_GL, [dstOpts(), dstOpt(0x99)], 1)), drops: { PARAM_PROBLEM: 1 }, error: [P.ICMP.PARAM, 2, 50] },
   { reason: "PARAM_PROBLEM", what: "a Routing header with segments left, to a service: code 0 at the routing type",
     frame: eth(F.echoBehind(PEER, ECHO, [{ type: F.NH_ROUTING, body: F.routing(1, parseAddr("fd00:5ab2:1::8")) }], 1)),
     drops: { PARAM_PROBLEM: 1 }, error: [P.ICMP.PARAM, 0, 42] },
@@ -104,6 +118,25 @@ export const CASES: Case[] = [
     frame: eth(F.badChecksum(P.echoRequest(PEER, NODE_GL, 1, 1, DATA))), drops: { ICMP_CHECKSUM: 1 } },
   { reason: "ICMP_CHECKSUM", what: "a 3-byte ICMPv6 message to the node",
     frame: eth(P.ipv6(PEER, NODE_GL, P.NH_ICMPV6, Uint8Array.from([128, 0, 0]))), drops: { ICMP_CHECKSUM: 1 } },
+  { reason: "MARTIAN", what: "a ping to echo from ::1 (loopback never leaves a node)",
+    frame: eth(P.echoRequest(LOOPBACK, ECHO, 1, 1, DATA)), drops: { MARTIAN: 1 } },
+  { reason: "MARTIAN", what: "a ping to ::1 in a frame for the node's MAC", frame: eth(ping(LOOPBACK)), drops: { MARTIAN: 1 } },
+  { reason: "MARTIAN", what: "a ping to echo from an IPv4-mapped address", frame: eth(P.echoRequest(MAPPED, ECHO, 1, 1, DATA)),
+    drops: { MARTIAN: 1 } },
+  { reason: "MARTIAN", what: "a ping to an IPv4-mapped address", frame: eth(ping(MAPPED)), drops: { MARTIAN: 1 } },
+  { reason: "MARTIAN", what: "a ping to ::", frame: eth(ping(UNSPECIFIED)), drops: { MARTIAN: 1 } },
+  { reason: "MARTIAN", what: "a ping to the node from :: (only address-less ND and MLD may use it)",
+    frame: eth(P.echoRequest(UNSPECIFIED, NODE_GL, 1, 1, DATA)), drops: { MARTIAN: 1 } },
+  { reason: "MARTIAN", what: "a ping to all-nodes from ::", frame: group(P.echoRequest(UNSPECIFIED, ALL_NODES, 1, 1, DATA)),
+    drops: { MARTIAN: 1 } },
+  { reason: "MARTIAN", what: "a ping to echo from the node's own address", frame: eth(P.echoRequest(NODE_GL, ECHO, 1, 1, DATA)),
+    drops: { MARTIAN: 1 } },
+  { reason: "MARTIAN", what: "a ping to the node, behind Destination Options, from echo's address (its reply would come back in)",
+    frame: eth(F.echoBehind(ECHO, NODE_GL, [dstOpts()], 1)), drops: { MARTIAN: 1 } },
+  { reason: "MARTIAN", what: "a ping to the node's link-local address from its own link-local address",
+    frame: eth(P.echoRequest(NODE_LL, NODE_LL, 1, 1, DATA)), drops: { MARTIAN: 1 } },
+  { reason: "MARTIAN", what: "a solicitation for the node from echo's address, which nobody on the link may use",
+    frame: solicit(ECHO, NODE_GL, 255, PEER_MAC), drops: { MARTIAN: 1 } },
   { reason: "MULTICAST", what: "UDP to ff02::16, a group the node has not joined (no error is due)",
     frame: group(udp(parseAddr("ff02::16"), 5000)), drops: { MULTICAST: 1 } },
   { reason: "MULTICAST", what: "UDP to ff05::1, site-scope all-nodes", frame: group(udp(parseAddr("ff05::1"), 5000)),

@@ -11,7 +11,7 @@ import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import { Drop } from "../../abi/drop";
 import { formatAddr } from "../../loader/ip6";
-import { ALL_NODES, CASES, DATA, ECHO, NODE_GL, NODE_LL, PEER, PEER_MAC, dstOpts, eth, group, ping, solicit } from "./drop_cases";
+import { ALL_NODES, CASES, DATA, ECHO, NODE_GL, NODE_LL, PEER, PEER_MAC, dstOpt, dstOpts, eth, group, ping, solicit } from "./drop_cases";
 import * as P from "../../hosts/node/peer/packets";
 import { Bench, icmpError, svc } from "./bench";
 import * as F from "./frames";
@@ -103,6 +103,11 @@ describe("a server node: packets just inside the limits are answered, not droppe
     assert.ok(P.equalBytes(r.src, NODE_GL) && r.icmpWord === ((0x7e57 << 16) | 3));
   });
 
+  it("an unknown Destination Option with action 00 is skipped and the node answers the ping", async () => {
+    const r = await answered(eth(F.echoBehind(PEER, NODE_GL, [dstOpt(0x1e)], 4)), reply);
+    assert.ok(P.equalBytes(r.src, NODE_GL) && r.icmpWord === ((0x7e57 << 16) | 4));
+  });
+
   it("the node answers a ping to its global address", async () => {
     const r = await answered(eth(ping(NODE_GL)), reply);
     assert.ok(P.equalBytes(r.src, NODE_GL));
@@ -144,7 +149,7 @@ describe("a server node: packets just inside the limits are answered, not droppe
 const ELSEWHERE: Record<string, string> = {
   HOP_LIMIT: "drops_router", TOO_BIG: "drops_router, drops_services", LINK_LOCAL_FWD: "drops_router",
   NEIGH_UNRESOLVED: "drops_router", SVC_DOWN: "drops_services, restart", SVC_QUEUE_FULL: "drops_services",
-  SVC_SRC: "drops_services", SVC_MALFORMED: "drops_services", TXQ_FULL: "drops_limits", POOL_EMPTY: "drops_limits", NIC_DOWN: "drops_limits",
+  SVC_SRC: "drops_services", SVC_MALFORMED: "drops_services", SVC_LINK_CONTROL: "drops_services", TXQ_FULL: "drops_limits", POOL_EMPTY: "drops_limits", NIC_DOWN: "drops_limits",
   ICMP_RATE: "drops_limits", CTL_MALFORMED: "control", CTL_RATE: "control",
 };
 const OUT_OF_REACH: Record<string, string> = {};

@@ -96,6 +96,21 @@ describe("a server with echo, trap and sender: service drops", () => {
     assert.ok(await b.ping("lan0", ECHO));
   });
 
+  for (const cmd of ["na", "ra", "hop255"]) {
+    it(`SVC_LINK_CONTROL: sender's ${cmd} (the link's control plane is the kernel's) is refused with -EPERM and never leaves`, async () => {
+      await b.tick(10);
+      b.peer("lan0").received.length = 0;
+      const before = b.drops();
+      const refused = b.service("sender.sabz.city").sendRefused;
+      send(command(SENDER, cmd));
+      await b.dropped(before, { SVC_LINK_CONTROL: 1 });
+      assert.equal(b.service("sender.sabz.city").sendRefused - refused, 1);
+      assert.ok(b.logs.includes(`sender.sabz.city: sender: ${cmd} send=-${Errno.EPERM}`));
+      assert.deepEqual(await b.quiet(b.peer("lan0")), [], "nothing reaches the link");
+      assert.ok(await b.ping("lan0", ECHO));
+    });
+  }
+
   it("TOO_BIG: sender's 2000-byte packet for a 1500-byte link is refused with -EMSGSIZE", async () => {
     await b.tick(10);
     b.peer("lan0").received.length = 0;
