@@ -10,7 +10,10 @@ export const PREFIX_MAX: i32 = 64;       // connected prefixes over all NICs
 export const ROUTE_MAX: i32 = 512;       // route entries: static + connected + service + node
 export const DISK_MAX: i32 = 8;          // disks the host provides
 export const CAP_SLOTS: i32 = 32;        // capabilities per service
-export const NEIGH_MAX: i32 = 256;       // neighbor cache entries over all NICs
+export const NEIGH_MAX: i32 = 256;       // neighbor cache entries over all NICs; when full, the
+                                         // least recently used STALE entry is reclaimed
+export const NEIGH_INCOMPLETE_MAX: i32 = 64; // entries being resolved at once (RFC 6583 §7.1): a scan
+                                         // of a /64 gets no more, and never takes settled entries
 
 export const MTU_MIN: i32 = 1280;        // RFC 8200 §5: every link carries 1280 bytes
 export const MTU_MAX: i32 = 9000;        // largest NIC MTU a manifest may give

@@ -4,9 +4,13 @@
 // for the node's and its services' addresses. One packet is held per unresolved neighbor;
 // multicast solicitations are retried every RETRANS_TIMER and give up with ICMPv6 address
 // unreachable after MAX_MULTICAST_SOLICIT (§7.2.2); a STALE neighbor in use is probed by
-// unicast after DELAY_FIRST_PROBE_TIME and forgotten after MAX_UNICAST_SOLICIT. Router
-// advertisements are in ra.ts.
-import { NEIGH_MAX, ETH_HDR, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS, ND_MAX_UNICAST,
+// unicast after DELAY_FIRST_PROBE_TIME and forgotten after MAX_UNICAST_SOLICIT. The cache
+// cannot be filled for good (RFC 6583, and Linux's neighbour garbage collection): at most
+// NEIGH_INCOMPLETE_MAX entries are being resolved at once, and when the table is full the
+// least recently used STALE entry — one nobody is sending to, such as those any host on
+// the link can create with a solicitation — makes room; REACHABLE, DELAY and PROBE entries,
+// hosts in use, are never taken. Router advertisements are in ra.ts.
+import { NEIGH_MAX, NEIGH_INCOMPLETE_MAX, ETH_HDR, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS, ND_MAX_UNICAST,
   ND_DELAY_FIRST_PROBE_MS } from "../param";
 import { between } from "../rand";
 import { Drop } from "../../abi/drop";
@@ -64,13 +68,38 @@ function find(nic: i32, addr: usize): i32 {
   return -1;
 }
 
-function create(nic: i32, addr: usize): i32 {
+/** A free entry, or the least recently used STALE one (its last use or confirmation is
+ *  longest ago), or -1 when every entry is a host in use or being resolved. */
+function room(): i32 {
   let i = 0;
   while (i < neighHigh && unchecked(nNic[i]) >= 0) i++;
-  if (i >= NEIGH_MAX) return -1;
-  if (i == neighHigh) neighHigh++;
+  if (i < NEIGH_MAX) {
+    if (i == neighHigh) neighHigh++;
+    return i;
+  }
+  let lru = -1;
+  for (let j = 0; j < NEIGH_MAX; j++) {
+    if (unchecked(nState[j]) != NeighState.STALE) continue;
+    if (lru < 0 || unchecked(nTime[j]) < unchecked(nTime[lru])) lru = j;
+  }
+  return lru;
+}
+
+/** How many entries are INCOMPLETE. */
+function resolving(): i32 {
+  let n = 0;
+  for (let i = 0; i < neighHigh; i++) {
+    if (unchecked(nNic[i]) >= 0 && unchecked(nState[i]) == NeighState.INCOMPLETE) n++;
+  }
+  return n;
+}
+
+function create(nic: i32, addr: usize): i32 {
+  let i = room();
+  if (i < 0) return -1;
   unchecked(nNic[i] = <i8>nic);
   addrCopy(neighAddr(i), addr);
+  unchecked(nState[i] = <u8>NeighState.INCOMPLETE);   // no MAC known yet (a reclaimed entry's is stale)
   unchecked(nHeld[i] = -1);
   unchecked(nProbes[i] = 0);
   unchecked(nTime[i] = now);
@@ -108,7 +137,7 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
     return;
   }
   if (i < 0) {
-    i = create(nic, nextHop);
+    i = resolving() < NEIGH_INCOMPLETE_MAX ? create(nic, nextHop) : -1;
     if (i < 0) { drop(Drop.NEIGH_UNRESOLVED); pktFree(pkt); return; }
     unchecked(nState[i] = <u8>NeighState.INCOMPLETE);
     sendSolicit(nic, nextHop, 0);
