@@ -27,6 +27,7 @@ import { admit } from "./svc/admit";
 import { userAdd, usersReset, setEpoch } from "./ctl/users";
 import { svcRamMin, svcRamMax } from "./svc/registry";
 import { host_random } from "../abi/gen/host";
+import { ed25519KeyUsable } from "./crypto/ed25519";
 
 export let booted = false;
 export let role: Role = Role.SERVER;
@@ -169,6 +170,9 @@ function user(b: usize, n: i32): i32 {
   if (ul == 0 || ul > M.USER_NAME_MAX) return bad("user", "name empty or longer than 32 bytes");
   let d = b + M.US_TEXT + ul;
   if (!validDomain(d, dl)) return bad("domain", "not a valid lower-case domain name");
+  if (!ed25519KeyUsable(b + M.US_KEY)) {
+    return bad("key", "not a usable ed25519 public key: it does not decode, or it has small order, so anyone could sign as this user");
+  }
   if (userAdd(b + M.US_KEY, b + M.US_TEXT, ul, d, dl) < 0) return bad("user", "more USER records than the kernel's USER_MAX");
   return 0;
 }

@@ -7,9 +7,11 @@
 // and about 192 additions where two ladders do 1024 additions. Added to TweetNaCl, as RFC 8032
 // requires: S must be below L, and the key must decode (§5.1.3: y < p, no x = 0 with the
 // sign bit set). R needs no decoding: an R that does not decode is never an encoding the
-// comparison can equal. No signing, no keys: the kernel only checks signatures. Every
+// comparison can equal. No signing: the kernel only checks signatures, and keys
+// (ed25519KeyUsable refuses a key of small order, which RFC 8032 allows but with which
+// anyone can sign: with the identity as key, R = B and S = 1 sign every message). Every
 // temporary is static; one call uses the SHA-512 context. Nothing is secret here.
-// Used by kernel/ctl/control.ts; the caller guarantees the bytes are in memory.
+// Used by kernel/ctl/control.ts and kernel/boot.ts; the caller guarantees the bytes are in memory.
 import { GF, gf0, gf1, set25519, pack25519, unpack25519, neq25519, par25519,
   A, Z, M, S, inv25519, pow2523 } from "./field25519";
 import { reduce, scalarBelowL } from "./scalar25519";
@@ -160,6 +162,18 @@ function isZero32(p: usize): bool {
   let acc: u8 = 0;
   for (let i = 0; i < 32; i++) acc |= load<u8>(p + <usize>i);
   return acc == 0;
+}
+
+/** Whether the 32-byte key at pk may be a user's: it decodes (RFC 8032 §5.1.3) and its
+ *  point does not have small order (1, 2, 4 or 8: [8]A is not the identity), so nobody can
+ *  make signatures that verify with it without its secret. Uses VQ. */
+export function ed25519KeyUsable(pk: usize): bool {
+  if (!unpackneg(VQ, pk)) return false;    // -A has the order of A
+  for (let i = 0; i < 3; i++) add(VQ, VQ);
+  pack(VR, VQ);                            // the identity encodes as y = 1, x = 0
+  if (load<u8>(VR) != 1) return true;
+  for (let i = 1; i < 32; i++) if (load<u8>(VR + <usize>i) != 0) return true;
+  return false;
 }
 
 /** Whether the 64-byte signature at sig is one by the 32-byte key at pk over the n bytes

@@ -10,6 +10,7 @@ import * as path from "path";
 import { z } from "zod";
 import { Role, NicKind } from "../../abi/kernel";
 import * as ip6 from "../ip6";
+import { keyProblem } from "../control/keys";
 import * as L from "./limits";
 import { lineRate, netMax, netMin } from "./net";
 import { RA_FIELDS, RaSettings } from "./ra";
@@ -140,6 +141,8 @@ export function userKey(v: unknown): Uint8Array {
   const b64 = v.slice("ed25519:".length);
   const bytes = Buffer.from(b64, "base64");
   if (bytes.length !== 32 || bytes.toString("base64") !== b64) throw new V.ValueError(`${V.show(v)} is not 32 bytes of base64; ${help}`);
+  const problem = keyProblem(bytes);
+  if (problem) throw new V.ValueError(`${V.show(v)} is not a usable key: ${problem}; make a key with \`persia key new\``);
   return new Uint8Array(bytes);
 }
 

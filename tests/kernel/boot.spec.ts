@@ -16,7 +16,7 @@ import { svcByName } from "../../kernel/svc/registry";
 import { capFind, resolve, cSlot, capRights, capExtOff, capExtLen } from "../../kernel/svc/caps";
 import { addr, firstDiff, put } from "./frames";
 import { mfStart, mfEnd, mfRecord, mfNode, mfNic, mfPrefix, mfRoute, mfService, mfSvcAddr, mfDisk,
-  mfCapDisk } from "./manifest";
+  mfCapDisk, mfUser } from "./manifest";
 import { logCount, lastLog } from "./mock";
 
 const M: usize = memory.data(4096, 16);
@@ -146,6 +146,18 @@ describe("k_boot refuses", () => {
     mfCapDisk(13, 7, RIGHT_READ, 1, 0xffffffffffffffff);
     refused("record 3 (type 8), extent");
   });
+  it("a USER key of small order (anyone could sign as it) or that is not a point", () => {
+    // The identity (order 1), a point of order 8 (libsodium's blocklist), and y = 2^255 - 1 > p.
+    let keys = ["01" + "00".repeat(31), "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+      "ff".repeat(31) + "7f"];
+    for (let i = 0; i < keys.length; i++) {
+      mfStart(M);
+      mfNode(0, "n.test");
+      mfUser(keys[i], "eve", "e.sabz.city");
+      refused("record 1 (type 14), key");
+    }
+  });
+
   it("has not booted after any refusal", () => {
     expect(booted).toBe(false);
   });
@@ -155,6 +167,7 @@ describe("k_boot with a good manifest", () => {
   it("boots and returns 0", () => {
     mfStart(M);
     mfNode(2, "r1.test");
+    mfUser("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "alice", "a.r1.test"); // RFC 8032 §7.1 test 1
     mfNic(0, 1500, "02:00:00:00:00:01");
     mfPrefix(0, 64, "fd00:1::");
     mfRoute(0, 0, "::", "fe80::1");

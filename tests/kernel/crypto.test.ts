@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import nacl from "tweetnacl";
 import { ROOT } from "../../hosts/node/build";
+import { keyProblem } from "../../loader/control/keys";
 
 const PAIRS = 500;                           // key pairs signed with tweetnacl and verified
 const MSG_MAX = 1500;                        // longest random message
@@ -40,6 +41,7 @@ interface Crypto {
   hashFinal(out: number): void;
   verify(sig: number, msg: number, n: number, pk: number): number;
   verifyMany(sig: number, msg: number, n: number, pk: number, count: number): number;
+  keyUsable(pk: number): number;
 }
 const WASM = path.join(ROOT, "build/wasm/tests/crypto.wasm");
 const wasm = new WebAssembly.Instance(new WebAssembly.Module(fs.readFileSync(WASM)),
@@ -150,6 +152,52 @@ test("Ed25519: keys tweetnacl decodes and RFC 8032 §5.1.3 refuses are refused b
     assert.equal(nacl.sign.detached.verify(msg, sig, pk), true, `tweetnacl accepts ${name}`);
     assert.equal(kernelVerify(sig, msg, pk), false, `the kernel refuses ${name}`);
   }
+});
+
+/** The 8 points of small order (the curve's torsion), by their canonical encodings: the
+ *  identity (y = 1), order 2 (y = -1), order 4 (y = 0, both signs) and order 8 (libsodium's
+ *  blocklist, both signs). */
+const SMALL_ORDER = [
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0000000000000000000000000000000000000000000000000000000000000080",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+].map((h) => Uint8Array.from(Buffer.from(h, "hex")));
+
+function kernelKeyUsable(pk: Uint8Array): boolean {
+  put(PK, pk);
+  return wasm.keyUsable(PK) === 1;
+}
+
+test("Ed25519 keys: the 8 small-order points are refused by the kernel and by the loader's BigInt check", () => {
+  for (const pk of SMALL_ORDER) {
+    assert.equal(kernelKeyUsable(pk), false, Buffer.from(pk).toString("hex"));
+    assert.match(keyProblem(pk) ?? "", /small order/, Buffer.from(pk).toString("hex"));
+  }
+  // The identity is why: R = B, S = 1 is a signature of any message by it.
+  const B = Buffer.from("5866666666666666666666666666666666666666666666666666666666666666", "hex");
+  assert.equal(kernelVerify(Uint8Array.from([...B, ...le(1n)]), bytes(40), SMALL_ORDER[0]), true);
+});
+
+test("Ed25519 keys: the kernel and the loader agree on tweetnacl's keys and on random bytes", () => {
+  let decoded = 0;
+  for (const s of signed.slice(0, 200)) {
+    assert.equal(kernelKeyUsable(s.pk), true);
+    assert.equal(keyProblem(s.pk), null);
+  }
+  for (let i = 0; i < 500; i++) {
+    const pk = bytes(32);
+    const want = keyProblem(pk) === null;
+    if (want) decoded++;
+    assert.equal(kernelKeyUsable(pk), want, Buffer.from(pk).toString("hex"));
+  }
+  assert.ok(decoded > 150 && decoded < 350, `about half of random strings decode (${decoded} of 500)`);
+  assert.match(keyProblem(le(P + 1n)) ?? "", /not the encoding of a point/, "y = p + 1");
+  assert.equal(kernelKeyUsable(le(P + 1n)), false);
 });
 
 test("Ed25519: time per verify inside the wasm", () => {

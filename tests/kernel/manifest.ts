@@ -130,6 +130,16 @@ export function mfRa(nic: u32, flags: u32, hops: u32, min: u32, max: u32, life: 
   le32(b + 24, preferred);
 }
 
+/** USER (14): key[32] (hex), user name length u8, domain length u8, user name, domain. */
+export function mfUser(keyHex: string, user: string, domain: string): void {
+  let b = mfRecord(14, 34 + user.length + domain.length);
+  put(b, keyHex);
+  store<u8>(b + 32, <u8>user.length);
+  store<u8>(b + 33, <u8>domain.length);
+  putName(b + 34, user);
+  putName(b + 34 + user.length, domain);
+}
+
 /** NET (10): nic u8, service u8 (0xff forwarded, 0xfe the line rate), 0 u16,
  *  min u64 bit/s, max u64 bit/s. */
 export function mfNet(nic: u32, svc: u32, min: u64, max: u64): void {

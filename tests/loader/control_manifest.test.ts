@@ -56,6 +56,15 @@ test("a RAM record (GRANTs only) round-trips; a USER record whose lengths disagr
   assert.throws(() => decodeBootManifest(bad), /disagrees with its name lengths/);
 });
 
+test("a user key of small order, or one that is not a point, is refused at its line", () => {
+  const identity = `ed25519:${Buffer.from([1, ...new Array(31).fill(0)]).toString("base64")}`;
+  one(node(`users:\n  - { name: alice, key: "${identity}", domains: [a.sabz.city] }`), 8, "users[0].key", /small order .*persia key new/);
+  const order8 = `ed25519:${Buffer.from("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", "hex").toString("base64")}`;
+  one(node(`users:\n  - { name: alice, key: "${order8}", domains: [a.sabz.city] }`), 8, "users[0].key", /small order/);
+  const notPoint = `ed25519:${Buffer.from(new Array(31).fill(0xff).concat([0x7f])).toString("base64")}`;
+  one(node(`users:\n  - { name: alice, key: "${notPoint}", domains: [a.sabz.city] }`), 8, "users[0].key", /not the encoding of a point/);
+});
+
 test("users and the store are refused at the line at fault", () => {
   one(node(`users:\n  - { name: Alice, key: "${KEY}", domains: [a.sabz.city] }`), 8, "users[0].name", /is not a user name/);
   one(node(`users:\n  - { name: alice, key: "ed25519:AAAA", domains: [a.sabz.city] }`), 8, "users[0].key", /is not 32 bytes of base64/);
