@@ -28,6 +28,8 @@ export enum Rec {
   BUDGET = 13,   // the node's RAM budget, against which services' RAM mins are admitted
   USER = 14,     // a user who may send control messages for a domain (spec/control.md)
   RAM = 15,      // a service's RAM grant; only in a control message's GRANT (abi/control.ts)
+  USER_PREFIX = 16, // addresses a user may give the services it loads (spec/control.md)
+  USER_DISK = 17,   // a disk extent a user may grant the services it loads or grants to
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -157,3 +159,22 @@ export const RM_SVC = 0;
 export const RM_MIN = 4;
 export const RM_MAX = 8;
 export const RM_SIZE = 12;
+
+// USER_PREFIX (record 16): a prefix (a single address is a /128) that the user with this
+// key may give the services it loads: the node owner's delegation (spec/control.md). The
+// key must be a USER record's, which comes first.
+//   key[32], prefix length u8 (1..128), 0 u8, 0 u16, prefix[16]
+export const UP_KEY = 0;
+export const UP_LEN = 32;
+export const UP_PREFIX = 36;
+export const UP_SIZE = 52;
+
+// USER_DISK (record 17): an extent of a disk that the user with this key may grant, with at
+// most these rights (RIGHT_READ | RIGHT_WRITE of abi/caps.ts). The DISK record comes first.
+//   key[32], disk u8, rights u8, 0 u16, offset u64, length u64
+export const UD_KEY = 0;
+export const UD_DISK = 32;
+export const UD_RIGHTS = 33;
+export const UD_OFFSET = 36;
+export const UD_LENGTH = 44;
+export const UD_SIZE = 52;

@@ -12,9 +12,9 @@ import * as M from "../abi/manifest";
 import { NIC_MAX, SVC_MAX, DISK_MAX, MTU_MIN, MTU_MAX } from "./param";
 import { le16, le32, le64 } from "./net/bytes";
 import { logStart, logStr, logInt, logEnd, klog } from "./log";
-import { isMulticast, isLinkLocal, isUnspecified, isLoopback } from "./net/addr";
+import { isMulticast, isLinkLocal, isUnspecified, isLoopback, isV4Mapped } from "./net/addr";
 import { nicAdd, nicValid, nicLinkLocal, prefixAdd, prefixNodeAddr, ifaceReset } from "./net/iface";
-import { routeAdd, routeReset } from "./net/route";
+import { routeAdd, routeReset, isOwn, rKind } from "./net/route";
 import { ndInit } from "./net/nd";
 import { raConfigure, raEnabled, raReset } from "./net/ra";
 import { setClassRates, setLinkRate, egressReset, CLASS_FORWARD, CLASS_SERVICE } from "./net/egress";
@@ -24,8 +24,9 @@ import { capGrant, capSetSecret, capsReset } from "./svc/caps";
 import { cpuGrant, cpuReset } from "./svc/cpu";
 import { schedBoot, schedBackoff, schedReset } from "./svc/sched";
 import { admit } from "./svc/admit";
-import { userAdd, usersReset, setEpoch } from "./ctl/users";
-import { svcRamMin, svcRamMax } from "./svc/registry";
+import { userAdd, usersReset, setEpoch, userForName } from "./ctl/users";
+import { delegatePrefix, delegateExtent, delegationsReset } from "./ctl/delegations";
+import { svcRamMin, svcRamMax, svcOwner, svcName, svcNameLen } from "./svc/registry";
 import { host_random } from "../abi/gen/host";
 import { ed25519KeyUsable } from "./crypto/ed25519";
 
@@ -84,6 +85,7 @@ function unboot(): void {
   schedReset();
   for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
   usersReset();
+  delegationsReset();
   ramBudget = -1;
   role = Role.SERVER;
   ndInit(Role.SERVER);
@@ -119,7 +121,11 @@ function parse(p: usize, len: i32): i32 {
   for (let s = 0; s < SVC_MAX; s++) capSetSecret(s, load<u32>(RANDOM + <usize>(s * 4)));
   seed(load<u32>(RANDOM + <usize>(SVC_MAX * 4)));
   setEpoch(load<u64>(RANDOM + <usize>(SVC_MAX * 4 + 4)));
-  for (let s = 0; s < svcCount; s++) if (svcValid(s)) schedBoot(s);
+  for (let s = 0; s < svcCount; s++) {
+    if (!svcValid(s)) continue;
+    unchecked(svcOwner[s] = <i8>userForName(svcName(s), <i32>unchecked(svcNameLen[s])));
+    schedBoot(s);
+  }
   booted = true;
   return 0;
 }
@@ -141,6 +147,8 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.BUDGET: return budget(b, n);
     case M.Rec.USER: return user(b, n);
     case M.Rec.RAM: return fromControl ? ram(b, n) : bad("type", "a RAM record is only for a GRANT control message");
+    case M.Rec.USER_PREFIX: return userPrefix(b, n);
+    case M.Rec.USER_DISK: return userDisk(b, n);
   }
   return bad("type", "unknown record type");
 }
@@ -174,6 +182,31 @@ function user(b: usize, n: i32): i32 {
     return bad("key", "not a usable ed25519 public key: it does not decode, or it has small order, so anyone could sign as this user");
   }
   if (userAdd(b + M.US_KEY, b + M.US_TEXT, ul, d, dl) < 0) return bad("user", "more USER records than the kernel's USER_MAX");
+  return 0;
+}
+
+function userPrefix(b: usize, n: i32): i32 {
+  if (n != M.UP_SIZE) return bad("length", "USER_PREFIX record is not 52 bytes");
+  let l = <i32>load<u8>(b + M.UP_LEN);
+  if (l < 1 || l > 128) return bad("length", "prefix length outside 1..128");
+  let r = delegatePrefix(b + M.UP_KEY, b + M.UP_PREFIX, l);
+  if (r == -1) return bad("key", "no USER record has this key (USER records come first)");
+  if (r < 0) return bad("prefix", "more USER_PREFIX records than the kernel's USER_PREFIX_MAX");
+  return 0;
+}
+
+function userDisk(b: usize, n: i32): i32 {
+  if (n != M.UD_SIZE) return bad("length", "USER_DISK record is not 52 bytes");
+  let d = <i32>load<u8>(b + M.UD_DISK);
+  let rights = <i32>load<u8>(b + M.UD_RIGHTS);
+  if (d >= DISK_MAX || !unchecked(diskPresent[d])) return bad("disk", "no such disk (DISK records come first)");
+  if (rights == 0 || (rights & ~(RIGHT_READ | RIGHT_WRITE)) != 0) return bad("rights", "read, write or both");
+  let off = le64(b + M.UD_OFFSET), l = le64(b + M.UD_LENGTH);
+  let size = unchecked(diskBytes[d]);
+  if (l == 0 || off > size || l > size - off) return bad("extent", "empty, or outside the disk");
+  let r = delegateExtent(b + M.UD_KEY, d, rights, off, l);
+  if (r == -1) return bad("key", "no USER record has this key (USER records come first)");
+  if (r < 0) return bad("disk", "more USER_DISK records than the kernel's USER_DISK_MAX");
   return 0;
 }
 
@@ -272,10 +305,11 @@ function svcAddr(b: usize, n: i32): i32 {
   let id = <i32>load<u8>(b + M.SA_SVC);
   let a = b + M.SA_ADDR;
   if (!svcValid(id)) return bad("service", "no such service (SERVICE records come first)");
-  if (isMulticast(a) || isLinkLocal(a) || isUnspecified(a) || isLoopback(a)) {
-    return bad("address", "multicast, link-local, unspecified or loopback");
+  if (isMulticast(a) || isLinkLocal(a) || isUnspecified(a) || isLoopback(a) || isV4Mapped(a)) {
+    return bad("address", "multicast, link-local, unspecified, loopback or IPv4-mapped");
   }
   if (svcByAddr(a) >= 0) return bad("address", "already owned by a service");
+  if (isOwn(a) && rKind == RouteKind.LOCAL) return bad("address", "one of the node's own addresses");
   let i = svcAddAddr(id, a);
   if (i < 0) return bad("address", "more addresses than the kernel's ADDR_PER_SVC");
   if (routeAdd(RouteKind.SERVICE, a, 128, i, id, 0) < 0) return bad("address", "route table full");

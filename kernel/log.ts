@@ -44,6 +44,36 @@ export function logInt(v: i64): void {
   pos += digits;
 }
 
+/** One byte of text (ASCII); dropped when the line is full. */
+function logChar(c: u32): void {
+  if (pos >= LOG_LINE) return;
+  store<u8>(LINE + <usize>pos, <u8>c);
+  pos++;
+}
+
+/** The 16-byte IPv6 address at p in RFC 5952 text: lower-case hex groups without leading
+ *  zeros, the longest run of two or more zero groups (the first on a tie) as "::". */
+export function logAddr(p: usize): void {
+  let best = -1, bestLen = 1;
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && load<u16>(p + <usize>(2 * j)) == 0) j++;
+    if (j - i > bestLen) { best = i; bestLen = j - i; }
+    i = j > i ? j : i + 1;
+  }
+  for (let i = 0; i < 8; i++) {
+    if (i == best) { if (i == 0) logChar(0x3a); logChar(0x3a); i += bestLen - 1; continue; }
+    let g = (<u32>load<u8>(p + <usize>(2 * i)) << 8) | <u32>load<u8>(p + <usize>(2 * i + 1));
+    for (let shift = 12, lead = true; shift >= 0; shift -= 4) {
+      let d = (g >> <u32>shift) & 0xf;
+      if (lead && d == 0 && shift > 0) continue;
+      lead = false;
+      logChar(d < 10 ? 0x30 + d : 0x57 + d);
+    }
+    if (i < 7) logChar(0x3a);
+  }
+}
+
 export function logEnd(level: LogLevel): void {
   host_log(<i32>level, <i32>LINE, pos);
   lastLen = pos;

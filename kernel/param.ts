@@ -47,6 +47,8 @@ export const FUEL_PER_CALL: i64 = 100_000_000; // fuel units one service call ma
                                          // (spec/instrumentation.md): 5-35 ms of a busy loop under
                                          // Node. Issue #5's per-service CPU grants will replace it
 export const USER_MAX: i32 = 16;        // USER records (user, domain) a node keeps
+export const USER_PREFIX_MAX: i32 = 64;  // USER_PREFIX delegations (prefixes users may hand out)
+export const USER_DISK_MAX: i32 = 32;    // USER_DISK delegations (disk extents users may grant)
 export const CTL_VERIFY_PER_S: i32 = 20; // control signatures checked per second at most, ...
 export const CTL_VERIFY_BURST: i32 = 10; // ... with this burst; more are counted and dropped.
                                          // One check is about 2 ms under Node: at most ~4 % of a core

@@ -14,7 +14,7 @@ import { le16, le32, le64 } from "../net/bytes";
 import { logStart, logStr, logBytes, logEnd } from "../log";
 import { applyRecord } from "../boot";
 import { admit } from "../svc/admit";
-import { validDomain, svcValid, svcByName, svcState, svcRamMin, svcRamMax, svcRemove } from "../svc/registry";
+import { validDomain, svcValid, svcByName, svcState, svcRamMin, svcRamMax, svcRemove, svcOwner } from "../svc/registry";
 import { capSetSecret, capsClear, capKind, capFindExtent, capFreeTree } from "../svc/caps";
 import { cpuGrant, cpuMinPermille, cpuMaxPermille } from "../svc/cpu";
 import { schedBoot, schedForget, schedRestartNow, schedBackoff, backoffFirstMs, backoffMaxMs } from "../svc/sched";
@@ -25,6 +25,8 @@ import { nicCount } from "../net/iface";
 import { poolDisown } from "../pool";
 import { CapKind } from "../../abi/caps";
 import { userMay, userName, userNameLen } from "./users";
+import { userOf } from "./delegations";
+import { mayClaimAddress, mayGrantExtent } from "./authority";
 import { host_svc_load, host_svc_unload, host_svc_ram, host_svc_stop, host_random } from "../../abi/gen/host";
 
 /** The service a LOAD created (the reply carries it), or RP_NO_SVC. */
@@ -79,15 +81,29 @@ function frame(p: usize, n: i32, allowed: u32): i32 {
   return i;
 }
 
-/** Apply the records in [p, p+n) (framed already) to service svc, whose id each record's
- *  service byte is set to first, numbering them from `first`. */
-function apply(p: usize, n: i32, svc: i32, first: i32): i32 {
+/** May user u make the grant of the record of `type` at b (blen bytes) to service svc: an
+ *  address or a disk extent must be one the node's owner delegated to u (authority.ts).
+ *  A record of the wrong length is left to applyRecord, which refuses it. */
+function authorized(u: i32, svc: i32, type: i32, b: usize, blen: i32): i32 {
+  if (type == M.Rec.SVC_ADDR && blen == M.SA_SIZE) return mayClaimAddress(u, b + M.SA_ADDR);
+  if (type == M.Rec.CAP_DISK && blen == M.CD_SIZE) {
+    return mayGrantExtent(u, svc, <i32>load<u8>(b + M.CD_DISK), <i32>load<u8>(b + M.CD_RIGHTS),
+      le64(b + M.CD_OFFSET), le64(b + M.CD_LENGTH));
+  }
+  return 0;
+}
+
+/** Apply the records in [p, p+n) (framed already) from user u to service svc, whose id
+ *  each record's service byte is set to first, numbering them from `first`. */
+function apply(u: i32, p: usize, n: i32, svc: i32, first: i32): i32 {
   let off = 0, i = first;
   while (off < n) {
     let type = <i32>load<u8>(p + off);
     let blen = <i32>le16(p + off + 2);
-    store<u8>(p + off + M.MF_REC_HEADER + svcField(type), <u8>svc);
-    let r = applyRecord(i++, type, p + off + M.MF_REC_HEADER, blen);
+    let b = p + off + M.MF_REC_HEADER;
+    store<u8>(b + svcField(type), <u8>svc);
+    let r = authorized(u, svc, type, b, blen);
+    if (r >= 0) r = applyRecord(i++, type, b, blen);
     if (r < 0) return r;
     off += M.MF_REC_HEADER + blen;
   }
@@ -145,7 +161,8 @@ export function opLoad(u: i32, body: usize, n: i32): i32 {
   if (id >= SVC_MAX || ((free >> <u32>id) & 1) == 0) abort("host svc_load returned a service id that was not free");
   store<u8>(sb + M.SVC_ID, <u8>id);
   r = applyRecord(0, M.Rec.SERVICE, sb, sl);
-  if (r >= 0) r = apply(rest, restLen, id, 1);
+  if (r >= 0) unchecked(svcOwner[id] = <i8>userOf(u));
+  if (r >= 0) r = apply(u, rest, restLen, id, 1);
   if (r >= 0) r = admit(LogLevel.WARN);
   if (r < 0) { if (svcValid(id)) forget(id); else host_svc_unload(id); return r; }
   host_random(<i32>SECRET, 4);
@@ -192,7 +209,7 @@ export function opGrant(u: i32, body: usize, n: i32): i32 {
     unchecked(netMax[k] = classMaxBits(k, CLASS_SERVICE + id));
   }
   for (let s = 0; s < CAP_SLOTS; s++) unchecked(capUsed[s] = capKind(id, s) != CapKind.NONE);
-  r = apply(recs, rn, id, 0);
+  r = apply(u, recs, rn, id, 0);
   if (r >= 0) r = admit(LogLevel.WARN);
   let newMax = unchecked(svcRamMax[id]);
   let hr = r >= 0 && newMax != ramMax ? host_svc_ram(id, <i32>newMax) : 0;

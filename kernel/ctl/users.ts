@@ -17,6 +17,8 @@ let count = 0;
 export let epoch: u64 = 0;
 
 export function setEpoch(e: u64): void { epoch = e; }
+/** The ed25519 key of row u. */
+export function userKey(u: i32): usize { return KEYS + <usize>(u * 32); }
 export function userName(u: i32): usize { return NAMES + <usize>(u * USER_NAME_MAX); }
 export function userNameLen(u: i32): i32 { return <i32>unchecked(nameLen[u]); }
 
@@ -39,19 +41,34 @@ export function userByKey(key: usize): i32 {
   return -1;
 }
 
+/** Is name (n bytes) row r's domain, or under it (ends in "." + domain)? */
+function covers(r: i32, name: usize, n: i32): bool {
+  let dl = <i32>unchecked(domainLen[r]);
+  let d = DOMAINS + <usize>(r * (NAME_MAX + 1));
+  if (n == dl && memory.compare(name, d, <usize>n) == 0) return true;
+  return n > dl && load<u8>(name + <usize>(n - dl - 1)) == 0x2e &&
+    memory.compare(name + <usize>(n - dl), d, <usize>dl) == 0;
+}
+
 /** May the user of row u (any row with its key) act on the service called name: is name
- *  one of its domains, or under one (ends in "." + domain)? */
+ *  one of its domains, or under one? */
 export function userMay(u: i32, name: usize, n: i32): bool {
   let key = KEYS + <usize>(u * 32);
   for (let r = 0; r < count; r++) {
-    if (memory.compare(KEYS + <usize>(r * 32), key, 32) != 0) continue;
-    let dl = <i32>unchecked(domainLen[r]);
-    let d = DOMAINS + <usize>(r * (NAME_MAX + 1));
-    if (n == dl && memory.compare(name, d, <usize>n) == 0) return true;
-    if (n > dl && load<u8>(name + <usize>(n - dl - 1)) == 0x2e &&
-        memory.compare(name + <usize>(n - dl), d, <usize>dl) == 0) return true;
+    if (memory.compare(KEYS + <usize>(r * 32), key, 32) == 0 && covers(r, name, n)) return true;
   }
   return false;
+}
+
+/** Whose is the service called name when no user loaded it (a boot manifest's service): the
+ *  user (first row of its key) with the longest domain covering it, or -1 (the node's). */
+export function userForName(name: usize, n: i32): i32 {
+  let best = -1, bestLen = -1;
+  for (let r = 0; r < count; r++) {
+    let dl = <i32>unchecked(domainLen[r]);
+    if (dl > bestLen && covers(r, name, n)) { best = r; bestLen = dl; }
+  }
+  return best < 0 ? -1 : userByKey(KEYS + <usize>(best * 32));
 }
 
 /** The last sequence number accepted from the user of row u (0: none yet). */

@@ -61,6 +61,15 @@ export function ndInit(role: Role): void {
 export function neighNic(i: i32): i32 { return <i32>unchecked(nNic[i]); }
 export function neighState(i: i32): NeighState { return <NeighState>unchecked(nState[i]); }
 
+/** The NIC on which a neighbor with address addr is known (its MAC learned), or -1. */
+export function neighborNic(addr: usize): i32 {
+  for (let i = 0; i < neighHigh; i++) {
+    let nic = <i32>unchecked(nNic[i]);
+    if (nic >= 0 && unchecked(nState[i]) != NeighState.INCOMPLETE && addrEq(neighAddr(i), addr)) return nic;
+  }
+  return -1;
+}
+
 function find(nic: i32, addr: usize): i32 {
   for (let i = 0; i < neighHigh; i++) {
     if (<i32>unchecked(nNic[i]) == nic && addrEq(neighAddr(i), addr)) return i;

@@ -73,6 +73,20 @@ export function isOwn(addr: usize): bool {
   return (rKind == RouteKind.LOCAL || rKind == RouteKind.SERVICE) && routeLen(rIndex) == 128;
 }
 
+/** Where addr would go if no service or node address held it: the index of the longest
+ *  CONNECTED or STATIC route that matches, or -1 (none; not even a default route). Does
+ *  not touch lookup()'s answer. */
+export function routeBeyond(addr: usize): i32 {
+  let best = -1, bestLen = -1;
+  for (let i = 0; i < routeCount; i++) {
+    let k = <RouteKind>unchecked(kinds[i]);
+    if (k != RouteKind.CONNECTED && k != RouteKind.STATIC) continue;
+    let l = <i32>unchecked(lens[i]);
+    if (l > bestLen && prefixMatch(addr, routePrefix(i), l)) { best = i; bestLen = l; }
+  }
+  return best;
+}
+
 /** Does the node have a default route (a static ::/0)? A router without one advertises a
  *  router lifetime of 0 (net/ra.ts). */
 export function hasDefaultRoute(): bool {

@@ -172,6 +172,22 @@ export function capFindExtent(svc: i32, disk: i32, off: u64, len: u64): i32 {
   return -1;
 }
 
+/** Do [a, a + al) and [b, b + bl) share a byte? Without overflow for any u64 values. */
+function overlap(a: u64, al: u64, b: u64, bl: u64): bool {
+  return a <= b ? b - a < al : a - b < bl;
+}
+
+/** Does svc hold a root DISK capability on disk that shares a byte with [off, off + len)?
+ *  (Derived ones lie inside their roots.) */
+export function capOverlaps(svc: i32, disk: i32, off: u64, len: u64): bool {
+  for (let s = 0; s < CAP_SLOTS; s++) {
+    let i = at(svc, s);
+    if (unchecked(kinds[i]) == CapKind.DISK && unchecked(parents[i]) < 0 && <i32>unchecked(objects[i]) == disk &&
+        overlap(off, len, unchecked(extOff[i]), unchecked(extLen[i]))) return true;
+  }
+  return false;
+}
+
 /** Empty every capability table (a refused boot). Generations go on counting, so no
  *  handle from before can name a slot again. */
 export function capsReset(): void {

@@ -24,6 +24,8 @@ export const svcRx = new StaticArray<u64>(SVC_MAX);       // packets delivered t
 export const svcTx = new StaticArray<u64>(SVC_MAX);       // packets it sent
 export const svcRefused = new StaticArray<u64>(SVC_MAX);  // sends refused with an error
 export const svcFuel = new StaticArray<u64>(SVC_MAX);     // fuel units its calls consumed
+export const svcOwner = new StaticArray<i8>(SVC_MAX);     // the user (first USER row of its key) whose
+                                                          // service it is; -1: the node owner's
 export let svcCount: i32 = 0;                             // highest id + 1
 
 // @ts-ignore: decorator
@@ -74,6 +76,7 @@ export function svcAdd(id: i32, name: usize, n: i32, ramMin: u32, ramMax: u32, r
   unchecked(svcRestartLimit[id] = restarts);
   unchecked(svcState[id] = <u8>SvcState.RESTARTING);   // started by the scheduler at boot
   unchecked(svcLastFault[id] = <u8>Fault.NONE);
+  unchecked(svcOwner[id] = -1);
   if (id + 1 > svcCount) svcCount = id + 1;
 }
 
@@ -110,6 +113,7 @@ export function svcRemove(id: i32): void {
   unchecked(svcTx[id] = 0);
   unchecked(svcRefused[id] = 0);
   unchecked(svcFuel[id] = 0);
+  unchecked(svcOwner[id] = -1);
   while (svcCount > 0 && unchecked(svcState[svcCount - 1]) == SvcState.EMPTY) svcCount--;
 }
 

@@ -1,6 +1,7 @@
 // The binary boot manifest of abi/manifest.ts as a TypeScript value, with its encoder and
-// a bounds-checked decoder. The encoder writes records in one fixed order (NODE, NICs, RAs,
-// PREFIXes, ROUTEs, DISKs, SERVICEs, SVC_ADDRs, CAP_DISKs, NETs) so references always point
+// a bounds-checked decoder. The encoder writes records in one fixed order (NODE, BUDGET,
+// USERs, NICs, RAs, PREFIXes, ROUTEs, DISKs, USER_PREFIXes, USER_DISKs, SERVICEs, SVC_ADDRs,
+// CAP_DISKs, NETs, CPUs, RESTARTs, RAMs) so references always point
 // backwards and decode-then-encode gives the same bytes. The decoder accepts any order
 // and refuses, with the byte offset, anything the kernel would refuse: a short record, a
 // non-zero reserved byte, an unknown type, a wrong count, trailing bytes. Deliberately no
@@ -29,6 +30,10 @@ export interface BootNet { nic: number; svc: number; min: bigint; max: bigint; }
 export interface BootUser { key: Uint8Array; user: string; domain: string; }
 /** A RAM record (GRANT control messages only): a service's RAM min and max in pages. */
 export interface BootRam { svc: number; minPages: number; maxPages: number; }
+/** A USER_PREFIX record: a prefix the user with this key may give its services' addresses from. */
+export interface BootUserPrefix { key: Uint8Array; len: number; prefix: Uint8Array; }
+/** A USER_DISK record: an extent the user with this key may grant, with at most these rights. */
+export interface BootUserDisk { key: Uint8Array; disk: number; rights: number; offset: bigint; length: bigint; }
 
 export interface BootManifest {
   node: BootNode;
@@ -45,6 +50,8 @@ export interface BootManifest {
   restarts?: BootRestart[]; // missing = none
   budget?: number | null;  // the node's RAM budget in pages; missing or null = none
   users?: BootUser[];      // missing = none
+  userPrefixes?: BootUserPrefix[]; // missing = none
+  userDisks?: BootUserDisk[];      // missing = none
   rams?: BootRam[];        // missing = none (a boot manifest never has them; GRANTs do)
 }
 
@@ -55,6 +62,7 @@ export interface BootCpu { svc: number; min: number; max: number; }
 export interface BootRestart { svc: number; first: number; max: number; }
 export type FullBootManifest = BootManifest & {
   nets: BootNet[]; cpus: BootCpu[]; restarts: BootRestart[]; budget: number | null; users: BootUser[]; rams: BootRam[];
+  userPrefixes: BootUserPrefix[]; userDisks: BootUserDisk[];
 };
 
 const utf8 = new TextEncoder();
@@ -107,6 +115,13 @@ export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] 
     })]),
     ...(m.disks ?? []).map((d): [M.Rec, Uint8Array] => [M.Rec.DISK, body(M.DISK_SIZE, (v) => {
       v.setUint8(M.DISK_ID, d.id); v.setBigUint64(M.DISK_BYTES, d.size, true);
+    })]),
+    ...(m.userPrefixes ?? []).map((u): [M.Rec, Uint8Array] => [M.Rec.USER_PREFIX, body(M.UP_SIZE, (v, b) => {
+      b.set(u.key, M.UP_KEY); v.setUint8(M.UP_LEN, u.len); b.set(u.prefix, M.UP_PREFIX);
+    })]),
+    ...(m.userDisks ?? []).map((u): [M.Rec, Uint8Array] => [M.Rec.USER_DISK, body(M.UD_SIZE, (v, b) => {
+      b.set(u.key, M.UD_KEY); v.setUint8(M.UD_DISK, u.disk); v.setUint8(M.UD_RIGHTS, u.rights);
+      v.setBigUint64(M.UD_OFFSET, u.offset, true); v.setBigUint64(M.UD_LENGTH, u.length, true);
     })]),
     ...(m.services ?? []).map((s): [M.Rec, Uint8Array] => [M.Rec.SERVICE, named(M.SVC_NAME, M.SVC_NAME_LEN, s.name, (v) => {
       v.setUint8(M.SVC_ID, s.id); v.setUint16(M.SVC_RESTARTS, s.restartLimit, true);
@@ -165,6 +180,7 @@ const FIXED: Partial<Record<M.Rec, number>> = {
   [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.ROUTE]: M.RT_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
   [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE, [M.Rec.NET]: M.NET_SIZE,
   [M.Rec.CPU]: M.CPU_SIZE, [M.Rec.RESTART]: M.RS_SIZE, [M.Rec.BUDGET]: M.BG_SIZE, [M.Rec.RAM]: M.RM_SIZE,
+  [M.Rec.USER_PREFIX]: M.UP_SIZE, [M.Rec.USER_DISK]: M.UD_SIZE,
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
 const ZERO: Partial<Record<M.Rec, number[]>> = {
@@ -252,6 +268,13 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
     case M.Rec.RAM:
       m.rams.push({ svc: b[M.RM_SVC], minPages: u32(M.RM_MIN), maxPages: u32(M.RM_MAX) });
       break;
+    case M.Rec.USER_PREFIX:
+      m.userPrefixes.push({ key: b.slice(M.UP_KEY, M.UP_KEY + 32), len: b[M.UP_LEN], prefix: addr(M.UP_PREFIX) });
+      break;
+    case M.Rec.USER_DISK:
+      m.userDisks.push({ key: b.slice(M.UD_KEY, M.UD_KEY + 32), disk: b[M.UD_DISK], rights: b[M.UD_RIGHTS],
+        offset: u64(M.UD_OFFSET), length: u64(M.UD_LENGTH) });
+      break;
     default:
       fail(base - M.MF_REC_HEADER, `${what} has type ${type}, which this version does not know`);
   }
@@ -269,7 +292,7 @@ export function decodeBootManifest(bytes: Uint8Array): FullBootManifest {
   const count = v.getUint16(6, true);
   const m: FullBootManifest = {
     node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
-    nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [],
+    nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [], userPrefixes: [], userDisks: [],
   };
   let nodes = 0;
   let at = M.MF_HEADER;

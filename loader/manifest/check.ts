@@ -14,6 +14,8 @@ import { MAX_PREFIXES, MAX_SERVICES, MAX_USERS, WASM_PAGE } from "./limits";
 import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
 import { netRules } from "./net";
 import { raRules } from "./ra";
+import { delegationRules } from "./delegations";
+import { nodeAddresses } from "./own";
 import { ROLE_NAMES } from "./schema";
 import * as V from "./values";
 
@@ -138,6 +140,11 @@ function checkServices(raw: unknown, diskNames: string[], report: Report): void 
     return { key: parsed && formatAddr(parsed), at: ["services", i, "addresses", j], label: `services[${i}]` };
   }));
   unique(addrs, (first) => `is already an address of ${first}; an address belongs to one service, once`, report);
+  const own = nodeAddresses(raw);
+  for (const a of addrs) {
+    const nic = a.key === null ? undefined : own.get(a.key);
+    if (nic) report(a.at, `${a.key} is the node's own address on ${nic}; give the service another one`);
+  }
   services.forEach((s, i) => {
     const ram = (s.ram ?? {}) as Raw;
     const min = V.tryParse(V.size, ram.min), max = V.tryParse(V.size, ram.max);
@@ -207,9 +214,16 @@ function checkRestart(raw: unknown, report: Report): void {
 }
 
 /** Users: names unique, keys unique, at most MAX_USERS (user, domain) pairs, the kernel's
- *  table; the store: services plus store slots fit the kernel's MAX_SERVICES ids. */
-function checkUsersAndStore(raw: unknown, report: Report): void {
+ *  table, delegated extents on disks that exist and inside them; the store: services plus
+ *  store slots fit the kernel's MAX_SERVICES ids. */
+function checkUsersAndStore(raw: unknown, diskNames: string[], report: Report): void {
   const users = entries(raw, "users");
+  const disks = entries(raw, "disks");
+  users.forEach((u, i) => entries(u, "disks").forEach((g, j) => {
+    const at: FieldPath = ["users", i, "disks", j];
+    references("disk", diskNames, name(g, "device"), [...at, "device"], report);
+    checkGrant(g, disks.find((d) => d.name === g.device), at, report);
+  }));
   unique(users.map((u, i) => ({ key: name(u, "name"), at: ["users", i, "name"], label: `users[${i}]` })),
     (first) => `is already the name of ${first}; each user has one entry (list all its domains there)`, report);
   unique(users.map((u, i) => ({ key: typeof u.key === "string" ? u.key : null, at: ["users", i, "key"], label: `users[${i}]` })),
@@ -241,5 +255,6 @@ export function crossCheck(raw: unknown, baseDir: string, report: Report): void 
   checkRam(raw, report);
   checkCpu(raw, report);
   checkRestart(raw, report);
-  checkUsersAndStore(raw, report);
+  checkUsersAndStore(raw, diskNames, report);
+  delegationRules(raw, report);
 }

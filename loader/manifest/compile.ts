@@ -96,6 +96,11 @@ export function bootRecords(m: Manifest): FullBootManifest {
     node: { role: enumValue(Role, ROLE_NAMES, m.node.role), name: m.node.name },
     budget: m.node.ram !== null ? Math.floor(m.node.ram / WASM_PAGE) : null,
     users: m.users.flatMap((u) => u.domains.map((domain) => ({ key: u.key, user: u.name, domain }))),
+    userPrefixes: m.users.flatMap((u) => u.addresses.map((p) => ({ key: u.key, len: p.len, prefix: p.addr }))),
+    userDisks: m.users.flatMap((u) => u.disks.map((g) => ({
+      key: u.key, disk: indexOf(diskNames, g.device, "disk"), rights: g.rights.reduce((bits, r) => bits | RIGHT_BITS[r], 0),
+      offset: BigInt(g.offset), length: BigInt(g.length),
+    }))),
     rams: [],
     nics: m.nics.map((n, id) => ({ id, kind: enumValue(NicKind, NIC_KIND_NAMES, n.kind), mtu: n.mtu, mac: n.mac })),
     ras: m.nics.flatMap((n, nic) => (n.ra ? [bootRa(nic, n.ra)] : [])),

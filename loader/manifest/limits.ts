@@ -13,6 +13,8 @@ export const MAX_SERVICES = 16;               // services per node (service ids 
 export const MAX_ADDRS_PER_SERVICE = 8;       // addresses one service owns
 export const MAX_DISK_GRANTS_PER_SERVICE = 8; // disk extents granted to one service
 export const MAX_USERS = 16;                  // (user, domain) pairs: the kernel's USER_MAX
+export const MAX_USER_PREFIXES = 64;          // prefixes delegated to users, all together: the kernel's USER_PREFIX_MAX
+export const MAX_USER_DISKS = 32;             // disk extents delegated to users, all together: the kernel's USER_DISK_MAX
 export const STORE_RAM_DEFAULT = 16 * 1024 * 1024; // a store module's RAM ceiling when none is given
 
 export const MTU_MIN = 1280;                  // RFC 8200 section 5: every IPv6 link carries 1280

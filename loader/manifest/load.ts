@@ -5,7 +5,6 @@
 // settings, or none, from the node's role and loader/manifest/ra.ts). Deliberately
 // pure apart from loadManifest's one file read: it does not open modules or disk files;
 // the host does that when it starts the node. Called by the `persia` CLI and hosts/node.
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { LineCounter, parseDocument } from "yaml";
@@ -13,15 +12,9 @@ import { crossCheck } from "./check";
 import { Locator, ManifestError, ManifestIssue, errorMap, yamlIssues, zodIssues } from "./issues";
 import { raSettings } from "./ra";
 import { Manifest, schemas } from "./schema";
+import { defaultMac } from "./own";
 
-/** A locally administered unicast MAC that depends only on the node name and NIC index,
- *  so a node keeps its link-local addresses across restarts. */
-export function defaultMac(nodeName: string, nicIndex: number): Uint8Array {
-  const h = createHash("sha256").update(`persia-mac\0${nodeName}\0${nicIndex}`).digest();
-  const mac = Uint8Array.from(h.subarray(0, 6));
-  mac[0] = (mac[0] & 0xfc) | 0x02; // clear the multicast bit, set the locally-administered bit
-  return mac;
-}
+export { defaultMac };
 
 /** YAML `text` as a plain value, and a Locator that finds a field's line in it. Throws
  *  ManifestError for YAML syntax errors (a key given twice included), each at its line.

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { Role, NicKind } from "../../abi/kernel";
 import * as ip6 from "../ip6";
 import { keyProblem } from "../control/keys";
+import { delegatedPrefix } from "./delegations";
 import * as L from "./limits";
 import { lineRate, netMax, netMin } from "./net";
 import { RA_FIELDS, RaSettings } from "./ra";
@@ -213,6 +214,9 @@ export function schemas(baseDir: string) {
     name: leaf(userName),
     key: leaf(userKey),
     domains: list(leaf(V.domainName), "domains", L.MAX_USERS).min(1, `needs at least one domain, e.g. [sabz.city]`),
+    // What the node's owner gives the user to hand out (spec/control.md): none unless named.
+    addresses: list(leaf(delegatedPrefix), "delegated prefixes", L.MAX_USER_PREFIXES).default([]),
+    disks: list(grant, "delegated disk extents", L.MAX_USER_DISKS).default([]),
   });
   const stored = strict({
     module: leaf(file("../build/wasm/services/echo.wasm")),
@@ -244,6 +248,6 @@ export interface Manifest {
   routes: z.output<Schemas["route"]>[];          // to, via (null = on-link), nic name
   disks: z.output<Schemas["disk"]>[];            // name, absolute path, size in bytes
   services: z.output<Schemas["service"]>[];      // domain, absolute module path, addresses, ram bytes, net classes, ...
-  users: z.output<Schemas["user"]>[];            // name, key bytes, domains (spec/control.md)
+  users: z.output<Schemas["user"]>[];            // name, key bytes, domains, delegated prefixes and extents (spec/control.md)
   store: z.output<Schemas["stored"]>[];          // modules a LOAD may start: absolute path, RAM ceiling bytes, slots
 }

@@ -29,7 +29,7 @@ nics:
   - { name: lan0, kind: virtual, mac: "02:00:00:00:00:01", prefixes: ["fd00:1::/64"] }
 services: []
 users:
-  - { name: bench, key: "${publicKeyText(USER.publicKey)}", domains: [sabz.city] }
+  - { name: bench, key: "${publicKeyText(USER.publicKey)}", domains: [sabz.city], addresses: ["fd00:1::7"] }
 store:
   - { module: ${ECHO} }
 `;

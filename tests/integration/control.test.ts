@@ -8,25 +8,18 @@
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { CTL_PORT, Op } from "../../abi/control";
 import { Errno } from "../../abi/errno";
-import { parseAddr, addressFromMac, parseMac } from "../../loader/ip6";
-import { encodeBootManifest, parseManifest } from "../../loader/manifest";
+import { parseAddr } from "../../loader/ip6";
+import { encodeBootManifest } from "../../loader/manifest";
 import { KernelInstance } from "../../hosts/node/kernel";
-import { keyFromSeed, hello, signed, decodeReply, publicKeyText, Reply, UserKey } from "../../loader/control/message";
-import { loadRequest, grantRequest, unloadBody, revokeBody } from "../../loader/control/request";
+import { hello, signed, publicKeyText } from "../../loader/control/message";
+import { loadRequest, unloadBody, revokeBody } from "../../loader/control/request";
 import { ROOT, WASM_DIR } from "../../hosts/node/build";
 import * as P from "../../hosts/node/peer/packets";
-import { Bench, withBench } from "./bench";
-
-const MAC = "02:00:00:00:00:01";
-const NODE = addressFromMac(parseAddr("fd00:5ab2:1::"), parseMac(MAC));
-const PEER = parseAddr("fd00:5ab2:1::100");
-const ALICE = keyFromSeed(new Uint8Array(32).fill(1));
-const BOB = keyFromSeed(new Uint8Array(32).fill(2));
-const MALLORY = keyFromSeed(new Uint8Array(32).fill(3));
+import { Bench } from "./bench";
+import { ALICE, BOB, MALLORY, MAC, NODE, PEER, Ctl, granted, svcYaml, withCtl as withCtlOf } from "./ctl";
 
 function nodeYaml(disk: string): string {
   return `
@@ -38,73 +31,20 @@ disks:
 services:
   - { domain: echo.sabz.city, module: build/wasm/services/echo.wasm, addresses: ["fd00:5ab2:1::7"], ram: { min: 256KiB, max: 512KiB }, cpu: { min: 20% } }
 users:
-  - { name: alice, key: "${publicKeyText(ALICE.publicKey)}", domains: [a.sabz.city] }
-  - { name: bob, key: "${publicKeyText(BOB.publicKey)}", domains: [b.sabz.city, c.sabz.city] }
+  - name: alice
+    key: "${publicKeyText(ALICE.publicKey)}"
+    domains: [a.sabz.city]
+    addresses: ["fd00:5ab2:1::a0/124", "fd00:5ab2:1::b0/124", "fd00:5ab2:1::c0/124", "fd00:5ab2:1::d0/124"]
+    disks: [{ device: data, offset: 0, length: 512KiB, rights: [read, write] }]
+  - { name: bob, key: "${publicKeyText(BOB.publicKey)}", domains: [b.sabz.city, c.sabz.city], addresses: ["fd00:5ab2:1::e0/124"] }
 store:
   - { module: build/wasm/services/echo.wasm, ram: 1MiB, slots: 2 }
   - { module: build/wasm/services/kv.wasm, ram: 1MiB }
 `;
 }
 
-const PEERS = [{ nic: "lan0", mac: "02:00:00:00:00:99", addr: "fd00:5ab2:1::100" }];
-
-class Ctl {
-  private port = 41000;
-  private seqs = new Map<UserKey, bigint>();
-  readonly manifest;
-  constructor(readonly b: Bench, disk: string) { this.manifest = parseManifest(nodeYaml(disk), "ctl.yaml", ROOT); }
-
-  /** Send raw UDP payload to the control port; the reply, or null. */
-  async raw(msg: Uint8Array, ms = 50): Promise<Reply | null> {
-    const peer = this.b.peer("lan0");
-    const sport = ++this.port;
-    peer.sendIp(this.b.nodeMac("lan0"), P.udp(PEER, NODE, sport, CTL_PORT, msg));
-    const f = await this.b.frame(peer, (p) => p.sport === CTL_PORT && p.dport === sport, ms);
-    if (!f) return null;
-    assert.equal(f.checksumOk, true, "the reply's UDP checksum");
-    assert.ok(P.equalBytes(f.src, NODE), "the reply comes from the address the request went to");
-    return decodeReply(f.data!);
-  }
-
-  async epoch(): Promise<bigint> { return (await this.raw(hello(ALICE.publicKey)))!.epoch; }
-
-  /** A signed request with the user's next sequence number and the node's epoch. */
-  async send(user: UserKey, op: Op, body: Uint8Array): Promise<Reply> {
-    const seq = (this.seqs.get(user) ?? 0n) + 1n;
-    this.seqs.set(user, seq);
-    const r = await this.raw(signed(op, await this.epoch(), seq, user, body));
-    assert.ok(r, "the node answered");
-    assert.equal(r.seq, seq);
-    return r;
-  }
-
-  load(user: UserKey, yaml: string) { return this.send(user, Op.LOAD, loadRequest(yaml, "load.yaml", ROOT, this.manifest).body); }
-  grant(user: UserKey, yaml: string) { return this.send(user, Op.GRANT, grantRequest(yaml, "grant.yaml", ROOT, this.manifest).body); }
-}
-
-function svcYaml(domain: string, addr: string, extra = "", module = "build/wasm/services/echo.wasm"): string {
-  return `{ domain: ${domain}, module: ${module}, addresses: ["${addr}"], ram: { min: 128KiB, max: 256KiB }${extra} }`;
-}
-
-async function withCtl(body: (c: Ctl, b: Bench) => Promise<void>): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-ctl-"));
-  const disk = path.join(dir, "data.img");
-  try {
-    await withBench(nodeYaml(disk), PEERS, (b) => body(new Ctl(b, disk), b));
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
+const withCtl = (body: (c: Ctl, b: Bench) => Promise<void>) => withCtlOf(nodeYaml, body);
 const A1 = parseAddr("fd00:5ab2:1::a1");
-
-/** What status says service `domain` was granted. */
-function granted(b: Bench, domain: string) {
-  const id = b.service(domain).id;
-  const g = b.node.status().grants.find((x) => x.service === id);
-  assert.ok(g, `grants of ${domain} in status`);
-  return g;
-}
 
 it("HELLO gives the node's epoch and the user's last sequence number; a LOAD starts a service from the store that answers", async () => {
   await withCtl(async (c, b) => {
@@ -144,9 +84,9 @@ it("replays, old epochs, bad signatures, unknown keys and foreign domains are re
     const bob = await c.send(BOB, Op.UNLOAD, unloadBody("x.a.sabz.city"));
     assert.equal(bob.result, -Errno.EACCES);
     assert.match(bob.text, /bob may not unload x\.a\.sabz\.city: not under any of the user's domains/);
-    const bobLoad = await c.load(BOB, svcYaml("a.sabz.city.evil.b.sabz.city", "fd00:5ab2:1::a3"));
+    const bobLoad = await c.load(BOB, svcYaml("a.sabz.city.evil.b.sabz.city", "fd00:5ab2:1::e3"));
     assert.equal(bobLoad.result, 0, "a name under one of bob's domains: " + bobLoad.text);
-    assert.equal((await c.load(BOB, svcYaml("b.sabz.city.a.sabz.city", "fd00:5ab2:1::a4"))).result, -Errno.EACCES, "a suffix that is not a whole label");
+    assert.equal((await c.load(BOB, svcYaml("b.sabz.city.a.sabz.city", "fd00:5ab2:1::e4"))).result, -Errno.EACCES, "a suffix that is not a whole label");
     const n = b.node.status().node!;
     assert.deepEqual([n.controlAccepted, n.controlRefused], [2, 7], "status counts what the kernel acted on and what it refused");
   });

@@ -140,6 +140,24 @@ export function mfUser(keyHex: string, user: string, domain: string): void {
   putName(b + 34 + user.length, domain);
 }
 
+/** USER_PREFIX (16): key[32] (hex), prefix length u8, 0, 0 u16, prefix[16]. */
+export function mfUserPrefix(keyHex: string, len: u32, prefix: string): void {
+  let b = mfRecord(16, 52);
+  put(b, keyHex);
+  store<u8>(b + 32, <u8>len);
+  putAddr(b + 36, prefix);
+}
+
+/** USER_DISK (17): key[32] (hex), disk u8, rights u8, 0 u16, offset u64, length u64. */
+export function mfUserDisk(keyHex: string, disk: u32, rights: u32, off: u64, len: u64): void {
+  let b = mfRecord(17, 52);
+  put(b, keyHex);
+  store<u8>(b + 32, <u8>disk);
+  store<u8>(b + 33, <u8>rights);
+  le64(b + 36, off);
+  le64(b + 44, len);
+}
+
 /** NET (10): nic u8, service u8 (0xff forwarded, 0xfe the line rate), 0 u16,
  *  min u64 bit/s, max u64 bit/s. */
 export function mfNet(nic: u32, svc: u32, min: u64, max: u64): void {

@@ -15,6 +15,7 @@ import {
   bootRecords, compileManifest, decodeBootManifest, defaultMac, encodeBootManifest, limits, loadManifest, parseManifest,
 } from "../../loader/manifest";
 import { errorsOf } from "./refused";
+import { keyFromSeed, publicKeyText } from "../../loader/control/message";
 
 const ascii = (s: string) => Array.from(Buffer.from(s, "ascii"));
 const u16 = (n: number) => [n & 0xff, n >> 8];
@@ -204,7 +205,8 @@ const label = (c: string, n: number) => c + "a".repeat(n - 1);
 const longName = (c: string) => [label(c, 63), label("b", 63), label("c", 63), label("d", 61)].join(".");
 
 test("the largest manifest the limits allow compiles to the size spec/manifest.md states (a router: every NIC has an " +
-  "RA record, a rate and a forward class; every service a net entry on every NIC)", () => {
+  "RA record, a rate and a forward class; every service a net entry on every NIC; every user pair, delegated prefix " +
+  "and delegated extent used, with the longest names)", () => {
   const L = limits;
   const perNic = L.MAX_PREFIXES / L.MAX_NICS;
   const nics = Array.from({ length: L.MAX_NICS }, (_, i) =>
@@ -222,10 +224,18 @@ test("the largest manifest the limits allow compiles to the size spec/manifest.m
     `    disk: [${grants.join(", ")}]`,
     `    net: [${net.join(", ")}]`,
   ].join("\n"));
-  const text = [`node: { name: ${longName("z")}, role: router }`, "nics:", ...nics, "routes:", ...routes,
-    "disks:", ...disks, "services:", ...services].join("\n");
+  const perUser = [L.MAX_USER_PREFIXES / L.MAX_USERS, L.MAX_USER_DISKS / L.MAX_USERS];
+  const users = Array.from({ length: L.MAX_USERS }, (_, i) => [
+    `  - name: u${"x".repeat(29)}${i.toString().padStart(2, "0")}`,
+    `    key: "${publicKeyText(keyFromSeed(new Uint8Array(32).fill(i + 1)).publicKey)}"`,
+    `    domains: [${longName(String.fromCharCode(0x61 + i)).replace(/^./, "u")}]`,
+    `    addresses: [${Array.from({ length: perUser[0] }, (_, j) => `"fd03::${i}:${j}"`).join(", ")}]`,
+    `    disks: [${Array.from({ length: perUser[1] }, (_, j) => `{ device: d${i % L.MAX_DISKS}, offset: ${1 + 2 * Math.floor(i / L.MAX_DISKS) + j * 8}, length: 1, rights: [read] }`).join(", ")}]`,
+  ].join("\n"));
+  const text = [`node: { name: ${longName("z")}, role: router, ram: 1GiB }`, "nics:", ...nics, "routes:", ...routes,
+    "disks:", ...disks, "services:", ...services, "users:", ...users].join("\n");
   const { boot } = compileManifest(parseManifest(text, "max.yaml", "/"));
-  assert.equal(boot.length, 29387);
+  assert.equal(boot.length, 39939);
   const decoded = decodeBootManifest(boot);
   assert.equal(decoded.services[0].ramMaxPages, 65536);
   assert.equal(decoded.nets.length, 2 * L.MAX_NICS + L.MAX_SERVICES * L.MAX_NET_PER_SERVICE);

@@ -3,7 +3,8 @@
 // problems at once must all be reported, in line order, in one ManifestError.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { ManifestError, parseManifest } from "../../loader/manifest";
+import { ManifestError, defaultMac, parseManifest } from "../../loader/manifest";
+import { addressFromMac, formatAddr, parseAddr } from "../../loader/ip6";
 import { one } from "./refused";
 
 const BASE = [
@@ -132,6 +133,13 @@ test("service addresses: routable unicast, at least one, at most 8, never shared
     "has too many addresses; at most 8 are allowed (loader/manifest/limits.ts)");
   one(edit(15, '    addresses: ["fd00::7", "FD00:0::7"]'), 15, "services[0].addresses[1]",
     "is already an address of services[0]; an address belongs to one service, once");
+  // The node's own address on lan0: the prefix and the EUI-64 of the MAC the loader derives from the node name.
+  const own = formatAddr(addressFromMac(parseAddr("fd00:5ab2:1::"), defaultMac("demo.sabz.city", 0)));
+  one(edit(15, `    addresses: ["${own}"]`), 15, "services[0].addresses[0]", `${own} is the node's own address on lan0; give the service another one`);
+  const long = [...BASE];
+  long[6] = '    prefixes: ["fd00:5ab2:1::/120"]';   // longer than /64: the node takes the first address, low bit set
+  long[14] = '    addresses: ["fd00:5ab2:1::1"]';
+  one(long.join("\n") + "\n", 15, "services[0].addresses[0]", "fd00:5ab2:1::1 is the node's own address on lan0; give the service another one");
 });
 
 test("missing, unknown and mistyped keys", () => {

@@ -40,7 +40,7 @@ ${svc("flood.sabz.city", "tests/flood.wasm", "fd00:5ab2:1::13", ", net: [{ nic: 
 ${svc("divzero.sabz.city", "tests/divzero.wasm", "fd00:5ab2:1::14")}
 ${svc("indirect.sabz.city", "tests/indirect.wasm", "fd00:5ab2:1::15")}
 ${extra}${userKey ? `users:
-  - { name: alice, key: "${userKey}", domains: [a.sabz.city] }
+  - { name: alice, key: "${userKey}", domains: [a.sabz.city], addresses: ["fd00:5ab2:1::20/126"] }
 store:
   - { module: build/wasm/services/echo.wasm, ram: 1MiB, slots: 2 }
 ` : ""}`;

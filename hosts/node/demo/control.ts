@@ -16,10 +16,12 @@ import { Peer } from "../peer/peer";
 import * as P from "../peer/packets";
 import { Check } from "./checks";
 
-/** A fresh operator key, and the manifest lines that make it a user for sabz.city. */
+/** A fresh operator key, and the manifest lines that make it a user for sabz.city who may
+ *  give its services the addresses fd00:5ab2:1::70 to ::7f. */
 export function demoOperator(): { key: UserKey; yaml: string } {
   const key = keyFromSeed(nacl.randomBytes(32));
-  return { key, yaml: `users:\n  - { name: operator, key: "${publicKeyText(key.publicKey)}", domains: [sabz.city] }\n` };
+  return { key, yaml: `users:\n  - { name: operator, key: "${publicKeyText(key.publicKey)}", domains: [sabz.city], ` +
+    `addresses: ["fd00:5ab2:1::70/124"] }\n` };
 }
 
 export async function controlChecks(peer: Peer, plan: HostPlan, manifest: Manifest, op: UserKey): Promise<Check[]> {

@@ -1,0 +1,87 @@
+// What a signed control message may claim (spec/control.md, "Who may hand out what"). A
+// user gets only what the node's owner delegated to it (ctl/delegations.ts):
+//   an address for a service it loads: inside one of its prefixes, never one of the node's
+//   own addresses, never an address the node reaches through a static route (a network
+//   beyond it), inside a connected prefix only if the delegation lies inside that prefix,
+//   and not an address a neighbor on a link is using;
+//   a disk extent: inside one of its extents with no more rights, and sharing no byte with
+//   an extent that a service of another owner holds.
+// Each check only reads; a refusal logs one line (the reply quotes it) and returns -Errno.
+// Called by ctl/ops.ts for each SVC_ADDR and CAP_DISK record, before the record is applied.
+import { Errno } from "../../abi/errno";
+import { LogLevel } from "../../abi/kernel";
+import { RouteKind } from "../../abi/status";
+import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
+import { SVC_MAX } from "../param";
+import { logStart, logStr, logInt, logBytes, logAddr, logEnd } from "../log";
+import { isOwn, rKind, routeBeyond, routeKind, routeLen, routePrefix } from "../net/route";
+import { neighborNic } from "../net/nd";
+import { svcValid, svcName, svcNameLen, svcOwner } from "../svc/registry";
+import { capOverlaps } from "../svc/caps";
+import { prefixFor, delegatedLen, extentDelegated } from "./delegations";
+import { userName, userNameLen } from "./users";
+
+function start(a: usize): void {
+  logStart();
+  logStr("control message refused: ");
+  logAddr(a);
+}
+
+function end(err: Errno): i32 {
+  logEnd(LogLevel.WARN);
+  return -err;
+}
+
+function user(u: i32): void { logBytes(userName(u), userNameLen(u)); }
+
+/** May user u give the address at a to a service it loads? 0, or -Errno after logging why. */
+export function mayClaimAddress(u: i32, a: usize): i32 {
+  let d = prefixFor(u, a);
+  if (d < 0) {
+    start(a); logStr(" is not in a prefix the node's owner gave "); user(u);
+    logStr(" (users[].addresses in the node's manifest)");
+    return end(Errno.EACCES);
+  }
+  if (isOwn(a) && rKind == RouteKind.LOCAL) {
+    start(a); logStr(" is one of the node's own addresses");
+    return end(Errno.EACCES);
+  }
+  let r = routeBeyond(a);
+  if (r >= 0 && routeKind(r) == RouteKind.STATIC && routeLen(r) > 0) {
+    start(a); logStr(" is reached through the route to "); logAddr(routePrefix(r));
+    logStr("/"); logInt(routeLen(r)); logStr(": it belongs to a network beyond this node");
+    return end(Errno.EACCES);
+  }
+  if (r >= 0 && routeKind(r) == RouteKind.CONNECTED && delegatedLen(d) < routeLen(r)) {
+    start(a); logStr(" is in the connected prefix "); logAddr(routePrefix(r)); logStr("/"); logInt(routeLen(r));
+    logStr(", which the node's owner did not delegate: the prefix given to "); user(u); logStr(" is wider than it");
+    return end(Errno.EACCES);
+  }
+  let nic = neighborNic(a);
+  if (nic >= 0) {
+    start(a); logStr(" is in use by a neighbor on NIC "); logInt(nic);
+    return end(Errno.EEXIST);
+  }
+  return 0;
+}
+
+/** May user u grant service svc the extent [off, off + len) of disk with these rights?
+ *  0, or -Errno after logging why. */
+export function mayGrantExtent(u: i32, svc: i32, disk: i32, rights: i32, off: u64, len: u64): i32 {
+  if (!extentDelegated(u, disk, rights & (RIGHT_READ | RIGHT_WRITE), off, len)) {
+    logStart(); logStr("control message refused: the extent at "); logInt(<i64>off); logStr(" of ");
+    logInt(<i64>len); logStr(" bytes of disk "); logInt(disk);
+    logStr(", with those rights, is not inside one the node's owner gave "); user(u);
+    logStr(" (users[].disks in the node's manifest)");
+    return end(Errno.EACCES);
+  }
+  let owner = <i32>unchecked(svcOwner[svc]);
+  for (let s = 0; s < SVC_MAX; s++) {
+    if (!svcValid(s) || <i32>unchecked(svcOwner[s]) == owner || !capOverlaps(s, disk, off, len)) continue;
+    logStart(); logStr("control message refused: the extent at "); logInt(<i64>off); logStr(" of ");
+    logInt(<i64>len); logStr(" bytes of disk "); logInt(disk); logStr(" overlaps one that ");
+    logBytes(svcName(s), <i32>unchecked(svcNameLen[s])); logStr(", a service of another owner, holds");
+    return end(Errno.EEXIST);
+  }
+  return 0;
+}

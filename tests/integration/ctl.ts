@@ -1,0 +1,85 @@
+// A signed-control-message client for the integration tests (spec/control.md): it sends
+// requests as the bench's peer on lan0 to the node's own address, signs them with tweetnacl
+// keys (loader/control/message.ts) and the user's next sequence number, and decodes the
+// kernel's answer. Also the users the tests sign as, a node with a disk in a temporary
+// directory, and what status says a service was granted. Used by control.test.ts and
+// authority.test.ts; builds no packet but the UDP datagram around a message.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CTL_PORT, Op } from "../../abi/control";
+import { parseAddr, addressFromMac, parseMac } from "../../loader/ip6";
+import { parseManifest } from "../../loader/manifest";
+import { keyFromSeed, hello, signed, decodeReply, Reply, UserKey } from "../../loader/control/message";
+import { loadRequest, grantRequest } from "../../loader/control/request";
+import { ROOT } from "../../hosts/node/build";
+import * as P from "../../hosts/node/peer/packets";
+import { Bench, withBench } from "./bench";
+
+export const MAC = "02:00:00:00:00:01";
+export const NODE = addressFromMac(parseAddr("fd00:5ab2:1::"), parseMac(MAC));
+export const PEER = parseAddr("fd00:5ab2:1::100");
+export const PEERS = [{ nic: "lan0", mac: "02:00:00:00:00:99", addr: "fd00:5ab2:1::100" }];
+export const ALICE = keyFromSeed(new Uint8Array(32).fill(1));
+export const BOB = keyFromSeed(new Uint8Array(32).fill(2));
+export const MALLORY = keyFromSeed(new Uint8Array(32).fill(3));
+
+export class Ctl {
+  private port = 41000;
+  private seqs = new Map<UserKey, bigint>();
+  readonly manifest;
+  constructor(readonly b: Bench, yaml: string) { this.manifest = parseManifest(yaml, "ctl.yaml", ROOT); }
+
+  /** Send raw UDP payload to the control port from `from` (the peer's address by default);
+   *  the reply, or null. */
+  async raw(msg: Uint8Array, ms = 50, from = PEER): Promise<Reply | null> {
+    const peer = this.b.peer("lan0");
+    const sport = ++this.port;
+    peer.sendIp(this.b.nodeMac("lan0"), P.udp(from, NODE, sport, CTL_PORT, msg));
+    const f = await this.b.frame(peer, (p) => p.sport === CTL_PORT && p.dport === sport, ms);
+    if (!f) return null;
+    assert.equal(f.checksumOk, true, "the reply's UDP checksum");
+    assert.ok(P.equalBytes(f.src, NODE), "the reply comes from the address the request went to");
+    return decodeReply(f.data!);
+  }
+
+  async epoch(): Promise<bigint> { return (await this.raw(hello(ALICE.publicKey)))!.epoch; }
+
+  /** A signed request with the user's next sequence number and the node's epoch. */
+  async send(user: UserKey, op: Op, body: Uint8Array): Promise<Reply> {
+    const seq = (this.seqs.get(user) ?? 0n) + 1n;
+    this.seqs.set(user, seq);
+    const r = await this.raw(signed(op, await this.epoch(), seq, user, body));
+    assert.ok(r, "the node answered");
+    assert.equal(r.seq, seq);
+    return r;
+  }
+
+  load(user: UserKey, yaml: string) { return this.send(user, Op.LOAD, loadRequest(yaml, "load.yaml", ROOT, this.manifest).body); }
+  grant(user: UserKey, yaml: string) { return this.send(user, Op.GRANT, grantRequest(yaml, "grant.yaml", ROOT, this.manifest).body); }
+}
+
+/** A service entry of a LOAD request: echo (or `module`) at addr, with `extra` YAML fields. */
+export function svcYaml(domain: string, addr: string, extra = "", module = "build/wasm/services/echo.wasm"): string {
+  return `{ domain: ${domain}, module: ${module}, addresses: ["${addr}"], ram: { min: 128KiB, max: 256KiB }${extra} }`;
+}
+
+/** A node from yaml(disk), with a 1 MiB-sized disk file in a fresh temporary directory. */
+export async function withCtl(yaml: (disk: string) => string, body: (c: Ctl, b: Bench) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-ctl-"));
+  const disk = path.join(dir, "data.img");
+  try {
+    await withBench(yaml(disk), PEERS, (b) => body(new Ctl(b, yaml(disk)), b));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What status says service `domain` was granted. */
+export function granted(b: Bench, domain: string) {
+  const id = b.service(domain).id;
+  const g = b.node.status().grants.find((x) => x.service === id);
+  assert.ok(g, `grants of ${domain} in status`);
+  return g;
+}
