@@ -2,8 +2,8 @@
 // loopback address (no root needed): echo.sabz.city answers a ping, kv.sabz.city keeps a
 // value on a disk file given with --dir, a trapping service is stopped, counted and
 // restarted while echo goes on answering, and `--for` ends the run with a status line that
-// `persia status --from` shows. wasmtime comes from tests/setup.js; under CI=true its
-// absence fails this file.
+// `persia status --from` shows; datagrams too short for an Ethernet frame stop at the
+// host. wasmtime comes from tests/setup.js; under CI=true its absence fails this file.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import * as dgram from "dgram";
@@ -16,6 +16,7 @@ import { ROOT } from "../../hosts/node/build";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "./wasmtime";
+import { EXPECTED, shortDatagrams } from "../hosts/short_datagrams";
 
 const wt = wasmtimeOrSkip();
 const VNI = 77;
@@ -102,6 +103,19 @@ describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt
     const nic = (await run.freshStatus()).host?.nics[0];
     assert.equal(nic?.backend, "wasi-vxlan", "the status lines carry the host's NIC counters");
     assert.ok(nic!.counters.rx_frames >= 2 && nic!.counters.tx_frames >= 1, JSON.stringify(nic));
+  });
+
+  it("datagrams shorter than 8 + 14 bytes are the host's drop_short; the kernel sees only the 22-byte one", async () => {
+    const before = await run.freshStatus();
+    for (const d of shortDatagrams(VNI)) peer.sock.send(d, port, "::1");
+    let s = await run.freshStatus();
+    for (let i = 0; i < 20 && s.nics[0].rxFrames === before.nics[0].rxFrames; i++) s = await run.freshStatus();
+    const host = (x: typeof s, c: string) => x.host!.nics[0].counters[c];
+    const moved = (r: string) => (s.drops[r] ?? 0) - (before.drops[r] ?? 0);
+    assert.deepEqual({ drop_short: host(s, "drop_short") - host(before, "drop_short"), rx_frames: host(s, "rx_frames") - host(before, "rx_frames") },
+      EXPECTED.host);
+    assert.deepEqual({ FRAME_SHORT: moved("FRAME_SHORT"), IP_SHORT: moved("IP_SHORT"), rxFrames: s.nics[0].rxFrames - before.nics[0].rxFrames },
+      EXPECTED.kernel);
   });
 
   it("kv.sabz.city stores a value on the disk file and reads it back", async () => {

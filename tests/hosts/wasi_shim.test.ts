@@ -20,6 +20,7 @@ import {
 import { LogLevel } from "../../abi/kernel";
 import { parseAddr } from "../../loader/ip6";
 import { K_RX_SIZE, SHIM_WASM, World, WorldOptions } from "./wasi_world";
+import { EMPTY_FRAME, EXPECTED, shortDatagrams } from "./short_datagrams";
 
 // A boot manifest: "PRSA", version 1, 2 records; NODE (server, "n1"); DISK 0 of 65536 bytes.
 const BOOT = Uint8Array.from([
@@ -164,6 +165,17 @@ test("a received VXLAN datagram reaches k_rx as its inner frame; bad headers are
   assert.deepEqual(w.rx.map((r) => [r.nic, [...r.frame]]), [[0, [...FRAME]], [0, [...FRAME]]]);
   assert.ok(w.polls.includes(10n), "the kernel is polled after the batch");
   assert.match(w.stderr, /VXLAN NIC 0: received 2 frames, sent 0; dropped 1 short, 1 without the I flag, 1 of another VNI, 1 too long,/);
+});
+
+test("datagrams shorter than 8 + 14 bytes are counted as drop_short and never reach k_rx", () => {
+  const w = world({ args: ["--for", "100"] });
+  w.at(10, () => w.sockets[0].inbox.push(...shortDatagrams(VNI).map(from)));
+  assert.equal(w.run(), 0);
+  assert.deepEqual(w.rx.map((r) => [r.nic, [...r.frame]]), [[0, [...EMPTY_FRAME]]], "only the 22-byte datagram's frame");
+  const host = JSON.parse(w.stdout.split("\n").find((l) => l.startsWith(IMG_HOST_PREFIX))!.slice(IMG_HOST_PREFIX.length));
+  const c = host.nics[0].counters;
+  assert.deepEqual({ drop_short: c.drop_short, rx_frames: c.rx_frames }, EXPECTED.host);
+  assert.match(w.stderr, /VXLAN NIC 0: received 1 frames, sent 0; dropped 5 short,/);
 });
 
 test("nic_send becomes one VXLAN datagram to the remote after check-send", () => {
