@@ -167,6 +167,32 @@ describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt
   });
 });
 
+const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+it("a disk whose directory is missing, or that no --dir holds, stops the image naming the path and the fix", { skip: wt.skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-image-nodir-"));
+  try {
+    const disk = path.join(dir, "missing/sub/kv.img");
+    const file = path.join(dir, "node.wasm");
+    const { flags } = await imageOf(manifest(47000 + (process.pid % 1000) * 2, disk), file);
+    assert.deepEqual(flags.slice(-2), ["--dir", path.dirname(disk)], "the image's own --dir is the disk's directory");
+    const withDir = async (d: string) => {
+      const run = new RunningImage(wt.file, [...flags.slice(0, -2), "--dir", d], file, ["--for", "0"]);
+      await run.until(() => run.exit !== null, 30000, "the run to end");
+      assert.equal(run.exit, 1, run.stderr);
+      return run.stderr;
+    };
+    assert.match(await withDir(dir), new RegExp(`^persia: disk 0 \\(${esc(disk)}\\) does not exist and cannot be created in the directory ` +
+      `wasmtime calls "${esc(dir)}": no-entry\\. Its directory is missing: run \`mkdir -p ${esc(path.dirname(disk))}\` before wasmtime\\.$`, "m"));
+    fs.mkdirSync(path.join(dir, "other"));
+    assert.match(await withDir(path.join(dir, "other")), new RegExp(`^persia: disk 0 \\(${esc(disk)}\\): no directory wasmtime was given ` +
+      `holds this path\\. Pass \`--dir ${esc(path.dirname(disk))}\` to wasmtime`, "m"));
+    assert.equal(fs.existsSync(path.join(dir, "missing")), false, "the image made no directory");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const root = typeof process.getuid === "function" && process.getuid() === 0;
 const noLoop = wt.skip || (!root ? "needs root (losetup)" : spawnSync("sh", ["-c", "command -v losetup"]).status !== 0 ? "losetup is missing" : false);
 if (noLoop && !wt.skip && process.env.CI === "true") throw new Error(`block-device image test cannot run under CI: ${noLoop}`);

@@ -235,15 +235,42 @@ test("disk writes, reads and flushes go through WASI in chunks, with the Node ho
   assert.equal(d.disk_read(0, 90n, 0x50000, 20), 10, "a read past the end of the file returns what there is");
 });
 
-test("a disk that no preopen holds, or that does not exist, stops the run with what to do", () => {
-  const none = world({ dirs: { "/srv": {} }, config: config({ disks: [{ id: 0, path: "disk.img" }] }) });
-  assert.equal(none.run(), 1);
-  assert.match(none.stderr, /disk 0 \(disk\.img\): no directory wasmtime was given holds this path\. Pass `--dir <dir>` to wasmtime/);
-  const missing = world({ dirs: { data: {} } });
-  assert.equal(missing.run(), 1);
-  assert.match(missing.stderr, /disk 0 \(data\/disk0\.img\) cannot be opened .* "data": no-entry\. .*truncate -s 65536/);
+test("a disk that no preopen holds stops the run with the --dir that holds it", () => {
+  const absolute = world({ dirs: { "/srv": {} }, config: config({ disks: [{ id: 0, path: "/var/persia/disk.img" }] }) });
+  assert.equal(absolute.run(), 1);
+  assert.match(absolute.stderr, /^persia: disk 0 \(\/var\/persia\/disk\.img\): no directory wasmtime was given holds this path\. Pass `--dir \/var\/persia` to wasmtime/m);
+  const relative = world({ dirs: { "/srv": {} }, config: config({ disks: [{ id: 0, path: "disk.img" }] }) });
+  assert.equal(relative.run(), 1);
+  assert.match(relative.stderr, /disk 0 \(disk\.img\): .*Pass `--dir \.` to wasmtime/);
   const named = world({ args: ["--for", "0"], dirs: { ".": {}, "data/": { "disk0.img": new Uint8Array(10) } } });
   assert.equal(named.run(), 0, "the longest matching preopen wins");
+});
+
+test("a missing disk file is created at its size in the manifest, sparse; an existing one is opened as it is", () => {
+  const w = world({ args: ["--for", "0"], dirs: { data: {} } });
+  assert.equal(w.run(), 0, w.stderr);
+  assert.equal(w.files.data["disk0.img"].length, DISK_BYTES);
+  assert.ok(w.files.data["disk0.img"].every((b) => b === 0));
+  assert.match(w.stderr, /^persia: disk 0 \(data\/disk0\.img\) did not exist: created it with its size in the manifest, 65536 bytes \(sparse\)$/m);
+  const existing = world({ args: ["--for", "0"], dirs: { data: { "disk0.img": Uint8Array.of(7, 7) } } });
+  assert.equal(existing.run(), 0);
+  assert.deepEqual([...existing.files.data["disk0.img"]], [7, 7], "never grown or truncated");
+  assert.doesNotMatch(existing.stderr, /created/);
+});
+
+test("a disk that cannot be opened or created stops the run naming the disk, its path and the fix", () => {
+  const cases: [WorldOptions["fsError"], RegExp][] = [
+    [{ step: "create", code: 20 }, /^persia: disk 0 \(data\/disk0\.img\) does not exist and cannot be created in the directory wasmtime calls "data": no-entry\. Its directory is missing: run `mkdir -p data` before wasmtime\.$/m],
+    [{ step: "create", code: 0 }, /^persia: disk 0 \(data\/disk0\.img\) does not exist and cannot be created .*: access\. Let the user running wasmtime write to data, or create the disk first \(`truncate -s 65536 data\/disk0\.img`\)\.$/m],
+    [{ step: "open", code: 14 }, /^persia: disk 0 \(data\/disk0\.img\) cannot be opened for reading and writing in the directory wasmtime calls "data": is-directory\. .*\(see `ls -l data\/disk0\.img`\)\.$/m],
+  ];
+  for (const [fsError, why] of cases) {
+    const dirs: WorldOptions["dirs"] = { data: fsError!.step === "open" ? { "disk0.img": new Uint8Array(1) } : {} };
+    const w = world({ dirs, fsError });
+    assert.equal(w.run(), 1);
+    assert.match(w.stderr, why);
+    assert.equal(w.boots.length, 0, "the kernel never boots");
+  }
 });
 
 test("a bind WASI refuses stops the run with the error code and advice", () => {
