@@ -1,10 +1,11 @@
 // The wasmtime image's WASI shim (hosts/wasi, build/wasm/shim.wasm) run under Node in a
 // fake world (wasi_world.ts): instantiation calls nothing; it reads the image configuration
 // and refuses a damaged one; it refuses unknown arguments; it boots the kernel with the
-// manifest bytes; received VXLAN datagrams reach k_rx as inner frames and bad ones are
-// counted, not delivered; nic_send becomes a datagram after check-send, and a full queue
-// says ENOSPC; disks read, write and flush through WASI with the Node host's errors;
-// status lines carry the snapshot in base64; --for stops the loop; log, random and
+// manifest bytes; received VXLAN datagrams reach k_rx as inner frames and bad or short
+// ones are counted, not delivered; nic_send becomes a datagram after check-send, and a
+// full queue says ENOSPC; disks read, write and flush through WASI with the Node host's
+// errors, a missing disk file is created and one that cannot be opened is named with the
+// fix; status lines carry the snapshot in base64; --for stops the loop; log, random and
 // kernel_abort reach stderr and kernel memory.
 import { MAX_SERVICES as SVC_MAX } from "../../loader/manifest/limits";
 import { test } from "node:test";
