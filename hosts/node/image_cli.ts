@@ -36,10 +36,24 @@ export async function buildImage(manifest: string, out: string): Promise<string>
     `  kernel.wasm sha256 ${image.kernelSha256} (unchanged inside the image)`,
     `  boot manifest sha256 ${image.bootSha256}`,
     `Run it with wasmtime ${wasmtimePin().version} (python3 -m pip install ${wasmtimePin().pip}):`,
-    `  wasmtime ${image.wasmtimeFlags.join(" ")} ${out} [--for <ms>] [--status-every <ms>] [--quiet]`,
+    ...mkdirLine(image),
+    `  wasmtime ${image.wasmtimeFlags.map(shellWord).join(" ")} ${shellWord(out)} [--for <ms>] [--status-every <ms>] [--quiet]`,
     "Status: the image prints `status <base64>` lines on stdout; `persia status --from <file>` shows the last one.",
   ];
   return lines.join("\n") + "\n";
+}
+
+/** A word as a POSIX shell reads it back: as it is when it has no special character, else
+ *  in single quotes. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_.\/:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/** The command that makes the disks' directories, for an image with disks: wasmtime stops
+ *  with a bare "No such file or directory" at a --dir that does not exist. */
+function mkdirLine(image: Image): string[] {
+  if (image.diskDirs.length === 0) return [];
+  return [`  mkdir -p ${image.diskDirs.map(shellWord).join(" ")}    # each --dir must exist; the image creates missing disk files`];
 }
 
 /** One line per store entry (manifest store:): the service ids a LOAD of its module may get. */

@@ -81,6 +81,8 @@ export const DIR_SIZE = 12;
 // descriptor.open-at flags
 export const PATH_SYMLINK_FOLLOW = 1;
 export const OPEN_NONE = 0;           // no create, directory, exclusive or truncate
+export const OPEN_CREATE = 1;         // open-flags: create, directory, exclusive, truncate
+export const OPEN_EXCLUSIVE = 4;
 export const DESC_READ = 1;
 export const DESC_WRITE = 2;
 // descriptor.read → result<tuple<list<u8>, bool>, error-code>: list at 4, eof bool at 12
@@ -89,4 +91,5 @@ export const FD_READ_EOF = 12;
 // descriptor.write → result<u64, error-code>: u64 (or the error) at RES_AT8
 // descriptor.sync-data → result<_, error-code>: the error at RES_ERR_AT1
 export const FS_NO_ENTRY: u8 = 20;    // filesystem error-code "no-entry"
+export const FS_ACCESS: u8 = 0;       // "access"
 export const FS_IO: u8 = 13;          // "io"

@@ -5,16 +5,19 @@
 // any byte moves), a read past the end of the file returns what there is, and any
 // filesystem error is -EIO, reported once per change. The preopen holding a disk is the
 // one whose name is the longest whole-directory prefix of its path, else "." for a
-// relative path and "/" for an absolute one (pathMatch).
-// Does not create, grow or truncate files (the Node host creates missing ones), nor check
-// a file's size (abi/wasi.ts has no stat). Used by main.ts.
+// relative path and "/" for an absolute one (pathMatch). A missing file is created at the
+// disk's size (sparse), as the Node host creates it; a disk that cannot be opened or
+// created stops the run with a line naming the disk, its path and what to do.
+// Does not create directories, grow or truncate an existing file, nor check a file's size
+// (abi/wasi.ts has no stat). Used by main.ts.
 import { wasi_get_directories, wasi_open_at, wasi_fd_read, wasi_fd_write, wasi_fd_sync, glue_k_read, glue_k_write } from "../../abi/gen/shim";
 import { Errno } from "../../abi/errno";
 import { IMG_DISK_ID, IMG_DISK_PATH, IMG_DISK_PATH_LEN } from "../../abi/image";
 import { DISK_MAX } from "../../kernel/param";
 import {
   LIST_PTR, LIST_LEN, DIR_HANDLE, DIR_NAME, DIR_SIZE, RES_TAG, TAG_OK, RES_AT4, RES_AT8, RES_ERR_AT1,
-  PATH_SYMLINK_FOLLOW, OPEN_NONE, DESC_READ, DESC_WRITE, FD_READ_DATA, FD_READ_EOF, FS_NO_ENTRY, FS_IO,
+  PATH_SYMLINK_FOLLOW, OPEN_NONE, OPEN_CREATE, OPEN_EXCLUSIVE, DESC_READ, DESC_WRITE, FD_READ_DATA, FD_READ_EOF,
+  FS_NO_ENTRY, FS_ACCESS, FS_IO,
 } from "./cabi";
 import { arenaMark, arenaRelease, RET } from "./arena";
 import { diskCount, diskRecord, bootDiskSize } from "./config";
@@ -24,6 +27,7 @@ import { note, hostLine } from "./out";
 
 const DISK_CHUNK: i32 = 65536;      // bytes per read or write call (the arena holds one read)
 const CHUNK: usize = memory.data(DISK_CHUNK, 16);
+const ZERO: usize = memory.data(8, 8);   // the byte that gives a created file its size
 
 @unmanaged class Disk {
   id: u32;
@@ -44,6 +48,12 @@ function find(id: i32): Disk | null {
 
 function pathText(rec: usize): string {
   return String.UTF8.decodeUnsafe(rec + IMG_DISK_PATH, <usize>load<u32>(rec + IMG_DISK_PATH_LEN));
+}
+
+/** The directory part of a path, as `dirname` prints it. Allocates: for messages only. */
+function dirText(path: string): string {
+  let slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : slash == 0 ? "/" : path.substring(0, slash);
 }
 
 const SLASH: u8 = 47, DOT: u8 = 46;
@@ -104,22 +114,54 @@ function openAll(): bool {
       if (score > bestScore) { best = j; bestScore = score; bestRest = matchRest; }
     }
     if (best < 0) {
-      note(what + ": no directory wasmtime was given holds this path. Pass `--dir <dir>` to wasmtime " +
-        "(e.g. `wasmtime run --dir . ...` when the path is relative to the current directory).");
+      note(what + ": no directory wasmtime was given holds this path. Pass `--dir " + dirText(pathText(rec)) +
+        "` to wasmtime, as the command `persia image` printed does.");
       return false;
     }
     let e = dirs + <usize>best * DIR_SIZE;
-    wasi_open_at(load<i32>(e + DIR_HANDLE), PATH_SYMLINK_FOLLOW, <i32>(path + bestRest), pathLen - bestRest, OPEN_NONE, DESC_READ | DESC_WRITE, <i32>RET);
+    let dir = String.UTF8.decodeUnsafe(<usize>load<u32>(e + DIR_NAME + LIST_PTR), <usize>load<u32>(e + DIR_NAME + LIST_LEN));
+    if (!openFile(d, what, load<i32>(e + DIR_HANDLE), dir, path + bestRest, pathLen - bestRest)) return false;
+  }
+  return true;
+}
+
+/** Opens disk d's file [name, +nameLen) in the preopen `dirHandle` for reading and writing,
+ *  creating a missing one (create). False after saying what failed and what to do. */
+function openFile(d: Disk, what: string, dirHandle: i32, dir: string, name: usize, nameLen: i32): bool {
+  wasi_open_at(dirHandle, PATH_SYMLINK_FOLLOW, <i32>name, nameLen, OPEN_NONE, DESC_READ | DESC_WRITE, <i32>RET);
+  if (load<u8>(RET + RES_TAG) == TAG_OK) { d.fd = load<i32>(RET + RES_AT4); return true; }
+  let code = load<u8>(RET + RES_AT4);
+  if (code == FS_NO_ENTRY) return create(d, what, dirHandle, dir, name, nameLen);
+  note(what + " cannot be opened for reading and writing in the directory wasmtime calls \"" + dir + "\": " +
+    fsErrorName(code) + ". It must be a regular file or a block device that the user running wasmtime may read and " +
+    "write (see `ls -l " + pathText(d.rec) + "`).");
+  return false;
+}
+
+/** Creates disk d's missing file (exclusive: never one that exists) and gives it the disk's
+ *  size with a zero written to its last byte, so it is sparse, as the Node host does. */
+function create(d: Disk, what: string, dirHandle: i32, dir: string, name: usize, nameLen: i32): bool {
+  let path = pathText(d.rec);
+  let sizeFix = "(`truncate -s " + d.size.toString() + " " + path + "`)";
+  wasi_open_at(dirHandle, PATH_SYMLINK_FOLLOW, <i32>name, nameLen, OPEN_CREATE | OPEN_EXCLUSIVE, DESC_READ | DESC_WRITE, <i32>RET);
+  if (load<u8>(RET + RES_TAG) != TAG_OK) {
+    let code = load<u8>(RET + RES_AT4);
+    note(what + " does not exist and cannot be created in the directory wasmtime calls \"" + dir + "\": " + fsErrorName(code) + ". " +
+      (code == FS_NO_ENTRY ? "Its directory is missing: run `mkdir -p " + dirText(path) + "` before wasmtime." :
+        code == FS_ACCESS ? "Let the user running wasmtime write to " + dirText(path) + ", or create the disk first " + sizeFix + "." :
+          "Create it first " + sizeFix + "."));
+    return false;
+  }
+  d.fd = load<i32>(RET + RES_AT4);
+  if (d.size > 0) {
+    wasi_fd_write(d.fd, <i32>ZERO, 1, d.size - 1, <i32>RET);
     if (load<u8>(RET + RES_TAG) != TAG_OK) {
-      let code = load<u8>(RET + RES_AT4);
-      let dir = String.UTF8.decodeUnsafe(<usize>load<u32>(e + DIR_NAME + LIST_PTR), <usize>load<u32>(e + DIR_NAME + LIST_LEN));
-      note(what + " cannot be opened for reading and writing in the directory wasmtime calls \"" + dir + "\": " + fsErrorName(code) +
-        (code == FS_NO_ENTRY ? ". The image never creates a disk: create it at its size first (truncate -s " + d.size.toString() + " <file>)." :
-          ". It must be a regular file that the user running wasmtime may read and write."));
+      note(what + " did not exist; it was created but cannot be given its size of " + d.size.toString() + " bytes: " +
+        fsErrorName(load<u8>(RET + RES_AT8)) + ". Give it its size " + sizeFix + " and start wasmtime again.");
       return false;
     }
-    d.fd = load<i32>(RET + RES_AT4);
   }
+  note(what + " did not exist: created it with its size in the manifest, " + d.size.toString() + " bytes (sparse)");
   return true;
 }
 

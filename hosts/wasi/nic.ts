@@ -42,7 +42,7 @@ export const VXLAN_HEADER: i32 = 8;
   lastRecvError: i32;
   rxFrames: u64;
   txFrames: u64;
-  dropShort: u64;     // shorter than the VXLAN header
+  dropShort: u64;     // shorter than the VXLAN header plus an Ethernet header (8 + 14)
   dropNoIFlag: u64;   // I flag clear
   dropOtherVni: u64;
   dropLong: u64;      // inner frame larger than the kernel's RX buffer

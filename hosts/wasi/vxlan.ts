@@ -9,7 +9,7 @@
 // Does not learn endpoints, check the sender or retry a datagram WASI refused (dropped and
 // counted, the error reported once per change). Used by main.ts (nic_send) and loop.ts.
 import { wasi_udp_receive, wasi_udp_check_send, wasi_udp_send, glue_k_read, glue_k_write, glue_svc_pages, k_rx } from "../../abi/gen/shim";
-import { SVC_MAX } from "../../kernel/param";
+import { SVC_MAX, ETH_HDR } from "../../kernel/param";
 import { Errno } from "../../abi/errno";
 import { IMG_HOST_PREFIX, IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
 import {
@@ -113,9 +113,10 @@ export function flushAll(): void {
 }
 
 /** Checks one datagram's VXLAN header and gives its frame, received at now (ms), to the
- *  kernel, or counts the drop. */
+ *  kernel, or counts the drop. A datagram without room for an Ethernet header after the
+ *  VXLAN header is short, as on the Node host (spec/wire.md): k_rx only ever gets a frame. */
 function deliver(n: Nic, p: usize, len: i32, now: i64): void {
-  if (len < VXLAN_HEADER) { n.dropShort++; return; }
+  if (len < VXLAN_HEADER + ETH_HDR) { n.dropShort++; return; }
   if ((load<u8>(p + VX_FLAGS) & VX_FLAG_I) == 0) { n.dropNoIFlag++; return; }
   let vni = <u32>load<u8>(p + VX_VNI) << 16 | <u32>load<u8>(p + VX_VNI + 1) << 8 | <u32>load<u8>(p + VX_VNI + 2);
   if (vni != n.vni) { n.dropOtherVni++; return; }

@@ -38,6 +38,9 @@ export interface Image {
   bootSha256: string;
   /** The wasmtime arguments before the image's path. */
   wasmtimeFlags: string[];
+  /** The directories holding the disks, each given to wasmtime with --dir: they must exist
+   *  before wasmtime starts (it refuses a --dir it cannot open), the disk files need not. */
+  diskDirs: string[];
 }
 
 /** loader/image/wasmtime.json: the wasmtime images are built and tested for. */
@@ -65,11 +68,15 @@ function checkNics(plan: HostPlan): void {
   }
 }
 
+/** Each directory holding a disk, once, in the order of the disks. */
+function diskDirs(plan: HostPlan): string[] {
+  return [...new Set(plan.disks.map((d) => path.dirname(d.path)))];
+}
+
 /** The wasmtime command line for an image: exceptions for the glue's try_table, the
  *  host's network for the VXLAN sockets, one --dir per directory holding a disk. */
 export function wasmtimeFlags(plan: HostPlan): string[] {
-  const dirs = [...new Set(plan.disks.map((d) => path.dirname(d.path)))];
-  return ["run", "-W", "exceptions=y", "-S", "inherit-network=y", ...dirs.flatMap((d) => ["--dir", d])];
+  return ["run", "-W", "exceptions=y", "-S", "inherit-network=y", ...diskDirs(plan).flatMap((d) => ["--dir", d])];
 }
 
 /** The core modules of the services, one per distinct module file, and the slots that
@@ -162,6 +169,6 @@ export async function composeImage(manifest: Manifest, inputs: ImageInputs): Pro
   return {
     bytes: fillModules(skeleton, core), plan, slots: services,
     kernelSha256: sha256(inputs.kernel), bootSha256: sha256(boot),
-    wasmtimeFlags: wasmtimeFlags(plan),
+    wasmtimeFlags: wasmtimeFlags(plan), diskDirs: diskDirs(plan),
   };
 }

@@ -2,8 +2,8 @@
 // loopback address (no root needed): echo.sabz.city answers a ping, kv.sabz.city keeps a
 // value on a disk file given with --dir, a trapping service is stopped, counted and
 // restarted while echo goes on answering, and `--for` ends the run with a status line that
-// `persia status --from` shows. wasmtime comes from tests/setup.js; under CI=true its
-// absence fails this file.
+// `persia status --from` shows; datagrams too short for an Ethernet frame stop at the
+// host. wasmtime comes from tests/setup.js; under CI=true its absence fails this file.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import * as dgram from "dgram";
@@ -16,6 +16,7 @@ import { ROOT } from "../../hosts/node/build";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "./wasmtime";
+import { EXPECTED, shortDatagrams } from "../hosts/short_datagrams";
 
 const wt = wasmtimeOrSkip();
 const VNI = 77;
@@ -104,6 +105,19 @@ describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt
     assert.ok(nic!.counters.rx_frames >= 2 && nic!.counters.tx_frames >= 1, JSON.stringify(nic));
   });
 
+  it("datagrams shorter than 8 + 14 bytes are the host's drop_short; the kernel sees only the 22-byte one", async () => {
+    const before = await run.freshStatus();
+    for (const d of shortDatagrams(VNI)) peer.sock.send(d, port, "::1");
+    let s = await run.freshStatus();
+    for (let i = 0; i < 20 && s.nics[0].rxFrames === before.nics[0].rxFrames; i++) s = await run.freshStatus();
+    const host = (x: typeof s, c: string) => x.host!.nics[0].counters[c];
+    const moved = (r: string) => (s.drops[r] ?? 0) - (before.drops[r] ?? 0);
+    assert.deepEqual({ drop_short: host(s, "drop_short") - host(before, "drop_short"), rx_frames: host(s, "rx_frames") - host(before, "rx_frames") },
+      EXPECTED.host);
+    assert.deepEqual({ FRAME_SHORT: moved("FRAME_SHORT"), IP_SHORT: moved("IP_SHORT"), rxFrames: s.nics[0].rxFrames - before.nics[0].rxFrames },
+      EXPECTED.kernel);
+  });
+
   it("kv.sabz.city stores a value on the disk file and reads it back", async () => {
     peer.send(eth(P.udp(PEER, KV, 40001, 7070, Buffer.from("PUT colour turquoise"))));
     assert.ok(await peer.wait((p) => P.equalBytes(p.src, KV) && text(p).startsWith("OK")), `no OK\n${run.stderr}`);
@@ -151,6 +165,32 @@ describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt
     assert.match(bad.stderr, /--fast/);
     assert.match(bad.stderr, /--for/);
   });
+});
+
+const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+it("a disk whose directory is missing, or that no --dir holds, stops the image naming the path and the fix", { skip: wt.skip }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-image-nodir-"));
+  try {
+    const disk = path.join(dir, "missing/sub/kv.img");
+    const file = path.join(dir, "node.wasm");
+    const { flags } = await imageOf(manifest(47000 + (process.pid % 1000) * 2, disk), file);
+    assert.deepEqual(flags.slice(-2), ["--dir", path.dirname(disk)], "the image's own --dir is the disk's directory");
+    const withDir = async (d: string) => {
+      const run = new RunningImage(wt.file, [...flags.slice(0, -2), "--dir", d], file, ["--for", "0"]);
+      await run.until(() => run.exit !== null, 30000, "the run to end");
+      assert.equal(run.exit, 1, run.stderr);
+      return run.stderr;
+    };
+    assert.match(await withDir(dir), new RegExp(`^persia: disk 0 \\(${esc(disk)}\\) does not exist and cannot be created in the directory ` +
+      `wasmtime calls "${esc(dir)}": no-entry\\. Its directory is missing: run \`mkdir -p ${esc(path.dirname(disk))}\` before wasmtime\\.$`, "m"));
+    fs.mkdirSync(path.join(dir, "other"));
+    assert.match(await withDir(path.join(dir, "other")), new RegExp(`^persia: disk 0 \\(${esc(disk)}\\): no directory wasmtime was given ` +
+      `holds this path\\. Pass \`--dir ${esc(path.dirname(disk))}\` to wasmtime`, "m"));
+    assert.equal(fs.existsSync(path.join(dir, "missing")), false, "the image made no directory");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 const root = typeof process.getuid === "function" && process.getuid() === 0;

@@ -1,12 +1,17 @@
 // VXLAN (RFC 7348) encapsulation from literal bytes, and a VxlanNic on real UDP sockets on
 // the ::1 loopback: it sends a frame as one datagram with the header, delivers received
-// frames whole, ignores reserved bits, drops and counts datagrams that are too short, lack
-// the I flag or carry another VNI, and explains a bind that cannot work.
+// frames whole, ignores reserved bits, drops and counts datagrams that are too short for
+// a VXLAN and an Ethernet header, lack the I flag or carry another VNI, and explains a
+// bind that cannot work. A node on a VXLAN NIC never gives its kernel a short datagram.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as dgram from "dgram";
 import { once } from "events";
 import { decapsulate, encapsulate, parseEndpoint, VxlanNic } from "../../hosts/node/nic/vxlan";
+import { launch } from "../../hosts/node/launch";
+import { ROOT } from "../../hosts/node/build";
+import { parseManifest } from "../../loader/manifest";
+import { EMPTY_FRAME, EXPECTED, shortDatagrams, SHORT_LENGTHS } from "./short_datagrams";
 
 // An Ethernet header (dst 33:33:00:00:00:01, src 02:00:00:00:00:01, IPv6) and 2 bytes.
 const FRAME = Uint8Array.from([
@@ -28,7 +33,12 @@ test("decapsulate returns the frame, ignoring reserved bits", () => {
 
 test("decapsulate refuses short datagrams, a missing I flag and another VNI", () => {
   assert.equal(decapsulate(DATAGRAM_42.subarray(0, 7), 42), "short");
-  assert.equal(decapsulate(Uint8Array.from([0xf7, 0, 0, 0, 0, 0, 0x2a, 0]), 42), "no_i_flag");
+  for (const d of shortDatagrams(42)) {
+    const want = SHORT_LENGTHS.includes(d.length) ? "short" : [...EMPTY_FRAME];
+    const got = decapsulate(d, 42);
+    assert.deepEqual(typeof got === "string" ? got : [...got], want, `a ${d.length}-byte datagram`);
+  }
+  assert.equal(decapsulate(Uint8Array.from([0xf7, 0, 0, 0, 0, 0, 0x2a, 0, ...FRAME]), 42), "no_i_flag");
   assert.equal(decapsulate(DATAGRAM_42, 43), "other_vni");
 });
 
@@ -81,6 +91,44 @@ test("received datagrams are decapsulated or dropped and counted by reason", asy
   } finally {
     nic.close();
     peer.close();
+  }
+});
+
+/** A UDP port on ::1 that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const s = dgram.createSocket("udp6");
+  s.bind(0, "::1");
+  await once(s, "listening");
+  const port = s.address().port;
+  s.close();
+  return port;
+}
+
+test("a node counts datagrams shorter than 8 + 14 bytes as drop_short and never gives them to the kernel", async () => {
+  const port = await freePort();
+  const { node } = await launch(parseManifest(`
+node: { name: vx.sabz.city, role: server }
+nics:
+  - { name: vx0, kind: vxlan, prefixes: ["fd00:5ab2:1::/64"], vxlan: { local: "[::1]:${port}", remote: "[::1]:9", vni: 42 } }
+services: []
+`, "vx.yaml", ROOT), { log: () => {} });
+  const peer = dgram.createSocket("udp6");
+  try {
+    const before = node.status();
+    for (const d of shortDatagrams(42)) peer.send(d, port, "::1");
+    let s = node.status();
+    for (let i = 0; i < 100 && s.nics[0].rxFrames === before.nics[0].rxFrames; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      s = node.status();
+    }
+    const host = s.host!.nics[0].counters;
+    const moved = (r: string) => (s.drops[r] ?? 0) - (before.drops[r] ?? 0);
+    assert.deepEqual({ drop_short: host.drop_short, rx_frames: host.rx_frames }, EXPECTED.host);
+    assert.deepEqual({ FRAME_SHORT: moved("FRAME_SHORT"), IP_SHORT: moved("IP_SHORT"), rxFrames: s.nics[0].rxFrames - before.nics[0].rxFrames },
+      EXPECTED.kernel);
+  } finally {
+    peer.close();
+    node.stop();
   }
 });
 

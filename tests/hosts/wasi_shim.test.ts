@@ -1,10 +1,11 @@
 // The wasmtime image's WASI shim (hosts/wasi, build/wasm/shim.wasm) run under Node in a
 // fake world (wasi_world.ts): instantiation calls nothing; it reads the image configuration
 // and refuses a damaged one; it refuses unknown arguments; it boots the kernel with the
-// manifest bytes; received VXLAN datagrams reach k_rx as inner frames and bad ones are
-// counted, not delivered; nic_send becomes a datagram after check-send, and a full queue
-// says ENOSPC; disks read, write and flush through WASI with the Node host's errors;
-// status lines carry the snapshot in base64; --for stops the loop; log, random and
+// manifest bytes; received VXLAN datagrams reach k_rx as inner frames and bad or short
+// ones are counted, not delivered; nic_send becomes a datagram after check-send, and a
+// full queue says ENOSPC; disks read, write and flush through WASI with the Node host's
+// errors, a missing disk file is created and one that cannot be opened is named with the
+// fix; status lines carry the snapshot in base64; --for stops the loop; log, random and
 // kernel_abort reach stderr and kernel memory.
 import { MAX_SERVICES as SVC_MAX } from "../../loader/manifest/limits";
 import { test } from "node:test";
@@ -20,6 +21,7 @@ import {
 import { LogLevel } from "../../abi/kernel";
 import { parseAddr } from "../../loader/ip6";
 import { K_RX_SIZE, SHIM_WASM, World, WorldOptions } from "./wasi_world";
+import { EMPTY_FRAME, EXPECTED, shortDatagrams } from "./short_datagrams";
 
 // A boot manifest: "PRSA", version 1, 2 records; NODE (server, "n1"); DISK 0 of 65536 bytes.
 const BOOT = Uint8Array.from([
@@ -174,6 +176,17 @@ test("a datagram that ends a long wait reaches k_rx with the time it arrived, no
   assert.ok(!w.polls.some((t) => t > 0n && t < 5000n), "nothing polled the kernel during the wait");
 });
 
+test("datagrams shorter than 8 + 14 bytes are counted as drop_short and never reach k_rx", () => {
+  const w = world({ args: ["--for", "100"] });
+  w.at(10, () => w.sockets[0].inbox.push(...shortDatagrams(VNI).map(from)));
+  assert.equal(w.run(), 0);
+  assert.deepEqual(w.rx.map((r) => [r.nic, [...r.frame]]), [[0, [...EMPTY_FRAME]]], "only the 22-byte datagram's frame");
+  const host = JSON.parse(w.stdout.split("\n").find((l) => l.startsWith(IMG_HOST_PREFIX))!.slice(IMG_HOST_PREFIX.length));
+  const c = host.nics[0].counters;
+  assert.deepEqual({ drop_short: c.drop_short, rx_frames: c.rx_frames }, EXPECTED.host);
+  assert.match(w.stderr, /VXLAN NIC 0: received 1 frames, sent 0; dropped 5 short,/);
+});
+
 test("nic_send becomes one VXLAN datagram to the remote after check-send", () => {
   let sent = -1, unknown = 0;
   const w = world({
@@ -231,15 +244,42 @@ test("disk writes, reads and flushes go through WASI in chunks, with the Node ho
   assert.equal(d.disk_read(0, 90n, 0x50000, 20), 10, "a read past the end of the file returns what there is");
 });
 
-test("a disk that no preopen holds, or that does not exist, stops the run with what to do", () => {
-  const none = world({ dirs: { "/srv": {} }, config: config({ disks: [{ id: 0, path: "disk.img" }] }) });
-  assert.equal(none.run(), 1);
-  assert.match(none.stderr, /disk 0 \(disk\.img\): no directory wasmtime was given holds this path\. Pass `--dir <dir>` to wasmtime/);
-  const missing = world({ dirs: { data: {} } });
-  assert.equal(missing.run(), 1);
-  assert.match(missing.stderr, /disk 0 \(data\/disk0\.img\) cannot be opened .* "data": no-entry\. .*truncate -s 65536/);
+test("a disk that no preopen holds stops the run with the --dir that holds it", () => {
+  const absolute = world({ dirs: { "/srv": {} }, config: config({ disks: [{ id: 0, path: "/var/persia/disk.img" }] }) });
+  assert.equal(absolute.run(), 1);
+  assert.match(absolute.stderr, /^persia: disk 0 \(\/var\/persia\/disk\.img\): no directory wasmtime was given holds this path\. Pass `--dir \/var\/persia` to wasmtime/m);
+  const relative = world({ dirs: { "/srv": {} }, config: config({ disks: [{ id: 0, path: "disk.img" }] }) });
+  assert.equal(relative.run(), 1);
+  assert.match(relative.stderr, /disk 0 \(disk\.img\): .*Pass `--dir \.` to wasmtime/);
   const named = world({ args: ["--for", "0"], dirs: { ".": {}, "data/": { "disk0.img": new Uint8Array(10) } } });
   assert.equal(named.run(), 0, "the longest matching preopen wins");
+});
+
+test("a missing disk file is created at its size in the manifest, sparse; an existing one is opened as it is", () => {
+  const w = world({ args: ["--for", "0"], dirs: { data: {} } });
+  assert.equal(w.run(), 0, w.stderr);
+  assert.equal(w.files.data["disk0.img"].length, DISK_BYTES);
+  assert.ok(w.files.data["disk0.img"].every((b) => b === 0));
+  assert.match(w.stderr, /^persia: disk 0 \(data\/disk0\.img\) did not exist: created it with its size in the manifest, 65536 bytes \(sparse\)$/m);
+  const existing = world({ args: ["--for", "0"], dirs: { data: { "disk0.img": Uint8Array.of(7, 7) } } });
+  assert.equal(existing.run(), 0);
+  assert.deepEqual([...existing.files.data["disk0.img"]], [7, 7], "never grown or truncated");
+  assert.doesNotMatch(existing.stderr, /created/);
+});
+
+test("a disk that cannot be opened or created stops the run naming the disk, its path and the fix", () => {
+  const cases: [WorldOptions["fsError"], RegExp][] = [
+    [{ step: "create", code: 20 }, /^persia: disk 0 \(data\/disk0\.img\) does not exist and cannot be created in the directory wasmtime calls "data": no-entry\. Its directory is missing: run `mkdir -p data` before wasmtime\.$/m],
+    [{ step: "create", code: 0 }, /^persia: disk 0 \(data\/disk0\.img\) does not exist and cannot be created .*: access\. Let the user running wasmtime write to data, or create the disk first \(`truncate -s 65536 data\/disk0\.img`\)\.$/m],
+    [{ step: "open", code: 14 }, /^persia: disk 0 \(data\/disk0\.img\) cannot be opened for reading and writing in the directory wasmtime calls "data": is-directory\. .*\(see `ls -l data\/disk0\.img`\)\.$/m],
+  ];
+  for (const [fsError, why] of cases) {
+    const dirs: WorldOptions["dirs"] = { data: fsError!.step === "open" ? { "disk0.img": new Uint8Array(1) } : {} };
+    const w = world({ dirs, fsError });
+    assert.equal(w.run(), 1);
+    assert.match(w.stderr, why);
+    assert.equal(w.boots.length, 0, "the kernel never boots");
+  }
 });
 
 test("a bind WASI refuses stops the run with the error code and advice", () => {

@@ -5,7 +5,7 @@
 // (lists through its cabi_realloc) with in-memory UDP sockets, files and a clock that moves
 // only when poll would block (to the earliest timer or scheduled event): deterministic.
 // Misuse a real wasmtime would trap on (send beyond check-send, writes over 4096 bytes,
-// a pollable used after drop) throws. Does not run the real kernel or wasmtime.
+// a pollable used after drop) throws, and so does an open-at that could truncate a file. Does not run the real kernel or wasmtime.
 // Used by tests/hosts/wasi_shim.test.ts.
 import * as fs from "fs";
 import * as path from "path";
@@ -17,6 +17,8 @@ export const SHIM_WASM = path.resolve(__dirname, "../../../../build/wasm/shim.wa
 export const KMEM_SIZE = 1 << 20;
 export const K_RX = 0x1000, K_RX_SIZE = 9014, K_BOOT = 0x10000, K_STATUS = 0x20000, K_BUF_SIZE = 65536;
 const NS = 1_000_000n;
+const OPEN_CREATE = 1, OPEN_EXCLUSIVE = 4;     // open-flags bits
+const FS_EXIST = 7, FS_NO_ENTRY = 20;          // filesystem error-code cases
 
 export interface Datagram { data: Uint8Array; address: string; port: number }
 export interface Socket {
@@ -46,6 +48,9 @@ export interface WorldOptions {
   status?: Uint8Array;
   /** At most this many bytes per descriptor read or write call (exercises the loops). */
   ioChunk?: number;
+  /** A filesystem error-code number that open-at returns: when opening a file that
+   *  exists, or when creating a missing one (no such directory, no permission). */
+  fsError?: { step: "open" | "create"; code: number };
 }
 
 export class World {
@@ -323,13 +328,18 @@ export class World {
       },
       open_at: (dir: number, pathFlags: number, ptr: number, len: number, openFlags: number, flags: number, ret: number) => {
         const d = this.get(dir);
-        if (d.kind !== "dir" || openFlags !== 0 || flags !== 3 || (pathFlags & ~1) !== 0) throw new Error("bad open-at");
+        const create = openFlags === (OPEN_CREATE | OPEN_EXCLUSIVE);
+        if (d.kind !== "dir" || (openFlags !== 0 && !create) || flags !== 3 || (pathFlags & ~1) !== 0) throw new Error("bad open-at");
         const name = this.text(ptr, len);
-        if (this.files[d.name][name] === undefined) {
+        const exists = this.files[d.name][name] !== undefined;
+        const scripted = this.o.fsError?.step === (create ? "create" : "open") ? this.o.fsError.code : undefined;
+        const error = create ? (exists ? FS_EXIST : scripted) : (exists ? scripted : FS_NO_ENTRY);
+        if (error !== undefined) {
           this.view.setUint8(ret, 1);
-          this.view.setUint8(ret + 4, 20);   // no-entry
+          this.view.setUint8(ret + 4, error);
           return;
         }
+        if (create) this.files[d.name][name] = new Uint8Array(0);
         this.view.setUint8(ret, 0);
         this.view.setInt32(ret + 4, this.handle({ kind: "file", dir: d.name, name }), true);
       },

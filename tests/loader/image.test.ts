@@ -156,13 +156,41 @@ test("`persia image` writes the image and prints the wasmtime command line, the 
     const r = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "image", manifest, "-o", out], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(fs.statSync(out).size > 0);
-    assert.match(r.stdout, /wasmtime run -W exceptions=y -S inherit-network=y .*node\.wasm \[--for <ms>\]/);
+    assert.match(r.stdout, /\n  wasmtime run -W exceptions=y -S inherit-network=y \S*node\.wasm \[--for <ms>\]/, "no --dir without disks");
+    assert.doesNotMatch(r.stdout, /mkdir/);
     assert.match(r.stdout, new RegExp(`kernel\\.wasm sha256 ${sha256(fs.readFileSync(KERNEL_WASM))}`));
     assert.match(r.stdout, /\n  store echo\.wasm: service id\(s\) 1, 2, RAM up to 2048 KiB, sha256 [0-9a-f]{64}\n/);
     assert.match(r.stdout, /\n  store probe\.wasm: service id\(s\) 3, RAM up to 16384 KiB/);
     const bad = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "image", manifest.replace("node.yaml", "none.yaml"), "-o", out], { encoding: "utf8" });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^persia: /);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("`persia image` prints a mkdir -p of the disks' directories, each the --dir of the wasmtime line, shell-quoted", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-image-dirs-"));
+  try {
+    const manifest = path.join(dir, "node.yaml");
+    const disks = `disks:
+  - { name: a, path: "my disks/a.img", size: 1MiB }
+  - { name: b, path: "/${path.relative("/", dir)}/b/b.img", size: 1MiB }
+  - { name: c, path: "my disks/c.img", size: 1MiB }
+`;
+    fs.writeFileSync(manifest, yaml("vxlan", disks).replace(/build\/wasm/g, path.join(ROOT, "build/wasm")));
+    const r = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "image", manifest, "-o", path.join(dir, "n.wasm")], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.split("\n").map((l) => l.trim());
+    const mkdir = lines.findIndex((l) => l.startsWith("mkdir -p "));
+    assert.ok(mkdir >= 0 && lines[mkdir + 1].startsWith("wasmtime run "), `a mkdir line right before the wasmtime line:\n${r.stdout}`);
+    const made = spawnSync("sh", ["-c", lines[mkdir]], { encoding: "utf8" });
+    assert.equal(made.status, 0, made.stderr);
+    const want = [path.join(dir, "my disks"), path.join(dir, "b")];
+    for (const d of want) assert.ok(fs.statSync(d).isDirectory(), `${d} was made`);
+    const words = spawnSync("sh", ["-c", `printf '%s\\n' ${lines[mkdir + 1].replace(/\[.*$/, "")}`], { encoding: "utf8" }).stdout.split("\n");
+    const dirs = words.flatMap((w, i) => (words[i - 1] === "--dir" ? [w] : []));
+    assert.deepEqual(dirs, want, "one --dir per directory, as the shell reads them");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -20,7 +20,7 @@ import { missing, shAsync, skipOrFail, vxlanNamespace, VxlanNs } from "../e2e/li
 import { imageOf, RunningImage, wasmtimeOrSkip } from "../e2e/wasmtime";
 import { newKeyFile, publicKeyText } from "../../loader/control/message";
 import { WASM_DIR } from "../../hosts/node/build";
-import { ADDR, expectedFrameDrops, manifest, NODE_ADDR, PEER_ADDR, PEER_MAC, serviceLine, Step, STEPS } from "./scenario";
+import { ADDR, expectedFrameDrops, expectedHostShort, manifest, NODE_ADDR, PEER_ADDR, PEER_MAC, serviceLine, Step, STEPS } from "./scenario";
 
 const skipLinux = skipOrFail(missing(["ip", "ping", "python3", "ethtool"]));
 const wt = skipLinux ? { file: "", skip: skipLinux } : wasmtimeOrSkip();
@@ -132,7 +132,9 @@ async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Exclude<S
     return { probeToEcho: true };
   }
   if ("frames" in step) {
-    const before = (await h.status()).drops;
+    const first = await h.status();
+    const before = first.drops;
+    const short = (x: Status) => x.host?.nics[0].counters.drop_short ?? 0;
     for (const c of CASES) {
       sock.send(encapsulate(vx.vni, c.frame), 4789, vx.hostAddr);
       await sleep(60);
@@ -141,7 +143,8 @@ async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Exclude<S
     const s = await until(h, (x) => Object.entries(want).every(([r, n]) => (x.drops[r] ?? 0) - (before[r] ?? 0) >= n), 5000);
     const got = Object.fromEntries(Object.keys(want).map((r) => [r, (s.drops[r] ?? 0) - (before[r] ?? 0)]));
     assert.deepEqual(got, want, "drops by reason after the bad frames");
-    return { drops: got };
+    assert.equal(short(s) - short(first), expectedHostShort(), "the host's drop_short after the bad frames");
+    return { drops: got, hostShort: short(s) - short(first) };
   }
   if ("trigger" in step) {
     const before = svcOf(await h.status(), step.trigger);

@@ -22,6 +22,9 @@ export interface NicBackend {
   close(): void;
 }
 
+/** An Ethernet II header without a VLAN tag: destination MAC, source MAC, ethertype. */
+export const ETH_HEADER = 14;
+
 /** Largest frame any backend accepts: an Ethernet header plus the largest IPv6 packet
  *  without a jumbogram (RFC 8200: payload length is 16 bits, plus the 40-byte header). */
-export const FRAME_MAX = 14 + 40 + 65535;
+export const FRAME_MAX = ETH_HEADER + 40 + 65535;

@@ -1,15 +1,16 @@
 // A NIC carried as Ethernet over UDP (VXLAN, RFC 7348) on an IPv6 underlay: one udp6
 // socket bound to a local [address]:port that sends every frame to one remote
-// [address]:port under one VNI. Received datagrams that are too short for a VXLAN header,
-// lack the I flag or carry another VNI are dropped and counted by reason. Frames travel
-// whole, without FCS. Works with a Linux `ip link add ... type vxlan` peer.
+// [address]:port under one VNI. Received datagrams that are too short for a VXLAN header
+// and an Ethernet header (8 + 14 bytes), lack the I flag or carry another VNI are dropped
+// and counted by reason, and never reach onFrame (spec/wire.md). Frames travel whole,
+// without FCS. Works with a Linux `ip link add ... type vxlan` peer.
 // Does not learn remote endpoints, join multicast groups, or check the sender's address
 // (Linux picks the UDP source port per flow, RFC 7348 section 5).
 // Used by node.ts as a NicBackend; the CLI opens it from the node's configuration.
 import * as dgram from "dgram";
 import * as net from "net";
 import { Errno } from "../../../abi/errno";
-import { NicBackend } from "./nic";
+import { ETH_HEADER, NicBackend } from "./nic";
 
 /*
  * RFC 7348, section 5: the VXLAN header, the first 8 bytes of the UDP payload.
@@ -47,9 +48,11 @@ export function encapsulate(vni: number, frame: Uint8Array): Buffer {
   return datagram;
 }
 
-/** The frame inside a datagram (a view, no copy), or why the datagram is dropped. */
+/** The frame inside a datagram (a view, no copy), or why the datagram is dropped: a
+ *  datagram that cannot hold an Ethernet header after its VXLAN header is "short" (RFC
+ *  7348 section 5 carries whole Ethernet frames), so the kernel only sees frames. */
 export function decapsulate(datagram: Uint8Array, vni: number): Uint8Array | VxlanDrop {
-  if (datagram.length < VXLAN_HEADER) return "short";
+  if (datagram.length < VXLAN_HEADER + ETH_HEADER) return "short";
   if ((datagram[VX_FLAGS] & VX_FLAG_I) === 0) return "no_i_flag";
   const got = datagram[VX_VNI] << 16 | datagram[VX_VNI + 1] << 8 | datagram[VX_VNI + 2];
   if (got !== vni) return "other_vni";
