@@ -20,7 +20,7 @@ export const SNAPSHOT = Uint8Array.from([
   0x01, 0x00, 0x28, 0x00,                                  // NODE, 40 bytes
   ...u64(12345), 0x02, 0x01, 0x01, 0x00, 0x02, 0x00, 0xfa, 0x00, ...u64(3), // 12.345 s, router, 1 svc, 1 nic, 2 routes, 250 free, 3 ICMP errors
   ...u64(4), ...u64(1),                                    // control messages: 4 acted on, 1 refused
-  0x02, 0x00, Drop.COUNT * 8, 0x00, ...drops(),            // DROPS, one u64 per reason
+  0x02, 0x00, (Drop.COUNT * 8) & 0xff, (Drop.COUNT * 8) >> 8, ...drops(), // DROPS, one u64 per reason (length u16 LE)
   0x03, 0x00, 0x3c, 0x00,                                  // NIC, 60 bytes
   0x00, 0x01, 0xdc, 0x05, 0x02, 0x00, 0x5a, 0xb2, 0x00, 0x01, 0x02, 0x00, // id 0, vxlan, mtu 1500, mac, txq 2
   ...u64(10), ...u64(1000), ...u64(9), ...u64(900), ...u64(1), ...u64(4), // rx 10/1000, tx 9/900, 1 error, 4 RAs
