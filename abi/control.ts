@@ -7,18 +7,20 @@
 //   request  0 u32 magic "PCTL"   4 u8 version   5 u8 op (Op)   6 u16 0
 //            8 u64 epoch (the node's, from HELLO)   16 u64 seq (> the user's last)
 //            24 key[32] (the user's ed25519 public key)
-//            56 body (by op) ...   last 64 bytes: signature over everything before them
-//   HELLO is exactly the 56-byte header, unsigned, epoch and seq 0.
+//            56 cookie[16] (from a reply to this source address; zeros in a HELLO)
+//            72 body (by op) ...   last 64 bytes: signature over everything before them
+//   HELLO is the 72-byte header (padding may follow), unsigned, epoch and seq 0.
 //
 //   reply    0 u32 magic "PCTR"   4 u8 version   5 u8 op   6 i16 result (0 or -Errno)
 //            8 u64 epoch   16 u64 seq (the request's; for HELLO the user's last accepted)
 //            24 u8 service id (LOAD: the slot it got; else 0xff)   25 u8 0   26 u16 text length
-//            28 text (UTF-8, for a person: what was done, or what was refused and why)
+//            28 cookie[16] (for the address the request came from; the next request carries it)
+//            44 text (UTF-8, for a person: what was done, or what was refused and why)
 
 export const CTL_PORT = 4791;             // UDP port of the control plane on every node address
 export const CTL_MAGIC = 0x4c544350;      // "PCTL" read as u32 LE
 export const CTL_REPLY_MAGIC = 0x52544350; // "PCTR"
-export const CTL_VERSION = 1;
+export const CTL_VERSION = 2;               // 2: a cookie in every request and reply
 
 export enum Op {
   HELLO = 0,    // unsigned: the node's epoch and the user's last sequence number
@@ -34,7 +36,9 @@ export const CTL_OP = 5;
 export const CTL_EPOCH = 8;
 export const CTL_SEQ = 16;
 export const CTL_KEY = 24;
-export const CTL_HEADER = 56;
+export const CTL_COOKIE = 56;
+export const COOKIE_BYTES = 16;
+export const CTL_HEADER = 72;
 export const CTL_SIG = 64;                 // signature bytes at the end
 export const CTL_MAX = 1232;               // 1280 - 40 (IPv6) - 8 (UDP): fits every link
 
@@ -56,7 +60,8 @@ export const RV_SIZE = 24;
 export const RP_RESULT = 6;
 export const RP_SVC = 24;
 export const RP_TEXT_LEN = 26;
-export const RP_TEXT = 28;
+export const RP_COOKIE = 28;
+export const RP_TEXT = 44;
 export const RP_NO_SVC = 0xff;
 
 // The svc_load request the kernel writes for its host (abi/contract.ts svc_load):

@@ -11,7 +11,7 @@ export const ERRNO_TEXT: Record<Errno, string> = {
   [Errno.ENOENT]: "no such service, address, name or capability",
   [Errno.EBADF]: "not a live capability handle of this service",
   [Errno.EINVAL]: "malformed argument",
-  [Errno.EAGAIN]: "nothing to receive now",
+  [Errno.EAGAIN]: "not now: try again (nothing to receive yet, or a control message without its address's cookie)",
   [Errno.EMSGSIZE]: "packet larger than the path MTU (PersiaOS never fragments)",
   [Errno.ENOSPC]: "a fixed table or queue is full",
   [Errno.EFAULT]: "pointer or range outside the service's memory",

@@ -8,7 +8,7 @@ export enum Errno {
   ENOENT = 2,        // no such service, address, name or handle index
   EBADF = 3,         // the handle is not a live capability of this service
   EINVAL = 4,        // an argument is malformed (length, rights, flags)
-  EAGAIN = 5,        // nothing to receive now; try after the next event
+  EAGAIN = 5,        // nothing to receive now, or a control message without its cookie; try again
   EMSGSIZE = 6,      // the packet is larger than the path MTU; never fragmented
   ENOSPC = 7,        // a fixed table or queue is full
   EFAULT = 8,        // a pointer or range lies outside the service's memory

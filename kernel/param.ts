@@ -49,9 +49,17 @@ export const FUEL_PER_CALL: i64 = 100_000_000; // fuel units one service call ma
 export const USER_MAX: i32 = 16;        // USER records (user, domain) a node keeps
 export const USER_PREFIX_MAX: i32 = 64;  // USER_PREFIX delegations (prefixes users may hand out)
 export const USER_DISK_MAX: i32 = 32;    // USER_DISK delegations (disk extents users may grant)
-export const CTL_VERIFY_PER_S: i32 = 20; // control signatures checked per second at most, ...
-export const CTL_VERIFY_BURST: i32 = 10; // ... with this burst; more are counted and dropped.
-                                         // One check is about 2 ms under Node: at most ~4 % of a core
+// The control plane's budget of signature checks (spec/control.md, "A busy node"): one
+// check is about 2 ms under Node. A message pays at its source /64; unless it comes from the
+// /64 its key last signed from, also at its key and at the whole node's cap.
+export const CTL_VERIFY_PER_S: i32 = 20; // checks per second for the node, at most ~4 % of a core ...
+export const CTL_VERIFY_BURST: i32 = 20; // ... with this burst
+export const CTL_KEY_PER_S: i32 = 10;    // per claimed user key
+export const CTL_KEY_BURST: i32 = 10;
+export const CTL_SRC_PER_S: i32 = 5;     // per source /64
+export const CTL_SRC_BURST: i32 = 5;
+export const CTL_SRC_SLOTS: i32 = 32;    // source /64s remembered; the least recently seen makes room
+export const CTL_COOKIE_MS: i64 = 120000; // a cookie secret's life; the previous one is honoured too
 export const LOG_LINE: i32 = 512;        // bytes in one kernel log line
 export const STATUS_SIZE: i32 = 65536;   // bytes in the status snapshot buffer
 export const BOOT_SIZE: i32 = 65536;     // bytes in the boot manifest buffer

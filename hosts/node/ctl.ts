@@ -1,7 +1,7 @@
 // `persia ctl`: send a control message to a running node and print its answer. One UDP
 // datagram each way, to the node address on CTL_PORT (spec/control.md): first a HELLO for
-// the node's epoch and this user's last sequence number, then the signed request with the
-// next one. A lost datagram is retried (the same bytes: a request that did arrive is then
+// the node's epoch, this user's last sequence number and this address's cookie, then the
+// signed request with the next number and the cookie. A lost datagram is retried (the same bytes: a request that did arrive is then
 // refused as a replay, which is reported as such). Works against either host, since the
 // kernel answers. Used by the CLI (cli.ts) and the tests.
 import * as dgram from "dgram";
@@ -50,7 +50,7 @@ export async function exchange(o: CtlOptions, msg: Uint8Array, match: (r: Reply)
 export async function control(o: CtlOptions, user: UserKey, op: Op, body: Uint8Array): Promise<Reply> {
   const h = await exchange(o, hello(user.publicKey), (r) => r.op === Op.HELLO);
   const seq = h.seq + 1n;
-  const msg = signed(op, h.epoch, seq, user, body);
+  const msg = signed(op, h.epoch, seq, user, body, h.cookie);
   return exchange(o, msg, (r) => r.op === op && r.seq === seq);
 }
 

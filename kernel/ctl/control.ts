@@ -1,43 +1,34 @@
 // The control plane's wire side (spec/control.md, abi/control.ts): a UDP datagram to one of
 // the node's own addresses on CTL_PORT. In order: the UDP header and checksum, the message
-// header; HELLO is answered at once; a signed message is rate-limited (verifying costs
-// CPU), its key must be a user's, its epoch this boot's, its signature good
-// (crypto/ed25519.ts) and its sequence number above the user's last; then ctl/ops.ts acts.
-// The answer goes back to the sender from the address it wrote to. Malformed datagrams are
-// counted and dropped without an answer; a refused one is answered with why, never longer
-// than the request unless it was authenticated, so a forged source gains no amplification.
+// header; HELLO is answered at once; a signed message's key must be a user's, its epoch
+// this boot's, its cookie the one its source address was given (ctl/cookie.ts: it can
+// receive there), it must find a token in the budgets it pays (ctl/budget.ts: verifying
+// costs CPU), its signature must be good (crypto/ed25519.ts) and its sequence number above
+// the user's last; then ctl/ops.ts acts. The answer goes back to the sender from the
+// address it wrote to, with the sender's cookie. Malformed datagrams are counted and
+// dropped without an answer; a refused one is answered with why, never longer than the
+// request unless it was authenticated, so a forged source gains no amplification.
 // Called by net/local.ts for packets to the node itself.
 import { Drop } from "../../abi/drop";
 import { Errno } from "../../abi/errno";
 import * as C from "../../abi/control";
-import { CTL_VERIFY_PER_S, CTL_VERIFY_BURST } from "../param";
 import { drop } from "../stats";
-import { now } from "../clock";
 import { pktData, pktLen, pktSetLen, pktFree, pktSetClass, CLASS_KERNEL } from "../pool";
 import { l4Checksum } from "../net/checksum";
-import { IP_HDR, NH_UDP, turnAround } from "../net/ipv6";
+import { IP_HDR, IP_SRC, NH_UDP, turnAround } from "../net/ipv6";
 import { output, Origin } from "../net/output";
 import { lastLine, lastLineLen } from "../log";
 import { ed25519Verify } from "../crypto/ed25519";
 import { epoch, userByKey, userLastSeq, userAccept } from "./users";
 import { opLoad, opUnload, opGrant, opRevoke, opSvc } from "./ops";
+import { cookieFor, cookieValid } from "./cookie";
+import { budgetTake, budgetVerified } from "./budget";
 
 const UDP_HDR = 8;
 const TEXT: usize = memory.data(C.CTL_MAX);     // the reply's text while the packet is rewritten
-let credit: i64 = CTL_VERIFY_BURST * 1000;       // thousandths of a verification
-let refilled: i64 = 0;
 /** Control messages acted on, and refused (with an answer). */
 export let ctlAccepted: u64 = 0;
 export let ctlRefused: u64 = 0;
-
-function mayVerify(): bool {
-  let dt = now - refilled;
-  refilled = now;
-  if (dt > 0) credit = min(<i64>CTL_VERIFY_BURST * 1000, credit + dt * <i64>CTL_VERIFY_PER_S);
-  if (credit < 1000) return false;
-  credit -= 1000;
-  return true;
-}
 
 /** A datagram to CTL_PORT on one of the node's addresses, its UDP header at off; consumes pkt. */
 export function ctlInput(pkt: i32, nic: i32, off: i32): void {
@@ -63,9 +54,15 @@ export function ctlInput(pkt: i32, nic: i32, off: i32): void {
   if (n < C.CTL_HEADER + C.CTL_SIG) { drop(Drop.CTL_MALFORMED); pktFree(pkt); return; }
   if (user < 0) { refused(pkt, nic, ports, op, Errno.EACCES, seq, n, "the key is not one of the node's users (manifest users:)"); return; }
   if (load<u64>(m + C.CTL_EPOCH) != epoch) { refused(pkt, nic, ports, op, Errno.ESTALE, seq, n, "not this boot's epoch; ask the node with HELLO and sign again"); return; }
-  if (!mayVerify()) { drop(Drop.CTL_RATE); pktFree(pkt); return; }
+  let src = p + IP_SRC;
+  if (!cookieValid(src, m + C.CTL_COOKIE)) {
+    refused(pkt, nic, ports, op, Errno.EAGAIN, seq, n, "no cookie for this address, or an old one: sign again with the cookie of this reply");
+    return;
+  }
+  if (!budgetTake(src, user)) { drop(Drop.CTL_RATE); pktFree(pkt); return; }
   let body = n - C.CTL_SIG;
   if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY)) { refused(pkt, nic, ports, op, Errno.EACCES, seq, n, "the signature does not verify with the user's key"); return; }
+  budgetVerified(src, user);
   if (seq <= userLastSeq(user)) { refused(pkt, nic, ports, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this user (a replay?)"); return; }
   userAccept(user, seq);
   let b = m + C.CTL_HEADER, bn = body - C.CTL_HEADER;
@@ -100,6 +97,7 @@ function reply(pkt: i32, nic: i32, ports: u32, op: i32, result: i32, seq: u64, s
   tl = min(tl, max(0, limit - C.RP_TEXT));
   let n = C.RP_TEXT + tl;
   let m = u + UDP_HDR;
+  cookieFor(p + IP_SRC, m + C.RP_COOKIE);      // the requester's address, before the turn-around
   store<u32>(m, C.CTL_REPLY_MAGIC);
   store<u8>(m + C.CTL_VERSION_OFF, C.CTL_VERSION);
   store<u8>(m + C.CTL_OP, <u8>op);

@@ -46,7 +46,7 @@ export function readKeyFile(file: string): UserKey {
   return keyFromSeed(seed);
 }
 
-function header(op: C.Op, epoch: bigint, seq: bigint, key: Uint8Array, bodyLen: number): Uint8Array {
+function header(op: C.Op, epoch: bigint, seq: bigint, key: Uint8Array, cookie: Uint8Array, bodyLen: number): Uint8Array {
   const m = new Uint8Array(C.CTL_HEADER + bodyLen);
   const v = new DataView(m.buffer);
   v.setUint32(C.CTL_MAGIC_OFF, C.CTL_MAGIC, true);
@@ -55,21 +55,25 @@ function header(op: C.Op, epoch: bigint, seq: bigint, key: Uint8Array, bodyLen: 
   v.setBigUint64(C.CTL_EPOCH, epoch, true);
   v.setBigUint64(C.CTL_SEQ, seq, true);
   m.set(key, C.CTL_KEY);
+  m.set(cookie.subarray(0, C.COOKIE_BYTES), C.CTL_COOKIE);
   return m;
 }
+
+const NO_COOKIE = new Uint8Array(C.COOKIE_BYTES);
 
 /** A HELLO, padded to `pad` bytes: the node never answers with more than it was sent
  *  before a message is authenticated, so the padding makes room for its reply. */
 export function hello(key: Uint8Array, pad = 256): Uint8Array {
-  const h = header(C.Op.HELLO, 0n, 0n, key, 0);
+  const h = header(C.Op.HELLO, 0n, 0n, key, NO_COOKIE, 0);
   const out = new Uint8Array(Math.max(pad, C.CTL_HEADER));
   out.set(h);
   return out;
 }
 
-/** A signed request: header, body, then the signature over both. */
-export function signed(op: C.Op, epoch: bigint, seq: bigint, user: UserKey, body: Uint8Array): Uint8Array {
-  const m = header(op, epoch, seq, user.publicKey, body.length);
+/** A signed request: header (with the cookie the node's last reply to this address gave),
+ *  body, then the signature over both. */
+export function signed(op: C.Op, epoch: bigint, seq: bigint, user: UserKey, body: Uint8Array, cookie: Uint8Array): Uint8Array {
+  const m = header(op, epoch, seq, user.publicKey, cookie, body.length);
   m.set(body, C.CTL_HEADER);
   const sig = nacl.sign.detached(m, user.secretKey);
   const out = new Uint8Array(m.length + C.CTL_SIG);
@@ -79,7 +83,7 @@ export function signed(op: C.Op, epoch: bigint, seq: bigint, user: UserKey, body
   return out;
 }
 
-export interface Reply { op: C.Op; result: number; epoch: bigint; seq: bigint; svc: number | null; text: string; }
+export interface Reply { op: C.Op; result: number; epoch: bigint; seq: bigint; svc: number | null; cookie: Uint8Array; text: string; }
 
 /** A reply datagram, or null if it is not one. */
 export function decodeReply(b: Uint8Array): Reply | null {
@@ -91,6 +95,7 @@ export function decodeReply(b: Uint8Array): Reply | null {
   return {
     op: b[C.CTL_OP], result: v.getInt16(C.RP_RESULT, true), epoch: v.getBigUint64(C.CTL_EPOCH, true),
     seq: v.getBigUint64(C.CTL_SEQ, true), svc: b[C.RP_SVC] === C.RP_NO_SVC ? null : b[C.RP_SVC],
+    cookie: b.slice(C.RP_COOKIE, C.RP_COOKIE + C.COOKIE_BYTES),
     text: new TextDecoder().decode(b.subarray(C.RP_TEXT)),
   };
 }

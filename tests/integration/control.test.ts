@@ -68,19 +68,19 @@ it("HELLO gives the node's epoch and the user's last sequence number; a LOAD sta
 it("replays, old epochs, bad signatures, unknown keys and foreign domains are refused, and change nothing", async () => {
   await withCtl(async (c, b) => {
     const body = loadRequest(svcYaml("x.a.sabz.city", "fd00:5ab2:1::a2"), "l.yaml", ROOT, c.manifest).body;
-    const epoch = await c.epoch();
-    const good = signed(Op.LOAD, epoch, 5n, ALICE, body);
+    const { epoch, cookie } = await c.hello();
+    const good = signed(Op.LOAD, epoch, 5n, ALICE, body, cookie);
     assert.equal((await c.raw(good))!.result, 0);
     const again = (await c.raw(good))!;
     assert.equal(again.result, -Errno.ESTALE, again.text);
     assert.match(again.text, /not above the last one accepted/);
-    assert.equal((await c.raw(signed(Op.UNLOAD, epoch, 5n, ALICE, unloadBody("x.a.sabz.city"))))!.result, -Errno.ESTALE, "a sequence number used once is spent");
-    assert.equal((await c.raw(signed(Op.UNLOAD, epoch ^ 1n, 6n, ALICE, unloadBody("x.a.sabz.city"))))!.result, -Errno.ESTALE, "another epoch");
-    const forged = signed(Op.UNLOAD, epoch, 7n, ALICE, unloadBody("x.a.sabz.city"));
+    assert.equal((await c.raw(signed(Op.UNLOAD, epoch, 5n, ALICE, unloadBody("x.a.sabz.city"), cookie)))!.result, -Errno.ESTALE, "a sequence number used once is spent");
+    assert.equal((await c.raw(signed(Op.UNLOAD, epoch ^ 1n, 6n, ALICE, unloadBody("x.a.sabz.city"), cookie)))!.result, -Errno.ESTALE, "another epoch");
+    const forged = signed(Op.UNLOAD, epoch, 7n, ALICE, unloadBody("x.a.sabz.city"), cookie);
     forged[forged.length - 1] ^= 1;
     const f = (await c.raw(forged))!;
     assert.deepEqual([f.result, f.text], [-Errno.EACCES, "the signature does not verify with the user's key"]);
-    assert.equal((await c.raw(signed(Op.UNLOAD, epoch, 1n, MALLORY, unloadBody("x.a.sabz.city"))))!.result, -Errno.EACCES, "not a user");
+    assert.equal((await c.raw(signed(Op.UNLOAD, epoch, 1n, MALLORY, unloadBody("x.a.sabz.city"), cookie)))!.result, -Errno.EACCES, "not a user");
     const bob = await c.send(BOB, Op.UNLOAD, unloadBody("x.a.sabz.city"));
     assert.equal(bob.result, -Errno.EACCES);
     assert.match(bob.text, /bob may not unload x\.a\.sabz\.city: not under any of the user's domains/);
@@ -159,20 +159,20 @@ it("GRANT replaces limits and restarts a service whose RAM max changed; a refuse
 it("malformed control datagrams are counted and dropped; signed messages over the verify rate are dropped too", async () => {
   await withCtl(async (c, b) => {
     const before = b.drops();
-    const epoch = await c.epoch();
-    const short = signed(Op.UNLOAD, epoch, 1n, ALICE, unloadBody("x.a.sabz.city")).subarray(0, 40);
+    const { epoch, cookie } = await c.hello();
+    const short = signed(Op.UNLOAD, epoch, 1n, ALICE, unloadBody("x.a.sabz.city"), cookie).subarray(0, 40);
     assert.equal(await c.raw(short, 10), null);
     const badMagic = hello(ALICE.publicKey); badMagic[0] ^= 0xff;
     assert.equal(await c.raw(badMagic, 10), null);
     const signedShort = hello(ALICE.publicKey, 100); signedShort[5] = Op.UNLOAD;
     assert.equal(await c.raw(signedShort, 10), null, "a signed op shorter than header + signature");
     await b.dropped(before, { CTL_MALFORMED: 3 });
-    const flood = Array.from({ length: 30 }, (_, i) => signed(Op.UNLOAD, epoch, BigInt(100 + i), ALICE, unloadBody("none.a.sabz.city")));
+    const flood = Array.from({ length: 30 }, (_, i) => signed(Op.UNLOAD, epoch, BigInt(100 + i), ALICE, unloadBody("none.a.sabz.city"), cookie));
     const peer = b.peer("lan0");
     const before2 = b.drops();
     for (const m of flood) peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, NODE, 42000, CTL_PORT, m));
     await b.deliver();
-    await b.dropped(before2, { CTL_RATE: 20 });
+    await b.dropped(before2, { CTL_RATE: 30 - 5 });   // the source's burst, CTL_SRC_BURST
   });
 });
 

@@ -44,13 +44,18 @@ export class Ctl {
     return decodeReply(f.data!);
   }
 
-  async epoch(): Promise<bigint> { return (await this.raw(hello(ALICE.publicKey)))!.epoch; }
+  /** The node's answer to a HELLO from `from`: its epoch and that address's cookie. */
+  async hello(from = PEER): Promise<Reply> { return (await this.raw(hello(ALICE.publicKey), 50, from))!; }
 
-  /** A signed request with the user's next sequence number and the node's epoch. */
+  /** A signed request with the user's next sequence number, the node's epoch and the
+   *  peer's cookie. The clock moves 250 ms first: more than the source's budget of checks
+   *  needs to refill one (kernel/param.ts CTL_SRC_PER_S), as a person typing would. */
   async send(user: UserKey, op: Op, body: Uint8Array): Promise<Reply> {
     const seq = (this.seqs.get(user) ?? 0n) + 1n;
     this.seqs.set(user, seq);
-    const r = await this.raw(signed(op, await this.epoch(), seq, user, body));
+    await this.b.tick(250);
+    const h = await this.hello();
+    const r = await this.raw(signed(op, h.epoch, seq, user, body, h.cookie));
     assert.ok(r, "the node answered");
     assert.equal(r.seq, seq);
     return r;

@@ -45,7 +45,7 @@ export async function controlChecks(peer: Peer, plan: HostPlan, manifest: Manife
   const addr = parseAddr("fd00:5ab2:1::70");
   const load = (domain: string, a: string, ram: string) => loadRequest(
     `{ domain: ${domain}, module: build/wasm/services/echo.wasm, addresses: ["${a}"], ram: ${ram} }`, "demo", ROOT, manifest).body;
-  const msg = signed(Op.LOAD, h.epoch, h.seq + 1n, op, load("echo2.sabz.city", "fd00:5ab2:1::70", "{ min: 64KiB, max: 1MiB }"));
+  const msg = signed(Op.LOAD, h.epoch, h.seq + 1n, op, load("echo2.sabz.city", "fd00:5ab2:1::70", "{ min: 64KiB, max: 1MiB }"), h.cookie);
   const r = await send(msg);
   let answered = false;
   for (let i = 0; i < 5 && !answered; i++) answered = await ping(addr, 100 + i);
@@ -54,10 +54,10 @@ export async function controlChecks(peer: Peer, plan: HostPlan, manifest: Manife
   const again = await send(msg);
   checks.push({ what: "the same LOAD again (a replay)", ok: again?.result === -Errno.ESTALE,
     detail: again ? `refused: ${again.text}` : "no answer" });
-  const big = await send(signed(Op.LOAD, h.epoch, h.seq + 2n, op, load("big.sabz.city", "fd00:5ab2:1::71", "{ min: 8MiB, max: 8MiB }")));
+  const big = await send(signed(Op.LOAD, h.epoch, h.seq + 2n, op, load("big.sabz.city", "fd00:5ab2:1::71", "{ min: 8MiB, max: 8MiB }"), h.cookie));
   checks.push({ what: "a LOAD over the node's RAM budget", ok: big?.result === -Errno.EDQUOT,
     detail: big ? `refused: ${big.text}` : "no answer" });
-  const un = await send(signed(Op.UNLOAD, h.epoch, h.seq + 3n, op, unloadBody("echo2.sabz.city")));
+  const un = await send(signed(Op.UNLOAD, h.epoch, h.seq + 3n, op, unloadBody("echo2.sabz.city"), h.cookie));
   const gone = !await ping(addr, 200);
   checks.push({ what: "signed UNLOAD of echo2.sabz.city", ok: un?.result === 0 && gone,
     detail: un ? `${un.text}${gone ? "; its address is gone" : "; it still answers"}` : "no answer" });
