@@ -28,7 +28,7 @@ export enum Drop {
   LINK_LOCAL_FWD = 23,   // link-local source or destination may not be forwarded
   ICMP_RATE = 24,        // ICMPv6 error suppressed by the RFC 4443 rate limit
   SVC_SRC = 25,          // a service sent with a source address it does not own
-  SVC_MALFORMED = 26,    // a service sent bytes that are not a valid IPv6 packet
+  SVC_MALFORMED = 26,    // a service sent bytes that are not a valid IPv6 packet (or with hop limit 0)
   PARAM_PROBLEM = 27,    // header field the node cannot process (answered with ICMPv6)
   CTL_MALFORMED = 28,    // a control datagram (abi/control.ts) with a bad checksum, length or header
   CTL_RATE = 29,         // a signed control message over the node's verify rate (kernel/param.ts)

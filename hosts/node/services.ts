@@ -280,6 +280,12 @@ export class ServiceHost {
     return this.slots[id]?.fuelUsed ?? 0n;
   }
 
+  /** Service id's memory as it is now, or null if it has no instance: for tools and tests
+   *  that look inside a running service. */
+  memoryOf(id: number): Uint8Array | null {
+    return this.slots[id]?.view?.bytes ?? null;
+  }
+
   /** svc_read: service [src, +len) → kernel [dst, +len); 0 or -EFAULT. */
   read(id: number, src: number, dst: number, len: number): number {
     const from = this.slots[id]?.view?.bytes;

@@ -88,7 +88,8 @@ function send(svc: i32, ptr: i32, len: i32): i32 {
   if (pkt < 0) { drop(Drop.POOL_EMPTY); return -Errno.ENOSPC; }
   let p = pktData(pkt);
   if (host_svc_read(svc, ptr, <i32>p, len) < 0) { pktFree(pkt); return -Errno.EFAULT; }
-  if (check(p, len) >= 0 || ipLen != len || walk(p) >= 0) {
+  // Hop limit 0 could reach no one: the first hop must discard it (RFC 8200 §3).
+  if (check(p, len) >= 0 || ipLen != len || walk(p) >= 0 || load<u8>(p + IP_HOPS) == 0) {
     return refused(svc, pkt, Drop.SVC_MALFORMED, Errno.EINVAL);
   }
   if (linkControl(p, len)) return refused(svc, pkt, Drop.SVC_LINK_CONTROL, Errno.EPERM);
