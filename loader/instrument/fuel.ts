@@ -13,7 +13,7 @@
 // charged it: a loop then pays no load from memory.
 // Deliberately not here: budgets (the kernel decides them), what happens when the fuel
 // runs out (the host's import), validation (validateService runs first).
-// Used by hosts/node/services.ts when a service is added; `persia image` will use it too.
+// Used by hosts/node/services.ts when a service is added and by `persia image` (loader/image/compose.ts).
 import type binaryen from "binaryen";
 import { FUEL_EXPORTS, FUEL_IMPORTS } from "../../abi/contract";
 import { Binaryen, BinaryenExtras, BinaryenModule, extras, loadBinaryen, Refuse, rewriteService } from "./binaryen";
@@ -103,7 +103,7 @@ class Pass {
         this.refuse(`function ${where} uses ${this.walker.kindName(id)} expressions, which the fuel metering ` +
           "cannot see into", "Build it without exception handling, threads or GC (AssemblyScript's defaults do).");
       }
-      stack.push(...operands);
+      for (const o of operands) stack.push(o); // not push(...operands): a block may have 100,000 children
     }
     return region;
   }

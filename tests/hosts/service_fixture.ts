@@ -36,17 +36,20 @@ export function buildService(s: ServiceSpec): Uint8Array {
     ...s.funcImports.map(([m, n, t]) => [...str(m), ...str(n), FUNC, ...leb(t)]),
     [...str("env"), ...str("memory"), MEMORY, ...limits],
   ];
-  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  bytes.push(...section(1, vec(s.types.map(([p, r]) => [0x60, ...vec(p.map((t) => [t])), ...vec(r.map((t) => [t]))]))));
-  bytes.push(...section(2, vec(imports)));
-  bytes.push(...section(3, vec(s.funcs.map((f) => leb(f.type)))));
-  bytes.push(...section(7, vec(s.exports.map(([name, index]) => [...str(name), FUNC, ...leb(index)]))));
-  if (s.start !== undefined) bytes.push(...section(8, leb(s.start)));
-  bytes.push(...section(10, vec(s.funcs.map((f) => {
-    const body = [...vec((f.locals ?? []).map(([n, t]) => [...leb(n), t])), ...f.body, OP.end];
-    return [...leb(body.length), ...body];
-  }))));
-  return Uint8Array.from(bytes);
+  // Sections as arrays, joined once at the end: push(...section) fails past ~120,000 bytes.
+  const sections = [
+    [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    section(1, vec(s.types.map(([p, r]) => [0x60, ...vec(p.map((t) => [t])), ...vec(r.map((t) => [t]))]))),
+    section(2, vec(imports)),
+    section(3, vec(s.funcs.map((f) => leb(f.type)))),
+    section(7, vec(s.exports.map(([name, index]) => [...str(name), FUNC, ...leb(index)]))),
+    s.start !== undefined ? section(8, leb(s.start)) : [],
+    section(10, vec(s.funcs.map((f) => {
+      const body = [...vec((f.locals ?? []).map(([n, t]) => [...leb(n), t])), ...f.body, OP.end];
+      return [...leb(body.length), ...body];
+    }))),
+  ];
+  return Uint8Array.from(sections.flat());
 }
 
 const VOID: [number[], number[]] = [[], []];

@@ -2,9 +2,9 @@
 // the imports and exports; persia_reset restoring the initial memory, data segments and
 // globals after the memory was scribbled on and grown, and running the former start
 // function (instantiation runs nothing); a data segment that does not fit faults OOB in
-// persia_reset; the refusals, each naming what and how to fix; and every built service
-// and test service contained and valid, with trap, oob, recurse and spin faulting
-// UNREACHABLE, OOB, STACK and FUEL on their trigger while echo answers as before.
+// persia_reset; 100,000 data segments; the refusals, each naming what and how to fix; and
+// every built service and test service contained and valid, with trap, oob, recurse and
+// spin faulting UNREACHABLE, OOB, STACK and FUEL on their trigger while echo answers as before.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -19,6 +19,7 @@ import { meterFuel } from "../../loader/instrument/fuel";
 import { ROOT } from "../../hosts/node/build";
 import { udp } from "../sdk/packets";
 import { Exports, Fault, NAME, containText, faultImports, wat } from "./contain_fixture";
+import { dataSegments } from "./code_fixture";
 
 
 const RESETS = `(module (import "env" "memory" (memory 1 4))
@@ -103,6 +104,14 @@ test("a data segment that does not fit the memory faults OOB in persia_reset ins
   assert.throws(() => e.persia_reset(), (x) => x instanceof Fault && x.reason === FaultReason.OOB);
   const big = await instance(bytes, new WebAssembly.Memory({ initial: 2 }));
   big.persia_reset();
+});
+
+test("100,000 passive data segments, as many as the engine takes, are contained", async () => {
+  const bytes = dataSegments(100_000);
+  const contained = await contain((await meterFuel(bytes, NAME)).bytes, NAME);
+  assert.ok(WebAssembly.validate(contained.bytes as BufferSource));
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  (await instance(contained.bytes, memory)).persia_reset();
 });
 
 test("a global initialised from an imported global goes back to that global's value", async () => {

@@ -5,15 +5,15 @@
 // iteration 1 + the instructions of its body outside nested loops, a call to an import
 // IMPORT_CALL_COST more, and a callee's fuel counts for its caller); a budget that is one
 // unit short calls fuel_exhausted; an infinite loop calls it as soon as the fuel is gone;
-// memory.fill pays one unit per 64 bytes before it runs; exception handling, which could
-// swallow the call to fuel_exhausted, is refused.
+// a body of 200,000 instructions is metered; memory.fill pays one unit per 64 bytes before
+// it runs; exception handling, which could swallow the call to fuel_exhausted, is refused.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { FUEL_EXPORTS } from "../../abi/contract";
 import { IMPORT_CALL_COST, meterFuel } from "../../loader/instrument/fuel";
 import { LoaderError } from "../../loader/errors";
 import { I32 } from "./wasm_fixture";
-import { LOGS, OP, SPINS, buildService } from "../hosts/service_fixture";
+import { LOGS, OP, SPINS, buildService, eventService } from "../hosts/service_fixture";
 
 const NAME = "fuel.sabz.city";
 
@@ -155,6 +155,11 @@ test("a call charges the callee's entry, and the caller goes on from what the ca
   // each iteration: 1 + the call and the 7 of COUNT_TO_N, then 1 for the callee's entry
   const l = await meter(LOOP_CALLS);
   assert.equal(run(l, 10_000n, () => l.exports.run(100)), 10_000n - 1n - 100n * 10n);
+});
+
+test("a body of 200,000 nops is metered: it costs 1 + 200,000 at entry", async () => {
+  const m = await meter(eventService(new Array<number>(200_000).fill(0x01)));
+  assert.equal(run(m, 1_000_000n, () => m.exports.persia_event()), 1_000_000n - 200_001n);
 });
 
 /** persia_event: memory.fill(0, 0xab, 64000); 64000 is LEB 0x80 0xf4 0x03. */
