@@ -9,7 +9,7 @@
 // Deliberately not a validator: types, indices and alignment are left to
 // WebAssembly.validate, which runs after this; a value missing from the operand stack
 // counts as height 0 (and in `unbalanced`). Called by validate.ts validateService.
-import { FuncType, Reader, WasmModule, valType } from "./parse";
+import { FuncType, Reader, VALTYPES, WasmModule, valType } from "./parse";
 import { BASIC, FAMILIES, Imm, MISC, Op, SIMD } from "./opcodes";
 import { DEPTH_MAX, FUNCTIONS_MAX, LOCALS_MAX, LimitError, MODULE_LOCALS_MAX } from "./limits";
 
@@ -147,8 +147,7 @@ function blockType(r: Reader, m: WasmModule): { params: number; results: number 
   const t = r.s(33, "block type");
   if (t === -64) return { params: 0, results: 0 };
   if (t < 0) {
-    r.pos = at;
-    valType(r);
+    if (VALTYPES[0x80 + t] === undefined) r.fail(`block type ${t} is neither empty, a value type nor a type index`, at);
     return { params: 0, results: 1 };
   }
   const ft = m.types[t] ?? r.fail(`block type ${t} is not a type of this module`, at);

@@ -42,7 +42,8 @@ export const WASM_VERSION = [0x01, 0x00, 0x00, 0x00];
 export const SECTION_NAMES = ["custom", "type", "import", "function", "table", "memory",
   "global", "export", "start", "element", "code", "data", "datacount", "tag"];
 const SEC = { TYPE: 1, IMPORT: 2, FUNCTION: 3, MEMORY: 5, EXPORT: 7, START: 8 };
-const VALTYPES: Record<number, ValType> = {
+/** Value types by their one-byte code (also a block type's, as a negative s33: 0x80 + it). */
+export const VALTYPES: Record<number, ValType> = {
   0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref",
 };
 const EXTERN_KINDS: ExternKind[] = ["func", "table", "memory", "global", "tag"];

@@ -161,6 +161,8 @@ test("malformed bodies are refused with the byte offset, and unknown opcodes are
   assert.equal(m.why, `${bad} ${m.at(1)}: call to function 7, which does not exist`);
   m = malformed([0x00, 0x02, 0x05, 0x0b, 0x0b]);
   assert.equal(m.why, `${bad} ${m.at(2)}: block type 5 is not a type of this module`);
+  m = malformed([0x00, 0x02, 0x60, 0x0b, 0x0b]);                        // 0x60 (-32) is no value type
+  assert.equal(m.why, `${bad} ${m.at(2)}: block type -32 is neither empty, a value type nor a type index`);
   m = malformed([0x01, 0x05, 0x00, 0x0b]);                              // one group: 5 locals of type 0x00
   assert.equal(m.why, `${bad} ${m.at(2)}: value type 0x0 is not one this loader knows`);
 });
