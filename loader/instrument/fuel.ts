@@ -5,8 +5,8 @@
 // the fuel is then below zero, calls fuel_exhausted, which never returns. A region's cost
 // is 1 plus its instructions that can run once per entry or iteration: nested loops are
 // charged at their own headers, blocks are free, a call that may reach an import (a
-// syscall) costs IMPORT_CALL_COST more: a call to one, and a call_indirect into a table
-// that may hold one (reach.ts); memory.copy, memory.fill and memory.init also pay for their
+// syscall) costs IMPORT_CALL_COST more: a call to one, and a call_indirect of an import's
+// type into a table that may hold one (reach.ts); memory.copy, memory.fill and memory.init also pay for their
 // length, just before they run (spec/instrumentation.md). The cost is in the bytes, so the
 // same module uses the same fuel on every engine.
 // Each function keeps the fuel in a local and stores it through to the global at every
@@ -73,6 +73,7 @@ class Pass {
   readonly walker: Walker;
   readonly bulkIds: Map<number, typeof BULK[number]>;
   readonly imports = new Set<string>();
+  readonly importTypes = new Set<string>();   // "params:results" of each import, as binaryen type ids
   suspectTables = new Set<string>();   // tables that may hold an import (reach.ts)
   global = "";
   exhausted = "";
@@ -115,12 +116,14 @@ class Pass {
     return this.imports.has((this.b.getExpressionInfo(call) as binaryen.CallInfo).target);
   }
 
-  /** A call to an import, or a call_indirect into a table that may hold one (reach.ts):
-   *  either may run a syscall, so either pays for one. */
+  /** A call to an import, or a call_indirect of an import's type into a table that may
+   *  hold one (reach.ts): either may run a syscall, so either pays for one. (The engine
+   *  traps a call_indirect whose type is not the callee's, so other types cannot.) */
   mayReachImport(e: Ref, id: number): boolean {
     if (id === this.b.CallId) return this.callsImport(e);
     if (id !== this.b.CallIndirectId) return false;
-    return this.suspectTables.has((this.b.getExpressionInfo(e) as binaryen.CallIndirectInfo & { table: string }).table);
+    const info = this.b.getExpressionInfo(e) as binaryen.CallIndirectInfo & { table: string; params: number; results: number };
+    return this.suspectTables.has(info.table) && this.importTypes.has(`${info.params}:${info.results}`);
   }
 
   /** A call returns with the fuel changed unless it is a tail call (it never returns here),
@@ -220,7 +223,10 @@ class Pass {
       const f = m.getFunctionByIndex(i);
       const info = b.getFunctionInfo(f);
       if (info.module === "") defined.push(f);
-      else this.imports.add(info.name);
+      else {
+        this.imports.add(info.name);
+        this.importTypes.add(`${info.params}:${info.results}`);
+      }
     }
     this.suspectTables = tablesHoldingImports(b, m);
     this.global = this.fresh(g.name, (n) => m.getGlobal(n) !== 0);

@@ -3,11 +3,12 @@
 // other import and export; it validates; loops and calls consume exactly the fuel of the
 // model in spec/instrumentation.md (entry 1 + its instructions outside loops, each loop
 // iteration 1 + the instructions of its body outside nested loops, a call to an import
-// IMPORT_CALL_COST more, and so does a call_indirect into a table that may hold one, but not
-// one into a table that cannot; a callee's fuel counts for its caller); a budget that is one
-// unit short calls fuel_exhausted; an infinite loop calls it as soon as the fuel is gone;
-// a body of 200,000 instructions is metered; memory.fill pays one unit per 64 bytes before
-// it runs; exception handling, which could swallow the call to fuel_exhausted, is refused.
+// IMPORT_CALL_COST more, and so does a call_indirect of an import's type into a table that
+// may hold one, but not one into a table that cannot or of another type; a callee's fuel
+// counts for its caller); a budget that is one unit short calls fuel_exhausted; an
+// infinite loop calls it as soon as the fuel is gone; a body of 200,000 instructions is
+// metered; memory.fill pays one unit per 64 bytes before it runs; exception handling,
+// which could swallow the call to fuel_exhausted, is refused.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { FUEL_EXPORTS } from "../../abi/contract";
@@ -174,6 +175,22 @@ test("two tables: a call into the one without a syscall pays none; a syscall mov
   const moved = await runIndirect(indirect(tables, 1, move), 100);
   assert.equal(moved.timers, 100);
   assert.equal(moved.used, BigInt(1 + 4 + 100 * (1 + 11 + IMPORT_CALL_COST)), "entry 1 + the move's 4 instructions");
+});
+
+test("a call_indirect of a type no import has pays no import cost, even into a table that holds a syscall", async () => {
+  // table: [persia.timer, g]; g: () -> () is empty; the loop calls slot 1 with type () -> ()
+  const bytes = buildService({
+    types: [TIMER, RUN, [[], []]], funcImports: [["persia", "timer", 0]], memory: { min: 1 },
+    tables: [{ slots: 2, elems: [0, 2] }],
+    funcs: [
+      { type: 1, locals: [[1, I32]], body: [OP.loop, OP.void, OP.i32_const, 1, 0x11, 2, 0, ...COUNT_TO_N.slice(2)] },
+      { type: 2, body: [] },
+    ],
+    exports: [["run", 1]],
+  });
+  const { used, timers } = await runIndirect(bytes, 100);
+  assert.equal(timers, 0);
+  assert.equal(used, BigInt(1 + 100 * (1 + 9 + 1)), "1 + i32.const, call_indirect and COUNT_TO_N's 7 per turn, g's entry 1");
 });
 
 /** run(n): calls itself n times (n, n-1, ..., 1), then returns 0. */
