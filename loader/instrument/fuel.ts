@@ -6,15 +6,16 @@
 // is 1 plus its instructions that can run once per entry or iteration: nested loops are
 // charged at their own headers, blocks are free, a call that may reach an import (a
 // syscall) costs IMPORT_CALL_COST more: a call to one, and a call_indirect of an import's
-// type into a table that may hold one (reach.ts); memory.copy, memory.fill and memory.init also pay for their
-// length, just before they run (spec/instrumentation.md). The cost is in the bytes, so the
-// same module uses the same fuel on every engine.
+// type into a table that may hold one (reach.ts); memory.copy, memory.fill and
+// memory.init also pay for their length, just before they run (spec/instrumentation.md).
+// The cost is in the bytes, so the same module uses the same fuel on every engine.
 // Each function keeps the fuel in a local and stores it through to the global at every
 // charge (so the global is always current), and reloads it after each call that may have
 // charged it: a loop then pays no load from memory.
 // Deliberately not here: budgets (the kernel decides them), what happens when the fuel
 // runs out (the host's import), validation (validateService runs first).
-// Used by hosts/node/services.ts when a service is added and by `persia image` (loader/image/compose.ts).
+// Used by hosts/node/services.ts when a service is added, and by `persia image`
+// (loader/image/compose.ts).
 import type binaryen from "binaryen";
 import { FUEL_EXPORTS, FUEL_IMPORTS } from "../../abi/contract";
 import { Binaryen, BinaryenExtras, BinaryenModule, extras, loadBinaryen, Refuse, rewriteService } from "./binaryen";
