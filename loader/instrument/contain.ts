@@ -356,7 +356,8 @@ function passiveData(bytes: Uint8Array, refuse: Refuse): Uint8Array {
       pos += len;
     }
     const length = segments.reduce((n, x) => n + x.length, 0);
-    parts.push(Uint8Array.of(id), leb(length), ...segments);
+    parts.push(Uint8Array.of(id), leb(length));
+    for (const s of segments) parts.push(s); // not push(...segments): there may be 100,000
   }
   const out = new Uint8Array(parts.reduce((n, x) => n + x.length, 0));
   parts.reduce((at, x) => (out.set(x, at), at + x.length), 0);

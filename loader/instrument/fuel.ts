@@ -4,20 +4,23 @@
 // function and the header of every loop it subtracts a static cost from the fuel and, if
 // the fuel is then below zero, calls fuel_exhausted, which never returns. A region's cost
 // is 1 plus its instructions that can run once per entry or iteration: nested loops are
-// charged at their own headers, blocks are free, a call to an import (a syscall) costs
-// IMPORT_CALL_COST more; memory.copy, memory.fill and memory.init also pay for their
-// length, just before they run (spec/instrumentation.md). The cost is in the bytes, so the
-// same module uses the same fuel on every engine.
+// charged at their own headers, blocks are free, a call that may reach an import (a
+// syscall) costs IMPORT_CALL_COST more: a call to one, and a call_indirect of an import's
+// type into a table that may hold one (reach.ts); memory.copy, memory.fill and
+// memory.init also pay for their length, just before they run (spec/instrumentation.md).
+// The cost is in the bytes, so the same module uses the same fuel on every engine.
 // Each function keeps the fuel in a local and stores it through to the global at every
 // charge (so the global is always current), and reloads it after each call that may have
 // charged it: a loop then pays no load from memory.
 // Deliberately not here: budgets (the kernel decides them), what happens when the fuel
 // runs out (the host's import), validation (validateService runs first).
-// Used by hosts/node/services.ts when a service is added; `persia image` will use it too.
+// Used by hosts/node/services.ts when a service is added, and by `persia image`
+// (loader/image/compose.ts).
 import type binaryen from "binaryen";
 import { FUEL_EXPORTS, FUEL_IMPORTS } from "../../abi/contract";
 import { Binaryen, BinaryenExtras, BinaryenModule, extras, loadBinaryen, Refuse, rewriteService } from "./binaryen";
 import { Ref, Site, Walker } from "./walk";
+import { tablesHoldingImports } from "./reach";
 
 export interface Metered {
   bytes: Uint8Array;   // the instrumented module
@@ -71,6 +74,8 @@ class Pass {
   readonly walker: Walker;
   readonly bulkIds: Map<number, typeof BULK[number]>;
   readonly imports = new Set<string>();
+  readonly importTypes = new Set<string>();   // "params:results" of each import, as binaryen type ids
+  suspectTables = new Set<string>();   // tables that may hold an import (reach.ts)
   global = "";
   exhausted = "";
   functions = 0;
@@ -95,7 +100,7 @@ class Pass {
       const id = b.getExpressionId(e);
       if (id === b.LoopId) { region.loops.push(e); continue; }
       if (id !== b.BlockId) region.count++;
-      if (id === b.CallId && this.callsImport(e)) region.count += IMPORT_CALL_COST;
+      if (this.mayReachImport(e, id)) region.count += IMPORT_CALL_COST;
       if (this.bulkIds.has(id)) region.bulk.push(e);
       if (this.reloadsAfter(e, id)) region.calls.push(site);
       const operands = this.walker.operands(e);
@@ -103,13 +108,23 @@ class Pass {
         this.refuse(`function ${where} uses ${this.walker.kindName(id)} expressions, which the fuel metering ` +
           "cannot see into", "Build it without exception handling, threads or GC (AssemblyScript's defaults do).");
       }
-      stack.push(...operands);
+      for (const o of operands) stack.push(o); // not push(...operands): a block may have 100,000 children
     }
     return region;
   }
 
   callsImport(call: Ref): boolean {
     return this.imports.has((this.b.getExpressionInfo(call) as binaryen.CallInfo).target);
+  }
+
+  /** A call to an import, or a call_indirect of an import's type into a table that may
+   *  hold one (reach.ts): either may run a syscall, so either pays for one. (The engine
+   *  traps a call_indirect whose type is not the callee's, so other types cannot.) */
+  mayReachImport(e: Ref, id: number): boolean {
+    if (id === this.b.CallId) return this.callsImport(e);
+    if (id !== this.b.CallIndirectId) return false;
+    const info = this.b.getExpressionInfo(e) as binaryen.CallIndirectInfo & { table: string; params: number; results: number };
+    return this.suspectTables.has(info.table) && this.importTypes.has(`${info.params}:${info.results}`);
   }
 
   /** A call returns with the fuel changed unless it is a tail call (it never returns here),
@@ -209,8 +224,12 @@ class Pass {
       const f = m.getFunctionByIndex(i);
       const info = b.getFunctionInfo(f);
       if (info.module === "") defined.push(f);
-      else this.imports.add(info.name);
+      else {
+        this.imports.add(info.name);
+        this.importTypes.add(`${info.params}:${info.results}`);
+      }
     }
+    this.suspectTables = tablesHoldingImports(b, m);
     this.global = this.fresh(g.name, (n) => m.getGlobal(n) !== 0);
     this.exhausted = this.fresh(`${imp.module}.${imp.name}`, (n) => m.getFunction(n) !== 0);
     m.addGlobal(this.global, b.i64, g.mutable, m.i64.const(BigInt(g.start)));

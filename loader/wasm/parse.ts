@@ -2,9 +2,10 @@
 // "Binary Format") that the loader needs to judge a module before any of its code runs:
 // header, section ids and sizes, and the type, import, function, memory, export and start
 // sections. Other sections (table, global, element, code, data, tag, custom) are only
-// checked to lie inside the module and skipped. Every read checks the end first; every
-// error is a WasmParseError naming the byte offset. Deliberately not a validator:
-// instruction bodies are left to WebAssembly.validate. Called by loader/wasm/validate.ts.
+// checked to lie inside the module and skipped here (code.ts reads the code section with this
+// file's Reader). Every read checks the end first; every error is a WasmParseError naming
+// the byte offset. Deliberately not a validator: types are left to WebAssembly.validate.
+// Called by loader/wasm/validate.ts and code.ts.
 
 export type ValType = "i32" | "i64" | "f32" | "f64" | "v128" | "funcref" | "externref";
 export interface FuncType { params: ValType[]; results: ValType[]; }
@@ -18,7 +19,7 @@ export type ImportDesc =
 export interface Import { module: string; name: string; offset: number; desc: ImportDesc; }
 export type ExternKind = "func" | "table" | "memory" | "global" | "tag";
 export interface Export { name: string; kind: ExternKind; index: number; offset: number; }
-export interface Section { id: number; offset: number; size: number; }
+export interface Section { id: number; offset: number; size: number; start: number; } // start: its content's offset
 export interface WasmModule {
   sections: Section[];
   types: FuncType[];
@@ -41,7 +42,8 @@ export const WASM_VERSION = [0x01, 0x00, 0x00, 0x00];
 export const SECTION_NAMES = ["custom", "type", "import", "function", "table", "memory",
   "global", "export", "start", "element", "code", "data", "datacount", "tag"];
 const SEC = { TYPE: 1, IMPORT: 2, FUNCTION: 3, MEMORY: 5, EXPORT: 7, START: 8 };
-const VALTYPES: Record<number, ValType> = {
+/** Value types by their one-byte code (also a block type's, as a negative s33: 0x80 + it). */
+export const VALTYPES: Record<number, ValType> = {
   0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref",
 };
 const EXTERN_KINDS: ExternKind[] = ["func", "table", "memory", "global", "tag"];
@@ -79,6 +81,21 @@ export class Reader {
     return this.fail(`${what}: LEB128 number is longer than 5 bytes`, start); // not reached
   }
 
+  /** Signed LEB128 of at most `bits` bits, so at most ceil(bits / 7) bytes. The value is
+   *  exact up to 2^53 (block types, s33, need it; i64.const only needs to be skipped). */
+  s(bits: number, what: string): number {
+    const start = this.pos;
+    const max = Math.ceil(bits / 7);
+    let result = 0;
+    for (let i = 0; i < max; i++) {
+      if (this.pos >= this.end) this.fail(`${what}: LEB128 number runs past the end`, start);
+      const b = this.bytes[this.pos++];
+      result += (b & 0x7f) * 2 ** (7 * i);
+      if ((b & 0x80) === 0) return (b & 0x40) !== 0 ? result - 2 ** (7 * (i + 1)) : result;
+    }
+    return this.fail(`${what}: LEB128 number is longer than ${max} bytes`, start);
+  }
+
   take(n: number, what: string): Uint8Array {
     this.need(n, what);
     const out = this.bytes.subarray(this.pos, this.pos + n);
@@ -104,7 +121,7 @@ export class Reader {
   }
 }
 
-function valType(r: Reader): ValType {
+export function valType(r: Reader): ValType {
   const at = r.pos;
   const b = r.u8("value type");
   return VALTYPES[b] ?? r.fail(`value type 0x${b.toString(16)} is not one this loader knows`, at);
@@ -193,7 +210,7 @@ export function parseModule(bytes: Uint8Array): WasmModule {
     if (body.pos !== body.end) {
       r.fail(`the ${what} declares ${size} bytes but its content ends ${body.end - body.pos} bytes early`, body.pos);
     }
-    m.sections.push({ id, offset, size });
+    m.sections.push({ id, offset, size, start: body.end - size });
     r.pos = body.end;
   }
   return m;

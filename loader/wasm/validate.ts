@@ -1,15 +1,19 @@
-// validateService: the gate every service module passes before any of its code runs.
-// It accepts a module only if the engine validates it, it imports nothing but the
+// validateService: the gate every service module passes before any of its code runs, and
+// before binaryen (the fuel and containment passes) reads it. It accepts a module only if
+// it is within the limits of limits.ts (its size first of all, then, in code.ts, its
+// functions, locals and nesting), the engine validates it, it imports nothing but the
 // syscalls of abi/contract.ts (with their exact signatures), env.memory and optionally
 // env.abort, it defines no memory of its own, it exports persia_event (and maybe
 // persia_init) as () -> (), and it uses none of the names the fuel metering adds. Refusals
 // are LoaderErrors that name the service, the import or export at fault, and how to
 // rebuild. Deliberately not here: the module's signature and hash, instrumentation
-// (loader/instrument/fuel.ts, run on what this accepts), instantiation. Called by hosts/node when it loads a service
-// and by `persia build` / `persia image` before composing.
+// (loader/instrument/fuel.ts, run on what this accepts), instantiation. Called by
+// hosts/node when it loads a service and by `persia build` / `persia image` before composing.
 import { CONTAIN_EXPORTS, CONTAIN_IMPORTS, FUEL_EXPORTS, FUEL_IMPORTS, SERVICE_ENV_IMPORTS, SERVICE_EXPORTS, SYSCALLS, SYSCALL_MODULE, Fn } from "../../abi/contract";
 import { LoaderError } from "../errors";
 import { FuncType, Import, Limits, WasmModule, WasmParseError, formatFuncType, functionType, parseModule } from "./parse";
+import { readCode } from "./code";
+import { LimitError, MODULE_BYTES_MAX } from "./limits";
 
 export { LoaderError } from "../errors";
 
@@ -121,6 +125,28 @@ function checkExports(m: WasmModule, refuse: Refuse): boolean {
   return hasInit;
 }
 
+const MALFORMED = `Check that the file is the complete .wasm output of the build. ${REBUILD}.`;
+
+function readModule(bytes: Uint8Array, refuse: Refuse): WasmModule {
+  try {
+    return parseModule(bytes);
+  } catch (e) {
+    if (!(e instanceof WasmParseError)) throw e;
+    return refuse(`module is not a well-formed Wasm binary: ${e.message}`, MALFORMED);
+  }
+}
+
+/** Every function body, decoded before the engine or binaryen read it (code.ts). */
+function readBodies(bytes: Uint8Array, m: WasmModule, refuse: Refuse): void {
+  try {
+    readCode(bytes, m);
+  } catch (e) {
+    if (e instanceof LimitError) refuse(e.why, e.fix);
+    if (e instanceof WasmParseError) refuse(`module is not a well-formed Wasm binary: ${e.message}`, MALFORMED);
+    throw e;
+  }
+}
+
 function engineMessage(bytes: Uint8Array<ArrayBuffer>): string {
   try {
     new WebAssembly.Module(bytes);
@@ -134,17 +160,16 @@ function engineMessage(bytes: Uint8Array<ArrayBuffer>): string {
  *  with a RAM max of `ramMaxPages` 64 KiB pages. Runs none of the module's code. */
 export function validateService(bytes: Uint8Array, name: string, ramMaxPages: number): ServiceModuleInfo {
   const refuse: Refuse = (why, fix) => { throw new LoaderError(`service ${name}`, why, fix); };
-  let m: WasmModule;
-  try {
-    m = parseModule(bytes);
-  } catch (e) {
-    if (!(e instanceof WasmParseError)) throw e;
-    return refuse(`module is not a well-formed Wasm binary: ${e.message}`,
-      `Check that the file is the complete .wasm output of the build. ${REBUILD}.`);
+  if (bytes.length > MODULE_BYTES_MAX) {
+    refuse(`module is ${bytes.length} bytes; the loader takes at most ${MODULE_BYTES_MAX} (${MODULE_BYTES_MAX >> 10} KiB), ` +
+      "because instrumenting a module takes binaryen time and memory in proportion to its size",
+      `Check that the file is a service's .wasm output (AssemblyScript services are a few KiB). ${REBUILD}.`);
   }
+  const m = readModule(bytes, refuse);
   // The memory rule first: it says what PersiaOS needs on every engine (an engine without
   // multi-memory would otherwise answer first, in its own words).
   const limits = checkMemory(m, refuse);
+  readBodies(bytes, m, refuse);
   const own = new Uint8Array(bytes); // the engine wants bytes in a plain ArrayBuffer
   if (!WebAssembly.validate(own)) {
     refuse(`module is not valid WebAssembly: ${engineMessage(own)}`, `${REBUILD}.`);

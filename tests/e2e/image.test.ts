@@ -1,9 +1,11 @@
 // A PersiaOS image under the real wasmtime CLI, with this test as the VXLAN peer on the
 // loopback address (no root needed): echo.sabz.city answers a ping, kv.sabz.city keeps a
 // value on a disk file given with --dir, a trapping service is stopped, counted and
-// restarted while echo goes on answering, and `--for` ends the run with a status line that
-// `persia status --from` shows; datagrams too short for an Ethernet frame stop at the
-// host. wasmtime comes from tests/setup.js; under CI=true its absence fails this file.
+// restarted while echo goes on answering, a service calling a syscall through its table
+// (stall) is stopped by fuel after the calls one budget pays for, and `--for` ends the run
+// with a status line that `persia status --from` shows; datagrams too short for an
+// Ethernet frame stop at the host. wasmtime comes from tests/setup.js; under CI=true its
+// absence fails this file.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import * as dgram from "dgram";
@@ -17,6 +19,8 @@ import { parseAddr, parseMac } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "./wasmtime";
 import { EXPECTED, shortDatagrams } from "../hosts/short_datagrams";
+import { Status } from "../../hosts/node/status";
+import { IMPORT_CALL_COST } from "../../loader/instrument/fuel";
 
 const wt = wasmtimeOrSkip();
 const VNI = 77;
@@ -26,6 +30,8 @@ const PEER = parseAddr("fd00:5ab2:1::100");
 const ECHO = parseAddr("fd00:5ab2:1::7");
 const KV = parseAddr("fd00:5ab2:1::8");
 const TRAP = parseAddr("fd00:5ab2:1::b");
+const STALL = parseAddr("fd00:5ab2:1::a");
+const FUEL_PER_CALL = 100_000_000;   // kernel/param.ts: one call's budget
 
 function manifest(port: number, disk: string): string {
   const svc = (d: string, f: string, a: string, extra = "") =>
@@ -40,6 +46,7 @@ services:
 ${svc("echo.sabz.city", "services/echo.wasm", "fd00:5ab2:1::7")}
 ${svc("kv.sabz.city", "services/kv.wasm", "fd00:5ab2:1::8", ", disk: [{ device: data, offset: 0, length: 1MiB, rights: [read, write] }]")}
 ${svc("trap.sabz.city", "tests/trap.wasm", "fd00:5ab2:1::b")}
+${svc("stall.sabz.city", "tests/stall.wasm", "fd00:5ab2:1::a")}
 `;
 }
 
@@ -136,6 +143,20 @@ describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt
     const t = s.services.find((x) => x.name === "trap.sabz.city")!;
     assert.deepEqual([t.lastFault, t.faults - before.faults, t.restarts - before.restarts, t.state], ["TRAP", 1, 1, "RUNNING"]);
     assert.equal(run.exit, null, "wasmtime still runs");
+  });
+
+  it("a service calling a syscall through its table is stopped with FUEL after the calls one budget pays for", async () => {
+    const stall = (s: Status) => s.services.find((x) => x.name === "stall.sabz.city")!;
+    const before = stall(await run.freshStatus());
+    peer.send(eth(P.udp(PEER, STALL, 40003, 9, Buffer.from("stall"))));
+    peer.send(eth(P.echoRequest(PEER, ECHO, 0x4242, 3, Buffer.from("not stalled"))));
+    assert.ok(await peer.wait((p) => p.icmpType === P.ICMP.ECHO_REP && P.equalBytes(p.src, ECHO) && text(p).includes("not stalled")));
+    let s = await run.freshStatus();
+    for (let i = 0; i < 30 && stall(s).faults === before.faults; i++) s = await run.freshStatus();
+    assert.deepEqual([stall(s).lastFault, stall(s).faults - before.faults], ["FUEL", 1]);
+    const sends = stall(s).sendRefused - before.sendRefused;
+    const most = FUEL_PER_CALL / IMPORT_CALL_COST;
+    assert.ok(sends > most * 0.9 && sends <= most, `one budget allowed ${sends} syscalls; at most ${most}`);
   });
 
   it("--for ends the run with exit 0 and a status line that `persia status --from` shows", async () => {

@@ -1,6 +1,7 @@
 // Test-only: tiny service modules with real function bodies, written byte by byte, for the
 // ServiceHost tests: one behaviour each (trap, deep recursion, growing memory to its max,
-// calling a syscall, calling abort, looping forever). Byte helpers come from the loader's fixture.
+// calling a syscall, calling abort, looping forever), with function tables if asked. Byte
+// helpers come from the loader's fixture.
 // Deliberately no toolchain and no general assembler: each body is a handful of opcodes.
 // Used by tests/hosts/services.test.ts; svcLoadRequest by tests/loader/image_glue.test.ts too.
 import { FUNC, I32, MEMORY, leb, section, str, vec } from "../loader/wasm_fixture";
@@ -28,6 +29,19 @@ export interface ServiceSpec {
   exports: [string, number][];
   /** The start function's index, if any. */
   start?: number;
+  /** Function tables, each filled from slot 0 with the function indices `elems` by an
+   *  active element segment. */
+  tables?: { slots: number; elems: number[] }[];
+}
+
+/** The table section and the element section that fills each table from slot 0. */
+function tableSections(tables: { slots: number; elems: number[] }[]): [number[], number[]] {
+  if (tables.length === 0) return [[], []];
+  const at0 = [OP.i32_const, 0x00, OP.end];
+  const segments = tables.map(({ elems }, i) => i === 0
+    ? [0x00, ...at0, ...vec(elems.map((f) => leb(f)))]                     // flags 0: table 0, funcref
+    : [0x02, ...leb(i), ...at0, 0x00, ...vec(elems.map((f) => leb(f)))]);  // flags 2: table i, elemkind func
+  return [section(4, vec(tables.map(({ slots }) => [0x70, 0x00, ...leb(slots)]))), section(9, vec(segments))];
 }
 
 export function buildService(s: ServiceSpec): Uint8Array {
@@ -36,17 +50,23 @@ export function buildService(s: ServiceSpec): Uint8Array {
     ...s.funcImports.map(([m, n, t]) => [...str(m), ...str(n), FUNC, ...leb(t)]),
     [...str("env"), ...str("memory"), MEMORY, ...limits],
   ];
-  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  bytes.push(...section(1, vec(s.types.map(([p, r]) => [0x60, ...vec(p.map((t) => [t])), ...vec(r.map((t) => [t]))]))));
-  bytes.push(...section(2, vec(imports)));
-  bytes.push(...section(3, vec(s.funcs.map((f) => leb(f.type)))));
-  bytes.push(...section(7, vec(s.exports.map(([name, index]) => [...str(name), FUNC, ...leb(index)]))));
-  if (s.start !== undefined) bytes.push(...section(8, leb(s.start)));
-  bytes.push(...section(10, vec(s.funcs.map((f) => {
-    const body = [...vec((f.locals ?? []).map(([n, t]) => [...leb(n), t])), ...f.body, OP.end];
-    return [...leb(body.length), ...body];
-  }))));
-  return Uint8Array.from(bytes);
+  const [tableSection, elementSection] = tableSections(s.tables ?? []);
+  // Sections as arrays, joined once at the end: push(...section) fails past ~120,000 bytes.
+  const sections = [
+    [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    section(1, vec(s.types.map(([p, r]) => [0x60, ...vec(p.map((t) => [t])), ...vec(r.map((t) => [t]))]))),
+    section(2, vec(imports)),
+    section(3, vec(s.funcs.map((f) => leb(f.type)))),
+    tableSection,
+    section(7, vec(s.exports.map(([name, index]) => [...str(name), FUNC, ...leb(index)]))),
+    s.start !== undefined ? section(8, leb(s.start)) : [],
+    elementSection,
+    section(10, vec(s.funcs.map((f) => {
+      const body = [...vec((f.locals ?? []).map(([n, t]) => [...leb(n), t])), ...f.body, OP.end];
+      return [...leb(body.length), ...body];
+    }))),
+  ];
+  return Uint8Array.from(sections.flat());
 }
 
 const VOID: [number[], number[]] = [[], []];

@@ -3,16 +3,21 @@
 // ends when it has used the kernel's budget for one call (FUEL_PER_CALL): the node does
 // not hang, the kernel stops spin with the fault FUEL, counts its fuel and restarts it
 // after the backoff — and echo, on the same node, answers every ping throughout, even one
-// that arrives with the trigger and is served in the same poll.
+// that arrives with the trigger and is served in the same poll. The test service stall
+// (issue #10) loops calling the syscall send through a function reference (call_indirect):
+// each such call pays IMPORT_CALL_COST as a direct one does, so one budget allows at most
+// FUEL_PER_CALL / IMPORT_CALL_COST syscalls (each counted as a send refusal), not ~10^7.
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { parseAddr } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
 import { Bench, svc, withBench } from "./bench";
+import { IMPORT_CALL_COST } from "../../loader/instrument/fuel";
 
 const PEER = parseAddr("fd00:5ab2:1::100");
 const ECHO = parseAddr("fd00:5ab2:1::7");
 const SPIN = parseAddr("fd00:5ab2:1::9");
+const STALL = parseAddr("fd00:5ab2:1::a");
 const FUEL_PER_CALL = 100_000_000;   // kernel/param.ts: one call's budget
 const RESTART_BACKOFF_MS = 100n;     // kernel/param.ts: first restart delay
 const SPIN_WALL_MS = 10_000;         // far above what burning one budget takes (spec/instrumentation.md)
@@ -24,14 +29,15 @@ nics:
 services:
 ${svc("echo.sabz.city", "build/wasm/services/echo.wasm", "fd00:5ab2:1::7")}
 ${svc("spin.sabz.city", "build/wasm/tests/spin.wasm", "fd00:5ab2:1::9", ", restart: { limit: 3 }")}
+${svc("stall.sabz.city", "build/wasm/tests/stall.wasm", "fd00:5ab2:1::a")}
 `;
 const PEERS = [{ nic: "lan0", mac: "02:00:00:00:00:99", addr: "fd00:5ab2:1::100" }];
 
-/** Send spin its trigger with a ping to echo behind it; echo must answer in the same poll
- *  that stops spin, and the poll must come back in bounded wall-clock time. */
-async function spin(b: Bench, seq: number): Promise<void> {
+/** Send `word` to `dst` as its trigger with a ping to echo behind it; echo must answer in
+ *  the same poll that stops the runaway, and the poll must come back in bounded wall-clock time. */
+async function spin(b: Bench, seq: number, dst = SPIN, word = "spin"): Promise<void> {
   const peer = b.peer("lan0");
-  peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, SPIN, 40009, 9, new TextEncoder().encode("spin")));
+  peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, dst, 40009, 9, new TextEncoder().encode(word)));
   peer.sendIp(b.nodeMac("lan0"), P.echoRequest(PEER, ECHO, 0x5eed, seq, Uint8Array.of(seq)));
   const t0 = performance.now();
   await b.tick();
@@ -76,5 +82,22 @@ it("a service that loops forever runs out of fuel and is restarted; echo keeps a
     assert.deepEqual([e.state, e.faults], ["RUNNING", 0]);
     assert.ok(e.fuel > echoFuel, "echo's fuel grew with the pings it answered");
     assert.ok(await b.ping("lan0", ECHO), "echo still answers");
+  });
+});
+
+it("a service calling a syscall through a function reference pays for each call and is stopped within one budget", async () => {
+  await withBench(YAML, PEERS, async (b) => {
+    assert.ok(await b.introduce("lan0", ECHO));
+    assert.ok(await b.ping("lan0", STALL), "stall answers at first");
+    const before = b.service("stall.sabz.city");
+    await spin(b, 1, STALL, "stall");
+    const s = b.service("stall.sabz.city");
+    assert.deepEqual([s.state, s.lastFault, s.faults], ["RESTARTING", "FUEL", 1]);
+    assert.ok(s.fuel > before.fuel + FUEL_PER_CALL, `the whole budget is counted (${s.fuel})`);
+    // each iteration: loop 1 + 7 instructions + IMPORT_CALL_COST for the send through the table
+    const sends = s.sendRefused - before.sendRefused;
+    const most = FUEL_PER_CALL / IMPORT_CALL_COST;
+    assert.ok(sends > most * 0.9 && sends <= most, `one budget allowed ${sends} syscalls; at most ${most}`);
+    assert.deepEqual([b.service("echo.sabz.city").state, b.service("echo.sabz.city").faults], ["RUNNING", 0]);
   });
 });

@@ -2,9 +2,10 @@
 // the imports and exports; persia_reset restoring the initial memory, data segments and
 // globals after the memory was scribbled on and grown, and running the former start
 // function (instantiation runs nothing); a data segment that does not fit faults OOB in
-// persia_reset; the refusals, each naming what and how to fix; and every built service
-// and test service contained and valid, with trap, oob, recurse and spin faulting
-// UNREACHABLE, OOB, STACK and FUEL on their trigger while echo answers as before.
+// persia_reset; 100,000 data segments; the refusals, each naming what and how to fix; and
+// every built service and test service contained and valid, with trap, oob, recurse and
+// spin faulting UNREACHABLE, OOB, STACK and FUEL on their trigger, stall stopped by fuel
+// after as many sends as one budget pays for, while echo answers as before.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -15,10 +16,14 @@ import { FaultReason } from "../../abi/image";
 import { LoaderError } from "../../loader/errors";
 import { extras, loadBinaryen, serviceFeatures } from "../../loader/instrument/binaryen";
 import { contain } from "../../loader/instrument/contain";
-import { meterFuel } from "../../loader/instrument/fuel";
+import { IMPORT_CALL_COST, meterFuel } from "../../loader/instrument/fuel";
 import { ROOT } from "../../hosts/node/build";
 import { udp } from "../sdk/packets";
 import { Exports, Fault, NAME, containText, faultImports, wat } from "./contain_fixture";
+import { dataSegments } from "./code_fixture";
+
+const FUEL_PER_CALL = 100_000_000;   // kernel/param.ts: one call's budget
+const MTU_MAX = 9000;                // kernel/param.ts: the kernel refuses longer sends
 
 
 const RESETS = `(module (import "env" "memory" (memory 1 4))
@@ -105,6 +110,14 @@ test("a data segment that does not fit the memory faults OOB in persia_reset ins
   big.persia_reset();
 });
 
+test("100,000 passive data segments, as many as the engine takes, are contained", async () => {
+  const bytes = dataSegments(100_000);
+  const contained = await contain((await meterFuel(bytes, NAME)).bytes, NAME);
+  assert.ok(WebAssembly.validate(contained.bytes as BufferSource));
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  (await instance(contained.bytes, memory)).persia_reset();
+});
+
 test("a global initialised from an imported global goes back to that global's value", async () => {
   const { bytes } = await containText(`(module (import "env" "memory" (memory 1)) (import "env" "base" (global $base i32))
     (global $g (mut i32) (global.get $base))
@@ -151,9 +164,10 @@ const ADDR = "20010db8000000000000000000000009";
 const PING = "6000000000103a4020010db800000000000000000000000120010db8000000000000000000000009" +
   "8000806e123400016162636465666768";   // 2001:db8::1 → 2001:db8::9, id 0x1234 seq 1
 
-async function service(bytes: Uint8Array): Promise<{ e: Exports; queue: Buffer[]; sent: Buffer[] }> {
+async function service(bytes: Uint8Array): Promise<{ e: Exports; queue: Buffer[]; sent: Buffer[]; refused: () => number }> {
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 16 });
   const queue: Buffer[] = [], sent: Buffer[] = [];
+  let refused = 0;
   const persia: Record<string, Function> = {};
   for (const s of SYSCALLS) persia[s.name] = () => -Errno.ENOSYS;
   persia.recv = (ptr: number) => {
@@ -162,13 +176,17 @@ async function service(bytes: Uint8Array): Promise<{ e: Exports; queue: Buffer[]
     new Uint8Array(memory.buffer, ptr, p.length).set(p);
     return p.length;
   };
-  persia.send = (ptr: number, len: number) => { sent.push(Buffer.from(new Uint8Array(memory.buffer, ptr, len))); return 0; };
+  persia.send = (ptr: number, len: number) => {
+    if (len > MTU_MAX) return refused++, -Errno.EMSGSIZE;   // as the kernel does, before copying anything
+    sent.push(Buffer.from(new Uint8Array(memory.buffer, ptr, len)));
+    return 0;
+  };
   persia.addr = (i: number, ptr: number) => {
     if (i > 0) return -Errno.ENOENT;
     new Uint8Array(memory.buffer, ptr, 16).set(Buffer.from(ADDR, "hex"));
     return 0;
   };
-  return { e: await instance(bytes, memory, persia), queue, sent };
+  return { e: await instance(bytes, memory, persia), queue, sent, refused: () => refused };
 }
 
 const MODULES = ["services", "tests"].flatMap((dir) =>
@@ -209,6 +227,19 @@ for (const [name, word, reason] of TRIGGERS) {
     assert.equal(s.sent.length, 2, "and answers again after persia_reset");
   });
 }
+
+test("stall contained, as the image runs it, pays IMPORT_CALL_COST for each send through its table", async () => {
+  const metered = await meterFuel(fs.readFileSync(path.join(ROOT, "build/wasm/tests/stall.wasm")), NAME);
+  const s = await service((await contain(metered.bytes, NAME)).bytes);
+  s.e.persia_reset();
+  s.queue.push(udp("2001:db8::1", "2001:db8::9", 50000, 9, "stall"));
+  s.e.persia_fuel.value = BigInt(FUEL_PER_CALL);
+  s.e.persia_stack.value = 0;
+  assert.throws(() => s.e.persia_event(), (e) => e instanceof Fault && e.reason === FaultReason.FUEL);
+  // each iteration: the loop 1 + 7 instructions + IMPORT_CALL_COST (before: 8, so 12.5 million sends)
+  const most = FUEL_PER_CALL / IMPORT_CALL_COST;
+  assert.ok(s.refused() > most * 0.9 && s.refused() <= most, `one budget allowed ${s.refused()} sends; at most ${most}`);
+});
 
 test("echo contained answers a ping byte for byte as echo does", async () => {
   const raw = fs.readFileSync(path.join(ROOT, "build/wasm/services/echo.wasm"));

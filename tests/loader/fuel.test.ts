@@ -3,17 +3,19 @@
 // other import and export; it validates; loops and calls consume exactly the fuel of the
 // model in spec/instrumentation.md (entry 1 + its instructions outside loops, each loop
 // iteration 1 + the instructions of its body outside nested loops, a call to an import
-// IMPORT_CALL_COST more, and a callee's fuel counts for its caller); a budget that is one
-// unit short calls fuel_exhausted; an infinite loop calls it as soon as the fuel is gone;
-// memory.fill pays one unit per 64 bytes before it runs; exception handling, which could
-// swallow the call to fuel_exhausted, is refused.
+// IMPORT_CALL_COST more, and so does a call_indirect of an import's type into a table that
+// may hold one, but not one into a table that cannot or of another type; a callee's fuel
+// counts for its caller); a budget that is one unit short calls fuel_exhausted; an
+// infinite loop calls it as soon as the fuel is gone; a body of 200,000 instructions is
+// metered; memory.fill pays one unit per 64 bytes before it runs; exception handling,
+// which could swallow the call to fuel_exhausted, is refused.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { FUEL_EXPORTS } from "../../abi/contract";
 import { IMPORT_CALL_COST, meterFuel } from "../../loader/instrument/fuel";
 import { LoaderError } from "../../loader/errors";
 import { I32 } from "./wasm_fixture";
-import { LOGS, OP, SPINS, buildService } from "../hosts/service_fixture";
+import { LOGS, OP, SPINS, buildService, eventService } from "../hosts/service_fixture";
 
 const NAME = "fuel.sabz.city";
 
@@ -127,6 +129,70 @@ test("a call to an import costs IMPORT_CALL_COST more: persia_event calling pers
   assert.equal(run(m, 2000n, () => m.exports.persia_event()), 995n);
 });
 
+const TIMER: [number[], number[]] = [[I32], [I32]];   // persia.timer(ms) -> i32, and f below
+const RUN: [number[], number[]] = [[I32], []];
+
+/** run(n): n iterations of `table[slot](i)` through call_indirect in table `table`, before
+ *  counting: 4 instructions (local.get, i32.const, call_indirect, drop) + COUNT_TO_N's 7.
+ *  Function 0 is the import persia.timer, 1 is run, 2 is f(x) = x (entry 1 + local.get). */
+function indirect(tables: { slots: number; elems: number[] }[], table: number, prelude: number[] = []): Uint8Array {
+  return buildService({
+    types: [TIMER, RUN], funcImports: [["persia", "timer", 0]], memory: { min: 1 }, tables,
+    funcs: [
+      { type: 1, locals: [[1, I32]], body: [...prelude, OP.loop, OP.void,
+        OP.local_get, 1, OP.i32_const, 0, 0x11 /* call_indirect */, 0, table, OP.drop, ...COUNT_TO_N.slice(2)] },
+      { type: 0, body: [OP.local_get, 0] },
+    ],
+    exports: [["run", 1]],
+  });
+}
+
+/** Meters `bytes` with a persia.timer that counts its calls; returns run(n)'s fuel and the count. */
+async function runIndirect(bytes: Uint8Array, n: number): Promise<{ used: bigint; timers: number }> {
+  let timers = 0;
+  const m = await meter(bytes, { timer: () => ++timers });
+  return { used: 10_000_000n - run(m, 10_000_000n, () => m.exports.run(n)), timers };
+}
+
+test("call_indirect to a syscall in the table costs IMPORT_CALL_COST more, as a direct call does", async () => {
+  const { used, timers } = await runIndirect(indirect([{ slots: 1, elems: [0] }], 0), 100);
+  assert.equal(timers, 100, "each iteration called persia.timer through the table");
+  assert.equal(used, BigInt(1 + 100 * (1 + 11 + IMPORT_CALL_COST)));
+});
+
+test("call_indirect into a table of defined functions only pays no import cost, even if the module imports syscalls", async () => {
+  const { used, timers } = await runIndirect(indirect([{ slots: 1, elems: [2] }], 0), 100);
+  assert.equal(timers, 0);
+  assert.equal(used, BigInt(1 + 100 * (1 + 11 + 2)), "1 + 11 per iteration, and f's entry 1 + 1");
+});
+
+test("two tables: a call into the one without a syscall pays none; a syscall moved into it at run time pays", async () => {
+  const tables = [{ slots: 1, elems: [0] }, { slots: 1, elems: [2] }];
+  const clean = await runIndirect(indirect(tables, 1), 100);
+  assert.deepEqual(clean, { used: BigInt(1 + 100 * 14), timers: 0 });
+  // table.set 1 (slot 0, table.get 0 (slot 0)): persia.timer now sits in table 1 too
+  const move = [OP.i32_const, 0, OP.i32_const, 0, 0x25 /* table.get */, 0, 0x26 /* table.set */, 1];
+  const moved = await runIndirect(indirect(tables, 1, move), 100);
+  assert.equal(moved.timers, 100);
+  assert.equal(moved.used, BigInt(1 + 4 + 100 * (1 + 11 + IMPORT_CALL_COST)), "entry 1 + the move's 4 instructions");
+});
+
+test("a call_indirect of a type no import has pays no import cost, even into a table that holds a syscall", async () => {
+  // table: [persia.timer, g]; g: () -> () is empty; the loop calls slot 1 with type () -> ()
+  const bytes = buildService({
+    types: [TIMER, RUN, [[], []]], funcImports: [["persia", "timer", 0]], memory: { min: 1 },
+    tables: [{ slots: 2, elems: [0, 2] }],
+    funcs: [
+      { type: 1, locals: [[1, I32]], body: [OP.loop, OP.void, OP.i32_const, 1, 0x11, 2, 0, ...COUNT_TO_N.slice(2)] },
+      { type: 2, body: [] },
+    ],
+    exports: [["run", 1]],
+  });
+  const { used, timers } = await runIndirect(bytes, 100);
+  assert.equal(timers, 0);
+  assert.equal(used, BigInt(1 + 100 * (1 + 9 + 1)), "1 + i32.const, call_indirect and COUNT_TO_N's 7 per turn, g's entry 1");
+});
+
 /** run(n): calls itself n times (n, n-1, ..., 1), then returns 0. */
 const RECURSES_N = buildService({
   types: [[[I32], [I32]]], funcImports: [], memory: { min: 1 },
@@ -155,6 +221,11 @@ test("a call charges the callee's entry, and the caller goes on from what the ca
   // each iteration: 1 + the call and the 7 of COUNT_TO_N, then 1 for the callee's entry
   const l = await meter(LOOP_CALLS);
   assert.equal(run(l, 10_000n, () => l.exports.run(100)), 10_000n - 1n - 100n * 10n);
+});
+
+test("a body of 200,000 nops is metered: it costs 1 + 200,000 at entry", async () => {
+  const m = await meter(eventService(new Array<number>(200_000).fill(0x01)));
+  assert.equal(run(m, 1_000_000n, () => m.exports.persia_event()), 1_000_000n - 200_001n);
 });
 
 /** persia_event: memory.fill(0, 0xab, 64000); 64000 is LEB 0x80 0xf4 0x03. */
