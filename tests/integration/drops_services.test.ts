@@ -122,6 +122,16 @@ describe("a server with echo, trap and sender: service drops", () => {
     assert.ok(await b.ping("lan0", ECHO));
   });
 
+  it("SVC_MALFORMED: sender's datagram with hop limit 0, which could reach no one, is refused with -EINVAL", async () => {
+    await b.tick(10);
+    b.peer("lan0").received.length = 0;
+    const before = b.drops();
+    send(command(SENDER, "hop0"));
+    await b.dropped(before, { SVC_MALFORMED: 1 });
+    assert.ok(b.logs.includes(`sender.sabz.city: sender: hop0 send=-${Errno.EINVAL}`));
+    assert.deepEqual(await b.quiet(b.peer("lan0")), [], "nothing reaches the link");
+  });
+
   it("SVC_MALFORMED: sender's 30 bytes that are not an IPv6 packet are refused with -EINVAL", async () => {
     await b.tick(10);
     b.peer("lan0").received.length = 0;

@@ -13,6 +13,8 @@
 //                "sender: ra send=<code>" (expect -EPERM)
 //   hop255       send the commander a datagram with hop limit 255; logs "sender: hop255
 //                send=<code>" (expect -EPERM)
+//   hop0         the same with hop limit 0, which could reach no one; logs "sender: hop0
+//                send=<code>" (expect -EINVAL)
 //   to <domain>  resolve the domain and send a datagram to its port 7; logs the result,
 //                and logs "sender: reply from <addr> <data>" for each answer that comes
 // Packets go back to the commander's address and port. Used by tests/sdk/ and syscall tests.
@@ -67,11 +69,12 @@ function command(): void {
     let m = linkMessage(ALL_NODES, RA, 16);
     st8(m + 4, 64); st16(m + 6, 1800); st32(m + 8, 0); st32(m + 12, 0);
     result("sender: ra send=", sys_send(<i32>TX, seal(16)));
-  } else if (equalsAscii(p, n, "hop255")) {
+  } else if (equalsAscii(p, n, "hop255") || equalsAscii(p, n, "hop0")) {
     udp.begin(TX, ipv6.dst(rx), ipv6.src(rx), COMMAND_PORT, udp.srcPort(rx));
     let len = udp.finish(TX, fill(5));
-    st8(TX + <usize>ipv6.HOPS, 255);
-    result("sender: hop255 send=", sys_send(<i32>TX, len));
+    let hops: u32 = n == 6 ? 255 : 0;
+    st8(TX + <usize>ipv6.HOPS, hops);
+    result(hops == 255 ? "sender: hop255 send=" : "sender: hop0 send=", sys_send(<i32>TX, len));
   } else if (startsWithAscii(p, n, "to ")) {
     to(p + 3, n - 3);
   }
