@@ -115,6 +115,8 @@ export const STEPS: Step[] = [
   { ctl: "load", request: loadReq("y.a.sabz.city", "fd00:5ab2:1::21", "min: 8Mbit"),
     answer: /^refused, EDQUOT \(.*\): admission refused: net\.min on NIC 0: its line rate is 10000000 bit\/s; the mins add up to 11000000 bit\/s: 1000000 bit\/s too much$/ },
   { ctl: "load", request: loadReq("b.sabz.city", "fd00:5ab2:1::22", "min: 0"), answer: /^refused, EACCES .*alice may not load b\.sabz\.city/ },
+  { ctl: "load", request: loadReq("z.a.sabz.city", "fd00:5ab2:1::7", "min: 0"),
+    answer: /^refused, EACCES .*fd00:5ab2:1::7 is not in a prefix the node's owner gave alice/ },
   { ctl: "grant", request: "{ domain: x.a.sabz.city, ram: { min: 64KiB, max: 512KiB } }", answer: /its RAM max changed, so it restarts now$/,
     thenPing: "x.a.sabz.city", replies: 3 },
   { ctl: "unload", request: "x.a.sabz.city", answer: /^ok: control: alice unloaded x\.a\.sabz\.city$/, thenPing: "x.a.sabz.city", replies: 0 },
