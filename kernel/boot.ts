@@ -191,6 +191,7 @@ function userPrefix(b: usize, n: i32): i32 {
   if (l < 1 || l > 128) return bad("length", "prefix length outside 1..128");
   let r = delegatePrefix(b + M.UP_KEY, b + M.UP_PREFIX, l);
   if (r == -1) return bad("key", "no USER record has this key (USER records come first)");
+  if (r == -3) return bad("prefix", "shares addresses with a prefix delegated to another user");
   if (r < 0) return bad("prefix", "more USER_PREFIX records than the kernel's USER_PREFIX_MAX");
   return 0;
 }

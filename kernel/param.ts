@@ -14,6 +14,8 @@ export const NEIGH_MAX: i32 = 256;       // neighbor cache entries over all NICs
                                          // least recently used STALE entry is reclaimed
 export const NEIGH_INCOMPLETE_MAX: i32 = 64; // entries being resolved at once (RFC 6583 §7.1): a scan
                                          // of a /64 gets no more, and never takes settled entries
+export const NEIGH_INCOMPLETE_FWD: i32 = 48; // ... of which forwarded packets may start this many:
+                                         // the rest stay for the node's and its services' own
 
 export const MTU_MIN: i32 = 1280;        // RFC 8200 §5: every link carries 1280 bytes
 export const MTU_MAX: i32 = 9000;        // largest NIC MTU a manifest may give

@@ -1,9 +1,10 @@
 // What a signed control message may claim (spec/control.md, "Who may hand out what"). A
 // user gets only what the node's owner delegated to it (ctl/delegations.ts):
 //   an address for a service it loads: inside one of its prefixes, never one of the node's
-//   own addresses, never an address the node reaches through a static route (a network
-//   beyond it), inside a connected prefix only if the delegation lies inside that prefix,
-//   and not an address a neighbor on a link is using;
+//   own addresses or a route's next hop, never an address the node reaches through a static
+//   route (a network beyond it), inside a connected prefix only if the delegation lies
+//   inside that prefix and never the prefix's subnet-router or reserved anycast addresses
+//   (RFC 4291 §2.6.1, RFC 2526), and not an address a neighbor on a link is using;
 //   a disk extent: inside one of its extents with no more rights, and sharing no byte with
 //   an extent that a service of another owner holds.
 // Each check only reads; a refusal logs one line (the reply quotes it) and returns -Errno.
@@ -14,7 +15,8 @@ import { RouteKind } from "../../abi/status";
 import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { SVC_MAX } from "../param";
 import { logStart, logStr, logInt, logBytes, logAddr, logEnd } from "../log";
-import { isOwn, rKind, routeBeyond, routeKind, routeLen, routePrefix } from "../net/route";
+import { isOwn, rKind, routeBeyond, routeKind, routeLen, routePrefix, routeVia, routeCount } from "../net/route";
+import { addrEq } from "../net/addr";
 import { neighborNic } from "../net/nd";
 import { svcValid, svcName, svcNameLen, svcOwner } from "../svc/registry";
 import { capOverlaps } from "../svc/caps";
@@ -46,6 +48,11 @@ export function mayClaimAddress(u: i32, a: usize): i32 {
     start(a); logStr(" is one of the node's own addresses");
     return end(Errno.EACCES);
   }
+  for (let i = 0; i < routeCount; i++) {
+    if (routeKind(i) != RouteKind.STATIC || !addrEq(routeVia(i), a)) continue;
+    start(a); logStr(" is the next hop of the route to "); logAddr(routePrefix(i)); logStr("/"); logInt(routeLen(i));
+    return end(Errno.EACCES);
+  }
   let r = routeBeyond(a);
   if (r >= 0 && routeKind(r) == RouteKind.STATIC && routeLen(r) > 0) {
     start(a); logStr(" is reached through the route to "); logAddr(routePrefix(r));
@@ -57,12 +64,27 @@ export function mayClaimAddress(u: i32, a: usize): i32 {
     logStr(", which the node's owner did not delegate: the prefix given to "); user(u); logStr(" is wider than it");
     return end(Errno.EACCES);
   }
+  if (r >= 0 && routeKind(r) == RouteKind.CONNECTED && anycast(a, routeLen(r))) {
+    start(a); logStr(" is a subnet anycast address of the connected prefix "); logAddr(routePrefix(r));
+    logStr("/"); logInt(routeLen(r)); logStr(" (RFC 4291 §2.6.1, RFC 2526): its routers'");
+    return end(Errno.EACCES);
+  }
   let nic = neighborNic(a);
   if (nic >= 0) {
     start(a); logStr(" is in use by a neighbor on NIC "); logInt(nic);
     return end(Errno.EEXIST);
   }
   return 0;
+}
+
+/** Is a, in a connected prefix of len bits, that prefix's subnet-router anycast address
+ *  (every bit after the prefix 0, RFC 4291 §2.6.1) or, in a /64, one of the 128 reserved
+ *  subnet anycast addresses (interface identifier fdff:ffff:ffff:ff80 and up, RFC 2526)? */
+function anycast(a: usize, len: i32): bool {
+  let hi = bswap<u64>(load<u64>(a)), lo = bswap<u64>(load<u64>(a, 8));
+  if (len >= 127) return false;                                  // RFC 6164: /127 links have none
+  let zero = len >= 64 ? (lo << <u64>(len - 64)) == 0 : (hi << <u64>len) == 0 && lo == 0;
+  return zero || (len == 64 && lo >= 0xfdffffffffffff80);
 }
 
 /** May user u grant service svc the extent [off, off + len) of disk with these rights?

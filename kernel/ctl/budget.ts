@@ -1,14 +1,16 @@
 // How many signature checks the control plane spends, and for whom (spec/control.md, "A
-// busy node"). Token buckets, in thousandths of a check: one per source /64 (the last
-// CTL_SRC_SLOTS seen; a new one starts full, the least recently seen makes room), one per
-// user key, and one for the whole node above them. A message must find a token in each
-// bucket it pays (all are checked, then all are taken). One from the /64 its key last
-// signed from pays only its /64's: forgeries that claim the key from elsewhere can empty
-// the key's and the node's buckets, never the user's own. Sources are known by cookie
-// (ctl/cookie.ts), so a /64 cannot be borrowed by spoofing. Called by ctl/control.ts.
+// busy node"). Token buckets, in thousandths of a check. A message from the very address
+// its key last signed from (the user's own place) pays only that key's own bucket, which
+// nothing else can spend; any other pays its source /64's bucket (the last CTL_SRC_SLOTS
+// seen; a new one starts full, the least recently seen makes room), its claimed key's, and
+// the whole node's above them, and must find a token in each (all are checked, then all
+// are taken). So forgeries that claim a key — from anywhere, its user's /64 included — can
+// empty the key's and the node's buckets, never the user's own. Sources are known by
+// cookie (ctl/cookie.ts): an address cannot be borrowed by spoofing. Called by ctl/control.ts.
 import { CTL_VERIFY_PER_S, CTL_VERIFY_BURST, CTL_KEY_PER_S, CTL_KEY_BURST, CTL_SRC_PER_S, CTL_SRC_BURST,
   CTL_SRC_SLOTS, USER_MAX } from "../param";
 import { now } from "../clock";
+import { addrEq, addrCopy } from "../net/addr";
 import { userOf } from "./delegations";
 
 const srcPrefix = new StaticArray<u64>(CTL_SRC_SLOTS);
@@ -18,8 +20,10 @@ const srcTime = new StaticArray<i64>(CTL_SRC_SLOTS);
 const keyCredit = new StaticArray<i64>(USER_MAX);
 const keyTime = new StaticArray<i64>(USER_MAX);
 const keyFresh = new StaticArray<bool>(USER_MAX);     // false: never paid (starts full)
-const goodPrefix = new StaticArray<u64>(USER_MAX);    // the /64 the key last signed from
-const hasGood = new StaticArray<bool>(USER_MAX);
+const OWN: usize = memory.data(USER_MAX * 16, 8);      // the address the key last signed from
+const hasOwn = new StaticArray<bool>(USER_MAX);
+const ownCredit = new StaticArray<i64>(USER_MAX);     // the bucket of messages from there
+const ownTime = new StaticArray<i64>(USER_MAX);
 let nodeCredit: i64 = <i64>CTL_VERIFY_BURST * 1000;
 let nodeTime: i64 = 0;
 
@@ -50,26 +54,35 @@ function sourceSlot(p: u64): i32 {
 /** May a message from the address at src that claims the key of user row u be checked
  *  now? If so, its tokens are taken. */
 export function budgetTake(src: usize, u: i32): bool {
-  let p = prefix64(src);
-  let s = sourceSlot(p);
+  let k = userOf(u);
+  if (unchecked(hasOwn[k]) && addrEq(OWN + <usize>(k * 16), src)) {
+    let oc = refill(unchecked(ownCredit[k]), unchecked(ownTime[k]), CTL_SRC_PER_S, CTL_SRC_BURST);
+    unchecked(ownTime[k] = now);
+    unchecked(ownCredit[k] = oc >= 1000 ? oc - 1000 : oc);
+    return oc >= 1000;
+  }
+  let s = sourceSlot(prefix64(src));
   let sc = refill(unchecked(srcCredit[s]), unchecked(srcTime[s]), CTL_SRC_PER_S, CTL_SRC_BURST);
   unchecked(srcCredit[s] = sc); unchecked(srcTime[s] = now);
-  let k = userOf(u);
-  let own = unchecked(hasGood[k]) && unchecked(goodPrefix[k]) == p;
   let kc = unchecked(keyFresh[k]) ? refill(unchecked(keyCredit[k]), unchecked(keyTime[k]), CTL_KEY_PER_S, CTL_KEY_BURST)
     : <i64>CTL_KEY_BURST * 1000;
   unchecked(keyCredit[k] = kc); unchecked(keyTime[k] = now); unchecked(keyFresh[k] = true);
   nodeCredit = refill(nodeCredit, nodeTime, CTL_VERIFY_PER_S, CTL_VERIFY_BURST);
   nodeTime = now;
-  if (sc < 1000 || (!own && (kc < 1000 || nodeCredit < 1000))) return false;
+  if (sc < 1000 || kc < 1000 || nodeCredit < 1000) return false;
   unchecked(srcCredit[s] = sc - 1000);
-  if (!own) { unchecked(keyCredit[k] = kc - 1000); nodeCredit -= 1000; }
+  unchecked(keyCredit[k] = kc - 1000);
+  nodeCredit -= 1000;
   return true;
 }
 
-/** A message from src signed by user row u verified: its /64 is the key's own from now on. */
+/** A message from src signed by user row u verified: src is the key's own place from now on
+ *  (a new place starts with a full bucket). */
 export function budgetVerified(src: usize, u: i32): void {
   let k = userOf(u);
-  unchecked(goodPrefix[k] = prefix64(src));
-  unchecked(hasGood[k] = true);
+  if (unchecked(hasOwn[k]) && addrEq(OWN + <usize>(k * 16), src)) return;
+  addrCopy(OWN + <usize>(k * 16), src);
+  unchecked(hasOwn[k] = true);
+  unchecked(ownCredit[k] = <i64>CTL_SRC_BURST * 1000);
+  unchecked(ownTime[k] = now);
 }

@@ -2,9 +2,9 @@
 // the node's own addresses on CTL_PORT. In order: the UDP header and checksum, the message
 // header; HELLO is answered at once; a signed message's key must be a user's, its epoch
 // this boot's, its cookie the one its source address was given (ctl/cookie.ts: it can
-// receive there), it must find a token in the budgets it pays (ctl/budget.ts: verifying
-// costs CPU), its signature must be good (crypto/ed25519.ts) and its sequence number above
-// the user's last; then ctl/ops.ts acts. The answer goes back to the sender from the
+// receive there), its sequence number above the user's last, it must find a token in the
+// budgets it pays (ctl/budget.ts: verifying costs CPU) and its signature must be good
+// (crypto/ed25519.ts); then ctl/ops.ts acts. The answer goes back to the sender from the
 // address it wrote to, with the sender's cookie. Malformed datagrams are counted and
 // dropped without an answer; a refused one is answered with why, never longer than the
 // request unless it was authenticated, so a forged source gains no amplification.
@@ -59,11 +59,13 @@ export function ctlInput(pkt: i32, nic: i32, off: i32): void {
     refused(pkt, nic, ports, op, Errno.EAGAIN, seq, n, "no cookie for this address, or an old one: sign again with the cookie of this reply");
     return;
   }
+  // A number that is not above the last (which HELLO tells anyone) is refused before the
+  // signature is checked: a replay costs the node nothing.
+  if (seq <= userLastSeq(user)) { refused(pkt, nic, ports, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this user (a replay?)"); return; }
   if (!budgetTake(src, user)) { drop(Drop.CTL_RATE); pktFree(pkt); return; }
   let body = n - C.CTL_SIG;
   if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY)) { refused(pkt, nic, ports, op, Errno.EACCES, seq, n, "the signature does not verify with the user's key"); return; }
   budgetVerified(src, user);
-  if (seq <= userLastSeq(user)) { refused(pkt, nic, ports, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this user (a replay?)"); return; }
   userAccept(user, seq);
   let b = m + C.CTL_HEADER, bn = body - C.CTL_HEADER;
   let r: i32;

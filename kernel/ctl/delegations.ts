@@ -27,11 +27,15 @@ export function delegatedLen(i: i32): i32 { return <i32>unchecked(pfxLen[i]); }
 export function userOf(u: i32): i32 { return userByKey(userKey(u)); }
 
 /** Delegate prefix/len to the user with the key at key. 0, -1 if no USER row has the key,
- *  -2 if the table is full. */
+ *  -2 if the table is full, -3 if it shares an address with another user's prefix. */
 export function delegatePrefix(key: usize, prefix: usize, len: i32): i32 {
   let u = userByKey(key);
   if (u < 0) return -1;
   if (pfxCount >= USER_PREFIX_MAX) return -2;
+  for (let i = 0; i < pfxCount; i++) {
+    let l = min(len, <i32>unchecked(pfxLen[i]));
+    if (<i32>unchecked(pfxUser[i]) != u && prefixMatch(prefix, delegatedPrefix(i), l)) return -3;
+  }
   let i = pfxCount++;
   addrCopy(delegatedPrefix(i), prefix);
   unchecked(pfxUser[i] = <u8>u);

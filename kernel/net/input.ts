@@ -82,12 +82,12 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
     drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
   }
   if (r >= 0) { drop(<Drop>r); pktFree(pkt); return; }
-  if (martian(p)) { drop(Drop.MARTIAN); pktFree(pkt); return; }
+  // Nothing on a link speaks for the node's own addresses or its services': a service must
+  // be able to trust a local peer's address, and the node never hears itself.
+  if (martian(p) || isOwn(p + IP_SRC)) { drop(Drop.MARTIAN); pktFree(pkt); return; }
   let dst = p + IP_DST;
   if (isMulticast(dst)) {
     if (isAllNodes(dst) || (isAllRouters(dst) && nodeRole == Role.ROUTER) || isSolicitedNode(dst)) {
-      // Nothing on a link speaks for the node's own addresses.
-      if (isOwn(p + IP_SRC)) { drop(Drop.MARTIAN); pktFree(pkt); return; }
       localInput(pkt, nic);   // a solicited-node group is checked against the target there
       return;
     }

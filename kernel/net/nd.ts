@@ -6,11 +6,14 @@
 // unreachable after MAX_MULTICAST_SOLICIT (§7.2.2); a STALE neighbor in use is probed by
 // unicast after DELAY_FIRST_PROBE_TIME and forgotten after MAX_UNICAST_SOLICIT. The cache
 // cannot be filled for good (RFC 6583, and Linux's neighbour garbage collection): at most
-// NEIGH_INCOMPLETE_MAX entries are being resolved at once, and when the table is full the
-// least recently used STALE entry — one nobody is sending to, such as those any host on
-// the link can create with a solicitation — makes room; REACHABLE, DELAY and PROBE entries,
-// hosts in use, are never taken. Router advertisements are in ra.ts.
-import { NEIGH_MAX, NEIGH_INCOMPLETE_MAX, ETH_HDR, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS, ND_MAX_UNICAST,
+// NEIGH_INCOMPLETE_MAX entries are being resolved at once (forwarded packets may start at
+// most NEIGH_INCOMPLETE_FWD of them), and when the table is full the entry the node has
+// sent to least recently makes room — first those it never sent to, such as any host on
+// the link can create with solicitations; DELAY and PROBE entries, hosts in use now, are
+// never taken. A solicited advertisement confirms only an entry the node is soliciting
+// (INCOMPLETE, PROBE), so nobody can make an entry REACHABLE unasked. Router
+// advertisements are in ra.ts.
+import { NEIGH_MAX, NEIGH_INCOMPLETE_MAX, NEIGH_INCOMPLETE_FWD, ETH_HDR, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS, ND_MAX_UNICAST,
   ND_DELAY_FIRST_PROBE_MS } from "../param";
 import { between } from "../rand";
 import { Drop } from "../../abi/drop";
@@ -18,7 +21,7 @@ import { NeighState } from "../../abi/status";
 import { Role } from "../../abi/kernel";
 import { drop } from "../stats";
 import { now } from "../clock";
-import { pktAlloc, pktFree, pktData, pktSetLen } from "../pool";
+import { pktAlloc, pktFree, pktData, pktSetLen, pktClass, CLASS_FORWARD } from "../pool";
 import { ld8, ld32 } from "./bytes";
 import { addrEq, addrCopy, isMulticast, isUnspecified, isSolicitedFor, isSolicitedNode,
   solicitedNode, multicastMac, macCopy, macEq } from "./addr";
@@ -45,6 +48,7 @@ const nHeld = new StaticArray<i16>(NEIGH_MAX);     // held packet or -1
 const nProbes = new StaticArray<u8>(NEIGH_MAX);
 const nTime = new StaticArray<i64>(NEIGH_MAX);
 const nReach = new StaticArray<i64>(NEIGH_MAX);    // this entry's ReachableTime (§6.3.2)
+const nUsed = new StaticArray<i64>(NEIGH_MAX);     // when the node last sent to it; -1: never
 export let neighHigh: i32 = 0;                      // entries in use are below this
 export let nodeRole: Role = Role.SERVER;
 const TMP: usize = memory.data(16, 8);
@@ -61,11 +65,14 @@ export function ndInit(role: Role): void {
 export function neighNic(i: i32): i32 { return <i32>unchecked(nNic[i]); }
 export function neighState(i: i32): NeighState { return <NeighState>unchecked(nState[i]); }
 
-/** The NIC on which a neighbor with address addr is known (its MAC learned), or -1. */
+/** The NIC on which a neighbor with address addr is in use: it answered the node's own
+ *  solicitation (REACHABLE), or the node is sending to it (DELAY, PROBE); or -1. An entry a
+ *  solicitation alone made (STALE) proves nothing. */
 export function neighborNic(addr: usize): i32 {
   for (let i = 0; i < neighHigh; i++) {
     let nic = <i32>unchecked(nNic[i]);
-    if (nic >= 0 && unchecked(nState[i]) != NeighState.INCOMPLETE && addrEq(neighAddr(i), addr)) return nic;
+    let st = unchecked(nState[i]);
+    if (nic >= 0 && st != NeighState.INCOMPLETE && st != NeighState.STALE && addrEq(neighAddr(i), addr)) return nic;
   }
   return -1;
 }
@@ -77,8 +84,16 @@ function find(nic: i32, addr: usize): i32 {
   return -1;
 }
 
-/** A free entry, or the least recently used STALE one (its last use or confirmation is
- *  longest ago), or -1 when every entry is a host in use or being resolved. */
+/** Should entry a make room before entry b? One the node never sent to before one it did
+ *  (the older first among them), else the one it sent to longer ago. */
+function sooner(a: i32, b: i32): bool {
+  let ua = unchecked(nUsed[a]), ub = unchecked(nUsed[b]);
+  if ((ua < 0) != (ub < 0)) return ua < 0;
+  return ua < 0 ? unchecked(nTime[a]) < unchecked(nTime[b]) : ua < ub;
+}
+
+/** A free entry, or the settled one (STALE, REACHABLE) that should make room first, or -1
+ *  when every entry is being resolved or in use now (DELAY, PROBE). */
 function room(): i32 {
   let i = 0;
   while (i < neighHigh && unchecked(nNic[i]) >= 0) i++;
@@ -88,8 +103,9 @@ function room(): i32 {
   }
   let lru = -1;
   for (let j = 0; j < NEIGH_MAX; j++) {
-    if (unchecked(nState[j]) != NeighState.STALE) continue;
-    if (lru < 0 || unchecked(nTime[j]) < unchecked(nTime[lru])) lru = j;
+    let st = unchecked(nState[j]);
+    if (st != NeighState.STALE && st != NeighState.REACHABLE) continue;
+    if (lru < 0 || sooner(j, lru)) lru = j;
   }
   return lru;
 }
@@ -112,6 +128,7 @@ function create(nic: i32, addr: usize): i32 {
   unchecked(nHeld[i] = -1);
   unchecked(nProbes[i] = 0);
   unchecked(nTime[i] = now);
+  unchecked(nUsed[i] = -1);
   return i;
 }
 
@@ -137,6 +154,7 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
   }
   let i = find(nic, nextHop);
   if (i >= 0 && unchecked(nState[i]) != NeighState.INCOMPLETE) {
+    unchecked(nUsed[i] = now);
     if (unchecked(nState[i]) == NeighState.STALE) {   // §7.3.3: used while stale
       unchecked(nState[i] = <u8>NeighState.DELAY);
       unchecked(nTime[i] = now);
@@ -146,9 +164,11 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
     return;
   }
   if (i < 0) {
-    i = resolving() < NEIGH_INCOMPLETE_MAX ? create(nic, nextHop) : -1;
+    let limit = pktClass(pkt) == CLASS_FORWARD ? NEIGH_INCOMPLETE_FWD : NEIGH_INCOMPLETE_MAX;
+    i = resolving() < limit ? create(nic, nextHop) : -1;
     if (i < 0) { drop(Drop.NEIGH_UNRESOLVED); pktFree(pkt); return; }
     unchecked(nState[i] = <u8>NeighState.INCOMPLETE);
+    unchecked(nUsed[i] = now);
     sendSolicit(nic, nextHop, 0);
     unchecked(nProbes[i] = 1);
     unchecked(nTime[i] = now);
@@ -277,8 +297,12 @@ function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
   if (isMulticast(p + IP_DST) && (flags & NA_SOLICITED) != 0) { drop(Drop.ND_INVALID); return; }
   let i = find(nic, m + 8);
   if (i < 0) return;                               // unsolicited, for no entry: ignore
-  let state = (flags & NA_SOLICITED) != 0 ? NeighState.REACHABLE : NeighState.STALE;
-  if (unchecked(nState[i]) == NeighState.INCOMPLETE) {
+  let st = unchecked(nState[i]);
+  // Only an answer to the node's own solicitation confirms reachability (§7.2.5 takes any
+  // S flag; honouring it unasked would let anyone pin an entry as REACHABLE).
+  let solicited = (flags & NA_SOLICITED) != 0 && (st == NeighState.INCOMPLETE || st == NeighState.PROBE);
+  let state = solicited ? NeighState.REACHABLE : NeighState.STALE;
+  if (st == NeighState.INCOMPLETE) {
     if (tll == 0) return;
     learn(nic, m + 8, tll, state);
     return;
@@ -286,7 +310,7 @@ function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
   if (tll != 0 && !macEq(tll, neighMac(i))) {
     if ((flags & NA_OVERRIDE) == 0) return;
     learn(nic, m + 8, tll, state);
-  } else if ((flags & NA_SOLICITED) != 0) {
+  } else if (solicited) {
     unchecked(nState[i] = <u8>NeighState.REACHABLE);
     unchecked(nTime[i] = now);
     unchecked(nProbes[i] = 0);

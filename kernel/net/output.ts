@@ -14,7 +14,7 @@ import { pktData, pktLen, pktFree } from "../pool";
 import { ld8 } from "./bytes";
 import { isLinkLocal, isMulticast, isUnspecified, isLoopback, isV4Mapped, addrEq } from "./addr";
 import { IP_SRC, IP_DST, IP_HOPS } from "./ipv6";
-import { lookup, isOwn, nextHop, rKind, rNic, rSvc } from "./route";
+import { lookup, nextHop, rKind, rNic, rSvc } from "./route";
 import { nicMtu, nicValid, nicLinkLocal } from "./iface";
 import { linkOut, nodeRole } from "./nd";
 import { svcDeliver } from "../svc/queue";
@@ -48,7 +48,6 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
     // only link-local address that is the node's own is that of the NIC it arrived on.
     if (origin == Origin.NODE && nicValid(inNic)) { linkOut(inNic, dst, pkt); return 0; }
     if (origin == Origin.FORWARD && nicValid(inNic) && addrEq(dst, nicLinkLocal(inNic))) {
-      if (isOwn(p + IP_SRC)) return refuse(pkt, Drop.MARTIAN, Errno.EHOSTUNREACH);
       localInput(pkt, inNic);
       return 0;
     }
@@ -59,9 +58,6 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
   if (!lookup(dst)) return unreachable(pkt, origin, 0, inNic);
   let kind = rKind, svc = rSvc, index = rNic;
   if (kind == RouteKind.SERVICE || kind == RouteKind.LOCAL) {
-    // A packet from a link that claims to come from the node itself or one of its
-    // services is spoofed: a service must be able to trust a local peer's address.
-    if (origin == Origin.FORWARD && isOwn(p + IP_SRC)) return refuse(pkt, Drop.MARTIAN, Errno.EHOSTUNREACH);
     if (kind == RouteKind.LOCAL) { localInput(pkt, inNic); return 0; }
     if (origin == Origin.SERVICE && len > LOCAL_MTU) return refuse(pkt, Drop.TOO_BIG, Errno.EMSGSIZE);
     if (!capHolds(svc, CapKind.ADDR, index, RIGHT_RECV)) return refuse(pkt, Drop.SVC_DOWN, Errno.EHOSTUNREACH);

@@ -34,6 +34,17 @@ export const MODULE_LOCALS_MAX = 65_536;
  *  ~6600 nested loops. Less than half of the lowest. */
 export const DEPTH_MAX = 512;
 
+/** Tables a module defines (it may import none): AssemblyScript makes at most one, for
+ *  function references. An engine allocates a table whole, outside the service's memory
+ *  and so outside its RAM grant: one of 10 million elements (a 68-byte module) took 221 MB
+ *  under Node, forty of them ended the process (V8 out of heap). */
+export const TABLES_MAX = 1;
+
+/** Elements a table may hold, as its declared maximum (one is required, so table.grow is
+ *  bounded too): 65,536, some 1.5 MB of host memory at most; AssemblyScript's hold as many
+ *  as the functions it references indirectly (2 in the built test services). */
+export const TABLE_ELEMS_MAX = 65_536;
+
 /** A limit that a module passes: where (the byte offset), why, and what to do. */
 export class LimitError extends Error {
   constructor(readonly offset: number, readonly why: string, readonly fix: string) {

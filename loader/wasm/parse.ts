@@ -1,7 +1,7 @@
 // A small, bounds-checked reader for the parts of a Wasm binary (core spec, chapter 5
 // "Binary Format") that the loader needs to judge a module before any of its code runs:
-// header, section ids and sizes, and the type, import, function, memory, export and start
-// sections. Other sections (table, global, element, code, data, tag, custom) are only
+// header, section ids and sizes, and the type, import, function, table, memory, export and
+// start sections. Other sections (global, element, code, data, tag, custom) are only
 // checked to lie inside the module and skipped here (code.ts reads the code section with this
 // file's Reader). Every read checks the end first; every error is a WasmParseError naming
 // the byte offset. Deliberately not a validator: types are left to WebAssembly.validate.
@@ -26,6 +26,7 @@ export interface WasmModule {
   imports: Import[];
   functions: number[];  // type index of each function defined in the module
   memories: Limits[];   // memories defined in the module (not imported)
+  tables: Limits[];     // tables defined in the module (not imported), in elements
   exports: Export[];
   start: number | null;
 }
@@ -41,7 +42,7 @@ export const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d]; // "\0asm"
 export const WASM_VERSION = [0x01, 0x00, 0x00, 0x00];
 export const SECTION_NAMES = ["custom", "type", "import", "function", "table", "memory",
   "global", "export", "start", "element", "code", "data", "datacount", "tag"];
-const SEC = { TYPE: 1, IMPORT: 2, FUNCTION: 3, MEMORY: 5, EXPORT: 7, START: 8 };
+const SEC = { TYPE: 1, IMPORT: 2, FUNCTION: 3, TABLE: 4, MEMORY: 5, EXPORT: 7, START: 8 };
 /** Value types by their one-byte code (also a block type's, as a negative s33: 0x80 + it). */
 export const VALTYPES: Record<number, ValType> = {
   0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref",
@@ -177,6 +178,7 @@ function readSection(m: WasmModule, id: number, r: Reader): void {
       return { module, name, offset, desc: importDesc(r) };
     }); break;
     case SEC.FUNCTION: m.functions = r.vec("function", () => r.u32("function type index")); break;
+    case SEC.TABLE: m.tables = r.vec("table", () => { valType(r); return limits(r, "table"); }); break;
     case SEC.MEMORY: m.memories = r.vec("memory", () => limits(r, "memory")); break;
     case SEC.EXPORT: m.exports = r.vec("export", () => exportEntry(r)); break;
     case SEC.START: m.start = r.u32("start function index"); break;
@@ -194,7 +196,7 @@ export function parseModule(bytes: Uint8Array): WasmModule {
   if (!WASM_VERSION.every((b, i) => version[i] === b)) {
     r.fail(`version ${Array.from(version).join(",")} is not Wasm version 1`, 4);
   }
-  const m: WasmModule = { sections: [], types: [], imports: [], functions: [], memories: [], exports: [], start: null };
+  const m: WasmModule = { sections: [], types: [], imports: [], functions: [], memories: [], tables: [], exports: [], start: null };
   const seen = new Set<number>();
   while (r.pos < r.end) {
     const offset = r.pos;

@@ -13,7 +13,7 @@ import { CONTAIN_EXPORTS, CONTAIN_IMPORTS, FUEL_EXPORTS, FUEL_IMPORTS, SERVICE_E
 import { LoaderError } from "../errors";
 import { FuncType, Import, Limits, WasmModule, WasmParseError, formatFuncType, functionType, parseModule } from "./parse";
 import { readCode } from "./code";
-import { LimitError, MODULE_BYTES_MAX } from "./limits";
+import { LimitError, MODULE_BYTES_MAX, TABLES_MAX, TABLE_ELEMS_MAX } from "./limits";
 
 export { LoaderError } from "../errors";
 
@@ -86,6 +86,20 @@ function checkImport(m: WasmModule, imp: Import, refuse: Refuse, ramMaxPages: nu
     }
   } else {
     refuse(`module imports ${full}, which PersiaOS does not provide ${at}`, `${ALLOWED}. ${REBUILD}.`);
+  }
+}
+
+/** Refuses tables that would take the host more memory than TABLE_ELEMS_MAX elements, or
+ *  that could grow without bound: at most TABLES_MAX, each with a declared maximum. */
+function checkTables(m: WasmModule, refuse: Refuse): void {
+  const fix = `A service needs at most ${TABLES_MAX} table of at most ${TABLE_ELEMS_MAX} elements with a declared maximum ` +
+    `(AssemblyScript's default; loader/wasm/limits.ts). ${REBUILD}.`;
+  if (m.tables.length > TABLES_MAX) refuse(`module defines ${m.tables.length} tables`, fix);
+  for (const t of m.tables) {
+    if (t.max === null) refuse(`module defines a table without a maximum, which table.grow could grow without bound`, fix);
+    if (t.min > TABLE_ELEMS_MAX || t.max! > TABLE_ELEMS_MAX) {
+      refuse(`module defines a table of up to ${t.max} elements; the host would allocate it outside the service's RAM grant`, fix);
+    }
   }
 }
 
@@ -169,6 +183,7 @@ export function validateService(bytes: Uint8Array, name: string, ramMaxPages: nu
   // The memory rule first: it says what PersiaOS needs on every engine (an engine without
   // multi-memory would otherwise answer first, in its own words).
   const limits = checkMemory(m, refuse);
+  checkTables(m, refuse);
   readBodies(bytes, m, refuse);
   const own = new Uint8Array(bytes); // the engine wants bytes in a plain ArrayBuffer
   if (!WebAssembly.validate(own)) {

@@ -30,18 +30,21 @@ export interface ServiceSpec {
   /** The start function's index, if any. */
   start?: number;
   /** Function tables, each filled from slot 0 with the function indices `elems` by an
-   *  active element segment. */
-  tables?: { slots: number; elems: number[] }[];
+   *  active element segment; each declares `max` as its maximum (default: slots; null: none). */
+  tables?: Table[];
 }
 
 /** The table section and the element section that fills each table from slot 0. */
-function tableSections(tables: { slots: number; elems: number[] }[]): [number[], number[]] {
+interface Table { slots: number; elems: number[]; max?: number | null }
+
+function tableSections(tables: Table[]): [number[], number[]] {
   if (tables.length === 0) return [[], []];
   const at0 = [OP.i32_const, 0x00, OP.end];
   const segments = tables.map(({ elems }, i) => i === 0
     ? [0x00, ...at0, ...vec(elems.map((f) => leb(f)))]                     // flags 0: table 0, funcref
     : [0x02, ...leb(i), ...at0, 0x00, ...vec(elems.map((f) => leb(f)))]);  // flags 2: table i, elemkind func
-  return [section(4, vec(tables.map(({ slots }) => [0x70, 0x00, ...leb(slots)]))), section(9, vec(segments))];
+  const limits = ({ slots, max }: Table) => (max === null ? [0x00, ...leb(slots)] : [0x01, ...leb(slots), ...leb(max ?? slots)]);
+  return [section(4, vec(tables.map((t) => [0x70, ...limits(t)]))), section(9, vec(segments))];
 }
 
 export function buildService(s: ServiceSpec): Uint8Array {

@@ -93,6 +93,22 @@ it("a user is answered every time while forgeries of its key arrive at 200/s fro
   });
 });
 
+it("forgeries from another host of the user's own /64 do not silence the user at its own address", async () => {
+  await withBench(YAML, PEERS, async (b) => {
+    const neighbor = new Client(b, "lan0", NODE0);
+    const NEAR = parseAddr("fd00:5ab2:1::666");
+    assert.equal(await underFire(b, 1, () => {}), 1);
+    // The forger is a host on alice's link: it introduces itself so the node's answers reach it.
+    const introduce = () => b.peer("lan0").send(P.ether(b.nodeMac("lan0"), b.peer("lan0").mac, P.ETH_IPV6,
+      P.neighborSolicit(NEAR, NODE0, b.peer("lan0").mac)));
+    introduce();
+    const m = await forgery(neighbor, NEAR);
+    let n = 0;
+    assert.equal(await underFire(b, 10, () => { if (n++ % 200 === 0) introduce(); neighbor.send(NEAR, m); }), 10,
+      "all 10 of alice's messages were answered");
+  });
+});
+
 it("forgeries from eight /64s empty the key's and the node's budgets; the user's own /64 still gets through", async () => {
   await withBench(YAML, PEERS, async (b) => {
     const forger = new Client(b, "lan1", NODE1);

@@ -119,6 +119,14 @@ describe("a router: forwarding and its drops", () => {
     assert.ok(await b.ping("lan0", ECHO));
   });
 
+  it("MARTIAN: a packet in transit that claims the router's or a service's address as its source is not forwarded", async () => {
+    for (const src of [NODE_LAN0, ECHO, addressFromMac(parseAddr("fd00:2::"), LAN1_MAC)]) {
+      assert.deepEqual(await send(udpOf(src, B, 100), { MARTIAN: 1 }), [], "nothing reaches B");
+      assert.deepEqual(await b.quiet(b.peer("lan0")), [], "no error comes back");
+    }
+    assert.ok(await b.ping("lan0", ECHO));
+  });
+
   it("NO_ROUTE: a destination outside every prefix gets destination unreachable, code 0", async () => {
     const pkt = udpOf(A, parseAddr("2001:db8::1"), 100);
     assert.deepEqual(await send(pkt, { NO_ROUTE: 1 }), []);

@@ -2,9 +2,10 @@
 // any host on a link can make the node create an entry with a solicitation from a spoofed
 // source, and anyone who can reach a connected /64 can make it resolve addresses that do
 // not exist. Neither may fill the cache for good: 300 spoofed solicitations leave a new
-// host answered an hour later, and a host in use keeps its entry through them; a scan of
-// 200 addresses behind a router resolves at most 64 at once, leaves a neighbor in use
-// reachable, and a new neighbor is resolved once the scan's entries have given up.
+// host answered an hour later, and a host in use keeps its entry through them; neighbors
+// that advertise themselves reachable unasked pin nothing; a scan of 200 addresses behind a
+// router resolves at most 48 at once, keeps room for the node's own resolutions, leaves a
+// neighbor in use reachable, and a new neighbor is resolved once the scan's entries gave up.
 // Frames are built here (hosts/node/peer/packets.ts) and sent from the bench's peers.
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
@@ -13,7 +14,7 @@ import * as P from "../../hosts/node/peer/packets";
 import { Bench, svc, withBench } from "./bench";
 
 const NEIGH_MAX = 256;            // kernel/param.ts: neighbor cache entries
-const NEIGH_INCOMPLETE_MAX = 64;  // kernel/param.ts: entries being resolved at once
+const NEIGH_INCOMPLETE_FWD = 48;  // kernel/param.ts: entries forwarded packets may have resolving at once
 const ECHO = parseAddr("fd00:5ab2:1::7");
 const PEER = parseAddr("fd00:5ab2:1::100");
 
@@ -64,6 +65,31 @@ ${svc("echo.sabz.city", "build/wasm/services/echo.wasm", "fd00:5ab2:1::7")}
       assert.ok(await b.ping("lan0", ECHO), "and the peer is answered too");
     });
   });
+
+  it("256 neighbors that claim to be reachable unasked do not pin the cache: a new host is answered", async () => {
+    await withBench(yaml, peers, async (b) => {
+      const peer = b.peer("lan0");
+      assert.ok(await b.introduce("lan0", ECHO));
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < NEIGH_MAX; i++) {
+          const a = parseAddr(`fd00:5ab2:1::f:${i.toString(16)}`), mac = spoofMac(i);
+          peer.send(P.ether(b.nodeMac("lan0"), mac, P.ETH_IPV6, P.neighborSolicit(a, ECHO, mac)));
+          const na = P.icmp6(a, ECHO, P.ICMP.NA, 0, 0x60000000, Uint8Array.from([...a, 2, 1, ...mac]), 255);   // S and O set
+          peer.send(P.ether(b.nodeMac("lan0"), mac, P.ETH_IPV6, na));
+          if (i % 64 === 63) await b.tick(1);
+        }
+        await b.tick(1000);
+      }
+      assert.equal(neighbors(b).filter((n) => n.state === "REACHABLE").length, 0, "an advertisement the node did not ask for confirms nothing");
+      const NEW = parseAddr("fd00:5ab2:1::beef"), NEW_MAC = parseMac("02:00:00:00:be:ef");
+      peer.send(P.ether(b.nodeMac("lan0"), NEW_MAC, P.ETH_IPV6, P.echoRequest(NEW, ECHO, 0x4e57, 1, Uint8Array.of(1))));
+      const ns = await b.frame(peer, (p) => p.icmpType === P.ICMP.NS && P.equalBytes(p.data?.subarray(0, 16), NEW), 20);
+      assert.ok(ns, "the node solicits the new host: an entry it never sent to made room");
+      const rest = Uint8Array.from([...NEW, 2, 1, ...NEW_MAC]);
+      peer.send(P.ether(b.nodeMac("lan0"), NEW_MAC, P.ETH_IPV6, P.icmp6(NEW, ns.src!, P.ICMP.NA, 0, 0x60000000, rest, 255)));
+      assert.ok(await b.frame(peer, (p) => p.icmpType === P.ICMP.ECHO_REP && P.equalBytes(p.dst, NEW), 20), "echo's reply reaches it");
+    });
+  });
 });
 
 describe("a router scanned through a connected /64", () => {
@@ -84,7 +110,7 @@ services: []
   const scanned = (i: number) => parseAddr(`fd00:5ab2:2::5:${i.toString(16)}`);
   const state = (b: Bench, s: string) => neighbors(b).filter((n) => n.state === s).length;
 
-  it("resolves at most 64 scanned addresses at once; a neighbor in use stays reachable; a new one resolves after", async () => {
+  it("resolves at most 48 scanned addresses at once, keeping room for its own; a neighbor in use stays reachable; a new one resolves after", async () => {
     await withBench(yaml, peers, async (b) => {
       const a = b.peer("lan0"), bPeer = b.peer("lan1");
       let seq = 0;
@@ -98,13 +124,18 @@ services: []
       const before = b.drops();
       for (let i = 0; i < 200; i++) a.sendIp(b.nodeMac("lan0"), P.echoRequest(PEER, scanned(i), 0x5ca7, i, Uint8Array.of(i)));
       await b.deliver();
-      assert.equal(state(b, "INCOMPLETE"), NEIGH_INCOMPLETE_MAX, "64 addresses are being resolved");
-      assert.equal(b.drops().NEIGH_UNRESOLVED - before.NEIGH_UNRESOLVED, 200 - NEIGH_INCOMPLETE_MAX,
+      assert.equal(state(b, "INCOMPLETE"), NEIGH_INCOMPLETE_FWD, "48 scanned addresses are being resolved");
+      assert.equal(b.drops().NEIGH_UNRESOLVED - before.NEIGH_UNRESOLVED, 200 - NEIGH_INCOMPLETE_FWD,
         "the rest are dropped without a solicitation");
       await b.tick(1);
       const solicits = (await b.quiet(bPeer, 5)).filter((p) => p.icmpType === P.ICMP.NS).length;
-      assert.equal(solicits, NEIGH_INCOMPLETE_MAX, "one solicitation each, none for the rest");
+      assert.equal(solicits, NEIGH_INCOMPLETE_FWD, "one solicitation each, none for the rest");
       assert.ok(await reachesB(), "B, in use, is still reached during the scan");
+      // The node's own answer to a host it has not met is resolved in the room kept for it.
+      const D = parseAddr("fd00:5ab2:2::d"), D_MAC = parseMac("02:00:00:00:00:0d");
+      bPeer.send(P.ether(b.nodeMac("lan1"), D_MAC, P.ETH_IPV6, P.echoRequest(D, NODE1, 0xd, 1, Uint8Array.of(1))));
+      assert.ok(await b.frame(bPeer, (p) => p.icmpType === P.ICMP.NS && P.equalBytes(p.data?.subarray(0, 16), D), 20),
+        "the node solicits D for its echo reply during the scan");
 
       // Three solicitations a second apart, then they give up.
       assert.ok(await b.until(() => state(b, "INCOMPLETE") === 0, 3200, 100), "the scan's entries gave up");

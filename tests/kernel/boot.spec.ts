@@ -16,7 +16,7 @@ import { svcByName } from "../../kernel/svc/registry";
 import { capFind, resolve, cSlot, capRights, capExtOff, capExtLen } from "../../kernel/svc/caps";
 import { addr, firstDiff, put } from "./frames";
 import { mfStart, mfEnd, mfRecord, mfNode, mfNic, mfPrefix, mfRoute, mfService, mfSvcAddr, mfDisk,
-  mfCapDisk, mfUser } from "./manifest";
+  mfCapDisk, mfUser, mfUserPrefix } from "./manifest";
 import { logCount, lastLog } from "./mock";
 
 const M: usize = memory.data(4096, 16);
@@ -156,6 +156,16 @@ describe("k_boot refuses", () => {
       mfUser(keys[i], "eve", "e.sabz.city");
       refused("record 1 (type 14), key");
     }
+  });
+
+  it("a USER_PREFIX that shares addresses with another user's", () => {
+    mfStart(M);
+    mfNode(0, "n.test");
+    mfUser("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "alice", "a.sabz.city");
+    mfUser("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "bob", "b.sabz.city");  // RFC 8032 test 2
+    mfUserPrefix("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", 64, "fd00:9::");
+    mfUserPrefix("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", 120, "fd00:9::100");
+    refused("record 4 (type 16), prefix");
   });
 
   it("has not booted after any refusal", () => {

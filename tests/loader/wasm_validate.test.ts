@@ -7,6 +7,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { LoaderError, validateService } from "../../loader/wasm/validate";
 import { FUNC, GLOBAL, I32, I64, MEMORY, MINIMAL_SERVICE, ModuleSpec, TABLE, buildModule, minimalSpec } from "./wasm_fixture";
+import { buildService } from "../hosts/service_fixture";
 
 const NAME = "echo.sabz.city";
 
@@ -163,4 +164,19 @@ test("refuses a well-formed module that the engine does not validate", () => {
   const bytes = Uint8Array.from([...MINIMAL_SERVICE.subarray(0, MINIMAL_SERVICE.length - 6), ...code]);
   const e = refusal(bytes);
   assert.match(e.why, /^module is not valid WebAssembly: .*i32\.add/);
+});
+
+test("refuses tables the host would allocate outside the RAM grant: more than one, none without a maximum, none over 65,536", () => {
+  const svc = (tables: { slots: number; elems: number[]; max?: number | null }[]) => buildService({
+    types: [[[], []]], funcImports: [], memory: { min: 1 }, tables,
+    funcs: [{ type: 0, locals: [], body: [] }], exports: [["persia_event", 0]],
+  });
+  validateService(svc([{ slots: 2, elems: [0] }]), NAME, 16);
+  validateService(svc([{ slots: 65_536, elems: [0] }]), NAME, 16);
+  assert.match(refusal(svc([{ slots: 1, elems: [0] }, { slots: 1, elems: [0] }])).why, /^module defines 2 tables$/);
+  assert.match(refusal(svc([{ slots: 2, elems: [0], max: null }])).why, /table without a maximum, which table\.grow could grow without bound/);
+  const big = refusal(svc([{ slots: 10_000_000, elems: [0] }]));
+  assert.match(big.why, /table of up to 10000000 elements; the host would allocate it outside the service's RAM grant/);
+  assert.match(big.fix, /at most 1 table of at most 65536 elements with a declared maximum/);
+  assert.match(refusal(svc([{ slots: 2, elems: [0], max: 65_537 }])).why, /up to 65537 elements/);
 });

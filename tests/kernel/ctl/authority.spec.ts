@@ -3,16 +3,17 @@
 // than a connected prefix — so that the kernel's own checks are seen to hold without the
 // loader: what a LOAD may claim is decided here again, whatever manifest booted the node.
 // Router r1.test: NIC 0 on fd00:1::/64 (the node is fd00:1::ff:fe00:1), a route to
-// fd00:99::/48, a default route; alice (RFC 8032 test 1's key) is given fd00:1::ff:fe00:0/120,
-// fd00:99::/64, fd00::/16 and disk 0's first 256 KiB read-only; s0.r1.test (the owner's) holds
-// the disk's first 64 KiB, x.a.r1.test is alice's.
+// fd00:99::/48 and to fd00:98::/48 via fd00:1::ff:fe00:99, a default route; alice (RFC 8032
+// test 1's key) is given fd00:1::ff:fe00:0/120, fd00:1::/112, fd00:1::fdff:ffff:ffff:ff00/120,
+// fd00:99::/64, fd00::/16 and disk 0's first 256 KiB read-only; s0.r1.test (the owner's)
+// holds the disk's first 64 KiB, x.a.r1.test is alice's.
 import { Errno } from "../../../abi/errno";
 import { RIGHT_READ, RIGHT_WRITE, RIGHT_DERIVE } from "../../../abi/caps";
 import { k_poll } from "../../../kernel/main";
 import { mayClaimAddress, mayGrantExtent } from "../../../kernel/ctl/authority";
 import { userByKey } from "../../../kernel/ctl/users";
 import { svcOwner } from "../../../kernel/svc/registry";
-import { addr, hexBuf, nsFrame } from "../frames";
+import { addr, hexBuf, nsFrame, echoFrame } from "../frames";
 import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfRoute, mfDisk, mfService, mfSvcAddr, mfCapDisk, mfUser,
   mfUserPrefix, mfUserDisk } from "../manifest";
 import { rx, bootFrom } from "../drive";
@@ -33,9 +34,12 @@ describe("what a control message may claim", () => {
     mfNic(0, 1500, "02:00:00:00:00:01");
     mfPrefix(0, 64, "fd00:1::");
     mfRoute(0, 48, "fd00:99::", "fe80::1");
+    mfRoute(0, 48, "fd00:98::", "fd00:1::ff:fe00:99");
     mfRoute(0, 0, "::", "fe80::1");
     mfDisk(0, 1 << 20);
     mfUserPrefix(KEY, 120, "fd00:1::ff:fe00:0");
+    mfUserPrefix(KEY, 112, "fd00:1::");
+    mfUserPrefix(KEY, 120, "fd00:1::fdff:ffff:ffff:ff00");
     mfUserPrefix(KEY, 64, "fd00:99::");
     mfUserPrefix(KEY, 16, "fd00::");
     mfUserDisk(KEY, 0, RIGHT_READ, 0, 256 << 10);
@@ -67,8 +71,18 @@ describe("what a control message may claim", () => {
   });
 
   it("refuses an address of a connected prefix given only by a wider delegation", () => {
-    expect(claim("fd00:1::5")).toBe(-Errno.EACCES);
-    expect(lastLog()).toBe("control message refused: fd00:1::5 is in the connected prefix fd00:1::/64, which the node's owner did not delegate: the prefix given to alice is wider than it");
+    expect(claim("fd00:1::1:5")).toBe(-Errno.EACCES);
+    expect(lastLog()).toBe("control message refused: fd00:1::1:5 is in the connected prefix fd00:1::/64, which the node's owner did not delegate: the prefix given to alice is wider than it");
+  });
+
+  it("refuses a connected prefix's subnet-router and reserved anycast addresses, and a route's next hop", () => {
+    expect(claim("fd00:1::")).toBe(-Errno.EACCES);
+    expect(lastLog()).toBe("control message refused: fd00:1:: is a subnet anycast address of the connected prefix fd00:1::/64 (RFC 4291 §2.6.1, RFC 2526): its routers'");
+    expect(claim("fd00:1::fdff:ffff:ffff:ff80")).toBe(-Errno.EACCES);
+    expect(claim("fd00:1::fdff:ffff:ffff:ffff")).toBe(-Errno.EACCES);
+    expect(claim("fd00:1::fdff:ffff:ffff:ff7f")).toBe(0, "just below RFC 2526's range");
+    expect(claim("fd00:1::ff:fe00:99")).toBe(-Errno.EACCES);
+    expect(lastLog()).toBe("control message refused: fd00:1::ff:fe00:99 is the next hop of the route to fd00:98::/48");
   });
 
   it("accepts an address of a delegation inside a connected prefix, and one beyond only the default route", () => {
@@ -76,10 +90,13 @@ describe("what a control message may claim", () => {
     expect(claim("fd00:55::1")).toBe(0);
   });
 
-  it("refuses an address a neighbor on the link is using", () => {
+  it("refuses an address a neighbor on the link is using, not one a solicitation alone named", () => {
     rx(0, F, nsFrame(F, "33:33:ff:00:00:01", "02:00:00:00:00:cc", 255, "fd00:1::ff:fe00:c", "ff02::1:ff00:1", "fd00:1::ff:fe00:1",
       "02:00:00:00:00:cc"), 1001);
     k_poll(1001);
+    expect(claim("fd00:1::ff:fe00:c")).toBe(0, "a STALE entry from its solicitation proves nothing");
+    rx(0, F, echoFrame(F, "02:00:00:00:00:01", "02:00:00:00:00:cc", 64, "fd00:1::ff:fe00:c", "fd00:1::ff:fe00:1", 128, 1, 1, "00"), 1002);
+    k_poll(1002);                            // the node answers it: the entry is in use (DELAY)
     expect(claim("fd00:1::ff:fe00:c")).toBe(-Errno.EEXIST);
     expect(lastLog()).toBe("control message refused: fd00:1::ff:fe00:c is in use by a neighbor on NIC 0");
   });
