@@ -4,6 +4,8 @@
 // are added and removed with it by control messages (LOAD, UNLOAD).
 // lookup() leaves its answer in module globals so the hot path allocates nothing.
 // A SERVICE route's nic field holds the index of the address in the service's list.
+// isOwn(), asked of every received packet's source, first asks a Bloom filter of the
+// node's and services' /128s, so a packet from anyone else costs no scan.
 import { ROUTE_MAX } from "../param";
 import { RouteKind } from "../../abi/status";
 import { prefixMatch, addrCopy, isUnspecified } from "./addr";
@@ -14,6 +16,8 @@ const lens = new StaticArray<u8>(ROUTE_MAX);
 const kinds = new StaticArray<u8>(ROUTE_MAX);
 const nics = new StaticArray<u8>(ROUTE_MAX);
 const svcs = new StaticArray<u8>(ROUTE_MAX);
+const OWN_BITS: u32 = 4096;                           // the Bloom filter of own /128s, 8x ROUTE_MAX
+const ownBits = new StaticArray<u32>(<i32>(OWN_BITS / 32));
 export let routeCount: i32 = 0;
 
 // The answer of the last lookup().
@@ -31,6 +35,31 @@ export function routeKind(i: i32): RouteKind { return <RouteKind>unchecked(kinds
 export function routeNic(i: i32): i32 { return <i32>unchecked(nics[i]); }
 export function routeSvc(i: i32): i32 { return <i32>unchecked(svcs[i]); }
 
+/** The filter's two bits for the address at a (a 64-bit mix of its halves). */
+function ownBit(a: usize, which: u32): u32 {
+  let x = load<u64>(a) ^ (load<u64>(a, 8) * 0x9e3779b97f4a7c15);
+  x ^= x >> 31; x *= 0xbf58476d1ce4e5b9; x ^= x >> 29;
+  return <u32>(which == 0 ? x : x >> 32) & (OWN_BITS - 1);
+}
+
+function ownMark(i: i32): void {
+  let k = <RouteKind>unchecked(kinds[i]);
+  if ((k != RouteKind.LOCAL && k != RouteKind.SERVICE) || unchecked(lens[i]) != 128) return;
+  for (let w: u32 = 0; w < 2; w++) {
+    let b = ownBit(routePrefix(i), w);
+    unchecked(ownBits[b >> 5] |= 1 << (b & 31));
+  }
+}
+
+/** Might the address at a be one of the own /128s? No false "no". */
+function ownMaybe(a: usize): bool {
+  for (let w: u32 = 0; w < 2; w++) {
+    let b = ownBit(a, w);
+    if ((unchecked(ownBits[b >> 5]) & (1 << (b & 31))) == 0) return false;
+  }
+  return true;
+}
+
 /** Add a route; via may be 0 (on-link). Returns its index or -1 if the table is full. */
 export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc: i32, via: usize): i32 {
   if (routeCount >= ROUTE_MAX || <u32>len > 128) return -1;
@@ -42,6 +71,7 @@ export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc
   unchecked(kinds[i] = <u8>kind);
   unchecked(nics[i] = <u8>nic);
   unchecked(svcs[i] = <u8>svc);
+  ownMark(i);
   return i;
 }
 
@@ -69,7 +99,7 @@ export function nextHop(dst: usize): usize {
 
 /** Is addr exactly one of the node's or services' own addresses? Sets rKind/rNic/rSvc. */
 export function isOwn(addr: usize): bool {
-  if (!lookup(addr)) return false;
+  if (!ownMaybe(addr) || !lookup(addr)) return false;
   return (rKind == RouteKind.LOCAL || rKind == RouteKind.SERVICE) && routeLen(rIndex) == 128;
 }
 
@@ -112,7 +142,14 @@ export function routeRemoveService(svc: i32): void {
     j++;
   }
   routeCount = j;
+  ownRebuild();
+}
+
+/** The filter again from the table, after routes were taken out. */
+function ownRebuild(): void {
+  for (let w = 0; w < <i32>(OWN_BITS / 32); w++) unchecked(ownBits[w] = 0);
+  for (let i = 0; i < routeCount; i++) ownMark(i);
 }
 
 /** Forget every route (a refused boot). */
-export function routeReset(): void { routeCount = 0; }
+export function routeReset(): void { routeCount = 0; ownRebuild(); }

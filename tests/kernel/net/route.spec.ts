@@ -3,7 +3,7 @@
 // The table only grows, so the tests run in order: empty, filled, full.
 import { RouteKind } from "../../../abi/status";
 import { ROUTE_MAX } from "../../../kernel/param";
-import { routeAdd, lookup, nextHop, isOwn, routeCount, rKind, rNic, rIndex } from "../../../kernel/net/route";
+import { routeAdd, routeRemoveService, lookup, nextHop, isOwn, routeCount, rKind, rNic, rIndex } from "../../../kernel/net/route";
 import { addr, firstDiff } from "../frames";
 
 describe("lookup", () => {
@@ -56,6 +56,17 @@ describe("lookup", () => {
     expect(isOwn(addr("2001:db8:0:7::7"))).toBe(true);
     expect(routeAdd(RouteKind.STATIC, addr("2001:db8:0:7::8"), 128, 0, 0, 0)).toBe(6);
     expect(isOwn(addr("2001:db8:0:7::8"))).toBe(false);
+  });
+  it("forgets a service's own /128s when they are removed, and keeps the others", () => {
+    for (let i = 0; i < 50; i++) routeAdd(RouteKind.SERVICE, addr("2001:db8:9::" + (i + 1).toString(16)), 128, 0, 3, 0);
+    for (let i = 0; i < 50; i++) expect(isOwn(addr("2001:db8:9::" + (i + 1).toString(16)))).toBe(true);
+    routeRemoveService(3);
+    for (let i = 0; i < 50; i++) expect(isOwn(addr("2001:db8:9::" + (i + 1).toString(16)))).toBe(false);
+    expect(isOwn(addr("2001:db8:0:7::7"))).toBe(true, "service 2's address is still its own");
+    expect(isOwn(addr("2001:db8:0:5::9"))).toBe(true, "and so is the LOCAL one");
+    let strangers = 0;
+    for (let i = 0; i < 1000; i++) if (isOwn(addr("2001:db8:77::" + i.toString(16)))) strangers++;
+    expect(strangers).toBe(0, "no stranger is taken for the node");
   });
   it("refuses an entry past ROUTE_MAX", () => {
     while (routeCount < ROUTE_MAX) routeAdd(RouteKind.STATIC, addr("3fff::"), 16, 0, 0, 0);
