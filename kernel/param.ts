@@ -2,13 +2,15 @@
 // once when the module starts; nothing here grows at run time. The manifest compiler's
 // limits (loader/manifest/limits.ts) must not exceed these.
 import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../abi/manifest";
+import { NIC_MAX, SVC_MAX, DISK_MAX, ETH_HDR } from "../abi/kernel";
 
-export const NIC_MAX: i32 = 16;          // NICs per node
-export const SVC_MAX: i32 = 16;          // services per node
+// NICs, services and disks per node, and the Ethernet header: hosts size their tables by
+// them too, so they are defined in abi/kernel.ts.
+export { NIC_MAX, SVC_MAX, DISK_MAX, ETH_HDR };
+
 export const ADDR_PER_SVC: i32 = 8;      // addresses one service may own
 export const PREFIX_MAX: i32 = 64;       // connected prefixes over all NICs
 export const ROUTE_MAX: i32 = 512;       // route entries: static + connected + service + node
-export const DISK_MAX: i32 = 8;          // disks the host provides
 export const CAP_SLOTS: i32 = 32;        // capabilities per service
 export const NEIGH_MAX: i32 = 256;       // neighbor cache entries over all NICs; when full, the
                                          // least recently used STALE entry is reclaimed
@@ -19,7 +21,6 @@ export const NEIGH_INCOMPLETE_FWD: i32 = 48; // ... of which forwarded packets m
 
 export const MTU_MIN: i32 = 1280;        // RFC 8200 §5: every link carries 1280 bytes
 export const MTU_MAX: i32 = 9000;        // largest NIC MTU a manifest may give
-export const ETH_HDR: i32 = 14;          // Ethernet II header, no VLAN tag, no FCS
 export const FRAME_MAX: i32 = MTU_MAX + ETH_HDR;
 export const LOCAL_MTU: i32 = 1500;      // MTU between services on one node (no link)
 

@@ -6,7 +6,7 @@
 // parity.test.ts, the frames come from tests/integration/drop_cases.ts.
 import { CASES, NODE_GL } from "../integration/drop_cases";
 import { formatAddr } from "../../loader/ip6";
-import { ETH_HEADER } from "../../hosts/node/nic/nic";
+import { ETH_HDR } from "../../abi/kernel";
 
 /** The node, given the VXLAN endpoints of its link. Its NIC's MAC and prefix are those
  *  drop_cases.ts assumes; the Linux side of the link is the peer 02:00:00:00:00:99,
@@ -126,7 +126,7 @@ export const STEPS: Step[] = [
 
 /** A case whose frame is shorter than an Ethernet header: over VXLAN the host counts it as
  *  drop_short and the kernel never sees it (spec/wire.md). */
-const hostDrops = (frame: Uint8Array) => frame.length < ETH_HEADER;
+const hostDrops = (frame: Uint8Array) => frame.length < ETH_HDR;
 
 /** The drops the frames step must add, by reason: one per case the kernel gets. */
 export function expectedFrameDrops(): Record<string, number> {

@@ -10,7 +10,8 @@
 import * as dgram from "dgram";
 import * as net from "net";
 import { Errno } from "../../../abi/errno";
-import { ETH_HEADER, NicBackend } from "./nic";
+import { ETH_HDR } from "../../../abi/kernel";
+import { NicBackend } from "./nic";
 
 /*
  * RFC 7348, section 5: the VXLAN header, the first 8 bytes of the UDP payload.
@@ -52,7 +53,7 @@ export function encapsulate(vni: number, frame: Uint8Array): Buffer {
  *  datagram that cannot hold an Ethernet header after its VXLAN header is "short" (RFC
  *  7348 section 5 carries whole Ethernet frames), so the kernel only sees frames. */
 export function decapsulate(datagram: Uint8Array, vni: number): Uint8Array | VxlanDrop {
-  if (datagram.length < VXLAN_HEADER + ETH_HEADER) return "short";
+  if (datagram.length < VXLAN_HEADER + ETH_HDR) return "short";
   if ((datagram[VX_FLAGS] & VX_FLAG_I) === 0) return "no_i_flag";
   const got = datagram[VX_VNI] << 16 | datagram[VX_VNI + 1] << 8 | datagram[VX_VNI + 2];
   if (got !== vni) return "other_vni";
