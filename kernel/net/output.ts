@@ -41,8 +41,11 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
   let p = pktData(pkt);
   let dst = p + IP_DST;
   let len = pktLen(pkt);
-  // Never routed anywhere (RFC 4291, RFC 6890): a service asking for them is told so.
-  if (isUnspecified(dst) || isLoopback(dst) || isV4Mapped(dst)) return refuse(pkt, Drop.MARTIAN, Errno.EHOSTUNREACH);
+  // Never routed anywhere (RFC 4291, RFC 6890): a service asking for them is told so. A
+  // received packet was checked for them on its way in (input.ts martian).
+  if (origin != Origin.FORWARD && (isUnspecified(dst) || isLoopback(dst) || isV4Mapped(dst))) {
+    return refuse(pkt, Drop.MARTIAN, Errno.EHOSTUNREACH);
+  }
   if (isMulticast(dst) || isLinkLocal(dst)) {
     // Scoped to one link: only the kernel answers on the link a packet came from, and the
     // only link-local address that is the node's own is that of the NIC it arrived on.

@@ -10,7 +10,8 @@ import * as assert from "node:assert/strict";
 import { CTL_PORT, Op } from "../../abi/control";
 import { ROOT } from "../../hosts/node/build";
 import { parseManifest } from "../../loader/manifest";
-import { hello, signed, decodeReply, Reply } from "../../loader/control/message";
+import { hello, signed } from "../../loader/control/message";
+import { askNode } from "../integration/ctl";
 import { loadRequest, grantRequest, unloadBody, revokeBody } from "../../loader/control/request";
 import { formatPrefix, parseAddr, parsePrefix, prefixContains } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
@@ -45,11 +46,7 @@ it(`${SIGNED} signed control messages with mutated bodies and ${RAW} mutated dat
   const r = announce("control");
   await withFuzzNode(async (f) => {
     const b = f.b, peer = b.peer("lan0");
-    const ask = async (msg: Uint8Array, sport: number): Promise<Reply | null> => {
-      peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, NODE, sport, CTL_PORT, msg));
-      const got = await b.frame(peer, (p) => p.sport === CTL_PORT && p.dport === sport, 20);
-      return got ? decodeReply(got.data!) : null;
-    };
+    const ask = (msg: Uint8Array, sport: number) => askNode(b, "lan0", PEER, NODE, sport, msg, 20);
     const base = bodies(f);
     let seq = 1n, h = (await ask(hello(ALICE.publicKey), 50000))!;
     const results = new Map<number, number>();

@@ -51,7 +51,6 @@ it(`${CALLS} random syscalls from the services: no trap, nothing malformed sent,
       if (along && pool && pool.length > 0 && nr >= Sys.CAP_INFO && nr <= Sys.DISK_FLUSH) a[0] = r.pick(pool);
       if (along && (nr === Sys.DISK_READ || nr === Sys.DISK_WRITE)) { a[1] = r.int(1 << 20); a[2] = 0; a[3] = r.int(size - 4096); a[4] = r.int(4097); }
       const rv = sys(svc, nr, a[0], a[1], a[2], a[3], a[4]);
-      assert.ok(Number.isInteger(rv), "k_sys returned a number");
       if (rv >= 0) ok[nr]++;
       if (rv >= 0 && (nr === Sys.CAP_FIND || nr === Sys.CAP_DERIVE) && known) known.push(rv);
       if (rv >= 0 && nr === Sys.CAP_DERIVE) derived.get(svc)?.push(rv);

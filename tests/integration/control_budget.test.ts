@@ -10,11 +10,11 @@ import * as assert from "node:assert/strict";
 import { CTL_PORT, Op } from "../../abi/control";
 import { Errno } from "../../abi/errno";
 import { parseAddr, linkLocalFromMac, parseMac, addressFromMac, formatAddr } from "../../loader/ip6";
-import { hello, signed, publicKeyText, decodeReply, Reply } from "../../loader/control/message";
+import { hello, signed, publicKeyText, Reply } from "../../loader/control/message";
 import { unloadBody } from "../../loader/control/request";
 import * as P from "../../hosts/node/peer/packets";
 import { Bench, withBench } from "./bench";
-import { ALICE, PEER } from "./ctl";
+import { ALICE, PEER, askNode } from "./ctl";
 
 const FORGER_MAC = "02:00:00:00:02:66";
 const FORGER = parseAddr("fd00:5ab2:2::66");
@@ -41,11 +41,8 @@ class Client {
   constructor(readonly b: Bench, readonly nic: string, readonly node: Uint8Array) {}
 
   /** Send msg from src; the reply that comes back within ms, or null. */
-  async ask(src: Uint8Array, msg: Uint8Array, ms = 20): Promise<Reply | null> {
-    const sport = ++this.port;
-    this.send(src, msg, sport);
-    const f = await this.b.frame(this.b.peer(this.nic), (p) => p.sport === CTL_PORT && p.dport === sport, ms);
-    return f ? decodeReply(f.data!) : null;
+  ask(src: Uint8Array, msg: Uint8Array, ms = 20): Promise<Reply | null> {
+    return askNode(this.b, this.nic, src, this.node, ++this.port, msg, ms);
   }
 
   send(src: Uint8Array, msg: Uint8Array, sport = 43999): void {

@@ -25,6 +25,20 @@ export const ALICE = keyFromSeed(new Uint8Array(32).fill(1));
 export const BOB = keyFromSeed(new Uint8Array(32).fill(2));
 export const MALLORY = keyFromSeed(new Uint8Array(32).fill(3));
 
+/** Send msg as a UDP datagram from src, port sport, by the peer on nic, to the control
+ *  port of the node's address `node`; its reply (checksum and source checked), or null
+ *  when none came within ms. */
+export async function askNode(b: Bench, nic: string, src: Uint8Array, node: Uint8Array, sport: number, msg: Uint8Array,
+  ms = 50): Promise<Reply | null> {
+  const peer = b.peer(nic);
+  peer.sendIp(b.nodeMac(nic), P.udp(src, node, sport, CTL_PORT, msg));
+  const f = await b.frame(peer, (p) => p.sport === CTL_PORT && p.dport === sport, ms);
+  if (!f) return null;
+  assert.equal(f.checksumOk, true, "the reply's UDP checksum");
+  assert.ok(P.equalBytes(f.src, node), "the reply comes from the address the request went to");
+  return decodeReply(f.data!);
+}
+
 export class Ctl {
   private port = 41000;
   private seqs = new Map<UserKey, bigint>();
@@ -33,15 +47,8 @@ export class Ctl {
 
   /** Send raw UDP payload to the control port from `from` (the peer's address by default);
    *  the reply, or null. */
-  async raw(msg: Uint8Array, ms = 50, from = PEER): Promise<Reply | null> {
-    const peer = this.b.peer("lan0");
-    const sport = ++this.port;
-    peer.sendIp(this.b.nodeMac("lan0"), P.udp(from, NODE, sport, CTL_PORT, msg));
-    const f = await this.b.frame(peer, (p) => p.sport === CTL_PORT && p.dport === sport, ms);
-    if (!f) return null;
-    assert.equal(f.checksumOk, true, "the reply's UDP checksum");
-    assert.ok(P.equalBytes(f.src, NODE), "the reply comes from the address the request went to");
-    return decodeReply(f.data!);
+  raw(msg: Uint8Array, ms = 50, from = PEER): Promise<Reply | null> {
+    return askNode(this.b, "lan0", from, NODE, ++this.port, msg, ms);
   }
 
   /** The node's answer to a HELLO from `from`: its epoch and that address's cookie. */
