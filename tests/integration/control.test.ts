@@ -166,7 +166,16 @@ it("malformed control datagrams are counted and dropped; signed messages over th
     assert.equal(await c.raw(badMagic, 10), null);
     const signedShort = hello(ALICE.publicKey, 100); signedShort[5] = Op.UNLOAD;
     assert.equal(await c.raw(signedShort, 10), null, "a signed op shorter than header + signature");
-    await b.dropped(before, { CTL_MALFORMED: 3 });
+    // A well-formed HELLO in a datagram whose UDP checksum is wrong, or zero (RFC 8200 §8.1:
+    // mandatory over IPv6), is not answered.
+    const peer0 = b.peer("lan0");
+    for (const bad of [(d: Uint8Array) => { d[46] ^= 0x01; }, (d: Uint8Array) => { d[46] = 0; d[47] = 0; }]) {
+      const dgram = P.udp(PEER, NODE, 42001, CTL_PORT, hello(ALICE.publicKey));
+      bad(dgram);
+      peer0.sendIp(b.nodeMac("lan0"), dgram);
+      assert.equal(await b.frame(peer0, (f) => f.sport === CTL_PORT && f.dport === 42001, 10), null, "no answer to a bad UDP checksum");
+    }
+    await b.dropped(before, { CTL_MALFORMED: 5 });
     const flood = Array.from({ length: 30 }, (_, i) => signed(Op.UNLOAD, epoch, BigInt(100 + i), ALICE, unloadBody("none.a.sabz.city"), cookie));
     const peer = b.peer("lan0");
     const before2 = b.drops();
