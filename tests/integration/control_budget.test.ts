@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import { CTL_PORT, Op } from "../../abi/control";
 import { Errno } from "../../abi/errno";
 import { parseAddr, linkLocalFromMac, parseMac, addressFromMac, formatAddr } from "../../loader/ip6";
-import { hello, signed, publicKeyText, Reply } from "../../loader/control/message";
+import { hello, signed, publicKeyText, keyFromSeed, Reply, UserKey } from "../../loader/control/message";
 import { unloadBody } from "../../loader/control/request";
 import * as P from "../../hosts/node/peer/packets";
 import { Bench, withBench } from "./bench";
@@ -66,11 +66,11 @@ async function underFire(b: Bench, seconds: number, forge: () => void): Promise<
   return answered;
 }
 
-/** A forged UNLOAD claiming alice's key, with the cookie of `src` (its signature is junk). */
-async function forgery(forger: Client, src: Uint8Array): Promise<Uint8Array> {
-  const h = (await forger.ask(src, hello(ALICE.publicKey)))!;
+/** A forged UNLOAD claiming `user`'s key, with the cookie of `src` (its signature is junk). */
+async function forgery(forger: Client, src: Uint8Array, user: UserKey = ALICE): Promise<Uint8Array> {
+  const h = (await forger.ask(src, hello(user.publicKey)))!;
   assert.ok(h, `the forger at ${formatAddr(src)} gets a cookie`);
-  const m = signed(Op.UNLOAD, h.epoch, 1n << 40n, ALICE, unloadBody("none.a.sabz.city"), h.cookie);
+  const m = signed(Op.UNLOAD, h.epoch, 1n << 40n, user, unloadBody("none.a.sabz.city"), h.cookie);
   m[m.length - 1] ^= 0xff;
   return m;
 }
@@ -117,6 +117,29 @@ it("forgeries from eight /64s empty the key's and the node's budgets; the user's
     const before = b.drops().CTL_RATE;
     assert.equal(await underFire(b, 10, () => { forger.send(sources[i % 8], forged[i % 8]); i++; }), 10);
     assert.ok(b.drops().CTL_RATE - before > 1500, "most forgeries never reached the verifier");
+  });
+});
+
+it("the node checks at most CTL_VERIFY_PER_S (20) signatures a second, over all keys and places together", async () => {
+  // Four users' keys claimed from eight /64s: their own budgets (10 a second a key, 5 a
+  // /64) would let ~40 a second through; the node's (20 a second, burst 20) lets 20.
+  const keys = [2, 3, 4, 5].map((n) => keyFromSeed(new Uint8Array(32).fill(n)));
+  const yaml = YAML + keys.map((k, i) => `  - { name: u${i}, key: "${publicKeyText(k.publicKey)}", domains: [u${i}.sabz.city] }\n`).join("");
+  await withBench(yaml, PEERS, async (b) => {
+    const forger = new Client(b, "lan1", NODE1);
+    assert.equal(await underFire(b, 1, () => {}), 1);
+    const sources = Array.from({ length: 8 }, (_, i) => parseAddr(`fd00:66:0:${i}::1`));
+    const forged: Uint8Array[] = [];
+    for (let i = 0; i < 8; i++) forged.push(await forgery(forger, sources[i], keys[i % 4]));
+    await b.tick(2000);   // every bucket full again
+    let i = 0;
+    const refused = b.node.status().node!.controlRefused;
+    const before = b.drops().CTL_RATE;
+    assert.equal(await underFire(b, 10, () => { forger.send(sources[i % 8], forged[i % 8]); i++; }), 10);
+    const checked = b.node.status().node!.controlRefused - refused - 10;   // less alice's 10 ENOENTs
+    assert.equal(checked + b.drops().CTL_RATE - before, 2000, "every forgery was either checked and refused or dropped");
+    assert.ok(checked <= 20 + 20 * 10 + 1, `at most the node's burst and 20 a second were checked (${checked})`);
+    assert.ok(checked >= 20 * 10 - 20, `the node's budget was used, not left idle (${checked})`);
   });
 });
 
