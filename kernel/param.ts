@@ -10,7 +10,8 @@ export { NIC_MAX, SVC_MAX, DISK_MAX, ETH_HDR };
 
 export const ADDR_PER_SVC: i32 = 8;      // addresses one service may own
 export const PREFIX_MAX: i32 = 64;       // connected prefixes over all NICs
-export const ROUTE_MAX: i32 = 512;       // route entries: static + connected + service + node
+export const ROUTE_MAX: i32 = 528;       // route entries: 256 static + 64 connected + 16 × 8 service
+                                         // + the node's own (16 link-local, one in each of 64 prefixes)
 export const CAP_SLOTS: i32 = 32;        // capabilities per service
 export const NEIGH_MAX: i32 = 256;       // neighbor cache entries over all NICs; when full, the
                                          // least recently used STALE entry is reclaimed

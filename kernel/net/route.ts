@@ -16,7 +16,7 @@ const lens = new StaticArray<u8>(ROUTE_MAX);
 const kinds = new StaticArray<u8>(ROUTE_MAX);
 const nics = new StaticArray<u8>(ROUTE_MAX);
 const svcs = new StaticArray<u8>(ROUTE_MAX);
-const OWN_BITS: u32 = 4096;                           // the Bloom filter of own /128s, 8x ROUTE_MAX
+const OWN_BITS: u32 = 4096;                           // the Bloom filter of own /128s, ~8x ROUTE_MAX
 const ownBits = new StaticArray<u32>(<i32>(OWN_BITS / 32));
 export let routeCount: i32 = 0;
 

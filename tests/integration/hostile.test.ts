@@ -1,10 +1,10 @@
 // Hostile services (issue #5), one module each, on a real node next to echo: a recursion
 // bomb (tests/services/recurse), a memory bomb (balloon), a module with two memories
-// (hand-built below), out-of-extent disk access (diskprobe) and forged capability handles
-// (forger). Each is contained — stopped with the right fault, refused, or told -Errno —
-// the counters and log lines say what happened, and echo answers pings before, during and
-// after. The infinite loop, the NIC flood and source spoofing have their own tests
-// (fuel.test.ts, flood.test.ts, drops_services.test.ts).
+// (hand-built below), out-of-extent disk access and writes through a READ-only capability
+// (diskprobe) and forged capability handles (forger). Each is contained — stopped with the
+// right fault, refused, or told -Errno — the counters and log lines say what happened, and
+// echo answers pings before, during and after. The infinite loop, the NIC flood and source
+// spoofing have their own tests (fuel.test.ts, flood.test.ts, drops_services.test.ts).
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -201,17 +201,20 @@ it("a module with two memories is refused before any of its code runs", async ()
   }
 });
 
-it("disk access outside the extent is -ERANGE and leaves the rest of the disk alone", async () => {
+it("disk access outside the extent is -ERANGE, a write or flush through a READ-only capability -EPERM, and " +
+  "neither touches the disk", async () => {
   await withHostile(async (b, disk) => {
     await start(b, DISKPROBE, "oob");
-    assert.ok(await b.until(() => logged(b, "diskprobe.sabz.city").some((l) => l.includes("inside")), 20));
+    assert.ok(await b.until(() => logged(b, "diskprobe.sabz.city").some((l) => l.includes("read-only")), 20));
     const lines = logged(b, "diskprobe.sabz.city");
     assert.equal(lines[0], `diskprobe: extent=${EXT_LEN}`);
-    const probes = lines.slice(1, -1);
+    const probes = lines.slice(1, -2);
     const want = ["at end", "across end", "at 4GiB", "low ones", "all ones", "minus extent", "high bit"]
       .flatMap((w) => [`diskprobe: ${w} read=-${Errno.ERANGE}`, `diskprobe: ${w} write=-${Errno.ERANGE}`]);
     assert.deepEqual(probes, want, "every access outside the extent is -ERANGE");
-    assert.equal(lines.at(-1), `diskprobe: inside write=${MARK.length} read=${MARK.length} same=1`);
+    assert.equal(lines.at(-2), `diskprobe: inside write=${MARK.length} read=${MARK.length} same=1`);
+    assert.equal(lines.at(-1), `diskprobe: read-only derive=0 write=-${Errno.EPERM} flush=-${Errno.EPERM} ` +
+      `read=${MARK.length} same=1`);
 
     const bytes = fs.readFileSync(disk);
     assert.equal(bytes.length, DISK_SIZE, "the disk file kept its size");
@@ -219,6 +222,8 @@ it("disk access outside the extent is -ERANGE and leaves the rest of the disk al
     assert.equal(bytes.subarray(at, at + MARK.length).toString("latin1"), MARK, "the write inside landed");
     const rest = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + MARK.length)]);
     assert.equal(rest.findIndex((x) => x !== FILL), -1, "every other byte of the disk is unchanged");
+    assert.ok(bytes.subarray(EXT_OFF, EXT_OFF + MARK.length).every((x) => x === FILL),
+      "the write through the READ-only capability left the extent's start alone");
 
     const s = b.service("diskprobe.sabz.city");
     assert.deepEqual([s.state, s.faults], ["RUNNING", 0]);

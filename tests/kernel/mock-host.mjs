@@ -4,6 +4,10 @@
 // tests/kernel/mock.ts). Services are absent: svc_start succeeds, and svc_call does nothing
 // but record the fuel budget it was given and return the fault (and report the fuel use)
 // a test scripted through mock.svc_next (none and 0 by default).
+// A service has no memory and a disk no bytes (svc_read/svc_write say -EFAULT, disk I/O
+// -EIO) until a test gives them some through mock.svc_memory and mock.disk; then the test
+// reads and writes them with svc_put/svc_get and disk_put/disk_get, and disk_calls counts
+// the host's disk calls, so a test can tell that a refused syscall touched nothing.
 // Memory is reached through the instance's exports, so nothing here may run before bind():
 // the kernel only calls the host after _start, from a test.
 export function mockHost() {
@@ -12,7 +16,14 @@ export function mockHost() {
   const logs = [];
   let seed = 1;
   const svc = { fault: 0, used: 0n, given: -1n, calls: 0 };
+  const svcMem = new Map();    // service id → its memory, once a test gives it one
+  const disks = new Map();     // disk id → its bytes, once a test gives it one
+  let diskCalls = 0;           // disk_read, disk_write and disk_flush calls that reached a disk
   const mem = () => new Uint8Array(exports.memory.buffer);
+  const inside = (m, at, len) => m !== undefined && at >= 0 && len >= 0 && at + len <= m.length;
+  /** Copy len bytes between a mock buffer m at `at` and kernel memory at ptr; -1 if out of range. */
+  const copyOut = (m, at, ptr, len) => { if (!inside(m, at, len)) return -1; mem().set(m.subarray(at, at + len), ptr); return 0; };
+  const copyIn = (m, at, ptr, len) => { if (!inside(m, at, len)) return -1; m.set(mem().subarray(ptr, ptr + len), at); return 0; };
   const imports = {
     persia_host: {
       log(level, ptr, len) {
@@ -33,11 +44,19 @@ export function mockHost() {
       svc_ram() { return 0; },
       svc_call(_svc, _entry, fuel) { svc.calls++; svc.given = fuel; return svc.fault; },
       svc_fuel_used() { return svc.used; },
-      svc_read() { return -8; },
-      svc_write() { return -8; },
-      disk_read() { return -12; },
-      disk_write() { return -12; },
-      disk_flush() { return 0; },
+      svc_read(id, src, dst, len) { return copyOut(svcMem.get(id), src, dst, len) < 0 ? -8 : 0; },
+      svc_write(id, dst, src, len) { return copyIn(svcMem.get(id), dst, src, len) < 0 ? -8 : 0; },
+      disk_read(d, off, ptr, len) {
+        if (!disks.has(d)) return -12;
+        diskCalls++;
+        return copyOut(disks.get(d), Number(off), ptr, len) < 0 ? -12 : len;
+      },
+      disk_write(d, off, ptr, len) {
+        if (!disks.has(d)) return -12;
+        diskCalls++;
+        return copyIn(disks.get(d), Number(off), ptr, len) < 0 ? -12 : len;
+      },
+      disk_flush(d) { if (disks.has(d)) diskCalls++; return 0; },
     },
     mock: {
       svc_next(fault, used) { svc.fault = fault; svc.used = used; },
@@ -48,6 +67,13 @@ export function mockHost() {
       frame_len(i) { return frames[i] ? frames[i].bytes.length : -1; },
       frame_copy(i, ptr) { if (frames[i]) mem().set(frames[i].bytes, ptr); },
       frames_clear() { frames.length = 0; },
+      svc_memory(id, size) { svcMem.set(id, new Uint8Array(size)); },
+      svc_put(id, at, ptr, len) { return copyIn(svcMem.get(id), at, ptr, len); },
+      svc_get(id, at, ptr, len) { return copyOut(svcMem.get(id), at, ptr, len); },
+      disk(d, size) { disks.set(d, new Uint8Array(size)); },
+      disk_put(d, at, ptr, len) { return copyIn(disks.get(d), at, ptr, len); },
+      disk_get(d, at, ptr, len) { return copyOut(disks.get(d), at, ptr, len); },
+      disk_calls() { return diskCalls; },
       log_count() { return logs.length; },
       log_copy(i, ptr) {
         const b = new TextEncoder().encode(logs[i] ?? "");

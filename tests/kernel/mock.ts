@@ -1,6 +1,7 @@
 // What a kernel unit test can ask the mock host (tests/kernel/mock-host.mjs): the frames
 // the kernel handed to nic_send, copied back into a buffer of the test's, log lines, and
-// what svc_call returns next (fault, fuel used) and was given (fuel budget, call count).
+// what svc_call returns next (fault, fuel used) and was given (fuel budget, call count),
+// and the memory of a service and the bytes of a disk once a test has given them some.
 @external("mock", "svc_next") export declare function svcNext(fault: i32, used: i64): void;
 @external("mock", "svc_fuel_given") export declare function svcFuelGiven(): i64;
 @external("mock", "svc_calls") export declare function svcCalls(): i32;
@@ -9,6 +10,13 @@
 @external("mock", "frame_len") export declare function frameLen(i: i32): i32;
 @external("mock", "frame_copy") export declare function frameCopy(i: i32, ptr: usize): void;
 @external("mock", "frames_clear") export declare function framesClear(): void;
+@external("mock", "svc_memory") export declare function svcMemory(svc: i32, size: i32): void;
+@external("mock", "svc_put") export declare function svcPut(svc: i32, at: i32, ptr: usize, len: i32): i32;
+@external("mock", "svc_get") export declare function svcGet(svc: i32, at: i32, ptr: usize, len: i32): i32;
+@external("mock", "disk") export declare function mockDisk(disk: i32, size: i32): void;
+@external("mock", "disk_put") export declare function diskPut(disk: i32, at: i32, ptr: usize, len: i32): i32;
+@external("mock", "disk_get") export declare function diskGet(disk: i32, at: i32, ptr: usize, len: i32): i32;
+@external("mock", "disk_calls") export declare function diskCalls(): i32;
 @external("mock", "log_count") export declare function logCount(): i32;
 @external("mock", "log_copy") declare function logCopy(i: i32, ptr: usize): i32;
 

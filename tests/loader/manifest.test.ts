@@ -2,7 +2,8 @@
 // abi/manifest.ts describes (written out by hand here); a larger one gives the expected
 // host plan and decodes back to the same records and the same bytes; defaults are filled
 // in; paths resolve against the manifest's directory; the examples in spec/manifest.md are
-// valid; the largest manifest the limits allow fits the size spec/manifest.md states.
+// valid; the largest manifest the limits allow (tests/loader/max_manifest.ts) fits the size
+// spec/manifest.md states.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -15,7 +16,7 @@ import {
   bootRecords, compileManifest, decodeBootManifest, defaultMac, encodeBootManifest, limits, loadManifest, parseManifest,
 } from "../../loader/manifest";
 import { errorsOf } from "./refused";
-import { keyFromSeed, publicKeyText } from "../../loader/control/message";
+import { maxManifestBoot } from "./max_manifest";
 
 const ascii = (s: string) => Array.from(Buffer.from(s, "ascii"));
 const u16 = (n: number) => [n & 0xff, n >> 8];
@@ -201,40 +202,11 @@ test("the refusal spec/manifest.md quotes is the one a third service on its rate
   assert.deepEqual(issues.map((i) => `${i.file}:${i.line}: ${i.path}: ${i.message}`), [quoted[1].replace(/\n/g, " ")]);
 });
 
-const label = (c: string, n: number) => c + "a".repeat(n - 1);
-const longName = (c: string) => [label(c, 63), label("b", 63), label("c", 63), label("d", 61)].join(".");
-
 test("the largest manifest the limits allow compiles to the size spec/manifest.md states (a router: every NIC has an " +
   "RA record, a rate and a forward class; every service a net entry on every NIC; every user pair, delegated prefix " +
   "and delegated extent used, with the longest names)", () => {
   const L = limits;
-  const perNic = L.MAX_PREFIXES / L.MAX_NICS;
-  const nics = Array.from({ length: L.MAX_NICS }, (_, i) =>
-    `  - { name: n${i}, kind: virtual, prefixes: [${Array.from({ length: perNic }, (_, j) => `"fd00:${i}:${j}::/64"`).join(", ")}], ` +
-    `rate: 10Gbit, forward: { min: 1Gbit, max: 10Gbit } }`);
-  const net = Array.from({ length: L.MAX_NET_PER_SERVICE }, (_, j) => `{ nic: n${j}, min: 100Mbit, max: 1Gbit }`);
-  const routes = Array.from({ length: L.MAX_ROUTES }, (_, i) => `  - { to: "fd01:${i}::/32", via: "fe80::1", nic: n0 }`);
-  const disks = Array.from({ length: L.MAX_DISKS }, (_, i) => `  - { name: d${i}, path: d${i}.img, size: 1MiB }`);
-  const grants = Array.from({ length: L.MAX_DISK_GRANTS_PER_SERVICE }, (_, j) => `{ device: d${j % L.MAX_DISKS}, length: 1, rights: [read] }`);
-  const services = Array.from({ length: L.MAX_SERVICES }, (_, i) => [
-    `  - domain: ${longName(String.fromCharCode(0x61 + i))}`,
-    `    module: s.wasm`,
-    `    addresses: [${Array.from({ length: L.MAX_ADDRS_PER_SERVICE }, (_, j) => `"fd02::${i}:${j}"`).join(", ")}]`,
-    `    ram: { min: 1, max: 4GiB }`,
-    `    disk: [${grants.join(", ")}]`,
-    `    net: [${net.join(", ")}]`,
-  ].join("\n"));
-  const perUser = [L.MAX_USER_PREFIXES / L.MAX_USERS, L.MAX_USER_DISKS / L.MAX_USERS];
-  const users = Array.from({ length: L.MAX_USERS }, (_, i) => [
-    `  - name: u${"x".repeat(29)}${i.toString().padStart(2, "0")}`,
-    `    key: "${publicKeyText(keyFromSeed(new Uint8Array(32).fill(i + 1)).publicKey)}"`,
-    `    domains: [${longName(String.fromCharCode(0x61 + i)).replace(/^./, "u")}]`,
-    `    addresses: [${Array.from({ length: perUser[0] }, (_, j) => `"fd03::${i}:${j}"`).join(", ")}]`,
-    `    disks: [${Array.from({ length: perUser[1] }, (_, j) => `{ device: d${i % L.MAX_DISKS}, offset: ${1 + 2 * Math.floor(i / L.MAX_DISKS) + j * 8}, length: 1, rights: [read] }`).join(", ")}]`,
-  ].join("\n"));
-  const text = [`node: { name: ${longName("z")}, role: router, ram: 1GiB }`, "nics:", ...nics, "routes:", ...routes,
-    "disks:", ...disks, "services:", ...services, "users:", ...users].join("\n");
-  const { boot } = compileManifest(parseManifest(text, "max.yaml", "/"));
+  const boot = maxManifestBoot();
   assert.equal(boot.length, 39939);
   const decoded = decodeBootManifest(boot);
   assert.equal(decoded.services[0].ramMaxPages, 65536);

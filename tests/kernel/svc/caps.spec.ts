@@ -1,8 +1,9 @@
 // kernel/svc/caps.ts and spec/capabilities.md: grant, derive (rights only shrink, DERIVE
 // needed), transitive revoke, handles as (generation << 16 | slot) XOR secret — forged,
-// stale and reused handles are -EBADF — and capFind. Service 0 with a fixed secret.
+// stale and reused handles are -EBADF — and capFind. Service 0 with a fixed secret; on
+// service 2, a check needs every right it asks for and a grant keeps only known bits.
 import { Errno } from "../../../abi/errno";
-import { CapKind, RIGHT_SEND, RIGHT_RECV, RIGHT_READ, RIGHT_DERIVE } from "../../../abi/caps";
+import { CapKind, RIGHT_SEND, RIGHT_RECV, RIGHT_READ, RIGHT_WRITE, RIGHT_DERIVE, RIGHTS_ALL } from "../../../abi/caps";
 import { CAP_SLOTS } from "../../../kernel/param";
 import { capSetSecret, capGrant, capDerive, capRevoke, capFind, capCheck, capHolds, resolve, cSlot,
   capRights, capObject, capKind, capExtOff, capExtLen } from "../../../kernel/svc/caps";
@@ -151,5 +152,20 @@ describe("capabilities", () => {
     for (let i = n; i < CAP_SLOTS; i++) expect(capDerive(0, root, RIGHT_READ)).toBeGreaterThanOrEqual(0);
     expect(capDerive(0, root, RIGHT_READ)).toBe(-Errno.ENOSPC);
     expect(capGrant(0, CapKind.ADDR, RIGHT_SEND, 0, 0, 0)).toBe(-Errno.ENOSPC);
+  });
+});
+
+describe("a grant and a check on service 2", () => {
+  it("requires every right a check asks for, not one of them", () => {
+    capSetSecret(2, 0x0badcafe);
+    expect(capGrant(2, CapKind.DISK, RIGHT_READ, 0, 0, 512)).toBe(0);
+    let h = capFind(2, CapKind.DISK, 0);
+    expect(capCheck(2, h, CapKind.DISK, RIGHT_READ)).toBe(0);
+    expect(capCheck(2, h, CapKind.DISK, RIGHT_READ | RIGHT_WRITE)).toBe(-Errno.EPERM);
+    expect(capCheck(2, h, CapKind.DISK, RIGHT_WRITE)).toBe(-Errno.EPERM);
+  });
+  it("keeps only the known rights bits of a grant", () => {
+    expect(capGrant(2, CapKind.DISK, 0xff, 0, 0, 512)).toBe(1);
+    expect(capRights(2, 1)).toBe(RIGHTS_ALL);
   });
 });

@@ -4,8 +4,12 @@
 // extent — at its end, across its end, 4 GiB on, and offsets whose high or low word is
 // all ones — logging "diskprobe: <what>=<code>" for each (the kernel must say -ERANGE),
 // then writes MARK into the last bytes of the extent, reads them back and logs
-// "diskprobe: inside write=<n> read=<n> same=<0|1>". Used by tests/integration/hostile.test.ts.
-import { sys_disk_read, sys_disk_write } from "../../../abi/gen/persia";
+// "diskprobe: inside write=<n> read=<n> same=<0|1>"; last, through a READ-only capability
+// derived from the extent's, tries to write MARK at the extent's start and to flush (the
+// kernel must say -EPERM) and reads MARK back: "diskprobe: read-only derive=<0|code>
+// write=<code> flush=<code> read=<n> same=<0|1>". Used by tests/integration/hostile.test.ts.
+import { sys_cap_derive, sys_disk_flush, sys_disk_read, sys_disk_write } from "../../../abi/gen/persia";
+import { RIGHT_READ } from "../../../abi/caps";
 import { bytes, log, sys, text } from "../../../services/sdk/index";
 import { untilTrigger } from "../trigger";
 
@@ -52,6 +56,24 @@ export function persia_event(): void {
   log.num(w);
   log.str(" read=");
   log.num(r);
+  log.str(" same=");
+  log.num(bytes.equal(BUF, BACK, n) ? 1 : 0);
+  log.emit();
+  readOnly(h, at, n);
+}
+
+/** Write and flush through a READ-only capability derived from h, then read at `at`. */
+function readOnly(h: i32, at: i32, n: i32): void {
+  let ro = sys_cap_derive(h, RIGHT_READ);
+  memory.fill(BACK, 0, 64);
+  log.begin("diskprobe: read-only derive=");
+  log.num(ro < 0 ? ro : 0);
+  log.str(" write=");
+  log.num(sys_disk_write(ro, 0, 0, <i32>BUF, n));
+  log.str(" flush=");
+  log.num(sys_disk_flush(ro));
+  log.str(" read=");
+  log.num(sys_disk_read(ro, at, 0, <i32>BACK, n));
   log.str(" same=");
   log.num(bytes.equal(BUF, BACK, n) ? 1 : 0);
   log.emit();

@@ -1,0 +1,61 @@
+// loader/manifest/limits.ts promises that every manifest its limits allow boots in the
+// kernel (spec/manifest.md, "Limits"): the largest one (tests/loader/max_manifest.ts) is
+// booted in the real build/wasm/kernel.wasm, through the Node host's KernelInstance with
+// host callbacks that start no module, and the kernel's status snapshot must list every
+// NIC, service, address, prefix, static route, disk grant and egress class it was given.
+// Users and their delegations have no status record: k_boot's 0 says the kernel kept them,
+// since it refuses a boot with more than it can hold. So a capacity in kernel/param.ts or
+// abi/kernel.ts lowered under a loader limit (ROUTE_MAX, SVC_MAX, PREFIX_MAX,
+// USER_PREFIX_MAX, BOOT_SIZE, ...) fails here instead of on a node.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { KernelInstance, HostImports } from "../../hosts/node/kernel";
+import { WASM_DIR } from "../../hosts/node/build";
+import { decodeStatus } from "../../hosts/node/status";
+import { decodeBootManifest } from "../../loader/manifest";
+import { formatAddr } from "../../loader/ip6";
+import { NET_FORWARD, NET_LINK } from "../../abi/manifest";
+import { maxManifestBoot } from "./max_manifest";
+
+/** Host callbacks for a kernel whose services never run: a boot needs none of them to act. */
+function quietHost(logs: string[], kernel: () => KernelInstance): HostImports {
+  return {
+    log: (_l, p, n) => { logs.push(Buffer.from(kernel().bytes.subarray(p, p + n)).toString("utf8")); },
+    random: () => {}, nic_send: () => 0, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {},
+    svc_ram: () => 0, svc_call: () => 0, svc_fuel_used: () => 0n, svc_read: () => -8, svc_write: () => -8,
+    disk_read: () => -12, disk_write: () => -12, disk_flush: () => 0,
+  };
+}
+
+const prefix = (a: Uint8Array, len: number) => `${formatAddr(a)}/${len}`;
+const sorted = (xs: string[]) => [...xs].sort();
+
+test("the largest manifest the loader's limits allow boots in kernel.wasm, and the kernel keeps every record of it", () => {
+  const boot = maxManifestBoot();
+  const m = decodeBootManifest(boot);
+  const logs: string[] = [];
+  let k: KernelInstance | null = null;
+  k = new KernelInstance(fs.readFileSync(path.join(WASM_DIR, "kernel.wasm")), quietHost(logs, () => k!));
+  assert.equal(k.boot(boot, 0n), 0, `k_boot refused the largest manifest: ${logs.join("; ")}`);
+
+  const st = decodeStatus(k.status());
+  assert.equal(st.node!.role, "ROUTER");
+  assert.deepEqual(st.nics.map((n) => n.id), m.nics.map((n) => n.id));
+  assert.deepEqual(st.services.map((s) => [s.id, s.name]), m.services.map((s) => [s.id, s.name]));
+  const routes = (kind: string) => sorted(st.routes.filter((r) => r.kind === kind).map((r) =>
+    kind === "SERVICE" ? `${r.prefix} svc ${r.service}` : kind === "STATIC" ? `${r.prefix} nic ${r.nic} via ${r.via}` : `${r.prefix} nic ${r.nic}`));
+  assert.deepEqual(routes("SERVICE"), sorted(m.svcAddrs.map((a) => `${prefix(a.addr, 128)} svc ${a.svc}`)));
+  assert.deepEqual(routes("CONNECTED"), sorted(m.prefixes.map((p) => `${prefix(p.addr, p.len)} nic ${p.nic}`)));
+  assert.deepEqual(routes("STATIC"), sorted(m.routes.map((r) => `${prefix(r.prefix, r.len)} nic ${r.nic} via ${formatAddr(r.via)}`)));
+  assert.equal(routes("LOCAL").length, m.nics.length + m.prefixes.length, "the node's own: a link-local per NIC, one per prefix");
+  assert.equal(st.node!.routes, st.routes.length);
+  assert.deepEqual(sorted(st.grants.flatMap((g) => g.disks.map((d) => `svc ${g.service} disk ${d.disk} ${d.offset}+${d.length}`))),
+    sorted(m.capDisks.map((c) => `svc ${c.svc} disk ${c.disk} ${c.offset}+${c.length}`)));
+  const classes = m.nets.filter((n) => n.svc !== NET_LINK).map((n) =>
+    `nic ${n.nic} ${n.svc === NET_FORWARD ? "forwarded" : n.svc} ${n.min}-${n.max}`);
+  assert.deepEqual(sorted(st.classes.filter((c) => c.class !== "kernel").map((c) => `nic ${c.nic} ${c.class} ${c.minBits}-${c.maxBits}`)),
+    sorted(classes));
+  assert.deepEqual(logs, [], "the kernel logged nothing: no record was refused or cut");
+});

@@ -1,0 +1,56 @@
+// The largest manifest the loader's limits allow (loader/manifest/limits.ts), as YAML and
+// compiled: a router whose every list is full — NICs with their prefixes, an RA record, a
+// line rate and a forward class each; static routes; disks; services with every address,
+// disk grant and a net entry on every NIC; users with every delegated prefix and extent —
+// and every name as long as allowed. Shared by manifest.test.ts (its size is the one
+// spec/manifest.md states) and limits.test.ts (the kernel boots it).
+import { parseManifest, compileManifest, limits as L } from "../../loader/manifest";
+import { keyFromSeed, publicKeyText } from "../../loader/control/message";
+
+const label = (c: string, n: number) => c + "a".repeat(n - 1);
+/** A 253-character domain, the longest RFC 1035 allows, starting with c. */
+const longName = (c: string) => [label(c, 63), label("b", 63), label("c", 63), label("d", 61)].join(".");
+
+function nics(): string[] {
+  const perNic = L.MAX_PREFIXES / L.MAX_NICS;
+  return Array.from({ length: L.MAX_NICS }, (_, i) =>
+    `  - { name: n${i}, kind: virtual, prefixes: [${Array.from({ length: perNic }, (_, j) => `"fd00:${i}:${j}::/64"`).join(", ")}], ` +
+    `rate: 10Gbit, forward: { min: 1Gbit, max: 10Gbit } }`);
+}
+
+function services(): string[] {
+  const net = Array.from({ length: L.MAX_NET_PER_SERVICE }, (_, j) => `{ nic: n${j}, min: 100Mbit, max: 1Gbit }`);
+  const grants = Array.from({ length: L.MAX_DISK_GRANTS_PER_SERVICE }, (_, j) => `{ device: d${j % L.MAX_DISKS}, length: 1, rights: [read] }`);
+  return Array.from({ length: L.MAX_SERVICES }, (_, i) => [
+    `  - domain: ${longName(String.fromCharCode(0x61 + i))}`,
+    `    module: s.wasm`,
+    `    addresses: [${Array.from({ length: L.MAX_ADDRS_PER_SERVICE }, (_, j) => `"fd02::${i}:${j}"`).join(", ")}]`,
+    `    ram: { min: 1, max: 4GiB }`,
+    `    disk: [${grants.join(", ")}]`,
+    `    net: [${net.join(", ")}]`,
+  ].join("\n"));
+}
+
+function users(): string[] {
+  const perUser = [L.MAX_USER_PREFIXES / L.MAX_USERS, L.MAX_USER_DISKS / L.MAX_USERS];
+  return Array.from({ length: L.MAX_USERS }, (_, i) => [
+    `  - name: u${"x".repeat(29)}${i.toString().padStart(2, "0")}`,
+    `    key: "${publicKeyText(keyFromSeed(new Uint8Array(32).fill(i + 1)).publicKey)}"`,
+    `    domains: [${longName(String.fromCharCode(0x61 + i)).replace(/^./, "u")}]`,
+    `    addresses: [${Array.from({ length: perUser[0] }, (_, j) => `"fd03::${i}:${j}"`).join(", ")}]`,
+    `    disks: [${Array.from({ length: perUser[1] }, (_, j) => `{ device: d${i % L.MAX_DISKS}, offset: ${1 + 2 * Math.floor(i / L.MAX_DISKS) + j * 8}, length: 1, rights: [read] }`).join(", ")}]`,
+  ].join("\n"));
+}
+
+/** The YAML text of the largest manifest. */
+export function maxManifestText(): string {
+  const routes = Array.from({ length: L.MAX_ROUTES }, (_, i) => `  - { to: "fd01:${i}::/32", via: "fe80::1", nic: n0 }`);
+  const disks = Array.from({ length: L.MAX_DISKS }, (_, i) => `  - { name: d${i}, path: d${i}.img, size: 1MiB }`);
+  return [`node: { name: ${longName("z")}, role: router, ram: 1GiB }`, "nics:", ...nics(), "routes:", ...routes,
+    "disks:", ...disks, "services:", ...services(), "users:", ...users()].join("\n");
+}
+
+/** Its boot manifest, as the loader compiles it. */
+export function maxManifestBoot(): Uint8Array {
+  return compileManifest(parseManifest(maxManifestText(), "max.yaml", "/")).boot;
+}
