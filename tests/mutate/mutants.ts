@@ -1,0 +1,186 @@
+// The mutants `npm run mutate` tries (run.ts): each a one-line change that breaks a
+// guarantee spec/ makes, and the tests that must notice. `from` must occur exactly once in
+// `file`, so a mutant cannot silently apply somewhere else; when the code moves, the run
+// says so and the mutant is updated with it. `tests` are as-pect specs (tests/kernel/**,
+// which compile the kernel from source) or node test files (tests/**/*.test.ts, run from
+// build/ts after the runner rebuilt what the mutant changed).
+//
+// SAMPLE is the fixed part CI runs in every `npm test` (one or more per kind of guarantee,
+// the cheapest tests first); `npm run mutate` runs all of them.
+
+export interface Mutant {
+  id: string;
+  /** What guarantee the change breaks, in spec/'s words. */
+  guarantee: string;
+  file: string;
+  from: string;
+  to: string;
+  tests: string[];
+}
+
+const CAPS = "tests/kernel/svc/caps.spec.ts";
+const RIGHTS = "tests/kernel/svc/rights.spec.ts";
+const HANDLES = "tests/kernel/svc/handles.spec.ts";
+const LIMITS = "tests/loader/limits.test.ts";
+const MAIN = "tests/kernel/main.spec.ts";
+const ROUTER = "tests/kernel/main-router.spec.ts";
+const LOCAL = "tests/kernel/net/local.spec.ts";
+const IPV6 = "tests/kernel/net/ipv6.spec.ts";
+const ND = "tests/kernel/net/nd.spec.ts";
+const CHECKSUM = "tests/kernel/net/checksum.spec.ts";
+const CONTROL = "tests/integration/control.test.ts";
+const BUDGET = "tests/integration/control_budget.test.ts";
+const DROPS = "tests/integration/drops.test.ts";
+const DROPS_SVC = "tests/integration/drops_services.test.ts";
+const DROPS_ROUTER = "tests/integration/drops_router.test.ts";
+const DROPS_LIMITS = "tests/integration/drops_limits.test.ts";
+const AUTHORITY = "tests/integration/authority.test.ts";
+const HOSTILE = "tests/integration/hostile.test.ts";
+const DISK = "tests/hosts/disk.test.ts";
+const FUEL = "tests/loader/fuel.test.ts";
+const WASM_CODE = "tests/loader/wasm_code.test.ts";
+const DELEGATIONS = "tests/loader/delegations.test.ts";
+const KEYS = "tests/loader/control_manifest.test.ts";
+
+export const MUTANTS: Mutant[] = [
+  // Capability rights (spec/capabilities.md): a capability does only what its rights say.
+  { id: "cap-kind-ignored", guarantee: "a handle of one kind is refused where another kind is needed",
+    file: "kernel/svc/caps.ts", from: "if (unchecked(kinds[i]) != kind) return -Errno.EPERM;", to: "",
+    tests: [CAPS] },
+  { id: "cap-rights-ignored", guarantee: "an operation needs every right it names",
+    file: "kernel/svc/caps.ts", from: "if ((<i32>unchecked(rights[i]) & need) != need) return -Errno.EPERM;",
+    to: "if ((<i32>unchecked(rights[i]) & need) == 0 && need == 0) return -Errno.EPERM;", tests: [CAPS] },
+  { id: "derive-without-derive", guarantee: "deriving needs the DERIVE right",
+    file: "kernel/svc/caps.ts", from: "if ((pr & RIGHT_DERIVE) == 0) return -Errno.EPERM;", to: "", tests: [CAPS] },
+  { id: "derive-wider", guarantee: "a derived capability's rights are a subset of its parent's",
+    file: "kernel/svc/caps.ts", from: "if ((r & ~pr) != 0) return -Errno.EPERM;", to: "", tests: [CAPS] },
+  { id: "disk-write-with-read", guarantee: "writing a disk extent needs WRITE",
+    file: "kernel/svc/disk.ts", from: "let e = checkIo(svc, handle, RIGHT_WRITE, off, len);",
+    to: "let e = checkIo(svc, handle, RIGHT_READ, off, len);", tests: [RIGHTS, HOSTILE] },
+  { id: "disk-read-with-write", guarantee: "reading a disk extent needs READ",
+    file: "kernel/svc/disk.ts", from: "let e = checkIo(svc, handle, RIGHT_READ, off, len);",
+    to: "let e = checkIo(svc, handle, RIGHT_WRITE, off, len);", tests: [RIGHTS] },
+  { id: "disk-flush-with-read", guarantee: "flushing a disk needs WRITE",
+    file: "kernel/svc/disk.ts", from: "let e = capCheck(svc, handle, CapKind.DISK, RIGHT_WRITE);",
+    to: "let e = capCheck(svc, handle, CapKind.DISK, RIGHT_READ);", tests: [RIGHTS, HOSTILE] },
+  { id: "disk-extent-end", guarantee: "disk I/O stays inside the extent",
+    file: "kernel/svc/disk.ts", from: "if (off > ext || <u64>len > ext - off) return -Errno.ERANGE;",
+    to: "if (off > ext) return -Errno.ERANGE;", tests: [HANDLES] },
+  { id: "revoke-keeps-children", guarantee: "revoking a capability revokes everything derived from it",
+    file: "kernel/svc/caps.ts", from: "if (unchecked(doomed[p])) { unchecked(doomed[s] = true); changed = true; }", to: "",
+    tests: [HANDLES] },
+  { id: "revoke-keeps-generation", guarantee: "a revoked handle is never valid again (its slot's generation moves on)",
+    file: "kernel/svc/caps.ts", from: "    unchecked(kinds[i] = <u8>CapKind.NONE);\n    unchecked(gens[i] = unchecked(gens[i]) + 1);",
+    to: "    unchecked(kinds[i] = <u8>CapKind.NONE);", tests: [HANDLES] },
+  { id: "deliver-without-recv", guarantee: "a service receives on an address only with the RECV right on it",
+    file: "kernel/net/output.ts", from: "if (!capHolds(svc, CapKind.ADDR, index, RIGHT_RECV))", to: "if (false)",
+    tests: [RIGHTS] },
+
+  // Source addresses (spec/security.md): a service sends only from an address it holds.
+  { id: "send-any-source", guarantee: "a service sends only from its own addresses",
+    file: "kernel/svc/syscall.ts", from: "if (!ownsSource(svc, p + IP_SRC)) return refused(svc, pkt, Drop.SVC_SRC, Errno.EADDRNOTAVAIL);",
+    to: "", tests: [DROPS_SVC, HOSTILE] },
+  { id: "send-without-send-right", guarantee: "sending from an address needs the SEND right on it",
+    file: "kernel/svc/syscall.ts", from: "if (addrEq(svcAddr(svc, i), src)) return capHolds(svc, CapKind.ADDR, i, RIGHT_SEND);",
+    to: "if (addrEq(svcAddr(svc, i), src)) return true;", tests: [CAPS, DROPS_SVC, HOSTILE] },
+  { id: "send-link-control", guarantee: "only the kernel speaks the link's control plane (hop limit 255, ND, MLD)",
+    file: "kernel/svc/syscall.ts", from: "if (load<u8>(p + IP_HOPS) == 255) return true;", to: "",
+    tests: [DROPS_SVC] },
+  { id: "rx-spoofed-own-source", guarantee: "a received packet with the node's own source is a martian",
+    file: "kernel/net/input.ts", from: "if (martian(p) || isOwn(p + IP_SRC)) {", to: "if (martian(p)) {",
+    tests: [DROPS_ROUTER, DROPS] },
+
+  // Drop reasons and header checks (spec/kernel.md): every malformed packet counted under its reason.
+  { id: "rx-not-our-mac", guarantee: "a unicast frame for another MAC is dropped as NOT_OUR_MAC",
+    file: "kernel/net/input.ts", from: "if (!groupFrame && !macEq(f, nicMac(nic))) { drop(Drop.NOT_OUR_MAC); return; }",
+    to: "", tests: [MAIN, DROPS] },
+  { id: "rx-oversize", guarantee: "a frame longer than the NIC's MTU is dropped as FRAME_OVERSIZE",
+    file: "kernel/net/input.ts", from: "if (len > unchecked(nicMtu[nic]) + ETH_HDR || len > FRAME_MAX)",
+    to: "if (len > FRAME_MAX)", tests: [DROPS] },
+  { id: "ip-length", guarantee: "a payload length beyond the frame is IP_LENGTH",
+    file: "kernel/net/ipv6.ts", from: "if (IP_HDR + plen > n) return Drop.IP_LENGTH;", to: "", tests: [IPV6, DROPS] },
+  { id: "ip-multicast-source", guarantee: "a multicast source address is IP_SRC",
+    file: "kernel/net/ipv6.ts", from: "if (isMulticast(p + IP_SRC)) return Drop.IP_SRC;", to: "", tests: [IPV6, DROPS] },
+  { id: "ext-fragment", guarantee: "fragments are dropped as FRAGMENT (no reassembly)",
+    file: "kernel/net/ipv6.ts", from: "if (next == NH_FRAGMENT) return Drop.FRAGMENT;", to: "", tests: [IPV6, DROPS] },
+  { id: "hop-limit", guarantee: "a forwarded packet with hop limit 1 is HOP_LIMIT, with Time Exceeded",
+    file: "kernel/net/output.ts", from: "if (hops <= 1) {", to: "if (hops < 1) {", tests: [ROUTER, DROPS_ROUTER] },
+  { id: "nd-hop-255", guarantee: "an NS/NA whose hop limit is not 255 is ND_INVALID (RFC 4861 §7.1)",
+    file: "kernel/net/nd.ts", from: "if (ld8(p + IP_HOPS) != 255 || ld8(m + 1) != 0", to: "if (ld8(m + 1) != 0",
+    tests: [ND, MAIN, DROPS] },
+
+  // Checksums.
+  { id: "icmp-checksum", guarantee: "ICMPv6 with a wrong checksum is ICMP_CHECKSUM",
+    file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }",
+    to: "", tests: [LOCAL, MAIN, DROPS] },
+  { id: "checksum-odd-byte", guarantee: "the checksum counts an odd last byte (RFC 1071)",
+    file: "kernel/net/checksum.ts", from: "if (i < n) acc += <u64>load<u8>(p + i) << 8;", to: "",
+    tests: [CHECKSUM, LOCAL] },
+  { id: "ctl-udp-checksum", guarantee: "a control datagram with a wrong UDP checksum is CTL_MALFORMED",
+    file: "kernel/ctl/control.ts", from: "l4Checksum(p, off, len, NH_UDP) != 0) { drop(Drop.CTL_MALFORMED);",
+    to: "false) { drop(Drop.CTL_MALFORMED);", tests: [CONTROL, DROPS] },
+
+  // Control messages: replay, signature, cookie, budgets (spec/control.md).
+  { id: "ctl-replay", guarantee: "a sequence number not above the last accepted is refused (replay)",
+    file: "kernel/ctl/control.ts", from: "if (seq <= userLastSeq(user))", to: "if (seq < userLastSeq(user))",
+    tests: [CONTROL] },
+  { id: "ctl-epoch", guarantee: "a message signed for another boot's epoch is refused",
+    file: "kernel/ctl/control.ts", from: "if (load<u64>(m + C.CTL_EPOCH) != epoch)", to: "if (false)",
+    tests: [CONTROL] },
+  { id: "ctl-signature", guarantee: "a message whose signature does not verify is refused",
+    file: "kernel/ctl/control.ts", from: "if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY))",
+    to: "if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY) && false)", tests: [CONTROL] },
+  { id: "ctl-cookie", guarantee: "a message without this node's cookie for its source is not verified",
+    file: "kernel/ctl/control.ts", from: "if (!cookieValid(src, m + C.CTL_COOKIE)) {", to: "if (false) {",
+    tests: [CONTROL, BUDGET] },
+  { id: "ctl-node-budget", guarantee: "the node verifies at most CTL_VERIFY_PER_S signatures a second",
+    file: "kernel/ctl/budget.ts", from: "if (sc < 1000 || kc < 1000 || nodeCredit < 1000) return false;",
+    to: "if (sc < 1000 || kc < 1000) return false;", tests: [BUDGET, CONTROL] },
+  { id: "ctl-authority-extent", guarantee: "a user grants only disk extents delegated to it",
+    file: "kernel/ctl/authority.ts", from: "if (!extentDelegated(u, disk, rights & (RIGHT_READ | RIGHT_WRITE), off, len)) {",
+    to: "if (false) {", tests: [AUTHORITY] },
+
+  // Rate limits and limits.
+  { id: "icmp-error-rate", guarantee: "ICMPv6 errors are rate-limited (RFC 4443 §2.4(f))",
+    file: "kernel/net/icmpv6.ts", from: "if (!takeToken()) { drop(Drop.ICMP_RATE); return; }", to: "",
+    tests: [MAIN, DROPS_LIMITS] },
+  { id: "svc-rx-queue", guarantee: "a service's receive queue holds at most SVC_RXQ packets",
+    file: "kernel/svc/queue.ts", from: "if (c >= SVC_RXQ)", to: "if (c >= SVC_RXQ * 4)", tests: ["tests/kernel/svc/queue.spec.ts", DROPS_SVC] },
+  { id: "svc-pool-share", guarantee: "a service holds at most SVC_POOL_SHARE packet buffers",
+    file: "kernel/svc/syscall.ts", from: "if (unchecked(svcHeld[svc]) >= SVC_POOL_SHARE ||", to: "if (",
+    tests: ["tests/integration/pool_share.test.ts"] },
+  { id: "admit-cpu-mins", guarantee: "the services' CPU mins fit the period, or the boot is refused",
+    file: "kernel/svc/admit.ts", from: "if (cpu > 1000) {", to: "if (cpu > 1100) {",
+    tests: [CONTROL] },
+  { id: "route-table-short", guarantee: "every manifest the loader accepts boots: the route table holds the largest",
+    file: "kernel/param.ts", from: "export const ROUTE_MAX: i32 = 528;", to: "export const ROUTE_MAX: i32 = 527;", tests: [LIMITS] },
+  { id: "user-prefixes-short", guarantee: "every manifest the loader accepts boots: every user prefix fits",
+    file: "kernel/param.ts", from: "export const USER_PREFIX_MAX: i32 = 64;", to: "export const USER_PREFIX_MAX: i32 = 63;",
+    tests: [LIMITS] },
+
+  // Fuel (spec/instrumentation.md).
+  { id: "fuel-import-cost", guarantee: "a call that may reach a syscall costs IMPORT_CALL_COST more",
+    file: "loader/instrument/fuel.ts", from: "export const IMPORT_CALL_COST = 1000;", to: "export const IMPORT_CALL_COST = 0;",
+    tests: [FUEL] },
+  { id: "fuel-loop-charge", guarantee: "every loop iteration is charged for the instructions in it",
+    file: "loader/instrument/fuel.ts", from: "x.Loop.setBody(loop, this.chargedBody(f, m.local.get(f.fuel, b.i64), 1 + region.count, x.Loop.getBody(loop)));",
+    to: "x.Loop.setBody(loop, this.chargedBody(f, m.local.get(f.fuel, b.i64), 1, x.Loop.getBody(loop)));", tests: [FUEL] },
+
+  // Loader limits and delegations.
+  { id: "loader-depth", guarantee: "a function nested deeper than DEPTH_MAX is refused before binaryen reads it",
+    file: "loader/wasm/limits.ts", from: "export const DEPTH_MAX = 512;", to: "export const DEPTH_MAX = 100_000;",
+    tests: [WASM_CODE] },
+  { id: "loader-small-order-key", guarantee: "a user key of small order (which verifies forged signatures) is refused",
+    file: "loader/control/keys.ts", from: "if (p[0] === 0n && p[1] === 1n) {", to: "if (false) {", tests: [KEYS, CONTROL] },
+  { id: "loader-user-prefix-all", guarantee: "a user may not be delegated ::/0",
+    file: "loader/manifest/delegations.ts", from: "if (p.len === 0) throw", to: "if (p.len < 0) throw", tests: [DELEGATIONS] },
+  { id: "loader-user-prefix-route", guarantee: "a user's prefix may not overlap a static route",
+    file: "loader/manifest/delegations.ts", from: "const r = routes.findIndex((x) => x !== null && x.len > 0 && overlaps(x, p));",
+    to: "const r = -1;", tests: [DELEGATIONS] },
+];
+
+/** The mutants every `npm test` runs (one or more per kind of guarantee). */
+export const SAMPLE: string[] = [
+  "cap-rights-ignored", "derive-wider", "disk-write-with-read", "send-without-send-right", "rx-spoofed-own-source",
+  "ip-length", "hop-limit", "icmp-checksum", "ctl-replay", "ctl-signature", "icmp-error-rate", "fuel-loop-charge",
+];

@@ -1,0 +1,220 @@
+// `npm run mutate`: break one guarantee at a time and check that a test notices.
+//
+// Each mutant in mutants.ts is a one-line change to the source (a rights check dropped, a
+// rate limit loosened, a checksum not checked). The runner copies the tracked files into a
+// scratch directory per job (build/ and node_modules come along as they are: build/ is copied,
+// node_modules linked), and then for each mutant: applies the change, rebuilds only what
+// the mutant's tests read (nothing for an as-pect spec, which compiles the kernel from
+// source; the kernel with asc for a Node test of kernel code; TypeScript with tsc for
+// loader or host code), runs those tests, and puts the file back. A mutant whose tests
+// fail is killed; one whose tests pass survived, and the run fails. A mutant that does
+// not build, or whose original text is not found exactly once, is an error in the list and
+// fails the run too (the guarantee moved; fix the mutant, not the test).
+//
+//   node build/ts/tests/mutate/run.js              every mutant
+//   node build/ts/tests/mutate/run.js --sample     the fixed sample that CI runs (mutants.ts)
+//   node build/ts/tests/mutate/run.js --only id,id  some by id
+//   node build/ts/tests/mutate/run.js --list       print the list and stop
+//   --jobs N                                       mutants at a time, each in its own copy
+//                                                  (default: one per core)
+//
+// It ends with "N killed, N survived, N errors" and a score; with --tally it also prints
+// "N passed, N failed" (a killed mutant passes) for tests/run.js to count.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawn, spawnSync } from "child_process";
+import { MUTANTS, Mutant, SAMPLE } from "./mutants";
+
+const ROOT = path.resolve(__dirname, "../../../..");
+/** A mutant's tests are stopped after this long; a hang counts as a kill (the guarantee's
+ *  test did not pass), and the time is printed so a slow test is seen. */
+const TEST_TIMEOUT_MS = 180_000;
+
+type Artifact = "kernel" | "ts";
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** What a mutant's tests read of what it changes: as-pect specs compile kernel sources
+ *  themselves; Node tests read build/wasm/kernel.wasm or build/ts. */
+function needs(m: Mutant): Artifact[] {
+  const out: Artifact[] = [];
+  const nodeTests = m.tests.some((t) => !t.endsWith(".spec.ts"));
+  if (!nodeTests) return out;
+  if (m.file.startsWith("kernel/") || m.file.startsWith("abi/")) out.push("kernel");
+  if (!m.file.startsWith("kernel/")) out.push("ts");
+  return out;
+}
+
+/** Runs cmd under coreutils' timeout, which stops the command's whole process group (a
+ *  test's own children too: node's test runner, a wasmtime) when the time is up. */
+function sh(cmd: string, args: string[], cwd: string, timeout = TEST_TIMEOUT_MS, env: NodeJS.ProcessEnv = {}):
+  Promise<{ ok: boolean; timedOut: boolean; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn("timeout", ["-k", "5", String(timeout / 1000), cmd, ...args],
+      { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (out += d));
+    p.on("close", (code) => resolve({ ok: code === 0, timedOut: code === 124 || code === 137, out }));
+  });
+}
+
+function scratch(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-mutate-"));
+  const files = spawnSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
+  for (const f of files) {
+    const src = path.join(ROOT, f);
+    if (!fs.existsSync(src)) continue;              // deleted in the work tree, not yet committed
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.copyFileSync(src, path.join(dir, f));
+  }
+  // Files not yet committed that the build needs (a new test, a new mutant) come from the work tree.
+  const untracked = spawnSync("git", ["ls-files", "-z", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8" })
+    .stdout.split("\0").filter(Boolean);
+  for (const f of untracked) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
+  }
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+  // What the build generates and git ignores: the compiled tree and the ABI bindings.
+  fs.cpSync(path.join(ROOT, "build"), path.join(dir, "build"), { recursive: true });
+  fs.cpSync(path.join(ROOT, "abi/gen"), path.join(dir, "abi/gen"), { recursive: true });
+  return dir;
+}
+
+function rebuild(dir: string, what: Artifact) {
+  if (what === "kernel") {
+    return sh(process.execPath, ["node_modules/assemblyscript/bin/asc.js", "kernel/main.ts", "--config", "asconfig.json",
+      "--target", "kernel"], dir);
+  }
+  return sh(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], dir);
+}
+
+function runTest(dir: string, test: string) {
+  if (test.endsWith(".spec.ts")) {
+    return sh(process.execPath, ["node_modules/@as-pect/cli/bin/asp.js", "--config", "tests/kernel/as-pect.config.mjs",
+      "--as-config", "tests/kernel/as-pect.asconfig.json", "--no-logo"], dir, TEST_TIMEOUT_MS, { PERSIA_SPEC: test });
+  }
+  const js = path.join("build/ts", test.replace(/\.ts$/, ".js"));
+  return sh(process.execPath, ["--test", "--test-reporter=dot", js], dir);
+}
+
+interface Result { id: string; verdict: "killed" | "survived" | "error"; by?: string; why: string; ms: number }
+
+function check(m: Mutant): string | null {
+  if (!m.id || !/^[a-z0-9-]+$/.test(m.id)) return `bad id "${m.id}"`;
+  if (m.tests.length === 0) return "names no test";
+  for (const t of m.tests) if (!fs.existsSync(path.join(ROOT, t))) return `test ${t} does not exist`;
+  if (!fs.existsSync(path.join(ROOT, m.file))) return `${m.file} does not exist`;
+  const text = fs.readFileSync(path.join(ROOT, m.file), "utf8");
+  const n = text.split(m.from).length - 1;
+  if (n !== 1) return `${m.file}: "${m.from}" is found ${n} times, not once; the guarantee moved, so update the mutant`;
+  if (m.from === m.to) return "changes nothing";
+  return null;
+}
+
+async function mutate(dir: string, m: Mutant, dirty: Set<Artifact>): Promise<Result> {
+  const t0 = Date.now();
+  const done = (verdict: Result["verdict"], why: string, by?: string): Result => ({ id: m.id, verdict, why, by, ms: Date.now() - t0 });
+  const file = path.join(dir, m.file);
+  const original = fs.readFileSync(file, "utf8");
+  fs.writeFileSync(file, original.replace(m.from, () => m.to));
+  try {
+    for (const a of needs(m)) {
+      dirty.add(a);
+      const b = await rebuild(dir, a);
+      if (!b.ok) return done("error", `the mutant does not build (${a}):\n${b.out.trim().split("\n").slice(-8).join("\n")}`);
+    }
+    for (const t of m.tests) {
+      const r = await runTest(dir, t);
+      if (r.timedOut) return done("killed", `${t} did not finish in ${TEST_TIMEOUT_MS / 1000} s`, t);
+      if (!r.ok) {
+        // as-pect prints "[Tests]: passed / total" only for a spec that compiled.
+        if (t.endsWith(".spec.ts") && !/\[Tests\]:/.test(r.out.replace(/\x1b\[[0-9;]*m/g, "")))
+          return done("error", `${t} does not compile with the mutant:\n${r.out.trim().split("\n").slice(-8).join("\n")}`);
+        return done("killed", `${t} failed`, t);
+      }
+    }
+    return done("survived", `${m.tests.join(", ")} passed`);
+  } finally {
+    fs.writeFileSync(file, original);
+  }
+}
+
+async function main(): Promise<void> {
+  const only = argValue("--only");
+  let list: Mutant[] = MUTANTS;
+  if (process.argv.includes("--sample")) list = MUTANTS.filter((m) => SAMPLE.includes(m.id));
+  if (only) {
+    const ids = only.split(",");
+    const unknown = ids.filter((id) => !MUTANTS.some((m) => m.id === id));
+    if (unknown.length) { console.error(`mutate: no mutant ${unknown.join(", ")}; --list shows them`); process.exit(2); }
+    list = MUTANTS.filter((m) => ids.includes(m.id));
+  }
+  const ids = new Set<string>();
+  for (const m of MUTANTS) {
+    if (ids.has(m.id)) { console.error(`mutate: two mutants are called ${m.id}`); process.exit(2); }
+    ids.add(m.id);
+  }
+  if (process.argv.includes("--list")) {
+    for (const m of list) console.log(`${m.id.padEnd(28)} ${m.file}: ${m.guarantee}`);
+    return;
+  }
+
+  console.log(`mutate: ${list.length} mutants${list.length < MUTANTS.length ? ` of ${MUTANTS.length}` : ""}, ` +
+    `each rebuilt and run against the tests that cover it`);
+  const results: Result[] = [];
+  const bad = list.map((m) => ({ m, why: check(m) })).filter((x) => x.why !== null);
+  for (const { m, why } of bad) results.push({ id: m.id, verdict: "error", why: why!, ms: 0 });
+  const todo = list.filter((m) => !bad.some((b) => b.m === m));
+  const jobs = Math.max(1, Math.min(Number(argValue("--jobs") ?? os.cpus().length), todo.length));
+  const dirs = Array.from({ length: todo.length ? jobs : 0 }, () => scratch());
+  const t0 = Date.now();
+  try {
+    // Every test must pass on the unmutated copy first, or its failure on a mutant says nothing.
+    const baseline = [...new Set(todo.flatMap((m) => m.tests))];
+    const broken: string[] = [];
+    await Promise.all(dirs.map(async (dir) => {
+      for (let t = baseline.shift(); t; t = baseline.shift()) {
+        const r = await runTest(dir, t);
+        if (!r.ok) broken.push(`${t}:\n${r.out.trim().split("\n").slice(-20).join("\n")}`);
+      }
+    }));
+    if (broken.length) {
+      console.log(`mutate: these tests fail without any mutant, so no mutant can be judged by them; fix them first:\n${broken.join("\n")}`);
+      if (process.argv.includes("--tally")) console.log(`0 passed, ${todo.length} failed`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`mutate: the tests pass unmutated (${((Date.now() - t0) / 1000).toFixed(0)} s); ${jobs} at a time from here`);
+    const queue = [...todo];
+    await Promise.all(dirs.map(async (dir) => {
+      const dirty = new Set<Artifact>();
+      for (let m = queue.shift(); m; m = queue.shift()) {
+        // Undo the previous mutant's build before this one reads it.
+        for (const a of [...dirty]) if (!needs(m).includes(a)) { await rebuild(dir, a); dirty.delete(a); }
+        const r = await mutate(dir, m, dirty);
+        results.push(r);
+        const mark = r.verdict === "killed" ? "killed  " : r.verdict === "survived" ? "SURVIVED" : "ERROR   ";
+        console.log(`${mark} ${m.id.padEnd(28)} ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.verdict === "killed" ? `by ${r.by}` : r.why}`);
+        if (r.verdict !== "killed") console.log(`         ${m.file}: ${m.guarantee}\n         - ${m.from.trim()}\n         + ${m.to.trim()}`);
+      }
+    }));
+  } finally {
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  for (const r of results.filter((x) => x.verdict === "error" && x.ms === 0)) console.log(`ERROR    ${r.id.padEnd(28)} ${r.why}`);
+  const n = (v: Result["verdict"]) => results.filter((r) => r.verdict === v).length;
+  const killed = n("killed"), survived = n("survived"), errors = n("error");
+  console.log(`\nmutate: ${killed} killed, ${survived} survived, ${errors} errors in ${((Date.now() - t0) / 1000).toFixed(0)} s; ` +
+    `score ${results.length ? ((100 * killed) / results.length).toFixed(0) : 0} %`);
+  if (survived) console.log("A surviving mutant is a guarantee no test checks: add the test that fails on it.");
+  if (process.argv.includes("--tally")) console.log(`${killed} passed, ${survived + errors} failed`);
+  process.exitCode = survived + errors === 0 ? 0 : 1;
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
