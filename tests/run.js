@@ -1,7 +1,10 @@
 // Runs every test and ends with one line "N passed, N failed": the kernel's unit tests
 // (as-pect, tests/kernel), then every TypeScript test compiled to build/ts/tests (node's
-// test runner: loader, hosts, services, integration, end to end). `npm test` builds first
-// and calls this; `.ci/run` calls `npm test`. Exits non-zero if anything failed.
+// test runner: loader, hosts, services, integration, end to end). Before that line it
+// prints "N skipped, N todo" and names each skipped or todo test with its reason; under
+// CI=true each of them, and each test node's runner cancelled, is also counted as failed:
+// CI proves a guarantee only with tests that ran. `npm test` builds first and calls this;
+// `.ci/run` sets CI=true and calls `npm test`. Exits non-zero if anything failed.
 "use strict";
 const { spawnSync } = require("child_process");
 const fs = require("fs");
@@ -9,8 +12,11 @@ const os = require("os");
 const path = require("path");
 
 const ROOT = path.resolve(__dirname, "..");
+const CI = process.env.CI === "true";
 let passed = 0;
 let failed = 0;
+/** Tests that did not run to a result: { kind: "skipped" | "todo", name, why }. */
+const notRun = [];
 
 function run(title, cmd, args) {
   console.log(`\n== ${title}`);
@@ -30,12 +36,17 @@ const asp = run("kernel unit tests (as-pect)", process.execPath, [
 fs.mkdirSync(path.join(ROOT, "build"), { recursive: true });
 fs.writeFileSync(path.join(ROOT, "build/test-kernel.log"), asp.out);
 const clean = asp.out.replace(/\x1b\[[0-9;]*m/g, "");
-// as-pect's summary line reads "[Tests]: <passed> / <total>".
+// as-pect's summary line reads "[Tests]: <passed> / <total>". Its todo(), xit() and xtest()
+// count in neither number: its reporter gives only how many each file has ("<file> Pass:
+// <passed> / <total> Todo: <n>"), not their names.
 const tests = /\[Tests\]:\s*(\d+)\s*\/\s*(\d+)/.exec(clean);
 if (tests) {
   passed += Number(tests[1]);
   failed += Number(tests[2]) - Number(tests[1]);
   console.log(clean.split("\n").filter((l) => /\[(Groups|Tests|Result|Snapshot|Summary|Time)\]|✖|Failed:|\[Fail\]/i.test(l)).join("\n"));
+  for (const m of clean.matchAll(/^\S+ (\S+) Pass: \d+ \/ \d+ Todo: (\d+)/gm)) {
+    for (let i = 0; i < Number(m[2]); i++) notRun.push({ kind: "todo", name: `a test in ${m[1]}`, why: "todo(), xit() or xtest()" });
+  }
 } else {
   failed++;
   console.log(clean.split("\n").filter((l) => !/^\s*\(|^var EB=/.test(l)).slice(-40).map((l) => l.slice(0, 300)).join("\n"));
@@ -43,22 +54,57 @@ if (tests) {
 }
 if (asp.code !== 0 && tests && tests[1] === tests[2]) failed++;
 
+/** Every test node's TAP marks "# SKIP <why>" or "# TODO <why>", named with the subtests it
+ *  is nested in ("# Subtest: <name>" lines, four spaces per level). */
+function tapNotRun(text) {
+  const found = [];
+  const path = [];
+  const unescape = (s) => s.replace(/\\#/g, "#").replace(/\\\\/g, "\\");
+  for (const line of text.split("\n")) {
+    const sub = /^( *)# Subtest: (.*)$/.exec(line);
+    if (sub) { path.length = sub[1].length / 4; path.push(unescape(sub[2])); continue; }
+    // A result line: its name ends at the first " # " that is not escaped as "\#".
+    const r = /^( *)(?:not )?ok \d+ - ((?:[^#\\]|\\.)*?) # (SKIP|TODO)\b ?(.*)$/.exec(line);
+    if (!r) continue;
+    const depth = r[1].length / 4;
+    const name = [...path.slice(0, depth), unescape(r[2])].join(" > ");
+    found.push({ kind: r[3] === "SKIP" ? "skipped" : "todo", name, why: unescape(r[4]) || "no reason given" });
+  }
+  return found;
+}
+
 // 3. Everything written in TypeScript, through node's test runner (TAP kept for counting).
 const tap = path.join(os.tmpdir(), `persia-tests-${process.pid}.tap`);
 const node = spawnSync(process.execPath, ["--test", "--test-reporter=spec", "--test-reporter-destination=stdout",
   "--test-reporter=tap", `--test-reporter-destination=${tap}`, "build/ts/tests/"], { cwd: ROOT, stdio: "inherit" });
 const text = fs.existsSync(tap) ? fs.readFileSync(tap, "utf8") : "";
 fs.rmSync(tap, { force: true });
-const pass = /^# pass (\d+)$/m.exec(text);
-const fail = /^# fail (\d+)$/m.exec(text);
-if (pass && fail) {
-  passed += Number(pass[1]);
-  failed += Number(fail[1]);
+const count = (what) => { const m = new RegExp(`^# ${what} (\\d+)$`, "m").exec(text); return m ? Number(m[1]) : null; };
+const [pass, fail, cancelled, skipped, todo] = ["pass", "fail", "cancelled", "skipped", "todo"].map(count);
+if (pass !== null && fail !== null) {
+  passed += pass;
+  failed += fail;
+  // A cancelled test is one whose file or parent ended before it could run.
+  if (cancelled) { failed += cancelled; console.log(`node tests: ${cancelled} cancelled (never ran to a result); counted as failed`); }
+  const marked = tapNotRun(text);
+  notRun.push(...marked);
+  const want = (skipped ?? 0) + (todo ?? 0);
+  if (marked.length !== want) console.log(`node tests: the summary says ${skipped} skipped, ${todo} todo, but ${marked.length} were found marked`);
+  // Unnamed ones still count (under CI as failures).
+  for (let i = marked.length; i < want; i++) notRun.push({ kind: "skipped", name: "(a test the TAP did not name)", why: "see the output above" });
 } else {
   failed++;
   console.log("node tests: no summary from node's test runner; counted as a failure");
 }
-if (node.status !== 0 && fail && Number(fail[1]) === 0) failed++;
+if (node.status !== 0 && fail === 0 && !cancelled) failed++;
 
-console.log(`\n${passed} passed, ${failed} failed`);
+const nSkipped = notRun.filter((t) => t.kind === "skipped").length;
+const nTodo = notRun.length - nSkipped;
+if (notRun.length > 0) console.log("");
+for (const t of notRun) {
+  console.log(`${CI ? "FAILED under CI=true: " : ""}${t.kind}: ${t.name}: ${t.why}`);
+}
+if (CI) failed += notRun.length;
+console.log(`\n${nSkipped} skipped, ${nTodo} todo`);
+console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

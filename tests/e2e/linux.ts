@@ -2,7 +2,9 @@
 // tools exist (and fail under CI=true when they do not, instead of skipping), and build
 // a network namespace whose VXLAN device is the node's peer, as spec/wire.md describes:
 //   root ns: node's UDP socket [fd00:99:N::1]:4789 ── veth ── ns: fd00:99:N::2, vxlan "vxa"
+// and capture a device's frames with tshark, from a moment it has shown to one it has shown.
 import { spawnSync, spawn, ChildProcess } from "child_process";
+import { waitFor } from "../wait";
 
 export function sh(cmd: string, opts: { allowFail?: boolean } = {}): string {
   const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8" });
@@ -82,27 +84,65 @@ export function vxlanNamespace(tag: number, vni: number, linuxAddr: string, opts
   return { ns, hostAddr, peerAddr, dev: "vxa", vni, close };
 }
 
-/** Start tshark inside ns on dev, writing to file; resolves once it is capturing. */
-export function capture(ns: string, dev: string, file: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const p = spawn("ip", ["netns", "exec", ns, "tshark", "-i", dev, "-w", file, "-q"], { stdio: ["ignore", "ignore", "pipe"] });
-    let err = "";
-    const timer = setTimeout(() => reject(new Error(`tshark did not start capturing: ${err}`)), 15000);
-    p.stderr!.on("data", (d) => {
-      err += d;
-      // tshark says "Capturing on" a moment before the capture really starts.
-      if (/Capturing on/.test(err)) { clearTimeout(timer); setTimeout(() => resolve(p), 1000); }
-    });
-    p.on("exit", (code) => { clearTimeout(timer); reject(new Error(`tshark exited (${code}): ${err}`)); });
-  });
+/** A running tshark: its process, and the one-line summary of each packet it has taken
+ *  (it prints them as it writes them, in order). */
+export interface Capture { proc: ChildProcess; ns: string; dev: string; lines: string[] }
+
+/** tshark's summary of a ping to all nodes, the mark mark() sends. */
+const MARK = /→ ff02::1 +ICMPv6 .*Echo \(ping\) request/;
+
+/** Pings all nodes from ns out of dev until tshark shows it has that ping: every frame that
+ *  crossed dev before it is then in the file too. Only the node answers such a ping, from
+ *  its link-local address, so a mark adds nothing a test counts. */
+async function mark(c: Capture): Promise<void> {
+  const marks = () => c.lines.filter((l) => MARK.test(l)).length;
+  const seen = marks();
+  let sent = 0;
+  await waitFor(async () => {
+    if (marks() > seen) return true;
+    if (c.proc.exitCode !== null) throw new Error(`tshark on ${c.dev} exited (${c.proc.exitCode})`);
+    // Another mark each second (one sent before the capture started is not seen; tshark
+    // shows a frame up to ~0.8 s after it crossed, when libpcap hands over its buffer).
+    if (Date.now() - sent >= 1000) {
+      sent = Date.now();
+      await shAsync(`ip netns exec ${c.ns} ping -6 -c 1 -W 0.05 -I ${c.dev} ff02::1`);
+    }
+    return false;
+  }, 15000, `tshark on ${c.dev} in ${c.ns} to show a ping to all nodes`, 10);
 }
 
-export function stopCapture(p: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    p.removeAllListeners("exit");
-    p.on("exit", () => resolve());
-    setTimeout(() => p.kill("SIGINT"), 500);  // let the last frames reach the file
+/** Start tshark inside ns on dev, writing to file; resolves once it is capturing (tshark
+ *  says "Capturing on" a moment before it really does: a mark shows when it does). */
+export async function capture(ns: string, dev: string, file: string): Promise<Capture> {
+  const proc = spawn("ip", ["netns", "exec", ns, "tshark", "-i", dev, "-w", file, "-l", "-P"], { stdio: ["ignore", "pipe", "pipe"] });
+  const c: Capture = { proc, ns, dev, lines: [] };
+  let out = "";
+  let err = "";
+  proc.stdout!.on("data", (d) => {
+    out += d;
+    const end = out.lastIndexOf("\n") + 1;
+    c.lines.push(...out.slice(0, end).split("\n").slice(0, -1));
+    out = out.slice(end);
   });
+  proc.stderr!.on("data", (d) => (err += d));
+  try {
+    await waitFor(() => { if (proc.exitCode !== null) throw new Error(`tshark exited (${proc.exitCode}): ${err}`); return /Capturing on/.test(err); },
+      15000, () => `tshark to start capturing: ${err}`);
+    await mark(c);
+  } catch (e) {
+    proc.kill("SIGINT");
+    throw e;
+  }
+  return c;
+}
+
+/** Stops tshark once it has written every frame that crossed its device so far (a mark). */
+export async function stopCapture(c: Capture): Promise<void> {
+  await mark(c);
+  if (c.proc.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => c.proc.on("exit", () => resolve()));
+  c.proc.kill("SIGINT");
+  await exited;
 }
 
 /** Packets in a capture file that match a display filter. */

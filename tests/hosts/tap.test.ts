@@ -21,6 +21,7 @@ import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/build";
 import { Peer } from "../../hosts/node/peer/peer";
 import { sh, shAsync, missing, skipOrFail } from "../e2e/linux";
+import { waitFor } from "../wait";
 
 function why(): string | null {
   if (process.platform !== "linux") return "TAP devices exist only on Linux";
@@ -182,10 +183,12 @@ test("a deleted device is reported once; sends then return -ENODEV and nothing t
     nic.onError = (m) => errors.push(m);
     collect(nic);
     sh(`ip link del ${dev}`);
-    for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => errors.length > 0, 2000, `the backend to report that ${dev} is gone`, 10);
     assert.equal(nic.send(new Uint8Array(60)), -Errno.ENODEV);
     assert.equal(nic.send(new Uint8Array(60)), -Errno.ENODEV);
-    await new Promise((r) => setTimeout(r, 50));
+    // The backend reports on process.nextTick: a report of these sends would be here after
+    // one turn of the event loop.
+    await new Promise((r) => setImmediate(r));
     assert.equal(errors.length, 1, errors.join("\n"));
     assert.match(errors[0], new RegExp(`TAP NIC 0: device ${dev} is gone .*restart the node`));
     const c = nic.counters();
@@ -243,7 +246,7 @@ services:
     assert.ok(tap.counters.rx_frames >= 3 && tap.counters.tx_frames >= 3);
 
     sh(`ip link del ${dev}`);
-    for (let i = 0; i < 200 && !logs.some((l) => l.includes("is gone")); i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => logs.some((l) => l.includes("is gone")), 2000, `the node to log that ${dev} is gone`, 10);
     assert.equal(logs.filter((l) => l.includes(`device ${dev} is gone`)).length, 1, logs.join("\n"));
     const echo = parseAddr("fd00:5ab2:8::7");
     peer = new Peer(launched.peers.get(1)!, parseMac("02:00:00:00:88:02"), parseAddr("fd00:5ab2:8::2"));

@@ -12,6 +12,7 @@ import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/build";
 import { parseManifest } from "../../loader/manifest";
 import { EMPTY_FRAME, EXPECTED, shortDatagrams, SHORT_LENGTHS } from "./short_datagrams";
+import { waitFor } from "../wait";
 
 // An Ethernet header (dst 33:33:00:00:00:01, src 02:00:00:00:00:01, IPv6) and 2 bytes.
 const FRAME = Uint8Array.from([
@@ -116,11 +117,10 @@ services: []
   try {
     const before = node.status();
     for (const d of shortDatagrams(42)) peer.send(d, port, "::1");
-    let s = node.status();
-    for (let i = 0; i < 100 && s.nics[0].rxFrames === before.nics[0].rxFrames; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      s = node.status();
-    }
+    // The 22-byte datagram, the last one sent, is the only one the kernel gets: once it has
+    // it, the socket has delivered every earlier one (in order, over loopback).
+    const s = await waitFor(() => { const x = node.status(); return x.nics[0].rxFrames !== before.nics[0].rxFrames && x; },
+      2000, "the kernel to receive the 22-byte datagram");
     const host = s.host!.nics[0].counters;
     const moved = (r: string) => (s.drops[r] ?? 0) - (before.drops[r] ?? 0);
     assert.deepEqual({ drop_short: host.drop_short, rx_frames: host.rx_frames }, EXPECTED.host);

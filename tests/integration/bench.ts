@@ -4,17 +4,20 @@
 // moves (autoPoll false). Time passes in ticks: let the links deliver, advance the clock,
 // poll the kernel, let the links deliver again. Every wait is a bounded loop of ticks, so
 // a test takes the same steps on every machine and a missing answer fails, never hangs.
-// With realTime the node runs on its own event loop and clock, and a tick is a real wait.
+// With realTime the node runs on its own event loop and clock: a wait for an answer ends
+// when it comes or after REAL_DEADLINE_MS, and a window in which nothing more may happen is
+// measured on the kernel's clock and closed by a ping the kernel answers after it (settle).
 // Also checks an ICMPv6 error field by field. Does not build packets (frames.ts and the
 // peer's packets.ts do). Used by tests/integration/*.test.ts.
 import * as assert from "node:assert/strict";
 import { parseManifest, HostPlan } from "../../loader/manifest";
-import { parseAddr, parseMac } from "../../loader/ip6";
+import { linkLocalFromMac, parseAddr, parseMac } from "../../loader/ip6";
 import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/build";
 import { PersiaNode } from "../../hosts/node/node";
 import { Peer } from "../../hosts/node/peer/peer";
 import * as P from "../../hosts/node/peer/packets";
+import { waitFor } from "../wait";
 
 export type Drops = Record<string, number>;
 
@@ -27,6 +30,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const TURNS = 3;
 /** The ICMP echo identifier of every ping the bench sends. */
 export const PING_ID = 0x7e57;
+/** On real time, the longest a wait for the node may take: a bound on a hang, not a window
+ *  (a wait ends as soon as what it waits for happens), so generous for a loaded machine. */
+const REAL_DEADLINE_MS = 5000;
 
 export class Bench {
   now = 1000n;
@@ -79,8 +85,12 @@ export class Bench {
     for (let i = 0; i < TURNS; i++) await turn();
   }
 
-  /** Tick until cond() holds or ms of clock time have passed; returns cond(). */
+  /** Tick until cond() holds or ms of clock time have passed; returns cond(). On real
+   *  time: until cond() holds or REAL_DEADLINE_MS have passed. */
   async until(cond: () => boolean, ms: number, step = 1): Promise<boolean> {
+    if (this.realTime) {
+      return waitFor(cond, REAL_DEADLINE_MS, "", step).then(() => true, () => false);
+    }
     for (let t = 0; !cond(); t += step) {
       if (t >= ms) return false;
       await this.tick(step);
@@ -100,7 +110,11 @@ export class Bench {
       return d;
     };
     await this.until(() => Object.entries(expected).every(([k, n]) => (grown()[k] ?? 0) >= n), ms);
-    await this.tick(5);
+    if (this.realTime) {
+      for (const p of this.peers.values()) await this.settle(p, 5);
+    } else {
+      await this.tick(5);
+    }
     assert.deepEqual(this.errors.map((e) => e.message), [], "the node never failed");
     assert.deepEqual(grown(), expected, "drop counters that changed, by how much");
   }
@@ -112,10 +126,26 @@ export class Bench {
     return i < 0 ? null : peer.received.splice(i, 1)[0];
   }
 
-  /** Tick for ms, then return (and forget) everything the peer received. */
+  /** Tick for ms, then return (and forget) everything the peer received. On real time: the
+   *  same window on the kernel's clock (settle). */
   async quiet(peer: Peer, ms = 20): Promise<P.Parsed[]> {
-    await this.until(() => false, ms);
+    if (this.realTime) await this.settle(peer, ms);
+    else await this.until(() => false, ms);
     return peer.received.splice(0);
+  }
+
+  /** On real time: let ms pass on the kernel's clock, and see it answer a ping from peer to
+   *  its link-local address sent after that. The kernel sends its own packets first and in
+   *  order, and each poll drains what the previous ones queued (kernel/net/egress.ts), so
+   *  by the reply it has sent what it had to, on this peer's link, and counted its drops.
+   *  The ping's reply is taken from received; the kernel's clock moves on each frame. */
+  private async settle(peer: Peer, ms: number): Promise<void> {
+    const nic = [...this.peers].find(([, p]) => p === peer)![0];
+    const self = linkLocalFromMac(this.nodeMac(nic));
+    const clock = () => this.node.status().node!.nowMs;
+    const end = clock() + ms;
+    await waitFor(async () => (await this.ping(nic, self)) && clock() >= end, REAL_DEADLINE_MS,
+      () => `${ms} ms on the kernel's clock and its answer to a ping (it is at ${clock() - end + ms} ms)`, 1);
   }
 
   /** Ping dst from the peer on nic; true when a correct reply comes back from dst. */

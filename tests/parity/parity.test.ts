@@ -2,10 +2,13 @@
 // its own Linux namespace over VXLAN. Every step's expectation is checked on each host, and
 // the two hosts' records of what happened (ping replies, drop counts by reason, the fault
 // each hostile service was stopped with, restarts) must be equal. Needs root, iproute2,
-// ping, python3 and wasmtime; under CI=true a missing one fails the suite.
+// ping, python3 and wasmtime; under CI=true a missing one fails the suite. A node that no
+// host may boot is refused by the commands each host's user runs (`persia run`, and
+// `persia image` for wasmtime) with the same message.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as dgram from "dgram";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -17,6 +20,8 @@ import { parseManifest } from "../../loader/manifest";
 import { CASES } from "../integration/drop_cases";
 import { TWO_MEMORIES } from "../integration/twomem";
 import { missing, shAsync, skipOrFail, vxlanNamespace, VxlanNs } from "../e2e/linux";
+import { sleep, waitFor } from "../wait";
+import { ETH_HDR } from "../../abi/kernel";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "../e2e/wasmtime";
 import { newKeyFile, publicKeyText } from "../../loader/control/message";
 import { WASM_DIR } from "../../hosts/node/build";
@@ -32,12 +37,14 @@ interface Host {
   logs(): string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function bootNode(yaml: string): Promise<Host> {
   const logs: string[] = [];
   const { node } = await launch(parseManifest(yaml, "parity.yaml", ROOT), { log: (_l, line) => logs.push(line) });
-  return { status: async () => node.status(), stop: async () => node.stop(), logs: () => logs.join("\n") };
+  // A status right after a poll, as the image prints it (hosts/wasi/loop.ts): its nowMs is
+  // the time it is taken, even while the node is idle (the flood step relies on it).
+  const status = async () => { node.poll(); return node.status(); };
+  return { status, stop: async () => node.stop(), logs: () => logs.join("\n") };
 }
 
 async function bootImage(yaml: string): Promise<Host> {
@@ -126,9 +133,9 @@ async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Exclude<S
   }
   if ("wait" in step) {
     const before = svcOf(await h.status(), "probe.sabz.city").rxPackets;
-    await sleep(step.wait);
-    const more = svcOf(await h.status(), "probe.sabz.city").rxPackets - before;
-    assert.ok(more >= 2, `probe.sabz.city received ${more} echo replies through the kernel in ${step.wait} ms`);
+    let more = 0;
+    await waitFor(async () => (more = svcOf(await h.status(), "probe.sabz.city").rxPackets - before) >= 2, step.wait,
+      () => `probe.sabz.city to receive 2 echo replies through the kernel (it received ${more})`);
     return { probeToEcho: true };
   }
   if ("frames" in step) {
@@ -173,26 +180,59 @@ async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Exclude<S
     const s = await h.status();
     return { service: step.logs, lines, faults: svcOf(s, step.logs).faults, state: svcOf(s, step.logs).state };
   }
-  if ("flood" in step) {
-    await udpFromPeer(vx, ADDR[step.flood], "flood");
-    await sleep(300);                                   // let it reach its rate
-    const classBytes = (s: Status) => s.classes.find((c) => c.class === svcOf(s, step.flood).id)?.bytes ?? 0;
-    const s1 = await h.status();
-    const replies = ping(vx, ADDR["echo.sabz.city"], 5);
-    await sleep(step.ms);
-    const s2 = await h.status();
-    const bits = (classBytes(s2) - classBytes(s1)) * 8 / ((s2.node!.nowMs - s1.node!.nowMs) / 1000);
-    assert.ok(bits <= step.maxBits * 1.02, `the flood got ${(bits / 1e6).toFixed(3)} Mbit/s, over its max`);
-    assert.ok(bits >= step.maxBits * 0.9, `the flood got ${(bits / 1e6).toFixed(3)} Mbit/s; the spare capacity should give it its max`);
-    assert.equal(await replies, 5, "echo answers every ping during the flood");
-    return { flood: step.flood, heldToMax: true, echoReplies: 5 };
-  }
+  if ("flood" in step) return flood(h, vx, step);
   const before = (await h.status()).drops[step.drop] ?? 0;
   await udpFromPeer(vx, ADDR["sender.sabz.city"], step.command);
   const s = await until(h, (x) => (x.drops[step.drop] ?? 0) > before, 5000);
   const n = (s.drops[step.drop] ?? 0) - before;
   assert.equal(n, 1, `${step.command}: ${step.drop} drops`);
   return { command: step.command, drop: step.drop, count: n };
+}
+
+/** The flood step, measured on the kernel's clock (each status's nowMs), not the test's.
+ *  The upper bound is spec/kernel.md's promise, exactly: counted from the last time its
+ *  queue was empty, a class never sends more than its max allows plus one idle burst
+ *  (IDLE_BURST_MS of its max and one frame: kernel/net/egress.ts's cap, 2,764 bytes here).
+ *  `idle` is the last status that shows the flood's class empty and nothing sent, so for
+ *  every later status s: bytes(s) - bytes(idle) <= max x (now - now_idle) + that burst.
+ *  Its only slack is the time from `idle` to the flood's first frame, at most one status
+ *  interval (each status follows a poll, so its nowMs is fresh): a few ms on the Node host,
+ *  where a max credit growing 1 % too fast passes the bound by 12 kB in the 2 s window; up
+ *  to 100 ms (--status-every) in the image.
+ *  The lower bound is no promise but the host's: the flood is backlogged and the link has
+ *  room for its max, so it falls short only where the host polled more than 100 ms late
+ *  (the catch-up spec/kernel.md describes ends there). Over step.ms (2 s) 0.9 of the max
+ *  allows 200 ms of such stalls; the spec measured 0.87 under load before the catch-up. */
+const IDLE_BURST_MS = 2;
+
+async function flood(h: Host, vx: VxlanNs, step: Extract<Step, { flood: string }>): Promise<Record<string, unknown>> {
+  const floodClass = (s: Status) => s.classes.find((c) => c.class === svcOf(s, step.flood).id);
+  const bytes = (s: Status) => floodClass(s)?.bytes ?? 0;
+  const backlogged = (s: Status) => (floodClass(s)?.queue ?? 0) > 0 || (floodClass(s)?.drops ?? 0) > 0;
+  let idle = await h.status();
+  assert.ok(!backlogged(idle), "the flood's class is empty before the flood");
+  const burst = step.maxBits / 8 * IDLE_BURST_MS / 1000 + idle.nics[0].mtu + ETH_HDR;
+  const overMax = (s: Status) => bytes(s) - bytes(idle) - step.maxBits / 8 * (s.node!.nowMs - idle.node!.nowMs) / 1000;
+  const started = udpFromPeer(vx, ADDR[step.flood], "flood");
+  const s1 = await waitFor(async () => {
+    const s = await h.status();
+    if (!backlogged(s) && bytes(s) === bytes(idle)) idle = s;
+    return backlogged(s) && s;
+  }, 5000, "the flood's class to be backlogged", 1);
+  await started;
+  const replies = ping(vx, ADDR["echo.sabz.city"], 5);
+  const s2 = await waitFor(async () => {
+    const s = await h.status();
+    assert.ok(overMax(s) <= burst, `${step.flood}'s class sent ${overMax(s).toFixed(0)} bytes more than its max allows ` +
+      `since it was last idle, ${s.node!.nowMs - idle.node!.nowMs} ms before; the spec allows one idle burst, ${burst}`);
+    return s.node!.nowMs >= s1.node!.nowMs + step.ms && s;
+  }, step.ms + 10000, `${step.ms} ms on the kernel's clock`, 50);
+  const ms = s2.node!.nowMs - s1.node!.nowMs;
+  const mbit = ((bytes(s2) - bytes(s1)) * 8 / ms / 1000).toFixed(3);
+  assert.ok((bytes(s2) - bytes(s1)) * 8 >= step.maxBits * 0.9 * ms / 1000,
+    `the flood got ${mbit} Mbit/s over ${ms} ms of kernel time; the spare capacity should give it its max`);
+  assert.equal(await replies, 5, "echo answers every ping during the flood");
+  return { flood: step.flood, heldToMax: true, echoReplies: 5 };
 }
 
 async function onHost(tag: number, boot: (yaml: string) => Promise<Host>): Promise<Record<string, unknown>[]> {
@@ -223,17 +263,30 @@ test("the same scenario on the Node host and under wasmtime: same replies, drops
 });
 
 
-test("a module with two memories: both hosts refuse the node before any code runs, with the same message", { skip: wt.skip }, async () => {
+/** `persia <args>` as a user runs it, in dir: its exit status and what it printed on stderr
+ *  (a `run` that boots is stopped after 30 s, and says so). */
+function persia(dir: string, args: string[]): { status: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(ROOT, "hosts/node/bin/persia.js"), ...args],
+    { cwd: dir, encoding: "utf8", timeout: 30000 });
+  return { status: r.status, stderr: r.signal ? `still running after 30 s (${r.signal}): ${r.stderr}` : r.stderr };
+}
+
+// What each host's user sees: `persia run` is the Node host; under wasmtime the node is the
+// image, and `persia image` is the step that refuses it (spec/image.md: "fails the image
+// with the loader's message, as it fails `persia run`"), so there is no image to run.
+test("a module with two memories: both hosts refuse the node before any code runs, with the same message", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-parity-"));
   try {
+    fs.symlinkSync(path.join(ROOT, "build"), path.join(dir, "build"));   // the manifest's module paths
     fs.writeFileSync(path.join(dir, "data.img"), new Uint8Array(1 << 20));
     fs.writeFileSync(path.join(dir, "twomem.wasm"), TWO_MEMORIES);
-    const yaml = manifest("::1", "::1", 1, path.join(dir, "data.img"), serviceLine("twomem.sabz.city", path.join(dir, "twomem.wasm"), "fd00:5ab2:1::12"));
-    const why = async (p: Promise<unknown>) => p.then(() => "accepted", (e: Error) => e.message);
-    const onNode = await why(launch(parseManifest(yaml, "parity.yaml", ROOT), { log: () => {} }).then((l) => l.node.stop()));
-    const onImage = await why(imageOf(yaml, path.join(dir, "twomem-node.wasm")));
-    assert.match(onNode, /^service twomem\.sabz\.city: module imports env\.memory 2 times; a service has exactly one memory/);
-    assert.equal(onImage, onNode);
+    fs.writeFileSync(path.join(dir, "node.yaml"), manifest("::1", "::1", 1, "data.img", serviceLine("twomem.sabz.city", "twomem.wasm", "fd00:5ab2:1::12")));
+    const onNode = persia(dir, ["run", "node.yaml", "--socket-dir", dir]);
+    const onImage = persia(dir, ["image", "node.yaml", "-o", "node.wasm"]);
+    assert.match(onNode.stderr, /^persia: service twomem\.sabz\.city: module imports env\.memory 2 times; a service has exactly one memory/);
+    assert.equal(onNode.status, 1, "persia run exits 1");
+    assert.deepEqual(onImage, onNode, "persia image refuses it with the same message and status");
+    assert.equal(fs.existsSync(path.join(dir, "node.wasm")), false, "no image is written for wasmtime to run");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -60,7 +60,8 @@ export const PEER_ADDR = "fd00:5ab2:1::100/64";
 export type Step =
   /** ping -6 from the namespace; expect every reply */
   | { ping: string; count: number }
-  /** let the node run: probe pings echo through the kernel once a second */
+  /** let the node run: probe pings echo through the kernel once a second; expect two
+   *  replies within `wait` ms */
   | { wait: number; probeReplies: true }
   /** every receive-path bad frame of drop_cases.ts, as raw VXLAN datagrams; expect each
    *  counted under its reason (by the host's drop_short if shorter than an Ethernet header) */
