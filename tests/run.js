@@ -1,6 +1,7 @@
 // Runs every test and ends with one line "N passed, N failed": the kernel's unit tests
 // (as-pect, tests/kernel), then every TypeScript test compiled to build/ts/tests (node's
-// test runner: loader, hosts, services, integration, end to end). Before that line it
+// test runner: loader, hosts, services, integration, end to end), then the mutants of
+// tests/mutate (spec/testing.md: each passes when a test fails on it). Before that line it
 // prints "N skipped, N todo" and names each skipped or todo test with its reason; under
 // CI=true each of them, and each test node's runner cancelled, is also counted as failed:
 // CI proves a guarantee only with tests that ran. `npm test` builds first and calls this;
@@ -97,6 +98,27 @@ if (pass !== null && fail !== null) {
   console.log("node tests: no summary from node's test runner; counted as a failure");
 }
 if (node.status !== 0 && fail === 0 && !cancelled) failed++;
+
+// 4. Mutation testing (spec/testing.md): each mutant of tests/mutate/mutants.ts is one test,
+//    passed when the tests that cover its guarantee fail on it. Run after the rest, whose
+//    build it copies; PERSIA_MUTATE=0 leaves it out of a local run (never under CI=true).
+if (process.env.PERSIA_MUTATE === "0" && !CI) {
+  notRun.push({ kind: "skipped", name: "mutation testing", why: "PERSIA_MUTATE=0" });
+} else {
+  console.log("\n== mutation testing (npm run mutate)");
+  const mut = spawnSync(process.execPath, ["build/ts/tests/mutate/run.js", "--tally"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+  const out = mut.stdout || "";
+  const tally = /^(\d+) passed, (\d+) failed$/m.exec(out);
+  console.log(out.split("\n").filter((l) => !/^\d+ passed, \d+ failed$/.test(l)).join("\n").trimEnd());
+  if (tally) {
+    passed += Number(tally[1]);
+    failed += Number(tally[2]);
+  } else {
+    failed++;
+    console.log("mutation testing: no tally from tests/mutate/run.js; counted as a failure");
+  }
+  if (mut.status !== 0 && tally && Number(tally[2]) === 0) failed++;
+}
 
 const nSkipped = notRun.filter((t) => t.kind === "skipped").length;
 const nTodo = notRun.length - nSkipped;
