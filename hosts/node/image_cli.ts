@@ -8,7 +8,7 @@ import * as path from "path";
 import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../../abi/image";
 import { composeImage, Image, wasmtimePin } from "../../loader/image/compose";
 import { loadManifest } from "../../loader/manifest";
-import { WASM_DIR } from "./build";
+import { WASM_DIR } from "./paths";
 import { decodeStatus, Status } from "./status";
 
 function readBuilt(what: string, file: string): Uint8Array {

@@ -17,7 +17,7 @@ import { parseManifest, compileManifest } from "../../loader/manifest";
 import { parseAddr, parseMac, linkLocalFromMac } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
 import { CountingNic } from "./counting_nic";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import * as P from "../../hosts/node/peer/packets";
 import { routerBench } from "./router";
 import { schedBench } from "./sched";

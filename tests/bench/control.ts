@@ -13,7 +13,7 @@ import { addressFromMac, linkLocalFromMac, parseAddr, parseMac } from "../../loa
 import { keyFromSeed, publicKeyText, hello, signed, decodeReply } from "../../loader/control/message";
 import { loadRequest, unloadBody } from "../../loader/control/request";
 import { PersiaNode } from "../../hosts/node/node";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import * as P from "../../hosts/node/peer/packets";
 import { CountingNic } from "./counting_nic";
 

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { launch } from "../../hosts/node/launch";
 import { parseManifest } from "../../loader/manifest";
 import { ServiceHost } from "../../hosts/node/services";

@@ -11,7 +11,7 @@ import { parseManifest, compileManifest } from "../../loader/manifest";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
 import { CountingNic } from "./counting_nic";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import * as P from "../../hosts/node/peer/packets";
 
 const FLOOD = path.join(ROOT, "build/wasm/tests/flood.wasm");

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { KERNEL_EXPORTS, HOST_IMPORTS, HOST_MODULE } from "../../abi/contract";
 
 const wat = fs.readFileSync(path.join(ROOT, "build/wasm/kernel.wat"), "utf8");

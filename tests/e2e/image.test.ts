@@ -14,7 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { encapsulate, decapsulate } from "../../hosts/node/nic/vxlan";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import * as P from "../../hosts/node/peer/packets";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "./wasmtime";

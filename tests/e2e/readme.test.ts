@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { once } from "events";
 import { spawnSync } from "child_process";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { wasmtimeOrSkip } from "./wasmtime";
 
 const wt = wasmtimeOrSkip();

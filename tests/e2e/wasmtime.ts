@@ -9,7 +9,7 @@ import { composeImage } from "../../loader/image/compose";
 import { parseManifest } from "../../loader/manifest";
 import { KERNEL_WASM, SHIM_WASM, statusFromOutput } from "../../hosts/node/image_cli";
 import { wasmtimePin } from "../../loader/image/compose";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { Status } from "../../hosts/node/status";
 import { IMG_STATUS_PREFIX } from "../../abi/image";
 

@@ -8,7 +8,7 @@
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { CTL_PORT, Op } from "../../abi/control";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { parseManifest } from "../../loader/manifest";
 import { hello, signed } from "../../loader/control/message";
 import { askNode } from "../integration/ctl";

@@ -11,7 +11,7 @@ import { spawnSync } from "child_process";
 import { parseManifest } from "../../loader/manifest";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { Peer } from "../../hosts/node/peer/peer";
 import * as P from "../../hosts/node/peer/packets";
 import { Status } from "../../hosts/node/status";

@@ -18,7 +18,7 @@ import * as P from "../../hosts/node/peer/packets";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { parseManifest } from "../../loader/manifest";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { Peer } from "../../hosts/node/peer/peer";
 import { sh, shAsync, missing, skipOrFail } from "../e2e/linux";
 import { waitFor } from "../wait";

@@ -13,7 +13,7 @@ import * as assert from "node:assert/strict";
 import { parseManifest, HostPlan } from "../../loader/manifest";
 import { linkLocalFromMac, parseAddr, parseMac } from "../../loader/ip6";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { PersiaNode } from "../../hosts/node/node";
 import { Peer } from "../../hosts/node/peer/peer";
 import * as P from "../../hosts/node/peer/packets";

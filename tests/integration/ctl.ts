@@ -13,7 +13,7 @@ import { parseAddr, addressFromMac, parseMac } from "../../loader/ip6";
 import { parseManifest } from "../../loader/manifest";
 import { keyFromSeed, hello, signed, decodeReply, Reply, UserKey } from "../../loader/control/message";
 import { loadRequest, grantRequest } from "../../loader/control/request";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import * as P from "../../hosts/node/peer/packets";
 import { Bench, withBench } from "./bench";
 

@@ -14,7 +14,7 @@ import { Errno } from "../../abi/errno";
 import { parseAddr } from "../../loader/ip6";
 import { compileManifest, parseManifest } from "../../loader/manifest";
 import { launch } from "../../hosts/node/launch";
-import { ROOT, WASM_DIR } from "../../hosts/node/build";
+import { ROOT, WASM_DIR } from "../../hosts/node/paths";
 import { PersiaNode } from "../../hosts/node/node";
 import { VirtualLink } from "../../hosts/node/nic/virtual";
 import { TWO_MEMORIES } from "./twomem";

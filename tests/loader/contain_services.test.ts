@@ -17,7 +17,7 @@ import { LoaderError } from "../../loader/errors";
 import { extras, loadBinaryen, serviceFeatures } from "../../loader/instrument/binaryen";
 import { contain } from "../../loader/instrument/contain";
 import { IMPORT_CALL_COST, meterFuel } from "../../loader/instrument/fuel";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { udp } from "../sdk/packets";
 import { Exports, Fault, NAME, containText, faultImports, wat } from "./contain_fixture";
 import { dataSegments } from "./code_fixture";

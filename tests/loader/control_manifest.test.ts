@@ -14,7 +14,7 @@ import * as C from "../../abi/control";
 import { compileManifest, decodeBootManifest, encodeBootManifest, parseManifest, ManifestError } from "../../loader/manifest";
 import { keyFromSeed, publicKeyText } from "../../loader/control/message";
 import { grantRequest, loadRequest, revokeBody, unloadBody } from "../../loader/control/request";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { errorsOf, one } from "./refused";
 
 const KEY = publicKeyText(keyFromSeed(new Uint8Array(32).fill(7)).publicKey);

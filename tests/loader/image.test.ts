@@ -14,7 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { IMG_BOOT_LEN, IMG_DISKS, IMG_HEADER, IMG_MAGIC, IMG_NAME_LEN, IMG_NIC_LPORT, IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NICS } from "../../abi/image";
 import { WASI_IMPORTS, wasiModule } from "../../abi/wasi";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { KERNEL_WASM, SHIM_WASM } from "../../hosts/node/image_cli";
 import { composeImage } from "../../loader/image/compose";
 import { coreModules } from "../../loader/image/component";

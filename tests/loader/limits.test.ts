@@ -12,7 +12,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { KernelInstance, HostImports } from "../../hosts/node/kernel";
-import { WASM_DIR } from "../../hosts/node/build";
+import { WASM_DIR } from "../../hosts/node/paths";
 import { decodeStatus } from "../../hosts/node/status";
 import { decodeBootManifest } from "../../loader/manifest";
 import { formatAddr } from "../../loader/ip6";

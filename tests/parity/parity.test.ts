@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT, WASM_DIR } from "../../hosts/node/paths";
 import { Status } from "../../hosts/node/status";
 import { encapsulate } from "../../hosts/node/nic/vxlan";
 import { parseManifest } from "../../loader/manifest";
@@ -24,7 +24,6 @@ import { sleep, waitFor } from "../wait";
 import { ETH_HDR } from "../../abi/kernel";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "../e2e/wasmtime";
 import { newKeyFile, publicKeyText } from "../../loader/control/message";
-import { WASM_DIR } from "../../hosts/node/build";
 import { ADDR, expectedFrameDrops, expectedHostShort, manifest, NODE_ADDR, PEER_ADDR, PEER_MAC, serviceLine, Step, STEPS } from "./scenario";
 
 const skipLinux = skipOrFail(missing(["ip", "ping", "python3", "ethtool"]));

@@ -11,7 +11,7 @@ import { HostPlan, Manifest } from "../../../loader/manifest";
 import { addressFromMac, parseAddr, parseMac, parsePrefix } from "../../../loader/ip6";
 import { Reply, UserKey, decodeReply, hello, keyFromSeed, publicKeyText, signed } from "../../../loader/control/message";
 import { loadRequest, unloadBody } from "../../../loader/control/request";
-import { ROOT } from "../build";
+import { ROOT } from "../paths";
 import { Peer } from "../peer/peer";
 import * as P from "../peer/packets";
 import { Check } from "./checks";

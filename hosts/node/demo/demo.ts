@@ -12,7 +12,7 @@ import { parseAddr, parseMac } from "../../../loader/ip6";
 import { launch } from "../launch";
 import { parseManifest } from "../../../loader/manifest";
 import { controlChecks, demoOperator } from "./control";
-import { ROOT } from "../build";
+import { ROOT } from "../paths";
 import { Peer } from "../peer/peer";
 import { Status } from "../status";
 import { runChecks, Check } from "./checks";
