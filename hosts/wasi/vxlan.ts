@@ -158,7 +158,7 @@ function receiveFailed(n: Nic, code: u8): void {
 }
 
 /** One line on stdout, IMG_HOST_PREFIX + what the host knows as JSON: the NICs' counters
- *  (hosts/node/status.ts HostNicStatus, with the Node host's VXLAN counter names where they
+ *  (loader/status/decode.ts HostNicStatus, with the Node host's VXLAN counter names where they
  *  mean the same) and each service id's memory now, in pages (glue svc_pages): 0 for an id
  *  without a slot and for a slot that holds no service (a store slot not loaded yet, or
  *  unloaded), so only the services the kernel knows count; `persia status` reads the ids

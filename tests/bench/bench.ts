@@ -18,7 +18,7 @@ import { parseAddr, parseMac, linkLocalFromMac } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
 import { CountingNic } from "./counting_nic";
 import { ROOT } from "../../hosts/node/paths";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { routerBench } from "./router";
 import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";

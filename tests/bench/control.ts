@@ -14,7 +14,7 @@ import { keyFromSeed, publicKeyText, hello, signed, decodeReply } from "../../lo
 import { loadRequest, unloadBody } from "../../loader/control/request";
 import { PersiaNode } from "../../hosts/node/node";
 import { ROOT } from "../../hosts/node/paths";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { CountingNic } from "./counting_nic";
 
 const USER = keyFromSeed(new Uint8Array(32).fill(9));

@@ -14,7 +14,7 @@ import { hello, signed } from "../../loader/control/message";
 import { askNode } from "../integration/ctl";
 import { loadRequest, grantRequest, unloadBody, revokeBody } from "../../loader/control/request";
 import { formatPrefix, parseAddr, parsePrefix, prefixContains } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { announce, SCALE, Rng } from "./rng";
 import { ALICE, NODE, PEER, FuzzNode, drained, healthy, withFuzzNode } from "./node";
 

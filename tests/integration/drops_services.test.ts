@@ -9,7 +9,7 @@ import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import { Errno } from "../../abi/errno";
 import { parseAddr } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, PING_ID, svc } from "./bench";
 
 const PEER = parseAddr("fd00:5ab2:1::100");

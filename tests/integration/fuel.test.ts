@@ -10,7 +10,7 @@
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { parseAddr } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, svc, withBench } from "./bench";
 import { IMPORT_CALL_COST } from "../../loader/instrument/fuel";
 

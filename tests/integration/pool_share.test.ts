@@ -7,7 +7,7 @@
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { parseAddr, equalBytes } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { svc, withBench } from "./bench";
 
 const SVC_POOL_SHARE = 64;   // kernel/param.ts: packet buffers one service may hold

@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { KernelInstance, HostImports } from "../../hosts/node/kernel";
 import { WASM_DIR } from "../../hosts/node/paths";
-import { decodeStatus } from "../../hosts/node/status";
+import { decodeStatus } from "../../loader/status/decode";
 import { decodeBootManifest } from "../../loader/manifest";
 import { formatAddr } from "../../loader/ip6";
 import { NET_FORWARD, NET_LINK } from "../../abi/manifest";

@@ -8,8 +8,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawn } from "child_process";
-import { generate } from "../../abi/gen";
-import { ROOT } from "./paths";
+import { generate } from "../abi/gen";
+import { ROOT } from "../hosts/node/paths";
 
 interface Job { name: string; entry: string; target: string; out?: string }
 
