@@ -7,9 +7,14 @@
 //   shim.ts       AssemblyScript declarations for the image's WASI shim (hosts/wasi): the
 //                 kernel's exports, the glue's exports and the WASI functions (abi/wasi.ts),
 //                 and errnoName/faultReasonText from abi/describe.ts
+//   host_imports.ts  TypeScript types of the host side: HostImports (what a host gives the
+//                 kernel), KernelExports (what it calls), and which host imports the image's
+//                 shim and glue each implement; a TypeScript host that lacks or mistypes one
+//                 fails tsc. `npm run build:ts` runs this file first (node build/ts/abi/gen.js
+//                 abi/gen), since tsc needs host_imports.ts for the rest of the tree.
 import * as fs from "fs";
 import * as path from "path";
-import { GLUE_EXPORTS, GLUE_MODULE, KERNEL_MODULE_IN_IMAGE } from "./contract";
+import { GLUE_EXPORTS, GLUE_MODULE, KERNEL_MODULE_IN_IMAGE, SHIM_HOST_IMPORTS } from "./contract";
 import { WASI_IMPORTS, wasiModule } from "./wasi";
 import { Fn, HOST_IMPORTS, HOST_MODULE, SYSCALLS, SYSCALL_MODULE, KERNEL_EXPORTS, WasmType, FUEL_IMPORTS, FUEL_EXPORTS } from "./contract";
 import { Errno } from "./errno";
@@ -41,6 +46,39 @@ export function cLimits(): string[] {
     .map(([k, v]) => `#define PERSIA_${k} ${v}`);
 }
 
+const TS_TYPE: Record<WasmType, string> = { i32: "number", i64: "bigint" };
+/** A TypeScript member: `  /** doc *\/\n  k_rx: (nic: number, len: number, now: bigint) => void;`. A
+ *  property, not a method, so that tsc checks its parameters strictly (no bivariance). */
+function tsMember(f: Fn): string {
+  const params = f.params.map(([n, t]) => `${n}: ${TS_TYPE[t]}`).join(", ");
+  return `  /** ${f.doc.replace(/\*\//g, "* /")} */\n  ${f.name}: (${params}) => ${f.result ? TS_TYPE[f.result] : "void"};`;
+}
+
+function tsUnion(names: string[]): string {
+  return names.map((n) => JSON.stringify(n)).join(" | ");
+}
+
+/** The TypeScript side of the host contract (abi/gen/host_imports.ts). */
+function tsHost(): string {
+  const glue = HOST_IMPORTS.map((f) => f.name).filter((n) => !SHIM_HOST_IMPORTS.includes(n));
+  return HEADER + [
+    `/** What kernel.wasm imports from module "${HOST_MODULE}" (HOST_IMPORTS): one callback each. */`,
+    "export interface HostImports {", ...HOST_IMPORTS.map(tsMember), "}",
+    "",
+    "/** What kernel.wasm exports (KERNEL_EXPORTS), as a host calls them. */",
+    "export interface KernelExports {", ...KERNEL_EXPORTS.map(tsMember), "}",
+    "",
+    "export type HostImportName = keyof HostImports;",
+    "/** The host imports the image's WASI shim implements (SHIM_HOST_IMPORTS). */",
+    `export type ShimHostImportName = ${tsUnion(SHIM_HOST_IMPORTS)};`,
+    "/** The host imports the image's glue (loader/image/glue.ts) writes: all the others. */",
+    `export type GlueHostImportName = ${tsUnion(glue)};`,
+    `/** What the glue exports to the shim, module "${GLUE_MODULE}" (GLUE_EXPORTS). */`,
+    `export type GlueExportName = ${tsUnion(GLUE_EXPORTS.map((f) => f.name))};`,
+    "",
+  ].join("\n");
+}
+
 function cEnum(name: string, e: Record<string, string | number>): string {
   const rows = Object.keys(e).filter((k) => isNaN(Number(k)))
     .map((k) => `  PERSIA_${name.toUpperCase()}_${k} = ${e[k]},`);
@@ -61,6 +99,7 @@ export function generate(outDir: string): string[] {
   fs.mkdirSync(outDir, { recursive: true });
   const files: [string, string][] = [
     ["host.ts", HEADER + HOST_IMPORTS.map((f) => asDecl(HOST_MODULE, "host_", f)).join("\n")],
+    ["host_imports.ts", tsHost()],
     ["persia.ts", HEADER + SYSCALLS.map((f) => asDecl(SYSCALL_MODULE, "sys_", f)).join("\n")],
     ["shim.ts", HEADER + [
       ...KERNEL_EXPORTS.filter((f) => f.name !== "k_sys").map((f) => asDecl(KERNEL_MODULE_IN_IMAGE, "", f)),
@@ -91,4 +130,11 @@ export function generate(outDir: string): string[] {
   ];
   for (const [name, text] of files) fs.writeFileSync(path.join(outDir, name), text);
   return files.map(([n]) => path.join(outDir, n));
+}
+
+// `node build/ts/abi/gen.js <dir>`: the first step of `npm run build:ts`.
+if (require.main === module) {
+  const out = process.argv[2];
+  if (!out) throw new Error("usage: node build/ts/abi/gen.js <output directory, e.g. abi/gen>");
+  generate(out);
 }
