@@ -9,7 +9,8 @@
 // Does not learn endpoints, check the sender or retry a datagram WASI refused (dropped and
 // counted, the error reported once per change). Used by main.ts (nic_send) and loop.ts.
 import { wasi_udp_receive, wasi_udp_check_send, wasi_udp_send, glue_k_read, glue_k_write, glue_svc_pages, k_rx } from "../../abi/gen/shim";
-import { SVC_MAX, ETH_HDR } from "../../abi/kernel";
+import { ETH_HDR } from "../../abi/kernel";
+import { SVC_MAX } from "../../abi/limits";
 import { Errno } from "../../abi/errno";
 import { IMG_HOST_PREFIX, IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
 import {

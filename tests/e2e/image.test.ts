@@ -21,6 +21,7 @@ import { imageOf, RunningImage, wasmtimeOrSkip } from "./wasmtime";
 import { EXPECTED, shortDatagrams } from "../hosts/short_datagrams";
 import { Status } from "../../loader/status/decode";
 import { IMPORT_CALL_COST } from "../../loader/instrument/fuel";
+import { FUEL_PER_CALL } from "../../abi/limits";
 
 const wt = wasmtimeOrSkip();
 const VNI = 77;
@@ -31,7 +32,6 @@ const ECHO = parseAddr("fd00:5ab2:1::7");
 const KV = parseAddr("fd00:5ab2:1::8");
 const TRAP = parseAddr("fd00:5ab2:1::b");
 const STALL = parseAddr("fd00:5ab2:1::a");
-const FUEL_PER_CALL = 100_000_000;   // kernel/param.ts: one call's budget
 
 function manifest(port: number, disk: string): string {
   const svc = (d: string, f: string, a: string, extra = "") =>
