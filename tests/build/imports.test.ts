@@ -13,12 +13,9 @@ import { ROOT } from "../../hosts/node/paths";
 /** Imports that break the map today: "file -> import as written". */
 const KNOWN_BREAKS = new Set([
   // removed by issue #11 item 1: the SDK takes the wire format from wire/, not the kernel
-  "services/sdk/addrs.ts -> ../../kernel/param",
   "services/sdk/bytes.ts -> ../../kernel/net/bytes",
-  "services/sdk/ingress.ts -> ../../kernel/param",
   "services/sdk/ipv6.ts -> ../../kernel/net/addr",
   "services/sdk/ipv6.ts -> ../../kernel/net/ipv6",
-  "services/sdk/log.ts -> ../../kernel/param",
   "tests/services/flood/main.ts -> ../../../kernel/net/addr",
 ]);
 
