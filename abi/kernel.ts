@@ -12,8 +12,9 @@ export const ABI_VERSION = 4; // 2: svc_call(svc, entry, fuel) and svc_fuel_used
 export const NIC_MAX = 16;   // NICs per node (NIC ids are 0..NIC_MAX-1)
 export const SVC_MAX = 16;   // services per node (service ids are 0..SVC_MAX-1)
 export const DISK_MAX = 8;   // disks the host provides (disk ids are 0..DISK_MAX-1)
-export const ETH_HDR = 14;   // Ethernet II header, no VLAN tag, no FCS: what precedes the
-                                  // IPv6 packet in every frame of k_rx and nic_send
+// The Ethernet II header (no VLAN tag, no FCS) that precedes the IPv6 packet in every
+// frame of k_rx and nic_send: its layout is wire/layout/ethernet.ts.
+export { ETH_HDR } from "../wire/layout/ethernet";
 
 // k_buf(which): kernel-owned buffers a host writes into or reads from.
 export enum Buf {

@@ -3,7 +3,7 @@
 // that services and kernel read packets the same way; here are the byte-range compares,
 // ASCII matching and line-end trimming services add. None checks bounds: every caller has
 // checked that the bytes lie inside its buffer. Used by every SDK module and by services.
-export { ld8, ld16, ld32, st8, st16, st32 } from "../../kernel/net/bytes";
+export { ld8, ld16, ld32, st8, st16, st32 } from "../../wire/bytes";
 
 /** True if the n bytes at a and b are equal. */
 export function equal(a: usize, b: usize, n: i32): bool {
