@@ -4,6 +4,7 @@
 // Implemented by virtual.ts (an in-process link), vxlan.ts (Ethernet over UDP) and tap.ts
 // (a Linux TAP device).
 import { ETH_HDR } from "../../../abi/kernel";
+import { IP_HDR } from "../../../wire/layout/ipv6";
 
 export interface NicBackend {
   /** The NIC id in the boot manifest (its NIC record). */
@@ -25,4 +26,4 @@ export interface NicBackend {
 
 /** Largest frame any backend accepts: an Ethernet header plus the largest IPv6 packet
  *  without a jumbogram (RFC 8200: payload length is 16 bits, plus the 40-byte header). */
-export const FRAME_MAX = ETH_HDR + 40 + 65535;
+export const FRAME_MAX = ETH_HDR + IP_HDR + 65535;
