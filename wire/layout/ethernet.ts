@@ -1,7 +1,7 @@
 // Ethernet II framing as PersiaOS uses it (IEEE 802.3 with a type field, no FCS, no VLAN
 // tag) and IPv6 over it (RFC 2464). Layout only: offsets, lengths and type numbers, valid
 // AssemblyScript and TypeScript, read by the kernel (wire/ethernet.ts), the hosts' NICs
-// and peers, and the tests' frame builders. No code here (see wire/README in spec/wire.md).
+// and peers, and the tests' frame builders. No code here (spec/wire.md: where the formats are written).
 //
 //    0                   1                   2                   3
 //    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
