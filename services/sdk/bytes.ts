@@ -1,5 +1,5 @@
 // Byte-level helpers for packets in a service's own memory: the network-order
-// (big-endian) loads and stores are the kernel's own (kernel/net/bytes.ts), re-exported so
+// (big-endian) loads and stores are wire/bytes.ts, the kernel's own, re-exported so
 // that services and kernel read packets the same way; here are the byte-range compares,
 // ASCII matching and line-end trimming services add. None checks bounds: every caller has
 // checked that the bytes lie inside its buffer. Used by every SDK module and by services.
