@@ -8,8 +8,9 @@ export const ABI_VERSION = 4; // 2: svc_call(svc, entry, fuel) and svc_fuel_used
                               // 4: k_rx(nic, len, now): a frame carries its time of arrival
                               //    (a batch received after an idle spell ran on a stale clock)
 
-export const ETH_HDR = 14;   // Ethernet II header, no VLAN tag, no FCS: what precedes the
-                             // IPv6 packet in every frame of k_rx and nic_send
+// The Ethernet II header (no VLAN tag, no FCS) that precedes the IPv6 packet in every
+// frame of k_rx and nic_send: its layout is wire/layout/ethernet.ts.
+export { ETH_HDR } from "../wire/layout/ethernet";
 
 // k_buf(which): kernel-owned buffers a host writes into or reads from.
 export enum Buf {

@@ -11,9 +11,9 @@ import { CapKind, RIGHT_SEND, RIGHT_RECV, RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE 
 import * as M from "../abi/manifest";
 import { NIC_MAX, SVC_MAX, DISK_MAX, MTU_MIN, MTU_MAX, CPU_SHARE_MAX } from "./param";
 import { RA_MAX_INTERVAL_MIN, RA_MAX_INTERVAL_MAX, RA_MIN_INTERVAL_MIN, RA_LIFETIME_MAX } from "../abi/limits";
-import { le16, le32, le64 } from "./net/bytes";
+import { le16, le32, le64 } from "../wire/bytes";
 import { logStart, logStr, logInt, logEnd, klog } from "./log";
-import { isMulticast, isLinkLocal, isUnspecified, isLoopback, isV4Mapped } from "./net/addr";
+import { isMulticast, isLinkLocal, isUnspecified, isLoopback, isV4Mapped } from "../wire/addr";
 import { nicAdd, nicValid, nicLinkLocal, prefixAdd, prefixNodeAddr, ifaceReset } from "./net/iface";
 import { routeAdd, routeReset, isOwn, rKind } from "./net/route";
 import { ndInit } from "./net/nd";

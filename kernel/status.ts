@@ -9,7 +9,7 @@ import { drops, icmpErrorsSent } from "./stats";
 import { poolFree } from "./pool";
 import { role } from "./boot";
 import { ctlAccepted, ctlRefused } from "./ctl/control";
-import { addrCopy, macCopy } from "./net/addr";
+import { addrCopy, macCopy } from "../wire/addr";
 import { nicPresent, nicKind, nicMtu, nicMac, nicCount, rxFrames, rxBytes, txFrames, txBytes, txErrors } from "./net/iface";
 import { txDepth, classDepth, minRate, maxRate, classBytes, classDrops } from "./net/egress";
 import { raSent } from "./net/ra";

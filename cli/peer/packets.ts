@@ -1,12 +1,23 @@
 // Building and reading Ethernet/IPv6/ICMPv6/UDP packets in TypeScript, for the in-process
-// traffic peer (the demo and the integration tests). Independent of the kernel's own
-// code on purpose: a test that builds its packets with the kernel's functions proves
-// nothing. Addresses are 16-byte Uint8Arrays (loader/ip6.ts parses text).
+// traffic peer (the demo and the integration tests). It shares the layout constants of
+// wire/layout/ (offsets, lengths, type numbers: written once, under their RFC diagrams) but
+// none of the kernel's code, on purpose: a test that builds its packets with the kernel's
+// functions proves nothing (the kernel's unit tests check the layout itself against literal
+// bytes). Addresses are 16-byte Uint8Arrays (loader/ip6.ts parses text).
+import { ETH_DST, ETH_SRC, ETH_TYPE, ETH_HDR, MAC_LEN, ETHERTYPE_IPV6 } from "../../wire/layout/ethernet";
+import { IP_PLEN, IP_NEXT, IP_HOPS, IP_SRC, IP_DST, IP_HDR, ADDR_LEN, IP_FIRST_WORD, HOP_LIMIT,
+  NH_UDP, NH_ICMPV6 } from "../../wire/layout/ipv6";
+import * as I from "../../wire/layout/icmpv6";
+import { ND_HOP_LIMIT, ND_TARGET, ND_OPTIONS, NDOPT_TYPE, NDOPT_LEN, NDOPT_SLLA, LLA_MAC, LLA_LEN } from "../../wire/layout/nd";
+import { UDP_SRC_PORT, UDP_DST_PORT, UDP_LENGTH, UDP_CHECKSUM, UDP_HDR, UDP_CHECKSUM_ZERO } from "../../wire/layout/udp";
 
-export const ETH_IPV6 = 0x86dd;
-export const NH_UDP = 17;
-export const NH_ICMPV6 = 58;
-export const ICMP = { UNREACH: 1, TOO_BIG: 2, TIME: 3, PARAM: 4, ECHO_REQ: 128, ECHO_REP: 129, NS: 135, NA: 136 };
+export const ETH_IPV6 = ETHERTYPE_IPV6;
+export { NH_UDP, NH_ICMPV6 };
+export const ICMP = { UNREACH: I.ICMP_UNREACH, TOO_BIG: I.ICMP_TOO_BIG, TIME: I.ICMP_TIME, PARAM: I.ICMP_PARAM,
+  ECHO_REQ: I.ICMP_ECHO_REQUEST, ECHO_REP: I.ICMP_ECHO_REPLY, NS: I.ICMP_NS, NA: I.ICMP_NA };
+/** Where an NS's or NA's target and options start in the message's `rest` (after ICMP_HDR). */
+export const ND_REST_TARGET = ND_TARGET - I.ICMP_HDR;
+export const ND_REST_OPTIONS = ND_OPTIONS - I.ICMP_HDR;
 
 function sum16(b: Uint8Array, acc: number): number {
   for (let i = 0; i + 1 < b.length; i += 2) acc += (b[i] << 8) | b[i + 1];
@@ -24,28 +35,28 @@ export function l4Checksum(src: Uint8Array, dst: Uint8Array, proto: number, msg:
   return ~acc & 0xffff;
 }
 
-export function ipv6(src: Uint8Array, dst: Uint8Array, next: number, payload: Uint8Array, hops = 64): Uint8Array {
-  const p = new Uint8Array(40 + payload.length);
+export function ipv6(src: Uint8Array, dst: Uint8Array, next: number, payload: Uint8Array, hops = HOP_LIMIT): Uint8Array {
+  const p = new Uint8Array(IP_HDR + payload.length);
   const v = new DataView(p.buffer);
-  v.setUint32(0, 0x60000000);
-  v.setUint16(4, payload.length);
-  p[6] = next;
-  p[7] = hops;
-  p.set(src, 8);
-  p.set(dst, 24);
-  p.set(payload, 40);
+  v.setUint32(0, IP_FIRST_WORD);
+  v.setUint16(IP_PLEN, payload.length);
+  p[IP_NEXT] = next;
+  p[IP_HOPS] = hops;
+  p.set(src, IP_SRC);
+  p.set(dst, IP_DST);
+  p.set(payload, IP_HDR);
   return p;
 }
 
 /** An ICMPv6 message (type, code, 4-byte body word, rest) with its checksum. */
 export function icmp6(src: Uint8Array, dst: Uint8Array, type: number, code: number, word: number,
-  rest: Uint8Array, hops = 64): Uint8Array {
-  const m = new Uint8Array(8 + rest.length);
+  rest: Uint8Array, hops = HOP_LIMIT): Uint8Array {
+  const m = new Uint8Array(I.ICMP_HDR + rest.length);
   const v = new DataView(m.buffer);
-  m[0] = type; m[1] = code;
-  v.setUint32(4, word >>> 0);
-  m.set(rest, 8);
-  v.setUint16(2, l4Checksum(src, dst, NH_ICMPV6, m));
+  m[I.ICMP_TYPE] = type; m[I.ICMP_CODE] = code;
+  v.setUint32(I.ICMP_WORD, word >>> 0);
+  m.set(rest, I.ICMP_HDR);
+  v.setUint16(I.ICMP_CHECKSUM, l4Checksum(src, dst, NH_ICMPV6, m));
   return ipv6(src, dst, NH_ICMPV6, m, hops);
 }
 
@@ -54,17 +65,17 @@ export function echoRequest(src: Uint8Array, dst: Uint8Array, id: number, seq: n
 }
 
 export function udp(src: Uint8Array, dst: Uint8Array, sport: number, dport: number, data: Uint8Array): Uint8Array {
-  const m = new Uint8Array(8 + data.length);
+  const m = new Uint8Array(UDP_HDR + data.length);
   const v = new DataView(m.buffer);
-  v.setUint16(0, sport); v.setUint16(2, dport); v.setUint16(4, m.length);
-  m.set(data, 8);
+  v.setUint16(UDP_SRC_PORT, sport); v.setUint16(UDP_DST_PORT, dport); v.setUint16(UDP_LENGTH, m.length);
+  m.set(data, UDP_HDR);
   const c = l4Checksum(src, dst, NH_UDP, m);
-  v.setUint16(6, c === 0 ? 0xffff : c);
+  v.setUint16(UDP_CHECKSUM, c === 0 ? UDP_CHECKSUM_ZERO : c);
   return ipv6(src, dst, NH_UDP, m);
 }
 
 export function solicitedNode(target: Uint8Array): Uint8Array {
-  const g = new Uint8Array(16);
+  const g = new Uint8Array(ADDR_LEN);
   g.set([0xff, 0x02], 0); g[11] = 1; g[12] = 0xff;
   g.set(target.subarray(13), 13);
   return g;
@@ -74,19 +85,30 @@ export function multicastMac(group: Uint8Array): Uint8Array {
   return Uint8Array.from([0x33, 0x33, ...group.subarray(12)]);
 }
 
+/** The `rest` of an NS or NA: the target, then one link-layer address option of optType. */
+export function ndRest(target: Uint8Array, optType: number, mac: Uint8Array): Uint8Array {
+  const rest = new Uint8Array(ND_REST_OPTIONS + LLA_LEN);
+  rest.set(target, ND_REST_TARGET);
+  const o = ND_REST_OPTIONS;
+  rest[o + NDOPT_TYPE] = optType; rest[o + NDOPT_LEN] = LLA_LEN / 8; rest.set(mac, o + LLA_MAC);
+  return rest;
+}
+
+/** The target address of an NS's or NA's `rest` (Parsed.data), if it is long enough. */
+export function ndTarget(rest: Uint8Array | undefined): Uint8Array | undefined {
+  return rest && rest.length >= ND_REST_TARGET + ADDR_LEN ? rest.subarray(ND_REST_TARGET, ND_REST_TARGET + ADDR_LEN) : undefined;
+}
+
 /** Neighbor Solicitation for target with a source link-layer address option. */
 export function neighborSolicit(src: Uint8Array, target: Uint8Array, mac: Uint8Array): Uint8Array {
-  const rest = new Uint8Array(24);
-  rest.set(target, 0);
-  rest[16] = 1; rest[17] = 1; rest.set(mac, 18);
-  return icmp6(src, solicitedNode(target), ICMP.NS, 0, 0, rest, 255);
+  return icmp6(src, solicitedNode(target), ICMP.NS, 0, 0, ndRest(target, NDOPT_SLLA, mac), ND_HOP_LIMIT);
 }
 
 export function ether(dst: Uint8Array, src: Uint8Array, type: number, payload: Uint8Array): Uint8Array {
-  const f = new Uint8Array(14 + payload.length);
-  f.set(dst, 0); f.set(src, 6);
-  f[12] = type >> 8; f[13] = type & 0xff;
-  f.set(payload, 14);
+  const f = new Uint8Array(ETH_HDR + payload.length);
+  f.set(dst, ETH_DST); f.set(src, ETH_SRC);
+  f[ETH_TYPE] = type >> 8; f[ETH_TYPE + 1] = type & 0xff;
+  f.set(payload, ETH_HDR);
   return f;
 }
 
@@ -99,22 +121,24 @@ export interface Parsed {
 }
 
 export function parse(f: Uint8Array): Parsed {
-  const r: Parsed = { dstMac: f.subarray(0, 6), srcMac: f.subarray(6, 12), type: (f[12] << 8) | f[13] };
-  if (r.type !== ETH_IPV6 || f.length < 54) return r;
-  const ip = f.subarray(14);
+  const r: Parsed = { dstMac: f.subarray(ETH_DST, ETH_DST + MAC_LEN), srcMac: f.subarray(ETH_SRC, ETH_SRC + MAC_LEN),
+    type: (f[ETH_TYPE] << 8) | f[ETH_TYPE + 1] };
+  if (r.type !== ETH_IPV6 || f.length < ETH_HDR + IP_HDR) return r;
+  const ip = f.subarray(ETH_HDR);
   const v = new DataView(ip.buffer, ip.byteOffset, ip.byteLength);
-  const plen = v.getUint16(4);
-  r.ip = ip.subarray(0, 40 + plen);
-  r.src = ip.subarray(8, 24); r.dst = ip.subarray(24, 40); r.next = ip[6]; r.hops = ip[7];
-  const m = ip.subarray(40, 40 + plen);
-  if (r.next === NH_ICMPV6 && m.length >= 8) {
-    r.icmpType = m[0]; r.icmpCode = m[1]; r.icmpWord = v.getUint32(44);
+  const plen = v.getUint16(IP_PLEN);
+  r.ip = ip.subarray(0, IP_HDR + plen);
+  r.src = ip.subarray(IP_SRC, IP_SRC + ADDR_LEN); r.dst = ip.subarray(IP_DST, IP_DST + ADDR_LEN);
+  r.next = ip[IP_NEXT]; r.hops = ip[IP_HOPS];
+  const m = ip.subarray(IP_HDR, IP_HDR + plen);
+  if (r.next === NH_ICMPV6 && m.length >= I.ICMP_HDR) {
+    r.icmpType = m[I.ICMP_TYPE]; r.icmpCode = m[I.ICMP_CODE]; r.icmpWord = v.getUint32(IP_HDR + I.ICMP_WORD);
     r.checksumOk = l4Checksum(r.src, r.dst, NH_ICMPV6, m) === 0;
-    r.data = m.subarray(8);
-  } else if (r.next === NH_UDP && m.length >= 8) {
-    r.sport = v.getUint16(40); r.dport = v.getUint16(42);
+    r.data = m.subarray(I.ICMP_HDR);
+  } else if (r.next === NH_UDP && m.length >= UDP_HDR) {
+    r.sport = v.getUint16(IP_HDR + UDP_SRC_PORT); r.dport = v.getUint16(IP_HDR + UDP_DST_PORT);
     r.checksumOk = l4Checksum(r.src, r.dst, NH_UDP, m) === 0;
-    r.data = m.subarray(8);
+    r.data = m.subarray(UDP_HDR);
   }
   return r;
 }

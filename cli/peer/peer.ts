@@ -6,6 +6,8 @@
 import { NicBackend } from "../../hosts/node/nic/nic";
 import * as P from "./packets";
 import { linkLocalFromMac } from "../../loader/ip6";
+import { MAC_LEN } from "../../wire/layout/ethernet";
+import { ND_HOP_LIMIT, NDOPT_TYPE, NDOPT_TLLA, LLA_MAC, LLA_LEN, NA_SOLICITED, NA_OVERRIDE } from "../../wire/layout/nd";
 
 interface Waiter { match: (p: P.Parsed) => boolean; resolve: (p: P.Parsed | null) => void; timer: NodeJS.Timeout }
 
@@ -43,10 +45,10 @@ export class Peer {
   async resolve(target: Uint8Array, ms = 1000): Promise<Uint8Array | null> {
     this.send(P.ether(P.multicastMac(P.solicitedNode(target)), this.mac, P.ETH_IPV6,
       P.neighborSolicit(this.addr, target, this.mac)));
-    const na = await this.expect((p) => p.icmpType === P.ICMP.NA && P.equalBytes(p.data?.subarray(0, 16), target), ms);
+    const na = await this.expect((p) => p.icmpType === P.ICMP.NA && P.equalBytes(P.ndTarget(p.data), target), ms);
     if (!na || !na.data) return null;
-    const opt = na.data.subarray(16);
-    return opt.length >= 8 && opt[0] === 2 ? Uint8Array.from(opt.subarray(2, 8)) : null;
+    const opt = na.data.subarray(P.ND_REST_OPTIONS);
+    return opt.length >= LLA_LEN && opt[NDOPT_TYPE] === NDOPT_TLLA ? Uint8Array.from(opt.subarray(LLA_MAC, LLA_MAC + MAC_LEN)) : null;
   }
 
   private settle(w: Waiter, p: P.Parsed | null): void {
@@ -58,7 +60,7 @@ export class Peer {
   private onFrame(frame: Uint8Array): void {
     const p = P.parse(frame);
     if (p.icmpType === P.ICMP.NS && p.data) {
-      const target = p.data.subarray(0, 16);
+      const target = P.ndTarget(p.data)!;
       if (P.equalBytes(target, this.addr) || P.equalBytes(target, this.linkLocal)) {
         this.answerSolicit(p, Uint8Array.from(target));
         return;
@@ -70,10 +72,8 @@ export class Peer {
   }
 
   private answerSolicit(ns: P.Parsed, target: Uint8Array): void {
-    const rest = new Uint8Array(24);
-    rest.set(target, 0);
-    rest[16] = 2; rest[17] = 1; rest.set(this.mac, 18);
-    const na = P.icmp6(target, ns.src!, P.ICMP.NA, 0, 0x60000000, rest, 255);
+    const rest = P.ndRest(target, NDOPT_TLLA, this.mac);
+    const na = P.icmp6(target, ns.src!, P.ICMP.NA, 0, NA_SOLICITED | NA_OVERRIDE, rest, ND_HOP_LIMIT);
     this.send(P.ether(ns.srcMac, this.mac, P.ETH_IPV6, na));
   }
 

@@ -13,6 +13,7 @@ import {
 import { Buf } from "../../abi/kernel";
 import { IMG_NIC_ID, IMG_NIC_VNI, IMG_NIC_LOCAL, IMG_NIC_LPORT, IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
 import { NIC_MAX } from "../../abi/limits";
+import { VXLAN_HDR } from "../../wire/layout/vxlan";
 import {
   RES_TAG, TAG_OK, RES_AT4, RES_ERR_AT1, UDP_STREAM_IN, UDP_STREAM_OUT, IP_FAMILY_IPV6, ISA_IPV6, ISA_CASE,
   ISA_PAYLOAD, ISA_SIZE, V6SA_PORT, V6SA_ADDR, SOCK_ACCESS_DENIED, SOCK_ADDRESS_IN_USE, SOCK_ADDRESS_NOT_BINDABLE,
@@ -24,7 +25,7 @@ import { socketErrorName } from "./names";
 import { note } from "./out";
 
 export const TXQ_DEPTH: i32 = 64;   // frames queued per NIC between flushes (nic_send beyond: -ENOSPC)
-export const VXLAN_HEADER: i32 = 8;
+export const VXLAN_HEADER: i32 = VXLAN_HDR;   // wire/layout/vxlan.ts
 
 @unmanaged export class Nic {
   id: u32;            // the NIC id of the boot manifest

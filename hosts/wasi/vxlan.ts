@@ -11,6 +11,7 @@
 import { wasi_udp_receive, wasi_udp_check_send, wasi_udp_send, glue_k_read, glue_k_write, glue_svc_pages, k_rx } from "../../abi/gen/shim";
 import { ETH_HDR } from "../../abi/kernel";
 import { SVC_MAX } from "../../abi/limits";
+import { VXLAN_FLAGS, VXLAN_FLAG_I, VXLAN_VNI } from "../../wire/layout/vxlan";
 import { Errno } from "../../abi/errno";
 import { IMG_HOST_PREFIX, IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
 import {
@@ -32,9 +33,9 @@ import { begin, end, hostLine, note, put, putU64, stdout } from "./out";
  * The I flag must be 1 for a valid VNI; R bits and Reserved fields are sent as zero and
  * ignored on receipt.
  */
-const VX_FLAGS = 0;
-const VX_FLAG_I: u8 = 0x08;
-const VX_VNI = 4;
+const VX_FLAGS = VXLAN_FLAGS;
+const VX_FLAG_I = <u8>VXLAN_FLAG_I;
+const VX_VNI = VXLAN_VNI;
 
 const SEND_BATCH: i32 = 16;   // datagrams per send call (wasmtime permits 16 at a time)
 const OUT_DGRAMS: usize = memory.data(SEND_BATCH * OUT_DGRAM_SIZE, 8);

@@ -16,7 +16,7 @@ import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { SVC_MAX } from "../param";
 import { logStart, logStr, logInt, logBytes, logAddr, logEnd } from "../log";
 import { isOwn, rKind, routeBeyond, routeKind, routeLen, routePrefix, routeVia, routeCount } from "../net/route";
-import { addrEq } from "../net/addr";
+import { addrEq } from "../../wire/addr";
 import { neighborNic } from "../net/nd";
 import { svcValid, svcName, svcNameLen, svcOwner } from "../svc/registry";
 import { capOverlaps } from "../svc/caps";

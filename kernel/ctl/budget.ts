@@ -10,7 +10,7 @@
 import { CTL_VERIFY_PER_S, CTL_VERIFY_BURST, CTL_KEY_PER_S, CTL_KEY_BURST, CTL_SRC_PER_S, CTL_SRC_BURST,
   CTL_SRC_SLOTS, USER_MAX } from "../param";
 import { now } from "../clock";
-import { addrEq, addrCopy } from "../net/addr";
+import { addrEq, addrCopy } from "../../wire/addr";
 import { userOf } from "./delegations";
 
 const srcPrefix = new StaticArray<u64>(CTL_SRC_SLOTS);

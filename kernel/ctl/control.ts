@@ -14,8 +14,9 @@ import { Errno } from "../../abi/errno";
 import * as C from "../../abi/control";
 import { drop } from "../stats";
 import { pktData, pktLen, pktSetLen, pktFree, pktSetClass, CLASS_KERNEL } from "../pool";
-import { l4Checksum } from "../net/checksum";
-import { IP_HDR, IP_SRC, NH_UDP, turnAround } from "../net/ipv6";
+import { l4Checksum } from "../../wire/checksum";
+import { IP_HDR, IP_SRC, NH_UDP, HOP_LIMIT, ipReverse } from "../../wire/ipv6";
+import { UDP_HDR, udpCheck, udpEmit, udpSeal, udpSrcPort, udpDstPort } from "../../wire/udp";
 import { output, Origin } from "../net/output";
 import { lastLine, lastLineLen } from "../log";
 import { ed25519Verify } from "../crypto/ed25519";
@@ -24,7 +25,6 @@ import { opLoad, opUnload, opGrant, opRevoke, opSvc } from "./ops";
 import { cookieFor, cookieValid } from "./cookie";
 import { budgetTake, budgetVerified } from "./budget";
 
-const UDP_HDR = 8;
 const TEXT: usize = memory.data(C.CTL_MAX);     // the reply's text while the packet is rewritten
 /** Control messages acted on, and refused (with an answer). */
 export let ctlAccepted: u64 = 0;
@@ -35,9 +35,9 @@ export function ctlInput(pkt: i32, nic: i32, off: i32): void {
   let p = pktData(pkt);
   let len = pktLen(pkt) - off;
   let u = p + <usize>off;
-  if (len < UDP_HDR || <i32>bswap<u16>(load<u16>(u, 4)) != len || load<u16>(u, 6) == 0 ||
+  if (!udpCheck(u, len) ||
       l4Checksum(p, off, len, NH_UDP) != 0) { drop(Drop.CTL_MALFORMED); pktFree(pkt); return; }
-  let ports = load<u32>(u);            // source and destination port, as on the wire
+  let ports = udpSrcPort(u) << 16 | udpDstPort(u);   // the request's source and destination port
   let m = u + UDP_HDR;
   let n = len - UDP_HDR;
   if (n < C.CTL_HEADER || n > C.CTL_MAX || load<u32>(m) != C.CTL_MAGIC || load<u8>(m + C.CTL_VERSION_OFF) != C.CTL_VERSION) {
@@ -111,12 +111,9 @@ function reply(pkt: i32, nic: i32, ports: u32, op: i32, result: i32, seq: u64, s
   store<u16>(m + C.RP_TEXT_LEN, <u16>tl);
   memory.copy(m + C.RP_TEXT, TEXT, <usize>tl);
   let ulen = UDP_HDR + n;
-  turnAround(p, ulen, NH_UDP);
-  store<u32>(u, rotr<u32>(ports, 16));
-  store<u16>(u, bswap<u16>(<u16>ulen), 4);
-  store<u16>(u, 0, 6);
-  let sum = l4Checksum(p, IP_HDR, ulen, NH_UDP);
-  store<u16>(u, bswap<u16>(<u16>(sum == 0 ? 0xffff : sum)), 6);
+  ipReverse(p, ulen, NH_UDP, HOP_LIMIT);
+  udpEmit(u, ports & 0xffff, ports >> 16, ulen);      // from the port it went to, back to its source
+  udpSeal(p, IP_HDR, ulen);
   pktSetLen(pkt, IP_HDR + ulen);
   pktSetClass(pkt, CLASS_KERNEL);
   output(pkt, Origin.NODE, nic);

@@ -4,7 +4,7 @@
 // its key: every USER row with that key shares the same delegations. Filled by boot.ts;
 // read by ctl/authority.ts. Holds no policy of its own beyond "inside one of them".
 import { USER_PREFIX_MAX, USER_DISK_MAX } from "../param";
-import { prefixMatch, addrCopy } from "../net/addr";
+import { prefixMatch, addrCopy } from "../../wire/addr";
 import { userByKey, userKey } from "./users";
 
 const PFX: usize = memory.data(USER_PREFIX_MAX * 16, 8);

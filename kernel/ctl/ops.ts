@@ -10,7 +10,7 @@ import { LogLevel, SvcState } from "../../abi/kernel";
 import * as M from "../../abi/manifest";
 import * as C from "../../abi/control";
 import { SVC_MAX, CAP_SLOTS, NIC_MAX, CPU_SHARE_MAX } from "../param";
-import { le16, le32, le64 } from "../net/bytes";
+import { le16, le32, le64 } from "../../wire/bytes";
 import { logStart, logStr, logBytes, logEnd } from "../log";
 import { applyRecord } from "../boot";
 import { admit } from "../svc/admit";

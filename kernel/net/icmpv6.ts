@@ -8,20 +8,14 @@ import { ICMP_ERR_PER_S, ICMP_ERR_BURST, ICMP_ERR_QUOTE, EXT_MAX } from "../para
 import { drop, countIcmpError } from "../stats";
 import { now } from "../clock";
 import { pktAlloc, pktData, pktLen, pktSetLen } from "../pool";
-import { ld8 } from "./bytes";
-import { isMulticast, isUnspecified } from "./addr";
-import { IP_HDR, IP_NEXT, IP_SRC, IP_DST, NH_ICMPV6, NH_HOPOPT, NH_ROUTING, NH_DSTOPT, NH_AH, writeHeader } from "./ipv6";
-import { l4Checksum } from "./checksum";
+import { ld8 } from "../../wire/bytes";
+import { isMulticast, isUnspecified } from "../../wire/addr";
+import { IP_HDR, IP_SRC, IP_DST, NH_ICMPV6, NH_HOPOPT, NH_ROUTING, NH_DSTOPT, NH_AH, HOP_LIMIT, EXT_NEXT,
+  EXT_LEN, ipNext, ipEmit, extLen } from "../../wire/ipv6";
+import { ICMP_HDR, ICMP_TOO_BIG, ICMP_PARAM, ICMP_REDIRECT, ICMP_INFO_MIN, icmpType, icmpEmit, icmpSeal } from "../../wire/icmpv6";
 import { sourceFor, nicValid } from "./iface";
 import { lookup, rNic } from "./route";
 import { output, Origin } from "./output";
-
-export const ICMP_UNREACH: u32 = 1;
-export const ICMP_TOO_BIG: u32 = 2;
-export const ICMP_TIME: u32 = 3;
-export const ICMP_PARAM: u32 = 4;
-export const ICMP_ECHO_REQUEST: u32 = 128;
-export const ICMP_ECHO_REPLY: u32 = 129;
 
 let tokens: i32 = ICMP_ERR_BURST;
 let refilled: i64 = 0;
@@ -42,18 +36,18 @@ function takeToken(): bool {
 
 /** Is the packet at p (len bytes) itself an ICMPv6 error or a redirect? */
 function isIcmpError(p: usize, len: i32): bool {
-  let next = ld8(p + IP_NEXT);
+  let next = ipNext(p);
   let off = IP_HDR;
   for (let n = 0; n <= EXT_MAX; n++) {
     if (next == NH_ICMPV6) {
       if (off >= len) return true;            // cannot tell: stay silent
-      let t = ld8(p + off);
-      return t < 128 || t == 137;
+      let t = <i32>icmpType(p + off);
+      return t < ICMP_INFO_MIN || t == ICMP_REDIRECT;
     }
     if (next != NH_HOPOPT && next != NH_ROUTING && next != NH_DSTOPT && next != NH_AH) return false;
-    if (off + 2 > len) return false;
-    let hlen = next == NH_AH ? (<i32>ld8(p + off + 1) + 2) * 4 : (<i32>ld8(p + off + 1) + 1) * 8;
-    next = ld8(p + off);
+    if (off + EXT_LEN >= len) return false;
+    let hlen = extLen(p, off, next);
+    next = ld8(p + off + EXT_NEXT);
     off += hlen;
   }
   return false;
@@ -76,16 +70,13 @@ export function icmpError(inv: i32, type: u32, code: u32, param: u32, inNic: i32
   let p = pktData(pkt);
   let nic = inNic;
   if (!nicValid(nic)) nic = lookup(src) ? rNic : 0;
-  writeHeader(p, 8 + quote, NH_ICMPV6, 64, src, src);
+  ipEmit(p, ICMP_HDR + quote, NH_ICMPV6, HOP_LIMIT, src, src);
   sourceFor(nic, src, p + IP_SRC);
   let m = p + IP_HDR;
-  store<u8>(m, <u8>type);
-  store<u8>(m, <u8>code, 1);
-  store<u16>(m, 0, 2);
-  store<u32>(m, bswap<u32>(param), 4);
-  memory.copy(m + 8, ip, <usize>quote);
-  store<u16>(m, bswap<u16>(<u16>l4Checksum(p, IP_HDR, 8 + quote, NH_ICMPV6)), 2);
-  pktSetLen(pkt, IP_HDR + 8 + quote);
+  icmpEmit(m, type, code, param);
+  memory.copy(m + ICMP_HDR, ip, <usize>quote);   // the invoking packet (RFC 4443 §3)
+  icmpSeal(p, ICMP_HDR + quote);
+  pktSetLen(pkt, IP_HDR + ICMP_HDR + quote);
   countIcmpError();
   output(pkt, Origin.NODE, inNic);
 }

@@ -3,7 +3,7 @@
 // plus the MAC's EUI-64 for prefixes up to /64, else the prefix's first address).
 // Filled at boot from the manifest; read on every packet. No I/O here.
 import { NIC_MAX, PREFIX_MAX } from "../param";
-import { linkLocal, eui64, isLinkLocal, prefixMatch, addrCopy } from "./addr";
+import { linkLocal, eui64, isLinkLocal, prefixMatch, addrCopy } from "../../wire/addr";
 
 const MACS: usize = memory.data(NIC_MAX * 8, 8);
 const LINK_LOCALS: usize = memory.data(NIC_MAX * 16, 8);

@@ -7,23 +7,22 @@
 //     → multicast group of ours?  → local.localInput (ND, echo)
 //     → unicast                   → output.output(FORWARD): service queue, kernel, or NIC
 import { Drop } from "../../abi/drop";
-import { ETH_HDR, FRAME_MAX } from "../param";
+import { FRAME_MAX } from "../param";
 import { drop } from "../stats";
 import { pktAlloc, pktFree, pktData, pktSetLen, pktSetClass } from "../pool";
 import { CLASS_FORWARD } from "./egress";
-import { ld16 } from "./bytes";
-import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode, isUnspecified, isLoopback, isV4Mapped } from "./addr";
-import { IP_SRC, IP_DST, NH_ICMPV6, check, walk, ipLen, upperProto, upperOff, ppCode, ppPtr, routingProblem } from "./ipv6";
+import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode, isUnspecified, isLoopback, isV4Mapped } from "../../wire/addr";
+import { IP_SRC, IP_DST, NH_ICMPV6 } from "../../wire/ipv6";
+import { ETH_HDR, ETH_SRC, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ethType, ethIsGroup } from "../../wire/ethernet";
+import { ICMP_PARAM, ICMP_RS, ICMP_REDIRECT, ICMP_NS, ICMP_MLD_REPORT, ICMP_MLD2_REPORT, icmpType } from "../../wire/icmpv6";
+import { check, walk, ipLen, upperProto, upperOff, ppCode, ppPtr, routingProblem } from "./ipv6";
 import { nicValid, nicMac, nicMtu, rxFrames, rxBytes } from "./iface";
 import { nodeRole } from "./nd";
 import { isOwn } from "./route";
 import { localInput, setRxSrcMac } from "./local";
-import { icmpError, ICMP_PARAM } from "./icmpv6";
+import { icmpError } from "./icmpv6";
 import { output, Origin } from "./output";
 import { Role } from "../../abi/kernel";
-
-const ETHERTYPE_IPV6: u32 = 0x86dd;
-const ETHERTYPE_IPV4: u32 = 0x0800;
 
 export function rx(nic: i32, f: usize, len: i32): void {
   if (!nicValid(nic)) return;
@@ -31,10 +30,10 @@ export function rx(nic: i32, f: usize, len: i32): void {
   unchecked(rxBytes[nic] += <u64>len);
   if (len < ETH_HDR) { drop(Drop.FRAME_SHORT); return; }
   if (len > unchecked(nicMtu[nic]) + ETH_HDR || len > FRAME_MAX) { drop(Drop.FRAME_OVERSIZE); return; }
-  let type = ld16(f + 12);
+  let type = ethType(f);
   if (type == ETHERTYPE_IPV4) { drop(Drop.ETHERTYPE_IPV4); return; }
   if (type != ETHERTYPE_IPV6) { drop(Drop.ETHERTYPE_OTHER); return; }
-  let groupFrame = (load<u8>(f) & 1) != 0;
+  let groupFrame = ethIsGroup(f);
   if (!groupFrame && !macEq(f, nicMac(nic))) { drop(Drop.NOT_OUR_MAC); return; }
   let n = len - ETH_HDR;
   let r = check(f + ETH_HDR, n);
@@ -44,7 +43,7 @@ export function rx(nic: i32, f: usize, len: i32): void {
   memory.copy(pktData(pkt), f + ETH_HDR, <usize>ipLen);
   pktSetLen(pkt, ipLen);
   pktSetClass(pkt, CLASS_FORWARD);
-  setRxSrcMac(f + 6);
+  setRxSrcMac(f + ETH_SRC);
   ipv6In(pkt, nic, groupFrame);
   setRxSrcMac(0);
 }
@@ -52,8 +51,8 @@ export function rx(nic: i32, f: usize, len: i32): void {
 /** Is the walked packet at p an ICMPv6 router or neighbor discovery message (133..137)? */
 function isNd(p: usize): bool {
   if (upperProto != NH_ICMPV6 || upperOff >= ipLen) return false;
-  let t = load<u8>(p + upperOff);
-  return t >= 133 && t <= 137;
+  let t = <i32>icmpType(p + upperOff);
+  return t >= ICMP_RS && t <= ICMP_REDIRECT;
 }
 
 /** May a node with no address yet send the walked packet at p from :: (RFC 4861 §4.1 and
@@ -61,8 +60,8 @@ function isNd(p: usize): bool {
  *  to a group? Its own checks (nd.ts, ra.ts) then apply. */
 function fromNoAddress(p: usize): bool {
   if (upperProto != NH_ICMPV6 || upperOff >= ipLen || !isMulticast(p + IP_DST)) return false;
-  let t = load<u8>(p + upperOff);
-  return t == 133 || t == 135 || t == 131 || t == 143;
+  let t = <i32>icmpType(p + upperOff);
+  return t == ICMP_RS || t == ICMP_NS || t == ICMP_MLD_REPORT || t == ICMP_MLD2_REPORT;
 }
 
 /** Addresses that may never be on a link (RFC 4291 §2.5.2, §2.5.3, §2.5.5.2; RFC 6890

@@ -10,14 +10,17 @@ import { Drop } from "../../abi/drop";
 import { drop } from "../stats";
 import { pktData, pktLen, pktSetLen, pktFree, pktSetClass } from "../pool";
 import { CLASS_KERNEL } from "./egress";
-import { ld8 } from "./bytes";
-import { addrCopy, isMulticast } from "./addr";
-import { IP_HDR, IP_DST, NH_ICMPV6, NH_UDP, check, walk, destOptions, upperProto, upperOff, ppCode, ppPtr, turnAround } from "./ipv6";
-import { l4Checksum } from "./checksum";
+import { addrCopy, isMulticast } from "../../wire/addr";
+import { IP_HDR, IP_DST, NH_ICMPV6, NH_UDP, HOP_LIMIT, ipReverse } from "../../wire/ipv6";
+import { UDP_HDR, udpDstPort } from "../../wire/udp";
+import { ICMP_MIN, ICMP_HDR, ICMP_UNREACH, ICMP_PARAM, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_NS, ICMP_NA,
+  ICMP_RS, ICMP_RA, ICMP_TYPE, icmpType, icmpCode, icmpSeal } from "../../wire/icmpv6";
+import { check, walk, destOptions, upperProto, upperOff, ppCode, ppPtr } from "./ipv6";
+import { l4Checksum } from "../../wire/checksum";
 import { nicLinkLocal, nicValid } from "./iface";
-import { ndInput, ICMP_NS, ICMP_NA } from "./nd";
-import { rsInput, raInput, ICMP_RS, ICMP_RA } from "./ra";
-import { icmpError, ICMP_UNREACH, ICMP_PARAM, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY } from "./icmpv6";
+import { ndInput } from "./nd";
+import { rsInput, raInput } from "./ra";
+import { icmpError } from "./icmpv6";
 import { output, Origin } from "./output";
 import { ctlInput } from "../ctl/control";
 import { CTL_PORT } from "../../abi/control";
@@ -37,8 +40,8 @@ export function localInput(pkt: i32, nic: i32): void {
     drop(<Drop>r); pktFree(pkt); return;
   }
   let proto = upperProto, off = upperOff;
-  if (proto == NH_UDP && pktLen(pkt) - off >= 8 && !isMulticast(p + IP_DST) &&
-      <i32>bswap<u16>(load<u16>(p + <usize>off, 2)) == CTL_PORT) {
+  if (proto == NH_UDP && pktLen(pkt) - off >= UDP_HDR && !isMulticast(p + IP_DST) &&
+      <i32>udpDstPort(p + <usize>off) == CTL_PORT) {
     ctlInput(pkt, nic, off);
     return;
   }
@@ -49,9 +52,9 @@ export function localInput(pkt: i32, nic: i32): void {
     return;
   }
   let len = pktLen(pkt) - off;
-  if (len < 4) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }
+  if (len < ICMP_MIN) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }
   if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }
-  let type = ld8(p + off);
+  let type = icmpType(p + off);
   if (type == ICMP_NS || type == ICMP_NA) {
     if (nicValid(nic)) ndInput(nic, p, off, len, rxSrcMac);
     pktFree(pkt);
@@ -65,7 +68,7 @@ export function localInput(pkt: i32, nic: i32): void {
     pktFree(pkt);
     return;
   }
-  if (type == ICMP_ECHO_REQUEST && ld8(p + off + 1) == 0 && len >= 8) {
+  if (type == ICMP_ECHO_REQUEST && icmpCode(p + off) == 0 && len >= ICMP_HDR) {
     echoReply(pkt, nic, off, len);
     return;
   }
@@ -86,11 +89,9 @@ function echoReply(pkt: i32, nic: i32, off: i32, len: i32): void {
     if (!nicValid(nic)) { drop(Drop.MULTICAST); pktFree(pkt); return; }
     addrCopy(dst, nicLinkLocal(nic));
   }
-  turnAround(p, len, NH_ICMPV6);
-  let m = p + IP_HDR;
-  store<u8>(m, <u8>ICMP_ECHO_REPLY);
-  store<u16>(m, 0, 2);
-  store<u16>(m, bswap<u16>(<u16>l4Checksum(p, IP_HDR, len, NH_ICMPV6)), 2);
+  ipReverse(p, len, NH_ICMPV6, HOP_LIMIT);
+  store<u8>(p + IP_HDR + ICMP_TYPE, <u8>ICMP_ECHO_REPLY);
+  icmpSeal(p, len);
   pktSetLen(pkt, IP_HDR + len);
   output(pkt, Origin.NODE, nic);
 }

@@ -13,7 +13,7 @@
 // never taken. A solicited advertisement confirms only an entry the node is soliciting
 // (INCOMPLETE, PROBE), so nobody can make an entry REACHABLE unasked. Router
 // advertisements are in ra.ts.
-import { NEIGH_MAX, NEIGH_INCOMPLETE_MAX, NEIGH_INCOMPLETE_FWD, ETH_HDR, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS, ND_MAX_UNICAST,
+import { NEIGH_MAX, NEIGH_INCOMPLETE_MAX, NEIGH_INCOMPLETE_FWD, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS, ND_MAX_UNICAST,
   ND_DELAY_FIRST_PROBE_MS } from "../param";
 import { between } from "../rand";
 import { Drop } from "../../abi/drop";
@@ -22,23 +22,18 @@ import { Role } from "../../abi/kernel";
 import { drop } from "../stats";
 import { now } from "../clock";
 import { pktAlloc, pktFree, pktData, pktSetLen, pktClass, CLASS_FORWARD } from "../pool";
-import { ld8, ld32 } from "./bytes";
 import { addrEq, addrCopy, isMulticast, isUnspecified, isSolicitedFor, isSolicitedNode,
-  solicitedNode, multicastMac, macCopy, macEq } from "./addr";
-import { IP_HDR, IP_SRC, IP_DST, IP_HOPS, NH_ICMPV6, writeHeader } from "./ipv6";
-import { l4Checksum } from "./checksum";
+  solicitedNode, multicastMac, macCopy, macEq } from "../../wire/addr";
+import { IP_HDR, IP_SRC, IP_DST, NH_ICMPV6, ipHops, ipSrc, ipEmit } from "../../wire/ipv6";
+import { ETH_HDR, ETHERTYPE_IPV6, ethEmit } from "../../wire/ethernet";
+import { ICMP_NS, ICMP_NA, icmpType, icmpCode, icmpSeal } from "../../wire/icmpv6";
+import { ND_HOP_LIMIT, ND_TARGET, ND_OPTIONS, ND_LLA_MSG, NA_FLAGS, NA_ROUTER, NA_SOLICITED, NA_OVERRIDE,
+  NDOPT_SLLA, NDOPT_TLLA, ndFindOption, ndEmit } from "../../wire/nd";
+import { ld32 } from "../../wire/bytes";
 import { nicMac, sourceFor } from "./iface";
 import { txPush } from "./egress";
 import { isOwn, rKind, rNic } from "./route";
 import { RouteKind } from "../../abi/status";
-
-export const ICMP_NS: u32 = 135;
-export const ICMP_NA: u32 = 136;
-const OPT_SLLA: u32 = 1;
-const OPT_TLLA: u32 = 2;
-const NA_ROUTER: u32 = 0x80000000;
-const NA_SOLICITED: u32 = 0x40000000;
-const NA_OVERRIDE: u32 = 0x20000000;
 
 const ADDRS: usize = memory.data(NEIGH_MAX * 16, 8);
 const MACS: usize = memory.data(NEIGH_MAX * 8, 8);
@@ -138,10 +133,7 @@ function release(i: i32): void {
 }
 
 function ethHeader(pkt: i32, nic: i32, dstMac: usize): void {
-  let f = pktData(pkt) - ETH_HDR;
-  macCopy(f, dstMac);
-  macCopy(f + 6, nicMac(nic));
-  store<u16>(f + 12, bswap<u16>(0x86dd));
+  ethEmit(pktData(pkt) - ETH_HDR, dstMac, nicMac(nic), ETHERTYPE_IPV6);
 }
 
 /** Transmit pkt on nic towards nextHop (dst itself when on-link). Consumes pkt. */
@@ -214,16 +206,11 @@ function sendSolicit(nic: i32, target: usize, mac: usize): void {
   let p = pktData(pkt);
   if (mac != 0) addrCopy(TMP, target);
   else solicitedNode(TMP, target);
-  let len = IP_HDR + 32;
-  writeHeader(p, 32, NH_ICMPV6, 255, TMP, TMP);
+  ipEmit(p, ND_LLA_MSG, NH_ICMPV6, ND_HOP_LIMIT, TMP, TMP);
   sourceFor(nic, target, p + IP_SRC);
-  let m = p + IP_HDR;
-  store<u32>(m, 0); store<u8>(m, <u8>ICMP_NS); store<u32>(m, 0, 4);
-  addrCopy(m + 8, target);
-  store<u8>(m + 24, <u8>OPT_SLLA); store<u8>(m + 25, 1);
-  macCopy(m + 26, nicMac(nic));
-  store<u16>(m + 2, bswap<u16>(<u16>l4Checksum(p, IP_HDR, 32, NH_ICMPV6)));
-  pktSetLen(pkt, len);
+  ndEmit(p + IP_HDR, ICMP_NS, 0, target, NDOPT_SLLA, nicMac(nic));
+  icmpSeal(p, ND_LLA_MSG);
+  pktSetLen(pkt, IP_HDR + ND_LLA_MSG);
   if (mac != 0) { ethHeader(pkt, nic, mac); txPush(nic, pkt); }
   else linkOut(nic, p + IP_DST, pkt);
 }
@@ -232,51 +219,32 @@ function sendAdvert(nic: i32, target: usize, dst: usize, dstMac: usize, solicite
   let pkt = pktAlloc();
   if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
   let p = pktData(pkt);
-  writeHeader(p, 32, NH_ICMPV6, 255, target, dst);
-  let m = p + IP_HDR;
+  ipEmit(p, ND_LLA_MSG, NH_ICMPV6, ND_HOP_LIMIT, target, dst);
   let flags = NA_OVERRIDE | (solicited ? NA_SOLICITED : 0) | (nodeRole == Role.ROUTER ? NA_ROUTER : 0);
-  store<u32>(m, 0); store<u8>(m, <u8>ICMP_NA);
-  store<u32>(m + 4, bswap<u32>(flags));
-  addrCopy(m + 8, target);
-  store<u8>(m + 24, <u8>OPT_TLLA); store<u8>(m + 25, 1);
-  macCopy(m + 26, nicMac(nic));
-  store<u16>(m + 2, bswap<u16>(<u16>l4Checksum(p, IP_HDR, 32, NH_ICMPV6)));
-  pktSetLen(pkt, IP_HDR + 32);
+  ndEmit(p + IP_HDR, ICMP_NA, flags, target, NDOPT_TLLA, nicMac(nic));
+  icmpSeal(p, ND_LLA_MSG);
+  pktSetLen(pkt, IP_HDR + ND_LLA_MSG);
   if (dstMac != 0) { ethHeader(pkt, nic, dstMac); txPush(nic, pkt); }
   else linkOut(nic, p + IP_DST, pkt);
-}
-
-/** Find the link-layer option of a type among the options at m+start..m+len. 0 if
- *  absent, -1 if the options are malformed (a zero length or running past the end). */
-export function findOption(m: usize, len: i32, start: i32, type: u32): isize {
-  let found: isize = 0;
-  for (let o = start; o < len;) {
-    if (o + 2 > len) return -1;
-    let olen = <i32>ld8(m + o + 1) * 8;
-    if (olen == 0 || o + olen > len) return -1;
-    if (ld8(m + o) == type && olen >= 8) found = <isize>(m + o + 2);
-    o += olen;
-  }
-  return found;
 }
 
 /** An NS or NA (checksum already verified) at p, ICMPv6 at offset off, len bytes of it.
  *  srcMac is the Ethernet source of the frame. */
 export function ndInput(nic: i32, p: usize, off: i32, len: i32, srcMac: usize): void {
   let m = p + off;
-  let type = ld8(m);
-  if (ld8(p + IP_HOPS) != 255 || ld8(m + 1) != 0 || len < 24 || isMulticast(m + 8)) {
+  let type = icmpType(m);
+  if (ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < ND_OPTIONS || isMulticast(m + ND_TARGET)) {
     drop(Drop.ND_INVALID); return;
   }
-  let opt = findOption(m, len, 24, type == ICMP_NS ? OPT_SLLA : OPT_TLLA);
+  let opt = ndFindOption(m, len, ND_OPTIONS, type == ICMP_NS ? NDOPT_SLLA : NDOPT_TLLA);
   if (opt < 0) { drop(Drop.ND_INVALID); return; }
   if (type == ICMP_NS) solicitation(nic, p, m, <usize>opt, srcMac);
   else advertisement(nic, p, m, <usize>opt);
 }
 
 function solicitation(nic: i32, p: usize, m: usize, sll: usize, srcMac: usize): void {
-  let src = p + IP_SRC;
-  let target = m + 8;
+  let src = ipSrc(p);
+  let target = m + ND_TARGET;
   let dad = isUnspecified(src);
   if (dad && (!isSolicitedNode(p + IP_DST) || sll != 0)) { drop(Drop.ND_INVALID); return; }
   if (isMulticast(p + IP_DST) && !isSolicitedFor(p + IP_DST, target)) { drop(Drop.ND_INVALID); return; }
@@ -293,9 +261,9 @@ function solicitation(nic: i32, p: usize, m: usize, sll: usize, srcMac: usize): 
 }
 
 function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
-  let flags = ld32(m + 4);
+  let flags = ld32(m + NA_FLAGS);
   if (isMulticast(p + IP_DST) && (flags & NA_SOLICITED) != 0) { drop(Drop.ND_INVALID); return; }
-  let i = find(nic, m + 8);
+  let i = find(nic, m + ND_TARGET);
   if (i < 0) return;                               // unsolicited, for no entry: ignore
   let st = unchecked(nState[i]);
   // Only an answer to the node's own solicitation confirms reachability (§7.2.5 takes any
@@ -304,12 +272,12 @@ function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
   let state = solicited ? NeighState.REACHABLE : NeighState.STALE;
   if (st == NeighState.INCOMPLETE) {
     if (tll == 0) return;
-    learn(nic, m + 8, tll, state);
+    learn(nic, m + ND_TARGET, tll, state);
     return;
   }
   if (tll != 0 && !macEq(tll, neighMac(i))) {
     if ((flags & NA_OVERRIDE) == 0) return;
-    learn(nic, m + 8, tll, state);
+    learn(nic, m + ND_TARGET, tll, state);
   } else if (solicited) {
     unchecked(nState[i] = <u8>NeighState.REACHABLE);
     unchecked(nTime[i] = now);

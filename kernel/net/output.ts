@@ -11,9 +11,8 @@ import { Role } from "../../abi/kernel";
 import { LOCAL_MTU } from "../param";
 import { drop } from "../stats";
 import { pktData, pktLen, pktFree } from "../pool";
-import { ld8 } from "./bytes";
-import { isLinkLocal, isMulticast, isUnspecified, isLoopback, isV4Mapped, addrEq } from "./addr";
-import { IP_SRC, IP_DST, IP_HOPS } from "./ipv6";
+import { isLinkLocal, isMulticast, isUnspecified, isLoopback, isV4Mapped, addrEq } from "../../wire/addr";
+import { IP_SRC, IP_DST, IP_HOPS, ipHops } from "../../wire/ipv6";
 import { lookup, nextHop, rKind, rNic, rSvc } from "./route";
 import { nicMtu, nicValid, nicLinkLocal } from "./iface";
 import { linkOut, nodeRole } from "./nd";
@@ -21,7 +20,8 @@ import { svcDeliver } from "../svc/queue";
 import { capHolds } from "../svc/caps";
 import { CapKind, RIGHT_RECV } from "../../abi/caps";
 import { localInput } from "./local";
-import { icmpError, ICMP_UNREACH, ICMP_TOO_BIG, ICMP_TIME } from "./icmpv6";
+import { icmpError } from "./icmpv6";
+import { ICMP_UNREACH, ICMP_TOO_BIG, ICMP_TIME } from "../../wire/icmpv6";
 
 export enum Origin {
   FORWARD = 0,  // received on a NIC, not for this node: hop limit decrements
@@ -78,7 +78,7 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
   let hop = nextHop(dst);
   let mtu = unchecked(nicMtu[nic]);
   if (origin == Origin.FORWARD) {
-    let hops = ld8(p + IP_HOPS);
+    let hops = ipHops(p);
     if (hops <= 1) {
       icmpError(pkt, ICMP_TIME, 0, 0, inNic);
       return refuse(pkt, Drop.HOP_LIMIT, Errno.EHOSTUNREACH);

@@ -14,16 +14,16 @@ import { drop } from "../stats";
 import { now } from "../clock";
 import { between } from "../rand";
 import { pktAlloc, pktData, pktSetLen } from "../pool";
-import { ld8, le16, le32 } from "./bytes";
-import { addrCopy, isLinkLocal, isUnspecified, macCopy } from "./addr";
-import { IP_HDR, IP_SRC, IP_HOPS, NH_ICMPV6, writeHeader } from "./ipv6";
-import { l4Checksum } from "./checksum";
+import { le16, le32 } from "../../wire/bytes";
+import { isLinkLocal, isUnspecified } from "../../wire/addr";
+import { IP_HDR, NH_ICMPV6, ipHops, ipSrc, ipEmit } from "../../wire/ipv6";
+import { icmpCode, icmpSeal } from "../../wire/icmpv6";
+import { ND_HOP_LIMIT, RS_OPTIONS, RA_OPTIONS, NDOPT_SLLA, PI_LEN, PI_ON_LINK, PI_AUTONOMOUS, raEmit, llaOption,
+  mtuOption, prefixOption, ndFindOption } from "../../wire/nd";
 import { nicMac, nicMtu, nicLinkLocal, prefixCount, prefixNic, prefixLen, prefixAddr } from "./iface";
 import { hasDefaultRoute } from "./route";
-import { linkOut, findOption, learnFrom } from "./nd";
+import { linkOut, learnFrom } from "./nd";
 
-export const ICMP_RS: u32 = 133;
-export const ICMP_RA: u32 = 134;
 const ALL_NODES: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 
 const on = new StaticArray<bool>(NIC_MAX);
@@ -59,12 +59,6 @@ export function raConfigure(nic: i32, b: usize): void {
 
 export function raEnabled(nic: i32): bool { return unchecked(on[nic]); }
 
-function option(p: usize, type: u32, units: u32): usize {
-  store<u8>(p, <u8>type);
-  store<u8>(p, <u8>units, 1);
-  return p + <usize>(units * 8);
-}
-
 /** Build and send one RA on nic to all nodes. */
 function send(nic: i32): void {
   let pkt = pktAlloc();
@@ -72,33 +66,19 @@ function send(nic: i32): void {
   let p = pktData(pkt);
   let m = p + IP_HDR;
   let mtu = unchecked(nicMtu[nic]);
-  memory.fill(m, 0, 16);
-  store<u8>(m, <u8>ICMP_RA);
-  store<u8>(m + 4, unchecked(hopLimit[nic]));
-  store<u8>(m + 5, unchecked(flags[nic]));
-  store<u16>(m + 6, bswap<u16>(hasDefaultRoute() ? unchecked(lifetime[nic]) : 0));
-  store<u32>(m + 8, bswap<u32>(unchecked(reachable[nic])));
-  store<u32>(m + 12, bswap<u32>(unchecked(retrans[nic])));
-  let o = m + 16;
-  macCopy(o + 2, nicMac(nic));
-  o = option(o, 1, 1);                                  // source link-layer address
-  store<u16>(o + 2, 0);
-  store<u32>(o + 4, bswap<u32>(<u32>mtu));
-  o = option(o, 5, 1);                                  // MTU
+  raEmit(m, unchecked(hopLimit[nic]), unchecked(flags[nic]), hasDefaultRoute() ? unchecked(lifetime[nic]) : 0,
+    unchecked(reachable[nic]), unchecked(retrans[nic]));
+  let o = llaOption(m + RA_OPTIONS, NDOPT_SLLA, nicMac(nic));
+  o = mtuOption(o, <u32>mtu);
   for (let i = 0; i < prefixCount; i++) {
-    if (prefixNic(i) != nic || <i32>(o - p) + 32 > mtu) continue;
+    if (prefixNic(i) != nic || <i32>(o - p) + PI_LEN > mtu) continue;
     let l = prefixLen(i);
-    store<u8>(o + 2, <u8>l);
-    store<u8>(o + 3, <u8>(0x80 | (l == 64 ? 0x40 : 0)));   // L, and A for a /64 (RFC 4862)
-    store<u32>(o + 4, bswap<u32>(unchecked(valid[nic])));
-    store<u32>(o + 8, bswap<u32>(unchecked(preferred[nic])));
-    store<u32>(o + 12, 0);
-    addrCopy(o + 16, prefixAddr(i));
-    o = option(o, 3, 4);                                // prefix information
+    let pf = PI_ON_LINK | (l == 64 ? PI_AUTONOMOUS : 0);  // L, and A for a /64 (RFC 4862)
+    o = prefixOption(o, prefixAddr(i), l, pf, unchecked(valid[nic]), unchecked(preferred[nic]));
   }
   let len = <i32>(o - m);
-  writeHeader(p, len, NH_ICMPV6, 255, nicLinkLocal(nic), ALL_NODES);
-  store<u16>(m + 2, bswap<u16>(<u16>l4Checksum(p, IP_HDR, len, NH_ICMPV6)));
+  ipEmit(p, len, NH_ICMPV6, ND_HOP_LIMIT, nicLinkLocal(nic), ALL_NODES);
+  icmpSeal(p, len);
   pktSetLen(pkt, IP_HDR + len);
   unchecked(lastSent[nic] = now);
   unchecked(raSent[nic]++);
@@ -137,10 +117,10 @@ export function raTimers(nicCount: i32): i64 {
  *  sender's MAC, and schedule a solicited RA (§6.2.6). */
 export function rsInput(nic: i32, p: usize, off: i32, len: i32): void {
   let m = p + off;
-  if (ld8(p + IP_HOPS) != 255 || ld8(m + 1) != 0 || len < 8) { drop(Drop.ND_INVALID); return; }
-  let sll = findOption(m, len, 8, 1);
-  if (sll < 0 || (sll > 0 && isUnspecified(p + IP_SRC))) { drop(Drop.ND_INVALID); return; }
-  if (sll > 0) learnFrom(nic, p + IP_SRC, <usize>sll);
+  if (ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < RS_OPTIONS) { drop(Drop.ND_INVALID); return; }
+  let sll = ndFindOption(m, len, RS_OPTIONS, NDOPT_SLLA);
+  if (sll < 0 || (sll > 0 && isUnspecified(ipSrc(p)))) { drop(Drop.ND_INVALID); return; }
+  if (sll > 0) learnFrom(nic, ipSrc(p), <usize>sll);
   if (!unchecked(on[nic])) return;
   let delay = between(0, MAX_RA_DELAY_TIME_MS);
   let t = now + delay;
@@ -158,8 +138,8 @@ export function rsInput(nic: i32, p: usize, off: i32, len: i32): void {
  *  takes no configuration from the link. */
 export function raInput(nic: i32, p: usize, off: i32, len: i32): void {
   let m = p + off;
-  if (!isLinkLocal(p + IP_SRC) || ld8(p + IP_HOPS) != 255 || ld8(m + 1) != 0 || len < 16 ||
-      findOption(m, len, 16, 1) < 0) {
+  if (!isLinkLocal(ipSrc(p)) || ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < RA_OPTIONS ||
+      ndFindOption(m, len, RA_OPTIONS, NDOPT_SLLA) < 0) {
     drop(Drop.ND_INVALID);
   }
 }

@@ -8,7 +8,7 @@
 // node's and services' /128s, so a packet from anyone else costs no scan.
 import { ROUTE_MAX } from "../param";
 import { RouteKind } from "../../abi/status";
-import { prefixMatch, addrCopy, isUnspecified } from "./addr";
+import { prefixMatch, addrCopy, isUnspecified } from "../../wire/addr";
 
 const PREFIXES: usize = memory.data(ROUTE_MAX * 16, 8);
 const VIAS: usize = memory.data(ROUTE_MAX * 16, 8);

@@ -4,7 +4,8 @@
 import { Drop } from "../../abi/drop";
 import { drop } from "../stats";
 import { pktFree } from "../pool";
-import { icmpError, ICMP_UNREACH } from "./icmpv6";
+import { icmpError } from "./icmpv6";
+import { ICMP_UNREACH } from "../../wire/icmpv6";
 
 export function neighborGaveUp(pkt: i32): void {
   icmpError(pkt, ICMP_UNREACH, 3, 0, -1);

@@ -6,7 +6,7 @@
 import { SVC_MAX, ADDR_PER_SVC } from "../param";
 import { SvcState, Fault } from "../../abi/kernel";
 import { NAME_MAX } from "../../abi/manifest";
-import { addrEq, addrCopy } from "../net/addr";
+import { addrEq, addrCopy } from "../../wire/addr";
 
 const NAMES: usize = memory.data(SVC_MAX * 256, 8);
 const ADDRS: usize = memory.data(SVC_MAX * ADDR_PER_SVC * 16, 8);

@@ -15,8 +15,11 @@ import { logStart, logStr, logBytes, logEnd } from "../log";
 import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass, svcHeld, svcHeldAll } from "../pool";
 import { CLASS_SERVICE } from "../net/egress";
 import { host_svc_read, host_svc_write } from "../../abi/gen/host";
-import { check, walk, ipLen, upperProto, upperOff, IP_SRC, IP_HOPS, NH_ICMPV6 } from "../net/ipv6";
-import { addrEq } from "../net/addr";
+import { check, walk, ipLen, upperProto, upperOff } from "../net/ipv6";
+import { IP_SRC, NH_ICMPV6, ipHops } from "../../wire/ipv6";
+import { icmpType } from "../../wire/icmpv6";
+import { ND_HOP_LIMIT } from "../../wire/nd";
+import { addrEq } from "../../wire/addr";
 import { output, pathMtu, Origin } from "../net/output";
 import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcByName, svcTx, svcRefused } from "./registry";
 import { queuePeek, queuePop } from "./queue";
@@ -70,9 +73,9 @@ function ownsSource(svc: i32, src: usize): bool {
  *  ICMPv6 MLD (130-132, 143), router and neighbor discovery and redirects (133-137), inverse
  *  ND (141-142), SEND certification paths (148-149) or multicast router discovery (151-153)? */
 function linkControl(p: usize, len: i32): bool {
-  if (load<u8>(p + IP_HOPS) == 255) return true;
+  if (ipHops(p) == ND_HOP_LIMIT) return true;
   if (upperProto != NH_ICMPV6 || upperOff >= len) return false;
-  let t = <i32>load<u8>(p + <usize>upperOff);
+  let t = <i32>icmpType(p + <usize>upperOff);
   return (t >= 130 && t <= 137) || t == 141 || t == 142 || t == 143 || t == 148 || t == 149 || (t >= 151 && t <= 153);
 }
 
@@ -90,7 +93,7 @@ function send(svc: i32, ptr: i32, len: i32): i32 {
   let p = pktData(pkt);
   if (host_svc_read(svc, ptr, <i32>p, len) < 0) { pktFree(pkt); return -Errno.EFAULT; }
   // Hop limit 0 could reach no one: the first hop must discard it (RFC 8200 §3).
-  if (check(p, len) >= 0 || ipLen != len || walk(p) >= 0 || load<u8>(p + IP_HOPS) == 0) {
+  if (check(p, len) >= 0 || ipLen != len || walk(p) >= 0 || ipHops(p) == 0) {
     return refused(svc, pkt, Drop.SVC_MALFORMED, Errno.EINVAL);
   }
   if (linkControl(p, len)) return refused(svc, pkt, Drop.SVC_LINK_CONTROL, Errno.EPERM);

@@ -1,9 +1,9 @@
 // Byte-level helpers for packets in a service's own memory: the network-order
-// (big-endian) loads and stores are the kernel's own (kernel/net/bytes.ts), re-exported so
+// (big-endian) loads and stores are wire/bytes.ts, the kernel's own, re-exported so
 // that services and kernel read packets the same way; here are the byte-range compares,
 // ASCII matching and line-end trimming services add. None checks bounds: every caller has
 // checked that the bytes lie inside its buffer. Used by every SDK module and by services.
-export { ld8, ld16, ld32, st8, st16, st32 } from "../../kernel/net/bytes";
+export { ld8, ld16, ld32, st8, st16, st32 } from "../../wire/bytes";
 
 /** True if the n bytes at a and b are equal. */
 export function equal(a: usize, b: usize, n: i32): bool {

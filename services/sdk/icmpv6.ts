@@ -1,42 +1,33 @@
 // ICMPv6 (RFC 4443) for services: message types, the Echo Request/Reply body (§4.1,
 // §4.2), turning a request into its reply in place, building a request, and sealing the
 // checksum. It does not verify incoming checksums (ingress.accept does) nor send error
-// messages (the kernel does). Used by echo, probe and the test services.
-//
-//    0                   1                   2                   3
-//    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//    |     Type      |     Code      |          Checksum             |   0
-//    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//    |           Identifier          |        Sequence Number        |   4 (echo)
-//    +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//    |     Data ...                                                      8 (echo)
+// messages (the kernel does). The layout, under its diagram, is wire/layout/icmpv6.ts;
+// these are its names for services. Used by echo, probe and the test services.
 import { ld8, ld16, st8, st16 } from "./bytes";
 import * as ipv6 from "./ipv6";
-import { upper } from "./checksum";
+import * as W from "../../wire/icmpv6";
 
-export const TYPE: i32 = 0;
-export const CODE: i32 = 1;
-export const CHECKSUM: i32 = 2;
-export const ECHO_ID: i32 = 4;
-export const ECHO_SEQ: i32 = 6;
-export const ECHO_DATA: i32 = 8;
-export const HEADER: i32 = 4;
+export const TYPE = W.ICMP_TYPE;
+export const CODE = W.ICMP_CODE;
+export const CHECKSUM = W.ICMP_CHECKSUM;
+export const ECHO_ID = W.ECHO_ID;
+export const ECHO_SEQ = W.ECHO_SEQ;
+export const ECHO_DATA = W.ECHO_DATA;
+/** The least a message has: type, code, checksum. */
+export const HEADER = W.ICMP_MIN;
 
 // Message types (RFC 4443 §2.1).
-export const DST_UNREACHABLE: u32 = 1;
-export const PACKET_TOO_BIG: u32 = 2;
-export const TIME_EXCEEDED: u32 = 3;
-export const PARAM_PROBLEM: u32 = 4;
-export const ECHO_REQUEST: u32 = 128;
-export const ECHO_REPLY: u32 = 129;
+export const DST_UNREACHABLE = W.ICMP_UNREACH;
+export const PACKET_TOO_BIG = W.ICMP_TOO_BIG;
+export const TIME_EXCEEDED = W.ICMP_TIME;
+export const PARAM_PROBLEM = W.ICMP_PARAM;
+export const ECHO_REQUEST = W.ICMP_ECHO_REQUEST;
+export const ECHO_REPLY = W.ICMP_ECHO_REPLY;
 
 /** Fill in the checksum of the ICMPv6 message that follows the fixed header of p and
  *  runs to the end of its payload. */
 export function seal(p: usize): void {
-  let m = p + <usize>ipv6.HEADER;
-  let len = ipv6.payloadLen(p);
-  st16(m + CHECKSUM, 0);
-  st16(m + CHECKSUM, upper(p, ipv6.HEADER, len, ipv6.NH_ICMPV6));
+  W.icmpSeal(p, ipv6.payloadLen(p));
 }
 
 /** True if the accepted ICMPv6 packet p is an Echo Request or Reply of the given type:

@@ -1,10 +1,11 @@
 // The service SDK in one import: each concept as a namespace, so a service reads
 // `ipv6.dst(p)`, `udp.begin(...)`, `ingress.accept(n)`. The generated syscalls themselves
-// come from abi/gen/persia.ts, and the ABI's numbers from abi/*.ts, never through here.
+// come from abi/gen/persia.ts, and the ABI's numbers from abi/*.ts, never through here;
+// `checksum` is wire/checksum.ts, the one the kernel uses.
 // Used by services/* and tests/services/*.
 import * as addrs from "./addrs";
 import * as bytes from "./bytes";
-import * as checksum from "./checksum";
+import * as checksum from "../../wire/checksum";
 import * as icmpv6 from "./icmpv6";
 import * as ingress from "./ingress";
 import * as ipv6 from "./ipv6";

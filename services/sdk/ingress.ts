@@ -11,7 +11,7 @@ import { sys_recv, sys_send } from "../../abi/gen/persia";
 import * as ipv6 from "./ipv6";
 import * as udp from "./udp";
 import * as icmpv6 from "./icmpv6";
-import { upper } from "./checksum";
+import { l4Checksum } from "../../wire/checksum";
 import { isOwn } from "./addrs";
 
 /** Bytes in the receive buffer: the largest packet the kernel routes, so recv never
@@ -64,7 +64,7 @@ export function accept(n: i32): i32 {
   } else {
     return ignore(PROTO);
   }
-  if (upper(RX, ipv6.HEADER, plen, next) != 0) return ignore(CHECKSUM);
+  if (l4Checksum(RX, ipv6.HEADER, plen, next) != 0) return ignore(CHECKSUM);
   if (next == ipv6.NH_ICMPV6) {
     let reply = icmpv6.echoReply(RX);
     if (reply > 0) { sys_send(<i32>RX, reply); return -1; }

@@ -2,25 +2,17 @@
 // in a buffer, turning a received one around in place, and the checksum, which IPv6
 // makes mandatory (RFC 8200 §8.1): a received 0 is invalid, and a computed 0 is sent as
 // 0xffff. It assumes UDP follows the fixed IPv6 header directly (ingress.accept checks).
-// It does not verify incoming checksums itself (ingress.accept does). Used by services.
-//
-//    0      7 8     15 16    23 24    31
-//    +--------+--------+--------+--------+
-//    |   Source Port   |  Destination    |   0
-//    |                 |      Port       |
-//    +--------+--------+--------+--------+
-//    |     Length      |    Checksum     |   4
-//    +--------+--------+--------+--------+
-//    |          data octets ...              8
+// It does not verify incoming checksums itself (ingress.accept does). The layout, under
+// its diagram, is wire/layout/udp.ts; these are its names for services. Used by services.
 import { ld16, st16 } from "./bytes";
 import * as ipv6 from "./ipv6";
-import { upper } from "./checksum";
+import * as W from "../../wire/udp";
 
-export const SRC_PORT: i32 = 0;
-export const DST_PORT: i32 = 2;
-export const LENGTH: i32 = 4;
-export const CHECKSUM: i32 = 6;
-export const HEADER: i32 = 8;
+export const SRC_PORT = W.UDP_SRC_PORT;
+export const DST_PORT = W.UDP_DST_PORT;
+export const LENGTH = W.UDP_LENGTH;
+export const CHECKSUM = W.UDP_CHECKSUM;
+export const HEADER = W.UDP_HDR;
 
 /** Offset of the datagram's data in an IPv6 packet. */
 export const DATA: i32 = ipv6.HEADER + HEADER;
@@ -36,9 +28,7 @@ export function dataLen(p: usize): i32 { return length(p) - HEADER; }
 
 /** Fill in the checksum of the datagram following p's fixed header. */
 export function seal(p: usize): void {
-  st16(at(p, CHECKSUM), 0);
-  let c = upper(p, ipv6.HEADER, length(p), ipv6.NH_UDP);
-  st16(at(p, CHECKSUM), c == 0 ? 0xffff : c);
+  W.udpSeal(p, ipv6.HEADER, length(p));
 }
 
 /** Start a datagram from from:srcPort to to:dstPort at p; the caller writes the data at

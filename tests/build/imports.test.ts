@@ -11,12 +11,7 @@ import * as path from "path";
 import { ROOT } from "../../hosts/node/paths";
 
 /** Imports that break the map today: "file -> import as written". */
-const KNOWN_BREAKS = new Set([
-  // removed by issue #11 item 1: the SDK takes the wire format from wire/, not the kernel
-  "services/sdk/bytes.ts -> ../../kernel/net/bytes",
-  "services/sdk/ipv6.ts -> ../../kernel/net/addr",
-  "services/sdk/ipv6.ts -> ../../kernel/net/ipv6",
-  "tests/services/flood/main.ts -> ../../../kernel/net/addr",
+const KNOWN_BREAKS = new Set<string>([
 ]);
 
 /** Import cycles inside kernel/ today, each as its files (a strongly connected set), sorted. */

@@ -1,19 +1,15 @@
 // Test-only: builds the few frames the node tests send (ICMPv6 Echo Request, UDP, Neighbor
 // Advertisement) with correct checksums, and a traffic peer for one end of a virtual link
 // that answers the kernel's Neighbor Solicitations and keeps everything else.
-// Deliberately not a packet library: fixed header layouts, no options, no validation.
+// Deliberately not a packet library: the layout constants of wire/layout, no options, no validation.
 // Used by tests/hosts/node.test.ts.
 import { VirtualEnd } from "../../hosts/node/nic/virtual";
 
-export const ETH_IPV6 = 0x86dd;
-export const NH_UDP = 17;
-export const NH_ICMPV6 = 58;
-export const ICMP_ECHO_REQUEST = 128;
-export const ICMP_ECHO_REPLY = 129;
-export const ICMP_NS = 135;
-export const ICMP_NA = 136;
-const ETH = 14;
-const IP6 = 40;
+import { ETHERTYPE_IPV6 as ETH_IPV6, ETH_HDR as ETH } from "../../wire/layout/ethernet";
+import { NH_UDP, NH_ICMPV6, IP_HDR as IP6 } from "../../wire/layout/ipv6";
+import { ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_NS, ICMP_NA } from "../../wire/layout/icmpv6";
+
+export { ETH_IPV6, NH_UDP, NH_ICMPV6, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_NS, ICMP_NA };
 
 /** The RFC 8200 section 8.1 checksum over the pseudo-header and the upper-layer packet. */
 function checksum(src: Uint8Array, dst: Uint8Array, nh: number, upper: Buffer): number {

@@ -1,17 +1,14 @@
 // Packets the drop tests need beyond cli/peer/packets.ts: extension-header chains
 // (Hop-by-Hop, Destination Options, Routing, Fragment), Neighbor Solicitations with any
 // hop limit, source and options, and Ethernet frames with a VLAN tag or ARP. Built from
-// the RFC layouts in TypeScript, never with the kernel's own code.
+// the RFC layouts in TypeScript (numbers from wire/layout), never with the kernel's own code.
 // Used by tests/integration/*.test.ts.
 import * as P from "../../cli/peer/packets";
 
-export const NH_HOPOPT = 0;
-export const NH_ROUTING = 43;
-export const NH_FRAGMENT = 44;
-export const NH_DSTOPT = 60;
-export const ETH_IPV4 = 0x0800;
-export const ETH_ARP = 0x0806;
-export const ETH_VLAN = 0x8100;
+import { NH_HOPOPT, NH_ROUTING, NH_FRAGMENT, NH_DSTOPT } from "../../wire/layout/ipv6";
+import { ETHERTYPE_IPV4 as ETH_IPV4, ETHERTYPE_ARP as ETH_ARP, ETHERTYPE_VLAN as ETH_VLAN } from "../../wire/layout/ethernet";
+
+export { NH_HOPOPT, NH_ROUTING, NH_FRAGMENT, NH_DSTOPT, ETH_IPV4, ETH_ARP, ETH_VLAN };
 
 /** One extension header before the upper layer: its type and its bytes after the
  *  Next Header field (Hdr Ext Len is counted in `body` for options headers). */

@@ -3,12 +3,16 @@
 // addresses in RFC 4291 text and MACs and payloads in hex. The checksum is computed here,
 // byte by byte over a pseudo-header built out in full (RFC 8200 §8.1, RFC 1071), and never
 // with the kernel's code, so an expectation cannot share a bug with what it checks.
-// Used by tests/kernel/**/*.spec.ts; nothing here knows the kernel.
+// Used by tests/kernel/**/*.spec.ts; nothing here knows the kernel (the header lengths and
+// protocol numbers are wire/layout's; the specs' expected bytes stay literal).
 
-export const ETH: i32 = 14;
-export const IP6: i32 = 40;
-export const ICMPV6: u32 = 58;
-export const UDP: u32 = 17;
+import { ETH_HDR } from "../../wire/layout/ethernet";
+import { IP_HDR, NH_ICMPV6, NH_UDP } from "../../wire/layout/ipv6";
+
+export const ETH: i32 = ETH_HDR;
+export const IP6: i32 = IP_HDR;
+export const ICMPV6: u32 = NH_ICMPV6;
+export const UDP: u32 = NH_UDP;
 
 const SUM_BUF: usize = memory.data(16384, 16);
 

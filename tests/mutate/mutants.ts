@@ -84,7 +84,7 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/svc/syscall.ts", from: "if (addrEq(svcAddr(svc, i), src)) return capHolds(svc, CapKind.ADDR, i, RIGHT_SEND);",
     to: "if (addrEq(svcAddr(svc, i), src)) return true;", tests: [CAPS, DROPS_SVC, HOSTILE] },
   { id: "send-link-control", guarantee: "only the kernel speaks the link's control plane (hop limit 255, ND, MLD)",
-    file: "kernel/svc/syscall.ts", from: "if (load<u8>(p + IP_HOPS) == 255) return true;", to: "",
+    file: "kernel/svc/syscall.ts", from: "if (ipHops(p) == ND_HOP_LIMIT) return true;", to: "",
     tests: [DROPS_SVC] },
   { id: "rx-spoofed-own-source", guarantee: "a received packet with the node's own source is a martian",
     file: "kernel/net/input.ts", from: "if (martian(p) || isOwn(p + IP_SRC)) {", to: "if (martian(p)) {",
@@ -106,7 +106,7 @@ export const MUTANTS: Mutant[] = [
   { id: "hop-limit", guarantee: "a forwarded packet with hop limit 1 is HOP_LIMIT, with Time Exceeded",
     file: "kernel/net/output.ts", from: "if (hops <= 1) {", to: "if (hops < 1) {", tests: [ROUTER, DROPS_ROUTER] },
   { id: "nd-hop-255", guarantee: "an NS/NA whose hop limit is not 255 is ND_INVALID (RFC 4861 §7.1)",
-    file: "kernel/net/nd.ts", from: "if (ld8(p + IP_HOPS) != 255 || ld8(m + 1) != 0", to: "if (ld8(m + 1) != 0",
+    file: "kernel/net/nd.ts", from: "if (ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0", to: "if (icmpCode(m) != 0",
     tests: [ND, MAIN, DROPS] },
 
   // Checksums.
@@ -114,7 +114,7 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }",
     to: "", tests: [LOCAL, MAIN, DROPS] },
   { id: "checksum-odd-byte", guarantee: "the checksum counts an odd last byte (RFC 1071)",
-    file: "kernel/net/checksum.ts", from: "if (i < n) acc += <u64>load<u8>(p + i) << 8;", to: "",
+    file: "wire/checksum.ts", from: "if (i < n) acc += <u64>load<u8>(p + i) << 8;", to: "",
     tests: [CHECKSUM, LOCAL] },
   { id: "ctl-udp-checksum", guarantee: "a control datagram with a wrong UDP checksum is CTL_MALFORMED",
     file: "kernel/ctl/control.ts", from: "l4Checksum(p, off, len, NH_UDP) != 0) { drop(Drop.CTL_MALFORMED);",

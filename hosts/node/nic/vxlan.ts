@@ -11,6 +11,7 @@ import * as dgram from "dgram";
 import * as net from "net";
 import { Errno } from "../../../abi/errno";
 import { ETH_HDR } from "../../../abi/kernel";
+import { VXLAN_FLAGS, VXLAN_FLAG_I, VXLAN_VNI, VXLAN_HDR, VXLAN_PORT } from "../../../wire/layout/vxlan";
 import { NicBackend } from "./nic";
 
 /*
@@ -27,12 +28,12 @@ import { NicBackend } from "./nic";
  * The I flag must be 1 for a valid VNI. R bits and Reserved fields are sent as zero and
  * ignored on receipt.
  */
-const VX_FLAGS = 0;
-const VX_FLAG_I = 0x08;
-const VX_VNI = 4;
-export const VXLAN_HEADER = 8;
+const VX_FLAGS = VXLAN_FLAGS;
+const VX_FLAG_I = VXLAN_FLAG_I;
+const VX_VNI = VXLAN_VNI;
+export const VXLAN_HEADER = VXLAN_HDR;
 /** The IANA-assigned VXLAN port (RFC 7348 section 5). */
-export const VXLAN_PORT = 4789;
+export { VXLAN_PORT };
 const VNI_MAX = 0xffffff;
 
 export type VxlanDrop = "short" | "no_i_flag" | "other_vni";

@@ -1,7 +1,7 @@
-// kernel/net/addr.ts: prefix match at every boundary, and the MAC- and address-derived
+// wire/addr.ts: prefix match at every boundary, and the MAC- and address-derived
 // forms (RFC 4291 §2.7.1 solicited-node, App. A modified EUI-64, RFC 2464 §7 multicast MAC).
 import { prefixMatch, isSolicitedFor, isSolicitedNode, solicitedNode, eui64, linkLocal, multicastMac,
-  isLinkLocal, isMulticast, isAllNodes, isAllRouters, isLoopback, isUnspecified } from "../../../kernel/net/addr";
+  isLinkLocal, isMulticast, isAllNodes, isAllRouters, isLoopback, isUnspecified } from "../../../wire/addr";
 import { addr, hexBuf, firstDiff } from "../frames";
 
 // fd00:5ab2:1::7 and fd00:5ab2:1::6 differ only in the last bit; fd00:5ab2:1:0:8000::

@@ -1,7 +1,7 @@
-// kernel/net/checksum.ts: the Internet checksum over the IPv6 pseudo-header and an
+// wire/checksum.ts: the Internet checksum over the IPv6 pseudo-header and an
 // ICMPv6 message. The expected values were computed outside this project (Python,
 // RFC 1071 over pseudo-header + message) for these exact bytes.
-import { l4Checksum } from "../../../kernel/net/checksum";
+import { l4Checksum } from "../../../wire/checksum";
 import { ip6, put } from "../frames";
 
 const P: usize = memory.data(256, 16);

@@ -7,7 +7,7 @@
 import { sys_send, sys_timer } from "../../../abi/gen/persia";
 import { ingress, ipv6, udp } from "../../../services/sdk/index";
 import { startsWithAscii } from "../../../services/sdk/bytes";
-import { addrCopy } from "../../../kernel/net/addr";
+import { addrCopy } from "../../../wire/addr";
 
 const COMMAND_PORT: u32 = 9;
 const BURST: i32 = 64;                  // datagrams per millisecond: 512 Mbit/s offered

@@ -1,6 +1,7 @@
-// Network-order (big-endian) loads and stores over raw memory. Every caller has already
-// checked that the bytes it touches lie inside its buffer; these helpers check nothing.
-// Used by every parser and builder in kernel/net.
+// Network-order (big-endian) loads and stores over raw memory, and little-endian ones for
+// the ABI's own records. Every caller has already checked that the bytes it touches lie
+// inside its buffer; these helpers check nothing. AssemblyScript only. Used by every view
+// and builder in wire/, by the kernel and by the service SDK (services/sdk/bytes.ts).
 
 // @ts-ignore: decorator
 @inline export function ld8(p: usize): u32 { return <u32>load<u8>(p); }

@@ -2,6 +2,8 @@
 // address classes the kernel must recognise. Also the MAC-derived forms (EUI-64, link-
 // local, solicited-node multicast and its Ethernet group). No text parsing: the kernel
 // only ever sees binary addresses; hosts and the manifest compiler do the text.
+// AssemblyScript over raw memory; used by the kernel and the service SDK alike.
+import { MAC_IPV6_GROUP, MAC_LOCAL } from "./layout/ethernet";
 
 // @ts-ignore: decorator
 @inline export function addrEq(a: usize, b: usize): bool {
@@ -70,13 +72,13 @@ export function solicitedNode(dst: usize, target: usize): void {
 
 /** Ethernet group for an IPv6 multicast address: 33:33 + its low 32 bits (RFC 2464 §7). */
 export function multicastMac(dst: usize, group: usize): void {
-  store<u16>(dst, 0x3333);
+  store<u16>(dst, bswap<u16>(<u16>MAC_IPV6_GROUP));
   store<u32>(dst, load<u32>(group, 12), 2);
 }
 
 /** Modified EUI-64 interface identifier of a 48-bit MAC (RFC 4291 App. A) into dst[8..16). */
 export function eui64(dst: usize, mac: usize): void {
-  store<u8>(dst, load<u8>(mac) ^ 0x02, 8);
+  store<u8>(dst, load<u8>(mac) ^ <u8>MAC_LOCAL, 8);
   store<u8>(dst, load<u8>(mac, 1), 9);
   store<u8>(dst, load<u8>(mac, 2), 10);
   store<u8>(dst, 0xff, 11);
