@@ -14,7 +14,7 @@ import { le16, le32, le64 } from "./net/bytes";
 import { logStart, logStr, logInt, logEnd, klog } from "./log";
 import { isMulticast, isLinkLocal, isUnspecified, isLoopback, isV4Mapped } from "./net/addr";
 import { nicAdd, nicValid, nicLinkLocal, prefixAdd, prefixNodeAddr, ifaceReset } from "./net/iface";
-import { routeAdd, routeReset, isOwn, rKind } from "./net/route";
+import { routeAdd, routeAddService, routeReset, ownRoute, routeKind } from "./net/route";
 import { ndInit } from "./net/nd";
 import { raConfigure, raEnabled, raReset } from "./net/ra";
 import { setClassRates, setLinkRate, egressReset, CLASS_FORWARD, CLASS_SERVICE } from "./net/egress";
@@ -310,10 +310,11 @@ function svcAddr(b: usize, n: i32): i32 {
     return bad("address", "multicast, link-local, unspecified, loopback or IPv4-mapped");
   }
   if (svcByAddr(a) >= 0) return bad("address", "already owned by a service");
-  if (isOwn(a) && rKind == RouteKind.LOCAL) return bad("address", "one of the node's own addresses");
+  let own = ownRoute(a);
+  if (own >= 0 && routeKind(own) == RouteKind.LOCAL) return bad("address", "one of the node's own addresses");
   let i = svcAddAddr(id, a);
   if (i < 0) return bad("address", "more addresses than the kernel's ADDR_PER_SVC");
-  if (routeAdd(RouteKind.SERVICE, a, 128, i, id, 0) < 0) return bad("address", "route table full");
+  if (routeAddService(a, id, i) < 0) return bad("address", "route table full");
   if (capGrant(id, CapKind.ADDR, RIGHT_SEND | RIGHT_RECV | RIGHT_DERIVE, i, 0, 0) < 0) {
     return bad("address", "capability table full");
   }

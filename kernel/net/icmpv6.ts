@@ -13,7 +13,7 @@ import { isMulticast, isUnspecified } from "./addr";
 import { IP_HDR, IP_NEXT, IP_SRC, IP_DST, NH_ICMPV6, NH_HOPOPT, NH_ROUTING, NH_DSTOPT, NH_AH, writeHeader } from "./ipv6";
 import { l4Checksum } from "./checksum";
 import { sourceFor, nicValid } from "./iface";
-import { lookup, rNic } from "./route";
+import { lookup, routeNic } from "./route";
 import { output, Origin } from "./output";
 
 export const ICMP_UNREACH: u32 = 1;
@@ -75,7 +75,10 @@ export function icmpError(inv: i32, type: u32, code: u32, param: u32, inNic: i32
   let quote = min(invLen, ICMP_ERR_QUOTE);
   let p = pktData(pkt);
   let nic = inNic;
-  if (!nicValid(nic)) nic = lookup(src) ? rNic : 0;
+  if (!nicValid(nic)) {
+    let r = lookup(src);
+    nic = r >= 0 ? routeNic(r) : 0;
+  }
   writeHeader(p, 8 + quote, NH_ICMPV6, 64, src, src);
   sourceFor(nic, src, p + IP_SRC);
   let m = p + IP_HDR;

@@ -29,7 +29,7 @@ import { IP_HDR, IP_SRC, IP_DST, IP_HOPS, NH_ICMPV6, writeHeader } from "./ipv6"
 import { l4Checksum } from "./checksum";
 import { nicMac, sourceFor } from "./iface";
 import { txPush } from "./egress";
-import { isOwn, rKind, rNic } from "./route";
+import { ownRoute, routeKind, routeNic } from "./route";
 import { RouteKind } from "../../abi/status";
 
 export const ICMP_NS: u32 = 135;
@@ -280,8 +280,9 @@ function solicitation(nic: i32, p: usize, m: usize, sll: usize, srcMac: usize): 
   let dad = isUnspecified(src);
   if (dad && (!isSolicitedNode(p + IP_DST) || sll != 0)) { drop(Drop.ND_INVALID); return; }
   if (isMulticast(p + IP_DST) && !isSolicitedFor(p + IP_DST, target)) { drop(Drop.ND_INVALID); return; }
-  if (!isOwn(target)) return;                      // a valid NS for someone else
-  if (rKind == RouteKind.LOCAL && rNic != nic) return;
+  let own = ownRoute(target);
+  if (own < 0) return;                             // a valid NS for someone else
+  if (routeKind(own) == RouteKind.LOCAL && routeNic(own) != nic) return;
   if (dad) {
     store<u64>(TMP, bswap<u64>(0xff02000000000000)); // ff02::1, all nodes (§7.2.4)
     store<u64>(TMP, bswap<u64>(1), 8);

@@ -14,7 +14,7 @@ import { pktData, pktLen, pktFree } from "../pool";
 import { ld8 } from "./bytes";
 import { isLinkLocal, isMulticast, isUnspecified, isLoopback, isV4Mapped, addrEq } from "./addr";
 import { IP_SRC, IP_DST, IP_HOPS } from "./ipv6";
-import { lookup, nextHop, rKind, rNic, rSvc } from "./route";
+import { lookup, nextHop, routeKind, routeNic, routeSvc, routeAddrIndex } from "./route";
 import { nicMtu, nicValid, nicLinkLocal } from "./iface";
 import { linkOut, nodeRole } from "./nd";
 import { svcDeliver } from "../svc/queue";
@@ -58,12 +58,14 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
     if (isMulticast(dst)) return refuse(pkt, Drop.MULTICAST, Errno.EHOSTUNREACH);
     return refuse(pkt, Drop.NO_ROUTE, Errno.EHOSTUNREACH);
   }
-  if (!lookup(dst)) return unreachable(pkt, origin, 0, inNic);
-  let kind = rKind, svc = rSvc, index = rNic;
+  let route = lookup(dst);
+  if (route < 0) return unreachable(pkt, origin, 0, inNic);
+  let kind = routeKind(route);
   if (kind == RouteKind.SERVICE || kind == RouteKind.LOCAL) {
     if (kind == RouteKind.LOCAL) { localInput(pkt, inNic); return 0; }
     if (origin == Origin.SERVICE && len > LOCAL_MTU) return refuse(pkt, Drop.TOO_BIG, Errno.EMSGSIZE);
-    if (!capHolds(svc, CapKind.ADDR, index, RIGHT_RECV)) return refuse(pkt, Drop.SVC_DOWN, Errno.EHOSTUNREACH);
+    let svc = routeSvc(route);
+    if (!capHolds(svc, CapKind.ADDR, routeAddrIndex(route), RIGHT_RECV)) return refuse(pkt, Drop.SVC_DOWN, Errno.EHOSTUNREACH);
     let r = svcDeliver(svc, pkt);
     return origin == Origin.SERVICE ? r : 0;
   }
@@ -74,8 +76,8 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
       return refuse(pkt, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH);
     }
   }
-  let nic = index;
-  let hop = nextHop(dst);
+  let nic = routeNic(route);
+  let hop = nextHop(route, dst);
   let mtu = unchecked(nicMtu[nic]);
   if (origin == Origin.FORWARD) {
     let hops = ld8(p + IP_HOPS);
@@ -103,7 +105,10 @@ function unreachable(pkt: i32, origin: Origin, code: u32, inNic: i32): i32 {
 
 /** The MTU towards dst for a packet a service would send, or -Errno. */
 export function pathMtu(dst: usize): i32 {
-  if (isMulticast(dst) || isLinkLocal(dst) || !lookup(dst)) return -Errno.EHOSTUNREACH;
-  if (rKind == RouteKind.SERVICE || rKind == RouteKind.LOCAL) return LOCAL_MTU;
-  return unchecked(nicMtu[rNic]);
+  if (isMulticast(dst) || isLinkLocal(dst)) return -Errno.EHOSTUNREACH;
+  let route = lookup(dst);
+  if (route < 0) return -Errno.EHOSTUNREACH;
+  let kind = routeKind(route);
+  if (kind == RouteKind.SERVICE || kind == RouteKind.LOCAL) return LOCAL_MTU;
+  return unchecked(nicMtu[routeNic(route)]);
 }
