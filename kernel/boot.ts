@@ -23,7 +23,7 @@ import { validDomain, svcAdd, svcValid, svcByName, svcAddAddr, svcByAddr, svcCou
 import { capGrant, capSetSecret, capsReset } from "./svc/caps";
 import { cpuGrant, cpuReset } from "./svc/cpu";
 import { schedBoot, schedBackoff, schedReset } from "./svc/sched";
-import { admit } from "./svc/admit";
+import { admit, ramBudget, setRamBudget } from "./svc/admit";
 import { userAdd, usersReset, setEpoch, userForName } from "./ctl/users";
 import { delegatePrefix, delegateExtent, delegationsReset } from "./ctl/delegations";
 import { svcRamMin, svcRamMax, svcOwner, svcName, svcNameLen } from "./svc/registry";
@@ -35,8 +35,6 @@ export let role: Role = Role.SERVER;
 const diskBytes = new StaticArray<u64>(DISK_MAX);
 const diskPresent = new StaticArray<bool>(DISK_MAX);
 const RANDOM: usize = memory.data(SVC_MAX * 4 + 4 + 8, 8); // capability secrets, the PRNG seed, the epoch
-/** The node's RAM budget in pages (BUDGET record), or -1: RAM mins are not admitted. */
-export let ramBudget: i64 = -1;
 
 let recIndex = 0;
 let recType = 0;
@@ -86,7 +84,7 @@ function unboot(): void {
   for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
   usersReset();
   delegationsReset();
-  ramBudget = -1;
+  setRamBudget(-1);
   role = Role.SERVER;
   ndInit(Role.SERVER);
 }
@@ -167,7 +165,7 @@ export function applyRecord(index: i32, type: i32, b: usize, n: i32): i32 {
 function budget(b: usize, n: i32): i32 {
   if (n != M.BG_SIZE) return bad("length", "BUDGET record is not 4 bytes");
   if (ramBudget >= 0) return bad("budget", "given twice");
-  ramBudget = <i64>le32(b + M.BG_RAM);
+  setRamBudget(<i64>le32(b + M.BG_RAM));
   return 0;
 }
 
