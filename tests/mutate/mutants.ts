@@ -73,7 +73,7 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/svc/caps.ts", from: "    unchecked(kinds[i] = <u8>CapKind.NONE);\n    unchecked(gens[i] = unchecked(gens[i]) + 1);",
     to: "    unchecked(kinds[i] = <u8>CapKind.NONE);", tests: [HANDLES] },
   { id: "deliver-without-recv", guarantee: "a service receives on an address only with the RECV right on it",
-    file: "kernel/net/output.ts", from: "if (!capHolds(svc, CapKind.ADDR, index, RIGHT_RECV))", to: "if (false)",
+    file: "kernel/net/output.ts", from: "if (!capHolds(svc, CapKind.ADDR, routeAddrIndex(route), RIGHT_RECV))", to: "if (false)",
     tests: [RIGHTS] },
 
   // Source addresses (spec/security.md): a service sends only from an address it holds.
