@@ -13,7 +13,7 @@ import { pktAlloc, pktFree, pktData, pktSetLen, pktSetClass } from "../pool";
 import { CLASS_FORWARD } from "./egress";
 import { ld16 } from "./bytes";
 import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode, isUnspecified, isLoopback, isV4Mapped } from "./addr";
-import { IP_SRC, IP_DST, NH_ICMPV6, check, walk, ipLen, upperProto, upperOff, ppCode, ppPtr, routingProblem } from "./ipv6";
+import { IP_SRC, IP_DST, NH_ICMPV6, Chain, check, walk, ipLength, routingProblem } from "./ipv6";
 import { nicValid, nicMac, nicMtu, rxFrames, rxBytes } from "./iface";
 import { nodeRole } from "./nd";
 import { isOwn } from "./route";
@@ -24,6 +24,9 @@ import { Role } from "../../abi/kernel";
 
 const ETHERTYPE_IPV6: u32 = 0x86dd;
 const ETHERTYPE_IPV4: u32 = 0x0800;
+/** The extension-header chain of the packet being received, filled by walk() in ipv6In
+ *  and passed to the checks after it. */
+const RX_CHAIN = new Chain();
 
 export function rx(nic: i32, f: usize, len: i32): void {
   if (!nicValid(nic)) return;
@@ -41,6 +44,7 @@ export function rx(nic: i32, f: usize, len: i32): void {
   if (r >= 0) { drop(<Drop>r); return; }
   let pkt = pktAlloc();
   if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  let ipLen = ipLength(f + ETH_HDR);
   memory.copy(pktData(pkt), f + ETH_HDR, <usize>ipLen);
   pktSetLen(pkt, ipLen);
   pktSetClass(pkt, CLASS_FORWARD);
@@ -49,42 +53,44 @@ export function rx(nic: i32, f: usize, len: i32): void {
   setRxSrcMac(0);
 }
 
-/** Is the walked packet at p an ICMPv6 router or neighbor discovery message (133..137)? */
-function isNd(p: usize): bool {
-  if (upperProto != NH_ICMPV6 || upperOff >= ipLen) return false;
-  let t = load<u8>(p + upperOff);
+/** Is the walked packet at p (chain c) an ICMPv6 router or neighbor discovery message
+ *  (133..137)? */
+function isNd(p: usize, c: Chain): bool {
+  if (c.proto != NH_ICMPV6 || c.off >= ipLength(p)) return false;
+  let t = load<u8>(p + c.off);
   return t >= 133 && t <= 137;
 }
 
 /** May a node with no address yet send the walked packet at p from :: (RFC 4861 §4.1 and
  *  §7.2.2 router and neighbor solicitations, RFC 4862 DAD, RFC 3810 §5.2.13 MLD reports),
  *  to a group? Its own checks (nd.ts, ra.ts) then apply. */
-function fromNoAddress(p: usize): bool {
-  if (upperProto != NH_ICMPV6 || upperOff >= ipLen || !isMulticast(p + IP_DST)) return false;
-  let t = load<u8>(p + upperOff);
+function fromNoAddress(p: usize, c: Chain): bool {
+  if (c.proto != NH_ICMPV6 || c.off >= ipLength(p) || !isMulticast(p + IP_DST)) return false;
+  let t = load<u8>(p + c.off);
   return t == 133 || t == 135 || t == 131 || t == 143;
 }
 
 /** Addresses that may never be on a link (RFC 4291 §2.5.2, §2.5.3, §2.5.5.2; RFC 6890
  *  "Forwardable: False"): loopback either way, IPv4-mapped either way, :: as a destination,
  *  and :: as a source except for what a node sends before it has an address. */
-function martian(p: usize): bool {
+function martian(p: usize, c: Chain): bool {
   let src = p + IP_SRC, dst = p + IP_DST;
   if (isLoopback(src) || isLoopback(dst) || isV4Mapped(src) || isV4Mapped(dst) || isUnspecified(dst)) return true;
-  return isUnspecified(src) && !fromNoAddress(p);
+  return isUnspecified(src) && !fromNoAddress(p, c);
 }
 
 function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
   let p = pktData(pkt);
-  let r = walk(p);
+  let c = RX_CHAIN;
+  let r = walk(p, c);
   if (r == Drop.PARAM_PROBLEM) {
-    icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
+    icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
     drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
   }
   if (r >= 0) { drop(<Drop>r); pktFree(pkt); return; }
   // Nothing on a link speaks for the node's own addresses or its services': a service must
   // be able to trust a local peer's address, and the node never hears itself.
-  if (martian(p) || isOwn(p + IP_SRC)) { drop(Drop.MARTIAN); pktFree(pkt); return; }
+  if (martian(p, c) || isOwn(p + IP_SRC)) { drop(Drop.MARTIAN); pktFree(pkt); return; }
   let dst = p + IP_DST;
   if (isMulticast(dst)) {
     if (isAllNodes(dst) || (isAllRouters(dst) && nodeRole == Role.ROUTER) || isSolicitedNode(dst)) {
@@ -98,9 +104,9 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
   // Neighbor discovery is the kernel's, whoever the address belongs to: a unicast probe of
   // a service's address is answered by the kernel, never queued for the service, and ND
   // (hop limit 255, link scope) is never forwarded.
-  if (isNd(p)) { localInput(pkt, nic); return; }
-  if (routingProblem(p) >= 0 && isOwn(dst)) {   // cheap test first: most packets have no routing header
-    icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
+  if (isNd(p, c)) { localInput(pkt, nic); return; }
+  if (routingProblem(p, c) >= 0 && isOwn(dst)) {   // cheap test first: most packets have no routing header
+    icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
     drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
   }
   output(pkt, Origin.FORWARD, nic);

@@ -12,7 +12,7 @@ import { pktData, pktLen, pktSetLen, pktFree, pktSetClass } from "../pool";
 import { CLASS_KERNEL } from "./egress";
 import { ld8 } from "./bytes";
 import { addrCopy, isMulticast } from "./addr";
-import { IP_HDR, IP_DST, NH_ICMPV6, NH_UDP, check, walk, destOptions, upperProto, upperOff, ppCode, ppPtr, turnAround } from "./ipv6";
+import { IP_HDR, IP_DST, NH_ICMPV6, NH_UDP, Chain, check, walk, destOptions, turnAround } from "./ipv6";
 import { l4Checksum } from "./checksum";
 import { nicLinkLocal, nicValid } from "./iface";
 import { ndInput, ICMP_NS, ICMP_NA } from "./nd";
@@ -27,16 +27,20 @@ import { CTL_PORT } from "../../abi/control";
 export let rxSrcMac: usize = 0;
 export function setRxSrcMac(p: usize): void { rxSrcMac = p; }
 
+/** The chain of the packet being delivered to the node, parsed here again. */
+const LOCAL_CHAIN = new Chain();
+
 export function localInput(pkt: i32, nic: i32): void {
   let p = pktData(pkt);
+  let c = LOCAL_CHAIN;
   let r = check(p, pktLen(pkt));
-  if (r < 0) r = walk(p);
-  if (r < 0) r = destOptions(p);
+  if (r < 0) r = walk(p, c);
+  if (r < 0) r = destOptions(p, c);
   if (r >= 0) {
-    if (r == Drop.PARAM_PROBLEM) icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
+    if (r == Drop.PARAM_PROBLEM) icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
     drop(<Drop>r); pktFree(pkt); return;
   }
-  let proto = upperProto, off = upperOff;
+  let proto = c.proto, off = c.off;
   if (proto == NH_UDP && pktLen(pkt) - off >= 8 && !isMulticast(p + IP_DST) &&
       <i32>bswap<u16>(load<u16>(p + <usize>off, 2)) == CTL_PORT) {
     ctlInput(pkt, nic, off);

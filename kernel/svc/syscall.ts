@@ -14,7 +14,7 @@ import { logStart, logStr, logBytes, logEnd } from "../log";
 import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass, svcHeld, svcHeldAll } from "../pool";
 import { CLASS_SERVICE } from "../net/egress";
 import { host_svc_read, host_svc_write } from "../../abi/gen/host";
-import { check, walk, ipLen, upperProto, upperOff, IP_SRC, IP_HOPS, NH_ICMPV6 } from "../net/ipv6";
+import { Chain, check, walk, ipLength, IP_SRC, IP_HOPS, NH_ICMPV6 } from "../net/ipv6";
 import { addrEq } from "../net/addr";
 import { output, pathMtu, Origin } from "../net/output";
 import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcByName, svcTx, svcRefused } from "./registry";
@@ -25,6 +25,7 @@ import { capFind, capDerive, capRevoke, resolve, cSlot, capKind, capRights, capO
 import { diskRead, diskWrite, diskFlush } from "./disk";
 
 const SCRATCH: usize = memory.data(512, 8);   // names, addresses, records, log lines
+const SEND_CHAIN = new Chain();                 // the chain of the packet being sent
 
 export function sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32): i32 {
   if (!svcValid(svc)) return -Errno.EPERM;
@@ -64,14 +65,14 @@ function ownsSource(svc: i32, src: usize): bool {
   return false;
 }
 
-/** Is the walked packet at p one of the link's control plane, which only the kernel
+/** Is the walked packet at p (chain c) one of the link's control plane, which only the kernel
  *  speaks: hop limit 255 (what RFC 4861 §7.1 takes as proof that a sender is on-link), or
  *  ICMPv6 MLD (130-132, 143), router and neighbor discovery and redirects (133-137), inverse
  *  ND (141-142), SEND certification paths (148-149) or multicast router discovery (151-153)? */
-function linkControl(p: usize, len: i32): bool {
+function linkControl(p: usize, len: i32, c: Chain): bool {
   if (load<u8>(p + IP_HOPS) == 255) return true;
-  if (upperProto != NH_ICMPV6 || upperOff >= len) return false;
-  let t = <i32>load<u8>(p + <usize>upperOff);
+  if (c.proto != NH_ICMPV6 || c.off >= len) return false;
+  let t = <i32>load<u8>(p + <usize>c.off);
   return (t >= 130 && t <= 137) || t == 141 || t == 142 || t == 143 || t == 148 || t == 149 || (t >= 151 && t <= 153);
 }
 
@@ -89,10 +90,10 @@ function send(svc: i32, ptr: i32, len: i32): i32 {
   let p = pktData(pkt);
   if (host_svc_read(svc, ptr, <i32>p, len) < 0) { pktFree(pkt); return -Errno.EFAULT; }
   // Hop limit 0 could reach no one: the first hop must discard it (RFC 8200 §3).
-  if (check(p, len) >= 0 || ipLen != len || walk(p) >= 0 || load<u8>(p + IP_HOPS) == 0) {
+  if (check(p, len) >= 0 || ipLength(p) != len || walk(p, SEND_CHAIN) >= 0 || load<u8>(p + IP_HOPS) == 0) {
     return refused(svc, pkt, Drop.SVC_MALFORMED, Errno.EINVAL);
   }
-  if (linkControl(p, len)) return refused(svc, pkt, Drop.SVC_LINK_CONTROL, Errno.EPERM);
+  if (linkControl(p, len, SEND_CHAIN)) return refused(svc, pkt, Drop.SVC_LINK_CONTROL, Errno.EPERM);
   if (!ownsSource(svc, p + IP_SRC)) return refused(svc, pkt, Drop.SVC_SRC, Errno.EADDRNOTAVAIL);
   pktSetLen(pkt, len);
   pktSetClass(pkt, CLASS_SERVICE + svc);
