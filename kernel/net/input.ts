@@ -4,8 +4,9 @@
 //
 //   rx(nic, len) → ethernet checks → copy into a pool buffer → ipv6.check → ipv6.walk
 //     → martian addresses (never on a link) dropped
-//     → multicast group of ours?  → local.localInput (ND, echo)
+//     → multicast group of ours, or ND?  → output.deliver → local.localInput (ND, echo)
 //     → unicast                   → output.output(FORWARD): service queue, kernel, or NIC
+// Nothing here sends: an ICMPv6 error is built by icmpv6.ts and sent by output.answer.
 import { Drop } from "../../abi/drop";
 import { ETH_HDR, FRAME_MAX } from "../param";
 import { drop } from "../stats";
@@ -17,9 +18,8 @@ import { IP_SRC, IP_DST, NH_ICMPV6, Chain, check, walk, ipLength, routingProblem
 import { nicValid, nicMac, nicMtu, rxFrames, rxBytes } from "./iface";
 import { nodeRole } from "./nd";
 import { isOwn } from "./route";
-import { localInput, setRxSrcMac } from "./local";
 import { icmpError, ICMP_PARAM } from "./icmpv6";
-import { output, Origin } from "./output";
+import { output, answer, deliver, Origin } from "./output";
 import { Role } from "../../abi/kernel";
 
 const ETHERTYPE_IPV6: u32 = 0x86dd;
@@ -48,9 +48,7 @@ export function rx(nic: i32, f: usize, len: i32): void {
   memory.copy(pktData(pkt), f + ETH_HDR, <usize>ipLen);
   pktSetLen(pkt, ipLen);
   pktSetClass(pkt, CLASS_FORWARD);
-  setRxSrcMac(f + 6);
-  ipv6In(pkt, nic, groupFrame);
-  setRxSrcMac(0);
+  ipv6In(pkt, nic, groupFrame, f + 6);
 }
 
 /** Is the walked packet at p (chain c) an ICMPv6 router or neighbor discovery message
@@ -79,13 +77,14 @@ function martian(p: usize, c: Chain): bool {
   return isUnspecified(src) && !fromNoAddress(p, c);
 }
 
-function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
+/** pkt came in on nic in a frame to a group address (groupFrame) or not, from srcMac. */
+function ipv6In(pkt: i32, nic: i32, groupFrame: bool, srcMac: usize): void {
   let p = pktData(pkt);
   let c = RX_CHAIN;
   let r = walk(p, c);
   if (r == Drop.PARAM_PROBLEM) {
-    icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
-    drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
+    let e = icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
+    drop(Drop.PARAM_PROBLEM); pktFree(pkt); answer(e, nic); return;
   }
   if (r >= 0) { drop(<Drop>r); pktFree(pkt); return; }
   // Nothing on a link speaks for the node's own addresses or its services': a service must
@@ -94,7 +93,7 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
   let dst = p + IP_DST;
   if (isMulticast(dst)) {
     if (isAllNodes(dst) || (isAllRouters(dst) && nodeRole == Role.ROUTER) || isSolicitedNode(dst)) {
-      localInput(pkt, nic);   // a solicited-node group is checked against the target there
+      deliver(pkt, nic, srcMac);   // a solicited-node group is checked against the target there
       return;
     }
     drop(Drop.MULTICAST); pktFree(pkt); return;
@@ -104,10 +103,10 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
   // Neighbor discovery is the kernel's, whoever the address belongs to: a unicast probe of
   // a service's address is answered by the kernel, never queued for the service, and ND
   // (hop limit 255, link scope) is never forwarded.
-  if (isNd(p, c)) { localInput(pkt, nic); return; }
+  if (isNd(p, c)) { deliver(pkt, nic, srcMac); return; }
   if (routingProblem(p, c) >= 0 && isOwn(dst)) {   // cheap test first: most packets have no routing header
-    icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
-    drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
+    let e = icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
+    drop(Drop.PARAM_PROBLEM); pktFree(pkt); answer(e, nic); return;
   }
   output(pkt, Origin.FORWARD, nic);
 }

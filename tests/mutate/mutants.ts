@@ -111,7 +111,7 @@ export const MUTANTS: Mutant[] = [
 
   // Checksums.
   { id: "icmp-checksum", guarantee: "ICMPv6 with a wrong checksum is ICMP_CHECKSUM",
-    file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }",
+    file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return NONE; }",
     to: "", tests: [LOCAL, MAIN, DROPS] },
   { id: "checksum-odd-byte", guarantee: "the checksum counts an odd last byte (RFC 1071)",
     file: "kernel/net/checksum.ts", from: "if (i < n) acc += <u64>load<u8>(p + i) << 8;", to: "",
@@ -142,7 +142,7 @@ export const MUTANTS: Mutant[] = [
 
   // Rate limits and limits.
   { id: "icmp-error-rate", guarantee: "ICMPv6 errors are rate-limited (RFC 4443 §2.4(f))",
-    file: "kernel/net/icmpv6.ts", from: "if (!takeToken()) { drop(Drop.ICMP_RATE); return; }", to: "",
+    file: "kernel/net/icmpv6.ts", from: "if (!takeToken()) { drop(Drop.ICMP_RATE); return NONE; }", to: "",
     tests: [MAIN, DROPS_LIMITS] },
   { id: "svc-rx-queue", guarantee: "a service's receive queue holds at most SVC_RXQ packets",
     file: "kernel/svc/queue.ts", from: "if (c >= SVC_RXQ)", to: "if (c >= SVC_RXQ * 4)", tests: ["tests/kernel/svc/queue.spec.ts", DROPS_SVC] },

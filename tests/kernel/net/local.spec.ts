@@ -2,12 +2,13 @@
 // packet the kernel hands it without a receive walk — an answer addressed to one of the
 // node's own addresses — must not be read at the upper-layer offset of whatever packet was
 // walked last. Here the last walk is of a ping behind a Destination Options header
-// (upper layer at 48); then a plain echo request (upper layer at 40) goes to localInput,
-// as output() hands over a kernel-built packet for a LOCAL address. It must be answered,
+// (upper layer at 48); then a plain echo request (upper layer at 40) goes to localInput
+// (through output.deliver, which sends its answer), as output() hands over a kernel-built
+// packet for a LOCAL address. It must be answered,
 // not counted as a bad checksum. One node, NIC 0 with MAC 02:00:00:00:00:01 on fd00:1::/64.
 import { Drop } from "../../../abi/drop";
 import { k_poll } from "../../../kernel/main";
-import { localInput } from "../../../kernel/net/local";
+import { deliver } from "../../../kernel/net/output";
 import { Chain, check, walk } from "../../../kernel/net/ipv6";
 import { pktAlloc, pktData, pktSetLen, poolFree } from "../../../kernel/pool";
 import { ETH, IP6, put, ip6, rd16, echoFrame, nsFrame } from "../frames";
@@ -46,7 +47,7 @@ describe("localInput", () => {
     memory.copy(pktData(pkt), F + ETH, <usize>len);
     pktSetLen(pkt, len);
     let free = poolFree();
-    localInput(pkt, 0);
+    deliver(pkt, 0, 0);
     expect(dropped(Drop.ICMP_CHECKSUM)).toBe(0, "not read at the stale offset 48");
     k_poll(1001);
     expect(frameCount()).toBe(1);
