@@ -20,7 +20,7 @@ import { output, pathMtu, Origin } from "../net/output";
 import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcByName, svcTx, svcRefused } from "./registry";
 import { queuePeek, queuePop } from "./queue";
 import { svcTimer } from "./sched";
-import { capFind, capDerive, capRevoke, resolve, cSlot, capKind, capRights, capObject,
+import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
   capExtLen, capHolds } from "./caps";
 import { diskRead, diskWrite, diskFlush } from "./disk";
 
@@ -153,13 +153,13 @@ function timer(svc: i32, ms: i32): i32 {
 }
 
 function capInfo(svc: i32, handle: i32, ptr: i32): i32 {
-  let e = resolve(svc, handle);
-  if (e < 0) return e;
+  let slot = resolve(svc, handle);
+  if (slot < 0) return slot;
   memory.fill(SCRATCH, 0, CAPINFO_SIZE);
-  store<u8>(SCRATCH + CAPINFO_KIND, <u8>capKind(svc, cSlot));
-  store<u8>(SCRATCH + CAPINFO_RIGHTS, <u8>capRights(svc, cSlot));
-  store<u16>(SCRATCH + CAPINFO_OBJECT, <u16>capObject(svc, cSlot));
-  store<u64>(SCRATCH + CAPINFO_EXT_LEN, capExtLen(svc, cSlot));
+  store<u8>(SCRATCH + CAPINFO_KIND, <u8>capKind(svc, slot));
+  store<u8>(SCRATCH + CAPINFO_RIGHTS, <u8>capRights(svc, slot));
+  store<u16>(SCRATCH + CAPINFO_OBJECT, <u16>capObject(svc, slot));
+  store<u64>(SCRATCH + CAPINFO_EXT_LEN, capExtLen(svc, slot));
   return host_svc_write(svc, ptr, <i32>SCRATCH, CAPINFO_SIZE) < 0 ? -Errno.EFAULT : 0;
 }
 
