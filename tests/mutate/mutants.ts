@@ -87,7 +87,7 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/svc/syscall.ts", from: "if (load<u8>(p + IP_HOPS) == 255) return true;", to: "",
     tests: [DROPS_SVC] },
   { id: "rx-spoofed-own-source", guarantee: "a received packet with the node's own source is a martian",
-    file: "kernel/net/input.ts", from: "if (martian(p) || isOwn(p + IP_SRC)) {", to: "if (martian(p)) {",
+    file: "kernel/net/input.ts", from: "if (martian(p, c) || isOwn(p + IP_SRC)) {", to: "if (martian(p, c)) {",
     tests: [DROPS_ROUTER, DROPS] },
 
   // Drop reasons and header checks (spec/kernel.md): every malformed packet counted under its reason.
