@@ -48,6 +48,6 @@ export const IMG_DISK_PATH = 8;
 // The status line the image prints: "status " + base64 of k_status()'s records + "\n",
 // just after a line "status-host " + what the host knows, as JSON:
 // {"nics":[{"id","backend","counters":{...}}],"services":[{"id","ram_pages"}]}
-// (hosts/node/status.ts HostNicStatus; a service's memory now, in 64 KiB pages).
+// (loader/status/decode.ts HostNicStatus; a service's memory now, in 64 KiB pages).
 export const IMG_STATUS_PREFIX = "status ";
 export const IMG_HOST_PREFIX = "status-host ";

@@ -1,19 +1,15 @@
-// Numbers the kernel and its hosts share: the capacities a host sizes its own tables by,
-// the Ethernet header, kernel buffers, service entry points, fault kinds, service states,
-// node roles, NIC kinds, log levels. Valid AssemblyScript and TypeScript. The function
-// signatures themselves are in abi/contract.ts; the kernel's other capacities are in
-// kernel/param.ts.
+// Numbers the kernel and its hosts share: the Ethernet header, kernel buffers, service
+// entry points, fault kinds, service states, node roles, NIC kinds, log levels. Valid
+// AssemblyScript and TypeScript. The function signatures themselves are in abi/contract.ts;
+// the capacities a host sizes its tables by (NIC_MAX, SVC_MAX, DISK_MAX) are in abi/limits.ts.
 
 export const ABI_VERSION = 4; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
                               // 3: svc_load, svc_unload, svc_ram (run-time LOAD and GRANT)
                               // 4: k_rx(nic, len, now): a frame carries its time of arrival
                               //    (a batch received after an idle spell ran on a stale clock)
 
-export const NIC_MAX = 16;   // NICs per node (NIC ids are 0..NIC_MAX-1)
-export const SVC_MAX = 16;   // services per node (service ids are 0..SVC_MAX-1)
-export const DISK_MAX = 8;   // disks the host provides (disk ids are 0..DISK_MAX-1)
 export const ETH_HDR = 14;   // Ethernet II header, no VLAN tag, no FCS: what precedes the
-                                  // IPv6 packet in every frame of k_rx and nic_send
+                             // IPv6 packet in every frame of k_rx and nic_send
 
 // k_buf(which): kernel-owned buffers a host writes into or reads from.
 export enum Buf {

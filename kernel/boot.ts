@@ -9,7 +9,8 @@ import { LogLevel, Role, NicKind } from "../abi/kernel";
 import { RouteKind } from "../abi/status";
 import { CapKind, RIGHT_SEND, RIGHT_RECV, RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE } from "../abi/caps";
 import * as M from "../abi/manifest";
-import { NIC_MAX, SVC_MAX, DISK_MAX, MTU_MIN, MTU_MAX } from "./param";
+import { NIC_MAX, SVC_MAX, DISK_MAX, MTU_MIN, MTU_MAX, CPU_SHARE_MAX } from "./param";
+import { RA_MAX_INTERVAL_MIN, RA_MAX_INTERVAL_MAX, RA_MIN_INTERVAL_MIN, RA_LIFETIME_MAX } from "../abi/limits";
 import { le16, le32, le64 } from "./net/bytes";
 import { logStart, logStr, logInt, logEnd, klog } from "./log";
 import { isMulticast, isLinkLocal, isUnspecified, isLoopback, isV4Mapped } from "./net/addr";
@@ -326,10 +327,10 @@ function ra(b: usize, n: i32): i32 {
   if (raEnabled(id)) return bad("nic", "two RA records for one NIC");
   let min = <i32>le16(b + M.RA_MIN_INTERVAL), max = <i32>le16(b + M.RA_MAX_INTERVAL);
   // RFC 4861 §6.2.1: MaxRtrAdvInterval 4..1800 s, MinRtrAdvInterval 3..0.75 × Max.
-  if (max < 4 || max > 1800) return bad("max interval", "outside 4..1800 s");
-  if (min < 3 || min * 4 > max * 3) return bad("min interval", "outside 3 s..0.75 × max");
+  if (max < RA_MAX_INTERVAL_MIN || max > RA_MAX_INTERVAL_MAX) return bad("max interval", "outside 4..1800 s");
+  if (min < RA_MIN_INTERVAL_MIN || min * 4 > max * 3) return bad("min interval", "outside 3 s..0.75 × max");
   let life = <i32>le16(b + M.RA_LIFETIME);
-  if (life != 0 && (life < max || life > 9000)) return bad("lifetime", "neither 0 nor max interval..9000 s");
+  if (life != 0 && (life < max || life > RA_LIFETIME_MAX)) return bad("lifetime", "neither 0 nor max interval..9000 s");
   if (le32(b + M.RA_PREFERRED) > le32(b + M.RA_VALID)) return bad("preferred", "longer than the valid lifetime");
   raConfigure(id, b);
   return 0;
@@ -354,7 +355,7 @@ function cpu(b: usize, n: i32): i32 {
   let s = <i32>load<u8>(b + M.CPU_SVC);
   let min = <i32>le16(b + M.CPU_MIN), max = <i32>le16(b + M.CPU_MAX);
   if (!svcValid(s)) return bad("service", "no such service (SERVICE records come first)");
-  if (max > 1000 || min > (max == 0 ? 1000 : max)) return bad("min", "over max, or a share over 1000 permille");
+  if (max > CPU_SHARE_MAX || min > (max == 0 ? CPU_SHARE_MAX : max)) return bad("min", "over max, or a share over 1000 permille");
   cpuGrant(s, min, max);
   return 0;
 }

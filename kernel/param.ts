@@ -1,18 +1,22 @@
 // Every capacity of the kernel, in one place. All tables are fixed-size and allocated
-// once when the module starts; nothing here grows at run time. The manifest compiler's
-// limits (loader/manifest/limits.ts) must not exceed these.
+// once when the module starts; nothing here grows at run time. The capacities a service, a
+// host or the loader can see are defined in abi/limits.ts and only named here, so the
+// manifest loader's limits (loader/manifest/limits.ts, the same constants) never exceed
+// them; what follows them is the kernel's own.
 import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../abi/manifest";
-import { NIC_MAX, SVC_MAX, DISK_MAX, ETH_HDR } from "../abi/kernel";
+import { ETH_HDR } from "../abi/kernel";
+import { NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, ROUTE_STATIC_MAX, CAP_SLOTS,
+  USER_MAX, USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
+  SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, BOOT_SIZE, STATUS_SIZE } from "../abi/limits";
 
-// NICs, services and disks per node, and the Ethernet header: hosts size their tables by
-// them too, so they are defined in abi/kernel.ts.
-export { NIC_MAX, SVC_MAX, DISK_MAX, ETH_HDR };
+export { ETH_HDR, NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, CAP_SLOTS, USER_MAX,
+  USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
+  SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, BOOT_SIZE, STATUS_SIZE };
 
-export const ADDR_PER_SVC: i32 = 8;      // addresses one service may own
-export const PREFIX_MAX: i32 = 64;       // connected prefixes over all NICs
-export const ROUTE_MAX: i32 = 528;       // route entries: 256 static + 64 connected + 16 × 8 service
-                                         // + the node's own (16 link-local, one in each of 64 prefixes)
-export const CAP_SLOTS: i32 = 32;        // capabilities per service
+// Route entries: every static route, connected prefix and service address a manifest may
+// give, and the node's own addresses (a link-local per NIC, one in each prefix).
+export const ROUTE_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + PREFIX_MAX;
+
 export const NEIGH_MAX: i32 = 256;       // neighbor cache entries over all NICs; when full, the
                                          // least recently used STALE entry is reclaimed
 export const NEIGH_INCOMPLETE_MAX: i32 = 64; // entries being resolved at once (RFC 6583 §7.1): a scan
@@ -20,19 +24,12 @@ export const NEIGH_INCOMPLETE_MAX: i32 = 64; // entries being resolved at once (
 export const NEIGH_INCOMPLETE_FWD: i32 = 48; // ... of which forwarded packets may start this many:
                                          // the rest stay for the node's and its services' own
 
-export const MTU_MIN: i32 = 1280;        // RFC 8200 §5: every link carries 1280 bytes
-export const MTU_MAX: i32 = 9000;        // largest NIC MTU a manifest may give
-export const FRAME_MAX: i32 = MTU_MAX + ETH_HDR;
-export const LOCAL_MTU: i32 = 1500;      // MTU between services on one node (no link)
-
 export const PKT_SLOTS: i32 = 512;       // packet buffers in the pool
 export const PKT_SIZE: i32 = 9216;       // bytes per buffer: headroom + largest frame
 export const HEADROOM: i32 = 64;         // room before the IPv6 header for link headers
 
-export const SVC_RXQ: i32 = 64;          // packets queued per service before drops
 export const NIC_TXQ: i32 = 256;         // frames queued per egress class of a NIC before drops
 export const CLASS_MAX: i32 = 2 + SVC_MAX; // egress classes per NIC: kernel, forwarded, one per service
-export const SVC_POOL_SHARE: i32 = 64;   // packet buffers one service may hold (sent, not yet gone)
 export const POOL_RESERVE: i32 = 128;    // buffers services together may never take: receiving
                                          // and the kernel's own packets always find one
 export const EXT_MAX: i32 = 8;           // extension headers walked before giving up
@@ -47,12 +44,6 @@ export const ND_REACHABLE_MS: i64 = 30000; // RFC 4861 §10 REACHABLE_TIME
 
 export const RESTART_BACKOFF_MS: i64 = RS_DEFAULT_FIRST_MS;  // first restart delay after a fault (abi/manifest.ts)
 export const RESTART_BACKOFF_MAX_MS: i64 = RS_DEFAULT_MAX_MS; // the delay doubles up to this
-export const FUEL_PER_CALL: i64 = 100_000_000; // fuel units one service call may use
-                                         // (spec/instrumentation.md): 5-35 ms of a busy loop under
-                                         // Node. Issue #5's per-service CPU grants will replace it
-export const USER_MAX: i32 = 16;        // USER records (user, domain) a node keeps
-export const USER_PREFIX_MAX: i32 = 64;  // USER_PREFIX delegations (prefixes users may hand out)
-export const USER_DISK_MAX: i32 = 32;    // USER_DISK delegations (disk extents users may grant)
 // The control plane's budget of signature checks (spec/control.md, "A busy node"): one
 // check is about 2 ms under Node. A message pays at its source /64; unless it comes from the
 // /64 its key last signed from, also at its key and at the whole node's cap.
@@ -64,9 +55,6 @@ export const CTL_SRC_PER_S: i32 = 5;     // per source /64
 export const CTL_SRC_BURST: i32 = 5;
 export const CTL_SRC_SLOTS: i32 = 32;    // source /64s remembered; the least recently seen makes room
 export const CTL_COOKIE_MS: i64 = 120000; // a cookie secret's life; the previous one is honoured too
-export const LOG_LINE: i32 = 512;        // bytes in one kernel log line
-export const STATUS_SIZE: i32 = 65536;   // bytes in the status snapshot buffer
-export const BOOT_SIZE: i32 = 65536;     // bytes in the boot manifest buffer
 
 // Router advertisements, RFC 4861 §10 (router constants), checked against the RFC text.
 export const MAX_INITIAL_RTR_ADVERT_INTERVAL_MS: i64 = 16000;

@@ -6,43 +6,19 @@
 // Used by node.ts; tests may drive it directly with mock callbacks.
 import { HOST_IMPORTS, HOST_MODULE, KERNEL_EXPORTS, SERVICE_ENV_IMPORTS } from "../../abi/contract";
 import { Buf } from "../../abi/kernel";
+import { HostImports, KernelExports as KernelFns } from "../../abi/gen/host_imports";
 import { abortText } from "./faults";
 import { MemView } from "./memview";
 
-/** The kernel's imports, one callback per HOST_IMPORTS entry (abi/contract.ts). */
-export interface HostImports {
-  log(level: number, ptr: number, len: number): void;
-  random(ptr: number, len: number): void;
-  nic_send(nic: number, ptr: number, len: number): number;
-  svc_start(svc: number): number;
-  svc_stop(svc: number): void;
-  svc_load(ptr: number, len: number): number;
-  svc_unload(svc: number): void;
-  svc_ram(svc: number, pages: number): number;
-  svc_call(svc: number, entry: number, fuel: bigint): number;
-  svc_fuel_used(svc: number): bigint;
-  svc_read(svc: number, src: number, dst: number, len: number): number;
-  svc_write(svc: number, dst: number, src: number, len: number): number;
-  disk_read(disk: number, off: bigint, ptr: number, len: number): number;
-  disk_write(disk: number, off: bigint, ptr: number, len: number): number;
-  disk_flush(disk: number): number;
-}
+/** The kernel's imports (HostImports, generated from abi/contract.ts HOST_IMPORTS): a host
+ *  that lacks one or gives it the wrong parameters or result fails tsc. */
+export type { HostImports };
 
 /** k_sys(svc, nr, a0..a4) as the Wasm export itself: no wrapper on the syscall path. */
-export type SysFn = (svc: number, nr: number, a0: number, a1: number, a2: number,
-  a3: number, a4: number) => number;
+export type SysFn = KernelFns["k_sys"];
 
-interface KernelExports {
-  memory: WebAssembly.Memory;
-  k_abi(): number;
-  k_buf(which: number): number;
-  k_buf_size(which: number): number;
-  k_boot(len: number, now: bigint): number;
-  k_rx(nic: number, len: number, now: bigint): void;
-  k_poll(now: bigint): bigint;
-  k_status(): number;
-  k_sys: SysFn;
-}
+/** What the instance exports: KERNEL_EXPORTS and the kernel's memory. */
+type KernelExports = KernelFns & { memory: WebAssembly.Memory };
 
 /** The memory export every kernel has besides the functions in KERNEL_EXPORTS. */
 const MEMORY_EXPORT = "memory";

@@ -13,7 +13,7 @@ import { NicBackend } from "./nic/nic";
 import { VirtualLink, VirtualEnd } from "./nic/virtual";
 import { VxlanNic, parseEndpoint } from "./nic/vxlan";
 import { TapNic } from "./nic/tap";
-import { WASM_DIR } from "./build";
+import { WASM_DIR } from "./paths";
 
 export interface Launched {
   node: PersiaNode;

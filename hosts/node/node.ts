@@ -6,7 +6,7 @@
 // Does not parse YAML, verify signatures or open NIC backends (the CLI does, through the
 // loader); it checks that what it is given matches the boot manifest. A kernel failure
 // (a trap, a host import it misused) stops the node and is emitted as "error".
-// Used by the CLI (hosts/node/cli.ts), the demo and host integration tests.
+// Used by the CLI (cli/cli.ts), the demo and host integration tests.
 import { randomFillSync } from "crypto";
 import { EventEmitter } from "events";
 import type { Server } from "net";
@@ -19,7 +19,7 @@ import { HostImports, KernelInstance } from "./kernel";
 import { inRange } from "./memview";
 import { NicBackend } from "./nic/nic";
 import { ServiceHost } from "./services";
-import { decodeStatus, Status } from "./status";
+import { decodeStatus, Status } from "../../loader/status/decode";
 import { statusServer } from "./status_server";
 
 export type LogOrigin = "kernel" | "host";

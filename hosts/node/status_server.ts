@@ -8,7 +8,7 @@
 // Used by node.ts (PersiaNode.statusServer).
 import * as fs from "fs";
 import * as net from "net";
-import { formatStatus, metricsText, Status } from "./status";
+import { formatStatus, metricsText, Status } from "../../loader/status/decode";
 
 /** How long a connection may stay silent before it gets the JSON status. */
 const REQUEST_WAIT_MS = 200;

@@ -9,11 +9,11 @@
 // Does not measure the NICs' UDP path (the router benchmark measures real NICs).
 import { k_buf, k_buf_size, k_poll, k_rx, glue_k_write, wasi_clock_now } from "../../abi/gen/shim";
 import { Buf } from "../../abi/kernel";
+import { FRAME_MAX } from "../../abi/limits";
 import { begin, end, put, putU64, stdout } from "./out";
 
 const BATCH = 32;          // frames per k_poll (tests/bench/bench.ts BATCH)
 const WARMUP = 2000;       // frames before the clock starts
-const FRAME_MAX = 9216;
 const SETUP_MAX = 8;
 const FRAMES: usize = memory.data((SETUP_MAX + 1) * (FRAME_MAX + 8), 8);  // [nic u32, len u32, bytes] each
 

@@ -12,7 +12,7 @@ import {
   IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NIC_LPORT, IMG_NIC_RPORT, IMG_DISK_PATH_LEN, IMG_DISK_PATH,
 } from "../../abi/image";
 import { MF_HEADER, MF_REC_HEADER, Rec, DISK_ID, DISK_BYTES, DISK_SIZE, NAME_MAX } from "../../abi/manifest";
-import { NIC_MAX, DISK_MAX } from "../../abi/kernel";
+import { NIC_MAX, DISK_MAX } from "../../abi/limits";
 import { note } from "./out";
 
 const VNI_MAX: u32 = 0xffffff;

@@ -13,7 +13,7 @@
 import { wasi_get_directories, wasi_open_at, wasi_fd_read, wasi_fd_write, wasi_fd_sync, glue_k_read, glue_k_write } from "../../abi/gen/shim";
 import { Errno } from "../../abi/errno";
 import { IMG_DISK_ID, IMG_DISK_PATH, IMG_DISK_PATH_LEN } from "../../abi/image";
-import { DISK_MAX } from "../../abi/kernel";
+import { DISK_MAX } from "../../abi/limits";
 import {
   LIST_PTR, LIST_LEN, DIR_HANDLE, DIR_NAME, DIR_SIZE, RES_TAG, TAG_OK, RES_AT4, RES_AT8, RES_ERR_AT1,
   PATH_SYMLINK_FOLLOW, OPEN_NONE, OPEN_CREATE, OPEN_EXCLUSIVE, DESC_READ, DESC_WRITE, FD_READ_DATA, FD_READ_EOF,

@@ -7,7 +7,7 @@
 // is dropped after every wait. Does not stop on its own without --for (wasmtime is killed).
 // Used by main.ts.
 import { wasi_clock_now, wasi_clock_subscribe, wasi_poll, wasi_pollable_drop, k_poll } from "../../abi/gen/shim";
-import { NIC_MAX } from "../../abi/kernel";
+import { NIC_MAX } from "../../abi/limits";
 import { LIST_PTR, LIST_LEN } from "./cabi";
 import { arenaMark, arenaRelease, RET } from "./arena";
 import { forMs, statusEveryMs, quiet } from "./args";

@@ -6,7 +6,7 @@
 // Nothing runs at instantiation: the image instantiates the shim before every import it
 // needs is wired, so all work starts in run().
 // Does not implement svc_* (the generated glue does) or touch kernel memory directly.
-// Built by hosts/node/build.ts with asconfig.json target "shim"; composed by loader/image.
+// Built by cli/build.ts with asconfig.json target "shim"; composed by loader/image.
 import { k_abi, k_buf, k_buf_size, k_boot, glue_k_write, errnoName, faultReasonText } from "../../abi/gen/shim";
 import { ABI_VERSION, Buf } from "../../abi/kernel";
 import { cabiRealloc } from "./arena";

@@ -12,7 +12,7 @@ import {
 } from "../../abi/gen/shim";
 import { Buf } from "../../abi/kernel";
 import { IMG_NIC_ID, IMG_NIC_VNI, IMG_NIC_LOCAL, IMG_NIC_LPORT, IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
-import { NIC_MAX } from "../../abi/kernel";
+import { NIC_MAX } from "../../abi/limits";
 import {
   RES_TAG, TAG_OK, RES_AT4, RES_ERR_AT1, UDP_STREAM_IN, UDP_STREAM_OUT, IP_FAMILY_IPV6, ISA_IPV6, ISA_CASE,
   ISA_PAYLOAD, ISA_SIZE, V6SA_PORT, V6SA_ADDR, SOCK_ACCESS_DENIED, SOCK_ADDRESS_IN_USE, SOCK_ADDRESS_NOT_BINDABLE,

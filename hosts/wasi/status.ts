@@ -1,6 +1,6 @@
 // The status line the image prints on stdout: IMG_STATUS_PREFIX ("status "), the kernel's
 // status snapshot (k_status, in Buf.STATUS) in base64 (RFC 4648 section 4, with padding),
-// then a newline — what `persia` decodes with hosts/node/status.ts like the Node host's.
+// then a newline — what `persia` decodes with loader/status/decode.ts like the Node host's.
 // The snapshot is copied from kernel memory in chunks of 3072 bytes, each encoded into
 // 4096 characters, so any snapshot size works without allocating.
 // Does not decode the snapshot or add host counters (vxlan.ts printHostLine prints the

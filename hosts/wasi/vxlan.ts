@@ -9,7 +9,8 @@
 // Does not learn endpoints, check the sender or retry a datagram WASI refused (dropped and
 // counted, the error reported once per change). Used by main.ts (nic_send) and loop.ts.
 import { wasi_udp_receive, wasi_udp_check_send, wasi_udp_send, glue_k_read, glue_k_write, glue_svc_pages, k_rx } from "../../abi/gen/shim";
-import { SVC_MAX, ETH_HDR } from "../../abi/kernel";
+import { ETH_HDR } from "../../abi/kernel";
+import { SVC_MAX } from "../../abi/limits";
 import { Errno } from "../../abi/errno";
 import { IMG_HOST_PREFIX, IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
 import {
@@ -158,7 +159,7 @@ function receiveFailed(n: Nic, code: u8): void {
 }
 
 /** One line on stdout, IMG_HOST_PREFIX + what the host knows as JSON: the NICs' counters
- *  (hosts/node/status.ts HostNicStatus, with the Node host's VXLAN counter names where they
+ *  (loader/status/decode.ts HostNicStatus, with the Node host's VXLAN counter names where they
  *  mean the same) and each service id's memory now, in pages (glue svc_pages): 0 for an id
  *  without a slot and for a slot that holds no service (a store slot not loaded yet, or
  *  unloaded), so only the services the kernel knows count; `persia status` reads the ids

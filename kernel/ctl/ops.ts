@@ -9,7 +9,7 @@ import { Errno } from "../../abi/errno";
 import { LogLevel, SvcState } from "../../abi/kernel";
 import * as M from "../../abi/manifest";
 import * as C from "../../abi/control";
-import { SVC_MAX, CAP_SLOTS, NIC_MAX } from "../param";
+import { SVC_MAX, CAP_SLOTS, NIC_MAX, CPU_SHARE_MAX } from "../param";
 import { le16, le32, le64 } from "../net/bytes";
 import { logStart, logStr, logBytes, logEnd } from "../log";
 import { applyRecord } from "../boot";
@@ -119,7 +119,7 @@ function forget(svc: i32): void {
   poolDisown(svc);
   routeRemoveService(svc);
   capsClear(svc);
-  cpuGrant(svc, 0, 1000);
+  cpuGrant(svc, 0, CPU_SHARE_MAX);
   schedForget(svc);
   svcRemove(svc);
   host_svc_unload(svc);

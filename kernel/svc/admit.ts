@@ -9,7 +9,7 @@
 import { LogLevel } from "../../abi/kernel";
 import { Errno } from "../../abi/errno";
 import { logStart, logStr, logInt, logEnd } from "../log";
-import { SVC_MAX } from "../param";
+import { SVC_MAX, CPU_SHARE_MAX } from "../param";
 import { svcValid, svcRamMin } from "./registry";
 import { cpuMinPermille } from "./cpu";
 import { nicCount } from "../net/iface";
@@ -43,10 +43,10 @@ export function admit(level: LogLevel): i32 {
     logEnd(level);
     return -Errno.EDQUOT;
   }
-  if (cpu > 1000) {
+  if (cpu > CPU_SHARE_MAX) {
     refuse("cpu.min: the services' CPU mins add up to ");
     logInt(cpu); logStr(" permille of the period: ");
-    logInt(cpu - 1000); logStr(" more than the whole");
+    logInt(cpu - CPU_SHARE_MAX); logStr(" more than the whole");
     logEnd(level);
     return -Errno.EDQUOT;
   }

@@ -3,7 +3,7 @@
 // min (runs first), who is at its max (waits for the next period), and whether the period's
 // capacity is spent (then only services under their min run). Calls cannot be preempted,
 // so a service may overshoot its max by at most one call's budget (FUEL_PER_CALL).
-import { SVC_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL } from "../param";
+import { SVC_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, CPU_SHARE_MAX } from "../param";
 import { now } from "../clock";
 
 const minPermille = new StaticArray<u16>(SVC_MAX);
@@ -16,11 +16,11 @@ let periodStart: i64 = -1;
 
 /** A grant in permille of the period (max 0 means all of it). */
 export function cpuGrant(svc: i32, min: i32, max: i32): void {
-  if (max == 0) max = 1000;
+  if (max == 0) max = CPU_SHARE_MAX;
   unchecked(minPermille[svc] = <u16>min);
   unchecked(maxPermille[svc] = <u16>max);
-  unchecked(minFuel[svc] = CPU_PERIOD_FUEL * <i64>min / 1000);
-  unchecked(maxFuel[svc] = CPU_PERIOD_FUEL * <i64>max / 1000);
+  unchecked(minFuel[svc] = CPU_PERIOD_FUEL * <i64>min / CPU_SHARE_MAX);
+  unchecked(maxFuel[svc] = CPU_PERIOD_FUEL * <i64>max / CPU_SHARE_MAX);
 }
 
 export function cpuMinPermille(svc: i32): i32 { return <i32>unchecked(minPermille[svc]); }
@@ -28,7 +28,7 @@ export function cpuMaxPermille(svc: i32): i32 { return <i32>unchecked(maxPermill
 
 /** Every service gets min 0 and max all (boot, and a refused boot). */
 export function cpuReset(): void {
-  for (let s = 0; s < SVC_MAX; s++) cpuGrant(s, 0, 1000);
+  for (let s = 0; s < SVC_MAX; s++) cpuGrant(s, 0, CPU_SHARE_MAX);
 }
 
 /** Start a new period if the last one is over. */

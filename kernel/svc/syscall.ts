@@ -7,7 +7,8 @@ import { Drop } from "../../abi/drop";
 import { Sys, CAPINFO_KIND, CAPINFO_RIGHTS, CAPINFO_OBJECT, CAPINFO_EXT_LEN, CAPINFO_SIZE } from "../../abi/syscalls";
 import { CapKind, RIGHT_SEND } from "../../abi/caps";
 import { LogLevel } from "../../abi/kernel";
-import { MTU_MAX, LOG_LINE, SVC_POOL_SHARE, POOL_RESERVE, PKT_SLOTS } from "../param";
+import { MTU_MAX, LOG_LINE, SVC_LOG_MAX, SVC_POOL_SHARE, POOL_RESERVE, PKT_SLOTS } from "../param";
+import { NAME_MAX } from "../../abi/manifest";
 import { drop } from "../stats";
 import { now } from "../clock";
 import { logStart, logStr, logBytes, logEnd } from "../log";
@@ -24,8 +25,8 @@ import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
   capExtLen, capHolds } from "./caps";
 import { diskRead, diskWrite, diskFlush } from "./disk";
 
-const SCRATCH: usize = memory.data(512, 8);   // names, addresses, records, log lines
-const SEND_CHAIN = new Chain();                 // the chain of the packet being sent
+const SCRATCH: usize = memory.data(LOG_LINE, 8);   // names (NAME_MAX), addresses, records, log lines (SVC_LOG_MAX)
+const SEND_CHAIN = new Chain();                      // the chain of the packet being sent
 
 export function sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32): i32 {
   if (!svcValid(svc)) return -Errno.EPERM;
@@ -121,7 +122,7 @@ function addr(svc: i32, index: i32, ptr: i32): i32 {
 }
 
 function resolveName(svc: i32, name: i32, len: i32, out: i32): i32 {
-  if (len <= 0 || len > 253) return -Errno.EINVAL;
+  if (len <= 0 || len > NAME_MAX) return -Errno.EINVAL;
   if (host_svc_read(svc, name, <i32>SCRATCH, len) < 0) return -Errno.EFAULT;
   let id = svcByName(SCRATCH, len);
   if (id < 0 || unchecked(svcAddrCount[id]) == 0) return -Errno.ENOENT;
@@ -131,7 +132,7 @@ function resolveName(svc: i32, name: i32, len: i32, out: i32): i32 {
 
 function log(svc: i32, ptr: i32, len: i32): i32 {
   if (len < 0) return -Errno.EINVAL;
-  let n = min(len, 400);
+  let n = min(len, SVC_LOG_MAX);
   if (host_svc_read(svc, ptr, <i32>SCRATCH, n) < 0) return -Errno.EFAULT;
   logStart();
   logBytes(svcName(svc), <i32>unchecked(svcNameLen[svc]));

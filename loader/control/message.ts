@@ -2,7 +2,7 @@
 // (tweetnacl, the client side; the node verifies with its own code, kernel/crypto/), and
 // the node's reply read back. Also the user's key file: the 32-byte seed in base64 on one
 // line, from which tweetnacl derives the key pair. No I/O beyond the key file; sending is
-// hosts/node/ctl.ts's. Used by `persia key`, `persia ctl` and the tests.
+// cli/ctl.ts's. Used by `persia key`, `persia ctl` and the tests.
 import * as fs from "fs";
 import nacl from "tweetnacl";
 import * as C from "../../abi/control";

@@ -4,7 +4,7 @@
 // with the manifest's own schema, every problem reported at its line, and NIC and disk
 // names resolved against the node's manifest. The result is the message body of
 // abi/control.ts: boot manifest records for one service. Admission is the node's (it knows
-// what runs); this only refuses what no node could accept. Called by hosts/node/ctl.ts.
+// what runs); this only refuses what no node could accept. Called by cli/ctl.ts.
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";

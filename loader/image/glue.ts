@@ -12,7 +12,8 @@
 //   fixup  fills the trampoline table once the providers exist
 // Order and wiring: component.ts. Does not instrument services (loader/instrument).
 import type binaryen from "binaryen";
-import { Fn, GLUE_EXPORTS, HOST_IMPORTS, SHIM_HOST_IMPORTS, SYSCALLS, WasmType } from "../../abi/contract";
+import { Fn, HOST_IMPORTS, SYSCALLS, WasmType } from "../../abi/contract";
+import { GlueExportName, GlueHostImportName } from "../../abi/gen/host_imports";
 import { SL_FREE, SL_HASH, SL_NAME, SL_NAME_LEN, SL_RAM_MAX } from "../../abi/control";
 import { Errno } from "../../abi/errno";
 import { FaultReason } from "../../abi/image";
@@ -241,40 +242,39 @@ export function glueText(services: GlueService[], config: Uint8Array, names: Ser
   ];
   const ids = services.map((s) => s.id);
   const i32 = "i32" as const;
-  const glueExports = new Set(GLUE_EXPORTS.map((f) => f.name));
-  const shimSide = [
-    copyFn(`(export "k_write")`, "$k", "$host"),
-    copyFn(`(export "k_read")`, "$host", "$k"),
-    `(func (export "config_size") (result i32) (i32.const ${config.length}))`,
-    `(func (export "config_copy") (param i32) (memory.init $host $cfg (local.get 0) (i32.const 0) (i32.const ${config.length})))`,
-    dispatch("svc_pages", "pages", [], i32, ids, "(i32.const 0)"),
-    dispatch("svc_fault", "why", [], i32, ids, "(i32.const 0)"),
-  ];
-  for (const name of ["k_write", "k_read", "config_size", "config_copy", "svc_pages", "svc_fault"]) {
-    if (!glueExports.has(name)) throw new Error(`glue.ts writes ${name}, which abi/contract.ts GLUE_EXPORTS does not list`);
-  }
-  const kernelSide = [
-    dispatch("svc_start", "start", [], i32, ids, `(i32.const ${Fault.BAD_MODULE})`),
-    dispatch("svc_stop", "stop", [], null, ids, "(nop)"),
-    dispatch("svc_call", "call", [i32, "i64"], i32, ids, `(i32.const ${Fault.TRAP})`),
-    dispatch("svc_fuel_used", "used", [], "i64", ids, "(i64.const 0)"),
-    dispatch("svc_read", "read", [i32, i32, i32], i32, ids, `(i32.const ${-Errno.EFAULT})`),
-    dispatch("svc_write", "write", [i32, i32, i32], i32, ids, `(i32.const ${-Errno.EFAULT})`),
-    loadFn(services),
-    dispatch("svc_unload", "unload", [], null, ids, "(nop)"),
-    dispatch("svc_ram", "setram", [i32], i32, ids, `(i32.const ${-Errno.ENOSPC})`),
-  ];
-  const written = ["svc_start", "svc_stop", "svc_call", "svc_fuel_used", "svc_read", "svc_write", "svc_load", "svc_unload", "svc_ram"];
-  for (const f of HOST_IMPORTS) {
-    if (SHIM_HOST_IMPORTS.includes(f.name) || written.includes(f.name)) continue;
-    throw new Error(`abi/contract.ts HOST_IMPORTS has ${f.name}, which neither the shim nor glue.ts implements`);
-  }
+  // One entry per GLUE_EXPORTS function (abi/gen/host_imports.ts): a missing or extra one fails tsc.
+  const shimSide: Record<GlueExportName, string> = {
+    k_write: copyFn(`(export "k_write")`, "$k", "$host"),
+    k_read: copyFn(`(export "k_read")`, "$host", "$k"),
+    config_size: `(func (export "config_size") (result i32) (i32.const ${config.length}))`,
+    config_copy: `(func (export "config_copy") (param i32) (memory.init $host $cfg (local.get 0) (i32.const 0) (i32.const ${config.length})))`,
+    svc_pages: dispatch("svc_pages", "pages", [], i32, ids, "(i32.const 0)"),
+    svc_fault: dispatch("svc_fault", "why", [], i32, ids, "(i32.const 0)"),
+  };
+  // One entry per host import the shim does not implement (abi/gen/host_imports.ts): a new
+  // one in abi/contract.ts fails tsc here until the glue writes it. Each dispatcher's
+  // signature is HOST_IMPORTS's, its first parameter the service id.
+  const svcCall = (name: GlueHostImportName, fn: string, none: string) => {
+    const f = HOST_IMPORTS.find((h) => h.name === name)!;
+    return dispatch(name, fn, f.params.slice(1).map(([, t]) => t), f.result, ids, none);
+  };
+  const kernelSide: Record<GlueHostImportName, string> = {
+    svc_start: svcCall("svc_start", "start", `(i32.const ${Fault.BAD_MODULE})`),
+    svc_stop: svcCall("svc_stop", "stop", "(nop)"),
+    svc_call: svcCall("svc_call", "call", `(i32.const ${Fault.TRAP})`),
+    svc_fuel_used: svcCall("svc_fuel_used", "used", "(i64.const 0)"),
+    svc_read: svcCall("svc_read", "read", `(i32.const ${-Errno.EFAULT})`),
+    svc_write: svcCall("svc_write", "write", `(i32.const ${-Errno.EFAULT})`),
+    svc_load: loadFn(services),
+    svc_unload: svcCall("svc_unload", "unload", "(nop)"),
+    svc_ram: svcCall("svc_ram", "setram", `(i32.const ${-Errno.ENOSPC})`),
+  };
   return `(module ${imports.join("\n")}
     (data $cfg "${bytesText(config)}")
     ${faultText()}
     ${services.map(serviceFns).join("\n")}
-    ${shimSide.join("\n")}
-    ${kernelSide.join("\n")})`;
+    ${Object.values(shimSide).join("\n")}
+    ${Object.values(kernelSide).join("\n")})`;
 }
 
 /** Assembles Wasm text with binaryen: parsed, validated against the features the image's

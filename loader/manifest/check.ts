@@ -10,7 +10,7 @@
 import * as path from "path";
 import { formatPrefix, formatAddr } from "../ip6";
 import { FieldPath } from "./issues";
-import { MAX_PREFIXES, MAX_SERVICES, MAX_USERS, WASM_PAGE } from "./limits";
+import { MAX_PREFIXES, MAX_SERVICES, MAX_USERS, WASM_PAGE, CPU_SHARE_MAX } from "./limits";
 import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
 import { netRules } from "./net";
 import { raRules } from "./ra";
@@ -189,9 +189,9 @@ function checkCpu(raw: unknown, report: Report): void {
     const min = V.tryParse(V.share, cpu.min ?? 0), max = V.tryParse(V.share, cpu.max ?? 100);
     if (min === null || max === null) return;
     if (min > max) { report(["services", i, "cpu", "min"], `${V.show(cpu.min)} is more than cpu.max (${V.show(cpu.max)}); min must be at most max`); return; }
-    if (sum + min > 1000) {
+    if (sum + min > CPU_SHARE_MAX) {
       report(["services", i, "cpu", "min"], `the CPU mins add up to ${(sum + min) / 10}% (${[...admitted, `this ${min / 10}%`].join(", ")}): ` +
-        `${(sum + min - 1000) / 10}% more than the whole period`);
+        `${(sum + min - CPU_SHARE_MAX) / 10}% more than the whole period`);
       return;
     }
     sum += min;

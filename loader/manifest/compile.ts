@@ -11,7 +11,7 @@ import { NicKind, Role } from "../../abi/kernel";
 import { NET_FORWARD, NET_LINK, RA_MANAGED, RA_OTHER } from "../../abi/manifest";
 import { IP6_BYTES, formatAddr, formatMac, formatPrefix } from "../ip6";
 import { BootNet, BootRa, FullBootManifest, encodeBootManifest } from "./boot";
-import { WASM_PAGE } from "./limits";
+import { WASM_PAGE, CPU_SHARE_MAX } from "./limits";
 import { NetClass } from "./net";
 import { RaSettings } from "./ra";
 import { Manifest, NIC_KIND_NAMES, ROLE_NAMES, RightName } from "./schema";
@@ -121,7 +121,7 @@ export function bootRecords(m: Manifest): FullBootManifest {
       length: BigInt(g.length),
     }))),
     nets: bootNets(m, nicNames),
-    cpus: m.services.flatMap((s, svc) => (s.cpu ? [{ svc, min: s.cpu.min, max: s.cpu.max === 1000 ? 0 : s.cpu.max }] : [])),
+    cpus: m.services.flatMap((s, svc) => (s.cpu ? [{ svc, min: s.cpu.min, max: s.cpu.max === CPU_SHARE_MAX ? 0 : s.cpu.max }] : [])),
     restarts: m.services.flatMap((s, svc) => (s.restart.backoff !== null || s.restart.backoff_max !== null
       ? [{ svc, first: s.restart.backoff ?? RS_DEFAULT_FIRST_MS, max: s.restart.backoff_max ?? RS_DEFAULT_MAX_MS }] : [])),
   };

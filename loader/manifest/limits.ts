@@ -1,24 +1,26 @@
-// Every bound the manifest loader enforces, in one place, each with its reason. A manifest
-// that passes these always compiles to a boot manifest the kernel can hold, provided the
-// kernel's own capacities (kernel/param.ts) are at least the MAX_ values here; spec/manifest.md
-// says so too. Deliberately only numbers: the checks that use them are in
+// Every bound the manifest loader enforces, in one place, each with its reason. A bound the
+// kernel holds too (a table's size, the MTU range, RA ranges) is abi/limits.ts's constant,
+// only named here the loader's way, so a manifest that passes these always compiles to a
+// boot manifest the kernel can hold (tests/loader/limits.test.ts boots the largest); the
+// rest are the loader's own. Deliberately only numbers: the checks that use them are in
 // loader/manifest/schema.ts and loader/manifest/check.ts.
+import * as A from "../../abi/limits";
 
-export const MAX_NICS = 16;                   // NICs per node (NIC ids are u8 in the boot manifest)
-export const MAX_PREFIXES_PER_NIC = 8;        // connected prefixes on one NIC
-export const MAX_PREFIXES = 64;               // connected prefixes over all NICs
-export const MAX_ROUTES = 256;                // static routes per node
-export const MAX_DISKS = 8;                   // disks per node
-export const MAX_SERVICES = 16;               // services per node (service ids are u8)
-export const MAX_ADDRS_PER_SERVICE = 8;       // addresses one service owns
-export const MAX_DISK_GRANTS_PER_SERVICE = 8; // disk extents granted to one service
-export const MAX_USERS = 16;                  // (user, domain) pairs: the kernel's USER_MAX
-export const MAX_USER_PREFIXES = 64;          // prefixes delegated to users, all together: the kernel's USER_PREFIX_MAX
-export const MAX_USER_DISKS = 32;             // disk extents delegated to users, all together: the kernel's USER_DISK_MAX
+export const MAX_NICS = A.NIC_MAX;            // NICs per node (NIC ids are u8 in the boot manifest)
+export const MAX_PREFIXES_PER_NIC = A.PREFIX_PER_NIC; // connected prefixes on one NIC
+export const MAX_PREFIXES = A.PREFIX_MAX;     // connected prefixes over all NICs
+export const MAX_ROUTES = A.ROUTE_STATIC_MAX; // static routes per node
+export const MAX_DISKS = A.DISK_MAX;          // disks per node
+export const MAX_SERVICES = A.SVC_MAX;        // services per node (service ids are u8)
+export const MAX_ADDRS_PER_SERVICE = A.ADDR_PER_SVC; // addresses one service owns
+export const MAX_DISK_GRANTS_PER_SERVICE = A.DISK_GRANT_PER_SVC; // disk extents granted to one service
+export const MAX_USERS = A.USER_MAX;          // (user, domain) pairs
+export const MAX_USER_PREFIXES = A.USER_PREFIX_MAX; // prefixes delegated to users, all together
+export const MAX_USER_DISKS = A.USER_DISK_MAX; // disk extents delegated to users, all together
 export const STORE_RAM_DEFAULT = 16 * 1024 * 1024; // a store module's RAM ceiling when none is given
 
-export const MTU_MIN = 1280;                  // RFC 8200 section 5: every IPv6 link carries 1280
-export const MTU_MAX = 9000;                  // jumbo frames; the kernel's RX buffer is sized for this
+export const MTU_MIN = A.MTU_MIN;             // RFC 8200 section 5: every IPv6 link carries 1280
+export const MTU_MAX = A.MTU_MAX;             // jumbo frames; the kernel's RX buffer is sized for this
 export const MTU_DEFAULT = 1500;              // Ethernet
 
 export const RESTART_LIMIT_MAX = 1000;        // restarts before a service stays FAILED (u16 on the wire)
@@ -35,14 +37,15 @@ export const TAP_DEVICE_PATTERN = /^[A-Za-z0-9_.-]{1,15}$/; // Linux interface n
 export const DOMAIN_LABEL_MAX = 63;           // RFC 1035 section 2.3.4
 export const DOMAIN_MIN_LABELS = 2;           // "echo.sabz.city", never a bare "echo"
 
-// Router advertisements: RFC 4861 §6.2.1's router configuration variables, the same ranges
-// the kernel checks (kernel/boot.ts ra()). Intervals and lifetimes in seconds, timers in ms.
-export const RA_MAX_INTERVAL_MIN = 4;         // MaxRtrAdvInterval: no less than 4 s
-export const RA_MAX_INTERVAL_MAX = 1800;      //   and no more than 1800 s
+// Router advertisements: RFC 4861 §6.2.1's router configuration variables; the ranges are
+// abi/limits.ts's, which the kernel checks too (kernel/boot.ts ra()). Intervals and
+// lifetimes in seconds, timers in ms.
+export const RA_MAX_INTERVAL_MIN = A.RA_MAX_INTERVAL_MIN; // MaxRtrAdvInterval: no less than 4 s
+export const RA_MAX_INTERVAL_MAX = A.RA_MAX_INTERVAL_MAX; //   and no more than 1800 s
 export const RA_MAX_INTERVAL_DEFAULT = 600;   //   default 600 s
-export const RA_MIN_INTERVAL_MIN = 3;         // MinRtrAdvInterval: no less than 3 s, at most 0.75 × max
-export const RA_MIN_INTERVAL_MAX = 1350;      //   0.75 × RA_MAX_INTERVAL_MAX, its largest possible value
-export const RA_LIFETIME_MAX = 9000;          // AdvDefaultLifetime: 0, or from max interval to 9000 s
+export const RA_MIN_INTERVAL_MIN = A.RA_MIN_INTERVAL_MIN; // MinRtrAdvInterval: no less than 3 s, at most 0.75 × max
+export const RA_MIN_INTERVAL_MAX = A.RA_MAX_INTERVAL_MAX * 3 / 4; // 1350 s, its largest possible value
+export const RA_LIFETIME_MAX = A.RA_LIFETIME_MAX; // AdvDefaultLifetime: 0, or from max interval to 9000 s
 export const RA_LIFETIME_FACTOR = 3;          //   default 3 × MaxRtrAdvInterval
 export const HOP_LIMIT_MAX = 255;             // AdvCurHopLimit is 8 bits; 0 means "unspecified"
 export const RA_HOP_LIMIT_DEFAULT = 64;       //   default: IANA's default hop limit
@@ -57,3 +60,4 @@ export const MBIT = 1e6;                      // Mbit
 export const GBIT = 1e9;                      // Gbit
 export const RATE_MAX = 1e12;                 // 1 Tbit/s: above the fastest Ethernet (800GBASE); a safe integer
 export const MAX_NET_PER_SERVICE = MAX_NICS;  // net entries of one service: at most one per NIC
+export const CPU_SHARE_MAX = A.CPU_SHARE_MAX;  // a CPU share's min and max, in permille of a period

@@ -199,13 +199,13 @@ export function schemas(baseDir: string) {
       .default({}),
     disk: list(grant, "disk grants", L.MAX_DISK_GRANTS_PER_SERVICE).default([]),
     net: list(strict({ nic: nicName, ...netClass }), "net entries", L.MAX_NET_PER_SERVICE).default([]),
-    cpu: strict({ min: optional(V.share, 0), max: optional(V.share, 1000) }).optional(),  // permille
+    cpu: strict({ min: optional(V.share, 0), max: optional(V.share, L.CPU_SHARE_MAX) }).optional(),  // permille
   });
   // A GRANT control message's request (spec/control.md): the grants to replace or add.
   const runtimeGrant = strict({
     domain: leaf(V.domainName),
     ram: strict({ min: leaf(ramSize), max: leaf(ramMax) }).optional(),
-    cpu: strict({ min: optional(V.share, 0), max: optional(V.share, 1000) }).optional(),
+    cpu: strict({ min: optional(V.share, 0), max: optional(V.share, L.CPU_SHARE_MAX) }).optional(),
     net: list(strict({ nic: nicName, ...netClass }), "net entries", L.MAX_NET_PER_SERVICE).optional(),
     disk: list(grant, "disk grants", L.MAX_DISK_GRANTS_PER_SERVICE).optional(),
     restart: strict({ backoff: optional(V.duration, null), backoff_max: optional(V.duration, null) }).optional(),

@@ -3,7 +3,7 @@
 // reloaded once when an address is not found, so an address granted while the service
 // runs is picked up. It does not choose which address a reply comes from (a reply's
 // source is the address the request was sent to). Used by ingress and services.
-import { ADDR_PER_SVC } from "../../kernel/param";
+import { ADDR_PER_SVC } from "../../abi/limits";
 import { sys_addr } from "../../abi/gen/persia";
 import { addrEq, ADDR_LEN } from "./ipv6";
 

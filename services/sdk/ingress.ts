@@ -6,7 +6,7 @@
 // skip extension headers (such packets are ignored). It answers ICMPv6 Echo Requests itself,
 // because every IPv6 node must (RFC 4443 §4.1): any service built on the SDK answers ping at
 // its own addresses without code of its own. Used by services.
-import { MTU_MAX } from "../../kernel/param";
+import { MTU_MAX } from "../../abi/limits";
 import { sys_recv, sys_send } from "../../abi/gen/persia";
 import * as ipv6 from "./ipv6";
 import * as udp from "./udp";

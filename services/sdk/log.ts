@@ -3,7 +3,7 @@
 // A line longer than the kernel's log line is cut off, never an error. It keeps no
 // history and is not re-entrant (services are single-threaded). Used by services and by
 // sys.log for a single string.
-import { LOG_LINE } from "../../kernel/param";
+import { LOG_LINE } from "../../abi/limits";
 import { sys_log } from "../../abi/gen/persia";
 import * as text from "./text";
 

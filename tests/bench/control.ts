@@ -13,8 +13,8 @@ import { addressFromMac, linkLocalFromMac, parseAddr, parseMac } from "../../loa
 import { keyFromSeed, publicKeyText, hello, signed, decodeReply } from "../../loader/control/message";
 import { loadRequest, unloadBody } from "../../loader/control/request";
 import { PersiaNode } from "../../hosts/node/node";
-import { ROOT } from "../../hosts/node/build";
-import * as P from "../../hosts/node/peer/packets";
+import { ROOT } from "../../hosts/node/paths";
+import * as P from "../../cli/peer/packets";
 import { CountingNic } from "./counting_nic";
 
 const USER = keyFromSeed(new Uint8Array(32).fill(9));

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { launch } from "../../hosts/node/launch";
 import { parseManifest } from "../../loader/manifest";
 import { ServiceHost } from "../../hosts/node/services";
@@ -16,8 +16,9 @@ import { extras, loadBinaryen, serviceFeatures } from "../../loader/instrument/b
 import { meterWith } from "../../loader/instrument/fuel";
 import { I32 } from "../loader/wasm_fixture";
 import { OP, SPINS, buildService } from "../hosts/service_fixture";
+import { FUEL_PER_CALL as FUEL_CALL } from "../../abi/limits";
 
-const FUEL_PER_CALL = 100_000_000n;   // kernel/param.ts
+const FUEL_PER_CALL = BigInt(FUEL_CALL);
 const N = 100_000_000;
 const RUNS = 5;
 

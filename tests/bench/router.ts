@@ -6,7 +6,7 @@
 import { spawn } from "child_process";
 import { parseManifest } from "../../loader/manifest";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { linkLocalFromMac, parseMac, formatAddr } from "../../loader/ip6";
 import { sh, missing } from "../e2e/linux";
 

@@ -11,8 +11,8 @@ import { parseManifest, compileManifest } from "../../loader/manifest";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
 import { CountingNic } from "./counting_nic";
-import { ROOT } from "../../hosts/node/build";
-import * as P from "../../hosts/node/peer/packets";
+import { ROOT } from "../../hosts/node/paths";
+import * as P from "../../cli/peer/packets";
 
 const FLOOD = path.join(ROOT, "build/wasm/tests/flood.wasm");
 const SVC = [

@@ -1,14 +1,13 @@
 // Properties of the built artefacts that no unit test can see: the kernel allocates only
-// while it starts (never per packet), its surface is exactly the contract, the generated C
-// header is valid C, and no kernel file imports itself through others (one sender: the
-// handlers return what they answer and net/output.ts sends it). Reads
-// build/wasm/kernel.wat, which `persia build` writes next to kernel.wasm, and kernel/**.ts.
+// while it starts (never per packet), its surface is exactly the contract, and the
+// generated C header is valid C. Reads build/wasm/kernel.wat, which `persia build` writes
+// next to kernel.wasm.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { KERNEL_EXPORTS, HOST_IMPORTS, HOST_MODULE } from "../../abi/contract";
 
 const wat = fs.readFileSync(path.join(ROOT, "build/wasm/kernel.wat"), "utf8");
@@ -56,61 +55,4 @@ test("the generated C header abi/gen/persia_abi.h compiles", () => {
     { encoding: "utf8" });
   if (r.error) throw new Error(`cc is needed to check the C header: ${r.error.message}`);
   assert.equal(r.status, 0, r.stderr);
-});
-
-/** Each kernel/**.ts file (relative to the root) with the kernel files it imports. */
-function kernelImports(): Map<string, string[]> {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
-      const rel = path.posix.join(dir, e.name);
-      if (e.isDirectory()) walk(rel);
-      else if (rel.endsWith(".ts")) files.push(rel);
-    }
-  };
-  walk("kernel");
-  const g = new Map<string, string[]>();
-  for (const f of files) {
-    const text = fs.readFileSync(path.join(ROOT, f), "utf8");
-    const to = [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+"([^"]+)"/gm)]
-      .map((m) => path.posix.join(path.posix.dirname(f), m[1]) + ".ts")
-      .filter((t) => files.includes(t));
-    g.set(f, to);
-  }
-  return g;
-}
-
-/** A cycle in g as a list of files (the first repeated at the end), or null. */
-function findCycle(g: Map<string, string[]>): string[] | null {
-  const state = new Map<string, "open" | "done">();
-  const stack: string[] = [];
-  const visit = (f: string): string[] | null => {
-    state.set(f, "open");
-    stack.push(f);
-    for (const t of g.get(f) ?? []) {
-      if (state.get(t) === "open") return [...stack.slice(stack.indexOf(t)), t];
-      if (!state.has(t)) {
-        const c = visit(t);
-        if (c) return c;
-      }
-    }
-    stack.pop();
-    state.set(f, "done");
-    return null;
-  };
-  for (const f of g.keys()) {
-    if (state.has(f)) continue;
-    const c = visit(f);
-    if (c) return c;
-  }
-  return null;
-}
-
-test("the kernel's import graph has no cycle", () => {
-  const g = kernelImports();
-  assert.ok(g.size > 40 && (g.get("kernel/net/input.ts") ?? []).includes("kernel/net/output.ts"),
-    "read the kernel's files and their imports");
-  assert.deepEqual(findCycle(new Map([["a.ts", ["b.ts"]], ["b.ts", ["a.ts"]]])), ["a.ts", "b.ts", "a.ts"], "finds a cycle");
-  const c = findCycle(g);
-  assert.equal(c, null, `kernel files import each other in a circle: ${c?.join(" → ")}`);
 });

@@ -14,13 +14,14 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { encapsulate, decapsulate } from "../../hosts/node/nic/vxlan";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { parseAddr, parseMac } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "./wasmtime";
 import { EXPECTED, shortDatagrams } from "../hosts/short_datagrams";
-import { Status } from "../../hosts/node/status";
+import { Status } from "../../loader/status/decode";
 import { IMPORT_CALL_COST } from "../../loader/instrument/fuel";
+import { FUEL_PER_CALL } from "../../abi/limits";
 
 const wt = wasmtimeOrSkip();
 const VNI = 77;
@@ -31,7 +32,6 @@ const ECHO = parseAddr("fd00:5ab2:1::7");
 const KV = parseAddr("fd00:5ab2:1::8");
 const TRAP = parseAddr("fd00:5ab2:1::b");
 const STALL = parseAddr("fd00:5ab2:1::a");
-const FUEL_PER_CALL = 100_000_000;   // kernel/param.ts: one call's budget
 
 function manifest(port: number, disk: string): string {
   const svc = (d: string, f: string, a: string, extra = "") =>
@@ -165,7 +165,7 @@ describe("an image under wasmtime, with this test as its VXLAN peer", { skip: wt
     await again.until(() => again.exit !== null, 30000, "the run to end");
     assert.equal(again.exit, 0, again.stderr);
     fs.writeFileSync(path.join(dir, "out.txt"), again.stdout);
-    const cli = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "status", "--from", path.join(dir, "out.txt")], { encoding: "utf8" });
+    const cli = spawnSync(process.execPath, [path.join(ROOT, "build/ts/cli/cli.js"), "status", "--from", path.join(dir, "out.txt")], { encoding: "utf8" });
     assert.equal(cli.status, 0, cli.stderr);
     assert.match(cli.stdout, /echo\.sabz\.city/);
     assert.match(cli.stdout, /kv\.sabz\.city .* \d+\/1024 KiB/, "each service's memory now and its RAM max, as under Node");

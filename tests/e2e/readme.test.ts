@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { once } from "events";
 import { spawnSync } from "child_process";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { wasmtimeOrSkip } from "./wasmtime";
 
 const wt = wasmtimeOrSkip();
@@ -50,7 +50,7 @@ test("the README's wasmtime example runs in an empty directory with the commands
     const moved = (text: string) => text.replaceAll("/srv/persia", srv).replaceAll(":4789", `:${local}`).replaceAll(":4790", `:${remote}`);
     fs.writeFileSync(path.join(dir, "node.yaml"), moved(yaml));
     fs.symlinkSync(path.join(ROOT, "build"), path.join(dir, "build"));
-    const cli = `${process.execPath} ${path.join(ROOT, "build/ts/hosts/node/cli.js")}`;
+    const cli = `${process.execPath} ${path.join(ROOT, "build/ts/cli/cli.js")}`;
     const outputs: string[] = [];
     for (const line of lines.map(moved)) {
       const cmd = line.replace(/^persia /, `${cli} `).replace(/^wasmtime (.*?) >/, `${wt.file} $1 --for 300 >`);

@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseManifest } from "../../loader/manifest";
 import { launch, Launched } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { sh, shAsync, missing, skipOrFail, capture, stopCapture, countMatching } from "./linux";
 import { waitFor } from "../wait";
 

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseManifest } from "../../loader/manifest";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { shAsync, missing, skipOrFail, vxlanNamespace, capture, stopCapture, countMatching } from "./linux";
 
 const skip = skipOrFail(missing(["ip", "ping", "tshark"]));

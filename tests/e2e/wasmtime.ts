@@ -7,10 +7,10 @@ import { spawnSync, spawn, ChildProcess } from "child_process";
 import * as fs from "fs";
 import { composeImage } from "../../loader/image/compose";
 import { parseManifest } from "../../loader/manifest";
-import { KERNEL_WASM, SHIM_WASM, statusFromOutput } from "../../hosts/node/image_cli";
+import { KERNEL_WASM, SHIM_WASM, statusFromOutput } from "../../cli/image";
 import { wasmtimePin } from "../../loader/image/compose";
-import { ROOT } from "../../hosts/node/build";
-import { Status } from "../../hosts/node/status";
+import { ROOT } from "../../hosts/node/paths";
+import { Status } from "../../loader/status/decode";
 import { IMG_STATUS_PREFIX } from "../../abi/image";
 
 /** The version tests/setup.js installs, and how to find its binary. */

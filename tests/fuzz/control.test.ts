@@ -8,13 +8,13 @@
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { CTL_PORT, Op } from "../../abi/control";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { parseManifest } from "../../loader/manifest";
 import { hello, signed } from "../../loader/control/message";
 import { askNode } from "../integration/ctl";
 import { loadRequest, grantRequest, unloadBody, revokeBody } from "../../loader/control/request";
 import { formatPrefix, parseAddr, parsePrefix, prefixContains } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { announce, SCALE, Rng } from "./rng";
 import { ALICE, NODE, PEER, FuzzNode, drained, healthy, withFuzzNode } from "./node";
 

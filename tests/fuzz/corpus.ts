@@ -5,7 +5,7 @@
 // mutations that keep them close to valid, where parsers break: bit flips, bytes and 16-bit
 // length fields set to edge values, truncation, growth, header fields swapped. Built with
 // the peer's own packet code, never the kernel's. Used by frames.test.ts.
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import * as F from "../integration/frames";
 import { parseAddr } from "../../loader/ip6";
 import { hello } from "../../loader/control/message";

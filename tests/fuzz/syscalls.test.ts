@@ -12,7 +12,7 @@ import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { Sys } from "../../abi/syscalls";
 import { parseAddr } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { announce, SCALE } from "./rng";
 import { corpus, mutate } from "./corpus";
 import { drained, healthy, withFuzzNode } from "./node";

@@ -8,7 +8,7 @@
 // the node forwarded, or a service sent, keeps its sender's upper layer: the node routes
 // it and never changes it (DESIGN.md).
 // Used by tests/fuzz/*.test.ts.
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 
 const NH_HOPOPT = 0, NH_ROUTING = 43, NH_DSTOPT = 60, NH_AH = 51;
 

@@ -11,10 +11,10 @@ import { spawnSync } from "child_process";
 import { parseManifest } from "../../loader/manifest";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
-import { Peer } from "../../hosts/node/peer/peer";
-import * as P from "../../hosts/node/peer/packets";
-import { Status } from "../../hosts/node/status";
+import { ROOT } from "../../hosts/node/paths";
+import { Peer } from "../../cli/peer/peer";
+import * as P from "../../cli/peer/packets";
+import { Status } from "../../loader/status/decode";
 
 const root = typeof process.getuid === "function" && process.getuid() === 0;
 const hasLosetup = spawnSync("sh", ["-c", "command -v losetup"]).status === 0;

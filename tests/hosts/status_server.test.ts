@@ -9,9 +9,9 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { decodeStatus } from "../../hosts/node/status";
+import { decodeStatus } from "../../loader/status/decode";
 import { statusServer } from "../../hosts/node/status_server";
-import { SNAPSHOT } from "./status_fixture";
+import { SNAPSHOT } from "../loader/status_fixture";
 
 const source = () => decodeStatus(SNAPSHOT);
 

@@ -14,12 +14,12 @@ import * as os from "os";
 import * as path from "path";
 import { Errno } from "../../abi/errno";
 import { ifreq, RX_BATCH, TapNic } from "../../hosts/node/nic/tap";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { parseManifest } from "../../loader/manifest";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
-import { Peer } from "../../hosts/node/peer/peer";
+import { ROOT } from "../../hosts/node/paths";
+import { Peer } from "../../cli/peer/peer";
 import { sh, shAsync, missing, skipOrFail } from "../e2e/linux";
 import { waitFor } from "../wait";
 

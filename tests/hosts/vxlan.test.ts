@@ -9,7 +9,7 @@ import * as dgram from "dgram";
 import { once } from "events";
 import { decapsulate, encapsulate, parseEndpoint, VxlanNic } from "../../hosts/node/nic/vxlan";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { parseManifest } from "../../loader/manifest";
 import { EMPTY_FRAME, EXPECTED, shortDatagrams, SHORT_LENGTHS } from "./short_datagrams";
 import { waitFor } from "../wait";

@@ -11,7 +11,7 @@ import * as assert from "node:assert/strict";
 import { Errno } from "../../abi/errno";
 import { formatAddr, parseAddr } from "../../loader/ip6";
 import { publicKeyText, keyFromSeed } from "../../loader/control/message";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench } from "./bench";
 import { ALICE, BOB, MAC, NODE, PEER, Ctl, granted, svcYaml, withCtl } from "./ctl";
 

@@ -1,6 +1,6 @@
 // A node for the integration tests: booted by hosts/node/launch.ts from YAML written in
 // the test (real kernel.wasm, real service modules), with a traffic peer
-// (hosts/node/peer) on the far end of each virtual NIC, and by default a clock the test
+// (cli/peer) on the far end of each virtual NIC, and by default a clock the test
 // moves (autoPoll false). Time passes in ticks: let the links deliver, advance the clock,
 // poll the kernel, let the links deliver again. Every wait is a bounded loop of ticks, so
 // a test takes the same steps on every machine and a missing answer fails, never hangs.
@@ -13,10 +13,10 @@ import * as assert from "node:assert/strict";
 import { parseManifest, HostPlan } from "../../loader/manifest";
 import { linkLocalFromMac, parseAddr, parseMac } from "../../loader/ip6";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { PersiaNode } from "../../hosts/node/node";
-import { Peer } from "../../hosts/node/peer/peer";
-import * as P from "../../hosts/node/peer/packets";
+import { Peer } from "../../cli/peer/peer";
+import * as P from "../../cli/peer/packets";
 import { waitFor } from "../wait";
 
 export type Drops = Record<string, number>;

@@ -16,8 +16,8 @@ import { encodeBootManifest } from "../../loader/manifest";
 import { KernelInstance } from "../../hosts/node/kernel";
 import { hello, signed, publicKeyText } from "../../loader/control/message";
 import { loadRequest, unloadBody, revokeBody } from "../../loader/control/request";
-import { ROOT, WASM_DIR } from "../../hosts/node/build";
-import * as P from "../../hosts/node/peer/packets";
+import { ROOT, WASM_DIR } from "../../hosts/node/paths";
+import * as P from "../../cli/peer/packets";
 import { Bench } from "./bench";
 import { ALICE, BOB, MALLORY, MAC, NODE, PEER, Ctl, granted, svcYaml, withCtl as withCtlOf } from "./ctl";
 

@@ -12,7 +12,7 @@ import { Errno } from "../../abi/errno";
 import { parseAddr, linkLocalFromMac, parseMac, addressFromMac, formatAddr } from "../../loader/ip6";
 import { hello, signed, publicKeyText, keyFromSeed, Reply, UserKey } from "../../loader/control/message";
 import { unloadBody } from "../../loader/control/request";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, withBench } from "./bench";
 import { ALICE, PEER, askNode } from "./ctl";
 

@@ -6,9 +6,9 @@
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { parseAddr, equalBytes } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { svc, withBench } from "./bench";
-import { formatStatus } from "../../hosts/node/status";
+import { formatStatus } from "../../loader/status/decode";
 
 const ECHO = parseAddr("fd00:5ab2:1::7");
 const PERIOD_FUEL = 1e9;     // kernel/param.ts CPU_PERIOD_FUEL

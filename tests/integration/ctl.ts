@@ -13,8 +13,8 @@ import { parseAddr, addressFromMac, parseMac } from "../../loader/ip6";
 import { parseManifest } from "../../loader/manifest";
 import { keyFromSeed, hello, signed, decodeReply, Reply, UserKey } from "../../loader/control/message";
 import { loadRequest, grantRequest } from "../../loader/control/request";
-import { ROOT } from "../../hosts/node/build";
-import * as P from "../../hosts/node/peer/packets";
+import { ROOT } from "../../hosts/node/paths";
+import * as P from "../../cli/peer/packets";
 import { Bench, withBench } from "./bench";
 
 export const MAC = "02:00:00:00:00:01";

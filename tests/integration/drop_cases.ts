@@ -5,7 +5,7 @@
 // assume the node's NIC has MAC 02:00:00:00:00:01 on fd00:5ab2:1::/64 and echo.sabz.city
 // at fd00:5ab2:1::7; the peer is 02:00:00:00:00:99, fd00:5ab2:1::100.
 import { parseAddr, parseMac, addressFromMac, linkLocalFromMac } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Drops } from "./bench";
 import * as F from "./frames";
 

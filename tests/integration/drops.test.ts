@@ -12,7 +12,7 @@ import * as assert from "node:assert/strict";
 import { Drop } from "../../abi/drop";
 import { formatAddr } from "../../loader/ip6";
 import { ALL_NODES, CASES, DATA, ECHO, NODE_GL, NODE_LL, PEER, PEER_MAC, dstOpt, dstOpts, eth, group, ping, solicit } from "./drop_cases";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, icmpError, svc } from "./bench";
 import * as F from "./frames";
 

@@ -7,12 +7,12 @@
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import { parseAddr, parseMac, addressFromMac } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, svc } from "./bench";
+import { SVC_RXQ } from "../../abi/limits";
 
 const NIC_TXQ = 256;        // kernel/param.ts: frames queued per NIC
 const PKT_SLOTS = 512;      // kernel/param.ts: packet buffers
-const SVC_RXQ = 64;         // kernel/param.ts: packets queued per service
 const ICMP_ERR_BURST = 20;  // kernel/param.ts: ICMPv6 errors in a burst
 const LINK_BATCH = 200;     // below the virtual link's 256-frame queue
 

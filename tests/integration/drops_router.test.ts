@@ -7,7 +7,7 @@
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import { parseAddr, parseMac, addressFromMac, linkLocalFromMac } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, icmpError, svc } from "./bench";
 import * as F from "./frames";
 

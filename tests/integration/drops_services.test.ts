@@ -9,14 +9,14 @@ import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import { Errno } from "../../abi/errno";
 import { parseAddr } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, PING_ID, svc } from "./bench";
+import { SVC_RXQ } from "../../abi/limits";
 
 const PEER = parseAddr("fd00:5ab2:1::100");
 const ECHO = parseAddr("fd00:5ab2:1::7");
 const TRAP = parseAddr("fd00:5ab2:1::9");
 const SENDER = parseAddr("fd00:5ab2:1::5");
-const SVC_RXQ = 64;   // kernel/param.ts: packets queued per service
 
 const YAML = `
 node: { name: services.sabz.city, role: server }

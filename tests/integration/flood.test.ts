@@ -5,9 +5,9 @@
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { parseAddr, equalBytes } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { svc, withBench } from "./bench";
-import { formatStatus } from "../../hosts/node/status";
+import { formatStatus } from "../../loader/status/decode";
 
 const PEER = parseAddr("fd00:5ab2:1::100");
 const ECHO = parseAddr("fd00:5ab2:1::7");

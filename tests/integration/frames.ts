@@ -1,9 +1,9 @@
-// Packets the drop tests need beyond hosts/node/peer/packets.ts: extension-header chains
+// Packets the drop tests need beyond cli/peer/packets.ts: extension-header chains
 // (Hop-by-Hop, Destination Options, Routing, Fragment), Neighbor Solicitations with any
 // hop limit, source and options, and Ethernet frames with a VLAN tag or ARP. Built from
 // the RFC layouts in TypeScript, never with the kernel's own code.
 // Used by tests/integration/*.test.ts.
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 
 export const NH_HOPOPT = 0;
 export const NH_ROUTING = 43;

@@ -10,15 +10,15 @@
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { parseAddr } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, svc, withBench } from "./bench";
 import { IMPORT_CALL_COST } from "../../loader/instrument/fuel";
+import { FUEL_PER_CALL } from "../../abi/limits";
 
 const PEER = parseAddr("fd00:5ab2:1::100");
 const ECHO = parseAddr("fd00:5ab2:1::7");
 const SPIN = parseAddr("fd00:5ab2:1::9");
 const STALL = parseAddr("fd00:5ab2:1::a");
-const FUEL_PER_CALL = 100_000_000;   // kernel/param.ts: one call's budget
 const RESTART_BACKOFF_MS = 100n;     // kernel/param.ts: first restart delay
 const SPIN_WALL_MS = 10_000;         // far above what burning one budget takes (spec/instrumentation.md)
 

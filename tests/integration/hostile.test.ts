@@ -14,11 +14,11 @@ import { Errno } from "../../abi/errno";
 import { parseAddr } from "../../loader/ip6";
 import { compileManifest, parseManifest } from "../../loader/manifest";
 import { launch } from "../../hosts/node/launch";
-import { ROOT, WASM_DIR } from "../../hosts/node/build";
+import { ROOT, WASM_DIR } from "../../hosts/node/paths";
 import { PersiaNode } from "../../hosts/node/node";
 import { VirtualLink } from "../../hosts/node/nic/virtual";
 import { TWO_MEMORIES } from "./twomem";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, svc, withBench } from "./bench";
 
 const PEER = parseAddr("fd00:5ab2:1::100");

@@ -6,11 +6,11 @@
 // that advertise themselves reachable unasked pin nothing; a scan of 200 addresses behind a
 // router resolves at most 48 at once, keeps room for the node's own resolutions, leaves a
 // neighbor in use reachable, and a new neighbor is resolved once the scan's entries gave up.
-// Frames are built here (hosts/node/peer/packets.ts) and sent from the bench's peers.
+// Frames are built here (cli/peer/packets.ts) and sent from the bench's peers.
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { formatAddr, parseAddr, parseMac, addressFromMac } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, svc, withBench } from "./bench";
 
 const NEIGH_MAX = 256;            // kernel/param.ts: neighbor cache entries

@@ -1,4 +1,4 @@
-// A service holds at most SVC_POOL_SHARE packet buffers (kernel/param.ts; spec/kernel.md):
+// A service holds at most SVC_POOL_SHARE packet buffers (abi/limits.ts; spec/kernel.md):
 // flood.sabz.city sends 64 datagrams a millisecond into a class whose max lets ~0.6 of
 // them leave, so its frames wait in the egress queue. Its class never holds more than its
 // share (64 frames), although the class queue (NIC_TXQ, 256) has room for more: the rest
@@ -7,10 +7,10 @@
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { parseAddr, equalBytes } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { svc, withBench } from "./bench";
+import { SVC_POOL_SHARE } from "../../abi/limits";
 
-const SVC_POOL_SHARE = 64;   // kernel/param.ts: packet buffers one service may hold
 const PEER = parseAddr("fd00:5ab2:1::100");
 const ECHO = parseAddr("fd00:5ab2:1::7");
 const FLOOD = parseAddr("fd00:5ab2:1::9");

@@ -6,7 +6,7 @@
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { parseAddr } from "../../loader/ip6";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { Bench, svc, withBench } from "./bench";
 
 const PEER = parseAddr("fd00:5ab2:1::100");

@@ -10,7 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import nacl from "tweetnacl";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { keyProblem } from "../../loader/control/keys";
 
 const PAIRS = 500;                           // key pairs signed with tweetnacl and verified

@@ -17,13 +17,12 @@ import { LoaderError } from "../../loader/errors";
 import { extras, loadBinaryen, serviceFeatures } from "../../loader/instrument/binaryen";
 import { contain } from "../../loader/instrument/contain";
 import { IMPORT_CALL_COST, meterFuel } from "../../loader/instrument/fuel";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { udp } from "../sdk/packets";
 import { Exports, Fault, NAME, containText, faultImports, wat } from "./contain_fixture";
 import { dataSegments } from "./code_fixture";
+import { FUEL_PER_CALL, MTU_MAX } from "../../abi/limits";   // MTU_MAX: the kernel refuses longer sends
 
-const FUEL_PER_CALL = 100_000_000;   // kernel/param.ts: one call's budget
-const MTU_MAX = 9000;                // kernel/param.ts: the kernel refuses longer sends
 
 
 const RESETS = `(module (import "env" "memory" (memory 1 4))

@@ -14,7 +14,7 @@ import * as C from "../../abi/control";
 import { compileManifest, decodeBootManifest, encodeBootManifest, parseManifest, ManifestError } from "../../loader/manifest";
 import { keyFromSeed, publicKeyText } from "../../loader/control/message";
 import { grantRequest, loadRequest, revokeBody, unloadBody } from "../../loader/control/request";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { errorsOf, one } from "./refused";
 
 const KEY = publicKeyText(keyFromSeed(new Uint8Array(32).fill(7)).publicKey);
@@ -119,7 +119,7 @@ test("a GRANT request carries only what it changes; UNLOAD and REVOKE bodies nam
 test("persia key new writes a 0600 key file and prints its public key; key show prints it again; an existing file is never overwritten", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-key-"));
   try {
-    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), ...args], { encoding: "utf8" });
+    const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "build/ts/cli/cli.js"), ...args], { encoding: "utf8" });
     const file = path.join(dir, "alice.key");
     const made = cli("key", "new", "-o", file);
     assert.equal(made.status, 0, made.stderr);

@@ -9,7 +9,7 @@ import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { compileManifest, decodeBootManifest, encodeBootManifest, parseManifest } from "../../loader/manifest";
 import { formatAddr } from "../../loader/ip6";
 import { keyFromSeed, publicKeyText } from "../../loader/control/message";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { errorsOf, one } from "./refused";
 
 const ALICE = publicKeyText(keyFromSeed(new Uint8Array(32).fill(7)).publicKey);

@@ -14,8 +14,8 @@ import * as os from "os";
 import * as path from "path";
 import { IMG_BOOT_LEN, IMG_DISKS, IMG_HEADER, IMG_MAGIC, IMG_NAME_LEN, IMG_NIC_LPORT, IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NICS } from "../../abi/image";
 import { WASI_IMPORTS, wasiModule } from "../../abi/wasi";
-import { ROOT } from "../../hosts/node/build";
-import { KERNEL_WASM, SHIM_WASM } from "../../hosts/node/image_cli";
+import { ROOT } from "../../hosts/node/paths";
+import { KERNEL_WASM, SHIM_WASM } from "../../cli/image";
 import { composeImage } from "../../loader/image/compose";
 import { coreModules } from "../../loader/image/component";
 import { encodeConfig } from "../../loader/image/config";
@@ -153,7 +153,7 @@ test("`persia image` writes the image and prints the wasmtime command line, the 
     const manifest = path.join(dir, "node.yaml");
     fs.writeFileSync(manifest, yaml("vxlan", STORE).replace(/build\/wasm/g, path.join(ROOT, "build/wasm")));
     const out = path.join(dir, "node.wasm");
-    const r = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "image", manifest, "-o", out], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "build/ts/cli/cli.js"), "image", manifest, "-o", out], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(fs.statSync(out).size > 0);
     assert.match(r.stdout, /\n  wasmtime run -W exceptions=y -S inherit-network=y \S*node\.wasm \[--for <ms>\]/, "no --dir without disks");
@@ -161,7 +161,7 @@ test("`persia image` writes the image and prints the wasmtime command line, the 
     assert.match(r.stdout, new RegExp(`kernel\\.wasm sha256 ${sha256(fs.readFileSync(KERNEL_WASM))}`));
     assert.match(r.stdout, /\n  store echo\.wasm: service id\(s\) 1, 2, RAM up to 2048 KiB, sha256 [0-9a-f]{64}\n/);
     assert.match(r.stdout, /\n  store probe\.wasm: service id\(s\) 3, RAM up to 16384 KiB/);
-    const bad = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "image", manifest.replace("node.yaml", "none.yaml"), "-o", out], { encoding: "utf8" });
+    const bad = spawnSync(process.execPath, [path.join(ROOT, "build/ts/cli/cli.js"), "image", manifest.replace("node.yaml", "none.yaml"), "-o", out], { encoding: "utf8" });
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^persia: /);
   } finally {
@@ -179,7 +179,7 @@ test("`persia image` prints a mkdir -p of the disks' directories, each the --dir
   - { name: c, path: "my disks/c.img", size: 1MiB }
 `;
     fs.writeFileSync(manifest, yaml("vxlan", disks).replace(/build\/wasm/g, path.join(ROOT, "build/wasm")));
-    const r = spawnSync(process.execPath, [path.join(ROOT, "build/ts/hosts/node/cli.js"), "image", manifest, "-o", path.join(dir, "n.wasm")], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "build/ts/cli/cli.js"), "image", manifest, "-o", path.join(dir, "n.wasm")], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.split("\n").map((l) => l.trim());
     const mkdir = lines.findIndex((l) => l.startsWith("mkdir -p "));

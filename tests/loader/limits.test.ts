@@ -4,16 +4,17 @@
 // host callbacks that start no module, and the kernel's status snapshot must list every
 // NIC, service, address, prefix, static route, disk grant and egress class it was given.
 // Users and their delegations have no status record: k_boot's 0 says the kernel kept them,
-// since it refuses a boot with more than it can hold. So a capacity in kernel/param.ts or
-// abi/kernel.ts lowered under a loader limit (ROUTE_MAX, SVC_MAX, PREFIX_MAX,
-// USER_PREFIX_MAX, BOOT_SIZE, ...) fails here instead of on a node.
+// since it refuses a boot with more than it can hold. The loader's limits and the kernel's
+// capacities are the same abi/limits.ts constants, so what can still fall short is a
+// derived capacity (kernel/param.ts ROUTE_MAX), a table's full check, or BOOT_SIZE: that
+// fails here instead of on a node.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { KernelInstance, HostImports } from "../../hosts/node/kernel";
-import { WASM_DIR } from "../../hosts/node/build";
-import { decodeStatus } from "../../hosts/node/status";
+import { WASM_DIR } from "../../hosts/node/paths";
+import { decodeStatus } from "../../loader/status/decode";
 import { decodeBootManifest } from "../../loader/manifest";
 import { formatAddr } from "../../loader/ip6";
 import { NET_FORWARD, NET_LINK } from "../../abi/manifest";

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { ROOT } from "../../hosts/node/build";
+import { ROOT } from "../../hosts/node/paths";
 import { readCode } from "../../loader/wasm/code";
 import { parseModule, WasmParseError } from "../../loader/wasm/parse";
 import { BASIC, Imm, MISC, SIMD } from "../../loader/wasm/opcodes";

@@ -150,12 +150,13 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/svc/syscall.ts", from: "if (unchecked(svcHeld[svc]) >= SVC_POOL_SHARE ||", to: "if (",
     tests: ["tests/integration/pool_share.test.ts"] },
   { id: "admit-cpu-mins", guarantee: "the services' CPU mins fit the period, or the boot is refused",
-    file: "kernel/svc/admit.ts", from: "if (cpu > 1000) {", to: "if (cpu > 1100) {",
+    file: "kernel/svc/admit.ts", from: "if (cpu > CPU_SHARE_MAX) {", to: "if (cpu > CPU_SHARE_MAX + 100) {",
     tests: [CONTROL] },
   { id: "route-table-short", guarantee: "every manifest the loader accepts boots: the route table holds the largest",
-    file: "kernel/param.ts", from: "export const ROUTE_MAX: i32 = 528;", to: "export const ROUTE_MAX: i32 = 527;", tests: [LIMITS] },
+    file: "kernel/param.ts", from: "export const ROUTE_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + PREFIX_MAX;",
+    to: "export const ROUTE_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + PREFIX_MAX - 1;", tests: [LIMITS] },
   { id: "user-prefixes-short", guarantee: "every manifest the loader accepts boots: every user prefix fits",
-    file: "kernel/param.ts", from: "export const USER_PREFIX_MAX: i32 = 64;", to: "export const USER_PREFIX_MAX: i32 = 63;",
+    file: "kernel/ctl/delegations.ts", from: "if (pfxCount >= USER_PREFIX_MAX) return -2;", to: "if (pfxCount >= USER_PREFIX_MAX - 1) return -2;",
     tests: [LIMITS] },
 
   // Fuel (spec/instrumentation.md).

@@ -13,8 +13,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { launch } from "../../hosts/node/launch";
-import { ROOT } from "../../hosts/node/build";
-import { Status } from "../../hosts/node/status";
+import { ROOT, WASM_DIR } from "../../hosts/node/paths";
+import { Status } from "../../loader/status/decode";
 import { encapsulate } from "../../hosts/node/nic/vxlan";
 import { parseManifest } from "../../loader/manifest";
 import { CASES } from "../integration/drop_cases";
@@ -24,7 +24,6 @@ import { sleep, waitFor } from "../wait";
 import { ETH_HDR } from "../../abi/kernel";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "../e2e/wasmtime";
 import { newKeyFile, publicKeyText } from "../../loader/control/message";
-import { WASM_DIR } from "../../hosts/node/build";
 import { ADDR, expectedFrameDrops, expectedHostShort, manifest, NODE_ADDR, PEER_ADDR, PEER_MAC, serviceLine, Step, STEPS } from "./scenario";
 
 const skipLinux = skipOrFail(missing(["ip", "ping", "python3", "ethtool"]));
@@ -96,7 +95,7 @@ async function ctl(vx: VxlanNs, f: Files, step: Extract<Step, { ctl: string }>):
     target = path.join(f.dir, `${step.ctl}.yaml`);
     fs.writeFileSync(target, step.request.replace("MODULE_DIR", path.join(WASM_DIR, "services")));
   }
-  const cli = path.join(ROOT, "build/ts/hosts/node/cli.js");
+  const cli = path.join(ROOT, "build/ts/cli/cli.js");
   const r = await shAsync(`ip netns exec ${vx.ns} ${process.execPath} ${cli} ctl ${step.ctl} ${target} ` +
     `--node ${NODE_ADDR} --key ${f.key} --manifest ${f.yaml}`);
   return r.out.trim();
@@ -266,7 +265,7 @@ test("the same scenario on the Node host and under wasmtime: same replies, drops
 /** `persia <args>` as a user runs it, in dir: its exit status and what it printed on stderr
  *  (a `run` that boots is stopped after 30 s, and says so). */
 function persia(dir: string, args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "hosts/node/bin/persia.js"), ...args],
+  const r = spawnSync(process.execPath, [path.join(ROOT, "cli/bin/persia.js"), ...args],
     { cwd: dir, encoding: "utf8", timeout: 30000 });
   return { status: r.status, stderr: r.signal ? `still running after 30 s (${r.signal}): ${r.stderr}` : r.stderr };
 }

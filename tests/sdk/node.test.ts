@@ -14,7 +14,7 @@ import { parseManifest, compileManifest } from "../../loader/manifest";
 import { parseAddr, formatAddr } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
 import { VirtualLink } from "../../hosts/node/nic/virtual";
-import * as P from "../../hosts/node/peer/packets";
+import * as P from "../../cli/peer/packets";
 import { ROOT } from "./guest";
 
 const NODE_MAC = Uint8Array.from([2, 0, 0, 0, 0, 1]);

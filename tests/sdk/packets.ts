@@ -1,10 +1,10 @@
 // Packets for the service tests, in the forms those tests want (text addresses in,
-// Buffers out), built by the traffic peer's TypeScript (hosts/node/peer/packets.ts),
+// Buffers out), built by the traffic peer's TypeScript (cli/peer/packets.ts),
 // which shares no code with the SDK's AssemblyScript, so that a bug in one is caught by
 // the other. Literal bytes stay the anchor: each test file also checks at least one
 // packet against bytes computed outside this project. Used by tests/sdk/*.test.ts.
 import { parseAddr } from "../../loader/ip6";
-import * as peer from "../../hosts/node/peer/packets";
+import * as peer from "../../cli/peer/packets";
 
 export const addr = (text: string): Buffer => Buffer.from(parseAddr(text));
 

@@ -3,7 +3,6 @@
 // Does not know about the kernel; node.ts connects onFrame to kernel.rx.
 // Implemented by virtual.ts (an in-process link), vxlan.ts (Ethernet over UDP) and tap.ts
 // (a Linux TAP device).
-import { ETH_HDR } from "../../../abi/kernel";
 
 export interface NicBackend {
   /** The NIC id in the boot manifest (its NIC record). */
@@ -22,7 +21,3 @@ export interface NicBackend {
   /** Releases sockets or queues; later sends fail and no more frames arrive. */
   close(): void;
 }
-
-/** Largest frame any backend accepts: an Ethernet header plus the largest IPv6 packet
- *  without a jumbogram (RFC 8200: payload length is 16 bits, plus the 40-byte header). */
-export const FRAME_MAX = ETH_HDR + 40 + 65535;

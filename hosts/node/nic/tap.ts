@@ -12,7 +12,8 @@ import * as fs from "fs";
 import * as os from "os";
 import { Errno } from "../../../abi/errno";
 import { TAP_DEVICE_PATTERN } from "../../../loader/manifest/limits";
-import { FRAME_MAX, NicBackend } from "./nic";
+import { NicBackend } from "./nic";
+import { LINK_FRAME_MAX } from "../../../abi/limits";
 
 /** Frames read per readable turn; the rest wait for the next turn of the event loop
  *  (libuv polls level-triggered), so timers, other NICs and the status socket still run. */
@@ -200,7 +201,7 @@ export class TapNic implements NicBackend {
   private closed = false;
   private gone = false;
   private down = false;
-  private readonly rx = new Uint8Array(FRAME_MAX); // not a Buffer: its slice() would not copy
+  private readonly rx = new Uint8Array(LINK_FRAME_MAX); // not a Buffer: its slice() would not copy
   private readonly stats = {
     rx_frames: 0, rx_batches: 0, rx_batch_full: 0, undelivered: 0,
     tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
@@ -236,7 +237,7 @@ export class TapNic implements NicBackend {
 
   send(frame: Uint8Array): number {
     if (this.closed) return -Errno.EIO;
-    if (this.gone || frame.length > FRAME_MAX) {
+    if (this.gone || frame.length > LINK_FRAME_MAX) {
       this.stats.send_errors++;
       return this.gone ? -Errno.ENODEV : -Errno.EMSGSIZE;
     }

@@ -6,7 +6,8 @@
 // Does not model delay, loss or bandwidth; frames are copied once, when sent.
 // Used by node.ts (as a NicBackend), tests and the demo.
 import { Errno } from "../../../abi/errno";
-import { FRAME_MAX, NicBackend } from "./nic";
+import { NicBackend } from "./nic";
+import { LINK_FRAME_MAX } from "../../../abi/limits";
 
 /** Frames waiting for delivery per direction, unless the caller asks for another bound. */
 const QUEUE_FRAMES_DEFAULT = 256;
@@ -118,7 +119,7 @@ export class VirtualLink {
 
   constructor(options: VirtualLinkOptions = {}) {
     const queue = options.queueFrames ?? QUEUE_FRAMES_DEFAULT;
-    const max = options.maxFrame ?? FRAME_MAX;
+    const max = options.maxFrame ?? LINK_FRAME_MAX;
     if (!Number.isInteger(queue) || queue < 1) throw new RangeError(`queueFrames must be a positive integer, not ${queue}`);
     this.a = new VirtualEnd(options.aId ?? 0, queue, max);
     this.b = new VirtualEnd(options.bId ?? 0, queue, max);

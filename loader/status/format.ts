@@ -6,7 +6,7 @@ import { DROP_TEXT, FAULT_TEXT, STATE_TEXT } from "../../abi/describe";
 import { Drop } from "../../abi/drop";
 import { Fault, SvcState } from "../../abi/kernel";
 import { RouteKind } from "../../abi/status";
-import type { ClassStatus, GrantStatus, RouteStatus, ServiceStatus, Status } from "./status";
+import type { ClassStatus, GrantStatus, RouteStatus, ServiceStatus, Status } from "./decode";
 import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 
 type Cell = string | number;

@@ -5,8 +5,8 @@
 // refused as a replay, which is reported as such). Works against either host, since the
 // kernel answers. Used by the CLI (cli.ts) and the tests.
 import * as dgram from "dgram";
-import { CTL_PORT, Op } from "../../abi/control";
-import { Reply, UserKey, decodeReply, hello, resultText, signed } from "../../loader/control/message";
+import { CTL_PORT, Op } from "../abi/control";
+import { Reply, UserKey, decodeReply, hello, resultText, signed } from "../loader/control/message";
 
 export interface CtlOptions {
   node: string;           // the node's address

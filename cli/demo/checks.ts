@@ -2,9 +2,9 @@
 // for packets that must be dropped, which drop counter must move. Each check waits for
 // its answer (or for the counter) with a timeout, so a missing reply is a failed check,
 // never a hang. Also used by tests/hosts/demo.test.ts.
-import { HostPlan } from "../../../loader/manifest";
-import { parseAddr, parseMac } from "../../../loader/ip6";
-import { PersiaNode } from "../node";
+import { HostPlan } from "../../loader/manifest";
+import { parseAddr, parseMac } from "../../loader/ip6";
+import { PersiaNode } from "../../hosts/node/node";
 import { Peer } from "../peer/peer";
 import * as P from "../peer/packets";
 

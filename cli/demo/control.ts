@@ -5,13 +5,13 @@
 // is refused by admission; an UNLOAD takes the service away. Each message goes from the
 // peer to the node's own address as a UDP datagram, as `persia ctl` sends it.
 import nacl from "tweetnacl";
-import { CTL_PORT, Op } from "../../../abi/control";
-import { Errno } from "../../../abi/errno";
-import { HostPlan, Manifest } from "../../../loader/manifest";
-import { addressFromMac, parseAddr, parseMac, parsePrefix } from "../../../loader/ip6";
-import { Reply, UserKey, decodeReply, hello, keyFromSeed, publicKeyText, signed } from "../../../loader/control/message";
-import { loadRequest, unloadBody } from "../../../loader/control/request";
-import { ROOT } from "../build";
+import { CTL_PORT, Op } from "../../abi/control";
+import { Errno } from "../../abi/errno";
+import { HostPlan, Manifest } from "../../loader/manifest";
+import { addressFromMac, parseAddr, parseMac, parsePrefix } from "../../loader/ip6";
+import { Reply, UserKey, decodeReply, hello, keyFromSeed, publicKeyText, signed } from "../../loader/control/message";
+import { loadRequest, unloadBody } from "../../loader/control/request";
+import { ROOT } from "../../hosts/node/paths";
 import { Peer } from "../peer/peer";
 import * as P from "../peer/packets";
 import { Check } from "./checks";

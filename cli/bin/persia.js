@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The `persia` command: runs the compiled CLI (hosts/node/cli.ts → build/ts/...).
+// The `persia` command: runs the compiled CLI (cli/cli.ts → build/ts/cli/cli.js).
 // `npm run build:ts` (or `npm run build`) compiles it first.
 "use strict";
 const path = require("path");
-const cli = path.join(__dirname, "../../../build/ts/hosts/node/cli.js");
+const cli = path.join(__dirname, "../../build/ts/cli/cli.js");
 try {
   require.resolve(cli);
 } catch {

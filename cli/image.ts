@@ -1,15 +1,15 @@
 // `persia image` and `persia status --from`: the Node side of the wasmtime image. Builds an
 // image from a manifest (loader/image/compose.ts) and prints how to run it; reads the
 // status lines an image prints (abi/image.ts IMG_STATUS_PREFIX) back into the same Status
-// the Node host reports, so one formatter (status_format.ts, metrics.ts) serves both.
+// the Node host reports, so one formatter (loader/status: format.ts, metrics.ts) serves both.
 // Does not run wasmtime (tests/e2e/wasmtime.ts does, for the tests).
 import * as fs from "fs";
 import * as path from "path";
-import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../../abi/image";
-import { composeImage, Image, wasmtimePin } from "../../loader/image/compose";
-import { loadManifest } from "../../loader/manifest";
-import { WASM_DIR } from "./build";
-import { decodeStatus, Status } from "./status";
+import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../abi/image";
+import { composeImage, Image, wasmtimePin } from "../loader/image/compose";
+import { loadManifest } from "../loader/manifest";
+import { WASM_DIR } from "../hosts/node/paths";
+import { decodeStatus, Status } from "../loader/status/decode";
 
 function readBuilt(what: string, file: string): Uint8Array {
   try {

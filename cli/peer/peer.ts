@@ -2,10 +2,10 @@
 // sends frames to the node and waits for the frames it expects back. It answers the
 // node's neighbor solicitations for its address and its link-local address (EUI-64 of
 // its MAC), as a Linux host would. Used by the
-// demo (hosts/node/demo) and the integration tests; it never touches the kernel directly.
-import { NicBackend } from "../nic/nic";
+// demo (cli/demo) and the integration tests; it never touches the kernel directly.
+import { NicBackend } from "../../hosts/node/nic/nic";
 import * as P from "./packets";
-import { linkLocalFromMac } from "../../../loader/ip6";
+import { linkLocalFromMac } from "../../loader/ip6";
 
 interface Waiter { match: (p: P.Parsed) => boolean; resolve: (p: P.Parsed | null) => void; timer: NodeJS.Timeout }
 

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { Drop } from "../../abi/drop";
-import { decodeStatus, formatStatus, metricsText } from "../../hosts/node/status";
+import { decodeStatus, formatStatus, metricsText } from "../../loader/status/decode";
 import { SNAPSHOT } from "./status_fixture";
 
 test("decodeStatus reads every record into a plain object", () => {

@@ -2,7 +2,7 @@
 // 0.0.4): every counter of the snapshot as a persia_* metric with labels, so a monitoring
 // system can scrape a node through its status socket.
 // Does not serve HTTP itself; status_server.ts answers `GET /metrics` with this text.
-import type { Status } from "./status";
+import type { Status } from "./decode";
 
 type Labels = Record<string, string | number>;
 type Sample = [Labels, number];

@@ -8,10 +8,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawn } from "child_process";
-import { generate } from "../../abi/gen";
-
-export const ROOT = path.resolve(__dirname, "../../../..");
-export const WASM_DIR = path.join(ROOT, "build/wasm");
+import { generate } from "../abi/gen";
+import { ROOT } from "../hosts/node/paths";
 
 interface Job { name: string; entry: string; target: string; out?: string }
 

@@ -1,7 +1,7 @@
 // Test-only: a status snapshot written out by hand per abi/status.ts (header, then one
 // record of each type and one of a type this host does not know), for the status decoder,
-// printer and status server tests. Used by tests/hosts/status.test.ts and
-// status_server.test.ts.
+// printer and status server tests. Used by tests/loader/status.test.ts and
+// tests/hosts/status_server.test.ts.
 import { Drop } from "../../abi/drop";
 
 const u64 = (n: number): number[] => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >> 24) & 0xff, 0, 0, 0, 0];

@@ -1,23 +1,23 @@
 // The `persia` command line: build, run a node from a manifest, run the demo, and show a
 // running node's status. Every failure prints what failed, why, and what to do, and exits
-// non-zero. Installed as the package's `persia` bin (hosts/node/bin/persia.js).
+// non-zero. Installed as the package's `persia` bin (cli/bin/persia.js).
 import * as path from "path";
 import * as fs from "fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { LogLevel } from "../../abi/kernel";
-import { loadManifest, ManifestError } from "../../loader/manifest";
+import { LogLevel } from "../abi/kernel";
+import { loadManifest, ManifestError } from "../loader/manifest";
 import { build } from "./build";
-import { launchFile } from "./launch";
+import { launchFile } from "../hosts/node/launch";
 import { demo } from "./demo/demo";
 import { queryStatus } from "./status_client";
-import { buildImage, statusFromOutput } from "./image_cli";
-import { formatStatus } from "./status_format";
-import { metricsText } from "./metrics";
-import { Op } from "../../abi/control";
-import { hello, newKeyFile, publicKeyText, readKeyFile } from "../../loader/control/message";
-import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../../loader/control/request";
-import { size as parseSize } from "../../loader/manifest/values";
+import { buildImage, statusFromOutput } from "./image";
+import { formatStatus } from "../loader/status/format";
+import { metricsText } from "../loader/status/metrics";
+import { Op } from "../abi/control";
+import { hello, newKeyFile, publicKeyText, readKeyFile } from "../loader/control/message";
+import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../loader/control/request";
+import { size as parseSize } from "../loader/manifest/values";
 import { control, exchange, replyLine } from "./ctl";
 
 const DEFAULT_SOCKET = "/run/persia";

@@ -2,17 +2,18 @@
 // JSON.stringify can print: node counters, drops by reason (abi/drop.ts names), NICs,
 // services, routes and neighbors. Enum values become their abi names ("RUNNING",
 // "NO_ROUTE"), addresses their RFC 5952 text.
-// Does not print anything: formatStatus (status_format.ts) and metricsText (metrics.ts),
+// Does not print anything: formatStatus (format.ts) and metricsText (metrics.ts),
 // re-exported here, turn the object into text. Throws on a snapshot that breaks the
 // layout, which is a kernel bug, not outside input.
-// Used by node.ts (PersiaNode.status), the CLI and the status server.
+// Used by the Node host (hosts/node/node.ts PersiaNode.status, and its status server) and
+// the CLI (cli/image.ts, for the status lines of a wasmtime image).
 import { Drop } from "../../abi/drop";
 import { Fault, NicKind, Role, SvcState } from "../../abi/kernel";
 import { MF_HEADER, MF_REC_HEADER } from "../../abi/manifest";
 import * as S from "../../abi/status";
-import { formatAddr, formatMac } from "../../loader/ip6";
+import { formatAddr, formatMac } from "../ip6";
 
-export { formatStatus } from "./status_format";
+export { formatStatus } from "./format";
 export { metricsText } from "./metrics";
 
 export interface NodeStatus {

@@ -5,19 +5,19 @@
 // non-zero if anything did not happen as it should.
 import * as fs from "fs";
 import * as path from "path";
-import { LogLevel } from "../../../abi/kernel";
-import { DROP_TEXT } from "../../../abi/describe";
-import { Drop } from "../../../abi/drop";
-import { parseAddr, parseMac } from "../../../loader/ip6";
-import { launch } from "../launch";
-import { parseManifest } from "../../../loader/manifest";
+import { LogLevel } from "../../abi/kernel";
+import { DROP_TEXT } from "../../abi/describe";
+import { Drop } from "../../abi/drop";
+import { parseAddr, parseMac } from "../../loader/ip6";
+import { launch } from "../../hosts/node/launch";
+import { parseManifest } from "../../loader/manifest";
 import { controlChecks, demoOperator } from "./control";
-import { ROOT } from "../build";
+import { ROOT } from "../../hosts/node/paths";
 import { Peer } from "../peer/peer";
-import { Status } from "../status";
+import { Status } from "../../loader/status/decode";
 import { runChecks, Check } from "./checks";
 
-export const DEMO_MANIFEST = path.join(ROOT, "hosts/node/demo/demo.yaml");
+export const DEMO_MANIFEST = path.join(ROOT, "cli/demo/demo.yaml");
 const PEER_MAC = parseMac("02:00:00:00:01:00");
 const PEER_ADDR = parseAddr("fd00:5ab2:1::100");
 

@@ -1,0 +1,54 @@
+// Every limit that a service, a host or the loader can see, defined once. Valid
+// AssemblyScript and TypeScript. The kernel's capacities (kernel/param.ts) are these or
+// derive from them (ROUTE_MAX); the manifest loader's bounds (loader/manifest/limits.ts) are
+// these under the loader's names; services (services/sdk) and hosts size their buffers and
+// tables by them; abi/gen.ts writes each into persia_abi.h as PERSIA_<NAME>. No number here
+// is repeated elsewhere: tests/abi/limits.test.ts fails on a copy. Not here: capacities only
+// the kernel sees (packet pool, egress queues, neighbor cache, rate buckets: kernel/param.ts)
+// and bounds only the loader checks (names, rates, RA defaults: loader/manifest/limits.ts).
+import { ETH_HDR } from "./kernel";
+
+// ——— A node's tables: what a manifest may fill, and the kernel holds ———
+export const NIC_MAX = 16;           // NICs per node (NIC ids are 0..NIC_MAX-1, u8 in the boot manifest)
+export const SVC_MAX = 16;           // services per node (service ids are 0..SVC_MAX-1)
+export const DISK_MAX = 8;           // disks the host provides (disk ids are 0..DISK_MAX-1)
+export const ADDR_PER_SVC = 8;       // addresses one service owns
+export const PREFIX_PER_NIC = 8;     // connected prefixes on one NIC
+export const PREFIX_MAX = 64;        // connected prefixes over all NICs
+export const ROUTE_STATIC_MAX = 256; // static routes per node
+export const DISK_GRANT_PER_SVC = 8; // disk extents granted to one service
+export const CAP_SLOTS = 32;         // capabilities per service: its grants, and room to derive
+export const USER_MAX = 16;          // USER records (user, domain) a node keeps
+export const USER_PREFIX_MAX = 64;   // USER_PREFIX delegations (prefixes users may hand out)
+export const USER_DISK_MAX = 32;     // USER_DISK delegations (disk extents users may grant)
+
+// ——— Links ———
+export const MTU_MIN = 1280;         // RFC 8200 §5: every IPv6 link carries 1280 bytes
+export const MTU_MAX = 9000;         // largest NIC MTU a manifest may give (jumbo frames)
+export const FRAME_MAX = MTU_MAX + ETH_HDR; // Buf.RX: the longest frame the kernel takes
+export const LOCAL_MTU = 1500;       // MTU between services on one node (no link)
+/** The longest frame a host's NIC reads whole: an Ethernet header and the largest IPv6
+ *  packet without a jumbogram (RFC 8200: 40-byte header, 16-bit payload length). A frame
+ *  over FRAME_MAX is then counted as too long, never cut to a shorter one. */
+export const LINK_FRAME_MAX = ETH_HDR + 40 + 65535;
+
+// ——— What a service meets ———
+export const SVC_RXQ = 64;           // packets queued per service before drops
+export const SVC_POOL_SHARE = 64;    // packet buffers one service may hold (sent, not yet gone)
+export const FUEL_PER_CALL = 100_000_000; // fuel units one service call may use
+                                     // (spec/instrumentation.md): 5-35 ms of a busy loop under
+                                     // Node. Issue #5's per-service CPU grants will replace it
+export const LOG_LINE = 512;         // bytes in one kernel log line
+export const SVC_LOG_MAX = 400;      // bytes of a service's log line the kernel keeps (sys_log);
+                                     // with the service's name it fits LOG_LINE
+export const CPU_SHARE_MAX = 1000;   // a CPU grant's min and max are permille of a period
+
+// ——— Kernel buffers a host fills or reads (k_buf_size) ———
+export const BOOT_SIZE = 65536;      // bytes in the boot manifest buffer (Buf.BOOT)
+export const STATUS_SIZE = 65536;    // bytes in the status snapshot buffer (Buf.STATUS)
+
+// ——— Router advertisements: RFC 4861 §6.2.1's ranges, which the loader and the kernel check ———
+export const RA_MAX_INTERVAL_MIN = 4;    // MaxRtrAdvInterval: no less than 4 s
+export const RA_MAX_INTERVAL_MAX = 1800; //   and no more than 1800 s
+export const RA_MIN_INTERVAL_MIN = 3;    // MinRtrAdvInterval: no less than 3 s, at most 0.75 × max
+export const RA_LIFETIME_MAX = 9000;     // AdvDefaultLifetime: 0, or from max interval to 9000 s
