@@ -15,7 +15,7 @@ import { le16, le32, le64 } from "../wire/bytes";
 import { logStart, logStr, logInt, logEnd, klog } from "./log";
 import { isMulticast, isLinkLocal, isUnspecified, isLoopback, isV4Mapped } from "../wire/addr";
 import { nicAdd, nicValid, nicLinkLocal, prefixAdd, prefixNodeAddr, ifaceReset } from "./net/iface";
-import { routeAdd, routeReset, isOwn, rKind } from "./net/route";
+import { routeAdd, routeAddService, routeReset, ownRoute, routeKind } from "./net/route";
 import { ndInit } from "./net/nd";
 import { raConfigure, raEnabled, raReset } from "./net/ra";
 import { setClassRates, setLinkRate, egressReset, CLASS_FORWARD, CLASS_SERVICE } from "./net/egress";
@@ -24,7 +24,7 @@ import { validDomain, svcAdd, svcValid, svcByName, svcAddAddr, svcByAddr, svcCou
 import { capGrant, capSetSecret, capsReset } from "./svc/caps";
 import { cpuGrant, cpuReset } from "./svc/cpu";
 import { schedBoot, schedBackoff, schedReset } from "./svc/sched";
-import { admit } from "./svc/admit";
+import { admit, ramBudget, setRamBudget } from "./svc/admit";
 import { userAdd, usersReset, setEpoch, userForName } from "./ctl/users";
 import { delegatePrefix, delegateExtent, delegationsReset } from "./ctl/delegations";
 import { svcRamMin, svcRamMax, svcOwner, svcName, svcNameLen } from "./svc/registry";
@@ -36,8 +36,6 @@ export let role: Role = Role.SERVER;
 const diskBytes = new StaticArray<u64>(DISK_MAX);
 const diskPresent = new StaticArray<bool>(DISK_MAX);
 const RANDOM: usize = memory.data(SVC_MAX * 4 + 4 + 8, 8); // capability secrets, the PRNG seed, the epoch
-/** The node's RAM budget in pages (BUDGET record), or -1: RAM mins are not admitted. */
-export let ramBudget: i64 = -1;
 
 let recIndex = 0;
 let recType = 0;
@@ -87,7 +85,7 @@ function unboot(): void {
   for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
   usersReset();
   delegationsReset();
-  ramBudget = -1;
+  setRamBudget(-1);
   role = Role.SERVER;
   ndInit(Role.SERVER);
 }
@@ -168,7 +166,7 @@ export function applyRecord(index: i32, type: i32, b: usize, n: i32): i32 {
 function budget(b: usize, n: i32): i32 {
   if (n != M.BG_SIZE) return bad("length", "BUDGET record is not 4 bytes");
   if (ramBudget >= 0) return bad("budget", "given twice");
-  ramBudget = <i64>le32(b + M.BG_RAM);
+  setRamBudget(<i64>le32(b + M.BG_RAM));
   return 0;
 }
 
@@ -311,10 +309,11 @@ function svcAddr(b: usize, n: i32): i32 {
     return bad("address", "multicast, link-local, unspecified, loopback or IPv4-mapped");
   }
   if (svcByAddr(a) >= 0) return bad("address", "already owned by a service");
-  if (isOwn(a) && rKind == RouteKind.LOCAL) return bad("address", "one of the node's own addresses");
+  let own = ownRoute(a);
+  if (own >= 0 && routeKind(own) == RouteKind.LOCAL) return bad("address", "one of the node's own addresses");
   let i = svcAddAddr(id, a);
   if (i < 0) return bad("address", "more addresses than the kernel's ADDR_PER_SVC");
-  if (routeAdd(RouteKind.SERVICE, a, 128, i, id, 0) < 0) return bad("address", "route table full");
+  if (routeAddService(a, id, i) < 0) return bad("address", "route table full");
   if (capGrant(id, CapKind.ADDR, RIGHT_SEND | RIGHT_RECV | RIGHT_DERIVE, i, 0, 0) < 0) {
     return bad("address", "capability table full");
   }

@@ -19,6 +19,8 @@ export const CLASS_KERNEL: i32 = EgressClass.KERNEL;
 export const CLASS_FORWARD: i32 = EgressClass.FORWARD;
 export const CLASS_SERVICE: i32 = EgressClass.SERVICE;   // + service id
 let freeTop: i32 = 0;
+/** No packet: what a handler that has nothing to send returns (and pktAlloc, out of buffers). */
+export const NONE: i32 = -1;
 
 export function poolInit(): void {
   for (let i = 0; i < PKT_SLOTS; i++) unchecked(freeStack[i] = <u16>(PKT_SLOTS - 1 - i));

@@ -15,7 +15,7 @@ import { RouteKind } from "../../abi/status";
 import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { SVC_MAX } from "../param";
 import { logStart, logStr, logInt, logBytes, logAddr, logEnd } from "../log";
-import { isOwn, rKind, routeBeyond, routeKind, routeLen, routePrefix, routeVia, routeCount } from "../net/route";
+import { ownRoute, routeBeyond, routeKind, routeLen, routePrefix, routeVia, routeCount } from "../net/route";
 import { addrEq } from "../../wire/addr";
 import { neighborNic } from "../net/nd";
 import { svcValid, svcName, svcNameLen, svcOwner } from "../svc/registry";
@@ -44,7 +44,8 @@ export function mayClaimAddress(u: i32, a: usize): i32 {
     logStr(" (users[].addresses in the node's manifest)");
     return end(Errno.EACCES);
   }
-  if (isOwn(a) && rKind == RouteKind.LOCAL) {
+  let own = ownRoute(a);
+  if (own >= 0 && routeKind(own) == RouteKind.LOCAL) {
     start(a); logStr(" is one of the node's own addresses");
     return end(Errno.EACCES);
   }

@@ -4,8 +4,9 @@
 //
 //   rx(nic, len) → ethernet checks → copy into a pool buffer → ipv6.check → ipv6.walk
 //     → martian addresses (never on a link) dropped
-//     → multicast group of ours?  → local.localInput (ND, echo)
+//     → multicast group of ours, or ND?  → output.deliver → local.localInput (ND, echo)
 //     → unicast                   → output.output(FORWARD): service queue, kernel, or NIC
+// Nothing here sends: an ICMPv6 error is built by icmpv6.ts and sent by output.answer.
 import { Drop } from "../../abi/drop";
 import { FRAME_MAX } from "../param";
 import { drop } from "../stats";
@@ -15,14 +16,17 @@ import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode, isUnspec
 import { IP_SRC, IP_DST, NH_ICMPV6 } from "../../wire/ipv6";
 import { ETH_HDR, ETH_SRC, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ethType, ethIsGroup } from "../../wire/ethernet";
 import { ICMP_PARAM, ICMP_RS, ICMP_REDIRECT, ICMP_NS, ICMP_MLD_REPORT, ICMP_MLD2_REPORT, icmpType } from "../../wire/icmpv6";
-import { check, walk, ipLen, upperProto, upperOff, ppCode, ppPtr, routingProblem } from "./ipv6";
+import { Chain, check, walk, ipTotal, routingProblem } from "./ipv6";
 import { nicValid, nicMac, nicMtu, rxFrames, rxBytes } from "./iface";
 import { nodeRole } from "./nd";
 import { isOwn } from "./route";
-import { localInput, setRxSrcMac } from "./local";
 import { icmpError } from "./icmpv6";
-import { output, Origin } from "./output";
+import { output, answer, deliver, Origin } from "./output";
 import { Role } from "../../abi/kernel";
+
+/** The extension-header chain of the packet being received, filled by walk() in ipv6In
+ *  and passed to the checks after it. */
+const RX_CHAIN = new Chain();
 
 export function rx(nic: i32, f: usize, len: i32): void {
   if (!nicValid(nic)) return;
@@ -40,54 +44,56 @@ export function rx(nic: i32, f: usize, len: i32): void {
   if (r >= 0) { drop(<Drop>r); return; }
   let pkt = pktAlloc();
   if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  let ipLen = ipTotal(f + ETH_HDR);
   memory.copy(pktData(pkt), f + ETH_HDR, <usize>ipLen);
   pktSetLen(pkt, ipLen);
   pktSetClass(pkt, CLASS_FORWARD);
-  setRxSrcMac(f + ETH_SRC);
-  ipv6In(pkt, nic, groupFrame);
-  setRxSrcMac(0);
+  ipv6In(pkt, nic, groupFrame, f + ETH_SRC);
 }
 
-/** Is the walked packet at p an ICMPv6 router or neighbor discovery message (133..137)? */
-function isNd(p: usize): bool {
-  if (upperProto != NH_ICMPV6 || upperOff >= ipLen) return false;
-  let t = <i32>icmpType(p + upperOff);
+/** Is the walked packet at p (chain c) an ICMPv6 router or neighbor discovery message
+ *  (133..137)? */
+function isNd(p: usize, c: Chain): bool {
+  if (c.proto != NH_ICMPV6 || c.off >= ipTotal(p)) return false;
+  let t = <i32>icmpType(p + <usize>c.off);
   return t >= ICMP_RS && t <= ICMP_REDIRECT;
 }
 
 /** May a node with no address yet send the walked packet at p from :: (RFC 4861 §4.1 and
  *  §7.2.2 router and neighbor solicitations, RFC 4862 DAD, RFC 3810 §5.2.13 MLD reports),
  *  to a group? Its own checks (nd.ts, ra.ts) then apply. */
-function fromNoAddress(p: usize): bool {
-  if (upperProto != NH_ICMPV6 || upperOff >= ipLen || !isMulticast(p + IP_DST)) return false;
-  let t = <i32>icmpType(p + upperOff);
+function fromNoAddress(p: usize, c: Chain): bool {
+  if (c.proto != NH_ICMPV6 || c.off >= ipTotal(p) || !isMulticast(p + IP_DST)) return false;
+  let t = <i32>icmpType(p + <usize>c.off);
   return t == ICMP_RS || t == ICMP_NS || t == ICMP_MLD_REPORT || t == ICMP_MLD2_REPORT;
 }
 
 /** Addresses that may never be on a link (RFC 4291 §2.5.2, §2.5.3, §2.5.5.2; RFC 6890
  *  "Forwardable: False"): loopback either way, IPv4-mapped either way, :: as a destination,
  *  and :: as a source except for what a node sends before it has an address. */
-function martian(p: usize): bool {
+function martian(p: usize, c: Chain): bool {
   let src = p + IP_SRC, dst = p + IP_DST;
   if (isLoopback(src) || isLoopback(dst) || isV4Mapped(src) || isV4Mapped(dst) || isUnspecified(dst)) return true;
-  return isUnspecified(src) && !fromNoAddress(p);
+  return isUnspecified(src) && !fromNoAddress(p, c);
 }
 
-function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
+/** pkt came in on nic in a frame to a group address (groupFrame) or not, from srcMac. */
+function ipv6In(pkt: i32, nic: i32, groupFrame: bool, srcMac: usize): void {
   let p = pktData(pkt);
-  let r = walk(p);
+  let c = RX_CHAIN;
+  let r = walk(p, c);
   if (r == Drop.PARAM_PROBLEM) {
-    icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
-    drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
+    let e = icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
+    drop(Drop.PARAM_PROBLEM); pktFree(pkt); answer(e, nic); return;
   }
   if (r >= 0) { drop(<Drop>r); pktFree(pkt); return; }
   // Nothing on a link speaks for the node's own addresses or its services': a service must
   // be able to trust a local peer's address, and the node never hears itself.
-  if (martian(p) || isOwn(p + IP_SRC)) { drop(Drop.MARTIAN); pktFree(pkt); return; }
+  if (martian(p, c) || isOwn(p + IP_SRC)) { drop(Drop.MARTIAN); pktFree(pkt); return; }
   let dst = p + IP_DST;
   if (isMulticast(dst)) {
     if (isAllNodes(dst) || (isAllRouters(dst) && nodeRole == Role.ROUTER) || isSolicitedNode(dst)) {
-      localInput(pkt, nic);   // a solicited-node group is checked against the target there
+      deliver(pkt, nic, srcMac);   // a solicited-node group is checked against the target there
       return;
     }
     drop(Drop.MULTICAST); pktFree(pkt); return;
@@ -97,10 +103,10 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool): void {
   // Neighbor discovery is the kernel's, whoever the address belongs to: a unicast probe of
   // a service's address is answered by the kernel, never queued for the service, and ND
   // (hop limit 255, link scope) is never forwarded.
-  if (isNd(p)) { localInput(pkt, nic); return; }
-  if (routingProblem(p) >= 0 && isOwn(dst)) {   // cheap test first: most packets have no routing header
-    icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
-    drop(Drop.PARAM_PROBLEM); pktFree(pkt); return;
+  if (isNd(p, c)) { deliver(pkt, nic, srcMac); return; }
+  if (routingProblem(p, c) >= 0 && isOwn(dst)) {   // cheap test first: most packets have no routing header
+    let e = icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
+    drop(Drop.PARAM_PROBLEM); pktFree(pkt); answer(e, nic); return;
   }
   output(pkt, Origin.FORWARD, nic);
 }

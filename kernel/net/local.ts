@@ -3,62 +3,64 @@
 // discovery, and UDP to the control port is a control message (ctl/control.ts); anything
 // else gets port unreachable. Services' addresses never come here —
 // their packets go to the service. Destination Options for the node are acted on here
-// (RFC 8200 §4.2). Called by net/input.ts and net/output.ts; each packet is parsed here
-// again, so a packet the kernel built itself (an answer to one of its own addresses) is
-// never read with the offsets of the packet before it.
+// (RFC 8200 §4.2). Called by net/output.ts (deliver, and routes to the node's own
+// addresses); each packet is parsed here again, so a packet the kernel built itself (an
+// answer to one of its own addresses) is never read with the offsets of the packet before
+// it. Nothing here sends: the answer (an echo reply, a control reply, an ICMPv6 error) is
+// returned, and output.ts sends it.
 import { Drop } from "../../abi/drop";
 import { drop } from "../stats";
-import { pktData, pktLen, pktSetLen, pktFree, pktSetClass } from "../pool";
+import { pktData, pktLen, pktSetLen, pktFree, pktSetClass, NONE } from "../pool";
 import { CLASS_KERNEL } from "./egress";
 import { addrCopy, isMulticast } from "../../wire/addr";
 import { IP_HDR, IP_DST, NH_ICMPV6, NH_UDP, HOP_LIMIT, ipReverse } from "../../wire/ipv6";
 import { UDP_HDR, udpDstPort } from "../../wire/udp";
 import { ICMP_MIN, ICMP_HDR, ICMP_UNREACH, ICMP_PARAM, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_NS, ICMP_NA,
   ICMP_RS, ICMP_RA, ICMP_TYPE, icmpType, icmpCode, icmpSeal } from "../../wire/icmpv6";
-import { check, walk, destOptions, upperProto, upperOff, ppCode, ppPtr } from "./ipv6";
+import { Chain, check, walk, destOptions } from "./ipv6";
 import { l4Checksum } from "../../wire/checksum";
 import { nicLinkLocal, nicValid } from "./iface";
 import { ndInput } from "./nd";
 import { rsInput, raInput } from "./ra";
 import { icmpError } from "./icmpv6";
-import { output, Origin } from "./output";
 import { ctlInput } from "../ctl/control";
 import { CTL_PORT } from "../../abi/control";
 
-/** The Ethernet source of the frame being received, or 0 when the packet came from a
- *  service. Set by net/input.ts for the duration of one k_rx. */
-export let rxSrcMac: usize = 0;
-export function setRxSrcMac(p: usize): void { rxSrcMac = p; }
+/** The chain of the packet being delivered to the node, parsed here again. */
+const LOCAL_CHAIN = new Chain();
 
-export function localInput(pkt: i32, nic: i32): void {
+/** A packet for the node, which came in on nic (-1: from a service or the kernel) in a
+ *  frame from srcMac (0: not from a link, or not ND, which input.ts hands over directly).
+ *  Consumes pkt; returns the node's answer to send, or NONE. */
+export function localInput(pkt: i32, nic: i32, srcMac: usize): i32 {
   let p = pktData(pkt);
+  let c = LOCAL_CHAIN;
   let r = check(p, pktLen(pkt));
-  if (r < 0) r = walk(p);
-  if (r < 0) r = destOptions(p);
+  if (r < 0) r = walk(p, c);
+  if (r < 0) r = destOptions(p, c);
   if (r >= 0) {
-    if (r == Drop.PARAM_PROBLEM) icmpError(pkt, ICMP_PARAM, ppCode, ppPtr, nic);
-    drop(<Drop>r); pktFree(pkt); return;
+    let e = r == Drop.PARAM_PROBLEM ? icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic) : NONE;
+    drop(<Drop>r); pktFree(pkt); return e;
   }
-  let proto = upperProto, off = upperOff;
+  let proto = c.proto, off = c.off;
   if (proto == NH_UDP && pktLen(pkt) - off >= UDP_HDR && !isMulticast(p + IP_DST) &&
       <i32>udpDstPort(p + <usize>off) == CTL_PORT) {
-    ctlInput(pkt, nic, off);
-    return;
+    return ctlInput(pkt, off);
   }
   if (proto != NH_ICMPV6) {
-    icmpError(pkt, ICMP_UNREACH, 4, 0, nic);     // no transport layer in the node itself
+    let e = icmpError(pkt, ICMP_UNREACH, 4, 0, nic);     // no transport layer in the node itself
     drop(Drop.NO_ROUTE);
     pktFree(pkt);
-    return;
+    return e;
   }
   let len = pktLen(pkt) - off;
-  if (len < ICMP_MIN) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }
-  if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }
+  if (len < ICMP_MIN) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return NONE; }
+  if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return NONE; }
   let type = icmpType(p + off);
   if (type == ICMP_NS || type == ICMP_NA) {
-    if (nicValid(nic)) ndInput(nic, p, off, len, rxSrcMac);
+    if (nicValid(nic)) ndInput(nic, p, off, len, srcMac);
     pktFree(pkt);
-    return;
+    return NONE;
   }
   if (type == ICMP_RS || type == ICMP_RA) {
     if (nicValid(nic)) {
@@ -66,32 +68,32 @@ export function localInput(pkt: i32, nic: i32): void {
       else raInput(nic, p, off, len);
     }
     pktFree(pkt);
-    return;
+    return NONE;
   }
   if (type == ICMP_ECHO_REQUEST && icmpCode(p + off) == 0 && len >= ICMP_HDR) {
-    echoReply(pkt, nic, off, len);
-    return;
+    return echoReply(pkt, nic, off, len);
   }
   // Other informational messages (MLD, redirects, ...) need no answer; errors addressed
   // to the node are noted and consumed.
   pktFree(pkt);
+  return NONE;
 }
 
 /** Turn an echo request, whose ICMPv6 message of len bytes is at off, into its reply in
- *  place (RFC 4443 §4.2); the extension headers are left out of the reply. */
-function echoReply(pkt: i32, nic: i32, off: i32, len: i32): void {
+ *  place (RFC 4443 §4.2) and return it; the extension headers are left out of the reply. */
+function echoReply(pkt: i32, nic: i32, off: i32, len: i32): i32 {
   let p = pktData(pkt);
   pktSetClass(pkt, CLASS_KERNEL);
   if (off != IP_HDR) memory.copy(p + IP_HDR, p + off, <usize>len);
   let dst = p + IP_DST;
   // Reply from the address that was pinged; a multicast ping is answered from link-local.
   if (isMulticast(dst)) {
-    if (!nicValid(nic)) { drop(Drop.MULTICAST); pktFree(pkt); return; }
+    if (!nicValid(nic)) { drop(Drop.MULTICAST); pktFree(pkt); return NONE; }
     addrCopy(dst, nicLinkLocal(nic));
   }
   ipReverse(p, len, NH_ICMPV6, HOP_LIMIT);
   store<u8>(p + IP_HDR + ICMP_TYPE, <u8>ICMP_ECHO_REPLY);
   icmpSeal(p, len);
   pktSetLen(pkt, IP_HDR + len);
-  output(pkt, Origin.NODE, nic);
+  return pkt;
 }

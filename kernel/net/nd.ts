@@ -32,7 +32,7 @@ import { ND_HOP_LIMIT, ND_TARGET, ND_OPTIONS, ND_LLA_MSG, NA_FLAGS, NA_ROUTER, N
 import { ld32 } from "../../wire/bytes";
 import { nicMac, sourceFor } from "./iface";
 import { txPush } from "./egress";
-import { isOwn, rKind, rNic } from "./route";
+import { ownRoute, routeKind, routeNic } from "./route";
 import { RouteKind } from "../../abi/status";
 
 const ADDRS: usize = memory.data(NEIGH_MAX * 16, 8);
@@ -248,8 +248,9 @@ function solicitation(nic: i32, p: usize, m: usize, sll: usize, srcMac: usize): 
   let dad = isUnspecified(src);
   if (dad && (!isSolicitedNode(p + IP_DST) || sll != 0)) { drop(Drop.ND_INVALID); return; }
   if (isMulticast(p + IP_DST) && !isSolicitedFor(p + IP_DST, target)) { drop(Drop.ND_INVALID); return; }
-  if (!isOwn(target)) return;                      // a valid NS for someone else
-  if (rKind == RouteKind.LOCAL && rNic != nic) return;
+  let own = ownRoute(target);
+  if (own < 0) return;                             // a valid NS for someone else
+  if (routeKind(own) == RouteKind.LOCAL && routeNic(own) != nic) return;
   if (dad) {
     store<u64>(TMP, bswap<u64>(0xff02000000000000)); // ff02::1, all nodes (§7.2.4)
     store<u64>(TMP, bswap<u64>(1), 8);

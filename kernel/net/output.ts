@@ -4,16 +4,19 @@
 // forwards — and get ICMPv6 errors (time exceeded, packet too big, unreachable) from
 // here; packets the kernel or a service originates get an error code instead.
 // Every call consumes the packet: it is queued, transmitted, delivered or dropped.
+// This is the one place that sends: the handlers of packets for the node (local.ts,
+// ctl/control.ts) and icmpv6.ts return what they answer, and output() routes that in turn,
+// in a loop, until nothing is left. None of them imports this file.
 import { Errno } from "../../abi/errno";
 import { Drop } from "../../abi/drop";
 import { RouteKind } from "../../abi/status";
 import { Role } from "../../abi/kernel";
 import { LOCAL_MTU } from "../param";
 import { drop } from "../stats";
-import { pktData, pktLen, pktFree } from "../pool";
+import { pktData, pktLen, pktFree, NONE } from "../pool";
 import { isLinkLocal, isMulticast, isUnspecified, isLoopback, isV4Mapped, addrEq } from "../../wire/addr";
 import { IP_SRC, IP_DST, IP_HOPS, ipHops } from "../../wire/ipv6";
-import { lookup, nextHop, rKind, rNic, rSvc } from "./route";
+import { lookup, nextHop, routeKind, routeNic, routeSvc, routeAddrIndex } from "./route";
 import { nicMtu, nicValid, nicLinkLocal } from "./iface";
 import { linkOut, nodeRole } from "./nd";
 import { svcDeliver } from "../svc/queue";
@@ -29,15 +32,45 @@ export enum Origin {
   SERVICE = 2,  // sent by a service through the send syscall
 }
 
-function refuse(pkt: i32, reason: Drop, err: Errno): i32 {
-  drop(reason);
-  pktFree(pkt);
-  return -err;
+/** A step's result besides 0 and -Errno: ANSWER + pkt means the step is done and the node
+ *  answers with pkt (a reply from the node itself, an ICMPv6 error), which output() sends
+ *  next. Above every buffer index (pool.ts keeps them in a u16). */
+const ANSWER: i32 = 0x10000;
+
+/** Route pkt, then what the node answers to it, until nothing is left. inNic is the NIC
+ *  it came from (-1 if none): link-local destinations of the kernel's own answers leave
+ *  through it. Returns 0, or -Errno for NODE and SERVICE. */
+export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
+  let r = step(pkt, origin, inNic);
+  let result = r < 0 ? r : 0;
+  while (r >= ANSWER) r = step(r - ANSWER, Origin.NODE, inNic);
+  return result;
 }
 
-/** Route pkt. inNic is the NIC it came from (-1 if none): link-local destinations of the
- *  kernel's own answers leave through it. Returns 0, or -Errno for NODE and SERVICE. */
-export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
+/** Send what a handler answered (a packet the kernel built, from inNic's side), or
+ *  nothing (NONE). */
+export function answer(pkt: i32, inNic: i32): void {
+  if (pkt != NONE) output(pkt, Origin.NODE, inNic);
+}
+
+/** A packet for the node itself that input.ts hands over without routing (to a group the
+ *  node listens to, or neighbor discovery), from a frame whose source MAC is at srcMac. */
+export function deliver(pkt: i32, nic: i32, srcMac: usize): void {
+  answer(localInput(pkt, nic, srcMac), nic);
+}
+
+/** Drop pkt, counted; -err, or the answer e (an ICMPv6 error about it) if there is one. */
+function refuse(pkt: i32, reason: Drop, err: Errno, e: i32 = NONE): i32 {
+  drop(reason);
+  pktFree(pkt);
+  return e != NONE ? ANSWER + e : -err;
+}
+
+/** The node's answer e, or NONE, as a step's result. */
+function answered(e: i32): i32 { return e != NONE ? ANSWER + e : 0; }
+
+/** One packet's way: consumes pkt; 0, -Errno, or ANSWER + the packet the node answers with. */
+function step(pkt: i32, origin: Origin, inNic: i32): i32 {
   let p = pktData(pkt);
   let dst = p + IP_DST;
   let len = pktLen(pkt);
@@ -51,41 +84,42 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
     // only link-local address that is the node's own is that of the NIC it arrived on.
     if (origin == Origin.NODE && nicValid(inNic)) { linkOut(inNic, dst, pkt); return 0; }
     if (origin == Origin.FORWARD && nicValid(inNic) && addrEq(dst, nicLinkLocal(inNic))) {
-      localInput(pkt, inNic);
-      return 0;
+      return answered(localInput(pkt, inNic, 0));
     }
     if (origin == Origin.FORWARD) return refuse(pkt, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH);
     if (isMulticast(dst)) return refuse(pkt, Drop.MULTICAST, Errno.EHOSTUNREACH);
     return refuse(pkt, Drop.NO_ROUTE, Errno.EHOSTUNREACH);
   }
-  if (!lookup(dst)) return unreachable(pkt, origin, 0, inNic);
-  let kind = rKind, svc = rSvc, index = rNic;
+  let route = lookup(dst);
+  if (route < 0) return unreachable(pkt, origin, 0, inNic);
+  let kind = routeKind(route);
   if (kind == RouteKind.SERVICE || kind == RouteKind.LOCAL) {
-    if (kind == RouteKind.LOCAL) { localInput(pkt, inNic); return 0; }
+    if (kind == RouteKind.LOCAL) return answered(localInput(pkt, inNic, 0));
     if (origin == Origin.SERVICE && len > LOCAL_MTU) return refuse(pkt, Drop.TOO_BIG, Errno.EMSGSIZE);
-    if (!capHolds(svc, CapKind.ADDR, index, RIGHT_RECV)) return refuse(pkt, Drop.SVC_DOWN, Errno.EHOSTUNREACH);
+    let svc = routeSvc(route);
+    if (!capHolds(svc, CapKind.ADDR, routeAddrIndex(route), RIGHT_RECV)) return refuse(pkt, Drop.SVC_DOWN, Errno.EHOSTUNREACH);
     let r = svcDeliver(svc, pkt);
     return origin == Origin.SERVICE ? r : 0;
   }
   if (origin == Origin.FORWARD) {
     if (nodeRole != Role.ROUTER) return unreachable(pkt, origin, 3, inNic);
     if (isLinkLocal(p + IP_SRC)) {
-      icmpError(pkt, ICMP_UNREACH, 2, 0, inNic);   // beyond scope of source address (RFC 4443 §3.1)
-      return refuse(pkt, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH);
+      let e = icmpError(pkt, ICMP_UNREACH, 2, 0, inNic);   // beyond scope of source address (RFC 4443 §3.1)
+      return refuse(pkt, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH, e);
     }
   }
-  let nic = index;
-  let hop = nextHop(dst);
+  let nic = routeNic(route);
+  let hop = nextHop(route, dst);
   let mtu = unchecked(nicMtu[nic]);
   if (origin == Origin.FORWARD) {
     let hops = ipHops(p);
     if (hops <= 1) {
-      icmpError(pkt, ICMP_TIME, 0, 0, inNic);
-      return refuse(pkt, Drop.HOP_LIMIT, Errno.EHOSTUNREACH);
+      let e = icmpError(pkt, ICMP_TIME, 0, 0, inNic);
+      return refuse(pkt, Drop.HOP_LIMIT, Errno.EHOSTUNREACH, e);
     }
     if (len > mtu) {
-      icmpError(pkt, ICMP_TOO_BIG, 0, <u32>mtu, inNic);
-      return refuse(pkt, Drop.TOO_BIG, Errno.EMSGSIZE);
+      let e = icmpError(pkt, ICMP_TOO_BIG, 0, <u32>mtu, inNic);
+      return refuse(pkt, Drop.TOO_BIG, Errno.EMSGSIZE, e);
     }
     store<u8>(p + IP_HOPS, <u8>(hops - 1));
   } else if (len > mtu) {
@@ -97,13 +131,16 @@ export function output(pkt: i32, origin: Origin, inNic: i32): i32 {
 
 /** No route (code 0) or, for a host that does not forward, address unreachable (3). */
 function unreachable(pkt: i32, origin: Origin, code: u32, inNic: i32): i32 {
-  if (origin == Origin.FORWARD) icmpError(pkt, ICMP_UNREACH, code, 0, inNic);
-  return refuse(pkt, Drop.NO_ROUTE, Errno.EHOSTUNREACH);
+  let e = origin == Origin.FORWARD ? icmpError(pkt, ICMP_UNREACH, code, 0, inNic) : NONE;
+  return refuse(pkt, Drop.NO_ROUTE, Errno.EHOSTUNREACH, e);
 }
 
 /** The MTU towards dst for a packet a service would send, or -Errno. */
 export function pathMtu(dst: usize): i32 {
-  if (isMulticast(dst) || isLinkLocal(dst) || !lookup(dst)) return -Errno.EHOSTUNREACH;
-  if (rKind == RouteKind.SERVICE || rKind == RouteKind.LOCAL) return LOCAL_MTU;
-  return unchecked(nicMtu[rNic]);
+  if (isMulticast(dst) || isLinkLocal(dst)) return -Errno.EHOSTUNREACH;
+  let route = lookup(dst);
+  if (route < 0) return -Errno.EHOSTUNREACH;
+  let kind = routeKind(route);
+  if (kind == RouteKind.SERVICE || kind == RouteKind.LOCAL) return LOCAL_MTU;
+  return unchecked(nicMtu[routeNic(route)]);
 }

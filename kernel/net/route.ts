@@ -2,8 +2,10 @@
 // addresses (/128), connected prefixes and static routes (RFC 7608: any length 0..128).
 // A fixed table scanned linearly; entries are added at boot, and a service's own /128s
 // are added and removed with it by control messages (LOAD, UNLOAD).
-// lookup() leaves its answer in module globals so the hot path allocates nothing.
-// A SERVICE route's nic field holds the index of the address in the service's list.
+// lookup() answers with the matching entry's index, which the caller keeps and reads
+// with routeKind/routeNic/routeSvc/routeAddrIndex: nothing is left in module state, and
+// nothing is allocated. A SERVICE route has no NIC; it names the service and the index of
+// the address in the service's list (the object of its ADDR capability).
 // isOwn(), asked of every received packet's source, first asks a Bloom filter of the
 // node's and services' /128s, so a packet from anyone else costs no scan.
 import { ROUTE_MAX } from "../param";
@@ -16,15 +18,10 @@ const lens = new StaticArray<u8>(ROUTE_MAX);
 const kinds = new StaticArray<u8>(ROUTE_MAX);
 const nics = new StaticArray<u8>(ROUTE_MAX);
 const svcs = new StaticArray<u8>(ROUTE_MAX);
+const addrIdx = new StaticArray<u8>(ROUTE_MAX);       // SERVICE: the address's index in its service's list
 const OWN_BITS: u32 = 4096;                           // the Bloom filter of own /128s, ~8x ROUTE_MAX
 const ownBits = new StaticArray<u32>(<i32>(OWN_BITS / 32));
 export let routeCount: i32 = 0;
-
-// The answer of the last lookup().
-export let rKind: RouteKind = RouteKind.STATIC;
-export let rNic: i32 = 0;
-export let rSvc: i32 = 0;
-export let rIndex: i32 = -1;
 
 // @ts-ignore: decorator
 @inline export function routePrefix(i: i32): usize { return PREFIXES + <usize>(i * 16); }
@@ -34,6 +31,7 @@ export function routeLen(i: i32): i32 { return <i32>unchecked(lens[i]); }
 export function routeKind(i: i32): RouteKind { return <RouteKind>unchecked(kinds[i]); }
 export function routeNic(i: i32): i32 { return <i32>unchecked(nics[i]); }
 export function routeSvc(i: i32): i32 { return <i32>unchecked(svcs[i]); }
+export function routeAddrIndex(i: i32): i32 { return <i32>unchecked(addrIdx[i]); }
 
 /** The filter's two bits for the address at a (a 64-bit mix of its halves). */
 function ownBit(a: usize, which: u32): u32 {
@@ -71,41 +69,52 @@ export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc
   unchecked(kinds[i] = <u8>kind);
   unchecked(nics[i] = <u8>nic);
   unchecked(svcs[i] = <u8>svc);
+  unchecked(addrIdx[i] = 0);
   ownMark(i);
   return i;
 }
 
-/** Longest-prefix match for dst. On a tie the entry added first wins (the node's and the
- *  services' own /128s are added before anything else). False if there is no route. */
-export function lookup(dst: usize): bool {
+/** Add service svc's address at a, the index-th in its list. Returns the route's index or
+ *  -1 if the table is full. */
+export function routeAddService(a: usize, svc: i32, index: i32): i32 {
+  let i = routeAdd(RouteKind.SERVICE, a, 128, 0, svc, 0);
+  if (i >= 0) unchecked(addrIdx[i] = <u8>index);
+  return i;
+}
+
+/** Longest-prefix match for dst: the matching entry's index, or -1 if there is no route.
+ *  On a tie the entry added first wins (the node's and the services' own /128s are added
+ *  before anything else). */
+export function lookup(dst: usize): i32 {
   let best = -1, bestLen = -1;
   for (let i = 0; i < routeCount; i++) {
     let l = <i32>unchecked(lens[i]);
     if (l > bestLen && prefixMatch(dst, routePrefix(i), l)) { best = i; bestLen = l; }
   }
-  if (best < 0) return false;
-  rIndex = best;
-  rKind = <RouteKind>unchecked(kinds[best]);
-  rNic = <i32>unchecked(nics[best]);
-  rSvc = <i32>unchecked(svcs[best]);
-  return true;
+  return best;
 }
 
-/** The next hop for the last lookup: the gateway, or dst itself when on-link. */
-export function nextHop(dst: usize): usize {
-  let via = routeVia(rIndex);
+/** The next hop through route i towards dst: the gateway, or dst itself when on-link. */
+export function nextHop(i: i32, dst: usize): usize {
+  let via = routeVia(i);
   return isUnspecified(via) ? dst : via;
 }
 
-/** Is addr exactly one of the node's or services' own addresses? Sets rKind/rNic/rSvc. */
-export function isOwn(addr: usize): bool {
-  if (!ownMaybe(addr) || !lookup(addr)) return false;
-  return (rKind == RouteKind.LOCAL || rKind == RouteKind.SERVICE) && routeLen(rIndex) == 128;
+/** If addr is exactly one of the node's or services' own addresses, its route's index
+ *  (LOCAL or SERVICE), else -1. */
+export function ownRoute(addr: usize): i32 {
+  if (!ownMaybe(addr)) return -1;
+  let i = lookup(addr);
+  if (i < 0) return -1;
+  let k = <RouteKind>unchecked(kinds[i]);
+  return (k == RouteKind.LOCAL || k == RouteKind.SERVICE) && routeLen(i) == 128 ? i : -1;
 }
 
+/** Is addr exactly one of the node's or services' own addresses? */
+export function isOwn(addr: usize): bool { return ownRoute(addr) >= 0; }
+
 /** Where addr would go if no service or node address held it: the index of the longest
- *  CONNECTED or STATIC route that matches, or -1 (none; not even a default route). Does
- *  not touch lookup()'s answer. */
+ *  CONNECTED or STATIC route that matches, or -1 (none; not even a default route). */
 export function routeBeyond(addr: usize): i32 {
   let best = -1, bestLen = -1;
   for (let i = 0; i < routeCount; i++) {
@@ -138,6 +147,7 @@ export function routeRemoveService(svc: i32): void {
       unchecked(kinds[j] = unchecked(kinds[i]));
       unchecked(nics[j] = unchecked(nics[i]));
       unchecked(svcs[j] = unchecked(svcs[i]));
+      unchecked(addrIdx[j] = unchecked(addrIdx[i]));
     }
     j++;
   }

@@ -14,7 +14,11 @@ import { svcValid, svcRamMin } from "./registry";
 import { cpuMinPermille } from "./cpu";
 import { nicCount } from "../net/iface";
 import { getLinkRate, classMinBits, classMaxBits, CLASS_FORWARD, CLASS_SERVICE } from "../net/egress";
-import { ramBudget } from "../boot";
+
+/** The node's RAM budget in pages (BUDGET record, set by boot.ts), or -1: RAM mins are not
+ *  admitted. */
+export let ramBudget: i64 = -1;
+export function setRamBudget(pages: i64): void { ramBudget = pages; }
 
 function refuse(what: string): void {
   logStart();

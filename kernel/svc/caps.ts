@@ -3,7 +3,8 @@
 // (generation << 16 | slot) XOR a per-service secret from the host's randomness, so
 // handles cannot be guessed or reused after a revoke. Rights only shrink on derive;
 // revoke removes a capability and everything derived from it. Every check happens
-// before any state changes; failures return -Errno.
+// before any state changes; failures return -Errno. resolve() and capCheck() answer with
+// the slot a handle names, which the caller keeps.
 import { CAP_SLOTS, SVC_MAX } from "../param";
 import { Errno } from "../../abi/errno";
 import { CapKind, RIGHT_DERIVE, RIGHTS_ALL } from "../../abi/caps";
@@ -18,9 +19,6 @@ const extOff = new StaticArray<u64>(N);
 const extLen = new StaticArray<u64>(N);
 const doomed = new StaticArray<bool>(CAP_SLOTS);
 const secrets = new StaticArray<u32>(SVC_MAX);
-
-/** The slot a successful resolve() found, and its record. */
-export let cSlot: i32 = 0;
 
 export function capSetSecret(svc: i32, s: u32): void { unchecked(secrets[svc] = s & 0x7fffffff); }
 
@@ -38,7 +36,7 @@ export function capObject(svc: i32, slot: i32): i32 { return <i32>unchecked(obje
 export function capExtOff(svc: i32, slot: i32): u64 { return unchecked(extOff[at(svc, slot)]); }
 export function capExtLen(svc: i32, slot: i32): u64 { return unchecked(extLen[at(svc, slot)]); }
 
-/** Find the live slot a handle names; -EBADF if it names none. Sets cSlot. */
+/** The live slot a handle names, or -EBADF if it names none. */
 export function resolve(svc: i32, handle: i32): i32 {
   if (handle < 0) return -Errno.EBADF;
   let x = <u32>handle ^ unchecked(secrets[svc]);
@@ -47,18 +45,18 @@ export function resolve(svc: i32, handle: i32): i32 {
   let i = at(svc, slot);
   if (unchecked(kinds[i]) == CapKind.NONE) return -Errno.EBADF;
   if ((x >> 16) != (<u32>unchecked(gens[i]) & 0x7fff)) return -Errno.EBADF;
-  cSlot = slot;
-  return 0;
+  return slot;
 }
 
-/** resolve() and require a kind and rights: -EBADF, or -EPERM for the wrong kind/rights. */
+/** resolve() and require a kind and rights: the slot, -EBADF, or -EPERM for the wrong
+ *  kind/rights. */
 export function capCheck(svc: i32, handle: i32, kind: CapKind, need: i32): i32 {
-  let r = resolve(svc, handle);
-  if (r < 0) return r;
-  let i = at(svc, cSlot);
+  let slot = resolve(svc, handle);
+  if (slot < 0) return slot;
+  let i = at(svc, slot);
   if (unchecked(kinds[i]) != kind) return -Errno.EPERM;
   if ((<i32>unchecked(rights[i]) & need) != need) return -Errno.EPERM;
-  return 0;
+  return slot;
 }
 
 function freeSlot(svc: i32): i32 {
@@ -86,9 +84,8 @@ export function capGrant(svc: i32, kind: CapKind, r: i32, object: i32, off: u64,
 
 /** A new handle naming the same object with rights ⊆ the parent's. */
 export function capDerive(svc: i32, handle: i32, r: i32): i32 {
-  let e = resolve(svc, handle);
-  if (e < 0) return e;
-  let p = cSlot;
+  let p = resolve(svc, handle);
+  if (p < 0) return p;
   let pr = capRights(svc, p);
   if ((r & ~RIGHTS_ALL) != 0) return -Errno.EINVAL;
   if ((pr & RIGHT_DERIVE) == 0) return -Errno.EPERM;
@@ -102,9 +99,9 @@ export function capDerive(svc: i32, handle: i32, r: i32): i32 {
 
 /** Remove a capability and, transitively, everything derived from it. */
 export function capRevoke(svc: i32, handle: i32): i32 {
-  let e = resolve(svc, handle);
-  if (e < 0) return e;
-  for (let s = 0; s < CAP_SLOTS; s++) unchecked(doomed[s] = s == cSlot);
+  let slot = resolve(svc, handle);
+  if (slot < 0) return slot;
+  for (let s = 0; s < CAP_SLOTS; s++) unchecked(doomed[s] = s == slot);
   for (let changed = true; changed;) {
     changed = false;
     for (let s = 0; s < CAP_SLOTS; s++) {

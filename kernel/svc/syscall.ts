@@ -15,7 +15,7 @@ import { logStart, logStr, logBytes, logEnd } from "../log";
 import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass, svcHeld, svcHeldAll } from "../pool";
 import { CLASS_SERVICE } from "../net/egress";
 import { host_svc_read, host_svc_write } from "../../abi/gen/host";
-import { check, walk, ipLen, upperProto, upperOff } from "../net/ipv6";
+import { Chain, check, walk, ipTotal } from "../net/ipv6";
 import { IP_SRC, NH_ICMPV6, ipHops } from "../../wire/ipv6";
 import { icmpType } from "../../wire/icmpv6";
 import { ND_HOP_LIMIT } from "../../wire/nd";
@@ -24,11 +24,12 @@ import { output, pathMtu, Origin } from "../net/output";
 import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcByName, svcTx, svcRefused } from "./registry";
 import { queuePeek, queuePop } from "./queue";
 import { svcTimer } from "./sched";
-import { capFind, capDerive, capRevoke, resolve, cSlot, capKind, capRights, capObject,
+import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
   capExtLen, capHolds } from "./caps";
 import { diskRead, diskWrite, diskFlush } from "./disk";
 
 const SCRATCH: usize = memory.data(LOG_LINE, 8);   // names (NAME_MAX), addresses, records, log lines (SVC_LOG_MAX)
+const SEND_CHAIN = new Chain();                      // the chain of the packet being sent
 
 export function sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32): i32 {
   if (!svcValid(svc)) return -Errno.EPERM;
@@ -68,14 +69,14 @@ function ownsSource(svc: i32, src: usize): bool {
   return false;
 }
 
-/** Is the walked packet at p one of the link's control plane, which only the kernel
+/** Is the walked packet at p (chain c) one of the link's control plane, which only the kernel
  *  speaks: hop limit 255 (what RFC 4861 §7.1 takes as proof that a sender is on-link), or
  *  ICMPv6 MLD (130-132, 143), router and neighbor discovery and redirects (133-137), inverse
  *  ND (141-142), SEND certification paths (148-149) or multicast router discovery (151-153)? */
-function linkControl(p: usize, len: i32): bool {
+function linkControl(p: usize, len: i32, c: Chain): bool {
   if (ipHops(p) == ND_HOP_LIMIT) return true;
-  if (upperProto != NH_ICMPV6 || upperOff >= len) return false;
-  let t = <i32>icmpType(p + <usize>upperOff);
+  if (c.proto != NH_ICMPV6 || c.off >= len) return false;
+  let t = <i32>icmpType(p + <usize>c.off);
   return (t >= 130 && t <= 137) || t == 141 || t == 142 || t == 143 || t == 148 || t == 149 || (t >= 151 && t <= 153);
 }
 
@@ -93,10 +94,10 @@ function send(svc: i32, ptr: i32, len: i32): i32 {
   let p = pktData(pkt);
   if (host_svc_read(svc, ptr, <i32>p, len) < 0) { pktFree(pkt); return -Errno.EFAULT; }
   // Hop limit 0 could reach no one: the first hop must discard it (RFC 8200 §3).
-  if (check(p, len) >= 0 || ipLen != len || walk(p) >= 0 || ipHops(p) == 0) {
+  if (check(p, len) >= 0 || ipTotal(p) != len || walk(p, SEND_CHAIN) >= 0 || ipHops(p) == 0) {
     return refused(svc, pkt, Drop.SVC_MALFORMED, Errno.EINVAL);
   }
-  if (linkControl(p, len)) return refused(svc, pkt, Drop.SVC_LINK_CONTROL, Errno.EPERM);
+  if (linkControl(p, len, SEND_CHAIN)) return refused(svc, pkt, Drop.SVC_LINK_CONTROL, Errno.EPERM);
   if (!ownsSource(svc, p + IP_SRC)) return refused(svc, pkt, Drop.SVC_SRC, Errno.EADDRNOTAVAIL);
   pktSetLen(pkt, len);
   pktSetClass(pkt, CLASS_SERVICE + svc);
@@ -156,13 +157,13 @@ function timer(svc: i32, ms: i32): i32 {
 }
 
 function capInfo(svc: i32, handle: i32, ptr: i32): i32 {
-  let e = resolve(svc, handle);
-  if (e < 0) return e;
+  let slot = resolve(svc, handle);
+  if (slot < 0) return slot;
   memory.fill(SCRATCH, 0, CAPINFO_SIZE);
-  store<u8>(SCRATCH + CAPINFO_KIND, <u8>capKind(svc, cSlot));
-  store<u8>(SCRATCH + CAPINFO_RIGHTS, <u8>capRights(svc, cSlot));
-  store<u16>(SCRATCH + CAPINFO_OBJECT, <u16>capObject(svc, cSlot));
-  store<u64>(SCRATCH + CAPINFO_EXT_LEN, capExtLen(svc, cSlot));
+  store<u8>(SCRATCH + CAPINFO_KIND, <u8>capKind(svc, slot));
+  store<u8>(SCRATCH + CAPINFO_RIGHTS, <u8>capRights(svc, slot));
+  store<u16>(SCRATCH + CAPINFO_OBJECT, <u16>capObject(svc, slot));
+  store<u64>(SCRATCH + CAPINFO_EXT_LEN, capExtLen(svc, slot));
   return host_svc_write(svc, ptr, <i32>SCRATCH, CAPINFO_SIZE) < 0 ? -Errno.EFAULT : 0;
 }
 

@@ -11,9 +11,9 @@ import { BOOT_SIZE } from "../../kernel/param";
 import { k_boot, k_buf } from "../../kernel/main";
 import { booted, role } from "../../kernel/boot";
 import { nicValid, nicMtu } from "../../kernel/net/iface";
-import { lookup, isOwn, rKind, rNic, rSvc, nextHop } from "../../kernel/net/route";
+import { lookup, ownRoute, routeKind, routeNic, routeSvc, nextHop } from "../../kernel/net/route";
 import { svcByName } from "../../kernel/svc/registry";
-import { capFind, resolve, cSlot, capRights, capExtOff, capExtLen } from "../../kernel/svc/caps";
+import { capFind, resolve, capRights, capExtOff, capExtLen } from "../../kernel/svc/caps";
 import { addr, firstDiff, put } from "./frames";
 import { mfStart, mfEnd, mfRecord, mfNode, mfNic, mfPrefix, mfRoute, mfService, mfSvcAddr, mfDisk,
   mfCapDisk, mfUser, mfUserPrefix } from "./manifest";
@@ -192,35 +192,36 @@ describe("k_boot with a good manifest", () => {
   it("adds the NIC, its link-local and prefix addresses as the node's own", () => {
     expect(nicValid(0)).toBe(true);
     expect(nicMtu[0]).toBe(1500);
-    expect(isOwn(addr("fe80::ff:fe00:1"))).toBe(true);
-    expect(rKind).toBe(RouteKind.LOCAL);
-    expect(isOwn(addr("fd00:1::ff:fe00:1"))).toBe(true);
-    expect(rKind).toBe(RouteKind.LOCAL);
-    expect(lookup(addr("fd00:1::99"))).toBe(true);
-    expect(rKind).toBe(RouteKind.CONNECTED);
+    expect(routeKind(ownRoute(addr("fe80::ff:fe00:1")))).toBe(RouteKind.LOCAL);
+    expect(routeKind(ownRoute(addr("fd00:1::ff:fe00:1")))).toBe(RouteKind.LOCAL);
+    expect(routeKind(lookup(addr("fd00:1::99")))).toBe(RouteKind.CONNECTED);
   });
   it("routes everything else through the default route's gateway", () => {
     let d = addr("2001:db8::1");
-    expect(lookup(d)).toBe(true);
-    expect(rKind).toBe(RouteKind.STATIC);
-    expect(rNic).toBe(0);
-    expect(firstDiff(nextHop(d), addr("fe80::1"), 16)).toBe(-1);
+    let r = lookup(d);
+    expect(r).toBeGreaterThanOrEqual(0);
+    expect(routeKind(r)).toBe(RouteKind.STATIC);
+    expect(routeNic(r)).toBe(0);
+    expect(firstDiff(nextHop(r, d), addr("fe80::1"), 16)).toBe(-1);
   });
   it("registers the service, routes its address to it and grants ADDR send|recv|derive", () => {
     let name = addr("::");
     put(name, "65 63 68 6f 2e 72 31 2e 74 65 73 74");  // "echo.r1.test"
     expect(svcByName(name, 12)).toBe(0);
-    expect(isOwn(addr("fd00:1::7"))).toBe(true);
-    expect(rKind).toBe(RouteKind.SERVICE);
-    expect(rSvc).toBe(0);
-    expect(resolve(0, capFind(0, CapKind.ADDR, 0))).toBe(0);
-    expect(capRights(0, cSlot)).toBe(RIGHT_SEND | RIGHT_RECV | RIGHT_DERIVE);
+    let r = ownRoute(addr("fd00:1::7"));
+    expect(r).toBeGreaterThanOrEqual(0);
+    expect(routeKind(r)).toBe(RouteKind.SERVICE);
+    expect(routeSvc(r)).toBe(0);
+    let s = resolve(0, capFind(0, CapKind.ADDR, 0));
+    expect(s).toBeGreaterThanOrEqual(0);
+    expect(capRights(0, s)).toBe(RIGHT_SEND | RIGHT_RECV | RIGHT_DERIVE);
   });
   it("grants the disk extent that fills the whole disk", () => {
-    expect(resolve(0, capFind(0, CapKind.DISK, 0))).toBe(0);
-    expect(capRights(0, cSlot)).toBe(RIGHT_READ | RIGHT_WRITE | RIGHT_DERIVE);
-    expect(capExtOff(0, cSlot)).toBe(0);
-    expect(capExtLen(0, cSlot)).toBe(4096);
+    let s = resolve(0, capFind(0, CapKind.DISK, 0));
+    expect(s).toBeGreaterThanOrEqual(0);
+    expect(capRights(0, s)).toBe(RIGHT_READ | RIGHT_WRITE | RIGHT_DERIVE);
+    expect(capExtOff(0, s)).toBe(0);
+    expect(capExtLen(0, s)).toBe(4096);
   });
   it("refuses a second boot with -EINVAL", () => {
     expect(boot()).toBe(-Errno.EINVAL);

@@ -55,14 +55,14 @@ export const MUTANTS: Mutant[] = [
   { id: "derive-wider", guarantee: "a derived capability's rights are a subset of its parent's",
     file: "kernel/svc/caps.ts", from: "if ((r & ~pr) != 0) return -Errno.EPERM;", to: "", tests: [CAPS] },
   { id: "disk-write-with-read", guarantee: "writing a disk extent needs WRITE",
-    file: "kernel/svc/disk.ts", from: "let e = checkIo(svc, handle, RIGHT_WRITE, off, len);",
-    to: "let e = checkIo(svc, handle, RIGHT_READ, off, len);", tests: [RIGHTS, HOSTILE] },
+    file: "kernel/svc/disk.ts", from: "let slot = checkIo(svc, handle, RIGHT_WRITE, off, len);",
+    to: "let slot = checkIo(svc, handle, RIGHT_READ, off, len);", tests: [RIGHTS, HOSTILE] },
   { id: "disk-read-with-write", guarantee: "reading a disk extent needs READ",
-    file: "kernel/svc/disk.ts", from: "let e = checkIo(svc, handle, RIGHT_READ, off, len);",
-    to: "let e = checkIo(svc, handle, RIGHT_WRITE, off, len);", tests: [RIGHTS] },
+    file: "kernel/svc/disk.ts", from: "let slot = checkIo(svc, handle, RIGHT_READ, off, len);",
+    to: "let slot = checkIo(svc, handle, RIGHT_WRITE, off, len);", tests: [RIGHTS] },
   { id: "disk-flush-with-read", guarantee: "flushing a disk needs WRITE",
-    file: "kernel/svc/disk.ts", from: "let e = capCheck(svc, handle, CapKind.DISK, RIGHT_WRITE);",
-    to: "let e = capCheck(svc, handle, CapKind.DISK, RIGHT_READ);", tests: [RIGHTS, HOSTILE] },
+    file: "kernel/svc/disk.ts", from: "let slot = capCheck(svc, handle, CapKind.DISK, RIGHT_WRITE);",
+    to: "let slot = capCheck(svc, handle, CapKind.DISK, RIGHT_READ);", tests: [RIGHTS, HOSTILE] },
   { id: "disk-extent-end", guarantee: "disk I/O stays inside the extent",
     file: "kernel/svc/disk.ts", from: "if (off > ext || <u64>len > ext - off) return -Errno.ERANGE;",
     to: "if (off > ext) return -Errno.ERANGE;", tests: [HANDLES] },
@@ -73,7 +73,7 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/svc/caps.ts", from: "    unchecked(kinds[i] = <u8>CapKind.NONE);\n    unchecked(gens[i] = unchecked(gens[i]) + 1);",
     to: "    unchecked(kinds[i] = <u8>CapKind.NONE);", tests: [HANDLES] },
   { id: "deliver-without-recv", guarantee: "a service receives on an address only with the RECV right on it",
-    file: "kernel/net/output.ts", from: "if (!capHolds(svc, CapKind.ADDR, index, RIGHT_RECV))", to: "if (false)",
+    file: "kernel/net/output.ts", from: "if (!capHolds(svc, CapKind.ADDR, routeAddrIndex(route), RIGHT_RECV))", to: "if (false)",
     tests: [RIGHTS] },
 
   // Source addresses (spec/security.md): a service sends only from an address it holds.
@@ -87,7 +87,7 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/svc/syscall.ts", from: "if (ipHops(p) == ND_HOP_LIMIT) return true;", to: "",
     tests: [DROPS_SVC] },
   { id: "rx-spoofed-own-source", guarantee: "a received packet with the node's own source is a martian",
-    file: "kernel/net/input.ts", from: "if (martian(p) || isOwn(p + IP_SRC)) {", to: "if (martian(p)) {",
+    file: "kernel/net/input.ts", from: "if (martian(p, c) || isOwn(p + IP_SRC)) {", to: "if (martian(p, c)) {",
     tests: [DROPS_ROUTER, DROPS] },
 
   // Drop reasons and header checks (spec/kernel.md): every malformed packet counted under its reason.
@@ -111,7 +111,7 @@ export const MUTANTS: Mutant[] = [
 
   // Checksums.
   { id: "icmp-checksum", guarantee: "ICMPv6 with a wrong checksum is ICMP_CHECKSUM",
-    file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return; }",
+    file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return NONE; }",
     to: "", tests: [LOCAL, MAIN, DROPS] },
   { id: "checksum-odd-byte", guarantee: "the checksum counts an odd last byte (RFC 1071)",
     file: "wire/checksum.ts", from: "if (i < n) acc += <u64>load<u8>(p + i) << 8;", to: "",
@@ -142,7 +142,7 @@ export const MUTANTS: Mutant[] = [
 
   // Rate limits and limits.
   { id: "icmp-error-rate", guarantee: "ICMPv6 errors are rate-limited (RFC 4443 §2.4(f))",
-    file: "kernel/net/icmpv6.ts", from: "if (!takeToken()) { drop(Drop.ICMP_RATE); return; }", to: "",
+    file: "kernel/net/icmpv6.ts", from: "if (!takeToken()) { drop(Drop.ICMP_RATE); return NONE; }", to: "",
     tests: [MAIN, DROPS_LIMITS] },
   { id: "svc-rx-queue", guarantee: "a service's receive queue holds at most SVC_RXQ packets",
     file: "kernel/svc/queue.ts", from: "if (c >= SVC_RXQ)", to: "if (c >= SVC_RXQ * 4)", tests: ["tests/kernel/svc/queue.spec.ts", DROPS_SVC] },

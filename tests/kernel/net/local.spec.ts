@@ -2,13 +2,14 @@
 // packet the kernel hands it without a receive walk — an answer addressed to one of the
 // node's own addresses — must not be read at the upper-layer offset of whatever packet was
 // walked last. Here the last walk is of a ping behind a Destination Options header
-// (upper layer at 48); then a plain echo request (upper layer at 40) goes to localInput,
-// as output() hands over a kernel-built packet for a LOCAL address. It must be answered,
+// (upper layer at 48); then a plain echo request (upper layer at 40) goes to localInput
+// (through output.deliver, which sends its answer), as output() hands over a kernel-built
+// packet for a LOCAL address. It must be answered,
 // not counted as a bad checksum. One node, NIC 0 with MAC 02:00:00:00:00:01 on fd00:1::/64.
 import { Drop } from "../../../abi/drop";
 import { k_poll } from "../../../kernel/main";
-import { localInput } from "../../../kernel/net/local";
-import { check, walk, upperOff } from "../../../kernel/net/ipv6";
+import { deliver } from "../../../kernel/net/output";
+import { Chain, check, walk } from "../../../kernel/net/ipv6";
 import { pktAlloc, pktData, pktSetLen, poolFree } from "../../../kernel/pool";
 import { ETH, IP6, put, ip6, rd16, echoFrame, nsFrame } from "../frames";
 import { mfStart, mfEnd, mfNode, mfNic, mfPrefix } from "../manifest";
@@ -36,8 +37,9 @@ describe("localInput", () => {
     put(F + IP6, "3a 00 01 04 00000000");              // next ICMPv6, length 0, PadN of 4
     put(F + IP6 + 8, "80 00 0000 1234 0001 70696e67"); // echo request, id 0x1234, seq 1, "ping"
     expect(check(F, IP6 + 20)).toBe(-1);
-    expect(walk(F)).toBe(-1);
-    expect(upperOff).toBe(48);
+    let c = new Chain();
+    expect(walk(F, c)).toBe(-1);
+    expect(c.off).toBe(48);
 
     // Then a plain echo request for the node's address, handed over without a walk.
     let len = echoFrame(F, "02:00:00:00:00:01", "02:00:00:00:00:aa", 64, "fd00:1::aa", NODE_GL, 128, 0x4321, 2, "0102") - ETH;
@@ -45,7 +47,7 @@ describe("localInput", () => {
     memory.copy(pktData(pkt), F + ETH, <usize>len);
     pktSetLen(pkt, len);
     let free = poolFree();
-    localInput(pkt, 0);
+    deliver(pkt, 0, 0);
     expect(dropped(Drop.ICMP_CHECKSUM)).toBe(0, "not read at the stale offset 48");
     k_poll(1001);
     expect(frameCount()).toBe(1);

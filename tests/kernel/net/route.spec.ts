@@ -3,12 +3,12 @@
 // The table only grows, so the tests run in order: empty, filled, full.
 import { RouteKind } from "../../../abi/status";
 import { ROUTE_MAX } from "../../../kernel/param";
-import { routeAdd, routeRemoveService, lookup, nextHop, isOwn, routeCount, rKind, rNic, rIndex } from "../../../kernel/net/route";
+import { routeAdd, routeAddService, routeRemoveService, lookup, nextHop, isOwn, ownRoute, routeCount, routeKind, routeNic, routeSvc, routeAddrIndex } from "../../../kernel/net/route";
 import { addr, firstDiff } from "../frames";
 
 describe("lookup", () => {
   it("finds no route in an empty table", () => {
-    expect(lookup(addr("2001:db8::1"))).toBe(false);
+    expect(lookup(addr("2001:db8::1"))).toBe(-1);
   });
   it("refuses a prefix length over 128", () => {
     expect(routeAdd(RouteKind.STATIC, addr("2001:db8::"), 129, 0, 0, 0)).toBe(-1);
@@ -16,49 +16,50 @@ describe("lookup", () => {
   });
   it("finds no route when no entry covers the destination", () => {
     expect(routeAdd(RouteKind.CONNECTED, addr("2001:db8::"), 48, 1, 0, 0)).toBe(0);
-    expect(lookup(addr("2001:db9::1"))).toBe(false);
+    expect(lookup(addr("2001:db9::1"))).toBe(-1);
   });
   it("picks the longest of overlapping /0, /48, /64 and /128 entries", () => {
     expect(routeAdd(RouteKind.STATIC, addr("::"), 0, 0, 0, addr("fe80::1"))).toBe(1);
     expect(routeAdd(RouteKind.CONNECTED, addr("2001:db8:0:5::"), 64, 2, 0, 0)).toBe(2);
     expect(routeAdd(RouteKind.LOCAL, addr("2001:db8:0:5::9"), 128, 3, 0, 0)).toBe(3);
-    expect(lookup(addr("2001:db8:0:5::9"))).toBe(true);
-    expect(rIndex).toBe(3);
-    expect(rKind).toBe(RouteKind.LOCAL);
-    expect(rNic).toBe(3);
-    expect(lookup(addr("2001:db8:0:5::8"))).toBe(true);
-    expect(rIndex).toBe(2);
-    expect(lookup(addr("2001:db8:0:6::1"))).toBe(true);
-    expect(rIndex).toBe(0);
-    expect(rNic).toBe(1);
-    expect(lookup(addr("2001:db9::1"))).toBe(true);
-    expect(rIndex).toBe(1);
-    expect(rKind).toBe(RouteKind.STATIC);
+    expect(lookup(addr("2001:db8:0:5::9"))).toBe(3);
+    expect(routeKind(3)).toBe(RouteKind.LOCAL);
+    expect(routeNic(3)).toBe(3);
+    expect(lookup(addr("2001:db8:0:5::8"))).toBe(2);
+    expect(lookup(addr("2001:db8:0:6::1"))).toBe(0);
+    expect(routeNic(0)).toBe(1);
+    expect(lookup(addr("2001:db9::1"))).toBe(1);
+    expect(routeKind(1)).toBe(RouteKind.STATIC);
   });
   it("gives a tie to the entry added first", () => {
     expect(routeAdd(RouteKind.STATIC, addr("2001:db8::"), 48, 4, 0, 0)).toBe(4);
-    expect(lookup(addr("2001:db8:0:6::1"))).toBe(true);
-    expect(rIndex).toBe(0);
-    expect(rNic).toBe(1);
+    expect(lookup(addr("2001:db8:0:6::1"))).toBe(0);
+    expect(routeNic(0)).toBe(1);
   });
   it("returns the gateway as next hop, or the destination itself on-link", () => {
     let far = addr("2001:db9::1");
-    expect(lookup(far)).toBe(true);
-    expect(firstDiff(nextHop(far), addr("fe80::1"), 16)).toBe(-1);
+    expect(firstDiff(nextHop(lookup(far), far), addr("fe80::1"), 16)).toBe(-1);
     let near = addr("2001:db8:0:5::8");
-    expect(lookup(near)).toBe(true);
-    expect(nextHop(near)).toBe(near);
+    expect(nextHop(lookup(near), near)).toBe(near);
   });
   it("counts as own only a LOCAL or SERVICE /128", () => {
     expect(isOwn(addr("2001:db8:0:5::9"))).toBe(true);
     expect(isOwn(addr("2001:db8:0:5::8"))).toBe(false);
-    expect(routeAdd(RouteKind.SERVICE, addr("2001:db8:0:7::7"), 128, 0, 2, 0)).toBe(5);
+    expect(routeAddService(addr("2001:db8:0:7::7"), 2, 1)).toBe(5);
     expect(isOwn(addr("2001:db8:0:7::7"))).toBe(true);
+    expect(ownRoute(addr("2001:db8:0:7::7"))).toBe(5);
     expect(routeAdd(RouteKind.STATIC, addr("2001:db8:0:7::8"), 128, 0, 0, 0)).toBe(6);
     expect(isOwn(addr("2001:db8:0:7::8"))).toBe(false);
+    expect(ownRoute(addr("2001:db8:0:7::8"))).toBe(-1);
+  });
+  it("keeps a service route's address index apart from any NIC", () => {
+    expect(routeKind(5)).toBe(RouteKind.SERVICE);
+    expect(routeSvc(5)).toBe(2);
+    expect(routeAddrIndex(5)).toBe(1);
+    expect(routeNic(5)).toBe(0);
   });
   it("forgets a service's own /128s when they are removed, and keeps the others", () => {
-    for (let i = 0; i < 50; i++) routeAdd(RouteKind.SERVICE, addr("2001:db8:9::" + (i + 1).toString(16)), 128, 0, 3, 0);
+    for (let i = 0; i < 50; i++) routeAddService(addr("2001:db8:9::" + (i + 1).toString(16)), 3, 0);
     for (let i = 0; i < 50; i++) expect(isOwn(addr("2001:db8:9::" + (i + 1).toString(16)))).toBe(true);
     routeRemoveService(3);
     for (let i = 0; i < 50; i++) expect(isOwn(addr("2001:db8:9::" + (i + 1).toString(16)))).toBe(false);
