@@ -3,7 +3,7 @@
 // §3.4), and the Routing header a node that is not a source-routing hop refuses (§4.4).
 import { Drop } from "../../../abi/drop";
 import { EXT_MAX } from "../../../kernel/param";
-import { Chain, check, walk, routingProblem, ipLength } from "../../../kernel/net/ipv6";
+import { Chain, check, walk, routingProblem, ipTotal } from "../../../kernel/net/ipv6";
 import { ip6, put } from "../frames";
 
 const P: usize = memory.data(2048, 16);
@@ -22,7 +22,7 @@ describe("check", () => {
     let p = pkt(8, UDP);
     put(p + 40, "9c40 0007 0008 0000");
     expect(check(p, 48)).toBe(-1);
-    expect(ipLength(p)).toBe(48);
+    expect(ipTotal(p)).toBe(48);
   });
   it("refuses fewer than 40 bytes as IP_SHORT", () => {
     let p = pkt(0, NONE);
@@ -48,7 +48,7 @@ describe("check", () => {
     // A 40-byte packet with no payload fills a 54-byte frame; Ethernet pads it to 60.
     let p = pkt(0, NONE);
     expect(check(p, 46)).toBe(-1);
-    expect(ipLength(p)).toBe(40);
+    expect(ipTotal(p)).toBe(40);
   });
   it("refuses a multicast source as IP_SRC", () => {
     let p = pkt(0, NONE);
