@@ -12,9 +12,10 @@
 // on and off for stretches of 0.3-3 s, frames of 60-1514 bytes, polls 0 (the host polls
 // again in the same millisecond) to 100 ms apart (a late host, up to the 100 ms a waiting
 // class may catch up; past that the spec lets a class lose its rate, egress.spec.ts). Then
-// single cases: the idle burst is the cap to within one small frame; a min class of full
-// frames is not starved by small spare frames; the spare is shared byte-fairly on top of
-// the mins, to within one frame. The spec's own example (6 and 4) is in egress.spec.ts.
+// single cases: the idle burst is the cap to within one small frame, for a class and for
+// the line; a min class of full frames is not starved by small spare frames; the spare is
+// shared byte-fairly on top of the mins, to within one frame. The spec's own example (6
+// and 4) is in egress.spec.ts.
 import { k_poll } from "../../../kernel/main";
 import { pktAlloc, pktData, pktSetLen, pktSetClass } from "../../../kernel/pool";
 import { txPush, classBytes, classDepth, CLASS_SERVICE, CLASS_FORWARD } from "../../../kernel/net/egress";
@@ -189,6 +190,24 @@ describe("the idle burst, exactly", () => {
     let cap = <i64>(MAX[1] / 8) * CAP_MS / 1000 + FRAME;   // 1500 + 1514
     expect(burst).toBeLessThanOrEqual(cap);
     expect(burst).toBeGreaterThan(cap - 100);
+  });
+});
+
+describe("the line's idle burst", () => {
+  it("a line back from idle sends at most its cap (2 ms of line rate plus a frame), whatever the classes may", () => {
+    let t: i64 = T0 + 135000;
+    while (lineDepth() > 0) { t += 10; k_poll(t); framesClear(); }
+    t += 50;
+    k_poll(t);                                        // every queue empty: the line idles
+    for (let i = 0; i < 60; i++) push(CLASS_FORWARD, 1000);   // no rates of its own
+    let f0 = classBytes[CLASS_FORWARD];
+    t += 10;
+    k_poll(t);
+    framesClear();
+    let burst = <i64>(classBytes[CLASS_FORWARD] - f0);
+    let cap = <i64>(LINE / 8) * CAP_MS / 1000 + FRAME;       // 2500 + 1514
+    expect(burst).toBeLessThanOrEqual(cap);
+    expect(burst).toBeGreaterThan(cap - 1000);
   });
 });
 
