@@ -104,16 +104,25 @@ function refill(nic: i32): void {
   }
 }
 
-/** Remember which classes of nic are left with frames queued, for the next refill. */
+/** Remember which classes of nic are left with frames queued, for the next refill. A class
+ *  whose queue ran empty keeps at most the idle cap of its credit (CAKE resets its schedule
+ *  when the queue runs empty): what it was owed for a late poll is not kept for frames that
+ *  come later, even at a second poll in the same millisecond, which refill() does not cap.
+ *  The line likewise when every class ran empty. */
 function noteWaiting(nic: i32): void {
+  let frame = <i64>(unchecked(nicMtu[nic]) + ETH_HDR);
   let any = false;
   for (let c = 0; c < CLASS_MAX; c++) {
     let i = at(nic, c);
     let w = unchecked(count[i]) > 0;
     unchecked(waited[i] = w);
     any = any || w;
+    if (w) continue;
+    unchecked(minCredit[i] = min(unchecked(minCredit[i]), cap(unchecked(minRate[i]), frame, CAP_MS)));
+    unchecked(maxCredit[i] = min(unchecked(maxCredit[i]), cap(unchecked(maxRate[i]), frame, CAP_MS)));
   }
   unchecked(linkWaited[nic] = any);
+  if (!any) unchecked(linkCredit[nic] = min(unchecked(linkCredit[nic]), cap(unchecked(linkRate[nic]), frame, CAP_MS)));
 }
 
 function headSize(i: i32): i32 {

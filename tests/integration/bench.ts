@@ -182,9 +182,11 @@ export class Bench {
   }
 }
 
-/** Boot a bench, run body, check the node never failed; always close it. */
-export async function withBench(yaml: string, peers: PeerSpec[], body: (b: Bench) => Promise<void>): Promise<void> {
-  const b = await Bench.boot(yaml, peers);
+/** Boot a bench (on the test's clock unless realTime), run body, check the node never
+ *  failed; always close it. */
+export async function withBench(yaml: string, peers: PeerSpec[], body: (b: Bench) => Promise<void>,
+  realTime = false): Promise<void> {
+  const b = await Bench.boot(yaml, peers, realTime);
   try {
     await body(b);
     assert.deepEqual(b.errors.map((e) => e.message), [], "the node never failed");

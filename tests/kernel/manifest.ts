@@ -167,3 +167,11 @@ export function mfNet(nic: u32, svc: u32, min: u64, max: u64): void {
   le64(b + 4, min);
   le64(b + 12, max);
 }
+
+/** CPU (11): service u8, 0, min permille u16, max permille u16 (0: all of the period). */
+export function mfCpu(svc: u32, min: u32, max: u32): void {
+  let b = mfRecord(11, 6);
+  store<u8>(b, <u8>svc);
+  le16(b + 2, min);
+  le16(b + 4, max);
+}

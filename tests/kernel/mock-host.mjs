@@ -2,8 +2,8 @@
 // HOST_IMPORTS) in memory, deterministically. Frames the kernel sends are kept and can be
 // copied back into the kernel's memory by the test through module "mock" (see
 // tests/kernel/mock.ts). Services are absent: svc_start succeeds, and svc_call does nothing
-// but record the fuel budget it was given and return the fault (and report the fuel use)
-// a test scripted through mock.svc_next (none and 0 by default).
+// but record which service it called and the fuel budget it was given, and return the fault
+// (and report the fuel use) a test scripted through mock.svc_next (none and 0 by default).
 // A service has no memory and a disk no bytes (svc_read/svc_write say -EFAULT, disk I/O
 // -EIO) until a test gives them some through mock.svc_memory and mock.disk; then the test
 // reads and writes them with svc_put/svc_get and disk_put/disk_get, and disk_calls counts
@@ -15,7 +15,7 @@ export function mockHost() {
   const frames = [];
   const logs = [];
   let seed = 1;
-  const svc = { fault: 0, used: 0n, given: -1n, calls: 0 };
+  const svc = { fault: 0, used: 0n, given: -1n, calls: 0, called: [] };
   const svcMem = new Map();    // service id → its memory, once a test gives it one
   const disks = new Map();     // disk id → its bytes, once a test gives it one
   let diskCalls = 0;           // disk_read, disk_write and disk_flush calls that reached a disk
@@ -42,7 +42,7 @@ export function mockHost() {
       svc_load(ptr) { const free = new DataView(exports.memory.buffer).getUint32(ptr + 32, true); return free === 0 ? -7 : 31 - Math.clz32(free & -free); },
       svc_unload() {},
       svc_ram() { return 0; },
-      svc_call(_svc, _entry, fuel) { svc.calls++; svc.given = fuel; return svc.fault; },
+      svc_call(id, _entry, fuel) { svc.calls++; svc.called.push(id); svc.given = fuel; return svc.fault; },
       svc_fuel_used() { return svc.used; },
       svc_read(id, src, dst, len) { return copyOut(svcMem.get(id), src, dst, len) < 0 ? -8 : 0; },
       svc_write(id, dst, src, len) { return copyIn(svcMem.get(id), dst, src, len) < 0 ? -8 : 0; },
@@ -62,6 +62,7 @@ export function mockHost() {
       svc_next(fault, used) { svc.fault = fault; svc.used = used; },
       svc_fuel_given() { return svc.given; },
       svc_calls() { return svc.calls; },
+      svc_called(i) { return svc.called[i] ?? -1; },
       frame_count() { return frames.length; },
       frame_nic(i) { return frames[i] ? frames[i].nic : -1; },
       frame_len(i) { return frames[i] ? frames[i].bytes.length : -1; },

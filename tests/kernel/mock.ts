@@ -1,10 +1,12 @@
 // What a kernel unit test can ask the mock host (tests/kernel/mock-host.mjs): the frames
 // the kernel handed to nic_send, copied back into a buffer of the test's, log lines, and
-// what svc_call returns next (fault, fuel used) and was given (fuel budget, call count),
-// and the memory of a service and the bytes of a disk once a test has given them some.
+// what svc_call returns next (fault, fuel used) and was given (fuel budget, call count,
+// which service each call was for), and the memory of a service and the bytes of a disk
+// once a test has given them some.
 @external("mock", "svc_next") export declare function svcNext(fault: i32, used: i64): void;
 @external("mock", "svc_fuel_given") export declare function svcFuelGiven(): i64;
 @external("mock", "svc_calls") export declare function svcCalls(): i32;
+@external("mock", "svc_called") export declare function svcCalled(i: i32): i32;
 @external("mock", "frame_count") export declare function frameCount(): i32;
 @external("mock", "frame_nic") export declare function frameNic(i: i32): i32;
 @external("mock", "frame_len") export declare function frameLen(i: i32): i32;

@@ -1,5 +1,5 @@
-// Test service: CPU-bound on a timer. Every millisecond it burns about 8 million units of
-// fuel in a loop (about 1 % of a scheduling period's capacity), for ever. The kernel's CPU
+// Test service: CPU-bound on a timer. Every millisecond it burns about 16 million units of
+// fuel in a loop (1.6 % of a scheduling period's capacity), for ever. The kernel's CPU
 // grants (kernel/svc/cpu.ts) must hold it to its max share and give a service under its
 // min the first turns. It answers pings through the SDK, so a test can see it is up.
 import { sys_timer } from "../../../abi/gen/persia";
