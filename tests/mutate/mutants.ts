@@ -5,8 +5,8 @@
 // which compile the kernel from source) or node test files (tests/**/*.test.ts, run from
 // build/ts after the runner rebuilt what the mutant changed).
 //
-// SAMPLE is the fixed part CI runs in every `npm test` (one or more per kind of guarantee,
-// the cheapest tests first); `npm run mutate` runs all of them.
+// `npm test` and `npm run mutate` run all of them (about 7 minutes on two cores); SAMPLE is a
+// quicker fixed set, one or more per kind of guarantee, for `--sample` while working.
 
 export interface Mutant {
   id: string;
@@ -22,6 +22,9 @@ const CAPS = "tests/kernel/svc/caps.spec.ts";
 const RIGHTS = "tests/kernel/svc/rights.spec.ts";
 const HANDLES = "tests/kernel/svc/handles.spec.ts";
 const LIMITS = "tests/loader/limits.test.ts";
+const EGRESS = "tests/kernel/net/egress.spec.ts";
+const EGRESS_BOUNDS = "tests/kernel/net/egress-bounds.spec.ts";
+const CPU = "tests/kernel/svc/cpu.spec.ts";
 const MAIN = "tests/kernel/main.spec.ts";
 const ROUTER = "tests/kernel/main-router.spec.ts";
 const LOCAL = "tests/kernel/net/local.spec.ts";
@@ -159,6 +162,36 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/ctl/delegations.ts", from: "if (pfxCount >= USER_PREFIX_MAX) return -2;", to: "if (pfxCount >= USER_PREFIX_MAX - 1) return -2;",
     tests: [LIMITS] },
 
+  // Egress and CPU shares (spec/kernel.md): a max is the max plus one idle burst, a min is met,
+  // a CPU max is overshot by at most one call.
+  { id: "egress-max-fast", guarantee: "a class sends at most its max (credit accrues at its rate, not 1.5 % more)",
+    file: "kernel/net/egress.ts",
+    from: "if (r > 0) unchecked(maxCredit[i] = min(cap(r, frame, ms), unchecked(maxCredit[i]) + <i64>r * dt / 1000));",
+    to: "if (r > 0) unchecked(maxCredit[i] = min(cap(r, frame, ms), unchecked(maxCredit[i]) + <i64>r * dt * 1015 / 1000000));",
+    tests: [EGRESS_BOUNDS] },
+  { id: "egress-idle-burst", guarantee: "a class back from idle bursts at most 2 ms of its rate plus one frame",
+    file: "kernel/net/egress.ts", from: "const CAP_MS: i64 = 2;", to: "const CAP_MS: i64 = 3;", tests: [EGRESS_BOUNDS] },
+  { id: "egress-min-ignored", guarantee: "a class is sent ahead as its min only while its min credit covers its frame",
+    file: "kernel/net/egress.ts", from: "if (unchecked(minCredit[i]) < <i64>size || !underMax(i, size)) continue;",
+    to: "if (!underMax(i, size)) continue;", tests: [EGRESS] },
+  { id: "egress-catchup", guarantee: "after a late poll a class makes up at most 100 ms",
+    file: "kernel/net/egress.ts", from: "const CATCHUP_MS: i64 = 100;", to: "const CATCHUP_MS: i64 = 200;", tests: [EGRESS] },
+  { id: "egress-empty-keeps-credit", guarantee: "a class whose queue ran empty keeps at most the idle cap",
+    file: "kernel/net/egress.ts", from: "    if (w) continue;", to: "    if (w || !w) continue;", tests: [EGRESS_BOUNDS] },
+  { id: "cpu-max-wide", guarantee: "a service uses at most its CPU max, plus one call",
+    file: "kernel/svc/cpu.ts", from: "unchecked(maxFuel[svc] = CPU_PERIOD_FUEL * <i64>max / CPU_SHARE_MAX);",
+    to: "unchecked(maxFuel[svc] = CPU_PERIOD_FUEL * <i64>max * 12 / (10 * CPU_SHARE_MAX));", tests: [CPU] },
+  { id: "cpu-mins-not-kept", guarantee: "capacity still owed to services under their min is kept back from the others",
+    file: "kernel/svc/cpu.ts", from: "&& usedAll + owed() < CPU_PERIOD_FUEL;", to: "&& usedAll < CPU_PERIOD_FUEL;", tests: [CPU] },
+  { id: "cpu-period-never-ends", guarantee: "each CPU period is 100 ms, and then the use starts again",
+    file: "kernel/svc/cpu.ts", from: "if (periodStart >= 0 && now < periodStart + CPU_PERIOD_MS) return;",
+    to: "if (periodStart >= 0) return;", tests: [CPU] },
+  { id: "cpu-min-not-first", guarantee: "services under their CPU min run first",
+    file: "kernel/svc/sched.ts", from: "if (pass == 0 && !cpuUnderMin(svc)) continue;", to: "if (pass == 0) continue;",
+    tests: [CPU] },
+  { id: "cpu-not-charged", guarantee: "the fuel a call used is charged to the service's CPU share",
+    file: "kernel/svc/sched.ts", from: "cpuCharge(svc, used); }", to: "}", tests: [CPU] },
+
   // Fuel (spec/instrumentation.md).
   { id: "fuel-import-cost", guarantee: "a call that may reach a syscall costs IMPORT_CALL_COST more",
     file: "loader/instrument/fuel.ts", from: "export const IMPORT_CALL_COST = 1000;", to: "export const IMPORT_CALL_COST = 0;",
@@ -180,8 +213,8 @@ export const MUTANTS: Mutant[] = [
     to: "const r = -1;", tests: [DELEGATIONS] },
 ];
 
-/** The mutants every `npm test` runs (one or more per kind of guarantee). */
+/** A quick fixed set for `--sample` (one or more per kind of guarantee). */
 export const SAMPLE: string[] = [
-  "cap-rights-ignored", "derive-wider", "disk-write-with-read", "send-without-send-right", "rx-spoofed-own-source",
+  "egress-max-fast", "cpu-max-wide", "cap-rights-ignored", "derive-wider", "disk-write-with-read", "send-without-send-right", "rx-spoofed-own-source",
   "ip-length", "hop-limit", "icmp-checksum", "ctl-replay", "ctl-signature", "icmp-error-rate", "fuel-loop-charge",
 ];

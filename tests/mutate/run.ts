@@ -12,7 +12,7 @@
 // fails the run too (the guarantee moved; fix the mutant, not the test).
 //
 //   node build/ts/tests/mutate/run.js              every mutant
-//   node build/ts/tests/mutate/run.js --sample     the fixed sample that CI runs (mutants.ts)
+//   node build/ts/tests/mutate/run.js --sample     a quick fixed set (SAMPLE in mutants.ts)
 //   node build/ts/tests/mutate/run.js --only id,id  some by id
 //   node build/ts/tests/mutate/run.js --list       print the list and stop
 //   --jobs N                                       mutants at a time, each in its own copy
