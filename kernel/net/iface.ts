@@ -4,6 +4,7 @@
 // Filled at boot from the manifest; read on every packet. No I/O here.
 import { NIC_MAX, PREFIX_MAX } from "../param";
 import { linkLocal, eui64, isLinkLocal, prefixMatch, addrCopy } from "../../wire/addr";
+import { MAC_LEN } from "../../wire/layout/ethernet";
 
 const MACS: usize = memory.data(NIC_MAX * 8, 8);
 const LINK_LOCALS: usize = memory.data(NIC_MAX * 16, 8);
@@ -45,7 +46,7 @@ export function nicAdd(n: i32, kind: u8, mtu: i32, mac: usize): void {
   unchecked(nicPresent[n] = true);
   unchecked(nicMtu[n] = mtu);
   unchecked(nicKind[n] = kind);
-  memory.copy(nicMac(n), mac, 6);
+  memory.copy(nicMac(n), mac, MAC_LEN);
   linkLocal(nicLinkLocal(n), mac);
   if (n + 1 > nicCount) nicCount = n + 1;
 }
