@@ -10,6 +10,8 @@ import * as path from "path";
 import { spawn } from "child_process";
 import { generate } from "../abi/gen";
 import { ROOT } from "../hosts/node/paths";
+import { KERNEL_EXPORTS, HOST_IMPORTS, HOST_MODULE, SHIM_EXPORTS, SHIM_HOST_IMPORTS } from "../abi/contract";
+import { contractProblems } from "../loader/wasm/contract";
 
 interface Job { name: string; entry: string; target: string; out?: string }
 
@@ -72,5 +74,21 @@ export async function build(log: (line: string) => void = () => {}): Promise<str
     }
   };
   await Promise.all([worker(), worker()]);
+  checkContract();
   return done;
+}
+
+/** kernel.wasm and the WASI shim against abi/contract.ts (loader/wasm/contract.ts): what
+ *  every host calls and what the composer wires must be there with exactly its type. */
+function checkContract(): void {
+  const wasm = (name: string) => new Uint8Array(fs.readFileSync(path.join(ROOT, "build/wasm", name)));
+  const shimFns = [...SHIM_EXPORTS, ...HOST_IMPORTS.filter((f) => SHIM_HOST_IMPORTS.includes(f.name))];
+  const problems = [
+    ...contractProblems(wasm("kernel.wasm"), KERNEL_EXPORTS, HOST_MODULE, HOST_IMPORTS).map((p) => `kernel.wasm (kernel/main.ts) ${p}`),
+    ...contractProblems(wasm("shim.wasm"), shimFns).map((p) => `shim.wasm (hosts/wasi/main.ts) ${p}`),
+  ];
+  if (problems.length) {
+    throw new Error(`the build does not keep abi/contract.ts:\n  ${problems.join("\n  ")}\n` +
+      "Change the module or the contract (and spec/abi.md with it), then build again.");
+  }
 }
