@@ -69,8 +69,10 @@ function refuse(pkt: i32, reason: Drop, err: Errno, e: i32 = NONE): i32 {
 /** The node's answer e, or NONE, as a step's result. */
 function answered(e: i32): i32 { return e != NONE ? ANSWER + e : 0; }
 
-/** One packet's way: consumes pkt; 0, -Errno, or ANSWER + the packet the node answers with. */
-function step(pkt: i32, origin: Origin, inNic: i32): i32 {
+/** One packet's way: consumes pkt; 0, -Errno, or ANSWER + the packet the node answers with.
+ *  Inlined into output(): as a call of its own it cost the image's forwarding ~3 %. */
+// @ts-ignore: decorator
+@inline function step(pkt: i32, origin: Origin, inNic: i32): i32 {
   let p = pktData(pkt);
   let dst = p + IP_DST;
   let len = pktLen(pkt);
