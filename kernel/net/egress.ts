@@ -118,11 +118,14 @@ function noteWaiting(nic: i32): void {
     unchecked(waited[i] = w);
     any = any || w;
     if (w) continue;
-    unchecked(minCredit[i] = min(unchecked(minCredit[i]), cap(unchecked(minRate[i]), frame, CAP_MS)));
-    unchecked(maxCredit[i] = min(unchecked(maxCredit[i]), cap(unchecked(maxRate[i]), frame, CAP_MS)));
+    // A cap is never under one frame, so a credit within a frame needs no division.
+    if (unchecked(minCredit[i]) > frame) unchecked(minCredit[i] = min(unchecked(minCredit[i]), cap(unchecked(minRate[i]), frame, CAP_MS)));
+    if (unchecked(maxCredit[i]) > frame) unchecked(maxCredit[i] = min(unchecked(maxCredit[i]), cap(unchecked(maxRate[i]), frame, CAP_MS)));
   }
   unchecked(linkWaited[nic] = any);
-  if (!any) unchecked(linkCredit[nic] = min(unchecked(linkCredit[nic]), cap(unchecked(linkRate[nic]), frame, CAP_MS)));
+  if (!any && unchecked(linkCredit[nic]) > frame) {
+    unchecked(linkCredit[nic] = min(unchecked(linkCredit[nic]), cap(unchecked(linkRate[nic]), frame, CAP_MS)));
+  }
 }
 
 function headSize(i: i32): i32 {
