@@ -20,6 +20,8 @@ import { parseAddr, equalBytes } from "../../loader/ip6";
 import * as P from "../../cli/peer/packets";
 import { Bench, svc, withBench } from "./bench";
 import { formatStatus } from "../../loader/status/decode";
+import { ETH_HDR } from "../../abi/kernel";
+import { SVC_POOL_SHARE } from "../../abi/limits";
 
 const PEER = parseAddr("fd00:5ab2:1::100");
 const ECHO = parseAddr("fd00:5ab2:1::7");
@@ -27,7 +29,6 @@ const FLOOD = parseAddr("fd00:5ab2:1::9");
 const MAX = 5e6 / 8;            // the flood's max, bytes per second
 const CAP_MS = 2;               // spec/kernel.md: credit kept, 2 ms of rate plus a frame
 const CATCHUP_MS = 100;         // spec/kernel.md: a waiting class catches up at most 100 ms
-const ETH_HDR = 14;
 const YAML = `
 node: { name: flood.sabz.city, role: server }
 nics:
@@ -123,4 +124,29 @@ it("on the host's own clock: the same bounds on the kernel's clock, late polls o
   await withBench(YAML, PEERS, async (b) => {
     await flood(b, 1000, 1, async () => { await b.tick(10); b.node.poll(); });
   }, true);
+});
+
+// A service holds at most SVC_POOL_SHARE packet buffers (spec/kernel.md): the flood sends
+// 64 datagrams a millisecond into a class whose max lets ~0.6 of them leave, so its frames
+// wait. Its class never holds more than its share, although the class queue (NIC_TXQ, 256)
+// has room for more: the rest of the pool stays free, and echo answers every ping.
+it("a flooding service holds at most its share of the packet pool; echo answers throughout", async () => {
+  await withBench(YAML, PEERS, async (b) => {
+    const peer = b.peer("lan0");
+    assert.ok(await b.introduce("lan0", ECHO));
+    assert.ok(await b.introduce("lan0", FLOOD));
+    peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, FLOOD, 40009, 9, new TextEncoder().encode("flood")));
+    const before = b.drops().TXQ_FULL;
+    let most = 0, sent = 0;
+    for (let ms = 0; ms < 100; ms++) {
+      if (ms % 10 === 0) peer.sendIp(b.nodeMac("lan0"), P.echoRequest(PEER, ECHO, 0x52, ++sent, new Uint8Array(56)));
+      await b.tick(1);
+      most = Math.max(most, floodClass(b).queue);
+    }
+    await b.tick(20);
+    const replies = peer.received.filter((p) => p.icmpType === P.ICMP.ECHO_REP && equalBytes(p.src!, ECHO)).length;
+    assert.equal(most, SVC_POOL_SHARE, "the flood's class held at most, and at some point exactly, its share of the pool");
+    assert.ok(b.drops().TXQ_FULL - before > 1000, "sends past the share are refused and counted as TXQ_FULL");
+    assert.equal(replies, sent, "echo answered every ping while the flood held its share");
+  });
 });

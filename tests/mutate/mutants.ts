@@ -151,7 +151,7 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/svc/queue.ts", from: "if (c >= SVC_RXQ)", to: "if (c >= SVC_RXQ * 4)", tests: ["tests/kernel/svc/queue.spec.ts", DROPS_SVC] },
   { id: "svc-pool-share", guarantee: "a service holds at most SVC_POOL_SHARE packet buffers",
     file: "kernel/svc/syscall.ts", from: "if (unchecked(svcHeld[svc]) >= SVC_POOL_SHARE ||", to: "if (",
-    tests: ["tests/integration/pool_share.test.ts"] },
+    tests: ["tests/integration/flood.test.ts"] },
   { id: "admit-cpu-mins", guarantee: "the services' CPU mins fit the period, or the boot is refused",
     file: "kernel/svc/admit.ts", from: "if (cpu > CPU_SHARE_MAX) {", to: "if (cpu > CPU_SHARE_MAX + 100) {",
     tests: [CONTROL] },
