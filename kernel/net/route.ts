@@ -33,29 +33,30 @@ export function routeNic(i: i32): i32 { return <i32>unchecked(nics[i]); }
 export function routeSvc(i: i32): i32 { return <i32>unchecked(svcs[i]); }
 export function routeAddrIndex(i: i32): i32 { return <i32>unchecked(addrIdx[i]); }
 
-/** The filter's two bits for the address at a (a 64-bit mix of its halves). */
-function ownBit(a: usize, which: u32): u32 {
+/** The filter's 64-bit mix of the address at a: its low and high halves name its two bits. */
+function ownHash(a: usize): u64 {
   let x = load<u64>(a) ^ (load<u64>(a, 8) * 0x9e3779b97f4a7c15);
   x ^= x >> 31; x *= 0xbf58476d1ce4e5b9; x ^= x >> 29;
-  return <u32>(which == 0 ? x : x >> 32) & (OWN_BITS - 1);
+  return x;
 }
+
+// @ts-ignore: decorator
+@inline function ownSet(b: u32): bool { return (unchecked(ownBits[b >> 5]) & (1 << (b & 31))) != 0; }
 
 function ownMark(i: i32): void {
   let k = <RouteKind>unchecked(kinds[i]);
   if ((k != RouteKind.LOCAL && k != RouteKind.SERVICE) || unchecked(lens[i]) != 128) return;
-  for (let w: u32 = 0; w < 2; w++) {
-    let b = ownBit(routePrefix(i), w);
-    unchecked(ownBits[b >> 5] |= 1 << (b & 31));
-  }
+  let x = ownHash(routePrefix(i));
+  let b0 = <u32>x & (OWN_BITS - 1), b1 = <u32>(x >> 32) & (OWN_BITS - 1);
+  unchecked(ownBits[b0 >> 5] |= 1 << (b0 & 31));
+  unchecked(ownBits[b1 >> 5] |= 1 << (b1 & 31));
 }
 
-/** Might the address at a be one of the own /128s? No false "no". */
+/** Might the address at a be one of the own /128s? No false "no". Asked of every received
+ *  packet's source, so the address is mixed once for both bits. */
 function ownMaybe(a: usize): bool {
-  for (let w: u32 = 0; w < 2; w++) {
-    let b = ownBit(a, w);
-    if ((unchecked(ownBits[b >> 5]) & (1 << (b & 31))) == 0) return false;
-  }
-  return true;
+  let x = ownHash(a);
+  return ownSet(<u32>x & (OWN_BITS - 1)) && ownSet(<u32>(x >> 32) & (OWN_BITS - 1));
 }
 
 /** Add a route; via may be 0 (on-link). Returns its index or -1 if the table is full. */
