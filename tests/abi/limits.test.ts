@@ -15,7 +15,7 @@ import { generate } from "../../abi/gen";
 /** The checkout: this file runs as build/ts/tests/abi/limits.test.js. */
 const ROOT = path.resolve(__dirname, "../../../..");
 const NAMES = Object.keys(A).filter((k) => typeof (A as Record<string, unknown>)[k] === "number");
-const SOURCE_DIRS = ["abi", "kernel", "services", "hosts", "loader", "tests"];
+const SOURCE_DIRS = ["abi", "wire", "kernel", "services", "hosts", "loader", "cli", "tests"];
 const SOURCE_EXT = /\.(ts|js|mjs|c|h|rs)$/;
 const SKIP = new Set(["abi/limits.ts", "abi/gen", "tests/abi/limits.test.ts"]);
 
