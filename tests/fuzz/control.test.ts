@@ -11,7 +11,7 @@ import { CTL_PORT, Op } from "../../abi/control";
 import { ROOT } from "../../hosts/node/paths";
 import { parseManifest } from "../../loader/manifest";
 import { hello, signed } from "../../loader/control/message";
-import { askNode } from "../integration/ctl";
+import { askNode, svcYaml } from "../integration/ctl";
 import { loadRequest, grantRequest, unloadBody, revokeBody } from "../../loader/control/request";
 import { formatPrefix, parseAddr, parsePrefix, prefixContains } from "../../loader/ip6";
 import * as P from "../../cli/peer/packets";
@@ -23,11 +23,9 @@ const RAW = 3_000 * SCALE;
 
 function bodies(f: FuzzNode): Uint8Array[][] {
   const m = parseManifest(f.yaml, "fuzz.yaml", ROOT);
-  const svc = (d: string, a: string, extra = "") =>
-    `{ domain: ${d}, module: build/wasm/services/echo.wasm, addresses: ["${a}"], ram: { min: 64KiB, max: 256KiB }${extra} }`;
   return [
-    [Uint8Array.of(Op.LOAD), loadRequest(svc("x.a.sabz.city", "fd00:5ab2:1::a1", ", disk: [{ device: data, offset: 512KiB, length: 4KiB, rights: [read] }]"), "l", ROOT, m).body],
-    [Uint8Array.of(Op.LOAD), loadRequest(svc("y.a.sabz.city", "fd00:5ab2:1::a2", ", cpu: { min: 1%, max: 5% }, net: [{ nic: lan0, max: 1Mbit }]"), "l", ROOT, m).body],
+    [Uint8Array.of(Op.LOAD), loadRequest(svcYaml("x.a.sabz.city", "fd00:5ab2:1::a1", ", disk: [{ device: data, offset: 512KiB, length: 4KiB, rights: [read] }]"), "l", ROOT, m).body],
+    [Uint8Array.of(Op.LOAD), loadRequest(svcYaml("y.a.sabz.city", "fd00:5ab2:1::a2", ", cpu: { min: 1%, max: 5% }, net: [{ nic: lan0, max: 1Mbit }]"), "l", ROOT, m).body],
     [Uint8Array.of(Op.GRANT), grantRequest(`{ domain: x.a.sabz.city, ram: { min: 64KiB, max: 512KiB }, disk: [{ device: data, offset: 600KiB, length: 8KiB, rights: [read, write] }] }`, "g", ROOT, m).body],
     [Uint8Array.of(Op.REVOKE), revokeBody("x.a.sabz.city", 0, 512n << 10n, 4096n)],
     [Uint8Array.of(Op.UNLOAD), unloadBody("x.a.sabz.city")],
