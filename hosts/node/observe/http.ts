@@ -1,0 +1,75 @@
+// The observability HTTP server of a node: one TCP address (`--metrics [::1]:9464`) on
+// which each view registers its paths (the metrics at /metrics, the dashboard at / and
+// its event stream). Read-only: it answers GET and HEAD and nothing else, so no request
+// can change the node (that takes a signed control message, spec/control.md).
+// Does not know what a path serves: the handlers do.
+import * as http from "http";
+
+/** Answers one request to its path; `url` is parsed against the server's own address. */
+export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => void | Promise<void>;
+
+/** "[::1]:9464", "127.0.0.1:9464", ":9464" or "9464" (every address); port 0 picks a free
+ *  one. Throws with what is wrong. */
+export function parseListen(text: string): { host: string | undefined; port: number } {
+  const m = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+|[A-Za-z0-9.-]+))?:)?(\d+)$/.exec(text.trim());
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || !(port >= 0 && port <= 65535)) {
+    throw new Error(`"${text}" is not an address to listen on; write it as [::1]:9464, 127.0.0.1:9464 or :9464`);
+  }
+  return { host: m[1] ?? m[2], port };
+}
+
+export class ObserveServer {
+  private readonly routes = new Map<string, Handler>();
+  private server: http.Server | null = null;
+
+  /** Serves `handler` at exactly `path` ("/metrics"). */
+  route(path: string, handler: Handler): this {
+    if (this.routes.has(path)) throw new Error(`two handlers for ${path}`);
+    this.routes.set(path, handler);
+    return this;
+  }
+
+  /** Starts listening; resolves to the address it got (port 0 picks a free one). */
+  async listen(address: string): Promise<{ host: string; port: number; url: string }> {
+    const { host, port } = parseListen(address);
+    const server = http.createServer((req, res) => this.answer(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (e: NodeJS.ErrnoException) => reject(new Error(`cannot serve metrics on ${address}: ${
+        e.code === "EADDRINUSE" ? "something else listens there; choose another port" :
+        e.code === "EADDRNOTAVAIL" ? "this machine has no such address" : e.message}`)));
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    const a = server.address() as { address: string; port: number };
+    const shown = a.address.includes(":") ? `[${a.address}]` : a.address;
+    return { host: a.address, port: a.port, url: `http://${shown}:${a.port}` };
+  }
+
+  close(): void {
+    this.server?.closeAllConnections();
+    this.server?.close();
+    this.server = null;
+  }
+
+  private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://node");
+    const handler = this.routes.get(url.pathname);
+    const fail = (code: number, why: string): void => {
+      if (!res.headersSent) res.writeHead(code, { "Content-Type": "text/plain; charset=utf-8" });
+      res.end(`${why}\n`);
+    };
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.setHeader("Allow", "GET, HEAD");
+      fail(405, `${req.method} is not served here: this server only shows the node`);
+      return;
+    }
+    if (handler === undefined) {
+      fail(404, `nothing at ${url.pathname}; this node serves ${[...this.routes.keys()].sort().join(", ")}`);
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(req, res, url))
+      .catch((e: unknown) => fail(500, `cannot answer ${url.pathname}: ${e instanceof Error ? e.message : String(e)}`));
+  }
+}
