@@ -127,7 +127,7 @@ function renderCharts() {
   $("packets-sum").textContent = drawChart($("packets-chart"), { series, toMs, maxMs: WINDOW_MS, unit: "packets per second" });
   $("packets-legend").replaceChildren(...series.map((s) => el("li", {},
     el("span", { class: `swatch tone${s.tone}${s.dashed ? " dashed" : ""}`, "aria-hidden": "true" }), s.label)));
-  const drops = [{ label: "all reasons", tone: 1, dashed: false, points: points.map((p) => [p.nowMs, p.drops]) }];
+  const drops = [{ label: "All reasons", tone: 1, dashed: false, points: points.map((p) => [p.nowMs, p.drops]) }];
   $("drops-sum").textContent = drawChart($("drops-chart"), { series: drops, toMs, maxMs: WINDOW_MS, unit: "drops per second" });
 }
 
