@@ -3,8 +3,8 @@
 // its latest status and rates, the chart points, the log tail and the words for the ABI's
 // names; the page and every file it names are served, with a policy that loads nothing
 // from elsewhere; /events opens with the snapshot, then sends one event per status and log
-// line and heartbeats, frees its listeners when the client goes, and refuses a stream past
-// its limit with 503.
+// line (a line break in a message stays inside its one data line) and heartbeats, frees
+// its listeners when the client goes, and refuses a stream past its limit with 503.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as http from "http";
@@ -29,7 +29,7 @@ function at(nowMs: number, rx: number, drops = 5): Status {
   return s;
 }
 
-const LOG = { time: 1_700_000_000_000, level: "warn", domain: "echo.sabz.city", origin: "kernel", message: "echo.sabz.city: <b>hi</b>" } as const;
+const LOG = { time: 1_700_000_000_000, level: "warn", domain: "echo.sabz.city", origin: "kernel", message: "echo.sabz.city: <b>hi</b>\n\nnot an event\r" } as const;
 
 async function serve(t: { after(f: () => void): void }, options: StreamOptions = {}): Promise<{ observed: Observed; url: string }> {
   const observed = new Observed("test.sabz.city", 10);
@@ -40,13 +40,16 @@ async function serve(t: { after(f: () => void): void }, options: StreamOptions =
   return { observed, url };
 }
 
+/** One whole answer; fails after 5 s without its end (an event stream never ends). */
 async function get(url: string, method = "GET"): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    http.request(url, { method }, (res) => {
+    const req = http.request(url, { method }, (res) => {
       let body = "";
       res.on("data", (d) => (body += d));
       res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    }).on("error", reject).end();
+    });
+    req.setTimeout(5000, () => req.destroy(new Error(`${method} ${url}: no whole answer in 5 s`)));
+    req.on("error", reject).end();
   });
 }
 
