@@ -114,7 +114,7 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, type: string,
 
 /** Serves the dashboard on `server`: /, its files, /api/snapshot and /events. Reads the
  *  page's files now, so a missing one fails here and not at the first visit. Returns the
- *  event streams (for their count, and to end them). */
+ *  event streams (for their count); the server's close ends them. */
 export function registerDashboard(server: ObserveServer, observed: Observed, options: StreamOptions = {}): EventStreams {
   const files = readPage();
   for (const [at, file] of files) server.route(at, (req, res) => send(req, res, file.type, file.body, PAGE_HEADERS));

@@ -74,11 +74,6 @@ export class EventStreams {
     res.on("close", () => this.drop(res));
   }
 
-  /** Ends every stream (the server is closing). */
-  close(): void {
-    for (const res of [...this.streams]) res.end();
-  }
-
   private readonly onStatus = (status: Status, rates: Rates | null): void => {
     this.broadcast(sseEvent("status", this.payloads.status(status, rates)));
   };
