@@ -8,7 +8,9 @@ import { hideBin } from "yargs/helpers";
 import { LogLevel } from "../abi/kernel";
 import { loadManifest, ManifestError } from "../loader/manifest";
 import { build } from "./build";
-import { launchFile } from "../hosts/node/launch";
+import { launch } from "../hosts/node/launch";
+import { NodeObservation } from "../hosts/node/observe/serve";
+import { registerDashboard } from "../hosts/node/observe/dashboard";
 import { demo } from "./demo/demo";
 import { queryStatus } from "./status_client";
 import { buildImage, statusFromOutput } from "./image";
@@ -32,9 +34,22 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
-async function cmdRun(manifest: string, socketDir: string, verbose: boolean): Promise<void> {
-  const { node, plan } = await launchFile(manifest, {
+interface RunViews { metrics?: string; dashboard: boolean }
+
+/** The views `persia run` serves on --metrics (spec/observe.md): one line per view. */
+function observation(name: string, views: RunViews): NodeObservation | null {
+  if (views.metrics === undefined) return null;
+  const o = new NodeObservation(name);
+  if (views.dashboard) registerDashboard(o.server, o.observed);
+  return o;
+}
+
+async function cmdRun(file: string, socketDir: string, verbose: boolean, views: RunViews): Promise<void> {
+  const manifest = loadManifest(file);
+  const observe = observation(manifest.node.name, views);
+  const { node, plan } = await launch(manifest, {
     log: (level, line, origin) => {
+      observe?.log(level, line, origin);
       if (level <= LogLevel.INFO || verbose) process.stderr.write(`${LogLevel[level].toLowerCase()} ${origin}: ${line}\n`);
     },
   });
@@ -43,7 +58,11 @@ async function cmdRun(manifest: string, socketDir: string, verbose: boolean): Pr
   await node.statusServer(sock);
   process.stderr.write(`persia: node ${plan.node.name} (${plan.node.role}) is running: ` +
     `${plan.nics.length} NIC(s), ${plan.services.length} service(s). Status: persia status --socket ${sock}\n`);
-  const stop = () => { node.stop(); process.exit(0); };
+  if (observe !== null) {
+    const url = await observe.start(node, views.metrics!, (e) => process.stderr.write(`persia: status for the views: ${e.message}\n`));
+    process.stderr.write(`persia: serving ${views.dashboard ? `the dashboard at ${url}/ and ` : ""}the node's views on ${url}\n`);
+  }
+  const stop = () => { observe?.stop(); node.stop(); process.exit(0); };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   node.on("error", (e: Error) => fail(e));
@@ -93,8 +112,11 @@ export function main(argv: string[]): void {
     .command("run <manifest>", "boot a node from a YAML manifest and run it until SIGINT or SIGTERM",
       (y) => y.positional("manifest", { type: "string", demandOption: true, describe: "the node's manifest (spec/manifest.md)" })
         .option("socket-dir", { type: "string", default: DEFAULT_SOCKET, describe: "where the status socket <node name>.sock goes" })
-        .option("verbose", { type: "boolean", default: false, describe: "also print debug lines" }),
-      (a) => cmdRun(a.manifest, a["socket-dir"], a.verbose).catch(fail))
+        .option("verbose", { type: "boolean", default: false, describe: "also print debug lines" })
+        .option("metrics", { type: "string", describe: "serve the node's views over HTTP on this address ([::1]:9464; port 0: any free port)" })
+        .option("dashboard", { type: "boolean", default: false, describe: "also serve a live dashboard at / of the --metrics address" })
+        .check((a) => !a.dashboard || a.metrics !== undefined || "--dashboard needs --metrics ADDR, the HTTP address it is served on (e.g. --metrics [::1]:9464)"),
+      (a) => cmdRun(a.manifest, a["socket-dir"], a.verbose, { metrics: a.metrics, dashboard: a.dashboard }).catch(fail))
     .command("demo", "boot a demo node with echo, kv and probe services on a virtual link, send it good and bad traffic, and summarise",
       {}, async () => {
         try {
@@ -161,6 +183,7 @@ export function main(argv: string[]): void {
       })
     .example("$0 build", "compile kernel.wasm and the services after changing them")
     .example("$0 run /etc/persia/edge.yaml", "boot the node the manifest describes (spec/manifest.md)")
+    .example("$0 run edge.yaml --metrics [::1]:9464 --dashboard", "the same, with a live dashboard at http://[::1]:9464/")
     .example("$0 status edge.sabz.city", "what the running node is doing: per-NIC and per-service counters, drops by reason")
     .example("$0 image edge.yaml -o edge.wasm", "one Wasm file for `wasmtime run` (it prints the flags to use)")
     .example("$0 status --from edge.log", "the counters of a wasmtime image, from its saved output")

@@ -7,14 +7,13 @@
 // read what it printed. Needs wasmtime (tests/setup.js); under CI=true its absence fails.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as dgram from "dgram";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { once } from "events";
 import { spawnSync } from "child_process";
 import { ROOT } from "../../hosts/node/paths";
 import { wasmtimeOrSkip } from "./wasmtime";
+import { freePorts } from "../ports";
 
 const wt = wasmtimeOrSkip();
 
@@ -27,18 +26,6 @@ function example(): { yaml: string; lines: string[] } {
   const block = (lang: string) => new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(section)?.[1] ?? "";
   const lines = block("sh").split("\n").map((l) => l.replace(/\s+#.*$/, "").trim()).filter((l) => l !== "");
   return { yaml: block("yaml"), lines };
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const socks = await Promise.all(Array.from({ length: n }, async () => {
-    const s = dgram.createSocket("udp6");
-    s.bind(0, "::1");
-    await once(s, "listening");
-    return s;
-  }));
-  const ports = socks.map((s) => s.address().port);
-  for (const s of socks) s.close();
-  return ports;
 }
 
 test("the README's wasmtime example runs in an empty directory with the commands `persia image` prints", { skip: wt.skip }, async () => {

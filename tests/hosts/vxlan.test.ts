@@ -13,6 +13,7 @@ import { ROOT } from "../../hosts/node/paths";
 import { parseManifest } from "../../loader/manifest";
 import { EMPTY_FRAME, EXPECTED, shortDatagrams, SHORT_LENGTHS } from "./short_datagrams";
 import { waitFor } from "../wait";
+import { freePorts } from "../ports";
 
 // An Ethernet header (dst 33:33:00:00:00:01, src 02:00:00:00:00:01, IPv6) and 2 bytes.
 const FRAME = Uint8Array.from([
@@ -95,18 +96,8 @@ test("received datagrams are decapsulated or dropped and counted by reason", asy
   }
 });
 
-/** A UDP port on ::1 that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket("udp6");
-  s.bind(0, "::1");
-  await once(s, "listening");
-  const port = s.address().port;
-  s.close();
-  return port;
-}
-
 test("a node counts datagrams shorter than 8 + 14 bytes as drop_short and never gives them to the kernel", async () => {
-  const port = await freePort();
+  const [port] = await freePorts(1);
   const { node } = await launch(parseManifest(`
 node: { name: vx.sabz.city, role: server }
 nics:

@@ -38,6 +38,7 @@ const DROPS_SVC = "tests/integration/drops_services.test.ts";
 const DROPS_ROUTER = "tests/integration/drops_router.test.ts";
 const DROPS_LIMITS = "tests/integration/drops_limits.test.ts";
 const AUTHORITY = "tests/integration/authority.test.ts";
+const DASHBOARD = "tests/hosts/observe/dashboard.test.ts";
 const HOSTILE = "tests/integration/hostile.test.ts";
 const DISK = "tests/hosts/disk.test.ts";
 const FUEL = "tests/loader/fuel.test.ts";
@@ -214,6 +215,14 @@ export const MUTANTS: Mutant[] = [
   { id: "loader-user-prefix-route", guarantee: "a user's prefix may not overlap a static route",
     file: "loader/manifest/delegations.ts", from: "const r = routes.findIndex((x) => x !== null && x.len > 0 && overlaps(x, p));",
     to: "const r = -1;", tests: [DELEGATIONS] },
+
+  // The dashboard (spec/observe.md).
+  { id: "dashboard-stream-limit", guarantee: "at most MAX_STREAMS event streams at once; one more gets 503",
+    file: "hosts/node/observe/events.ts", from: "if (this.streams.size >= this.maxStreams) {", to: "if (false) {",
+    tests: [DASHBOARD] },
+  { id: "dashboard-listeners-kept", guarantee: "the node listens on its Observed only while a stream is open",
+    file: "hosts/node/observe/events.ts", from: "if (!this.streams.delete(res) || this.streams.size > 0) return;",
+    to: "if (!this.streams.delete(res) || this.streams.size >= 0) return;", tests: [DASHBOARD] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
