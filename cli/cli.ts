@@ -148,7 +148,7 @@ export function main(argv: string[]): void {
           if (a.from !== undefined) {
             const s = statusFromOutput(fs.readFileSync(a.from === "-" ? 0 : a.from, "utf8"));
             process.stdout.write(a.format === "json" ? `${JSON.stringify(s, null, 2)}\n`
-              : a.format === "metrics" ? metricsText(s) : formatStatus(s));
+              : a.format === "metrics" ? await metricsText(s) : formatStatus(s));
             return;
           }
           let sock = a.socket;
