@@ -8,7 +8,12 @@ import { hideBin } from "yargs/helpers";
 import { LogLevel } from "../abi/kernel";
 import { loadManifest, ManifestError } from "../loader/manifest";
 import { build } from "./build";
-import { launchFile } from "../hosts/node/launch";
+import { launch } from "../hosts/node/launch";
+import { LogEntry, Observed } from "../hosts/node/observe/observed";
+import { formatLog, LOG_FORMATS, logEntry, LogContext, LogFormat } from "../hosts/node/observe/log";
+import { observe, serveViews } from "../hosts/node/observe/observe";
+import { METRICS_PATH } from "../hosts/node/observe/metrics";
+import { followFile, followStream, ImageOutput } from "./follow";
 import { demo } from "./demo/demo";
 import { queryStatus } from "./status_client";
 import { buildImage, statusFromOutput } from "./image";
@@ -32,21 +37,72 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
-async function cmdRun(manifest: string, socketDir: string, verbose: boolean): Promise<void> {
-  const { node, plan } = await launchFile(manifest, {
+interface RunArgs { manifest: string; socketDir: string; verbose: boolean; metrics?: string; logFormat: LogFormat }
+
+/** Prints log entries and the CLI's own notes on stderr in the chosen format: a note is
+ *  "persia: …" in text, an info (or error) line of the host in JSON. */
+function logPrinter(format: LogFormat, ctx: LogContext) {
+  const print = (e: LogEntry): void => { process.stderr.write(`${formatLog(e, format)}\n`); };
+  const note = (message: string, level: "info" | "error" = "info"): void => {
+    if (format === "json") print(logEntry(level, message, "host", ctx));
+    else process.stderr.write(`persia: ${message}\n`);
+  };
+  return { print, note };
+}
+
+async function cmdRun(a: RunArgs): Promise<void> {
+  const m = loadManifest(a.manifest);
+  const observed = new Observed(m.node.name);
+  const ctx: LogContext = {
+    node: m.node.name, nics: new Map(m.nics.map((n, id) => [id, n.name])),
+    services: () => observed.status()?.services ?? m.services.map((s, id) => ({ id, name: s.domain })),
+  };
+  const { print, note } = logPrinter(a.logFormat, ctx);
+  const { node, plan } = await launch(m, {
     log: (level, line, origin) => {
-      if (level <= LogLevel.INFO || verbose) process.stderr.write(`${LogLevel[level].toLowerCase()} ${origin}: ${line}\n`);
+      if (level > LogLevel.INFO && !a.verbose) return;
+      const entry = logEntry(level, line, origin, ctx);
+      observed.pushLog(entry);
+      print(entry);
     },
   });
-  fs.mkdirSync(socketDir, { recursive: true });
-  const sock = socketFor(plan.node.name, socketDir);
+  fs.mkdirSync(a.socketDir, { recursive: true });
+  const sock = socketFor(plan.node.name, a.socketDir);
   await node.statusServer(sock);
-  process.stderr.write(`persia: node ${plan.node.name} (${plan.node.role}) is running: ` +
-    `${plan.nics.length} NIC(s), ${plan.services.length} service(s). Status: persia status --socket ${sock}\n`);
-  const stop = () => { node.stop(); process.exit(0); };
+  note(`node ${plan.node.name} (${plan.node.role}) is running: ` +
+    `${plan.nics.length} NIC(s), ${plan.services.length} service(s). Status: persia status --socket ${sock}`);
+  const listen = a.metrics ?? plan.observe.metrics;
+  const served = listen === null ? null : await observe(node, observed, listen, { metrics: true },
+    (e) => note(`stopped reading the node's status: ${e.message}`, "error"));
+  if (served !== null) note(`metrics of ${plan.node.name}: ${served.url}${METRICS_PATH}`);
+  const stop = () => { served?.close(); node.stop(); process.exit(0); };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  node.on("error", (e: Error) => fail(e));
+  node.on("error", (e: Error) => {
+    if (a.logFormat === "json") { note(e.message, "error"); process.exit(1); }
+    fail(e);
+  });
+}
+
+interface FollowArgs { from: string; metrics: string; node?: string; logFormat: LogFormat }
+
+/** `persia status --from F --metrics ADDR`: follow an image's output and serve it. */
+async function cmdFollow(a: FollowArgs): Promise<void> {
+  const observed = new Observed(a.node ?? "a wasmtime image");
+  const output = new ImageOutput(observed, {
+    node: a.node ?? null, logFormat: a.logFormat, print: (line) => process.stderr.write(`${line}\n`),
+    onError: (e) => note(e.message, "error"),
+  });
+  const { note } = logPrinter(a.logFormat, output.context);
+  const source = a.from === "-" ? "stdin" : a.from;
+  const stop = a.from === "-"
+    ? followStream(process.stdin, (l) => output.line(l), () => note(`${source} ended; serving its last status until interrupted`))
+    : followFile(a.from, (l) => output.line(l));
+  const served = await serveViews(observed, a.metrics, { metrics: true });
+  note(`following ${source}; metrics: ${served.url}${METRICS_PATH}`);
+  const end = () => { stop(); served.close(); process.exit(0); };
+  process.on("SIGINT", end);
+  process.on("SIGTERM", end);
 }
 
 interface CtlArgs { node: string; key: string; manifest?: string; port?: number; domain?: string; file?: string;
@@ -93,8 +149,12 @@ export function main(argv: string[]): void {
     .command("run <manifest>", "boot a node from a YAML manifest and run it until SIGINT or SIGTERM",
       (y) => y.positional("manifest", { type: "string", demandOption: true, describe: "the node's manifest (spec/manifest.md)" })
         .option("socket-dir", { type: "string", default: DEFAULT_SOCKET, describe: "where the status socket <node name>.sock goes" })
-        .option("verbose", { type: "boolean", default: false, describe: "also print debug lines" }),
-      (a) => cmdRun(a.manifest, a["socket-dir"], a.verbose).catch(fail))
+        .option("verbose", { type: "boolean", default: false, describe: "also print debug lines" })
+        .option("metrics", { type: "string", describe: "serve Prometheus metrics over HTTP on this TCP address, e.g. [::1]:9464 " +
+          "(default: the manifest's observe.metrics; none if neither names one)" })
+        .option("log-format", { choices: LOG_FORMATS, default: "text" as LogFormat, describe: "text (for people) or json (one object a line, for log shippers)" }),
+      (a) => cmdRun({ manifest: a.manifest, socketDir: a["socket-dir"], verbose: a.verbose, metrics: a.metrics, logFormat: a["log-format"] })
+        .catch(fail))
     .command("demo", "boot a demo node with echo, kv and probe services on a virtual link, send it good and bad traffic, and summarise",
       {}, async () => {
         try {
@@ -142,9 +202,20 @@ export function main(argv: string[]): void {
         .option("socket", { type: "string", describe: "the status socket (default: <socket-dir>/<node>.sock)" })
         .option("socket-dir", { type: "string", default: DEFAULT_SOCKET })
         .option("from", { type: "string", describe: "read the last status line of a wasmtime image's saved output (a file, or - for stdin)" })
-        .option("format", { choices: ["text", "json", "metrics"] as const, default: "text" as const }),
-      async (a) => {
+        .option("format", { choices: ["text", "json", "metrics"] as const, default: "text" as const })
+        .option("metrics", { type: "string", describe: "with --from: follow the output as it grows and serve its newest status " +
+          "as Prometheus metrics over HTTP on this TCP address, e.g. [::1]:9464" })
+        .option("log-format", { choices: LOG_FORMATS, default: "text" as LogFormat, describe: "with --metrics: print the output's log lines again as text or json" }),
+      async (raw) => {
         try {
+          // yargs reads `--from -` as an empty --from, and takes the "-" for an empty node name.
+          const a = raw.from === "" ? { ...raw, from: "-", node: raw.node === "" ? undefined : raw.node } : raw;
+          if (a.metrics !== undefined) {
+            if (a.from === undefined) throw new Error("--metrics serves a wasmtime image's output: give it with --from <file> (or - for stdin); " +
+              "a Node host serves its own with `persia run <manifest> --metrics <address>`");
+            await cmdFollow({ from: a.from, metrics: a.metrics, node: a.node, logFormat: a["log-format"] });
+            return;
+          }
           if (a.from !== undefined) {
             const s = statusFromOutput(fs.readFileSync(a.from === "-" ? 0 : a.from, "utf8"));
             process.stdout.write(a.format === "json" ? `${JSON.stringify(s, null, 2)}\n`
@@ -167,6 +238,8 @@ export function main(argv: string[]): void {
     .example("$0 key new -o alice.key", "a user key; its public half goes in the manifest's users:")
     .example("$0 ctl load svc.yaml --node fd00:5ab2:1::1 --key alice.key --manifest edge.yaml", "start a service from the node's store, with the grants in svc.yaml")
     .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")
+    .example("$0 run edge.yaml --metrics [::1]:9464", "a node whose metrics Prometheus scrapes at http://[::1]:9464/metrics")
+    .example("$0 status --from edge.log --metrics [::1]:9464", "the same for a wasmtime image writing edge.log")
     .epilog("A node changes only through its manifest and signed control messages (`persia ctl`): there is no " +
       "shell. Packets the node drops are counted by reason; `persia status` shows why. Exit status is 0 on " +
       "success and 1 with a message on stderr otherwise.")
