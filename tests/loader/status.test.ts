@@ -5,9 +5,12 @@
 // version, a record past the end, a short record) is an error that says which.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
 import { Drop } from "../../abi/drop";
 import { decodeStatus, formatStatus, Status } from "../../loader/status/decode";
 import { metricsText } from "../../loader/status/metrics";
+import { ROOT } from "../../hosts/node/paths";
 import { promtoolProblems, toolsOrSkip } from "../e2e/prometheus";
 import { SNAPSHOT } from "./status_fixture";
 
@@ -129,6 +132,16 @@ test("without the host's names the labels carry ids only", async () => {
   assert.match(m, /\npersia_node_info\{role="router"\} 1\n/);
   assert.match(m, /\npersia_nic_rx_bytes_total\{nic="0"\} 1000\n/);
   assert.doesNotMatch(m, /persia_service_memory_bytes\{/, "no memory sample when the host did not say");
+});
+
+test("spec/observe.md's table names every persia_* metric, and only those", async () => {
+  const spec = fs.readFileSync(path.join(ROOT, "spec/observe.md"), "utf8");
+  const section = spec.slice(spec.indexOf("## Metrics over HTTP"), spec.indexOf("\n## ", spec.indexOf("## Metrics over HTTP") + 1));
+  const documented = section.split("\n").filter((l) => l.startsWith("| `persia_"))
+    .flatMap((l) => [...l.split("|")[1].matchAll(/`(persia_\w+)`/g)].map((m) => m[1]));
+  const served = new Set((await metricsText(fullStatus())).split("\n").filter((l) => l.startsWith("# TYPE ")).map((l) => l.split(" ")[2]));
+  served.add("persia_status_read_time_seconds");   // added by the /metrics view (hosts/node/observe/metrics.ts)
+  assert.deepEqual([...documented].sort(), [...served].sort());
 });
 
 const promtool = toolsOrSkip(["promtool"]);
