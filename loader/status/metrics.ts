@@ -28,7 +28,7 @@ function mirrorCounter(registry: Registry, read: () => Status, name: string, hel
   new Counter({
     name, help, labelNames, registers: [registry],
     collect() {
-      this.reset();
+      this.reset();   // the kernel's total, not a sum over scrapes
       for (const [labels, value] of rows(read())) this.inc(labels, value);
     },
   });

@@ -44,6 +44,9 @@ const FUEL = "tests/loader/fuel.test.ts";
 const WASM_CODE = "tests/loader/wasm_code.test.ts";
 const DELEGATIONS = "tests/loader/delegations.test.ts";
 const KEYS = "tests/loader/control_manifest.test.ts";
+const STATUS = "tests/loader/status.test.ts";
+const METRICS_VIEW = "tests/hosts/observe/metrics.test.ts";
+const LOGS = "tests/hosts/observe/log.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -214,6 +217,16 @@ export const MUTANTS: Mutant[] = [
   { id: "loader-user-prefix-route", guarantee: "a user's prefix may not overlap a static route",
     file: "loader/manifest/delegations.ts", from: "const r = routes.findIndex((x) => x !== null && x.len > 0 && overlaps(x, p));",
     to: "const r = -1;", tests: [DELEGATIONS] },
+
+  // Observability (spec/observe.md): the metrics are the kernel's counters, in base units;
+  // a log line is tagged with the service it is about.
+  { id: "metrics-counter-summed", guarantee: "a counter is the kernel's total, however often Prometheus scrapes",
+    file: "loader/status/metrics.ts", from: "this.reset();   // the kernel's total, not a sum over scrapes", to: "",
+    tests: [METRICS_VIEW] },
+  { id: "metrics-time-ms", guarantee: "kernel time is in seconds",
+    file: "loader/status/metrics.ts", from: "node((n) => [[{}, n.nowMs / 1000]])", to: "node((n) => [[{}, n.nowMs]])", tests: [STATUS] },
+  { id: "log-domain-lost", guarantee: "a log line about a service carries the service's domain",
+    file: "hosts/node/observe/log.ts", from: "domain: svc?.name ?? ctx.node,", to: "domain: ctx.node,", tests: [LOGS] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */

@@ -2,7 +2,8 @@
 // launched in this process with a virtual NIC, observed and served on a free loopback port.
 // /metrics answers the Prometheus content type with the node's persia_* metrics, named as
 // its manifest names them, and the Node process's own; `promtool check metrics` passes on
-// it; pings to echo move its counters by exactly their number within a watch tick. An
+// it; pings to echo move its counters by exactly their number within a watch tick, and
+// scraping again does not move them. An
 // Observed with no status yet answers 503 and HEAD gets the headers only.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -95,6 +96,7 @@ test("pings to echo move its counters and the NIC's by exactly their number", { 
     let last = "";
     await waitFor(async () => { last = await scrape(); return value(last, rx) === 3 && value(last, nicRx) === sent; }, 5000,
       () => `the next status to show 3 packets for echo and the ${sent} frames the peer sent:\n${last}`);
+    for (let i = 0; i < 3; i++) assert.equal(value(await scrape(), rx), 3, "each scrape shows the kernel's total, not a sum of scrapes");
   } finally {
     served.close();
     peer.close();
