@@ -1,5 +1,6 @@
 // The `persia` command line: build, run a node from a manifest, run the demo, and show a
-// running node's status. Every failure prints what failed, why, and what to do, and exits
+// running node's status (or serve it to Prometheus: `run --metrics`, `status --from
+// … --metrics` for a wasmtime image). Every failure prints what failed, why, and what to do, and exits
 // non-zero. Installed as the package's `persia` bin (cli/bin/persia.js).
 import * as path from "path";
 import * as fs from "fs";
