@@ -1,5 +1,6 @@
 // The `persia` command line: build, run a node from a manifest, run the demo, and show a
-// running node's status. Every failure prints what failed, why, and what to do, and exits
+// running node's status (or serve it to Prometheus: `run --metrics`, `status --from
+// … --metrics` for a wasmtime image). Every failure prints what failed, why, and what to do, and exits
 // non-zero. Installed as the package's `persia` bin (cli/bin/persia.js).
 import * as path from "path";
 import * as fs from "fs";
@@ -9,8 +10,11 @@ import { LogLevel } from "../abi/kernel";
 import { loadManifest, ManifestError } from "../loader/manifest";
 import { build } from "./build";
 import { launch } from "../hosts/node/launch";
-import { NodeObservation } from "../hosts/node/observe/serve";
-import { registerDashboard } from "../hosts/node/observe/dashboard";
+import { LogEntry, Observed } from "../hosts/node/observe/observed";
+import { formatLog, LOG_FORMATS, logEntry, LogContext, LogFormat } from "../hosts/node/observe/log";
+import { observe, serveViews } from "../hosts/node/observe/observe";
+import { METRICS_PATH } from "../hosts/node/observe/metrics";
+import { followFile, followStream, ImageOutput } from "./follow";
 import { demo } from "./demo/demo";
 import { queryStatus } from "./status_client";
 import { buildImage, statusFromOutput } from "./image";
@@ -34,38 +38,81 @@ function fail(e: unknown): never {
   process.exit(1);
 }
 
-interface RunViews { metrics?: string; dashboard: boolean }
+interface RunArgs { manifest: string; socketDir: string; verbose: boolean; metrics?: string; dashboard: boolean; logFormat: LogFormat }
 
-/** The views `persia run` serves on --metrics (spec/observe.md): one line per view. */
-function observation(name: string, views: RunViews): NodeObservation | null {
-  if (views.metrics === undefined) return null;
-  const o = new NodeObservation(name);
-  if (views.dashboard) registerDashboard(o.server, o.observed);
-  return o;
+/** Prints log entries and the CLI's own notes on stderr in the chosen format: a note is
+ *  "persia: …" in text, an info (or error) line of the host in JSON. */
+function logPrinter(format: LogFormat, ctx: LogContext) {
+  const print = (e: LogEntry): void => { process.stderr.write(`${formatLog(e, format)}\n`); };
+  const note = (message: string, level: "info" | "error" = "info"): void => {
+    if (format === "json") print(logEntry(level, message, "host", ctx));
+    else process.stderr.write(`persia: ${message}\n`);
+  };
+  return { print, note };
 }
 
-async function cmdRun(file: string, socketDir: string, verbose: boolean, views: RunViews): Promise<void> {
-  const manifest = loadManifest(file);
-  const observe = observation(manifest.node.name, views);
-  const { node, plan } = await launch(manifest, {
+async function cmdRun(a: RunArgs): Promise<void> {
+  const m = loadManifest(a.manifest);
+  const observed = new Observed(m.node.name);
+  const ctx: LogContext = {
+    node: m.node.name, nics: new Map(m.nics.map((n, id) => [id, n.name])),
+    services: () => observed.status()?.services ?? m.services.map((s, id) => ({ id, name: s.domain })),
+  };
+  const { print, note } = logPrinter(a.logFormat, ctx);
+  const { node, plan } = await launch(m, {
     log: (level, line, origin) => {
-      observe?.log(level, line, origin);
-      if (level <= LogLevel.INFO || verbose) process.stderr.write(`${LogLevel[level].toLowerCase()} ${origin}: ${line}\n`);
+      if (level > LogLevel.INFO && !a.verbose) return;
+      const entry = logEntry(level, line, origin, ctx);
+      observed.pushLog(entry);
+      print(entry);
     },
   });
-  fs.mkdirSync(socketDir, { recursive: true });
-  const sock = socketFor(plan.node.name, socketDir);
+  fs.mkdirSync(a.socketDir, { recursive: true });
+  const sock = socketFor(plan.node.name, a.socketDir);
   await node.statusServer(sock);
-  process.stderr.write(`persia: node ${plan.node.name} (${plan.node.role}) is running: ` +
-    `${plan.nics.length} NIC(s), ${plan.services.length} service(s). Status: persia status --socket ${sock}\n`);
-  if (observe !== null) {
-    const url = await observe.start(node, views.metrics!, (e) => process.stderr.write(`persia: status for the views: ${e.message}\n`));
-    process.stderr.write(`persia: serving ${views.dashboard ? `the dashboard at ${url}/ and ` : ""}the node's views on ${url}\n`);
+  note(`node ${plan.node.name} (${plan.node.role}) is running: ` +
+    `${plan.nics.length} NIC(s), ${plan.services.length} service(s). Status: persia status --socket ${sock}`);
+  const listen = a.metrics ?? plan.observe.metrics;
+  if (a.dashboard && listen === null) {
+    throw new Error("--dashboard needs an HTTP address to be served on: give --metrics ADDR (e.g. --metrics [::1]:9464) " +
+      "or observe.metrics in the manifest");
   }
-  const stop = () => { observe?.stop(); node.stop(); process.exit(0); };
+  const served = listen === null ? null : await observe(node, observed, listen, { metrics: true, dashboard: a.dashboard },
+    (e) => note(`stopped reading the node's status: ${e.message}`, "error"));
+  if (served !== null) note(servedLine(plan.node.name, served.url, a.dashboard));
+  const stop = () => { served?.close(); node.stop(); process.exit(0); };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  node.on("error", (e: Error) => fail(e));
+  node.on("error", (e: Error) => {
+    if (a.logFormat === "json") { note(e.message, "error"); process.exit(1); }
+    fail(e);
+  });
+}
+
+/** The line that says where the views are (tests read the URLs from it). */
+function servedLine(node: string, url: string, dashboard: boolean): string {
+  return `metrics of ${node}: ${url}${METRICS_PATH}` + (dashboard ? `; dashboard at ${url}/ ` : "");
+}
+
+interface FollowArgs { from: string; metrics: string; dashboard: boolean; node?: string; logFormat: LogFormat }
+
+/** `persia status --from F --metrics ADDR`: follow an image's output and serve it. */
+async function cmdFollow(a: FollowArgs): Promise<void> {
+  const observed = new Observed(a.node ?? "a wasmtime image");
+  const output = new ImageOutput(observed, {
+    node: a.node ?? null, logFormat: a.logFormat, print: (line) => process.stderr.write(`${line}\n`),
+    onError: (e) => note(e.message, "error"),
+  });
+  const { note } = logPrinter(a.logFormat, output.context);
+  const source = a.from === "-" ? "stdin" : a.from;
+  const stop = a.from === "-"
+    ? followStream(process.stdin, (l) => output.line(l), () => note(`${source} ended; serving its last status until interrupted`))
+    : followFile(a.from, (l) => output.line(l));
+  const served = await serveViews(observed, a.metrics, { metrics: true, dashboard: a.dashboard });
+  note(`following ${source}; ${servedLine(observed.node, served.url, a.dashboard)}`);
+  const end = () => { stop(); served.close(); process.exit(0); };
+  process.on("SIGINT", end);
+  process.on("SIGTERM", end);
 }
 
 interface CtlArgs { node: string; key: string; manifest?: string; port?: number; domain?: string; file?: string;
@@ -113,10 +160,13 @@ export function main(argv: string[]): void {
       (y) => y.positional("manifest", { type: "string", demandOption: true, describe: "the node's manifest (spec/manifest.md)" })
         .option("socket-dir", { type: "string", default: DEFAULT_SOCKET, describe: "where the status socket <node name>.sock goes" })
         .option("verbose", { type: "boolean", default: false, describe: "also print debug lines" })
-        .option("metrics", { type: "string", describe: "serve the node's views over HTTP on this address ([::1]:9464; port 0: any free port)" })
-        .option("dashboard", { type: "boolean", default: false, describe: "also serve a live dashboard at / of the --metrics address" })
-        .check((a) => !a.dashboard || a.metrics !== undefined || "--dashboard needs --metrics ADDR, the HTTP address it is served on (e.g. --metrics [::1]:9464)"),
-      (a) => cmdRun(a.manifest, a["socket-dir"], a.verbose, { metrics: a.metrics, dashboard: a.dashboard }).catch(fail))
+        .option("metrics", { type: "string", describe: "serve Prometheus metrics over HTTP on this TCP address, e.g. [::1]:9464 " +
+          "(default: the manifest's observe.metrics; none if neither names one)" })
+        .option("dashboard", { type: "boolean", default: false, describe: "also serve a live dashboard at / of that HTTP address, for a browser" })
+        .option("log-format", { choices: LOG_FORMATS, default: "text" as LogFormat, describe: "text (for people) or json (one object a line, for log shippers)" }),
+      (a) => cmdRun({ manifest: a.manifest, socketDir: a["socket-dir"], verbose: a.verbose, metrics: a.metrics, dashboard: a.dashboard,
+        logFormat: a["log-format"] })
+        .catch(fail))
     .command("demo", "boot a demo node with echo, kv and probe services on a virtual link, send it good and bad traffic, and summarise",
       {}, async () => {
         try {
@@ -164,13 +214,26 @@ export function main(argv: string[]): void {
         .option("socket", { type: "string", describe: "the status socket (default: <socket-dir>/<node>.sock)" })
         .option("socket-dir", { type: "string", default: DEFAULT_SOCKET })
         .option("from", { type: "string", describe: "read the last status line of a wasmtime image's saved output (a file, or - for stdin)" })
-        .option("format", { choices: ["text", "json", "metrics"] as const, default: "text" as const }),
-      async (a) => {
+        .option("format", { choices: ["text", "json", "metrics"] as const, default: "text" as const })
+        .option("metrics", { type: "string", describe: "with --from: follow the output as it grows and serve its newest status " +
+          "as Prometheus metrics over HTTP on this TCP address, e.g. [::1]:9464" })
+        .option("dashboard", { type: "boolean", default: false, describe: "with --metrics: also serve a live dashboard at / of that address" })
+        .option("log-format", { choices: LOG_FORMATS, default: "text" as LogFormat, describe: "with --metrics: print the output's log lines again as text or json" }),
+      async (raw) => {
         try {
+          // yargs reads `--from -` as an empty --from, and takes the "-" for an empty node name.
+          const a = raw.from === "" ? { ...raw, from: "-", node: raw.node === "" ? undefined : raw.node } : raw;
+          if (a.dashboard && a.metrics === undefined) throw new Error("--dashboard is served on an HTTP address: add --metrics ADDR (e.g. --metrics [::1]:9464)");
+          if (a.metrics !== undefined) {
+            if (a.from === undefined) throw new Error("--metrics serves a wasmtime image's output: give it with --from <file> (or - for stdin); " +
+              "a Node host serves its own with `persia run <manifest> --metrics <address>`");
+            await cmdFollow({ from: a.from, metrics: a.metrics, dashboard: a.dashboard, node: a.node, logFormat: a["log-format"] });
+            return;
+          }
           if (a.from !== undefined) {
             const s = statusFromOutput(fs.readFileSync(a.from === "-" ? 0 : a.from, "utf8"));
             process.stdout.write(a.format === "json" ? `${JSON.stringify(s, null, 2)}\n`
-              : a.format === "metrics" ? metricsText(s) : formatStatus(s));
+              : a.format === "metrics" ? await metricsText(s) : formatStatus(s));
             return;
           }
           let sock = a.socket;
@@ -190,6 +253,8 @@ export function main(argv: string[]): void {
     .example("$0 key new -o alice.key", "a user key; its public half goes in the manifest's users:")
     .example("$0 ctl load svc.yaml --node fd00:5ab2:1::1 --key alice.key --manifest edge.yaml", "start a service from the node's store, with the grants in svc.yaml")
     .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")
+    .example("$0 run edge.yaml --metrics [::1]:9464", "a node whose metrics Prometheus scrapes at http://[::1]:9464/metrics")
+    .example("$0 status --from edge.log --metrics [::1]:9464", "the same for a wasmtime image writing edge.log")
     .epilog("A node changes only through its manifest and signed control messages (`persia ctl`): there is no " +
       "shell. Packets the node drops are counted by reason; `persia status` shows why. Exit status is 0 on " +
       "success and 1 with a message on stderr otherwise.")

@@ -75,10 +75,18 @@ export function statusFromOutput(text: string): Status {
     throw new Error("no status line in that output: run the image with `--status-every <ms>` (or `--for <ms>`, " +
       "which prints one at the end) and save its stdout");
   }
-  const s = decodeStatus(Buffer.from(lines[at].slice(IMG_STATUS_PREFIX.length).trim(), "base64"));
-  const hostLine = at > 0 && lines[at - 1].startsWith(IMG_HOST_PREFIX) ? lines[at - 1].slice(IMG_HOST_PREFIX.length) : null;
+  return statusFromLines(lines[at], at > 0 && lines[at - 1].startsWith(IMG_HOST_PREFIX) ? lines[at - 1] : null);
+}
+
+/** One `status <base64>` line, decoded, with what its `status-host <json>` line (the one
+ *  printed just before it, or null) adds: the host's NIC counters and each service's
+ *  memory now. Throws on a line that is not a status line or does not decode. */
+export function statusFromLines(statusLine: string, hostLine: string | null): Status {
+  if (!statusLine.startsWith(IMG_STATUS_PREFIX)) throw new Error(`not a status line: ${statusLine.slice(0, 40)}`);
+  const s = decodeStatus(Buffer.from(statusLine.slice(IMG_STATUS_PREFIX.length).trim(), "base64"));
   if (hostLine === null) return s;
-  const host = JSON.parse(hostLine) as { nics: NonNullable<Status["host"]>["nics"]; services?: { id: number; ram_pages: number }[] };
+  const host = JSON.parse(hostLine.slice(IMG_HOST_PREFIX.length)) as {
+    nics: NonNullable<Status["host"]>["nics"]; services?: { id: number; ram_pages: number }[] };
   s.host = { nics: host.nics };
   for (const svc of s.services) {
     const pages = host.services?.find((x) => x.id === svc.id)?.ram_pages;

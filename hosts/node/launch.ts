@@ -22,7 +22,7 @@ export interface Launched {
   peers: Map<number, VirtualEnd>;
 }
 
-export type LaunchOptions = Omit<PersiaNodeOptions, "kernelBytes" | "boot" | "services" | "nics" | "disks">;
+export type LaunchOptions = Omit<PersiaNodeOptions, "kernelBytes" | "boot" | "services" | "nics" | "disks" | "nicNames">;
 
 function readFile(what: string, file: string): Uint8Array {
   try {
@@ -79,7 +79,8 @@ export async function launch(manifest: Manifest, options: LaunchOptions = {}): P
     throw e;
   }
   const disks = new Map(plan.disks.map((d) => [d.id, d.path]));
-  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, nics, disks });
+  const nicNames = new Map(plan.nics.map((n) => [n.id, n.name]));
+  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, nics, disks, nicNames });
   await node.start();
   return { node, plan, peers };
 }

@@ -40,6 +40,8 @@ export interface PersiaNodeOptions {
   store?: { bytes: Uint8Array; label: string; ramMaxPages: number; slots: number }[];
   /** A file or block device path per DISK record. */
   disks?: ById<string>;
+  /** The manifest's name of each NIC id, for status output (launch.ts gives them). */
+  nicNames?: ById<string>;
   /** Kernel time in ms; default: ms since the node was constructed. */
   clock?: () => bigint;
   log?: LogSink;
@@ -161,7 +163,8 @@ export class PersiaNode extends EventEmitter {
     return this.lastDeadline;
   }
 
-  /** The decoded status, with the host's NIC counters and last fault messages added. */
+  /** The decoded status, with the node's name, the host's NIC names and counters and the
+   *  last fault messages added. */
   status(): Status {
     const s = decodeStatus(this.kernel.status());
     for (const svc of s.services) {
@@ -171,10 +174,12 @@ export class PersiaNode extends EventEmitter {
       svc.ramPages = ram.pages;
       svc.ramMaxPages = ram.maxPages;
     }
+    const names = byId(this.options.nicNames);
     const nics = this.nics.filter((n): n is NicBackend => n !== undefined).map((n) => ({
-      id: n.id, backend: n.backend, counters: { ...n.counters(), rx_too_long: this.rxTooLong[n.id] ?? 0 },
+      id: n.id, ...(names.has(n.id) ? { name: names.get(n.id) } : {}), backend: n.backend,
+      counters: { ...n.counters(), rx_too_long: this.rxTooLong[n.id] ?? 0 },
     }));
-    s.host = { nics };
+    s.host = { name: this.plan.node.name, nics };
     return s;
   }
 

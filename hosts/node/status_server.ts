@@ -8,7 +8,8 @@
 // Used by node.ts (PersiaNode.statusServer).
 import * as fs from "fs";
 import * as net from "net";
-import { formatStatus, metricsText, Status } from "../../loader/status/decode";
+import { formatStatus, Status } from "../../loader/status/decode";
+import { METRICS_CONTENT_TYPE, metricsText } from "../../loader/status/metrics";
 
 /** How long a connection may stay silent before it gets the JSON status. */
 const REQUEST_WAIT_MS = 200;
@@ -23,13 +24,13 @@ interface Answer {
   body: string;
 }
 
-function answer(request: string, source: () => Status): Answer {
+async function answer(request: string, source: () => Status): Promise<Answer> {
   const http = HTTP_REQUEST.exec(request);
   const what = http ? http[1].replace(/^\//, "") : request;
   try {
     switch (what) {
       case "": case "status": return { code: 200, type: "application/json", body: JSON.stringify(source(), null, 2) + "\n" };
-      case "metrics": return { code: 200, type: "text/plain; version=0.0.4", body: metricsText(source()) };
+      case "metrics": return { code: 200, type: METRICS_CONTENT_TYPE, body: await metricsText(source()) };
       case "text": return { code: 200, type: "text/plain; charset=utf-8", body: formatStatus(source()) };
       default:
         return { code: 404, type: "application/json", body: JSON.stringify({ error: `unknown request "${what}"; ask for status, text or metrics` }) + "\n" };
@@ -39,8 +40,8 @@ function answer(request: string, source: () => Status): Answer {
   }
 }
 
-function reply(request: string, source: () => Status): string {
-  const a = answer(request, source);
+async function reply(request: string, source: () => Status): Promise<string> {
+  const a = await answer(request, source);
   if (!HTTP_REQUEST.test(request)) return a.body;
   const reason = a.code === 200 ? "OK" : a.code === 404 ? "Not Found" : "Internal Server Error";
   return `HTTP/1.0 ${a.code} ${reason}\r\nContent-Type: ${a.type}\r\nContent-Length: ${Buffer.byteLength(a.body)}\r\n` +
@@ -54,7 +55,7 @@ function serve(socket: net.Socket, source: () => Status): void {
     if (done) return;
     done = true;
     clearTimeout(timer);
-    socket.end(reply(line.replace(/\r$/, "").trim(), source));
+    void reply(line.replace(/\r$/, "").trim(), source).then((text) => socket.end(text));
   };
   const timer = setTimeout(() => respond(""), REQUEST_WAIT_MS);
   socket.setEncoding("utf8");

@@ -47,6 +47,8 @@ export interface HostPlan {
   /** Modules a run-time LOAD may start (spec/control.md): absolute path, the most RAM a
    *  service from it may get, and how many services may run from it at once. */
   store: { modulePath: string; ramMaxPages: number; slots: number }[];
+  /** The host's observability views: `metrics`, the TCP address to serve them on (null: none). */
+  observe: { metrics: string | null };
 }
 
 const RIGHT_BITS: Record<RightName, number> = { read: RIGHT_READ, write: RIGHT_WRITE };
@@ -147,6 +149,7 @@ export function hostPlan(m: Manifest): HostPlan {
     })),
     disks: m.disks.map((d, id) => ({ id, name: d.name, path: d.path, size: d.size })),
     store: m.store.map((e) => ({ modulePath: e.module, ramMaxPages: pages(e.ram), slots: e.slots })),
+    observe: { metrics: m.observe.metrics },
   };
 }
 

@@ -54,6 +54,7 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
     services: m.services,
     users: m.users,
     store: m.store,
+    observe: m.observe,
   };
 }
 

@@ -223,6 +223,8 @@ export function schemas(baseDir: string) {
     ram: optional(ramMax, L.STORE_RAM_DEFAULT),   // the most RAM a service loaded from it may get
     slots: optional((v) => V.intIn(v, 1, L.MAX_SERVICES, "slots"), 1), // services it may run at once
   });
+  // The host's observability views (spec/observe.md); `persia run --metrics` wins over it.
+  const observe = strict({ metrics: optional((v) => { V.listenAddress(v); return v as string; }, null) });
   const root = strict({
     node,
     nics: list(nic, "NICs", L.MAX_NICS),
@@ -231,8 +233,9 @@ export function schemas(baseDir: string) {
     services: list(service, "services", L.MAX_SERVICES),
     users: list(user, "users", L.MAX_USERS).default([]),
     store: list(stored, "store entries", L.MAX_SERVICES).default([]),
+    observe: observe.default({}),
   });
-  return { root, node, nic, route, disk, service, user, stored, runtimeGrant };
+  return { root, node, nic, route, disk, service, user, stored, runtimeGrant, observe };
 }
 
 export type Schemas = ReturnType<typeof schemas>;
@@ -250,4 +253,5 @@ export interface Manifest {
   services: z.output<Schemas["service"]>[];      // domain, absolute module path, addresses, ram bytes, net classes, ...
   users: z.output<Schemas["user"]>[];            // name, key bytes, domains, delegated prefixes and extents (spec/control.md)
   store: z.output<Schemas["stored"]>[];          // modules a LOAD may start: absolute path, RAM ceiling bytes, slots
+  observe: z.output<Schemas["observe"]>;         // metrics: the TCP address to serve them on (null: none)
 }

@@ -221,3 +221,16 @@ export function endpoint(v: unknown): Endpoint {
   }
   return { address: addr, port };
 }
+
+/** A TCP address the host listens on for its observability views (spec/observe.md):
+ *  "[::1]:9464", "127.0.0.1:9464", ":9464" or "9464" (every address); port 0 picks a free
+ *  one. The host's, not the kernel's: the kernel has no TCP. */
+export function listenAddress(v: unknown): { host: string | undefined; port: number } {
+  const s = text(v, "[::1]:9464");
+  const m = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+|[A-Za-z0-9.-]+))?:)?(\d+)$/.exec(s.trim());
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || !(port >= 0 && port <= PORT_MAX)) {
+    throw new ValueError(`${JSON.stringify(s)} is not an address to listen on; write it as [::1]:9464, 127.0.0.1:9464 or :9464`);
+  }
+  return { host: m[1] ?? m[2], port };
+}

@@ -2,8 +2,8 @@
 // JSON.stringify can print: node counters, drops by reason (abi/drop.ts names), NICs,
 // services, routes and neighbors. Enum values become their abi names ("RUNNING",
 // "NO_ROUTE"), addresses their RFC 5952 text.
-// Does not print anything: formatStatus (format.ts) and metricsText (metrics.ts),
-// re-exported here, turn the object into text. Throws on a snapshot that breaks the
+// Does not print anything: formatStatus (format.ts), re-exported here, and metricsText
+// (metrics.ts) turn the object into text. Throws on a snapshot that breaks the
 // layout, which is a kernel bug, not outside input.
 // Used by the Node host (hosts/node/node.ts PersiaNode.status, and its status server) and
 // the CLI (cli/image.ts, for the status lines of a wasmtime image).
@@ -14,7 +14,6 @@ import * as S from "../../abi/status";
 import { formatAddr, formatMac } from "../ip6";
 
 export { formatStatus } from "./format";
-export { metricsText } from "./metrics";
 
 export interface NodeStatus {
   nowMs: number;
@@ -105,6 +104,8 @@ export interface NeighborStatus {
 /** Counters a NIC backend keeps in the host, before frames reach the kernel. */
 export interface HostNicStatus {
   id: number;
+  /** The NIC's name in the manifest, when the host knows it (the Node host does). */
+  name?: string;
   backend: string;
   counters: Record<string, number>;
 }
@@ -118,8 +119,9 @@ export interface Status {
   neighbors: NeighborStatus[];
   classes: ClassStatus[];
   grants: GrantStatus[];
-  /** Added by node.ts; absent in a snapshot decoded on its own. */
-  host?: { nics: HostNicStatus[] };
+  /** Added by node.ts; absent in a snapshot decoded on its own. `name` is the node's, when
+   *  the host knows it (the Node host, or the line a wasmtime image prints at boot). */
+  host?: { name?: string; nics: HostNicStatus[] };
 }
 
 // The snapshot header and record header, as drawn in abi/status.ts; sizes are those of

@@ -1,92 +1,169 @@
-// Prints a decoded status (status.ts) in the Prometheus text exposition format (version
-// 0.0.4): every counter of the snapshot as a persia_* metric with labels, so a monitoring
-// system can scrape a node through its status socket.
-// Does not serve HTTP itself; status_server.ts answers `GET /metrics` with this text.
-import type { Status } from "./decode";
+// A decoded status (decode.ts) as Prometheus metrics, through prom-client: every counter
+// and gauge of the snapshot as a persia_* metric with labels per service (domain), NIC,
+// egress class and drop reason, in the standard units (seconds, bytes, `_total` for
+// counters, `_info` for labels-only facts). Each metric reads the status when a registry
+// is collected, so a scrape always shows the newest snapshot and nothing runs between
+// scrapes. The kernel's counters are mirrored, not counted here: at each collect a counter
+// is reset and set to the kernel's total.
+// Does not serve HTTP or add the Node process's own metrics: hosts/node/observe/ does both.
+// Used by the status socket and `persia status --format metrics` (metricsText), and by
+// the metrics server of `persia run --metrics` and `persia status --from … --metrics`.
+import { Counter, Gauge, Registry } from "prom-client";
+import { SvcState } from "../../abi/kernel";
+import type { ClassStatus, NicStatus, ServiceStatus, Status } from "./decode";
 
-type Labels = Record<string, string | number>;
-type Sample = [Labels, number];
+type Labels = Record<string, string>;
+type Row = [Labels, number];
+type Rows = (s: Status) => Row[];
 
-/** Label values escape backslash, double quote and newline (exposition format). */
-function escape(value: string | number): string {
-  return String(value).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
+/** Bytes in a 64 KiB Wasm page: the unit of the kernel's RAM counts. */
+const PAGE_BYTES = 65536;
+/** Service states a service record can carry (EMPTY slots are not reported). */
+const STATES = [SvcState.RUNNING, SvcState.RESTARTING, SvcState.FAILED].map((s) => SvcState[s]);
 
-function sampleLine(name: string, [labels, value]: Sample): string {
-  const keys = Object.keys(labels);
-  const set = keys.length === 0 ? "" : `{${keys.map((k) => `${k}="${escape(labels[k])}"`).join(",")}}`;
-  return `${name}${set} ${value}`;
-}
+const lower = (s: string): string => s.toLowerCase();
 
-class Exposition {
-  private readonly lines: string[] = [];
-
-  add(name: string, type: "counter" | "gauge", help: string, samples: Sample[]): void {
-    if (samples.length === 0) return;
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const s of samples) this.lines.push(sampleLine(name, s));
-  }
-
-  text(): string {
-    return this.lines.join("\n") + "\n";
-  }
-}
-
-function nodeMetrics(m: Exposition, s: Status): void {
-  const n = s.node;
-  if (n === null) return;
-  m.add("persia_kernel_time_ms", "gauge", "Kernel time in milliseconds.", [[{ role: n.role }, n.nowMs]]);
-  m.add("persia_free_buffers", "gauge", "Free packet buffers in the kernel's pool.", [[{}, n.freeBuffers]]);
-  m.add("persia_routes", "gauge", "Routes in the kernel's table.", [[{}, n.routes]]);
-  m.add("persia_neighbors", "gauge", "Neighbor cache entries.", [[{}, s.neighbors.length]]);
-  m.add("persia_icmp_errors_sent_total", "counter", "ICMPv6 error messages sent.", [[{}, n.icmpErrorsSent]]);
-  m.add("persia_control_messages_total", "counter", "Signed control messages, by what the kernel did with them.",
-    [[{ result: "accepted" }, n.controlAccepted], [{ result: "refused" }, n.controlRefused]]);
-}
-
-function nicMetrics(m: Exposition, s: Status): void {
-  const nic = (n: Status["nics"][number]): Labels => ({ nic: n.id, kind: n.kind });
-  const each = (f: (n: Status["nics"][number]) => number): Sample[] => s.nics.map((n) => [nic(n), f(n)]);
-  m.add("persia_nic_rx_frames_total", "counter", "Frames received by the kernel per NIC.", each((n) => n.rxFrames));
-  m.add("persia_nic_rx_bytes_total", "counter", "Bytes received by the kernel per NIC.", each((n) => n.rxBytes));
-  m.add("persia_nic_tx_frames_total", "counter", "Frames sent per NIC.", each((n) => n.txFrames));
-  m.add("persia_nic_tx_bytes_total", "counter", "Bytes sent per NIC.", each((n) => n.txBytes));
-  m.add("persia_nic_send_errors_total", "counter", "Frames the host failed to send per NIC.", each((n) => n.txErrors));
-  m.add("persia_nic_router_advertisements_total", "counter", "Router advertisements sent per NIC.", each((n) => n.raSent));
-  m.add("persia_nic_tx_queue", "gauge", "Frames waiting in the NIC's egress queue.", each((n) => n.txQueue));
-}
-
-function serviceMetrics(m: Exposition, s: Status): void {
-  type Svc = Status["services"][number];
-  const each = (f: (v: Svc) => number): Sample[] => s.services.map((v) => [{ service: v.name, id: v.id }, f(v)]);
-  m.add("persia_service_up", "gauge", "1 if the service is running.", each((v) => (v.state === "RUNNING" ? 1 : 0)));
-  m.add("persia_service_restarts_total", "counter", "Restarts after faults.", each((v) => v.restarts));
-  m.add("persia_service_faults_total", "counter", "Faults (traps, stack, memory, fuel).", each((v) => v.faults));
-  m.add("persia_service_fuel_total", "counter", "Fuel units the service's calls consumed.", each((v) => v.fuel));
-  m.add("persia_service_ram_bytes", "gauge", "Bytes of memory the service has now.",
-    s.services.filter((v) => v.ramPages !== undefined).map((v) => [{ service: v.name, id: v.id }, v.ramPages! * 65536]));
-  const cls = (c: Status["classes"][number]): Labels => ({
-    nic: c.nic, class: typeof c.class === "number" ? s.services.find((v) => v.id === c.class)?.name ?? String(c.class) : c.class,
+/** A counter whose value is the kernel's own total, read at each collect. */
+function mirrorCounter(registry: Registry, read: () => Status, name: string, help: string, labelNames: string[], rows: Rows): void {
+  new Counter({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      this.reset();   // the kernel's total, not a sum over scrapes
+      for (const [labels, value] of rows(read())) this.inc(labels, value);
+    },
   });
-  m.add("persia_egress_bytes_total", "counter", "Bytes sent per NIC egress class.", s.classes.map((c) => [cls(c), c.bytes]));
-  m.add("persia_egress_drops_total", "counter", "Frames dropped at a full egress class queue.", s.classes.map((c) => [cls(c), c.drops]));
-  m.add("persia_egress_max_bits", "gauge", "Egress class max rate, bit/s (0: unlimited).", s.classes.map((c) => [cls(c), c.maxBits]));
-  m.add("persia_service_queue", "gauge", "Packets waiting in the service's receive queue.", each((v) => v.queue));
-  m.add("persia_service_rx_packets_total", "counter", "Packets delivered to the service.", each((v) => v.rxPackets));
-  m.add("persia_service_tx_packets_total", "counter", "Packets the service sent.", each((v) => v.txPackets));
-  m.add("persia_service_send_refused_total", "counter", "Sends the kernel refused.", each((v) => v.sendRefused));
 }
 
-/** The whole status as Prometheus text. */
-export function metricsText(s: Status): string {
-  const m = new Exposition();
-  nodeMetrics(m, s);
-  m.add("persia_drops_total", "counter", "Packets dropped by the kernel, by reason (abi/drop.ts).",
-    Object.entries(s.drops).map(([reason, n]) => [{ reason }, n]));
-  nicMetrics(m, s);
-  serviceMetrics(m, s);
-  const host: Sample[] = (s.host?.nics ?? []).flatMap((n) =>
-    Object.entries(n.counters).map(([event, v]): Sample => [{ nic: n.id, backend: n.backend, event }, v]));
-  m.add("persia_host_nic_events_total", "counter", "Host NIC backend counters, before the kernel.", host);
-  return m.text();
+/** A gauge set from the status at each collect. */
+function mirrorGauge(registry: Registry, read: () => Status, name: string, help: string, labelNames: string[], rows: Rows): void {
+  new Gauge({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of rows(read())) this.set(labels, value);
+    },
+  });
+}
+
+/** A NIC's labels: its id, and its manifest name when the host knows it. */
+function nicLabels(s: Status, id: number): Labels {
+  const name = s.host?.nics.find((n) => n.id === id)?.name;
+  return name === undefined ? { nic: String(id) } : { nic: String(id), name };
+}
+
+const svcLabels = (v: ServiceStatus): Labels => ({ domain: v.name, id: String(v.id) });
+
+function className(c: ClassStatus, s: Status): string {
+  if (typeof c.class !== "number") return c.class;
+  return s.services.find((v) => v.id === c.class)?.name ?? `service ${c.class}`;
+}
+
+/** Counts of `items` by the labels `key` gives them. */
+function countBy<T>(items: T[], key: (x: T) => Labels): Row[] {
+  const rows = new Map<string, Row>();
+  for (const x of items) {
+    const labels = key(x);
+    const k = JSON.stringify(labels);
+    const row = rows.get(k) ?? [labels, 0];
+    row[1]++;
+    rows.set(k, row);
+  }
+  return [...rows.values()];
+}
+
+function nodeMetrics(reg: Registry, read: () => Status): void {
+  const node = (f: (n: NonNullable<Status["node"]>, s: Status) => Row[]): Rows => (s) => (s.node === null ? [] : f(s.node, s));
+  mirrorGauge(reg, read, "persia_node_info", "The node's name (when the host knows it) and role; always 1.", ["node", "role"],
+    node((n, s): Row[] => [[{ ...(s.host?.name === undefined ? {} : { node: s.host.name }), role: lower(n.role) }, 1]]));
+  mirrorGauge(reg, read, "persia_kernel_time_seconds", "The kernel's clock: seconds since its host started it.", [],
+    node((n) => [[{}, n.nowMs / 1000]]));
+  mirrorGauge(reg, read, "persia_kernel_free_buffers", "Free packet buffers in the kernel's pool.", [],
+    node((n) => [[{}, n.freeBuffers]]));
+  mirrorGauge(reg, read, "persia_routes", "Routes in the kernel's table, by kind.", ["kind"],
+    (s) => countBy(s.routes, (r) => ({ kind: lower(r.kind) })));
+  mirrorGauge(reg, read, "persia_neighbors", "Neighbor cache entries, by NIC and state.", ["nic", "name", "state"],
+    (s) => countBy(s.neighbors, (g) => ({ ...nicLabels(s, g.nic), state: lower(g.state) })));
+  mirrorCounter(reg, read, "persia_icmp_errors_sent_total", "ICMPv6 error messages the kernel sent.", [],
+    node((n) => [[{}, n.icmpErrorsSent]]));
+  mirrorCounter(reg, read, "persia_control_messages_total", "Signed control messages, by what the kernel did with them.", ["result"],
+    node((n) => [[{ result: "accepted" }, n.controlAccepted], [{ result: "refused" }, n.controlRefused]]));
+  mirrorCounter(reg, read, "persia_drops_total", "Packets the kernel dropped, by reason (abi/drop.ts).", ["reason"],
+    (s) => Object.entries(s.drops).map(([reason, n]): Row => [{ reason }, n]));
+}
+
+function nicMetrics(reg: Registry, read: () => Status): void {
+  const labels = ["nic", "name"];
+  const each = (f: (n: NicStatus) => number): Rows => (s) => s.nics.map((n): Row => [nicLabels(s, n.id), f(n)]);
+  mirrorGauge(reg, read, "persia_nic_info", "A NIC's kind and MAC address; always 1.", [...labels, "kind", "mac"],
+    (s) => s.nics.map((n): Row => [{ ...nicLabels(s, n.id), kind: lower(n.kind), mac: n.mac }, 1]));
+  mirrorGauge(reg, read, "persia_nic_mtu_bytes", "The NIC's MTU.", labels, each((n) => n.mtu));
+  mirrorCounter(reg, read, "persia_nic_rx_frames_total", "Frames the kernel received on the NIC.", labels, each((n) => n.rxFrames));
+  mirrorCounter(reg, read, "persia_nic_rx_bytes_total", "Bytes the kernel received on the NIC.", labels, each((n) => n.rxBytes));
+  mirrorCounter(reg, read, "persia_nic_tx_frames_total", "Frames the kernel sent on the NIC.", labels, each((n) => n.txFrames));
+  mirrorCounter(reg, read, "persia_nic_tx_bytes_total", "Bytes the kernel sent on the NIC.", labels, each((n) => n.txBytes));
+  mirrorCounter(reg, read, "persia_nic_send_errors_total", "Frames the host failed to send on the NIC.", labels, each((n) => n.txErrors));
+  mirrorCounter(reg, read, "persia_nic_router_advertisements_total", "Router advertisements sent on the NIC.", labels,
+    each((n) => n.raSent));
+  mirrorGauge(reg, read, "persia_nic_tx_queue_frames", "Frames waiting in the NIC's egress queues.", labels, each((n) => n.txQueue));
+  mirrorCounter(reg, read, "persia_host_nic_events_total", "What the host's NIC backend counted, before frames reach the kernel.",
+    [...labels, "backend", "event"], (s) => (s.host?.nics ?? []).flatMap((n) =>
+      Object.entries(n.counters).map(([event, v]): Row => [{ ...nicLabels(s, n.id), backend: n.backend, event }, v])));
+}
+
+function serviceMetrics(reg: Registry, read: () => Status): void {
+  const labels = ["domain", "id"];
+  const each = (f: (v: ServiceStatus) => number): Rows => (s) => s.services.map((v): Row => [svcLabels(v), f(v)]);
+  mirrorGauge(reg, read, "persia_service_up", "1 if the service is running, else 0.", labels, each((v) => (v.state === "RUNNING" ? 1 : 0)));
+  mirrorGauge(reg, read, "persia_service_state", "1 for the state the service is in, 0 for the others.", [...labels, "state"],
+    (s) => s.services.flatMap((v) => STATES.map((st): Row => [{ ...svcLabels(v), state: lower(st) }, v.state === st ? 1 : 0])));
+  mirrorCounter(reg, read, "persia_service_rx_packets_total", "Packets the kernel delivered to the service.", labels, each((v) => v.rxPackets));
+  mirrorCounter(reg, read, "persia_service_tx_packets_total", "Packets the service sent.", labels, each((v) => v.txPackets));
+  mirrorCounter(reg, read, "persia_service_send_refused_total", "Sends of the service the kernel refused.", labels,
+    each((v) => v.sendRefused));
+  mirrorGauge(reg, read, "persia_service_rx_queue_packets", "Packets waiting in the service's receive queue.", labels, each((v) => v.queue));
+  mirrorCounter(reg, read, "persia_service_faults_total", "Faults of the service: traps, stack, memory, fuel.", labels, each((v) => v.faults));
+  mirrorCounter(reg, read, "persia_service_restarts_total", "Restarts of the service after faults.", labels, each((v) => v.restarts));
+  mirrorCounter(reg, read, "persia_service_fuel_total", "Fuel units the service's calls consumed: its CPU (spec/instrumentation.md).",
+    labels, each((v) => v.fuel));
+  mirrorGauge(reg, read, "persia_service_memory_bytes", "The service's linear memory now.", labels,
+    (s) => s.services.filter((v) => v.ramPages !== undefined).map((v): Row => [svcLabels(v), v.ramPages! * PAGE_BYTES]));
+  const granted = (f: (g: Status["grants"][number]) => number): Rows => (s) => s.grants.flatMap((g): Row[] => {
+    const v = s.services.find((x) => x.id === g.service);
+    return v === undefined ? [] : [[svcLabels(v), f(g)]];
+  });
+  mirrorGauge(reg, read, "persia_service_memory_min_bytes", "The service's RAM min grant.", labels, granted((g) => g.ramMinPages * PAGE_BYTES));
+  mirrorGauge(reg, read, "persia_service_memory_max_bytes", "The service's RAM max grant.", labels, granted((g) => g.ramMaxPages * PAGE_BYTES));
+  mirrorGauge(reg, read, "persia_service_cpu_min_ratio", "The service's CPU min grant, a part of the node's CPU (0 to 1).", labels,
+    granted((g) => g.cpuMinPermille / 1000));
+  mirrorGauge(reg, read, "persia_service_cpu_max_ratio", "The service's CPU max grant, a part of the node's CPU (1: no max).", labels,
+    granted((g) => (g.cpuMaxPermille === 0 ? 1 : g.cpuMaxPermille / 1000)));
+}
+
+function egressMetrics(reg: Registry, read: () => Status): void {
+  const labels = ["nic", "name", "class"];
+  const each = (f: (c: ClassStatus) => number): Rows => (s) =>
+    s.classes.map((c): Row => [{ ...nicLabels(s, c.nic), class: className(c, s) }, f(c)]);
+  mirrorCounter(reg, read, "persia_egress_bytes_total", "Bytes an egress class of a NIC sent.", labels, each((c) => c.bytes));
+  mirrorCounter(reg, read, "persia_egress_drops_total", "Frames an egress class dropped at its full queue.", labels, each((c) => c.drops));
+  mirrorGauge(reg, read, "persia_egress_queue_frames", "Frames waiting in an egress class's queue.", labels, each((c) => c.queue));
+  mirrorGauge(reg, read, "persia_egress_min_bytes_per_second", "An egress class's guaranteed rate.", labels, each((c) => c.minBits / 8));
+  mirrorGauge(reg, read, "persia_egress_max_bytes_per_second", "An egress class's ceiling (+Inf: unlimited).", labels,
+    each((c) => (c.maxBits === 0 ? Infinity : c.maxBits / 8)));
+}
+
+/** Registers every persia_* metric in `registry`; each reads `read()` when it is collected. */
+export function statusMetrics(read: () => Status, registry = new Registry()): Registry {
+  nodeMetrics(registry, read);
+  nicMetrics(registry, read);
+  serviceMetrics(registry, read);
+  egressMetrics(registry, read);
+  return registry;
+}
+
+/** The Prometheus text format's Content-Type (version 0.0.4). */
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+
+/** One status as Prometheus text. */
+export function metricsText(s: Status): Promise<string> {
+  return statusMetrics(() => s).metrics();
 }

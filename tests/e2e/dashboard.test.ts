@@ -74,7 +74,7 @@ async function runNode(file: string, dir: string): Promise<{ url: string; stderr
   try {
     const url = await waitFor(() => {
       if (proc.exitCode !== null) throw new Error(`persia run exited (${proc.exitCode}):\n${err}`);
-      return /serving the dashboard at (http:\/\/\S+?)\/ /.exec(err)?.[1];
+      return /dashboard at (http:\/\/\S+?)\/ /.exec(err)?.[1];
     }, 30000, () => `persia run to print the dashboard's address:\n${err}`);
     return { url, stderr: () => err, stop };
   } catch (e) {

@@ -52,7 +52,7 @@ test("an HTTP GET gets an HTTP reply, as curl --unix-socket sends it", async () 
   const server = await statusServer(p, source);
   try {
     const reply = await ask(p, "GET /metrics HTTP/1.1\r\nHost: node\r\nAccept: */*\r\n\r\n");
-    assert.match(reply, /^HTTP\/1\.0 200 OK\r\nContent-Type: text\/plain; version=0\.0\.4\r\nContent-Length: \d+\r\n/);
+    assert.match(reply, /^HTTP\/1\.0 200 OK\r\nContent-Type: text\/plain; version=0\.0\.4; charset=utf-8\r\nContent-Length: \d+\r\n/);
     assert.match(reply, /\r\n\r\n# HELP persia_/);
     assert.match(await ask(p, "GET /nope HTTP/1.1\r\n\r\n"), /^HTTP\/1\.0 404 Not Found/);
   } finally {

@@ -114,6 +114,7 @@ test("a larger manifest gives the expected host plan", () => {
       { id: 1, name: "logs", path: "/var/persia/logs.img", size: 4096 },
     ],
     store: [],
+    observe: { metrics: null },
   });
 });
 
@@ -181,6 +182,7 @@ test("the examples in spec/manifest.md are valid", () => {
   const [full, router, rates] = examples;
   assert.deepEqual(full.nics.map((n) => n.kind), ["virtual", "vxlan", "tap"]);
   assert.equal(full.services.length, 2);
+  assert.deepEqual(compileManifest(full).plan.observe, { metrics: "[::1]:9464" });
   assert.deepEqual(router.nics.map((n) => n.ra !== null), [true, true, false]);
   assert.equal(bootRecords(router).ras.length, 2);
   assert.deepEqual(bootRecords(rates).nets.map((n) => [n.nic, n.svc, n.min, n.max]), [

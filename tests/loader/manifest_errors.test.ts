@@ -3,7 +3,7 @@
 // problems at once must all be reported, in line order, in one ManifestError.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { ManifestError, defaultMac, parseManifest } from "../../loader/manifest";
+import { ManifestError, compileManifest, defaultMac, parseManifest } from "../../loader/manifest";
 import { addressFromMac, formatAddr, parseAddr } from "../../loader/ip6";
 import { one } from "./refused";
 
@@ -149,8 +149,19 @@ test("missing, unknown and mistyped keys", () => {
   one(noNics, 4, "nics", 'expected a list, found "lan0"');
   one(edit(13, "  - domain: echo.sabz.city", "    restart: { limit: 1001 }"), 14, "services[0].restart.limit",
     "1001 is not allowed; restart limit is a whole number from 0 to 1000");
-  one(edit(99, "extra: 1"), 18, "extra", "is not a known key; the keys allowed here are node, nics, routes, disks, services, users, store");
+  one(edit(99, "extra: 1"), 18, "extra", "is not a known key; the keys allowed here are node, nics, routes, disks, services, users, store, observe");
   one("", 1, "manifest", "the file is empty; a manifest needs at least node, nics and services");
+});
+
+test("observe.metrics is an address to listen on, and observe has no other key", () => {
+  const plan = (yaml: string) => compileManifest(parseManifest(yaml, "node.yaml", "/srv")).plan;
+  assert.deepEqual(plan(edit(99, "observe: { metrics: \"[::1]:9464\" }")).observe, { metrics: "[::1]:9464" });
+  assert.deepEqual(plan(edit(99, "observe: { metrics: \":0\" }")).observe, { metrics: ":0" });
+  assert.deepEqual(plan(edit(99)).observe, { metrics: null }, "none unless named");
+  one(edit(99, "observe: { metrics: \"[::1]\" }"), 18, "observe.metrics",
+    '"[::1]" is not an address to listen on; write it as [::1]:9464, 127.0.0.1:9464 or :9464');
+  one(edit(99, "observe: { metrics: 9464x }"), 18, "observe.metrics", /is not an address to listen on/);
+  one(edit(99, "observe: { dashbord: true }"), 18, "observe.dashbord", /the keys allowed here are metrics/);
 });
 
 test("YAML syntax errors report their line", () => {

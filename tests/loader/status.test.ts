@@ -1,12 +1,17 @@
 // Decoding the kernel's status snapshot from bytes written out by hand per abi/status.ts
 // (status_fixture.ts), then printing it: the decoded object, the admin's text tables, and
-// Prometheus metrics.
+// Prometheus metrics (exact values for a known status, and `promtool check metrics` clean).
 // Also: an unknown record type is skipped, and a snapshot that breaks the layout (magic,
 // version, a record past the end, a short record) is an error that says which.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
 import { Drop } from "../../abi/drop";
-import { decodeStatus, formatStatus, metricsText } from "../../loader/status/decode";
+import { decodeStatus, formatStatus, Status } from "../../loader/status/decode";
+import { metricsText } from "../../loader/status/metrics";
+import { ROOT } from "../../hosts/node/paths";
+import { promtoolProblems, toolsOrSkip } from "../e2e/prometheus";
 import { SNAPSHOT } from "./status_fixture";
 
 test("decodeStatus reads every record into a plain object", () => {
@@ -42,19 +47,109 @@ test("formatStatus prints tables an admin reads, with drop reasons explained", (
   assert.doesNotMatch(text, /FRAME_SHORT/, "zero counters are left out");
 });
 
-test("metricsText is Prometheus text with one sample per counter", () => {
-  const m = metricsText(decodeStatus(SNAPSHOT));
-  assert.match(m, /# TYPE persia_drops_total counter\n/);
-  assert.match(m, /\npersia_drops_total\{reason="NO_ROUTE"\} 5\n/);
-  assert.match(m, /\npersia_drops_total\{reason="FRAME_SHORT"\} 0\n/);
-  assert.match(m, /\npersia_nic_rx_bytes_total\{nic="0",kind="VXLAN"\} 1000\n/);
-  assert.match(m, /\npersia_service_up\{service="echo.sabz.city",id="1"\} 1\n/);
-  assert.match(m, /\npersia_service_faults_total\{service="echo.sabz.city",id="1"\} 2\n/);
-  assert.match(m, /\npersia_control_messages_total\{result="refused"\} 1\n/);
-  assert.match(m, /\npersia_service_fuel_total\{service="echo.sabz.city",id="1"\} 1234567\n/);
-  for (const line of m.trimEnd().split("\n")) {
-    assert.match(line, /^(# (HELP|TYPE) persia_\w+ .+|persia_\w+(\{[^}]*\})? \d+)$/, line);
+/** The fixture's status as the Node host completes it: names, host counters, memory, an
+ *  egress class of the kernel and one of echo with rates, and echo's grant. */
+function fullStatus(): Status {
+  const s = decodeStatus(SNAPSHOT);
+  s.host = { name: "gw.sabz.city", nics: [{ id: 0, name: "vx0", backend: "vxlan", counters: { rx_frames: 11, drop_short: 1 } }] };
+  s.services[0].ramPages = 2;
+  s.classes = [
+    { nic: 0, class: "kernel", queue: 0, minBits: 0, maxBits: 0, bytes: 300, drops: 0 },
+    { nic: 0, class: 1, queue: 1, minBits: 8_000_000, maxBits: 80_000_000, bytes: 600, drops: 2 },
+  ];
+  s.grants = [{ service: 1, cpuMinPermille: 100, cpuMaxPermille: 0, cpuUsed: 5, ramMinPages: 1, ramMaxPages: 16, disks: [] }];
+  return s;
+}
+
+/** Every sample line but the drops (one per reason, checked on their own), in order. */
+const EXPECTED_SAMPLES = `
+persia_node_info{node="gw.sabz.city",role="router"} 1
+persia_kernel_time_seconds 12.345
+persia_kernel_free_buffers 250
+persia_routes{kind="service"} 1
+persia_routes{kind="static"} 1
+persia_neighbors{nic="0",name="vx0",state="reachable"} 1
+persia_icmp_errors_sent_total 3
+persia_control_messages_total{result="accepted"} 4
+persia_control_messages_total{result="refused"} 1
+persia_nic_info{nic="0",name="vx0",kind="vxlan",mac="02:00:5a:b2:00:01"} 1
+persia_nic_mtu_bytes{nic="0",name="vx0"} 1500
+persia_nic_rx_frames_total{nic="0",name="vx0"} 10
+persia_nic_rx_bytes_total{nic="0",name="vx0"} 1000
+persia_nic_tx_frames_total{nic="0",name="vx0"} 9
+persia_nic_tx_bytes_total{nic="0",name="vx0"} 900
+persia_nic_send_errors_total{nic="0",name="vx0"} 1
+persia_nic_router_advertisements_total{nic="0",name="vx0"} 4
+persia_nic_tx_queue_frames{nic="0",name="vx0"} 2
+persia_host_nic_events_total{nic="0",name="vx0",backend="vxlan",event="rx_frames"} 11
+persia_host_nic_events_total{nic="0",name="vx0",backend="vxlan",event="drop_short"} 1
+persia_service_up{domain="echo.sabz.city",id="1"} 1
+persia_service_state{domain="echo.sabz.city",id="1",state="running"} 1
+persia_service_state{domain="echo.sabz.city",id="1",state="restarting"} 0
+persia_service_state{domain="echo.sabz.city",id="1",state="failed"} 0
+persia_service_rx_packets_total{domain="echo.sabz.city",id="1"} 7
+persia_service_tx_packets_total{domain="echo.sabz.city",id="1"} 6
+persia_service_send_refused_total{domain="echo.sabz.city",id="1"} 1
+persia_service_rx_queue_packets{domain="echo.sabz.city",id="1"} 0
+persia_service_faults_total{domain="echo.sabz.city",id="1"} 2
+persia_service_restarts_total{domain="echo.sabz.city",id="1"} 2
+persia_service_fuel_total{domain="echo.sabz.city",id="1"} 1234567
+persia_service_memory_bytes{domain="echo.sabz.city",id="1"} 131072
+persia_service_memory_min_bytes{domain="echo.sabz.city",id="1"} 65536
+persia_service_memory_max_bytes{domain="echo.sabz.city",id="1"} 1048576
+persia_service_cpu_min_ratio{domain="echo.sabz.city",id="1"} 0.1
+persia_service_cpu_max_ratio{domain="echo.sabz.city",id="1"} 1
+persia_egress_bytes_total{nic="0",name="vx0",class="kernel"} 300
+persia_egress_bytes_total{nic="0",name="vx0",class="echo.sabz.city"} 600
+persia_egress_drops_total{nic="0",name="vx0",class="kernel"} 0
+persia_egress_drops_total{nic="0",name="vx0",class="echo.sabz.city"} 2
+persia_egress_queue_frames{nic="0",name="vx0",class="kernel"} 0
+persia_egress_queue_frames{nic="0",name="vx0",class="echo.sabz.city"} 1
+persia_egress_min_bytes_per_second{nic="0",name="vx0",class="kernel"} 0
+persia_egress_min_bytes_per_second{nic="0",name="vx0",class="echo.sabz.city"} 1000000
+persia_egress_max_bytes_per_second{nic="0",name="vx0",class="kernel"} +Inf
+persia_egress_max_bytes_per_second{nic="0",name="vx0",class="echo.sabz.city"} 10000000
+`.trim().split("\n");
+
+test("metricsText gives every counter of a known status its exact value, in seconds and bytes", async () => {
+  const lines = (await metricsText(fullStatus())).trimEnd().split("\n");
+  const samples = lines.filter((l) => l !== "" && !l.startsWith("#"));
+  assert.deepEqual(samples.filter((l) => !l.startsWith("persia_drops_total")), EXPECTED_SAMPLES);
+  const drops = samples.filter((l) => l.startsWith("persia_drops_total"));
+  assert.equal(drops.length, Drop.COUNT, "one sample per drop reason, zeros included");
+  assert.ok(drops.includes('persia_drops_total{reason="NO_ROUTE"} 5'), drops.join("\n"));
+  assert.ok(drops.includes('persia_drops_total{reason="ETHERTYPE_IPV4"} 2'));
+  assert.ok(drops.includes('persia_drops_total{reason="FRAME_SHORT"} 0'));
+  for (const name of new Set(samples.map((l) => /^\w+/.exec(l)![0]))) {
+    const type = lines.find((l) => l.startsWith(`# TYPE ${name} `));
+    assert.ok(lines.some((l) => l.startsWith(`# HELP ${name} `)) && type, `${name} has HELP and TYPE lines`);
+    assert.equal(type!.endsWith(" counter"), name.endsWith("_total"), `${name}: counters, and only counters, end in _total`);
   }
+});
+
+test("without the host's names the labels carry ids only", async () => {
+  const m = await metricsText(decodeStatus(SNAPSHOT));
+  assert.match(m, /\npersia_node_info\{role="router"\} 1\n/);
+  assert.match(m, /\npersia_nic_rx_bytes_total\{nic="0"\} 1000\n/);
+  assert.doesNotMatch(m, /persia_service_memory_bytes\{/, "no memory sample when the host did not say");
+});
+
+test("spec/observe.md's table names every persia_* metric, and only those", async () => {
+  const spec = fs.readFileSync(path.join(ROOT, "spec/observe.md"), "utf8");
+  const section = spec.slice(spec.indexOf("## Metrics over HTTP"), spec.indexOf("\n## ", spec.indexOf("## Metrics over HTTP") + 1));
+  const documented = section.split("\n").filter((l) => l.startsWith("| `persia_"))
+    .flatMap((l) => [...l.split("|")[1].matchAll(/`(persia_\w+)`/g)].map((m) => m[1]));
+  const served = new Set((await metricsText(fullStatus())).split("\n").filter((l) => l.startsWith("# TYPE ")).map((l) => l.split(" ")[2]));
+  served.add("persia_status_read_time_seconds");   // added by the /metrics view (hosts/node/observe/metrics.ts)
+  assert.deepEqual([...documented].sort(), [...served].sort());
+});
+
+const promtool = toolsOrSkip(["promtool"]);
+
+test("promtool check metrics finds nothing to complain about", { skip: promtool }, async () => {
+  assert.equal(promtoolProblems(await metricsText(fullStatus())), "");
+  assert.equal(promtoolProblems(await metricsText(decodeStatus(SNAPSHOT))), "");
+  assert.match(promtoolProblems("# TYPE x_ms gauge\nx_ms 1\n"), /x_ms/, "promtool does complain about a bad name");
 });
 
 test("a snapshot that breaks the layout is an error saying how", () => {

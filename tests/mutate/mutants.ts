@@ -45,6 +45,9 @@ const FUEL = "tests/loader/fuel.test.ts";
 const WASM_CODE = "tests/loader/wasm_code.test.ts";
 const DELEGATIONS = "tests/loader/delegations.test.ts";
 const KEYS = "tests/loader/control_manifest.test.ts";
+const STATUS = "tests/loader/status.test.ts";
+const METRICS_VIEW = "tests/hosts/observe/metrics.test.ts";
+const LOGS = "tests/hosts/observe/log.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -223,6 +226,15 @@ export const MUTANTS: Mutant[] = [
   { id: "dashboard-listeners-kept", guarantee: "the node listens on its Observed only while a stream is open",
     file: "hosts/node/observe/events.ts", from: "if (!this.streams.delete(res) || this.streams.size > 0) return;",
     to: "if (!this.streams.delete(res) || this.streams.size >= 0) return;", tests: [DASHBOARD] },
+  // Observability (spec/observe.md): the metrics are the kernel's counters, in base units;
+  // a log line is tagged with the service it is about.
+  { id: "metrics-counter-summed", guarantee: "a counter is the kernel's total, however often Prometheus scrapes",
+    file: "loader/status/metrics.ts", from: "this.reset();   // the kernel's total, not a sum over scrapes", to: "",
+    tests: [METRICS_VIEW] },
+  { id: "metrics-time-ms", guarantee: "kernel time is in seconds",
+    file: "loader/status/metrics.ts", from: "node((n) => [[{}, n.nowMs / 1000]])", to: "node((n) => [[{}, n.nowMs]])", tests: [STATUS] },
+  { id: "log-domain-lost", guarantee: "a log line about a service carries the service's domain",
+    file: "hosts/node/observe/log.ts", from: "domain: svc?.name ?? ctx.node,", to: "domain: ctx.node,", tests: [LOGS] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */

@@ -4,19 +4,15 @@
 // can change the node (that takes a signed control message, spec/control.md).
 // Does not know what a path serves: the handlers do.
 import * as http from "http";
+import { listenAddress } from "../../../loader/manifest/values";
 
 /** Answers one request to its path; `url` is parsed against the server's own address. */
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => void | Promise<void>;
 
 /** "[::1]:9464", "127.0.0.1:9464", ":9464" or "9464" (every address); port 0 picks a free
- *  one. Throws with what is wrong. */
+ *  one. Throws with what is wrong. The manifest's `observe.metrics` is read by the same parser. */
 export function parseListen(text: string): { host: string | undefined; port: number } {
-  const m = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+|[A-Za-z0-9.-]+))?:)?(\d+)$/.exec(text.trim());
-  const port = m === null ? NaN : Number(m[3]);
-  if (m === null || !(port >= 0 && port <= 65535)) {
-    throw new Error(`"${text}" is not an address to listen on; write it as [::1]:9464, 127.0.0.1:9464 or :9464`);
-  }
-  return { host: m[1] ?? m[2], port };
+  return listenAddress(text);
 }
 
 export class ObserveServer {
