@@ -6,7 +6,8 @@
 // counters before any traffic, it pings echo, and Prometheus must show echo's received
 // packets and the NIC's received frames grown by exactly what it sent; `promtool check
 // metrics` passes on what the follower serves. Needs wasmtime, prometheus and promtool
-// (tests/setup.js); under CI=true their absence fails.
+// (tests/setup.js); under CI=true their absence fails. The follower's --dashboard serves the
+// image's services and rates too.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn, ChildProcess } from "child_process";
@@ -22,6 +23,7 @@ import { freePorts } from "../ports";
 import { waitFor } from "../wait";
 import { imageOf, wasmtimeOrSkip } from "./wasmtime";
 import { Prometheus, promtoolProblems, toolsOrSkip } from "./prometheus";
+import type { DashboardSnapshot } from "../../hosts/node/observe/dashboard";
 
 const wt = wasmtimeOrSkip();
 const skip = wt.skip || toolsOrSkip(["prometheus", "promtool"]);
@@ -71,12 +73,12 @@ test("`persia status --from node.log --metrics` serves a running image's output 
     image.stderr!.on("data", (d) => (imageErr += d));
 
     follower = spawn(process.execPath, [path.join(ROOT, "build/ts/cli/cli.js"), "status", "image.sabz.city", "--from", log,
-      "--metrics", "[::1]:0"], { stdio: ["ignore", "ignore", "pipe"] });
+      "--metrics", "[::1]:0", "--dashboard"], { stdio: ["ignore", "ignore", "pipe"] });
     let followErr = "";
     follower.stderr!.on("data", (d) => (followErr += d));
     const url = await waitFor(() => {
       if (follower!.exitCode !== null) throw new Error(`persia status exited (${follower!.exitCode}):\n${followErr}`);
-      return /metrics: (http:\/\/\S+)\/metrics/.exec(followErr)?.[1];
+      return /metrics of image\.sabz\.city: (http:\/\/\S+)\/metrics/.exec(followErr)?.[1];
     }, 30000, () => `persia status to print its metrics address:\n${followErr}`);
 
     await t.test("the follower serves the image's status; promtool check metrics passes on it", async () => {
@@ -111,6 +113,16 @@ test("`persia status --from node.log --metrics` serves a running image's output 
       }
       assert.equal(await prom!.until(grown(echo), (v) => v === PINGS, `echo's ${PINGS} packets`), PINGS);
       assert.equal(await prom!.until(grown(nicRx), (v) => v === sent, `the ${sent} frames the peer sent`), sent);
+    });
+
+    await t.test("the follower's dashboard shows the image's services and the NIC's rate", async () => {
+      const page = await fetch(`${url}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<html/i);
+      const snap = await (await fetch(`${url}/api/snapshot`)).json() as DashboardSnapshot;
+      assert.equal(snap.node, "image.sabz.city");
+      assert.deepEqual(snap.status!.services.map((v) => v.name), ["echo.sabz.city"]);
+      assert.ok(snap.history.some((p) => p.nics[0].rxPackets > 0), "a step of the NIC's chart saw the pings");
     });
   } finally {
     peer?.close();
