@@ -48,6 +48,7 @@ const KEYS = "tests/loader/control_manifest.test.ts";
 const STATUS = "tests/loader/status.test.ts";
 const METRICS_VIEW = "tests/hosts/observe/metrics.test.ts";
 const LOGS = "tests/hosts/observe/log.test.ts";
+const OBSERVE_HTTP = "tests/hosts/observe/http.test.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -226,6 +227,9 @@ export const MUTANTS: Mutant[] = [
   { id: "dashboard-listeners-kept", guarantee: "the node listens on its Observed only while a stream is open",
     file: "hosts/node/observe/events.ts", from: "if (!this.streams.delete(res) || this.streams.size > 0) return;",
     to: "if (!this.streams.delete(res) || this.streams.size >= 0) return;", tests: [DASHBOARD] },
+  { id: "observe-rebinding", guarantee: "a request to a loopback address under a DNS name is refused (DNS rebinding)",
+    file: "hosts/node/observe/http.ts", from: "if (isLoopback(req.socket.localAddress ?? \"\") && !localName(req.headers.host)) {",
+    to: "if (false) {", tests: [OBSERVE_HTTP] },
   // Observability (spec/observe.md): the metrics are the kernel's counters, in base units;
   // a log line is tagged with the service it is about.
   { id: "metrics-counter-summed", guarantee: "a counter is the kernel's total, however often Prometheus scrapes",

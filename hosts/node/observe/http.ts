@@ -2,8 +2,12 @@
 // which each view registers its paths (the metrics at /metrics, the dashboard at / and
 // its event stream). Read-only: it answers GET and HEAD and nothing else, so no request
 // can change the node (that takes a signed control message, spec/control.md).
+// A request that came in on a loopback address is answered only when it names the server
+// by an IP address or "localhost": a page in the operator's browser could otherwise point a DNS name of its
+// own at 127.0.0.1 and read the node (DNS rebinding).
 // Does not know what a path serves: the handlers do.
 import * as http from "http";
+import * as net from "net";
 import { listenAddress } from "../../../loader/manifest/values";
 
 /** Answers one request to its path; `url` is parsed against the server's own address. */
@@ -60,6 +64,11 @@ export class ObserveServer {
       fail(405, `${req.method} is not served here: this server only shows the node`);
       return;
     }
+    if (isLoopback(req.socket.localAddress ?? "") && !localName(req.headers.host)) {
+      fail(403, `a request that comes to a loopback address must name the server by an IP address or localhost, not ` +
+        `"${req.headers.host ?? ""}": a DNS name that points at a loopback address is how a web page would reach it`);
+      return;
+    }
     if (handler === undefined) {
       fail(404, `nothing at ${url.pathname}; this node serves ${[...this.routes.keys()].sort().join(", ")}`);
       return;
@@ -68,4 +77,15 @@ export class ObserveServer {
       .then(() => handler(req, res, url))
       .catch((e: unknown) => fail(500, `cannot answer ${url.pathname}: ${e instanceof Error ? e.message : String(e)}`));
   }
+}
+
+function isLoopback(address: string): boolean {
+  return address === "::1" || /^(::ffff:)?127\./.test(address);
+}
+
+/** A Host header that names an address literally, or localhost (with or without a port). */
+export function localName(host: string | undefined): boolean {
+  if (host === undefined) return true;   // HTTP/1.0: no name to have been rebound
+  const name = /^\[([^\]]+)\](?::\d+)?$/.exec(host)?.[1] ?? host.replace(/:\d+$/, "");
+  return net.isIP(name) !== 0 || name.toLowerCase() === "localhost";
 }
