@@ -85,7 +85,7 @@ async function follow(from: string, input?: string) {
   proc.stderr!.on("data", (d) => (err += d));
   const url = await waitFor(() => {
     if (proc.exitCode !== null) throw new Error(`persia status exited (${proc.exitCode}):\n${err}`);
-    return /metrics: (http:\/\/\S+\/metrics)/.exec(err)?.[1];
+    return /metrics of [^:]+: (http:\/\/\S+\/metrics)/.exec(err)?.[1];
   }, 20000, () => `persia status to print its metrics address:\n${err}`);
   const rx = async (): Promise<number | null> => {
     const res = await fetch(url);
