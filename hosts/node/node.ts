@@ -178,10 +178,13 @@ export class PersiaNode extends EventEmitter {
     return s;
   }
 
-  /** Serves status on a Unix domain socket at `path` until stop() (status_server.ts). */
+  /** Serves status on a Unix domain socket at `path` until stop() (status_server.ts). Each
+   *  answer is a snapshot of now: kernel time is advanced to the host clock first (a poll),
+   *  as the wasmtime image polls before each status line, so an idle node's kernel time
+   *  and the rates views take from it (spec/observe.md) move on while nothing happens. */
   async statusServer(path: string): Promise<Server> {
     if (this.server !== null) throw new Error("this node already serves its status");
-    this.server = await statusServer(path, () => this.status());
+    this.server = await statusServer(path, () => { this.poll(); return this.status(); });
     return this.server;
   }
 
