@@ -1,5 +1,5 @@
 // The `persia` command line: build, run a node from a manifest, run the demo, and show a
-// running node's status. Every failure prints what failed, why, and what to do, and exits
+// running node's status, once or live (`persia top`). Every failure prints what failed, why, and what to do, and exits
 // non-zero. Installed as the package's `persia` bin (cli/bin/persia.js).
 import * as path from "path";
 import * as fs from "fs";
@@ -19,6 +19,8 @@ import { hello, newKeyFile, publicKeyText, readKeyFile } from "../loader/control
 import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../loader/control/request";
 import { size as parseSize } from "../loader/manifest/values";
 import { control, exchange, replyLine } from "./ctl";
+import { top } from "./top";
+import { OutputFollower, socketSource, Source } from "./top_source";
 
 const DEFAULT_SOCKET = "/run/persia";
 
@@ -47,6 +49,25 @@ async function cmdRun(manifest: string, socketDir: string, verbose: boolean): Pr
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   node.on("error", (e: Error) => fail(e));
+}
+
+interface TopArgs { node?: string; socket?: string; "socket-dir": string; from?: string; interval: number }
+
+/** `persia top`: the live view of a running node (its status socket) or of an image's output. */
+async function cmdTop(a: TopArgs): Promise<void> {
+  if (!(a.interval >= 0.1 && a.interval <= 3600)) throw new Error(`--interval ${a.interval}: give seconds from 0.1 to 3600`);
+  if (a.from === "-") throw new Error("`persia top --from` follows a file: save the image's output (`wasmtime run … > node.out`) and give that file");
+  let name: string, source: Source;
+  if (a.from !== undefined) {
+    name = path.basename(a.from);
+    source = new OutputFollower(a.from);
+  } else {
+    if (!a.socket && !a.node) throw new Error("name the node (`persia top demo.sabz.city`), or give --socket <path> or --from <file>");
+    const sock = a.socket ?? socketFor(a.node!, a["socket-dir"]);
+    name = a.node ?? path.basename(sock).replace(/\.sock$/, "");
+    source = socketSource(sock);
+  }
+  process.exit(await top({ name, source, intervalSeconds: a.interval }));
 }
 
 interface CtlArgs { node: string; key: string; manifest?: string; port?: number; domain?: string; file?: string;
@@ -159,6 +180,13 @@ export function main(argv: string[]): void {
           process.stdout.write(await queryStatus(sock, a.format));
         } catch (e) { fail(e); }
       })
+    .command("top [node]", "a live view of a running node, refreshed in place: packets, bytes, fuel and drops per second, egress shares; q quits",
+      (y) => y.positional("node", { type: "string", describe: "the node's name (its manifest's node.name)" })
+        .option("socket", { type: "string", describe: "the status socket (default: <socket-dir>/<node>.sock)" })
+        .option("socket-dir", { type: "string", default: DEFAULT_SOCKET })
+        .option("from", { type: "string", describe: "follow a wasmtime image's output file (`--status-every <ms>`) as it grows" })
+        .option("interval", { type: "number", default: 1, describe: "seconds between refreshes" }),
+      (a) => cmdTop(a).catch(fail))
     .example("$0 build", "compile kernel.wasm and the services after changing them")
     .example("$0 run /etc/persia/edge.yaml", "boot the node the manifest describes (spec/manifest.md)")
     .example("$0 status edge.sabz.city", "what the running node is doing: per-NIC and per-service counters, drops by reason")
@@ -167,6 +195,9 @@ export function main(argv: string[]): void {
     .example("$0 key new -o alice.key", "a user key; its public half goes in the manifest's users:")
     .example("$0 ctl load svc.yaml --node fd00:5ab2:1::1 --key alice.key --manifest edge.yaml", "start a service from the node's store, with the grants in svc.yaml")
     .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")
+    .example("$0 top edge.sabz.city", "what the node is doing now, per second, until you press q")
+    .example("$0 top --from edge.out --interval 2", "the same for a wasmtime image writing its output to edge.out")
+    .example("$0 top edge.sabz.city | tee top.log", "one plain frame per interval when stdout is not a terminal")
     .epilog("A node changes only through its manifest and signed control messages (`persia ctl`): there is no " +
       "shell. Packets the node drops are counted by reason; `persia status` shows why. Exit status is 0 on " +
       "success and 1 with a message on stderr otherwise.")
