@@ -8,7 +8,8 @@
 // On a terminal it uses the alternate screen (the shell's screen comes back on exit),
 // hides the cursor, reads keys in raw mode, and puts everything back on `q`, Ctrl-C,
 // SIGTERM, SIGHUP and on an error. When stdout is not a terminal it prints one plain frame
-// per interval (every row, no escape codes), for pipes and logs, until a signal stops it.
+// per interval (every row, no escape codes, no blank line inside; a blank line after), for
+// pipes and logs, until a signal stops it.
 import { Observed } from "../hosts/node/observe/observed";
 import { renderTop, TopView } from "./top_screen";
 import { Source } from "./top_source";
@@ -100,7 +101,7 @@ export function top(o: TopOptions): Promise<number> {
 
   const view = (): TopView => {
     let notice: string | null = null;
-    if (down !== null) notice = `node not answering since ${clock(down.since)}: ${down.why}`;
+    if (down !== null) notice = `${o.source.failing} since ${clock(down.since)}: ${down.why}`;
     else if (o.source.silence !== null && Date.now() - lastNew >= QUIET_INTERVALS * everyMs) {
       notice = `${o.source.silence} since ${clock(lastNew)}`;
     }
@@ -111,7 +112,7 @@ export function top(o: TopOptions): Promise<number> {
   };
   const draw = (): void => {
     if (term !== null) term.draw(renderTop(view(), term.size));
-    else out.write(renderTop(view(), { columns: Number(process.env.COLUMNS) || PLAIN_COLUMNS, rows: Infinity }).join("\n") + "\n\n");
+    else out.write(renderTop(view(), { columns: Number(process.env.COLUMNS) || PLAIN_COLUMNS, rows: Infinity }, false).join("\n") + "\n\n");
   };
 
   return new Promise<number>((resolve) => {

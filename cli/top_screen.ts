@@ -257,8 +257,9 @@ function footerLine(v: TopView, w: number): string {
   return fitText(gap >= 2 ? left + padLeft(right, w - width(left)) : `${left}  ${right}`.trim(), w).trimEnd();
 }
 
-/** The screen: at most size.rows lines (Infinity: every row), none wider than size.columns. */
-export function renderTop(v: TopView, size: Size): string[] {
+/** The screen: at most size.rows lines (Infinity: every row), none wider than size.columns.
+ *  With `blankLines`, sections are set apart by a blank line when there is room. */
+export function renderTop(v: TopView, size: Size, blankLines = true): string[] {
   const w = Math.max(1, Math.floor(size.columns));
   const rows = Math.max(1, Math.floor(size.rows));
   const top = [headerLine(v, w)];
@@ -269,7 +270,7 @@ export function renderTop(v: TopView, size: Size): string[] {
   const sections = v.status === null ? [] : [nicSection(v, w), serviceSection(v, w), classSection(v, w), dropSection(v, w)];
   const budget = rows - fixed;
   const full = sections.reduce((a, s) => a + 1 + Math.max(1, s.rows.length), 0);
-  const spaced = full + sections.length <= budget;   // a blank line before each section
+  const spaced = blankLines && full + sections.length <= budget;   // a blank line before each section
   const got = allot(sections, budget);
   const body = sections.flatMap((s, i) => [...(spaced ? [""] : []), ...show(s, got[i], w)]);
   const lines = [...top, ...body, ...(footer === "" ? [] : [footer])];

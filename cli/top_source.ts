@@ -21,12 +21,15 @@ export interface Source {
   /** What top says when reads give nothing new for a while ("no new status line in
    *  node.out"); null when every read gives a fresh snapshot. */
   readonly silence: string | null;
+  /** What top says, with since when and why, while reads fail ("node not answering"). */
+  readonly failing: string;
 }
 
 /** A running node's status socket: every read is a fresh snapshot, or throws why not. */
 export function socketSource(socket: string, timeoutMs?: number): Source {
   return {
     silence: null,
+    failing: "node not answering",
     async read(): Promise<Status[]> {
       const answer = await queryStatus(socket, "json", timeoutMs);
       let parsed: Status & { error?: string };
@@ -54,6 +57,7 @@ function hasStatus(text: string): boolean {
 /** A wasmtime image's output file as it grows (or is truncated and written again). */
 export class OutputFollower implements Source {
   readonly silence: string;
+  readonly failing = "output not readable";
   private offset = 0;
   /** Bytes of an unfinished last line, kept until its newline comes. */
   private partial = Buffer.alloc(0);
