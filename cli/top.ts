@@ -86,86 +86,104 @@ class Terminal {
   }
 }
 
-/** Runs the view until q, Ctrl-C or a signal; resolves with the exit status. */
+/** One run of the view: its node's Observed, what went wrong, and the process hooks it
+ *  holds until it finishes. */
+class Top {
+  private readonly observed: Observed;
+  private readonly everyMs: number;
+  private readonly hooks: [string, (e?: unknown) => void][];
+  private down: { since: number; why: string } | null = null;
+  private lastNew = Date.now();
+  private updated = "";
+  private timer: NodeJS.Timeout | undefined;
+  private finished = false;
+  private resolve: (code: number) => void = () => {};
+
+  constructor(private readonly o: TopOptions, private readonly out: NodeJS.WriteStream,
+    private readonly term: Terminal | null, private readonly keys: boolean) {
+    this.observed = new Observed(o.name, KEEP);
+    this.everyMs = o.intervalSeconds * 1000;
+    this.hooks = [
+      ...Object.entries(SIGNALS).map(([name, n]): [string, () => void] => [name, () => this.finish(128 + n)]),
+      ["uncaughtException", (e) => this.finish(1, e)],
+      ["exit", () => this.term?.restore()],
+    ];
+  }
+
+  run(): Promise<number> {
+    return new Promise<number>((resolve) => {
+      this.resolve = resolve;
+      for (const [name, hook] of this.hooks) process.on(name, hook);
+      // A closed pipe (`persia top x | head`) ends a plain run quietly; other write errors stop it.
+      this.out.on("error", (e: NodeJS.ErrnoException) => this.finish(e.code === "EPIPE" ? 0 : 1, e.code === "EPIPE" ? undefined : e));
+      this.out.on("resize", this.draw);
+      try {
+        this.term?.open((key) => { if (KEY_QUIT.has(key)) this.finish(0); });
+        void this.tick();
+      } catch (e) {
+        this.finish(1, e);
+      }
+    });
+  }
+
+  private view(): TopView {
+    const { o, down } = this;
+    let notice: string | null = null;
+    if (down !== null) notice = `${o.source.failing} since ${clock(down.since)}: ${down.why}`;
+    else if (o.source.silence !== null && Date.now() - this.lastNew >= QUIET_INTERVALS * this.everyMs) {
+      notice = `${o.source.silence} since ${clock(this.lastNew)}`;
+    }
+    return {
+      node: o.name, status: this.observed.status(), rates: this.observed.series.now(), intervalSeconds: o.intervalSeconds,
+      notice, updated: this.updated, footer: this.keys ? "q quit" : this.term !== null ? "Ctrl-C quits" : "",
+    };
+  }
+
+  private readonly draw = (): void => {
+    if (this.finished) return;
+    if (this.term !== null) this.term.draw(renderTop(this.view(), this.term.size));
+    else this.out.write(renderTop(this.view(), { columns: Number(process.env.COLUMNS) || PLAIN_COLUMNS, rows: Infinity }, false)
+      .join("\n") + "\n\n");
+  };
+
+  /** Reads, draws, and sets the next read one interval after this one began. */
+  private async tick(): Promise<void> {
+    const started = Date.now();
+    try {
+      const fresh = await this.o.source.read();
+      for (const s of fresh) this.observed.pushStatus(s);
+      if (fresh.length > 0) { this.lastNew = Date.now(); this.updated = clock(this.lastNew); }
+      this.down = null;
+    } catch (e) {
+      this.down = { since: this.down?.since ?? started, why: e instanceof Error ? e.message : String(e) };
+    }
+    try {
+      this.draw();
+    } catch (e) {
+      this.finish(1, e);
+    }
+    if (!this.finished) this.timer = setTimeout(() => void this.tick(), Math.max(0, started + this.everyMs - Date.now()));
+  }
+
+  /** Puts the terminal back, lets go of the process, then says why if it was an error. */
+  private finish(code: number, error?: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    this.term?.restore();
+    for (const [name, hook] of this.hooks) process.off(name, hook);
+    this.out.off("resize", this.draw);
+    if (error !== undefined) process.stderr.write(`persia: top stopped: ${error instanceof Error ? error.message : String(error)}\n`);
+    this.resolve(code);
+  }
+}
+
+/** Runs the view until q, Ctrl-C or a signal; resolves with the exit status (0 for q and
+ *  Ctrl-C, 128 + the signal's number for a signal, 1 for an error). */
 export function top(o: TopOptions): Promise<number> {
   const out = o.out ?? process.stdout;
   const input = o.input ?? process.stdin;
-  const screen = out.isTTY === true;
-  const keys = screen && input.isTTY === true;
-  const term = screen ? new Terminal(out, keys ? input : null) : null;
-  const observed = new Observed(o.name, KEEP);
-  const everyMs = o.intervalSeconds * 1000;
-  let down: { since: number; why: string } | null = null;
-  let lastNew = Date.now();
-  let updated = "";
-
-  const view = (): TopView => {
-    let notice: string | null = null;
-    if (down !== null) notice = `${o.source.failing} since ${clock(down.since)}: ${down.why}`;
-    else if (o.source.silence !== null && Date.now() - lastNew >= QUIET_INTERVALS * everyMs) {
-      notice = `${o.source.silence} since ${clock(lastNew)}`;
-    }
-    return {
-      node: o.name, status: observed.status(), rates: observed.series.now(), intervalSeconds: o.intervalSeconds,
-      notice, updated, footer: keys ? "q quit" : screen ? "Ctrl-C quits" : "",
-    };
-  };
-  const draw = (): void => {
-    if (term !== null) term.draw(renderTop(view(), term.size));
-    else out.write(renderTop(view(), { columns: Number(process.env.COLUMNS) || PLAIN_COLUMNS, rows: Infinity }, false).join("\n") + "\n\n");
-  };
-
-  return new Promise<number>((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    let finished = false;
-    const restore = () => term?.restore();
-    const finish = (code: number, error?: unknown): void => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      restore();
-      for (const [name, handler] of handlers) process.off(name, handler);
-      out.off("resize", draw);
-      process.off("exit", restore);
-      if (error !== undefined) process.stderr.write(`persia: top stopped: ${error instanceof Error ? error.message : String(error)}\n`);
-      resolve(code);
-    };
-    const handlers: [string, (e?: unknown) => void][] = [
-      ...Object.entries(SIGNALS).map(([name, n]): [string, () => void] => [name, () => finish(128 + n)]),
-      ["uncaughtException", (e) => finish(1, e)],
-    ];
-    for (const [name, handler] of handlers) process.on(name, handler);
-    process.on("exit", restore);
-    // A closed pipe (`persia top x | head`) ends a plain run quietly; other write errors stop it.
-    out.on("error", (e: NodeJS.ErrnoException) => finish(e.code === "EPIPE" ? 0 : 1, e.code === "EPIPE" ? undefined : e));
-
-    const tick = async (): Promise<void> => {
-      const started = Date.now();
-      try {
-        const fresh = await o.source.read();
-        for (const s of fresh) observed.pushStatus(s);
-        if (fresh.length > 0) { lastNew = Date.now(); updated = clock(lastNew); }
-        down = null;
-      } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
-        down = { since: down?.since ?? started, why };
-      }
-      if (finished) return;
-      try {
-        draw();
-      } catch (e) {
-        finish(1, e);
-        return;
-      }
-      timer = setTimeout(() => void tick(), Math.max(0, started + everyMs - Date.now()));
-    };
-
-    try {
-      term?.open((key) => { if (KEY_QUIT.has(key)) finish(0); });
-      out.on("resize", draw);
-      void tick();
-    } catch (e) {
-      finish(1, e);
-    }
-  });
+  const keys = out.isTTY === true && input.isTTY === true;
+  const term = out.isTTY === true ? new Terminal(out, keys ? input : null) : null;
+  return new Top(o, out, term, keys).run();
 }

@@ -54,6 +54,11 @@ export class Tmux {
     return this.tmux("display-message", "-p", "-t", "t", format).trim();
   }
 
+  /** Makes the window columns × rows, as a person dragging the terminal's corner. */
+  resize(columns: number, rows: number): void {
+    this.tmux("resize-window", "-t", "t", "-x", String(columns), "-y", String(rows));
+  }
+
   keys(...keys: string[]): void {
     this.tmux("send-keys", "-t", "t", ...keys);
   }

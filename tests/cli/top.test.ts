@@ -103,6 +103,15 @@ test("persia top --from follows a growing output file in 80×24 and quits on q",
     assert.match(screen.join("\n"), /\nq quit +updated \d\d:\d\d:\d\d/);
     assert.deepEqual([tmux.pane("#{alternate_on}"), tmux.pane("#{cursor_flag}")], ["1", "0"], "alternate screen, cursor hidden");
 
+    tmux.resize(60, 15);
+    assert.equal(tmux.pane("#{pane_width}x#{pane_height}"), "60x15");
+    await waitFor(() => {
+      screen = tmux.screen();
+      return /^node\.out \(server\) /.test(screen[0]) && screen.some((l) => /^NIC +RX PKT\/S/.test(l)) &&
+        screen.some((l) => /^q quit {30,}updated/.test(l));
+    }, 10000, () => `top to draw for 60×15 at once, from the top line to the footer:\n${screen.join("\n")}`);
+    tmux.resize(80, 24);
+
     await waitFor(() => (screen = tmux.screen()).some((l) => l.startsWith(`no new status line in ${out} since`)), 10000,
       () => `top to say the file went quiet:\n${screen.join("\n")}`);
     assert.equal(tmux.pane("#{pane_dead}"), "0", "top goes on");
@@ -151,17 +160,21 @@ test("with stdout not a terminal, top prints plain frames until SIGTERM", { time
   }
 });
 
-test("Ctrl-C and SIGTERM put the terminal back too, and a missing file is said on the screen", { skip, timeout: 60000 }, async () => {
+test("a missing file is said on the screen, a resize redraws at once, and Ctrl-C and SIGTERM put the terminal back", { skip, timeout: 60000 }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-top-"));
   const out = path.join(dir, "not-yet.out");
   for (const [how, status] of [["Ctrl-C", 0], ["SIGTERM", 128 + 15]] as const) {
     const tmux = new Tmux(`top-${how}`);
     try {
-      tmux.start(`${shellWord(process.execPath)} ${shellWord(CLI)} top --from ${shellWord(out)}; echo "top exited with $?"; read line`);
+      tmux.start(`${shellWord(process.execPath)} ${shellWord(CLI)} top --from ${shellWord(out)} --interval 3600; ` +
+        `echo "top exited with $?"; read line`);
       let screen: string[] = [];
       await waitFor(() => (screen = tmux.screen()).join(" ").includes(`cannot read ${out}: there is no such file (yet)`), 10000,
         () => `top to say the file is missing:\n${screen.join("\n")}`);
       assert.match(screen[1], /^output not readable since \d\d:\d\d:\d\d: cannot read$/);
+      tmux.resize(40, 10);
+      await waitFor(() => (screen = tmux.screen())[0] === "not-yet.out  every 3600 s  waiting for …", 5000,
+        () => `top to draw again for 40 columns at once, not an hour later:\n${screen.join("\n")}`);
       if (how === "Ctrl-C") tmux.keys("C-c");
       else process.kill(Number(spawnSync("ps", ["-o", "pid=", "--ppid", tmux.pane("#{pane_pid}")], { encoding: "utf8" }).stdout.trim()), "SIGTERM");
       await waitFor(() => tmux.screen(true).some((l) => l.startsWith("top exited")), 10000, `top to exit on ${how}`);
