@@ -167,9 +167,14 @@ function dropSection(v: TopView, w: number): Section {
 
 // ——— fitting the sections into the rows ———
 
+/** Lines a section takes whole: its header and rows, or its one line saying it has none. */
+function whole(s: Section): number {
+  return s.rows.length === 0 ? 1 : 1 + s.rows.length;
+}
+
 /** How many lines each section gets (its header included); 0 leaves it out. */
 function allot(sections: Section[], budget: number): number[] {
-  const need = sections.map((s) => 1 + Math.max(1, s.rows.length));
+  const need = sections.map(whole);
   if (need.reduce((a, b) => a + b, 0) <= budget) return need;
   const got = sections.map(() => 0);
   let left = budget;
@@ -269,7 +274,7 @@ export function renderTop(v: TopView, size: Size, blankLines = true): string[] {
   const fixed = top.length + (footer === "" ? 0 : 1);
   const sections = v.status === null ? [] : [nicSection(v, w), serviceSection(v, w), classSection(v, w), dropSection(v, w)];
   const budget = rows - fixed;
-  const full = sections.reduce((a, s) => a + 1 + Math.max(1, s.rows.length), 0);
+  const full = sections.reduce((a, s) => a + whole(s), 0);
   const spaced = blankLines && full + sections.length <= budget;   // a blank line before each section
   const got = allot(sections, budget);
   const body = sections.flatMap((s, i) => [...(spaced ? [""] : []), ...show(s, got[i], w)]);

@@ -1,7 +1,8 @@
 // cli/top_screen.ts: the screen of `persia top` from fixed snapshots, line for line; totals
 // before the second snapshot; a node with more NICs, services, classes and drops than the
 // screen holds, cut with "… N more" at every size from 20×3 to 200×60, never a line too
-// many or a character too wide; a notice that wraps; and the bytes that draw a frame.
+// many or a character too wide; a quiet span, whose empty drops take one line; a notice
+// that wraps; and the bytes that draw a frame.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { bits, bytes, num, renderTop, TopView, uptime } from "../../cli/top_screen";
@@ -134,4 +135,22 @@ test("numbers for a person", () => {
 test("a frame is drawn from the top-left corner, each line cleared to its end but a full one", () => {
   assert.equal(frameBytes(["ab", "abcd"], 4, 2), "\x1b[Hab\x1b[K\r\nabcd");
   assert.equal(frameBytes(["ab"], 4, 3), "\x1b[Hab\x1b[K\r\n\x1b[J", "the rows below a shorter frame are cleared");
+});
+
+test("a quiet span: every rate 0, and a section with no rows takes one line", () => {
+  const lines = renderTop(view(small(61_000, 3), small(63_000, 3), { updated: "" }), { columns: 80, rows: 12 });
+  assert.deepEqual(lines, [
+    "edge.sabz.city (router)  up 0:01:03  every 1 s  rx 0 tx 0 drops 0 pkt/s",
+    "NIC  KIND   RX PKT/S  RX BYTES/S  TX PKT/S  TX BYTES/S  TX ERR/S",
+    "  0  vxlan         0       0 B/s         0       0 B/s         0",
+    "SERVICE         STATE       RX PKT/S  TX PKT/S  FUEL/S  CPU  MIN   MAX",
+    "echo.sabz.city  running            0         0       0   0%  10%   50%",
+    "kv.sabz.city    restarting         0         0       0   0%   0%  100%",
+    "NIC  EGRESS CLASS    BIT/S  SHARE          MIN          MAX  DROPS/S",
+    "  0  kernel              0     0%            -    unlimited        0",
+    "  0  echo.sabz.city      0     0%  1.00 Mbit/s  10.0 Mbit/s        0",
+    "  0  kv.sabz.city        0     0%   500 kbit/s    unlimited        0",
+    "drops: none in the last 2 s",
+    "q quit",
+  ]);
 });
