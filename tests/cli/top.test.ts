@@ -99,7 +99,7 @@ test("persia top --from follows a growing output file in 80×24 and quits on q",
       () => `the screen to show ${PINGS} packets/s for echo.sabz.city and ${IPV4} IPv4 drops/s:\n${screen.join("\n")}`);
     assert.equal(screen.length, 24);
     assert.ok(screen.every((l) => [...l].length <= 80));
-    assert.match(screen[0], /^node\.out \(server\) +up 0:00:\d\d +every 0\.2 s +rx \d+ tx \d+ drops 2 pkt\/s$/);
+    assert.match(screen[0], /^node\.out \(server\) +up \d+:\d\d:\d\d +every 0\.2 s +rx \S+ tx \S+ drops 2 pkt\/s$/);
     assert.match(screen.join("\n"), /\nq quit +updated \d\d:\d\d:\d\d/);
     assert.deepEqual([tmux.pane("#{alternate_on}"), tmux.pane("#{cursor_flag}")], ["1", "0"], "alternate screen, cursor hidden");
 
