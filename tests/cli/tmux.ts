@@ -63,8 +63,11 @@ export class Tmux {
     this.tmux("send-keys", "-t", "t", ...keys);
   }
 
+  /** Ends the server and removes its socket file, which kill-server leaves behind. */
   close(): void {
+    const socketPath = spawnSync("tmux", ["-L", this.socket, "display-message", "-p", "#{socket_path}"], { encoding: "utf8" }).stdout.trim();
     spawnSync("tmux", ["-L", this.socket, "kill-server"]);
+    if (socketPath !== "") fs.rmSync(socketPath, { force: true });
     fs.rmSync(path.dirname(this.conf), { recursive: true, force: true });
   }
 }
