@@ -1,7 +1,7 @@
 // The `persia` command line: build, run a node from a manifest, run the demo, and show a
-// running node's status (or serve it to Prometheus: `run --metrics`, `status --from
-// … --metrics` for a wasmtime image). Every failure prints what failed, why, and what to do, and exits
-// non-zero. Installed as the package's `persia` bin (cli/bin/persia.js).
+// running node's status, once or live (`persia top`), or serve it to Prometheus and a
+// browser (`run --metrics`, `status --from … --metrics` for a wasmtime image). Every
+// failure prints what failed, why, and what to do, and exits non-zero. Installed as the package's `persia` bin (cli/bin/persia.js).
 import * as path from "path";
 import * as fs from "fs";
 import yargs from "yargs";
@@ -25,6 +25,8 @@ import { hello, newKeyFile, publicKeyText, readKeyFile } from "../loader/control
 import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../loader/control/request";
 import { size as parseSize } from "../loader/manifest/values";
 import { control, exchange, replyLine } from "./ctl";
+import { top } from "./top";
+import { OutputFollower, socketSource, Source } from "./top_source";
 
 const DEFAULT_SOCKET = "/run/persia";
 
@@ -107,12 +109,31 @@ async function cmdFollow(a: FollowArgs): Promise<void> {
   const source = a.from === "-" ? "stdin" : a.from;
   const stop = a.from === "-"
     ? followStream(process.stdin, (l) => output.line(l), () => note(`${source} ended; serving its last status until interrupted`))
-    : followFile(a.from, (l) => output.line(l));
+    : followFile(a.from, (l) => output.line(l), undefined, (e) => note(e.message, "error"));
   const served = await serveViews(observed, a.metrics, { metrics: true, dashboard: a.dashboard });
   note(`following ${source}; ${servedLine(observed.node, served.url, a.dashboard)}`);
   const end = () => { stop(); served.close(); process.exit(0); };
   process.on("SIGINT", end);
   process.on("SIGTERM", end);
+}
+
+interface TopArgs { node?: string; socket?: string; "socket-dir": string; from?: string; interval: number }
+
+/** `persia top`: the live view of a running node (its status socket) or of an image's output. */
+async function cmdTop(a: TopArgs): Promise<void> {
+  if (!(a.interval >= 0.1 && a.interval <= 3600)) throw new Error(`--interval ${a.interval}: give seconds from 0.1 to 3600`);
+  if (a.from === "-") throw new Error("`persia top --from` follows a file: save the image's output (`wasmtime run … > node.out`) and give that file");
+  let name: string, source: Source;
+  if (a.from !== undefined) {
+    name = path.basename(a.from);
+    source = new OutputFollower(a.from);
+  } else {
+    if (!a.socket && !a.node) throw new Error("name the node (`persia top demo.sabz.city`), or give --socket <path> or --from <file>");
+    const sock = a.socket ?? socketFor(a.node!, a["socket-dir"]);
+    name = a.node ?? path.basename(sock).replace(/\.sock$/, "");
+    source = socketSource(sock);
+  }
+  process.exit(await top({ name, source, intervalSeconds: a.interval }));
 }
 
 interface CtlArgs { node: string; key: string; manifest?: string; port?: number; domain?: string; file?: string;
@@ -244,6 +265,13 @@ export function main(argv: string[]): void {
           process.stdout.write(await queryStatus(sock, a.format));
         } catch (e) { fail(e); }
       })
+    .command("top [node]", "a live view of a running node, refreshed in place: packets, bytes, fuel and drops per second, egress shares; q quits",
+      (y) => y.positional("node", { type: "string", describe: "the node's name (its manifest's node.name)" })
+        .option("socket", { type: "string", describe: "the status socket (default: <socket-dir>/<node>.sock)" })
+        .option("socket-dir", { type: "string", default: DEFAULT_SOCKET })
+        .option("from", { type: "string", describe: "follow a wasmtime image's output file (`--status-every <ms>`) as it grows" })
+        .option("interval", { type: "number", default: 1, describe: "seconds between refreshes" }),
+      (a) => cmdTop(a).catch(fail))
     .example("$0 build", "compile kernel.wasm and the services after changing them")
     .example("$0 run /etc/persia/edge.yaml", "boot the node the manifest describes (spec/manifest.md)")
     .example("$0 run edge.yaml --metrics [::1]:9464 --dashboard", "the same, with a live dashboard at http://[::1]:9464/")
@@ -255,6 +283,9 @@ export function main(argv: string[]): void {
     .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")
     .example("$0 run edge.yaml --metrics [::1]:9464", "a node whose metrics Prometheus scrapes at http://[::1]:9464/metrics")
     .example("$0 status --from edge.log --metrics [::1]:9464", "the same for a wasmtime image writing edge.log")
+    .example("$0 top edge.sabz.city", "what the node is doing now, per second, until you press q")
+    .example("$0 top --from edge.out --interval 2", "the same for a wasmtime image writing its output to edge.out")
+    .example("$0 top edge.sabz.city | tee top.log", "one plain frame per interval when stdout is not a terminal")
     .epilog("A node changes only through its manifest and signed control messages (`persia ctl`): there is no " +
       "shell. Packets the node drops are counted by reason; `persia status` shows why. Exit status is 0 on " +
       "success and 1 with a message on stderr otherwise.")

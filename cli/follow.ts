@@ -40,25 +40,72 @@ class LineSplitter {
   }
 }
 
-/** Reads `file` and then what is appended to it, line by line, until stop(). */
-export function followFile(file: string, onLine: (line: string) => void, everyMs = FOLLOW_EVERY_MS): () => void {
-  const fd = fs.openSync(file, "r");
-  const lines = new LineSplitter(onLine);
-  const buf = Buffer.alloc(CHUNK);
-  let at = 0;
-  const read = (): void => {
-    const size = fs.fstatSync(fd).size;
-    if (size < at) { at = 0; lines.reset(); }
-    while (at < size) {
-      const n = fs.readSync(fd, buf, 0, Math.min(CHUNK, size - at), at);
-      if (n === 0) break;
-      at += n;
-      lines.push(buf.subarray(0, n));
+/** A file read a piece at a time: each read() hands on the whole lines appended since
+ *  the last. A file that shrank was written again (a new `>` redirect) and is read from
+ *  its start. `tail`: the first read starts that many bytes before the end, at the next
+ *  line, instead of at the start of a long file. Opens the file at each read, so a file
+ *  that is not there yet, or is replaced, is read once it is. */
+export class FileTail {
+  private at = 0;
+  private first = true;
+  private skipping = false;
+  private readonly lines: LineSplitter;
+  private readonly buf = Buffer.alloc(CHUNK);
+
+  constructor(readonly file: string, onLine: (line: string) => void, private readonly tail = Infinity) {
+    this.lines = new LineSplitter(onLine);
+  }
+
+  /** Reads what was appended; throws, saying why, when the file cannot be read. */
+  read(): void {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.file, "r");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(`cannot read ${this.file}: ${code === "ENOENT" ? "there is no such file (yet)" : (e as Error).message}`);
     }
-  };
-  read();
-  const timer = setInterval(read, everyMs);
-  return () => { clearInterval(timer); fs.closeSync(fd); };
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size < this.at) { this.at = 0; this.lines.reset(); this.skipping = false; }
+      if (this.first && size > this.tail) { this.at = size - this.tail; this.skipping = true; }
+      this.first = false;
+      while (this.at < size) {
+        const n = fs.readSync(fd, this.buf, 0, Math.min(CHUNK, size - this.at), this.at);
+        if (n === 0) break;
+        this.at += n;
+        let chunk = this.buf.subarray(0, n);
+        if (this.skipping) {                       // started mid-line: drop up to the first newline
+          const nl = chunk.indexOf(0x0a);
+          if (nl < 0) continue;
+          chunk = chunk.subarray(nl + 1);
+          this.skipping = false;
+        }
+        this.lines.push(chunk);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+/** Reads `file` and then what is appended to it, line by line, until stop(). Throws if
+ *  the file cannot be read at first; a later failure goes to `onError`, and reading goes on. */
+export function followFile(file: string, onLine: (line: string) => void, everyMs = FOLLOW_EVERY_MS,
+  onError: (e: Error) => void = () => {}): () => void {
+  const tail = new FileTail(file, onLine);
+  tail.read();
+  let failed = false;
+  const timer = setInterval(() => {
+    try {
+      tail.read();
+      failed = false;
+    } catch (e) {
+      if (!failed) onError(e as Error);            // once per failure, not every 200 ms
+      failed = true;
+    }
+  }, everyMs);
+  return () => clearInterval(timer);
 }
 
 /** Reads `stream` line by line; `onEnd` when it ends. */

@@ -183,10 +183,20 @@ export class PersiaNode extends EventEmitter {
     return s;
   }
 
-  /** Serves status on a Unix domain socket at `path` until stop() (status_server.ts). */
+  /** The status of now: kernel time is advanced to the host clock first (a poll), as the
+   *  wasmtime image polls before each status line, so an idle node's kernel time and the
+   *  rates views take from it (spec/observe.md) move on while nothing happens. What the
+   *  status socket and the observability views read. */
+  statusNow(): Status {
+    this.poll();
+    return this.status();
+  }
+
+  /** Serves status on a Unix domain socket at `path` until stop() (status_server.ts); each
+   *  answer is statusNow(). */
   async statusServer(path: string): Promise<Server> {
     if (this.server !== null) throw new Error("this node already serves its status");
-    this.server = await statusServer(path, () => this.status());
+    this.server = await statusServer(path, () => this.statusNow());
     return this.server;
   }
 

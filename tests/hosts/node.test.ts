@@ -2,7 +2,8 @@
 // `persia build` has made them): a ping through a virtual link reaches echo.sabz.city and
 // comes back; a trapping service is counted, logged and restarted on the kernel's timer
 // while the node goes on; what the node is given is checked against the boot manifest; a
-// manifest the kernel refuses names the errno. Time is a manual clock and polls are
+// manifest the kernel refuses names the errno; the status socket answers with the kernel's
+// time moved on to the host clock, idle or not. Time is a manual clock and polls are
 // explicit (autoPoll: false), so each step is deterministic.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { BootManifest, encodeBootManifest } from "../../loader/manifest";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { VirtualLink } from "../../hosts/node/nic/virtual";
 import { PersiaNode, PersiaNodeOptions } from "../../hosts/node/node";
+import { queryStatus } from "../../cli/status_client";
 import { echoRequest, ICMP_ECHO_REPLY, NH_ICMPV6, NH_UDP, Peer, udpDatagram } from "./frames";
 
 const WASM = path.resolve(__dirname, "../../../../build/wasm");
@@ -128,4 +130,20 @@ test("a boot manifest the kernel refuses is an error naming the errno", { skip }
     boot: manifest((m) => m.svcAddrs.push({ svc: 0, addr: SERVICE })),
   });
   await assert.rejects(node.start(), /^Error: the kernel refused to boot: E[A-Z]+ \(/);
+});
+
+test("the status socket answers with kernel time moved on to the host clock, though nothing happened", { skip }, async () => {
+  const r = rig(ECHO as Uint8Array);
+  await r.node.start();
+  const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "persia-node-")), "node.sock");
+  try {
+    await r.node.statusServer(sock);
+    const kernelTime = async () => (JSON.parse(await queryStatus(sock, "json")) as { node: { nowMs: number } }).node.nowMs;
+    assert.equal(await kernelTime(), 1000);
+    r.clock.now = 4321n;
+    assert.equal(r.node.status().node?.nowMs, 1000, "status() itself does not poll");
+    assert.equal(await kernelTime(), 4321, "an idle node's snapshot over the socket is of now");
+  } finally {
+    r.node.stop();
+  }
 });

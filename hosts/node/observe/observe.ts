@@ -47,7 +47,7 @@ export async function serveViews(observed: Observed, listen: string, views: View
  *  the last status until close(). */
 export async function observe(node: PersiaNode, observed: Observed, listen: string, views: Views,
   onError: (e: Error) => void = () => {}): Promise<Observing> {
-  const stop = watchNode(observed, () => node.status(), WATCH_EVERY_MS, onError);
+  const stop = watchNode(observed, () => node.statusNow(), WATCH_EVERY_MS, onError);
   try {
     const served = await serveViews(observed, listen, views, true);
     return { ...served, close: () => { stop(); served.close(); } };

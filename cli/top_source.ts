@@ -1,0 +1,81 @@
+// Where `persia top` (top.ts) gets its snapshots: a running node's status socket
+// (status_server.ts, asked for JSON as `persia status --format json` does), or the output
+// file a wasmtime image is writing (`--status-every`), followed as it grows: each read
+// takes only the lines added since the last (follow.ts's FileTail, as `persia status
+// --from --metrics` follows a file), and decodes its newest status line with
+// statusFromLines (image.ts), the decoder `persia status --from` uses.
+// Does not keep a series or compute rates (top.ts feeds an Observed) and does not retry:
+// a read that fails throws, with a message that says why, and top tries again next time.
+import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../abi/image";
+import type { Status } from "../loader/status/decode";
+import { FileTail } from "./follow";
+import { statusFromLines } from "./image";
+import { queryStatus } from "./status_client";
+
+/** Bytes of a file's end read when top starts following it: enough for many status lines
+ *  (a snapshot is at most STATUS_SIZE bytes, 4/3 of that in base64), not a whole long run. */
+const FOLLOW_TAIL = 4 << 20;
+
+export interface Source {
+  /** The snapshots that are new since the last read, oldest first (none when nothing is). */
+  read(): Promise<Status[]>;
+  /** What top says when reads give nothing new for a while ("no new status line in
+   *  node.out"); null when every read gives a fresh snapshot. */
+  readonly silence: string | null;
+  /** What top says, with since when and why, while reads fail ("node not answering"). */
+  readonly failing: string;
+}
+
+/** A running node's status socket: every read is a fresh snapshot, or throws why not. */
+export function socketSource(socket: string, timeoutMs?: number): Source {
+  return {
+    silence: null,
+    failing: "node not answering",
+    async read(): Promise<Status[]> {
+      const answer = await queryStatus(socket, "json", timeoutMs);
+      let parsed: Status & { error?: string };
+      try {
+        parsed = JSON.parse(answer);
+      } catch {
+        throw new Error(`the answer on ${socket} is not a status: ${JSON.stringify(answer.slice(0, 60))}`);
+      }
+      if (typeof parsed.error === "string") throw new Error(`the node answered: ${parsed.error}`);
+      return [parsed];
+    },
+  };
+}
+
+/** A wasmtime image's output file as it grows (or is truncated and written again),
+ *  read by follow.ts's FileTail; each status line is decoded with the host line before it. */
+export class OutputFollower implements Source {
+  readonly silence: string;
+  readonly failing = "output not readable";
+  private readonly tail: FileTail;
+  private hostLine: string | null = null;
+  /** Status lines read and not yet given, each with its host line. */
+  private found: [string, string | null][] = [];
+  private started = false;
+
+  constructor(readonly file: string) {
+    this.silence = `no new status line in ${file}`;
+    this.tail = new FileTail(file, (line) => this.line(line), FOLLOW_TAIL);
+  }
+
+  async read(): Promise<Status[]> {
+    this.tail.read();
+    if (this.found.length === 0) return [];
+    const keep = this.started ? 1 : 2;           // the first read: the line before too, for rates at once
+    this.started = true;
+    const newest = this.found.slice(-keep);
+    this.found = [];
+    return newest.map(([status, host]) => statusFromLines(status, host));
+  }
+
+  private line(text: string): void {
+    if (text.startsWith(IMG_HOST_PREFIX)) this.hostLine = text;
+    else if (text.startsWith(IMG_STATUS_PREFIX)) {
+      this.found.push([text, this.hostLine]);
+      this.hostLine = null;
+    }
+  }
+}
