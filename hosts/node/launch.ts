@@ -79,7 +79,8 @@ export async function launch(manifest: Manifest, options: LaunchOptions = {}): P
     throw e;
   }
   const disks = new Map(plan.disks.map((d) => [d.id, d.path]));
-  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, nics, disks });
+  const nicNames = new Map(plan.nics.map((n) => [n.id, n.name]));
+  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, nics, disks, nicNames });
   await node.start();
   return { node, plan, peers };
 }

@@ -44,6 +44,7 @@ const FUEL = "tests/loader/fuel.test.ts";
 const WASM_CODE = "tests/loader/wasm_code.test.ts";
 const DELEGATIONS = "tests/loader/delegations.test.ts";
 const KEYS = "tests/loader/control_manifest.test.ts";
+const CAPTURE = "tests/kernel/capture.spec.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -214,10 +215,20 @@ export const MUTANTS: Mutant[] = [
   { id: "loader-user-prefix-route", guarantee: "a user's prefix may not overlap a static route",
     file: "loader/manifest/delegations.ts", from: "const r = routes.findIndex((x) => x !== null && x.len > 0 && overlaps(x, p));",
     to: "const r = -1;", tests: [DELEGATIONS] },
+
+  // Packet capture (spec/abi.md, "Packet capture"): off by default, exact bytes, filtered.
+  { id: "capture-filter-ignored", guarantee: "a capture filtered by service reports only records that name it",
+    file: "kernel/capture.ts", from: "if (onlySvc != CAPTURE_NONE && svc != onlySvc) return;", to: "", tests: [CAPTURE] },
+  { id: "capture-drop-no-bytes", guarantee: "a dropped packet is reported with the bytes the kernel had",
+    file: "kernel/stats.ts", from: "capture(CapturePoint.DROP_PACKET, nic, svc, <i32>reason, pktData(pkt), pktLen(pkt));",
+    to: "capture(CapturePoint.DROP_PACKET, nic, svc, <i32>reason, pktData(pkt), 0);", tests: [CAPTURE] },
+  { id: "capture-on-by-default", guarantee: "capture is off until a host turns it on",
+    file: "kernel/capture.ts", from: "export let capturing: u32 = 0;", to: "export let capturing: u32 = CAPTURE_ALL;", tests: [CAPTURE] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
 export const SAMPLE: string[] = [
   "egress-max-fast", "cpu-max-wide", "cap-rights-ignored", "derive-wider", "disk-write-with-read", "send-without-send-right", "rx-spoofed-own-source",
   "ip-length", "hop-limit", "icmp-checksum", "ctl-replay", "ctl-signature", "icmp-error-rate", "fuel-loop-charge",
+  "capture-filter-ignored",
 ];
