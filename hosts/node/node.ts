@@ -366,6 +366,7 @@ export class PersiaNode extends EventEmitter {
       disk_write: (disk, off, ptr, len) => this.disks[disk]?.write(off, this.kernel.bytes, ptr, len) ?? -Errno.ENODEV,
       disk_flush: (disk) => this.disks[disk]?.flush() ?? -Errno.ENODEV,
       capture: (point, nic, svc, reason, ptr, len) => {
+        if (this.capture.active === 0) return;
         const bytes = this.kernel.bytes;
         if (!inRange(ptr, len, bytes.length)) throw new RangeError(`capture(${ptr >>> 0}, ${len >>> 0}) lies outside kernel memory`);
         this.capture.record(point, nic, svc, reason, bytes.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0)));
