@@ -21,7 +21,7 @@ export function nowUs(): bigint {
 }
 
 export class CaptureTap {
-  private readonly subs = new Map<number, { filter: Filter; fn: Subscriber }>();
+  private readonly subs = new Map<number, { filter: Filter; fn: Subscriber; end: () => void }>();
   private next = 0;
 
   /** `set` is the kernel's k_capture. */
@@ -31,14 +31,22 @@ export class CaptureTap {
     return this.subs.size;
   }
 
-  /** Calls fn with every record that passes filter until the returned function is called. */
-  subscribe(filter: Filter, fn: Subscriber): () => void {
+  /** Calls fn with every record that passes filter until the returned function is called,
+   *  or end() when the node stops. */
+  subscribe(filter: Filter, fn: Subscriber, end: () => void = () => {}): () => void {
     const id = this.next++;
-    this.subs.set(id, { filter, fn });
+    this.subs.set(id, { filter, fn, end });
     this.update();
     return () => {
       if (this.subs.delete(id)) this.update();
     };
+  }
+
+  /** The node stops: every subscriber is told, and none is left. */
+  close(): void {
+    const ends = [...this.subs.values()].map((s) => s.end);
+    this.subs.clear();
+    for (const end of ends) end();
   }
 
   /** The kernel's capture(point, nic, svc, reason, ptr, len), with its bytes (valid only
@@ -61,8 +69,8 @@ export class CaptureTap {
 
 /** `capture <json>` on the status socket: {"nic": name, "service": domain} (both optional).
  *  Answers one JSON line — the stream's header, or {"error": why} and closes — then the
- *  binary records (abi/capture.ts) until the client closes its side; then the last lost
- *  count, and the server closes too. Records that would go past CAPTURE_BACKLOG unread
+ *  binary records (abi/capture.ts) until the client closes its side or the node stops; then
+ *  the last lost count, and the server closes too. Records that would go past CAPTURE_BACKLOG unread
  *  bytes are lost and counted, per interface, in LOST records sent once the socket drains. */
 export function captureStream(socket: Socket, request: string, tap: CaptureTap, names: () => CaptureHeader): void {
   const header = names();
@@ -88,7 +96,7 @@ export function captureStream(socket: Socket, request: string, tap: CaptureTap, 
       return;
     }
     socket.write(encodePacket(p.point, p.nic, p.svc, p.reason, p.us, p.bytes));
-  });
+  }, () => { flushLost(); socket.end(); });
   socket.on("drain", flushLost);
   socket.on("end", () => { stop(); flushLost(); socket.end(); });
   socket.on("close", stop);

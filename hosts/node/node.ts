@@ -143,13 +143,15 @@ export class PersiaNode extends EventEmitter {
     this.poll();
   }
 
-  /** Stops polling, closes NICs, disks and the status socket, and drops every service instance. */
+  /** Stops polling, closes NICs, disks, the status socket and its captures, and drops every
+   *  service instance. */
   stop(): void {
     this.running = false;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     for (const s of this.plan.services) this.services.stop(s.id);
     this.closeDevices();
+    this.capture.close();
     this.server?.close();
     this.server = null;
   }

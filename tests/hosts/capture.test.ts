@@ -97,3 +97,23 @@ test("a filter naming what the node does not have is refused with what it has", 
   }
   assert.equal(tap.active, 0);
 });
+
+test("a node that stops ends its capture streams, with what they lost", async () => {
+  const tap = new CaptureTap(() => 0);
+  const { client, server } = await stream(tap, '{"nic":"lan1"}');
+  try {
+    let text = Buffer.alloc(0);
+    client.on("data", (d: Buffer) => (text = Buffer.concat([text, d])));
+    await waitFor(() => tap.active === 1, 5000, "the stream to subscribe");
+    tap.record(CapturePoint.RX, 1, CAPTURE_NONE, CAPTURE_NONE, new Uint8Array(60));
+    tap.record(CapturePoint.RX, 0, CAPTURE_NONE, CAPTURE_NONE, new Uint8Array(60));
+    tap.close();
+    await new Promise<void>((r) => client.on("end", r));
+    assert.equal(tap.active, 0);
+    const records = new RecordReader().push(text.subarray(text.indexOf(10) + 1));
+    assert.deepEqual(records.map((r) => [r.kind, r.nic]), [["packet", 1]], "only lan1's record, then the end");
+  } finally {
+    client.destroy();
+    server.close();
+  }
+});
