@@ -1,13 +1,14 @@
 // `persia capture` against a running node (issue #18): a server with two TAP NICs, each in
-// a network namespace with a Linux host, and echo.sabz.city. Four captures run at once as
+// a network namespace with a Linux host, and echo.sabz.city. Six captures run at once as
 // commands over the node's status socket — everything, --nic lanb, --service
-// echo.sabz.city, and --count 3 — while both hosts ping echo, host A pings an address the
-// node has no route to and sends a frame whose IPv6 payload length runs past its end.
-// Then tshark reads every file without a word on stderr; the echo requests and replies are
-// there, as received and sent on the NICs and as delivered to and sent by echo; the drops
-// carry their reasons as comments; only the bad frame is malformed; each filter keeps only
-// what it names; --count stops at 3. A wrong NIC name and a missing node are refused with
-// what to do. Needs root, iproute2, ping, python3 and tshark.
+// echo.sabz.city, --count 3, --max-size 4KiB and --duration 0.5 — while both hosts ping
+// echo, host A pings an address the node has no route to and sends a frame whose IPv6
+// payload length runs past its end. Then tshark reads every file without a word on stderr;
+// the echo requests and replies are there, as received and sent on the NICs and as
+// delivered to and sent by echo; the drops carry their reasons as comments; only the bad
+// frame is malformed; each filter keeps only what it names; each limit stops its capture.
+// A wrong NIC name and a missing node are refused with what to do. Needs root, iproute2,
+// ping, python3 and tshark.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn, ChildProcess } from "child_process";
@@ -99,7 +100,9 @@ test("persia capture records what the node received, sent, delivered and dropped
     runs.push(all, nicb, echo);
     await waitFor(() => r!.node.capture.active === 3, 15000, "three captures to connect");
     const counted = persia(["capture", "--socket", sock, "--count", "3", "-o", file("count")]);
-    runs.push(counted);
+    const sized = persia(["capture", "--socket", sock, "--max-size", "4KiB", "-o", file("sized")]);
+    const timed = persia(["capture", "--socket", sock, "--duration", "0.5", "-o", file("timed")]);
+    runs.push(counted, sized, timed);
 
     for (const h of [A, B]) {
       const out = (await inNs(h.ns, `ping -6 -c 2 -i 0.2 -W 2 ${ECHO}`)).out;
@@ -109,7 +112,7 @@ test("persia capture records what the node received, sent, delivered and dropped
     assert.match(unreach, /Unreachable|unreachable/, unreach);
     assert.equal((await inNs(A.ns, `python3 -c '${badFrameScript(A.dev, A.mac)}'`)).code, 0);
     await waitFor(() => Number(r!.node.status().drops.IP_LENGTH) >= 1, 5000, "the node to drop the bad frame");
-    await waitFor(() => counted.proc.exitCode !== null, 10000, () => `persia capture --count 3 to stop: ${counted.err}`);
+    for (const c of [counted, sized, timed]) await waitFor(() => c.proc.exitCode !== null, 10000, () => `persia capture to stop: ${c.err}`);
     for (const c of [all, nicb, echo]) c.proc.kill("SIGINT");
     for (const c of runs) assert.equal(await c.exit, 0, c.err);
 
@@ -117,6 +120,9 @@ test("persia capture records what the node received, sent, delivered and dropped
       for (const c of [all, nicb, echo]) assert.match(c.err, /^persia: wrote \d+ packet\(s\) to .* \(\d+ bytes\); none lost; stopped: interrupted\n$/, c.err);
       assert.match(counted.err, /wrote 3 packet\(s\) .*; stopped: --count reached\n$/, counted.err);
       assert.equal(rows(file("count")).length, 3);
+      assert.match(sized.err, /; stopped: --max-size reached\n$/, sized.err);
+      assert.ok(fs.statSync(file("sized")).size <= 4096 && rows(file("sized")).length >= 1, "a 4 KiB file of whole packets");
+      assert.match(timed.err, /; stopped: --duration passed\n$/, timed.err);
     });
 
     await t.test("the echo requests and replies are there, on the NICs and at echo, each way", () => {
