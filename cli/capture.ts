@@ -49,8 +49,10 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
     let file: { cap: CaptureFile; fd: number } | null = null;
     let why: string | null = null;
     let timer: NodeJS.Timeout | null = null;
+    let started = false;
     const finish = (): void => {
       if (timer) clearTimeout(timer);
+      if (!started) reject(new Error(`the node at ${path} closed the connection before the capture started`));
       if (file === null) return;
       const f = file;
       file = null;
@@ -70,8 +72,7 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
       if (o.service !== undefined) filter.service = o.service;
       sock.write(`capture ${JSON.stringify(filter)}\n`);
     });
-    let started = false;
-    sock.on("data", (chunk: Buffer) => {
+    const take = (chunk: Buffer): void => {
       if (!started) {
         head = Buffer.concat([head, chunk]);
         const nl = head.indexOf(10);
@@ -93,6 +94,16 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
       for (const r of reader.push(chunk)) {
         file.cap.add(r);
         if (file.cap.stopped !== null) stop(STOP_WHY[file.cap.stopped]);
+      }
+    };
+    sock.on("data", (chunk: Buffer) => {
+      try {
+        take(chunk);
+      } catch (e) {                                 // a damaged stream, or the output file cannot be written
+        const message = e instanceof Error ? e.message : String(e);
+        if (file === null) reject(new Error(message));
+        else why = `the capture stream broke: ${message}`;
+        sock.destroy();
       }
     });
     sock.on("close", finish);

@@ -108,11 +108,15 @@ test("persia capture records what the node received, sent, delivered and dropped
       const out = (await inNs(h.ns, `ping -6 -c 2 -i 0.2 -W 2 ${ECHO}`)).out;
       assert.match(out, /2 packets transmitted, 2 received/, `${h.ns}: ${out}`);
     }
+    const big = (await inNs(A.ns, `ping -6 -c 2 -i 0.2 -W 2 -s 1200 ${ECHO}`)).out;   // fills the 4 KiB capture
+    assert.match(big, /2 packets transmitted, 2 received/, big);
     const unreach = (await inNs(A.ns, `ping -6 -c 1 -W 2 ${NOWHERE}`)).out;
     assert.match(unreach, /Unreachable|unreachable/, unreach);
     assert.equal((await inNs(A.ns, `python3 -c '${badFrameScript(A.dev, A.mac)}'`)).code, 0);
     await waitFor(() => Number(r!.node.status().drops.IP_LENGTH) >= 1, 5000, "the node to drop the bad frame");
-    for (const c of [counted, sized, timed]) await waitFor(() => c.proc.exitCode !== null, 10000, () => `persia capture to stop: ${c.err}`);
+    for (const c of [counted, sized, timed]) {
+      await waitFor(() => c.proc.exitCode !== null, 10000, () => `${c.proc.spawnargs.slice(2).join(" ")} to stop: ${c.err}`);
+    }
     for (const c of [all, nicb, echo]) c.proc.kill("SIGINT");
     for (const c of runs) assert.equal(await c.exit, 0, c.err);
 
@@ -163,7 +167,7 @@ test("persia capture records what the node received, sent, delivered and dropped
 
     await t.test("--service echo.sabz.city keeps only what echo got and sent, and its frames on their way out", () => {
       const got = rows(file("echo"));
-      assert.equal(got.filter((l) => l.startsWith("echo.sabz.city|")).length, 8, got.join("\n"));
+      assert.equal(got.filter((l) => l.startsWith("echo.sabz.city|")).length, 12, got.join("\n"));
       for (const l of got) {
         const [iface, dir, src] = l.split("|");
         assert.ok(iface === "echo.sabz.city" || (dir === OUT && src === ECHO), `not echo's: ${l}`);
@@ -171,10 +175,13 @@ test("persia capture records what the node received, sent, delivered and dropped
       }
     });
 
-    await t.test("a NIC the node does not have is refused with its NICs; a node that is not running, with what to do", async () => {
+    await t.test("a NIC the node does not have is refused with its NICs; a file that cannot be written, and a node that is not running, with why", async () => {
       const wrong = persia(["capture", "--socket", sock, "--nic", "eth9", "-o", file("none")]);
       assert.equal(await wrong.exit, 1);
       assert.match(wrong.err, /"eth9" is not a NIC of cap\d+\.sabz\.city; its NICs are lana, lanb/);
+      const unwritable = persia(["capture", "--socket", sock, "-o", path.join(dir, "no/such/dir.pcapng")]);
+      assert.equal(await unwritable.exit, 1);
+      assert.match(unwritable.err, /^persia: ENOENT: no such file or directory, open/);
       const gone = persia(["capture", "--socket", path.join(dir, "nothing.sock"), "-o", file("none")]);
       assert.equal(await gone.exit, 1);
       assert.match(gone.err, /no status socket there: is the node running/);
