@@ -27,6 +27,7 @@ export const KERNEL_EXPORTS: Fn[] = [
   { name: "k_poll", params: [["now", i64]], result: i64, doc: "advance time, run services, drain NICs; returns the next deadline in ms or -1" },
   { name: "k_status", params: [], result: i32, doc: "write the status snapshot into Buf.STATUS; returns its length" },
   { name: "k_sys", params: [["svc", i32], ["nr", i32], ["a0", i32], ["a1", i32], ["a2", i32], ["a3", i32], ["a4", i32]], result: i32, doc: "a syscall from service svc (Sys numbers)" },
+  { name: "k_capture", params: [["mask", i32], ["nic", i32], ["svc", i32]], result: i32, doc: "report packets at the points of mask (a bit per abi/capture.ts CapturePoint; 0: off) to the host's capture import, only those naming nic and svc (-1: any); 0 or -EINVAL" },
 ];
 
 /** What kernel.wasm imports from its host, module "persia_host". */
@@ -47,6 +48,7 @@ export const HOST_IMPORTS: Fn[] = [
   { name: "disk_read", params: [["disk", i32], ["off", i64], ["ptr", i32], ["len", i32]], result: i32, doc: "positional read into kernel memory; bytes read or -Errno" },
   { name: "disk_write", params: [["disk", i32], ["off", i64], ["ptr", i32], ["len", i32]], result: i32, doc: "positional write from kernel memory; bytes written or -Errno" },
   { name: "disk_flush", params: [["disk", i32]], result: i32, doc: "make earlier writes durable; 0 or -Errno" },
+  { name: "capture", params: [["point", i32], ["nic", i32], ["svc", i32], ["reason", i32], ["ptr", i32], ["len", i32]], result: null, doc: "a captured packet (abi/capture.ts CapturePoint; reason a Drop or -1; nic, svc -1 when none), readable at ptr only during the call; only after k_capture turned its point on" },
 ];
 
 /** The kernel's one import outside HOST_MODULE: AssemblyScript's abort(message, file,
@@ -138,7 +140,7 @@ export const GLUE_EXPORTS: Fn[] = [
 ];
 
 /** What the WASI shim (hosts/wasi) exports to the composer besides HOST_IMPORTS'
- *  log, random, nic_send and disk_*: its command entry and the canonical ABI allocator. */
+ *  log, random, nic_send, disk_* and capture: its command entry and the canonical ABI allocator. */
 export const SHIM_EXPORTS: Fn[] = [
   { name: "run", params: [], result: i32, doc: "boot the node and run its event loop; 0, or 1 after printing why it stopped (lifted as wasi:cli/run)" },
   { name: "cabi_realloc", params: [["old", i32], ["old_size", i32], ["align", i32], ["new_size", i32]], result: i32, doc: "the canonical ABI's allocator for lists WASI returns" },
@@ -146,4 +148,4 @@ export const SHIM_EXPORTS: Fn[] = [
   { name: "fault_note", params: [["svc", i32], ["reason", i32]], result: null, doc: "the glue stopped service svc for a FaultReason: log why, as the Node host logs the trap" },
 ];
 /** HOST_IMPORTS the shim implements; the glue implements the rest (svc_*). */
-export const SHIM_HOST_IMPORTS = ["log", "random", "nic_send", "disk_read", "disk_write", "disk_flush"];
+export const SHIM_HOST_IMPORTS = ["log", "random", "nic_send", "disk_read", "disk_write", "disk_flush", "capture"];

@@ -19,6 +19,7 @@ import { WASI_IMPORTS, wasiModule } from "./wasi";
 import { Fn, HOST_IMPORTS, HOST_MODULE, SYSCALLS, SYSCALL_MODULE, KERNEL_EXPORTS, WasmType, FUEL_IMPORTS, FUEL_EXPORTS } from "./contract";
 import { Errno } from "./errno";
 import { Drop } from "./drop";
+import { CapturePoint } from "./capture";
 import { CapKind } from "./caps";
 import { Sys } from "./syscalls";
 import { Buf, Entry, Fault, SvcState, Role, NicKind, LogLevel, ABI_VERSION } from "./kernel";
@@ -115,7 +116,7 @@ export function generate(outDir: string): string[] {
       "#ifndef PERSIA_ABI_H\n#define PERSIA_ABI_H\n#include <stdint.h>\n",
       `#define PERSIA_ABI_VERSION ${ABI_VERSION}`,
       "/* limits (abi/limits.ts) */", ...cLimits(), "",
-      cEnum("Errno", Errno), cEnum("Drop", Drop), cEnum("CapKind", CapKind), cEnum("Sys", Sys),
+      cEnum("Errno", Errno), cEnum("Drop", Drop), cEnum("CapturePoint", CapturePoint), cEnum("CapKind", CapKind), cEnum("Sys", Sys),
       cEnum("Buf", Buf), cEnum("Entry", Entry), cEnum("Fault", Fault), cEnum("SvcState", SvcState),
       cEnum("Role", Role), cEnum("NicKind", NicKind), cEnum("LogLevel", LogLevel),
       "/* kernel exports */", ...KERNEL_EXPORTS.map((f) => cDecl("", f)),

@@ -51,3 +51,9 @@ export const IMG_DISK_PATH = 8;
 // (loader/status/decode.ts HostNicStatus; a service's memory now, in 64 KiB pages).
 export const IMG_STATUS_PREFIX = "status ";
 export const IMG_HOST_PREFIX = "status-host ";
+
+// With --capture, each packet the kernel reports to the capture import (abi/capture.ts)
+// is one stdout line: "capture <µs since the Unix epoch> <point> <nic> <svc> <reason>
+// <base64 of the bytes>", the numbers in decimal (-1: none), the bytes in base64 as the
+// status line's (loader/capture/record.ts parseImageLine reads it).
+export const IMG_CAPTURE_PREFIX = "capture ";

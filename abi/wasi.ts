@@ -40,6 +40,7 @@ export const WASI_IMPORTS: WasiFn[] = [
   { iface: "wasi:cli/environment", name: "get-arguments", as: "get_arguments", params: [I], result: null, memory: true, realloc: true, utf8: true },
   { iface: "wasi:clocks/monotonic-clock", name: "now", as: "clock_now", params: [], result: L },
   { iface: "wasi:clocks/monotonic-clock", name: "subscribe-duration", as: "clock_subscribe", params: [L], result: I },
+  { iface: "wasi:clocks/wall-clock", name: "now", as: "wall_now", params: [I], result: null, memory: true },
   { iface: "wasi:random/random", name: "get-random-u64", as: "random_u64", params: [], result: L },
   { iface: "wasi:sockets/instance-network", name: "instance-network", as: "instance_network", params: [], result: I },
   { iface: "wasi:sockets/udp-create-socket", name: "create-udp-socket", as: "udp_create", params: [I, I], result: null, memory: true },

@@ -1,7 +1,8 @@
-// The `persia` command line: build, run a node from a manifest, run the demo, and show a
-// running node's status, once or live (`persia top`), or serve it to Prometheus and a
-// browser (`run --metrics`, `status --from … --metrics` for a wasmtime image). Every
-// failure prints what failed, why, and what to do, and exits non-zero. Installed as the package's `persia` bin (cli/bin/persia.js).
+// The `persia` command line: build, run a node from a manifest, run the demo, show a
+// running node's status, once or live (`persia top`), serve it to Prometheus and a
+// browser (`run --metrics`, `status --from … --metrics` for a wasmtime image), and capture
+// its packets. Every failure prints what failed, why, and what to do, and exits non-zero.
+// Installed as the package's `persia` bin (cli/bin/persia.js).
 import * as path from "path";
 import * as fs from "fs";
 import yargs from "yargs";
@@ -27,6 +28,7 @@ import { size as parseSize } from "../loader/manifest/values";
 import { control, exchange, replyLine } from "./ctl";
 import { top } from "./top";
 import { OutputFollower, socketSource, Source } from "./top_source";
+import { CaptureOptions, DEFAULT_MAX_SIZE, MIN_MAX_SIZE, captureFromOutput, captureLive, summary } from "./capture";
 
 const DEFAULT_SOCKET = "/run/persia";
 
@@ -168,6 +170,41 @@ async function cmdCtl(op: "hello" | "load" | "unload" | "grant" | "revoke", a: C
   if (r.result !== 0) process.exit(1);
 }
 
+interface CaptureArgs { node?: string; socket?: string; "socket-dir": string; from?: string; manifest?: string; nic?: string;
+  service?: string; o: string; count?: number; duration?: number; "max-size": string }
+
+/** `persia capture`: live from a node's status socket, or from an image's saved output. */
+async function cmdCapture(a: CaptureArgs): Promise<void> {
+  if (a.count !== undefined && (!Number.isSafeInteger(a.count) || a.count < 1)) throw new Error(`--count takes a whole number of packets above 0, not ${a.count}`);
+  if (a.duration !== undefined && !(a.duration > 0)) throw new Error(`--duration takes a number of seconds above 0, not ${a.duration}`);
+  let maxBytes: number;
+  try {
+    maxBytes = parseSize(a["max-size"]);
+  } catch (e) {
+    throw new Error(`--max-size ${(e as Error).message}`);
+  }
+  if (maxBytes < MIN_MAX_SIZE) throw new Error(`--max-size must leave room for the file's own blocks: at least ${MIN_MAX_SIZE} bytes`);
+  const o: CaptureOptions = { out: a.o, nic: a.nic, service: a.service, count: a.count, maxBytes,
+    durationMs: a.duration === undefined ? undefined : Math.round(a.duration * 1000) };
+  if (a.from !== undefined) {
+    if (a.duration !== undefined) throw new Error("--duration is for a live capture; --from reads what the image saved");
+    const r = captureFromOutput(fs.readFileSync(a.from === "-" ? 0 : a.from, "utf8"), o, a.manifest);
+    process.stderr.write(`${summary(a.o, r)}\n`);
+    return;
+  }
+  let sock = a.socket;
+  if (!sock) {
+    if (!a.node) throw new Error("name the node (`persia capture edge.sabz.city -o edge.pcapng`), or give --socket <path> or --from <image output>");
+    sock = socketFor(a.node, a["socket-dir"]);
+  }
+  const r = await captureLive(sock, o, (stop) => {
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  process.stderr.write(`${summary(a.o, r)}\n`);
+  process.exit(0);
+}
+
 export function main(argv: string[]): void {
   yargs(hideBin(argv))
     .scriptName("persia")
@@ -272,6 +309,19 @@ export function main(argv: string[]): void {
         .option("from", { type: "string", describe: "follow a wasmtime image's output file (`--status-every <ms>`) as it grows" })
         .option("interval", { type: "number", default: 1, describe: "seconds between refreshes" }),
       (a) => cmdTop(a).catch(fail))
+    .command("capture [node]", "record what a node's kernel receives, sends, delivers and drops (with why) as a pcapng file for Wireshark or tshark",
+      (y) => y.positional("node", { type: "string", describe: "the node's name (its manifest's node.name)" })
+        .option("socket", { type: "string", describe: "the status socket (default: <socket-dir>/<node>.sock)" })
+        .option("socket-dir", { type: "string", default: DEFAULT_SOCKET })
+        .option("from", { type: "string", describe: "read the saved stdout of a wasmtime image run with --capture (a file, or - for stdin)" })
+        .option("manifest", { type: "string", describe: "with --from: the image's manifest, so that --nic and --service can name its NICs and services" })
+        .option("nic", { type: "string", describe: "only what came in on or left by this NIC (its manifest name)" })
+        .option("service", { type: "string", describe: "only what this service (its domain) sent or got, or was dropped on its way to or from it" })
+        .option("o", { alias: "output", type: "string", demandOption: true, describe: "the pcapng file to write" })
+        .option("count", { type: "number", describe: "stop after this many packets" })
+        .option("duration", { type: "number", describe: "stop after this many seconds" })
+        .option("max-size", { type: "string", default: `${DEFAULT_MAX_SIZE >> 20}MiB`, describe: "stop before the file grows past this (e.g. 16MiB)" }),
+      (a) => cmdCapture(a).catch(fail))
     .example("$0 build", "compile kernel.wasm and the services after changing them")
     .example("$0 run /etc/persia/edge.yaml", "boot the node the manifest describes (spec/manifest.md)")
     .example("$0 run edge.yaml --metrics [::1]:9464 --dashboard", "the same, with a live dashboard at http://[::1]:9464/")
@@ -286,6 +336,7 @@ export function main(argv: string[]): void {
     .example("$0 top edge.sabz.city", "what the node is doing now, per second, until you press q")
     .example("$0 top --from edge.out --interval 2", "the same for a wasmtime image writing its output to edge.out")
     .example("$0 top edge.sabz.city | tee top.log", "one plain frame per interval when stdout is not a terminal")
+    .example("$0 capture edge.sabz.city --service echo.sabz.city -o echo.pcapng", "echo's packets, and why any were dropped, for tshark or Wireshark (Ctrl-C stops)")
     .epilog("A node changes only through its manifest and signed control messages (`persia ctl`): there is no " +
       "shell. Packets the node drops are counted by reason; `persia status` shows why. Exit status is 0 on " +
       "success and 1 with a message on stderr otherwise.")

@@ -37,8 +37,9 @@ export async function buildImage(manifest: string, out: string): Promise<string>
     `  boot manifest sha256 ${image.bootSha256}`,
     `Run it with wasmtime ${wasmtimePin().version} (python3 -m pip install ${wasmtimePin().pip}):`,
     ...mkdirLine(image),
-    `  wasmtime ${image.wasmtimeFlags.map(shellWord).join(" ")} ${shellWord(out)} [--for <ms>] [--status-every <ms>] [--quiet]`,
+    `  wasmtime ${image.wasmtimeFlags.map(shellWord).join(" ")} ${shellWord(out)} [--for <ms>] [--status-every <ms>] [--quiet] [--capture]`,
     "Status: the image prints `status <base64>` lines on stdout; `persia status --from <file>` shows the last one.",
+    `Capture: with --capture it prints a \`capture\` line per packet; \`persia capture --from <file> --manifest ${shellWord(manifest)} -o out.pcapng\` writes them for Wireshark.`,
   ];
   return lines.join("\n") + "\n";
 }

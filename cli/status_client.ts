@@ -1,6 +1,6 @@
 // The client side of the status socket (status_server.ts), for `persia status`: send one
 // request line, read the whole answer. A missing or dead socket gets a message that says
-// whether the node is running and where to look.
+// whether the node is running and where to look (socketProblem, also for `persia capture`).
 import * as net from "net";
 
 const REQUEST = { text: "text", json: "status", metrics: "metrics" } as const;
@@ -18,10 +18,14 @@ export function queryStatus(path: string, format: keyof typeof REQUEST, timeoutM
     sock.on("end", () => { clearTimeout(timer); resolve(body); });
     sock.on("error", (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const why = e.code === "ENOENT" ? "no status socket there: is the node running (`persia run <manifest>`), and with this --socket-dir?"
-        : e.code === "ECONNREFUSED" ? "the socket exists but nothing listens: the node has stopped; start it again"
-        : e.code === "EACCES" ? "permission denied: run as the user that started the node, or as root" : e.message;
-      reject(new Error(`cannot read the status from ${path}: ${why}`));
+      reject(new Error(`cannot read the status from ${path}: ${socketProblem(e)}`));
     });
   });
+}
+
+/** Why a status socket cannot be reached, in words that say what to do. */
+export function socketProblem(e: NodeJS.ErrnoException): string {
+  return e.code === "ENOENT" ? "no status socket there: is the node running (`persia run <manifest>`), and with this --socket-dir?"
+    : e.code === "ECONNREFUSED" ? "the socket exists but nothing listens: the node has stopped; start it again"
+    : e.code === "EACCES" ? "permission denied: run as the user that started the node, or as root" : e.message;
 }

@@ -17,6 +17,7 @@ import { neighborGaveUp } from "./net/unreach";
 import { runServices } from "./svc/sched";
 import { sys } from "./svc/syscall";
 import { writeStatus, STATUS } from "./status";
+import { captureSet } from "./capture";
 
 const RX: usize = memory.data(FRAME_MAX, 16);
 const BOOT: usize = memory.data(BOOT_SIZE, 16);
@@ -73,4 +74,10 @@ export function k_status(): i32 { return writeStatus(); }
 export function k_sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32): i32 {
   if (!booted) return -Errno.EPERM;
   return sys(svc, nr, a0, a1, a2, a3, a4);
+}
+
+/** Report packets at the points of mask (abi/capture.ts) to the host's capture import,
+ *  those naming nic and svc (-1: any); mask 0 turns capture off. Allowed before boot. */
+export function k_capture(mask: i32, nic: i32, svc: i32): i32 {
+  return captureSet(mask, nic, svc);
 }

@@ -158,6 +158,12 @@ export class KernelInstance {
     return this.k.k_poll(now);
   }
 
+  /** k_capture: report the points of mask (abi/capture.ts) naming nic and svc (-1: any);
+   *  mask 0 turns capture off. 0 or -EINVAL. */
+  capture(mask: number, nic: number, svc: number): number {
+    return this.k.k_capture(mask, nic, svc);
+  }
+
   /** A copy of the status snapshot (abi/status.ts layout). */
   status(): Uint8Array {
     const len = this.k.k_status() >>> 0;

@@ -21,6 +21,8 @@ import { NicBackend } from "./nic/nic";
 import { ServiceHost } from "./services";
 import { decodeStatus, Status } from "../../loader/status/decode";
 import { statusServer } from "./status_server";
+import { CaptureTap, captureStream } from "./capture";
+import type { CaptureHeader } from "../../loader/capture/record";
 
 export type LogOrigin = "kernel" | "host";
 export type LogSink = (level: LogLevel, line: string, origin: LogOrigin) => void;
@@ -40,7 +42,8 @@ export interface PersiaNodeOptions {
   store?: { bytes: Uint8Array; label: string; ramMaxPages: number; slots: number }[];
   /** A file or block device path per DISK record. */
   disks?: ById<string>;
-  /** The manifest's name of each NIC id, for status output (launch.ts gives them). */
+  /** The manifest's name of each NIC id, for status output and captures (launch.ts gives
+   *  them); default "nic<id>". */
   nicNames?: ById<string>;
   /** Kernel time in ms; default: ms since the node was constructed. */
   clock?: () => bigint;
@@ -72,6 +75,8 @@ export class PersiaNode extends EventEmitter {
   readonly plan: BootManifest;
   readonly services = new ServiceHost();
   readonly kernel: KernelInstance;
+  /** Packet capture (capture.ts): subscribe to what the kernel reports. */
+  readonly capture: CaptureTap;
   private readonly options: PersiaNodeOptions;
   private readonly clock: () => bigint;
   private readonly sink: LogSink;
@@ -102,6 +107,7 @@ export class PersiaNode extends EventEmitter {
     this.modules = this.checkServices(byId(options.services));
     this.addNics(options.nics ?? []);
     this.kernel = new KernelInstance(options.kernelBytes, this.hostImports());
+    this.capture = new CaptureTap((mask, nic, svc) => this.kernel.capture(mask, nic, svc));
     this.services.attach(this.kernel);
   }
 
@@ -138,13 +144,15 @@ export class PersiaNode extends EventEmitter {
     this.poll();
   }
 
-  /** Stops polling, closes NICs, disks and the status socket, and drops every service instance. */
+  /** Stops polling, closes NICs, disks, the status socket and its captures, and drops every
+   *  service instance. */
   stop(): void {
     this.running = false;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     for (const s of this.plan.services) this.services.stop(s.id);
     this.closeDevices();
+    this.capture.close();
     this.server?.close();
     this.server = null;
   }
@@ -192,12 +200,23 @@ export class PersiaNode extends EventEmitter {
     return this.status();
   }
 
-  /** Serves status on a Unix domain socket at `path` until stop() (status_server.ts); each
-   *  answer is statusNow(). */
+  /** Serves status (each answer is statusNow()), and captures, on a Unix domain socket at
+   *  `path` until stop() (status_server.ts, capture.ts). */
   async statusServer(path: string): Promise<Server> {
     if (this.server !== null) throw new Error("this node already serves its status");
-    this.server = await statusServer(path, () => this.statusNow());
+    this.server = await statusServer(path, () => this.statusNow(),
+      (socket, request) => captureStream(socket, request, this.capture, () => this.captureHeader()));
     return this.server;
+  }
+
+  /** What a capture stream starts with: the node's name, NICs and services by id. */
+  captureHeader(): CaptureHeader {
+    const names = byId(this.options.nicNames);
+    return {
+      node: this.plan.node.name,
+      nics: this.plan.nics.map((n) => ({ id: n.id, name: names.get(n.id) ?? `nic${n.id}` })),
+      services: this.status().services.map((s) => ({ id: s.id, name: s.name })),
+    };
   }
 
   private frame(nic: number, frame: Uint8Array): void {
@@ -361,6 +380,12 @@ export class PersiaNode extends EventEmitter {
       disk_read: (disk, off, ptr, len) => this.disks[disk]?.read(off, this.kernel.bytes, ptr, len) ?? -Errno.ENODEV,
       disk_write: (disk, off, ptr, len) => this.disks[disk]?.write(off, this.kernel.bytes, ptr, len) ?? -Errno.ENODEV,
       disk_flush: (disk) => this.disks[disk]?.flush() ?? -Errno.ENODEV,
+      capture: (point, nic, svc, reason, ptr, len) => {
+        if (this.capture.active === 0) return;
+        const bytes = this.kernel.bytes;
+        if (!inRange(ptr, len, bytes.length)) throw new RangeError(`capture(${ptr >>> 0}, ${len >>> 0}) lies outside kernel memory`);
+        this.capture.record(point, nic, svc, reason, bytes.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0)));
+      },
     };
   }
 }

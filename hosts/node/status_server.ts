@@ -3,6 +3,8 @@
 //   "status" or nothing  → the status as JSON      "text"    → formatStatus tables
 //   "metrics"            → Prometheus text          "GET /metrics HTTP/1.1" (and /, /status,
 //   /text) → the same over a minimal HTTP/1.0 reply, e.g. `curl --unix-socket PATH http://node/metrics`.
+//   "capture <json filter>" → handed to the capture handler, which streams packet records on
+//   the same connection until the client closes it (capture.ts, `persia capture`).
 // Does not accept control messages: changing a node takes a signed message, never this socket.
 // Removes a stale socket file left by a node that died; refuses to touch any other file.
 // Used by node.ts (PersiaNode.statusServer).
@@ -48,14 +50,22 @@ async function reply(request: string, source: () => Status): Promise<string> {
     `Connection: close\r\n\r\n${a.body}`;
 }
 
-function serve(socket: net.Socket, source: () => Status): void {
+/** Serves one connection that asked for a capture: `request` is what followed "capture". */
+export type CaptureHandler = (socket: net.Socket, request: string) => void;
+
+const CAPTURE_REQUEST = /^capture(?:\s+(.*))?$/;
+
+function serve(socket: net.Socket, source: () => Status, capture?: CaptureHandler): void {
   let received = "";
   let done = false;
   const respond = (line: string): void => {
     if (done) return;
     done = true;
     clearTimeout(timer);
-    void reply(line.replace(/\r$/, "").trim(), source).then((text) => socket.end(text));
+    const request = line.replace(/\r$/, "").trim();
+    const c = CAPTURE_REQUEST.exec(request);
+    if (c && capture) { capture(socket, c[1] ?? ""); return; }
+    void reply(request, source).then((text) => socket.end(text));
   };
   const timer = setTimeout(() => respond(""), REQUEST_WAIT_MS);
   socket.setEncoding("utf8");
@@ -88,10 +98,11 @@ async function removeStale(path: string): Promise<void> {
   fs.unlinkSync(path);
 }
 
-/** Listens on `path` and answers every connection from `source()`. */
-export async function statusServer(path: string, source: () => Status): Promise<net.Server> {
+/** Listens on `path` and answers every connection from `source()`, and capture requests
+ *  with `capture` when given. */
+export async function statusServer(path: string, source: () => Status, capture?: CaptureHandler): Promise<net.Server> {
   await removeStale(path);
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => serve(socket, source));
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => serve(socket, source, capture));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
       reject(new Error(`cannot listen on status socket ${path}: ${e.message}`)));

@@ -3,6 +3,7 @@
 //   --for <ms>            stop after this many ms of run time (default: run until killed)
 //   --status-every <ms>   print a status line to stdout every this many ms
 //   --quiet               log only warnings and errors
+//   --capture             print every packet the kernel captures as a line (capture.ts)
 //   --bench, --bench-setup, --bench-count   the bench mode (bench.ts)
 // Either "--for 5000" or "--for=5000". Anything else is refused with what is accepted.
 // Does not read environment variables or wasmtime's own options (-S, --dir).
@@ -16,9 +17,10 @@ import { benchName, benchOption } from "./bench";
 export let forMs: i64 = -1;          // -1: run until killed
 export let statusEveryMs: i64 = 0;   // 0: no periodic status lines
 export let quiet: bool = false;
+export let captureOn: bool = false;  // --capture: capture lines on stdout
 export let helpOnly: bool = false;   // --help: the usage was printed, nothing more to do
 
-const USAGE = "accepted: --for <ms> (stop after that long), --status-every <ms> (a status line on stdout that often), --quiet (only warnings and errors)";
+const USAGE = "accepted: --for <ms> (stop after that long), --status-every <ms> (a status line on stdout that often), --quiet (only warnings and errors), --capture (a line on stdout for every packet the kernel receives, sends, delivers or drops)";
 const MS_MAX: i64 = 1_000_000_000_000;  // about 31 years: a longer --for is a typo
 
 const SHOWN_MAX = 100;   // bytes of an argument repeated in a message
@@ -52,7 +54,7 @@ function refuse(why: string): bool {
   return false;
 }
 
-/** Reads the arguments into forMs, statusEveryMs and quiet; false after printing why not
+/** Reads the arguments into forMs, statusEveryMs, quiet and captureOn; false after printing why not
  *  (or after printing the usage for --help, with helpOnly set). */
 export function parseArgs(): bool {
   let mark = arenaMark();
@@ -69,6 +71,7 @@ function parseList(): bool {
     let p = <usize>load<u32>(list + <usize>i * LIST_SIZE + LIST_PTR);
     let n = load<i32>(list + <usize>i * LIST_SIZE + LIST_LEN);
     if (equals(p, n, "--quiet")) { quiet = true; continue; }
+    if (equals(p, n, "--capture")) { captureOn = true; continue; }
     if (equals(p, n, "--help") || equals(p, n, "-h")) {
       note("a PersiaOS node under wasmtime; arguments after the image: " + USAGE +
         ". Its NICs, disks and services are those of the manifest it was built from (persia image).");

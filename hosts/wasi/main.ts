@@ -1,8 +1,9 @@
 // The WASI shim of a wasmtime image (spec/image.md): the core module that runs a node under
 // the stock wasmtime CLI. `run` (lifted as wasi:cli/run) reads the image's configuration
 // and the command line, opens the disks and NICs, boots the kernel and runs the event
-// loop; the kernel's host imports log, random, nic_send and disk_* are exported from here
-// (abi/contract.ts SHIM_EXPORTS, SHIM_HOST_IMPORTS), each a call into the file that owns it.
+// loop; the kernel's host imports log, random, nic_send, disk_* and capture are exported
+// from here (abi/contract.ts SHIM_EXPORTS, SHIM_HOST_IMPORTS), each a call into the file
+// that owns it.
 // Nothing runs at instantiation: the image instantiates the shim before every import it
 // needs is wired, so all work starts in run().
 // Does not implement svc_* (the generated glue does) or touch kernel memory directly.
@@ -10,7 +11,7 @@
 import { k_abi, k_buf, k_buf_size, k_boot, glue_k_write, errnoName, faultReasonText } from "../../abi/gen/shim";
 import { ABI_VERSION, Buf } from "../../abi/kernel";
 import { cabiRealloc } from "./arena";
-import { helpOnly, parseArgs } from "./args";
+import { helpOnly, parseArgs, captureOn } from "./args";
 import { loadConfig, namePtr, nameLen, bootPtr, bootLen, nicCount, diskCount } from "./config";
 import { openDisks, diskRead, diskWrite, diskFlush } from "./disk";
 import { hostLog, hostRandom, kernelAbort } from "./host";
@@ -19,6 +20,7 @@ import { openNics } from "./nic";
 import { begin, end, hostLine, note, put, putBytes, putU64, stderr, fail } from "./out";
 import { nicSend } from "./vxlan";
 import { benchCount, benchMode, runBench } from "./bench";
+import { captureStart, captureLine } from "./capture";
 
 /** Boots the node and runs it: 0 when --for has passed, 1 after printing why it cannot run. */
 export function run(): i32 {
@@ -32,6 +34,7 @@ export function run(): i32 {
   }
   if (benchMode) return openDisks() && boot() ? runBench() : 1;
   if (!openDisks() || !openNics() || !boot()) return 1;
+  if (captureOn) captureStart();
   return runLoop();
 }
 
@@ -97,4 +100,8 @@ export function disk_write(disk: i32, off: i64, ptr: i32, len: i32): i32 {
 
 export function disk_flush(disk: i32): i32 {
   return diskFlush(disk);
+}
+
+export function capture(point: i32, nic: i32, svc: i32, reason: i32, ptr: i32, len: i32): void {
+  captureLine(point, nic, svc, reason, ptr, len);
 }

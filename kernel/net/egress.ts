@@ -13,7 +13,9 @@
 // have their Ethernet header written already; k_poll drains them to the host's nic_send.
 import { NIC_MAX, NIC_TXQ, ETH_HDR, CLASS_MAX } from "../param";
 import { Drop } from "../../abi/drop";
-import { drop } from "../stats";
+import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
+import { dropQueued, pktSender } from "../stats";
+import { capturing, capture } from "../capture";
 import { now } from "../clock";
 import { pktData, pktLen, pktFree, pktClass, CLASS_KERNEL } from "../pool";
 import { txFrames, txBytes, txErrors, nicMtu } from "./iface";
@@ -72,7 +74,7 @@ export function getLinkRate(nic: i32): u64 { return unchecked(linkRate[nic]) * 8
 export function txPush(nic: i32, pkt: i32): void {
   let i = at(nic, pktClass(pkt));
   let c = unchecked(count[i]);
-  if (c >= NIC_TXQ) { drop(Drop.TXQ_FULL); unchecked(classDrops[i]++); pktFree(pkt); return; }
+  if (c >= NIC_TXQ) { dropQueued(Drop.TXQ_FULL, pkt, nic); unchecked(classDrops[i]++); pktFree(pkt); return; }
   if (c == 0 && unchecked(spareSent[i]) < unchecked(vtime[nic])) unchecked(spareSent[i] = unchecked(vtime[nic]));
   unchecked(ring[i * NIC_TXQ + (unchecked(head[i]) + c) % NIC_TXQ] = <u16>pkt);
   unchecked(count[i] = c + 1);
@@ -152,8 +154,10 @@ function sendHead(nic: i32, i: i32, asMin: bool): i32 {
   if (unchecked(maxRate[i]) > 0) unchecked(maxCredit[i] -= <i64>len);
   if (unchecked(linkRate[nic]) > 0) unchecked(linkCredit[nic] -= <i64>len);
   unchecked(classBytes[i] += <u64>len);
-  let r = host_nic_send(nic, <i32>(pktData(pkt) - ETH_HDR), len);
-  if (r < 0) { drop(Drop.NIC_DOWN); unchecked(txErrors[nic]++); }
+  let f = pktData(pkt) - ETH_HDR;
+  if (capturing != 0) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, f, len);
+  let r = host_nic_send(nic, <i32>f, len);
+  if (r < 0) { dropQueued(Drop.NIC_DOWN, pkt, nic); unchecked(txErrors[nic]++); }
   else { unchecked(txFrames[nic]++); unchecked(txBytes[nic] += <u64>len); }
   pktFree(pkt);
   return len;
@@ -221,7 +225,7 @@ export function classForget(nicCount: i32, c: i32): void {
       let pkt = <i32>unchecked(ring[i * NIC_TXQ + h]);
       unchecked(head[i] = (h + 1) % NIC_TXQ);
       unchecked(count[i]--);
-      drop(Drop.SVC_DOWN);
+      dropQueued(Drop.SVC_DOWN, pkt, n);
       pktFree(pkt);
     }
     setClassRates(n, c, 0, 0);

@@ -9,7 +9,9 @@
 // Nothing here sends: an ICMPv6 error is built by icmpv6.ts and sent by output.answer.
 import { Drop } from "../../abi/drop";
 import { FRAME_MAX } from "../param";
-import { drop } from "../stats";
+import { dropFrame, dropPacket } from "../stats";
+import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
+import { capturing, capture } from "../capture";
 import { pktAlloc, pktFree, pktData, pktSetLen, pktSetClass } from "../pool";
 import { CLASS_FORWARD } from "./egress";
 import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode, isUnspecified, isLoopback, isV4Mapped } from "../../wire/addr";
@@ -32,18 +34,19 @@ export function rx(nic: i32, f: usize, len: i32): void {
   if (!nicValid(nic)) return;
   unchecked(rxFrames[nic]++);
   unchecked(rxBytes[nic] += <u64>len);
-  if (len < ETH_HDR) { drop(Drop.FRAME_SHORT); return; }
-  if (len > unchecked(nicMtu[nic]) + ETH_HDR || len > FRAME_MAX) { drop(Drop.FRAME_OVERSIZE); return; }
+  if (capturing != 0) capture(CapturePoint.RX, nic, CAPTURE_NONE, CAPTURE_NONE, f, len);
+  if (len < ETH_HDR) { dropFrame(Drop.FRAME_SHORT, nic, f, len); return; }
+  if (len > unchecked(nicMtu[nic]) + ETH_HDR || len > FRAME_MAX) { dropFrame(Drop.FRAME_OVERSIZE, nic, f, len); return; }
   let type = ethType(f);
-  if (type == ETHERTYPE_IPV4) { drop(Drop.ETHERTYPE_IPV4); return; }
-  if (type != ETHERTYPE_IPV6) { drop(Drop.ETHERTYPE_OTHER); return; }
+  if (type == ETHERTYPE_IPV4) { dropFrame(Drop.ETHERTYPE_IPV4, nic, f, len); return; }
+  if (type != ETHERTYPE_IPV6) { dropFrame(Drop.ETHERTYPE_OTHER, nic, f, len); return; }
   let groupFrame = ethIsGroup(f);
-  if (!groupFrame && !macEq(f, nicMac(nic))) { drop(Drop.NOT_OUR_MAC); return; }
+  if (!groupFrame && !macEq(f, nicMac(nic))) { dropFrame(Drop.NOT_OUR_MAC, nic, f, len); return; }
   let n = len - ETH_HDR;
   let r = check(f + ETH_HDR, n);
-  if (r >= 0) { drop(<Drop>r); return; }
+  if (r >= 0) { dropFrame(<Drop>r, nic, f, len); return; }
   let pkt = pktAlloc();
-  if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  if (pkt < 0) { dropFrame(Drop.POOL_EMPTY, nic, f, len); return; }
   let ipLen = ipTotal(f + ETH_HDR);
   memory.copy(pktData(pkt), f + ETH_HDR, <usize>ipLen);
   pktSetLen(pkt, ipLen);
@@ -84,29 +87,29 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool, srcMac: usize): void {
   let r = walk(p, c);
   if (r == Drop.PARAM_PROBLEM) {
     let e = icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
-    drop(Drop.PARAM_PROBLEM); pktFree(pkt); answer(e, nic); return;
+    dropPacket(Drop.PARAM_PROBLEM, pkt, nic, CAPTURE_NONE); pktFree(pkt); answer(e, nic); return;
   }
-  if (r >= 0) { drop(<Drop>r); pktFree(pkt); return; }
+  if (r >= 0) { dropPacket(<Drop>r, pkt, nic, CAPTURE_NONE); pktFree(pkt); return; }
   // Nothing on a link speaks for the node's own addresses or its services': a service must
   // be able to trust a local peer's address, and the node never hears itself.
-  if (martian(p, c) || isOwn(p + IP_SRC)) { drop(Drop.MARTIAN); pktFree(pkt); return; }
+  if (martian(p, c) || isOwn(p + IP_SRC)) { dropPacket(Drop.MARTIAN, pkt, nic, CAPTURE_NONE); pktFree(pkt); return; }
   let dst = p + IP_DST;
   if (isMulticast(dst)) {
     if (isAllNodes(dst) || (isAllRouters(dst) && nodeRole == Role.ROUTER) || isSolicitedNode(dst)) {
       deliver(pkt, nic, srcMac);   // a solicited-node group is checked against the target there
       return;
     }
-    drop(Drop.MULTICAST); pktFree(pkt); return;
+    dropPacket(Drop.MULTICAST, pkt, nic, CAPTURE_NONE); pktFree(pkt); return;
   }
   // A unicast packet sent to a link-layer group is not ours to forward (RFC 1812 §5.3.4).
-  if (groupFrame) { drop(Drop.MULTICAST); pktFree(pkt); return; }
+  if (groupFrame) { dropPacket(Drop.MULTICAST, pkt, nic, CAPTURE_NONE); pktFree(pkt); return; }
   // Neighbor discovery is the kernel's, whoever the address belongs to: a unicast probe of
   // a service's address is answered by the kernel, never queued for the service, and ND
   // (hop limit 255, link scope) is never forwarded.
   if (isNd(p, c)) { deliver(pkt, nic, srcMac); return; }
   if (routingProblem(p, c) >= 0 && isOwn(dst)) {   // cheap test first: most packets have no routing header
     let e = icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
-    drop(Drop.PARAM_PROBLEM); pktFree(pkt); answer(e, nic); return;
+    dropPacket(Drop.PARAM_PROBLEM, pkt, nic, CAPTURE_NONE); pktFree(pkt); answer(e, nic); return;
   }
   output(pkt, Origin.FORWARD, nic);
 }

@@ -19,7 +19,7 @@ import { between } from "../rand";
 import { Drop } from "../../abi/drop";
 import { NeighState } from "../../abi/status";
 import { Role } from "../../abi/kernel";
-import { drop } from "../stats";
+import { drop, dropParsed, dropPacket, pktSender } from "../stats";
 import { now } from "../clock";
 import { pktAlloc, pktFree, pktData, pktSetLen, pktClass, CLASS_FORWARD } from "../pool";
 import { addrEq, addrCopy, isMulticast, isUnspecified, isSolicitedFor, isSolicitedNode,
@@ -158,7 +158,7 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
   if (i < 0) {
     let limit = pktClass(pkt) == CLASS_FORWARD ? NEIGH_INCOMPLETE_FWD : NEIGH_INCOMPLETE_MAX;
     i = resolving() < limit ? create(nic, nextHop) : -1;
-    if (i < 0) { drop(Drop.NEIGH_UNRESOLVED); pktFree(pkt); return; }
+    if (i < 0) { dropPacket(Drop.NEIGH_UNRESOLVED, pkt, nic, pktSender(pkt)); pktFree(pkt); return; }
     unchecked(nState[i] = <u8>NeighState.INCOMPLETE);
     unchecked(nUsed[i] = now);
     sendSolicit(nic, nextHop, 0);
@@ -166,7 +166,7 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
     unchecked(nTime[i] = now);
   }
   let old = <i32>unchecked(nHeld[i]);
-  if (old >= 0) { drop(Drop.NEIGH_UNRESOLVED); pktFree(old); }
+  if (old >= 0) { dropPacket(Drop.NEIGH_UNRESOLVED, old, nic, pktSender(old)); pktFree(old); }
   unchecked(nHeld[i] = <i16>pkt);
 }
 
@@ -234,10 +234,10 @@ export function ndInput(nic: i32, p: usize, off: i32, len: i32, srcMac: usize): 
   let m = p + off;
   let type = icmpType(m);
   if (ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < ND_OPTIONS || isMulticast(m + ND_TARGET)) {
-    drop(Drop.ND_INVALID); return;
+    dropParsed(Drop.ND_INVALID, nic, p); return;
   }
   let opt = ndFindOption(m, len, ND_OPTIONS, type == ICMP_NS ? NDOPT_SLLA : NDOPT_TLLA);
-  if (opt < 0) { drop(Drop.ND_INVALID); return; }
+  if (opt < 0) { dropParsed(Drop.ND_INVALID, nic, p); return; }
   if (type == ICMP_NS) solicitation(nic, p, m, <usize>opt, srcMac);
   else advertisement(nic, p, m, <usize>opt);
 }
@@ -246,8 +246,8 @@ function solicitation(nic: i32, p: usize, m: usize, sll: usize, srcMac: usize): 
   let src = ipSrc(p);
   let target = m + ND_TARGET;
   let dad = isUnspecified(src);
-  if (dad && (!isSolicitedNode(p + IP_DST) || sll != 0)) { drop(Drop.ND_INVALID); return; }
-  if (isMulticast(p + IP_DST) && !isSolicitedFor(p + IP_DST, target)) { drop(Drop.ND_INVALID); return; }
+  if (dad && (!isSolicitedNode(p + IP_DST) || sll != 0)) { dropParsed(Drop.ND_INVALID, nic, p); return; }
+  if (isMulticast(p + IP_DST) && !isSolicitedFor(p + IP_DST, target)) { dropParsed(Drop.ND_INVALID, nic, p); return; }
   let own = ownRoute(target);
   if (own < 0) return;                             // a valid NS for someone else
   if (routeKind(own) == RouteKind.LOCAL && routeNic(own) != nic) return;
@@ -263,7 +263,7 @@ function solicitation(nic: i32, p: usize, m: usize, sll: usize, srcMac: usize): 
 
 function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
   let flags = ld32(m + NA_FLAGS);
-  if (isMulticast(p + IP_DST) && (flags & NA_SOLICITED) != 0) { drop(Drop.ND_INVALID); return; }
+  if (isMulticast(p + IP_DST) && (flags & NA_SOLICITED) != 0) { dropParsed(Drop.ND_INVALID, nic, p); return; }
   let i = find(nic, m + ND_TARGET);
   if (i < 0) return;                               // unsolicited, for no entry: ignore
   let st = unchecked(nState[i]);

@@ -12,7 +12,7 @@ import { Drop } from "../../abi/drop";
 import { RouteKind } from "../../abi/status";
 import { Role } from "../../abi/kernel";
 import { LOCAL_MTU } from "../param";
-import { drop } from "../stats";
+import { dropPacket, pktSender } from "../stats";
 import { pktData, pktLen, pktFree, NONE } from "../pool";
 import { isLinkLocal, isMulticast, isUnspecified, isLoopback, isV4Mapped, addrEq } from "../../wire/addr";
 import { IP_SRC, IP_DST, IP_HOPS, ipHops } from "../../wire/ipv6";
@@ -59,9 +59,10 @@ export function deliver(pkt: i32, nic: i32, srcMac: usize): void {
   answer(localInput(pkt, nic, srcMac), nic);
 }
 
-/** Drop pkt, counted; -err, or the answer e (an ICMPv6 error about it) if there is one. */
-function refuse(pkt: i32, reason: Drop, err: Errno, e: i32 = NONE): i32 {
-  drop(reason);
+/** Drop pkt (from inNic, or a service's), counted; -err, or the answer e (an ICMPv6 error
+ *  about it) if there is one. */
+function refuse(pkt: i32, inNic: i32, reason: Drop, err: Errno, e: i32 = NONE): i32 {
+  dropPacket(reason, pkt, inNic, pktSender(pkt));
   pktFree(pkt);
   return e != NONE ? ANSWER + e : -err;
 }
@@ -79,7 +80,7 @@ function answered(e: i32): i32 { return e != NONE ? ANSWER + e : 0; }
   // Never routed anywhere (RFC 4291, RFC 6890): a service asking for them is told so. A
   // received packet was checked for them on its way in (input.ts martian).
   if (origin != Origin.FORWARD && (isUnspecified(dst) || isLoopback(dst) || isV4Mapped(dst))) {
-    return refuse(pkt, Drop.MARTIAN, Errno.EHOSTUNREACH);
+    return refuse(pkt, inNic, Drop.MARTIAN, Errno.EHOSTUNREACH);
   }
   if (isMulticast(dst) || isLinkLocal(dst)) {
     // Scoped to one link: only the kernel answers on the link a packet came from, and the
@@ -88,26 +89,30 @@ function answered(e: i32): i32 { return e != NONE ? ANSWER + e : 0; }
     if (origin == Origin.FORWARD && nicValid(inNic) && addrEq(dst, nicLinkLocal(inNic))) {
       return answered(localInput(pkt, inNic, 0));
     }
-    if (origin == Origin.FORWARD) return refuse(pkt, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH);
-    if (isMulticast(dst)) return refuse(pkt, Drop.MULTICAST, Errno.EHOSTUNREACH);
-    return refuse(pkt, Drop.NO_ROUTE, Errno.EHOSTUNREACH);
+    if (origin == Origin.FORWARD) return refuse(pkt, inNic, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH);
+    if (isMulticast(dst)) return refuse(pkt, inNic, Drop.MULTICAST, Errno.EHOSTUNREACH);
+    return refuse(pkt, inNic, Drop.NO_ROUTE, Errno.EHOSTUNREACH);
   }
   let route = lookup(dst);
   if (route < 0) return unreachable(pkt, origin, 0, inNic);
   let kind = routeKind(route);
   if (kind == RouteKind.SERVICE || kind == RouteKind.LOCAL) {
     if (kind == RouteKind.LOCAL) return answered(localInput(pkt, inNic, 0));
-    if (origin == Origin.SERVICE && len > LOCAL_MTU) return refuse(pkt, Drop.TOO_BIG, Errno.EMSGSIZE);
+    if (origin == Origin.SERVICE && len > LOCAL_MTU) return refuse(pkt, inNic, Drop.TOO_BIG, Errno.EMSGSIZE);
     let svc = routeSvc(route);
-    if (!capHolds(svc, CapKind.ADDR, routeAddrIndex(route), RIGHT_RECV)) return refuse(pkt, Drop.SVC_DOWN, Errno.EHOSTUNREACH);
-    let r = svcDeliver(svc, pkt);
+    if (!capHolds(svc, CapKind.ADDR, routeAddrIndex(route), RIGHT_RECV)) {
+      dropPacket(Drop.SVC_DOWN, pkt, inNic, svc);   // a drop at a service's door names that service
+      pktFree(pkt);
+      return -Errno.EHOSTUNREACH;
+    }
+    let r = svcDeliver(svc, pkt, inNic);
     return origin == Origin.SERVICE ? r : 0;
   }
   if (origin == Origin.FORWARD) {
     if (nodeRole != Role.ROUTER) return unreachable(pkt, origin, 3, inNic);
     if (isLinkLocal(p + IP_SRC)) {
       let e = icmpError(pkt, ICMP_UNREACH, 2, 0, inNic);   // beyond scope of source address (RFC 4443 §3.1)
-      return refuse(pkt, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH, e);
+      return refuse(pkt, inNic, Drop.LINK_LOCAL_FWD, Errno.EHOSTUNREACH, e);
     }
   }
   let nic = routeNic(route);
@@ -117,15 +122,15 @@ function answered(e: i32): i32 { return e != NONE ? ANSWER + e : 0; }
     let hops = ipHops(p);
     if (hops <= 1) {
       let e = icmpError(pkt, ICMP_TIME, 0, 0, inNic);
-      return refuse(pkt, Drop.HOP_LIMIT, Errno.EHOSTUNREACH, e);
+      return refuse(pkt, inNic, Drop.HOP_LIMIT, Errno.EHOSTUNREACH, e);
     }
     if (len > mtu) {
       let e = icmpError(pkt, ICMP_TOO_BIG, 0, <u32>mtu, inNic);
-      return refuse(pkt, Drop.TOO_BIG, Errno.EMSGSIZE, e);
+      return refuse(pkt, inNic, Drop.TOO_BIG, Errno.EMSGSIZE, e);
     }
     store<u8>(p + IP_HOPS, <u8>(hops - 1));
   } else if (len > mtu) {
-    return refuse(pkt, Drop.TOO_BIG, Errno.EMSGSIZE);
+    return refuse(pkt, inNic, Drop.TOO_BIG, Errno.EMSGSIZE);
   }
   linkOut(nic, hop, pkt);
   return 0;
@@ -134,7 +139,7 @@ function answered(e: i32): i32 { return e != NONE ? ANSWER + e : 0; }
 /** No route (code 0) or, for a host that does not forward, address unreachable (3). */
 function unreachable(pkt: i32, origin: Origin, code: u32, inNic: i32): i32 {
   let e = origin == Origin.FORWARD ? icmpError(pkt, ICMP_UNREACH, code, 0, inNic) : NONE;
-  return refuse(pkt, Drop.NO_ROUTE, Errno.EHOSTUNREACH, e);
+  return refuse(pkt, inNic, Drop.NO_ROUTE, Errno.EHOSTUNREACH, e);
 }
 
 /** The MTU towards dst for a packet a service would send, or -Errno. */

@@ -10,7 +10,7 @@ import * as M from "../../abi/manifest";
 import { Drop } from "../../abi/drop";
 import { NIC_MAX, MAX_INITIAL_RTR_ADVERT_INTERVAL_MS, MAX_INITIAL_RTR_ADVERTISEMENTS,
   MIN_DELAY_BETWEEN_RAS_MS, MAX_RA_DELAY_TIME_MS } from "../param";
-import { drop } from "../stats";
+import { drop, dropParsed } from "../stats";
 import { now } from "../clock";
 import { between } from "../rand";
 import { pktAlloc, pktData, pktSetLen } from "../pool";
@@ -117,9 +117,9 @@ export function raTimers(nicCount: i32): i64 {
  *  sender's MAC, and schedule a solicited RA (§6.2.6). */
 export function rsInput(nic: i32, p: usize, off: i32, len: i32): void {
   let m = p + off;
-  if (ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < RS_OPTIONS) { drop(Drop.ND_INVALID); return; }
+  if (ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < RS_OPTIONS) { dropParsed(Drop.ND_INVALID, nic, p); return; }
   let sll = ndFindOption(m, len, RS_OPTIONS, NDOPT_SLLA);
-  if (sll < 0 || (sll > 0 && isUnspecified(ipSrc(p)))) { drop(Drop.ND_INVALID); return; }
+  if (sll < 0 || (sll > 0 && isUnspecified(ipSrc(p)))) { dropParsed(Drop.ND_INVALID, nic, p); return; }
   if (sll > 0) learnFrom(nic, ipSrc(p), <usize>sll);
   if (!unchecked(on[nic])) return;
   let delay = between(0, MAX_RA_DELAY_TIME_MS);
@@ -140,7 +140,7 @@ export function raInput(nic: i32, p: usize, off: i32, len: i32): void {
   let m = p + off;
   if (!isLinkLocal(ipSrc(p)) || ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < RA_OPTIONS ||
       ndFindOption(m, len, RA_OPTIONS, NDOPT_SLLA) < 0) {
-    drop(Drop.ND_INVALID);
+    dropParsed(Drop.ND_INVALID, nic, p);
   }
 }
 

@@ -3,7 +3,8 @@
 // counted drop. Kept apart from nd.ts so neighbor discovery does not depend on ICMPv6 or
 // on output.ts, which sends the error.
 import { Drop } from "../../abi/drop";
-import { drop } from "../stats";
+import { dropPacket, pktSender } from "../stats";
+import { CAPTURE_NONE } from "../../abi/capture";
 import { pktFree } from "../pool";
 import { icmpError } from "./icmpv6";
 import { ICMP_UNREACH } from "../../wire/icmpv6";
@@ -11,7 +12,7 @@ import { answer } from "./output";
 
 export function neighborGaveUp(pkt: i32): void {
   let e = icmpError(pkt, ICMP_UNREACH, 3, 0, -1);
-  drop(Drop.NEIGH_UNRESOLVED);
+  dropPacket(Drop.NEIGH_UNRESOLVED, pkt, CAPTURE_NONE, pktSender(pkt));
   pktFree(pkt);
   answer(e, -1);
 }

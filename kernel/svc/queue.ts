@@ -5,8 +5,10 @@ import { SVC_MAX, SVC_RXQ } from "../param";
 import { Drop } from "../../abi/drop";
 import { Errno } from "../../abi/errno";
 import { SvcState } from "../../abi/kernel";
-import { drop } from "../stats";
-import { pktFree } from "../pool";
+import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
+import { dropPacket } from "../stats";
+import { pktFree, pktData, pktLen } from "../pool";
+import { capturing, capture } from "../capture";
 import { svcState, svcRx } from "./registry";
 
 const ring = new StaticArray<u16>(SVC_MAX * SVC_RXQ);
@@ -17,14 +19,16 @@ export const svcWoken = new StaticArray<bool>(SVC_MAX);
 
 export function queueDepth(svc: i32): i32 { return unchecked(count[svc]); }
 
-/** Queue pkt for svc. Consumes pkt. Returns 0, or for a counted drop the error a sending
- *  service gets: -EHOSTUNREACH (the service is down), -ENOSPC (its queue is full). */
-export function svcDeliver(svc: i32, pkt: i32): i32 {
+/** Queue pkt, which came in on nic (CAPTURE_NONE: from a service or the kernel), for svc. Consumes
+ *  pkt. Returns 0, or for a counted drop the error a sending service gets: -EHOSTUNREACH
+ *  (the service is down), -ENOSPC (its queue is full). */
+export function svcDeliver(svc: i32, pkt: i32, nic: i32): i32 {
   if (<u32>svc >= <u32>SVC_MAX || unchecked(svcState[svc]) != SvcState.RUNNING) {
-    drop(Drop.SVC_DOWN); pktFree(pkt); return -Errno.EHOSTUNREACH;
+    dropPacket(Drop.SVC_DOWN, pkt, nic, svc); pktFree(pkt); return -Errno.EHOSTUNREACH;
   }
   let c = unchecked(count[svc]);
-  if (c >= SVC_RXQ) { drop(Drop.SVC_QUEUE_FULL); pktFree(pkt); return -Errno.ENOSPC; }
+  if (c >= SVC_RXQ) { dropPacket(Drop.SVC_QUEUE_FULL, pkt, nic, svc); pktFree(pkt); return -Errno.ENOSPC; }
+  if (capturing != 0) capture(CapturePoint.DELIVER, nic, svc, CAPTURE_NONE, pktData(pkt), pktLen(pkt));
   unchecked(ring[svc * SVC_RXQ + (unchecked(head[svc]) + c) % SVC_RXQ] = <u16>pkt);
   unchecked(count[svc] = c + 1);
   unchecked(svcRx[svc]++);
@@ -49,7 +53,7 @@ export function queueFlush(svc: i32): void {
   while (unchecked(count[svc]) > 0) {
     let pkt = queuePeek(svc);
     queuePop(svc);
-    drop(Drop.SVC_DOWN);
+    dropPacket(Drop.SVC_DOWN, pkt, CAPTURE_NONE, svc);
     pktFree(pkt);
   }
 }

@@ -9,7 +9,9 @@ import { CapKind, RIGHT_SEND } from "../../abi/caps";
 import { LogLevel } from "../../abi/kernel";
 import { MTU_MAX, LOG_LINE, SVC_LOG_MAX, SVC_POOL_SHARE, POOL_RESERVE, PKT_SLOTS } from "../param";
 import { NAME_MAX } from "../../abi/manifest";
-import { drop } from "../stats";
+import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
+import { drop, dropPacket } from "../stats";
+import { capturing, capture } from "../capture";
 import { now } from "../clock";
 import { logStart, logStr, logBytes, logEnd } from "../log";
 import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass, svcHeld, svcHeldAll } from "../pool";
@@ -54,7 +56,7 @@ export function sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i
 }
 
 function refused(svc: i32, pkt: i32, reason: Drop, err: Errno): i32 {
-  drop(reason);
+  dropPacket(reason, pkt, CAPTURE_NONE, svc);
   pktFree(pkt);
   unchecked(svcRefused[svc]++);
   return -err;
@@ -93,6 +95,7 @@ function send(svc: i32, ptr: i32, len: i32): i32 {
   if (pkt < 0) { drop(Drop.POOL_EMPTY); return -Errno.ENOSPC; }
   let p = pktData(pkt);
   if (host_svc_read(svc, ptr, <i32>p, len) < 0) { pktFree(pkt); return -Errno.EFAULT; }
+  if (capturing != 0) capture(CapturePoint.SEND, CAPTURE_NONE, svc, CAPTURE_NONE, p, len);
   // Hop limit 0 could reach no one: the first hop must discard it (RFC 8200 §3).
   if (check(p, len) >= 0 || ipTotal(p) != len || walk(p, SEND_CHAIN) >= 0 || ipHops(p) == 0) {
     return refused(svc, pkt, Drop.SVC_MALFORMED, Errno.EINVAL);

@@ -91,6 +91,15 @@ export function wasiImportsText(V: string = WASI_VERSION): string {
     )
   )
   (import "wasi:clocks/monotonic-clock@${V}" (instance $wasi:clocks/monotonic-clock@${V} (type $ty-wasi:clocks/monotonic-clock@${V})))
+  (type $ty-wasi:clocks/wall-clock@${V}
+    (instance
+      (type (record (field "seconds" u64) (field "nanoseconds" u32)))
+      (export "datetime" (type (eq 0)))
+      (type (func (result 1)))
+      (export "now" (func (type 2)))
+    )
+  )
+  (import "wasi:clocks/wall-clock@${V}" (instance $wasi:clocks/wall-clock@${V} (type $ty-wasi:clocks/wall-clock@${V})))
   (type $ty-wasi:random/random@${V}
     (instance
       (type (func (result u64)))

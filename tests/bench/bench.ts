@@ -4,6 +4,8 @@
 //   baseline  frames the kernel drops at its first check (IPv4 ethertype): the cost of
 //             crossing from the host into the kernel and back
 //   forward   router role, frames forwarded from one NIC to another (hop limit −1)
+//   capture   forwarding with the kernel's packet capture off and on (every point, to a
+//             host import that returns at once), in turns: what a capture point costs
 //   service   ICMPv6 echo to a service and its reply: kernel → service → kernel → NIC
 //             (the service's syscall round trip: recv, then send, through the host)
 //   wasmtime  (tests/bench/wasmtime.ts) the same three inside a wasmtime image
@@ -24,6 +26,7 @@ import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
 import { controlBench } from "./control";
+import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
 
 
 const MANIFEST = `
@@ -74,6 +77,31 @@ function measure(name: string, node: PersiaNode, nic: number, frame: Uint8Array,
   return n / s;
 }
 
+/** Forwarding with capture off and on, in turns, ROUNDS times, on a fresh node whose clock
+ *  stands still (so that no neighbor entry ages out between turns); the best of each. On,
+ *  the kernel calls the host's capture import twice per frame (RX, TX), and the Node host
+ *  returns at once since no client subscribed. Throws unless every frame was forwarded. */
+async function captureCost(frame: Uint8Array, n: number): Promise<[number, number]> {
+  const ROUNDS = 3;
+  const { node, nics } = await boot();
+  const still = () => 1n;
+  const turn = (name: string): number => {
+    const sent = nics[1].sent;
+    const r = measure(name, node, 0, frame, n, still);
+    if (nics[1].sent - sent !== n + 2000) throw new Error(`${name}: ${nics[1].sent - sent} of ${n + 2000} frames forwarded`);
+    return r;
+  };
+  let off = 0, on = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    off = Math.max(off, turn("capture off"));
+    if (node.kernel.capture(CAPTURE_ALL, CAPTURE_NONE, CAPTURE_NONE) !== 0) throw new Error("k_capture refused every point");
+    on = Math.max(on, turn("capture on"));
+    node.kernel.capture(0, CAPTURE_NONE, CAPTURE_NONE);
+  }
+  node.stop();
+  return [off, on];
+}
+
 async function main(): Promise<void> {
   const { node, nics, now } = await boot();
   const n = 200_000;
@@ -98,6 +126,9 @@ async function main(): Promise<void> {
   const nonzero = Object.entries(drops).filter(([k, v]) => Number(v) > 0 && k !== "ETHERTYPE_IPV4");
   if (nonzero.length) console.log(`  drops other than the baseline's: ${nonzero.map(([k, v]) => `${k} ${v}`).join(", ")}`);
   node.stop();
+  const [off, on] = await captureCost(fwd, n);
+  console.log(`  capture:  forward, capture off (in turns)      ${fmt(off)}   ${(off / base).toFixed(2)} of baseline`);
+  console.log(`            forward, capture on, no-op host    ${fmt(on)}   ${(on / off).toFixed(2)} of capture off`);
   const setup: [number, Uint8Array][] = [
     [0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0))],
     [1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1))],

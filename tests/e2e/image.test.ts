@@ -13,11 +13,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { encapsulate, decapsulate } from "../../hosts/node/nic/vxlan";
 import { ROOT } from "../../hosts/node/paths";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import * as P from "../../cli/peer/packets";
-import { imageOf, RunningImage, wasmtimeOrSkip } from "./wasmtime";
+import { imageOf, ImagePeer, RunningImage, wasmtimeOrSkip } from "./wasmtime";
 import { EXPECTED, shortDatagrams } from "../hosts/short_datagrams";
 import { Status } from "../../loader/status/decode";
 import { IMPORT_CALL_COST } from "../../loader/instrument/fuel";
@@ -50,30 +49,9 @@ ${svc("stall.sabz.city", "tests/stall.wasm", "fd00:5ab2:1::a")}
 `;
 }
 
-/** This test's end of the VXLAN link: sends frames, collects the frames that come back. */
-class Peer {
-  frames: P.Parsed[] = [];
-  private waiters: (() => void)[] = [];
-  constructor(readonly sock: dgram.Socket, readonly port: number) {
-    sock.on("message", (d) => {
-      const f = decapsulate(d, VNI);
-      if (typeof f === "string") return;
-      this.frames.push(P.parse(f));
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  send(frame: Uint8Array): void {
-    this.sock.send(encapsulate(VNI, frame), this.port, "::1");
-  }
-  async wait(pred: (p: P.Parsed) => boolean, ms = 3000): Promise<P.Parsed | null> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const hit = this.frames.find(pred);
-      if (hit) return hit;
-      if (Date.now() > end) return null;
-      await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 50); });
-    }
-  }
+/** This test's end of the VXLAN link (wasmtime.ts ImagePeer), on VNI. */
+class Peer extends ImagePeer {
+  constructor(sock: dgram.Socket, port: number) { super(sock, port, VNI); }
 }
 
 const eth = (pkt: Uint8Array) => P.ether(NODE_MAC, PEER_MAC, P.ETH_IPV6, pkt);

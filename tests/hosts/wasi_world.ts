@@ -17,6 +17,8 @@ export const SHIM_WASM = path.resolve(__dirname, "../../../../build/wasm/shim.wa
 export const KMEM_SIZE = 1 << 20;
 export const K_RX = 0x1000, K_RX_SIZE = 9014, K_BOOT = 0x10000, K_STATUS = 0x20000, K_BUF_SIZE = 65536;
 const NS = 1_000_000n;
+/** The wall clock when the world's clock starts: 2024-12-05 00:00:00 UTC, in ns. */
+export const WALL_START_NS = 1_733_356_800n * 1_000_000_000n;
 const OPEN_CREATE = 1, OPEN_EXCLUSIVE = 4;     // open-flags bits
 const FS_EXIST = 7, FS_NO_ENTRY = 20;          // filesystem error-code cases
 
@@ -64,6 +66,7 @@ export class World {
   readonly boots: { manifest: Uint8Array; now: bigint }[] = [];
   readonly rx: { nic: number; frame: Uint8Array; now: bigint }[] = [];
   readonly polls: bigint[] = [];
+  readonly captureCalls: { mask: number; nic: number; svc: number }[] = [];
   readonly files: Record<string, Record<string, Uint8Array>>;
   syncs = 0;
   importCalls = 0;
@@ -129,6 +132,7 @@ export class World {
         this.polls.push(now);
         return o.onPoll?.(now, this) ?? -1n;
       },
+      k_capture: (mask: number, nic: number, svc: number) => { this.captureCalls.push({ mask, nic, svc }); return 0; },
       k_status: () => {
         const s = o.status ?? new Uint8Array(0);
         this.kmem.set(s, K_STATUS);
@@ -231,6 +235,11 @@ export class World {
         this.view.setInt32(ret + 4, args.length, true);
       },
       clock_now: () => this.clock,
+      wall_now: (ret: number) => {
+        const ns = WALL_START_NS + (this.clock - this.start);
+        this.view.setBigUint64(ret, ns / 1_000_000_000n, true);
+        this.view.setUint32(ret + 8, Number(ns % 1_000_000_000n), true);
+      },
       clock_subscribe: (ns: bigint) => {
         const h = this.handle({ kind: "timer", at: this.clock + ns });
         this.live.add(h);

@@ -8,11 +8,14 @@
 // -EIO) until a test gives them some through mock.svc_memory and mock.disk; then the test
 // reads and writes them with svc_put/svc_get and disk_put/disk_get, and disk_calls counts
 // the host's disk calls, so a test can tell that a refused syscall touched nothing.
+// Every capture() call is kept (point, nic, svc, reason and a copy of the bytes) for the
+// test to read back through capture_*.
 // Memory is reached through the instance's exports, so nothing here may run before bind():
 // the kernel only calls the host after _start, from a test.
 export function mockHost() {
   let exports = null;
   const frames = [];
+  const captures = [];
   const logs = [];
   let seed = 1;
   const svc = { fault: 0, used: 0n, given: -1n, calls: 0, called: [] };
@@ -57,6 +60,7 @@ export function mockHost() {
         return copyIn(disks.get(d), Number(off), ptr, len) < 0 ? -12 : len;
       },
       disk_flush(d) { if (disks.has(d)) diskCalls++; return 0; },
+      capture(point, nic, svc, reason, ptr, len) { captures.push({ point, nic, svc, reason, bytes: mem().slice(ptr, ptr + len) }); },
     },
     mock: {
       svc_next(fault, used) { svc.fault = fault; svc.used = used; },
@@ -68,6 +72,10 @@ export function mockHost() {
       frame_len(i) { return frames[i] ? frames[i].bytes.length : -1; },
       frame_copy(i, ptr) { if (frames[i]) mem().set(frames[i].bytes, ptr); },
       frames_clear() { frames.length = 0; },
+      capture_count() { return captures.length; },
+      capture_field(i, which) { const c = captures[i]; return c ? [c.point, c.nic, c.svc, c.reason, c.bytes.length][which] : -2; },
+      capture_copy(i, ptr) { if (captures[i]) mem().set(captures[i].bytes, ptr); },
+      captures_clear() { captures.length = 0; },
       svc_memory(id, size) { svcMem.set(id, new Uint8Array(size)); },
       svc_put(id, at, ptr, len) { return copyIn(svcMem.get(id), at, ptr, len); },
       svc_get(id, at, ptr, len) { return copyOut(svcMem.get(id), at, ptr, len); },

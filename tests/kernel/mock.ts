@@ -1,8 +1,8 @@
 // What a kernel unit test can ask the mock host (tests/kernel/mock-host.mjs): the frames
 // the kernel handed to nic_send, copied back into a buffer of the test's, log lines, and
 // what svc_call returns next (fault, fuel used) and was given (fuel budget, call count,
-// which service each call was for), and the memory of a service and the bytes of a disk
-// once a test has given them some.
+// which service each call was for), the memory of a service and the bytes of a disk
+// once a test has given them some, and the packets the kernel reported to capture().
 @external("mock", "svc_next") export declare function svcNext(fault: i32, used: i64): void;
 @external("mock", "svc_fuel_given") export declare function svcFuelGiven(): i64;
 @external("mock", "svc_calls") export declare function svcCalls(): i32;
@@ -12,6 +12,11 @@
 @external("mock", "frame_len") export declare function frameLen(i: i32): i32;
 @external("mock", "frame_copy") export declare function frameCopy(i: i32, ptr: usize): void;
 @external("mock", "frames_clear") export declare function framesClear(): void;
+@external("mock", "capture_count") export declare function captureCount(): i32;
+/** Field `which` of the i-th capture() call: 0 point, 1 nic, 2 svc, 3 reason, 4 length. */
+@external("mock", "capture_field") export declare function captureField(i: i32, which: i32): i32;
+@external("mock", "capture_copy") export declare function captureCopy(i: i32, ptr: usize): void;
+@external("mock", "captures_clear") export declare function capturesClear(): void;
 @external("mock", "svc_memory") export declare function svcMemory(svc: i32, size: i32): void;
 @external("mock", "svc_put") export declare function svcPut(svc: i32, at: i32, ptr: usize, len: i32): i32;
 @external("mock", "svc_get") export declare function svcGet(svc: i32, at: i32, ptr: usize, len: i32): i32;

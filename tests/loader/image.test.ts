@@ -157,6 +157,8 @@ test("`persia image` writes the image and prints the wasmtime command line, the 
     assert.equal(r.status, 0, r.stderr);
     assert.ok(fs.statSync(out).size > 0);
     assert.match(r.stdout, /\n  wasmtime run -W exceptions=y -S inherit-network=y \S*node\.wasm \[--for <ms>\]/, "no --dir without disks");
+    assert.match(r.stdout, /\[--quiet\] \[--capture\]\n/, "the run line offers --capture");
+    assert.ok(r.stdout.includes(`persia capture --from <file> --manifest ${manifest} -o out.pcapng`), r.stdout);
     assert.doesNotMatch(r.stdout, /mkdir/);
     assert.match(r.stdout, new RegExp(`kernel\\.wasm sha256 ${sha256(fs.readFileSync(KERNEL_WASM))}`));
     assert.match(r.stdout, /\n  store echo\.wasm: service id\(s\) 1, 2, RAM up to 2048 KiB, sha256 [0-9a-f]{64}\n/);

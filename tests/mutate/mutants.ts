@@ -49,6 +49,7 @@ const STATUS = "tests/loader/status.test.ts";
 const METRICS_VIEW = "tests/hosts/observe/metrics.test.ts";
 const LOGS = "tests/hosts/observe/log.test.ts";
 const OBSERVE_HTTP = "tests/hosts/observe/http.test.ts";
+const CAPTURE = "tests/kernel/capture.spec.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -239,10 +240,19 @@ export const MUTANTS: Mutant[] = [
     file: "loader/status/metrics.ts", from: "node((n) => [[{}, n.nowMs / 1000]])", to: "node((n) => [[{}, n.nowMs]])", tests: [STATUS] },
   { id: "log-domain-lost", guarantee: "a log line about a service carries the service's domain",
     file: "hosts/node/observe/log.ts", from: "domain: svc?.name ?? ctx.node,", to: "domain: ctx.node,", tests: [LOGS] },
+  // Packet capture (spec/abi.md, "Packet capture"): off by default, exact bytes, filtered.
+  { id: "capture-filter-ignored", guarantee: "a capture filtered by service reports only records that name it",
+    file: "kernel/capture.ts", from: "if (onlySvc != CAPTURE_NONE && svc != onlySvc) return;", to: "", tests: [CAPTURE] },
+  { id: "capture-drop-no-bytes", guarantee: "a dropped packet is reported with the bytes the kernel had",
+    file: "kernel/stats.ts", from: "capture(CapturePoint.DROP_PACKET, nic, svc, <i32>reason, pktData(pkt), pktLen(pkt));",
+    to: "capture(CapturePoint.DROP_PACKET, nic, svc, <i32>reason, pktData(pkt), 0);", tests: [CAPTURE] },
+  { id: "capture-on-by-default", guarantee: "capture is off until a host turns it on",
+    file: "kernel/capture.ts", from: "export let capturing: u32 = 0;", to: "export let capturing: u32 = CAPTURE_ALL;", tests: [CAPTURE] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
 export const SAMPLE: string[] = [
   "egress-max-fast", "cpu-max-wide", "cap-rights-ignored", "derive-wider", "disk-write-with-read", "send-without-send-right", "rx-spoofed-own-source",
   "ip-length", "hop-limit", "icmp-checksum", "ctl-replay", "ctl-signature", "icmp-error-rate", "fuel-loop-charge",
+  "capture-filter-ignored",
 ];

@@ -17,8 +17,8 @@ describe("service receive queue", () => {
     poolInit();
     svcState[2] = <u8>SvcState.RUNNING;
     let a = pktAlloc(), b = pktAlloc();
-    expect(svcDeliver(2, a)).toBe(0);
-    expect(svcDeliver(2, b)).toBe(0);
+    expect(svcDeliver(2, a, -1)).toBe(0);
+    expect(svcDeliver(2, b, -1)).toBe(0);
     expect(queueDepth(2)).toBe(2);
     expect(svcRx[2]).toBe(2);
     expect(queuePeek(2)).toBe(a);
@@ -29,10 +29,10 @@ describe("service receive queue", () => {
   });
   it("drops the packet after SVC_RXQ as SVC_QUEUE_FULL and frees it", () => {
     poolInit();
-    for (let i = 0; i < SVC_RXQ; i++) expect(svcDeliver(2, pktAlloc())).toBe(0);
+    for (let i = 0; i < SVC_RXQ; i++) expect(svcDeliver(2, pktAlloc(), -1)).toBe(0);
     expect(queueDepth(2)).toBe(SVC_RXQ);
     expect(poolFree()).toBe(PKT_SLOTS - SVC_RXQ);
-    expect(svcDeliver(2, pktAlloc())).toBe(-Errno.ENOSPC);
+    expect(svcDeliver(2, pktAlloc(), -1)).toBe(-Errno.ENOSPC);
     expect(count(Drop.SVC_QUEUE_FULL)).toBe(1);
     expect(queueDepth(2)).toBe(SVC_RXQ);
     expect(poolFree()).toBe(PKT_SLOTS - SVC_RXQ);
@@ -47,11 +47,11 @@ describe("service receive queue", () => {
     poolInit();
     svcState[4] = <u8>SvcState.RESTARTING;
     svcState[6] = <u8>SvcState.FAILED;
-    expect(svcDeliver(4, pktAlloc())).toBe(-Errno.EHOSTUNREACH);
-    expect(svcDeliver(6, pktAlloc())).toBe(-Errno.EHOSTUNREACH);
-    expect(svcDeliver(7, pktAlloc())).toBe(-Errno.EHOSTUNREACH);
-    expect(svcDeliver(SVC_MAX, pktAlloc())).toBe(-Errno.EHOSTUNREACH);
-    expect(svcDeliver(-1, pktAlloc())).toBe(-Errno.EHOSTUNREACH);
+    expect(svcDeliver(4, pktAlloc(), -1)).toBe(-Errno.EHOSTUNREACH);
+    expect(svcDeliver(6, pktAlloc(), -1)).toBe(-Errno.EHOSTUNREACH);
+    expect(svcDeliver(7, pktAlloc(), -1)).toBe(-Errno.EHOSTUNREACH);
+    expect(svcDeliver(SVC_MAX, pktAlloc(), -1)).toBe(-Errno.EHOSTUNREACH);
+    expect(svcDeliver(-1, pktAlloc(), -1)).toBe(-Errno.EHOSTUNREACH);
     expect(count(Drop.SVC_DOWN)).toBe(<u64>SVC_RXQ + 5);
     expect(queueDepth(4)).toBe(0);
     expect(poolFree()).toBe(PKT_SLOTS);
