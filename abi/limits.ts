@@ -42,6 +42,10 @@ export const LOG_LINE = 512;         // bytes in one kernel log line
 export const SVC_LOG_MAX = 400;      // bytes of a service's log line the kernel keeps (sys_log);
                                      // with the service's name it fits LOG_LINE
 export const CPU_SHARE_MAX = 1000;   // a CPU grant's min and max are permille of a period
+export const CPU_PERIOD_MS = 100;    // CPU grants hold per period of this many ms of kernel time
+export const CPU_PERIOD_FUEL = 1_000_000_000; // fuel the services may use in one period: the
+                                     // node's CPU capacity, of which grants are permille
+                                     // (spec/instrumentation.md: 10^8 units are 5-130 ms here)
 
 // ——— Kernel buffers a host fills or reads (k_buf_size) ———
 export const BOOT_SIZE = 65536;      // bytes in the boot manifest buffer (Buf.BOOT)

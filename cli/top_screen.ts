@@ -76,6 +76,11 @@ function percent(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
 
+/** A part of the node's CPU, which is often small: two decimals under 1 %. */
+function cpuPercent(x: number): string {
+  return x === 0 ? "0%" : x < 0.0001 ? "<0.01%" : x < 0.01 ? `${(x * 100).toFixed(2)}%` : percent(x);
+}
+
 /** Kernel uptime: "0:00:12", "3:04:05", "2d 03:04:05". */
 export function uptime(ms: number): string {
   const s = Math.floor(ms / 1000);
@@ -121,7 +126,7 @@ function serviceSection(v: TopView, w: number): Section {
     cols.push({ head: "RX PKT/S", align: R }, { head: "TX PKT/S", align: R, drop: 2 }, { head: "FUEL/S", align: R, drop: 3 },
       { head: "CPU", align: R }, { head: "MIN", align: R, drop: 5 }, { head: "MAX", align: R, drop: 5 });
     rows = v.rates.services.map((s) => [s.name, stateText(s.state), num(s.rxPackets), num(s.txPackets), num(s.fuel),
-      percent(s.cpuShare), percent(s.cpuMin), percent(s.cpuMax)]);
+      cpuPercent(s.cpuOfNode), percent(s.cpuMin), percent(s.cpuMax)]);
   } else {
     cols.push({ head: "RX PACKETS", align: R }, { head: "TX PACKETS", align: R, drop: 2 }, { head: "FUEL", align: R, drop: 3 },
       { head: "RESTARTS", align: R, drop: 5 });

@@ -7,11 +7,13 @@ import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../abi/manifest";
 import { ETH_HDR } from "../abi/kernel";
 import { NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, ROUTE_STATIC_MAX, CAP_SLOTS,
   USER_MAX, USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
-  SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, BOOT_SIZE, STATUS_SIZE } from "../abi/limits";
+  SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
+  STATUS_SIZE } from "../abi/limits";
 
 export { ETH_HDR, NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, CAP_SLOTS, USER_MAX,
   USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
-  SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, BOOT_SIZE, STATUS_SIZE };
+  SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
+  STATUS_SIZE };
 
 // Route entries: every static route, connected prefix and service address a manifest may
 // give, and the node's own addresses (a link-local per NIC, one in each prefix).
@@ -65,9 +67,7 @@ export const MAX_RA_DELAY_TIME_MS: i64 = 500;
 export const ND_MAX_UNICAST: i32 = 3;          // MAX_UNICAST_SOLICIT
 export const ND_DELAY_FIRST_PROBE_MS: i64 = 5000; // DELAY_FIRST_PROBE_TIME
 
-// CPU grants (issue #5): time is cut into periods; in each, the node runs at most
-// CPU_PERIOD_FUEL units of fuel (spec/instrumentation.md: 10^8 units are 5-130 ms of
-// metered code here), shared by the services' grants: a service under its min runs first,
-// one at its max waits for the next period.
-export const CPU_PERIOD_MS: i64 = 100;
-export const CPU_PERIOD_FUEL: i64 = 1000000000;
+// CPU grants (issue #5): time is cut into periods of CPU_PERIOD_MS; in each, the node runs
+// at most CPU_PERIOD_FUEL units of fuel (both in abi/limits.ts, which the views read to
+// compare a service's use with its grant), shared by the services' grants: a service under
+// its min runs first, one at its max waits for the next period.

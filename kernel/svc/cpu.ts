@@ -19,8 +19,8 @@ export function cpuGrant(svc: i32, min: i32, max: i32): void {
   if (max == 0) max = CPU_SHARE_MAX;
   unchecked(minPermille[svc] = <u16>min);
   unchecked(maxPermille[svc] = <u16>max);
-  unchecked(minFuel[svc] = CPU_PERIOD_FUEL * <i64>min / CPU_SHARE_MAX);
-  unchecked(maxFuel[svc] = CPU_PERIOD_FUEL * <i64>max / CPU_SHARE_MAX);
+  unchecked(minFuel[svc] = <i64>CPU_PERIOD_FUEL * min / CPU_SHARE_MAX);
+  unchecked(maxFuel[svc] = <i64>CPU_PERIOD_FUEL * max / CPU_SHARE_MAX);
 }
 
 export function cpuMinPermille(svc: i32): i32 { return <i32>unchecked(minPermille[svc]); }

@@ -8,7 +8,11 @@
 // zero, as Prometheus's rate() does. A service slot that now holds another domain counts as
 // a new service.
 // Does not read a node or print: hosts/node/observe/ and cli/top.ts feed and show it.
+import { CPU_PERIOD_FUEL, CPU_PERIOD_MS, CPU_SHARE_MAX } from "../../abi/limits";
 import type { ClassStatus, Status } from "./decode";
+
+/** The node's CPU capacity per second, in fuel: what a grant's min and max are parts of. */
+export const FUEL_PER_SECOND = CPU_PERIOD_FUEL * 1000 / CPU_PERIOD_MS;
 
 /** One snapshot and the host's wall clock (ms since the epoch) when it was read. */
 export interface Sample {
@@ -38,6 +42,9 @@ export interface ServiceRate {
   fuel: number;
   /** Its part of all the fuel services used over the span, 0..1 (0 when none ran). */
   cpuShare: number;
+  /** Its part of the node's CPU capacity (CPU_PERIOD_FUEL per CPU_PERIOD_MS), 0..1: what
+   *  its grant's min and max are parts of, and what the kernel holds to them per period. */
+  cpuOfNode: number;
   /** Its granted CPU min and max, 0..1 of the node (1: no max). */
   cpuMin: number;
   cpuMax: number;
@@ -111,7 +118,8 @@ export function rates(older: Sample, newer: Sample): Rates | null {
     return {
       id: v.id, name: v.name, state: v.state, rxPackets: rate(p?.rxPackets, v.rxPackets), txPackets: rate(p?.txPackets, v.txPackets),
       sendRefused: rate(p?.sendRefused, v.sendRefused), faults: rate(p?.faults, v.faults), fuel: rate(p?.fuel, v.fuel),
-      cpuShare: 0, cpuMin: (g?.cpuMinPermille ?? 0) / 1000, cpuMax: g === undefined || g.cpuMaxPermille === 0 ? 1 : g.cpuMaxPermille / 1000,
+      cpuShare: 0, cpuOfNode: rate(p?.fuel, v.fuel) / FUEL_PER_SECOND, cpuMin: (g?.cpuMinPermille ?? 0) / CPU_SHARE_MAX,
+      cpuMax: g === undefined || g.cpuMaxPermille === 0 ? 1 : g.cpuMaxPermille / CPU_SHARE_MAX,
     };
   });
   const fuel = services.reduce((sum, v) => sum + v.fuel, 0);

@@ -26,9 +26,9 @@ test("rates per second of kernel time, line for line, in 80×24", () => {
     "NIC  KIND   RX PKT/S  RX BYTES/S  TX PKT/S  TX BYTES/S  TX ERR/S",
     "  0  vxlan       120   12.0 kB/s       100   10.0 kB/s         0",
     "",
-    "SERVICE         STATE       RX PKT/S  TX PKT/S  FUEL/S  CPU  MIN   MAX",
-    "echo.sabz.city  running          100       100   2.00M  25%  10%   50%",
-    "kv.sabz.city    restarting         0         0   6.00M  75%   0%  100%",
+    "SERVICE         STATE       RX PKT/S  TX PKT/S  FUEL/S    CPU  MIN   MAX",
+    "echo.sabz.city  running          100       100   2.00M  0.02%  10%   50%",
+    "kv.sabz.city    restarting         0         0   6.00M  0.06%   0%  100%",
     "",
     "NIC  EGRESS CLASS          BIT/S  SHARE          MIN          MAX  DROPS/S",
     "  0  echo.sabz.city  90.0 kbit/s    90%  1.00 Mbit/s  10.0 Mbit/s        1",
@@ -74,7 +74,7 @@ test("a crowded node in 80×24: every section keeps its first rows and says how 
   assert.equal(lines[0], "edge.sabz.city (server)  up 0:00:03  every 1 s  rx 21.0k tx 5400 drops 462 pkt/s");
   assert.equal(lines[23], "q quit                                                          updated 12:04:05");
   assert.deepEqual(lines.filter((l) => l.startsWith("…")), ["… 2 more", "… 12 more", "… 93 more", "… 8 more"]);
-  assert.equal(lines[8], "service-number-0.a-rather-…  running         0         0       0   0%   0%  100%", "a long name is cut");
+  assert.equal(lines[8], "service-number-0.a-rathe…  running         0         0       0     0%   0%  100%", "a long name is cut");
   assert.equal(lines[19], "     77  SVC_LINK_CONTROL  service sent ND, RA, redirect, MLD or hop limit 255 …",
     "the busiest reason first, its meaning cut to fit");
 });
@@ -103,8 +103,8 @@ test("a narrow terminal drops the least useful columns and keeps the rates", () 
     "NIC  RX PKT/S  TX PKT/S  TX BYTES/S",
     "  0      1000       900   90.0 kB/s",
     "… 5 more",
-    "SERVICE             RX PKT/S  CPU",
-    "service-number-0.…         0   0%",
+    "SERVICE             RX PKT/S    CPU",
+    "service-number-0.…         0     0%",
     "… 15 more",
     "NIC  EGRESS CLASS            BIT/S",
     "… 96 more",

@@ -21,11 +21,11 @@ import { parseAddr, equalBytes } from "../../loader/ip6";
 import * as P from "../../cli/peer/packets";
 import { Bench, svc, withBench } from "./bench";
 import { formatStatus, Status } from "../../loader/status/decode";
-import { FUEL_PER_CALL } from "../../abi/limits";   // one call's budget (spec/instrumentation.md)
+import { CPU_PERIOD_FUEL, CPU_PERIOD_MS, FUEL_PER_CALL } from "../../abi/limits";   // one call's budget (spec/instrumentation.md), the CPU period
 
 const ECHO = parseAddr("fd00:5ab2:1::7");
-const PERIOD_MS = 100;           // spec/kernel.md: CPU_PERIOD_MS
-const CAPACITY = 1e9;            // spec/kernel.md: CPU_PERIOD_FUEL
+const PERIOD_MS = CPU_PERIOD_MS;     // spec/kernel.md
+const CAPACITY = CPU_PERIOD_FUEL;   // spec/kernel.md
 const MAX = 0.2 * CAPACITY, MIN = 0.5 * CAPACITY;
 const NAMES = ["capped.sabz.city", "first.sabz.city", "free.sabz.city"];
 const YAML = `

@@ -21,9 +21,10 @@ import { svcTimer } from "../../../kernel/svc/sched";
 import { mfStart, mfEnd, mfNode, mfService, mfCpu } from "../manifest";
 import { bootFrom } from "../drive";
 import { svcNext, svcCalls, svcCalled } from "../mock";
+import { CPU_PERIOD_FUEL, CPU_PERIOD_MS } from "../../../abi/limits";
 
-const PERIOD_MS: i64 = 100;              // spec/kernel.md: CPU_PERIOD_MS
-const CAPACITY: i64 = 1000000000;        // spec/kernel.md: CPU_PERIOD_FUEL, 10^9 units
+const PERIOD_MS: i64 = <i64>CPU_PERIOD_MS;     // spec/kernel.md
+const CAPACITY: i64 = <i64>CPU_PERIOD_FUEL;    // spec/kernel.md: 10^9 units
 const M: usize = memory.data(1024, 16);
 
 /** The fuel of a share in permille of the period. */

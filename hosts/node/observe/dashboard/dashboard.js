@@ -47,6 +47,8 @@ function unitRate(n, units) {
 const bytes = (n) => unitRate(n, [[1e9, "GB/s"], [1e6, "MB/s"], [1e3, "kB/s"], [0, "B/s"]]);
 const bits = (n) => unitRate(n, [[1e9, "Gbit/s"], [1e6, "Mbit/s"], [1e3, "kbit/s"], [0, "bit/s"]]);
 const pct = (x) => (x > 0 && x < 0.01 ? "<1%" : `${Math.round(x * 100)}%`);
+/** A part of the node's CPU, which is often small: two decimals under 1 %. */
+const cpuPct = (x) => (x === 0 ? "0%" : x < 0.0001 ? "<0.01%" : x < 0.01 ? `${(x * 100).toFixed(2)}%` : pct(x));
 
 /** A bar for a share (0..1) with optional min and max marks; decorative: the text beside
  *  it says the same. */
@@ -92,7 +94,7 @@ function renderServices() {
   const rates = new Map((view.rates?.services ?? []).map((r) => [`${r.id}/${r.name}`, r]));
   const rows = (view.status?.services ?? []).map((s) => {
     const r = rates.get(`${s.id}/${s.name}`);
-    const cpu = r ? `${pct(r.cpuShare)} (${grantText(r.cpuMin, r.cpuMax)})` : "–";
+    const cpu = r ? `${cpuPct(r.cpuOfNode)} (${grantText(r.cpuMin, r.cpuMax)})` : "–";
     return el("tr", { "data-service": s.name },
       el("th", { scope: "row" }, s.name), stateCell(s),
       r ? num(r.rxPackets, short(r.rxPackets), { "data-field": "rxPackets" }) : num(0, "–"),
@@ -154,9 +156,9 @@ function renderScheduler() {
   });
   rowsOr($("egress-body"), egress, 6, view.rates ? "No NIC sends from a paced class." : "No rates yet.");
   const cpu = (view.rates?.services ?? []).map((s) => el("tr", {},
-    el("th", { scope: "row" }, s.name), el("td", {}, bar(s.cpuShare, s.cpuMin, s.cpuMax), ` ${pct(s.cpuShare)}`),
-    num(s.cpuMin, pct(s.cpuMin)), num(s.cpuMax, s.cpuMax >= 1 ? "none" : pct(s.cpuMax))));
-  rowsOr($("cpu-body"), cpu, 4, view.rates ? "This node runs no service." : "No rates yet.");
+    el("th", { scope: "row" }, s.name), el("td", {}, bar(s.cpuOfNode, s.cpuMin, s.cpuMax), ` ${cpuPct(s.cpuOfNode)}`),
+    num(s.cpuMin, pct(s.cpuMin)), num(s.cpuMax, s.cpuMax >= 1 ? "none" : pct(s.cpuMax)), num(s.cpuShare, pct(s.cpuShare))));
+  rowsOr($("cpu-body"), cpu, 5, view.rates ? "This node runs no service." : "No rates yet.");
 }
 
 function logLine(e) {
