@@ -107,11 +107,12 @@ function renderServices() {
 
 function renderNics() {
   const rates = new Map((view.rates?.nics ?? []).map((r) => [r.id, r]));
+  const names = new Map((view.status?.host?.nics ?? []).map((h) => [h.id, h.name]));
   const rows = (view.status?.nics ?? []).map((n) => {
     const r = rates.get(n.id);
     const cell = (field, shown) => (r ? num(r[field], shown(r[field]), { "data-field": field }) : num(0, "–"));
     return el("tr", { "data-nic": n.id },
-      el("th", { scope: "row" }, `NIC ${n.id}`), el("td", {}, n.kind.toLowerCase()), num(n.mtu, String(n.mtu)),
+      el("th", { scope: "row" }, names.get(n.id) ? `${names.get(n.id)} (NIC ${n.id})` : `NIC ${n.id}`), el("td", {}, n.kind.toLowerCase()), num(n.mtu, String(n.mtu)),
       cell("rxPackets", short), cell("txPackets", short), cell("rxBytes", bytes), cell("txBytes", bytes),
       cell("txErrors", short));
   });
