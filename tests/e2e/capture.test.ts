@@ -19,7 +19,7 @@ import { parseManifest } from "../../loader/manifest";
 import { launch, Launched } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/paths";
 import { formatAddr, linkLocalFromMac, parseMac } from "../../loader/ip6";
-import { sh, shAsync, missing, skipOrFail, tshark } from "./linux";
+import { sh, shAsync, missing, skipOrFail, tshark, captureRows } from "./linux";
 import { waitFor } from "../wait";
 
 const skip = skipOrFail(missing(["ip", "ping", "tshark", "python3"]));
@@ -57,15 +57,6 @@ function persia(args: string[]): Run {
   proc.stdout!.on("data", (d) => (r.out += d));
   proc.stderr!.on("data", (d) => (r.err += d));
   return r;
-}
-
-/** Each packet of a file as "interface|direction|src|dst|icmpv6 type|comment". */
-function rows(file: string): string[] {
-  const r = tshark(["-r", file, "-T", "fields", "-E", "separator=|", "-e", "frame.interface_name", "-e", "frame.packet_flags_direction",
-    "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "icmpv6.type", "-e", "frame.comment"]);
-  assert.equal(r.code, 0, r.err);
-  assert.equal(r.err, "", `tshark -r ${file} says nothing on stderr`);
-  return r.out.split("\n").filter((l) => l !== "");
 }
 
 const IN = "0x00000001", OUT = "0x00000002";
@@ -123,14 +114,14 @@ test("persia capture records what the node received, sent, delivered and dropped
     await t.test("each capture says how many packets it wrote, none lost, and why it stopped", () => {
       for (const c of [all, nicb, echo]) assert.match(c.err, /^persia: wrote \d+ packet\(s\) to .* \(\d+ bytes\); none lost; stopped: interrupted\n$/, c.err);
       assert.match(counted.err, /wrote 3 packet\(s\) .*; stopped: --count reached\n$/, counted.err);
-      assert.equal(rows(file("count")).length, 3);
+      assert.equal(captureRows(file("count")).length, 3);
       assert.match(sized.err, /; stopped: --max-size reached\n$/, sized.err);
-      assert.ok(fs.statSync(file("sized")).size <= 4096 && rows(file("sized")).length >= 1, "a 4 KiB file of whole packets");
+      assert.ok(fs.statSync(file("sized")).size <= 4096 && captureRows(file("sized")).length >= 1, "a 4 KiB file of whole packets");
       assert.match(timed.err, /; stopped: --duration passed\n$/, timed.err);
     });
 
     await t.test("the echo requests and replies are there, on the NICs and at echo, each way", () => {
-      const got = rows(file("all"));
+      const got = captureRows(file("all"));
       for (const [h, nic] of [[A, "lana"], [B, "lanb"]] as const) {
         const has = (want: string) => assert.ok(got.some((l) => l.startsWith(want)), `${want}\n${got.join("\n")}`);
         has(`${nic}|${IN}|${h.host}|${ECHO}|128|`);
@@ -141,7 +132,7 @@ test("persia capture records what the node received, sent, delivered and dropped
     });
 
     await t.test("drops carry their reason as a comment, and only the bad frame is malformed", () => {
-      const got = rows(file("all"));
+      const got = captureRows(file("all"));
       assert.ok(got.some((l) => l === `kernel||${A.host}|${NOWHERE}|128|dropped: NO_ROUTE (no route to destination)`), got.join("\n"));
       assert.ok(got.some((l) => l.startsWith("lana||fd00::dead|fd00::7|") && l.endsWith("|dropped: IP_LENGTH (payload length disagrees with the frame)")), got.join("\n"));
       const flagged = tshark(["-r", file("all"), "-Y", "_ws.malformed || _ws.expert.severity >= warning", "-T", "fields", "-e", "ipv6.src"]);
@@ -157,7 +148,7 @@ test("persia capture records what the node received, sent, delivered and dropped
     });
 
     await t.test("--nic lanb keeps only what came in on or left by lanb", () => {
-      const got = rows(file("nicb"));
+      const got = captureRows(file("nicb"));
       assert.ok(got.some((l) => l.startsWith(`lanb|${IN}|${B.host}|${ECHO}|128|`)), got.join("\n"));
       assert.ok(got.some((l) => l.startsWith(`echo.sabz.city|${OUT}|${B.host}|${ECHO}|128|`)), "the delivery of what came in on lanb names lanb");
       for (const l of got) {
@@ -166,7 +157,7 @@ test("persia capture records what the node received, sent, delivered and dropped
     });
 
     await t.test("--service echo.sabz.city keeps only what echo got and sent, and its frames on their way out", () => {
-      const got = rows(file("echo"));
+      const got = captureRows(file("echo"));
       assert.equal(got.filter((l) => l.startsWith("echo.sabz.city|")).length, 12, got.join("\n"));
       for (const l of got) {
         const [iface, dir, src] = l.split("|");

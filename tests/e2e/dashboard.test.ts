@@ -17,7 +17,6 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { spawn } from "child_process";
 import { chromium, Browser, Page } from "playwright-core";
 import { ROOT } from "../../hosts/node/paths";
 import { VxlanNic } from "../../hosts/node/nic/vxlan";
@@ -29,6 +28,7 @@ import { Drop } from "../../abi/drop";
 import { skipOrFail } from "./linux";
 import { freePorts } from "../ports";
 import { waitFor } from "../wait";
+import { persiaRun } from "./persia_run";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = skipOrFail(fs.existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (run \`node tests/setup.js\` as root)`);
@@ -61,26 +61,9 @@ const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 /** `persia run … --dashboard` as a command; resolves once it prints the dashboard's URL. */
 async function runNode(file: string, dir: string): Promise<{ url: string; stderr: () => string; stop: () => Promise<void> }> {
-  const proc = spawn(process.execPath, [path.join(ROOT, "build/ts/cli/cli.js"), "run", file, "--socket-dir", dir,
-    "--metrics", "[::1]:0", "--dashboard"], { stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  proc.stderr!.on("data", (d) => (err += d));
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise((r) => proc.once("exit", r));
-    proc.kill("SIGTERM");
-    await gone;
-  };
-  try {
-    const url = await waitFor(() => {
-      if (proc.exitCode !== null) throw new Error(`persia run exited (${proc.exitCode}):\n${err}`);
-      return /dashboard at (http:\/\/\S+?)\/ /.exec(err)?.[1];
-    }, 30000, () => `persia run to print the dashboard's address:\n${err}`);
-    return { url, stderr: () => err, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  const node = await persiaRun([file, "--socket-dir", dir, "--metrics", "[::1]:0", "--dashboard"],
+    /dashboard at (http:\/\/\S+?)\/ /, "the dashboard's address");
+  return { url: node.found, stderr: node.stderr, stop: node.stop };
 }
 
 /** The events of /events until it has each of `want`, as the browser's EventSource gets them. */

@@ -18,7 +18,7 @@ import { ROOT } from "../../hosts/node/paths";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import * as P from "../../cli/peer/packets";
 import { imageOf, ImagePeer, RunningImage, wasmtimeOrSkip } from "./wasmtime";
-import { missing, skipOrFail, tshark } from "./linux";
+import { missing, skipOrFail, tshark, captureRows } from "./linux";
 import { parseImageLine } from "../../loader/capture/record";
 import { CapturePoint } from "../../abi/capture";
 
@@ -55,15 +55,6 @@ function shortPayload(): Uint8Array {
 function persia(args: string[]): { code: number | null; err: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
   return { code: r.status, err: r.stderr };
-}
-
-/** Each packet as "interface|direction|src|dst|icmpv6 type|comment". */
-function rows(file: string): string[] {
-  const r = tshark(["-r", file, "-T", "fields", "-E", "separator=|", "-e", "frame.interface_name", "-e", "frame.packet_flags_direction",
-    "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "icmpv6.type", "-e", "frame.comment"]);
-  assert.equal(r.code, 0, r.err);
-  assert.equal(r.err, "", `tshark -r ${file} says nothing on stderr`);
-  return r.out.split("\n").filter((l) => l !== "");
 }
 
 test("an image run with --capture, and persia capture --from its output", { skip, timeout: 120000 }, async (t) => {
@@ -104,7 +95,7 @@ test("an image run with --capture, and persia capture --from its output", { skip
     });
 
     await t.test("the echo request and reply are there on vx0 and at echo; the drops carry their reasons", () => {
-      const got = rows(file("all"));
+      const got = captureRows(file("all"));
       for (const want of [`vx0|${IN}|${PEER}|${ECHO}|128|`, `echo.sabz.city|${OUT}|${PEER}|${ECHO}|128|`,
         `echo.sabz.city|${IN}|${ECHO}|${PEER}|129|`, `vx0|${OUT}|${ECHO}|${PEER}|129|`,
         `kernel||${PEER}|${NOBODY}|128|dropped: NO_ROUTE (no route to destination)`,
@@ -123,19 +114,19 @@ test("an image run with --capture, and persia capture --from its output", { skip
 
     await t.test("--service, --nic and --count keep what they say", () => {
       assert.equal(persia(["capture", "--from", log, "--manifest", yaml, "--service", "echo.sabz.city", "-o", file("echo")]).code, 0);
-      const echo = rows(file("echo"));
+      const echo = captureRows(file("echo"));
       assert.ok(echo.length >= 3, echo.join("\n"));
       for (const l of echo) {
         const [iface, dir, src] = l.split("|");
         assert.ok(iface === "echo.sabz.city" || (iface === "vx0" && dir === OUT && src === ECHO), `not echo's: ${l}`);
       }
       assert.equal(persia(["capture", "--from", log, "--manifest", yaml, "--nic", "vx0", "-o", file("nic")]).code, 0);
-      const nic = rows(file("nic"));
+      const nic = captureRows(file("nic"));
       assert.ok(nic.some((l) => l.startsWith(`vx0|${IN}|${PEER}|${ECHO}|128|`)), nic.join("\n"));
       assert.ok(!nic.some((l) => l.startsWith(`echo.sabz.city|${IN}|`)), "echo's own sends name no NIC");
       const counted = persia(["capture", "--from", log, "--count", "2", "-o", file("count")]);
       assert.match(counted.err, /wrote 2 packet\(s\) .*stopped: --count reached\n$/);
-      assert.equal(rows(file("count")).length, 2);
+      assert.equal(captureRows(file("count")).length, 2);
     });
 
     await t.test("a name without the image's manifest, or one it lacks, is refused with what to do", () => {

@@ -4,6 +4,7 @@
 //   root ns: node's UDP socket [fd00:99:N::1]:4789 ── veth ── ns: fd00:99:N::2, vxlan "vxa"
 // and capture a device's frames with tshark, from a moment it has shown to one it has shown.
 import { spawnSync, spawn, ChildProcess } from "child_process";
+import * as assert from "node:assert/strict";
 import { waitFor } from "../wait";
 
 export function sh(cmd: string, opts: { allowFail?: boolean } = {}): string {
@@ -157,4 +158,14 @@ export function tshark(args: string[]): { code: number | null; out: string; err:
   const r = spawnSync("tshark", args, { encoding: "utf8" });
   const err = r.stderr.split("\n").filter((l) => l !== "" && !/^Running as user "root" and group "root"\. This could be dangerous\.$/.test(l)).join("\n");
   return { code: r.status, out: r.stdout, err };
+}
+
+/** Each packet of a capture file as "interface|direction|src|dst|icmpv6 type|comment",
+ *  after checking that tshark reads it with nothing on stderr. */
+export function captureRows(file: string): string[] {
+  const r = tshark(["-r", file, "-T", "fields", "-E", "separator=|", "-e", "frame.interface_name", "-e", "frame.packet_flags_direction",
+    "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "icmpv6.type", "-e", "frame.comment"]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.err, "", `tshark -r ${file} says nothing on stderr`);
+  return r.out.split("\n").filter((l) => l !== "");
 }

@@ -11,7 +11,6 @@
 // its service. Needs prometheus and promtool (tests/setup.js); no root.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -22,6 +21,7 @@ import * as P from "../../cli/peer/packets";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { freePorts } from "../ports";
 import { waitFor } from "../wait";
+import { persiaRun } from "./persia_run";
 import { Prometheus, promtoolProblems, toolsOrSkip } from "./prometheus";
 
 const skip = toolsOrSkip(["prometheus", "promtool"]);
@@ -47,26 +47,9 @@ observe: { metrics: "[fd00:dead::1]:9464" }
 
 /** `persia run … --metrics [::1]:0 --log-format json`; resolves once it prints its metrics URL. */
 async function runNode(file: string, dir: string) {
-  const proc = spawn(process.execPath, [path.join(ROOT, "build/ts/cli/cli.js"), "run", file, "--socket-dir", dir,
-    "--metrics", "[::1]:0", "--log-format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  proc.stderr!.on("data", (d) => (err += d));
-  const stop = async (): Promise<void> => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise((r) => proc.once("exit", r));
-    proc.kill("SIGTERM");
-    await gone;
-  };
-  try {
-    const url = await waitFor(() => {
-      if (proc.exitCode !== null) throw new Error(`persia run exited (${proc.exitCode}):\n${err}`);
-      return /"message":"metrics of prom\.sabz\.city: (http:\/\/\S+?)\/metrics"/.exec(err)?.[1];
-    }, 30000, () => `persia run to print its metrics address:\n${err}`);
-    return { url, stderr: () => err, stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  const node = await persiaRun([file, "--socket-dir", dir, "--metrics", "[::1]:0", "--log-format", "json"],
+    /"message":"metrics of prom\.sabz\.city: (http:\/\/\S+?)\/metrics"/, "its metrics address");
+  return { url: node.found, stderr: node.stderr, stop: node.stop };
 }
 
 test("a real Prometheus scrapes `persia run --metrics` and sees the counters the test's traffic moved", { skip, timeout: 120000 }, async (t) => {
