@@ -10,7 +10,7 @@
 // Does not start wasmtime or serve HTTP itself.
 import * as fs from "fs";
 import { StringDecoder } from "string_decoder";
-import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../abi/image";
+import { IMG_CAPTURE_PREFIX, IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../abi/image";
 import { bootedNode, formatLog, LogContext, LogFormat, parseLogLine } from "../hosts/node/observe/log";
 import type { Observed } from "../hosts/node/observe/observed";
 import { statusFromLines } from "./image";
@@ -143,8 +143,9 @@ export class ImageOutput {
   line(text: string): void {
     if (text.startsWith(IMG_HOST_PREFIX)) { this.hostLine = text; return; }
     if (text.startsWith(IMG_STATUS_PREFIX)) { this.status(text); return; }
+    if (text.startsWith(IMG_CAPTURE_PREFIX)) return;   // packets, for `persia capture --from`; not log lines
     const booted = bootedNode(text);
-    if (booted !== null) this.name = this.context.node = booted;
+    if (booted !== null) this.name = this.context.node = this.observed.node = booted;
     const entry = parseLogLine(text, this.context);
     if (entry === null) return;
     this.observed.pushLog(entry);

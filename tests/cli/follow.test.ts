@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Drop } from "../../abi/drop";
-import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../../abi/image";
+import { IMG_CAPTURE_PREFIX, IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../../abi/image";
 import { MF_HEADER, MF_REC_HEADER } from "../../abi/manifest";
 import * as S from "../../abi/status";
 import { followFile, ImageOutput } from "../../cli/follow";
@@ -63,17 +63,19 @@ test("an image's lines feed the Observed: each status with its host line and the
   const out = new ImageOutput(observed, { node: null, logFormat: "json", print: (l) => printed.push(l), onError: (e) => errors.push(e) });
   out.line(statusLine(10));
   assert.equal(observed.status()?.host, undefined, "no host line, no name yet: nothing added");
-  for (const l of [BOOTED, HOST_LINE, TRAPPED, statusLine(20), `${IMG_STATUS_PREFIX}AAAA`, ""]) out.line(l);
+  for (const l of [BOOTED, HOST_LINE, TRAPPED, `${IMG_CAPTURE_PREFIX}AAAA`, statusLine(20), `${IMG_STATUS_PREFIX}AAAA`, ""]) out.line(l);
+  assert.equal(observed.node, "img.sabz.city", "the boot line names the node for every view");
   const s = observed.status()!;
   assert.equal(s.nics[0].rxFrames, 20, "the newest status");
   assert.deepEqual(s.host, { name: "img.sabz.city", nics: [{ id: 0, backend: "wasi-vxlan", counters: { rx_frames: 12 } }] },
-    "the host line printed before it, a log line between them");
+    "the host line printed before it, a log line and a capture line between them");
   assert.equal(s.services[0].ramPages, 3);
   assert.equal(errors.length, 1, "the status line that does not decode");
   assert.match(errors[0].message, /a status line that does not decode was skipped: status snapshot: 3 bytes/);
   assert.equal(observed.series.history().length, 0, "both statuses have the fixture's kernel time: no rate between them");
   const logs = observed.logs().map((e: LogEntry) => [e.level, e.origin, e.domain, e.fields?.service]);
-  assert.deepEqual(logs, [["info", "host", "img.sabz.city", undefined], ["warn", "host", "echo.sabz.city", 1]]);
+  assert.deepEqual(logs, [["info", "host", "img.sabz.city", undefined], ["warn", "host", "echo.sabz.city", 1]],
+    "a capture line (`persia capture --from` reads it) is no log line");
   assert.deepEqual(printed.map((l) => JSON.parse(l).domain), ["img.sabz.city", "echo.sabz.city"]);
 });
 

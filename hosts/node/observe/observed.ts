@@ -30,8 +30,10 @@ export class Observed extends EventEmitter {
   readonly series: Series;
   private readonly tail: LogEntry[] = [];
 
-  /** `capacity` snapshots are kept: at one a second, 600 are ten minutes. */
-  constructor(readonly node: string, capacity = 600) {
+  /** `capacity` snapshots are kept: at one a second, 600 are ten minutes. `node` is the
+   *  node's name, or what stands for it until its name is known (a wasmtime image's output
+   *  says it in its boot line; the follower sets it then). */
+  constructor(public node: string, capacity = 600) {
     super();
     this.series = new Series(capacity);
   }
