@@ -13,7 +13,8 @@ import { build } from "./build";
 import { launch } from "../hosts/node/launch";
 import { LogEntry, Observed } from "../hosts/node/observe/observed";
 import { formatLog, LOG_FORMATS, logEntry, LogContext, LogFormat } from "../hosts/node/observe/log";
-import { observe, serveViews } from "../hosts/node/observe/observe";
+import { observe, Observing, serveViews } from "../hosts/node/observe/observe";
+import { parseListen } from "../hosts/node/observe/http";
 import { METRICS_PATH } from "../hosts/node/observe/metrics";
 import { followFile, followStream, ImageOutput } from "./follow";
 import { demo } from "./demo/demo";
@@ -48,7 +49,7 @@ interface RunArgs { manifest: string; socketDir: string; verbose: boolean; metri
  *  "persia: …" in text, an info (or error) line of the host in JSON. */
 function logPrinter(format: LogFormat, ctx: LogContext) {
   const print = (e: LogEntry): void => { process.stderr.write(`${formatLog(e, format)}\n`); };
-  const note = (message: string, level: "info" | "error" = "info"): void => {
+  const note = (message: string, level: "info" | "warn" | "error" = "info"): void => {
     if (format === "json") print(logEntry(level, message, "host", ctx));
     else process.stderr.write(`persia: ${message}\n`);
   };
@@ -63,6 +64,13 @@ async function cmdRun(a: RunArgs): Promise<void> {
     services: () => observed.status()?.services ?? m.services.map((s, id) => ({ id, name: s.domain })),
   };
   const { print, note } = logPrinter(a.logFormat, ctx);
+  const listen = a.metrics ?? m.observe.metrics;
+  const named = a.metrics !== undefined ? "--metrics" : "observe.metrics in the manifest";
+  if (a.dashboard && listen === null) {
+    throw new Error("--dashboard needs an HTTP address to be served on: give --metrics ADDR (e.g. --metrics [::1]:9464) " +
+      "or observe.metrics in the manifest");
+  }
+  if (listen !== null) parseListen(listen);   // a bad address fails before the node boots
   const { node, plan } = await launch(m, {
     log: (level, line, origin) => {
       if (level > LogLevel.INFO && !a.verbose) return;
@@ -71,19 +79,30 @@ async function cmdRun(a: RunArgs): Promise<void> {
       print(entry);
     },
   });
-  fs.mkdirSync(a.socketDir, { recursive: true });
-  const sock = socketFor(plan.node.name, a.socketDir);
-  await node.statusServer(sock);
-  note(`node ${plan.node.name} (${plan.node.role}) is running: ` +
-    `${plan.nics.length} NIC(s), ${plan.services.length} service(s). Status: persia status --socket ${sock}`);
-  const listen = a.metrics ?? plan.observe.metrics;
-  if (a.dashboard && listen === null) {
-    throw new Error("--dashboard needs an HTTP address to be served on: give --metrics ADDR (e.g. --metrics [::1]:9464) " +
-      "or observe.metrics in the manifest");
+  let served: Observing | null = null;
+  try {
+    fs.mkdirSync(a.socketDir, { recursive: true });
+    const sock = socketFor(plan.node.name, a.socketDir);
+    await node.statusServer(sock);
+    if (listen !== null) {
+      served = await observe(node, observed, listen, { metrics: true, dashboard: a.dashboard },
+        (e) => note(`stopped reading the node's status: ${e.message}`, "error")).catch((e: Error) => {
+        throw new Error(`${e.message} (the address came from ${named})`);
+      });
+    }
+    note(`node ${plan.node.name} (${plan.node.role}) is running: ` +
+      `${plan.nics.length} NIC(s), ${plan.services.length} service(s). Status: persia status --socket ${sock}`);
+  } catch (e) {
+    node.stop();                               // closes the status socket, which removes its file
+    throw e;
   }
-  const served = listen === null ? null : await observe(node, observed, listen, { metrics: true, dashboard: a.dashboard },
-    (e) => note(`stopped reading the node's status: ${e.message}`, "error"));
-  if (served !== null) note(servedLine(plan.node.name, served.url, a.dashboard));
+  if (served !== null) {
+    note(servedLine(plan.node.name, served.url, a.dashboard));
+    if (!served.loopback) {
+      note(`${served.url} is not a loopback address: anyone who can reach it reads this node's counters, domains ` +
+        "and log (spec/security.md); serve on [::1] unless a firewall or a TLS proxy guards it", "warn");
+    }
+  }
   const stop = () => { served?.close(); node.stop(); process.exit(0); };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
@@ -95,7 +114,7 @@ async function cmdRun(a: RunArgs): Promise<void> {
 
 /** The line that says where the views are (tests read the URLs from it). */
 function servedLine(node: string, url: string, dashboard: boolean): string {
-  return `metrics of ${node}: ${url}${METRICS_PATH}` + (dashboard ? `; dashboard at ${url}/ ` : "");
+  return `metrics of ${node}: ${url}${METRICS_PATH}` + (dashboard ? `; dashboard at ${url}/` : "");
 }
 
 interface FollowArgs { from: string; metrics: string; dashboard: boolean; node?: string; logFormat: LogFormat }

@@ -62,7 +62,7 @@ const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 /** `persia run … --dashboard` as a command; resolves once it prints the dashboard's URL. */
 async function runNode(file: string, dir: string): Promise<{ url: string; stderr: () => string; stop: () => Promise<void> }> {
   const node = await persiaRun([file, "--socket-dir", dir, "--metrics", "[::1]:0", "--dashboard"],
-    /dashboard at (http:\/\/\S+?)\/ /, "the dashboard's address");
+    /dashboard at (http:\/\/\S+?)\/$/m, "the dashboard's address");
   return { url: node.found, stderr: node.stderr, stop: node.stop };
 }
 

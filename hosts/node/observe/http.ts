@@ -79,7 +79,8 @@ export class ObserveServer {
   }
 }
 
-function isLoopback(address: string): boolean {
+/** An address of this machine's loopback: ::1 or 127/8 (also as a mapped IPv4 address). */
+export function isLoopback(address: string): boolean {
   return address === "::1" || /^(::ffff:)?127\./.test(address);
 }
 

@@ -8,7 +8,7 @@
 // Does not print anything or handle signals: the CLI does.
 import type { PersiaNode } from "../node";
 import { registerDashboard } from "./dashboard";
-import { ObserveServer } from "./http";
+import { isLoopback, ObserveServer } from "./http";
 import { metricsView } from "./metrics";
 import { Observed, watchNode } from "./observed";
 
@@ -26,6 +26,9 @@ export interface Observing {
   server: ObserveServer;
   /** "http://[::1]:9464": the server's own address, with the port it got. */
   url: string;
+  /** Whether it listens on a loopback address only (spec/security.md: anything else shows
+   *  the node to whoever reaches it). */
+  loopback: boolean;
   close(): void;
 }
 
@@ -38,8 +41,8 @@ export async function serveViews(observed: Observed, listen: string, views: View
   const server = new ObserveServer();
   if (views.metrics) metricsView(server, observed, process);
   if (views.dashboard) registerDashboard(server, observed);
-  const { url } = await server.listen(listen);
-  return { observed, server, url, close: () => server.close() };
+  const { host, url } = await server.listen(listen);
+  return { observed, server, url, loopback: isLoopback(host), close: () => server.close() };
 }
 
 /** Reads `node`'s status into `observed` every second and serves `views` on `listen`.
