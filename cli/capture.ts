@@ -57,7 +57,7 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
       const f = file;
       file = null;
       f.cap.close(nowUs());
-      fs.closeSync(f.fd);
+      if (f.fd !== STDOUT) fs.closeSync(f.fd);
       resolve({ written: f.cap.written, lost: f.cap.lost, bytes: f.cap.bytes, why: why ?? "the node closed the capture (it stopped?)" });
     };
     const stop = (reason: string): void => {
@@ -83,7 +83,7 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
           reject(new Error(answer.error ?? "the node did not start a capture"));
           return;
         }
-        const fd = fs.openSync(o.out, "w");
+        const fd = openOutput(o.out);
         file = { fd, cap: new CaptureFile((b) => fs.writeSync(fd, b), answer.capture, { count: o.count, maxBytes: o.maxBytes }, nowUs()) };
         started = true;
         if (o.durationMs !== undefined) timer = setTimeout(() => stop("--duration passed"), o.durationMs);
@@ -114,6 +114,21 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
   });
 }
 
+const STDOUT = 1;
+
+/** The file to write the capture to: `-` is stdout (`persia capture … -o - | tshark -r -`). */
+function openOutput(out: string): number {
+  if (out === "-") return STDOUT;
+  try {
+    return fs.openSync(out, "w");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "its directory does not exist" : code === "EACCES" ? "permission denied"
+      : code === "EISDIR" ? "it is a directory" : (e as Error).message;
+    throw new Error(`cannot write the capture to ${out}: ${why}; give -o a file in a directory you can write, or - for stdout`);
+  }
+}
+
 /** A capture from the saved output of a wasmtime image run with --capture. NIC and service
  *  names come from the image's manifest when given (--manifest), else they are ids. */
 export function captureFromOutput(text: string, o: CaptureOptions, manifestFile?: string): CaptureResult {
@@ -123,14 +138,14 @@ export function captureFromOutput(text: string, o: CaptureOptions, manifestFile?
   if (packets.length === 0) {
     throw new Error("no capture line in that output: run the image with `--capture` and save its stdout (`wasmtime run ... node.wasm --capture > node.log`)");
   }
-  const fd = fs.openSync(o.out, "w");
+  const fd = openOutput(o.out);
   const cap = new CaptureFile((b) => fs.writeSync(fd, b), header, { count: o.count, maxBytes: o.maxBytes }, packets[0].us);
   for (const p of packets) {
     if (cap.stopped !== null) break;
     if (passes(filter, p)) cap.add(p);
   }
   cap.close(packets[packets.length - 1].us);
-  fs.closeSync(fd);
+  if (fd !== STDOUT) fs.closeSync(fd);
   return { written: cap.written, lost: 0, bytes: cap.bytes, why: cap.stopped ? STOP_WHY[cap.stopped] : "the end of the saved output" };
 }
 
@@ -161,5 +176,5 @@ function resolveFilter(o: CaptureOptions, h: CaptureHeader, manifestFile?: strin
 /** The line `persia capture` ends with. */
 export function summary(out: string, r: CaptureResult): string {
   const lost = r.lost > 0 ? `; ${r.lost} capture record(s) lost (the capture read too slowly; the node never waits)` : "; none lost";
-  return `persia: wrote ${r.written} packet(s) to ${out} (${r.bytes} bytes)${lost}; stopped: ${r.why}`;
+  return `persia: wrote ${r.written} packet(s) to ${out === "-" ? "stdout" : out} (${r.bytes} bytes)${lost}; stopped: ${r.why}`;
 }

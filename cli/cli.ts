@@ -153,6 +153,7 @@ async function cmdTop(a: TopArgs): Promise<void> {
     const sock = a.socket ?? socketFor(a.node!, a["socket-dir"]);
     name = a.node ?? path.basename(sock).replace(/\.sock$/, "");
     source = socketSource(sock);
+    await source.read();   // a node that is not there (a typo) fails at once, as `persia status` does; one that stops later is waited for
   }
   process.exit(await top({ name, source, intervalSeconds: a.interval }));
 }
@@ -334,9 +335,11 @@ export function main(argv: string[]): void {
         .option("socket-dir", { type: "string", default: DEFAULT_SOCKET })
         .option("from", { type: "string", describe: "read the saved stdout of a wasmtime image run with --capture (a file, or - for stdin)" })
         .option("manifest", { type: "string", describe: "with --from: the image's manifest, so that --nic and --service can name its NICs and services" })
-        .option("nic", { type: "string", describe: "only what came in on or left by this NIC (its manifest name)" })
-        .option("service", { type: "string", describe: "only what this service (its domain) sent or got, or was dropped on its way to or from it" })
-        .option("o", { alias: "output", type: "string", demandOption: true, describe: "the pcapng file to write" })
+        .option("nic", { type: "string", describe: "only records that name this NIC (its manifest name): frames in and out on it, and what " +
+          "services got from it or sent on it (spec/observe.md, \"Captures\")" })
+        .option("service", { type: "string", describe: "only records that name this service (its domain): what it got and sent, and drops " +
+          "on the way to or from it; a frame on a NIC names no service" })
+        .option("o", { alias: "output", type: "string", demandOption: true, describe: "the pcapng file to write (- for stdout)" })
         .option("count", { type: "number", describe: "stop after this many packets" })
         .option("duration", { type: "number", describe: "stop after this many seconds" })
         .option("max-size", { type: "string", default: `${DEFAULT_MAX_SIZE >> 20}MiB`, describe: "stop before the file grows past this (e.g. 16MiB)" }),

@@ -127,6 +127,11 @@ test("an image run with --capture, and persia capture --from its output", { skip
       const counted = persia(["capture", "--from", log, "--count", "2", "-o", file("count")]);
       assert.match(counted.err, /wrote 2 packet\(s\) .*stopped: --count reached\n$/);
       assert.equal(captureRows(file("count")).length, 2);
+      const piped = spawnSync(process.execPath, [CLI, "capture", "--from", log, "--count", "2", "-o", "-"]);
+      assert.equal(piped.status, 0, piped.stderr.toString());
+      assert.match(piped.stderr.toString(), /wrote 2 packet\(s\) to stdout/);
+      fs.writeFileSync(file("piped"), piped.stdout);
+      assert.deepEqual(captureRows(file("piped")), captureRows(file("count")), "-o - writes the same packets to stdout");
     });
 
     await t.test("a name without the image's manifest, or one it lacks, is refused with what to do", () => {
