@@ -65,7 +65,7 @@ export const SYSCALLS: Syscall[] = [
   { nr: Sys.RECV, name: "recv", params: [["ptr", i32], ["cap", i32]], result: i32, doc: "copy the next queued packet; its length, or -EAGAIN" },
   { nr: Sys.ADDR, name: "addr", params: [["index", i32], ["ptr", i32]], result: i32, doc: "write the service's index-th address (16 bytes); 0 or -ENOENT" },
   { nr: Sys.RESOLVE, name: "resolve", params: [["name", i32], ["len", i32], ["out", i32]], result: i32, doc: "write a domain's first address (16 bytes); 0 or -ENOENT" },
-  { nr: Sys.LOG, name: "log", params: [["ptr", i32], ["len", i32]], result: i32, doc: "one UTF-8 line to the node's log" },
+  { nr: Sys.LOG, name: "log", params: [["ptr", i32], ["len", i32]], result: i32, doc: "one UTF-8 line to the node's log (control bytes become ?)" },
   { nr: Sys.CLOCK, name: "clock", params: [["ptr", i32]], result: i32, doc: "write the kernel time in ms (i64 LE)" },
   { nr: Sys.TIMER, name: "timer", params: [["ms", i32]], result: i32, doc: "one persia_event() after ms; 0 cancels" },
   { nr: Sys.CAP_FIND, name: "cap_find", params: [["kind", i32], ["index", i32]], result: i32, doc: "handle of the index-th capability of a kind, or -ENOENT" },

@@ -140,6 +140,12 @@ function log(svc: i32, ptr: i32, len: i32): i32 {
   if (len < 0) return -Errno.EINVAL;
   let n = min(len, SVC_LOG_MAX);
   if (host_svc_read(svc, ptr, <i32>SCRATCH, n) < 0) return -Errno.EFAULT;
+  // A control byte would let a service end its line and start one that speaks for the
+  // kernel or another domain (a host prints the log as lines), or steer a terminal.
+  for (let i = 0; i < n; i++) {
+    let b = load<u8>(SCRATCH + <usize>i);
+    if (b < 0x20 || b == 0x7f) store<u8>(SCRATCH + <usize>i, 0x3f);   // '?'
+  }
   logStart();
   logBytes(svcName(svc), <i32>unchecked(svcNameLen[svc]));
   logStr(": ");

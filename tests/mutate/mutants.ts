@@ -240,6 +240,9 @@ export const MUTANTS: Mutant[] = [
     file: "loader/status/metrics.ts", from: "node((n) => [[{}, n.nowMs / 1000]])", to: "node((n) => [[{}, n.nowMs]])", tests: [STATUS] },
   { id: "log-domain-lost", guarantee: "a log line about a service carries the service's domain",
     file: "hosts/node/observe/log.ts", from: "domain: svc?.name ?? ctx.node,", to: "domain: ctx.node,", tests: [LOGS] },
+  { id: "log-control-bytes", guarantee: "a service's log line cannot carry a control byte (a second line, a terminal escape)",
+    file: "kernel/svc/syscall.ts", from: "if (b < 0x20 || b == 0x7f) store<u8>(SCRATCH + <usize>i, 0x3f);   // '?'", to: "",
+    tests: ["tests/kernel/svc/log.spec.ts"] },
   // Packet capture (spec/abi.md, "Packet capture"): off by default, exact bytes, filtered.
   { id: "capture-filter-ignored", guarantee: "a capture filtered by service reports only records that name it",
     file: "kernel/capture.ts", from: "if (onlySvc != CAPTURE_NONE && svc != onlySvc) return;", to: "", tests: [CAPTURE] },
