@@ -70,6 +70,7 @@ function serve(socket: net.Socket, source: () => Status, capture?: CaptureHandle
   const timer = setTimeout(() => respond(""), REQUEST_WAIT_MS);
   socket.setEncoding("utf8");
   socket.on("data", (chunk: string) => {
+    if (done) return;                          // answered (a capture stream reads no more)
     received += chunk;
     const nl = received.indexOf("\n");
     if (nl >= 0) respond(received.slice(0, nl));

@@ -231,6 +231,9 @@ export const MUTANTS: Mutant[] = [
   { id: "observe-rebinding", guarantee: "a request to a loopback address under a DNS name is refused (DNS rebinding)",
     file: "hosts/node/observe/http.ts", from: "if (isLoopback(req.socket.localAddress ?? \"\") && !localName(req.headers.host)) {",
     to: "if (false) {", tests: [OBSERVE_HTTP] },
+  { id: "observe-cross-site", guarantee: "a request another web page makes is refused",
+    file: "hosts/node/observe/http.ts", from: "if (site === \"cross-site\" || site === \"same-site\" || (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host))) {",
+    to: "if (false) {", tests: [OBSERVE_HTTP] },
   // Observability (spec/observe.md): the metrics are the kernel's counters, in base units;
   // a log line is tagged with the service it is about.
   { id: "metrics-counter-summed", guarantee: "a counter is the kernel's total, however often Prometheus scrapes",

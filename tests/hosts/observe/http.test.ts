@@ -1,14 +1,15 @@
 // hosts/node/observe/http.ts: the views' one HTTP server only shows (GET and HEAD), says
 // what it serves when a path is wrong, and refuses a request that reached a loopback
-// address under a DNS name (DNS rebinding), whether it listens on loopback or everywhere.
+// address under a DNS name (DNS rebinding), whether it listens on loopback or everywhere,
+// and a request another web page makes (Sec-Fetch-Site, Origin).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as http from "http";
 import { localName, ObserveServer, parseListen } from "../../../hosts/node/observe/http";
 
-function get(port: number, path: string, host: string, method = "GET"): Promise<{ code: number; body: string }> {
+function get(port: number, path: string, host: string, method = "GET", more: Record<string, string> = {}): Promise<{ code: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: "::1", port, path, method, headers: { host } }, (res) => {
+    const req = http.request({ host: "::1", port, path, method, headers: { host, ...more } }, (res) => {
       let body = "";
       res.on("data", (d) => (body += d));
       res.on("end", () => resolve({ code: res.statusCode!, body }));
@@ -51,3 +52,24 @@ for (const listen of ["[::1]:0", "[::]:0"]) {
     }
   });
 }
+
+test("a request another web page makes is refused; the node's own page, Prometheus and curl are answered", async () => {
+  const server = new ObserveServer().route("/a", (_req, res) => { res.end("shown"); });
+  const { port } = await server.listen("[::1]:0");
+  const host = `[::1]:${port}`;
+  try {
+    const refused: Record<string, string>[] = [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" },
+      { origin: "http://evil.example" }, { origin: `https://${host}` }];
+    for (const more of refused) {
+      const r = await get(port, "/a", host, "GET", more);
+      assert.equal(r.code, 403, JSON.stringify(more));
+      assert.match(r.body, /a request from another web page is refused/);
+    }
+    const answered: Record<string, string>[] = [{}, { "sec-fetch-site": "same-origin", origin: `http://${host}` }, { "sec-fetch-site": "none" }];
+    for (const more of answered) {
+      assert.equal((await get(port, "/a", host, "GET", more)).code, 200, JSON.stringify(more));
+    }
+  } finally {
+    server.close();
+  }
+});
