@@ -48,6 +48,7 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
     let head = Buffer.alloc(0);
     let file: { cap: CaptureFile; fd: number } | null = null;
     let why: string | null = null;
+    let broken: Error | null = null;
     let timer: NodeJS.Timeout | null = null;
     let started = false;
     const finish = (): void => {
@@ -56,8 +57,16 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
       if (file === null) return;
       const f = file;
       file = null;
-      f.cap.close(nowUs());
-      if (f.fd !== STDOUT) fs.closeSync(f.fd);
+      try {
+        if (broken !== null) throw broken;          // the file failed mid-capture: it cannot be ended either
+        f.cap.close(nowUs());
+      } catch (e) {
+        reject(new Error(`cannot write the capture to ${o.out}: ${e instanceof Error ? e.message : String(e)}; ` +
+          `what it holds is cut short (${f.cap.written} packet(s) written)`));
+        return;
+      } finally {
+        if (f.fd !== STDOUT) try { fs.closeSync(f.fd); } catch { /* already failed: said above */ }
+      }
       resolve({ written: f.cap.written, lost: f.cap.lost, bytes: f.cap.bytes, why: why ?? "the node closed the capture (it stopped?)" });
     };
     const stop = (reason: string): void => {
@@ -101,7 +110,9 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
         take(chunk);
       } catch (e) {                                 // a damaged stream, or the output file cannot be written
         const message = e instanceof Error ? e.message : String(e);
-        if (file === null) reject(new Error(message));
+        const written = e instanceof Error && "code" in e;  // the file failed: an errno (ENOSPC, EIO, EPIPE)
+        if (file === null) reject(new Error(written ? `cannot write the capture to ${o.out}: ${message}` : message));
+        else if (written) broken = e as Error;
         else why = `the capture stream broke: ${message}`;
         sock.destroy();
       }

@@ -166,13 +166,16 @@ test("persia capture records what the node received, sent, delivered and dropped
       }
     });
 
-    await t.test("a NIC the node does not have is refused with its NICs; a file that cannot be written, and a node that is not running, with why", async () => {
+    await t.test("a NIC the node does not have is refused with its NICs; a file that cannot be written or fills up, and a node that is not running, with why", async () => {
       const wrong = persia(["capture", "--socket", sock, "--nic", "eth9", "-o", file("none")]);
       assert.equal(await wrong.exit, 1);
       assert.match(wrong.err, /"eth9" is not a NIC of cap\d+\.sabz\.city; its NICs are lana, lanb/);
       const unwritable = persia(["capture", "--socket", sock, "-o", path.join(dir, "no/such/dir.pcapng")]);
       assert.equal(await unwritable.exit, 1);
       assert.match(unwritable.err, /^persia: cannot write the capture to \S+\/no\/such\/dir\.pcapng: its directory does not exist; give -o a file in a directory you can write, or - for stdout$/m);
+      const full = persia(["capture", "--socket", sock, "--duration", "1", "-o", "/dev/full"]);
+      assert.equal(await full.exit, 1, "a file that fills up ends the capture with an error, not a stack");
+      assert.match(full.err, /^persia: cannot write the capture to \/dev\/full: ENOSPC: no space left on device, write$/m);
       const gone = persia(["capture", "--socket", path.join(dir, "nothing.sock"), "-o", file("none")]);
       assert.equal(await gone.exit, 1);
       assert.match(gone.err, /no status socket there: is the node running/);
