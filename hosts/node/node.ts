@@ -194,9 +194,9 @@ export class PersiaNode extends EventEmitter {
   /** The status of now: kernel time is advanced to the host clock first (a poll), as the
    *  wasmtime image polls before each status line, so an idle node's kernel time and the
    *  rates views take from it (spec/observe.md) move on while nothing happens. What the
-   *  status socket and the observability views read. */
+   *  status socket and the observability views read. A poll runs the kernel's due timers. */
   statusNow(): Status {
-    this.poll();
+    this.poll();   // also with autoPoll false: the clock is the owner's, so a read moves the node to its now
     return this.status();
   }
 

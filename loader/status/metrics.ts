@@ -10,6 +10,8 @@
 // the metrics server of `persia run --metrics` and `persia status --from … --metrics`.
 import { Counter, Gauge, Registry } from "prom-client";
 import { SvcState } from "../../abi/kernel";
+import { CPU_SHARE_MAX } from "../../abi/limits";
+import { WASM_PAGE } from "../manifest/limits";
 import type { ClassStatus, NicStatus, ServiceStatus, Status } from "./decode";
 
 type Labels = Record<string, string>;
@@ -17,7 +19,6 @@ type Row = [Labels, number];
 type Rows = (s: Status) => Row[];
 
 /** Bytes in a 64 KiB Wasm page: the unit of the kernel's RAM counts. */
-const PAGE_BYTES = 65536;
 /** Service states a service record can carry (EMPTY slots are not reported). */
 const STATES = [SvcState.RUNNING, SvcState.RESTARTING, SvcState.FAILED].map((s) => SvcState[s]);
 
@@ -126,17 +127,17 @@ function serviceMetrics(reg: Registry, read: () => Status): void {
   mirrorCounter(reg, read, "persia_service_fuel_total", "Fuel units the service's calls consumed: its CPU (spec/instrumentation.md).",
     labels, each((v) => v.fuel));
   mirrorGauge(reg, read, "persia_service_memory_bytes", "The service's linear memory now.", labels,
-    (s) => s.services.filter((v) => v.ramPages !== undefined).map((v): Row => [svcLabels(v), v.ramPages! * PAGE_BYTES]));
+    (s) => s.services.filter((v) => v.ramPages !== undefined).map((v): Row => [svcLabels(v), v.ramPages! * WASM_PAGE]));
   const granted = (f: (g: Status["grants"][number]) => number): Rows => (s) => s.grants.flatMap((g): Row[] => {
     const v = s.services.find((x) => x.id === g.service);
     return v === undefined ? [] : [[svcLabels(v), f(g)]];
   });
-  mirrorGauge(reg, read, "persia_service_memory_min_bytes", "The service's RAM min grant.", labels, granted((g) => g.ramMinPages * PAGE_BYTES));
-  mirrorGauge(reg, read, "persia_service_memory_max_bytes", "The service's RAM max grant.", labels, granted((g) => g.ramMaxPages * PAGE_BYTES));
+  mirrorGauge(reg, read, "persia_service_memory_min_bytes", "The service's RAM min grant.", labels, granted((g) => g.ramMinPages * WASM_PAGE));
+  mirrorGauge(reg, read, "persia_service_memory_max_bytes", "The service's RAM max grant.", labels, granted((g) => g.ramMaxPages * WASM_PAGE));
   mirrorGauge(reg, read, "persia_service_cpu_min_ratio", "The service's CPU min grant, a part of the node's CPU (0 to 1).", labels,
-    granted((g) => g.cpuMinPermille / 1000));
+    granted((g) => g.cpuMinPermille / CPU_SHARE_MAX));
   mirrorGauge(reg, read, "persia_service_cpu_max_ratio", "The service's CPU max grant, a part of the node's CPU (1: no max).", labels,
-    granted((g) => (g.cpuMaxPermille === 0 ? 1 : g.cpuMaxPermille / 1000)));
+    granted((g) => (g.cpuMaxPermille === 0 ? 1 : g.cpuMaxPermille / CPU_SHARE_MAX)));
 }
 
 function egressMetrics(reg: Registry, read: () => Status): void {

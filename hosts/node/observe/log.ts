@@ -51,13 +51,16 @@ export function logEntry(level: LogLevel | Level, message: string, origin: strin
   const fields: Record<string, string | number> = { node: ctx.node };
   const svc = serviceOf(message, ctx);
   if (svc !== null) fields.service = svc.id;
-  const nic = NIC.exec(message);
+  // A service's own line ("echo.sabz.city: …") is its text: it may say "NIC 0" or "disk 1"
+  // about anything, so only the kernel's and the host's lines are read for them.
+  const ownLine = OWN_LINE.test(message);
+  const nic = ownLine ? null : NIC.exec(message);
   if (nic) {
     fields.nic = Number(nic[1]);
     const name = ctx.nics?.get(fields.nic);
     if (name !== undefined) fields.nic_name = name;
   }
-  const disk = DISK.exec(message);
+  const disk = ownLine ? null : DISK.exec(message);
   if (disk) fields.disk = Number(disk[1]);
   return {
     time, level: typeof level === "number" ? LEVELS[level] ?? "debug" : level,
