@@ -4,8 +4,10 @@
 // line, so the observability server (hosts/node/observe/) serves the newest status of an
 // image as it does a Node host's. Log lines are printed again on stderr: as they came in
 // the text format, as JSON lines with `--log-format json`.
-// A file is read from its start, then polled for what was appended; one that shrinks was
-// started again (a new `>` redirect) and is read from its start. A line that does not
+// A file is read from its last 4 MiB (FOLLOW_TAIL), then polled for what was appended, at
+// most 4 MiB a turn; one that shrinks was started again (a new `>` redirect) and is read
+// from its start. A log line read back gets the time it was read: the image's lines carry
+// none. A line that does not
 // decode is reported and skipped: the next status line replaces it.
 // Does not start wasmtime or serve HTTP itself.
 import * as fs from "fs";
@@ -19,6 +21,11 @@ import { statusFromLines } from "./image";
 export const FOLLOW_EVERY_MS = 200;
 /** The most read from a file at once. */
 const CHUNK = 1 << 20;
+/** Bytes of a file's end read when following starts (enough for many status lines: a
+ *  snapshot is at most STATUS_SIZE bytes, 4/3 of that in base64), not a whole long run;
+ *  and the most one read takes, so that a burst (an image run with --capture) is read
+ *  over several turns of the event loop rather than holding the HTTP server in one. */
+export const FOLLOW_TAIL = 4 << 20;
 
 /** Bytes in, whole lines out (UTF-8, a character may straddle two chunks). */
 class LineSplitter {
@@ -70,8 +77,9 @@ export class FileTail {
       if (size < this.at) { this.at = 0; this.lines.reset(); this.skipping = false; }
       if (this.first && size > this.tail) { this.at = size - this.tail; this.skipping = true; }
       this.first = false;
-      while (this.at < size) {
-        const n = fs.readSync(fd, this.buf, 0, Math.min(CHUNK, size - this.at), this.at);
+      const until = Math.min(size, this.at + FOLLOW_TAIL);
+      while (this.at < until) {
+        const n = fs.readSync(fd, this.buf, 0, Math.min(CHUNK, until - this.at), this.at);
         if (n === 0) break;
         this.at += n;
         let chunk = this.buf.subarray(0, n);
@@ -89,11 +97,12 @@ export class FileTail {
   }
 }
 
-/** Reads `file` and then what is appended to it, line by line, until stop(). Throws if
+/** Reads the end of `file` (FOLLOW_TAIL) and then what is appended to it, line by line,
+ *  until stop(). Throws if
  *  the file cannot be read at first; a later failure goes to `onError`, and reading goes on. */
 export function followFile(file: string, onLine: (line: string) => void, everyMs = FOLLOW_EVERY_MS,
   onError: (e: Error) => void = () => {}): () => void {
-  const tail = new FileTail(file, onLine);
+  const tail = new FileTail(file, onLine, FOLLOW_TAIL);
   tail.read();
   let failed = false;
   const timer = setInterval(() => {

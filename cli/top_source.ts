@@ -8,13 +8,10 @@
 // a read that fails throws, with a message that says why, and top tries again next time.
 import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../abi/image";
 import type { Status } from "../loader/status/decode";
-import { FileTail } from "./follow";
+import { FileTail, FOLLOW_TAIL } from "./follow";
 import { statusFromLines } from "./image";
 import { queryStatus } from "./status_client";
 
-/** Bytes of a file's end read when top starts following it: enough for many status lines
- *  (a snapshot is at most STATUS_SIZE bytes, 4/3 of that in base64), not a whole long run. */
-const FOLLOW_TAIL = 4 << 20;
 
 export interface Source {
   /** The snapshots that are new since the last read, oldest first (none when nothing is). */
