@@ -20,7 +20,7 @@ import { followFile, ImageOutput } from "../../cli/follow";
 import { ROOT } from "../../hosts/node/paths";
 import { LogEntry, Observed } from "../../hosts/node/observe/observed";
 import { SNAPSHOT } from "../loader/status_fixture";
-import { sleep, waitFor } from "../wait";
+import { waitFor } from "../wait";
 
 /** Where the NIC record's rx frames counter is in the fixture: after the header, NODE and DROPS. */
 const NIC_RX_FRAMES = MF_HEADER + (MF_REC_HEADER + S.SN_SIZE) + (MF_REC_HEADER + Drop.COUNT * 8) + MF_REC_HEADER + S.SI_RX_FRAMES;
@@ -127,8 +127,9 @@ test("`persia status --from - --metrics` follows a pipe and serves its last stat
     await waitFor(async () => (await f.rx()) === 7, 5000, "the status from the pipe");
     f.proc.stdin!.end();
     await waitFor(() => /stdin ended; serving its last status/.test(f.stderr()), 5000, "the note that stdin ended");
-    await sleep(300);
     assert.equal(await f.rx(), 7, "still served after the pipe ended");
+    assert.equal(await f.rx(), 7, "and again");
+    assert.equal(f.proc.exitCode, null, "the follower goes on after its pipe ended");
     const logs = f.stderr().trimEnd().split("\n").map((l) => JSON.parse(l));
     const trap = logs.find((l) => l.level === "warn");
     assert.deepEqual(trap, { time: trap.time, level: "warn", domain: "echo.sabz.city", origin: "host",
