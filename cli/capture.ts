@@ -86,7 +86,7 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
         head = Buffer.concat([head, chunk]);
         const nl = head.indexOf(10);
         if (nl < 0) return;
-        const answer = JSON.parse(head.subarray(0, nl).toString("utf8")) as { capture?: CaptureHeader; error?: string };
+        const answer = captureAnswer(head.subarray(0, nl).toString("utf8"), path);
         if (answer.capture === undefined) {
           sock.destroy();
           reject(new Error(answer.error ?? "the node did not start a capture"));
@@ -126,6 +126,20 @@ export function captureLive(path: string, o: CaptureOptions, interrupt: (stop: (
 }
 
 const STDOUT = 1;
+
+/** The node's first line: the stream's header or why not. A node from before captures
+ *  answers the request as an unknown status request. */
+function captureAnswer(line: string, path: string): { capture?: CaptureHeader; error?: string } {
+  try {
+    const answer = JSON.parse(line) as { capture?: CaptureHeader; error?: string };
+    if (answer.error !== undefined && /unknown request "capture/.test(answer.error)) {
+      return { error: `the node at ${path} runs a persia from before captures; restart it with this one to capture` };
+    }
+    return answer;
+  } catch {
+    throw new Error(`the node at ${path} did not answer the capture request as a node does: ${JSON.stringify(line.slice(0, 80))}`);
+  }
+}
 
 /** The file to write the capture to: `-` is stdout (`persia capture … -o - | tshark -r -`). */
 function openOutput(out: string): number {
