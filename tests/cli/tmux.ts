@@ -9,7 +9,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as assert from "node:assert/strict";
 import { skipOrFail } from "../e2e/linux";
+import { waitFor } from "../wait";
 
 /** `skip` for a test that needs tmux. */
 export function tmuxOrSkip(): string | false {
@@ -70,4 +72,19 @@ export class Tmux {
     if (socketPath !== "") fs.rmSync(socketPath, { force: true });
     fs.rmSync(path.dirname(this.conf), { recursive: true, force: true });
   }
+}
+
+/** Presses q in a pane whose shell runs `persia top` and then prints its exit status and
+ *  `stty -a`, and checks that top exited 0 and put the terminal back: raw mode and the
+ *  alternate screen off, the cursor shown. Returns what the pane shows, history included. */
+export async function quitTop(tmux: Tmux): Promise<string> {
+  tmux.keys("q");
+  let text = "";
+  await waitFor(() => /\n(-?)echoctl/.test(text = tmux.screen(true).join("\n")), 10000,
+    () => `top to exit after q, and the shell to print the terminal's settings:\n${text}`);
+  assert.match(text, /^top exited with 0$/m);
+  assert.match(text, /(^|\s)icanon(\s|$)/m, "raw mode is off again");
+  assert.match(text, /(^|\s)echo(\s|$)/m, "echo is on again");
+  assert.deepEqual([tmux.pane("#{alternate_on}"), tmux.pane("#{cursor_flag}")], ["0", "1"], "main screen, cursor shown");
+  return text;
 }

@@ -21,7 +21,7 @@ import { parseAddr, parseMac } from "../../loader/ip6";
 import { Peer } from "../../cli/peer/peer";
 import * as P from "../../cli/peer/packets";
 import { waitFor } from "../wait";
-import { shellWord, Tmux, tmuxOrSkip } from "./tmux";
+import { quitTop, shellWord, Tmux, tmuxOrSkip } from "./tmux";
 
 const skip = tmuxOrSkip();
 const CLI = path.join(ROOT, "build/ts/cli/cli.js");
@@ -122,14 +122,7 @@ test("persia top --from follows a growing output file in 80×24 and quits on q",
       () => `top to say the file went quiet:\n${screen.join("\n")}`);
     assert.equal(tmux.pane("#{pane_dead}"), "0", "top goes on");
 
-    tmux.keys("q");
-    let text = "";
-    await waitFor(() => /\n(-?)echoctl/.test(text = tmux.screen(true).join("\n")), 10000,
-      () => `top to exit after q, and the shell to print the terminal's settings:\n${text}`);
-    assert.match(text, /^top exited with 0$/m);
-    assert.match(text, /(^|\s)icanon(\s|$)/m, "raw mode is off again");
-    assert.match(text, /(^|\s)echo(\s|$)/m, "echo is on again");
-    assert.deepEqual([tmux.pane("#{alternate_on}"), tmux.pane("#{cursor_flag}")], ["0", "1"], "main screen, cursor shown");
+    const text = await quitTop(tmux);
     assert.ok(!text.includes("echo.sabz.city"), "the main screen does not keep top's frames");
     tmux.keys("Enter");
     await waitFor(() => tmux.pane("#{pane_dead}") === "1", 10000, "the pane's shell to end");

@@ -14,7 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { ROOT } from "../../hosts/node/paths";
 import { missing, skipOrFail, vxlanNamespace, VxlanNs } from "./linux";
-import { shellWord, Tmux } from "../cli/tmux";
+import { quitTop, shellWord, Tmux } from "../cli/tmux";
 import { waitFor } from "../wait";
 
 const skip = skipOrFail(missing(["ip", "ping", "tmux"]));
@@ -98,13 +98,7 @@ test("persia top shows a running node's traffic as rates in 80×24, outlives the
     await waitFor(() => !(screen = tmux.screen()).some((l) => l.startsWith("node not answering")), 10000,
       () => `top to show the node again:\n${screen.join("\n")}`);
 
-    tmux.keys("q");
-    let text = "";
-    await waitFor(() => /\n(-?)echoctl/.test(text = tmux.screen(true).join("\n")), 10000,
-      () => `top to exit after q, and the shell to print the terminal's settings:\n${text}`);
-    assert.match(text, /^top exited with 0$/m);
-    assert.match(text, /(^|\s)icanon(\s|$)/m, "raw mode is off again");
-    assert.deepEqual([tmux.pane("#{alternate_on}"), tmux.pane("#{cursor_flag}")], ["0", "1"], "main screen, cursor shown");
+    await quitTop(tmux);
     tmux.keys("Enter");
     await waitFor(() => tmux.pane("#{pane_dead}") === "1", 10000, "the pane's shell to end");
   } finally {

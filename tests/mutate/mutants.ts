@@ -101,7 +101,7 @@ export const MUTANTS: Mutant[] = [
 
   // Drop reasons and header checks (spec/kernel.md): every malformed packet counted under its reason.
   { id: "rx-not-our-mac", guarantee: "a unicast frame for another MAC is dropped as NOT_OUR_MAC",
-    file: "kernel/net/input.ts", from: "if (!groupFrame && !macEq(f, nicMac(nic))) { drop(Drop.NOT_OUR_MAC); return; }",
+    file: "kernel/net/input.ts", from: "if (!groupFrame && !macEq(f, nicMac(nic))) { dropFrame(Drop.NOT_OUR_MAC, nic, f, len); return; }",
     to: "", tests: [MAIN, DROPS] },
   { id: "rx-oversize", guarantee: "a frame longer than the NIC's MTU is dropped as FRAME_OVERSIZE",
     file: "kernel/net/input.ts", from: "if (len > unchecked(nicMtu[nic]) + ETH_HDR || len > FRAME_MAX)",
@@ -120,14 +120,14 @@ export const MUTANTS: Mutant[] = [
 
   // Checksums.
   { id: "icmp-checksum", guarantee: "ICMPv6 with a wrong checksum is ICMP_CHECKSUM",
-    file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { drop(Drop.ICMP_CHECKSUM); pktFree(pkt); return NONE; }",
+    file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { dropPacket(Drop.ICMP_CHECKSUM, pkt, nic, pktSender(pkt)); pktFree(pkt); return NONE; }",
     to: "", tests: [LOCAL, MAIN, DROPS] },
   { id: "checksum-odd-byte", guarantee: "the checksum counts an odd last byte (RFC 1071)",
     file: "wire/checksum.ts", from: "if (i < n) acc += <u64>load<u8>(p + i) << 8;", to: "",
     tests: [CHECKSUM, LOCAL] },
   { id: "ctl-udp-checksum", guarantee: "a control datagram with a wrong UDP checksum is CTL_MALFORMED",
-    file: "kernel/ctl/control.ts", from: "l4Checksum(p, off, len, NH_UDP) != 0) { drop(Drop.CTL_MALFORMED);",
-    to: "false) { drop(Drop.CTL_MALFORMED);", tests: [CONTROL, DROPS] },
+    file: "kernel/ctl/control.ts", from: "l4Checksum(p, off, len, NH_UDP) != 0) { dropPacket(Drop.CTL_MALFORMED,",
+    to: "false) { dropPacket(Drop.CTL_MALFORMED,", tests: [CONTROL, DROPS] },
 
   // Control messages: replay, signature, cookie, budgets (spec/control.md).
   { id: "ctl-replay", guarantee: "a sequence number not above the last accepted is refused (replay)",
