@@ -18,7 +18,7 @@ export enum CapturePoint {
 }
 
 /** k_capture's mask: a bit per point, 1 << CapturePoint; 0 turns capture off. */
-export const CAPTURE_ALL = 0x3f;
+export const CAPTURE_ALL = (1 << CapturePoint.COUNT) - 1;
 /** k_capture's nic or svc that filters nothing, and a record's nic, svc or reason when it
  *  has none. */
 export const CAPTURE_NONE = -1;

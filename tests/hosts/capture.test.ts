@@ -10,7 +10,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { CAPTURE_ALL, CAPTURE_NONE, CapturePoint } from "../../abi/capture";
-import { CAPTURE_BACKLOG, CaptureTap, captureStream } from "../../hosts/node/capture";
+import { CAPTURE_BACKLOG, CAPTURE_CLIENTS, CaptureTap, captureStream } from "../../hosts/node/capture";
 import { Captured, CaptureHeader, RecordReader } from "../../loader/capture/record";
 import { CaptureFile } from "../../loader/capture/file";
 import { waitFor } from "../wait";
@@ -116,4 +116,35 @@ test("a node that stops ends its capture streams, with what they lost", async ()
     client.destroy();
     server.close();
   }
+});
+
+test("at most CAPTURE_CLIENTS captures at once; one more is refused with why", async () => {
+  const tap = new CaptureTap(() => 0);
+  const ends = Array.from({ length: CAPTURE_CLIENTS }, () => tap.subscribe({}, () => {}));
+  const { client, server } = await stream(tap, "{}");
+  let text = "";
+  client.on("data", (d) => (text += d));
+  await new Promise<void>((r) => client.on("end", r));
+  server.close();
+  assert.match(JSON.parse(text).error, new RegExp(`cap\\.sabz\\.city already streams ${CAPTURE_CLIENTS} captures, its most at once`));
+  assert.equal(tap.active, CAPTURE_CLIENTS);
+  for (const end of ends) end();
+  assert.equal(tap.active, 0);
+});
+
+test("a k_capture that refuses the shared filter leaves the kernel capturing all, filtered by the host", () => {
+  const calls: number[][] = [];
+  const tap = new CaptureTap((mask, nic, svc) => { calls.push([mask, nic, svc]); return nic === 1 ? -22 : 0; });
+  const seen: number[] = [];
+  const end = tap.subscribe({ nic: 1 }, (p) => seen.push(p.nic));
+  assert.deepEqual(calls, [[CAPTURE_ALL, 1, CAPTURE_NONE], [CAPTURE_ALL, CAPTURE_NONE, CAPTURE_NONE]]);
+  tap.record(CapturePoint.RX, 0, CAPTURE_NONE, CAPTURE_NONE, new Uint8Array(14));
+  tap.record(CapturePoint.RX, 1, CAPTURE_NONE, CAPTURE_NONE, new Uint8Array(14));
+  assert.deepEqual(seen, [1]);
+  end();
+});
+
+test("CAPTURE_ALL is a bit for each capture point", () => {
+  for (let p = 0; p < CapturePoint.COUNT; p++) assert.ok((CAPTURE_ALL & (1 << p)) !== 0, CapturePoint[p]);
+  assert.equal(CAPTURE_ALL >> CapturePoint.COUNT, 0);
 });
