@@ -10,6 +10,7 @@
 import { DROP_TEXT, STATE_TEXT } from "../abi/describe";
 import { Drop } from "../abi/drop";
 import { SvcState } from "../abi/kernel";
+import { className } from "../loader/status/decode";
 import type { Status } from "../loader/status/decode";
 import type { Rates } from "../loader/status/series";
 import { Align, Column, fitTable, fitText, padLeft, width } from "./top_table";
@@ -150,9 +151,8 @@ function classSection(v: TopView, w: number): Section {
     cols.push({ head: "SENT", align: R }, { head: "MIN", align: R, drop: 4 }, { head: "MAX", align: R, drop: 4 },
       { head: "DROPS", align: R, drop: 2 });
     const s = v.status;
-    const name = (c: number | string) => typeof c === "string" ? c : s?.services.find((x) => x.id === c)?.name ?? `service ${c}`;
     const busiest = [...(s?.classes ?? [])].sort((a, b) => b.bytes - a.bytes || b.drops - a.drops);
-    rows = busiest.map((c) => [String(c.nic), name(c.class), bytes(c.bytes), bits(c.minBits, "-"), bits(c.maxBits, "unlimited"),
+    rows = busiest.map((c) => [String(c.nic), className(c, s!), bytes(c.bytes), bits(c.minBits, "-"), bits(c.maxBits, "unlimited"),
       num(c.drops)]);
   }
   const [head, ...lines] = fitTable(cols, rows, w);

@@ -85,6 +85,14 @@ export interface ClassStatus {
   drops: number;
 }
 
+/** Who an egress class is for, for a person: "kernel", "forwarded", or the service's domain
+ *  (`service <id>` when the snapshot has no such service). */
+export function className(c: ClassStatus, s: { services: ServiceStatus[] }): string {
+  if (typeof c.class !== "number") return c.class;
+  const id = c.class;
+  return s.services.find((v) => v.id === id)?.name ?? `service ${id}`;
+}
+
 export interface RouteStatus {
   kind: string;
   prefix: string;

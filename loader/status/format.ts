@@ -6,6 +6,7 @@ import { DROP_TEXT, FAULT_TEXT, STATE_TEXT } from "../../abi/describe";
 import { Drop } from "../../abi/drop";
 import { Fault, SvcState } from "../../abi/kernel";
 import { RouteKind } from "../../abi/status";
+import { className } from "./decode";
 import type { ClassStatus, GrantStatus, RouteStatus, ServiceStatus, Status } from "./decode";
 import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 
@@ -45,7 +46,7 @@ function rate(bits: number, none = "-"): string {
 }
 
 function classRow(c: ClassStatus, services: ServiceStatus[]): Cell[] {
-  const who = typeof c.class === "number" ? services.find((s) => s.id === c.class)?.name ?? `service ${c.class}` : c.class;
+  const who = className(c, { services });
   return [c.nic, who, rate(c.minBits), rate(c.maxBits, "unlimited"), c.bytes, c.drops, c.queue];
 }
 

@@ -12,6 +12,7 @@ import { Counter, Gauge, Registry } from "prom-client";
 import { SvcState } from "../../abi/kernel";
 import { CPU_SHARE_MAX } from "../../abi/limits";
 import { WASM_PAGE } from "../manifest/limits";
+import { className } from "./decode";
 import type { ClassStatus, NicStatus, ServiceStatus, Status } from "./decode";
 
 type Labels = Record<string, string>;
@@ -54,10 +55,6 @@ function nicLabels(s: Status, id: number): Labels {
 
 const svcLabels = (v: ServiceStatus): Labels => ({ domain: v.name, id: String(v.id) });
 
-function className(c: ClassStatus, s: Status): string {
-  if (typeof c.class !== "number") return c.class;
-  return s.services.find((v) => v.id === c.class)?.name ?? `service ${c.class}`;
-}
 
 /** Counts of `items` by the labels `key` gives them. */
 function countBy<T>(items: T[], key: (x: T) => Labels): Row[] {

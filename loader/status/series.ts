@@ -9,6 +9,7 @@
 // a new service.
 // Does not read a node or print: hosts/node/observe/ and cli/top.ts feed and show it.
 import { CPU_PERIOD_FUEL, CPU_PERIOD_MS, CPU_SHARE_MAX } from "../../abi/limits";
+import { className } from "./decode";
 import type { ClassStatus, Status } from "./decode";
 
 /** The node's CPU capacity per second, in fuel: what a grant's min and max are parts of. */
@@ -85,10 +86,6 @@ function perSecond(before: number | undefined, now: number, seconds: number): nu
   return delta / seconds;
 }
 
-function className(c: ClassStatus, s: Status): string {
-  if (typeof c.class !== "number") return c.class;
-  return s.services.find((v) => v.id === c.class)?.name ?? `service ${c.class}`;
-}
 
 function classKey(c: ClassStatus, s: Status): string {
   return `${c.nic}/${className(c, s)}`;
