@@ -108,16 +108,21 @@ function nicSection(v: TopView, w: number): Section {
   if (v.rates !== null) {
     cols.push({ head: "RX PKT/S", align: R }, { head: "RX BYTES/S", align: R, drop: 3 }, { head: "TX PKT/S", align: R },
       { head: "TX BYTES/S", align: R, drop: 2 }, { head: "TX ERR/S", align: R, drop: 4 });
-    rows = v.rates.nics.map((n) => [String(n.id), n.kind.toLowerCase(), num(n.rxPackets), bytes(n.rxBytes, "B/s"),
+    rows = v.rates.nics.map((n) => [nicName(v.status, n.id), n.kind.toLowerCase(), num(n.rxPackets), bytes(n.rxBytes, "B/s"),
       num(n.txPackets), bytes(n.txBytes, "B/s"), num(n.txErrors)]);
   } else {
     cols.push({ head: "RX PACKETS", align: R }, { head: "RX BYTES", align: R, drop: 3 }, { head: "TX PACKETS", align: R },
       { head: "TX BYTES", align: R, drop: 2 }, { head: "TX ERRORS", align: R, drop: 4 });
-    rows = (v.status?.nics ?? []).map((n) => [String(n.id), n.kind.toLowerCase(), num(n.rxFrames), bytes(n.rxBytes),
+    rows = (v.status?.nics ?? []).map((n) => [nicName(v.status, n.id), n.kind.toLowerCase(), num(n.rxFrames), bytes(n.rxBytes),
       num(n.txFrames), bytes(n.txBytes), num(n.txErrors)]);
   }
   const [head, ...lines] = fitTable(cols, rows, w);
   return { head, rows: lines, empty: "NICs: none" };
+}
+
+/** A NIC by its manifest name when the host gives it (the Node host does), else its id. */
+function nicName(s: Status | null, id: number): string {
+  return s?.host?.nics.find((n) => n.id === id)?.name ?? String(id);
 }
 
 function serviceSection(v: TopView, w: number): Section {

@@ -154,3 +154,12 @@ test("a quiet span: every rate 0, and a section with no rows takes one line", ()
     "q quit",
   ]);
 });
+
+test("a NIC is shown by its manifest name when the host gives it", () => {
+  const named = (s: Status): Status => ({ ...s, host: { name: "edge.sabz.city", nics: [{ id: 0, name: "vx0", backend: "vxlan", counters: {} }] } });
+  const lines = renderTop(view(named(small(61_000, 1)), named(small(63_000, 3))), { columns: 80, rows: 24 });
+  const at = lines.findIndex((l) => /^ *NIC +KIND/.test(l));
+  assert.match(lines[at + 1], /^vx0 +vxlan /);
+  const totals = renderTop(view(null, named(small(63_000, 3))), { columns: 80, rows: 24 });
+  assert.ok(totals.some((l) => /^vx0 +vxlan /.test(l)), totals.join("\n"));
+});
