@@ -14,7 +14,7 @@ import { decodeStatus, Status } from "../../../loader/status/decode";
 import { ObserveServer } from "../../../hosts/node/observe/http";
 import { Observed } from "../../../hosts/node/observe/observed";
 import { registerDashboard, DashboardSnapshot, StatusEvent } from "../../../hosts/node/observe/dashboard";
-import type { StreamOptions } from "../../../hosts/node/observe/events";
+import { MAX_BUFFERED, StreamOptions } from "../../../hosts/node/observe/events";
 import { SNAPSHOT } from "../../loader/status_fixture";
 import { waitFor } from "../../wait";
 
@@ -184,4 +184,21 @@ test("streams past the limit get 503 with what to do; a closed one makes room", 
     c.close();
     return c.status === 200;
   }, 5000, "a stream to be accepted again once one closed");
+});
+
+test("a client that reads too slowly is cut off once MAX_BUFFERED is unread, and the node stops listening for it", async (t) => {
+  const { observed, url } = await serve(t);
+  const req = http.get(`${url}/events`, (res) => res.pause());   // it never reads
+  req.on("error", () => {});
+  t.after(() => req.destroy());
+  await waitFor(() => observed.listenerCount("log") === 1, 5000, "the stream to open");
+  const line = "x".repeat(64 * 1024);
+  let sent = 0;
+  while (observed.listenerCount("log") > 0 && sent < 1024) {
+    observed.pushLog({ ...LOG, message: line });
+    sent++;
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.equal(observed.listenerCount("log"), 0, `the stream is cut (after ${sent} lines of 64 KiB)`);
+  assert.ok(sent * line.length >= MAX_BUFFERED, `not before MAX_BUFFERED bytes were left unread (${sent} lines)`);
 });
