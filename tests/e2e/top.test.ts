@@ -79,7 +79,7 @@ test("persia top shows a running node's traffic as rates in 80×24, outlives the
     let screen: string[] = [];
     await waitFor(() => {
       screen = tmux.screen();
-      return screen.some((l) => /^NIC +KIND +RX PKT\/S/.test(l)) && rate(screen, /^ +0 +vxlan +(\S+)/) > 0 && rate(screen, /^echo\.sabz\.city +running +(\S+)/) > 0 &&
+      return screen.some((l) => /^NIC +KIND +RX PKT\/S/.test(l)) && rate(screen, /^vx0 +vxlan +(\S+)/) > 0 && rate(screen, /^echo\.sabz\.city +running +(\S+)/) > 0 &&
         rate(screen, /^ +(\S+) +FRAGMENT +fragment \(never reassembled\)$/) > 0;
     }, 30000, () => `the screen to show rx packets/s on the NIC and echo.sabz.city, and FRAGMENT drops/s:\n${screen.join("\n")}\n${node.log()}`);
     assert.equal(tmux.pane("#{pane_width}x#{pane_height}"), "80x24");
