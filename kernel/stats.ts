@@ -1,7 +1,7 @@
 // The kernel's counters. Every dropped packet, wherever it is dropped, goes through
 // drop(reason) so that each reason has exactly one counter; `persia status` shows them.
-// A drop of bytes the kernel holds goes through dropPacket, dropQueued, dropFrame or
-// dropParsed, which count it with drop() and, while capture is on (capture.ts), report those
+// A drop of bytes the kernel holds goes through dropPacket (or dropSent), dropQueued,
+// dropFrame or dropParsed, which count it with drop() and, while capture is on (capture.ts), report those
 // bytes with the reason. drop() alone is for what the kernel holds no bytes of: an ICMPv6 error it
 // did not build, a buffer it could not take, a send refused before the copy-in.
 // Per-NIC and per-service counters live with their tables (net/iface.ts, svc/registry.ts).
@@ -30,6 +30,13 @@ export function pktSender(pkt: i32): i32 {
 export function dropPacket(reason: Drop, pkt: i32, nic: i32, svc: i32): void {
   drop(reason);
   if (capturing != 0) capture(CapturePoint.DROP_PACKET, nic, svc, <i32>reason, pktData(pkt), pktLen(pkt));
+}
+
+/** dropPacket for a packet that names its sender in its buffer's class (a service's, or
+ *  none): the sender is looked up only while capture is on. */
+export function dropSent(reason: Drop, pkt: i32, nic: i32): void {
+  drop(reason);
+  if (capturing != 0) capture(CapturePoint.DROP_PACKET, nic, pktSender(pkt), <i32>reason, pktData(pkt), pktLen(pkt));
 }
 
 /** Drop the frame in buffer pkt, whose Ethernet header is written (it was queued on nic). */

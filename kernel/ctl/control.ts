@@ -14,7 +14,7 @@ import { Drop } from "../../abi/drop";
 import { Errno } from "../../abi/errno";
 import * as C from "../../abi/control";
 import { CAPTURE_NONE } from "../../abi/capture";
-import { dropPacket, pktSender } from "../stats";
+import { dropSent } from "../stats";
 import { pktData, pktLen, pktSetLen, pktFree, pktSetClass, CLASS_KERNEL, NONE } from "../pool";
 import { l4Checksum } from "../../wire/checksum";
 import { IP_HDR, IP_SRC, NH_UDP, HOP_LIMIT, ipReverse } from "../../wire/ipv6";
@@ -38,12 +38,12 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   let len = pktLen(pkt) - off;
   let u = p + <usize>off;
   if (!udpCheck(u, len) ||
-      l4Checksum(p, off, len, NH_UDP) != 0) { dropPacket(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE, pktSender(pkt)); pktFree(pkt); return NONE; }
+      l4Checksum(p, off, len, NH_UDP) != 0) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let ports = udpSrcPort(u) << 16 | udpDstPort(u);   // the request's source and destination port
   let m = u + UDP_HDR;
   let n = len - UDP_HDR;
   if (n < C.CTL_HEADER || n > C.CTL_MAX || load<u32>(m) != C.CTL_MAGIC || load<u8>(m + C.CTL_VERSION_OFF) != C.CTL_VERSION) {
-    dropPacket(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE, pktSender(pkt)); pktFree(pkt); return NONE;
+    dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE;
   }
   let op = <i32>load<u8>(m + C.CTL_OP);
   let seq = load<u64>(m + C.CTL_SEQ);
@@ -52,7 +52,7 @@ export function ctlInput(pkt: i32, off: i32): i32 {
     return answer(pkt, ports, op, 0, user < 0 ? 0 : userLastSeq(user), C.RP_NO_SVC, n,
       user < 0 ? "hello; this key is not one of the node's users" : "hello; sign with this epoch and a sequence number above this one");
   }
-  if (n < C.CTL_HEADER + C.CTL_SIG) { dropPacket(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE, pktSender(pkt)); pktFree(pkt); return NONE; }
+  if (n < C.CTL_HEADER + C.CTL_SIG) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   if (user < 0) return refused(pkt, ports, op, Errno.EACCES, seq, n, "the key is not one of the node's users (manifest users:)");
   if (load<u64>(m + C.CTL_EPOCH) != epoch) return refused(pkt, ports, op, Errno.ESTALE, seq, n, "not this boot's epoch; ask the node with HELLO and sign again");
   let src = p + IP_SRC;
@@ -62,7 +62,7 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   // A number that is not above the last (which HELLO tells anyone) is refused before the
   // signature is checked: a replay costs the node nothing.
   if (seq <= userLastSeq(user)) return refused(pkt, ports, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this user (a replay?)");
-  if (!budgetTake(src, user)) { dropPacket(Drop.CTL_RATE, pkt, CAPTURE_NONE, pktSender(pkt)); pktFree(pkt); return NONE; }
+  if (!budgetTake(src, user)) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let body = n - C.CTL_SIG;
   if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY)) return refused(pkt, ports, op, Errno.EACCES, seq, n, "the signature does not verify with the user's key");
   budgetVerified(src, user);

@@ -9,7 +9,7 @@
 // it. Nothing here sends: the answer (an echo reply, a control reply, an ICMPv6 error) is
 // returned, and output.ts sends it.
 import { Drop } from "../../abi/drop";
-import { dropPacket, pktSender } from "../stats";
+import { dropSent } from "../stats";
 import { pktData, pktLen, pktSetLen, pktFree, pktSetClass, NONE } from "../pool";
 import { CLASS_KERNEL } from "./egress";
 import { addrCopy, isMulticast } from "../../wire/addr";
@@ -40,7 +40,7 @@ export function localInput(pkt: i32, nic: i32, srcMac: usize): i32 {
   if (r < 0) r = destOptions(p, c);
   if (r >= 0) {
     let e = r == Drop.PARAM_PROBLEM ? icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic) : NONE;
-    dropPacket(<Drop>r, pkt, nic, pktSender(pkt)); pktFree(pkt); return e;
+    dropSent(<Drop>r, pkt, nic); pktFree(pkt); return e;
   }
   let proto = c.proto, off = c.off;
   if (proto == NH_UDP && pktLen(pkt) - off >= UDP_HDR && !isMulticast(p + IP_DST) &&
@@ -49,13 +49,13 @@ export function localInput(pkt: i32, nic: i32, srcMac: usize): i32 {
   }
   if (proto != NH_ICMPV6) {
     let e = icmpError(pkt, ICMP_UNREACH, 4, 0, nic);     // no transport layer in the node itself
-    dropPacket(Drop.NO_ROUTE, pkt, nic, pktSender(pkt));
+    dropSent(Drop.NO_ROUTE, pkt, nic);
     pktFree(pkt);
     return e;
   }
   let len = pktLen(pkt) - off;
-  if (len < ICMP_MIN) { dropPacket(Drop.ICMP_CHECKSUM, pkt, nic, pktSender(pkt)); pktFree(pkt); return NONE; }
-  if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { dropPacket(Drop.ICMP_CHECKSUM, pkt, nic, pktSender(pkt)); pktFree(pkt); return NONE; }
+  if (len < ICMP_MIN) { dropSent(Drop.ICMP_CHECKSUM, pkt, nic); pktFree(pkt); return NONE; }
+  if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { dropSent(Drop.ICMP_CHECKSUM, pkt, nic); pktFree(pkt); return NONE; }
   let type = icmpType(p + off);
   if (type == ICMP_NS || type == ICMP_NA) {
     if (nicValid(nic)) ndInput(nic, p, off, len, srcMac);
@@ -88,7 +88,7 @@ function echoReply(pkt: i32, nic: i32, off: i32, len: i32): i32 {
   let dst = p + IP_DST;
   // Reply from the address that was pinged; a multicast ping is answered from link-local.
   if (isMulticast(dst)) {
-    if (!nicValid(nic)) { dropPacket(Drop.MULTICAST, pkt, nic, pktSender(pkt)); pktFree(pkt); return NONE; }
+    if (!nicValid(nic)) { dropSent(Drop.MULTICAST, pkt, nic); pktFree(pkt); return NONE; }
     addrCopy(dst, nicLinkLocal(nic));
   }
   ipReverse(p, len, NH_ICMPV6, HOP_LIMIT);

@@ -19,7 +19,7 @@ import { between } from "../rand";
 import { Drop } from "../../abi/drop";
 import { NeighState } from "../../abi/status";
 import { Role } from "../../abi/kernel";
-import { drop, dropParsed, dropPacket, pktSender } from "../stats";
+import { drop, dropParsed, dropSent } from "../stats";
 import { now } from "../clock";
 import { pktAlloc, pktFree, pktData, pktSetLen, pktClass, CLASS_FORWARD } from "../pool";
 import { addrEq, addrCopy, isMulticast, isUnspecified, isSolicitedFor, isSolicitedNode,
@@ -158,7 +158,7 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
   if (i < 0) {
     let limit = pktClass(pkt) == CLASS_FORWARD ? NEIGH_INCOMPLETE_FWD : NEIGH_INCOMPLETE_MAX;
     i = resolving() < limit ? create(nic, nextHop) : -1;
-    if (i < 0) { dropPacket(Drop.NEIGH_UNRESOLVED, pkt, nic, pktSender(pkt)); pktFree(pkt); return; }
+    if (i < 0) { dropSent(Drop.NEIGH_UNRESOLVED, pkt, nic); pktFree(pkt); return; }
     unchecked(nState[i] = <u8>NeighState.INCOMPLETE);
     unchecked(nUsed[i] = now);
     sendSolicit(nic, nextHop, 0);
@@ -166,7 +166,7 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
     unchecked(nTime[i] = now);
   }
   let old = <i32>unchecked(nHeld[i]);
-  if (old >= 0) { dropPacket(Drop.NEIGH_UNRESOLVED, old, nic, pktSender(old)); pktFree(old); }
+  if (old >= 0) { dropSent(Drop.NEIGH_UNRESOLVED, old, nic); pktFree(old); }
   unchecked(nHeld[i] = <i16>pkt);
 }
 

@@ -12,7 +12,7 @@ import { Drop } from "../../abi/drop";
 import { RouteKind } from "../../abi/status";
 import { Role } from "../../abi/kernel";
 import { LOCAL_MTU } from "../param";
-import { dropPacket, pktSender } from "../stats";
+import { dropPacket, dropSent } from "../stats";
 import { pktData, pktLen, pktFree, NONE } from "../pool";
 import { isLinkLocal, isMulticast, isUnspecified, isLoopback, isV4Mapped, addrEq } from "../../wire/addr";
 import { IP_SRC, IP_DST, IP_HOPS, ipHops } from "../../wire/ipv6";
@@ -62,7 +62,7 @@ export function deliver(pkt: i32, nic: i32, srcMac: usize): void {
 /** Drop pkt (from inNic, or a service's), counted; -err, or the answer e (an ICMPv6 error
  *  about it) if there is one. */
 function refuse(pkt: i32, inNic: i32, reason: Drop, err: Errno, e: i32 = NONE): i32 {
-  dropPacket(reason, pkt, inNic, pktSender(pkt));
+  dropSent(reason, pkt, inNic);
   pktFree(pkt);
   return e != NONE ? ANSWER + e : -err;
 }

@@ -3,7 +3,7 @@
 // counted drop. Kept apart from nd.ts so neighbor discovery does not depend on ICMPv6 or
 // on output.ts, which sends the error.
 import { Drop } from "../../abi/drop";
-import { dropPacket, pktSender } from "../stats";
+import { dropSent } from "../stats";
 import { CAPTURE_NONE } from "../../abi/capture";
 import { pktFree } from "../pool";
 import { icmpError } from "./icmpv6";
@@ -12,7 +12,7 @@ import { answer } from "./output";
 
 export function neighborGaveUp(pkt: i32): void {
   let e = icmpError(pkt, ICMP_UNREACH, 3, 0, -1);
-  dropPacket(Drop.NEIGH_UNRESOLVED, pkt, CAPTURE_NONE, pktSender(pkt));
+  dropSent(Drop.NEIGH_UNRESOLVED, pkt, CAPTURE_NONE);
   pktFree(pkt);
   answer(e, -1);
 }

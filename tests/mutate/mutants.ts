@@ -120,14 +120,14 @@ export const MUTANTS: Mutant[] = [
 
   // Checksums.
   { id: "icmp-checksum", guarantee: "ICMPv6 with a wrong checksum is ICMP_CHECKSUM",
-    file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { dropPacket(Drop.ICMP_CHECKSUM, pkt, nic, pktSender(pkt)); pktFree(pkt); return NONE; }",
+    file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { dropSent(Drop.ICMP_CHECKSUM, pkt, nic); pktFree(pkt); return NONE; }",
     to: "", tests: [LOCAL, MAIN, DROPS] },
   { id: "checksum-odd-byte", guarantee: "the checksum counts an odd last byte (RFC 1071)",
     file: "wire/checksum.ts", from: "if (i < n) acc += <u64>load<u8>(p + i) << 8;", to: "",
     tests: [CHECKSUM, LOCAL] },
   { id: "ctl-udp-checksum", guarantee: "a control datagram with a wrong UDP checksum is CTL_MALFORMED",
-    file: "kernel/ctl/control.ts", from: "l4Checksum(p, off, len, NH_UDP) != 0) { dropPacket(Drop.CTL_MALFORMED,",
-    to: "false) { dropPacket(Drop.CTL_MALFORMED,", tests: [CONTROL, DROPS] },
+    file: "kernel/ctl/control.ts", from: "l4Checksum(p, off, len, NH_UDP) != 0) { dropSent(Drop.CTL_MALFORMED,",
+    to: "false) { dropSent(Drop.CTL_MALFORMED,", tests: [CONTROL, DROPS] },
 
   // Control messages: replay, signature, cookie, budgets (spec/control.md).
   { id: "ctl-replay", guarantee: "a sequence number not above the last accepted is refused (replay)",
