@@ -53,9 +53,9 @@ test("a client that does not read loses records, never stalls the kernel, and is
     await waitFor(() => tap.active === 1, 5000, "the stream to subscribe");
     const frame = new Uint8Array(1514);
     const n = Math.ceil(3 * CAPTURE_BACKLOG / frame.length);
-    const t0 = performance.now();
+    // record() is synchronous: it cannot wait. What shows it did not buffer without bound
+    // instead is below: fewer than n written, the rest counted as lost.
     for (let i = 0; i < n; i++) tap.record(CapturePoint.RX, i % 2, CAPTURE_NONE, CAPTURE_NONE, frame);
-    assert.ok(performance.now() - t0 < 5000, "recording never waited for the client");
     const chunks: Buffer[] = [];
     client.on("data", (d: Buffer) => chunks.push(d));
     client.resume();
