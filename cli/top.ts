@@ -53,6 +53,7 @@ export function frameBytes(lines: string[], columns: number, rows: number): stri
 
 class Terminal {
   private restored = false;
+  private keys: ((chunk: string) => void) | null = null;
 
   constructor(private readonly out: NodeJS.WriteStream, private readonly input: NodeJS.ReadStream | null) {}
 
@@ -65,7 +66,8 @@ class Terminal {
     if (this.input === null) return;
     this.input.setRawMode(true);
     this.input.setEncoding("utf8");
-    this.input.on("data", (chunk: string) => { for (const key of chunk) onKey(key); });
+    this.keys = (chunk: string) => { for (const key of chunk) onKey(key); };
+    this.input.on("data", this.keys);
     this.input.resume();
   }
 
@@ -81,6 +83,7 @@ class Terminal {
     if (this.input !== null) {
       this.input.setRawMode(false);
       this.input.pause();
+      if (this.keys !== null) this.input.off("data", this.keys);
     }
     this.out.write(ESC.showCursor + ESC.mainScreen);
   }
@@ -98,6 +101,8 @@ class Top {
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
   private resolve: (code: number) => void = () => {};
+  /** A closed pipe (`persia top x | head`) ends a plain run quietly; other write errors stop it. */
+  private readonly outError = (e: NodeJS.ErrnoException): void => this.finish(e.code === "EPIPE" ? 0 : 1, e.code === "EPIPE" ? undefined : e);
 
   constructor(private readonly o: TopOptions, private readonly out: NodeJS.WriteStream,
     private readonly term: Terminal | null, private readonly keys: boolean) {
@@ -114,8 +119,7 @@ class Top {
     return new Promise<number>((resolve) => {
       this.resolve = resolve;
       for (const [name, hook] of this.hooks) process.on(name, hook);
-      // A closed pipe (`persia top x | head`) ends a plain run quietly; other write errors stop it.
-      this.out.on("error", (e: NodeJS.ErrnoException) => this.finish(e.code === "EPIPE" ? 0 : 1, e.code === "EPIPE" ? undefined : e));
+      this.out.on("error", this.outError);
       this.out.on("resize", this.draw);
       try {
         this.term?.open((key) => { if (KEY_QUIT.has(key)) this.finish(0); });
@@ -173,6 +177,7 @@ class Top {
     this.term?.restore();
     for (const [name, hook] of this.hooks) process.off(name, hook);
     this.out.off("resize", this.draw);
+    this.out.off("error", this.outError);
     if (error !== undefined) process.stderr.write(`persia: top stopped: ${error instanceof Error ? error.message : String(error)}\n`);
     this.resolve(code);
   }
