@@ -1,15 +1,13 @@
 // Where `persia top` (top.ts) gets its snapshots: a running node's status socket
 // (status_server.ts, asked for JSON as `persia status --format json` does), or the output
 // file a wasmtime image is writing (`--status-every`), followed as it grows: each read
-// takes only the lines added since the last (follow.ts's FileTail, as `persia status
-// --from --metrics` follows a file), and decodes its newest status line with
-// statusFromLines (image.ts), the decoder `persia status --from` uses.
+// takes only the lines added since the last (follow.ts's FileTail and ImageOutput, as
+// `persia status --from --metrics` follows a file).
 // Does not keep a series or compute rates (top.ts feeds an Observed) and does not retry:
 // a read that fails throws, with a message that says why, and top tries again next time.
-import { IMG_HOST_PREFIX, IMG_STATUS_PREFIX } from "../abi/image";
 import type { Status } from "../loader/status/decode";
-import { FileTail, FOLLOW_TAIL } from "./follow";
-import { statusFromLines } from "./image";
+import { Observed } from "../hosts/node/observe/observed";
+import { FileTail, FOLLOW_TAIL, ImageOutput } from "./follow";
 import { queryStatus } from "./status_client";
 
 
@@ -42,37 +40,38 @@ export function socketSource(socket: string, timeoutMs?: number): Source {
   };
 }
 
-/** A wasmtime image's output file as it grows (or is truncated and written again),
- *  read by follow.ts's FileTail; each status line is decoded with the host line before it. */
+/** A wasmtime image's output file as it grows (or is truncated and written again), read
+ *  by follow.ts's FileTail and taken apart by its ImageOutput, as `persia status --from
+ *  --metrics` does: each status with its host line, and the node's name from its boot line. */
 export class OutputFollower implements Source {
   readonly silence: string;
   readonly failing = "output not readable";
   private readonly tail: FileTail;
-  private hostLine: string | null = null;
-  /** Status lines read and not yet given, each with its host line. */
-  private found: [string, string | null][] = [];
+  /** Statuses read and not yet given, and why the last line that did not decode did not. */
+  private found: Status[] = [];
+  private broken: Error | null = null;
   private started = false;
 
   constructor(readonly file: string) {
     this.silence = `no new status line in ${file}`;
-    this.tail = new FileTail(file, (line) => this.line(line), FOLLOW_TAIL);
+    const lines = new Observed(file, 2);
+    lines.on("status", (s: Status) => this.found.push(s));
+    const output = new ImageOutput(lines, { node: null, print: null, logFormat: "text", onError: (e) => { this.broken = e; } });
+    this.tail = new FileTail(file, (line) => output.line(line), FOLLOW_TAIL);
   }
 
   async read(): Promise<Status[]> {
     this.tail.read();
-    if (this.found.length === 0) return [];
-    const keep = this.started ? 1 : 2;           // the first read: the line before too, for rates at once
+    const broken = this.broken;
+    this.broken = null;
+    if (this.found.length === 0) {
+      if (broken !== null) throw broken;
+      return [];
+    }
+    const keep = this.started ? 1 : 2;           // the first read: the one before too, for rates at once
     this.started = true;
     const newest = this.found.slice(-keep);
     this.found = [];
-    return newest.map(([status, host]) => statusFromLines(status, host));
-  }
-
-  private line(text: string): void {
-    if (text.startsWith(IMG_HOST_PREFIX)) this.hostLine = text;
-    else if (text.startsWith(IMG_STATUS_PREFIX)) {
-      this.found.push([text, this.hostLine]);
-      this.hostLine = null;
-    }
+    return newest;
   }
 }
