@@ -8,7 +8,7 @@
 // Used by node.ts (PersiaNode.capture) and status_server.ts.
 import type { Socket } from "net";
 import { CAPTURE_ALL, CAPTURE_NONE, CapturePoint } from "../../abi/capture";
-import { CaptureHeader, Filter, Packet, encodeLost, encodePacket, isFrame, passes } from "../../loader/capture/record";
+import { CaptureHeader, Filter, Packet, encodeLost, encodePacket, ifaceKey, passes } from "../../loader/capture/record";
 
 /** Bytes a capture client may leave unread on its socket before records are lost. */
 export const CAPTURE_BACKLOG = 4 << 20;
@@ -99,7 +99,7 @@ export function captureStream(socket: Socket, request: string, tap: CaptureTap, 
   };
   const stop = tap.subscribe(filter, (p) => {
     if (socket.writableLength > CAPTURE_BACKLOG || lost.size > 0) {
-      const key = isFrame(p.point) ? `n${p.nic}` : p.svc >= 0 ? `s${p.svc}` : "k";
+      const key = ifaceKey(p);
       const l = lost.get(key) ?? { point: p.point, nic: p.nic, svc: p.svc, count: 0 };
       l.count++;
       lost.set(key, l);

@@ -14,7 +14,7 @@
 import { CapturePoint } from "../../abi/capture";
 import { Drop } from "../../abi/drop";
 import { DROP_TEXT } from "../../abi/describe";
-import { CaptureHeader, Captured, isFrame } from "./record";
+import { CaptureHeader, Captured, ifaceKey } from "./record";
 import { Direction, LINKTYPE_ETHERNET, LINKTYPE_IPV6, enhancedPacket, interfaceDescription, interfaceStatistics, sectionHeader } from "./pcapng";
 
 /** The room an interface's closing statistics block may take. */
@@ -65,7 +65,7 @@ export class CaptureFile {
   /** Takes one record: a packet is written unless a limit says stop; a lost count is kept
    *  for the end. */
   add(r: Captured): void {
-    const key = isFrame(r.point) ? `n${r.nic}` : r.svc >= 0 ? `s${r.svc}` : "k";
+    const key = ifaceKey(r);
     if (r.kind === "lost") {
       this.lost += r.count;
       this.lostUnsaid += r.count;

@@ -53,6 +53,12 @@ export function isFrame(point: CapturePoint): boolean {
   return point === CapturePoint.RX || point === CapturePoint.TX || point === CapturePoint.DROP_FRAME;
 }
 
+/** The pcapng interface a record belongs to: its NIC's ("n<id>") for a frame, else its
+ *  service's ("s<id>"), else the kernel's ("k"). The file and the host's lost counts use it. */
+export function ifaceKey(r: { point: CapturePoint; nic: number; svc: number }): string {
+  return isFrame(r.point) ? `n${r.nic}` : r.svc >= 0 ? `s${r.svc}` : "k";
+}
+
 function header(kind: CaptureRecord, r: { point: number; nic: number; svc: number }, reason: number, lost: number, us: bigint, len: number): Uint8Array {
   const out = new Uint8Array(CAP_REC_HEADER + len);
   const v = new DataView(out.buffer);
