@@ -61,6 +61,7 @@ export const DROP_TEXT: Record<Drop, string> = {
   [Drop.CTL_RATE]: "control message over the verify rate limit",
   [Drop.MARTIAN]: "address that may never be on a link (::1, IPv4-mapped, ::, or the node's own as source)",
   [Drop.SVC_LINK_CONTROL]: "service sent ND, RA, redirect, MLD or hop limit 255 (the kernel's alone)",
+  [Drop.ADDR_TENTATIVE]: "to an address not yet cleared by DAD, or a duplicate",
   [Drop.COUNT]: "",
 };
 

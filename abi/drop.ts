@@ -35,5 +35,6 @@ export enum Drop {
   MARTIAN = 30,          // an address that may never be on a link: ::1, ::ffff:0:0/96, :: (but for
                          // address-less ND), or one of the node's own as the source of a packet from outside
   SVC_LINK_CONTROL = 31, // a service sent ND, RA, redirect or MLD, or hop limit 255: the link is the kernel's
-  COUNT = 32,
+  ADDR_TENTATIVE = 32,   // to an address DAD has not yet cleared, or found a duplicate (RFC 4862 §5.4)
+  COUNT = 33,
 }

@@ -30,6 +30,8 @@ export enum Rec {
   RAM = 15,      // a service's RAM grant; only in a control message's GRANT (abi/control.ts)
   USER_PREFIX = 16, // addresses a user may give the services it loads (spec/control.md)
   USER_DISK = 17,   // a disk extent a user may grant the services it loads or grants to
+  AUTOCONF = 18,    // a NIC that takes its configuration from router advertisements, and its DAD (issue #20)
+  SVC_LEARNED = 19, // a service address formed in each prefix learned on a NIC (issue #20)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -178,3 +180,30 @@ export const UD_RIGHTS = 33;
 export const UD_OFFSET = 36;
 export const UD_LENGTH = 44;
 export const UD_SIZE = 52;
+
+// AUTOCONF (record 18): the host side of RFC 4861 and RFC 4862 on a NIC (spec/manifest.md,
+// "The client role"). With AC_ACCEPT_RA the node solicits routers at start, takes prefixes,
+// MTU, reachable time and retrans timer from their advertisements, keeps a default router
+// list and forms addresses (its own and its services') in the autonomous /64s; never in the
+// router role. dad is DupAddrDetectTransmits (RFC 4862 §5.1): the solicitations sent for each
+// of the NIC's addresses (link-local, manifest-given, learned) before it is used; 0 uses
+// them at once. A NIC without this record takes no configuration and runs no DAD. secret is
+// RFC 7217's secret_key for the interface identifiers of learned addresses (all zero: none
+// was given, and the identifiers follow from public names alone).
+//   nic u8, flags u8 (AC_*), dad transmits u8, 0 u8, secret_key[16]
+export const AC_NIC = 0;
+export const AC_FLAGS = 1;
+export const AC_DAD = 2;
+export const AC_SECRET = 4;
+export const AC_SIZE = 20;
+export const AC_ACCEPT_RA = 1;   // take configuration from router advertisements
+export const AC_DAD_MAX = 10;    // the most DAD transmits a NIC may ask for
+
+// SVC_LEARNED (record 19): service svc owns an address in each autonomous prefix learned on
+// NIC nic (RFC 4862 §5.5.3), with the RFC 7217 interface identifier of its domain; each is
+// checked by DAD before use and counts against ADDR_PER_SVC. The NIC has an AUTOCONF
+// record with AC_ACCEPT_RA, which comes first. Only at boot.
+//   svc u8, nic u8, 0 u16
+export const SL_SVC = 0;
+export const SL_NIC = 1;
+export const SL_SIZE = 4;

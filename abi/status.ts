@@ -6,7 +6,8 @@
 //   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
 
 export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
-export const ST_VERSION = 3;        // 2: SVC records carry the fuel counter; 3: NODE the control counters
+export const ST_VERSION = 4;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
+                                    // 4: ADDR, LEARNED and ROUTER records (issue #20)
 
 export enum St {
   NODE = 1,
@@ -18,6 +19,9 @@ export enum St {
   CLASS = 7,
   GRANT = 8,
   DISK_GRANT = 9,
+  ADDR = 10,       // an address of the node or a service that DAD checks or a prefix gave (issue #20)
+  LEARNED = 11,    // a prefix learned from router advertisements (issue #20)
+  ROUTER = 12,     // a router on the default router list (issue #20)
 }
 
 // NODE: now ms i64, role u8, services u8, nics u8, 0 u8, routes u16, free buffers u16,
@@ -135,3 +139,59 @@ export const SDG_RIGHTS = 2;
 export const SDG_OFFSET = 8;
 export const SDG_LENGTH = 16;
 export const SDG_SIZE = 24;
+
+// ADDR: an address of the node (svc SAD_NODE) or of a service on a NIC that runs DAD or
+// takes configuration from RAs, with its RFC 4862 state and what is left of its lifetimes
+// (in seconds; LIFETIME_INFINITE for a manifest-given address).
+//   nic u8, state u8 (AddrState), origin u8 (AddrOrigin), svc u8, preferred left u32 s,
+//   valid left u32 s, DAD solicitations still to send u8, DAD counter u8 (RFC 7217), 0 u16,
+//   address[16]
+export const SAD_NIC = 0;
+export const SAD_STATE = 1;
+export const SAD_ORIGIN = 2;
+export const SAD_SVC = 3;
+export const SAD_PREFERRED = 4;
+export const SAD_VALID = 8;
+export const SAD_DAD_LEFT = 12;
+export const SAD_DAD_COUNTER = 13;
+export const SAD_ADDR = 16;
+export const SAD_SIZE = 32;
+export const SAD_NODE = 0xff;
+export const LIFETIME_INFINITE: u32 = 0xffffffff;   // RFC 4861 §4.6.2: all ones is infinity
+
+export enum AddrState {
+  TENTATIVE = 0,   // DAD in progress: not used, packets to it dropped (RFC 4862 §5.4)
+  PREFERRED = 1,   // in use
+  DEPRECATED = 2,  // preferred lifetime over: answered, but not a source for new traffic (§5.5.4)
+  DUPLICATE = 3,   // DAD found another holder: never used (§5.4.5)
+}
+
+export enum AddrOrigin {
+  LINK_LOCAL = 0,  // the NIC's link-local address (from its MAC)
+  MANIFEST = 1,    // given in the manifest
+  LEARNED = 2,     // formed in a prefix from a router advertisement (SLAAC)
+}
+
+// LEARNED: a prefix on the prefix list of a NIC (RFC 4861 §6.3.4, RFC 4862 §5.5.3).
+//   nic u8, length u8, flags u8 (PI_ON_LINK | PI_AUTONOMOUS of wire/layout/nd.ts), 0 u8,
+//   valid left u32 s, preferred left u32 s, 0 u32, prefix[16]
+export const SLP_NIC = 0;
+export const SLP_LEN = 1;
+export const SLP_FLAGS = 2;
+export const SLP_VALID = 4;
+export const SLP_PREFERRED = 8;
+export const SLP_PREFIX = 16;
+export const SLP_SIZE = 32;
+
+// ROUTER: a router on a NIC's default router list (RFC 4861 §6.3.4, §6.3.6), with what it
+// advertised last.
+//   nic u8, chosen u8 (1: the default router now), MTU u16 (0: none advertised),
+//   lifetime left u32 s, reachable time u32 ms, retrans timer u32 ms, address[16]
+export const SRT_NIC = 0;
+export const SRT_CHOSEN = 1;
+export const SRT_MTU = 2;
+export const SRT_LIFETIME = 4;
+export const SRT_REACHABLE = 8;
+export const SRT_RETRANS = 12;
+export const SRT_ADDR = 16;
+export const SRT_SIZE = 32;
