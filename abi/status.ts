@@ -157,7 +157,7 @@ export const SAD_DAD_COUNTER = 13;
 export const SAD_ADDR = 16;
 export const SAD_SIZE = 32;
 export const SAD_NODE = 0xff;
-export const LIFETIME_INFINITE: u32 = 0xffffffff;   // RFC 4861 §4.6.2: all ones is infinity
+export const LIFETIME_INFINITE = 0xffffffff;  // RFC 4861 §4.6.2: all ones is infinity
 
 export enum AddrState {
   TENTATIVE = 0,   // DAD in progress: not used, packets to it dropped (RFC 4862 §5.4)
