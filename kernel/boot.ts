@@ -30,6 +30,8 @@ import { delegatePrefix, delegateExtent, delegationsReset } from "./ctl/delegati
 import { svcRamMin, svcRamMax, svcOwner, svcName, svcNameLen } from "./svc/registry";
 import { host_random } from "../abi/gen/host";
 import { ed25519KeyUsable } from "./crypto/ed25519";
+import { acConfigure, acPrefixAdded, acServiceAddress, acWantLearned, acReset, acceptRa } from "./net/slaac";
+import { rsStart, routersReset, learning } from "./net/routers";
 
 export let booted = false;
 export let role: Role = Role.SERVER;
@@ -39,7 +41,8 @@ const RANDOM: usize = memory.data(SVC_MAX * 4 + 4 + 8, 8); // capability secrets
 
 let recIndex = 0;
 let recType = 0;
-let fromControl = false;   // applyRecord: a control message's records, not the boot manifest's
+let fromControl = false;
+let autoconfSeen: u32 = 0; // NICs with an AUTOCONF record   // applyRecord: a control message's records, not the boot manifest's
 
 function bad(field: string, why: string): i32 {
   logStart();
@@ -85,6 +88,9 @@ function unboot(): void {
   for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
   usersReset();
   delegationsReset();
+  acReset();
+  routersReset();
+  autoconfSeen = 0;
   setRamBudget(-1);
   role = Role.SERVER;
   ndInit(Role.SERVER);
@@ -148,6 +154,8 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.RAM: return fromControl ? ram(b, n) : bad("type", "a RAM record is only for a GRANT control message");
     case M.Rec.USER_PREFIX: return userPrefix(b, n);
     case M.Rec.USER_DISK: return userDisk(b, n);
+    case M.Rec.AUTOCONF: return autoconf(b, n);
+    case M.Rec.SVC_LEARNED: return fromControl ? bad("type", "a SVC_LEARNED record is only for the boot manifest") : svcLearned(b, n);
   }
   return bad("type", "unknown record type");
 }
@@ -210,6 +218,34 @@ function userDisk(b: usize, n: i32): i32 {
   return 0;
 }
 
+function autoconf(b: usize, n: i32): i32 {
+  if (n != M.AC_SIZE) return bad("length", "AUTOCONF record is not 20 bytes");
+  let id = <i32>load<u8>(b + M.AC_NIC);
+  let flags = <i32>load<u8>(b + M.AC_FLAGS), dad = <i32>load<u8>(b + M.AC_DAD);
+  if (!nicValid(id)) return bad("nic", "no such NIC (NIC records come first)");
+  if ((autoconfSeen & (1 << id)) != 0) return bad("nic", "two AUTOCONF records for one NIC");
+  if ((flags & ~M.AC_ACCEPT_RA) != 0) return bad("flags", "unknown flags");
+  if (dad > M.AC_DAD_MAX) return bad("dad", "more than 10 transmits");
+  let accept = (flags & M.AC_ACCEPT_RA) != 0;
+  if (accept && role == Role.ROUTER) return bad("flags", "a router takes no configuration from other routers' advertisements");
+  if (accept && raEnabled(id)) return bad("nic", "advertises (RA record) and takes configuration from advertisements");
+  autoconfSeen |= 1 << id;
+  acConfigure(id, accept, dad, b + M.AC_SECRET);
+  if (accept) rsStart(id);
+  return 0;
+}
+
+function svcLearned(b: usize, n: i32): i32 {
+  if (n != M.SL_SIZE) return bad("length", "SVC_LEARNED record is not 4 bytes");
+  let s = <i32>load<u8>(b + M.SL_SVC), id = <i32>load<u8>(b + M.SL_NIC);
+  if (!svcValid(s)) return bad("service", "no such service (SERVICE records come first)");
+  if (!nicValid(id) || !unchecked(acceptRa[id])) {
+    return bad("nic", "takes no configuration from router advertisements (its AUTOCONF record, with accept, comes first)");
+  }
+  acWantLearned(s, id);
+  return 0;
+}
+
 function ram(b: usize, n: i32): i32 {
   if (n != M.RM_SIZE) return bad("length", "RAM record is not 12 bytes");
   let s = <i32>load<u8>(b + M.RM_SVC);
@@ -228,6 +264,7 @@ function node(b: usize, n: i32): i32 {
   let nl = <i32>load<u8>(b + M.NODE_NAME_LEN);
   if (M.NODE_NAME + nl != n) return bad("name", "length disagrees with the record");
   if (!validDomain(b + M.NODE_NAME, nl)) return bad("name", "not a valid lower-case domain name");
+  if (r == Role.ROUTER && learning) return bad("role", "a router takes no configuration from other routers' advertisements (AUTOCONF)");
   role = <Role>r;
   ndInit(role);
   return 0;
@@ -258,6 +295,7 @@ function prefix(b: usize, n: i32): i32 {
   if (i < 0) return bad("prefix", "more prefixes than the kernel's PREFIX_MAX");
   if (routeAdd(RouteKind.LOCAL, prefixNodeAddr(i), 128, id, 0, 0) < 0 ||
       routeAdd(RouteKind.CONNECTED, b + M.PFX_ADDR, l, id, 0, 0) < 0) return bad("prefix", "route table full");
+  acPrefixAdded(id, i);
   return 0;
 }
 
@@ -317,6 +355,7 @@ function svcAddr(b: usize, n: i32): i32 {
   if (capGrant(id, CapKind.ADDR, RIGHT_SEND | RIGHT_RECV | RIGHT_DERIVE, i, 0, 0) < 0) {
     return bad("address", "capability table full");
   }
+  acServiceAddress(id, i);
   return 0;
 }
 

@@ -13,6 +13,8 @@ import { rx } from "./net/input";
 import { txDrain } from "./net/egress";
 import { nicCount } from "./net/iface";
 import { ndTimers } from "./net/nd";
+import { acTimers, addrHigh } from "./net/slaac";
+import { routersTimers, learning } from "./net/routers";
 import { neighborGaveUp } from "./net/unreach";
 import { runServices } from "./svc/sched";
 import { sys } from "./svc/syscall";
@@ -57,6 +59,8 @@ export function k_poll(t: i64): i64 {
   if (!booted) return -1;
   setNow(t);
   let a = earliest(ndTimers(neighborGaveUp), role == Role.ROUTER ? raTimers(nicCount) : -1);
+  if (addrHigh > 0) a = earliest(a, acTimers());           // DAD and address lifetimes
+  if (learning) a = earliest(a, routersTimers(nicCount));  // the host side of router discovery
   txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
   return earliest(earliest(a, b), txDrain(nicCount));

@@ -15,9 +15,24 @@ export { ETH_HDR, NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, CAP_SLOT
   SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
   STATUS_SIZE };
 
+// The host side of RFC 4861 and RFC 4862 (the client role, issue #20; net/routers.ts, net/slaac.ts).
+export const LEARNED_MAX: i32 = 16;      // prefixes learned from RAs over all NICs; more are ignored
+export const ROUTER_MAX: i32 = 8;        // default routers remembered over all NICs; more are ignored
+export const REDIRECT_MAX: i32 = 16;     // redirected destinations (host routes); the oldest makes room
+export const ADDRCONF_MAX: i32 = NIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + LEARNED_MAX; // addresses
+                                         // with DAD or lifetimes: link-locals, node's, services', learned
+export const MAX_RTR_SOLICITATION_DELAY_MS: i64 = 1000; // RFC 4861 §10 host constants
+export const RTR_SOLICITATION_INTERVAL_MS: i64 = 4000;
+export const MAX_RTR_SOLICITATIONS: i32 = 3;
+export const TWO_HOURS_MS: i64 = 7200000; // RFC 4862 §5.5.3(e): a valid lifetime an RA cannot shorten below
+export const IDGEN_RETRIES: i32 = 3;      // RFC 7217 §6: new identifiers tried after a duplicate
+
 // Route entries: every static route, connected prefix and service address a manifest may
-// give, and the node's own addresses (a link-local per NIC, one in each prefix).
-export const ROUTE_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + PREFIX_MAX;
+// give, the node's own addresses (a link-local per NIC, one in each prefix), and what
+// the client role learns (issue #20): an on-link route and a node address per
+// learned prefix, one default route, and the host routes of redirects.
+export const ROUTE_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + PREFIX_MAX +
+  2 * LEARNED_MAX + 1 + REDIRECT_MAX;
 
 export const NEIGH_MAX: i32 = 256;       // neighbor cache entries over all NICs; when full, the
                                          // least recently used STALE entry is reclaimed

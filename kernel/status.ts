@@ -21,6 +21,10 @@ import { queueDepth } from "./svc/queue";
 import { cpuMinPermille, cpuMaxPermille, cpuUsed } from "./svc/cpu";
 import { capKind, capObject, capRights, capExtOff, capExtLen } from "./svc/caps";
 import { CapKind } from "../abi/caps";
+import { LEARNED_MAX, ROUTER_MAX } from "./param";
+import { addrHigh, acNic, acSvc, acState, acOrigin, acPreferred, acValid, acDadLeft, acCounter, acAddr, FOREVER } from "./net/slaac";
+import { learnedNic, learnedLen, learnedFlags, learnedValid, learnedPreferred, learnedPrefix, routerNic, routerUntil,
+  routerReachable, routerRetrans, routerAddr, chosen, rtMtu } from "./net/routers";
 
 export const STATUS: usize = memory.data(STATUS_SIZE, 8);
 let pos = 0;
@@ -62,6 +66,9 @@ export function writeStatus(): i32 {
     for (let c = 0; c < CLASS_MAX; c++) classRecord(n, c);
   }
   for (let s = 0; s < svcCount; s++) if (svcValid(s)) grantRecords(s);
+  for (let i = 0; i < addrHigh; i++) if (acNic(i) >= 0) addrRecord(i);
+  for (let i = 0; i < LEARNED_MAX; i++) if (learnedNic(i) >= 0) learnedRecord(i);
+  for (let i = 0; i < ROUTER_MAX; i++) if (routerNic(i) >= 0) routerRecord(i);
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
   store<u16>(STATUS, <u16>records, 6);
@@ -157,4 +164,51 @@ function grantRecords(s: i32): void {
     store<u64>(d + S.SDG_OFFSET, capExtOff(s, slot));
     store<u64>(d + S.SDG_LENGTH, capExtLen(s, slot));
   }
+}
+
+/** What is left until t, in whole seconds rounded up; LIFETIME_INFINITE for never. */
+function left(t: i64): u32 {
+  if (t == FOREVER) return <u32>S.LIFETIME_INFINITE;
+  if (t <= now) return 0;
+  let s = (t - now + 999) / 1000;
+  return s >= <i64>S.LIFETIME_INFINITE ? <u32>S.LIFETIME_INFINITE - 1 : <u32>s;
+}
+
+function addrRecord(i: i32): void {
+  let b = rec(S.St.ADDR, S.SAD_SIZE);
+  if (b == 0) return;
+  let svc = acSvc(i);
+  store<u8>(b + S.SAD_NIC, <u8>acNic(i));
+  store<u8>(b + S.SAD_STATE, <u8>acState(i));
+  store<u8>(b + S.SAD_ORIGIN, <u8>acOrigin(i));
+  store<u8>(b + S.SAD_SVC, <u8>(svc < 0 ? S.SAD_NODE : svc));
+  store<u32>(b + S.SAD_PREFERRED, left(acPreferred(i)));
+  store<u32>(b + S.SAD_VALID, left(acValid(i)));
+  store<u8>(b + S.SAD_DAD_LEFT, <u8>acDadLeft(i));
+  store<u8>(b + S.SAD_DAD_COUNTER, <u8>acCounter(i));
+  addrCopy(b + S.SAD_ADDR, acAddr(i));
+}
+
+function learnedRecord(i: i32): void {
+  let b = rec(S.St.LEARNED, S.SLP_SIZE);
+  if (b == 0) return;
+  store<u8>(b + S.SLP_NIC, <u8>learnedNic(i));
+  store<u8>(b + S.SLP_LEN, <u8>learnedLen(i));
+  store<u8>(b + S.SLP_FLAGS, <u8>learnedFlags(i));
+  store<u32>(b + S.SLP_VALID, left(learnedValid(i)));
+  store<u32>(b + S.SLP_PREFERRED, left(learnedPreferred(i)));
+  addrCopy(b + S.SLP_PREFIX, learnedPrefix(i));
+}
+
+function routerRecord(i: i32): void {
+  let b = rec(S.St.ROUTER, S.SRT_SIZE);
+  if (b == 0) return;
+  let nic = routerNic(i);
+  store<u8>(b + S.SRT_NIC, <u8>nic);
+  store<u8>(b + S.SRT_CHOSEN, i == chosen ? 1 : 0);
+  store<u16>(b + S.SRT_MTU, unchecked(rtMtu[nic]));
+  store<u32>(b + S.SRT_LIFETIME, left(routerUntil(i)));
+  store<u32>(b + S.SRT_REACHABLE, routerReachable(i));
+  store<u32>(b + S.SRT_RETRANS, routerRetrans(i));
+  addrCopy(b + S.SRT_ADDR, routerAddr(i));
 }

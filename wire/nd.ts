@@ -7,11 +7,11 @@
 import { ld8, st8, st16, st32 } from "./bytes";
 import { addrCopy, macCopy } from "./addr";
 import { icmpEmit } from "./icmpv6";
-import { ICMP_RA } from "./layout/icmpv6";
+import { ICMP_RA, ICMP_RS } from "./layout/icmpv6";
 import { NDOPT_TYPE, NDOPT_LEN, NDOPT_UNIT, NDOPT_DATA, ND_TARGET, ND_OPTIONS, LLA_MAC, LLA_LEN, NDOPT_MTU,
   NDOPT_PREFIX, MTUOPT_RESERVED, MTUOPT_MTU, MTUOPT_LEN, PI_PREFIX_LEN, PI_FLAGS, PI_VALID,
   PI_PREFERRED, PI_RESERVED, PI_PREFIX, PI_LEN, RA_CUR_HOP_LIMIT, RA_FLAGS, RA_ROUTER_LIFETIME,
-  RA_REACHABLE_TIME, RA_RETRANS_TIMER } from "./layout/nd";
+  RA_REACHABLE_TIME, RA_RETRANS_TIMER, RS_OPTIONS, NDOPT_SLLA } from "./layout/nd";
 export * from "./layout/nd";
 
 /** The length of an NS or NA with one link-layer address option. */
@@ -31,6 +31,23 @@ export function ndFindOption(m: usize, len: i32, start: i32, type: u32): isize {
   }
   return found;
 }
+
+/** The first option of a type among the options at m+start..m+len, at least min bytes
+ *  long: its address, 0 if absent, -1 if the options are malformed (as ndFindOption). */
+export function ndOption(m: usize, len: i32, start: i32, type: u32, min: i32): isize {
+  let found: isize = 0;
+  for (let o = start; o < len;) {
+    if (o + NDOPT_DATA > len) return -1;
+    let olen = <i32>ld8(m + o + NDOPT_LEN) * NDOPT_UNIT;
+    if (olen == 0 || o + olen > len) return -1;
+    if (found == 0 && ld8(m + o + NDOPT_TYPE) == type && olen >= min) found = <isize>(m + o);
+    o += olen;
+  }
+  return found;
+}
+
+/** The option after the one at o (whose length was checked by ndOption). */
+export function ndNextOption(o: usize): usize { return o + <usize>(ld8(o + NDOPT_LEN) * NDOPT_UNIT); }
 
 /** Write an option header at o (type, length in units); returns where the next one goes. */
 function option(o: usize, type: u32, len: i32): usize {
@@ -70,6 +87,15 @@ export function ndEmit(m: usize, type: u32, flags: u32, target: usize, opt: u32,
   icmpEmit(m, type, 0, flags);
   addrCopy(m + ND_TARGET, target);
   llaOption(m + ND_OPTIONS, opt, mac);
+}
+
+/** A Router Solicitation at m, with a source link-layer address option for mac unless mac
+ *  is 0 (sent from ::, RFC 4861 §4.1); returns its length. Checksum 0. */
+export function rsEmit(m: usize, mac: usize): i32 {
+  icmpEmit(m, ICMP_RS, 0, 0);
+  if (mac == 0) return RS_OPTIONS;
+  llaOption(m + RS_OPTIONS, NDOPT_SLLA, mac);
+  return RS_OPTIONS + LLA_LEN;
 }
 
 /** The RA's header at m (options follow at RA_OPTIONS), checksum 0. */

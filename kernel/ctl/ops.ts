@@ -21,6 +21,7 @@ import { schedBoot, schedForget, schedRestartNow, schedBackoff, backoffFirstMs, 
 import { queueFlush, svcWoken } from "../svc/queue";
 import { classForget, setClassRates, classMinBits, classMaxBits, CLASS_SERVICE } from "../net/egress";
 import { routeRemoveService } from "../net/route";
+import { acForgetService } from "../net/slaac";
 import { nicCount } from "../net/iface";
 import { poolDisown } from "../pool";
 import { CapKind } from "../../abi/caps";
@@ -118,6 +119,7 @@ function forget(svc: i32): void {
   classForget(nicCount, CLASS_SERVICE + svc);
   poolDisown(svc);
   routeRemoveService(svc);
+  acForgetService(svc);
   capsClear(svc);
   cpuGrant(svc, 0, CPU_SHARE_MAX);
   schedForget(svc);

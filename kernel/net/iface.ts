@@ -1,10 +1,12 @@
 // The node's NICs: MAC, MTU, kind, counters, and the node's own addresses on each link
 // (a link-local address from the MAC, and one address per connected prefix: the prefix
 // plus the MAC's EUI-64 for prefixes up to /64, else the prefix's first address).
-// Filled at boot from the manifest; read on every packet. No I/O here.
+// Filled at boot from the manifest; read on every packet. No I/O here. What a client
+// learns from routers (prefixes, its addresses in them) is in routers.ts and slaac.ts.
 import { NIC_MAX, PREFIX_MAX } from "../param";
 import { linkLocal, eui64, isLinkLocal, prefixMatch, addrCopy } from "../../wire/addr";
 import { MAC_LEN } from "../../wire/layout/ethernet";
+import { preferredSource, learnedSource } from "./slaac";
 
 const MACS: usize = memory.data(NIC_MAX * 8, 8);
 const LINK_LOCALS: usize = memory.data(NIC_MAX * 16, 8);
@@ -77,16 +79,20 @@ export function connectedNic(addr: usize): i32 {
 
 /** Choose the node's source address for a packet it originates on nic towards dst:
  *  link-local for a link-local destination, else the node's address in a prefix of that
- *  NIC (one containing dst if any), else link-local. Writes 16 bytes to out. */
+ *  NIC (one containing dst if any), else its address in a prefix learned there (slaac.ts),
+ *  else link-local. An address under DAD, a duplicate or a deprecated one is not chosen
+ *  (RFC 4862 §5.4, §5.5.4). Writes 16 bytes to out. */
 export function sourceFor(nic: i32, dst: usize, out: usize): void {
   if (!isLinkLocal(dst)) {
     let pick = -1;
     for (let i = 0; i < prefixCount; i++) {
-      if (prefixNic(i) != nic) continue;
+      if (prefixNic(i) != nic || !preferredSource(prefixNodeAddr(i))) continue;
       if (pick < 0) pick = i;
       if (prefixMatch(dst, prefixAddr(i), prefixLen(i))) { pick = i; break; }
     }
     if (pick >= 0) { addrCopy(out, prefixNodeAddr(pick)); return; }
+    let l = learnedSource(nic, dst);
+    if (l != 0) { addrCopy(out, l); return; }
   }
   addrCopy(out, nicLinkLocal(nic));
 }

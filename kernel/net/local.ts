@@ -16,12 +16,13 @@ import { addrCopy, isMulticast } from "../../wire/addr";
 import { IP_HDR, IP_DST, NH_ICMPV6, NH_UDP, HOP_LIMIT, ipReverse } from "../../wire/ipv6";
 import { UDP_HDR, udpDstPort } from "../../wire/udp";
 import { ICMP_MIN, ICMP_HDR, ICMP_UNREACH, ICMP_PARAM, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_NS, ICMP_NA,
-  ICMP_RS, ICMP_RA, ICMP_TYPE, icmpType, icmpCode, icmpSeal } from "../../wire/icmpv6";
+  ICMP_RS, ICMP_RA, ICMP_REDIRECT, ICMP_TYPE, icmpType, icmpCode, icmpSeal } from "../../wire/icmpv6";
 import { Chain, check, walk, destOptions } from "./ipv6";
 import { l4Checksum } from "../../wire/checksum";
 import { nicLinkLocal, nicValid } from "./iface";
 import { ndInput } from "./nd";
 import { rsInput, raInput } from "./ra";
+import { redirectInput } from "./routers";
 import { icmpError } from "./icmpv6";
 import { ctlInput } from "../ctl/control";
 import { CTL_PORT } from "../../abi/control";
@@ -70,10 +71,15 @@ export function localInput(pkt: i32, nic: i32, srcMac: usize): i32 {
     pktFree(pkt);
     return NONE;
   }
+  if (type == ICMP_REDIRECT) {
+    if (nicValid(nic)) redirectInput(nic, p, off, len);
+    pktFree(pkt);
+    return NONE;
+  }
   if (type == ICMP_ECHO_REQUEST && icmpCode(p + off) == 0 && len >= ICMP_HDR) {
     return echoReply(pkt, nic, off, len);
   }
-  // Other informational messages (MLD, redirects, ...) need no answer; errors addressed
+  // Other informational messages (MLD, ...) need no answer; errors addressed
   // to the node are noted and consumed.
   pktFree(pkt);
   return NONE;

@@ -12,7 +12,9 @@
 // the link can create with solicitations; DELAY and PROBE entries, hosts in use now, are
 // never taken. A solicited advertisement confirms only an entry the node is soliciting
 // (INCOMPLETE, PROBE), so nobody can make an entry REACHABLE unasked. Router
-// advertisements are in ra.ts.
+// advertisements are in ra.ts (router side) and routers.ts (host side, which may set a
+// link's BaseReachableTime and RetransTimer here); solicitations and advertisements for an
+// address still under duplicate address detection go to slaac.ts.
 import { NEIGH_MAX, NEIGH_INCOMPLETE_MAX, NEIGH_INCOMPLETE_FWD, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS, ND_MAX_UNICAST,
   ND_DELAY_FIRST_PROBE_MS } from "../param";
 import { between } from "../rand";
@@ -26,7 +28,7 @@ import { addrEq, addrCopy, isMulticast, isUnspecified, isSolicitedFor, isSolicit
   solicitedNode, multicastMac, macCopy, macEq } from "../../wire/addr";
 import { IP_HDR, IP_SRC, IP_DST, NH_ICMPV6, ipHops, ipSrc, ipEmit } from "../../wire/ipv6";
 import { ETH_HDR, ETHERTYPE_IPV6, ethEmit } from "../../wire/ethernet";
-import { ICMP_NS, ICMP_NA, icmpType, icmpCode, icmpSeal } from "../../wire/icmpv6";
+import { ICMP_NS, ICMP_NA, icmpType, icmpCode, icmpSeal, icmpEmit } from "../../wire/icmpv6";
 import { ND_HOP_LIMIT, ND_TARGET, ND_OPTIONS, ND_LLA_MSG, NA_FLAGS, NA_ROUTER, NA_SOLICITED, NA_OVERRIDE,
   NDOPT_SLLA, NDOPT_TLLA, ndFindOption, ndEmit } from "../../wire/nd";
 import { ld32 } from "../../wire/bytes";
@@ -34,6 +36,8 @@ import { nicMac, sourceFor } from "./iface";
 import { txPush } from "./egress";
 import { ownRoute, routeKind, routeNic } from "./route";
 import { RouteKind } from "../../abi/status";
+import { NIC_MAX } from "../param";
+import { dadHeard } from "./slaac";
 
 const ADDRS: usize = memory.data(NEIGH_MAX * 16, 8);
 const MACS: usize = memory.data(NEIGH_MAX * 8, 8);
@@ -47,10 +51,27 @@ const nUsed = new StaticArray<i64>(NEIGH_MAX);     // when the node last sent to
 export let neighHigh: i32 = 0;                      // entries in use are below this
 export let nodeRole: Role = Role.SERVER;
 const TMP: usize = memory.data(16, 8);
+const reachableMs = new StaticArray<i64>(NIC_MAX);  // BaseReachableTime per link (§6.3.2)
+const retransMs = new StaticArray<i64>(NIC_MAX);    // RetransTimer per link
 
 export function ndInit(role: Role): void {
   nodeRole = role;
   for (let i = 0; i < NEIGH_MAX; i++) { unchecked(nNic[i] = -1); unchecked(nHeld[i] = -1); }
+  for (let n = 0; n < NIC_MAX; n++) { unchecked(reachableMs[n] = ND_REACHABLE_MS); unchecked(retransMs[n] = ND_RETRANS_MS); }
+}
+
+/** A router advertised the link's times (§6.3.4): 0 leaves one unchanged. */
+export function ndLinkTimes(nic: i32, reachable: u32, retrans: u32): void {
+  if (reachable != 0) unchecked(reachableMs[nic] = <i64>reachable);
+  if (retrans != 0) unchecked(retransMs[nic] = <i64>retrans);
+}
+export function ndReachable(nic: i32): i64 { return unchecked(reachableMs[nic]); }
+export function ndRetrans(nic: i32): i64 { return unchecked(retransMs[nic]); }
+
+/** ReachableTime for an entry on nic: uniformly random in [0.5, 1.5] × BaseReachableTime. */
+function reachableTime(nic: i32): i64 {
+  let base = unchecked(reachableMs[nic]);
+  return between(base / 2, base * 3 / 2);
 }
 
 // @ts-ignore: decorator
@@ -189,7 +210,7 @@ function learn(nic: i32, addr: usize, mac: usize, state: NeighState): void {
   macCopy(neighMac(i), mac);
   unchecked(nState[i] = <u8>state);
   unchecked(nTime[i] = now);
-  if (state == NeighState.REACHABLE) unchecked(nReach[i] = between(ND_REACHABLE_MS / 2, ND_REACHABLE_MS * 3 / 2));
+  if (state == NeighState.REACHABLE) unchecked(nReach[i] = reachableTime(nic));
   let held = <i32>unchecked(nHeld[i]);
   if (held >= 0) {
     unchecked(nHeld[i] = -1);
@@ -213,6 +234,22 @@ function sendSolicit(nic: i32, target: usize, mac: usize): void {
   pktSetLen(pkt, IP_HDR + ND_LLA_MSG);
   if (mac != 0) { ethHeader(pkt, nic, mac); txPush(nic, pkt); }
   else linkOut(nic, p + IP_DST, pkt);
+}
+
+/** A duplicate address detection NS for target (RFC 4862 §5.4.2): from ::, to target's
+ *  solicited-node group, without a link-layer address option. */
+export function sendDadSolicit(nic: i32, target: usize): void {
+  let pkt = pktAlloc();
+  if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  let p = pktData(pkt);
+  solicitedNode(TMP, target);
+  ipEmit(p, ND_OPTIONS, NH_ICMPV6, ND_HOP_LIMIT, TMP, TMP);
+  memory.fill(p + IP_SRC, 0, 16);
+  icmpEmit(p + IP_HDR, ICMP_NS, 0, 0);
+  addrCopy(p + IP_HDR + ND_TARGET, target);
+  icmpSeal(p, ND_OPTIONS);
+  pktSetLen(pkt, IP_HDR + ND_OPTIONS);
+  linkOut(nic, p + IP_DST, pkt);
 }
 
 function sendAdvert(nic: i32, target: usize, dst: usize, dstMac: usize, solicited: bool): void {
@@ -248,6 +285,9 @@ function solicitation(nic: i32, p: usize, m: usize, sll: usize, srcMac: usize): 
   let dad = isUnspecified(src);
   if (dad && (!isSolicitedNode(p + IP_DST) || sll != 0)) { dropParsed(Drop.ND_INVALID, nic, p); return; }
   if (isMulticast(p + IP_DST) && !isSolicitedFor(p + IP_DST, target)) { dropParsed(Drop.ND_INVALID, nic, p); return; }
+  // Another node's DAD for an address of ours still under DAD: a duplicate (RFC 4862
+  // §5.4.3). A solicitation from an address for it is ignored: the address is not ours yet.
+  if (dadHeard(nic, target, dad)) return;
   let own = ownRoute(target);
   if (own < 0) return;                             // a valid NS for someone else
   if (routeKind(own) == RouteKind.LOCAL && routeNic(own) != nic) return;
@@ -264,6 +304,7 @@ function solicitation(nic: i32, p: usize, m: usize, sll: usize, srcMac: usize): 
 function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
   let flags = ld32(m + NA_FLAGS);
   if (isMulticast(p + IP_DST) && (flags & NA_SOLICITED) != 0) { dropParsed(Drop.ND_INVALID, nic, p); return; }
+  if (dadHeard(nic, m + ND_TARGET, true)) return;  // someone holds an address still under DAD (§5.4.4)
   let i = find(nic, m + ND_TARGET);
   if (i < 0) return;                               // unsolicited, for no entry: ignore
   let st = unchecked(nState[i]);
@@ -283,7 +324,7 @@ function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
     unchecked(nState[i] = <u8>NeighState.REACHABLE);
     unchecked(nTime[i] = now);
     unchecked(nProbes[i] = 0);
-    unchecked(nReach[i] = between(ND_REACHABLE_MS / 2, ND_REACHABLE_MS * 3 / 2));
+    unchecked(nReach[i] = reachableTime(nic));
   }
 }
 
@@ -308,7 +349,8 @@ function step(i: i32, nic: i32, unreachable: (pkt: i32) => void): i64 {
   let st = <i32>unchecked(nState[i]);
   let probes = <i32>unchecked(nProbes[i]);
   if (st == NeighState.INCOMPLETE || st == NeighState.PROBE) {
-    if (now - t < ND_RETRANS_MS) return t + ND_RETRANS_MS;
+    let retrans = unchecked(retransMs[nic]);
+    if (now - t < retrans) return t + retrans;
     let limit = st == NeighState.INCOMPLETE ? ND_MAX_MCAST : ND_MAX_UNICAST;
     if (probes >= limit) {
       let held = <i32>unchecked(nHeld[i]);
@@ -320,7 +362,7 @@ function step(i: i32, nic: i32, unreachable: (pkt: i32) => void): i64 {
     unchecked(nProbes[i] = <u8>(probes + 1));
     unchecked(nTime[i] = now);
     sendSolicit(nic, neighAddr(i), st == NeighState.PROBE ? neighMac(i) : 0);
-    return now + ND_RETRANS_MS;
+    return now + retrans;
   }
   if (st == NeighState.DELAY) {
     if (now - t < ND_DELAY_FIRST_PROBE_MS) return t + ND_DELAY_FIRST_PROBE_MS;
@@ -328,7 +370,7 @@ function step(i: i32, nic: i32, unreachable: (pkt: i32) => void): i64 {
     unchecked(nProbes[i] = 1);
     unchecked(nTime[i] = now);
     sendSolicit(nic, neighAddr(i), neighMac(i));
-    return now + ND_RETRANS_MS;
+    return now + unchecked(retransMs[nic]);
   }
   if (st == NeighState.REACHABLE) {
     let until = t + unchecked(nReach[i]);

@@ -5,7 +5,8 @@
 // MIN_DELAY_BETWEEN_RAS to the last one (§6.2.6). Each RA carries the NIC's MAC, its MTU and
 // its connected prefixes (L always, A for /64s). Router lifetime is 0 while the node has no
 // default route (it cannot be anyone's default router). Only in the router role.
-// Router solicitations and other routers' advertisements are validated (§6.1) here too.
+// Router solicitations and other routers' advertisements are validated (§6.1) here too;
+// what a host learns from an advertisement is routers.ts's.
 import * as M from "../../abi/manifest";
 import { Drop } from "../../abi/drop";
 import { NIC_MAX, MAX_INITIAL_RTR_ADVERT_INTERVAL_MS, MAX_INITIAL_RTR_ADVERTISEMENTS,
@@ -23,6 +24,7 @@ import { ND_HOP_LIMIT, RS_OPTIONS, RA_OPTIONS, NDOPT_SLLA, PI_LEN, PI_ON_LINK, P
 import { nicMac, nicMtu, nicLinkLocal, prefixCount, prefixNic, prefixLen, prefixAddr } from "./iface";
 import { hasDefaultRoute } from "./route";
 import { linkOut, learnFrom } from "./nd";
+import { raLearn } from "./routers";
 
 const ALL_NODES: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 
@@ -134,14 +136,16 @@ export function rsInput(nic: i32, p: usize, off: i32, len: i32): void {
   unchecked(solicitedAt[nic] = t);
 }
 
-/** Another router's advertisement: validate (§6.1.2) and otherwise ignore it — this node
- *  takes no configuration from the link. */
+/** Another router's advertisement: validate (§6.1.2), then learn from it if the NIC takes
+ *  configuration from the link (routers.ts); otherwise it changes nothing. */
 export function raInput(nic: i32, p: usize, off: i32, len: i32): void {
   let m = p + off;
   if (!isLinkLocal(ipSrc(p)) || ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < RA_OPTIONS ||
       ndFindOption(m, len, RA_OPTIONS, NDOPT_SLLA) < 0) {
     dropParsed(Drop.ND_INVALID, nic, p);
+    return;
   }
+  raLearn(nic, p, m, len);
 }
 
 /** Stop advertising on every NIC (a refused boot). */

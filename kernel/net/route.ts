@@ -10,7 +10,7 @@
 // node's and services' /128s, so a packet from anyone else costs no scan.
 import { ROUTE_MAX } from "../param";
 import { RouteKind } from "../../abi/status";
-import { prefixMatch, addrCopy, isUnspecified } from "../../wire/addr";
+import { prefixMatch, addrCopy, addrEq, isUnspecified } from "../../wire/addr";
 
 const PREFIXES: usize = memory.data(ROUTE_MAX * 16, 8);
 const VIAS: usize = memory.data(ROUTE_MAX * 16, 8);
@@ -136,11 +136,33 @@ export function hasDefaultRoute(): bool {
   return false;
 }
 
+/** The entry of this kind for exactly prefix/len on nic (any NIC for SERVICE), through
+ *  via if it is not 0, or -1. */
+export function routeFind(kind: RouteKind, prefix: usize, len: i32, nic: i32, via: usize = 0): i32 {
+  for (let i = 0; i < routeCount; i++) {
+    if (<RouteKind>unchecked(kinds[i]) != kind || <i32>unchecked(lens[i]) != len) continue;
+    if (kind != RouteKind.SERVICE && <i32>unchecked(nics[i]) != nic) continue;
+    if (via != 0 && !addrEq(routeVia(i), via)) continue;
+    if (prefixMatch(prefix, routePrefix(i), len)) return i;
+  }
+  return -1;
+}
+
+/** Remove entry i (kept in order: ties still go to the entry added first). */
+export function routeDelete(i: i32): void {
+  if (<u32>i >= <u32>routeCount) return;
+  compact(i, -1);
+}
+
 /** Remove service svc's SERVICE routes (its addresses), keeping the others in order. */
-export function routeRemoveService(svc: i32): void {
+export function routeRemoveService(svc: i32): void { compact(-1, svc); }
+
+/** Keep every entry but index drop and service svc's SERVICE routes, in order. */
+function compact(drop: i32, svc: i32): void {
   let j = 0;
   for (let i = 0; i < routeCount; i++) {
-    if (<RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE && <i32>unchecked(svcs[i]) == svc) continue;
+    if (i == drop) continue;
+    if (svc >= 0 && <RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE && <i32>unchecked(svcs[i]) == svc) continue;
     if (j != i) {
       addrCopy(routePrefix(j), routePrefix(i));
       addrCopy(routeVia(j), routeVia(i));

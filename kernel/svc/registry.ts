@@ -14,6 +14,8 @@ const ADDRS: usize = memory.data(SVC_MAX * ADDR_PER_SVC * 16, 8);
 export const svcState = new StaticArray<u8>(SVC_MAX);
 export const svcNameLen = new StaticArray<u8>(SVC_MAX);
 export const svcAddrCount = new StaticArray<u8>(SVC_MAX);
+export const svcAddrOff = new StaticArray<u8>(SVC_MAX);   // bit i: the i-th address is not usable now
+                                                          // (under DAD, a duplicate, expired: net/slaac.ts)
 export const svcRamMin = new StaticArray<u32>(SVC_MAX);   // pages of 64 KiB
 export const svcRamMax = new StaticArray<u32>(SVC_MAX);
 export const svcRestartLimit = new StaticArray<u16>(SVC_MAX);
@@ -89,6 +91,19 @@ export function svcAddAddr(id: i32, addr: usize): i32 {
   return i;
 }
 
+/** Mark service id's index-th address usable (ok) or not: a send from it is refused, and
+ *  ADDR and RESOLVE do not give it out. */
+export function svcAddrUse(id: i32, index: i32, ok: bool): void {
+  let m = <u32>unchecked(svcAddrOff[id]), bit = <u32>1 << <u32>index;
+  unchecked(svcAddrOff[id] = <u8>(ok ? m & ~bit : m | bit));
+}
+
+/** Is service id's index-th address usable? */
+// @ts-ignore: decorator
+@inline export function svcAddrOk(id: i32, index: i32): bool {
+  return (<u32>unchecked(svcAddrOff[id]) & (1 << <u32>index)) == 0;
+}
+
 /** Which service owns addr? -1 if none. */
 export function svcByAddr(addr: usize): i32 {
   for (let id = 0; id < svcCount; id++) {
@@ -103,6 +118,7 @@ export function svcByAddr(addr: usize): i32 {
 export function svcRemove(id: i32): void {
   unchecked(svcState[id] = <u8>SvcState.EMPTY);
   unchecked(svcAddrCount[id] = 0);
+  unchecked(svcAddrOff[id] = 0);
   unchecked(svcNameLen[id] = 0);
   unchecked(svcRamMin[id] = 0);
   unchecked(svcRamMax[id] = 0);

@@ -23,7 +23,7 @@ import { icmpType } from "../../wire/icmpv6";
 import { ND_HOP_LIMIT } from "../../wire/nd";
 import { addrEq } from "../../wire/addr";
 import { output, pathMtu, Origin } from "../net/output";
-import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcByName, svcTx, svcRefused } from "./registry";
+import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcAddrOk, svcByName, svcTx, svcRefused } from "./registry";
 import { queuePeek, queuePop } from "./queue";
 import { svcTimer } from "./sched";
 import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
@@ -66,7 +66,7 @@ function refused(svc: i32, pkt: i32, reason: Drop, err: Errno): i32 {
 function ownsSource(svc: i32, src: usize): bool {
   let n = <i32>unchecked(svcAddrCount[svc]);
   for (let i = 0; i < n; i++) {
-    if (addrEq(svcAddr(svc, i), src)) return capHolds(svc, CapKind.ADDR, i, RIGHT_SEND);
+    if (addrEq(svcAddr(svc, i), src)) return svcAddrOk(svc, i) && capHolds(svc, CapKind.ADDR, i, RIGHT_SEND);
   }
   return false;
 }
@@ -123,6 +123,7 @@ function recv(svc: i32, ptr: i32, cap: i32): i32 {
 
 function addr(svc: i32, index: i32, ptr: i32): i32 {
   if (<u32>index >= <u32>unchecked(svcAddrCount[svc])) return -Errno.ENOENT;
+  if (!svcAddrOk(svc, index)) return -Errno.EADDRNOTAVAIL;   // under DAD, a duplicate, or expired
   if (host_svc_write(svc, ptr, <i32>svcAddr(svc, index), 16) < 0) return -Errno.EFAULT;
   return 0;
 }
@@ -131,8 +132,11 @@ function resolveName(svc: i32, name: i32, len: i32, out: i32): i32 {
   if (len <= 0 || len > NAME_MAX) return -Errno.EINVAL;
   if (host_svc_read(svc, name, <i32>SCRATCH, len) < 0) return -Errno.EFAULT;
   let id = svcByName(SCRATCH, len);
-  if (id < 0 || unchecked(svcAddrCount[id]) == 0) return -Errno.ENOENT;
-  if (host_svc_write(svc, out, <i32>svcAddr(id, 0), 16) < 0) return -Errno.EFAULT;
+  if (id < 0) return -Errno.ENOENT;
+  let k = 0, n = <i32>unchecked(svcAddrCount[id]);
+  while (k < n && !svcAddrOk(id, k)) k++;                   // its first address in use
+  if (k == n) return -Errno.ENOENT;
+  if (host_svc_write(svc, out, <i32>svcAddr(id, k), 16) < 0) return -Errno.EFAULT;
   return 0;
 }
 

@@ -11,6 +11,9 @@
 //    8 Target Address (16)               8 Target Address (16)
 //   24 Options ...                      24 Options ...
 //
+//   Redirect (§4.5)
+//    4 Reserved (32)   8 Target Address (16)   24 Destination Address (16)   40 Options ...
+//
 //   an option (§4.6):  | Type | Length (in units of 8 bytes, 0 is invalid) | ...
 //     link-layer address (§4.6.1): 2 the MAC (6)                          8 bytes
 //     prefix information (§4.6.2): 2 Prefix Length  3 |L|A| Reserved1
@@ -30,6 +33,10 @@ export const RA_REACHABLE_TIME = 8;
 export const RA_RETRANS_TIMER = 12;
 export const RA_OPTIONS = 16;
 
+export const RD_TARGET = 8;
+export const RD_DEST = 24;
+export const RD_OPTIONS = 40;           // also the shortest Redirect
+
 export const ND_RESERVED = 4;           // NS: reserved; NA: the flags
 export const NA_FLAGS = 4;
 export const ND_TARGET = 8;
@@ -45,6 +52,7 @@ export const NDOPT_DATA = 2;          // after type and length
 export const NDOPT_SLLA = 1;
 export const NDOPT_TLLA = 2;
 export const NDOPT_PREFIX = 3;
+export const NDOPT_REDIRECTED = 4;
 export const NDOPT_MTU = 5;
 
 export const LLA_MAC = NDOPT_DATA;

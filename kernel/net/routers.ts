@@ -1,0 +1,368 @@
+// The host side of router discovery (RFC 4861 §6.3), on a NIC whose AUTOCONF record takes
+// configuration from the link (never in the router role): solicit routers when the NIC
+// comes up (§6.3.7), and from every valid RA learn the router (the default router list),
+// the link's MTU, reachable time and retrans timer, and its prefixes (the prefix list: an
+// on-link route each; an autonomous /64 gives the node and its services addresses through
+// net/slaac.ts). One default router is chosen as §6.3.6 says and one learned ::/0 route
+// points at it. Redirects (§8) from the current first hop become host routes.
+// Hardened beyond the RFC: a prefix's on-link lifetime is cut to 0 only by a router that
+// advertised it, so a stranger on the link cannot take a prefix off-link; the two-hour rule
+// of RFC 4862 §5.5.3(e) keeps addresses from being cut short (slaac.ts).
+// Validation of every RA (§6.1.2) is in ra.ts, which calls raLearn here.
+import { Drop } from "../../abi/drop";
+import { RouteKind } from "../../abi/status";
+import { LogLevel } from "../../abi/kernel";
+import { NIC_MAX, LEARNED_MAX, ROUTER_MAX, REDIRECT_MAX, MTU_MIN, MAX_RTR_SOLICITATION_DELAY_MS,
+  RTR_SOLICITATION_INTERVAL_MS, MAX_RTR_SOLICITATIONS } from "../param";
+import { drop, dropParsed } from "../stats";
+import { now } from "../clock";
+import { between } from "../rand";
+import { logStart, logStr, logInt, logAddr, logEnd } from "../log";
+import { pktAlloc, pktData, pktSetLen } from "../pool";
+import { addrEq, addrCopy, isLinkLocal, isMulticast, prefixMatch } from "../../wire/addr";
+import { ld8, ld16, ld32 } from "../../wire/bytes";
+import { IP_HDR, NH_ICMPV6, ipHops, ipSrc, ipEmit } from "../../wire/ipv6";
+import { icmpCode, icmpSeal } from "../../wire/icmpv6";
+import { ND_HOP_LIMIT, RA_OPTIONS, RA_ROUTER_LIFETIME, RA_REACHABLE_TIME, RA_RETRANS_TIMER, NDOPT_SLLA,
+  NDOPT_TLLA, NDOPT_PREFIX, NDOPT_MTU, PI_LEN, PI_PREFIX_LEN, PI_FLAGS, PI_VALID, PI_PREFERRED, PI_PREFIX,
+  PI_ON_LINK, PI_AUTONOMOUS, MTUOPT_MTU, MTUOPT_LEN, LLA_MAC, LLA_LEN, RD_TARGET, RD_DEST, RD_OPTIONS,
+  NDOPT_TYPE, rsEmit, ndOption, ndNextOption, ndFindOption } from "../../wire/nd";
+import { nicMac, nicMtu, nicLinkLocal, nicValid } from "./iface";
+import { routeAdd, routeFind, routeDelete, lookup, routeKind, routeNic, routeVia, routeLen } from "./route";
+import { linkOut, learnFrom, ndLinkTimes, neighborNic } from "./nd";
+import { acceptRa, acLearned, dadOn, preferredSource } from "./slaac";
+
+const ALL_ROUTERS: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+const UNSPECIFIED: usize = memory.data(16, 8);
+const FOREVER: i64 = I64.MAX_VALUE;
+
+// Per NIC: solicitations (§6.3.7) and the largest MTU the manifest allows.
+const rsLeft = new StaticArray<u8>(NIC_MAX);
+const rsNext = new StaticArray<i64>(NIC_MAX);
+const mtuMax = new StaticArray<i32>(NIC_MAX);
+export const rtMtu = new StaticArray<u16>(NIC_MAX);      // the MTU last advertised on it, 0: none
+
+// The prefix list.
+const PREFIXES: usize = memory.data(LEARNED_MAX * 16, 8);
+const PFX_ROUTERS: usize = memory.data(LEARNED_MAX * 16, 8); // who advertised it last
+const pNic = new StaticArray<i8>(LEARNED_MAX);               // -1: free
+const pLen = new StaticArray<u8>(LEARNED_MAX);
+const pFlags = new StaticArray<u8>(LEARNED_MAX);             // PI_ON_LINK | PI_AUTONOMOUS seen
+const pOnLink = new StaticArray<i64>(LEARNED_MAX);           // when its on-link lifetime ends; 0: not on-link
+const pValid = new StaticArray<i64>(LEARNED_MAX);            // as last advertised (for status)
+const pPreferred = new StaticArray<i64>(LEARNED_MAX);
+
+// The default router list.
+const ROUTERS: usize = memory.data(ROUTER_MAX * 16, 8);
+const rNic = new StaticArray<i8>(ROUTER_MAX);                // -1: free
+const rUntil = new StaticArray<i64>(ROUTER_MAX);
+const rReachable = new StaticArray<u32>(ROUTER_MAX);
+const rRetrans = new StaticArray<u32>(ROUTER_MAX);
+export let chosen: i32 = -1;                                  // the default router now, or -1
+export let learning = false;                                  // some NIC takes configuration from RAs
+
+// Redirected destinations: a host route each, and the router that redirected it.
+const RD_DESTS: usize = memory.data(REDIRECT_MAX * 16, 8);
+const RD_FROM: usize = memory.data(REDIRECT_MAX * 16, 8);
+const rdNic = new StaticArray<i8>(REDIRECT_MAX);
+const rdAt = new StaticArray<i64>(REDIRECT_MAX);
+
+routersReset();
+
+// @ts-ignore: decorator
+@inline export function learnedPrefix(i: i32): usize { return PREFIXES + <usize>(i * 16); }
+// @ts-ignore: decorator
+@inline export function routerAddr(i: i32): usize { return ROUTERS + <usize>(i * 16); }
+export function learnedNic(i: i32): i32 { return <i32>unchecked(pNic[i]); }
+export function learnedLen(i: i32): i32 { return <i32>unchecked(pLen[i]); }
+export function learnedFlags(i: i32): i32 { return <i32>unchecked(pFlags[i]); }
+export function learnedValid(i: i32): i64 { return unchecked(pValid[i]); }
+export function learnedPreferred(i: i32): i64 { return unchecked(pPreferred[i]); }
+export function routerNic(i: i32): i32 { return <i32>unchecked(rNic[i]); }
+export function routerUntil(i: i32): i64 { return unchecked(rUntil[i]); }
+export function routerReachable(i: i32): u32 { return unchecked(rReachable[i]); }
+export function routerRetrans(i: i32): u32 { return unchecked(rRetrans[i]); }
+
+/** A NIC that takes configuration from RAs, with the manifest's MTU as its largest:
+ *  solicit routers when it comes up, after a random delay (§6.3.7). With DAD on, the
+ *  first solicitation goes after the link-local address passed (slaac.ts decides when
+ *  the NIC's addresses are usable; a solicitation from a tentative address waits). */
+export function rsStart(nic: i32): void {
+  learning = true;
+  unchecked(mtuMax[nic] = unchecked(nicMtu[nic]));
+  unchecked(rsLeft[nic] = <u8>MAX_RTR_SOLICITATIONS);
+  unchecked(rsNext[nic] = now + between(0, MAX_RTR_SOLICITATION_DELAY_MS));
+}
+
+/** Send due solicitations and expire routers, prefixes and redirects; re-choose the
+ *  default router. Returns the next time anything is due, or -1. */
+export function routersTimers(nicCount: i32): i64 {
+  let next: i64 = -1;
+  for (let n = 0; n < nicCount; n++) {
+    if (unchecked(rsLeft[n]) == 0) continue;
+    let t = unchecked(rsNext[n]);
+    if (t <= now && preferredSource(nicLinkLocal(n))) { solicit(n); t = unchecked(rsNext[n]); }
+    else if (t <= now) t = now + 100;                   // the link-local is still under DAD
+    if (unchecked(rsLeft[n]) > 0) next = sooner(next, t);
+  }
+  for (let i = 0; i < ROUTER_MAX; i++) {
+    if (unchecked(rNic[i]) < 0) continue;
+    if (unchecked(rUntil[i]) <= now) forgetRouter(i);
+    else next = sooner(next, unchecked(rUntil[i]));
+  }
+  for (let i = 0; i < LEARNED_MAX; i++) {
+    if (unchecked(pNic[i]) < 0) continue;
+    let on = unchecked(pOnLink[i]);
+    if (on != 0 && on <= now) offLink(i);
+    else if (on != 0 && on != FOREVER) next = sooner(next, on);
+    if (unchecked(pOnLink[i]) == 0 && unchecked(pValid[i]) <= now) unchecked(pNic[i] = -1);
+    else if (unchecked(pValid[i]) != FOREVER && unchecked(pNic[i]) >= 0) next = sooner(next, unchecked(pValid[i]));
+  }
+  choose();
+  return next;
+}
+
+function sooner(a: i64, b: i64): i64 { return a < 0 || b < a ? b : a; }
+
+/** One Router Solicitation on nic to all routers, from its link-local address (§6.3.7). */
+function solicit(nic: i32): void {
+  unchecked(rsLeft[nic]--);
+  unchecked(rsNext[nic] = now + RTR_SOLICITATION_INTERVAL_MS);
+  let pkt = pktAlloc();
+  if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  let p = pktData(pkt);
+  let len = rsEmit(p + IP_HDR, nicMac(nic));
+  ipEmit(p, len, NH_ICMPV6, ND_HOP_LIMIT, nicLinkLocal(nic), ALL_ROUTERS);
+  icmpSeal(p, len);
+  pktSetLen(pkt, IP_HDR + len);
+  linkOut(nic, ALL_ROUTERS, pkt);
+}
+
+/** A valid RA (ra.ts checked §6.1.2) at p, its ICMPv6 message at m, len bytes, on nic:
+ *  act on it if the NIC takes configuration from the link (§6.3.4). */
+export function raLearn(nic: i32, p: usize, m: usize, len: i32): void {
+  if (!unchecked(acceptRa[nic])) return;
+  let src = ipSrc(p);
+  let lifetime = ld16(m + RA_ROUTER_LIFETIME);
+  let reachable = ld32(m + RA_REACHABLE_TIME), retrans = ld32(m + RA_RETRANS_TIMER);
+  let r = findRouter(nic, src);
+  if (lifetime == 0) { if (r >= 0) forgetRouter(r); }
+  else {
+    if (r < 0) r = newRouter(nic, src);
+    if (r >= 0) {
+      unchecked(rUntil[r] = now + <i64>lifetime * 1000);
+      unchecked(rReachable[r] = reachable);
+      unchecked(rRetrans[r] = retrans);
+    }
+    unchecked(rsLeft[nic] = 0);                         // desist from soliciting (§6.3.7)
+  }
+  ndLinkTimes(nic, reachable, retrans);
+  let sll = ndFindOption(m, len, RA_OPTIONS, NDOPT_SLLA);
+  if (sll > 0) learnFrom(nic, src, <usize>sll);
+  for (let o = ndOption(m, len, RA_OPTIONS, NDOPT_MTU, MTUOPT_LEN); o > 0; o = next(m, len, <usize>o, NDOPT_MTU, MTUOPT_LEN)) {
+    linkMtu(nic, ld32(<usize>o + MTUOPT_MTU));
+  }
+  for (let o = ndOption(m, len, RA_OPTIONS, NDOPT_PREFIX, PI_LEN); o > 0; o = next(m, len, <usize>o, NDOPT_PREFIX, PI_LEN)) {
+    prefixInfo(nic, src, <usize>o);
+  }
+  choose();
+}
+
+/** The next option of a type after the one at o, or 0. */
+function next(m: usize, len: i32, o: usize, type: u32, min: i32): isize {
+  let start = <i32>(ndNextOption(o) - m);
+  return start >= len ? 0 : ndOption(m, len, start, type, min);
+}
+
+/** An advertised MTU (§6.3.4): taken if it is at least 1280 and at most what the NIC
+ *  can carry (the manifest's MTU). */
+function linkMtu(nic: i32, mtu: u32): void {
+  if (mtu < <u32>MTU_MIN || mtu > <u32>unchecked(mtuMax[nic])) return;
+  unchecked(nicMtu[nic] = <i32>mtu);
+  unchecked(rtMtu[nic] = <u16>mtu);
+}
+
+/** A prefix information option at o from router src (§6.3.4 on-link, RFC 4862 §5.5.3). */
+function prefixInfo(nic: i32, src: usize, o: usize): void {
+  let plen = <i32>ld8(o + PI_PREFIX_LEN);
+  let flags = ld8(o + PI_FLAGS);
+  let valid = ld32(o + PI_VALID), preferred = ld32(o + PI_PREFERRED);
+  let prefix = o + PI_PREFIX;
+  if (isLinkLocal(prefix) || isMulticast(prefix) || plen > 128) return;
+  let i = findPrefix(nic, prefix, plen);
+  if (i < 0) {
+    if (valid == 0) return;
+    i = newPrefix(nic, prefix, plen);
+    if (i < 0) return;
+  } else if (valid == 0 && !addrEq(PFX_ROUTERS + <usize>(i * 16), src)) {
+    return;                      // only the router that advertised it may take it away now
+  }
+  addrCopy(PFX_ROUTERS + <usize>(i * 16), src);
+  unchecked(pValid[i] = until(valid));
+  unchecked(pPreferred[i] = until(preferred));
+  if ((flags & PI_ON_LINK) != 0) {
+    unchecked(pFlags[i] |= <u8>PI_ON_LINK);
+    if (valid == 0) offLink(i);
+    else {
+      if (unchecked(pOnLink[i]) == 0) routeAdd(RouteKind.CONNECTED, prefix, plen, nic, 0, 0);
+      unchecked(pOnLink[i] = until(valid));
+    }
+  }
+  // RFC 4862 §5.5.3: SLAAC takes a /64 (the identifiers are 64 bits), preferred ≤ valid.
+  if ((flags & PI_AUTONOMOUS) != 0 && plen == 64 && preferred <= valid) {
+    unchecked(pFlags[i] |= <u8>PI_AUTONOMOUS);
+    acLearned(nic, i, learnedPrefix(i), valid, preferred);
+  }
+}
+
+function until(s: u32): i64 { return s == 0xffffffff ? FOREVER : now + <i64>s * 1000; }
+
+function findPrefix(nic: i32, prefix: usize, len: i32): i32 {
+  for (let i = 0; i < LEARNED_MAX; i++) {
+    if (<i32>unchecked(pNic[i]) == nic && <i32>unchecked(pLen[i]) == len && prefixMatch(prefix, learnedPrefix(i), len)) return i;
+  }
+  return -1;
+}
+
+function newPrefix(nic: i32, prefix: usize, len: i32): i32 {
+  for (let i = 0; i < LEARNED_MAX; i++) {
+    if (unchecked(pNic[i]) >= 0) continue;
+    unchecked(pNic[i] = <i8>nic);
+    unchecked(pLen[i] = <u8>len);
+    unchecked(pFlags[i] = 0);
+    unchecked(pOnLink[i] = 0);
+    memory.fill(learnedPrefix(i), 0, 16);
+    memory.copy(learnedPrefix(i), prefix, <usize>((len + 7) >> 3));
+    if ((len & 7) != 0) store<u8>(learnedPrefix(i) + <usize>(len >> 3), load<u8>(learnedPrefix(i) + <usize>(len >> 3)) & <u8>(0xff00 >> (len & 7)));
+    return i;
+  }
+  return -1;
+}
+
+/** Prefix i is no longer on-link: its route goes. */
+function offLink(i: i32): void {
+  if (unchecked(pOnLink[i]) == 0) return;
+  unchecked(pOnLink[i] = 0);
+  let r = routeFind(RouteKind.CONNECTED, learnedPrefix(i), <i32>unchecked(pLen[i]), <i32>unchecked(pNic[i]));
+  if (r >= 0) routeDelete(r);
+}
+
+function findRouter(nic: i32, a: usize): i32 {
+  for (let i = 0; i < ROUTER_MAX; i++) if (<i32>unchecked(rNic[i]) == nic && addrEq(routerAddr(i), a)) return i;
+  return -1;
+}
+
+function newRouter(nic: i32, a: usize): i32 {
+  for (let i = 0; i < ROUTER_MAX; i++) {
+    if (unchecked(rNic[i]) >= 0) continue;
+    unchecked(rNic[i] = <i8>nic);
+    addrCopy(routerAddr(i), a);
+    say("router ", a, nic, " is on the default router list");
+    return i;
+  }
+  return -1;
+}
+
+/** Router i leaves the list (its lifetime ended, or it advertised 0): the redirects it
+ *  made go with it, and another router is chosen. */
+function forgetRouter(i: i32): void {
+  let nic = <i32>unchecked(rNic[i]);
+  say("router ", routerAddr(i), nic, " left the default router list");
+  for (let k = 0; k < REDIRECT_MAX; k++) {
+    if (<i32>unchecked(rdNic[k]) == nic && addrEq(RD_FROM + <usize>(k * 16), routerAddr(i))) unredirect(k);
+  }
+  unchecked(rNic[i] = -1);
+  if (chosen == i) { unroute(); chosen = -1; }
+  choose();
+}
+
+/** §6.3.6: keep the chosen router while it is probably reachable (a neighbor entry that is
+ *  not INCOMPLETE); else the first that is; else the next one after the chosen, round robin. */
+function choose(): void {
+  if (chosen >= 0 && reachableRouter(chosen)) return;
+  let pick = -1;
+  for (let i = 0; i < ROUTER_MAX && pick < 0; i++) if (unchecked(rNic[i]) >= 0 && reachableRouter(i)) pick = i;
+  for (let k = 1; k <= ROUTER_MAX && pick < 0; k++) {
+    let i = (chosen + k + ROUTER_MAX) % ROUTER_MAX;
+    if (unchecked(rNic[i]) >= 0) pick = i;
+  }
+  if (pick == chosen) return;
+  unroute();
+  chosen = pick;
+  if (pick >= 0) routeAdd(RouteKind.STATIC, UNSPECIFIED, 0, <i32>unchecked(rNic[pick]), 0, routerAddr(pick));
+}
+
+function reachableRouter(i: i32): bool { return unchecked(rNic[i]) >= 0 && neighborNic(routerAddr(i)) == <i32>unchecked(rNic[i]); }
+
+/** Take away the learned default route through the chosen router. */
+function unroute(): void {
+  if (chosen < 0) return;
+  let nic = <i32>unchecked(rNic[chosen]);
+  let r = routeFind(RouteKind.STATIC, UNSPECIFIED, 0, nic, routerAddr(chosen));
+  if (r >= 0) routeDelete(r);
+}
+
+/** A Redirect (checksum verified) at p, ICMPv6 at off, len bytes, on nic (§8.1, §8.3). */
+export function redirectInput(nic: i32, p: usize, off: i32, len: i32): void {
+  let m = p + <usize>off;
+  if (!unchecked(acceptRa[nic])) return;                // a router, or a NIC that takes nothing from the link
+  let src = ipSrc(p), target = m + RD_TARGET, dest = m + RD_DEST;
+  if (!isLinkLocal(src) || ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < RD_OPTIONS ||
+      isMulticast(dest) || (!isLinkLocal(target) && !addrEq(target, dest)) ||
+      ndOption(m, len, RD_OPTIONS, NDOPT_TLLA, LLA_LEN) < 0) {
+    dropParsed(Drop.ND_INVALID, nic, p); return;
+  }
+  // Only the first hop now in use for dest may redirect it.
+  let r = lookup(dest);
+  if (r < 0 || routeKind(r) != RouteKind.STATIC || routeNic(r) != nic || !addrEq(routeVia(r), src)) {
+    dropParsed(Drop.ND_INVALID, nic, p); return;
+  }
+  let tll = ndFindOption(m, len, RD_OPTIONS, NDOPT_TLLA);
+  if (tll > 0) learnFrom(nic, target, <usize>tll);
+  redirect(nic, dest, addrEq(target, dest) ? 0 : target, src);
+}
+
+/** Send dest through via (0: on-link) on nic from now on; the oldest redirect makes room. */
+function redirect(nic: i32, dest: usize, via: usize, from: usize): void {
+  let k = -1;
+  for (let i = 0; i < REDIRECT_MAX && k < 0; i++) {
+    if (unchecked(rdNic[i]) >= 0 && addrEq(RD_DESTS + <usize>(i * 16), dest)) k = i;
+  }
+  for (let i = 0; i < REDIRECT_MAX && k < 0; i++) if (unchecked(rdNic[i]) < 0) k = i;
+  if (k < 0) {
+    k = 0;
+    for (let i = 1; i < REDIRECT_MAX; i++) if (unchecked(rdAt[i]) < unchecked(rdAt[k])) k = i;
+  }
+  if (unchecked(rdNic[k]) >= 0) unredirect(k);
+  if (routeAdd(RouteKind.STATIC, dest, 128, nic, 0, via) < 0) return;
+  unchecked(rdNic[k] = <i8>nic);
+  unchecked(rdAt[k] = now);
+  addrCopy(RD_DESTS + <usize>(k * 16), dest);
+  addrCopy(RD_FROM + <usize>(k * 16), from);
+}
+
+function unredirect(k: i32): void {
+  let r = routeFind(RouteKind.STATIC, RD_DESTS + <usize>(k * 16), 128, <i32>unchecked(rdNic[k]));  // the only /128 of its NIC to it
+  if (r >= 0) routeDelete(r);
+  unchecked(rdNic[k] = -1);
+}
+
+function say(what: string, a: usize, nic: i32, rest: string): void {
+  logStart();
+  logStr(what);
+  logAddr(a);
+  logStr(" on NIC ");
+  logInt(nic);
+  logStr(rest);
+  logEnd(LogLevel.INFO);
+}
+
+/** Forget everything learned (a refused boot). */
+export function routersReset(): void {
+  for (let n = 0; n < NIC_MAX; n++) { unchecked(rsLeft[n] = 0); unchecked(rtMtu[n] = 0); }
+  for (let i = 0; i < LEARNED_MAX; i++) unchecked(pNic[i] = -1);
+  for (let i = 0; i < ROUTER_MAX; i++) unchecked(rNic[i] = -1);
+  for (let i = 0; i < REDIRECT_MAX; i++) unchecked(rdNic[i] = -1);
+  chosen = -1;
+  learning = false;
+}
