@@ -6,7 +6,7 @@
 import { NIC_MAX, PREFIX_MAX } from "../param";
 import { linkLocal, eui64, isLinkLocal, prefixMatch, addrCopy } from "../../wire/addr";
 import { MAC_LEN } from "../../wire/layout/ethernet";
-import { preferredSource, learnedSource } from "./slaac";
+import { preferredSource, learnedSource, sourceScore } from "./slaac";
 
 const MACS: usize = memory.data(NIC_MAX * 8, 8);
 const LINK_LOCALS: usize = memory.data(NIC_MAX * 16, 8);
@@ -79,20 +79,23 @@ export function connectedNic(addr: usize): i32 {
 
 /** Choose the node's source address for a packet it originates on nic towards dst:
  *  link-local for a link-local destination, else the node's address in a prefix of that
- *  NIC (one containing dst if any), else its address in a prefix learned there (slaac.ts),
- *  else link-local. An address under DAD, a duplicate or a deprecated one is not chosen
+ *  NIC containing dst, else the better (RFC 6724 rules 3 and 8) of its address in the
+ *  NIC's first prefix and its best learned one (slaac.ts), else link-local. An address under DAD, a duplicate or a deprecated one is not chosen
  *  (RFC 4862 §5.4, §5.5.4). Writes 16 bytes to out. */
 export function sourceFor(nic: i32, dst: usize, out: usize): void {
   if (!isLinkLocal(dst)) {
-    let pick = -1;
+    let first = -1;
     for (let i = 0; i < prefixCount; i++) {
       if (prefixNic(i) != nic || !preferredSource(prefixNodeAddr(i))) continue;
-      if (pick < 0) pick = i;
-      if (prefixMatch(dst, prefixAddr(i), prefixLen(i))) { pick = i; break; }
+      if (prefixMatch(dst, prefixAddr(i), prefixLen(i))) { addrCopy(out, prefixNodeAddr(i)); return; }
+      if (first < 0) first = i;
     }
-    if (pick >= 0) { addrCopy(out, prefixNodeAddr(pick)); return; }
     let l = learnedSource(nic, dst);
-    if (l != 0) { addrCopy(out, l); return; }
+    if (l != 0 && (first < 0 || sourceScore(l, preferredSource(l), dst) > sourceScore(prefixNodeAddr(first), true, dst))) {
+      addrCopy(out, l);
+      return;
+    }
+    if (first >= 0) { addrCopy(out, prefixNodeAddr(first)); return; }
   }
   addrCopy(out, nicLinkLocal(nic));
 }

@@ -19,7 +19,7 @@ const OUT: usize = memory.data(64, 8);
 export function iidReserved(v: u64): bool {
   if (v == 0) return true;
   if (v >= 0x02005efffe000000 && v <= 0x02005efffe005212) return true;
-  return v >= 0xfdffffffffffff80;
+  return v >= 0xfdffffffffffff80 && v <= 0xfdffffffffffffff;
 }
 
 /** Write prefix[0..8) and the identifier for (Net_Iface at ni, n bytes; counter; secret)

@@ -271,8 +271,8 @@ function forgetRouter(i: i32): void {
   for (let k = 0; k < REDIRECT_MAX; k++) {
     if (<i32>unchecked(rdNic[k]) == nic && addrEq(RD_FROM + <usize>(k * 16), routerAddr(i))) unredirect(k);
   }
-  unchecked(rNic[i] = -1);
   if (chosen == i) { unroute(); chosen = -1; }
+  unchecked(rNic[i] = -1);
   choose();
 }
 

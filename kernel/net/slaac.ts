@@ -277,7 +277,15 @@ function lifetimes(i: i32, valid: u32, preferred: u32, fresh: bool): void {
   if (fresh || v > now + TWO_HOURS_MS || v > left) unchecked(aValid[i] = v);
   else if (left - now > TWO_HOURS_MS) unchecked(aValid[i] = now + TWO_HOURS_MS);
   let st = <AddrState>unchecked(aState[i]);
-  if (st == AddrState.DEPRECATED && unchecked(aPreferred[i]) > now) unchecked(aState[i] = <u8>AddrState.PREFERRED);
+  let pref = unchecked(aPreferred[i]) > now;
+  if (st == AddrState.DEPRECATED && pref) unchecked(aState[i] = <u8>AddrState.PREFERRED);
+  if (st == AddrState.PREFERRED && !pref) deprecate(i);
+}
+
+/** Entry i's preferred lifetime ended (§5.5.4). */
+function deprecate(i: i32): void {
+  unchecked(aState[i] = <u8>AddrState.DEPRECATED);
+  if (<AddrOrigin>unchecked(aOrigin[i]) == AddrOrigin.LEARNED) say(i, "deprecated: its preferred lifetime ended; kept for what already uses it", LogLevel.INFO);
 }
 
 /** A lifetime in seconds as the time it ends; all ones is infinity (RFC 4861 §4.6.2). */
@@ -311,10 +319,7 @@ function step(i: i32): i64 {
     }
     st = <AddrState>unchecked(aState[i]);
   }
-  if (st == AddrState.PREFERRED && unchecked(aPreferred[i]) <= now) {
-    unchecked(aState[i] = <u8>AddrState.DEPRECATED);
-    if (<AddrOrigin>unchecked(aOrigin[i]) == AddrOrigin.LEARNED) say(i, "deprecated: its preferred lifetime ended; kept for what already uses it", LogLevel.INFO);
-  }
+  if (st == AddrState.PREFERRED && unchecked(aPreferred[i]) <= now) deprecate(i);
   let due = unchecked(aValid[i]);
   if (<AddrState>unchecked(aState[i]) == AddrState.PREFERRED && unchecked(aPreferred[i]) < due) due = unchecked(aPreferred[i]);
   return due == FOREVER ? -1 : due;
@@ -343,18 +348,27 @@ export function preferredSource(a: usize): bool {
   return i < 0 || <AddrState>unchecked(aState[i]) == AddrState.PREFERRED;
 }
 
-/** The node's learned address on nic best for dst: in dst's prefix if one is, preferred
- *  over deprecated; 0 if it has none in use. */
+/** The node's learned address on nic best for dst as RFC 6724 §5 ranks sources among
+ *  global ones: not deprecated (rule 3), then the longest common prefix with dst (rule 8);
+ *  0 if it has none in use. */
 export function learnedSource(nic: i32, dst: usize): usize {
-  let best = -1, bestScore = 0;
+  let best = -1, bestScore = -1;
   for (let i = 0; i < addrHigh; i++) {
     if (<i32>unchecked(aNic[i]) != nic || unchecked(aSvc[i]) != NODE) continue;
     let st = <AddrState>unchecked(aState[i]);
     if (<AddrOrigin>unchecked(aOrigin[i]) != AddrOrigin.LEARNED || (st != AddrState.PREFERRED && st != AddrState.DEPRECATED)) continue;
-    let score = (st == AddrState.PREFERRED ? 2 : 1) + (load<u64>(acAddr(i)) == load<u64>(dst) ? 4 : 0);
+    let score = sourceScore(acAddr(i), st == AddrState.PREFERRED, dst);
     if (score > bestScore) { best = i; bestScore = score; }
   }
   return best < 0 ? 0 : acAddr(best);
+}
+
+/** RFC 6724 rules 3 and 8 as one number: 256 for an address not deprecated, plus the
+ *  length of the prefix it shares with dst. */
+export function sourceScore(a: usize, preferred: bool, dst: usize): i32 {
+  let hi = bswap<u64>(load<u64>(a)) ^ bswap<u64>(load<u64>(dst));
+  let bits = hi != 0 ? <i32>clz(hi) : 64 + <i32>clz(bswap<u64>(load<u64>(a, 8)) ^ bswap<u64>(load<u64>(dst, 8)));
+  return (preferred ? 256 : 0) + bits;
 }
 
 /** Service svc is gone (UNLOAD): forget its entries. */

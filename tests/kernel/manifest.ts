@@ -175,3 +175,20 @@ export function mfCpu(svc: u32, min: u32, max: u32): void {
   le16(b + 2, min);
   le16(b + 4, max);
 }
+
+/** AUTOCONF (18): nic u8, flags u8 (1: take configuration from RAs), DAD transmits u8, 0,
+ *  secret_key[16] (hex; "" for zeros). */
+export function mfAutoconf(nic: u32, flags: u32, dad: u32, secret: string): void {
+  let b = mfRecord(18, 20);
+  store<u8>(b, <u8>nic);
+  store<u8>(b + 1, <u8>flags);
+  store<u8>(b + 2, <u8>dad);
+  if (secret.length > 0) put(b + 4, secret);
+}
+
+/** SVC_LEARNED (19): service u8, nic u8, 0 u16. */
+export function mfSvcLearned(svc: u32, nic: u32): void {
+  let b = mfRecord(19, 4);
+  store<u8>(b, <u8>svc);
+  store<u8>(b + 1, <u8>nic);
+}
