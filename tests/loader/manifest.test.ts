@@ -177,9 +177,15 @@ test("loadManifest resolves paths against the manifest's directory", () => {
 
 test("the examples in spec/manifest.md are valid", () => {
   const spec = fs.readFileSync(path.join(__dirname, "../../../../spec/manifest.md"), "utf8");
-  const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", "/srv"));
-  assert.equal(examples.length, 3, "spec/manifest.md has the full example, the router example and the rates example");
-  const [full, router, rates] = examples;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-spec-"));   // the client example names ./node.secret
+  fs.writeFileSync(path.join(dir, "node.secret"), Buffer.alloc(32, 7));
+  const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", dir));
+  fs.rmSync(dir, { recursive: true });
+  assert.equal(examples.length, 4, "spec/manifest.md has the full, router, client and rates examples");
+  const [full, router, client, rates] = examples;
+  assert.deepEqual(client.nics.map((n) => [n.autoconf, n.dad]), [[true, 1]]);
+  assert.deepEqual(bootRecords(client).svcLearned, [{ svc: 0, nic: 0 }]);
+  assert.notDeepEqual(bootRecords(client).autoconfs[0].secret, new Uint8Array(16));
   assert.deepEqual(full.nics.map((n) => n.kind), ["virtual", "vxlan", "tap"]);
   assert.equal(full.services.length, 2);
   assert.deepEqual(compileManifest(full).plan.observe, { metrics: "[::1]:9464" });
@@ -193,7 +199,7 @@ test("the examples in spec/manifest.md are valid", () => {
 
 test("the refusal spec/manifest.md quotes is the one a third service on its rates example gets", () => {
   const spec = fs.readFileSync(path.join(__dirname, "../../../../spec/manifest.md"), "utf8");
-  const rates = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)][2][1];
+  const rates = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)][3][1];   // full, router, client, rates
   const quoted = /`(node\.yaml:\d+: services\[2\][^`]*)`/.exec(spec);
   assert.ok(quoted, "spec/manifest.md quotes the refusal");
   const third = [
