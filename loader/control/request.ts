@@ -2,7 +2,8 @@
 // exactly as in a manifest's `services:` (spec/manifest.md), a GRANT names a service's
 // domain and the grants to replace or add (spec/control.md). Both are checked field by field
 // with the manifest's own schema, every problem reported at its line, and NIC and disk
-// names resolved against the node's manifest. The result is the message body of
+// names resolved against the node's manifest. A LOAD gives fixed addresses only: a
+// `{ learned: <nic> }` entry is boot-only (abi/manifest.ts SVC_LEARNED) and refused here. The result is the message body of
 // abi/control.ts: boot manifest records for one service. Admission is the node's (it knows
 // what runs); this only refuses what no node could accept. Called by cli/ctl.ts.
 import { createHash } from "crypto";
@@ -16,6 +17,7 @@ import { bootRecords, pages } from "../manifest/compile";
 import { ManifestError, ManifestIssue, errorMap, zodIssues } from "../manifest/issues";
 import { readYaml } from "../manifest/load";
 import { Manifest, schemas } from "../manifest/schema";
+import { isLearned } from "../manifest/autoconf";
 
 type Parsed<K extends "service" | "runtimeGrant"> = z.output<ReturnType<typeof schemas>[K]>;
 
@@ -46,7 +48,7 @@ export interface LoadRequest { domain: string; moduleHash: Uint8Array; body: Uin
 export interface GrantRequest { domain: string; body: Uint8Array; }
 
 /** The records of a one-service manifest built from the node's, without the NIC's own. */
-function serviceRecords(node: Manifest, s: Parsed<"service">) {
+function serviceRecords(node: Manifest, s: Manifest["services"][number]) {
   const r = bootRecords({ ...node, services: [s], users: [], store: [] });
   return { ...r, nets: r.nets.filter((n) => n.svc !== NET_LINK && n.svc !== NET_FORWARD) };
 }
@@ -54,7 +56,13 @@ function serviceRecords(node: Manifest, s: Parsed<"service">) {
 /** A LOAD from a service entry in `file` (a manifest's `services:` item). The module file
  *  is read to hash it; the node must hold the same bytes in its store. */
 export function loadRequest(text: string, file: string, baseDir: string, node: Manifest): LoadRequest {
-  const s = parseWith("service", text, file, baseDir, node, () => {});
+  const parsed = parseWith("service", text, file, baseDir, node, (v, report) => v.addresses.forEach((a, i) => {
+    if (isLearned(a)) {
+      report(["addresses", i], `{ learned: ${a.learned} } is only for services in the node's manifest, which start at boot; ` +
+        "a LOAD gives a service fixed addresses, e.g. from a prefix the node's owner gave you (users[].addresses)");
+    }
+  }));
+  const s = { ...parsed, addresses: parsed.addresses.filter((a): a is Uint8Array => !isLearned(a)), learned: [] };
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(s.module);
@@ -80,7 +88,7 @@ export function grantRequest(text: string, file: string, baseDir: string, node: 
     if (r && (r.backoff ?? RS_DEFAULT_FIRST_MS) > (r.backoff_max ?? RS_DEFAULT_MAX_MS)) report(["restart", "backoff"], "is longer than backoff_max");
   });
   const r = serviceRecords(node, {
-    domain: g.domain, module: "", addresses: [], ram: g.ram ?? { min: 0, max: 0 }, restart: {
+    domain: g.domain, module: "", addresses: [], learned: [], ram: g.ram ?? { min: 0, max: 0 }, restart: {
       limit: 0, backoff: g.restart ? g.restart.backoff ?? RS_DEFAULT_FIRST_MS : null, backoff_max: g.restart ? g.restart.backoff_max ?? RS_DEFAULT_MAX_MS : null,
     }, disk: g.disk ?? [], net: g.net ?? [], cpu: g.cpu,
   });

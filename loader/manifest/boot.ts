@@ -1,7 +1,7 @@
 // The binary boot manifest of abi/manifest.ts as a TypeScript value, with its encoder and
 // a bounds-checked decoder. The encoder writes records in one fixed order (NODE, BUDGET,
-// USERs, NICs, RAs, PREFIXes, ROUTEs, DISKs, USER_PREFIXes, USER_DISKs, SERVICEs, SVC_ADDRs,
-// CAP_DISKs, NETs, CPUs, RESTARTs, RAMs) so references always point
+// USERs, NICs, AUTOCONFs, RAs, PREFIXes, ROUTEs, DISKs, USER_PREFIXes, USER_DISKs, SERVICEs,
+// SVC_ADDRs, SVC_LEARNEDs, CAP_DISKs, NETs, CPUs, RESTARTs, RAMs) so references always point
 // backwards and decode-then-encode gives the same bytes. The decoder accepts any order
 // and refuses, with the byte offset, anything the kernel would refuse: a short record, a
 // non-zero reserved byte, an unknown type, a wrong count, trailing bytes. Deliberately no
@@ -32,6 +32,10 @@ export interface BootUser { key: Uint8Array; user: string; domain: string; }
 export interface BootRam { svc: number; minPages: number; maxPages: number; }
 /** A USER_PREFIX record: a prefix the user with this key may give its services' addresses from. */
 export interface BootUserPrefix { key: Uint8Array; len: number; prefix: Uint8Array; }
+/** An AUTOCONF record: flags are AC_* bits, dad is DupAddrDetectTransmits, secret RFC 7217's 16-byte key. */
+export interface BootAutoconf { nic: number; flags: number; dad: number; secret: Uint8Array; }
+/** A SVC_LEARNED record: service svc forms an address in each prefix learned on NIC nic. */
+export interface BootSvcLearned { svc: number; nic: number; }
 /** A USER_DISK record: an extent the user with this key may grant, with at most these rights. */
 export interface BootUserDisk { key: Uint8Array; disk: number; rights: number; offset: bigint; length: bigint; }
 
@@ -53,6 +57,8 @@ export interface BootManifest {
   userPrefixes?: BootUserPrefix[]; // missing = none
   userDisks?: BootUserDisk[];      // missing = none
   rams?: BootRam[];        // missing = none (a boot manifest never has them; GRANTs do)
+  autoconfs?: BootAutoconf[];  // missing = none
+  svcLearned?: BootSvcLearned[]; // missing = none (boot only: a LOAD never has them)
 }
 
 /** A BootManifest with every list present: what the decoder and compile.ts return. */
@@ -62,7 +68,7 @@ export interface BootCpu { svc: number; min: number; max: number; }
 export interface BootRestart { svc: number; first: number; max: number; }
 export type FullBootManifest = BootManifest & {
   nets: BootNet[]; cpus: BootCpu[]; restarts: BootRestart[]; budget: number | null; users: BootUser[]; rams: BootRam[];
-  userPrefixes: BootUserPrefix[]; userDisks: BootUserDisk[];
+  userPrefixes: BootUserPrefix[]; userDisks: BootUserDisk[]; autoconfs: BootAutoconf[]; svcLearned: BootSvcLearned[];
 };
 
 const utf8 = new TextEncoder();
@@ -100,6 +106,10 @@ export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] 
     ...(m.nics ?? []).map((n): [M.Rec, Uint8Array] => [M.Rec.NIC, body(M.NIC_SIZE, (v, b) => {
       v.setUint8(M.NIC_ID, n.id); v.setUint8(M.NIC_KIND, n.kind); v.setUint16(M.NIC_MTU, n.mtu, true); b.set(n.mac, M.NIC_MAC);
     })]),
+    ...(m.autoconfs ?? []).map((a): [M.Rec, Uint8Array] => [M.Rec.AUTOCONF, body(M.AC_SIZE, (v, b) => {
+      if (a.secret.length !== M.AC_SIZE - M.AC_SECRET) throw new Error(`boot manifest: NIC ${a.nic}'s secret is ${a.secret.length} bytes`);
+      v.setUint8(M.AC_NIC, a.nic); v.setUint8(M.AC_FLAGS, a.flags); v.setUint8(M.AC_DAD, a.dad); b.set(a.secret, M.AC_SECRET);
+    })]),
     ...(m.ras ?? []).map((a): [M.Rec, Uint8Array] => [M.Rec.RA, body(M.RA_SIZE, (v) => {
       v.setUint8(M.RA_NIC, a.nic); v.setUint8(M.RA_FLAGS, a.flags); v.setUint8(M.RA_HOP_LIMIT, a.hopLimit);
       v.setUint16(M.RA_MIN_INTERVAL, a.minInterval, true); v.setUint16(M.RA_MAX_INTERVAL, a.maxInterval, true);
@@ -129,6 +139,9 @@ export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] 
     })]),
     ...(m.svcAddrs ?? []).map((a): [M.Rec, Uint8Array] => [M.Rec.SVC_ADDR, body(M.SA_SIZE, (v, b) => {
       v.setUint8(M.SA_SVC, a.svc); b.set(a.addr, M.SA_ADDR);
+    })]),
+    ...(m.svcLearned ?? []).map((l): [M.Rec, Uint8Array] => [M.Rec.SVC_LEARNED, body(M.SL_SIZE, (v) => {
+      v.setUint8(M.SL_SVC, l.svc); v.setUint8(M.SL_NIC, l.nic);
     })]),
     ...(m.capDisks ?? []).map((c): [M.Rec, Uint8Array] => [M.Rec.CAP_DISK, body(M.CD_SIZE, (v) => {
       v.setUint8(M.CD_SVC, c.svc); v.setUint8(M.CD_DISK, c.disk); v.setUint8(M.CD_RIGHTS, c.rights);
@@ -180,7 +193,7 @@ const FIXED: Partial<Record<M.Rec, number>> = {
   [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.ROUTE]: M.RT_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
   [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE, [M.Rec.NET]: M.NET_SIZE,
   [M.Rec.CPU]: M.CPU_SIZE, [M.Rec.RESTART]: M.RS_SIZE, [M.Rec.BUDGET]: M.BG_SIZE, [M.Rec.RAM]: M.RM_SIZE,
-  [M.Rec.USER_PREFIX]: M.UP_SIZE, [M.Rec.USER_DISK]: M.UD_SIZE,
+  [M.Rec.USER_PREFIX]: M.UP_SIZE, [M.Rec.USER_DISK]: M.UD_SIZE, [M.Rec.AUTOCONF]: M.AC_SIZE, [M.Rec.SVC_LEARNED]: M.SL_SIZE,
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
 const ZERO: Partial<Record<M.Rec, number[]>> = {
@@ -188,6 +201,7 @@ const ZERO: Partial<Record<M.Rec, number[]>> = {
   [M.Rec.RA]: [3, M.RA_LIFETIME + 2, M.RA_LIFETIME + 3], // the byte after hop limit, the u16 after lifetime
   [M.Rec.NET]: [2, 3],
   [M.Rec.CPU]: [1], [M.Rec.RESTART]: [1, 2, 3], [M.Rec.RAM]: [1, 2, 3],
+  [M.Rec.AUTOCONF]: [M.AC_DAD + 1], [M.Rec.SVC_LEARNED]: [M.SL_NIC + 1, M.SL_NIC + 2],
 };
 
 type Fail = (at: number, why: string) => never;
@@ -275,6 +289,12 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
       m.userDisks.push({ key: b.slice(M.UD_KEY, M.UD_KEY + 32), disk: b[M.UD_DISK], rights: b[M.UD_RIGHTS],
         offset: u64(M.UD_OFFSET), length: u64(M.UD_LENGTH) });
       break;
+    case M.Rec.AUTOCONF:
+      m.autoconfs.push({ nic: b[M.AC_NIC], flags: b[M.AC_FLAGS], dad: b[M.AC_DAD], secret: b.slice(M.AC_SECRET, M.AC_SIZE) });
+      break;
+    case M.Rec.SVC_LEARNED:
+      m.svcLearned.push({ svc: b[M.SL_SVC], nic: b[M.SL_NIC] });
+      break;
     default:
       fail(base - M.MF_REC_HEADER, `${what} has type ${type}, which this version does not know`);
   }
@@ -293,6 +313,7 @@ export function decodeBootManifest(bytes: Uint8Array): FullBootManifest {
   const m: FullBootManifest = {
     node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
     nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [], userPrefixes: [], userDisks: [],
+    autoconfs: [], svcLearned: [],
   };
   let nodes = 0;
   let at = M.MF_HEADER;

@@ -4,7 +4,8 @@
 // RAM min <= max; disk extents inside their disk; `ra` settings and `forward` only on a
 // router, and `ra` settings consistent among themselves (loader/manifest/ra.ts); net
 // entries that name an existing NIC, once per service, with rates that are admitted
-// (loader/manifest/net.ts). They read the raw YAML value and parse only the fields they compare, so one broken field elsewhere in an entry does not
+// (loader/manifest/net.ts); the client role's autoconf and learned addresses
+// (loader/manifest/autoconf.ts). They read the raw YAML value and parse only the fields they compare, so one broken field elsewhere in an entry does not
 // hide these problems: every problem is reported in the same run. Deliberately not
 // here: single-field rules (schema.ts, values.ts). Called by loader/manifest/load.ts.
 import * as path from "path";
@@ -14,6 +15,7 @@ import { MAX_PREFIXES, MAX_SERVICES, MAX_USERS, WASM_PAGE, CPU_SHARE_MAX } from 
 import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
 import { netRules } from "./net";
 import { raRules } from "./ra";
+import { autoconfRules } from "./autoconf";
 import { delegationRules } from "./delegations";
 import { nodeAddresses } from "./own";
 import { ROLE_NAMES } from "./schema";
@@ -248,6 +250,7 @@ function checkUsersAndStore(raw: unknown, diskNames: string[], report: Report): 
 export function crossCheck(raw: unknown, baseDir: string, report: Report): void {
   const nicNames = checkNics(raw, report);
   checkRouterOnly(raw, report);
+  autoconfRules(raw, report);
   entries(raw, "routes").forEach((r, i) => references("NIC", nicNames, name(r, "nic"), ["routes", i, "nic"], report));
   const diskNames = checkDisks(raw, baseDir, report);
   checkServices(raw, diskNames, report);

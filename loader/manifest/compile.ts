@@ -1,6 +1,7 @@
 // compileManifest: a validated Manifest becomes two things. The boot bytes (abi/manifest.ts)
-// are all the kernel learns: ids, kinds, MTUs, MACs, router advertisement settings,
-// prefixes, routes, disk sizes, service RAM grants in 64 KiB pages, addresses, disk
+// are all the kernel learns: ids, kinds, MTUs, MACs, autoconf and DAD settings, router
+// advertisement settings, prefixes, routes, disk sizes, service RAM grants in 64 KiB pages,
+// addresses given and learned, disk
 // capabilities and network rates (NET records: each NIC's line rate and forward class, then
 // each service's classes). The HostPlan is what only the host needs — NIC names and how to
 // reach them (VXLAN endpoints, TAP device), module and disk file paths — plus, for status
@@ -8,7 +9,7 @@
 // positions in the manifest. Deliberately no validation (load.ts did it) and no file access. Called by the `persia` CLI and hosts/node.
 import { RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { NicKind, Role } from "../../abi/kernel";
-import { NET_FORWARD, NET_LINK, RA_MANAGED, RA_OTHER } from "../../abi/manifest";
+import { AC_ACCEPT_RA, NET_FORWARD, NET_LINK, RA_MANAGED, RA_OTHER } from "../../abi/manifest";
 import { IP6_BYTES, formatAddr, formatMac, formatPrefix } from "../ip6";
 import { BootNet, BootRa, FullBootManifest, encodeBootManifest } from "./boot";
 import { WASM_PAGE, CPU_SHARE_MAX } from "./limits";
@@ -31,6 +32,8 @@ export interface HostPlan {
     vxlan?: { local: HostEndpoint; remote: HostEndpoint; vni: number };
     tap?: { device: string };
     ra: RaSettings | null;        // null: the NIC sends no router advertisements
+    autoconf: boolean;            // takes its configuration from router advertisements
+    dad: number;                  // DupAddrDetectTransmits; 0: no DAD
     rate: number | null;          // the line rate in bit/s; null: not given (unlimited)
     forward: NetClass | null;     // the forwarded traffic's class; null: none given
   }[];
@@ -40,7 +43,8 @@ export interface HostPlan {
     modulePath: string;           // absolute
     ramMinPages: number;
     ramMaxPages: number;
-    addresses: string[];          // RFC 5952 text
+    addresses: string[];          // RFC 5952 text, the manifest-given ones
+    learned: string[];            // NIC names it forms an address on in each learned prefix
     net: (NetClass & { nic: number })[]; // its classes, by NIC id; bit/s, max null = unlimited
   }[];
   disks: { id: number; name: string; path: string; size: number }[]; // path absolute, size in bytes
@@ -105,6 +109,8 @@ export function bootRecords(m: Manifest): FullBootManifest {
     }))),
     rams: [],
     nics: m.nics.map((n, id) => ({ id, kind: enumValue(NicKind, NIC_KIND_NAMES, n.kind), mtu: n.mtu, mac: n.mac })),
+    autoconfs: m.nics.flatMap((n, nic) => (n.autoconf || n.dad > 0
+      ? [{ nic, flags: n.autoconf ? AC_ACCEPT_RA : 0, dad: n.dad, secret: m.node.secretKey }] : [])),
     ras: m.nics.flatMap((n, nic) => (n.ra ? [bootRa(nic, n.ra)] : [])),
     prefixes: m.nics.flatMap((n, nic) => n.prefixes.map((p) => ({ nic, len: p.len, addr: p.addr }))),
     routes: m.routes.map((r) => ({
@@ -115,6 +121,7 @@ export function bootRecords(m: Manifest): FullBootManifest {
       id, restartLimit: s.restart.limit, ramMinPages: pages(s.ram.min), ramMaxPages: pages(s.ram.max), name: s.domain,
     })),
     svcAddrs: m.services.flatMap((s, svc) => s.addresses.map((addr) => ({ svc, addr }))),
+    svcLearned: m.services.flatMap((s, svc) => s.learned.map((name) => ({ svc, nic: indexOf(nicNames, name, "NIC") }))),
     capDisks: m.services.flatMap((s, svc) => s.disk.map((g) => ({
       svc,
       disk: indexOf(diskNames, g.device, "disk"),
@@ -139,12 +146,15 @@ export function hostPlan(m: Manifest): HostPlan {
       ...(n.vxlan ? { vxlan: { local: endpoint(n.vxlan.local), remote: endpoint(n.vxlan.remote), vni: n.vxlan.vni } } : {}),
       ...(n.tap ? { tap: { device: n.tap.device } } : {}),
       ra: n.ra && { ...n.ra },
+      autoconf: n.autoconf,
+      dad: n.dad,
       rate: n.rate,
       forward: n.forward ? { ...n.forward } : null,
     })),
     services: m.services.map((s, id) => ({
       id, domain: s.domain, modulePath: s.module, ramMinPages: pages(s.ram.min), ramMaxPages: pages(s.ram.max),
       addresses: s.addresses.map(formatAddr),
+      learned: [...s.learned],
       net: s.net.map((e) => ({ nic: indexOf(nicNames, e.nic, "NIC"), min: e.min, max: e.max })),
     })),
     disks: m.disks.map((d, id) => ({ id, name: d.name, path: d.path, size: d.size })),

@@ -5,12 +5,14 @@
 //   load.ts (read + validate), schema.ts (shape), check.ts (cross-field rules),
 //   issues.ts (errors with lines), compile.ts (Manifest → boot + plan), boot.ts (bytes),
 //   limits.ts (every bound), values.ts (leaf parsers), ra.ts (router advertisement settings),
-//   net.ts (network rates and their admission).
+//   net.ts (network rates and their admission), autoconf.ts (the client role's keys).
 export { loadManifest, parseManifest, defaultMac } from "./load";
 export { ManifestError, ManifestIssue } from "./issues";
 export { Manifest } from "./schema";
 export { compileManifest, bootRecords, hostPlan, pages, HostPlan, HostEndpoint } from "./compile";
-export { decodeBootManifest, encodeBootManifest, BootManifest, BootNet, BootRa, FullBootManifest } from "./boot";
+export {
+  decodeBootManifest, encodeBootManifest, BootAutoconf, BootManifest, BootNet, BootRa, BootSvcLearned, FullBootManifest,
+} from "./boot";
 export { NetClass } from "./net";
 export { RaSettings, minIntervalDefault } from "./ra";
 export { bitRate, showRate } from "./values";

@@ -5,6 +5,7 @@
 // rest are the loader's own. Deliberately only numbers: the checks that use them are in
 // loader/manifest/schema.ts and loader/manifest/check.ts.
 import * as A from "../../abi/limits";
+import { AC_DAD_MAX, AC_SECRET, AC_SIZE } from "../../abi/manifest";
 
 export const MAX_NICS = A.NIC_MAX;            // NICs per node (NIC ids are u8 in the boot manifest)
 export const MAX_PREFIXES_PER_NIC = A.PREFIX_PER_NIC; // connected prefixes on one NIC
@@ -61,3 +62,8 @@ export const GBIT = 1e9;                      // Gbit
 export const RATE_MAX = 1e12;                 // 1 Tbit/s: above the fastest Ethernet (800GBASE); a safe integer
 export const MAX_NET_PER_SERVICE = MAX_NICS;  // net entries of one service: at most one per NIC
 export const CPU_SHARE_MAX = A.CPU_SHARE_MAX;  // a CPU share's min and max, in permille of a period
+
+// The client role (issue #20): RFC 4862's host side.
+export const DAD_MAX = AC_DAD_MAX;            // DupAddrDetectTransmits a NIC may ask for (a u8 in AUTOCONF)
+export const DAD_DEFAULT = 1;                 // RFC 4862 §5.1: one solicitation, where autoconf is on
+export const SECRET_BYTES = AC_SIZE - AC_SECRET; // RFC 7217 secret_key: the AUTOCONF record holds 16 bytes

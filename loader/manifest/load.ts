@@ -2,12 +2,15 @@
 // schema (schema.ts), then the cross-field rules (check.ts); every problem from every
 // stage is collected, located by line and thrown together as one ManifestError. Fills in
 // the defaults that depend on other fields (a NIC's MAC from the node name; its RA
-// settings, or none, from the node's role and loader/manifest/ra.ts). Deliberately
-// pure apart from loadManifest's one file read: it does not open modules or disk files;
-// the host does that when it starts the node. Called by the `persia` CLI and hosts/node.
+// settings, or none, from the node's role and loader/manifest/ra.ts; its autoconf and DAD
+// from the role and loader/manifest/autoconf.ts) and splits each service's addresses into
+// given and learned ones. Reads no file but the manifest and node.secret (for RFC 7217's
+// key): modules and disks the host opens when it starts the node. Called by the `persia`
+// CLI and hosts/node.
 import * as fs from "fs";
 import * as path from "path";
 import { LineCounter, parseDocument } from "yaml";
+import { autoconfOn, dadTransmits, isLearned, secretKey } from "./autoconf";
 import { crossCheck } from "./check";
 import { Locator, ManifestError, ManifestIssue, errorMap, yamlIssues, zodIssues } from "./issues";
 import { raSettings } from "./ra";
@@ -37,21 +40,31 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
   const s = schemas(baseDir);
   const result = s.root.safeParse(raw, { errorMap });
   const issues: ManifestIssue[] = result.success ? [] : zodIssues(fileName, result.error, at);
-  crossCheck(raw, baseDir, (p, message) => issues.push(at.issue(fileName, p, message)));
+  const report = (p: (string | number)[], message: string) => issues.push(at.issue(fileName, p, message));
+  crossCheck(raw, baseDir, report);
+  const key = secretKey(raw, baseDir, report);
   if (!result.success || issues.length > 0) {
     throw new ManifestError(fileName, sortIssues(issues));
   }
   const m = result.data;
   return {
     file: fileName,
-    node: m.node,
+    node: { ...m.node, secretKey: key },
     // In the router role every NIC advertises unless it says ra: false; in others none does.
-    nics: m.nics.map((n, i) => ({
-      ...n, mac: n.mac ?? defaultMac(m.node.name, i), ra: m.node.role === "router" && n.ra !== false ? raSettings(n.ra ?? {}) : null,
-    })),
+    nics: m.nics.map((n, i) => {
+      const autoconf = autoconfOn(m.node.role, n.autoconf);
+      return {
+        ...n, mac: n.mac ?? defaultMac(m.node.name, i), ra: m.node.role === "router" && n.ra !== false ? raSettings(n.ra ?? {}) : null,
+        autoconf, dad: dadTransmits(autoconf, n.dad),
+      };
+    }),
     routes: m.routes,
     disks: m.disks,
-    services: m.services,
+    services: m.services.map((s) => ({
+      ...s,
+      addresses: s.addresses.filter((a): a is Uint8Array => !isLearned(a)),
+      learned: s.addresses.filter(isLearned).map((a) => a.learned),
+    })),
     users: m.users,
     store: m.store,
     observe: m.observe,

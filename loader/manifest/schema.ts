@@ -11,6 +11,7 @@ import { z } from "zod";
 import { Role, NicKind } from "../../abi/kernel";
 import * as ip6 from "../ip6";
 import { keyProblem } from "../control/keys";
+import { Learned, learnedEntry } from "./autoconf";
 import { delegatedPrefix } from "./delegations";
 import * as L from "./limits";
 import { lineRate, netMax, netMin } from "./net";
@@ -118,6 +119,11 @@ function serviceAddress(v: unknown): Uint8Array {
   return a;
 }
 
+/** A service's address list entry: an address, or `{ learned: <nic> }` (loader/manifest/autoconf.ts). */
+function addressEntry(v: unknown): Uint8Array | Learned {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? learnedEntry(v as Record<string, unknown>) : serviceAddress(v);
+}
+
 /** A route's next hop: a unicast neighbor (link-local is fine); `::` is spelled by leaving via out. */
 function gateway(v: unknown): Uint8Array {
   const a = V.ip6Address(v);
@@ -163,6 +169,7 @@ export function schemas(baseDir: string) {
     name: leaf(V.domainName),
     role: leaf(oneOf(ROLE_NAMES, "node role")),
     ram: optional(positiveSize, null),   // the RAM budget the services' mins must fit (issue #5)
+    secret: optional(file("./node.secret"), null), // RFC 7217 secret_key source (issue #20); absolute path
   });
   const vxlan = strict({ local: leaf(V.endpoint), remote: leaf(V.endpoint), vni: leaf((v) => V.intIn(v, 0, L.VNI_MAX, "vni")) });
   const nic = strict({
@@ -176,6 +183,8 @@ export function schemas(baseDir: string) {
     ra: raSetting().optional(),
     rate: optional(lineRate, null),
     forward: strict(netClass).optional(),
+    autoconf: optional((v) => V.bool(v, "autoconf"), null),      // null: the role's default (autoconf.ts)
+    dad: optional((v) => V.intIn(v, 0, L.DAD_MAX, "dad"), null), // null: the default for autoconf
   });
   const route = strict({ to: leaf(V.ip6Prefix), via: optional(gateway, null), nic: nicName });
   const disk = strict({ name: leaf((v) => V.shortName(v, "disk", "data")), path: leaf(file("./data.img")), size: leaf(positiveSize) });
@@ -188,8 +197,8 @@ export function schemas(baseDir: string) {
   const service = strict({
     domain: leaf(V.domainName),
     module: leaf(file("../build/wasm/services/echo.wasm")),
-    addresses: list(leaf(serviceAddress), "addresses", L.MAX_ADDRS_PER_SERVICE)
-      .min(1, `needs at least one address, e.g. ["fd00:5ab2:1::7"]`),
+    addresses: list(leaf(addressEntry), "addresses", L.MAX_ADDRS_PER_SERVICE)
+      .min(1, `needs at least one address, e.g. ["fd00:5ab2:1::7"] or [{ learned: lan0 }]`),
     ram: strict({ min: leaf(ramSize), max: leaf(ramMax) }),
     restart: strict({
       limit: optional((v) => V.intIn(v, 0, L.RESTART_LIMIT_MAX, "restart limit"), L.RESTART_LIMIT_DEFAULT),
@@ -241,16 +250,20 @@ export function schemas(baseDir: string) {
 export type Schemas = ReturnType<typeof schemas>;
 export type ParsedManifest = z.output<Schemas["root"]>;
 type ParsedNic = z.output<Schemas["nic"]>;
+type ParsedService = z.output<Schemas["service"]>;
 
 /** A validated manifest: every value parsed, every reference checked, defaults filled in. */
 export interface Manifest {
   file: string;                                  // the YAML file's name, as given
-  node: z.output<Schemas["node"]>;               // name, role
-  nics: (Omit<ParsedNic, "mac" | "ra"> & { mac: Uint8Array; ra: RaSettings | null })[]; // ra null: does not advertise;
-                                                 // rate in bit/s (null: not given), forward class if given
+  node: z.output<Schemas["node"]> & { secretKey: Uint8Array }; // name, role, secret path; RFC 7217 secret_key (16 bytes)
+  nics: (Omit<ParsedNic, "mac" | "ra" | "autoconf" | "dad"> & {
+    mac: Uint8Array; ra: RaSettings | null;      // ra null: does not advertise
+    autoconf: boolean; dad: number;              // defaults filled in (autoconf.ts)
+  })[];                                          // rate in bit/s (null: not given), forward class if given
   routes: z.output<Schemas["route"]>[];          // to, via (null = on-link), nic name
   disks: z.output<Schemas["disk"]>[];            // name, absolute path, size in bytes
-  services: z.output<Schemas["service"]>[];      // domain, absolute module path, addresses, ram bytes, net classes, ...
+  services: (Omit<ParsedService, "addresses"> & { addresses: Uint8Array[]; learned: string[] })[]; // domain, absolute
+                                                 // module path, addresses, NICs it learns addresses on, ram bytes, ...
   users: z.output<Schemas["user"]>[];            // name, key bytes, domains, delegated prefixes and extents (spec/control.md)
   store: z.output<Schemas["stored"]>[];          // modules a LOAD may start: absolute path, RAM ceiling bytes, slots
   observe: z.output<Schemas["observe"]>;         // metrics: the TCP address to serve them on (null: none)

@@ -1,7 +1,9 @@
 // Decodes the kernel's status snapshot (abi/status.ts layout) into a plain object that
 // JSON.stringify can print: node counters, drops by reason (abi/drop.ts names), NICs,
-// services, routes and neighbors. Enum values become their abi names ("RUNNING",
-// "NO_ROUTE"), addresses their RFC 5952 text.
+// services, routes, neighbors, and the client role's addresses, learned prefixes and
+// default routers (issue #20). Enum values become their abi names ("RUNNING", "NO_ROUTE",
+// "TENTATIVE"), addresses their RFC 5952 text; lifetimes stay seconds (LIFETIME_INFINITE
+// for infinity, which the views print as such).
 // Does not print anything: formatStatus (format.ts), re-exported here, and metricsText
 // (metrics.ts) turn the object into text. Throws on a snapshot that breaks the
 // layout, which is a kernel bug, not outside input.
@@ -11,6 +13,7 @@ import { Drop } from "../../abi/drop";
 import { Fault, NicKind, Role, SvcState } from "../../abi/kernel";
 import { MF_HEADER, MF_REC_HEADER } from "../../abi/manifest";
 import * as S from "../../abi/status";
+import { PI_AUTONOMOUS, PI_ON_LINK } from "../../wire/layout/nd";
 import { formatAddr, formatMac } from "../ip6";
 
 export { formatStatus } from "./format";
@@ -109,6 +112,42 @@ export interface NeighborStatus {
   address: string;
 }
 
+/** An address of the node or a service that DAD checks or a prefix gave (RFC 4862). */
+export interface AddrStatus {
+  nic: number;
+  /** The owning service's id; null: the node's own. */
+  service: number | null;
+  state: string;          // AddrState name: TENTATIVE, PREFERRED, DEPRECATED, DUPLICATE
+  origin: string;         // AddrOrigin name: LINK_LOCAL, MANIFEST, LEARNED
+  preferredLeft: number;  // s; LIFETIME_INFINITE: infinite
+  validLeft: number;      // s; LIFETIME_INFINITE: infinite
+  dadLeft: number;        // DAD solicitations still to send
+  dadCounter: number;     // RFC 7217's DAD_Counter: duplicates met so far
+  address: string;
+}
+
+/** A prefix learned from router advertisements (RFC 4861 §6.3.4). */
+export interface LearnedStatus {
+  nic: number;
+  prefix: string;         // "2001:db8:1::/64"
+  length: number;
+  onLink: boolean;        // L flag
+  autonomous: boolean;    // A flag: addresses are formed in it
+  validLeft: number;      // s; LIFETIME_INFINITE: infinite
+  preferredLeft: number;  // s; LIFETIME_INFINITE: infinite
+}
+
+/** A router on a NIC's default router list (RFC 4861 §6.3.6). */
+export interface RouterStatus {
+  nic: number;
+  address: string;
+  chosen: boolean;        // the default router now
+  lifetimeLeft: number;   // s
+  mtu: number;            // 0: none advertised
+  reachableMs: number;    // 0: unspecified
+  retransMs: number;      // 0: unspecified
+}
+
 /** Counters a NIC backend keeps in the host, before frames reach the kernel. */
 export interface HostNicStatus {
   id: number;
@@ -127,6 +166,9 @@ export interface Status {
   neighbors: NeighborStatus[];
   classes: ClassStatus[];
   grants: GrantStatus[];
+  addresses: AddrStatus[];
+  learned: LearnedStatus[];
+  routers: RouterStatus[];
   /** Added by node.ts; absent in a snapshot decoded on its own. `name` is the node's, when
    *  the host knows it (the Node host, or the line a wasmtime image prints at boot). */
   host?: { name?: string; nics: HostNicStatus[] };
@@ -246,6 +288,34 @@ function addDiskGrant(grants: GrantStatus[], b: Body): void {
   g.disks.push({ disk: b.u8(S.SDG_DISK), rights: b.u8(S.SDG_RIGHTS), offset: b.u64(S.SDG_OFFSET), length: b.u64(S.SDG_LENGTH) });
 }
 
+function decodeAddr(b: Body): AddrStatus {
+  b.need(S.SAD_SIZE);
+  const svc = b.u8(S.SAD_SVC);
+  return {
+    nic: b.u8(S.SAD_NIC), service: svc === S.SAD_NODE ? null : svc, state: name(S.AddrState, b.u8(S.SAD_STATE)),
+    origin: name(S.AddrOrigin, b.u8(S.SAD_ORIGIN)), preferredLeft: b.u32(S.SAD_PREFERRED), validLeft: b.u32(S.SAD_VALID),
+    dadLeft: b.u8(S.SAD_DAD_LEFT), dadCounter: b.u8(S.SAD_DAD_COUNTER), address: b.addr(S.SAD_ADDR),
+  };
+}
+
+function decodeLearned(b: Body): LearnedStatus {
+  b.need(S.SLP_SIZE);
+  const length = b.u8(S.SLP_LEN), flags = b.u8(S.SLP_FLAGS);
+  return {
+    nic: b.u8(S.SLP_NIC), prefix: `${b.addr(S.SLP_PREFIX)}/${length}`, length,
+    onLink: (flags & PI_ON_LINK) !== 0, autonomous: (flags & PI_AUTONOMOUS) !== 0,
+    validLeft: b.u32(S.SLP_VALID), preferredLeft: b.u32(S.SLP_PREFERRED),
+  };
+}
+
+function decodeRouter(b: Body): RouterStatus {
+  b.need(S.SRT_SIZE);
+  return {
+    nic: b.u8(S.SRT_NIC), address: b.addr(S.SRT_ADDR), chosen: b.u8(S.SRT_CHOSEN) !== 0, lifetimeLeft: b.u32(S.SRT_LIFETIME),
+    mtu: b.u16(S.SRT_MTU), reachableMs: b.u32(S.SRT_REACHABLE), retransMs: b.u32(S.SRT_RETRANS),
+  };
+}
+
 /** Decodes a snapshot. Unknown record types are skipped, so an older host can read a
  *  newer kernel's snapshot; a record that overruns the snapshot is an error. */
 export function decodeStatus(snapshot: Uint8Array): Status {
@@ -255,7 +325,10 @@ export function decodeStatus(snapshot: Uint8Array): Status {
   if (magic !== S.ST_MAGIC) throw new Error(`status snapshot: magic 0x${magic.toString(16)} is not "PRST"`);
   const version = dv.getUint16(H_VERSION, true);
   if (version !== S.ST_VERSION) throw new Error(`status snapshot: version ${version}; this host reads version ${S.ST_VERSION}`);
-  const status: Status = { node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [], classes: [], grants: [] };
+  const status: Status = {
+    node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [], classes: [], grants: [],
+    addresses: [], learned: [], routers: [],
+  };
   const count = dv.getUint16(H_COUNT, true);
   let at = MF_HEADER;
   for (let i = 0; i < count; i++) {
@@ -275,6 +348,9 @@ export function decodeStatus(snapshot: Uint8Array): Status {
       case S.St.CLASS: status.classes.push(decodeClass(b)); break;
       case S.St.GRANT: status.grants.push(decodeGrant(b)); break;
       case S.St.DISK_GRANT: addDiskGrant(status.grants, b); break;
+      case S.St.ADDR: status.addresses.push(decodeAddr(b)); break;
+      case S.St.LEARNED: status.learned.push(decodeLearned(b)); break;
+      case S.St.ROUTER: status.routers.push(decodeRouter(b)); break;
     }
     at = bodyAt + length;
   }

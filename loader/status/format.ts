@@ -1,13 +1,14 @@
 // Prints a decoded status (status.ts) as text tables for a router admin: the node line,
-// then NICs, services, routes, neighbors, nonzero drops with what each reason means, and
-// the host's own NIC counters. Words come from abi/describe.ts.
+// then NICs, services, routes, neighbors, the client role's addresses, learned prefixes
+// and default routers (only on a node that has any), nonzero drops with what each reason
+// means, and the host's own NIC counters. Words come from abi/describe.ts.
 // Does not decode bytes or talk to a node; `persia status` and the demo call formatStatus.
 import { DROP_TEXT, FAULT_TEXT, STATE_TEXT } from "../../abi/describe";
 import { Drop } from "../../abi/drop";
 import { Fault, SvcState } from "../../abi/kernel";
-import { RouteKind } from "../../abi/status";
+import { AddrState, LIFETIME_INFINITE, RouteKind } from "../../abi/status";
 import { className } from "./decode";
-import type { ClassStatus, GrantStatus, RouteStatus, ServiceStatus, Status } from "./decode";
+import type { AddrStatus, ClassStatus, GrantStatus, RouteStatus, ServiceStatus, Status } from "./decode";
 import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 
 type Cell = string | number;
@@ -75,6 +76,56 @@ function routeRow(r: RouteStatus, services: ServiceStatus[]): Cell[] {
   }
 }
 
+/** Seconds left of a lifetime: "infinite" for LIFETIME_INFINITE. */
+function left(seconds: number): Cell {
+  return seconds === LIFETIME_INFINITE ? "infinite" : `${seconds} s`;
+}
+
+/** A NIC for a person: its manifest name when the host knows it, else its id. */
+function nicName(s: Status, id: number): string {
+  return s.host?.nics.find((n) => n.id === id)?.name ?? String(id);
+}
+
+function owner(s: Status, a: AddrStatus): string {
+  if (a.service === null) return "node";
+  return s.services.find((v) => v.id === a.service)?.name ?? `service ${a.service}`;
+}
+
+/** The state word; a duplicate in capitals, so it stands out. */
+function addrState(a: AddrStatus): string {
+  return a.state === AddrState[AddrState.DUPLICATE] ? a.state : lower(a.state);
+}
+
+/** What to do about a duplicate address, by its origin. */
+const DUPLICATE_FIX: Record<string, string> = {
+  LINK_LOCAL: "Give the NIC another mac in the manifest.",
+  MANIFEST: "Give it another address in the manifest.",
+  LEARNED: "Find the host on that link that uses it too.",
+};
+
+/** The client role's tables (issue #20), or none when the node has no such records. */
+function clientSections(s: Status): string[] {
+  if (s.addresses.length + s.learned.length + s.routers.length === 0) return [];
+  const addrs = s.addresses.length === 0 ? null : table(
+    ["ADDRESS", "NIC", "OWNER", "ORIGIN", "STATE", "PREFERRED LEFT", "VALID LEFT", "DAD LEFT"],
+    s.addresses.map((a) => [a.address, nicName(s, a.nic), owner(s, a), lower(a.origin).replace("_", "-"), addrState(a),
+      left(a.preferredLeft), left(a.validLeft), a.dadLeft]));
+  const dups = s.addresses.filter((a) => a.state === AddrState[AddrState.DUPLICATE]).map((a) =>
+    `  DUPLICATE: another host on NIC ${nicName(s, a.nic)} holds ${a.address} (${owner(s, a)}'s); it is not used. ` +
+    (DUPLICATE_FIX[a.origin] ?? ""));
+  const prefixes = s.learned.length === 0 ? null : table(
+    ["PREFIX", "NIC", "FLAGS", "VALID LEFT", "PREFERRED LEFT"],
+    s.learned.map((p) => [p.prefix, nicName(s, p.nic), [p.onLink ? "on-link" : "", p.autonomous ? "autonomous" : ""]
+      .filter(Boolean).join(" ") || "-", left(p.validLeft), left(p.preferredLeft)]));
+  const ms = (v: number) => (v === 0 ? "-" : `${v} ms`);
+  const routers = s.routers.length === 0 ? null : table(
+    ["ROUTER", "NIC", "DEFAULT", "LIFETIME LEFT", "MTU", "REACHABLE", "RETRANS"],
+    s.routers.map((r) => [r.address, nicName(s, r.nic), r.chosen ? "*" : "", left(r.lifetimeLeft), r.mtu === 0 ? "-" : r.mtu,
+      ms(r.reachableMs), ms(r.retransMs)]));
+  return [section("Addresses", addrs === null ? null : [addrs, ...dups].join("\n")),
+    section("Learned prefixes", prefixes), section("Default routers", routers)];
+}
+
 function section(title: string, body: string | null): string {
   return body === null ? `${title}: none` : `${title}\n${body}`;
 }
@@ -132,6 +183,7 @@ export function formatStatus(s: Status): string {
     section("Egress classes", classes),
     section("Routes", routes),
     section("Neighbors", neighbors),
+    ...clientSections(s),
     dropsSection(s),
   ];
   const host = hostSection(s);

@@ -1,6 +1,6 @@
 // A decoded status (decode.ts) as Prometheus metrics, through prom-client: every counter
 // and gauge of the snapshot as a persia_* metric with labels per service (domain), NIC,
-// egress class and drop reason, in the standard units (seconds, bytes, `_total` for
+// egress class, drop reason and (the client role) address, in the standard units (seconds, bytes, `_total` for
 // counters, `_info` for labels-only facts). Each metric reads the status when a registry
 // is collected, so a scrape always shows the newest snapshot and nothing runs between
 // scrapes. The kernel's counters are mirrored, not counted here: at each collect a counter
@@ -11,6 +11,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import { SvcState } from "../../abi/kernel";
 import { CPU_SHARE_MAX } from "../../abi/limits";
+import { AddrState, LIFETIME_INFINITE } from "../../abi/status";
 import { WASM_PAGE } from "../manifest/limits";
 import { className } from "./decode";
 import type { ClassStatus, NicStatus, ServiceStatus, Status } from "./decode";
@@ -149,12 +150,42 @@ function egressMetrics(reg: Registry, read: () => Status): void {
     each((c) => (c.maxBits === 0 ? Infinity : c.maxBits / 8)));
 }
 
+/** Seconds of a lifetime; LIFETIME_INFINITE is +Inf. */
+const seconds = (v: number): number => (v === LIFETIME_INFINITE ? Infinity : v);
+const ADDR_STATES = [AddrState.TENTATIVE, AddrState.PREFERRED, AddrState.DEPRECATED, AddrState.DUPLICATE].map((a) => AddrState[a]);
+
+/** The client role (issue #20): addresses and their DAD state, learned prefixes, default routers. */
+function clientMetrics(reg: Registry, read: () => Status): void {
+  const owner = (s: Status, svc: number | null) =>
+    (svc === null ? "node" : s.services.find((v) => v.id === svc)?.name ?? `service ${svc}`);
+  mirrorGauge(reg, read, "persia_address_state", "1 for the state an address is in (RFC 4862: tentative, preferred, " +
+    "deprecated, duplicate), 0 for the others.", ["nic", "name", "owner", "origin", "address", "state"],
+  (s) => s.addresses.flatMap((a) => ADDR_STATES.map((st): Row => [{
+    ...nicLabels(s, a.nic), owner: owner(s, a.service), origin: lower(a.origin), address: a.address, state: lower(st),
+  }, a.state === st ? 1 : 0])));
+  const prefix = ["nic", "name", "prefix"];
+  mirrorGauge(reg, read, "persia_learned_prefix_valid_seconds", "Valid lifetime left of a prefix learned from router " +
+    "advertisements (+Inf: infinite).", prefix, (s) => s.learned.map((p): Row => [{ ...nicLabels(s, p.nic), prefix: p.prefix },
+    seconds(p.validLeft)]));
+  mirrorGauge(reg, read, "persia_learned_prefix_preferred_seconds", "Preferred lifetime left of a learned prefix (+Inf: infinite).",
+    prefix, (s) => s.learned.map((p): Row => [{ ...nicLabels(s, p.nic), prefix: p.prefix }, seconds(p.preferredLeft)]));
+  mirrorGauge(reg, read, "persia_default_routers", "Routers on the NIC's default router list.", ["nic", "name"],
+    (s) => countBy(s.routers, (r) => nicLabels(s, r.nic)));
+  const router = (f: (r: Status["routers"][number]) => number): Rows => (s) =>
+    s.routers.map((r): Row => [{ ...nicLabels(s, r.nic), router: r.address }, f(r)]);
+  mirrorGauge(reg, read, "persia_default_router_lifetime_seconds", "Router lifetime left of a router on the default router list.",
+    ["nic", "name", "router"], router((r) => r.lifetimeLeft));
+  mirrorGauge(reg, read, "persia_default_router_chosen", "1 for the default router in use, 0 for the others.",
+    ["nic", "name", "router"], router((r) => (r.chosen ? 1 : 0)));
+}
+
 /** Registers every persia_* metric in `registry`; each reads `read()` when it is collected. */
 export function statusMetrics(read: () => Status, registry = new Registry()): Registry {
   nodeMetrics(registry, read);
   nicMetrics(registry, read);
   serviceMetrics(registry, read);
   egressMetrics(registry, read);
+  clientMetrics(registry, read);
   return registry;
 }
 

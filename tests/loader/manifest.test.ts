@@ -95,19 +95,19 @@ test("a larger manifest gives the expected host plan", () => {
     node: { name: "demo.sabz.city", role: "router" },
     nics: [
       { id: 0, name: "lan0", kind: "virtual", mac: "02:00:5a:b2:00:01", mtu: 1500, prefixes: ["fd00:5ab2:1::/64"], ra,
-        rate: null, forward: null },
+        autoconf: false, dad: 0, rate: null, forward: null },
       { id: 1, name: "wan0", kind: "vxlan", mac: "1a:e6:38:c5:04:b5", mtu: 1450,
         prefixes: ["fd00:5ab2:2::/64", "fd00:5ab2:3::/48"],
         vxlan: { local: { address: "fd00:99::1", port: 4789 }, remote: { address: "fd00:99::2", port: 4789 }, vni: 42 }, ra: null,
-        rate: null, forward: null },
+        autoconf: false, dad: 0, rate: null, forward: null },
       { id: 2, name: "tap0", kind: "tap", mac: "f2:02:88:bd:9d:d2", mtu: 9000, prefixes: [], tap: { device: "pt0" },
-        ra: { ...ra, minInterval: 20, maxInterval: 60, lifetime: 180, other: true }, rate: null, forward: null },
+        ra: { ...ra, minInterval: 20, maxInterval: 60, lifetime: 180, other: true }, autoconf: false, dad: 0, rate: null, forward: null },
     ],
     services: [
       { id: 0, domain: "echo.sabz.city", modulePath: "/srv/build/wasm/services/echo.wasm", ramMinPages: 1, ramMaxPages: 16,
-        addresses: ["fd00:5ab2:1::7"], net: [] },
+        addresses: ["fd00:5ab2:1::7"], learned: [], net: [] },
       { id: 1, domain: "kv.sabz.city", modulePath: "/srv/node/kv.wasm", ramMinPages: 2, ramMaxPages: 32,
-        addresses: ["fd00:5ab2:1::8", "fd00:5ab2:2::8"], net: [] },
+        addresses: ["fd00:5ab2:1::8", "fd00:5ab2:2::8"], learned: [], net: [] },
     ],
     disks: [
       { id: 0, name: "data", path: "/srv/node/data.img", size: 16777216 },
@@ -177,9 +177,15 @@ test("loadManifest resolves paths against the manifest's directory", () => {
 
 test("the examples in spec/manifest.md are valid", () => {
   const spec = fs.readFileSync(path.join(__dirname, "../../../../spec/manifest.md"), "utf8");
-  const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", "/srv"));
-  assert.equal(examples.length, 3, "spec/manifest.md has the full example, the router example and the rates example");
-  const [full, router, rates] = examples;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-spec-"));   // the client example names ./node.secret
+  fs.writeFileSync(path.join(dir, "node.secret"), Buffer.alloc(32, 7));
+  const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", dir));
+  fs.rmSync(dir, { recursive: true });
+  assert.equal(examples.length, 4, "spec/manifest.md has the full, router, client and rates examples");
+  const [full, router, client, rates] = examples;
+  assert.deepEqual(client.nics.map((n) => [n.autoconf, n.dad]), [[true, 1]]);
+  assert.deepEqual(bootRecords(client).svcLearned, [{ svc: 0, nic: 0 }]);
+  assert.notDeepEqual(bootRecords(client).autoconfs[0].secret, new Uint8Array(16));
   assert.deepEqual(full.nics.map((n) => n.kind), ["virtual", "vxlan", "tap"]);
   assert.equal(full.services.length, 2);
   assert.deepEqual(compileManifest(full).plan.observe, { metrics: "[::1]:9464" });
@@ -193,7 +199,7 @@ test("the examples in spec/manifest.md are valid", () => {
 
 test("the refusal spec/manifest.md quotes is the one a third service on its rates example gets", () => {
   const spec = fs.readFileSync(path.join(__dirname, "../../../../spec/manifest.md"), "utf8");
-  const rates = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)][2][1];
+  const rates = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)][3][1];   // full, router, client, rates
   const quoted = /`(node\.yaml:\d+: services\[2\][^`]*)`/.exec(spec);
   assert.ok(quoted, "spec/manifest.md quotes the refusal");
   const third = [

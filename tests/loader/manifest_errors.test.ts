@@ -84,7 +84,7 @@ test("NIC fields", () => {
   one(edit(7, '    prefixes: ["fd00:5ab2:1::/64"]', "  - { name: LAN1, kind: virtual }"), 8, "nics[1].name",
     '"LAN1" is not a valid NIC name; use 1 to 15 characters: a lower-case letter, then lower-case letters, digits or "-", e.g. lan0');
   one(edit(6, "    kind: virtual", "    colour: blue"), 7, "nics[0].colour",
-    "is not a known key; the keys allowed here are name, kind, mac, mtu, prefixes, vxlan, tap, ra, rate, forward");
+    "is not a known key; the keys allowed here are name, kind, mac, mtu, prefixes, vxlan, tap, ra, rate, forward, autoconf, dad");
 });
 
 test("vxlan and tap settings are required exactly when the kind needs them", () => {
@@ -128,7 +128,7 @@ test("service addresses: routable unicast, at least one, at most 8, never shared
   one(edit(15, '    addresses: ["::1"]'), 15, "services[0].addresses[0]", /is a loopback address/);
   one(edit(15, '    addresses: ["::ffff:c000:201"]'), 15, "services[0].addresses[0]", /is an IPv4-mapped address/);
   one(edit(15, '    addresses: ["192.0.2.1"]'), 15, "services[0].addresses[0]", /dotted IPv4 form; PersiaOS is IPv6 only/);
-  one(edit(15, "    addresses: []"), 15, "services[0].addresses", 'needs at least one address, e.g. ["fd00:5ab2:1::7"]');
+  one(edit(15, "    addresses: []"), 15, "services[0].addresses", 'needs at least one address, e.g. ["fd00:5ab2:1::7"] or [{ learned: lan0 }]');
   one(edit(15, `    addresses: [${Array.from({ length: 9 }, (_, i) => `"fd00::${i + 1}"`).join(", ")}]`), 15, "services[0].addresses",
     "has too many addresses; at most 8 are allowed (loader/manifest/limits.ts)");
   one(edit(15, '    addresses: ["fd00::7", "FD00:0::7"]'), 15, "services[0].addresses[1]",
