@@ -2,11 +2,11 @@
 // (a link-local address from the MAC, and one address per connected prefix: the prefix
 // plus the MAC's EUI-64 for prefixes up to /64, else the prefix's first address).
 // Filled at boot from the manifest; read on every packet. No I/O here. What a client
-// learns from routers (prefixes, its addresses in them) is in routers.ts and slaac.ts.
-import { NIC_MAX, PREFIX_MAX } from "../param";
+// learns from routers (prefixes, its addresses in them) is in routers.ts and slaac.ts,
+// which also chooses the node's source address (sourceFor); the link's ND times are here.
+import { NIC_MAX, PREFIX_MAX, ND_REACHABLE_MS, ND_RETRANS_MS } from "../param";
 import { linkLocal, eui64, isLinkLocal, prefixMatch, addrCopy } from "../../wire/addr";
 import { MAC_LEN } from "../../wire/layout/ethernet";
-import { preferredSource, learnedSource, sourceScore } from "./slaac";
 
 const MACS: usize = memory.data(NIC_MAX * 8, 8);
 const LINK_LOCALS: usize = memory.data(NIC_MAX * 16, 8);
@@ -21,6 +21,8 @@ export const rxBytes = new StaticArray<u64>(NIC_MAX);
 export const txFrames = new StaticArray<u64>(NIC_MAX);
 export const txBytes = new StaticArray<u64>(NIC_MAX);
 export const txErrors = new StaticArray<u64>(NIC_MAX);
+export const nicReachableMs = new StaticArray<i64>(NIC_MAX); // BaseReachableTime (RFC 4861 §6.3.2)
+export const nicRetransMs = new StaticArray<i64>(NIC_MAX);   // RetransTimer: ND and DAD solicitations
 
 const pfxLen = new StaticArray<u8>(PREFIX_MAX);
 const pfxNic = new StaticArray<u8>(PREFIX_MAX);
@@ -50,7 +52,15 @@ export function nicAdd(n: i32, kind: u8, mtu: i32, mac: usize): void {
   unchecked(nicKind[n] = kind);
   memory.copy(nicMac(n), mac, MAC_LEN);
   linkLocal(nicLinkLocal(n), mac);
+  unchecked(nicReachableMs[n] = ND_REACHABLE_MS);
+  unchecked(nicRetransMs[n] = ND_RETRANS_MS);
   if (n + 1 > nicCount) nicCount = n + 1;
+}
+
+/** A router advertised the link's times (RFC 4861 §6.3.4), in ms: 0 leaves one unchanged. */
+export function linkTimes(nic: i32, reachable: u32, retrans: u32): void {
+  if (reachable != 0) unchecked(nicReachableMs[nic] = <i64>reachable);
+  if (retrans != 0) unchecked(nicRetransMs[nic] = <i64>retrans);
 }
 
 /** Add a connected prefix; returns its index, or -1 when the table is full. */
@@ -75,29 +85,6 @@ export function connectedNic(addr: usize): i32 {
     if (l > bestLen && prefixMatch(addr, prefixAddr(i), l)) { best = prefixNic(i); bestLen = l; }
   }
   return best;
-}
-
-/** Choose the node's source address for a packet it originates on nic towards dst:
- *  link-local for a link-local destination, else the node's address in a prefix of that
- *  NIC containing dst, else the better (RFC 6724 rules 3 and 8) of its address in the
- *  NIC's first prefix and its best learned one (slaac.ts), else link-local. An address under DAD, a duplicate or a deprecated one is not chosen
- *  (RFC 4862 §5.4, §5.5.4). Writes 16 bytes to out. */
-export function sourceFor(nic: i32, dst: usize, out: usize): void {
-  if (!isLinkLocal(dst)) {
-    let first = -1;
-    for (let i = 0; i < prefixCount; i++) {
-      if (prefixNic(i) != nic || !preferredSource(prefixNodeAddr(i))) continue;
-      if (prefixMatch(dst, prefixAddr(i), prefixLen(i))) { addrCopy(out, prefixNodeAddr(i)); return; }
-      if (first < 0) first = i;
-    }
-    let l = learnedSource(nic, dst);
-    if (l != 0 && (first < 0 || sourceScore(l, preferredSource(l), dst) > sourceScore(prefixNodeAddr(first), true, dst))) {
-      addrCopy(out, l);
-      return;
-    }
-    if (first >= 0) { addrCopy(out, prefixNodeAddr(first)); return; }
-  }
-  addrCopy(out, nicLinkLocal(nic));
 }
 
 /** Forget every NIC and prefix (a refused boot). */

@@ -13,9 +13,9 @@
 // never taken. A solicited advertisement confirms only an entry the node is soliciting
 // (INCOMPLETE, PROBE), so nobody can make an entry REACHABLE unasked. Router
 // advertisements are in ra.ts (router side) and routers.ts (host side, which may set a
-// link's BaseReachableTime and RetransTimer here); solicitations and advertisements for an
+// link's BaseReachableTime and RetransTimer in iface.ts); solicitations and advertisements for an
 // address still under duplicate address detection go to slaac.ts.
-import { NEIGH_MAX, NEIGH_INCOMPLETE_MAX, NEIGH_INCOMPLETE_FWD, ND_RETRANS_MS, ND_MAX_MCAST, ND_REACHABLE_MS, ND_MAX_UNICAST,
+import { NEIGH_MAX, NEIGH_INCOMPLETE_MAX, NEIGH_INCOMPLETE_FWD, ND_MAX_MCAST, ND_MAX_UNICAST,
   ND_DELAY_FIRST_PROBE_MS } from "../param";
 import { between } from "../rand";
 import { Drop } from "../../abi/drop";
@@ -28,16 +28,15 @@ import { addrEq, addrCopy, isMulticast, isUnspecified, isSolicitedFor, isSolicit
   solicitedNode, multicastMac, macCopy, macEq } from "../../wire/addr";
 import { IP_HDR, IP_SRC, IP_DST, NH_ICMPV6, ipHops, ipSrc, ipEmit } from "../../wire/ipv6";
 import { ETH_HDR, ETHERTYPE_IPV6, ethEmit } from "../../wire/ethernet";
-import { ICMP_NS, ICMP_NA, icmpType, icmpCode, icmpSeal, icmpEmit } from "../../wire/icmpv6";
+import { ICMP_NS, ICMP_NA, icmpType, icmpCode, icmpSeal } from "../../wire/icmpv6";
 import { ND_HOP_LIMIT, ND_TARGET, ND_OPTIONS, ND_LLA_MSG, NA_FLAGS, NA_ROUTER, NA_SOLICITED, NA_OVERRIDE,
   NDOPT_SLLA, NDOPT_TLLA, ndFindOption, ndEmit } from "../../wire/nd";
 import { ld32 } from "../../wire/bytes";
-import { nicMac, sourceFor } from "./iface";
+import { nicMac, nicReachableMs, nicRetransMs } from "./iface";
 import { txPush } from "./egress";
 import { ownRoute, routeKind, routeNic } from "./route";
 import { RouteKind } from "../../abi/status";
-import { NIC_MAX } from "../param";
-import { dadHeard } from "./slaac";
+import { dadHeard, sourceFor } from "./slaac";
 
 const ADDRS: usize = memory.data(NEIGH_MAX * 16, 8);
 const MACS: usize = memory.data(NEIGH_MAX * 8, 8);
@@ -51,26 +50,15 @@ const nUsed = new StaticArray<i64>(NEIGH_MAX);     // when the node last sent to
 export let neighHigh: i32 = 0;                      // entries in use are below this
 export let nodeRole: Role = Role.SERVER;
 const TMP: usize = memory.data(16, 8);
-const reachableMs = new StaticArray<i64>(NIC_MAX);  // BaseReachableTime per link (§6.3.2)
-const retransMs = new StaticArray<i64>(NIC_MAX);    // RetransTimer per link
 
 export function ndInit(role: Role): void {
   nodeRole = role;
   for (let i = 0; i < NEIGH_MAX; i++) { unchecked(nNic[i] = -1); unchecked(nHeld[i] = -1); }
-  for (let n = 0; n < NIC_MAX; n++) { unchecked(reachableMs[n] = ND_REACHABLE_MS); unchecked(retransMs[n] = ND_RETRANS_MS); }
 }
-
-/** A router advertised the link's times (§6.3.4): 0 leaves one unchanged. */
-export function ndLinkTimes(nic: i32, reachable: u32, retrans: u32): void {
-  if (reachable != 0) unchecked(reachableMs[nic] = <i64>reachable);
-  if (retrans != 0) unchecked(retransMs[nic] = <i64>retrans);
-}
-export function ndReachable(nic: i32): i64 { return unchecked(reachableMs[nic]); }
-export function ndRetrans(nic: i32): i64 { return unchecked(retransMs[nic]); }
 
 /** ReachableTime for an entry on nic: uniformly random in [0.5, 1.5] × BaseReachableTime. */
 function reachableTime(nic: i32): i64 {
-  let base = unchecked(reachableMs[nic]);
+  let base = unchecked(nicReachableMs[nic]);
   return between(base / 2, base * 3 / 2);
 }
 
@@ -236,22 +224,6 @@ function sendSolicit(nic: i32, target: usize, mac: usize): void {
   else linkOut(nic, p + IP_DST, pkt);
 }
 
-/** A duplicate address detection NS for target (RFC 4862 §5.4.2): from ::, to target's
- *  solicited-node group, without a link-layer address option. */
-export function sendDadSolicit(nic: i32, target: usize): void {
-  let pkt = pktAlloc();
-  if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
-  let p = pktData(pkt);
-  solicitedNode(TMP, target);
-  ipEmit(p, ND_OPTIONS, NH_ICMPV6, ND_HOP_LIMIT, TMP, TMP);
-  memory.fill(p + IP_SRC, 0, 16);
-  icmpEmit(p + IP_HDR, ICMP_NS, 0, 0);
-  addrCopy(p + IP_HDR + ND_TARGET, target);
-  icmpSeal(p, ND_OPTIONS);
-  pktSetLen(pkt, IP_HDR + ND_OPTIONS);
-  linkOut(nic, p + IP_DST, pkt);
-}
-
 function sendAdvert(nic: i32, target: usize, dst: usize, dstMac: usize, solicited: bool): void {
   let pkt = pktAlloc();
   if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
@@ -349,7 +321,7 @@ function step(i: i32, nic: i32, unreachable: (pkt: i32) => void): i64 {
   let st = <i32>unchecked(nState[i]);
   let probes = <i32>unchecked(nProbes[i]);
   if (st == NeighState.INCOMPLETE || st == NeighState.PROBE) {
-    let retrans = unchecked(retransMs[nic]);
+    let retrans = unchecked(nicRetransMs[nic]);
     if (now - t < retrans) return t + retrans;
     let limit = st == NeighState.INCOMPLETE ? ND_MAX_MCAST : ND_MAX_UNICAST;
     if (probes >= limit) {
@@ -370,7 +342,7 @@ function step(i: i32, nic: i32, unreachable: (pkt: i32) => void): i64 {
     unchecked(nProbes[i] = 1);
     unchecked(nTime[i] = now);
     sendSolicit(nic, neighAddr(i), neighMac(i));
-    return now + unchecked(retransMs[nic]);
+    return now + unchecked(nicRetransMs[nic]);
   }
   if (st == NeighState.REACHABLE) {
     let until = t + unchecked(nReach[i]);

@@ -27,9 +27,9 @@ import { ND_HOP_LIMIT, RA_OPTIONS, RA_ROUTER_LIFETIME, RA_REACHABLE_TIME, RA_RET
   NDOPT_TLLA, NDOPT_PREFIX, NDOPT_MTU, PI_LEN, PI_PREFIX_LEN, PI_FLAGS, PI_VALID, PI_PREFERRED, PI_PREFIX,
   PI_ON_LINK, PI_AUTONOMOUS, MTUOPT_MTU, MTUOPT_LEN, LLA_MAC, LLA_LEN, RD_TARGET, RD_DEST, RD_OPTIONS,
   NDOPT_TYPE, rsEmit, ndOption, ndNextOption, ndFindOption } from "../../wire/nd";
-import { nicMac, nicMtu, nicLinkLocal, nicValid } from "./iface";
+import { nicMac, nicMtu, nicLinkLocal, linkTimes } from "./iface";
 import { routeAdd, routeFind, routeDelete, lookup, routeKind, routeNic, routeVia, routeLen } from "./route";
-import { linkOut, learnFrom, ndLinkTimes, neighborNic } from "./nd";
+import { linkOut, learnFrom, neighborNic } from "./nd";
 import { acceptRa, acLearned, dadOn, preferredSource } from "./slaac";
 
 const ALL_ROUTERS: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
@@ -156,7 +156,7 @@ export function raLearn(nic: i32, p: usize, m: usize, len: i32): void {
     }
     unchecked(rsLeft[nic] = 0);                         // desist from soliciting (§6.3.7)
   }
-  ndLinkTimes(nic, reachable, retrans);
+  linkTimes(nic, reachable, retrans);
   let sll = ndFindOption(m, len, RA_OPTIONS, NDOPT_SLLA);
   if (sll > 0) learnFrom(nic, src, <usize>sll);
   for (let o = ndOption(m, len, RA_OPTIONS, NDOPT_MTU, MTUOPT_LEN); o > 0; o = next(m, len, <usize>o, NDOPT_MTU, MTUOPT_LEN)) {

@@ -9,6 +9,8 @@
 // (§5.4.5) is never used, and says so in the log and status. A learned address takes the
 // RFC 7217 identifier (net/iid.ts); after a duplicate, the next one (IDGEN_RETRIES).
 // Addresses of NICs without DAD never come here: they are usable from boot, as before.
+// The node's choice of source address (sourceFor) is here too, as it skips what is not
+// usable. Imports nothing of nd.ts, which calls dadHeard and sourceFor.
 import { LogLevel } from "../../abi/kernel";
 import { RouteKind, AddrState, AddrOrigin } from "../../abi/status";
 import { CapKind, RIGHT_SEND, RIGHT_RECV, RIGHT_DERIVE } from "../../abi/caps";
@@ -17,10 +19,17 @@ import { ADDRCONF_MAX, NIC_MAX, SVC_MAX, ADDR_PER_SVC, IDGEN_RETRIES, TWO_HOURS_
 import { now } from "../clock";
 import { between } from "../rand";
 import { logStart, logStr, logInt, logAddr, logBytes, logEnd } from "../log";
-import { addrCopy, addrEq } from "../../wire/addr";
-import { nicLinkLocal, nicMac, prefixCount, prefixNic, prefixNodeAddr, connectedNic } from "./iface";
+import { addrCopy, addrEq, isLinkLocal, prefixMatch, solicitedNode, multicastMac } from "../../wire/addr";
+import { nicLinkLocal, nicMac, nicRetransMs, prefixCount, prefixNic, prefixAddr, prefixLen, prefixNodeAddr, connectedNic } from "./iface";
+import { txPush } from "./egress";
+import { Drop } from "../../abi/drop";
+import { drop } from "../stats";
+import { pktAlloc, pktData, pktSetLen } from "../pool";
+import { IP_HDR, IP_SRC, IP_DST, NH_ICMPV6, ipEmit } from "../../wire/ipv6";
+import { ETH_HDR, ETHERTYPE_IPV6, ethEmit } from "../../wire/ethernet";
+import { ICMP_NS, icmpEmit, icmpSeal } from "../../wire/icmpv6";
+import { ND_HOP_LIMIT, ND_TARGET, ND_OPTIONS } from "../../wire/nd";
 import { routeAdd, routeAddService, routeFind, routeDelete } from "./route";
-import { sendDadSolicit, ndRetrans } from "./nd";
 import { stableAddress, SECRET_LEN } from "./iid";
 import { svcAddr, svcAddrCount, svcName, svcNameLen, svcAddrUse, svcAddAddr, svcValid } from "../svc/registry";
 import { capGrant } from "../svc/caps";
@@ -314,7 +323,7 @@ function step(i: i32): i64 {
     else {
       sendDadSolicit(nic, acAddr(i));
       unchecked(aDadLeft[i]--);
-      unchecked(aNext[i] = now + ndRetrans(nic));
+      unchecked(aNext[i] = now + unchecked(nicRetransMs[nic]));
       return unchecked(aNext[i]);
     }
     st = <AddrState>unchecked(aState[i]);
@@ -370,6 +379,48 @@ export function sourceScore(a: usize, preferred: bool, dst: usize): i32 {
   let bits = hi != 0 ? <i32>clz(hi) : 64 + <i32>clz(bswap<u64>(load<u64>(a, 8)) ^ bswap<u64>(load<u64>(dst, 8)));
   return (preferred ? 256 : 0) + bits;
 }
+
+/** Choose the node's source address for a packet it originates on nic towards dst:
+ *  link-local for a link-local destination, else the node's address in a prefix of that
+ *  NIC containing dst, else the better (RFC 6724 rules 3 and 8) of its address in the
+ *  NIC's first prefix and its best learned one (slaac.ts), else link-local. An address under DAD, a duplicate or a deprecated one is not chosen
+ *  (RFC 4862 §5.4, §5.5.4). Writes 16 bytes to out. */
+export function sourceFor(nic: i32, dst: usize, out: usize): void {
+  if (!isLinkLocal(dst)) {
+    let first = -1;
+    for (let i = 0; i < prefixCount; i++) {
+      if (prefixNic(i) != nic || !preferredSource(prefixNodeAddr(i))) continue;
+      if (prefixMatch(dst, prefixAddr(i), prefixLen(i))) { addrCopy(out, prefixNodeAddr(i)); return; }
+      if (first < 0) first = i;
+    }
+    let l = learnedSource(nic, dst);
+    if (l != 0 && (first < 0 || sourceScore(l, preferredSource(l), dst) > sourceScore(prefixNodeAddr(first), true, dst))) {
+      addrCopy(out, l);
+      return;
+    }
+    if (first >= 0) { addrCopy(out, prefixNodeAddr(first)); return; }
+  }
+  addrCopy(out, nicLinkLocal(nic));
+}
+
+/** A duplicate address detection NS for target on nic (RFC 4862 §5.4.2): from ::, to
+ *  target's solicited-node group, without a link-layer address option. */
+function sendDadSolicit(nic: i32, target: usize): void {
+  let pkt = pktAlloc();
+  if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  let p = pktData(pkt);
+  solicitedNode(GROUP, target);
+  ipEmit(p, ND_OPTIONS, NH_ICMPV6, ND_HOP_LIMIT, ZERO, GROUP);
+  icmpEmit(p + IP_HDR, ICMP_NS, 0, 0);
+  addrCopy(p + IP_HDR + ND_TARGET, target);
+  icmpSeal(p, ND_OPTIONS);
+  pktSetLen(pkt, IP_HDR + ND_OPTIONS);
+  multicastMac(GROUP_MAC, GROUP);
+  ethEmit(p - ETH_HDR, GROUP_MAC, nicMac(nic), ETHERTYPE_IPV6);
+  txPush(nic, pkt);
+}
+const GROUP: usize = memory.data(16, 8);
+const GROUP_MAC: usize = memory.data(8, 8);
 
 /** Service svc is gone (UNLOAD): forget its entries. */
 export function acForgetService(svc: i32): void {
