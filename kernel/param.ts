@@ -28,11 +28,12 @@ export const TWO_HOURS_MS: i64 = 7200000; // RFC 4862 §5.5.3(e): a valid lifeti
 export const IDGEN_RETRIES: i32 = 3;      // RFC 7217 §6: new identifiers tried after a duplicate
 
 // Route entries: every static route, connected prefix and service address a manifest may
-// give, the node's own addresses (a link-local per NIC, one in each prefix), and what
-// the client role learns (issue #20): an on-link route and a node address per
-// learned prefix, one default route, and the host routes of redirects.
-export const ROUTE_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + PREFIX_MAX +
-  2 * LEARNED_MAX + 1 + REDIRECT_MAX;
+// give, and the node's own addresses (a link-local per NIC, one in each prefix) ...
+export const ROUTE_MANIFEST_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + PREFIX_MAX;
+// ... and, in room of their own, what the client role learns from the link (issue #20): an
+// on-link route and a node address per learned prefix, one default route, the redirects.
+export const ROUTE_LEARNED_MAX: i32 = 2 * LEARNED_MAX + 1 + REDIRECT_MAX;
+export const ROUTE_MAX: i32 = ROUTE_MANIFEST_MAX + ROUTE_LEARNED_MAX;
 
 export const NEIGH_MAX: i32 = 256;       // neighbor cache entries over all NICs; when full, the
                                          // least recently used STALE entry is reclaimed

@@ -6,9 +6,12 @@
 // with routeKind/routeNic/routeSvc/routeAddrIndex: nothing is left in module state, and
 // nothing is allocated. A SERVICE route has no NIC; it names the service and the index of
 // the address in the service's list (the object of its ADDR capability).
+// Routes learned from the link (routers.ts, slaac.ts: learned) have room of their own,
+// ROUTE_LEARNED_MAX, so a host on the link cannot take what the manifest and LOADs need,
+// nor they what the client role learns.
 // isOwn(), asked of every received packet's source, first asks a Bloom filter of the
 // node's and services' /128s, so a packet from anyone else costs no scan.
-import { ROUTE_MAX } from "../param";
+import { ROUTE_MAX, ROUTE_MANIFEST_MAX, ROUTE_LEARNED_MAX } from "../param";
 import { RouteKind } from "../../abi/status";
 import { prefixMatch, addrCopy, addrEq, isUnspecified } from "../../wire/addr";
 
@@ -19,6 +22,8 @@ const kinds = new StaticArray<u8>(ROUTE_MAX);
 const nics = new StaticArray<u8>(ROUTE_MAX);
 const svcs = new StaticArray<u8>(ROUTE_MAX);
 const addrIdx = new StaticArray<u8>(ROUTE_MAX);       // SERVICE: the address's index in its service's list
+const learnedRt = new StaticArray<bool>(ROUTE_MAX);   // learned from the link (counts against ROUTE_LEARNED_MAX)
+let learnedCount: i32 = 0;
 const OWN_BITS: u32 = 4096;                           // the Bloom filter of own /128s, ~8x ROUTE_MAX
 const ownBits = new StaticArray<u32>(<i32>(OWN_BITS / 32));
 export let routeCount: i32 = 0;
@@ -59,10 +64,14 @@ function ownMaybe(a: usize): bool {
   return ownSet(<u32>x & (OWN_BITS - 1)) && ownSet(<u32>(x >> 32) & (OWN_BITS - 1));
 }
 
-/** Add a route; via may be 0 (on-link). Returns its index or -1 if the table is full. */
-export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc: i32, via: usize): i32 {
-  if (routeCount >= ROUTE_MAX || <u32>len > 128) return -1;
+/** Add a route; via may be 0 (on-link); learned: from the link, in its own room. Returns
+ *  its index or -1 if its part of the table is full. */
+export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc: i32, via: usize, learned: bool = false): i32 {
+  if (<u32>len > 128) return -1;
+  if (learned ? learnedCount >= ROUTE_LEARNED_MAX : routeCount - learnedCount >= ROUTE_MANIFEST_MAX) return -1;
   let i = routeCount++;
+  unchecked(learnedRt[i] = learned);
+  if (learned) learnedCount++;
   addrCopy(routePrefix(i), prefix);
   if (via != 0) addrCopy(routeVia(i), via);
   else memory.fill(routeVia(i), 0, 16);
@@ -171,10 +180,13 @@ function compact(drop: i32, svc: i32): void {
       unchecked(nics[j] = unchecked(nics[i]));
       unchecked(svcs[j] = unchecked(svcs[i]));
       unchecked(addrIdx[j] = unchecked(addrIdx[i]));
+      unchecked(learnedRt[j] = unchecked(learnedRt[i]));
     }
     j++;
   }
   routeCount = j;
+  learnedCount = 0;
+  for (let i = 0; i < routeCount; i++) if (unchecked(learnedRt[i])) learnedCount++;
   ownRebuild();
 }
 
@@ -185,4 +197,4 @@ function ownRebuild(): void {
 }
 
 /** Forget every route (a refused boot). */
-export function routeReset(): void { routeCount = 0; ownRebuild(); }
+export function routeReset(): void { routeCount = 0; learnedCount = 0; ownRebuild(); }

@@ -204,7 +204,7 @@ function prefixInfo(nic: i32, src: usize, o: usize): void {
     unchecked(pFlags[i] |= <u8>PI_ON_LINK);
     if (valid == 0) offLink(i);
     else {
-      if (unchecked(pOnLink[i]) == 0) routeAdd(RouteKind.CONNECTED, prefix, plen, nic, 0, 0);
+      if (unchecked(pOnLink[i]) == 0) routeAdd(RouteKind.CONNECTED, prefix, plen, nic, 0, 0, true);
       unchecked(pOnLink[i] = until(valid));
     }
   }
@@ -289,7 +289,7 @@ function choose(): void {
   if (pick == chosen) return;
   unroute();
   chosen = pick;
-  if (pick >= 0) routeAdd(RouteKind.STATIC, UNSPECIFIED, 0, <i32>unchecked(rNic[pick]), 0, routerAddr(pick));
+  if (pick >= 0) routeAdd(RouteKind.STATIC, UNSPECIFIED, 0, <i32>unchecked(rNic[pick]), 0, routerAddr(pick), true);
 }
 
 function reachableRouter(i: i32): bool { return unchecked(rNic[i]) >= 0 && neighborNic(routerAddr(i)) == <i32>unchecked(rNic[i]); }
@@ -334,7 +334,7 @@ function redirect(nic: i32, dest: usize, via: usize, from: usize): void {
     for (let i = 1; i < REDIRECT_MAX; i++) if (unchecked(rdAt[i]) < unchecked(rdAt[k])) k = i;
   }
   if (unchecked(rdNic[k]) >= 0) unredirect(k);
-  if (routeAdd(RouteKind.STATIC, dest, 128, nic, 0, via) < 0) return;
+  if (routeAdd(RouteKind.STATIC, dest, 128, nic, 0, via, true) < 0) return;
   unchecked(rdNic[k] = <i8>nic);
   unchecked(rdAt[k] = now);
   addrCopy(RD_DESTS + <usize>(k * 16), dest);

@@ -153,7 +153,7 @@ function use(i: i32): void {
   let nic = <i32>unchecked(aNic[i]);
   unusable--;
   unchecked(aState[i] = <u8>(unchecked(aPreferred[i]) <= now ? AddrState.DEPRECATED : AddrState.PREFERRED));
-  if (svc == NODE) routeAdd(RouteKind.LOCAL, acAddr(i), 128, nic, 0, 0);
+  if (svc == NODE) routeAdd(RouteKind.LOCAL, acAddr(i), 128, nic, 0, 0, <AddrOrigin>unchecked(aOrigin[i]) == AddrOrigin.LEARNED);
   else {
     routeAddService(acAddr(i), svc, <i32>unchecked(aIdx[i]));
     svcAddrUse(svc, <i32>unchecked(aIdx[i]), true);

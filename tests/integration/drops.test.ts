@@ -150,7 +150,7 @@ const ELSEWHERE: Record<string, string> = {
   HOP_LIMIT: "drops_router", TOO_BIG: "drops_router, drops_services", LINK_LOCAL_FWD: "drops_router",
   NEIGH_UNRESOLVED: "drops_router", SVC_DOWN: "drops_services, restart", SVC_QUEUE_FULL: "drops_services",
   SVC_SRC: "drops_services", SVC_MALFORMED: "drops_services", SVC_LINK_CONTROL: "drops_services", TXQ_FULL: "drops_limits", POOL_EMPTY: "drops_limits", NIC_DOWN: "drops_limits",
-  ICMP_RATE: "drops_limits", CTL_MALFORMED: "control", CTL_RATE: "control",
+  ICMP_RATE: "drops_limits", CTL_MALFORMED: "control", CTL_RATE: "control", ADDR_TENTATIVE: "drops_client",
 };
 const OUT_OF_REACH: Record<string, string> = {};
 

@@ -5,16 +5,17 @@
 // prefix, MTU and router taken (§6.3.4) and addresses formed with the RFC 7217 identifiers
 // (the expected addresses are literals computed outside the kernel, with Python's hashlib:
 // SHA-512(prefix[0..8] ‖ name ‖ counter ‖ 16 zero bytes)); renumbering, hostile RAs,
-// the two-hour rule, expiry, redirects, and a router that leaves.
+// the two-hour rule, expiry, redirects, a router that leaves, and a flood of RAs.
 import { Errno } from "../../../abi/errno";
 import { Drop } from "../../../abi/drop";
 import { AddrState, RouteKind } from "../../../abi/status";
 import { Sys } from "../../../abi/syscalls";
 import { k_poll, k_sys } from "../../../kernel/main";
 import { nicMtu } from "../../../kernel/net/iface";
-import { lookup, routeKind, routeVia, routeNic } from "../../../kernel/net/route";
+import { lookup, routeKind, routeVia, routeNic, routeAdd, routeCount } from "../../../kernel/net/route";
 import { addrHigh, acAddr, acState, acNic, acCounter, learnedSource, sourceFor } from "../../../kernel/net/slaac";
-import { chosen, routerAddr } from "../../../kernel/net/routers";
+import { chosen, routerAddr, learnedNic, routerNic } from "../../../kernel/net/routers";
+import { LEARNED_MAX, ROUTER_MAX, ROUTE_LEARNED_MAX } from "../../../kernel/param";
 import { svcRx } from "../../../kernel/svc/registry";
 import { ETH, IP6, put, putAddr, addr, eth, ip6, sealIcmp6, firstDiff, nsFrame, naFrame, echoFrame } from "../frames";
 import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfService, mfSvcAddr, mfAutoconf, mfSvcLearned, mfRa } from "../manifest";
@@ -336,3 +337,21 @@ function redirectFrame(src: string, target: string, dest: string): i32 {
   sealIcmp6(F + ETH);
   return ETH + IP6 + 40;
 }
+
+describe("a flood of RAs", () => {
+  it("learns at most LEARNED_MAX prefixes and ROUTER_MAX routers, and the route table keeps room for a LOAD", () => {
+    let routes = routeCount;
+    for (let k = 0; k < 40; k++) {
+      let src = "fe80::1:" + k.toString(16);
+      let pfx = "fd00:f" + k.toString(16) + "::";
+      rx(0, F, raFrame(src, 255, 1800, 0, 0, 0, pfx, 64, 0xc0, 7200, 3600, "", 0, 0, 0, 0), t);
+    }
+    let prefixes = 0, routers = 0;
+    for (let i = 0; i < LEARNED_MAX; i++) if (learnedNic(i) >= 0) prefixes++;
+    for (let i = 0; i < ROUTER_MAX; i++) if (routerNic(i) >= 0) routers++;
+    expect(prefixes).toBe(LEARNED_MAX);
+    expect(routers).toBe(ROUTER_MAX);
+    expect(routeCount - routes).toBeLessThanOrEqual(ROUTE_LEARNED_MAX);
+    expect(routeAdd(RouteKind.STATIC, addr("2001:db8:77::"), 48, 0, 0, 0)).toBeGreaterThanOrEqual(0);
+  });
+});
