@@ -30,6 +30,8 @@ const ROUTER = "tests/kernel/main-router.spec.ts";
 const LOCAL = "tests/kernel/net/local.spec.ts";
 const IPV6 = "tests/kernel/net/ipv6.spec.ts";
 const ND = "tests/kernel/net/nd.spec.ts";
+const CLIENT = "tests/kernel/net/client.spec.ts";
+const DROPS_CLIENT = "tests/integration/drops_client.test.ts";
 const CHECKSUM = "tests/kernel/net/checksum.spec.ts";
 const CONTROL = "tests/integration/control.test.ts";
 const BUDGET = "tests/integration/control_budget.test.ts";
@@ -117,6 +119,31 @@ export const MUTANTS: Mutant[] = [
   { id: "nd-hop-255", guarantee: "an NS/NA whose hop limit is not 255 is ND_INVALID (RFC 4861 §7.1)",
     file: "kernel/net/nd.ts", from: "if (ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0", to: "if (icmpCode(m) != 0",
     tests: [ND, MAIN, DROPS] },
+
+  // The client role (issue #20): what a host on the link can and cannot change.
+  { id: "ra-hop-255", guarantee: "an RA whose hop limit is not 255 teaches the node nothing (RFC 4861 §6.1.2)",
+    file: "kernel/net/ra.ts", from: "if (!isLinkLocal(ipSrc(p)) || ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < RA_OPTIONS ||",
+    to: "if (!isLinkLocal(ipSrc(p)) || icmpCode(m) != 0 || len < RA_OPTIONS ||", tests: [CLIENT] },
+  { id: "ra-stranger-offlink", guarantee: "only the router that advertised a prefix may take it off-link",
+    file: "kernel/net/routers.ts", from: "} else if (valid == 0 && !addrEq(PFX_ROUTERS + <usize>(i * 16), src)) {",
+    to: "} else if (false) {", tests: [CLIENT] },
+  { id: "slaac-two-hours", guarantee: "an RA cannot cut a learned address's valid lifetime below two hours (RFC 4862 §5.5.3 e)",
+    file: "kernel/net/slaac.ts", from: "else if (left - now > TWO_HOURS_MS) unchecked(aValid[i] = now + TWO_HOURS_MS);",
+    to: "else unchecked(aValid[i] = v);", tests: [CLIENT] },
+  { id: "slaac-not-64", guarantee: "only a /64 prefix with A forms addresses",
+    file: "kernel/net/routers.ts", from: "if ((flags & PI_AUTONOMOUS) != 0 && plen == 64 && preferred <= valid) {",
+    to: "if ((flags & PI_AUTONOMOUS) != 0 && preferred <= valid) {", tests: [CLIENT] },
+  { id: "dad-tentative-delivered", guarantee: "a packet to an address under DAD is dropped (RFC 4862 §5.4)",
+    file: "kernel/net/output.ts", from: "if (unusable != 0 && (route < 0 || routeKind(route) > RouteKind.LOCAL) && isTentative(dst)) {",
+    to: "if (false) {", tests: [CLIENT, DROPS_CLIENT] },
+  { id: "dad-na-ignored", guarantee: "an NA for an address under DAD makes it a duplicate",
+    file: "kernel/net/nd.ts", from: "if (dadHeard(nic, m + ND_TARGET, true)) return;", to: "", tests: [CLIENT, DROPS_CLIENT] },
+  { id: "redirect-any-router", guarantee: "only the current first hop may redirect a destination (RFC 4861 §8.1)",
+    file: "kernel/net/routers.ts", from: "if (r < 0 || routeKind(r) != RouteKind.STATIC || routeNic(r) != nic || !addrEq(routeVia(r), src)) {",
+    to: "if (r < 0) {", tests: [CLIENT] },
+  { id: "learned-route-room", guarantee: "routes learned from the link cannot take the room the manifest and LOADs need",
+    file: "kernel/net/route.ts", from: "if (learned ? learnedCount >= ROUTE_LEARNED_MAX : routeCount - learnedCount >= ROUTE_MANIFEST_MAX) return -1;",
+    to: "if (routeCount >= ROUTE_MANIFEST_MAX) return -1;", tests: [CLIENT] },
 
   // Checksums.
   { id: "icmp-checksum", guarantee: "ICMPv6 with a wrong checksum is ICMP_CHECKSUM",

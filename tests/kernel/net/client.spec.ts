@@ -8,12 +8,12 @@
 // the two-hour rule, expiry, redirects, a router that leaves, and a flood of RAs.
 import { Errno } from "../../../abi/errno";
 import { Drop } from "../../../abi/drop";
-import { AddrState, RouteKind } from "../../../abi/status";
+import { AddrState, AddrOrigin, RouteKind } from "../../../abi/status";
 import { Sys } from "../../../abi/syscalls";
 import { k_poll, k_sys } from "../../../kernel/main";
 import { nicMtu } from "../../../kernel/net/iface";
-import { lookup, routeKind, routeVia, routeNic, routeAdd, routeCount } from "../../../kernel/net/route";
-import { addrHigh, acAddr, acState, acNic, acCounter, learnedSource, sourceFor } from "../../../kernel/net/slaac";
+import { lookup, routeKind, routeVia, routeNic, routeAdd, routeCount, ownRoute } from "../../../kernel/net/route";
+import { addrHigh, acAddr, acState, acNic, acSvc, acOrigin, acCounter, learnedSource, sourceFor } from "../../../kernel/net/slaac";
 import { chosen, routerAddr, learnedNic, routerNic } from "../../../kernel/net/routers";
 import { LEARNED_MAX, ROUTER_MAX, ROUTE_LEARNED_MAX } from "../../../kernel/param";
 import { svcRx } from "../../../kernel/svc/registry";
@@ -353,5 +353,26 @@ describe("a flood of RAs", () => {
     expect(routers).toBe(ROUTER_MAX);
     expect(routeCount - routes).toBeLessThanOrEqual(ROUTE_LEARNED_MAX);
     expect(routeAdd(RouteKind.STATIC, addr("2001:db8:77::"), 48, 0, 0, 0)).toBeGreaterThanOrEqual(0);
+  });
+
+  it("still installs what it learns when the manifest's part of the route table is full", () => {
+    let p = addr("2001:db8::");
+    let added = 0;
+    for (let k = 0; k < 1000; k++) {
+      store<u16>(p + 4, bswap<u16>(<u16>k));
+      if (routeAdd(RouteKind.STATIC, p, 48, 0, 0, 0) < 0) break;
+      added++;
+    }
+    expect(added).toBeGreaterThan(0);
+    expect(added).toBeLessThan(1000);
+    pollAt(t);
+    pollAt(t + 2000);
+    let learned = 0;
+    for (let i = 0; i < addrHigh; i++) {
+      if (acNic(i) < 0 || acSvc(i) >= 0 || acOrigin(i) != AddrOrigin.LEARNED || acState(i) != AddrState.PREFERRED) continue;
+      learned++;
+      expect(ownRoute(acAddr(i))).toBeGreaterThanOrEqual(0);
+    }
+    expect(learned).toBeGreaterThanOrEqual(LEARNED_MAX - 2);
   });
 });
