@@ -2,7 +2,7 @@
 // length), the tie rule (the entry added first wins), the next hop, and "no route".
 // The table only grows, so the tests run in order: empty, filled, full.
 import { RouteKind } from "../../../abi/status";
-import { ROUTE_MAX } from "../../../kernel/param";
+import { ROUTE_MAX, ROUTE_MANIFEST_MAX, ROUTE_LEARNED_MAX } from "../../../kernel/param";
 import { routeAdd, routeAddService, routeRemoveService, lookup, nextHop, isOwn, ownRoute, routeCount, routeKind, routeNic, routeSvc, routeAddrIndex } from "../../../kernel/net/route";
 import { addr, firstDiff } from "../frames";
 
@@ -69,9 +69,14 @@ describe("lookup", () => {
     for (let i = 0; i < 1000; i++) if (isOwn(addr("2001:db8:77::" + i.toString(16)))) strangers++;
     expect(strangers).toBe(0, "no stranger is taken for the node");
   });
-  it("refuses an entry past ROUTE_MAX", () => {
-    while (routeCount < ROUTE_MAX) routeAdd(RouteKind.STATIC, addr("3fff::"), 16, 0, 0, 0);
-    expect(routeAdd(RouteKind.STATIC, addr("3fff::"), 16, 0, 0, 0)).toBe(-1);
+  it("refuses a manifest entry past ROUTE_MANIFEST_MAX and a learned one past ROUTE_LEARNED_MAX: ROUTE_MAX in all", () => {
+    let p = addr("3fff::");
+    for (let k = 0; k < ROUTE_MAX && routeAdd(RouteKind.STATIC, p, 16, 0, 0, 0) >= 0; k++) {}
+    expect(routeAdd(RouteKind.STATIC, p, 16, 0, 0, 0)).toBe(-1);
+    expect(routeCount).toBe(ROUTE_MANIFEST_MAX);
+    for (let k = 0; k < ROUTE_MAX && routeAdd(RouteKind.STATIC, p, 16, 0, 0, 0, true) >= 0; k++) {}
+    expect(routeAdd(RouteKind.STATIC, p, 16, 0, 0, 0, true)).toBe(-1);
     expect(routeCount).toBe(ROUTE_MAX);
+    expect(ROUTE_MAX).toBe(ROUTE_MANIFEST_MAX + ROUTE_LEARNED_MAX);
   });
 });
