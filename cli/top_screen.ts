@@ -242,6 +242,18 @@ function headerLine(v: TopView, w: number): string {
   return fitText(`${left}  ${traffic}`, w);
 }
 
+/** The client role's addresses in one line, when any is not in use yet or at all: how many
+ *  are in each state, and which are duplicates (another host holds them). */
+function addressLine(v: TopView): string | null {
+  const addrs = v.status?.addresses ?? [];
+  if (!addrs.some((a) => a.state === "TENTATIVE" || a.state === "DUPLICATE")) return null;
+  const count = (state: string) => addrs.filter((a) => a.state === state).length;
+  const parts = ["PREFERRED", "DEPRECATED", "TENTATIVE", "DUPLICATE"].filter((st) => count(st) > 0)
+    .map((st) => `${count(st)} ${st === "DUPLICATE" ? st : st.toLowerCase()}`);
+  const dups = addrs.filter((a) => a.state === "DUPLICATE").map((a) => a.address);
+  return `addresses: ${parts.join(", ")}` + (dups.length > 0 ? `; another host holds ${dups.join(", ")} (persia status)` : "");
+}
+
 function noticeLine(v: TopView): string | null {
   if (v.notice !== null) return v.notice;
   if (v.status !== null && v.rates === null) return "totals since boot; rates after the next refresh";
@@ -280,6 +292,8 @@ export function renderTop(v: TopView, size: Size, blankLines = true): string[] {
   const top = [headerLine(v, w)];
   const notice = noticeLine(v);
   if (notice !== null) top.push(...wrap(notice, w, NOTICE_LINES));
+  const addresses = addressLine(v);
+  if (addresses !== null) top.push(...wrap(addresses, w, NOTICE_LINES));
   const footer = footerLine(v, w);
   const fixed = top.length + (footer === "" ? 0 : 1);
   const sections = v.status === null ? [] : [nicSection(v, w), serviceSection(v, w), classSection(v, w), dropSection(v, w)];

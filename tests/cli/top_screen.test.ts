@@ -163,3 +163,17 @@ test("a NIC is shown by its manifest name when the host gives it", () => {
   const totals = renderTop(view(null, named(small(63_000, 3))), { columns: 80, rows: 24 });
   assert.ok(totals.some((l) => /^vx0 +vxlan /.test(l)), totals.join("\n"));
 });
+
+test("a client's addresses under DAD and duplicates get a line of their own, wrapped like a notice", () => {
+  const s = small(63_000, 3);
+  const a = (address: string, state: string) => ({ nic: 0, service: null, state, origin: "LEARNED", preferredLeft: 10,
+    validLeft: 20, dadLeft: 0, dadCounter: 0, address });
+  s.addresses = [a("fd00:c1::1", "PREFERRED"), a("fd00:c1::2", "TENTATIVE"), a("fd00:1::7", "DUPLICATE")];
+  const lines = renderTop(view(null, s), { columns: 60, rows: 24 });
+  assert.deepEqual(lines.slice(2, 4), [
+    "addresses: 1 preferred, 1 tentative, 1 DUPLICATE; another",
+    "host holds fd00:1::7 (persia status)",
+  ]);
+  s.addresses = [a("fd00:c1::1", "PREFERRED"), a("fd00:c1::3", "DEPRECATED")];
+  assert.ok(!renderTop(view(null, s), { columns: 60, rows: 24 }).some((l) => l.startsWith("addresses:")), "all in use: no line");
+});
