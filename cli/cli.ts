@@ -11,6 +11,7 @@ import { LogLevel } from "../abi/kernel";
 import { loadManifest, ManifestError } from "../loader/manifest";
 import { build } from "./build";
 import { launch } from "../hosts/node/launch";
+import { STOP_MAX_MS } from "../hosts/node/node";
 import { LogEntry, Observed } from "../hosts/node/observe/observed";
 import { formatLog, LOG_FORMATS, logEntry, LogContext, LogFormat } from "../hosts/node/observe/log";
 import { observe, Observing, serveViews } from "../hosts/node/observe/observe";
@@ -103,7 +104,15 @@ async function cmdRun(a: RunArgs): Promise<void> {
         "and log (spec/security.md); serve on [::1] unless a firewall or a TLS proxy guards it", "warn");
     }
   }
-  const stop = () => { served?.close(); node.stop(); process.exit(0); };
+  // The first signal stops gracefully (a router's final RAs, spec/hosts.md "Stopping a
+  // node"); a second one stops at once.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) { served?.close(); node.stop(); process.exit(0); }
+    stopping = true;
+    if (plan.node.role === "router") note(`node ${plan.node.name} is stopping: its last router advertisements go out (at most ${STOP_MAX_MS / 1000} s; interrupt again to stop at once)`);
+    void node.shutdown().then(() => { served?.close(); process.exit(0); });
+  };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   node.on("error", (e: Error) => {
