@@ -10,6 +10,12 @@ export const ABI_VERSION = 6; // 2: svc_call(svc, entry, fuel) and svc_fuel_used
                               // 5: k_capture and the host import capture (packet capture)
                               // 6: k_stop(now): a graceful stop (a router's final RAs)
 
+// The longest a host waits for k_stop to say the stop is done before it stops the node
+// anyway (spec/hosts.md "Stopping a node"): a router's longest stop — its two final RAs 3 s
+// apart, the first up to 3 s after its last RA (kernel/param.ts FINAL_RTR_ADVERTISEMENTS,
+// MIN_DELAY_BETWEEN_RAS_MS) — and a second to spare.
+export const STOP_MAX_MS = 7000;
+
 // The Ethernet II header (no VLAN tag, no FCS) that precedes the IPv6 packet in every
 // frame of k_rx and nic_send: its layout is wire/layout/ethernet.ts.
 export { ETH_HDR } from "../wire/layout/ethernet";

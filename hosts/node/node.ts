@@ -13,7 +13,7 @@ import { EventEmitter } from "events";
 import type { Server } from "net";
 import { errnoText, FAULT_TEXT } from "../../abi/describe";
 import { Errno } from "../../abi/errno";
-import { Fault, LogLevel, NicKind } from "../../abi/kernel";
+import { Fault, LogLevel, NicKind, STOP_MAX_MS } from "../../abi/kernel";
 import { BootManifest, decodeBootManifest } from "../../loader/manifest";
 import { DiskFile } from "./disk";
 import { HostImports, KernelInstance } from "./kernel";
@@ -55,9 +55,6 @@ export interface PersiaNodeOptions {
 
 /** Kernel log lines kept for error messages (a failed boot, a kernel trap). */
 const RECENT_LINES = 20;
-/** The longest shutdown() waits for k_stop to finish: its longest stop (two final RAs 3 s
- *  apart, the first up to 3 s after the last RA; spec/kernel.md) and a second to spare. */
-export const STOP_MAX_MS = 7000;
 /** setTimeout's largest delay (2^31 - 1 ms); a later deadline re-arms when it fires. */
 const TIMER_MAX_MS = 0x7fffffffn;
 

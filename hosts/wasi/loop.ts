@@ -12,6 +12,7 @@
 // Used by main.ts.
 import { wasi_clock_now, wasi_clock_subscribe, wasi_poll, wasi_pollable_drop, k_poll, k_stop } from "../../abi/gen/shim";
 import { NIC_MAX } from "../../abi/limits";
+import { STOP_MAX_MS } from "../../abi/kernel";
 import { LIST_PTR, LIST_LEN } from "./cabi";
 import { arenaMark, arenaRelease, RET } from "./arena";
 import { forMs, statusEveryMs, quiet } from "./args";
@@ -26,10 +27,6 @@ const BATCHES_PER_WAKE: i32 = 64;             // receive batches per NIC before 
 const POLL_MAX: i32 = 2 * NIC_MAX + 1;        // each NIC's incoming and outgoing, and the timer
 const POLLS: usize = memory.data(POLL_MAX * 4, 4);   // pollable handles, as wasi poll takes them
 const OWNER: usize = memory.data(POLL_MAX * 4, 4);   // the NIC index whose datagrams a pollable signals, or -1
-// The longest a stop waits for k_stop to finish: its longest stop (two final RAs 3 s apart,
-// the first up to 3 s after the last RA; spec/kernel.md) and a second to spare, as the Node
-// host's STOP_MAX_MS.
-const STOP_MAX_MS: i64 = 7000;
 
 let t0: i64 = 0;
 

@@ -6,7 +6,7 @@
 // solicitation meanwhile answered by the next final RA; nothing on the NIC without an RA
 // record; no RA at all once k_stop returned -1, whatever polls and solicitations follow.
 // The router has a default route, so its ordinary RAs carry its router lifetime (1800 s).
-import { Buf } from "../../../abi/kernel";
+import { Buf, STOP_MAX_MS } from "../../../abi/kernel";
 import { FINAL_RTR_ADVERTISEMENTS, MAX_FINAL_RTR_ADVERTISEMENTS, MIN_DELAY_BETWEEN_RAS_MS } from "../../../kernel/param";
 import { k_poll, k_stop, k_boot, k_buf } from "../../../kernel/main";
 import { ETH, IP6, put, putAddr, eth, ip6, sealIcmp6, firstDiff } from "../frames";
@@ -64,6 +64,8 @@ describe("a router that stops", () => {
   it("boots with an advertising NIC 0, a silent NIC 1 and a default route", () => {
     expect(FINAL_RTR_ADVERTISEMENTS).toBeGreaterThanOrEqual(1);
     expect(FINAL_RTR_ADVERTISEMENTS).toBeLessThanOrEqual(MAX_FINAL_RTR_ADVERTISEMENTS);
+    // The longest stop fits in what a host waits (abi/kernel.ts STOP_MAX_MS).
+    expect(<i64>FINAL_RTR_ADVERTISEMENTS * MIN_DELAY_BETWEEN_RAS_MS).toBeLessThan(STOP_MAX_MS);
     mfStart(M);
     mfNode(2, "r1.test");
     mfNic(0, 1500, MAC_0);
