@@ -25,6 +25,7 @@ export const KERNEL_EXPORTS: Fn[] = [
   { name: "k_boot", params: [["len", i32], ["now", i64]], result: i32, doc: "boot from the manifest in Buf.BOOT; 0 or -Errno" },
   { name: "k_rx", params: [["nic", i32], ["len", i32], ["now", i64]], result: null, doc: "a frame of len bytes is in Buf.RX, received at now (ms): rate limits and timers it touches run on that time" },
   { name: "k_poll", params: [["now", i64]], result: i64, doc: "advance time, run services, drain NICs; returns the next deadline in ms or -1" },
+  { name: "k_stop", params: [["now", i64]], result: i64, doc: "the node stops: a router sends its final RAs with router lifetime 0 (RFC 4861 §6.2.5), otherwise as k_poll; returns when to call k_stop again (ms), or -1 when the stop is done and the host may exit" },
   { name: "k_status", params: [], result: i32, doc: "write the status snapshot into Buf.STATUS; returns its length" },
   { name: "k_sys", params: [["svc", i32], ["nr", i32], ["a0", i32], ["a1", i32], ["a2", i32], ["a3", i32], ["a4", i32]], result: i32, doc: "a syscall from service svc (Sys numbers)" },
   { name: "k_capture", params: [["mask", i32], ["nic", i32], ["svc", i32]], result: i32, doc: "report packets at the points of mask (a bit per abi/capture.ts CapturePoint; 0: off) to the host's capture import, only those naming nic and svc (-1: any); 0 or -EINVAL" },

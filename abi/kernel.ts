@@ -3,11 +3,18 @@
 // AssemblyScript and TypeScript. The function signatures themselves are in abi/contract.ts;
 // the capacities a host sizes its tables by (NIC_MAX, SVC_MAX, DISK_MAX) are in abi/limits.ts.
 
-export const ABI_VERSION = 5; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
+export const ABI_VERSION = 6; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
                               // 3: svc_load, svc_unload, svc_ram (run-time LOAD and GRANT)
                               // 4: k_rx(nic, len, now): a frame carries its time of arrival
                               //    (a batch received after an idle spell ran on a stale clock)
                               // 5: k_capture and the host import capture (packet capture)
+                              // 6: k_stop(now): a graceful stop (a router's final RAs)
+
+// The longest a host waits for k_stop to say the stop is done before it stops the node
+// anyway (spec/hosts.md "Stopping a node"): a router's longest stop — its two final RAs 3 s
+// apart, the first up to 3 s after its last RA (kernel/param.ts FINAL_RTR_ADVERTISEMENTS,
+// MIN_DELAY_BETWEEN_RAS_MS) — and a second to spare.
+export const STOP_MAX_MS = 7000;
 
 // The Ethernet II header (no VLAN tag, no FCS) that precedes the IPv6 packet in every
 // frame of k_rx and nic_send: its layout is wire/layout/ethernet.ts.

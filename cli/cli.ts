@@ -7,7 +7,7 @@ import * as path from "path";
 import * as fs from "fs";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { LogLevel } from "../abi/kernel";
+import { LogLevel, STOP_MAX_MS } from "../abi/kernel";
 import { loadManifest, ManifestError } from "../loader/manifest";
 import { build } from "./build";
 import { launch } from "../hosts/node/launch";
@@ -103,7 +103,15 @@ async function cmdRun(a: RunArgs): Promise<void> {
         "and log (spec/security.md); serve on [::1] unless a firewall or a TLS proxy guards it", "warn");
     }
   }
-  const stop = () => { served?.close(); node.stop(); process.exit(0); };
+  // The first signal stops gracefully (a router's final RAs, spec/hosts.md "Stopping a
+  // node"); a second one stops at once.
+  let stopping = false;
+  const stop = () => {
+    if (stopping) { served?.close(); node.stop(); process.exit(0); }
+    stopping = true;
+    if (plan.node.role === "router") note(`node ${plan.node.name} is stopping: its last router advertisements go out (at most ${STOP_MAX_MS / 1000} s; interrupt again to stop at once)`);
+    void node.shutdown().then(() => { served?.close(); process.exit(0); });
+  };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   node.on("error", (e: Error) => {

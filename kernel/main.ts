@@ -1,14 +1,14 @@
 // kernel.wasm's entry points: the whole surface a host sees (abi/contract.ts,
 // KERNEL_EXPORTS). Each export only checks its arguments and calls into the module that
 // does the work. The kernel is an event machine: it never blocks, and knows the time
-// only from k_boot, k_rx and k_poll.
+// only from k_boot, k_rx, k_poll and k_stop.
 import { ABI_VERSION, Buf, Role } from "../abi/kernel";
 import { Errno } from "../abi/errno";
 import { FRAME_MAX, BOOT_SIZE, STATUS_SIZE } from "./param";
 import { setNow, now } from "./clock";
 import { poolInit } from "./pool";
 import { boot, booted, role } from "./boot";
-import { raTimers } from "./net/ra";
+import { raTimers, raStop, raStopping } from "./net/ra";
 import { rx } from "./net/input";
 import { txDrain } from "./net/egress";
 import { nicCount } from "./net/iface";
@@ -58,6 +58,21 @@ export function k_rx(nic: i32, len: i32, t: i64): void {
 export function k_poll(t: i64): i64 {
   if (!booted) return -1;
   setNow(t);
+  return step();
+}
+
+/** The node stops: a router sends its final RAs (net/ra.ts raStop). Otherwise a k_poll;
+ *  returns when the host should call k_stop again (ms), or -1: the stop is done. */
+export function k_stop(t: i64): i64 {
+  if (!booted || role != Role.ROUTER) return -1;
+  setNow(t);
+  raStop(nicCount);
+  let next = step();
+  return raStopping(nicCount) ? next : -1;
+}
+
+/** Timers, services and the NICs' queues, at the time set last. The next deadline or -1. */
+function step(): i64 {
   let a = earliest(ndTimers(neighborGaveUp), role == Role.ROUTER ? raTimers(nicCount) : -1);
   if (addrHigh > 0) a = earliest(a, acTimers());           // DAD and address lifetimes
   if (learning) a = earliest(a, routersTimers(nicCount));  // the host side of router discovery

@@ -79,6 +79,12 @@ export const MAX_INITIAL_RTR_ADVERT_INTERVAL_MS: i64 = 16000;
 export const MAX_INITIAL_RTR_ADVERTISEMENTS: i32 = 3;
 export const MIN_DELAY_BETWEEN_RAS_MS: i64 = 3000;
 export const MAX_RA_DELAY_TIME_MS: i64 = 500;
+export const MAX_FINAL_RTR_ADVERTISEMENTS: i32 = 3;
+// The final RAs a stopping router sends per advertising NIC (§6.2.5: "one or more (but not
+// more than MAX_FINAL_RTR_ADVERTISEMENTS)"), MIN_DELAY_BETWEEN_RAS apart as every multicast
+// RA must be (§6.2.6). Two: the second covers a lost first, and a stop takes 3 s (6 s when
+// an RA had just gone out); a third would keep every stop waiting 3 s more.
+export const FINAL_RTR_ADVERTISEMENTS: i32 = 2;
 // Neighbor unreachability detection, RFC 4861 §10 (node constants).
 export const ND_MAX_UNICAST: i32 = 3;          // MAX_UNICAST_SOLICIT
 export const ND_DELAY_FIRST_PROBE_MS: i64 = 5000; // DELAY_FIRST_PROBE_TIME

@@ -158,6 +158,12 @@ export class KernelInstance {
     return this.k.k_poll(now);
   }
 
+  /** The node stops (k_stop): a router sends its final RAs. Returns when to call it again
+   *  (ms), or -1n when the stop is done. */
+  stop(now: bigint): bigint {
+    return this.k.k_stop(now);
+  }
+
   /** k_capture: report the points of mask (abi/capture.ts) naming nic and svc (-1: any);
    *  mask 0 turns capture off. 0 or -EINVAL. */
   capture(mask: number, nic: number, svc: number): number {

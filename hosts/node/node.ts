@@ -2,7 +2,8 @@
 // the kernel to the service host, NIC backends, disks, the log and the random source, and
 // runs the event loop: each received frame goes to the kernel at once and schedules one
 // poll (coalesced on setImmediate); after each poll a timer waits for the deadline the
-// kernel returned.
+// kernel returned. shutdown() stops gracefully: polls become k_stop until the kernel says
+// the stop is done (a router's final RAs went out), then stop() closes everything.
 // Does not parse YAML, verify signatures or open NIC backends (the CLI does, through the
 // loader); it checks that what it is given matches the boot manifest. A kernel failure
 // (a trap, a host import it misused) stops the node and is emitted as "error".
@@ -12,7 +13,7 @@ import { EventEmitter } from "events";
 import type { Server } from "net";
 import { errnoText, FAULT_TEXT } from "../../abi/describe";
 import { Errno } from "../../abi/errno";
-import { Fault, LogLevel, NicKind } from "../../abi/kernel";
+import { Fault, LogLevel, NicKind, STOP_MAX_MS } from "../../abi/kernel";
 import { BootManifest, decodeBootManifest } from "../../loader/manifest";
 import { DiskFile } from "./disk";
 import { HostImports, KernelInstance } from "./kernel";
@@ -93,6 +94,8 @@ export class PersiaNode extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   private lastDeadline = -1n;
+  private stopping: (() => void) | null = null;
+  private stopped: Promise<void> | null = null;
 
   /** Checks the given services, NICs and disks against the boot manifest and instantiates
    *  the kernel. Throws with a readable message on any mismatch. Nothing runs yet, and no
@@ -145,8 +148,11 @@ export class PersiaNode extends EventEmitter {
   }
 
   /** Stops polling, closes NICs, disks, the status socket and its captures, and drops every
-   *  service instance. */
+   *  service instance, at once (shutdown() first lets the kernel say goodbye). */
   stop(): void {
+    const stopped = this.stopping;
+    this.stopping = null;
+    stopped?.();
     this.running = false;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -157,14 +163,35 @@ export class PersiaNode extends EventEmitter {
     this.server = null;
   }
 
-  /** Runs one kernel poll now and arms the timer for its deadline. Returns the deadline. */
+  /** Stops gracefully: from now on every poll is a k_stop (frames are still received and
+   *  answered), until the kernel says the stop is done — a router's final RAs went out,
+   *  spec/hosts.md "Stopping a node" — or maxMs passed; then stop(). Resolves then. */
+  shutdown(maxMs = STOP_MAX_MS): Promise<void> {
+    if (this.stopped !== null) return this.stopped;
+    if (!this.running) return Promise.resolve();
+    this.stopped = new Promise((resolve) => {
+      const bound = setTimeout(() => this.stop(), maxMs);
+      this.stopping = () => { clearTimeout(bound); resolve(); };
+      this.poll();
+    });
+    return this.stopped;
+  }
+
+  /** Runs one kernel poll now (a k_stop once shutdown() began) and arms the timer for its
+   *  deadline. Returns the deadline. */
   poll(): bigint {
     if (!this.running) return -1n;
     const now = this.clock();
     try {
-      this.lastDeadline = this.kernel.poll(now);
+      this.lastDeadline = this.stopping !== null ? this.kernel.stop(now) : this.kernel.poll(now);
     } catch (e) {
       this.fatal(e);
+      return -1n;
+    }
+    if (this.stopping !== null && this.lastDeadline < 0n) {
+      // Done. A VXLAN NIC's socket sends on a later tick: close it after that.
+      this.running = false;
+      setImmediate(() => this.stop());
       return -1n;
     }
     this.arm(this.lastDeadline, now);

@@ -1,6 +1,7 @@
 // The node's command line under wasmtime (`wasmtime run ... node.wasm --for 5000`): read
 // once through wasi:cli/environment get-arguments, the first being the program name.
-//   --for <ms>            stop after this many ms of run time (default: run until killed)
+//   --for <ms>            stop after this many ms of run time (default: run until killed);
+//                         a router first sends its final RAs (loop.ts)
 //   --status-every <ms>   print a status line to stdout every this many ms
 //   --quiet               log only warnings and errors
 //   --capture             print every packet the kernel captures as a line (capture.ts)
@@ -20,7 +21,7 @@ export let quiet: bool = false;
 export let captureOn: bool = false;  // --capture: capture lines on stdout
 export let helpOnly: bool = false;   // --help: the usage was printed, nothing more to do
 
-const USAGE = "accepted: --for <ms> (stop after that long), --status-every <ms> (a status line on stdout that often), --quiet (only warnings and errors), --capture (a line on stdout for every packet the kernel receives, sends, delivers or drops)";
+const USAGE = "accepted: --for <ms> (stop after that long; a router says goodbye first, up to 7 s more), --status-every <ms> (a status line on stdout that often), --quiet (only warnings and errors), --capture (a line on stdout for every packet the kernel receives, sends, delivers or drops)";
 const MS_MAX: i64 = 1_000_000_000_000;  // about 31 years: a longer --for is a typo
 
 const SHOWN_MAX = 100;   // bytes of an argument repeated in a message

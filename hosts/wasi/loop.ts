@@ -3,11 +3,16 @@
 // room to send on a NIC that had none, or a timer at the earliest of the kernel's deadline,
 // the next status line and the end of --for. Received datagrams go to the kernel in
 // batches, each batch followed by a k_poll. Time is ms since run() began (clockStart).
+// When --for has passed the node stops gracefully: the loop goes on with k_stop in place of
+// k_poll (receiving, answering) until the kernel says the stop is done — a router's final
+// RAs went out — or STOP_MAX_MS passed. Without --for it runs until wasmtime is killed,
+// which stops it at once (WASI has no signals to catch).
 // Does not allocate: the pollable list and its owners are fixed tables; the timer pollable
-// is dropped after every wait. Does not stop on its own without --for (wasmtime is killed).
+// is dropped after every wait.
 // Used by main.ts.
-import { wasi_clock_now, wasi_clock_subscribe, wasi_poll, wasi_pollable_drop, k_poll } from "../../abi/gen/shim";
+import { wasi_clock_now, wasi_clock_subscribe, wasi_poll, wasi_pollable_drop, k_poll, k_stop } from "../../abi/gen/shim";
 import { NIC_MAX } from "../../abi/limits";
+import { STOP_MAX_MS } from "../../abi/kernel";
 import { LIST_PTR, LIST_LEN } from "./cabi";
 import { arenaMark, arenaRelease, RET } from "./arena";
 import { forMs, statusEveryMs, quiet } from "./args";
@@ -41,11 +46,12 @@ function earliest(a: i64, b: i64): i64 {
   return min(a, b);
 }
 
-/** Runs until --for has passed (0), or forever. */
+/** Runs until --for has passed and the stop is done (0), or forever. */
 export function runLoop(): i32 {
   let nextStatus: i64 = statusEveryMs > 0 ? statusEveryMs : -1;
+  let stopEnd: i64 = -1;   // once stopping: when the stop ends at the latest
   while (true) {
-    let deadline = k_poll(nowMs());
+    let deadline = stopEnd < 0 ? k_poll(nowMs()) : k_stop(nowMs());
     flushAll();
     let now = nowMs();
     if (nextStatus >= 0 && now >= nextStatus) {
@@ -54,13 +60,18 @@ export function runLoop(): i32 {
       nextStatus += statusEveryMs;
       if (nextStatus <= now) nextStatus = now + statusEveryMs;   // fell behind: skip, do not burst
     }
-    if (forMs >= 0 && now >= forMs) {
+    if (stopEnd < 0 && forMs >= 0 && now >= forMs) {
+      stopEnd = now + STOP_MAX_MS;
+      deadline = k_stop(now);
+      flushAll();
+    }
+    if (stopEnd >= 0 && (deadline < 0 || now >= stopEnd)) {
       printHostLine();
       printStatus();
       if (!quiet) printCounters();
       return 0;
     }
-    let ready = wait(earliest(earliest(deadline, nextStatus), forMs));
+    let ready = wait(earliest(earliest(deadline, nextStatus), stopEnd >= 0 ? stopEnd : forMs));
     for (let i = 0; i < nicCount; i++) {
       if ((ready & (1 << i)) != 0) receive(i);
     }

@@ -22,7 +22,8 @@ import { nicSend } from "./vxlan";
 import { benchCount, benchMode, runBench } from "./bench";
 import { captureStart, captureLine } from "./capture";
 
-/** Boots the node and runs it: 0 when --for has passed, 1 after printing why it cannot run. */
+/** Boots the node and runs it: 0 when --for has passed and it stopped (loop.ts), 1 after
+ *  printing why it cannot run. */
 export function run(): i32 {
   clockStart();
   if (!loadConfig()) return 1;

@@ -5,12 +5,16 @@
 // MIN_DELAY_BETWEEN_RAS to the last one (§6.2.6). Each RA carries the NIC's MAC, its MTU and
 // its connected prefixes (L always, A for /64s). Router lifetime is 0 while the node has no
 // default route (it cannot be anyone's default router). Only in the router role.
+// When the node stops (raStop, from k_stop), each advertising NIC ceases to advertise
+// (§6.2.5): FINAL_RTR_ADVERTISEMENTS final RAs with router lifetime 0 and the prefixes as
+// before, the first as soon as §6.2.6's MIN_DELAY_BETWEEN_RAS allows, then nothing more; a
+// solicitation meanwhile is answered by the next final RA.
 // Router solicitations and other routers' advertisements are validated (§6.1) here too;
 // what a host learns from an advertisement is routers.ts's.
 import * as M from "../../abi/manifest";
 import { Drop } from "../../abi/drop";
 import { NIC_MAX, MAX_INITIAL_RTR_ADVERT_INTERVAL_MS, MAX_INITIAL_RTR_ADVERTISEMENTS,
-  MIN_DELAY_BETWEEN_RAS_MS, MAX_RA_DELAY_TIME_MS } from "../param";
+  MIN_DELAY_BETWEEN_RAS_MS, MAX_RA_DELAY_TIME_MS, FINAL_RTR_ADVERTISEMENTS } from "../param";
 import { drop, dropParsed } from "../stats";
 import { now } from "../clock";
 import { between } from "../rand";
@@ -42,7 +46,9 @@ const nextUnsolicited = new StaticArray<i64>(NIC_MAX);
 const solicitedAt = new StaticArray<i64>(NIC_MAX);   // 0: none pending
 const lastSent = new StaticArray<i64>(NIC_MAX);
 const initialSent = new StaticArray<i32>(NIC_MAX);
+const finalsLeft = new StaticArray<i32>(NIC_MAX);  // once stopping: final RAs still to send
 export const raSent = new StaticArray<u64>(NIC_MAX);
+let stopping = false;
 
 /** Read an RA record (already length-checked by boot.ts). */
 export function raConfigure(nic: i32, b: usize): void {
@@ -68,7 +74,8 @@ function send(nic: i32): void {
   let p = pktData(pkt);
   let m = p + IP_HDR;
   let mtu = unchecked(nicMtu[nic]);
-  raEmit(m, unchecked(hopLimit[nic]), unchecked(flags[nic]), hasDefaultRoute() ? unchecked(lifetime[nic]) : 0,
+  let life: u16 = !stopping && hasDefaultRoute() ? unchecked(lifetime[nic]) : 0;
+  raEmit(m, unchecked(hopLimit[nic]), unchecked(flags[nic]), life,
     unchecked(reachable[nic]), unchecked(retrans[nic]));
   let o = llaOption(m + RA_OPTIONS, NDOPT_SLLA, nicMac(nic));
   o = mtuOption(o, <u32>mtu);
@@ -92,6 +99,13 @@ function send(nic: i32): void {
  *  (§6.2.4) and any pending solicited one is answered by this one. */
 function schedule(nic: i32): void {
   unchecked(solicitedAt[nic] = 0);
+  if (stopping) {
+    let left = unchecked(finalsLeft[nic]) - 1;
+    unchecked(finalsLeft[nic] = left);
+    if (left == 0) unchecked(on[nic] = false);   // no longer an advertising interface
+    unchecked(nextUnsolicited[nic] = now + MIN_DELAY_BETWEEN_RAS_MS);
+    return;
+  }
   let wait = between(unchecked(minMs[nic]), unchecked(maxMs[nic]));
   if (unchecked(initialSent[nic]) < MAX_INITIAL_RTR_ADVERTISEMENTS) {
     unchecked(initialSent[nic]++);
@@ -107,6 +121,7 @@ export function raTimers(nicCount: i32): i64 {
     if (!unchecked(on[n])) continue;
     let s = unchecked(solicitedAt[n]);
     if ((s != 0 && s <= now) || unchecked(nextUnsolicited[n]) <= now) send(n);
+    if (!unchecked(on[n])) continue;             // that was its last final RA
     s = unchecked(solicitedAt[n]);
     let due = unchecked(nextUnsolicited[n]);
     if (s != 0 && s < due) due = s;
@@ -148,7 +163,32 @@ export function raInput(nic: i32, p: usize, off: i32, len: i32): void {
   raLearn(nic, p, m, len);
 }
 
+/** The node stops: from now on every advertising NIC sends only its final RAs (§6.2.5),
+ *  the first as soon as MIN_DELAY_BETWEEN_RAS after its last multicast RA allows (§6.2.6).
+ *  A second call changes nothing. raTimers sends them; raStopping says when all went out. */
+export function raStop(nicCount: i32): void {
+  if (stopping) return;
+  stopping = true;
+  for (let n = 0; n < nicCount; n++) {
+    if (!unchecked(on[n])) continue;
+    unchecked(finalsLeft[n] = FINAL_RTR_ADVERTISEMENTS);
+    unchecked(solicitedAt[n] = 0);
+    let at = now;
+    let last = unchecked(lastSent[n]) + MIN_DELAY_BETWEEN_RAS_MS;
+    if (unchecked(raSent[n]) > 0 && last > at) at = last;
+    unchecked(nextUnsolicited[n] = at);
+  }
+}
+
+/** True while a stopping node still has final RAs to send on some NIC. */
+export function raStopping(nicCount: i32): bool {
+  if (!stopping) return false;
+  for (let n = 0; n < nicCount; n++) if (unchecked(on[n])) return true;
+  return false;
+}
+
 /** Stop advertising on every NIC (a refused boot). */
 export function raReset(): void {
+  stopping = false;
   for (let n = 0; n < NIC_MAX; n++) { unchecked(on[n] = false); unchecked(solicitedAt[n] = 0); }
 }

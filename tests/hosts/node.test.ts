@@ -3,14 +3,16 @@
 // comes back; a trapping service is counted, logged and restarted on the kernel's timer
 // while the node goes on; what the node is given is checked against the boot manifest; a
 // manifest the kernel refuses names the errno; the status socket answers with the kernel's
-// time moved on to the host clock, idle or not. Time is a manual clock and polls are
-// explicit (autoPoll: false), so each step is deterministic.
+// time moved on to the host clock, idle or not; shutdown() lets a router send its final
+// router advertisements (lifetime 0) before it closes the NICs. Time is a manual clock and
+// polls are explicit (autoPoll: false), so each step is deterministic.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LogLevel, NicKind, Role } from "../../abi/kernel";
+import { Errno } from "../../abi/errno";
 import { BootManifest, encodeBootManifest } from "../../loader/manifest";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { VirtualLink } from "../../hosts/node/nic/virtual";
@@ -143,6 +145,38 @@ test("the status socket answers with kernel time moved on to the host clock, tho
     r.clock.now = 4321n;
     assert.equal(r.node.status().node?.nowMs, 1000, "status() itself does not poll");
     assert.equal(await kernelTime(), 4321, "an idle node's snapshot over the socket is of now");
+  } finally {
+    r.node.stop();
+  }
+});
+
+test("shutdown() polls with k_stop until the router's final RAs (lifetime 0) went out, then stops", { skip }, async () => {
+  const boot = manifest((m) => {
+    m.ras = [{ nic: 0, flags: 0, hopLimit: 64, minInterval: 200, maxInterval: 600, lifetime: 1800,
+      reachableTime: 0, retransTimer: 0, validLifetime: 86400, preferredLifetime: 14400 }];
+    m.routes = [{ nic: 0, len: 0, prefix: parseAddr("::"), via: parseAddr("fe80::1") }];
+  });
+  const r = rig(ECHO as Uint8Array, { boot });
+  await r.node.start();
+  const lifetimes = () => r.peer.icmp(134).map((ra) => ra.readUInt16BE(6));
+  try {
+    await settle(r, 1);
+    assert.deepEqual(lifetimes(), [1800], "the first RA, at boot");
+    r.clock.now = 5000n;
+    let done = false;
+    const stopped = r.node.shutdown().then(() => (done = true));
+    await settle(r, 1);
+    assert.deepEqual(lifetimes(), [1800, 0], "the first final RA, at once (the last RA left 4 s ago)");
+    assert.equal(r.node.deadline, 8000n, "the next one MIN_DELAY_BETWEEN_RAS later");
+    assert.equal(done, false);
+    r.clock.now = 8000n;
+    r.node.poll();
+    await stopped;
+    assert.deepEqual(lifetimes(), [1800, 0, 0]);
+    const ra = r.peer.icmp(134)[2];
+    assert.equal(ra.readUInt32BE(16 + 8 + 8 + 4), 86400, "the prefix keeps its valid lifetime");
+    assert.equal(r.node.poll(), -1n, "stopped: no more polls");
+    assert.equal(r.peer.end.send(Buffer.alloc(60)), -Errno.EIO, "the node closed its end of the link");
   } finally {
     r.node.stop();
   }

@@ -6,7 +6,8 @@
 // full queue says ENOSPC; disks read, write and flush through WASI with the Node host's
 // errors, a missing disk file is created and one that cannot be opened is named with the
 // fix; status lines carry the snapshot in base64; --capture turns capture on and prints
-// capture lines on the wall clock; --for stops the loop; log, random and kernel_abort
+// capture lines on the wall clock; --for stops the loop, through k_stop until it is done
+// (bounded at 7 s); log, random and kernel_abort
 // reach stderr and kernel memory.
 import { MAX_SERVICES as SVC_MAX } from "../../loader/manifest/limits";
 import { test } from "node:test";
@@ -309,6 +310,7 @@ test("status lines carry the kernel's snapshot in base64 after the host's NIC co
   assert.equal(w.stdout, (host + line).repeat(4), "at 100, 200 and 300 ms, and when --for ends");
   assert.equal(w.nowMs(), 350);
   assert.equal(w.polls[w.polls.length - 1], 350n);
+  assert.deepEqual(w.stops, [350n], "at --for the node stops: one k_stop, done at once here");
   assert.equal(w.live.size, 0, "every timer pollable was dropped");
   for (const n of [1, 2]) {
     const short = world({ args: ["--for", "0"], status: status.subarray(0, n) });
@@ -339,6 +341,25 @@ test("the loop wakes at the kernel's deadline", () => {
   const w = world({ args: ["--for", "1000"], onPoll: (now) => (now < 40n ? 40n : -1n) });
   assert.equal(w.run(), 0);
   assert.deepEqual(w.polls, [0n, 40n, 1000n]);
+  assert.deepEqual(w.stops, [1000n]);
+});
+
+test("when --for has passed the loop calls k_stop at the deadlines it returns, receiving meanwhile, until -1", () => {
+  // A router's stop: final RAs at 1000 and 4000 ms, done after the second.
+  const w = world({ args: ["--for", "1000"], onStop: (now) => (now < 4000n ? 4000n : -1n) });
+  w.at(2500, () => w.sockets[0].inbox.push(from(DATAGRAM_42)));
+  assert.equal(w.run(), 0);
+  assert.deepEqual(w.stops, [1000n, 2500n, 4000n], "and after the received batch");
+  assert.deepEqual(w.rx.map((r) => r.now), [2500n], "a frame during the stop still reaches the kernel");
+  assert.equal(w.nowMs(), 4000);
+  assert.match(w.stdout, /^status /m, "the last status line comes when the stop is done");
+});
+
+test("a stop the kernel does not finish ends 7 s after --for", () => {
+  const w = world({ args: ["--for", "100"], onStop: (now) => now + 1000n });
+  assert.equal(w.run(), 0);
+  assert.equal(w.nowMs(), 7100);
+  assert.deepEqual(w.stops, [100n, 1100n, 2100n, 3100n, 4100n, 5100n, 6100n, 7100n]);
 });
 
 test("log lines go to stderr as the Node host prints them; debug never, info not with --quiet", () => {

@@ -46,6 +46,8 @@ export interface WorldOptions {
   socketError?: { step: "create" | "bind" | "finish" | "stream"; code: number };
   /** The kernel's k_poll: the next deadline (ms) or -1n. */
   onPoll?: (now: bigint, w: World) => bigint | void;
+  /** The kernel's k_stop: when to call it again (ms) or -1n (the default: done). */
+  onStop?: (now: bigint, w: World) => bigint | void;
   bootResult?: number;
   status?: Uint8Array;
   /** At most this many bytes per descriptor read or write call (exercises the loops). */
@@ -66,6 +68,7 @@ export class World {
   readonly boots: { manifest: Uint8Array; now: bigint }[] = [];
   readonly rx: { nic: number; frame: Uint8Array; now: bigint }[] = [];
   readonly polls: bigint[] = [];
+  readonly stops: bigint[] = [];
   readonly captureCalls: { mask: number; nic: number; svc: number }[] = [];
   readonly files: Record<string, Record<string, Uint8Array>>;
   syncs = 0;
@@ -131,6 +134,10 @@ export class World {
       k_poll: (now: bigint) => {
         this.polls.push(now);
         return o.onPoll?.(now, this) ?? -1n;
+      },
+      k_stop: (now: bigint) => {
+        this.stops.push(now);
+        return o.onStop?.(now, this) ?? -1n;
       },
       k_capture: (mask: number, nic: number, svc: number) => { this.captureCalls.push({ mask, nic, svc }); return 0; },
       k_status: () => {

@@ -3,12 +3,13 @@
 // service at fd00:1::7. Literal frames go in with k_rx; what comes out is what the mock
 // host recorded from nic_send after k_poll, compared byte for byte with frames built in
 // tests/kernel/frames.ts. Drops are read from kernel/stats.ts and, once, from k_status.
+// A server has nothing to say when it stops: k_stop is done at once.
 // Neighbor A (02:00:00:00:00:aa, fd00:1::aa and fe80::aa) is on the link.
 import { Drop } from "../../abi/drop";
 import { Buf } from "../../abi/kernel";
 import * as S from "../../abi/status";
 import { ICMP_ERR_BURST, ICMP_ERR_PER_S } from "../../kernel/param";
-import { k_poll, k_status, k_buf } from "../../kernel/main";
+import { k_poll, k_status, k_buf, k_stop } from "../../kernel/main";
 import { queueDepth } from "../../kernel/svc/queue";
 import { svcRx } from "../../kernel/svc/registry";
 import { ETH, IP6, put, be16, rd32, firstDiff, upperSum, eth, ip6, sealIcmp6, nsFrame, naFrame, echoFrame,
@@ -269,5 +270,11 @@ describe("a host node", () => {
     rx(0, F, n);
     k_poll(t);
     expect(sentIcmp(1)).toBe(1);
+  });
+
+  it("k_stop on a server is done at once: -1, nothing sent", () => {
+    settle();
+    expect(k_stop(t)).toBe(-1);
+    expect(frameCount()).toBe(0);
   });
 });

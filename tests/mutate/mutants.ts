@@ -52,6 +52,7 @@ const METRICS_VIEW = "tests/hosts/observe/metrics.test.ts";
 const LOGS = "tests/hosts/observe/log.test.ts";
 const OBSERVE_HTTP = "tests/hosts/observe/http.test.ts";
 const CAPTURE = "tests/kernel/capture.spec.ts";
+const RA_STOP = "tests/kernel/net/ra-stop.spec.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -119,6 +120,14 @@ export const MUTANTS: Mutant[] = [
   { id: "nd-hop-255", guarantee: "an NS/NA whose hop limit is not 255 is ND_INVALID (RFC 4861 §7.1)",
     file: "kernel/net/nd.ts", from: "if (ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0", to: "if (icmpCode(m) != 0",
     tests: [ND, MAIN, DROPS] },
+  // A stopping router (spec/kernel.md "Router advertisements", RFC 4861 §6.2.5).
+  { id: "ra-final-lifetime", guarantee: "a stopping router's final RAs carry router lifetime 0",
+    file: "kernel/net/ra.ts", from: "let life: u16 = !stopping && hasDefaultRoute()", to: "let life: u16 = hasDefaultRoute()",
+    tests: [RA_STOP] },
+  { id: "ra-final-count", guarantee: "a stopping router sends FINAL_RTR_ADVERTISEMENTS final RAs per NIC, then none",
+    file: "kernel/net/ra.ts", from: "if (left == 0) unchecked(on[nic] = false);", to: "", tests: [RA_STOP] },
+  { id: "ra-final-spacing", guarantee: "a final RA waits MIN_DELAY_BETWEEN_RAS after the last multicast RA (§6.2.6)",
+    file: "kernel/net/ra.ts", from: "if (unchecked(raSent[n]) > 0 && last > at) at = last;", to: "", tests: [RA_STOP] },
 
   // The client role (issue #20): what a host on the link can and cannot change.
   { id: "ra-hop-255", guarantee: "an RA whose hop limit is not 255 teaches the node nothing (RFC 4861 §6.1.2)",
