@@ -30,7 +30,8 @@ import { delegatePrefix, delegateExtent, delegationsReset } from "./ctl/delegati
 import { svcRamMin, svcRamMax, svcOwner, svcName, svcNameLen } from "./svc/registry";
 import { host_random } from "../abi/gen/host";
 import { ed25519KeyUsable } from "./crypto/ed25519";
-import { acConfigure, acPrefixAdded, acServiceAddress, acWantLearned, acReset, acceptRa } from "./net/slaac";
+import { acConfigure, acPrefixAdded, acServiceAddress, acReset } from "./net/slaac";
+import { acWantLearned, acceptRa } from "./net/autoconf";
 import { rsStart, routersReset, learning } from "./net/routers";
 
 export let booted = false;

@@ -26,6 +26,9 @@ export const RTR_SOLICITATION_INTERVAL_MS: i64 = 4000;
 export const MAX_RTR_SOLICITATIONS: i32 = 3;
 export const TWO_HOURS_MS: i64 = 7200000; // RFC 4862 §5.5.3(e): a valid lifetime an RA cannot shorten below
 export const IDGEN_RETRIES: i32 = 3;      // RFC 7217 §6: new identifiers tried after a duplicate
+export const MAX_REACHABLE_TIME_MS: u32 = 3600000; // RFC 4861 §10: a larger advertised one is ignored
+export const RETRANS_MIN_MS: u32 = 10;     // an advertised RetransTimer is kept within these (Linux's
+export const RETRANS_MAX_MS: u32 = 10000;  // floor; a ceiling so no RA stalls DAD and ND for days)
 
 // Route entries: every static route, connected prefix and service address a manifest may
 // give, and the node's own addresses (a link-local per NIC, one in each prefix) ...

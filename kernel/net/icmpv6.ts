@@ -15,7 +15,7 @@ import { IP_HDR, IP_SRC, IP_DST, NH_ICMPV6, NH_HOPOPT, NH_ROUTING, NH_DSTOPT, NH
   EXT_LEN, ipNext, ipEmit, extLen } from "../../wire/ipv6";
 import { ICMP_HDR, ICMP_TOO_BIG, ICMP_PARAM, ICMP_REDIRECT, ICMP_INFO_MIN, icmpType, icmpEmit, icmpSeal } from "../../wire/icmpv6";
 import { nicValid } from "./iface";
-import { sourceFor } from "./slaac";
+import { sourceFor } from "./source";
 import { lookup, routeNic } from "./route";
 
 let tokens: i32 = ICMP_ERR_BURST;

@@ -36,7 +36,8 @@ import { nicMac, nicReachableMs, nicRetransMs } from "./iface";
 import { txPush } from "./egress";
 import { ownRoute, routeKind, routeNic } from "./route";
 import { RouteKind } from "../../abi/status";
-import { dadHeard, sourceFor } from "./slaac";
+import { dadHeard } from "./slaac";
+import { sourceFor } from "./source";
 
 const ADDRS: usize = memory.data(NEIGH_MAX * 16, 8);
 const MACS: usize = memory.data(NEIGH_MAX * 8, 8);
@@ -79,6 +80,13 @@ export function neighborNic(addr: usize): i32 {
     if (nic >= 0 && st != NeighState.INCOMPLETE && st != NeighState.STALE && addrEq(neighAddr(i), addr)) return nic;
   }
   return -1;
+}
+
+/** Is addr a neighbor on nic whose link-layer address the node knows (any state but
+ *  INCOMPLETE: reachable or probably so, RFC 4861 §6.3.6)? */
+export function neighborKnown(nic: i32, addr: usize): bool {
+  let i = find(nic, addr);
+  return i >= 0 && unchecked(nState[i]) != NeighState.INCOMPLETE;
 }
 
 function find(nic: i32, addr: usize): i32 {

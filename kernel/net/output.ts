@@ -23,7 +23,7 @@ import { svcDeliver } from "../svc/queue";
 import { capHolds } from "../svc/caps";
 import { CapKind, RIGHT_RECV } from "../../abi/caps";
 import { localInput } from "./local";
-import { unusable, isTentative } from "./slaac";
+import { tentatives, isTentative } from "./slaac";
 import { icmpError } from "./icmpv6";
 import { ICMP_UNREACH, ICMP_TOO_BIG, ICMP_TIME } from "../../wire/icmpv6";
 
@@ -97,7 +97,7 @@ function answered(e: i32): i32 { return e != NONE ? ANSWER + e : 0; }
   let route = lookup(dst);
   // An address of ours that DAD has not cleared has no route yet: a packet to it is
   // dropped without a word (RFC 4862 §5.4), not sent on or answered as unreachable.
-  if (unusable != 0 && (route < 0 || routeKind(route) > RouteKind.LOCAL) && isTentative(dst)) {
+  if (tentatives != 0 && (route < 0 || routeKind(route) > RouteKind.LOCAL) && isTentative(dst)) {
     return refuse(pkt, inNic, Drop.ADDR_TENTATIVE, Errno.EADDRNOTAVAIL);
   }
   if (route < 0) return unreachable(pkt, origin, 0, inNic);

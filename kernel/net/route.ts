@@ -146,10 +146,11 @@ export function hasDefaultRoute(): bool {
 }
 
 /** The entry of this kind for exactly prefix/len on nic (any NIC for SERVICE), through
- *  via if it is not 0, or -1. */
-export function routeFind(kind: RouteKind, prefix: usize, len: i32, nic: i32, via: usize = 0): i32 {
+ *  via if it is not 0, and learned from the link if learned, or -1. */
+export function routeFind(kind: RouteKind, prefix: usize, len: i32, nic: i32, via: usize = 0, learned: bool = false): i32 {
   for (let i = 0; i < routeCount; i++) {
     if (<RouteKind>unchecked(kinds[i]) != kind || <i32>unchecked(lens[i]) != len) continue;
+    if (learned && !unchecked(learnedRt[i])) continue;
     if (kind != RouteKind.SERVICE && <i32>unchecked(nics[i]) != nic) continue;
     if (via != 0 && !addrEq(routeVia(i), via)) continue;
     if (prefixMatch(prefix, routePrefix(i), len)) return i;

@@ -5,15 +5,16 @@
 // on-link route each; an autonomous /64 gives the node and its services addresses through
 // net/slaac.ts). One default router is chosen as §6.3.6 says and one learned ::/0 route
 // points at it. Redirects (§8) from the current first hop become host routes.
-// Hardened beyond the RFC: a prefix's on-link lifetime is cut to 0 only by a router that
-// advertised it, so a stranger on the link cannot take a prefix off-link; the two-hour rule
-// of RFC 4862 §5.5.3(e) keeps addresses from being cut short (slaac.ts).
+// Hardened beyond the RFC: a prefix's on-link lifetime is shortened only by the router that
+// advertised it (or the default router in use), so a stranger cannot take a prefix
+// off-link; full tables make room for the default router in use; RetransTimer is bounded.
+// The two-hour rule of RFC 4862 §5.5.3(e) keeps addresses from being cut short (slaac.ts).
 // Validation of every RA (§6.1.2) is in ra.ts, which calls raLearn here.
 import { Drop } from "../../abi/drop";
 import { RouteKind } from "../../abi/status";
 import { LogLevel } from "../../abi/kernel";
 import { NIC_MAX, LEARNED_MAX, ROUTER_MAX, REDIRECT_MAX, MTU_MIN, MAX_RTR_SOLICITATION_DELAY_MS,
-  RTR_SOLICITATION_INTERVAL_MS, MAX_RTR_SOLICITATIONS } from "../param";
+  RTR_SOLICITATION_INTERVAL_MS, MAX_RTR_SOLICITATIONS, MAX_REACHABLE_TIME_MS, RETRANS_MIN_MS, RETRANS_MAX_MS } from "../param";
 import { drop, dropParsed } from "../stats";
 import { now } from "../clock";
 import { between } from "../rand";
@@ -29,8 +30,10 @@ import { ND_HOP_LIMIT, RA_OPTIONS, RA_ROUTER_LIFETIME, RA_REACHABLE_TIME, RA_RET
   NDOPT_TYPE, rsEmit, ndOption, ndNextOption, ndFindOption } from "../../wire/nd";
 import { nicMac, nicMtu, nicLinkLocal, linkTimes } from "./iface";
 import { routeAdd, routeFind, routeDelete, lookup, routeKind, routeNic, routeVia, routeLen } from "./route";
-import { linkOut, learnFrom, neighborNic } from "./nd";
-import { acceptRa, acLearned, dadOn, preferredSource } from "./slaac";
+import { linkOut, learnFrom, neighborKnown } from "./nd";
+import { preferredSource, isDuplicate } from "./slaac";
+import { acceptRa } from "./autoconf";
+import { acLearned, acRoomFor, acForgetPrefix } from "./learned";
 
 const ALL_ROUTERS: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
 const UNSPECIFIED: usize = memory.data(16, 8);
@@ -58,6 +61,7 @@ const rNic = new StaticArray<i8>(ROUTER_MAX);                // -1: free
 const rUntil = new StaticArray<i64>(ROUTER_MAX);
 const rReachable = new StaticArray<u32>(ROUTER_MAX);
 const rRetrans = new StaticArray<u32>(ROUTER_MAX);
+const rHeard = new StaticArray<i64>(ROUTER_MAX);             // its last RA
 export let chosen: i32 = -1;                                  // the default router now, or -1
 export let learning = false;                                  // some NIC takes configuration from RAs
 
@@ -100,6 +104,7 @@ export function routersTimers(nicCount: i32): i64 {
   let next: i64 = -1;
   for (let n = 0; n < nicCount; n++) {
     if (unchecked(rsLeft[n]) == 0) continue;
+    if (isDuplicate(nicLinkLocal(n))) { unchecked(rsLeft[n] = 0); continue; }   // §5.4.5: no IP on it
     let t = unchecked(rsNext[n]);
     if (t <= now && preferredSource(nicLinkLocal(n))) { solicit(n); t = unchecked(rsNext[n]); }
     else if (t <= now) t = now + 100;                   // the link-local is still under DAD
@@ -151,12 +156,17 @@ export function raLearn(nic: i32, p: usize, m: usize, len: i32): void {
     if (r < 0) r = newRouter(nic, src);
     if (r >= 0) {
       unchecked(rUntil[r] = now + <i64>lifetime * 1000);
+      unchecked(rHeard[r] = now);
       unchecked(rReachable[r] = reachable);
       unchecked(rRetrans[r] = retrans);
     }
     unchecked(rsLeft[nic] = 0);                         // desist from soliciting (§6.3.7)
   }
-  linkTimes(nic, reachable, retrans);
+  choose();                                             // prefixes below know the router in use
+  // RFC 4861 §6.2.1 bounds AdvReachableTime by an hour; RetransTimer is kept within
+  // 10 ms (Linux's floor) .. 10 s, so no advertisement can stall DAD and resolution for days.
+  linkTimes(nic, reachable <= MAX_REACHABLE_TIME_MS ? reachable : 0,
+    retrans == 0 ? 0 : min(max(retrans, RETRANS_MIN_MS), RETRANS_MAX_MS));
   let sll = ndFindOption(m, len, RA_OPTIONS, NDOPT_SLLA);
   if (sll > 0) learnFrom(nic, src, <usize>sll);
   for (let o = ndOption(m, len, RA_OPTIONS, NDOPT_MTU, MTUOPT_LEN); o > 0; o = next(m, len, <usize>o, NDOPT_MTU, MTUOPT_LEN)) {
@@ -182,37 +192,67 @@ function linkMtu(nic: i32, mtu: u32): void {
   unchecked(rtMtu[nic] = <u16>mtu);
 }
 
-/** A prefix information option at o from router src (§6.3.4 on-link, RFC 4862 §5.5.3). */
+/** A prefix information option at o from router src (§6.3.4 on-link, RFC 4862 §5.5.3).
+ *  A prefix answers to the router that advertised it first, or to the default router in
+ *  use once it advertises it: only that router may shorten its on-link lifetime, take it
+ *  off-link, or shorten the lifetimes of the addresses in it; anyone else may only
+ *  lengthen them. A full list makes room for the default
+ *  router in use, never for anyone else. */
 function prefixInfo(nic: i32, src: usize, o: usize): void {
   let plen = <i32>ld8(o + PI_PREFIX_LEN);
   let flags = ld8(o + PI_FLAGS);
   let valid = ld32(o + PI_VALID), preferred = ld32(o + PI_PREFERRED);
   let prefix = o + PI_PREFIX;
   if (isLinkLocal(prefix) || isMulticast(prefix) || plen > 128) return;
+  let inUse = isChosen(nic, src);
   let i = findPrefix(nic, prefix, plen);
   if (i < 0) {
     if (valid == 0) return;
     i = newPrefix(nic, prefix, plen);
+    if (i < 0 && inUse && evictPrefix(nic)) i = newPrefix(nic, prefix, plen);
     if (i < 0) return;
-  } else if (valid == 0 && !addrEq(PFX_ROUTERS + <usize>(i * 16), src)) {
-    return;                      // only the router that advertised it may take it away now
+    addrCopy(advertiser(i), src);
   }
-  addrCopy(PFX_ROUTERS + <usize>(i * 16), src);
-  unchecked(pValid[i] = until(valid));
-  unchecked(pPreferred[i] = until(preferred));
+  if (inUse) addrCopy(advertiser(i), src);
+  let owner = addrEq(advertiser(i), src);
+  let ends = until(valid);
+  if (owner) { unchecked(pValid[i] = ends); unchecked(pPreferred[i] = until(preferred)); }
   if ((flags & PI_ON_LINK) != 0) {
     unchecked(pFlags[i] |= <u8>PI_ON_LINK);
-    if (valid == 0) offLink(i);
-    else {
-      if (unchecked(pOnLink[i]) == 0) routeAdd(RouteKind.CONNECTED, prefix, plen, nic, 0, 0, true);
-      unchecked(pOnLink[i] = until(valid));
-    }
+    let on = unchecked(pOnLink[i]);
+    if (valid == 0) { if (owner) offLink(i); }
+    else if (on == 0) {
+      routeAdd(RouteKind.CONNECTED, learnedPrefix(i), plen, nic, 0, 0, true);
+      unchecked(pOnLink[i] = ends);
+    } else if (owner || ends > on) unchecked(pOnLink[i] = ends);
   }
   // RFC 4862 §5.5.3: SLAAC takes a /64 (the identifiers are 64 bits), preferred ≤ valid.
   if ((flags & PI_AUTONOMOUS) != 0 && plen == 64 && preferred <= valid) {
     unchecked(pFlags[i] |= <u8>PI_AUTONOMOUS);
-    acLearned(nic, i, learnedPrefix(i), valid, preferred);
+    if (inUse) while (!acRoomFor(nic) && evictPrefix(nic)) {}
+    acLearned(nic, learnedPrefix(i), valid, preferred, owner);
   }
+}
+
+// @ts-ignore: decorator
+@inline function advertiser(i: i32): usize { return PFX_ROUTERS + <usize>(i * 16); }
+
+/** Is src the default router in use, on nic? */
+function isChosen(nic: i32, src: usize): bool {
+  return chosen >= 0 && <i32>unchecked(rNic[chosen]) == nic && addrEq(routerAddr(chosen), src);
+}
+
+/** Make room for the default router in use: forget a prefix on nic that another router
+ *  advertised, with its learned addresses. Returns whether one went. */
+function evictPrefix(nic: i32): bool {
+  for (let i = 0; i < LEARNED_MAX; i++) {
+    if (<i32>unchecked(pNic[i]) != nic || isChosen(nic, advertiser(i))) continue;
+    offLink(i);
+    if (<i32>unchecked(pLen[i]) == 64) acForgetPrefix(nic, learnedPrefix(i));
+    unchecked(pNic[i] = -1);
+    return true;
+  }
+  return false;
 }
 
 function until(s: u32): i64 { return s == 0xffffffff ? FOREVER : now + <i64>s * 1000; }
@@ -243,7 +283,7 @@ function newPrefix(nic: i32, prefix: usize, len: i32): i32 {
 function offLink(i: i32): void {
   if (unchecked(pOnLink[i]) == 0) return;
   unchecked(pOnLink[i] = 0);
-  let r = routeFind(RouteKind.CONNECTED, learnedPrefix(i), <i32>unchecked(pLen[i]), <i32>unchecked(pNic[i]));
+  let r = routeFind(RouteKind.CONNECTED, learnedPrefix(i), <i32>unchecked(pLen[i]), <i32>unchecked(pNic[i]), 0, true);
   if (r >= 0) routeDelete(r);
 }
 
@@ -252,7 +292,17 @@ function findRouter(nic: i32, a: usize): i32 {
   return -1;
 }
 
+/** A place on the list for router a: a free one, or that of the router not in use heard
+ *  from longest ago (so a flood of strangers cannot keep a real router off for good). */
 function newRouter(nic: i32, a: usize): i32 {
+  let old = -1;
+  for (let i = 0; i < ROUTER_MAX; i++) {
+    if (unchecked(rNic[i]) < 0 || i == chosen) continue;
+    if (old < 0 || unchecked(rHeard[i]) < unchecked(rHeard[old])) old = i;
+  }
+  let free = 0;
+  while (free < ROUTER_MAX && unchecked(rNic[free]) >= 0) free++;
+  if (free == ROUTER_MAX && old >= 0) forgetRouter(old);
   for (let i = 0; i < ROUTER_MAX; i++) {
     if (unchecked(rNic[i]) >= 0) continue;
     unchecked(rNic[i] = <i8>nic);
@@ -292,13 +342,14 @@ function choose(): void {
   if (pick >= 0) routeAdd(RouteKind.STATIC, UNSPECIFIED, 0, <i32>unchecked(rNic[pick]), 0, routerAddr(pick), true);
 }
 
-function reachableRouter(i: i32): bool { return unchecked(rNic[i]) >= 0 && neighborNic(routerAddr(i)) == <i32>unchecked(rNic[i]); }
+/** Is router i reachable or probably so: a neighbor entry that is not INCOMPLETE (§6.3.6)? */
+function reachableRouter(i: i32): bool { return unchecked(rNic[i]) >= 0 && neighborKnown(<i32>unchecked(rNic[i]), routerAddr(i)); }
 
 /** Take away the learned default route through the chosen router. */
 function unroute(): void {
   if (chosen < 0) return;
   let nic = <i32>unchecked(rNic[chosen]);
-  let r = routeFind(RouteKind.STATIC, UNSPECIFIED, 0, nic, routerAddr(chosen));
+  let r = routeFind(RouteKind.STATIC, UNSPECIFIED, 0, nic, routerAddr(chosen), true);
   if (r >= 0) routeDelete(r);
 }
 
@@ -342,7 +393,7 @@ function redirect(nic: i32, dest: usize, via: usize, from: usize): void {
 }
 
 function unredirect(k: i32): void {
-  let r = routeFind(RouteKind.STATIC, RD_DESTS + <usize>(k * 16), 128, <i32>unchecked(rdNic[k]));  // the only /128 of its NIC to it
+  let r = routeFind(RouteKind.STATIC, RD_DESTS + <usize>(k * 16), 128, <i32>unchecked(rdNic[k]), 0, true);
   if (r >= 0) routeDelete(r);
   unchecked(rdNic[k] = -1);
 }

@@ -13,7 +13,8 @@ import { Sys } from "../../../abi/syscalls";
 import { k_poll, k_sys } from "../../../kernel/main";
 import { nicMtu } from "../../../kernel/net/iface";
 import { lookup, routeKind, routeVia, routeNic, routeAdd, routeCount, ownRoute } from "../../../kernel/net/route";
-import { addrHigh, acAddr, acState, acNic, acSvc, acOrigin, acCounter, learnedSource, sourceFor } from "../../../kernel/net/slaac";
+import { addrHigh, acAddr, acState, acNic, acSvc, acOrigin, acCounter } from "../../../kernel/net/slaac";
+import { learnedSource, sourceFor } from "../../../kernel/net/source";
 import { chosen, routerAddr, learnedNic, routerNic } from "../../../kernel/net/routers";
 import { LEARNED_MAX, ROUTER_MAX, ROUTE_LEARNED_MAX } from "../../../kernel/param";
 import { svcRx } from "../../../kernel/svc/registry";
@@ -176,7 +177,7 @@ describe("a client node", () => {
   it("marks kv's address a duplicate when another host advertises it, and says so", () => {
     rx(0, F, naFrame(F, "33:33:00:00:00:01", MAC_X, KV, "ff02::1", 0x20000000, KV, MAC_X), t);
     expect(stateOf(KV)).toBe(AddrState.DUPLICATE);
-    expect(lastLog()).toBe("address fd00:1::7 on NIC 0 (kv.sabz.city) is a duplicate: another host on the link holds it; the node does not use it");
+    expect(lastLog()).toBe("address fd00:1::7 on NIC 0 (kv.sabz.city) is a duplicate: another host on the link holds it; the node does not use it: give it another address in the manifest");
   });
 
   it("uses the others after RetransTimer, then solicits routers from its link-local", () => {
