@@ -108,15 +108,18 @@ export function secretKey(raw: unknown, baseDir: string, report: Report): Uint8A
   const node = isMapping(raw) ? raw.node : undefined;
   const file = isMapping(node) && typeof node.secret === "string" ? path.resolve(baseDir, node.secret) : null;
   if (file === null) return new Uint8Array(SECRET_BYTES);
-  const make = `make one with \`head -c 32 /dev/urandom > ${path.basename(file)}\` (and keep it: the node's learned ` +
+  const make = `make one with \`head -c 32 /dev/urandom > ${file}\` (and keep it: the node's learned ` +
     "addresses follow from it), or remove node.secret to form them from public names only";
   let content: Buffer;
   try {
     content = fs.readFileSync(file);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    report(["node", "secret"], `cannot read ${file} (${err.code ?? err.message}); node.secret is the file with the ` +
-      `node's secret for its learned addresses (RFC 7217); ${make}`);
+    const why = err.code === "EISDIR" ? "it is a directory" : err.code === "ENOENT" ? "there is no such file" : (err.code ?? err.message);
+    report(["node", "secret"], `cannot read ${file}: ${why}; node.secret is the file with the ` +
+      `node's secret for its learned addresses (RFC 7217); ` + (err.code === "EISDIR"
+        ? `make one with \`head -c 32 /dev/urandom > ${path.join(file, "node.secret")}\` and name that file in node.secret`
+        : make));
     return new Uint8Array(SECRET_BYTES);
   }
   if (content.length < SECRET_BYTES) {

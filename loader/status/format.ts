@@ -100,7 +100,7 @@ function addrState(a: AddrStatus): string {
 const DUPLICATE_FIX: Record<string, string> = {
   LINK_LOCAL: "Give the NIC another mac in the manifest.",
   MANIFEST: "Give it another address in the manifest.",
-  LEARNED: "Find the host on that link that uses it too.",
+  LEARNED: "Find the host on that link that uses it too (the node tried three more stable identifiers).",
 };
 
 /** The client role's tables (issue #20), or none when the node has no such records. */
@@ -113,6 +113,11 @@ function clientSections(s: Status): string[] {
   const dups = s.addresses.filter((a) => a.state === AddrState[AddrState.DUPLICATE]).map((a) =>
     `  DUPLICATE: another host on NIC ${nicName(s, a.nic)} holds ${a.address} (${owner(s, a)}'s); it is not used. ` +
     (DUPLICATE_FIX[a.origin] ?? ""));
+  // A learned address whose first identifiers another host held: say so, as the status's
+  // only trace of those duplicates (RFC 7217 §6 moves on to the next).
+  const retried = s.addresses.filter((a) => a.origin === "LEARNED" && a.dadCounter > 0 && a.state !== AddrState[AddrState.DUPLICATE])
+    .map((a) => `  ${a.address} (${owner(s, a)}'s) is stable identifier ${a.dadCounter}: another host on NIC ` +
+      `${nicName(s, a.nic)} held ${a.dadCounter === 1 ? "the first" : `the first ${a.dadCounter}`}.`);
   const prefixes = s.learned.length === 0 ? null : table(
     ["PREFIX", "NIC", "FLAGS", "VALID LEFT", "PREFERRED LEFT"],
     s.learned.map((p) => [p.prefix, nicName(s, p.nic), [p.onLink ? "on-link" : "", p.autonomous ? "autonomous" : ""]
@@ -122,7 +127,7 @@ function clientSections(s: Status): string[] {
     ["ROUTER", "NIC", "DEFAULT", "LIFETIME LEFT", "MTU", "REACHABLE", "RETRANS"],
     s.routers.map((r) => [r.address, nicName(s, r.nic), r.chosen ? "*" : "", left(r.lifetimeLeft), r.mtu === 0 ? "-" : r.mtu,
       ms(r.reachableMs), ms(r.retransMs)]));
-  return [section("Addresses", addrs === null ? null : [addrs, ...dups].join("\n")),
+  return [section("Addresses", addrs === null ? null : [addrs, ...dups, ...retried].join("\n")),
     section("Learned prefixes", prefixes), section("Default routers", routers)];
 }
 

@@ -128,14 +128,17 @@ test("node.secret: the first 16 bytes of its SHA-512 go into every AUTOCONF reco
   assert.deepEqual(bootRecords(m).autoconfs.map((a) => [a.nic, Array.from(a.secret)]), [[0, key], [1, key]]);
   const bytes = Array.from(compileManifest(m).boot);
   assert.ok(bytes.join().includes(AUTOCONF(1, 1, 1, key).join()));
-  one(two("./missing.secret"), 4, "node.secret", "cannot read /srv/missing.secret (ENOENT); node.secret is the " +
+  one(two("./missing.secret"), 4, "node.secret", "cannot read /srv/missing.secret: there is no such file; node.secret is the " +
     "file with the node's secret for its learned addresses (RFC 7217); make one with `head -c 32 /dev/urandom > " +
-    "missing.secret` (and keep it: the node's learned addresses follow from it), or remove node.secret to form them " +
+    "/srv/missing.secret` (and keep it: the node's learned addresses follow from it), or remove node.secret to form them " +
     "from public names only");
+  assert.deepEqual(errorsOf2(two("."), dir), [`4 node.secret: cannot read ${dir}: it is a directory; node.secret is the ` +
+    "file with the node's secret for its learned addresses (RFC 7217); make one with " +
+    `\`head -c 32 /dev/urandom > ${path.join(dir, "node.secret")}\` and name that file in node.secret`]);
   fs.writeFileSync(path.join(dir, "short.secret"), "fifteen bytes!!");
   const short = errorsOf2(two("./short.secret"), dir);
   assert.deepEqual(short, [`4 node.secret: ${path.join(dir, "short.secret")} holds 15 bytes; node.secret needs at least 16 secret ` +
-    "bytes; make one with `head -c 32 /dev/urandom > short.secret` (and keep it: the node's learned addresses follow " +
+    `bytes; make one with \`head -c 32 /dev/urandom > ${path.join(dir, "short.secret")}\` (and keep it: the node's learned addresses follow ` +
     "from it), or remove node.secret to form them from public names only"]);
   fs.rmSync(dir, { recursive: true });
 });

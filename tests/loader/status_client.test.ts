@@ -54,6 +54,10 @@ test("persia status prints addresses, learned prefixes and default routers; a du
   assert.match(text, /\n +fe80::2 +lan0 +600 s +- +- +-\n/);
   assert.doesNotMatch(formatStatus(decodeStatus(SNAPSHOT)), /Addresses|Learned prefixes|Default routers/,
     "a node that runs no DAD and learns nothing prints none of these tables");
+  assert.doesNotMatch(text, /is stable identifier/, "no learned address had to move on");
+  s.addresses[1].dadCounter = 2;
+  assert.match(formatStatus(s), /\n {2}2001:db8:1::abcd \(echo\.sabz\.city's\) is stable identifier 2: another host on NIC lan0 held the first 2\.\n/,
+    "a learned address whose first identifiers were duplicates says so");
 });
 
 test("metrics: each address's state, the learned prefixes' lifetimes, the default routers", async () => {
