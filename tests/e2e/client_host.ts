@@ -4,7 +4,6 @@
 // status facts the tests read (addresses with their RFC 4862 state, default routers),
 // kept in one place so they follow loader/status/decode.ts as its client records land.
 // Deliberately not here: the links (linux.ts, lan.ts), the router (radvd.ts).
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -12,6 +11,7 @@ import { queryStatus } from "../../cli/status_client";
 import { parseManifest } from "../../loader/manifest";
 import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/paths";
+import { persiaRun } from "./persia_run";
 import { parseAddr, equalBytes } from "../../loader/ip6";
 import { Status } from "../../loader/status/decode";
 import { shAsync } from "./linux";
@@ -44,27 +44,9 @@ export async function bootImage(yaml: string, wasmtime: string): Promise<ClientH
 export async function runNodeIn(ns: string, yaml: string, name: string, dir: string): Promise<ClientHost> {
   const file = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(file, yaml);
-  const proc = spawn("ip", ["netns", "exec", ns, process.execPath, path.join(ROOT, "build/ts/cli/cli.js"), "run", file, "--socket-dir", dir],
-    { stdio: ["ignore", "ignore", "pipe"] });
-  let err = "";
-  proc.stderr!.on("data", (d) => (err += d));
-  const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise((r) => proc.once("exit", r));
-    proc.kill("SIGTERM");
-    await gone;
-  };
-  try {
-    await waitFor(() => {
-      if (proc.exitCode !== null) throw new Error(`persia run in ${ns} exited (${proc.exitCode}):\n${err}`);
-      return /is running/.test(err);
-    }, 30000, () => `persia run in ${ns} to boot:\n${err}`);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  const run = await persiaRun([file, "--socket-dir", dir], /(is running)/, "that the node is running", 30000, ns);
   const sock = path.join(dir, `${name}.sock`);
-  return { status: async () => JSON.parse(await queryStatus(sock, "json")) as Status, logs: () => err, stop };
+  return { status: async () => JSON.parse(await queryStatus(sock, "json")) as Status, logs: run.stderr, stop: run.stop };
 }
 
 // ---- What a Linux peer sees ----
