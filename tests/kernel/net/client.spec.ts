@@ -20,6 +20,7 @@ import { LEARNED_MAX, ROUTER_MAX, ROUTE_LEARNED_MAX } from "../../../kernel/para
 import { svcRx } from "../../../kernel/svc/registry";
 import { ETH, IP6, put, putAddr, addr, eth, ip6, sealIcmp6, firstDiff, nsFrame, naFrame, echoFrame } from "../frames";
 import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfService, mfSvcAddr, mfAutoconf, mfSvcLearned, mfRa } from "../manifest";
+import { raFull } from "./client_review";
 import { rx, bootFrom, sent, sentLen, dropped } from "../drive";
 import { frameCount, framesClear, lastLog, svcMemory, svcGet } from "../mock";
 
@@ -75,36 +76,8 @@ function dadSent(target: string): bool {
   return false;
 }
 
-/** An RA from src (hop limit hops) with router lifetime life s, reachable/retrans ms, an
- *  MTU option (0: none) and up to two prefix options. Returns the frame's length. */
-function raFrame(src: string, hops: u32, life: u32, reach: u32, retrans: u32, mtu: u32,
-  p1: string, l1: u32, f1: u32, v1: u32, pr1: u32, p2: string, l2: u32, f2: u32, v2: u32, pr2: u32): i32 {
-  eth(F, "33:33:00:00:00:01", MAC_R);
-  let m = F + ETH + IP6;
-  put(m, "86 00 0000 40 00");
-  store<u8>(m + 6, <u8>(life >> 8)); store<u8>(m + 7, <u8>life);
-  be(m + 8, reach); be(m + 12, retrans);
-  let o = m + 16;
-  put(o, "01 01"); put(o + 2, MAC_R); o += 8;
-  if (mtu != 0) { put(o, "05 01 0000"); be(o + 4, mtu); o += 8; }
-  if (p1.length > 0) o = pio(o, p1, l1, f1, v1, pr1);
-  if (p2.length > 0) o = pio(o, p2, l2, f2, v2, pr2);
-  let len = <i32>(o - m);
-  ip6(F + ETH, len, 58, hops, src, "ff02::1");
-  sealIcmp6(F + ETH);
-  return ETH + IP6 + len;
-}
-function pio(o: usize, p: string, l: u32, flags: u32, valid: u32, preferred: u32): usize {
-  put(o, "03 04");
-  store<u8>(o + 2, <u8>l); store<u8>(o + 3, <u8>flags);
-  be(o + 4, valid); be(o + 8, preferred); be(o + 12, 0);
-  putAddr(o + 16, p);
-  return o + 32;
-}
-function be(p: usize, v: u32): void { store<u32>(p, bswap<u32>(v)); }
-
 function ra(src: string, life: u32, p1: string, f1: u32, v1: u32, pr1: u32): void {
-  rx(0, F, raFrame(src, 255, life, 0, 0, 0, p1, 64, f1, v1, pr1, "", 0, 0, 0, 0), t);
+  rx(0, F, raFull(F, src, 255, life, 0, 0, 0, p1, 64, f1, v1, pr1, "", 0, 0, 0, 0), t);
 }
 
 function ping(dst: string, seq: u32): void {
@@ -200,7 +173,7 @@ describe("a client node", () => {
   });
 
   it("takes a router's prefix, MTU and lifetime, and checks the addresses it forms", () => {
-    rx(0, F, raFrame(ROUTER, 255, 1800, 20000, 2000, 1400, "fd00:c1::", 64, 0xc0, 7200, 3600, "", 0, 0, 0, 0), t);
+    rx(0, F, raFull(F, ROUTER, 255, 1800, 20000, 2000, 1400, "fd00:c1::", 64, 0xc0, 7200, 3600, "", 0, 0, 0, 0), t);
     expect(nicMtu[0]).toBe(1400);
     expect(stateOf(NODE_C1)).toBe(AddrState.TENTATIVE);
     expect(stateOf(ECHO_C1)).toBe(AddrState.TENTATIVE);
@@ -239,14 +212,14 @@ describe("a client node", () => {
 
   it("ignores hostile RAs: hop limit 64, a global source, bad option lengths, a /48 with A", () => {
     let before = dropped(Drop.ND_INVALID);
-    rx(0, F, raFrame(ROUTER, 64, 0, 0, 0, 1280, "fd00:c1::", 64, 0xc0, 0, 0, "", 0, 0, 0, 0), t);
-    rx(0, F, raFrame("fd00:c1::66", 255, 0, 0, 0, 1280, "fd00:c1::", 64, 0xc0, 0, 0, "", 0, 0, 0, 0), t);
-    let n = raFrame(ROUTER, 255, 0, 0, 0, 1280, "fd00:c1::", 64, 0xc0, 0, 0, "", 0, 0, 0, 0);
+    rx(0, F, raFull(F, ROUTER, 64, 0, 0, 0, 1280, "fd00:c1::", 64, 0xc0, 0, 0, "", 0, 0, 0, 0), t);
+    rx(0, F, raFull(F, "fd00:c1::66", 255, 0, 0, 0, 1280, "fd00:c1::", 64, 0xc0, 0, 0, "", 0, 0, 0, 0), t);
+    let n = raFull(F, ROUTER, 255, 0, 0, 0, 1280, "fd00:c1::", 64, 0xc0, 0, 0, "", 0, 0, 0, 0);
     store<u8>(F + ETH + IP6 + 17, 0);                     // the link-layer option's length: 0
     sealIcmp6(F + ETH);
     rx(0, F, n, t);
     expect(dropped(Drop.ND_INVALID)).toBe(before + 3);
-    rx(0, F, raFrame(ROUTER, 255, 1800, 0, 0, 0, "fd00:99::", 48, 0xc0, 7200, 3600, "", 0, 0, 0, 0), t);
+    rx(0, F, raFull(F, ROUTER, 255, 1800, 0, 0, 0, "fd00:99::", 48, 0xc0, 7200, 3600, "", 0, 0, 0, 0), t);
     expect(nicMtu[0]).toBe(1400);
     expect(stateOf(ECHO_C1)).toBe(AddrState.PREFERRED);
     expect(entry("fd00:99::b68:9b39:7e57:782b")).toBe(-1);
@@ -254,14 +227,14 @@ describe("a client node", () => {
   });
 
   it("keeps its router and prefix when a stranger advertises lifetimes of 0", () => {
-    rx(0, F, raFrame("fe80::bb", 255, 0, 0, 0, 0, "fd00:c1::", 64, 0xc0, 0, 0, "", 0, 0, 0, 0), t);
+    rx(0, F, raFull(F, "fe80::bb", 255, 0, 0, 0, 0, "fd00:c1::", 64, 0xc0, 0, 0, "", 0, 0, 0, 0), t);
     expect(firstDiff(routerAddr(chosen), addr(ROUTER), 16)).toBe(-1);
     expect(routeKind(lookup(addr("fd00:c1::99")))).toBe(RouteKind.CONNECTED);
     expect(stateOf(ECHO_C1)).toBe(AddrState.PREFERRED);
   });
 
   it("renumbers: the old prefix's addresses deprecated, new ones formed and preferred as source", () => {
-    rx(0, F, raFrame(ROUTER, 255, 1800, 0, 0, 0, "fd00:c1::", 64, 0xc0, 7200, 0, "fd00:c2::", 64, 0xc0, 0xffffffff, 0xffffffff), t);
+    rx(0, F, raFull(F, ROUTER, 255, 1800, 0, 0, 0, "fd00:c1::", 64, 0xc0, 7200, 0, "fd00:c2::", 64, 0xc0, 0xffffffff, 0xffffffff), t);
     expect(stateOf(ECHO_C1)).toBe(AddrState.DEPRECATED);
     expect(stateOf(ECHO_C2)).toBe(AddrState.TENTATIVE);
     pollAt(t);
@@ -277,7 +250,7 @@ describe("a client node", () => {
   });
 
   it("keeps what is left of a valid lifetime under two hours when an RA says 0 (RFC 4862 §5.5.3 e)", () => {
-    rx(0, F, raFrame(ROUTER, 255, 1800, 0, 0, 0, "fd00:c1::", 64, 0x40, 0, 0, "", 0, 0, 0, 0), t);
+    rx(0, F, raFull(F, ROUTER, 255, 1800, 0, 0, 0, "fd00:c1::", 64, 0x40, 0, 0, "", 0, 0, 0, 0), t);
     expect(stateOf(ECHO_C1)).toBe(AddrState.DEPRECATED);
     pollAt(T + 10000 + 7199000);                           // the renumbering RA at T + 10 s gave 7200 s
     expect(stateOf(ECHO_C1)).toBe(AddrState.DEPRECATED);
@@ -293,7 +266,7 @@ describe("a client node", () => {
 
 describe("a duplicate learned address", () => {
   it("takes the next stable identifier (RFC 7217 §6)", () => {
-    rx(0, F, raFrame(ROUTER, 255, 1800, 0, 0, 0, "fd00:c3::", 64, 0xc0, 7200, 3600, "", 0, 0, 0, 0), t);
+    rx(0, F, raFull(F, ROUTER, 255, 1800, 0, 0, 0, "fd00:c3::", 64, 0xc0, 7200, 3600, "", 0, 0, 0, 0), t);
     expect(stateOf(ECHO_C3)).toBe(AddrState.TENTATIVE);
     rx(0, F, naFrame(F, "33:33:00:00:00:01", MAC_X, ECHO_C3, "ff02::1", 0x20000000, ECHO_C3, MAC_X), t);
     expect(stateOf(ECHO_C3)).toBe(-1);
@@ -319,7 +292,7 @@ describe("redirects and a leaving router", () => {
   });
 
   it("drops the router, its default route and its redirects at once when it advertises lifetime 0", () => {
-    rx(0, F, raFrame(ROUTER, 255, 0, 0, 0, 0, "", 0, 0, 0, 0, "", 0, 0, 0, 0), t);
+    rx(0, F, raFull(F, ROUTER, 255, 0, 0, 0, 0, "", 0, 0, 0, 0, "", 0, 0, 0, 0), t);
     expect(chosen).toBe(-1);
     expect(lookup(addr("2001:db8::1"))).toBe(-1);
     expect(lookup(addr("2001:db8::5"))).toBe(-1);
@@ -345,7 +318,7 @@ describe("a flood of RAs", () => {
     for (let k = 0; k < 40; k++) {
       let src = "fe80::1:" + k.toString(16);
       let pfx = "fd00:f" + k.toString(16) + "::";
-      rx(0, F, raFrame(src, 255, 1800, 0, 0, 0, pfx, 64, 0xc0, 7200, 3600, "", 0, 0, 0, 0), t);
+      rx(0, F, raFull(F, src, 255, 1800, 0, 0, 0, pfx, 64, 0xc0, 7200, 3600, "", 0, 0, 0, 0), t);
     }
     let prefixes = 0, routers = 0;
     for (let i = 0; i < LEARNED_MAX; i++) if (learnedNic(i) >= 0) prefixes++;

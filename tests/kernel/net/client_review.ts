@@ -49,28 +49,40 @@ export function lastEntry(a: string): i32 {
 }
 export function stateOf(a: string): i32 { let i = entry(a); return i < 0 ? -1 : <i32>acState(i); }
 
-export function raFrame(src: string, life: u32, reach: u32, retrans: u32,
-  p1: string, l1: u32, f1: u32, v1: u32, pr1: u32): i32 {
-  eth(F, "33:33:00:00:00:01", MAC_R);
-  let m = F + ETH + IP6;
+/** An RA from src (hop limit hops) with router lifetime life s, reachable/retrans ms, an
+ *  MTU option (0: none) and up to two prefix options. Returns the frame's length. */
+export function raFull(f: usize, src: string, hops: u32, life: u32, reach: u32, retrans: u32, mtu: u32,
+  p1: string, l1: u32, f1: u32, v1: u32, pr1: u32, p2: string, l2: u32, f2: u32, v2: u32, pr2: u32): i32 {
+  eth(f, "33:33:00:00:00:01", MAC_R);
+  let m = f + ETH + IP6;
   put(m, "86 00 0000 40 00");
   store<u8>(m + 6, <u8>(life >> 8)); store<u8>(m + 7, <u8>life);
   be(m + 8, reach); be(m + 12, retrans);
   let o = m + 16;
   put(o, "01 01"); put(o + 2, MAC_R); o += 8;
-  if (p1.length > 0) {
-    put(o, "03 04");
-    store<u8>(o + 2, <u8>l1); store<u8>(o + 3, <u8>f1);
-    be(o + 4, v1); be(o + 8, pr1); be(o + 12, 0);
-    putAddr(o + 16, p1);
-    o += 32;
-  }
+  if (mtu != 0) { put(o, "05 01 0000"); be(o + 4, mtu); o += 8; }
+  if (p1.length > 0) o = pio(o, p1, l1, f1, v1, pr1);
+  if (p2.length > 0) o = pio(o, p2, l2, f2, v2, pr2);
   let len = <i32>(o - m);
-  ip6(F + ETH, len, 58, 255, src, "ff02::1");
-  sealIcmp6(F + ETH);
+  ip6(f + ETH, len, 58, hops, src, "ff02::1");
+  sealIcmp6(f + ETH);
   return ETH + IP6 + len;
 }
+function pio(o: usize, p: string, l: u32, flags: u32, valid: u32, preferred: u32): usize {
+  put(o, "03 04");
+  store<u8>(o + 2, <u8>l); store<u8>(o + 3, <u8>flags);
+  be(o + 4, valid); be(o + 8, preferred); be(o + 12, 0);
+  putAddr(o + 16, p);
+  return o + 32;
+}
 function be(p: usize, v: u32): void { store<u32>(p, bswap<u32>(v)); }
+
+/** An RA from src with router lifetime life, reachable/retrans ms and at most one prefix
+ *  option, into F. */
+export function raFrame(src: string, life: u32, reach: u32, retrans: u32,
+  p1: string, l1: u32, f1: u32, v1: u32, pr1: u32): i32 {
+  return raFull(F, src, 255, life, reach, retrans, 0, p1, l1, f1, v1, pr1, "", 0, 0, 0, 0);
+}
 
 /** An RA from src, router lifetime life, one /64 prefix option. */
 export function ra(src: string, life: u32, p1: string, f1: u32, v1: u32, pr1: u32): void {
