@@ -22,7 +22,7 @@ import { ETH, IP6, put, putAddr, addr, eth, ip6, sealIcmp6, firstDiff, nsFrame, 
 import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfService, mfSvcAddr, mfAutoconf, mfSvcLearned, mfRa } from "../manifest";
 import { raFull } from "./client_review";
 import { rx, bootFrom, sent, sentLen, dropped } from "../drive";
-import { frameCount, framesClear, lastLog, svcMemory, svcGet } from "../mock";
+import { frameCount, framesClear, lastLog, svcMemory, svcGet, svcPut } from "../mock";
 
 const MAC_N = "02:00:00:00:00:01";
 const MAC_R = "02:00:00:00:00:aa";
@@ -145,6 +145,11 @@ describe("a client node", () => {
     expect(dropped(Drop.ADDR_TENTATIVE)).toBe(before + 1);
     expect(frameCount()).toBe(0);
     expect(k_sys(1, Sys.ADDR, 0, 0, 0, 0, 0)).toBe(-Errno.EADDRNOTAVAIL);
+    let plen = echoFrame(E, MAC_N, MAC_R, 64, KV, "fd00:1::99", 129, 7, 1, "61") - ETH;
+    svcMemory(1, 256);
+    svcPut(1, 0, E + ETH, plen);
+    expect(k_sys(1, Sys.SEND, 0, plen, 0, 0, 0)).toBe(-Errno.EADDRNOTAVAIL);   // nor send from it
+    expect(frameCount()).toBe(0);
   });
 
   it("marks kv's address a duplicate when another host advertises it, and says so", () => {
