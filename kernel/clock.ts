@@ -3,8 +3,16 @@
 // The kernel has no clock of its own; the same calls with the same times give the same
 // results. Read by rate limits, timers, neighbor discovery and restart backoff.
 
+import { LIFETIME_INFINITE } from "../abi/status";
+
 export let now: i64 = 0;
+
+/** The end of a lifetime that never runs out. */
+export const NEVER: i64 = I64.MAX_VALUE;
 
 export function setNow(t: i64): void {
   if (t > now) now = t;   // time never runs backwards inside the kernel
 }
+
+/** When a lifetime of s seconds from now ends; all ones is infinity (RFC 4861 §4.6.2). */
+export function lifetimeEnd(s: u32): i64 { return s == <u32>LIFETIME_INFINITE ? NEVER : now + <i64>s * 1000; }

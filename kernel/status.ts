@@ -4,7 +4,7 @@
 import * as S from "../abi/status";
 import { Drop } from "../abi/drop";
 import { STATUS_SIZE, NIC_MAX, CLASS_MAX, CAP_SLOTS } from "./param";
-import { now } from "./clock";
+import { now, NEVER } from "./clock";
 import { drops, icmpErrorsSent } from "./stats";
 import { poolFree } from "./pool";
 import { role } from "./boot";
@@ -22,7 +22,7 @@ import { cpuMinPermille, cpuMaxPermille, cpuUsed } from "./svc/cpu";
 import { capKind, capObject, capRights, capExtOff, capExtLen } from "./svc/caps";
 import { CapKind } from "../abi/caps";
 import { LEARNED_MAX, ROUTER_MAX } from "./param";
-import { addrHigh, acNic, acSvc, acState, acOrigin, acPreferred, acValid, acDadLeft, acCounter, acAddr, FOREVER } from "./net/slaac";
+import { addrHigh, acNic, acSvc, acState, acOrigin, acPreferred, acValid, acDadLeft, acCounter, acAddr } from "./net/slaac";
 import { learnedNic, learnedLen, learnedFlags, learnedValid, learnedPreferred, learnedPrefix, routerNic, routerUntil,
   routerReachable, routerRetrans, routerAddr, chosen, rtMtu } from "./net/routers";
 
@@ -168,7 +168,7 @@ function grantRecords(s: i32): void {
 
 /** What is left until t, in whole seconds rounded up; LIFETIME_INFINITE for never. */
 function left(t: i64): u32 {
-  if (t == FOREVER) return <u32>S.LIFETIME_INFINITE;
+  if (t == NEVER) return <u32>S.LIFETIME_INFINITE;
   if (t <= now) return 0;
   let s = (t - now + 999) / 1000;
   return s >= <i64>S.LIFETIME_INFINITE ? <u32>S.LIFETIME_INFINITE - 1 : <u32>s;

@@ -17,23 +17,9 @@ export * from "./layout/nd";
 /** The length of an NS or NA with one link-layer address option. */
 export const ND_LLA_MSG = ND_OPTIONS + LLA_LEN;
 
-/** Find the link-layer option of a type among the options at m+start..m+len. Its MAC's
- *  address (the option + LLA_MAC), 0 if absent, -1 if the options are malformed (a zero
- *  length or running past the end, §4.6). */
-export function ndFindOption(m: usize, len: i32, start: i32, type: u32): isize {
-  let found: isize = 0;
-  for (let o = start; o < len;) {
-    if (o + NDOPT_DATA > len) return -1;
-    let olen = <i32>ld8(m + o + NDOPT_LEN) * NDOPT_UNIT;
-    if (olen == 0 || o + olen > len) return -1;
-    if (ld8(m + o + NDOPT_TYPE) == type && olen >= LLA_LEN) found = <isize>(m + o + LLA_MAC);
-    o += olen;
-  }
-  return found;
-}
-
 /** The first option of a type among the options at m+start..m+len, at least min bytes
- *  long: its address, 0 if absent, -1 if the options are malformed (as ndFindOption). */
+ *  long: its address, 0 if absent, -1 if any option is malformed (a zero length, or one
+ *  running past the end, §4.6): every option is checked, whichever is found. */
 export function ndOption(m: usize, len: i32, start: i32, type: u32, min: i32): isize {
   let found: isize = 0;
   for (let o = start; o < len;) {
@@ -44,6 +30,14 @@ export function ndOption(m: usize, len: i32, start: i32, type: u32, min: i32): i
     o += olen;
   }
   return found;
+}
+
+/** The link-layer address option of a type among the options at m+start..m+len: the
+ *  address of its MAC (the option + LLA_MAC), 0 if absent, -1 if the options are malformed
+ *  (a zero length or running past the end, §4.6). */
+export function ndFindOption(m: usize, len: i32, start: i32, type: u32): isize {
+  let o = ndOption(m, len, start, type, LLA_LEN);
+  return o <= 0 ? o : o + LLA_MAC;
 }
 
 /** The option after the one at o (whose length was checked by ndOption). */

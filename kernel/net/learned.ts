@@ -14,6 +14,9 @@ import { NODE, addrHigh, acAddr, acNic, acSvc, acOrigin, acSetCounter, acFree, c
 import { svcAddr, svcAddrCount, svcAddrOk, svcAddAddr, svcValid } from "../svc/registry";
 import { capGrant } from "../svc/caps";
 
+const held = new StaticArray<bool>(SVC_MAX + 1);   // acLearned: who has an address in the prefix
+                                                   // already (a service, or at SVC_MAX the node)
+
 /** A prefix information option with A set for the /64 prefix on nic (the caller checked
  *  it: preferred ≤ valid, not link-local), lifetimes in seconds: §5.5.3(e) for every
  *  address of ours in it; and an address for the node and each wanting service that has
@@ -21,24 +24,19 @@ import { capGrant } from "../svc/caps";
  *  else may only lengthen lifetimes. A manifest service address in it is checked by DAD
  *  now, as it is on this link. Addresses are matched by their /64, never by table slot. */
 export function acLearned(nic: i32, prefix: usize, valid: u32, preferred: u32, owner: bool): void {
+  for (let s = 0; s <= SVC_MAX; s++) unchecked(held[s] = false);
   for (let i = 0; i < addrHigh; i++) {
-    if (acNic(i) == nic && acOrigin(i) == AddrOrigin.LEARNED && load<u64>(acAddr(i)) == load<u64>(prefix)) lifetimes(i, valid, preferred, false, owner);
+    if (acNic(i) != nic || acOrigin(i) != AddrOrigin.LEARNED || load<u64>(acAddr(i)) != load<u64>(prefix)) continue;
+    lifetimes(i, valid, preferred, false, owner);
+    unchecked(held[acSvc(i) == NODE ? SVC_MAX : acSvc(i)] = true);
   }
   if (valid == 0) return;
-  if (!holds(nic, NODE, prefix)) learnedAddress(nic, prefix, NODE, valid, preferred);
+  if (!unchecked(held[SVC_MAX])) learnedAddress(nic, prefix, NODE, valid, preferred);
   for (let s = 0; s < SVC_MAX; s++) {
-    if (!svcValid(s) || !wantsLearned(s, nic) || holds(nic, s, prefix)) continue;
+    if (!svcValid(s) || !wantsLearned(s, nic) || unchecked(held[s])) continue;
     learnedAddress(nic, prefix, <i8>s, valid, preferred);
   }
   if (dadOn(nic)) manifestIn(nic, prefix);
-}
-
-/** Has the node (NODE) or svc a learned address in prefix's /64 on nic? */
-function holds(nic: i32, svc: i32, prefix: usize): bool {
-  for (let i = 0; i < addrHigh; i++) {
-    if (acNic(i) == nic && acSvc(i) == svc && acOrigin(i) == AddrOrigin.LEARNED && load<u64>(acAddr(i)) == load<u64>(prefix)) return true;
-  }
-  return false;
 }
 
 /** Services' manifest addresses in prefix's /64 that no DAD checked yet: now they are. */
@@ -56,13 +54,14 @@ function manifestIn(nic: i32, prefix: usize): void {
 const FORMED: usize = memory.data(16, 8);
 
 function learnedAddress(nic: i32, prefix: usize, svc: i8, valid: u32, preferred: u32): void {
+  // Room first, so an advertisement costs no hash when there is none.
+  if (acFree() == 0 || (svc != NODE && <i32>unchecked(svcAddrCount[svc]) >= ADDR_PER_SVC && !emptySlot(svc))) return;
   let c = stable(FORMED, prefix, nic, svc, 0);
-  if (find(FORMED) >= 0 || ownRoute(FORMED) >= 0 || acFree() == 0) return;   // someone's already, or no room
+  if (find(FORMED) >= 0 || ownRoute(FORMED) >= 0) return;                    // someone's already
   let index = 0, had = 0;
   if (svc != NODE) {
     had = <i32>unchecked(svcAddrCount[svc]);
     index = freeSlot(svc);
-    if (index < 0) return;                          // ADDR_PER_SVC reached: no address in this prefix
     addrCopy(svcAddr(svc, index), FORMED);
   }
   let i = claim(nic, FORMED, svc, index, AddrOrigin.LEARNED, false);

@@ -16,7 +16,7 @@ import { LogLevel } from "../../abi/kernel";
 import { NIC_MAX, LEARNED_MAX, ROUTER_MAX, REDIRECT_MAX, MTU_MIN, MAX_RTR_SOLICITATION_DELAY_MS,
   RTR_SOLICITATION_INTERVAL_MS, MAX_RTR_SOLICITATIONS, MAX_REACHABLE_TIME_MS, RETRANS_MIN_MS, RETRANS_MAX_MS } from "../param";
 import { drop, dropParsed } from "../stats";
-import { now } from "../clock";
+import { now, NEVER, lifetimeEnd } from "../clock";
 import { between } from "../rand";
 import { logStart, logStr, logInt, logAddr, logEnd } from "../log";
 import { pktAlloc, pktData, pktSetLen } from "../pool";
@@ -27,7 +27,7 @@ import { icmpCode, icmpSeal } from "../../wire/icmpv6";
 import { ND_HOP_LIMIT, RA_OPTIONS, RA_ROUTER_LIFETIME, RA_REACHABLE_TIME, RA_RETRANS_TIMER, NDOPT_SLLA,
   NDOPT_TLLA, NDOPT_PREFIX, NDOPT_MTU, PI_LEN, PI_PREFIX_LEN, PI_FLAGS, PI_VALID, PI_PREFERRED, PI_PREFIX,
   PI_ON_LINK, PI_AUTONOMOUS, MTUOPT_MTU, MTUOPT_LEN, LLA_MAC, LLA_LEN, RD_TARGET, RD_DEST, RD_OPTIONS,
-  NDOPT_TYPE, rsEmit, ndOption, ndNextOption, ndFindOption } from "../../wire/nd";
+  NDOPT_TYPE, NDOPT_LEN, NDOPT_UNIT, rsEmit, ndNextOption, ndFindOption } from "../../wire/nd";
 import { nicMac, nicMtu, nicLinkLocal, linkTimes } from "./iface";
 import { routeAdd, routeFind, routeDelete, lookup, routeKind, routeNic, routeVia, routeLen } from "./route";
 import { linkOut, learnFrom, neighborKnown } from "./nd";
@@ -37,7 +37,6 @@ import { acLearned, acRoomFor, acForgetPrefix } from "./learned";
 
 const ALL_ROUTERS: usize = memory.data<u8>([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
 const UNSPECIFIED: usize = memory.data(16, 8);
-const FOREVER: i64 = I64.MAX_VALUE;
 
 // Per NIC: solicitations (§6.3.7) and the largest MTU the manifest allows.
 const rsLeft = new StaticArray<u8>(NIC_MAX);
@@ -106,8 +105,10 @@ export function routersTimers(nicCount: i32): i64 {
     if (unchecked(rsLeft[n]) == 0) continue;
     if (isDuplicate(nicLinkLocal(n))) { unchecked(rsLeft[n] = 0); continue; }   // §5.4.5: no IP on it
     let t = unchecked(rsNext[n]);
-    if (t <= now && preferredSource(nicLinkLocal(n))) { solicit(n); t = unchecked(rsNext[n]); }
-    else if (t <= now) t = now + 100;                   // the link-local is still under DAD
+    // From a link-local still under DAD nothing goes out; the poll that clears it (slaac.ts
+    // wakes the node for it) comes here next.
+    if (!preferredSource(nicLinkLocal(n))) continue;
+    if (t <= now) { solicit(n); t = unchecked(rsNext[n]); }
     if (unchecked(rsLeft[n]) > 0) next = sooner(next, t);
   }
   for (let i = 0; i < ROUTER_MAX; i++) {
@@ -119,9 +120,9 @@ export function routersTimers(nicCount: i32): i64 {
     if (unchecked(pNic[i]) < 0) continue;
     let on = unchecked(pOnLink[i]);
     if (on != 0 && on <= now) offLink(i);
-    else if (on != 0 && on != FOREVER) next = sooner(next, on);
+    else if (on != 0 && on != NEVER) next = sooner(next, on);
     if (unchecked(pOnLink[i]) == 0 && unchecked(pValid[i]) <= now) unchecked(pNic[i] = -1);
-    else if (unchecked(pValid[i]) != FOREVER && unchecked(pNic[i]) >= 0) next = sooner(next, unchecked(pValid[i]));
+    else if (unchecked(pValid[i]) != NEVER && unchecked(pNic[i]) >= 0) next = sooner(next, unchecked(pValid[i]));
   }
   choose();
   return next;
@@ -162,26 +163,21 @@ export function raLearn(nic: i32, p: usize, m: usize, len: i32): void {
     }
     unchecked(rsLeft[nic] = 0);                         // desist from soliciting (§6.3.7)
   }
+  let sll = ndFindOption(m, len, RA_OPTIONS, NDOPT_SLLA);
+  if (sll > 0) learnFrom(nic, src, <usize>sll);
   choose();                                             // prefixes below know the router in use
   // RFC 4861 §6.2.1 bounds AdvReachableTime by an hour; RetransTimer is kept within
   // 10 ms (Linux's floor) .. 10 s, so no advertisement can stall DAD and resolution for days.
   linkTimes(nic, reachable <= MAX_REACHABLE_TIME_MS ? reachable : 0,
     retrans == 0 ? 0 : min(max(retrans, RETRANS_MIN_MS), RETRANS_MAX_MS));
-  let sll = ndFindOption(m, len, RA_OPTIONS, NDOPT_SLLA);
-  if (sll > 0) learnFrom(nic, src, <usize>sll);
-  for (let o = ndOption(m, len, RA_OPTIONS, NDOPT_MTU, MTUOPT_LEN); o > 0; o = next(m, len, <usize>o, NDOPT_MTU, MTUOPT_LEN)) {
-    linkMtu(nic, ld32(<usize>o + MTUOPT_MTU));
-  }
-  for (let o = ndOption(m, len, RA_OPTIONS, NDOPT_PREFIX, PI_LEN); o > 0; o = next(m, len, <usize>o, NDOPT_PREFIX, PI_LEN)) {
-    prefixInfo(nic, src, <usize>o);
+  // One pass over the options, whose lengths ra.ts checked (an option too short for its
+  // type is skipped, §4.6).
+  for (let o = m + RA_OPTIONS; o < m + <usize>len; o = ndNextOption(o)) {
+    let type = ld8(o + NDOPT_TYPE), olen = <i32>ld8(o + NDOPT_LEN) * NDOPT_UNIT;
+    if (type == NDOPT_MTU && olen >= MTUOPT_LEN) linkMtu(nic, ld32(o + MTUOPT_MTU));
+    else if (type == NDOPT_PREFIX && olen >= PI_LEN) prefixInfo(nic, src, o);
   }
   choose();
-}
-
-/** The next option of a type after the one at o, or 0. */
-function next(m: usize, len: i32, o: usize, type: u32, min: i32): isize {
-  let start = <i32>(ndNextOption(o) - m);
-  return start >= len ? 0 : ndOption(m, len, start, type, min);
 }
 
 /** An advertised MTU (§6.3.4): taken if it is at least 1280 and at most what the NIC
@@ -215,8 +211,8 @@ function prefixInfo(nic: i32, src: usize, o: usize): void {
   }
   if (inUse) addrCopy(advertiser(i), src);
   let owner = addrEq(advertiser(i), src);
-  let ends = until(valid);
-  if (owner) { unchecked(pValid[i] = ends); unchecked(pPreferred[i] = until(preferred)); }
+  let ends = lifetimeEnd(valid);
+  if (owner) { unchecked(pValid[i] = ends); unchecked(pPreferred[i] = lifetimeEnd(preferred)); }
   if ((flags & PI_ON_LINK) != 0) {
     unchecked(pFlags[i] |= <u8>PI_ON_LINK);
     let on = unchecked(pOnLink[i]);
@@ -254,8 +250,6 @@ function evictPrefix(nic: i32): bool {
   }
   return false;
 }
-
-function until(s: u32): i64 { return s == 0xffffffff ? FOREVER : now + <i64>s * 1000; }
 
 function findPrefix(nic: i32, prefix: usize, len: i32): i32 {
   for (let i = 0; i < LEARNED_MAX; i++) {
@@ -359,16 +353,16 @@ export function redirectInput(nic: i32, p: usize, off: i32, len: i32): void {
   if (!unchecked(acceptRa[nic])) return;                // a router, or a NIC that takes nothing from the link
   let src = ipSrc(p), target = m + RD_TARGET, dest = m + RD_DEST;
   if (!isLinkLocal(src) || ipHops(p) != ND_HOP_LIMIT || icmpCode(m) != 0 || len < RD_OPTIONS ||
-      isMulticast(dest) || (!isLinkLocal(target) && !addrEq(target, dest)) ||
-      ndOption(m, len, RD_OPTIONS, NDOPT_TLLA, LLA_LEN) < 0) {
+      isMulticast(dest) || (!isLinkLocal(target) && !addrEq(target, dest))) {
     dropParsed(Drop.ND_INVALID, nic, p); return;
   }
+  let tll = ndFindOption(m, len, RD_OPTIONS, NDOPT_TLLA);
+  if (tll < 0) { dropParsed(Drop.ND_INVALID, nic, p); return; }
   // Only the first hop now in use for dest may redirect it.
   let r = lookup(dest);
   if (r < 0 || routeKind(r) != RouteKind.STATIC || routeNic(r) != nic || !addrEq(routeVia(r), src)) {
     dropParsed(Drop.ND_INVALID, nic, p); return;
   }
-  let tll = ndFindOption(m, len, RD_OPTIONS, NDOPT_TLLA);
   if (tll > 0) learnFrom(nic, target, <usize>tll);
   redirect(nic, dest, addrEq(target, dest) ? 0 : target, src);
 }

@@ -17,7 +17,7 @@ import { RouteKind, AddrState, AddrOrigin } from "../../abi/status";
 import { CapKind, RIGHT_SEND, RIGHT_RECV, RIGHT_DERIVE } from "../../abi/caps";
 import { ADDRCONF_MAX, SVC_MAX, ADDR_PER_SVC, IDGEN_RETRIES, TWO_HOURS_MS,
   MAX_RTR_SOLICITATION_DELAY_MS } from "../param";
-import { now } from "../clock";
+import { now, NEVER, lifetimeEnd } from "../clock";
 import { between } from "../rand";
 import { logStart, logStr, logInt, logAddr, logBytes, logEnd } from "../log";
 import { addrCopy, addrEq } from "../../wire/addr";
@@ -29,7 +29,6 @@ import { stableAddress } from "./iid";
 import { svcAddr, svcAddrCount, svcName, svcNameLen, svcAddrUse, svcAddrOk, svcAddAddr, svcValid } from "../svc/registry";
 import { capGrant } from "../svc/caps";
 
-export const FOREVER: i64 = I64.MAX_VALUE;
 export const NODE: i8 = -1;
 
 // Per address.
@@ -114,8 +113,8 @@ export function claim(nic: i32, a: usize, svc: i8, index: i32, origin: AddrOrigi
   unchecked(aIdx[i] = <u8>index);
   unchecked(aOrigin[i] = <u8>origin);
   unchecked(aCounter[i] = 0);
-  unchecked(aPreferred[i] = FOREVER);
-  unchecked(aValid[i] = FOREVER);
+  unchecked(aPreferred[i] = NEVER);
+  unchecked(aValid[i] = NEVER);
   if (origin != AddrOrigin.LEARNED) withdraw(i);                   // it had a route and worked
   else if (svc != NODE) svcAddrUse(svc, index, false);             // a new slot: not until DAD passed
   tentative(i, atStart ? now + between(0, MAX_RTR_SOLICITATION_DELAY_MS) : now);
@@ -243,9 +242,9 @@ export function stable(out: usize, prefix: usize, nic: i32, svc: i32, c: i32): i
  *  if at most two hours are left, else two hours. A new address takes both as given. An
  *  advertisement from anyone but the prefix's owner (routers.ts) may only lengthen them. */
 export function lifetimes(i: i32, valid: u32, preferred: u32, fresh: bool, owner: bool = true): void {
-  let p = until(preferred);
+  let p = lifetimeEnd(preferred);
   if (fresh || owner || p > unchecked(aPreferred[i])) unchecked(aPreferred[i] = p);
-  let v = until(valid);
+  let v = lifetimeEnd(valid);
   let left = unchecked(aValid[i]);
   if (fresh || v > now + TWO_HOURS_MS || v > left) unchecked(aValid[i] = v);
   else if (owner && left - now > TWO_HOURS_MS) unchecked(aValid[i] = now + TWO_HOURS_MS);
@@ -260,9 +259,6 @@ function deprecate(i: i32): void {
   unchecked(aState[i] = <u8>AddrState.DEPRECATED);
   if (<AddrOrigin>unchecked(aOrigin[i]) == AddrOrigin.LEARNED) say(i, "deprecated: its preferred lifetime ended; kept for what already uses it", LogLevel.INFO);
 }
-
-/** A lifetime in seconds as the time it ends; all ones is infinity (RFC 4861 §4.6.2). */
-function until(s: u32): i64 { return s == 0xffffffff ? FOREVER : now + <i64>s * 1000; }
 
 /** Send what DAD has due, age lifetimes; returns the next time anything is due, or -1. */
 export function acTimers(): i64 {
@@ -295,16 +291,14 @@ function step(i: i32): i64 {
   if (st == AddrState.PREFERRED && unchecked(aPreferred[i]) <= now) deprecate(i);
   let due = unchecked(aValid[i]);
   if (<AddrState>unchecked(aState[i]) == AddrState.PREFERRED && unchecked(aPreferred[i]) < due) due = unchecked(aPreferred[i]);
-  return due == FOREVER ? -1 : due;
+  return due == NEVER ? -1 : due;
 }
 
 /** Entry i's address goes (its valid lifetime ended, or its prefix made room), and a
  *  service's slot is emptied. */
 export function remove(i: i32, why: string): void {
   let st = <AddrState>unchecked(aState[i]);
-  if (st == AddrState.TENTATIVE) tentatives--;
-  else if (st == AddrState.DUPLICATE) duplicates--;
-  else withdraw(i);
+  if (st != AddrState.TENTATIVE && st != AddrState.DUPLICATE) withdraw(i);
   say(i, why, LogLevel.INFO);
   let svc = <i32>unchecked(aSvc[i]);
   if (svc != NODE) {
@@ -314,7 +308,11 @@ export function remove(i: i32, why: string): void {
   free(i);
 }
 
+/** Entry i is empty again (the caller took its address out of use). */
 function free(i: i32): void {
+  let st = <AddrState>unchecked(aState[i]);
+  if (st == AddrState.TENTATIVE) tentatives--;
+  else if (st == AddrState.DUPLICATE) duplicates--;
   unchecked(aNic[i] = -1);
   while (addrHigh > 0 && unchecked(aNic[addrHigh - 1]) < 0) addrHigh--;
 }
@@ -329,11 +327,7 @@ export function preferredSource(a: usize): bool {
 /** Service svc is gone (UNLOAD): forget its entries. */
 export function acForgetService(svc: i32): void {
   for (let i = 0; i < addrHigh; i++) {
-    if (unchecked(aNic[i]) < 0 || <i32>unchecked(aSvc[i]) != svc) continue;
-    let st = <AddrState>unchecked(aState[i]);
-    if (st == AddrState.TENTATIVE) tentatives--;
-    else if (st == AddrState.DUPLICATE) duplicates--;
-    free(i);
+    if (unchecked(aNic[i]) >= 0 && <i32>unchecked(aSvc[i]) == svc) free(i);
   }
   autoconfForget(svc);
 }
