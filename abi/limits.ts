@@ -23,6 +23,7 @@ export const USER_PREFIX_MAX = 64;   // USER_PREFIX delegations (prefixes users 
 export const USER_DISK_MAX = 32;     // USER_DISK delegations (disk extents users may grant)
 
 // ——— Links ———
+export const IDGEN_RETRIES = 3;       // RFC 7217 §6: stable identifiers a learned address tries after a duplicate
 export const MTU_MIN = 1280;         // RFC 8200 §5: every IPv6 link carries 1280 bytes
 export const MTU_MAX = 9000;         // largest NIC MTU a manifest may give (jumbo frames)
 export const FRAME_MAX = MTU_MAX + ETH_HDR; // Buf.RX: the longest frame the kernel takes

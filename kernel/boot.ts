@@ -156,7 +156,7 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.USER_PREFIX: return userPrefix(b, n);
     case M.Rec.USER_DISK: return userDisk(b, n);
     case M.Rec.AUTOCONF: return autoconf(b, n);
-    case M.Rec.SVC_LEARNED: return fromControl ? bad("type", "a SVC_LEARNED record is only for the boot manifest") : svcLearned(b, n);
+    case M.Rec.SVC_LEARNED: return svcLearned(b, n);
   }
   return bad("type", "unknown record type");
 }

@@ -8,12 +8,12 @@ import { ETH_HDR } from "../abi/kernel";
 import { NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, ROUTE_STATIC_MAX, CAP_SLOTS,
   USER_MAX, USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
   SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
-  STATUS_SIZE } from "../abi/limits";
+  STATUS_SIZE, IDGEN_RETRIES } from "../abi/limits";
 
 export { ETH_HDR, NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, CAP_SLOTS, USER_MAX,
   USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
   SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
-  STATUS_SIZE };
+  STATUS_SIZE, IDGEN_RETRIES };
 
 // The host side of RFC 4861 and RFC 4862 (the client role, issue #20; net/routers.ts, net/slaac.ts).
 export const LEARNED_MAX: i32 = 16;      // prefixes learned from RAs over all NICs; more are ignored
@@ -25,7 +25,6 @@ export const MAX_RTR_SOLICITATION_DELAY_MS: i64 = 1000; // RFC 4861 §10 host co
 export const RTR_SOLICITATION_INTERVAL_MS: i64 = 4000;
 export const MAX_RTR_SOLICITATIONS: i32 = 3;
 export const TWO_HOURS_MS: i64 = 7200000; // RFC 4862 §5.5.3(e): a valid lifetime an RA cannot shorten below
-export const IDGEN_RETRIES: i32 = 3;      // RFC 7217 §6: new identifiers tried after a duplicate
 export const MAX_REACHABLE_TIME_MS: u32 = 3600000; // RFC 4861 §10: a larger advertised one is ignored
 export const RETRANS_MIN_MS: u32 = 10;     // an advertised RetransTimer is kept within these (Linux's
 export const RETRANS_MAX_MS: u32 = 10000;  // floor; a ceiling so no RA stalls DAD and ND for days)

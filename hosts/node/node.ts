@@ -95,6 +95,7 @@ export class PersiaNode extends EventEmitter {
   private server: Server | null = null;
   private lastDeadline = -1n;
   private stopping: (() => void) | null = null;
+  private closed = false;                     // stop() has run
   private stopped: Promise<void> | null = null;
 
   /** Checks the given services, NICs and disks against the boot manifest and instantiates
@@ -150,6 +151,8 @@ export class PersiaNode extends EventEmitter {
   /** Stops polling, closes NICs, disks, the status socket and its captures, and drops every
    *  service instance, at once (shutdown() first lets the kernel say goodbye). */
   stop(): void {
+    if (this.closed) return;                 // once: a graceful stop's bound may fire after it ended
+    this.closed = true;
     const stopped = this.stopping;
     this.stopping = null;
     stopped?.();

@@ -22,8 +22,10 @@ const held = new StaticArray<bool>(SVC_MAX + 1);   // acLearned: who has an addr
  *  address of ours in it; and an address for the node and each wanting service that has
  *  none there yet (unless valid is 0). owner: the prefix's owner sent it (routers.ts); anyone
  *  else may only lengthen lifetimes. A manifest service address in it is checked by DAD
- *  now, as it is on this link. Addresses are matched by their /64, never by table slot. */
-export function acLearned(nic: i32, prefix: usize, valid: u32, preferred: u32, owner: bool): void {
+ *  now, as it is on this link — only when the default router in use advertises the
+ *  prefix (inUse): a stranger's prefix could otherwise take a working address out of use
+ *  at will, and answer its DAD. Addresses are matched by their /64, never by table slot. */
+export function acLearned(nic: i32, prefix: usize, valid: u32, preferred: u32, owner: bool, inUse: bool): void {
   for (let s = 0; s <= SVC_MAX; s++) unchecked(held[s] = false);
   for (let i = 0; i < addrHigh; i++) {
     if (acNic(i) != nic || acOrigin(i) != AddrOrigin.LEARNED || load<u64>(acAddr(i)) != load<u64>(prefix)) continue;
@@ -36,7 +38,7 @@ export function acLearned(nic: i32, prefix: usize, valid: u32, preferred: u32, o
     if (!svcValid(s) || !wantsLearned(s, nic) || unchecked(held[s])) continue;
     learnedAddress(nic, prefix, <i8>s, valid, preferred);
   }
-  if (dadOn(nic)) manifestIn(nic, prefix);
+  if (inUse && dadOn(nic)) manifestIn(nic, prefix);
 }
 
 /** Services' manifest addresses in prefix's /64 that no DAD checked yet: now they are. */

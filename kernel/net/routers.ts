@@ -226,7 +226,7 @@ function prefixInfo(nic: i32, src: usize, o: usize): void {
   if ((flags & PI_AUTONOMOUS) != 0 && plen == 64 && preferred <= valid) {
     unchecked(pFlags[i] |= <u8>PI_AUTONOMOUS);
     if (inUse) while (!acRoomFor(nic) && evictPrefix(nic)) {}
-    acLearned(nic, learnedPrefix(i), valid, preferred, owner);
+    acLearned(nic, learnedPrefix(i), valid, preferred, owner, inUse);
   }
 }
 

@@ -10,17 +10,14 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { Role } from "../../abi/kernel";
-import { DAD_DEFAULT, SECRET_BYTES } from "./limits";
+import { DAD_DEFAULT, SECRET_BYTES, SECRET_FILE_MAX } from "./limits";
 import { FieldPath } from "./issues";
 import * as V from "./values";
+import { Raw, Report, isMapping, entries, name, unique, references } from "./raw";
 
-type Raw = Record<string, unknown>;
-type Report = (path: FieldPath, message: string) => void;
 
 /** A service address entry that names a NIC instead of an address. */
 export interface Learned { learned: string; }
-
-const isMapping = (v: unknown): v is Raw => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** `{ learned: lan0 }`; any other mapping is refused with the one shape allowed. */
 export function learnedEntry(v: Raw): Learned {
@@ -44,21 +41,12 @@ export function dadTransmits(autoconf: boolean, dad: number | undefined | null):
   return dad ?? (autoconf ? DAD_DEFAULT : 0);
 }
 
-function roleOf(raw: unknown): string | null {
-  const node = isMapping(raw) ? raw.node : undefined;
-  return isMapping(node) && typeof node.role === "string" ? node.role : null;
-}
-
-function nicsOf(raw: unknown): Raw[] {
-  const v = isMapping(raw) ? raw.nics : undefined;
-  return Array.isArray(v) ? v.map((n) => (isMapping(n) ? n : {})) : [];
-}
-
 /** autoconf never in a router and never with ra on the same NIC; each `learned` names a NIC
  *  whose autoconf is on, once per service. */
 export function autoconfRules(raw: unknown, report: Report): void {
-  const role = roleOf(raw);
-  const nics = nicsOf(raw);
+  const node = isMapping(raw) ? raw.node : undefined;
+  const role = isMapping(node) ? name(node, "role") : null;
+  const nics = entries(raw, "nics");
   nics.forEach((n, i) => {
     if (n.autoconf !== true) return;
     const at: FieldPath = ["nics", i, "autoconf"];
@@ -70,36 +58,50 @@ export function autoconfRules(raw: unknown, report: Report): void {
         "remove autoconf and give the NIC its prefixes in the manifest, or make this node a client");
     }
   });
-  const services = isMapping(raw) && Array.isArray(raw.services) ? raw.services : [];
-  services.forEach((s: unknown, i: number) => {
-    const addresses = isMapping(s) && Array.isArray(s.addresses) ? s.addresses : [];
-    const first = new Map<string, number>();
-    addresses.forEach((a: unknown, j: number) => {
-      if (!isMapping(a) || V.tryParse((v) => V.shortName(v, "NIC", "lan0"), a.learned) === null) return; // the schema's
+  entries(raw, "services").forEach((s, i) => {
+    const addresses = Array.isArray(s.addresses) ? s.addresses : [];
+    const learned = addresses.flatMap((a: unknown, j: number) => {
+      if (!isMapping(a) || V.tryParse((v) => V.shortName(v, "NIC", "lan0"), a.learned) === null) return []; // the schema's
       const at: FieldPath = ["services", i, "addresses", j, "learned"];
       learnedRule(a.learned as string, nics, role, at, report);
-      const seen = first.get(a.learned as string);
-      if (seen !== undefined) {
-        report(at, `${a.learned} is already learned by addresses[${seen}]; one entry gives the service an address in ` +
-          `every prefix learned on ${a.learned}`);
-      } else first.set(a.learned as string, j);
+      return [{ key: a.learned as string, at, label: `addresses[${j}]` }];
     });
+    unique(learned, (first) => `is already learned by ${first}; one entry gives the service an address in every ` +
+      "prefix learned on that NIC", report);
   });
 }
 
-function learnedRule(name: string, nics: Raw[], role: string | null, at: FieldPath, report: Report): void {
-  const nic = nics.find((n) => n.name === name);
+function learnedRule(nicName: string, nics: Raw[], role: string | null, at: FieldPath, report: Report): void {
+  const nic = nics.find((n) => n.name === nicName);
   if (!nic) {
-    const names = nics.map((n) => n.name).filter((s) => typeof s === "string");
-    report(at, `"${name}" is not the name of a NIC; ${names.length === 0 ? "there are no NICs" : `the NICs are ${names.join(", ")}`}`);
+    references("NIC", nics.map((n) => name(n, "name")).filter((s): s is string => s !== null), nicName, at, report);
     return;
   }
   const known = role !== null && role.toUpperCase() in Role;
   if (!known || (nic.autoconf !== undefined && typeof nic.autoconf !== "boolean")) return; // reported by the schema
   if (autoconfOn(role, nic.autoconf as boolean | undefined)) return;
   const why = nic.autoconf === false ? "it says autoconf: false" : `autoconf is off by default in the ${role} role`;
-  report(at, `NIC ${name} learns no prefixes (${why}), so there is no address to form on it; ` +
-    `set autoconf: true on ${name}, or give the service a fixed address`);
+  report(at, `NIC ${nicName} learns no prefixes (${why}), so there is no address to form on it; ` +
+    `set autoconf: true on ${nicName}, or give the service a fixed address`);
+}
+
+/** The content of a secret file: a regular file of at most SECRET_FILE_MAX bytes, checked
+ *  on the open file before anything is read (a pipe, a device or a huge file would hang or
+ *  fill memory), and read no further than that. */
+function readSecret(file: string): Buffer {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error("it is a directory"), { code: "EISDIR" });
+    if (!st.isFile() || st.size > SECRET_FILE_MAX) {
+      throw Object.assign(new Error(!st.isFile() ? "it is not a regular file (a pipe or a device)"
+        : `it holds ${st.size} bytes, more than a secret's ${SECRET_FILE_MAX}`), { code: "ESPECIAL" });
+    }
+    const b = Buffer.alloc(SECRET_FILE_MAX);
+    return b.subarray(0, fs.readSync(fd, b, 0, SECRET_FILE_MAX, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The RFC 7217 secret_key: the first 16 bytes of SHA-512 of node.secret's content, or all
@@ -112,13 +114,15 @@ export function secretKey(raw: unknown, baseDir: string, report: Report): Uint8A
     "addresses follow from it), or remove node.secret to form them from public names only";
   let content: Buffer;
   try {
-    content = fs.readFileSync(file);
+    content = readSecret(file);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === "EISDIR" ? "it is a directory" : err.code === "ENOENT" ? "there is no such file" : (err.code ?? err.message);
+    const why = err.code === "EISDIR" ? "it is a directory" : err.code === "ENOENT" ? "there is no such file"
+      : err.code === "ESPECIAL" ? err.message : (err.code ?? err.message);
     report(["node", "secret"], `cannot read ${file}: ${why}; node.secret is the file with the ` +
-      `node's secret for its learned addresses (RFC 7217); ` + (err.code === "EISDIR"
-        ? `make one with \`head -c 32 /dev/urandom > ${path.join(file, "node.secret")}\` and name that file in node.secret`
+      `node's secret for its learned addresses (RFC 7217); ` + (err.code === "EISDIR" || err.code === "ESPECIAL"
+        ? `make a regular file with \`head -c 32 /dev/urandom > ${path.join(err.code === "EISDIR" ? file : baseDir, "node.secret")}\` ` +
+          "and name it in node.secret"
         : make));
     return new Uint8Array(SECRET_BYTES);
   }

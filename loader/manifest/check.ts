@@ -20,41 +20,13 @@ import { delegationRules } from "./delegations";
 import { nodeAddresses } from "./own";
 import { ROLE_NAMES } from "./schema";
 import * as V from "./values";
+import { Raw, Report, entries, name, unique, references, isMapping } from "./raw";
 
-type Report = (path: FieldPath, message: string) => void;
-type Raw = Record<string, unknown>;
-
-function entries(raw: unknown, key: string): Raw[] {
-  const v = raw !== null && typeof raw === "object" ? (raw as Raw)[key] : undefined;
-  return Array.isArray(v) ? v.map((e) => (e !== null && typeof e === "object" ? (e as Raw) : {})) : [];
-}
-
-function name(e: Raw, key: string): string | null {
-  return typeof e[key] === "string" ? (e[key] as string) : null;
-}
-
-interface Keyed { key: string | null; at: FieldPath; label: string; }
-
-/** Reports every entry whose key an earlier entry already has; `say` gets the earlier label. */
-function unique(list: Keyed[], say: (first: string) => string, report: Report): void {
-  const first = new Map<string, string>();
-  for (const { key, at, label } of list) {
-    if (key === null) continue;
-    const seen = first.get(key);
-    if (seen !== undefined) report(at, say(seen));
-    else first.set(key, label);
-  }
-}
 
 function resolved(baseDir: string, file: string | null): string | null {
   return file === null ? null : path.resolve(baseDir, file);
 }
 
-function references(what: string, names: string[], v: string | null, at: FieldPath, report: Report): void {
-  if (v === null || names.includes(v)) return;
-  const known = names.length === 0 ? `there are no ${what}s` : `the ${what}s are ${[...new Set(names)].join(", ")}`;
-  report(at, `"${v}" is not the name of a ${what}; ${known}`);
-}
 
 function checkNics(raw: unknown, report: Report): string[] {
   const nics = entries(raw, "nics");
@@ -81,9 +53,6 @@ function checkNics(raw: unknown, report: Report): string[] {
   return nics.map((n) => name(n, "name")).filter((s): s is string => s !== null);
 }
 
-function isMapping(v: unknown): v is Raw {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
 
 /** `ra` settings and `forward` are for a router only; `ra` settings must agree with each
  *  other. `ra: false` is fine anywhere. */

@@ -67,3 +67,4 @@ export const CPU_SHARE_MAX = A.CPU_SHARE_MAX;  // a CPU share's min and max, in 
 export const DAD_MAX = AC_DAD_MAX;            // DupAddrDetectTransmits a NIC may ask for (a u8 in AUTOCONF)
 export const DAD_DEFAULT = 1;                 // RFC 4862 §5.1: one solicitation, where autoconf is on
 export const SECRET_BYTES = AC_SIZE - AC_SECRET; // RFC 7217 secret_key: the AUTOCONF record holds 16 bytes
+export const SECRET_FILE_MAX = 4096;          // bytes node.secret may hold: a key, not a device or a pipe

@@ -88,12 +88,14 @@ export interface ClassStatus {
   drops: number;
 }
 
-/** Who an egress class is for, for a person: "kernel", "forwarded", or the service's domain
- *  (`service <id>` when the snapshot has no such service). */
-export function className(c: ClassStatus, s: { services: ServiceStatus[] }): string {
-  if (typeof c.class !== "number") return c.class;
-  const id = c.class;
+/** A service's domain by its id, or `service <id>` when the snapshot has no such service. */
+export function serviceName(s: { services: ServiceStatus[] }, id: number): string {
   return s.services.find((v) => v.id === id)?.name ?? `service ${id}`;
+}
+
+/** Who an egress class is for, for a person: "kernel", "forwarded", or the service's domain. */
+export function className(c: ClassStatus, s: { services: ServiceStatus[] }): string {
+  return typeof c.class !== "number" ? c.class : serviceName(s, c.class);
 }
 
 export interface RouteStatus {

@@ -7,7 +7,8 @@ import { DROP_TEXT, FAULT_TEXT, STATE_TEXT } from "../../abi/describe";
 import { Drop } from "../../abi/drop";
 import { Fault, SvcState } from "../../abi/kernel";
 import { AddrState, LIFETIME_INFINITE, RouteKind } from "../../abi/status";
-import { className } from "./decode";
+import { className, serviceName } from "./decode";
+import { IDGEN_RETRIES } from "../../abi/limits";
 import type { AddrStatus, ClassStatus, GrantStatus, RouteStatus, ServiceStatus, Status } from "./decode";
 import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 
@@ -52,7 +53,7 @@ function classRow(c: ClassStatus, services: ServiceStatus[]): Cell[] {
 }
 
 function grantRow(g: GrantStatus, services: ServiceStatus[]): Cell[] {
-  const who = services.find((s) => s.id === g.service)?.name ?? `service ${g.service}`;
+  const who = serviceName({ services }, g.service);
   const pct = (p: number) => `${p / 10}%`;
   const disks = g.disks.map((d) => `disk ${d.disk} ${d.length / 1024} KiB at ${d.offset / 1024} KiB ` +
     `${(d.rights & RIGHT_READ ? "r" : "") + (d.rights & RIGHT_WRITE ? "w" : "")}`).join(", ") || "-";
@@ -66,7 +67,7 @@ function ramText(v: ServiceStatus): string {
 }
 
 function routeRow(r: RouteStatus, services: ServiceStatus[]): Cell[] {
-  const service = services.find((s) => s.id === r.service)?.name ?? `service ${r.service}`;
+  const service = serviceName({ services }, r.service);
   switch (r.kind) {
     case RouteKind[RouteKind.SERVICE]: return [r.prefix, "service", "-", "-", service];
     case RouteKind[RouteKind.LOCAL]: return [r.prefix, "this node", "-", "-", "-"];
@@ -88,7 +89,7 @@ function nicName(s: Status, id: number): string {
 
 function owner(s: Status, a: AddrStatus): string {
   if (a.service === null) return "node";
-  return s.services.find((v) => v.id === a.service)?.name ?? `service ${a.service}`;
+  return serviceName(s, a.service);
 }
 
 /** The state word; a duplicate in capitals, so it stands out. */
@@ -100,7 +101,7 @@ function addrState(a: AddrStatus): string {
 const DUPLICATE_FIX: Record<string, string> = {
   LINK_LOCAL: "Give the NIC another mac in the manifest.",
   MANIFEST: "Give it another address in the manifest.",
-  LEARNED: "Find the host on that link that uses it too (the node tried three more stable identifiers).",
+  LEARNED: `Find the host on that link that uses it too (the node tried ${IDGEN_RETRIES} more stable identifiers).`,
 };
 
 /** The client role's tables (issue #20), or none when the node has no such records. */

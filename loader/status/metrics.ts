@@ -13,7 +13,7 @@ import { SvcState } from "../../abi/kernel";
 import { CPU_SHARE_MAX } from "../../abi/limits";
 import { AddrState, LIFETIME_INFINITE } from "../../abi/status";
 import { WASM_PAGE } from "../manifest/limits";
-import { className } from "./decode";
+import { className, serviceName } from "./decode";
 import type { ClassStatus, NicStatus, ServiceStatus, Status } from "./decode";
 
 type Labels = Record<string, string>;
@@ -156,8 +156,7 @@ const ADDR_STATES = [AddrState.TENTATIVE, AddrState.PREFERRED, AddrState.DEPRECA
 
 /** The client role (issue #20): addresses and their DAD state, learned prefixes, default routers. */
 function clientMetrics(reg: Registry, read: () => Status): void {
-  const owner = (s: Status, svc: number | null) =>
-    (svc === null ? "node" : s.services.find((v) => v.id === svc)?.name ?? `service ${svc}`);
+  const owner = (s: Status, svc: number | null) => (svc === null ? "node" : serviceName(s, svc));
   mirrorGauge(reg, read, "persia_address_state", "1 for the state an address is in (RFC 4862: tentative, preferred, " +
     "deprecated, duplicate), 0 for the others.", ["nic", "name", "owner", "origin", "address", "state"],
   (s) => s.addresses.flatMap((a) => ADDR_STATES.map((st): Row => [{

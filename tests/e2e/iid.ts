@@ -9,8 +9,9 @@
 import { createHash } from "crypto";
 import { formatAddr, parseAddr } from "../../loader/ip6";
 
-/** RFC 7217 §6: how many times a DAD failure may make a new identifier. */
-export const IDGEN_RETRIES = 3;
+import { IDGEN_RETRIES } from "../../abi/limits";   // RFC 7217 §6: new identifiers after a DAD failure
+
+export { IDGEN_RETRIES };
 
 /** secret_key: the first 16 bytes of SHA-512 of node.secret's content, or 16 zero bytes
  *  when the manifest names no secret. */

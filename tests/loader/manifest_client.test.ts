@@ -6,7 +6,6 @@
 // ones are refused; a LOAD refuses learned addresses.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -111,7 +110,7 @@ test("a learned entry is refused when its NIC does not exist, takes no RAs, or i
   one(node("client", ["    autoconf: false"], "[{ learned: lan0 }]"), ADDR_LINE(1), "services[0].addresses[0].learned",
     /^NIC lan0 learns no prefixes \(it says autoconf: false\)/);
   one(node("client", [], "[{ learned: lan0 }, { learned: lan0 }]"), 11, "services[0].addresses[1].learned",
-    "lan0 is already learned by addresses[0]; one entry gives the service an address in every prefix learned on lan0");
+    "is already learned by addresses[0]; one entry gives the service an address in every prefix learned on that NIC");
   one(node("client", [], "[{ learn: lan0 }]"), 11, "services[0].addresses[0]", "a mapping here is { learned: <NIC name> }, " +
     "e.g. { learned: lan0 }: an address in each prefix learned from router advertisements on that NIC; learn is not allowed");
   one(node("client", [], "[{ learned: LAN0 }]"), 11, "services[0].addresses[0]", /^"LAN0" is not a valid NIC name/);
@@ -121,7 +120,8 @@ test("node.secret: the first 16 bytes of its SHA-512 go into every AUTOCONF reco
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-secret-"));
   const content = Buffer.from("0123456789abcdef0123456789abcdef");
   fs.writeFileSync(path.join(dir, "node.secret"), content);
-  const key = Array.from(createHash("sha512").update(content).digest().subarray(0, 16));
+  // python3: hashlib.sha512(b"0123456789abcdef0123456789abcdef").digest()[:16].hex()
+  const key = Array.from(Buffer.from("0372a8619ebcbbcd91abcda1ba389ac3", "hex"));
   const two = (secret: string) => node("client", [], undefined, [`  secret: ${secret}`])
     .replace("services:", '  - name: lan1\n    kind: virtual\n    mac: "02:00:00:00:00:02"\nservices:');
   const m = parse(two("./node.secret"), dir);
@@ -133,8 +133,14 @@ test("node.secret: the first 16 bytes of its SHA-512 go into every AUTOCONF reco
     "/srv/missing.secret` (and keep it: the node's learned addresses follow from it), or remove node.secret to form them " +
     "from public names only");
   assert.deepEqual(errorsOf2(two("."), dir), [`4 node.secret: cannot read ${dir}: it is a directory; node.secret is the ` +
-    "file with the node's secret for its learned addresses (RFC 7217); make one with " +
-    `\`head -c 32 /dev/urandom > ${path.join(dir, "node.secret")}\` and name that file in node.secret`]);
+    "file with the node's secret for its learned addresses (RFC 7217); make a regular file with " +
+    `\`head -c 32 /dev/urandom > ${path.join(dir, "node.secret")}\` and name it in node.secret`]);
+  // A pipe or a device would hang the read or fill memory: refused from the open file, unread.
+  assert.deepEqual(errorsOf2(two("/dev/zero"), dir), ["4 node.secret: cannot read /dev/zero: it is not a regular file (a pipe or " +
+    "a device); node.secret is the file with the node's secret for its learned addresses (RFC 7217); make a regular file " +
+    `with \`head -c 32 /dev/urandom > ${path.join(dir, "node.secret")}\` and name it in node.secret`]);
+  fs.writeFileSync(path.join(dir, "big.secret"), Buffer.alloc(4097, 1));
+  assert.match(errorsOf2(two("./big.secret"), dir)[0], /it holds 4097 bytes, more than a secret's 4096;/);
   fs.writeFileSync(path.join(dir, "short.secret"), "fifteen bytes!!");
   const short = errorsOf2(two("./short.secret"), dir);
   assert.deepEqual(short, [`4 node.secret: ${path.join(dir, "short.secret")} holds 15 bytes; node.secret needs at least 16 secret ` +

@@ -1,0 +1,41 @@
+// The manifest as YAML gave it, before the schema: small readers for the cross-checks
+// (check.ts, autoconf.ts), which must say something useful even about a manifest the
+// schema refuses — a list entry that is not a mapping reads as {}, a missing name as null.
+import { FieldPath } from "./issues";
+
+export type Raw = Record<string, unknown>;
+export type Report = (path: FieldPath, message: string) => void;
+
+export function isMapping(v: unknown): v is Raw {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** The list under key, each entry a mapping ({} for anything else). */
+export function entries(raw: unknown, key: string): Raw[] {
+  const v = raw !== null && typeof raw === "object" ? (raw as Raw)[key] : undefined;
+  return Array.isArray(v) ? v.map((e) => (e !== null && typeof e === "object" ? (e as Raw) : {})) : [];
+}
+
+export function name(e: Raw, key: string): string | null {
+  return typeof e[key] === "string" ? (e[key] as string) : null;
+}
+
+export interface Keyed { key: string | null; at: FieldPath; label: string; }
+
+/** Reports every entry whose key an earlier entry already has; `say` gets the earlier label. */
+export function unique(list: Keyed[], say: (first: string) => string, report: Report): void {
+  const first = new Map<string, string>();
+  for (const { key, at, label } of list) {
+    if (key === null) continue;
+    const seen = first.get(key);
+    if (seen !== undefined) report(at, say(seen));
+    else first.set(key, label);
+  }
+}
+
+/** Reports v when it names none of names (a what: "NIC", "disk", ...). */
+export function references(what: string, names: string[], v: string | null, at: FieldPath, report: Report): void {
+  if (v === null || names.includes(v)) return;
+  const known = names.length === 0 ? `there are no ${what}s` : `the ${what}s are ${[...new Set(names)].join(", ")}`;
+  report(at, `"${v}" is not the name of a ${what}; ${known}`);
+}
