@@ -29,6 +29,7 @@ export const KERNEL_EXPORTS: Fn[] = [
   { name: "k_status", params: [], result: i32, doc: "write the status snapshot into Buf.STATUS; returns its length" },
   { name: "k_sys", params: [["svc", i32], ["nr", i32], ["a0", i32], ["a1", i32], ["a2", i32], ["a3", i32], ["a4", i32]], result: i32, doc: "a syscall from service svc (Sys numbers)" },
   { name: "k_capture", params: [["mask", i32], ["nic", i32], ["svc", i32]], result: i32, doc: "report packets at the points of mask (a bit per abi/capture.ts CapturePoint; 0: off) to the host's capture import, only those naming nic and svc (-1: any); 0 or -EINVAL" },
+  { name: "k_epoch", params: [["unix_ms", i64]], result: null, doc: "the wall clock: the Unix time in ms at kernel time 0 (WireGuard's TAI64N timestamps); called before k_boot and again whenever the host's wall clock was stepped" },
 ];
 
 /** What kernel.wasm imports from its host, module "persia_host". */

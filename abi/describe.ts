@@ -62,6 +62,15 @@ export const DROP_TEXT: Record<Drop, string> = {
   [Drop.MARTIAN]: "address that may never be on a link (::1, IPv4-mapped, ::, or the node's own as source)",
   [Drop.SVC_LINK_CONTROL]: "service sent ND, RA, redirect, MLD or hop limit 255 (the kernel's alone)",
   [Drop.ADDR_TENTATIVE]: "to an address not yet cleared by DAD, or a duplicate",
+  [Drop.WG_MALFORMED]: "not a WireGuard message (type, length or reserved bytes)",
+  [Drop.WG_MAC]: "WireGuard handshake with a wrong mac1, or no valid mac2 under load (a cookie was sent)",
+  [Drop.WG_HANDSHAKE]: "WireGuard handshake that does not authenticate, is replayed, or is over the rate",
+  [Drop.WG_KEY]: "WireGuard data for no current session (unknown index or expired keys)",
+  [Drop.WG_AUTH]: "WireGuard data whose authentication tag is wrong",
+  [Drop.WG_REPLAY]: "WireGuard data replayed or behind the replay window",
+  [Drop.WG_SRC]: "WireGuard peer sent from an address it is not allowed (cryptokey routing)",
+  [Drop.WG_NO_PEER]: "no WireGuard peer is allowed the destination",
+  [Drop.WG_NO_SESSION]: "no WireGuard session: the handshake did not complete",
   [Drop.COUNT]: "",
 };
 

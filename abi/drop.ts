@@ -36,5 +36,16 @@ export enum Drop {
                          // address-less ND), or one of the node's own as the source of a packet from outside
   SVC_LINK_CONTROL = 31, // a service sent ND, RA, redirect or MLD, or hop limit 255: the link is the kernel's
   ADDR_TENTATIVE = 32,   // to an address DAD has not yet cleared, or found a duplicate (RFC 4862 §5.4)
-  COUNT = 33,
+  WG_MALFORMED = 33,     // a datagram on a WireGuard NIC that is no WireGuard message (type, length, reserved bytes)
+  WG_MAC = 34,           // a handshake message with a wrong mac1, or without a valid mac2 while the node is under load
+                         // (then a cookie reply goes back instead of any Diffie-Hellman work)
+  WG_HANDSHAKE = 35,     // a handshake message that does not authenticate: unknown peer, failed AEAD, replayed or
+                         // old timestamp, a response to no initiation of ours, over the handshake rate
+  WG_KEY = 36,           // transport data for no session of ours (unknown receiver index, expired keys)
+  WG_AUTH = 37,          // transport data whose Poly1305 tag is wrong (forged, corrupted, wrong key)
+  WG_REPLAY = 38,        // transport data with a counter already seen or behind the replay window
+  WG_SRC = 39,           // decrypted, but its inner source is not one of the peer's allowed addresses
+  WG_NO_PEER = 40,       // to a destination no WireGuard peer of the NIC is allowed (cryptokey routing)
+  WG_NO_SESSION = 41,    // waited for a handshake that did not complete (REKEY_ATTEMPT_TIME), or too many did
+  COUNT = 42,
 }

@@ -3,12 +3,13 @@
 // AssemblyScript and TypeScript. The function signatures themselves are in abi/contract.ts;
 // the capacities a host sizes its tables by (NIC_MAX, SVC_MAX, DISK_MAX) are in abi/limits.ts.
 
-export const ABI_VERSION = 6; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
+export const ABI_VERSION = 7; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
                               // 3: svc_load, svc_unload, svc_ram (run-time LOAD and GRANT)
                               // 4: k_rx(nic, len, now): a frame carries its time of arrival
                               //    (a batch received after an idle spell ran on a stale clock)
                               // 5: k_capture and the host import capture (packet capture)
                               // 6: k_stop(now): a graceful stop (a router's final RAs)
+                              // 7: k_epoch(unix_ms) and NicKind.WIREGUARD (sealed links, issue #13)
 
 // The longest a host waits for k_stop to say the stop is done before it stops the node
 // anyway (spec/hosts.md "Stopping a node"): a router's longest stop — its two final RAs 3 s
@@ -61,6 +62,9 @@ export enum NicKind {
   VIRTUAL = 0,     // in-process link (tests, demo)
   VXLAN = 1,       // Ethernet over UDP, RFC 7348
   TAP = 2,         // Linux TAP device
+  WIREGUARD = 3,   // a sealed link speaking WireGuard over the host's UDP socket: layer 3, no
+                   // Ethernet; each frame is an endpoint header and a UDP payload
+                   // (wire/layout/wireguard.ts WG_EP_*), spec/wire.md "WireGuard"
 }
 
 export enum LogLevel {

@@ -7,6 +7,7 @@
 // the kernel sees (packet pool, egress queues, neighbor cache, rate buckets: kernel/param.ts)
 // and bounds only the loader checks (names, rates, RA defaults: loader/manifest/limits.ts).
 import { ETH_HDR } from "./kernel";
+import { WG_EP_HDR, WG_OVERHEAD } from "../wire/layout/wireguard";
 
 // ——— A node's tables: what a manifest may fill, and the kernel holds ———
 export const NIC_MAX = 16;           // NICs per node (NIC ids are 0..NIC_MAX-1, u8 in the boot manifest)
@@ -27,6 +28,11 @@ export const IDGEN_RETRIES = 3;       // RFC 7217 §6: stable identifiers a lear
 export const MTU_MIN = 1280;         // RFC 8200 §5: every IPv6 link carries 1280 bytes
 export const MTU_MAX = 9000;         // largest NIC MTU a manifest may give (jumbo frames)
 export const FRAME_MAX = MTU_MAX + ETH_HDR; // Buf.RX: the longest frame the kernel takes
+export const WG_PEER_MAX = 32;       // WireGuard peers per node, over all its WIREGUARD NICs
+export const WG_ALLOWED_MAX = 256;   // WG_ALLOWED ranges per node, over all peers
+/** The largest MTU of a WIREGUARD NIC: a whole sealed packet with its endpoint header
+ *  fits one frame of Buf.RX. */
+export const WG_MTU_MAX = FRAME_MAX - WG_EP_HDR - WG_OVERHEAD;
 export const LOCAL_MTU = 1500;       // MTU between services on one node (no link)
 /** The longest frame a host's NIC reads whole: an Ethernet header and the largest IPv6
  *  packet without a jumbogram (RFC 8200: 40-byte header, 16-bit payload length). A frame

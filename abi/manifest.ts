@@ -32,6 +32,9 @@ export enum Rec {
   USER_DISK = 17,   // a disk extent a user may grant the services it loads or grants to
   AUTOCONF = 18,    // a NIC that takes its configuration from router advertisements, and its DAD (issue #20)
   SVC_LEARNED = 19, // a service address formed in each prefix learned on a NIC (issue #20)
+  WG = 20,          // a WIREGUARD NIC's static private key (issue #13)
+  WG_PEER = 21,     // a WireGuard peer of a WIREGUARD NIC
+  WG_ALLOWED = 22,  // an address range a WireGuard peer may use (cryptokey routing)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -207,3 +210,35 @@ export const AC_DAD_MAX = 10;    // the most DAD transmits a NIC may ask for
 export const SL_SVC = 0;
 export const SL_NIC = 1;
 export const SL_SIZE = 4;
+
+// WG (record 20): the static private key of a NIC of kind WIREGUARD (X25519, RFC 7748, as
+// `wg genkey` writes it, decoded). The NIC record comes first; a WIREGUARD NIC has exactly
+// one WG record. The kernel never logs it or writes it into status (spec/security.md).
+//   nic u8, 0 u8, 0 u16, private key[32]
+export const WG_NIC = 0;
+export const WG_PRIVATE = 4;
+export const WG_SIZE = 36;
+
+// WG_PEER (record 21): a peer of a WIREGUARD NIC, numbered peer (0..WG_PEER_MAX-1, unique
+// in the node). psk is the preshared key (all zero: none, as in WireGuard); endpoint is
+// where to send first (:: and port 0: none, wait for the peer to start); keepalive is the
+// persistent keepalive interval in s (0: off). Endpoint port is little-endian here.
+//   nic u8, peer u8, keepalive u16 s, public key[32], preshared key[32],
+//   endpoint address[16], endpoint port u16, 0 u16
+export const WP_NIC = 0;
+export const WP_PEER = 1;
+export const WP_KEEPALIVE = 2;
+export const WP_PUBLIC = 4;
+export const WP_PSK = 36;
+export const WP_ENDPOINT = 68;
+export const WP_PORT = 84;
+export const WP_SIZE = 88;
+
+// WG_ALLOWED (record 22): an address range of peer's (its WG_PEER record comes first): a
+// packet from the peer must have its source in one of them, and a packet to an address in
+// one goes to that peer (the longest prefix over all peers of the NIC wins).
+//   peer u8, length u8 (0..128), 0 u16, prefix[16]
+export const WA_PEER = 0;
+export const WA_LEN = 1;
+export const WA_PREFIX = 4;
+export const WA_SIZE = 20;

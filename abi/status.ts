@@ -6,8 +6,8 @@
 //   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
 
 export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
-export const ST_VERSION = 4;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
-                                    // 4: ADDR, LEARNED and ROUTER records (issue #20)
+export const ST_VERSION = 5;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
+                                    // 4: ADDR, LEARNED and ROUTER records (issue #20); 5: WG_PEER (issue #13)
 
 export enum St {
   NODE = 1,
@@ -22,6 +22,7 @@ export enum St {
   ADDR = 10,       // an address of the node or a service that DAD checks or a prefix gave (issue #20)
   LEARNED = 11,    // a prefix learned from router advertisements (issue #20)
   ROUTER = 12,     // a router on the default router list (issue #20)
+  WG_PEER = 13,    // a WireGuard peer of a WIREGUARD NIC (issue #13)
 }
 
 // NODE: now ms i64, role u8, services u8, nics u8, 0 u8, routes u16, free buffers u16,
@@ -195,3 +196,31 @@ export const SRT_REACHABLE = 8;
 export const SRT_RETRANS = 12;
 export const SRT_ADDR = 16;
 export const SRT_SIZE = 32;
+
+// WG_PEER: a WireGuard peer. state: WgState. Handshake is the kernel time (ms) of the last
+// completed handshake, -1 never. The endpoint is the one packets go to now (the source of
+// the last authenticated datagram, or the manifest's): :: and port 0, none yet. The NIC's
+// private key is never in status.
+//   nic u8, peer u8, state u8, 0 u8, endpoint port u16, keepalive u16 s,
+//   public key[32], endpoint[16], last handshake ms i64,
+//   rx bytes, rx packets, tx bytes, tx packets, handshakes completed (u64 each)
+export const SW_NIC = 0;
+export const SW_PEER = 1;
+export const SW_STATE = 2;
+export const SW_PORT = 4;
+export const SW_KEEPALIVE = 6;
+export const SW_KEY = 8;
+export const SW_ENDPOINT = 40;
+export const SW_HANDSHAKE = 56;
+export const SW_RX_BYTES = 64;
+export const SW_RX_PACKETS = 72;
+export const SW_TX_BYTES = 80;
+export const SW_TX_PACKETS = 88;
+export const SW_HANDSHAKES = 96;
+export const SW_SIZE = 104;
+
+export enum WgState {
+  IDLE = 0,        // no session, no handshake under way
+  HANDSHAKE = 1,   // an initiation was sent; waiting for the response
+  UP = 2,          // a session: packets flow
+}

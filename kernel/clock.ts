@@ -10,6 +10,12 @@ export let now: i64 = 0;
 /** The end of a lifetime that never runs out. */
 export const NEVER: i64 = I64.MAX_VALUE;
 
+/** The Unix time in ms at kernel time 0, from the host's k_epoch (0: not told). Only what
+ *  must be wall-clock time reads it: WireGuard's TAI64N handshake timestamps. */
+export let epoch: i64 = 0;
+
+export function setEpoch(ms: i64): void { epoch = ms; }
+
 export function setNow(t: i64): void {
   if (t > now) now = t;   // time never runs backwards inside the kernel
 }

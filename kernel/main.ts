@@ -5,7 +5,7 @@
 import { ABI_VERSION, Buf, Role } from "../abi/kernel";
 import { Errno } from "../abi/errno";
 import { FRAME_MAX, BOOT_SIZE, STATUS_SIZE } from "./param";
-import { setNow, now } from "./clock";
+import { setNow, setEpoch, now } from "./clock";
 import { poolInit } from "./pool";
 import { boot, booted, role } from "./boot";
 import { raTimers, raStop, raStopping } from "./net/ra";
@@ -100,3 +100,6 @@ export function k_sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4:
 export function k_capture(mask: i32, nic: i32, svc: i32): i32 {
   return captureSet(mask, nic, svc);
 }
+
+/** The wall clock: the Unix time in ms at kernel time 0. Allowed before boot. */
+export function k_epoch(unixMs: i64): void { setEpoch(unixMs); }
