@@ -1,9 +1,14 @@
-// A module that exposes kernel/crypto to Node, for tests/kernel/crypto.test.ts: thin
-// exported wrappers around SHA-512, Ed25519 verification and the key check and one buffer the test
-// fills with its bytes. It is no part of the kernel and has no host imports; `persia
+// A module that exposes kernel/crypto to Node, for tests/kernel/crypto.test.ts and
+// tests/kernel/crypto_wg.test.ts (and tests/bench/crypto.ts): thin exported wrappers around
+// SHA-512, Ed25519 verification and the key check, the AEADs, BLAKE2s, HMAC, WireGuard's
+// KDF and X25519, and one buffer the test fills with its bytes. It is no part of the kernel and has no host imports; `persia
 // build` compiles it with the "crypto-test" target into build/wasm/tests/crypto.wasm.
 import { sha512Init, sha512Update, sha512Final, sha512 } from "../../../kernel/crypto/sha512";
 import { ed25519Verify, ed25519KeyUsable } from "../../../kernel/crypto/ed25519";
+import { aeadSeal, aeadOpen, xaeadSeal, xaeadOpen } from "../../../kernel/crypto/aead";
+import { blake2s, blake2sInit, blake2sUpdate, blake2sFinal } from "../../../kernel/crypto/blake2s";
+import { hmacBlake2s, kdf } from "../../../kernel/crypto/kdf";
+import { x25519, x25519Base } from "../../../kernel/crypto/x25519";
 
 export const BUF_SIZE: i32 = 1 << 16;      // bytes the test may place in the buffer
 const BUF: usize = memory.data(BUF_SIZE, 16);
@@ -30,5 +35,57 @@ export function keyUsable(pk: usize): i32 {
 export function verifyMany(sig: usize, msg: usize, n: i32, pk: usize, count: i32): i32 {
   let ok = 0;
   for (let i = 0; i < count; i++) if (ed25519Verify(sig, msg, n, pk)) ok++;
+  return ok;
+}
+
+export function seal(dst: usize, key: usize, nonce: usize, p: usize, n: i32, ad: usize, adLen: i32): void {
+  aeadSeal(dst, key, nonce, p, n, ad, adLen);
+}
+/** 1 if the tag verifies (and the plaintext is at dst), 0 if not. */
+export function open(dst: usize, key: usize, nonce: usize, c: usize, n: i32, ad: usize, adLen: i32): i32 {
+  return aeadOpen(dst, key, nonce, c, n, ad, adLen) ? 1 : 0;
+}
+export function xseal(dst: usize, key: usize, nonce: usize, p: usize, n: i32, ad: usize, adLen: i32): void {
+  xaeadSeal(dst, key, nonce, p, n, ad, adLen);
+}
+export function xopen(dst: usize, key: usize, nonce: usize, c: usize, n: i32, ad: usize, adLen: i32): i32 {
+  return xaeadOpen(dst, key, nonce, c, n, ad, adLen) ? 1 : 0;
+}
+export function b2s(out: usize, outLen: i32, key: usize, keyLen: i32, p: usize, n: i32): void {
+  blake2s(out, outLen, key, keyLen, p, n);
+}
+export function b2sInit(outLen: i32, key: usize, keyLen: i32): void { blake2sInit(outLen, key, keyLen); }
+export function b2sUpdate(p: usize, n: i32): void { blake2sUpdate(p, n); }
+export function b2sFinal(out: usize): void { blake2sFinal(out); }
+export function hmac(out: usize, key: usize, keyLen: i32, p: usize, n: i32): void { hmacBlake2s(out, key, keyLen, p, n); }
+export function wgKdf(ck: usize, p: usize, n: i32, out1: usize, out2: usize, out3: usize): void {
+  kdf(ck, p, n, out1, out2, out3);
+}
+/** 1 if the shared value is not all zero, 0 if it is. */
+export function dh(out: usize, scalar: usize, point: usize): i32 { return x25519(out, scalar, point) ? 1 : 0; }
+export function dhBase(out: usize, scalar: usize): void { x25519Base(out, scalar); }
+
+const BENCH: usize = memory.data(2048 + 64, 16);  // a packet and its tag, for the timing loops
+const BENCH_KEY: usize = memory.data(32, 8);
+const BENCH_NONCE: usize = memory.data(12, 8);
+
+/** Seal and open one n-byte packet (n ≤ 2048) in place count times under a fixed key, the
+ *  nonce counting up like WireGuard's; returns how many opened (count, unless broken). */
+export function sealOpenMany(count: i32, n: i32): i32 {
+  let ok = 0;
+  for (let i = 0; i < count; i++) {
+    store<u64>(BENCH_NONCE + 4, <u64>i);
+    aeadSeal(BENCH, BENCH_KEY, BENCH_NONCE, BENCH, n, 0, 0);
+    if (aeadOpen(BENCH, BENCH_KEY, BENCH_NONCE, BENCH, n + 16, 0, 0)) ok++;
+  }
+  return ok;
+}
+
+/** count X25519 operations on a fixed scalar, each on the last result; returns 1 if the
+ *  last was not all zero. */
+export function dhMany(count: i32): i32 {
+  let ok = 1;
+  store<u8>(BENCH, 9);
+  for (let i = 0; i < count; i++) ok = x25519(BENCH, BENCH_KEY, BENCH) ? 1 : 0;
   return ok;
 }
