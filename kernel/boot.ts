@@ -33,6 +33,7 @@ import { ed25519KeyUsable } from "./crypto/ed25519";
 import { acConfigure, acPrefixAdded, acServiceAddress, acReset } from "./net/slaac";
 import { acWantLearned, acceptRa } from "./net/autoconf";
 import { rsStart, routersReset, learning } from "./net/routers";
+import { wgIface, wgPeer, wgAllowed, wgCheck, wgUnboot, badField, badWhy } from "./wg/boot";
 
 export let booted = false;
 export let role: Role = Role.SERVER;
@@ -91,6 +92,7 @@ function unboot(): void {
   delegationsReset();
   acReset();
   routersReset();
+  wgUnboot();
   autoconfSeen = 0;
   setRamBudget(-1);
   role = Role.SERVER;
@@ -122,6 +124,7 @@ function parse(p: usize, len: i32): i32 {
   recIndex = -1;
   if (off != len) return bad("length", "bytes after the last record");
   if (!sawNode) return bad("node", "no NODE record");
+  if (wgCheck() < 0) return bad(badField, badWhy);
   if (admit(LogLevel.ERROR) < 0) return -Errno.EDQUOT;
   host_random(<i32>RANDOM, SVC_MAX * 4 + 4 + 8);
   for (let s = 0; s < SVC_MAX; s++) capSetSecret(s, load<u32>(RANDOM + <usize>(s * 4)));
@@ -157,6 +160,9 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.USER_DISK: return userDisk(b, n);
     case M.Rec.AUTOCONF: return autoconf(b, n);
     case M.Rec.SVC_LEARNED: return svcLearned(b, n);
+    case M.Rec.WG: return wgIface(b, n) < 0 ? bad(badField, badWhy) : 0;
+    case M.Rec.WG_PEER: return wgPeer(b, n) < 0 ? bad(badField, badWhy) : 0;
+    case M.Rec.WG_ALLOWED: return wgAllowed(b, n) < 0 ? bad(badField, badWhy) : 0;
   }
   return bad("type", "unknown record type");
 }
@@ -277,7 +283,7 @@ function nic(b: usize, n: i32): i32 {
   if (id >= NIC_MAX) return bad("id", "NIC id beyond the kernel's NIC_MAX");
   if (nicValid(id)) return bad("id", "NIC id given twice");
   let kind = <i32>load<u8>(b + M.NIC_KIND);
-  if (kind > NicKind.TAP) return bad("kind", "unknown NIC kind");
+  if (kind > NicKind.WIREGUARD) return bad("kind", "unknown NIC kind");
   let mtu = <i32>le16(b + M.NIC_MTU);
   if (mtu < MTU_MIN || mtu > MTU_MAX) return bad("mtu", "outside 1280..9000");
   if ((load<u8>(b + M.NIC_MAC) & 1) != 0) return bad("mac", "a group address, not a station's");

@@ -20,6 +20,8 @@ import { runServices } from "./svc/sched";
 import { sys } from "./svc/syscall";
 import { writeStatus, STATUS } from "./status";
 import { captureSet } from "./capture";
+import { anyWg } from "./wg/state";
+import { wgTimers } from "./wg/link";
 
 const RX: usize = memory.data(FRAME_MAX, 16);
 const BOOT: usize = memory.data(BOOT_SIZE, 16);
@@ -76,6 +78,7 @@ function step(): i64 {
   let a = earliest(ndTimers(neighborGaveUp), role == Role.ROUTER ? raTimers(nicCount) : -1);
   if (addrHigh > 0) a = earliest(a, acTimers());           // DAD and address lifetimes
   if (learning) a = earliest(a, routersTimers(nicCount));  // the host side of router discovery
+  if (anyWg) a = earliest(a, wgTimers());                  // WireGuard's handshakes and keepalives
   txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
   return earliest(earliest(a, b), txDrain(nicCount));

@@ -26,6 +26,9 @@ import { addrHigh, acNic, acSvc, acState, acOrigin, acPreferred, acValid, acDadL
 import { learnedNic, learnedLen, learnedFlags, learnedValid, learnedPreferred, learnedPrefix, routerNic, routerUntil,
   routerReachable, routerRetrans, routerAddr, chosen, rtMtu } from "./net/routers";
 
+import * as W from "./wg/state";
+import { usable } from "./wg/timers";
+
 export const STATUS: usize = memory.data(STATUS_SIZE, 8);
 let pos = 0;
 let records = 0;
@@ -69,6 +72,7 @@ export function writeStatus(): i32 {
   for (let i = 0; i < addrHigh; i++) if (acNic(i) >= 0) addrRecord(i);
   for (let i = 0; i < LEARNED_MAX; i++) if (learnedNic(i) >= 0) learnedRecord(i);
   for (let i = 0; i < ROUTER_MAX; i++) if (routerNic(i) >= 0) routerRecord(i);
+  for (let p = 0; p < W.peerHigh; p++) if (unchecked(W.peerPresent[p])) wgPeerRecord(p);
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
   store<u16>(STATUS, <u16>records, 6);
@@ -211,4 +215,24 @@ function routerRecord(i: i32): void {
   store<u32>(b + S.SRT_REACHABLE, routerReachable(i));
   store<u32>(b + S.SRT_RETRANS, routerRetrans(i));
   addrCopy(b + S.SRT_ADDR, routerAddr(i));
+}
+
+/** A WireGuard peer: never a key but its public one. */
+function wgPeerRecord(p: i32): void {
+  let b = rec(S.St.WG_PEER, S.SW_SIZE);
+  if (b == 0) return;
+  store<u8>(b + S.SW_NIC, unchecked(W.peerNic[p]));
+  store<u8>(b + S.SW_PEER, <u8>p);
+  let state = usable(p) ? S.WgState.UP : (unchecked(W.hsState[p]) == <u8>W.Hs.INIT_SENT ? S.WgState.HANDSHAKE : S.WgState.IDLE);
+  store<u8>(b + S.SW_STATE, <u8>state);
+  store<u16>(b + S.SW_PORT, bswap<u16>(load<u16>(W.peerEp(p) + 16)));
+  store<u16>(b + S.SW_KEEPALIVE, <u16>unchecked(W.peerKeepalive[p]));
+  memory.copy(b + S.SW_KEY, W.peerPub(p), 32);
+  addrCopy(b + S.SW_ENDPOINT, W.peerEp(p));
+  store<i64>(b + S.SW_HANDSHAKE, unchecked(W.lastHandshake[p]));
+  store<u64>(b + S.SW_RX_BYTES, unchecked(W.rxBytes[p]));
+  store<u64>(b + S.SW_RX_PACKETS, unchecked(W.rxPackets[p]));
+  store<u64>(b + S.SW_TX_BYTES, unchecked(W.txBytes[p]));
+  store<u64>(b + S.SW_TX_PACKETS, unchecked(W.txPackets[p]));
+  store<u64>(b + S.SW_HANDSHAKES, unchecked(W.handshakes[p]));
 }

@@ -18,7 +18,9 @@ import { dropQueued, pktSender } from "../stats";
 import { capturing, capture } from "../capture";
 import { now } from "../clock";
 import { pktData, pktLen, pktFree, pktClass, CLASS_KERNEL } from "../pool";
-import { txFrames, txBytes, txErrors, nicMtu } from "./iface";
+import { txFrames, txBytes, txErrors, nicMtu, nicKind } from "./iface";
+import { NicKind } from "../../abi/kernel";
+import { wgFrame, frameAt } from "../wg/seal";
 import { host_nic_send } from "../../abi/gen/host";
 
 export { CLASS_KERNEL, CLASS_FORWARD, CLASS_SERVICE } from "../pool";
@@ -155,7 +157,11 @@ function sendHead(nic: i32, i: i32, asMin: bool): i32 {
   if (unchecked(linkRate[nic]) > 0) unchecked(linkCredit[nic] -= <i64>len);
   unchecked(classBytes[i] += <u64>len);
   let f = pktData(pkt) - ETH_HDR;
-  if (capturing != 0) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, f, len);
+  if (unchecked(nicKind[nic]) == <u8>NicKind.WIREGUARD) {   // sealed now, with the session of the moment
+    let n = wgFrame(nic, pkt);
+    if (n == 0) { pktFree(pkt); return len; }
+    f = frameAt; len = n;
+  } else if (capturing != 0) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, f, len);
   let r = host_nic_send(nic, <i32>f, len);
   if (r < 0) { dropQueued(Drop.NIC_DOWN, pkt, nic); unchecked(txErrors[nic]++); }
   else { unchecked(txFrames[nic]++); unchecked(txBytes[nic] += <u64>len); }

@@ -9,7 +9,7 @@
 // Nothing here sends: an ICMPv6 error is built by icmpv6.ts and sent by output.answer.
 import { Drop } from "../../abi/drop";
 import { FRAME_MAX } from "../param";
-import { dropFrame, dropPacket } from "../stats";
+import { drop, dropFrame, dropPacket } from "../stats";
 import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
 import { capturing, capture } from "../capture";
 import { pktAlloc, pktFree, pktData, pktSetLen, pktSetClass } from "../pool";
@@ -19,12 +19,13 @@ import { IP_SRC, IP_DST, NH_ICMPV6 } from "../../wire/ipv6";
 import { ETH_HDR, ETH_SRC, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ethType, ethIsGroup } from "../../wire/ethernet";
 import { ICMP_PARAM, ICMP_RS, ICMP_REDIRECT, ICMP_NS, ICMP_MLD_REPORT, ICMP_MLD2_REPORT, icmpType } from "../../wire/icmpv6";
 import { Chain, check, walk, ipTotal, routingProblem } from "./ipv6";
-import { nicValid, nicMac, nicMtu, rxFrames, rxBytes } from "./iface";
+import { nicValid, nicMac, nicMtu, nicKind, rxFrames, rxBytes } from "./iface";
+import { wgRx, inner as wgInner } from "../wg/link";
 import { nodeRole } from "./nd";
 import { isOwn } from "./route";
 import { icmpError } from "./icmpv6";
 import { output, answer, deliver, Origin } from "./output";
-import { Role } from "../../abi/kernel";
+import { Role, NicKind } from "../../abi/kernel";
 
 /** The extension-header chain of the packet being received, filled by walk() in ipv6In
  *  and passed to the checks after it. */
@@ -34,6 +35,7 @@ export function rx(nic: i32, f: usize, len: i32): void {
   if (!nicValid(nic)) return;
   unchecked(rxFrames[nic]++);
   unchecked(rxBytes[nic] += <u64>len);
+  if (unchecked(nicKind[nic]) == <u8>NicKind.WIREGUARD) { sealed(nic, f, len); return; }
   if (capturing != 0) capture(CapturePoint.RX, nic, CAPTURE_NONE, CAPTURE_NONE, f, len);
   if (len < ETH_HDR) { dropFrame(Drop.FRAME_SHORT, nic, f, len); return; }
   if (len > unchecked(nicMtu[nic]) + ETH_HDR || len > FRAME_MAX) { dropFrame(Drop.FRAME_OVERSIZE, nic, f, len); return; }
@@ -52,6 +54,21 @@ export function rx(nic: i32, f: usize, len: i32): void {
   pktSetLen(pkt, ipLen);
   pktSetClass(pkt, CLASS_FORWARD);
   ipv6In(pkt, nic, groupFrame, f + ETH_SRC);
+}
+
+/** A WireGuard NIC's datagram: what wg/link.ts opens of it goes the IPv6 way, from no MAC. */
+function sealed(nic: i32, f: usize, len: i32): void {
+  let n = wgRx(nic, f, len);
+  if (n == 0) return;
+  let p = wgInner;
+  let r = check(p, n);
+  if (r >= 0) { drop(<Drop>r); return; }
+  let pkt = pktAlloc();
+  if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
+  memory.copy(pktData(pkt), p, <usize>n);
+  pktSetLen(pkt, n);
+  pktSetClass(pkt, CLASS_FORWARD);
+  ipv6In(pkt, nic, false, 0);
 }
 
 /** Is the walked packet at p (chain c) an ICMPv6 router or neighbor discovery message
@@ -80,7 +97,8 @@ function martian(p: usize, c: Chain): bool {
   return isUnspecified(src) && !fromNoAddress(p, c);
 }
 
-/** pkt came in on nic in a frame to a group address (groupFrame) or not, from srcMac. */
+/** pkt came in on nic in a frame to a group address (groupFrame) or not, from srcMac (0:
+ *  a layer-3 link, WireGuard's, which carries no multicast and no neighbor discovery). */
 function ipv6In(pkt: i32, nic: i32, groupFrame: bool, srcMac: usize): void {
   let p = pktData(pkt);
   let c = RX_CHAIN;
@@ -94,6 +112,9 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool, srcMac: usize): void {
   // be able to trust a local peer's address, and the node never hears itself.
   if (martian(p, c) || isOwn(p + IP_SRC)) { dropPacket(Drop.MARTIAN, pkt, nic, CAPTURE_NONE); pktFree(pkt); return; }
   let dst = p + IP_DST;
+  if (srcMac == 0 && (isMulticast(dst) || isNd(p, c))) {
+    dropPacket(isMulticast(dst) ? Drop.MULTICAST : Drop.ND_INVALID, pkt, nic, CAPTURE_NONE); pktFree(pkt); return;
+  }
   if (isMulticast(dst)) {
     if (isAllNodes(dst) || (isAllRouters(dst) && nodeRole == Role.ROUTER) || isSolicitedNode(dst)) {
       deliver(pkt, nic, srcMac);   // a solicited-node group is checked against the target there

@@ -20,7 +20,7 @@ import { NEIGH_MAX, NEIGH_INCOMPLETE_MAX, NEIGH_INCOMPLETE_FWD, ND_MAX_MCAST, ND
 import { between } from "../rand";
 import { Drop } from "../../abi/drop";
 import { NeighState } from "../../abi/status";
-import { Role } from "../../abi/kernel";
+import { Role, NicKind } from "../../abi/kernel";
 import { drop, dropParsed, dropSent } from "../stats";
 import { now } from "../clock";
 import { pktAlloc, pktFree, pktData, pktSetLen, pktClass, CLASS_FORWARD } from "../pool";
@@ -32,7 +32,8 @@ import { ICMP_NS, ICMP_NA, icmpType, icmpCode, icmpSeal } from "../../wire/icmpv
 import { ND_HOP_LIMIT, ND_TARGET, ND_OPTIONS, ND_LLA_MSG, NA_FLAGS, NA_ROUTER, NA_SOLICITED, NA_OVERRIDE,
   NDOPT_SLLA, NDOPT_TLLA, ndFindOption, ndEmit } from "../../wire/nd";
 import { ld32 } from "../../wire/bytes";
-import { nicMac, nicReachableMs, nicRetransMs } from "./iface";
+import { nicMac, nicKind, nicReachableMs, nicRetransMs } from "./iface";
+import { wgOut } from "../wg/link";
 import { txPush } from "./egress";
 import { ownRoute, routeKind, routeNic } from "./route";
 import { RouteKind } from "../../abi/status";
@@ -155,6 +156,7 @@ function ethHeader(pkt: i32, nic: i32, dstMac: usize): void {
 
 /** Transmit pkt on nic towards nextHop (dst itself when on-link). Consumes pkt. */
 export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
+  if (unchecked(nicKind[nic]) == <u8>NicKind.WIREGUARD) { wgOut(nic, pkt); return; }   // layer 3: no neighbors
   if (isMulticast(nextHop)) {
     multicastMac(TMP, nextHop);
     ethHeader(pkt, nic, TMP);
