@@ -23,7 +23,8 @@ import { buildImage, statusFromOutput } from "./image";
 import { formatStatus } from "../loader/status/format";
 import { metricsText } from "../loader/status/metrics";
 import { Op } from "../abi/control";
-import { hello, newKeyFile, publicKeyText, readKeyFile } from "../loader/control/message";
+import { hello, readKeyFile } from "../loader/control/message";
+import { KEY_KINDS, keyCommand } from "./key";
 import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../loader/control/request";
 import { size as parseSize } from "../loader/manifest/values";
 import { control, exchange, replyLine } from "./ctl";
@@ -267,17 +268,16 @@ export function main(argv: string[]): void {
           process.stdout.write(await buildImage(a.manifest, a.o));
         } catch (e) { fail(e); }
       })
-    .command("key <action> [file]", "make a user key for control messages, or show a key file's public key",
-      (y) => y.positional("action", { choices: ["new", "show"] as const, demandOption: true })
+    .command("key <action> [file]", "make a key file (a user's ed25519, or a WireGuard x25519 with --kind x25519), or print a key file's public key",
+      (y) => y.positional("action", { choices: ["new", "show", "pub"] as const, demandOption: true })
         .positional("file", { type: "string", describe: "the key file (new: it must not exist)" })
-        .option("o", { alias: "output", type: "string", describe: "for new: where to write the key file" }),
+        .option("o", { alias: "output", type: "string", describe: "for new: where to write the key file" })
+        .option("kind", { choices: KEY_KINDS, describe: "ed25519 (a user key; new and show) or x25519 (WireGuard, as wg genkey; pub)" }),
       (a) => {
         try {
           const file = a.o ?? a.file;
-          if (!file) throw new Error("name the key file: `persia key new -o alice.key` or `persia key show alice.key`");
-          const k = a.action === "new" ? newKeyFile(file) : readKeyFile(file);
-          if (a.action === "new") process.stderr.write(`persia: wrote ${file} (keep it secret). Put the public key in the node's manifest:\n`);
-          process.stdout.write(`${publicKeyText(k.publicKey)}\n`);
+          if (!file) throw new Error("name the key file: `persia key new -o alice.key`, `persia key show alice.key` or `persia key pub edge.key`");
+          process.stdout.write(keyCommand(a.action, file, a.kind, (s) => process.stderr.write(s)));
         } catch (e) { fail(e); }
       })
     .command("ctl <op> [target]", "send a signed control message to a running node (spec/control.md): load, unload, grant, revoke, hello",
@@ -359,6 +359,7 @@ export function main(argv: string[]): void {
     .example("$0 image edge.yaml -o edge.wasm", "one Wasm file for `wasmtime run` (it prints the flags to use)")
     .example("$0 status --from edge.log", "the counters of a wasmtime image, from its saved output")
     .example("$0 key new -o alice.key", "a user key; its public half goes in the manifest's users:")
+    .example("$0 key new --kind x25519 -o edge.key", "a WireGuard key for node.key; prints the public key as wg pubkey does")
     .example("$0 ctl load svc.yaml --node fd00:5ab2:1::1 --key alice.key --manifest edge.yaml", "start a service from the node's store, with the grants in svc.yaml")
     .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")
     .example("$0 run edge.yaml --metrics [::1]:9464", "a node whose metrics Prometheus scrapes at http://[::1]:9464/metrics")

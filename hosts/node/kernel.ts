@@ -132,6 +132,11 @@ export class KernelInstance {
     return this.k.k_buf_size(which) >>> 0;
   }
 
+  /** k_epoch: the Unix time in ms at kernel time 0 (WireGuard's TAI64N timestamps). */
+  epoch(unixMs: bigint): void {
+    this.k.k_epoch(unixMs);
+  }
+
   /** Copies the binary boot manifest into Buf.BOOT and boots; 0 or -Errno. */
   boot(manifest: Uint8Array, now: bigint): number {
     const size = this.bufSize(Buf.BOOT);

@@ -13,6 +13,7 @@ import { NicBackend } from "./nic/nic";
 import { VirtualLink, VirtualEnd } from "./nic/virtual";
 import { VxlanNic, parseEndpoint } from "./nic/vxlan";
 import { TapNic } from "./nic/tap";
+import { WireguardNic } from "./nic/wireguard";
 import { WASM_DIR } from "./paths";
 
 export interface Launched {
@@ -50,8 +51,11 @@ async function openNic(nic: HostPlan["nics"][number], peers: Map<number, Virtual
   if (nic.kind === "tap" && nic.tap) {
     return TapNic.open({ id: nic.id, device: nic.tap.device, mtu: nic.mtu });
   }
+  if (nic.kind === "wireguard" && nic.wireguard) {
+    return WireguardNic.open({ id: nic.id, listen: nic.wireguard.listen });
+  }
   throw new Error(`NIC ${nic.name}: kind "${nic.kind}" is not available on the Node host; ` +
-    `use "virtual", "vxlan" or "tap"`);
+    `use "virtual", "vxlan", "tap" or "wireguard"`);
 }
 
 /** Boot a node from a parsed manifest. Throws with a person-readable message. */

@@ -130,6 +130,7 @@ export class PersiaNode extends EventEmitter {
     const bootLog = this.logged;
     let result: number;
     try {
+      this.kernel.epoch(BigInt(Date.now()) - this.clock());   // the wall clock at kernel time 0
       result = this.kernel.boot(this.options.boot, this.clock());
     } catch (e) {
       this.closeDevices();

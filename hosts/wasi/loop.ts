@@ -10,7 +10,7 @@
 // Does not allocate: the pollable list and its owners are fixed tables; the timer pollable
 // is dropped after every wait.
 // Used by main.ts.
-import { wasi_clock_now, wasi_clock_subscribe, wasi_poll, wasi_pollable_drop, k_poll, k_stop } from "../../abi/gen/shim";
+import { wasi_clock_now, wasi_clock_subscribe, wasi_poll, wasi_pollable_drop, wasi_wall_now, k_poll, k_stop } from "../../abi/gen/shim";
 import { NIC_MAX } from "../../abi/limits";
 import { STOP_MAX_MS } from "../../abi/kernel";
 import { LIST_PTR, LIST_LEN } from "./cabi";
@@ -37,6 +37,13 @@ export function clockStart(): void {
 /** Milliseconds since run() began: the kernel's clock. */
 export function nowMs(): i64 {
   return (wasi_clock_now() - t0) / NS_PER_MS;
+}
+
+/** The Unix time in ms at kernel time 0, for k_epoch: the wall clock (wasi:clocks/wall-clock
+ *  datetime: u64 seconds, u32 nanoseconds at RET) less the kernel's clock. */
+export function epochMs(): i64 {
+  wasi_wall_now(<i32>RET);
+  return load<i64>(RET) * 1000 + <i64>(load<u32>(RET + 8) / <u32>NS_PER_MS) - nowMs();
 }
 
 /** The earlier of two times in ms, where -1 means never. */

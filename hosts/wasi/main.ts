@@ -8,14 +8,14 @@
 // needs is wired, so all work starts in run().
 // Does not implement svc_* (the generated glue does) or touch kernel memory directly.
 // Built by cli/build.ts with asconfig.json target "shim"; composed by loader/image.
-import { k_abi, k_buf, k_buf_size, k_boot, glue_k_write, errnoName, faultReasonText } from "../../abi/gen/shim";
+import { k_abi, k_buf, k_buf_size, k_boot, k_epoch, glue_k_write, errnoName, faultReasonText } from "../../abi/gen/shim";
 import { ABI_VERSION, Buf } from "../../abi/kernel";
 import { cabiRealloc } from "./arena";
 import { helpOnly, parseArgs, captureOn } from "./args";
 import { loadConfig, namePtr, nameLen, bootPtr, bootLen, nicCount, diskCount } from "./config";
 import { openDisks, diskRead, diskWrite, diskFlush } from "./disk";
 import { hostLog, hostRandom, kernelAbort } from "./host";
-import { clockStart, nowMs, runLoop } from "./loop";
+import { clockStart, epochMs, nowMs, runLoop } from "./loop";
 import { openNics } from "./nic";
 import { begin, end, hostLine, note, put, putBytes, putU64, stderr, fail } from "./out";
 import { nicSend } from "./vxlan";
@@ -46,6 +46,7 @@ function boot(): bool {
     return false;
   }
   if (glue_k_write(k_buf(Buf.BOOT), <i32>bootPtr(), bootLen) != 0) fail("the kernel's boot buffer lies outside its memory");
+  k_epoch(epochMs());   // the wall clock at kernel time 0 (WireGuard's timestamps)
   let r = k_boot(bootLen, nowMs());
   if (r < 0) {
     note("the kernel refused to boot from the image's manifest: " + errnoName(-r) + " (its log above says why)");

@@ -1,6 +1,6 @@
 // The binary boot manifest of abi/manifest.ts as a TypeScript value, with its encoder and
 // a bounds-checked decoder. The encoder writes records in one fixed order (NODE, BUDGET,
-// USERs, NICs, AUTOCONFs, RAs, PREFIXes, ROUTEs, DISKs, USER_PREFIXes, USER_DISKs, SERVICEs,
+// USERs, NICs, AUTOCONFs, WGs, WG_PEERs, WG_ALLOWEDs, RAs, PREFIXes, ROUTEs, DISKs, USER_PREFIXes, USER_DISKs, SERVICEs,
 // SVC_ADDRs, SVC_LEARNEDs, CAP_DISKs, NETs, CPUs, RESTARTs, RAMs) so references always point
 // backwards and decode-then-encode gives the same bytes. The decoder accepts any order
 // and refuses, with the byte offset, anything the kernel would refuse: a short record, a
@@ -10,6 +10,7 @@
 import * as M from "../../abi/manifest";
 import { LoaderError } from "../errors";
 import { IP6_BYTES, MAC_BYTES } from "../ip6";
+import { BootWireguard, WG_FIXED, WG_ZERO, decodeWgRecord, wgRecordList } from "./boot_wg";
 
 export interface BootNode { role: number; name: string; }
 export interface BootNic { id: number; kind: number; mtu: number; mac: Uint8Array; }
@@ -39,7 +40,7 @@ export interface BootSvcLearned { svc: number; nic: number; }
 /** A USER_DISK record: an extent the user with this key may grant, with at most these rights. */
 export interface BootUserDisk { key: Uint8Array; disk: number; rights: number; offset: bigint; length: bigint; }
 
-export interface BootManifest {
+export interface BootManifest extends BootWireguard {
   node: BootNode;
   nics: BootNic[];
   ras: BootRa[];
@@ -69,7 +70,7 @@ export interface BootRestart { svc: number; first: number; max: number; }
 export type FullBootManifest = BootManifest & {
   nets: BootNet[]; cpus: BootCpu[]; restarts: BootRestart[]; budget: number | null; users: BootUser[]; rams: BootRam[];
   userPrefixes: BootUserPrefix[]; userDisks: BootUserDisk[]; autoconfs: BootAutoconf[]; svcLearned: BootSvcLearned[];
-};
+} & Required<BootWireguard>;
 
 const utf8 = new TextEncoder();
 
@@ -110,6 +111,7 @@ export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] 
       if (a.secret.length !== M.AC_SIZE - M.AC_SECRET) throw new Error(`boot manifest: NIC ${a.nic}'s secret is ${a.secret.length} bytes`);
       v.setUint8(M.AC_NIC, a.nic); v.setUint8(M.AC_FLAGS, a.flags); v.setUint8(M.AC_DAD, a.dad); b.set(a.secret, M.AC_SECRET);
     })]),
+    ...wgRecordList(m, body),
     ...(m.ras ?? []).map((a): [M.Rec, Uint8Array] => [M.Rec.RA, body(M.RA_SIZE, (v) => {
       v.setUint8(M.RA_NIC, a.nic); v.setUint8(M.RA_FLAGS, a.flags); v.setUint8(M.RA_HOP_LIMIT, a.hopLimit);
       v.setUint16(M.RA_MIN_INTERVAL, a.minInterval, true); v.setUint16(M.RA_MAX_INTERVAL, a.maxInterval, true);
@@ -194,6 +196,7 @@ const FIXED: Partial<Record<M.Rec, number>> = {
   [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE, [M.Rec.NET]: M.NET_SIZE,
   [M.Rec.CPU]: M.CPU_SIZE, [M.Rec.RESTART]: M.RS_SIZE, [M.Rec.BUDGET]: M.BG_SIZE, [M.Rec.RAM]: M.RM_SIZE,
   [M.Rec.USER_PREFIX]: M.UP_SIZE, [M.Rec.USER_DISK]: M.UD_SIZE, [M.Rec.AUTOCONF]: M.AC_SIZE, [M.Rec.SVC_LEARNED]: M.SL_SIZE,
+  ...WG_FIXED,
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
 const ZERO: Partial<Record<M.Rec, number[]>> = {
@@ -202,6 +205,7 @@ const ZERO: Partial<Record<M.Rec, number[]>> = {
   [M.Rec.NET]: [2, 3],
   [M.Rec.CPU]: [1], [M.Rec.RESTART]: [1, 2, 3], [M.Rec.RAM]: [1, 2, 3],
   [M.Rec.AUTOCONF]: [M.AC_DAD + 1], [M.Rec.SVC_LEARNED]: [M.SL_NIC + 1, M.SL_NIC + 2],
+  ...WG_ZERO,
 };
 
 type Fail = (at: number, why: string) => never;
@@ -296,6 +300,7 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
       m.svcLearned.push({ svc: b[M.SL_SVC], nic: b[M.SL_NIC] });
       break;
     default:
+      if (decodeWgRecord(m, type, b)) break;
       fail(base - M.MF_REC_HEADER, `${what} has type ${type}, which this version does not know`);
   }
 }
@@ -313,7 +318,7 @@ export function decodeBootManifest(bytes: Uint8Array): FullBootManifest {
   const m: FullBootManifest = {
     node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
     nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [], userPrefixes: [], userDisks: [],
-    autoconfs: [], svcLearned: [],
+    autoconfs: [], svcLearned: [], wgs: [], wgPeers: [], wgAllowed: [],
   };
   let nodes = 0;
   let at = M.MF_HEADER;

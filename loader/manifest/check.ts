@@ -5,7 +5,7 @@
 // router, and `ra` settings consistent among themselves (loader/manifest/ra.ts); net
 // entries that name an existing NIC, once per service, with rates that are admitted
 // (loader/manifest/net.ts); the client role's autoconf and learned addresses
-// (loader/manifest/autoconf.ts). They read the raw YAML value and parse only the fields they compare, so one broken field elsewhere in an entry does not
+// (loader/manifest/autoconf.ts); a wireguard NIC's keys and peers (wireguard.ts). They read the raw YAML value and parse only the fields they compare, so one broken field elsewhere in an entry does not
 // hide these problems: every problem is reported in the same run. Deliberately not
 // here: single-field rules (schema.ts, values.ts). Called by loader/manifest/load.ts.
 import * as path from "path";
@@ -17,6 +17,7 @@ import { netRules } from "./net";
 import { raRules } from "./ra";
 import { autoconfRules } from "./autoconf";
 import { delegationRules } from "./delegations";
+import { wireguardRules } from "./wireguard";
 import { nodeAddresses } from "./own";
 import { ROLE_NAMES } from "./schema";
 import * as V from "./values";
@@ -101,7 +102,7 @@ function checkGrant(g: Raw, disk: Raw | undefined, at: FieldPath, report: Report
     `disk "${name(g, "device")}" (${V.showSize(size)}); make offset + length at most ${size} bytes`);
 }
 
-function checkServices(raw: unknown, diskNames: string[], report: Report): void {
+function checkServices(raw: unknown, diskNames: string[], macs: Map<number, Uint8Array>, report: Report): void {
   const services = entries(raw, "services");
   const disks = entries(raw, "disks");
   unique(services.map((s, i) => ({ key: name(s, "domain"), at: ["services", i, "domain"], label: `services[${i}]` })),
@@ -111,7 +112,7 @@ function checkServices(raw: unknown, diskNames: string[], report: Report): void 
     return { key: parsed && formatAddr(parsed), at: ["services", i, "addresses", j], label: `services[${i}]` };
   }));
   unique(addrs, (first) => `is already an address of ${first}; an address belongs to one service, once`, report);
-  const own = nodeAddresses(raw);
+  const own = nodeAddresses(raw, macs);
   for (const a of addrs) {
     const nic = a.key === null ? undefined : own.get(a.key);
     if (nic) report(a.at, `${a.key} is the node's own address on ${nic}; give the service another one`);
@@ -215,14 +216,16 @@ function checkUsersAndStore(raw: unknown, diskNames: string[], report: Report): 
   });
 }
 
-/** Runs every cross-field rule over the raw document, reporting each violation. */
-export function crossCheck(raw: unknown, baseDir: string, report: Report): void {
+/** Runs every cross-field rule over the raw document, reporting each violation. `macs`
+ *  holds the MACs that come from keys (a wireguard NIC's, by NIC index). */
+export function crossCheck(raw: unknown, baseDir: string, report: Report, macs = new Map<number, Uint8Array>()): void {
   const nicNames = checkNics(raw, report);
   checkRouterOnly(raw, report);
   autoconfRules(raw, report);
   entries(raw, "routes").forEach((r, i) => references("NIC", nicNames, name(r, "nic"), ["routes", i, "nic"], report));
   const diskNames = checkDisks(raw, baseDir, report);
-  checkServices(raw, diskNames, report);
+  checkServices(raw, diskNames, macs, report);
+  wireguardRules(raw, report);
   checkNet(raw, nicNames, report);
   checkRam(raw, report);
   checkCpu(raw, report);

@@ -4,7 +4,7 @@
 // addresses given and learned, disk
 // capabilities and network rates (NET records: each NIC's line rate and forward class, then
 // each service's classes). The HostPlan is what only the host needs — NIC names and how to
-// reach them (VXLAN endpoints, TAP device), module and disk file paths — plus, for status
+// reach them (VXLAN endpoints, TAP device, a WireGuard NIC's socket, public key and peers), module and disk file paths — plus, for status
 // output, each NIC's RA settings and rates and each service's classes. Ids are list
 // positions in the manifest. Deliberately no validation (load.ts did it) and no file access. Called by the `persia` CLI and hosts/node.
 import { RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
@@ -17,20 +17,29 @@ import { NetClass } from "./net";
 import { RaSettings } from "./ra";
 import { Manifest, NIC_KIND_NAMES, ROLE_NAMES, RightName } from "./schema";
 import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
+import { BootWireguard } from "./boot_wg";
+import { encodeKey } from "../wg/keys";
+import { WG_KEY } from "../../wire/layout/wireguard";
 
 export interface HostEndpoint { address: string; port: number; }
+/** A WireGuard peer as status output names it: its number, public key (base64), the
+ *  manifest's endpoint (null: none), allowed ranges and keepalive (s). */
+export interface HostWgPeer { peer: number; key: string; endpoint: HostEndpoint | null; addresses: string[]; keepalive: number; }
 
 export interface HostPlan {
   node: { name: string; role: string };
   nics: {
     id: number;
     name: string;
-    kind: string;                 // "virtual" | "vxlan" | "tap"
+    kind: string;                 // "virtual" | "vxlan" | "tap" | "wireguard"
     mac: string;                  // "02:00:5a:b2:00:01"
     mtu: number;
     prefixes: string[];           // "fd00:5ab2:1::/64", for logs and status
     vxlan?: { local: HostEndpoint; remote: HostEndpoint; vni: number };
     tap?: { device: string };
+    /** A wireguard NIC: where its UDP socket binds, its public key (base64, as `wg pubkey`
+     *  prints it; never the private key) and its peers, numbered as in WG_PEER records. */
+    wireguard?: { listen: HostEndpoint; publicKey: string; peers: HostWgPeer[] };
     ra: RaSettings | null;        // null: the NIC sends no router advertisements
     autoconf: boolean;            // takes its configuration from router advertisements
     dad: number;                  // DupAddrDetectTransmits; 0: no DAD
@@ -94,6 +103,40 @@ function bootNets(m: Manifest, nicNames: string[]): BootNet[] {
   return [...nics, ...services];
 }
 
+/** The WG, WG_PEER and WG_ALLOWED records: a WG per wireguard NIC, its peers numbered
+ *  0.. over the node in manifest order, each peer's ranges after it. */
+function bootWireguard(m: Manifest): Required<BootWireguard> {
+  const out: Required<BootWireguard> = { wgs: [], wgPeers: [], wgAllowed: [] };
+  m.nics.forEach((n, nic) => {
+    if (!n.wireguard) return;
+    out.wgs.push({ nic, privateKey: n.wireguard.privateKey });
+    for (const p of n.peers) {
+      const peer = out.wgPeers.length;
+      out.wgPeers.push({
+        nic, peer, keepalive: p.keepalive, publicKey: p.key, psk: p.psk ?? new Uint8Array(WG_KEY),
+        endpoint: p.endpoint?.address ?? new Uint8Array(IP6_BYTES), port: p.endpoint?.port ?? 0,
+      });
+      out.wgAllowed.push(...p.addresses.map((a) => ({ peer, len: a.len, prefix: a.addr })));
+    }
+  });
+  return out;
+}
+
+/** A wireguard NIC's part of the HostPlan (peers numbered as bootWireguard numbers them). */
+function hostWireguard(m: Manifest, nic: number): HostPlan["nics"][number]["wireguard"] {
+  const n = m.nics[nic];
+  if (!n.wireguard) return undefined;
+  const first = m.nics.slice(0, nic).reduce((k, o) => k + (o.wireguard ? o.peers.length : 0), 0);
+  const endpoint = (e: { address: Uint8Array; port: number }) => ({ address: formatAddr(e.address), port: e.port });
+  return {
+    listen: endpoint(n.wireguard.listen), publicKey: encodeKey(n.wireguard.publicKey),
+    peers: n.peers.map((p, j) => ({
+      peer: first + j, key: encodeKey(p.key), endpoint: p.endpoint && endpoint(p.endpoint),
+      addresses: p.addresses.map(formatPrefix), keepalive: p.keepalive,
+    })),
+  };
+}
+
 /** The boot manifest's records for `m`, as a value (see boot.ts for the bytes). */
 export function bootRecords(m: Manifest): FullBootManifest {
   const nicNames = m.nics.map((n) => n.name);
@@ -111,6 +154,7 @@ export function bootRecords(m: Manifest): FullBootManifest {
     nics: m.nics.map((n, id) => ({ id, kind: enumValue(NicKind, NIC_KIND_NAMES, n.kind), mtu: n.mtu, mac: n.mac })),
     autoconfs: m.nics.flatMap((n, nic) => (n.autoconf || n.dad > 0
       ? [{ nic, flags: n.autoconf ? AC_ACCEPT_RA : 0, dad: n.dad, secret: m.node.secretKey }] : [])),
+    ...bootWireguard(m),
     ras: m.nics.flatMap((n, nic) => (n.ra ? [bootRa(nic, n.ra)] : [])),
     prefixes: m.nics.flatMap((n, nic) => n.prefixes.map((p) => ({ nic, len: p.len, addr: p.addr }))),
     routes: m.routes.map((r) => ({
@@ -145,6 +189,7 @@ export function hostPlan(m: Manifest): HostPlan {
       id, name: n.name, kind: n.kind, mac: formatMac(n.mac), mtu: n.mtu, prefixes: n.prefixes.map(formatPrefix),
       ...(n.vxlan ? { vxlan: { local: endpoint(n.vxlan.local), remote: endpoint(n.vxlan.remote), vni: n.vxlan.vni } } : {}),
       ...(n.tap ? { tap: { device: n.tap.device } } : {}),
+      ...(n.wireguard ? { wireguard: hostWireguard(m, id) } : {}),
       ra: n.ra && { ...n.ra },
       autoconf: n.autoconf,
       dad: n.dad,

@@ -3,9 +3,10 @@
 // stage is collected, located by line and thrown together as one ManifestError. Fills in
 // the defaults that depend on other fields (a NIC's MAC from the node name; its RA
 // settings, or none, from the node's role and loader/manifest/ra.ts; its autoconf and DAD
-// from the role and loader/manifest/autoconf.ts) and splits each service's addresses into
-// given and learned ones. Reads no file but the manifest and node.secret (for RFC 7217's
-// key): modules and disks the host opens when it starts the node. Called by the `persia`
+// from the role and loader/manifest/autoconf.ts; a wireguard NIC's MAC, MTU and keys from
+// loader/manifest/wireguard.ts) and splits each service's addresses into
+// given and learned ones. Reads no file but the manifest, node.secret (for RFC 7217's
+// key) and the WireGuard key files: modules and disks the host opens when it starts the node. Called by the `persia`
 // CLI and hosts/node.
 import * as fs from "fs";
 import * as path from "path";
@@ -16,6 +17,9 @@ import { Locator, ManifestError, ManifestIssue, errorMap, yamlIssues, zodIssues 
 import { raSettings } from "./ra";
 import { Manifest, schemas } from "./schema";
 import { defaultMac } from "./own";
+import { WG_LISTEN_DEFAULT, WG_MTU_DEFAULT, listenEndpoint, wireguardKeys } from "./wireguard";
+import { wireguardMac } from "../wg/keys";
+import { MTU_DEFAULT } from "./limits";
 
 export { defaultMac };
 
@@ -41,7 +45,8 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
   const result = s.root.safeParse(raw, { errorMap });
   const issues: ManifestIssue[] = result.success ? [] : zodIssues(fileName, result.error, at);
   const report = (p: (string | number)[], message: string) => issues.push(at.issue(fileName, p, message));
-  crossCheck(raw, baseDir, report);
+  const wg = wireguardKeys(raw, baseDir, report);
+  crossCheck(raw, baseDir, report, new Map([...wg.nics].map(([i, k]) => [i, wireguardMac(k.publicKey)])));
   const key = secretKey(raw, baseDir, report);
   if (!result.success || issues.length > 0) {
     throw new ManifestError(fileName, sortIssues(issues));
@@ -52,10 +57,19 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
     node: { ...m.node, secretKey: key },
     // In the router role every NIC advertises unless it says ra: false; in others none does.
     nics: m.nics.map((n, i) => {
+      const keys = wg.nics.get(i);
+      if (n.kind === "wireguard" && keys) {   // no RAs, no autoconf, no DAD (wireguard.ts refuses them)
+        return {
+          ...n, mac: n.mac ?? wireguardMac(keys.publicKey), mtu: n.mtu ?? WG_MTU_DEFAULT, ra: null, autoconf: false, dad: 0,
+          wireguard: { ...keys, listen: n.wireguard?.listen ?? listenEndpoint(WG_LISTEN_DEFAULT) },
+          peers: n.peers.map((p, j) => ({ ...p, psk: wg.psks.get(`${i}/${j}`) ?? null })),
+        };
+      }
       const autoconf = autoconfOn(m.node.role, n.autoconf);
       return {
-        ...n, mac: n.mac ?? defaultMac(m.node.name, i), ra: m.node.role === "router" && n.ra !== false ? raSettings(n.ra ?? {}) : null,
-        autoconf, dad: dadTransmits(autoconf, n.dad),
+        ...n, mac: n.mac ?? defaultMac(m.node.name, i), mtu: n.mtu ?? MTU_DEFAULT,
+        ra: m.node.role === "router" && n.ra !== false ? raSettings(n.ra ?? {}) : null,
+        autoconf, dad: dadTransmits(autoconf, n.dad), wireguard: null, peers: [],
       };
     }),
     routes: m.routes,

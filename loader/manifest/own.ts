@@ -19,13 +19,14 @@ export function defaultMac(nodeName: string, nicIndex: number): Uint8Array {
 }
 
 /** The node's address in each connected prefix of the raw manifest, as RFC 5952 text, with
- *  the NIC it is on; entries whose values do not parse are left out (the schema reports them). */
-export function nodeAddresses(raw: unknown): Map<string, string> {
+ *  the NIC it is on; entries whose values do not parse are left out (the schema reports them).
+ *  `macs` has the MACs a NIC without one gets from elsewhere (a wireguard NIC's, from its key). */
+export function nodeAddresses(raw: unknown, macs = new Map<number, Uint8Array>()): Map<string, string> {
   const doc = (raw ?? {}) as Raw;
   const nodeName = typeof (doc.node as Raw | undefined)?.name === "string" ? String((doc.node as Raw).name) : "";
   const out = new Map<string, string>();
   (Array.isArray(doc.nics) ? doc.nics : []).forEach((n: Raw, i: number) => {
-    const mac = n?.mac === undefined ? defaultMac(nodeName, i) : V.tryParse(V.mac, n.mac);
+    const mac = n?.mac === undefined ? macs.get(i) ?? defaultMac(nodeName, i) : V.tryParse(V.mac, n.mac);
     if (!mac || !Array.isArray(n.prefixes)) return;
     for (const text of n.prefixes) {
       const p = V.tryParse(V.ip6Prefix, text);

@@ -16,6 +16,8 @@ import { delegatedPrefix } from "./delegations";
 import * as L from "./limits";
 import { lineRate, netMax, netMin } from "./net";
 import { RA_FIELDS, RaSettings } from "./ra";
+import { WG_LISTEN_DEFAULT, WgKeys, WgPeer, allowedRange, keepalive, listenEndpoint, peerEndpoint, peerKey } from "./wireguard";
+import { WG_ALLOWED_MAX, WG_PEER_MAX } from "../../abi/limits";
 import * as V from "./values";
 
 /** "SERVER" → "server": the YAML spelling of an abi enum's members. */
@@ -170,16 +172,31 @@ export function schemas(baseDir: string) {
     role: leaf(oneOf(ROLE_NAMES, "node role")),
     ram: optional(positiveSize, null),   // the RAM budget the services' mins must fit (issue #5)
     secret: optional(file("./node.secret"), null), // RFC 7217 secret_key source (issue #20); absolute path
+    key: optional(file("./edge.key"), null), // the X25519 private key of its wireguard NICs (issue #13); absolute path
+  });
+  // A wireguard NIC's own settings and peers (loader/manifest/wireguard.ts, issue #13).
+  const wireguard = strict({
+    listen: optional(listenEndpoint, listenEndpoint(WG_LISTEN_DEFAULT)),
+    key: optional(file("./wg0.key"), null),             // this NIC's private key file instead of node.key
+  });
+  const peer = strict({
+    key: leaf(peerKey),
+    endpoint: optional(peerEndpoint, null),
+    addresses: list(leaf(allowedRange), "allowed ranges", WG_ALLOWED_MAX).default([]),
+    keepalive: optional(keepalive, 0),
+    psk: optional(file("./peer.psk"), null),
   });
   const vxlan = strict({ local: leaf(V.endpoint), remote: leaf(V.endpoint), vni: leaf((v) => V.intIn(v, 0, L.VNI_MAX, "vni")) });
   const nic = strict({
     name: nicName,
     kind: leaf(oneOf(NIC_KIND_NAMES, "NIC kind")),
     mac: optional(V.mac, null),
-    mtu: optional((v) => V.intIn(v, L.MTU_MIN, L.MTU_MAX, "mtu"), L.MTU_DEFAULT),
+    mtu: optional((v) => V.intIn(v, L.MTU_MIN, L.MTU_MAX, "mtu"), null),  // null: the kind's default (load.ts)
     prefixes: list(leaf(connectedPrefix), "prefixes", L.MAX_PREFIXES_PER_NIC).default([]),
     vxlan: vxlan.optional(),
     tap: strict({ device: leaf(V.tapDevice) }).optional(),
+    wireguard: wireguard.optional(),
+    peers: list(peer, "peers", WG_PEER_MAX).default([]),
     ra: raSetting().optional(),
     rate: optional(lineRate, null),
     forward: strict(netClass).optional(),
@@ -256,8 +273,11 @@ type ParsedService = z.output<Schemas["service"]>;
 export interface Manifest {
   file: string;                                  // the YAML file's name, as given
   node: z.output<Schemas["node"]> & { secretKey: Uint8Array }; // name, role, secret path; RFC 7217 secret_key (16 bytes)
-  nics: (Omit<ParsedNic, "mac" | "ra" | "autoconf" | "dad"> & {
-    mac: Uint8Array; ra: RaSettings | null;      // ra null: does not advertise
+  nics: (Omit<ParsedNic, "mac" | "mtu" | "ra" | "autoconf" | "dad" | "wireguard" | "peers"> & {
+    mac: Uint8Array; mtu: number;                // given, or the kind's default; a wireguard NIC's MAC from its key
+    ra: RaSettings | null;                       // ra null: does not advertise
+    wireguard: (WgKeys & { listen: V.Endpoint }) | null; // a wireguard NIC's keys and socket, else null
+    peers: (Omit<WgPeer, "psk"> & { psk: Uint8Array | null })[]; // its peers, preshared keys read
     autoconf: boolean; dad: number;              // defaults filled in (autoconf.ts)
   })[];                                          // rate in bit/s (null: not given), forward class if given
   routes: z.output<Schemas["route"]>[];          // to, via (null = on-link), nic name

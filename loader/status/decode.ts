@@ -1,7 +1,7 @@
 // Decodes the kernel's status snapshot (abi/status.ts layout) into a plain object that
 // JSON.stringify can print: node counters, drops by reason (abi/drop.ts names), NICs,
-// services, routes, neighbors, and the client role's addresses, learned prefixes and
-// default routers (issue #20). Enum values become their abi names ("RUNNING", "NO_ROUTE",
+// services, routes, neighbors, the client role's addresses, learned prefixes and
+// default routers (issue #20), and WireGuard peers (issue #13). Enum values become their abi names ("RUNNING", "NO_ROUTE",
 // "TENTATIVE"), addresses their RFC 5952 text; lifetimes stay seconds (LIFETIME_INFINITE
 // for infinity, which the views print as such).
 // Does not print anything: formatStatus (format.ts), re-exported here, and metricsText
@@ -150,6 +150,19 @@ export interface RouterStatus {
   retransMs: number;      // 0: unspecified
 }
 
+/** A WireGuard peer of a WIREGUARD NIC (issue #13): never a private key. */
+export interface WgPeerStatus {
+  nic: number;
+  peer: number;
+  state: string;                 // WgState's name: IDLE, HANDSHAKE, UP
+  key: string;                   // its public key, base64 as `wg pubkey` prints it
+  endpoint: string | null;       // "[fd00:99::2]:51820" or "192.0.2.7:51820"; null: none yet
+  keepalive: number;             // s, 0: off
+  lastHandshakeMs: number | null; // kernel time of the last completed handshake; null: never
+  rxBytes: number; rxPackets: number; txBytes: number; txPackets: number;
+  handshakes: number;
+}
+
 /** Counters a NIC backend keeps in the host, before frames reach the kernel. */
 export interface HostNicStatus {
   id: number;
@@ -171,6 +184,7 @@ export interface Status {
   addresses: AddrStatus[];
   learned: LearnedStatus[];
   routers: RouterStatus[];
+  wgPeers: WgPeerStatus[];
   /** Added by node.ts; absent in a snapshot decoded on its own. `name` is the node's, when
    *  the host knows it (the Node host, or the line a wasmtime image prints at boot). */
   host?: { name?: string; nics: HostNicStatus[] };
@@ -318,6 +332,20 @@ function decodeRouter(b: Body): RouterStatus {
   };
 }
 
+function decodeWgPeer(b: Body): WgPeerStatus {
+  b.need(S.SW_SIZE);
+  const a = b.bytes(S.SW_ENDPOINT, ADDR_BYTES), port = b.u16(S.SW_PORT), handshake = b.i64(S.SW_HANDSHAKE);
+  const v4 = a.subarray(0, 10).every((x) => x === 0) && a[10] === 0xff && a[11] === 0xff;
+  return {
+    nic: b.u8(S.SW_NIC), peer: b.u8(S.SW_PEER), state: name(S.WgState, b.u8(S.SW_STATE)),
+    key: Buffer.from(b.bytes(S.SW_KEY, S.SW_ENDPOINT - S.SW_KEY)).toString("base64"),
+    endpoint: port === 0 ? null : v4 ? `${a.subarray(12).join(".")}:${port}` : `[${formatAddr(a)}]:${port}`,
+    keepalive: b.u16(S.SW_KEEPALIVE), lastHandshakeMs: handshake < 0 ? null : handshake,
+    rxBytes: b.u64(S.SW_RX_BYTES), rxPackets: b.u64(S.SW_RX_PACKETS), txBytes: b.u64(S.SW_TX_BYTES),
+    txPackets: b.u64(S.SW_TX_PACKETS), handshakes: b.u64(S.SW_HANDSHAKES),
+  };
+}
+
 /** Decodes a snapshot. Unknown record types are skipped, so an older host can read a
  *  newer kernel's snapshot; a record that overruns the snapshot is an error. */
 export function decodeStatus(snapshot: Uint8Array): Status {
@@ -329,7 +357,7 @@ export function decodeStatus(snapshot: Uint8Array): Status {
   if (version !== S.ST_VERSION) throw new Error(`status snapshot: version ${version}; this host reads version ${S.ST_VERSION}`);
   const status: Status = {
     node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [], classes: [], grants: [],
-    addresses: [], learned: [], routers: [],
+    addresses: [], learned: [], routers: [], wgPeers: [],
   };
   const count = dv.getUint16(H_COUNT, true);
   let at = MF_HEADER;
@@ -353,6 +381,7 @@ export function decodeStatus(snapshot: Uint8Array): Status {
       case S.St.ADDR: status.addresses.push(decodeAddr(b)); break;
       case S.St.LEARNED: status.learned.push(decodeLearned(b)); break;
       case S.St.ROUTER: status.routers.push(decodeRouter(b)); break;
+      case S.St.WG_PEER: status.wgPeers.push(decodeWgPeer(b)); break;
     }
     at = bodyAt + length;
   }

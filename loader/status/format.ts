@@ -1,6 +1,6 @@
 // Prints a decoded status (status.ts) as text tables for a router admin: the node line,
 // then NICs, services, routes, neighbors, the client role's addresses, learned prefixes
-// and default routers (only on a node that has any), nonzero drops with what each reason
+// and default routers, and WireGuard peers (each only on a node that has any), nonzero drops with what each reason
 // means, and the host's own NIC counters. Words come from abi/describe.ts.
 // Does not decode bytes or talk to a node; `persia status` and the demo call formatStatus.
 import { DROP_TEXT, FAULT_TEXT, STATE_TEXT } from "../../abi/describe";
@@ -132,6 +132,21 @@ function clientSections(s: Status): string[] {
     section("Learned prefixes", prefixes), section("Default routers", routers)];
 }
 
+/** How long ago a handshake was, from the node's clock: "12 s ago", "never". */
+export function handshakeAge(s: Status, ms: number | null): string {
+  if (ms === null) return "never";
+  return s.node === null ? `at ${Math.floor(ms / 1000)} s` : `${Math.max(0, Math.floor((s.node.nowMs - ms) / 1000))} s ago`;
+}
+
+/** The WireGuard peers (issue #13), or none when the node has no such records. */
+function wireguardSections(s: Status): string[] {
+  if (s.wgPeers.length === 0) return [];
+  return [section("WireGuard peers", table(
+    ["NIC", "PEER", "ENDPOINT", "STATE", "LAST HANDSHAKE", "RX BYTES", "RX PACKETS", "TX BYTES", "TX PACKETS", "HANDSHAKES"],
+    s.wgPeers.map((p) => [nicName(s, p.nic), p.key, p.endpoint ?? "-", lower(p.state), handshakeAge(s, p.lastHandshakeMs),
+      p.rxBytes, p.rxPackets, p.txBytes, p.txPackets, p.handshakes])))];
+}
+
 function section(title: string, body: string | null): string {
   return body === null ? `${title}: none` : `${title}\n${body}`;
 }
@@ -190,6 +205,7 @@ export function formatStatus(s: Status): string {
     section("Routes", routes),
     section("Neighbors", neighbors),
     ...clientSections(s),
+    ...wireguardSections(s),
     dropsSection(s),
   ];
   const host = hostSection(s);

@@ -1,6 +1,6 @@
 // A decoded status (decode.ts) as Prometheus metrics, through prom-client: every counter
 // and gauge of the snapshot as a persia_* metric with labels per service (domain), NIC,
-// egress class, drop reason and (the client role) address, in the standard units (seconds, bytes, `_total` for
+// egress class, drop reason, (the client role) address and WireGuard peer, in the standard units (seconds, bytes, `_total` for
 // counters, `_info` for labels-only facts). Each metric reads the status when a registry
 // is collected, so a scrape always shows the newest snapshot and nothing runs between
 // scrapes. The kernel's counters are mirrored, not counted here: at each collect a counter
@@ -14,7 +14,7 @@ import { CPU_SHARE_MAX } from "../../abi/limits";
 import { AddrState, LIFETIME_INFINITE } from "../../abi/status";
 import { WASM_PAGE } from "../manifest/limits";
 import { className, serviceName } from "./decode";
-import type { ClassStatus, NicStatus, ServiceStatus, Status } from "./decode";
+import type { ClassStatus, NicStatus, ServiceStatus, Status, WgPeerStatus } from "./decode";
 
 type Labels = Record<string, string>;
 type Row = [Labels, number];
@@ -178,6 +178,26 @@ function clientMetrics(reg: Registry, read: () => Status): void {
     ["nic", "name", "router"], router((r) => (r.chosen ? 1 : 0)));
 }
 
+/** WireGuard peers (issue #13), labelled by NIC and the peer's public key. Never a private key. */
+function wireguardMetrics(reg: Registry, read: () => Status): void {
+  const labels = ["nic", "name", "peer"];
+  const each = (f: (p: WgPeerStatus, s: Status) => number | null): Rows => (s) => s.wgPeers.flatMap((p): Row[] => {
+    const v = f(p, s);
+    return v === null ? [] : [[{ ...nicLabels(s, p.nic), peer: p.key }, v]];
+  });
+  mirrorGauge(reg, read, "persia_wireguard_peer_up", "1 if the peer has a session (packets flow), else 0.", labels,
+    each((p) => (p.state === "UP" ? 1 : 0)));
+  mirrorCounter(reg, read, "persia_wireguard_peer_rx_bytes_total", "Bytes received from the WireGuard peer.", labels, each((p) => p.rxBytes));
+  mirrorCounter(reg, read, "persia_wireguard_peer_rx_packets_total", "Packets received from the WireGuard peer.", labels, each((p) => p.rxPackets));
+  mirrorCounter(reg, read, "persia_wireguard_peer_tx_bytes_total", "Bytes sent to the WireGuard peer.", labels, each((p) => p.txBytes));
+  mirrorCounter(reg, read, "persia_wireguard_peer_tx_packets_total", "Packets sent to the WireGuard peer.", labels, each((p) => p.txPackets));
+  mirrorCounter(reg, read, "persia_wireguard_peer_handshakes_total", "Handshakes completed with the WireGuard peer.", labels,
+    each((p) => p.handshakes));
+  mirrorGauge(reg, read, "persia_wireguard_peer_last_handshake_age_seconds", "Seconds since the last completed handshake " +
+    "with the peer, on the kernel's clock (absent: never).", labels,
+  each((p, s) => (p.lastHandshakeMs === null || s.node === null ? null : Math.max(0, s.node.nowMs - p.lastHandshakeMs) / 1000)));
+}
+
 /** Registers every persia_* metric in `registry`; each reads `read()` when it is collected. */
 export function statusMetrics(read: () => Status, registry = new Registry()): Registry {
   nodeMetrics(registry, read);
@@ -185,6 +205,7 @@ export function statusMetrics(read: () => Status, registry = new Registry()): Re
   serviceMetrics(registry, read);
   egressMetrics(registry, read);
   clientMetrics(registry, read);
+  wireguardMetrics(registry, read);
   return registry;
 }
 

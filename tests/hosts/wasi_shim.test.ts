@@ -114,6 +114,7 @@ test("boots with the manifest bytes, binds the local endpoint and says it is run
   assert.equal(w.boots.length, 1);
   assert.deepEqual([...w.boots[0].manifest], [...BOOT]);
   assert.equal(w.boots[0].now, 0n);
+  assert.deepEqual(w.epochs, [WALL_START_NS / 1_000_000n], "k_epoch: the wall clock in ms at kernel time 0, told before k_boot");
   assert.deepEqual(w.sockets[0].local, { address: "fd00:99:0:0:0:0:0:1", port: 4789 });
   assert.equal(w.sockets[0].remote, "none");
   assert.match(w.stderr, /^persia: node n1\.example is running under wasmtime: 1 NIC\(s\), 1 disk\(s\)$/m);

@@ -69,6 +69,7 @@ export class World {
   readonly rx: { nic: number; frame: Uint8Array; now: bigint }[] = [];
   readonly polls: bigint[] = [];
   readonly stops: bigint[] = [];
+  readonly epochs: bigint[] = [];
   readonly captureCalls: { mask: number; nic: number; svc: number }[] = [];
   readonly files: Record<string, Record<string, Uint8Array>>;
   syncs = 0;
@@ -140,6 +141,7 @@ export class World {
         return o.onStop?.(now, this) ?? -1n;
       },
       k_capture: (mask: number, nic: number, svc: number) => { this.captureCalls.push({ mask, nic, svc }); return 0; },
+      k_epoch: (ms: bigint) => { this.epochs.push(ms); },
       k_status: () => {
         const s = o.status ?? new Uint8Array(0);
         this.kmem.set(s, K_STATUS);

@@ -1,15 +1,16 @@
 // What node.ts needs from a network interface backend: send a frame, be told about
 // received frames, close. A backend carries the NIC id of the boot manifest it serves.
 // Does not know about the kernel; node.ts connects onFrame to kernel.rx.
-// Implemented by virtual.ts (an in-process link), vxlan.ts (Ethernet over UDP) and tap.ts
-// (a Linux TAP device).
+// Implemented by virtual.ts (an in-process link), vxlan.ts (Ethernet over UDP), tap.ts
+// (a Linux TAP device) and wireguard.ts (UDP datagrams behind an endpoint header: the
+// "frame" of a WIREGUARD NIC, which the kernel seals and opens).
 
 export interface NicBackend {
   /** The NIC id in the boot manifest (its NIC record). */
   readonly id: number;
   /** Which backend this is, for status output ("virtual", "vxlan", ...). */
   readonly backend: string;
-  /** Transmits one whole Ethernet frame (no FCS). The frame is only borrowed: a backend
+  /** Transmits one whole Ethernet frame (no FCS; a WIREGUARD NIC's endpoint frame). The frame is only borrowed: a backend
    *  copies what it keeps before returning. 0, or -Errno when the frame was not sent. */
   send(frame: Uint8Array): number;
   /** Called once per received frame, in order. The frame is only valid during the call. */
