@@ -20,7 +20,7 @@ import { Peer } from "./peer";
 import { messageType } from "./messages";
 import * as L from "../../wire/layout/wireguard";
 
-const skip = skipOrFail(missing(WG_TOOLS));
+const skip = skipOrFail(missing([...WG_TOOLS, "ping"]));
 const PORT = 51820;
 
 /** A UDP socket on the underlay and the datagrams it has received, in order. */
