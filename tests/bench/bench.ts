@@ -13,6 +13,8 @@
 //   control   (tests/bench/control.ts) what a signed control message costs the node
 //   router    (tests/bench/router.ts) iperf3 between namespaces through TAP devices and the
 //             node, against the Linux kernel forwarding the same traffic
+//   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel,
+//             wireguard-go ↔ wireguard-go between two namespaces (the baseline for #13)
 import * as fs from "fs";
 import * as path from "path";
 import { parseManifest, compileManifest } from "../../loader/manifest";
@@ -22,6 +24,7 @@ import { CountingNic } from "./counting_nic";
 import { ROOT } from "../../hosts/node/paths";
 import * as P from "../../cli/peer/packets";
 import { routerBench } from "./router";
+import { wireguardBench } from "./wireguard";
 import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
@@ -157,6 +160,7 @@ async function all(): Promise<void> {
   await fuelBench();
   await controlBench((l) => console.log(l));
   await routerBench((l) => console.log(l));
+  await wireguardBench((l) => console.log(l));
 }
 
 all().catch((e) => { console.error(`benchmark failed: ${e instanceof Error ? e.stack : e}`); process.exit(1); });
