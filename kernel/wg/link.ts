@@ -238,7 +238,7 @@ export function wgTimers(): i64 {
     if (!unchecked(S.peerPresent[p])) continue;
     if (due(unchecked(T.tRetransmit[p]))) {
       unchecked(T.tRetransmit[p] = -1);
-      if (unchecked(T.attempts[p]) >= MAX_TIMER_HANDSHAKES) {   // give up (wireguard-go: after 20 tries)
+      if (unchecked(T.attempts[p]) > MAX_TIMER_HANDSHAKES) {   // give up after 20 initiations, as wireguard-go
         unchecked(T.tKeepalive[p] = -1);
         flushStaged(p);
         S.hsClear(p);

@@ -151,6 +151,8 @@ const ELSEWHERE: Record<string, string> = {
   NEIGH_UNRESOLVED: "drops_router", SVC_DOWN: "drops_services, restart", SVC_QUEUE_FULL: "drops_services",
   SVC_SRC: "drops_services", SVC_MALFORMED: "drops_services", SVC_LINK_CONTROL: "drops_services", TXQ_FULL: "drops_limits", POOL_EMPTY: "drops_limits", NIC_DOWN: "drops_limits",
   ICMP_RATE: "drops_limits", CTL_MALFORMED: "control", CTL_RATE: "control", ADDR_TENTATIVE: "drops_client",
+  WG_MALFORMED: "wg", WG_MAC: "wg, wg_flips", WG_HANDSHAKE: "wg, wg_flips", WG_KEY: "wg", WG_AUTH: "wg, wg_flips",
+  WG_REPLAY: "wg", WG_SRC: "wg", WG_NO_PEER: "wg", WG_NO_SESSION: "wg",
 };
 const OUT_OF_REACH: Record<string, string> = {};
 
