@@ -17,7 +17,6 @@ import * as L from "./limits";
 import { lineRate, netMax, netMin } from "./net";
 import { RA_FIELDS, RaSettings } from "./ra";
 import { WG_LISTEN_DEFAULT, WgKeys, WgPeer, allowedRange, keepalive, listenEndpoint, peerEndpoint, peerKey } from "./wireguard";
-import { WG_ALLOWED_MAX, WG_PEER_MAX } from "../../abi/limits";
 import * as V from "./values";
 
 /** "SERVER" → "server": the YAML spelling of an abi enum's members. */
@@ -182,7 +181,7 @@ export function schemas(baseDir: string) {
   const peer = strict({
     key: leaf(peerKey),
     endpoint: optional(peerEndpoint, null),
-    addresses: list(leaf(allowedRange), "allowed ranges", WG_ALLOWED_MAX).default([]),
+    addresses: z.array(leaf(allowedRange)).default([]),   // WG_ALLOWED_MAX over the node: wireguard.ts
     keepalive: optional(keepalive, 0),
     psk: optional(file("./peer.psk"), null),
   });
@@ -196,7 +195,7 @@ export function schemas(baseDir: string) {
     vxlan: vxlan.optional(),
     tap: strict({ device: leaf(V.tapDevice) }).optional(),
     wireguard: wireguard.optional(),
-    peers: list(peer, "peers", WG_PEER_MAX).default([]),
+    peers: z.array(peer).default([]),                     // WG_PEER_MAX over the node: wireguard.ts
     ra: raSetting().optional(),
     rate: optional(lineRate, null),
     forward: strict(netClass).optional(),
