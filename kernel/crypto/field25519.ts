@@ -19,6 +19,7 @@ const NA: usize = memory.data(32, 8);      // neq25519's and par25519's encoding
 const NB: usize = memory.data(32, 8);
 
 @inline function limb(o: usize, i: i32): usize { return o + (<usize>i << 3); }
+@inline function v(o: usize, i: i32): i64 { return load<i64>(limb(o, i)); }
 
 export function set25519(r: usize, a: usize): void {
   memory.copy(r, a, <usize>GF);
@@ -108,50 +109,64 @@ export function Z(o: usize, a: usize, b: usize): void {
   for (let i = 0; i < 16; i++) store<i64>(limb(o, i), load<i64>(limb(a, i)) - load<i64>(limb(b, i)));
 }
 
-/** o = a * b, schoolbook by columns with every limb in a local: limb k of the result is
+/** o = a * b, schoolbook by columns with a's limbs in locals (b's are loaded where used: a
+ *  function has at most 32 locals, loader/wasm/limits.ts): limb k of the result is
  *  column k plus 38 times column k + 16 (TweetNaCl's fold of the upper half, 2^256 = 38 mod p),
  *  then carried twice. Written out because a loop over memory costs X25519 half its time. */
 export function M(o: usize, a: usize, b: usize): void {
-  let a0 = load<i64>(a, 0), a1 = load<i64>(a, 8), a2 = load<i64>(a, 16), a3 = load<i64>(a, 24);
-  let a4 = load<i64>(a, 32), a5 = load<i64>(a, 40), a6 = load<i64>(a, 48), a7 = load<i64>(a, 56);
-  let a8 = load<i64>(a, 64), a9 = load<i64>(a, 72), a10 = load<i64>(a, 80), a11 = load<i64>(a, 88);
-  let a12 = load<i64>(a, 96), a13 = load<i64>(a, 104), a14 = load<i64>(a, 112), a15 = load<i64>(a, 120);
-  let b0 = load<i64>(b, 0), b1 = load<i64>(b, 8), b2 = load<i64>(b, 16), b3 = load<i64>(b, 24);
-  let b4 = load<i64>(b, 32), b5 = load<i64>(b, 40), b6 = load<i64>(b, 48), b7 = load<i64>(b, 56);
-  let b8 = load<i64>(b, 64), b9 = load<i64>(b, 72), b10 = load<i64>(b, 80), b11 = load<i64>(b, 88);
-  let b12 = load<i64>(b, 96), b13 = load<i64>(b, 104), b14 = load<i64>(b, 112), b15 = load<i64>(b, 120);
-  store<i64>(MT, a0 * b0 + 38 * (a1 * b15 + a2 * b14 + a3 * b13 + a4 * b12 + a5 * b11 + a6 * b10 + a7 * b9
-    + a8 * b8 + a9 * b7 + a10 * b6 + a11 * b5 + a12 * b4 + a13 * b3 + a14 * b2 + a15 * b1), 0);
-  store<i64>(MT, a0 * b1 + a1 * b0 + 38 * (a2 * b15 + a3 * b14 + a4 * b13 + a5 * b12 + a6 * b11 + a7 * b10
-    + a8 * b9 + a9 * b8 + a10 * b7 + a11 * b6 + a12 * b5 + a13 * b4 + a14 * b3 + a15 * b2), 8);
-  store<i64>(MT, a0 * b2 + a1 * b1 + a2 * b0 + 38 * (a3 * b15 + a4 * b14 + a5 * b13 + a6 * b12 + a7 * b11
-    + a8 * b10 + a9 * b9 + a10 * b8 + a11 * b7 + a12 * b6 + a13 * b5 + a14 * b4 + a15 * b3), 16);
-  store<i64>(MT, a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0 + 38 * (a4 * b15 + a5 * b14 + a6 * b13 + a7 * b12 +
-    a8 * b11 + a9 * b10 + a10 * b9 + a11 * b8 + a12 * b7 + a13 * b6 + a14 * b5 + a15 * b4), 24);
-  store<i64>(MT, a0 * b4 + a1 * b3 + a2 * b2 + a3 * b1 + a4 * b0 + 38 * (a5 * b15 + a6 * b14 + a7 * b13 +
-    a8 * b12 + a9 * b11 + a10 * b10 + a11 * b9 + a12 * b8 + a13 * b7 + a14 * b6 + a15 * b5), 32);
-  store<i64>(MT, a0 * b5 + a1 * b4 + a2 * b3 + a3 * b2 + a4 * b1 + a5 * b0 + 38 * (a6 * b15 + a7 * b14 +
-    a8 * b13 + a9 * b12 + a10 * b11 + a11 * b10 + a12 * b9 + a13 * b8 + a14 * b7 + a15 * b6), 40);
-  store<i64>(MT, a0 * b6 + a1 * b5 + a2 * b4 + a3 * b3 + a4 * b2 + a5 * b1 + a6 * b0 + 38 * (a7 * b15 + a8
-    * b14 + a9 * b13 + a10 * b12 + a11 * b11 + a12 * b10 + a13 * b9 + a14 * b8 + a15 * b7), 48);
-  store<i64>(MT, a0 * b7 + a1 * b6 + a2 * b5 + a3 * b4 + a4 * b3 + a5 * b2 + a6 * b1 + a7 * b0 + 38 * (a8
-    * b15 + a9 * b14 + a10 * b13 + a11 * b12 + a12 * b11 + a13 * b10 + a14 * b9 + a15 * b8), 56);
-  store<i64>(MT, a0 * b8 + a1 * b7 + a2 * b6 + a3 * b5 + a4 * b4 + a5 * b3 + a6 * b2 + a7 * b1 + a8 * b0 +
-    38 * (a9 * b15 + a10 * b14 + a11 * b13 + a12 * b12 + a13 * b11 + a14 * b10 + a15 * b9), 64);
-  store<i64>(MT, a0 * b9 + a1 * b8 + a2 * b7 + a3 * b6 + a4 * b5 + a5 * b4 + a6 * b3 + a7 * b2 + a8 * b1 +
-    a9 * b0 + 38 * (a10 * b15 + a11 * b14 + a12 * b13 + a13 * b12 + a14 * b11 + a15 * b10), 72);
-  store<i64>(MT, a0 * b10 + a1 * b9 + a2 * b8 + a3 * b7 + a4 * b6 + a5 * b5 + a6 * b4 + a7 * b3 + a8 * b2
-    + a9 * b1 + a10 * b0 + 38 * (a11 * b15 + a12 * b14 + a13 * b13 + a14 * b12 + a15 * b11), 80);
-  store<i64>(MT, a0 * b11 + a1 * b10 + a2 * b9 + a3 * b8 + a4 * b7 + a5 * b6 + a6 * b5 + a7 * b4 + a8 * b3
-    + a9 * b2 + a10 * b1 + a11 * b0 + 38 * (a12 * b15 + a13 * b14 + a14 * b13 + a15 * b12), 88);
-  store<i64>(MT, a0 * b12 + a1 * b11 + a2 * b10 + a3 * b9 + a4 * b8 + a5 * b7 + a6 * b6 + a7 * b5 + a8 *
-    b4 + a9 * b3 + a10 * b2 + a11 * b1 + a12 * b0 + 38 * (a13 * b15 + a14 * b14 + a15 * b13), 96);
-  store<i64>(MT, a0 * b13 + a1 * b12 + a2 * b11 + a3 * b10 + a4 * b9 + a5 * b8 + a6 * b7 + a7 * b6 + a8 *
-    b5 + a9 * b4 + a10 * b3 + a11 * b2 + a12 * b1 + a13 * b0 + 38 * (a14 * b15 + a15 * b14), 104);
-  store<i64>(MT, a0 * b14 + a1 * b13 + a2 * b12 + a3 * b11 + a4 * b10 + a5 * b9 + a6 * b8 + a7 * b7 + a8 *
-    b6 + a9 * b5 + a10 * b4 + a11 * b3 + a12 * b2 + a13 * b1 + a14 * b0 + 38 * (a15 * b15), 112);
-  store<i64>(MT, a0 * b15 + a1 * b14 + a2 * b13 + a3 * b12 + a4 * b11 + a5 * b10 + a6 * b9 + a7 * b8 + a8
-    * b7 + a9 * b6 + a10 * b5 + a11 * b4 + a12 * b3 + a13 * b2 + a14 * b1 + a15 * b0, 120);
+  let a0 = v(a, 0), a1 = v(a, 1), a2 = v(a, 2), a3 = v(a, 3);
+  let a4 = v(a, 4), a5 = v(a, 5), a6 = v(a, 6), a7 = v(a, 7);
+  let a8 = v(a, 8), a9 = v(a, 9), a10 = v(a, 10), a11 = v(a, 11);
+  let a12 = v(a, 12), a13 = v(a, 13), a14 = v(a, 14), a15 = v(a, 15);
+  store<i64>(limb(MT, 0), a0 * v(b, 0) + 38 * (a1 * v(b, 15) + a2 * v(b, 14) + a3 * v(b, 13)
+    + a4 * v(b, 12) + a5 * v(b, 11) + a6 * v(b, 10) + a7 * v(b, 9) + a8 * v(b, 8) + a9 * v(b, 7)
+    + a10 * v(b, 6) + a11 * v(b, 5) + a12 * v(b, 4) + a13 * v(b, 3) + a14 * v(b, 2) + a15 * v(b, 1)));
+  store<i64>(limb(MT, 1), a0 * v(b, 1) + a1 * v(b, 0) + 38 * (a2 * v(b, 15) + a3 * v(b, 14)
+    + a4 * v(b, 13) + a5 * v(b, 12) + a6 * v(b, 11) + a7 * v(b, 10) + a8 * v(b, 9) + a9 * v(b, 8)
+    + a10 * v(b, 7) + a11 * v(b, 6) + a12 * v(b, 5) + a13 * v(b, 4) + a14 * v(b, 3) + a15 * v(b, 2)));
+  store<i64>(limb(MT, 2), a0 * v(b, 2) + a1 * v(b, 1) + a2 * v(b, 0) + 38 * (a3 * v(b, 15)
+    + a4 * v(b, 14) + a5 * v(b, 13) + a6 * v(b, 12) + a7 * v(b, 11) + a8 * v(b, 10) + a9 * v(b, 9)
+    + a10 * v(b, 8) + a11 * v(b, 7) + a12 * v(b, 6) + a13 * v(b, 5) + a14 * v(b, 4) + a15 * v(b, 3)));
+  store<i64>(limb(MT, 3), a0 * v(b, 3) + a1 * v(b, 2) + a2 * v(b, 1) + a3 * v(b, 0)
+    + 38 * (a4 * v(b, 15) + a5 * v(b, 14) + a6 * v(b, 13) + a7 * v(b, 12) + a8 * v(b, 11)
+    + a9 * v(b, 10) + a10 * v(b, 9) + a11 * v(b, 8) + a12 * v(b, 7) + a13 * v(b, 6) + a14 * v(b, 5)
+    + a15 * v(b, 4)));
+  store<i64>(limb(MT, 4), a0 * v(b, 4) + a1 * v(b, 3) + a2 * v(b, 2) + a3 * v(b, 1) + a4 * v(b, 0)
+    + 38 * (a5 * v(b, 15) + a6 * v(b, 14) + a7 * v(b, 13) + a8 * v(b, 12) + a9 * v(b, 11)
+    + a10 * v(b, 10) + a11 * v(b, 9) + a12 * v(b, 8) + a13 * v(b, 7) + a14 * v(b, 6) + a15 * v(b, 5)));
+  store<i64>(limb(MT, 5), a0 * v(b, 5) + a1 * v(b, 4) + a2 * v(b, 3) + a3 * v(b, 2) + a4 * v(b, 1)
+    + a5 * v(b, 0) + 38 * (a6 * v(b, 15) + a7 * v(b, 14) + a8 * v(b, 13) + a9 * v(b, 12)
+    + a10 * v(b, 11) + a11 * v(b, 10) + a12 * v(b, 9) + a13 * v(b, 8) + a14 * v(b, 7) + a15 * v(b, 6)));
+  store<i64>(limb(MT, 6), a0 * v(b, 6) + a1 * v(b, 5) + a2 * v(b, 4) + a3 * v(b, 3) + a4 * v(b, 2)
+    + a5 * v(b, 1) + a6 * v(b, 0) + 38 * (a7 * v(b, 15) + a8 * v(b, 14) + a9 * v(b, 13) + a10 * v(b, 12)
+    + a11 * v(b, 11) + a12 * v(b, 10) + a13 * v(b, 9) + a14 * v(b, 8) + a15 * v(b, 7)));
+  store<i64>(limb(MT, 7), a0 * v(b, 7) + a1 * v(b, 6) + a2 * v(b, 5) + a3 * v(b, 4) + a4 * v(b, 3)
+    + a5 * v(b, 2) + a6 * v(b, 1) + a7 * v(b, 0) + 38 * (a8 * v(b, 15) + a9 * v(b, 14) + a10 * v(b, 13)
+    + a11 * v(b, 12) + a12 * v(b, 11) + a13 * v(b, 10) + a14 * v(b, 9) + a15 * v(b, 8)));
+  store<i64>(limb(MT, 8), a0 * v(b, 8) + a1 * v(b, 7) + a2 * v(b, 6) + a3 * v(b, 5) + a4 * v(b, 4)
+    + a5 * v(b, 3) + a6 * v(b, 2) + a7 * v(b, 1) + a8 * v(b, 0) + 38 * (a9 * v(b, 15) + a10 * v(b, 14)
+    + a11 * v(b, 13) + a12 * v(b, 12) + a13 * v(b, 11) + a14 * v(b, 10) + a15 * v(b, 9)));
+  store<i64>(limb(MT, 9), a0 * v(b, 9) + a1 * v(b, 8) + a2 * v(b, 7) + a3 * v(b, 6) + a4 * v(b, 5)
+    + a5 * v(b, 4) + a6 * v(b, 3) + a7 * v(b, 2) + a8 * v(b, 1) + a9 * v(b, 0) + 38 * (a10 * v(b, 15)
+    + a11 * v(b, 14) + a12 * v(b, 13) + a13 * v(b, 12) + a14 * v(b, 11) + a15 * v(b, 10)));
+  store<i64>(limb(MT, 10), a0 * v(b, 10) + a1 * v(b, 9) + a2 * v(b, 8) + a3 * v(b, 7) + a4 * v(b, 6)
+    + a5 * v(b, 5) + a6 * v(b, 4) + a7 * v(b, 3) + a8 * v(b, 2) + a9 * v(b, 1) + a10 * v(b, 0)
+    + 38 * (a11 * v(b, 15) + a12 * v(b, 14) + a13 * v(b, 13) + a14 * v(b, 12) + a15 * v(b, 11)));
+  store<i64>(limb(MT, 11), a0 * v(b, 11) + a1 * v(b, 10) + a2 * v(b, 9) + a3 * v(b, 8) + a4 * v(b, 7)
+    + a5 * v(b, 6) + a6 * v(b, 5) + a7 * v(b, 4) + a8 * v(b, 3) + a9 * v(b, 2) + a10 * v(b, 1)
+    + a11 * v(b, 0) + 38 * (a12 * v(b, 15) + a13 * v(b, 14) + a14 * v(b, 13) + a15 * v(b, 12)));
+  store<i64>(limb(MT, 12), a0 * v(b, 12) + a1 * v(b, 11) + a2 * v(b, 10) + a3 * v(b, 9) + a4 * v(b, 8)
+    + a5 * v(b, 7) + a6 * v(b, 6) + a7 * v(b, 5) + a8 * v(b, 4) + a9 * v(b, 3) + a10 * v(b, 2)
+    + a11 * v(b, 1) + a12 * v(b, 0) + 38 * (a13 * v(b, 15) + a14 * v(b, 14) + a15 * v(b, 13)));
+  store<i64>(limb(MT, 13), a0 * v(b, 13) + a1 * v(b, 12) + a2 * v(b, 11) + a3 * v(b, 10) + a4 * v(b, 9)
+    + a5 * v(b, 8) + a6 * v(b, 7) + a7 * v(b, 6) + a8 * v(b, 5) + a9 * v(b, 4) + a10 * v(b, 3)
+    + a11 * v(b, 2) + a12 * v(b, 1) + a13 * v(b, 0) + 38 * (a14 * v(b, 15) + a15 * v(b, 14)));
+  store<i64>(limb(MT, 14), a0 * v(b, 14) + a1 * v(b, 13) + a2 * v(b, 12) + a3 * v(b, 11) + a4 * v(b, 10)
+    + a5 * v(b, 9) + a6 * v(b, 8) + a7 * v(b, 7) + a8 * v(b, 6) + a9 * v(b, 5) + a10 * v(b, 4)
+    + a11 * v(b, 3) + a12 * v(b, 2) + a13 * v(b, 1) + a14 * v(b, 0) + 38 * (a15 * v(b, 15)));
+  store<i64>(limb(MT, 15), a0 * v(b, 15) + a1 * v(b, 14) + a2 * v(b, 13) + a3 * v(b, 12) + a4 * v(b, 11)
+    + a5 * v(b, 10) + a6 * v(b, 9) + a7 * v(b, 8) + a8 * v(b, 7) + a9 * v(b, 6) + a10 * v(b, 5)
+    + a11 * v(b, 4) + a12 * v(b, 3) + a13 * v(b, 2) + a14 * v(b, 1) + a15 * v(b, 0));
   memory.copy(o, MT, <usize>GF);
   car25519(o);
   car25519(o);
