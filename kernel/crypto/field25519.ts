@@ -4,7 +4,7 @@
 // (GF bytes); results may alias inputs. Temporaries live in static memory: nothing here
 // allocates, and no function is re-entered. Nothing here is constant-time beyond what
 // TweetNaCl gives, and there is no inversion of zero check (0^-1 gives 0).
-// Used by kernel/crypto/ed25519.ts.
+// Used by kernel/crypto/ed25519.ts and kernel/crypto/x25519.ts.
 
 export const GF: i32 = 16 * 8;             // bytes in one field element
 
@@ -13,12 +13,13 @@ export const gf1: usize = memory.data<i64>([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 
 const PT: usize = memory.data(GF, 8);      // pack25519's reduced copy
 const PM: usize = memory.data(GF, 8);      // ... and the same minus p
-const MT: usize = memory.data(31 * 8, 8);  // M's product before reduction
+const MT: usize = memory.data(GF, 8);      // M's folded product before carrying
 const PC: usize = memory.data(GF, 8);      // inv25519's and pow2523's running power
 const NA: usize = memory.data(32, 8);      // neq25519's and par25519's encodings
 const NB: usize = memory.data(32, 8);
 
 @inline function limb(o: usize, i: i32): usize { return o + (<usize>i << 3); }
+@inline function v(o: usize, i: i32): i64 { return load<i64>(limb(o, i)); }
 
 export function set25519(r: usize, a: usize): void {
   memory.copy(r, a, <usize>GF);
@@ -108,20 +109,64 @@ export function Z(o: usize, a: usize, b: usize): void {
   for (let i = 0; i < 16; i++) store<i64>(limb(o, i), load<i64>(limb(a, i)) - load<i64>(limb(b, i)));
 }
 
-/** o = a * b, schoolbook, then the upper half folded in times 38, then carried twice. */
+/** o = a * b, schoolbook by columns with a's limbs in locals (b's are loaded where used: a
+ *  function has at most 32 locals, loader/wasm/limits.ts): limb k of the result is
+ *  column k plus 38 times column k + 16 (TweetNaCl's fold of the upper half, 2^256 = 38 mod p),
+ *  then carried twice. Written out because a loop over memory costs X25519 half its time. */
 export function M(o: usize, a: usize, b: usize): void {
-  memory.fill(MT, 0, 31 * 8);
-  for (let i = 0; i < 16; i++) {
-    let ai = load<i64>(limb(a, i));
-    let t = limb(MT, i);
-    for (let j = 0; j < 16; j++) {
-      let tj = limb(t, j);
-      store<i64>(tj, load<i64>(tj) + ai * load<i64>(limb(b, j)));
-    }
-  }
-  for (let i = 0; i < 15; i++) {
-    store<i64>(limb(MT, i), load<i64>(limb(MT, i)) + 38 * load<i64>(limb(MT, i + 16)));
-  }
+  let a0 = v(a, 0), a1 = v(a, 1), a2 = v(a, 2), a3 = v(a, 3);
+  let a4 = v(a, 4), a5 = v(a, 5), a6 = v(a, 6), a7 = v(a, 7);
+  let a8 = v(a, 8), a9 = v(a, 9), a10 = v(a, 10), a11 = v(a, 11);
+  let a12 = v(a, 12), a13 = v(a, 13), a14 = v(a, 14), a15 = v(a, 15);
+  store<i64>(limb(MT, 0), a0 * v(b, 0) + 38 * (a1 * v(b, 15) + a2 * v(b, 14) + a3 * v(b, 13)
+    + a4 * v(b, 12) + a5 * v(b, 11) + a6 * v(b, 10) + a7 * v(b, 9) + a8 * v(b, 8) + a9 * v(b, 7)
+    + a10 * v(b, 6) + a11 * v(b, 5) + a12 * v(b, 4) + a13 * v(b, 3) + a14 * v(b, 2) + a15 * v(b, 1)));
+  store<i64>(limb(MT, 1), a0 * v(b, 1) + a1 * v(b, 0) + 38 * (a2 * v(b, 15) + a3 * v(b, 14)
+    + a4 * v(b, 13) + a5 * v(b, 12) + a6 * v(b, 11) + a7 * v(b, 10) + a8 * v(b, 9) + a9 * v(b, 8)
+    + a10 * v(b, 7) + a11 * v(b, 6) + a12 * v(b, 5) + a13 * v(b, 4) + a14 * v(b, 3) + a15 * v(b, 2)));
+  store<i64>(limb(MT, 2), a0 * v(b, 2) + a1 * v(b, 1) + a2 * v(b, 0) + 38 * (a3 * v(b, 15)
+    + a4 * v(b, 14) + a5 * v(b, 13) + a6 * v(b, 12) + a7 * v(b, 11) + a8 * v(b, 10) + a9 * v(b, 9)
+    + a10 * v(b, 8) + a11 * v(b, 7) + a12 * v(b, 6) + a13 * v(b, 5) + a14 * v(b, 4) + a15 * v(b, 3)));
+  store<i64>(limb(MT, 3), a0 * v(b, 3) + a1 * v(b, 2) + a2 * v(b, 1) + a3 * v(b, 0)
+    + 38 * (a4 * v(b, 15) + a5 * v(b, 14) + a6 * v(b, 13) + a7 * v(b, 12) + a8 * v(b, 11)
+    + a9 * v(b, 10) + a10 * v(b, 9) + a11 * v(b, 8) + a12 * v(b, 7) + a13 * v(b, 6) + a14 * v(b, 5)
+    + a15 * v(b, 4)));
+  store<i64>(limb(MT, 4), a0 * v(b, 4) + a1 * v(b, 3) + a2 * v(b, 2) + a3 * v(b, 1) + a4 * v(b, 0)
+    + 38 * (a5 * v(b, 15) + a6 * v(b, 14) + a7 * v(b, 13) + a8 * v(b, 12) + a9 * v(b, 11)
+    + a10 * v(b, 10) + a11 * v(b, 9) + a12 * v(b, 8) + a13 * v(b, 7) + a14 * v(b, 6) + a15 * v(b, 5)));
+  store<i64>(limb(MT, 5), a0 * v(b, 5) + a1 * v(b, 4) + a2 * v(b, 3) + a3 * v(b, 2) + a4 * v(b, 1)
+    + a5 * v(b, 0) + 38 * (a6 * v(b, 15) + a7 * v(b, 14) + a8 * v(b, 13) + a9 * v(b, 12)
+    + a10 * v(b, 11) + a11 * v(b, 10) + a12 * v(b, 9) + a13 * v(b, 8) + a14 * v(b, 7) + a15 * v(b, 6)));
+  store<i64>(limb(MT, 6), a0 * v(b, 6) + a1 * v(b, 5) + a2 * v(b, 4) + a3 * v(b, 3) + a4 * v(b, 2)
+    + a5 * v(b, 1) + a6 * v(b, 0) + 38 * (a7 * v(b, 15) + a8 * v(b, 14) + a9 * v(b, 13) + a10 * v(b, 12)
+    + a11 * v(b, 11) + a12 * v(b, 10) + a13 * v(b, 9) + a14 * v(b, 8) + a15 * v(b, 7)));
+  store<i64>(limb(MT, 7), a0 * v(b, 7) + a1 * v(b, 6) + a2 * v(b, 5) + a3 * v(b, 4) + a4 * v(b, 3)
+    + a5 * v(b, 2) + a6 * v(b, 1) + a7 * v(b, 0) + 38 * (a8 * v(b, 15) + a9 * v(b, 14) + a10 * v(b, 13)
+    + a11 * v(b, 12) + a12 * v(b, 11) + a13 * v(b, 10) + a14 * v(b, 9) + a15 * v(b, 8)));
+  store<i64>(limb(MT, 8), a0 * v(b, 8) + a1 * v(b, 7) + a2 * v(b, 6) + a3 * v(b, 5) + a4 * v(b, 4)
+    + a5 * v(b, 3) + a6 * v(b, 2) + a7 * v(b, 1) + a8 * v(b, 0) + 38 * (a9 * v(b, 15) + a10 * v(b, 14)
+    + a11 * v(b, 13) + a12 * v(b, 12) + a13 * v(b, 11) + a14 * v(b, 10) + a15 * v(b, 9)));
+  store<i64>(limb(MT, 9), a0 * v(b, 9) + a1 * v(b, 8) + a2 * v(b, 7) + a3 * v(b, 6) + a4 * v(b, 5)
+    + a5 * v(b, 4) + a6 * v(b, 3) + a7 * v(b, 2) + a8 * v(b, 1) + a9 * v(b, 0) + 38 * (a10 * v(b, 15)
+    + a11 * v(b, 14) + a12 * v(b, 13) + a13 * v(b, 12) + a14 * v(b, 11) + a15 * v(b, 10)));
+  store<i64>(limb(MT, 10), a0 * v(b, 10) + a1 * v(b, 9) + a2 * v(b, 8) + a3 * v(b, 7) + a4 * v(b, 6)
+    + a5 * v(b, 5) + a6 * v(b, 4) + a7 * v(b, 3) + a8 * v(b, 2) + a9 * v(b, 1) + a10 * v(b, 0)
+    + 38 * (a11 * v(b, 15) + a12 * v(b, 14) + a13 * v(b, 13) + a14 * v(b, 12) + a15 * v(b, 11)));
+  store<i64>(limb(MT, 11), a0 * v(b, 11) + a1 * v(b, 10) + a2 * v(b, 9) + a3 * v(b, 8) + a4 * v(b, 7)
+    + a5 * v(b, 6) + a6 * v(b, 5) + a7 * v(b, 4) + a8 * v(b, 3) + a9 * v(b, 2) + a10 * v(b, 1)
+    + a11 * v(b, 0) + 38 * (a12 * v(b, 15) + a13 * v(b, 14) + a14 * v(b, 13) + a15 * v(b, 12)));
+  store<i64>(limb(MT, 12), a0 * v(b, 12) + a1 * v(b, 11) + a2 * v(b, 10) + a3 * v(b, 9) + a4 * v(b, 8)
+    + a5 * v(b, 7) + a6 * v(b, 6) + a7 * v(b, 5) + a8 * v(b, 4) + a9 * v(b, 3) + a10 * v(b, 2)
+    + a11 * v(b, 1) + a12 * v(b, 0) + 38 * (a13 * v(b, 15) + a14 * v(b, 14) + a15 * v(b, 13)));
+  store<i64>(limb(MT, 13), a0 * v(b, 13) + a1 * v(b, 12) + a2 * v(b, 11) + a3 * v(b, 10) + a4 * v(b, 9)
+    + a5 * v(b, 8) + a6 * v(b, 7) + a7 * v(b, 6) + a8 * v(b, 5) + a9 * v(b, 4) + a10 * v(b, 3)
+    + a11 * v(b, 2) + a12 * v(b, 1) + a13 * v(b, 0) + 38 * (a14 * v(b, 15) + a15 * v(b, 14)));
+  store<i64>(limb(MT, 14), a0 * v(b, 14) + a1 * v(b, 13) + a2 * v(b, 12) + a3 * v(b, 11) + a4 * v(b, 10)
+    + a5 * v(b, 9) + a6 * v(b, 8) + a7 * v(b, 7) + a8 * v(b, 6) + a9 * v(b, 5) + a10 * v(b, 4)
+    + a11 * v(b, 3) + a12 * v(b, 2) + a13 * v(b, 1) + a14 * v(b, 0) + 38 * (a15 * v(b, 15)));
+  store<i64>(limb(MT, 15), a0 * v(b, 15) + a1 * v(b, 14) + a2 * v(b, 13) + a3 * v(b, 12) + a4 * v(b, 11)
+    + a5 * v(b, 10) + a6 * v(b, 9) + a7 * v(b, 8) + a8 * v(b, 7) + a9 * v(b, 6) + a10 * v(b, 5)
+    + a11 * v(b, 4) + a12 * v(b, 3) + a13 * v(b, 2) + a14 * v(b, 1) + a15 * v(b, 0));
   memory.copy(o, MT, <usize>GF);
   car25519(o);
   car25519(o);
@@ -129,6 +174,13 @@ export function M(o: usize, a: usize, b: usize): void {
 
 export function S(o: usize, a: usize): void {
   M(o, a, a);
+}
+
+/** o = a * c for a small constant c (|c| < 2^20, e.g. X25519's 121665), carried twice. */
+export function Msmall(o: usize, a: usize, c: i64): void {
+  for (let i = 0; i < 16; i++) store<i64>(limb(o, i), load<i64>(limb(a, i)) * c);
+  car25519(o);
+  car25519(o);
 }
 
 /** o = i^(p-2) = 1/i (Fermat), by square-and-multiply over the bits of p - 2. */

@@ -5,9 +5,9 @@
 // sent a point of small order: WireGuard's check, RFC 7748 §6.1). The copy of the scalar
 // and the ladder's temporaries are wiped before returning. Not re-entrant. Used by
 // kernel/wg/ (the handshake's four DH operations and key generation).
-import { GF, gf0, gf1, set25519, sel25519, pack25519, unpack25519, A, Z, M, S, inv25519 } from "./field25519";
+import { GF, gf0, gf1, set25519, sel25519, pack25519, unpack25519, A, Z, M, S, Msmall, inv25519 } from "./field25519";
 
-const C121665: usize = memory.data<i64>([0xdb41, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // (A - 2) / 4
+const A24: i64 = 121665;                   // (A - 2) / 4, RFC 7748 §5
 const BASE: usize = memory.data<u8>([9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);                          // u = 9
 const K: usize = memory.data(32, 8);       // the clamped scalar
@@ -43,7 +43,7 @@ export function x25519(out: usize, scalar: usize, point: usize): bool {
     Z(FA, FA, FC);
     S(FB, FA);
     Z(FC, FD, FF);
-    M(FA, FC, C121665);
+    Msmall(FA, FC, A24);
     A(FA, FA, FD);
     M(FC, FC, FA);
     M(FA, FD, FF);

@@ -11,6 +11,8 @@
 //   wasmtime  (tests/bench/wasmtime.ts) the same three inside a wasmtime image
 //   sched     (tests/bench/sched.ts) egress scheduler conformance: min, max, fairness
 //   control   (tests/bench/control.ts) what a signed control message costs the node
+//   crypto    (tests/bench/crypto.ts) WireGuard's AEAD and X25519 in the kernel's code, against
+//             node's native OpenSSL and tweetnacl
 //   router    (tests/bench/router.ts) iperf3 between namespaces through TAP devices and the
 //             node, against the Linux kernel forwarding the same traffic
 //   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel,
@@ -29,6 +31,7 @@ import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
 import { controlBench } from "./control";
+import { cryptoBench } from "./crypto";
 import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
 
 
@@ -159,6 +162,7 @@ async function all(): Promise<void> {
   await schedBench((l) => console.log(l));
   await fuelBench();
   await controlBench((l) => console.log(l));
+  await cryptoBench((l) => console.log(l));
   await routerBench((l) => console.log(l));
   await wireguardBench((l) => console.log(l));
 }

@@ -53,6 +53,12 @@ const LOGS = "tests/hosts/observe/log.test.ts";
 const OBSERVE_HTTP = "tests/hosts/observe/http.test.ts";
 const CAPTURE = "tests/kernel/capture.spec.ts";
 const RA_STOP = "tests/kernel/net/ra-stop.spec.ts";
+const CHACHA = "tests/kernel/crypto/chacha20.spec.ts";
+const POLY = "tests/kernel/crypto/poly1305.spec.ts";
+const AEAD = "tests/kernel/crypto/aead.spec.ts";
+const BLAKE2S = "tests/kernel/crypto/blake2s.spec.ts";
+const KDF = "tests/kernel/crypto/kdf.spec.ts";
+const X25519 = "tests/kernel/crypto/x25519.spec.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -313,11 +319,50 @@ export const MUTANTS: Mutant[] = [
     to: "capture(CapturePoint.DROP_PACKET, nic, svc, <i32>reason, pktData(pkt), 0);", tests: [CAPTURE] },
   { id: "capture-on-by-default", guarantee: "capture is off until a host turns it on",
     file: "kernel/capture.ts", from: "export let capturing: u32 = 0;", to: "export let capturing: u32 = CAPTURE_ALL;", tests: [CAPTURE] },
+  // WireGuard's primitives (kernel/crypto, issue #13): each as its RFC says, and a sealed
+  // message opens only whole and unchanged.
+  { id: "chacha-rotation", guarantee: "ChaCha20 is RFC 8439's (quarter round rotations 16, 12, 8, 7)",
+    file: "kernel/crypto/chacha20.ts", from: "x0 += x4; x12 = rotl<u32>(x12 ^ x0, 8); x8 += x12; x4 = rotl<u32>(x4 ^ x8, 7);",
+    to: "x0 += x4; x12 = rotl<u32>(x12 ^ x0, 8); x8 += x12; x4 = rotl<u32>(x4 ^ x8, 8);", tests: [CHACHA, AEAD] },
+  { id: "poly-clamp", guarantee: "Poly1305 clamps r (RFC 8439 §2.5)",
+    file: "kernel/crypto/poly1305.ts", from: "r1 = (load<u32>(key, 3) >> 2) & 0x3ffff03;", to: "r1 = (load<u32>(key, 3) >> 2) & 0x3ffffff;",
+    tests: [POLY] },
+  { id: "poly-not-reduced", guarantee: "a Poly1305 tag is reduced mod 2^130 - 5 before s is added",
+    file: "kernel/crypto/poly1305.ts", from: "let keep = (g4 >> 31) - 1;", to: "let keep: u32 = 0;", tests: [POLY] },
+  { id: "aead-tag-ignored", guarantee: "aeadOpen refuses a message whose tag does not verify",
+    file: "kernel/crypto/aead.ts", from: "if (!ok) return false;", to: "", tests: [AEAD] },
+  { id: "aead-writes-first", guarantee: "a refused aeadOpen leaves its destination untouched",
+    file: "kernel/crypto/aead.ts", from: "let ok = ctEq(WANT, c + <usize>body, TAG);",
+    to: "let ok = ctEq(WANT, c + <usize>body, TAG); if (!ok) chacha20Xor(dst, c, body, key, nonce, 1);", tests: [AEAD] },
+  { id: "aead-ad-length", guarantee: "the AEAD's tag covers the length of the associated data (RFC 8439 §2.8)",
+    file: "kernel/crypto/aead.ts", from: "store<u64>(LENS, <u64>max(adLen, 0), 0);", to: "store<u64>(LENS, 0, 0);", tests: [AEAD] },
+  { id: "xaead-nonce-tail", guarantee: "XChaCha20's inner nonce is 4 zero bytes and the nonce's last 8",
+    file: "kernel/crypto/aead.ts", from: "memory.copy(NONCE + 4, nonce24 + 16, 8);", to: "memory.copy(NONCE + 4, nonce24 + 16, 4);", tests: [AEAD] },
+  { id: "ct-tail-ignored", guarantee: "ctEq compares every byte",
+    file: "kernel/crypto/ct.ts", from: "for (; i < n; i++) d |= <u32>(load<u8>(a + <usize>i) ^ load<u8>(b + <usize>i));", to: "",
+    tests: ["tests/kernel/crypto/ct.spec.ts"] },
+  { id: "blake2s-final-flag", guarantee: "BLAKE2s flags its last block (RFC 7693 §3.2)",
+    file: "kernel/crypto/blake2s.ts", from: "(last ? 0xffffffff : 0)", to: "0", tests: [BLAKE2S] },
+  { id: "blake2s-last-not-held", guarantee: "BLAKE2s keeps a message's last whole block for the final compression",
+    file: "kernel/crypto/blake2s.ts", from: "if (bufLen == 0 && n > BLOCK) {", to: "if (bufLen == 0 && n >= BLOCK) {", tests: [BLAKE2S] },
+  { id: "hmac-opad", guarantee: "HMAC's outer key is K XOR opad (RFC 2104)",
+    file: "kernel/crypto/kdf.ts", from: "0x6a6a6a6a6a6a6a6a", to: "0x5c5c5c5c5c5c5c5c", tests: [KDF] },
+  { id: "kdf-counter-byte", guarantee: "WireGuard's KDF feeds τ1 ‖ 0x2 for τ2",
+    file: "kernel/crypto/kdf.ts", from: "hmacBlake2s(T2, T0, HASH, T1, HASH + 1);", to: "hmacBlake2s(T2, T0, HASH, T1, HASH);", tests: [KDF] },
+  { id: "field-fold", guarantee: "field25519's product folds 2^256 as 38 (mod 2^255 - 19)",
+    file: "kernel/crypto/field25519.ts", from: "store<i64>(limb(MT, 0), a0 * v(b, 0) + 38 * (", to: "store<i64>(limb(MT, 0), a0 * v(b, 0) + 37 * (",
+    tests: [X25519, "tests/kernel/crypto/ed25519.spec.ts"] },
+  { id: "x25519-clamp", guarantee: "X25519 clears the scalar's low three bits (RFC 7748 §5)",
+    file: "kernel/crypto/x25519.ts", from: "store<u8>(K, load<u8>(K) & 248);", to: "", tests: [X25519] },
+  { id: "x25519-zero-accepted", guarantee: "X25519 refuses an all-zero result (a point of small order)",
+    file: "kernel/crypto/x25519.ts", from: "return d != 0;", to: "return true;", tests: [X25519] },
+  { id: "tai64n-base", guarantee: "a TAI64N label counts from 2^62 + 10 s",
+    file: "kernel/crypto/tai64n.ts", from: "0x400000000000000a", to: "0x4000000000000000", tests: ["tests/kernel/crypto/tai64n.spec.ts"] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
 export const SAMPLE: string[] = [
   "egress-max-fast", "cpu-max-wide", "cap-rights-ignored", "derive-wider", "disk-write-with-read", "send-without-send-right", "rx-spoofed-own-source",
   "ip-length", "hop-limit", "icmp-checksum", "ctl-replay", "ctl-signature", "icmp-error-rate", "fuel-loop-charge",
-  "capture-filter-ignored",
+  "capture-filter-ignored", "aead-tag-ignored",
 ];

@@ -9,6 +9,7 @@ import { aeadSeal, aeadOpen, xaeadSeal, xaeadOpen } from "../../../kernel/crypto
 import { blake2s, blake2sInit, blake2sUpdate, blake2sFinal } from "../../../kernel/crypto/blake2s";
 import { hmacBlake2s, kdf } from "../../../kernel/crypto/kdf";
 import { x25519, x25519Base } from "../../../kernel/crypto/x25519";
+import { tai64n } from "../../../kernel/crypto/tai64n";
 
 export const BUF_SIZE: i32 = 1 << 16;      // bytes the test may place in the buffer
 const BUF: usize = memory.data(BUF_SIZE, 16);
@@ -64,6 +65,7 @@ export function wgKdf(ck: usize, p: usize, n: i32, out1: usize, out2: usize, out
 /** 1 if the shared value is not all zero, 0 if it is. */
 export function dh(out: usize, scalar: usize, point: usize): i32 { return x25519(out, scalar, point) ? 1 : 0; }
 export function dhBase(out: usize, scalar: usize): void { x25519Base(out, scalar); }
+export function tai(out: usize, unixMs: i64): void { tai64n(out, unixMs); }
 
 const BENCH: usize = memory.data(2048 + 64, 16);  // a packet and its tag, for the timing loops
 const BENCH_KEY: usize = memory.data(32, 8);
@@ -79,6 +81,16 @@ export function sealOpenMany(count: i32, n: i32): i32 {
     if (aeadOpen(BENCH, BENCH_KEY, BENCH_NONCE, BENCH, n + 16, 0, 0)) ok++;
   }
   return ok;
+}
+
+/** Seal one n-byte packet (n ≤ 2048) count times, the nonce counting up; returns the
+ *  last tag's first byte (so the work cannot be optimised away). */
+export function sealMany(count: i32, n: i32): i32 {
+  for (let i = 0; i < count; i++) {
+    store<u64>(BENCH_NONCE + 4, <u64>i);
+    aeadSeal(BENCH, BENCH_KEY, BENCH_NONCE, BENCH, n, 0, 0);
+  }
+  return load<u8>(BENCH + <usize>n);
 }
 
 /** count X25519 operations on a fixed scalar, each on the last result; returns 1 if the
