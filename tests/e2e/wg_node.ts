@@ -6,7 +6,8 @@
 // namespace pwg<T>l, whose Linux autoconfigures from the node's advertisements:
 //   root ns: node wg0 [fd00:9a:T::1]:51820, echo fd00:9b:T::7   (tunnel prefix fd00:9b:T::/64)
 //     ── veth pwa<T> ── pwb<T> fd00:9a:T::2, ns pwg<T>: wgt<T> fd00:9b:T::2
-//   node lan (TAP ptl<T>, prefix fd00:9c:T::/64) ── ns pwg<T>l: SLAAC address in fd00:9c:T::/64
+//   node lan (TAP ptl<T>, prefix fd00:9c:T::/64) ── ns pwg<T>l: SLAAC address in fd00:9c:T::/64,
+//     and a route to fd00:9b:T::/64 via the node's link-local address
 // Deliberately not here: assertions (the tests), captures (wg_capture.ts).
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -14,6 +15,7 @@ import * as os from "os";
 import * as path from "path";
 import { ROOT } from "../../hosts/node/paths";
 import { Status, WgPeerStatus } from "../../loader/status/decode";
+import { formatAddr, linkLocalFromMac } from "../../loader/ip6";
 import { sh, shAsync } from "./linux";
 import { persiaRun, RunningNode } from "./persia_run";
 import { netns, underlay, startWireguardGo, wgKeys, tunnelAddr, Underlay, WgDevice, WgDump, WgKeys } from "./wireguard";
@@ -55,11 +57,15 @@ export interface WgNode {
   close(): Promise<void>;
 }
 
+/** The node's MAC on the LAN, and the link-local address it makes of it (EUI-64). */
+const lanMac = (tag: number) => { const h = tag.toString(16).padStart(4, "0"); return `02:00:5a:b2:${h.slice(0, 2)}:${h.slice(2)}`; };
+const lanRouter = (tag: number) => formatAddr(linkLocalFromMac(Uint8Array.from(lanMac(tag).split(":"), (b) => parseInt(b, 16))));
+
 function manifest(t: WgNode, dir: string, o: WgNodeOptions): string {
   const hex = t.tag.toString(16);
   const svc = path.join(ROOT, "build/wasm/services");
   const peerExtra = o.nodeInitiates ? `, endpoint: "[${t.ul.addrB}]:${WG_PORT}", keepalive: ${KEEPALIVE}` : "";
-  const lan = t.lan ? `  - { name: lan, kind: tap, tap: { device: ${t.lan.dev} }, mac: "02:00:5a:b2:${hex.padStart(4, "0").slice(0, 2)}:${hex.padStart(4, "0").slice(2)}", prefixes: ["${t.lan.prefix}/64"] }\n` : "";
+  const lan = t.lan ? `  - { name: lan, kind: tap, tap: { device: ${t.lan.dev} }, mac: "${lanMac(t.tag)}", prefixes: ["${t.lan.prefix}/64"] }\n` : "";
   return `
 node: { name: wg${hex}.sabz.city, role: ${t.lan ? "router" : "server"}, key: ${dir}/node.key }
 nics:
@@ -141,6 +147,9 @@ export async function wgNode(tag: number, o: WgNodeOptions = {}): Promise<WgNode
     if (lan) {
       sh(`ip link set ${lan.dev} netns ${lan.ns} && ip netns exec ${lan.ns} ip link set ${lan.dev} up`);
       lan.host = await slaac(lan);
+      // A router without a default route advertises router lifetime 0 (spec/manifest.md,
+      // "ra"): the LAN host is told the way to the tunnel's prefix, as an admin would.
+      sh(`ip netns exec ${lan.ns} ip -6 route replace ${tunnelAddr(tag, 0)}/64 via ${lanRouter(tag)} dev ${lan.dev}`);
     }
     return t;
   } catch (e) {
