@@ -15,8 +15,9 @@
 //             node's native OpenSSL and tweetnacl
 //   router    (tests/bench/router.ts) iperf3 between namespaces through TAP devices and the
 //             node, against the Linux kernel forwarding the same traffic
-//   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel,
-//             wireguard-go ↔ wireguard-go between two namespaces (the baseline for #13)
+//   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel:
+//             wireguard-go ↔ wireguard-go between two namespaces (the baseline for #13), and
+//             wireguard-go → a PersiaOS router → TAP, with the ratio
 import * as fs from "fs";
 import * as path from "path";
 import { parseManifest, compileManifest } from "../../loader/manifest";

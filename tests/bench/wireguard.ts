@@ -1,14 +1,19 @@
 // The sealed-link benchmark of `npm run bench` (issue #13): iperf3 UDP and ping RTT through
 // a WireGuard tunnel between two network namespaces. The baseline is wireguard-go ↔
 // wireguard-go over a veth underlay, measured in the same run as any figure set against
-// it, so a ratio means the same on any machine; the PersiaOS ↔ wireguard-go figure is
-// meant to sit next to it, measured by the same measureTunnel() once the kernel's
-// WireGuard NIC exists. Needs root, ip, wireguard-go, wg and iperf3; says why and returns
-// when they are missing. Figures only, no assertions.
-//   ns pwg<T>a: wgt<T>a fd00:9b:T::1 ── underlay fd00:9a:T::1 ── veth ── fd00:9a:T::2 ── ns pwg<T>b: wgt<T>b fd00:9b:T::2
+// it, so a ratio means the same on any machine. Next to it, measured by the same
+// measureTunnel(): wireguard-go to a PersiaOS node (`persia run`, router role, Node host)
+// over WireGuard, which forwards out of a TAP NIC to the namespace running `iperf3 -s`
+// (tests/e2e/wg_node.ts). Both paths have one wireguard-go sealing and one receiver
+// opening; the node's path adds its forwarding and a TAP device. Needs root, ip,
+// wireguard-go, wg, iperf3 and ping; says why and returns when they are missing. Figures
+// only, no assertions.
+//   baseline  ns pwg<T>a: wgt<T>a fd00:9b:T::1 ── underlay fd00:9a:T::1 ── veth ── fd00:9a:T::2 ── ns pwg<T>b: wgt<T>b fd00:9b:T::2
+//   PersiaOS  ns pwg<T>: wgt<T> ── veth ── node (root ns) ── TAP ── ns pwg<T>l: iperf3 -s on its SLAAC address
 import { spawn } from "child_process";
 import { sh, missing } from "../e2e/linux";
 import { WG_TOOLS, wgTag, netns, underlay, startWireguardGo, tunnelAddr, WgDevice } from "../e2e/wireguard";
+import { wgNode, answers } from "../e2e/wg_node";
 
 export const SECONDS = 3;
 export const PAYLOAD = 1300;     // bytes of UDP payload: 1,348-byte packets fit a 1,420-byte WireGuard MTU
@@ -78,11 +83,27 @@ export async function withWireguardGoPair<T>(tag: number, body: (a: string, b: s
   }
 }
 
+const TOOLS = [...WG_TOOLS, "iperf3", "ping"];
+
 /** The baseline: wireguard-go ↔ wireguard-go, or why it was not measured. */
 export async function wireguardGoBaseline(): Promise<TunnelFigures | string> {
-  const why = missing([...WG_TOOLS, "iperf3", "ping"]);
+  const why = missing(TOOLS);
   if (why) return why;
   return withWireguardGoPair(wgTag(5), measureTunnel);
+}
+
+/** wireguard-go → PersiaOS router → TAP → iperf3 -s, or why it was not measured. */
+export async function persiaRouted(): Promise<TunnelFigures | string> {
+  const why = missing(TOOLS);
+  if (why) return why;
+  const n = await wgNode(wgTag(6), { lan: true });
+  try {
+    const lan = n.lan!;
+    await answers(n.ns, lan.host, n.logs);
+    return await measureTunnel(n.ns, lan.ns, lan.host);
+  } finally {
+    await n.close();
+  }
 }
 
 export function formatTunnel(f: TunnelFigures): string {
@@ -94,9 +115,13 @@ export function formatTunnel(f: TunnelFigures): string {
 export async function wireguardBench(out: (line: string) => void): Promise<void> {
   const base = await wireguardGoBaseline();
   if (typeof base === "string") { out(`  WireGuard tunnel: not measured, ${base}`); return; }
-  out(`  WireGuard tunnel between two namespaces, iperf3 UDP ${PAYLOAD}-byte payloads for ${SECONDS} s, ${PINGS} pings:`);
-  out(`    wireguard-go ↔ wireguard-go (baseline) ${formatTunnel(base)}`);
-  out(`    PersiaOS ↔ wireguard-go: not measured yet (the kernel's WireGuard NIC, issue #13)`);
+  out(`  WireGuard tunnel from a namespace, iperf3 UDP ${PAYLOAD}-byte payloads for ${SECONDS} s, ${PINGS} pings:`);
+  out(`    wireguard-go ↔ wireguard-go (baseline)        ${formatTunnel(base)}`);
+  const node = await persiaRouted();
+  if (typeof node === "string") { out(`    wireguard-go → PersiaOS router → TAP: not measured, ${node}`); return; }
+  out(`    wireguard-go → PersiaOS router (Node host) → TAP ${formatTunnel(node)}`);
+  out(`    ratio PersiaOS / baseline: throughput ${(node.mbitReceived / base.mbitReceived).toFixed(3)}, ` +
+    `ping RTT avg ${(node.rtt.avg / base.rtt.avg).toFixed(2)}`);
 }
 
 if (require.main === module) {
