@@ -11,6 +11,8 @@ import * as P from "../../cli/peer/packets";
 import { parseAddr } from "../../loader/ip6";
 import { WgLink, PEER, STRANGER, ECHO, TUNNEL_PEER } from "./wg_link";
 import { setU32, withMacs } from "../wg/messages";
+import * as dgram from "dgram";
+import { once } from "events";
 
 describe("a node with a WireGuard NIC and a peer that starts", () => {
   let w: WgLink;
@@ -77,6 +79,26 @@ describe("a node with a WireGuard NIC and a peer that starts", () => {
     await w.send(k);
     await w.send(k);
     await w.b.dropped(before, { WG_REPLAY: 1 });
+  });
+
+  it("keeps the peer's endpoint when a stranger elsewhere sends a forged message with its index", async () => {
+    const peer = w.peer();
+    await w.b.tick(30);
+    await w.handshake(peer);
+    const endpoint = w.wgPeer().endpoint;
+    const other = dgram.createSocket("udp6");
+    other.bind(0, "::1");
+    await once(other, "listening");
+    try {
+      const forged = peer.keepalive();
+      forged[forged.length - 1] ^= 1;
+      const before = w.b.drops();
+      other.send(forged, w.nodePort, "::1");
+      await w.b.tick(2);
+      await w.b.dropped(before, { WG_AUTH: 1 });
+      assert.equal(w.wgPeer().endpoint, endpoint, "the endpoint did not move");
+      assert.ok(await w.ping(peer, 5), "replies still reach the peer");
+    } finally { other.close(); }
   });
 
   it("drops a packet whose inner source is not the peer's (cryptokey routing), and IPv4 inside", async () => {

@@ -19,6 +19,9 @@ export interface Mutant {
 }
 
 const CAPS = "tests/kernel/svc/caps.spec.ts";
+const WG = "tests/integration/wg.test.ts";
+const WG_FLIPS = "tests/integration/wg_flips.test.ts";
+const WG_REPLAY = "tests/kernel/wg/replay.spec.ts";
 const RIGHTS = "tests/kernel/svc/rights.spec.ts";
 const HANDLES = "tests/kernel/svc/handles.spec.ts";
 const LIMITS = "tests/loader/limits.test.ts";
@@ -358,6 +361,28 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/crypto/x25519.ts", from: "return d != 0;", to: "return true;", tests: [X25519] },
   { id: "tai64n-base", guarantee: "a TAI64N label counts from 2^62 + 10 s",
     file: "kernel/crypto/tai64n.ts", from: "0x400000000000000a", to: "0x4000000000000000", tests: ["tests/kernel/crypto/tai64n.spec.ts"] },
+  // Sealed links (kernel/wg/, issue #13)
+  { id: "wg-src-unchecked", guarantee: "a decrypted packet from a source outside the peer's allowed ranges is dropped (cryptokey routing)",
+    file: "kernel/wg/link.ts", from: "if (S.peerFor(nic, c + IP_SRC) != p) { drop(Drop.WG_SRC); return 0; }", to: "", tests: [WG] },
+  { id: "wg-replay-unchecked", guarantee: "a transport message's counter is accepted once (the replay window)",
+    file: "kernel/wg/link.ts", from: "if (!replayCheck(k, counter, REJECT_AFTER_MESSAGES)) { drop(Drop.WG_REPLAY); return 0; }", to: "replayCheck(k, counter, REJECT_AFTER_MESSAGES);", tests: [WG] },
+  { id: "wg-replay-window-old", guarantee: "a counter behind the window is refused",
+    file: "kernel/wg/replay.ts", from: "} else if (last - c > WINDOW) {", to: "} else if (false) {", tests: [WG_REPLAY] },
+  { id: "wg-mac1-unchecked", guarantee: "a handshake message needs a right mac1 before any Diffie-Hellman work",
+    file: "kernel/wg/link.ts", from: "if (!mac1Ok(nic, m, size)) { drop(Drop.WG_MAC); return; }", to: "", tests: [WG_FLIPS] },
+  { id: "wg-no-cookie-under-load", guarantee: "under load, a handshake without a valid mac2 gets a cookie reply, not DH work",
+    file: "kernel/wg/link.ts", from: "if (underLoad() && !mac2Ok(m, size, f)) {", to: "if (false) {", tests: [WG_FLIPS] },
+  { id: "wg-timestamp-replay", guarantee: "an initiation's timestamp must be newer than the peer's last one",
+    file: "kernel/wg/noise.ts", from: "if (!greater(TS, S.peerTs(p))) return fail(Drop.WG_HANDSHAKE);", to: "", tests: [WG] },
+  { id: "wg-endpoint-before-auth", guarantee: "the peer's endpoint moves only after a message authenticated",
+    file: "kernel/wg/link.ts", from: "  if (!aeadOpen(c, S.kpRecv(k), NONCE, c, n - L.WGT_DATA, 0, 0)) { drop(Drop.WG_AUTH); return 0; }",
+    to: "  memory.copy(S.peerEp(p), f, WG_EP_HDR);\n  if (!aeadOpen(c, S.kpRecv(k), NONCE, c, n - L.WGT_DATA, 0, 0)) { drop(Drop.WG_AUTH); return 0; }", tests: [WG] },
+  { id: "wg-no-give-up", guarantee: "an unanswered handshake is given up after 20 initiations and its staged packets dropped",
+    file: "kernel/wg/link.ts", from: "if (unchecked(T.attempts[p]) > MAX_TIMER_HANDSHAKES) {", to: "if (false) {", tests: [WG] },
+  { id: "wg-no-rekey", guarantee: "the initiator of a session starts a new handshake when it sends on a session 120 s old",
+    file: "kernel/wg/timers.ts", from: "now - unchecked(S.kpCreated[k]) >= P.REKEY_AFTER_TIME;", to: "false;", tests: [WG] },
+  { id: "wg-next-not-promoted", guarantee: "a responder's session is confirmed by the initiator's first packet on it",
+    file: "kernel/wg/link.ts", from: "    unchecked(S.kpCur[p] = k);\n", to: "", tests: [WG] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
