@@ -6,7 +6,9 @@
 // point sees. Off until a host calls k_capture; nothing here is sized per packet.
 
 // capture(point, nic, svc, reason, ptr, len): what the bytes at ptr are, and where the
-// kernel had them. Frames are Ethernet II without FCS; packets are IPv6, no link header.
+// kernel had them. Frames are Ethernet II without FCS; packets are IPv6, no link header. On a
+// WIREGUARD NIC, RX and TX carry the IPv6 packet inside the tunnel (after opening, before
+// sealing): its datagrams are ciphertext, and its handshakes are not captured.
 export enum CapturePoint {
   RX = 0,          // a frame a NIC received, before any check (malformed ones too)
   TX = 1,          // a frame handed to the host's nic_send

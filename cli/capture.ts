@@ -179,7 +179,7 @@ function imageHeader(manifestFile?: string): CaptureHeader {
   const { plan } = compileManifest(loadManifest(manifestFile));
   return {
     node: plan.node.name,
-    nics: plan.nics.map((n) => ({ id: n.id, name: n.name })),
+    nics: plan.nics.map((n) => ({ id: n.id, name: n.name, layer3: n.kind === "wireguard" })),
     services: plan.services.map((s) => ({ id: s.id, name: s.domain })),
   };
 }

@@ -245,7 +245,7 @@ export class PersiaNode extends EventEmitter {
     const names = byId(this.options.nicNames);
     return {
       node: this.plan.node.name,
-      nics: this.plan.nics.map((n) => ({ id: n.id, name: names.get(n.id) ?? `nic${n.id}` })),
+      nics: this.plan.nics.map((n) => ({ id: n.id, name: names.get(n.id) ?? `nic${n.id}`, layer3: n.kind === NicKind.WIREGUARD })),
       services: this.status().services.map((s) => ({ id: s.id, name: s.name })),
     };
   }

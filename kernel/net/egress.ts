@@ -20,7 +20,7 @@ import { now } from "../clock";
 import { pktData, pktLen, pktFree, pktClass, CLASS_KERNEL } from "../pool";
 import { txFrames, txBytes, txErrors, nicMtu, nicKind } from "./iface";
 import { NicKind } from "../../abi/kernel";
-import { wgFrame, frameAt } from "../wg/seal";
+import { wgFrame, frameAt, pktPeer, RAW } from "../wg/seal";
 import { host_nic_send } from "../../abi/gen/host";
 
 export { CLASS_KERNEL, CLASS_FORWARD, CLASS_SERVICE } from "../pool";
@@ -158,6 +158,7 @@ function sendHead(nic: i32, i: i32, asMin: bool): i32 {
   unchecked(classBytes[i] += <u64>len);
   let f = pktData(pkt) - ETH_HDR;
   if (unchecked(nicKind[nic]) == <u8>NicKind.WIREGUARD) {   // sealed now, with the session of the moment
+    if (capturing != 0 && pktPeer[pkt] != RAW) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, pktData(pkt), pktLen(pkt));
     let n = wgFrame(nic, pkt);
     if (n == 0) { pktFree(pkt); return len; }
     f = frameAt; len = n;

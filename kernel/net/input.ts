@@ -61,6 +61,7 @@ function sealed(nic: i32, f: usize, len: i32): void {
   let n = wgRx(nic, f, len);
   if (n == 0) return;
   let p = wgInner;
+  if (capturing != 0) capture(CapturePoint.RX, nic, CAPTURE_NONE, CAPTURE_NONE, p, n);   // the packet inside
   let r = check(p, n);
   if (r >= 0) { drop(<Drop>r); return; }
   let pkt = pktAlloc();

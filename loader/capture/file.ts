@@ -51,11 +51,13 @@ export class CaptureFile {
   private readonly ifaces = new Map<string, Iface>();
   private lostUnsaid = 0;   // lost since the last packet written
   private readonly nics: Map<number, string>;
+  private readonly layer3: Set<number>;
   private readonly services: Map<number, string>;
 
   constructor(private readonly sink: (bytes: Uint8Array) => void, header: CaptureHeader,
     private readonly limits: { count?: number; maxBytes: number }, private readonly startUs: bigint) {
     this.nics = new Map(header.nics.map((n) => [n.id, n.name]));
+    this.layer3 = new Set(header.nics.filter((n) => n.layer3).map((n) => n.id));
     this.services = new Map(header.services.map((s) => [s.id, s.name]));
     this.put(sectionHeader("persia capture", `PersiaOS node ${header.node}: what its kernel received, sent, delivered and dropped`));
     for (const n of [...this.nics.keys()].sort((a, b) => a - b)) this.iface(`n${n}`);
@@ -121,6 +123,9 @@ export class CaptureFile {
   private describe(key: string): Uint8Array {
     const id = Number(key.slice(1));
     if (key === "k") return interfaceDescription(LINKTYPE_IPV6, "kernel", "IPv6 packets dropped inside the node, neither from nor for a service");
+    if (key[0] === "n" && this.layer3.has(id)) {
+      return interfaceDescription(LINKTYPE_IPV6, this.nics.get(id) ?? `nic${id}`, `NIC ${id}: IPv6 packets inside its WireGuard tunnel (decrypted, as sent or received)`);
+    }
     if (key[0] === "n") return interfaceDescription(LINKTYPE_ETHERNET, this.nics.get(id) ?? `nic${id}`, `NIC ${id}: Ethernet frames`);
     return interfaceDescription(LINKTYPE_IPV6, this.services.get(id) ?? `service ${id}`, `service ${id}: IPv6 packets to and from it`);
   }

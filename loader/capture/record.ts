@@ -37,7 +37,8 @@ export type Captured = Packet | Lost;
  *  by id (services loaded later appear in records only). */
 export interface CaptureHeader {
   node: string;
-  nics: { id: number; name: string }[];
+  /** layer3: a NIC without link headers (WireGuard): its records are bare IPv6 packets. */
+  nics: { id: number; name: string; layer3?: boolean }[];
   services: { id: number; name: string }[];
 }
 

@@ -12,6 +12,8 @@ import { parseAddr } from "../../loader/ip6";
 import { WgLink, PEER, STRANGER, ECHO, TUNNEL_PEER } from "./wg_link";
 import { setU32, withMacs } from "../wg/messages";
 import * as dgram from "dgram";
+import { CapturePoint } from "../../abi/capture";
+import { CaptureFile } from "../../loader/capture/file";
 import { once } from "events";
 
 describe("a node with a WireGuard NIC and a peer that starts", () => {
@@ -112,6 +114,30 @@ describe("a node with a WireGuard NIC and a peer that starts", () => {
     await w.send(peer.seal(Uint8Array.from([0x45, ...new Array(39).fill(0)])));
     await w.b.dropped(before, { ETHERTYPE_IPV4: 1 });
     assert.ok(await w.ping(peer, 9), "the tunnel still carries the peer's own packets");
+  });
+
+  it("captures a WireGuard NIC's packets as the IPv6 inside the tunnel, written as LINKTYPE_IPV6", async () => {
+    const peer = w.peer();
+    await w.b.tick(30);
+    await w.handshake(peer);
+    const seen: { point: number; bytes: Uint8Array }[] = [];
+    const off = w.b.node.capture.subscribe({ nic: 0 }, (p) => seen.push({ point: p.point, bytes: Uint8Array.from(p.bytes) }));
+    try {
+      assert.ok(await w.ping(peer, 11));
+    } finally { off(); }
+    const rx = seen.find((r) => r.point === CapturePoint.RX)!;
+    const tx = seen.find((r) => r.point === CapturePoint.TX)!;
+    assert.ok(rx && tx, `an RX and a TX record: ${seen.map((r) => r.point)}`);
+    assert.equal(rx.bytes[0] >> 4, 6, "RX: the decrypted IPv6 packet, no endpoint header");
+    assert.deepEqual(rx.bytes.subarray(8, 24), parseAddr(TUNNEL_PEER));
+    assert.equal(rx.bytes[40], 128, "an echo request");
+    assert.equal(tx.bytes[0] >> 4, 6, "TX: the packet before it is sealed");
+    assert.equal(tx.bytes[40], 129, "an echo reply");
+    const out: Uint8Array[] = [];
+    new CaptureFile((b) => out.push(b), { node: "wg.sabz.city", nics: [{ id: 0, name: "wg0", layer3: true }], services: [] },
+      { maxBytes: 1 << 20 }, 0n);
+    const idb = out.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength)).find((v) => v.getUint32(0, true) === 1)!;
+    assert.equal(idb.getUint16(8, true), 229, "the interface's link type is LINKTYPE_IPV6");
   });
 
   it("takes a restarted peer's new handshake at once (a newer timestamp) and drops the old session's keys", async () => {
