@@ -24,21 +24,25 @@ export enum FaultReason {
 //           16 u32 disk count  20 u32 name length   24 name bytes (padded to 4)
 //   then the boot manifest (padded to 4), NIC records, disk records.
 export const IMG_MAGIC = 0x474d4950; // "PIMG" read as u32 LE
-export const IMG_VERSION = 1;
+export const IMG_VERSION = 2;        // 2: NIC records carry a kind (WireGuard NICs, issue #13)
 export const IMG_BOOT_LEN = 8;
 export const IMG_NICS = 12;
 export const IMG_DISKS = 16;
 export const IMG_NAME_LEN = 20;
 export const IMG_HEADER = 24;
 
-// NIC record (VXLAN over wasi:sockets UDP): id, vni, local and remote endpoints.
+// NIC record (a UDP socket of wasi:sockets): id, vni, local and remote endpoints, kind. A
+// VXLAN NIC binds local and sends every frame to remote under vni; a WIREGUARD NIC binds
+// local (its `listen`) and sends each datagram where the kernel's endpoint header says
+// (wire/layout/wireguard.ts), with vni and remote zero.
 export const IMG_NIC_ID = 0;         // u32, the NIC id of the boot manifest
 export const IMG_NIC_VNI = 4;        // u32
 export const IMG_NIC_LOCAL = 8;      // [16] IPv6 address
 export const IMG_NIC_LPORT = 24;     // u32 (a port)
 export const IMG_NIC_REMOTE = 28;    // [16]
 export const IMG_NIC_RPORT = 44;     // u32
-export const IMG_NIC_SIZE = 48;
+export const IMG_NIC_KIND = 48;      // u32, NicKind: VXLAN or WIREGUARD
+export const IMG_NIC_SIZE = 52;
 
 // Disk record: id, then the path (relative to a directory given with --dir), padded to 4.
 export const IMG_DISK_ID = 0;        // u32

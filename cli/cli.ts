@@ -261,7 +261,7 @@ export function main(argv: string[]): void {
         } catch (e) { fail(e); }
       })
     .command("image <manifest>", "compose the kernel, the WASI shim and the manifest's services into one Wasm component for the wasmtime CLI",
-      (y) => y.positional("manifest", { type: "string", demandOption: true, describe: "the node's manifest (spec/manifest.md); its NICs must be kind vxlan" })
+      (y) => y.positional("manifest", { type: "string", demandOption: true, describe: "the node's manifest (spec/manifest.md); its NICs must be kind vxlan or wireguard" })
         .option("o", { alias: "output", type: "string", demandOption: true, describe: "where to write the image (e.g. node.wasm)" }),
       async (a) => {
         try {

@@ -42,6 +42,9 @@ export const V6SA_PORT = 0;           // u16
 export const V6SA_FLOW = 4;           // u32
 export const V6SA_ADDR = 8;           // 8 × u16, each group a number (fd00 → 0xfd00)
 export const V6SA_SCOPE = 24;         // u32
+// ipv4-socket-address record, from ISA_PAYLOAD
+export const V4SA_PORT = 0;           // u16
+export const V4SA_ADDR = 2;           // 4 × u8
 // Flattened as parameters: 12 i32 — [0] case, [1] port, [2] flow-info, [3..10] the eight
 // groups, [11] scope-id (an ipv4 address uses [1] port, [2..5] octets and zeros).
 export const ISA_FLAT = 12;

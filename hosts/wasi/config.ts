@@ -1,6 +1,6 @@
 // The image's configuration (abi/image.ts), which the composer (loader/image/config.ts)
 // wrote into the glue: copied once into shim memory by loadConfig, checked whole, then
-// read through the accessors below — the node's name, its boot manifest, the VXLAN NIC
+// read through the accessors below — the node's name, its boot manifest, the NIC (VXLAN or WireGuard)
 // records and the disk records. Also finds a disk's size in the boot manifest's DISK
 // records, since the configuration does not repeat it.
 // Does not open anything (nic.ts, disk.ts) and does not check the boot manifest beyond
@@ -9,10 +9,11 @@
 import { glue_config_size, glue_config_copy } from "../../abi/gen/shim";
 import {
   IMG_MAGIC, IMG_VERSION, IMG_BOOT_LEN, IMG_NICS, IMG_DISKS, IMG_NAME_LEN, IMG_HEADER,
-  IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NIC_LPORT, IMG_NIC_RPORT, IMG_DISK_PATH_LEN, IMG_DISK_PATH,
+  IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NIC_LPORT, IMG_NIC_RPORT, IMG_NIC_KIND, IMG_DISK_PATH_LEN, IMG_DISK_PATH,
 } from "../../abi/image";
 import { MF_HEADER, MF_REC_HEADER, Rec, DISK_ID, DISK_BYTES, DISK_SIZE, NAME_MAX } from "../../abi/manifest";
 import { NIC_MAX, DISK_MAX } from "../../abi/limits";
+import { NicKind } from "../../abi/kernel";
 import { note } from "./out";
 
 const VNI_MAX: u32 = 0xffffff;
@@ -89,6 +90,10 @@ function nicOk(index: i32, rec: usize): bool {
   let lport = load<u32>(rec + IMG_NIC_LPORT);
   let rport = load<u32>(rec + IMG_NIC_RPORT);
   if (lport > PORT_MAX || rport > PORT_MAX) return damaged("NIC record " + index.toString() + " has a port above " + PORT_MAX.toString());
+  let kind = load<u32>(rec + IMG_NIC_KIND);
+  if (kind != <u32>NicKind.VXLAN && kind != <u32>NicKind.WIREGUARD) {
+    return damaged("NIC record " + index.toString() + " has kind " + kind.toString() + ", neither VXLAN nor WIREGUARD");
+  }
   return true;
 }
 

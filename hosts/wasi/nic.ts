@@ -1,4 +1,4 @@
-// The node's VXLAN NICs as wasi:sockets UDP sockets: the per-NIC state (an @unmanaged
+// The node's NICs (VXLAN, or WireGuard: wireguard.ts) as wasi:sockets UDP sockets: the per-NIC state (an @unmanaged
 // record per NIC in static memory) and opening — create an IPv6 UDP socket, bind the local
 // endpoint, open its datagram streams, subscribe to both once. Bind failures are printed
 // with the WASI error code and what to change (as hosts/node/nic/vxlan.ts advises).
@@ -11,7 +11,8 @@ import {
   wasi_udp_in_subscribe, wasi_udp_out_subscribe, k_buf, k_buf_size,
 } from "../../abi/gen/shim";
 import { Buf } from "../../abi/kernel";
-import { IMG_NIC_ID, IMG_NIC_VNI, IMG_NIC_LOCAL, IMG_NIC_LPORT, IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
+import { IMG_NIC_ID, IMG_NIC_VNI, IMG_NIC_LOCAL, IMG_NIC_LPORT, IMG_NIC_REMOTE, IMG_NIC_RPORT, IMG_NIC_KIND } from "../../abi/image";
+import { NicKind } from "../../abi/kernel";
 import { NIC_MAX } from "../../abi/limits";
 import { VXLAN_HDR } from "../../wire/layout/vxlan";
 import {
@@ -29,6 +30,8 @@ export const VXLAN_HEADER: i32 = VXLAN_HDR;   // wire/layout/vxlan.ts
 
 @unmanaged export class Nic {
   id: u32;            // the NIC id of the boot manifest
+  kind: u32;          // NicKind.VXLAN, or WIREGUARD (wireguard.ts: each datagram to its own endpoint)
+  badHeader: u64;     // WIREGUARD: nic_send frames whose endpoint header was unusable
   vni: u32;
   rec: usize;         // the configuration's NIC record (addresses, ports)
   incoming: i32;      // own<incoming-datagram-stream>
@@ -87,6 +90,9 @@ export function endpointText(addr: usize, port: u32): string {
   return s + "]:" + port.toString();
 }
 
+/** "VXLAN" or "WireGuard", for messages. */
+export function kindName(kind: u32): string { return kind == <u32>NicKind.WIREGUARD ? "WireGuard" : "VXLAN"; }
+
 function bindAdvice(code: u8, rec: usize): string {
   let at = endpointText(rec + IMG_NIC_LOCAL, load<u32>(rec + IMG_NIC_LPORT));
   if (code == SOCK_ACCESS_DENIED) return "wasmtime did not grant network access: run it with `wasmtime run -S inherit-network ...` " +
@@ -100,7 +106,7 @@ function bindAdvice(code: u8, rec: usize): string {
 }
 
 function refused(rec: usize, step: string, code: u8): bool {
-  note("VXLAN NIC " + load<u32>(rec + IMG_NIC_ID).toString() + ": cannot " + step + " " +
+  note(kindName(load<u32>(rec + IMG_NIC_KIND)) + " NIC " + load<u32>(rec + IMG_NIC_ID).toString() + ": cannot " + step + " " +
     endpointText(rec + IMG_NIC_LOCAL, load<u32>(rec + IMG_NIC_LPORT)) + " (" + socketErrorName(code) + "): " + bindAdvice(code, rec));
   return false;
 }
@@ -127,6 +133,7 @@ function open(i: i32, rec: usize, network: i32): bool {
   let n = nic(i);
   n.id = load<u32>(rec + IMG_NIC_ID);
   n.vni = load<u32>(rec + IMG_NIC_VNI);
+  n.kind = load<u32>(rec + IMG_NIC_KIND);
   n.rec = rec;
   n.lastSendError = -1;
   n.lastRecvError = -1;

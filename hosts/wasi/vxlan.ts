@@ -1,4 +1,5 @@
-// Ethernet frames over the NICs' UDP sockets (VXLAN, RFC 7348): receiving a batch of
+// Frames over the NICs' UDP sockets — VXLAN (RFC 7348) here, a WireGuard NIC's endpoint
+// frames in wireguard.ts, chosen per NIC by its kind: receiving a batch of
 // datagrams, checking each VXLAN header and giving the inner frame to the kernel (k_rx);
 // nic_send's queue of encapsulated frames, sent when the loop flushes (or when the queue
 // is full) after check-send says how many may go. Every drop is counted per NIC by reason,
@@ -9,18 +10,20 @@
 // Does not learn endpoints, check the sender or retry a datagram WASI refused (dropped and
 // counted, the error reported once per change). Used by main.ts (nic_send) and loop.ts.
 import { wasi_udp_receive, wasi_udp_check_send, wasi_udp_send, glue_k_read, glue_k_write, glue_svc_pages, k_rx } from "../../abi/gen/shim";
-import { ETH_HDR } from "../../abi/kernel";
+import { ETH_HDR, NicKind } from "../../abi/kernel";
 import { SVC_MAX } from "../../abi/limits";
 import { VXLAN_FLAGS, VXLAN_FLAG_I, VXLAN_VNI } from "../../wire/layout/vxlan";
 import { Errno } from "../../abi/errno";
 import { IMG_HOST_PREFIX, IMG_NIC_REMOTE, IMG_NIC_RPORT } from "../../abi/image";
 import {
   RES_TAG, TAG_OK, RES_AT4, RES_AT8, LIST_PTR, LIST_LEN, IN_DGRAM_DATA, IN_DGRAM_SIZE, RECV_BATCH,
-  OUT_DGRAM_DATA, OUT_DGRAM_SOME, OUT_DGRAM_REMOTE, OUT_DGRAM_SIZE, ISA_SIZE, SOCK_WOULD_BLOCK,
+  OUT_DGRAM_DATA, OUT_DGRAM_SOME, OUT_DGRAM_REMOTE, OUT_DGRAM_SIZE, ISA_SIZE, SOCK_WOULD_BLOCK, IN_DGRAM_REMOTE,
 } from "./cabi";
+import { WG_EP_HDR } from "../../wire/layout/wireguard";
+import { wgCheck, wgDeliver, wgRemote } from "./wireguard";
 import { arenaMark, arenaRelease, RET } from "./arena";
 import { nicCount } from "./config";
-import { Nic, nic, nicIndex, remote, endpointText, rxBuf, frameMax, slotSize, TXQ_DEPTH, VXLAN_HEADER } from "./nic";
+import { Nic, nic, nicIndex, remote, endpointText, rxBuf, frameMax, slotSize, TXQ_DEPTH, VXLAN_HEADER, kindName } from "./nic";
 import { socketErrorName } from "./names";
 import { begin, end, hostLine, note, put, putU64, stdout } from "./out";
 
@@ -51,6 +54,15 @@ export function nicSend(id: i32, ptr: i32, len: i32): i32 {
   if (n.count == TXQ_DEPTH) flushNic(i);
   if (n.count == TXQ_DEPTH) { n.queueFull++; return -Errno.ENOSPC; }
   let s = slot(n, n.count);
+  if (n.kind == <u32>NicKind.WIREGUARD) {            // the frame whole: its header says where (wireguard.ts)
+    let k = glue_k_read(<i32>(s + 4), ptr, len);
+    if (k < 0) return k;
+    let bad = wgCheck(n, s + 4, len);
+    if (bad < 0) return bad;
+    store<u32>(s, <u32>len);
+    n.count++;
+    return 0;
+  }
   let r = glue_k_read(<i32>(s + 4 + VXLAN_HEADER), ptr, len);
   if (r < 0) return r;
   store<u32>(s, <u32>(VXLAN_HEADER + len));
@@ -69,8 +81,8 @@ function sendFailed(i: i32, n: Nic, code: u8): void {
   n.count--;
   if (<i32>code == n.lastSendError) return;
   n.lastSendError = code;
-  hostLine("warn", "VXLAN NIC " + n.id.toString() + ": send error towards " +
-    endpointText(n.rec + IMG_NIC_REMOTE, load<u32>(n.rec + IMG_NIC_RPORT)) + ": " + socketErrorName(code));
+  hostLine("warn", kindName(n.kind) + " NIC " + n.id.toString() + ": send error" + (n.kind == <u32>NicKind.WIREGUARD ? "" : " towards " +
+    endpointText(n.rec + IMG_NIC_REMOTE, load<u32>(n.rec + IMG_NIC_RPORT))) + ": " + socketErrorName(code));
 }
 
 /** Sends what NIC i has queued, as far as check-send permits; sets n.waiting if it did not. */
@@ -91,10 +103,13 @@ export function flushNic(i: i32): void {
     for (let j = 0; j < k; j++) {
       let s = slot(n, j);
       let d = OUT_DGRAMS + <usize>j * OUT_DGRAM_SIZE;
-      store<u32>(d + OUT_DGRAM_DATA + LIST_PTR, <u32>(s + 4));
-      store<u32>(d + OUT_DGRAM_DATA + LIST_LEN, load<u32>(s));
+      let wg = n.kind == <u32>NicKind.WIREGUARD;
+      let skip: u32 = wg ? <u32>WG_EP_HDR : 0;         // a WireGuard frame's endpoint header stays behind
+      store<u32>(d + OUT_DGRAM_DATA + LIST_PTR, <u32>(s + 4) + skip);
+      store<u32>(d + OUT_DGRAM_DATA + LIST_LEN, load<u32>(s) - skip);
       store<u8>(d + OUT_DGRAM_SOME, 1);
-      memory.copy(d + OUT_DGRAM_REMOTE, remote(i), ISA_SIZE);
+      if (wg) wgRemote(s + 4, d + OUT_DGRAM_REMOTE);
+      else memory.copy(d + OUT_DGRAM_REMOTE, remote(i), ISA_SIZE);
     }
     wasi_udp_send(n.outgoing, <i32>OUT_DGRAMS, k, <i32>RET);
     if (load<u8>(RET + RES_TAG) != TAG_OK) {
@@ -146,7 +161,9 @@ export function receiveBatch(i: i32, now: i64): i32 {
   }
   for (let j = 0; j < count; j++) {
     let d = list + <usize>j * IN_DGRAM_SIZE;
-    deliver(n, <usize>load<u32>(d + IN_DGRAM_DATA + LIST_PTR), load<i32>(d + IN_DGRAM_DATA + LIST_LEN), now);
+    let p = <usize>load<u32>(d + IN_DGRAM_DATA + LIST_PTR), len = load<i32>(d + IN_DGRAM_DATA + LIST_LEN);
+    if (n.kind == <u32>NicKind.WIREGUARD) wgDeliver(n, p, len, d + IN_DGRAM_REMOTE, now);
+    else deliver(n, p, len, now);
   }
   arenaRelease(mark);
   return count;
@@ -156,7 +173,7 @@ function receiveFailed(n: Nic, code: u8): void {
   n.recvErrors++;
   if (<i32>code == n.lastRecvError) return;
   n.lastRecvError = code;
-  hostLine("warn", "VXLAN NIC " + n.id.toString() + ": receive error: " + socketErrorName(code));
+  hostLine("warn", kindName(n.kind) + " NIC " + n.id.toString() + ": receive error: " + socketErrorName(code));
 }
 
 /** One line on stdout, IMG_HOST_PREFIX + what the host knows as JSON: the NICs' counters
@@ -172,6 +189,7 @@ export function printHostLine(): void {
   for (let i = 0; i < nicCount; i++) {
     let n = nic(i);
     if (i > 0) put(",");
+    if (n.kind == <u32>NicKind.WIREGUARD) { wgCounters(n); continue; }
     put("{\"id\":"); putU64(n.id); put(",\"backend\":\"wasi-vxlan\",\"counters\":{");
     put("\"rx_frames\":"); putU64(n.rxFrames);
     put(",\"tx_frames\":"); putU64(n.txFrames);
@@ -193,10 +211,30 @@ export function printHostLine(): void {
   end();
 }
 
+/** A WireGuard NIC's entry of the host line, with the Node host's counter names. */
+function wgCounters(n: Nic): void {
+  put("{\"id\":"); putU64(n.id); put(",\"backend\":\"wasi-wireguard\",\"counters\":{");
+  put("\"rx_datagrams\":"); putU64(n.rxFrames);
+  put(",\"tx_datagrams\":"); putU64(n.txFrames);
+  put(",\"send_errors\":"); putU64(n.sendErrors);
+  put(",\"drop_too_long\":"); putU64(n.dropLong);
+  put(",\"tx_bad_header\":"); putU64(n.badHeader);
+  put(",\"queue_full\":"); putU64(n.queueFull);
+  put(",\"receive_errors\":"); putU64(n.recvErrors);
+  put("}}");
+}
+
 /** One line per NIC with its counters, for the end of a run. */
 export function printCounters(): void {
   for (let i = 0; i < nicCount; i++) {
     let n = nic(i);
+    if (n.kind == <u32>NicKind.WIREGUARD) {
+      note("WireGuard NIC " + n.id.toString() + ": received " + n.rxFrames.toString() + " datagrams, sent " + n.txFrames.toString() +
+        "; dropped " + n.dropLong.toString() + " too long, " + n.badHeader.toString() + " with a bad endpoint header, " +
+        n.queueFull.toString() + " at a full send queue, " + n.sendErrors.toString() + " refused by send; " +
+        n.recvErrors.toString() + " receive errors");
+      continue;
+    }
     note("VXLAN NIC " + n.id.toString() + ": received " + n.rxFrames.toString() + " frames, sent " + n.txFrames.toString() +
       "; dropped " + n.dropShort.toString() + " short, " + n.dropNoIFlag.toString() + " without the I flag, " +
       n.dropOtherVni.toString() + " of another VNI, " + n.dropLong.toString() + " too long, " + n.queueFull.toString() +

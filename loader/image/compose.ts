@@ -11,6 +11,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { CONTAIN_EXPORTS, FUEL_EXPORTS, SERVICE_EXPORTS } from "../../abi/contract";
+import { NicKind } from "../../abi/kernel";
 import { LoaderError } from "../errors";
 import { contain } from "../instrument/contain";
 import { meterFuel } from "../instrument/fuel";
@@ -61,10 +62,11 @@ function exportName(list: { name: string }[], name: string): string {
 
 function checkNics(plan: HostPlan): void {
   for (const nic of plan.nics) {
-    if (nic.kind === "vxlan" && nic.vxlan) continue;
+    if ((nic.kind === "vxlan" && nic.vxlan) || (nic.kind === "wireguard" && nic.wireguard)) continue;
     throw new LoaderError(`NIC ${nic.name}`, `kind "${nic.kind}" cannot run in a wasmtime image: under wasmtime a ` +
-      "NIC is Ethernet over UDP (VXLAN), since WASI gives a component UDP sockets but no TAP devices",
-      "Give the NIC `kind: vxlan` with local, remote and vni, and put a Linux VXLAN interface at the other end (spec/image.md).");
+      "NIC is carried over UDP (VXLAN or WireGuard), since WASI gives a component UDP sockets but no TAP devices",
+      "Give the NIC `kind: vxlan` with local, remote and vni and put a Linux VXLAN interface at the other end, or " +
+      "`kind: wireguard` with its peers (spec/image.md).");
   }
 }
 
@@ -134,7 +136,9 @@ export async function composeImage(manifest: Manifest, inputs: ImageInputs): Pro
   const shimAbort = shim.imports.some((i) => i.module === "env" && i.name === "abort");
   const config = encodeConfig({
     name: plan.node.name, boot,
-    nics: plan.nics.map((n) => ({ id: n.id, vni: n.vxlan!.vni, local: n.vxlan!.local, remote: n.vxlan!.remote })),
+    nics: plan.nics.map((n) => (n.wireguard
+      ? { id: n.id, kind: NicKind.WIREGUARD, vni: 0, local: n.wireguard.listen, remote: { address: "::", port: 0 } }
+      : { id: n.id, kind: NicKind.VXLAN, vni: n.vxlan!.vni, local: n.vxlan!.local, remote: n.vxlan!.remote })),
     disks: plan.disks.map((d) => ({ id: d.id, path: d.path })),
   });
   const b = await loadBinaryen();

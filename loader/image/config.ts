@@ -1,16 +1,18 @@
 // The image's configuration blob (abi/image.ts): the node's name, its boot manifest and
-// what the WASI shim must open before the kernel boots — VXLAN NICs over UDP and disk
+// what the WASI shim must open before the kernel boots — VXLAN and WireGuard NICs over UDP and disk
 // files. Written here, at image time, into the generated glue; read by hosts/wasi/config.ts.
 // Does not decide which NICs an image may have (compose.ts refuses the others).
 import {
   IMG_BOOT_LEN, IMG_DISK_ID, IMG_DISK_PATH, IMG_DISK_PATH_LEN, IMG_DISKS, IMG_HEADER, IMG_MAGIC,
   IMG_NAME_LEN, IMG_NIC_ID, IMG_NIC_LOCAL, IMG_NIC_LPORT, IMG_NIC_REMOTE, IMG_NIC_RPORT, IMG_NIC_SIZE,
-  IMG_NIC_VNI, IMG_NICS, IMG_VERSION,
+  IMG_NIC_VNI, IMG_NICS, IMG_VERSION, IMG_NIC_KIND,
 } from "../../abi/image";
+import { NicKind } from "../../abi/kernel";
 import { parseAddr } from "../ip6";
 
 export interface ImageNic {
   id: number;
+  kind?: NicKind;                 // VXLAN (the default) or WIREGUARD (vni 0, remote unused)
   vni: number;
   local: { address: string; port: number };
   remote: { address: string; port: number };
@@ -51,6 +53,7 @@ export function encodeConfig(c: ImageConfig): Uint8Array {
     v.setUint32(at + IMG_NIC_LPORT, n.local.port, true);
     out.set(parseAddr(n.remote.address), at + IMG_NIC_REMOTE);
     v.setUint32(at + IMG_NIC_RPORT, n.remote.port, true);
+    v.setUint32(at + IMG_NIC_KIND, n.kind ?? NicKind.VXLAN, true);
     at += IMG_NIC_SIZE;
   }
   c.disks.forEach((d, i) => {

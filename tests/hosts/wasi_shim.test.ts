@@ -18,11 +18,11 @@ import { Errno } from "../../abi/errno";
 import {
   IMG_BOOT_LEN, IMG_DISK_ID, IMG_DISK_PATH, IMG_DISK_PATH_LEN, IMG_DISKS, IMG_HEADER, IMG_MAGIC, IMG_NAME_LEN,
   IMG_NIC_ID, IMG_NIC_LOCAL, IMG_NIC_LPORT, IMG_NIC_REMOTE, IMG_NIC_RPORT, IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NICS,
-  IMG_HOST_PREFIX, IMG_STATUS_PREFIX, IMG_VERSION, IMG_CAPTURE_PREFIX,
+  IMG_HOST_PREFIX, IMG_STATUS_PREFIX, IMG_VERSION, IMG_CAPTURE_PREFIX, IMG_NIC_KIND,
 } from "../../abi/image";
 import { CAPTURE_ALL, CapturePoint } from "../../abi/capture";
 import { parseImageLine } from "../../loader/capture/record";
-import { LogLevel } from "../../abi/kernel";
+import { LogLevel, NicKind } from "../../abi/kernel";
 import { parseAddr } from "../../loader/ip6";
 import { K_RX, K_RX_SIZE, SHIM_WASM, WALL_START_NS, World, WorldOptions } from "./wasi_world";
 import { EMPTY_FRAME, EXPECTED, shortDatagrams } from "./short_datagrams";
@@ -39,7 +39,7 @@ const VNI = 42;
 interface Cfg {
   name?: string;
   boot?: Uint8Array;
-  nics?: { id: number; vni: number; local: string; lport: number; remote: string; rport: number }[];
+  nics?: { id: number; vni: number; local: string; lport: number; remote: string; rport: number; kind?: NicKind }[];
   disks?: { id: number; path: string }[];
 }
 const NIC0 = { id: 0, vni: VNI, local: "fd00:99::1", lport: 4789, remote: "fd00:99::2", rport: 4789 };
@@ -49,7 +49,7 @@ function config(c: Cfg = {}): Uint8Array {
   const pad = (n: number) => (n + 3) & ~3;
   const name = Buffer.from(c.name ?? "n1.example");
   const boot = c.boot ?? BOOT;
-  const nics = c.nics ?? [NIC0];
+  const nics: NonNullable<Cfg["nics"]> = c.nics ?? [NIC0];
   const disks = (c.disks ?? [{ id: 0, path: "data/disk0.img" }]).map((d) => ({ id: d.id, path: Buffer.from(d.path) }));
   const size = IMG_HEADER + pad(name.length) + pad(boot.length) + nics.length * IMG_NIC_SIZE +
     disks.reduce((n, d) => n + IMG_DISK_PATH + pad(d.path.length), 0);
@@ -73,6 +73,7 @@ function config(c: Cfg = {}): Uint8Array {
     v.setUint32(at + IMG_NIC_LPORT, n.lport, true);
     out.set(parseAddr(n.remote), at + IMG_NIC_REMOTE);
     v.setUint32(at + IMG_NIC_RPORT, n.rport, true);
+    v.setUint32(at + IMG_NIC_KIND, n.kind ?? NicKind.VXLAN, true);
     at += IMG_NIC_SIZE;
   }
   for (const d of disks) {
@@ -125,10 +126,12 @@ test("a damaged configuration is refused with why", () => {
   const cases: [Uint8Array, RegExp][] = [
     [good.slice(0, 10), /has 10 bytes, fewer than its 24-byte header/],
     [Uint8Array.from([0x58, ...good.subarray(1)]), /does not start with "PIMG"/],
-    [Uint8Array.from([...good.subarray(0, 4), 2, 0, 0, 0, ...good.subarray(8)]), /version 2, but this shim reads version 1/],
+    [Uint8Array.from([...good.subarray(0, 4), IMG_VERSION + 1, 0, 0, 0, ...good.subarray(8)]),
+      new RegExp(`version ${IMG_VERSION + 1}, but this shim reads version ${IMG_VERSION}`)],
     [Uint8Array.from([...good, 0, 0, 0, 0]), /4 bytes after its last record/],
     [good.slice(0, good.length - 8), /disk record 0 runs past its end/],
     [config({ nics: [{ ...NIC0, vni: 0x1000000 }] }), /NIC record 0 has VNI 16777216, more than 24 bits/],
+    [config({ nics: [{ ...NIC0, kind: NicKind.TAP }] }), /NIC record 0 has kind 2, neither VXLAN nor WIREGUARD/],
   ];
   for (const [blob, why] of cases) {
     const w = world({ config: blob });

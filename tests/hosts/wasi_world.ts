@@ -12,6 +12,7 @@ import * as path from "path";
 import { ABI_VERSION, Buf } from "../../abi/kernel";
 import { WASI_IMPORTS, wasiModule } from "../../abi/wasi";
 import { parseModule } from "../../loader/wasm/parse";
+import { parseAddr } from "../../loader/ip6";
 
 export const SHIM_WASM = path.resolve(__dirname, "../../../../build/wasm/shim.wasm");
 export const KMEM_SIZE = 1 << 20;
@@ -304,6 +305,8 @@ export class World {
           this.view.setInt32(e + 4, d.data.length, true);
           this.view.setUint8(e + 8, 1);
           this.view.setUint16(e + 12, d.port, true);
+          const groups = parseAddr(d.address);   // the remote's address (ipv6-socket-address at e + 8 + 4 + 8)
+          for (let g = 0; g < 8; g++) this.view.setUint16(e + 20 + 2 * g, (groups[2 * g] << 8) | groups[2 * g + 1], true);
         });
         this.view.setUint8(ret, 0);
         this.view.setInt32(ret + 4, list, true);

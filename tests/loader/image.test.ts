@@ -12,7 +12,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { IMG_BOOT_LEN, IMG_DISKS, IMG_HEADER, IMG_MAGIC, IMG_NAME_LEN, IMG_NIC_LPORT, IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NICS } from "../../abi/image";
+import { IMG_BOOT_LEN, IMG_DISKS, IMG_HEADER, IMG_MAGIC, IMG_NAME_LEN, IMG_NIC_KIND, IMG_NIC_LPORT, IMG_NIC_SIZE, IMG_NIC_VNI, IMG_NICS } from "../../abi/image";
+import { NicKind } from "../../abi/kernel";
+import { buildImage } from "../../cli/image";
+import { newKeyFile } from "../../loader/wg/keys";
 import { WASI_IMPORTS, wasiModule } from "../../abi/wasi";
 import { ROOT } from "../../hosts/node/paths";
 import { KERNEL_WASM, SHIM_WASM } from "../../cli/image";
@@ -116,6 +119,26 @@ test("the configuration blob carries the name, the boot manifest, NICs and disks
   assert.equal(v.getUint32(nicAt + IMG_NIC_VNI, true), 42);
   assert.equal(v.getUint32(nicAt + IMG_NIC_LPORT, true), 4789);
   assert.equal(Buffer.from(blob.subarray(nicAt + IMG_NIC_SIZE + 8, nicAt + IMG_NIC_SIZE + 8 + 11)).toString(), "/srv/kv.img");
+  assert.equal(v.getUint32(nicAt + IMG_NIC_KIND, true), NicKind.VXLAN, "a NIC without a kind is VXLAN");
+  const wg = encodeConfig({ name: "n", boot, disks: [],
+    nics: [{ id: 3, kind: NicKind.WIREGUARD, vni: 0, local: { address: "::", port: 51820 }, remote: { address: "::", port: 0 } }] });
+  assert.equal(new DataView(wg.buffer).getUint32(IMG_HEADER + 4 + 8 + IMG_NIC_KIND, true), NicKind.WIREGUARD);
+});
+
+test("a wireguard NIC goes into an image; the image holds its private key, so it is written with mode 0600", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-image-wg-"));
+  newKeyFile(path.join(dir, "edge.key"));
+  fs.writeFileSync(path.join(dir, "node.yaml"), `node: { name: image.sabz.city, role: server, key: edge.key }
+nics: [{ name: wg0, kind: wireguard, prefixes: ["fd00:c::/64"], wireguard: { listen: "[::1]:0" } }]
+services:
+  - { domain: echo.sabz.city, module: ${path.join(ROOT, "build/wasm/services/echo.wasm")}, addresses: ["fd00:c::7"], ram: { min: 64KiB, max: 1MiB } }
+`);
+  const out = path.join(dir, "node.wasm");
+  const said = await buildImage(path.join(dir, "node.yaml"), out);
+  assert.match(said, /0 VXLAN NIC\(s\), 1 WireGuard NIC\(s\)/);
+  assert.match(said, /it holds the private key of wg0 \(mode 0600\)/);
+  assert.equal(fs.statSync(out).mode & 0o777, 0o600);
+  assert.ok(!said.includes(fs.readFileSync(path.join(dir, "edge.key"), "utf8").trim()));
 });
 
 test("a virtual or TAP NIC cannot go into an image, and the refusal says what to use", async () => {

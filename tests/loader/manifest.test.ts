@@ -179,10 +179,14 @@ test("the examples in spec/manifest.md are valid", () => {
   const spec = fs.readFileSync(path.join(__dirname, "../../../../spec/manifest.md"), "utf8");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-spec-"));   // the client example names ./node.secret
   fs.writeFileSync(path.join(dir, "node.secret"), Buffer.alloc(32, 7));
+  for (const f of ["edge.key", "peer.psk"]) {                            // the WireGuard example's key files
+    fs.writeFileSync(path.join(dir, f), `${Buffer.alloc(32, f.length).toString("base64")}\n`, { mode: 0o600 });
+  }
   const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", dir));
   fs.rmSync(dir, { recursive: true });
-  assert.equal(examples.length, 4, "spec/manifest.md has the full, router, client and rates examples");
-  const [full, router, client, rates] = examples;
+  assert.equal(examples.length, 5, "spec/manifest.md has the full, router, client, rates and WireGuard examples");
+  const [full, router, client, rates, wireguard] = examples;
+  assert.deepEqual(bootRecords(wireguard).wgPeers.map((p) => [p.nic, p.peer, p.keepalive, p.port]), [[0, 0, 25, 51820]]);
   assert.deepEqual(client.nics.map((n) => [n.autoconf, n.dad]), [[true, 1]]);
   assert.deepEqual(bootRecords(client).svcLearned, [{ svc: 0, nic: 0 }]);
   assert.notDeepEqual(bootRecords(client).autoconfs[0].secret, new Uint8Array(16));
