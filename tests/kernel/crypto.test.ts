@@ -10,27 +10,14 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import nacl from "tweetnacl";
+import { seeded } from "../seeded";
 import { ROOT } from "../../hosts/node/paths";
 import { keyProblem } from "../../loader/control/keys";
 
 const PAIRS = 500;                           // key pairs signed with tweetnacl and verified
 const MSG_MAX = 1500;                        // longest random message
-const SEED = Number(process.env.CRYPTO_SEED ?? crypto.randomInt(2 ** 31));
-console.log(`crypto: seed ${SEED} (CRYPTO_SEED=${SEED} repeats this run)`);
-
-/** mulberry32: small, seeded, good enough to pick test inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-const rand = prng(SEED);
-const int = (n: number) => Math.floor(rand() * n);
-const bytes = (n: number) => Uint8Array.from({ length: n }, () => int(256));
+const { int, bytes: rawBytes } = seeded("crypto");
+const bytes = rawBytes;
 
 interface Crypto {
   memory: WebAssembly.Memory;

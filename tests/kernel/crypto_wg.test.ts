@@ -13,26 +13,13 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import nacl from "tweetnacl";
+import { seeded } from "../seeded";
 import { ROOT } from "../../hosts/node/paths";
 
 const ROUNDS = 300;                          // random cases per primitive
 const MSG_MAX = 1500;                        // longest random message (a WireGuard MTU's worth)
-const SEED = Number(process.env.CRYPTO_SEED ?? crypto.randomInt(2 ** 31));
-console.log(`crypto_wg: seed ${SEED} (CRYPTO_SEED=${SEED} repeats this run)`);
-
-/** mulberry32: small, seeded, good enough to pick test inputs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-const rand = prng(SEED);
-const int = (n: number) => Math.floor(rand() * n);
-const bytes = (n: number) => Buffer.from(Uint8Array.from({ length: n }, () => int(256)));
+const { seed: SEED, int, bytes: rawBytes } = seeded("crypto_wg");
+const bytes = (n: number) => Buffer.from(rawBytes(n));
 /** A length up to max, the edges (0, 1, 15, 16, 17, 63, 64, 65, max) more often than chance. */
 const length = (max: number) => (int(4) === 0 ? [0, 1, 15, 16, 17, 63, 64, 65, max][int(9)] : int(max + 1));
 

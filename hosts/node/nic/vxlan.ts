@@ -13,6 +13,7 @@ import { Errno } from "../../../abi/errno";
 import { ETH_HDR } from "../../../abi/kernel";
 import { VXLAN_FLAGS, VXLAN_FLAG_I, VXLAN_VNI, VXLAN_HDR, VXLAN_PORT } from "../../../wire/layout/vxlan";
 import { NicBackend } from "./nic";
+import { bindUdp } from "./udp";
 
 /*
  * RFC 7348, section 5: the VXLAN header, the first 8 bytes of the UDP payload.
@@ -140,18 +141,8 @@ export class VxlanNic implements NicBackend {
         return Promise.reject(new Error(`${where}: ${what} endpoint [${ep.address}]:${ep.port} is not an IPv6 address and port`));
       }
     }
-    return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket({ type: "udp6", ipv6Only: true });
-      const failed = (e: NodeJS.ErrnoException): void => {
-        socket.close();
-        reject(new Error(`${where}: cannot bind [${local.address}]:${local.port} (${e.code}): ${bindAdvice(e, options)}`));
-      };
-      socket.once("error", failed);
-      socket.bind(local.port, local.address, () => {
-        socket.off("error", failed);
-        resolve(new VxlanNic(options, socket));
-      });
-    });
+    return bindUdp(where, local.address, local.port, true, (e) => bindAdvice(e, options))
+      .then((socket) => new VxlanNic(options, socket));
   }
 
   /** The bound local endpoint (useful when port 0 asked for any port). */

@@ -15,6 +15,7 @@ import { FRAME_MAX } from "../../../abi/limits";
 import { WG_EP_ADDR, WG_EP_HDR, WG_EP_PORT } from "../../../wire/layout/wireguard";
 import { formatAddr, parseAddr } from "../../../loader/ip6";
 import { NicBackend } from "./nic";
+import { bindUdp } from "./udp";
 
 export interface WgEndpoint { address: string; port: number; }
 export interface WireguardOptions {
@@ -83,18 +84,8 @@ export class WireguardNic implements NicBackend {
     if (addressBytes(listen.address) === null || !Number.isInteger(listen.port) || listen.port < 0 || listen.port > 0xffff) {
       return Promise.reject(new Error(`${where}: [${listen.address}]:${listen.port} is not an address and port to listen on`));
     }
-    return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket({ type: "udp6", ipv6Only: false });
-      const failed = (e: NodeJS.ErrnoException): void => {
-        socket.close();
-        reject(new Error(`${where}: cannot bind [${listen.address}]:${listen.port} (${e.code}): ${bindAdvice(e, listen)}`));
-      };
-      socket.once("error", failed);
-      socket.bind(listen.port, listen.address, () => {
-        socket.off("error", failed);
-        resolve(new WireguardNic(options, socket));
-      });
-    });
+    return bindUdp(where, listen.address, listen.port, false, (e) => bindAdvice(e, listen))
+      .then((socket) => new WireguardNic(options, socket));
   }
 
   /** The bound endpoint (useful when port 0 asked for any port). */
