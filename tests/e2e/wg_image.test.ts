@@ -22,7 +22,6 @@ import * as path from "path";
 import { ROOT } from "../../hosts/node/paths";
 import { parseAddr } from "../../loader/ip6";
 import { Status, WgPeerStatus } from "../../loader/status/decode";
-import { statusFromOutput } from "../../cli/image";
 import * as P from "../../cli/peer/packets";
 import { Bench } from "../integration/bench";
 import { keyPair, b64 } from "../integration/wg_link";
@@ -33,7 +32,8 @@ import { imageOf, RunningImage, wasmtimeOrSkip } from "./wasmtime";
 import { cli } from "./wg_node";
 
 const wt = wasmtimeOrSkip();
-const skip = wt.skip || skipOrFail(missing(["tshark"]));
+const notRoot = typeof process.getuid === "function" && process.getuid() !== 0;
+const skip = wt.skip || skipOrFail(notRoot ? "needs root (tshark on lo)" : missing(["tshark"]));
 
 const A_KEY = keyPair(21), B_KEY = keyPair(22);
 const LAN = { nic: "lan0", mac: "02:00:00:00:0a:99", addr: "fd00:5ab2:a::100" };
