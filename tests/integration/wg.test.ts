@@ -191,6 +191,26 @@ describe("a node that starts the handshake itself (persistent keepalive)", () =>
 
 });
 
+describe("a peer with a preshared key", () => {
+  const PSK = new Uint8Array(32).map((_, i) => 0xa0 + i);
+  let w: WgLink;
+  before(async () => { w = await WgLink.boot({ psk: PSK }); });
+  after(() => w?.close());
+
+  it("completes a handshake only with the same preshared key (IKpsk2), and carries pings", async () => {
+    const wrong = w.peer();                     // no preshared key: all zero
+    await w.send(wrong.initiation());
+    const r = await w.next(L.WG_RESPONSE);
+    assert.ok(r, "the node answers (the initiation does not involve the psk)");
+    assert.equal(wrong.consumeResponse(r!), false, "but a peer without the key cannot open the response");
+    await w.b.tick(30);
+    const right = w.peer(PEER, PSK);
+    await w.handshake(right);
+    assert.ok(await w.ping(right, 1), "with the key: a session");
+    assert.equal(w.wgPeer().state, "UP");
+  });
+});
+
 describe("a router that forwards into a WireGuard NIC", () => {
   const LAN_PEER = { nic: "lan0", mac: "02:00:00:00:00:99", addr: "fd00:5ab2:1::100" };
   let w: WgLink;

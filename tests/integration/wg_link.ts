@@ -40,6 +40,8 @@ export interface WgOptions {
   moreNics?: string;
   benchPeers?: PeerSpec[];
   role?: string;
+  /** A preshared key for the peer (written to a 0600 file the peer entry names). */
+  psk?: Uint8Array;
 }
 
 export class WgLink {
@@ -52,6 +54,8 @@ export class WgLink {
     const dir = await import("fs").then((fs) => fs.mkdtempSync("/tmp/persia-wg-"));
     const fs = await import("fs");
     fs.writeFileSync(`${dir}/node.key`, b64(NODE.priv) + "\n", { mode: 0o600 });
+    if (o.psk) fs.writeFileSync(`${dir}/peer.psk`, b64(o.psk) + "\n", { mode: 0o600 });
+    const psk = o.psk ? `, psk: ${dir}/peer.psk` : "";
     const yaml = `
 node: { name: wg.sabz.city, role: ${o.role ?? "router"}, key: ${dir}/node.key }
 nics:
@@ -60,7 +64,7 @@ nics:
     wireguard: { listen: "[::1]:${nodePort}" }
     prefixes: ["fd00:c::/64"]
     peers:
-      - { key: "${b64(PEER.pub)}", addresses: ["${TUNNEL_PEER}/128"]${o.peerExtra ? ", " + o.peerExtra(port) : ""} }
+      - { key: "${b64(PEER.pub)}", addresses: ["${TUNNEL_PEER}/128"]${psk}${o.peerExtra ? ", " + o.peerExtra(port) : ""} }
 ${o.morePeers ?? ""}
 ${o.moreNics ?? ""}
 services:
