@@ -98,3 +98,47 @@ describe("review: the node-wide handshake budget", () => {
       `no handshake response to ${attempts} initiations in 30 s (${cookies} cookie replies taken; WG_HANDSHAKE drops +${d.WG_HANDSHAKE - drops0.WG_HANDSHAKE}, WG_MAC +${d.WG_MAC - drops0.WG_MAC})`);
   });
 });
+
+describe("review: the node-wide handshake budget, to the end of a session", () => {
+  let w: WgLink;
+  let s: Stranger;
+  before(async () => { w = await WgLink.boot(); s = await Stranger.open(w.nodePort); });
+  after(() => { s?.close(); w?.close(); });
+
+  it("a peer in session is cut off 180 s later: its rekeys never get through the stranger's junk", async () => {
+    const peer = w.peer();
+    await w.handshake(peer);
+    assert.ok(await w.ping(peer, 1));
+    let last: Uint8Array | null = null;
+    for (let i = 0; i < 25; i++) { last = s.junkResponse(); s.put(last); }
+    await w.b.tick(1); await w.b.tick(1);
+    const reply = s.got.find((m) => m[0] === L.WG_COOKIE && u32(m, L.WGC_RECEIVER) === u32(last!, L.WGR_SENDER));
+    assert.ok(reply && s.takeCookie(last!, reply), "the stranger's cookie");
+    // 185 s of junk at ~200/s; from 120 s on the peer rekeys every 5 s (wireguard-go's
+    // REKEY_AFTER_TIME and REKEY_TIMEOUT), taking cookies as they come.
+    let renewed = 0;
+    for (let t = 0; t < 185_000; t += 10) {
+      const sent = [s.junkResponse(), s.junkResponse()];
+      for (const m of sent) s.put(m);
+      if (t >= 120_000 && t % 5000 === 0) {
+        w.got.length = 0;
+        await w.put(peer.initiation());
+        await w.b.tick(1);
+        for (const m of w.got) {
+          if (m[0] === L.WG_COOKIE) peer.consumeCookie(m);
+          if (m[0] === L.WG_RESPONSE) peer.consumeResponse(m);
+        }
+      }
+      await w.b.tick(10);
+      // The node renews its cookie secret every 2 minutes: the stranger takes the new cookie
+      // from the reply its next junk draws, as any sender would.
+      for (const r of s.got) for (const m of sent) if (r[0] === L.WG_COOKIE && s.takeCookie(m, r)) renewed++;
+      s.got.length = 0;
+    }
+    assert.ok(renewed >= 1, "the stranger renewed its cookie");
+    const before = w.b.drops();
+    const ok = await w.ping(peer, 2).catch(() => null);
+    const d = w.b.drops();
+    assert.ok(ok, `the peer's ping after 185 s is dropped (WG_KEY +${(d.WG_KEY ?? 0) - (before.WG_KEY ?? 0)}): its session expired and no rekey got through`);
+  });
+});
