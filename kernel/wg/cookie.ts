@@ -9,7 +9,9 @@ import { now } from "../clock";
 import { xaeadSeal, xaeadOpen } from "../crypto/aead";
 import { ctEq } from "../crypto/ct";
 import { host_random } from "../../abi/gen/host";
-import { mac, COOKIE_REFRESH_TIME, HANDSHAKES_PER_S, HANDSHAKE_BURST, UNDER_LOAD_AFTER_TIME } from "./proto";
+import { mac, COOKIE_REFRESH_TIME, HANDSHAKES_PER_S, HANDSHAKE_BURST, UNDER_LOAD_AFTER_TIME, SOURCE_MAX, SOURCE_PER_S,
+  SOURCE_BURST } from "./proto";
+import { isV4Mapped } from "../../wire/addr";
 import * as S from "./state";
 
 const SECRET: usize = memory.data(WG_KEY, 8);   // R_m: the cookie secret, new every 2 minutes
@@ -73,37 +75,61 @@ export function cookieConsume(nic: i32, m: usize): i32 {
   return p;
 }
 
-// ——— Load: a token bucket of handshakes the node consumes ———
-const UNIT: i64 = 1000;                  // one handshake, in the bucket's units
+// ——— Load, and each source's share of the handshakes under load ———
+// The node counts every handshake message that passed mac1 in a token bucket (the load
+// measure, like wireguard-go's handshake queue): past half of it the node is under load,
+// and stays so for a second. It never drops for the node as a whole — one sender could
+// then starve every peer. Under load, a message with a valid mac2 (its source proved it
+// receives there) is limited per source instead: its /64 (an IPv4 peer: its address), 20 a
+// second with a burst of 5, as wireguard-go's ratelimiter. SOURCE_MAX sources are kept; the
+// one heard from longest ago makes room.
+const UNIT: i64 = 1000;                  // one handshake, in the buckets' units
 let tokens: i64 = <i64>HANDSHAKE_BURST * UNIT;
 let filled: i64 = 0;
 let loadUntil: i64 = -1;
 
-function refill(): void {
-  let dt = now - filled;
-  if (dt <= 0) return;
-  filled = now;
-  tokens = min(<i64>HANDSHAKE_BURST * UNIT, tokens + dt * <i64>HANDSHAKES_PER_S);
-}
+const srcKey = new StaticArray<u64>(SOURCE_MAX * 2);
+const srcTokens = new StaticArray<i64>(SOURCE_MAX);
+const srcFilled = new StaticArray<i64>(SOURCE_MAX);
+const srcUsed = new StaticArray<bool>(SOURCE_MAX);
 
-/** Is the node under load: more than half its handshake budget spent, or was lately? */
+/** Count one handshake message that passed mac1; is the node under load? */
 export function underLoad(): bool {
-  refill();
+  let dt = now - filled;
+  if (dt > 0) { filled = now; tokens = min(<i64>HANDSHAKE_BURST * UNIT, tokens + dt * <i64>HANDSHAKES_PER_S); }
+  tokens = max<i64>(0, tokens - UNIT);
   if (tokens < <i64>HANDSHAKE_BURST * UNIT / 2) loadUntil = now + UNDER_LOAD_AFTER_TIME;
   return loadUntil >= 0 && now < loadUntil;
 }
 
-/** Spend one handshake of the budget; false when none is left. */
-export function takeHandshake(): bool {
-  refill();
-  if (tokens < UNIT) return false;
-  tokens -= UNIT;
+/** Under load: may the source at ep (an endpoint header) have one more handshake now? */
+export function sourceAllows(ep: usize): bool {
+  let a = load<u64>(ep), b = isV4Mapped(ep) ? load<u64>(ep, 8) : 0;   // a /64, or an IPv4 address
+  let slot = -1, oldest = -1;
+  for (let i = 0; i < SOURCE_MAX; i++) {
+    if (!unchecked(srcUsed[i])) { if (oldest < 0 || unchecked(srcUsed[oldest])) oldest = i; continue; }
+    if (unchecked(srcKey[2 * i]) == a && unchecked(srcKey[2 * i + 1]) == b) { slot = i; break; }
+    if (oldest < 0 || (unchecked(srcUsed[oldest]) && unchecked(srcFilled[i]) < unchecked(srcFilled[oldest]))) oldest = i;
+  }
+  if (slot < 0) {
+    slot = oldest;
+    unchecked(srcUsed[slot] = true);
+    unchecked(srcKey[2 * slot] = a); unchecked(srcKey[2 * slot + 1] = b);
+    unchecked(srcTokens[slot] = <i64>SOURCE_BURST * UNIT);
+    unchecked(srcFilled[slot] = now);
+  }
+  let dt = now - unchecked(srcFilled[slot]);
+  let t = unchecked(srcTokens[slot]);
+  if (dt > 0) { t = min(<i64>SOURCE_BURST * UNIT, t + dt * <i64>SOURCE_PER_S); unchecked(srcFilled[slot] = now); }
+  if (t < UNIT) { unchecked(srcTokens[slot] = t); return false; }
+  unchecked(srcTokens[slot] = t - UNIT);
   return true;
 }
 
-/** A fresh budget (boot). */
+/** A fresh measure and no sources (boot). */
 export function loadReset(): void {
   tokens = <i64>HANDSHAKE_BURST * UNIT; filled = now; loadUntil = -1; secretTime = I64.MIN_VALUE;
+  for (let i = 0; i < SOURCE_MAX; i++) unchecked(srcUsed[i] = false);
 }
 
 // The endpoint header's address and port are what a cookie binds.

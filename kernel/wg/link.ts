@@ -13,14 +13,13 @@ import { now } from "../clock";
 import { drop, dropSent } from "../stats";
 import { pktAlloc, pktFree, pktData, pktLen, pktSetLen } from "../pool";
 import { txPush } from "../net/egress";
-import { nicMtu } from "../net/iface";
 import { aeadOpen } from "../crypto/aead";
-import { REJECT_AFTER_MESSAGES, STAGED_MAX, REKEY_TIMEOUT, MAX_TIMER_HANDSHAKES, REJECT_AFTER_TIME } from "./proto";
+import { REJECT_AFTER_MESSAGES, STAGED_MAX, STAGED_NODE_MAX, REKEY_TIMEOUT, MAX_TIMER_HANDSHAKES, REJECT_AFTER_TIME } from "./proto";
 import * as S from "./state";
 import { WG_PEER_MAX } from "../../abi/limits";
 import { replayCheck } from "./replay";
 import { initiationCreate, initiationConsume, responseConsume, responseCreate, refused } from "./noise";
-import { mac1Ok, mac2Ok, underLoad, takeHandshake, cookieReply, cookieConsume, macsAdd } from "./cookie";
+import { mac1Ok, mac2Ok, underLoad, sourceAllows, cookieReply, cookieConsume, macsAdd } from "./cookie";
 import * as T from "./timers";
 import { pktPeer, RAW } from "./seal";
 
@@ -52,18 +51,22 @@ export function wgRx(nic: i32, f: usize, len: i32): i32 {
 function handshake(nic: i32, f: usize, m: usize, n: i32, size: i32): void {
   if (n != size) { drop(Drop.WG_MALFORMED); return; }
   if (!mac1Ok(nic, m, size)) { drop(Drop.WG_MAC); return; }
-  if (underLoad() && !mac2Ok(m, size, f)) {
-    let c = pktAlloc();
-    if (c >= 0) {
-      let q = pktData(c);
-      memory.copy(q - WG_EP_HDR, f, WG_EP_HDR);
-      cookieReply(nic, m, size, f, q);
-      pushRaw(nic, c, L.WGC_SIZE);
+  // A response to no initiation of ours costs nothing more (an index lookup).
+  if (size == L.WGR_SIZE && !responseWanted(nic, m)) { drop(Drop.WG_HANDSHAKE); return; }
+  if (underLoad()) {
+    if (!mac2Ok(m, size, f)) {
+      let c = pktAlloc();
+      if (c >= 0) {
+        let q = pktData(c);
+        memory.copy(q - WG_EP_HDR, f, WG_EP_HDR);
+        cookieReply(nic, m, size, f, q);
+        pushRaw(nic, c, L.WGC_SIZE);
+      }
+      drop(Drop.WG_MAC);
+      return;
     }
-    drop(Drop.WG_MAC);
-    return;
+    if (!sourceAllows(f)) { drop(Drop.WG_HANDSHAKE); return; }
   }
-  if (!takeHandshake()) { drop(Drop.WG_HANDSHAKE); return; }
   if (size == L.WGI_SIZE) {
     let p = initiationConsume(nic, m);
     if (p < 0) { drop(refused); return; }
@@ -75,7 +78,7 @@ function handshake(nic: i32, f: usize, m: usize, n: i32, size: i32): void {
     responseCreate(p, q);
     macsAdd(p, q, L.WGR_SIZE);
     pushRaw(nic, r, L.WGR_SIZE);
-    T.traversal(p); T.anySent(p); T.sessionDerived(p);
+    T.traversal(p); T.anyReceived(p); T.anySent(p); T.sessionDerived(p);
     return;
   }
   let p = responseConsume(nic, m);
@@ -86,9 +89,14 @@ function handshake(nic: i32, f: usize, m: usize, n: i32, size: i32): void {
   if (!sendStaged(p)) keepalive(p);
 }
 
+/** Does the response at m answer an initiation of ours on nic that is still waiting? */
+function responseWanted(nic: i32, m: usize): bool {
+  let p = S.indexOwner(load<u32>(m + L.WGR_RECEIVER)) - S.KP_MAX;
+  return p >= 0 && unchecked(S.hsState[p]) == <u8>S.Hs.INIT_SENT && <i32>unchecked(S.peerNic[p]) == nic;
+}
+
 function transport(nic: i32, f: usize, m: usize, n: i32): i32 {
   if (n < L.WGT_MIN) { drop(Drop.WG_MALFORMED); return 0; }
-  if (n - L.WGT_MIN > unchecked(nicMtu[nic]) + L.WG_PAD) { drop(Drop.FRAME_OVERSIZE); return 0; }
   let k = S.indexOwner(load<u32>(m + L.WGT_RECEIVER));
   if (k < 0 || k >= S.KP_MAX) { drop(Drop.WG_KEY); return 0; }
   let p = S.kpPeer(k);
@@ -167,17 +175,25 @@ const staged = new StaticArray<i16>(WG_PEER_MAX * STAGED_MAX);
 const stagedHead = new StaticArray<i32>(WG_PEER_MAX);
 const stagedCount = new StaticArray<i32>(WG_PEER_MAX);
 
+let stagedAll = 0;         // over all peers, at most STAGED_NODE_MAX
+
 function stage(p: i32, pkt: i32): void {
   let c = unchecked(stagedCount[p]), h = unchecked(stagedHead[p]);
-  if (c == STAGED_MAX) {   // the oldest makes room, as wireguard-go's staged queue
+  if (c == 0 && stagedAll >= STAGED_NODE_MAX) {   // the node's share is taken
+    dropSent(Drop.WG_NO_SESSION, pkt, <i32>unchecked(S.peerNic[p]));
+    pktFree(pkt);
+    return;
+  }
+  if (c == STAGED_MAX || stagedAll >= STAGED_NODE_MAX) {   // the oldest makes room, as wireguard-go's staged queue
     let old = <i32>unchecked(staged[p * STAGED_MAX + h]);
     dropSent(Drop.WG_NO_SESSION, old, <i32>unchecked(S.peerNic[p]));
     pktFree(old);
-    h = (h + 1) % STAGED_MAX; c--;
+    h = (h + 1) % STAGED_MAX; c--; stagedAll--;
     unchecked(stagedHead[p] = h);
   }
   unchecked(staged[p * STAGED_MAX + (h + c) % STAGED_MAX] = <i16>pkt);
   unchecked(stagedCount[p] = c + 1);
+  stagedAll++;
 }
 
 /** Send peer p's staged packets if it has a session; whether any were sent. */
@@ -190,6 +206,7 @@ export function sendStaged(p: i32): bool {
     unchecked(pktPeer[pkt] = <i8>p);
     txPush(nic, pkt);
   }
+  stagedAll -= c;
   unchecked(stagedCount[p] = 0); unchecked(stagedHead[p] = 0);
   if (T.rekeySending(p)) handshakeStart(p, false);
   return true;
@@ -203,6 +220,7 @@ export function flushStaged(p: i32): void {
     dropSent(Drop.WG_NO_SESSION, pkt, nic);
     pktFree(pkt);
   }
+  stagedAll -= unchecked(stagedCount[p]);
   unchecked(stagedCount[p] = 0); unchecked(stagedHead[p] = 0);
 }
 

@@ -17,13 +17,17 @@ export const REKEY_TIMEOUT_JITTER_MAX: i64 = 334;    // ms of jitter on each han
 export const MAX_TIMER_HANDSHAKES: i32 = <i32>(REKEY_ATTEMPT_TIME / REKEY_TIMEOUT);
 export const UNDER_LOAD_AFTER_TIME: i64 = 1_000;     // ms the node stays "under load" after it was
 
-// The node's own limit on Diffie-Hellman work: handshake messages it will consume per second
-// (a token bucket). Past half of it the node is under load: it answers handshakes without a
-// valid mac2 with cookie replies (whitepaper §5.3), and past all of it drops them.
+// When the node is under load (wg/cookie.ts): handshake messages past mac1 are counted in a
+// bucket of this rate and size; past half of it, a message without a valid mac2 gets a
+// cookie reply (whitepaper §5.3), and one with a valid mac2 is limited per source.
 export const HANDSHAKES_PER_S: i32 = 100;
 export const HANDSHAKE_BURST: i32 = 40;
+export const SOURCE_PER_S: i32 = 20;     // wireguard-go's ratelimiter: per source /64 (or IPv4 address)
+export const SOURCE_BURST: i32 = 5;
+export const SOURCE_MAX: i32 = 64;       // sources remembered; the least recently refilled makes room
 
-export const STAGED_MAX: i32 = 8;   // packets held per peer while its handshake completes
+export const STAGED_MAX: i32 = 8;        // packets held per peer while its handshake completes
+export const STAGED_NODE_MAX: i32 = 64;  // ... and over all peers (of the pool's 512 buffers)
 
 // UTF-8 bytes of the names the construction hashes.
 export const CONSTRUCTION = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s";

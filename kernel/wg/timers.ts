@@ -39,12 +39,13 @@ export function usable(p: i32): bool {
     now - unchecked(S.kpCreated[k]) < P.REJECT_AFTER_TIME;
 }
 
-/** After sending: is a new handshake due (we initiated the session, and it is old or has
- *  sent many messages)? */
+/** After sending: is a new handshake due (the session sent many messages, or we initiated
+ *  it and it is old; wireguard-go's keepKeyFreshSending)? */
 export function rekeySending(p: i32): bool {
   let k = unchecked(S.kpCur[p]);
-  if (k < 0 || !unchecked(S.kpInitiator[k])) return false;
-  return unchecked(S.kpSendCount[k]) > P.REKEY_AFTER_MESSAGES || now - unchecked(S.kpCreated[k]) >= P.REKEY_AFTER_TIME;
+  if (k < 0) return false;
+  return unchecked(S.kpSendCount[k]) > P.REKEY_AFTER_MESSAGES ||
+    (unchecked(S.kpInitiator[k]) && now - unchecked(S.kpCreated[k]) >= P.REKEY_AFTER_TIME);
 }
 
 /** After receiving: is a last-minute handshake due (we initiated a session that nears its

@@ -40,6 +40,8 @@ export interface WgOptions {
   moreNics?: string;
   benchPeers?: PeerSpec[];
   role?: string;
+  /** The address the node's WireGuard socket binds (default ::1; "::" takes IPv4 too). */
+  listen?: string;
   /** A preshared key for the peer (written to a 0600 file the peer entry names). */
   psk?: Uint8Array;
 }
@@ -61,7 +63,7 @@ node: { name: wg.sabz.city, role: ${o.role ?? "router"}, key: ${dir}/node.key }
 nics:
   - name: wg0
     kind: wireguard
-    wireguard: { listen: "[::1]:${nodePort}" }
+    wireguard: { listen: "[${o.listen ?? "::1"}]:${nodePort}" }
     prefixes: ["fd00:c::/64"]
     peers:
       - { key: "${b64(PEER.pub)}", addresses: ["${TUNNEL_PEER}/128"]${psk}${o.peerExtra ? ", " + o.peerExtra(port) : ""} }

@@ -371,7 +371,7 @@ export const MUTANTS: Mutant[] = [
   { id: "wg-mac1-unchecked", guarantee: "a handshake message needs a right mac1 before any Diffie-Hellman work",
     file: "kernel/wg/link.ts", from: "if (!mac1Ok(nic, m, size)) { drop(Drop.WG_MAC); return; }", to: "", tests: [WG_FLIPS] },
   { id: "wg-no-cookie-under-load", guarantee: "under load, a handshake without a valid mac2 gets a cookie reply, not DH work",
-    file: "kernel/wg/link.ts", from: "if (underLoad() && !mac2Ok(m, size, f)) {", to: "if (false) {", tests: [WG_FLIPS] },
+    file: "kernel/wg/link.ts", from: "    if (!mac2Ok(m, size, f)) {", to: "    if (false) {", tests: [WG_FLIPS] },
   { id: "wg-timestamp-replay", guarantee: "an initiation's timestamp must be newer than the peer's last one",
     file: "kernel/wg/noise.ts", from: "if (!greater(TS, S.peerTs(p))) return fail(Drop.WG_HANDSHAKE);", to: "", tests: [WG] },
   { id: "wg-endpoint-before-auth", guarantee: "the peer's endpoint moves only after a message authenticated",
@@ -384,6 +384,9 @@ export const MUTANTS: Mutant[] = [
   { id: "wg-psk-ignored", guarantee: "a peer's preshared key enters the handshake (IKpsk2): without it no session",
     file: "kernel/wg/noise.ts", from: "  kdf(CK, S.peerPsk(p), WG_KEY, CK, TAU, KEY);\n  hash2(H, H, WG_KEY, TAU, WG_KEY);\n  aeadSeal(",
     to: "  kdf(CK, S.ZERO32, WG_KEY, CK, TAU, KEY);\n  hash2(H, H, WG_KEY, TAU, WG_KEY);\n  aeadSeal(", tests: [WG] },
+  { id: "wg-one-bucket-for-all", guarantee: "under load, handshakes are limited per source, so one flooding source cannot starve a peer elsewhere",
+    file: "kernel/wg/cookie.ts", from: "let a = load<u64>(ep), b = isV4Mapped(ep) ? load<u64>(ep, 8) : 0;", to: "let a: u64 = 0, b: u64 = 0;",
+    tests: ["tests/integration/wg_flood.test.ts"] },
   { id: "wg-next-not-promoted", guarantee: "a responder's session is confirmed by the initiator's first packet on it",
     file: "kernel/wg/link.ts", from: "    unchecked(S.kpCur[p] = k);\n", to: "", tests: [WG] },
 ];
