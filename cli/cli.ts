@@ -343,8 +343,8 @@ export function main(argv: string[]): void {
         .option("socket-dir", { type: "string", default: DEFAULT_SOCKET })
         .option("from", { type: "string", describe: "read the saved stdout of a wasmtime image run with --capture (a file, or - for stdin)" })
         .option("manifest", { type: "string", describe: "with --from: the image's manifest, so that --nic and --service can name its NICs and services" })
-        .option("nic", { type: "string", describe: "only records that name this NIC (its manifest name): frames in and out on it, and what " +
-          "services got from it or sent on it (spec/observe.md, \"Captures\")" })
+        .option("nic", { type: "string", describe: "only records that name this NIC (its manifest name): frames in and out on it, drops on it, " +
+          "and what services got from it; a service's own sends name no NIC (spec/observe.md, \"Captures\")" })
         .option("service", { type: "string", describe: "only records that name this service (its domain): what it got and sent, and drops " +
           "on the way to or from it; a frame on a NIC names no service" })
         .option("o", { alias: "output", type: "string", demandOption: true, describe: "the pcapng file to write (- for stdout)" })
