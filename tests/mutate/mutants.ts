@@ -380,7 +380,7 @@ export const MUTANTS: Mutant[] = [
   { id: "wg-no-give-up", guarantee: "an unanswered handshake is given up after 20 initiations and its staged packets dropped",
     file: "kernel/wg/link.ts", from: "if (unchecked(T.attempts[p]) > MAX_TIMER_HANDSHAKES) {", to: "if (false) {", tests: [WG] },
   { id: "wg-no-rekey", guarantee: "the initiator of a session starts a new handshake when it sends on a session 120 s old",
-    file: "kernel/wg/timers.ts", from: "now - unchecked(S.kpCreated[k]) >= P.REKEY_AFTER_TIME;", to: "false;", tests: [WG] },
+    file: "kernel/wg/timers.ts", from: "now - unchecked(S.kpCreated[k]) >= P.REKEY_AFTER_TIME);", to: "false);", tests: [WG] },
   { id: "wg-psk-ignored", guarantee: "a peer's preshared key enters the handshake (IKpsk2): without it no session",
     file: "kernel/wg/noise.ts", from: "  kdf(CK, S.peerPsk(p), WG_KEY, CK, TAU, KEY);\n  hash2(H, H, WG_KEY, TAU, WG_KEY);\n  aeadSeal(",
     to: "  kdf(CK, S.ZERO32, WG_KEY, CK, TAU, KEY);\n  hash2(H, H, WG_KEY, TAU, WG_KEY);\n  aeadSeal(", tests: [WG] },
