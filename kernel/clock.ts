@@ -20,5 +20,12 @@ export function setNow(t: i64): void {
   if (t > now) now = t;   // time never runs backwards inside the kernel
 }
 
+/** The earlier of two deadlines, where -1 means none. */
+export function earliest(a: i64, b: i64): i64 {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return min(a, b);
+}
+
 /** When a lifetime of s seconds from now ends; all ones is infinity (RFC 4861 §4.6.2). */
 export function lifetimeEnd(s: u32): i64 { return s == <u32>LIFETIME_INFINITE ? NEVER : now + <i64>s * 1000; }

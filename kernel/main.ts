@@ -5,7 +5,7 @@
 import { ABI_VERSION, Buf, Role } from "../abi/kernel";
 import { Errno } from "../abi/errno";
 import { FRAME_MAX, BOOT_SIZE, STATUS_SIZE } from "./param";
-import { setNow, setEpoch, now } from "./clock";
+import { setNow, setEpoch, now, earliest } from "./clock";
 import { poolInit } from "./pool";
 import { boot, booted, role } from "./boot";
 import { raTimers, raStop, raStopping } from "./net/ra";
@@ -82,13 +82,6 @@ function step(): i64 {
   txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
   return earliest(earliest(a, b), txDrain(nicCount));
-}
-
-/** The earlier of two deadlines, where -1 means none. */
-function earliest(a: i64, b: i64): i64 {
-  if (a < 0) return b;
-  if (b < 0) return a;
-  return min(a, b);
 }
 
 export function k_status(): i32 { return writeStatus(); }

@@ -27,6 +27,7 @@ import { learnedNic, learnedLen, learnedFlags, learnedValid, learnedPreferred, l
   routerReachable, routerRetrans, routerAddr, chosen, rtMtu } from "./net/routers";
 
 import * as W from "./wg/state";
+import { WG_KEY, WG_EP_PORT } from "../wire/layout/wireguard";
 import { usable } from "./wg/timers";
 
 export const STATUS: usize = memory.data(STATUS_SIZE, 8);
@@ -225,9 +226,9 @@ function wgPeerRecord(p: i32): void {
   store<u8>(b + S.SW_PEER, <u8>p);
   let state = usable(p) ? S.WgState.UP : (unchecked(W.hsState[p]) == <u8>W.Hs.INIT_SENT ? S.WgState.HANDSHAKE : S.WgState.IDLE);
   store<u8>(b + S.SW_STATE, <u8>state);
-  store<u16>(b + S.SW_PORT, bswap<u16>(load<u16>(W.peerEp(p) + 16)));
+  store<u16>(b + S.SW_PORT, bswap<u16>(load<u16>(W.peerEp(p) + WG_EP_PORT)));
   store<u16>(b + S.SW_KEEPALIVE, <u16>unchecked(W.peerKeepalive[p]));
-  memory.copy(b + S.SW_KEY, W.peerPub(p), 32);
+  memory.copy(b + S.SW_KEY, W.peerPub(p), WG_KEY);
   addrCopy(b + S.SW_ENDPOINT, W.peerEp(p));
   store<i64>(b + S.SW_HANDSHAKE, unchecked(W.lastHandshake[p]));
   store<u64>(b + S.SW_RX_BYTES, unchecked(W.rxBytes[p]));

@@ -158,7 +158,7 @@ function sendHead(nic: i32, i: i32, asMin: bool): i32 {
   unchecked(classBytes[i] += <u64>len);
   let f = pktData(pkt) - ETH_HDR;
   if (unchecked(nicKind[nic]) == <u8>NicKind.WIREGUARD) {   // sealed now, with the session of the moment
-    if (capturing != 0 && pktPeer[pkt] != RAW) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, pktData(pkt), pktLen(pkt));
+    if (capturing != 0 && unchecked(pktPeer[pkt]) != RAW) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, pktData(pkt), pktLen(pkt));
     let n = wgFrame(nic, pkt);
     if (n == 0) { pktFree(pkt); return len; }
     f = frameAt; len = n;

@@ -16,7 +16,7 @@ import { LogLevel } from "../../abi/kernel";
 import { NIC_MAX, LEARNED_MAX, ROUTER_MAX, REDIRECT_MAX, MTU_MIN, MAX_RTR_SOLICITATION_DELAY_MS,
   RTR_SOLICITATION_INTERVAL_MS, MAX_RTR_SOLICITATIONS, MAX_REACHABLE_TIME_MS, RETRANS_MIN_MS, RETRANS_MAX_MS } from "../param";
 import { drop, dropParsed } from "../stats";
-import { now, NEVER, lifetimeEnd } from "../clock";
+import { now, NEVER, lifetimeEnd, earliest } from "../clock";
 import { between } from "../rand";
 import { logStart, logStr, logInt, logAddr, logEnd } from "../log";
 import { pktAlloc, pktData, pktSetLen } from "../pool";
@@ -109,26 +109,25 @@ export function routersTimers(nicCount: i32): i64 {
     // wakes the node for it) comes here next.
     if (!preferredSource(nicLinkLocal(n))) continue;
     if (t <= now) { solicit(n); t = unchecked(rsNext[n]); }
-    if (unchecked(rsLeft[n]) > 0) next = sooner(next, t);
+    if (unchecked(rsLeft[n]) > 0) next = earliest(next, t);
   }
   for (let i = 0; i < ROUTER_MAX; i++) {
     if (unchecked(rNic[i]) < 0) continue;
     if (unchecked(rUntil[i]) <= now) forgetRouter(i);
-    else next = sooner(next, unchecked(rUntil[i]));
+    else next = earliest(next, unchecked(rUntil[i]));
   }
   for (let i = 0; i < LEARNED_MAX; i++) {
     if (unchecked(pNic[i]) < 0) continue;
     let on = unchecked(pOnLink[i]);
     if (on != 0 && on <= now) offLink(i);
-    else if (on != 0 && on != NEVER) next = sooner(next, on);
+    else if (on != 0 && on != NEVER) next = earliest(next, on);
     if (unchecked(pOnLink[i]) == 0 && unchecked(pValid[i]) <= now) unchecked(pNic[i] = -1);
-    else if (unchecked(pValid[i]) != NEVER && unchecked(pNic[i]) >= 0) next = sooner(next, unchecked(pValid[i]));
+    else if (unchecked(pValid[i]) != NEVER && unchecked(pNic[i]) >= 0) next = earliest(next, unchecked(pValid[i]));
   }
   choose();
   return next;
 }
 
-function sooner(a: i64, b: i64): i64 { return a < 0 || b < a ? b : a; }
 
 /** One Router Solicitation on nic to all routers, from its link-local address (§6.3.7). */
 function solicit(nic: i32): void {

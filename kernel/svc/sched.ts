@@ -7,7 +7,7 @@
 // Called from k_poll; control messages add, restart and forget services (kernel/ctl/).
 import { SVC_MAX, RESTART_BACKOFF_MS, RESTART_BACKOFF_MAX_MS, FUEL_PER_CALL } from "../param";
 import { SvcState, Fault, Entry, LogLevel } from "../../abi/kernel";
-import { now } from "../clock";
+import { now, earliest } from "../clock";
 import { logStart, logStr, logBytes, logInt, logEnd } from "../log";
 import { host_svc_start, host_svc_stop, host_svc_call, host_svc_fuel_used } from "../../abi/gen/host";
 import { svcState, svcCount, svcName, svcNameLen, svcFaults, svcLastFault, svcRestarts,
@@ -111,11 +111,6 @@ export function runServices(): i64 {
   return next;
 }
 
-function earliest(a: i64, b: i64): i64 {
-  if (a < 0) return b;
-  if (b < 0) return a;
-  return min(a, b);
-}
 
 /** Services are registered RESTARTING and started by the first runServices() (at boot, and
  *  after a LOAD). */

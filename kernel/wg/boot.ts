@@ -4,7 +4,7 @@
 import * as M from "../../abi/manifest";
 import { NicKind } from "../../abi/kernel";
 import { WG_PEER_MAX, WG_MTU_MAX } from "../../abi/limits";
-import { WG_KEY, WG_EP_ADDR, WG_EP_PORT } from "../../wire/layout/wireguard";
+import { WG_KEY, WG_EP_ADDR, WG_EP_PORT, WG_EP_HDR } from "../../wire/layout/wireguard";
 import { le16 } from "../../wire/bytes";
 import { NIC_MAX } from "../param";
 import { now } from "../clock";
@@ -60,7 +60,7 @@ export function wgPeer(b: usize, n: i32): i32 {
   labelled(S.peerCookieKey(p), LABEL_COOKIE, key);
   hash2(S.peerInitHash(p), HASH0, WG_KEY, key, WG_KEY);
   let ep = S.peerEp(p);
-  memory.fill(ep, 0, 20);
+  memory.fill(ep, 0, WG_EP_HDR);
   let port = le16(b + M.WP_PORT);
   if (port != 0) {
     memory.copy(ep + WG_EP_ADDR, b + M.WP_ENDPOINT, 16);

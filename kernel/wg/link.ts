@@ -9,7 +9,7 @@ import { Drop } from "../../abi/drop";
 import * as L from "../../wire/layout/wireguard";
 import { WG_EP_HDR, WG_TAG } from "../../wire/layout/wireguard";
 import { IP_SRC, IP_DST, IP_PLEN, IP_HDR } from "../../wire/ipv6";
-import { now } from "../clock";
+import { now, earliest } from "../clock";
 import { drop, dropSent } from "../stats";
 import { pktAlloc, pktFree, pktData, pktLen, pktSetLen } from "../pool";
 import { txPush } from "../net/egress";
@@ -270,11 +270,11 @@ export function wgTimers(): i64 {
     if (due(unchecked(T.tNewHandshake[p]))) { unchecked(T.tNewHandshake[p] = -1); handshakeStart(p, false); }
     if (due(unchecked(T.tZeroKeys[p]))) T.zeroKeys(p);
     if (due(unchecked(T.tPersistent[p]))) { unchecked(T.tPersistent[p] = -1); send(p); }
-    next = soonest(next, unchecked(T.tRetransmit[p]));
-    next = soonest(next, unchecked(T.tKeepalive[p]));
-    next = soonest(next, unchecked(T.tNewHandshake[p]));
-    next = soonest(next, unchecked(T.tZeroKeys[p]));
-    next = soonest(next, unchecked(T.tPersistent[p]));
+    next = earliest(next, unchecked(T.tRetransmit[p]));
+    next = earliest(next, unchecked(T.tKeepalive[p]));
+    next = earliest(next, unchecked(T.tNewHandshake[p]));
+    next = earliest(next, unchecked(T.tZeroKeys[p]));
+    next = earliest(next, unchecked(T.tPersistent[p]));
   }
   return next;
 }
@@ -287,5 +287,3 @@ function send(p: i32): void {
 
 // @ts-ignore: decorator
 @inline function due(t: i64): bool { return t >= 0 && t <= now; }
-// @ts-ignore: decorator
-@inline function soonest(a: i64, b: i64): i64 { return b < 0 ? a : (a < 0 ? b : min(a, b)); }

@@ -81,7 +81,7 @@ export function initiationConsume(nic: i32, m: usize): i32 {
   if (!aeadOpen(TS, KEY, ZERO_NONCE, m + L.WGI_TIMESTAMP, WG_TIMESTAMP + WG_TAG, H, WG_KEY)) return fail(Drop.WG_HANDSHAKE);
   hash2(H, H, WG_KEY, m + L.WGI_TIMESTAMP, WG_TIMESTAMP + WG_TAG);
   // Replay: the timestamp must grow (big-endian); a flood: no two within 20 ms.
-  if (!greater(TS, S.peerTs(p))) return fail(Drop.WG_HANDSHAKE);
+  if (memory.compare(TS, S.peerTs(p), WG_TIMESTAMP) <= 0) return fail(Drop.WG_HANDSHAKE);   // bytewise: big-endian
   let last = unchecked(S.lastInitRecv[p]);
   if (last >= 0 && now - last <= HANDSHAKE_INITIATION_RATE) return fail(Drop.WG_HANDSHAKE);
   memory.copy(S.peerTs(p), TS, WG_TIMESTAMP);
@@ -94,15 +94,6 @@ export function initiationConsume(nic: i32, m: usize): i32 {
   unchecked(S.hsState[p] = <u8>S.Hs.INIT_RECEIVED);
   wipe();
   return p;
-}
-
-/** Is the 12-byte big-endian a greater than b? */
-function greater(a: usize, b: usize): bool {
-  for (let i = 0; i < WG_TIMESTAMP; i++) {
-    let x = load<u8>(a + <usize>i), y = load<u8>(b + <usize>i);
-    if (x != y) return x > y;
-  }
-  return false;
 }
 
 /** Write the response to peer p's consumed initiation at m (up to the macs) and make the

@@ -6,7 +6,7 @@
 // of them is the previous, current and next session (-1: none), as wireguard-go's keypairs.
 import { NIC_MAX } from "../param";
 import { WG_PEER_MAX, WG_ALLOWED_MAX } from "../../abi/limits";
-import { WG_KEY, WG_MAC, WG_TIMESTAMP, WG_EP_HDR } from "../../wire/layout/wireguard";
+import { WG_KEY, WG_MAC, WG_TIMESTAMP, WG_EP_HDR, WG_EP_PORT } from "../../wire/layout/wireguard";
 import { prefixMatch } from "../../wire/addr";
 import { host_random } from "../../abi/gen/host";
 
@@ -83,7 +83,7 @@ export function peerByKey(nic: i32, key: usize): i32 {
 }
 
 /** Has the peer an endpoint to send to (a port)? */
-export function peerHasEp(p: i32): bool { return load<u16>(peerEp(p) + 16) != 0; }
+export function peerHasEp(p: i32): bool { return load<u16>(peerEp(p) + WG_EP_PORT) != 0; }
 
 export const cookieTime = new StaticArray<i64>(WG_PEER_MAX);     // when its cookie came; -1 none
 export const lastHandshake = new StaticArray<i64>(WG_PEER_MAX);  // ms; -1 never
@@ -233,7 +233,7 @@ export function allowedAdd(p: i32, prefix: usize, len: i32): bool {
 export function allowedTaken(nic: i32, prefix: usize, len: i32): bool {
   for (let i = 0; i < allowedCount; i++) {
     if (<i32>unchecked(aLen[i]) != len || <i32>unchecked(peerNic[unchecked(aPeer[i])]) != nic) continue;
-    if (prefixMatch(prefix, A_PFX + <usize>(i * 16), len) && prefixMatch(A_PFX + <usize>(i * 16), prefix, len)) return true;
+    if (prefixMatch(prefix, A_PFX + <usize>(i * 16), len)) return true;
   }
   return false;
 }

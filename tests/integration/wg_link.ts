@@ -5,6 +5,7 @@
 // ::1; the peer's datagrams come from a socket of the test's own. Every byte either way is
 // kept, so a test checks what the kernel sent, and what it did not.
 import * as dgram from "dgram";
+import * as fs from "fs";
 import { once } from "events";
 import * as crypto from "crypto";
 import * as L from "../../wire/layout/wireguard";
@@ -12,7 +13,7 @@ import { Bench, PeerSpec } from "./bench";
 import { freePorts } from "../ports";
 import { Peer } from "../wg/peer";
 import { messageType } from "../wg/messages";
-import { publicKey } from "../wg/noise";
+import { publicKey, clamp } from "../wg/noise";
 import { parseAddr } from "../../loader/ip6";
 import * as P from "../../cli/peer/packets";
 
@@ -20,9 +21,8 @@ export const b64 = (k: Uint8Array) => Buffer.from(k).toString("base64");
 
 /** A key pair from fixed bytes: the same keys on every run. */
 export function keyPair(seed: number): { priv: Uint8Array; pub: Uint8Array } {
-  const priv = crypto.createHash("sha256").update(`wg test key ${seed}`).digest();
-  priv[0] &= 248; priv[31] = (priv[31] & 127) | 64;
-  return { priv: new Uint8Array(priv), pub: publicKey(priv) };
+  const priv = clamp(crypto.createHash("sha256").update(`wg test key ${seed}`).digest());
+  return { priv, pub: publicKey(priv) };
 }
 
 export const NODE = keyPair(1);
@@ -53,8 +53,7 @@ export class WgLink {
 
   static async boot(o: WgOptions = {}): Promise<WgLink> {
     const [nodePort, port] = await freePorts(2);
-    const dir = await import("fs").then((fs) => fs.mkdtempSync("/tmp/persia-wg-"));
-    const fs = await import("fs");
+    const dir = fs.mkdtempSync("/tmp/persia-wg-");
     fs.writeFileSync(`${dir}/node.key`, b64(NODE.priv) + "\n", { mode: 0o600 });
     if (o.psk) fs.writeFileSync(`${dir}/peer.psk`, b64(o.psk) + "\n", { mode: 0o600 });
     const psk = o.psk ? `, psk: ${dir}/peer.psk` : "";
@@ -87,7 +86,7 @@ services:
   close(): void {
     this.b.close();
     this.sock.close();
-    require("fs").rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** A test peer with the peer's keys (or another's), on a clock of its own. */

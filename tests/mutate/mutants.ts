@@ -373,7 +373,7 @@ export const MUTANTS: Mutant[] = [
   { id: "wg-no-cookie-under-load", guarantee: "under load, a handshake without a valid mac2 gets a cookie reply, not DH work",
     file: "kernel/wg/link.ts", from: "    if (!mac2Ok(m, size, f)) {", to: "    if (false) {", tests: [WG_FLIPS] },
   { id: "wg-timestamp-replay", guarantee: "an initiation's timestamp must be newer than the peer's last one",
-    file: "kernel/wg/noise.ts", from: "if (!greater(TS, S.peerTs(p))) return fail(Drop.WG_HANDSHAKE);", to: "", tests: [WG] },
+    file: "kernel/wg/noise.ts", from: "if (memory.compare(TS, S.peerTs(p), WG_TIMESTAMP) <= 0) return fail(Drop.WG_HANDSHAKE);", to: "", tests: [WG] },
   { id: "wg-endpoint-before-auth", guarantee: "the peer's endpoint moves only after a message authenticated",
     file: "kernel/wg/link.ts", from: "  if (!aeadOpen(c, S.kpRecv(k), NONCE, c, n - L.WGT_DATA, 0, 0)) { drop(Drop.WG_AUTH); return 0; }",
     to: "  memory.copy(S.peerEp(p), f, WG_EP_HDR);\n  if (!aeadOpen(c, S.kpRecv(k), NONCE, c, n - L.WGT_DATA, 0, 0)) { drop(Drop.WG_AUTH); return 0; }", tests: [WG] },

@@ -85,17 +85,9 @@ const SPKI = Buffer.from("302a300506032b656e032100", "hex");
 const privKey = (k: Uint8Array): KeyObject => createPrivateKey({ key: Buffer.concat([PKCS8, k]), format: "der", type: "pkcs8" });
 const pubKey = (k: Uint8Array): KeyObject => createPublicKey({ key: Buffer.concat([SPKI, k]), format: "der", type: "spki" });
 
-/** A private key from 32 random bytes, clamped as wireguard-go's newPrivateKey does. */
-export function clamp(k: Uint8Array): Uint8Array {
-  const c = Uint8Array.from(k);
-  c[0] &= 248;
-  c[31] = (c[31] & 127) | 64;
-  return c;
-}
-
-export function publicKey(priv: Uint8Array): Uint8Array {
-  return new Uint8Array(createPublicKey(privKey(priv)).export({ format: "der", type: "spki" }).subarray(SPKI.length));
-}
+// Clamping and the public key are the loader's (loader/wg/keys.ts, checked against `wg
+// pubkey`); the peer needs only to be independent of the kernel.
+export { clamp, publicKeyOf as publicKey } from "../../loader/wg/keys";
 
 /** DH(priv, pub), or null when the result is all zeros (a low-order point), which
  *  wireguard-go refuses too. */

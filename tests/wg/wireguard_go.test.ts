@@ -23,6 +23,33 @@ import * as L from "../../wire/layout/wireguard";
 const skip = skipOrFail(missing([...WG_TOOLS, "ping"]));
 const PORT = 51820;
 
+interface Linux { ns: string; ul: ReturnType<typeof underlay>; wg: WgDevice; udp: Awaited<ReturnType<typeof socket>>;
+  me: ReturnType<typeof wgKeys>; mine: string; theirs: string }
+
+/** wireguard-go in a fresh namespace, configured with a new key of ours as its one peer
+ *  (our socket on the underlay its endpoint, `mine` our tunnel address); body runs, then
+ *  everything goes, whatever body did. */
+async function withLinux(index: number, body: (l: Linux) => Promise<void>): Promise<void> {
+  const tag = wgTag(index), hex = tag.toString(16);
+  const ns = netns(`pwg${hex}`);
+  const ul = underlay(tag, null, ns);
+  let wg: WgDevice | null = null;
+  const udp = await socket(ul.addrA);
+  try {
+    wg = await startWireguardGo(ns, `wgt${hex}`, { listenPort: PORT });
+    const me = wgKeys();
+    const mine = tunnelAddr(tag, 1), theirs = tunnelAddr(tag, 2);
+    wg.set([{ publicKey: me.public, endpoint: `[${ul.addrA}]:${udp.port}`, allowedIps: [`${mine}/128`] }]);
+    wg.up([`${theirs}/64`]);
+    await body({ ns, ul, wg, udp, me, mine, theirs });
+  } finally {
+    udp.s.close();
+    await wg?.stop();
+    sh(`ip netns del ${ns}`, { allowFail: true });
+    ul.close();
+  }
+}
+
 /** A UDP socket on the underlay and the datagrams it has received, in order. */
 async function socket(addr: string): Promise<{ s: dgram.Socket; port: number; got: Uint8Array[] }> {
   const s = dgram.createSocket("udp6");
@@ -40,17 +67,7 @@ const peerOf = (priv: Uint8Array, wg: WgDevice) =>
   new Peer({ private: priv, peerPublic: wg.keys.public, now: () => BigInt(Date.now()) * 1_000_000n, random: (n) => new Uint8Array(randomBytes(n)) });
 
 test("the TS peer completes a handshake with wireguard-go, and its sealed pings come back as echo replies", { skip, timeout: 60000 }, async () => {
-  const tag = wgTag(0), hex = tag.toString(16);
-  const ns = netns(`pwg${hex}`);
-  const ul = underlay(tag, null, ns);
-  let wg: WgDevice | null = null;
-  const udp = await socket(ul.addrA);
-  try {
-    wg = await startWireguardGo(ns, `wgt${hex}`, { listenPort: PORT });
-    const me = wgKeys();
-    const mine = tunnelAddr(tag, 1), theirs = tunnelAddr(tag, 2);
-    wg.set([{ publicKey: me.public, endpoint: `[${ul.addrA}]:${udp.port}`, allowedIps: [`${mine}/128`] }]);
-    wg.up([`${theirs}/64`]);
+  await withLinux(0, async ({ ns, ul, wg, udp, me, mine, theirs }) => {
     assert.equal(wg.dump().publicKey, wg.keys.publicB64, "wg derives the public key tests/wg/noise.ts derived");
     const peer = peerOf(me.private, wg);
     const send = (m: Uint8Array) => new Promise<void>((r) => udp.s.send(m, PORT, ul.addrB, () => r()));
@@ -89,26 +106,11 @@ test("the TS peer completes a handshake with wireguard-go, and its sealed pings 
     assert.equal(d.endpoint, `[${ul.addrA}]:${udp.port}`);
     assert.ok(Math.abs(d.latestHandshake - Date.now() / 1000) < 30, `latest handshake ${d.latestHandshake}`);
     assert.ok(d.rxBytes > 0 && d.txBytes > 0, `bytes in ${d.rxBytes}, out ${d.txBytes}`);
-  } finally {
-    udp.s.close();
-    await wg?.stop();
-    sh(`ip netns del ${ns}`, { allowFail: true });
-    ul.close();
-  }
+  });
 });
 
 test("the TS peer answers wireguard-go's initiation, and Linux's ping through it gets the peer's sealed reply", { skip, timeout: 60000 }, async () => {
-  const tag = wgTag(1), hex = tag.toString(16);
-  const ns = netns(`pwg${hex}`);
-  const ul = underlay(tag, null, ns);
-  let wg: WgDevice | null = null;
-  const udp = await socket(ul.addrA);
-  try {
-    wg = await startWireguardGo(ns, `wgt${hex}`, { listenPort: PORT });
-    const me = wgKeys();
-    const mine = tunnelAddr(tag, 1), theirs = tunnelAddr(tag, 2);
-    wg.set([{ publicKey: me.public, endpoint: `[${ul.addrA}]:${udp.port}`, allowedIps: [`${mine}/128`] }]);
-    wg.up([`${theirs}/64`]);
+  await withLinux(1, async ({ ns, ul, wg, udp, me, mine, theirs }) => {
     const peer = peerOf(me.private, wg);
     let answered = 0, seen = 0;
     const serve = setInterval(() => {
@@ -126,12 +128,7 @@ test("the TS peer answers wireguard-go's initiation, and Linux's ping through it
     }
     assert.equal(peer.current?.initiator, false, "the peer's session is a responder's");
     assert.ok(answered >= 4, "a response and three echo replies");
-  } finally {
-    udp.s.close();
-    await wg?.stop();
-    sh(`ip netns del ${ns}`, { allowFail: true });
-    ul.close();
-  }
+  });
 });
 
 /** The sealed echo reply to an echo request, or null for anything else. */
