@@ -13,9 +13,11 @@
 //
 //   reply    0 u32 magic "PCTR"   4 u8 version   5 u8 op   6 i16 result (0 or -Errno)
 //            8 u64 epoch   16 u64 seq (the request's; for HELLO the user's last accepted)
-//            24 u8 service id (LOAD: the slot it got; else 0xff)   25 u8 0   26 u16 text length
+//            24 u8 service id (LOAD: the slot it got; else 0xff)
+//            25 u8 certificates after the text (CERT, CERTS; else 0)   26 u16 text length
 //            28 cookie[16] (for the address the request came from; the next request carries it)
 //            44 text (UTF-8, for a person: what was done, or what was refused and why)
+//            then, for CERT and CERTS, that many certificates (wire/layout/cert.ts), leaf first
 
 export const CTL_PORT = 4791;             // UDP port of the control plane on every node address
 export const CTL_MAGIC = 0x4c544350;      // "PCTL" read as u32 LE
@@ -28,6 +30,13 @@ export enum Op {
   UNLOAD = 2,   // stop a service and free everything it held
   GRANT = 3,    // replace a running service's RAM, CPU, net and restart grants; add disk extents
   REVOKE = 4,   // take a disk extent (and everything derived from it) from a service
+  // Issue #15: address certificates and block signals (spec/control.md). These are signed
+  // by a key that holds (or asks for) an address, not by a manifest user.
+  CERT = 5,     // certify the request's source address to its key (a host on the router's link)
+  CERTS = 6,    // unsigned: the certificate chain the node issued for an address
+  BLOCK = 7,    // the holder of an address's certificate: drop traffic from sources to it
+  UNBLOCK = 8,  // the holder: remove such filters
+  RELAY = 9,    // unsigned, router to router: a BLOCK or UNBLOCK passed toward its sources
 }
 
 export const CTL_MAGIC_OFF = 0;
@@ -57,8 +66,41 @@ export const RV_OFFSET = 8;
 export const RV_LENGTH = 16;
 export const RV_SIZE = 24;
 
+// CERTS: the address[16] whose chain is asked for. The reply carries it (or ENOENT) and is
+// never longer than the request: `persia ctl` pads it to CTL_MAX.
+export const CS_ADDR = 0;
+export const CS_SIZE = 16;
+
+// BLOCK and UNBLOCK, signed by the key of the leaf of the chain, which certifies dst:
+//   dst[16], protocol u8 (0: any), certificates in the chain u8, destination port u16 (0:
+//   any; only with protocol 6, 17 or 58: UDP/TCP port, ICMPv6 type << 8), seconds u32
+//   (BLOCK: how long the filters last, 1..BLOCK_SECONDS_MAX; UNBLOCK: 0), time u64 (Unix ms
+//   on the signer's clock: a relayed request must be fresh), the chain (CERT_BYTES each,
+//   leaf first), then sources to the end: prefix[16], length u8 each (1..BLOCK_SOURCES_MAX)
+export const BL_DST = 0;
+export const BL_PROTO = 16;
+export const BL_CERTS = 17;
+export const BL_PORT = 18;
+export const BL_SECONDS = 20;
+export const BL_TIME = 24;
+export const BL_CHAIN = 32;
+export const BL_SOURCE = 17;              // bytes per source: prefix[16], length u8
+export const BL_SOURCE_LEN = 16;
+
+// RELAY (unsigned; epoch, seq and cookie zero; key: the relaying router's node key, for
+// logs): where the source's router answers, then the BLOCK or UNBLOCK exactly as it came,
+// header to signature, which must be at most BLOCK_MAX bytes.
+//   reply-to address[16], reply-to port u16, hops u8 (routers passed), 0 u8, request ...
+export const RL_REPLY_ADDR = 0;
+export const RL_REPLY_PORT = 16;
+export const RL_HOPS = 18;
+export const RL_REQUEST = 20;
+/** The longest BLOCK or UNBLOCK: with the relay's header in front it still fits CTL_MAX. */
+export const BLOCK_MAX = CTL_MAX - CTL_HEADER - RL_REQUEST;
+
 export const RP_RESULT = 6;
 export const RP_SVC = 24;
+export const RP_CERTS = 25;
 export const RP_TEXT_LEN = 26;
 export const RP_COOKIE = 28;
 export const RP_TEXT = 44;

@@ -47,5 +47,6 @@ export enum Drop {
   WG_SRC = 39,           // decrypted, but its inner source is not one of the peer's allowed addresses
   WG_NO_PEER = 40,       // to a destination no WireGuard peer of the NIC is allowed (cryptokey routing)
   WG_NO_SESSION = 41,    // waited for a handshake that did not complete (REKEY_ATTEMPT_TIME), or too many did
-  COUNT = 42,
+  BLOCKED = 42,          // matched a filter a block signal installed (issue #15): dropped at ingress
+  COUNT = 43,
 }

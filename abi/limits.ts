@@ -22,6 +22,17 @@ export const CAP_SLOTS = 32;         // capabilities per service: its grants, an
 export const USER_MAX = 16;          // USER records (user, domain) a node keeps
 export const USER_PREFIX_MAX = 64;   // USER_PREFIX delegations (prefixes users may hand out)
 export const USER_DISK_MAX = 32;     // USER_DISK delegations (disk extents users may grant)
+export const TRUST_MAX = 16;         // TRUST records: keys the node trusts to certify prefixes
+export const NODE_CERT_MAX = 4;      // NODE_CERT records: certificates of the node's own key
+
+// ——— Address certificates and block signals (issue #15, spec/control.md) ———
+export const CERT_CHAIN_MAX = 4;     // certificates in one chain, leaf first
+export const CERT_ISSUED_MAX = 256;  // certificates a node issues and keeps (services', hosts')
+export const CERT_LIFETIME_S = 86400; // how long a certificate the node issues is valid
+export const FILTER_MAX = 65536;     // block filters active at once over the node
+export const FILTER_PER_HOLDER = 4096; // active filters one key may have installed
+export const BLOCK_SECONDS_MAX = 86400; // the longest a block filter lasts
+export const BLOCK_SOURCES_MAX = 64; // sources one BLOCK or UNBLOCK names
 
 // ——— Links ———
 export const IDGEN_RETRIES = 3;       // RFC 7217 §6: stable identifiers a learned address tries after a duplicate

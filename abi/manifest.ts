@@ -35,6 +35,9 @@ export enum Rec {
   WG = 20,          // a WIREGUARD NIC's static private key (issue #13)
   WG_PEER = 21,     // a WireGuard peer of a WIREGUARD NIC
   WG_ALLOWED = 22,  // an address range a WireGuard peer may use (cryptokey routing)
+  NODE_KEY = 23,    // the node's ed25519 identity key: it signs the certificates it issues (issue #15)
+  TRUST = 24,       // an ed25519 key the node trusts to certify addresses in a prefix (issue #15)
+  NODE_CERT = 25,   // a certificate of the node's key from an upstream router (issue #15)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -242,3 +245,26 @@ export const WA_PEER = 0;
 export const WA_LEN = 1;
 export const WA_PREFIX = 4;
 export const WA_SIZE = 20;
+
+// NODE_KEY (record 23): the node's ed25519 identity key, the 32-byte seed of RFC 8032 §5.1.5
+// as `persia key new` writes it. At most one. With it a router certifies its services' and
+// its hosts' addresses (spec/control.md, "Address certificates"). The kernel never logs it
+// or writes it into status; status has its public key.
+//   seed[32]
+export const NK_SEED = 0;
+export const NK_SIZE = 32;
+
+// TRUST (record 24): a key whose certificates the node accepts for addresses inside prefix
+// (the end of a chain, spec/security.md). The node's own key is trusted for its connected
+// prefixes and its services' addresses without a record.
+//   public key[32], prefix[16], length u8, 0 u8[3]
+export const TR_KEY = 0;
+export const TR_PREFIX = 32;
+export const TR_LEN = 48;
+export const TR_SIZE = 52;
+
+// NODE_CERT (record 25): a certificate (wire/layout/cert.ts, CERT_BYTES) whose holder is
+// the node's key: an upstream router delegating a prefix to this one, which the node sends
+// above the certificates it issues inside that prefix. The kernel checks its signature and
+// holder at boot.
+//   certificate[CERT_BYTES]

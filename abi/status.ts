@@ -6,8 +6,9 @@
 //   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
 
 export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
-export const ST_VERSION = 5;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
-                                    // 4: ADDR, LEARNED and ROUTER records (issue #20); 5: WG_PEER (issue #13)
+export const ST_VERSION = 6;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
+                                    // 4: ADDR, LEARNED and ROUTER records (issue #20); 5: WG_PEER (issue #13);
+                                    // 6: IDENTITY, CERT, FILTERS and FILTER (issue #15)
 
 export enum St {
   NODE = 1,
@@ -23,6 +24,10 @@ export enum St {
   LEARNED = 11,    // a prefix learned from router advertisements (issue #20)
   ROUTER = 12,     // a router on the default router list (issue #20)
   WG_PEER = 13,    // a WireGuard peer of a WIREGUARD NIC (issue #13)
+  IDENTITY = 14,   // the node's ed25519 public key (issue #15)
+  CERT = 15,       // a certificate the node issued, or one of its own from upstream (issue #15)
+  FILTERS = 16,    // the block filters' counters (issue #15)
+  FILTER = 17,     // an active block filter, the first FILTER_STATUS_MAX of them (issue #15)
 }
 
 // NODE: now ms i64, role u8, services u8, nics u8, 0 u8, routes u16, free buffers u16,
@@ -224,3 +229,57 @@ export enum WgState {
   HANDSHAKE = 1,   // an initiation was sent; waiting for the response
   UP = 2,          // a session: packets flow
 }
+
+// IDENTITY: the node's ed25519 public key (all zero: the manifest gave none), and how many
+// TRUST records it holds.
+//   public key[32], trusted keys u8, own certificates u8, 0 u16
+export const SY_KEY = 0;
+export const SY_TRUST = 32;
+export const SY_CERTS = 33;
+export const SY_SIZE = 36;
+
+// CERT: a certificate the node issued (origin SERVICE or HOST) or holds (NODE). not_after
+// is Unix time in seconds. svc: the service whose address it is, or 0xff.
+//   origin u8 (CertOrigin), length u8, svc u8, 0 u8, not after u64,
+//   address or prefix[16], holder key[32], issuer key[32]
+export const SCT_ORIGIN = 0;
+export const SCT_LEN = 1;
+export const SCT_SVC = 2;
+export const SCT_NOT_AFTER = 4;
+export const SCT_PREFIX = 12;
+export const SCT_HOLDER = 28;
+export const SCT_ISSUER = 60;
+export const SCT_SIZE = 92;
+
+export enum CertOrigin {
+  SERVICE = 0,   // issued for a service's address, to its owner's key
+  HOST = 1,      // issued to a host on a link that asked (Op.CERT)
+  NODE = 2,      // the node's own, from an upstream router (NODE_CERT)
+}
+
+// FILTERS: the block filters. Counters since boot (u64 each): installed (new filters),
+// refreshed (a BLOCK for a filter already there), expired, removed (UNBLOCK), refused
+// (BLOCK or UNBLOCK refused), relays sent toward sources' routers, relays accepted.
+//   active u32, holders u32 (keys with state), then the seven counters
+export const SF_ACTIVE = 0;
+export const SF_HOLDERS = 4;
+export const SF_INSTALLED = 8;
+export const SF_REFRESHED = 16;
+export const SF_EXPIRED = 24;
+export const SF_REMOVED = 32;
+export const SF_REFUSED = 40;
+export const SF_RELAYED = 48;
+export const SF_RELAYS_IN = 56;
+export const SF_SIZE = 64;
+
+// FILTER: one active filter. Expires is kernel time (ms). The status holds the first
+// FILTER_STATUS_MAX; FILTERS counts them all.
+//   dst[16], source prefix[16], source length u8, protocol u8, port u16, expires ms i64
+export const SFL_DST = 0;
+export const SFL_SRC = 16;
+export const SFL_SRC_LEN = 32;
+export const SFL_PROTO = 33;
+export const SFL_PORT = 34;
+export const SFL_EXPIRES = 36;
+export const SFL_SIZE = 44;
+export const FILTER_STATUS_MAX = 64;

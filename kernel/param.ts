@@ -75,6 +75,12 @@ export const CTL_SRC_PER_S: i32 = 5;     // per source /64
 export const CTL_SRC_BURST: i32 = 5;
 export const CTL_SRC_SLOTS: i32 = 32;    // source /64s remembered; the least recently seen makes room
 export const CTL_COOKIE_MS: i64 = 120000; // a cookie secret's life; the previous one is honoured too
+// Block signals (issue #15, spec/control.md "Block signals").
+export const HOLDER_MAX: i32 = 1024;     // keys (not users) with a sequence number, a quota and filters
+export const BLOCK_SKEW_MS: i64 = 120000; // a relayed BLOCK's time may differ this much from the node's clock
+export const RELAY_PER_S: i32 = 10;      // relayed requests checked per second, over the node ...
+export const RELAY_BURST: i32 = 10;      // ... with this burst: a relay carries no cookie
+export const RELAY_OUT_MAX: i32 = 8;     // sources' routers one BLOCK is passed on to
 
 // Router advertisements, RFC 4861 §10 (router constants), checked against the RFC text.
 export const MAX_INITIAL_RTR_ADVERT_INTERVAL_MS: i64 = 16000;
