@@ -163,6 +163,15 @@ export interface WgPeerStatus {
   handshakes: number;
 }
 
+/** The block filters (issue #15): counters since boot. */
+export interface FiltersStatus {
+  active: number; holders: number; installed: number; refreshed: number; expired: number; removed: number;
+  refused: number; relayed: number; relaysIn: number;
+}
+
+/** One active block filter: traffic from `from` to `to` is dropped until kernel time expiresMs. */
+export interface FilterStatus { to: string; from: string; proto: number; port: number; expiresMs: number }
+
 /** Counters a NIC backend keeps in the host, before frames reach the kernel. */
 export interface HostNicStatus {
   id: number;
@@ -185,6 +194,8 @@ export interface Status {
   learned: LearnedStatus[];
   routers: RouterStatus[];
   wgPeers: WgPeerStatus[];
+  filters: FiltersStatus | null;   // null: a kernel without block filters' records
+  filterList: FilterStatus[];      // the first FILTER_STATUS_MAX active filters
   /** Added by node.ts; absent in a snapshot decoded on its own. `name` is the node's, when
    *  the host knows it (the Node host, or the line a wasmtime image prints at boot). */
   host?: { name?: string; nics: HostNicStatus[] };
@@ -346,6 +357,23 @@ function decodeWgPeer(b: Body): WgPeerStatus {
   };
 }
 
+function decodeFilters(b: Body): FiltersStatus {
+  b.need(S.SF_SIZE);
+  return {
+    active: b.u32(S.SF_ACTIVE), holders: b.u32(S.SF_HOLDERS), installed: b.u64(S.SF_INSTALLED), refreshed: b.u64(S.SF_REFRESHED),
+    expired: b.u64(S.SF_EXPIRED), removed: b.u64(S.SF_REMOVED), refused: b.u64(S.SF_REFUSED), relayed: b.u64(S.SF_RELAYED),
+    relaysIn: b.u64(S.SF_RELAYS_IN),
+  };
+}
+
+function decodeFilter(b: Body): FilterStatus {
+  b.need(S.SFL_SIZE);
+  return {
+    to: b.addr(S.SFL_DST), from: `${b.addr(S.SFL_SRC)}/${b.u8(S.SFL_SRC_LEN)}`, proto: b.u8(S.SFL_PROTO), port: b.u16(S.SFL_PORT),
+    expiresMs: b.i64(S.SFL_EXPIRES),
+  };
+}
+
 /** Decodes a snapshot. Unknown record types are skipped, so an older host can read a
  *  newer kernel's snapshot; a record that overruns the snapshot is an error. */
 export function decodeStatus(snapshot: Uint8Array): Status {
@@ -357,7 +385,7 @@ export function decodeStatus(snapshot: Uint8Array): Status {
   if (version !== S.ST_VERSION) throw new Error(`status snapshot: version ${version}; this host reads version ${S.ST_VERSION}`);
   const status: Status = {
     node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [], classes: [], grants: [],
-    addresses: [], learned: [], routers: [], wgPeers: [],
+    addresses: [], learned: [], routers: [], wgPeers: [], filters: null, filterList: [],
   };
   const count = dv.getUint16(H_COUNT, true);
   let at = MF_HEADER;
@@ -382,6 +410,8 @@ export function decodeStatus(snapshot: Uint8Array): Status {
       case S.St.LEARNED: status.learned.push(decodeLearned(b)); break;
       case S.St.ROUTER: status.routers.push(decodeRouter(b)); break;
       case S.St.WG_PEER: status.wgPeers.push(decodeWgPeer(b)); break;
+      case S.St.FILTERS: status.filters = decodeFilters(b); break;
+      case S.St.FILTER: status.filterList.push(decodeFilter(b)); break;
     }
     at = bodyAt + length;
   }
