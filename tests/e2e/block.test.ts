@@ -111,6 +111,9 @@ test("a block from D's holder stops F's flood to D at the router within millisec
       assert.match(blocked.text, /1 filters installed, 0 refreshed, for 5 s/, b.out);
       const s = await r!.status();
       assert.equal(s.filters?.active, 1, "one active filter");
+      const text = await r!.statusText();
+      assert.match(text, /^Block filters: 1 active \(1 keys\), 1 installed/m, text);
+      assert.match(text, new RegExp(`^${D.addr} +${F.addr}/128 +any +[1-5] s$`, "m"), text);
       const o = await ping(O.ns, D.addr);
       assert.equal(o.received, 3, `O still reaches D\n${o.out}`);
       const fo = await ping(F.ns, O.addr);
@@ -126,6 +129,8 @@ test("a block from D's holder stops F's flood to D at the router within millisec
         "the filter to expire", 100);
       assert.ok(Date.now() >= blocked.at + 4000, "not before its time");
       assert.equal(s.filters?.expired, 1);
+      const text = await r!.statusText();
+      assert.match(text, /^Block filters: 0 active .* 1 expired/m, text);
       await floodArrives(cap, "after the filter expired");
       const fd = await ping(F.ns, D.addr);
       assert.equal(fd.received, 3, fd.out);

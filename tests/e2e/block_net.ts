@@ -21,10 +21,6 @@ export const CLI = path.join(ROOT, "build/ts/cli/cli.js");
 /** The UDP port iperf3 listens on in the destination's namespace (its default). */
 export const IPERF_PORT = 5201;
 
-/** The block filters' counters in a status (spec/control.md; abi/status.ts FILTERS). */
-export interface FilterCounters { active: number; expired: number; removed: number; installed: number; relayed: number; relaysIn: number }
-export type BlockStatus = Status & { filters?: FilterCounters };
-
 /** One line a command printed, and when (Unix ms, the clock tshark stamps frames with). */
 export interface Line { at: number; text: string }
 export interface Ran { code: number; lines: Line[]; out: string }
@@ -64,8 +60,8 @@ export class Router {
     return new Router(name, run, run.found);
   }
 
-  async status(): Promise<BlockStatus> {
-    return JSON.parse(await queryStatus(this.socket, "json")) as BlockStatus;
+  async status(): Promise<Status> {
+    return JSON.parse(await queryStatus(this.socket, "json")) as Status;
   }
 
   /** `persia status --socket …` as a person reads it. */
@@ -75,7 +71,7 @@ export class Router {
     return r.out;
   }
 
-  drop(s: BlockStatus, reason: string): number { return Number(s.drops[reason] ?? 0); }
+  drop(s: Status, reason: string): number { return Number(s.drops[reason] ?? 0); }
   log(): string { return this.run.stderr(); }
   stop(): Promise<void> { return this.run.stop(); }
 }
