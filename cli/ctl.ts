@@ -94,19 +94,21 @@ export async function blockControl(o: CtlOptions, user: UserKey, op: Op.BLOCK | 
       sock.on("message", (b, rinfo) => {
         const r = decodeReply(new Uint8Array(b));
         if (r === null || r.op !== op || r.seq !== seq) return;
-        if (first === null && sameHost(rinfo.address, o.node)) {
+        if (sameHost(rinfo.address, o.node)) {
+          // A second answer from the router is to a retry of the same bytes (a replay,
+          // refused): it is no source router's answer.
+          if (first !== null) return;
           first = r;
           const m = /passed on to (\d+) source router/.exec(r.text);
           expect = m ? Number(m[1]) : 0;
           if (timer) clearTimeout(timer);
-          if (expect === 0) return done();
+          if (relayed.length >= expect) return done();
           timer = setTimeout(done, relayWaitMs);
           return;
         }
-        if (first !== null || !sameHost(rinfo.address, o.node)) {
-          relayed.push({ from: rinfo.address.replace(/%.*$/, ""), reply: r });
-          if (first !== null && relayed.length >= expect) done();
-        }
+        // A source router may answer before the router's own answer arrives.
+        relayed.push({ from: rinfo.address.replace(/%.*$/, ""), reply: r });
+        if (first !== null && relayed.length >= expect) done();
       });
       sock.on("error", (e) => reject(new Error(`control socket: ${e.message}`)));
       send();
