@@ -40,7 +40,7 @@ function yaml(keyFile: string): string {
   const nic = (name: string, h: typeof F) =>
     `  - { name: ${name}, kind: tap, tap: { device: ${h.dev} }, mac: "${h.routerMac}", prefixes: ["${h.prefix}/64"] }`;
   return `
-node: { name: bk${TAG}.sabz.city, role: router, key: ${keyFile} }
+node: { name: bk${TAG}.sabz.city, role: router, identity: ${keyFile} }
 nics:
 ${nic("lanf", F)}
 ${nic("land", D)}

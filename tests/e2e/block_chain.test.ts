@@ -46,7 +46,7 @@ const nic = (name: string, h: typeof F) =>
 
 function rsYaml(key: string, rdPub: string): string {
   return `
-node: { name: cs${TAG}.sabz.city, role: router, key: ${key} }
+node: { name: cs${TAG}.sabz.city, role: router, identity: ${key} }
 nics:
 ${nic("lanf", F)}
   - { name: link, kind: tap, tap: { device: ${LINK.rs} }, mac: "${LINK.rsMac}", ra: false }
@@ -60,7 +60,7 @@ services: []
 
 function rdYaml(key: string): string {
   return `
-node: { name: cd${TAG}.sabz.city, role: router, key: ${key} }
+node: { name: cd${TAG}.sabz.city, role: router, identity: ${key} }
 nics:
   - { name: link, kind: tap, tap: { device: ${LINK.rd} }, mac: "${LINK.rdMac}", ra: false }
 ${nic("land", D)}
