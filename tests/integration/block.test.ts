@@ -41,7 +41,7 @@ const HOST2 = keyFromSeed(new Uint8Array(32).fill(6));
 
 function yaml(keyFile: string): string {
   return `
-node: { name: edge.sabz.city, role: router, key: ${keyFile} }
+node: { name: edge.sabz.city, role: router, identity: ${keyFile} }
 nics:
   - { name: lan0, kind: virtual, mac: "${MAC0}", prefixes: ["fd00:5ab2:1::/64"] }
   - { name: lan1, kind: virtual, mac: "${MAC1}", prefixes: ["fd00:5ab2:2::/64"] }
