@@ -12,7 +12,7 @@ import { FILTER_MAX, FILTER_PER_HOLDER } from "../../../abi/limits";
 import { HOLDER_MAX } from "../../../kernel/param";
 import { now, setNow } from "../../../kernel/clock";
 import { filterActive, filterAdd, filterRemove, filterMatch, filterExpire, filterNext, filterHolderCount,
-  filterDropHolder, filtersReset, filterInstalled, filterRefreshed, filterExpired, filterRemoved } from "../../../kernel/net/filter";
+  filterDropHolder, filtersReset, filterLengths, filterInstalled, filterRefreshed, filterExpired, filterRemoved } from "../../../kernel/net/filter";
 import { heapValid } from "../../../kernel/net/filterheap";
 import { probes } from "../../../kernel/hashidx";
 import { addr, putAddr, ip6, be16 } from "../frames";
@@ -234,15 +234,21 @@ describe("source prefixes", () => {
     expect(blocked("2001:db8::5", "fd00:9::129")).toBe(false);
     expect(blocked("2001:db8::5", "fd00:9::1")).toBe(false);
   });
-  it("keeps a destination's other lengths when one goes", () => {
+  it("keeps a destination's other lengths when one goes, and counts them exactly", () => {
     let t = now + 100000;
     let d = addr("fd00:9::77");
     filterAdd(d, addr("2001:db8:1::"), 48, 0, 0, t, 0);
+    filterAdd(d, addr("2001:db8:2::"), 48, 6, 0, t, 0);
     filterAdd(d, addr("2001:db8:1::9"), 128, 0, 0, t, 0);
+    expect(filterLengths(d)).toBe(2);
     expect(filterRemove(d, addr("2001:db8:1::"), 48, 0, 0)).toBe(true);
+    expect(filterLengths(d)).toBe(2);                     // 2001:db8:2::/48 is still there
+    expect(filterRemove(d, addr("2001:db8:2::"), 48, 6, 0)).toBe(true);
+    expect(filterLengths(d)).toBe(1);
     expect(blocked("2001:db8:1::8", "fd00:9::77")).toBe(false);
     expect(blocked("2001:db8:1::9", "fd00:9::77")).toBe(true);
     expect(filterRemove(d, addr("2001:db8:1::9"), 128, 0, 0)).toBe(true);
+    expect(filterLengths(d)).toBe(0);
     expect(blocked("2001:db8:1::9", "fd00:9::77")).toBe(false);
   });
 });
