@@ -34,6 +34,7 @@ import { acConfigure, acPrefixAdded, acServiceAddress, acReset } from "./net/sla
 import { acWantLearned, acceptRa } from "./net/autoconf";
 import { rsStart, routersReset, learning } from "./net/routers";
 import { wgIface, wgPeer, wgAllowed, wgCheck, wgUnboot, badField, badWhy } from "./wg/boot";
+import { filtersReset } from "./net/filter";
 
 export let booted = false;
 export let role: Role = Role.SERVER;
@@ -130,6 +131,7 @@ function parse(p: usize, len: i32): i32 {
   for (let s = 0; s < SVC_MAX; s++) capSetSecret(s, load<u32>(RANDOM + <usize>(s * 4)));
   seed(load<u32>(RANDOM + <usize>(SVC_MAX * 4)));
   setEpoch(load<u64>(RANDOM + <usize>(SVC_MAX * 4 + 4)));
+  filtersReset();
   for (let s = 0; s < svcCount; s++) {
     if (!svcValid(s)) continue;
     unchecked(svcOwner[s] = <i8>userForName(svcName(s), <i32>unchecked(svcNameLen[s])));

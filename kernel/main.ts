@@ -22,6 +22,7 @@ import { writeStatus, STATUS } from "./status";
 import { captureSet } from "./capture";
 import { anyWg } from "./wg/state";
 import { wgTimers } from "./wg/link";
+import { filterActive, filterExpire, filterNext } from "./net/filter";
 
 const RX: usize = memory.data(FRAME_MAX, 16);
 const BOOT: usize = memory.data(BOOT_SIZE, 16);
@@ -79,6 +80,7 @@ function step(): i64 {
   if (addrHigh > 0) a = earliest(a, acTimers());           // DAD and address lifetimes
   if (learning) a = earliest(a, routersTimers(nicCount));  // the host side of router discovery
   if (anyWg) a = earliest(a, wgTimers());                  // WireGuard's handshakes and keepalives
+  if (filterActive != 0) { filterExpire(); a = earliest(a, filterNext()); }   // block filters run out
   txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
   return earliest(earliest(a, b), txDrain(nicCount));

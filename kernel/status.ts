@@ -26,6 +26,7 @@ import { addrHigh, acNic, acSvc, acState, acOrigin, acPreferred, acValid, acDadL
 import { learnedNic, learnedLen, learnedFlags, learnedValid, learnedPreferred, learnedPrefix, routerNic, routerUntil,
   routerReachable, routerRetrans, routerAddr, chosen, rtMtu } from "./net/routers";
 
+import * as F from "./net/filter";
 import * as W from "./wg/state";
 import { WG_KEY, WG_EP_PORT } from "../wire/layout/wireguard";
 import { usable } from "./wg/timers";
@@ -74,6 +75,7 @@ export function writeStatus(): i32 {
   for (let i = 0; i < LEARNED_MAX; i++) if (learnedNic(i) >= 0) learnedRecord(i);
   for (let i = 0; i < ROUTER_MAX; i++) if (routerNic(i) >= 0) routerRecord(i);
   for (let p = 0; p < W.peerHigh; p++) if (unchecked(W.peerPresent[p])) wgPeerRecord(p);
+  filterRecords();
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
   store<u16>(STATUS, <u16>records, 6);
@@ -236,4 +238,32 @@ function wgPeerRecord(p: i32): void {
   store<u64>(b + S.SW_TX_BYTES, unchecked(W.txBytes[p]));
   store<u64>(b + S.SW_TX_PACKETS, unchecked(W.txPackets[p]));
   store<u64>(b + S.SW_HANDSHAKES, unchecked(W.handshakes[p]));
+}
+
+/** The block filters' counters, and the first FILTER_STATUS_MAX filters. */
+function filterRecords(): void {
+  let b = rec(S.St.FILTERS, S.SF_SIZE);
+  if (b == 0) return;
+  store<u32>(b + S.SF_ACTIVE, <u32>F.filterActive);
+  store<u32>(b + S.SF_HOLDERS, <u32>F.filterHolders);
+  store<u64>(b + S.SF_INSTALLED, F.filterInstalled);
+  store<u64>(b + S.SF_REFRESHED, F.filterRefreshed);
+  store<u64>(b + S.SF_EXPIRED, F.filterExpired);
+  store<u64>(b + S.SF_REMOVED, F.filterRemoved);
+  store<u64>(b + S.SF_REFUSED, F.filterRefused);
+  store<u64>(b + S.SF_RELAYED, F.filterRelayed);
+  store<u64>(b + S.SF_RELAYS_IN, F.filterRelaysIn);
+  let n = 0;
+  for (let f = 0; f < F.filterSlots() && n < S.FILTER_STATUS_MAX; f++) {
+    if (!F.filterLive(f)) continue;
+    let r = rec(S.St.FILTER, S.SFL_SIZE);
+    if (r == 0) return;
+    addrCopy(r + S.SFL_DST, F.filterDst(f));
+    addrCopy(r + S.SFL_SRC, F.filterSrc(f));
+    store<u8>(r + S.SFL_SRC_LEN, <u8>F.filterSrcLen(f));
+    store<u8>(r + S.SFL_PROTO, <u8>F.filterProto(f));
+    store<u16>(r + S.SFL_PORT, <u16>F.filterPort(f));
+    store<i64>(r + S.SFL_EXPIRES, F.filterExpires(f));
+    n++;
+  }
 }

@@ -62,6 +62,8 @@ const AEAD = "tests/kernel/crypto/aead.spec.ts";
 const BLAKE2S = "tests/kernel/crypto/blake2s.spec.ts";
 const KDF = "tests/kernel/crypto/kdf.spec.ts";
 const X25519 = "tests/kernel/crypto/x25519.spec.ts";
+const FILTER = "tests/kernel/net/filter.spec.ts";
+const MAIN_FILTER = "tests/kernel/main-filter.spec.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -389,6 +391,16 @@ export const MUTANTS: Mutant[] = [
     tests: ["tests/integration/wg_flood.test.ts"] },
   { id: "wg-next-not-promoted", guarantee: "a responder's session is confirmed by the initiator's first packet on it",
     file: "kernel/wg/link.ts", from: "    unchecked(S.kpCur[p] = k);\n", to: "", tests: [WG] },
+  // Block filters (spec/kernel.md, "Block filters"; issue #15).
+  { id: "filter-mask-byte-order", guarantee: "a filter's source prefix covers exactly the sources of its length (/48, /64, /127)",
+    file: "kernel/net/filter.ts", from: "return bswap<u64>(U64.MAX_VALUE << <u64>(64 - bits));",
+    to: "return U64.MAX_VALUE << <u64>(64 - bits);", tests: [FILTER] },
+  { id: "filter-heap-left-only", guarantee: "filters run out in the order of their expiries, taken off a heap without a scan",
+    file: "kernel/net/filterheap.ts", from: "if (c + 1 < heapSize && heapExpires(at(c + 1)) < heapExpires(at(c))) c++;",
+    to: "", tests: [FILTER] },
+  { id: "filter-not-asked", guarantee: "a received packet a filter matches is dropped as BLOCKED before it is routed",
+    file: "kernel/net/input.ts", from: "if (filterActive != 0 && filterMatch(p, pktLen(pkt))) {",
+    to: "if (false) {", tests: [MAIN_FILTER] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
