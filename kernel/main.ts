@@ -22,6 +22,8 @@ import { writeStatus, STATUS } from "./status";
 import { captureSet } from "./capture";
 import { anyWg } from "./wg/state";
 import { wgTimers } from "./wg/link";
+import { certTimers, certClock } from "./cert/issue";
+import { router as certIssuing } from "./cert/state";
 
 const RX: usize = memory.data(FRAME_MAX, 16);
 const BOOT: usize = memory.data(BOOT_SIZE, 16);
@@ -79,6 +81,7 @@ function step(): i64 {
   if (addrHigh > 0) a = earliest(a, acTimers());           // DAD and address lifetimes
   if (learning) a = earliest(a, routersTimers(nicCount));  // the host side of router discovery
   if (anyWg) a = earliest(a, wgTimers());                  // WireGuard's handshakes and keepalives
+  if (certIssuing) a = earliest(a, certTimers());          // address certificates: renewals, expiries
   txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
   return earliest(earliest(a, b), txDrain(nicCount));
@@ -97,5 +100,9 @@ export function k_capture(mask: i32, nic: i32, svc: i32): i32 {
   return captureSet(mask, nic, svc);
 }
 
-/** The wall clock: the Unix time in ms at kernel time 0. Allowed before boot. */
-export function k_epoch(unixMs: i64): void { setEpoch(unixMs); }
+/** The wall clock: the Unix time in ms at kernel time 0. Allowed before boot; after it, a
+ *  router issues the certificates that waited for a wall clock, and renews by the new one. */
+export function k_epoch(unixMs: i64): void {
+  setEpoch(unixMs);
+  if (booted) certClock();
+}
