@@ -145,6 +145,9 @@ export function bootRecords(m: Manifest): FullBootManifest {
     node: { role: enumValue(Role, ROLE_NAMES, m.node.role), name: m.node.name },
     budget: m.node.ram !== null ? Math.floor(m.node.ram / WASM_PAGE) : null,
     users: m.users.flatMap((u) => u.domains.map((domain) => ({ key: u.key, user: u.name, domain }))),
+    nodeKey: m.node.identityKey && { seed: m.node.identityKey.seed },
+    trusts: m.trust.flatMap((t) => t.prefixes.map((p) => ({ key: t.key, len: p.len, prefix: p.addr }))),
+    nodeCerts: m.node.nodeCerts,
     userPrefixes: m.users.flatMap((u) => u.addresses.map((p) => ({ key: u.key, len: p.len, prefix: p.addr }))),
     userDisks: m.users.flatMap((u) => u.disks.map((g) => ({
       key: u.key, disk: indexOf(diskNames, g.device, "disk"), rights: g.rights.reduce((bits, r) => bits | RIGHT_BITS[r], 0),
