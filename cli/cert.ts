@@ -9,7 +9,7 @@
 import { CERT_ISSUER, CERT_VERSION } from "../wire/layout/cert";
 import { formatPrefix, parseAddr, parsePrefix, Prefix } from "../loader/ip6";
 import { Cert, CertFields, certSigned, decodeCert, signCert } from "../loader/cert/cert";
-import { chainProblem, Trusted } from "../loader/cert/chain";
+import { chainProblem, isoTime as iso, Trusted } from "../loader/cert/chain";
 import { readCertFile, readSeedFile, writeCertFile } from "../loader/cert/files";
 import { publicKeyText } from "../loader/control/message";
 import { userKey } from "../loader/manifest/schema";
@@ -69,10 +69,6 @@ export function certIssue(a: IssueArgs): string {
   return `wrote ${a.o}\n${describe(decodeCert(cert), nowSeconds())}${warn}`;
 }
 
-function iso(s: bigint): string {
-  const ms = Number(s) * 1000;
-  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString().replace(".000Z", "Z") : `${s} (Unix seconds)`;
-}
 
 /** "3 days", "5 h", "40 s": a span for a person. */
 function span(s: bigint): string {

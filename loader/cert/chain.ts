@@ -17,6 +17,12 @@ export interface Trusted { key: Uint8Array; prefix: Prefix; }
  *  chain as a whole) and why, for a person. */
 export interface ChainProblem { index: number | null; why: string; }
 
+/** Unix seconds as ISO 8601 UTC, for a person. */
+export function isoTime(s: bigint): string {
+  const ms = Number(s) * 1000;
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString().replace(".000Z", "Z") : `${s} (Unix seconds)`;
+}
+
 /** Is the prefix of `inner` (with its length) inside the prefix of `outer`? */
 function inside(outer: Cert, inner: Cert): boolean {
   return outer.len <= inner.len && prefixContains({ addr: outer.prefix, len: outer.len }, inner.prefix);
@@ -34,8 +40,8 @@ export function chainProblem(chain: Uint8Array[], addr: Uint8Array, trust: Trust
   }
   const c = chain.map(decodeCert);
   for (let i = 0; i < c.length; i++) {
-    if (now < c[i].notBefore) return { index: i, why: `not valid until ${c[i].notBefore} (now ${now})` };
-    if (now >= c[i].notAfter) return { index: i, why: `expired at ${c[i].notAfter} (now ${now})` };
+    if (now < c[i].notBefore) return { index: i, why: `not valid until ${isoTime(c[i].notBefore)} (now ${isoTime(now)})` };
+    if (now >= c[i].notAfter) return { index: i, why: `expired at ${isoTime(c[i].notAfter)} (now ${isoTime(now)})` };
     if (i === 0) {
       if (!prefixContains({ addr: c[0].prefix, len: c[0].len }, addr)) return { index: 0, why: "its prefix does not contain the address" };
       continue;
