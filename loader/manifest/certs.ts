@@ -3,12 +3,12 @@
 // the certificates of its services' and hosts' addresses; `node.certs`, files of
 // certificates of that key from upstream (the node shows them above its own); and
 // top-level `trust`, keys the node trusts to certify addresses in prefixes. Here are the
-// leaf parser of a trust entry's prefix, the rules (at most TRUST_MAX and NODE_CERT_MAX,
+// leaf parser of a trust entry's prefix, the rules (at most MAX_TRUSTED and MAX_NODE_CERTS,
 // no pair twice, certificates that are the node's and good now) and the one place the
 // files are read, through loader/cert/. No message holds a seed. Called by schema.ts
 // (parsers) and load.ts (the files and rules).
 import * as path from "path";
-import { NODE_CERT_MAX, TRUST_MAX } from "../../abi/limits";
+import { MAX_NODE_CERTS, MAX_TRUSTED } from "./limits";
 import { CERT_ISSUER } from "../../wire/layout/cert";
 import * as ip6 from "../ip6";
 import { certSigned, decodeCert } from "../cert/cert";
@@ -31,7 +31,7 @@ export function trustPrefix(v: unknown): ip6.Prefix {
   return s.includes("/") ? V.ip6Prefix(s) : { addr: V.ip6Address(s), len: 128 };
 }
 
-/** The rules on `trust` that relate its entries: at most TRUST_MAX (key, prefix) pairs, no
+/** The rules on `trust` that relate its entries: at most MAX_TRUSTED (key, prefix) pairs, no
  *  pair twice, never the node's own key (which it trusts for its own prefixes anyway). */
 export function trustRules(raw: unknown, own: Uint8Array | null, report: Report): void {
   let pairs = 0;
@@ -44,7 +44,7 @@ export function trustRules(raw: unknown, own: Uint8Array | null, report: Report)
     }
     (Array.isArray(t.prefixes) ? t.prefixes : []).forEach((p, j) => {
       const at: FieldPath = ["trust", i, "prefixes", j];
-      if (++pairs === TRUST_MAX + 1) report(at, `is trusted prefix number ${pairs}; a node keeps at most ${TRUST_MAX} over all its trust entries`);
+      if (++pairs === MAX_TRUSTED + 1) report(at, `is trusted prefix number ${pairs}; a node keeps at most ${MAX_TRUSTED} over all its trust entries`);
       const parsed = V.tryParse(trustPrefix, p);
       const k = key && parsed && `${key} ${ip6.formatPrefix(parsed)}`;
       if (!k) return;
@@ -119,7 +119,7 @@ export function manifestCerts(raw: unknown, baseDir: string, report: Report, now
     }
     certs.forEach((c, j) => {
       const which = certs.length > 1 ? `certificate ${j + 1} in ${f}` : f;
-      if (out.certs.length === NODE_CERT_MAX) report(at, `${which} is certificate number ${NODE_CERT_MAX + 1}; a node holds at most ${NODE_CERT_MAX}`);
+      if (out.certs.length === MAX_NODE_CERTS) report(at, `${which} is certificate number ${MAX_NODE_CERTS + 1}; a node holds at most ${MAX_NODE_CERTS}`);
       const p = out.identity && nodeCertProblem(c, out.identity.publicKey, above, now);
       if (p) report(at, `${which} ${p}`);
       out.certs.push(c);

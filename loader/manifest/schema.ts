@@ -17,7 +17,6 @@ import * as L from "./limits";
 import { lineRate, netMax, netMin } from "./net";
 import { RA_FIELDS, RaSettings } from "./ra";
 import { NodeIdentity, trustPrefix } from "./certs";
-import { NODE_CERT_MAX } from "../../abi/limits";
 import { WG_LISTEN_DEFAULT, WgKeys, WgPeer, allowedRange, keepalive, listenEndpoint, peerEndpoint, peerKey } from "./wireguard";
 import * as V from "./values";
 
@@ -175,7 +174,7 @@ export function schemas(baseDir: string) {
     secret: optional(file("./node.secret"), null), // RFC 7217 secret_key source (issue #20); absolute path
     key: optional(file("./edge.key"), null), // the X25519 private key of its wireguard NICs (issue #13); absolute path
     identity: optional(file("./node.id"), null), // its ed25519 seed: it signs address certificates (issue #15); absolute path
-    certs: list(leaf(file("./node.cert")), "certificate files", NODE_CERT_MAX).default([]), // its own, from upstream (certs.ts)
+    certs: list(leaf(file("./node.cert")), "certificate files", L.MAX_NODE_CERTS).default([]), // its own, from upstream (certs.ts)
   });
   // A wireguard NIC's own settings and peers (loader/manifest/wireguard.ts, issue #13).
   const wireguard = strict({
