@@ -98,7 +98,7 @@ function deadline(i: i32): i64 {
 /** Date entry i at Unix time t, sign it with the node's key, and note its deadline. */
 function sign(i: i32, t: i64): void {
   let c = issued(i);
-  let nb = t - CERT_SKEW_S, na = t + <i64>CERT_LIFETIME_S;
+  let nb = max(t - CERT_SKEW_S, 0), na = t + <i64>CERT_LIFETIME_S;
   let p = parentFor(certPrefix(c), t);
   if (p != 0) { nb = max(nb, certNotBefore(p)); na = min(na, certNotAfter(p)); }
   store<u32>(c + C.CERT_MAGIC_OFF, C.CERT_MAGIC);
@@ -147,9 +147,22 @@ export function certIssueHost(addr: usize, key: usize): i32 {
     release(i);
   }
   i = take(addr, key, CertOrigin.HOST, 0xff);
+  if (i < 0 && sweepHosts(t) > 0) i = take(addr, key, CertOrigin.HOST, 0xff);
   if (i < 0) return -Errno.ENOSPC;
   sign(i, t);
   return i;
+}
+
+/** Forget the hosts' certificates expired at t (the poll does too, later); how many. */
+function sweepHosts(t: i64): i32 {
+  let n = 0;
+  for (let i = 0; i < issuedHigh; i++) {
+    if (unchecked(issuedState[i]) == ISSUED && unchecked(issuedOrigin[i]) == <u8>CertOrigin.HOST && t >= certNotAfter(issued(i))) {
+      release(i);
+      n++;
+    }
+  }
+  return n;
 }
 
 /** Forget the certificates of service svc's addresses (it is unloaded, or refused). */

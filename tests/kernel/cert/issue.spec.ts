@@ -6,12 +6,14 @@
 // served: another key is refused while the first one's certificate lasts, the same key
 // renews, a node or service address is never a host's, hosts fill their share of the table
 // and the services still find room. The poll renews a service's certificate at half its
-// life, and forgets a host's when it expires.
+// life, and forgets a host's when it expires; a host's ask finds the room of expired ones
+// before the poll does.
 import { Errno } from "../../../abi/errno";
 import { Buf } from "../../../abi/kernel";
 import { CERT_BYTES, CERT_NOT_BEFORE, CERT_NOT_AFTER, CERT_HOLDER } from "../../../wire/layout/cert";
 import { CERT_HOST_MAX } from "../../../kernel/param";
 import { k_boot, k_buf, k_epoch, k_poll } from "../../../kernel/main";
+import { setNow, now } from "../../../kernel/clock";
 import { certIssueHost, certChainFor } from "../../../kernel/cert/issue";
 import { certVerifyChain } from "../../../kernel/cert/verify";
 import { opLoad, opUnload } from "../../../kernel/ctl/ops";
@@ -147,5 +149,20 @@ describe("a router with a key", () => {
     expect(certIssueHost(addr("fd00:b::20"), pk(2))).toBeGreaterThanOrEqual(0);
     expect(chain("fd00:b::7")).toBe(1, "the services' were renewed on the way");
     expect(certVerifyChain(OUT, 1, addr("fd00:b::7"))).toBe(0);
+  });
+
+  it("makes room for a host's ask where hosts' certificates expired, before the poll forgets them", () => {
+    let t = 0;
+    for (let i = 0; i < CERT_HOST_MAX; i++) {
+      putAddr(A, "fd00:b::2:0");
+      store<u16>(A + 14, bswap<u16>(<u16>i));
+      if (certIssueHost(A, pk(4)) < 0) break;
+      t++;
+    }
+    expect(t).toBe(CERT_HOST_MAX - 1, "fd00:b::20 holds the other entry");
+    expect(certIssueHost(addr("fd00:b::30"), pk(4))).toBe(-Errno.ENOSPC);
+    setNow(now + 86400 * 1000);            // a day later, no poll between
+    expect(certIssueHost(addr("fd00:b::30"), pk(4))).toBeGreaterThanOrEqual(0);
+    expect(chain("fd00:b::2:0")).toBe(0, "the expired ones are gone");
   });
 });
