@@ -114,8 +114,9 @@ export function svcByAddr(addr: usize): i32 {
   return -1;
 }
 
-/** Forget service id (UNLOAD, a LOAD that was refused, a refused boot): its name, addresses, grants,
- *  counters and the certificates of its addresses. The caller has stopped it and freed what other tables hold for it. */
+/** Forget service id (UNLOAD, a LOAD that was refused, a refused boot): its name, addresses,
+ *  grants, counters and the certificates of its addresses. The caller has stopped it and
+ *  freed what other tables hold for it. */
 export function svcRemove(id: i32): void {
   certForgetService(id);
   unchecked(svcState[id] = <u8>SvcState.EMPTY);

@@ -19,6 +19,7 @@ import { Manifest, NIC_KIND_NAMES, ROLE_NAMES, RightName } from "./schema";
 import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
 import { BootWireguard } from "./boot_wg";
 import { encodeKey } from "../wg/keys";
+import { publicKeyText } from "../control/message";
 import { WG_KEY } from "../../wire/layout/wireguard";
 
 export interface HostEndpoint { address: string; port: number; }
@@ -27,7 +28,9 @@ export interface HostEndpoint { address: string; port: number; }
 export interface HostWgPeer { peer: number; key: string; endpoint: HostEndpoint | null; addresses: string[]; keepalive: number; }
 
 export interface HostPlan {
-  node: { name: string; role: string };
+  /** identity: the public key of node.identity ("ed25519:…"), when given: the boot manifest
+   *  then holds its seed (NODE_KEY). */
+  node: { name: string; role: string; identity?: string };
   nics: {
     id: number;
     name: string;
@@ -187,7 +190,7 @@ export function hostPlan(m: Manifest): HostPlan {
   const endpoint = (e: { address: Uint8Array; port: number }) => ({ address: formatAddr(e.address), port: e.port });
   const nicNames = m.nics.map((n) => n.name);
   return {
-    node: { name: m.node.name, role: m.node.role },
+    node: { name: m.node.name, role: m.node.role, ...(m.node.identityKey ? { identity: publicKeyText(m.node.identityKey.publicKey) } : {}) },
     nics: m.nics.map((n, id) => ({
       id, name: n.name, kind: n.kind, mac: formatMac(n.mac), mtu: n.mtu, prefixes: n.prefixes.map(formatPrefix),
       ...(n.vxlan ? { vxlan: { local: endpoint(n.vxlan.local), remote: endpoint(n.vxlan.remote), vni: n.vxlan.vni } } : {}),
