@@ -24,12 +24,15 @@ import { buildImage, statusFromOutput } from "./image";
 import { formatStatus } from "../loader/status/format";
 import { metricsText } from "../loader/status/metrics";
 import { Op } from "../abi/control";
-import { hello, readKeyFile } from "../loader/control/message";
+import { hello, readKeyFile, publicKeyText } from "../loader/control/message";
 import { KEY_KINDS, keyCommand } from "./key";
 import { DAYS_DEFAULT, certIssue, certShow, certVerify } from "./cert";
 import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../loader/control/request";
 import { size as parseSize } from "../loader/manifest/values";
-import { control, exchange, replyLine } from "./ctl";
+import { control, exchange, replyLine, certsOf, blockControl } from "./ctl";
+import { chainText, readChain, parseSource, parseProtocol } from "../loader/control/block";
+import { parseAddr, formatAddr } from "../loader/ip6";
+import { CERT_NOT_AFTER, CERT_PREFIX, CERT_LEN, CERT_HOLDER, CERT_ISSUER_KEY } from "../wire/layout/cert";
 import { top } from "./top";
 import { OutputFollower, socketSource, Source } from "./top_source";
 import { CaptureOptions, DEFAULT_MAX_SIZE, MIN_MAX_SIZE, captureFromOutput, captureLive, summary } from "./capture";
@@ -169,11 +172,67 @@ async function cmdTop(a: TopArgs): Promise<void> {
   process.exit(await top({ name, source, intervalSeconds: a.interval }));
 }
 
-interface CtlArgs { node: string; key: string; manifest?: string; port?: number; domain?: string; file?: string;
-  disk?: string; offset?: string; length?: string }
+interface CtlArgs { target?: string; node: string; key: string; manifest?: string; port?: number; domain?: string; file?: string;
+  disk?: string; offset?: string; length?: string; from?: string[]; to?: string; for?: number; proto?: string;
+  "dst-port"?: number; chain?: string; o?: string }
+
+type CtlOp = "hello" | "load" | "unload" | "grant" | "revoke" | "cert" | "certs" | "block" | "unblock";
+
+/** `persia ctl cert|certs|block|unblock` (spec/control.md, "Address certificates", "Block
+ *  signals"). */
+async function cmdCtlCert(op: "cert" | "certs" | "block" | "unblock", a: CtlArgs): Promise<void> {
+  const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port };
+  const user = readKeyFile(a.key);
+  const save = (chain: Uint8Array[]) => {
+    if (a.o) { fs.writeFileSync(a.o, chainText(chain)); process.stdout.write(`wrote ${chain.length} certificate${chain.length === 1 ? "" : "s"} to ${a.o}\n`); }
+  };
+  if (op === "certs") {
+    const r = await certsOf(o, user.publicKey, parseAddr(a.target!));
+    process.stdout.write(`${replyLine(r)}\n`);
+    for (const c of r.certs) process.stdout.write(certLine(c));
+    save(r.certs);
+    if (r.result !== 0) process.exit(1);
+    return;
+  }
+  if (op === "cert") {
+    const r = await control(o, user, Op.CERT, new Uint8Array(0));
+    process.stdout.write(`${replyLine(r)}\n`);
+    for (const c of r.certs) process.stdout.write(certLine(c));
+    save(r.certs);
+    if (r.result !== 0) process.exit(1);
+    return;
+  }
+  if (!a.to || !a.from || a.from.length === 0) throw new Error(`\`persia ctl ${op}\` needs --to (your address) and at least one --from (a source address or prefix)`);
+  if (op === "block" && a.for === undefined) throw new Error("`persia ctl block` needs --for <seconds> (how long the filters last, at most a day)");
+  const dst = parseAddr(a.to);
+  let chain: Uint8Array[];
+  if (a.chain) chain = readChain(a.chain);
+  else {
+    const r = await certsOf(o, user.publicKey, dst);
+    if (r.result !== 0) throw new Error(`the node has no certificate for ${a.to} (${r.text}); ask your address's router for one (\`persia ctl cert\`) or give --chain`);
+    chain = r.certs;
+  }
+  const spec = {
+    dst, sources: a.from.map(parseSource), proto: a.proto ? parseProtocol(a.proto) : 0, port: a["dst-port"] ?? 0,
+    seconds: op === "block" ? a.for! : 0, timeMs: BigInt(Date.now()), chain,
+  };
+  const r = await blockControl(o, user, op === "block" ? Op.BLOCK : Op.UNBLOCK, spec);
+  process.stdout.write(`${replyLine(r.first)}\n`);
+  for (const x of r.relayed) process.stdout.write(`${x.from}: ${replyLine(x.reply)}\n`);
+  if (r.first.result !== 0) process.exit(1);
+}
+
+/** One certificate as a line for a person. */
+function certLine(c: Uint8Array): string {
+  const v = new DataView(c.buffer, c.byteOffset, c.byteLength);
+  const until = new Date(Number(v.getBigUint64(CERT_NOT_AFTER, true)) * 1000).toISOString();
+  return `  ${formatAddr(c.subarray(CERT_PREFIX, CERT_PREFIX + 16))}/${c[CERT_LEN]} held by ${publicKeyText(c.subarray(CERT_HOLDER, CERT_HOLDER + 32))}, ` +
+    `issued by ${publicKeyText(c.subarray(CERT_ISSUER_KEY, CERT_ISSUER_KEY + 32))}, until ${until}\n`;
+}
 
 /** `persia ctl <op>`: build the request, send it, print the answer; exit 1 if refused. */
-async function cmdCtl(op: "hello" | "load" | "unload" | "grant" | "revoke", a: CtlArgs): Promise<void> {
+async function cmdCtl(op: CtlOp, a: CtlArgs): Promise<void> {
+  if (op === "cert" || op === "certs" || op === "block" || op === "unblock") return cmdCtlCert(op, a);
   const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port };
   const user = readKeyFile(a.key);
   const manifest = () => {
@@ -317,20 +376,27 @@ export function main(argv: string[]): void {
           })
         .demandCommand(1, "name one: `persia cert issue`, `persia cert show` or `persia cert verify`"),
       () => {})
-    .command("ctl <op> [target]", "send a signed control message to a running node (spec/control.md): load, unload, grant, revoke, hello",
-      (y) => y.positional("op", { choices: ["hello", "load", "unload", "grant", "revoke"] as const, demandOption: true })
-        .positional("target", { type: "string", describe: "load, grant: the request's YAML file; unload, revoke: the service's domain" })
+    .command("ctl <op> [target]", "send a signed control message to a running node (spec/control.md): load, unload, grant, revoke, hello, cert, certs, block, unblock",
+      (y) => y.positional("op", { choices: ["hello", "load", "unload", "grant", "revoke", "cert", "certs", "block", "unblock"] as const, demandOption: true })
+        .positional("target", { type: "string", describe: "load, grant: the request's YAML file; unload, revoke: the service's domain; certs: the address" })
         .option("node", { type: "string", demandOption: true, describe: "an address of the node (one of its prefix addresses)" })
         .option("key", { type: "string", demandOption: true, describe: "your key file (`persia key new`)" })
         .option("manifest", { type: "string", describe: "the node's manifest, to resolve NIC and disk names (load, grant, revoke)" })
         .option("port", { type: "number", describe: "the control port, if not the default" })
         .option("disk", { type: "string", describe: "revoke: the disk's name" })
         .option("offset", { type: "string", describe: "revoke: the extent's offset, as granted (e.g. 0, 1MiB)" })
-        .option("length", { type: "string", describe: "revoke: the extent's length, as granted" }),
+        .option("length", { type: "string", describe: "revoke: the extent's length, as granted" })
+        .option("from", { type: "string", array: true, describe: "block, unblock: a source address or prefix to drop (repeat for more)" })
+        .option("to", { type: "string", describe: "block, unblock: your address (its certificate's holder key is --key)" })
+        .option("for", { type: "number", describe: "block: seconds the filters last (1 to 86400)" })
+        .option("proto", { type: "string", describe: "block, unblock: only this protocol (udp, tcp, icmpv6 or a number)" })
+        .option("dst-port", { type: "number", describe: "block, unblock: only this destination port (with --proto udp or tcp)" })
+        .option("chain", { type: "string", describe: "block, unblock: your address's certificate chain file (default: ask the node, CERTS)" })
+        .option("o", { type: "string", describe: "cert, certs: write the chain to this file (one base64 certificate per line)" }),
       (a) => {
-        if (a.op !== "hello" && !a.target) fail(new Error(`\`persia ctl ${a.op}\` needs ${a.op === "load" || a.op === "grant" ? "a request file" : "a service's domain"}`));
+        if ((a.op === "load" || a.op === "grant" || a.op === "unload" || a.op === "revoke" || a.op === "certs") && !a.target) fail(new Error(`\`persia ctl ${a.op}\` needs ${a.op === "load" || a.op === "grant" ? "a request file" : "a service's domain"}`));
         if (a.op === "revoke" && (!a.disk || !a.length)) fail(new Error("`persia ctl revoke` needs --disk and --length (and --offset if not 0)"));
-        cmdCtl(a.op, { ...a, file: a.target, domain: a.target }).catch(fail);
+        cmdCtl(a.op, { ...a, file: a.target, domain: a.target, target: a.target } as CtlArgs & { target?: string }).catch(fail);
       })
     .command("status [node]", "show a running node's NICs, services, routes, neighbors and drop counters",
       (y) => y.positional("node", { type: "string", describe: "the node's name (its manifest's node.name)" })

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import nacl from "tweetnacl";
 import * as C from "../../abi/control";
+import { CERT_BYTES } from "../../wire/layout/cert";
 import { ERRNO_TEXT } from "../../abi/describe";
 import { Errno } from "../../abi/errno";
 
@@ -64,8 +65,14 @@ const NO_COOKIE = new Uint8Array(C.COOKIE_BYTES);
 /** A HELLO, padded to `pad` bytes: the node never answers with more than it was sent
  *  before a message is authenticated, so the padding makes room for its reply. */
 export function hello(key: Uint8Array, pad = 256): Uint8Array {
-  const h = header(C.Op.HELLO, 0n, 0n, key, NO_COOKIE, 0);
-  const out = new Uint8Array(Math.max(pad, C.CTL_HEADER));
+  return unsigned(C.Op.HELLO, key, new Uint8Array(0), pad);
+}
+
+/** An unsigned request (HELLO, CERTS) with its body, padded to `pad` bytes. */
+export function unsigned(op: C.Op, key: Uint8Array, body: Uint8Array, pad = 256): Uint8Array {
+  const h = header(op, 0n, 0n, key, NO_COOKIE, body.length);
+  h.set(body, C.CTL_HEADER);
+  const out = new Uint8Array(Math.max(pad, h.length));
   out.set(h);
   return out;
 }
@@ -83,7 +90,8 @@ export function signed(op: C.Op, epoch: bigint, seq: bigint, user: UserKey, body
   return out;
 }
 
-export interface Reply { op: C.Op; result: number; epoch: bigint; seq: bigint; svc: number | null; cookie: Uint8Array; text: string; }
+export interface Reply { op: C.Op; result: number; epoch: bigint; seq: bigint; svc: number | null; cookie: Uint8Array; text: string;
+  certs: Uint8Array[]; }
 
 /** A reply datagram, or null if it is not one. */
 export function decodeReply(b: Uint8Array): Reply | null {
@@ -91,12 +99,15 @@ export function decodeReply(b: Uint8Array): Reply | null {
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (v.getUint32(0, true) !== C.CTL_REPLY_MAGIC || b[C.CTL_VERSION_OFF] !== C.CTL_VERSION) return null;
   const tl = v.getUint16(C.RP_TEXT_LEN, true);
-  if (b.length !== C.RP_TEXT + tl) return null;
+  const nc = b[C.RP_CERTS];
+  if (b.length !== C.RP_TEXT + tl + nc * CERT_BYTES) return null;
+  const certs: Uint8Array[] = [];
+  for (let i = 0; i < nc; i++) certs.push(b.slice(C.RP_TEXT + tl + i * CERT_BYTES, C.RP_TEXT + tl + (i + 1) * CERT_BYTES));
   return {
     op: b[C.CTL_OP], result: v.getInt16(C.RP_RESULT, true), epoch: v.getBigUint64(C.CTL_EPOCH, true),
     seq: v.getBigUint64(C.CTL_SEQ, true), svc: b[C.RP_SVC] === C.RP_NO_SVC ? null : b[C.RP_SVC],
     cookie: b.slice(C.RP_COOKIE, C.RP_COOKIE + C.COOKIE_BYTES),
-    text: new TextDecoder().decode(b.subarray(C.RP_TEXT)),
+    text: new TextDecoder().decode(b.subarray(C.RP_TEXT, C.RP_TEXT + tl)), certs,
   };
 }
 

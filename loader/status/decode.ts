@@ -182,6 +182,15 @@ export interface CertStatus {
   issuer: string;                // "ed25519:…"
 }
 
+/** The block filters (issue #15): counters since boot. */
+export interface FiltersStatus {
+  active: number; holders: number; installed: number; refreshed: number; expired: number; removed: number;
+  refused: number; relayed: number; relaysIn: number;
+}
+
+/** One active block filter: traffic from `from` to `to` is dropped until kernel time expiresMs. */
+export interface FilterStatus { to: string; from: string; proto: number; port: number; expiresMs: number }
+
 /** Counters a NIC backend keeps in the host, before frames reach the kernel. */
 export interface HostNicStatus {
   id: number;
@@ -206,6 +215,8 @@ export interface Status {
   wgPeers: WgPeerStatus[];
   identity: IdentityStatus | null;
   certificates: CertStatus[];
+  filters: FiltersStatus | null;   // null: a kernel without block filters' records
+  filterList: FilterStatus[];      // the first FILTER_STATUS_MAX active filters
   /** Added by node.ts; absent in a snapshot decoded on its own. `name` is the node's, when
    *  the host knows it (the Node host, or the line a wasmtime image prints at boot). */
   host?: { name?: string; nics: HostNicStatus[] };
@@ -386,6 +397,23 @@ function decodeCert(b: Body): CertStatus {
   };
 }
 
+function decodeFilters(b: Body): FiltersStatus {
+  b.need(S.SF_SIZE);
+  return {
+    active: b.u32(S.SF_ACTIVE), holders: b.u32(S.SF_HOLDERS), installed: b.u64(S.SF_INSTALLED), refreshed: b.u64(S.SF_REFRESHED),
+    expired: b.u64(S.SF_EXPIRED), removed: b.u64(S.SF_REMOVED), refused: b.u64(S.SF_REFUSED), relayed: b.u64(S.SF_RELAYED),
+    relaysIn: b.u64(S.SF_RELAYS_IN),
+  };
+}
+
+function decodeFilter(b: Body): FilterStatus {
+  b.need(S.SFL_SIZE);
+  return {
+    to: b.addr(S.SFL_DST), from: `${b.addr(S.SFL_SRC)}/${b.u8(S.SFL_SRC_LEN)}`, proto: b.u8(S.SFL_PROTO), port: b.u16(S.SFL_PORT),
+    expiresMs: b.i64(S.SFL_EXPIRES),
+  };
+}
+
 /** Decodes a snapshot. Unknown record types are skipped, so an older host can read a
  *  newer kernel's snapshot; a record that overruns the snapshot is an error. */
 export function decodeStatus(snapshot: Uint8Array): Status {
@@ -397,7 +425,7 @@ export function decodeStatus(snapshot: Uint8Array): Status {
   if (version !== S.ST_VERSION) throw new Error(`status snapshot: version ${version}; this host reads version ${S.ST_VERSION}`);
   const status: Status = {
     node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [], classes: [], grants: [],
-    addresses: [], learned: [], routers: [], wgPeers: [], identity: null, certificates: [],
+    addresses: [], learned: [], routers: [], wgPeers: [], identity: null, certificates: [], filters: null, filterList: [],
   };
   const count = dv.getUint16(H_COUNT, true);
   let at = MF_HEADER;
@@ -424,6 +452,8 @@ export function decodeStatus(snapshot: Uint8Array): Status {
       case S.St.WG_PEER: status.wgPeers.push(decodeWgPeer(b)); break;
       case S.St.IDENTITY: status.identity = decodeIdentity(b); break;
       case S.St.CERT: status.certificates.push(decodeCert(b)); break;
+      case S.St.FILTERS: status.filters = decodeFilters(b); break;
+      case S.St.FILTER: status.filterList.push(decodeFilter(b)); break;
     }
     at = bodyAt + length;
   }

@@ -181,6 +181,20 @@ function certSections(s: Status): string[] {
   return [line, section("Certificates", certs)];
 }
 
+/** The block filters (issue #15): a summary line and the first active ones, or nothing
+ *  when no block signal was ever taken. */
+function filterSections(s: Status): string[] {
+  const f = s.filters;
+  if (f === null || (f.active === 0 && f.installed === 0 && f.refused === 0 && f.relaysIn === 0)) return [];
+  const head = `Block filters: ${f.active} active (${f.holders} keys), ${f.installed} installed, ${f.refreshed} refreshed, ` +
+    `${f.expired} expired, ${f.removed} removed, ${f.refused} requests refused, ${f.relayed} passed on, ${f.relaysIn} taken from other routers`;
+  if (s.filterList.length === 0) return [head];
+  const proto = (p: number, port: number) => p === 0 ? "any" : `${p === 17 ? "udp" : p === 6 ? "tcp" : p === 58 ? "icmpv6" : p}${port ? ` port ${port}` : ""}`;
+  const left = (ms: number) => s.node === null ? `at ${Math.floor(ms / 1000)} s` : `${Math.max(0, Math.ceil((ms - s.node.nowMs) / 1000))} s`;
+  const more = f.active > s.filterList.length ? `\n(${f.active - s.filterList.length} more not shown)` : "";
+  return [`${head}\n${table(["TO", "FROM", "TRAFFIC", "LEFT"], s.filterList.map((x) => [x.to, x.from, proto(x.proto, x.port), left(x.expiresMs)]))}${more}`];
+}
+
 function section(title: string, body: string | null): string {
   return body === null ? `${title}: none` : `${title}\n${body}`;
 }
@@ -241,6 +255,7 @@ export function formatStatus(s: Status): string {
     ...clientSections(s),
     ...wireguardSections(s),
     ...certSections(s),
+    ...filterSections(s),
     dropsSection(s),
   ];
   const host = hostSection(s);

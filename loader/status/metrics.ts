@@ -178,6 +178,18 @@ function clientMetrics(reg: Registry, read: () => Status): void {
     ["nic", "name", "router"], router((r) => (r.chosen ? 1 : 0)));
 }
 
+/** Block filters (issue #15): how many are active, and what block signals did. */
+function filterMetrics(reg: Registry, read: () => Status): void {
+  const one = (f: (x: NonNullable<Status["filters"]>) => number): Rows => (s) => s.filters === null ? [] : [[{}, f(s.filters)]];
+  mirrorGauge(reg, read, "persia_block_filters", "Block filters active now (installed by signed block signals).", [], one((f) => f.active));
+  mirrorCounter(reg, read, "persia_block_filters_installed_total", "Block filters installed.", [], one((f) => f.installed));
+  mirrorCounter(reg, read, "persia_block_filters_expired_total", "Block filters that ran out.", [], one((f) => f.expired));
+  mirrorCounter(reg, read, "persia_block_filters_removed_total", "Block filters removed by UNBLOCK.", [], one((f) => f.removed));
+  mirrorCounter(reg, read, "persia_block_requests_refused_total", "BLOCK, UNBLOCK and RELAY requests refused.", [], one((f) => f.refused));
+  mirrorCounter(reg, read, "persia_block_relays_sent_total", "Block requests passed on to sources' routers.", [], one((f) => f.relayed));
+  mirrorCounter(reg, read, "persia_block_relays_accepted_total", "Block requests other routers passed on, taken here.", [], one((f) => f.relaysIn));
+}
+
 /** WireGuard peers (issue #13), labelled by NIC and the peer's public key. Never a private key. */
 function wireguardMetrics(reg: Registry, read: () => Status): void {
   const labels = ["nic", "name", "peer"];
