@@ -1,6 +1,8 @@
 // Boot: read the binary boot manifest (abi/manifest.ts) the host wrote into Buf.BOOT and
 // fill the kernel's tables — NICs and the node's addresses, routes, disks, services,
-// their addresses and capabilities, users — then admit the services' mins (svc/admit.ts).
+// their addresses and capabilities, users, the node's identity key, trusted keys and
+// certificates (cert/boot.ts) — then admit the services' mins (svc/admit.ts) and certify
+// the services' addresses (cert/services.ts).
 // Every length and value is checked before use; a bad record refuses the whole boot with a
 // log line naming the record and field. Control messages (ctl/ops.ts) apply a service's
 // records through the same functions (applyRecord).
@@ -35,6 +37,8 @@ import { acWantLearned, acceptRa } from "./net/autoconf";
 import { rsStart, routersReset, learning } from "./net/routers";
 import { wgIface, wgPeer, wgAllowed, wgCheck, wgUnboot, badField, badWhy } from "./wg/boot";
 import { filtersReset } from "./net/filter";
+import * as CB from "./cert/boot";
+import { certifyServices } from "./cert/services";
 
 export let booted = false;
 export let role: Role = Role.SERVER;
@@ -94,6 +98,7 @@ function unboot(): void {
   acReset();
   routersReset();
   wgUnboot();
+  CB.certUnboot();
   autoconfSeen = 0;
   setRamBudget(-1);
   role = Role.SERVER;
@@ -137,6 +142,8 @@ function parse(p: usize, len: i32): i32 {
     unchecked(svcOwner[s] = <i8>userForName(svcName(s), <i32>unchecked(svcNameLen[s])));
     schedBoot(s);
   }
+  CB.certStart(role == Role.ROUTER);
+  certifyServices();
   booted = true;
   return 0;
 }
@@ -165,6 +172,9 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.WG: return wgIface(b, n) < 0 ? bad(badField, badWhy) : 0;
     case M.Rec.WG_PEER: return wgPeer(b, n) < 0 ? bad(badField, badWhy) : 0;
     case M.Rec.WG_ALLOWED: return wgAllowed(b, n) < 0 ? bad(badField, badWhy) : 0;
+    case M.Rec.NODE_KEY: return CB.nodeKey(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
+    case M.Rec.TRUST: return CB.trust(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
+    case M.Rec.NODE_CERT: return CB.nodeCert(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
   }
   return bad("type", "unknown record type");
 }

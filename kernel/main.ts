@@ -23,6 +23,8 @@ import { captureSet } from "./capture";
 import { anyWg } from "./wg/state";
 import { wgTimers } from "./wg/link";
 import { filterActive, filterExpire, filterNext } from "./net/filter";
+import { certTimers, certClock } from "./cert/issue";
+import { router as certIssuing } from "./cert/state";
 
 const RX: usize = memory.data(FRAME_MAX, 16);
 const BOOT: usize = memory.data(BOOT_SIZE, 16);
@@ -81,6 +83,7 @@ function step(): i64 {
   if (learning) a = earliest(a, routersTimers(nicCount));  // the host side of router discovery
   if (anyWg) a = earliest(a, wgTimers());                  // WireGuard's handshakes and keepalives
   if (filterActive != 0) { filterExpire(); a = earliest(a, filterNext()); }   // block filters run out
+  if (certIssuing) a = earliest(a, certTimers());          // address certificates: renewals, expiries
   txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
   return earliest(earliest(a, b), txDrain(nicCount));
@@ -99,5 +102,9 @@ export function k_capture(mask: i32, nic: i32, svc: i32): i32 {
   return captureSet(mask, nic, svc);
 }
 
-/** The wall clock: the Unix time in ms at kernel time 0. Allowed before boot. */
-export function k_epoch(unixMs: i64): void { setEpoch(unixMs); }
+/** The wall clock: the Unix time in ms at kernel time 0. Allowed before boot; after it, a
+ *  router issues the certificates that waited for a wall clock, and renews by the new one. */
+export function k_epoch(unixMs: i64): void {
+  setEpoch(unixMs);
+  if (booted) certClock();
+}

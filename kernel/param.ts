@@ -8,12 +8,12 @@ import { ETH_HDR } from "../abi/kernel";
 import { NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, ROUTE_STATIC_MAX, CAP_SLOTS,
   USER_MAX, USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
   SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
-  STATUS_SIZE, IDGEN_RETRIES } from "../abi/limits";
+  STATUS_SIZE, IDGEN_RETRIES, CERT_ISSUED_MAX, CERT_LIFETIME_S, CERT_CHAIN_MAX, TRUST_MAX, NODE_CERT_MAX } from "../abi/limits";
 
 export { ETH_HDR, NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, CAP_SLOTS, USER_MAX,
   USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
   SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
-  STATUS_SIZE, IDGEN_RETRIES };
+  STATUS_SIZE, IDGEN_RETRIES, CERT_ISSUED_MAX, CERT_LIFETIME_S, CERT_CHAIN_MAX, TRUST_MAX, NODE_CERT_MAX };
 
 // The host side of RFC 4861 and RFC 4862 (the client role, issue #20; net/routers.ts, net/slaac.ts).
 export const LEARNED_MAX: i32 = 16;      // prefixes learned from RAs over all NICs; more are ignored
@@ -75,6 +75,13 @@ export const CTL_SRC_PER_S: i32 = 5;     // per source /64
 export const CTL_SRC_BURST: i32 = 5;
 export const CTL_SRC_SLOTS: i32 = 32;    // source /64s remembered; the least recently seen makes room
 export const CTL_COOKIE_MS: i64 = 120000; // a cookie secret's life; the previous one is honoured too
+// Address certificates the node issues (issue #15, kernel/cert/issue.ts; CERT_ISSUED_MAX and
+// CERT_LIFETIME_S are abi/limits.ts's).
+export const CERT_SKEW_S: i64 = 60;      // a certificate starts this long before it is signed: clocks differ
+export const CERT_RENEW_MIN_S: i64 = 60; // a service's certificate is renewed at half its life, but never
+                                         // sooner than this after it starts (a short-lived parent's)
+export const CERT_HOST_MAX: i32 = CERT_ISSUED_MAX - SVC_MAX * ADDR_PER_SVC; // hosts' certificates: the rest
+                                         // of the table stays free for every service address
 // Block signals (issue #15, spec/control.md "Block signals").
 export const HOLDER_MAX: i32 = 1024;     // keys (not users) with a sequence number, a quota and filters
 export const BLOCK_SKEW_MS: i64 = 120000; // a relayed BLOCK's time may differ this much from the node's clock

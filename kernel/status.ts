@@ -1,6 +1,7 @@
-// The status snapshot: k_status() writes the node's counters and tables into Buf.STATUS
-// in the layout of abi/status.ts, for `persia status`, metrics and tests. Read-only: it
-// changes nothing, and a snapshot too big for the buffer is cut at a record boundary.
+// The status snapshot: k_status() writes the node's counters and tables into Buf.STATUS in
+// the layout of abi/status.ts, for `persia status`, metrics and tests; the address
+// certificates, the most numerous, go last. Read-only: it changes nothing, and a snapshot
+// too big for the buffer is cut at a record boundary.
 import * as S from "../abi/status";
 import { Drop } from "../abi/drop";
 import { STATUS_SIZE, NIC_MAX, CLASS_MAX, CAP_SLOTS } from "./param";
@@ -30,6 +31,9 @@ import * as F from "./net/filter";
 import * as W from "./wg/state";
 import { WG_KEY, WG_EP_PORT } from "../wire/layout/wireguard";
 import { usable } from "./wg/timers";
+import * as CS from "./cert/state";
+import { issued, issuedHigh, issuedState, issuedOrigin, issuedSvc, ISSUED } from "./cert/issue";
+import { certLen, certNotAfter, certPrefix, certHolder, certIssuer } from "./cert/check";
 
 export const STATUS: usize = memory.data(STATUS_SIZE, 8);
 let pos = 0;
@@ -76,6 +80,11 @@ export function writeStatus(): i32 {
   for (let i = 0; i < ROUTER_MAX; i++) if (routerNic(i) >= 0) routerRecord(i);
   for (let p = 0; p < W.peerHigh; p++) if (unchecked(W.peerPresent[p])) wgPeerRecord(p);
   filterRecords();
+  identityRecord();
+  for (let i = 0; i < CS.nodeCertCount; i++) certRecord(CS.nodeCert(i), <u8>S.CertOrigin.NODE, 0xff);
+  for (let i = 0; i < issuedHigh; i++) {
+    if (unchecked(issuedState[i]) == ISSUED) certRecord(issued(i), unchecked(issuedOrigin[i]), unchecked(issuedSvc[i]));
+  }
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
   store<u16>(STATUS, <u16>records, 6);
@@ -266,4 +275,27 @@ function filterRecords(): void {
     store<i64>(r + S.SFL_EXPIRES, F.filterExpires(f));
     n++;
   }
+}
+
+/** The node's identity: its public key (zeros: none; never the seed) and how many keys it
+ *  trusts and certificates of its own it holds. */
+function identityRecord(): void {
+  let b = rec(S.St.IDENTITY, S.SY_SIZE);
+  if (b == 0) return;
+  if (CS.hasKey) memory.copy(b + S.SY_KEY, CS.NODE_PK, CS.KEY);
+  store<u8>(b + S.SY_TRUST, <u8>CS.trustCount);
+  store<u8>(b + S.SY_CERTS, <u8>CS.nodeCertCount);
+}
+
+/** A certificate the node issued or holds (at c). */
+function certRecord(c: usize, origin: u8, svc: u8): void {
+  let b = rec(S.St.CERT, S.SCT_SIZE);
+  if (b == 0) return;
+  store<u8>(b + S.SCT_ORIGIN, origin);
+  store<u8>(b + S.SCT_LEN, <u8>certLen(c));
+  store<u8>(b + S.SCT_SVC, svc);
+  store<u64>(b + S.SCT_NOT_AFTER, <u64>certNotAfter(c));
+  addrCopy(b + S.SCT_PREFIX, certPrefix(c));
+  memory.copy(b + S.SCT_HOLDER, certHolder(c), CS.KEY);
+  memory.copy(b + S.SCT_ISSUER, certIssuer(c), CS.KEY);
 }
