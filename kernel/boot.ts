@@ -28,6 +28,7 @@ import { cpuGrant, cpuReset } from "./svc/cpu";
 import { schedBoot, schedBackoff, schedReset } from "./svc/sched";
 import { admit, ramBudget, setRamBudget } from "./svc/admit";
 import { userAdd, usersReset, setEpoch, userForName } from "./ctl/users";
+import { holdersReset } from "./ctl/holders";
 import { delegatePrefix, delegateExtent, delegationsReset } from "./ctl/delegations";
 import { svcRamMin, svcRamMax, svcOwner, svcName, svcNameLen } from "./svc/registry";
 import { host_random } from "../abi/gen/host";
@@ -94,6 +95,7 @@ function unboot(): void {
   schedReset();
   for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
   usersReset();
+  holdersReset();
   delegationsReset();
   acReset();
   routersReset();
@@ -304,6 +306,16 @@ function nic(b: usize, n: i32): i32 {
   return 0;
 }
 
+const SRA: usize = memory.data(16, 8);
+
+/** out = the first len bits of the address at a, the rest zero. */
+function prefixMask(out: usize, a: usize, len: i32): void {
+  for (let i = 0; i < 16; i++) {
+    let bits = min(8, max(0, len - i * 8));
+    store<u8>(out + <usize>i, load<u8>(a + <usize>i) & <u8>(0xff00 >> bits));
+  }
+}
+
 function prefix(b: usize, n: i32): i32 {
   if (n != M.PFX_SIZE) return bad("length", "PREFIX record is not 18 bytes");
   let id = <i32>load<u8>(b + M.PFX_NIC);
@@ -314,6 +326,12 @@ function prefix(b: usize, n: i32): i32 {
   if (i < 0) return bad("prefix", "more prefixes than the kernel's PREFIX_MAX");
   if (routeAdd(RouteKind.LOCAL, prefixNodeAddr(i), 128, id, 0, 0) < 0 ||
       routeAdd(RouteKind.CONNECTED, b + M.PFX_ADDR, l, id, 0, 0) < 0) return bad("prefix", "route table full");
+  // A router answers at its prefix's Subnet-Router anycast address (RFC 4291 §2.6.1; not on
+  // a /127, RFC 6164): block signals are passed on to the router of a source's /64 there.
+  if (role == Role.ROUTER && l < 127) {
+    prefixMask(SRA, b + M.PFX_ADDR, l);
+    if (routeAdd(RouteKind.LOCAL, SRA, 128, id, 0, 0) < 0) return bad("prefix", "route table full");
+  }
   acPrefixAdded(id, i);
   return 0;
 }

@@ -10,6 +10,9 @@ import { poolInit } from "./pool";
 import { boot, booted, role } from "./boot";
 import { raTimers, raStop, raStopping } from "./net/ra";
 import { rx } from "./net/input";
+import { answer } from "./net/output";
+import { outbox } from "./ctl/block";
+import { NONE } from "./pool";
 import { txDrain } from "./net/egress";
 import { nicCount } from "./net/iface";
 import { ndTimers } from "./net/nd";
@@ -57,6 +60,8 @@ export function k_rx(nic: i32, len: i32, t: i64): void {
   if (!booted || <u32>len > <u32>FRAME_MAX) return;
   setNow(t);
   rx(nic, RX, len);
+  let r = outbox();     // block signals the frame passed on to sources' routers (ctl/block.ts)
+  while (r != NONE) { answer(r, -1); r = outbox(); }
 }
 
 /** Advance time, run services, drain the NICs. Returns the next deadline (ms) or -1. */
@@ -78,6 +83,8 @@ export function k_stop(t: i64): i64 {
 
 /** Timers, services and the NICs' queues, at the time set last. The next deadline or -1. */
 function step(): i64 {
+  let r = outbox();     // relays built while a service's message to the node was handled
+  while (r != NONE) { answer(r, -1); r = outbox(); }
   let a = earliest(ndTimers(neighborGaveUp), role == Role.ROUTER ? raTimers(nicCount) : -1);
   if (addrHigh > 0) a = earliest(a, acTimers());           // DAD and address lifetimes
   if (learning) a = earliest(a, routersTimers(nicCount));  // the host side of router discovery

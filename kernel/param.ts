@@ -30,8 +30,9 @@ export const RETRANS_MIN_MS: u32 = 10;     // an advertised RetransTimer is kept
 export const RETRANS_MAX_MS: u32 = 10000;  // floor; a ceiling so no RA stalls DAD and ND for days)
 
 // Route entries: every static route, connected prefix and service address a manifest may
-// give, and the node's own addresses (a link-local per NIC, one in each prefix) ...
-export const ROUTE_MANIFEST_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + PREFIX_MAX;
+// give, and the node's own addresses (a link-local per NIC, one in each prefix, and a
+// router's Subnet-Router anycast address in each prefix) ...
+export const ROUTE_MANIFEST_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + 2 * PREFIX_MAX;
 // ... and, in room of their own, what the client role learns from the link (issue #20): an
 // on-link route and a node address per learned prefix, one default route, the redirects.
 export const ROUTE_LEARNED_MAX: i32 = 2 * LEARNED_MAX + 1 + REDIRECT_MAX;
@@ -88,6 +89,8 @@ export const BLOCK_SKEW_MS: i64 = 120000; // a relayed BLOCK's time may differ t
 export const RELAY_PER_S: i32 = 10;      // relayed requests checked per second, over the node ...
 export const RELAY_BURST: i32 = 10;      // ... with this burst: a relay carries no cookie
 export const RELAY_OUT_MAX: i32 = 8;     // sources' routers one BLOCK is passed on to
+export const LENGTHS_PER_DST: i32 = 8;   // source prefix lengths the filters of one destination may use:
+                                         // a packet to it costs a probe per length (net/filter.ts)
 
 // Router advertisements, RFC 4861 §10 (router constants), checked against the RFC text.
 export const MAX_INITIAL_RTR_ADVERT_INTERVAL_MS: i64 = 16000;

@@ -2,6 +2,8 @@
 // the layout of abi/status.ts, for `persia status`, metrics and tests; the address
 // certificates, the most numerous, go last. Read-only: it changes nothing, and a snapshot
 // too big for the buffer is cut at a record boundary.
+import { blockRefused, relaysSent, relaysIn } from "./ctl/block";
+import { holderCount } from "./ctl/holders";
 import * as S from "../abi/status";
 import { Drop } from "../abi/drop";
 import { STATUS_SIZE, NIC_MAX, CLASS_MAX, CAP_SLOTS } from "./param";
@@ -254,14 +256,14 @@ function filterRecords(): void {
   let b = rec(S.St.FILTERS, S.SF_SIZE);
   if (b == 0) return;
   store<u32>(b + S.SF_ACTIVE, <u32>F.filterActive);
-  store<u32>(b + S.SF_HOLDERS, <u32>F.filterHolders);
+  store<u32>(b + S.SF_HOLDERS, <u32>holderCount);
   store<u64>(b + S.SF_INSTALLED, F.filterInstalled);
   store<u64>(b + S.SF_REFRESHED, F.filterRefreshed);
   store<u64>(b + S.SF_EXPIRED, F.filterExpired);
   store<u64>(b + S.SF_REMOVED, F.filterRemoved);
-  store<u64>(b + S.SF_REFUSED, F.filterRefused);
-  store<u64>(b + S.SF_RELAYED, F.filterRelayed);
-  store<u64>(b + S.SF_RELAYS_IN, F.filterRelaysIn);
+  store<u64>(b + S.SF_REFUSED, blockRefused);
+  store<u64>(b + S.SF_RELAYED, relaysSent);
+  store<u64>(b + S.SF_RELAYS_IN, relaysIn);
   let n = 0;
   for (let f = 0; f < F.filterSlots() && n < S.FILTER_STATUS_MAX; f++) {
     if (!F.filterLive(f)) continue;

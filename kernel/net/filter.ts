@@ -26,12 +26,6 @@ export let filterInstalled: u64 = 0;
 export let filterRefreshed: u64 = 0;
 export let filterExpired: u64 = 0;
 export let filterRemoved: u64 = 0;
-// The control plane's part of status FILTERS, which ctl/block.ts keeps: BLOCKs and
-// UNBLOCKs refused, relays sent toward sources' routers, relays accepted, keys with state.
-export let filterRefused: u64 = 0;
-export let filterRelayed: u64 = 0;
-export let filterRelaysIn: u64 = 0;
-export let filterHolders: i32 = 0;
 
 // Four hash indexes (hashidx.ts: keyed SipHash, load at most 1/2), one level of a packet's
 // question each:
@@ -380,7 +374,6 @@ export function filtersReset(): void {
   for (let h = 0; h < HOLDER_MAX; h++) unchecked(holderFilters[h] = 0);
   filterActive = 0;
   filterInstalled = 0; filterRefreshed = 0; filterExpired = 0; filterRemoved = 0;
-  filterRefused = 0; filterRelayed = 0; filterRelaysIn = 0; filterHolders = 0;
 }
 
 // For status (kernel/status.ts): filter records are numbered below filterSlots(); those
