@@ -256,6 +256,7 @@ it("the filters of one destination use at most 8 source prefix lengths: each cos
     const ok = await t.block(ALICE, chain, lengths.slice(1).map((l) => `fd00:66::/${l}`), 60);
     assert.equal(ok.result, 0, ok.text);
     assert.equal(b.node.status().filters?.active, 8);
+  });
 });
 
 it("a host on a link gets a certificate for the address it asks from, first come, first served", async () => {
