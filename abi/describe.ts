@@ -71,6 +71,7 @@ export const DROP_TEXT: Record<Drop, string> = {
   [Drop.WG_SRC]: "WireGuard peer sent from an address it is not allowed (cryptokey routing)",
   [Drop.WG_NO_PEER]: "no WireGuard peer is allowed the destination",
   [Drop.WG_NO_SESSION]: "no WireGuard session: the handshake did not complete",
+  [Drop.BLOCK_RELAY]: "a relayed block request that did not authenticate (stale, replayed, forged or untrusted)",
   [Drop.BLOCKED]: "matched a block filter (a signed block signal from the address's holder)",
   [Drop.COUNT]: "",
 };

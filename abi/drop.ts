@@ -48,5 +48,7 @@ export enum Drop {
   WG_NO_PEER = 40,       // to a destination no WireGuard peer of the NIC is allowed (cryptokey routing)
   WG_NO_SESSION = 41,    // waited for a handshake that did not complete (REKEY_ATTEMPT_TIME), or too many did
   BLOCKED = 42,          // matched a filter a block signal installed (issue #15): dropped at ingress
-  COUNT = 43,
+  BLOCK_RELAY = 43,      // a relayed block request that did not authenticate: stale or replayed time, bad
+                         // signature, a chain this router does not trust; dropped without an answer
+  COUNT = 44,
 }

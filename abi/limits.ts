@@ -32,7 +32,7 @@ export const CERT_LIFETIME_S = 86400; // how long a certificate the node issues 
 export const FILTER_MAX = 65536;     // block filters active at once over the node
 export const FILTER_PER_HOLDER = 4096; // active filters one key may have installed
 export const BLOCK_SECONDS_MAX = 86400; // the longest a block filter lasts
-export const BLOCK_SOURCES_MAX = 64; // sources one BLOCK or UNBLOCK names
+export const BLOCK_SOURCES_MAX = 32; // sources one BLOCK or UNBLOCK names (with a chain of 2, it fits BLOCK_MAX)
 
 // ——— Links ———
 export const IDGEN_RETRIES = 3;       // RFC 7217 §6: stable identifiers a learned address tries after a duplicate

@@ -3,7 +3,8 @@
 // compiler, using the targets in asconfig.json.
 // Services are the folders under services/ with a main.ts (the SDK has none); test
 // services under tests/services/ compile with the shared "service" target, and
-// tests/kernel/crypto/entry.ts (kernel/crypto exported to Node) with "crypto-test".
+// tests/kernel/crypto/entry.ts (kernel/crypto exported to Node) with "crypto-test", and
+// tests/kernel/cert/entry.ts (kernel/cert exported to Node) with "cert-test".
 // Outputs go to build/wasm/ and are never committed.
 import * as fs from "fs";
 import * as path from "path";
@@ -49,6 +50,7 @@ function jobs(): Job[] {
     list.push({ name: `service ${dir}`, entry, target: dir });
   }
   list.push({ name: "crypto test module", entry: "tests/kernel/crypto/entry.ts", target: "crypto-test" });
+  list.push({ name: "certificate test module", entry: "tests/kernel/cert/entry.ts", target: "cert-test" });
   const testDir = path.join(ROOT, "tests/services");
   if (fs.existsSync(testDir)) {
     for (const dir of fs.readdirSync(testDir).sort()) {

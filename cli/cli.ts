@@ -1,7 +1,8 @@
 // The `persia` command line: build, run a node from a manifest, run the demo, show a
 // running node's status, once or live (`persia top`), serve it to Prometheus and a
-// browser (`run --metrics`, `status --from … --metrics` for a wasmtime image), and capture
-// its packets. Every failure prints what failed, why, and what to do, and exits non-zero.
+// browser (`run --metrics`, `status --from … --metrics` for a wasmtime image), capture
+// its packets, and issue, show and verify address certificates (`persia cert`). Every
+// failure prints what failed, why, and what to do, and exits non-zero.
 // Installed as the package's `persia` bin (cli/bin/persia.js).
 import * as path from "path";
 import * as fs from "fs";
@@ -25,6 +26,7 @@ import { metricsText } from "../loader/status/metrics";
 import { Op } from "../abi/control";
 import { hello, readKeyFile, publicKeyText } from "../loader/control/message";
 import { KEY_KINDS, keyCommand } from "./key";
+import { DAYS_DEFAULT, certIssue, certShow, certVerify } from "./cert";
 import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../loader/control/request";
 import { size as parseSize } from "../loader/manifest/values";
 import { control, exchange, replyLine, certsOf, blockControl } from "./ctl";
@@ -339,6 +341,41 @@ export function main(argv: string[]): void {
           process.stdout.write(keyCommand(a.action, file, a.kind, (s) => process.stderr.write(s)));
         } catch (e) { fail(e); }
       })
+    .command("cert", "address certificates: issue one offline (an upstream router delegating a prefix), show them, verify a chain",
+      (y) => y
+        .command("issue", "sign a certificate of a prefix (or an address) to a holder's key with your seed file",
+          (z) => z.option("key", { type: "string", demandOption: true, describe: "the issuer's seed file (`persia key new`), mode 0600" })
+            .option("prefix", { type: "string", demandOption: true, describe: "the prefix it certifies, e.g. fd00:b::/64, or one address" })
+            .option("holder", { type: "string", demandOption: true, describe: "the holder's public key, ed25519:… (a router's: its node.identity's)" })
+            .option("issuer", { type: "boolean", default: false, describe: "the holder may certify addresses inside the prefix (a router)" })
+            .option("days", { type: "number", default: DAYS_DEFAULT, describe: "how long it is valid" })
+            .option("not-before", { type: "string", describe: "when it starts, ISO 8601 (default: a minute ago)" })
+            .option("o", { alias: "output", type: "string", demandOption: true, describe: "the certificate file to write" }),
+          (a) => {
+            try {
+              process.stdout.write(certIssue({ key: a.key, prefix: a.prefix, holder: a.holder, issuer: a.issuer, days: a.days,
+                notBefore: a["not-before"], o: a.o }));
+            } catch (e) { fail(e); }
+          })
+        .command("show <files..>", "print every field of the certificates in files, and whether each signature is good",
+          (z) => z.positional("files", { type: "string", array: true, demandOption: true }),
+          (a) => {
+            try {
+              process.stdout.write(certShow(a.files as string[]));
+            } catch (e) { fail(e); }
+          })
+        .command("verify <files..>", "check a chain (files in order, leaf first) for an address against trusted keys; exit 1 with the reason",
+          (z) => z.positional("files", { type: "string", array: true, demandOption: true })
+            .option("address", { type: "string", demandOption: true, describe: "the address the chain must prove" })
+            .option("trust", { type: "string", array: true, default: [] as string[], describe: "ed25519:<key>=<prefix>: a key trusted for a prefix (repeat)" })
+            .option("at", { type: "string", describe: "check at this time, ISO 8601 (default: now)" }),
+          (a) => {
+            try {
+              process.stdout.write(certVerify({ files: a.files as string[], address: a.address, trust: a.trust, at: a.at }));
+            } catch (e) { fail(e); }
+          })
+        .demandCommand(1, "name one: `persia cert issue`, `persia cert show` or `persia cert verify`"),
+      () => {})
     .command("ctl <op> [target]", "send a signed control message to a running node (spec/control.md): load, unload, grant, revoke, hello, cert, certs, block, unblock",
       (y) => y.positional("op", { choices: ["hello", "load", "unload", "grant", "revoke", "cert", "certs", "block", "unblock"] as const, demandOption: true })
         .positional("target", { type: "string", describe: "load, grant: the request's YAML file; unload, revoke: the service's domain; certs: the address" })
@@ -427,6 +464,8 @@ export function main(argv: string[]): void {
     .example("$0 key new -o alice.key", "a user key; its public half goes in the manifest's users:")
     .example("$0 key new --kind x25519 -o edge.key", "a WireGuard key for node.key; prints the public key as wg pubkey does")
     .example("$0 ctl load svc.yaml --node fd00:5ab2:1::1 --key alice.key --manifest edge.yaml", "start a service from the node's store, with the grants in svc.yaml")
+    .example("$0 cert issue --key up.key --prefix fd00:b::/64 --holder ed25519:… --issuer -o b.cert", "delegate a prefix to a router (its node.certs)")
+    .example("$0 cert verify leaf.cert b.cert --address fd00:b::7 --trust ed25519:…=fd00::/16", "check a chain as a node trusting that key would")
     .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")
     .example("$0 run edge.yaml --metrics [::1]:9464", "a node whose metrics Prometheus scrapes at http://[::1]:9464/metrics")
     .example("$0 status --from edge.log --metrics [::1]:9464", "the same for a wasmtime image writing edge.log")

@@ -28,16 +28,20 @@ export async function buildImage(manifest: string, out: string): Promise<string>
     kernel: readBuilt("the kernel", KERNEL_WASM),
     shim: readBuilt("the WASI shim", SHIM_WASM),
   });
-  // A WireGuard NIC's private key is in the boot manifest inside: the image is a key file.
+  // A WireGuard NIC's private key, or the node's identity seed, is in the boot manifest
+  // inside: the image is a key file.
   const sealed = image.plan.nics.filter((n) => n.wireguard);
-  fs.writeFileSync(out, image.bytes, sealed.length > 0 ? { mode: 0o600 } : {});
-  if (sealed.length > 0) fs.chmodSync(out, 0o600);
+  const identity = image.plan.node.identity !== undefined;
+  const secret = sealed.length > 0 || identity;
+  fs.writeFileSync(out, image.bytes, secret ? { mode: 0o600 } : {});
+  if (secret) fs.chmodSync(out, 0o600);
   const vxlan = image.plan.nics.length - sealed.length;
   const lines = [
     `persia: wrote ${out} (${image.bytes.length} bytes): node ${image.plan.node.name}, ` +
       `${image.plan.services.length} service(s), ${vxlan} VXLAN NIC(s), ${sealed.length > 0 ? `${sealed.length} WireGuard NIC(s), ` : ""}` +
       `${image.plan.disks.length} disk(s)`,
     ...(sealed.length > 0 ? [`  it holds the private key of ${sealed.map((n) => n.name).join(", ")} (mode 0600): keep it as secret as the key file`] : []),
+    ...(identity ? [`  it holds the node's identity seed (node.identity, ${image.plan.node.identity}; mode 0600): keep it as secret as the seed file`] : []),
     ...storeLines(image),
     `  kernel.wasm sha256 ${image.kernelSha256} (unchanged inside the image)`,
     `  boot manifest sha256 ${image.bootSha256}`,

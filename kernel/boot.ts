@@ -1,6 +1,8 @@
 // Boot: read the binary boot manifest (abi/manifest.ts) the host wrote into Buf.BOOT and
 // fill the kernel's tables — NICs and the node's addresses, routes, disks, services,
-// their addresses and capabilities, users — then admit the services' mins (svc/admit.ts).
+// their addresses and capabilities, users, the node's identity key, trusted keys and
+// certificates (cert/boot.ts) — then admit the services' mins (svc/admit.ts) and certify
+// the services' addresses (cert/services.ts).
 // Every length and value is checked before use; a bad record refuses the whole boot with a
 // log line naming the record and field. Control messages (ctl/ops.ts) apply a service's
 // records through the same functions (applyRecord).
@@ -26,6 +28,7 @@ import { cpuGrant, cpuReset } from "./svc/cpu";
 import { schedBoot, schedBackoff, schedReset } from "./svc/sched";
 import { admit, ramBudget, setRamBudget } from "./svc/admit";
 import { userAdd, usersReset, setEpoch, userForName } from "./ctl/users";
+import { holdersReset } from "./ctl/holders";
 import { delegatePrefix, delegateExtent, delegationsReset } from "./ctl/delegations";
 import { svcRamMin, svcRamMax, svcOwner, svcName, svcNameLen } from "./svc/registry";
 import { host_random } from "../abi/gen/host";
@@ -34,6 +37,9 @@ import { acConfigure, acPrefixAdded, acServiceAddress, acReset } from "./net/sla
 import { acWantLearned, acceptRa } from "./net/autoconf";
 import { rsStart, routersReset, learning } from "./net/routers";
 import { wgIface, wgPeer, wgAllowed, wgCheck, wgUnboot, badField, badWhy } from "./wg/boot";
+import { filtersReset } from "./net/filter";
+import * as CB from "./cert/boot";
+import { certifyServices } from "./cert/services";
 
 export let booted = false;
 export let role: Role = Role.SERVER;
@@ -89,10 +95,12 @@ function unboot(): void {
   schedReset();
   for (let d = 0; d < DISK_MAX; d++) { unchecked(diskPresent[d] = false); unchecked(diskBytes[d] = 0); }
   usersReset();
+  holdersReset();
   delegationsReset();
   acReset();
   routersReset();
   wgUnboot();
+  CB.certUnboot();
   autoconfSeen = 0;
   setRamBudget(-1);
   role = Role.SERVER;
@@ -130,11 +138,14 @@ function parse(p: usize, len: i32): i32 {
   for (let s = 0; s < SVC_MAX; s++) capSetSecret(s, load<u32>(RANDOM + <usize>(s * 4)));
   seed(load<u32>(RANDOM + <usize>(SVC_MAX * 4)));
   setEpoch(load<u64>(RANDOM + <usize>(SVC_MAX * 4 + 4)));
+  filtersReset();
   for (let s = 0; s < svcCount; s++) {
     if (!svcValid(s)) continue;
     unchecked(svcOwner[s] = <i8>userForName(svcName(s), <i32>unchecked(svcNameLen[s])));
     schedBoot(s);
   }
+  CB.certStart(role == Role.ROUTER);
+  certifyServices();
   booted = true;
   return 0;
 }
@@ -163,6 +174,9 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.WG: return wgIface(b, n) < 0 ? bad(badField, badWhy) : 0;
     case M.Rec.WG_PEER: return wgPeer(b, n) < 0 ? bad(badField, badWhy) : 0;
     case M.Rec.WG_ALLOWED: return wgAllowed(b, n) < 0 ? bad(badField, badWhy) : 0;
+    case M.Rec.NODE_KEY: return CB.nodeKey(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
+    case M.Rec.TRUST: return CB.trust(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
+    case M.Rec.NODE_CERT: return CB.nodeCert(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
   }
   return bad("type", "unknown record type");
 }
@@ -292,6 +306,16 @@ function nic(b: usize, n: i32): i32 {
   return 0;
 }
 
+const SRA: usize = memory.data(16, 8);
+
+/** out = the first len bits of the address at a, the rest zero. */
+function prefixMask(out: usize, a: usize, len: i32): void {
+  for (let i = 0; i < 16; i++) {
+    let bits = min(8, max(0, len - i * 8));
+    store<u8>(out + <usize>i, load<u8>(a + <usize>i) & <u8>(0xff00 >> bits));
+  }
+}
+
 function prefix(b: usize, n: i32): i32 {
   if (n != M.PFX_SIZE) return bad("length", "PREFIX record is not 18 bytes");
   let id = <i32>load<u8>(b + M.PFX_NIC);
@@ -302,6 +326,12 @@ function prefix(b: usize, n: i32): i32 {
   if (i < 0) return bad("prefix", "more prefixes than the kernel's PREFIX_MAX");
   if (routeAdd(RouteKind.LOCAL, prefixNodeAddr(i), 128, id, 0, 0) < 0 ||
       routeAdd(RouteKind.CONNECTED, b + M.PFX_ADDR, l, id, 0, 0) < 0) return bad("prefix", "route table full");
+  // A router answers at its prefix's Subnet-Router anycast address (RFC 4291 §2.6.1; not on
+  // a /127, RFC 6164): block signals are passed on to the router of a source's /64 there.
+  if (role == Role.ROUTER && l < 127) {
+    prefixMask(SRA, b + M.PFX_ADDR, l);
+    if (routeAdd(RouteKind.LOCAL, SRA, 128, id, 0, 0) < 0) return bad("prefix", "route table full");
+  }
   acPrefixAdded(id, i);
   return 0;
 }

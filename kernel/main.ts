@@ -10,6 +10,9 @@ import { poolInit } from "./pool";
 import { boot, booted, role } from "./boot";
 import { raTimers, raStop, raStopping } from "./net/ra";
 import { rx } from "./net/input";
+import { answer } from "./net/output";
+import { outbox } from "./ctl/block";
+import { NONE } from "./pool";
 import { txDrain } from "./net/egress";
 import { nicCount } from "./net/iface";
 import { ndTimers } from "./net/nd";
@@ -22,6 +25,9 @@ import { writeStatus, STATUS } from "./status";
 import { captureSet } from "./capture";
 import { anyWg } from "./wg/state";
 import { wgTimers } from "./wg/link";
+import { filterActive, filterExpire, filterNext } from "./net/filter";
+import { certTimers, certClock } from "./cert/issue";
+import { router as certIssuing } from "./cert/state";
 
 const RX: usize = memory.data(FRAME_MAX, 16);
 const BOOT: usize = memory.data(BOOT_SIZE, 16);
@@ -54,6 +60,8 @@ export function k_rx(nic: i32, len: i32, t: i64): void {
   if (!booted || <u32>len > <u32>FRAME_MAX) return;
   setNow(t);
   rx(nic, RX, len);
+  let r = outbox();     // block signals the frame passed on to sources' routers (ctl/block.ts)
+  while (r != NONE) { answer(r, -1); r = outbox(); }
 }
 
 /** Advance time, run services, drain the NICs. Returns the next deadline (ms) or -1. */
@@ -75,10 +83,14 @@ export function k_stop(t: i64): i64 {
 
 /** Timers, services and the NICs' queues, at the time set last. The next deadline or -1. */
 function step(): i64 {
+  let r = outbox();     // relays built while a service's message to the node was handled
+  while (r != NONE) { answer(r, -1); r = outbox(); }
   let a = earliest(ndTimers(neighborGaveUp), role == Role.ROUTER ? raTimers(nicCount) : -1);
   if (addrHigh > 0) a = earliest(a, acTimers());           // DAD and address lifetimes
   if (learning) a = earliest(a, routersTimers(nicCount));  // the host side of router discovery
   if (anyWg) a = earliest(a, wgTimers());                  // WireGuard's handshakes and keepalives
+  if (filterActive != 0) { filterExpire(); a = earliest(a, filterNext()); }   // block filters run out
+  if (certIssuing) a = earliest(a, certTimers());          // address certificates: renewals, expiries
   txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
   return earliest(earliest(a, b), txDrain(nicCount));
@@ -97,5 +109,9 @@ export function k_capture(mask: i32, nic: i32, svc: i32): i32 {
   return captureSet(mask, nic, svc);
 }
 
-/** The wall clock: the Unix time in ms at kernel time 0. Allowed before boot. */
-export function k_epoch(unixMs: i64): void { setEpoch(unixMs); }
+/** The wall clock: the Unix time in ms at kernel time 0. Allowed before boot; after it, a
+ *  router issues the certificates that waited for a wall clock, and renews by the new one. */
+export function k_epoch(unixMs: i64): void {
+  setEpoch(unixMs);
+  if (booted) certClock();
+}

@@ -8,12 +8,12 @@ import { ETH_HDR } from "../abi/kernel";
 import { NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, ROUTE_STATIC_MAX, CAP_SLOTS,
   USER_MAX, USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
   SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
-  STATUS_SIZE, IDGEN_RETRIES } from "../abi/limits";
+  STATUS_SIZE, IDGEN_RETRIES, CERT_ISSUED_MAX, CERT_LIFETIME_S, CERT_CHAIN_MAX, TRUST_MAX, NODE_CERT_MAX } from "../abi/limits";
 
 export { ETH_HDR, NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, CAP_SLOTS, USER_MAX,
   USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
   SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
-  STATUS_SIZE, IDGEN_RETRIES };
+  STATUS_SIZE, IDGEN_RETRIES, CERT_ISSUED_MAX, CERT_LIFETIME_S, CERT_CHAIN_MAX, TRUST_MAX, NODE_CERT_MAX };
 
 // The host side of RFC 4861 and RFC 4862 (the client role, issue #20; net/routers.ts, net/slaac.ts).
 export const LEARNED_MAX: i32 = 16;      // prefixes learned from RAs over all NICs; more are ignored
@@ -30,8 +30,9 @@ export const RETRANS_MIN_MS: u32 = 10;     // an advertised RetransTimer is kept
 export const RETRANS_MAX_MS: u32 = 10000;  // floor; a ceiling so no RA stalls DAD and ND for days)
 
 // Route entries: every static route, connected prefix and service address a manifest may
-// give, and the node's own addresses (a link-local per NIC, one in each prefix) ...
-export const ROUTE_MANIFEST_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + PREFIX_MAX;
+// give, and the node's own addresses (a link-local per NIC, one in each prefix, and a
+// router's Subnet-Router anycast address in each prefix) ...
+export const ROUTE_MANIFEST_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX * ADDR_PER_SVC + NIC_MAX + 2 * PREFIX_MAX;
 // ... and, in room of their own, what the client role learns from the link (issue #20): an
 // on-link route and a node address per learned prefix, one default route, the redirects.
 export const ROUTE_LEARNED_MAX: i32 = 2 * LEARNED_MAX + 1 + REDIRECT_MAX;
@@ -75,12 +76,21 @@ export const CTL_SRC_PER_S: i32 = 5;     // per source /64
 export const CTL_SRC_BURST: i32 = 5;
 export const CTL_SRC_SLOTS: i32 = 32;    // source /64s remembered; the least recently seen makes room
 export const CTL_COOKIE_MS: i64 = 120000; // a cookie secret's life; the previous one is honoured too
+// Address certificates the node issues (issue #15, kernel/cert/issue.ts; CERT_ISSUED_MAX and
+// CERT_LIFETIME_S are abi/limits.ts's).
+export const CERT_SKEW_S: i64 = 60;      // a certificate starts this long before it is signed: clocks differ
+export const CERT_RENEW_MIN_S: i64 = 60; // a service's certificate is renewed at half its life, but never
+                                         // sooner than this after it starts (a short-lived parent's)
+export const CERT_HOST_MAX: i32 = CERT_ISSUED_MAX - SVC_MAX * ADDR_PER_SVC; // hosts' certificates: the rest
+                                         // of the table stays free for every service address
 // Block signals (issue #15, spec/control.md "Block signals").
 export const HOLDER_MAX: i32 = 1024;     // keys (not users) with a sequence number, a quota and filters
 export const BLOCK_SKEW_MS: i64 = 120000; // a relayed BLOCK's time may differ this much from the node's clock
 export const RELAY_PER_S: i32 = 10;      // relayed requests checked per second, over the node ...
 export const RELAY_BURST: i32 = 10;      // ... with this burst: a relay carries no cookie
 export const RELAY_OUT_MAX: i32 = 8;     // sources' routers one BLOCK is passed on to
+export const LENGTHS_PER_DST: i32 = 8;   // source prefix lengths the filters of one destination may use:
+                                         // a packet to it costs a probe per length (net/filter.ts)
 
 // Router advertisements, RFC 4861 §10 (router constants), checked against the RFC text.
 export const MAX_INITIAL_RTR_ADVERT_INTERVAL_MS: i64 = 16000;

@@ -1,6 +1,9 @@
-// The status snapshot: k_status() writes the node's counters and tables into Buf.STATUS
-// in the layout of abi/status.ts, for `persia status`, metrics and tests. Read-only: it
-// changes nothing, and a snapshot too big for the buffer is cut at a record boundary.
+// The status snapshot: k_status() writes the node's counters and tables into Buf.STATUS in
+// the layout of abi/status.ts, for `persia status`, metrics and tests; the address
+// certificates, the most numerous, go last. Read-only: it changes nothing, and a snapshot
+// too big for the buffer is cut at a record boundary.
+import { blockRefused, relaysSent, relaysIn } from "./ctl/block";
+import { holderCount } from "./ctl/holders";
 import * as S from "../abi/status";
 import { Drop } from "../abi/drop";
 import { STATUS_SIZE, NIC_MAX, CLASS_MAX, CAP_SLOTS } from "./param";
@@ -26,9 +29,13 @@ import { addrHigh, acNic, acSvc, acState, acOrigin, acPreferred, acValid, acDadL
 import { learnedNic, learnedLen, learnedFlags, learnedValid, learnedPreferred, learnedPrefix, routerNic, routerUntil,
   routerReachable, routerRetrans, routerAddr, chosen, rtMtu } from "./net/routers";
 
+import * as F from "./net/filter";
 import * as W from "./wg/state";
 import { WG_KEY, WG_EP_PORT } from "../wire/layout/wireguard";
 import { usable } from "./wg/timers";
+import * as CS from "./cert/state";
+import { issued, issuedHigh, issuedState, issuedOrigin, issuedSvc, ISSUED } from "./cert/issue";
+import { certLen, certNotAfter, certPrefix, certHolder, certIssuer } from "./cert/check";
 
 export const STATUS: usize = memory.data(STATUS_SIZE, 8);
 let pos = 0;
@@ -74,6 +81,12 @@ export function writeStatus(): i32 {
   for (let i = 0; i < LEARNED_MAX; i++) if (learnedNic(i) >= 0) learnedRecord(i);
   for (let i = 0; i < ROUTER_MAX; i++) if (routerNic(i) >= 0) routerRecord(i);
   for (let p = 0; p < W.peerHigh; p++) if (unchecked(W.peerPresent[p])) wgPeerRecord(p);
+  filterRecords();
+  identityRecord();
+  for (let i = 0; i < CS.nodeCertCount; i++) certRecord(CS.nodeCert(i), <u8>S.CertOrigin.NODE, 0xff);
+  for (let i = 0; i < issuedHigh; i++) {
+    if (unchecked(issuedState[i]) == ISSUED) certRecord(issued(i), unchecked(issuedOrigin[i]), unchecked(issuedSvc[i]));
+  }
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
   store<u16>(STATUS, <u16>records, 6);
@@ -236,4 +249,55 @@ function wgPeerRecord(p: i32): void {
   store<u64>(b + S.SW_TX_BYTES, unchecked(W.txBytes[p]));
   store<u64>(b + S.SW_TX_PACKETS, unchecked(W.txPackets[p]));
   store<u64>(b + S.SW_HANDSHAKES, unchecked(W.handshakes[p]));
+}
+
+/** The block filters' counters, and the first FILTER_STATUS_MAX filters. */
+function filterRecords(): void {
+  let b = rec(S.St.FILTERS, S.SF_SIZE);
+  if (b == 0) return;
+  store<u32>(b + S.SF_ACTIVE, <u32>F.filterActive);
+  store<u32>(b + S.SF_HOLDERS, <u32>holderCount);
+  store<u64>(b + S.SF_INSTALLED, F.filterInstalled);
+  store<u64>(b + S.SF_REFRESHED, F.filterRefreshed);
+  store<u64>(b + S.SF_EXPIRED, F.filterExpired);
+  store<u64>(b + S.SF_REMOVED, F.filterRemoved);
+  store<u64>(b + S.SF_REFUSED, blockRefused);
+  store<u64>(b + S.SF_RELAYED, relaysSent);
+  store<u64>(b + S.SF_RELAYS_IN, relaysIn);
+  let n = 0;
+  for (let f = 0; f < F.filterSlots() && n < S.FILTER_STATUS_MAX; f++) {
+    if (!F.filterLive(f)) continue;
+    let r = rec(S.St.FILTER, S.SFL_SIZE);
+    if (r == 0) return;
+    addrCopy(r + S.SFL_DST, F.filterDst(f));
+    addrCopy(r + S.SFL_SRC, F.filterSrc(f));
+    store<u8>(r + S.SFL_SRC_LEN, <u8>F.filterSrcLen(f));
+    store<u8>(r + S.SFL_PROTO, <u8>F.filterProto(f));
+    store<u16>(r + S.SFL_PORT, <u16>F.filterPort(f));
+    store<i64>(r + S.SFL_EXPIRES, F.filterExpires(f));
+    n++;
+  }
+}
+
+/** The node's identity: its public key (zeros: none; never the seed) and how many keys it
+ *  trusts and certificates of its own it holds. */
+function identityRecord(): void {
+  let b = rec(S.St.IDENTITY, S.SY_SIZE);
+  if (b == 0) return;
+  if (CS.hasKey) memory.copy(b + S.SY_KEY, CS.NODE_PK, CS.KEY);
+  store<u8>(b + S.SY_TRUST, <u8>CS.trustCount);
+  store<u8>(b + S.SY_CERTS, <u8>CS.nodeCertCount);
+}
+
+/** A certificate the node issued or holds (at c). */
+function certRecord(c: usize, origin: u8, svc: u8): void {
+  let b = rec(S.St.CERT, S.SCT_SIZE);
+  if (b == 0) return;
+  store<u8>(b + S.SCT_ORIGIN, origin);
+  store<u8>(b + S.SCT_LEN, <u8>certLen(c));
+  store<u8>(b + S.SCT_SVC, svc);
+  store<u64>(b + S.SCT_NOT_AFTER, <u64>certNotAfter(c));
+  addrCopy(b + S.SCT_PREFIX, certPrefix(c));
+  memory.copy(b + S.SCT_HOLDER, certHolder(c), CS.KEY);
+  memory.copy(b + S.SCT_ISSUER, certIssuer(c), CS.KEY);
 }

@@ -7,7 +7,8 @@
 // and about 192 additions where two ladders do 1024 additions. Added to TweetNaCl, as RFC 8032
 // requires: S must be below L, and the key must decode (§5.1.3: y < p, no x = 0 with the
 // sign bit set). R needs no decoding: an R that does not decode is never an encoding the
-// comparison can equal. No signing: the kernel only checks signatures, and keys
+// comparison can equal. No signing: that is kernel/crypto/ed25519_sign.ts, which shares the
+// point arithmetic exported here. This file checks signatures, and keys
 // (ed25519KeyUsable refuses a key of small order, which RFC 8032 allows but with which
 // anyone can sign: with the identity as key, R = B and S = 1 sign every message). Every
 // temporary is static; one call uses the SHA-512 context. Nothing is secret here.
@@ -20,7 +21,7 @@ import { sha512Init, sha512Update, sha512Final } from "./sha512";
 export const SIG_BYTES: i32 = 64;          // R (32) then S (32)
 export const KEY_BYTES: i32 = 32;          // the encoded public key A
 
-const PT: i32 = 4 * GF;                    // bytes in one point: X, Y, Z, T (x = X/Z, y = Y/Z, xy = T/Z)
+export const PT: i32 = 4 * GF;             // bytes in one point: X, Y, Z, T (x = X/Z, y = Y/Z, xy = T/Z)
 
 // The curve's constants as TweetNaCl writes them: d, 2d, the base point B's x and y, and
 // sqrt(-1), each as 16 limbs.
@@ -50,10 +51,12 @@ const VAB: usize = memory.data(PT, 8);
 const VH: usize = memory.data(64, 8);
 const VR: usize = memory.data(32, 8);
 
-@inline function co(p: usize, k: i32): usize { return p + <usize>(k * GF); }
+/** Coordinate k (0 to 3: X, Y, Z, T) of point p. */
+@inline export function co(p: usize, k: i32): usize { return p + <usize>(k * GF); }
 
-/** p = p + q (add-2008-hwcd-3, as TweetNaCl); q may be p. */
-function add(p: usize, q: usize): void {
+/** p = p + q (add-2008-hwcd-3, as TweetNaCl); q may be p. The same operations whatever
+ *  the points, so it may add secret ones. */
+export function add(p: usize, q: usize): void {
   Z(TA, co(p, 1), co(p, 0));
   Z(TT, co(q, 1), co(q, 0));
   M(TA, TA, TT);
@@ -79,7 +82,7 @@ function copy(p: usize, q: usize): void {
 }
 
 /** The 32-byte encoding of point p at r (RFC 8032 §5.1.2). */
-function pack(r: usize, p: usize): void {
+export function pack(r: usize, p: usize): void {
   inv25519(ZI, co(p, 2));
   M(ZX, co(p, 0), ZI);
   M(ZY, co(p, 1), ZI);
@@ -87,21 +90,40 @@ function pack(r: usize, p: usize): void {
   store<u8>(r, load<u8>(r, 31) ^ <u8>(par25519(ZX) << 7), 31);
 }
 
+/** p = the base point B (RFC 8032 §5.1). */
+export function base(p: usize): void {
+  set25519(co(p, 0), BX);
+  set25519(co(p, 1), BY);
+  set25519(co(p, 2), gf1);
+  M(co(p, 3), BX, BY);
+}
+
+/** p = the identity, (0, 1). */
+export function identity(p: usize): void {
+  set25519(co(p, 0), gf0);
+  set25519(co(p, 1), gf1);
+  set25519(co(p, 2), gf1);
+  set25519(co(p, 3), gf0);
+}
+
+/** Forget what add and pack left in their scratch (after they worked on a secret's
+ *  multiples). */
+export function wipePointScratch(): void {
+  memory.fill(TA, 0, <usize>GF); memory.fill(TB, 0, <usize>GF); memory.fill(TC, 0, <usize>GF);
+  memory.fill(TD, 0, <usize>GF); memory.fill(TE, 0, <usize>GF); memory.fill(TF, 0, <usize>GF);
+  memory.fill(TG, 0, <usize>GF); memory.fill(TH, 0, <usize>GF); memory.fill(TT, 0, <usize>GF);
+  memory.fill(ZX, 0, <usize>GF); memory.fill(ZY, 0, <usize>GF); memory.fill(ZI, 0, <usize>GF);
+}
+
 @inline function bit(s: usize, i: i32): i32 { return (<i32>load<u8>(s + <usize>(i >> 3)) >> (i & 7)) & 1; }
 
 /** p = [h]a + [s]B for the 32-byte scalars at h and s (a is VQ; uses VB and VAB): one
  *  doubling per bit, and one addition of a, B or a + B where either bit is set. */
 function jointmult(p: usize, h: usize, s: usize): void {
-  set25519(co(VB, 0), BX);
-  set25519(co(VB, 1), BY);
-  set25519(co(VB, 2), gf1);
-  M(co(VB, 3), BX, BY);
+  base(VB);
   copy(VAB, VQ);
   add(VAB, VB);
-  set25519(co(p, 0), gf0);
-  set25519(co(p, 1), gf1);
-  set25519(co(p, 2), gf1);
-  set25519(co(p, 3), gf0);
+  identity(p);
   for (let i = 255; i >= 0; --i) {
     add(p, p);
     let which = bit(h, i) | bit(s, i) << 1;

@@ -3,8 +3,9 @@
 // element ("gf") is 16 signed limbs of 16 bits, each an i64, at a caller's address
 // (GF bytes); results may alias inputs. Temporaries live in static memory: nothing here
 // allocates, and no function is re-entered. Nothing here is constant-time beyond what
-// TweetNaCl gives, and there is no inversion of zero check (0^-1 gives 0).
-// Used by kernel/crypto/ed25519.ts and kernel/crypto/x25519.ts.
+// TweetNaCl gives, and there is no inversion of zero check (0^-1 gives 0). The scratch
+// keeps the last operands until the next call or wipe25519.
+// Used by kernel/crypto/ed25519.ts, ed25519_sign.ts and x25519.ts.
 
 export const GF: i32 = 16 * 8;             // bytes in one field element
 
@@ -191,6 +192,13 @@ export function inv25519(o: usize, i: usize): void {
     if (a != 2 && a != 4) M(PC, PC, i);
   }
   set25519(o, PC);
+}
+
+/** Forget what the last operations left in this file's scratch (after arithmetic on secrets). */
+export function wipe25519(): void {
+  memory.fill(PT, 0, <usize>GF); memory.fill(PM, 0, <usize>GF);
+  memory.fill(MT, 0, <usize>GF); memory.fill(PC, 0, <usize>GF);
+  memory.fill(NA, 0, 32); memory.fill(NB, 0, 32);
 }
 
 /** o = i^((p-5)/8) = i^(2^252 - 3), the power used for square roots (RFC 8032 §5.1.3). */

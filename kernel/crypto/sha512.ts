@@ -1,8 +1,9 @@
 // SHA-512 (FIPS 180-4 §6.4) over bytes in linear memory, fed in pieces: init, update as
 // often as needed, final. There is one context, in static memory: the kernel is
 // single-threaded and hashes one message at a time, so a hash must be finished before
-// another starts (ed25519Verify starts its own). No SHA-384 or SHA-512/t, no HMAC.
-// Used by kernel/crypto/ed25519.ts; the caller guarantees the bytes are in memory.
+// another starts (ed25519Verify and ed25519Sign start their own). The context keeps what
+// it hashed until the next hash or sha512Wipe. No SHA-384 or SHA-512/t, no HMAC.
+// Used by kernel/crypto/ed25519.ts and ed25519_sign.ts; the caller guarantees the bytes are in memory.
 
 const BLOCK: i32 = 128;                    // bytes in one message block
 const K: usize = memory.data<u64>([        // §4.2.3: the 80 round constants
@@ -118,4 +119,14 @@ export function sha512(p: usize, n: i32, out: usize): void {
   sha512Init();
   sha512Update(p, n);
   sha512Final(out);
+}
+
+/** Forget the context: the hash value, the schedule and the unhashed bytes, which after
+ *  hashing a secret hold it or its digest. */
+export function sha512Wipe(): void {
+  memory.fill(H, 0, 64);
+  memory.fill(W, 0, 80 * 8);
+  memory.fill(PART, 0, <usize>BLOCK);
+  partLen = 0;
+  total = 0;
 }

@@ -8,7 +8,7 @@
 // empty the key's and the node's buckets, never the user's own. Sources are known by
 // cookie (ctl/cookie.ts): an address cannot be borrowed by spoofing. Called by ctl/control.ts.
 import { CTL_VERIFY_PER_S, CTL_VERIFY_BURST, CTL_KEY_PER_S, CTL_KEY_BURST, CTL_SRC_PER_S, CTL_SRC_BURST,
-  CTL_SRC_SLOTS, USER_MAX } from "../param";
+  CTL_SRC_SLOTS, USER_MAX, RELAY_PER_S, RELAY_BURST } from "../param";
 import { now } from "../clock";
 import { addrEq, addrCopy } from "../../wire/addr";
 import { userOf } from "./delegations";
@@ -26,6 +26,8 @@ const ownCredit = new StaticArray<i64>(USER_MAX);     // the bucket of messages 
 const ownTime = new StaticArray<i64>(USER_MAX);
 let nodeCredit: i64 = <i64>CTL_VERIFY_BURST * 1000;
 let nodeTime: i64 = 0;
+let relayCredit: i64 = <i64>RELAY_BURST * 1000;
+let relayTime: i64 = 0;
 
 /** A bucket's credit after refilling it from `since` to now at `perS`, capped at `burst`. */
 function refill(credit: i64, since: i64, perS: i32, burst: i32): i64 {
@@ -85,4 +87,34 @@ export function budgetVerified(src: usize, u: i32): void {
   unchecked(hasOwn[k] = true);
   unchecked(ownCredit[k] = <i64>CTL_SRC_BURST * 1000);
   unchecked(ownTime[k] = now);
+}
+
+/** May a message from src signed by a key that is not a user's (a certificate's holder:
+ *  CERT, BLOCK, UNBLOCK) be checked now? It pays its source /64 and the whole node, like a
+ *  user's message from elsewhere; there is no bucket per key, since anyone may hold one. */
+export function budgetTakeHolder(src: usize): bool {
+  let s = sourceSlot(prefix64(src));
+  let sc = refill(unchecked(srcCredit[s]), unchecked(srcTime[s]), CTL_SRC_PER_S, CTL_SRC_BURST);
+  unchecked(srcCredit[s] = sc); unchecked(srcTime[s] = now);
+  nodeCredit = refill(nodeCredit, nodeTime, CTL_VERIFY_PER_S, CTL_VERIFY_BURST);
+  nodeTime = now;
+  if (sc < 1000 || nodeCredit < 1000) return false;
+  unchecked(srcCredit[s] = sc - 1000);
+  nodeCredit -= 1000;
+  return true;
+}
+
+/** May a RELAY from src (another router; it carries no cookie, so its source is not proven)
+ *  be checked now? It pays a bucket of its own for the whole node and its source /64, never
+ *  the users' or holders' buckets: a flood of forged relays cannot delay a user's message. */
+export function budgetTakeRelay(src: usize): bool {
+  let s = sourceSlot(prefix64(src));
+  let sc = refill(unchecked(srcCredit[s]), unchecked(srcTime[s]), CTL_SRC_PER_S, CTL_SRC_BURST);
+  unchecked(srcCredit[s] = sc); unchecked(srcTime[s] = now);
+  relayCredit = refill(relayCredit, relayTime, RELAY_PER_S, RELAY_BURST);
+  relayTime = now;
+  if (sc < 1000 || relayCredit < 1000) return false;
+  unchecked(srcCredit[s] = sc - 1000);
+  relayCredit -= 1000;
+  return true;
 }

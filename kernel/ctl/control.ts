@@ -17,14 +17,20 @@ import { CAPTURE_NONE } from "../../abi/capture";
 import { dropSent } from "../stats";
 import { pktData, pktLen, pktSetLen, pktFree, pktSetClass, CLASS_KERNEL, NONE } from "../pool";
 import { l4Checksum } from "../../wire/checksum";
-import { IP_HDR, IP_SRC, NH_UDP, HOP_LIMIT, ipReverse } from "../../wire/ipv6";
+import { IP_HDR, IP_SRC, IP_DST, NH_UDP, HOP_LIMIT, ipReverse } from "../../wire/ipv6";
 import { UDP_HDR, udpCheck, udpEmit, udpSeal, udpSrcPort, udpDstPort } from "../../wire/udp";
 import { lastLine, lastLineLen } from "../log";
 import { ed25519Verify } from "../crypto/ed25519";
 import { epoch, userByKey, userLastSeq, userAccept } from "./users";
+import { holderLastSeq, holderGet, holderAccept } from "./holders";
+import { opCert, opCerts, opBlock, opRelay, relayAuthentic, replyCerts, CHAIN } from "./block";
+import { CERT_BYTES } from "../../wire/layout/cert";
+import { lookup, routeNic } from "../net/route";
+import { sourceFor } from "../net/source";
+import { addrCopy } from "../../wire/addr";
 import { opLoad, opUnload, opGrant, opRevoke, opSvc } from "./ops";
 import { cookieFor, cookieValid } from "./cookie";
-import { budgetTake, budgetVerified } from "./budget";
+import { budgetTake, budgetVerified, budgetTakeHolder, budgetTakeRelay } from "./budget";
 
 const TEXT: usize = memory.data(C.CTL_MAX);     // the reply's text while the packet is rewritten
 /** Control messages acted on, and refused (with an answer). */
@@ -48,12 +54,24 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   let op = <i32>load<u8>(m + C.CTL_OP);
   let seq = load<u64>(m + C.CTL_SEQ);
   let user = userByKey(m + C.CTL_KEY);
+  // CERT, BLOCK and UNBLOCK are signed by a key that holds (or asks for) an address, which
+  // need not be a user's; HELLO tells such a key its last number too.
+  let holderOp = op == C.Op.CERT || op == C.Op.BLOCK || op == C.Op.UNBLOCK;
   if (op == C.Op.HELLO) {
-    return answer(pkt, ports, op, 0, user < 0 ? 0 : userLastSeq(user), C.RP_NO_SVC, n,
-      user < 0 ? "hello; this key is not one of the node's users" : "hello; sign with this epoch and a sequence number above this one");
+    let last = holderLastSeq(m + C.CTL_KEY);
+    if (user >= 0 && userLastSeq(user) > last) last = userLastSeq(user);
+    return answer(pkt, ports, op, 0, last, C.RP_NO_SVC, n,
+      user < 0 ? "hello; this key is not one of the node's users (it may still send CERT, BLOCK and UNBLOCK)" : "hello; sign with this epoch and a sequence number above this one");
   }
+  if (op == C.Op.CERTS) {
+    let r = opCerts(m + C.CTL_HEADER, n - C.CTL_HEADER);
+    let why = r == 0 ? "the certificate chain this node issued for the address" :
+      r == -Errno.ENOENT ? "this node issued no certificate for that address" : "a CERTS request carries a 16-byte address";
+    return answer(pkt, ports, op, r, seq, C.RP_NO_SVC, n, why, replyCerts);
+  }
+  if (op == C.Op.RELAY) return relayInput(pkt, m, n);
   if (n < C.CTL_HEADER + C.CTL_SIG) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
-  if (user < 0) return refused(pkt, ports, op, Errno.EACCES, seq, n, "the key is not one of the node's users (manifest users:)");
+  if (user < 0 && !holderOp) return refused(pkt, ports, op, Errno.EACCES, seq, n, "the key is not one of the node's users (manifest users:)");
   if (load<u64>(m + C.CTL_EPOCH) != epoch) return refused(pkt, ports, op, Errno.ESTALE, seq, n, "not this boot's epoch; ask the node with HELLO and sign again");
   let src = p + IP_SRC;
   if (!cookieValid(src, m + C.CTL_COOKIE)) {
@@ -61,6 +79,7 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   }
   // A number that is not above the last (which HELLO tells anyone) is refused before the
   // signature is checked: a replay costs the node nothing.
+  if (holderOp) return holderInput(pkt, ports, op, seq, m, n, ((ports >> 16) & 0xffff));
   if (seq <= userLastSeq(user)) return refused(pkt, ports, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this user (a replay?)");
   if (!budgetTake(src, user)) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let body = n - C.CTL_SIG;
@@ -80,24 +99,82 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   return reply(pkt, ports, op, r, seq, op == C.Op.LOAD && r == 0 ? opSvc : C.RP_NO_SVC, C.CTL_MAX, tl);
 }
 
+/** CERT, BLOCK or UNBLOCK (m, n bytes; epoch and cookie checked), signed by a key that
+ *  holds an address: the same order as a user's message, with the holder's sequence number
+ *  and the budgets of a key that is not a user's. */
+function holderInput(pkt: i32, ports: u32, op: i32, seq: u64, m: usize, n: i32, srcPort: i32): i32 {
+  let p = pktData(pkt);
+  let src = p + IP_SRC;
+  let key = m + C.CTL_KEY;
+  if (seq <= holderLastSeq(key)) return refused(pkt, ports, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this key (a replay?)");
+  if (!budgetTakeHolder(src)) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  let body = n - C.CTL_SIG;
+  if (!ed25519Verify(m + <usize>body, m, body, key)) return refused(pkt, ports, op, Errno.EACCES, seq, n, "the signature does not verify with the request's key");
+  let h = holderGet(key);
+  if (h < 0) return refused(pkt, ports, op, Errno.ENOSPC, seq, n, "the node holds state for as many keys as it can (HOLDER_MAX), each with filters; try later");
+  holderAccept(h, seq);
+  let b = m + C.CTL_HEADER, bn = body - C.CTL_HEADER;
+  let r = op == C.Op.CERT ? opCert(key, src) : opBlock(op, h, m, n, b, bn, src, srcPort);
+  if (r < 0) ctlRefused++; else ctlAccepted++;
+  let tl = lastLineLen();
+  memory.copy(TEXT, lastLine(), <usize>tl);
+  return reply(pkt, ports, op, r, seq, C.RP_NO_SVC, C.CTL_MAX, tl, op == C.Op.CERT ? replyCerts : 0);
+}
+
+/** A RELAY: unsigned, from another router, with no cookie; it pays the relay budget. One
+ *  that does not authenticate (block.ts) is dropped without an answer: its reply-to address
+ *  is not proven. An authenticated one is answered at its reply-to address, the requester. */
+function relayInput(pkt: i32, m: usize, n: i32): i32 {
+  let p = pktData(pkt);
+  if (n < C.CTL_HEADER + C.RL_REQUEST + C.CTL_HEADER + C.CTL_SIG) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  if (!budgetTakeRelay(p + IP_SRC)) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  let r = opRelay(m, n);
+  if (!relayAuthentic) { dropSent(Drop.BLOCK_RELAY, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  if (r < 0) ctlRefused++; else ctlAccepted++;
+  let q = m + C.CTL_HEADER + C.RL_REQUEST;
+  let to = m + C.CTL_HEADER + C.RL_REPLY_ADDR;
+  let toPort = <u32>load<u16>(m + C.CTL_HEADER + C.RL_REPLY_PORT);
+  let route = lookup(to);
+  if (route < 0) { dropSent(Drop.NO_ROUTE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  let tl = lastLineLen();
+  memory.copy(TEXT, lastLine(), <usize>tl);
+  // The answer is the requester's: its op and sequence number; it goes to reply-to, from
+  // this router's address toward it.
+  addrCopy(REPLY_TO, to);
+  let op = <i32>load<u8>(q + C.CTL_OP);
+  let seq = load<u64>(q + C.CTL_SEQ);
+  pkt = reply(pkt, (toPort << 16) | <u32>C.CTL_PORT, op, r, seq, C.RP_NO_SVC, n, tl, 0);
+  p = pktData(pkt);
+  addrCopy(p + IP_DST, REPLY_TO);
+  sourceFor(routeNic(route), REPLY_TO, p + IP_SRC);
+  memory.fill(p + IP_HDR + UDP_HDR + C.RP_COOKIE, 0, C.COOKIE_BYTES);
+  udpSeal(p, IP_HDR, pktLen(pkt) - IP_HDR);
+  return pkt;
+}
+
+const REPLY_TO: usize = memory.data(16, 8);
+
 function refused(pkt: i32, ports: u32, op: i32, err: Errno, seq: u64, limit: i32, why: string): i32 {
   ctlRefused++;
   return answer(pkt, ports, op, -err, seq, C.RP_NO_SVC, limit, why);
 }
 
-function answer(pkt: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, text: string): i32 {
+function answer(pkt: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, text: string, certs: i32 = 0): i32 {
   let tl = String.UTF8.byteLength(text);
   String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, TEXT);
-  return reply(pkt, ports, op, result, seq, svc, limit, tl);
+  return reply(pkt, ports, op, result, seq, svc, limit, tl, certs);
 }
 
 /** Turn pkt into the answer, at most `limit` bytes of UDP payload, to the request's source
- *  port from its destination port (ports as the request carried them); returns it. */
-function reply(pkt: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, tl: i32): i32 {
+ *  port from its destination port (ports as the request carried them), with the text and
+ *  then `certs` certificates from block.ts's CHAIN (only as many as fit the limit whole);
+ *  returns it. */
+function reply(pkt: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, tl: i32, certs: i32 = 0): i32 {
   let p = pktData(pkt);
   let u = p + IP_HDR;
-  tl = min(tl, max(0, limit - C.RP_TEXT));
-  let n = C.RP_TEXT + tl;
+  certs = min(certs, max(0, limit - C.RP_TEXT) / CERT_BYTES);
+  tl = min(tl, max(0, limit - C.RP_TEXT - certs * CERT_BYTES));
+  let n = C.RP_TEXT + tl + certs * CERT_BYTES;
   let m = u + UDP_HDR;
   cookieFor(p + IP_SRC, m + C.RP_COOKIE);      // the requester's address, before the turn-around
   store<u32>(m, C.CTL_REPLY_MAGIC);
@@ -107,9 +184,10 @@ function reply(pkt: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, l
   store<u64>(m + C.CTL_EPOCH, epoch);
   store<u64>(m + C.CTL_SEQ, seq);
   store<u8>(m + C.RP_SVC, <u8>svc);
-  store<u8>(m + C.RP_SVC + 1, 0);
+  store<u8>(m + C.RP_CERTS, <u8>certs);
   store<u16>(m + C.RP_TEXT_LEN, <u16>tl);
   memory.copy(m + C.RP_TEXT, TEXT, <usize>tl);
+  memory.copy(m + C.RP_TEXT + <usize>tl, CHAIN, <usize>(certs * CERT_BYTES));
   let ulen = UDP_HDR + n;
   ipReverse(p, ulen, NH_UDP, HOP_LIMIT);
   udpEmit(u, ports & 0xffff, ports >> 16, ulen);      // from the port it went to, back to its source

@@ -28,6 +28,7 @@ import { CapKind } from "../../abi/caps";
 import { userMay, userName, userNameLen } from "./users";
 import { userOf } from "./delegations";
 import { mayClaimAddress, mayGrantExtent } from "./authority";
+import { certifyService } from "../cert/services";
 import { host_svc_load, host_svc_unload, host_svc_ram, host_svc_stop, host_random } from "../../abi/gen/host";
 
 /** The service a LOAD created (the reply carries it), or RP_NO_SVC. */
@@ -170,6 +171,7 @@ export function opLoad(u: i32, body: usize, n: i32): i32 {
   host_random(<i32>SECRET, 4);
   capSetSecret(id, load<u32>(SECRET));
   schedBoot(id);
+  certifyService(id);
   opSvc = id;
   say(LogLevel.INFO, u, " loaded ", name, nl, "");
   return 0;

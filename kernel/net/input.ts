@@ -5,6 +5,7 @@
 //   rx(nic, len) → ethernet checks → copy into a pool buffer → ipv6.check → ipv6.walk
 //     → martian addresses (never on a link) dropped
 //     → multicast group of ours, or ND?  → output.deliver → local.localInput (ND, echo)
+//     → unicast: a block filter's? (filter.ts) → dropped, BLOCKED
 //     → unicast                   → output.output(FORWARD): service queue, kernel, or NIC
 // Nothing here sends: an ICMPv6 error is built by icmpv6.ts and sent by output.answer.
 import { Drop } from "../../abi/drop";
@@ -12,7 +13,7 @@ import { FRAME_MAX } from "../param";
 import { drop, dropFrame, dropPacket } from "../stats";
 import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
 import { capturing, capture } from "../capture";
-import { pktAlloc, pktFree, pktData, pktSetLen, pktSetClass } from "../pool";
+import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass } from "../pool";
 import { CLASS_FORWARD } from "./egress";
 import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode, isUnspecified, isLoopback, isV4Mapped } from "../../wire/addr";
 import { IP_SRC, IP_DST, NH_ICMPV6 } from "../../wire/ipv6";
@@ -25,6 +26,7 @@ import { nodeRole } from "./nd";
 import { isOwn } from "./route";
 import { icmpError } from "./icmpv6";
 import { output, answer, deliver, Origin } from "./output";
+import { filterActive, filterMatch } from "./filter";
 import { Role, NicKind } from "../../abi/kernel";
 
 /** The extension-header chain of the packet being received, filled by walk() in ipv6In
@@ -129,6 +131,11 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool, srcMac: usize): void {
   // a service's address is answered by the kernel, never queued for the service, and ND
   // (hop limit 255, link scope) is never forwarded.
   if (isNd(p, c)) { deliver(pkt, nic, srcMac); return; }
+  // Block filters (issue #15): after neighbor discovery, before anything routes, queues or
+  // answers the packet, whichever link it came from (rx's and sealed()'s both pass here).
+  if (filterActive != 0 && filterMatch(p, pktLen(pkt))) {
+    dropPacket(Drop.BLOCKED, pkt, nic, CAPTURE_NONE); pktFree(pkt); return;
+  }
   if (routingProblem(p, c) >= 0 && isOwn(dst)) {   // cheap test first: most packets have no routing header
     let e = icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
     dropPacket(Drop.PARAM_PROBLEM, pkt, nic, CAPTURE_NONE); pktFree(pkt); answer(e, nic); return;

@@ -7,6 +7,7 @@ import { SVC_MAX, ADDR_PER_SVC } from "../param";
 import { SvcState, Fault } from "../../abi/kernel";
 import { NAME_MAX } from "../../abi/manifest";
 import { addrEq, addrCopy } from "../../wire/addr";
+import { certForgetService } from "../cert/issue";
 
 const NAMES: usize = memory.data(SVC_MAX * 256, 8);
 const ADDRS: usize = memory.data(SVC_MAX * ADDR_PER_SVC * 16, 8);
@@ -113,9 +114,11 @@ export function svcByAddr(addr: usize): i32 {
   return -1;
 }
 
-/** Forget service id (UNLOAD, a LOAD that was refused, a refused boot): its name, addresses, grants
- *  and counters. The caller has stopped it and freed what other tables hold for it. */
+/** Forget service id (UNLOAD, a LOAD that was refused, a refused boot): its name, addresses,
+ *  grants, counters and the certificates of its addresses. The caller has stopped it and
+ *  freed what other tables hold for it. */
 export function svcRemove(id: i32): void {
+  certForgetService(id);
   unchecked(svcState[id] = <u8>SvcState.EMPTY);
   unchecked(svcAddrCount[id] = 0);
   unchecked(svcAddrOff[id] = 0);

@@ -19,6 +19,7 @@ import { Manifest, NIC_KIND_NAMES, ROLE_NAMES, RightName } from "./schema";
 import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
 import { BootWireguard } from "./boot_wg";
 import { encodeKey } from "../wg/keys";
+import { publicKeyText } from "../control/message";
 import { WG_KEY } from "../../wire/layout/wireguard";
 
 export interface HostEndpoint { address: string; port: number; }
@@ -27,7 +28,9 @@ export interface HostEndpoint { address: string; port: number; }
 export interface HostWgPeer { peer: number; key: string; endpoint: HostEndpoint | null; addresses: string[]; keepalive: number; }
 
 export interface HostPlan {
-  node: { name: string; role: string };
+  /** identity: the public key of node.identity ("ed25519:…"), when given: the boot manifest
+   *  then holds its seed (NODE_KEY). */
+  node: { name: string; role: string; identity?: string };
   nics: {
     id: number;
     name: string;
@@ -145,6 +148,9 @@ export function bootRecords(m: Manifest): FullBootManifest {
     node: { role: enumValue(Role, ROLE_NAMES, m.node.role), name: m.node.name },
     budget: m.node.ram !== null ? Math.floor(m.node.ram / WASM_PAGE) : null,
     users: m.users.flatMap((u) => u.domains.map((domain) => ({ key: u.key, user: u.name, domain }))),
+    nodeKey: m.node.identityKey && { seed: m.node.identityKey.seed },
+    trusts: m.trust.flatMap((t) => t.prefixes.map((p) => ({ key: t.key, len: p.len, prefix: p.addr }))),
+    nodeCerts: m.node.nodeCerts,
     userPrefixes: m.users.flatMap((u) => u.addresses.map((p) => ({ key: u.key, len: p.len, prefix: p.addr }))),
     userDisks: m.users.flatMap((u) => u.disks.map((g) => ({
       key: u.key, disk: indexOf(diskNames, g.device, "disk"), rights: g.rights.reduce((bits, r) => bits | RIGHT_BITS[r], 0),
@@ -184,7 +190,7 @@ export function hostPlan(m: Manifest): HostPlan {
   const endpoint = (e: { address: Uint8Array; port: number }) => ({ address: formatAddr(e.address), port: e.port });
   const nicNames = m.nics.map((n) => n.name);
   return {
-    node: { name: m.node.name, role: m.node.role },
+    node: { name: m.node.name, role: m.node.role, ...(m.node.identityKey ? { identity: publicKeyText(m.node.identityKey.publicKey) } : {}) },
     nics: m.nics.map((n, id) => ({
       id, name: n.name, kind: n.kind, mac: formatMac(n.mac), mtu: n.mtu, prefixes: n.prefixes.map(formatPrefix),
       ...(n.vxlan ? { vxlan: { local: endpoint(n.vxlan.local), remote: endpoint(n.vxlan.remote), vni: n.vxlan.vni } } : {}),

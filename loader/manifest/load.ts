@@ -6,7 +6,7 @@
 // from the role and loader/manifest/autoconf.ts; a wireguard NIC's MAC, MTU and keys from
 // loader/manifest/wireguard.ts) and splits each service's addresses into
 // given and learned ones. Reads no file but the manifest, node.secret (for RFC 7217's
-// key) and the WireGuard key files: modules and disks the host opens when it starts the node. Called by the `persia`
+// key), the WireGuard key files and the node's identity and certificates (certs.ts): modules and disks the host opens when it starts the node. Called by the `persia`
 // CLI and hosts/node.
 import * as fs from "fs";
 import * as path from "path";
@@ -18,6 +18,7 @@ import { raSettings } from "./ra";
 import { Manifest, schemas } from "./schema";
 import { defaultMac } from "./own";
 import { WG_LISTEN_DEFAULT, WG_MTU_DEFAULT, listenEndpoint, wireguardKeys } from "./wireguard";
+import { manifestCerts, trustRules } from "./certs";
 import { wireguardMac } from "../wg/keys";
 import { MTU_DEFAULT } from "./limits";
 
@@ -48,13 +49,15 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
   const wg = wireguardKeys(raw, baseDir, report);
   crossCheck(raw, baseDir, report, new Map([...wg.nics].map(([i, k]) => [i, wireguardMac(k.publicKey)])));
   const key = secretKey(raw, baseDir, report);
+  const certs = manifestCerts(raw, baseDir, report);
+  trustRules(raw, certs.identity?.publicKey ?? null, report);
   if (!result.success || issues.length > 0) {
     throw new ManifestError(fileName, sortIssues(issues));
   }
   const m = result.data;
   return {
     file: fileName,
-    node: { ...m.node, secretKey: key },
+    node: { ...m.node, secretKey: key, identityKey: certs.identity, nodeCerts: certs.certs },
     // In the router role every NIC advertises unless it says ra: false; in others none does.
     nics: m.nics.map((n, i) => {
       const keys = wg.nics.get(i);
@@ -82,6 +85,7 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
     users: m.users,
     store: m.store,
     observe: m.observe,
+    trust: m.trust,
   };
 }
 

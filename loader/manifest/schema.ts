@@ -16,6 +16,7 @@ import { delegatedPrefix } from "./delegations";
 import * as L from "./limits";
 import { lineRate, netMax, netMin } from "./net";
 import { RA_FIELDS, RaSettings } from "./ra";
+import { NodeIdentity, trustPrefix } from "./certs";
 import { WG_LISTEN_DEFAULT, WgKeys, WgPeer, allowedRange, keepalive, listenEndpoint, peerEndpoint, peerKey } from "./wireguard";
 import * as V from "./values";
 
@@ -172,6 +173,8 @@ export function schemas(baseDir: string) {
     ram: optional(positiveSize, null),   // the RAM budget the services' mins must fit (issue #5)
     secret: optional(file("./node.secret"), null), // RFC 7217 secret_key source (issue #20); absolute path
     key: optional(file("./edge.key"), null), // the X25519 private key of its wireguard NICs (issue #13); absolute path
+    identity: optional(file("./node.id"), null), // its ed25519 seed: it signs address certificates (issue #15); absolute path
+    certs: list(leaf(file("./node.cert")), "certificate files", L.MAX_NODE_CERTS).default([]), // its own, from upstream (certs.ts)
   });
   // A wireguard NIC's own settings and peers (loader/manifest/wireguard.ts, issue #13).
   const wireguard = strict({
@@ -250,6 +253,11 @@ export function schemas(baseDir: string) {
   });
   // The host's observability views (spec/observe.md); `persia run --metrics` wins over it.
   const observe = strict({ metrics: optional((v) => { V.listenAddress(v); return v as string; }, null) });
+  // A key the node trusts to certify addresses in prefixes (loader/manifest/certs.ts, issue #15).
+  const trusted = strict({
+    key: leaf(userKey),
+    prefixes: z.array(leaf(trustPrefix)).min(1, `needs at least one prefix, e.g. ["fd00::/16"]`), // TRUST_MAX: certs.ts
+  });
   const root = strict({
     node,
     nics: list(nic, "NICs", L.MAX_NICS),
@@ -259,6 +267,7 @@ export function schemas(baseDir: string) {
     users: list(user, "users", L.MAX_USERS).default([]),
     store: list(stored, "store entries", L.MAX_SERVICES).default([]),
     observe: observe.default({}),
+    trust: z.array(trusted).default([]),
   });
   return { root, node, nic, route, disk, service, user, stored, runtimeGrant, observe };
 }
@@ -271,7 +280,8 @@ type ParsedService = z.output<Schemas["service"]>;
 /** A validated manifest: every value parsed, every reference checked, defaults filled in. */
 export interface Manifest {
   file: string;                                  // the YAML file's name, as given
-  node: z.output<Schemas["node"]> & { secretKey: Uint8Array }; // name, role, secret path; RFC 7217 secret_key (16 bytes)
+  node: z.output<Schemas["node"]> & { secretKey: Uint8Array; // name, role, secret path; RFC 7217 secret_key (16 bytes)
+    identityKey: NodeIdentity | null; nodeCerts: Uint8Array[] }; // identity's seed and public key; certs' certificates
   nics: (Omit<ParsedNic, "mac" | "mtu" | "ra" | "autoconf" | "dad" | "wireguard" | "peers"> & {
     mac: Uint8Array; mtu: number;                // given, or the kind's default; a wireguard NIC's MAC from its key
     ra: RaSettings | null;                       // ra null: does not advertise
@@ -286,4 +296,5 @@ export interface Manifest {
   users: z.output<Schemas["user"]>[];            // name, key bytes, domains, delegated prefixes and extents (spec/control.md)
   store: z.output<Schemas["stored"]>[];          // modules a LOAD may start: absolute path, RAM ceiling bytes, slots
   observe: z.output<Schemas["observe"]>;         // metrics: the TCP address to serve them on (null: none)
+  trust: z.output<Schemas["root"]>["trust"];     // keys trusted to certify addresses in prefixes (issue #15)
 }

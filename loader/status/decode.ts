@@ -1,7 +1,8 @@
 // Decodes the kernel's status snapshot (abi/status.ts layout) into a plain object that
 // JSON.stringify can print: node counters, drops by reason (abi/drop.ts names), NICs,
 // services, routes, neighbors, the client role's addresses, learned prefixes and
-// default routers (issue #20), and WireGuard peers (issue #13). Enum values become their abi names ("RUNNING", "NO_ROUTE",
+// default routers (issue #20), WireGuard peers (issue #13), and the node's identity and
+// address certificates (issue #15). Enum values become their abi names ("RUNNING", "NO_ROUTE",
 // "TENTATIVE"), addresses their RFC 5952 text; lifetimes stay seconds (LIFETIME_INFINITE
 // for infinity, which the views print as such).
 // Does not print anything: formatStatus (format.ts), re-exported here, and metricsText
@@ -163,6 +164,24 @@ export interface WgPeerStatus {
   handshakes: number;
 }
 
+/** The node's identity (issue #15): never its seed. */
+export interface IdentityStatus {
+  key: string | null;            // "ed25519:…" as `persia key` prints it; null: no node.identity
+  trusted: number;               // TRUST records: (key, prefix) pairs it trusts
+  ownCerts: number;              // NODE_CERT records: certificates of its key from upstream
+}
+
+/** A certificate the node issued (SERVICE, HOST) or holds from upstream (NODE). */
+export interface CertStatus {
+  origin: string;                // CertOrigin's name: SERVICE, HOST, NODE
+  prefix: string;                // "fd00:5ab2:1::7/128"
+  length: number;
+  service: number | null;        // SERVICE: the service whose address it is
+  notAfter: number;              // Unix time (s) from which it is no longer valid
+  holder: string;                // "ed25519:…"
+  issuer: string;                // "ed25519:…"
+}
+
 /** The block filters (issue #15): counters since boot. */
 export interface FiltersStatus {
   active: number; holders: number; installed: number; refreshed: number; expired: number; removed: number;
@@ -194,6 +213,8 @@ export interface Status {
   learned: LearnedStatus[];
   routers: RouterStatus[];
   wgPeers: WgPeerStatus[];
+  identity: IdentityStatus | null;
+  certificates: CertStatus[];
   filters: FiltersStatus | null;   // null: a kernel without block filters' records
   filterList: FilterStatus[];      // the first FILTER_STATUS_MAX active filters
   /** Added by node.ts; absent in a snapshot decoded on its own. `name` is the node's, when
@@ -357,6 +378,25 @@ function decodeWgPeer(b: Body): WgPeerStatus {
   };
 }
 
+const edKey = (b: Uint8Array): string => `ed25519:${Buffer.from(b).toString("base64")}`;
+const KEY_BYTES = S.SCT_ISSUER - S.SCT_HOLDER;
+
+function decodeIdentity(b: Body): IdentityStatus {
+  b.need(S.SY_SIZE);
+  const key = b.bytes(S.SY_KEY, KEY_BYTES);
+  return { key: key.every((x) => x === 0) ? null : edKey(key), trusted: b.u8(S.SY_TRUST), ownCerts: b.u8(S.SY_CERTS) };
+}
+
+function decodeCert(b: Body): CertStatus {
+  b.need(S.SCT_SIZE);
+  const length = b.u8(S.SCT_LEN), svc = b.u8(S.SCT_SVC), origin = b.u8(S.SCT_ORIGIN);
+  return {
+    origin: name(S.CertOrigin, origin), prefix: `${b.addr(S.SCT_PREFIX)}/${length}`, length,
+    service: origin === S.CertOrigin.SERVICE ? svc : null, notAfter: b.u64(S.SCT_NOT_AFTER),
+    holder: edKey(b.bytes(S.SCT_HOLDER, KEY_BYTES)), issuer: edKey(b.bytes(S.SCT_ISSUER, KEY_BYTES)),
+  };
+}
+
 function decodeFilters(b: Body): FiltersStatus {
   b.need(S.SF_SIZE);
   return {
@@ -385,7 +425,7 @@ export function decodeStatus(snapshot: Uint8Array): Status {
   if (version !== S.ST_VERSION) throw new Error(`status snapshot: version ${version}; this host reads version ${S.ST_VERSION}`);
   const status: Status = {
     node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [], classes: [], grants: [],
-    addresses: [], learned: [], routers: [], wgPeers: [], filters: null, filterList: [],
+    addresses: [], learned: [], routers: [], wgPeers: [], identity: null, certificates: [], filters: null, filterList: [],
   };
   const count = dv.getUint16(H_COUNT, true);
   let at = MF_HEADER;
@@ -410,6 +450,8 @@ export function decodeStatus(snapshot: Uint8Array): Status {
       case S.St.LEARNED: status.learned.push(decodeLearned(b)); break;
       case S.St.ROUTER: status.routers.push(decodeRouter(b)); break;
       case S.St.WG_PEER: status.wgPeers.push(decodeWgPeer(b)); break;
+      case S.St.IDENTITY: status.identity = decodeIdentity(b); break;
+      case S.St.CERT: status.certificates.push(decodeCert(b)); break;
       case S.St.FILTERS: status.filters = decodeFilters(b); break;
       case S.St.FILTER: status.filterList.push(decodeFilter(b)); break;
     }

@@ -1,7 +1,8 @@
 // Prints a decoded status (status.ts) as text tables for a router admin: the node line,
 // then NICs, services, routes, neighbors, the client role's addresses, learned prefixes
-// and default routers, and WireGuard peers (each only on a node that has any), nonzero drops with what each reason
-// means, and the host's own NIC counters. Words come from abi/describe.ts.
+// and default routers, WireGuard peers, and the node's identity and address certificates
+// (each only on a node that has any), nonzero drops with what each reason means, and the
+// host's own NIC counters. Words come from abi/describe.ts.
 // Does not decode bytes or talk to a node; `persia status` and the demo call formatStatus.
 import { DROP_TEXT, FAULT_TEXT, STATE_TEXT } from "../../abi/describe";
 import { Drop } from "../../abi/drop";
@@ -9,7 +10,7 @@ import { Fault, SvcState } from "../../abi/kernel";
 import { AddrState, LIFETIME_INFINITE, RouteKind } from "../../abi/status";
 import { className, serviceName } from "./decode";
 import { IDGEN_RETRIES } from "../../abi/limits";
-import type { AddrStatus, ClassStatus, GrantStatus, RouteStatus, ServiceStatus, Status } from "./decode";
+import type { AddrStatus, CertStatus, ClassStatus, GrantStatus, RouteStatus, ServiceStatus, Status } from "./decode";
 import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 
 type Cell = string | number;
@@ -147,6 +148,39 @@ function wireguardSections(s: Status): string[] {
       p.rxBytes, p.rxPackets, p.txBytes, p.txPackets, p.handshakes])))];
 }
 
+/** A key in short form, "ed25519:ySbAb91iML…", for a table. */
+export function shortKey(key: string): string {
+  return key.length > 20 ? `${key.slice(0, 20)}…` : key;
+}
+
+/** A certificate's expiry for a person: its UTC time, ISO 8601 to the second. */
+export function expiry(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().replace(".000Z", "Z");
+}
+
+function certOrigin(s: Status, c: CertStatus): string {
+  if (c.origin === "SERVICE") return `service ${c.service === null ? "?" : serviceName(s, c.service)}`;
+  if (c.origin === "HOST") return "host (asked)";
+  if (c.origin === "NODE") return "upstream: the node's own";
+  return lower(c.origin);
+}
+
+/** The node's identity and its address certificates (issue #15), or none when it has none. */
+function certSections(s: Status): string[] {
+  const id = s.identity;
+  if ((id === null || (id.key === null && id.trusted === 0 && id.ownCerts === 0)) && s.certificates.length === 0) return [];
+  const key = id?.key ?? null;
+  const line = `Identity: ${key ?? "none (no node.identity: the node issues no certificates)"}` +
+    (id === null ? "" : `; trusts ${id.trusted} (key, prefix) pair${id.trusted === 1 ? "" : "s"}; ` +
+      `${id.ownCerts} certificate${id.ownCerts === 1 ? "" : "s"} of its own from upstream`);
+  const mine = (k: string) => (k === key ? "this node" : shortKey(k));
+  const certs = s.certificates.length === 0 ? null : table(
+    ["ADDRESS", "HOLDER", "ISSUER", "EXPIRES", "ORIGIN"],
+    s.certificates.map((c) => [c.length === 128 ? c.prefix.slice(0, -4) : c.prefix, mine(c.holder), mine(c.issuer),
+      expiry(c.notAfter), certOrigin(s, c)]));
+  return [line, section("Certificates", certs)];
+}
+
 /** The block filters (issue #15): a summary line and the first active ones, or nothing
  *  when no block signal was ever taken. */
 function filterSections(s: Status): string[] {
@@ -220,6 +254,7 @@ export function formatStatus(s: Status): string {
     section("Neighbors", neighbors),
     ...clientSections(s),
     ...wireguardSections(s),
+    ...certSections(s),
     ...filterSections(s),
     dropsSection(s),
   ];

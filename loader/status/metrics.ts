@@ -1,6 +1,6 @@
 // A decoded status (decode.ts) as Prometheus metrics, through prom-client: every counter
 // and gauge of the snapshot as a persia_* metric with labels per service (domain), NIC,
-// egress class, drop reason, (the client role) address and WireGuard peer, in the standard units (seconds, bytes, `_total` for
+// egress class, drop reason, (the client role) address, WireGuard peer and certificate origin, in the standard units (seconds, bytes, `_total` for
 // counters, `_info` for labels-only facts). Each metric reads the status when a registry
 // is collected, so a scrape always shows the newest snapshot and nothing runs between
 // scrapes. The kernel's counters are mirrored, not counted here: at each collect a counter
@@ -210,6 +210,18 @@ function wireguardMetrics(reg: Registry, read: () => Status): void {
   each((p, s) => (p.lastHandshakeMs === null || s.node === null ? null : Math.max(0, s.node.nowMs - p.lastHandshakeMs) / 1000)));
 }
 
+/** Address certificates (issue #15): how many the node issued and holds, by origin. */
+function certMetrics(reg: Registry, read: () => Status): void {
+  mirrorGauge(reg, read, "persia_certificates", "Address certificates the node issued (origin service or host) and holds " +
+    "from upstream (origin node).", ["origin"], (s) => countBy(s.certificates, (c) => ({ origin: lower(c.origin) })));
+  mirrorGauge(reg, read, "persia_certificate_expiry_seconds", "The earliest expiry (Unix time) among the node's certificates " +
+    "of an origin: a renewal that stopped shows here.", ["origin"], (s) => {
+    const first = new Map<string, number>();
+    for (const c of s.certificates) first.set(lower(c.origin), Math.min(first.get(lower(c.origin)) ?? Infinity, c.notAfter));
+    return [...first].map(([origin, t]): Row => [{ origin }, t]);
+  });
+}
+
 /** Registers every persia_* metric in `registry`; each reads `read()` when it is collected. */
 export function statusMetrics(read: () => Status, registry = new Registry()): Registry {
   nodeMetrics(registry, read);
@@ -218,6 +230,7 @@ export function statusMetrics(read: () => Status, registry = new Registry()): Re
   egressMetrics(registry, read);
   clientMetrics(registry, read);
   wireguardMetrics(registry, read);
+  certMetrics(registry, read);
   return registry;
 }
 

@@ -68,10 +68,14 @@ export function wireguardMac(publicKey: Uint8Array): Uint8Array {
   return mac;
 }
 
+/** What a WireGuard key file holds, for the message about a file that holds something else. */
+const WG_KEY_FILE = "a WireGuard key file (one line: the base64 of 32 bytes, as `wg genkey` writes it)";
+
 /** The key in a key file: a regular file of at most KEY_FILE_MAX bytes (checked on the open
  *  file before reading: a pipe or a device would hang), mode without group/other bits,
- *  one line of base64 of 32 bytes. `make` says how to make one. Throws KeyFileError. */
-export function readKeyFile(file: string, make: string): Uint8Array {
+ *  one line of base64 of 32 bytes. `make` says how to make one; `format` names what the
+ *  file should be (an ed25519 seed file is one too: loader/cert/files.ts). Throws KeyFileError. */
+export function readKeyFile(file: string, make: string, format = WG_KEY_FILE): Uint8Array {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -95,8 +99,7 @@ export function readKeyFile(file: string, make: string): Uint8Array {
   }
   const key = decodeKey(text);
   if (key === null) {
-    throw new KeyFileError(`${file} is not a WireGuard key file (one line: the base64 of 32 bytes, as \`wg genkey\` ` +
-      `writes it); ${make}`);
+    throw new KeyFileError(`${file} is not ${format}; ${make}`);
   }
   return key;
 }

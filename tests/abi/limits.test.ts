@@ -55,6 +55,7 @@ test("the manifest loader's bounds are abi/limits.ts's constants, named the load
     ["MTU_MIN", "MTU_MIN"], ["MTU_MAX", "MTU_MAX"], ["RA_MAX_INTERVAL_MIN", "RA_MAX_INTERVAL_MIN"],
     ["RA_MAX_INTERVAL_MAX", "RA_MAX_INTERVAL_MAX"], ["RA_MIN_INTERVAL_MIN", "RA_MIN_INTERVAL_MIN"],
     ["RA_LIFETIME_MAX", "RA_LIFETIME_MAX"], ["CPU_SHARE_MAX", "CPU_SHARE_MAX"],
+    ["MAX_TRUSTED", "TRUST_MAX"], ["MAX_NODE_CERTS", "NODE_CERT_MAX"],
   ];
   const text = fs.readFileSync(path.join(ROOT, "loader/manifest/limits.ts"), "utf8");
   for (const [loader, abi] of same) {

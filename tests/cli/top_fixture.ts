@@ -26,7 +26,7 @@ export function small(nowMs: number, k: number): Status {
     drops: { NONE: 0, FRAGMENT: 3 * k, NO_ROUTE: 0, ETHERTYPE_IPV4: 1 },
     nics: [nic(0, 120 * k, 100 * k)],
     services: [service(0, "echo.sabz.city", 100 * k, 2_000_000 * k), service(1, "kv.sabz.city", 0, 6_000_000 * k, "RESTARTING")],
-    routes: [], neighbors: [], addresses: [], learned: [], routers: [], wgPeers: [], filters: null, filterList: [],
+    routes: [], neighbors: [], addresses: [], learned: [], routers: [], wgPeers: [], identity: null, certificates: [], filters: null, filterList: [],
     classes: [klass(0, "kernel", 1_250 * k), klass(0, 0, 11_250 * k, 1_000_000, 10_000_000, k), klass(0, 1, 0, 500_000)],
     grants: [{ service: 0, cpuMinPermille: 100, cpuMaxPermille: 500, cpuUsed: 0, ramMinPages: 1, ramMaxPages: 16, disks: [] },
       { service: 1, cpuMinPermille: 0, cpuMaxPermille: 0, cpuUsed: 0, ramMinPages: 1, ramMaxPages: 16, disks: [] }],
@@ -45,6 +45,6 @@ export function crowded(nowMs: number, k: number): Status {
   return {
     node: { nowMs, role: "SERVER", services: 16, nics: 6, routes: 40, freeBuffers: 10, icmpErrorsSent: 0,
       controlAccepted: 0, controlRefused: 0 },
-    drops, nics, services, routes: [], neighbors: [], classes, grants: [], addresses: [], learned: [], routers: [], wgPeers: [], filters: null, filterList: [],
+    drops, nics, services, routes: [], neighbors: [], classes, grants: [], addresses: [], learned: [], routers: [], wgPeers: [], identity: null, certificates: [], filters: null, filterList: [],
   };
 }

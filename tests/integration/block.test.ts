@@ -32,7 +32,7 @@ const MAC0 = "02:00:00:00:00:01", MAC1 = "02:00:00:00:00:02";
 const NODE0 = addressFromMac(parseAddr("fd00:5ab2:1::"), parseMac(MAC0));
 const NODE1 = addressFromMac(parseAddr("fd00:5ab2:2::"), parseMac(MAC1));
 const ALICE_HOST = parseAddr("fd00:5ab2:1::100");   // alice's host, on lan0
-const FLOODER = parseAddr("fd00:5ab2:2::1");         // on lan1; also the gateway to fd00:77::/48
+const FLOODER = parseAddr("fd00:5ab2:2::1");         // on lan1; also the gateway to fd00:77::/32
 const A1 = parseAddr("fd00:5ab2:1::a1");             // echo.a.sabz.city, alice's
 const NODE_SEED = new Uint8Array(32).fill(9);
 const NODE_KEY = keyFromSeed(NODE_SEED);
@@ -41,14 +41,14 @@ const HOST2 = keyFromSeed(new Uint8Array(32).fill(6));
 
 function yaml(keyFile: string): string {
   return `
-node: { name: edge.sabz.city, role: router, key: ${keyFile} }
+node: { name: edge.sabz.city, role: router, identity: ${keyFile} }
 nics:
   - { name: lan0, kind: virtual, mac: "${MAC0}", prefixes: ["fd00:5ab2:1::/64"] }
   - { name: lan1, kind: virtual, mac: "${MAC1}", prefixes: ["fd00:5ab2:2::/64"] }
 routes:
-  - { prefix: "fd00:77::/48", via: "fd00:5ab2:2::1" }
+  - { to: "fd00:77::/32", via: "fd00:5ab2:2::1", nic: lan1 }
 services:
-  - { domain: echo.a.sabz.city, module: build/wasm/services/echo.wasm, addresses: ["fd00:5ab2:1::a1"] }
+  - { domain: echo.a.sabz.city, module: build/wasm/services/echo.wasm, addresses: ["fd00:5ab2:1::a1"], ram: { min: 64KiB, max: 1MiB } }
 users:
   - { name: alice, key: "${publicKeyText(ALICE.publicKey)}", domains: [a.sabz.city] }
 `;
@@ -212,7 +212,9 @@ it("refused, and nothing installed: another key, a chain that does not certify t
       bad[at] ^= 0x10;
       assert.ok((await t.block(ALICE, [bad], ["fd00:5ab2:2::1"], 60)).result < 0, `a bit flipped at byte ${at}`);
     }
-    await expectRefused(await t.block(ALICE, chain, ["fd00:5ab2:2::1"], 86401), Errno.EINVAL, /a day/);
+    const long = blockBody({ dst: A1, sources: [source("fd00:5ab2:2::1")], proto: 0, port: 0, seconds: 60, timeMs: BigInt(Date.now()), chain });
+    new DataView(long.buffer).setUint32(C.BL_SECONDS, 86401, true);
+    await expectRefused(await t.send(ALICE, Op.BLOCK, long), Errno.EINVAL, /a day/);
     const outside = cert(NODE_KEY, ALICE.publicKey, parseAddr("fd00:9::1"), 128, nowS() - 60, nowS() + 3600);
     assert.ok((await t.block(ALICE, [outside], ["fd00:5ab2:2::1"], 60, parseAddr("fd00:9::1"))).result < 0, "an address outside the router's prefixes");
     assert.equal(b.node.status().filters?.active, 0, "nothing was installed");
@@ -241,6 +243,19 @@ it("a key holds at most FILTER_PER_HOLDER filters; a request that would pass it 
     const over = await t.block(ALICE, chain, ["fd00:66:ffff::1", "fd00:66:ffff::2"], 600);
     assert.equal(over.result, -Errno.EDQUOT, over.text);
     assert.equal(b.node.status().filters?.active, FILTER_PER_HOLDER, "none of the refused request's filters");
+  });
+});
+
+it("the filters of one destination use at most 8 source prefix lengths: each costs every packet to it a probe", async () => {
+  await withRouter(async (b, t) => {
+    const chain = (await t.certs(A1)).certs;
+    const lengths = [120, 121, 122, 123, 124, 125, 126, 127, 128];
+    const r = await t.block(ALICE, chain, lengths.map((l) => `fd00:66::/${l}`), 60);
+    assert.equal(r.result, -Errno.EDQUOT, r.text);
+    assert.match(r.text, /LENGTHS_PER_DST/);
+    const ok = await t.block(ALICE, chain, lengths.slice(1).map((l) => `fd00:66::/${l}`), 60);
+    assert.equal(ok.result, 0, ok.text);
+    assert.equal(b.node.status().filters?.active, 8);
   });
 });
 

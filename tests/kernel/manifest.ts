@@ -192,3 +192,21 @@ export function mfSvcLearned(svc: u32, nic: u32): void {
   store<u8>(b, <u8>svc);
   store<u8>(b + 1, <u8>nic);
 }
+
+/** NODE_KEY (23): seed[32], copied from seed. */
+export function mfNodeKey(seed: usize): void {
+  memory.copy(mfRecord(23, 32), seed, 32);
+}
+
+/** TRUST (24): key[32] (copied from key), prefix[16], length u8, 0 u8[3]. */
+export function mfTrust(key: usize, len: u32, prefix: string): void {
+  let b = mfRecord(24, 52);
+  memory.copy(b, key, 32);
+  putAddr(b + 32, prefix);
+  store<u8>(b + 48, <u8>len);
+}
+
+/** NODE_CERT (25): a certificate's 168 bytes, copied from c. */
+export function mfNodeCert(c: usize): void {
+  memory.copy(mfRecord(25, 168), c, 168);
+}

@@ -24,7 +24,12 @@ import { coreModules } from "../../loader/image/component";
 import { encodeConfig } from "../../loader/image/config";
 import { parseModule } from "../../loader/wasm/parse";
 import { wasiImportsText } from "../../loader/image/wasi_types";
-import { parseManifest } from "../../loader/manifest";
+import { compileManifest, decodeBootManifest, parseManifest } from "../../loader/manifest";
+import { publicKeyOfSeed, signCert } from "../../loader/cert/cert";
+import { certLine } from "../../loader/cert/files";
+import { publicKeyText } from "../../loader/control/message";
+import { parseAddr } from "../../loader/ip6";
+import { CERT_ISSUER } from "../../wire/layout/cert";
 import { LoaderError } from "../../loader/errors";
 import { launch } from "../../hosts/node/launch";
 
@@ -139,6 +144,27 @@ services:
   assert.match(said, /it holds the private key of wg0 \(mode 0600\)/);
   assert.equal(fs.statSync(out).mode & 0o777, 0o600);
   assert.ok(!said.includes(fs.readFileSync(path.join(dir, "edge.key"), "utf8").trim()));
+});
+
+test("an image carries the node's identity, certificates and trusted keys in its boot manifest, and is written with mode 0600", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-image-cert-"));
+  const seed = Buffer.alloc(32, 3), root = Buffer.alloc(32, 4), now = BigInt(Math.floor(Date.now() / 1000));
+  fs.writeFileSync(path.join(dir, "edge.id"), `${seed.toString("base64")}\n`, { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, "edge.cert"), `${certLine(signCert({ flags: CERT_ISSUER, len: 64, notBefore: now - 60n, notAfter: now + 86400n,
+    prefix: parseAddr("fd00:5ab2:1::"), holder: publicKeyOfSeed(seed), issuer: publicKeyOfSeed(root) }, root))}\n`);
+  const text = yaml("vxlan", `trust: [{ key: "${publicKeyText(publicKeyOfSeed(root))}", prefixes: ["fd00::/16"] }]`)
+    .replace("role: server }", "role: router, identity: edge.id, certs: [edge.cert] }").replace("build/wasm", path.join(ROOT, "build/wasm"));
+  fs.writeFileSync(path.join(dir, "node.yaml"), text);
+  const m = parseManifest(text, "node.yaml", dir);
+  const boot = decodeBootManifest(compileManifest(m).boot);
+  assert.deepEqual([boot.nodeKey!.seed.length, boot.nodeCerts.length, boot.trusts.length], [32, 1, 1]);
+  const image = await composeImage(m, inputs());
+  assert.equal(image.bootSha256, sha256(compileManifest(m).boot), "the image's boot manifest is the one with the records");
+  const out = path.join(dir, "node.wasm");
+  const said = await buildImage(path.join(dir, "node.yaml"), out);
+  assert.match(said, new RegExp(`it holds the node's identity seed \\(node\\.identity, ${publicKeyText(publicKeyOfSeed(seed)).replace(/[+/]/g, "\\$&")}; mode 0600\\)`));
+  assert.equal(fs.statSync(out).mode & 0o777, 0o600);
+  assert.ok(!said.includes(seed.toString("base64")));
 });
 
 test("a virtual or TAP NIC cannot go into an image, and the refusal says what to use", async () => {

@@ -43,6 +43,8 @@ test("the largest manifest the loader's limits allow boots in kernel.wasm, and t
 
   const st = decodeStatus(k.status());
   assert.equal(st.node!.role, "ROUTER");
+  assert.deepEqual([st.identity!.trusted, st.identity!.ownCerts], [m.trusts.length, m.nodeCerts.length]);
+  assert.equal(st.certificates.filter((c) => c.origin === "NODE").length, m.nodeCerts.length, "the node's own certificates");
   assert.deepEqual(st.nics.map((n) => n.id), m.nics.map((n) => n.id));
   assert.deepEqual(st.services.map((s) => [s.id, s.name]), m.services.map((s) => [s.id, s.name]));
   const routes = (kind: string) => sorted(st.routes.filter((r) => r.kind === kind).map((r) =>

@@ -17,6 +17,9 @@ import {
 } from "../../loader/manifest";
 import { errorsOf } from "./refused";
 import { maxManifestBoot } from "./max_manifest";
+import { publicKeyOfSeed, signCert } from "../../loader/cert/cert";
+import { certLine } from "../../loader/cert/files";
+import { CERT_ISSUER } from "../../wire/layout/cert";
 
 const ascii = (s: string) => Array.from(Buffer.from(s, "ascii"));
 const u16 = (n: number) => [n & 0xff, n >> 8];
@@ -182,10 +185,18 @@ test("the examples in spec/manifest.md are valid", () => {
   for (const f of ["edge.key", "peer.psk"]) {                            // the WireGuard example's key files
     fs.writeFileSync(path.join(dir, f), `${Buffer.alloc(32, f.length).toString("base64")}\n`, { mode: 0o600 });
   }
+  // The certificates example's seed, and its /64 from the upstream whose key it trusts (RFC 8032 TEST 1's).
+  const id = Buffer.alloc(32, 9), upstream = Buffer.from("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", "hex");
+  fs.writeFileSync(path.join(dir, "edge.id"), `${id.toString("base64")}\n`, { mode: 0o600 });
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  fs.writeFileSync(path.join(dir, "edge.cert"), `${certLine(signCert({ flags: CERT_ISSUER, len: 64, notBefore: now - 60n,
+    notAfter: now + 86400n, prefix: parseAddr("fd00:b::"), holder: publicKeyOfSeed(id), issuer: publicKeyOfSeed(upstream) }, upstream))}\n`);
   const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", dir));
   fs.rmSync(dir, { recursive: true });
-  assert.equal(examples.length, 5, "spec/manifest.md has the full, router, client, rates and WireGuard examples");
-  const [full, router, client, rates, wireguard] = examples;
+  assert.equal(examples.length, 6, "spec/manifest.md has the full, router, client, rates, WireGuard and certificates examples");
+  const [full, router, client, rates, wireguard, certs] = examples;
+  const certRecords = bootRecords(certs);
+  assert.deepEqual([certRecords.nodeKey !== null, certRecords.nodeCerts.length, certRecords.trusts.map((t) => t.len)], [true, 1, [16]]);
   assert.deepEqual(bootRecords(wireguard).wgPeers.map((p) => [p.nic, p.peer, p.keepalive, p.port]), [[0, 0, 25, 51820]]);
   assert.deepEqual(client.nics.map((n) => [n.autoconf, n.dad]), [[true, 1]]);
   assert.deepEqual(bootRecords(client).svcLearned, [{ svc: 0, nic: 0 }]);
@@ -216,10 +227,10 @@ test("the refusal spec/manifest.md quotes is the one a third service on its rate
 
 test("the largest manifest the limits allow compiles to the size spec/manifest.md states (a router: every NIC has an " +
   "RA record, a rate and a forward class; every service a net entry on every NIC; every user pair, delegated prefix " +
-  "and delegated extent used, with the longest names)", () => {
+  "and delegated extent used; an identity with every certificate and trusted prefix; with the longest names)", () => {
   const L = limits;
   const boot = maxManifestBoot();
-  assert.equal(boot.length, 39939);
+  assert.equal(boot.length, 41559);
   const decoded = decodeBootManifest(boot);
   assert.equal(decoded.services[0].ramMaxPages, 65536);
   assert.equal(decoded.nets.length, 2 * L.MAX_NICS + L.MAX_SERVICES * L.MAX_NET_PER_SERVICE);

@@ -1,11 +1,19 @@
 // The largest manifest the loader's limits allow (loader/manifest/limits.ts), as YAML and
 // compiled: a router whose every list is full — NICs with their prefixes, an RA record, a
 // line rate and a forward class each; static routes; disks; services with every address,
-// disk grant and a net entry on every NIC; users with every delegated prefix and extent —
-// and every name as long as allowed. Shared by manifest.test.ts (its size is the one
-// spec/manifest.md states) and limits.test.ts (the kernel boots it).
+// disk grant and a net entry on every NIC; users with every delegated prefix and extent;
+// an identity key with every certificate of its own, and every trusted prefix — and every
+// name as long as allowed. Shared by manifest.test.ts (its size is the one spec/manifest.md
+// states) and limits.test.ts (the kernel boots it).
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { parseManifest, compileManifest, limits as L } from "../../loader/manifest";
 import { keyFromSeed, publicKeyText } from "../../loader/control/message";
+import { publicKeyOfSeed, signCert } from "../../loader/cert/cert";
+import { certLine } from "../../loader/cert/files";
+import { CERT_ISSUER } from "../../wire/layout/cert";
+import { parseAddr } from "../../loader/ip6";
 
 const label = (c: string, n: number) => c + "a".repeat(n - 1);
 /** A 253-character domain, the longest RFC 1035 allows, starting with c. */
@@ -42,15 +50,39 @@ function users(): string[] {
   ].join("\n"));
 }
 
-/** The YAML text of the largest manifest. */
+/** Every trusted prefix, under one key. */
+function trust(): string[] {
+  const key = publicKeyText(keyFromSeed(new Uint8Array(32).fill(0x43)).publicKey);
+  return [`  - key: "${key}"`, `    prefixes: [${Array.from({ length: L.MAX_TRUSTED }, (_, i) => `"fd${(i + 16).toString(16)}::/16"`).join(", ")}]`];
+}
+
+/** A new directory with the node's seed file (node.id) and MAX_NODE_CERTS certificates of
+ *  its key from an upstream router, valid now (node.cert). */
+export function identityDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-max-"));
+  const seed = new Uint8Array(32).fill(0x42), root = new Uint8Array(32).fill(0x43);
+  fs.writeFileSync(path.join(dir, "node.id"), `${Buffer.from(seed).toString("base64")}\n`, { mode: 0o600 });
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const cert = signCert({ flags: CERT_ISSUER, len: 16, notBefore: now - 60n, notAfter: now + 86400n, prefix: parseAddr("fd00::"),
+    holder: publicKeyOfSeed(seed), issuer: publicKeyOfSeed(root) }, root);
+  fs.writeFileSync(path.join(dir, "node.cert"), Array.from({ length: L.MAX_NODE_CERTS }, () => `${certLine(cert)}\n`).join(""));
+  return dir;
+}
+
+/** The YAML text of the largest manifest; node.id and node.cert are identityDir()'s. */
 export function maxManifestText(): string {
   const routes = Array.from({ length: L.MAX_ROUTES }, (_, i) => `  - { to: "fd01:${i}::/32", via: "fe80::1", nic: n0 }`);
   const disks = Array.from({ length: L.MAX_DISKS }, (_, i) => `  - { name: d${i}, path: d${i}.img, size: 1MiB }`);
-  return [`node: { name: ${longName("z")}, role: router, ram: 1GiB }`, "nics:", ...nics(), "routes:", ...routes,
-    "disks:", ...disks, "services:", ...services(), "users:", ...users()].join("\n");
+  return [`node: { name: ${longName("z")}, role: router, ram: 1GiB, identity: node.id, certs: [node.cert] }`, "nics:", ...nics(),
+    "routes:", ...routes, "disks:", ...disks, "services:", ...services(), "users:", ...users(), "trust:", ...trust()].join("\n");
 }
 
 /** Its boot manifest, as the loader compiles it. */
 export function maxManifestBoot(): Uint8Array {
-  return compileManifest(parseManifest(maxManifestText(), "max.yaml", "/")).boot;
+  const dir = identityDir();
+  try {
+    return compileManifest(parseManifest(maxManifestText(), "max.yaml", dir)).boot;
+  } finally {
+    fs.rmSync(dir, { recursive: true });
+  }
 }

@@ -20,7 +20,7 @@ function snap(nowMs: number, rx: number, fuel: [number, number], drops = 0, name
     classes: [{ nic: 0, class: "kernel", queue: 0, minBits: 0, maxBits: 0, bytes: rx * 10, drops: 0 },
       { nic: 0, class: 0, queue: 0, minBits: 1e6, maxBits: 2e6, bytes: rx * 30, drops: 0 }],
     grants: [{ service: 0, cpuMinPermille: 200, cpuMaxPermille: 0, cpuUsed: 0, ramMinPages: 1, ramMaxPages: 2, disks: [] }],
-    addresses: [], learned: [], routers: [], wgPeers: [], filters: null, filterList: [],
+    addresses: [], learned: [], routers: [], wgPeers: [], identity: null, certificates: [], filters: null, filterList: [],
   };
 }
 

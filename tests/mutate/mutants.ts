@@ -19,6 +19,8 @@ export interface Mutant {
 }
 
 const CAPS = "tests/kernel/svc/caps.spec.ts";
+const CERT_VERIFY = "tests/kernel/cert/verify.spec.ts";
+const CERT_ISSUE = "tests/kernel/cert/issue.spec.ts";
 const WG = "tests/integration/wg.test.ts";
 const WG_FLIPS = "tests/integration/wg_flips.test.ts";
 const WG_REPLAY = "tests/kernel/wg/replay.spec.ts";
@@ -62,6 +64,8 @@ const AEAD = "tests/kernel/crypto/aead.spec.ts";
 const BLAKE2S = "tests/kernel/crypto/blake2s.spec.ts";
 const KDF = "tests/kernel/crypto/kdf.spec.ts";
 const X25519 = "tests/kernel/crypto/x25519.spec.ts";
+const FILTER = "tests/kernel/net/filter.spec.ts";
+const MAIN_FILTER = "tests/kernel/main-filter.spec.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -389,11 +393,35 @@ export const MUTANTS: Mutant[] = [
     tests: ["tests/integration/wg_flood.test.ts"] },
   { id: "wg-next-not-promoted", guarantee: "a responder's session is confirmed by the initiator's first packet on it",
     file: "kernel/wg/link.ts", from: "    unchecked(S.kpCur[p] = k);\n", to: "", tests: [WG] },
+  // Block filters (spec/kernel.md, "Block filters"; issue #15).
+  { id: "filter-mask-byte-order", guarantee: "a filter's source prefix covers exactly the sources of its length (/48, /64, /127)",
+    file: "kernel/net/filter.ts", from: "return bswap<u64>(U64.MAX_VALUE << <u64>(64 - bits));",
+    to: "return U64.MAX_VALUE << <u64>(64 - bits);", tests: [FILTER] },
+  { id: "filter-heap-left-only", guarantee: "filters run out in the order of their expiries, taken off a heap without a scan",
+    file: "kernel/net/filterheap.ts", from: "if (c + 1 < heapSize && heapExpires(at(c + 1)) < heapExpires(at(c))) c++;",
+    to: "", tests: [FILTER] },
+  { id: "filter-not-asked", guarantee: "a received packet a filter matches is dropped as BLOCKED before it is routed",
+    file: "kernel/net/input.ts", from: "if (filterActive != 0 && filterMatch(p, pktLen(pkt))) {",
+    to: "if (false) {", tests: [MAIN_FILTER] },
+  { id: "cert-issuer-flag-skipped", guarantee: "only a certificate with CERT_ISSUER may sign certificates below it",
+    file: "kernel/cert/verify.ts", from: "if ((certFlags(c) & CERT_ISSUER) == 0) return", to: "if (false) return", tests: [CERT_VERIFY] },
+  { id: "cert-validity-not-covered", guarantee: "a parent certificate covers its child's validity: a router cannot hand out more time than it was given",
+    file: "kernel/cert/verify.ts", from: "certNotBefore(c) > certNotBefore(child) || certNotAfter(c) < certNotAfter(child)", to: "false",
+    tests: [CERT_VERIFY] },
+  { id: "cert-trust-any-prefix", guarantee: "a TRUST record's key is trusted only for addresses inside its prefix",
+    file: "kernel/cert/state.ts", from: "keyEq(trustKey(i), key) && prefixMatch(addr, trustPrefix(i), trustPrefixLen(i))", to: "keyEq(trustKey(i), key)",
+    tests: [CERT_VERIFY] },
+  { id: "cert-host-not-first-come", guarantee: "a host's address stays certified to the first key while its certificate lasts",
+    file: "kernel/cert/issue.ts", from: "if (!S.keyEq(certHolder(c), key) && t < certNotAfter(c)) return -Errno.EEXIST;", to: "",
+    tests: [CERT_ISSUE] },
+  { id: "cert-ts-issuer-flag-skipped", guarantee: "`persia cert verify` refuses a parent without CERT_ISSUER, as the kernel does",
+    file: "loader/cert/chain.ts", from: "if ((c[i].flags & L.CERT_ISSUER) === 0) return", to: "if (false) return",
+    tests: ["tests/kernel/cert.test.ts", "tests/cli/cert.test.ts"] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
 export const SAMPLE: string[] = [
   "egress-max-fast", "cpu-max-wide", "cap-rights-ignored", "derive-wider", "disk-write-with-read", "send-without-send-right", "rx-spoofed-own-source",
   "ip-length", "hop-limit", "icmp-checksum", "ctl-replay", "ctl-signature", "icmp-error-rate", "fuel-loop-charge",
-  "capture-filter-ignored", "aead-tag-ignored",
+  "capture-filter-ignored", "aead-tag-ignored", "cert-issuer-flag-skipped",
 ];
