@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { sh, missing, skipOrFail, capture, stopCapture, Capture } from "./linux";
-import { Router, Host, Ran, Line, keyNew, persia, attachHost, routerAddr, ping, iperfServer, flood, floodTimes, within, lastBefore } from "./block_net";
+import { Router, Host, Ran, Line, keyNew, persia, attachHost, routerAddr, ping, iperfServer, flood, floodTimes, answerTime, within, lastBefore } from "./block_net";
 import { sleep, waitFor } from "../wait";
 
 const skip = skipOrFail(missing(["ip", "ping", "tshark", "iperf3"]));
@@ -31,7 +31,7 @@ const STOP_MAX_MS = 500;
 const host = (ns: string, dev: string, prefix: string, mac: string, id: string) => ({ ns, dev, prefix, routerMac: mac, addr: `${prefix}${id}` });
 const F = host(`bkf${TAG}`, `pbf${TAG}`, `fd00:bf:${TAG}::`, "02:00:5a:b3:0f:01", "f");
 const D = host(`bkd${TAG}`, `pbd${TAG}`, `fd00:bd:${TAG}::`, "02:00:5a:b3:0d:01", "d");
-const O = host(`bko${TAG}`, `pbo${TAG}`, `fd00:b0:${TAG}::`, "02:00:5a:b3:00:01", "0");
+const O = host(`bko${TAG}`, `pbo${TAG}`, `fd00:b0:${TAG}::`, "02:00:5a:b3:00:01", "5");
 const HOSTS: (Host & { prefix: string })[] = [F, D, O];
 /** The router's address on D's link: where D sends its requests. */
 const NODE = routerAddr(D.prefix, D.routerMac);
@@ -113,7 +113,7 @@ test("a block from D's holder stops F's flood to D at the router within millisec
       assert.equal(s.filters?.active, 1, "one active filter");
       const text = await r!.statusText();
       assert.match(text, /^Block filters: 1 active \(1 keys\), 1 installed/m, text);
-      assert.match(text, new RegExp(`^${D.addr} +${F.addr}/128 +any +[1-5] s$`, "m"), text);
+      assert.match(text, new RegExp(`^ +${D.addr} +${F.addr}/128 +any +[1-5] s$`, "m"), text);
       const o = await ping(O.ns, D.addr);
       assert.equal(o.received, 3, `O still reaches D\n${o.out}`);
       const fo = await ping(F.ns, O.addr);
@@ -133,14 +133,15 @@ test("a block from D's holder stops F's flood to D at the router within millisec
       assert.match(text, /^Block filters: 0 active .* 1 expired/m, text);
       await floodArrives(cap, "after the filter expired");
       const fd = await ping(F.ns, D.addr);
-      assert.equal(fd.received, 3, fd.out);
+      assert.ok(fd.received >= 1, `F's pings reach D (F's link may be full of its own flood)\n${fd.out}`);
     });
 
-    let again: Line, lifted: Line;
+    let again: Line, lifted: Line, unblockSent = 0;
     await t.test("a second block is lifted by persia ctl unblock", async () => {
       const b = await persia(D.ns, ["ctl", "block", ...block, "--for", "600", "--proto", "udp"]);
       again = answer(b, "persia ctl block --for 600");
       await sleep(1000);   // a second without the flood, checked in the capture below
+      unblockSent = Date.now();   // the filter holds at least until the command starts
       const u = await persia(D.ns, ["ctl", "unblock", ...block, "--proto", "udp"]);
       lifted = answer(u, "persia ctl unblock");
       assert.match(lifted.text, /1 filters removed/, u.out);
@@ -157,18 +158,22 @@ test("a block from D's holder stops F's flood to D at the router within millisec
 
     await t.test("the capture on D: F's datagrams stop within milliseconds of each answer and come back after", () => {
       const times = floodTimes(pcap, F.addr, D.addr);
-      const report: string[] = [];
-      for (const [what, at, until] of [["block --for 5", blocked.at, blocked.at + 4500], ["block --for 600", again.at, lifted.at]] as const) {
+      const windows = [["block --for 5", blocked.at, blocked.at + 4500], ["block --for 600", again.at, unblockSent]] as const;
+      const stopped = windows.map(([, at, until]) => { const last = lastBefore(times, until); return last === null ? -Infinity : last - at; });
+      // The same, from the answer's own frame on D's interface: the CLI prints it a few ms later.
+      const onWire = windows.map(([, at, until]) => {
+        const a = answerTime(pcap, NODE, D.addr, at), last = lastBefore(times, until);
+        return a === null || last === null ? NaN : last - a;
+      });
+      console.log(`# ${windows.map(([what], i) => `${what}: F's last datagram reached D ${stopped[i].toFixed(1)} ms after the CLI printed ` +
+        `the answer, ${onWire[i].toFixed(1)} ms after the answer crossed D's interface`).join("; ")} (flood ${RATE === "0" ? "as fast as iperf3 sends" : `${RATE}bit/s`}, ${times.length} datagrams captured)`);
+      windows.forEach(([what, at, until], i) => {
         assert.ok(within(times, at - 1000, at) > 0, `F's datagrams reached D in the second before ${what}`);
-        const last = lastBefore(times, until);
-        const stopped = last === null ? -Infinity : last - at;
-        report.push(`${what}: last flood datagram ${stopped.toFixed(1)} ms after the answer`);
-        assert.ok(stopped <= STOP_MAX_MS, `${what}: F's last datagram reached D ${stopped.toFixed(1)} ms after the answer`);
+        assert.ok(stopped[i] <= STOP_MAX_MS, `${what}: F's last datagram reached D ${stopped[i].toFixed(1)} ms after the answer`);
         assert.equal(within(times, at + STOP_MAX_MS, until), 0, `${what}: none of F's datagrams reached D while it held`);
-      }
+      });
       assert.ok(within(times, blocked.at + 5000, again.at) > 0, "F's datagrams reached D after the first filter expired");
       assert.ok(within(times, lifted.at, Infinity) > 0, "and after the unblock");
-      console.log(`# ${report.join("; ")} (flood ${RATE}bit/s, ${times.length} datagrams captured)`);
     });
   } finally {
     for (const s of stops.reverse()) await s().catch(() => undefined);

@@ -33,7 +33,7 @@ const BLOCK_S = 6;
 const host = (ns: string, dev: string, prefix: string, mac: string, id: string) => ({ ns, dev, prefix, routerMac: mac, addr: `${prefix}${id}` });
 const F = host(`bcf${TAG}`, `pcf${TAG}`, `fd00:cf:${TAG}::`, "02:00:5a:b4:0f:01", "f");   // on R_S
 const D = host(`bcd${TAG}`, `pcd${TAG}`, `fd00:cd:${TAG}::`, "02:00:5a:b4:0d:01", "d");   // on R_D
-const O = host(`bco${TAG}`, `pco${TAG}`, `fd00:c0:${TAG}::`, "02:00:5a:b4:00:01", "0");   // on R_D
+const O = host(`bco${TAG}`, `pco${TAG}`, `fd00:c0:${TAG}::`, "02:00:5a:b4:00:01", "5");   // on R_D
 const HOSTS: Host[] = [F, D, O];
 /** The routers' link: a TAP of each, ports of one bridge in namespace LINK. */
 const LINK = { ns: `bcl${TAG}`, br: "br0", rs: `pcs${TAG}`, rd: `pcr${TAG}`, rsMac: "02:00:5a:b4:01:01", rdMac: "02:00:5a:b4:01:02" };
@@ -194,7 +194,7 @@ test("two routers in a chain: D's block is installed at F's router, which drops 
         assert.ok(stopped <= STOP_MAX_MS, `${where}: F's last datagram ${stopped.toFixed(1)} ms after the answers`);
         assert.equal(within(times, at + STOP_MAX_MS, until), 0, `${where}: none of F's datagrams while the block held`);
       }
-      console.log(`# ${report.join("; ")} (flood ${RATE}bit/s)`);
+      console.log(`# ${report.join("; ")} (flood ${RATE === "0" ? "as fast as iperf3 sends" : `${RATE}bit/s`})`);
     });
   } finally {
     for (const s of stops.reverse()) await s().catch(() => undefined);

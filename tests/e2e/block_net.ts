@@ -10,6 +10,7 @@ import { spawn, ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "../../hosts/node/paths";
+import { CTL_PORT } from "../../abi/control";
 import { Status } from "../../loader/status/decode";
 import { addressFromMac, formatAddr, linkLocalFromMac, parseAddr, parseMac } from "../../loader/ip6";
 import { queryStatus } from "../../cli/status_client";
@@ -158,8 +159,17 @@ export function flood(ns: string, dst: string, rate: string, seconds: number, le
 export function floodTimes(file: string, src: string, dst: string): number[] {
   const r = tshark(["-r", file, "-Y", `ipv6.src == ${src} && ipv6.dst == ${dst} && udp.dstport == ${IPERF_PORT}`,
     "-T", "fields", "-e", "frame.time_epoch"]);
-  if (r.code !== 0) throw new Error(`tshark -r ${file}: ${r.err}`);
+  if (r.code !== 0) throw new Error(`tshark -r ${file} (exit ${r.code}): ${r.err}`);
   return r.out.split("\n").filter((l) => l !== "").map((l) => Number(l) * 1000);
+}
+
+/** The capture time (Unix ms) of the last control answer (UDP from CTL_PORT) from `from` to
+ *  `to` before `before`, or null: when the answer crossed the capture's device. */
+export function answerTime(file: string, from: string, to: string, before: number): number | null {
+  const r = tshark(["-r", file, "-Y", `ipv6.src == ${from} && ipv6.dst == ${to} && udp.srcport == ${CTL_PORT}`,
+    "-T", "fields", "-e", "frame.time_epoch"]);
+  if (r.code !== 0) throw new Error(`tshark -r ${file} (exit ${r.code}): ${r.err}`);
+  return lastBefore(r.out.split("\n").filter((l) => l !== "").map((l) => Number(l) * 1000), before);
 }
 
 /** How many of `times` fall in [from, to). */

@@ -155,7 +155,9 @@ export function countMatching(file: string, filter: string): number {
 /** tshark with these arguments: its exit code, stdout, and stderr without the warning it
  *  prints whenever it runs as root (which says nothing about the file it reads). */
 export function tshark(args: string[]): { code: number | null; out: string; err: string } {
-  const r = spawnSync("tshark", args, { encoding: "utf8" });
+  // A field of every packet of a long flood is megabytes: spawnSync's default of 1 MiB
+  // would cut it off and kill tshark (exit 2, nothing on stderr).
+  const r = spawnSync("tshark", args, { encoding: "utf8", maxBuffer: 1 << 28 });
   const err = r.stderr.split("\n").filter((l) => l !== "" && !/^Running as user "root" and group "root"\. This could be dangerous\.$/.test(l)).join("\n");
   return { code: r.status, out: r.stdout, err };
 }
