@@ -183,8 +183,11 @@ type CtlOp = "hello" | "load" | "unload" | "grant" | "revoke" | "cert" | "certs"
 async function cmdCtlCert(op: "cert" | "certs" | "block" | "unblock", a: CtlArgs): Promise<void> {
   const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port };
   const user = readKeyFile(a.key);
+  // A refused request writes nothing: -o may name the chain a holder already has.
   const save = (chain: Uint8Array[]) => {
-    if (a.o) { fs.writeFileSync(a.o, chainText(chain)); process.stdout.write(`wrote ${chain.length} certificate${chain.length === 1 ? "" : "s"} to ${a.o}\n`); }
+    if (!a.o || chain.length === 0) return;
+    fs.writeFileSync(a.o, chainText(chain));
+    process.stdout.write(`wrote ${chain.length} certificate${chain.length === 1 ? "" : "s"} to ${a.o}\n`);
   };
   if (op === "certs") {
     const r = await certsOf(o, user.publicKey, parseAddr(a.target!));

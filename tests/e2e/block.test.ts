@@ -90,7 +90,16 @@ test("a block from D's holder stops F's flood to D at the router within millisec
       const c = await persia(D.ns, ["ctl", "cert", "--node", NODE, "--key", dKey, "-o", dCert]);
       answer(c, "persia ctl cert");
       assert.match(c.out, new RegExp(`${D.addr}/128 held by ${dPub.replace(/[+/]/g, "\\$&")}, issued by ${routerPub.replace(/[+/]/g, "\\$&")}`), c.out);
-      assert.match(fs.readFileSync(dCert, "utf8"), /^[A-Za-z0-9+/=]+\n$/, "one certificate, one line of base64");
+      const chain = fs.readFileSync(dCert, "utf8");
+      assert.match(chain, /^[A-Za-z0-9+/=]+\n$/, "one certificate, one line of base64");
+      // First come, first served: another key asking from D's address is refused, and the
+      // refusal leaves D's chain file as it was.
+      const other = path.join(dir, "other.key");
+      await keyNew(other);
+      const taken = await persia(D.ns, ["ctl", "cert", "--node", NODE, "--key", other, "-o", dCert]);
+      assert.equal(taken.code, 1, taken.out);
+      assert.match(taken.out, /^refused, EEXIST/m, taken.out);
+      assert.equal(fs.readFileSync(dCert, "utf8"), chain, "d.cert unchanged");
     });
 
     const server = await iperfServer(D.ns);
@@ -112,7 +121,7 @@ test("a block from D's holder stops F's flood to D at the router within millisec
       const s = await r!.status();
       assert.equal(s.filters?.active, 1, "one active filter");
       const text = await r!.statusText();
-      assert.match(text, /^Block filters: 1 active \(1 keys\), 1 installed/m, text);
+      assert.match(text, /^Block filters: 1 active \(\d+ keys\), 1 installed/m, text);
       assert.match(text, new RegExp(`^ +${D.addr} +${F.addr}/128 +any +[1-5] s$`, "m"), text);
       const o = await ping(O.ns, D.addr);
       assert.equal(o.received, 3, `O still reaches D\n${o.out}`);
