@@ -89,6 +89,7 @@ export const BLOCK_SKEW_MS: i64 = 120000; // a relayed BLOCK's time may differ t
 export const RELAY_PER_S: i32 = 10;      // relayed requests checked per second, over the node ...
 export const RELAY_BURST: i32 = 10;      // ... with this burst: a relay carries no cookie
 export const RELAY_OUT_MAX: i32 = 8;     // sources' routers one BLOCK is passed on to
+export const FILTER_EXPIRE_PER_POLL: i32 = 4096; // block filters one poll takes out; more wait for the next
 export const LENGTHS_PER_DST: i32 = 8;   // source prefix lengths the filters of one destination may use:
                                          // a packet to it costs a probe per length (net/filter.ts)
 

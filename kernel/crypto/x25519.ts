@@ -5,7 +5,7 @@
 // sent a point of small order: WireGuard's check, RFC 7748 §6.1). The copy of the scalar
 // and the ladder's temporaries are wiped before returning. Not re-entrant. Used by
 // kernel/wg/ (the handshake's four DH operations and key generation).
-import { GF, gf0, gf1, set25519, sel25519, pack25519, unpack25519, A, Z, M, S, Msmall, inv25519 } from "./field25519";
+import { GF, gf0, gf1, set25519, sel25519, pack25519, unpack25519, A, Z, M, S, Msmall, inv25519, wipe25519 } from "./field25519";
 
 const A24: i64 = 121665;                   // (A - 2) / 4, RFC 7748 §5
 const BASE: usize = memory.data<u8>([9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -71,4 +71,5 @@ function wipe(): void {
   memory.fill(X, 0, GF);
   memory.fill(FA, 0, GF); memory.fill(FB, 0, GF); memory.fill(FC, 0, GF);
   memory.fill(FD, 0, GF); memory.fill(FE, 0, GF); memory.fill(FF, 0, GF);
+  wipe25519();    // pack25519 and inv25519 leave the shared secret in field25519's scratch
 }

@@ -8,7 +8,7 @@
 // and nothing is allocated after start.
 import { Errno } from "../../abi/errno";
 import { FILTER_MAX, FILTER_PER_HOLDER } from "../../abi/limits";
-import { HOLDER_MAX } from "../param";
+import { HOLDER_MAX, FILTER_EXPIRE_PER_POLL } from "../param";
 import { now } from "../clock";
 import { ld8, ld16 } from "../../wire/bytes";
 import { IP_SRC, IP_DST, NH_TCP, NH_UDP, NH_ICMPV6 } from "../../wire/ipv6";
@@ -321,10 +321,13 @@ export function filterMatch(p: usize, len: i32): bool {
   return false;
 }
 
-/** Remove every filter whose expiry is <= now; returns how many. */
+/** Remove the filters whose expiry is <= now, at most FILTER_EXPIRE_PER_POLL of them (the
+ *  rest at the next poll, which filterNext() then asks for at once: an expired filter no
+ *  longer matches meanwhile), so that 65,536 filters running out together never hold up one
+ *  poll; returns how many. */
 export function filterExpire(): i32 {
   let n = 0;
-  for (let f = heapTop(); f >= 0 && heapExpires(f) <= now; f = heapTop()) {
+  for (let f = heapTop(); f >= 0 && heapExpires(f) <= now && n < FILTER_EXPIRE_PER_POLL; f = heapTop()) {
     unlink(f);
     n++;
   }

@@ -230,6 +230,7 @@ export function statusMetrics(read: () => Status, registry = new Registry()): Re
   egressMetrics(registry, read);
   clientMetrics(registry, read);
   wireguardMetrics(registry, read);
+  filterMetrics(registry, read);
   certMetrics(registry, read);
   return registry;
 }

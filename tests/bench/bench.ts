@@ -33,6 +33,7 @@ import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
 import { controlBench } from "./control";
 import { cryptoBench } from "./crypto";
+import { filterBench } from "./filters";
 import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
 
 
@@ -164,6 +165,7 @@ async function all(): Promise<void> {
   await fuelBench();
   await controlBench((l) => console.log(l));
   await cryptoBench((l) => console.log(l));
+  await filterBench((l) => console.log(l));
   await routerBench((l) => console.log(l));
   await wireguardBench((l) => console.log(l));
 }

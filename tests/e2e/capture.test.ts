@@ -94,6 +94,10 @@ test("persia capture records what the node received, sent, delivered and dropped
     const sized = persia(["capture", "--socket", sock, "--max-size", "4KiB", "-o", file("sized")]);
     const timed = persia(["capture", "--socket", sock, "--duration", "0.5", "-o", file("timed")]);
     runs.push(counted, sized, timed);
+    // All six connected before any traffic: a --count capture that connected late took the
+    // bad frame among its three (seen once under a loaded full run).
+    await waitFor(() => r!.node.capture.active + (timed.proc.exitCode !== null ? 1 : 0) === 6, 15000,
+      "six captures to connect (the --duration one may have run out already)", 5);
 
     for (const h of [A, B]) {
       const out = (await inNs(h.ns, `ping -6 -c 2 -i 0.2 -W 2 ${ECHO}`)).out;

@@ -52,7 +52,10 @@ test("the largest manifest the loader's limits allow boots in kernel.wasm, and t
   assert.deepEqual(routes("SERVICE"), sorted(m.svcAddrs.map((a) => `${prefix(a.addr, 128)} svc ${a.svc}`)));
   assert.deepEqual(routes("CONNECTED"), sorted(m.prefixes.map((p) => `${prefix(p.addr, p.len)} nic ${p.nic}`)));
   assert.deepEqual(routes("STATIC"), sorted(m.routes.map((r) => `${prefix(r.prefix, r.len)} nic ${r.nic} via ${formatAddr(r.via)}`)));
-  assert.equal(routes("LOCAL").length, m.nics.length + m.prefixes.length, "the node's own: a link-local per NIC, one per prefix");
+  // A router also answers at each prefix's Subnet-Router anycast address (but on a /127 or /128).
+  const anycast = m.prefixes.filter((p) => p.len < 127).length;
+  assert.equal(routes("LOCAL").length, m.nics.length + m.prefixes.length + anycast,
+    "the node's own: a link-local per NIC, one per prefix, and a router's anycast address per prefix");
   assert.equal(st.node!.routes, st.routes.length);
   assert.deepEqual(sorted(st.grants.flatMap((g) => g.disks.map((d) => `svc ${g.service} disk ${d.disk} ${d.offset}+${d.length}`))),
     sorted(m.capDisks.map((c) => `svc ${c.svc} disk ${c.disk} ${c.offset}+${c.length}`)));

@@ -58,6 +58,7 @@ function fullStatus(): Status {
     { nic: 0, class: 1, queue: 1, minBits: 8_000_000, maxBits: 80_000_000, bytes: 600, drops: 2 },
   ];
   s.grants = [{ service: 1, cpuMinPermille: 100, cpuMaxPermille: 0, cpuUsed: 5, ramMinPages: 1, ramMaxPages: 16, disks: [] }];
+  s.filters = { active: 3, holders: 1, installed: 9, refreshed: 1, expired: 4, removed: 2, refused: 5, relayed: 6, relaysIn: 7 };
   return s;
 }
 
@@ -109,6 +110,13 @@ persia_egress_min_bytes_per_second{nic="0",name="vx0",class="kernel"} 0
 persia_egress_min_bytes_per_second{nic="0",name="vx0",class="echo.sabz.city"} 1000000
 persia_egress_max_bytes_per_second{nic="0",name="vx0",class="kernel"} +Inf
 persia_egress_max_bytes_per_second{nic="0",name="vx0",class="echo.sabz.city"} 10000000
+persia_block_filters 3
+persia_block_filters_installed_total 9
+persia_block_filters_expired_total 4
+persia_block_filters_removed_total 2
+persia_block_requests_refused_total 5
+persia_block_relays_sent_total 6
+persia_block_relays_accepted_total 7
 `.trim().split("\n");
 
 test("metricsText gives every counter of a known status its exact value, in seconds and bytes", async () => {

@@ -9,7 +9,7 @@
 // The clock only moves forward, so each test works from the `now` it finds.
 import { Errno } from "../../../abi/errno";
 import { FILTER_MAX, FILTER_PER_HOLDER } from "../../../abi/limits";
-import { HOLDER_MAX } from "../../../kernel/param";
+import { HOLDER_MAX, FILTER_EXPIRE_PER_POLL } from "../../../kernel/param";
 import { now, setNow } from "../../../kernel/clock";
 import { filterActive, filterAdd, filterRemove, filterMatch, filterExpire, filterNext, filterHolderCount,
   filterDropHolder, filtersReset, filterLengths, filterInstalled, filterRefreshed, filterExpired, filterRemoved } from "../../../kernel/net/filter";
@@ -159,6 +159,19 @@ describe("quotas", () => {
     }
     expect(missed).toBe(0);
     expect(heapValid()).toBe(true);
+    // All of them run out at once: a poll takes out FILTER_EXPIRE_PER_POLL and asks for the
+    // next poll at once (filterNext() is due), until none is left.
+    setNow(t + 1);
+    let polls = 0;
+    while (filterActive > 0 && polls < 100) {
+      let n = filterExpire();
+      expect(n).toBeLessThanOrEqual(FILTER_EXPIRE_PER_POLL);
+      if (filterActive > 0) expect(filterNext()).toBeLessThanOrEqual(now);
+      polls++;
+    }
+    expect(filterActive).toBe(0);
+    expect(polls).toBe(FILTER_MAX / FILTER_EXPIRE_PER_POLL);
+    expect(filterNext()).toBe(-1);
   });
 });
 
