@@ -27,7 +27,8 @@ import { opCert, opCerts, opBlock, opRelay, relayAuthentic, replyCerts, CHAIN } 
 import { CERT_BYTES } from "../../wire/layout/cert";
 import { lookup, routeNic } from "../net/route";
 import { sourceFor } from "../net/source";
-import { addrCopy } from "../../wire/addr";
+import { addrCopy, isLinkLocal, prefixMatch } from "../../wire/addr";
+import { prefixCount, prefixAddr, prefixLen, prefixNodeAddr } from "../net/iface";
 import { opLoad, opUnload, opGrant, opRevoke, opSvc } from "./ops";
 import { cookieFor, cookieValid } from "./cookie";
 import { budgetTake, budgetVerified, budgetTakeHolder, budgetTakeRelay } from "./budget";
@@ -141,18 +142,28 @@ function relayInput(pkt: i32, m: usize, n: i32): i32 {
   // The answer is the requester's: its op and sequence number; it goes to reply-to, from
   // this router's address toward it.
   addrCopy(REPLY_TO, to);
+  addrCopy(RELAYED_TO, p + IP_DST);
   let op = <i32>load<u8>(q + C.CTL_OP);
   let seq = load<u64>(q + C.CTL_SEQ);
   pkt = reply(pkt, (toPort << 16) | <u32>C.CTL_PORT, op, r, seq, C.RP_NO_SVC, n, tl, 0);
   p = pktData(pkt);
   addrCopy(p + IP_DST, REPLY_TO);
   sourceFor(routeNic(route), REPLY_TO, p + IP_SRC);
+  // Toward a requester beyond the link, never from a link-local address (a router toward it
+  // would drop it): when the NIC toward it has no global address, from the node's address
+  // in the prefix whose anycast address the relay came to.
+  if (isLinkLocal(p + IP_SRC) && !isLinkLocal(REPLY_TO)) {
+    for (let i = 0; i < prefixCount; i++) {
+      if (prefixMatch(RELAYED_TO, prefixAddr(i), prefixLen(i))) { addrCopy(p + IP_SRC, prefixNodeAddr(i)); break; }
+    }
+  }
   memory.fill(p + IP_HDR + UDP_HDR + C.RP_COOKIE, 0, C.COOKIE_BYTES);
   udpSeal(p, IP_HDR, pktLen(pkt) - IP_HDR);
   return pkt;
 }
 
 const REPLY_TO: usize = memory.data(16, 8);
+const RELAYED_TO: usize = memory.data(16, 8);
 
 function refused(pkt: i32, ports: u32, op: i32, err: Errno, seq: u64, limit: i32, why: string): i32 {
   ctlRefused++;
