@@ -12,7 +12,7 @@
 // crossing within milliseconds of the answers (the figure is printed; the test allows
 // 500 ms). D cannot block traffic to O, a third party, with its own certificate or with
 // O's. The routers' link has a prefix of its own; a second test runs the same block over a
-// link with none (link-local addresses only). Needs root, ip, ping, tshark and iperf3;
+// link with none (link-local addresses only), where R_S answers from its address in F's /64. Needs root, ip, ping, tshark and iperf3;
 // skips saying why, fails under CI=true.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -235,19 +235,15 @@ test("two routers in a chain: D's block is installed at F's router, which drops 
   });
 });
 
-// R_S answers the requester from the address kernel/net/source.ts chooses toward it
-// (kernel/ctl/control.ts relayInput): on a link with no prefix, R_S's link-local address,
-// which R_D must not forward (LINK_LOCAL_FWD), so D never sees the second answer, though
-// R_S installed the filter.
-test("over a link with no prefix of its own, R_S's answer still reaches D", { skip, timeout: 120000,
-  todo: "issue #15: sourceFor (kernel/net/source.ts) falls back to the link-local address for a global destination; R_D drops R_S's answer as LINK_LOCAL_FWD" },
-async () => {
+// Over a link with no prefix of its own the only address R_S has toward D is link-local,
+// which R_D must not forward (LINK_LOCAL_FWD): R_S answers a relay from its address in the
+// prefix the relay came to (kernel/ctl/control.ts relayInput), in F's /64.
+test("over a link with no prefix of its own, R_S's answer still reaches D, from R_S's address in F's /64", { skip, timeout: 120000 }, async () => {
   await withChain(false, async (c) => {
-    try {
-      await blockAtBoth(c);
-    } finally {
-      const s = await c.rs.status(), d = await c.rd.status();
-      console.log(`# R_S: ${s.filters?.active} filter(s), ${s.filters?.relaysIn} relay(s) taken; R_D dropped ${d.drops.LINK_LOCAL_FWD ?? 0} as LINK_LOCAL_FWD`);
-    }
+    const line = await blockAtBoth(c);
+    assert.match(line.text, new RegExp(`^${RS_ADDRS[0]}: `), line.text);
+    const s = await c.rs.status(), d = await c.rd.status();
+    assert.equal(s.filters?.active, 1, "R_S: one filter");
+    assert.equal(Number(d.drops.LINK_LOCAL_FWD ?? 0), 0, "R_D forwarded no link-local source");
   });
 });
