@@ -3,11 +3,12 @@
 // router image with an identity key and echo.sabz.city, owned by alice, behind a Linux
 // namespace over VXLAN; everything else is done from the namespace, as a user would, with
 // `persia`: `persia ctl certs` shows echo's certificate held by alice's key and issued by the
-// image's; a BLOCK signed by another key is refused (EACCES, exit 1) and installs nothing;
-// alice's BLOCK of one of the namespace's two addresses drops that address's pings to echo
-// at ingress (BLOCKED) while the other's pass, `persia status --from` the image's output shows
-// the filter and the drops, and after its 3 s the pings pass again. Needs root, iproute2,
-// ping, ethtool and wasmtime; under CI=true a missing one fails the file.
+// image's; `persia ctl cert` certifies the namespace's own address to a host key; a BLOCK
+// signed by another key is refused (EACCES, exit 1) and installs nothing; alice's BLOCK of
+// one of the namespace's two addresses drops that address's pings to echo at ingress
+// (BLOCKED) while the other's pass, `persia status --from` the image's output shows the
+// filter and the drops, and after its 3 s the pings pass again. Needs root, iproute2, ping,
+// ethtool and wasmtime; under CI=true a missing one fails the file.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn } from "child_process";
@@ -30,6 +31,7 @@ const A = "fd00:5ab2:1::100";   // the namespace's first address: never blocked
 const B = "fd00:5ab2:1::101";   // its second: alice blocks it
 const SECONDS = 3;
 const INTERVAL_S = 0.05;        // the watching ping's interval
+const esc = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 function manifest(vx: VxlanNs, identity: string, alice: string): string {
   return `
@@ -106,6 +108,18 @@ test("block signals in the wasmtime image: certs, a refused BLOCK, alice's BLOCK
       assert.ok(lines[0].startsWith(`  ${ECHO}/128 held by ${alice.pub}, issued by ${router.pub}, until `),
         `held by alice, issued by the router's identity:\n${certs.out}`);
 
+      // A host's own address: `persia ctl cert` certifies the address it asks from (Linux picks
+      // it among the namespace's) to the host's key, and `certs` hands that chain to anyone.
+      const host = key("host");
+      const cert = await persia(vx, `ctl cert --node ${NODE} --key ${host.file}`);
+      assert.equal(cert.code, 0, cert.out);
+      const mine = new RegExp(`^  (\\S+)/128 held by ${esc(host.pub)}, issued by ${esc(router.pub)}, until `, "m").exec(cert.out);
+      assert.ok(mine, `the host's certificate:\n${cert.out}`);
+      t.diagnostic(`persia ctl cert certified ${mine[1]}`);
+      assert.ok(sh(`ip netns exec ${vx.ns} ip -6 addr show dev ${vx.dev}`).includes(`inet6 ${mine[1]}/`), `${mine[1]} is the namespace's`);
+      const its = await persia(vx, `ctl certs ${mine[1]} --node ${NODE} --key ${alice.file}`);
+      assert.match(its.out, new RegExp(`^  ${mine[1]}/128 held by ${esc(host.pub)}, issued by ${esc(router.pub)}`, "m"));
+
       assert.equal(await pings(vx, A, 2), 2, "echo answers the first address");
       assert.equal(await pings(vx, B, 2), 2, "echo answers the second address");
 
@@ -158,8 +172,8 @@ test("block signals in the wasmtime image: certs, a refused BLOCK, alice's BLOCK
       assert.equal(statusFromOutput(fs.readFileSync(during, "utf8")).filters?.active, 1);
       const shown = await persia(vx, `status --from ${during}`);
       assert.equal(shown.code, 0, shown.out);
-      assert.match(shown.out, /Block filters: 1 active, 1 installed, 0 refreshed, 0 expired, 0 removed, 1 requests refused, .*; 2 signing keys remembered\n/,
-        "mallory's key counts among the signers: its signature verified, though it holds no filter");
+      assert.match(shown.out, /Block filters: 1 active, 1 installed, 0 refreshed, 0 expired, 0 removed, 1 requests refused, .*; 3 signing keys remembered\n/,
+        "the host's and mallory's keys count among the signers: their signatures verified, though they hold no filter");
       assert.match(shown.out, new RegExp(`${ECHO} +${B}/128 +any +[0-3] s`), "the filter's row");
       assert.match(shown.out, /^ *[1-9]\d* +BLOCKED /m, "BLOCKED drops");
     } finally {
