@@ -20,7 +20,7 @@ export interface CtlOptions {
 
 /** A UDP socket toward o.node, bound to o.source when given. */
 async function socketFor(o: CtlOptions): Promise<dgram.Socket> {
-  const sock = await socketFor(o);
+  const sock = dgram.createSocket({ type: o.node.includes(":") ? "udp6" : "udp4" });
   if (o.source !== undefined) {
     await new Promise<void>((resolve, reject) => {
       sock.once("error", (e) => reject(new Error(`cannot send from ${o.source}: ${e.message}; give one of this host's own addresses`)));
