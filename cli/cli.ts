@@ -174,14 +174,14 @@ async function cmdTop(a: TopArgs): Promise<void> {
 
 interface CtlArgs { target?: string; node: string; key: string; manifest?: string; port?: number; domain?: string; file?: string;
   disk?: string; offset?: string; length?: string; from?: string[]; to?: string; for?: number; proto?: string;
-  "dst-port"?: number; chain?: string; o?: string }
+  "dst-port"?: number; chain?: string; o?: string; source?: string }
 
 type CtlOp = "hello" | "load" | "unload" | "grant" | "revoke" | "cert" | "certs" | "block" | "unblock";
 
 /** `persia ctl cert|certs|block|unblock` (spec/control.md, "Address certificates", "Block
  *  signals"). */
 async function cmdCtlCert(op: "cert" | "certs" | "block" | "unblock", a: CtlArgs): Promise<void> {
-  const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port };
+  const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port, source: a.source };
   const user = readKeyFile(a.key);
   // A refused request writes nothing: -o may name the chain a holder already has.
   const save = (chain: Uint8Array[]) => {
@@ -395,7 +395,8 @@ export function main(argv: string[]): void {
         .option("proto", { type: "string", describe: "block, unblock: only this protocol (udp, tcp, icmpv6 or a number)" })
         .option("dst-port", { type: "number", describe: "block, unblock: only this destination port (with --proto udp or tcp)" })
         .option("chain", { type: "string", describe: "block, unblock: your address's certificate chain file (default: ask the node, CERTS)" })
-        .option("o", { type: "string", describe: "cert, certs: write the chain to this file (one base64 certificate per line)" }),
+        .option("o", { type: "string", describe: "cert, certs: write the chain to this file (one base64 certificate per line)" })
+        .option("source", { type: "string", describe: "cert, certs, block, unblock: send from this address of yours (cert certifies the address it is sent from)" }),
       (a) => {
         if ((a.op === "load" || a.op === "grant" || a.op === "unload" || a.op === "revoke" || a.op === "certs") && !a.target) fail(new Error(`\`persia ctl ${a.op}\` needs ${a.op === "load" || a.op === "grant" ? "a request file" : "a service's domain"}`));
         if (a.op === "revoke" && (!a.disk || !a.length)) fail(new Error("`persia ctl revoke` needs --disk and --length (and --offset if not 0)"));

@@ -15,11 +15,24 @@ export interface CtlOptions {
   port?: number;          // default CTL_PORT
   timeoutMs?: number;     // per try; default 1000
   tries?: number;         // default 3
+  source?: string;        // send from this address of ours (default: the one the system picks)
+}
+
+/** A UDP socket toward o.node, bound to o.source when given. */
+async function socketFor(o: CtlOptions): Promise<dgram.Socket> {
+  const sock = dgram.createSocket({ type: o.node.includes(":") ? "udp6" : "udp4" });
+  if (o.source !== undefined) {
+    await new Promise<void>((resolve, reject) => {
+      sock.once("error", (e) => reject(new Error(`cannot send from ${o.source}: ${e.message}; give one of this host's own addresses`)));
+      sock.bind(0, o.source, () => resolve());
+    });
+  }
+  return sock;
 }
 
 /** Send one datagram and wait for a reply to it (same op and, when given, seq). */
 export async function exchange(o: CtlOptions, msg: Uint8Array, match: (r: Reply) => boolean): Promise<Reply> {
-  const sock = dgram.createSocket({ type: o.node.includes(":") ? "udp6" : "udp4" });
+  const sock = await socketFor(o);
   const tries = o.tries ?? 3, wait = o.timeoutMs ?? 1000;
   try {
     return await new Promise<Reply>((resolve, reject) => {
@@ -77,7 +90,7 @@ export async function blockControl(o: CtlOptions, user: UserKey, op: Op.BLOCK | 
   const h = await exchange(o, hello(user.publicKey), (r) => r.op === Op.HELLO);
   const seq = h.seq + 1n;
   const msg = signed(op, h.epoch, seq, user, blockBody(spec), h.cookie);
-  const sock = dgram.createSocket({ type: o.node.includes(":") ? "udp6" : "udp4" });
+  const sock = await socketFor(o);
   const tries = o.tries ?? 3, wait = o.timeoutMs ?? 1000;
   try {
     return await new Promise<BlockAnswers>((resolve, reject) => {

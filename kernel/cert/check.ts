@@ -38,7 +38,7 @@ export function prefixClean(p: usize, len: i32): bool {
 }
 
 /** Why the certificate at c is malformed, for a person, or "" when it is well-formed.
- *  Times are read as signed: a time past 2^63 is not one a node will meet. */
+ *  Times must be below 2^63 (spec/wire.md), so that they read the same signed or not. */
 export function certProblem(c: usize): string {
   if (le32(c + C.CERT_MAGIC_OFF) != C.CERT_MAGIC) return "its magic is not \"PCRT\": not an address certificate";
   if (<i32>load<u8>(c + C.CERT_VERSION_OFF) != C.CERT_VERSION) return "its version is not 1";
@@ -47,6 +47,7 @@ export function certProblem(c: usize): string {
   let len = certLen(c);
   if (len > PREFIX_BITS) return "its prefix length is over 128";
   if (!prefixClean(certPrefix(c), len)) return "its prefix has bits set past its length";
+  if (certNotBefore(c) < 0 || certNotAfter(c) < 0) return "a time is 2^63 or later (times are below 2^63 seconds)";
   if (le64(c + C.CERT_NOT_AFTER) <= le64(c + C.CERT_NOT_BEFORE)) return "it is valid for no time (not after is not later than not before)";
   if (!ed25519KeyUsable(certHolder(c))) return "its holder is not a usable ed25519 key";
   return "";

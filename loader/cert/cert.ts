@@ -107,6 +107,9 @@ export function certProblem(b: Uint8Array): CertProblem | null {
   if (len > PREFIX_BITS) return { field: "prefix length", why: `${len}, over 128` };
   const prefix = b.subarray(L.CERT_PREFIX, L.CERT_PREFIX + IP6_BYTES);
   if (!equalBytes(maskPrefix(prefix, len), prefix)) return { field: "prefix", why: `bits past its length ${len} are not zero` };
+  if (v.getBigInt64(L.CERT_NOT_BEFORE, true) < 0n || v.getBigInt64(L.CERT_NOT_AFTER, true) < 0n) {
+    return { field: "validity", why: "a time is 2^63 or later (times are below 2^63 seconds)" };
+  }
   if (v.getBigUint64(L.CERT_NOT_AFTER, true) <= v.getBigUint64(L.CERT_NOT_BEFORE, true)) {
     return { field: "validity", why: "not after is not later than not before: valid for no time" };
   }

@@ -186,8 +186,11 @@ function certSections(s: Status): string[] {
 function filterSections(s: Status): string[] {
   const f = s.filters;
   if (f === null || (f.active === 0 && f.installed === 0 && f.refused === 0 && f.relaysIn === 0)) return [];
-  const head = `Block filters: ${f.active} active (${f.holders} keys), ${f.installed} installed, ${f.refreshed} refreshed, ` +
-    `${f.expired} expired, ${f.removed} removed, ${f.refused} requests refused, ${f.relayed} passed on, ${f.relaysIn} taken from other routers`;
+  // holders counts every key whose signature verified (kernel/ctl/holders.ts), with filters
+  // or not: a refused request's signer too, so it is not "the keys holding the filters".
+  const head = `Block filters: ${f.active} active, ${f.installed} installed, ${f.refreshed} refreshed, ` +
+    `${f.expired} expired, ${f.removed} removed, ${f.refused} requests refused, ${f.relayed} passed on, ${f.relaysIn} taken from other routers; ` +
+    `${f.holders} signing keys remembered`;
   if (s.filterList.length === 0) return [head];
   const proto = (p: number, port: number) => p === 0 ? "any" : `${p === 17 ? "udp" : p === 6 ? "tcp" : p === 58 ? "icmpv6" : p}${port ? ` port ${port}` : ""}`;
   const left = (ms: number) => s.node === null ? `at ${Math.floor(ms / 1000)} s` : `${Math.max(0, Math.ceil((ms - s.node.nowMs) / 1000))} s`;
