@@ -359,3 +359,23 @@ it("a RELAY installs filters for the sources on the router's links and is answer
     await b.dropped(fb, { BLOCKED: 3 });
   });
 });
+
+it("forged RELAYs from a holder's /64 (no cookie: their source is not proven) do not take the budget the holder's own BLOCK pays", async () => {
+  await withRouter(async (b, t) => {
+    const chain = (await t.certs(A1)).certs;
+    await b.tick(1000);    // every bucket full
+    const stale = signed(Op.BLOCK, 1n, 1n, MALLORY, blockBody({ dst: A1, sources: [source("fd00:5ab2:2::1")], proto: 0, port: 0,
+      seconds: 60, timeMs: BigInt(Date.now() - 3_600_000), chain }), new Uint8Array(16));
+    const peer = b.peer("lan0");
+    const before = b.drops();
+    // Someone anywhere sends relays with a source address in alice's /64: no cookie is asked.
+    for (let i = 0; i < 5; i++) peer.sendIp(b.nodeMac("lan0"), P.udp(parseAddr("fd00:5ab2:1::bad"), NODE0, 43000, C.CTL_PORT, relayOf(stale, ALICE_HOST, 1)));
+    await b.deliver();
+    assert.equal((b.drops().BLOCK_RELAY ?? 0) - (before.BLOCK_RELAY ?? 0), 5, "each forged relay dropped unanswered");
+    const h = (await t.raw(hello(ALICE.publicKey)))!;
+    const spec: BlockSpec = { dst: A1, sources: [source("fd00:5ab2:2::1")], proto: 0, port: 0, seconds: 60, timeMs: BigInt(Date.now()), chain };
+    const r = await t.raw(signed(Op.BLOCK, h.epoch, h.seq + 1n, ALICE, blockBody(spec), h.cookie));
+    assert.ok(r, "the holder's BLOCK is answered, not dropped for its /64's budget");
+    assert.equal(r.result, 0, r.text);
+  });
+});
