@@ -41,6 +41,7 @@ import { nodeRole } from "../net/nd";
 import { sourceFor } from "../net/source";
 import { filterAdd, filterRemove, filterHolderCount, filterActive, filterLengths } from "../net/filter";
 import { certVerifyChain } from "../cert/verify";
+import { certNotAfter } from "../cert/check";
 import { certIssueHost, certChainFor, certNodeKey } from "../cert/issue";
 import { holderFind, holderGet, holderLastTime, holderAcceptTime } from "./holders";
 
@@ -212,11 +213,22 @@ export function opRelay(m: usize, n: i32): i32 {
 
 let installed = 0, refreshed = 0, removed = 0;
 
+/** When the parsed BLOCK's filters run out, in kernel ms: after its seconds, but never
+ *  after its leaf certificate (whose validity its parents' cover), since the address may be
+ *  certified to someone else then. The chain verified, so the wall clock is set and before
+ *  the leaf's end; its end is read in ms only when it comes first, so it cannot overflow. */
+function expiry(): i64 {
+  let want = now + <i64>bSeconds * 1000;
+  let end = certNotAfter(bChain);
+  if (end > (wallMs() + <i64>bSeconds * 1000) / 1000) return want;
+  return min(want, end * 1000 - wallEpoch);
+}
+
 /** Install or remove the parsed filters for holder h: every source when dst is inside
  *  (all), else those on this router's links. Checked whole before anything is added: the
  *  holder's quota and the table's room. Returns how many were acted on. */
 function apply(op: i32, h: i32, all: bool): i32 {
-  let expires = now + <i64>bSeconds * 1000;
+  let expires = expiry();
   installed = 0; refreshed = 0; removed = 0;
   let want = 0;
   for (let i = 0; i < bSources; i++) {

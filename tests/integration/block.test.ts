@@ -379,3 +379,15 @@ it("forged RELAYs from a holder's /64 (no cookie: their source is not proven) do
     assert.equal(r.result, 0, r.text);
   });
 });
+
+it("a filter never outlives the certificate that authorised it: the address may be someone else's after it", async () => {
+  await withRouter(async (b, t) => {
+    const short = cert(NODE_KEY, ALICE.publicKey, A1, 128, nowS() - 60, nowS() + 30);
+    const r = await t.block(ALICE, [short], ["fd00:5ab2:2::1"], 600);
+    assert.equal(r.result, 0, r.text);
+    assert.equal(await b.ping("lan1", A1), false, "blocked while the certificate is valid");
+    await b.tick(60_000);
+    assert.equal(b.node.status().filters?.active, 0, "the filter ran out with its certificate");
+    assert.equal(await b.ping("lan1", A1), true);
+  });
+});
