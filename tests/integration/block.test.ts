@@ -243,6 +243,9 @@ it("a key holds at most FILTER_PER_HOLDER filters; a request that would pass it 
     const over = await t.block(ALICE, chain, ["fd00:66:ffff::1", "fd00:66:ffff::2"], 600);
     assert.equal(over.result, -Errno.EDQUOT, over.text);
     assert.equal(b.node.status().filters?.active, FILTER_PER_HOLDER, "none of the refused request's filters");
+    const again = await t.block(ALICE, chain, Array.from({ length: per }, (_, i) => `fd00:66:0::${(i + 1).toString(16)}`), 900);
+    assert.equal(again.result, 0, `a key at its quota may still refresh its filters: ${again.text}`);
+    assert.match(again.text, /0 filters installed, 32 refreshed/);
   });
 });
 
@@ -256,6 +259,13 @@ it("the filters of one destination use at most 8 source prefix lengths: each cos
     const ok = await t.block(ALICE, chain, lengths.slice(1).map((l) => `fd00:66::/${l}`), 60);
     assert.equal(ok.result, 0, ok.text);
     assert.equal(b.node.status().filters?.active, 8);
+    const again = await t.block(ALICE, chain, lengths.slice(1).map((l) => `fd00:66::/${l}`), 120);
+    assert.equal(again.result, 0, `the same request again refreshes the filters (no new length): ${again.text}`);
+    assert.match(again.text, /0 filters installed, 8 refreshed/);
+    const other = await t.block(ALICE, chain, ["fd00:67::/121", "fd00:68::/128"], 60);
+    assert.equal(other.result, 0, `new sources of lengths already used: ${other.text}`);
+    const ninth = await t.block(ALICE, chain, ["fd00:67::/64"], 60);
+    assert.equal(ninth.result, -Errno.EDQUOT, ninth.text);
   });
 });
 
