@@ -44,6 +44,14 @@ export function mayClaimAddress(u: i32, a: usize): i32 {
     logStr(" (users[].addresses in the node's manifest)");
     return end(Errno.EACCES);
   }
+  // A router answers at its prefixes' Subnet-Router anycast addresses (boot.ts), so one is
+  // also its own address: the more particular reason is given first.
+  let r = routeBeyond(a);
+  if (r >= 0 && routeKind(r) == RouteKind.CONNECTED && anycast(a, routeLen(r))) {
+    start(a); logStr(" is a subnet anycast address of the connected prefix "); logAddr(routePrefix(r));
+    logStr("/"); logInt(routeLen(r)); logStr(" (RFC 4291 §2.6.1, RFC 2526): its routers'");
+    return end(Errno.EACCES);
+  }
   let own = ownRoute(a);
   if (own >= 0 && routeKind(own) == RouteKind.LOCAL) {
     start(a); logStr(" is one of the node's own addresses");
@@ -54,7 +62,6 @@ export function mayClaimAddress(u: i32, a: usize): i32 {
     start(a); logStr(" is the next hop of the route to "); logAddr(routePrefix(i)); logStr("/"); logInt(routeLen(i));
     return end(Errno.EACCES);
   }
-  let r = routeBeyond(a);
   if (r >= 0 && routeKind(r) == RouteKind.STATIC && routeLen(r) > 0) {
     start(a); logStr(" is reached through the route to "); logAddr(routePrefix(r));
     logStr("/"); logInt(routeLen(r)); logStr(": it belongs to a network beyond this node");
@@ -63,11 +70,6 @@ export function mayClaimAddress(u: i32, a: usize): i32 {
   if (r >= 0 && routeKind(r) == RouteKind.CONNECTED && delegatedLen(d) < routeLen(r)) {
     start(a); logStr(" is in the connected prefix "); logAddr(routePrefix(r)); logStr("/"); logInt(routeLen(r));
     logStr(", which the node's owner did not delegate: the prefix given to "); user(u); logStr(" is wider than it");
-    return end(Errno.EACCES);
-  }
-  if (r >= 0 && routeKind(r) == RouteKind.CONNECTED && anycast(a, routeLen(r))) {
-    start(a); logStr(" is a subnet anycast address of the connected prefix "); logAddr(routePrefix(r));
-    logStr("/"); logInt(routeLen(r)); logStr(" (RFC 4291 §2.6.1, RFC 2526): its routers'");
     return end(Errno.EACCES);
   }
   let nic = neighborNic(a);

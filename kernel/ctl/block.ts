@@ -39,8 +39,9 @@ import { isOwn, lookup, routeNic } from "../net/route";
 import { connectedNic, prefixCount, prefixAddr, prefixLen } from "../net/iface";
 import { nodeRole } from "../net/nd";
 import { sourceFor } from "../net/source";
-import { filterAdd, filterRemove, filterHolderCount, filterActive, filterLengths } from "../net/filter";
+import { filterAdd, filterRemove, filterHolderCount, filterActive, filterLengths, filterExists, filterHasLength } from "../net/filter";
 import { certVerifyChain } from "../cert/verify";
+import { certNotAfter } from "../cert/check";
 import { certIssueHost, certChainFor, certNodeKey } from "../cert/issue";
 import { holderFind, holderGet, holderLastTime, holderAcceptTime } from "./holders";
 
@@ -212,31 +213,45 @@ export function opRelay(m: usize, n: i32): i32 {
 
 let installed = 0, refreshed = 0, removed = 0;
 
+/** When the parsed BLOCK's filters run out, in kernel ms: after its seconds, but never
+ *  after its leaf certificate (whose validity its parents' cover), since the address may be
+ *  certified to someone else then. The chain verified, so the wall clock is set and before
+ *  the leaf's end; its end is read in ms only when it comes first, so it cannot overflow. */
+function expiry(): i64 {
+  let want = now + <i64>bSeconds * 1000;
+  let end = certNotAfter(bChain);
+  if (end > (wallMs() + <i64>bSeconds * 1000) / 1000) return want;
+  return min(want, end * 1000 - wallEpoch);
+}
+
 /** Install or remove the parsed filters for holder h: every source when dst is inside
  *  (all), else those on this router's links. Checked whole before anything is added: the
  *  holder's quota and the table's room. Returns how many were acted on. */
 function apply(op: i32, h: i32, all: bool): i32 {
-  let expires = now + <i64>bSeconds * 1000;
+  let expires = expiry();
   installed = 0; refreshed = 0; removed = 0;
-  let want = 0;
+  // The filters this request would add (a filter already there is only refreshed), and the
+  // source lengths new to the destination: each length its filters use costs every packet
+  // to it a probe.
+  let want = 0, fresh = 0;
+  let m0: u64 = 0, m1: u64 = 0, m2: u64 = 0;
   for (let i = 0; i < bSources; i++) {
     let s = bSrc + <usize>(i * C.BL_SOURCE);
-    if (all || srcInside(s, <i32>load<u8>(s + C.BL_SOURCE_LEN))) want++;
+    let l = <i32>load<u8>(s + C.BL_SOURCE_LEN);
+    if (!all && !srcInside(s, l)) continue;
+    want++;
+    if (op != C.Op.BLOCK || filterExists(bDst, s, l, bProto, bPort)) continue;
+    fresh++;
+    if (filterHasLength(bDst, l)) continue;
+    if (l < 64) m0 |= <u64>1 << <u64>l; else if (l < 128) m1 |= <u64>1 << <u64>(l - 64); else m2 = 1;
   }
   if (op == C.Op.BLOCK) {
-    // Each source length a destination's filters use costs every packet to it a probe:
-    // the lengths already used plus this request's (counted as new) stay within the bound.
-    let m0: u64 = 0, m1: u64 = 0, m2: u64 = 0;
-    for (let i = 0; i < bSources; i++) {
-      let l = <u64>load<u8>(bSrc + <usize>(i * C.BL_SOURCE) + C.BL_SOURCE_LEN);
-      if (l < 64) m0 |= <u64>1 << l; else if (l < 128) m1 |= <u64>1 << (l - 64); else m2 = 1;
-    }
     let lengths = <i32>(popcnt(m0) + popcnt(m1) + m2);
     if (filterLengths(bDst) + lengths > LENGTHS_PER_DST) {
       return refuse(Errno.EDQUOT, "the destination's filters would use more source prefix lengths than LENGTHS_PER_DST (8): use fewer different lengths");
     }
-    if (filterHolderCount(h) + want > FILTER_PER_HOLDER) return refuse(Errno.EDQUOT, "over this key's quota of active filters (FILTER_PER_HOLDER)");
-    if (filterActive + want > FILTER_MAX) return refuse(Errno.ENOSPC, "the router's filter table is full (FILTER_MAX)");
+    if (filterHolderCount(h) + fresh > FILTER_PER_HOLDER) return refuse(Errno.EDQUOT, "over this key's quota of active filters (FILTER_PER_HOLDER)");
+    if (filterActive + fresh > FILTER_MAX) return refuse(Errno.ENOSPC, "the router's filter table is full (FILTER_MAX)");
   }
   for (let i = 0; i < bSources; i++) {
     let s = bSrc + <usize>(i * C.BL_SOURCE);

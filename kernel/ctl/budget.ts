@@ -13,10 +13,20 @@ import { now } from "../clock";
 import { addrEq, addrCopy } from "../../wire/addr";
 import { userOf } from "./delegations";
 
-const srcPrefix = new StaticArray<u64>(CTL_SRC_SLOTS);
-const srcUsed = new StaticArray<bool>(CTL_SRC_SLOTS);
-const srcCredit = new StaticArray<i64>(CTL_SRC_SLOTS);
-const srcTime = new StaticArray<i64>(CTL_SRC_SLOTS);
+/** The buckets of the last CTL_SRC_SLOTS source /64s seen. */
+class Sources {
+  prefix: StaticArray<u64> = new StaticArray<u64>(CTL_SRC_SLOTS);
+  used: StaticArray<bool> = new StaticArray<bool>(CTL_SRC_SLOTS);
+  credit: StaticArray<i64> = new StaticArray<i64>(CTL_SRC_SLOTS);
+  time: StaticArray<i64> = new StaticArray<i64>(CTL_SRC_SLOTS);
+}
+// Messages whose source the cookie proved (users', holders'), and RELAYs, which carry no
+// cookie: a relay's source may be forged, so it must never spend what a proven sender of
+// that /64 pays.
+const proven = new Sources();
+const relays = new Sources();
+const srcCredit = proven.credit;
+const srcTime = proven.time;
 const keyCredit = new StaticArray<i64>(USER_MAX);
 const keyTime = new StaticArray<i64>(USER_MAX);
 const keyFresh = new StaticArray<bool>(USER_MAX);     // false: never paid (starts full)
@@ -38,18 +48,19 @@ function refill(credit: i64, since: i64, perS: i32, burst: i32): i64 {
 /** The /64 of the address at a, as one number. */
 function prefix64(a: usize): u64 { return load<u64>(a); }
 
-/** The slot of a source /64: its own, a free one, or the least recently seen (refilled full). */
-function sourceSlot(p: u64): i32 {
+/** The slot of a source /64 in t: its own, a free one, or the least recently seen
+ *  (refilled full). */
+function sourceSlot(p: u64, t: Sources = proven): i32 {
   let lru = 0;
   for (let i = 0; i < CTL_SRC_SLOTS; i++) {
-    if (unchecked(srcUsed[i]) && unchecked(srcPrefix[i]) == p) return i;
-    if (!unchecked(srcUsed[i])) { lru = i; break; }
-    if (unchecked(srcTime[i]) < unchecked(srcTime[lru])) lru = i;
+    if (unchecked(t.used[i]) && unchecked(t.prefix[i]) == p) return i;
+    if (!unchecked(t.used[i])) { lru = i; break; }
+    if (unchecked(t.time[i]) < unchecked(t.time[lru])) lru = i;
   }
-  unchecked(srcUsed[lru] = true);
-  unchecked(srcPrefix[lru] = p);
-  unchecked(srcCredit[lru] = <i64>CTL_SRC_BURST * 1000);
-  unchecked(srcTime[lru] = now);
+  unchecked(t.used[lru] = true);
+  unchecked(t.prefix[lru] = p);
+  unchecked(t.credit[lru] = <i64>CTL_SRC_BURST * 1000);
+  unchecked(t.time[lru] = now);
   return lru;
 }
 
@@ -105,16 +116,17 @@ export function budgetTakeHolder(src: usize): bool {
 }
 
 /** May a RELAY from src (another router; it carries no cookie, so its source is not proven)
- *  be checked now? It pays a bucket of its own for the whole node and its source /64, never
- *  the users' or holders' buckets: a flood of forged relays cannot delay a user's message. */
+ *  be checked now? It pays buckets of its own for the whole node and its source /64, never
+ *  the users' or holders' buckets: a flood of forged relays, from any source address,
+ *  cannot delay a user's message or a holder's BLOCK. */
 export function budgetTakeRelay(src: usize): bool {
-  let s = sourceSlot(prefix64(src));
-  let sc = refill(unchecked(srcCredit[s]), unchecked(srcTime[s]), CTL_SRC_PER_S, CTL_SRC_BURST);
-  unchecked(srcCredit[s] = sc); unchecked(srcTime[s] = now);
+  let s = sourceSlot(prefix64(src), relays);
+  let sc = refill(unchecked(relays.credit[s]), unchecked(relays.time[s]), CTL_SRC_PER_S, CTL_SRC_BURST);
+  unchecked(relays.credit[s] = sc); unchecked(relays.time[s] = now);
   relayCredit = refill(relayCredit, relayTime, RELAY_PER_S, RELAY_BURST);
   relayTime = now;
   if (sc < 1000 || relayCredit < 1000) return false;
-  unchecked(srcCredit[s] = sc - 1000);
+  unchecked(relays.credit[s] = sc - 1000);
   relayCredit -= 1000;
   return true;
 }

@@ -13,6 +13,13 @@ import { now } from "../clock";
 import { sha512Init, sha512Update, sha512Final } from "../crypto/sha512";
 import { host_random } from "../../abi/gen/host";
 
+/** The longest a cookie is honoured after the secret it was made with was drawn: that
+ *  secret is current until the first call CTL_COOKIE_MS after it was drawn (before
+ *  2 * CTL_COOKIE_MS, or it is dropped), then the previous one until the first call
+ *  CTL_COOKIE_MS after that. A signed message accepted at time t carries a cookie that no
+ *  one can use again after t + COOKIE_HONOURED_MS (ctl/holders.ts relies on it). */
+export const COOKIE_HONOURED_MS: i64 = 3 * CTL_COOKIE_MS;
+
 const SECRET_BYTES: i32 = 32;
 const CURRENT: usize = memory.data(SECRET_BYTES, 8);
 const PREVIOUS: usize = memory.data(SECRET_BYTES, 8);

@@ -7,24 +7,47 @@
 // so forgeries cannot fill the table; a full table frees the row of a key with no filters
 // that was seen longest ago, and raises the floor below which no sequence number or relay
 // time is accepted from a key without a row, so forgetting a key never lets a replay in.
-// Called by ctl/control.ts and ctl/block.ts.
+// A sequence number's floor lasts only as long as a forgotten key's message could be sent
+// again (its cookie's life, ctl/cookie.ts COOKIE_HONOURED_MS), so a key that signs 2^64-1
+// cannot refuse every new key for good. Called by ctl/control.ts and ctl/block.ts.
 import { HOLDER_MAX } from "../param";
 import { now } from "../clock";
 import { filterHolderCount } from "../net/filter";
+import { COOKIE_HONOURED_MS } from "./cookie";
 
 const KEYS: usize = memory.data(HOLDER_MAX * 32, 8);
-const lastSeq = new StaticArray<u64>(HOLDER_MAX);
+const lastSeq = new StaticArray<u64>(HOLDER_MAX);       // the last number accepted from the key
+// The floor when the row was made, which binds the key too until that floor has surely
+// fallen (2 * COOKIE_HONOURED_MS): it covers the key's own numbers if it was forgotten.
+const madeFloor = new StaticArray<u64>(HOLDER_MAX);
+const madeAt = new StaticArray<i64>(HOLDER_MAX);
 const lastTime = new StaticArray<i64>(HOLDER_MAX);
 const seen = new StaticArray<i64>(HOLDER_MAX);
 const used = new StaticArray<bool>(HOLDER_MAX);
 /** Keys with a row. */
 export let holderCount: i32 = 0;
-// What a key without a row must be above: the highest sequence number and relay time any
-// forgotten key had. Sequence numbers are chosen by each key's signer, so a floor from
+// What a key without a row must be above: the highest sequence number and relay time a
+// forgotten key had (numbers: one forgotten lately, below). Sequence numbers are chosen by each key's signer, so a floor from
 // another key may refuse a new key's first request; `persia ctl` starts at the HELLO's
 // number plus one, and HELLO reports the floor for a key without a row.
-let seqFloor: u64 = 0;
+// The sequence numbers' floor is kept in two generations, each COOKIE_HONOURED_MS long: a
+// key forgotten in the current one is refused below its number until the end of the next,
+// when every cookie its messages carried has died; then the floor falls back.
+// Relay times need no such care: one is accepted only within BLOCK_SKEW_MS of the clock.
+let seqFloor: u64 = 0;          // keys forgotten since floorSince
+let seqFloorBefore: u64 = 0;    // keys forgotten in the generation before it
+let floorSince: i64 = 0;
 let timeFloor: i64 = 0;
+
+/** The floor of sequence numbers for a key without a row, now. */
+function floor(): u64 {
+  if (now - floorSince >= COOKIE_HONOURED_MS) {
+    seqFloorBefore = now - floorSince >= 2 * COOKIE_HONOURED_MS ? 0 : seqFloor;
+    seqFloor = 0;
+    floorSince = now;
+  }
+  return max(seqFloor, seqFloorBefore);
+}
 
 function keyEq(i: i32, k: usize): bool {
   let a = KEYS + <usize>(i * 32);
@@ -44,7 +67,9 @@ export function holderKey(h: i32): usize { return KEYS + <usize>(h * 32); }
 /** The last sequence number accepted from the key at k (the floor for one without a row). */
 export function holderLastSeq(k: usize): u64 {
   let h = holderFind(k);
-  return h < 0 ? seqFloor : unchecked(lastSeq[h]);
+  if (h < 0) return floor();
+  let own = unchecked(lastSeq[h]);
+  return now - unchecked(madeAt[h]) < 2 * COOKIE_HONOURED_MS ? max(own, unchecked(madeFloor[h])) : own;
 }
 
 /** The latest relayed signing time accepted from the key at k. */
@@ -65,13 +90,16 @@ export function holderGet(k: usize): i32 {
   }
   if (free < 0) {
     if (old < 0) return -1;
+    floor();
     if (unchecked(lastSeq[old]) > seqFloor) seqFloor = unchecked(lastSeq[old]);
     if (unchecked(lastTime[old]) > timeFloor) timeFloor = unchecked(lastTime[old]);
     free = old;
     holderCount--;
   }
   memory.copy(KEYS + <usize>(free * 32), k, 32);
-  unchecked(lastSeq[free] = seqFloor);
+  unchecked(lastSeq[free] = 0);
+  unchecked(madeFloor[free] = floor());
+  unchecked(madeAt[free] = now);
   unchecked(lastTime[free] = timeFloor);
   unchecked(seen[free] = now);
   unchecked(used[free] = true);
@@ -90,5 +118,7 @@ export function holdersReset(): void {
   for (let i = 0; i < HOLDER_MAX; i++) unchecked(used[i] = false);
   holderCount = 0;
   seqFloor = 0;
+  seqFloorBefore = 0;
+  floorSince = now;
   timeFloor = 0;
 }

@@ -350,6 +350,18 @@ export function filterLengths(dst: usize): i32 {
   return <i32>(popcnt(load<u64>(m)) + popcnt(load<u64>(m, 8)) + popcnt(load<u64>(m, 16)));
 }
 
+/** Is there a filter with exactly these fields (expired or not: a BLOCK refreshes it)? */
+export function filterExists(dst: usize, src: usize, srcLen: i32, proto: i32, port: i32): bool {
+  return valid(srcLen, proto, port) && find(dst, src, srcLen, proto, port) >= 0;
+}
+
+/** Does dst have filters of source length len? */
+export function filterHasLength(dst: usize, len: i32): bool {
+  let d = idxFind(dsts, dst);
+  if (d < 0 || <u32>len > 128) return false;
+  return (load<u64>(idxRec(dsts, d) + D_MASK + (<usize>(len >> 6) << 3)) >> <u64>(len & 63) & 1) != 0;
+}
+
 export function filterHolderCount(holder: i32): i32 {
   return <u32>holder < <u32>HOLDER_MAX ? <i32>unchecked(holderFilters[holder]) : 0;
 }

@@ -243,6 +243,9 @@ it("a key holds at most FILTER_PER_HOLDER filters; a request that would pass it 
     const over = await t.block(ALICE, chain, ["fd00:66:ffff::1", "fd00:66:ffff::2"], 600);
     assert.equal(over.result, -Errno.EDQUOT, over.text);
     assert.equal(b.node.status().filters?.active, FILTER_PER_HOLDER, "none of the refused request's filters");
+    const again = await t.block(ALICE, chain, Array.from({ length: per }, (_, i) => `fd00:66:0::${(i + 1).toString(16)}`), 900);
+    assert.equal(again.result, 0, `a key at its quota may still refresh its filters: ${again.text}`);
+    assert.match(again.text, /0 filters installed, 32 refreshed/);
   });
 });
 
@@ -256,6 +259,13 @@ it("the filters of one destination use at most 8 source prefix lengths: each cos
     const ok = await t.block(ALICE, chain, lengths.slice(1).map((l) => `fd00:66::/${l}`), 60);
     assert.equal(ok.result, 0, ok.text);
     assert.equal(b.node.status().filters?.active, 8);
+    const again = await t.block(ALICE, chain, lengths.slice(1).map((l) => `fd00:66::/${l}`), 120);
+    assert.equal(again.result, 0, `the same request again refreshes the filters (no new length): ${again.text}`);
+    assert.match(again.text, /0 filters installed, 8 refreshed/);
+    const other = await t.block(ALICE, chain, ["fd00:67::/121", "fd00:68::/128"], 60);
+    assert.equal(other.result, 0, `new sources of lengths already used: ${other.text}`);
+    const ninth = await t.block(ALICE, chain, ["fd00:67::/64"], 60);
+    assert.equal(ninth.result, -Errno.EDQUOT, ninth.text);
   });
 });
 
@@ -357,5 +367,37 @@ it("a RELAY installs filters for the sources on the router's links and is answer
     const fb = b.drops();
     flood(b, A1, 3);
     await b.dropped(fb, { BLOCKED: 3 });
+  });
+});
+
+it("forged RELAYs from a holder's /64 (no cookie: their source is not proven) do not take the budget the holder's own BLOCK pays", async () => {
+  await withRouter(async (b, t) => {
+    const chain = (await t.certs(A1)).certs;
+    await b.tick(1000);    // every bucket full
+    const stale = signed(Op.BLOCK, 1n, 1n, MALLORY, blockBody({ dst: A1, sources: [source("fd00:5ab2:2::1")], proto: 0, port: 0,
+      seconds: 60, timeMs: BigInt(Date.now() - 3_600_000), chain }), new Uint8Array(16));
+    const peer = b.peer("lan0");
+    const before = b.drops();
+    // Someone anywhere sends relays with a source address in alice's /64: no cookie is asked.
+    for (let i = 0; i < 5; i++) peer.sendIp(b.nodeMac("lan0"), P.udp(parseAddr("fd00:5ab2:1::bad"), NODE0, 43000, C.CTL_PORT, relayOf(stale, ALICE_HOST, 1)));
+    await b.deliver();
+    assert.equal((b.drops().BLOCK_RELAY ?? 0) - (before.BLOCK_RELAY ?? 0), 5, "each forged relay dropped unanswered");
+    const h = (await t.raw(hello(ALICE.publicKey)))!;
+    const spec: BlockSpec = { dst: A1, sources: [source("fd00:5ab2:2::1")], proto: 0, port: 0, seconds: 60, timeMs: BigInt(Date.now()), chain };
+    const r = await t.raw(signed(Op.BLOCK, h.epoch, h.seq + 1n, ALICE, blockBody(spec), h.cookie));
+    assert.ok(r, "the holder's BLOCK is answered, not dropped for its /64's budget");
+    assert.equal(r.result, 0, r.text);
+  });
+});
+
+it("a filter never outlives the certificate that authorised it: the address may be someone else's after it", async () => {
+  await withRouter(async (b, t) => {
+    const short = cert(NODE_KEY, ALICE.publicKey, A1, 128, nowS() - 60, nowS() + 30);
+    const r = await t.block(ALICE, [short], ["fd00:5ab2:2::1"], 600);
+    assert.equal(r.result, 0, r.text);
+    assert.equal(await b.ping("lan1", A1), false, "blocked while the certificate is valid");
+    await b.tick(60_000);
+    assert.equal(b.node.status().filters?.active, 0, "the filter ran out with its certificate");
+    assert.equal(await b.ping("lan1", A1), true);
   });
 });
