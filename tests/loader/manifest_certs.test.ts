@@ -18,6 +18,7 @@ import { CertFields, publicKeyOfSeed, signCert } from "../../loader/cert/cert";
 import { certLine } from "../../loader/cert/files";
 import { publicKeyText } from "../../loader/control/message";
 import { maskPrefix, parseAddr } from "../../loader/ip6";
+import { errorsOf, one as oneOf } from "./refused";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-certs-"));
 const seed = (n: number) => Uint8Array.from(createHash("sha256").update(`seed ${n}`).digest());
@@ -53,17 +54,11 @@ function manifest(o: { node?: string; trust?: string[] } = {}): string {
   ].join("\n") + "\n";
 }
 const parse = (text: string) => parseManifest(text, "node.yaml", dir);
-function errors(text: string): ManifestIssue[] {
-  try { parse(text); } catch (e) { assert.ok(e instanceof ManifestError, String(e)); return e.errors; }
-  assert.fail("the manifest was accepted");
-}
+const errors = (text: string): ManifestIssue[] => errorsOf(text, dir);
 function one(text: string, line: number, field: string, message: RegExp): string {
-  const es = errors(text);
-  assert.equal(es.length, 1, es.map((e) => `${e.line} ${e.path}: ${e.message}`).join("\n"));
-  assert.deepEqual([es[0].file, es[0].line, es[0].path], ["node.yaml", line, field]);
-  assert.match(es[0].message, message);
-  assert.ok(!es[0].message.includes(b64(NODE)), "the seed is never in a message");
-  return es[0].message;
+  const m = oneOf(text, line, field, message, dir);
+  assert.ok(!m.includes(b64(NODE)), "the seed is never in a message");
+  return m;
 }
 
 /** The records of each type in boot bytes. */

@@ -14,6 +14,7 @@ import { NicKind } from "../../abi/kernel";
 import { WG_ALLOWED_MAX, WG_MTU_MAX, WG_PEER_MAX } from "../../abi/limits";
 import { ManifestError, ManifestIssue, bootRecords, compileManifest, decodeBootManifest, encodeBootManifest, parseManifest } from "../../loader/manifest";
 import { clamp, encodeKey, publicKeyOf } from "../../loader/wg/keys";
+import { errorsOf, one as oneOf } from "./refused";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-wg-"));
 const key = (n: number) => clamp(createHash("sha256").update(`key ${n}`).digest());
@@ -47,17 +48,8 @@ function manifest(o: { node?: string; nic?: string[]; peers?: string[] } = {}): 
   ].join("\n") + "\n";
 }
 const parse = (text: string) => parseManifest(text, "node.yaml", dir);
-function errors(text: string): ManifestIssue[] {
-  try { parse(text); } catch (e) { assert.ok(e instanceof ManifestError, String(e)); return e.errors; }
-  assert.fail("the manifest was accepted");
-}
-function one(text: string, line: number, field: string, message: RegExp): string {
-  const es = errors(text);
-  assert.equal(es.length, 1, es.map((e) => `${e.line} ${e.path}: ${e.message}`).join("\n"));
-  assert.deepEqual([es[0].file, es[0].line, es[0].path], ["node.yaml", line, field]);
-  assert.match(es[0].message, message);
-  return es[0].message;
-}
+const errors = (text: string): ManifestIssue[] => errorsOf(text, dir);
+const one = (text: string, line: number, field: string, message: RegExp): string => oneOf(text, line, field, message, dir);
 const u16 = (n: number) => [n & 0xff, n >> 8];
 
 test("the user's manifest compiles to NIC (kind WIREGUARD), WG, WG_PEER and WG_ALLOWED records at abi/manifest.ts's offsets", () => {

@@ -5,19 +5,21 @@ import * as assert from "node:assert/strict";
 import { parseManifest, decodeBootManifest, ManifestError, ManifestIssue } from "../../loader/manifest";
 import { LoaderError } from "../../loader/errors";
 
-/** Exactly one problem, in node.yaml at `line`, on `path`, whose message is or matches `message`. */
-export function one(text: string, line: number, path: string, message: RegExp | string): void {
-  const errors = errorsOf(text);
+/** Exactly one problem, in node.yaml at `line`, on `path`, whose message is or matches
+ *  `message` (files named in the manifest are found in `dir`); returns the message. */
+export function one(text: string, line: number, path: string, message: RegExp | string, dir = "/srv"): string {
+  const errors = errorsOf(text, dir);
   assert.equal(errors.length, 1, `expected one problem, got:\n${errors.map((e) => `${e.line} ${e.path}: ${e.message}`).join("\n")}`);
   assert.equal(errors[0].file, "node.yaml");
   assert.deepEqual([errors[0].line, errors[0].path], [line, path]);
   if (typeof message === "string") assert.equal(errors[0].message, message);
   else assert.match(errors[0].message, message);
+  return errors[0].message;
 }
 
-export function errorsOf(text: string): ManifestIssue[] {
+export function errorsOf(text: string, dir = "/srv"): ManifestIssue[] {
   try {
-    parseManifest(text, "node.yaml", "/srv");
+    parseManifest(text, "node.yaml", dir);
   } catch (e) {
     assert.ok(e instanceof ManifestError, `expected ManifestError, got ${e}`);
     return e.errors;
