@@ -25,9 +25,9 @@ import { epoch, userByKey, userLastSeq, userAccept } from "./users";
 import { holderLastSeq, holderGet, holderAccept } from "./holders";
 import { opCert, opCerts, opBlock, opRelay, relayAuthentic, replyCerts, CHAIN } from "./block";
 import { CERT_BYTES } from "../../wire/layout/cert";
-import { lookup, routeNic } from "../net/route";
+import { lookup, routeNic, isOwn } from "../net/route";
 import { sourceFor } from "../net/source";
-import { addrCopy, isLinkLocal, prefixMatch } from "../../wire/addr";
+import { addrCopy, isLinkLocal, prefixMatch, isMulticast, isUnspecified } from "../../wire/addr";
 import { prefixCount, prefixAddr, prefixLen, prefixNodeAddr } from "../net/iface";
 import { opLoad, opUnload, opGrant, opRevoke, opSvc } from "./ops";
 import { cookieFor, cookieValid } from "./cookie";
@@ -129,6 +129,13 @@ function relayInput(pkt: i32, m: usize, n: i32): i32 {
   let p = pktData(pkt);
   if (n < C.CTL_HEADER + C.RL_REQUEST + C.CTL_HEADER + C.CTL_SIG) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   if (!budgetTakeRelay(p + IP_SRC)) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  // The reply-to is not signed: never a group, the unspecified or a link-local address, nor
+  // the node's own (the answer would go to its own services or control port). Checked before
+  // anything is verified or installed.
+  let to0 = m + C.CTL_HEADER + C.RL_REPLY_ADDR;
+  if (isMulticast(to0) || isUnspecified(to0) || isLinkLocal(to0) || isOwn(to0)) {
+    dropSent(Drop.BLOCK_RELAY, pkt, CAPTURE_NONE); pktFree(pkt); return NONE;
+  }
   let r = opRelay(m, n);
   if (!relayAuthentic) { dropSent(Drop.BLOCK_RELAY, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   if (r < 0) ctlRefused++; else ctlAccepted++;

@@ -239,7 +239,11 @@ function sendAdvert(nic: i32, target: usize, dst: usize, dstMac: usize, solicite
   if (pkt < 0) { drop(Drop.POOL_EMPTY); return; }
   let p = pktData(pkt);
   ipEmit(p, ND_LLA_MSG, NH_ICMPV6, ND_HOP_LIMIT, target, dst);
-  let flags = NA_OVERRIDE | (solicited ? NA_SOLICITED : 0) | (nodeRole == Role.ROUTER ? NA_ROUTER : 0);
+  // A router's Subnet-Router anycast address (prefix::, boot.ts) is advertised without
+  // Override (RFC 4861 §7.2.7), so that two routers of the link do not overwrite each other
+  // in their neighbors' caches; no address of the node's own ends in 64 zero bits otherwise.
+  let anycast = nodeRole == Role.ROUTER && load<u64>(target, 8) == 0;
+  let flags = (anycast ? 0 : NA_OVERRIDE) | (solicited ? NA_SOLICITED : 0) | (nodeRole == Role.ROUTER ? NA_ROUTER : 0);
   ndEmit(p + IP_HDR, ICMP_NA, flags, target, NDOPT_TLLA, nicMac(nic));
   icmpSeal(p, ND_LLA_MSG);
   pktSetLen(pkt, IP_HDR + ND_LLA_MSG);

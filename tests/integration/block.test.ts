@@ -350,6 +350,10 @@ it("a RELAY installs filters for the sources on the router's links and is answer
     const forged = req(Date.now());
     forged[forged.length - 1] ^= 1;
     assert.deepEqual(await send(relayOf(forged, ALICE_HOST, 43001)), [], "a bad signature: no answer");
+    for (const to of ["ff02::1", "::", "fe80::1", "fd00:5ab2:1::a1"]) {
+      assert.deepEqual(await send(relayOf(req(Date.now(), 9n), parseAddr(to), 43001)), [], `reply-to ${to}: no answer`);
+    }
+    assert.equal(b.node.status().filters?.active, 0, "nothing installed for a relay with a bad reply-to");
     const good = relayOf(req(Date.now()), ALICE_HOST, 43002);
     const answers = await send(good);
     assert.equal(answers.length, 1, "one answer, to the reply-to address and port");
@@ -363,7 +367,7 @@ it("a RELAY installs filters for the sources on the router's links and is answer
     const st = b.node.status();
     assert.equal(st.filters?.active, 1);
     assert.equal(st.filters?.relaysIn, 1);
-    assert.equal((st.drops.BLOCK_RELAY ?? 0) - (before.BLOCK_RELAY ?? 0), 4);
+    assert.equal((st.drops.BLOCK_RELAY ?? 0) - (before.BLOCK_RELAY ?? 0), 8);
     const fb = b.drops();
     flood(b, A1, 3);
     await b.dropped(fb, { BLOCKED: 3 });
@@ -399,5 +403,21 @@ it("a filter never outlives the certificate that authorised it: the address may 
     await b.tick(60_000);
     assert.equal(b.node.status().filters?.active, 0, "the filter ran out with its certificate");
     assert.equal(await b.ping("lan1", A1), true);
+  });
+});
+
+it("a router answers neighbor solicitations for its prefix's anycast address without the Override flag (RFC 4861 §7.2.7)", async () => {
+  await withRouter(async (b) => {
+    const peer = b.peer("lan0");
+    const na = async (target: Uint8Array) => {
+      peer.send(P.ether(P.multicastMac(P.solicitedNode(target)), peer.mac, P.ETH_IPV6, P.neighborSolicit(peer.addr, target, peer.mac)));
+      return b.frame(peer, (p) => p.icmpType === P.ICMP.NA && P.equalBytes(p.data?.subarray(0, 16), target));
+    };
+    const any = await na(parseAddr("fd00:5ab2:1::"));
+    assert.ok(any, "the anycast address is answered");
+    assert.equal((any.icmpWord! >>> 29) & 1, 0, "no Override");
+    assert.equal((any.icmpWord! >>> 31) & 1, 1, "Router");
+    const own = await na(NODE0);
+    assert.equal((own!.icmpWord! >>> 29) & 1, 1, "the router's unicast address: Override");
   });
 });
