@@ -76,9 +76,10 @@ describe("what a control message may claim", () => {
   });
 
   it("refuses a connected prefix's subnet-router and reserved anycast addresses, and a route's next hop", () => {
-    // A router answers at its Subnet-Router anycast address (kernel/boot.ts), so it is one of its own.
+    // A router answers at its Subnet-Router anycast address (kernel/boot.ts); the refusal
+    // names it as such before calling it one of the node's own.
     expect(claim("fd00:1::")).toBe(-Errno.EACCES);
-    expect(lastLog()).toBe("control message refused: fd00:1:: is one of the node's own addresses");
+    expect(lastLog()).toBe("control message refused: fd00:1:: is a subnet anycast address of the connected prefix fd00:1::/64 (RFC 4291 §2.6.1, RFC 2526): its routers'");
     expect(claim("fd00:1::fdff:ffff:ffff:ff80")).toBe(-Errno.EACCES);
     expect(lastLog()).toBe("control message refused: fd00:1::fdff:ffff:ffff:ff80 is a subnet anycast address of the connected prefix fd00:1::/64 (RFC 4291 §2.6.1, RFC 2526): its routers'");
     expect(claim("fd00:1::fdff:ffff:ffff:ffff")).toBe(-Errno.EACCES);
