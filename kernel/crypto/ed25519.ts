@@ -11,8 +11,10 @@
 // point arithmetic exported here. This file checks signatures, and keys
 // (ed25519KeyUsable refuses a key of small order, which RFC 8032 allows but with which
 // anyone can sign: with the identity as key, R = B and S = 1 sign every message). Every
-// temporary is static; one call uses the SHA-512 context. Nothing is secret here.
-// Used by kernel/ctl/control.ts and kernel/boot.ts; the caller guarantees the bytes are in memory.
+// temporary is static; one call uses the SHA-512 context. Nothing verified is secret; add
+// and pack, which signing also uses on secret multiples, do the same work whatever the point.
+// Used by kernel/ctl/control.ts, kernel/boot.ts and ed25519_sign.ts; the caller guarantees
+// the bytes are in memory.
 import { GF, gf0, gf1, set25519, pack25519, unpack25519, neq25519, par25519,
   A, Z, M, S, inv25519, pow2523 } from "./field25519";
 import { reduce, scalarBelowL } from "./scalar25519";

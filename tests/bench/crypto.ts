@@ -6,6 +6,8 @@
 //             (`wasmtime run --invoke`, two counts differenced to remove start-up and compile)
 //   x25519    one Diffie-Hellman, and a handshake side's five (ephemeral key, es, ss, ee, se),
 //             against tweetnacl (pure JavaScript) and node's diffieHellman
+//   ed25519   one signature of a certificate's signed bytes (issue #15), against tweetnacl's
+//             sign.detached and node's crypto.sign
 // Best of RUNS each. Prints figures; asserts nothing (benchmarks are not tests).
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -14,10 +16,12 @@ import { spawnSync } from "child_process";
 import nacl from "tweetnacl";
 import { ROOT } from "../../hosts/node/paths";
 import { findWasmtime } from "../e2e/wasmtime";
+import { CERT_SIG } from "../../wire/layout/cert";
 
 const PACKET = 1420;                       // bytes of payload per packet
 const PACKETS = 50_000;                    // packets per timed run
 const DHS = 300;                           // X25519 operations per timed run
+const SIGNS = 200;                         // Ed25519 signatures per timed run
 const RUNS = 3;
 const WASM = path.join(ROOT, "build/wasm/tests/crypto.wasm");
 
@@ -25,6 +29,10 @@ interface Bench {
   sealMany(count: number, n: number): number;
   sealOpenMany(count: number, n: number): number;
   dhMany(count: number): number;
+  memory: WebAssembly.Memory;
+  buf(): number;
+  publicKey(pk: number, seed: number): void;
+  signMany(sig: number, msg: number, n: number, seed: number, pk: number, count: number): number;
 }
 
 /** The best (shortest) time of RUNS calls of f, in seconds. */
@@ -104,6 +112,24 @@ export async function cryptoBench(out: (line: string) => void): Promise<void> {
   const wdh = "file" in wt ? wasmtimeSeconds(wt.file, "dhMany", DHS, []) : wt.missing;
   out(`               kernel in wasmtime ${typeof wdh === "number" ? ms(wdh) : `not measured: ${wdh}`}`);
   out(`  a handshake side (5 X25519): kernel ${ms(5 * kDh)}   node native ${ms(5 * nDh)}`);
+  const [kSign, tSign, nSign] = signing(w);
+  out(`  ed25519 sign kernel ${ms(kSign)}   tweetnacl ${ms(tSign)}   node native ${ms(nSign)}   (${(tSign / kSign).toFixed(2)}× tweetnacl's rate, ${(nSign / kSign).toFixed(2)}× native; ${CERT_SIG}-byte message)`);
+}
+
+/** Seconds per Ed25519 signature of a certificate's signed bytes: the kernel under Node,
+ *  tweetnacl, node's crypto.sign (each with its key made once, outside the timing). */
+function signing(w: Bench): [number, number, number] {
+  const seed = crypto.randomBytes(32), msg = crypto.randomBytes(CERT_SIG);
+  const SEED = w.buf(), PK = SEED + 32, SIG = SEED + 64, MSG = SEED + 128;
+  new Uint8Array(w.memory.buffer, SEED, 32).set(seed);
+  new Uint8Array(w.memory.buffer, MSG, msg.length).set(msg);
+  w.publicKey(PK, SEED);
+  const k = best(() => w.signMany(SIG, MSG, msg.length, SEED, PK, SIGNS)) / SIGNS;
+  const secret = nacl.sign.keyPair.fromSeed(seed).secretKey;
+  const t = best(() => { for (let i = 0; i < SIGNS / 10; i++) nacl.sign.detached(msg, secret); }) / (SIGNS / 10);
+  const key = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
+  const n = best(() => { for (let i = 0; i < SIGNS; i++) crypto.sign(null, msg, key); }) / SIGNS;
+  return [k, t, n];
 }
 
 if (require.main === module) cryptoBench((l) => console.log(l)).catch((e) => { console.error(e); process.exit(1); });

@@ -66,6 +66,7 @@ const KDF = "tests/kernel/crypto/kdf.spec.ts";
 const X25519 = "tests/kernel/crypto/x25519.spec.ts";
 const FILTER = "tests/kernel/net/filter.spec.ts";
 const MAIN_FILTER = "tests/kernel/main-filter.spec.ts";
+const ED25519_SIGN = "tests/kernel/crypto/ed25519_sign.spec.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -363,6 +364,8 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/crypto/x25519.ts", from: "store<u8>(K, load<u8>(K) & 248);", to: "", tests: [X25519] },
   { id: "x25519-zero-accepted", guarantee: "X25519 refuses an all-zero result (a point of small order)",
     file: "kernel/crypto/x25519.ts", from: "return d != 0;", to: "return true;", tests: [X25519] },
+  { id: "ed25519-sign-unclamped", guarantee: "signing clamps the secret scalar: its low three bits cleared (RFC 8032 §5.1.5)",
+    file: "kernel/crypto/ed25519_sign.ts", from: "store<u8>(EXP, load<u8>(EXP) & 248);", to: "", tests: [ED25519_SIGN] },
   { id: "tai64n-base", guarantee: "a TAI64N label counts from 2^62 + 10 s",
     file: "kernel/crypto/tai64n.ts", from: "0x400000000000000a", to: "0x4000000000000000", tests: ["tests/kernel/crypto/tai64n.spec.ts"] },
   // Sealed links (kernel/wg/, issue #13)

@@ -1,10 +1,12 @@
-// A module that exposes kernel/crypto to Node, for tests/kernel/crypto.test.ts and
-// tests/kernel/crypto_wg.test.ts (and tests/bench/crypto.ts): thin exported wrappers around
-// SHA-512, Ed25519 verification and the key check, the AEADs, BLAKE2s, HMAC, WireGuard's
-// KDF and X25519, and one buffer the test fills with its bytes. It is no part of the kernel and has no host imports; `persia
-// build` compiles it with the "crypto-test" target into build/wasm/tests/crypto.wasm.
+// A module that exposes kernel/crypto to Node, for tests/kernel/crypto.test.ts,
+// crypto_sign.test.ts and crypto_wg.test.ts (and tests/bench/crypto.ts): thin exported
+// wrappers around SHA-512, Ed25519 verification, the key check and signing, the AEADs,
+// BLAKE2s, HMAC, WireGuard's KDF and X25519, and one buffer the test fills with its bytes.
+// It is no part of the kernel and has no host imports; `persia build` compiles it with the
+// "crypto-test" target into build/wasm/tests/crypto.wasm.
 import { sha512Init, sha512Update, sha512Final, sha512 } from "../../../kernel/crypto/sha512";
 import { ed25519Verify, ed25519KeyUsable } from "../../../kernel/crypto/ed25519";
+import { ed25519Public, ed25519Sign } from "../../../kernel/crypto/ed25519_sign";
 import { aeadSeal, aeadOpen, xaeadSeal, xaeadOpen } from "../../../kernel/crypto/aead";
 import { blake2s, blake2sInit, blake2sUpdate, blake2sFinal } from "../../../kernel/crypto/blake2s";
 import { hmacBlake2s, kdf } from "../../../kernel/crypto/kdf";
@@ -37,6 +39,17 @@ export function verifyMany(sig: usize, msg: usize, n: i32, pk: usize, count: i32
   let ok = 0;
   for (let i = 0; i < count; i++) if (ed25519Verify(sig, msg, n, pk)) ok++;
   return ok;
+}
+
+export function publicKey(pk: usize, seed: usize): void { ed25519Public(pk, seed); }
+export function sign(sig: usize, msg: usize, n: i32, seed: usize, pk: usize): void {
+  ed25519Sign(sig, msg, n, seed, pk);
+}
+
+/** Sign the same message count times, for timing; returns the last signature's first byte. */
+export function signMany(sig: usize, msg: usize, n: i32, seed: usize, pk: usize, count: i32): i32 {
+  for (let i = 0; i < count; i++) ed25519Sign(sig, msg, n, seed, pk);
+  return load<u8>(sig);
 }
 
 export function seal(dst: usize, key: usize, nonce: usize, p: usize, n: i32, ad: usize, adLen: i32): void {
