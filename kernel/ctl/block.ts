@@ -41,6 +41,7 @@ import { nodeRole } from "../net/nd";
 import { sourceFor } from "../net/source";
 import { filterAdd, filterRemove, filterHolderCount, filterActive, filterLengths, filterExists, filterHasLength } from "../net/filter";
 import { certVerifyChain } from "../cert/verify";
+import { prefixClean } from "../cert/check";
 import { certNotAfter } from "../cert/check";
 import { certIssueHost, certChainFor, certNodeKey } from "../cert/issue";
 import { holderFind, holderGet, holderLastTime, holderAcceptTime } from "./holders";
@@ -60,7 +61,8 @@ export const CHAIN: usize = memory.data(CERT_CHAIN_MAX * CERT_BYTES, 8);
 
 // Relays built while handling a BLOCK, for main.ts to send (outbox()).
 const OUT = new StaticArray<i32>(RELAY_OUT_MAX);
-let outCount = 0;
+/** Relays waiting in the outbox: main.ts asks only when there are some. */
+export let outCount = 0;
 const SRA: usize = memory.data(16, 8);
 const SEEN: usize = memory.data(BLOCK_SOURCES_MAX * 8, 8);   // source /64s already looked at
 
@@ -86,12 +88,6 @@ function srcInside(s: usize, len: i32): bool {
     if (l <= len && prefixMatch(s, prefixAddr(i), l)) return true;
   }
   return false;
-}
-
-/** Bits of a prefix past its length are zero. */
-function canonical(p: usize, len: i32): bool {
-  for (let i = len; i < 128; i++) if ((load<u8>(p + <usize>(i >> 3)) >> <u8>(7 - (i & 7))) & 1) return false;
-  return true;
 }
 
 /** CERT: certify the source address at src to the key at key (its signature verified). */
@@ -143,7 +139,7 @@ function parse(op: i32, key: usize, b: usize, n: i32): i32 {
   for (let i = 0; i < bSources; i++) {
     let s = bSrc + <usize>(i * C.BL_SOURCE);
     let l = <i32>load<u8>(s + C.BL_SOURCE_LEN);
-    if (l > 128 || !canonical(s, l)) return refuse(Errno.EINVAL, "a source prefix is longer than 128 bits or has bits set past its length");
+    if (l > 128 || !prefixClean(s, l)) return refuse(Errno.EINVAL, "a source prefix is longer than 128 bits or has bits set past its length");
   }
   let r = certVerifyChain(bChain, bCerts, bDst);
   if (r < 0) { blockRefused++; return r; }     // certVerifyChain logged which certificate and why
