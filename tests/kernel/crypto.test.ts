@@ -26,6 +26,7 @@ interface Crypto {
   hashInit(): void;
   hashUpdate(p: number, n: number): void;
   hashFinal(out: number): void;
+  hash256(p: number, n: number, out: number): void;
   verify(sig: number, msg: number, n: number, pk: number): number;
   verifyMany(sig: number, msg: number, n: number, pk: number, count: number): number;
   keyUsable(pk: number): number;
@@ -75,6 +76,17 @@ test("SHA-512 equals node's and tweetnacl's at every block boundary and at rando
     const want = crypto.createHash("sha512").update(m).digest();
     assert.deepEqual(get(OUT, 64), want, `length ${n}`);
     assert.deepEqual(get(OUT, 64), Buffer.from(nacl.hash(m)), `length ${n} (tweetnacl)`);
+  }
+});
+
+test("SHA-256 equals node's at every block boundary and at random lengths", () => {
+  const lengths = [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 121, 127, 128, 129];
+  for (let i = 0; i < 200; i++) lengths.push(int(4000));
+  for (const n of lengths) {
+    const m = bytes(n);
+    put(MSG, m);
+    wasm.hash256(MSG, n, OUT);
+    assert.deepEqual(get(OUT, 32), crypto.createHash("sha256").update(m).digest(), `length ${n}`);
   }
 });
 

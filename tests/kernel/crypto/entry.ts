@@ -5,6 +5,7 @@
 // It is no part of the kernel and has no host imports; `persia build` compiles it with the
 // "crypto-test" target into build/wasm/tests/crypto.wasm.
 import { sha512Init, sha512Update, sha512Final, sha512 } from "../../../kernel/crypto/sha512";
+import { sha256 } from "../../../kernel/crypto/sha256";
 import { ed25519Verify, ed25519KeyUsable } from "../../../kernel/crypto/ed25519";
 import { ed25519Public, ed25519Sign } from "../../../kernel/crypto/ed25519_sign";
 import { aeadSeal, aeadOpen, xaeadSeal, xaeadOpen } from "../../../kernel/crypto/aead";
@@ -23,6 +24,7 @@ export function hash(p: usize, n: i32, out: usize): void { sha512(p, n, out); }
 export function hashInit(): void { sha512Init(); }
 export function hashUpdate(p: usize, n: i32): void { sha512Update(p, n); }
 export function hashFinal(out: usize): void { sha512Final(out); }
+export function hash256(p: usize, n: i32, out: usize): void { sha256(p, n, out); }
 
 /** 1 if the signature verifies, 0 if not. */
 export function verify(sig: usize, msg: usize, n: i32, pk: usize): i32 {
