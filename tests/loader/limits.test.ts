@@ -24,7 +24,7 @@ import { maxManifestBoot } from "./max_manifest";
 function quietHost(logs: string[], kernel: () => KernelInstance): HostImports {
   return {
     log: (_l, p, n) => { logs.push(Buffer.from(kernel().bytes.subarray(p, p + n)).toString("utf8")); },
-    random: () => {}, nic_send: () => 0, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {},
+    random: () => {}, nic_send: () => 0, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {}, module_read: () => -2,
     svc_ram: () => 0, svc_call: () => 0, svc_fuel_used: () => 0n, svc_read: () => -8, svc_write: () => -8,
     disk_read: () => -12, disk_write: () => -12, disk_flush: () => 0, capture: () => {},
   };

@@ -116,6 +116,7 @@ test("a larger manifest gives the expected host plan", () => {
       { id: 0, name: "data", path: "/srv/node/data.img", size: 16777216 },
       { id: 1, name: "logs", path: "/var/persia/logs.img", size: 4096 },
     ],
+    signedModules: false,
     store: [],
     observe: { metrics: null },
   });
