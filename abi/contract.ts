@@ -50,6 +50,11 @@ export const HOST_IMPORTS: Fn[] = [
   { name: "disk_read", params: [["disk", i32], ["off", i64], ["ptr", i32], ["len", i32]], result: i32, doc: "positional read into kernel memory; bytes read or -Errno" },
   { name: "disk_write", params: [["disk", i32], ["off", i64], ["ptr", i32], ["len", i32]], result: i32, doc: "positional write from kernel memory; bytes written or -Errno" },
   { name: "disk_flush", params: [["disk", i32]], result: i32, doc: "make earlier writes durable; 0 or -Errno" },
+  { name: "mod_stage", params: [["slot", i32], ["hash", i32], ["size", i32]], result: i32, doc: "a PUT (spec/control.md \"Module transfer (PUT)\") begins in transfer slot (0..PUT_MAX-1): stage size bytes of the module whose SHA-256 is the 32 bytes at hash; MS_STAGED (0), MS_HELD (1: the store holds that module already, and mod_read reads it), or -ENOTSUP (this host takes no module at run time), -ENODEV (its manifest has no store for them), -ENOSPC (no room), -EIO" },
+  { name: "mod_write", params: [["slot", i32], ["off", i32], ["ptr", i32], ["len", i32]], result: i32, doc: "write kernel [ptr,+len) into slot's staged module at offset off; 0 or -Errno" },
+  { name: "mod_read", params: [["slot", i32], ["off", i32], ["ptr", i32], ["len", i32]], result: i32, doc: "read slot's module (staged or held) at offset off into kernel [ptr,+len); bytes read or -Errno" },
+  { name: "mod_commit", params: [["slot", i32]], result: i32, doc: "the kernel checked slot's module whole: make it durable and loadable by its SHA-256, all or nothing; 0, or -EBADMSG (the host's loader refuses it as a service module), -EIO" },
+  { name: "mod_abort", params: [["slot", i32]], result: null, doc: "forget slot: discard its staged bytes (a module the store held stays)" },
   { name: "capture", params: [["point", i32], ["nic", i32], ["svc", i32], ["reason", i32], ["ptr", i32], ["len", i32]], result: null, doc: "a captured packet (abi/capture.ts CapturePoint; reason a Drop or -1; nic, svc -1 when none), readable at ptr only during the call; only after k_capture turned its point on" },
 ];
 

@@ -45,6 +45,12 @@ export function mockHost() {
       svc_load(ptr) { const free = new DataView(exports.memory.buffer).getUint32(ptr + 32, true); return free === 0 ? -7 : 31 - Math.clz32(free & -free); },
       svc_unload() {},
       svc_ram() { return 0; },
+      // A host that takes no module at run time (-ENOTSUP), as the wasmtime image.
+      mod_stage() { return -20; },
+      mod_write() { return -20; },
+      mod_read() { return -20; },
+      mod_commit() { return -20; },
+      mod_abort() {},
       svc_call(id, _entry, fuel) { svc.calls++; svc.called.push(id); svc.given = fuel; return svc.fault; },
       svc_fuel_used() { return svc.used; },
       svc_read(id, src, dst, len) { return copyOut(svcMem.get(id), src, dst, len) < 0 ? -8 : 0; },

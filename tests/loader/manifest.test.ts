@@ -117,6 +117,7 @@ test("a larger manifest gives the expected host plan", () => {
       { id: 1, name: "logs", path: "/var/persia/logs.img", size: 4096 },
     ],
     store: [],
+    network: null,
     observe: { metrics: null },
   });
 });
