@@ -22,6 +22,8 @@ import { now } from "../clock";
 import { logStart, logStr, logBytes, logInt, logHex, logEnd, logKeep, lastLine, lastLineLen } from "../log";
 import { sha256Init, sha256Update, sha256Final } from "../crypto/sha256";
 import { validDomain } from "../svc/registry";
+import { modsigVerify } from "../svc/modsig";
+import { publisherCount } from "../svc/publishers";
 import { userByKey, userKey, userMay, userName, userNameLen } from "./users";
 import { host_mod_stage, host_mod_write, host_mod_read, host_mod_commit, host_mod_abort, host_random } from "../../abi/gen/host";
 
@@ -286,10 +288,24 @@ function finish(t: i32): i32 {
   return 0;
 }
 
-/** The publisher's signature over transfer t's module, for its domain (issue #14's
- *  tool-conventions signatures, the manifest's domains:): 0 or -Errno after logging why.
- *  THE ONE CALL SITE of the module-signature verifier (branch h-modsig); until it is merged
- *  this checks nothing, and spec/control.md says so. */
+/** The publisher's signature over transfer t's module, for its domain (svc/modsig.ts, the
+ *  tool-conventions format; the keys of the manifest's domains:): 0, or -EACCES after
+ *  logging why not. A node whose manifest trusts no publisher checks no signature, as at
+ *  boot and LOAD (svc/publishers.ts). */
 function publisherSigned(t: i32): i32 {
-  return 0;
+  if (publisherCount == 0) return 0;
+  let why = modsigVerify(readStaged, t, <i32>unchecked(size[t]), 0,
+    DOMAINS + <usize>(t * NAME_MAX), <i32>unchecked(domainLen[t]));
+  if (why === null) return 0;
+  say(unchecked(owner[t]), " PUT refused: the module is not signed for ");
+  logBytes(DOMAINS + <usize>(t * NAME_MAX), <i32>unchecked(domainLen[t]));
+  logStr(": "); logStr(why); logStr("; nothing was stored");
+  logEnd(LogLevel.WARN);
+  return -Errno.EACCES;
+}
+
+/** modsig.ts's ModRead over a transfer's module at the host: the module's size, or -EIO. */
+function readStaged(t: i32, off: i32, dst: usize, len: i32): i32 {
+  if (len > 0 && host_mod_read(t, off, <i32>dst, len) != len) return -Errno.EIO;
+  return <i32>unchecked(size[t]);
 }
