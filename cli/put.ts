@@ -16,6 +16,14 @@ import { Reply, UserKey, decodeReply } from "../loader/control/message";
 import { Have, chunkCount, chunkMessage, isHeld, parseHave, parseTransfer, putBody } from "../loader/control/put";
 import { CtlOptions, control } from "./ctl";
 
+/** A chunk sent before REORDER_MAX others that are acknowledged, and REORDER_MS ago, counts
+ *  as lost (a window opens in a burst, so a count alone would take a chunk held back a few
+ *  milliseconds on the way for lost). */
+const REORDER_MAX = 3;
+const REORDER_MS = 20;
+/** Sends of the HELLO and of the PUT before giving up (ctl.ts's default is 3). */
+const PUT_TRIES = 8;
+
 export interface PutProgress { have: number; total: number; sent: number; resent: number; }
 
 /** How a transfer went: the node's last answer (its result and text say how it ended). */
@@ -27,6 +35,9 @@ export class PutSender {
   private have: Have;
   private readonly sentAt = new Map<number, number>();   // chunk → when last sent, while unacknowledged
   private readonly tries = new Map<number, number>();
+  private readonly order = new Map<number, number>();    // chunk → its place in the sending order, while unacknowledged
+  private sends = 0;
+  private readonly suspect = new Set<number>();          // chunks later ones overtook: lost after REORDER_MS
   private cookie: Uint8Array;
   /** The answer that ended the transfer (stored, or refused), once it came. */
   end: Reply | null = null;
@@ -53,7 +64,8 @@ export class PutSender {
     for (let i = this.have.base; i < last; i++) {
       if (isHeld(this.have, i)) continue;
       const at = this.sentAt.get(i);
-      if (at !== undefined && now - at < this.timeoutMs) continue;
+      if (at !== undefined && now - at < (this.suspect.has(i) ? REORDER_MS : this.timeoutMs)) continue;
+      this.suspect.delete(i);
       const n = (this.tries.get(i) ?? 0) + 1;
       if (n > this.maxTries) {
         this.failed = `no answer to chunk ${i} after ${this.maxTries} sends of ${this.timeoutMs} ms; the node holds ${this.have.have} of ` +
@@ -64,6 +76,7 @@ export class PutSender {
       if (at !== undefined) this.progress.resent++;
       this.progress.sent++;
       this.sentAt.set(i, now);
+      this.order.set(i, this.sends++);
       out.push(chunkMessage(this.key, this.epoch, this.cookie, this.id, this.module, i));
     }
     return out;
@@ -85,7 +98,16 @@ export class PutSender {
     // Answers may come out of order: keep the one that knows more.
     if (h.base > this.have.base || (h.base === this.have.base && h.have > this.have.have)) this.have = h;
     this.progress.have = this.have.have;
-    for (const i of [...this.sentAt.keys()]) if (isHeld(this.have, i)) this.sentAt.delete(i);
+    // Held now: no longer in flight. A chunk sent before REORDER_MAX others that are held is
+    // suspected lost and sent again REORDER_MS after it went, without waiting for its
+    // timeout (as TCP's RACK, RFC 8985, with the ack's bitmap for selective acks).
+    let latest = -1;
+    for (const [i, k] of this.order) {
+      if (!isHeld(this.have, i)) continue;
+      latest = Math.max(latest, k);
+      this.sentAt.delete(i); this.order.delete(i); this.suspect.delete(i);
+    }
+    for (const [i, k] of this.order) if (k < latest - REORDER_MAX) { this.suspect.add(i); this.order.delete(i); }
   }
 }
 
@@ -94,7 +116,13 @@ export class PutSender {
 export async function putModule(o: CtlOptions, user: UserKey, module: Uint8Array, domain: string,
   progress?: (p: PutProgress) => void): Promise<PutResult> {
   const hash = new Uint8Array(createHash("sha256").update(module).digest());
-  const first = await control(o, user, Op.PUT, putBody(hash, module.length, domain));
+  // A PUT is idempotent (a second one resumes the first): one refused as a replay arrived
+  // twice (a duplicated datagram, or a retry after a lost answer), so it is sent again with
+  // the next sequence number.
+  // A put is for links that lose datagrams: its HELLO and PUT are tried PUT_TRIES times.
+  const po = { ...o, tries: o.tries ?? PUT_TRIES };
+  let first = await control(po, user, Op.PUT, putBody(hash, module.length, domain));
+  for (let k = 0; k < 3 && first.result === -Errno.ESTALE; k++) first = await control(po, user, Op.PUT, putBody(hash, module.length, domain));
   const none = { have: 0, total: chunkCount(module.length), sent: 0, resent: 0 };
   if (first.result !== 0) return { reply: first, stored: false, progress: none };
   const id = parseTransfer(first.text);
