@@ -424,6 +424,7 @@ export class PersiaNode extends EventEmitter {
         return id;
       },
       svc_unload: (svc) => services.unload(svc),
+      module_read: (svc, off, dst, len) => services.moduleRead(svc, off, this.kernel.bytes, dst, len),
       mod_stage: (slot, hash, size) => {
         if (!this.store) return -Errno.ENODEV;
         return this.store.stage(slot, this.kernelRange("mod_stage", hash, 32), size);

@@ -95,19 +95,21 @@ interface Prepared {
   declaredMaxPages: number | null;
 }
 
-/** What a service id may hold: the SHA-256 of its module file, the most RAM a service there
- *  may get, and whether a service holds it now. A slot for PUT modules (network) takes any
- *  module addPut prepared; its hash and prepared module are those of the one it holds. */
-interface SlotPlace { hash: string; ceilingPages: number; loaded: boolean; prepared: Prepared; network?: boolean; }
+/** What a service id may hold: the SHA-256 of its module file, the file itself as it was
+ *  signed (module_read), the most RAM a service there may get, and whether a service holds
+ *  it now. A slot for PUT modules (network) takes any module addPut prepared; its hash,
+ *  file and prepared module are those of the one it holds. */
+interface SlotPlace { hash: string; file: Uint8Array; ceilingPages: number; loaded: boolean; prepared: Prepared; network?: boolean; }
 
 const NO_MODULE: Prepared = { module: null, refused: "no module", memoryMinPages: 0, declaredMaxPages: null };
+const NO_FILE = new Uint8Array(0);
 
 export class ServiceHost {
   private readonly slots: (Slot | undefined)[] = [];
   private readonly places: (SlotPlace | undefined)[] = [];
   private readonly prepared = new Map<string, Prepared>();
   /** Modules PUT over the network, by SHA-256 (hex), validated, metered and compiled. */
-  private readonly put = new Map<string, Prepared>();
+  private readonly put = new Map<string, { file: Uint8Array; prepared: Prepared }>();
   private kernel: KernelSide | null = null;
 
   /** Connects the kernel whose k_sys the services call and whose memory svc_read and
@@ -122,7 +124,7 @@ export class ServiceHost {
    *  faultMessage says why. Resolves to false if refused. */
   async add(id: number, bytes: Uint8Array, name: string, ramMaxPages: number): Promise<boolean> {
     const p = await this.prepare(bytes, name, ramMaxPages);
-    this.places[id] = { hash: sha256(bytes), ceilingPages: ramMaxPages, loaded: true, prepared: p };
+    this.places[id] = { hash: sha256(bytes), file: bytes, ceilingPages: ramMaxPages, loaded: true, prepared: p };
     this.slots[id] = new Slot(name, p.module, p.refused, p.memoryMinPages, ramMaxPages, p.declaredMaxPages);
     return p.module !== null;
   }
@@ -133,7 +135,7 @@ export class ServiceHost {
   async addStore(firstId: number, bytes: Uint8Array, label: string, ramMaxPages: number, slots: number): Promise<string | null> {
     const p = await this.prepare(bytes, label, ramMaxPages);
     for (let k = 0; k < slots; k++) {
-      this.places[firstId + k] = { hash: sha256(bytes), ceilingPages: ramMaxPages, loaded: false, prepared: p };
+      this.places[firstId + k] = { hash: sha256(bytes), file: bytes, ceilingPages: ramMaxPages, loaded: false, prepared: p };
     }
     return p.refused;
   }
@@ -142,7 +144,7 @@ export class ServiceHost {
    *  ramMaxPages of RAM (the manifest's store entry with `network`). */
   addNetwork(firstId: number, ramMaxPages: number, slots: number): void {
     for (let k = 0; k < slots; k++) {
-      this.places[firstId + k] = { hash: "", ceilingPages: ramMaxPages, loaded: false, prepared: NO_MODULE, network: true };
+      this.places[firstId + k] = { hash: "", file: NO_FILE, ceilingPages: ramMaxPages, loaded: false, prepared: NO_MODULE, network: true };
     }
   }
 
@@ -155,7 +157,7 @@ export class ServiceHost {
       const info = validateService(bytes, label, ramMaxPages);
       const metered = meterWith(b, bytes, label);
       const module = new WebAssembly.Module(metered.bytes as BufferSource);
-      this.put.set(hash, { module, refused: null, memoryMinPages: info.memoryMinPages, declaredMaxPages: info.memoryMaxPages ?? null });
+      this.put.set(hash, { file: bytes, prepared: { module, refused: null, memoryMinPages: info.memoryMinPages, declaredMaxPages: info.memoryMaxPages ?? null } });
       return null;
     } catch (e) {
       return e instanceof Error ? e.message : String(e);
@@ -202,12 +204,25 @@ export class ServiceHost {
       ram <= p.ceilingPages && (stored ? p.hash === hash && !p.network : p.network === true));
     if (id < 0) return -Errno.ENOSPC;
     const place = this.places[id]!;
-    const prepared = put ?? place.prepared;
+    const prepared = put?.prepared ?? place.prepared;
     if (ram < prepared.memoryMinPages) return -Errno.EINVAL;
-    if (put !== undefined) { place.hash = hash; place.prepared = put; }
+    if (put !== undefined) { place.hash = hash; place.file = put.file; place.prepared = put.prepared; }
     place.loaded = true;
     this.slots[id] = new Slot(name, prepared.module, prepared.refused, prepared.memoryMinPages, ram, prepared.declaredMaxPages);
     return id;
+  }
+
+  /** module_read: copies bytes [off, off+len) of slot id's module file (as many as exist) to
+   *  kernel memory at dst; the file's size, or -ENOENT for a slot without a module. */
+  moduleRead(id: number, off: number, kernel: Uint8Array, dst: number, len: number): number {
+    const file = this.places[id]?.file;
+    if (!file || file.length === 0) return -Errno.ENOENT;
+    const from = Math.min(off >>> 0, file.length), n = Math.min(len >>> 0, file.length - from);
+    if (n > 0) {
+      if (!inRange(dst, n, kernel.length)) throw new RangeError(`module_read(${id}, ${off >>> 0}, ${dst >>> 0}, ${len >>> 0}) lies outside kernel memory`);
+      kernel.set(file.subarray(from, from + n), dst >>> 0);
+    }
+    return file.length;
   }
 
   /** svc_unload: service id is gone; its slot may be LOADed again. */
@@ -216,7 +231,7 @@ export class ServiceHost {
     this.slots[id] = undefined;
     const place = this.places[id];
     if (place) place.loaded = false;
-    if (place?.network) { place.hash = ""; place.prepared = NO_MODULE; }
+    if (place?.network) { place.hash = ""; place.file = NO_FILE; place.prepared = NO_MODULE; }
   }
 
   /** svc_ram: the RAM max for the service's next start; 0, or -ENOSPC over its ceiling,

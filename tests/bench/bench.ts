@@ -14,6 +14,8 @@
 //   put       (tests/bench/put.ts) PUT of a 1 MiB module, against plain UDP and a file copy
 //   crypto    (tests/bench/crypto.ts) WireGuard's AEAD and X25519 in the kernel's code, against
 //             node's native OpenSSL and tweetnacl
+//   modsig    (tests/bench/modsig.ts) a 100 KB module's signature checked by the kernel,
+//             against node's crypto and `wasmsign2 verify`
 //   router    (tests/bench/router.ts) iperf3 between namespaces through TAP devices and the
 //             node, against the Linux kernel forwarding the same traffic
 //   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel:
@@ -35,6 +37,7 @@ import { imageRates } from "./wasmtime";
 import { controlBench } from "./control";
 import { putBench } from "./put";
 import { cryptoBench } from "./crypto";
+import { modsigBench } from "./modsig";
 import { filterBench } from "./filters";
 import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
 
@@ -168,6 +171,7 @@ async function all(): Promise<void> {
   await controlBench((l) => console.log(l));
   await putBench((l) => console.log(l));
   await cryptoBench((l) => console.log(l));
+  await modsigBench((l) => console.log(l));
   await filterBench((l) => console.log(l));
   await routerBench((l) => console.log(l));
   await wireguardBench((l) => console.log(l));

@@ -25,6 +25,8 @@ import { Bench, withBench } from "./bench";
 import { ALICE, BOB, MAC, NODE, PEER, PEERS, Ctl, svcYaml } from "./ctl";
 import { parseAddr } from "../../loader/ip6";
 import { seeded } from "../seeded";
+import { signModule } from "../../loader/modsig/sign";
+import { keyFromSeed } from "../../loader/control/message";
 
 const rng = seeded("put.test", "PUT_SEED");
 const ECHO = fs.readFileSync(path.join(ROOT, "build/wasm/services/echo.wasm"));
@@ -42,8 +44,8 @@ function leb(n: number): Buffer {
 }
 const sha = (b: Uint8Array) => new Uint8Array(createHash("sha256").update(b).digest());
 
-function nodeYaml(dir: string): string {
-  return `
+function nodeYaml(dir: string, extra = ""): string {
+  return `${extra}
 node: { name: put.sabz.city, role: server }
 nics:
   - { name: lan0, kind: virtual, mac: "${MAC}", prefixes: ["fd00:5ab2:1::/64"], rate: 1Gbit }
@@ -56,10 +58,10 @@ store:
 `;
 }
 
-async function withPut(body: (c: Ctl, b: Bench, dir: string) => Promise<void>): Promise<void> {
+async function withPut(body: (c: Ctl, b: Bench, dir: string) => Promise<void>, extra = ""): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-put-"));
   try {
-    await withBench(nodeYaml(dir), PEERS, (b) => body(new Ctl(b, nodeYaml(dir)), b, dir));
+    await withBench(nodeYaml(dir, extra), PEERS, (b) => body(new Ctl(b, nodeYaml(dir, extra)), b, dir));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -237,4 +239,34 @@ it("a node whose manifest has no network store refuses a PUT and says what to ad
     assert.equal(r.result, -Errno.ENODEV, r.text);
     assert.match(r.text, /no store for modules sent over the network/);
   });
+});
+
+it("with domains: in the manifest, a PUT module is stored only if a publisher of its domain signed it; a signed one LOADs", async () => {
+  const PUBLISHER = new Uint8Array(32).fill(7), STRANGER = new Uint8Array(32).fill(8);
+  const domains = `domains:\n  - { domain: a.sabz.city, publishers: ["${publicKeyText(keyFromSeed(PUBLISHER).publicKey)}"] }\n`;
+  await withPut(async (c, b, dir) => {
+    for (const [what, m] of [["unsigned", padded(8000)], ["signed by a stranger", signModule(padded(8000), STRANGER)]] as const) {
+      const first = await put(c, ALICE, m, "echo.a.sabz.city");
+      assert.equal(first.result, 0, first.text);
+      const s = await transfer(b, ALICE, m, first, LOSSY);
+      assert.equal(s.end?.result, -Errno.EACCES, `${what}: ${s.end?.text}`);
+      assert.match(s.end!.text, /not signed for echo\.a\.sabz\.city: .*nothing was stored/, what);
+      assert.deepEqual(files(dir), [], what);
+    }
+    const signed = signModule(padded(30 * 1024), PUBLISHER);
+    const first = await put(c, ALICE, signed, "echo.a.sabz.city");
+    const s = await transfer(b, ALICE, signed, first, LOSSY);
+    assert.equal(s.end?.result, 0, s.end?.text);
+    assert.deepEqual(files(dir), [`${Buffer.from(sha(signed)).toString("hex")}.wasm`]);
+    const loadFile = path.join(os.tmpdir(), `persia-put-signed-${process.pid}.wasm`);
+    fs.writeFileSync(loadFile, signed);
+    try {
+      const r = await c.send(ALICE, Op.LOAD, loadRequest(svcYaml("echo.a.sabz.city", "fd00:5ab2:1::a3", "", loadFile), "l.yaml", ROOT, c.manifest).body);
+      assert.equal(r.result, 0, r.text);
+    } finally {
+      fs.rmSync(loadFile, { force: true });
+    }
+    assert.ok(await b.until(() => b.service("echo.a.sabz.city").state === "RUNNING", 50));
+    assert.equal(await b.ping("lan0", parseAddr("fd00:5ab2:1::a3")), true);
+  }, domains);
 });
