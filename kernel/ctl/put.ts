@@ -272,10 +272,13 @@ function finish(t: i32): i32 {
   }
   let s = publisherSigned(t);
   if (s < 0) { host_mod_abort(t); return s; }
+  // Transfers that began while the table had room may end together: the last finds it full.
+  let known = charged(u, hashOf(t)) >= 0;
+  if (!known && storedCount >= STORED_MAX) { host_mod_abort(t); return refuse(u, Errno.ENOSPC, "the node keeps no more modules for its users (STORED_MAX); nothing was stored"); }
   let r = host_mod_commit(t);
   if (r == -Errno.EBADMSG) { host_mod_abort(t); return refuse(u, Errno.EBADMSG, "the node's loader refused the module as a service (its log says why); nothing was stored"); }
   if (r < 0) { host_mod_abort(t); return refuse(u, Errno.EIO, "the host could not store the module; nothing was stored"); }
-  if (charged(u, hashOf(t)) < 0) {
+  if (!known) {
     let c = storedCount++;
     unchecked(storedUser[c] = u);
     unchecked(storedSize[c] = <u32>bytes);

@@ -6,13 +6,13 @@
 // module at run time (the image) is refused with what to do instead.
 import { Errno } from "../../../abi/errno";
 import * as C from "../../../abi/control";
-import { PUT_MAX, PUT_CHUNK, PUT_IDLE_S } from "../../../abi/limits";
+import { PUT_MAX, PUT_CHUNK, PUT_IDLE_S, STORED_MAX } from "../../../abi/limits";
 import { now, setNow } from "../../../kernel/clock";
 import { lastLine, lastLineLen } from "../../../kernel/log";
 import { sha256 } from "../../../kernel/crypto/sha256";
 import { userAdd, usersReset } from "../../../kernel/ctl/users";
 import { opPut, putQuota, putReset, putExpire, chunkTransfer, chunkInput } from "../../../kernel/ctl/put";
-import { modMode, modCount } from "../mock";
+import { modMode, modCount, modHold } from "../mock";
 
 const KEY: usize = memory.data(32, 8);
 const NAME: usize = memory.data(8);
@@ -142,5 +142,35 @@ describe("PUT", () => {
     chunk(0);
     expect(chunkTransfer(MSG)).toBe(-1);
     expect(put("x.a.sabz.city")).toBe(0, "room again");
+  });
+
+  it("a module the store holds is answered at once and charged; STORED_MAX charges hold even when transfers end together", () => {
+    setup(1 << 30);
+    modMode(C.MS_HELD);
+    let commits = modCount(1);
+    for (let k = 0; k < STORED_MAX - 1; k++) {
+      store<u32>(MOD, k);
+      modHold(MOD, SIZE);
+      expect(put("x.a.sabz.city")).toBe(0);
+    }
+    expect(text().includes("the store holds it already (stored once)")).toBe(true, text());
+    expect(modCount(1) - commits).toBe(STORED_MAX - 1, "each checked, then committed (a held module stays)");
+    // Two transfers begin while one charge is left; the second to end finds the table full.
+    modMode(C.MS_STAGED);
+    store<u32>(MOD, 0xaaaa);
+    expect(put("x.a.sabz.city")).toBe(0);
+    idFromText();
+    let first = memory.data(16, 8);
+    memory.copy(first, ID, 16);
+    store<u32>(MOD, 0xbbbb);
+    expect(put("y.a.sabz.city")).toBe(0);
+    idFromText();
+    send(0); send(1);
+    expect(send(2)).toBe(0, "the second transfer ends first and takes the last charge");
+    memory.copy(ID, first, 16);
+    store<u32>(MOD, 0xaaaa);
+    send(0); send(1);
+    expect(send(2)).toBe(-Errno.ENOSPC);
+    expect(text().includes("STORED_MAX")).toBe(true, text());
   });
 });
