@@ -40,7 +40,8 @@ export const BLOCK_SECONDS_MAX = 86400; // the longest a block filter lasts
 export const BLOCK_SOURCES_MAX = 32; // sources one BLOCK or UNBLOCK names (with a chain of 2, it fits BLOCK_MAX)
 
 // ——— Modules delivered over the network (issue #14, spec/control.md "Module transfer (PUT)") ———
-export const MODULE_MAX = 4194304;   // bytes in a module a PUT may send (4 MiB)
+export const MODULE_MAX = 1048576;   // bytes in a module: what the loader validates (loader/wasm/
+                                     // limits.ts MODULE_BYTES_MAX) and so what a PUT may send (1 MiB)
 export const PUT_MAX = 4;            // transfers in progress at once over the node
 export const PUT_CHUNK = 1024;       // module bytes per CHUNK (the last may be shorter); fits CTL_MAX
 export const PUT_WINDOW = 64;        // chunks an answer describes past the first missing one: a

@@ -143,7 +143,7 @@ export function opPut(u: i32, body: usize, n: i32): i32 {
   let name = body + C.PT_NAME;
   if (C.PT_NAME + nl != n || !validDomain(name, nl)) return refuse(u, Errno.EBADMSG, "the domain is not a valid domain name, or bytes follow it");
   let bytes = le32(body + C.PT_SIZE);
-  if (bytes == 0 || bytes > <u32>MODULE_MAX) return refuse(u, Errno.EINVAL, "the size is 0 or over MODULE_MAX (4 MiB)");
+  if (bytes == 0 || bytes > <u32>MODULE_MAX) return refuse(u, Errno.EINVAL, "the size is 0 or over MODULE_MAX (1 MiB, the most the loader validates)");
   if (!userMay(u, name, nl)) return refuse(u, Errno.EACCES, "the domain is not under any of the user's domains");
   let hash = body + C.PT_HASH;
   putExpire();
