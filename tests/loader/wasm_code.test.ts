@@ -291,13 +291,11 @@ test("every module the project builds is read with no operand missing, and every
   for (const file of all) {
     const s = summary(fs.readFileSync(file));
     assert.equal(s.unbalanced, 0, file);
-    // The function count is a service's limit (loader/wasm/limits.ts); the kernel is no
-    // service, and its functions grow with what it does (issue #14 passed 256).
-    const kernel = path.basename(file) === "kernel.wasm";
-    assert.ok(s.maxDepth <= 64 && s.maxLocals <= 32 && (kernel || s.functions <= 256), `${file}: ${JSON.stringify(s)}`);
+    // The kernel is the largest: 265 functions with the module signature check, 277 with PUT too (issue #14).
+    assert.ok(s.maxDepth <= 64 && s.maxLocals <= 32 && s.functions <= 320, `${file}: ${JSON.stringify(s)}`);
   }
   for (const file of [...wasmFiles("build/wasm/services"), ...wasmFiles("build/wasm/tests")]) {
-    if (["crypto.wasm", "cert.wasm", "modsig.wasm"].includes(path.basename(file))) continue; // kernel/crypto, kernel/cert and svc/modsig for the tests, not services
+    if (["crypto.wasm", "cert.wasm", "modsig.wasm"].includes(path.basename(file))) continue; // kernel/crypto, kernel/cert and kernel/svc/modsig for the tests, not services
     validateService(fs.readFileSync(file), path.basename(file), 256);
   }
 });
