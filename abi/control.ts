@@ -37,6 +37,9 @@ export enum Op {
   BLOCK = 7,    // the holder of an address's certificate: drop traffic from sources to it
   UNBLOCK = 8,  // the holder: remove such filters
   RELAY = 9,    // unsigned, router to router: a BLOCK or UNBLOCK passed toward its sources
+  // Issue #14: modules delivered over the network (spec/control.md "Module transfer (PUT)").
+  PUT = 10,     // a user: begin (or resume) sending a module for one of its domains to the store
+  CHUNK = 11,   // unsigned: one chunk of a PUT's module, authenticated by its transfer id and cookie
 }
 
 export const CTL_MAGIC_OFF = 0;
@@ -105,6 +108,33 @@ export const RP_TEXT_LEN = 26;
 export const RP_COOKIE = 28;
 export const RP_TEXT = 44;
 export const RP_NO_SVC = 0xff;
+
+// PUT (signed by a user): module SHA-256[32], size u32 (bytes, 1..MODULE_MAX of abi/limits.ts), name length
+// u8, the domain the module is for (one of the user's). The answer's text names the transfer
+// (PUT_ID_BYTES of the host's randomness, in hex) and what the node holds (PUT_HAVE_TEXT), or
+// says the store holds the module already.
+export const PT_HASH = 0;
+export const PT_SIZE = 32;
+export const PT_NAME_LEN = 36;
+export const PT_NAME = 37;
+export const PUT_ID_BYTES = 16;
+// mod_stage's answers (abi/contract.ts) besides -Errno.
+export const MS_STAGED = 0;                // a fresh staging area
+export const MS_HELD = 1;                  // the store holds the module already
+
+// CHUNK (unsigned; the header's key is the user's, epoch this boot's, cookie the source
+// address's, seq the chunk's index, echoed by the answer): transfer id[16], index u32,
+// data length u16, 0 u16, data, then any padding (the answer is never longer than the
+// request, so a short last chunk is padded to make room for it). Each answer acknowledges
+// every chunk held so far, in its text (PUT_HAVE_TEXT):
+//   "have H of T chunks; all before B; from B: XXXXXXXXXXXXXXXX"
+// where the 16 hex digits are a u64, bit i set when chunk B + i is held (B = T: all). The
+// answer to the chunk that completes the module says whether the node stored it, and why not.
+export const CK_ID = 0;
+export const CK_INDEX = 16;
+export const CK_LEN = 20;
+export const CK_DATA = 24;
+export const PUT_HAVE_TEXT = "have ";
 
 // The svc_load request the kernel writes for its host (abi/contract.ts svc_load):
 //   module SHA-256[32], free slots u32 (bit i: service id i is free), RAM max pages u32,

@@ -25,7 +25,8 @@ export const ERRNO_TEXT: Record<Errno, string> = {
   [Errno.ENODEV]: "no such NIC or disk",
   [Errno.EACCES]: "not signed by a user allowed to act on this domain",
   [Errno.ESTALE]: "an old epoch or sequence number (a replayed control message)",
-  [Errno.EDQUOT]: "the mins do not fit what the node has left (admission)",
+  [Errno.EDQUOT]: "the mins do not fit what the node has left (admission), or over a user's quota",
+  [Errno.ENOTSUP]: "this host cannot do that",
 };
 
 export const DROP_TEXT: Record<Drop, string> = {

@@ -22,5 +22,6 @@ export enum Errno {
   ENODEV = 16,       // no such NIC or disk
   EACCES = 17,       // a control message's signer may not act on this domain, or its signature fails
   ESTALE = 18,       // a control message's epoch or sequence number is old (a replay)
-  EDQUOT = 19,       // admission: the mins would not fit what the node has left
+  EDQUOT = 19,       // admission: the mins would not fit what the node has left; or over a user's quota
+  ENOTSUP = 20,      // the host cannot do this (the wasmtime image cannot take a module at run time)
 }

@@ -39,6 +39,16 @@ export const FILTER_PER_HOLDER = 4096; // active filters one key may have instal
 export const BLOCK_SECONDS_MAX = 86400; // the longest a block filter lasts
 export const BLOCK_SOURCES_MAX = 32; // sources one BLOCK or UNBLOCK names (with a chain of 2, it fits BLOCK_MAX)
 
+// ——— Modules delivered over the network (issue #14, spec/control.md "Module transfer (PUT)") ———
+export const MODULE_MAX = 1048576;   // bytes in a module: what the loader validates (loader/wasm/
+                                     // limits.ts MODULE_BYTES_MAX) and so what a PUT may send (1 MiB)
+export const PUT_MAX = 4;            // transfers in progress at once over the node
+export const PUT_CHUNK = 1024;       // module bytes per CHUNK (the last may be shorter); fits CTL_MAX
+export const PUT_WINDOW = 64;        // chunks an answer describes past the first missing one: a
+                                     // sender keeps at most this many in flight
+export const PUT_IDLE_S = 60;        // a transfer that received nothing this long is forgotten
+export const STORED_MAX = 64;        // (user, module) pairs the store's quota accounting keeps
+
 // ——— Links ———
 export const IDGEN_RETRIES = 3;       // RFC 7217 §6: stable identifiers a learned address tries after a duplicate
 export const MTU_MIN = 1280;         // RFC 8200 §5: every IPv6 link carries 1280 bytes

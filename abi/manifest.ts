@@ -39,6 +39,7 @@ export enum Rec {
   TRUST = 24,       // an ed25519 key the node trusts to certify addresses in a prefix (issue #15)
   NODE_CERT = 25,   // a certificate of the node's key from an upstream router (issue #15)
   PUBLISHER = 26,   // an ed25519 key the node trusts to sign modules for a domain (issue #14)
+  USER_STORE = 27,  // the bytes of modules a user may PUT into the node's store (issue #14)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -160,6 +161,14 @@ export const US_USER_LEN = 32;
 export const US_DOMAIN_LEN = 33;
 export const US_TEXT = 34;
 export const USER_NAME_MAX = 32;
+
+// USER_STORE (record 27): the most bytes of modules the user with this key may have PUT into
+// the node's store (spec/control.md "Module transfer (PUT)"); without one, the user may PUT
+// nothing. The key must be a USER record's, which comes first.
+//   key[32], bytes u32
+export const UT_KEY = 0;
+export const UT_BYTES = 32;
+export const UT_SIZE = 36;
 
 // RAM (record 15): a service's RAM grant, in a GRANT control message only (at boot the
 // SERVICE record carries it).

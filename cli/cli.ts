@@ -31,6 +31,7 @@ import { DAYS_DEFAULT, certIssue, certShow, certVerify } from "./cert";
 import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../loader/control/request";
 import { size as parseSize } from "../loader/manifest/values";
 import { control, exchange, replyLine, certsOf, blockControl } from "./ctl";
+import { putModule } from "./put";
 import { chainText, readChain, parseSource, parseProtocol } from "../loader/control/block";
 import { parseAddr, formatAddr } from "../loader/ip6";
 import { CERT_NOT_AFTER, CERT_PREFIX, CERT_LEN, CERT_HOLDER, CERT_ISSUER_KEY } from "../wire/layout/cert";
@@ -175,9 +176,9 @@ async function cmdTop(a: TopArgs): Promise<void> {
 
 interface CtlArgs { target?: string; node: string; key: string; manifest?: string; port?: number; domain?: string; file?: string;
   disk?: string; offset?: string; length?: string; from?: string[]; to?: string; for?: number; proto?: string;
-  "dst-port"?: number; chain?: string; o?: string; source?: string }
+  "dst-port"?: number; chain?: string; o?: string; source?: string; for_domain?: string }
 
-type CtlOp = "hello" | "load" | "unload" | "grant" | "revoke" | "cert" | "certs" | "block" | "unblock";
+type CtlOp = "hello" | "load" | "unload" | "grant" | "revoke" | "cert" | "certs" | "block" | "unblock" | "put";
 
 /** `persia ctl cert|certs|block|unblock` (spec/control.md, "Address certificates", "Block
  *  signals"). */
@@ -234,9 +235,37 @@ function certLine(c: Uint8Array): string {
     `issued by ${publicKeyText(c.subarray(CERT_ISSUER_KEY, CERT_ISSUER_KEY + 32))}, until ${until}\n`;
 }
 
+/** `persia ctl put module.wasm --domain d`: send the module to the node's store, showing
+ *  progress on stderr; then `persia ctl load` starts it. */
+async function cmdCtlPut(a: CtlArgs): Promise<void> {
+  const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port, source: a.source };
+  const user = readKeyFile(a.key);
+  if (!a.for_domain) throw new Error("`persia ctl put` needs --domain: the domain the module is for (one of yours; its publisher signs for it)");
+  let module: Uint8Array;
+  try {
+    module = fs.readFileSync(a.file!);
+  } catch (e) {
+    throw new Error(`cannot read module ${a.file}: ${(e as Error).message}`);
+  }
+  const started = Date.now();
+  const tty = process.stderr.isTTY;
+  const r = await putModule(o, user, module, a.for_domain, (p) => {
+    if (tty) process.stderr.write(`\rsent ${p.have} of ${p.total} chunks (${p.resent} sent again)`);
+  });
+  if (tty) process.stderr.write("\n");
+  const s = (Date.now() - started) / 1000;
+  process.stdout.write(`${replyLine(r.reply)}\n`);
+  if (r.progress.sent > 0) {
+    process.stdout.write(`${module.length} bytes in ${s.toFixed(1)} s (${(module.length / 1024 / Math.max(s, 0.001)).toFixed(0)} KiB/s), ` +
+      `${r.progress.sent} chunks sent, ${r.progress.resent} of them again\n`);
+  }
+  if (!r.stored) process.exit(1);
+}
+
 /** `persia ctl <op>`: build the request, send it, print the answer; exit 1 if refused. */
 async function cmdCtl(op: CtlOp, a: CtlArgs): Promise<void> {
   if (op === "cert" || op === "certs" || op === "block" || op === "unblock") return cmdCtlCert(op, a);
+  if (op === "put") return cmdCtlPut(a);
   const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port };
   const user = readKeyFile(a.key);
   const manifest = () => {
@@ -405,9 +434,10 @@ export function main(argv: string[]): void {
           })
         .demandCommand(1, "name one: `persia cert issue`, `persia cert show` or `persia cert verify`"),
       () => {})
-    .command("ctl <op> [target]", "send a signed control message to a running node (spec/control.md): load, unload, grant, revoke, hello, cert, certs, block, unblock",
-      (y) => y.positional("op", { choices: ["hello", "load", "unload", "grant", "revoke", "cert", "certs", "block", "unblock"] as const, demandOption: true })
-        .positional("target", { type: "string", describe: "load, grant: the request's YAML file; unload, revoke: the service's domain; certs: the address" })
+    .command("ctl <op> [target]", "send a signed control message to a running node (spec/control.md): load, unload, grant, revoke, hello, cert, certs, block, unblock, put",
+      (y) => y.positional("op", { choices: ["hello", "load", "unload", "grant", "revoke", "cert", "certs", "block", "unblock", "put"] as const, demandOption: true })
+        .positional("target", { type: "string", describe: "load, grant: the request's YAML file; unload, revoke: the service's domain; certs: the address; put: the module file" })
+        .option("domain", { type: "string", describe: "put: the domain the module is for (one of yours)" })
         .option("node", { type: "string", demandOption: true, describe: "an address of the node (one of its prefix addresses)" })
         .option("key", { type: "string", demandOption: true, describe: "your key file (`persia key new`)" })
         .option("manifest", { type: "string", describe: "the node's manifest, to resolve NIC and disk names (load, grant, revoke)" })
@@ -424,9 +454,9 @@ export function main(argv: string[]): void {
         .option("o", { type: "string", describe: "cert, certs: write the chain to this file (one base64 certificate per line)" })
         .option("source", { type: "string", describe: "cert, certs, block, unblock: send from this address of yours (cert certifies the address it is sent from)" }),
       (a) => {
-        if ((a.op === "load" || a.op === "grant" || a.op === "unload" || a.op === "revoke" || a.op === "certs") && !a.target) fail(new Error(`\`persia ctl ${a.op}\` needs ${a.op === "load" || a.op === "grant" ? "a request file" : "a service's domain"}`));
+        if ((a.op === "load" || a.op === "grant" || a.op === "unload" || a.op === "revoke" || a.op === "certs" || a.op === "put") && !a.target) fail(new Error(`\`persia ctl ${a.op}\` needs ${a.op === "load" || a.op === "grant" ? "a request file" : a.op === "put" ? "a module file" : "a service's domain"}`));
         if (a.op === "revoke" && (!a.disk || !a.length)) fail(new Error("`persia ctl revoke` needs --disk and --length (and --offset if not 0)"));
-        cmdCtl(a.op, { ...a, file: a.target, domain: a.target, target: a.target } as CtlArgs & { target?: string }).catch(fail);
+        cmdCtl(a.op, { ...a, file: a.target, domain: a.target, target: a.target, for_domain: a.domain } as CtlArgs & { target?: string }).catch(fail);
       })
     .command("status [node]", "show a running node's NICs, services, routes, neighbors and drop counters",
       (y) => y.positional("node", { type: "string", describe: "the node's name (its manifest's node.name)" })
@@ -496,6 +526,7 @@ export function main(argv: string[]): void {
     .example("$0 verify echo.wasm --manifest edge.yaml --domain echo.sabz.city", "would that node run it for echo.sabz.city?")
     .example("$0 key new --kind x25519 -o edge.key", "a WireGuard key for node.key; prints the public key as wg pubkey does")
     .example("$0 ctl load svc.yaml --node fd00:5ab2:1::1 --key alice.key --manifest edge.yaml", "start a service from the node's store, with the grants in svc.yaml")
+    .example("$0 ctl put echo.wasm --domain echo.a.sabz.city --node fd00:5ab2:1::1 --key alice.key", "send a module to the node's store over the network; then `ctl load` starts it")
     .example("$0 cert issue --key up.key --prefix fd00:b::/64 --holder ed25519:… --issuer -o b.cert", "delegate a prefix to a router (its node.certs)")
     .example("$0 cert verify leaf.cert b.cert --address fd00:b::7 --trust ed25519:…=fd00::/16", "check a chain as a node trusting that key would")
     .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")

@@ -30,6 +30,7 @@ import { admit, ramBudget, setRamBudget } from "./svc/admit";
 import { userAdd, usersReset, setEpoch, userForName } from "./ctl/users";
 import { holdersReset } from "./ctl/holders";
 import { delegatePrefix, delegateExtent, delegationsReset } from "./ctl/delegations";
+import { putQuota, putReset } from "./ctl/put";
 import { svcRamMin, svcRamMax, svcOwner, svcName, svcNameLen } from "./svc/registry";
 import { host_random } from "../abi/gen/host";
 import { ed25519KeyUsable } from "./crypto/ed25519";
@@ -99,6 +100,7 @@ function unboot(): void {
   usersReset();
   holdersReset();
   delegationsReset();
+  putReset();
   acReset();
   routersReset();
   wgUnboot();
@@ -174,6 +176,7 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.RAM: return fromControl ? ram(b, n) : bad("type", "a RAM record is only for a GRANT control message");
     case M.Rec.USER_PREFIX: return userPrefix(b, n);
     case M.Rec.USER_DISK: return userDisk(b, n);
+    case M.Rec.USER_STORE: return userStore(b, n);
     case M.Rec.AUTOCONF: return autoconf(b, n);
     case M.Rec.SVC_LEARNED: return svcLearned(b, n);
     case M.Rec.WG: return wgIface(b, n) < 0 ? bad(badField, badWhy) : 0;
@@ -241,6 +244,12 @@ function userPrefix(b: usize, n: i32): i32 {
   if (r == -1) return bad("key", "no USER record has this key (USER records come first)");
   if (r == -3) return bad("prefix", "shares addresses with a prefix delegated to another user");
   if (r < 0) return bad("prefix", "more USER_PREFIX records than the kernel's USER_PREFIX_MAX");
+  return 0;
+}
+
+function userStore(b: usize, n: i32): i32 {
+  if (n != M.UT_SIZE) return bad("length", "USER_STORE record is not 36 bytes");
+  if (putQuota(b + M.UT_KEY, le32(b + M.UT_BYTES)) < 0) return bad("key", "no USER record has this key (USER records come first)");
   return 0;
 }
 

@@ -74,6 +74,23 @@ export function logAddr(p: usize): void {
   }
 }
 
+/** n bytes at p as lower-case hex (a module's SHA-256, a transfer id). */
+export function logHex(p: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    let b = <u32>load<u8>(p + <usize>i);
+    let hi = b >> 4, lo = b & 0xf;
+    logChar(hi < 10 ? 0x30 + hi : 0x57 + hi);
+    logChar(lo < 10 ? 0x30 + lo : 0x57 + lo);
+  }
+}
+
+/** End the line without handing it to the host: a reply quotes it (lastLine), but it is too
+ *  frequent for the node's log (a PUT's chunk acknowledgements). */
+export function logKeep(): void {
+  lastLen = pos;
+  pos = 0;
+}
+
 export function logEnd(level: LogLevel): void {
   host_log(<i32>level, <i32>LINE, pos);
   lastLen = pos;

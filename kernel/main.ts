@@ -28,6 +28,7 @@ import { wgTimers } from "./wg/link";
 import { filterActive, filterExpire, filterNext } from "./net/filter";
 import { certTimers, certClock } from "./cert/issue";
 import { router as certIssuing } from "./cert/state";
+import { putExpire } from "./ctl/put";
 
 const RX: usize = memory.data(FRAME_MAX, 16);
 const BOOT: usize = memory.data(BOOT_SIZE, 16);
@@ -94,6 +95,7 @@ function step(): i64 {
   if (anyWg) a = earliest(a, wgTimers());                  // WireGuard's handshakes and keepalives
   if (filterActive != 0) { filterExpire(); a = earliest(a, filterNext()); }   // block filters run out
   if (certIssuing) a = earliest(a, certTimers());          // address certificates: renewals, expiries
+  putExpire();                                             // PUT transfers idle too long are forgotten
   txDrain(nicCount);    // what receiving queued goes first, so services find room
   let b = runServices();
   return earliest(earliest(a, b), txDrain(nicCount));

@@ -84,7 +84,8 @@ export async function launch(manifest: Manifest, options: LaunchOptions = {}): P
   }
   const disks = new Map(plan.disks.map((d) => [d.id, d.path]));
   const nicNames = new Map(plan.nics.map((n) => [n.id, n.name]));
-  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, nics, disks, nicNames });
+  const network = plan.network;
+  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, network, nics, disks, nicNames });
   await node.start();
   return { node, plan, peers };
 }

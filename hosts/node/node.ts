@@ -20,6 +20,8 @@ import { HostImports, KernelInstance } from "./kernel";
 import { inRange } from "./memview";
 import { NicBackend } from "./nic/nic";
 import { ServiceHost } from "./services";
+import { ModuleStore } from "./store";
+import { loadBinaryen } from "../../loader/instrument/binaryen";
 import { decodeStatus, Status } from "../../loader/status/decode";
 import { statusServer } from "./status_server";
 import { CaptureTap, captureStream } from "./capture";
@@ -41,6 +43,9 @@ export interface PersiaNodeOptions {
   /** Modules a run-time LOAD may start (manifest store:), in order; their slots' ids follow
    *  the services' (spec/control.md). */
   store?: { bytes: Uint8Array; label: string; ramMaxPages: number; slots: number }[];
+  /** The store entry for modules PUT over the network (the manifest's `store: - { network:
+   *  dir }`, always last): its directory, RAM ceiling and slots. Without it a PUT is refused. */
+  network?: { dir: string; ramMaxPages: number; slots: number } | null;
   /** A file or block device path per DISK record. */
   disks?: ById<string>;
   /** The manifest's name of each NIC id, for status output and captures (launch.ts gives
@@ -84,6 +89,8 @@ export class PersiaNode extends EventEmitter {
   private readonly nics: (NicBackend | undefined)[] = [];
   private readonly disks: (DiskFile | undefined)[] = [];
   private readonly recent: string[] = [];
+  /** Modules PUT over the network (store.ts), when the manifest gives them a store entry. */
+  private store: ModuleStore | null = null;
   private logged = 0;
   private readonly decoder = new TextDecoder("utf-8");
   private readonly rxTooLong: number[] = [];
@@ -314,6 +321,12 @@ export class PersiaNode extends EventEmitter {
       if (refused !== null) this.log(LogLevel.WARN, `${e.label}: ${refused}`);
       id += e.slots;
     }
+    const net = this.options.network;
+    if (net) {
+      this.services.addNetwork(id, net.ramMaxPages, net.slots);
+      this.store = new ModuleStore(net.dir, this.services, await loadBinaryen(), net.ramMaxPages,
+        (line) => this.log(LogLevel.INFO, line));
+    }
   }
 
   private addNics(given: NicBackend[]): void {
@@ -357,6 +370,7 @@ export class PersiaNode extends EventEmitter {
     }
     for (const disk of this.disks) disk?.close();
     this.disks.length = 0;
+    this.store?.close();
   }
 
   private kernelLog(level: number, ptr: number, len: number): void {
@@ -375,6 +389,13 @@ export class PersiaNode extends EventEmitter {
       this.log(LogLevel.WARN, `service ${svc} (${name}) ${FAULT_TEXT[fault] ?? fault} ${during}: ${this.services.faultMessage(svc)}`);
     }
     return fault;
+  }
+
+  /** Kernel memory [ptr, +len) for a host import; a range outside it is the kernel's bug. */
+  private kernelRange(what: string, ptr: number, len: number): Uint8Array {
+    const bytes = this.kernel.bytes;
+    if (!inRange(ptr, len, bytes.length)) throw new RangeError(`${what}(${ptr >>> 0}, ${len >>> 0}) lies outside kernel memory`);
+    return bytes.subarray(ptr >>> 0, (ptr >>> 0) + (len >>> 0));
   }
 
   private hostImports(): HostImports {
@@ -404,6 +425,14 @@ export class PersiaNode extends EventEmitter {
       },
       svc_unload: (svc) => services.unload(svc),
       module_read: (svc, off, dst, len) => services.moduleRead(svc, off, this.kernel.bytes, dst, len),
+      mod_stage: (slot, hash, size) => {
+        if (!this.store) return -Errno.ENODEV;
+        return this.store.stage(slot, this.kernelRange("mod_stage", hash, 32), size);
+      },
+      mod_write: (slot, off, ptr, len) => this.store?.write(slot, off, this.kernelRange("mod_write", ptr, len)) ?? -Errno.ENODEV,
+      mod_read: (slot, off, ptr, len) => this.store?.read(slot, off, this.kernelRange("mod_read", ptr, len)) ?? -Errno.ENODEV,
+      mod_commit: (slot) => this.store?.commit(slot) ?? -Errno.ENODEV,
+      mod_abort: (slot) => this.store?.abort(slot),
       svc_ram: (svc, pages) => services.setRam(svc, pages),
       svc_call: (svc, entry, fuel) => this.serviceFault(svc, services.call(svc, entry, fuel), "in a call"),
       svc_fuel_used: (svc) => services.fuelUsed(svc),

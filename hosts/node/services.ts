@@ -7,14 +7,17 @@
 // add() and addStore() have the loader validate (loader/wasm/validate.ts) and meter
 // (loader/instrument/fuel.ts) each module once, so no unmetered code ever runs. Service ids
 // are slots, laid out as in a wasmtime image (spec/control.md): the manifest's services,
-// then each store entry's slots; svc_load gives a run-time LOAD a free slot of the module
-// it names by SHA-256. Does not decide budgets, restarts or backoff (the kernel does).
+// then each store entry's slots, then the slots of modules PUT over the network (store.ts
+// hands each one over with addPut once the kernel checked it); svc_load gives a run-time
+// LOAD a free slot of the module it names by SHA-256. Does not decide budgets, restarts or
+// backoff (the kernel does).
 import { createHash } from "crypto";
 import * as C from "../../abi/control";
 import { FUEL_EXPORTS, FUEL_IMPORTS, SERVICE_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
 import { Entry, Fault } from "../../abi/kernel";
-import { meterFuel } from "../../loader/instrument/fuel";
+import { meterFuel, meterWith } from "../../loader/instrument/fuel";
+import { Binaryen } from "../../loader/instrument/binaryen";
 import { validateService } from "../../loader/wasm/validate";
 import { abortText, classifyFault, describeError, FuelExhausted, KernelTrap, ServiceAbort } from "./faults";
 import { KernelInstance, SysFn } from "./kernel";
@@ -94,13 +97,19 @@ interface Prepared {
 
 /** What a service id may hold: the SHA-256 of its module file, the file itself as it was
  *  signed (module_read), the most RAM a service there may get, and whether a service holds
- *  it now. */
-interface SlotPlace { hash: string; file: Uint8Array; ceilingPages: number; loaded: boolean; prepared: Prepared; }
+ *  it now. A slot for PUT modules (network) takes any module addPut prepared; its hash,
+ *  file and prepared module are those of the one it holds. */
+interface SlotPlace { hash: string; file: Uint8Array; ceilingPages: number; loaded: boolean; prepared: Prepared; network?: boolean; }
+
+const NO_MODULE: Prepared = { module: null, refused: "no module", memoryMinPages: 0, declaredMaxPages: null };
+const NO_FILE = new Uint8Array(0);
 
 export class ServiceHost {
   private readonly slots: (Slot | undefined)[] = [];
   private readonly places: (SlotPlace | undefined)[] = [];
   private readonly prepared = new Map<string, Prepared>();
+  /** Modules PUT over the network, by SHA-256 (hex), validated, metered and compiled. */
+  private readonly put = new Map<string, { file: Uint8Array; prepared: Prepared }>();
   private kernel: KernelSide | null = null;
 
   /** Connects the kernel whose k_sys the services call and whose memory svc_read and
@@ -131,6 +140,36 @@ export class ServiceHost {
     return p.refused;
   }
 
+  /** Ids firstId .. firstId + slots - 1 may run modules PUT over the network, with at most
+   *  ramMaxPages of RAM (the manifest's store entry with `network`). */
+  addNetwork(firstId: number, ramMaxPages: number, slots: number): void {
+    for (let k = 0; k < slots; k++) {
+      this.places[firstId + k] = { hash: "", file: NO_FILE, ceilingPages: ramMaxPages, loaded: false, prepared: NO_MODULE, network: true };
+    }
+  }
+
+  /** A module PUT over the network, checked whole by the kernel: the loader validates and
+   *  meters it now (synchronously: mod_commit is a host import), with binaryen loaded
+   *  already. null, or why the loader refuses it (then it is not kept). */
+  addPut(b: Binaryen, bytes: Uint8Array, hash: string, ramMaxPages: number): string | null {
+    try {
+      const label = `module ${hash.slice(0, 16)}…`;
+      const info = validateService(bytes, label, ramMaxPages);
+      const metered = meterWith(b, bytes, label);
+      const module = new WebAssembly.Module(metered.bytes as BufferSource);
+      this.put.set(hash, { file: bytes, prepared: { module, refused: null, memoryMinPages: info.memoryMinPages, declaredMaxPages: info.memoryMaxPages ?? null } });
+      return null;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /** Forget a PUT module (its file could not be stored). */
+  dropPut(hash: string): void { this.put.delete(hash); }
+
+  /** Is a module with this SHA-256 (hex) PUT and prepared? */
+  hasPut(hash: string): boolean { return this.put.has(hash); }
+
   private async prepare(bytes: Uint8Array, name: string, ramMaxPages: number): Promise<Prepared> {
     const key = `${sha256(bytes)}/${ramMaxPages}`;
     const known = this.prepared.get(key);
@@ -158,13 +197,16 @@ export class ServiceHost {
     const hash = Buffer.from(req.subarray(C.SL_HASH, C.SL_HASH + 32)).toString("hex");
     const free = v.getUint32(C.SL_FREE, true), ram = v.getUint32(C.SL_RAM_MAX, true);
     const name = new TextDecoder().decode(req.subarray(C.SL_NAME));
-    if (!this.places.some((p) => p?.hash === hash)) return -Errno.ENOENT;
-    const id = this.places.findIndex((p, i) => p !== undefined && p.hash === hash && !p.loaded &&
-      ((free >>> i) & 1) === 1 && ram <= p.ceilingPages);
+    const stored = this.places.some((p) => p?.hash === hash && !p.network);
+    const put = stored ? undefined : this.put.get(hash);
+    if (!stored && put === undefined) return -Errno.ENOENT;
+    const id = this.places.findIndex((p, i) => p !== undefined && !p.loaded && ((free >>> i) & 1) === 1 &&
+      ram <= p.ceilingPages && (stored ? p.hash === hash && !p.network : p.network === true));
     if (id < 0) return -Errno.ENOSPC;
     const place = this.places[id]!;
-    const prepared = place.prepared;
+    const prepared = put?.prepared ?? place.prepared;
     if (ram < prepared.memoryMinPages) return -Errno.EINVAL;
+    if (put !== undefined) { place.hash = hash; place.file = put.file; place.prepared = put.prepared; }
     place.loaded = true;
     this.slots[id] = new Slot(name, prepared.module, prepared.refused, prepared.memoryMinPages, ram, prepared.declaredMaxPages);
     return id;
@@ -174,7 +216,7 @@ export class ServiceHost {
    *  kernel memory at dst; the file's size, or -ENOENT for a slot without a module. */
   moduleRead(id: number, off: number, kernel: Uint8Array, dst: number, len: number): number {
     const file = this.places[id]?.file;
-    if (!file) return -Errno.ENOENT;
+    if (!file || file.length === 0) return -Errno.ENOENT;
     const from = Math.min(off >>> 0, file.length), n = Math.min(len >>> 0, file.length - from);
     if (n > 0) {
       if (!inRange(dst, n, kernel.length)) throw new RangeError(`module_read(${id}, ${off >>> 0}, ${dst >>> 0}, ${len >>> 0}) lies outside kernel memory`);
@@ -189,6 +231,7 @@ export class ServiceHost {
     this.slots[id] = undefined;
     const place = this.places[id];
     if (place) place.loaded = false;
+    if (place?.network) { place.hash = ""; place.file = NO_FILE; place.prepared = NO_MODULE; }
   }
 
   /** svc_ram: the RAM max for the service's next start; 0, or -ENOSPC over its ceiling,

@@ -31,6 +31,7 @@ import { addrCopy, isLinkLocal, prefixMatch, isMulticast, isUnspecified } from "
 import { prefixCount, prefixAddr, prefixLen, prefixNodeAddr } from "../net/iface";
 import { opLoad, opUnload, opGrant, opRevoke, opSvc } from "./ops";
 import { cookieFor, cookieValid } from "./cookie";
+import { opPut, chunkTransfer, chunkInput } from "./put";
 import { budgetTake, budgetVerified, budgetTakeHolder, budgetTakeRelay } from "./budget";
 
 const TEXT: usize = memory.data(C.CTL_MAX);     // the reply's text while the packet is rewritten
@@ -71,6 +72,7 @@ export function ctlInput(pkt: i32, off: i32): i32 {
     return answer(pkt, ports, op, r, seq, C.RP_NO_SVC, n, why, replyCerts);
   }
   if (op == C.Op.RELAY) return relayInput(pkt, m, n);
+  if (op == C.Op.CHUNK) return chunkMessage(pkt, ports, m, n);
   if (n < C.CTL_HEADER + C.CTL_SIG) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   if (user < 0 && !holderOp) return refused(pkt, ports, op, Errno.EACCES, seq, n, "the key is not one of the node's users (manifest users:)");
   if (load<u64>(m + C.CTL_EPOCH) != epoch) return refused(pkt, ports, op, Errno.ESTALE, seq, n, "not this boot's epoch; ask the node with HELLO and sign again");
@@ -93,6 +95,7 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   else if (op == C.Op.UNLOAD) r = opUnload(user, b, bn);
   else if (op == C.Op.GRANT) r = opGrant(user, b, bn);
   else if (op == C.Op.REVOKE) r = opRevoke(user, b, bn);
+  else if (op == C.Op.PUT) r = opPut(user, b, bn);
   else return refused(pkt, ports, op, Errno.EINVAL, seq, n, "unknown operation");
   if (r < 0) ctlRefused++; else ctlAccepted++;
   let tl = lastLineLen();
@@ -120,6 +123,25 @@ function holderInput(pkt: i32, ports: u32, op: i32, seq: u64, m: usize, n: i32, 
   let tl = lastLineLen();
   memory.copy(TEXT, lastLine(), <usize>tl);
   return reply(pkt, ports, op, r, seq, C.RP_NO_SVC, C.CTL_MAX, tl, op == C.Op.CERT ? replyCerts : 0);
+}
+
+/** A CHUNK of a PUT (put.ts): unsigned, so its epoch and its source's cookie are checked
+ *  here as a signed message's are, then it must name a live transfer, whose id only the
+ *  PUT's answer told. Its answer is the acknowledgement (the request's seq, the chunk's
+ *  index), never longer than the chunk. */
+function chunkMessage(pkt: i32, ports: u32, m: usize, n: i32): i32 {
+  let seq = load<u64>(m + C.CTL_SEQ);
+  if (n < C.CTL_HEADER + C.CK_DATA) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  if (load<u64>(m + C.CTL_EPOCH) != epoch) return refused(pkt, ports, C.Op.CHUNK, Errno.ESTALE, seq, n, "not this boot's epoch: the node restarted and forgot the transfer; PUT again");
+  if (!cookieValid(pktData(pkt) + IP_SRC, m + C.CTL_COOKIE)) {
+    return refused(pkt, ports, C.Op.CHUNK, Errno.EAGAIN, seq, n, "no cookie for this address, or an old one: send again with the cookie of this reply");
+  }
+  let t = chunkTransfer(m);
+  if (t < 0) return refused(pkt, ports, C.Op.CHUNK, Errno.ENOENT, seq, n, "no transfer with this id and key: it ended and was forgotten, or idled out; PUT again to resume");
+  let r = chunkInput(t, m, n);
+  let tl = lastLineLen();
+  memory.copy(TEXT, lastLine(), <usize>tl);
+  return reply(pkt, ports, C.Op.CHUNK, r, seq, C.RP_NO_SVC, n, tl);
 }
 
 /** A RELAY: unsigned, from another router, with no cookie; it pays the relay budget. One

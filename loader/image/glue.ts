@@ -296,6 +296,13 @@ export function glueText(services: GlueService[], config: Uint8Array, names: Ser
     svc_ram: svcCall("svc_ram", "setram", `(i32.const ${-Errno.ENOSPC})`),
     module_read: dispatch("module_read", "modread", ["i32", "i32", "i32"], i32, services.filter((s) => s.file).map((s) => s.id),
       `(i32.const ${-Errno.ENOENT})`),
+    // A composed image cannot instantiate code that arrives at run time (spec/image.md): a
+    // PUT is refused before any byte is staged; the kernel says why and what to do instead.
+    mod_stage: `(func (export "mod_stage") (param i32 i32 i32) (result i32) (i32.const ${-Errno.ENOTSUP}))`,
+    mod_write: `(func (export "mod_write") (param i32 i32 i32 i32) (result i32) (i32.const ${-Errno.ENOTSUP}))`,
+    mod_read: `(func (export "mod_read") (param i32 i32 i32 i32) (result i32) (i32.const ${-Errno.ENOTSUP}))`,
+    mod_commit: `(func (export "mod_commit") (param i32) (result i32) (i32.const ${-Errno.ENOTSUP}))`,
+    mod_abort: `(func (export "mod_abort") (param i32))`,
   };
   return `(module ${imports.join("\n")}
     (data $cfg "${bytesText(config)}")

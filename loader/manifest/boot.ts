@@ -1,6 +1,6 @@
 // The binary boot manifest of abi/manifest.ts as a TypeScript value, with its encoder and
 // a bounds-checked decoder. The encoder writes records in one fixed order (NODE, BUDGET,
-// USERs, NODE_KEY, TRUSTs, NODE_CERTs, PUBLISHERs, NICs, AUTOCONFs, WGs, WG_PEERs, WG_ALLOWEDs, RAs, PREFIXes, ROUTEs, DISKs, USER_PREFIXes, USER_DISKs, SERVICEs,
+// USERs, NODE_KEY, TRUSTs, NODE_CERTs, PUBLISHERs, NICs, AUTOCONFs, WGs, WG_PEERs, WG_ALLOWEDs, RAs, PREFIXes, ROUTEs, DISKs, USER_PREFIXes, USER_DISKs, USER_STOREs, SERVICEs,
 // SVC_ADDRs, SVC_LEARNEDs, CAP_DISKs, NETs, CPUs, RESTARTs, RAMs) so references always point
 // backwards and decode-then-encode gives the same bytes. The decoder accepts any order
 // and refuses, with the byte offset, anything the kernel would refuse: a short record, a
@@ -41,6 +41,8 @@ export interface BootAutoconf { nic: number; flags: number; dad: number; secret:
 export interface BootSvcLearned { svc: number; nic: number; }
 /** A USER_DISK record: an extent the user with this key may grant, with at most these rights. */
 export interface BootUserDisk { key: Uint8Array; disk: number; rights: number; offset: bigint; length: bigint; }
+/** A USER_STORE record: the bytes of modules the user with this key may PUT into the store. */
+export interface BootUserStore { key: Uint8Array; bytes: number; }
 
 export interface BootManifest extends BootWireguard, BootCerts, BootPublishers {
   node: BootNode;
@@ -59,6 +61,7 @@ export interface BootManifest extends BootWireguard, BootCerts, BootPublishers {
   users?: BootUser[];      // missing = none
   userPrefixes?: BootUserPrefix[]; // missing = none
   userDisks?: BootUserDisk[];      // missing = none
+  userStores?: BootUserStore[];    // missing = none
   rams?: BootRam[];        // missing = none (a boot manifest never has them; GRANTs do)
   autoconfs?: BootAutoconf[];  // missing = none
   svcLearned?: BootSvcLearned[]; // missing = none (boot only: a LOAD never has them)
@@ -71,7 +74,7 @@ export interface BootCpu { svc: number; min: number; max: number; }
 export interface BootRestart { svc: number; first: number; max: number; }
 export type FullBootManifest = BootManifest & {
   nets: BootNet[]; cpus: BootCpu[]; restarts: BootRestart[]; budget: number | null; users: BootUser[]; rams: BootRam[];
-  userPrefixes: BootUserPrefix[]; userDisks: BootUserDisk[]; autoconfs: BootAutoconf[]; svcLearned: BootSvcLearned[];
+  userPrefixes: BootUserPrefix[]; userDisks: BootUserDisk[]; userStores: BootUserStore[]; autoconfs: BootAutoconf[]; svcLearned: BootSvcLearned[];
 } & Required<BootWireguard> & Required<BootCerts> & Required<BootPublishers>;
 
 const utf8 = new TextEncoder();
@@ -139,6 +142,9 @@ export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] 
       b.set(u.key, M.UD_KEY); v.setUint8(M.UD_DISK, u.disk); v.setUint8(M.UD_RIGHTS, u.rights);
       v.setBigUint64(M.UD_OFFSET, u.offset, true); v.setBigUint64(M.UD_LENGTH, u.length, true);
     })]),
+    ...(m.userStores ?? []).map((u): [M.Rec, Uint8Array] => [M.Rec.USER_STORE, body(M.UT_SIZE, (v, b) => {
+      b.set(u.key, M.UT_KEY); v.setUint32(M.UT_BYTES, u.bytes, true);
+    })]),
     ...(m.services ?? []).map((s): [M.Rec, Uint8Array] => [M.Rec.SERVICE, named(M.SVC_NAME, M.SVC_NAME_LEN, s.name, (v) => {
       v.setUint8(M.SVC_ID, s.id); v.setUint16(M.SVC_RESTARTS, s.restartLimit, true);
       v.setUint32(M.SVC_RAM_MIN, s.ramMinPages, true); v.setUint32(M.SVC_RAM_MAX, s.ramMaxPages, true);
@@ -199,7 +205,7 @@ const FIXED: Partial<Record<M.Rec, number>> = {
   [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.ROUTE]: M.RT_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
   [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE, [M.Rec.NET]: M.NET_SIZE,
   [M.Rec.CPU]: M.CPU_SIZE, [M.Rec.RESTART]: M.RS_SIZE, [M.Rec.BUDGET]: M.BG_SIZE, [M.Rec.RAM]: M.RM_SIZE,
-  [M.Rec.USER_PREFIX]: M.UP_SIZE, [M.Rec.USER_DISK]: M.UD_SIZE, [M.Rec.AUTOCONF]: M.AC_SIZE, [M.Rec.SVC_LEARNED]: M.SL_SIZE,
+  [M.Rec.USER_PREFIX]: M.UP_SIZE, [M.Rec.USER_DISK]: M.UD_SIZE, [M.Rec.USER_STORE]: M.UT_SIZE, [M.Rec.AUTOCONF]: M.AC_SIZE, [M.Rec.SVC_LEARNED]: M.SL_SIZE,
   ...WG_FIXED, ...CERT_FIXED,
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
@@ -297,6 +303,9 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
       m.userDisks.push({ key: b.slice(M.UD_KEY, M.UD_KEY + 32), disk: b[M.UD_DISK], rights: b[M.UD_RIGHTS],
         offset: u64(M.UD_OFFSET), length: u64(M.UD_LENGTH) });
       break;
+    case M.Rec.USER_STORE:
+      m.userStores.push({ key: b.slice(M.UT_KEY, M.UT_KEY + 32), bytes: u32(M.UT_BYTES) });
+      break;
     case M.Rec.AUTOCONF:
       m.autoconfs.push({ nic: b[M.AC_NIC], flags: b[M.AC_FLAGS], dad: b[M.AC_DAD], secret: b.slice(M.AC_SECRET, M.AC_SIZE) });
       break;
@@ -322,7 +331,7 @@ export function decodeBootManifest(bytes: Uint8Array): FullBootManifest {
   const count = v.getUint16(6, true);
   const m: FullBootManifest = {
     node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
-    nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [], userPrefixes: [], userDisks: [],
+    nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [], userPrefixes: [], userDisks: [], userStores: [],
     autoconfs: [], svcLearned: [], wgs: [], wgPeers: [], wgAllowed: [], nodeKey: null, trusts: [], nodeCerts: [], publishers: [],
   };
   let nodes = 0;

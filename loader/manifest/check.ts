@@ -207,7 +207,13 @@ function checkUsersAndStore(raw: unknown, diskNames: string[], report: Report): 
   });
   const services = entries(raw, "services").length;
   let slots = services;
-  entries(raw, "store").forEach((e, i) => {
+  const store = entries(raw, "store");
+  store.forEach((e, i) => {
+    if ((e.module === undefined) === (e.network === undefined)) {
+      report(["store", i], "names either a module (a file the node holds from the start) or network (a directory for modules PUT over the network), not both or neither");
+    } else if (e.network !== undefined && i !== store.length - 1) {
+      report(["store", i, "network"], "must be the last store entry (its slots follow the modules'), and there is at most one");
+    }
     const n = e.slots;
     slots += typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= MAX_SERVICES ? n : 1;
     if (slots > MAX_SERVICES) {

@@ -66,6 +66,10 @@ export interface HostPlan {
   /** Modules a run-time LOAD may start (spec/control.md): absolute path, the most RAM a
    *  service from it may get, and how many services may run from it at once. */
   store: { modulePath: string; ramMaxPages: number; slots: number }[];
+  /** The store entry for modules PUT over the network (spec/control.md "Module transfer
+   *  (PUT)"), always the last: the directory the host keeps them in, the most RAM a service
+   *  from one may get, and its slots, which follow the other store entries'. Null: none. */
+  network: { dir: string; ramMaxPages: number; slots: number } | null;
   /** The host's observability views: `metrics`, the TCP address to serve them on (null: none). */
   observe: { metrics: string | null };
 }
@@ -160,6 +164,7 @@ export function bootRecords(m: Manifest): FullBootManifest {
       key: u.key, disk: indexOf(diskNames, g.device, "disk"), rights: g.rights.reduce((bits, r) => bits | RIGHT_BITS[r], 0),
       offset: BigInt(g.offset), length: BigInt(g.length),
     }))),
+    userStores: m.users.filter((u) => u.store > 0).map((u) => ({ key: u.key, bytes: u.store })),
     rams: [],
     nics: m.nics.map((n, id) => ({ id, kind: enumValue(NicKind, NIC_KIND_NAMES, n.kind), mtu: n.mtu, mac: n.mac })),
     autoconfs: m.nics.flatMap((n, nic) => (n.autoconf || n.dad > 0
@@ -214,7 +219,8 @@ export function hostPlan(m: Manifest): HostPlan {
       net: s.net.map((e) => ({ nic: indexOf(nicNames, e.nic, "NIC"), min: e.min, max: e.max })),
     })),
     disks: m.disks.map((d, id) => ({ id, name: d.name, path: d.path, size: d.size })),
-    store: m.store.map((e) => ({ modulePath: e.module, ramMaxPages: pages(e.ram), slots: e.slots })),
+    store: m.store.flatMap((e) => (e.module !== null ? [{ modulePath: e.module, ramMaxPages: pages(e.ram), slots: e.slots }] : [])),
+    network: m.store.flatMap((e) => (e.network !== null ? [{ dir: e.network, ramMaxPages: pages(e.ram), slots: e.slots }] : []))[0] ?? null,
     observe: { metrics: m.observe.metrics },
   };
 }

@@ -142,6 +142,14 @@ function positiveSize(v: unknown): number {
   return bytes;
 }
 
+/** A user's store quota (users[].store): the bytes of modules it may PUT, below 4 GiB (the
+ *  USER_STORE record's u32). */
+function storeQuota(v: unknown): number {
+  const bytes = V.size(v);
+  if (bytes > 0xffffffff) throw new V.ValueError(`${V.show(v)} is too large; a user's store quota is below 4GiB`);
+  return bytes;
+}
+
 /** A user's ed25519 public key, "ed25519:" and the base64 of its 32 bytes (what
  *  `persia key new` prints). */
 export function userKey(v: unknown): Uint8Array {
@@ -245,9 +253,11 @@ export function schemas(baseDir: string) {
     // What the node's owner gives the user to hand out (spec/control.md): none unless named.
     addresses: list(leaf(delegatedPrefix), "delegated prefixes", L.MAX_USER_PREFIXES).default([]),
     disks: list(grant, "delegated disk extents", L.MAX_USER_DISKS).default([]),
+    store: optional(storeQuota, 0),   // bytes of modules the user may PUT into the node's store (issue #14)
   });
   const stored = strict({
-    module: leaf(file("../build/wasm/services/echo.wasm")),
+    module: optional(file("../build/wasm/services/echo.wasm"), null),
+    network: optional(file("./put-store"), null),  // a directory for modules PUT over the network (check.ts: one of the two)
     ram: optional(ramMax, L.STORE_RAM_DEFAULT),   // the most RAM a service loaded from it may get
     slots: optional((v) => V.intIn(v, 1, L.MAX_SERVICES, "slots"), 1), // services it may run at once
   });

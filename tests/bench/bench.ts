@@ -11,6 +11,7 @@
 //   wasmtime  (tests/bench/wasmtime.ts) the same three inside a wasmtime image
 //   sched     (tests/bench/sched.ts) egress scheduler conformance: min, max, fairness
 //   control   (tests/bench/control.ts) what a signed control message costs the node
+//   put       (tests/bench/put.ts) PUT of a 1 MiB module, against plain UDP and a file copy
 //   crypto    (tests/bench/crypto.ts) WireGuard's AEAD and X25519 in the kernel's code, against
 //             node's native OpenSSL and tweetnacl
 //   modsig    (tests/bench/modsig.ts) a 100 KB module's signature checked by the kernel,
@@ -34,6 +35,7 @@ import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
 import { controlBench } from "./control";
+import { putBench } from "./put";
 import { cryptoBench } from "./crypto";
 import { modsigBench } from "./modsig";
 import { filterBench } from "./filters";
@@ -167,6 +169,7 @@ async function all(): Promise<void> {
   await schedBench((l) => console.log(l));
   await fuelBench();
   await controlBench((l) => console.log(l));
+  await putBench((l) => console.log(l));
   await cryptoBench((l) => console.log(l));
   await modsigBench((l) => console.log(l));
   await filterBench((l) => console.log(l));

@@ -195,6 +195,7 @@ it("the kernel admits at boot too: a hand-built boot manifest whose RAM mins exc
     random: () => {}, nic_send: () => 0, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {}, module_read: () => -2,
     svc_ram: () => 0, svc_call: () => 0, svc_fuel_used: () => 0n, svc_read: () => -8, svc_write: () => -8,
     disk_read: () => -12, disk_write: () => -12, disk_flush: () => 0, capture: () => {},
+    mod_stage: () => -20, mod_write: () => -20, mod_read: () => -20, mod_commit: () => -20, mod_abort: () => {},
   };
   k = new KernelInstance(fs.readFileSync(path.join(WASM_DIR, "kernel.wasm")), host);
   const boot = encodeBootManifest({ node: { role: 0, name: "a.sabz.city" }, budget: 3, nics: [], ras: [], prefixes: [], routes: [], disks: [],

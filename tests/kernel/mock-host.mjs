@@ -8,6 +8,8 @@
 // -EIO) until a test gives them some through mock.svc_memory and mock.disk; then the test
 // reads and writes them with svc_put/svc_get and disk_put/disk_get, and disk_calls counts
 // the host's disk calls, so a test can tell that a refused syscall touched nothing.
+// PUT's host side (mod_*) refuses with -ENOTSUP until a test sets mock.mod_mode; then it
+// stages in memory, and mod_count tells writes, commits, aborts and slots staged.
 // Every capture() call is kept (point, nic, svc, reason and a copy of the bytes) for the
 // test to read back through capture_*.
 // Memory is reached through the instance's exports, so nothing here may run before bind():
@@ -22,6 +24,9 @@ export function mockHost() {
   const svcMem = new Map();    // service id → its memory, once a test gives it one
   const disks = new Map();     // disk id → its bytes, once a test gives it one
   let diskCalls = 0;           // disk_read, disk_write and disk_flush calls that reached a disk
+  // PUT's store (mod_*): what mod_stage answers, the staged bytes per slot, the bytes a held
+  // module has, and how many writes, commits and aborts reached it.
+  const mods = { mode: -20, staged: new Map(), held: new Uint8Array(0), writes: 0, commits: 0, aborts: 0 };
   const mem = () => new Uint8Array(exports.memory.buffer);
   const inside = (m, at, len) => m !== undefined && at >= 0 && len >= 0 && at + len <= m.length;
   /** Copy len bytes between a mock buffer m at `at` and kernel memory at ptr; -1 if out of range. */
@@ -46,6 +51,17 @@ export function mockHost() {
       svc_unload() {},
       module_read() { return -2; },
       svc_ram() { return 0; },
+      // By default a host that takes no module at run time (-ENOTSUP), as the wasmtime
+      // image; after mock.mod_mode(0) a store in memory (mod_mode(1): it holds every module).
+      mod_stage(slot, hash, size) {
+        if (mods.mode < 0) return mods.mode;
+        mods.staged.set(slot, mods.mode === 1 ? mods.held.slice(0, size) : new Uint8Array(size));
+        return mods.mode;
+      },
+      mod_write(slot, off, ptr, len) { mods.writes++; return copyIn(mods.staged.get(slot), off, ptr, len) < 0 ? -4 : 0; },
+      mod_read(slot, off, ptr, len) { return copyOut(mods.staged.get(slot), off, ptr, len) < 0 ? -4 : len; },
+      mod_commit(slot) { if (!mods.staged.has(slot)) return -4; mods.commits++; mods.staged.delete(slot); return 0; },
+      mod_abort(slot) { if (mods.staged.delete(slot)) mods.aborts++; },
       svc_call(id, _entry, fuel) { svc.calls++; svc.called.push(id); svc.given = fuel; return svc.fault; },
       svc_fuel_used() { return svc.used; },
       svc_read(id, src, dst, len) { return copyOut(svcMem.get(id), src, dst, len) < 0 ? -8 : 0; },
@@ -84,6 +100,9 @@ export function mockHost() {
       disk_put(d, at, ptr, len) { return copyIn(disks.get(d), at, ptr, len); },
       disk_get(d, at, ptr, len) { return copyOut(disks.get(d), at, ptr, len); },
       disk_calls() { return diskCalls; },
+      mod_mode(mode) { mods.mode = mode; },
+      mod_hold(ptr, len) { mods.held = mem().slice(ptr, ptr + len); },
+      mod_count(which) { return [mods.writes, mods.commits, mods.aborts, mods.staged.size][which]; },
       log_count() { return logs.length; },
       log_copy(i, ptr) {
         const b = new TextEncoder().encode(logs[i] ?? "");

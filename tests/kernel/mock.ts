@@ -24,6 +24,12 @@
 @external("mock", "disk_put") export declare function diskPut(disk: i32, at: i32, ptr: usize, len: i32): i32;
 @external("mock", "disk_get") export declare function diskGet(disk: i32, at: i32, ptr: usize, len: i32): i32;
 @external("mock", "disk_calls") export declare function diskCalls(): i32;
+/** What mod_stage answers from now: -20 (ENOTSUP, the default), 0 (MS_STAGED: a store in
+ *  memory) or 1 (MS_HELD: the store holds the module, whose bytes mod_hold gave). */
+@external("mock", "mod_mode") export declare function modMode(mode: i32): void;
+@external("mock", "mod_hold") export declare function modHold(ptr: usize, len: i32): void;
+/** 0: mod_write calls, 1: commits, 2: aborts (of a staged slot), 3: slots staged now. */
+@external("mock", "mod_count") export declare function modCount(which: i32): i32;
 @external("mock", "log_count") export declare function logCount(): i32;
 @external("mock", "log_copy") declare function logCopy(i: i32, ptr: usize): i32;
 

@@ -34,6 +34,7 @@ function quietHost(logs: string[], kernel: () => KernelInstance): HostImports {
     },
     svc_ram: () => 0, svc_call: () => 0, svc_fuel_used: () => 0n, svc_read: () => -8, svc_write: () => -8,
     disk_read: () => -12, disk_write: () => -12, disk_flush: () => 0, capture: () => {},
+    mod_stage: () => -20, mod_write: () => -20, mod_read: () => -20, mod_commit: () => -20, mod_abort: () => {},
   };
 }
 

@@ -120,6 +120,7 @@ test("a larger manifest gives the expected host plan", () => {
     ],
     signedModules: false,
     store: [],
+    network: null,
     observe: { metrics: null },
   });
 });

@@ -52,6 +52,7 @@ const FUEL = "tests/loader/fuel.test.ts";
 const WASM_CODE = "tests/loader/wasm_code.test.ts";
 const DELEGATIONS = "tests/loader/delegations.test.ts";
 const KEYS = "tests/loader/control_manifest.test.ts";
+const PUT = "tests/integration/put.test.ts";
 const STATUS = "tests/loader/status.test.ts";
 const METRICS_VIEW = "tests/hosts/observe/metrics.test.ts";
 const LOGS = "tests/hosts/observe/log.test.ts";
@@ -221,6 +222,16 @@ export const MUTANTS: Mutant[] = [
   { id: "ctl-authority-extent", guarantee: "a user grants only disk extents delegated to it",
     file: "kernel/ctl/authority.ts", from: "if (!extentDelegated(u, disk, rights & (RIGHT_READ | RIGHT_WRITE), off, len)) {",
     to: "if (false) {", tests: [AUTHORITY] },
+
+  // Module transfer (PUT, spec/control.md "Module transfer (PUT)").
+  { id: "put-hash-unchecked", guarantee: "a PUT's module is stored only if its SHA-256 is the one the PUT named",
+    file: "kernel/ctl/put.ts", from: "if (memory.compare(DIGEST, hashOf(t), 32) != 0) {", to: "if (false) {", tests: [PUT] },
+  { id: "put-chunk-cookie", guarantee: "a CHUNK without its source address's cookie is refused",
+    file: "kernel/ctl/control.ts", from: "if (!cookieValid(pktData(pkt) + IP_SRC, m + C.CTL_COOKIE)) {", to: "if (false) {", tests: [PUT] },
+  { id: "put-chunk-id", guarantee: "a CHUNK must name a live transfer's id",
+    file: "kernel/ctl/put.ts", from: "if (d == 0 && memory.compare(", to: "if (memory.compare(", tests: [PUT] },
+  { id: "put-quota", guarantee: "a user PUTs no more than its store quota",
+    file: "kernel/ctl/put.ts", from: "if (!already && used(u) + <u64>bytes > <u64>unchecked(quota[u])) {", to: "if (false) {", tests: [PUT] },
 
   // Rate limits and limits.
   { id: "icmp-error-rate", guarantee: "ICMPv6 errors are rate-limited (RFC 4443 §2.4(f))",
