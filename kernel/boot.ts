@@ -145,6 +145,7 @@ function parse(p: usize, len: i32): i32 {
     schedBoot(s);
   }
   CB.certStart(role == Role.ROUTER);
+  CB.identityStart();
   certifyServices();
   booted = true;
   return 0;

@@ -358,7 +358,8 @@ it("a RELAY installs filters for the sources on the router's links and is answer
     const answers = await send(good);
     assert.equal(answers.length, 1, "one answer, to the reply-to address and port");
     assert.equal(answers[0].dport, 43002);
-    const r = (await import("../../loader/control/message")).decodeReply(answers[0].data!)!;
+    const r = (await (await import("../../loader/control/message")).decodeReply(answers[0].data!,
+      { user: ALICE, request: good.subarray(C.CTL_HEADER + C.RL_REQUEST), node: null }))!;
     assert.equal(r.result, 0, r.text);
     assert.equal(r.op, Op.BLOCK);
     assert.equal(r.seq, 7n, "the requester's sequence number");

@@ -164,7 +164,7 @@ it("malformed control datagrams are counted and dropped; signed messages over th
     assert.equal(await c.raw(short, 10), null);
     const badMagic = hello(ALICE.publicKey); badMagic[0] ^= 0xff;
     assert.equal(await c.raw(badMagic, 10), null);
-    const signedShort = hello(ALICE.publicKey, 100); signedShort[5] = Op.UNLOAD;
+    const signedShort = hello(ALICE.publicKey, undefined, 100); signedShort[5] = Op.UNLOAD;
     assert.equal(await c.raw(signedShort, 10), null, "a signed op shorter than header + signature");
     // A well-formed HELLO in a datagram whose UDP checksum is wrong, or zero (RFC 8200 §8.1:
     // mandatory over IPv6), is not answered.
