@@ -8,8 +8,8 @@
 //            8 u64 epoch (the node's, from HELLO)   16 u64 seq (> the user's last)
 //            24 key[32] (the user's ed25519 public key)
 //            56 cookie[16] (from a reply to this source address; zeros in a first HELLO)
-//            72 body (by op) ...   last 64 bytes: signature over everything before them
-//            then `pad` zero bytes: the message is at least CTL_REQ_MIN, room for a sealed answer
+//            72 body (by op) ...   then `pad` zero bytes (the message is at least CTL_REQ_MIN:
+//            room for a sealed answer)   last 64 bytes: signature over everything before them
 //   HELLO is the 72-byte header and a 16-byte nonce of the client's, unsigned, epoch and seq 0.
 //
 //   reply    0 u32 magic "PCTR"   4 u8 version   5 u8 op   6 i16 clear (0: sealed; -EAGAIN or
@@ -21,8 +21,8 @@
 //            8 u64 seq (the request's; for HELLO the key's last accepted)   16 node key[32]
 //            48 text (UTF-8, for a person), then that many certificates (wire/layout/cert.ts),
 //            then zeros (before authentication: the answer is as long as the request), then
-//            64 bytes: the node's ed25519 signature over SHA-256(the request up to its
-//            padding) ‖ the reply's bytes 0..64 ‖ the sealed part before the signature
+//            64 bytes: the node's ed25519 signature over SHA-256(the request, whole) ‖ the
+//            reply's bytes 0..64 ‖ the sealed part before the signature
 //   Sealed: HPKE (RFC 9180) mode_base, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
 //   ChaCha20-Poly1305, to the X25519 form of the request's key (libsodium's
 //   crypto_sign_ed25519_pk_to_curve25519), info SEAL_INFO, aad the reply's bytes 0..64.

@@ -56,12 +56,14 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   }
   let op = <i32>load<u8>(m + C.CTL_OP);
   if (op == C.Op.RELAY) return relayInput(pkt, m, all);
-  // Padding makes room for a sealed refusal (never longer than the request): a request
-  // shorter than CTL_REQ_MIN, or whose padding runs into its header, is malformed.
+  // Padding makes room for a sealed refusal (never longer than the request): zeros after
+  // the body, before the signature (signed like the rest). A request shorter than
+  // CTL_REQ_MIN, or whose padding runs into its header, is malformed.
   let pad = <i32>load<u16>(m + C.CTL_PAD);
-  let n = all - pad;
   let signedOp = op != C.Op.HELLO && op != C.Op.CERTS;
-  if (all < C.CTL_REQ_MIN || n < C.CTL_HEADER || (signedOp && n < C.CTL_HEADER + C.CTL_SIG)) {
+  let n = all - (signedOp ? C.CTL_SIG : 0);         // header to signature
+  let bn = n - pad - C.CTL_HEADER;                    // the body
+  if (all < C.CTL_REQ_MIN || bn < 0) {
     dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE;
   }
   // Refusals in clear: they depend only on public fields and the source address, cost a
@@ -73,7 +75,7 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   // point cannot be answered. Sealing costs two X25519 and a signature, so it pays the
   // budgets first, whatever the answer will be.
   let key = m + C.CTL_KEY;
-  if (!sealTo(key, m, n)) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  if (!sealTo(key, m, all)) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let user = userByKey(key);
   if (!(user >= 0 ? budgetTake(src, user) : budgetTakeHolder(src))) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let seq = load<u64>(m + C.CTL_SEQ);
@@ -87,19 +89,18 @@ export function ctlInput(pkt: i32, off: i32): i32 {
       user < 0 ? "hello; this key is not one of the node's users (it may still send CERT, BLOCK and UNBLOCK)" : "hello; sign with this epoch and a sequence number above this one");
   }
   if (op == C.Op.CERTS) {
-    let r = opCerts(m + C.CTL_HEADER, n - C.CTL_HEADER);
+    let r = opCerts(m + C.CTL_HEADER, bn);
     let why = r == 0 ? "the certificate chain this node issued for the address" :
       r == -Errno.ENOENT ? "this node issued no certificate for that address" : "a CERTS request carries a 16-byte address";
     return answer(pkt, ports, op, r, seq, C.RP_NO_SVC, all, why, replyCerts);
   }
   if (user < 0 && !holderOp) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the key is not one of the node's users (manifest users:)");
-  if (holderOp) return holderInput(pkt, ports, op, seq, m, n, all, ((ports >> 16) & 0xffff));
+  if (holderOp) return holderInput(pkt, ports, op, seq, m, bn, all, ((ports >> 16) & 0xffff));
   if (seq <= userLastSeq(user)) return refused(pkt, ports, op, Errno.ESTALE, seq, all, "the sequence number is not above the last one accepted from this user (a replay?)");
-  let body = n - C.CTL_SIG;
-  if (!ed25519Verify(m + <usize>body, m, body, key)) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the signature does not verify with the user's key");
+  if (!ed25519Verify(m + <usize>n, m, n, key)) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the signature does not verify with the user's key");
   budgetVerified(src, user);
   userAccept(user, seq);
-  let b = m + C.CTL_HEADER, bn = body - C.CTL_HEADER;
+  let b = m + C.CTL_HEADER;
   let r: i32;
   if (op == C.Op.LOAD) r = opLoad(user, b, bn);
   else if (op == C.Op.UNLOAD) r = opUnload(user, b, bn);
@@ -114,19 +115,19 @@ export function ctlInput(pkt: i32, off: i32): i32 {
 
 /** CERT, BLOCK or UNBLOCK (m, n bytes; epoch and cookie checked), signed by a key that
  *  holds an address, its budgets paid: the same order as a user's message, with the
- *  holder's sequence number. all: the datagram's length, padding included. */
-function holderInput(pkt: i32, ports: u32, op: i32, seq: u64, m: usize, n: i32, all: i32, srcPort: i32): i32 {
+ *  holder's sequence number. all: the datagram's length; bn: its body's. */
+function holderInput(pkt: i32, ports: u32, op: i32, seq: u64, m: usize, bn: i32, all: i32, srcPort: i32): i32 {
   let p = pktData(pkt);
   let src = p + IP_SRC;
   let key = m + C.CTL_KEY;
   if (seq <= holderLastSeq(key)) return refused(pkt, ports, op, Errno.ESTALE, seq, all, "the sequence number is not above the last one accepted from this key (a replay?)");
-  let body = n - C.CTL_SIG;
+  let body = all - C.CTL_SIG;
   if (!ed25519Verify(m + <usize>body, m, body, key)) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the signature does not verify with the request's key");
   let h = holderGet(key);
   if (h < 0) return refused(pkt, ports, op, Errno.ENOSPC, seq, all, "the node holds state for as many keys as it can (HOLDER_MAX), each with filters; try later");
   holderAccept(h, seq);
-  let b = m + C.CTL_HEADER, bn = body - C.CTL_HEADER;
-  let r = op == C.Op.CERT ? opCert(key, src) : opBlock(op, h, m, n, b, bn, src, srcPort);
+  let b = m + C.CTL_HEADER;
+  let r = op == C.Op.CERT ? opCert(key, src) : opBlock(op, h, m, all, b, bn, src, srcPort);
   if (r < 0) ctlRefused++; else ctlAccepted++;
   let tl = lastLineLen();
   memory.copy(TEXT, lastLine(), <usize>tl);
@@ -193,7 +194,7 @@ function refused(pkt: i32, ports: u32, op: i32, err: Errno, seq: u64, limit: i32
  *  the header to the cookie, nothing sealed, nothing signed. It tells what anyone may ask:
  *  the epoch and the cookie of the address it goes to. */
 function inClear(pkt: i32, ports: u32, op: i32, err: Errno): i32 {
-  ctlRefused++;
+  if (op != C.Op.HELLO && op != C.Op.CERTS) ctlRefused++;     // for these, the first answer
   let p = pktData(pkt);
   let m = p + IP_HDR + UDP_HDR;
   cookieFor(p + IP_SRC, m + C.RP_COOKIE);

@@ -27,7 +27,7 @@ let infoLen = 0;
 export let sealed: u64 = 0;
 
 /** Take the ed25519 key at key as the answer's recipient and the n bytes at req (the
- *  request up to its padding) as the request it answers. false: the key is not a usable
+ *  request, whole) as the request it answers. false: the key is not a usable
  *  point, so no answer can be sealed to it. */
 export function sealTo(key: usize, req: usize, n: i32): bool {
   if (!ed25519ToX25519(RECIPIENT, key)) return false;

@@ -88,16 +88,16 @@ function padded(m: Uint8Array, to: number): Uint8Array {
 }
 
 /** A signed request: header (with the cookie the node's last reply to this address gave),
- *  body, then the signature over both. */
+ *  body, zeros up to CTL_REQ_MIN, then the signature over all of it. */
 export function signed(op: C.Op, epoch: bigint, seq: bigint, user: UserKey, body: Uint8Array, cookie: Uint8Array): Uint8Array {
   const m = header(op, epoch, seq, user.publicKey, cookie, body.length);
   m.set(body, C.CTL_HEADER);
-  const pad = Math.max(0, C.CTL_REQ_MIN - m.length - C.CTL_SIG);
-  new DataView(m.buffer).setUint16(C.CTL_PAD, pad, true);   // signed, like the rest of the header
-  const sig = nacl.sign.detached(m, user.secretKey);
-  const out = new Uint8Array(m.length + C.CTL_SIG + pad);
-  out.set(m);
-  out.set(sig, m.length);
+  // Zeros after the body make room for a sealed answer; signed, like the pad field.
+  const p = padded(m, C.CTL_REQ_MIN - C.CTL_SIG);
+  const sig = nacl.sign.detached(p, user.secretKey);
+  const out = new Uint8Array(p.length + C.CTL_SIG);
+  out.set(p);
+  out.set(sig, p.length);
   if (out.length > C.CTL_MAX) throw new Error(`the message is ${out.length} bytes; one datagram carries at most ${C.CTL_MAX} (fewer addresses or grants per message)`);
   return out;
 }

@@ -50,10 +50,9 @@ export function edSeedToX25519(seed: Uint8Array): Uint8Array {
   return k;
 }
 
-/** The bytes a request is answered for: up to its padding (the header's pad field). */
+/** What an answer is bound to: the SHA-256 of the request, whole. */
 export function requestHash(request: Uint8Array): Uint8Array {
-  const pad = request[C.CTL_PAD] | (request[C.CTL_PAD + 1] << 8);
-  return crypto.createHash("sha256").update(request.subarray(0, request.length - pad)).digest();
+  return crypto.createHash("sha256").update(request).digest();
 }
 
 export interface Opened { plain: Uint8Array; node: Uint8Array; }

@@ -48,10 +48,12 @@ const A1 = parseAddr("fd00:5ab2:1::a1");
 
 it("HELLO gives the node's epoch and the user's last sequence number; a LOAD starts a service from the store that answers", async () => {
   await withCtl(async (c, b) => {
-    const h = (await c.raw(hello(ALICE.publicKey)))!;
-    assert.deepEqual([h.op, h.result, h.seq], [Op.HELLO, 0, 0n]);
+    const first = (await c.raw(hello(ALICE.publicKey)))!;
+    assert.deepEqual([first.op, first.result, first.sealed], [Op.HELLO, -Errno.EAGAIN, false], "a first HELLO: the cookie, in clear");
+    const h = await c.sealedHello(ALICE);
+    assert.deepEqual([h.op, h.result, h.seq, h.sealed], [Op.HELLO, 0, 0n, true]);
     assert.notEqual(h.epoch, 0n, "an epoch from the host's randomness");
-    assert.match((await c.raw(hello(MALLORY.publicKey)))!.text, /not one of the node's users/);
+    assert.match((await c.sealedHello(MALLORY)).text, /not one of the node's users/);
     assert.equal(await b.ping("lan0", A1), false, "nothing at the address before the LOAD");
     const r = await c.load(ALICE, svcYaml("echo1.a.sabz.city", "fd00:5ab2:1::a1", ", cpu: { min: 10%, max: 50% }, net: [{ nic: lan0, min: 1Mbit, max: 10Mbit }]"));
     assert.equal(r.result, 0, r.text);
@@ -61,7 +63,7 @@ it("HELLO gives the node's epoch and the user's last sequence number; a LOAD sta
     assert.equal(await b.ping("lan0", A1), true, "the loaded service answers");
     const s = granted(b, "echo1.a.sabz.city");
     assert.deepEqual([s.cpuMinPermille, s.cpuMaxPermille, s.ramMinPages, s.ramMaxPages], [100, 500, 2, 4]);
-    assert.equal((await c.raw(hello(ALICE.publicKey)))!.seq, 1n, "HELLO now reports alice's last sequence number");
+    assert.equal((await c.sealedHello(ALICE)).seq, 1n, "HELLO now reports alice's last sequence number");
   });
 });
 
