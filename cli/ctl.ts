@@ -36,7 +36,7 @@ function expected(o: CtlOptions, addr: string): { key: Uint8Array | null; from: 
 
 /** The answer b from addr to msg, opened and checked; null if it is no answer or is refused
  *  (said through o.warn). A first answer from an unknown node pins its key. */
-async function open(o: CtlOptions, user: UserKey, msg: Uint8Array, b: Uint8Array, addr: string): Promise<Reply | null> {
+async function open(o: CtlOptions, user: UserKey, msg: Uint8Array, b: Uint8Array, addr: string, refused?: { n: number; why: string }): Promise<Reply | null> {
   const warn = o.warn ?? ((l: string) => process.stderr.write(`${l}\n`));
   const want = expected(o, addr);
   try {
@@ -50,6 +50,7 @@ async function open(o: CtlOptions, user: UserKey, msg: Uint8Array, b: Uint8Array
     return r;
   } catch (e) {
     if (!(e instanceof ForgedReply)) throw e;
+    if (refused) { refused.n++; refused.why = e.message; }
     const changed = want.from === "known" && /another key/.test(e.message);
     warn(changed
       ? `REFUSED an answer from ${strip(addr)}: it is signed by another key than the one ${knownNodesFile()} knows for this node. ` +
@@ -79,17 +80,21 @@ export async function exchange(o: CtlOptions, user: UserKey, msg: Uint8Array, ma
     return await new Promise<Reply>((resolve, reject) => {
       let n = 0;
       let timer: NodeJS.Timeout | null = null;
+      const refused = { n: 0, why: "" };
       const send = () => {
         if (n++ >= tries) {
-          reject(new Error(`no answer from ${o.node} port ${o.port ?? CTL_PORT} after ${tries} tries of ${wait} ms; ` +
-            `check the address is one of the node's (a NIC prefix address or its link-local), that it is reachable, and that it runs`));
+          reject(new Error(refused.n > 0
+            ? `no genuine answer from ${o.node} after ${tries} tries of ${wait} ms: ${refused.n} answer${refused.n === 1 ? " was" : "s were"} refused ` +
+              `(${refused.why}). Someone on the path may be forging answers; the request may or may not have been acted on: ask again (\`persia ctl hello\`) from elsewhere`
+            : `no answer from ${o.node} port ${o.port ?? CTL_PORT} after ${tries} tries of ${wait} ms; ` +
+              `check the address is one of the node's (a NIC prefix address or its link-local), that it is reachable, and that it runs`));
           return;
         }
         sock.send(msg, o.port ?? CTL_PORT, o.node, (e) => { if (e) reject(new Error(`cannot send to ${o.node}: ${e.message}`)); });
         timer = setTimeout(send, wait);
       };
       sock.on("message", (b, rinfo) => {
-        open(o, user, msg, new Uint8Array(b), rinfo.address).then((r) => {
+        open(o, user, msg, new Uint8Array(b), rinfo.address, refused).then((r) => {
           if (r === null || !match(r)) return;
           if (timer) clearTimeout(timer);
           resolve(r);

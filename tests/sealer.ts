@@ -44,7 +44,7 @@ export async function sealAnswer(a: Answer, request: Uint8Array, nodeSeed: Uint8
   enc.copy(head, C.RP_ENC);
   const sig = nacl.sign.detached(Buffer.concat([requestHash(request), head, plain]), node.secretKey);
   const sealed = await suite.seal({ recipientPublicKey: pkR, ekm: kp, info: new TextEncoder().encode(C.SEAL_INFO) } as never,
-    Buffer.concat([plain, sig]), head);
+    new Uint8Array(Buffer.concat([plain, sig])), new Uint8Array(head));   // own buffers: a pooled Buffer's offset is lost
   if (!Buffer.from(sealed.enc).equals(enc)) throw new Error("@hpke/core used another ephemeral key than the one signed");
   return Buffer.concat([head, Buffer.from(sealed.ct)]);
 }

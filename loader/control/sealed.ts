@@ -65,8 +65,10 @@ export async function openAnswer(b: Uint8Array, seed: Uint8Array, request: Uint8
   const recipientKey = await suite.kem.importKey("raw", edSeedToX25519(seed).buffer as ArrayBuffer, false);
   let plain: Uint8Array;
   try {
-    plain = new Uint8Array(await suite.open({ recipientKey, enc: b.slice(C.RP_ENC, C.RP_SEALED).buffer, info: INFO },
-      b.slice(C.RP_SEALED), b.slice(0, C.RP_SEALED)));
+    // Copies (new Uint8Array of a view): a Buffer's slice shares its pool, whose .buffer is not the bytes.
+    const part = (from: number, to?: number) => new Uint8Array(b.subarray(from, to));
+    plain = new Uint8Array(await suite.open({ recipientKey, enc: part(C.RP_ENC, C.RP_SEALED).buffer, info: INFO },
+      part(C.RP_SEALED), part(0, C.RP_SEALED)));
   } catch {
     throw new ForgedReply("it does not open with this key (not sealed to it, or changed on the way)");
   }
