@@ -78,6 +78,15 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   if (!sealTo(key, m, all)) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let user = userByKey(key);
   if (!(user >= 0 ? budgetTake(src, user) : budgetTakeHolder(src))) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  return sealedInput(pkt, ports, op, user, m, n, bn, all);
+}
+
+/** A request whose cookie (and, signed, epoch) passed, whose key can be sealed to and which
+ *  paid its budgets: m, all bytes, n of them before the signature, its body bn; user is
+ *  the key's row or -1. Every answer from here is sealed. */
+function sealedInput(pkt: i32, ports: u32, op: i32, user: i32, m: usize, n: i32, bn: i32, all: i32): i32 {
+  let src = pktData(pkt) + IP_SRC;
+  let key = m + C.CTL_KEY;
   let seq = load<u64>(m + C.CTL_SEQ);
   // CERT, BLOCK and UNBLOCK are signed by a key that holds (or asks for) an address, which
   // need not be a user's; HELLO tells such a key its last number too.
