@@ -50,6 +50,7 @@ export const HOST_IMPORTS: Fn[] = [
   { name: "disk_read", params: [["disk", i32], ["off", i64], ["ptr", i32], ["len", i32]], result: i32, doc: "positional read into kernel memory; bytes read or -Errno" },
   { name: "disk_write", params: [["disk", i32], ["off", i64], ["ptr", i32], ["len", i32]], result: i32, doc: "positional write from kernel memory; bytes written or -Errno" },
   { name: "disk_flush", params: [["disk", i32]], result: i32, doc: "make earlier writes durable; 0 or -Errno" },
+  { name: "module_read", params: [["svc", i32], ["off", i32], ["dst", i32], ["len", i32]], result: i32, doc: "copy bytes [off, off+len) of the module file service slot svc holds or may be loaded with (a manifest service's, a store slot's: the file as it was signed, before any instrumentation) to kernel memory [dst), as many as exist; returns the file's size in bytes whatever len is (len 0: the size only), or -ENOENT when the slot has no module. The kernel checks the module's signature with it (spec/security.md)" },
   { name: "capture", params: [["point", i32], ["nic", i32], ["svc", i32], ["reason", i32], ["ptr", i32], ["len", i32]], result: null, doc: "a captured packet (abi/capture.ts CapturePoint; reason a Drop or -1; nic, svc -1 when none), readable at ptr only during the call; only after k_capture turned its point on" },
 ];
 

@@ -3,13 +3,15 @@
 // AssemblyScript and TypeScript. The function signatures themselves are in abi/contract.ts;
 // the capacities a host sizes its tables by (NIC_MAX, SVC_MAX, DISK_MAX) are in abi/limits.ts.
 
-export const ABI_VERSION = 7; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
+export const ABI_VERSION = 8; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
                               // 3: svc_load, svc_unload, svc_ram (run-time LOAD and GRANT)
                               // 4: k_rx(nic, len, now): a frame carries its time of arrival
                               //    (a batch received after an idle spell ran on a stale clock)
                               // 5: k_capture and the host import capture (packet capture)
                               // 6: k_stop(now): a graceful stop (a router's final RAs)
                               // 7: k_epoch(unix_ms) and NicKind.WIREGUARD (sealed links, issue #13)
+                              // 8: module_read(svc, off, dst, len): the kernel reads a module's
+                              //    signed file to check its signature (issue #14)
 
 // The longest a host waits for k_stop to say the stop is done before it stops the node
 // anyway (spec/hosts.md "Stopping a node"): a router's longest stop — its two final RAs 3 s

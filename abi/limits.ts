@@ -25,6 +25,11 @@ export const USER_DISK_MAX = 32;     // USER_DISK delegations (disk extents user
 export const TRUST_MAX = 16;         // TRUST records: keys the node trusts to certify prefixes
 export const NODE_CERT_MAX = 4;      // NODE_CERT records: certificates of the node's own key
 
+// ——— Signed modules (issue #14, spec/security.md "Signed modules") ———
+export const PUBLISHER_MAX = 16;     // PUBLISHER records: (publisher key, domain) pairs a node trusts to sign modules
+export const SIG_SECTION_MAX = 4096; // bytes of a module's `signature` custom section (its payload) a verifier reads
+export const SIG_TRIES_MAX = 16;     // ed25519 checks one module may cost (its signatures × the keys that may have made them)
+
 // ——— Address certificates and block signals (issue #15, spec/control.md) ———
 export const CERT_CHAIN_MAX = 4;     // certificates in one chain, leaf first
 export const CERT_ISSUED_MAX = 256;  // certificates a node issues and keeps (services', hosts')

@@ -38,6 +38,7 @@ export enum Rec {
   NODE_KEY = 23,    // the node's ed25519 identity key: it signs the certificates it issues (issue #15)
   TRUST = 24,       // an ed25519 key the node trusts to certify addresses in a prefix (issue #15)
   NODE_CERT = 25,   // a certificate of the node's key from an upstream router (issue #15)
+  PUBLISHER = 26,   // an ed25519 key the node trusts to sign modules for a domain (issue #14)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -268,3 +269,13 @@ export const TR_SIZE = 52;
 // above the certificates it issues inside that prefix. The kernel checks its signature and
 // holder at boot.
 //   certificate[CERT_BYTES]
+
+// PUBLISHER (record 26): an ed25519 key the node trusts to sign service modules for a domain
+// and every name under it (spec/security.md, "Signed modules"). One record per (key,
+// domain) pair of the manifest's domains:. With at least one, every module the node runs
+// must carry a signature by such a key for its service's domain, checked by the kernel at
+// boot and at every LOAD; with none, no module is checked (and the node says so).
+//   key[32], domain length u8, 0 u8[3], domain
+export const PB_KEY = 0;
+export const PB_DOMAIN_LEN = 32;
+export const PB_DOMAIN = 36;

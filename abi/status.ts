@@ -6,9 +6,9 @@
 //   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
 
 export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
-export const ST_VERSION = 6;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
+export const ST_VERSION = 7;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
                                     // 4: ADDR, LEARNED and ROUTER records (issue #20); 5: WG_PEER (issue #13);
-                                    // 6: IDENTITY, CERT, FILTERS and FILTER (issue #15)
+                                    // 6: IDENTITY, CERT, FILTERS and FILTER (issue #15); 7: NODE's flags (issue #14)
 
 export enum St {
   NODE = 1,
@@ -30,12 +30,14 @@ export enum St {
   FILTER = 17,     // an active block filter, the first FILTER_STATUS_MAX of them (issue #15)
 }
 
-// NODE: now ms i64, role u8, services u8, nics u8, 0 u8, routes u16, free buffers u16,
+// NODE: now ms i64, role u8, services u8, nics u8, flags u8 (SN_*), routes u16, free buffers u16,
 //       ICMPv6 errors sent u64, control messages acted on u64, refused with an answer u64
 export const SN_NOW = 0;
 export const SN_ROLE = 8;
 export const SN_SVCS = 9;
 export const SN_NICS = 10;
+export const SN_FLAGS = 11;
+export const SN_SIGNED_MODULES = 1; // flag: the node checks modules' signatures (PUBLISHER records, issue #14)
 export const SN_ROUTES = 12;
 export const SN_FREE = 14;
 export const SN_ICMP_ERRORS = 16;

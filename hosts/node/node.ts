@@ -403,6 +403,7 @@ export class PersiaNode extends EventEmitter {
         return id;
       },
       svc_unload: (svc) => services.unload(svc),
+      module_read: (svc, off, dst, len) => services.moduleRead(svc, off, this.kernel.bytes, dst, len),
       svc_ram: (svc, pages) => services.setRam(svc, pages),
       svc_call: (svc, entry, fuel) => this.serviceFault(svc, services.call(svc, entry, fuel), "in a call"),
       svc_fuel_used: (svc) => services.fuelUsed(svc),

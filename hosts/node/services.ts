@@ -92,9 +92,10 @@ interface Prepared {
   declaredMaxPages: number | null;
 }
 
-/** What a service id may hold: the SHA-256 of its module file, the most RAM a service there
- *  may get, and whether a service holds it now. */
-interface SlotPlace { hash: string; ceilingPages: number; loaded: boolean; prepared: Prepared; }
+/** What a service id may hold: the SHA-256 of its module file, the file itself as it was
+ *  signed (module_read), the most RAM a service there may get, and whether a service holds
+ *  it now. */
+interface SlotPlace { hash: string; file: Uint8Array; ceilingPages: number; loaded: boolean; prepared: Prepared; }
 
 export class ServiceHost {
   private readonly slots: (Slot | undefined)[] = [];
@@ -114,7 +115,7 @@ export class ServiceHost {
    *  faultMessage says why. Resolves to false if refused. */
   async add(id: number, bytes: Uint8Array, name: string, ramMaxPages: number): Promise<boolean> {
     const p = await this.prepare(bytes, name, ramMaxPages);
-    this.places[id] = { hash: sha256(bytes), ceilingPages: ramMaxPages, loaded: true, prepared: p };
+    this.places[id] = { hash: sha256(bytes), file: bytes, ceilingPages: ramMaxPages, loaded: true, prepared: p };
     this.slots[id] = new Slot(name, p.module, p.refused, p.memoryMinPages, ramMaxPages, p.declaredMaxPages);
     return p.module !== null;
   }
@@ -125,7 +126,7 @@ export class ServiceHost {
   async addStore(firstId: number, bytes: Uint8Array, label: string, ramMaxPages: number, slots: number): Promise<string | null> {
     const p = await this.prepare(bytes, label, ramMaxPages);
     for (let k = 0; k < slots; k++) {
-      this.places[firstId + k] = { hash: sha256(bytes), ceilingPages: ramMaxPages, loaded: false, prepared: p };
+      this.places[firstId + k] = { hash: sha256(bytes), file: bytes, ceilingPages: ramMaxPages, loaded: false, prepared: p };
     }
     return p.refused;
   }
@@ -167,6 +168,19 @@ export class ServiceHost {
     place.loaded = true;
     this.slots[id] = new Slot(name, prepared.module, prepared.refused, prepared.memoryMinPages, ram, prepared.declaredMaxPages);
     return id;
+  }
+
+  /** module_read: copies bytes [off, off+len) of slot id's module file (as many as exist) to
+   *  kernel memory at dst; the file's size, or -ENOENT for a slot without a module. */
+  moduleRead(id: number, off: number, kernel: Uint8Array, dst: number, len: number): number {
+    const file = this.places[id]?.file;
+    if (!file) return -Errno.ENOENT;
+    const from = Math.min(off >>> 0, file.length), n = Math.min(len >>> 0, file.length - from);
+    if (n > 0) {
+      if (!inRange(dst, n, kernel.length)) throw new RangeError(`module_read(${id}, ${off >>> 0}, ${dst >>> 0}, ${len >>> 0}) lies outside kernel memory`);
+      kernel.set(file.subarray(from, from + n), dst >>> 0);
+    }
+    return file.length;
   }
 
   /** svc_unload: service id is gone; its slot may be LOADed again. */

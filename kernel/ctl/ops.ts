@@ -29,6 +29,7 @@ import { userMay, userName, userNameLen } from "./users";
 import { userOf } from "./delegations";
 import { mayClaimAddress, mayGrantExtent } from "./authority";
 import { certifyService } from "../cert/services";
+import { modulesSigned, moduleCheck } from "../svc/modules";
 import { host_svc_load, host_svc_unload, host_svc_ram, host_svc_stop, host_random } from "../../abi/gen/host";
 
 /** The service a LOAD created (the reply carries it), or RP_NO_SVC. */
@@ -162,6 +163,21 @@ export function opLoad(u: i32, body: usize, n: i32): i32 {
   if (id == -Errno.EINVAL) { say(LogLevel.WARN, u, " cannot load ", name, nl, ": its ram.max is below the module's initial memory"); return id; }
   if (id < 0) { say(LogLevel.WARN, u, " cannot load ", name, nl, ": no free slot for its module, or its ram.max is over the store entry's ram"); return -Errno.ENOSPC; }
   if (id >= SVC_MAX || ((free >> <u32>id) & 1) == 0) abort("host svc_load returned a service id that was not free");
+  if (modulesSigned()) {
+    let why = moduleCheck(id, body + C.LOAD_HASH, name, nl);
+    if (why !== null) {
+      host_svc_unload(id);
+      logStart();
+      logStr("control: ");
+      logBytes(userName(u), userNameLen(u));
+      logStr(" cannot load ");
+      logBytes(name, nl);
+      logStr(": its module is not signed for it by a key of the manifest's domains: ");
+      logStr(why as string);
+      logEnd(LogLevel.WARN);
+      return -Errno.EACCES;
+    }
+  }
   store<u8>(sb + M.SVC_ID, <u8>id);
   r = applyRecord(0, M.Rec.SERVICE, sb, sl);
   if (r >= 0) unchecked(svcOwner[id] = <i8>userOf(u));

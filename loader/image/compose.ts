@@ -110,7 +110,8 @@ async function serviceSlots(plan: HostPlan, read: (file: string) => Uint8Array):
     }
     const maxPages = Math.min(ramMaxPages, info.memoryMaxPages ?? ramMaxPages);
     for (const id of ids) {
-      code.slots.push({ id, hasInit: info.hasInit, minPages: info.memoryMinPages, maxPages, ceilingPages: ramMaxPages, hash, boot, module });
+      code.slots.push({ id, hasInit: info.hasInit, minPages: info.memoryMinPages, maxPages, ceilingPages: ramMaxPages, hash, boot, module,
+        ...(plan.signedModules ? { file: bytes } : {}) });
     }
   };
   for (const s of plan.services) await add(s.modulePath, s.domain, s.ramMaxPages, [s.id], true);

@@ -44,6 +44,9 @@ export interface GlueService {
   hash: Uint8Array;
   /** A boot service holds its slot from the start; a store slot is empty until svc_load. */
   boot: boolean;
+  /** The module file as it was signed, which module_read copies to the kernel when the
+   *  manifest has domains: (spec/image.md); absent: module_read answers -ENOENT. */
+  file?: Uint8Array;
 }
 
 /** Wasm text for bytes: "\00\61...". */
@@ -222,6 +225,29 @@ function loadFn(slots: GlueService[]): string {
     (select (i32.const ${-Errno.ENOSPC}) (i32.const ${-Errno.ENOENT}) (local.get $known)))`;
 }
 
+/** The passive data segment of a slot's module file: one per distinct file. */
+const fileSegment = (s: GlueService) => `$file_${Buffer.from(s.hash).toString("hex").slice(0, 16)}`;
+
+/** module_read(svc, off, dst, len) for one slot: copies what exists of [off, off+len) of
+ *  the file's segment to kernel memory (memory.init, bounds checked first), returns its size. */
+function moduleReadFn(s: GlueService): string {
+  const size = s.file!.length;
+  return `(func $modread${s.id} (param i32 i32 i32) (result i32) (local i32)
+    (if (i32.lt_u (local.get 0) (i32.const ${size})) (then (local.set 3 (i32.sub (i32.const ${size}) (local.get 0)))))
+    (if (i32.lt_u (local.get 2) (local.get 3)) (then (local.set 3 (local.get 2))))
+    (if (i32.eqz (local.get 3)) (then (return (i32.const ${size}))))
+    (if (i32.eqz ${fits("$k", "(local.get 1)", "(local.get 3)")}) (then (return (i32.const ${-Errno.EFAULT}))))
+    (memory.init $k ${fileSegment(s)} (local.get 1) (local.get 0) (local.get 3))
+    (i32.const ${size}))`;
+}
+
+/** The data segments of the slots' files, each file once. */
+function fileSegments(services: GlueService[]): string {
+  const seen = new Set<string>();
+  return services.filter((s) => s.file && !seen.has(fileSegment(s)) && seen.add(fileSegment(s)))
+    .map((s) => `(data ${fileSegment(s)} "${bytesText(s.file!)}")`).join("\n");
+}
+
 /** Names the contained service's exports have (abi/contract.ts, loader/instrument/contain.ts). */
 export interface ServiceExportNames { fuel: string; stack: string; ramMax: string; reset: string; event: string; init: string }
 
@@ -268,10 +294,14 @@ export function glueText(services: GlueService[], config: Uint8Array, names: Ser
     svc_load: loadFn(services),
     svc_unload: svcCall("svc_unload", "unload", "(nop)"),
     svc_ram: svcCall("svc_ram", "setram", `(i32.const ${-Errno.ENOSPC})`),
+    module_read: dispatch("module_read", "modread", ["i32", "i32", "i32"], i32, services.filter((s) => s.file).map((s) => s.id),
+      `(i32.const ${-Errno.ENOENT})`),
   };
   return `(module ${imports.join("\n")}
     (data $cfg "${bytesText(config)}")
+    ${fileSegments(services)}
     ${faultText()}
+    ${services.filter((s) => s.file).map(moduleReadFn).join("\n")}
     ${services.map(serviceFns).join("\n")}
     ${Object.values(shimSide).join("\n")}
     ${Object.values(kernelSide).join("\n")})`;

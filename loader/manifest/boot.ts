@@ -1,6 +1,6 @@
 // The binary boot manifest of abi/manifest.ts as a TypeScript value, with its encoder and
 // a bounds-checked decoder. The encoder writes records in one fixed order (NODE, BUDGET,
-// USERs, NODE_KEY, TRUSTs, NODE_CERTs, NICs, AUTOCONFs, WGs, WG_PEERs, WG_ALLOWEDs, RAs, PREFIXes, ROUTEs, DISKs, USER_PREFIXes, USER_DISKs, SERVICEs,
+// USERs, NODE_KEY, TRUSTs, NODE_CERTs, PUBLISHERs, NICs, AUTOCONFs, WGs, WG_PEERs, WG_ALLOWEDs, RAs, PREFIXes, ROUTEs, DISKs, USER_PREFIXes, USER_DISKs, SERVICEs,
 // SVC_ADDRs, SVC_LEARNEDs, CAP_DISKs, NETs, CPUs, RESTARTs, RAMs) so references always point
 // backwards and decode-then-encode gives the same bytes. The decoder accepts any order
 // and refuses, with the byte offset, anything the kernel would refuse: a short record, a
@@ -12,6 +12,7 @@ import { LoaderError } from "../errors";
 import { IP6_BYTES, MAC_BYTES } from "../ip6";
 import { BootWireguard, WG_FIXED, WG_ZERO, decodeWgRecord, wgRecordList } from "./boot_wg";
 import { BootCerts, CERT_FIXED, CERT_ZERO, certRecordList, decodeCertRecord } from "./boot_cert";
+import { BootPublishers, PUBLISHER_ZERO, decodePublisherRecord, publisherRecordList } from "./boot_modsig";
 
 export interface BootNode { role: number; name: string; }
 export interface BootNic { id: number; kind: number; mtu: number; mac: Uint8Array; }
@@ -41,7 +42,7 @@ export interface BootSvcLearned { svc: number; nic: number; }
 /** A USER_DISK record: an extent the user with this key may grant, with at most these rights. */
 export interface BootUserDisk { key: Uint8Array; disk: number; rights: number; offset: bigint; length: bigint; }
 
-export interface BootManifest extends BootWireguard, BootCerts {
+export interface BootManifest extends BootWireguard, BootCerts, BootPublishers {
   node: BootNode;
   nics: BootNic[];
   ras: BootRa[];
@@ -71,7 +72,7 @@ export interface BootRestart { svc: number; first: number; max: number; }
 export type FullBootManifest = BootManifest & {
   nets: BootNet[]; cpus: BootCpu[]; restarts: BootRestart[]; budget: number | null; users: BootUser[]; rams: BootRam[];
   userPrefixes: BootUserPrefix[]; userDisks: BootUserDisk[]; autoconfs: BootAutoconf[]; svcLearned: BootSvcLearned[];
-} & Required<BootWireguard> & Required<BootCerts>;
+} & Required<BootWireguard> & Required<BootCerts> & Required<BootPublishers>;
 
 const utf8 = new TextEncoder();
 
@@ -106,6 +107,7 @@ export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] 
     ...(m.budget != null ? [[M.Rec.BUDGET, body(M.BG_SIZE, (v) => v.setUint32(M.BG_RAM, m.budget!, true))] as [M.Rec, Uint8Array]] : []),
     ...(m.users ?? []).map((u): [M.Rec, Uint8Array] => [M.Rec.USER, userRecord(u)]),
     ...certRecordList(m, body),
+    ...publisherRecordList(m, body),
     ...(m.nics ?? []).map((n): [M.Rec, Uint8Array] => [M.Rec.NIC, body(M.NIC_SIZE, (v, b) => {
       v.setUint8(M.NIC_ID, n.id); v.setUint8(M.NIC_KIND, n.kind); v.setUint16(M.NIC_MTU, n.mtu, true); b.set(n.mac, M.NIC_MAC);
     })]),
@@ -207,7 +209,7 @@ const ZERO: Partial<Record<M.Rec, number[]>> = {
   [M.Rec.NET]: [2, 3],
   [M.Rec.CPU]: [1], [M.Rec.RESTART]: [1, 2, 3], [M.Rec.RAM]: [1, 2, 3],
   [M.Rec.AUTOCONF]: [M.AC_DAD + 1], [M.Rec.SVC_LEARNED]: [M.SL_NIC + 1, M.SL_NIC + 2],
-  ...WG_ZERO, ...CERT_ZERO,
+  ...WG_ZERO, ...CERT_ZERO, ...PUBLISHER_ZERO,
 };
 
 type Fail = (at: number, why: string) => never;
@@ -303,6 +305,7 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
       break;
     default:
       if (decodeWgRecord(m, type, b) || decodeCertRecord(m, type, b)) break;
+      if (decodePublisherRecord(m, type, b, (why) => fail(base - M.MF_REC_HEADER, `${what} ${why}`))) break;
       fail(base - M.MF_REC_HEADER, `${what} has type ${type}, which this version does not know`);
   }
 }
@@ -320,7 +323,7 @@ export function decodeBootManifest(bytes: Uint8Array): FullBootManifest {
   const m: FullBootManifest = {
     node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
     nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [], userPrefixes: [], userDisks: [],
-    autoconfs: [], svcLearned: [], wgs: [], wgPeers: [], wgAllowed: [], nodeKey: null, trusts: [], nodeCerts: [],
+    autoconfs: [], svcLearned: [], wgs: [], wgPeers: [], wgAllowed: [], nodeKey: null, trusts: [], nodeCerts: [], publishers: [],
   };
   let nodes = 0;
   let at = M.MF_HEADER;

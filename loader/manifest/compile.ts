@@ -31,6 +31,9 @@ export interface HostPlan {
   /** identity: the public key of node.identity ("ed25519:…"), when given: the boot manifest
    *  then holds its seed (NODE_KEY). */
   node: { name: string; role: string; identity?: string };
+  /** Whether the kernel checks modules' signatures (the manifest has domains:); the node
+   *  says so at start and in status when it does not. */
+  signedModules: boolean;
   nics: {
     id: number;
     name: string;
@@ -151,6 +154,7 @@ export function bootRecords(m: Manifest): FullBootManifest {
     nodeKey: m.node.identityKey && { seed: m.node.identityKey.seed },
     trusts: m.trust.flatMap((t) => t.prefixes.map((p) => ({ key: t.key, len: p.len, prefix: p.addr }))),
     nodeCerts: m.node.nodeCerts,
+    publishers: (m.domains ?? []).flatMap((d) => d.publishers.map((key) => ({ key, domain: d.domain }))),
     userPrefixes: m.users.flatMap((u) => u.addresses.map((p) => ({ key: u.key, len: p.len, prefix: p.addr }))),
     userDisks: m.users.flatMap((u) => u.disks.map((g) => ({
       key: u.key, disk: indexOf(diskNames, g.device, "disk"), rights: g.rights.reduce((bits, r) => bits | RIGHT_BITS[r], 0),
@@ -191,6 +195,7 @@ export function hostPlan(m: Manifest): HostPlan {
   const nicNames = m.nics.map((n) => n.name);
   return {
     node: { name: m.node.name, role: m.node.role, ...(m.node.identityKey ? { identity: publicKeyText(m.node.identityKey.publicKey) } : {}) },
+    signedModules: m.domains !== undefined,
     nics: m.nics.map((n, id) => ({
       id, name: n.name, kind: n.kind, mac: formatMac(n.mac), mtu: n.mtu, prefixes: n.prefixes.map(formatPrefix),
       ...(n.vxlan ? { vxlan: { local: endpoint(n.vxlan.local), remote: endpoint(n.vxlan.remote), vni: n.vxlan.vni } } : {}),

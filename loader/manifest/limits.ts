@@ -19,6 +19,7 @@ export const MAX_USERS = A.USER_MAX;          // (user, domain) pairs
 export const MAX_USER_PREFIXES = A.USER_PREFIX_MAX; // prefixes delegated to users, all together
 export const MAX_USER_DISKS = A.USER_DISK_MAX; // disk extents delegated to users, all together
 export const MAX_TRUSTED = A.TRUST_MAX;       // (key, prefix) pairs of trust:, all together (issue #15)
+export const MAX_PUBLISHERS = A.PUBLISHER_MAX; // (key, domain) pairs of domains:, all together (issue #14)
 export const MAX_NODE_CERTS = A.NODE_CERT_MAX; // certificates in node.certs' files, all together
 export const STORE_RAM_DEFAULT = 16 * 1024 * 1024; // a store module's RAM ceiling when none is given
 

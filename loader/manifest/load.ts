@@ -6,7 +6,8 @@
 // from the role and loader/manifest/autoconf.ts; a wireguard NIC's MAC, MTU and keys from
 // loader/manifest/wireguard.ts) and splits each service's addresses into
 // given and learned ones. Reads no file but the manifest, node.secret (for RFC 7217's
-// key), the WireGuard key files and the node's identity and certificates (certs.ts): modules and disks the host opens when it starts the node. Called by the `persia`
+// key), the WireGuard key files, the node's identity and certificates (certs.ts) and, with
+// domains:, the modules, whose signatures it checks (modsig.ts): modules and disks the host opens when it starts the node. Called by the `persia`
 // CLI and hosts/node.
 import * as fs from "fs";
 import * as path from "path";
@@ -19,6 +20,7 @@ import { Manifest, schemas } from "./schema";
 import { defaultMac } from "./own";
 import { WG_LISTEN_DEFAULT, WG_MTU_DEFAULT, listenEndpoint, wireguardKeys } from "./wireguard";
 import { manifestCerts, trustRules } from "./certs";
+import { modsigRules } from "./modsig";
 import { wireguardMac } from "../wg/keys";
 import { MTU_DEFAULT } from "./limits";
 
@@ -51,6 +53,7 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
   const key = secretKey(raw, baseDir, report);
   const certs = manifestCerts(raw, baseDir, report);
   trustRules(raw, certs.identity?.publicKey ?? null, report);
+  modsigRules(raw, baseDir, report);
   if (!result.success || issues.length > 0) {
     throw new ManifestError(fileName, sortIssues(issues));
   }
@@ -86,6 +89,7 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
     store: m.store,
     observe: m.observe,
     trust: m.trust,
+    domains: m.domains,
   };
 }
 

@@ -258,6 +258,11 @@ export function schemas(baseDir: string) {
     key: leaf(userKey),
     prefixes: z.array(leaf(trustPrefix)).min(1, `needs at least one prefix, e.g. ["fd00::/16"]`), // TRUST_MAX: certs.ts
   });
+  // Publisher keys the node trusts to sign modules, per domain (loader/manifest/modsig.ts, issue #14).
+  const domain = strict({
+    domain: leaf(V.domainName),
+    publishers: z.array(leaf(userKey)).min(1, `needs at least one key, e.g. ["ed25519:…"] as \`persia key new\` prints it`), // PUBLISHER_MAX: modsig.ts
+  });
   const root = strict({
     node,
     nics: list(nic, "NICs", L.MAX_NICS),
@@ -268,6 +273,7 @@ export function schemas(baseDir: string) {
     store: list(stored, "store entries", L.MAX_SERVICES).default([]),
     observe: observe.default({}),
     trust: z.array(trusted).default([]),
+    domains: z.array(domain).min(1, "needs at least one domain and its publisher keys; without domains: the node checks no module's signature").optional(),
   });
   return { root, node, nic, route, disk, service, user, stored, runtimeGrant, observe };
 }
@@ -297,4 +303,5 @@ export interface Manifest {
   store: z.output<Schemas["stored"]>[];          // modules a LOAD may start: absolute path, RAM ceiling bytes, slots
   observe: z.output<Schemas["observe"]>;         // metrics: the TCP address to serve them on (null: none)
   trust: z.output<Schemas["root"]>["trust"];     // keys trusted to certify addresses in prefixes (issue #15)
+  domains: z.output<Schemas["root"]>["domains"]; // publisher keys per domain (issue #14); undefined: modules unchecked
 }

@@ -30,6 +30,8 @@ export interface NodeStatus {
   /** Signed control messages the kernel acted on, and refused with an answer (spec/control.md). */
   controlAccepted: number;
   controlRefused: number;
+  /** Whether the kernel checks modules' signatures (the manifest has domains:; issue #14). */
+  signedModules: boolean;
 }
 
 export interface NicStatus {
@@ -262,6 +264,7 @@ function decodeNode(b: Body): NodeStatus {
     nowMs: b.i64(S.SN_NOW), role: name(Role, b.u8(S.SN_ROLE)), services: b.u8(S.SN_SVCS),
     nics: b.u8(S.SN_NICS), routes: b.u16(S.SN_ROUTES), freeBuffers: b.u16(S.SN_FREE),
     icmpErrorsSent: b.u64(S.SN_ICMP_ERRORS), controlAccepted: b.u64(S.SN_CTL_ACCEPTED), controlRefused: b.u64(S.SN_CTL_REFUSED),
+    signedModules: (b.u8(S.SN_FLAGS) & S.SN_SIGNED_MODULES) !== 0,
   };
 }
 

@@ -207,7 +207,9 @@ function nodeLine(s: Status): string {
   if (n === null) return "node: the snapshot has no node record";
   return `node: ${lower(n.role)}, kernel time ${(n.nowMs / 1000).toFixed(3)} s, ${n.services} services, ` +
     `${n.nics} NICs, ${n.routes} routes, ${n.freeBuffers} free packet buffers, ${n.icmpErrorsSent} ICMPv6 errors sent, ` +
-    `control messages: ${n.controlAccepted} acted on, ${n.controlRefused} refused`;
+    `control messages: ${n.controlAccepted} acted on, ${n.controlRefused} refused\n` +
+    (n.signedModules ? "modules: signatures checked (domains: in the manifest)"
+      : "modules: WARNING: signatures NOT checked — the manifest has no domains:, so the node runs any module it is given");
 }
 
 function dropsSection(s: Status): string {

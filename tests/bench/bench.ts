@@ -13,6 +13,8 @@
 //   control   (tests/bench/control.ts) what a signed control message costs the node
 //   crypto    (tests/bench/crypto.ts) WireGuard's AEAD and X25519 in the kernel's code, against
 //             node's native OpenSSL and tweetnacl
+//   modsig    (tests/bench/modsig.ts) a 100 KB module's signature checked by the kernel,
+//             against node's crypto and `wasmsign2 verify`
 //   router    (tests/bench/router.ts) iperf3 between namespaces through TAP devices and the
 //             node, against the Linux kernel forwarding the same traffic
 //   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel:
@@ -33,6 +35,7 @@ import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
 import { controlBench } from "./control";
 import { cryptoBench } from "./crypto";
+import { modsigBench } from "./modsig";
 import { filterBench } from "./filters";
 import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
 
@@ -165,6 +168,7 @@ async function all(): Promise<void> {
   await fuelBench();
   await controlBench((l) => console.log(l));
   await cryptoBench((l) => console.log(l));
+  await modsigBench((l) => console.log(l));
   await filterBench((l) => console.log(l));
   await routerBench((l) => console.log(l));
   await wireguardBench((l) => console.log(l));

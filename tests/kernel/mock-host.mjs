@@ -44,6 +44,7 @@ export function mockHost() {
       // A run-time LOAD gets the lowest free id in the kernel's mask (abi/control.ts SL_FREE).
       svc_load(ptr) { const free = new DataView(exports.memory.buffer).getUint32(ptr + 32, true); return free === 0 ? -7 : 31 - Math.clz32(free & -free); },
       svc_unload() {},
+      module_read() { return -2; },
       svc_ram() { return 0; },
       svc_call(id, _entry, fuel) { svc.calls++; svc.called.push(id); svc.given = fuel; return svc.fault; },
       svc_fuel_used() { return svc.used; },

@@ -18,13 +18,20 @@ import { decodeStatus } from "../../loader/status/decode";
 import { decodeBootManifest } from "../../loader/manifest";
 import { formatAddr } from "../../loader/ip6";
 import { NET_FORWARD, NET_LINK } from "../../abi/manifest";
-import { maxManifestBoot } from "./max_manifest";
+import { maxManifestBoot, maxModule } from "./max_manifest";
 
-/** Host callbacks for a kernel whose services never run: a boot needs none of them to act. */
+/** Host callbacks for a kernel whose services never run: a boot needs none of them to act
+ *  but module_read, which gives every slot the services' signed module. */
 function quietHost(logs: string[], kernel: () => KernelInstance): HostImports {
+  const module = maxModule();
   return {
     log: (_l, p, n) => { logs.push(Buffer.from(kernel().bytes.subarray(p, p + n)).toString("utf8")); },
     random: () => {}, nic_send: () => 0, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {},
+    module_read: (_svc, off, dst, len) => {
+      const part = module.subarray(Math.min(off, module.length), Math.min(off + len, module.length));
+      kernel().bytes.set(part, dst);
+      return module.length;
+    },
     svc_ram: () => 0, svc_call: () => 0, svc_fuel_used: () => 0n, svc_read: () => -8, svc_write: () => -8,
     disk_read: () => -12, disk_write: () => -12, disk_flush: () => 0, capture: () => {},
   };
@@ -43,6 +50,7 @@ test("the largest manifest the loader's limits allow boots in kernel.wasm, and t
 
   const st = decodeStatus(k.status());
   assert.equal(st.node!.role, "ROUTER");
+  assert.equal(st.node!.signedModules, true, "the PUBLISHER records were kept and every service's module passed");
   assert.deepEqual([st.identity!.trusted, st.identity!.ownCerts], [m.trusts.length, m.nodeCerts.length]);
   assert.equal(st.certificates.filter((c) => c.origin === "NODE").length, m.nodeCerts.length, "the node's own certificates");
   assert.deepEqual(st.nics.map((n) => n.id), m.nics.map((n) => n.id));

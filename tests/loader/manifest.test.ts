@@ -17,6 +17,8 @@ import {
 } from "../../loader/manifest";
 import { errorsOf } from "./refused";
 import { maxManifestBoot } from "./max_manifest";
+import { signModule } from "../../loader/modsig/sign";
+import { WASM_DIR } from "../../hosts/node/paths";
 import { publicKeyOfSeed, signCert } from "../../loader/cert/cert";
 import { certLine } from "../../loader/cert/files";
 import { CERT_ISSUER } from "../../wire/layout/cert";
@@ -116,6 +118,7 @@ test("a larger manifest gives the expected host plan", () => {
       { id: 0, name: "data", path: "/srv/node/data.img", size: 16777216 },
       { id: 1, name: "logs", path: "/var/persia/logs.img", size: 4096 },
     ],
+    signedModules: false,
     store: [],
     observe: { metrics: null },
   });
@@ -191,10 +194,13 @@ test("the examples in spec/manifest.md are valid", () => {
   const now = BigInt(Math.floor(Date.now() / 1000));
   fs.writeFileSync(path.join(dir, "edge.cert"), `${certLine(signCert({ flags: CERT_ISSUER, len: 64, notBefore: now - 60n,
     notAfter: now + 86400n, prefix: parseAddr("fd00:b::"), holder: publicKeyOfSeed(id), issuer: publicKeyOfSeed(upstream) }, upstream))}\n`);
+  // The signed modules example's module, signed by the publisher key it trusts (seed 0x0b).
+  fs.writeFileSync(path.join(dir, "echo.signed.wasm"), signModule(fs.readFileSync(path.join(WASM_DIR, "services/echo.wasm")), Buffer.alloc(32, 11)));
   const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", dir));
   fs.rmSync(dir, { recursive: true });
-  assert.equal(examples.length, 6, "spec/manifest.md has the full, router, client, rates, WireGuard and certificates examples");
-  const [full, router, client, rates, wireguard, certs] = examples;
+  assert.equal(examples.length, 7, "spec/manifest.md has the full, router, client, rates, WireGuard, certificates and signed modules examples");
+  const [full, router, client, rates, wireguard, certs, signed] = examples;
+  assert.deepEqual(bootRecords(signed).publishers.map((p) => p.domain), ["sabz.city"]);
   const certRecords = bootRecords(certs);
   assert.deepEqual([certRecords.nodeKey !== null, certRecords.nodeCerts.length, certRecords.trusts.map((t) => t.len)], [true, 1, [16]]);
   assert.deepEqual(bootRecords(wireguard).wgPeers.map((p) => [p.nic, p.peer, p.keepalive, p.port]), [[0, 0, 25, 51820]]);
@@ -230,7 +236,7 @@ test("the largest manifest the limits allow compiles to the size spec/manifest.m
   "and delegated extent used; an identity with every certificate and trusted prefix; with the longest names)", () => {
   const L = limits;
   const boot = maxManifestBoot();
-  assert.equal(boot.length, 41559);
+  assert.equal(boot.length, 46247);
   const decoded = decodeBootManifest(boot);
   assert.equal(decoded.services[0].ramMaxPages, 65536);
   assert.equal(decoded.nets.length, 2 * L.MAX_NICS + L.MAX_SERVICES * L.MAX_NET_PER_SERVICE);

@@ -2,8 +2,8 @@
 // compiled: a router whose every list is full — NICs with their prefixes, an RA record, a
 // line rate and a forward class each; static routes; disks; services with every address,
 // disk grant and a net entry on every NIC; users with every delegated prefix and extent;
-// an identity key with every certificate of its own, and every trusted prefix — and every
-// name as long as allowed. Shared by manifest.test.ts (its size is the one spec/manifest.md
+// an identity key with every certificate of its own, every trusted prefix, and every
+// publisher key (domains:, each service's module signed) — and every name as long as allowed. Shared by manifest.test.ts (its size is the one spec/manifest.md
 // states) and limits.test.ts (the kernel boots it).
 import * as fs from "fs";
 import * as os from "os";
@@ -14,6 +14,22 @@ import { publicKeyOfSeed, signCert } from "../../loader/cert/cert";
 import { certLine } from "../../loader/cert/files";
 import { CERT_ISSUER } from "../../wire/layout/cert";
 import { parseAddr } from "../../loader/ip6";
+import { signModule } from "../../loader/modsig/sign";
+import { WASM_DIR } from "../../hosts/node/paths";
+
+/** The publisher key's seed, and the services' module (echo) signed with it. */
+const PUBLISHER = new Uint8Array(32).fill(0x44);
+export function maxModule(): Uint8Array {
+  return signModule(fs.readFileSync(path.join(WASM_DIR, "services/echo.wasm")), PUBLISHER);
+}
+
+/** Every publisher pair: one key for each service's domain, up to MAX_PUBLISHERS. */
+function domains(): string[] {
+  const key = publicKeyText(keyFromSeed(PUBLISHER).publicKey);
+  return Array.from({ length: L.MAX_PUBLISHERS }, (_, i) =>
+    `  - { domain: ${longName(String.fromCharCode(0x61 + (i % L.MAX_SERVICES)))}, publishers: ["${i < L.MAX_SERVICES ? key :
+      publicKeyText(keyFromSeed(new Uint8Array(32).fill(0x50 + i)).publicKey)}"] }`);
+}
 
 const label = (c: string, n: number) => c + "a".repeat(n - 1);
 /** A 253-character domain, the longest RFC 1035 allows, starting with c. */
@@ -56,8 +72,8 @@ function trust(): string[] {
   return [`  - key: "${key}"`, `    prefixes: [${Array.from({ length: L.MAX_TRUSTED }, (_, i) => `"fd${(i + 16).toString(16)}::/16"`).join(", ")}]`];
 }
 
-/** A new directory with the node's seed file (node.id) and MAX_NODE_CERTS certificates of
- *  its key from an upstream router, valid now (node.cert). */
+/** A new directory with the node's seed file (node.id), MAX_NODE_CERTS certificates of its
+ *  key from an upstream router, valid now (node.cert), and the services' signed module (s.wasm). */
 export function identityDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-max-"));
   const seed = new Uint8Array(32).fill(0x42), root = new Uint8Array(32).fill(0x43);
@@ -66,6 +82,7 @@ export function identityDir(): string {
   const cert = signCert({ flags: CERT_ISSUER, len: 16, notBefore: now - 60n, notAfter: now + 86400n, prefix: parseAddr("fd00::"),
     holder: publicKeyOfSeed(seed), issuer: publicKeyOfSeed(root) }, root);
   fs.writeFileSync(path.join(dir, "node.cert"), Array.from({ length: L.MAX_NODE_CERTS }, () => `${certLine(cert)}\n`).join(""));
+  fs.writeFileSync(path.join(dir, "s.wasm"), maxModule());
   return dir;
 }
 
@@ -74,7 +91,7 @@ export function maxManifestText(): string {
   const routes = Array.from({ length: L.MAX_ROUTES }, (_, i) => `  - { to: "fd01:${i}::/32", via: "fe80::1", nic: n0 }`);
   const disks = Array.from({ length: L.MAX_DISKS }, (_, i) => `  - { name: d${i}, path: d${i}.img, size: 1MiB }`);
   return [`node: { name: ${longName("z")}, role: router, ram: 1GiB, identity: node.id, certs: [node.cert] }`, "nics:", ...nics(),
-    "routes:", ...routes, "disks:", ...disks, "services:", ...services(), "users:", ...users(), "trust:", ...trust()].join("\n");
+    "routes:", ...routes, "disks:", ...disks, "services:", ...services(), "users:", ...users(), "trust:", ...trust(), "domains:", ...domains()].join("\n");
 }
 
 /** Its boot manifest, as the loader compiles it. */

@@ -17,7 +17,7 @@ import { SNAPSHOT } from "./status_fixture";
 test("decodeStatus reads every record into a plain object", () => {
   const s = decodeStatus(SNAPSHOT);
   assert.deepEqual(s.node, { nowMs: 12345, role: "ROUTER", services: 1, nics: 1, routes: 2, freeBuffers: 250, icmpErrorsSent: 3,
-    controlAccepted: 4, controlRefused: 1 });
+    controlAccepted: 4, controlRefused: 1, signedModules: false });
   assert.equal(Object.keys(s.drops).length, Drop.COUNT);
   assert.equal(s.drops.NO_ROUTE, 5);
   assert.equal(s.drops.ETHERTYPE_IPV4, 2);

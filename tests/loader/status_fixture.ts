@@ -17,7 +17,7 @@ const FE80_1 = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01];       
 const ZERO16 = new Array(16).fill(0);
 
 export const SNAPSHOT = Uint8Array.from([
-  0x50, 0x52, 0x53, 0x54, 0x06, 0x00, 0x08, 0x00,          // "PRST", version 6, 8 records
+  0x50, 0x52, 0x53, 0x54, 0x07, 0x00, 0x08, 0x00,          // "PRST", version 7, 8 records
   0x01, 0x00, 0x28, 0x00,                                  // NODE, 40 bytes
   ...u64(12345), 0x02, 0x01, 0x01, 0x00, 0x02, 0x00, 0xfa, 0x00, ...u64(3), // 12.345 s, router, 1 svc, 1 nic, 2 routes, 250 free, 3 ICMP errors
   ...u64(4), ...u64(1),                                    // control messages: 4 acted on, 1 refused
@@ -48,7 +48,7 @@ const addr = (state: number, origin: number, svc: number, pref: number, valid: n
   [0x0a, 0x00, 0x20, 0x00, 0x00, state, origin, svc, ...u32(pref), ...u32(valid), left, counter, 0, 0, ...a];
 
 export const CLIENT_SNAPSHOT = Uint8Array.from([
-  0x50, 0x52, 0x53, 0x54, 0x06, 0x00, 0x08, 0x00,          // "PRST", version 6, 8 records
+  0x50, 0x52, 0x53, 0x54, 0x07, 0x00, 0x08, 0x00,          // "PRST", version 7, 8 records
   0x01, 0x00, 0x28, 0x00,                                  // NODE, 40 bytes
   ...u64(5000), 0x01, 0x01, 0x01, 0x00, 0x03, 0x00, 0xfa, 0x00, ...u64(0), ...u64(0), ...u64(0), // 5 s, client, 1 svc, 1 nic
   0x04, 0x00, 0x3f, 0x00,                                  // SVC, 49 + 14 bytes: id 0, running

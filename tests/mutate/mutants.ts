@@ -426,11 +426,26 @@ export const MUTANTS: Mutant[] = [
   { id: "cert-ts-issuer-flag-skipped", guarantee: "`persia cert verify` refuses a parent without CERT_ISSUER, as the kernel does",
     file: "loader/cert/chain.ts", from: "if ((c[i].flags & L.CERT_ISSUER) === 0) return", to: "if (false) return",
     tests: ["tests/kernel/cert.test.ts", "tests/cli/cert.test.ts"] },
+  { id: "modsig-any-hash", guarantee: "a module passes only when the SHA-256 of its sections is a hash its signature covers: one changed bit is refused",
+    file: "kernel/svc/modsig.ts", from: "if (memory.compare(hashes + <usize>(h * 32), DIGEST, 32) == 0) held = true;", to: "held = true;",
+    tests: ["tests/kernel/modsig.test.ts"] },
+  { id: "modsig-any-domain", guarantee: "a publisher key signs only for its domain and the names under it",
+    file: "kernel/svc/publishers.ts", from: "  if (n < 0) return true;", to: "  return true;",
+    tests: ["tests/kernel/modsig.test.ts"] },
+  { id: "modsig-name-ignored", guarantee: "a LOAD's module is the one its SHA-256 names",
+    file: "kernel/svc/modsig.ts", from: "if (memory.compare(FILE, hash, 32) != 0) return", to: "if (false) return",
+    tests: ["tests/kernel/modsig.test.ts"] },
+  { id: "modsig-load-unchecked", guarantee: "with domains:, every LOAD's module is checked before it starts",
+    file: "kernel/ctl/ops.ts", from: "    let why = moduleCheck(id, body + C.LOAD_HASH, name, nl);", to: "    let why: string | null = null;",
+    tests: ["tests/integration/modsig.test.ts"] },
+  { id: "modsig-ts-any-hash", guarantee: "`persia verify` and the loader refuse a module whose sections are not the signed ones, as the kernel does",
+    file: "loader/modsig/verify.ts", from: "const held = sets.filter((s) => s.hashes.some((h) => Buffer.compare(h, digest) === 0));",
+    to: "const held = sets;", tests: ["tests/kernel/modsig.test.ts"] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
 export const SAMPLE: string[] = [
   "egress-max-fast", "cpu-max-wide", "cap-rights-ignored", "derive-wider", "disk-write-with-read", "send-without-send-right", "rx-spoofed-own-source",
   "ip-length", "hop-limit", "icmp-checksum", "ctl-replay", "ctl-signature", "icmp-error-rate", "fuel-loop-charge",
-  "capture-filter-ignored", "aead-tag-ignored", "cert-issuer-flag-skipped",
+  "capture-filter-ignored", "aead-tag-ignored", "cert-issuer-flag-skipped", "modsig-any-hash",
 ];

@@ -31,7 +31,7 @@ const ROOT = path.resolve(__dirname, "../../../..");
  *  test did not pass), and the time is printed so a slow test is seen. */
 const TEST_TIMEOUT_MS = 180_000;
 
-type Artifact = "kernel" | "ts";
+type Artifact = "kernel" | "ts" | "modsig";
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -45,6 +45,7 @@ function needs(m: Mutant): Artifact[] {
   const nodeTests = m.tests.some((t) => !t.endsWith(".spec.ts"));
   if (!nodeTests) return out;
   if (KERNEL_SOURCES.some((d) => m.file.startsWith(d))) out.push("kernel");
+  if (MODSIG_SOURCES.includes(m.file)) out.push("modsig");
   if (TS_SOURCES.some((d) => m.file.startsWith(d))) out.push("ts");
   return out;
 }
@@ -54,6 +55,9 @@ function needs(m: Mutant): Artifact[] {
  *  rebuilds what its Node tests read, so check() refuses it rather than let it survive. */
 const KERNEL_SOURCES = ["kernel/", "wire/", "abi/"];
 const TS_SOURCES = ["abi/", "wire/layout/", "loader/", "hosts/node/", "cli/", "tests/"];
+/** The module signature check, which tests/kernel/modsig.test.ts reads from its own test
+ *  module (build/wasm/tests/modsig.wasm) as well as from kernel.wasm. */
+const MODSIG_SOURCES = ["kernel/svc/modsig.ts", "kernel/svc/publishers.ts"];
 const rebuildable = (m: Mutant) => m.tests.every((t) => t.endsWith(".spec.ts")) ||
   (!m.file.startsWith("kernel/crypto/") && needs(m).length > 0);
 
@@ -100,6 +104,10 @@ async function rebuild(dir: string, what: Artifact) {
     const r = await sh(process.execPath, ["node_modules/assemblyscript/bin/asc.js", "kernel/main.ts", "--config", "asconfig.json",
       "--target", "kernel"], dir);
     return { ...r, ok: r.ok && !/WARNING|ERROR/.test(r.out) };
+  }
+  if (what === "modsig") {
+    return sh(process.execPath, ["node_modules/assemblyscript/bin/asc.js", "tests/kernel/svc/modsig_entry.ts", "--config", "asconfig.json",
+      "--target", "modsig-test"], dir);
   }
   return sh(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], dir);
 }
