@@ -4,28 +4,36 @@
 // on it and answers with one datagram. Little-endian, like the boot manifest. Valid
 // AssemblyScript and TypeScript: the kernel, the hosts and `persia ctl` share it.
 //
-//   request  0 u32 magic "PCTL"   4 u8 version   5 u8 op (Op)   6 u16 0
+//   request  0 u32 magic "PCTL"   4 u8 version   5 u8 op (Op)   6 u16 pad (zero bytes at the end)
 //            8 u64 epoch (the node's, from HELLO)   16 u64 seq (> the user's last)
 //            24 key[32] (the user's ed25519 public key)
-//            56 cookie[16] (from a reply to this source address; zeros in a HELLO)
-//            72 body (by op) ...   last 64 bytes: signature over everything before them
-//   HELLO is the 72-byte header (padding may follow), unsigned, epoch and seq 0.
+//            56 cookie[16] (from a reply to this source address; zeros in a first HELLO)
+//            72 body (by op) ...   then `pad` zero bytes (the message is at least CTL_REQ_MIN:
+//            room for a sealed answer)   last 64 bytes: signature over everything before them
+//   HELLO is the 72-byte header and a 16-byte nonce of the client's, unsigned, epoch and seq 0.
 //
-//   reply    0 u32 magic "PCTR"   4 u8 version   5 u8 op   6 i16 result (0 or -Errno)
-//            8 u64 epoch   16 u64 seq (the request's; for HELLO the user's last accepted)
-//            24 u8 service id (LOAD: the slot it got; else 0xff)
-//            25 u8 certificates after the text (CERT, CERTS; else 0)   26 u16 text length
-//            28 cookie[16] (for the address the request came from; the next request carries it)
-//            44 text (UTF-8, for a person: what was done, or what was refused and why)
-//            then, for CERT and CERTS, that many certificates (wire/layout/cert.ts), leaf first
+//   reply    0 u32 magic "PCTR"   4 u8 version   5 u8 op   6 i16 clear (0: sealed; -EAGAIN or
+//            -ESTALE: a refusal in clear that says only what anyone may know, and ends here)
+//            8 u64 epoch   16 cookie[16] (for the address the request came from)
+//            32 enc[32] (HPKE's ephemeral key)   64 the HPKE ciphertext of the sealed part
+//   sealed   0 i16 result (0 or -Errno)   2 u8 service id (LOAD: the slot it got; else 0xff)
+//            3 u8 certificates after the text (CERT, CERTS; else 0)   4 u16 text length   6 u16 0
+//            8 u64 seq (the request's; for HELLO the key's last accepted)   16 node key[32]
+//            48 text (UTF-8, for a person), then that many certificates (wire/layout/cert.ts),
+//            then zeros (before authentication: the answer is as long as the request), then
+//            64 bytes: the node's ed25519 signature over SHA-256(the request, whole) ‖ the
+//            reply's bytes 0..64 ‖ the sealed part before the signature
+//   Sealed: HPKE (RFC 9180) mode_base, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+//   ChaCha20-Poly1305, to the X25519 form of the request's key (libsodium's
+//   crypto_sign_ed25519_pk_to_curve25519), info SEAL_INFO, aad the reply's bytes 0..64.
 
 export const CTL_PORT = 4791;             // UDP port of the control plane on every node address
 export const CTL_MAGIC = 0x4c544350;      // "PCTL" read as u32 LE
 export const CTL_REPLY_MAGIC = 0x52544350; // "PCTR"
-export const CTL_VERSION = 2;               // 2: a cookie in every request and reply
+export const CTL_VERSION = 3;               // 2: a cookie in every request and reply; 3: sealed answers
 
 export enum Op {
-  HELLO = 0,    // unsigned: the node's epoch and the user's last sequence number
+  HELLO = 0,    // unsigned: the node's epoch and cookie in clear, the key's last sequence number sealed
   LOAD = 1,     // start a service from a module in the node's store, with its grants
   UNLOAD = 2,   // stop a service and free everything it held
   GRANT = 3,    // replace a running service's RAM, CPU, net and restart grants; add disk extents
@@ -45,6 +53,7 @@ export enum Op {
 export const CTL_MAGIC_OFF = 0;
 export const CTL_VERSION_OFF = 4;
 export const CTL_OP = 5;
+export const CTL_PAD = 6;
 export const CTL_EPOCH = 8;
 export const CTL_SEQ = 16;
 export const CTL_KEY = 24;
@@ -53,6 +62,8 @@ export const COOKIE_BYTES = 16;
 export const CTL_HEADER = 72;
 export const CTL_SIG = 64;                 // signature bytes at the end
 export const CTL_MAX = 1232;               // 1280 - 40 (IPv6) - 8 (UDP): fits every link
+export const CTL_REQ_MIN = 320;            // shortest request (padding included): a sealed refusal fits
+export const HELLO_NONCE = 16;             // HELLO's body: the client's nonce, so no old answer fits it
 
 // Bodies. Records are boot manifest records (abi/manifest.ts: type u8, 0 u8, length u16,
 // body); their service-id byte is ignored and set by the kernel to the service acted on.
@@ -101,12 +112,24 @@ export const RL_REQUEST = 20;
 /** The longest BLOCK or UNBLOCK: with the relay's header in front it still fits CTL_MAX. */
 export const BLOCK_MAX = CTL_MAX - CTL_HEADER - RL_REQUEST;
 
-export const RP_RESULT = 6;
-export const RP_SVC = 24;
-export const RP_CERTS = 25;
-export const RP_TEXT_LEN = 26;
-export const RP_COOKIE = 28;
-export const RP_TEXT = 44;
+export const RP_CLEAR = 6;                 // i16: 0 sealed, or the refusal in clear
+export const RP_EPOCH = 8;
+export const RP_COOKIE = 16;
+export const RP_ENC = 32;
+export const RP_SEALED = 64;               // the ciphertext; the bytes before it are the aad
+export const RP_CLEAR_SIZE = 32;           // a refusal in clear: magic to cookie
+export const SEAL_TAG = 16;                // ChaCha20-Poly1305's tag after the ciphertext
+export const SP_RESULT = 0;
+export const SP_SVC = 2;
+export const SP_CERTS = 3;
+export const SP_TEXT_LEN = 4;
+export const SP_SEQ = 8;
+export const SP_NODE = 16;
+export const SP_TEXT = 48;
+export const SP_SIG = 64;                  // the node's signature, the sealed part's last bytes
+/** Bytes of a sealed answer besides its text and certificates. */
+export const SEAL_OVERHEAD = RP_SEALED + SP_TEXT + SP_SIG + SEAL_TAG;
+export const SEAL_INFO = "PersiaOS control answer v3";   // HPKE's info
 export const RP_NO_SVC = 0xff;
 
 // PUT (signed by a user): module SHA-256[32], size u32 (bytes, 1..MODULE_MAX of abi/limits.ts), name length

@@ -24,13 +24,14 @@ import { buildImage, statusFromOutput } from "./image";
 import { formatStatus } from "../loader/status/format";
 import { metricsText } from "../loader/status/metrics";
 import { Op } from "../abi/control";
-import { hello, readKeyFile, publicKeyText } from "../loader/control/message";
+import { readKeyFile, publicKeyText } from "../loader/control/message";
+import { keyProblem } from "../loader/control/keys";
 import { KEY_KINDS, keyCommand } from "./key";
 import { exportCommand, signCommand, verifyCommand } from "./modsig";
 import { DAYS_DEFAULT, certIssue, certShow, certVerify } from "./cert";
 import { grantRequest, loadRequest, readRequest, revokeBody, unloadBody } from "../loader/control/request";
 import { size as parseSize } from "../loader/manifest/values";
-import { control, exchange, replyLine, certsOf, blockControl } from "./ctl";
+import { control, greet, replyLine, certsOf, blockControl, CtlOptions } from "./ctl";
 import { putModule } from "./put";
 import { chainText, readChain, parseSource, parseProtocol } from "../loader/control/block";
 import { parseAddr, formatAddr } from "../loader/ip6";
@@ -176,14 +177,14 @@ async function cmdTop(a: TopArgs): Promise<void> {
 
 interface CtlArgs { target?: string; node: string; key: string; manifest?: string; port?: number; domain?: string; file?: string;
   disk?: string; offset?: string; length?: string; from?: string[]; to?: string; for?: number; proto?: string;
-  "dst-port"?: number; chain?: string; o?: string; source?: string; for_domain?: string }
+  "dst-port"?: number; chain?: string; o?: string; source?: string; "node-key"?: string; for_domain?: string }
 
 type CtlOp = "hello" | "load" | "unload" | "grant" | "revoke" | "cert" | "certs" | "block" | "unblock" | "put";
 
 /** `persia ctl cert|certs|block|unblock` (spec/control.md, "Address certificates", "Block
  *  signals"). */
 async function cmdCtlCert(op: "cert" | "certs" | "block" | "unblock", a: CtlArgs): Promise<void> {
-  const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port, source: a.source };
+  const o = ctlOptions(a);
   const user = readKeyFile(a.key);
   // A refused request writes nothing: -o may name the chain a holder already has.
   const save = (chain: Uint8Array[]) => {
@@ -192,7 +193,7 @@ async function cmdCtlCert(op: "cert" | "certs" | "block" | "unblock", a: CtlArgs
     process.stdout.write(`wrote ${chain.length} certificate${chain.length === 1 ? "" : "s"} to ${a.o}\n`);
   };
   if (op === "certs") {
-    const r = await certsOf(o, user.publicKey, parseAddr(a.target!));
+    const r = await certsOf(o, user, parseAddr(a.target!));
     process.stdout.write(`${replyLine(r)}\n`);
     for (const c of r.certs) process.stdout.write(certLine(c));
     save(r.certs);
@@ -213,7 +214,7 @@ async function cmdCtlCert(op: "cert" | "certs" | "block" | "unblock", a: CtlArgs
   let chain: Uint8Array[];
   if (a.chain) chain = readChain(a.chain);
   else {
-    const r = await certsOf(o, user.publicKey, dst);
+    const r = await certsOf(o, user, dst);
     if (r.result !== 0) throw new Error(`the node has no certificate for ${a.to} (${r.text}); ask your address's router for one (\`persia ctl cert\`) or give --chain`);
     chain = r.certs;
   }
@@ -238,7 +239,7 @@ function certLine(c: Uint8Array): string {
 /** `persia ctl put module.wasm --domain d`: send the module to the node's store, showing
  *  progress on stderr; then `persia ctl load` starts it. */
 async function cmdCtlPut(a: CtlArgs): Promise<void> {
-  const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port, source: a.source };
+  const o = ctlOptions(a);
   const user = readKeyFile(a.key);
   if (!a.for_domain) throw new Error("`persia ctl put` needs --domain: the domain the module is for (one of yours; its publisher signs for it)");
   let module: Uint8Array;
@@ -262,18 +263,33 @@ async function cmdCtlPut(a: CtlArgs): Promise<void> {
   if (!r.stored) process.exit(1);
 }
 
+/** Where and how to reach the node, and the key its answers must be signed by: --node-key,
+ *  else the manifest's node.identity, else none (the known-nodes file, cli/known_nodes.ts). */
+function ctlOptions(a: CtlArgs): CtlOptions {
+  let nodeKey: Uint8Array | undefined;
+  if (a["node-key"]) {
+    const k = a["node-key"];
+    const b = k.startsWith("ed25519:") ? Buffer.from(k.slice(8), "base64") : Buffer.alloc(0);
+    if (b.length !== 32 || keyProblem(b) !== null) throw new Error(`--node-key ${k} is not a usable ed25519 public key ("ed25519:" and the base64 of 32 bytes, as the node prints at start and \`persia key show\` prints)`);
+    nodeKey = new Uint8Array(b);
+  } else if (a.manifest) {
+    nodeKey = loadManifest(a.manifest).node.identityKey?.publicKey;
+  }
+  return { node: a.node.replace(/^\[|\]$/g, ""), port: a.port, source: a.source, nodeKey };
+}
+
 /** `persia ctl <op>`: build the request, send it, print the answer; exit 1 if refused. */
 async function cmdCtl(op: CtlOp, a: CtlArgs): Promise<void> {
   if (op === "cert" || op === "certs" || op === "block" || op === "unblock") return cmdCtlCert(op, a);
   if (op === "put") return cmdCtlPut(a);
-  const o = { node: a.node.replace(/^\[|\]$/g, ""), port: a.port };
+  const o = ctlOptions(a);
   const user = readKeyFile(a.key);
   const manifest = () => {
     if (!a.manifest) throw new Error(`\`persia ctl ${op}\` needs the node's manifest (--manifest node.yaml) to resolve NIC and disk names`);
     return loadManifest(a.manifest);
   };
   if (op === "hello") {
-    const r = await exchange(o, hello(user.publicKey), (x) => x.op === Op.HELLO);
+    const r = await greet(o, user);
     process.stdout.write(`epoch ${r.epoch.toString(16)}, last sequence number ${r.seq}: ${r.text}\n`);
     return;
   }
@@ -440,7 +456,8 @@ export function main(argv: string[]): void {
         .option("domain", { type: "string", describe: "put: the domain the module is for (one of yours)" })
         .option("node", { type: "string", demandOption: true, describe: "an address of the node (one of its prefix addresses)" })
         .option("key", { type: "string", demandOption: true, describe: "your key file (`persia key new`)" })
-        .option("manifest", { type: "string", describe: "the node's manifest, to resolve NIC and disk names (load, grant, revoke)" })
+        .option("manifest", { type: "string", describe: "the node's manifest, to resolve NIC and disk names (load, grant, revoke); its node.identity is the key answers must be signed by" })
+        .option("node-key", { type: "string", describe: "the node's public key (ed25519:…, printed by the node at start): answers signed by another are refused. Without it or --manifest, the first key seen is remembered in $PERSIA_KNOWN_NODES (default ~/.persia/known_nodes)" })
         .option("port", { type: "number", describe: "the control port, if not the default" })
         .option("disk", { type: "string", describe: "revoke: the disk's name" })
         .option("offset", { type: "string", describe: "revoke: the extent's offset, as granted (e.g. 0, 1MiB)" })

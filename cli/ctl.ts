@@ -1,14 +1,21 @@
 // `persia ctl`: send a control message to a running node and print its answer. One UDP
-// datagram each way, to the node address on CTL_PORT (spec/control.md): first a HELLO for
-// the node's epoch, this user's last sequence number and this address's cookie, then the
-// signed request with the next number and the cookie. A lost datagram is retried (the same bytes: a request that did arrive is then
-// refused as a replay, which is reported as such). Works against either host, since the
-// kernel answers. Used by the CLI (cli.ts) and the tests.
+// datagram each way, to the node address on CTL_PORT (spec/control.md): first a HELLO,
+// which the node answers in clear with its epoch and this address's cookie, then a HELLO
+// with the cookie, whose sealed answer says this key's last sequence number, then the
+// signed request with the next number and the cookie. Every answer but a refusal in clear
+// is sealed to the user's key and signed by the node's: one that does not open, is not
+// signed for this request, or is signed by another key than the node's (--node-key, the
+// manifest's node.identity, or the known-nodes file: known_nodes.ts) is refused, said so on
+// stderr, and the wait goes on for the real one. A lost datagram is retried (the same
+// bytes: a request that did arrive is then refused as a replay, which is reported as
+// such). Works against either host, since the kernel answers. Used by the CLI (cli.ts) and
+// the tests.
 import * as dgram from "dgram";
 import { CTL_PORT, CTL_MAX, Op } from "../abi/control";
-import { Reply, UserKey, decodeReply, hello, resultText, signed, unsigned } from "../loader/control/message";
+import { Reply, UserKey, decodeReply, hello, resultText, signed, unsigned, publicKeyText, ForgedReply } from "../loader/control/message";
 import { BlockSpec, blockBody, certsBody } from "../loader/control/block";
 import { parseAddr } from "../loader/ip6";
+import { knownKey, rememberKey, knownNodesFile } from "./known_nodes";
 
 export interface CtlOptions {
   node: string;           // the node's address
@@ -16,6 +23,41 @@ export interface CtlOptions {
   timeoutMs?: number;     // per try; default 1000
   tries?: number;         // default 3
   source?: string;        // send from this address of ours (default: the one the system picks)
+  nodeKey?: Uint8Array;   // the node's key, pinned (--node-key, or the manifest's node.identity)
+  warn?: (line: string) => void;   // refused answers and first use are said here (default stderr)
+}
+
+/** The key an answer from addr must be signed by, and where that came from. */
+function expected(o: CtlOptions, addr: string): { key: Uint8Array | null; from: "pinned" | "known" | "none" } {
+  if (o.nodeKey && sameHost(addr, o.node)) return { key: o.nodeKey, from: "pinned" };
+  const k = knownKey(strip(addr));
+  return k ? { key: k, from: "known" } : { key: null, from: "none" };
+}
+
+/** The answer b from addr to msg, opened and checked; null if it is no answer or is refused
+ *  (said through o.warn). A first answer from an unknown node pins its key. */
+async function open(o: CtlOptions, user: UserKey, msg: Uint8Array, b: Uint8Array, addr: string, refused?: { n: number; why: string }): Promise<Reply | null> {
+  const warn = o.warn ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const want = expected(o, addr);
+  try {
+    const r = await decodeReply(b, { user, request: msg, node: want.key });
+    if (r !== null && r.sealed && want.from === "none") {
+      rememberKey(strip(addr), r.node!);
+      warn(`note: first answer from ${strip(addr)}: its key ${publicKeyText(r.node!)} is now remembered in ${knownNodesFile()}. ` +
+        "This answer was sealed to your key and signed for your request, but nothing proved the key is the node's: " +
+        "compare it with the key the node printed at start, or pin it with --node-key (or --manifest)");
+    }
+    return r;
+  } catch (e) {
+    if (!(e instanceof ForgedReply)) throw e;
+    if (refused) { refused.n++; refused.why = e.message; }
+    const changed = want.from === "known" && /another key/.test(e.message);
+    warn(changed
+      ? `REFUSED an answer from ${strip(addr)}: it is signed by another key than the one ${knownNodesFile()} knows for this node. ` +
+        `Someone may be forging answers; if the node really has a new key, check it with the node's operator and remove the line for ${strip(addr)} from that file`
+      : `refused an answer from ${strip(addr)}: ${e.message}`);
+    return null;
+  }
 }
 
 /** A UDP socket toward o.node, bound to o.source when given. */
@@ -30,28 +72,33 @@ async function socketFor(o: CtlOptions): Promise<dgram.Socket> {
   return sock;
 }
 
-/** Send one datagram and wait for a reply to it (same op and, when given, seq). */
-export async function exchange(o: CtlOptions, msg: Uint8Array, match: (r: Reply) => boolean): Promise<Reply> {
+/** Send one datagram and wait for an answer to it that opens and verifies (and matches). */
+export async function exchange(o: CtlOptions, user: UserKey, msg: Uint8Array, match: (r: Reply) => boolean): Promise<Reply> {
   const sock = await socketFor(o);
   const tries = o.tries ?? 3, wait = o.timeoutMs ?? 1000;
   try {
     return await new Promise<Reply>((resolve, reject) => {
       let n = 0;
       let timer: NodeJS.Timeout | null = null;
+      const refused = { n: 0, why: "" };
       const send = () => {
         if (n++ >= tries) {
-          reject(new Error(`no answer from ${o.node} port ${o.port ?? CTL_PORT} after ${tries} tries of ${wait} ms; ` +
-            `check the address is one of the node's (a NIC prefix address or its link-local), that it is reachable, and that it runs`));
+          reject(new Error(refused.n > 0
+            ? `no genuine answer from ${o.node} after ${tries} tries of ${wait} ms: ${refused.n} answer${refused.n === 1 ? " was" : "s were"} refused ` +
+              `(${refused.why}). Someone on the path may be forging answers; the request may or may not have been acted on: ask again (\`persia ctl hello\`) from elsewhere`
+            : `no answer from ${o.node} port ${o.port ?? CTL_PORT} after ${tries} tries of ${wait} ms; ` +
+              `check the address is one of the node's (a NIC prefix address or its link-local), that it is reachable, and that it runs`));
           return;
         }
         sock.send(msg, o.port ?? CTL_PORT, o.node, (e) => { if (e) reject(new Error(`cannot send to ${o.node}: ${e.message}`)); });
         timer = setTimeout(send, wait);
       };
-      sock.on("message", (b) => {
-        const r = decodeReply(new Uint8Array(b));
-        if (r === null || !match(r)) return;
-        if (timer) clearTimeout(timer);
-        resolve(r);
+      sock.on("message", (b, rinfo) => {
+        open(o, user, msg, new Uint8Array(b), rinfo.address, refused).then((r) => {
+          if (r === null || !match(r)) return;
+          if (timer) clearTimeout(timer);
+          resolve(r);
+        }, reject);
       });
       sock.on("error", (e) => reject(new Error(`control socket: ${e.message}`)));
       send();
@@ -61,12 +108,20 @@ export async function exchange(o: CtlOptions, msg: Uint8Array, match: (r: Reply)
   }
 }
 
-/** HELLO, then the signed request; the node's reply to it. */
+/** HELLO for the cookie (in clear), then HELLO with it: the sealed answer, with this key's
+ *  last sequence number. */
+export async function greet(o: CtlOptions, user: UserKey): Promise<Reply> {
+  const first = await exchange(o, user, hello(user.publicKey), (r) => r.op === Op.HELLO);
+  if (first.sealed) return first;
+  return exchange(o, user, hello(user.publicKey, first.cookie), (r) => r.op === Op.HELLO && r.sealed);
+}
+
+/** HELLO, then the signed request; the node's answer to it (sealed, or a refusal in clear). */
 export async function control(o: CtlOptions, user: UserKey, op: Op, body: Uint8Array): Promise<Reply> {
-  const h = await exchange(o, hello(user.publicKey), (r) => r.op === Op.HELLO);
+  const h = await greet(o, user);
   const seq = h.seq + 1n;
   const msg = signed(op, h.epoch, seq, user, body, h.cookie);
-  return exchange(o, msg, (r) => r.op === op && r.seq === seq);
+  return exchange(o, user, msg, (r) => r.op === op && (!r.sealed || r.seq === seq));
 }
 
 /** The reply as a person reads it. */
@@ -76,8 +131,10 @@ export function replyLine(r: Reply): string {
 }
 
 /** CERTS: the chain the node issued for addr (unsigned; padded so the answer fits). */
-export async function certsOf(o: CtlOptions, key: Uint8Array, addr: Uint8Array): Promise<Reply> {
-  return exchange(o, unsigned(Op.CERTS, key, certsBody(addr), CTL_MAX), (r) => r.op === Op.CERTS);
+export async function certsOf(o: CtlOptions, user: UserKey, addr: Uint8Array): Promise<Reply> {
+  const h = await exchange(o, user, unsigned(Op.CERTS, user.publicKey, certsBody(addr), CTL_MAX), (r) => r.op === Op.CERTS);
+  if (h.sealed) return h;
+  return exchange(o, user, unsigned(Op.CERTS, user.publicKey, certsBody(addr), CTL_MAX, h.cookie), (r) => r.op === Op.CERTS && r.sealed);
 }
 
 export interface BlockAnswers { first: Reply; relayed: { from: string; reply: Reply }[] }
@@ -87,7 +144,7 @@ export interface BlockAnswers { first: Reply; relayed: { from: string; reply: Re
  *  within `relayWaitMs` (the router's text says how many it passed it to). */
 export async function blockControl(o: CtlOptions, user: UserKey, op: Op.BLOCK | Op.UNBLOCK, spec: BlockSpec,
   relayWaitMs = 2000): Promise<BlockAnswers> {
-  const h = await exchange(o, hello(user.publicKey), (r) => r.op === Op.HELLO);
+  const h = await greet(o, user);
   const seq = h.seq + 1n;
   const msg = signed(op, h.epoch, seq, user, blockBody(spec), h.cookie);
   const sock = await socketFor(o);
@@ -104,8 +161,7 @@ export async function blockControl(o: CtlOptions, user: UserKey, op: Op.BLOCK | 
         sock.send(msg, o.port ?? CTL_PORT, o.node, (e) => { if (e) reject(new Error(`cannot send to ${o.node}: ${e.message}`)); });
         timer = setTimeout(send, wait);
       };
-      sock.on("message", (b, rinfo) => {
-        const r = decodeReply(new Uint8Array(b));
+      sock.on("message", (b, rinfo) => { open(o, user, msg, new Uint8Array(b), rinfo.address).then((r) => {
         if (r === null || r.op !== op || r.seq !== seq) return;
         if (sameHost(rinfo.address, o.node)) {
           // A second answer from the router is to a retry of the same bytes (a replay,
@@ -122,7 +178,7 @@ export async function blockControl(o: CtlOptions, user: UserKey, op: Op.BLOCK | 
         // A source router may answer before the router's own answer arrives.
         relayed.push({ from: rinfo.address.replace(/%.*$/, ""), reply: r });
         if (first !== null && relayed.length >= expect) done();
-      });
+      }, reject); });
       sock.on("error", (e) => reject(new Error(`control socket: ${e.message}`)));
       send();
     });
@@ -131,8 +187,9 @@ export async function blockControl(o: CtlOptions, user: UserKey, op: Op.BLOCK | 
   }
 }
 
+function strip(x: string): string { return x.replace(/%.*$/, "").toLowerCase(); }
+
 function sameHost(a: string, b: string): boolean {
-  const strip = (x: string) => x.replace(/%.*$/, "").toLowerCase();
   try {
     return Buffer.from(parseAddr(strip(a))).equals(Buffer.from(parseAddr(strip(b))));
   } catch {

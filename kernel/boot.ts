@@ -151,6 +151,7 @@ function parse(p: usize, len: i32): i32 {
     schedBoot(s);
   }
   CB.certStart(role == Role.ROUTER);
+  CB.identityStart();
   certifyServices();
   modulesBooted();
   booted = true;

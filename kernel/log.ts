@@ -44,6 +44,24 @@ export function logInt(v: i64): void {
   pos += digits;
 }
 
+/** The n bytes at p in base64 (RFC 4648 §4, padded): keys as the manifest spells them. */
+export function logBase64(p: usize, n: i32): void {
+  for (let i = 0; i < n; i += 3) {
+    let b0 = <u32>load<u8>(p + <usize>i);
+    let b1 = i + 1 < n ? <u32>load<u8>(p + <usize>(i + 1)) : 0;
+    let b2 = i + 2 < n ? <u32>load<u8>(p + <usize>(i + 2)) : 0;
+    let v = b0 << 16 | b1 << 8 | b2;
+    logChar(b64(v >> 18));
+    logChar(b64((v >> 12) & 63));
+    logChar(i + 1 < n ? b64((v >> 6) & 63) : 61);
+    logChar(i + 2 < n ? b64(v & 63) : 61);
+  }
+}
+
+function b64(c: u32): u32 {
+  return c < 26 ? 65 + c : c < 52 ? 97 + c - 26 : c < 62 ? 48 + c - 52 : c == 62 ? 43 : 47;
+}
+
 /** One byte of text (ASCII); dropped when the line is full. */
 function logChar(c: u32): void {
   if (pos >= LOG_LINE) return;

@@ -33,14 +33,14 @@ export async function controlChecks(peer: Peer, plan: HostPlan, manifest: Manife
     const sport = ++port;
     peer.sendIp(nodeMac, P.udp(peer.addr, node, sport, CTL_PORT, msg));
     const r = await peer.expect((p) => p.sport === CTL_PORT && p.dport === sport && p.checksumOk === true);
-    return r ? decodeReply(r.data!) : null;
+    return r ? decodeReply(r.data!, { user: op, request: msg, node: null }) : null;
   };
   const ping = async (a: Uint8Array, seq: number) => {
     peer.sendIp(nodeMac, P.echoRequest(peer.addr, a, 0xc71, seq, new TextEncoder().encode("ctl")));
     return !!await peer.expect((p) => p.icmpType === P.ICMP.ECHO_REP && P.equalBytes(p.src, a) && (p.icmpWord! & 0xffff) === seq, 500);
   };
   const checks: Check[] = [];
-  const h = await send(hello(op.publicKey));
+  const h = await send(hello(op.publicKey));   // in clear: the epoch and this address's cookie
   if (!h) return [{ what: "control: HELLO to the node's address", ok: false, detail: "no answer" }];
   const addr = parseAddr("fd00:5ab2:1::70");
   const load = (domain: string, a: string, ram: string) => loadRequest(

@@ -9,6 +9,9 @@ import { ed25519KeyUsable } from "../crypto/ed25519";
 import { certProblem, certSigned, certHolder, certIssuer, certFlags, prefixClean } from "./check";
 import * as S from "./state";
 import { issuedReset } from "./issue";
+import { host_random } from "../../abi/gen/host";
+import { logStart, logStr, logBase64, logEnd } from "../log";
+import { LogLevel } from "../../abi/kernel";
 
 export let badField = "";
 export let badWhy = "";
@@ -66,6 +69,23 @@ function heldHere(key: usize): bool {
 
 /** The end of an accepted boot: a router with a key issues from now on. */
 export function certStart(isRouter: bool): void { S.setRouter(isRouter); }
+
+/** The end of an accepted boot: a node without NODE_KEY draws a key for its answers; the
+ *  node's public key is logged either way, for its users to pin (`persia ctl --node-key`). */
+export function identityStart(): void {
+  if (!S.hasKey) {
+    host_random(<i32>DRAWN, S.KEY);
+    S.drawNodeKey(DRAWN);
+    memory.fill(DRAWN, 0, S.KEY);
+  }
+  logStart();
+  logStr(S.hasKey ? "node key " : "node key (drawn at boot: no node.identity in the manifest) ");
+  logStr("ed25519:");
+  logBase64(S.NODE_PK, S.KEY);
+  logEnd(LogLevel.INFO);
+}
+
+const DRAWN: usize = memory.data(32, 8);
 
 /** Forget every key, trust and certificate (a refused boot). */
 export function certUnboot(): void {

@@ -49,6 +49,14 @@ export function setNodeKey(seed: usize): void {
   hasKey = true;
 }
 
+/** A node without NODE_KEY still signs its control answers (ctl/seal.ts): with a seed
+ *  drawn from the host's randomness at boot, forgotten at the next. hasKey stays false:
+ *  such a key issues no certificates, since nobody could have been told to trust it. */
+export function drawNodeKey(seed: usize): void {
+  memory.copy(SEED, seed, KEY);
+  ed25519Public(NODE_PK, SEED);
+}
+
 export function setRouter(r: bool): void { router = r; }
 
 /** Trust key for addresses in prefix/len; false when the table is full. */

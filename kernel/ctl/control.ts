@@ -1,15 +1,16 @@
 // The control plane's wire side (spec/control.md, abi/control.ts): a UDP datagram to one of
 // the node's own addresses on CTL_PORT. In order: the UDP header and checksum, the message
-// header; HELLO is answered at once; a signed message's key must be a user's, its epoch
-// this boot's, its cookie the one its source address was given (ctl/cookie.ts: it can
-// receive there), its sequence number above the user's last, it must find a token in the
-// budgets it pays (ctl/budget.ts: verifying costs CPU) and its signature must be good
-// (crypto/ed25519.ts); then ctl/ops.ts acts. The answer goes back to the sender from the
-// address it wrote to, with the sender's cookie. Malformed datagrams are counted and
-// dropped without an answer; a refused one is answered with why, never longer than the
-// request unless it was authenticated, so a forged source gains no amplification.
-// Called by net/local.ts for packets to the node itself; the answer is returned, for
-// net/output.ts to send.
+// header and its padding; a signed message's epoch must be this boot's and every message's
+// cookie the one its source address was given (ctl/cookie.ts: it can receive there) —
+// refused in clear, at the cost of a hash, since neither says anything of the key. From
+// there every answer is sealed to the request's key and signed by the node (ctl/seal.ts),
+// so it first pays the budgets (ctl/budget.ts: sealing and verifying cost CPU). HELLO and
+// CERTS are answered; a signed message's key must be a user's (or a holder's, for CERT,
+// BLOCK, UNBLOCK), its sequence number above the last, its signature good
+// (crypto/ed25519.ts); then ctl/ops.ts acts. Answers before authentication are exactly as
+// long as the request (no amplification, and users and strangers look alike). Malformed
+// datagrams are counted and dropped without an answer. Called by net/local.ts for packets
+// to the node itself; the answer is returned, for net/output.ts to send.
 import { Drop } from "../../abi/drop";
 import { Errno } from "../../abi/errno";
 import * as C from "../../abi/control";
@@ -33,6 +34,7 @@ import { opLoad, opUnload, opGrant, opRevoke, opSvc } from "./ops";
 import { cookieFor, cookieValid } from "./cookie";
 import { opPut, chunkTransfer, chunkInput } from "./put";
 import { budgetTake, budgetVerified, budgetTakeHolder, budgetTakeRelay } from "./budget";
+import { sealTo, sealAnswer, PLAIN, nodeKey, NODE_KEY_BYTES } from "./seal";
 
 const TEXT: usize = memory.data(C.CTL_MAX);     // the reply's text while the packet is rewritten
 /** Control messages acted on, and refused (with an answer). */
@@ -49,54 +51,74 @@ export function ctlInput(pkt: i32, off: i32): i32 {
       l4Checksum(p, off, len, NH_UDP) != 0) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let ports = udpSrcPort(u) << 16 | udpDstPort(u);   // the request's source and destination port
   let m = u + UDP_HDR;
-  let n = len - UDP_HDR;
-  if (n < C.CTL_HEADER || n > C.CTL_MAX || load<u32>(m) != C.CTL_MAGIC || load<u8>(m + C.CTL_VERSION_OFF) != C.CTL_VERSION) {
+  let all = len - UDP_HDR;                            // the datagram, padding included
+  if (all < C.CTL_HEADER || all > C.CTL_MAX || load<u32>(m) != C.CTL_MAGIC || load<u8>(m + C.CTL_VERSION_OFF) != C.CTL_VERSION) {
     dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE;
   }
   let op = <i32>load<u8>(m + C.CTL_OP);
+  if (op == C.Op.RELAY) return relayInput(pkt, m, all);
+  if (op == C.Op.CHUNK) return chunkMessage(pkt, ports, m, all);
+  // Padding makes room for a sealed refusal (never longer than the request): zeros after
+  // the body, before the signature (signed like the rest). A request shorter than
+  // CTL_REQ_MIN, or whose padding runs into its header, is malformed.
+  let pad = <i32>load<u16>(m + C.CTL_PAD);
+  let signedOp = op != C.Op.HELLO && op != C.Op.CERTS;
+  let n = all - (signedOp ? C.CTL_SIG : 0);         // header to signature
+  let bn = n - pad - C.CTL_HEADER;                    // the body
+  if (all < C.CTL_REQ_MIN || bn < 0) {
+    dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE;
+  }
+  // Refusals in clear: they depend only on public fields and the source address, cost a
+  // hash, and tell nothing of the key (so never seal before the cookie is proven).
+  let src = p + IP_SRC;
+  if (signedOp && load<u64>(m + C.CTL_EPOCH) != epoch) return inClear(pkt, ports, op, Errno.ESTALE);
+  if (!cookieValid(src, m + C.CTL_COOKIE)) return inClear(pkt, ports, op, Errno.EAGAIN);
+  // From here every answer is sealed to the request's key: a key that is not a usable
+  // point cannot be answered. Sealing costs two X25519 and a signature, so it pays the
+  // budgets first, whatever the answer will be.
+  let key = m + C.CTL_KEY;
+  if (!sealTo(key, m, all)) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  let user = userByKey(key);
+  if (!(user >= 0 ? budgetTake(src, user) : budgetTakeHolder(src))) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  return sealedInput(pkt, ports, op, user, m, n, bn, all);
+}
+
+/** A request whose cookie (and, signed, epoch) passed, whose key can be sealed to and which
+ *  paid its budgets: m, all bytes, n of them before the signature, its body bn; user is
+ *  the key's row or -1. Every answer from here is sealed. */
+function sealedInput(pkt: i32, ports: u32, op: i32, user: i32, m: usize, n: i32, bn: i32, all: i32): i32 {
+  let src = pktData(pkt) + IP_SRC;
+  let key = m + C.CTL_KEY;
   let seq = load<u64>(m + C.CTL_SEQ);
-  let user = userByKey(m + C.CTL_KEY);
   // CERT, BLOCK and UNBLOCK are signed by a key that holds (or asks for) an address, which
   // need not be a user's; HELLO tells such a key its last number too.
   let holderOp = op == C.Op.CERT || op == C.Op.BLOCK || op == C.Op.UNBLOCK;
   if (op == C.Op.HELLO) {
-    let last = holderLastSeq(m + C.CTL_KEY);
+    let last = holderLastSeq(key);
     if (user >= 0 && userLastSeq(user) > last) last = userLastSeq(user);
-    return answer(pkt, ports, op, 0, last, C.RP_NO_SVC, n,
+    return answer(pkt, ports, op, 0, last, C.RP_NO_SVC, all,
       user < 0 ? "hello; this key is not one of the node's users (it may still send CERT, BLOCK and UNBLOCK)" : "hello; sign with this epoch and a sequence number above this one");
   }
   if (op == C.Op.CERTS) {
-    let r = opCerts(m + C.CTL_HEADER, n - C.CTL_HEADER);
+    let r = opCerts(m + C.CTL_HEADER, bn);
     let why = r == 0 ? "the certificate chain this node issued for the address" :
       r == -Errno.ENOENT ? "this node issued no certificate for that address" : "a CERTS request carries a 16-byte address";
-    return answer(pkt, ports, op, r, seq, C.RP_NO_SVC, n, why, replyCerts);
+    return answer(pkt, ports, op, r, seq, C.RP_NO_SVC, all, why, replyCerts);
   }
-  if (op == C.Op.RELAY) return relayInput(pkt, m, n);
-  if (op == C.Op.CHUNK) return chunkMessage(pkt, ports, m, n);
-  if (n < C.CTL_HEADER + C.CTL_SIG) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
-  if (user < 0 && !holderOp) return refused(pkt, ports, op, Errno.EACCES, seq, n, "the key is not one of the node's users (manifest users:)");
-  if (load<u64>(m + C.CTL_EPOCH) != epoch) return refused(pkt, ports, op, Errno.ESTALE, seq, n, "not this boot's epoch; ask the node with HELLO and sign again");
-  let src = p + IP_SRC;
-  if (!cookieValid(src, m + C.CTL_COOKIE)) {
-    return refused(pkt, ports, op, Errno.EAGAIN, seq, n, "no cookie for this address, or an old one: sign again with the cookie of this reply");
-  }
-  // A number that is not above the last (which HELLO tells anyone) is refused before the
-  // signature is checked: a replay costs the node nothing.
-  if (holderOp) return holderInput(pkt, ports, op, seq, m, n, ((ports >> 16) & 0xffff));
-  if (seq <= userLastSeq(user)) return refused(pkt, ports, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this user (a replay?)");
-  if (!budgetTake(src, user)) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
-  let body = n - C.CTL_SIG;
-  if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY)) return refused(pkt, ports, op, Errno.EACCES, seq, n, "the signature does not verify with the user's key");
+  if (user < 0 && !holderOp) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the key is not one of the node's users (manifest users:)");
+  if (holderOp) return holderInput(pkt, ports, op, seq, m, bn, all, ((ports >> 16) & 0xffff));
+  if (seq <= userLastSeq(user)) return refused(pkt, ports, op, Errno.ESTALE, seq, all, "the sequence number is not above the last one accepted from this user (a replay?)");
+  if (!ed25519Verify(m + <usize>n, m, n, key)) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the signature does not verify with the user's key");
   budgetVerified(src, user);
   userAccept(user, seq);
-  let b = m + C.CTL_HEADER, bn = body - C.CTL_HEADER;
+  let b = m + C.CTL_HEADER;
   let r: i32;
   if (op == C.Op.LOAD) r = opLoad(user, b, bn);
   else if (op == C.Op.UNLOAD) r = opUnload(user, b, bn);
   else if (op == C.Op.GRANT) r = opGrant(user, b, bn);
   else if (op == C.Op.REVOKE) r = opRevoke(user, b, bn);
   else if (op == C.Op.PUT) r = opPut(user, b, bn);
-  else return refused(pkt, ports, op, Errno.EINVAL, seq, n, "unknown operation");
+  else { ctlRefused++; return answer(pkt, ports, op, -Errno.EINVAL, seq, C.RP_NO_SVC, C.CTL_MAX, "unknown operation", 0, false); }
   if (r < 0) ctlRefused++; else ctlAccepted++;
   let tl = lastLineLen();
   memory.copy(TEXT, lastLine(), <usize>tl);
@@ -104,21 +126,20 @@ export function ctlInput(pkt: i32, off: i32): i32 {
 }
 
 /** CERT, BLOCK or UNBLOCK (m, n bytes; epoch and cookie checked), signed by a key that
- *  holds an address: the same order as a user's message, with the holder's sequence number
- *  and the budgets of a key that is not a user's. */
-function holderInput(pkt: i32, ports: u32, op: i32, seq: u64, m: usize, n: i32, srcPort: i32): i32 {
+ *  holds an address, its budgets paid: the same order as a user's message, with the
+ *  holder's sequence number. all: the datagram's length; bn: its body's. */
+function holderInput(pkt: i32, ports: u32, op: i32, seq: u64, m: usize, bn: i32, all: i32, srcPort: i32): i32 {
   let p = pktData(pkt);
   let src = p + IP_SRC;
   let key = m + C.CTL_KEY;
-  if (seq <= holderLastSeq(key)) return refused(pkt, ports, op, Errno.ESTALE, seq, n, "the sequence number is not above the last one accepted from this key (a replay?)");
-  if (!budgetTakeHolder(src)) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
-  let body = n - C.CTL_SIG;
-  if (!ed25519Verify(m + <usize>body, m, body, key)) return refused(pkt, ports, op, Errno.EACCES, seq, n, "the signature does not verify with the request's key");
+  if (seq <= holderLastSeq(key)) return refused(pkt, ports, op, Errno.ESTALE, seq, all, "the sequence number is not above the last one accepted from this key (a replay?)");
+  let body = all - C.CTL_SIG;
+  if (!ed25519Verify(m + <usize>body, m, body, key)) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the signature does not verify with the request's key");
   let h = holderGet(key);
-  if (h < 0) return refused(pkt, ports, op, Errno.ENOSPC, seq, n, "the node holds state for as many keys as it can (HOLDER_MAX), each with filters; try later");
+  if (h < 0) return refused(pkt, ports, op, Errno.ENOSPC, seq, all, "the node holds state for as many keys as it can (HOLDER_MAX), each with filters; try later");
   holderAccept(h, seq);
-  let b = m + C.CTL_HEADER, bn = body - C.CTL_HEADER;
-  let r = op == C.Op.CERT ? opCert(key, src) : opBlock(op, h, m, n, b, bn, src, srcPort);
+  let b = m + C.CTL_HEADER;
+  let r = op == C.Op.CERT ? opCert(key, src) : opBlock(op, h, m, all, b, bn, src, srcPort);
   if (r < 0) ctlRefused++; else ctlAccepted++;
   let tl = lastLineLen();
   memory.copy(TEXT, lastLine(), <usize>tl);
@@ -132,12 +153,13 @@ function holderInput(pkt: i32, ports: u32, op: i32, seq: u64, m: usize, n: i32, 
 function chunkMessage(pkt: i32, ports: u32, m: usize, n: i32): i32 {
   let seq = load<u64>(m + C.CTL_SEQ);
   if (n < C.CTL_HEADER + C.CK_DATA) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
-  if (load<u64>(m + C.CTL_EPOCH) != epoch) return refused(pkt, ports, C.Op.CHUNK, Errno.ESTALE, seq, n, "not this boot's epoch: the node restarted and forgot the transfer; PUT again");
-  if (!cookieValid(pktData(pkt) + IP_SRC, m + C.CTL_COOKIE)) {
-    return refused(pkt, ports, C.Op.CHUNK, Errno.EAGAIN, seq, n, "no cookie for this address, or an old one: send again with the cookie of this reply");
-  }
+  if (load<u64>(m + C.CTL_EPOCH) != epoch) return inClear(pkt, ports, C.Op.CHUNK, Errno.ESTALE);
+  let src = pktData(pkt) + IP_SRC;
+  if (!cookieValid(src, m + C.CTL_COOKIE)) return inClear(pkt, ports, C.Op.CHUNK, Errno.EAGAIN);
   let t = chunkTransfer(m);
-  if (t < 0) return refused(pkt, ports, C.Op.CHUNK, Errno.ENOENT, seq, n, "no transfer with this id and key: it ended and was forgotten, or idled out; PUT again to resume");
+  // Not a live transfer of this key: dropped unanswered (an answer would have to be sealed,
+  // which an unknown id must not make the node do).
+  if (t < 0 || !sealTo(m + C.CTL_KEY, m, n)) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let r = chunkInput(t, m, n);
   let tl = lastLineLen();
   memory.copy(TEXT, lastLine(), <usize>tl);
@@ -160,21 +182,23 @@ function relayInput(pkt: i32, m: usize, n: i32): i32 {
   }
   let r = opRelay(m, n);
   if (!relayAuthentic) { dropSent(Drop.BLOCK_RELAY, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
-  if (r < 0) ctlRefused++; else ctlAccepted++;
+  // The answer is the requester's: sealed to the key that signed the request inside, bound
+  // to that request (as the requester sent it to its router), with its op and sequence
+  // number; it goes to reply-to, from this router's address toward it, with no cookie.
   let q = m + C.CTL_HEADER + C.RL_REQUEST;
+  if (!sealTo(q + C.CTL_KEY, q, n - C.CTL_HEADER - C.RL_REQUEST)) { dropSent(Drop.BLOCK_RELAY, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  if (r < 0) ctlRefused++; else ctlAccepted++;
   let to = m + C.CTL_HEADER + C.RL_REPLY_ADDR;
   let toPort = <u32>load<u16>(m + C.CTL_HEADER + C.RL_REPLY_PORT);
   let route = lookup(to);
   if (route < 0) { dropSent(Drop.NO_ROUTE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let tl = lastLineLen();
   memory.copy(TEXT, lastLine(), <usize>tl);
-  // The answer is the requester's: its op and sequence number; it goes to reply-to, from
-  // this router's address toward it.
   addrCopy(REPLY_TO, to);
   addrCopy(RELAYED_TO, p + IP_DST);
   let op = <i32>load<u8>(q + C.CTL_OP);
   let seq = load<u64>(q + C.CTL_SEQ);
-  pkt = reply(pkt, (toPort << 16) | <u32>C.CTL_PORT, op, r, seq, C.RP_NO_SVC, n, tl, 0);
+  pkt = reply(pkt, (toPort << 16) | <u32>C.CTL_PORT, op, r, seq, C.RP_NO_SVC, n, tl, 0, false, false);
   p = pktData(pkt);
   addrCopy(p + IP_DST, REPLY_TO);
   sourceFor(routeNic(route), REPLY_TO, p + IP_SRC);
@@ -186,7 +210,6 @@ function relayInput(pkt: i32, m: usize, n: i32): i32 {
       if (prefixMatch(RELAYED_TO, prefixAddr(i), prefixLen(i))) { addrCopy(p + IP_SRC, prefixNodeAddr(i)); break; }
     }
   }
-  memory.fill(p + IP_HDR + UDP_HDR + C.RP_COOKIE, 0, C.COOKIE_BYTES);
   udpSeal(p, IP_HDR, pktLen(pkt) - IP_HDR);
   return pkt;
 }
@@ -199,40 +222,72 @@ function refused(pkt: i32, ports: u32, op: i32, err: Errno, seq: u64, limit: i32
   return answer(pkt, ports, op, -err, seq, C.RP_NO_SVC, limit, why);
 }
 
-function answer(pkt: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, text: string, certs: i32 = 0): i32 {
-  let tl = String.UTF8.byteLength(text);
-  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, TEXT);
-  return reply(pkt, ports, op, result, seq, svc, limit, tl, certs);
+/** A refusal in clear (EAGAIN: no cookie for this address; ESTALE: not this boot's epoch):
+ *  the header to the cookie, nothing sealed, nothing signed. It tells what anyone may ask:
+ *  the epoch and the cookie of the address it goes to. */
+function inClear(pkt: i32, ports: u32, op: i32, err: Errno): i32 {
+  if (op != C.Op.HELLO && op != C.Op.CERTS) ctlRefused++;     // for these, the first answer
+  let p = pktData(pkt);
+  let m = p + IP_HDR + UDP_HDR;
+  cookieFor(p + IP_SRC, m + C.RP_COOKIE);
+  header(m, op, -err);
+  return turn(pkt, ports, C.RP_CLEAR_SIZE);
 }
 
-/** Turn pkt into the answer, at most `limit` bytes of UDP payload, to the request's source
- *  port from its destination port (ports as the request carried them), with the text and
- *  then `certs` certificates from block.ts's CHAIN (only as many as fit the limit whole);
- *  returns it. */
-function reply(pkt: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, tl: i32, certs: i32 = 0): i32 {
-  let p = pktData(pkt);
-  let u = p + IP_HDR;
-  certs = min(certs, max(0, limit - C.RP_TEXT) / CERT_BYTES);
-  tl = min(tl, max(0, limit - C.RP_TEXT - certs * CERT_BYTES));
-  let n = C.RP_TEXT + tl + certs * CERT_BYTES;
-  let m = u + UDP_HDR;
-  cookieFor(p + IP_SRC, m + C.RP_COOKIE);      // the requester's address, before the turn-around
+/** The answer's clear header (bytes 0..16: the cookie is the caller's). */
+function header(m: usize, op: i32, clear: i32): void {
   store<u32>(m, C.CTL_REPLY_MAGIC);
   store<u8>(m + C.CTL_VERSION_OFF, C.CTL_VERSION);
   store<u8>(m + C.CTL_OP, <u8>op);
-  store<i16>(m + C.RP_RESULT, <i16>result);
-  store<u64>(m + C.CTL_EPOCH, epoch);
-  store<u64>(m + C.CTL_SEQ, seq);
-  store<u8>(m + C.RP_SVC, <u8>svc);
-  store<u8>(m + C.RP_CERTS, <u8>certs);
-  store<u16>(m + C.RP_TEXT_LEN, <u16>tl);
-  memory.copy(m + C.RP_TEXT, TEXT, <usize>tl);
-  memory.copy(m + C.RP_TEXT + <usize>tl, CHAIN, <usize>(certs * CERT_BYTES));
+  store<i16>(m + C.RP_CLEAR, <i16>clear);
+  store<u64>(m + C.RP_EPOCH, epoch);
+}
+
+/** pkt, whose UDP payload is now the n-byte answer, turned around toward the requester. */
+function turn(pkt: i32, ports: u32, n: i32): i32 {
+  let p = pktData(pkt);
   let ulen = UDP_HDR + n;
   ipReverse(p, ulen, NH_UDP, HOP_LIMIT);
-  udpEmit(u, ports & 0xffff, ports >> 16, ulen);      // from the port it went to, back to its source
+  udpEmit(p + IP_HDR, ports & 0xffff, ports >> 16, ulen);      // from the port it went to, back to its source
   udpSeal(p, IP_HDR, ulen);
   pktSetLen(pkt, IP_HDR + ulen);
   pktSetClass(pkt, CLASS_KERNEL);
   return pkt;
+}
+
+function answer(pkt: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, text: string, certs: i32 = 0, fill: bool = true): i32 {
+  let tl = String.UTF8.byteLength(text);
+  String.UTF8.encodeUnsafe(changetype<usize>(text), text.length, TEXT);
+  return reply(pkt, ports, op, result, seq, svc, limit, tl, certs, fill);
+}
+
+/** Turn pkt into the sealed answer (seal.ts; sealTo was called), at most `limit` bytes of
+ *  UDP payload — exactly `limit` when `fill`, so that answers before authentication are
+ *  as long as the request whatever they say —, to the request's source port from its
+ *  destination port (ports as the request carried them), with the text and then `certs`
+ *  certificates from block.ts's CHAIN (only as many as fit the limit whole), and the
+ *  cookie of the requester's address unless `cookie` is false (a relay's answer); returns it. */
+function reply(pkt: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, limit: i32, tl: i32, certs: i32 = 0,
+               fill: bool = false, cookie: bool = true): i32 {
+  let p = pktData(pkt);
+  let m = p + IP_HDR + UDP_HDR;
+  let room = max(0, limit - C.SEAL_OVERHEAD);
+  certs = min(certs, room / CERT_BYTES);
+  tl = min(tl, room - certs * CERT_BYTES);
+  let n = fill ? C.SP_TEXT + room : C.SP_TEXT + tl + certs * CERT_BYTES;
+  store<i16>(PLAIN + C.SP_RESULT, <i16>result);
+  store<u8>(PLAIN + C.SP_SVC, <u8>svc);
+  store<u8>(PLAIN + C.SP_CERTS, <u8>certs);
+  store<u16>(PLAIN + C.SP_TEXT_LEN, <u16>tl);
+  store<u16>(PLAIN + C.SP_TEXT_LEN + 2, 0);
+  store<u64>(PLAIN + C.SP_SEQ, seq);
+  memory.copy(PLAIN + C.SP_NODE, nodeKey(), NODE_KEY_BYTES);
+  memory.copy(PLAIN + C.SP_TEXT, TEXT, <usize>tl);
+  memory.copy(PLAIN + C.SP_TEXT + <usize>tl, CHAIN, <usize>(certs * CERT_BYTES));
+  let used = C.SP_TEXT + tl + certs * CERT_BYTES;
+  memory.fill(PLAIN + <usize>used, 0, <usize>(n - used));
+  if (cookie) cookieFor(p + IP_SRC, m + C.RP_COOKIE);      // the requester's address, before the turn-around
+  else memory.fill(m + C.RP_COOKIE, 0, C.COOKIE_BYTES);
+  header(m, op, 0);
+  return turn(pkt, ports, sealAnswer(m, n));
 }

@@ -8,6 +8,9 @@
 //             against tweetnacl (pure JavaScript) and node's diffieHellman
 //   ed25519   one signature of a certificate's signed bytes (issue #15), against tweetnacl's
 //             sign.detached and node's crypto.sign
+//   answer    sealing one control answer (issue #14): the ed25519 → X25519 map, a fresh
+//             ephemeral key, X25519, HPKE's key schedule, ChaCha20-Poly1305 and the node's
+//             ed25519 signature, against node's crypto doing the same steps natively
 // Best of RUNS each. Prints figures; asserts nothing (benchmarks are not tests).
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -33,6 +36,7 @@ interface Bench {
   buf(): number;
   publicKey(pk: number, seed: number): void;
   signMany(sig: number, msg: number, n: number, seed: number, pk: number, count: number): number;
+  answerSealMany(enc: number, ct: number, pkEd: number, skE: number, p: number, n: number, seed: number, pk: number, count: number): number;
 }
 
 /** The best (shortest) time of RUNS calls of f, in seconds. */
@@ -114,6 +118,49 @@ export async function cryptoBench(out: (line: string) => void): Promise<void> {
   out(`  a handshake side (5 X25519): kernel ${ms(5 * kDh)}   node native ${ms(5 * nDh)}`);
   const [kSign, tSign, nSign] = signing(w);
   out(`  ed25519 sign kernel ${ms(kSign)}   tweetnacl ${ms(tSign)}   node native ${ms(nSign)}   (${(tSign / kSign).toFixed(2)}× tweetnacl's rate, ${(nSign / kSign).toFixed(2)}× native; ${CERT_SIG}-byte message)`);
+  const [kAns, nAns] = sealing(w);
+  out(`  seal + sign one control answer (${ANSWER} bytes): kernel ${ms(kAns)}   node native ${ms(nAns)}   (${(nAns / kAns).toFixed(2)}× native)`);
+}
+
+const ANSWER = 240;                        // bytes of a typical sealed part (text of a LOAD's answer)
+const SEALS = 100;
+
+/** Seconds to seal and sign one answer: the kernel's answerSealMany (crypto/entry.ts), and
+ *  node's crypto doing the same: a fresh X25519 key pair, diffieHellman, HPKE's labeled
+ *  HKDF steps with createHmac, ChaCha20-Poly1305 with createCipheriv, crypto.sign. */
+function sealing(w: Bench): [number, number] {
+  const seed = crypto.randomBytes(32), user = nacl.sign.keyPair.fromSeed(crypto.randomBytes(32));
+  const PKED = w.buf(), SKE = PKED + 32, SEED = PKED + 64, PK = PKED + 96, ENC = PKED + 128, P = PKED + 256, CT = PKED + 2048;
+  const mem = () => new Uint8Array(w.memory.buffer);
+  mem().set(user.publicKey, PKED); mem().set(crypto.randomBytes(32), SKE); mem().set(seed, SEED);
+  mem().set(crypto.randomBytes(ANSWER), P);
+  w.publicKey(PK, SEED);
+  const k = best(() => w.answerSealMany(ENC, CT, PKED, SKE, P, ANSWER, SEED, PK, SEALS)) / SEALS;
+  const key = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
+  const uRaw = Buffer.from(nacl.scalarMult.base(crypto.randomBytes(32)));   // node has no ed25519 → X25519 map: given
+  const uR = crypto.createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b656e032100", "hex"), uRaw]), format: "der", type: "spki" });
+  const suite = Buffer.from("48504b4500200001 0003".replace(/ /g, ""), "hex"), kem = Buffer.from("4b454d0020", "hex"), v1 = Buffer.from("HPKE-v1");
+  const hmac = (k: Buffer, ...p: Buffer[]) => { const h = crypto.createHmac("sha256", k); for (const x of p) h.update(x); return h.digest(); };
+  const extract = (salt: Buffer, sid: Buffer, label: string, ikm: Buffer) => hmac(salt, v1, sid, Buffer.from(label), ikm);
+  const expand = (prk: Buffer, sid: Buffer, label: string, info: Buffer, L: number) => {
+    const l = Buffer.from([L >> 8, L & 255]);
+    return hmac(prk, l, v1, sid, Buffer.from(label), info, Buffer.from([1])).subarray(0, L);
+  };
+  const pt = crypto.randomBytes(ANSWER), empty = Buffer.alloc(0);
+  const n = best(() => {
+    for (let i = 0; i < SEALS; i++) {
+      const sig = crypto.sign(null, pt, key);
+      const e = crypto.generateKeyPairSync("x25519");
+      const enc = e.publicKey.export({ format: "der", type: "spki" }).subarray(12);
+      const dh = crypto.diffieHellman({ privateKey: e.privateKey, publicKey: uR });
+      const shared = expand(extract(empty, kem, "eae_prk", dh), kem, "shared_secret", Buffer.concat([enc, uRaw]), 32);
+      const ctx = Buffer.concat([Buffer.from([0]), extract(empty, suite, "psk_id_hash", empty), extract(empty, suite, "info_hash", empty)]);
+      const secret = extract(shared, suite, "secret", empty);
+      const c = crypto.createCipheriv("chacha20-poly1305", expand(secret, suite, "key", ctx, 32), expand(secret, suite, "base_nonce", ctx, 12), { authTagLength: 16 });
+      c.update(pt); c.update(sig); c.final(); c.getAuthTag();
+    }
+  }) / SEALS;
+  return [k, n];
 }
 
 /** Seconds per Ed25519 signature of a certificate's signed bytes: the kernel under Node,

@@ -61,35 +61,36 @@ services: []
   const introduce = (h: number) => node.kernel.rx(1, P.ether(NODE1, hostMac(h), P.ETH_IPV6,
     P.neighborSolicit(hostAddr(h), linkLocalFromMac(NODE1), hostMac(h))), t);
   /** A datagram from host h to the router's control port; the router's answer. */
-  const ask = (h: number, m: Uint8Array): Reply => {
+  const ask = async (h: number, m: Uint8Array, key: UserKey): Promise<Reply> => {
     t += 250n;
     introduce(h);
     answer = null;
     node.kernel.rx(1, P.ether(NODE1, hostMac(h), P.ETH_IPV6, P.udp(hostAddr(h), node1, 40000, C.CTL_PORT, m)), t);
     node.kernel.poll(t);
-    const r = answer === null ? null : decodeReply(answer);
+    const r = answer === null ? null : await decodeReply(answer, { user: key, request: m, node: null });
     if (r === null) throw new Error(`the router did not answer; drops: ${JSON.stringify(Object.entries(node.status().drops).filter(([, v]) => v))}`);
     return r;
   };
   const seqs = new Map<UserKey, bigint>();
-  const request = (h: number, key: UserKey, op: Op, body: Uint8Array): Uint8Array => {
-    const hi = ask(h, hello(key.publicKey));
+  const request = async (h: number, key: UserKey, op: Op, body: Uint8Array): Promise<Uint8Array> => {
+    const hi = await ask(h, hello(key.publicKey), key);
     const seq = (seqs.get(key) ?? 0n) + 1n;
     seqs.set(key, seq);
     return signed(op, hi.epoch, seq, key, body, hi.cookie);
   };
   const keys = Array.from({ length: HOSTS }, (_, h) => keyFromSeed(new Uint8Array(32).fill(100 + h)));
-  const chains = keys.map((k, h) => {
-    const r = ask(h, request(h, k, Op.CERT, new Uint8Array(0)));
+  const chains: Uint8Array[][] = [];
+  for (let h = 0; h < HOSTS; h++) {
+    const r = await ask(h, await request(h, keys[h], Op.CERT, new Uint8Array(0)), keys[h]);
     if (r.result !== 0) throw new Error(`host ${h}'s certificate: ${r.text}`);
-    return r.certs;
-  });
+    chains.push(r.certs);
+  }
   const blockTimes: number[] = [];
   /** Host h blocks batch number m of its sources: 32 /128s, for an hour. */
-  const block = (h: number, m: number) => {
+  const block = async (h: number, m: number) => {
     const sources: Prefix[] = Array.from({ length: BLOCK_SOURCES_MAX }, (_, i) =>
       ({ addr: parseAddr(`fd00:aa:${h.toString(16)}:${m.toString(16)}::${(i + 1).toString(16)}`), len: 128 }));
-    const msg = request(h, keys[h], Op.BLOCK, blockBody({ dst: hostAddr(h), sources, proto: 0, port: 0, seconds: 3600,
+    const msg = await request(h, keys[h], Op.BLOCK, blockBody({ dst: hostAddr(h), sources, proto: 0, port: 0, seconds: 3600,
       timeMs: BigInt(Date.now()), chain: chains[h] }));
     t += 250n;
     introduce(h);
@@ -98,7 +99,7 @@ services: []
     node.kernel.rx(1, P.ether(NODE1, hostMac(h), P.ETH_IPV6, P.udp(hostAddr(h), node1, 40000, C.CTL_PORT, msg)), t);
     blockTimes.push(Number(process.hrtime.bigint() - t0) / 1e6);
     node.kernel.poll(t);
-    const r = answer === null ? null : decodeReply(answer);
+    const r = answer === null ? null : await decodeReply(answer, { user: keys[h], request: msg, node: null });
     if (r === null || r.result !== 0) throw new Error(`host ${h}'s BLOCK ${m}: ${r?.text ?? "no answer"}`);
   };
   const perHost = FILTER_PER_HOLDER / BLOCK_SOURCES_MAX;
@@ -124,10 +125,10 @@ services: []
   const active = () => node.status().filters?.active ?? 0;
   const fmt = (x: number) => `${(x / 1000).toFixed(0).padStart(6)} k packets/s`;
   const none = forward();
-  for (let m = 0; m < 1024 / BLOCK_SOURCES_MAX; m++) block(0, m);
+  for (let m = 0; m < 1024 / BLOCK_SOURCES_MAX; m++) await block(0, m);
   const some = active();
   const thousand = forward();
-  for (let h = 0; h < HOSTS; h++) for (let m = h === 0 ? 1024 / BLOCK_SOURCES_MAX : 0; m < perHost; m++) block(h, m);
+  for (let h = 0; h < HOSTS; h++) for (let m = h === 0 ? 1024 / BLOCK_SOURCES_MAX : 0; m < perHost; m++) await block(h, m);
   const all = active();
   if (some !== 1024 || all !== FILTER_MAX) throw new Error(`filters active: ${some} then ${all}, not 1024 then ${FILTER_MAX}`);
   const full = forward();

@@ -102,6 +102,17 @@ test("a block from D's holder stops F's flood to D at the router within millisec
       assert.equal(fs.readFileSync(dCert, "utf8"), chain, "d.cert unchanged");
     });
 
+    await t.test("persia ctl takes only answers signed by the router's key: the one it logged at start, pinned with --node-key", async () => {
+      assert.match(r!.log(), new RegExp(`info kernel: node key ${routerPub.replace(/[+/]/g, "\\$&")}`), "the router logs its key at start");
+      const ok = await persia(D.ns, ["ctl", "hello", "--node", NODE, "--key", dKey, "--node-key", routerPub]);
+      assert.equal(ok.code, 0, ok.out);
+      assert.match(ok.out, /^epoch [0-9a-f]+, last sequence number 1: hello/m, ok.out);
+      const wrong = await persia(D.ns, ["ctl", "hello", "--node", NODE, "--key", dKey, "--node-key", dPub]);
+      assert.equal(wrong.code, 1, wrong.out);
+      assert.match(wrong.out, /refused an answer from \S+: it is signed by another key than the node's/, wrong.out);
+      assert.match(wrong.out, /no genuine answer from .* refused/, wrong.out);
+    });
+
     const server = await iperfServer(D.ns);
     stops.push(server.stop);
     const cap = await capture(D.ns, D.dev, pcap);

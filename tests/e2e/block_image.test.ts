@@ -46,8 +46,12 @@ users:
 }
 
 /** `persia <args>` in the namespace, as its user runs it: exit status and output. */
-function persia(vx: VxlanNs, args: string): Promise<{ code: number | null; out: string }> {
-  return shAsync(`ip netns exec ${vx.ns} ${process.execPath} ${path.join(ROOT, "cli/bin/persia.js")} ${args}`);
+async function persia(vx: VxlanNs, args: string): Promise<{ code: number | null; out: string }> {
+  // Trust on first use, in a file of this run's (each image boots with a key of its own).
+  const known = path.join(os.tmpdir(), `persia-known-${process.pid}-${Date.now()}-${Math.random()}`);
+  const r = await shAsync(`ip netns exec ${vx.ns} env PERSIA_KNOWN_NODES=${known} ${process.execPath} ${path.join(ROOT, "cli/bin/persia.js")} ${args}`);
+  fs.rmSync(known, { force: true });
+  return { code: r.code, out: r.out.split("\n").filter((l) => !l.startsWith("note: first answer")).join("\n") };
 }
 
 async function pings(vx: VxlanNs, from: string, count: number): Promise<number> {

@@ -11,7 +11,7 @@ import { CTL_PORT, Op } from "../../abi/control";
 import { ROOT } from "../../hosts/node/paths";
 import { parseManifest } from "../../loader/manifest";
 import { hello, signed } from "../../loader/control/message";
-import { askNode, svcYaml } from "../integration/ctl";
+import { askNode, svcYaml, knowUser } from "../integration/ctl";
 import { loadRequest, grantRequest, unloadBody, revokeBody } from "../../loader/control/request";
 import { formatPrefix, parseAddr, parsePrefix, prefixContains } from "../../loader/ip6";
 import * as P from "../../cli/peer/packets";
@@ -42,11 +42,12 @@ function mutateBody(r: Rng, body: Uint8Array): Uint8Array {
 
 it(`${SIGNED} signed control messages with mutated bodies and ${RAW} mutated datagrams: no trap, no grant beyond alice's`, async () => {
   const r = announce("control");
+  knowUser(ALICE);                                        // the fuzz node's alice: answers are sealed to her
   await withFuzzNode(async (f) => {
     const b = f.b, peer = b.peer("lan0");
     const ask = (msg: Uint8Array, sport: number) => askNode(b, "lan0", PEER, NODE, sport, msg, 20);
     const base = bodies(f);
-    let seq = 1n, h = (await ask(hello(ALICE.publicKey), 50000))!;
+    let seq = 1n, h = (await ask(hello(ALICE.publicKey), 50000))!;   // in clear: the epoch and the cookie
     const results = new Map<number, number>();
     for (let i = 0; i < SIGNED; i++) {
       await b.tick(250);                                   // within the source /64's 5 checks a second

@@ -13,9 +13,10 @@ import { formatAddr, parseAddr } from "../../loader/ip6";
 import { publicKeyText, keyFromSeed } from "../../loader/control/message";
 import * as P from "../../cli/peer/packets";
 import { Bench } from "./bench";
-import { ALICE, BOB, MAC, NODE, PEER, Ctl, granted, svcYaml, withCtl } from "./ctl";
+import { ALICE, BOB, MAC, NODE, PEER, Ctl, granted, svcYaml, withCtl, knowUser } from "./ctl";
 
 const CAROL = keyFromSeed(new Uint8Array(32).fill(4));
+knowUser(CAROL);
 
 function nodeYaml(disk: string): string {
   return `

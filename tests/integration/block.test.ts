@@ -26,7 +26,7 @@ import { keyFromSeed, hello, signed, unsigned, publicKeyText, Reply, UserKey } f
 import { blockBody, BlockSpec, certsBody } from "../../loader/control/block";
 import * as P from "../../cli/peer/packets";
 import { Bench, withBench } from "./bench";
-import { askNode, ALICE, MALLORY } from "./ctl";
+import { askNode, ALICE, MALLORY, knowUser } from "./ctl";
 
 const MAC0 = "02:00:00:00:00:01", MAC1 = "02:00:00:00:00:02";
 const NODE0 = addressFromMac(parseAddr("fd00:5ab2:1::"), parseMac(MAC0));
@@ -38,6 +38,7 @@ const NODE_SEED = new Uint8Array(32).fill(9);
 const NODE_KEY = keyFromSeed(NODE_SEED);
 const HOST = keyFromSeed(new Uint8Array(32).fill(5));
 const HOST2 = keyFromSeed(new Uint8Array(32).fill(6));
+[HOST, HOST2, NODE_KEY].forEach(knowUser);
 
 function yaml(keyFile: string): string {
   return `
@@ -77,11 +78,13 @@ class Talk {
   constructor(readonly b: Bench) {}
 
   raw(msg: Uint8Array, nic = "lan0", from = ALICE_HOST, ms = 50): Promise<Reply | null> {
-    return askNode(this.b, nic, from, nic === "lan0" ? NODE0 : NODE1, ++this.port, msg, ms);
+    return askNode(this.b, nic, from, nic === "lan0" ? NODE0 : NODE1, ++this.port, msg, ms, NODE_KEY.publicKey);
   }
 
+  /** CERTS: the first answer is the cookie, in clear; then the sealed chain. */
   async certs(addr: Uint8Array): Promise<Reply> {
-    return (await this.raw(unsigned(Op.CERTS, ALICE.publicKey, certsBody(addr), C.CTL_MAX)))!;
+    const h = (await this.raw(unsigned(Op.CERTS, ALICE.publicKey, certsBody(addr), C.CTL_MAX)))!;
+    return (await this.raw(unsigned(Op.CERTS, ALICE.publicKey, certsBody(addr), C.CTL_MAX, h.cookie)))!;
   }
 
   /** A signed request by key with its next sequence number, from `from` on nic. */
@@ -220,7 +223,8 @@ it("refused, and nothing installed: another key, a chain that does not certify t
     assert.equal(b.node.status().filters?.active, 0, "nothing was installed");
     // A replay of a good request is refused by its sequence number.
     await b.tick(250);
-    const h = (await t.raw(hello(ALICE.publicKey)))!;
+    const h0 = (await t.raw(hello(ALICE.publicKey)))!;
+    const h = (await t.raw(hello(ALICE.publicKey, h0.cookie)))!;   // sealed: alice's last number
     const spec: BlockSpec = { dst: A1, sources: [source("fd00:5ab2:2::1")], proto: 0, port: 0, seconds: 60, timeMs: BigInt(Date.now()), chain };
     const msg = signed(Op.BLOCK, h.epoch, h.seq + 1n, ALICE, blockBody(spec), h.cookie);
     assert.equal((await t.raw(msg))!.result, 0);
@@ -358,7 +362,8 @@ it("a RELAY installs filters for the sources on the router's links and is answer
     const answers = await send(good);
     assert.equal(answers.length, 1, "one answer, to the reply-to address and port");
     assert.equal(answers[0].dport, 43002);
-    const r = (await import("../../loader/control/message")).decodeReply(answers[0].data!)!;
+    const r = (await (await import("../../loader/control/message")).decodeReply(answers[0].data!,
+      { user: ALICE, request: good.subarray(C.CTL_HEADER + C.RL_REQUEST), node: null }))!;
     assert.equal(r.result, 0, r.text);
     assert.equal(r.op, Op.BLOCK);
     assert.equal(r.seq, 7n, "the requester's sequence number");

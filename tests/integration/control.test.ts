@@ -48,10 +48,12 @@ const A1 = parseAddr("fd00:5ab2:1::a1");
 
 it("HELLO gives the node's epoch and the user's last sequence number; a LOAD starts a service from the store that answers", async () => {
   await withCtl(async (c, b) => {
-    const h = (await c.raw(hello(ALICE.publicKey)))!;
-    assert.deepEqual([h.op, h.result, h.seq], [Op.HELLO, 0, 0n]);
+    const first = (await c.raw(hello(ALICE.publicKey)))!;
+    assert.deepEqual([first.op, first.result, first.sealed], [Op.HELLO, -Errno.EAGAIN, false], "a first HELLO: the cookie, in clear");
+    const h = await c.sealedHello(ALICE);
+    assert.deepEqual([h.op, h.result, h.seq, h.sealed], [Op.HELLO, 0, 0n, true]);
     assert.notEqual(h.epoch, 0n, "an epoch from the host's randomness");
-    assert.match((await c.raw(hello(MALLORY.publicKey)))!.text, /not one of the node's users/);
+    assert.match((await c.sealedHello(MALLORY)).text, /not one of the node's users/);
     assert.equal(await b.ping("lan0", A1), false, "nothing at the address before the LOAD");
     const r = await c.load(ALICE, svcYaml("echo1.a.sabz.city", "fd00:5ab2:1::a1", ", cpu: { min: 10%, max: 50% }, net: [{ nic: lan0, min: 1Mbit, max: 10Mbit }]"));
     assert.equal(r.result, 0, r.text);
@@ -61,7 +63,7 @@ it("HELLO gives the node's epoch and the user's last sequence number; a LOAD sta
     assert.equal(await b.ping("lan0", A1), true, "the loaded service answers");
     const s = granted(b, "echo1.a.sabz.city");
     assert.deepEqual([s.cpuMinPermille, s.cpuMaxPermille, s.ramMinPages, s.ramMaxPages], [100, 500, 2, 4]);
-    assert.equal((await c.raw(hello(ALICE.publicKey)))!.seq, 1n, "HELLO now reports alice's last sequence number");
+    assert.equal((await c.sealedHello(ALICE)).seq, 1n, "HELLO now reports alice's last sequence number");
   });
 });
 
@@ -164,7 +166,7 @@ it("malformed control datagrams are counted and dropped; signed messages over th
     assert.equal(await c.raw(short, 10), null);
     const badMagic = hello(ALICE.publicKey); badMagic[0] ^= 0xff;
     assert.equal(await c.raw(badMagic, 10), null);
-    const signedShort = hello(ALICE.publicKey, 100); signedShort[5] = Op.UNLOAD;
+    const signedShort = hello(ALICE.publicKey, undefined, 100); signedShort[5] = Op.UNLOAD;
     assert.equal(await c.raw(signedShort, 10), null, "a signed op shorter than header + signature");
     // A well-formed HELLO in a datagram whose UDP checksum is wrong, or zero (RFC 8200 §8.1:
     // mandatory over IPv6), is not answered.

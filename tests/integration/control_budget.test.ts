@@ -14,7 +14,7 @@ import { hello, signed, publicKeyText, keyFromSeed, Reply, UserKey } from "../..
 import { unloadBody } from "../../loader/control/request";
 import * as P from "../../cli/peer/packets";
 import { Bench, withBench } from "./bench";
-import { ALICE, PEER, askNode } from "./ctl";
+import { ALICE, PEER, askNode, knowUser } from "./ctl";
 
 const FORGER_MAC = "02:00:00:00:02:66";
 const FORGER = parseAddr("fd00:5ab2:2::66");
@@ -129,6 +129,7 @@ it("the node checks at most CTL_VERIFY_PER_S (20) signatures a second, over all 
   // Four users' keys claimed from eight /64s: their own budgets (10 a second a key, 5 a
   // /64) would let ~40 a second through; the node's (20 a second, burst 20) lets 20.
   const keys = [2, 3, 4, 5].map((n) => keyFromSeed(new Uint8Array(32).fill(n)));
+  keys.forEach(knowUser);
   const yaml = YAML + keys.map((k, i) => `  - { name: u${i}, key: "${publicKeyText(k.publicKey)}", domains: [u${i}.sabz.city] }\n`).join("");
   await withBench(yaml, PEERS, async (b) => {
     const forger = new Client(b, "lan1", NODE1);

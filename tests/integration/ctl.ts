@@ -12,6 +12,7 @@ import { CTL_PORT, Op } from "../../abi/control";
 import { parseAddr, addressFromMac, parseMac } from "../../loader/ip6";
 import { parseManifest } from "../../loader/manifest";
 import { keyFromSeed, hello, signed, decodeReply, Reply, UserKey } from "../../loader/control/message";
+import { CTL_KEY } from "../../abi/control";
 import { loadRequest, grantRequest } from "../../loader/control/request";
 import { ROOT } from "../../hosts/node/paths";
 import * as P from "../../cli/peer/packets";
@@ -24,19 +25,31 @@ export const PEERS = [{ nic: "lan0", mac: "02:00:00:00:00:99", addr: "fd00:5ab2:
 export const ALICE = keyFromSeed(new Uint8Array(32).fill(1));
 export const BOB = keyFromSeed(new Uint8Array(32).fill(2));
 export const MALLORY = keyFromSeed(new Uint8Array(32).fill(3));
+const KNOWN: UserKey[] = [ALICE, BOB, MALLORY];
+
+/** Let askNode open answers to requests signed (or claimed) by key. */
+export function knowUser(key: UserKey): void { if (!KNOWN.includes(key)) KNOWN.push(key); }
+
+/** The test key whose public key msg carries: the answer is sealed to it. */
+export function userOf(msg: Uint8Array): UserKey {
+  const k = KNOWN.find((u) => P.equalBytes(u.publicKey, msg.subarray(CTL_KEY, CTL_KEY + 32)));
+  if (!k) throw new Error("the request's key is none of the test users' (knowUser)");
+  return k;
+}
 
 /** Send msg as a UDP datagram from src, port sport, by the peer on nic, to the control
- *  port of the node's address `node`; its reply (checksum and source checked), or null
- *  when none came within ms. */
+ *  port of the node's address `node`; its reply (checksum and source checked, opened with
+ *  the key of the request's user and checked against nodeKey, if given), or null when
+ *  none came within ms. */
 export async function askNode(b: Bench, nic: string, src: Uint8Array, node: Uint8Array, sport: number, msg: Uint8Array,
-  ms = 50): Promise<Reply | null> {
+  ms = 50, nodeKey: Uint8Array | null = null): Promise<Reply | null> {
   const peer = b.peer(nic);
   peer.sendIp(b.nodeMac(nic), P.udp(src, node, sport, CTL_PORT, msg));
   const f = await b.frame(peer, (p) => p.sport === CTL_PORT && p.dport === sport, ms);
   if (!f) return null;
   assert.equal(f.checksumOk, true, "the reply's UDP checksum");
   assert.ok(P.equalBytes(f.src, node), "the reply comes from the address the request went to");
-  return decodeReply(f.data!);
+  return decodeReply(f.data!, { user: userOf(msg), request: msg, node: nodeKey });
 }
 
 export class Ctl {
@@ -51,8 +64,15 @@ export class Ctl {
     return askNode(this.b, "lan0", from, NODE, ++this.port, msg, ms);
   }
 
-  /** The node's answer to a HELLO from `from`: its epoch and that address's cookie. */
+  /** The node's answer in clear to a first HELLO from `from`: its epoch and that address's
+   *  cookie. */
   async hello(from = PEER): Promise<Reply> { return (await this.raw(hello(ALICE.publicKey), 50, from))!; }
+
+  /** HELLO with the cookie of `from`: the sealed answer, with key's last sequence number. */
+  async sealedHello(key: UserKey = ALICE, from = PEER): Promise<Reply> {
+    const h = await this.hello(from);
+    return (await this.raw(hello(key.publicKey, h.cookie), 50, from))!;
+  }
 
   /** A signed request with the user's next sequence number, the node's epoch and the
    *  peer's cookie. The clock moves 250 ms first: more than the source's budget of checks

@@ -72,5 +72,6 @@ test("the largest manifest the loader's limits allow boots in kernel.wasm, and t
     `nic ${n.nic} ${n.svc === NET_FORWARD ? "forwarded" : n.svc} ${n.min}-${n.max}`);
   assert.deepEqual(sorted(st.classes.filter((c) => c.class !== "kernel").map((c) => `nic ${c.nic} ${c.class} ${c.minBits}-${c.maxBits}`)),
     sorted(classes));
-  assert.deepEqual(logs, [], "the kernel logged nothing: no record was refused or cut");
+  assert.deepEqual(logs.filter((l) => !/^node key ed25519:/.test(l)), [],
+    "the kernel logged nothing but its key (every boot does): no record was refused or cut");
 });

@@ -291,8 +291,9 @@ test("every module the project builds is read with no operand missing, and every
   for (const file of all) {
     const s = summary(fs.readFileSync(file));
     assert.equal(s.unbalanced, 0, file);
-    // The kernel is the largest: 265 functions with the module signature check, 277 with PUT too (issue #14).
-    assert.ok(s.maxDepth <= 64 && s.maxLocals <= 32 && s.functions <= 320, `${file}: ${JSON.stringify(s)}`);
+    // The kernel is the largest: about 300 functions with the module signature check and
+    // sealed answers (issue #14).
+    assert.ok(s.maxDepth <= 64 && s.maxLocals <= 32 && s.functions <= 384, `${file}: ${JSON.stringify(s)}`);
   }
   for (const file of [...wasmFiles("build/wasm/services"), ...wasmFiles("build/wasm/tests")]) {
     if (["crypto.wasm", "cert.wasm", "modsig.wasm"].includes(path.basename(file))) continue; // kernel/crypto, kernel/cert and kernel/svc/modsig for the tests, not services

@@ -40,6 +40,7 @@ const DROPS_CLIENT = "tests/integration/drops_client.test.ts";
 const CHECKSUM = "tests/kernel/net/checksum.spec.ts";
 const CONTROL = "tests/integration/control.test.ts";
 const BUDGET = "tests/integration/control_budget.test.ts";
+const SEAL = "tests/integration/seal.test.ts";
 const DROPS = "tests/integration/drops.test.ts";
 const DROPS_SVC = "tests/integration/drops_services.test.ts";
 const DROPS_ROUTER = "tests/integration/drops_router.test.ts";
@@ -205,14 +206,19 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/ctl/control.ts", from: "if (seq <= userLastSeq(user))", to: "if (seq < userLastSeq(user))",
     tests: [CONTROL] },
   { id: "ctl-epoch", guarantee: "a message signed for another boot's epoch is refused",
-    file: "kernel/ctl/control.ts", from: "if (load<u64>(m + C.CTL_EPOCH) != epoch)", to: "if (false)",
+    file: "kernel/ctl/control.ts", from: "if (signedOp && load<u64>(m + C.CTL_EPOCH) != epoch)", to: "if (false)",
     tests: [CONTROL] },
   { id: "ctl-signature", guarantee: "a message whose signature does not verify is refused",
-    file: "kernel/ctl/control.ts", from: "if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY))",
-    to: "if (!ed25519Verify(m + <usize>body, m, body, m + C.CTL_KEY) && false)", tests: [CONTROL] },
+    file: "kernel/ctl/control.ts", from: "if (!ed25519Verify(m + <usize>n, m, n, key))",
+    to: "if (!ed25519Verify(m + <usize>n, m, n, key) && false)", tests: [CONTROL] },
   { id: "ctl-cookie", guarantee: "a message without this node's cookie for its source is not verified",
-    file: "kernel/ctl/control.ts", from: "if (!cookieValid(src, m + C.CTL_COOKIE)) {", to: "if (false) {",
+    file: "kernel/ctl/control.ts", from: "if (!cookieValid(src, m + C.CTL_COOKIE)) return", to: "if (false) return",
     tests: [CONTROL, BUDGET] },
+  // Sealed answers (spec/control.md, "Sealed answers").
+  { id: "seal-unbound", guarantee: "an answer is signed over its request's hash: an old answer does not fit a new request",
+    file: "kernel/ctl/seal.ts", from: "sha256(req, n, SIGNED);", to: "memory.fill(SIGNED, 0, 32);", tests: [SEAL] },
+  { id: "seal-fill", guarantee: "answers before authentication are as long as the request, for users and strangers alike",
+    file: "kernel/ctl/control.ts", from: "let n = fill ? C.SP_TEXT + room :", to: "let n = false ? C.SP_TEXT + room :", tests: [SEAL] },
   { id: "ctl-node-budget", guarantee: "the node verifies at most CTL_VERIFY_PER_S signatures a second",
     file: "kernel/ctl/budget.ts", from: "if (sc < 1000 || kc < 1000 || nodeCredit < 1000) return false;",
     to: "if (sc < 1000 || kc < 1000) return false;", tests: [BUDGET, CONTROL] },

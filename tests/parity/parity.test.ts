@@ -96,9 +96,10 @@ async function ctl(vx: VxlanNs, f: Files, step: Extract<Step, { ctl: string }>):
     fs.writeFileSync(target, step.request.replace("MODULE_DIR", path.join(WASM_DIR, "services")));
   }
   const cli = path.join(ROOT, "build/ts/cli/cli.js");
-  const r = await shAsync(`ip netns exec ${vx.ns} ${process.execPath} ${cli} ctl ${step.ctl} ${target} ` +
+  // Each host's node draws its own key at boot: trusted on first use, in a file of the host's.
+  const r = await shAsync(`ip netns exec ${vx.ns} env PERSIA_KNOWN_NODES=${path.join(f.dir, "known_nodes")} ${process.execPath} ${cli} ctl ${step.ctl} ${target} ` +
     `--node ${NODE_ADDR} --key ${f.key} --manifest ${f.yaml}`);
-  return r.out.trim();
+  return r.out.split("\n").filter((l) => !l.startsWith("note: first answer")).join("\n").trim();
 }
 
 /** Runs every step on one host; returns the record of what it observed. */

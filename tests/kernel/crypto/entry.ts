@@ -1,7 +1,8 @@
 // A module that exposes kernel/crypto to Node, for tests/kernel/crypto.test.ts,
 // crypto_sign.test.ts and crypto_wg.test.ts (and tests/bench/crypto.ts): thin exported
 // wrappers around SHA-512, Ed25519 verification, the key check and signing, the AEADs,
-// BLAKE2s, HMAC, WireGuard's KDF and X25519, and one buffer the test fills with its bytes.
+// BLAKE2s, HMAC, WireGuard's KDF, X25519, HMAC/HKDF-SHA256, HPKE's seal and the ed25519 to
+// X25519 map, and one buffer the test fills with its bytes.
 // It is no part of the kernel and has no host imports; `persia build` compiles it with the
 // "crypto-test" target into build/wasm/tests/crypto.wasm.
 import { sha512Init, sha512Update, sha512Final, sha512 } from "../../../kernel/crypto/sha512";
@@ -13,6 +14,9 @@ import { blake2s, blake2sInit, blake2sUpdate, blake2sFinal } from "../../../kern
 import { hmacBlake2s, kdf } from "../../../kernel/crypto/kdf";
 import { x25519, x25519Base } from "../../../kernel/crypto/x25519";
 import { tai64n } from "../../../kernel/crypto/tai64n";
+import { hmacSha256, hkdfExtract, hkdfExpand } from "../../../kernel/crypto/hkdf";
+import { hpkeEnc, hpkeSeal } from "../../../kernel/crypto/hpke";
+import { ed25519ToX25519 } from "../../../kernel/crypto/ed25519_x25519";
 
 export const BUF_SIZE: i32 = 1 << 16;      // bytes the test may place in the buffer
 const BUF: usize = memory.data(BUF_SIZE, 16);
@@ -115,4 +119,28 @@ export function dhMany(count: i32): i32 {
   store<u8>(BENCH, 9);
   for (let i = 0; i < count; i++) ok = x25519(BENCH, BENCH_KEY, BENCH) ? 1 : 0;
   return ok;
+}
+
+export function hmac256(out: usize, key: usize, keyLen: i32, p: usize, n: i32): void { hmacSha256(out, key, keyLen, p, n); }
+export function hkdf256(okm: usize, L: i32, salt: usize, saltLen: i32, ikm: usize, ikmLen: i32, info: usize, infoLen: i32): void {
+  hkdfExtract(HKDF_PRK, salt, saltLen, ikm, ikmLen, 0, 0);
+  hkdfExpand(okm, L, HKDF_PRK, info, infoLen, 0, 0, 0, 0);
+}
+const HKDF_PRK: usize = memory.data(32, 8);
+/** HPKE single-shot seal (enc at enc, ciphertext at ct); 1, or 0 if the DH was zero. */
+export function hpke(enc: usize, ct: usize, pkR: usize, skE: usize, info: usize, infoLen: i32, aad: usize, aadLen: i32, pt: usize, n: i32): i32 {
+  hpkeEnc(enc, skE);
+  return hpkeSeal(enc, ct, pkR, skE, info, infoLen, aad, aadLen, pt, n) ? 1 : 0;
+}
+/** 1 and the X25519 form at u, or 0 for a key that is not usable. */
+export function edToX(u: usize, pk: usize): i32 { return ed25519ToX25519(u, pk) ? 1 : 0; }
+/** Seal and sign as an answer does, count times, for timing (tests/bench/control.ts). */
+export function answerSealMany(enc: usize, ct: usize, pkEd: usize, skE: usize, p: usize, n: i32, seed: usize, pk: usize, count: i32): i32 {
+  for (let i = 0; i < count; i++) {
+    ed25519ToX25519(HKDF_PRK, pkEd);
+    ed25519Sign(p + <usize>n, p, n, seed, pk);
+    hpkeEnc(enc, skE);
+    hpkeSeal(enc, ct, HKDF_PRK, skE, 0, 0, 0, 0, p, n + 64);
+  }
+  return load<u8>(ct);
 }
