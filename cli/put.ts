@@ -4,7 +4,10 @@
 // resumes), or that its store holds the module. Then CHUNKs go out, at most PUT_WINDOW
 // past the first the node lacks; each answer says every chunk it holds, and a chunk not
 // acknowledged within the timeout is sent again, so lost, duplicated and reordered
-// datagrams still end in the exact module or a clear error. PutSender is the protocol
+// datagrams still end in the exact module or a clear error. Each answer is sealed to the
+// user and signed by the node for the very CHUNK it answers: the sender keeps the bytes of
+// the chunks it sent to open them, and takes only answers signed by the key that signed the
+// PUT's answer (pinned or known, as for every `persia ctl`). PutSender is the protocol
 // alone, driven by time and answers (the tests run it over a lossy in-process link);
 // putModule runs it over a UDP socket. Used by cli.ts and the tests.
 import { createHash } from "crypto";
@@ -12,7 +15,7 @@ import * as dgram from "dgram";
 import { CTL_PORT, Op } from "../abi/control";
 import { Errno } from "../abi/errno";
 import { PUT_WINDOW } from "../abi/limits";
-import { Reply, UserKey, decodeReply } from "../loader/control/message";
+import { ForgedReply, Reply, UserKey, decodeReply } from "../loader/control/message";
 import { Have, chunkCount, chunkMessage, isHeld, parseHave, parseTransfer, putBody } from "../loader/control/put";
 import { CtlOptions, control } from "./ctl";
 
@@ -38,6 +41,8 @@ export class PutSender {
   private readonly order = new Map<number, number>();    // chunk → its place in the sending order, while unacknowledged
   private sends = 0;
   private readonly suspect = new Set<number>();          // chunks later ones overtook: lost after REORDER_MS
+  private readonly requests = new Map<number, Uint8Array[]>();  // chunk → the requests sent for it: its answers are bound to one
+  private readonly node: Uint8Array | null;              // the key that signed the PUT's answer
   private cookie: Uint8Array;
   /** The answer that ended the transfer (stored, or refused), once it came. */
   end: Reply | null = null;
@@ -45,10 +50,11 @@ export class PutSender {
   failed: string | null = null;
   readonly progress: PutProgress;
 
-  constructor(private readonly key: Uint8Array, private readonly epoch: bigint, readonly id: Uint8Array,
+  constructor(private readonly user: UserKey, private readonly epoch: bigint, readonly id: Uint8Array,
     private readonly module: Uint8Array, put: Reply, private readonly timeoutMs = 250, private readonly maxTries = 20) {
     this.total = chunkCount(module.length);
     this.cookie = put.cookie;
+    this.node = put.node;
     this.have = parseHave(put.text) ?? { have: 0, total: this.total, base: 0, bits: 0n };
     this.progress = { have: this.have.have, total: this.total, sent: 0, resent: 0 };
   }
@@ -77,9 +83,18 @@ export class PutSender {
       this.progress.sent++;
       this.sentAt.set(i, now);
       this.order.set(i, this.sends++);
-      out.push(chunkMessage(this.key, this.epoch, this.cookie, this.id, this.module, i));
+      const m = chunkMessage(this.user.publicKey, this.epoch, this.cookie, this.id, this.module, i);
+      this.requests.set(i, [...(this.requests.get(i) ?? []), m]);
+      out.push(m);
     }
     return out;
+  }
+
+  /** The answer datagram b opened: a Reply (sealed by the node that answered the PUT, to a
+   *  chunk this sender sent, or a refusal in clear), or null if it is no answer. Throws
+   *  ForgedReply (why) for one that is not the node's answer to one of these chunks. */
+  open(b: Uint8Array): Promise<Reply | null> {
+    return decodeReply(b, { user: this.user, request: (seq) => this.requests.get(Number(seq)) ?? [], node: this.node });
   }
 
   /** An answer from the node (any: those to other transfers or ops are ignored). */
@@ -127,7 +142,8 @@ export async function putModule(o: CtlOptions, user: UserKey, module: Uint8Array
   if (first.result !== 0) return { reply: first, stored: false, progress: none };
   const id = parseTransfer(first.text);
   if (id === null) return { reply: first, stored: true, progress: { ...none, have: none.total } };  // the store held it
-  const s = new PutSender(user.publicKey, first.epoch, id, module, first, o.timeoutMs ?? 250);
+  const s = new PutSender(user, first.epoch, id, module, first, o.timeoutMs ?? 250);
+  const warn = o.warn ?? ((l: string) => process.stderr.write(`${l}\n`));
   const sock = dgram.createSocket({ type: o.node.includes(":") ? "udp6" : "udp4" });
   if (o.source !== undefined) await new Promise<void>((res) => sock.bind(0, o.source, () => res()));
   try {
@@ -143,8 +159,10 @@ export async function putModule(o: CtlOptions, user: UserKey, module: Uint8Array
         timer = setTimeout(pump, 20);
       };
       sock.on("message", (b) => {
-        const r = decodeReply(new Uint8Array(b));
-        if (r !== null) { s.answer(r); pump(); }
+        s.open(new Uint8Array(b)).then((r) => { if (r !== null) { s.answer(r); pump(); } }, (e) => {
+          if (e instanceof ForgedReply) warn(`refused an answer to a chunk: ${e.message}`);
+          else reject(e);
+        });
       });
       sock.on("error", (e) => reject(new Error(`control socket: ${e.message}`)));
       pump();

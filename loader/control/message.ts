@@ -9,7 +9,7 @@ import * as C from "../../abi/control";
 import { CERT_BYTES } from "../../wire/layout/cert";
 import { ERRNO_TEXT } from "../../abi/describe";
 import { Errno } from "../../abi/errno";
-import { openAnswer, ForgedReply } from "./sealed";
+import { openAnswer, ForgedReply, Requests } from "./sealed";
 export { ForgedReply } from "./sealed";
 
 export interface UserKey { publicKey: Uint8Array; secretKey: Uint8Array; }
@@ -108,9 +108,10 @@ export interface Reply { op: C.Op; result: number; epoch: bigint; seq: bigint; s
   certs: Uint8Array[]; sealed: boolean; node: Uint8Array | null; }
 
 /** What an answer is checked against: the user who asked (its key opens the answer), the
- *  request as sent, and the node's key (null: not pinned; the answer's own key is taken
- *  and returned in Reply.node, for the caller to pin on first use). */
-export interface Asked { user: UserKey; request: Uint8Array; node: Uint8Array | null; }
+ *  request as sent (for CHUNKs, those sent with the answer's seq: sealed.ts Requests), and
+ *  the node's key (null: not pinned; the answer's own key is taken and returned in
+ *  Reply.node, for the caller to pin on first use). */
+export interface Asked { user: UserKey; request: Requests; node: Uint8Array | null; }
 
 /** An answer datagram: null if it is not one (another version, truncated); a Reply if it
  *  is a refusal in clear or opens and verifies; throws ForgedReply (why) for an answer

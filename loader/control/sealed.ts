@@ -57,10 +57,15 @@ export function requestHash(request: Uint8Array): Uint8Array {
 
 export interface Opened { plain: Uint8Array; node: Uint8Array; }
 
+/** The request an answer may answer: the one sent, or — for a CHUNK, of which several are
+ *  in flight — those sent with the sequence number the sealed part names (the chunk's index). */
+export type Requests = Uint8Array | ((seq: bigint) => Uint8Array[]);
+
 /** Open the sealed answer b with the user's seed, check the node's signature over the
- *  request's hash, the header and the sealed part, and that the signer is `node` (when
+ *  request's hash, the header and the sealed part (against each request `request` gives
+ *  for the answer's seq: it must be one of them), and that the signer is `node` (when
  *  pinned). Throws ForgedReply saying why. */
-export async function openAnswer(b: Uint8Array, seed: Uint8Array, request: Uint8Array, node: Uint8Array | null): Promise<Opened> {
+export async function openAnswer(b: Uint8Array, seed: Uint8Array, request: Requests, node: Uint8Array | null): Promise<Opened> {
   if (b.length < C.SEAL_OVERHEAD) throw new ForgedReply(`a sealed answer is at least ${C.SEAL_OVERHEAD} bytes; this one is ${b.length}`);
   const recipientKey = await suite.kem.importKey("raw", edSeedToX25519(seed).buffer as ArrayBuffer, false);
   let plain: Uint8Array;
@@ -74,11 +79,13 @@ export async function openAnswer(b: Uint8Array, seed: Uint8Array, request: Uint8
   }
   const n = plain.length - C.SP_SIG;
   const signer = plain.slice(C.SP_NODE, C.SP_NODE + 32);
-  const signedBytes = Buffer.concat([requestHash(request), b.subarray(0, C.RP_SEALED), plain.subarray(0, n)]);
   if (node !== null && !Buffer.from(node).equals(Buffer.from(signer))) {
     throw new ForgedReply("it is signed by another key than the node's (a forgery, or the node has a new key)");
   }
-  if (!nacl.sign.detached.verify(signedBytes, plain.subarray(n), signer)) {
+  const rest = Buffer.concat([b.subarray(0, C.RP_SEALED), plain.subarray(0, n)]);
+  const seq = n >= C.SP_SEQ + 8 ? new DataView(plain.buffer, plain.byteOffset).getBigUint64(C.SP_SEQ, true) : -1n;
+  const asked = typeof request === "function" ? request(seq) : [request];
+  if (!asked.some((q) => nacl.sign.detached.verify(Buffer.concat([requestHash(q), rest]), plain.subarray(n), signer))) {
     throw new ForgedReply("the node's signature does not verify: it is not the answer to this request (a forgery, or a replay of an old answer)");
   }
   return { plain: plain.subarray(0, n), node: signer };

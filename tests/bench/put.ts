@@ -66,20 +66,24 @@ store:
   await node.start();
   const introduce = P.ether(MAC, PEER_MAC, P.ETH_IPV6, P.neighborSolicit(PEER, linkLocalFromMac(MAC), PEER_MAC));
   const send = (m: Uint8Array) => { node.kernel.rx(0, P.ether(MAC, PEER_MAC, P.ETH_IPV6, P.udp(PEER, NODE, 40000, CTL_PORT, m)), t); };
-  const take = () => replies.splice(0).map((r) => decodeReply(r)).filter((r) => r !== null);
+  // Answers to the HELLO and the PUT, each opened for the request it answers.
+  const take = async (request: Uint8Array) => (await Promise.all(replies.splice(0).map((r) => decodeReply(r, { user: USER, request, node: null }))))
+    .filter((r) => r !== null);
   t += 1000n; node.kernel.rx(0, introduce, t);
-  send(hello(USER.publicKey)); node.kernel.poll(t);
-  const h = take()[0]!;
+  const hi = hello(USER.publicKey);
+  send(hi); node.kernel.poll(t);
+  const h = (await take(hi))[0]!;
   const hash = new Uint8Array(createHash("sha256").update(bytes).digest());
   const t0 = process.hrtime.bigint();
-  send(signed(Op.PUT, h.epoch, h.seq + 1n, USER, putBody(hash, bytes.length, "m.sabz.city"), h.cookie)); node.kernel.poll(t);
-  const first = take()[0]!;
-  const s = new PutSender(USER.publicKey, first.epoch, parseTransfer(first.text)!, bytes, first);
+  const put = signed(Op.PUT, h.epoch, h.seq + 1n, USER, putBody(hash, bytes.length, "m.sabz.city"), h.cookie);
+  send(put); node.kernel.poll(t);
+  const first = (await take(put))[0]!;
+  const s = new PutSender(USER, first.epoch, parseTransfer(first.text)!, bytes, first);
   while (!s.done) {
     t += 1n;
     for (const m of s.due(Number(t))) send(m);
     node.kernel.poll(t);
-    for (const r of take()) s.answer(r);
+    for (const b of replies.splice(0)) { const r = await s.open(b); if (r !== null) s.answer(r); }
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   node.stop();

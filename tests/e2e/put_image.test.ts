@@ -51,7 +51,7 @@ users:
       peer.send(eth(P.udp(PEER, NODE, sport, CTL_PORT, m)));
       const f = await peer.wait((p) => p.sport === CTL_PORT && p.dport === sport);
       assert.ok(f, `an answer from the image\n${run!.stderr}`);
-      return decodeReply(f.data!)!;
+      return (await decodeReply(f.data!, { user: ALICE, request: m, node: null }))!;
     };
     const h = await ask(hello(ALICE.publicKey), 41001);
     const module = fs.readFileSync(path.join(__dirname, "../../../../build/wasm/services/echo.wasm"));

@@ -15,14 +15,14 @@ import * as path from "node:path";
 import { CTL_PORT, Op } from "../../abi/control";
 import { Errno } from "../../abi/errno";
 import { PUT_CHUNK } from "../../abi/limits";
-import { publicKeyText, decodeReply, Reply, UserKey } from "../../loader/control/message";
+import { publicKeyText, Reply, UserKey } from "../../loader/control/message";
 import { chunkMessage, parseHave, parseTransfer, putBody } from "../../loader/control/put";
 import { loadRequest } from "../../loader/control/request";
 import { ROOT } from "../../hosts/node/paths";
 import { PutSender } from "../../cli/put";
 import * as P from "../../cli/peer/packets";
 import { Bench, withBench } from "./bench";
-import { ALICE, BOB, MAC, NODE, PEER, PEERS, Ctl, svcYaml } from "./ctl";
+import { ALICE, BOB, MAC, NODE, PEER, PEERS, Ctl, svcYaml, askNode } from "./ctl";
 import { parseAddr } from "../../loader/ip6";
 import { seeded } from "../seeded";
 import { signModule } from "../../loader/modsig/sign";
@@ -85,7 +85,7 @@ function put(c: Ctl, user: UserKey, module: Uint8Array, domain: string, hash = s
 async function transfer(b: Bench, user: UserKey, module: Uint8Array, first: Reply, loss: Loss, stopAfter = Infinity): Promise<PutSender> {
   const id = parseTransfer(first.text);
   assert.ok(id, `a transfer id in "${first.text}"`);
-  const s = new PutSender(user.publicKey, first.epoch, id, module, first, 40, 30);
+  const s = new PutSender(user, first.epoch, id, module, first, 40, 30);
   const peer = b.peer("lan0");
   let held: Uint8Array[] = [];
   const out = (m: Uint8Array) => peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, NODE, SPORT, CTL_PORT, m));
@@ -106,7 +106,7 @@ async function transfer(b: Bench, user: UserKey, module: Uint8Array, first: Repl
     if (rng.rand() < loss.reorder) answers.reverse();
     for (const a of answers) {
       if (rng.rand() < loss.drop) continue;
-      const r = decodeReply(a.data!);
+      const r = await s.open(a.data!);     // throws if it is not the node's answer to one of the chunks sent
       if (r) { s.answer(r); if (rng.rand() < loss.dup) s.answer(r); }
     }
   }
@@ -213,19 +213,20 @@ it("a stopped client resumes where it stopped; quota, domains, forged and cookie
     const small = padded(4000, 2);
     const t = await put(c, ALICE, small, "s.a.sabz.city");
     const tid = parseTransfer(t.text)!;
-    const peer = b.peer("lan0");
-    const ask = async (m: Uint8Array) => {
-      peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, NODE, SPORT, CTL_PORT, m));
-      const f = await b.frame(peer, (p) => p.sport === CTL_PORT && p.dport === SPORT);
-      return decodeReply(f!.data!)!;
-    };
+    const ask = (m: Uint8Array) => askNode(b, "lan0", PEER, NODE, SPORT, m);
+    // An id or key of no live transfer is dropped unanswered: an answer would be sealed,
+    // which a guessed id must not make the node do.
     const wrongId = Uint8Array.from(tid); wrongId[0] ^= 1;
-    assert.equal((await ask(chunkMessage(ALICE.publicKey, t.epoch, t.cookie, wrongId, small, 0))).result, -Errno.ENOENT);
-    assert.equal((await ask(chunkMessage(BOB.publicKey, t.epoch, t.cookie, tid, small, 0))).result, -Errno.ENOENT, "another key");
+    const before = b.drops();
+    assert.equal(await ask(chunkMessage(ALICE.publicKey, t.epoch, t.cookie, wrongId, small, 0)), null, "another id");
+    assert.equal(await ask(chunkMessage(BOB.publicKey, t.epoch, t.cookie, tid, small, 0)), null, "another key");
+    await b.dropped(before, { CTL_MALFORMED: 2 });
     const noCookie = await ask(chunkMessage(ALICE.publicKey, t.epoch, new Uint8Array(16), tid, small, 0));
-    assert.equal(noCookie.result, -Errno.EAGAIN);
-    const ok = await ask(chunkMessage(ALICE.publicKey, t.epoch, t.cookie, tid, small, 1));
+    assert.equal(noCookie?.result, -Errno.EAGAIN);
+    assert.equal(noCookie?.sealed, false, "a refusal in clear");
+    const ok = (await ask(chunkMessage(ALICE.publicKey, t.epoch, t.cookie, tid, small, 1)))!;
     assert.equal(ok.result, 0, ok.text);
+    assert.equal(ok.sealed, true);
     assert.deepEqual(parseHave(ok.text), { have: 1, total: Math.ceil(small.length / PUT_CHUNK), base: 0, bits: 2n });
     assert.equal(ok.seq, 1n, "the answer names the chunk");
   });
