@@ -147,8 +147,11 @@ export const MS_HELD = 1;                  // the store holds the module already
 
 // CHUNK (unsigned; the header's key is the user's, epoch this boot's, cookie the source
 // address's, seq the chunk's index, echoed by the answer): transfer id[16], index u32,
-// data length u16, 0 u16, data, then any padding (the answer is never longer than the
-// request, so a short last chunk is padded to make room for it). Each answer acknowledges
+// data length u16, flags u8 (CK_ANSWER; other bits 0), 0 u8, data, then any padding (the
+// answer is never longer than the request, so a short last chunk is padded to make room
+// for it). The node writes every valid chunk but answers only those flagged CK_ANSWER (a
+// sealed answer costs it two X25519 and a signature), and only while the node's budget of
+// chunk answers lasts (kernel/param.ts CHUNK_ANSWER_PER_S). Each answer acknowledges
 // every chunk held so far, in its text (PUT_HAVE_TEXT):
 //   "have H of T chunks; all before B; from B: XXXXXXXXXXXXXXXX"
 // where the 16 hex digits are a u64, bit i set when chunk B + i is held (B = T: all). The
@@ -156,7 +159,9 @@ export const MS_HELD = 1;                  // the store holds the module already
 export const CK_ID = 0;
 export const CK_INDEX = 16;
 export const CK_LEN = 20;
+export const CK_FLAGS = 22;
 export const CK_DATA = 24;
+export const CK_ANSWER = 1;                // flag: answer this chunk (sealed) with what is held
 export const PUT_HAVE_TEXT = "have ";
 
 // The svc_load request the kernel writes for its host (abi/contract.ts svc_load):

@@ -59,7 +59,7 @@ export const DROP_TEXT: Record<Drop, string> = {
   [Drop.SVC_MALFORMED]: "service sent a malformed packet",
   [Drop.PARAM_PROBLEM]: "header the node cannot process",
   [Drop.CTL_MALFORMED]: "malformed control message",
-  [Drop.CTL_RATE]: "control message over the verify rate limit",
+  [Drop.CTL_RATE]: "control message over the verify rate limit, or chunk answer over its budget",
   [Drop.MARTIAN]: "address that may never be on a link (::1, IPv4-mapped, ::, or the node's own as source)",
   [Drop.SVC_LINK_CONTROL]: "service sent ND, RA, redirect, MLD or hop limit 255 (the kernel's alone)",
   [Drop.ADDR_TENTATIVE]: "to an address not yet cleared by DAD, or a duplicate",

@@ -31,7 +31,7 @@ export enum Drop {
   SVC_MALFORMED = 26,    // a service sent bytes that are not a valid IPv6 packet (or with hop limit 0)
   PARAM_PROBLEM = 27,    // header field the node cannot process (answered with ICMPv6)
   CTL_MALFORMED = 28,    // a control datagram (abi/control.ts) with a bad checksum, length or header
-  CTL_RATE = 29,         // a signed control message over the node's verify rate (kernel/param.ts)
+  CTL_RATE = 29,         // a control message over the node's verify rate, or a chunk's answer over its budget (kernel/param.ts)
   MARTIAN = 30,          // an address that may never be on a link: ::1, ::ffff:0:0/96, :: (but for
                          // address-less ND), or one of the node's own as the source of a packet from outside
   SVC_LINK_CONTROL = 31, // a service sent ND, RA, redirect or MLD, or hop limit 255: the link is the kernel's

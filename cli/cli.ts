@@ -258,7 +258,7 @@ async function cmdCtlPut(a: CtlArgs): Promise<void> {
   process.stdout.write(`${replyLine(r.reply)}\n`);
   if (r.progress.sent > 0) {
     process.stdout.write(`${module.length} bytes in ${s.toFixed(1)} s (${(module.length / 1024 / Math.max(s, 0.001)).toFixed(0)} KiB/s), ` +
-      `${r.progress.sent} chunks sent, ${r.progress.resent} of them again\n`);
+      `${r.progress.sent} chunks sent, ${r.progress.resent} of them again, ${r.progress.asked} asking for an answer\n`);
   }
   if (!r.stored) process.exit(1);
 }

@@ -2,12 +2,15 @@
 // (PUT)"). A signed PUT (ctl.ts control) names the module's SHA-256, size and domain; the
 // node answers with a transfer id and the chunks it holds already (a restarted put
 // resumes), or that its store holds the module. Then CHUNKs go out, at most PUT_WINDOW
-// past the first the node lacks; each answer says every chunk it holds, and a chunk not
-// acknowledged within the timeout is sent again, so lost, duplicated and reordered
-// datagrams still end in the exact module or a clear error. Each answer is sealed to the
-// user and signed by the node for the very CHUNK it answers: the sender keeps the bytes of
-// the chunks it sent to open them, and takes only answers signed by the key that signed the
-// PUT's answer (pinned or known, as for every `persia ctl`). PutSender is the protocol
+// past the first the node lacks. The node answers only chunks flagged CK_ANSWER (each
+// answer is sealed: ~2 ms of its CPU): one in ANSWER_EVERY and the last of each burst,
+// every chunk sent again after its timeout, and the module's last chunk. Each answer says
+// every chunk the node holds, and a chunk not acknowledged within the timeout is sent
+// again, so lost, duplicated and reordered datagrams still end in the exact module or a
+// clear error. An answer is sealed to the user and signed by the node for the very CHUNK
+// it answers: the sender keeps the bytes of the flagged chunks it sent to open them, and
+// takes only answers signed by the key that signed the PUT's answer (pinned or known, as
+// for every `persia ctl`). PutSender is the protocol
 // alone, driven by time and answers (the tests run it over a lossy in-process link);
 // putModule runs it over a UDP socket. Used by cli.ts and the tests.
 import { createHash } from "crypto";
@@ -24,10 +27,14 @@ import { CtlOptions, control } from "./ctl";
  *  milliseconds on the way for lost). */
 const REORDER_MAX = 3;
 const REORDER_MS = 20;
+/** Of the chunks sent in a burst, every ANSWER_EVERY-th asks for an answer (as does the
+ *  last): the node's answers, sealed, cost it far more than the chunks. */
+const ANSWER_EVERY = 16;
 /** Sends of the HELLO and of the PUT before giving up (ctl.ts's default is 3). */
 const PUT_TRIES = 8;
 
-export interface PutProgress { have: number; total: number; sent: number; resent: number; }
+/** Chunks the node holds, of the total; chunks sent, sent again, and sent asking for an answer. */
+export interface PutProgress { have: number; total: number; sent: number; resent: number; asked: number; }
 
 /** How a transfer went: the node's last answer (its result and text say how it ended). */
 export interface PutResult { reply: Reply; stored: boolean; progress: PutProgress; }
@@ -41,7 +48,7 @@ export class PutSender {
   private readonly order = new Map<number, number>();    // chunk → its place in the sending order, while unacknowledged
   private sends = 0;
   private readonly suspect = new Set<number>();          // chunks later ones overtook: lost after REORDER_MS
-  private readonly requests = new Map<number, Uint8Array[]>();  // chunk → the requests sent for it: its answers are bound to one
+  private readonly requests = new Map<number, Uint8Array[]>();  // chunk → its flagged requests sent: an answer is bound to one
   private readonly node: Uint8Array | null;              // the key that signed the PUT's answer
   private cookie: Uint8Array;
   /** The answer that ended the transfer (stored, or refused), once it came. */
@@ -56,21 +63,22 @@ export class PutSender {
     this.cookie = put.cookie;
     this.node = put.node;
     this.have = parseHave(put.text) ?? { have: 0, total: this.total, base: 0, bits: 0n };
-    this.progress = { have: this.have.have, total: this.total, sent: 0, resent: 0 };
+    this.progress = { have: this.have.have, total: this.total, sent: 0, resent: 0, asked: 0 };
   }
 
   get done(): boolean { return this.end !== null || this.failed !== null; }
 
   /** The chunks to send at time now: those never sent in the window, and those whose
-   *  answer is overdue. */
+   *  answer is overdue; which of them ask for an answer. */
   due(now: number): Uint8Array[] {
     if (this.done) return [];
-    const out: Uint8Array[] = [];
+    const out: { i: number; ask: boolean }[] = [];
     const last = Math.min(this.total, this.have.base + PUT_WINDOW);
     for (let i = this.have.base; i < last; i++) {
       if (isHeld(this.have, i)) continue;
       const at = this.sentAt.get(i);
       if (at !== undefined && now - at < (this.suspect.has(i) ? REORDER_MS : this.timeoutMs)) continue;
+      const timedOut = at !== undefined && !this.suspect.has(i);   // not a fast retransmit: ask what the node holds
       this.suspect.delete(i);
       const n = (this.tries.get(i) ?? 0) + 1;
       if (n > this.maxTries) {
@@ -83,11 +91,14 @@ export class PutSender {
       this.progress.sent++;
       this.sentAt.set(i, now);
       this.order.set(i, this.sends++);
-      const m = chunkMessage(this.user.publicKey, this.epoch, this.cookie, this.id, this.module, i);
-      this.requests.set(i, [...(this.requests.get(i) ?? []), m]);
-      out.push(m);
+      out.push({ i, ask: timedOut || i === this.total - 1 || out.length % ANSWER_EVERY === ANSWER_EVERY - 1 });
     }
-    return out;
+    if (out.length > 0) out[out.length - 1].ask = true;
+    return out.map(({ i, ask }) => {
+      const m = chunkMessage(this.user.publicKey, this.epoch, this.cookie, this.id, this.module, i, ask);
+      if (ask) { this.requests.set(i, [...(this.requests.get(i) ?? []), m]); this.progress.asked++; }
+      return m;
+    });
   }
 
   /** The answer datagram b opened: a Reply (sealed by the node that answered the PUT, to a
@@ -138,7 +149,7 @@ export async function putModule(o: CtlOptions, user: UserKey, module: Uint8Array
   const po = { ...o, tries: o.tries ?? PUT_TRIES };
   let first = await control(po, user, Op.PUT, putBody(hash, module.length, domain));
   for (let k = 0; k < 3 && first.result === -Errno.ESTALE; k++) first = await control(po, user, Op.PUT, putBody(hash, module.length, domain));
-  const none = { have: 0, total: chunkCount(module.length), sent: 0, resent: 0 };
+  const none = { have: 0, total: chunkCount(module.length), sent: 0, resent: 0, asked: 0 };
   if (first.result !== 0) return { reply: first, stored: false, progress: none };
   const id = parseTransfer(first.text);
   if (id === null) return { reply: first, stored: true, progress: { ...none, have: none.total } };  // the store held it

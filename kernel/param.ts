@@ -78,6 +78,10 @@ export const CTL_SRC_PER_S: i32 = 5;     // per source /64
 export const CTL_SRC_BURST: i32 = 5;
 export const CTL_SRC_SLOTS: i32 = 32;    // source /64s remembered; the least recently seen makes room
 export const CTL_COOKIE_MS: i64 = 120000; // a cookie secret's life; the previous one is honoured too
+// A PUT's chunks are not signed, and anyone on the path who sees a transfer id may send
+// chunks that ask to be answered (abi/control.ts CK_ANSWER): each sealed answer costs ~2 ms.
+export const CHUNK_ANSWER_PER_S: i32 = 100; // chunk answers sealed per second over the node ...
+export const CHUNK_ANSWER_BURST: i32 = 100; // ... with this burst; over it a chunk is written, not answered
 // Address certificates the node issues (issue #15, kernel/cert/issue.ts; CERT_ISSUED_MAX and
 // CERT_LIFETIME_S are abi/limits.ts's).
 export const CERT_SKEW_S: i64 = 60;      // a certificate starts this long before it is signed: clocks differ

@@ -6,9 +6,11 @@
 // the whole node's above them, and must find a token in each (all are checked, then all
 // are taken). So forgeries that claim a key — from anywhere, its user's /64 included — can
 // empty the key's and the node's buckets, never the user's own. Sources are known by
-// cookie (ctl/cookie.ts): an address cannot be borrowed by spoofing. Called by ctl/control.ts.
+// cookie (ctl/cookie.ts): an address cannot be borrowed by spoofing. The sealed answers to
+// a PUT's chunks, which are not signed, pay a node-wide bucket of their own. Called by
+// ctl/control.ts.
 import { CTL_VERIFY_PER_S, CTL_VERIFY_BURST, CTL_KEY_PER_S, CTL_KEY_BURST, CTL_SRC_PER_S, CTL_SRC_BURST,
-  CTL_SRC_SLOTS, USER_MAX, RELAY_PER_S, RELAY_BURST } from "../param";
+  CTL_SRC_SLOTS, USER_MAX, RELAY_PER_S, RELAY_BURST, CHUNK_ANSWER_PER_S, CHUNK_ANSWER_BURST } from "../param";
 import { now } from "../clock";
 import { addrEq, addrCopy } from "../../wire/addr";
 import { userOf } from "./delegations";
@@ -38,6 +40,8 @@ let nodeCredit: i64 = <i64>CTL_VERIFY_BURST * 1000;
 let nodeTime: i64 = 0;
 let relayCredit: i64 = <i64>RELAY_BURST * 1000;
 let relayTime: i64 = 0;
+let answerCredit: i64 = <i64>CHUNK_ANSWER_BURST * 1000;
+let answerTime: i64 = 0;
 
 /** A bucket's credit after refilling it from `since` to now at `perS`, capped at `burst`. */
 function refill(credit: i64, since: i64, perS: i32, burst: i32): i64 {
@@ -128,5 +132,16 @@ export function budgetTakeRelay(src: usize): bool {
   if (sc < 1000 || relayCredit < 1000) return false;
   unchecked(relays.credit[s] = sc - 1000);
   relayCredit -= 1000;
+  return true;
+}
+
+/** May a CHUNK that asks for an answer be answered now? Its answer is sealed (~2 ms), yet a
+ *  chunk is not signed: whoever sees a transfer id can send chunks that ask. The whole node
+ *  answers at most CHUNK_ANSWER_PER_S of them; over that the chunk is still written. */
+export function budgetTakeAnswer(): bool {
+  answerCredit = refill(answerCredit, answerTime, CHUNK_ANSWER_PER_S, CHUNK_ANSWER_BURST);
+  answerTime = now;
+  if (answerCredit < 1000) return false;
+  answerCredit -= 1000;
   return true;
 }

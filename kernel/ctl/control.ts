@@ -33,7 +33,7 @@ import { prefixCount, prefixAddr, prefixLen, prefixNodeAddr } from "../net/iface
 import { opLoad, opUnload, opGrant, opRevoke, opSvc } from "./ops";
 import { cookieFor, cookieValid } from "./cookie";
 import { opPut, chunkTransfer, chunkInput } from "./put";
-import { budgetTake, budgetVerified, budgetTakeHolder, budgetTakeRelay } from "./budget";
+import { budgetTake, budgetVerified, budgetTakeHolder, budgetTakeRelay, budgetTakeAnswer } from "./budget";
 import { sealTo, sealAnswer, PLAIN, nodeKey, NODE_KEY_BYTES } from "./seal";
 
 const TEXT: usize = memory.data(C.CTL_MAX);     // the reply's text while the packet is rewritten
@@ -148,19 +148,26 @@ function holderInput(pkt: i32, ports: u32, op: i32, seq: u64, m: usize, bn: i32,
 
 /** A CHUNK of a PUT (put.ts): unsigned, so its epoch and its source's cookie are checked
  *  here as a signed message's are, then it must name a live transfer, whose id only the
- *  PUT's answer told. Its answer is the acknowledgement (the request's seq, the chunk's
- *  index), never longer than the chunk. */
+ *  PUT's answer told. It is written whether or not it is answered. Only a chunk flagged
+ *  CK_ANSWER is answered, while the node's budget of chunk answers lasts: the answer is the
+ *  acknowledgement (the request's seq, the chunk's index), sealed and bound to this very
+ *  chunk, never longer than it. */
 function chunkMessage(pkt: i32, ports: u32, m: usize, n: i32): i32 {
   let seq = load<u64>(m + C.CTL_SEQ);
-  if (n < C.CTL_HEADER + C.CK_DATA) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  if (n < C.CTL_HEADER + C.CK_DATA || (load<u8>(m + C.CTL_HEADER + C.CK_FLAGS) & ~C.CK_ANSWER) != 0) {
+    dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE;
+  }
   if (load<u64>(m + C.CTL_EPOCH) != epoch) return inClear(pkt, ports, C.Op.CHUNK, Errno.ESTALE);
   let src = pktData(pkt) + IP_SRC;
   if (!cookieValid(src, m + C.CTL_COOKIE)) return inClear(pkt, ports, C.Op.CHUNK, Errno.EAGAIN);
   let t = chunkTransfer(m);
   // Not a live transfer of this key: dropped unanswered (an answer would have to be sealed,
   // which an unknown id must not make the node do).
-  if (t < 0 || !sealTo(m + C.CTL_KEY, m, n)) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  if (t < 0) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let r = chunkInput(t, m, n);
+  if ((load<u8>(m + C.CTL_HEADER + C.CK_FLAGS) & C.CK_ANSWER) == 0) { pktFree(pkt); return NONE; }
+  // chunkTransfer matched the key to the transfer's owner, a user: sealTo cannot refuse it.
+  if (!budgetTakeAnswer() || !sealTo(m + C.CTL_KEY, m, n)) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let tl = lastLineLen();
   memory.copy(TEXT, lastLine(), <usize>tl);
   return reply(pkt, ports, C.Op.CHUNK, r, seq, C.RP_NO_SVC, n, tl);

@@ -26,15 +26,17 @@ export function putBody(hash: Uint8Array, size: number, domain: string): Uint8Ar
 export function chunkCount(size: number): number { return Math.ceil(size / PUT_CHUNK); }
 
 /** CHUNK `index` of `module` for transfer `id`: the header carries the user's key, the
- *  node's epoch, the chunk's index as seq and the source address's cookie. */
+ *  node's epoch, the chunk's index as seq and the source address's cookie. `answer`: flag
+ *  it CK_ANSWER, so that the node answers it (else it only writes it). */
 export function chunkMessage(key: Uint8Array, epoch: bigint, cookie: Uint8Array, id: Uint8Array, module: Uint8Array,
-  index: number): Uint8Array {
+  index: number, answer = true): Uint8Array {
   const data = module.subarray(index * PUT_CHUNK, Math.min(module.length, (index + 1) * PUT_CHUNK));
   const body = new Uint8Array(C.CK_DATA + data.length);
   const v = new DataView(body.buffer);
   body.set(id.subarray(0, C.PUT_ID_BYTES), C.CK_ID);
   v.setUint32(C.CK_INDEX, index, true);
   v.setUint16(C.CK_LEN, data.length, true);
+  body[C.CK_FLAGS] = answer ? C.CK_ANSWER : 0;
   body.set(data, C.CK_DATA);
   const m = unsigned(C.Op.CHUNK, key, body, CHUNK_PAD);
   const h = new DataView(m.buffer, m.byteOffset, m.byteLength);

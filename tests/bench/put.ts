@@ -1,8 +1,9 @@
 // What a PUT of a 1 MiB module costs (spec/control.md "Module transfer (PUT)"), in-process
 // under the Node host: cli/put.ts's PutSender hands its chunks to the kernel as frames on
 // a link with no loss, the kernel writes each through to the host's store directory and
-// acknowledges it, and at the end reads the module back, hashes it and has the host fsync,
-// validate, meter and rename it. Next to it, in the same run, the same bytes over a plain
+// answers those that ask (one in 16 and the last of each burst: a sealed answer, which the
+// sender opens and checks), and at the end reads the module back, hashes it and has the
+// host fsync, validate, meter and rename it. Next to it, in the same run, the same bytes over a plain
 // UDP socket on loopback in the same 1024-byte datagrams with the same window of 64 (a
 // receiver that only counts and acknowledges), and a copy of the file with fsync: the
 // ratios are what the protocol, the kernel's checks and the store cost over moving bytes.

@@ -95,6 +95,8 @@ store:
       assert.match(put.out, /^ok: control: alice stored module [0-9a-f]{64} \(\d+ bytes\) for echo\.a\.sabz\.city/m);
       const resent = /(\d+) chunks sent, (\d+) of them again/.exec(put.out);
       assert.ok(resent && Number(resent[2]) > 0, "the lossy link made the CLI send chunks again");
+      const asked = /(\d+) asking for an answer/.exec(put.out);
+      assert.ok(asked && Number(asked[1]) > 0 && Number(asked[1]) < Number(resent[1]), "fewer chunks asked for an answer than were sent");
       const hex = createHash("sha256").update(module).digest("hex");
       assert.deepEqual(fs.readdirSync(store), [`${hex}.wasm`]);
       assert.ok(Buffer.from(module).equals(fs.readFileSync(path.join(store, `${hex}.wasm`))), "the stored module is the one sent, byte for byte");

@@ -5,17 +5,18 @@
 // and starts with a LOAD; a module whose bytes are not the PUT's SHA-256, or that the
 // loader refuses, is refused and nothing is stored; a LOAD of an unfinished transfer's
 // module is ENOENT; over a user's quota is EDQUOT; a stopped client resumes; chunks without
-// the transfer's id or the address's cookie are refused.
+// the transfer's id or the address's cookie are refused. Every chunk is written; only those
+// that ask (CK_ANSWER) are answered, each answer bound to its chunk, within the node's budget.
 import { it } from "node:test";
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CTL_PORT, Op } from "../../abi/control";
+import { CTL_PORT, CTL_HEADER, CK_FLAGS, CK_ANSWER, Op } from "../../abi/control";
 import { Errno } from "../../abi/errno";
 import { PUT_CHUNK } from "../../abi/limits";
-import { publicKeyText, Reply, UserKey } from "../../loader/control/message";
+import { publicKeyText, decodeReply, ForgedReply, Reply, UserKey } from "../../loader/control/message";
 import { chunkMessage, parseHave, parseTransfer, putBody } from "../../loader/control/put";
 import { loadRequest } from "../../loader/control/request";
 import { ROOT } from "../../hosts/node/paths";
@@ -126,6 +127,8 @@ it("a module sent over a link that drops, duplicates and reorders arrives exactl
     assert.equal(s.end.result, 0, s.end.text);
     assert.match(s.end.text, /stored module [0-9a-f]{64} \(\d+ bytes\) for echo\.a\.sabz\.city: SHA-256 checked/);
     assert.ok(s.progress.resent > 0, "the lossy link made the sender send some chunks again");
+    // One chunk in 16 asks for an answer, and each sent again after its timeout.
+    assert.ok(s.progress.asked <= s.progress.sent / 4 + s.progress.resent, `${s.progress.asked} of ${s.progress.sent} chunks asked for an answer`);
     const hex = Buffer.from(sha(module)).toString("hex");
     assert.deepEqual(files(dir), [`${hex}.wasm`], "one module, under its SHA-256, and no staging file");
     assert.deepEqual(new Uint8Array(fs.readFileSync(path.join(dir, `${hex}.wasm`))), module, "exactly the bytes sent");
@@ -229,6 +232,53 @@ it("a stopped client resumes where it stopped; quota, domains, forged and cookie
     assert.equal(ok.sealed, true);
     assert.deepEqual(parseHave(ok.text), { have: 1, total: Math.ceil(small.length / PUT_CHUNK), base: 0, bits: 2n });
     assert.equal(ok.seq, 1n, "the answer names the chunk");
+  });
+});
+
+const CHUNK_ANSWER_BURST = 100;   // kernel/param.ts: chunk answers the node seals at once
+
+it("a chunk is written whether or not it asks for an answer; only those that ask are answered, while the node's budget lasts", async () => {
+  await withPut(async (c, b, dir) => {
+    const module = padded(6000, 3);
+    const total = Math.ceil(module.length / PUT_CHUNK);
+    const t = await put(c, ALICE, module, "f.a.sabz.city");
+    const id = parseTransfer(t.text)!;
+    const chunk = (i: number, answer: boolean) => chunkMessage(ALICE.publicKey, t.epoch, t.cookie, id, module, i, answer);
+    const ask = (m: Uint8Array) => askNode(b, "lan0", PEER, NODE, SPORT, m);
+    let before = b.drops();
+    assert.equal(await ask(chunk(0, false)), null, "a chunk that does not ask is not answered");
+    await b.dropped(before, {});
+    const one = (await ask(chunk(1, true)))!;
+    assert.equal(one.result, 0, one.text);
+    assert.equal(one.seq, 1n);
+    assert.deepEqual(parseHave(one.text), { have: 2, total, base: 2, bits: 0n }, "chunk 0 was written all the same");
+    // Flags other than CK_ANSWER are no chunk's: dropped as malformed, nothing written.
+    const odd = chunk(2, true);
+    odd[CTL_HEADER + CK_FLAGS] = CK_ANSWER | 2;
+    before = b.drops();
+    assert.equal(await ask(odd), null);
+    await b.dropped(before, { CTL_MALFORMED: 1 });
+    // An answer is bound to its chunk: it does not open as the answer to another.
+    const asked = chunk(2, true);
+    const peer = b.peer("lan0");
+    peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, NODE, SPORT, CTL_PORT, asked));
+    const f = (await b.frame(peer, (p) => p.sport === CTL_PORT && p.dport === SPORT))!;
+    await assert.rejects(decodeReply(f.data!, { user: ALICE, request: chunk(1, true), node: null }), ForgedReply);
+    assert.equal((await decodeReply(f.data!, { user: ALICE, request: asked, node: null }))?.seq, 2n);
+    // Flagged chunks at one instant, from someone who saw the id: the node answers its
+    // budget's worth and drops the rest's answers (CTL_RATE); each is still written.
+    await b.tick(2000);   // the budget refills
+    before = b.drops();
+    const flood = 130;
+    for (let k = 0; k < flood; k++) peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, NODE, SPORT + 1, CTL_PORT, chunk(3 + (k % 2), true)));
+    const answers = (await b.quiet(peer, 20)).filter((p) => p.sport === CTL_PORT && p.dport === SPORT + 1);
+    assert.equal(answers.length, CHUNK_ANSWER_BURST, "as many answers as the budget's burst");
+    await b.dropped(before, { CTL_RATE: flood - CHUNK_ANSWER_BURST });
+    for (let i = 5; i < total - 1; i++) assert.equal(await ask(chunk(i, false)), null);
+    const last = (await ask(chunk(total - 1, true)))!;
+    assert.equal(last.result, 0, last.text);
+    assert.match(last.text, /stored module [0-9a-f]{64}/, "every chunk was written, answered or not");
+    assert.deepEqual(files(dir), [`${Buffer.from(sha(module)).toString("hex")}.wasm`]);
   });
 });
 
