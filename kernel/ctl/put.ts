@@ -4,7 +4,8 @@
 // bytes (mod_stage) and answers with a transfer id from the host's randomness. CHUNKs are
 // not signed (one ed25519 check each would cost ~2 ms): control.ts has checked the cookie
 // of their source (the sender receives there), and here they must name a live transfer's
-// id; each is written through to the host (mod_write) and acknowledged with what is held.
+// id; each is written through to the host (mod_write), and its answer's text says what is
+// held (control.ts sends it, sealed, only for chunks that ask, within a budget).
 // When the last chunk arrives the kernel reads the staged module back (mod_read), checks
 // its SHA-256 and the publisher's signature for the domain, and only then has the host
 // commit it (mod_commit); any failure discards the staged bytes. An on-path attacker who

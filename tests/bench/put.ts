@@ -44,7 +44,7 @@ function bigModule(): Uint8Array {
   return new Uint8Array(Buffer.concat([echo, Buffer.of(0), leb(body2.length), body2]));
 }
 
-async function putMs(bytes: Uint8Array, dir: string): Promise<{ ms: number; ok: string }> {
+async function putMs(bytes: Uint8Array, dir: string): Promise<{ ms: number; ok: string; asked: number }> {
   const yaml = `
 node: { name: bench.sabz.city, role: server }
 nics:
@@ -88,7 +88,7 @@ store:
   }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   node.stop();
-  return { ms, ok: s.end?.result === 0 ? "stored" : (s.end?.text ?? s.failed ?? "?") };
+  return { ms, ok: s.end?.result === 0 ? "stored" : (s.end?.text ?? s.failed ?? "?"), asked: s.progress.asked };
 }
 
 /** The same bytes over loopback UDP in PUT_CHUNK datagrams, PUT_WINDOW in flight, each
@@ -131,7 +131,7 @@ export async function putBench(out: (line: string) => void): Promise<void> {
     const udp = await udpMs(bytes);
     const copy = copyMs(bytes, dir);
     out(`PUT of a ${kib} KiB module, in-process under Node (${Math.ceil(bytes.length / PUT_CHUNK)} chunks, window ${PUT_WINDOW}, no loss)`);
-    out(`  PUT: signed request, chunks, SHA-256, store  ${put.ms.toFixed(0).padStart(6)} ms  ${rate(put.ms)}   (${put.ok})`);
+    out(`  PUT: signed request, chunks, SHA-256, store  ${put.ms.toFixed(0).padStart(6)} ms  ${rate(put.ms)}   (${put.ok}; ${put.asked} chunks asked for an answer)`);
     out(`  plain UDP on loopback, same datagrams+acks   ${udp.toFixed(0).padStart(6)} ms  ${rate(udp)}   PUT takes ${(put.ms / udp).toFixed(2)}× its time`);
     out(`  copy of the file with fsync                  ${copy.toFixed(0).padStart(6)} ms  ${rate(copy)}   PUT takes ${(put.ms / copy).toFixed(0)}× its time`);
   } finally {
