@@ -115,7 +115,8 @@ export class PutSender {
     if (r.result === -Errno.EAGAIN) { this.sentAt.clear(); return; }   // a new cookie: send again with it
     const h = parseHave(r.text);
     if (h === null || r.result !== 0) {
-      // The end: stored, refused after the check, or the transfer is gone (ENOENT, ESTALE).
+      // The end: stored, or refused after the check; or, in clear, ESTALE: the node restarted
+      // (a transfer it forgot is not answered: the sender times out and says to PUT again).
       this.end = r;
       if (r.result === 0) this.progress.have = this.total;
       return;
