@@ -279,6 +279,19 @@ it("a chunk is written whether or not it asks for an answer; only those that ask
     assert.equal(last.result, 0, last.text);
     assert.match(last.text, /stored module [0-9a-f]{64}/, "every chunk was written, answered or not");
     assert.deepEqual(files(dir), [`${Buffer.from(sha(module)).toString("hex")}.wasm`]);
+    // The sender takes answers signed by the key that signed the PUT's answer, no other
+    // (a finished transfer still answers the chunks that ask, with how it ended).
+    await b.tick(2000);
+    for (const node of [t.node!, BOB.publicKey]) {
+      const s = new PutSender(ALICE, t.epoch, id, module, { ...t, node });
+      for (const m of s.due(Number(b.now))) peer.sendIp(b.nodeMac("lan0"), P.udp(PEER, NODE, SPORT + 2, CTL_PORT, m));
+      const back = (await b.quiet(peer, 20)).filter((p) => p.sport === CTL_PORT && p.dport === SPORT + 2);
+      assert.ok(back.length > 0);
+      for (const a of back) {
+        if (node === t.node) assert.match((await s.open(a.data!))!.text, /stored module/);
+        else await assert.rejects(s.open(a.data!), /signed by another key/);
+      }
+    }
   });
 });
 

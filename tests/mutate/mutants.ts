@@ -246,6 +246,8 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/ctl/control.ts", from: "(load<u8>(m + C.CTL_HEADER + C.CK_FLAGS) & ~C.CK_ANSWER) != 0", to: "false", tests: [PUT] },
   { id: "put-ack-unbound", guarantee: "the PUT client takes a chunk's answer only if it is signed for one of the chunks it sent",
     file: "loader/control/sealed.ts", from: "if (!asked.some((q) =>", to: "if (false && !asked.some((q) =>", tests: [PUT] },
+  { id: "put-ack-unpinned", guarantee: "the PUT client takes chunk answers only from the key that signed the PUT's answer",
+    file: "cli/put.ts", from: "node: this.node })", to: "node: null })", tests: [PUT] },
   { id: "put-quota", guarantee: "a user PUTs no more than its store quota",
     file: "kernel/ctl/put.ts", from: "if (!already && used(u) + <u64>bytes > <u64>unchecked(quota[u])) {", to: "if (false) {", tests: [PUT] },
 
