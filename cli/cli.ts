@@ -224,7 +224,12 @@ async function cmdCtlCert(op: "cert" | "certs" | "block" | "unblock", a: CtlArgs
   };
   const r = await blockControl(o, user, op === "block" ? Op.BLOCK : Op.UNBLOCK, spec);
   process.stdout.write(`${replyLine(r.first)}\n`);
-  for (const x of r.relayed) process.stdout.write(`${x.from}: ${replyLine(x.reply)}\n`);
+  // A source router's answer is sealed to this key and signed for this request, but by a
+  // key nothing here pins (unless the known-nodes file has one for that address): shown, so a
+  // person can compare it, not trusted.
+  for (const x of r.relayed) {
+    process.stdout.write(`${x.from}: ${replyLine(x.reply)} (signed by ${publicKeyText(x.reply.node!)}: compare it with that router's key)\n`);
+  }
   if (r.first.result !== 0) process.exit(1);
 }
 

@@ -30,6 +30,7 @@ export interface CtlOptions {
 /** The key an answer from addr must be signed by, and where that came from. */
 function expected(o: CtlOptions, addr: string): { key: Uint8Array | null; from: "pinned" | "known" | "none" } {
   if (o.nodeKey && sameHost(addr, o.node)) return { key: o.nodeKey, from: "pinned" };
+  if (o.nodeKey) return { key: null, from: "none" };        // another router's (a relayed BLOCK's answer)
   const k = knownKey(strip(addr));
   return k ? { key: k, from: "known" } : { key: null, from: "none" };
 }
@@ -41,7 +42,9 @@ async function open(o: CtlOptions, user: UserKey, msg: Uint8Array, b: Uint8Array
   const want = expected(o, addr);
   try {
     const r = await decodeReply(b, { user, request: msg, node: want.key });
-    if (r !== null && r.sealed && want.from === "none") {
+    // Only the node's own address is remembered, and never when its key is pinned: a
+    // source router's answer (another address) is shown, not trusted for later.
+    if (r !== null && r.sealed && want.from === "none" && !o.nodeKey && sameHost(addr, o.node)) {
       rememberKey(strip(addr), r.node!);
       warn(`note: first answer from ${strip(addr)}: its key ${publicKeyText(r.node!)} is now remembered in ${knownNodesFile()}. ` +
         "This answer was sealed to your key and signed for your request, but nothing proved the key is the node's: " +
@@ -73,16 +76,23 @@ async function socketFor(o: CtlOptions): Promise<dgram.Socket> {
 }
 
 /** Send one datagram and wait for an answer to it that opens and verifies (and matches). */
-export async function exchange(o: CtlOptions, user: UserKey, msg: Uint8Array, match: (r: Reply) => boolean): Promise<Reply> {
+export async function exchange(o: CtlOptions, user: UserKey, msg: Uint8Array, match: (r: Reply) => boolean,
+  hint?: (r: Reply) => boolean): Promise<Reply> {
   const sock = await socketFor(o);
   const tries = o.tries ?? 3, wait = o.timeoutMs ?? 1000;
   try {
     return await new Promise<Reply>((resolve, reject) => {
       let n = 0;
       let timer: NodeJS.Timeout | null = null;
+      let clearHint: Reply | null = null;
       const refused = { n: 0, why: "" };
       const send = () => {
-        if (n++ >= tries) {
+        if (n++ >= tries && clearHint !== null) {
+          resolve({ ...clearHint, text: `${clearHint.text ? `${clearHint.text}; ` : ""}this refusal came in clear, unsigned, ` +
+            `and no signed answer came after it: someone on the path could have sent it, and the node may have acted` });
+          return;
+        }
+        if (n > tries) {
           reject(new Error(refused.n > 0
             ? `no genuine answer from ${o.node} after ${tries} tries of ${wait} ms: ${refused.n} answer${refused.n === 1 ? " was" : "s were"} refused ` +
               `(${refused.why}). Someone on the path may be forging answers; the request may or may not have been acted on: ask again (\`persia ctl hello\`) from elsewhere`
@@ -94,8 +104,18 @@ export async function exchange(o: CtlOptions, user: UserKey, msg: Uint8Array, ma
         timer = setTimeout(send, wait);
       };
       sock.on("message", (b, rinfo) => {
+        // Only the node answers this request: a datagram from any other address is no
+        // answer, whatever key signed it (anyone can seal to a public key and sign with
+        // their own).
+        if (!sameHost(rinfo.address, o.node)) return;
         open(o, user, msg, new Uint8Array(b), rinfo.address, refused).then((r) => {
-          if (r === null || !match(r)) return;
+          if (r === null) return;
+          if (!match(r)) {
+            // A refusal in clear proves nothing (anyone on the path can send one): it is
+            // kept, and reported only if no sealed answer comes before the tries run out.
+            if (hint !== undefined && hint(r)) clearHint = r;
+            return;
+          }
           if (timer) clearTimeout(timer);
           resolve(r);
         }, reject);
@@ -121,7 +141,7 @@ export async function control(o: CtlOptions, user: UserKey, op: Op, body: Uint8A
   const h = await greet(o, user);
   const seq = h.seq + 1n;
   const msg = signed(op, h.epoch, seq, user, body, h.cookie);
-  return exchange(o, user, msg, (r) => r.op === op && (!r.sealed || r.seq === seq));
+  return exchange(o, user, msg, (r) => r.op === op && r.sealed && r.seq === seq, (r) => r.op === op && !r.sealed);
 }
 
 /** The reply as a person reads it. */

@@ -10,6 +10,7 @@
 // kernel's quota accounting starts again at every boot (a node boots from its manifest).
 // Does not check hashes, signatures or quotas (the kernel does). Used by node.ts.
 import * as fs from "fs";
+import { createHash } from "crypto";
 import * as path from "path";
 import * as C from "../../abi/control";
 import { Errno } from "../../abi/errno";
@@ -88,7 +89,14 @@ export class ModuleStore {
     if (s.held) { this.abort(slot); return 0; }
     try {
       fs.fsyncSync(s.fd);
-      const bytes = fs.readFileSync(s.file);
+      // The bytes the kernel checked: read through the same descriptor (not the path again),
+      // and their SHA-256 checked here too, so what is stored under the name is what it names.
+      const bytes = Buffer.alloc(s.size);
+      if (fs.readSync(s.fd, bytes, 0, s.size, 0) !== s.size || createHash("sha256").update(bytes).digest("hex") !== s.hash) {
+        this.log(`module store: refused module ${s.hash}: the staged bytes changed after the kernel checked them`);
+        this.abort(slot);
+        return -Errno.EBADMSG;
+      }
       const refused = this.services.addPut(this.binaryen, bytes, s.hash, this.ramMaxPages);
       if (refused !== null) {
         this.log(`module store: refused module ${s.hash}: ${refused}`);

@@ -76,10 +76,12 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   // From here every answer is sealed to the request's key: a key that is not a usable
   // point cannot be answered. Sealing costs two X25519 and a signature, so it pays the
   // budgets first, whatever the answer will be.
+  // The budgets come before any public-key work (sealTo decodes the key: a square root and
+  // an inversion).
   let key = m + C.CTL_KEY;
-  if (!sealTo(key, m, all)) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   let user = userByKey(key);
   if (!(user >= 0 ? budgetTake(src, user) : budgetTakeHolder(src))) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
+  if (!sealTo(key, m, all)) { dropSent(Drop.CTL_MALFORMED, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
   return sealedInput(pkt, ports, op, user, m, n, bn, all);
 }
 
@@ -105,10 +107,13 @@ function sealedInput(pkt: i32, ports: u32, op: i32, user: i32, m: usize, n: i32,
       r == -Errno.ENOENT ? "this node issued no certificate for that address" : "a CERTS request carries a 16-byte address";
     return answer(pkt, ports, op, r, seq, C.RP_NO_SVC, all, why, replyCerts);
   }
-  if (user < 0 && !holderOp) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the key is not one of the node's users (manifest users:)");
   if (holderOp) return holderInput(pkt, ports, op, seq, m, bn, all, ((ports >> 16) & 0xffff));
+  // The signature first, for every key: refusing a stranger's key, or a user's old sequence
+  // number, before it would answer sooner for one than for the other, and the delay would
+  // tell anyone whether a key is a user's. (A replay now costs a check, within the budgets.)
+  if (!ed25519Verify(m + <usize>n, m, n, key)) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the signature does not verify with the request's key");
+  if (user < 0) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the key is not one of the node's users (manifest users:)");
   if (seq <= userLastSeq(user)) return refused(pkt, ports, op, Errno.ESTALE, seq, all, "the sequence number is not above the last one accepted from this user (a replay?)");
-  if (!ed25519Verify(m + <usize>n, m, n, key)) return refused(pkt, ports, op, Errno.EACCES, seq, all, "the signature does not verify with the user's key");
   budgetVerified(src, user);
   userAccept(user, seq);
   let b = m + C.CTL_HEADER;

@@ -81,3 +81,70 @@ test("a node whose key changed is refused loudly; a pinned --node-key decides in
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A node on 127.0.0.1 that answers HELLO and, for UNLOAD, sends first what `before` makes
+ *  (from another address, or a refusal in clear from its own), then, if `real`, its answer. */
+async function racedNode(before: (m: Buffer, to: dgram.RemoteInfo, node: dgram.Socket) => Promise<void>, real: boolean) {
+  const sock = dgram.createSocket({ type: "udp4" });
+  sock.on("message", (m, rinfo) => {
+    const op = m[C.CTL_OP], seq = m.readBigUInt64LE(C.CTL_SEQ);
+    const send = (b: Promise<Buffer>) => { void b.then((x) => sock.send(x, rinfo.port, rinfo.address)); };
+    if (op === Op.HELLO) { send(sealAnswer({ op, result: 0, seq: 4n, text: "hello" }, m, NODE_SEED)); return; }
+    void before(m, rinfo, sock).then(() => {
+      if (real) setTimeout(() => send(sealAnswer({ op, result: -Errno.ENOENT, seq, text: "no such service" }, m, NODE_SEED)), 30);
+    });
+  });
+  await new Promise<void>((r) => sock.bind(0, "127.0.0.1", () => r()));
+  return { port: sock.address().port, close: () => sock.close() };
+}
+
+test("an answer from another address is no answer, whatever key signed it: with the node's key pinned, a forgery sent from elsewhere is ignored", async () => {
+  const attacker = dgram.createSocket({ type: "udp4" });
+  await new Promise<void>((r) => attacker.bind(0, "127.0.0.2", () => r()));
+  const forge = async (m: Buffer, to: dgram.RemoteInfo) => {
+    const op = m[C.CTL_OP], seq = m.readBigUInt64LE(C.CTL_SEQ);
+    const f = await sealAnswer({ op, result: 0, seq, text: "loaded evil.sabz.city as service 3 (forged)" }, m, FORGER_SEED);
+    await new Promise<void>((r) => attacker.send(f, to.port, to.address, () => r()));
+  };
+  const pinned = { nodeKey: NODE_KEY, warn: () => {} };
+  let n = await racedNode(forge, true);
+  try {
+    const r = await control({ node: "127.0.0.1", port: n.port, timeoutMs: 300, ...pinned }, USER, Op.UNLOAD, UNLOAD);
+    assert.deepEqual([r.result, r.text], [-Errno.ENOENT, "no such service"]);
+  } finally {
+    n.close();
+  }
+  n = await racedNode(forge, false);
+  try {
+    await assert.rejects(control({ node: "127.0.0.1", port: n.port, timeoutMs: 100, tries: 2, ...pinned }, USER, Op.UNLOAD, UNLOAD), /no answer from 127\.0\.0\.1/);
+  } finally {
+    n.close();
+    attacker.close();
+  }
+});
+
+test("a refusal in clear racing ahead of the node's sealed answer does not end the exchange; alone, it is reported as unproven", async () => {
+  const clear = async (m: Buffer, to: dgram.RemoteInfo, node: dgram.Socket) => {
+    const b = Buffer.alloc(C.RP_CLEAR_SIZE);
+    b.writeUInt32LE(C.CTL_REPLY_MAGIC, 0);
+    b[C.CTL_VERSION_OFF] = C.CTL_VERSION;
+    b[C.CTL_OP] = m[C.CTL_OP];
+    b.writeInt16LE(-Errno.ESTALE, C.RP_CLEAR);
+    await new Promise<void>((r) => node.send(b, to.port, to.address, () => r()));
+  };
+  let n = await racedNode(clear, true);
+  try {
+    const r = await control({ node: "127.0.0.1", port: n.port, timeoutMs: 300, nodeKey: NODE_KEY, warn: () => {} }, USER, Op.UNLOAD, UNLOAD);
+    assert.deepEqual([r.result, r.text], [-Errno.ENOENT, "no such service"]);
+  } finally {
+    n.close();
+  }
+  n = await racedNode(clear, false);
+  try {
+    const r = await control({ node: "127.0.0.1", port: n.port, timeoutMs: 100, tries: 2, nodeKey: NODE_KEY, warn: () => {} }, USER, Op.UNLOAD, UNLOAD);
+    assert.equal(r.result, -Errno.ESTALE);
+    assert.match(r.text, /came in clear, unsigned, and no signed answer came after it/);
+  } finally {
+    n.close();
+  }
+});

@@ -16,6 +16,7 @@ import { loadBinaryen } from "../../loader/instrument/binaryen";
 import { ModuleStore } from "../../hosts/node/store";
 import { ServiceHost } from "../../hosts/node/services";
 import { ROOT } from "../../hosts/node/paths";
+import { customSection } from "../../loader/modsig/format";
 
 const ECHO = new Uint8Array(fs.readFileSync(path.join(ROOT, "build/wasm/services/echo.wasm")));
 const sha = (b: Uint8Array) => new Uint8Array(createHash("sha256").update(b).digest());
@@ -88,5 +89,19 @@ test("a start removes the modules and staging files an earlier run left, and not
     fs.writeFileSync(path.join(dir, `${hex(ECHO)}.wasm`), ECHO);
     fs.writeFileSync(path.join(dir, ".staging-1"), "x");
     fs.writeFileSync(path.join(dir, "notes.txt"), "not the store's");
+  });
+});
+
+test("a commit stores only bytes whose SHA-256 is the name they were staged under (a staged file changed behind the kernel is refused)", async () => {
+  await withStore(async (s, services, dir) => {
+    const m = Buffer.concat([ECHO, customSection("pad", new Uint8Array(64))]);
+    assert.equal(stageAll(s, 0, m), MS_STAGED);
+    // Someone with the directory's rights puts another valid module of the same size in the
+    // staging file after the kernel's check.
+    const f = path.join(dir, ".staging-0");
+    fs.writeFileSync(f, Buffer.concat([ECHO, customSection("pad", new Uint8Array(64).fill(1))]));
+    assert.equal(s.commit(0), -Errno.EBADMSG);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    assert.equal(services.hasPut(hex(m)), false);
   });
 });

@@ -81,7 +81,7 @@ it("replays, old epochs, bad signatures, unknown keys and foreign domains are re
     const forged = signed(Op.UNLOAD, epoch, 7n, ALICE, unloadBody("x.a.sabz.city"), cookie);
     forged[forged.length - 1] ^= 1;
     const f = (await c.raw(forged))!;
-    assert.deepEqual([f.result, f.text], [-Errno.EACCES, "the signature does not verify with the user's key"]);
+    assert.deepEqual([f.result, f.text], [-Errno.EACCES, "the signature does not verify with the request's key"]);
     assert.equal((await c.raw(signed(Op.UNLOAD, epoch, 1n, MALLORY, unloadBody("x.a.sabz.city"), cookie)))!.result, -Errno.EACCES, "not a user");
     const bob = await c.send(BOB, Op.UNLOAD, unloadBody("x.a.sabz.city"));
     assert.equal(bob.result, -Errno.EACCES);
