@@ -132,8 +132,11 @@ function walk(p: usize, end: usize, domain: usize, dl: i32, verify: bool): i32 {
   for (let i = 0; i < n; i++) {
     let e = piece(end);
     let hc = <i32>leb(e);
-    let hashes = at, held = false;
-    for (let h = 0; h < hc; h++) if (memory.compare(hashes + <usize>(h * 32), DIGEST, 32) == 0) held = true;
+    // Only the set's last hash covers the whole module: with signature delimiters, the
+    // earlier ones are the digests of its prefixes, and a module cut at a delimiter must
+    // not pass (wasmsign2 verify would take it).
+    let hashes = at;
+    let held = hc > 0 && memory.compare(hashes + <usize>((hc - 1) * 32), DIGEST, 32) == 0;
     if (held) digestSigned = true;
     at = hashes + <usize>(hc * 32);
     let sc = <i32>leb(e);

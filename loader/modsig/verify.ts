@@ -35,7 +35,9 @@ export function modsigProblem(m: Uint8Array, publishers: Publisher[], domain: st
     if (keys.length === 0) return "no publisher key in the manifest's domains: signs for its domain";
     if (hash && Buffer.compare(sha256(m), hash) !== 0) return "its SHA-256 is not the one it is named by";
     const digest = sha256(rest);
-    const held = sets.filter((s) => s.hashes.some((h) => Buffer.compare(h, digest) === 0));
+    // Only a set's last hash covers the whole module; the earlier ones (signature delimiters)
+    // are its prefixes', and a module cut at a delimiter must not pass.
+    const held = sets.filter((s) => s.hashes.length > 0 && Buffer.compare(s.hashes[s.hashes.length - 1], digest) === 0);
     if (held.length === 0) {
       return "its sections do not match the hashes its signature covers: it was changed after it was signed, or only a part of it was signed";
     }
