@@ -47,7 +47,10 @@ export const PUT_CHUNK = 1024;       // module bytes per CHUNK (the last may be 
 export const PUT_WINDOW = 64;        // chunks an answer describes past the first missing one: a
                                      // sender keeps at most this many in flight
 export const PUT_IDLE_S = 60;        // a transfer that received nothing this long is forgotten
-export const STORED_MAX = 64;        // (user, module) pairs the store's quota accounting keeps
+export const PUT_PER_USER = 1;       // of them, in progress at once for one user: one user cannot hold them all
+export const STORED_PER_USER = 8;    // modules one user may have PUT (each counted once per user)
+export const STORED_MAX = USER_MAX * STORED_PER_USER; // (user, module) pairs the quota accounting keeps:
+                                     // every user can reach its own STORED_PER_USER
 
 // ——— Links ———
 export const IDGEN_RETRIES = 3;       // RFC 7217 §6: stable identifiers a learned address tries after a duplicate

@@ -16,7 +16,7 @@
 import { Errno } from "../../abi/errno";
 import { LogLevel } from "../../abi/kernel";
 import * as C from "../../abi/control";
-import { MODULE_MAX, PUT_MAX, PUT_CHUNK, PUT_WINDOW, PUT_IDLE_S, STORED_MAX, USER_MAX } from "../../abi/limits";
+import { MODULE_MAX, PUT_MAX, PUT_PER_USER, PUT_CHUNK, PUT_WINDOW, PUT_IDLE_S, STORED_MAX, STORED_PER_USER, USER_MAX } from "../../abi/limits";
 import { NAME_MAX } from "../../abi/manifest";
 import { le32 } from "../../wire/bytes";
 import { now } from "../clock";
@@ -87,6 +87,13 @@ function charged(u: i32, hash: usize): i32 {
     if (unchecked(storedUser[s]) == u && memory.compare(STORED_HASH + <usize>(s * 32), hash, 32) == 0) return s;
   }
   return -1;
+}
+
+/** Modules user u has stored. */
+function storedOf(u: i32): i32 {
+  let k = 0;
+  for (let s = 0; s < storedCount; s++) if (unchecked(storedUser[s]) == u) k++;
+  return k;
 }
 
 /** Bytes user u has stored, and is sending now (a transfer in progress holds its size). */
@@ -162,7 +169,13 @@ export function opPut(u: i32, body: usize, n: i32): i32 {
   if (!already && used(u) + <u64>bytes > <u64>unchecked(quota[u])) {
     return refuse(u, Errno.EDQUOT, "over the user's store quota (users[].store in the node's manifest)");
   }
+  if (!already && storedOf(u) >= STORED_PER_USER) return refuse(u, Errno.EDQUOT, "the user has PUT as many modules as one user may (STORED_PER_USER, 8)");
   if (!already && storedCount >= STORED_MAX) return refuse(u, Errno.ENOSPC, "the node keeps no more modules for its users (STORED_MAX)");
+  // One transfer at a time per user: PUT_MAX is shared by the whole node, and one user
+  // holding every transfer (renewing each before it idles out) would stop everyone else's.
+  let mine = 0;
+  for (let k = 0; k < PUT_MAX; k++) if (unchecked(state[k]) == RECEIVING && unchecked(owner[k]) == u) mine++;
+  if (mine >= PUT_PER_USER) return refuse(u, Errno.EDQUOT, "the user has a transfer in progress already (PUT_PER_USER, 1): finish it, or let it idle out, first");
   let t = 0;
   while (t < PUT_MAX && unchecked(state[t]) != FREE) t++;
   if (t == PUT_MAX) return refuse(u, Errno.ENOSPC, "PUT_MAX transfers are in progress; try again when one ends");
@@ -227,8 +240,10 @@ export function chunkInput(t: i32, m: usize, n: i32): i32 {
     logStart(); logStr("a chunk past the module's end, of the wrong length, or longer than its datagram; "); haveText(t); logKeep();
     return -Errno.EINVAL;
   }
-  unchecked(last[t] = now);
   if (!held(t, i)) {
+    // Only a new chunk keeps the transfer alive: a replayed one (its id is in clear on the
+    // path) must not hold one of PUT_MAX transfers for ever.
+    unchecked(last[t] = now);
     if (host_mod_write(t, <i32>(i * <u32>PUT_CHUNK), <i32>(b + C.CK_DATA), len) < 0) {
       host_mod_abort(t);
       return end(t, refuse(unchecked(owner[t]), Errno.EIO, "the host could not write a chunk; nothing was stored: PUT it again"));

@@ -232,6 +232,11 @@ it("a stopped client resumes where it stopped; quota, domains, forged and cookie
     assert.equal(ok.sealed, true);
     assert.deepEqual(parseHave(ok.text), { have: 1, total: Math.ceil(small.length / PUT_CHUNK), base: 0, bits: 2n });
     assert.equal(ok.seq, 1n, "the answer names the chunk");
+    // One transfer at a time per user: with s.a's in progress, alice cannot start another
+    // (PUT_PER_USER), so no one user can hold every PUT_MAX transfer.
+    const second = await put(c, ALICE, padded(2000, 3), "t.a.sabz.city");
+    assert.equal(second.result, -Errno.EDQUOT, second.text);
+    assert.match(second.text, /transfer in progress already/);
   });
 });
 

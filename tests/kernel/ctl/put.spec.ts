@@ -6,7 +6,7 @@
 // module at run time (the image) is refused with what to do instead.
 import { Errno } from "../../../abi/errno";
 import * as C from "../../../abi/control";
-import { PUT_MAX, PUT_CHUNK, PUT_IDLE_S, STORED_MAX } from "../../../abi/limits";
+import { PUT_MAX, PUT_CHUNK, PUT_IDLE_S, STORED_PER_USER } from "../../../abi/limits";
 import { now, setNow } from "../../../kernel/clock";
 import { lastLine, lastLineLen } from "../../../kernel/log";
 import { sha256 } from "../../../kernel/crypto/sha256";
@@ -24,7 +24,11 @@ const ID: usize = memory.data(16, 8);
 
 function text(): string { return String.UTF8.decodeUnsafe(lastLine(), <usize>lastLineLen()); }
 
-function setup(quota: u32): void {
+const OTHER: usize = memory.data(32, 8);
+
+/** Alice (row 0, key KEY) and `others` more users (rows 1.., keys 0xb0 + k), each with the
+ *  domain a.sabz.city and `quota` bytes of store. */
+function setup(quota: u32, others: i32 = 0): void {
   usersReset(); putReset();
   memory.fill(KEY, 0xa1, 32);
   String.UTF8.encodeUnsafe(changetype<usize>("alice"), 5, NAME);
@@ -33,18 +37,25 @@ function setup(quota: u32): void {
   String.UTF8.encodeUnsafe(changetype<usize>(d), d.length, dp);
   userAdd(KEY, NAME, 5, dp, d.length);
   putQuota(KEY, quota);
+  for (let k = 0; k < others; k++) {
+    memory.fill(OTHER, <u8>(0xb0 + k), 32);
+    store<u8>(NAME, <u8>(0x61 + k));                  // names "blice", "clice", ...: unique
+    userAdd(OTHER, NAME, 5, dp, d.length);
+    putQuota(OTHER, quota);
+  }
+  store<u8>(NAME, 0x61);
   for (let i = 0; i < SIZE; i++) store<u8>(MOD + <usize>i, <u8>(i * 7 + 3));
   setNow(1000);
 }
 
 /** A PUT body for the module at MOD (its SHA-256, or a wrong one) for `domain`. */
-function put(domain: string, wrongHash: bool = false): i32 {
+function put(domain: string, wrongHash: bool = false, user: i32 = 0): i32 {
   sha256(MOD, SIZE, BODY + C.PT_HASH);
   if (wrongHash) store<u8>(BODY, load<u8>(BODY) ^ 1);
   store<u32>(BODY + C.PT_SIZE, SIZE);
   store<u8>(BODY + C.PT_NAME_LEN, <u8>domain.length);
   String.UTF8.encodeUnsafe(changetype<usize>(domain), domain.length, BODY + C.PT_NAME);
-  return opPut(0, BODY, C.PT_NAME + domain.length);
+  return opPut(user, BODY, C.PT_NAME + domain.length);
 }
 
 /** The transfer id in the last line ("transfer <32 hex>") into ID. */
@@ -120,20 +131,26 @@ describe("PUT", () => {
     expect(modCount(2) - aborts).toBe(1);
   });
 
-  it("domain, quota and PUT_MAX are checked before the host stages anything; an idle transfer is forgotten", () => {
+  it("domain, quota, a user's one transfer and PUT_MAX are checked before the host stages anything; an idle transfer is forgotten", () => {
     setup(2000);
     modMode(C.MS_STAGED);
     let staged = modCount(3);
     expect(put("x.b.sabz.city")).toBe(-Errno.EACCES);
     expect(put("x.a.sabz.city")).toBe(-Errno.EDQUOT, "2500 bytes over a quota of 2000");
     expect(modCount(3)).toBe(staged);
-    setup(1 << 20);
-    for (let k = 0; k < PUT_MAX; k++) {
-      store<u8>(MOD, <u8>k);                         // another module each time
-      expect(put("x.a.sabz.city")).toBe(0);
+    setup(1 << 20, PUT_MAX);
+    expect(put("x.a.sabz.city")).toBe(0);
+    store<u8>(MOD, 0x77);
+    expect(put("y.a.sabz.city")).toBe(-Errno.EDQUOT, "one transfer at a time per user (PUT_PER_USER)");
+    expect(text().includes("transfer in progress already")).toBe(true, text());
+    for (let k = 1; k < PUT_MAX; k++) {
+      store<u8>(MOD, <u8>k);                         // another module, another user, each time
+      expect(put("x.a.sabz.city", false, k)).toBe(0);
     }
     store<u8>(MOD, 0xee);
-    expect(put("x.a.sabz.city")).toBe(-Errno.ENOSPC);
+    expect(put("x.a.sabz.city", false, PUT_MAX)).toBe(-Errno.ENOSPC, "PUT_MAX transfers over the node");
+    store<u8>(MOD, 3);                               // alice's first module again (byte 0 was 3)
+    expect(put("x.a.sabz.city")).toBe(0, "alice resumes her own");
     idFromText();
     let aborts = modCount(2);
     setNow(now + <i64>PUT_IDLE_S * 1000);
@@ -141,36 +158,40 @@ describe("PUT", () => {
     expect(modCount(2) - aborts).toBe(PUT_MAX, "every idle transfer's bytes are discarded");
     chunk(0);
     expect(chunkTransfer(MSG)).toBe(-1);
-    expect(put("x.a.sabz.city")).toBe(0, "room again");
+    expect(put("x.a.sabz.city", false, PUT_MAX)).toBe(0, "room again");
   });
 
-  it("a module the store holds is answered at once and charged; STORED_MAX charges hold even when transfers end together", () => {
+  it("a replayed chunk the node holds does not keep a transfer alive; only a new one does", () => {
+    setup(1 << 20);
+    modMode(C.MS_STAGED);
+    expect(put("x.a.sabz.city")).toBe(0);
+    idFromText();
+    expect(send(0)).toBe(0);
+    let aborts = modCount(2);
+    setNow(now + <i64>PUT_IDLE_S * 1000 - 1);
+    expect(send(0)).toBe(0, "held already: answered, not written");
+    setNow(now + 1);
+    putExpire();
+    expect(modCount(2) - aborts).toBe(1, "idled out despite the replay");
+  });
+
+  it("a module the store holds is answered at once and charged; a user stores at most STORED_PER_USER modules", () => {
     setup(1 << 30);
     modMode(C.MS_HELD);
     let commits = modCount(1);
-    for (let k = 0; k < STORED_MAX - 1; k++) {
+    for (let k = 0; k < STORED_PER_USER; k++) {
       store<u32>(MOD, k);
       modHold(MOD, SIZE);
       expect(put("x.a.sabz.city")).toBe(0);
     }
     expect(text().includes("the store holds it already (stored once)")).toBe(true, text());
-    expect(modCount(1) - commits).toBe(STORED_MAX - 1, "each checked, then committed (a held module stays)");
-    // Two transfers begin while one charge is left; the second to end finds the table full.
-    modMode(C.MS_STAGED);
+    expect(modCount(1) - commits).toBe(STORED_PER_USER, "each checked, then committed (a held module stays)");
     store<u32>(MOD, 0xaaaa);
-    expect(put("x.a.sabz.city")).toBe(0);
-    idFromText();
-    let first = memory.data(16, 8);
-    memory.copy(first, ID, 16);
-    store<u32>(MOD, 0xbbbb);
-    expect(put("y.a.sabz.city")).toBe(0);
-    idFromText();
-    send(0); send(1);
-    expect(send(2)).toBe(0, "the second transfer ends first and takes the last charge");
-    memory.copy(ID, first, 16);
-    store<u32>(MOD, 0xaaaa);
-    send(0); send(1);
-    expect(send(2)).toBe(-Errno.ENOSPC);
-    expect(text().includes("STORED_MAX")).toBe(true, text());
+    modHold(MOD, SIZE);
+    expect(put("x.a.sabz.city")).toBe(-Errno.EDQUOT, "over the count one user may PUT");
+    expect(text().includes("STORED_PER_USER")).toBe(true, text());
+    store<u32>(MOD, 0);
+    modHold(MOD, SIZE);
+    expect(put("x.a.sabz.city")).toBe(0, "one it has PUT already is charged once");
   });
 });
