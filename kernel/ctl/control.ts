@@ -74,10 +74,9 @@ export function ctlInput(pkt: i32, off: i32): i32 {
   if (signedOp && load<u64>(m + C.CTL_EPOCH) != epoch) return inClear(pkt, ports, op, Errno.ESTALE);
   if (!cookieValid(src, m + C.CTL_COOKIE)) return inClear(pkt, ports, op, Errno.EAGAIN);
   // From here every answer is sealed to the request's key: a key that is not a usable
-  // point cannot be answered. Sealing costs two X25519 and a signature, so it pays the
-  // budgets first, whatever the answer will be.
-  // The budgets come before any public-key work (sealTo decodes the key: a square root and
-  // an inversion).
+  // point cannot be answered. Sealing costs two X25519 and a signature, and even sealTo's
+  // decoding of the key a square root and an inversion, so the budgets come first,
+  // whatever the answer will be.
   let key = m + C.CTL_KEY;
   let user = userByKey(key);
   if (!(user >= 0 ? budgetTake(src, user) : budgetTakeHolder(src))) { dropSent(Drop.CTL_RATE, pkt, CAPTURE_NONE); pktFree(pkt); return NONE; }
