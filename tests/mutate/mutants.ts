@@ -450,7 +450,11 @@ export const MUTANTS: Mutant[] = [
     file: "loader/cert/chain.ts", from: "if ((c[i].flags & L.CERT_ISSUER) === 0) return", to: "if (false) return",
     tests: ["tests/kernel/cert.test.ts", "tests/cli/cert.test.ts"] },
   { id: "modsig-any-hash", guarantee: "a module passes only when the SHA-256 of its sections is a hash its signature covers: one changed bit is refused",
-    file: "kernel/svc/modsig.ts", from: "if (memory.compare(hashes + <usize>(h * 32), DIGEST, 32) == 0) held = true;", to: "held = true;",
+    file: "kernel/svc/modsig.ts", from: "let held = hc > 0 && memory.compare(hashes + <usize>((hc - 1) * 32), DIGEST, 32) == 0;", to: "let held = hc > 0;",
+    tests: ["tests/kernel/modsig.test.ts"] },
+  { id: "modsig-prefix-hash", guarantee: "only a hash set's last hash covers the module: one cut at a signature delimiter is refused",
+    file: "kernel/svc/modsig.ts", from: "let held = hc > 0 && memory.compare(hashes + <usize>((hc - 1) * 32), DIGEST, 32) == 0;",
+    to: "let held = false; for (let h = 0; h < hc; h++) if (memory.compare(hashes + <usize>(h * 32), DIGEST, 32) == 0) held = true;",
     tests: ["tests/kernel/modsig.test.ts"] },
   { id: "modsig-any-domain", guarantee: "a publisher key signs only for its domain and the names under it",
     file: "kernel/svc/publishers.ts", from: "  if (n < 0) return true;", to: "  return true;",
@@ -462,7 +466,7 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/ctl/ops.ts", from: "    let why = moduleCheck(id, body + C.LOAD_HASH, name, nl);", to: "    let why: string | null = null;",
     tests: ["tests/integration/modsig.test.ts"] },
   { id: "modsig-ts-any-hash", guarantee: "`persia verify` and the loader refuse a module whose sections are not the signed ones, as the kernel does",
-    file: "loader/modsig/verify.ts", from: "const held = sets.filter((s) => s.hashes.some((h) => Buffer.compare(h, digest) === 0));",
+    file: "loader/modsig/verify.ts", from: "const held = sets.filter((s) => s.hashes.length > 0 && Buffer.compare(s.hashes[s.hashes.length - 1], digest) === 0);",
     to: "const held = sets;", tests: ["tests/kernel/modsig.test.ts"] },
 ];
 
