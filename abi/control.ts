@@ -153,7 +153,8 @@ export const MS_HELD = 1;                  // the store holds the module already
 // sealed answer costs it two X25519 and a signature), and only while the node's budget of
 // chunk answers lasts (kernel/param.ts CHUNK_ANSWER_PER_S). Each answer acknowledges
 // every chunk held so far, in its text (PUT_HAVE_TEXT):
-//   "have H of T chunks; all before B; from B: XXXXXXXXXXXXXXXX"
+//   "have <H> of <T> chunks; all before <B>; from <B>: <16 hex digits>", e.g.
+//   "have 5 of 9 chunks; all before 3; from 3: 0000000000000006",
 // where the 16 hex digits are a u64, bit i set when chunk B + i is held (B = T: all). The
 // answer to the chunk that completes the module says whether the node stored it, and why not.
 export const CK_ID = 0;

@@ -130,7 +130,7 @@ function refuse(u: i32, err: Errno, why: string): i32 {
   return -err;
 }
 
-/** Append "have H of T chunks; all before B; from B: XXXXXXXXXXXXXXXX" (abi/control.ts). */
+/** Append "have <H> of <T> chunks; all before <B>; from <B>: <a u64 in 16 hex digits>" (abi/control.ts PUT_HAVE_TEXT). */
 function haveText(t: i32): void {
   let b = unchecked(base[t]), n = chunksOf(t);
   let bits: u64 = 0;

@@ -19,6 +19,7 @@ import { addressFromMac, linkLocalFromMac, parseAddr, parseMac } from "../../loa
 import { keyFromSeed, publicKeyText, hello, signed, decodeReply } from "../../loader/control/message";
 import { putBody, parseTransfer } from "../../loader/control/put";
 import { PersiaNode } from "../../hosts/node/node";
+import { customSection } from "../../loader/modsig/format";
 import { ROOT } from "../../hosts/node/paths";
 import { PutSender } from "../../cli/put";
 import * as P from "../../cli/peer/packets";
@@ -34,14 +35,13 @@ const SIZE = 1 << 20;
 /** echo.wasm with a custom section: a valid module of SIZE bytes. */
 function bigModule(): Uint8Array {
   const echo = fs.readFileSync(path.join(ROOT, "build/wasm/services/echo.wasm"));
-  const name = Buffer.from("bench");
-  const leb = (n: number) => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return Buffer.from(o); };
-  let pad = SIZE - echo.length - 1 - 3 - 1 - name.length;
-  const body = Buffer.concat([leb(name.length), name, Buffer.alloc(pad, 0x42)]);
-  const out = Buffer.concat([echo, Buffer.of(0), leb(body.length), body]);
-  pad += SIZE - out.length;   // the LEB128 of the size took what it took
-  const body2 = Buffer.concat([leb(name.length), name, Buffer.alloc(pad, 0x42)]);
-  return new Uint8Array(Buffer.concat([echo, Buffer.of(0), leb(body2.length), body2]));
+  // The section's header (its size's LEB128) depends on the payload: size it for about the
+  // right payload, then take exactly the rest.
+  const header = (n: number) => customSection("bench", new Uint8Array(n)).length - n;
+  const pad = SIZE - echo.length - header(SIZE - echo.length);
+  const out = Buffer.concat([echo, customSection("bench", new Uint8Array(pad).fill(0x42))]);
+  if (out.length !== SIZE) throw new Error(`the bench module is ${out.length} bytes, not ${SIZE}`);
+  return new Uint8Array(out);
 }
 
 async function putMs(bytes: Uint8Array, dir: string): Promise<{ ms: number; ok: string; asked: number }> {

@@ -14,6 +14,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { customSection } from "../../loader/modsig/format";
 import { ROOT } from "../../hosts/node/paths";
 import { sh, missing, skipOrFail } from "./linux";
 import { Router, keyNew, persia, ping, routerAddr } from "./block_net";
@@ -36,10 +37,7 @@ function cleanup(): void {
 /** echo.wasm with a custom section of n bytes: a valid module of any size. */
 function padded(n: number): Uint8Array {
   const echo = fs.readFileSync(path.join(ROOT, "build/wasm/services/echo.wasm"));
-  const leb = (v: number) => { const o: number[] = []; do { let b = v & 0x7f; v >>>= 7; if (v) b |= 0x80; o.push(b); } while (v); return Buffer.from(o); };
-  const name = Buffer.from("persia-e2e-padding");
-  const body = Buffer.concat([leb(name.length), name, Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff))]);
-  return new Uint8Array(Buffer.concat([echo, Buffer.of(0), leb(body.length), body]));
+  return new Uint8Array(Buffer.concat([echo, customSection("persia-e2e-padding", Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff))]));
 }
 
 /** The TAP in the relay's namespace, the veth pair from there to the client's. */

@@ -19,6 +19,7 @@ import { PUT_CHUNK } from "../../abi/limits";
 import { publicKeyText, decodeReply, ForgedReply, Reply, UserKey } from "../../loader/control/message";
 import { chunkMessage, parseHave, parseTransfer, putBody } from "../../loader/control/put";
 import { loadRequest } from "../../loader/control/request";
+import { customSection } from "../../loader/modsig/format";
 import { ROOT } from "../../hosts/node/paths";
 import { PutSender } from "../../cli/put";
 import * as P from "../../cli/peer/packets";
@@ -34,14 +35,7 @@ const ECHO = fs.readFileSync(path.join(ROOT, "build/wasm/services/echo.wasm"));
 
 /** echo.wasm with a custom section of n bytes appended: a valid module of any size. */
 function padded(n: number, fill = 0x5a): Uint8Array {
-  const name = Buffer.from("persia-test-padding");
-  const body = Buffer.concat([leb(name.length), name, Buffer.alloc(n, fill)]);
-  return new Uint8Array(Buffer.concat([ECHO, Buffer.of(0), leb(body.length), body]));
-}
-function leb(n: number): Buffer {
-  const out: number[] = [];
-  do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n);
-  return Buffer.from(out);
+  return new Uint8Array(Buffer.concat([ECHO, customSection("persia-test-padding", new Uint8Array(n).fill(fill))]));
 }
 const sha = (b: Uint8Array) => new Uint8Array(createHash("sha256").update(b).digest());
 
