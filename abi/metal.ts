@@ -1,0 +1,82 @@
+// Numbers of the metal image (issue #12, spec/metal.md): the payload that `persia image
+// --target metal` appends to the prebuilt boot image (hosts/metal), which the metal host
+// reads at boot. Valid AssemblyScript and TypeScript; abi/gen.ts writes them for Rust
+// (abi/gen/persia_abi.rs) so the host in hosts/metal keeps no copy.
+//
+// The payload starts at the first 4 KiB boundary after the boot image's last byte (the
+// linker script's __payload symbol) and is loaded with it (Multiboot's a.out kludge loads
+// the whole file). Little-endian throughout.
+//   header   0 u32 magic "PMTL"   4 u32 version   8 u32 total bytes (header included)
+//           12 u32 section count  16 [32] SHA-256 of the kernel.wasm the kernel section was
+//           compiled from (the bytes every host runs)   48 [16] zero
+//   then `count` section entries of MTL_SEC_SIZE bytes: kind, id, offset (from the
+//   payload's first byte; a multiple of MTL_ALIGN), length.
+export const MTL_MAGIC = 0x4c544d50;   // "PMTL" read as u32 LE
+export const MTL_VERSION = 1;
+export const MTL_TOTAL = 8;
+export const MTL_COUNT = 12;
+export const MTL_KERNEL_SHA256 = 16;
+export const MTL_HEADER = 64;
+export const MTL_SEC_KIND = 0;
+export const MTL_SEC_ID = 4;
+export const MTL_SEC_OFFSET = 8;
+export const MTL_SEC_LENGTH = 12;
+export const MTL_SEC_SIZE = 16;
+/** Every section starts at a multiple of this (a page: precompiled code may be used in place). */
+export const MTL_ALIGN = 4096;
+
+export enum MtlSection {
+  BOOT = 1,          // id 0: the boot manifest (abi/manifest.ts), handed to k_boot as is
+  NAME = 2,          // id 0: the node's name, UTF-8
+  NIC = 3,           // id: the manifest NIC id; body MTL_NIC_*
+  DISK = 4,          // id: the manifest disk id; body MTL_DISK_*
+  KERNEL = 5,        // id 0: kernel.wasm precompiled by wasmtime (MTL_WASMTIME) for the metal target
+  SLOT = 6,          // id: a service id (slot); body MTL_SLOT_*
+  MODULE_CODE = 7,   // id: a module index; the metered module precompiled like KERNEL
+  MODULE_FILE = 8,   // id: a module index; the module file as it was signed (module_read)
+}
+
+// NIC body: which virtio-net device carries the NIC. Devices are numbered in PCI order
+// (bus, device, function ascending), from 0, counting virtio-net devices only.
+export const MTL_NIC_PCI_INDEX = 0;   // u32; MTL_BY_MAC when the NIC is matched by its MAC
+export const MTL_NIC_MAC = 4;         // [6] the device's MAC to match (MTL_BY_MAC)
+export const MTL_NIC_SIZE = 12;
+export const MTL_BY_MAC = 0xffffffff;
+
+// DISK body: which virtio-blk device (PCI order among virtio-blk devices) and the size the
+// manifest gave; a device smaller than that is refused at boot by name.
+export const MTL_DISK_PCI_INDEX = 0;  // u32
+export const MTL_DISK_SIZE = 8;       // u64, bytes
+export const MTL_DISK_BODY = 16;
+
+// SLOT body: what a service id may hold (as hosts/node/services.ts SlotPlace).
+export const MTL_SLOT_FLAGS = 0;          // u32, MtlSlotFlag bits
+export const MTL_SLOT_MODULE = 4;         // u32, the module index of its MODULE_CODE / MODULE_FILE
+export const MTL_SLOT_RAM_MAX = 8;        // u32, pages a service there may grow to (its ceiling)
+export const MTL_SLOT_MEM_MIN = 12;       // u32, the module's initial memory, pages
+export const MTL_SLOT_DECLARED_MAX = 16;  // u32, the module's declared maximum, or MTL_NO_MAX
+export const MTL_SLOT_SHA256 = 20;        // [32] SHA-256 of the module file
+export const MTL_SLOT_SIZE = 52;
+export const MTL_NO_MAX = 0xffffffff;
+
+export enum MtlSlotFlag {
+  BOOT = 1,          // a manifest service (loaded at boot)
+  STORE = 2,         // a store slot (manifest store:), for a run-time LOAD
+}
+
+/** The wasmtime release whose compiler precompiles the image's modules and whose runtime
+ *  (the `wasmtime` crate, no_std) runs them on metal: both must be this exact version. */
+export const MTL_WASMTIME = "48.0.0";
+
+// The serial console: the metal host prints the boot log and, like the wasmtime image, the
+// status lines of abi/image.ts (IMG_STATUS_PREFIX, IMG_HOST_PREFIX), so `persia status
+// --from serial.log` reads either. The kernel's SHA-256 line:
+export const MTL_KERNEL_LINE = "kernel.wasm sha256 ";
+
+// isa-debug-exit (QEMU `-device isa-debug-exit,iobase=0xf4,iosize=0x04`): the host writes
+// a code there when it stops, and QEMU exits with (code << 1) | 1.
+export const MTL_EXIT_PORT = 0xf4;
+export enum MtlExit {
+  STOPPED = 0,       // the node stopped as asked (`for=` passed): QEMU exits 1
+  FAILED = 1,        // boot failed or the host hit an error it cannot go on from: QEMU exits 3
+}
