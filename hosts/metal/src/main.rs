@@ -5,6 +5,8 @@
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
 mod boot;
 mod platform;
 

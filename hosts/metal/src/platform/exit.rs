@@ -1,21 +1,17 @@
 // Leaving the machine: a code written to QEMU's isa-debug-exit device (abi/metal.ts
 // MTL_EXIT_PORT, MtlExit) makes QEMU exit with (code << 1) | 1. Without that device
 // (real hardware, or QEMU started without it) the host says so and halts for good.
+use super::abi_pending::{MTL_EXIT_FAILED, MTL_EXIT_PORT, MTL_EXIT_STOPPED};
 use super::cpu::outl;
-
-// TEMPORARY literals, until abi/gen.ts writes abi/gen/persia_abi.rs (the engine helper's
-// generator): they are abi/metal.ts MTL_EXIT_PORT and MtlExit, and must be replaced by the
-// generated constants, not kept in step by hand.
-const MTL_EXIT_PORT: u16 = 0xf4;
 
 /// Why the host stops (abi/metal.ts MtlExit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum MtlExit {
     /// The node stopped as asked (`for=` passed): QEMU exits 1.
-    Stopped = 0,
+    Stopped = MTL_EXIT_STOPPED,
     /// Boot failed or the host hit an error it cannot go on from: QEMU exits 3.
-    Failed = 1,
+    Failed = MTL_EXIT_FAILED,
 }
 
 /// Stops the machine with `code`. Never returns.
