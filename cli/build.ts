@@ -1,6 +1,7 @@
 // `persia build`: generate the ABI bindings (abi/gen.ts), then compile the kernel and
 // every service and the wasmtime image's WASI shim (hosts/wasi) with the AssemblyScript
-// compiler, using the targets in asconfig.json.
+// compiler, using the targets in asconfig.json; then the metal host's boot image
+// (hosts/metal/build.ts: cargo, into build/metal/).
 // Services are the folders under services/ with a main.ts (the SDK has none); test
 // services under tests/services/ compile with the shared "service" target, and
 // tests/kernel/crypto/entry.ts (kernel/crypto exported to Node) with "crypto-test", and
@@ -13,6 +14,7 @@ import { generate } from "../abi/gen";
 import { ROOT } from "../hosts/node/paths";
 import { KERNEL_EXPORTS, HOST_IMPORTS, HOST_MODULE, SHIM_EXPORTS, SHIM_HOST_IMPORTS } from "../abi/contract";
 import { contractProblems } from "../loader/wasm/contract";
+import { buildMetal } from "../hosts/metal/build";
 
 interface Job { name: string; entry: string; target: string; out?: string }
 
@@ -78,6 +80,7 @@ export async function build(log: (line: string) => void = () => {}): Promise<str
   };
   await Promise.all([worker(), worker()]);
   checkContract();
+  if (await buildMetal(log)) done.push("metal image");
   return done;
 }
 
