@@ -7,7 +7,9 @@
 
 extern crate alloc;
 
+mod abi;
 mod boot;
+mod node;
 mod platform;
 
 use platform::exit::{exit, MtlExit};
@@ -23,13 +25,4 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
 fn panic(info: &core::panic::PanicInfo) -> ! {
     println!("persia-metal: panic: {info}");
     exit(MtlExit::Failed)
-}
-
-// Placeholder until the engine helper's src/node/ replaces it: it says plainly that this
-// image runs no node, and stops.
-mod node {
-    pub fn run() -> ! {
-        crate::println!("persia-metal: no node yet");
-        crate::platform::exit::exit(crate::platform::exit::MtlExit::Stopped)
-    }
 }
