@@ -10,6 +10,8 @@ extern crate alloc;
 mod abi;
 mod boot;
 mod node;
+// Its pub functions serve the node and the drivers; some are not called yet.
+#[allow(dead_code)]
 mod platform;
 
 use platform::exit::{exit, MtlExit};
@@ -17,8 +19,8 @@ use platform::exit::{exit, MtlExit};
 /// Called by boot.rs on the boot stack, in long mode, with SSE on and interrupts off.
 #[unsafe(no_mangle)]
 pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
-    platform::init(magic, info);
-    node::run()
+    let boot = platform::init(magic, info);
+    node::run(boot)
 }
 
 #[panic_handler]

@@ -7,7 +7,7 @@ mod wasmtime_platform;
 use crate::platform::exit::{exit, MtlExit};
 use crate::println;
 
-pub fn run() -> ! {
+pub fn run(_boot: crate::platform::Boot) -> ! {
     println!("persia-metal");
     let p = match payload::Payload::read(crate::platform::heap::payload_addr() as usize) {
         Ok(p) => p,
