@@ -8,6 +8,7 @@
 extern crate alloc;
 
 mod boot;
+mod dev;
 mod platform;
 
 use platform::exit::{exit, MtlExit};
@@ -16,6 +17,10 @@ use platform::exit::{exit, MtlExit};
 #[unsafe(no_mangle)]
 pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
     platform::init(magic, info);
+    if platform::mbinfo::cmdline().split_ascii_whitespace().any(|w| w == "devtest") {
+        let ok = dev::devtest::run(platform::mbinfo::cmdline());
+        exit(if ok { MtlExit::Stopped } else { MtlExit::Failed });
+    }
     node::run()
 }
 
