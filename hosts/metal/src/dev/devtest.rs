@@ -12,8 +12,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::blk::{self, Blk};
-use super::net::{self, FRAME_MAX, Net};
-use super::{DevError, clock, pci, rng};
+use super::net::{self, FRAME_MAX, Irq, Net};
+use super::{DevError, pci, rng};
+use crate::platform::{clock, pic};
 
 /// Where disk i's marker goes: not on a sector boundary, and crossing one.
 pub const DISK_MARK_AT: u64 = 1010;
@@ -74,23 +75,11 @@ fn test_net(n: &mut Net, wait_ms: u64, frames: u64) -> bool {
         crate::println!("devtest: FAIL nic {i}: sending an ARP request gave {e}");
         return false;
     }
-    let start = clock::now_ns();
-    let mut got = 0u64;
-    while clock::now_ns() - start < wait_ms * 1_000_000 {
-        n.poll_rx(&mut |f: &[u8]| {
-            got += 1;
-            if got <= 8 {
-                crate::println!(
-                    "devtest: nic {i} received {} bytes from {} type {:02x}{:02x}",
-                    f.len(),
-                    Hex(&f[6..12]),
-                    f[12],
-                    f[13]
-                );
-            }
-        });
-    }
-    crate::println!("devtest: nic {i} received {got} frames in {wait_ms} ms");
+    let (got, irqs, idle_ms) = receive(n, wait_ms);
+    crate::println!(
+        "devtest: nic {i} received {got} frames in {wait_ms} ms ({irqs} interrupts on {}, {idle_ms} ms halted)",
+        Irq(n.irq())
+    );
     let mut frame = vec![0u8; FRAME_MAX];
     frame[0..6].copy_from_slice(&[0xff; 6]);
     frame[6..12].copy_from_slice(&n.mac);
@@ -122,6 +111,44 @@ fn test_net(n: &mut Net, wait_ms: u64, frames: u64) -> bool {
         crate::println!("devtest: FAIL nic {i}: no frame arrived");
     }
     got > 0
+}
+
+/// Receives for `wait_ms` the way the node does: the NIC's line unmasked, the core halted
+/// until the line fires (the handler masks it and marks it pending), then the NIC polled
+/// and its line unmasked again. Without a line it polls. Returns (frames, wake-ups on the
+/// line, ms halted).
+fn receive(n: &mut Net, wait_ms: u64) -> (u64, u64, u64) {
+    let i = n.index;
+    let mut got = 0u64;
+    let mut print = |f: &[u8]| {
+        got += 1;
+        if got <= 8 {
+            crate::println!("devtest: nic {i} received {} bytes from {} type {:02x}{:02x}", f.len(), Hex(&f[6..12]), f[12], f[13]);
+        }
+    };
+    let deadline = clock::now_ms() + wait_ms;
+    let idle0 = clock::idle_ns();
+    let mut irqs = 0;
+    let line = n.irq();
+    if let Some(l) = line {
+        pic::irq_unmask(l);
+    }
+    while clock::now_ms() < deadline {
+        let Some(l) = line else {
+            n.poll_rx(&mut print);
+            continue;
+        };
+        clock::idle_until(deadline);
+        if pic::irq_take_pending() & 1 << l != 0 {
+            irqs += 1;
+            while n.poll_rx(&mut print) > 0 {}
+            pic::irq_unmask(l);
+        }
+    }
+    if let Some(l) = line {
+        pic::irq_mask(l);
+    }
+    (got, irqs, (clock::idle_ns() - idle0) / 1_000_000)
 }
 
 fn test_disk(d: &mut Blk, mib: u64) -> bool {

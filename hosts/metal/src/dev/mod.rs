@@ -7,7 +7,6 @@
 //! Callers: the node (src/node) probes once at boot and keeps the devices for its lifetime.
 
 pub mod blk;
-pub mod clock;
 pub mod devtest;
 pub mod net;
 pub mod pci;

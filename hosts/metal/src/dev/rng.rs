@@ -2,9 +2,10 @@
 //! the device fills with random bytes. The platform RNG uses it only when the CPU has
 //! neither RDSEED nor RDRAND. Requests are synchronous, like the disk's: one buffer is
 //! offered and the used ring polled until the device fills it or REQUEST_TIMEOUT_NS passes.
-//! Callers: the platform RNG (fallback source) and `devtest`.
+//! Callers: the node at boot (`register_fallback`), the platform RNG through it, and `devtest`.
 
 use alloc::string::String;
+use spin::Mutex;
 
 use super::DevError;
 use super::pci::PciDevice;
@@ -19,6 +20,22 @@ pub struct Rng {
     q: Virtqueue,
     buf: DmaBuf,
     stopped: bool,
+}
+
+/// The device the platform RNG falls back to (a plain `fn` cannot hold it).
+static FALLBACK: Mutex<Option<Rng>> = Mutex::new(None);
+
+/// Probes the first working virtio-rng of `devices` and, if there is one, registers it as
+/// the platform RNG's fallback source. Returns whether one was registered.
+pub fn register_fallback(devices: &[PciDevice]) -> bool {
+    let Some(rng) = probe_first(devices) else { return false };
+    *FALLBACK.lock() = Some(rng);
+    crate::platform::rng::set_fallback("virtio-rng", fill_fallback);
+    true
+}
+
+fn fill_fallback(out: &mut [u8]) -> bool {
+    FALLBACK.lock().as_mut().is_some_and(|r| r.fill(out).is_ok())
 }
 
 /// The first virtio-rng function of `devices` that works, if any; each one that does not

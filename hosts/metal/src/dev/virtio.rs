@@ -168,6 +168,10 @@ impl DmaBuf {
     }
 }
 
+// SAFETY: a DmaBuf owns its allocation alone, like a Box<[u8]>; moving it to another
+// context (the platform RNG's static) moves that ownership.
+unsafe impl Send for DmaBuf {}
+
 impl Drop for DmaBuf {
     fn drop(&mut self) {
         // SAFETY: allocated in `new` with this layout.
@@ -285,11 +289,11 @@ pub struct Deadline(u64);
 
 impl Deadline {
     pub fn after_ns(ns: u64) -> Deadline {
-        Deadline(super::clock::now_ns().saturating_add(ns))
+        Deadline(crate::platform::clock::now_ns().saturating_add(ns))
     }
 
     pub fn passed(&self) -> bool {
-        super::clock::now_ns() >= self.0
+        crate::platform::clock::now_ns() >= self.0
     }
 }
 
