@@ -34,7 +34,8 @@ pub fn register_fallback(devices: &[PciDevice]) -> bool {
     true
 }
 
-fn fill_fallback(out: &mut [u8]) -> bool {
+/// Fills `out` from the registered device; false without one or when it failed.
+pub fn fill_fallback(out: &mut [u8]) -> bool {
     FALLBACK.lock().as_mut().is_some_and(|r| r.fill(out).is_ok())
 }
 
