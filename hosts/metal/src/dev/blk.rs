@@ -101,7 +101,9 @@ impl Blk {
         let mut dev = Transport::open(pci)?;
         let features = dev.negotiate(F_SIZE_MAX | F_RO | F_BLK_SIZE | F_FLUSH)?;
         let block = match dev.config::<u32>(CFG_BLK_SIZE) {
-            b if features & F_BLK_SIZE != 0 && b as u64 >= SECTOR && b.is_power_of_two() && b as usize <= BOUNCE => b as usize,
+            b if features & F_BLK_SIZE != 0 && b as u64 >= SECTOR && b.is_power_of_two() && b as usize <= BOUNCE => {
+                b as usize
+            }
             _ => SECTOR as usize,
         };
         let size_max = match dev.config::<u32>(CFG_SIZE_MAX) as usize {
@@ -264,7 +266,11 @@ impl Blk {
                 crate::println!(
                     "virtio-blk {}: {} a {} at byte {at}; the device was reset and the disk answers EIO from now on",
                     self.index,
-                    if answer.is_some() { "the device answered with a chain it was not given for" } else { "no answer within 5 s to" },
+                    if answer.is_some() {
+                        "the device answered with a chain it was not given for"
+                    } else {
+                        "no answer within 5 s to"
+                    },
                     kind_name(kind)
                 );
                 Err(DevError::Io)

@@ -116,7 +116,13 @@ fn receive(n: &mut Net, wait_ms: u64) -> (u64, u64, u64) {
     let mut print = |f: &[u8]| {
         got += 1;
         if got <= 8 {
-            crate::println!("devtest: nic {i} received {} bytes from {} type {:02x}{:02x}", f.len(), Hex(&f[6..12]), f[12], f[13]);
+            crate::println!(
+                "devtest: nic {i} received {} bytes from {} type {:02x}{:02x}",
+                f.len(),
+                Hex(&f[6..12]),
+                f[12],
+                f[13]
+            );
         }
     };
     let deadline = clock::now_ms() + wait_ms;
@@ -175,7 +181,10 @@ fn test_disk(d: &mut Blk, mib: u64) -> bool {
         crate::println!("devtest: FAIL disk {i}: read back {} expected {}", Hex(&after), Hex(&expect));
         return false;
     }
-    crate::println!("devtest: disk {i} wrote \"{}\" at byte {at}, flushed, read it back", core::str::from_utf8(&mark).unwrap_or("?"));
+    crate::println!(
+        "devtest: disk {i} wrote \"{}\" at byte {at}, flushed, read it back",
+        core::str::from_utf8(&mark).unwrap_or("?")
+    );
     if d.read(d.capacity() - 1, &mut [0u8; 2]) != Err(DevError::Range) {
         crate::println!("devtest: FAIL disk {i}: a read past the end was not refused with ERANGE");
         return false;

@@ -274,7 +274,12 @@ impl fmt::Display for Net {
             self.dev.pci.addr,
             self.dev.kind(),
             Irq(self.irq()),
-            m[0], m[1], m[2], m[3], m[4], m[5],
+            m[0],
+            m[1],
+            m[2],
+            m[3],
+            m[4],
+            m[5],
             self.rx.count,
             self.tx.count,
             if self.link_up() { "up" } else { "down" }

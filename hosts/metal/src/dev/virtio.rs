@@ -119,9 +119,8 @@ impl DmaBuf {
             .map_err(|_| format!("{what}: {len} bytes is not a size that can be allocated"))?;
         // SAFETY: the layout has a non-zero size.
         let p = unsafe { alloc_zeroed(layout) };
-        let ptr = NonNull::new(p).ok_or_else(|| {
-            format!("{what}: out of memory allocating {len} bytes; give the machine more RAM")
-        })?;
+        let ptr = NonNull::new(p)
+            .ok_or_else(|| format!("{what}: out of memory allocating {len} bytes; give the machine more RAM"))?;
         if ptr.as_ptr() as u64 + len as u64 > 1 << 32 {
             return Err(format!("{what}: the heap gave memory above 4 GiB, which is not identity-mapped"));
         }
@@ -551,7 +550,8 @@ fn modern_regs(pci: &PciDevice) -> Result<Regs, String> {
         }
         let a = pci.addr;
         let kind = a.read8(at + CAP_CFG_TYPE);
-        let region = match bar_region(pci, a.read8(at + CAP_BAR), a.read32(at + CAP_OFFSET), a.read32(at + CAP_LENGTH)) {
+        let region = match bar_region(pci, a.read8(at + CAP_BAR), a.read32(at + CAP_OFFSET), a.read32(at + CAP_LENGTH))
+        {
             Some(r) => r,
             None => continue,
         };
@@ -584,9 +584,7 @@ fn modern_regs(pci: &PciDevice) -> Result<Regs, String> {
 
 fn bar_region(pci: &PciDevice, bar: u8, offset: u32, len: u32) -> Option<Region> {
     match pci.bars.get(bar as usize)? {
-        Bar::Mem { addr, size, .. }
-            if *addr != 0 && offset as u64 + len as u64 <= *size && addr + *size <= 1 << 32 =>
-        {
+        Bar::Mem { addr, size, .. } if *addr != 0 && offset as u64 + len as u64 <= *size && addr + *size <= 1 << 32 => {
             Some(Region { addr: (*addr + offset as u64) as usize, len })
         }
         _ => None,
