@@ -545,7 +545,9 @@ fn modern_regs(pci: &PciDevice) -> Result<Regs, String> {
     let (mut common, mut notify, mut isr, mut device) = (None, None, None, None);
     let mut notify_mult = 0;
     for (id, at) in pci.capabilities() {
-        if id != PCI_CAP_VENDOR {
+        // The notify capability, the longest, ends 20 bytes in; one that would run past the
+        // 256-byte configuration space is malformed.
+        if id != PCI_CAP_VENDOR || at as usize + CAP_NOTIFY_MULTIPLIER as usize + 4 > 256 {
             continue;
         }
         let a = pci.addr;
