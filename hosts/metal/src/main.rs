@@ -9,6 +9,9 @@ extern crate alloc;
 
 mod abi;
 mod boot;
+// Its pub functions serve the node; some are not called yet.
+#[allow(dead_code)]
+mod dev;
 mod node;
 // Its pub functions serve the node and the drivers; some are not called yet.
 #[allow(dead_code)]
@@ -20,6 +23,10 @@ use platform::exit::{exit, MtlExit};
 #[unsafe(no_mangle)]
 pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
     let boot = platform::init(magic, info);
+    if platform::mbinfo::cmdline().split_ascii_whitespace().any(|w| w == "devtest") {
+        let ok = dev::devtest::run(platform::mbinfo::cmdline());
+        exit(if ok { MtlExit::Stopped } else { MtlExit::Failed });
+    }
     node::run(boot)
 }
 
