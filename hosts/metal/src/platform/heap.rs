@@ -3,7 +3,7 @@
 // the payload at __payload carries its total length) or at __payload when there is none.
 // Only memory below 4 GiB counts, since boot.rs maps no more. One region, claimed once at
 // boot; nothing is ever given back to the loader.
-use super::abi_pending::{MTL_HEADER, MTL_MAGIC, MTL_TOTAL};
+use crate::abi::{MTL_HEADER, MTL_MAGIC, MTL_TOTAL};
 use super::mbinfo::{self, RAM};
 use talc::{ErrOnOom, Span, Talc, Talck};
 
