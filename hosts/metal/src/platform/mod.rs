@@ -41,7 +41,7 @@ pub fn init(magic: u32, info: u32) -> Boot {
     if let Some(why) = mbinfo::cmdline_problem() {
         crate::println!("persia-metal: {why}");
     }
-    crate::println!("persia-metal: command line \"{}\"", mbinfo::cmdline());
+    crate::println!("persia-metal: loaded by \"{}\", command line \"{}\"", mbinfo::loader_name(), mbinfo::cmdline());
     match heap::init() {
         Ok(bytes) => crate::println!("persia-metal: heap {} MiB ({bytes} bytes)", bytes >> 20),
         Err(why) => fail(why),
