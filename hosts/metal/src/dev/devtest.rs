@@ -1,11 +1,13 @@
 //! `devtest` on the command line: instead of the node, prove the drivers in QEMU and
 //! print figures (spec/metal.md "Drivers"). Lists PCI functions; for each NIC sends an
-//! ARP request for 10.0.2.2 (QEMU's user network answers it), prints the frames that
-//! arrive within `devtest-wait=<ms>` (default 3000) and requires at least one, then sends
-//! `devtest-frames=<n>` (default 20000) 1514-byte frames in a tight loop; for each disk
-//! writes a marker at an unaligned byte offset (DISK_MARK_AT + 4096·index), flushes, reads
-//! it back, checks its neighbours kept their bytes, moves a multi-chunk unaligned range, and
-//! times `devtest-mib=<n>` (default 8) MiB written and read; reads 32 bytes of virtio-rng.
+//! ARP request for 10.0.2.2 (QEMU's user network answers it), receives for
+//! `devtest-wait=<ms>` (default 3000) the node's way — halted until the NIC's line fires —
+//! and requires at least one frame, then sends `devtest-frames=<n>` (default 20000)
+//! 1514-byte frames in a tight loop; for each disk writes a marker at an unaligned byte
+//! offset (DISK_MARK_AT + 4096·index), flushes, reads it back, checks its neighbours kept
+//! their bytes, moves a multi-chunk unaligned range, checks a read past the end is refused,
+//! and times `devtest-mib=<n>` (default 8) MiB written and read; registers the first
+//! virtio-rng as the platform RNG's fallback and reads it directly and through the platform.
 //! Returns whether every check passed; main exits STOPPED or FAILED accordingly.
 
 use alloc::vec;
