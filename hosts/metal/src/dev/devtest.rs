@@ -67,7 +67,7 @@ fn arp_request(mac: [u8; 6]) -> [u8; 42] {
 fn test_net(n: &mut Net, wait_ms: u64, frames: u64) -> bool {
     let i = n.index;
     if let Err(e) = n.send(&arp_request(n.mac)) {
-        crate::println!("devtest: FAIL nic {i}: sending an ARP request gave {e}");
+        crate::println!("devtest: FAIL nic {i}: sending an ARP request failed: {e}");
         return false;
     }
     let (got, irqs, idle_ms) = receive(n, wait_ms);
@@ -88,7 +88,7 @@ fn test_net(n: &mut Net, wait_ms: u64, frames: u64) -> bool {
             Ok(()) => sent += 1,
             Err(DevError::NoSpace) => core::hint::spin_loop(),
             Err(e) => {
-                crate::println!("devtest: FAIL nic {i}: send gave {e}");
+                crate::println!("devtest: FAIL nic {i}: send failed: {e}");
                 return false;
             }
         }
@@ -160,7 +160,7 @@ fn test_disk(d: &mut Blk, mib: u64) -> bool {
     let check = |what: &str, r: Result<usize, DevError>| match r {
         Ok(_) => true,
         Err(e) => {
-            crate::println!("devtest: FAIL disk {i}: {what} gave {e}");
+            crate::println!("devtest: FAIL disk {i}: {what} failed: {e}");
             false
         }
     };
