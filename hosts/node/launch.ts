@@ -54,6 +54,11 @@ async function openNic(nic: HostPlan["nics"][number], peers: Map<number, Virtual
   if (nic.kind === "wireguard" && nic.wireguard) {
     return WireguardNic.open({ id: nic.id, listen: nic.wireguard.listen });
   }
+  if (nic.kind === "virtio") {
+    throw new Error(`NIC ${nic.name}: a virtio NIC needs --target metal: it is a virtio-net PCI device, which only the ` +
+      "metal host drives (`persia image node.yaml --target metal -o node.elf`, spec/metal.md); under Node give it " +
+      "kind tap with tap: { device: … } instead");
+  }
   throw new Error(`NIC ${nic.name}: kind "${nic.kind}" is not available on the Node host; ` +
     `use "virtual", "vxlan", "tap" or "wireguard"`);
 }

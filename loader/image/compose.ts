@@ -63,6 +63,11 @@ function exportName(list: { name: string }[], name: string): string {
 function checkNics(plan: HostPlan): void {
   for (const nic of plan.nics) {
     if ((nic.kind === "vxlan" && nic.vxlan) || (nic.kind === "wireguard" && nic.wireguard)) continue;
+    if (nic.kind === "virtio") {
+      throw new LoaderError(`NIC ${nic.name}`, "a virtio NIC needs --target metal: it is a virtio-net PCI device, which " +
+        "only the metal host drives, and a wasmtime image reaches the network through WASI's UDP sockets",
+        "Build it with `persia image node.yaml --target metal -o node.elf` (spec/metal.md), or give the NIC `kind: vxlan` for a wasmtime image.");
+    }
     throw new LoaderError(`NIC ${nic.name}`, `kind "${nic.kind}" cannot run in a wasmtime image: under wasmtime a ` +
       "NIC is carried over UDP (VXLAN or WireGuard), since WASI gives a component UDP sockets but no TAP devices",
       "Give the NIC `kind: vxlan` with local, remote and vni and put a Linux VXLAN interface at the other end, or " +

@@ -15,6 +15,7 @@ import { BootNet, BootRa, FullBootManifest, encodeBootManifest } from "./boot";
 import { WASM_PAGE, CPU_SHARE_MAX } from "./limits";
 import { NetClass } from "./net";
 import { RaSettings } from "./ra";
+import { VIRTIO_KIND } from "./virtio";
 import { Manifest, NIC_KIND_NAMES, ROLE_NAMES, RightName } from "./schema";
 import { RS_DEFAULT_FIRST_MS, RS_DEFAULT_MAX_MS } from "../../abi/manifest";
 import { BootWireguard } from "./boot_wg";
@@ -37,12 +38,15 @@ export interface HostPlan {
   nics: {
     id: number;
     name: string;
-    kind: string;                 // "virtual" | "vxlan" | "tap" | "wireguard"
+    kind: string;                 // "virtual" | "vxlan" | "tap" | "wireguard" | "virtio"
     mac: string;                  // "02:00:5a:b2:00:01"
     mtu: number;
     prefixes: string[];           // "fd00:5ab2:1::/64", for logs and status
     vxlan?: { local: HostEndpoint; remote: HostEndpoint; vni: number };
     tap?: { device: string };
+    /** A virtio NIC (metal host): its place among virtio-net devices in PCI order, or null
+     *  when it is matched by its MAC. */
+    virtio?: { pci: number | null };
     /** A wireguard NIC: where its UDP socket binds, its public key (base64, as `wg pubkey`
      *  prints it; never the private key) and its peers, numbered as in WG_PEER records. */
     wireguard?: { listen: HostEndpoint; publicKey: string; peers: HostWgPeer[] };
@@ -80,6 +84,13 @@ const RIGHT_BITS: Record<RightName, number> = { read: RIGHT_READ, write: RIGHT_W
 function enumValue(e: Record<string, string | number>, names: string[], name: string): number {
   if (!names.includes(name)) throw new Error(`compileManifest: "${name}" is not one of ${names.join(", ")}`);
   return e[name.toUpperCase()] as number;
+}
+
+/** A NIC's kind in the boot manifest. The kernel tells only Ethernet NICs (VIRTUAL, VXLAN,
+ *  TAP) from sealed ones (WIREGUARD) and refuses any other number, so a virtio NIC, an
+ *  Ethernet device the metal host drives, is written as TAP (spec/manifest.md). */
+function bootNicKind(kind: string): number {
+  return kind === VIRTIO_KIND ? NicKind.TAP : enumValue(NicKind, NIC_KIND_NAMES, kind);
 }
 
 /** Bytes → Wasm pages, rounded up. */
@@ -166,7 +177,7 @@ export function bootRecords(m: Manifest): FullBootManifest {
     }))),
     userStores: m.users.filter((u) => u.store > 0).map((u) => ({ key: u.key, bytes: u.store })),
     rams: [],
-    nics: m.nics.map((n, id) => ({ id, kind: enumValue(NicKind, NIC_KIND_NAMES, n.kind), mtu: n.mtu, mac: n.mac })),
+    nics: m.nics.map((n, id) => ({ id, kind: bootNicKind(n.kind), mtu: n.mtu, mac: n.mac })),
     autoconfs: m.nics.flatMap((n, nic) => (n.autoconf || n.dad > 0
       ? [{ nic, flags: n.autoconf ? AC_ACCEPT_RA : 0, dad: n.dad, secret: m.node.secretKey }] : [])),
     ...bootWireguard(m),
@@ -205,6 +216,7 @@ export function hostPlan(m: Manifest): HostPlan {
       id, name: n.name, kind: n.kind, mac: formatMac(n.mac), mtu: n.mtu, prefixes: n.prefixes.map(formatPrefix),
       ...(n.vxlan ? { vxlan: { local: endpoint(n.vxlan.local), remote: endpoint(n.vxlan.remote), vni: n.vxlan.vni } } : {}),
       ...(n.tap ? { tap: { device: n.tap.device } } : {}),
+      ...(n.kind === VIRTIO_KIND ? { virtio: { pci: n.virtio?.pci ?? null } } : {}),
       ...(n.wireguard ? { wireguard: hostWireguard(m, id) } : {}),
       ra: n.ra && { ...n.ra },
       autoconf: n.autoconf,

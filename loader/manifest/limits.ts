@@ -32,6 +32,7 @@ export const RESTART_LIMIT_DEFAULT = 5;
 
 export const VNI_MAX = 0xffffff;              // RFC 7348: the VXLAN network identifier is 24 bits
 export const PORT_MAX = 65535;                // UDP port
+export const VIRTIO_PCI_MAX = 255;            // a virtio NIC's place among virtio-net devices in PCI order (virtio.ts)
 
 export const WASM_PAGE = 65536;               // bytes in one Wasm page; RAM is granted in pages
 export const WASM_MAX_PAGES = 65536;          // a 32-bit Wasm memory holds at most 4 GiB

@@ -25,7 +25,9 @@ export function enumNames(e: object): string[] {
   return Object.keys(e).filter((k) => isNaN(Number(k))).map((k) => k.toLowerCase());
 }
 export const ROLE_NAMES = enumNames(Role);
-export const NIC_KIND_NAMES = enumNames(NicKind);
+/** The kernel's NIC kinds and `virtio`, a host-level kind the kernel knows as an Ethernet
+ *  NIC (loader/manifest/virtio.ts): only the metal host runs it. */
+export const NIC_KIND_NAMES = [...enumNames(NicKind), "virtio"];
 export const RIGHT_NAMES = ["read", "write"] as const;
 export type RightName = (typeof RIGHT_NAMES)[number];
 
@@ -205,6 +207,7 @@ export function schemas(baseDir: string) {
     prefixes: list(leaf(connectedPrefix), "prefixes", L.MAX_PREFIXES_PER_NIC).default([]),
     vxlan: vxlan.optional(),
     tap: strict({ device: leaf(V.tapDevice) }).optional(),
+    virtio: strict({ pci: leaf((v) => V.intIn(v, 0, L.VIRTIO_PCI_MAX, "pci")) }).optional(), // virtio.ts
     wireguard: wireguard.optional(),
     peers: z.array(peer).default([]),                     // WG_PEER_MAX over the node: wireguard.ts
     ra: raSetting().optional(),

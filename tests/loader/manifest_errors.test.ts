@@ -67,7 +67,7 @@ test("domain names follow RFC 1035 and say what to change", () => {
 
 test("enumerations list what is allowed", () => {
   one(edit(3, "  role: gateway"), 3, "node.role", '"gateway" is not a node role; write one of server, client, router');
-  one(edit(6, "    kind: wifi"), 6, "nics[0].kind", '"wifi" is not a NIC kind; write one of virtual, vxlan, tap, wireguard');
+  one(edit(6, "    kind: wifi"), 6, "nics[0].kind", '"wifi" is not a NIC kind; write one of virtual, vxlan, tap, wireguard, virtio');
   one(edit(17, "    disk: [{ device: data, length: 1MiB, rights: [read, exec] }]"), 17, "services[0].disk[0].rights",
     '"exec" is not a disk right; write one of read, write');
   one(edit(17, "    disk: [{ device: data, length: 1MiB, rights: [read, read] }]"), 17, "services[0].disk[0].rights",
@@ -84,7 +84,7 @@ test("NIC fields", () => {
   one(edit(7, '    prefixes: ["fd00:5ab2:1::/64"]', "  - { name: LAN1, kind: virtual }"), 8, "nics[1].name",
     '"LAN1" is not a valid NIC name; use 1 to 15 characters: a lower-case letter, then lower-case letters, digits or "-", e.g. lan0');
   one(edit(6, "    kind: virtual", "    colour: blue"), 7, "nics[0].colour",
-    "is not a known key; the keys allowed here are name, kind, mac, mtu, prefixes, vxlan, tap, wireguard, peers, ra, rate, forward, autoconf, dad");
+    "is not a known key; the keys allowed here are name, kind, mac, mtu, prefixes, vxlan, tap, virtio, wireguard, peers, ra, rate, forward, autoconf, dad");
 });
 
 test("vxlan and tap settings are required exactly when the kind needs them", () => {

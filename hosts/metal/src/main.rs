@@ -7,10 +7,12 @@
 
 extern crate alloc;
 
+mod abi;
 mod boot;
 // Its pub functions serve the node; some are not called yet.
 #[allow(dead_code)]
 mod dev;
+mod node;
 // Its pub functions serve the node and the drivers; some are not called yet.
 #[allow(dead_code)]
 mod platform;
@@ -32,42 +34,4 @@ pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
 fn panic(info: &core::panic::PanicInfo) -> ! {
     println!("persia-metal: panic: {info}");
     exit(MtlExit::Failed)
-}
-
-// Placeholder until the engine helper's src/node/ replaces it: it runs no node. It shows
-// the platform working (16 random bytes; 2 s idle with HLT, or busy with `spin` on the
-// command line, to compare the QEMU process's CPU use) and stops.
-mod node {
-    use crate::platform::{clock, exit, mbinfo, rng, Boot};
-
-    pub fn run(_boot: Boot) -> ! {
-        let mut r = [0u8; 16];
-        if rng::fill(&mut r) {
-            crate::print!("persia-metal: 16 random bytes ");
-            for b in r {
-                crate::print!("{b:02x}");
-            }
-            crate::println!();
-        } else {
-            crate::println!("persia-metal: no random source gave bytes");
-        }
-        let spin = mbinfo::cmdline().split(' ').any(|w| w == "spin");
-        let (t0, idle0) = (clock::now_ms(), clock::idle_ns());
-        let deadline = t0 + 2000;
-        let mut wakeups = 0u32;
-        while clock::now_ms() < deadline {
-            if !spin {
-                clock::idle_until(deadline);
-                wakeups += 1;
-            }
-        }
-        crate::println!(
-            "persia-metal: waited {} ms {}, halted {} ms, {wakeups} wakeups",
-            clock::now_ms() - t0,
-            if spin { "spinning" } else { "with HLT" },
-            (clock::idle_ns() - idle0) / 1_000_000
-        );
-        crate::println!("persia-metal: no node yet");
-        exit::exit(exit::MtlExit::Stopped)
-    }
 }

@@ -3,7 +3,6 @@
 // randomness and the wall clock of a PC. `init` brings them up once, in that order, from
 // kmain, and leaves interrupts on (every PIC line masked, no timer armed). Nothing here
 // knows about Wasm or the kernel; the node and the drivers use the pub modules.
-mod abi_pending;
 pub mod clock;
 pub mod cpu;
 pub mod exit;
