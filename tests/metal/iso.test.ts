@@ -10,7 +10,6 @@ import { spawnSync } from "child_process";
 import { MTL_KERNEL_LINE } from "../../abi/metal";
 import { ROOT } from "../../hosts/node/paths";
 import { compileManifest, parseManifest } from "../../loader/manifest";
-import { MetalImage } from "../../loader/metal/image";
 import { EXIT_STOPPED, metalOrSkip, RunningQemu, tempDir } from "./qemu";
 
 const grub = fs.existsSync("/usr/lib/grub/i386-pc/multiboot.mod") && spawnSync("sh", ["-c", "command -v grub-mkrescue && command -v xorriso"]).status === 0;
@@ -42,7 +41,7 @@ describe("a metal ISO booted by GRUB", { skip, timeout: 120000 }, () => {
     assert.match(r.stdout, /^GRUB: multiboot \/boot\/node\.elf for=2000 status-every=500$/m);
     assert.match(r.stdout, new RegExp(`-cdrom ${iso.replace(/[.]/g, "\\.")}`));
     const plan = compileManifest(parseManifest(YAML, "iso.yaml", ROOT)).plan;
-    qemu = new RunningQemu({ plan } as MetalImage, iso, { cdrom: true, seconds: 90 });
+    qemu = new RunningQemu({ plan }, iso, { cdrom: true, seconds: 90 });
     await qemu.line(new RegExp(`^${MTL_KERNEL_LINE}[0-9a-f]{64}`), 60000);
     assert.equal(await qemu.exited(60000), EXIT_STOPPED, qemu.serial.slice(-2000));
   });

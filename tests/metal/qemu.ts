@@ -73,7 +73,7 @@ export class RunningQemu {
    *  `timeout` after `seconds` whatever happens (and killed 2 s later). `prefix` runs it
    *  through another command first (e.g. `ip netns exec ns`: QEMU opens each TAP by name
    *  in its own namespace). */
-  constructor(image: MetalImage, file: string, opts: QemuOptions & { seconds?: number; prefix?: string[] } = {}) {
+  constructor(image: Pick<MetalImage, "plan">, file: string, opts: QemuOptions & { seconds?: number; prefix?: string[] } = {}) {
     const args = qemuArgs(image.plan, file, opts);
     const cmd = [...(opts.prefix ?? []), "timeout", "--kill-after=2", String(opts.seconds ?? 60), QEMU, ...args];
     this.proc = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
