@@ -161,8 +161,12 @@ export function rustAbi(): string {
     "// METAL_ENGINE): the runtime's Config must repeat every one, or deserializing refuses the module",
     rsConst("ENGINE_WASMTIME", "", METAL.MTL_WASMTIME),
     rsConst("ENGINE_TARGET", "", METAL_ENGINE.target),
-    ...Object.entries(METAL_ENGINE.tunables).map(([k, v]) =>
-      typeof v === "boolean" ? `pub const ENGINE_${k.toUpperCase().replace(/-/g, "_")}: bool = ${v};` : rsConst(`ENGINE_${k.toUpperCase().replace(/-/g, "_")}`, "u64", v)),
+    "/** A wasmtime tunable's value: a size in bytes or a switch. */",
+    "#[derive(Clone, Copy, Debug)]",
+    "pub enum EngineValue { Bytes(u64), Flag(bool) }",
+    "/** wasmtime's tunables by their CLI names (-O), as the compiler had them. */",
+    `pub const ENGINE_TUNABLES: &[(&str, EngineValue)] = &[${Object.entries(METAL_ENGINE.tunables).map(([k, v]) =>
+      `(${rsStr(k)}, EngineValue::${typeof v === "boolean" ? `Flag(${v})` : `Bytes(${v})`})`).join(", ")}];`,
     `/** CPU features the compiled code uses (Rust's names, as Config::detect_host_feature asks). */`,
     `pub const ENGINE_CPU_FEATURES: &[&str] = &[${METAL_ENGINE.cpuFeatures.map((f) => rsStr(f.rust)).join(", ")}];`,
     `/** WebAssembly proposals the compiler had on; the runtime must have each on too. */`,

@@ -54,6 +54,7 @@ export const METAL_ENGINE = {
     "component-model": false,
     "component-model-async": false,
     "stack-switching": false,
+    "concurrency-support": false,
   } as Record<string, boolean>,
 };
 

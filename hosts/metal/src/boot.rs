@@ -119,6 +119,7 @@ boot_gdt_ptr:
 
     .section .bss.boot_tables, "aw", @nobits
     .balign 4096
+    .global boot_pd
 boot_pml4:  .skip 4096
 boot_pdpt:  .skip 4096
 boot_pd:    .skip 4 * 4096

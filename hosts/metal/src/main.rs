@@ -7,7 +7,14 @@
 
 extern crate alloc;
 
+mod abi;
 mod boot;
+// Its pub functions serve the node; some are not called yet.
+#[allow(dead_code)]
+mod dev;
+mod node;
+// Its pub functions serve the node and the drivers; some are not called yet.
+#[allow(dead_code)]
 mod platform;
 
 use platform::exit::{exit, MtlExit};
@@ -15,21 +22,16 @@ use platform::exit::{exit, MtlExit};
 /// Called by boot.rs on the boot stack, in long mode, with SSE on and interrupts off.
 #[unsafe(no_mangle)]
 pub extern "C" fn kmain(magic: u32, info: u32) -> ! {
-    platform::init(magic, info);
-    node::run()
+    let boot = platform::init(magic, info);
+    if platform::mbinfo::cmdline().split_ascii_whitespace().any(|w| w == "devtest") {
+        let ok = dev::devtest::run(platform::mbinfo::cmdline());
+        exit(if ok { MtlExit::Stopped } else { MtlExit::Failed });
+    }
+    node::run(boot)
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     println!("persia-metal: panic: {info}");
     exit(MtlExit::Failed)
-}
-
-// Placeholder until the engine helper's src/node/ replaces it: it says plainly that this
-// image runs no node, and stops.
-mod node {
-    pub fn run() -> ! {
-        crate::println!("persia-metal: no node yet");
-        crate::platform::exit::exit(crate::platform::exit::MtlExit::Stopped)
-    }
 }

@@ -1,0 +1,228 @@
+// The payload `persia image --target metal` appended to the boot image (abi/metal.ts): read
+// once at boot from __payload and checked whole before anything uses it — magic, version,
+// the table inside the total, every section aligned, after the table, inside the total and
+// not overlapping another, each body of the size its kind has, ids within the node's limits,
+// one kernel and one boot manifest, every slot's module present. What fails is one sentence
+// naming the byte, and the node does not boot (mod.rs prints it and exits FAILED).
+// Sections are borrowed in place ('static: the loader put them in RAM, and the heap starts
+// past the payload's end). Does not deserialize or run anything (engine.rs does).
+use crate::abi::*;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A payload this big is not one the image builder wrote (the heap starts after it).
+const TOTAL_MAX: usize = 1 << 30;
+
+/// One section: its kind, id and bytes.
+#[derive(Clone, Copy)]
+pub struct Section {
+    pub kind: MtlSection,
+    pub id: u32,
+    pub bytes: &'static [u8],
+}
+
+/// A SLOT body (abi/metal.ts MTL_SLOT_*): what a service id may hold.
+#[derive(Clone, Copy)]
+pub struct SlotPlace {
+    pub svc: usize,
+    pub flags: u32,
+    pub module: u32,
+    pub ram_max: u32,
+    pub mem_min: u32,
+    /// The module's declared maximum, pages (None: MTL_NO_MAX).
+    pub declared_max: Option<u32>,
+    pub sha256: [u8; 32],
+}
+
+/// Where a NIC of the manifest is: the n-th virtio-net device in PCI order, or by MAC.
+#[derive(Clone, Copy)]
+pub enum NicPlace {
+    Pci(u32),
+    Mac([u8; 6]),
+}
+
+pub struct Payload {
+    pub kernel_sha256: [u8; 32],
+    sections: Vec<Section>,
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u32_at(b, at) as u64 | (u32_at(b, at + 4) as u64) << 32
+}
+
+/// The limit on a section's id by its kind (ids of NICs, disks and slots are the manifest's).
+fn id_limit(kind: MtlSection) -> usize {
+    match kind {
+        MtlSection::NIC => NIC_MAX,
+        MtlSection::DISK => DISK_MAX,
+        MtlSection::SLOT => SVC_MAX,
+        MtlSection::BOOT | MtlSection::NAME | MtlSection::KERNEL => 1,
+        MtlSection::MODULE_CODE | MtlSection::MODULE_FILE => u32::MAX as usize,
+    }
+}
+
+/// A body's exact size by kind, or None when any size goes.
+fn body_size(kind: MtlSection) -> Option<usize> {
+    match kind {
+        MtlSection::NIC => Some(MTL_NIC_SIZE),
+        MtlSection::DISK => Some(MTL_DISK_BODY),
+        MtlSection::SLOT => Some(MTL_SLOT_SIZE),
+        _ => None,
+    }
+}
+
+impl Payload {
+    /// Reads and checks the payload at `addr` (link.ld's __payload).
+    pub fn read(addr: usize) -> Result<Payload, String> {
+        // SAFETY: __payload is mapped RAM right after the image; the header's 64 bytes are
+        // read before `total` says how many more there are.
+        let head = unsafe { core::slice::from_raw_parts(addr as *const u8, MTL_HEADER) };
+        let magic = u32_at(head, 0);
+        if magic != MTL_MAGIC {
+            return Err(format!(
+                "no payload at {addr:#x} (magic {magic:#010x}, not \"PMTL\"): this is the bare boot image; build a node's image with `persia image node.yaml --target metal`"
+            ));
+        }
+        let version = u32_at(head, 4);
+        if version != MTL_VERSION {
+            return Err(format!("the payload has version {version} (byte 4); this host reads version {MTL_VERSION}: build the image with the same persia as the boot image"));
+        }
+        let total = u32_at(head, MTL_TOTAL) as usize;
+        let count = u32_at(head, MTL_COUNT) as usize;
+        if total < MTL_HEADER || total > TOTAL_MAX {
+            return Err(format!("the payload's total {total} bytes (byte {MTL_TOTAL}) is not between {MTL_HEADER} and {TOTAL_MAX}"));
+        }
+        let table_end = MTL_HEADER + count.saturating_mul(MTL_SEC_SIZE);
+        if table_end > total {
+            return Err(format!("{count} sections (byte {MTL_COUNT}) need a {table_end}-byte table, past the total {total}"));
+        }
+        // SAFETY: the loader loaded the whole file, payload included (a.out kludge, load_end 0).
+        let all: &'static [u8] = unsafe { core::slice::from_raw_parts(addr as *const u8, total) };
+        let mut sections: Vec<Section> = Vec::with_capacity(count);
+        let mut spans: Vec<(usize, usize)> = Vec::with_capacity(count);
+        for i in 0..count {
+            let e = MTL_HEADER + i * MTL_SEC_SIZE;
+            let where_ = format!("section {i} (byte {e})");
+            let raw_kind = u32_at(all, e + MTL_SEC_KIND);
+            let kind = MtlSection::from_raw(raw_kind).ok_or_else(|| format!("{where_} has unknown kind {raw_kind}"))?;
+            let id = u32_at(all, e + MTL_SEC_ID);
+            let off = u32_at(all, e + MTL_SEC_OFFSET) as usize;
+            let len = u32_at(all, e + MTL_SEC_LENGTH) as usize;
+            if off % MTL_ALIGN != 0 {
+                return Err(format!("{where_} starts at {off}, not a multiple of {MTL_ALIGN}"));
+            }
+            if off < table_end || off.saturating_add(len) > total {
+                return Err(format!("{where_} [{off}, +{len}) is not between the table's end {table_end} and the total {total}"));
+            }
+            if let Some(k) = spans.iter().position(|&(a, b)| off < b && a < off + len) {
+                return Err(format!("{where_} overlaps section {k}"));
+            }
+            if id as usize >= id_limit(kind) {
+                return Err(format!("{where_}: a {} section with id {id}; the limit is {}", kind.name(), id_limit(kind)));
+            }
+            if let Some(size) = body_size(kind) {
+                if len != size {
+                    return Err(format!("{where_}: a {} body is {size} bytes, not {len}", kind.name()));
+                }
+            }
+            if sections.iter().any(|s| s.kind == kind && s.id == id) {
+                return Err(format!("{where_}: a second {} section with id {id}", kind.name()));
+            }
+            spans.push((off, off + len));
+            sections.push(Section { kind, id, bytes: &all[off..off + len] });
+        }
+        let mut kernel_sha256 = [0u8; 32];
+        kernel_sha256.copy_from_slice(&all[MTL_KERNEL_SHA256..MTL_KERNEL_SHA256 + 32]);
+        let p = Payload { kernel_sha256, sections };
+        p.check_whole()?;
+        Ok(p)
+    }
+
+    /// What must be there for a node to boot: the kernel, the boot manifest, and for every
+    /// slot its precompiled module.
+    fn check_whole(&self) -> Result<(), String> {
+        for kind in [MtlSection::KERNEL, MtlSection::BOOT] {
+            if self.find(kind, 0).is_none() {
+                return Err(format!("the payload has no {} section", kind.name()));
+            }
+        }
+        for s in self.slots() {
+            if self.module_code(s.module).is_none() {
+                return Err(format!("slot {} names module {}, which has no MODULE_CODE section", s.svc, s.module));
+            }
+            if s.mem_min > s.ram_max {
+                return Err(format!("slot {}: the module's initial memory ({} pages) is over the slot's RAM ceiling ({} pages)", s.svc, s.mem_min, s.ram_max));
+            }
+        }
+        Ok(())
+    }
+
+    fn find(&self, kind: MtlSection, id: u32) -> Option<&'static [u8]> {
+        self.sections.iter().find(|s| s.kind == kind && s.id == id).map(|s| s.bytes)
+    }
+
+    pub fn kernel(&self) -> &'static [u8] {
+        self.find(MtlSection::KERNEL, 0).unwrap_or(&[])
+    }
+
+    pub fn boot(&self) -> &'static [u8] {
+        self.find(MtlSection::BOOT, 0).unwrap_or(&[])
+    }
+
+    /// The node's name (UTF-8 as the image builder wrote it; "" without a NAME section).
+    pub fn name(&self) -> &'static str {
+        self.find(MtlSection::NAME, 0).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
+    }
+
+    pub fn module_code(&self, module: u32) -> Option<&'static [u8]> {
+        self.find(MtlSection::MODULE_CODE, module)
+    }
+
+    pub fn module_file(&self, module: u32) -> Option<&'static [u8]> {
+        self.find(MtlSection::MODULE_FILE, module)
+    }
+
+    pub fn slots(&self) -> impl Iterator<Item = SlotPlace> + '_ {
+        self.sections.iter().filter(|s| s.kind == MtlSection::SLOT).map(|s| {
+            let b = s.bytes;
+            let declared = u32_at(b, MTL_SLOT_DECLARED_MAX);
+            let mut sha256 = [0u8; 32];
+            sha256.copy_from_slice(&b[MTL_SLOT_SHA256..MTL_SLOT_SHA256 + 32]);
+            SlotPlace {
+                svc: s.id as usize,
+                flags: u32_at(b, MTL_SLOT_FLAGS),
+                module: u32_at(b, MTL_SLOT_MODULE),
+                ram_max: u32_at(b, MTL_SLOT_RAM_MAX),
+                mem_min: u32_at(b, MTL_SLOT_MEM_MIN),
+                declared_max: if declared == MTL_NO_MAX { None } else { Some(declared) },
+                sha256,
+            }
+        })
+    }
+
+    /// The manifest's NICs: (NIC id, where it is).
+    pub fn nics(&self) -> impl Iterator<Item = (u32, NicPlace)> + '_ {
+        self.sections.iter().filter(|s| s.kind == MtlSection::NIC).map(|s| {
+            let pci = u32_at(s.bytes, MTL_NIC_PCI_INDEX);
+            let place = if pci == MTL_BY_MAC {
+                let mut mac = [0u8; 6];
+                mac.copy_from_slice(&s.bytes[MTL_NIC_MAC..MTL_NIC_MAC + 6]);
+                NicPlace::Mac(mac)
+            } else {
+                NicPlace::Pci(pci)
+            };
+            (s.id, place)
+        })
+    }
+
+    /// The manifest's disks: (disk id, PCI index among virtio-blk devices, size in bytes).
+    pub fn disks(&self) -> impl Iterator<Item = (u32, u32, u64)> + '_ {
+        self.sections.iter().filter(|s| s.kind == MtlSection::DISK)
+            .map(|s| (s.id, u32_at(s.bytes, MTL_DISK_PCI_INDEX), u64_at(s.bytes, MTL_DISK_SIZE)))
+    }
+}
