@@ -13,9 +13,12 @@ import { LoaderError } from "../errors";
 /** Where the ELF lies on the ISO, as grub.cfg names it. */
 export const ISO_ELF = "/boot/node.elf";
 
-/** The GRUB line that boots the image with `cmdline`. */
+/** The GRUB line that boots the image with `cmdline`. GRUB 2 hands the kernel only the
+ *  words after the file (grub-core/loader/multiboot.c: "Skip filename"), QEMU's -kernel
+ *  the file's name and then -append; the file is named twice so that the host reads one
+ *  form, its first word a file name (hosts/metal/src/platform/mbinfo.rs cmdline()). */
 export function grubLine(cmdline: string): string {
-  return `multiboot ${ISO_ELF}${cmdline ? ` ${cmdline}` : ""}`;
+  return `multiboot ${ISO_ELF} ${ISO_ELF}${cmdline ? ` ${cmdline}` : ""}`;
 }
 
 /** grub.cfg: no menu wait, the console on COM1 (115200 8N1, as the metal host sets it)

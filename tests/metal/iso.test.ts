@@ -38,7 +38,7 @@ describe("a metal ISO booted by GRUB", { skip, timeout: 120000 }, () => {
     const r = spawnSync(process.execPath, [path.join(ROOT, "build/ts/cli/cli.js"), "image", yaml, "--target", "metal", "-o", iso,
       "--cmdline", "for=2000 status-every=500"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^GRUB: multiboot \/boot\/node\.elf for=2000 status-every=500$/m);
+    assert.match(r.stdout, /^GRUB: multiboot \/boot\/node\.elf \/boot\/node\.elf for=2000 status-every=500$/m);
     assert.match(r.stdout, new RegExp(`-cdrom ${iso.replace(/[.]/g, "\\.")}`));
     const plan = compileManifest(parseManifest(YAML, "iso.yaml", ROOT)).plan;
     qemu = new RunningQemu({ plan }, iso, { cdrom: true, seconds: 90 });
