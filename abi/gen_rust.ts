@@ -11,7 +11,7 @@
 // Does not write files itself: gen.ts does.
 import { Fn, HOST_IMPORTS, HOST_MODULE, SYSCALLS, SYSCALL_MODULE, KERNEL_EXPORTS, KERNEL_ENV_IMPORTS, SERVICE_EXPORTS, SERVICE_ENV_IMPORTS, FUEL_IMPORTS, FUEL_EXPORTS, WasmType } from "./contract";
 import { Errno } from "./errno";
-import { CapturePoint } from "./capture";
+import { CapturePoint, CAPTURE_ALL, CAPTURE_NONE } from "./capture";
 import { Sys } from "./syscalls";
 import { Buf, Entry, Fault, SvcState, Role, NicKind, LogLevel, ABI_VERSION, STOP_MAX_MS } from "./kernel";
 import { ERRNO_TEXT, FAULT_TEXT } from "./describe";
@@ -131,6 +131,10 @@ export function rustAbi(): string {
     rsConst("IMG_HOST_PREFIX", "", IMG_HOST_PREFIX),
     rsConst("IMG_CAPTURE_PREFIX", "", IMG_CAPTURE_PREFIX),
     "",
+    "// abi/capture.ts: k_capture's masks",
+    rsConst("CAPTURE_ALL", "i32", CAPTURE_ALL),
+    rsConst("CAPTURE_NONE", "i32", CAPTURE_NONE),
+    "",
     "// abi/control.ts: the run-time LOAD request svc_load reads (SL_*)",
     ...rsModule(CONTROL as Record<string, unknown>, {}, "usize", (k) => k.startsWith("SL_")),
     "",
@@ -182,6 +186,12 @@ function rsParams(f: Fn): { decl: string; names: string } {
   };
 }
 
+/** wasmtime's TypedFunc parameter or result type for a list of Wasm types. */
+function rsTuple(types: WasmType[]): string {
+  if (types.length === 1) return RS_TYPE[types[0]];
+  return `(${types.map((t) => RS_TYPE[t]).join(", ")})`;
+}
+
 /** abi/gen/persia_wasmtime.rs: HostImports (one method per HOST_IMPORTS entry, each free to
  *  trap with an Err) and the functions that put them, the syscalls, the fuel import and the
  *  env.abort imports into a wasmtime Linker. */
@@ -207,9 +217,26 @@ export function rustWasmtime(): string {
   });
   const abort = (m: { module: string; name: string }, fn: string) =>
     `    linker.func_wrap(${rsStr(m.module)}, ${rsStr(m.name)}, |mut cx: Caller<'_, T>, msg: i32, file: i32, line: i32, col: i32| T::${fn}(&mut cx, msg, file, line, col))?;`;
+  const exportFields = KERNEL_EXPORTS.map((f) =>
+    `    /** ${f.doc.replace(/\*\//g, "* /").split("\n")[0]} */\n    pub ${f.name}: TypedFunc<${rsTuple(f.params.map(([, t]) => t))}, ${f.result ? RS_TYPE[f.result] : "()"}>,`);
+  const exportGets = KERNEL_EXPORTS.map((f) =>
+    `            ${f.name}: instance.get_typed_func(&mut store, ${rsStr(f.name)})?,`);
   return HEADER + [
     "// The typed bridge between abi/contract.ts and the wasmtime crate, for hosts/metal.",
-    "// Expects `wasmtime::{Caller, Linker, Result}` in scope where it is included.",
+    "// Expects `wasmtime::{AsContextMut, Caller, Instance, Linker, Result, TypedFunc}` in scope where it is included.",
+    "",
+    "/** What kernel.wasm exports (KERNEL_EXPORTS), typed: a missing or mistyped export is an error at boot. */",
+    "#[derive(Clone)]",
+    "pub struct KernelExports {",
+    ...exportFields,
+    "}",
+    "impl KernelExports {",
+    "    pub fn new(mut store: impl AsContextMut, instance: &Instance) -> Result<KernelExports> {",
+    "        Ok(KernelExports {",
+    ...exportGets,
+    "        })",
+    "    }",
+    "}",
     "",
     `/** What kernel.wasm imports from "${HOST_MODULE}" (HOST_IMPORTS), and its env.abort. */`,
     "pub trait HostImports: Sized + 'static {",

@@ -8,6 +8,6 @@
 include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../abi/gen/persia_abi.rs"));
 
 pub mod bridge {
-    use ::wasmtime::{Caller, Linker, Result};
+    use ::wasmtime::{AsContextMut, Caller, Instance, Linker, Result, TypedFunc};
     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../abi/gen/persia_wasmtime.rs"));
 }

@@ -1,25 +1,256 @@
-// The node on metal: reads the payload, loads the kernel and services with wasmtime, boots
-// the kernel and runs its loop.
+// The node on metal (spec/metal.md "Engine"): reads the payload, prints the kernel's
+// SHA-256, finds the manifest's devices, loads the kernel and the services with wasmtime,
+// boots the kernel and runs its loop — the same loop as the wasmtime image's (hosts/wasi/
+// loop.ts): k_poll at the kernel's deadlines, every NIC's received frames to k_rx on the
+// clock of their arrival, status lines when due, and after `for=` a graceful stop (k_stop
+// until the kernel says it is done, or STOP_MAX_MS) and exit STOPPED. Idle is the
+// platform's `idle_until` (HLT until an interrupt or the next deadline): no spinning.
+// Anything that keeps the node from booting, and a kernel trap, is one line and exit FAILED.
+mod args;
+mod devices;
 mod engine;
+mod faults;
+mod host;
+mod out;
 mod payload;
+mod services;
+mod status;
 mod wasmtime_platform;
 
+use crate::abi::bridge::{link_host_imports, KernelExports};
+use crate::abi::*;
 use crate::platform::exit::{exit, MtlExit};
+use crate::platform::{clock, heap, mbinfo, pic, Boot};
 use crate::println;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use host::Host;
+use wasmtime::{Linker, Store};
 
-pub fn run(_boot: crate::platform::Boot) -> ! {
-    println!("persia-metal");
-    let p = match payload::Payload::read(crate::platform::heap::payload_addr() as usize) {
-        Ok(p) => p,
-        Err(why) => fail(&why),
-    };
-    let engines = match engine::Engines::new() { Ok(e) => e, Err(why) => fail(&why) };
-    let k = match engine::load(&engines.kernel, p.kernel(), "kernel.wasm") { Ok(k) => k, Err(why) => fail(&why) };
-    println!("kernel loaded: {} imports", k.imports().len());
-    exit(MtlExit::Stopped)
-}
+/// The kernel's memory export (hosts/node/kernel.ts MEMORY_EXPORT): every kernel has it
+/// besides KERNEL_EXPORTS.
+const MEMORY_EXPORT: &str = "memory";
+/// The longest the loop sleeps with nothing to do: it turns even so.
+const MAX_WAIT_MS: u64 = 60_000;
+/// How often a NIC without an interrupt line is polled, at most this long apart.
+const POLL_NO_IRQ_MS: u64 = 10;
 
 fn fail(why: &str) -> ! {
     println!("persia-metal: {why}");
     exit(MtlExit::Failed)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The node's clock: ms since it started (kernel time).
+struct Clock {
+    t0: u64,
+}
+
+impl Clock {
+    fn now(&self) -> i64 {
+        (clock::now_ms() - self.t0) as i64
+    }
+}
+
+/// The earlier of two times in ms, where a negative one means never.
+fn earliest(a: i64, b: i64) -> i64 {
+    if a < 0 { b } else if b < 0 { a } else { a.min(b) }
+}
+
+pub fn run(boot: Boot) -> ! {
+    println!("persia-metal");
+    let p = payload::Payload::read(heap::payload_addr() as usize).unwrap_or_else(|why| fail(&why));
+    println!("{MTL_KERNEL_LINE}{}", hex(&p.kernel_sha256));
+    let args = args::parse(mbinfo::cmdline()).unwrap_or_else(|why| fail(&why));
+    let devices = devices::open(&p).unwrap_or_else(|why| fail(&why));
+    let t_load = clock::now_ms();
+    let engines = engine::Engines::new().unwrap_or_else(|why| fail(&why));
+    let kernel = engine::load(&engines.kernel, p.kernel(), "kernel.wasm").unwrap_or_else(|why| fail(&why));
+    let services = services::Services::new(engines.services.clone(), &p).unwrap_or_else(|why| fail(&why));
+    for (m, why) in services.refused() {
+        println!("warn host: module {m}: {why}");
+    }
+    println!("persia-metal: loaded the kernel and {} module(s) in {} ms", p.slots().count(), clock::now_ms() - t_load);
+    let host = Host {
+        quiet: args.quiet,
+        capture: None,
+        nics: devices.nics,
+        disks: devices.disks,
+        services,
+        memory: None,
+        k_sys: None,
+        active: None,
+        send_errors: vec![0; NIC_MAX],
+    };
+    let mut store = Store::new(&engines.kernel, host);
+    let mut linker = Linker::new(&engines.kernel);
+    if let Err(e) = link_host_imports(&mut linker) {
+        fail(&format!("cannot define the kernel's host imports: {e}"));
+    }
+    let instance = linker.instantiate(&mut store, &kernel)
+        .unwrap_or_else(|e| fail(&format!("kernel.wasm cannot be instantiated: {e:#}")));
+    let k = KernelExports::new(&mut store, &instance)
+        .unwrap_or_else(|e| fail(&format!("kernel.wasm lacks an export of abi/contract.ts KERNEL_EXPORTS: {e:#}")));
+    let Some(memory) = instance.get_memory(&mut store, MEMORY_EXPORT) else {
+        fail("kernel.wasm exports no memory");
+    };
+    store.data_mut().memory = Some(memory);
+    store.data_mut().k_sys = Some(k.k_sys.clone());
+    match k.k_abi.call(&mut store, ()) {
+        Ok(v) if v == ABI_VERSION => {}
+        Ok(v) => fail(&format!("the kernel in this image speaks ABI {v}, this host ABI {ABI_VERSION}: build the image again with one persia")),
+        Err(e) => stopped(&e),
+    }
+    let clk = Clock { t0: clock::now_ms() };
+    boot_kernel(&mut store, &k, &p, &clk, &boot);
+    if args.capture {
+        let wall_us = boot.wall_ms.map_or(0, |w| (w + clock::now_ms() - boot.boot_ms) * 1000);
+        store.data_mut().capture = Some((wall_us, clock::now_ns()));
+        match k.k_capture.call(&mut store, (CAPTURE_ALL, CAPTURE_NONE, CAPTURE_NONE)) {
+            Ok(0) => {}
+            Ok(r) => fail(&format!("the kernel refused to capture every point ({r})")),
+            Err(e) => stopped(&e),
+        }
+    }
+    run_loop(&mut store, &k, &args, &clk)
+}
+
+/// Writes the boot manifest into Buf.BOOT, gives the kernel the wall clock and boots it.
+fn boot_kernel(store: &mut Store<Host>, k: &KernelExports, p: &payload::Payload, clk: &Clock, boot: &Boot) {
+    let man = p.boot();
+    let call = |r: wasmtime::Result<i32>| r.unwrap_or_else(|e| stopped(&e));
+    let room = call(k.k_buf_size.call(&mut *store, Buf::BOOT as i32)) as u32 as usize;
+    if man.len() > room {
+        fail(&format!("the boot manifest has {} bytes; the kernel's boot buffer holds {room}", man.len()));
+    }
+    let at = call(k.k_buf.call(&mut *store, Buf::BOOT as i32)) as u32 as usize;
+    let memory = store.data().memory.expect("set after instantiation");
+    if memory.write(&mut *store, at, man).is_err() {
+        fail("the kernel's boot buffer lies outside its memory");
+    }
+    // The wall clock at kernel time 0 (WireGuard's timestamps); without an RTC, the epoch.
+    let epoch = boot.wall_ms.map_or(0, |w| (w + clk.t0).saturating_sub(boot.boot_ms)) as i64;
+    if boot.wall_ms.is_none() {
+        println!("warn host: no wall clock: the kernel's wall time starts at the Unix epoch");
+    }
+    if let Err(e) = k.k_epoch.call(&mut *store, epoch) {
+        stopped(&e);
+    }
+    let r = call(k.k_boot.call(&mut *store, (man.len() as i32, clk.now())));
+    if r < 0 {
+        let name = Errno::from_raw(-r).map_or(String::from("E?"), |e| format!("{} ({})", e.name(), e.text()));
+        fail(&format!("the kernel refused to boot from the image's manifest: {name} (its log above says why)"));
+    }
+    let h = store.data();
+    let (nics, disks) = (h.nics.iter().flatten().count(), h.disks.iter().flatten().count());
+    println!("persia-metal: node {} is running on metal: {nics} NIC(s), {disks} disk(s)", p.name());
+}
+
+/// The kernel trapped or a host import found a kernel bug: say why and stop.
+fn stopped(e: &wasmtime::Error) -> ! {
+    fail(&format!("the kernel failed; the node has stopped: {e:#}"))
+}
+
+fn run_loop(store: &mut Store<Host>, k: &KernelExports, args: &args::Args, clk: &Clock) -> ! {
+    let every = args.status_every as i64;
+    let for_ms = args.for_ms.map_or(-1, |v| v as i64);
+    let mut next_status: i64 = if every > 0 { every } else { -1 };
+    let mut stop_end: i64 = -1;
+    let lines = irq_lines(store);
+    for l in lines.iter().copied() {
+        pic::irq_unmask(l);
+    }
+    let polled = store.data().nics.iter().flatten().any(|n| n.irq().is_none());
+    loop {
+        let r = if stop_end < 0 { k.k_poll.call(&mut *store, clk.now()) } else { k.k_stop.call(&mut *store, clk.now()) };
+        let mut deadline = r.unwrap_or_else(|e| stopped(&e));
+        let now = clk.now();
+        if next_status >= 0 && now >= next_status {
+            print_status(store, k);
+            next_status += every;
+            if next_status <= now {
+                next_status = now + every; // fell behind: skip, do not burst
+            }
+        }
+        if stop_end < 0 && for_ms >= 0 && now >= for_ms {
+            stop_end = now + STOP_MAX_MS;
+            deadline = k.k_stop.call(&mut *store, now).unwrap_or_else(|e| stopped(&e));
+        }
+        if stop_end >= 0 && (deadline < 0 || now >= stop_end) {
+            print_status(store, k);
+            if !args.quiet {
+                status::print_counters(store);
+            }
+            exit(MtlExit::Stopped);
+        }
+        let mut wake = earliest(earliest(deadline, next_status), if stop_end >= 0 { stop_end } else { for_ms });
+        if polled {
+            wake = earliest(wake, now + POLL_NO_IRQ_MS as i64);
+        }
+        if !rx_waiting(store) {
+            let until = if wake < 0 { now as u64 + MAX_WAIT_MS } else { (wake as u64).min(now as u64 + MAX_WAIT_MS) };
+            clock::idle_until(clk.t0 + until);
+        }
+        let fired = pic::irq_take_pending();
+        receive_all(store, k, clk);
+        for l in lines.iter().copied().filter(|l| fired & (1 << l) != 0) {
+            pic::irq_unmask(l);
+        }
+    }
+}
+
+fn print_status(store: &mut Store<Host>, k: &KernelExports) {
+    status::print_host_line(store);
+    if let Err(e) = status::print_status(store, k) {
+        stopped(&e);
+    }
+}
+
+/// The PIC lines the NICs interrupt on, each once.
+fn irq_lines(store: &Store<Host>) -> alloc::vec::Vec<u8> {
+    let mut lines: alloc::vec::Vec<u8> = store.data().nics.iter().flatten().filter_map(|n| n.irq()).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines
+}
+
+fn rx_waiting(store: &Store<Host>) -> bool {
+    store.data().nics.iter().flatten().any(|n| n.rx_pending())
+}
+
+/// Hands every NIC's received frames to the kernel, each with the time it is delivered.
+/// The NIC is taken out of the kernel's data while its frames go in (k_rx only queues; a
+/// nic_send to it meanwhile would find it absent and count a drop, never alias it).
+fn receive_all(store: &mut Store<Host>, k: &KernelExports, clk: &Clock) {
+    let rx_at = k.k_buf.call(&mut *store, Buf::RX as i32).unwrap_or_else(|e| stopped(&e)) as u32 as usize;
+    let memory = store.data().memory.expect("set after instantiation");
+    for id in 0..NIC_MAX {
+        let Some(mut nic) = store.data_mut().nics[id].take() else { continue };
+        let mut failed: Option<wasmtime::Error> = None;
+        nic.poll_rx(&mut |frame: &[u8]| {
+            if failed.is_some() {
+                return;
+            }
+            if frame.len() > FRAME_MAX {
+                // longer than Buf.RX: the kernel would count it too long; it never sees it cut
+                let _ = k.k_rx.call(&mut *store, (id as i32, frame.len() as i32, clk.now()));
+                return;
+            }
+            if memory.write(&mut *store, rx_at, frame).is_err() {
+                failed = Some(wasmtime::Error::msg("the kernel's receive buffer lies outside its memory"));
+                return;
+            }
+            if let Err(e) = k.k_rx.call(&mut *store, (id as i32, frame.len() as i32, clk.now())) {
+                failed = Some(e);
+            }
+        });
+        store.data_mut().nics[id] = Some(nic);
+        if let Some(e) = failed {
+            stopped(&e);
+        }
+    }
 }
