@@ -90,7 +90,7 @@ fn kernel_mem<'a>(cx: &'a mut Caller<'_, Host>) -> Result<(&'a mut [u8], &'a mut
 fn note_fault(h: &Host, svc: i32, fault: i32, during: &str) {
     if fault != Fault::NONE as i32 {
         let text = Fault::from_raw(fault).map_or("faulted", |f| f.text());
-        println!("warn host: {} {text} {during}: {}", h.services.name(svc), h.services.fault_message(svc));
+        println!("warn host: {} {text} {during}: {}", h.services.label(svc), h.services.fault_message(svc));
     }
 }
 
@@ -150,7 +150,7 @@ impl HostImports for Host {
             .ok_or_else(|| kernel_bug(format!("svc_load({}, {}) lies outside kernel memory", ptr as u32, len as u32)))?;
         let id = h.services.load(&bytes[r]);
         if id >= 0 {
-            println!("info host: service {id} ({}) takes a slot of its module from the store", h.services.name(id));
+            println!("info host: {} takes a slot of its module from the store", h.services.label(id));
         }
         Ok(id)
     }

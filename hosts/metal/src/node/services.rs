@@ -129,10 +129,11 @@ impl Services {
         }
     }
 
-    /// The service's name for the log: its LOAD name, or its id.
-    pub fn name(&self, svc: i32) -> String {
-        match index(svc).and_then(|i| self.slots[i].as_ref()).and_then(|s| s.name.clone()) {
-            Some(n) => n,
+    /// The service as the log names it (node.ts): "service 1 (x.a.sabz.city)" when a LOAD
+    /// named it, else "service 1" (the payload does not carry the manifest's domains).
+    pub fn label(&self, svc: i32) -> String {
+        match index(svc).and_then(|i| self.slots[i].as_ref()).and_then(|s| s.name.as_deref()) {
+            Some(n) => format!("service {svc} ({n})"),
             None => format!("service {svc}"),
         }
     }
