@@ -92,6 +92,11 @@ impl Payload {
         if version != MTL_VERSION {
             return Err(format!("the payload has version {version} (byte 4); this host reads version {MTL_VERSION}: build the image with the same persia as the boot image"));
         }
+        Self::read_checked(addr, head).map_err(|why| format!("the image's payload is malformed ({why}); build the image again with `persia image --target metal`"))
+    }
+
+    /// The payload after its magic and version: the table, each section, the whole.
+    fn read_checked(addr: usize, head: &[u8]) -> Result<Payload, String> {
         let total = u32_at(head, MTL_TOTAL) as usize;
         let count = u32_at(head, MTL_COUNT) as usize;
         if total < MTL_HEADER || total > TOTAL_MAX {
