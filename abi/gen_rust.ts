@@ -227,6 +227,7 @@ export function rustWasmtime(): string {
     "",
     "/** What kernel.wasm exports (KERNEL_EXPORTS), typed: a missing or mistyped export is an error at boot. */",
     "#[derive(Clone)]",
+    "#[allow(clippy::type_complexity)]",
     "pub struct KernelExports {",
     ...exportFields,
     "}",

@@ -92,7 +92,7 @@ pub fn read_as_string(bytes: &[u8], ptr: i32) -> Option<String> {
     }
     let len = u32::from_le_bytes([bytes[ptr - 4], bytes[ptr - 3], bytes[ptr - 2], bytes[ptr - 1]]) as usize;
     let end = ptr + len.min(ABORT_TEXT_MAX);
-    if end > bytes.len() || (end - ptr) % 2 != 0 {
+    if end > bytes.len() || !(end - ptr).is_multiple_of(2) {
         return None;
     }
     let units = bytes[ptr..end].chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));

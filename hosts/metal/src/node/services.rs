@@ -21,7 +21,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ptr;
-use wasmtime::{Caller, Engine, Error, Global, Linker, Memory, MemoryType, Module, Result, Store, TypedFunc, Val};
+use wasmtime::{Caller, Engine, Error, Global, Linker, Memory, MemoryType, Module, Mutability, Result, Store, TypedFunc, Val, ValType};
 
 /// The data of a service's Store.
 pub struct SvcData {
@@ -321,6 +321,10 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
     let Some(fuel) = fuel else {
         return Ok(fail(slot, Fault::BAD_MODULE, format!("module is not metered (no {FUEL_EXPORT})")));
     };
+    let ty = fuel.ty(&store);
+    if !matches!(ty.content(), ValType::I64) || ty.mutability() != Mutability::Var {
+        return Ok(fail(slot, Fault::BAD_MODULE, format!("module's {FUEL_EXPORT} is not a mutable i64 (it was not metered by the loader)")));
+    }
     slot.running = Some(Running { store, memory, fuel, init, event });
     let services = &mut cx.data_mut().services;
     services.starts += 1;
