@@ -9,6 +9,7 @@
 // Does not run the loop (mod.rs) or start anything.
 use super::faults::{abort_text, KernelTrap};
 use super::out::{level_name, put_base64};
+use super::instance;
 use super::services::{self, Services};
 use crate::abi::bridge::HostImports;
 use crate::abi::*;
@@ -134,7 +135,7 @@ impl HostImports for Host {
     }
 
     fn svc_start(cx: &mut Caller<'_, Self>, svc: i32) -> Result<i32> {
-        let fault = services::start(cx, svc)?;
+        let fault = instance::start(cx, svc)?;
         note_fault(cx.data(), svc, fault, "at start");
         Ok(fault)
     }
@@ -165,7 +166,7 @@ impl HostImports for Host {
     }
 
     fn svc_call(cx: &mut Caller<'_, Self>, svc: i32, entry: i32, fuel: i64) -> Result<i32> {
-        let fault = services::call(cx, svc, entry, fuel)?;
+        let fault = instance::call(cx, svc, entry, fuel)?;
         note_fault(cx.data(), svc, fault, "in a call");
         Ok(fault)
     }

@@ -11,6 +11,7 @@ mod devices;
 mod engine;
 mod faults;
 mod host;
+mod instance;
 mod out;
 mod payload;
 mod services;
