@@ -104,7 +104,7 @@ describe("hostile services on a metal node", { skip, timeout: 240000 }, () => {
   // Service ids are the manifest's order: echo 0, spin 1, oob 2, recurse 3, balloon 4, forger 5, deep 6.
   for (const [name, word, fault, line] of [
     ["spin", "spin", "FUEL", /warn host: service 1 ran out of fuel .* in a call: used its budget of \d+ fuel units in one call/],
-    ["oob", "crash", "TRAP", /warn host: service 2 trapped in a call: .*out of bounds memory access/],
+    ["oob", "crash", "TRAP", /warn host: service 2 trapped in a call: RuntimeError: memory access out of bounds/],
     ["recurse", "recurse", "STACK", /warn host: service 3 call stack exhausted in a call/],
   ] as const) {
     it(`${name} faults ${fault}, restarts and answers again; echo answers meanwhile`, async () => {

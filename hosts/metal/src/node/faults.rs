@@ -4,7 +4,7 @@
 // the kernel inside a syscall, which must never be blamed on the service (svc_call hands
 // it on and the node stops). Does not decide what happens next (the kernel does).
 // Used by services.rs.
-use crate::abi::Fault;
+use crate::abi::{Fault, FaultReason};
 use alloc::format;
 use alloc::string::String;
 use core::fmt;
@@ -69,10 +69,30 @@ pub fn classify(e: &Error, mem: &MemoryState) -> Fault {
     Fault::TRAP
 }
 
-/// The error as one line: the trap or the abort text, without wasmtime's backtrace.
+/// Why a trap happened, as abi/image.ts FaultReason names it: the words the Node host's
+/// engine and the wasmtime image's glue use, so that one log reads the same on each host.
+fn reason(t: Trap) -> Option<FaultReason> {
+    Some(match t {
+        Trap::UnreachableCodeReached => FaultReason::UNREACHABLE,
+        Trap::MemoryOutOfBounds | Trap::HeapMisaligned => FaultReason::OOB,
+        Trap::IntegerDivisionByZero => FaultReason::DIV_ZERO,
+        Trap::IntegerOverflow => FaultReason::INT_OVERFLOW,
+        Trap::BadConversionToInteger => FaultReason::CONVERSION,
+        Trap::TableOutOfBounds | Trap::IndirectCallToNull | Trap::BadSignature => FaultReason::INDIRECT,
+        Trap::StackOverflow => FaultReason::STACK,
+        _ => return None,
+    })
+}
+
+/// The error as one line: "RuntimeError: <why>" for a trap (FaultReason's text, or
+/// wasmtime's for a trap these services cannot raise), the abort text, without wasmtime's
+/// backtrace.
 pub fn describe(e: &Error) -> String {
-    if let Some(t) = e.downcast_ref::<Trap>() {
-        return format!("RuntimeError: {t}");
+    if let Some(&t) = e.downcast_ref::<Trap>() {
+        return match reason(t) {
+            Some(r) => format!("RuntimeError: {}", r.text()),
+            None => format!("RuntimeError: {t}"),
+        };
     }
     if let Some(a) = e.downcast_ref::<ServiceAbort>() {
         return format!("{a}");
