@@ -54,6 +54,8 @@ pub struct Host {
     pub active: Option<Active>,
     /// Counted per NIC: frames nic_send could not hand to the device.
     pub send_errors: Vec<u64>,
+    /// Counted per NIC: received frames longer than Buf.RX (FRAME_MAX), not delivered.
+    pub rx_too_long: Vec<u64>,
 }
 
 fn neg(e: Errno) -> i32 {
