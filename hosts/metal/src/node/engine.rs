@@ -8,7 +8,7 @@
 // Each module is deserialized once at boot into a heap mapping of its own: running it in
 // place from the payload (Module::deserialize_raw) is refused by wasmtime 48 when it manages
 // virtual memory ("this target requires virtual memory to be enabled"; checked).
-// Does not instantiate anything (kernel.rs and services.rs do).
+// Does not instantiate anything (mod.rs does the kernel, instance.rs the services).
 use crate::abi::*;
 use core::arch::x86_64::{CpuidResult, __cpuid_count};
 use alloc::format;

@@ -3,7 +3,7 @@
 // service's frames: its env.abort, the fuel metering's fuel_exhausted, and a failure of
 // the kernel inside a syscall, which must never be blamed on the service (svc_call hands
 // it on and the node stops). Does not decide what happens next (the kernel does).
-// Used by services.rs.
+// Used by instance.rs.
 use crate::abi::{Fault, FaultReason};
 use alloc::format;
 use alloc::string::String;
