@@ -1,7 +1,8 @@
 // The kernel's host imports on metal (abi/contract.ts HOST_IMPORTS, through the generated
 // HostImports trait): log to the serial console, random from the platform, nic_send to the
-// virtio-net driver, disk_* to the virtio-blk driver, svc_* to services.rs, module_read from
-// the payload's MODULE_FILE sections, capture as the wasmtime image prints it, and mod_*
+// virtio-net driver, disk_* to the virtio-blk driver, svc_* to instance.rs and services.rs,
+// module_read from the payload's MODULE_FILE sections, capture as the wasmtime image prints
+// it, and mod_*
 // answered -ENOTSUP exactly as the wasmtime image's glue answers them (this host takes no
 // module at run time). A range outside kernel memory where the Node host throws (random,
 // svc_load, module_read, capture) is a kernel bug here too: the import traps and the node
