@@ -50,6 +50,7 @@ export async function buildMetalImage(manifest: string, out: string, cmdline = "
     ...setupLines(image),
     `  qemu-system-x86_64 ${args.map(shellWord).join(" ")}${iso || cmdline ? "" : " [-append 'for=<ms> status-every=<ms> quiet capture']"}`,
     "Status: the serial console (QEMU's stdio) carries `status <base64>` lines; save it and `persia status --from <file>` shows the last one.",
+    `Capture: with \`capture\` on its command line it prints a \`capture\` line per packet; \`persia capture --from <file> --manifest ${shellWord(manifest)} -o out.pcapng\` writes them for Wireshark.`,
     "Exit: with for=<ms> the node stops and QEMU exits 1 (isa-debug-exit); 3 means the node failed (the serial console says why).",
   ];
   return lines.join("\n") + "\n";
