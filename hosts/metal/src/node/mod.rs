@@ -7,6 +7,7 @@
 // platform's `idle_until` (HLT until an interrupt or the next deadline): no spinning.
 // Anything that keeps the node from booting, and a kernel trap, is one line and exit FAILED.
 mod args;
+mod bench;
 mod devices;
 mod engine;
 mod faults;
@@ -67,7 +68,7 @@ pub fn run(boot: Boot) -> ! {
     let p = payload::Payload::read(heap::payload_addr() as usize).unwrap_or_else(|why| fail(&why));
     println!("{MTL_KERNEL_LINE}{}", hex(&p.kernel_sha256));
     let args = args::parse(mbinfo::cmdline()).unwrap_or_else(|why| fail(&why));
-    let devices = devices::open(&p).unwrap_or_else(|why| fail(&why));
+    let devices = devices::open(&p, args.bench.is_some()).unwrap_or_else(|why| fail(&why));
     let t_load = clock::now_ms();
     let engines = engine::Engines::new().unwrap_or_else(|why| fail(&why));
     let kernel = engine::load(&engines.kernel, p.kernel(), "kernel.wasm").unwrap_or_else(|why| fail(&why));
@@ -87,6 +88,7 @@ pub fn run(boot: Boot) -> ! {
         active: None,
         send_errors: vec![0; NIC_MAX],
         rx_too_long: vec![0; NIC_MAX],
+        bench_sent: args.bench.as_ref().map(|_| 0),
     };
     let mut store = Store::new(&engines.kernel, host);
     let mut linker = Linker::new(&engines.kernel);
@@ -117,6 +119,12 @@ pub fn run(boot: Boot) -> ! {
             Ok(r) => fail(&format!("the kernel refused to capture every point ({r})")),
             Err(e) => stopped(&e),
         }
+    }
+    if let Some(b) = args.bench.as_ref() {
+        if let Err(e) = bench::run(&mut store, &k, b) {
+            stopped(&e);
+        }
+        exit(MtlExit::Stopped);
     }
     run_loop(&mut store, &k, &args, &clk)
 }
