@@ -147,7 +147,11 @@ fn boot_kernel(store: &mut Store<Host>, k: &KernelExports, p: &payload::Payload,
     }
     let h = store.data();
     let (nics, disks) = (h.nics.iter().flatten().count(), h.disks.iter().flatten().count());
-    println!("persia-metal: node {} is running on metal: {nics} NIC(s), {disks} disk(s)", p.name());
+    println!(
+        "persia-metal: node {} is running on metal: {nics} NIC(s), {disks} disk(s); k_boot returned {} ms after the clock started",
+        p.name(),
+        clock::now_ms()
+    );
 }
 
 /// The kernel trapped or a host import found a kernel bug: say why and stop.

@@ -62,9 +62,15 @@ struct Slot {
     running: Option<Running>,
     last_fault: String,
     fuel_used: i64,
+    /// Which start this is: a call puts its Store back only into the instance it took it
+    /// from, and not if the kernel stopped, restarted or unloaded the service meanwhile
+    /// (from inside one of its syscalls).
+    generation: u64,
 }
 
 pub struct Services {
+    /// Counts starts, for Slot::generation.
+    starts: u64,
     engine: Engine,
     linker: Linker<SvcData>,
     /// Deserialized once per module index; Err: why wasmtime refused it.
@@ -87,7 +93,7 @@ impl Services {
     pub fn new(engine: Engine, payload: &Payload) -> Result<Services, String> {
         let mut linker = Linker::new(&engine);
         link_service_imports(&mut linker).map_err(|e| format!("cannot define the services' imports: {e}"))?;
-        let mut s = Services { engine, linker, modules: Vec::new(), places: Default::default(), slots: Default::default() };
+        let mut s = Services { starts: 0, engine, linker, modules: Vec::new(), places: Default::default(), slots: Default::default() };
         for p in payload.slots() {
             if !s.modules.iter().any(|(m, _)| *m == p.module) {
                 let code = payload.module_code(p.module).unwrap_or(&[]);
@@ -147,10 +153,11 @@ impl Services {
         }
     }
 
-    /// svc_stop: drops the instance and its memory.
+    /// svc_stop: drops the instance and its memory (a running call's, when it returns).
     pub fn stop(&mut self, svc: i32) {
         if let Some(s) = index(svc).and_then(|i| self.slots[i].as_mut()) {
             s.running = None;
+            s.generation = 0;
         }
     }
 
@@ -221,7 +228,7 @@ impl Services {
 
 impl Slot {
     fn new(name: Option<String>, ram_max: u32) -> Slot {
-        Slot { name, ram_max, running: None, last_fault: String::new(), fuel_used: 0 }
+        Slot { name, ram_max, running: None, last_fault: String::new(), fuel_used: 0, generation: 0 }
     }
 }
 
@@ -261,6 +268,7 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
         (_, Some(Err(why))) => {
             let slot = services.slots[i].as_mut().expect("checked above");
             slot.running = None;
+            slot.generation = 0;
             return Ok(fail(slot, Fault::BAD_MODULE, why));
         }
         _ => return Ok(refuse(services, i, format!("no module was given for service {svc}"))),
@@ -271,6 +279,7 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
     let mut linker = services.linker.clone();
     let slot = services.slots[i].as_mut().expect("checked above");
     slot.running = None;
+    slot.generation = 0;
     let max = slot.ram_max;
     let mut store = Store::new(&engine, SvcData { svc, kernel: ptr::null_mut(), memory: None, k_sys });
     let memory = match Memory::new(&mut store, MemoryType::new(mem_min, Some(max))) {
@@ -312,6 +321,10 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
         return Ok(fail(slot, Fault::BAD_MODULE, format!("module is not metered (no {FUEL_EXPORT})")));
     };
     slot.running = Some(Running { store, memory, fuel, init, event });
+    let services = &mut cx.data_mut().services;
+    services.starts += 1;
+    let generation = services.starts;
+    services.slots[i].as_mut().expect("a start keeps its slot").generation = generation;
     Ok(Fault::NONE as i32)
 }
 
@@ -323,9 +336,9 @@ pub fn call(cx: &mut Caller<'_, Host>, svc: i32, entry: i32, fuel: i64) -> Resul
     let Some(i) = index(svc) else { return Ok(Fault::BAD_MODULE as i32) };
     let running = services.slots[i].as_mut().and_then(|s| {
         s.fuel_used = 0;
-        s.running.take()
+        s.running.take().map(|r| (r, s.generation))
     });
-    let Some(mut run) = running else {
+    let Some((mut run, generation)) = running else {
         let what = Entry::from_raw(entry).map_or(format!("{entry}"), |e| String::from(e.name()));
         return Ok(refuse(services, i, format!("entry {what} called while the service is not running")));
     };
@@ -347,7 +360,11 @@ pub fn call(cx: &mut Caller<'_, Host>, svc: i32, entry: i32, fuel: i64) -> Resul
     let state = MemoryState { pages: run.memory.size(&run.store), initial_pages: 0, max_pages: 0 };
     let services = &mut cx.data_mut().services;
     let mem_min = services.places[i].as_ref().map_or(0, |p| p.mem_min as u64);
-    let slot = services.slots[i].as_mut().expect("a call keeps its slot");
+    let Some(slot) = services.slots[i].as_mut().filter(|s| s.generation == generation) else {
+        // The kernel stopped, restarted or unloaded the service from inside the call: this
+        // instance is gone; what it did last no longer matters to anyone.
+        return Ok(Fault::NONE as i32);
+    };
     slot.fuel_used = fuel.wrapping_sub(left);
     let max_pages = slot.ram_max as u64;
     slot.running = Some(run);
