@@ -8,7 +8,7 @@
 // Anything that keeps the node from booting, and a kernel trap, is one line and exit FAILED.
 mod args;
 mod devices;
-mod engine;
+pub mod engine;
 mod faults;
 mod host;
 mod out;
