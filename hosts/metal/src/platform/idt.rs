@@ -157,10 +157,10 @@ fn exception(f: &Frame) -> ! {
         "persia-metal: CPU exception {} ({name}), error code {:#x}, rip {:#x}, rsp {:#x}, cr2 {:#x}, rflags {:#x}",
         f.vector, f.error, f.rip, f.rsp, cr2, f.rflags
     );
-    if f.vector == PAGE_FAULT || f.vector == DOUBLE_FAULT {
-        if let Some((name, bytes)) = stack::overflowed(cr2) {
-            crate::println!("persia-metal: the host overflowed its {name} stack of {} KiB (the fault is in its guard page)", bytes >> 10);
-        }
+    if (f.vector == PAGE_FAULT || f.vector == DOUBLE_FAULT)
+        && let Some((name, bytes)) = stack::overflowed(cr2)
+    {
+        crate::println!("persia-metal: the host overflowed its {name} stack of {} KiB (the fault is in its guard page)", bytes >> 10);
     }
     exit(MtlExit::Failed)
 }

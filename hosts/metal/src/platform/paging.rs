@@ -3,7 +3,7 @@
 // pages; the 2 MiB page that holds the page to unmap is replaced by a table of 4 KiB pages
 // mapping the same memory (taken from the heap, never freed), all present but that one.
 // A 2 MiB page split before is edited in place. Nothing is ever mapped again.
-use alloc::alloc::{alloc_zeroed, Layout};
+use alloc::alloc::{Layout, alloc_zeroed};
 use core::arch::asm;
 
 pub const PAGE: u64 = 4096;
@@ -24,7 +24,7 @@ unsafe extern "C" {
 /// # Safety
 /// Nothing may be using the page at `addr`; interrupts off or no handler touching it.
 pub unsafe fn unmap_page(addr: u64) -> Result<(), &'static str> {
-    debug_assert!(addr % PAGE == 0 && addr < (4 << 30));
+    debug_assert!(addr.is_multiple_of(PAGE) && addr < (4 << 30));
     let slot = (addr / LARGE_PAGE) as usize;
     // SAFETY: boot_pd is boot.rs's page directory; the host is one core, and only this
     // function changes it after boot.
