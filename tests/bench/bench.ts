@@ -18,6 +18,9 @@
 //             against node's crypto and `wasmsign2 verify`
 //   router    (tests/bench/router.ts) iperf3 between namespaces through TAP devices and the
 //             node, against the Linux kernel forwarding the same traffic
+//   metal     (tests/bench/metal_net.ts) the metal image under QEMU TCG: image size, boot to the
+//             first ping reply, idle CPU, pings, UDP echoes and forwarding beside the Node
+//             host and the wasmtime image on the same traffic (TAP/VXLAN in netns, root)
 //   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel:
 //             wireguard-go ↔ wireguard-go between two namespaces (the baseline for #13), and
 //             wireguard-go → a PersiaOS router → TAP, with the ratio
@@ -31,6 +34,7 @@ import { ROOT } from "../../hosts/node/paths";
 import * as P from "../../cli/peer/packets";
 import { routerBench } from "./router";
 import { wireguardBench } from "./wireguard";
+import { metalBench } from "./metal_net";
 import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
@@ -186,6 +190,7 @@ async function all(): Promise<void> {
   await modsigBench((l) => console.log(l));
   await filterBench((l) => console.log(l));
   await routerBench((l) => console.log(l));
+  await metalBench((l) => console.log(l));
   await wireguardBench((l) => console.log(l));
 }
 

@@ -1,7 +1,9 @@
 // The first instructions (spec/metal.md "Boot"): the Multiboot 1 header, the 32-bit entry
 // that a Multiboot loader jumps to (protected mode, paging off, EAX = magic, EBX = the
 // info structure's physical address), the switch to long mode, and the call of
-// `kmain(magic, info)` on the 16 MiB boot stack with SSE enabled.
+// `kmain(magic, info)` on the 64 KiB boot stack with SSE enabled. The boot stack lies in
+// the file (.bss is stored there), so it is only as big as the platform's start needs;
+// kmain moves the node onto a big stack from the heap (platform::stack) before any Wasm runs.
 // It builds the only page tables the host uses: the first 4 GiB identity-mapped with
 // 2 MiB pages (RAM, the payload, and the PCI/LAPIC MMIO holes below 4 GiB), read-write,
 // executable (no NX: wasmtime's precompiled code runs where the payload lies).
@@ -15,6 +17,7 @@ global_asm!(
     .set MB_MEMINFO,    1 << 1      /* ask for mem_* and the memory map */
     .set MB_AOUT_KLUDGE, 1 << 16    /* the address fields below say where to load the file */
     .set MB_FLAGS,      MB_PAGE_ALIGN | MB_MEMINFO | MB_AOUT_KLUDGE
+    .set BOOT_STACK_BYTES, {boot_stack}   /* platform::stack::BOOT_STACK_BYTES */
 
     .section .multiboot, "a"
     .balign 4
@@ -128,9 +131,10 @@ boot_pd:    .skip 4 * 4096
     .balign 4096
     .global boot_stack_bottom
 boot_stack_bottom:
-    .skip 16 * 1024 * 1024
+    .skip BOOT_STACK_BYTES
     .global boot_stack_top
 boot_stack_top:
 "#,
+    boot_stack = const crate::platform::stack::BOOT_STACK_BYTES,
     options(att_syntax)
 );

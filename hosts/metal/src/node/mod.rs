@@ -9,7 +9,7 @@
 mod args;
 mod bench;
 mod devices;
-mod engine;
+pub mod engine;
 mod faults;
 mod host;
 mod instance;

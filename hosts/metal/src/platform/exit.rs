@@ -15,8 +15,12 @@ pub enum MtlExit {
     Failed = abi::MtlExit::FAILED as u32,
 }
 
-/// Stops the machine with `code`. Never returns.
+/// Stops the machine with `code`, after a line saying how deep the node stack was used
+/// (once the node runs on it). Never returns.
 pub fn exit(code: MtlExit) -> ! {
+    if let Some((used, bytes)) = super::stack::node_deepest() {
+        crate::println!("persia-metal: node stack: deepest use {} KiB of {} KiB", used.div_ceil(1024), bytes >> 10);
+    }
     outl(MTL_EXIT_PORT, code as u32);
     crate::println!("persia-metal: no isa-debug-exit device at port {MTL_EXIT_PORT:#x} (exit code {}); halted", code as u32);
     halt_forever()

@@ -6,7 +6,8 @@
 // clock.rs; any other vector is an error of the host and is reported the same way.
 // The handlers are Rust built soft-float, so no SSE/AVX register needs saving.
 use super::cpu::cr2;
-use super::gdt::{self, DescriptorPointer, IST_DOUBLE_FAULT};
+use super::gdt::{DescriptorPointer, IST_DOUBLE_FAULT};
+use super::stack;
 use super::exit::{exit, MtlExit};
 use core::arch::{asm, global_asm};
 
@@ -156,9 +157,10 @@ fn exception(f: &Frame) -> ! {
         "persia-metal: CPU exception {} ({name}), error code {:#x}, rip {:#x}, rsp {:#x}, cr2 {:#x}, rflags {:#x}",
         f.vector, f.error, f.rip, f.rsp, cr2, f.rflags
     );
-    let guard = gdt::guard_page();
-    if (f.vector == PAGE_FAULT || f.vector == DOUBLE_FAULT) && (guard..guard + 4096).contains(&cr2) {
-        crate::println!("persia-metal: the host overflowed its 16 MiB stack (the fault is in its guard page)");
+    if (f.vector == PAGE_FAULT || f.vector == DOUBLE_FAULT)
+        && let Some((name, bytes)) = stack::overflowed(cr2)
+    {
+        crate::println!("persia-metal: the host overflowed its {name} stack of {} KiB (the fault is in its guard page)", bytes >> 10);
     }
     exit(MtlExit::Failed)
 }

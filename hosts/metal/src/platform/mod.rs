@@ -11,10 +11,12 @@ pub mod heap;
 mod idt;
 mod lapic;
 pub mod mbinfo;
+mod paging;
 pub mod pic;
 pub mod rng;
 pub mod rtc;
 pub mod serial;
+pub mod stack;
 
 use exit::{exit, MtlExit};
 
@@ -49,6 +51,9 @@ pub fn init(magic: u32, info: u32) -> Boot {
     let avx = cpu::enable_avx();
     gdt::init();
     idt::init();
+    if let Err(why) = stack::guard_boot_stack() {
+        fail(why);
+    }
     pic::init();
     let c = clock::init().unwrap_or_else(|why| fail(why));
     crate::println!(
