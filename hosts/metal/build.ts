@@ -8,7 +8,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { spawn, spawnSync } from "child_process";
-import { ROOT } from "../node/paths";
+// Compiled to build/ts/hosts/metal/build.js: four levels up is the checkout (no host
+// imports another host, so hosts/node/paths.ts is not used).
+const ROOT = path.resolve(__dirname, "../../../..");
 
 const CRATE = path.join(ROOT, "hosts/metal");
 const OUT = path.join(ROOT, "build/metal");

@@ -16,7 +16,7 @@ import { ABI_VERSION } from "../../abi/kernel";
 import { Errno } from "../../abi/errno";
 import * as LIMITS from "../../abi/limits";
 import * as METAL from "../../abi/metal";
-import { METAL_ENGINE } from "../../loader/metal/precompile";
+import { METAL_ENGINE } from "../../abi/metal_engine";
 
 const abi = rustAbi();
 const bridge = rustWasmtime();
