@@ -68,6 +68,7 @@ export enum NicKind {
   WIREGUARD = 3,   // a sealed link speaking WireGuard over the host's UDP socket: layer 3, no
                    // Ethernet; each frame is an endpoint header and a UDP payload
                    // (wire/layout/wireguard.ts WG_EP_*), spec/wire.md "WireGuard"
+  VIRTIO = 4,      // a virtio-net device the metal host drives (spec/metal.md): Ethernet, as TAP
 }
 
 export enum LogLevel {

@@ -327,7 +327,7 @@ function nic(b: usize, n: i32): i32 {
   if (id >= NIC_MAX) return bad("id", "NIC id beyond the kernel's NIC_MAX");
   if (nicValid(id)) return bad("id", "NIC id given twice");
   let kind = <i32>load<u8>(b + M.NIC_KIND);
-  if (kind > NicKind.WIREGUARD) return bad("kind", "unknown NIC kind");
+  if (kind > NicKind.VIRTIO) return bad("kind", "unknown NIC kind");
   let mtu = <i32>le16(b + M.NIC_MTU);
   if (mtu < MTU_MIN || mtu > MTU_MAX) return bad("mtu", "outside 1280..9000");
   if ((load<u8>(b + M.NIC_MAC) & 1) != 0) return bad("mac", "a group address, not a station's");

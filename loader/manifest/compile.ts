@@ -86,11 +86,10 @@ function enumValue(e: Record<string, string | number>, names: string[], name: st
   return e[name.toUpperCase()] as number;
 }
 
-/** A NIC's kind in the boot manifest. The kernel tells only Ethernet NICs (VIRTUAL, VXLAN,
- *  TAP) from sealed ones (WIREGUARD) and refuses any other number, so a virtio NIC, an
- *  Ethernet device the metal host drives, is written as TAP (spec/manifest.md). */
+/** A NIC's kind in the boot manifest. The kernel tells Ethernet NICs (VIRTUAL, VXLAN, TAP,
+ *  VIRTIO) from sealed ones (WIREGUARD); the kind is also what `persia status` shows. */
 function bootNicKind(kind: string): number {
-  return kind === VIRTIO_KIND ? NicKind.TAP : enumValue(NicKind, NIC_KIND_NAMES, kind);
+  return enumValue(NicKind, NIC_KIND_NAMES, kind);
 }
 
 /** Bytes → Wasm pages, rounded up. */

@@ -25,9 +25,8 @@ export function enumNames(e: object): string[] {
   return Object.keys(e).filter((k) => isNaN(Number(k))).map((k) => k.toLowerCase());
 }
 export const ROLE_NAMES = enumNames(Role);
-/** The kernel's NIC kinds and `virtio`, a host-level kind the kernel knows as an Ethernet
- *  NIC (loader/manifest/virtio.ts): only the metal host runs it. */
-export const NIC_KIND_NAMES = [...enumNames(NicKind), "virtio"];
+/** The kernel's NIC kinds; `virtio` (loader/manifest/virtio.ts) only the metal host runs. */
+export const NIC_KIND_NAMES = enumNames(NicKind);
 export const RIGHT_NAMES = ["read", "write"] as const;
 export type RightName = (typeof RIGHT_NAMES)[number];
 

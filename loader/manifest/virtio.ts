@@ -3,8 +3,8 @@
 // order among virtio-net devices (`virtio: { pci: n }`) or by its `mac` (the device's MAC,
 // which QEMU's `mac=` or the hypervisor sets). These are the cross-field rules: `virtio`
 // only on a virtio NIC, a way to find the device (pci or mac), each pci place and each
-// matched MAC once. The kernel sees a virtio NIC as the Ethernet NIC it is: the boot
-// manifest gives it kind TAP (compile.ts; spec/manifest.md says why). Deliberately not
+// matched MAC once. The kernel sees a virtio NIC as the Ethernet NIC it is (kind VIRTIO
+// in the boot manifest, treated as TAP is). Deliberately not
 // here: which host can run it (a host refuses it by name: loader/metal/image.ts takes it,
 // the Node host and the wasmtime image do not). Called by check.ts.
 import { FieldPath } from "./issues";

@@ -4,7 +4,7 @@
 // refusals run first, each with ids and addresses the good manifest does not use (a
 // refused boot is not undone: see boot-retry.spec.ts).
 import { Errno } from "../../abi/errno";
-import { Buf } from "../../abi/kernel";
+import { Buf, NicKind } from "../../abi/kernel";
 import { CapKind, RIGHT_SEND, RIGHT_RECV, RIGHT_READ, RIGHT_WRITE, RIGHT_DERIVE } from "../../abi/caps";
 import { RouteKind } from "../../abi/status";
 import { BOOT_SIZE } from "../../kernel/param";
@@ -108,6 +108,14 @@ describe("k_boot refuses", () => {
     mfNode(0, "n1.test");
     mfNic(7, 1500, "03:00:00:00:00:07");
     refused("record 1 (type 2), mac");
+    expect(nicValid(7)).toBe(false);
+  });
+  it("a NIC kind above VIRTIO (VIRTIO itself boots on metal: tests/metal)", () => {
+    mfStart(M);
+    mfNode(0, "n1.test");
+    mfNic(7, 1500, "02:00:00:00:00:07");
+    store<u8>(M + mfEnd() - 10 + 1, <u8>(NicKind.VIRTIO + 1));  // the kind byte of the last record
+    refused("record 1 (type 2), kind");
     expect(nicValid(7)).toBe(false);
   });
   it("a PREFIX on a NIC that does not exist", () => {

@@ -26,11 +26,11 @@ const PCI0 = `{ name: lan0, kind: virtio, virtio: { pci: 0 }, prefixes: ["fd00:5
 const MAC1 = `{ name: lan1, kind: virtio, mac: "02:00:00:00:00:11" }`;
 
 describe("virtio NICs in the manifest", () => {
-  it("are found by PCI place or by MAC, and reach the kernel as Ethernet (TAP) NICs", () => {
+  it("are found by PCI place or by MAC, and reach the kernel as Ethernet NICs of kind VIRTIO", () => {
     const { boot, plan } = compileManifest(parseManifest(yaml(PCI0, MAC1), "node.yaml", ROOT));
     assert.deepEqual(plan.nics.map((n) => [n.name, n.kind, n.virtio]), [["lan0", "virtio", { pci: 0 }], ["lan1", "virtio", { pci: null }]]);
     assert.equal(plan.nics[1].mac, "02:00:00:00:00:11");
-    assert.deepEqual(decodeBootManifest(boot).nics.map((n) => n.kind), [NicKind.TAP, NicKind.TAP]);
+    assert.deepEqual(decodeBootManifest(boot).nics.map((n) => n.kind), [NicKind.VIRTIO, NicKind.VIRTIO]);
   });
 
   it("need a PCI place or a MAC", () => {
