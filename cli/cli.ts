@@ -21,6 +21,7 @@ import { followFile, followStream, ImageOutput } from "./follow";
 import { demo } from "./demo/demo";
 import { queryStatus } from "./status_client";
 import { buildImage, statusFromOutput } from "./image";
+import { buildMetalImage } from "./image_metal";
 import { formatStatus } from "../loader/status/format";
 import { metricsText } from "../loader/status/metrics";
 import { Op } from "../abi/control";
@@ -375,12 +376,16 @@ export function main(argv: string[]): void {
           process.exit((await demo()) ? 0 : 1);
         } catch (e) { fail(e); }
       })
-    .command("image <manifest>", "compose the kernel, the WASI shim and the manifest's services into one Wasm component for the wasmtime CLI",
-      (y) => y.positional("manifest", { type: "string", demandOption: true, describe: "the node's manifest (spec/manifest.md); its NICs must be kind vxlan or wireguard" })
-        .option("o", { alias: "output", type: "string", demandOption: true, describe: "where to write the image (e.g. node.wasm)" }),
+    .command("image <manifest>", "build an image of a node: a Wasm component for the wasmtime CLI, or with --target metal an ELF (or ISO) that boots on a PC or in QEMU",
+      (y) => y.positional("manifest", { type: "string", demandOption: true, describe: "the node's manifest (spec/manifest.md); its NICs must be kind vxlan or wireguard (wasmtime) or virtio (metal)" })
+        .option("o", { alias: "output", type: "string", demandOption: true, describe: "where to write the image (e.g. node.wasm; for metal node.elf, or node.iso for a GRUB ISO)" })
+        .option("target", { choices: ["wasmtime", "metal"] as const, default: "wasmtime" as const, describe: "the host that runs the image (spec/image.md, spec/metal.md)" })
+        .option("cmdline", { type: "string", default: "", describe: "for a metal ISO: the node's command line in grub.cfg (for=, status-every=, quiet, capture)" }),
       async (a) => {
         try {
-          process.stdout.write(await buildImage(a.manifest, a.o));
+          if (a.target === "metal") process.stdout.write(await buildMetalImage(a.manifest, a.o, a.cmdline));
+          else if (a.cmdline !== "") throw new Error("--cmdline is for --target metal; a wasmtime image takes --for, --status-every, --quiet and --capture after its file");
+          else process.stdout.write(await buildImage(a.manifest, a.o));
         } catch (e) { fail(e); }
       })
     .command("sign <module>", "sign a module for the domains a node trusts your key for (tool-conventions format, as wasmsign2)",

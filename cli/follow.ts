@@ -38,7 +38,7 @@ class LineSplitter {
     const text = this.rest + this.decoder.write(chunk);
     const end = text.lastIndexOf("\n");
     this.rest = end < 0 ? text : text.slice(end + 1);
-    if (end >= 0) for (const line of text.slice(0, end).split("\n")) this.onLine(line);
+    if (end >= 0) for (const line of text.slice(0, end).split("\n")) this.onLine(line.endsWith("\r") ? line.slice(0, -1) : line);   // serial: \r\n
   }
 
   reset(): void {

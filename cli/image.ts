@@ -11,7 +11,7 @@ import { loadManifest } from "../loader/manifest";
 import { WASM_DIR } from "../hosts/node/paths";
 import { decodeStatus, Status } from "../loader/status/decode";
 
-function readBuilt(what: string, file: string): Uint8Array {
+export function readBuilt(what: string, file: string): Uint8Array {
   try {
     return fs.readFileSync(file);
   } catch (e) {
@@ -56,7 +56,7 @@ export async function buildImage(manifest: string, out: string): Promise<string>
 
 /** A word as a POSIX shell reads it back: as it is when it has no special character, else
  *  in single quotes. */
-function shellWord(word: string): string {
+export function shellWord(word: string): string {
   return /^[A-Za-z0-9_.\/:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
@@ -79,7 +79,8 @@ function storeLines(image: Image): string[] {
 
 /** The last whole status line in an image's output, decoded, with the host's NIC counters
  *  of the line before it; throws if there is none. */
-export function statusFromOutput(text: string): Status {
+export function statusFromOutput(output: string): Status {
+  const text = output.replace(/\r\n/g, "\n");   // a serial console (the metal host) ends lines with \r\n
   const lines = text.slice(0, text.lastIndexOf("\n") + 1).split("\n");
   const at = lines.map((l) => l.startsWith(IMG_STATUS_PREFIX)).lastIndexOf(true);
   if (at < 0) {

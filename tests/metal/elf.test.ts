@@ -10,18 +10,9 @@ import { ROOT } from "../../hosts/node/paths";
 import { encodePayload, decodePayload } from "../../loader/metal/payload";
 import { checkBootImage, ELF_TEXT_OFFSET, LOAD_ADDR, MB_AOUT_KLUDGE, MB_MAGIC, MB_SEARCH, unwrapElf, wrapElf } from "../../loader/metal/elf";
 import { MTL_ALIGN, MtlSection } from "../../abi/metal";
+import { flatBootImage as flat } from "./fixture";
 
 const BOOT_BIN = path.join(ROOT, "build/metal/persia-metal.bin");
-
-/** A flat boot image of `size` bytes with a Multiboot header at `at`, fields overridable. */
-function flat(size = 3 * MTL_ALIGN + 17, at = 0, f: Partial<Record<"flags" | "header" | "load" | "loadEnd" | "bssEnd" | "entry" | "sum", number>> = {}): Uint8Array {
-  const b = new Uint8Array(size).fill(0x90);
-  const v = new DataView(b.buffer);
-  const flags = f.flags ?? (MB_AOUT_KLUDGE | 2);
-  [MB_MAGIC, flags, f.sum ?? (-(MB_MAGIC + flags)) >>> 0, f.header ?? LOAD_ADDR + at, f.load ?? LOAD_ADDR, f.loadEnd ?? 0,
-    f.bssEnd ?? 0, f.entry ?? LOAD_ADDR + 64].forEach((w, i) => v.setUint32(at + 4 * i, w >>> 0, true));
-  return b;
-}
 
 const payload = () => encodePayload({ kernelSha256: new Uint8Array(32).fill(7), sections: [{ kind: MtlSection.NAME, id: 0, bytes: new Uint8Array([1, 2, 3]) }] });
 

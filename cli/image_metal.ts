@@ -1,0 +1,82 @@
+// `persia image --target metal`: writes a metal image (loader/metal/image.ts) as an ELF for
+// QEMU's -kernel, or, for `-o *.iso`, as a GRUB ISO (loader/metal/iso.ts), and says how
+// to run it: the TAP devices, the disk files, the QEMU command line (spec/metal.md). The
+// node prints the same status lines on its serial console as a wasmtime image on stdout,
+// so `persia status --from serial.log` reads either (cli/image.ts). Does not run QEMU
+// (tests/metal/qemu.ts does, for the tests).
+import * as fs from "fs";
+import * as path from "path";
+import { MTL_KERNEL_LINE, MTL_WASMTIME } from "../abi/metal";
+import { loadManifest } from "../loader/manifest";
+import { composeMetal, MetalImage, qemuArgs } from "../loader/metal/image";
+import { grubLine, writeIso } from "../loader/metal/iso";
+import { ROOT } from "../hosts/node/paths";
+import { KERNEL_WASM, readBuilt, shellWord } from "./image";
+
+export const BOOT_BIN = path.join(ROOT, "build/metal/persia-metal.bin");
+
+/** Writes the metal image of `manifest` to `out` (an ISO when it ends in .iso, booting with
+ *  `cmdline`); returns what to tell the user. */
+export async function buildMetalImage(manifest: string, out: string, cmdline = ""): Promise<string> {
+  const image = await composeMetal(loadManifest(manifest), {
+    kernel: readBuilt("the kernel", KERNEL_WASM),
+    boot: readBuilt("the metal boot image", BOOT_BIN),
+  });
+  const iso = out.endsWith(".iso");
+  // The node's identity seed is in the boot manifest inside: the image is a key file.
+  const identity = image.plan.node.identity !== undefined;
+  const mode = identity ? { mode: 0o600 } : {};
+  if (iso) {
+    writeIso(image.bytes, image.plan.node.name, cmdline, out);
+  } else {
+    fs.writeFileSync(out, image.bytes, mode);
+  }
+  if (identity) fs.chmodSync(out, 0o600);
+  const size = fs.statSync(out).size;
+  const args = qemuArgs(image.plan, out, { cdrom: iso });
+  const lines = [
+    `persia: wrote ${out} (${size} bytes${iso ? ", a GRUB ISO" : ", an ELF for QEMU's -kernel or GRUB's multiboot"}): node ${image.plan.node.name}, ` +
+      `${image.plan.services.length} service(s), ${image.plan.nics.length} virtio NIC(s), ${image.plan.disks.length} disk(s)`,
+    ...(identity ? [`  it holds the node's identity seed (node.identity, ${image.plan.node.identity}; mode 0600): keep it as secret as the seed file`] : []),
+    ...nicLines(image),
+    ...diskLines(image),
+    ...storeLines(image),
+    `  ${MTL_KERNEL_LINE}${image.kernelSha256} (unchanged inside the image; the node prints this line at boot)`,
+    `  boot manifest sha256 ${image.bootSha256}`,
+    `  payload ${image.payloadBytes} bytes: the kernel and ${image.modules.length} module(s) precompiled by wasmtime ${MTL_WASMTIME}`,
+    ...(iso ? [`GRUB: ${grubLine(cmdline)}`] : []),
+    `Run it with QEMU (the TAP devices must exist and be up${image.plan.disks.length > 0 ? ", the disk files must exist at their size" : ""}):`,
+    ...setupLines(image),
+    `  qemu-system-x86_64 ${args.map(shellWord).join(" ")}${iso ? "" : " [-append 'for=<ms> status-every=<ms> quiet capture']"}`,
+    "Status: the serial console (QEMU's stdio) carries `status <base64>` lines; save it and `persia status --from <file>` shows the last one.",
+    "Exit: with for=<ms> the node stops and QEMU exits 1 (isa-debug-exit); 3 means the node failed (the serial console says why).",
+  ];
+  return lines.join("\n") + "\n";
+}
+
+function nicLines(image: MetalImage): string[] {
+  return image.plan.nics.map((n) => `  NIC ${n.name}: ${n.virtio?.pci != null ? `the virtio-net device number ${n.virtio.pci} in PCI order` :
+    "the virtio-net device with its MAC"}, mac ${n.mac}, TAP ${n.name}`);
+}
+
+function diskLines(image: MetalImage): string[] {
+  return image.plan.disks.map((d, i) => `  disk ${d.name}: the virtio-blk device number ${i} in PCI order, ${d.path} (${d.size} bytes)`);
+}
+
+function storeLines(image: MetalImage): string[] {
+  const ids = image.slots.filter((s) => !s.boot);
+  return image.plan.store.map((e) => {
+    const mine = ids.splice(0, e.slots);
+    return `  store ${path.basename(e.modulePath)}: service id(s) ${mine.map((s) => s.id).join(", ")}, RAM up to ` +
+      `${e.ramMaxPages * 64} KiB, sha256 ${mine[0].sha256}`;
+  });
+}
+
+/** The TAP devices and disk files QEMU opens, made as root: `truncate -s '>n'` makes a
+ *  missing file and only ever grows one. */
+function setupLines(image: MetalImage): string[] {
+  return [
+    ...image.plan.nics.map((n) => `  ip tuntap add dev ${n.name} mode tap && ip link set ${n.name} up`),
+    ...image.plan.disks.map((d) => `  truncate -s '>${d.size}' ${shellWord(d.path)}`),
+  ];
+}

@@ -1,0 +1,191 @@
+// `persia image --target metal`: a manifest → one ELF file that QEMU (-kernel) or GRUB
+// boots on a PC (spec/metal.md). The boot image (build/metal/persia-metal.bin, hosts/metal)
+// is the same for every node; this file writes what differs, the payload (payload.ts): the
+// boot manifest, the node's name, which virtio device carries each NIC and disk, the
+// kernel and every distinct service or store module precompiled by the pinned wasmtime
+// (precompile.ts), one SLOT per service id, laid out as the Node host numbers them
+// (hosts/node/services.ts) — and, with domains:, the module files as signed. Each module
+// is validated and metered as on Node (no containment pass: the metal host, like Node,
+// instantiates each service itself and catches its traps); a module the loader refuses
+// fails the image with the loader's message, as in a wasmtime image. What metal cannot do
+// is refused here by name (checkMetal). Also the QEMU command line that runs the image.
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { MTL_NO_MAX, MtlSection, MtlSlotFlag } from "../../abi/metal";
+import { LoaderError } from "../errors";
+import { meterFuel } from "../instrument/fuel";
+import { compileManifest, HostPlan, Manifest } from "../manifest";
+import { parseMac } from "../ip6";
+import { validateService } from "../wasm/validate";
+import { wrapElf } from "./elf";
+import { diskBody, encodePayload, nicBody, PayloadSection, slotBody } from "./payload";
+import { precompile } from "./precompile";
+
+export interface MetalInputs {
+  /** build/wasm/kernel.wasm, byte for byte. */
+  kernel: Uint8Array;
+  /** build/metal/persia-metal.bin: the flat boot image. */
+  boot: Uint8Array;
+  /** Reads a service module; defaults to the file system. */
+  readModule?: (file: string) => Uint8Array;
+  /** Precompiles a module for the metal host; defaults to precompile.ts (tests pass a stand-in). */
+  precompile?: (wasm: Uint8Array, label: string) => Uint8Array;
+}
+
+/** One service id: what it may hold (the SLOT section's body) and where it came from. */
+export interface MetalSlot { id: number; boot: boolean; label: string; module: number; ramMaxPages: number; memMinPages: number;
+  declaredMaxPages: number | null; sha256: string; }
+
+export interface MetalImage {
+  bytes: Uint8Array;
+  plan: HostPlan;
+  slots: MetalSlot[];
+  /** Distinct modules, by index (MODULE_CODE id): file SHA-256 and precompiled size. */
+  modules: { sha256: string; file: number; code: number }[];
+  kernelSha256: string;
+  bootSha256: string;
+  payloadBytes: number;
+}
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
+
+/** Why a NIC kind other than virtio cannot run on metal, and what to write instead. */
+const NOT_ON_METAL: Record<string, string> = {
+  wireguard: "WireGuard needs a UDP underlay (a socket of the host's own IP stack), and the metal host has none yet: its NICs carry Ethernet frames straight to the kernel",
+  vxlan: "VXLAN is Ethernet carried in the host's UDP datagrams, and the metal host has no IP stack of its own to send them",
+  tap: "a TAP device is a Linux interface; on metal the NIC is the virtio-net device QEMU puts in front of the TAP",
+  virtual: "a virtual NIC is an in-process link of the Node host; there is no other node in the process on metal",
+};
+
+/** Refuses, by name, what the metal host cannot do: every NIC must be a virtio NIC. */
+export function checkMetal(plan: HostPlan): void {
+  for (const nic of plan.nics) {
+    if (nic.kind === "virtio") continue;
+    throw new LoaderError(`NIC ${nic.name}`, `kind "${nic.kind}" cannot run on metal: ${NOT_ON_METAL[nic.kind] ?? "the metal host drives virtio-net devices only"}`,
+      "Give the NIC `kind: virtio` (with `virtio: { pci: n }` or its `mac`, spec/manifest.md), and QEMU's -netdev tap behind it, as `persia image --target metal` prints.");
+  }
+}
+
+interface Code { sections: PayloadSection[]; slots: MetalSlot[]; modules: MetalImage["modules"] }
+
+/** Every service id in the Node host's order (the manifest's services, then each store
+ *  entry's slots) with its SLOT section, and one MODULE_CODE (and, with domains:, one
+ *  MODULE_FILE) section per distinct module file, validated for each use (its RAM max
+ *  differs), metered and precompiled once. */
+async function serviceCode(plan: HostPlan, read: (file: string) => Uint8Array, compile: (w: Uint8Array, l: string) => Uint8Array): Promise<Code> {
+  const code: Code = { sections: [], slots: [], modules: [] };
+  const files: PayloadSection[] = [];
+  const byHash = new Map<string, number>();
+  const add = async (file: string, label: string, ramMaxPages: number, ids: number[], boot: boolean) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = read(file);
+    } catch (e) {
+      throw new LoaderError(`service ${label}`, `cannot read its module ${file}: ${(e as Error).message}`,
+        "Check the path in the manifest, or run `persia build` if it is under build/.");
+    }
+    const info = validateService(bytes, label, ramMaxPages);
+    const hash = sha256(bytes);
+    const hex = hash.toString("hex");
+    let module = byHash.get(hex);
+    if (module === undefined) {
+      module = code.modules.length;
+      const compiled = compile((await meterFuel(bytes, label)).bytes, label);
+      code.sections.push({ kind: MtlSection.MODULE_CODE, id: module, bytes: compiled });
+      if (plan.signedModules) files.push({ kind: MtlSection.MODULE_FILE, id: module, bytes });
+      code.modules.push({ sha256: hex, file: bytes.length, code: compiled.length });
+      byHash.set(hex, module);
+    }
+    for (const id of ids) {
+      const slot: MetalSlot = { id, boot, label, module, ramMaxPages, memMinPages: info.memoryMinPages,
+        declaredMaxPages: info.memoryMaxPages ?? null, sha256: hex };
+      code.slots.push(slot);
+      code.sections.push({ kind: MtlSection.SLOT, id, bytes: slotBody({
+        flags: boot ? MtlSlotFlag.BOOT : MtlSlotFlag.STORE, module, ramMaxPages, memMinPages: info.memoryMinPages,
+        declaredMaxPages: info.memoryMaxPages ?? MTL_NO_MAX, sha256: hash,
+      }) });
+    }
+  };
+  for (const s of plan.services) await add(s.modulePath, s.domain, s.ramMaxPages, [s.id], true);
+  let next = plan.services.reduce((top, s) => Math.max(top, s.id + 1), 0);
+  for (const [i, e] of plan.store.entries()) {
+    const ids = Array.from({ length: e.slots }, (_, k) => next + k);
+    await add(e.modulePath, `store[${i}] (${path.basename(e.modulePath)})`, e.ramMaxPages, ids, false);
+    next += e.slots;
+  }
+  code.sections.push(...files);
+  return code;
+}
+
+/** The NIC and DISK sections: which virtio-net device carries each NIC (its PCI place or
+ *  its MAC), and for disk i the i-th virtio-blk device in PCI order, with its size. */
+function deviceSections(plan: HostPlan): PayloadSection[] {
+  return [
+    ...plan.nics.map((n) => ({ kind: MtlSection.NIC, id: n.id,
+      bytes: nicBody(n.virtio?.pci != null ? { pci: n.virtio.pci } : { mac: parseMac(n.mac) }) })),
+    ...plan.disks.map((d, i) => ({ kind: MtlSection.DISK, id: d.id, bytes: diskBody(i, BigInt(d.size)) })),
+  ];
+}
+
+export async function composeMetal(manifest: Manifest, inputs: MetalInputs): Promise<MetalImage> {
+  const { boot, plan } = compileManifest(manifest);
+  checkMetal(plan);
+  const compile = inputs.precompile ?? precompile;
+  const code = await serviceCode(plan, inputs.readModule ?? ((f: string) => fs.readFileSync(f)), compile);
+  const kernelSha = sha256(inputs.kernel);
+  const payload = encodePayload({
+    kernelSha256: kernelSha,
+    sections: [
+      { kind: MtlSection.BOOT, id: 0, bytes: boot },
+      { kind: MtlSection.NAME, id: 0, bytes: new TextEncoder().encode(plan.node.name) },
+      ...deviceSections(plan),
+      { kind: MtlSection.KERNEL, id: 0, bytes: compile(inputs.kernel, "kernel.wasm") },
+      ...code.sections,
+    ],
+  });
+  return {
+    bytes: wrapElf(inputs.boot, payload), plan, slots: code.slots, modules: code.modules,
+    kernelSha256: kernelSha.toString("hex"), bootSha256: sha256(boot).toString("hex"), payloadBytes: payload.length,
+  };
+}
+
+/** The virtio-net devices in PCI order: the NICs with a PCI place at their place (a place
+ *  no NIC takes gets a device with no backend, so the others keep theirs), then the NICs
+ *  matched by MAC. Each entry is the NIC, or null for a filler. */
+export function nicOrder(plan: HostPlan): (HostPlan["nics"][number] | null)[] {
+  const placed = plan.nics.filter((n) => n.virtio?.pci != null);
+  const top = placed.reduce((m, n) => Math.max(m, n.virtio!.pci! + 1), 0);
+  const order: (HostPlan["nics"][number] | null)[] = Array.from({ length: top }, () => null);
+  for (const n of placed) order[n.virtio!.pci!] = n;
+  return [...order, ...plan.nics.filter((n) => n.virtio?.pci == null)];
+}
+
+export interface QemuOptions {
+  /** The TAP device behind each NIC, by NIC name (default: the NIC's name). */
+  taps?: Record<string, string>;
+  /** The Multiboot command line (spec/metal.md: for=, status-every=, quiet, capture). */
+  append?: string;
+  /** Boot an ISO with GRUB instead of the ELF with -kernel. */
+  cdrom?: boolean;
+}
+
+/** QEMU's arguments for an image of `plan` at `file`: TCG (KVM aborts on this class of
+ *  machine), 512 MiB, serial on stdio, isa-debug-exit for the exit status, no default
+ *  NIC; a TAP netdev and a virtio-net device with the NIC's MAC per NIC in PCI order; a
+ *  virtio-blk device per disk, in the manifest's order. */
+export function qemuArgs(plan: HostPlan, file: string, o: QemuOptions = {}): string[] {
+  const args = ["-accel", "tcg", "-cpu", "max", "-m", "512M", "-display", "none", "-serial", "stdio", "-monitor", "none",
+    "-no-reboot", "-nic", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
+  args.push(...(o.cdrom ? ["-cdrom", file] : ["-kernel", file]));
+  if (o.append && !o.cdrom) args.push("-append", o.append);
+  nicOrder(plan).forEach((n, k) => {
+    if (n === null) { args.push("-device", "virtio-net-pci"); return; }
+    const tap = o.taps?.[n.name] ?? n.name;
+    args.push("-netdev", `tap,id=n${k},ifname=${tap},script=no,downscript=no,vhost=off`, "-device", `virtio-net-pci,netdev=n${k},mac=${n.mac}`);
+  });
+  plan.disks.forEach((d, i) => {
+    args.push("-drive", `file=${d.path.replace(/,/g, ",,")},format=raw,if=none,id=d${i}`, "-device", `virtio-blk-pci,drive=d${i}`);
+  });
+  return args;
+}
