@@ -14,8 +14,8 @@ import { Errno } from "./errno";
 import { CapturePoint, CAPTURE_ALL, CAPTURE_NONE } from "./capture";
 import { Sys } from "./syscalls";
 import { Buf, Entry, Fault, SvcState, Role, NicKind, LogLevel, ABI_VERSION, STOP_MAX_MS } from "./kernel";
-import { ERRNO_TEXT, FAULT_TEXT } from "./describe";
-import { IMG_STATUS_PREFIX, IMG_HOST_PREFIX, IMG_CAPTURE_PREFIX } from "./image";
+import { ERRNO_TEXT, FAULT_TEXT, FAULT_REASON_TEXT } from "./describe";
+import { IMG_STATUS_PREFIX, IMG_HOST_PREFIX, IMG_CAPTURE_PREFIX, FaultReason } from "./image";
 import * as CONTROL from "./control";
 import * as LIMITS from "./limits";
 import * as METAL from "./metal";
@@ -141,6 +141,8 @@ export function rustAbi(): string {
     "// enums (abi/errno.ts, abi/kernel.ts, abi/syscalls.ts, abi/capture.ts)",
     rsEnum("Errno", Errno, "i32", ERRNO_TEXT),
     rsEnum("Fault", Fault, "i32", FAULT_TEXT),
+    "// abi/image.ts FaultReason: why a service stopped, in the words every host's log uses",
+    rsEnum("FaultReason", FaultReason, "i32", FAULT_REASON_TEXT),
     rsEnum("Buf", Buf, "i32"), rsEnum("Entry", Entry, "i32"), rsEnum("SvcState", SvcState, "i32"),
     rsEnum("Role", Role, "i32"), rsEnum("NicKind", NicKind, "i32"), rsEnum("LogLevel", LogLevel, "i32"),
     rsEnum("Sys", Sys, "i32"), rsEnum("CapturePoint", CapturePoint, "i32"),
@@ -227,6 +229,7 @@ export function rustWasmtime(): string {
     "",
     "/** What kernel.wasm exports (KERNEL_EXPORTS), typed: a missing or mistyped export is an error at boot. */",
     "#[derive(Clone)]",
+    "#[allow(clippy::type_complexity)]",
     "pub struct KernelExports {",
     ...exportFields,
     "}",

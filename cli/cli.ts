@@ -380,7 +380,7 @@ export function main(argv: string[]): void {
       (y) => y.positional("manifest", { type: "string", demandOption: true, describe: "the node's manifest (spec/manifest.md); its NICs must be kind vxlan or wireguard (wasmtime) or virtio (metal)" })
         .option("o", { alias: "output", type: "string", demandOption: true, describe: "where to write the image (e.g. node.wasm; for metal node.elf, or node.iso for a GRUB ISO)" })
         .option("target", { choices: ["wasmtime", "metal"] as const, default: "wasmtime" as const, describe: "the host that runs the image (spec/image.md, spec/metal.md)" })
-        .option("cmdline", { type: "string", default: "", describe: "for a metal ISO: the node's command line in grub.cfg (for=, status-every=, quiet, capture)" }),
+        .option("cmdline", { type: "string", default: "", describe: "for --target metal: the node's command line (for=, status-every=, quiet, capture), in an ISO's grub.cfg or the printed QEMU -append" }),
       async (a) => {
         try {
           if (a.target === "metal") process.stdout.write(await buildMetalImage(a.manifest, a.o, a.cmdline));

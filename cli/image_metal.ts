@@ -15,8 +15,9 @@ import { KERNEL_WASM, readBuilt, shellWord } from "./image";
 
 export const BOOT_BIN = path.join(ROOT, "build/metal/persia-metal.bin");
 
-/** Writes the metal image of `manifest` to `out` (an ISO when it ends in .iso, booting with
- *  `cmdline`); returns what to tell the user. */
+/** Writes the metal image of `manifest` to `out` (an ISO when it ends in .iso, whose
+ *  grub.cfg boots it with `cmdline`; for an ELF, `cmdline` goes into the printed QEMU
+ *  line's -append); returns what to tell the user. */
 export async function buildMetalImage(manifest: string, out: string, cmdline = ""): Promise<string> {
   const image = await composeMetal(loadManifest(manifest), {
     kernel: readBuilt("the kernel", KERNEL_WASM),
@@ -33,7 +34,7 @@ export async function buildMetalImage(manifest: string, out: string, cmdline = "
   }
   if (identity) fs.chmodSync(out, 0o600);
   const size = fs.statSync(out).size;
-  const args = qemuArgs(image.plan, out, { cdrom: iso });
+  const args = qemuArgs(image.plan, out, iso ? { cdrom: true } : { append: cmdline || undefined });
   const lines = [
     `persia: wrote ${out} (${size} bytes${iso ? ", a GRUB ISO" : ", an ELF for QEMU's -kernel or GRUB's multiboot"}): node ${image.plan.node.name}, ` +
       `${image.plan.services.length} service(s), ${image.plan.nics.length} virtio NIC(s), ${image.plan.disks.length} disk(s)`,
@@ -47,8 +48,9 @@ export async function buildMetalImage(manifest: string, out: string, cmdline = "
     ...(iso ? [`GRUB: ${grubLine(cmdline)}`] : []),
     `Run it with QEMU (the TAP devices must exist and be up${image.plan.disks.length > 0 ? ", the disk files must exist at their size" : ""}):`,
     ...setupLines(image),
-    `  qemu-system-x86_64 ${args.map(shellWord).join(" ")}${iso ? "" : " [-append 'for=<ms> status-every=<ms> quiet capture']"}`,
+    `  qemu-system-x86_64 ${args.map(shellWord).join(" ")}${iso || cmdline ? "" : " [-append 'for=<ms> status-every=<ms> quiet capture']"}`,
     "Status: the serial console (QEMU's stdio) carries `status <base64>` lines; save it and `persia status --from <file>` shows the last one.",
+    `Capture: with \`capture\` on its command line it prints a \`capture\` line per packet; \`persia capture --from <file> --manifest ${shellWord(manifest)} -o out.pcapng\` writes them for Wireshark.`,
     "Exit: with for=<ms> the node stops and QEMU exits 1 (isa-debug-exit); 3 means the node failed (the serial console says why).",
   ];
   return lines.join("\n") + "\n";

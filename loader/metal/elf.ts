@@ -32,6 +32,10 @@ export const ELF_TEXT_OFFSET = 0x1000;
 
 export interface Multiboot { at: number; flags: number; headerAddr: number; loadAddr: number; loadEndAddr: number; bssEndAddr: number; entry: number; }
 
+const notAnImage = (why: string): never => {
+  throw new LoaderError("the metal image file", why, "Build it again with `persia image node.yaml --target metal -o node.elf`");
+};
+
 const refuse = (why: string): never => {
   throw new LoaderError("the metal boot image", why,
     "Rebuild it with `persia build` (hosts/metal/build.ts); if it still fails, hosts/metal/link.ld or boot.rs no longer lays out the header as spec/metal.md says");
@@ -107,9 +111,9 @@ export function wrapElf(flat: Uint8Array, payload: Uint8Array): Uint8Array {
  *  and the Multiboot header: for tests and tools that look inside an image. */
 export function unwrapElf(file: Uint8Array): { flat: Uint8Array; payload: Uint8Array; multiboot: Multiboot } {
   const v = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  if (file.length < EHDR + PHDR || v.getUint32(0, false) !== 0x7f454c46 || file[4] !== 1) refuse("the file is not an ELF32 image");
+  if (file.length < EHDR + PHDR || v.getUint32(0, false) !== 0x7f454c46 || file[4] !== 1) notAnImage("it is not an ELF32 file");
   const off = v.getUint32(EHDR + 4, true), filesz = v.getUint32(EHDR + 16, true);
-  if (off + filesz !== file.length) refuse(`its PT_LOAD [${off}, ${off + filesz}) does not end at the file's end ${file.length}`);
+  if (off + filesz !== file.length) notAnImage(`its PT_LOAD [${off}, ${off + filesz}) does not end at the file's end ${file.length}`);
   const loaded = file.subarray(off);
   const multiboot = checkBootImage(loaded);
   // The payload starts at a MTL_ALIGN boundary with its magic and a total reaching the end.
@@ -119,5 +123,5 @@ export function unwrapElf(file: Uint8Array): { flat: Uint8Array; payload: Uint8A
       return { flat: loaded.subarray(0, at), payload: loaded.subarray(at), multiboot };
     }
   }
-  return refuse("no payload (magic \"PMTL\" at a 4 KiB boundary) follows the boot image");
+  return notAnImage("no payload (magic \"PMTL\" at a 4 KiB boundary, its total reaching the file's end) follows the boot image");
 }

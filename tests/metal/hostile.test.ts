@@ -1,13 +1,16 @@
-// Hostile services on metal (issue #12), next to echo on one metal node under QEMU, its
-// virtio-net NIC on a TAP whose other end is a Linux host in a netns (root): a runaway loop
-// (spin) and a loop of syscalls through a function reference (stall, the fuel case of
-// issue #10) are stopped with FUEL within one budget, a recursion bomb (recurse) with
-// STACK, an out-of-bounds store (oob) with TRAP — the Faults the Node host gives them
-// (tests/integration/fuel.test.ts, hostile.test.ts, the parity scenario) — and each is
-// restarted and answers again; a memory bomb (balloon) gets memory.grow = -1 at its RAM
-// max without a fault; forged capability handles (forger) are refused without a fault.
-// After each trigger echo answers every ping and a UDP datagram, sent right behind it, and
-// is never faulted. Needs root, iproute2, ping, python3 and what qemu.ts needs.
+// Hostile services on the metal host (issue #12), each next to echo on one node under QEMU,
+// with a Linux host on a TAP in a netns sending the triggers of tests/services/trigger.ts:
+// spin (a runaway loop: Fault FUEL, the #6 fuel case), stall (a loop of syscalls through a
+// function reference, issue #10: FUEL within one budget, at most FUEL_PER_CALL /
+// IMPORT_CALL_COST syscalls), recurse (Fault STACK), oob (an out-of-bounds load: TRAP) —
+// the Faults the Node host gives them (tests/integration/fuel.test.ts, hostile.test.ts) —
+// balloon (memory.grow stops cleanly at the RAM max), forger
+// (guessed capability handles refused), and a module built here that makes a syscall at
+// every level of an endless recursion — its last syscall enters the kernel with the
+// service's whole stack budget used, so the kernel must still have room (spec/metal.md
+// "Stacks"). Each faulting service restarts by policy and answers pings again; echo
+// answers pings and a UDP datagram sent right behind every trigger, and never faults.
+// Needs root, iproute2, ping, python3, and what qemu.ts needs.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -15,95 +18,103 @@ import * as path from "path";
 import { Errno } from "../../abi/errno";
 import { FUEL_PER_CALL } from "../../abi/limits";
 import { IMPORT_CALL_COST } from "../../loader/instrument/fuel";
-import { MTL_KERNEL_LINE } from "../../abi/metal";
-import { Status } from "../../loader/status/decode";
+import { loadBinaryen } from "../../loader/instrument/binaryen";
+import { MetalImage } from "../../loader/metal/image";
 import { missing, skipOrFail } from "../e2e/linux";
 import { waitFor } from "../wait";
+import { MTL_KERNEL_LINE } from "../../abi/metal";
 import { metalImageOf, metalOrSkip, RunningQemu, tempDir } from "./qemu";
-import { adoptTap, dropHost, inNs, makeTap, PYTHON, TapHost, udpOnce } from "./tap";
+import { adoptTap, dropHost, inNs, makeTap, TapHost, PYTHON } from "./tap";
 
 const skip = skipOrFail(missing(["ip", "ping", "/usr/bin/python3"])) || metalOrSkip();
 const TAG = (process.pid % 900) + 100;
 const PREFIX = `fd00:e:${TAG}::`;
 const MAC = "02:00:5a:b2:0e:01";
 const LINUX = `${PREFIX}100`;
-const RAM_MAX_PAGES = 4;   // ram max 256KiB, in 64 KiB pages
+const ADDR = { echo: `${PREFIX}7`, spin: `${PREFIX}5`, oob: `${PREFIX}6`, recurse: `${PREFIX}a`, balloon: `${PREFIX}b`, forger: `${PREFIX}f`, deep: `${PREFIX}d`,
+  stall: `${PREFIX}e` };
+const RAM_MAX_PAGES = 4;   // ram max 256KiB below, in 64 KiB pages
 
-const ADDR: Record<string, string> = {
-  "echo.sabz.city": `${PREFIX}7`, "spin.sabz.city": `${PREFIX}9`, "stall.sabz.city": `${PREFIX}a`,
-  "recurse.sabz.city": `${PREFIX}b`, "oob.sabz.city": `${PREFIX}c`, "balloon.sabz.city": `${PREFIX}d`,
-  "forger.sabz.city": `${PREFIX}f`,
-};
-const MODULE: Record<string, string> = {
-  "echo.sabz.city": "services/echo", "spin.sabz.city": "tests/spin", "stall.sabz.city": "tests/stall",
-  "recurse.sabz.city": "tests/recurse", "oob.sabz.city": "tests/oob", "balloon.sabz.city": "tests/balloon",
-  "forger.sabz.city": "tests/forger",
-};
-const ECHO = ADDR["echo.sabz.city"];
+/** A service that recurses without end and calls `clock` at every level (built with binaryen). */
+async function deepModule(): Promise<Uint8Array> {
+  const b = await loadBinaryen();
+  const m = b.parseText(`(module
+    (import "env" "memory" (memory 1))
+    (import "persia" "clock" (func $clock (param i32) (result i32)))
+    (func $deep (param $n i32) (result i32)
+      (drop (call $clock (i32.const 64)))
+      (i32.store (i32.const 0) (local.get $n))
+      (i32.xor (call $deep (i32.add (local.get $n) (i32.const 1))) (local.get $n)))
+    (func (export "persia_event"))
+    (func (export "persia_init") (drop (call $deep (i32.const 0)))))`);
+  try {
+    if (!m.validate()) throw new Error("the deep-recursion test module does not validate");
+    return m.emitBinary();
+  } finally {
+    m.dispose();
+  }
+}
 
-const MANIFEST = `
-node: { name: mh${TAG}.sabz.city, role: server }
+const svc = (domain: string, module: string, addr: string, extra = "") =>
+  `  - { domain: ${domain}, module: ${module}, addresses: ["${addr}"], ram: { min: 64KiB, max: 256KiB }${extra} }`;
+
+const manifest = (deep: string) => `
+node: { name: h${TAG}.sabz.city, role: server }
 nics:
   - { name: lan0, kind: virtio, mac: "${MAC}", prefixes: ["${PREFIX}/64"] }
 services:
-${Object.keys(ADDR).map((d) => `  - { domain: ${d}, module: build/wasm/${MODULE[d]}.wasm, addresses: ["${ADDR[d]}"], ` +
-    `ram: { min: 64KiB, max: 256KiB }, restart: { limit: 5 } }`).join("\n")}
+${svc("echo.sabz.city", "build/wasm/services/echo.wasm", ADDR.echo)}
+${svc("spin.sabz.city", "build/wasm/tests/spin.wasm", ADDR.spin)}
+${svc("oob.sabz.city", "build/wasm/tests/oob.wasm", ADDR.oob)}
+${svc("recurse.sabz.city", "build/wasm/tests/recurse.wasm", ADDR.recurse)}
+${svc("balloon.sabz.city", "build/wasm/tests/balloon.wasm", ADDR.balloon)}
+${svc("forger.sabz.city", "build/wasm/tests/forger.wasm", ADDR.forger)}
+${svc("deep.sabz.city", deep, ADDR.deep, ", restart: { limit: 2 }")}
+${svc("stall.sabz.city", "build/wasm/tests/stall.wasm", ADDR.stall)}
 `;
 
-/** A hostile service that faults: its trigger word, the Fault the Node host stops it with,
- *  and the words the metal host's line about it must have (wasmtime's). */
-const FAULTS = [
-  { svc: "spin.sabz.city", word: "spin", fault: "FUEL", why: /fuel/ },
-  { svc: "stall.sabz.city", word: "stall", fault: "FUEL", why: /fuel/ },
-  { svc: "recurse.sabz.city", word: "recurse", fault: "STACK", why: /call stack/i },
-  { svc: "oob.sabz.city", word: "crash", fault: "TRAP", why: /out of bounds memory access/ },
-];
+const pings = async (ns: string, addr: string, n = 2) =>
+  Number(/(\d+) received/.exec((await inNs(ns, `ping -6 -c ${n} -i 0.2 -W 2 ${addr}`)).out)?.[1] ?? 0);
 
-/** tap.ts's udpOnce with 5 s for the answer, as long as ping's -W here: a datagram behind
- *  a runaway waits while the node burns its budget (seconds under TCG). */
+/** Sends one datagram to [argv1]:argv2 and prints "reply <data>" or "timeout" after 2 s
+ *  (ping's -W: a datagram behind a runaway waits while the node burns its budget). */
 const UDP_WAIT = `
 import socket, sys
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.settimeout(5.0)
+s.settimeout(2.0)
 s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))
 try:
-    data, src = s.recvfrom(2048)
-    print("reply", src[0], src[1], data.decode())
+    print("reply", s.recvfrom(2048)[0].decode())
 except socket.timeout:
     print("timeout")
 `;
 
-const ping = async (ns: string, addr: string, n = 3, wait = 2) =>
-  Number((/(\d+) received/.exec((await inNs(ns, `ping -6 -c ${n} -i 0.2 -W ${wait} ${addr}`)).out) ?? [])[1] ?? 0);
+/** Sends the trigger word to port 9 of addr, then pings echo and sends it a UDP datagram:
+ *  all leave before the node's next poll. Resolves to the echo replies (of 2) once echo's
+ *  UDP answer was checked. */
+async function trigger(ns: string, addr: string, word: string): Promise<number> {
+  const send = `import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b"${word}", ("${addr}", 9))`;
+  await inNs(ns, `${PYTHON} -c '${send}'`);
+  const [replies, udp] = await Promise.all([pings(ns, ADDR.echo, 2), inNs(ns, `${PYTHON} -c '${UDP_WAIT}' ${ADDR.echo} 7 behind-${word}`)]);
+  assert.equal(udp.out.trim(), `reply behind-${word}`, `echo answers UDP sent right behind the trigger "${word}"`);
+  return replies;
+}
 
-describe("hostile services on a metal node: contained, restarted, echo answers throughout", { skip, timeout: 300000 }, () => {
-  const dev = `mhp${TAG}`, ns = `mh${TAG}`;
-  let dir = "", qemu: RunningQemu | null = null, host: TapHost;
-  const svc = async (name: string) => (await qemu!.freshStatus()).services.find((s) => s.name === name)!;
-  const until = async (pred: (s: Status) => boolean, ms: number, what: string) =>
-    waitFor(async () => { const s = await qemu!.freshStatus(); return pred(s) && s; }, ms, what, 1);
-  const svcIn = (s: Status, name: string) => s.services.find((x) => x.name === name)!;
-  /** The lines the service logged on the serial console, without its domain. */
-  const logged = (domain: string) => qemu!.lines.slice(0, -1).map((l) => new RegExp(`kernel: ${domain.replace(/\./g, "\\.")}: (.*)$`).exec(l)?.[1])
-    .filter((l): l is string => l !== undefined);
-  /** The trigger (UDP to port 9, no answer awaited), then at once 5 pings and a UDP
-   *  datagram to echo: resolves to the echo replies and echo's UDP answer. */
-  async function triggerWithEcho(name: string, word: string): Promise<{ replies: number; udp: string }> {
-    const py = `import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.sendto(b"${word}", ("${ADDR[name]}", 9))`;
-    assert.equal((await inNs(ns, `${PYTHON} -c '${py}'`)).code, 0);
-    const [replies, udp] = await Promise.all([ping(ns, ECHO, 5, 5), inNs(ns, `${PYTHON} -c '${UDP_WAIT}' ${ECHO} 7 'after ${word}'`)]);
-    return { replies, udp: udp.out.trim() };
-  }
+describe("hostile services on a metal node", { skip, timeout: 240000 }, () => {
+  const dev = `mth${TAG}`, ns = `mh${TAG}`;
+  let dir = "", elf = "", image: MetalImage, qemu: RunningQemu | null = null, host: TapHost;
 
   before(async () => {
     dir = tempDir("hostile");
-    const elf = path.join(dir, "node.elf");
-    const image = await metalImageOf(MANIFEST, elf);
+    const deep = path.join(dir, "deep.wasm");
+    fs.writeFileSync(deep, await deepModule());
+    elf = path.join(dir, "node.elf");
+    image = await metalImageOf(manifest(deep), elf);
     makeTap(dev);
-    qemu = new RunningQemu(image, elf, { taps: { lan0: dev }, append: "status-every=100", seconds: 280 });
+    qemu = new RunningQemu(image, elf, { taps: { lan0: dev }, append: "status-every=500", seconds: 200 });
     await qemu.line(new RegExp(`^${MTL_KERNEL_LINE}`), 30000);
     host = adoptTap(dev, ns, [`${LINUX}/64`]);
-    await waitFor(async () => (await ping(ns, ECHO, 1)) === 1, 30000, `a first ping reply from ${ECHO}`, 100);
+    await waitFor(async () => (await pings(ns, ADDR.echo, 1)) === 1, 30000, "a first ping reply from echo", 100);
   });
   after(async () => {
     await qemu?.kill();
@@ -111,76 +122,57 @@ describe("hostile services on a metal node: contained, restarted, echo answers t
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const c of FAULTS) {
-    it(`${c.svc} is stopped with ${c.fault} and restarted; echo answers behind its trigger`, async () => {
-      assert.equal(await ping(ns, ADDR[c.svc], 1), 1, `${c.svc} answers at first`);
-      const was = await svc(c.svc);
-      const from = qemu!.serial.length;
-      const t0 = Date.now();
-      const echo = await triggerWithEcho(c.svc, c.word);
-      const s = await until((x) => svcIn(x, c.svc).faults > was.faults, 20000, `${c.svc} to fault`);
-      const f = svcIn(s, c.svc);
-      assert.equal(f.lastFault, c.fault, `${c.svc} stopped with ${f.lastFault}`);
-      assert.equal(f.faults, was.faults + 1);
-      const said = qemu!.serial.slice(from).replace(/\r/g, "").split("\n").filter((l) => l.includes(`service ${f.id} `));
-      assert.ok(said.some((l) => c.why.test(l)), `the serial console says why (${c.why}): ${JSON.stringify(said)}`);
-      if (c.fault === "FUEL") assert.ok(f.fuel - was.fuel >= FUEL_PER_CALL, `one whole budget is counted (${f.fuel - was.fuel})`);
-      if (c.svc === "stall.sabz.city") {
-        const sends = f.sendRefused - was.sendRefused, most = FUEL_PER_CALL / IMPORT_CALL_COST;
-        assert.ok(sends > most * 0.9 && sends <= most, `one budget allowed ${sends} syscalls through the table; at most ${most}`);
+  /** The service's row of a status line printed after now. */
+  const row = async (name: string) => (await qemu!.freshStatus(5000)).services.find((s) => s.name === name)!;
+
+  // Service ids are the manifest's order: echo 0, spin 1, oob 2, recurse 3, balloon 4, forger 5, deep 6, stall 7.
+  for (const [name, word, fault, line] of [
+    ["spin", "spin", "FUEL", /warn host: service 1 ran out of fuel .* in a call: used its budget of \d+ fuel units in one call/],
+    ["stall", "stall", "FUEL", /warn host: service 7 ran out of fuel .* in a call: used its budget of \d+ fuel units in one call/],
+    ["oob", "crash", "TRAP", /warn host: service 2 trapped in a call: RuntimeError: memory access out of bounds/],
+    ["recurse", "recurse", "STACK", /warn host: service 3 call stack exhausted in a call/],
+  ] as const) {
+    it(`${name} faults ${fault}, restarts and answers again; echo answers meanwhile`, async () => {
+      assert.equal(await pings(ns, ADDR[name], 1), 1, `${name} is up before`);
+      const was = await row(`${name}.sabz.city`);
+      assert.equal(await trigger(ns, ADDR[name], word), 2, "echo answers in the poll of the trigger");
+      await qemu!.line(line, 10000);
+      await qemu!.line(new RegExp(`warn kernel: service ${name}\\.sabz\\.city faulted; restarting`), 10000);
+      await waitFor(async () => (await pings(ns, ADDR[name], 1)) === 1, 10000, `${name} to answer after its restart`, 100);
+      const s = await row(`${name}.sabz.city`);
+      assert.deepEqual([s.lastFault, s.faults, s.restarts, s.state], [fault, was.faults + 1, was.restarts + 1, "RUNNING"]);
+      if (fault === "FUEL") assert.ok(s.fuel - was.fuel >= FUEL_PER_CALL, `the whole budget is counted (${s.fuel - was.fuel})`);
+      if (name === "stall") {
+        // each iteration pays IMPORT_CALL_COST for the send through the table (fuel.test.ts)
+        const sends = s.sendRefused - was.sendRefused, most = FUEL_PER_CALL / IMPORT_CALL_COST;
+        assert.ok(sends > most * 0.9 && sends <= most, `one budget allowed ${sends} syscalls; at most ${most}`);
       }
-      assert.equal(echo.replies, 5, "echo answered every ping sent behind the trigger");
-      assert.equal(echo.udp, `reply ${ECHO} 7 after ${c.word}`, "echo answered UDP sent behind the trigger");
-      const back = await until((x) => svcIn(x, c.svc).state === "RUNNING" && svcIn(x, c.svc).restarts > was.restarts, 10000,
-        `${c.svc} to be restarted`);
-      assert.equal(svcIn(back, c.svc).restarts, was.restarts + 1);
-      assert.equal(await ping(ns, ADDR[c.svc], 2), 2, `${c.svc} answers after its restart`);
-      assert.deepEqual([svcIn(back, "echo.sabz.city").state, svcIn(back, "echo.sabz.city").faults], ["RUNNING", 0]);
-      console.log(`# metal: ${c.svc} stopped with ${c.fault} and back ${Date.now() - t0} ms after its trigger (QEMU TCG)`);
+      const echo = await row("echo.sabz.city");
+      assert.deepEqual([echo.state, echo.faults], ["RUNNING", 0], "echo never faulted");
     });
   }
 
-  it("balloon gets memory.grow = -1 at its RAM max, without a fault, and keeps answering", async () => {
-    const was = await svc("balloon.sabz.city");
-    const pages0 = was.ramPages!;
-    assert.ok(pages0 >= 1 && pages0 < RAM_MAX_PAGES, `balloon starts below its RAM max (${pages0} pages)`);
-    const echo = await triggerWithEcho("balloon.sabz.city", "balloon");
-    await waitFor(async () => logged("balloon.sabz.city").length > 0, 10000, "balloon to log", 50);
-    assert.deepEqual(logged("balloon.sabz.city"), [`balloon: grew ${RAM_MAX_PAGES - pages0} pages, stopped at ${RAM_MAX_PAGES} pages`]);
-    const s = await svc("balloon.sabz.city");
-    assert.deepEqual([s.state, s.faults, s.lastFault, s.ramPages, s.ramMaxPages], ["RUNNING", 0, "NONE", RAM_MAX_PAGES, RAM_MAX_PAGES],
-      "no fault; its memory now at its max");
-    assert.equal(await ping(ns, ADDR["balloon.sabz.city"], 2), 2, "balloon answers at its RAM max");
-    assert.deepEqual([echo.replies, echo.udp], [5, `reply ${ECHO} 7 after balloon`], "echo answered behind the trigger");
+  it("balloon grows only to its RAM max, cleanly, and stays up", async () => {
+    assert.equal(await trigger(ns, ADDR.balloon, "balloon"), 2);
+    await qemu!.line(new RegExp(`balloon: grew ${RAM_MAX_PAGES - 1} pages, stopped at ${RAM_MAX_PAGES} pages`), 10000);
+    assert.equal(await pings(ns, ADDR.balloon, 2), 2);
+    assert.equal((await row("balloon.sabz.city")).lastFault, "NONE");
   });
 
-  it("forger's forged handles are refused without a fault; revoking its own address cap silences it", async () => {
-    const echo = await triggerWithEcho("forger.sabz.city", "forge");
-    const done = () => logged("forger.sabz.city").some((l) => l.startsWith("forger: revoke="));
-    await waitFor(async () => done(), 10000, "forger to finish", 50);
-    const lines = logged("forger.sabz.city");
-    assert.equal(lines[0], "forger: own cap_find=0");
-    const guesses = lines.filter((l) => l.startsWith("forger: guess "));
-    assert.equal(guesses.length, 13 * 4, "13 guessed handles, 4 calls each");
+  it("forger's guessed handles are refused", async () => {
+    assert.equal(await trigger(ns, ADDR.forger, "forge"), 2);
+    const last = await qemu!.line(/forger: revoke=/, 10000);
+    assert.match(last, new RegExp(`revoke=0 child=-${Errno.EBADF} parent=-${Errno.EBADF}`));
+    const guesses = qemu!.lines.filter((l) => /forger: guess /.test(l));
+    assert.ok(guesses.length > 0);
     for (const g of guesses) assert.match(g, new RegExp(`=-${Errno.EBADF}$`), g);
-    assert.deepEqual(lines.filter((l) => /^forger: (own|child|before) /.test(l)).slice(1), [
-      `forger: own disk_read=-${Errno.EPERM}`,
-      `forger: own cap_derive_read=-${Errno.EPERM}`,
-      "forger: child cap_derive=0",
-      "forger: child cap_info=0",
-      "forger: before send=0",
-    ]);
-    assert.equal(lines.at(-1), `forger: revoke=0 child=-${Errno.EBADF} parent=-${Errno.EBADF} derive=-${Errno.EBADF} send=-${Errno.EADDRNOTAVAIL}`);
-    const f = await svc("forger.sabz.city");
-    assert.deepEqual([f.state, f.faults, f.sendRefused], ["RUNNING", 0, 1], "refusals are not faults; the refused send is counted");
-    assert.equal(await ping(ns, ADDR["forger.sabz.city"], 2), 0, "without RECV the forger gets nothing");
-    assert.deepEqual([echo.replies, echo.udp], [5, `reply ${ECHO} 7 after forge`], "echo answered behind the trigger");
   });
 
-  it("after all of them echo still answers and never faulted", async () => {
-    assert.equal(await ping(ns, ECHO, 3), 3);
-    assert.equal(await udpOnce(ns, ECHO, 7, "the end"), `reply ${ECHO} 7 the end`);
-    const e = await svc("echo.sabz.city");
-    assert.deepEqual([e.state, e.faults, e.restarts], ["RUNNING", 0, 0]);
+  it("a service that recursed to the end of its stack still makes syscalls; it faults STACK, never the kernel", async () => {
+    await qemu!.line(/service deep\.sabz\.city faulted and is over its restart limit/, 20000);
+    const stacks = qemu!.lines.filter((l) => /warn host: service 6 call stack exhausted in a call/.test(l));
+    assert.ok(stacks.length >= 3, stacks.join("\n"));
+    assert.equal(await pings(ns, ADDR.echo, 2), 2, "the node goes on");
+    assert.equal((await row("deep.sabz.city")).state, "FAILED");
   });
 });

@@ -2,21 +2,25 @@
 // (root): ndisc6 resolves a service's address to the node's MAC, ping6 reaches the service
 // and the node's link-local and global addresses, the echo service answers UDP, and
 // kv.sabz.city keeps a value on its virtio-blk disk across a reboot of the guest (a second
-// QEMU run on the same disk file). Prints the time from starting QEMU to the first ping
-// reply. Needs root, iproute2, ping, ndisc6, python3, and what qemu.ts needs.
+// QEMU run on the same disk file), whose serial console, with `capture` on its command
+// line, `persia capture --from` turns into a pcapng file. Prints the time from starting
+// QEMU to the first ping reply. Needs root, iproute2, ping, ndisc6, tshark, python3, and
+// what qemu.ts needs.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
+import { spawnSync } from "child_process";
+import { ROOT } from "../../hosts/node/paths";
 import { addressFromMac, formatAddr, parseAddr, parseMac } from "../../loader/ip6";
 import { MetalImage } from "../../loader/metal/image";
-import { missing, skipOrFail } from "../e2e/linux";
+import { countMatching, missing, skipOrFail } from "../e2e/linux";
 import { waitFor } from "../wait";
 import { MTL_KERNEL_LINE } from "../../abi/metal";
 import { metalImageOf, metalOrSkip, RunningQemu, tempDir } from "./qemu";
 import { adoptTap, dropHost, inNs, makeTap, TapHost, udpOnce } from "./tap";
 
-const skip = skipOrFail(missing(["ip", "ping", "ndisc6", "/usr/bin/python3"])) || metalOrSkip();
+const skip = skipOrFail(missing(["ip", "ping", "ndisc6", "tshark", "/usr/bin/python3"])) || metalOrSkip();
 const TAG = (process.pid % 900) + 100;
 const PREFIX = `fd00:d:${TAG}::`;
 const MAC = "02:00:5a:b2:0d:01";
@@ -78,10 +82,21 @@ describe("a metal node on a TAP, with a Linux host in a netns", { skip, timeout:
     assert.equal(await udpOnce(ns, KV, 7070, "GET colour"), `reply ${KV} 7070 VALUE turquoise`);
     await qemu!.kill();
     // The TAP stays in the namespace: the second QEMU runs there and opens it by name.
-    qemu = new RunningQemu(image, elf, { taps: { lan0: dev }, seconds: 90, prefix: ["ip", "netns", "exec", ns] });
+    qemu = new RunningQemu(image, elf, { taps: { lan0: dev }, append: "capture", seconds: 90, prefix: ["ip", "netns", "exec", ns] });
     await qemu.line(new RegExp(`^${MTL_KERNEL_LINE}`), 30000);
     const got = await waitFor(async () => { const r = await udpOnce(ns, KV, 7070, "GET colour"); return r.startsWith("reply") && r; },
       30000, "kv to answer after the reboot", 200);
     assert.equal(got, `reply ${KV} 7070 VALUE turquoise`);
+  });
+
+  it("persia capture --from reads the capture lines of the serial console", async () => {
+    await qemu!.line(/^capture /, 5000);
+    const log = path.join(dir, "serial.log"), yaml = path.join(dir, "node.yaml"), pcap = path.join(dir, "kv.pcapng");
+    fs.writeFileSync(log, qemu!.serial);
+    fs.writeFileSync(yaml, manifest(path.join(dir, "kv.img")));
+    const r = spawnSync(process.execPath, [path.join(ROOT, "build/ts/cli/cli.js"), "capture", "--from", log, "--manifest", yaml,
+      "--service", "kv.sabz.city", "-o", pcap], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(countMatching(pcap, `udp.port == 7070 && ipv6.addr == ${KV}`) >= 2, `the GET and its answer are in it\n${r.stdout}`);
   });
 });

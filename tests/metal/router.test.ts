@@ -1,6 +1,6 @@
 // The router appliance on metal (issue #12): a metal node with role router and two virtio
 // NICs (one found by PCI place, one by MAC), each on a TAP in a network namespace of its
-// own. The Linux hosts configure themselves from its router advertisements (rdisc6 shows
+// own, and an uplink NIC whose default route makes it a default router. The Linux hosts configure themselves from its router advertisements (rdisc6 shows
 // prefix and MTU), reach each other through it with the hop limit one lower, and a packet
 // too big for the smaller-MTU side gets Packet Too Big with that MTU — what the Node
 // host's tests/e2e/router.test.ts checks, here with no Linux under the router.
@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { MTL_KERNEL_LINE } from "../../abi/metal";
-import { missing, skipOrFail } from "../e2e/linux";
+import { missing, sh, skipOrFail } from "../e2e/linux";
 import { waitFor } from "../wait";
 import { metalImageOf, metalOrSkip, RunningQemu, tempDir } from "./qemu";
 import { adoptTap, dropHost, inNs, makeTap, TapHost } from "./tap";
@@ -19,6 +19,7 @@ const skip = skipOrFail(missing(["ip", "ping", "rdisc6"])) || metalOrSkip();
 const TAG = (process.pid % 900) + 100;
 const A = { ns: `mra${TAG}`, dev: `mta${TAG}`, prefix: `fd00:a:${TAG}::`, mac: "02:00:5a:b2:1a:01" };
 const B = { ns: `mrb${TAG}`, dev: `mtb${TAG}`, prefix: `fd00:b:${TAG}::`, mac: "02:00:5a:b2:1b:01" };
+const UP = `mtu${TAG}`;   // the uplink's TAP: only there, so that the node has a default route and advertises one
 const ECHO = `${A.prefix}7`;
 
 const MANIFEST = `
@@ -26,6 +27,9 @@ node: { name: mr${TAG}.sabz.city, role: router }
 nics:
   - { name: lana, kind: virtio, virtio: { pci: 0 }, mac: "${A.mac}", mtu: 1500, prefixes: ["${A.prefix}/64"] }
   - { name: lanb, kind: virtio, mac: "${B.mac}", mtu: 1400, prefixes: ["${B.prefix}/64"] }
+  - { name: up, kind: virtio, virtio: { pci: 2 }, mac: "02:00:5a:b2:1c:01", ra: false }
+routes:
+  - { to: "::/0", via: "fe80::1", nic: up }
 services:
   - { domain: echo.sabz.city, module: build/wasm/services/echo.wasm, addresses: ["${ECHO}"], ram: { min: 64KiB, max: 1MiB } }
 `;
@@ -51,8 +55,8 @@ describe("the metal router appliance between two Linux hosts", { skip, timeout: 
     dir = tempDir("router");
     const elf = path.join(dir, "router.elf");
     const image = await metalImageOf(MANIFEST, elf);
-    for (const h of [A, B]) makeTap(h.dev);
-    qemu = new RunningQemu(image, elf, { taps: { lana: A.dev, lanb: B.dev }, append: "status-every=1000", seconds: 150 });
+    for (const d of [A.dev, B.dev, UP]) makeTap(d);
+    qemu = new RunningQemu(image, elf, { taps: { lana: A.dev, lanb: B.dev, up: UP }, append: "status-every=1000", seconds: 150 });
     await qemu.line(new RegExp(`^${MTL_KERNEL_LINE}`), 30000);
     for (const h of [A, B]) hosts.push(adoptTap(h.dev, h.ns, [], { acceptRa: true }));
     await slaac(A);
@@ -61,13 +65,15 @@ describe("the metal router appliance between two Linux hosts", { skip, timeout: 
   after(async () => {
     await qemu?.kill();
     for (const h of [A, B]) dropHost(h);
+    sh(`ip link del ${UP}`, { allowFail: true });
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("rdisc6 shows each side's prefix and MTU", async () => {
+  it("rdisc6 shows each side's prefix, MTU and router lifetime", async () => {
     const a = (await inNs(A.ns, `rdisc6 -1 -r 3 -w 4000 ${A.dev}`)).out;
     assert.match(a, new RegExp(`Prefix +: ${A.prefix}/64`), a);
     assert.match(a, /MTU +: +1500 bytes/, a);
+    assert.match(a, /Router lifetime +: +1800 \(0x00000708\) seconds/, a);
     const b = (await inNs(B.ns, `rdisc6 -1 -r 3 -w 4000 ${B.dev}`)).out;
     assert.match(b, new RegExp(`Prefix +: ${B.prefix}/64`), b);
     assert.match(b, /MTU +: +1400 bytes/, b);

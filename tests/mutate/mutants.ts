@@ -468,6 +468,18 @@ export const MUTANTS: Mutant[] = [
   { id: "modsig-ts-any-hash", guarantee: "`persia verify` and the loader refuse a module whose sections are not the signed ones, as the kernel does",
     file: "loader/modsig/verify.ts", from: "const held = sets.filter((s) => s.hashes.length > 0 && Buffer.compare(s.hashes[s.hashes.length - 1], digest) === 0);",
     to: "const held = sets;", tests: ["tests/kernel/modsig.test.ts"] },
+  { id: "metal-payload-unaligned", guarantee: "every section of a metal payload starts at a multiple of MTL_ALIGN",
+    file: "loader/metal/payload.ts", from: "at = alignUp(here + s.bytes.length, MTL_ALIGN);", to: "at = here + s.bytes.length;",
+    tests: ["tests/metal/payload.test.ts"] },
+  { id: "metal-elf-no-kludge", guarantee: "persia image refuses a boot image without the Multiboot a.out kludge",
+    file: "loader/metal/elf.ts", from: "if ((mb.flags & MB_AOUT_KLUDGE) === 0) refuse(", to: "if (false) refuse(",
+    tests: ["tests/metal/elf.test.ts"] },
+  { id: "metal-store-ids-shifted", guarantee: "a metal image numbers service ids as the Node host does: the services, then the store slots",
+    file: "loader/metal/image.ts", from: "let next = plan.services.reduce((top, s) => Math.max(top, s.id + 1), 0);",
+    to: "let next = plan.services.reduce((top, s) => Math.max(top, s.id + 1), 0) + 1;", tests: ["tests/metal/image.test.ts"] },
+  { id: "virtio-pci-twice", guarantee: "each virtio-net device carries one NIC",
+    file: "loader/manifest/virtio.ts", from: "  unique(places, ", to: "  if (false) unique(places, ",
+    tests: ["tests/metal/manifest.test.ts"] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */

@@ -1,11 +1,13 @@
 //! `devtest` on the command line: instead of the node, prove the drivers in QEMU and
 //! print figures (spec/metal.md "Drivers"). Lists PCI functions; for each NIC sends an
-//! ARP request for 10.0.2.2 (QEMU's user network answers it), prints the frames that
-//! arrive within `devtest-wait=<ms>` (default 3000) and requires at least one, then sends
-//! `devtest-frames=<n>` (default 20000) 1514-byte frames in a tight loop; for each disk
-//! writes a marker at an unaligned byte offset (DISK_MARK_AT + 4096·index), flushes, reads
-//! it back, checks its neighbours kept their bytes, moves a multi-chunk unaligned range, and
-//! times `devtest-mib=<n>` (default 8) MiB written and read; reads 32 bytes of virtio-rng.
+//! ARP request for 10.0.2.2 (QEMU's user network answers it), receives for
+//! `devtest-wait=<ms>` (default 3000) the node's way — halted until the NIC's line fires —
+//! and requires at least one frame, then sends `devtest-frames=<n>` (default 20000)
+//! 1514-byte frames in a tight loop; for each disk writes a marker at an unaligned byte
+//! offset (DISK_MARK_AT + 4096·index), flushes, reads it back, checks its neighbours kept
+//! their bytes, moves a multi-chunk unaligned range, checks a read past the end is refused,
+//! and times `devtest-mib=<n>` (default 8) MiB written and read; registers the first
+//! virtio-rng as the platform RNG's fallback and reads it directly and through the platform.
 //! Returns whether every check passed; main exits STOPPED or FAILED accordingly.
 
 use alloc::vec;
@@ -65,7 +67,7 @@ fn arp_request(mac: [u8; 6]) -> [u8; 42] {
 fn test_net(n: &mut Net, wait_ms: u64, frames: u64) -> bool {
     let i = n.index;
     if let Err(e) = n.send(&arp_request(n.mac)) {
-        crate::println!("devtest: FAIL nic {i}: sending an ARP request gave {e}");
+        crate::println!("devtest: FAIL nic {i}: sending an ARP request failed: {e}");
         return false;
     }
     let (got, irqs, idle_ms) = receive(n, wait_ms);
@@ -86,7 +88,7 @@ fn test_net(n: &mut Net, wait_ms: u64, frames: u64) -> bool {
             Ok(()) => sent += 1,
             Err(DevError::NoSpace) => core::hint::spin_loop(),
             Err(e) => {
-                crate::println!("devtest: FAIL nic {i}: send gave {e}");
+                crate::println!("devtest: FAIL nic {i}: send failed: {e}");
                 return false;
             }
         }
@@ -158,7 +160,7 @@ fn test_disk(d: &mut Blk, mib: u64) -> bool {
     let check = |what: &str, r: Result<usize, DevError>| match r {
         Ok(_) => true,
         Err(e) => {
-            crate::println!("devtest: FAIL disk {i}: {what} gave {e}");
+            crate::println!("devtest: FAIL disk {i}: {what} failed: {e}");
             false
         }
     };

@@ -15,12 +15,12 @@ pub mod virtio;
 
 use core::fmt;
 
-/// What a device operation can fail with. The node turns each into the matching
-/// `Errno` of abi/errno.ts (through the generated abi/gen/persia_abi.rs) with `errno_name`;
+/// What a device operation can fail with. The node turns each into the `Errno` of
+/// abi/errno.ts named beside it (node/host.rs, through the generated abi/gen/persia_abi.rs);
 /// the drivers keep no copy of the numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DevError {
-    /// Every transmit buffer is still owned by the device (Errno ENOSPC).
+    /// Every transmit buffer is still owned by the device (ENOSPC).
     NoSpace,
     /// The device answered a request with an error status, or stopped answering (EIO).
     Io,
@@ -28,28 +28,21 @@ pub enum DevError {
     Range,
     /// A frame longer than the largest one the NIC carries (EMSGSIZE).
     TooBig,
-    /// An empty frame, or another argument no device could take (EINVAL).
+    /// A frame shorter than an Ethernet header (EINVAL).
     Invalid,
-    /// The device cannot do this (a write to a read-only disk) (ENOTSUP).
+    /// The device cannot do this: a write to a read-only disk (ENOTSUP).
     Unsupported,
-}
-
-impl DevError {
-    /// The name of the abi/errno.ts `Errno` member this error becomes.
-    pub const fn errno_name(self) -> &'static str {
-        match self {
-            DevError::NoSpace => "ENOSPC",
-            DevError::Io => "EIO",
-            DevError::Range => "ERANGE",
-            DevError::TooBig => "EMSGSIZE",
-            DevError::Invalid => "EINVAL",
-            DevError::Unsupported => "ENOTSUP",
-        }
-    }
 }
 
 impl fmt::Display for DevError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.errno_name())
+        f.write_str(match self {
+            DevError::NoSpace => "every transmit buffer is in use",
+            DevError::Io => "the device reported an error or stopped answering",
+            DevError::Range => "the range lies outside the disk",
+            DevError::TooBig => "the frame is longer than 1514 bytes",
+            DevError::Invalid => "the frame is shorter than an Ethernet header",
+            DevError::Unsupported => "the disk is read-only",
+        })
     }
 }

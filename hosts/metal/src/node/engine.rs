@@ -5,9 +5,10 @@
 // service's frames. With the kernel's budget (KERNEL_STACK) far larger than a service's
 // (SERVICE_STACK), a service that recursed to the end of its own budget still leaves the
 // kernel room for the syscall; the service faults with STACK, the kernel never does.
-// The code runs in place from the payload is not possible (wasmtime copies a .cwasm into
-// its own mapping to publish it), so each module is deserialized once at boot.
-// Does not instantiate anything (kernel.rs and services.rs do).
+// Each module is deserialized once at boot into a heap mapping of its own: running it in
+// place from the payload (Module::deserialize_raw) is refused by wasmtime 48 when it manages
+// virtual memory ("this target requires virtual memory to be enabled"; checked).
+// Does not instantiate anything (mod.rs does the kernel, instance.rs the services).
 use crate::abi::*;
 use core::arch::x86_64::{CpuidResult, __cpuid_count};
 use alloc::format;

@@ -3,8 +3,8 @@
 // service's frames: its env.abort, the fuel metering's fuel_exhausted, and a failure of
 // the kernel inside a syscall, which must never be blamed on the service (svc_call hands
 // it on and the node stops). Does not decide what happens next (the kernel does).
-// Used by services.rs.
-use crate::abi::Fault;
+// Used by instance.rs.
+use crate::abi::{Fault, FaultReason};
 use alloc::format;
 use alloc::string::String;
 use core::fmt;
@@ -69,10 +69,30 @@ pub fn classify(e: &Error, mem: &MemoryState) -> Fault {
     Fault::TRAP
 }
 
-/// The error as one line: the trap or the abort text, without wasmtime's backtrace.
+/// Why a trap happened, as abi/image.ts FaultReason names it: the words the Node host's
+/// engine and the wasmtime image's glue use, so that one log reads the same on each host.
+fn reason(t: Trap) -> Option<FaultReason> {
+    Some(match t {
+        Trap::UnreachableCodeReached => FaultReason::UNREACHABLE,
+        Trap::MemoryOutOfBounds | Trap::HeapMisaligned => FaultReason::OOB,
+        Trap::IntegerDivisionByZero => FaultReason::DIV_ZERO,
+        Trap::IntegerOverflow => FaultReason::INT_OVERFLOW,
+        Trap::BadConversionToInteger => FaultReason::CONVERSION,
+        Trap::TableOutOfBounds | Trap::IndirectCallToNull | Trap::BadSignature => FaultReason::INDIRECT,
+        Trap::StackOverflow => FaultReason::STACK,
+        _ => return None,
+    })
+}
+
+/// The error as one line: "RuntimeError: <why>" for a trap (FaultReason's text, or
+/// wasmtime's for a trap these services cannot raise), the abort text, without wasmtime's
+/// backtrace.
 pub fn describe(e: &Error) -> String {
-    if let Some(t) = e.downcast_ref::<Trap>() {
-        return format!("RuntimeError: {t}");
+    if let Some(&t) = e.downcast_ref::<Trap>() {
+        return match reason(t) {
+            Some(r) => format!("RuntimeError: {}", r.text()),
+            None => format!("RuntimeError: {t}"),
+        };
     }
     if let Some(a) = e.downcast_ref::<ServiceAbort>() {
         return format!("{a}");
@@ -92,7 +112,7 @@ pub fn read_as_string(bytes: &[u8], ptr: i32) -> Option<String> {
     }
     let len = u32::from_le_bytes([bytes[ptr - 4], bytes[ptr - 3], bytes[ptr - 2], bytes[ptr - 1]]) as usize;
     let end = ptr + len.min(ABORT_TEXT_MAX);
-    if end > bytes.len() || (end - ptr) % 2 != 0 {
+    if end > bytes.len() || !(end - ptr).is_multiple_of(2) {
         return None;
     }
     let units = bytes[ptr..end].chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));

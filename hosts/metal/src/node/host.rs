@@ -1,7 +1,8 @@
 // The kernel's host imports on metal (abi/contract.ts HOST_IMPORTS, through the generated
 // HostImports trait): log to the serial console, random from the platform, nic_send to the
-// virtio-net driver, disk_* to the virtio-blk driver, svc_* to services.rs, module_read from
-// the payload's MODULE_FILE sections, capture as the wasmtime image prints it, and mod_*
+// virtio-net driver, disk_* to the virtio-blk driver, svc_* to instance.rs and services.rs,
+// module_read from the payload's MODULE_FILE sections, capture as the wasmtime image prints
+// it, and mod_*
 // answered -ENOTSUP exactly as the wasmtime image's glue answers them (this host takes no
 // module at run time). A range outside kernel memory where the Node host throws (random,
 // svc_load, module_read, capture) is a kernel bug here too: the import traps and the node
@@ -9,6 +10,7 @@
 // Does not run the loop (mod.rs) or start anything.
 use super::faults::{abort_text, KernelTrap};
 use super::out::{level_name, put_base64};
+use super::instance;
 use super::services::{self, Services};
 use crate::abi::bridge::HostImports;
 use crate::abi::*;
@@ -53,6 +55,8 @@ pub struct Host {
     pub active: Option<Active>,
     /// Counted per NIC: frames nic_send could not hand to the device.
     pub send_errors: Vec<u64>,
+    /// Counted per NIC: received frames longer than Buf.RX (FRAME_MAX), not delivered.
+    pub rx_too_long: Vec<u64>,
 }
 
 fn neg(e: Errno) -> i32 {
@@ -90,7 +94,7 @@ fn kernel_mem<'a>(cx: &'a mut Caller<'_, Host>) -> Result<(&'a mut [u8], &'a mut
 fn note_fault(h: &Host, svc: i32, fault: i32, during: &str) {
     if fault != Fault::NONE as i32 {
         let text = Fault::from_raw(fault).map_or("faulted", |f| f.text());
-        println!("warn host: {} {text} {during}: {}", h.services.name(svc), h.services.fault_message(svc));
+        println!("warn host: {} {text} {during}: {}", h.services.label(svc), h.services.fault_message(svc));
     }
 }
 
@@ -134,7 +138,7 @@ impl HostImports for Host {
     }
 
     fn svc_start(cx: &mut Caller<'_, Self>, svc: i32) -> Result<i32> {
-        let fault = services::start(cx, svc)?;
+        let fault = instance::start(cx, svc)?;
         note_fault(cx.data(), svc, fault, "at start");
         Ok(fault)
     }
@@ -150,7 +154,7 @@ impl HostImports for Host {
             .ok_or_else(|| kernel_bug(format!("svc_load({}, {}) lies outside kernel memory", ptr as u32, len as u32)))?;
         let id = h.services.load(&bytes[r]);
         if id >= 0 {
-            println!("info host: service {id} ({}) takes a slot of its module from the store", h.services.name(id));
+            println!("info host: {} takes a slot of its module from the store", h.services.label(id));
         }
         Ok(id)
     }
@@ -165,7 +169,7 @@ impl HostImports for Host {
     }
 
     fn svc_call(cx: &mut Caller<'_, Self>, svc: i32, entry: i32, fuel: i64) -> Result<i32> {
-        let fault = services::call(cx, svc, entry, fuel)?;
+        let fault = instance::call(cx, svc, entry, fuel)?;
         note_fault(cx.data(), svc, fault, "in a call");
         Ok(fault)
     }

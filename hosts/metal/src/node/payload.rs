@@ -92,9 +92,14 @@ impl Payload {
         if version != MTL_VERSION {
             return Err(format!("the payload has version {version} (byte 4); this host reads version {MTL_VERSION}: build the image with the same persia as the boot image"));
         }
+        Self::read_checked(addr, head).map_err(|why| format!("the image's payload is malformed ({why}); build the image again with `persia image --target metal`"))
+    }
+
+    /// The payload after its magic and version: the table, each section, the whole.
+    fn read_checked(addr: usize, head: &[u8]) -> Result<Payload, String> {
         let total = u32_at(head, MTL_TOTAL) as usize;
         let count = u32_at(head, MTL_COUNT) as usize;
-        if total < MTL_HEADER || total > TOTAL_MAX {
+        if !(MTL_HEADER..=TOTAL_MAX).contains(&total) {
             return Err(format!("the payload's total {total} bytes (byte {MTL_TOTAL}) is not between {MTL_HEADER} and {TOTAL_MAX}"));
         }
         let table_end = MTL_HEADER + count.saturating_mul(MTL_SEC_SIZE);
@@ -113,7 +118,7 @@ impl Payload {
             let id = u32_at(all, e + MTL_SEC_ID);
             let off = u32_at(all, e + MTL_SEC_OFFSET) as usize;
             let len = u32_at(all, e + MTL_SEC_LENGTH) as usize;
-            if off % MTL_ALIGN != 0 {
+            if !off.is_multiple_of(MTL_ALIGN) {
                 return Err(format!("{where_} starts at {off}, not a multiple of {MTL_ALIGN}"));
             }
             if off < table_end || off.saturating_add(len) > total {
@@ -125,10 +130,8 @@ impl Payload {
             if id as usize >= id_limit(kind) {
                 return Err(format!("{where_}: a {} section with id {id}; the limit is {}", kind.name(), id_limit(kind)));
             }
-            if let Some(size) = body_size(kind) {
-                if len != size {
-                    return Err(format!("{where_}: a {} body is {size} bytes, not {len}", kind.name()));
-                }
+            if let Some(size) = body_size(kind).filter(|&size| size != len) {
+                return Err(format!("{where_}: a {} body is {size} bytes, not {len}", kind.name()));
             }
             if sections.iter().any(|s| s.kind == kind && s.id == id) {
                 return Err(format!("{where_}: a second {} section with id {id}", kind.name()));

@@ -20,9 +20,9 @@ pub fn print_host_line(store: &Store<Host>) {
         let Some(n) = n else { continue };
         let s = n.stats;
         print!(
-            "{}{{\"id\":{id},\"backend\":\"metal-virtio\",\"counters\":{{\"rx_frames\":{},\"tx_frames\":{},\"send_errors\":{},\"rx_dropped\":{},\"tx_busy\":{}}}}}",
+            "{}{{\"id\":{id},\"backend\":\"metal-virtio\",\"counters\":{{\"rx_frames\":{},\"tx_frames\":{},\"send_errors\":{},\"rx_dropped\":{},\"tx_busy\":{},\"rx_too_long\":{}}}}}",
             if first { "" } else { "," },
-            s.rx, s.tx, h.send_errors[id], s.rx_dropped, s.tx_busy
+            s.rx, s.tx, h.send_errors[id], s.rx_dropped, s.tx_busy, h.rx_too_long[id]
         );
         first = false;
     }

@@ -8,6 +8,7 @@
 // Called by wasmtime only.
 use alloc::alloc::{alloc_zeroed, dealloc, Layout};
 use core::ptr;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 /// The page wasmtime rounds its mappings to; the heap aligns them to it.
 const PAGE: usize = 4096;
@@ -74,20 +75,17 @@ pub extern "C" fn wasmtime_memory_image_map_at(_image: *mut u8, _addr: *mut u8, 
 pub extern "C" fn wasmtime_memory_image_free(_image: *mut u8) {}
 
 /// wasmtime's thread-local words: slot 0 (the runtime's) and 1 (component-model-async).
-static mut TLS: [*mut u8; 2] = [ptr::null_mut(); 2];
+/// One core and no threads: atomics only because a static must be Sync.
+static TLS: [AtomicPtr<u8>; 2] = [AtomicPtr::new(ptr::null_mut()), AtomicPtr::new(ptr::null_mut())];
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasmtime_tls_get(slot: usize) -> *mut u8 {
-    // SAFETY: one core, no threads, and interrupt handlers never run wasm: nothing races.
-    unsafe { (*(&raw const TLS)).get(slot).copied().unwrap_or(ptr::null_mut()) }
+    TLS.get(slot).map_or(ptr::null_mut(), |t| t.load(Ordering::Relaxed))
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasmtime_tls_set(slot: usize, value: *mut u8) {
-    // SAFETY: as wasmtime_tls_get.
-    unsafe {
-        if let Some(s) = (*(&raw mut TLS)).get_mut(slot) {
-            *s = value;
-        }
+    if let Some(t) = TLS.get(slot) {
+        t.store(value, Ordering::Relaxed);
     }
 }

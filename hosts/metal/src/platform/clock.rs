@@ -75,7 +75,7 @@ pub fn init() -> Result<ClockInfo, &'static str> {
         let (hz, width) = pit_run()?;
         runs += 1;
         let ticks = hz * CALIBRATION_MS / 1000;
-        let ppm = if ticks == 0 { u64::MAX } else { width * 1_000_000 / ticks };
+        let ppm = (width * 1_000_000).checked_div(ticks).unwrap_or(u64::MAX);
         if ppm < best_ppm {
             (best, best_ppm) = (hz, ppm);
         }

@@ -1,17 +1,18 @@
 // Leaving the machine: a code written to QEMU's isa-debug-exit device (abi/metal.ts
 // MTL_EXIT_PORT, MtlExit) makes QEMU exit with (code << 1) | 1. Without that device
 // (real hardware, or QEMU started without it) the host says so and halts for good.
-use super::abi_pending::{MTL_EXIT_FAILED, MTL_EXIT_PORT, MTL_EXIT_STOPPED};
+use crate::abi::{self, MTL_EXIT_PORT};
 use super::cpu::outl;
 
-/// Why the host stops (abi/metal.ts MtlExit).
+/// Why the host stops: abi/metal.ts MtlExit (the generated crate::abi::MtlExit), named in
+/// Rust's style for the host's callers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum MtlExit {
     /// The node stopped as asked (`for=` passed): QEMU exits 1.
-    Stopped = MTL_EXIT_STOPPED,
+    Stopped = abi::MtlExit::STOPPED as u32,
     /// Boot failed or the host hit an error it cannot go on from: QEMU exits 3.
-    Failed = MTL_EXIT_FAILED,
+    Failed = abi::MtlExit::FAILED as u32,
 }
 
 /// Stops the machine with `code`. Never returns.

@@ -3,7 +3,7 @@
 // the payload at __payload carries its total length) or at __payload when there is none.
 // Only memory below 4 GiB counts, since boot.rs maps no more. One region, claimed once at
 // boot; nothing is ever given back to the loader.
-use super::abi_pending::{MTL_HEADER, MTL_MAGIC, MTL_TOTAL};
+use crate::abi::{MTL_HEADER, MTL_MAGIC, MTL_TOTAL};
 use super::mbinfo::{self, RAM};
 use talc::{ErrOnOom, Span, Talc, Talck};
 
@@ -44,6 +44,10 @@ fn image_end() -> Result<u64, &'static str> {
 /// Claims the heap. Returns its size in bytes, or a sentence saying why there is none.
 pub fn init() -> Result<usize, &'static str> {
     let start = image_end()?;
+    let loaded_in_ram = mbinfo::regions().iter().any(|r| r.kind == RAM && r.base <= payload_addr() && start <= r.base.saturating_add(r.len));
+    if !loaded_in_ram {
+        return Err("the payload's total length runs past the RAM the image was loaded into; rebuild the image with `persia image --target metal`, or give the machine more memory (QEMU -m)");
+    }
     let mut best = (0u64, 0u64);
     for r in mbinfo::regions().iter().filter(|r| r.kind == RAM) {
         let base = r.base.max(start);

@@ -3,7 +3,6 @@
 // randomness and the wall clock of a PC. `init` brings them up once, in that order, from
 // kmain, and leaves interrupts on (every PIC line masked, no timer armed). Nothing here
 // knows about Wasm or the kernel; the node and the drivers use the pub modules.
-mod abi_pending;
 pub mod clock;
 pub mod cpu;
 pub mod exit;
@@ -42,7 +41,7 @@ pub fn init(magic: u32, info: u32) -> Boot {
     if let Some(why) = mbinfo::cmdline_problem() {
         crate::println!("persia-metal: {why}");
     }
-    crate::println!("persia-metal: command line \"{}\"", mbinfo::cmdline());
+    crate::println!("persia-metal: loaded by \"{}\", command line \"{}\"", mbinfo::loader_name(), mbinfo::cmdline());
     match heap::init() {
         Ok(bytes) => crate::println!("persia-metal: heap {} MiB ({bytes} bytes)", bytes >> 20),
         Err(why) => fail(why),

@@ -12,7 +12,9 @@ const RDRAND_TRIES: usize = 10;
 const RDSEED_TRIES: usize = 64;
 
 static FEATURES: Once<(bool, bool)> = Once::new();
-static FALLBACK: Once<(&'static str, fn(&mut [u8]) -> bool)> = Once::new();
+/// A source outside the CPU: its name for the boot log and its fill function.
+type Fallback = (&'static str, fn(&mut [u8]) -> bool);
+static FALLBACK: Once<Fallback> = Once::new();
 
 fn features() -> (bool, bool) {
     *FEATURES.call_once(|| {
@@ -52,15 +54,8 @@ fn rdrand() -> Option<u64> {
 }
 
 fn cpu_word(rdseed_ok: bool, rdrand_ok: bool) -> Option<u64> {
-    if rdseed_ok {
-        if let Some(v) = (0..RDSEED_TRIES).find_map(|_| rdseed()) {
-            return Some(v);
-        }
-    }
-    if rdrand_ok {
-        return (0..RDRAND_TRIES).find_map(|_| rdrand());
-    }
-    None
+    let seed = if rdseed_ok { (0..RDSEED_TRIES).find_map(|_| rdseed()) } else { None };
+    seed.or_else(|| if rdrand_ok { (0..RDRAND_TRIES).find_map(|_| rdrand()) } else { None })
 }
 
 /// Fills `buf` with random bytes. False when no source gave them (buf is then unspecified).
