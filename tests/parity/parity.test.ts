@@ -24,7 +24,7 @@ import { sleep, waitFor } from "../wait";
 import { ETH_HDR } from "../../abi/kernel";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "../e2e/wasmtime";
 import { newKeyFile, publicKeyText } from "../../loader/control/message";
-import { metalImageOf, metalMissing, RunningQemu } from "../metal/qemu";
+import { metalImageOf, metalOrSkip, RunningQemu } from "../metal/qemu";
 import { ADDR, expectedFrameDrops, expectedHostShort, hostDrops, manifest, NIC, NODE_ADDR, overTap, PEER_ADDR, PEER_MAC, serviceLine, Step,
   STEPS } from "./scenario";
 import { PeerLink, tapLink, vxlanLink } from "./links";
@@ -276,12 +276,7 @@ test("the same scenario on the Node host and under wasmtime: same replies, drops
   assert.deepEqual(onWasmtime, onNode, "the wasmtime image observed what the Node host observed");
 });
 
-const metalSkip = skipLinux || (() => {
-  const why = metalMissing();
-  if (why !== null && process.env.CI === "true") throw new Error(`the parity suite cannot run on metal under CI: ${why}`);
-  if (why !== null) console.log(`# skipped: ${why}`);
-  return why ?? false;
-})();
+const metalSkip = skipLinux || metalOrSkip();
 
 test("the same scenario on metal (QEMU, a TAP for the link): the Node host's replies, drops and faults", { skip: metalSkip, timeout: 900000 }, async () => {
   const onNode = nodeRecord ?? await onHost(overVxlan(base), bootNode);

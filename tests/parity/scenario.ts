@@ -109,14 +109,11 @@ export const STEPS: Step[] = [
   { wait: 2500, probeReplies: true },
   { frames: true },
   { trigger: "trap.sabz.city", word: "crash", fault: "TRAP", why: /unreachable/ },
-  // V8 and the image (abi/describe.ts) say "memory access out of bounds", wasmtime on metal
-  // "out of bounds memory access"; V8 "function signature mismatch", wasmtime "indirect call
-  // type mismatch" (wasmtime's Trap texts).
-  { trigger: "oob.sabz.city", word: "crash", fault: "TRAP", why: /memory access out of bounds|out of bounds memory access/ },
+  { trigger: "oob.sabz.city", word: "crash", fault: "TRAP", why: /memory access out of bounds/ },
   { trigger: "spin.sabz.city", word: "spin", fault: "FUEL", why: /fuel/ },
   { trigger: "recurse.sabz.city", word: "recurse", fault: "STACK", why: /call stack/i },
   { trigger: "divzero.sabz.city", word: "div", fault: "TRAP", why: /divide by zero/ },
-  { trigger: "indirect.sabz.city", word: "indirect", fault: "TRAP", why: /signature mismatch|indirect call type mismatch/ },
+  { trigger: "indirect.sabz.city", word: "indirect", fault: "TRAP", why: /signature mismatch/ },
   { command: "spoof", drop: "SVC_SRC" },
   { command: "malformed", drop: "SVC_MALFORMED" },
   { logs: "balloon.sabz.city", word: "balloon", last: "balloon: grew" },
