@@ -34,6 +34,7 @@ import { wireguardBench } from "./wireguard";
 import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
+import { metalRates } from "./metal";
 import { controlBench } from "./control";
 import { putBench } from "./put";
 import { cryptoBench } from "./crypto";
@@ -146,21 +147,32 @@ async function main(): Promise<void> {
     [0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0))],
     [1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1))],
   ];
-  const image = await imageRates(MANIFEST, { setup, cases: [
+  const cases = [
     { name: "baseline", nic: 0, frame: ipv4, count: n },
     { name: "forward", nic: 0, frame: fwd, count: n },
     { name: "service", nic: 0, frame: ping, count: n / 4 },
-  ] });
+  ];
+  const node1 = { baseline: base, forward, service };
+  const ratios = (rates: Map<string, { rate: number; sent: number }>) => {
+    for (const [name, r] of rates) {
+      const onNode = node1[name as keyof typeof node1];
+      console.log(`  ${name.padEnd(9)} ${fmt(r.rate)}   ${(r.rate / onNode).toFixed(2)} of Node's   ${(r.rate / rates.get("baseline")!.rate).toFixed(2)} of its baseline   (${r.sent} frames out)`);
+    }
+  };
+  const image = await imageRates(MANIFEST, { setup, cases });
   if (typeof image === "string") {
     console.log(`  wasmtime: not measured: ${image}`);
+  } else {
+    console.log(`The same inside a wasmtime image (the shim's --bench mode, same kernel and frames; ratio to Node's figure)`);
+    ratios(image);
+  }
+  const metal = await metalRates(MANIFEST, { setup, cases });
+  if (typeof metal === "string") {
+    console.log(`  metal: not measured: ${metal}`);
     return;
   }
-  const node1 = { baseline: base, forward, service };
-  console.log(`The same inside a wasmtime image (the shim's --bench mode, same kernel and frames; ratio to Node's figure)`);
-  for (const [name, r] of image) {
-    const onNode = node1[name as keyof typeof node1];
-    console.log(`  ${name.padEnd(9)} ${fmt(r.rate)}   ${(r.rate / onNode).toFixed(2)} of Node's   ${(r.rate / image.get("baseline")!.rate).toFixed(2)} of its baseline   (${r.sent} frames out)`);
-  }
+  console.log(`The same on the metal host under QEMU TCG (its bench= mode, same kernel and frames; a ${(metal.bytes / 1e6).toFixed(1)} MB image; ratio to Node's figure)`);
+  ratios(metal.rates);
 }
 
 /** One after another, so that no figure shares the CPU with another's load. */

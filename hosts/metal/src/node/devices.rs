@@ -24,14 +24,19 @@ fn mac_text(m: [u8; 6]) -> String {
     format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
 }
 
-pub fn open(p: &Payload) -> Result<Devices, String> {
+/// The devices, or (bench mode: `frames_only`) only the randomness, since frames come from
+/// the command line and nothing is sent.
+pub fn open(p: &Payload, frames_only: bool) -> Result<Devices, String> {
     let found = pci::scan();
     if crate::platform::rng::source().is_none() && !rng::register_fallback(&found) {
         return Err(String::from("no randomness: the CPU has no RDSEED or RDRAND and there is no virtio-rng device; give QEMU -cpu max or -device virtio-rng-pci"));
     }
+    let mut d = Devices { nics: (0..NIC_MAX).map(|_| None).collect(), disks: (0..DISK_MAX).map(|_| None).collect() };
+    if frames_only {
+        return Ok(d);
+    }
     let mut nets: Vec<Option<Net>> = net::probe_all(&found).into_iter().map(Some).collect();
     let mut blks: Vec<Option<blk::Blk>> = blk::probe_all(&found).into_iter().map(Some).collect();
-    let mut d = Devices { nics: (0..NIC_MAX).map(|_| None).collect(), disks: (0..DISK_MAX).map(|_| None).collect() };
     for (id, place) in p.nics() {
         let at = nets.iter().position(|n| match (n, place) {
             (Some(n), NicPlace::Pci(i)) => n.index == i as usize,

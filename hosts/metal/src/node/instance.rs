@@ -38,6 +38,10 @@ pub(super) struct Running {
     pub(super) event: TypedFunc<(), ()>,
 }
 
+/// What svc_start answers when the kernel unloaded the service from inside its own start
+/// function's syscalls: the new instance is dropped, and nothing failed that anyone owns.
+const UNLOADED: i32 = Fault::NONE as i32;
+
 /// The kernel's Caller as the raw pointer a service's Store keeps during a call.
 fn kernel_ptr(cx: &mut Caller<'_, Host>) -> *mut Caller<'static, Host> {
     ptr::from_mut(cx).cast()
@@ -88,7 +92,7 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
         Err(e) if e.downcast_ref::<KernelTrap>().is_some() => return Err(e),
         Err(e) => {
             let state = MemoryState { pages: memory.size(&store), initial_pages: mem_min as u64, max_pages: max as u64 };
-            let slot = cx.data_mut().services.slots[i].as_mut().expect("a start keeps its slot");
+            let Some(slot) = cx.data_mut().services.slots[i].as_mut() else { return Ok(UNLOADED) };
             let ran = e.downcast_ref::<wasmtime::Trap>().is_some() || e.downcast_ref::<FuelExhausted>().is_some()
                 || e.downcast_ref::<ServiceAbort>().is_some();
             if !ran {
@@ -102,7 +106,7 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
     let event = instance.get_typed_func::<(), ()>(&mut store, "persia_event");
     let fuel = instance.get_global(&mut store, FUEL_EXPORT);
     let init = instance.get_typed_func::<(), ()>(&mut store, "persia_init").ok();
-    let slot = cx.data_mut().services.slots[i].as_mut().expect("a start keeps its slot");
+    let Some(slot) = cx.data_mut().services.slots[i].as_mut() else { return Ok(UNLOADED) };
     let Ok(event) = event else {
         return Ok(fail(slot, Fault::BAD_MODULE, String::from("module does not export persia_event")));
     };
@@ -117,7 +121,9 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
     let services = &mut cx.data_mut().services;
     services.starts += 1;
     let generation = services.starts;
-    services.slots[i].as_mut().expect("a start keeps its slot").generation = generation;
+    if let Some(slot) = services.slots[i].as_mut() {
+        slot.generation = generation;
+    }
     Ok(Fault::NONE as i32)
 }
 

@@ -7,6 +7,7 @@
 // platform's `idle_until` (HLT until an interrupt or the next deadline): no spinning.
 // Anything that keeps the node from booting, and a kernel trap, is one line and exit FAILED.
 mod args;
+mod bench;
 mod devices;
 mod engine;
 mod faults;
@@ -67,11 +68,35 @@ pub fn run(boot: Boot) -> ! {
     let p = payload::Payload::read(heap::payload_addr() as usize).unwrap_or_else(|why| fail(&why));
     println!("{MTL_KERNEL_LINE}{}", hex(&p.kernel_sha256));
     let args = args::parse(mbinfo::cmdline()).unwrap_or_else(|why| fail(&why));
-    let devices = devices::open(&p).unwrap_or_else(|why| fail(&why));
+    let devices = devices::open(&p, args.bench.is_some()).unwrap_or_else(|why| fail(&why));
+    let (mut store, k) = instantiate(&p, &args, devices);
+    let clk = Clock { t0: clock::now_ms() };
+    boot_kernel(&mut store, &k, &p, &clk, &boot);
+    if args.capture {
+        let wall_us = boot.wall_ms.map_or(0, |w| (w + clock::now_ms() - boot.boot_ms) * 1000);
+        store.data_mut().capture = Some((wall_us, clock::now_ns()));
+        match k.k_capture.call(&mut store, (CAPTURE_ALL, CAPTURE_NONE, CAPTURE_NONE)) {
+            Ok(0) => {}
+            Ok(r) => fail(&format!("the kernel refused to capture every point ({r})")),
+            Err(e) => stopped(&e),
+        }
+    }
+    if let Some(b) = args.bench.as_ref() {
+        if let Err(e) = bench::run(&mut store, &k, b) {
+            stopped(&e);
+        }
+        exit(MtlExit::Stopped);
+    }
+    run_loop(&mut store, &k, &args, &clk)
+}
+
+/// Loads the kernel and every module, instantiates the kernel with the host imports and
+/// checks that it speaks this host's ABI.
+fn instantiate(p: &payload::Payload, args: &args::Args, devices: devices::Devices) -> (Store<Host>, KernelExports) {
     let t_load = clock::now_ms();
     let engines = engine::Engines::new().unwrap_or_else(|why| fail(&why));
     let kernel = engine::load(&engines.kernel, p.kernel(), "kernel.wasm").unwrap_or_else(|why| fail(&why));
-    let services = services::Services::new(engines.services.clone(), &p).unwrap_or_else(|why| fail(&why));
+    let services = services::Services::new(engines.services.clone(), p).unwrap_or_else(|why| fail(&why));
     for (m, why) in services.refused() {
         println!("warn host: module {m}: {why}");
     }
@@ -87,6 +112,7 @@ pub fn run(boot: Boot) -> ! {
         active: None,
         send_errors: vec![0; NIC_MAX],
         rx_too_long: vec![0; NIC_MAX],
+        bench_sent: args.bench.as_ref().map(|_| 0),
     };
     let mut store = Store::new(&engines.kernel, host);
     let mut linker = Linker::new(&engines.kernel);
@@ -107,18 +133,7 @@ pub fn run(boot: Boot) -> ! {
         Ok(v) => fail(&format!("the kernel in this image speaks ABI {v}, this host ABI {ABI_VERSION}: build the image again with one persia")),
         Err(e) => stopped(&e),
     }
-    let clk = Clock { t0: clock::now_ms() };
-    boot_kernel(&mut store, &k, &p, &clk, &boot);
-    if args.capture {
-        let wall_us = boot.wall_ms.map_or(0, |w| (w + clock::now_ms() - boot.boot_ms) * 1000);
-        store.data_mut().capture = Some((wall_us, clock::now_ns()));
-        match k.k_capture.call(&mut store, (CAPTURE_ALL, CAPTURE_NONE, CAPTURE_NONE)) {
-            Ok(0) => {}
-            Ok(r) => fail(&format!("the kernel refused to capture every point ({r})")),
-            Err(e) => stopped(&e),
-        }
-    }
-    run_loop(&mut store, &k, &args, &clk)
+    (store, k)
 }
 
 /// Writes the boot manifest into Buf.BOOT, gives the kernel the wall clock and boots it.

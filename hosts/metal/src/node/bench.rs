@@ -1,0 +1,119 @@
+// The metal host's bench mode, for `npm run bench` (tests/bench/metal.ts), as the wasmtime
+// image's (hosts/wasi/bench.ts): instead of driving the NICs, feed frames given on the
+// command line straight to the kernel and count what it sends instead of sending it,
+// timing the loop with the TSC clock.
+//   bench-setup=<nic>:<hex>   a frame given once before the measurement (repeatable)
+//   bench=<nic>:<hex>         the frame measured
+//   bench-count=<n>           how many times (after a warm-up of WARMUP frames)
+// It prints one line, "bench <frames> <ns> <frames the kernel sent>", and exits STOPPED.
+// The kernel polls every BATCH frames, as the Node host's benchmark does. Used by mod.rs;
+// args.rs parses the options.
+use super::host::Host;
+use crate::abi::bridge::KernelExports;
+use crate::abi::{Buf, FRAME_MAX};
+use crate::platform::clock;
+use crate::println;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use wasmtime::{Result, Store};
+
+const BATCH: u64 = 32;        // frames per k_poll (tests/bench/bench.ts BATCH)
+const WARMUP: u64 = 2000;     // frames before the clock starts
+const SETUP_MAX: usize = 8;   // bench-setup frames at most
+const COUNT_DEFAULT: u64 = 100_000;
+
+/// A frame for NIC `nic`.
+pub struct Frame {
+    nic: i32,
+    bytes: Vec<u8>,
+}
+
+pub struct Bench {
+    setup: Vec<Frame>,
+    frame: Option<Frame>,
+    count: u64,
+}
+
+impl Bench {
+    pub fn new() -> Bench {
+        Bench { setup: Vec::new(), frame: None, count: COUNT_DEFAULT }
+    }
+
+    /// One bench option of the command line (`name` is bench, bench-setup or bench-count);
+    /// Ok(false) for another name.
+    pub fn option(&mut self, name: &str, value: &str) -> Result<bool, String> {
+        match name {
+            "bench" => self.frame = Some(frame(value)?),
+            "bench-setup" if self.setup.len() < SETUP_MAX => self.setup.push(frame(value)?),
+            "bench-setup" => return Err(format!("more than {SETUP_MAX} bench-setup frames")),
+            "bench-count" => {
+                self.count = value.parse().ok().filter(|&n| n > 0)
+                    .ok_or_else(|| format!("bench-count={value} is not a positive whole number"))?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Whether the command line asked for bench mode; a count or setup without `bench=`
+    /// is refused by name.
+    pub fn wanted(&self) -> Result<bool, String> {
+        if self.frame.is_none() && (!self.setup.is_empty() || self.count != COUNT_DEFAULT) {
+            return Err(String::from("bench-setup= and bench-count= need bench=<nic>:<hex>, the frame to measure"));
+        }
+        Ok(self.frame.is_some())
+    }
+}
+
+/// "<nic>:<hex>" as a frame.
+fn frame(value: &str) -> Result<Frame, String> {
+    let bad = || format!("a bench frame is <nic>:<hex bytes>, at most {FRAME_MAX} bytes; not \"{value}\"");
+    let (nic, hex) = value.split_once(':').ok_or_else(bad)?;
+    let nic: i32 = nic.parse().map_err(|_| bad())?;
+    if hex.is_empty() || hex.len() % 2 != 0 || hex.len() / 2 > FRAME_MAX {
+        return Err(bad());
+    }
+    let bytes = (0..hex.len()).step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| bad()))
+        .collect::<Result<Vec<u8>, String>>()?;
+    Ok(Frame { nic, bytes })
+}
+
+fn feed(store: &mut Store<Host>, k: &KernelExports, rx_at: usize, f: &Frame, t: i64) -> Result<()> {
+    let memory = store.data().memory.expect("set after instantiation");
+    memory.write(&mut *store, rx_at, &f.bytes)?;
+    k.k_rx.call(&mut *store, (f.nic, f.bytes.len() as i32, t))
+}
+
+/// Runs the measurement after boot and prints its line.
+pub fn run(store: &mut Store<Host>, k: &KernelExports, b: &Bench) -> Result<()> {
+    let Some(measured) = b.frame.as_ref() else { return Ok(()) };
+    let rx_at = k.k_buf.call(&mut *store, Buf::RX as i32)? as u32 as usize;
+    let mut t: i64 = 1;
+    for f in &b.setup {
+        feed(store, k, rx_at, f, t)?;
+    }
+    k.k_poll.call(&mut *store, t)?;
+    t += 1;
+    for i in 0..WARMUP {
+        feed(store, k, rx_at, measured, t)?;
+        if i % BATCH == 0 {
+            k.k_poll.call(&mut *store, t)?;
+            t += 1;
+        }
+    }
+    let sent0 = store.data().bench_sent.unwrap_or(0);
+    let t0 = clock::now_ns();
+    for i in 0..b.count {
+        feed(store, k, rx_at, measured, t)?;
+        if i % BATCH == BATCH - 1 {
+            k.k_poll.call(&mut *store, t)?;
+            t += 1;
+        }
+    }
+    k.k_poll.call(&mut *store, t)?;
+    let ns = clock::now_ns() - t0;
+    println!("bench {} {ns} {}", b.count, store.data().bench_sent.unwrap_or(0) - sent0);
+    Ok(())
+}
