@@ -1,18 +1,23 @@
 // Hostile services on the metal host (issue #12), each next to echo on one node under QEMU,
 // with a Linux host on a TAP in a netns sending the triggers of tests/services/trigger.ts:
-// spin (a runaway loop: Fault FUEL, the #6 fuel case), recurse (Fault STACK), oob (an
-// out-of-bounds load: TRAP), balloon (memory.grow stops cleanly at the RAM max), forger
+// spin (a runaway loop: Fault FUEL, the #6 fuel case), stall (a loop of syscalls through a
+// function reference, issue #10: FUEL within one budget, at most FUEL_PER_CALL /
+// IMPORT_CALL_COST syscalls), recurse (Fault STACK), oob (an out-of-bounds load: TRAP) —
+// the Faults the Node host gives them (tests/integration/fuel.test.ts, hostile.test.ts) —
+// balloon (memory.grow stops cleanly at the RAM max), forger
 // (guessed capability handles refused), and a module built here that makes a syscall at
 // every level of an endless recursion — its last syscall enters the kernel with the
 // service's whole stack budget used, so the kernel must still have room (spec/metal.md
 // "Stacks"). Each faulting service restarts by policy and answers pings again; echo
-// answers in the same poll as every trigger; the node stays up to its `for=`.
+// answers pings and a UDP datagram sent right behind every trigger, and never faults.
 // Needs root, iproute2, ping, python3, and what qemu.ts needs.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { Errno } from "../../abi/errno";
+import { FUEL_PER_CALL } from "../../abi/limits";
+import { IMPORT_CALL_COST } from "../../loader/instrument/fuel";
 import { loadBinaryen } from "../../loader/instrument/binaryen";
 import { MetalImage } from "../../loader/metal/image";
 import { missing, skipOrFail } from "../e2e/linux";
@@ -26,7 +31,8 @@ const TAG = (process.pid % 900) + 100;
 const PREFIX = `fd00:e:${TAG}::`;
 const MAC = "02:00:5a:b2:0e:01";
 const LINUX = `${PREFIX}100`;
-const ADDR = { echo: `${PREFIX}7`, spin: `${PREFIX}5`, oob: `${PREFIX}6`, recurse: `${PREFIX}a`, balloon: `${PREFIX}b`, forger: `${PREFIX}f`, deep: `${PREFIX}d` };
+const ADDR = { echo: `${PREFIX}7`, spin: `${PREFIX}5`, oob: `${PREFIX}6`, recurse: `${PREFIX}a`, balloon: `${PREFIX}b`, forger: `${PREFIX}f`, deep: `${PREFIX}d`,
+  stall: `${PREFIX}e` };
 const RAM_MAX_PAGES = 4;   // ram max 256KiB below, in 64 KiB pages
 
 /** A service that recurses without end and calls `clock` at every level (built with binaryen). */
@@ -64,16 +70,34 @@ ${svc("recurse.sabz.city", "build/wasm/tests/recurse.wasm", ADDR.recurse)}
 ${svc("balloon.sabz.city", "build/wasm/tests/balloon.wasm", ADDR.balloon)}
 ${svc("forger.sabz.city", "build/wasm/tests/forger.wasm", ADDR.forger)}
 ${svc("deep.sabz.city", deep, ADDR.deep, ", restart: { limit: 2 }")}
+${svc("stall.sabz.city", "build/wasm/tests/stall.wasm", ADDR.stall)}
 `;
 
 const pings = async (ns: string, addr: string, n = 2) =>
   Number(/(\d+) received/.exec((await inNs(ns, `ping -6 -c ${n} -i 0.2 -W 2 ${addr}`)).out)?.[1] ?? 0);
 
-/** Sends the trigger word to port 9 of addr, then pings echo: both leave before the node's next poll. */
+/** Sends one datagram to [argv1]:argv2 and prints "reply <data>" or "timeout" after 2 s
+ *  (ping's -W: a datagram behind a runaway waits while the node burns its budget). */
+const UDP_WAIT = `
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(2.0)
+s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))
+try:
+    print("reply", s.recvfrom(2048)[0].decode())
+except socket.timeout:
+    print("timeout")
+`;
+
+/** Sends the trigger word to port 9 of addr, then pings echo and sends it a UDP datagram:
+ *  all leave before the node's next poll. Resolves to the echo replies (of 2) once echo's
+ *  UDP answer was checked. */
 async function trigger(ns: string, addr: string, word: string): Promise<number> {
   const send = `import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b"${word}", ("${addr}", 9))`;
   await inNs(ns, `${PYTHON} -c '${send}'`);
-  return pings(ns, ADDR.echo, 2);
+  const [replies, udp] = await Promise.all([pings(ns, ADDR.echo, 2), inNs(ns, `${PYTHON} -c '${UDP_WAIT}' ${ADDR.echo} 7 behind-${word}`)]);
+  assert.equal(udp.out.trim(), `reply behind-${word}`, `echo answers UDP sent right behind the trigger "${word}"`);
+  return replies;
 }
 
 describe("hostile services on a metal node", { skip, timeout: 240000 }, () => {
@@ -101,22 +125,30 @@ describe("hostile services on a metal node", { skip, timeout: 240000 }, () => {
   /** The service's row of a status line printed after now. */
   const row = async (name: string) => (await qemu!.freshStatus(5000)).services.find((s) => s.name === name)!;
 
-  // Service ids are the manifest's order: echo 0, spin 1, oob 2, recurse 3, balloon 4, forger 5, deep 6.
+  // Service ids are the manifest's order: echo 0, spin 1, oob 2, recurse 3, balloon 4, forger 5, deep 6, stall 7.
   for (const [name, word, fault, line] of [
     ["spin", "spin", "FUEL", /warn host: service 1 ran out of fuel .* in a call: used its budget of \d+ fuel units in one call/],
+    ["stall", "stall", "FUEL", /warn host: service 7 ran out of fuel .* in a call: used its budget of \d+ fuel units in one call/],
     ["oob", "crash", "TRAP", /warn host: service 2 trapped in a call: RuntimeError: memory access out of bounds/],
     ["recurse", "recurse", "STACK", /warn host: service 3 call stack exhausted in a call/],
   ] as const) {
     it(`${name} faults ${fault}, restarts and answers again; echo answers meanwhile`, async () => {
       assert.equal(await pings(ns, ADDR[name], 1), 1, `${name} is up before`);
+      const was = await row(`${name}.sabz.city`);
       assert.equal(await trigger(ns, ADDR[name], word), 2, "echo answers in the poll of the trigger");
       await qemu!.line(line, 10000);
       await qemu!.line(new RegExp(`warn kernel: service ${name}\\.sabz\\.city faulted; restarting`), 10000);
       await waitFor(async () => (await pings(ns, ADDR[name], 1)) === 1, 10000, `${name} to answer after its restart`, 100);
       const s = await row(`${name}.sabz.city`);
-      assert.equal(s.lastFault, fault);
-      assert.ok(s.restarts >= 1, `restarts ${s.restarts}`);
-      assert.equal(s.state, "RUNNING");
+      assert.deepEqual([s.lastFault, s.faults, s.restarts, s.state], [fault, was.faults + 1, was.restarts + 1, "RUNNING"]);
+      if (fault === "FUEL") assert.ok(s.fuel - was.fuel >= FUEL_PER_CALL, `the whole budget is counted (${s.fuel - was.fuel})`);
+      if (name === "stall") {
+        // each iteration pays IMPORT_CALL_COST for the send through the table (fuel.test.ts)
+        const sends = s.sendRefused - was.sendRefused, most = FUEL_PER_CALL / IMPORT_CALL_COST;
+        assert.ok(sends > most * 0.9 && sends <= most, `one budget allowed ${sends} syscalls; at most ${most}`);
+      }
+      const echo = await row("echo.sabz.city");
+      assert.deepEqual([echo.state, echo.faults], ["RUNNING", 0], "echo never faulted");
     });
   }
 

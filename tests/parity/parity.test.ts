@@ -1,13 +1,14 @@
 // The parity suite: scenario.ts run on the Node host and on the wasmtime image, each behind
-// its own Linux namespace over VXLAN. Every step's expectation is checked on each host, and
-// the two hosts' records of what happened (ping replies, drop counts by reason, the fault
-// each hostile service was stopped with, restarts) must be equal. Needs root, iproute2,
-// ping, python3 and wasmtime; under CI=true a missing one fails the suite. A node that no
-// host may boot is refused by the commands each host's user runs (`persia run`, and
-// `persia image` for wasmtime) with the same message.
+// its own Linux namespace over VXLAN, and on the metal image under QEMU, whose virtio-net
+// NIC is a TAP in a namespace (links.ts). Every step's expectation is checked on each host,
+// and the hosts' records of what happened (ping replies, drop counts by reason, the fault
+// each hostile service was stopped with, restarts) must be equal — on metal with the one
+// difference a TAP makes (scenario.ts overTap). Needs root, iproute2, ping, python3 and
+// wasmtime, and for metal what tests/metal/qemu.ts needs; under CI=true a missing one fails
+// the suite. A node that no host may boot is refused by the commands each host's user runs
+// (`persia run`, and `persia image` for wasmtime) with the same message.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import * as dgram from "dgram";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -15,21 +16,23 @@ import * as path from "path";
 import { launch } from "../../hosts/node/launch";
 import { ROOT, WASM_DIR } from "../../hosts/node/paths";
 import { Status } from "../../loader/status/decode";
-import { encapsulate } from "../../hosts/node/nic/vxlan";
 import { parseManifest } from "../../loader/manifest";
 import { CASES } from "../integration/drop_cases";
 import { TWO_MEMORIES } from "../integration/twomem";
-import { missing, shAsync, skipOrFail, vxlanNamespace, VxlanNs } from "../e2e/linux";
+import { missing, shAsync, skipOrFail } from "../e2e/linux";
 import { sleep, waitFor } from "../wait";
 import { ETH_HDR } from "../../abi/kernel";
 import { imageOf, RunningImage, wasmtimeOrSkip } from "../e2e/wasmtime";
 import { newKeyFile, publicKeyText } from "../../loader/control/message";
-import { ADDR, expectedFrameDrops, expectedHostShort, manifest, NODE_ADDR, PEER_ADDR, PEER_MAC, serviceLine, Step, STEPS } from "./scenario";
+import { metalImageOf, metalOrSkip, RunningQemu } from "../metal/qemu";
+import { ADDR, expectedFrameDrops, expectedHostShort, hostDrops, manifest, NIC, NODE_ADDR, overTap, PEER_ADDR, PEER_MAC, serviceLine, Step,
+  STEPS } from "./scenario";
+import { PeerLink, tapLink, vxlanLink } from "./links";
 
 const skipLinux = skipOrFail(missing(["ip", "ping", "python3", "ethtool"]));
 const wt = skipLinux ? { file: "", skip: skipLinux } : wasmtimeOrSkip();
 
-/** What a host is asked to do; the rest is the same for both. */
+/** What a host is asked to do; the rest is the same for all. */
 interface Host {
   status(): Promise<Status>;
   stop(): Promise<void>;
@@ -54,6 +57,18 @@ async function bootImage(yaml: string): Promise<Host> {
   return { status: () => run.freshStatus(), stop: () => run.stop(), logs: () => run.stderr };
 }
 
+/** The metal image under QEMU (TCG), started in the link's namespace so that it opens the
+ *  TAP there; a status line every 100 ms on the serial console, as the image's. */
+async function bootMetal(yaml: string, link: PeerLink & { dev?: string }): Promise<Host> {
+  const file = path.join(os.tmpdir(), `persia-parity-${process.pid}.elf`);
+  const image = await metalImageOf(yaml, file);
+  const qemu = new RunningQemu(image, file, { taps: { [NIC]: link.dev! }, append: "status-every=100", seconds: 1200,
+    prefix: ["ip", "netns", "exec", link.ns] });
+  await qemu.line(/ is running on metal/, 60000);
+  const stop = async () => { await qemu.kill(); fs.rmSync(file, { force: true }); };
+  return { status: () => qemu.freshStatus(), stop, logs: () => qemu.serial.replace(/\r/g, "") };
+}
+
 /** Waits until `pred` holds on a status, up to ms; returns the last status seen. */
 async function until(h: Host, pred: (s: Status) => boolean, ms: number): Promise<Status> {
   const end = Date.now() + ms;
@@ -68,18 +83,19 @@ async function until(h: Host, pred: (s: Status) => boolean, ms: number): Promise
 const svcOf = (s: Status, name: string) => s.services.find((x) => x.name === name)!;
 
 /** The lines a service logged, without its domain: the Node host's log sink gets
- *  "<domain>: <text>", the image's stderr has "info kernel: <domain>: <text>". */
+ *  "<domain>: <text>", the image's stderr and metal's serial console have
+ *  "info kernel: <domain>: <text>". */
 function logged(h: Host, domain: string): string[] {
   const re = new RegExp(`(?:^|kernel: )${domain.replace(/\./g, "\\.")}: (.*)$`);
   return h.logs().split("\n").map((l) => re.exec(l)?.[1]).filter((l): l is string => l !== undefined);
 }
 
-async function ping(vx: VxlanNs, addr: string, count: number): Promise<number> {
+async function ping(vx: PeerLink, addr: string, count: number): Promise<number> {
   const r = await shAsync(`ip netns exec ${vx.ns} ping -6 -c ${count} -i 0.2 -W 2 ${addr}`);
   return Number((/(\d+) received/.exec(r.out) ?? [])[1] ?? 0);
 }
 
-async function udpFromPeer(vx: VxlanNs, addr: string, text: string): Promise<void> {
+async function udpFromPeer(vx: PeerLink, addr: string, text: string): Promise<void> {
   const py = `import socket; s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.sendto(${JSON.stringify(text)}.encode(), ("${addr}", 9))`;
   const r = await shAsync(`ip netns exec ${vx.ns} python3 -c '${py}'`);
   assert.equal(r.code, 0, r.out);
@@ -89,7 +105,7 @@ async function udpFromPeer(vx: VxlanNs, addr: string, text: string): Promise<voi
 interface Files { dir: string; yaml: string; key: string }
 
 /** `persia ctl` from the namespace, as a user would run it; its one line of output. */
-async function ctl(vx: VxlanNs, f: Files, step: Extract<Step, { ctl: string }>): Promise<string> {
+async function ctl(vx: PeerLink, f: Files, step: Extract<Step, { ctl: string }>): Promise<string> {
   let target = step.request;
   if (step.ctl === "load" || step.ctl === "grant") {
     target = path.join(f.dir, `${step.ctl}.yaml`);
@@ -103,29 +119,23 @@ async function ctl(vx: VxlanNs, f: Files, step: Extract<Step, { ctl: string }>):
 }
 
 /** Runs every step on one host; returns the record of what it observed. */
-async function runScenario(h: Host, vx: VxlanNs, f: Files): Promise<Record<string, unknown>[]> {
+async function runScenario(h: Host, vx: PeerLink, f: Files): Promise<Record<string, unknown>[]> {
   const record: Record<string, unknown>[] = [];
-  const sock = dgram.createSocket({ type: "udp6" });
-  await new Promise<void>((r) => sock.bind(0, vx.hostAddr, r));
-  try {
-    for (const step of STEPS) {
-      if ("ctl" in step) {
-        const line = await ctl(vx, f, step);
-        assert.match(line, step.answer, `persia ctl ${step.ctl}\n${h.logs().slice(-1500)}`);
-        const replies = step.thenPing ? await ping(vx, ADDR[step.thenPing], 3) : undefined;
-        if (step.thenPing) assert.equal(replies, step.replies, `ping ${step.thenPing} after ctl ${step.ctl}`);
-        record.push({ ctl: step.ctl, answer: step.ctl === "hello" ? "answered" : line, replies });
-        continue;
-      }
-      record.push(await runStep(h, vx, sock, step));
+  for (const step of STEPS) {
+    if ("ctl" in step) {
+      const line = await ctl(vx, f, step);
+      assert.match(line, step.answer, `persia ctl ${step.ctl}\n${h.logs().slice(-1500)}`);
+      const replies = step.thenPing ? await ping(vx, ADDR[step.thenPing], 3) : undefined;
+      if (step.thenPing) assert.equal(replies, step.replies, `ping ${step.thenPing} after ctl ${step.ctl}`);
+      record.push({ ctl: step.ctl, answer: step.ctl === "hello" ? "answered" : line, replies });
+      continue;
     }
-  } finally {
-    sock.close();
+    record.push(await runStep(h, vx, step));
   }
   return record;
 }
 
-async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Exclude<Step, { ctl: string }>): Promise<Record<string, unknown>> {
+async function runStep(h: Host, vx: PeerLink, step: Exclude<Step, { ctl: string }>): Promise<Record<string, unknown>> {
   if ("ping" in step) {
     const got = await ping(vx, ADDR[step.ping], step.count);
     assert.equal(got, step.count, `ping ${step.ping}: ${got} of ${step.count} replies\n${h.logs().slice(-2000)}`);
@@ -141,17 +151,17 @@ async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Exclude<S
   if ("frames" in step) {
     const first = await h.status();
     const before = first.drops;
-    const short = (x: Status) => x.host?.nics[0].counters.drop_short ?? 0;
-    for (const c of CASES) {
-      sock.send(encapsulate(vx.vni, c.frame), 4789, vx.hostAddr);
-      await sleep(60);
-    }
+    const refused = await vx.inject(CASES.map((c) => c.frame));
+    // A VXLAN datagram carries any frame; a TAP none shorter than an Ethernet header.
+    const unsendable = vx.spec.kind === "vxlan" ? [] : CASES.flatMap((c, i) => (hostDrops(c.frame) ? [i] : []));
+    assert.deepEqual(refused.map((i) => CASES[i].what), unsendable.map((i) => CASES[i].what), "the frames the link refused to carry");
     const want = expectedFrameDrops();
     const s = await until(h, (x) => Object.entries(want).every(([r, n]) => (x.drops[r] ?? 0) - (before[r] ?? 0) >= n), 5000);
     const got = Object.fromEntries(Object.keys(want).map((r) => [r, (s.drops[r] ?? 0) - (before[r] ?? 0)]));
     assert.deepEqual(got, want, "drops by reason after the bad frames");
-    assert.equal(short(s) - short(first), expectedHostShort(), "the host's drop_short after the bad frames");
-    return { drops: got, hostShort: short(s) - short(first) };
+    const hostShort = vx.hostShort(s) - vx.hostShort(first);
+    assert.equal(hostShort, expectedHostShort(vx.spec.kind), "the host's count of frames too short for Ethernet after the bad frames");
+    return { drops: got, hostShort };
   }
   if ("trigger" in step) {
     const before = svcOf(await h.status(), step.trigger);
@@ -205,7 +215,7 @@ async function runStep(h: Host, vx: VxlanNs, sock: dgram.Socket, step: Exclude<S
  *  allows 200 ms of such stalls; the spec measured 0.87 under load before the catch-up. */
 const IDLE_BURST_MS = 2;
 
-async function flood(h: Host, vx: VxlanNs, step: Extract<Step, { flood: string }>): Promise<Record<string, unknown>> {
+async function flood(h: Host, vx: PeerLink, step: Extract<Step, { flood: string }>): Promise<Record<string, unknown>> {
   const floodClass = (s: Status) => s.classes.find((c) => c.class === svcOf(s, step.flood).id);
   const bytes = (s: Status) => floodClass(s)?.bytes ?? 0;
   const backlogged = (s: Status) => (floodClass(s)?.queue ?? 0) > 0 || (floodClass(s)?.drops ?? 0) > 0;
@@ -235,18 +245,18 @@ async function flood(h: Host, vx: VxlanNs, step: Extract<Step, { flood: string }
   return { flood: step.flood, heldToMax: true, echoReplies: 5 };
 }
 
-async function onHost(tag: number, boot: (yaml: string) => Promise<Host>): Promise<Record<string, unknown>[]> {
+async function onHost<L extends PeerLink>(makeLink: () => L, boot: (yaml: string, link: L) => Promise<Host>): Promise<Record<string, unknown>[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-parity-"));
   const disk = path.join(dir, "data.img");
   fs.writeFileSync(disk, new Uint8Array(1 << 20).fill(0xa5));
-  const vx = vxlanNamespace(tag, 4242, PEER_ADDR, { mac: PEER_MAC, quiet: true });
+  const vx = makeLink();
   let h: Host | null = null;
   try {
     const key = path.join(dir, "alice.key");
-    const yaml = manifest(vx.hostAddr, vx.peerAddr, vx.vni, disk, "", publicKeyText(newKeyFile(key).publicKey));
+    const yaml = manifest(vx.spec, disk, "", publicKeyText(newKeyFile(key).publicKey));
     const yamlFile = path.join(dir, "parity.yaml");
     fs.writeFileSync(yamlFile, yaml);
-    h = await boot(yaml);
+    h = await boot(yaml, vx);
     return await runScenario(h, vx, { dir, yaml: yamlFile, key });
   } finally {
     await h?.stop();
@@ -255,11 +265,23 @@ async function onHost(tag: number, boot: (yaml: string) => Promise<Host>): Promi
   }
 }
 
+const base = 0x200 + (process.pid % 0x600);
+const overVxlan = (tag: number) => () => vxlanLink(tag, 4242, PEER_ADDR, PEER_MAC);
+/** The Node host's record, kept for the metal test (which runs it if this one did not). */
+let nodeRecord: Record<string, unknown>[] | null = null;
+
 test("the same scenario on the Node host and under wasmtime: same replies, drops and faults", { skip: wt.skip, timeout: 300000 }, async () => {
-  const base = 0x200 + (process.pid % 0x600);
-  const onNode = await onHost(base, bootNode);
-  const onWasmtime = await onHost(base + 1, bootImage);
+  const onNode = nodeRecord = await onHost(overVxlan(base), bootNode);
+  const onWasmtime = await onHost(overVxlan(base + 1), bootImage);
   assert.deepEqual(onWasmtime, onNode, "the wasmtime image observed what the Node host observed");
+});
+
+const metalSkip = skipLinux || metalOrSkip();
+
+test("the same scenario on metal (QEMU, a TAP for the link): the Node host's replies, drops and faults", { skip: metalSkip, timeout: 900000 }, async () => {
+  const onNode = nodeRecord ?? await onHost(overVxlan(base), bootNode);
+  const onMetal = await onHost(() => tapLink(base + 2, PEER_ADDR, PEER_MAC), bootMetal);
+  assert.deepEqual(onMetal, overTap(onNode), "the metal image observed what the Node host observed (but the short frames no TAP carries)");
 });
 
 
@@ -280,7 +302,7 @@ test("a module with two memories: both hosts refuse the node before any code run
     fs.symlinkSync(path.join(ROOT, "build"), path.join(dir, "build"));   // the manifest's module paths
     fs.writeFileSync(path.join(dir, "data.img"), new Uint8Array(1 << 20));
     fs.writeFileSync(path.join(dir, "twomem.wasm"), TWO_MEMORIES);
-    fs.writeFileSync(path.join(dir, "node.yaml"), manifest("::1", "::1", 1, "data.img", serviceLine("twomem.sabz.city", "twomem.wasm", "fd00:5ab2:1::12")));
+    fs.writeFileSync(path.join(dir, "node.yaml"), manifest({ kind: "vxlan", local: "::1", remote: "::1", vni: 1 }, "data.img", serviceLine("twomem.sabz.city", "twomem.wasm", "fd00:5ab2:1::12")));
     const onNode = persia(dir, ["run", "node.yaml", "--socket-dir", dir]);
     const onImage = persia(dir, ["image", "node.yaml", "-o", "node.wasm"]);
     assert.match(onNode.stderr, /^persia: service twomem\.sabz\.city: module imports env\.memory 2 times; a service has exactly one memory/);

@@ -1,33 +1,41 @@
 // The parity scenario: one node and one list of steps that tests/parity/parity.test.ts runs
-// on every host (the Node host and the wasmtime image), each behind a Linux namespace
-// whose VXLAN interface is the node's link. Each step says what to do and what it must
-// observe; the test records what each host did and fails on any difference between them
+// on every host (the Node host, the wasmtime image, the metal image under QEMU), each
+// behind a Linux namespace whose interface is the node's link: VXLAN for the first two, a
+// TAP into the metal node's virtio-net NIC for the third — the one line of the manifest
+// that differs. Each step says what to do and what it must observe; the test records what
+// each host did and fails on any difference between them (but the one a TAP makes, below)
 // as well as on any step whose expectation fails. Data only: how a step is done is in
 // parity.test.ts, the frames come from tests/integration/drop_cases.ts.
 import { CASES, NODE_GL } from "../integration/drop_cases";
 import { formatAddr } from "../../loader/ip6";
 import { ETH_HDR } from "../../abi/kernel";
 
-/** The node, given the VXLAN endpoints of its link. Its NIC's MAC and prefix are those
- *  drop_cases.ts assumes; the Linux side of the link is the peer 02:00:00:00:00:99,
- *  fd00:5ab2:1::100. */
-export function manifest(local: string, remote: string, vni: number, disk: string, extra = "", userKey = ""): string {
+/** The node's link to the Linux host, the one part of the manifest a host changes: a VXLAN
+ *  tunnel between the node's UDP socket and the namespace (the Node host and the wasmtime
+ *  image), or a virtio-net NIC, found by its MAC, that QEMU puts on a TAP (metal). */
+export type Link = { kind: "vxlan"; local: string; remote: string; vni: number } | { kind: "virtio" };
+
+/** The node's one NIC, whatever its kind (services' net grants and LOADs name it). */
+export const NIC = "lan0";
+
+/** The node, given its link. Its NIC's MAC and prefix are those drop_cases.ts assumes; the
+ *  Linux side of the link is the peer 02:00:00:00:00:99, fd00:5ab2:1::100. */
+export function manifest(link: Link, disk: string, extra = "", userKey = ""): string {
   const svc = (domain: string, file: string, addr: string, extra = "") =>
     `  - { domain: ${domain}, module: build/wasm/${file}, addresses: ["${addr}"], ` +
     `ram: { min: 64KiB, max: 256KiB }, restart: { limit: 5 }${extra} }`;
   return `
 node: { name: parity.sabz.city, role: server }
 nics:
-  - name: vx0
-    kind: vxlan
+  - name: ${NIC}
+    kind: ${link.kind}
     mac: "02:00:00:00:00:01"
     prefixes: ["fd00:5ab2:1::/64"]
     rate: 10Mbit
-    vxlan: { local: "[${local}]:4789", remote: "[${remote}]:4789", vni: ${vni} }
-disks:
+${link.kind === "vxlan" ? `    vxlan: { local: "[${link.local}]:4789", remote: "[${link.remote}]:4789", vni: ${link.vni} }\n` : ""}disks:
   - { name: data, path: ${disk}, size: 1MiB }
 services:
-${svc("echo.sabz.city", "services/echo.wasm", "fd00:5ab2:1::7", ", net: [{ nic: vx0, min: 2Mbit }]")}
+${svc("echo.sabz.city", "services/echo.wasm", "fd00:5ab2:1::7", `, net: [{ nic: ${NIC}, min: 2Mbit }]`)}
 ${svc("probe.sabz.city", "services/probe.wasm", "fd00:5ab2:1::9")}
 ${svc("trap.sabz.city", "tests/trap.wasm", "fd00:5ab2:1::b")}
 ${svc("oob.sabz.city", "tests/oob.wasm", "fd00:5ab2:1::c")}
@@ -37,7 +45,7 @@ ${svc("sender.sabz.city", "tests/sender.wasm", "fd00:5ab2:1::e")}
 ${svc("balloon.sabz.city", "tests/balloon.wasm", "fd00:5ab2:1::f")}
 ${svc("diskprobe.sabz.city", "tests/diskprobe.wasm", "fd00:5ab2:1::10", ", disk: [ { device: data, offset: 128KiB, length: 64KiB, rights: [read, write] } ]")}
 ${svc("forger.sabz.city", "tests/forger.wasm", "fd00:5ab2:1::11")}
-${svc("flood.sabz.city", "tests/flood.wasm", "fd00:5ab2:1::13", ", net: [{ nic: vx0, max: 5Mbit }]")}
+${svc("flood.sabz.city", "tests/flood.wasm", "fd00:5ab2:1::13", `, net: [{ nic: ${NIC}, max: 5Mbit }]`)}
 ${svc("divzero.sabz.city", "tests/divzero.wasm", "fd00:5ab2:1::14")}
 ${svc("indirect.sabz.city", "tests/indirect.wasm", "fd00:5ab2:1::15")}
 ${extra}${userKey ? `users:
@@ -47,7 +55,7 @@ store:
 ` : ""}`;
 }
 
-/** The node's own address on vx0: the prefix and its MAC's EUI-64 (control messages go there). */
+/** The node's own address on its NIC: the prefix and its MAC's EUI-64 (control messages go there). */
 export const NODE_ADDR = formatAddr(NODE_GL);
 
 /** A service line for a module given by its path, for manifest()'s `extra`. */
@@ -63,8 +71,9 @@ export type Step =
   /** let the node run: probe pings echo through the kernel once a second; expect two
    *  replies within `wait` ms */
   | { wait: number; probeReplies: true }
-  /** every receive-path bad frame of drop_cases.ts, as raw VXLAN datagrams; expect each
-   *  counted under its reason (by the host's drop_short if shorter than an Ethernet header) */
+  /** every receive-path bad frame of drop_cases.ts, as raw VXLAN datagrams (or written to
+   *  the TAP by a packet socket); expect each counted under its reason (by the host's
+   *  drop_short if shorter than an Ethernet header: see hostDrops) */
   | { frames: true }
   /** a UDP datagram from the namespace to port 9 of a service; expect it to fault with
    *  `fault`, the host to log why (matching `why`: each host says it in its own words),
@@ -84,7 +93,7 @@ export type Step =
 
 /** A LOAD request for a service of the store's echo module. */
 const loadReq = (domain: string, addr: string, net: string) =>
-  `{ domain: ${domain}, module: MODULE_DIR/echo.wasm, addresses: ["${addr}"], ram: { min: 64KiB, max: 256KiB }, net: [{ nic: vx0, ${net} }] }`;
+  `{ domain: ${domain}, module: MODULE_DIR/echo.wasm, addresses: ["${addr}"], ram: { min: 64KiB, max: 256KiB }, net: [{ nic: ${NIC}, ${net} }] }`;
 
 export const ADDR: Record<string, string> = {
   "echo.sabz.city": "fd00:5ab2:1::7", "probe.sabz.city": "fd00:5ab2:1::9", "trap.sabz.city": "fd00:5ab2:1::b",
@@ -126,8 +135,11 @@ export const STEPS: Step[] = [
 ];
 
 /** A case whose frame is shorter than an Ethernet header: over VXLAN the host counts it as
- *  drop_short and the kernel never sees it (spec/wire.md). */
-const hostDrops = (frame: Uint8Array) => frame.length < ETH_HDR;
+ *  drop_short and the kernel never sees it (spec/wire.md). No TAP carries one: Linux's
+ *  packet socket refuses to send less than an Ethernet header on an Ethernet device (as no
+ *  Ethernet NIC delivers one), so on metal the frames step sees each of them refused and
+ *  the host counts none (spec/metal.md "The parity scenario"). */
+export const hostDrops = (frame: Uint8Array) => frame.length < ETH_HDR;
 
 /** The drops the frames step must add, by reason: one per case the kernel gets. */
 export function expectedFrameDrops(): Record<string, number> {
@@ -138,5 +150,12 @@ export function expectedFrameDrops(): Record<string, number> {
   return want;
 }
 
-/** What the frames step must add to the host NIC's drop_short. */
-export const expectedHostShort = (): number => CASES.filter((c) => hostDrops(c.frame)).length;
+/** What the frames step must add to the host NIC's count of frames too short for Ethernet. */
+export const expectedHostShort = (link: Link["kind"]): number =>
+  link === "vxlan" ? CASES.filter((c) => hostDrops(c.frame)).length : 0;
+
+/** The record a host on a TAP must make, given a VXLAN host's: the same in every step, but
+ *  the frames step's host count of short frames, which a TAP cannot carry (hostDrops). */
+export function overTap(record: Record<string, unknown>[]): Record<string, unknown>[] {
+  return record.map((r) => ("hostShort" in r ? { ...r, hostShort: expectedHostShort("virtio") } : r));
+}
