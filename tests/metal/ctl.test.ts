@@ -112,8 +112,10 @@ store:
   it("GRANT changes its limits; a RAM change restarts it into the new maximum, and it answers again", async () => {
     const r = await ctl("grant", f("grant.yaml"), "alice.key");
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /^ok \(service 0\): .*its RAM max changed, so it restarts now/m, r.out);
+    assert.match(r.out, /^ok: control: alice granted new limits to echo\.a\.sabz\.city; its RAM max changed, so it restarts now$/m, r.out);
     assert.equal(await echoes(ns, SVC), `reply ${SVC} 7 ctl`);
+    const g = (await qemu!.freshStatus()).grants.find((x) => x.service === 0);
+    assert.equal(g?.ramMaxPages, 16, "the status line on serial shows the new RAM max, 1 MiB in 64 KiB pages");
     fs.writeFileSync(f("grant2.yaml"), "{ domain: echo.a.sabz.city, ram: { min: 64KiB, max: 2MiB } }\n");
     const big = await ctl("grant", f("grant2.yaml"), "alice.key");
     assert.equal(big.code, 1, big.out);
@@ -124,7 +126,7 @@ store:
   it("UNLOAD stops it: its address no longer answers", async () => {
     const r = await ctl("unload", "echo.a.sabz.city", "alice.key");
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /^ok \(service 0\): /m, r.out);
+    assert.match(r.out, /^ok: control: alice unloaded echo\.a\.sabz\.city$/m, r.out);
     assert.equal(await echoes(ns, SVC, false), "timeout");
   });
 
