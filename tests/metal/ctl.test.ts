@@ -171,6 +171,7 @@ describe("signed modules on metal", { skip, timeout: 240000 }, () => {
   const PUBLISHER = new Uint8Array(32).fill(9), STRANGER = new Uint8Array(32).fill(10);
   let dir = "", qemu: RunningQemu | null = null, host: TapHost | null = null;
   const f = (n: string) => path.join(dir, n);
+  const OTHER = new Uint8Array(32).fill(11);   // a publisher the node trusts for other.city only
   const manifest = (alice: string, svcModule: string, storeModule: string) => `
 node: { name: ms${TAG}.sabz.city, role: server }
 nics:
@@ -181,8 +182,10 @@ users:
   - { name: alice, key: "${alice}", domains: [a.sabz.city], addresses: ["${PREFIX}a0/124"] }
 store:
   - { module: ${storeModule}, ram: 1MiB, slots: 1 }
+  - { module: ${f("echo.other.wasm")}, ram: 1MiB, slots: 1 }
 domains:
   - { domain: sabz.city, publishers: ["${publicKeyText(keyFromSeed(PUBLISHER).publicKey)}"] }
+  - { domain: other.city, publishers: ["${publicKeyText(keyFromSeed(OTHER).publicKey)}"] }
 `;
 
   before(async () => {
@@ -190,6 +193,7 @@ domains:
     const echo = fs.readFileSync(ECHO_WASM);
     fs.writeFileSync(f("echo.signed.wasm"), signModule(echo, PUBLISHER));
     fs.writeFileSync(f("echo.stranger.wasm"), signModule(echo, STRANGER));
+    fs.writeFileSync(f("echo.other.wasm"), signModule(echo, OTHER));
     const alice = await keyNew(f("alice.key"));
     fs.writeFileSync(f("node.yaml"), manifest(alice, f("echo.signed.wasm"), f("echo.signed.wasm")));
     fs.writeFileSync(f("svc.yaml"), `{ domain: echo.a.sabz.city, module: ${f("echo.signed.wasm")}, addresses: ["${SVC}"], ram: { min: 128KiB, max: 256KiB } }\n`);
@@ -213,9 +217,20 @@ domains:
     assert.equal(await echoes(ns, SVC), `reply ${SVC} 7 ctl`);
   });
 
+  it("a LOAD of a store module signed only for another domain is refused with EACCES and the reason; the slot stays free", async () => {
+    fs.writeFileSync(f("other.yaml"), `{ domain: e2.a.sabz.city, module: ${f("echo.other.wasm")}, addresses: ["${PREFIX}a2"], ram: { min: 128KiB, max: 256KiB } }\n`);
+    const load = () => persia(ns, ["ctl", "load", f("other.yaml"), "--node", NODE, "--key", f("alice.key"), "--manifest", f("node.yaml")]);
+    const r = await load();
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /^refused, EACCES.*: control: alice cannot load e2\.a\.sabz\.city: its module is not signed for it by a key of the manifest's domains: /m, r.out);
+    assert.equal(await udpOnce(ns, `${PREFIX}a2`, 7, "no"), "timeout", "nothing was started");
+    const again = await load();
+    assert.match(again.out, /^refused, EACCES.*not signed for it/m, `the refused LOAD freed its slot: the same refusal again, not ENOSPC\n${again.out}`);
+  });
+
   it("persia image --target metal refuses a module signed by a key not trusted for its domain: file, line and reason, as for wasmtime", () => {
     const alice = publicKeyText(keyFromSeed(new Uint8Array(32).fill(1)).publicKey);
-    for (const [bad, at] of [[manifest(alice, "echo.stranger.wasm", "echo.signed.wasm"), 6], [manifest(alice, "echo.signed.wasm", "echo.stranger.wasm"), 10]] as const) {
+    for (const [bad, at] of [[manifest(alice, f("echo.stranger.wasm"), f("echo.signed.wasm")), 6], [manifest(alice, f("echo.signed.wasm"), f("echo.stranger.wasm")), 10]] as const) {
       fs.writeFileSync(f("bad.yaml"), bad);
       const field = at === 6 ? "services\\[0\\]\\.module" : "store\\[0\\]\\.module";
       const metal = spawnSync(process.execPath, [CLI, "image", f("bad.yaml"), "--target", "metal", "-o", f("bad.elf")], { encoding: "utf8", cwd: ROOT });
