@@ -61,7 +61,7 @@ function echoes(ns: string, addr: string, answers = true, ms = 15000): Promise<s
 describe("store slots and signed control messages on a metal node, over a TAP from a netns", { skip, timeout: 240000 }, () => {
   const dev = `mtc${TAG}`, ns = `mc${TAG}`;
   const PREFIX = `fd00:c:${TAG}::`, MAC = "02:00:5a:b2:0c:01";
-  const NODE = nodeAddr(PREFIX, MAC), SVC = `${PREFIX}a1`, LINUX = `${PREFIX}100`;
+  const NODE = nodeAddr(PREFIX, MAC), SVC = `${PREFIX}a1`, BOOTSVC = `${PREFIX}a3`, LINUX = `${PREFIX}100`;
   let dir = "", qemu: RunningQemu | null = null, host: TapHost | null = null;
   const f = (n: string) => path.join(dir, n);
   /** `persia ctl <args> --node NODE --manifest node.yaml` from the Linux host's namespace. */
@@ -77,7 +77,8 @@ describe("store slots and signed control messages on a metal node, over a TAP fr
 node: { name: mc${TAG}.sabz.city, role: server, identity: node.id }
 nics:
   - { name: lan0, kind: virtio, mac: "${MAC}", prefixes: ["${PREFIX}/64"] }
-services: []
+services:
+  - { domain: b.a.sabz.city, module: ${ECHO_WASM}, addresses: ["${BOOTSVC}"], ram: { min: 64KiB, max: 1MiB } }
 users:
   - { name: alice, key: "${alice}", domains: [a.sabz.city], addresses: ["${PREFIX}a0/124"], store: 4MiB }
 store:
@@ -105,7 +106,7 @@ store:
     assert.match(await udpOnce(ns, SVC, 7, "before"), /^timeout$/, "nothing answers there before the LOAD");
     const r = await ctl("load", f("svc.yaml"), "alice.key");
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /^ok \(service 0\): control: alice loaded echo\.a\.sabz\.city/m, r.out);
+    assert.match(r.out, /^ok \(service 1\): control: alice loaded echo\.a\.sabz\.city/m, r.out);
     assert.equal(await echoes(ns, SVC), `reply ${SVC} 7 ctl`);
   });
 
@@ -114,7 +115,7 @@ store:
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /^ok: control: alice granted new limits to echo\.a\.sabz\.city; its RAM max changed, so it restarts now$/m, r.out);
     assert.equal(await echoes(ns, SVC), `reply ${SVC} 7 ctl`);
-    const g = (await qemu!.freshStatus()).grants.find((x) => x.service === 0);
+    const g = (await qemu!.freshStatus()).grants.find((x) => x.service === 1);
     assert.equal(g?.ramMaxPages, 16, "the status line on serial shows the new RAM max, 1 MiB in 64 KiB pages");
     fs.writeFileSync(f("grant2.yaml"), "{ domain: echo.a.sabz.city, ram: { min: 64KiB, max: 2MiB } }\n");
     const big = await ctl("grant", f("grant2.yaml"), "alice.key");
@@ -133,8 +134,27 @@ store:
   it("LOAD again takes the freed slot, and it answers again", async () => {
     const r = await ctl("load", f("svc.yaml"), "alice.key");
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /^ok \(service 0\): control: alice loaded echo\.a\.sabz\.city/m, r.out);
+    assert.match(r.out, /^ok \(service 1\): control: alice loaded echo\.a\.sabz\.city/m, r.out);
     assert.equal(await echoes(ns, SVC), `reply ${SVC} 7 ctl`);
+  });
+
+  it("a LOAD while every slot of its module is taken is refused with ENOSPC", async () => {
+    fs.writeFileSync(f("e3.yaml"), `{ domain: e3.a.sabz.city, module: ${ECHO_WASM}, addresses: ["${PREFIX}a4"], ram: { min: 128KiB, max: 256KiB } }\n`);
+    const r = await ctl("load", f("e3.yaml"), "alice.key");
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /^refused, ENOSPC.*no free slot for its module/m, r.out);
+  });
+
+  it("UNLOAD of the manifest's own service frees its slot, and a LOAD of the same module takes it", async () => {
+    assert.equal(await echoes(ns, BOOTSVC), `reply ${BOOTSVC} 7 ctl`, "the manifest's service runs from boot");
+    const u = await ctl("unload", "b.a.sabz.city", "alice.key");
+    assert.equal(u.code, 0, u.out);
+    assert.equal(await echoes(ns, BOOTSVC, false), "timeout");
+    fs.writeFileSync(f("b.yaml"), `{ domain: b.a.sabz.city, module: ${ECHO_WASM}, addresses: ["${BOOTSVC}"], ram: { min: 128KiB, max: 512KiB } }\n`);
+    const r = await ctl("load", f("b.yaml"), "alice.key");
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /^ok \(service 0\): control: alice loaded b\.a\.sabz\.city/m, r.out);
+    assert.equal(await echoes(ns, BOOTSVC), `reply ${BOOTSVC} 7 ctl`);
   });
 
   it("a LOAD signed by a key that is no user's is refused, in a sealed answer", async () => {
