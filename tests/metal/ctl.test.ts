@@ -5,9 +5,12 @@
 // there, as a person would, `persia ctl` (cli/ctl.ts, which opens every answer sealed to the
 // user's key and refuses one not signed by the node's key, pinned here from the manifest's
 // node.identity): HELLO; LOAD of the store module into its slot (it then answers on its
-// address); GRANT (a RAM change restarts it into the new maximum); UNLOAD (it stops
-// answering); LOAD again; a LOAD signed by a key that is no user's is refused; a PUT is
-// refused with ENOTSUP and the sentence the wasmtime image gives (tests/e2e/put_image.test.ts).
+// address); GRANT (a RAM change restarts it into the new maximum; balloon shows the new
+// maximum is enforced); UNLOAD (it stops answering); LOAD again; ENOSPC with every slot
+// taken, ENOENT for a module not in the store; the manifest's own service unloaded and its
+// slot loaded again; a LOAD signed by a key that is no user's is refused; a PUT is refused
+// with ENOTSUP and the sentence the wasmtime image gives (tests/e2e/put_image.test.ts); a
+// client pinned to another node key refuses the node's answers.
 // Then signed modules: a manifest with domains: whose service and store modules are signed
 // by its publisher boots on metal, its service answers, and a LOAD of the signed store
 // module starts it (the kernel reads the signed file through module_read); a module signed
@@ -33,6 +36,7 @@ import { adoptTap, dropHost, inNs, makeTap, TapHost, udpOnce } from "./tap";
 const skip = skipOrFail(missing(["ip", "ping", "/usr/bin/python3"])) || metalOrSkip();
 const TAG = (process.pid % 900) + 100;
 const ECHO_WASM = path.join(WASM_DIR, "services/echo.wasm");
+const BALLOON_WASM = path.join(WASM_DIR, "tests/balloon.wasm");   // grows its memory until refused (tests/services/balloon)
 
 /** A node's global address in prefix: what `persia ctl --node` is given. */
 const nodeAddr = (prefix: string, mac: string) => formatAddr(addressFromMac(parseAddr(prefix), parseMac(mac)));
@@ -83,6 +87,7 @@ users:
   - { name: alice, key: "${alice}", domains: [a.sabz.city], addresses: ["${PREFIX}a0/124"], store: 4MiB }
 store:
   - { module: ${ECHO_WASM}, ram: 1MiB, slots: 1 }
+  - { module: ${BALLOON_WASM}, ram: 1MiB, slots: 1 }
 `);
     fs.writeFileSync(f("svc.yaml"), `{ domain: echo.a.sabz.city, module: ${ECHO_WASM}, addresses: ["${SVC}"], ram: { min: 128KiB, max: 256KiB } }\n`);
     fs.writeFileSync(f("grant.yaml"), "{ domain: echo.a.sabz.city, ram: { min: 64KiB, max: 1MiB } }\n");
@@ -145,6 +150,13 @@ store:
     assert.match(r.out, /^refused, ENOSPC.*no free slot for its module/m, r.out);
   });
 
+  it("a LOAD of a module the image's store does not hold is refused with ENOENT", async () => {
+    fs.writeFileSync(f("kv.yaml"), `{ domain: kv.a.sabz.city, module: ${path.join(WASM_DIR, "services/kv.wasm")}, addresses: ["${PREFIX}a6"], ram: { min: 128KiB, max: 256KiB } }\n`);
+    const r = await ctl("load", f("kv.yaml"), "alice.key");
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /^refused, ENOENT/m, r.out);
+  });
+
   it("UNLOAD of the manifest's own service frees its slot, and a LOAD of the same module takes it", async () => {
     assert.equal(await echoes(ns, BOOTSVC), `reply ${BOOTSVC} 7 ctl`, "the manifest's service runs from boot");
     const u = await ctl("unload", "b.a.sabz.city", "alice.key");
@@ -155,6 +167,23 @@ store:
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /^ok \(service 0\): control: alice loaded b\.a\.sabz\.city/m, r.out);
     assert.equal(await echoes(ns, BOOTSVC), `reply ${BOOTSVC} 7 ctl`);
+  });
+
+  it("GRANT's new RAM max is the one the restarted service grows to: balloon stops at 4 pages, then at 8", async () => {
+    const BALLOON = `${PREFIX}a5`;
+    const poke = () => inNs(ns, `/usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(b"balloon", ("${BALLOON}", 9))'`);
+    fs.writeFileSync(f("balloon.yaml"), `{ domain: balloon.a.sabz.city, module: ${BALLOON_WASM}, addresses: ["${BALLOON}"], ram: { min: 64KiB, max: 256KiB } }\n`);
+    const r = await ctl("load", f("balloon.yaml"), "alice.key");
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /^ok \(service 2\): control: alice loaded balloon\.a\.sabz\.city/m, r.out);
+    await poke();
+    await qemu!.line(/balloon: grew 3 pages, stopped at 4 pages/, 10000);
+    fs.writeFileSync(f("balloon-grant.yaml"), "{ domain: balloon.a.sabz.city, ram: { min: 64KiB, max: 512KiB } }\n");
+    const g = await ctl("grant", f("balloon-grant.yaml"), "alice.key");
+    assert.equal(g.code, 0, g.out);
+    assert.match(g.out, /its RAM max changed, so it restarts now/, g.out);
+    await waitFor(async () => { await poke(); return qemu!.lines.some((l) => /balloon: grew 7 pages, stopped at 8 pages/.test(l)); },
+      10000, "the restarted balloon to grow to its new RAM max, 8 pages", 300);
   });
 
   it("a LOAD signed by a key that is no user's is refused, in a sealed answer", async () => {
