@@ -66,7 +66,7 @@ describe("store slots and signed control messages on a metal node, over a TAP fr
   const dev = `mtc${TAG}`, ns = `mc${TAG}`;
   const PREFIX = `fd00:c:${TAG}::`, MAC = "02:00:5a:b2:0c:01";
   const NODE = nodeAddr(PREFIX, MAC), SVC = `${PREFIX}a1`, BOOTSVC = `${PREFIX}a3`, LINUX = `${PREFIX}100`;
-  let dir = "", qemu: RunningQemu | null = null, host: TapHost | null = null;
+  let dir = "", nodeKey = "", qemu: RunningQemu | null = null, host: TapHost | null = null;
   const f = (n: string) => path.join(dir, n);
   /** `persia ctl <args> --node NODE --manifest node.yaml` from the Linux host's namespace. */
   const ctl = (op: string, target: string | null, key: string, ...more: string[]): Promise<Ran> =>
@@ -76,7 +76,7 @@ describe("store slots and signed control messages on a metal node, over a TAP fr
     dir = tempDir("ctl");
     const alice = await keyNew(f("alice.key"));
     await keyNew(f("mallory.key"));
-    await keyNew(f("node.id"));
+    nodeKey = await keyNew(f("node.id"));
     fs.writeFileSync(f("node.yaml"), `
 node: { name: mc${TAG}.sabz.city, role: server, identity: node.id }
 nics:
@@ -105,6 +105,7 @@ store:
     const r = await ctl("hello", null, "alice.key");
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /^epoch [0-9a-f]+, last sequence number 0: hello; sign with this epoch and a sequence number above this one$/m, r.out);
+    assert.ok(qemu!.lines.includes(`info kernel: node key ${nodeKey}`), "the node signs with its manifest's node.identity, and says so on serial");
   });
 
   it("LOAD starts the store module in its slot, and it answers on its address", async () => {
