@@ -14,6 +14,13 @@ use alloc::vec::Vec;
 /// A payload this big is not one the image builder wrote (the heap starts after it).
 const TOTAL_MAX: usize = 1 << 30;
 
+/// The most sections an image can have: one BOOT, NAME and KERNEL; a NIC and a DISK
+/// section per manifest NIC and disk; per service id a SLOT, and a MODULE_CODE and
+/// MODULE_FILE for the module it holds (slots never share a module index beyond that).
+/// A count over this was not written by the image builder; it is refused before the
+/// section table is allocated, so a hostile count is a sentence, not an allocation failure.
+const SECTIONS_MAX: usize = 3 + NIC_MAX + DISK_MAX + 3 * SVC_MAX;
+
 /// One section: its kind, id and bytes.
 #[derive(Clone, Copy)]
 pub struct Section {
@@ -102,7 +109,10 @@ impl Payload {
         if !(MTL_HEADER..=TOTAL_MAX).contains(&total) {
             return Err(format!("the payload's total {total} bytes (byte {MTL_TOTAL}) is not between {MTL_HEADER} and {TOTAL_MAX}"));
         }
-        let table_end = MTL_HEADER + count.saturating_mul(MTL_SEC_SIZE);
+        if count > SECTIONS_MAX {
+            return Err(format!("it claims {count} sections (byte {MTL_COUNT}); an image has at most {SECTIONS_MAX}"));
+        }
+        let table_end = MTL_HEADER + count * MTL_SEC_SIZE;
         if table_end > total {
             return Err(format!("{count} sections (byte {MTL_COUNT}) need a {table_end}-byte table, past the total {total}"));
         }
