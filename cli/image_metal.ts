@@ -26,13 +26,12 @@ export async function buildMetalImage(manifest: string, out: string, cmdline = "
   const iso = out.endsWith(".iso");
   // The node's identity seed is in the boot manifest inside: the image is a key file.
   const identity = image.plan.node.identity !== undefined;
-  const mode = identity ? { mode: 0o600 } : {};
   if (iso) {
-    writeIso(image.bytes, image.plan.node.name, cmdline, out);
+    writeIso(image.bytes, image.plan.node.name, cmdline, out, identity ? 0o600 : undefined);
   } else {
-    fs.writeFileSync(out, image.bytes, mode);
+    fs.writeFileSync(out, image.bytes, identity ? { mode: 0o600 } : {});
+    if (identity) fs.chmodSync(out, 0o600);
   }
-  if (identity) fs.chmodSync(out, 0o600);
   const size = fs.statSync(out).size;
   const args = qemuArgs(image.plan, out, iso ? { cdrom: true } : { append: cmdline || undefined });
   const lines = [
