@@ -47,14 +47,15 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The node's clock: ms since it started (kernel time).
+/// The node's clock: ms since it started (kernel time), never negative (clock::now_ms never
+/// goes back, and the subtraction saturates all the same).
 struct Clock {
     t0: u64,
 }
 
 impl Clock {
     fn now(&self) -> i64 {
-        (clock::now_ms() - self.t0) as i64
+        clock::now_ms().saturating_sub(self.t0).min(i64::MAX as u64) as i64
     }
 }
 
@@ -73,7 +74,7 @@ pub fn run(boot: Boot) -> ! {
     let clk = Clock { t0: clock::now_ms() };
     boot_kernel(&mut store, &k, &p, &clk, &boot);
     if args.capture {
-        let wall_us = boot.wall_ms.map_or(0, |w| (w + clock::now_ms() - boot.boot_ms) * 1000);
+        let wall_us = boot.wall_ms.map_or(0, |w| (w + clock::now_ms()).saturating_sub(boot.boot_ms) * 1000);
         store.data_mut().capture = Some((wall_us, clock::now_ns()));
         match k.k_capture.call(&mut store, (CAPTURE_ALL, CAPTURE_NONE, CAPTURE_NONE)) {
             Ok(0) => {}
@@ -100,7 +101,7 @@ fn instantiate(p: &payload::Payload, args: &args::Args, devices: devices::Device
     for (m, why) in services.refused() {
         println!("warn host: module {m}: {why}");
     }
-    println!("persia-metal: loaded the kernel and {} module(s) in {} ms", p.slots().count(), clock::now_ms() - t_load);
+    println!("persia-metal: loaded the kernel and {} module(s) in {} ms", p.slots().count(), clock::now_ms().saturating_sub(t_load));
     let host = Host {
         quiet: args.quiet,
         capture: None,
