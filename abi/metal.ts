@@ -11,6 +11,8 @@
 //           compiled from (the bytes every host runs)   48 [16] zero
 //   then `count` section entries of MTL_SEC_SIZE bytes: kind, id, offset (from the
 //   payload's first byte; a multiple of MTL_ALIGN), length.
+import { ETH_HDR } from "./kernel";
+
 export const MTL_MAGIC = 0x4c544d50;   // "PMTL" read as u32 LE
 export const MTL_VERSION = 1;
 export const MTL_TOTAL = 8;
@@ -42,6 +44,13 @@ export const MTL_NIC_PCI_INDEX = 0;   // u32; MTL_BY_MAC when the NIC is matched
 export const MTL_NIC_MAC = 4;         // [6] the device's MAC to match (MTL_BY_MAC)
 export const MTL_NIC_SIZE = 12;
 export const MTL_BY_MAC = 0xffffffff;
+
+/** The largest MTU a NIC has on metal: the virtio-net driver (hosts/metal/src/dev/net.rs)
+ *  negotiates neither VIRTIO_NET_F_MTU nor VIRTIO_NET_F_MRG_RXBUF, so each buffer holds one
+ *  Ethernet frame of at most this payload; `persia image --target metal` refuses more. */
+export const MTL_NIC_MTU_MAX = 1500;
+/** The longest frame the driver sends or receives: MTL_NIC_MTU_MAX and the Ethernet header, no FCS. */
+export const MTL_NIC_FRAME_MAX = MTL_NIC_MTU_MAX + ETH_HDR;
 
 // DISK body: which virtio-blk device (PCI order among virtio-blk devices) and the size the
 // manifest gave; a device smaller than that is refused at boot by name.
