@@ -12,7 +12,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { MTL_NO_MAX, MtlSection, MtlSlotFlag } from "../../abi/metal";
+import { MTL_NIC_MTU_MAX, MTL_NO_MAX, MtlSection, MtlSlotFlag } from "../../abi/metal";
 import { LoaderError } from "../errors";
 import { meterFuel } from "../instrument/fuel";
 import { compileManifest, HostPlan, Manifest } from "../manifest";
@@ -58,12 +58,18 @@ const NOT_ON_METAL: Record<string, string> = {
   virtual: "a virtual NIC is an in-process link of the Node host; there is no other node in the process on metal",
 };
 
-/** Refuses, by name, what the metal host cannot do: every NIC must be a virtio NIC. */
+/** Refuses, by name, what the metal host cannot do: every NIC must be a virtio NIC, with
+ *  an MTU its driver carries. */
 export function checkMetal(plan: HostPlan): void {
   for (const nic of plan.nics) {
-    if (nic.kind === "virtio") continue;
-    throw new LoaderError(`NIC ${nic.name}`, `kind "${nic.kind}" cannot run on metal: ${NOT_ON_METAL[nic.kind] ?? "the metal host drives virtio-net devices only"}`,
-      "Give the NIC `kind: virtio` (with `virtio: { pci: n }` or its `mac`, spec/manifest.md), and QEMU's -netdev tap behind it, as `persia image --target metal` prints.");
+    if (nic.kind !== "virtio") {
+      throw new LoaderError(`NIC ${nic.name}`, `kind "${nic.kind}" cannot run on metal: ${NOT_ON_METAL[nic.kind] ?? "the metal host drives virtio-net devices only"}`,
+        "Give the NIC `kind: virtio` (with `virtio: { pci: n }` or its `mac`, spec/manifest.md), and QEMU's -netdev tap behind it, as `persia image --target metal` prints.");
+    }
+    if (nic.mtu > MTL_NIC_MTU_MAX) {
+      throw new LoaderError(`NIC ${nic.name}`, `mtu ${nic.mtu} cannot run on metal: its virtio-net driver gives each receive buffer one frame of at most ${MTL_NIC_MTU_MAX} bytes of payload (no mergeable buffers), so the device would drop every larger frame without a word to the sender`,
+        `Give the NIC \`mtu: ${MTL_NIC_MTU_MAX}\` or less (or leave mtu out), and the same MTU to the link's other end.`);
+    }
   }
 }
 
