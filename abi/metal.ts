@@ -24,7 +24,12 @@ export const MTL_SEC_ID = 4;
 export const MTL_SEC_OFFSET = 8;
 export const MTL_SEC_LENGTH = 12;
 export const MTL_SEC_SIZE = 16;
-/** Every section starts at a multiple of this (a page: precompiled code may be used in place). */
+/** Every section starts at a multiple of this (a page). Nothing runs in place: wasmtime 48
+ *  refuses Module::deserialize_raw when it manages virtual memory, so the host copies each
+ *  precompiled module into a heap mapping of its own (hosts/metal/src/node/engine.rs). The
+ *  alignment is kept so that each section owns its pages — a host that maps code in place,
+ *  or write-protects the payload page by page, needs no new format — at less than a page
+ *  per section. */
 export const MTL_ALIGN = 4096;
 
 export enum MtlSection {
