@@ -219,6 +219,7 @@ fn run_loop(store: &mut Store<Host>, k: &KernelExports, args: &args::Args, clk: 
         }
         let fired = pic::irq_take_pending();
         receive_all(store, k, clk);
+        ack_others(store, fired);
         for l in lines.iter().copied().filter(|l| fired & (1 << l) != 0) {
             pic::irq_unmask(l);
         }
@@ -238,6 +239,22 @@ fn irq_lines(store: &Store<Host>) -> alloc::vec::Vec<u8> {
     lines.sort_unstable();
     lines.dedup();
     lines
+}
+
+/// Reads the ISR of every other virtio device on a line that fired (disks, the virtio-rng):
+/// a NIC line may be shared, and a device whose ISR nobody reads (a disk's configuration
+/// change, e.g. a resize) keeps the level-triggered line up, so it would fire again the
+/// moment it is unmasked and the idle loop would never halt. NICs read theirs in poll_rx.
+fn ack_others(store: &Store<Host>, fired: u16) {
+    if fired == 0 {
+        return;
+    }
+    for d in store.data().disks.iter().flatten() {
+        if d.dev.irq().is_some_and(|l| fired & (1 << l) != 0) {
+            d.dev.ack();
+        }
+    }
+    crate::dev::rng::ack_fallback(fired);
 }
 
 fn rx_waiting(store: &Store<Host>) -> bool {
