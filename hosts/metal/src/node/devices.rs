@@ -1,8 +1,8 @@
 // The devices the payload's manifest asks for, found at boot: each NIC section names a
 // virtio-net device by its place in PCI order or by its MAC, each DISK section a virtio-blk
 // device by its place and the size the manifest gave. A device that is missing or too small
-// is refused by name, with what to give QEMU, and the node does not boot. A node without
-// RDSEED/RDRAND takes its randomness from virtio-rng, and without either it does not boot.
+// is refused by name, with what to give QEMU, and the node does not boot. A virtio-rng is
+// the fallback of RDSEED/RDRAND whenever there is one; with neither the node does not boot.
 // Does not drive the devices (crate::dev does) or deliver frames (mod.rs does).
 use super::host::Disk;
 use super::payload::{NicPlace, Payload};
@@ -28,8 +28,10 @@ fn mac_text(m: [u8; 6]) -> String {
 /// the command line and nothing is sent.
 pub fn open(p: &Payload, frames_only: bool) -> Result<Devices, String> {
     let found = pci::scan();
-    if crate::platform::rng::source().is_none() && !rng::register_fallback(&found) {
-        return Err(String::from("no randomness: the CPU has no RDSEED or RDRAND and there is no virtio-rng device; give QEMU -cpu max or -device virtio-rng-pci"));
+    // Registered whenever there is one, so that a CPU source failing later falls back to it.
+    rng::register_fallback(&found);
+    if crate::platform::rng::source().is_none() {
+        return Err(String::from("no randomness: the CPU has no usable RDSEED or RDRAND (the lines above say why) and there is no virtio-rng device; give QEMU -cpu max or -device virtio-rng-pci"));
     }
     let mut d = Devices { nics: (0..NIC_MAX).map(|_| None).collect(), disks: (0..DISK_MAX).map(|_| None).collect() };
     if frames_only {
