@@ -44,9 +44,12 @@ export enum MtlSection {
 }
 
 // NIC body: which virtio-net device carries the NIC. Devices are numbered in PCI order
-// (bus, device, function ascending), from 0, counting virtio-net devices only.
+// (bus, device, function ascending), from 0, counting virtio-net devices only. The MAC is
+// always written: a NIC matched by MAC is the one device with it; a NIC at a PCI place is
+// refused at boot when that device has another MAC (the kernel would send from an address
+// the port does not own).
 export const MTL_NIC_PCI_INDEX = 0;   // u32; MTL_BY_MAC when the NIC is matched by its MAC
-export const MTL_NIC_MAC = 4;         // [6] the device's MAC to match (MTL_BY_MAC)
+export const MTL_NIC_MAC = 4;         // [6] the NIC's MAC (the manifest's), which its device must have
 export const MTL_NIC_SIZE = 12;
 export const MTL_BY_MAC = 0xffffffff;
 

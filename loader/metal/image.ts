@@ -66,6 +66,11 @@ export function checkMetal(plan: HostPlan): void {
       throw new LoaderError(`NIC ${nic.name}`, `kind "${nic.kind}" cannot run on metal: ${NOT_ON_METAL[nic.kind] ?? "the metal host drives virtio-net devices only"}`,
         "Give the NIC `kind: virtio` (with `virtio: { pci: n }` or its `mac`, spec/manifest.md), and QEMU's -netdev tap behind it, as `persia image --target metal` prints.");
     }
+    const twin = plan.nics.find((o) => o !== nic && o.mac === nic.mac);
+    if (twin !== undefined) {
+      throw new LoaderError(`NIC ${nic.name}`, `it has the MAC ${nic.mac} of NIC ${twin.name}: on metal a NIC's MAC is its virtio-net device's, and the node refuses to boot when one MAC names two devices or two NICs one device`,
+        "Give each NIC its own `mac` (and QEMU's -device virtio-net-pci the same mac=, as `persia image` prints).");
+    }
     if (nic.mtu > MTL_NIC_MTU_MAX) {
       throw new LoaderError(`NIC ${nic.name}`, `mtu ${nic.mtu} cannot run on metal: its virtio-net driver gives each receive buffer one frame of at most ${MTL_NIC_MTU_MAX} bytes of payload (no mergeable buffers), so the device would drop every larger frame without a word to the sender`,
         `Give the NIC \`mtu: ${MTL_NIC_MTU_MAX}\` or less (or leave mtu out), and the same MTU to the link's other end.`);
@@ -125,11 +130,11 @@ async function serviceCode(plan: HostPlan, read: (file: string) => Uint8Array, c
 }
 
 /** The NIC and DISK sections: which virtio-net device carries each NIC (its PCI place or
- *  its MAC), and for disk i the i-th virtio-blk device in PCI order, with its size. */
+ *  its MAC) and the MAC it must have, and for disk i the i-th virtio-blk device in PCI order, with its size. */
 function deviceSections(plan: HostPlan): PayloadSection[] {
   return [
     ...plan.nics.map((n) => ({ kind: MtlSection.NIC, id: n.id,
-      bytes: nicBody(n.virtio?.pci != null ? { pci: n.virtio.pci } : { mac: parseMac(n.mac) }) })),
+      bytes: nicBody({ pci: n.virtio?.pci ?? null, mac: parseMac(n.mac) }) })),
     ...plan.disks.map((d, i) => ({ kind: MtlSection.DISK, id: d.id, bytes: diskBody(i, BigInt(d.size)) })),
   ];
 }

@@ -76,6 +76,11 @@ describe("what a host refuses by name", () => {
     assert.doesNotThrow(() => checkMetal(mtu(MTL_NIC_MTU_MAX)));
   });
 
+  it("metal: two NICs with one MAC (each NIC's MAC is its device's)", () => {
+    const { plan } = compileManifest(parseManifest(yaml(MAC1, `{ name: lan2, kind: virtio, virtio: { pci: 1 }, mac: "02:00:00:00:00:11" }`), "node.yaml", ROOT));
+    assert.throws(() => checkMetal(plan), /^LoaderError: NIC lan1: it has the MAC 02:00:00:00:00:11 of NIC lan2: on metal a NIC's MAC is its virtio-net device's.*Give each NIC its own `mac`/);
+  });
+
   it("metal: when the image is built, before anything is compiled", async () => {
     const m = parseManifest(yaml(`{ name: vx0, kind: vxlan, vxlan: { local: "[::1]:4789", remote: "[::1]:4790", vni: 1 } }`), "node.yaml", ROOT);
     let compiled = 0;

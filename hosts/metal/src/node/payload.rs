@@ -46,7 +46,15 @@ pub struct SlotPlace {
 #[derive(Clone, Copy)]
 pub enum NicPlace {
     Pci(u32),
-    Mac([u8; 6]),
+    Mac,
+}
+
+/// A NIC of the manifest: its id, where its device is, and the MAC the device must have.
+#[derive(Clone, Copy)]
+pub struct NicSection {
+    pub id: u32,
+    pub place: NicPlace,
+    pub mac: [u8; 6],
 }
 
 pub struct Payload {
@@ -218,18 +226,13 @@ impl Payload {
         })
     }
 
-    /// The manifest's NICs: (NIC id, where it is).
-    pub fn nics(&self) -> impl Iterator<Item = (u32, NicPlace)> + '_ {
+    /// The manifest's NICs.
+    pub fn nics(&self) -> impl Iterator<Item = NicSection> + '_ {
         self.sections.iter().filter(|s| s.kind == MtlSection::NIC).map(|s| {
             let pci = u32_at(s.bytes, MTL_NIC_PCI_INDEX);
-            let place = if pci == MTL_BY_MAC {
-                let mut mac = [0u8; 6];
-                mac.copy_from_slice(&s.bytes[MTL_NIC_MAC..MTL_NIC_MAC + 6]);
-                NicPlace::Mac(mac)
-            } else {
-                NicPlace::Pci(pci)
-            };
-            (s.id, place)
+            let mut mac = [0u8; 6];
+            mac.copy_from_slice(&s.bytes[MTL_NIC_MAC..MTL_NIC_MAC + 6]);
+            NicSection { id: s.id, place: if pci == MTL_BY_MAC { NicPlace::Mac } else { NicPlace::Pci(pci) }, mac }
         })
     }
 
