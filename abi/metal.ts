@@ -41,6 +41,7 @@ export enum MtlSection {
   SLOT = 6,          // id: a service id (slot); body MTL_SLOT_*
   MODULE_CODE = 7,   // id: a module index; the metered module precompiled like KERNEL
   MODULE_FILE = 8,   // id: a module index; the module file as it was signed (module_read)
+  SLOT_NAME = 9,     // id: a manifest service's id (slot); its domain, UTF-8, for the host's log lines
 }
 
 // NIC body: which virtio-net device carries the NIC. Devices are numbered in PCI order

@@ -81,7 +81,7 @@ export function checkMetal(plan: HostPlan): void {
 interface Code { sections: PayloadSection[]; slots: MetalSlot[]; modules: MetalImage["modules"] }
 
 /** Every service id in the Node host's order (the manifest's services, then each store
- *  entry's slots) with its SLOT section, and one MODULE_CODE (and, with domains:, one
+ *  entry's slots) with its SLOT section (and a manifest service's SLOT_NAME: its domain), and one MODULE_CODE (and, with domains:, one
  *  MODULE_FILE) section per distinct module file, validated for each use (its RAM max
  *  differs), metered and precompiled once. */
 async function serviceCode(plan: HostPlan, read: (file: string) => Uint8Array, compile: (w: Uint8Array, l: string) => Uint8Array): Promise<Code> {
@@ -118,7 +118,10 @@ async function serviceCode(plan: HostPlan, read: (file: string) => Uint8Array, c
       }) });
     }
   };
-  for (const s of plan.services) await add(s.modulePath, s.domain, s.ramMaxPages, [s.id], true);
+  for (const s of plan.services) {
+    await add(s.modulePath, s.domain, s.ramMaxPages, [s.id], true);
+    code.sections.push({ kind: MtlSection.SLOT_NAME, id: s.id, bytes: new TextEncoder().encode(s.domain) });
+  }
   let next = plan.services.reduce((top, s) => Math.max(top, s.id + 1), 0);
   for (const [i, e] of plan.store.entries()) {
     const ids = Array.from({ length: e.slots }, (_, k) => next + k);

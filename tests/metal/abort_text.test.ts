@@ -58,7 +58,7 @@ services:
     await qemu.exited(60000);
     const forged = qemu.lines.filter((l) => l === FORGED_SHA || l === "status AAAA");
     assert.equal(forged.length, 0, `forged whole lines on the serial console: ${forged.length}`);
-    assert.ok(qemu.lines.some((l) => /^warn host: service 0 .*trapped in a call: ServiceAbort: \?kernel\.wasm sha256 0{64}\?status AAAA\?$/.test(l)),
+    assert.ok(qemu.lines.some((l) => /^warn host: service 0 \(forge\.sabz\.city\) trapped in a call: ServiceAbort: \?kernel\.wasm sha256 0{64}\?status AAAA\?$/.test(l)),
       qemu.lines.filter((l) => /forge|ServiceAbort/.test(l)).slice(0, 4).join("\n"));
   });
 });

@@ -15,11 +15,11 @@ use alloc::vec::Vec;
 const TOTAL_MAX: usize = 1 << 30;
 
 /// The most sections an image can have: one BOOT, NAME and KERNEL; a NIC and a DISK
-/// section per manifest NIC and disk; per service id a SLOT, and a MODULE_CODE and
-/// MODULE_FILE for the module it holds (slots never share a module index beyond that).
+/// section per manifest NIC and disk; per service id a SLOT, a SLOT_NAME, and a
+/// MODULE_CODE and MODULE_FILE for the module it holds (there are no more modules than slots).
 /// A count over this was not written by the image builder; it is refused before the
 /// section table is allocated, so a hostile count is a sentence, not an allocation failure.
-const SECTIONS_MAX: usize = 3 + NIC_MAX + DISK_MAX + 3 * SVC_MAX;
+const SECTIONS_MAX: usize = 3 + NIC_MAX + DISK_MAX + 4 * SVC_MAX;
 
 /// One section: its kind, id and bytes.
 #[derive(Clone, Copy)]
@@ -75,7 +75,7 @@ fn id_limit(kind: MtlSection) -> usize {
     match kind {
         MtlSection::NIC => NIC_MAX,
         MtlSection::DISK => DISK_MAX,
-        MtlSection::SLOT => SVC_MAX,
+        MtlSection::SLOT | MtlSection::SLOT_NAME => SVC_MAX,
         MtlSection::BOOT | MtlSection::NAME | MtlSection::KERNEL => 1,
         MtlSection::MODULE_CODE | MtlSection::MODULE_FILE => u32::MAX as usize,
     }
@@ -198,6 +198,12 @@ impl Payload {
     /// The node's name (UTF-8 as the image builder wrote it; "" without a NAME section).
     pub fn name(&self) -> &'static str {
         self.find(MtlSection::NAME, 0).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
+    }
+
+    /// The domain of the manifest service at slot `svc` (SLOT_NAME), if the image names it
+    /// and it is UTF-8.
+    pub fn slot_name(&self, svc: usize) -> Option<&'static str> {
+        self.find(MtlSection::SLOT_NAME, svc as u32).and_then(|b| core::str::from_utf8(b).ok())
     }
 
     pub fn module_code(&self, module: u32) -> Option<&'static [u8]> {
