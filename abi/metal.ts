@@ -82,6 +82,17 @@ export enum MtlSlotFlag {
   STORE = 2,         // a store slot (manifest store:), for a run-time LOAD
 }
 
+/** Heap the metal host keeps for itself: a service's memory may not grow (memory.grow
+ *  answers -1) when the growth could leave less free (hosts/metal/src/node/memory.rs), and
+ *  `persia image` counts it in the RAM it gives QEMU (-m). What the host allocates after
+ *  boot comes from it: a service's Store and instance at each (re)start, the kernel's calls. */
+export const MTL_HEAP_RESERVE = 16 << 20;
+
+/** The most RAM a metal node may need (`persia image` refuses a manifest that needs more):
+ *  the host maps the first 4 GiB (hosts/metal/src/boot.rs), and a PC puts its devices'
+ *  registers in the last of them (QEMU's i440fx moves RAM over 3 GiB above 4 GiB). */
+export const MTL_RAM_MAX = 3072 * 1024 * 1024;
+
 /** The wasmtime release whose compiler precompiles the image's modules and whose runtime
  *  (the `wasmtime` crate, no_std) runs them on metal: both must be this exact version. */
 export const MTL_WASMTIME = "48.0.0";

@@ -21,6 +21,8 @@ import { validateService } from "../wasm/validate";
 import { wrapElf } from "./elf";
 import { diskBody, encodePayload, nicBody, PayloadSection, slotBody } from "./payload";
 import { precompile } from "./precompile";
+import { RamAccount, ramAccount } from "./ram";
+import { parseModule } from "../wasm/parse";
 
 export interface MetalInputs {
   /** build/wasm/kernel.wasm, byte for byte. */
@@ -46,6 +48,8 @@ export interface MetalImage {
   kernelSha256: string;
   bootSha256: string;
   payloadBytes: number;
+  /** The RAM the node needs (ram.ts): QEMU's -m, in MiB, and what it is made of. */
+  ram: RamAccount;
 }
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
@@ -142,25 +146,37 @@ function deviceSections(plan: HostPlan): PayloadSection[] {
   ];
 }
 
+/** The kernel's initial memory in pages (it defines its own memory); 0 if it has none. */
+function kernelPages(kernel: Uint8Array): number {
+  try {
+    return parseModule(kernel).memories[0]?.min ?? 0;
+  } catch {
+    return 0;   // a stand-in kernel in tests; a real one was parsed by the build
+  }
+}
+
 export async function composeMetal(manifest: Manifest, inputs: MetalInputs): Promise<MetalImage> {
   const { boot, plan } = compileManifest(manifest);
   checkMetal(plan);
   const compile = inputs.precompile ?? precompile;
   const code = await serviceCode(plan, inputs.readModule ?? ((f: string) => fs.readFileSync(f)), compile);
   const kernelSha = sha256(inputs.kernel);
+  const kernelCode = compile(inputs.kernel, "kernel.wasm");
   const payload = encodePayload({
     kernelSha256: kernelSha,
     sections: [
       { kind: MtlSection.BOOT, id: 0, bytes: boot },
       { kind: MtlSection.NAME, id: 0, bytes: new TextEncoder().encode(plan.node.name) },
       ...deviceSections(plan),
-      { kind: MtlSection.KERNEL, id: 0, bytes: compile(inputs.kernel, "kernel.wasm") },
+      { kind: MtlSection.KERNEL, id: 0, bytes: kernelCode },
       ...code.sections,
     ],
   });
+  const codeBytes = kernelCode.length + code.modules.reduce((a, m) => a + m.code, 0);
+  const ram = ramAccount(plan, inputs.boot.length + payload.length, codeBytes, kernelPages(inputs.kernel));
   return {
     bytes: wrapElf(inputs.boot, payload), plan, slots: code.slots, modules: code.modules,
-    kernelSha256: kernelSha.toString("hex"), bootSha256: sha256(boot).toString("hex"), payloadBytes: payload.length,
+    kernelSha256: kernelSha.toString("hex"), bootSha256: sha256(boot).toString("hex"), payloadBytes: payload.length, ram,
   };
 }
 
@@ -182,14 +198,16 @@ export interface QemuOptions {
   append?: string;
   /** Boot an ISO with GRUB instead of the ELF with -kernel. */
   cdrom?: boolean;
+  /** QEMU's -m in MiB: the image's RAM account (MetalImage.ram.mib); 512 when not given. */
+  memoryMiB?: number;
 }
 
 /** QEMU's arguments for an image of `plan` at `file`: TCG (KVM aborts on this class of
- *  machine), 512 MiB, serial on stdio, isa-debug-exit for the exit status, no default
+ *  machine), the RAM the image needs (o.memoryMiB), serial on stdio, isa-debug-exit for the exit status, no default
  *  NIC; a TAP netdev and a virtio-net device with the NIC's MAC per NIC in PCI order; a
  *  virtio-blk device per disk, in the manifest's order. */
 export function qemuArgs(plan: HostPlan, file: string, o: QemuOptions = {}): string[] {
-  const args = ["-accel", "tcg", "-cpu", "max", "-m", "512M", "-display", "none", "-serial", "stdio", "-monitor", "none",
+  const args = ["-accel", "tcg", "-cpu", "max", "-m", `${o.memoryMiB ?? 512}M`, "-display", "none", "-serial", "stdio", "-monitor", "none",
     "-no-reboot", "-nic", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
   args.push(...(o.cdrom ? ["-cdrom", file] : ["-kernel", file]));
   if (o.append && !o.cdrom) args.push("-append", o.append);

@@ -13,6 +13,7 @@ pub mod engine;
 mod faults;
 mod host;
 mod instance;
+mod memory;
 mod out;
 mod payload;
 mod services;
