@@ -30,10 +30,10 @@ static FALLBACK: Mutex<Option<Rng>> = Mutex::new(None);
 /// again the moment a shared line is unmasked. Its queue never interrupts; a configuration
 /// change may.
 pub fn ack_fallback(fired: u16) {
-    if let Some(r) = FALLBACK.lock().as_ref() {
-        if r.dev.pci.irq().is_some_and(|l| fired & (1 << l) != 0) {
-            r.dev.isr();
-        }
+    if let Some(r) = FALLBACK.lock().as_ref()
+        && r.dev.pci.irq().is_some_and(|l| fired & (1 << l) != 0)
+    {
+        r.dev.isr();
     }
 }
 
