@@ -11,6 +11,8 @@
 //           compiled from (the bytes every host runs)   48 [16] zero
 //   then `count` section entries of MTL_SEC_SIZE bytes: kind, id, offset (from the
 //   payload's first byte; a multiple of MTL_ALIGN), length.
+import { ETH_HDR } from "./kernel";
+
 export const MTL_MAGIC = 0x4c544d50;   // "PMTL" read as u32 LE
 export const MTL_VERSION = 1;
 export const MTL_TOTAL = 8;
@@ -22,7 +24,12 @@ export const MTL_SEC_ID = 4;
 export const MTL_SEC_OFFSET = 8;
 export const MTL_SEC_LENGTH = 12;
 export const MTL_SEC_SIZE = 16;
-/** Every section starts at a multiple of this (a page: precompiled code may be used in place). */
+/** Every section starts at a multiple of this (a page). Nothing runs in place: wasmtime 48
+ *  refuses Module::deserialize_raw when it manages virtual memory, so the host copies each
+ *  precompiled module into a heap mapping of its own (hosts/metal/src/node/engine.rs). The
+ *  alignment is kept so that each section owns its pages — a host that maps code in place,
+ *  or write-protects the payload page by page, needs no new format — at less than a page
+ *  per section. */
 export const MTL_ALIGN = 4096;
 
 export enum MtlSection {
@@ -34,14 +41,25 @@ export enum MtlSection {
   SLOT = 6,          // id: a service id (slot); body MTL_SLOT_*
   MODULE_CODE = 7,   // id: a module index; the metered module precompiled like KERNEL
   MODULE_FILE = 8,   // id: a module index; the module file as it was signed (module_read)
+  SLOT_NAME = 9,     // id: a manifest service's id (slot); its domain, UTF-8, for the host's log lines
 }
 
 // NIC body: which virtio-net device carries the NIC. Devices are numbered in PCI order
-// (bus, device, function ascending), from 0, counting virtio-net devices only.
+// (bus, device, function ascending), from 0, counting virtio-net devices only. The MAC is
+// always written: a NIC matched by MAC is the one device with it; a NIC at a PCI place is
+// refused at boot when that device has another MAC (the kernel would send from an address
+// the port does not own).
 export const MTL_NIC_PCI_INDEX = 0;   // u32; MTL_BY_MAC when the NIC is matched by its MAC
-export const MTL_NIC_MAC = 4;         // [6] the device's MAC to match (MTL_BY_MAC)
+export const MTL_NIC_MAC = 4;         // [6] the NIC's MAC (the manifest's), which its device must have
 export const MTL_NIC_SIZE = 12;
 export const MTL_BY_MAC = 0xffffffff;
+
+/** The largest MTU a NIC has on metal: the virtio-net driver (hosts/metal/src/dev/net.rs)
+ *  negotiates neither VIRTIO_NET_F_MTU nor VIRTIO_NET_F_MRG_RXBUF, so each buffer holds one
+ *  Ethernet frame of at most this payload; `persia image --target metal` refuses more. */
+export const MTL_NIC_MTU_MAX = 1500;
+/** The longest frame the driver sends or receives: MTL_NIC_MTU_MAX and the Ethernet header, no FCS. */
+export const MTL_NIC_FRAME_MAX = MTL_NIC_MTU_MAX + ETH_HDR;
 
 // DISK body: which virtio-blk device (PCI order among virtio-blk devices) and the size the
 // manifest gave; a device smaller than that is refused at boot by name.
@@ -63,6 +81,17 @@ export enum MtlSlotFlag {
   BOOT = 1,          // a manifest service (loaded at boot)
   STORE = 2,         // a store slot (manifest store:), for a run-time LOAD
 }
+
+/** Heap the metal host keeps for itself: a service's memory may not grow (memory.grow
+ *  answers -1) when the growth could leave less free (hosts/metal/src/node/memory.rs), and
+ *  `persia image` counts it in the RAM it gives QEMU (-m). What the host allocates after
+ *  boot comes from it: a service's Store and instance at each (re)start, the kernel's calls. */
+export const MTL_HEAP_RESERVE = 16 << 20;
+
+/** The most RAM a metal node may need (`persia image` refuses a manifest that needs more):
+ *  the host maps the first 4 GiB (hosts/metal/src/boot.rs), and a PC puts its devices'
+ *  registers in the last of them (QEMU's i440fx moves RAM over 3 GiB above 4 GiB). */
+export const MTL_RAM_MAX = 3072 * 1024 * 1024;
 
 /** The wasmtime release whose compiler precompiles the image's modules and whose runtime
  *  (the `wasmtime` crate, no_std) runs them on metal: both must be this exact version. */

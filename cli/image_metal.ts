@@ -26,15 +26,14 @@ export async function buildMetalImage(manifest: string, out: string, cmdline = "
   const iso = out.endsWith(".iso");
   // The node's identity seed is in the boot manifest inside: the image is a key file.
   const identity = image.plan.node.identity !== undefined;
-  const mode = identity ? { mode: 0o600 } : {};
   if (iso) {
-    writeIso(image.bytes, image.plan.node.name, cmdline, out);
+    writeIso(image.bytes, image.plan.node.name, cmdline, out, identity ? 0o600 : undefined);
   } else {
-    fs.writeFileSync(out, image.bytes, mode);
+    fs.writeFileSync(out, image.bytes, identity ? { mode: 0o600 } : {});
+    if (identity) fs.chmodSync(out, 0o600);
   }
-  if (identity) fs.chmodSync(out, 0o600);
   const size = fs.statSync(out).size;
-  const args = qemuArgs(image.plan, out, iso ? { cdrom: true } : { append: cmdline || undefined });
+  const args = qemuArgs(image.plan, out, { memoryMiB: image.ram.mib, ...(iso ? { cdrom: true } : { append: cmdline || undefined }) });
   const lines = [
     `persia: wrote ${out} (${size} bytes${iso ? ", a GRUB ISO" : ", an ELF for QEMU's -kernel or GRUB's multiboot"}): node ${image.plan.node.name}, ` +
       `${image.plan.services.length} service(s), ${image.plan.nics.length} virtio NIC(s), ${image.plan.disks.length} disk(s)`,
@@ -45,6 +44,8 @@ export async function buildMetalImage(manifest: string, out: string, cmdline = "
     `  ${MTL_KERNEL_LINE}${image.kernelSha256} (unchanged inside the image; the node prints this line at boot)`,
     `  boot manifest sha256 ${image.bootSha256}`,
     `  payload ${image.payloadBytes} bytes: the kernel and ${image.modules.length} module(s) precompiled by wasmtime ${MTL_WASMTIME}`,
+    `  RAM ${image.ram.mib} MiB (QEMU -m): services and store slots ${mib(image.ram.services)} (each RAM max twice: wasmtime's memories may double as they grow), ` +
+      `code ${mib(image.ram.code)}, kernel ${mib(image.ram.kernel)}, host ${mib(image.ram.host)}, image ${mib(image.ram.image)}`,
     ...(iso ? [`GRUB: ${grubLine(cmdline)}`] : []),
     `Run it with QEMU (the TAP devices must exist and be up${image.plan.disks.length > 0 ? ", the disk files must exist at their size" : ""}):`,
     ...setupLines(image),
@@ -55,6 +56,8 @@ export async function buildMetalImage(manifest: string, out: string, cmdline = "
   ];
   return lines.join("\n") + "\n";
 }
+
+const mib = (bytes: number) => `${Math.ceil(bytes / (1 << 20))} MiB`;
 
 function nicLines(image: MetalImage): string[] {
   return image.plan.nics.map((n) => `  NIC ${n.name}: ${n.virtio?.pci != null ? `the virtio-net device number ${n.virtio.pci} in PCI order` :

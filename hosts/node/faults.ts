@@ -61,18 +61,24 @@ export function classifyFault(e: unknown, mem: MemoryState): Fault {
   return Fault.TRAP;
 }
 
+/** A character that would end or steer a console line. */
+const CONTROL = /[\x00-\x1f\x7f]/g;
+
 /** Longest abort message or file name read from a service's memory. */
 const ABORT_TEXT_MAX = 512;
 
 /** Reads an AssemblyScript string (UTF-16LE, byte length in the u32 before it) from a
- *  service's memory; null if the pointer is 0 or the string is out of bounds. */
+ *  service's memory; null if the pointer is 0 or the string is out of bounds. Control
+ *  characters (below U+0020, and U+007F) become '?', as the kernel's log syscall does
+ *  (kernel/svc/syscall.ts log): the text is printed inside a host line, and a newline in it
+ *  would let a service print lines that speak for the host or the kernel. */
 export function readAsString(bytes: Uint8Array, ptr: number): string | null {
   ptr >>>= 0;
   if (ptr < 4 || ptr > bytes.length) return null;
   const len = (bytes[ptr - 4] | bytes[ptr - 3] << 8 | bytes[ptr - 2] << 16 | bytes[ptr - 1] << 24) >>> 0;
   const end = ptr + Math.min(len, ABORT_TEXT_MAX);
   if (end > bytes.length || (end - ptr) % 2 !== 0) return null;
-  return Buffer.from(bytes.buffer, bytes.byteOffset + ptr, end - ptr).toString("utf16le");
+  return Buffer.from(bytes.buffer, bytes.byteOffset + ptr, end - ptr).toString("utf16le").replace(CONTROL, "?");
 }
 
 /** The text of an abort call: "message at file:line:column". */

@@ -12,7 +12,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { MTL_NO_MAX, MtlSection, MtlSlotFlag } from "../../abi/metal";
+import { MTL_NIC_MTU_MAX, MTL_NO_MAX, MtlSection, MtlSlotFlag } from "../../abi/metal";
 import { LoaderError } from "../errors";
 import { meterFuel } from "../instrument/fuel";
 import { compileManifest, HostPlan, Manifest } from "../manifest";
@@ -21,6 +21,8 @@ import { validateService } from "../wasm/validate";
 import { wrapElf } from "./elf";
 import { diskBody, encodePayload, nicBody, PayloadSection, slotBody } from "./payload";
 import { precompile } from "./precompile";
+import { RamAccount, ramAccount } from "./ram";
+import { parseModule } from "../wasm/parse";
 
 export interface MetalInputs {
   /** build/wasm/kernel.wasm, byte for byte. */
@@ -46,6 +48,8 @@ export interface MetalImage {
   kernelSha256: string;
   bootSha256: string;
   payloadBytes: number;
+  /** The RAM the node needs (ram.ts): QEMU's -m, in MiB, and what it is made of. */
+  ram: RamAccount;
 }
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest();
@@ -58,19 +62,30 @@ const NOT_ON_METAL: Record<string, string> = {
   virtual: "a virtual NIC is an in-process link of the Node host; there is no other node in the process on metal",
 };
 
-/** Refuses, by name, what the metal host cannot do: every NIC must be a virtio NIC. */
+/** Refuses, by name, what the metal host cannot do: every NIC must be a virtio NIC, with
+ *  an MTU its driver carries. */
 export function checkMetal(plan: HostPlan): void {
   for (const nic of plan.nics) {
-    if (nic.kind === "virtio") continue;
-    throw new LoaderError(`NIC ${nic.name}`, `kind "${nic.kind}" cannot run on metal: ${NOT_ON_METAL[nic.kind] ?? "the metal host drives virtio-net devices only"}`,
-      "Give the NIC `kind: virtio` (with `virtio: { pci: n }` or its `mac`, spec/manifest.md), and QEMU's -netdev tap behind it, as `persia image --target metal` prints.");
+    if (nic.kind !== "virtio") {
+      throw new LoaderError(`NIC ${nic.name}`, `kind "${nic.kind}" cannot run on metal: ${NOT_ON_METAL[nic.kind] ?? "the metal host drives virtio-net devices only"}`,
+        "Give the NIC `kind: virtio` (with `virtio: { pci: n }` or its `mac`, spec/manifest.md), and QEMU's -netdev tap behind it, as `persia image --target metal` prints.");
+    }
+    const twin = plan.nics.find((o) => o !== nic && o.mac === nic.mac);
+    if (twin !== undefined) {
+      throw new LoaderError(`NIC ${nic.name}`, `it has the MAC ${nic.mac} of NIC ${twin.name}: on metal a NIC's MAC is its virtio-net device's, and the node refuses to boot when one MAC names two devices or two NICs one device`,
+        "Give each NIC its own `mac` (and QEMU's -device virtio-net-pci the same mac=, as `persia image` prints).");
+    }
+    if (nic.mtu > MTL_NIC_MTU_MAX) {
+      throw new LoaderError(`NIC ${nic.name}`, `mtu ${nic.mtu} cannot run on metal: its virtio-net driver gives each receive buffer one frame of at most ${MTL_NIC_MTU_MAX} bytes of payload (no mergeable buffers), so the device would drop every larger frame without a word to the sender`,
+        `Give the NIC \`mtu: ${MTL_NIC_MTU_MAX}\` or less (or leave mtu out), and the same MTU to the link's other end.`);
+    }
   }
 }
 
 interface Code { sections: PayloadSection[]; slots: MetalSlot[]; modules: MetalImage["modules"] }
 
 /** Every service id in the Node host's order (the manifest's services, then each store
- *  entry's slots) with its SLOT section, and one MODULE_CODE (and, with domains:, one
+ *  entry's slots) with its SLOT section (and a manifest service's SLOT_NAME: its domain), and one MODULE_CODE (and, with domains:, one
  *  MODULE_FILE) section per distinct module file, validated for each use (its RAM max
  *  differs), metered and precompiled once. */
 async function serviceCode(plan: HostPlan, read: (file: string) => Uint8Array, compile: (w: Uint8Array, l: string) => Uint8Array): Promise<Code> {
@@ -107,7 +122,10 @@ async function serviceCode(plan: HostPlan, read: (file: string) => Uint8Array, c
       }) });
     }
   };
-  for (const s of plan.services) await add(s.modulePath, s.domain, s.ramMaxPages, [s.id], true);
+  for (const s of plan.services) {
+    await add(s.modulePath, s.domain, s.ramMaxPages, [s.id], true);
+    code.sections.push({ kind: MtlSection.SLOT_NAME, id: s.id, bytes: new TextEncoder().encode(s.domain) });
+  }
   let next = plan.services.reduce((top, s) => Math.max(top, s.id + 1), 0);
   for (const [i, e] of plan.store.entries()) {
     const ids = Array.from({ length: e.slots }, (_, k) => next + k);
@@ -119,13 +137,22 @@ async function serviceCode(plan: HostPlan, read: (file: string) => Uint8Array, c
 }
 
 /** The NIC and DISK sections: which virtio-net device carries each NIC (its PCI place or
- *  its MAC), and for disk i the i-th virtio-blk device in PCI order, with its size. */
+ *  its MAC) and the MAC it must have, and for disk i the i-th virtio-blk device in PCI order, with its size. */
 function deviceSections(plan: HostPlan): PayloadSection[] {
   return [
     ...plan.nics.map((n) => ({ kind: MtlSection.NIC, id: n.id,
-      bytes: nicBody(n.virtio?.pci != null ? { pci: n.virtio.pci } : { mac: parseMac(n.mac) }) })),
+      bytes: nicBody({ pci: n.virtio?.pci ?? null, mac: parseMac(n.mac) }) })),
     ...plan.disks.map((d, i) => ({ kind: MtlSection.DISK, id: d.id, bytes: diskBody(i, BigInt(d.size)) })),
   ];
+}
+
+/** The kernel's initial memory in pages (it defines its own memory); 0 if it has none. */
+function kernelPages(kernel: Uint8Array): number {
+  try {
+    return parseModule(kernel).memories[0]?.min ?? 0;
+  } catch {
+    return 0;   // a stand-in kernel in tests; a real one was parsed by the build
+  }
 }
 
 export async function composeMetal(manifest: Manifest, inputs: MetalInputs): Promise<MetalImage> {
@@ -134,19 +161,22 @@ export async function composeMetal(manifest: Manifest, inputs: MetalInputs): Pro
   const compile = inputs.precompile ?? precompile;
   const code = await serviceCode(plan, inputs.readModule ?? ((f: string) => fs.readFileSync(f)), compile);
   const kernelSha = sha256(inputs.kernel);
+  const kernelCode = compile(inputs.kernel, "kernel.wasm");
   const payload = encodePayload({
     kernelSha256: kernelSha,
     sections: [
       { kind: MtlSection.BOOT, id: 0, bytes: boot },
       { kind: MtlSection.NAME, id: 0, bytes: new TextEncoder().encode(plan.node.name) },
       ...deviceSections(plan),
-      { kind: MtlSection.KERNEL, id: 0, bytes: compile(inputs.kernel, "kernel.wasm") },
+      { kind: MtlSection.KERNEL, id: 0, bytes: kernelCode },
       ...code.sections,
     ],
   });
+  const codeBytes = kernelCode.length + code.modules.reduce((a, m) => a + m.code, 0);
+  const ram = ramAccount(plan, inputs.boot.length + payload.length, codeBytes, kernelPages(inputs.kernel));
   return {
     bytes: wrapElf(inputs.boot, payload), plan, slots: code.slots, modules: code.modules,
-    kernelSha256: kernelSha.toString("hex"), bootSha256: sha256(boot).toString("hex"), payloadBytes: payload.length,
+    kernelSha256: kernelSha.toString("hex"), bootSha256: sha256(boot).toString("hex"), payloadBytes: payload.length, ram,
   };
 }
 
@@ -168,14 +198,16 @@ export interface QemuOptions {
   append?: string;
   /** Boot an ISO with GRUB instead of the ELF with -kernel. */
   cdrom?: boolean;
+  /** QEMU's -m in MiB: the image's RAM account (MetalImage.ram.mib); 512 when not given. */
+  memoryMiB?: number;
 }
 
 /** QEMU's arguments for an image of `plan` at `file`: TCG (KVM aborts on this class of
- *  machine), 512 MiB, serial on stdio, isa-debug-exit for the exit status, no default
+ *  machine), the RAM the image needs (o.memoryMiB), serial on stdio, isa-debug-exit for the exit status, no default
  *  NIC; a TAP netdev and a virtio-net device with the NIC's MAC per NIC in PCI order; a
  *  virtio-blk device per disk, in the manifest's order. */
 export function qemuArgs(plan: HostPlan, file: string, o: QemuOptions = {}): string[] {
-  const args = ["-accel", "tcg", "-cpu", "max", "-m", "512M", "-display", "none", "-serial", "stdio", "-monitor", "none",
+  const args = ["-accel", "tcg", "-cpu", "max", "-m", `${o.memoryMiB ?? 512}M`, "-display", "none", "-serial", "stdio", "-monitor", "none",
     "-no-reboot", "-nic", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
   args.push(...(o.cdrom ? ["-cdrom", file] : ["-kernel", file]));
   if (o.append && !o.cdrom) args.push("-append", o.append);

@@ -5,7 +5,6 @@
 // serial port and the screen. For real hardware or any hypervisor; QEMU boots it with
 // -cdrom. Deliberately not UEFI (spec/hosts.md says what that would take).
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { LoaderError } from "../errors";
@@ -38,25 +37,32 @@ export function grubCfg(name: string, cmdline: string): string {
   ].join("\n");
 }
 
-/** Writes `out`, an ISO that GRUB boots into the image `elf`. Throws a LoaderError naming
- *  the missing tool (grub-mkrescue, xorriso, GRUB's i386-pc modules) or grub-mkrescue's
- *  complaint. */
-export function writeIso(elf: Uint8Array, name: string, cmdline: string, out: string): void {
+/** Writes `out`, an ISO that GRUB boots into the image `elf`, with file mode `mode` (else
+ *  the one grub-mkrescue gives it, by the umask). The
+ *  ISO is made inside a new 0700 directory beside `out` (grub-mkrescue creates its output
+ *  with the process's umask, and the image may hold the node's identity seed), given its
+ *  mode there and renamed over `out`: no one else can open it at any moment. Throws a
+ *  LoaderError naming the missing tool (grub-mkrescue, xorriso, GRUB's i386-pc modules) or
+ *  grub-mkrescue's complaint. */
+export function writeIso(elf: Uint8Array, name: string, cmdline: string, out: string, mode?: number): void {
   if (!fs.existsSync("/usr/lib/grub/i386-pc/multiboot.mod")) {
     throw new LoaderError("the ISO", "GRUB's BIOS modules (/usr/lib/grub/i386-pc) are not installed",
       "Install Debian's grub-pc-bin, xorriso and mtools (`npm run setup` does), or write an ELF with `-o node.elf` and boot it with QEMU's -kernel.");
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-iso-"));
+  const dir = fs.mkdtempSync(path.join(path.dirname(path.resolve(out)), ".persia-iso-"));
   try {
-    fs.mkdirSync(path.join(dir, "boot/grub"), { recursive: true });
-    fs.writeFileSync(path.join(dir, ISO_ELF), elf);
-    fs.writeFileSync(path.join(dir, "boot/grub/grub.cfg"), grubCfg(name, cmdline));
-    const r = spawnSync("grub-mkrescue", ["-o", out, dir], { encoding: "utf8" });
+    const tree = path.join(dir, "tree"), iso = path.join(dir, "node.iso");
+    fs.mkdirSync(path.join(tree, "boot/grub"), { recursive: true });
+    fs.writeFileSync(path.join(tree, ISO_ELF), elf);
+    fs.writeFileSync(path.join(tree, "boot/grub/grub.cfg"), grubCfg(name, cmdline));
+    const r = spawnSync("grub-mkrescue", ["-o", iso, tree], { encoding: "utf8" });
     if (r.error || r.status !== 0) {
       const why = r.error ? `grub-mkrescue did not run (${r.error.message})` :
         `grub-mkrescue failed: ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" ")}`;
       throw new LoaderError("the ISO", why, "Install Debian's grub-pc-bin, xorriso and mtools (`npm run setup` does); or write an ELF with `-o node.elf`.");
     }
+    if (mode !== undefined) fs.chmodSync(iso, mode);
+    fs.renameSync(iso, out);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -89,26 +89,22 @@ export function decodePayload(bytes: Uint8Array): Payload {
   return { kernelSha256: bytes.slice(MTL_KERNEL_SHA256, MTL_KERNEL_SHA256 + SHA256_BYTES), sections };
 }
 
-/** A NIC section's body: the n-th virtio-net device in PCI order, or the one with this MAC. */
-export type NicMatch = { pci: number } | { mac: Uint8Array };
+/** A NIC section's body: the n-th virtio-net device in PCI order (pci), or (pci null) the
+ *  one with the NIC's MAC; the MAC is written either way, and the device must have it. */
+export type NicMatch = { pci: number | null; mac: Uint8Array };
 
 export function nicBody(m: NicMatch): Uint8Array {
+  if (m.mac.length !== MAC_BYTES) throw new Error(`a MAC has ${MAC_BYTES} bytes, not ${m.mac.length}`);
   const out = new Uint8Array(MTL_NIC_SIZE);
-  const v = new DataView(out.buffer);
-  if ("pci" in m) {
-    v.setUint32(MTL_NIC_PCI_INDEX, m.pci, true);
-  } else {
-    if (m.mac.length !== MAC_BYTES) throw new Error(`a MAC has ${MAC_BYTES} bytes, not ${m.mac.length}`);
-    v.setUint32(MTL_NIC_PCI_INDEX, MTL_BY_MAC, true);
-    out.set(m.mac, MTL_NIC_MAC);
-  }
+  new DataView(out.buffer).setUint32(MTL_NIC_PCI_INDEX, m.pci ?? MTL_BY_MAC, true);
+  out.set(m.mac, MTL_NIC_MAC);
   return out;
 }
 
 export function readNicBody(b: Uint8Array): NicMatch {
   if (b.length !== MTL_NIC_SIZE) throw new PayloadError(`a NIC body is ${MTL_NIC_SIZE} bytes, not ${b.length}`);
   const pci = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(MTL_NIC_PCI_INDEX, true);
-  return pci === MTL_BY_MAC ? { mac: b.slice(MTL_NIC_MAC, MTL_NIC_MAC + MAC_BYTES) } : { pci };
+  return { pci: pci === MTL_BY_MAC ? null : pci, mac: b.slice(MTL_NIC_MAC, MTL_NIC_MAC + MAC_BYTES) };
 }
 
 /** A DISK section's body: the n-th virtio-blk device in PCI order and the manifest's size. */

@@ -127,10 +127,10 @@ describe("hostile services on a metal node", { skip, timeout: 240000 }, () => {
 
   // Service ids are the manifest's order: echo 0, spin 1, oob 2, recurse 3, balloon 4, forger 5, deep 6, stall 7.
   for (const [name, word, fault, line] of [
-    ["spin", "spin", "FUEL", /warn host: service 1 ran out of fuel .* in a call: used its budget of \d+ fuel units in one call/],
-    ["stall", "stall", "FUEL", /warn host: service 7 ran out of fuel .* in a call: used its budget of \d+ fuel units in one call/],
-    ["oob", "crash", "TRAP", /warn host: service 2 trapped in a call: RuntimeError: memory access out of bounds/],
-    ["recurse", "recurse", "STACK", /warn host: service 3 call stack exhausted in a call/],
+    ["spin", "spin", "FUEL", /warn host: service 1 \(spin\.sabz\.city\) ran out of fuel .* in a call: used its budget of \d+ fuel units in one call/],
+    ["stall", "stall", "FUEL", /warn host: service 7 \(stall\.sabz\.city\) ran out of fuel .* in a call: used its budget of \d+ fuel units in one call/],
+    ["oob", "crash", "TRAP", /warn host: service 2 \(oob\.sabz\.city\) trapped in a call: RuntimeError: memory access out of bounds/],
+    ["recurse", "recurse", "STACK", /warn host: service 3 \(recurse\.sabz\.city\) call stack exhausted in a call/],
   ] as const) {
     it(`${name} faults ${fault}, restarts and answers again; echo answers meanwhile`, async () => {
       assert.equal(await pings(ns, ADDR[name], 1), 1, `${name} is up before`);
@@ -170,7 +170,7 @@ describe("hostile services on a metal node", { skip, timeout: 240000 }, () => {
 
   it("a service that recursed to the end of its stack still makes syscalls; it faults STACK, never the kernel", async () => {
     await qemu!.line(/service deep\.sabz\.city faulted and is over its restart limit/, 20000);
-    const stacks = qemu!.lines.filter((l) => /warn host: service 6 call stack exhausted in a call/.test(l));
+    const stacks = qemu!.lines.filter((l) => /warn host: service 6 \(deep\.sabz\.city\) call stack exhausted in a call/.test(l));
     assert.ok(stacks.length >= 3, stacks.join("\n"));
     assert.equal(await pings(ns, ADDR.echo, 2), 2, "the node goes on");
     assert.equal((await row("deep.sabz.city")).state, "FAILED");

@@ -44,7 +44,9 @@ describe("composeMetal", { skip: built }, () => {
     const of = (k: MtlSection) => p.sections.filter((s) => s.kind === k);
     assert.deepEqual(of(MtlSection.BOOT)[0].bytes, compileManifest(m).boot);
     assert.equal(new TextDecoder().decode(of(MtlSection.NAME)[0].bytes), "metal.sabz.city");
-    assert.deepEqual(of(MtlSection.NIC).map((s) => [s.id, readNicBody(s.bytes)]), [[0, { pci: 1 }], [1, { mac: Uint8Array.from([2, 0, 0, 0, 0, 2]) }]]);
+    assert.deepEqual(of(MtlSection.NIC).map((s) => [s.id, readNicBody(s.bytes)]), [[0, { pci: 1, mac: Uint8Array.from([2, 0, 0, 0, 0, 1]) }], [1, { pci: null, mac: Uint8Array.from([2, 0, 0, 0, 0, 2]) }]]);
+    assert.deepEqual(of(MtlSection.SLOT_NAME).map((s) => [s.id, new TextDecoder().decode(s.bytes)]),
+      [[0, "echo.sabz.city"], [1, "kv.sabz.city"], [2, "echo2.sabz.city"]], "the manifest services' domains, for the host's lines; store slots get theirs by LOAD");
     assert.deepEqual(of(MtlSection.DISK).map((s) => [s.id, readDiskBody(s.bytes)]), [[0, { pci: 0, size: 1n << 20n }], [1, { pci: 1, size: 2n << 20n }]]);
     assert.equal(new TextDecoder().decode(of(MtlSection.KERNEL)[0].bytes), `precompiled:kernel.wasm:${hex(KERNEL)}`);
     const echo = hex(fs.readFileSync(ECHO)), kv = hex(fs.readFileSync(KV));

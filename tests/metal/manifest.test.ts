@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import { NicKind } from "../../abi/kernel";
+import { MTL_NIC_MTU_MAX } from "../../abi/metal";
 import { compileManifest, decodeBootManifest, HostPlan, parseManifest } from "../../loader/manifest";
 import { checkMetal, composeMetal } from "../../loader/metal/image";
 import { composeImage } from "../../loader/image/compose";
@@ -65,6 +66,19 @@ describe("what a host refuses by name", () => {
     assert.match(refusal("tap"), /kind "tap" cannot run on metal: a TAP device is a Linux interface/);
     assert.match(refusal("virtual"), /kind "virtual" cannot run on metal: a virtual NIC is an in-process link of the Node host/);
     assert.equal(refusal("virtio"), "accepted");
+  });
+
+  it("metal: a virtio NIC's MTU over the driver's MTL_NIC_MTU_MAX (its buffers hold one 1514-byte frame)", () => {
+    const mtu = (n: number) => compileManifest(parseManifest(yaml(`{ name: lan0, kind: virtio, virtio: { pci: 0 }, mtu: ${n} }`), "node.yaml", ROOT)).plan;
+    assert.throws(() => checkMetal(mtu(9000)),
+      /^LoaderError: NIC lan0: mtu 9000 cannot run on metal: its virtio-net driver gives each receive buffer one frame of at most 1500 bytes .*Give the NIC `mtu: 1500` or less/);
+    assert.throws(() => checkMetal(mtu(MTL_NIC_MTU_MAX + 1)), /mtu 1501 cannot run on metal/);
+    assert.doesNotThrow(() => checkMetal(mtu(MTL_NIC_MTU_MAX)));
+  });
+
+  it("metal: two NICs with one MAC (each NIC's MAC is its device's)", () => {
+    const { plan } = compileManifest(parseManifest(yaml(MAC1, `{ name: lan2, kind: virtio, virtio: { pci: 1 }, mac: "02:00:00:00:00:11" }`), "node.yaml", ROOT));
+    assert.throws(() => checkMetal(plan), /^LoaderError: NIC lan1: it has the MAC 02:00:00:00:00:11 of NIC lan2: on metal a NIC's MAC is its virtio-net device's.*Give each NIC its own `mac`/);
   });
 
   it("metal: when the image is built, before anything is compiled", async () => {

@@ -79,11 +79,12 @@ describe("the metal payload", () => {
   });
 
   it("writes and reads the NIC, DISK and SLOT bodies", () => {
-    assert.deepEqual(readNicBody(nicBody({ pci: 2 })), { pci: 2 });
     const mac = Uint8Array.from([2, 0, 0, 0, 0, 9]);
-    const byMac = nicBody({ mac });
+    const atPci = nicBody({ pci: 2, mac });
+    assert.deepEqual(readNicBody(atPci), { pci: 2, mac }, "a NIC at a PCI place carries its MAC too (the device must have it)");
+    const byMac = nicBody({ pci: null, mac });
     assert.equal(new DataView(byMac.buffer).getUint32(0, true), MTL_BY_MAC);
-    assert.deepEqual(readNicBody(byMac), { mac });
+    assert.deepEqual(readNicBody(byMac), { pci: null, mac });
     assert.deepEqual(readDiskBody(diskBody(1, 16n << 20n)), { pci: 1, size: 16n << 20n });
     const slot = { flags: MtlSlotFlag.STORE, module: 3, ramMaxPages: 256, memMinPages: 2, declaredMaxPages: MTL_NO_MAX, sha256: SHA };
     assert.deepEqual(readSlotBody(slotBody(slot)), slot);

@@ -73,8 +73,8 @@ export class RunningQemu {
    *  `timeout` after `seconds` whatever happens (and killed 2 s later). `prefix` runs it
    *  through another command first (e.g. `ip netns exec ns`: QEMU opens each TAP by name
    *  in its own namespace). */
-  constructor(image: Pick<MetalImage, "plan">, file: string, opts: QemuOptions & { seconds?: number; prefix?: string[] } = {}) {
-    const args = qemuArgs(image.plan, file, opts);
+  constructor(image: Pick<MetalImage, "plan"> & Partial<Pick<MetalImage, "ram">>, file: string, opts: QemuOptions & { seconds?: number; prefix?: string[] } = {}) {
+    const args = qemuArgs(image.plan, file, { memoryMiB: image.ram?.mib, ...opts });
     const cmd = [...(opts.prefix ?? []), "timeout", "--kill-after=2", String(opts.seconds ?? 60), QEMU, ...args];
     this.proc = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
     this.proc.stdout!.on("data", (d) => { this.serial += d; this.wake(); });

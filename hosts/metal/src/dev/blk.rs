@@ -143,6 +143,19 @@ impl Blk {
         })
     }
 
+    /// The 8259 line this disk's device interrupts on, if any. Its queue never interrupts,
+    /// but a configuration change (a resize, §5.2.2) does, on a line it may share with a NIC.
+    pub fn irq(&self) -> Option<u8> {
+        self.dev.pci.irq()
+    }
+
+    /// Acknowledges the device's interrupt: reading the ISR lowers its INTx line, which
+    /// would otherwise fire again the moment a shared line is unmasked (the node's loop
+    /// calls this for each fired line before it unmasks it).
+    pub fn ack(&self) {
+        self.dev.isr();
+    }
+
     /// The disk's size in bytes.
     pub fn capacity(&self) -> u64 {
         self.capacity

@@ -14,7 +14,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::blk::{self, Blk};
-use super::net::{self, FRAME_MAX, Irq, Net};
+use super::net::{self, Irq, Net, NIC_FRAME_MAX as FRAME_MAX};
 use super::{DevError, pci, rng};
 use crate::platform::{clock, pic};
 

@@ -40,7 +40,7 @@ impl fmt::Display for DevError {
             DevError::NoSpace => "every transmit buffer is in use",
             DevError::Io => "the device reported an error or stopped answering",
             DevError::Range => "the range lies outside the disk",
-            DevError::TooBig => "the frame is longer than 1514 bytes",
+            DevError::TooBig => return write!(f, "the frame is longer than {} bytes", net::NIC_FRAME_MAX),
             DevError::Invalid => "the frame is shorter than an Ethernet header",
             DevError::Unsupported => "the disk is read-only",
         })

@@ -17,15 +17,17 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::DevError;
+use crate::abi::MTL_NIC_FRAME_MAX;
 use super::pci::PciDevice;
 use super::virtio::{self, DESC_NEXT, DESC_WRITE, DmaBuf, F_ANY_LAYOUT, F_VERSION_1, Transport, Virtqueue};
 
-/// The largest frame sent or received: Ethernet header and a 1500-byte payload, no FCS.
-pub const FRAME_MAX: usize = 1514;
+/// The largest frame sent or received (abi/metal.ts, which the image builder checks each
+/// NIC's MTU against): Ethernet header and an MTL_NIC_MTU_MAX-byte payload, no FCS.
+pub const NIC_FRAME_MAX: usize = MTL_NIC_FRAME_MAX;
 /// Smallest frame handed to the node: an Ethernet header.
 const FRAME_MIN: usize = 14;
-/// Bytes per buffer slot: the 12-byte header plus FRAME_MAX, rounded up to 64 bytes.
-const BUF_SIZE: usize = 1536;
+/// Bytes per buffer slot: the 12-byte header plus NIC_FRAME_MAX, rounded up to 64 bytes.
+const BUF_SIZE: usize = (HDR_V1 + NIC_FRAME_MAX).next_multiple_of(64);
 /// Receive slots per NIC (fewer when the queue is smaller): frames the device can take
 /// while the node is busy elsewhere.
 const RX_SLOTS: u16 = 256;
@@ -168,7 +170,7 @@ impl Net {
         if frame.len() < FRAME_MIN {
             return Err(DevError::Invalid);
         }
-        if frame.len() > FRAME_MAX {
+        if frame.len() > NIC_FRAME_MAX {
             return Err(DevError::TooBig);
         }
         if self.tx_free.is_empty() {

@@ -25,6 +25,18 @@ pub struct Rng {
 /// The device the platform RNG falls back to (a plain `fn` cannot hold it).
 static FALLBACK: Mutex<Option<Rng>> = Mutex::new(None);
 
+/// Acknowledges the registered device's interrupt if it is on one of the `fired` lines (a
+/// bit per 8259 line): reading the ISR lowers its INTx line, which would otherwise fire
+/// again the moment a shared line is unmasked. Its queue never interrupts; a configuration
+/// change may.
+pub fn ack_fallback(fired: u16) {
+    if let Some(r) = FALLBACK.lock().as_ref()
+        && r.dev.pci.irq().is_some_and(|l| fired & (1 << l) != 0)
+    {
+        r.dev.isr();
+    }
+}
+
 /// Probes the first working virtio-rng of `devices` and, if there is one, registers it as
 /// the platform RNG's fallback source. Returns whether one was registered.
 pub fn register_fallback(devices: &[PciDevice]) -> bool {

@@ -113,7 +113,7 @@ pub fn run(store: &mut Store<Host>, k: &KernelExports, b: &Bench) -> Result<()> 
         }
     }
     k.k_poll.call(&mut *store, t)?;
-    let ns = clock::now_ns() - t0;
+    let ns = clock::now_ns().saturating_sub(t0);
     println!("bench {} {ns} {}", b.count, store.data().bench_sent.unwrap_or(0) - sent0);
     Ok(())
 }

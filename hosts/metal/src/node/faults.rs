@@ -104,7 +104,10 @@ pub fn describe(e: &Error) -> String {
 const ABORT_TEXT_MAX: usize = 512;
 
 /// An AssemblyScript string (UTF-16LE, byte length in the u32 before it) in `bytes`, or
-/// None if the pointer is 0 or the string lies outside.
+/// None if the pointer is 0 or the string lies outside. Control characters (below U+0020,
+/// and U+007F) become '?', as the kernel's log syscall does (kernel/svc/syscall.ts log): the
+/// text is printed inside a host line, and a newline in it would let a service print whole
+/// lines of its own (a second kernel.wasm sha256 line, a status line).
 pub fn read_as_string(bytes: &[u8], ptr: i32) -> Option<String> {
     let ptr = ptr as u32 as usize;
     if ptr < 4 || ptr > bytes.len() {
@@ -116,7 +119,12 @@ pub fn read_as_string(bytes: &[u8], ptr: i32) -> Option<String> {
         return None;
     }
     let units = bytes[ptr..end].chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
-    Some(char::decode_utf16(units).map(|c| c.unwrap_or('\u{fffd}')).collect())
+    Some(char::decode_utf16(units).map(|c| printable(c.unwrap_or('\u{fffd}'))).collect())
+}
+
+/// `c`, or '?' for a control character that would end or steer a console line.
+fn printable(c: char) -> char {
+    if c < ' ' || c == '\u{7f}' { '?' } else { c }
 }
 
 /// The text of an abort call: "message at file:line:column" (faults.ts abortText).

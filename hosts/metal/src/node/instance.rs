@@ -27,6 +27,8 @@ pub struct SvcData {
     memory: Option<Memory>,
     /// The kernel's k_sys, which every syscall calls.
     k_sys: Option<KSys>,
+    /// Refuses growth that would leave the host's heap below its reserve.
+    limiter: super::memory::Limiter,
 }
 
 /// A started service: its Store, memory, fuel global and entry points.
@@ -74,7 +76,8 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
     slot.running = None;
     slot.generation = 0;
     let max = slot.ram_max;
-    let mut store = Store::new(&engine, SvcData { svc, kernel: ptr::null_mut(), memory: None, k_sys });
+    let mut store = Store::new(&engine, SvcData { svc, kernel: ptr::null_mut(), memory: None, k_sys, limiter: Default::default() });
+    store.limiter(|d| &mut d.limiter);
     let memory = match Memory::new(&mut store, MemoryType::new(mem_min, Some(max))) {
         Ok(m) => m,
         Err(e) => return Ok(fail(slot, Fault::INSTANTIATE, format!("cannot allocate {mem_min} pages: {e}"))),

@@ -13,6 +13,7 @@ pub mod engine;
 mod faults;
 mod host;
 mod instance;
+mod memory;
 mod out;
 mod payload;
 mod services;
@@ -47,14 +48,15 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The node's clock: ms since it started (kernel time).
+/// The node's clock: ms since it started (kernel time), never negative (clock::now_ms never
+/// goes back, and the subtraction saturates all the same).
 struct Clock {
     t0: u64,
 }
 
 impl Clock {
     fn now(&self) -> i64 {
-        (clock::now_ms() - self.t0) as i64
+        clock::now_ms().saturating_sub(self.t0).min(i64::MAX as u64) as i64
     }
 }
 
@@ -73,7 +75,7 @@ pub fn run(boot: Boot) -> ! {
     let clk = Clock { t0: clock::now_ms() };
     boot_kernel(&mut store, &k, &p, &clk, &boot);
     if args.capture {
-        let wall_us = boot.wall_ms.map_or(0, |w| (w + clock::now_ms() - boot.boot_ms) * 1000);
+        let wall_us = boot.wall_ms.map_or(0, |w| (w + clock::now_ms()).saturating_sub(boot.boot_ms) * 1000);
         store.data_mut().capture = Some((wall_us, clock::now_ns()));
         match k.k_capture.call(&mut store, (CAPTURE_ALL, CAPTURE_NONE, CAPTURE_NONE)) {
             Ok(0) => {}
@@ -100,7 +102,7 @@ fn instantiate(p: &payload::Payload, args: &args::Args, devices: devices::Device
     for (m, why) in services.refused() {
         println!("warn host: module {m}: {why}");
     }
-    println!("persia-metal: loaded the kernel and {} module(s) in {} ms", p.slots().count(), clock::now_ms() - t_load);
+    println!("persia-metal: loaded the kernel and {} module(s) in {} ms", p.slots().count(), clock::now_ms().saturating_sub(t_load));
     let host = Host {
         quiet: args.quiet,
         capture: None,
@@ -218,6 +220,7 @@ fn run_loop(store: &mut Store<Host>, k: &KernelExports, args: &args::Args, clk: 
         }
         let fired = pic::irq_take_pending();
         receive_all(store, k, clk);
+        ack_others(store, fired);
         for l in lines.iter().copied().filter(|l| fired & (1 << l) != 0) {
             pic::irq_unmask(l);
         }
@@ -237,6 +240,22 @@ fn irq_lines(store: &Store<Host>) -> alloc::vec::Vec<u8> {
     lines.sort_unstable();
     lines.dedup();
     lines
+}
+
+/// Reads the ISR of every other virtio device on a line that fired (disks, the virtio-rng):
+/// a NIC line may be shared, and a device whose ISR nobody reads (a disk's configuration
+/// change, e.g. a resize) keeps the level-triggered line up, so it would fire again the
+/// moment it is unmasked and the idle loop would never halt. NICs read theirs in poll_rx.
+fn ack_others(store: &Store<Host>, fired: u16) {
+    if fired == 0 {
+        return;
+    }
+    for d in store.data().disks.iter().flatten() {
+        if d.dev.irq().is_some_and(|l| fired & (1 << l) != 0) {
+            d.dev.ack();
+        }
+    }
+    crate::dev::rng::ack_fallback(fired);
 }
 
 fn rx_waiting(store: &Store<Host>) -> bool {

@@ -14,6 +14,13 @@ use alloc::vec::Vec;
 /// A payload this big is not one the image builder wrote (the heap starts after it).
 const TOTAL_MAX: usize = 1 << 30;
 
+/// The most sections an image can have: one BOOT, NAME and KERNEL; a NIC and a DISK
+/// section per manifest NIC and disk; per service id a SLOT, a SLOT_NAME, and a
+/// MODULE_CODE and MODULE_FILE for the module it holds (there are no more modules than slots).
+/// A count over this was not written by the image builder; it is refused before the
+/// section table is allocated, so a hostile count is a sentence, not an allocation failure.
+const SECTIONS_MAX: usize = 3 + NIC_MAX + DISK_MAX + 4 * SVC_MAX;
+
 /// One section: its kind, id and bytes.
 #[derive(Clone, Copy)]
 pub struct Section {
@@ -39,7 +46,15 @@ pub struct SlotPlace {
 #[derive(Clone, Copy)]
 pub enum NicPlace {
     Pci(u32),
-    Mac([u8; 6]),
+    Mac,
+}
+
+/// A NIC of the manifest: its id, where its device is, and the MAC the device must have.
+#[derive(Clone, Copy)]
+pub struct NicSection {
+    pub id: u32,
+    pub place: NicPlace,
+    pub mac: [u8; 6],
 }
 
 pub struct Payload {
@@ -60,7 +75,7 @@ fn id_limit(kind: MtlSection) -> usize {
     match kind {
         MtlSection::NIC => NIC_MAX,
         MtlSection::DISK => DISK_MAX,
-        MtlSection::SLOT => SVC_MAX,
+        MtlSection::SLOT | MtlSection::SLOT_NAME => SVC_MAX,
         MtlSection::BOOT | MtlSection::NAME | MtlSection::KERNEL => 1,
         MtlSection::MODULE_CODE | MtlSection::MODULE_FILE => u32::MAX as usize,
     }
@@ -102,7 +117,10 @@ impl Payload {
         if !(MTL_HEADER..=TOTAL_MAX).contains(&total) {
             return Err(format!("the payload's total {total} bytes (byte {MTL_TOTAL}) is not between {MTL_HEADER} and {TOTAL_MAX}"));
         }
-        let table_end = MTL_HEADER + count.saturating_mul(MTL_SEC_SIZE);
+        if count > SECTIONS_MAX {
+            return Err(format!("it claims {count} sections (byte {MTL_COUNT}); an image has at most {SECTIONS_MAX}"));
+        }
+        let table_end = MTL_HEADER + count * MTL_SEC_SIZE;
         if table_end > total {
             return Err(format!("{count} sections (byte {MTL_COUNT}) need a {table_end}-byte table, past the total {total}"));
         }
@@ -182,6 +200,12 @@ impl Payload {
         self.find(MtlSection::NAME, 0).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
     }
 
+    /// The domain of the manifest service at slot `svc` (SLOT_NAME), if the image names it
+    /// and it is UTF-8.
+    pub fn slot_name(&self, svc: usize) -> Option<&'static str> {
+        self.find(MtlSection::SLOT_NAME, svc as u32).and_then(|b| core::str::from_utf8(b).ok())
+    }
+
     pub fn module_code(&self, module: u32) -> Option<&'static [u8]> {
         self.find(MtlSection::MODULE_CODE, module)
     }
@@ -208,18 +232,13 @@ impl Payload {
         })
     }
 
-    /// The manifest's NICs: (NIC id, where it is).
-    pub fn nics(&self) -> impl Iterator<Item = (u32, NicPlace)> + '_ {
+    /// The manifest's NICs.
+    pub fn nics(&self) -> impl Iterator<Item = NicSection> + '_ {
         self.sections.iter().filter(|s| s.kind == MtlSection::NIC).map(|s| {
             let pci = u32_at(s.bytes, MTL_NIC_PCI_INDEX);
-            let place = if pci == MTL_BY_MAC {
-                let mut mac = [0u8; 6];
-                mac.copy_from_slice(&s.bytes[MTL_NIC_MAC..MTL_NIC_MAC + 6]);
-                NicPlace::Mac(mac)
-            } else {
-                NicPlace::Pci(pci)
-            };
-            (s.id, place)
+            let mut mac = [0u8; 6];
+            mac.copy_from_slice(&s.bytes[MTL_NIC_MAC..MTL_NIC_MAC + 6]);
+            NicSection { id: s.id, place: if pci == MTL_BY_MAC { NicPlace::Mac } else { NicPlace::Pci(pci) }, mac }
         })
     }
 

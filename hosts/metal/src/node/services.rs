@@ -83,7 +83,8 @@ impl Services {
                 loaded: p.flags & MtlSlotFlag::BOOT as u32 != 0,
             });
             if p.flags & MtlSlotFlag::BOOT as u32 != 0 {
-                s.slots[p.svc] = Some(Slot::new(None, ram_max(p.ram_max, p.declared_max)));
+                let name = payload.slot_name(p.svc).map(String::from);
+                s.slots[p.svc] = Some(Slot::new(name, ram_max(p.ram_max, p.declared_max)));
             }
         }
         Ok(s)
@@ -102,8 +103,9 @@ impl Services {
         }
     }
 
-    /// The service as the log names it (node.ts): "service 1 (x.a.sabz.city)" when a LOAD
-    /// named it, else "service 1" (the payload does not carry the manifest's domains).
+    /// The service as the log names it (node.ts): "service 1 (x.a.sabz.city)" — a manifest
+    /// service by its SLOT_NAME section, a store slot by the name its LOAD gave — else
+    /// "service 1".
     pub fn label(&self, svc: i32) -> String {
         match index(svc).and_then(|i| self.slots[i].as_ref()).and_then(|s| s.name.as_deref()) {
             Some(n) => format!("service {svc} ({n})"),

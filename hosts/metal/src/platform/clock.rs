@@ -27,6 +27,9 @@ static TSC_BOOT: AtomicU64 = AtomicU64::new(0);
 /// Nanoseconds per TSC tick as a 32.32 fixed-point number.
 static NS_PER_TSC_FP: AtomicU64 = AtomicU64::new(0);
 static IDLE_NS: AtomicU64 = AtomicU64::new(0);
+/// The latest now_ns handed out: the clock never answers less (a TSC that goes back, as a
+/// hypervisor's may after migration or a write to IA32_TSC, holds the clock still instead).
+static LAST_NS: AtomicU64 = AtomicU64::new(0);
 
 /// What the clock found at boot, for the boot log and spec/metal.md.
 pub struct ClockInfo {
@@ -92,10 +95,11 @@ pub fn init() -> Result<ClockInfo, &'static str> {
     Ok(ClockInfo { tsc_hz, lapic_hz, invariant_tsc, uncertainty_ppm: best_ppm, runs })
 }
 
-/// Nanoseconds since the clock was calibrated at boot.
+/// Nanoseconds since the clock was calibrated at boot; never less than the last answer.
 pub fn now_ns() -> u64 {
-    let ticks = rdtsc().wrapping_sub(TSC_BOOT.load(Ordering::Relaxed));
-    ((ticks as u128 * NS_PER_TSC_FP.load(Ordering::Relaxed) as u128) >> 32) as u64
+    let ticks = rdtsc().saturating_sub(TSC_BOOT.load(Ordering::Relaxed));
+    let ns = ((ticks as u128 * NS_PER_TSC_FP.load(Ordering::Relaxed) as u128) >> 32).min(u64::MAX as u128) as u64;
+    LAST_NS.fetch_max(ns, Ordering::Relaxed).max(ns)
 }
 
 /// Milliseconds since the clock was calibrated at boot.
@@ -132,7 +136,7 @@ pub fn idle_until(deadline_ms: u64) {
     // SAFETY: STI's one-instruction interrupt shadow makes `sti; hlt` atomic: an interrupt
     // that arrives after the checks above wakes the HLT instead of being missed.
     unsafe { core::arch::asm!("sti", "hlt", options(nomem, nostack)) };
-    IDLE_NS.fetch_add(now_ns() - t0, Ordering::Relaxed);
+    IDLE_NS.fetch_add(now_ns().saturating_sub(t0), Ordering::Relaxed);
 }
 
 /// From idt::dispatch: the deadline passed; idle_until returns to its caller.

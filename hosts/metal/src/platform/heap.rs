@@ -23,6 +23,12 @@ pub fn payload_addr() -> u64 {
     &raw const __payload as u64
 }
 
+/// Bytes the heap could still hand out (talc's count; fragmentation may make the largest
+/// single allocation smaller).
+pub fn free_bytes() -> usize {
+    ALLOCATOR.lock().get_counters().available_bytes
+}
+
 /// The address after the image and its payload, or a sentence when the payload's length
 /// cannot be right.
 fn image_end() -> Result<u64, &'static str> {

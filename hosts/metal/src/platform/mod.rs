@@ -80,7 +80,7 @@ pub fn init(magic: u32, info: u32) -> Boot {
     };
     match rng::source() {
         Some(s) => crate::println!("persia-metal: random numbers from {s}"),
-        None => crate::println!("persia-metal: the CPU has no RDSEED or RDRAND; randomness must come from virtio-rng"),
+        None => crate::println!("persia-metal: the CPU has no usable RDSEED or RDRAND; randomness must come from virtio-rng"),
     }
     Boot { wall_ms, boot_ms }
 }

@@ -1,7 +1,8 @@
 // Randomness for the kernel and the services: the CPU's RDSEED (entropy straight from the
 // conditioner) and else RDRAND (its DRBG), each found by CPUID and retried a bounded number
 // of times; if the CPU has neither, or both keep failing, a fallback the drivers register
-// (virtio-rng, `set_fallback`). Never a seeded software generator: with no source, `fill`
+// (virtio-rng, `set_fallback`, whenever the machine has one). A CPU source whose boot
+// samples are all one word is refused (`healthy`). Never a seeded software generator: with no source, `fill`
 // returns false and the node refuses to boot with a line saying so.
 use super::cpu::{cpuid, cpuid_max};
 use spin::Once;
@@ -16,12 +17,40 @@ static FEATURES: Once<(bool, bool)> = Once::new();
 type Fallback = (&'static str, fn(&mut [u8]) -> bool);
 static FALLBACK: Once<Fallback> = Once::new();
 
+/// Words drawn from each CPU source when it is first asked for: one that answers the same
+/// word every time — AMD's RDRAND that returned all ones after a resume, a hypervisor's
+/// stub — is not used. Eight equal 64-bit words from a working source do not happen.
+const BOOT_SAMPLES: usize = 8;
+
+/// (RDSEED usable, RDRAND usable): CPUID says the instruction exists and its boot samples
+/// came and were not all equal. A source refused here gets a line saying why.
 fn features() -> (bool, bool) {
     *FEATURES.call_once(|| {
-        let rdrand = cpuid(1, 0).2 & (1 << 30) != 0;
-        let rdseed = cpuid_max() >= 7 && cpuid(7, 0).1 & (1 << 18) != 0;
+        let rdrand = cpuid(1, 0).2 & (1 << 30) != 0 && healthy("RDRAND", rdrand, RDRAND_TRIES);
+        let rdseed = cpuid_max() >= 7 && cpuid(7, 0).1 & (1 << 18) != 0 && healthy("RDSEED", rdseed, RDSEED_TRIES);
         (rdseed, rdrand)
     })
+}
+
+/// Whether `draw` gives BOOT_SAMPLES words, each within `tries`, not all of them equal.
+fn healthy(name: &str, draw: fn() -> Option<u64>, tries: usize) -> bool {
+    let mut first: Option<u64> = None;
+    let mut differs = false;
+    for _ in 0..BOOT_SAMPLES {
+        let Some(w) = (0..tries).find_map(|_| draw()) else {
+            crate::println!("persia-metal: {name} failed {tries} times running at boot; it is not used");
+            return false;
+        };
+        differs |= first.is_some_and(|f| f != w);
+        first.get_or_insert(w);
+    }
+    if !differs {
+        crate::println!(
+            "persia-metal: {name} gave {:#018x} {BOOT_SAMPLES} times running at boot: the CPU's generator is broken (a known fault answers all ones), so it is not used",
+            first.unwrap_or(0)
+        );
+    }
+    differs
 }
 
 /// Registers a source used when the CPU has none or it fails (the drivers' virtio-rng).
