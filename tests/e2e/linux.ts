@@ -171,3 +171,38 @@ export function captureRows(file: string): string[] {
   assert.equal(r.err, "", `tshark -r ${file} says nothing on stderr`);
   return r.out.split("\n").filter((l) => l !== "");
 }
+
+/** Runs cmd inside network namespace ns. */
+export const inNs = (ns: string, cmd: string) => shAsync(`ip netns exec ${ns} ${cmd}`);
+
+const PYTHON = "/usr/bin/python3";
+/** Sends one UDP datagram from ns to [addr]:port and prints what comes back within 1 s. */
+const UDP_ONCE = `
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(1.0)
+s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))
+try:
+    data, src = s.recvfrom(2048)
+    print("reply", src[0], src[1], data.decode())
+except socket.timeout:
+    print("timeout")
+`;
+
+/** One UDP datagram of text from ns to [addr]:port: "reply <addr> <port> <data>" or "timeout". */
+export async function udpOnce(ns: string, addr: string, port: number, text: string): Promise<string> {
+  return (await inNs(ns, `${PYTHON} -c '${UDP_ONCE}' ${addr} ${port} '${text}'`)).out.trim();
+}
+
+/** A Linux host's SLAAC address in its /64 prefix on dev, once duplicate address detection
+ *  is done (from a router's advertisements). */
+export function slaacAddress(h: { ns: string; dev: string; prefix: string }, ms: number): Promise<string> {
+  return waitFor(async () => {
+    const out = (await inNs(h.ns, `ip -6 -o addr show dev ${h.dev} scope global`)).out;
+    for (const line of out.split("\n")) {
+      const m = /inet6 ([0-9a-f:]+)\/64/.exec(line);
+      if (m && m[1].startsWith(h.prefix.replace(/::$/, ":")) && !/tentative/.test(line)) return m[1];
+    }
+    return null;
+  }, ms, `${h.ns} to configure an address in ${h.prefix}/64 from the router's advertisements`, 200);
+}

@@ -14,7 +14,7 @@ import * as path from "path";
 import { parseManifest } from "../../loader/manifest";
 import { launch, Launched } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/paths";
-import { sh, shAsync, missing, skipOrFail, capture, stopCapture, countMatching } from "./linux";
+import { sh, missing, skipOrFail, capture, stopCapture, countMatching, inNs, slaacAddress } from "./linux";
 import { waitFor } from "../wait";
 
 const skip = skipOrFail(missing(["ip", "ping", "tshark", "rdisc6", "ndisc6", "/usr/bin/python3"]));
@@ -39,19 +39,9 @@ services:
   - { domain: probe.sabz.city, module: ${wasm}/probe.wasm, addresses: ["${PROBE}"], ram: { min: 64KiB, max: 1MiB } }
 `;
 
-const inNs = (ns: string, cmd: string) => shAsync(`ip netns exec ${ns} ${cmd}`);
 
-/** The host's SLAAC address in prefix, once duplicate address detection is done. */
-function slaac(h: typeof A, ms = 15000): Promise<string> {
-  return waitFor(async () => {
-    const out = (await inNs(h.ns, `ip -6 -o addr show dev ${h.dev} scope global`)).out;
-    for (const line of out.split("\n")) {
-      const m = /inet6 ([0-9a-f:]+)\/64/.exec(line);
-      if (m && m[1].startsWith(h.prefix.replace(/::$/, ":")) && !/tentative/.test(line)) return m[1];
-    }
-    return null;
-  }, ms, `${h.ns} to configure an address in ${h.prefix}/64 from the router's advertisements`, 200);
-}
+/** The host's SLAAC address in its prefix, once duplicate address detection is done. */
+const slaac = (h: typeof A, ms = 15000) => slaacAddress(h, ms);
 
 function cleanup(): void {
   for (const h of [A, B]) sh(`ip netns del ${h.ns}`, { allowFail: true });

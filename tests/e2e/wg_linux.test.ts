@@ -8,29 +8,16 @@
 // root, ip, wireguard-go, wg, ping and Debian's python3; skips saying why, fails under CI.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { missing, skipOrFail, shAsync, sh } from "./linux";
+import { missing, skipOrFail, shAsync, sh, udpOnce } from "./linux";
 import { WG_TOOLS, wgTag } from "./wireguard";
 import { wgNode, WgNode, ping, answers, WG_PORT } from "./wg_node";
 import { waitFor } from "../wait";
 
 const skip = skipOrFail(missing([...WG_TOOLS, "ping", "/usr/bin/python3"]));
-const PYTHON = "/usr/bin/python3";
 
-/** Sends one UDP datagram from ns to [addr]:port and prints what comes back within 1 s. */
-const UDP_ONCE = `
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.settimeout(1.0)
-s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))
-try:
-    data, src = s.recvfrom(2048)
-    print("reply", src[0], src[1], data.decode())
-except socket.timeout:
-    print("timeout")
-`;
 
 async function udpEcho(ns: string, addr: string, text: string): Promise<string> {
-  return (await shAsync(`ip netns exec ${ns} ${PYTHON} -c '${UDP_ONCE}' ${addr} 7 ${text}`)).out.trim();
+  return udpOnce(ns, addr, 7, text);
 }
 
 /** The node's handshake with wireguard-go, as `wg show dump` sees it: Unix seconds, 0: none. */

@@ -10,8 +10,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { MTL_KERNEL_LINE } from "../../abi/metal";
-import { missing, sh, skipOrFail } from "../e2e/linux";
-import { waitFor } from "../wait";
+import { missing, sh, skipOrFail, slaacAddress } from "../e2e/linux";
 import { metalImageOf, metalOrSkip, RunningQemu, tempDir } from "./qemu";
 import { adoptTap, dropHost, inNs, makeTap, TapHost } from "./tap";
 
@@ -34,17 +33,8 @@ services:
   - { domain: echo.sabz.city, module: build/wasm/services/echo.wasm, addresses: ["${ECHO}"], ram: { min: 64KiB, max: 1MiB } }
 `;
 
-/** The host's SLAAC address in its prefix, once it has one. */
-function slaac(h: typeof A, ms = 30000): Promise<string> {
-  return waitFor(async () => {
-    const out = (await inNs(h.ns, `ip -6 -o addr show dev ${h.dev} scope global`)).out;
-    for (const line of out.split("\n")) {
-      const m = /inet6 ([0-9a-f:]+)\/64/.exec(line);
-      if (m && m[1].startsWith(h.prefix.replace(/::$/, ":")) && !/tentative/.test(line)) return m[1];
-    }
-    return null;
-  }, ms, `${h.ns} to configure an address in ${h.prefix}/64 from the router's advertisements`, 200);
-}
+/** The host's SLAAC address in its prefix, once duplicate address detection is done. */
+const slaac = (h: typeof A, ms = 30000) => slaacAddress(h, ms);
 
 describe("the metal router appliance between two Linux hosts", { skip, timeout: 180000 }, () => {
   let dir = "", qemu: RunningQemu | null = null;

@@ -3,7 +3,8 @@
 // own, where it is the Linux host's interface on the node's link, as the Node host's
 // router test does with the node's own TAPs (tests/e2e/router.test.ts). Also a UDP
 // exchange from a namespace. Deliberately not here: QEMU (qemu.ts), what a test checks.
-import { sh, shAsync } from "../e2e/linux";
+import { inNs, sh, udpOnce } from "../e2e/linux";
+export { inNs, udpOnce };
 
 export const PYTHON = "/usr/bin/python3";
 
@@ -34,22 +35,4 @@ export function dropHost(h: { ns: string; dev: string }): void {
   sh(`ip link del ${h.dev}`, { allowFail: true });
 }
 
-export const inNs = (ns: string, cmd: string) => shAsync(`ip netns exec ${ns} ${cmd}`);
 
-/** Sends one UDP datagram from ns to [addr]:port and prints what comes back within 1 s. */
-const UDP_ONCE = `
-import socket, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.settimeout(1.0)
-s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))
-try:
-    data, src = s.recvfrom(2048)
-    print("reply", src[0], src[1], data.decode())
-except socket.timeout:
-    print("timeout")
-`;
-
-/** "reply <addr> <port> <data>" or "timeout". */
-export async function udpOnce(ns: string, addr: string, port: number, text: string): Promise<string> {
-  return (await inNs(ns, `${PYTHON} -c '${UDP_ONCE}' ${addr} ${port} '${text}'`)).out.trim();
-}

@@ -1,5 +1,5 @@
 // The limit on a service's memory growth. wasmtime 48 with no reservation, no guard and no
-// CoW (loader/metal/precompile.ts METAL_ENGINE) backs a memory with a Vec (its
+// CoW (abi/metal_engine.ts METAL_ENGINE) backs a memory with a Vec (its
 // vm/memory/malloc.rs) and grows it with Vec::try_reserve, which at least doubles the
 // capacity: measured under QEMU, a service grown a page at a time to 64 MiB held 128 MiB of
 // heap. Nothing in Config avoids it (memory_reservation_for_growth only adds to the first
