@@ -84,8 +84,9 @@ export function statusFromOutput(output: string): Status {
   const lines = text.slice(0, text.lastIndexOf("\n") + 1).split("\n");
   const at = lines.map((l) => l.startsWith(IMG_STATUS_PREFIX)).lastIndexOf(true);
   if (at < 0) {
-    throw new Error("no status line in that output: run the image with `--status-every <ms>` (or `--for <ms>`, " +
-      "which prints one at the end) and save its stdout");
+    throw new Error("no status line in that output: run a wasmtime image with `--status-every <ms>` (or `--for <ms>`, " +
+      "which prints one at the end) and save its stdout, or a metal image with `status-every=<ms>` (or `for=<ms>`) on its " +
+      "command line and save its serial console");
   }
   return statusFromLines(lines[at], at > 0 && lines[at - 1].startsWith(IMG_HOST_PREFIX) ? lines[at - 1] : null);
 }
