@@ -175,7 +175,8 @@ export function captureRows(file: string): string[] {
 /** Runs cmd inside network namespace ns. */
 export const inNs = (ns: string, cmd: string) => shAsync(`ip netns exec ${ns} ${cmd}`);
 
-const PYTHON = "/usr/bin/python3";
+/** Debian's python3 (tests/setup.js installs it), for the scripts the tests run in a namespace. */
+export const PYTHON = "/usr/bin/python3";
 /** Sends one UDP datagram from ns to [addr]:port and prints what comes back within 1 s. */
 const UDP_ONCE = `
 import socket, sys

@@ -3,10 +3,8 @@
 // own, where it is the Linux host's interface on the node's link, as the Node host's
 // router test does with the node's own TAPs (tests/e2e/router.test.ts). Also a UDP
 // exchange from a namespace. Deliberately not here: QEMU (qemu.ts), what a test checks.
-import { inNs, sh, udpOnce } from "../e2e/linux";
-export { inNs, udpOnce };
-
-export const PYTHON = "/usr/bin/python3";
+import { inNs, PYTHON, sh, udpOnce } from "../e2e/linux";
+export { inNs, PYTHON, udpOnce };
 
 export interface TapHost { ns: string; dev: string; }
 

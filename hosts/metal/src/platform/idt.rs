@@ -1,4 +1,4 @@
-// Interrupts and exceptions: 256 entry stubs (one per vector, 16 bytes apart), a common
+// Interrupts and exceptions: 256 entry points (one per vector, 16 bytes apart), a common
 // path that saves the caller-saved registers and calls `dispatch`, and the IDT.
 // Exceptions (vectors 0..31) print the vector, error code, RIP, RSP and CR2 and exit
 // FAILED: a fault in the host is a line on the console, never a silent triple fault (a
@@ -19,16 +19,16 @@ pub const LAPIC_TIMER: u8 = 48;
 pub const LAPIC_SPURIOUS: u8 = 0xff;
 const DOUBLE_FAULT: u64 = 8;
 const PAGE_FAULT: u64 = 14;
-const STUB_BYTES: u64 = 16;
+const ENTRY_BYTES: u64 = 16;
 
-// Vectors whose exception pushes an error code (Intel SDM vol. 3, table 6-1); the stub of
+// Vectors whose exception pushes an error code (Intel SDM vol. 3, table 6-1); the entry point of
 // every other vector pushes a 0 in its place, so the frame is the same for all.
 global_asm!(
     r#"
     .section .text.isr, "ax"
     .balign 16
-    .global isr_stubs
-isr_stubs:
+    .global isr_entries
+isr_entries:
     .set vec, 0
     .rept 256
     .balign 16
@@ -70,7 +70,7 @@ isr_common:
     options(att_syntax)
 );
 
-/// The stack at `dispatch`: saved registers, the stub's vector and error code, then what
+/// The stack at `dispatch`: saved registers, the entry point's vector and error code, then what
 /// the CPU pushed. 16-byte aligned at the call (the CPU aligns, 56 + 72 bytes follow).
 #[repr(C)]
 pub struct Frame {
@@ -103,16 +103,16 @@ const CODE_SELECTOR: u16 = 0x08;
 static mut IDT: [Gate; 256] = [Gate { offset_low: 0, selector: 0, ist: 0, attributes: 0, offset_mid: 0, offset_high: 0, _zero: 0 }; 256];
 
 unsafe extern "C" {
-    static isr_stubs: u8;
+    static isr_entries: u8;
 }
 
 /// Fills and loads the IDT. Interrupts stay off until the caller enables them.
 pub fn init() {
-    let stubs = &raw const isr_stubs as u64;
-    // SAFETY: runs once at boot with interrupts off; the stubs exist for all 256 vectors.
+    let entries = &raw const isr_entries as u64;
+    // SAFETY: runs once at boot with interrupts off; the entry points exist for all 256 vectors.
     unsafe {
         for v in 0..256u64 {
-            let at = stubs + v * STUB_BYTES;
+            let at = entries + v * ENTRY_BYTES;
             IDT[v as usize] = Gate {
                 offset_low: at as u16,
                 selector: CODE_SELECTOR,

@@ -19,7 +19,8 @@ static FALLBACK: Once<Fallback> = Once::new();
 
 /// Words drawn from each CPU source when it is first asked for: one that answers the same
 /// word every time — AMD's RDRAND that returned all ones after a resume, a hypervisor's
-/// stub — is not used. Eight equal 64-bit words from a working source do not happen.
+/// emulation that answers a constant — is not used. Eight equal 64-bit words from a working
+/// source do not happen.
 const BOOT_SAMPLES: usize = 8;
 
 /// (RDSEED usable, RDRAND usable): CPUID says the instruction exists and its boot samples
