@@ -29,6 +29,9 @@ export const KERNEL_EXPORTS: Fn[] = [
   { name: "k_status", params: [], result: i32, doc: "write the status snapshot into Buf.STATUS; returns its length" },
   { name: "k_sys", params: [["svc", i32], ["nr", i32], ["a0", i32], ["a1", i32], ["a2", i32], ["a3", i32], ["a4", i32]], result: i32, doc: "a syscall from service svc (Sys numbers)" },
   { name: "k_capture", params: [["mask", i32], ["nic", i32], ["svc", i32]], result: i32, doc: "report packets at the points of mask (a bit per abi/capture.ts CapturePoint; 0: off) to the host's capture import, only those naming nic and svc (-1: any); 0 or -EINVAL" },
+  { name: "k_usb_attach", params: [["dev", i32], ["len", i32], ["now", i64]], result: i32, doc: "USB device dev (a manifest id) is present: its descriptors (abi/usb.ts, device then active configuration) are in Buf.USB[0, len); 0, -ENODEV (no such device in the manifest), -EBADMSG (they do not parse: the device stays unusable until plugged in again)" },
+  { name: "k_usb_detach", params: [["dev", i32], ["now", i64]], result: null, doc: "USB device dev was unplugged: every transfer in flight completes with -ENODEV; the host reports none of them later" },
+  { name: "k_usb_done", params: [["dev", i32], ["xfer", i32], ["status", i32], ["len", i32], ["now", i64]], result: null, doc: "the transfer the kernel submitted in slot xfer finished: status 0 or -Errno (abi/usb.ts), len bytes moved; IN data is in Buf.USB[0, len)" },
   { name: "k_epoch", params: [["unix_ms", i64]], result: null, doc: "the wall clock: the Unix time in ms at kernel time 0 (WireGuard's TAI64N timestamps); called before k_boot and again whenever the host's wall clock was stepped" },
 ];
 
@@ -56,6 +59,8 @@ export const HOST_IMPORTS: Fn[] = [
   { name: "mod_read", params: [["slot", i32], ["off", i32], ["ptr", i32], ["len", i32]], result: i32, doc: "read slot's module (staged or held) at offset off into kernel [ptr,+len); bytes read or -Errno" },
   { name: "mod_commit", params: [["slot", i32]], result: i32, doc: "the kernel checked slot's module whole: make it durable and loadable by its SHA-256, all or nothing; 0, or -EBADMSG (the host's loader refuses it as a service module), -EIO" },
   { name: "mod_abort", params: [["slot", i32]], result: null, doc: "forget slot: discard its staged bytes (a module the store held stays)" },
+  { name: "usb_submit", params: [["dev", i32], ["xfer", i32], ["ep", i32], ["kind", i32], ["setup", i64], ["ptr", i32], ["len", i32], ["timeout", i32]], result: i32, doc: "start a transfer on USB device dev in the kernel's slot xfer (0..USB_INFLIGHT-1): endpoint address ep (0: control, with the 8-byte setup packet as setup, little-endian), kind its UsbType, len bytes (OUT: copy them from kernel [ptr,+len) before returning), timeout ms; 0 or -Errno (-ENODEV: not present). Its end is reported once, by k_usb_done, unless k_usb_detach comes first" },
+  { name: "usb_cancel", params: [["dev", i32], ["xfer", i32]], result: null, doc: "cancel the transfer in slot xfer; its k_usb_done (-ECANCELED, or how it ended first) still follows" },
   { name: "capture", params: [["point", i32], ["nic", i32], ["svc", i32], ["reason", i32], ["ptr", i32], ["len", i32]], result: null, doc: "a captured packet (abi/capture.ts CapturePoint; reason a Drop or -1; nic, svc -1 when none), readable at ptr only during the call; only after k_capture turned its point on" },
 ];
 
@@ -83,6 +88,10 @@ export const SYSCALLS: Syscall[] = [
   { nr: Sys.DISK_READ, name: "disk_read", params: [["handle", i32], ["off_lo", i32], ["off_hi", i32], ["ptr", i32], ["len", i32]], result: i32, doc: "read inside a DISK extent; bytes read or -Errno" },
   { nr: Sys.DISK_WRITE, name: "disk_write", params: [["handle", i32], ["off_lo", i32], ["off_hi", i32], ["ptr", i32], ["len", i32]], result: i32, doc: "write inside a DISK extent; bytes written or -Errno" },
   { nr: Sys.DISK_FLUSH, name: "disk_flush", params: [["handle", i32]], result: i32, doc: "flush a DISK extent's device" },
+  { nr: Sys.USB_DESC, name: "usb_desc", params: [["handle", i32], ["ptr", i32], ["cap", i32]], result: i32, doc: "copy the USB device's descriptors (abi/usb.ts) into [ptr,+cap); their length (even if cap was less), or -Errno (-ENODEV: unplugged)" },
+  { nr: Sys.USB_SUBMIT, name: "usb_submit", params: [["handle", i32], ["req", i32]], result: i32, doc: "start a transfer described by the record at req (abi/usb.ts UR_*); 0 or -Errno; it completes as a usb_event" },
+  { nr: Sys.USB_CANCEL, name: "usb_cancel", params: [["handle", i32], ["cookie", i32]], result: i32, doc: "cancel this device's transfers that carry cookie; how many, or -Errno; each still completes (-ECANCELED)" },
+  { nr: Sys.USB_EVENT, name: "usb_event", params: [["ptr", i32]], result: i32, doc: "write the next USB event record (abi/usb.ts UE_*) to ptr; 0 or -EAGAIN" },
   { nr: Sys.MTU, name: "mtu", params: [["dst", i32]], result: i32, doc: "path MTU towards the 16-byte address at dst, or -EHOSTUNREACH" },
 ];
 
@@ -156,4 +165,4 @@ export const SHIM_EXPORTS: Fn[] = [
   { name: "fault_note", params: [["svc", i32], ["reason", i32]], result: null, doc: "the glue stopped service svc for a FaultReason: log why, as the Node host logs the trap" },
 ];
 /** HOST_IMPORTS the shim implements; the glue implements the rest (svc_*). */
-export const SHIM_HOST_IMPORTS = ["log", "random", "nic_send", "disk_read", "disk_write", "disk_flush", "capture"];
+export const SHIM_HOST_IMPORTS = ["log", "random", "nic_send", "disk_read", "disk_write", "disk_flush", "usb_submit", "usb_cancel", "capture"];

@@ -27,6 +27,10 @@ export const ERRNO_TEXT: Record<Errno, string> = {
   [Errno.ESTALE]: "an old epoch or sequence number (a replayed control message)",
   [Errno.EDQUOT]: "the mins do not fit what the node has left (admission), or over a user's quota",
   [Errno.ENOTSUP]: "this host cannot do that",
+  [Errno.ETIMEDOUT]: "the USB transfer did not finish within its timeout",
+  [Errno.EPIPE]: "the USB endpoint stalled",
+  [Errno.ECANCELED]: "the USB transfer was cancelled",
+  [Errno.EOVERFLOW]: "the USB device sent more than was asked for",
 };
 
 export const DROP_TEXT: Record<Drop, string> = {

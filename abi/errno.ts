@@ -24,4 +24,8 @@ export enum Errno {
   ESTALE = 18,       // a control message's epoch or sequence number is old (a replay)
   EDQUOT = 19,       // admission: the mins would not fit what the node has left; or over a user's quota
   ENOTSUP = 20,      // the host cannot do this (the wasmtime image cannot take a module at run time)
+  ETIMEDOUT = 21,    // a USB transfer did not finish within its timeout
+  EPIPE = 22,        // a USB endpoint stalled (clear the halt before the next transfer)
+  ECANCELED = 23,    // a USB transfer was cancelled (usb_cancel, or its service stopped)
+  EOVERFLOW = 24,    // a USB device sent more than the transfer asked for (babble)
 }

@@ -3,7 +3,7 @@
 // AssemblyScript and TypeScript. The function signatures themselves are in abi/contract.ts;
 // the capacities a host sizes its tables by (NIC_MAX, SVC_MAX, DISK_MAX) are in abi/limits.ts.
 
-export const ABI_VERSION = 9; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
+export const ABI_VERSION = 10; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
                               // 3: svc_load, svc_unload, svc_ram (run-time LOAD and GRANT)
                               // 4: k_rx(nic, len, now): a frame carries its time of arrival
                               //    (a batch received after an idle spell ran on a stale clock)
@@ -13,6 +13,8 @@ export const ABI_VERSION = 9; // 2: svc_call(svc, entry, fuel) and svc_fuel_used
                               // 8: module_read(svc, off, dst, len): the kernel reads a module's
                               //    signed file to check its signature (issue #14)
                               // 9: mod_stage, mod_write, mod_read, mod_commit, mod_abort (PUT, issue #14)
+                              // 10: USB (issue #16): k_usb_attach, k_usb_detach, k_usb_done,
+                              //     usb_submit, usb_cancel, Buf.USB
 
 // The longest a host waits for k_stop to say the stop is done before it stops the node
 // anyway (spec/hosts.md "Stopping a node"): a router's longest stop — its two final RAs 3 s
@@ -29,6 +31,7 @@ export enum Buf {
   RX = 0,      // one received frame, written by the host before k_rx(nic, len, now)
   BOOT = 1,    // the binary boot manifest, written before k_boot(len, now)
   STATUS = 2,  // the status snapshot, read after k_status() returns its length
+  USB = 3,     // a USB device's descriptors before k_usb_attach; a transfer's IN data before k_usb_done
 }
 
 // svc_call(svc, entry, fuel): entry points a service module exports.

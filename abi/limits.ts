@@ -68,6 +68,14 @@ export const LOCAL_MTU = 1500;       // MTU between services on one node (no lin
  *  over FRAME_MAX is then counted as too long, never cut to a shorter one. */
 export const LINK_FRAME_MAX = ETH_HDR + 40 + 65535;
 
+// ——— USB (issue #16, abi/usb.ts, spec/abi.md "USB") ———
+export const USB_MAX = 8;            // USB devices a manifest names (ids 0..USB_MAX-1); each is granted to at most one service
+export const USB_INFLIGHT = 8;       // transfers in flight on one device (the kernel's xfer slots)
+export const USB_XFER_MAX = 65536;   // bytes in one transfer (Buf.USB holds one completion's IN data)
+export const USB_DESC_MAX = 4096;    // bytes of a device's descriptors the kernel keeps (device + configuration)
+export const USB_TIMEOUT_MAX_MS = 60000; // the longest timeout a transfer may ask for
+export const USB_EVENTQ = 32;        // events queued per device before the oldest ATTACH/DETACH coalesce
+
 // ——— What a service meets ———
 export const SVC_RXQ = 64;           // packets queued per service before drops
 export const SVC_POOL_SHARE = 64;    // packet buffers one service may hold (sent, not yet gone)

@@ -40,6 +40,8 @@ export enum Rec {
   NODE_CERT = 25,   // a certificate of the node's key from an upstream router (issue #15)
   PUBLISHER = 26,   // an ed25519 key the node trusts to sign modules for a domain (issue #14)
   USER_STORE = 27,  // the bytes of modules a user may PUT into the node's store (issue #14)
+  USB = 28,         // a USB device the host provides (issue #16); the host matches it
+  CAP_USB = 29,     // a USB device granted to a service (issue #16)
 }
 
 // NODE: role u8, name length u8, name bytes
@@ -94,6 +96,20 @@ export const CD_RIGHTS = 2;
 export const CD_OFFSET = 4;
 export const CD_LENGTH = 12;
 export const CD_SIZE = 20;
+
+// USB (record 28): a USB device the host provides, matched by the host (by vendor:product,
+// serial or bus path: the manifest's usb entry; the kernel never sees how).
+//   id u8, 0 u8, 0 u16
+export const USB_ID = 0;
+export const USB_SIZE = 4;
+
+// CAP_USB (record 29): a USB device granted whole to a service; at most one service holds a
+// device. rights: RIGHT_READ (IN transfers) and/or RIGHT_WRITE (OUT), plus RIGHT_DERIVE.
+//   service u8, usb u8, rights u8, 0 u8
+export const CU_SVC = 0;
+export const CU_USB = 1;
+export const CU_RIGHTS = 2;
+export const CU_SIZE = 4;
 
 // RA (record 9): router advertisements on a NIC (RFC 4861 §6.2.1 variables). Only in the
 // router role; a NIC without an RA record does not advertise.

@@ -17,13 +17,17 @@ export enum Sys {
   DISK_WRITE = 12, // disk_write(handle, off_lo, off_hi, ptr, len)
   DISK_FLUSH = 13, // disk_flush(handle)
   MTU = 14,        // mtu(dst_ptr): path MTU towards a destination address
-  COUNT = 15,
+  USB_DESC = 15,   // usb_desc(handle, ptr, cap): the device's descriptors (abi/usb.ts)
+  USB_SUBMIT = 16, // usb_submit(handle, req): start a transfer (abi/usb.ts UR_*)
+  USB_CANCEL = 17, // usb_cancel(handle, cookie): cancel the transfers with this cookie
+  USB_EVENT = 18,  // usb_event(ptr): the next USB event (abi/usb.ts UE_*), or -EAGAIN
+  COUNT = 19,
 }
 
 // cap_info(handle, ptr) writes this record into service memory (little-endian).
 export const CAPINFO_KIND = 0;     // u8  CapKind
 export const CAPINFO_RIGHTS = 1;   // u8  rights bits
-export const CAPINFO_OBJECT = 2;   // u16 object (address index, NIC id, disk id)
+export const CAPINFO_OBJECT = 2;   // u16 object (address index, NIC id, disk id, USB device id)
 export const CAPINFO_LENGTH = 4;   // u32 reserved; extent length is at 8
 export const CAPINFO_EXT_LEN = 8;  // u64 DISK: extent length in bytes
 export const CAPINFO_SIZE = 16;

@@ -120,3 +120,15 @@ export function k_epoch(unixMs: i64): void {
   setEpoch(unixMs);
   if (booted) certClock();
 }
+
+/** USB device dev is present, its descriptors in Buf.USB (abi/usb.ts). Until the kernel's
+ *  USB table exists (issue #16, kernel/svc/usb.ts), no manifest names a USB device. */
+export function k_usb_attach(dev: i32, len: i32, t: i64): i32 {
+  return -Errno.ENODEV;
+}
+
+/** USB device dev was unplugged. */
+export function k_usb_detach(dev: i32, t: i64): void {}
+
+/** A USB transfer the kernel submitted finished. */
+export function k_usb_done(dev: i32, xfer: i32, status: i32, len: i32, t: i64): void {}

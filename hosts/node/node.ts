@@ -441,6 +441,8 @@ export class PersiaNode extends EventEmitter {
       disk_read: (disk, off, ptr, len) => this.disks[disk]?.read(off, this.kernel.bytes, ptr, len) ?? -Errno.ENODEV,
       disk_write: (disk, off, ptr, len) => this.disks[disk]?.write(off, this.kernel.bytes, ptr, len) ?? -Errno.ENODEV,
       disk_flush: (disk) => this.disks[disk]?.flush() ?? -Errno.ENODEV,
+      usb_submit: () => -Errno.ENODEV,   // no USB backend yet: no device is ever attached
+      usb_cancel: () => {},
       capture: (point, nic, svc, reason, ptr, len) => {
         if (this.capture.active === 0) return;
         const bytes = this.kernel.bytes;

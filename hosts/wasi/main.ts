@@ -10,6 +10,7 @@
 // Built by cli/build.ts with asconfig.json target "shim"; composed by loader/image.
 import { k_abi, k_buf, k_buf_size, k_boot, k_epoch, glue_k_write, errnoName, faultReasonText } from "../../abi/gen/shim";
 import { ABI_VERSION, Buf } from "../../abi/kernel";
+import { Errno } from "../../abi/errno";
 import { cabiRealloc } from "./arena";
 import { helpOnly, parseArgs, captureOn } from "./args";
 import { loadConfig, namePtr, nameLen, bootPtr, bootLen, nicCount, diskCount } from "./config";
@@ -103,6 +104,14 @@ export function disk_write(disk: i32, off: i64, ptr: i32, len: i32): i32 {
 export function disk_flush(disk: i32): i32 {
   return diskFlush(disk);
 }
+
+/** The wasmtime image has no USB: WASI gives no device access, and `persia image` refuses a
+ *  manifest that names a USB device, so the kernel never submits a transfer here. */
+export function usb_submit(dev: i32, xfer: i32, ep: i32, kind: i32, setup: i64, ptr: i32, len: i32, timeout: i32): i32 {
+  return -Errno.ENODEV;
+}
+
+export function usb_cancel(dev: i32, xfer: i32): void {}
 
 export function capture(point: i32, nic: i32, svc: i32, reason: i32, ptr: i32, len: i32): void {
   captureLine(point, nic, svc, reason, ptr, len);

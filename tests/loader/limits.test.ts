@@ -33,7 +33,7 @@ function quietHost(logs: string[], kernel: () => KernelInstance): HostImports {
       return module.length;
     },
     svc_ram: () => 0, svc_call: () => 0, svc_fuel_used: () => 0n, svc_read: () => -8, svc_write: () => -8,
-    disk_read: () => -12, disk_write: () => -12, disk_flush: () => 0, capture: () => {},
+    disk_read: () => -12, disk_write: () => -12, disk_flush: () => 0, usb_submit: () => -16, usb_cancel: () => {}, capture: () => {},
     mod_stage: () => -20, mod_write: () => -20, mod_read: () => -20, mod_commit: () => -20, mod_abort: () => {},
   };
 }

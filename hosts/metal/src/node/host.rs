@@ -222,6 +222,15 @@ impl HostImports for Host {
         })
     }
 
+    /// No xHCI driver yet: no USB device is ever attached, so the kernel has none to use.
+    fn usb_submit(_cx: &mut Caller<'_, Self>, _dev: i32, _xfer: i32, _ep: i32, _kind: i32, _setup: i64, _ptr: i32, _len: i32, _timeout: i32) -> Result<i32> {
+        Ok(neg(Errno::ENODEV))
+    }
+
+    fn usb_cancel(_cx: &mut Caller<'_, Self>, _dev: i32, _xfer: i32) -> Result<()> {
+        Ok(())
+    }
+
     fn module_read(cx: &mut Caller<'_, Self>, svc: i32, off: i32, dst: i32, len: i32) -> Result<i32> {
         let (bytes, h) = kernel_mem(cx)?;
         let Some(file) = h.services.module_file(svc) else { return Ok(neg(Errno::ENOENT)) };
