@@ -12,7 +12,7 @@ import { USB_INFLIGHT, USB_XFER_MAX, USB_TIMEOUT_MAX_MS, USB_EVENTQ } from "../.
 import { UsbType, UsbEvent, UR_EP, UR_TIMEOUT, UR_SETUP, UR_PTR, UR_LEN, UR_COOKIE, UR_SIZE,
   UE_KIND, UE_HANDLE, UE_STATUS, UE_ACTUAL, UE_COOKIE, UE_SIZE } from "../../../abi/usb";
 import { k_sys, k_poll, k_buf, k_buf_size, k_usb_attach, k_usb_detach, k_usb_done, k_status } from "../../../kernel/main";
-import { usbLate, usbCoalesced, usbRefused, usbXfers, usbErrors } from "../../../kernel/svc/usb";
+import { usbLate, usbCoalesced, usbRefused, usbXfers, usbErrors, usbPending, usbInflight } from "../../../kernel/svc/usb";
 import * as S from "../../../abi/status";
 import { mfStart, mfEnd, mfNode, mfService, mfUsb, mfCapUsb } from "../manifest";
 import { bootFrom } from "../drive";
@@ -521,7 +521,10 @@ describe("USB", () => {
     let byRoot = bulkIn(16, 53);
     k_usb_done(0, b, 0, 0, T);                   // b's COMPLETE is queued, naming d
     let c0 = usbCancels();
+    expect(usbPending(0)).toBe(true);
     expect(k_sys(0, Sys.CAP_REVOKE, d, 0, 0, 0, 0)).toBe(0);
+    expect(usbPending(0)).toBe(false, "b's COMPLETE went with d");
+    expect(usbInflight(0)).toBe(2, "b's slot is free; a (an orphan) and the root's are not");
     expect(usbCancels()).toBe(c0 + 1, "a was cancelled, the root's transfer was not");
     expect(usbCancelField(c0, 1)).toBe(a);
     k_usb_done(0, a, -Errno.ECANCELED, 0, T);
