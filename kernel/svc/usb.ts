@@ -156,15 +156,15 @@ function clearQueue(dev: i32): void {
 }
 
 /** Remove from dev's queue (keeping its order) the two oldest ATTACH/DETACH events
- *  (oldestPlugs), or every event naming `handle` (a completion's slot is free again).
- *  How many went. */
-function dropEvents(dev: i32, oldestPlugs: bool, handle: i32): i32 {
+ *  (oldestPlugs), or every event whose handle is no longer a live capability of svc on
+ *  dev (a completion's slot is free again). How many went. */
+function dropEvents(dev: i32, oldestPlugs: bool, svc: i32): i32 {
   let base = dev * USB_EVENTQ, h = unchecked(qHead[dev]), c = unchecked(qCount[dev]);
   let plugs = 0, w = 0;
   for (let i = 0; i < c; i++) {
     let from = base + (h + i) % USB_EVENTQ;
     let kind = unchecked(qKind[from]);
-    let drop = oldestPlugs ? plugs < 2 && kind != UsbEvent.COMPLETE : unchecked(qHandle[from]) == handle;
+    let drop = oldestPlugs ? plugs < 2 && kind != UsbEvent.COMPLETE : !live(svc, unchecked(qHandle[from]), dev);
     if (drop) {
       if (kind == UsbEvent.COMPLETE) unchecked(xState[dev * USB_INFLIGHT + <i32>unchecked(qSlot[from])] = FREE);
       else plugs++;
@@ -186,7 +186,7 @@ function dropEvents(dev: i32, oldestPlugs: bool, handle: i32): i32 {
 function plug(dev: i32, kind: UsbEvent): void {
   let svc = <i32>unchecked(holder[dev]), root = <i32>unchecked(rootSlot[dev]);
   if (svc < 0 || root < 0) return;   // no holder, or it revoked its capability
-  if (unchecked(qPlug[dev]) >= PLUG_MAX) unchecked(usbCoalesced[dev] += <u64>dropEvents(dev, true, 0));
+  if (unchecked(qPlug[dev]) >= PLUG_MAX) unchecked(usbCoalesced[dev] += <u64>dropEvents(dev, true, -1));
   unchecked(qPlug[dev]++);
   push(dev, kind, 0, capHandle(svc, root));
 }
@@ -358,20 +358,25 @@ export function usbForget(svc: i32): void {
   unchecked(svcEvents[svc] = 0);
 }
 
-/** svc's USB capability in slot `slot`, on device dev, is going (revoked or freed; its handle
- *  still resolves): cancel the transfers submitted with it, whose completions are then
- *  discarded, and drop the queued events that name it. */
-export function usbCapGone(svc: i32, slot: i32, dev: i32): void {
-  if (<u32>dev >= <u32>USB_MAX || <i32>unchecked(holder[dev]) != svc) return;
-  dropEvents(dev, false, capHandle(svc, slot));
-  for (let x = 0; x < USB_INFLIGHT; x++) {
-    let i = dev * USB_INFLIGHT + x;
-    if (unchecked(xState[i]) == BUSY && <i32>unchecked(xCap[i]) == slot) {
-      unchecked(xState[i] = ORPHAN);
-      host_usb_cancel(dev, x);
+/** Some of svc's capabilities were revoked (syscall.ts, after cap_revoke): the transfers
+ *  submitted with a handle that no longer resolves are cancelled at the host and become
+ *  orphans, whose completions are discarded; the queued events naming such a handle are
+ *  dropped (a completion's slot is free again); a revoked grant hears no more plugging. */
+export function usbRevoked(svc: i32): void {
+  if (!usbAny) return;
+  for (let dev = 0; dev < USB_MAX; dev++) {
+    if (<i32>unchecked(holder[dev]) != svc) continue;
+    for (let x = 0; x < USB_INFLIGHT; x++) {
+      let i = dev * USB_INFLIGHT + x;
+      if (unchecked(xState[i]) == BUSY && !live(svc, unchecked(xHandle[i]), dev)) {
+        unchecked(xState[i] = ORPHAN);
+        host_usb_cancel(dev, x);
+      }
     }
+    dropEvents(dev, false, svc);
+    let root = <i32>unchecked(rootSlot[dev]);
+    if (root >= 0 && (capKind(svc, root) != CapKind.USB || capObject(svc, root) != dev)) unchecked(rootSlot[dev] = -1);
   }
-  if (slot == <i32>unchecked(rootSlot[dev])) unchecked(rootSlot[dev] = -1);
 }
 
 // ——— the syscalls ———
