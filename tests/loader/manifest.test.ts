@@ -118,6 +118,7 @@ test("a larger manifest gives the expected host plan", () => {
       { id: 0, name: "data", path: "/srv/node/data.img", size: 16777216 },
       { id: 1, name: "logs", path: "/var/persia/logs.img", size: 4096 },
     ],
+    usb: [],
     signedModules: false,
     store: [],
     network: null,
