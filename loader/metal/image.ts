@@ -200,6 +200,11 @@ export interface QemuOptions {
   cdrom?: boolean;
   /** QEMU's -m in MiB: the image's RAM account (MetalImage.ram.mib); 512 when not given. */
   memoryMiB?: number;
+  /** QEMU's human monitor on this Unix socket (tests drive hot-plug and keys through it);
+   *  none when not given. */
+  monitor?: string;
+  /** More arguments, after the rest (tests: USB devices on the xHCI, tests/metal/usb.ts). */
+  extra?: string[];
 }
 
 /** QEMU's arguments for an image of `plan` at `file`: TCG (KVM aborts on this class of
@@ -207,7 +212,8 @@ export interface QemuOptions {
  *  NIC; a TAP netdev and a virtio-net device with the NIC's MAC per NIC in PCI order; a
  *  virtio-blk device per disk, in the manifest's order. */
 export function qemuArgs(plan: HostPlan, file: string, o: QemuOptions = {}): string[] {
-  const args = ["-accel", "tcg", "-cpu", "max", "-m", `${o.memoryMiB ?? 512}M`, "-display", "none", "-serial", "stdio", "-monitor", "none",
+  const args = ["-accel", "tcg", "-cpu", "max", "-m", `${o.memoryMiB ?? 512}M`, "-display", "none", "-serial", "stdio",
+    "-monitor", o.monitor ? `unix:${o.monitor},server=on,wait=off` : "none",
     "-no-reboot", "-nic", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
   args.push(...(o.cdrom ? ["-cdrom", file] : ["-kernel", file]));
   if (o.append && !o.cdrom) args.push("-append", o.append);
@@ -219,5 +225,6 @@ export function qemuArgs(plan: HostPlan, file: string, o: QemuOptions = {}): str
   plan.disks.forEach((d, i) => {
     args.push("-drive", `file=${d.path.replace(/,/g, ",,")},format=raw,if=none,id=d${i}`, "-device", `virtio-blk-pci,drive=d${i}`);
   });
+  args.push(...(o.extra ?? []));
   return args;
 }
