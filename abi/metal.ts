@@ -70,19 +70,21 @@ export const MTL_DISK_BODY = 16;
 
 // USB body: how the host recognises the manifest's USB device (issue #16, spec/metal.md "USB
 // (xHCI)"). Every matcher present (MtlUsbMatch bit set) must match; at least one is.
-//   0 u32 MtlUsbMatch bits   4 u16 vendor   6 u16 product   8 [16] path, UTF-8, NUL-padded
-//   ("<bus>-<port>", bus 1 the USB 2 root hub, 2 the USB 3 one, as Linux numbers a lone xHC's)
-//   24 [16] the device's manifest name, NUL-padded (for the host's log lines)
-//   40 u32 serial length   44 [length] serial, UTF-8 (iSerialNumber), at most MTL_USB_SERIAL_MAX
+//   0 u32 MtlUsbMatch bits   4 u16 vendor   6 u16 product
+//   8 [32] path, UTF-8, NUL-padded ("<bus>-<port>[.<port>…]"; bus 1 is the USB 2 root hub,
+//      2 the USB 3 one, as Linux numbers a lone xHC's; up to USB_PATH_PORTS_MAX ports)
+//   40 [16] the device's manifest name, NUL-padded (for the host's log lines)
+//   56 u32 serial length   60 [length] serial, UTF-8 (iSerialNumber), at most MTL_USB_SERIAL_MAX
 export const MTL_USB_MATCH = 0;
 export const MTL_USB_VENDOR = 4;
 export const MTL_USB_PRODUCT = 6;
 export const MTL_USB_PATH = 8;
-export const MTL_USB_NAME = 24;
-export const MTL_USB_SERIAL_LEN = 40;
-export const MTL_USB_SERIAL = 44;
-export const MTL_USB_FIELD = 16;          // bytes of the path and of the name fields
-export const MTL_USB_SERIAL_MAX = 256;    // bytes of a serial (a string descriptor holds 126 UTF-16 units)
+export const MTL_USB_PATH_MAX = 32;       // bytes of the path field
+export const MTL_USB_NAME = 40;
+export const MTL_USB_NAME_MAX = 16;       // bytes of the name field
+export const MTL_USB_SERIAL_LEN = 56;
+export const MTL_USB_SERIAL = 60;
+export const MTL_USB_SERIAL_MAX = 384;    // bytes of a serial: 126 UTF-16 units are at most 378 bytes of UTF-8
 export enum MtlUsbMatch {
   DEVICE = 1,        // vendor:product
   SERIAL = 2,

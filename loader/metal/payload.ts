@@ -10,7 +10,7 @@ import {
   MTL_KERNEL_SHA256, MTL_MAGIC, MTL_NIC_MAC, MTL_NIC_PCI_INDEX, MTL_NIC_SIZE, MTL_SEC_ID, MTL_SEC_KIND,
   MTL_SEC_LENGTH, MTL_SEC_OFFSET, MTL_SEC_SIZE, MTL_SLOT_DECLARED_MAX, MTL_SLOT_FLAGS, MTL_SLOT_MEM_MIN,
   MTL_SLOT_MODULE, MTL_SLOT_RAM_MAX, MTL_SLOT_SHA256, MTL_SLOT_SIZE, MTL_TOTAL, MTL_VERSION, MtlSection,
-  MTL_USB_FIELD, MTL_USB_MATCH, MTL_USB_NAME, MTL_USB_PATH, MTL_USB_PRODUCT, MTL_USB_SERIAL, MTL_USB_SERIAL_LEN,
+  MTL_USB_MATCH, MTL_USB_NAME, MTL_USB_NAME_MAX, MTL_USB_PATH, MTL_USB_PATH_MAX, MTL_USB_PRODUCT, MTL_USB_SERIAL, MTL_USB_SERIAL_LEN,
   MTL_USB_SERIAL_MAX, MTL_USB_VENDOR, MtlUsbMatch,
 } from "../../abi/metal";
 
@@ -125,7 +125,7 @@ export function readDiskBody(b: Uint8Array): { pci: number; size: bigint } {
 }
 
 /** How the metal host recognises a manifest USB device: each matcher given must match. */
-export interface UsbMatch { name: string; vendor?: number; product?: number; serial?: string; path?: string; }
+export interface UsbMatch { name: string; vendor: number | null; product: number | null; serial: string | null; path: string | null; }
 
 /** A USB section's body (abi/metal.ts MTL_USB_*). */
 export function usbBody(m: UsbMatch): Uint8Array {
@@ -134,10 +134,10 @@ export function usbBody(m: UsbMatch): Uint8Array {
   const path = enc.encode(m.path ?? "");
   const name = enc.encode(m.name);
   if (serial.length > MTL_USB_SERIAL_MAX) throw new PayloadError(`USB device ${m.name}: its serial is ${serial.length} bytes; at most ${MTL_USB_SERIAL_MAX}`);
-  if (path.length > MTL_USB_FIELD) throw new PayloadError(`USB device ${m.name}: its path "${m.path}" is ${path.length} bytes; at most ${MTL_USB_FIELD}`);
-  if (name.length > MTL_USB_FIELD) throw new PayloadError(`USB device ${m.name}: its name is ${name.length} bytes; at most ${MTL_USB_FIELD}`);
-  const device = m.vendor !== undefined && m.product !== undefined;
-  const match = (device ? MtlUsbMatch.DEVICE : 0) | (m.serial !== undefined ? MtlUsbMatch.SERIAL : 0) | (m.path !== undefined ? MtlUsbMatch.PATH : 0);
+  if (path.length > MTL_USB_PATH_MAX) throw new PayloadError(`USB device ${m.name}: its path "${m.path}" is ${path.length} bytes; at most ${MTL_USB_PATH_MAX}`);
+  if (name.length > MTL_USB_NAME_MAX) throw new PayloadError(`USB device ${m.name}: its name is ${name.length} bytes; at most ${MTL_USB_NAME_MAX}`);
+  const device = m.vendor !== null && m.product !== null;
+  const match = (device ? MtlUsbMatch.DEVICE : 0) | (m.serial !== null ? MtlUsbMatch.SERIAL : 0) | (m.path !== null ? MtlUsbMatch.PATH : 0);
   if (match === 0) throw new PayloadError(`USB device ${m.name}: no device, serial or path to match it by`);
   const out = new Uint8Array(MTL_USB_SERIAL + serial.length);
   const v = new DataView(out.buffer);
@@ -157,13 +157,15 @@ export function readUsbBody(b: Uint8Array): UsbMatch {
   const len = v.getUint32(MTL_USB_SERIAL_LEN, true);
   if (len > MTL_USB_SERIAL_MAX || MTL_USB_SERIAL + len !== b.length) throw new PayloadError(`a USB body's serial length ${len} does not fit its ${b.length} bytes`);
   const dec = new TextDecoder();
-  const field = (at: number) => dec.decode(b.subarray(at, at + MTL_USB_FIELD)).replace(/\0+$/, "");
+  const field = (at: number, max: number) => dec.decode(b.subarray(at, at + max)).replace(/\0+$/, "");
   const match = v.getUint32(MTL_USB_MATCH, true);
+  const device = (match & MtlUsbMatch.DEVICE) !== 0;
   return {
-    name: field(MTL_USB_NAME),
-    ...(match & MtlUsbMatch.DEVICE ? { vendor: v.getUint16(MTL_USB_VENDOR, true), product: v.getUint16(MTL_USB_PRODUCT, true) } : {}),
-    ...(match & MtlUsbMatch.SERIAL ? { serial: dec.decode(b.subarray(MTL_USB_SERIAL, MTL_USB_SERIAL + len)) } : {}),
-    ...(match & MtlUsbMatch.PATH ? { path: field(MTL_USB_PATH) } : {}),
+    name: field(MTL_USB_NAME, MTL_USB_NAME_MAX),
+    vendor: device ? v.getUint16(MTL_USB_VENDOR, true) : null,
+    product: device ? v.getUint16(MTL_USB_PRODUCT, true) : null,
+    serial: match & MtlUsbMatch.SERIAL ? dec.decode(b.subarray(MTL_USB_SERIAL, MTL_USB_SERIAL + len)) : null,
+    path: match & MtlUsbMatch.PATH ? field(MTL_USB_PATH, MTL_USB_PATH_MAX) : null,
   };
 }
 

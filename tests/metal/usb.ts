@@ -8,11 +8,15 @@
 //   const q = new RunningQemu(image, elf, { monitor: mon, extra: usbArgs({ stick: img, kbd: true }) });
 //   const m = await Monitor.open(mon); await m.command("sendkey a"); m.close();
 import * as net from "net";
+import { XHCI_ARGS } from "../../loader/metal/image";
 
-/** The id of QEMU's xHCI (its bus is `${XHCI_ID}.0`). */
-export const XHCI_ID = "xhci";
+/** The id of QEMU's xHCI (its bus is `${XHCI_ID}.0`), as XHCI_ARGS names it. */
+export const XHCI_ID = XHCI_ARGS[1].replace(/^.*id=/, "");
 
 export interface UsbDevices {
+  /** Add the controller too (default); false when the image's manifest has usb: devices,
+   *  since qemuArgs then adds it (loader/metal/image.ts XHCI_ARGS). */
+  controller?: boolean;
   /** A raw image QEMU's usb-storage serves (device id "stick"). */
   stick?: string;
   /** usb-storage's serial (else QEMU makes one from the port path). */
@@ -27,7 +31,7 @@ export interface UsbDevices {
 /** `-device qemu-xhci` and the devices on its bus, in this order (the xHC gives ports as
  *  QEMU attaches them: USB 3 devices on its USB 3 ports, the others on its USB 2 ports). */
 export function usbArgs(d: UsbDevices): string[] {
-  const a = ["-device", `qemu-xhci,id=${XHCI_ID}`];
+  const a = d.controller === false ? [] : ["-device", `qemu-xhci,id=${XHCI_ID}`];
   if (d.stick !== undefined) {
     a.push("-drive", `if=none,id=stickdrive,format=raw,file=${d.stick.replace(/,/g, ",,")}`,
       "-device", `usb-storage,bus=${XHCI_ID}.0,drive=stickdrive,id=stick${d.stickSerial ? `,serial=${d.stickSerial}` : ""}`);

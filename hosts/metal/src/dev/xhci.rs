@@ -335,6 +335,8 @@ struct Xfer {
     /// A CLEAR_FEATURE(ENDPOINT_HALT) for this endpoint address: when it succeeds, the xHC's
     /// endpoint is reset too.
     clears_halt: Option<u8>,
+    /// Data flows from the device (its data is at `data` after the Done).
+    is_in: bool,
     /// The data buffer (USB_XFER_MAX bytes, 64 KiB aligned so one TRB never crosses a 64 KiB boundary).
     buf: Dma,
 }
@@ -353,6 +355,8 @@ pub enum Change {
 pub struct Done {
     pub slot: u8,
     pub xfer: usize,
+    /// An IN transfer: its bytes are at `data(slot, xfer, n)`.
+    pub is_in: bool,
     pub result: Result<usize, UsbError>,
 }
 
@@ -789,7 +793,7 @@ impl Xhci {
             for (i, x) in d.xfers.iter_mut().enumerate() {
                 if let XferState::Done(result) = x.state {
                     x.state = XferState::Idle;
-                    return Some(Done { slot: slot as u8, xfer: i, result });
+                    return Some(Done { slot: slot as u8, xfer: i, is_in: x.is_in, result });
                 }
             }
         }
@@ -852,6 +856,7 @@ impl Xhci {
             x.buf.bytes_mut(0, len).copy_from_slice(out);
         }
         let buf = x.buf.phys();
+        x.is_in = in_dir;
         x.len = len;
         x.actual = len;
         x.dci = ci;
@@ -1067,6 +1072,7 @@ impl Xhci {
                 actual: 0,
                 deadline_ms: 0,
                 clears_halt: None,
+                is_in: false,
                 buf: Dma::new(USB_XFER_MAX as usize, 65536, "a transfer buffer")?,
             });
         }
@@ -1301,6 +1307,7 @@ impl Xhci {
             x.actual = len;
             x.dci = 1;
             x.clears_halt = None;
+            x.is_in = in_dir;
             x.deadline_ms = now + ENUM_TIMEOUT_MS as u64;
             x.state = XferState::InFlight;
         }
