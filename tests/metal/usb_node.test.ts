@@ -7,7 +7,8 @@
 // the endpoint work again, a missing endpoint refused by the kernel (ENOENT), an interrupt IN
 // that times out (ETIMEDOUT), one cancelled (ECANCELED), one answered by a key QEMU's monitor
 // sends, one in flight when the keyboard is unplugged (ENODEV, then a detach event), and the
-// keyboard plugged in again (an attach event; it works). Also QEMU's CPU while the node idles.
+// keyboard plugged in again on another port (left alone: keys is matched by its path) and on
+// its own port (an attach event; it works). Also QEMU's CPU while the node idles.
 // Needs root, iproute2, python3, and what qemu.ts needs.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
@@ -126,9 +127,9 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
     assert.match(inq, /^DONE OK 0000/, inq);
     assert.match(Buffer.from(inq.slice(8), "hex").toString("latin1"), /QEMU    QEMU HARDDISK/);
     assert.match(await ask(STICK_ADDR, "BULK 81 13"), /^DONE OK 55534253010000000000000000$/);
-    assert.equal(await ask(STICK_ADDR, `BULK 02 ${cbw(2, 36, INQUIRY, "XSBC")}`), "DONE EPIPE ");
-    assert.equal(await ask(STICK_ADDR, "CTRL 0201000002000000"), "DONE OK ");   // CLEAR_FEATURE(ENDPOINT_HALT) on 0x02
-    assert.equal(await ask(STICK_ADDR, "CTRL 21ff000000000000"), "DONE OK ");   // Bulk-Only Mass Storage Reset
+    assert.equal(await ask(STICK_ADDR, `BULK 02 ${cbw(2, 36, INQUIRY, "XSBC")}`), "DONE EPIPE");
+    assert.equal(await ask(STICK_ADDR, "CTRL 0201000002000000"), "DONE OK");   // CLEAR_FEATURE(ENDPOINT_HALT) on 0x02
+    assert.equal(await ask(STICK_ADDR, "CTRL 21ff000000000000"), "DONE OK");   // Bulk-Only Mass Storage Reset
     assert.match(await ask(STICK_ADDR, `BULK 02 ${cbw(3, 36, INQUIRY)}`), /^DONE OK /);
     assert.match(await ask(STICK_ADDR, "BULK 81 36"), /^DONE OK 0000/);
     assert.match(await ask(STICK_ADDR, "BULK 81 13"), /^DONE OK 55534253030000000000000000$/);
@@ -137,12 +138,12 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
 
   it("does interrupt transfers: a timeout, a cancel, a key pressed", async () => {
     const t0 = Date.now();
-    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT ");
+    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT");
     assert.ok(Date.now() - t0 < 2500, `the timeout took ${Date.now() - t0} ms`);
     const pending = ask(KBD_ADDR, "INTR 81 8 ms=20000", 10);
     await new Promise((r) => setTimeout(r, 500));
-    assert.match(await ask(KBD_ADDR, "CANCEL"), /^(CANCEL 1|DONE ECANCELED )$/);
-    assert.equal(await pending, "DONE ECANCELED ");
+    assert.match(await ask(KBD_ADDR, "CANCEL"), /^(CANCEL 1|DONE ECANCELED)$/);
+    assert.equal(await pending, "DONE ECANCELED");
     const key = ask(KBD_ADDR, "INTR 81 8 ms=10000", 12);
     await new Promise((r) => setTimeout(r, 500));
     await mon.command("sendkey a");
@@ -154,17 +155,21 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
     const pending = ask(KBD_ADDR, "INTR 81 8 ms=20000", 15);
     await new Promise((r) => setTimeout(r, 500));
     await mon.command("device_del kbd");
-    assert.equal(await pending, "DONE ENODEV ");
+    assert.equal(await pending, "DONE ENODEV");
     await qemu!.line(/info host: USB keys \(usb id 1\) was unplugged/, 5000);
     assert.equal(await ask(KBD_ADDR, "EVENTS"), "EVENTS attach detach");
     assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "ERR ENODEV");
-    await mon.command(`device_add usb-kbd,bus=${XHCI_ID}.0,id=kbd2`);
+    // a keyboard on another port matches no entry (keys is matched by its path) ...
+    await mon.command(`device_add usb-kbd,bus=${XHCI_ID}.0,port=3,id=kbd3`);
+    await qemu!.line(/info host: USB device 0627:0001 serial ".*" path 1-3 matches no usb: entry of the manifest that is free; it is left alone/, 10000);
+    // ... one on the port the manifest names does
+    await mon.command(`device_add usb-kbd,bus=${XHCI_ID}.0,port=2,id=kbd2`);
     const t0 = Date.now();
     while ((await ask(KBD_ADDR, "EVENTS")) !== "EVENTS attach detach attach") {
       assert.ok(Date.now() - t0 < 10000, `no attach after the replug\n${qemu!.serial.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT ", "the new keyboard answers (nothing pressed)");
+    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT", "the new keyboard answers (nothing pressed)");
     assert.equal(await ask(STICK_ADDR, "EVENTS"), "EVENTS attach", "the stick saw none of it");
   });
 
