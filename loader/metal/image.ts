@@ -231,7 +231,7 @@ export function qemuArgs(plan: HostPlan, file: string, o: QemuOptions = {}): str
   plan.disks.forEach((d, i) => {
     args.push("-drive", `file=${d.path.replace(/,/g, ",,")},format=raw,if=none,id=d${i}`, "-device", `virtio-blk-pci,drive=d${i}`);
   });
-  if (plan.usb.length > 0) args.push(...XHCI_ARGS);
+  if ((plan.usb?.length ?? 0) > 0) args.push(...XHCI_ARGS);   // tests pass stand-in plans without usb
   args.push(...(o.extra ?? []));
   return args;
 }
