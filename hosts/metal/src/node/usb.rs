@@ -112,10 +112,10 @@ impl Usb {
     }
 
     pub fn cancel(&mut self, dev: i32, xfer: i32) {
-        if let Some((h, slot)) = self.place(dev) {
-            if (0..USB_INFLIGHT as i32).contains(&xfer) {
-                self.hcs[h].cancel(slot, xfer as usize);
-            }
+        if let Some((h, slot)) = self.place(dev)
+            && (0..USB_INFLIGHT as i32).contains(&xfer)
+        {
+            self.hcs[h].cancel(slot, xfer as usize);
         }
     }
 
