@@ -739,7 +739,11 @@ impl Xhci {
     /// resets endpoints that completed a halt. Call when the line fired or a deadline passed.
     pub fn poll(&mut self, now_ms: u64) {
         self.drain();
-        if self.port_changed != 0 {
+        // an enumeration's commands drain events too, which may note more port changes
+        for _ in 0..4 {
+            if self.port_changed == 0 {
+                break;
+            }
             let changed = core::mem::take(&mut self.port_changed);
             for p in 1..=self.ports {
                 if changed & (1 << p) != 0 {
@@ -759,6 +763,15 @@ impl Xhci {
             }
             self.reset_endpoints(slot);
         }
+    }
+
+    /// Something waits for the caller (a change, a finished transfer) or for `poll` (a port
+    /// change or an endpoint reset noted while a command drained the event ring): the loop
+    /// must not halt before it has polled again, since no interrupt will come for it.
+    pub fn has_work(&self) -> bool {
+        self.changes[0].is_some()
+            || self.port_changed != 0
+            || self.devices.iter().flatten().any(|d| d.reset != 0 || d.xfers.iter().any(|x| matches!(x.state, XferState::Done(_))))
     }
 
     /// Whether a transfer is in flight (the loop wakes at `next_deadline` then).
@@ -953,6 +966,7 @@ impl Xhci {
                 continue;
             }
             let s = slot as u8;
+            let halted = self.ep_state(s, ci) == EP_HALTED;
             match self.ep_state(s, ci) {
                 EP_HALTED => {
                     let _ = self.command(0, 0, T_RESET_EP << 10 | (ci as u32) << 16 | (slot as u32) << 24);
@@ -966,15 +980,16 @@ impl Xhci {
             let Some(ring) = d.rings[ci].as_mut() else { continue };
             // Everything queued before is dropped: transfers still in flight on it stay
             // queued only if they come after the point we move to (the enqueue point).
-            let mut pending = false;
+            // Transfers still queued on it are dropped: behind a stall they never ran (EPIPE);
+            // on an endpoint that was running, the service cleared a halt it did not have
+            // while it had transfers there (ECANCELED).
+            let why = if halted { UsbError::Stall } else { UsbError::Cancelled };
             for x in d.xfers.iter_mut().filter(|x| x.dci == ci && x.state == XferState::InFlight) {
                 for &t in &x.trbs[..x.ntrbs] {
                     ring.noop(t);
                 }
-                x.state = XferState::Done(Err(UsbError::Stall));
-                pending = true;
+                x.state = XferState::Done(Err(why));
             }
-            let _ = pending;
             let deq = ring.enqueue_addr() | ring.cycle as u64;
             let _ = self.command(deq, 0, T_SET_DEQ << 10 | (ci as u32) << 16 | (slot as u32) << 24);
         }
