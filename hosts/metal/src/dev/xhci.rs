@@ -1184,12 +1184,13 @@ impl Xhci {
         d.serial = serial;
         d.desc = desc;
         crate::println!(
-            "xhci {}: port {port}: {} speed device {:04x}:{:04x} serial \"{}\" in slot {slot}, {} bytes of descriptors, path {}",
+            "xhci {}: port {port}: {} speed device {:04x}:{:04x} serial \"{}\" in slot {slot}, EP0 max packet {}, {} bytes of descriptors, path {}",
             self.pci.addr,
             d.speed_name(),
             d.vendor,
             d.product,
             d.serial.escape_debug(),
+            d.mps0,
             d.desc.len(),
             d.path()
         );
