@@ -11,7 +11,7 @@ import * as net from "net";
 import { XHCI_ARGS } from "../../loader/metal/image";
 
 /** The id of QEMU's xHCI (its bus is `${XHCI_ID}.0`), as XHCI_ARGS names it. */
-export const XHCI_ID = XHCI_ARGS[1].replace(/^.*id=/, "");
+export const XHCI_ID = /id=([^,]+)/.exec(XHCI_ARGS[1])![1];
 
 export interface UsbDevices {
   /** Add the controller too (default); false when the image's manifest has usb: devices,
@@ -33,11 +33,11 @@ export interface UsbDevices {
 
 /** `-device qemu-xhci` and the devices on its bus, in this order (the xHC gives ports as
  *  QEMU attaches them: USB 3 devices on its USB 3 ports, the others on its USB 2 ports).
- *  qemu-xhci has 4 ports for QEMU's bus (each USB 2 and USB 3); a device that would take the
- *  last free one gets a usb-hub chained in first, which the metal driver does not drive: at
- *  most three devices here, or give each a port= of its own. */
+ *  XHCI_ARGS gives qemu-xhci 8 ports for QEMU's bus (each USB 2 and USB 3); a device that
+ *  would take the last free one gets a usb-hub chained in first, which the metal driver does
+ *  not drive: at most seven devices, or give each a port= of its own. */
 export function usbArgs(d: UsbDevices): string[] {
-  const a = d.controller === false ? [] : ["-device", `qemu-xhci,id=${XHCI_ID}`];
+  const a = d.controller === false ? [] : [...XHCI_ARGS];
   if (d.stick !== undefined) {
     a.push("-drive", `if=none,id=stickdrive,format=raw,file=${d.stick.replace(/,/g, ",,")}`,
       "-device", `usb-storage,bus=${XHCI_ID}.0,drive=stickdrive,id=stick${d.stickSerial ? `,serial=${d.stickSerial}` : ""}`);

@@ -1,8 +1,7 @@
 // The metal host's xHCI driver against QEMU's own controller and devices (issue #16,
 // spec/metal.md "USB (xHCI)"), in one QEMU boot of the `devtest` mode: a usb-storage stick
 // (super speed), a usb-kbd (high speed) and a usb-ccid (full speed, 64-byte EP0: read first,
-// then set by Evaluate Context) are enumerated (QEMU chains a hub of its own in when a fourth
-// device would take the last of its 4 ports, and hubs are not driven: three devices it is) and their descriptors printed and
+// then set by Evaluate Context) are enumerated and their descriptors printed and
 // read again through the asynchronous path; a short control read; a transfer to an endpoint
 // the device lacks and a SET_ADDRESS are refused; on the stick a BOT INQUIRY (CBW out, 36
 // bytes in, CSW in), a CBW with a bad signature that QEMU stalls, CLEAR_FEATURE(ENDPOINT_HALT)
