@@ -1,5 +1,7 @@
 // The metal host's xHCI driver against QEMU's own controller and devices (issue #16,
-// spec/metal.md "USB (xHCI)"), in one QEMU boot of the `devtest` mode: a usb-storage stick
+// spec/metal.md "USB (xHCI)"), in one QEMU boot of the `devtest` mode. First the endpoint walk
+// over configuration descriptors a hostile device could send (QEMU's devices do not lie).
+// Then a usb-storage stick
 // (super speed), a usb-kbd (high speed) and a usb-ccid (full speed, 64-byte EP0: read first,
 // then set by Evaluate Context) are enumerated and their descriptors printed and
 // read again through the asynchronous path; a short control read; a transfer to an endpoint
@@ -69,6 +71,12 @@ describe("the xHCI driver against QEMU's USB devices (devtest)", { skip }, () =>
     assert.match(line(/^xhci .*: full speed device 08e6:4433 /) ?? "", /EP0 max packet 64,/);
     // the descriptors read again through submit equal the enumeration's, for each device
     assert.equal(qemu.lines.filter((l) => /^devtest: usb control GET_DESCRIPTOR\(configuration\)/.test(l)).length, 3);
+  });
+
+  it("walks hostile configuration descriptors (lengths that lie, reserved bits, duplicates) without trusting them", () => {
+    const hostile = qemu.lines.filter((l) => /^devtest: usb (FAIL )?hostile configuration descriptor/.test(l));
+    assert.equal(hostile.length, 9, hostile.join("\n"));
+    assert.ok(hostile.every((l) => !/FAIL/.test(l)), hostile.join("\n"));
   });
 
   it("does bulk transfers: INQUIRY, a stall and its recovery, READ CAPACITY", () => {

@@ -113,9 +113,36 @@ fn check(ok: &mut bool, what: &str, good: bool, detail: core::fmt::Arguments) {
     *ok &= good;
 }
 
+/// Configuration descriptors a hostile device could send, and the endpoints the driver
+/// configures from each (none of them may panic it).
+fn hostile_descriptors() -> bool {
+    use xhci::Endpoint;
+    let iface = |alt: u8| [9u8, 4, 0, alt, 1, 8, 6, 0x50, 0];
+    let ep = |addr: u8, attrs: u8| [7u8, 5, addr, attrs, 64, 0, 1];
+    let cat = |parts: &[&[u8]]| parts.concat();
+    let bulk_in = Endpoint { addr: 0x81, attrs: 2, wmax: 64, interval: 1 };
+    let cases: [(&str, Vec<u8>, Vec<Endpoint>); 9] = [
+        ("empty", Vec::new(), Vec::new()),
+        ("a descriptor of length 0", cat(&[&iface(0), &[0, 5, 0x81, 2, 64, 0, 1], &ep(0x81, 2)]), Vec::new()),
+        ("a descriptor past the end", cat(&[&iface(0), &[200, 5, 0x81, 2, 64, 0, 1]]), Vec::new()),
+        ("an endpoint descriptor of 3 bytes", cat(&[&iface(0), &[3, 5, 0x81], &ep(0x81, 2)]), alloc::vec![bulk_in]),
+        ("an endpoint outside an interface", cat(&[&ep(0x81, 2)]), Vec::new()),
+        ("an interface of 4 bytes", cat(&[&[4, 4, 0, 0], &ep(0x81, 2)]), Vec::new()),
+        ("alternate setting 1", cat(&[&iface(0), &ep(0x81, 2), &iface(1), &ep(0x02, 2)]), alloc::vec![bulk_in]),
+        ("endpoint 0, isochronous, twice the same", cat(&[&iface(0), &ep(0x80, 2), &ep(0x83, 1), &ep(0x81, 2), &ep(0x81, 3)]), alloc::vec![bulk_in]),
+        ("reserved address bits", cat(&[&iface(0), &ep(0x91, 2), &ep(0x81, 2)]), alloc::vec![bulk_in]),
+    ];
+    let mut ok = true;
+    for (what, bytes, want) in cases.iter() {
+        let got = xhci::endpoints(bytes);
+        check(&mut ok, "hostile configuration descriptor", &got == want, format_args!("{what}: {got:?}"));
+    }
+    ok
+}
+
 pub fn run(devices: &[super::pci::PciDevice], cmdline: &str) -> bool {
     let mut hcs = xhci::probe_all(devices);
-    let mut ok = true;
+    let mut ok = hostile_descriptors();
     for x in hcs.iter_mut() {
         ok &= test_controller(x, cmdline);
     }

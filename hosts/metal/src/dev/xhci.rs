@@ -409,6 +409,51 @@ impl UsbDevice {
     }
 }
 
+/// A bulk or interrupt endpoint of alternate setting 0, as its descriptor gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub addr: u8,
+    /// bmAttributes & 3: UsbType BULK or INTERRUPT.
+    pub attrs: u8,
+    pub wmax: u16,
+    pub interval: u8,
+}
+
+/// The bulk and interrupt endpoints of alternate setting 0 of every interface of a
+/// configuration descriptor (with its class descriptors), each endpoint once. A device's
+/// descriptors are not trusted: the walk stops at a descriptor shorter than 2 bytes or one
+/// that runs past the end; an interface or endpoint descriptor too short for its fields, an
+/// endpoint outside an interface, endpoint 0, an isochronous or control endpoint and a second
+/// descriptor for the same endpoint are skipped. Never panics, whatever the bytes.
+pub fn endpoints(config: &[u8]) -> Vec<Endpoint> {
+    let mut out: Vec<Endpoint> = Vec::new();
+    let mut at = 0usize;
+    let mut alt0 = false;
+    while at + 2 <= config.len() {
+        let (len, kind) = (config[at] as usize, config[at + 1]);
+        if len < 2 || at + len > config.len() {
+            break;
+        }
+        if kind == DT_INTERFACE {
+            alt0 = len >= 9 && config[at + 3] == 0;
+        }
+        if kind == DT_ENDPOINT && len >= 7 && alt0 {
+            let ep = Endpoint {
+                addr: config[at + 2],
+                attrs: config[at + 3] & 3,
+                wmax: u16::from_le_bytes([config[at + 4], config[at + 5]]),
+                interval: config[at + 6],
+            };
+            let kind_ok = ep.attrs == UsbType::BULK as u8 || ep.attrs == UsbType::INTERRUPT as u8;
+            if ep.addr & 0x0f != 0 && ep.addr & 0x70 == 0 && kind_ok && out.iter().all(|e| dci(e.addr) != dci(ep.addr)) {
+                out.push(ep);
+            }
+        }
+        at += len;
+    }
+    out
+}
+
 /// The device context index of an endpoint address (EP0 is 1).
 fn dci(ep: u8) -> usize {
     let n = (ep & 0x0f) as usize;
@@ -1224,54 +1269,36 @@ impl Xhci {
         d.in_ctx.zero(0, 33 * cs);
         let mut add = 1u32; // the slot context
         let mut last = 1usize;
-        let mut at = 0usize;
-        let mut alt0 = false;
-        while at + 2 <= config.len() {
-            let (len, kind) = (config[at] as usize, config[at + 1]);
-            if len < 2 || at + len > config.len() {
-                break;
-            }
-            if kind == DT_INTERFACE && len >= 9 {
-                alt0 = config[at + 3] == 0;
-            }
-            if kind == DT_ENDPOINT && len >= 7 && alt0 {
-                let addr = config[at + 2];
-                let attrs = config[at + 3] & 3;
-                let wmax = u16::from_le_bytes([config[at + 4], config[at + 5]]);
-                let interval = config[at + 6];
-                let ci = dci(addr);
-                if addr & 0x0f != 0 && (attrs == UsbType::BULK as u8 || attrs == UsbType::INTERRUPT as u8) && d.rings[ci].is_none() {
-                    let ring = Box::new(Ring::new("an endpoint ring")?);
-                    let is_in = addr & USB_DIR_IN != 0;
-                    let ep_type = match (attrs, is_in) {
-                        (2, false) => 2,
-                        (3, false) => 3,
-                        (2, true) => 6,
-                        _ => 7,
-                    };
-                    let mps = (wmax & 0x7ff) as u32;
-                    let burst = if speed == 3 && attrs == 3 { ((wmax >> 11) & 3) as u32 } else { 0 };
-                    let xinterval = if attrs != UsbType::INTERRUPT as u8 {
-                        0
-                    } else if speed >= 3 {
-                        (interval.clamp(1, 16) - 1) as u32
-                    } else {
-                        // frames (1 ms) to 125 µs units as a power of two: log2(8·bInterval), 3..10
-                        let f = (interval.max(1) as u32) * 8;
-                        (31 - f.leading_zeros()).clamp(3, 10)
-                    };
-                    let o = (ci + 1) * cs;
-                    d.in_ctx.w32(o, xinterval << 16);
-                    d.in_ctx.w32(o + 4, 3 << 1 | ep_type << 3 | burst << 8 | mps.max(1) << 16);
-                    d.in_ctx.w64(o + 8, ring.mem.phys() | 1);
-                    let esit = if attrs == 3 { mps * (burst + 1) } else { 0 };
-                    d.in_ctx.w32(o + 16, (if attrs == 3 { mps } else { 3072 }).min(0xffff) | (esit & 0xffff) << 16);
-                    d.rings[ci] = Some(ring);
-                    add |= 1 << ci;
-                    last = last.max(ci);
-                }
-            }
-            at += len;
+        for ep in endpoints(config) {
+            let ci = dci(ep.addr);
+            let ring = Box::new(Ring::new("an endpoint ring")?);
+            let interrupt = ep.attrs == UsbType::INTERRUPT as u8;
+            let ep_type = match (interrupt, ep.addr & USB_DIR_IN != 0) {
+                (false, false) => 2,
+                (true, false) => 3,
+                (false, true) => 6,
+                (true, true) => 7,
+            };
+            let mps = (ep.wmax & 0x7ff) as u32;
+            let burst = if speed == 3 && interrupt { ((ep.wmax >> 11) & 3) as u32 } else { 0 };
+            let xinterval = if !interrupt {
+                0
+            } else if speed >= 3 {
+                (ep.interval.clamp(1, 16) - 1) as u32
+            } else {
+                // frames (1 ms) to 125 µs units as a power of two: log2(8·bInterval), 3..10
+                let f = (ep.interval.max(1) as u32) * 8;
+                (31 - f.leading_zeros()).clamp(3, 10)
+            };
+            let o = (ci + 1) * cs;
+            d.in_ctx.w32(o, xinterval << 16);
+            d.in_ctx.w32(o + 4, 3 << 1 | ep_type << 3 | burst << 8 | mps.max(1) << 16);
+            d.in_ctx.w64(o + 8, ring.mem.phys() | 1);
+            let esit = if interrupt { mps * (burst + 1) } else { 0 };
+            d.in_ctx.w32(o + 16, (if interrupt { mps } else { 3072 }).min(0xffff) | (esit & 0xffff) << 16);
+            d.rings[ci] = Some(ring);
+            add |= 1 << ci;
+            last = last.max(ci);
         }
         if add == 1 {
             return Ok(()); // EP0 only
