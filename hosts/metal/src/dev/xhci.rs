@@ -965,7 +965,11 @@ impl Xhci {
         let Some(Some(d)) = self.devices.get_mut(slot as usize) else { return };
         let x = &mut d.xfers[xfer];
         if x.state != XferState::InFlight {
-            return; // it finished while the endpoint stopped
+            // it finished while the endpoint stopped: restart it for what is queued behind
+            if self.ep_state(slot, ci) == EP_STOPPED {
+                self.doorbell(slot as usize, ci as u32);
+            }
+            return;
         }
         x.state = XferState::Done(Err(why));
         let trbs = x.trbs;
