@@ -149,6 +149,11 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
     await new Promise((r) => setTimeout(r, 500));
     assert.match(await ask(KBD_ADDR, "CANCEL"), /^(CANCEL 1|DONE ECANCELED)$/);
     assert.equal(await pending, "DONE ECANCELED");
+    // three queued on one endpoint, all cancelled: each TD is stopped or skipped in turn
+    const three = [1, 2, 3].map(() => ask(KBD_ADDR, "INTR 81 8 ms=20000", 10));
+    await new Promise((r) => setTimeout(r, 700));
+    assert.match(await ask(KBD_ADDR, "CANCEL"), /^(CANCEL 3|DONE ECANCELED)$/);
+    assert.deepEqual(await Promise.all(three), ["DONE ECANCELED", "DONE ECANCELED", "DONE ECANCELED"]);
     const key = ask(KBD_ADDR, "INTR 81 8 ms=10000", 12);
     await new Promise((r) => setTimeout(r, 500));
     await mon.command("sendkey a");
