@@ -92,11 +92,11 @@ export function readData(): usize { return BLOCK + <usize>(part * unit()); }
 /** True when start() may be called: no probe and no request in flight. */
 export function idle(): bool { return state != PROBING && op == OP_NONE; }
 
-/** At start: find the granted device and probe it if it is plugged in. */
+/** At start: find the granted device. The kernel tells a starting service of each of its
+ *  devices that is present with an ATTACH event, which probes it. */
 export function init(): void {
   handle = sys_cap_find(CapKind.USB, 0);
-  if (handle < 0) { state = NO_DEVICE; return; }
-  attached();
+  state = handle < 0 ? NO_DEVICE : DETACHED;
 }
 
 /** ATTACH: probe afresh (the request in flight, if any, was cut off by the replug). */

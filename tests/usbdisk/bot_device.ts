@@ -73,6 +73,7 @@ export class BotDevice {
   /** The syscalls to hand to tests/sdk/guest.ts (its `syscalls` option). */
   syscalls(memory: WebAssembly.Memory): Record<string, Function> {
     this.memory = memory;
+    if (this.present) this.event(UsbEvent.ATTACH, 0, 0, 0);   // as the kernel tells a starting service
     return {
       cap_find: (kind: number, index: number) => kind === CapKind.USB && index === 0 ? USB_HANDLE : -Errno.ENOENT,
       usb_desc: (h: number, ptr: number, cap: number) => {
