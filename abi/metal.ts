@@ -42,6 +42,7 @@ export enum MtlSection {
   MODULE_CODE = 7,   // id: a module index; the metered module precompiled like KERNEL
   MODULE_FILE = 8,   // id: a module index; the module file as it was signed (module_read)
   SLOT_NAME = 9,     // id: a manifest service's id (slot); its domain, UTF-8, for the host's log lines
+  USB = 10,          // id: the manifest USB device id; body MTL_USB_* (how the xHCI driver matches it)
 }
 
 // NIC body: which virtio-net device carries the NIC. Devices are numbered in PCI order
@@ -66,6 +67,29 @@ export const MTL_NIC_FRAME_MAX = MTL_NIC_MTU_MAX + ETH_HDR;
 export const MTL_DISK_PCI_INDEX = 0;  // u32
 export const MTL_DISK_SIZE = 8;       // u64, bytes
 export const MTL_DISK_BODY = 16;
+
+// USB body: how the host recognises the manifest's USB device (issue #16, spec/metal.md "USB
+// (xHCI)"). Every matcher present (MtlUsbMatch bit set) must match; at least one is.
+//   0 u32 MtlUsbMatch bits   4 u16 vendor   6 u16 product
+//   8 [32] path, UTF-8, NUL-padded ("<bus>-<port>[.<port>…]"; bus 1 is the USB 2 root hub,
+//      2 the USB 3 one, as Linux numbers a lone xHC's; up to USB_PATH_PORTS_MAX ports)
+//   40 [16] the device's manifest name, NUL-padded (for the host's log lines)
+//   56 u32 serial length   60 [length] serial, UTF-8 (iSerialNumber), at most MTL_USB_SERIAL_MAX
+export const MTL_USB_MATCH = 0;
+export const MTL_USB_VENDOR = 4;
+export const MTL_USB_PRODUCT = 6;
+export const MTL_USB_PATH = 8;
+export const MTL_USB_PATH_MAX = 32;       // bytes of the path field
+export const MTL_USB_NAME = 40;
+export const MTL_USB_NAME_MAX = 16;       // bytes of the name field
+export const MTL_USB_SERIAL_LEN = 56;
+export const MTL_USB_SERIAL = 60;
+export const MTL_USB_SERIAL_MAX = 384;    // bytes of a serial: 126 UTF-16 units are at most 378 bytes of UTF-8
+export enum MtlUsbMatch {
+  DEVICE = 1,        // vendor:product
+  SERIAL = 2,
+  PATH = 4,
+}
 
 // SLOT body: what a service id may hold (as hosts/node/services.ts SlotPlace).
 export const MTL_SLOT_FLAGS = 0;          // u32, MtlSlotFlag bits

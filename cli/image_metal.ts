@@ -40,6 +40,7 @@ export async function buildMetalImage(manifest: string, out: string, cmdline = "
     ...(identity ? [`  it holds the node's identity seed (node.identity, ${image.plan.node.identity}; mode 0600): keep it as secret as the seed file`] : []),
     ...nicLines(image),
     ...diskLines(image),
+    ...usbLines(image),
     ...storeLines(image),
     `  ${MTL_KERNEL_LINE}${image.kernelSha256} (unchanged inside the image; the node prints this line at boot)`,
     `  boot manifest sha256 ${image.bootSha256}`,
@@ -66,6 +67,21 @@ function nicLines(image: MetalImage): string[] {
 
 function diskLines(image: MetalImage): string[] {
   return image.plan.disks.map((d, i) => `  disk ${d.name}: the virtio-blk device number ${i} in PCI order, ${d.path} (${d.size} bytes)`);
+}
+
+/** Each USB device the manifest names, how the host recognises it, and (the command line
+ *  below has -device qemu-xhci,id=xhci) how QEMU plugs one in on its bus. */
+function usbLines(image: MetalImage): string[] {
+  if (image.plan.usb.length === 0) return [];
+  const hex = (n: number) => n.toString(16).padStart(4, "0");
+  return [
+    ...image.plan.usb.map((u) => `  USB ${u.name}: the device on the xHCI with ${[
+      u.vendor !== null && u.product !== null ? `device ${hex(u.vendor)}:${hex(u.product)}` : "",
+      u.serial !== null ? `serial "${u.serial}"` : "",
+      u.path !== null ? `path ${u.path} (bus 1: USB 2 ports, bus 2: USB 3 ports, as Linux numbers them)` : "",
+    ].filter((x) => x).join(", ")}`),
+    "  USB devices go on the xHCI's bus, e.g. -drive if=none,id=stick,format=raw,file=stick.img -device usb-storage,bus=xhci.0,drive=stick; -device usb-kbd,bus=xhci.0",
+  ];
 }
 
 function storeLines(image: MetalImage): string[] {

@@ -19,7 +19,7 @@ import { compileManifest, HostPlan, Manifest } from "../manifest";
 import { parseMac } from "../ip6";
 import { validateService } from "../wasm/validate";
 import { wrapElf } from "./elf";
-import { diskBody, encodePayload, nicBody, PayloadSection, slotBody } from "./payload";
+import { diskBody, encodePayload, nicBody, PayloadSection, slotBody, usbBody } from "./payload";
 import { precompile } from "./precompile";
 import { RamAccount, ramAccount } from "./ram";
 import { parseModule } from "../wasm/parse";
@@ -136,13 +136,19 @@ async function serviceCode(plan: HostPlan, read: (file: string) => Uint8Array, c
   return code;
 }
 
-/** The NIC and DISK sections: which virtio-net device carries each NIC (its PCI place or
- *  its MAC) and the MAC it must have, and for disk i the i-th virtio-blk device in PCI order, with its size. */
+/** QEMU's xHCI controller (class 0x0C0330) for a manifest with usb: devices; the devices go
+ *  on its bus, `bus=xhci.0` (spec/metal.md "USB (xHCI)"). */
+export const XHCI_ARGS = ["-device", "qemu-xhci,id=xhci"];
+
+/** The NIC, DISK and USB sections: which virtio-net device carries each NIC (its PCI place or
+ *  its MAC) and the MAC it must have, for disk i the i-th virtio-blk device in PCI order, with its size,
+ *  and for each USB device the matchers the host's xHCI driver recognises it by. */
 function deviceSections(plan: HostPlan): PayloadSection[] {
   return [
     ...plan.nics.map((n) => ({ kind: MtlSection.NIC, id: n.id,
       bytes: nicBody({ pci: n.virtio?.pci ?? null, mac: parseMac(n.mac) }) })),
     ...plan.disks.map((d, i) => ({ kind: MtlSection.DISK, id: d.id, bytes: diskBody(i, BigInt(d.size)) })),
+    ...plan.usb.map((u) => ({ kind: MtlSection.USB, id: u.id, bytes: usbBody(u) })),
   ];
 }
 
@@ -200,6 +206,11 @@ export interface QemuOptions {
   cdrom?: boolean;
   /** QEMU's -m in MiB: the image's RAM account (MetalImage.ram.mib); 512 when not given. */
   memoryMiB?: number;
+  /** QEMU's human monitor on this Unix socket (tests drive hot-plug and keys through it);
+   *  none when not given. */
+  monitor?: string;
+  /** More arguments, after the rest (tests: USB devices on the xHCI, tests/metal/usb.ts). */
+  extra?: string[];
 }
 
 /** QEMU's arguments for an image of `plan` at `file`: TCG (KVM aborts on this class of
@@ -207,7 +218,8 @@ export interface QemuOptions {
  *  NIC; a TAP netdev and a virtio-net device with the NIC's MAC per NIC in PCI order; a
  *  virtio-blk device per disk, in the manifest's order. */
 export function qemuArgs(plan: HostPlan, file: string, o: QemuOptions = {}): string[] {
-  const args = ["-accel", "tcg", "-cpu", "max", "-m", `${o.memoryMiB ?? 512}M`, "-display", "none", "-serial", "stdio", "-monitor", "none",
+  const args = ["-accel", "tcg", "-cpu", "max", "-m", `${o.memoryMiB ?? 512}M`, "-display", "none", "-serial", "stdio",
+    "-monitor", o.monitor ? `unix:${o.monitor},server=on,wait=off` : "none",
     "-no-reboot", "-nic", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
   args.push(...(o.cdrom ? ["-cdrom", file] : ["-kernel", file]));
   if (o.append && !o.cdrom) args.push("-append", o.append);
@@ -219,5 +231,7 @@ export function qemuArgs(plan: HostPlan, file: string, o: QemuOptions = {}): str
   plan.disks.forEach((d, i) => {
     args.push("-drive", `file=${d.path.replace(/,/g, ",,")},format=raw,if=none,id=d${i}`, "-device", `virtio-blk-pci,drive=d${i}`);
   });
+  if (plan.usb.length > 0) args.push(...XHCI_ARGS);
+  args.push(...(o.extra ?? []));
   return args;
 }

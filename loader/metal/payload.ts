@@ -10,6 +10,8 @@ import {
   MTL_KERNEL_SHA256, MTL_MAGIC, MTL_NIC_MAC, MTL_NIC_PCI_INDEX, MTL_NIC_SIZE, MTL_SEC_ID, MTL_SEC_KIND,
   MTL_SEC_LENGTH, MTL_SEC_OFFSET, MTL_SEC_SIZE, MTL_SLOT_DECLARED_MAX, MTL_SLOT_FLAGS, MTL_SLOT_MEM_MIN,
   MTL_SLOT_MODULE, MTL_SLOT_RAM_MAX, MTL_SLOT_SHA256, MTL_SLOT_SIZE, MTL_TOTAL, MTL_VERSION, MtlSection,
+  MTL_USB_MATCH, MTL_USB_NAME, MTL_USB_NAME_MAX, MTL_USB_PATH, MTL_USB_PATH_MAX, MTL_USB_PRODUCT, MTL_USB_SERIAL, MTL_USB_SERIAL_LEN,
+  MTL_USB_SERIAL_MAX, MTL_USB_VENDOR, MtlUsbMatch,
 } from "../../abi/metal";
 
 const SHA256_BYTES = 32;
@@ -120,6 +122,51 @@ export function readDiskBody(b: Uint8Array): { pci: number; size: bigint } {
   if (b.length !== MTL_DISK_BODY) throw new PayloadError(`a DISK body is ${MTL_DISK_BODY} bytes, not ${b.length}`);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   return { pci: v.getUint32(MTL_DISK_PCI_INDEX, true), size: v.getBigUint64(MTL_DISK_SIZE, true) };
+}
+
+/** How the metal host recognises a manifest USB device: each matcher given must match. */
+export interface UsbMatch { name: string; vendor: number | null; product: number | null; serial: string | null; path: string | null; }
+
+/** A USB section's body (abi/metal.ts MTL_USB_*). */
+export function usbBody(m: UsbMatch): Uint8Array {
+  const enc = new TextEncoder();
+  const serial = enc.encode(m.serial ?? "");
+  const path = enc.encode(m.path ?? "");
+  const name = enc.encode(m.name);
+  if (serial.length > MTL_USB_SERIAL_MAX) throw new PayloadError(`USB device ${m.name}: its serial is ${serial.length} bytes; at most ${MTL_USB_SERIAL_MAX}`);
+  if (path.length > MTL_USB_PATH_MAX) throw new PayloadError(`USB device ${m.name}: its path "${m.path}" is ${path.length} bytes; at most ${MTL_USB_PATH_MAX}`);
+  if (name.length > MTL_USB_NAME_MAX) throw new PayloadError(`USB device ${m.name}: its name is ${name.length} bytes; at most ${MTL_USB_NAME_MAX}`);
+  const device = m.vendor !== null && m.product !== null;
+  const match = (device ? MtlUsbMatch.DEVICE : 0) | (m.serial !== null ? MtlUsbMatch.SERIAL : 0) | (m.path !== null ? MtlUsbMatch.PATH : 0);
+  if (match === 0) throw new PayloadError(`USB device ${m.name}: no device, serial or path to match it by`);
+  const out = new Uint8Array(MTL_USB_SERIAL + serial.length);
+  const v = new DataView(out.buffer);
+  v.setUint32(MTL_USB_MATCH, match, true);
+  v.setUint16(MTL_USB_VENDOR, device ? m.vendor! : 0, true);
+  v.setUint16(MTL_USB_PRODUCT, device ? m.product! : 0, true);
+  out.set(path, MTL_USB_PATH);
+  out.set(name, MTL_USB_NAME);
+  v.setUint32(MTL_USB_SERIAL_LEN, serial.length, true);
+  out.set(serial, MTL_USB_SERIAL);
+  return out;
+}
+
+export function readUsbBody(b: Uint8Array): UsbMatch {
+  if (b.length < MTL_USB_SERIAL) throw new PayloadError(`a USB body is at least ${MTL_USB_SERIAL} bytes, not ${b.length}`);
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const len = v.getUint32(MTL_USB_SERIAL_LEN, true);
+  if (len > MTL_USB_SERIAL_MAX || MTL_USB_SERIAL + len !== b.length) throw new PayloadError(`a USB body's serial length ${len} does not fit its ${b.length} bytes`);
+  const dec = new TextDecoder();
+  const field = (at: number, max: number) => dec.decode(b.subarray(at, at + max)).replace(/\0+$/, "");
+  const match = v.getUint32(MTL_USB_MATCH, true);
+  const device = (match & MtlUsbMatch.DEVICE) !== 0;
+  return {
+    name: field(MTL_USB_NAME, MTL_USB_NAME_MAX),
+    vendor: device ? v.getUint16(MTL_USB_VENDOR, true) : null,
+    product: device ? v.getUint16(MTL_USB_PRODUCT, true) : null,
+    serial: match & MtlUsbMatch.SERIAL ? dec.decode(b.subarray(MTL_USB_SERIAL, MTL_USB_SERIAL + len)) : null,
+    path: match & MtlUsbMatch.PATH ? field(MTL_USB_PATH, MTL_USB_PATH_MAX) : null,
+  };
 }
 
 /** A SLOT section's body (hosts/node/services.ts SlotPlace): flags (MtlSlotFlag), the

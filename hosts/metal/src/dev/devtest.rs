@@ -47,6 +47,9 @@ pub fn run(cmdline: &str) -> bool {
     if rng::register_fallback(&devices) {
         ok &= test_rng();
     }
+    if devices.iter().any(super::xhci::is_xhci) {
+        ok &= super::usbtest::run(&devices, cmdline);
+    }
     crate::println!("devtest: {} NICs, {} disks: {}", nets.len(), disks.len(), if ok { "PASS" } else { "FAIL" });
     ok
 }

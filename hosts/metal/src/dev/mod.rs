@@ -11,7 +11,9 @@ pub mod devtest;
 pub mod net;
 pub mod pci;
 pub mod rng;
+pub mod usbtest;
 pub mod virtio;
+pub mod xhci;
 
 use core::fmt;
 

@@ -16,6 +16,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 pub struct Devices {
+    /// The xHCI controllers and the manifest's USB devices (usb.rs).
+    pub usb: super::usb::Usb,
     /// By NIC id.
     pub nics: Vec<Option<Net>>,
     /// By disk id.
@@ -67,10 +69,11 @@ pub fn open(p: &Payload, frames_only: bool) -> Result<Devices, String> {
     if crate::platform::rng::source().is_none() {
         return Err(String::from("no randomness: the CPU has no usable RDSEED or RDRAND (the lines above say why) and there is no virtio-rng device; give QEMU -cpu max or -device virtio-rng-pci"));
     }
-    let mut d = Devices { nics: (0..NIC_MAX).map(|_| None).collect(), disks: (0..DISK_MAX).map(|_| None).collect() };
+    let mut d = Devices { usb: super::usb::Usb::none(), nics: (0..NIC_MAX).map(|_| None).collect(), disks: (0..DISK_MAX).map(|_| None).collect() };
     if frames_only {
         return Ok(d);
     }
+    d.usb = super::usb::Usb::open(p, &found);
     let mut nets: Vec<Option<Net>> = net::probe_all(&found).into_iter().map(Some).collect();
     let mut blks: Vec<Option<blk::Blk>> = blk::probe_all(&found).into_iter().map(Some).collect();
     let mut owner: Vec<Option<u32>> = vec![None; nets.len()];

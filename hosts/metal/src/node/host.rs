@@ -48,6 +48,8 @@ pub struct Host {
     /// By NIC id; None while the loop delivers its frames (mod.rs) or when absent.
     pub nics: Vec<Option<Net>>,
     pub disks: Vec<Option<Disk>>,
+    /// The xHCI controllers and the manifest's USB devices bound to what is plugged in.
+    pub usb: super::usb::Usb,
     pub services: Services,
     /// MODULE_FILE sections are reached through services.rs; none other is needed here.
     pub memory: Option<Memory>,
@@ -222,12 +224,29 @@ impl HostImports for Host {
         })
     }
 
-    /// No xHCI driver yet: no USB device is ever attached, so the kernel has none to use.
-    fn usb_submit(_cx: &mut Caller<'_, Self>, _dev: i32, _xfer: i32, _ep: i32, _kind: i32, _setup: i64, _ptr: i32, _len: i32, _timeout: i32) -> Result<i32> {
-        Ok(neg(Errno::ENODEV))
+    /// To the xHCI driver (usb.rs): OUT data is copied from kernel memory into the
+    /// transfer's own buffer before this returns. The kernel checked the transfer; the
+    /// driver checks again what it depends on (slot, length, endpoint, request).
+    fn usb_submit(cx: &mut Caller<'_, Self>, dev: i32, xfer: i32, ep: i32, kind: i32, setup: i64, ptr: i32, len: i32, timeout: i32) -> Result<i32> {
+        let (bytes, h) = kernel_mem(cx)?;
+        let n = len as u32 as usize;
+        if n > USB_XFER_MAX {
+            return Ok(neg(Errno::EINVAL));
+        }
+        let dir_in = if ep & 0x0f == 0 { setup as u8 & USB_DIR_IN != 0 } else { ep as u8 & USB_DIR_IN != 0 };
+        let out: &[u8] = if dir_in {
+            &[]
+        } else {
+            match range(ptr, len, bytes.len()) {
+                Some(r) => &bytes[r],
+                None => return Err(kernel_bug(format!("usb_submit({dev}, {xfer}): OUT data [{}, +{n}) lies outside kernel memory", ptr as u32))),
+            }
+        };
+        Ok(h.usb.submit(dev, xfer, ep, kind, setup, out, n, timeout, clock::now_ms()))
     }
 
-    fn usb_cancel(_cx: &mut Caller<'_, Self>, _dev: i32, _xfer: i32) -> Result<()> {
+    fn usb_cancel(cx: &mut Caller<'_, Self>, dev: i32, xfer: i32) -> Result<()> {
+        cx.data_mut().usb.cancel(dev, xfer);
         Ok(())
     }
 

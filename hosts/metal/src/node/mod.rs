@@ -18,6 +18,7 @@ mod out;
 mod payload;
 mod services;
 mod status;
+mod usb;
 mod wasmtime_platform;
 
 use crate::abi::bridge::{link_host_imports, KernelExports};
@@ -108,6 +109,7 @@ fn instantiate(p: &payload::Payload, args: &args::Args, devices: devices::Device
         capture: None,
         nics: devices.nics,
         disks: devices.disks,
+        usb: devices.usb,
         services,
         memory: None,
         k_sys: None,
@@ -187,7 +189,12 @@ fn run_loop(store: &mut Store<Host>, k: &KernelExports, args: &args::Args, clk: 
     for l in lines.iter().copied() {
         pic::irq_unmask(l);
     }
-    let polled = store.data().nics.iter().flatten().any(|n| n.irq().is_none());
+    let polled = store.data().nics.iter().flatten().any(|n| n.irq().is_none()) || store.data().usb.needs_polling();
+    // USB devices enumerated at boot are attached now that the kernel knows its USB records
+    usb_service(store, k, clk);
+    for m in store.data().usb.unbound() {
+        println!("warn host: USB {}: no device matches it ({}); it is attached when one is plugged in", m.name, usb::describe(m));
+    }
     loop {
         let r = if stop_end < 0 { k.k_poll.call(&mut *store, clk.now()) } else { k.k_stop.call(&mut *store, clk.now()) };
         let mut deadline = r.unwrap_or_else(|e| stopped(&e));
@@ -214,12 +221,17 @@ fn run_loop(store: &mut Store<Host>, k: &KernelExports, args: &args::Args, clk: 
         if polled {
             wake = earliest(wake, now + POLL_NO_IRQ_MS as i64);
         }
+        if let Some(t) = store.data().usb.next_deadline() {
+            // a transfer's timeout (platform ms to node ms)
+            wake = earliest(wake, t.saturating_sub(clk.t0).min(i64::MAX as u64) as i64);
+        }
         if !rx_waiting(store) {
             let until = if wake < 0 { now as u64 + MAX_WAIT_MS } else { (wake as u64).min(now as u64 + MAX_WAIT_MS) };
             clock::idle_until(clk.t0 + until);
         }
         let fired = pic::irq_take_pending();
         receive_all(store, k, clk);
+        usb_service(store, k, clk);
         ack_others(store, fired);
         for l in lines.iter().copied().filter(|l| fired & (1 << l) != 0) {
             pic::irq_unmask(l);
@@ -234,9 +246,10 @@ fn print_status(store: &mut Store<Host>, k: &KernelExports) {
     }
 }
 
-/// The PIC lines the NICs interrupt on, each once.
+/// The PIC lines the NICs and xHCI controllers interrupt on, each once.
 fn irq_lines(store: &Store<Host>) -> alloc::vec::Vec<u8> {
     let mut lines: alloc::vec::Vec<u8> = store.data().nics.iter().flatten().filter_map(|n| n.irq()).collect();
+    lines.extend(store.data().usb.irq_lines());
     lines.sort_unstable();
     lines.dedup();
     lines
@@ -256,6 +269,47 @@ fn ack_others(store: &Store<Host>, fired: u16) {
         }
     }
     crate::dev::rng::ack_fallback(fired);
+}
+
+/// Polls the xHCI controllers (which acknowledges their interrupt) and tells the kernel each
+/// attach, detach and finished transfer, one at a time: the bytes go into Buf.USB first, and
+/// no borrow of the driver is held while the kernel runs (it may submit again from k_usb_done).
+fn usb_service(store: &mut Store<Host>, k: &KernelExports, clk: &Clock) {
+    if store.data().usb.hcs.is_empty() {
+        return;
+    }
+    store.data_mut().usb.poll(clock::now_ms());
+    let call = |r: wasmtime::Result<i32>| r.unwrap_or_else(|e| stopped(&e));
+    let at = call(k.k_buf.call(&mut *store, Buf::USB as i32)) as u32 as usize;
+    let size = call(k.k_buf_size.call(&mut *store, Buf::USB as i32)) as u32 as usize;
+    let memory = store.data().memory.expect("set after instantiation");
+    loop {
+        let (bytes, h) = memory.data_and_store_mut(&mut *store);
+        let Some(buf) = bytes.get_mut(at..at.saturating_add(size)) else {
+            fail("the kernel's USB buffer lies outside its memory");
+        };
+        let Some(report) = h.usb.next_report(buf) else { return };
+        let now = clk.now();
+        match report {
+            usb::Report::Attach { dev, len } => {
+                let r = call(k.k_usb_attach.call(&mut *store, (dev as i32, len as i32, now)));
+                if r < 0 {
+                    let name = Errno::from_raw(-r).map_or(String::from("E?"), |e| format!("{} ({})", e.name(), e.text()));
+                    println!("warn host: USB {}: the kernel refused the device: {name}; it stays unusable until plugged in again", store.data().usb.name(dev));
+                }
+            }
+            usb::Report::Detach { dev } => {
+                if let Err(e) = k.k_usb_detach.call(&mut *store, (dev as i32, now)) {
+                    stopped(&e);
+                }
+            }
+            usb::Report::Done { dev, xfer, status, len } => {
+                if let Err(e) = k.k_usb_done.call(&mut *store, (dev as i32, xfer as i32, status, len as i32, now)) {
+                    stopped(&e);
+                }
+            }
+        }
+    }
 }
 
 fn rx_waiting(store: &Store<Host>) -> bool {

@@ -16,10 +16,28 @@ const TOTAL_MAX: usize = 1 << 30;
 
 /// The most sections an image can have: one BOOT, NAME and KERNEL; a NIC and a DISK
 /// section per manifest NIC and disk; per service id a SLOT, a SLOT_NAME, and a
-/// MODULE_CODE and MODULE_FILE for the module it holds (there are no more modules than slots).
+/// MODULE_CODE and MODULE_FILE for the module it holds (there are no more modules than slots);
+/// a USB section per manifest USB device.
 /// A count over this was not written by the image builder; it is refused before the
 /// section table is allocated, so a hostile count is a sentence, not an allocation failure.
-const SECTIONS_MAX: usize = 3 + NIC_MAX + DISK_MAX + 4 * SVC_MAX;
+const SECTIONS_MAX: usize = 3 + NIC_MAX + DISK_MAX + 4 * SVC_MAX + USB_MAX;
+
+/// A USB device of the manifest (abi/metal.ts MTL_USB_*): its id, name and the matchers
+/// its device must meet (each one given).
+#[derive(Clone, Copy)]
+pub struct UsbSection {
+    pub id: u32,
+    pub name: &'static str,
+    pub device: Option<(u16, u16)>,
+    pub serial: Option<&'static str>,
+    pub path: Option<&'static str>,
+}
+
+/// A NUL-padded UTF-8 field ("" when it is not UTF-8: then nothing matches it).
+fn field(b: &'static [u8]) -> &'static str {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    core::str::from_utf8(&b[..end]).unwrap_or("")
+}
 
 /// One section: its kind, id and bytes.
 #[derive(Clone, Copy)]
@@ -78,6 +96,7 @@ fn id_limit(kind: MtlSection) -> usize {
         MtlSection::SLOT | MtlSection::SLOT_NAME => SVC_MAX,
         MtlSection::BOOT | MtlSection::NAME | MtlSection::KERNEL => 1,
         MtlSection::MODULE_CODE | MtlSection::MODULE_FILE => u32::MAX as usize,
+        MtlSection::USB => USB_MAX,
     }
 }
 
@@ -147,6 +166,12 @@ impl Payload {
             }
             if id as usize >= id_limit(kind) {
                 return Err(format!("{where_}: a {} section with id {id}; the limit is {}", kind.name(), id_limit(kind)));
+            }
+            if kind == MtlSection::USB {
+                let serial = if len >= MTL_USB_SERIAL { u32_at(all, off + MTL_USB_SERIAL_LEN) as usize } else { usize::MAX };
+                if serial > MTL_USB_SERIAL_MAX || MTL_USB_SERIAL + serial != len {
+                    return Err(format!("{where_}: a USB body of {len} bytes does not hold its serial length ({serial} bytes, at most {MTL_USB_SERIAL_MAX})"));
+                }
             }
             if let Some(size) = body_size(kind).filter(|&size| size != len) {
                 return Err(format!("{where_}: a {} body is {size} bytes, not {len}", kind.name()));
@@ -239,6 +264,24 @@ impl Payload {
             let mut mac = [0u8; 6];
             mac.copy_from_slice(&s.bytes[MTL_NIC_MAC..MTL_NIC_MAC + 6]);
             NicSection { id: s.id, place: if pci == MTL_BY_MAC { NicPlace::Mac } else { NicPlace::Pci(pci) }, mac }
+        })
+    }
+
+    /// The manifest's USB devices.
+    pub fn usbs(&self) -> impl Iterator<Item = UsbSection> + '_ {
+        self.sections.iter().filter(|s| s.kind == MtlSection::USB).map(|s| {
+            let b = s.bytes;
+            let m = u32_at(b, MTL_USB_MATCH);
+            let u16_at = |at: usize| u16::from_le_bytes([b[at], b[at + 1]]);
+            let serial_len = u32_at(b, MTL_USB_SERIAL_LEN) as usize;
+            UsbSection {
+                id: s.id,
+                name: field(&b[MTL_USB_NAME..MTL_USB_NAME + MTL_USB_NAME_MAX]),
+                device: (m & MtlUsbMatch::DEVICE as u32 != 0).then(|| (u16_at(MTL_USB_VENDOR), u16_at(MTL_USB_PRODUCT))),
+                serial: (m & MtlUsbMatch::SERIAL as u32 != 0)
+                    .then(|| core::str::from_utf8(&b[MTL_USB_SERIAL..MTL_USB_SERIAL + serial_len]).unwrap_or("\u{fffd}")),
+                path: (m & MtlUsbMatch::PATH as u32 != 0).then(|| field(&b[MTL_USB_PATH..MTL_USB_PATH + MTL_USB_PATH_MAX])),
+            }
         })
     }
 

@@ -1,0 +1,187 @@
+// USB on a metal node (issue #16, spec/metal.md "USB (xHCI)"): one QEMU boot with QEMU's own
+// xHCI, a usb-storage stick and a usb-kbd, two usbprobe services (tests/services/usbprobe,
+// UDP 7072), one granted the stick (matched by vendor:product and serial), one the keyboard
+// (matched by its path, 1-2), and a Linux host on a TAP sending them commands. Checked: the
+// descriptors the kernel keeps, control transfers, a BOT INQUIRY (CBW out, 36 bytes in, CSW
+// in), a CBW with a bad signature that QEMU stalls (EPIPE) and the CLEAR_FEATURE that makes
+// the endpoint work again, a missing endpoint refused by the kernel (ENOENT), an interrupt IN
+// that times out (ETIMEDOUT), one cancelled (ECANCELED), one answered by a key QEMU's monitor
+// sends, one in flight when the keyboard is unplugged (ENODEV, then a detach event), and the
+// keyboard plugged in again (an attach event; it works). Also QEMU's CPU while the node idles.
+// Needs root, iproute2, python3, and what qemu.ts needs.
+import { describe, it, before, after } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { MTL_KERNEL_LINE } from "../../abi/metal";
+import { MetalImage } from "../../loader/metal/image";
+import { missing, skipOrFail } from "../e2e/linux";
+import { metalImageOf, metalOrSkip, RunningQemu, tempDir } from "./qemu";
+import { adoptTap, dropHost, inNs, makeTap, PYTHON, TapHost } from "./tap";
+import { Monitor, usbArgs, XHCI_ID } from "./usb";
+
+const skip = skipOrFail(missing(["ip", PYTHON])) || metalOrSkip();
+const TAG = (process.pid % 900) + 100;
+const PREFIX = `fd00:e:${TAG + 1000}::`;
+const MAC = "02:00:5a:b2:0e:16";
+const LINUX = `${PREFIX}100`;
+const STICK_ADDR = `${PREFIX}16`;
+const KBD_ADDR = `${PREFIX}17`;
+const SERIAL = "persia-stick-1";
+const PROBE = "build/wasm/tests/usbprobe.wasm";
+
+const manifest = `
+node: { name: u${TAG}.sabz.city, role: server }
+nics:
+  - { name: lan0, kind: virtio, mac: "${MAC}", prefixes: ["${PREFIX}/64"] }
+usb:
+  - { name: stick, device: "46f4:0001", serial: "${SERIAL}" }
+  - { name: keys, path: "1-2" }
+services:
+  - { domain: stick.sabz.city, module: ${PROBE}, addresses: ["${STICK_ADDR}"], ram: { min: 64KiB, max: 1MiB },
+      usb: [{ device: stick, rights: [read, write] }] }
+  - { domain: keys.sabz.city, module: ${PROBE}, addresses: ["${KBD_ADDR}"], ram: { min: 64KiB, max: 1MiB },
+      usb: [{ device: keys, rights: [read, write] }] }
+`;
+
+/** One command to a usbprobe, its answer (or "timeout" after `wait` s). */
+const ASK = `
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(float(sys.argv[4]))
+s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))
+try:
+    print(s.recvfrom(4096)[0].decode())
+except socket.timeout:
+    print("timeout")
+`;
+
+/** A Bulk-Only Transport CBW with data in (hex): tag, length, the SCSI command. */
+function cbw(tag: number, len: number, cdb: number[], sig = "USBC"): string {
+  const b = Buffer.alloc(31);
+  b.write(sig, 0, "latin1");
+  b.writeUInt32LE(tag, 4);
+  b.writeUInt32LE(len, 8);
+  b[12] = 0x80;
+  b[14] = cdb.length;
+  Buffer.from(cdb).copy(b, 15);
+  return b.toString("hex");
+}
+const INQUIRY = [0x12, 0, 0, 0, 36, 0];
+
+describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeout: 240000 }, () => {
+  const dev = `mtu${TAG}`, ns = `mu${TAG}`;
+  let dir = "", elf = "", image: MetalImage, qemu: RunningQemu | null = null, host: TapHost, mon: Monitor;
+
+  const ask = async (addr: string, cmd: string, wait = 3) =>
+    (await inNs(ns, `${PYTHON} -c '${ASK}' ${addr} 7072 '${cmd}' ${wait}`)).out.trim();
+
+  before(async () => {
+    dir = tempDir("usb-node");
+    const stick = path.join(dir, "stick.img");
+    const data = Buffer.alloc(1 << 20);
+    data.write("persia usb stick block 0", 0);
+    fs.writeFileSync(stick, data);
+    elf = path.join(dir, "node.elf");
+    image = await metalImageOf(manifest, elf);
+    makeTap(dev);
+    const monitor = path.join(dir, "mon.sock");
+    qemu = new RunningQemu(image, elf, { taps: { lan0: dev }, append: "status-every=0", seconds: 220, monitor,
+      extra: usbArgs({ controller: false, stick, stickSerial: SERIAL, kbd: true }) });
+    await qemu.line(new RegExp(`^${MTL_KERNEL_LINE}`), 30000);
+    host = adoptTap(dev, ns, [`${LINUX}/64`]);
+    mon = await Monitor.open(monitor);
+    await qemu.line(/node .* is running on metal/, 30000);
+    const t0 = Date.now();
+    while (!(await ask(STICK_ADDR, "EVENTS", 1)).startsWith("EVENTS")) {
+      if (Date.now() - t0 > 30000) throw new Error(`usbprobe does not answer\n${qemu.serial.slice(-3000)}`);
+    }
+  });
+  after(async () => {
+    mon?.close();
+    await qemu?.kill();
+    if (host) dropHost(host); else dropHost({ ns, dev });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("binds each manifest device to what matches it and attaches it", async () => {
+    await qemu!.line(/info host: USB stick \(usb id 0\) is device 46f4:0001 serial "persia-stick-1" path 2-1/, 1000);
+    await qemu!.line(/info host: USB keys \(usb id 1\) is device 0627:0001 .* path 1-2/, 1000);
+    assert.equal(await ask(STICK_ADDR, "EVENTS"), "EVENTS attach");
+    assert.equal(await ask(KBD_ADDR, "EVENTS"), "EVENTS attach");
+  });
+
+  it("gives the descriptors and does control transfers", async () => {
+    const desc = await ask(STICK_ADDR, "DESC");
+    assert.match(desc, /^DESC 12010003000000..f4460100/, desc);
+    const r = await ask(STICK_ADDR, "CTRL 8006000100001200");
+    assert.equal(r, `DONE OK ${desc.slice(5, 5 + 36)}`);
+    // a short read: 64 bytes asked of an 18-byte descriptor
+    assert.equal(await ask(STICK_ADDR, "CTRL 8006000100004000"), r);
+  });
+
+  it("does bulk transfers: INQUIRY, a stall and its clearing; the kernel refuses a missing endpoint", async () => {
+    assert.equal(await ask(STICK_ADDR, `BULK 02 ${cbw(1, 36, INQUIRY)}`), `DONE OK ${cbw(1, 36, INQUIRY)}`);
+    const inq = await ask(STICK_ADDR, "BULK 81 36");
+    assert.match(inq, /^DONE OK 0000/, inq);
+    assert.match(Buffer.from(inq.slice(8), "hex").toString("latin1"), /QEMU    QEMU HARDDISK/);
+    assert.match(await ask(STICK_ADDR, "BULK 81 13"), /^DONE OK 55534253010000000000000000$/);
+    assert.equal(await ask(STICK_ADDR, `BULK 02 ${cbw(2, 36, INQUIRY, "XSBC")}`), "DONE EPIPE ");
+    assert.equal(await ask(STICK_ADDR, "CTRL 0201000002000000"), "DONE OK ");   // CLEAR_FEATURE(ENDPOINT_HALT) on 0x02
+    assert.equal(await ask(STICK_ADDR, "CTRL 21ff000000000000"), "DONE OK ");   // Bulk-Only Mass Storage Reset
+    assert.match(await ask(STICK_ADDR, `BULK 02 ${cbw(3, 36, INQUIRY)}`), /^DONE OK /);
+    assert.match(await ask(STICK_ADDR, "BULK 81 36"), /^DONE OK 0000/);
+    assert.match(await ask(STICK_ADDR, "BULK 81 13"), /^DONE OK 55534253030000000000000000$/);
+    assert.equal(await ask(STICK_ADDR, "BULK 83 8"), "ERR ENOENT");
+  });
+
+  it("does interrupt transfers: a timeout, a cancel, a key pressed", async () => {
+    const t0 = Date.now();
+    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT ");
+    assert.ok(Date.now() - t0 < 2500, `the timeout took ${Date.now() - t0} ms`);
+    const pending = ask(KBD_ADDR, "INTR 81 8 ms=20000", 10);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.match(await ask(KBD_ADDR, "CANCEL"), /^(CANCEL 1|DONE ECANCELED )$/);
+    assert.equal(await pending, "DONE ECANCELED ");
+    const key = ask(KBD_ADDR, "INTR 81 8 ms=10000", 12);
+    await new Promise((r) => setTimeout(r, 500));
+    await mon.command("sendkey a");
+    assert.equal(await key, "DONE OK 0000040000000000");
+    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=2000"), "DONE OK 0000000000000000", "the key's release");
+  });
+
+  it("sees the keyboard unplugged mid-transfer (ENODEV, detach) and plugged in again (attach)", async () => {
+    const pending = ask(KBD_ADDR, "INTR 81 8 ms=20000", 15);
+    await new Promise((r) => setTimeout(r, 500));
+    await mon.command("device_del kbd");
+    assert.equal(await pending, "DONE ENODEV ");
+    await qemu!.line(/info host: USB keys \(usb id 1\) was unplugged/, 5000);
+    assert.equal(await ask(KBD_ADDR, "EVENTS"), "EVENTS attach detach");
+    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "ERR ENODEV");
+    await mon.command(`device_add usb-kbd,bus=${XHCI_ID}.0,id=kbd2`);
+    const t0 = Date.now();
+    while ((await ask(KBD_ADDR, "EVENTS")) !== "EVENTS attach detach attach") {
+      assert.ok(Date.now() - t0 < 10000, `no attach after the replug\n${qemu!.serial.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT ", "the new keyboard answers (nothing pressed)");
+    assert.equal(await ask(STICK_ADDR, "EVENTS"), "EVENTS attach", "the stick saw none of it");
+  });
+
+  it("idles without spinning: QEMU's CPU over 3 s with no transfer in flight", async () => {
+    const pid = qemuPid(qemu!);
+    const cpu = () => fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ").slice(11, 13).reduce((a, b) => a + Number(b), 0);
+    const c0 = cpu();
+    await new Promise((r) => setTimeout(r, 3000));
+    const ticks = cpu() - c0;   // USER_HZ = 100
+    console.log(`# QEMU used ${ticks * 10} ms of CPU in 3000 ms while the node idled with two USB devices`);
+    assert.ok(ticks < 60, `QEMU used ${ticks * 10} ms of CPU in 3 s`);
+  });
+});
+
+/** QEMU's pid: the child of `timeout`. */
+function qemuPid(q: RunningQemu): number {
+  const parent = (q as unknown as { proc: { pid: number } }).proc.pid;
+  const kids = fs.readFileSync(`/proc/${parent}/task/${parent}/children`, "utf8").trim().split(/\s+/).map(Number);
+  return kids[0];
+}
