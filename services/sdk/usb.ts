@@ -99,7 +99,7 @@ export function next(p: usize, n: i32, at: i32): i32 {
 export function findInterface(p: usize, n: i32, cls: i32, subclass: i32, protocol: i32): i32 {
   for (let at = USB_DEVICE_DESC; next(p, n, at) > 0; at = next(p, n, at)) {
     let d = p + <usize>at;
-    if (load<u8>(d + D.DESC_TYPE) != D.DT_INTERFACE || load<u8>(d + D.DESC_LENGTH) < D.IF_SIZE) continue;
+    if (load<u8>(d + D.DESC_TYPE) != D.DT_INTERFACE || <i32>load<u8>(d + D.DESC_LENGTH) < D.IF_SIZE) continue;
     if (load<u8>(d + D.IF_ALT) != 0 || <i32>load<u8>(d + D.IF_CLASS) != cls) continue;
     if (subclass != ANY && <i32>load<u8>(d + D.IF_SUBCLASS) != subclass) continue;
     if (protocol != ANY && <i32>load<u8>(d + D.IF_PROTOCOL) != protocol) continue;
@@ -121,7 +121,7 @@ export function findEndpoint(p: usize, n: i32, iface: i32, type: UsbType, dirIn:
     let d = p + <usize>at;
     let t = load<u8>(d + D.DESC_TYPE);
     if (t == D.DT_INTERFACE) return -1;
-    if (t != D.DT_ENDPOINT || load<u8>(d + D.DESC_LENGTH) < D.EP_SIZE) continue;
+    if (t != D.DT_ENDPOINT || <i32>load<u8>(d + D.DESC_LENGTH) < D.EP_SIZE) continue;
     let addr = <u32>load<u8>(d + D.EP_ADDRESS);
     if ((addr & D.EP_NUMBER_MASK) == 0 || ((addr & USB_DIR_IN) != 0) != dirIn) continue;
     if ((<u32>load<u8>(d + D.EP_ATTRIBUTES) & D.EP_TYPE_MASK) == <u32>type) return at;

@@ -7,8 +7,7 @@
 // CLEAR_FEATURE(ENDPOINT_HALT) on bulk IN and OUT) before the command is reported failed.
 // It retries nothing itself and knows no SCSI: disk.ts builds CDBs and decides. LUN 0 only.
 import { Errno } from "../../abi/errno";
-import { UR_EP, UR_TIMEOUT, UR_SETUP, UR_PTR, UR_LEN, UR_COOKIE, UR_SIZE } from "../../abi/usb";
-import { sys_usb_submit } from "../../abi/gen/persia";
+import * as usb from "../sdk/usb";
 
 // Command Block Wrapper (BOT §5.1), 31 bytes, little-endian:
 //   0 dCBWSignature 0x43425355 ("USBC")   4 dCBWTag   8 dCBWDataTransferLength
@@ -33,11 +32,9 @@ const CSW_SIZE = 13;
 const CSW_SIGNATURE: u32 = 0x53425355;
 const CSW_PASSED: u32 = 0;
 const CSW_FAILED: u32 = 1;
-// Control requests (USB 2.0 §9.4.1 CLEAR_FEATURE, feature ENDPOINT_HALT 0; BOT §3.1 reset).
-const REQ_CLEAR_FEATURE: u64 = 0x01;
-const TYPE_ENDPOINT_OUT: u64 = 0x02;          // standard, to an endpoint, host to device
-const REQ_BOMS_RESET: u64 = 0xff;
-const TYPE_CLASS_INTERFACE_OUT: u64 = 0x21;   // class, to an interface, host to device
+// Bulk-Only Mass Storage Reset (BOT §3.1): a class request to the interface, no data.
+const REQ_BOMS_RESET: u32 = 0xff;
+const TYPE_CLASS_INTERFACE_OUT: u32 = 0x21;   // class, to an interface, host to device
 // Timeouts in ms: the CBW and control requests are small; the data and CSW wait for the
 // medium (a flush of the device's cache answers in the CSW).
 const T_SHORT: i32 = 5000;
@@ -68,7 +65,7 @@ const RESET_OUT: u32 = 9;
 
 const WRAPPER = memory.data(CBW_SIZE + 1);
 const STATUS = memory.data(16);
-const REQ = memory.data(UR_SIZE);
+const REQ = memory.data(usb.REQUEST_SIZE);
 
 let handle: i32 = -1;
 let iface: u32 = 0;
@@ -132,7 +129,7 @@ export function command(cbLen: i32, p: usize, len: i32, into: bool): Outcome {
 export function reset(): Outcome {
   resetOnly = true;
   failure = Outcome.PASSED;
-  return go(RESET, 0, REQ, 0, setup(TYPE_CLASS_INTERFACE_OUT, REQ_BOMS_RESET, iface), T_SHORT);
+  return go(RESET, 0, REQ, 0, bomsReset(), T_SHORT);
 }
 
 /** A COMPLETE event of this device: status (0 or -Errno), bytes moved, cookie. */
@@ -197,7 +194,7 @@ function checkCsw(actual: u32): Outcome {
 /** Reset Recovery, then report why it was needed. */
 function recover(why: Outcome): Outcome {
   failure = why;
-  return go(RESET, 0, REQ, 0, setup(TYPE_CLASS_INTERFACE_OUT, REQ_BOMS_RESET, iface), T_SHORT);
+  return go(RESET, 0, REQ, 0, bomsReset(), T_SHORT);
 }
 
 function broken(): Outcome {
@@ -205,28 +202,18 @@ function broken(): Outcome {
   return resetOnly ? Outcome.PASSED : Outcome.BROKEN;
 }
 
-function clearHalt(ep: u32): u64 { return setup(TYPE_ENDPOINT_OUT, REQ_CLEAR_FEATURE, ep); }
-
-/** An 8-byte setup packet with no data stage: bmRequestType, bRequest, wValue 0, wIndex. */
-function setup(type: u64, request: u64, index: u32): u64 {
-  return type | request << 8 | (<u64>(index & 0xffff)) << 32;
-}
+function clearHalt(ep: u32): u64 { return usb.clearHalt(ep); }
+function bomsReset(): u64 { return usb.setup(TYPE_CLASS_INTERFACE_OUT, REQ_BOMS_RESET, 0, iface, 0); }
 
 /** Submit the next transfer of the command; if the kernel refuses it, say how it ended. */
 function go(next: u32, ep: u32, p: usize, len: i32, setupPacket: u64, timeout: i32): Outcome {
   phase = next;
-  store<u8>(REQ + UR_EP, <u8>ep);
-  store<u8>(REQ + UR_EP + 1, 0);
-  store<u16>(REQ + UR_EP + 2, 0);
-  store<u32>(REQ + UR_TIMEOUT, <u32>timeout);
-  store<u64>(REQ + UR_SETUP, setupPacket);
-  store<u32>(REQ + UR_PTR, <u32>p);
-  store<u32>(REQ + UR_LEN, <u32>len);
-  store<u32>(REQ + UR_COOKIE, gen << 4 | next);
-  let r = sys_usb_submit(handle, <i32>REQ);
+  let cookie = gen << 4 | next;
+  if (ep == 0) usb.control(REQ, setupPacket, p, <u32>timeout, cookie);
+  else usb.transfer(REQ, ep, p, <u32>len, <u32>timeout, cookie);
+  let r = usb.submit(handle, REQ);
   if (r == 0) return Outcome.PENDING;
   if (r == -Errno.ENODEV) { phase = IDLE; return Outcome.DETACHED; }
   if (next >= RESET) return broken();
   return recover(Outcome.IO);
 }
-

@@ -6,15 +6,21 @@
 // retried up to RETRY_MAX times (bot.ts has done Reset Recovery). Each entry point returns
 // the current request's answer, or PENDING. It does not parse or answer datagrams: main.ts.
 import { Errno } from "../../abi/errno";
-import { CapKind } from "../../abi/caps";
+import { UsbType } from "../../abi/usb";
 import { USB_DESC_MAX } from "../../abi/limits";
-import { sys_cap_find, sys_usb_desc, sys_timer } from "../../abi/gen/persia";
+import { sys_timer } from "../../abi/gen/persia";
 import * as sys from "../sdk/sys";
 import * as line from "../sdk/log";
+import * as usb from "../sdk/usb";
 import * as bot from "./bot";
 import { Outcome } from "./bot";
-import * as desc from "./desc";
 import * as scsi from "./scsi";
+
+// The interface usbdisk drives (Mass Storage Class Specification Overview 1.4 §2, §3):
+// class 8 mass storage, subclass 6 SCSI transparent command set, protocol 0x50 Bulk-Only.
+const CLASS_MASS_STORAGE = 0x08;
+const SUBCLASS_SCSI = 0x06;
+const PROTOCOL_BOT = 0x50;
 
 /** What a request gets. PENDING: nothing yet. DONE: its reply (main.ts formats it). */
 export enum Answer {
@@ -95,22 +101,26 @@ export function idle(): bool { return state != PROBING && op == OP_NONE; }
 /** At start: find the granted device. The kernel tells a starting service of each of its
  *  devices that is present with an ATTACH event, which probes it. */
 export function init(): void {
-  handle = sys_cap_find(CapKind.USB, 0);
+  handle = usb.first();
   state = handle < 0 ? NO_DEVICE : DETACHED;
 }
 
 /** ATTACH: probe afresh (the request in flight, if any, was cut off by the replug). */
 export function attached(): Answer {
   let a = op != OP_NONE ? end(Answer.DETACHED) : Answer.PENDING;
-  let n = sys_usb_desc(handle, <i32>DESC, USB_DESC_MAX);
+  let n = usb.descriptors(handle, DESC, USB_DESC_MAX);
   if (n == -Errno.ENODEV) { state = DETACHED; return a; }
-  if (n < 0 || !desc.find(DESC, n < USB_DESC_MAX ? n : USB_DESC_MAX)) {
+  if (n > USB_DESC_MAX) n = USB_DESC_MAX;
+  let at = n < 0 ? -1 : usb.findInterface(DESC, n, CLASS_MASS_STORAGE, SUBCLASS_SCSI, PROTOCOL_BOT);
+  let epIn = at < 0 ? -1 : usb.findEndpoint(DESC, n, at, UsbType.BULK, true);
+  let epOut = at < 0 ? -1 : usb.findEndpoint(DESC, n, at, UsbType.BULK, false);
+  if (epIn < 0 || epOut < 0) {
     state = REFUSED;
     refusal = Answer.NOT_DISK;
     sys.log("usbdisk: the granted USB device has no Bulk-Only SCSI interface with bulk IN and OUT endpoints; grant a mass-storage device");
     return a;
   }
-  bot.begin(handle, desc.iface, desc.epIn, desc.epOut);
+  bot.begin(handle, usb.interfaceNumber(DESC, at), usb.endpointAddress(DESC, epIn), usb.endpointAddress(DESC, epOut));
   state = PROBING;
   waiting = false;
   notReady = 0;

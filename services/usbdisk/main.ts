@@ -4,10 +4,10 @@
 // reply, to the sender's address and port, is "OK ...", "DATA <addr> <bytes>" or
 // "ERR <reason>". A WRITE is answered OK only after WRITE(10) and SYNCHRONIZE CACHE(10) ended
 // with good CSWs. One SCSI command is in flight at a time; up to QUEUE_MAX requests wait.
-// Protocol: spec/services.md. The USB side is disk.ts, bot.ts, scsi.ts, desc.ts.
-import { sys_send, sys_usb_event } from "../../abi/gen/persia";
-import { UE_KIND, UE_STATUS, UE_ACTUAL, UE_COOKIE, UE_SIZE, UsbEvent } from "../../abi/usb";
-import { ingress, ipv6, udp, text } from "../sdk/index";
+// Protocol: spec/services.md. The USB side is disk.ts, bot.ts, scsi.ts and services/sdk/usb.ts.
+import { sys_send } from "../../abi/gen/persia";
+import { UsbEvent } from "../../abi/usb";
+import { ingress, ipv6, udp, text, usb } from "../sdk/index";
 import { equalsAscii, trimLineEnd } from "../sdk/bytes";
 import * as disk from "./disk";
 import { Answer, OP_INFO, OP_READ, OP_WRITE, UNIT_MAX } from "./disk";
@@ -19,14 +19,14 @@ const PORT: u32 = 7071;
 /** Reply buffer: headers, "DATA <lba>:<part> " or INFO's line, and one unit of a block. */
 const TX_CAP: i32 = udp.DATA + 64 + UNIT_MAX;
 const TX = memory.data(TX_CAP);
-const EV = memory.data(UE_SIZE);
+const EV = memory.data(usb.EVENT_SIZE);
 
 export function persia_init(): void {
   disk.init();
 }
 
 export function persia_event(): void {
-  while (sys_usb_event(<i32>EV) == 0) settle(usbEvent());
+  while (usb.nextEvent(EV)) settle(usbEvent());
   settle(disk.tick());
   for (let n = ingress.next(); n >= 0; n = ingress.next()) {
     if (ingress.accept(n) != <i32>ipv6.NH_UDP) continue;
@@ -38,11 +38,11 @@ export function persia_event(): void {
 }
 
 function usbEvent(): Answer {
-  let kind = <i32>load<u8>(EV + UE_KIND);
+  let kind = usb.kind(EV);
   if (kind == UsbEvent.ATTACH) return disk.attached();
   if (kind == UsbEvent.DETACH) return disk.detached();
   if (kind != UsbEvent.COMPLETE) return Answer.PENDING;
-  return disk.completed(load<i32>(EV + UE_STATUS), load<u32>(EV + UE_ACTUAL), load<u32>(EV + UE_COOKIE));
+  return disk.completed(usb.status(EV), <u32>usb.actual(EV), usb.cookie(EV));
 }
 
 /** The head request got its answer a (or nothing yet, PENDING). */
