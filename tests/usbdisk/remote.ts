@@ -19,9 +19,12 @@ async function run(ns: string, mode: string, addr: string, port: number, input: 
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 }
 
-/** Each request in turn, waiting for its reply: the replies (null: none within 10 s). */
-export async function askIn(ns: string, addr: string, port: number, reqs: (string | Buffer)[]): Promise<(Buffer | null)[]> {
-  const out = JSON.parse(await run(ns, "ask", addr, port, reqs.map((q) => Buffer.from(q).toString("base64")))) as (string | null)[];
+/** Each request in turn, waiting for its reply: the replies (null: none within 10 s). With
+ *  `stop`, it ends early once `stop.count` replies began with `stop.text`. */
+export async function askIn(ns: string, addr: string, port: number, reqs: (string | Buffer)[],
+  stop?: { text: string; count: number }): Promise<(Buffer | null)[]> {
+  const requests = reqs.map((q) => Buffer.from(q).toString("base64"));
+  const out = JSON.parse(await run(ns, "ask", addr, port, { requests, stop: stop?.text ?? "", count: stop?.count ?? 0 })) as (string | null)[];
   return out.map((s) => s === null ? null : Buffer.from(s, "base64"));
 }
 

@@ -2,7 +2,9 @@
 // network namespace (`ip netns exec <ns> node build/ts/tests/usbdisk/udp_client.js ...`)
 // by the end-to-end tests and the benchmark: binary requests in, binary replies out, as
 // JSON of base64 on stdout. Two modes:
-//   ask  <addr> <port> <json file: base64 requests>  → [base64 reply | null (no reply in 10 s)]
+//   ask  <addr> <port> <json file: base64 requests, or { requests, stop, count }>
+//        → [base64 reply | null (no reply in 10 s)]; with `stop`, it ends once `count` replies
+//        began with that text (e.g. 5 × "ERR detached")
 //   rate <addr> <port> <json file: { requests, seconds, window }>  → { replies, bytes, ms, errs }
 //        sends the requests round and round, `window` outstanding, for `seconds`; counts
 //        replies, their bytes, and replies starting "ERR".
@@ -12,14 +14,20 @@ import * as fs from "fs";
 
 const REPLY_MS = 10000;
 
-async function ask(addr: string, port: number, reqs: Buffer[]): Promise<(string | null)[]> {
+async function ask(addr: string, port: number, reqs: Buffer[], stop = "", count = 0): Promise<(string | null)[]> {
   const sock = dgram.createSocket("udp6");
   const out: (string | null)[] = [];
+  let stops = 0;
   try {
     for (const q of reqs) {
+      if (stop && stops >= count) break;
       out.push(await new Promise<string | null>((resolve) => {
         const timer = setTimeout(() => { sock.removeAllListeners("message"); resolve(null); }, REPLY_MS);
-        sock.once("message", (m) => { clearTimeout(timer); resolve(m.toString("base64")); });
+        sock.once("message", (m) => {
+          clearTimeout(timer);
+          if (stop && m.subarray(0, stop.length).toString() === stop) stops++;
+          resolve(m.toString("base64"));
+        });
         sock.send(q, port, addr);
       }));
     }
@@ -62,7 +70,8 @@ async function main(): Promise<void> {
   const [mode, addr, port, file] = process.argv.slice(2);
   const input = JSON.parse(fs.readFileSync(file, "utf8"));
   if (mode === "ask") {
-    const out = await ask(addr, Number(port), (input as string[]).map((s) => Buffer.from(s, "base64")));
+    const o = Array.isArray(input) ? { requests: input as string[], stop: "", count: 0 } : input;
+    const out = await ask(addr, Number(port), (o.requests as string[]).map((s) => Buffer.from(s, "base64")), o.stop, o.count);
     process.stdout.write(JSON.stringify(out) + "\n");
   } else if (mode === "rate") {
     const reqs = (input.requests as string[]).map((s) => Buffer.from(s, "base64"));
