@@ -103,6 +103,8 @@ export class UsbHost {
   private readonly plugs: Plug[] = [];
   private readonly keep: Ptr[] = [];   // registered callbacks, unregistered by close()
   private plugQueued = false;
+  /** How often libusb's fds woke the loop, transfers started and ended (for status and tests). */
+  readonly stats = { wakeups: 0, submitted: 0, completed: 0 };
   private closed = false;
   private readonly desc = new Uint8Array(USB_DEVICE_DESC);
   private readonly ports = new Uint8Array(PORT_DEPTH_MAX);
@@ -145,6 +147,7 @@ export class UsbHost {
     if (r < 0) return r === ERROR_NO_DEVICE ? -Errno.ENODEV : r === ERROR_BUSY ? -Errno.EAGAIN : r === ERROR_NOT_SUPPORTED ? -Errno.EINVAL : -Errno.EIO;
     s.busy = true;
     s.report = true;
+    this.stats.submitted++;
     return 0;
   }
 
@@ -338,6 +341,7 @@ export class UsbHost {
     const d = this.devices[id];
     const s = d.slots[xfer];
     s.busy = false;
+    this.stats.completed++;
     const status = s.fields.getInt32(TR_STATUS, true);
     if (s.report && !this.closed) {
       s.report = false;
@@ -379,6 +383,7 @@ export class UsbHost {
   }
 
   private events(): void {
+    this.stats.wakeups++;
     if (!this.closed) this.lib.handleEventsNow(this.ctx);
   }
 

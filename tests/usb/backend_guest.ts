@@ -6,6 +6,7 @@
 // Matching: the stick by vendor:product, the keyboard by bus path, the serial adapter by
 // its iSerialNumber, each read from sysfs, as a manifest would name them.
 import * as fs from "fs";
+import { Errno } from "../../abi/errno";
 import { LogLevel } from "../../abi/kernel";
 import { UsbType } from "../../abi/usb";
 import { UsbHost, UsbMatch } from "../../hosts/node/usb";
@@ -16,7 +17,7 @@ const SYS = "/sys/bus/usb/devices";
 const MEM = new Uint8Array(1 << 20);          // stands for kernel memory: OUT data is read from here
 
 /** A completion; `submit` is usb_submit's answer (when it is not 0, there is no completion). */
-type Done = { status: number; moved: number; data: number[]; submit: number };
+type Done = { status: number; moved: number; data: number[]; submit: number; byDetach?: boolean };
 const waiting = new Map<string, (d: Done) => void>();
 const events: string[] = [];
 const attached = new Map<number, Uint8Array>();
@@ -102,7 +103,16 @@ async function main(): Promise<void> {
   const cpu0 = process.cpuUsage();
   usb = new UsbHost(matches, {
     attach: (dev, desc) => { attached.set(dev, desc.slice()); events.push(`attach ${dev}`); for (const w of attachWaiters.splice(0)) w(); return 0; },
-    detach: (dev) => { attached.delete(dev); events.push(`detach ${dev}`); },
+    detach: (dev) => {
+      attached.delete(dev);
+      events.push(`detach ${dev}`);
+      // What the kernel does on k_usb_detach: every transfer in flight ends with ENODEV.
+      for (const [k, w] of [...waiting]) {
+        if (!k.startsWith(`${dev}/`)) continue;
+        waiting.delete(k);
+        w({ status: -Errno.ENODEV, moved: 0, data: [], submit: 0, byDetach: true });
+      }
+    },
     done: (dev, slot, status, moved, data) => {
       const w = waiting.get(`${dev}/${slot}`);
       waiting.delete(`${dev}/${slot}`);
@@ -180,10 +190,11 @@ async function main(): Promise<void> {
     if (r.data.status === 0 && cswOf(r.csw).status === 0) readOk++;
   }
   const mbps = bytes / (Number(process.hrtime.bigint() - t) / 1e9) / 1e6;
-  const c1 = process.cpuUsage();
+  await new Promise((r) => setTimeout(r, 1000));     // let the reads' garbage be collected first
+  const c1 = process.cpuUsage(), w1 = usb.stats.wakeups;
   await new Promise((r) => setTimeout(r, 2000));
-  const c2 = process.cpuUsage(c1);
-  say("measure", { controlUs: Math.round(controlUs), readMBps: Math.round(mbps * 10) / 10, readOk, reads, idleCpuMs: (c2.user + c2.system) / 1000, setupCpuMs: Math.round((c1.user + c1.system - cpu0.user - cpu0.system) / 1000) });
+  const c2 = process.cpuUsage(c1), idleWakeups = usb.stats.wakeups - w1;
+  say("measure", { controlUs: Math.round(controlUs), readMBps: Math.round(mbps * 10) / 10, readOk, reads, idleCpuMs: (c2.user + c2.system) / 1000, idleWakeups, setupCpuMs: Math.round((c1.user + c1.system - cpu0.user - cpu0.system) / 1000) });
 
   // Hot-unplug mid-transfer: reads keep the stick busy while QEMU removes it.
   let stop = false, mid: Done[] = [], rounds2 = 0;
@@ -201,6 +212,12 @@ async function main(): Promise<void> {
   await until(() => !attached.has(STICK), 15000, "the stick's detach");
   stop = true;
   await loop;
+  // The keyboard with an interrupt IN waiting for a key that never comes.
+  const waitingKey = xfer(KBD, 5, INT_IN, UsbType.INTERRUPT, 0n, null, 8, 30000);
+  await new Promise((r) => setTimeout(r, 200));
+  const delKbd = await host("device_del kbd0");
+  const kbdEnd = await waitingKey;
+  say("unplugKbd", { monitor: delKbd, status: kbdEnd.status, byDetach: kbdEnd.byDetach === true, attached: attached.has(KBD) });
   say("unplug", { monitor: del, mid, rounds: rounds2, events: events.filter((e) => e.startsWith("detach")), after: usb.submit(STICK, 0, BULK_OUT, UsbType.BULK, 0n, MEM, 0, 31, 100) });
 
   // Plugged in again: attached again (hot-plug through udev), and it works.
