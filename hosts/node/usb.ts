@@ -24,15 +24,16 @@ import {
 } from "./libusb";
 import { inRange } from "./memview";
 
-/** A manifest usb: entry as the host matches it; every field given must match. */
+/** A manifest usb: entry as the host matches it (HostPlan.usb); every field given (not
+ *  null) must match. */
 export interface UsbMatch {
   id: number;
   name: string;
-  vendor?: number;
-  product?: number;
-  serial?: string;
+  vendor?: number | null;
+  product?: number | null;
+  serial?: string | null;
   /** "bus-port.port…", e.g. "1-1" or "2-1.4" (Linux's sysfs names). */
-  path?: string;
+  path?: string | null;
 }
 
 /** What the backend tells the node; the node turns each into a kernel call and a poll. */
@@ -210,8 +211,8 @@ export class UsbHost {
     const vendor = v.getUint16(DD_VENDOR, true), product = v.getUint16(DD_PRODUCT, true);
     const path = this.pathOf(dev);
     const candidates = this.devices.filter((d) => d !== undefined && d.dev === null && d.handle === null &&
-      (d.match.vendor === undefined || (d.match.vendor === vendor && d.match.product === product)) &&
-      (d.match.path === undefined || d.match.path === path));
+      (d.match.vendor == null || (d.match.vendor === vendor && d.match.product === product)) &&
+      (d.match.path == null || d.match.path === path));
     if (candidates.length === 0) return;
     const where = `USB device ${hex(vendor)}:${hex(product)} at ${path}`;
     const h = this.lib.open(dev);
@@ -220,8 +221,8 @@ export class UsbHost {
         `run the node as root, or give its user access to /dev/bus/usb (a udev rule)`);
       return;
     }
-    const serial = candidates.some((d) => d.match.serial !== undefined) ? this.serialOf(h, this.desc[DD_SERIAL]) : "";
-    const d = candidates.find((c) => c.match.serial === undefined || c.match.serial === serial);
+    const serial = candidates.some((d) => d.match.serial != null) ? this.serialOf(h, this.desc[DD_SERIAL]) : "";
+    const d = candidates.find((c) => c.match.serial == null || c.match.serial === serial);
     if (d === undefined) { this.lib.close(h); return; }
     this.attach(d, dev, h, `${where} (usb device ${d.match.id}, ${d.match.name})`);
   }
