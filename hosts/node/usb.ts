@@ -158,8 +158,9 @@ export class UsbHost {
     if (s !== undefined && s.busy) this.lib.cancel(s.transfer);
   }
 
-  /** Stops watching, releases and closes every device. The native pools stay allocated
-   *  (libusb may still hold a cancelled transfer's memory): a process opens USB once. */
+  /** Stops watching, releases and closes every device (one with a transfer libusb still
+   *  holds stays open: closing would free what the transfer points to). The native pools
+   *  and the libusb context stay allocated, for the same reason. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -170,7 +171,11 @@ export class UsbHost {
       for (const s of d.slots) { s.report = false; if (s.busy) this.lib.cancel(s.transfer); }
       if (d.handle !== null) {
         for (const i of d.interfaces) this.lib.releaseInterface(d.handle, i);
+        if (!d.slots.some((s) => s.busy)) this.lib.close(d.handle);
+        d.handle = null;
       }
+      if (d.dev !== null) this.lib.unrefDevice(d.dev);
+      d.dev = null;
     }
   }
 
@@ -324,7 +329,7 @@ export class UsbHost {
     for (let xfer = 0; xfer < USB_INFLIGHT; xfer++) {
       const transfer = this.lib.allocTransfer();
       const buffer = this.lib.alloc(SETUP + USB_XFER_MAX);
-      const cb = this.lib.koffi.register((_t: Ptr) => this.guard(() => this.finished(id, xfer)), transferCallback(this.lib));
+      const cb = this.lib.koffi.register((_t: Ptr) => this.guard(() => this.finished(id, xfer)), this.lib.types.transfer as never);
       this.keep.push(cb);
       const fields = new DataView(this.lib.view(transfer, TR_SIZE));
       fields.setUint8(TR_FLAGS, 0);
@@ -358,9 +363,9 @@ export class UsbHost {
 
   private watchFds(): void {
     const added = this.lib.koffi.register((fd: number, events: number) => this.guard(() => this.watch(fd, events)),
-      this.lib.koffi.pointer(this.lib.koffi.proto("void PersiaUsbPollAdded(int fd, short events, void *user)")));
+      this.lib.types.pollAdded as never);
     const removed = this.lib.koffi.register((fd: number) => this.guard(() => this.unwatch(fd)),
-      this.lib.koffi.pointer(this.lib.koffi.proto("void PersiaUsbPollRemoved(int fd, void *user)")));
+      this.lib.types.pollRemoved as never);
     this.keep.push(added, removed);
     this.lib.setPollfdNotifiers(this.ctx, added, removed);
     for (const p of this.lib.pollfds(this.ctx)) this.watch(p.fd, p.events);
@@ -399,7 +404,7 @@ export class UsbHost {
         `after start; an unplugged one is still noticed by its transfers. Start systemd-udevd for hot-plug`);
     }
     const cb = this.lib.koffi.register((_ctx: Ptr, dev: Ptr, event: number) => { this.guard(() => this.plugged(dev, event)); return 0; },
-      this.lib.koffi.pointer(this.lib.koffi.proto("int PersiaUsbHotplug(void *ctx, void *dev, int event, void *user)")));
+      this.lib.types.hotplug as never);
     this.keep.push(cb);
     const r = this.lib.hotplugRegister(this.ctx, HOTPLUG_ARRIVED | HOTPLUG_LEFT, HOTPLUG_ENUMERATE, cb);
     if (r < 0) {
@@ -431,12 +436,6 @@ export class UsbHost {
 
 function hex(n: number): string {
   return n.toString(16).padStart(4, "0");
-}
-
-let transferProto: unknown = null;
-function transferCallback(lib: LibUsb): never {
-  transferProto ??= lib.koffi.pointer(lib.koffi.proto("void PersiaUsbTransferCb(void *transfer)"));
-  return transferProto as never;
 }
 
 /** The distinct bInterfaceNumber of every interface descriptor in a configuration (after

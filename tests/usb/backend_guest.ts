@@ -1,4 +1,4 @@
-// Runs INSIDE the USB test guest (guest.ts; started by backend.test.ts): the Node host's
+// Runs INSIDE the USB test guest (guest.ts; first part of guest_main.ts): the Node host's
 // libusb backend (hosts/node/usb.ts) against QEMU's usb-storage, usb-kbd and usb-serial on
 // a real Linux USB stack, with a sink that stands where the kernel would (it keeps what
 // k_usb_attach, k_usb_detach and k_usb_done would be told). Each check prints a USBT line
@@ -88,7 +88,8 @@ function cswOf(d: Done): { sig: number; tag: number; status: number } {
   return b.length >= 13 ? { sig: b.readUInt32LE(0), tag: b.readUInt32LE(4), status: b[12] } : { sig: 0, tag: 0, status: -1 };
 }
 
-async function main(): Promise<void> {
+/** The backend's checks; leaves the stick plugged in as stick1 and the keyboard as kbd1. */
+export async function backendChecks(): Promise<void> {
   const stickName = await until(() => sysfsDevice("46f4", "0001"), 30000, "QEMU's usb-storage in sysfs");
   const kbdName = await until(() => sysfsDevice("0627", "0001"), 30000, "QEMU's usb-kbd in sysfs");
   const serialName = await until(() => sysfsDevice("0403", "6001"), 30000, "QEMU's usb-serial in sysfs");
@@ -229,6 +230,5 @@ async function main(): Promise<void> {
   say("replug", { monitor: [add1, add2], csw: cswOf(back.csw), vendor: Buffer.from(back.data.data.slice(8, 16)).toString("latin1").trim() });
   usb.close();
   say("end", { events: events.filter((e) => !e.startsWith("done")) });
+  await host("device_add usb-kbd,bus=xhci.0,id=kbd1");   // for the node's checks
 }
-
-main().then(() => process.exit(0), (e) => { say("error", String((e as Error).stack ?? e)); process.exit(1); });

@@ -1,17 +1,23 @@
 // What a script running inside the USB test guest (guest.ts) uses to talk to the harness:
 // `host(command)` asks for a QEMU monitor command (sendkey, device_del, device_add) and
 // resolves with its output once the harness has run it; `say(key, value)` prints one result
-// line the test parses ("USBT <key> <json>").
+// line the test parses ("USBT <section>.<key> <json>"); guest_main.ts runs the checks.
 // Runs only in the guest, under Node; imports nothing of the node under test.
 import * as fs from "fs";
 import * as path from "path";
 
 const HOST_IO = "/run/hostio";   // guest.ts HOST_IO
 let asked = 0;
+let prefix = "";
 
-/** Prints one result line: USBT <key> <value as JSON>. */
+/** Results printed from now on are keyed "<name>.<key>". */
+export function section(name: string): void {
+  prefix = `${name}.`;
+}
+
+/** Prints one result line: USBT <section>.<key> <value as JSON>. */
 export function say(key: string, value: unknown): void {
-  process.stdout.write(`USBT ${key} ${JSON.stringify(value)}\n`);
+  process.stdout.write(`USBT ${prefix}${key} ${JSON.stringify(value)}\n`);
 }
 
 /** Runs a QEMU monitor command through the harness; its output. */

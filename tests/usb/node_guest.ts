@@ -1,4 +1,4 @@
-// Runs INSIDE the USB test guest (guest.ts; started by node.test.ts): a whole PersiaNode —
+// Runs INSIDE the USB test guest (guest.ts; second part of guest_main.ts): a whole PersiaNode —
 // kernel.wasm, the Node host with its libusb backend — booted by launch.ts from a manifest
 // whose usb: names QEMU's usb-storage (by vendor:product), usb-kbd (by bus path) and
 // usb-serial (by serial), each granted to its own usbprobe test service
@@ -92,7 +92,8 @@ async function inquiry(tag: number): Promise<string[]> {
   return [await ask(STICK, `BULK 02 ${cbw(tag, 36, INQUIRY)}`), await ask(STICK, "BULK 81 36"), await ask(STICK, "BULK 81 13")];
 }
 
-async function main(): Promise<void> {
+/** The node's checks, with the stick plugged in as QEMU device `stick` and the keyboard as `kbd`. */
+export async function nodeChecks(stick: string, kbd: string): Promise<void> {
   const stickName = await until(() => sysfsDevice("46f4", "0001"), 30000, "QEMU's usb-storage in sysfs");
   const kbdName = await until(() => sysfsDevice("0627", "0001"), 30000, "QEMU's usb-kbd in sysfs");
   const serialName = await until(() => sysfsDevice("0403", "6001"), 30000, "QEMU's usb-serial in sysfs");
@@ -140,15 +141,15 @@ async function main(): Promise<void> {
   // Unplug the keyboard while its service waits on an interrupt transfer.
   const waiting = timed(KBD, "INTR 81 8 ms=30000", 35000);
   await new Promise((r) => setTimeout(r, 300));
-  await host("device_del kbd0");
+  await host(`device_del ${kbd}`);
   say("unplugKbd", { answer: (await waiting).answer, events: await ask(KBD, "EVENTS"), desc: await ask(KBD, "DESC") });
 
   // Unplug the stick, and plug it in again.
-  await host("device_del stick0");
+  await host(`device_del ${stick}`);
   await until(() => logs.some((l) => /usb device 0 \(stick\): detached/.test(l)), 15000, "the stick detached");
   const gone = { events: await ask(STICK, "EVENTS"), desc: await ask(STICK, "DESC"), inquiry: await ask(STICK, `BULK 02 ${cbw(0x2001, 36, INQUIRY)}`) };
-  await host(`drive_add 0 if=none,id=stick2,file=${process.env.STICK_IMAGE},format=raw`);
-  await host("device_add usb-storage,drive=stick2,bus=xhci.0,id=stick1");
+  await host(`drive_add 0 if=none,id=${stick}-again,file=${process.env.STICK_IMAGE},format=raw`);
+  await host(`device_add usb-storage,drive=${stick}-again,bus=xhci.0,id=${stick}-again`);
   await until(() => logs.filter((l) => /\(usb device 0, stick\): attached/.test(l)).length >= 2, 20000, "the stick attached again");
   await until(async () => (await ask(STICK, "EVENTS", 2000)).includes("attach detach attach"), 10000, "the service saw the stick again");
   say("replug", { gone, events: await ask(STICK, "EVENTS"), inquiry: await inquiry(0x2002) });
@@ -165,5 +166,3 @@ async function main(): Promise<void> {
   say("logs", logs.filter((l) => /usb|USB/.test(l)));
   await node.shutdown();
 }
-
-main().then(() => process.exit(0), (e) => { say("error", String((e as Error).stack ?? e)); process.exit(1); });
