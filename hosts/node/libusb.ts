@@ -71,6 +71,8 @@ export interface LibUsb {
   /** Native memory of n bytes, never freed by the garbage collector. */
   alloc(n: number): Ptr;
   view(p: Ptr, n: number): ArrayBuffer;
+  /** The callback types, declared once per process (koffi's type names are global). */
+  types: { transfer: unknown; pollAdded: unknown; pollRemoved: unknown; hotplug: unknown };
 }
 
 let bound: LibUsb | null = null;
@@ -172,6 +174,12 @@ export function libusb(): LibUsb {
       return hotplug(ctx, events, flags, HOTPLUG_MATCH_ANY, HOTPLUG_MATCH_ANY, HOTPLUG_MATCH_ANY, cb, null, out) as number;
     },
     alloc: (n) => koffi.alloc("uint8_t", n) as Ptr,
+    types: {
+      transfer: koffi.pointer(koffi.proto("void PersiaUsbTransferCb(void *transfer)")),
+      pollAdded: koffi.pointer(koffi.proto("void PersiaUsbPollAdded(int fd, short events, void *user)")),
+      pollRemoved: koffi.pointer(koffi.proto("void PersiaUsbPollRemoved(int fd, void *user)")),
+      hotplug: koffi.pointer(koffi.proto("int PersiaUsbHotplug(void *ctx, void *dev, int event, void *user)")),
+    },
     view: (p, n) => koffi.view(p, n),
   };
   return bound;

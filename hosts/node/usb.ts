@@ -24,15 +24,16 @@ import {
 } from "./libusb";
 import { inRange } from "./memview";
 
-/** A manifest usb: entry as the host matches it; every field given must match. */
+/** A manifest usb: entry as the host matches it (HostPlan.usb); every field given (not
+ *  null) must match. */
 export interface UsbMatch {
   id: number;
   name: string;
-  vendor?: number;
-  product?: number;
-  serial?: string;
+  vendor?: number | null;
+  product?: number | null;
+  serial?: string | null;
   /** "bus-port.port…", e.g. "1-1" or "2-1.4" (Linux's sysfs names). */
-  path?: string;
+  path?: string | null;
 }
 
 /** What the backend tells the node; the node turns each into a kernel call and a poll. */
@@ -103,6 +104,8 @@ export class UsbHost {
   private readonly plugs: Plug[] = [];
   private readonly keep: Ptr[] = [];   // registered callbacks, unregistered by close()
   private plugQueued = false;
+  /** How often libusb's fds woke the loop, transfers started and ended (for status and tests). */
+  readonly stats = { wakeups: 0, submitted: 0, completed: 0 };
   private closed = false;
   private readonly desc = new Uint8Array(USB_DEVICE_DESC);
   private readonly ports = new Uint8Array(PORT_DEPTH_MAX);
@@ -145,6 +148,7 @@ export class UsbHost {
     if (r < 0) return r === ERROR_NO_DEVICE ? -Errno.ENODEV : r === ERROR_BUSY ? -Errno.EAGAIN : r === ERROR_NOT_SUPPORTED ? -Errno.EINVAL : -Errno.EIO;
     s.busy = true;
     s.report = true;
+    this.stats.submitted++;
     return 0;
   }
 
@@ -154,8 +158,9 @@ export class UsbHost {
     if (s !== undefined && s.busy) this.lib.cancel(s.transfer);
   }
 
-  /** Stops watching, releases and closes every device. The native pools stay allocated
-   *  (libusb may still hold a cancelled transfer's memory): a process opens USB once. */
+  /** Stops watching, releases and closes every device (one with a transfer libusb still
+   *  holds stays open: closing would free what the transfer points to). The native pools
+   *  and the libusb context stay allocated, for the same reason. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -166,7 +171,11 @@ export class UsbHost {
       for (const s of d.slots) { s.report = false; if (s.busy) this.lib.cancel(s.transfer); }
       if (d.handle !== null) {
         for (const i of d.interfaces) this.lib.releaseInterface(d.handle, i);
+        if (!d.slots.some((s) => s.busy)) this.lib.close(d.handle);
+        d.handle = null;
       }
+      if (d.dev !== null) this.lib.unrefDevice(d.dev);
+      d.dev = null;
     }
   }
 
@@ -207,8 +216,8 @@ export class UsbHost {
     const vendor = v.getUint16(DD_VENDOR, true), product = v.getUint16(DD_PRODUCT, true);
     const path = this.pathOf(dev);
     const candidates = this.devices.filter((d) => d !== undefined && d.dev === null && d.handle === null &&
-      (d.match.vendor === undefined || (d.match.vendor === vendor && d.match.product === product)) &&
-      (d.match.path === undefined || d.match.path === path));
+      (d.match.vendor == null || (d.match.vendor === vendor && d.match.product === product)) &&
+      (d.match.path == null || d.match.path === path));
     if (candidates.length === 0) return;
     const where = `USB device ${hex(vendor)}:${hex(product)} at ${path}`;
     const h = this.lib.open(dev);
@@ -217,8 +226,8 @@ export class UsbHost {
         `run the node as root, or give its user access to /dev/bus/usb (a udev rule)`);
       return;
     }
-    const serial = candidates.some((d) => d.match.serial !== undefined) ? this.serialOf(h, this.desc[DD_SERIAL]) : "";
-    const d = candidates.find((c) => c.match.serial === undefined || c.match.serial === serial);
+    const serial = candidates.some((d) => d.match.serial != null) ? this.serialOf(h, this.desc[DD_SERIAL]) : "";
+    const d = candidates.find((c) => c.match.serial == null || c.match.serial === serial);
     if (d === undefined) { this.lib.close(h); return; }
     this.attach(d, dev, h, `${where} (usb device ${d.match.id}, ${d.match.name})`);
   }
@@ -320,7 +329,7 @@ export class UsbHost {
     for (let xfer = 0; xfer < USB_INFLIGHT; xfer++) {
       const transfer = this.lib.allocTransfer();
       const buffer = this.lib.alloc(SETUP + USB_XFER_MAX);
-      const cb = this.lib.koffi.register((_t: Ptr) => this.guard(() => this.finished(id, xfer)), transferCallback(this.lib));
+      const cb = this.lib.koffi.register((_t: Ptr) => this.guard(() => this.finished(id, xfer)), this.lib.types.transfer as never);
       this.keep.push(cb);
       const fields = new DataView(this.lib.view(transfer, TR_SIZE));
       fields.setUint8(TR_FLAGS, 0);
@@ -338,6 +347,7 @@ export class UsbHost {
     const d = this.devices[id];
     const s = d.slots[xfer];
     s.busy = false;
+    this.stats.completed++;
     const status = s.fields.getInt32(TR_STATUS, true);
     if (s.report && !this.closed) {
       s.report = false;
@@ -353,9 +363,9 @@ export class UsbHost {
 
   private watchFds(): void {
     const added = this.lib.koffi.register((fd: number, events: number) => this.guard(() => this.watch(fd, events)),
-      this.lib.koffi.pointer(this.lib.koffi.proto("void PersiaUsbPollAdded(int fd, short events, void *user)")));
+      this.lib.types.pollAdded as never);
     const removed = this.lib.koffi.register((fd: number) => this.guard(() => this.unwatch(fd)),
-      this.lib.koffi.pointer(this.lib.koffi.proto("void PersiaUsbPollRemoved(int fd, void *user)")));
+      this.lib.types.pollRemoved as never);
     this.keep.push(added, removed);
     this.lib.setPollfdNotifiers(this.ctx, added, removed);
     for (const p of this.lib.pollfds(this.ctx)) this.watch(p.fd, p.events);
@@ -379,6 +389,7 @@ export class UsbHost {
   }
 
   private events(): void {
+    this.stats.wakeups++;
     if (!this.closed) this.lib.handleEventsNow(this.ctx);
   }
 
@@ -393,7 +404,7 @@ export class UsbHost {
         `after start; an unplugged one is still noticed by its transfers. Start systemd-udevd for hot-plug`);
     }
     const cb = this.lib.koffi.register((_ctx: Ptr, dev: Ptr, event: number) => { this.guard(() => this.plugged(dev, event)); return 0; },
-      this.lib.koffi.pointer(this.lib.koffi.proto("int PersiaUsbHotplug(void *ctx, void *dev, int event, void *user)")));
+      this.lib.types.hotplug as never);
     this.keep.push(cb);
     const r = this.lib.hotplugRegister(this.ctx, HOTPLUG_ARRIVED | HOTPLUG_LEFT, HOTPLUG_ENUMERATE, cb);
     if (r < 0) {
@@ -425,12 +436,6 @@ export class UsbHost {
 
 function hex(n: number): string {
   return n.toString(16).padStart(4, "0");
-}
-
-let transferProto: unknown = null;
-function transferCallback(lib: LibUsb): never {
-  transferProto ??= lib.koffi.pointer(lib.koffi.proto("void PersiaUsbTransferCb(void *transfer)"));
-  return transferProto as never;
 }
 
 /** The distinct bInterfaceNumber of every interface descriptor in a configuration (after

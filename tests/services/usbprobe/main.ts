@@ -7,6 +7,11 @@
 //                                       kernel checks against wLength)
 //   BULK <ep hex> <len>|<hex data>   → DONE <status> <hex>   (IN endpoint: len bytes;
 //   INTR <ep hex> <len>|<hex data>                            OUT endpoint: the data)
+//   FIND <class> [<sub> <proto>]     → FIND <interface> <bulk IN> <bulk OUT> <interrupt IN>
+//                                       (hex; "-" for none) from the descriptors, by
+//                                       services/sdk/usb.ts; ERR ENOENT: no such interface
+//   ID                               → ID <vendor>:<product> (4 hex digits each)
+//   CLEAR <ep hex>                   → DONE <status>   (CLEAR_FEATURE(ENDPOINT_HALT): a stall's cure)
 //   CANCEL                           → CANCEL <n>  (usb_cancel of every transfer in flight;
 //                                       each still answers, DONE ECANCELED or how it ended)
 //   EVENTS                           → EVENTS <attach|detach ...>, the plug events since start
@@ -17,7 +22,7 @@
 // malformed command (EINVAL), more than SLOTS in flight (ENOSPC), a reply too long (EMSGSIZE).
 import { MTU_MAX, USB_DESC_MAX, USB_INFLIGHT } from "../../../abi/limits";
 import { Errno } from "../../../abi/errno";
-import { USB_DIR_IN, UR_LEN, UsbEvent } from "../../../abi/usb";
+import { USB_DIR_IN, UR_LEN, UsbEvent, UsbType } from "../../../abi/usb";
 import { sys_send } from "../../../abi/gen/persia";
 import { bytes, ingress, ipv6, log, text, udp, usb } from "../../../services/sdk/index";
 
@@ -39,6 +44,7 @@ const COOKIES = memory.data(SLOTS * 4);                // per slot: its transfer
 const KINDS = memory.data(EVENTS_MAX);                 // UsbEvent of each plug event seen
 const TOK_AT = memory.data(TOKENS * 4);
 const TOK_LEN = memory.data(TOKENS * 4);
+const BYTE = memory.data(1);                           // one number to print as hex
 
 let generation: u32 = 0;   // goes in each cookie above the slot number, so a late event is ignored
 let plugEvents: i32 = 0;
@@ -59,7 +65,8 @@ function onEvent(): void {
   if (kind == UsbEvent.ATTACH || kind == UsbEvent.DETACH) {
     if (plugEvents < EVENTS_MAX) store<u8>(KINDS + <usize>plugEvents, <u8>kind);
     plugEvents++;
-    log.begin(kind == UsbEvent.ATTACH ? "usbprobe: attach" : "usbprobe: detach");
+    log.begin(kind == UsbEvent.ATTACH ? "usbprobe: attach handle=" : "usbprobe: detach handle=");
+    log.num(usb.handle(EV));
     log.emit();
     return;
   }
@@ -87,6 +94,8 @@ function command(p: usize, n: i32): void {
   let h = usb.first();
   if (h < 0) return refuse(-h);
   if (word(p, 0, "DESC")) return desc(h);
+  if (word(p, 0, "FIND")) return find(p, h);
+  if (word(p, 0, "ID")) return id(h);
   if (word(p, 0, "CANCEL")) return cancelAll(h);
   let slot = freeSlot();
   if (slot < 0) return refuse(Errno.ENOSPC);
@@ -97,6 +106,8 @@ function command(p: usize, n: i32): void {
     if (len < 0 || len > DATA_MAX) return refuse(Errno.EINVAL);
     usb.control(REQ, setupPacket, buf, timeout, cookie);
     store<u32>(REQ + UR_LEN, <u32>len);   // OUT: the data's length, which the kernel checks against wLength
+  } else if (word(p, 0, "CLEAR") && tokens == 2 && hexEndpoint(p, 1) >= 0) {
+    usb.control(REQ, usb.clearHalt(<u32>hexEndpoint(p, 1)), buf, timeout, cookie);
   } else if ((word(p, 0, "BULK") || word(p, 0, "INTR")) && tokens == 3) {
     let ep = hexEndpoint(p, 1);
     if (ep < 0) return refuse(Errno.EINVAL);
@@ -120,6 +131,44 @@ function desc(h: i32): void {
   put("DESC ");
   hex(DESC, n < USB_DESC_MAX ? n : USB_DESC_MAX);
   send();
+}
+
+function id(h: i32): void {
+  let n = usb.descriptors(h, DESC, USB_DESC_MAX);
+  if (n < 0) return refuse(-n);
+  let v = usb.vendor(DESC, n), d = usb.product(DESC, n);
+  if (v < 0 || d < 0) return refuse(Errno.EBADMSG);
+  put("ID ");
+  store<u8>(BYTE, <u8>(v >> 8)); hex(BYTE, 1); store<u8>(BYTE, <u8>v); hex(BYTE, 1);
+  put(":");
+  store<u8>(BYTE, <u8>(d >> 8)); hex(BYTE, 1); store<u8>(BYTE, <u8>d); hex(BYTE, 1);
+  send();
+}
+
+function find(p: usize, h: i32): void {
+  let cls = tokens >= 2 ? hexEndpoint(p, 1) : -1;
+  let sub = tokens == 4 ? hexEndpoint(p, 2) : usb.ANY, proto = tokens == 4 ? hexEndpoint(p, 3) : usb.ANY;
+  if (cls < 0 || sub < usb.ANY || proto < usb.ANY || tokens == 3) return refuse(Errno.EINVAL);
+  let n = usb.descriptors(h, DESC, USB_DESC_MAX);
+  if (n < 0) return refuse(-n);
+  if (n > USB_DESC_MAX) n = USB_DESC_MAX;
+  let iface = usb.findInterface(DESC, n, cls, sub, proto);
+  if (iface < 0) return refuse(Errno.ENOENT);
+  put("FIND ");
+  store<u8>(BYTE, <u8>usb.interfaceNumber(DESC, iface));
+  hex(BYTE, 1);
+  endpoint(usb.findEndpoint(DESC, n, iface, UsbType.BULK, true));
+  endpoint(usb.findEndpoint(DESC, n, iface, UsbType.BULK, false));
+  endpoint(usb.findEndpoint(DESC, n, iface, UsbType.INTERRUPT, true));
+  send();
+}
+
+/** " <address hex>" of the endpoint descriptor at `at` in DESC, or " -" for none. */
+function endpoint(at: i32): void {
+  if (at < 0) return put(" -");
+  put(" ");
+  store<u8>(BYTE, <u8>usb.endpointAddress(DESC, at));
+  hex(BYTE, 1);
 }
 
 function cancelAll(h: i32): void {
