@@ -90,6 +90,7 @@ async function main(): Promise<void> {
   node.on("error", (e: Error) => { say("error", e.message); process.exit(2); });
   const t0 = Date.now();
   await node.start();
+  const started = Date.now() - t0;
   const readOk = (lba: number, r: Buffer | null) => r !== null && r.subarray(0, `DATA ${lba} `.length).toString() === `DATA ${lba} ` &&
     r.subarray(`DATA ${lba} `.length).equals(block(lba));
   const trace: string[] = [];   // what INFO answered before OK, and when
@@ -103,7 +104,7 @@ async function main(): Promise<void> {
     }
     return "(never OK)";
   };
-  say("info", { reply: await ready(60000), ms: Date.now() - t0, before: compress(trace.map((t) => t.replace(/^\d+ ms: /, ""))), first: trace[0], last: trace.at(-1) });
+  say("info", { reply: await ready(60000), startMs: started, ms: Date.now() - t0, before: compress(trace.map((t) => t.replace(/^\d+ ms: /, ""))), first: trace[0], last: trace.at(-1) });
 
   const reads = [];
   for (const lba of [0, 1, 2, 511, 1024, blocks - 1]) reads.push({ lba, ok: readOk(lba, await peer.ask(`READ ${lba}`)) });
