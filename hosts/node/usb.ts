@@ -104,6 +104,7 @@ export class UsbHost {
   private readonly plugs: Plug[] = [];
   private readonly keep: Ptr[] = [];   // registered callbacks, unregistered by close()
   private plugQueued = false;
+  private broken = false;              // the sink failed (the kernel trapped): libusb's callbacks stop here
   /** How often libusb's fds woke the loop, transfers started and ended (for status and tests). */
   readonly stats = { wakeups: 0, submitted: 0, completed: 0 };
   private closed = false;
@@ -244,7 +245,9 @@ export class UsbHost {
     if (desc === null) { this.lib.close(h); return; }
     const r = this.sink.attach(d.match.id, desc);
     if (r < 0) {
-      this.sink.log(LogLevel.WARN, `${where}: the kernel refuses its descriptors, ${errnoText(r)}; it stays unused until it is plugged in again`);
+      this.sink.log(LogLevel.WARN, r === -Errno.ENODEV
+        ? `${where}: the kernel has no USB device ${d.match.id}; the boot manifest and the host's plan disagree (compile both from one manifest)`
+        : `${where}: the kernel refuses its descriptors, ${errnoText(r)}; it stays unused until it is plugged in again`);
       this.lib.close(h);
       return;
     }
@@ -426,10 +429,13 @@ export class UsbHost {
   /** Runs f; an exception (a kernel trap reached through the sink) stops the node instead
    *  of escaping into libusb's C frames, where Node would never see it. */
   private guard(f: () => void): void {
+    if (this.broken) return;
     try {
       f();
     } catch (e) {
-      try { this.sink.failed(e); } catch { /* the node's own stop failed: nothing left to tell */ }
+      this.broken = true;
+      // Not from inside libusb's event handling: the node's stop closes the devices.
+      setImmediate(() => this.sink.failed(e));
     }
   }
 }

@@ -59,9 +59,17 @@ export function prepareGuest(): GuestImage {
   fs.rmSync(GUEST_DIR, { recursive: true, force: true });
   fs.mkdirSync(deb, { recursive: true });
   // linux-image-amd64 depends on the current ABI's image, e.g. linux-image-6.1.0-57-amd64.
-  const dep = /Depends: (linux-image-\S+)/.exec(run("apt-cache", ["depends", "linux-image-amd64"]));
-  if (dep === null) throw new Error("apt-cache names no kernel image for linux-image-amd64: run apt-get update");
-  run("apt-get", ["download", "-q", dep[1], "busybox-static"], deb);
+  const download = () => {
+    const dep = /Depends: (linux-image-\S+)/.exec(run("apt-cache", ["depends", "linux-image-amd64"]));
+    if (dep === null) throw new Error("apt-cache names no kernel image for linux-image-amd64");
+    run("apt-get", ["download", "-q", dep[1], "busybox-static"], deb);
+  };
+  try {
+    download();
+  } catch {
+    run("apt-get", ["update", "-qq"]);   // package lists missing or older than the mirror
+    download();
+  }
   for (const f of fs.readdirSync(deb)) run("dpkg-deb", ["-x", path.join(deb, f), x]);
   const version = fs.readdirSync(path.join(x, "lib/modules"))[0];
   run("depmod", ["-b", x, version]);
