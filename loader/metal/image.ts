@@ -137,8 +137,10 @@ async function serviceCode(plan: HostPlan, read: (file: string) => Uint8Array, c
 }
 
 /** QEMU's xHCI controller (class 0x0C0330) for a manifest with usb: devices; the devices go
- *  on its bus, `bus=xhci.0` (spec/metal.md "USB (xHCI)"). */
-export const XHCI_ARGS = ["-device", "qemu-xhci,id=xhci"];
+ *  on its bus, `bus=xhci.0` (spec/metal.md "USB (xHCI)"). 8 ports of each kind (QEMU's default
+ *  is 4): QEMU chains a usb-hub in when a device would take the last free port, and the metal
+ *  host does not drive hubs. */
+export const XHCI_ARGS = ["-device", "qemu-xhci,id=xhci,p2=8,p3=8"];
 
 /** The NIC, DISK and USB sections: which virtio-net device carries each NIC (its PCI place or
  *  its MAC) and the MAC it must have, for disk i the i-th virtio-blk device in PCI order, with its size,
@@ -231,7 +233,7 @@ export function qemuArgs(plan: HostPlan, file: string, o: QemuOptions = {}): str
   plan.disks.forEach((d, i) => {
     args.push("-drive", `file=${d.path.replace(/,/g, ",,")},format=raw,if=none,id=d${i}`, "-device", `virtio-blk-pci,drive=d${i}`);
   });
-  if (plan.usb.length > 0) args.push(...XHCI_ARGS);
+  if ((plan.usb?.length ?? 0) > 0) args.push(...XHCI_ARGS);   // tests pass stand-in plans without usb
   args.push(...(o.extra ?? []));
   return args;
 }

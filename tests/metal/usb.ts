@@ -11,7 +11,7 @@ import * as net from "net";
 import { XHCI_ARGS } from "../../loader/metal/image";
 
 /** The id of QEMU's xHCI (its bus is `${XHCI_ID}.0`), as XHCI_ARGS names it. */
-export const XHCI_ID = XHCI_ARGS[1].replace(/^.*id=/, "");
+export const XHCI_ID = /id=([^,]+)/.exec(XHCI_ARGS[1])![1];
 
 export interface UsbDevices {
   /** Add the controller too (default); false when the image's manifest has usb: devices,
@@ -23,20 +23,27 @@ export interface UsbDevices {
   stickSerial?: string;
   /** A usb-kbd (device id "kbd"). */
   kbd?: boolean;
+  /** A usb-ccid smartcard reader (device id "ccid"): full speed with a 64-byte EP0, so the
+   *  driver reads 8 bytes of its device descriptor first and sets EP0 by Evaluate Context. */
+  ccid?: boolean;
   /** A usb-serial on a ring-buffer chardev (device id "ser"; QEMU attaches a usb-serial only
    *  when its chardev is open, which the null backend never is). */
   serial?: boolean;
 }
 
 /** `-device qemu-xhci` and the devices on its bus, in this order (the xHC gives ports as
- *  QEMU attaches them: USB 3 devices on its USB 3 ports, the others on its USB 2 ports). */
+ *  QEMU attaches them: USB 3 devices on its USB 3 ports, the others on its USB 2 ports).
+ *  XHCI_ARGS gives qemu-xhci 8 ports for QEMU's bus (each USB 2 and USB 3); a device that
+ *  would take the last free one gets a usb-hub chained in first, which the metal driver does
+ *  not drive: at most seven devices, or give each a port= of its own. */
 export function usbArgs(d: UsbDevices): string[] {
-  const a = d.controller === false ? [] : ["-device", `qemu-xhci,id=${XHCI_ID}`];
+  const a = d.controller === false ? [] : [...XHCI_ARGS];
   if (d.stick !== undefined) {
     a.push("-drive", `if=none,id=stickdrive,format=raw,file=${d.stick.replace(/,/g, ",,")}`,
       "-device", `usb-storage,bus=${XHCI_ID}.0,drive=stickdrive,id=stick${d.stickSerial ? `,serial=${d.stickSerial}` : ""}`);
   }
   if (d.kbd) a.push("-device", `usb-kbd,bus=${XHCI_ID}.0,id=kbd`);
+  if (d.ccid) a.push("-device", `usb-ccid,bus=${XHCI_ID}.0,id=ccid`);
   if (d.serial) a.push("-chardev", "ringbuf,id=serchar", "-device", `usb-serial,bus=${XHCI_ID}.0,chardev=serchar,id=ser`);
   return a;
 }

@@ -1,7 +1,7 @@
 // The metal host's xHCI driver against QEMU's own controller and devices (issue #16,
 // spec/metal.md "USB (xHCI)"), in one QEMU boot of the `devtest` mode: a usb-storage stick
-// (super speed), a usb-kbd (high speed) and a usb-serial (full speed, so EP0's max packet is
-// read first and set by Evaluate Context) are enumerated and their descriptors printed and
+// (super speed), a usb-kbd (high speed) and a usb-ccid (full speed, 64-byte EP0: read first,
+// then set by Evaluate Context) are enumerated and their descriptors printed and
 // read again through the asynchronous path; a short control read; a transfer to an endpoint
 // the device lacks and a SET_ADDRESS are refused; on the stick a BOT INQUIRY (CBW out, 36
 // bytes in, CSW in), a CBW with a bad signature that QEMU stalls, CLEAR_FEATURE(ENDPOINT_HALT)
@@ -32,7 +32,7 @@ describe("the xHCI driver against QEMU's USB devices (devtest)", { skip }, () =>
     const noDevices = { plan: { nics: [], disks: [] } as unknown as HostPlan };
     qemu = new RunningQemu(noDevices, BOOT_BIN, {
       append: "devtest devtest-usb-mib=4 devtest-usb-key=8000 devtest-usb-unplug=8000", monitor, seconds: 120,
-      extra: usbArgs({ stick, stickSerial: SERIAL, kbd: true, serial: true }),
+      extra: usbArgs({ stick, stickSerial: SERIAL, kbd: true, ccid: true }),
     });
     mon = await Monitor.open(monitor);
     await qemu.line(/^devtest: usb press a key/, 60000);
@@ -59,12 +59,14 @@ describe("the xHCI driver against QEMU's USB devices (devtest)", { skip }, () =>
     assert.equal(exit, EXIT_STOPPED);
   });
 
-  it("enumerates the stick, the keyboard and the serial adapter at their speeds and paths", () => {
+  it("enumerates the stick, the keyboard and the smartcard reader at their speeds and paths", () => {
     // paths as Linux numbers a lone xHC's root hubs: USB 3 ports on bus 2, USB 2 ports on bus 1;
     // QEMU gives its ports in the order the devices are attached
     assert.match(line(/^devtest: usb device 46f4:0001 /) ?? "", /path 2-1 super speed class 08\.06\.50 .*serial "persia-stick-1"/);
     assert.match(line(/^devtest: usb device 0627:0001 /) ?? "", /path 1-2 high speed class 03\.01\.01 /);
-    assert.match(line(/^devtest: usb device 0403:6001 /) ?? "", /path 1-3 full speed /);
+    // full speed with a 64-byte EP0: 8 bytes of the device descriptor first, then Evaluate Context
+    assert.match(line(/^devtest: usb device 08e6:4433 /) ?? "", /path 1-3 full speed class 0b\./);
+    assert.match(line(/^xhci .*: full speed device 08e6:4433 /) ?? "", /EP0 max packet 64,/);
     // the descriptors read again through submit equal the enumeration's, for each device
     assert.equal(qemu.lines.filter((l) => /^devtest: usb control GET_DESCRIPTOR\(configuration\)/.test(l)).length, 3);
   });

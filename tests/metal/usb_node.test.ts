@@ -1,13 +1,15 @@
 // USB on a metal node (issue #16, spec/metal.md "USB (xHCI)"): one QEMU boot with QEMU's own
-// xHCI, a usb-storage stick and a usb-kbd, two usbprobe services (tests/services/usbprobe,
-// UDP 7072), one granted the stick (matched by vendor:product and serial), one the keyboard
-// (matched by its path, 1-2), and a Linux host on a TAP sending them commands. Checked: the
+// xHCI, a usb-storage stick, a usb-kbd and a usb-serial, three usbprobe services
+// (tests/services/usbprobe, UDP 7072), granted the stick (matched by vendor:product and
+// serial), the keyboard (matched by its path, 1-2) and the serial adapter (vendor:product), and a Linux host on a TAP sending them commands. Checked: the
 // descriptors the kernel keeps, control transfers, a BOT INQUIRY (CBW out, 36 bytes in, CSW
 // in), a CBW with a bad signature that QEMU stalls (EPIPE) and the CLEAR_FEATURE that makes
 // the endpoint work again, a missing endpoint refused by the kernel (ENOENT), an interrupt IN
 // that times out (ETIMEDOUT), one cancelled (ECANCELED), one answered by a key QEMU's monitor
-// sends, one in flight when the keyboard is unplugged (ENODEV, then a detach event), and the
-// keyboard plugged in again (an attach event; it works). Also QEMU's CPU while the node idles.
+// sends, bulk OUT to a full-speed usb-serial (its bytes read back from QEMU's chardev), one in
+// flight when the keyboard is unplugged (ENODEV, then a detach event), and the
+// keyboard plugged in again on another port (left alone: keys is matched by its path) and on
+// its own port (an attach event; it works). Also QEMU's CPU while the node idles.
 // Needs root, iproute2, python3, and what qemu.ts needs.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
@@ -27,6 +29,7 @@ const MAC = "02:00:5a:b2:0e:16";
 const LINUX = `${PREFIX}100`;
 const STICK_ADDR = `${PREFIX}16`;
 const KBD_ADDR = `${PREFIX}17`;
+const SERIAL_ADDR = `${PREFIX}18`;
 const SERIAL = "persia-stick-1";
 const PROBE = "build/wasm/tests/usbprobe.wasm";
 
@@ -37,11 +40,14 @@ nics:
 usb:
   - { name: stick, device: "46f4:0001", serial: "${SERIAL}" }
   - { name: keys, path: "1-2" }
+  - { name: serial, device: "0403:6001" }
 services:
   - { domain: stick.sabz.city, module: ${PROBE}, addresses: ["${STICK_ADDR}"], ram: { min: 64KiB, max: 1MiB },
       usb: [{ device: stick, rights: [read, write] }] }
   - { domain: keys.sabz.city, module: ${PROBE}, addresses: ["${KBD_ADDR}"], ram: { min: 64KiB, max: 1MiB },
       usb: [{ device: keys, rights: [read, write] }] }
+  - { domain: serial.sabz.city, module: ${PROBE}, addresses: ["${SERIAL_ADDR}"], ram: { min: 64KiB, max: 1MiB },
+      usb: [{ device: serial, rights: [read, write] }] }
 `;
 
 /** One command to a usbprobe, its answer (or "timeout" after `wait` s). */
@@ -87,7 +93,7 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
     makeTap(dev);
     const monitor = path.join(dir, "mon.sock");
     qemu = new RunningQemu(image, elf, { taps: { lan0: dev }, append: "status-every=0", seconds: 220, monitor,
-      extra: usbArgs({ controller: false, stick, stickSerial: SERIAL, kbd: true }) });
+      extra: usbArgs({ controller: false, stick, stickSerial: SERIAL, kbd: true, serial: true }) });
     await qemu.line(new RegExp(`^${MTL_KERNEL_LINE}`), 30000);
     host = adoptTap(dev, ns, [`${LINUX}/64`]);
     mon = await Monitor.open(monitor);
@@ -126,9 +132,9 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
     assert.match(inq, /^DONE OK 0000/, inq);
     assert.match(Buffer.from(inq.slice(8), "hex").toString("latin1"), /QEMU    QEMU HARDDISK/);
     assert.match(await ask(STICK_ADDR, "BULK 81 13"), /^DONE OK 55534253010000000000000000$/);
-    assert.equal(await ask(STICK_ADDR, `BULK 02 ${cbw(2, 36, INQUIRY, "XSBC")}`), "DONE EPIPE ");
-    assert.equal(await ask(STICK_ADDR, "CTRL 0201000002000000"), "DONE OK ");   // CLEAR_FEATURE(ENDPOINT_HALT) on 0x02
-    assert.equal(await ask(STICK_ADDR, "CTRL 21ff000000000000"), "DONE OK ");   // Bulk-Only Mass Storage Reset
+    assert.equal(await ask(STICK_ADDR, `BULK 02 ${cbw(2, 36, INQUIRY, "XSBC")}`), "DONE EPIPE");
+    assert.equal(await ask(STICK_ADDR, "CTRL 0201000002000000"), "DONE OK");   // CLEAR_FEATURE(ENDPOINT_HALT) on 0x02
+    assert.equal(await ask(STICK_ADDR, "CTRL 21ff000000000000"), "DONE OK");   // Bulk-Only Mass Storage Reset
     assert.match(await ask(STICK_ADDR, `BULK 02 ${cbw(3, 36, INQUIRY)}`), /^DONE OK /);
     assert.match(await ask(STICK_ADDR, "BULK 81 36"), /^DONE OK 0000/);
     assert.match(await ask(STICK_ADDR, "BULK 81 13"), /^DONE OK 55534253030000000000000000$/);
@@ -137,12 +143,12 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
 
   it("does interrupt transfers: a timeout, a cancel, a key pressed", async () => {
     const t0 = Date.now();
-    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT ");
+    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT");
     assert.ok(Date.now() - t0 < 2500, `the timeout took ${Date.now() - t0} ms`);
     const pending = ask(KBD_ADDR, "INTR 81 8 ms=20000", 10);
     await new Promise((r) => setTimeout(r, 500));
-    assert.match(await ask(KBD_ADDR, "CANCEL"), /^(CANCEL 1|DONE ECANCELED )$/);
-    assert.equal(await pending, "DONE ECANCELED ");
+    assert.match(await ask(KBD_ADDR, "CANCEL"), /^(CANCEL 1|DONE ECANCELED)$/);
+    assert.equal(await pending, "DONE ECANCELED");
     const key = ask(KBD_ADDR, "INTR 81 8 ms=10000", 12);
     await new Promise((r) => setTimeout(r, 500));
     await mon.command("sendkey a");
@@ -150,21 +156,33 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
     assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=2000"), "DONE OK 0000000000000000", "the key's release");
   });
 
+  it("sends bulk OUT to a full-speed usb-serial, whose bytes reach QEMU's chardev", async () => {
+    await qemu!.line(/info host: USB serial \(usb id 2\) is device 0403:6001 .* path 1-3/, 1000);
+    const text = Buffer.from("persia over ftdi").toString("hex");
+    assert.equal(await ask(SERIAL_ADDR, `BULK 02 ${text}`), `DONE OK ${text}`);
+    const got = await mon.command("ringbuf_read serchar 64");
+    assert.match(got, /persia over ftdi/, got);
+  });
+
   it("sees the keyboard unplugged mid-transfer (ENODEV, detach) and plugged in again (attach)", async () => {
     const pending = ask(KBD_ADDR, "INTR 81 8 ms=20000", 15);
     await new Promise((r) => setTimeout(r, 500));
     await mon.command("device_del kbd");
-    assert.equal(await pending, "DONE ENODEV ");
+    assert.equal(await pending, "DONE ENODEV");
     await qemu!.line(/info host: USB keys \(usb id 1\) was unplugged/, 5000);
     assert.equal(await ask(KBD_ADDR, "EVENTS"), "EVENTS attach detach");
     assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "ERR ENODEV");
-    await mon.command(`device_add usb-kbd,bus=${XHCI_ID}.0,id=kbd2`);
+    // a keyboard on another port matches no entry (keys is matched by its path) ...
+    await mon.command(`device_add usb-kbd,bus=${XHCI_ID}.0,port=4,id=kbd4`);
+    await qemu!.line(/info host: USB device 0627:0001 serial ".*" path 1-4 matches no usb: entry of the manifest that is free; it is left alone/, 10000);
+    // ... one on the port the manifest names does
+    await mon.command(`device_add usb-kbd,bus=${XHCI_ID}.0,port=2,id=kbd2`);
     const t0 = Date.now();
     while ((await ask(KBD_ADDR, "EVENTS")) !== "EVENTS attach detach attach") {
       assert.ok(Date.now() - t0 < 10000, `no attach after the replug\n${qemu!.serial.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT ", "the new keyboard answers (nothing pressed)");
+    assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT", "the new keyboard answers (nothing pressed)");
     assert.equal(await ask(STICK_ADDR, "EVENTS"), "EVENTS attach", "the stick saw none of it");
   });
 
@@ -174,7 +192,7 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
     const c0 = cpu();
     await new Promise((r) => setTimeout(r, 3000));
     const ticks = cpu() - c0;   // USER_HZ = 100
-    console.log(`# QEMU used ${ticks * 10} ms of CPU in 3000 ms while the node idled with two USB devices`);
+    console.log(`# QEMU used ${ticks * 10} ms of CPU in 3000 ms while the node idled with three USB devices`);
     assert.ok(ticks < 60, `QEMU used ${ticks * 10} ms of CPU in 3 s`);
   });
 });

@@ -243,7 +243,7 @@ fn test_storage(x: &mut Xhci, slot: u8, s: &Shape, mib: u64) -> bool {
     }
     let ns = (clock::now_ns() - t0).max(1);
     let bytes = lba as u64 * 512;
-    crate::println!("devtest: usb read {} KiB in 64 KiB READ(10)s in {} ms: {} KiB/s", bytes >> 10, ns / 1_000_000, bytes * 1_000_000_000 / ns >> 10);
+    crate::println!("devtest: usb read {} KiB in 64 KiB READ(10)s in {} ms: {} KiB/s", bytes >> 10, ns / 1_000_000, (bytes * 1_000_000_000 / ns) >> 10);
     ok
 }
 

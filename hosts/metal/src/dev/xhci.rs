@@ -219,12 +219,12 @@ impl Dma {
         self.layout.size()
     }
     fn r32(&self, off: usize) -> u32 {
-        assert!(off + 4 <= self.len() && off % 4 == 0);
+        assert!(off + 4 <= self.len() && off.is_multiple_of(4));
         // SAFETY: in bounds and aligned (checked); the device writes behind the compiler's back.
         unsafe { read_volatile(self.ptr.as_ptr().add(off) as *const u32) }
     }
     fn w32(&self, off: usize, v: u32) {
-        assert!(off + 4 <= self.len() && off % 4 == 0);
+        assert!(off + 4 <= self.len() && off.is_multiple_of(4));
         // SAFETY: as in r32.
         unsafe { write_volatile(self.ptr.as_ptr().add(off) as *mut u32, v) }
     }
@@ -412,7 +412,7 @@ impl UsbDevice {
 /// The device context index of an endpoint address (EP0 is 1).
 fn dci(ep: u8) -> usize {
     let n = (ep & 0x0f) as usize;
-    if n == 0 { 1 } else { n * 2 + (ep & USB_DIR_IN as u8 != 0) as usize }
+    if n == 0 { 1 } else { n * 2 + (ep & USB_DIR_IN != 0) as usize }
 }
 
 pub struct Xhci {
@@ -720,10 +720,10 @@ impl Xhci {
         let end = clock::now_ms() + COMMAND_TIMEOUT_MS;
         loop {
             self.drain();
-            if let Some((p, cc, slot)) = self.cmd_done.take() {
-                if p == trb {
-                    return Ok((cc, slot));
-                }
+            if let Some((p, cc, slot)) = self.cmd_done.take()
+                && p == trb
+            {
+                return Ok((cc, slot));
             }
             if clock::now_ms() > end {
                 crate::println!("xhci {}: command {} did not complete within {COMMAND_TIMEOUT_MS} ms", self.pci.addr, (control >> 10) & 0x3f);
@@ -739,7 +739,11 @@ impl Xhci {
     /// resets endpoints that completed a halt. Call when the line fired or a deadline passed.
     pub fn poll(&mut self, now_ms: u64) {
         self.drain();
-        if self.port_changed != 0 {
+        // an enumeration's commands drain events too, which may note more port changes
+        for _ in 0..4 {
+            if self.port_changed == 0 {
+                break;
+            }
             let changed = core::mem::take(&mut self.port_changed);
             for p in 1..=self.ports {
                 if changed & (1 << p) != 0 {
@@ -752,13 +756,22 @@ impl Xhci {
                 Some(d) => d.xfers.iter().enumerate().filter(|(_, x)| x.state == XferState::InFlight && x.deadline_ms <= now_ms).fold(0, |m, (i, _)| m | 1 << i),
                 None => 0,
             };
-            for i in 0..USB_INFLIGHT as usize {
+            for i in 0..USB_INFLIGHT {
                 if expired & (1 << i) != 0 {
                     self.abort(slot as u8, i, UsbError::Timeout);
                 }
             }
             self.reset_endpoints(slot);
         }
+    }
+
+    /// Something waits for the caller (a change, a finished transfer) or for `poll` (a port
+    /// change or an endpoint reset noted while a command drained the event ring): the loop
+    /// must not halt before it has polled again, since no interrupt will come for it.
+    pub fn has_work(&self) -> bool {
+        self.changes[0].is_some()
+            || self.port_changed != 0
+            || self.devices.iter().flatten().any(|d| d.reset != 0 || d.xfers.iter().any(|x| matches!(x.state, XferState::Done(_))))
     }
 
     /// Whether a transfer is in flight (the loop wakes at `next_deadline` then).
@@ -811,7 +824,7 @@ impl Xhci {
     /// An IN transfer's data after its `Done` (valid until the slot's next submit).
     pub fn data(&self, slot: u8, xfer: usize, len: usize) -> &[u8] {
         match self.device(slot).and_then(|d| d.xfers.get(xfer)) {
-            Some(x) => x.buf.bytes(0, len.min(USB_XFER_MAX as usize)),
+            Some(x) => x.buf.bytes(0, len.min(USB_XFER_MAX)),
             None => &[],
         }
     }
@@ -821,10 +834,10 @@ impl Xhci {
     /// `out`). Completes later as a `Done`, or by `Detached`.
     pub fn submit(&mut self, slot: u8, xfer: usize, ep: u8, kind: i32, setup: [u8; 8], out: &[u8], len: usize, timeout_ms: u32, now_ms: u64) -> Result<(), UsbError> {
         let Some(Some(d)) = self.devices.get_mut(slot as usize) else { return Err(UsbError::NoDevice) };
-        if xfer >= d.xfers.len() || d.xfers[xfer].state != XferState::Idle || len > USB_XFER_MAX as usize {
+        if xfer >= d.xfers.len() || d.xfers[xfer].state != XferState::Idle || len > USB_XFER_MAX {
             return Err(UsbError::Invalid);
         }
-        let in_dir = if ep & 0x0f == 0 { setup[0] & USB_DIR_IN as u8 != 0 } else { ep & USB_DIR_IN as u8 != 0 };
+        let in_dir = if ep & 0x0f == 0 { setup[0] & USB_DIR_IN != 0 } else { ep & USB_DIR_IN != 0 };
         if !in_dir && out.len() != len {
             return Err(UsbError::Invalid);
         }
@@ -953,6 +966,7 @@ impl Xhci {
                 continue;
             }
             let s = slot as u8;
+            let halted = self.ep_state(s, ci) == EP_HALTED;
             match self.ep_state(s, ci) {
                 EP_HALTED => {
                     let _ = self.command(0, 0, T_RESET_EP << 10 | (ci as u32) << 16 | (slot as u32) << 24);
@@ -966,15 +980,16 @@ impl Xhci {
             let Some(ring) = d.rings[ci].as_mut() else { continue };
             // Everything queued before is dropped: transfers still in flight on it stay
             // queued only if they come after the point we move to (the enqueue point).
-            let mut pending = false;
+            // Transfers still queued on it are dropped: behind a stall they never ran (EPIPE);
+            // on an endpoint that was running, the service cleared a halt it did not have
+            // while it had transfers there (ECANCELED).
+            let why = if halted { UsbError::Stall } else { UsbError::Cancelled };
             for x in d.xfers.iter_mut().filter(|x| x.dci == ci && x.state == XferState::InFlight) {
                 for &t in &x.trbs[..x.ntrbs] {
                     ring.noop(t);
                 }
-                x.state = XferState::Done(Err(UsbError::Stall));
-                pending = true;
+                x.state = XferState::Done(Err(why));
             }
-            let _ = pending;
             let deq = ring.enqueue_addr() | ring.cycle as u64;
             let _ = self.command(deq, 0, T_SET_DEQ << 10 | (ci as u32) << 16 | (slot as u32) << 24);
         }
@@ -986,12 +1001,13 @@ impl Xhci {
         let v = self.portsc(port);
         self.set_portsc(port, (v & PORT_KEEP) | (v & PORT_CHANGES));
         let present = self.devices.iter().flatten().find(|d| d.port as usize == port).map(|d| d.slot);
-        if v & PORT_CCS == 0 || (v & PORT_CSC != 0 && present.is_some()) {
-            if let Some(slot) = present {
-                self.forget(slot);
-                crate::println!("xhci {}: port {port}: device in slot {slot} unplugged", self.pci.addr);
-                self.note(Change::Detached(slot));
-            }
+        // gone, or a new connection where a device was (unplugged and plugged between polls)
+        if (v & PORT_CCS == 0 || v & PORT_CSC != 0)
+            && let Some(slot) = present
+        {
+            self.forget(slot);
+            crate::println!("xhci {}: port {port}: device in slot {slot} unplugged", self.pci.addr);
+            self.note(Change::Detached(slot));
         }
         if v & PORT_CCS != 0 && self.devices.iter().flatten().all(|d| d.port as usize != port) {
             match self.enumerate(port) {
@@ -1061,7 +1077,7 @@ impl Xhci {
         let out_ctx = Dma::new(32 * cs, 4096, "a device context")?;
         let in_ctx = Dma::new(33 * cs, 4096, "an input context")?;
         let ep0 = Box::new(Ring::new("a control ring")?);
-        let mut xfers = Vec::with_capacity(USB_INFLIGHT as usize);
+        let mut xfers = Vec::with_capacity(USB_INFLIGHT);
         for _ in 0..USB_INFLIGHT {
             xfers.push(Xfer {
                 state: XferState::Idle,
@@ -1073,7 +1089,7 @@ impl Xhci {
                 deadline_ms: 0,
                 clears_halt: None,
                 is_in: false,
-                buf: Dma::new(USB_XFER_MAX as usize, 65536, "a transfer buffer")?,
+                buf: Dma::new(USB_XFER_MAX, 65536, "a transfer buffer")?,
             });
         }
         // input context: control (add slot and EP0), slot, EP0
@@ -1134,7 +1150,7 @@ impl Xhci {
             }
         }
         let n = self.control_in(slot, 0x80, REQ_GET_DESCRIPTOR, (DT_DEVICE as u16) << 8, 0, &mut dev)?;
-        if n != USB_DEVICE_DESC as usize || dev[0] as usize != USB_DEVICE_DESC as usize || dev[1] != DT_DEVICE {
+        if n != USB_DEVICE_DESC || dev[0] as usize != USB_DEVICE_DESC || dev[1] != DT_DEVICE {
             return Err(format!("its device descriptor is {n} bytes, length field {}, type {} (not 18 bytes of type 1)", dev[0], dev[1]));
         }
         let mut head = [0u8; 9];
@@ -1143,11 +1159,11 @@ impl Xhci {
             return Err(format!("its configuration descriptor's first 9 bytes came as {n} bytes of type {}", head[1]));
         }
         let total = u16::from_le_bytes([head[2], head[3]]) as usize;
-        let room = USB_DESC_MAX as usize - USB_DEVICE_DESC as usize;
+        let room = USB_DESC_MAX - USB_DEVICE_DESC;
         if total < 9 || total > room {
             return Err(format!("its configuration says it is {total} bytes long; between 9 and {room} are taken"));
         }
-        let mut desc = alloc::vec![0u8; USB_DEVICE_DESC as usize + total];
+        let mut desc = alloc::vec![0u8; USB_DEVICE_DESC + total];
         desc[..18].copy_from_slice(&dev);
         let n = self.control_in(slot, 0x80, REQ_GET_DESCRIPTOR, (DT_CONFIG as u16) << 8, 0, &mut desc[18..])?;
         if n != total {
@@ -1168,12 +1184,13 @@ impl Xhci {
         d.serial = serial;
         d.desc = desc;
         crate::println!(
-            "xhci {}: port {port}: {} speed device {:04x}:{:04x} serial \"{}\" in slot {slot}, {} bytes of descriptors, path {}",
+            "xhci {}: port {port}: {} speed device {:04x}:{:04x} serial \"{}\" in slot {slot}, EP0 max packet {}, {} bytes of descriptors, path {}",
             self.pci.addr,
             d.speed_name(),
             d.vendor,
             d.product,
             d.serial.escape_debug(),
+            d.mps0,
             d.desc.len(),
             d.path()
         );
@@ -1225,7 +1242,7 @@ impl Xhci {
                 let ci = dci(addr);
                 if addr & 0x0f != 0 && (attrs == UsbType::BULK as u8 || attrs == UsbType::INTERRUPT as u8) && d.rings[ci].is_none() {
                     let ring = Box::new(Ring::new("an endpoint ring")?);
-                    let is_in = addr & USB_DIR_IN as u8 != 0;
+                    let is_in = addr & USB_DIR_IN != 0;
                     let ep_type = match (attrs, is_in) {
                         (2, false) => 2,
                         (3, false) => 3,

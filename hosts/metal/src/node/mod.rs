@@ -225,7 +225,7 @@ fn run_loop(store: &mut Store<Host>, k: &KernelExports, args: &args::Args, clk: 
             // a transfer's timeout (platform ms to node ms)
             wake = earliest(wake, t.saturating_sub(clk.t0).min(i64::MAX as u64) as i64);
         }
-        if !rx_waiting(store) {
+        if !rx_waiting(store) && !store.data().usb.has_work() {
             let until = if wake < 0 { now as u64 + MAX_WAIT_MS } else { (wake as u64).min(now as u64 + MAX_WAIT_MS) };
             clock::idle_until(clk.t0 + until);
         }

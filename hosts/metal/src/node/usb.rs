@@ -90,6 +90,11 @@ impl Usb {
         self.hcs.iter().any(|h| h.irq().is_none())
     }
 
+    /// A report or a poll is due without an interrupt to say so (xhci.rs `has_work`).
+    pub fn has_work(&self) -> bool {
+        self.hcs.iter().any(|h| h.has_work())
+    }
+
     /// The earliest transfer deadline (platform ms), to wake for its timeout.
     pub fn next_deadline(&self) -> Option<u64> {
         self.hcs.iter().filter_map(|h| h.next_deadline()).min()
@@ -112,10 +117,10 @@ impl Usb {
     }
 
     pub fn cancel(&mut self, dev: i32, xfer: i32) {
-        if let Some((h, slot)) = self.place(dev) {
-            if (0..USB_INFLIGHT as i32).contains(&xfer) {
-                self.hcs[h].cancel(slot, xfer as usize);
-            }
+        if let Some((h, slot)) = self.place(dev)
+            && (0..USB_INFLIGHT as i32).contains(&xfer)
+        {
+            self.hcs[h].cancel(slot, xfer as usize);
         }
     }
 
