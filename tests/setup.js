@@ -8,7 +8,10 @@
 // tests/wasmsign2.ts finds it), and for the metal host (issue #12, tests/metal) QEMU
 // (qemu-system-x86), GRUB with xorriso and mtools for the ISO, and the wasmtime 48 CLI that
 // precompiles a metal image's modules (loader/metal/wasmtime.ts, pinned to abi/metal.ts
-// MTL_WASMTIME; it lives in build/tools, so it needs `npm run build:ts` first).
+// MTL_WASMTIME; it lives in build/tools, so it needs `npm run build:ts` first); for USB on
+// the Node host (issue #16) libusb-1.0-0, and for its tests' Linux guest (tests/usb/guest.ts)
+// udev and kmod, and Debian's kernel and busybox-static fetched with apt-get download (not
+// installed) into build/usbguest.
 // Called by `npm test` before anything runs. Under CI=true a tool that cannot be
 // installed fails the run; elsewhere it prints why and the tests that need it say they
 // are skipped.
@@ -21,7 +24,8 @@ const TOOLS = { tshark: "tshark", ndisc6: "ndisc6", rdisc6: "ndisc6", ip: "iprou
   ethtool: "ethtool", radvd: "radvd", prometheus: "prometheus", promtool: "prometheus", chromium: "chromium", tmux: "tmux",
   "wireguard-go": "wireguard-go", wg: "wireguard-tools", iperf3: "iperf3",
   "qemu-system-x86_64": "qemu-system-x86", "/usr/lib/grub/i386-pc/multiboot.mod": "grub-pc-bin", "grub-mkrescue": "grub-common",
-  xorriso: "xorriso", mformat: "mtools" };
+  xorriso: "xorriso", mformat: "mtools",
+  "/lib/x86_64-linux-gnu/libusb-1.0.so.0": "libusb-1.0-0", "/lib/systemd/systemd-udevd": "udev", depmod: "kmod" };
 /** Packages installed without their Recommends: wireguard-tools recommends a kernel image
  *  (for the WireGuard module these machines lack) and nftables; wireguard-go is all we use. */
 const NO_RECOMMENDS = new Set(["wireguard-go", "wireguard-tools"]);
@@ -143,7 +147,24 @@ function wasmtimeMetal() {
   }
 }
 
+/** The USB tests' guest: Debian's kernel and busybox-static, and its initramfs (needs
+ *  `npm run build:ts` first, and apt-get). */
+function usbGuest() {
+  const path = require("path");
+  const compiled = path.join(__dirname, "../build/ts/tests/usb/guest.js");
+  if (!fs.existsSync(compiled)) {
+    complain(`${compiled} is not built; run \`npm run build:ts\` (npm test builds first), then node tests/setup.js`);
+    return;
+  }
+  try {
+    require(compiled).prepareGuest();
+  } catch (e) {
+    complain(`the USB tests' Linux guest (build/usbguest): ${e.message}`);
+  }
+}
+
 debian();
+usbGuest();
 wasmtime();
 wasmtimeMetal();
 wasmsign2();

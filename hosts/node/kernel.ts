@@ -5,6 +5,7 @@
 // its own beyond cached buffer addresses and a view of the kernel's memory.
 // Used by node.ts; tests may drive it directly with mock callbacks.
 import { HOST_IMPORTS, HOST_MODULE, KERNEL_EXPORTS, SERVICE_ENV_IMPORTS } from "../../abi/contract";
+import { Errno } from "../../abi/errno";
 import { Buf } from "../../abi/kernel";
 import { HostImports, KernelExports as KernelFns } from "../../abi/gen/host_imports";
 import { abortText } from "./faults";
@@ -167,6 +168,31 @@ export class KernelInstance {
    *  (ms), or -1n when the stop is done. */
   stop(now: bigint): bigint {
     return this.k.k_stop(now);
+  }
+
+  /** k_usb_attach: USB device dev is present with these descriptors (device, then active
+   *  configuration), copied into Buf.USB; 0 or -Errno (-EBADMSG: they do not parse). */
+  usbAttach(dev: number, desc: Uint8Array, now: bigint): number {
+    const size = this.bufSize(Buf.USB);
+    if (desc.length > size) return -Errno.EBADMSG;
+    this.bytes.set(desc, this.buf(Buf.USB));
+    return this.k.k_usb_attach(dev, desc.length, now);
+  }
+
+  /** k_usb_detach: USB device dev was unplugged. */
+  usbDetach(dev: number, now: bigint): void {
+    this.k.k_usb_detach(dev, now);
+  }
+
+  /** k_usb_done: the transfer in slot xfer ended with status (0 or -Errno) after `moved`
+   *  bytes; `data`, the IN data (null for OUT), is copied into Buf.USB first. */
+  usbDone(dev: number, xfer: number, status: number, moved: number, data: Uint8Array | null, now: bigint): void {
+    if (data !== null && data.length > this.bufSize(Buf.USB)) {   // cannot happen: a transfer is at most USB_XFER_MAX
+      this.k.k_usb_done(dev, xfer, -Errno.EOVERFLOW, 0, now);
+      return;
+    }
+    if (data !== null && data.length > 0) this.bytes.set(data, this.buf(Buf.USB));
+    this.k.k_usb_done(dev, xfer, status, moved, now);
   }
 
   /** k_capture: report the points of mask (abi/capture.ts) naming nic and svc (-1: any);

@@ -23,7 +23,7 @@ export interface Launched {
   peers: Map<number, VirtualEnd>;
 }
 
-export type LaunchOptions = Omit<PersiaNodeOptions, "kernelBytes" | "boot" | "services" | "nics" | "disks" | "nicNames">;
+export type LaunchOptions = Omit<PersiaNodeOptions, "kernelBytes" | "boot" | "services" | "nics" | "disks" | "nicNames" | "usb">;
 
 function readFile(what: string, file: string): Uint8Array {
   try {
@@ -90,7 +90,7 @@ export async function launch(manifest: Manifest, options: LaunchOptions = {}): P
   const disks = new Map(plan.disks.map((d) => [d.id, d.path]));
   const nicNames = new Map(plan.nics.map((n) => [n.id, n.name]));
   const network = plan.network;
-  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, network, nics, disks, nicNames });
+  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, network, nics, disks, nicNames, usb: plan.usb });
   await node.start();
   return { node, plan, peers };
 }

@@ -21,6 +21,7 @@ import { inRange } from "./memview";
 import { NicBackend } from "./nic/nic";
 import { ServiceHost } from "./services";
 import { ModuleStore } from "./store";
+import { UsbHost, UsbMatch } from "./usb";
 import { loadBinaryen } from "../../loader/instrument/binaryen";
 import { decodeStatus, Status } from "../../loader/status/decode";
 import { statusServer } from "./status_server";
@@ -48,6 +49,8 @@ export interface PersiaNodeOptions {
   network?: { dir: string; ramMaxPages: number; slots: number } | null;
   /** A file or block device path per DISK record. */
   disks?: ById<string>;
+  /** How the host finds each USB device of the manifest (its usb: entries, usb.ts). */
+  usb?: UsbMatch[];
   /** The manifest's name of each NIC id, for status output and captures (launch.ts gives
    *  them); default "nic<id>". */
   nicNames?: ById<string>;
@@ -91,6 +94,7 @@ export class PersiaNode extends EventEmitter {
   private readonly recent: string[] = [];
   /** Modules PUT over the network (store.ts), when the manifest gives them a store entry. */
   private store: ModuleStore | null = null;
+  private usb: UsbHost | null = null;
   private logged = 0;
   private readonly decoder = new TextDecoder("utf-8");
   private readonly rxTooLong: number[] = [];
@@ -153,6 +157,7 @@ export class PersiaNode extends EventEmitter {
       nic.onFrame = (frame) => this.frame(nic.id, frame);
       nic.onError = (message) => this.log(LogLevel.WARN, message);
     }
+    this.openUsb();
     this.poll();
   }
 
@@ -265,9 +270,39 @@ export class PersiaNode extends EventEmitter {
       this.fatal(e);
       return;
     }
+    this.kick();
+  }
+
+  /** One poll soon, after whatever else is ready now (coalesced). */
+  private kick(): void {
     if (this.options.autoPoll === false || this.pollQueued) return;
     this.pollQueued = true;
     setImmediate(this.queuedPoll);
+  }
+
+  /** Opens libusb for the manifest's USB devices (usb.ts); each one it attaches, and each
+   *  transfer's end, is a kernel call followed by a poll, as a received frame is. */
+  private openUsb(): void {
+    const matches = this.options.usb ?? [];
+    if (matches.length === 0) return;
+    try {
+      this.usb = new UsbHost(matches, {
+        attach: (dev, desc) => {
+          if (!this.running) return -Errno.ENODEV;
+          const r = this.kernel.usbAttach(dev, desc, this.clock());
+          this.kick();
+          return r;
+        },
+        detach: (dev) => { if (this.running) { this.kernel.usbDetach(dev, this.clock()); this.kick(); } },
+        done: (dev, xfer, status, moved, data) => {
+          if (this.running) { this.kernel.usbDone(dev, xfer, status, moved, data, this.clock()); this.kick(); }
+        },
+        log: (level, line) => this.log(level, line),
+        failed: (e) => this.fatal(e),
+      });
+    } catch (e) {
+      this.log(LogLevel.ERROR, `USB: ${describe(e)}; the node runs without its USB devices`);
+    }
   }
 
   private readonly queuedPoll = (): void => {
@@ -371,6 +406,8 @@ export class PersiaNode extends EventEmitter {
     for (const disk of this.disks) disk?.close();
     this.disks.length = 0;
     this.store?.close();
+    this.usb?.close();
+    this.usb = null;
   }
 
   private kernelLog(level: number, ptr: number, len: number): void {
@@ -441,8 +478,9 @@ export class PersiaNode extends EventEmitter {
       disk_read: (disk, off, ptr, len) => this.disks[disk]?.read(off, this.kernel.bytes, ptr, len) ?? -Errno.ENODEV,
       disk_write: (disk, off, ptr, len) => this.disks[disk]?.write(off, this.kernel.bytes, ptr, len) ?? -Errno.ENODEV,
       disk_flush: (disk) => this.disks[disk]?.flush() ?? -Errno.ENODEV,
-      usb_submit: () => -Errno.ENODEV,   // no USB backend yet: no device is ever attached
-      usb_cancel: () => {},
+      usb_submit: (dev, xfer, ep, kind, setup, ptr, len, timeout) =>
+        this.usb?.submit(dev, xfer, ep, kind, setup, this.kernel.bytes, ptr, len, timeout) ?? -Errno.ENODEV,
+      usb_cancel: (dev, xfer) => this.usb?.cancel(dev, xfer),
       capture: (point, nic, svc, reason, ptr, len) => {
         if (this.capture.active === 0) return;
         const bytes = this.kernel.bytes;

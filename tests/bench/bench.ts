@@ -21,6 +21,8 @@
 //   metal     (tests/bench/metal_net.ts) the metal image under QEMU TCG: image size, boot to the
 //             first ping reply, idle CPU, pings, UDP echoes and forwarding beside the Node
 //             host and the wasmtime image on the same traffic (TAP/VXLAN in netns, root)
+//   usbdisk   (tests/bench/usbdisk.ts) 512-byte block reads from QEMU's usb-storage through
+//             usbdisk.sabz.city on the metal host, against kv GETs from virtio-blk on that node
 //   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel:
 //             wireguard-go ↔ wireguard-go between two namespaces (the baseline for #13), and
 //             wireguard-go → a PersiaOS router → TAP, with the ratio
@@ -35,6 +37,7 @@ import * as P from "../../cli/peer/packets";
 import { routerBench } from "./router";
 import { wireguardBench } from "./wireguard";
 import { metalBench } from "./metal_net";
+import { usbdiskBench } from "./usbdisk";
 import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
@@ -191,6 +194,7 @@ async function all(): Promise<void> {
   await filterBench((l) => console.log(l));
   await routerBench((l) => console.log(l));
   await metalBench((l) => console.log(l));
+  await usbdiskBench((l) => console.log(l));
   await wireguardBench((l) => console.log(l));
 }
 
