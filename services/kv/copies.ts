@@ -93,18 +93,24 @@ function degrade(c: i32): i32 {
   return wr(c, 0, HDR);
 }
 
-/** Copy c failed with err. Drops it from the set unless it is the last in-sync copy
- *  (then the caller reports the error). Returns whether the caller may go on without it. */
+/** Copy c failed with err. Drops it from the set unless it is the last in-sync copy or
+ *  the raised generation cannot be written to the other (then the caller reports the
+ *  error: a copy is never dropped without the survivor's header saying so). Returns
+ *  whether the caller may go on without it. */
 function fail(c: i32, err: i32): bool {
   let s = st(c);
   if (s == St.SYNCING) { set(c, St.FAILED); say(c, " failed during resync", err); return true; }
   if (s != St.IN_SYNC) return true;
   let o = 1 - c;
   if (copies < COPIES || st(o) != St.IN_SYNC) return false;
-  set(c, St.FAILED);
   let r = degrade(o);
+  if (r < 0) {
+    gen--;   // not recorded: both stay in the set, and this request fails
+    say(c, " failed, and the other copy failed to record it", r);
+    return false;
+  }
+  set(c, St.FAILED);
   say(c, " failed: degraded, serving from the other copy", err);
-  if (r < 0) say(o, " failed too while recording it", r);
   return true;
 }
 
