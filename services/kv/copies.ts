@@ -9,7 +9,8 @@
 // It knows slots, not keys (store.ts does). Format and states: spec/services.md.
 import { CapKind } from "../../abi/caps";
 import { Errno } from "../../abi/errno";
-import { sys_cap_find, sys_disk_flush } from "../../abi/gen/persia";
+import { sys_cap_find, sys_cap_info, sys_disk_flush } from "../../abi/gen/persia";
+import { CAPINFO_OBJECT, CAPINFO_SIZE } from "../../abi/syscalls";
 import { equal } from "../sdk/bytes";
 import { log as line, sys, text } from "../sdk/index";
 import {
@@ -39,8 +40,8 @@ const enum St {
 
 const COPIES: i32 = 2;                 // a mirror has two copies
 const SLOTS_MAX: u64 = 1 << 20;        // slots used at most (1 GiB); the rest stays unused
-export const RESYNC_MS: i32 = 10;      // between two resync steps
-export const IDLE_MS: i32 = 1000;      // between two checks of a failed copy, or scrub steps
+const RESYNC_MS: i32 = 10;      // between two resync steps
+const IDLE_MS: i32 = 1000;      // between two checks of a failed copy, or scrub steps
 const RESYNC_STEP: u32 = 64;           // slots copied per resync step (64 KiB)
 const SCRUB_STEP: u32 = 16;            // slots compared per scrub step
 
@@ -49,6 +50,7 @@ export const BUF = memory.data(SLOT);
 const OTHER = memory.data(SLOT);       // the other copy's bytes while comparing or copying
 const HDR = memory.data(SLOT);         // header reads and writes
 const HANDLE = memory.data(COPIES * 4);
+const INFO = memory.data(CAPINFO_SIZE);
 const STATE = memory.data(COPIES);
 
 let copies: i32 = 0;                   // capabilities found: 1 (single) or 2 (mirror)
@@ -187,6 +189,12 @@ function hgen(c: i32): u64 { return load<u64>(HGEN + (<usize>c << 3)); }
 function avail(c: i32): u64 { return load<u64>(AVAIL + (<usize>c << 3)); }
 const UNREADABLE: i32 = 0xff;
 
+/** The id of the disk copy c's extent lies on, or -Errno. */
+function disk(c: i32): i32 {
+  let r = sys_cap_info(h(c), <i32>INFO);
+  return r < 0 ? r : <i32>load<u16>(INFO + CAPINFO_OBJECT);
+}
+
 /** Read copy c's header and length; returns its slot count if it is a trusted header
  *  (ours, not syncing, fits its extent), else 0. */
 function inspect(c: i32): u32 {
@@ -214,6 +222,12 @@ export function attach(): Result {
     copies++;
   }
   if (copies == 0) return Result.NO_DISK;
+  if (copies == COPIES && disk(0) >= 0 && disk(0) == disk(1)) {
+    line.begin("kv: mirror: both copies are on disk ");
+    line.num(disk(0));
+    line.str(": a failure of that disk loses both; grant extents on two disks");
+    line.emit();
+  }
   let trusted = -1, n: u32 = 0;
   for (let c = 0; c < copies; c++) {
     let m = inspect(c);
@@ -267,9 +281,10 @@ function format(): Result {
 
 // ---- Background work: resync and scrub ------------------------------------------------
 
-/** One step of background work; returns the ms until the next step is wanted. */
+/** One step of background work; returns the ms until the next step is wanted, 0 for a
+ *  single copy (it has none). */
 export function tick(): i32 {
-  if (copies < COPIES || count == 0) return IDLE_MS;
+  if (copies < COPIES || count == 0) return 0;
   for (let c = 0; c < COPIES; c++) {
     let s = st(c);
     if (s == St.SYNCING) return step(c);

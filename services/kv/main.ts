@@ -20,9 +20,7 @@ let due: i64 = 0;                  // when the store's background work is next d
 
 export function persia_init(): void {
   store.ready();
-  let wait = store.tick();
-  due = sys.clockMs() + wait;
-  sys_timer(wait);
+  background();
 }
 
 export function persia_event(): void {
@@ -32,10 +30,17 @@ export function persia_event(): void {
     let len = handle(udp.data(ingress.RX), udp.dataLen(ingress.RX));
     sys_send(<i32>TX, len);
   }
+  background();
+}
+
+/** Run the store's background work when due and set the timer for the next; a store
+ *  with none (a single copy) sets no timer and is asked again at the next request. */
+function background(): void {
   let now = sys.clockMs();
-  if (now < 0) return;
-  if (now >= due) due = now + store.tick();
-  sys_timer(<i32>(due - now));
+  if (now < 0 || now < due) return;
+  let wait = store.tick();
+  due = now + wait;
+  if (wait > 0) sys_timer(wait);
 }
 
 /** Answer the request of n bytes at p into TX; returns the reply packet's length. */

@@ -47,9 +47,10 @@ export function ready(): Result {
   return state;
 }
 
-/** Background work of the copies (resync, scrub): ms until it wants the next call. */
+/** Background work of the copies (resync, scrub): ms until it wants the next call, 0
+ *  if it has none (a single copy, or the table is not open). */
 export function tick(): i32 {
-  return state == Result.OK ? copies.tick() : copies.IDLE_MS;
+  return state == Result.OK ? copies.tick() : 0;
 }
 
 export function status(p: usize, room: i32): i32 { return copies.status(p, room); }

@@ -37,7 +37,13 @@ test("writes reach both copies: the two extents are byte-identical, STATUS says 
   assert.equal(k.ask("PUT k4 again"), "OK");
   assert.ok(d[0].equals(d[1]));
   assert.equal(k.ask("STATUS"), "STATUS mirror: both in sync; generation 1; repaired 0");
-  assert.equal(kv([Buffer.alloc(SIZE)]).ask("STATUS"), "STATUS single copy; generation 1; repaired 0");
+  assert.deepEqual(k.g.timers, [1000], "a mirror sets its timer for the scrub");
+  const one = kv([Buffer.alloc(SIZE)]);
+  assert.equal(one.ask("STATUS"), "STATUS single copy; generation 1; repaired 0");
+  assert.deepEqual(one.g.timers, [], "a single copy has no background work and sets no timer");
+  assert.doesNotMatch(k.g.logs.join("\n"), /both copies are on disk/);
+  const same = kv([Buffer.alloc(SIZE), Buffer.alloc(SIZE)], { diskIds: [3, 3] });
+  assert.match(same.g.logs.join("\n"), /kv: mirror: both copies are on disk 3: a failure of that disk loses both/);
 });
 
 test("a corrupted block on copy 0 is read from copy 1 and repaired", () => {
