@@ -156,3 +156,28 @@ test("a foreign extent, and a header whose CRC-32C is wrong but not torn, are re
   assert.equal(kv([mbr]).ask("STATUS"), "ERR bad disk format");
   assert.ok(mbr.equals(b));
 });
+
+test("records whose CRC-32C holds but whose lengths or state are out of range are torn: never data, reused", () => {
+  const disk = Buffer.alloc(2 * SLOT);   // one data slot, so every key probes it
+  const k = kv([disk]);
+  assert.equal(k.ask("PUT a b"), "OK");
+  const s = disk.subarray(SLOT, 2 * SLOT);
+  const good = Buffer.from(s);
+  const reseal = () => s.writeUInt32LE(crc32c(s.subarray(0, 1020)), 1020);
+  for (const [what, edit] of [
+    ["key length 65", () => { s[1] = 65; }],
+    ["value length 901", () => { s.writeUInt16LE(901, 2); }],
+    ["value length 65535", () => { s.writeUInt16LE(0xffff, 2); }],
+    ["state 3", () => { s[0] = 3; }],
+    ["a live record with key length 0", () => { s[1] = 0; }],
+    ["a tombstone with a value", () => { s[0] = 2; }],
+  ] as [string, () => void][]) {
+    good.copy(s);
+    edit();
+    reseal();
+    const b = kv([disk]);
+    assert.equal(b.ask("GET a"), "NOT_FOUND", what);
+    assert.equal(b.ask("PUT a c"), "OK", `${what}: the slot is reused`);
+    assert.equal(b.ask("GET a"), "VALUE c", what);
+  }
+});
