@@ -2,9 +2,10 @@
 // slot 0 the header, slots 1.. records placed by the FNV-1a hash of the key with linear
 // probing. A PUT never overwrites the record it replaces: it writes the new value, with a
 // sequence number above every other in the table, into a free slot on the key's probe
-// path, and only then frees the old record; when a crash leaves two records of one key,
-// the higher sequence wins and the other is freed when next met. A DEL overwrites the
-// key's one record with a tombstone, so a cut write leaves the key absent either way.
+// path, and only then frees the old record. A crash between the two leaves two records of
+// the key whose newer one holds the table's highest sequence: opening finds that key and
+// frees the older, so afterwards a key has one record and a lookup stops at it. A DEL
+// overwrites the key's one record with a tombstone: a cut write leaves it absent either way.
 // Every write is flushed before the request is answered. It parses no requests (main.ts).
 import { equal } from "../sdk/bytes";
 import * as copies from "./copies";
@@ -20,6 +21,7 @@ export { KEY_MAX, VALUE_MAX } from "./slot";
 const BUF = copies.BUF;
 /** The record that wins the last lookup: its value is what GET answers. */
 const WIN = memory.data(SLOT);
+const KEY = memory.data(KEY_MAX);   // the key settle() looks up (BUF is overwritten by probing)
 let slots: u32 = 0;              // data slots, excluding the header
 let nextSeq: u64 = 1;            // above every sequence in the table
 let state: Result = Result.NO_DISK;  // until ready() has opened the table
@@ -31,14 +33,25 @@ function open(): Result {
   if (r != Result.OK) return r;
   slots = copies.slotCount() - 1;
   nextSeq = 1;
+  let newest: u32 = 0;
   for (let s: u32 = 1; s <= slots; s++) {
     if (!copies.compare(s)) return Result.IO;
     let k = kind(BUF);
     if (k != Kind.LIVE && k != Kind.TOMBSTONE) continue;
     let seq = load<u64>(BUF, S_SEQ);
-    if (seq >= nextSeq) nextSeq = seq + 1;
+    if (seq >= nextSeq) { nextSeq = seq + 1; newest = s; }
   }
-  return Result.OK;
+  return newest == 0 || settle(newest) ? Result.OK : Result.IO;
+}
+
+/** Free the older record of the key in slot s, if a crash left one: the last write before
+ *  the crash was either the newest record (s) or did not create a second record. */
+function settle(s: u32): bool {
+  if (!copies.read(s) || kind(BUF) == Kind.TORN) return false;
+  let klen = <i32>load<u8>(BUF, S_KEY_LEN);
+  if (klen == 0) return true;
+  memory.copy(KEY, BUF + S_KEY, klen);
+  return find(KEY, klen, load<u32>(BUF, S_HASH), Probe.ALL);
 }
 
 /** Open the table unless it is open or refused: OK or why it is not. */
@@ -70,9 +83,16 @@ function release(s: u32): bool {
   return copies.write(s, BUF);
 }
 
-/** Probe for key from its home slot to the first empty slot. Sets winner (its record in
- *  WIN) and reusable; frees an older record of the key met on the way. False on I/O error. */
-function find(key: usize, klen: i32, hash: u32): bool {
+/** How far find() probes. */
+const enum Probe {
+  KEY,    // to the key's record (GET, DEL)
+  FREE,   // to the key's record and a free slot (PUT)
+  ALL,    // to the first empty slot, freeing older records of the key (settle)
+}
+
+/** Probe for key from its home slot, at most to the first empty slot. Sets winner (its
+ *  record in WIN) and reusable. False on I/O error. */
+function find(key: usize, klen: i32, hash: u32, probe: Probe): bool {
   winner = 0;
   reusable = 0;
   for (let i: u32 = 0; i < slots; i++) {
@@ -83,9 +103,15 @@ function find(key: usize, klen: i32, hash: u32): bool {
     if (!mine) {
       if (k != Kind.LIVE && reusable == 0) reusable = s;
       if (k == Kind.EMPTY) break;
+      if (probe == Probe.FREE && winner != 0 && reusable != 0) break;
       continue;
     }
-    if (winner == 0) { winner = s; memory.copy(WIN, BUF, SLOT); continue; }
+    if (winner == 0) {
+      winner = s;
+      memory.copy(WIN, BUF, SLOT);
+      if (probe == Probe.KEY || (probe == Probe.FREE && reusable != 0)) break;
+      continue;
+    }
     let older = s;
     if (load<u64>(BUF, S_SEQ) > load<u64>(WIN, S_SEQ)) {
       older = winner;
@@ -102,7 +128,7 @@ function winnerLive(): bool { return winner != 0 && load<u8>(WIN) == LIVE; }
 
 /** Look key up; on OK its value is at value() for valueLen() bytes. */
 export function get(key: usize, klen: i32): Result {
-  if (!find(key, klen, fnv1a(key, klen))) return Result.IO;
+  if (!find(key, klen, fnv1a(key, klen), Probe.KEY)) return Result.IO;
   return winnerLive() ? Result.OK : Result.NOT_FOUND;
 }
 
@@ -112,18 +138,26 @@ export function valueLen(): i32 { return <i32>load<u16>(WIN, S_VALUE_LEN); }
 /** Store key = value durably: the new record first, then the old one freed. */
 export function put(key: usize, klen: i32, val: usize, vlen: i32): Result {
   let hash = fnv1a(key, klen);
-  if (!find(key, klen, hash)) return Result.IO;
+  if (!find(key, klen, hash, Probe.FREE)) return Result.IO;
   if (reusable == 0) return Result.FULL;
   record(BUF, LIVE, nextSeq++, key, klen, hash, val, vlen);
-  if (!copies.write(reusable, BUF)) return Result.IO;
-  if (winner != 0) release(winner);    // the new record already wins by its sequence
+  if (!copies.write(reusable, BUF)) return reopen(Result.IO);
+  // The new record is durable and wins by its sequence; if the old one cannot be freed,
+  // the table is opened again (settle() frees it) before the next request.
+  if (winner != 0 && !release(winner)) return reopen(Result.OK);
   return Result.OK;
+}
+
+/** A write may have left two records of a key: open the table again at the next request. */
+function reopen(r: Result): Result {
+  state = Result.IO;
+  return r;
 }
 
 /** Remove key durably: its one record becomes a tombstone in place. */
 export function del(key: usize, klen: i32): Result {
   let hash = fnv1a(key, klen);
-  if (!find(key, klen, hash)) return Result.IO;
+  if (!find(key, klen, hash, Probe.KEY)) return Result.IO;
   if (!winnerLive()) return Result.NOT_FOUND;
   record(BUF, TOMBSTONE, nextSeq++, key, klen, hash, 0, 0);
   return copies.write(winner, BUF) ? Result.OK : Result.IO;

@@ -6,6 +6,7 @@
 // foreign bytes).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import { Errno } from "../../abi/errno";
 import { kv, SLOT, crc32c, fnv1a, records } from "./harness";
 
 test("the test's CRC-32C matches RFC 3720 B.4 and the usual check value", () => {
@@ -180,4 +181,34 @@ test("records whose CRC-32C holds but whose lengths or state are out of range ar
     assert.equal(b.ask("PUT a c"), "OK", `${what}: the slot is reused`);
     assert.equal(b.ask("GET a"), "VALUE c", what);
   }
+});
+
+test("a lookup stops at the key's record; a PUT of a new key probes to an empty slot", () => {
+  const disk = Buffer.alloc(64 * SLOT);
+  let reads: number[] = [];
+  const k = kv([disk], { fault: (_d, op, off) => { if (op === "read") reads.push(off / SLOT); return undefined; } });
+  assert.equal(k.ask("PUT a 1"), "OK");
+  const home = records(disk)[0].slot;
+  reads = [];
+  assert.equal(k.ask("GET a"), "VALUE 1");
+  assert.deepEqual(reads, [home], "one read: the record sits in its home slot");
+  reads = [];
+  assert.equal(k.ask("GET zz"), "NOT_FOUND");
+  assert.equal(reads.length, 1, "a miss ends at the first empty slot");
+});
+
+test("a PUT whose freeing of the old record fails is OK (the new record wins), and the table is settled before the next request", () => {
+  const disk = Buffer.alloc(8 * SLOT);
+  let failAt = -1;
+  const k = kv([disk], { fault: (_d, op, off) => (op === "write" && off === failAt * SLOT ? -Errno.EIO : undefined) });
+  assert.equal(k.ask("PUT k old"), "OK");
+  failAt = records(disk)[0].slot;
+  assert.equal(k.ask("PUT k new"), "OK");
+  assert.equal(records(disk).filter((r) => r.key === "k" && r.state === 1).length, 2, "the old record is still there");
+  failAt = -1;
+  assert.equal(k.ask("GET k"), "VALUE new");
+  assert.deepEqual(records(disk).filter((r) => r.key === "k").map((r) => r.value), ["new"], "settled: one record");
+  assert.equal(k.ask("DEL k"), "OK");
+  for (let i = 0; i < 12; i++) assert.equal(k.ask(`PUT o${i} x`), i < 7 ? "OK" : "ERR full");
+  assert.equal(k.ask("GET k"), "NOT_FOUND", "the deleted key does not come back when its tombstone is reused");
 });
