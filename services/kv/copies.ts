@@ -11,10 +11,9 @@ import { CapKind } from "../../abi/caps";
 import { Errno } from "../../abi/errno";
 import { sys_cap_find, sys_cap_info, sys_disk_flush } from "../../abi/gen/persia";
 import { CAPINFO_OBJECT, CAPINFO_SIZE } from "../../abi/syscalls";
-import { equal } from "../sdk/bytes";
 import { log as line, sys, text } from "../sdk/index";
 import {
-  SLOT, Head, head, header, whole, F_SYNCING, H_FLAGS, H_GEN, H_SLOTS, H_SLOT_SIZE,
+  SLOT, Head, head, header, same, whole, F_SYNCING, H_FLAGS, H_GEN, H_SLOTS, H_SLOT_SIZE,
 } from "./slot";
 
 export const enum Result {
@@ -26,6 +25,7 @@ export const enum Result {
   IO = 5,           // a disk syscall failed or came up short on every copy
   FULL = 6,         // no free slot left on the key's probe path
   V1 = 7,           // the extent holds kv's version 1 format; it is never written
+  OPENING = 8,      // the table is being read, a step per call (store.ts); ask again
 }
 
 /** A copy's place in the set. */
@@ -119,19 +119,23 @@ function fail(c: i32, err: i32): bool {
 /** Slots in the table, header included (valid after attach() returned OK). */
 export function slotCount(): u32 { return count; }
 
-/** Read slot i into BUF from the first copy that has it whole. False if no copy could be
- *  read; otherwise BUF holds the slot (torn if no readable copy had it whole). */
-export function read(i: u32): bool {
-  let bad = -1, any = false;
+/** What read() and compare() found. */
+export const FAILED: i32 = -1;   // no copy could be read
+export const TORN: i32 = 0;      // BUF holds the slot, but no readable copy had it whole
+export const WHOLE: i32 = 1;     // BUF holds the slot, empty or sealed whole
+
+/** Read slot i into BUF from the first in-sync copy that has it whole. */
+export function read(i: u32): i32 {
+  let bad = -1, got = FAILED;
   for (let c = 0; c < copies; c++) {
     if (st(c) != St.IN_SYNC) continue;
     let r = rd(c, i, BUF);
-    if (r < 0) { if (fail(c, r)) continue; return false; }
-    any = true;
-    if (whole(BUF)) { if (bad >= 0) repair(bad, i, BUF); return true; }
+    if (r < 0) { if (fail(c, r)) continue; return FAILED; }
+    got = TORN;
+    if (whole(BUF)) { if (bad >= 0) repair(bad, i, BUF); return WHOLE; }
     bad = c;
   }
-  return any;
+  return got;
 }
 
 /** Write p over slot i of copy c, which was readable but wrong. */
@@ -149,19 +153,20 @@ function repair(c: i32, i: u32, p: usize): void {
 
 /** Read slot i from every in-sync copy into BUF and make them agree: a whole slot wins
  *  over a torn one; when both are whole and differ, copy 0 wins (writes reach it first,
- *  so it is never the older). False if no copy could be read. */
-export function compare(i: u32): bool {
+ *  so it is never the older). Returns as read() does. */
+export function compare(i: u32): i32 {
   if (copies < COPIES || st(0) != St.IN_SYNC || st(1) != St.IN_SYNC) return read(i);
   let r0 = rd(0, i, BUF);
-  if (r0 < 0) return fail(0, r0) && read(i);
+  if (r0 < 0) return fail(0, r0) ? read(i) : FAILED;
   let r1 = rd(1, i, OTHER);
-  if (r1 < 0) { fail(1, r1); return true; }
-  if (equal(BUF, OTHER, SLOT)) return true;
-  if (whole(BUF)) { repair(1, i, BUF); return true; }
-  if (!whole(OTHER)) return true;
+  if (r1 < 0) return fail(1, r1) ? (whole(BUF) ? WHOLE : TORN) : FAILED;
+  let w0 = whole(BUF);
+  if (same(BUF, OTHER)) return w0 ? WHOLE : TORN;
+  if (w0) { repair(1, i, BUF); return WHOLE; }
+  if (!whole(OTHER)) return TORN;
   memory.copy(BUF, OTHER, SLOT);
   repair(0, i, BUF);
-  return true;
+  return WHOLE;
 }
 
 /** Write p to slot i of every copy that takes writes, each flushed. True if at least one
@@ -294,7 +299,7 @@ export function tick(): i32 {
     }
   }
   for (let k: u32 = 0; k < SCRUB_STEP; k++) {
-    if (!compare(scrubAt)) break;
+    if (compare(scrubAt) == FAILED) break;
     scrubAt = scrubAt + 1 >= count ? 1 : scrubAt + 1;
   }
   return IDLE_MS;

@@ -19,11 +19,12 @@ const TX = memory.data(TX_CAP);
 let due: i64 = 0;                  // when the store's background work is next due (ms)
 
 export function persia_init(): void {
-  store.ready();
+  store.begin();
   background();
 }
 
 export function persia_event(): void {
+  store.begin();
   for (let n = ingress.next(); n >= 0; n = ingress.next()) {
     if (ingress.accept(n) != <i32>ipv6.NH_UDP) continue;
     if (udp.dstPort(ingress.RX) != KV_PORT) continue;
@@ -103,6 +104,12 @@ function answer(r: Result, withValue: bool = false): i32 {
     case Result.BAD_FORMAT: return reply("ERR bad disk format");
     case Result.FULL: return reply("ERR full");
     case Result.V1: return reply("ERR disk holds kv format 1: kv 2 never writes it");
+    case Result.OPENING: {
+      let m = text.utf8(udp.data(TX), TX_CAP - udp.DATA, "ERR opening: ");
+      m += text.dec(udp.data(TX) + <usize>m, TX_CAP - udp.DATA - m, store.opened());
+      m += text.utf8(udp.data(TX) + <usize>m, TX_CAP - udp.DATA - m, "% of the table read; ask again");
+      return udp.finish(TX, m);
+    }
     default: return reply("ERR io");
   }
 }

@@ -56,14 +56,27 @@ function intact(p: usize): bool {
   return load<u32>(p + <usize>CHECK) == crc32c(p, CHECK);
 }
 
-/** Empty, or sealed whole: what a write leaves when it was not cut. */
-export function whole(p: usize): bool {
-  return isZero(p, SLOT) || intact(p);
+/** True if the slot at p is all zero (eight bytes at a time: opening reads every slot). */
+export function zero(p: usize): bool {
+  for (let i = 0; i < SLOT; i += 8) if (load<u64>(p + <usize>i) != 0) return false;
+  return true;
 }
 
-export function kind(p: usize): Kind {
-  if (isZero(p, SLOT)) return Kind.EMPTY;
-  if (!intact(p)) return Kind.TORN;
+/** True if the slots at a and b hold the same bytes. */
+export function same(a: usize, b: usize): bool {
+  for (let i = 0; i < SLOT; i += 8) if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
+  return true;
+}
+
+/** Empty, or sealed whole: what a write leaves when it was not cut. */
+export function whole(p: usize): bool {
+  return zero(p) || intact(p);
+}
+
+/** What the slot at p holds, given whole(p) (computed once, by whoever read it). */
+export function kind(p: usize, isWhole: bool): Kind {
+  if (!isWhole) return Kind.TORN;
+  if (zero(p)) return Kind.EMPTY;
   let st = load<u8>(p, S_STATE);
   let klen = <i32>load<u8>(p, S_KEY_LEN), vlen = <i32>load<u16>(p, S_VALUE_LEN);
   if (klen > KEY_MAX || vlen > VALUE_MAX) return Kind.TORN;
@@ -73,7 +86,7 @@ export function kind(p: usize): Kind {
 }
 
 export function head(p: usize): Head {
-  if (isZero(p, SLOT)) return Head.BLANK;
+  if (zero(p)) return Head.BLANK;
   let magic = load<u32>(p, H_MAGIC), version = <u32>load<u16>(p, H_VERSION);
   if (magic == MAGIC && version == V1) return Head.V1;
   let ours = magic == MAGIC && version == VERSION;

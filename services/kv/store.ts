@@ -22,48 +22,89 @@ const BUF = copies.BUF;
 /** The record that wins the last lookup: its value is what GET answers. */
 const WIN = memory.data(SLOT);
 const KEY = memory.data(KEY_MAX);   // the key settle() looks up (BUF is overwritten by probing)
+const SCAN_STEP: u32 = 2048;        // slots opening reads per call: ~20M fuel for a mirror, a fifth of FUEL_PER_CALL
+const SCAN_MS: i32 = 1;             // between two steps of opening
+/** Slots a lookup reads at most: a record lies within this many slots of its home, so a
+ *  lookup on a table with no empty slot left still ends within one call's fuel. */
+export const PROBE_MAX: u32 = 512;
 let slots: u32 = 0;              // data slots, excluding the header
 let nextSeq: u64 = 1;            // above every sequence in the table
+let scanAt: u32 = 0;             // while OPENING: the next slot to scan
+let newest: u32 = 0;             // while OPENING: the slot of the highest sequence so far
+let budget = false;              // whether this call may still take a step of opening
 let state: Result = Result.NO_DISK;  // until ready() has opened the table
 
-/** Attach the copies and scan every slot once: find the highest sequence and make the
- *  copies of a mirror agree slot by slot (a crash may have cut a write between them). */
-function open(): Result {
+/** Attach the copies and start the scan of every slot. */
+function attach(): Result {
   let r = copies.attach();
   if (r != Result.OK) return r;
   slots = copies.slotCount() - 1;
   nextSeq = 1;
-  let newest: u32 = 0;
-  for (let s: u32 = 1; s <= slots; s++) {
-    if (!copies.compare(s)) return Result.IO;
-    let k = kind(BUF);
+  newest = 0;
+  scanAt = 1;
+  return Result.OPENING;
+}
+
+/** Scan the next SCAN_STEP slots: find the highest sequence and make the copies of a
+ *  mirror agree slot by slot (a crash may have cut a write between them). After the last
+ *  slot, settle the newest record's key. */
+function scan(): Result {
+  let end = slots - scanAt + 1 > SCAN_STEP ? scanAt + SCAN_STEP : slots + 1;
+  for (; scanAt < end; scanAt++) {
+    let k = what(copies.compare(scanAt));
+    if (k == UNREADABLE) return Result.IO;
     if (k != Kind.LIVE && k != Kind.TOMBSTONE) continue;
     let seq = load<u64>(BUF, S_SEQ);
-    if (seq >= nextSeq) { nextSeq = seq + 1; newest = s; }
+    if (seq >= nextSeq) { nextSeq = seq + 1; newest = scanAt; }
   }
+  if (scanAt <= slots) return Result.OPENING;
   return newest == 0 || settle(newest) ? Result.OK : Result.IO;
 }
 
 /** Free the older record of the key in slot s, if a crash left one: the last write before
  *  the crash was either the newest record (s) or did not create a second record. */
 function settle(s: u32): bool {
-  if (!copies.read(s) || kind(BUF) == Kind.TORN) return false;
+  let k = what(copies.read(s));
+  if (k != Kind.LIVE && k != Kind.TOMBSTONE) return false;
   let klen = <i32>load<u8>(BUF, S_KEY_LEN);
   if (klen == 0) return true;
   memory.copy(KEY, BUF + S_KEY, klen);
   return find(KEY, klen, load<u32>(BUF, S_HASH), Probe.ALL);
 }
 
-/** Open the table unless it is open or refused: OK or why it is not. */
+/** Allow one step of opening in this call (main.ts, at the start of each entry point):
+ *  however many requests a call serves, it reads at most SCAN_STEP slots for opening. */
+export function begin(): void { budget = true; }
+
+/** The table's state: OK, OPENING (being read, a step per call: ask again), or why it
+ *  cannot be used; a table not yet found, or given up on an I/O error, is looked for again. */
 export function ready(): Result {
-  if (state != Result.OK && state != Result.BAD_FORMAT && state != Result.V1) state = open();
+  if (state != Result.OK && state != Result.OPENING && state != Result.BAD_FORMAT &&
+      state != Result.V1) state = attach();
+  if (state == Result.OPENING && budget) {
+    budget = false;
+    state = scan();
+  }
   return state;
 }
 
-/** Background work of the copies (resync, scrub): ms until it wants the next call, 0
- *  if it has none (a single copy, or the table is not open). */
+/** How much of the table opening has read, in percent. */
+export function opened(): i32 { return slots == 0 ? 0 : <i32>(<u64>(scanAt - 1) * 100 / slots); }
+
+/** Background work: opening, then the copies' (resync, scrub). Returns ms until it wants
+ *  the next call, 0 if it has none (a single copy, or a table that cannot be used until a
+ *  request asks again). */
 export function tick(): i32 {
-  return state == Result.OK ? copies.tick() : 0;
+  let r = ready();
+  if (r == Result.OPENING) return SCAN_MS;
+  return r == Result.OK ? copies.tick() : 0;
+}
+
+const UNREADABLE: i32 = -1;
+
+/** What BUF holds after copies.read() or compare() returned r: a Kind, or UNREADABLE. */
+function what(r: i32): i32 {
+  return r == copies.FAILED ? UNREADABLE : <i32>kind(BUF, r == copies.WHOLE);
 }
 
 export function status(p: usize, room: i32): i32 { return copies.status(p, room); }
@@ -90,15 +131,16 @@ const enum Probe {
   ALL,    // to the first empty slot, freeing older records of the key (settle)
 }
 
-/** Probe for key from its home slot, at most to the first empty slot. Sets winner (its
- *  record in WIN) and reusable. False on I/O error. */
+/** Probe for key from its home slot, at most to the first empty slot or PROBE_MAX slots.
+ *  Sets winner (its record in WIN) and reusable. False on I/O error. */
 function find(key: usize, klen: i32, hash: u32, probe: Probe): bool {
   winner = 0;
   reusable = 0;
-  for (let i: u32 = 0; i < slots; i++) {
+  let n = slots < PROBE_MAX ? slots : PROBE_MAX;
+  for (let i: u32 = 0; i < n; i++) {
     let s = 1 + <u32>((<u64>hash + i) % slots);
-    if (!copies.read(s)) return false;
-    let k = kind(BUF);
+    let k = what(copies.read(s));
+    if (k == UNREADABLE) return false;
     let mine = (k == Kind.LIVE || k == Kind.TOMBSTONE) && holds(key, klen, hash);
     if (!mine) {
       if (k != Kind.LIVE && reusable == 0) reusable = s;
