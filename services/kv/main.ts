@@ -1,9 +1,11 @@
 // kv.sabz.city: a key-value store over UDP port 7070, kept on the service's raw disk
-// extent (store.ts). A request is one datagram of text: "PUT <key> <value>", "GET <key>"
-// or "DEL <key>", optionally ending in "\n" or "\r\n"; the reply, to the sender's address
-// and port, is "OK", "VALUE <value>", "NOT_FOUND" or "ERR <reason>". A PUT or DEL is on
-// disk and flushed before its OK. It does not answer ICMPv6 or any other port. Protocol:
-// spec/services.md. Loaded by the kernel like any service.
+// extent, or mirrored on two (store.ts, copies.ts). A request is one datagram of text:
+// "PUT <key> <value>", "GET <key>", "DEL <key>" or "STATUS", optionally ending in "\n" or
+// "\r\n"; the reply, to the sender's address and port, is "OK", "VALUE <value>",
+// "NOT_FOUND", "STATUS <state of the copies>" or "ERR <reason>". A PUT or DEL is on disk
+// and flushed before its OK. Its timer drives the store's background work (opening a
+// large table, a mirror's resync and scrub), a bounded step per call. It does not answer
+// ICMPv6 or any other port. Protocol: spec/services.md. Loaded by the kernel like any service.
 import { sys_send, sys_timer } from "../../abi/gen/persia";
 import { ingress, ipv6, sys, udp, text } from "../sdk/index";
 import { equalsAscii, trimLineEnd } from "../sdk/bytes";
