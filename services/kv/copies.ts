@@ -13,7 +13,7 @@ import { sys_cap_find, sys_cap_info, sys_disk_flush } from "../../abi/gen/persia
 import { CAPINFO_OBJECT, CAPINFO_SIZE } from "../../abi/syscalls";
 import { log as line, sys, text } from "../sdk/index";
 import {
-  SLOT, Head, head, header, same, whole, F_SYNCING, H_FLAGS, H_GEN, H_SLOTS, H_SLOT_SIZE,
+  SLOT, Head, head, header, same, whole, F_DEGRADED, F_SYNCING, H_FLAGS, H_GEN, H_SLOTS, H_SLOT_SIZE,
 } from "./slot";
 
 export const enum Result {
@@ -87,11 +87,13 @@ function say(c: i32, what: string, err: i32 = 0): void {
   line.emit();
 }
 
-/** Raise the generation and write it to copy c, the one that stays: any other copy's
- *  header is now older, so it is rebuilt when it comes back. */
+/** Raise the generation and write it to copy c, the one that stays, marked degraded: any
+ *  other copy's header is now older, so it is rebuilt when it comes back. Done once per
+ *  degradation: a header is rewritten only while the other copy still has every
+ *  acknowledged write, so a crash that tears it loses nothing. */
 function degrade(c: i32): i32 {
   gen++;
-  header(HDR, count, gen, 0);
+  header(HDR, count, gen, F_DEGRADED);
   return wr(c, 0, HDR);
 }
 
@@ -187,6 +189,7 @@ export function write(i: u32, p: usize): bool {
 
 const HEAD = memory.data(COPIES);      // each copy's Head at attach, 0xff for a failed read
 const HGEN = memory.data(COPIES * 8);  // each copy's header generation
+const HFLAGS = memory.data(COPIES * 2); // each copy's header flags
 const AVAIL = memory.data(COPIES * 8); // each copy's length in slots
 
 function hd(c: i32): i32 { return <i32>load<u8>(HEAD + <usize>c); }
@@ -209,6 +212,7 @@ function inspect(c: i32): u32 {
   store<u8>(HEAD + <usize>c, r < 0 ? <u8>UNREADABLE : <u8>head(HDR));
   if (r < 0 || head(HDR) != Head.OURS) return 0;
   store<u64>(HGEN + (<usize>c << 3), load<u64>(HDR, H_GEN));
+  store<u16>(HFLAGS + (<usize>c << 1), load<u16>(HDR, H_FLAGS));
   let n = load<u32>(HDR, H_SLOTS);
   let ok = (load<u16>(HDR, H_FLAGS) & F_SYNCING) == 0 && load<u32>(HDR, H_SLOT_SIZE) == <u32>SLOT &&
     n >= 2 && <u64>n <= avail(c);
@@ -250,7 +254,7 @@ export function attach(): Result {
 /** Place the untrusted copy o of a mirror whose other copy is trusted. */
 function join(o: i32): Result {
   let k = hd(o);
-  if (k == Head.OURS && hgen(o) == gen && inspect(o) == count) { set(o, St.IN_SYNC); return Result.OK; }
+  if (k == Head.OURS && hgen(o) == gen && inspect(o) == count) { set(o, St.IN_SYNC); return undegrade(); }
   if (k == Head.OURS || k == Head.BLANK || k == Head.TORN) {
     set(o, avail(o) < <u64>count ? St.FOREIGN : St.STALE);
     say(o, st(o) == St.STALE ? " is stale or blank: it will be rebuilt" : " is too small for the table");
@@ -259,7 +263,20 @@ function join(o: i32): Result {
     set(o, k == UNREADABLE ? St.FAILED : St.FOREIGN);
     say(o, k == UNREADABLE ? " cannot be read: degraded" : " holds data that is not ours: left alone");
   }
-  return degrade(1 - o) < 0 ? Result.IO : Result.OK;
+  let t = 1 - o;
+  if ((load<u16>(HFLAGS + (<usize>t << 1)) & F_DEGRADED) != 0) return Result.OK;   // raised already
+  return degrade(t) < 0 ? Result.IO : Result.OK;
+}
+
+/** Both copies are in sync: clear a degraded mark a crash left on one (between the two
+ *  header writes that end a resync), or it would stop the next degradation's raise. */
+function undegrade(): Result {
+  header(HDR, count, gen, 0);
+  for (let c = 0; c < COPIES; c++) {
+    if ((load<u16>(HFLAGS + (<usize>c << 1)) & F_DEGRADED) == 0) continue;
+    if (wr(c, 0, HDR) < 0) return Result.IO;
+  }
+  return Result.OK;
 }
 
 /** No copy has a trusted header: format them if every one is blank or torn while
@@ -343,6 +360,8 @@ function step(c: i32): i32 {
   r = wr(c, 0, HDR);
   if (r < 0) { fail(c, r); return IDLE_MS; }
   set(c, St.IN_SYNC);
+  r = wr(o, 0, HDR);            // the survivor is no longer alone: clear its degraded mark
+  if (r < 0) { fail(o, r); return IDLE_MS; }
   say(c, " resynced: both in sync");
   return IDLE_MS;
 }

@@ -4,7 +4,7 @@
 // a tombstone, or torn (the check does not hold or a length is out of range: a crash cut
 // the write or the disk corrupted it). It does no I/O (copies.ts does) and keeps no state.
 //
-//   header  0 u32 magic "PKVS"  4 u16 version 2  6 u16 flags (bit 0: syncing)
+//   header  0 u32 magic "PKVS"  4 u16 version 2  6 u16 flags (1 syncing, 2 degraded)
 //           8 u32 slot size  12 u32 slot count (header included)  16 u64 generation
 //           24.. zero  1020 u32 CRC-32C of bytes 0..1020
 //   record  0 u8 state (1 live, 2 tombstone)  1 u8 key length  2 u16 value length
@@ -24,6 +24,7 @@ export const VERSION: u32 = 2;
 export const V1: u32 = 1;             // the format before checksums and sequences (refused)
 export const H_MAGIC = 0, H_VERSION = 4, H_FLAGS = 6, H_SLOT_SIZE = 8, H_SLOTS = 12, H_GEN = 16;
 export const F_SYNCING: u16 = 1;      // this copy is being rebuilt from the other: untrusted
+export const F_DEGRADED: u16 = 2;     // this copy went on alone: its generation is already raised
 
 export const S_STATE = 0, S_KEY_LEN = 1, S_VALUE_LEN = 2, S_HASH = 4, S_SEQ = 8, S_KEY = 16,
   S_VALUE = 80;
