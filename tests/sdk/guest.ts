@@ -26,6 +26,8 @@ export interface GuestOptions {
   fault?: (disk: number, op: "read" | "write" | "flush", off: number, data?: Buffer) => number | undefined;
   now?: () => number;                       // kernel time in ms
   send?: (pkt: Buffer) => number;           // what send returns (0 by default)
+  /** More syscalls (or replacements), e.g. a USB device model's; given the guest's memory. */
+  syscalls?: (memory: WebAssembly.Memory) => Record<string, Function>;
 }
 
 export class Guest {
@@ -43,7 +45,7 @@ export class Guest {
     const module = new WebAssembly.Module(fs.readFileSync(file));
     const persia: Record<string, Function> = {};
     for (const s of SYSCALLS) persia[s.name] = () => { throw new Error(`unexpected syscall ${s.name}`); };
-    Object.assign(persia, this.syscalls());
+    Object.assign(persia, this.syscalls(), opts.syscalls?.(this.memory));
     const env = { memory: this.memory, abort: () => { throw new Error("abort"); } };
     const instance = new WebAssembly.Instance(module, { [SYSCALL_MODULE]: persia, env } as WebAssembly.Imports);
     this.exports = instance.exports as Record<string, Function>;
