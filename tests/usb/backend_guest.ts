@@ -23,7 +23,7 @@ const events: string[] = [];
 const attached = new Map<number, Uint8Array>();
 const attachWaiters: (() => void)[] = [];
 
-function sysfsDevice(vendor: string, product: string): string | null {
+export function sysfsDevice(vendor: string, product: string): string | null {
   for (const name of fs.readdirSync(SYS)) {
     if (name.includes(":") || name.startsWith("usb")) continue;
     const read = (f: string) => { try { return fs.readFileSync(`${SYS}/${name}/${f}`, "utf8").trim(); } catch { return ""; } };
@@ -32,7 +32,7 @@ function sysfsDevice(vendor: string, product: string): string | null {
   return null;
 }
 
-async function until<T>(f: () => T | null | undefined | false, ms: number, what: string): Promise<T> {
+export async function until<T>(f: () => T | null | undefined | false, ms: number, what: string): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = f();
@@ -124,6 +124,8 @@ export async function backendChecks(): Promise<void> {
     failed: (e) => say("failed", String(e)),
   });
   await until(() => attached.size >= 3, 10000, "three devices attached");
+  // usb-storage let go of the stick: its interface is now usbfs's (libusb's claim)
+  say("driver", { stick: fs.readlinkSync(`${SYS}/${stickName}:1.0/driver`).split("/").pop() });
 
   // Descriptors: what the kernel is given equals what Linux read at enumeration.
   for (const [id, name] of [[STICK, stickName], [KBD, kbdName], [SERIAL, serialName]] as [number, string][]) {
