@@ -1,7 +1,7 @@
 // compileManifest: a validated Manifest becomes two things. The boot bytes (abi/manifest.ts)
 // are all the kernel learns: ids, kinds, MTUs, MACs, autoconf and DAD settings, router
-// advertisement settings, prefixes, routes, disk sizes, service RAM grants in 64 KiB pages,
-// addresses given and learned, disk
+// advertisement settings, prefixes, routes, disk sizes, USB device ids, service RAM grants in
+// 64 KiB pages, addresses given and learned, disk and USB
 // capabilities and network rates (NET records: each NIC's line rate and forward class, then
 // each service's classes). The HostPlan is what only the host needs — NIC names and how to
 // reach them (VXLAN endpoints, TAP device, a WireGuard NIC's socket, public key and peers), module and disk file paths, how to find each USB device — plus, for status

@@ -239,11 +239,12 @@ test("the refusal spec/manifest.md quotes is the one a third service on its rate
 
 test("the largest manifest the limits allow compiles to the size spec/manifest.md states (a router: every NIC has an " +
   "RA record, a rate and a forward class; every service a net entry on every NIC; every user pair, delegated prefix " +
-  "and delegated extent used; an identity with every certificate and trusted prefix; with the longest names)", () => {
+  "and delegated extent used; an identity with every certificate and trusted prefix; every USB device granted; with the longest names)", () => {
   const L = limits;
   const boot = maxManifestBoot();
-  assert.equal(boot.length, 46247);
+  assert.equal(boot.length, 46375);
   const decoded = decodeBootManifest(boot);
   assert.equal(decoded.services[0].ramMaxPages, 65536);
   assert.equal(decoded.nets.length, 2 * L.MAX_NICS + L.MAX_SERVICES * L.MAX_NET_PER_SERVICE);
+  assert.deepEqual([decoded.usbs.length, decoded.capUsbs.length], [L.MAX_USB, L.MAX_USB]);
 });
