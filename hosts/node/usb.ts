@@ -5,7 +5,7 @@
 // and hands them to the kernel (k_usb_attach); the kernel then submits transfers (usb_submit), which run as
 // libusb async transfers from a fixed pool of USB_INFLIGHT per device and complete through
 // k_usb_done. Hot-plug comes from libusb's hotplug callbacks (attach / k_usb_detach); a
-// transfer that ends with NO_DEVICE also detaches, so unplugging is seen without udevd.
+// transfer that ends with NO_DEVICE also detaches.
 // libusb's file descriptors are watched with libuv's poll on Node's loop: no thread, no
 // timer, nothing runs while nothing happens. Every callback from libusb catches what it
 // throws (an exception would not reach Node), and a device's misbehaviour is a status for
@@ -355,7 +355,7 @@ export class UsbHost {
     }
     if (!fs.existsSync(UDEV_CONTROL)) {
       this.sink.log(LogLevel.WARN, `systemd-udevd is not running (${UDEV_CONTROL} is missing): libusb sees no USB device plugged in ` +
-        `after start; an unplugged one is still noticed by its transfers. Start systemd-udevd for hot-plug`);
+        `after start (one unplugged is still noticed: its open device file reports it). Start systemd-udevd for hot-plug`);
     }
     const cb = this.lib.koffi.register((_ctx: Ptr, dev: Ptr, event: number) => { this.guard(() => this.plugged(dev, event)); return 0; },
       this.lib.types.hotplug as never);
