@@ -12,7 +12,6 @@
 // the service, never an exception. Does not check transfers: the kernel did.
 // Used by node.ts (usb_submit, usb_cancel); launch.ts gives it the manifest's matchers.
 import * as fs from "fs";
-import { errnoText } from "../../abi/describe";
 import { Errno } from "../../abi/errno";
 import { LogLevel } from "../../abi/kernel";
 import { USB_INFLIGHT, USB_XFER_MAX } from "../../abi/limits";
@@ -94,9 +93,10 @@ export class UsbHost {
   private readonly ports = new Uint8Array(PORT_DEPTH_MAX);
 
   /** Binds libusb, starts watching its descriptors and hot-plug, and attaches every matching
-   *  device now on the bus (through the sink). Throws when libusb cannot start. */
-  constructor(matches: UsbMatch[], private readonly sink: UsbSink) {
-    this.lib = libusb();
+   *  device now on the bus (through the sink). Throws when libusb cannot start. `lib` is
+   *  libusb itself but in tests of failures no real device shows (tests/usb/usb.test.ts). */
+  constructor(matches: UsbMatch[], private readonly sink: UsbSink, lib: LibUsb = libusb()) {
+    this.lib = lib;
     this.ctx = this.lib.init();
     for (const m of matches) this.devices[m.id] = { match: m, slots: [], dev: null, handle: null, interfaces: [] };
     this.watchFds();
@@ -233,7 +233,7 @@ export class UsbHost {
     if (r < 0) {
       this.sink.log(LogLevel.WARN, r === -Errno.ENODEV
         ? `${where}: the kernel has no USB device ${d.match.id}; the boot manifest and the host's plan disagree (compile both from one manifest)`
-        : `${where}: the kernel refuses its descriptors, ${errnoText(r)}; it stays unused until it is plugged in again`);
+        : `${where}: the kernel refuses its descriptors (${Errno[-r] ?? r}: its log line above says which field); it stays unused until it is plugged in again`);
       this.lib.close(h);
       return;
     }
