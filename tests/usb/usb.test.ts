@@ -2,8 +2,11 @@
 // guest.test.ts drives real devices): libusb's transfer statuses map to the contract's
 // errnos; interfacesOf walks a configuration by bLength and stops at a length that lies;
 // libusb binds and two UsbHosts can live in one process one after the other (a node
-// started again); with no device present usb_submit answers ENODEV, and a manifest device
-// that is not plugged in leaves a node running.
+// started again); with no device present usb_submit answers ENODEV. Then, on a stand-in for
+// libusb that plays one device, the failures no QEMU device shows: descriptor reads that
+// fail, a configuration shorter than it claims (the kernel refuses; the device is closed),
+// an interface another program holds, completions after an unplug, a kernel trap inside
+// k_usb_done.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
