@@ -1,18 +1,17 @@
 // USB devices on the Node host, through libusb (libusb.ts, spec/hosts.md "USB on the Node
 // host"). Matches the devices on the bus against the manifest's usb: entries (vendor:product,
 // serial, bus path), opens each match, detaches its kernel driver, claims every interface of
-// its active configuration, reads its raw descriptors from the device itself and hands them
-// to the kernel (k_usb_attach); the kernel then submits transfers (usb_submit), which run as
+// its active configuration, reads its raw descriptors from the device itself (usb_desc.ts)
+// and hands them to the kernel (k_usb_attach); the kernel then submits transfers (usb_submit), which run as
 // libusb async transfers from a fixed pool of USB_INFLIGHT per device and complete through
 // k_usb_done. Hot-plug comes from libusb's hotplug callbacks (attach / k_usb_detach); a
-// transfer that ends with NO_DEVICE also detaches, so unplugging is seen without udevd.
+// transfer that ends with NO_DEVICE also detaches.
 // libusb's file descriptors are watched with libuv's poll on Node's loop: no thread, no
 // timer, nothing runs while nothing happens. Every callback from libusb catches what it
 // throws (an exception would not reach Node), and a device's misbehaviour is a status for
 // the service, never an exception. Does not check transfers: the kernel did.
 // Used by node.ts (usb_submit, usb_cancel); launch.ts gives it the manifest's matchers.
 import * as fs from "fs";
-import { errnoText } from "../../abi/describe";
 import { Errno } from "../../abi/errno";
 import { LogLevel } from "../../abi/kernel";
 import { USB_INFLIGHT, USB_XFER_MAX } from "../../abi/limits";
@@ -23,6 +22,9 @@ import {
   TR_FLAGS, TR_HANDLE, TR_LENGTH, TR_SIZE, TR_STATUS, TR_TIMEOUT, TR_TYPE, TR_USER, XferStatus,
 } from "./libusb";
 import { inRange } from "./memview";
+import { DD_PRODUCT, DD_SERIAL, DD_VENDOR, interfacesOf, readDescriptors, SETUP, xferStatus } from "./usb_desc";
+
+export { interfacesOf, xferStatus };
 
 /** A manifest usb: entry as the host matches it (HostPlan.usb); every field given (not
  *  null) must match. */
@@ -47,32 +49,11 @@ export interface UsbSink {
   failed(e: unknown): void;
 }
 
-/** The bytes of a control transfer's setup packet, ahead of its data in libusb's buffer. */
-const SETUP = 8;
-/** Standard request GET_DESCRIPTOR and descriptor types (USB 2.0 §9.4.3, table 9-5). */
-const GET_DESCRIPTOR = 6, DT_DEVICE = 1, DT_CONFIG = 2, DT_INTERFACE = 4;
-/** Offsets in the device and configuration descriptors (USB 2.0 tables 9-8, 9-10). */
-const DD_VENDOR = 8, DD_PRODUCT = 10, DD_SERIAL = 16, DD_NUM_CONFIGS = 17;
-const CD_TOTAL_LENGTH = 2, CD_VALUE = 5, CD_SIZE = 9, ID_NUMBER = 2;
-/** The timeout of the control transfers that read descriptors while attaching (ms). */
-const ATTACH_TIMEOUT_MS = 1000;
 /** Port numbers libusb gives at most (USB 3.0 allows a depth of 7). */
 const PORT_DEPTH_MAX = 7;
 /** Where systemd-udevd listens: without it libusb (built with udev) sees no hot-plug. */
 const UDEV_CONTROL = "/run/udev/control";
 
-/** libusb's end of a transfer as the contract's status (abi/usb.ts). */
-export function xferStatus(s: number): number {
-  switch (s) {
-    case XferStatus.COMPLETED: return 0;
-    case XferStatus.STALL: return -Errno.EPIPE;
-    case XferStatus.TIMED_OUT: return -Errno.ETIMEDOUT;
-    case XferStatus.NO_DEVICE: return -Errno.ENODEV;
-    case XferStatus.OVERFLOW: return -Errno.EOVERFLOW;
-    case XferStatus.CANCELLED: return -Errno.ECANCELED;
-    default: return -Errno.EIO;
-  }
-}
 
 /** One of a device's USB_INFLIGHT transfers: libusb's struct and its buffer, made once. */
 interface Slot {
@@ -112,9 +93,10 @@ export class UsbHost {
   private readonly ports = new Uint8Array(PORT_DEPTH_MAX);
 
   /** Binds libusb, starts watching its descriptors and hot-plug, and attaches every matching
-   *  device now on the bus (through the sink). Throws when libusb cannot start. */
-  constructor(matches: UsbMatch[], private readonly sink: UsbSink) {
-    this.lib = libusb();
+   *  device now on the bus (through the sink). Throws when libusb cannot start. `lib` is
+   *  libusb itself but in tests of failures no real device shows (tests/usb/usb.test.ts). */
+  constructor(matches: UsbMatch[], private readonly sink: UsbSink, lib: LibUsb = libusb()) {
+    this.lib = lib;
     this.ctx = this.lib.init();
     for (const m of matches) this.devices[m.id] = { match: m, slots: [], dev: null, handle: null, interfaces: [] };
     this.watchFds();
@@ -241,13 +223,17 @@ export class UsbHost {
   }
 
   private attach(d: Device, dev: Ptr, h: Ptr, where: string): void {
-    const desc = this.readDescriptors(h, where);
-    if (desc === null) { this.lib.close(h); return; }
+    const desc = readDescriptors(this.lib, h);
+    if (typeof desc === "string") {
+      this.sink.log(LogLevel.WARN, `${where}: ${desc}; it stays unused until it is plugged in again`);
+      this.lib.close(h);
+      return;
+    }
     const r = this.sink.attach(d.match.id, desc);
     if (r < 0) {
       this.sink.log(LogLevel.WARN, r === -Errno.ENODEV
         ? `${where}: the kernel has no USB device ${d.match.id}; the boot manifest and the host's plan disagree (compile both from one manifest)`
-        : `${where}: the kernel refuses its descriptors, ${errnoText(r)}; it stays unused until it is plugged in again`);
+        : `${where}: the kernel refuses its descriptors (${Errno[-r] ?? r}: its log line above says which field); it stays unused until it is plugged in again`);
       this.lib.close(h);
       return;
     }
@@ -271,41 +257,6 @@ export class UsbHost {
     this.sink.log(LogLevel.INFO, `${where}: attached, ${desc.length} bytes of descriptors, interfaces ${interfaces.join(", ") || "none"} claimed`);
   }
 
-  /** The device descriptor and the active configuration with everything in it, read from
-   *  the device (not libusb's cache), as many bytes as it gives: a device that lies about
-   *  its lengths is the kernel's to refuse. */
-  private readDescriptors(h: Ptr, where: string): Uint8Array | null {
-    const dd = new Uint8Array(USB_DEVICE_DESC);
-    const n = this.getDescriptor(h, DT_DEVICE, 0, dd);
-    if (n < 0) return this.failedRead(where, "its device descriptor", n);
-    const active = this.lib.getConfiguration(h);
-    if (active < 0) return this.failedRead(where, "its active configuration", active);
-    const head = new Uint8Array(CD_SIZE);
-    for (let index = 0; index < Math.max(1, dd[DD_NUM_CONFIGS]); index++) {
-      const m = this.getDescriptor(h, DT_CONFIG, index, head);
-      if (m < 0) return this.failedRead(where, `configuration descriptor ${index}`, m);
-      if (m < CD_SIZE || head[CD_VALUE] !== active) continue;
-      const config = new Uint8Array(head[CD_TOTAL_LENGTH] | (head[CD_TOTAL_LENGTH + 1] << 8));
-      const k = this.getDescriptor(h, DT_CONFIG, index, config);
-      if (k < 0) return this.failedRead(where, `configuration ${active}`, k);
-      const out = new Uint8Array(n + k);
-      out.set(dd.subarray(0, n));
-      out.set(config.subarray(0, k), n);
-      return out;
-    }
-    // No configuration answered with the active value: give the device descriptor alone,
-    // and the kernel says what is missing.
-    return dd.slice(0, n);
-  }
-
-  private getDescriptor(h: Ptr, type: number, index: number, out: Uint8Array): number {
-    return this.lib.control(h, USB_DIR_IN, GET_DESCRIPTOR, (type << 8) | index, 0, out, ATTACH_TIMEOUT_MS);
-  }
-
-  private failedRead(where: string, what: string, code: number): null {
-    this.sink.log(LogLevel.WARN, `${where}: reading ${what} failed (${this.lib.errorName(code)}); it stays unused until it is plugged in again`);
-    return null;
-  }
 
   private detach(d: Device, why: string): void {
     if (d.dev === null) return;
@@ -404,7 +355,7 @@ export class UsbHost {
     }
     if (!fs.existsSync(UDEV_CONTROL)) {
       this.sink.log(LogLevel.WARN, `systemd-udevd is not running (${UDEV_CONTROL} is missing): libusb sees no USB device plugged in ` +
-        `after start; an unplugged one is still noticed by its transfers. Start systemd-udevd for hot-plug`);
+        `after start (one unplugged is still noticed: its open device file reports it). Start systemd-udevd for hot-plug`);
     }
     const cb = this.lib.koffi.register((_ctx: Ptr, dev: Ptr, event: number) => { this.guard(() => this.plugged(dev, event)); return 0; },
       this.lib.types.hotplug as never);
@@ -444,16 +395,3 @@ function hex(n: number): string {
   return n.toString(16).padStart(4, "0");
 }
 
-/** The distinct bInterfaceNumber of every interface descriptor in a configuration (after
- *  the device descriptor), walked by bLength; the walk stops at a length that lies (the
- *  kernel already refused such descriptors). */
-export function interfacesOf(desc: Uint8Array): number[] {
-  const found: number[] = [];
-  for (let at = USB_DEVICE_DESC; at + 2 <= desc.length;) {
-    const len = desc[at];
-    if (len < 2 || at + len > desc.length) break;
-    if (desc[at + 1] === DT_INTERFACE && len > ID_NUMBER && !found.includes(desc[at + ID_NUMBER])) found.push(desc[at + ID_NUMBER]);
-    at += len;
-  }
-  return found;
-}

@@ -17,13 +17,14 @@ const SYS = "/sys/bus/usb/devices";
 const MEM = new Uint8Array(1 << 20);          // stands for kernel memory: OUT data is read from here
 
 /** A completion; `submit` is usb_submit's answer (when it is not 0, there is no completion). */
-type Done = { status: number; moved: number; data: number[]; submit: number; byDetach?: boolean };
+type Done = { status: number; moved: number; data: Uint8Array; submit: number; byDetach?: boolean };
+const NONE = new Uint8Array(0);
 const waiting = new Map<string, (d: Done) => void>();
 const events: string[] = [];
 const attached = new Map<number, Uint8Array>();
 const attachWaiters: (() => void)[] = [];
 
-function sysfsDevice(vendor: string, product: string): string | null {
+export function sysfsDevice(vendor: string, product: string): string | null {
   for (const name of fs.readdirSync(SYS)) {
     if (name.includes(":") || name.startsWith("usb")) continue;
     const read = (f: string) => { try { return fs.readFileSync(`${SYS}/${name}/${f}`, "utf8").trim(); } catch { return ""; } };
@@ -32,7 +33,7 @@ function sysfsDevice(vendor: string, product: string): string | null {
   return null;
 }
 
-async function until<T>(f: () => T | null | undefined | false, ms: number, what: string): Promise<T> {
+export async function until<T>(f: () => T | null | undefined | false, ms: number, what: string): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = f();
@@ -52,7 +53,7 @@ function xfer(dev: number, slot: number, ep: number, kind: UsbType, setup: bigin
     const submit = usb.submit(dev, slot, ep, kind, setup, MEM, 4096, len, timeout);
     if (submit === 0) return;
     waiting.delete(`${dev}/${slot}`);
-    resolve({ status: submit, moved: 0, data: [], submit });
+    resolve({ status: submit, moved: 0, data: NONE, submit });
   });
 }
 
@@ -111,19 +112,21 @@ export async function backendChecks(): Promise<void> {
       for (const [k, w] of [...waiting]) {
         if (!k.startsWith(`${dev}/`)) continue;
         waiting.delete(k);
-        w({ status: -Errno.ENODEV, moved: 0, data: [], submit: 0, byDetach: true });
+        w({ status: -Errno.ENODEV, moved: 0, data: NONE, submit: 0, byDetach: true });
       }
     },
     done: (dev, slot, status, moved, data) => {
       const w = waiting.get(`${dev}/${slot}`);
       waiting.delete(`${dev}/${slot}`);
       events.push(`done ${dev}/${slot} ${status}`);
-      w?.({ status, moved, data: data === null ? [] : Array.from(data), submit: 0 });
+      w?.({ status, moved, data: data === null ? NONE : data.slice(), submit: 0 });   // a copy: the buffer is the slot's
     },
     log: (level, line) => say("log", `${LogLevel[level]} ${line}`),
     failed: (e) => say("failed", String(e)),
   });
   await until(() => attached.size >= 3, 10000, "three devices attached");
+  // usb-storage let go of the stick: its interface is now usbfs's (libusb's claim)
+  say("driver", { stick: fs.readlinkSync(`${SYS}/${stickName}:1.0/driver`).split("/").pop() });
 
   // Descriptors: what the kernel is given equals what Linux read at enumeration.
   for (const [id, name] of [[STICK, stickName], [KBD, kbdName], [SERIAL, serialName]] as [number, string][]) {
@@ -150,9 +153,9 @@ export async function backendChecks(): Promise<void> {
   const key = xfer(KBD, 1, INT_IN, UsbType.INTERRUPT, 0n, null, 8, 15000);
   await host("sendkey a");
   const report = await key;
-  say("interrupt", { status: report.status, moved: report.moved, report: report.data });
+  say("interrupt", { status: report.status, moved: report.moved, report: Array.from(report.data) });
   const release = await xfer(KBD, 1, INT_IN, UsbType.INTERRUPT, 0n, null, 8, 2000);   // the key going up
-  say("release", { status: release.status, report: release.data });
+  say("release", { status: release.status, report: Array.from(release.data) });
 
   // Timeout and cancel on the idle keyboard.
   const t0 = Date.now();
@@ -185,17 +188,24 @@ export async function backendChecks(): Promise<void> {
   const reads = 64;
   t = process.hrtime.bigint();
   let bytes = 0, readOk = 0;
+  const phases = [0n, 0n, 0n];
   for (let i = 0; i < reads; i++) {
-    const r = await scsi(0x2000 + i, read10(i * 128, 128), 65536);
-    bytes += r.data.moved;
-    if (r.data.status === 0 && cswOf(r.csw).status === 0) readOk++;
+    const t0 = process.hrtime.bigint();
+    const c = await xfer(STICK, 0, BULK_OUT, UsbType.BULK, 0n, cbw(0x2000 + i, 65536, true, read10(i * 128, 128)), 31, 2000);
+    const t1 = process.hrtime.bigint();
+    const data = await xfer(STICK, 1, BULK_IN, UsbType.BULK, 0n, null, 65536, 2000);
+    const t2 = process.hrtime.bigint();
+    const csw = await xfer(STICK, 2, BULK_IN, UsbType.BULK, 0n, null, 13, 2000);
+    phases[0] += t1 - t0; phases[1] += t2 - t1; phases[2] += process.hrtime.bigint() - t2;
+    bytes += data.moved;
+    if (c.status === 0 && data.status === 0 && cswOf(csw).status === 0) readOk++;
   }
   const mbps = bytes / (Number(process.hrtime.bigint() - t) / 1e9) / 1e6;
   await new Promise((r) => setTimeout(r, 1000));     // let the reads' garbage be collected first
   const c1 = process.cpuUsage(), w1 = usb.stats.wakeups;
   await new Promise((r) => setTimeout(r, 2000));
   const c2 = process.cpuUsage(c1), idleWakeups = usb.stats.wakeups - w1;
-  say("measure", { controlUs: Math.round(controlUs), readMBps: Math.round(mbps * 10) / 10, readOk, reads, idleCpuMs: (c2.user + c2.system) / 1000, idleWakeups, setupCpuMs: Math.round((c1.user + c1.system - cpu0.user - cpu0.system) / 1000) });
+  say("measure", { controlUs: Math.round(controlUs), readMBps: Math.round(mbps * 10) / 10, readOk, reads, idleCpuMs: (c2.user + c2.system) / 1000, idleWakeups, phasesUs: phases.map((p) => Math.round(Number(p) / reads / 1000)), setupCpuMs: Math.round((c1.user + c1.system - cpu0.user - cpu0.system) / 1000) });
 
   // Hot-unplug mid-transfer: reads keep the stick busy while QEMU removes it.
   let stop = false, mid: Done[] = [], rounds2 = 0;
@@ -205,7 +215,7 @@ export async function backendChecks(): Promise<void> {
       const d = c.status === 0 ? await xfer(STICK, 1, BULK_IN, UsbType.BULK, 0n, null, 65536, 2000) : c;
       const s = d.status === 0 ? await xfer(STICK, 2, BULK_IN, UsbType.BULK, 0n, null, 13, 2000) : d;
       rounds2++;
-      if (s.status !== 0) { mid = [c, d, s].map((x) => ({ ...x, data: [] })); break; }
+      if (s.status !== 0) { mid = [c, d, s].map((x) => ({ ...x, data: NONE })); break; }
     }
   })();
   await new Promise((r) => setTimeout(r, 300));

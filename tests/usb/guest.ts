@@ -22,8 +22,10 @@ export const GUEST_DIR = path.join(ROOT, "build/usbguest");
 export const HOST_IO = "/run/hostio";
 /** Prefix of a guest line that asks the harness for a QEMU monitor command. */
 export const HOST_PREFIX = "HOST: ";
-/** The modules the guest needs, each with what it needs loaded first (modprobe --show-depends). */
-const MODULES = ["xhci-pci", "virtio_pci", "9pnet_virtio", "9p"];
+/** The modules the guest needs, each with what it needs loaded first (modprobe --show-depends);
+ *  Linux's own mass-storage driver and disks are loaded only when a run asks (GuestRun.linuxStorage). */
+const MODULES = ["xhci-pci", "virtio_pci", "9pnet_virtio", "9p", "usb-storage", "sd_mod"];
+const STORAGE_MODULES = ["usb-storage.ko", "sd_mod.ko"];
 
 export interface GuestImage { kernel: string; initrd: string; version: string }
 
@@ -55,7 +57,10 @@ export function guestOrSkip(): string | false {
 export function prepareGuest(): GuestImage {
   const deb = path.join(GUEST_DIR, "deb"), x = path.join(GUEST_DIR, "x");
   const done = path.join(GUEST_DIR, "image.json");
-  if (fs.existsSync(done)) return JSON.parse(fs.readFileSync(done, "utf8")) as GuestImage;
+  if (fs.existsSync(done)) {
+    const cached = JSON.parse(fs.readFileSync(done, "utf8")) as GuestImage & { modules?: string[] };
+    if (JSON.stringify(cached.modules) === JSON.stringify(MODULES)) return cached;
+  }
   fs.rmSync(GUEST_DIR, { recursive: true, force: true });
   fs.mkdirSync(deb, { recursive: true });
   // linux-image-amd64 depends on the current ABI's image, e.g. linux-image-6.1.0-57-amd64.
@@ -90,13 +95,14 @@ export function prepareGuest(): GuestImage {
   const kernel = path.join(GUEST_DIR, "vmlinuz");
   fs.copyFileSync(path.join(x, `boot/vmlinuz-${version}`), kernel);
   fs.rmSync(deb, { recursive: true, force: true });
-  const image = { kernel, initrd, version };
+  const image = { kernel, initrd, version, modules: MODULES };
   fs.writeFileSync(done, JSON.stringify(image));
   return image;
 }
 
 /*
- * The guest's /init: mount, load the modules in order, mount the host's root (9p tag
+ * The guest's /init: mount, load the modules in order (the storage ones only with
+ * persia.storage=1; crct10dif-pclmul fails quietly without PCLMUL under TCG), mount the host's root (9p tag
  * hostroot) at /newroot with fresh /proc /sys /dev /tmp /run, the writable share (tag
  * hostio) at /run/hostio, start systemd-udevd when asked (libusb's hot-plug listens to
  * udev), then run the script the kernel command line names (persia.run=) in the chroot and
@@ -108,9 +114,12 @@ $B mkdir -p /proc /sys /dev /newroot
 $B mount -t proc proc /proc
 $B mount -t sysfs sys /sys
 $B mount -t devtmpfs dev /dev
-for m in /lib/modules/*.ko; do $B insmod $m || echo "GUEST: insmod $m failed"; done
-RUN=; UDEV=
-for a in $($B cat /proc/cmdline); do case $a in persia.run=*) RUN=\${a#persia.run=};; persia.udev=1) UDEV=1;; esac; done
+RUN=; UDEV=; STORAGE=
+for a in $($B cat /proc/cmdline); do case $a in persia.run=*) RUN=\${a#persia.run=};; persia.udev=1) UDEV=1;; persia.storage=1) STORAGE=1;; esac; done
+for m in /lib/modules/*.ko; do
+  case $m in ${STORAGE_MODULES.map((m) => `*-${m}`).join("|")}) [ -n "$STORAGE" ] || continue;; esac
+  $B insmod $m 2>/dev/null || echo "GUEST: insmod $m failed"
+done
 $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostroot /newroot || echo "GUEST: mounting the host's root failed"
 $B mount -t proc proc /newroot/proc
 $B mount -t sysfs sys /newroot/sys
@@ -155,6 +164,9 @@ export interface GuestRun {
   env?: Record<string, string>;
   /** Start systemd-udevd in the guest first (libusb's hot-plug needs it). */
   udev?: boolean;
+  /** Load Linux's usb-storage and sd_mod, so that a stick is also a block device (/dev/sd*)
+   *  until a program claims it (libusb detaches the kernel's driver). */
+  linuxStorage?: boolean;
   /** QEMU is killed after this many seconds whatever happens. */
   seconds?: number;
   /** Called for every whole line from the guest's console. */
@@ -186,7 +198,7 @@ export async function runGuest(o: GuestRun): Promise<GuestResult> {
   const sock = path.join(dir, "monitor.sock");
   const args = ["--kill-after=2", String(o.seconds ?? 240), QEMU, "-accel", "tcg", "-m", "1G", "-smp", "1",
     "-nographic", "-no-reboot", "-nic", "none", "-kernel", image.kernel, "-initrd", image.initrd,
-    "-append", `console=ttyS0 quiet panic=-1 persia.run=${HOST_IO}/run.sh${o.udev ? " persia.udev=1" : ""}`,
+    "-append", `console=ttyS0 quiet panic=-1 persia.run=${HOST_IO}/run.sh${o.udev ? " persia.udev=1" : ""}${o.linuxStorage ? " persia.storage=1" : ""}`,
     "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
     "-virtfs", `local,path=${io},mount_tag=hostio,security_model=none`,
     "-monitor", `unix:${sock},server,nowait`,
