@@ -202,6 +202,17 @@ export interface HostNicStatus {
   counters: Record<string, number>;
 }
 
+/** A disk as the Node host sees it (hosts/node/disk.ts): attached, detached by the operator,
+ *  or faulty (errors injected), and its host-side counters. */
+export interface HostDiskStatus {
+  id: number;
+  /** The disk's name in the manifest, when the host knows it. */
+  name?: string;
+  path: string;
+  state: string;
+  counters: Record<string, number>;
+}
+
 export interface Status {
   node: NodeStatus | null;
   drops: Record<string, number>;
@@ -221,7 +232,7 @@ export interface Status {
   filterList: FilterStatus[];      // the first FILTER_STATUS_MAX active filters
   /** Added by node.ts; absent in a snapshot decoded on its own. `name` is the node's, when
    *  the host knows it (the Node host, or the line a wasmtime image prints at boot). */
-  host?: { name?: string; nics: HostNicStatus[] };
+  host?: { name?: string; nics: HostNicStatus[]; disks?: HostDiskStatus[] };
 }
 
 // The snapshot header and record header, as drawn in abi/status.ts; sizes are those of
