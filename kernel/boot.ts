@@ -43,6 +43,8 @@ import * as CB from "./cert/boot";
 import { certifyServices } from "./cert/services";
 import { publisherAdd, publishersReset } from "./svc/publishers";
 import { modulesBoot, modulesBooted } from "./svc/modules";
+import { usbReset, usbDeclare, usbDeclared, usbGrant, usbHolder } from "./svc/usb";
+import { USB_MAX } from "../abi/limits";
 
 export let booted = false;
 export let role: Role = Role.SERVER;
@@ -106,6 +108,7 @@ function unboot(): void {
   wgUnboot();
   CB.certUnboot();
   publishersReset();
+  usbReset();
   autoconfSeen = 0;
   setRamBudget(-1);
   role = Role.SERVER;
@@ -114,6 +117,7 @@ function unboot(): void {
 
 function parse(p: usize, len: i32): i32 {
   schedReset();
+  usbReset();
   cpuReset();
   recIndex = -1; recType = 0;
   if (len < M.MF_HEADER) return bad("header", "shorter than 8 bytes");
@@ -186,6 +190,8 @@ function record(type: i32, b: usize, n: i32): i32 {
     case M.Rec.NODE_KEY: return CB.nodeKey(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
     case M.Rec.TRUST: return CB.trust(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
     case M.Rec.NODE_CERT: return CB.nodeCert(b, n) < 0 ? bad(CB.badField, CB.badWhy) : 0;
+    case M.Rec.USB: return fromControl ? bad("type", "a USB record is only for the boot manifest") : usb(b, n);
+    case M.Rec.CAP_USB: return fromControl ? bad("type", "a CAP_USB record is only for the boot manifest") : capUsb(b, n);
     case M.Rec.PUBLISHER: return fromControl ? bad("type", "a PUBLISHER record is only for the boot manifest") : publisher(b, n);
   }
   return bad("type", "unknown record type");
@@ -488,5 +494,34 @@ function capDisk(b: usize, n: i32): i32 {
   let size = unchecked(diskBytes[d]);
   if (off > size || l > size - off) return bad("extent", "outside the disk");
   if (capGrant(id, CapKind.DISK, rights, d, off, l) < 0) return bad("disk", "capability table full");
+  return 0;
+}
+
+/** USB: a device the host provides (kernel/svc/usb.ts). */
+function usb(b: usize, n: i32): i32 {
+  if (n != M.USB_SIZE) return bad("length", "USB record is not 4 bytes");
+  let id = <i32>load<u8>(b + M.USB_ID);
+  if (load<u8>(b + 1) != 0 || load<u16>(b + 2) != 0) return bad("reserved", "bytes 1 to 3 are not 0");
+  if (id >= USB_MAX) return bad("id", "USB device id beyond USB_MAX");
+  if (usbDeclared(id)) return bad("id", "USB device id given twice");
+  usbDeclare(id);
+  return 0;
+}
+
+/** CAP_USB: a USB device granted whole to a service; at most one service holds a device. */
+function capUsb(b: usize, n: i32): i32 {
+  if (n != M.CU_SIZE) return bad("length", "CAP_USB record is not 4 bytes");
+  let id = <i32>load<u8>(b + M.CU_SVC);
+  let d = <i32>load<u8>(b + M.CU_USB);
+  let rights = <i32>load<u8>(b + M.CU_RIGHTS);
+  if (load<u8>(b + 3) != 0) return bad("reserved", "byte 3 is not 0");
+  if (!svcValid(id)) return bad("service", "no such service (SERVICE records come first)");
+  if (!usbDeclared(d)) return bad("usb", "no such USB device (USB records come first)");
+  if ((rights & ~(RIGHT_READ | RIGHT_WRITE | RIGHT_DERIVE)) != 0) return bad("rights", "only read, write, derive");
+  if ((rights & (RIGHT_READ | RIGHT_WRITE)) == 0) return bad("rights", "neither read nor write");
+  if (usbHolder(d) >= 0) return bad("usb", "the device is granted to another service already (or twice)");
+  let slot = capGrant(id, CapKind.USB, rights, d, 0, 0);
+  if (slot < 0) return bad("usb", "capability table full");
+  usbGrant(d, id, slot);
   return 0;
 }

@@ -29,6 +29,8 @@ import { filterActive, filterExpire, filterNext } from "./net/filter";
 import { certTimers, certClock } from "./cert/issue";
 import { router as certIssuing } from "./cert/state";
 import { putExpire } from "./ctl/put";
+import { USB_BUF, usbAttach, usbDetach, usbDone } from "./svc/usb";
+import { USB_XFER_MAX } from "../abi/limits";
 
 const RX: usize = memory.data(FRAME_MAX, 16);
 const BOOT: usize = memory.data(BOOT_SIZE, 16);
@@ -41,6 +43,7 @@ export function k_buf(which: i32): i32 {
   if (which == Buf.RX) return <i32>RX;
   if (which == Buf.BOOT) return <i32>BOOT;
   if (which == Buf.STATUS) return <i32>STATUS;
+  if (which == Buf.USB) return <i32>USB_BUF;
   return 0;
 }
 
@@ -48,6 +51,7 @@ export function k_buf_size(which: i32): i32 {
   if (which == Buf.RX) return FRAME_MAX;
   if (which == Buf.BOOT) return BOOT_SIZE;
   if (which == Buf.STATUS) return STATUS_SIZE;
+  if (which == Buf.USB) return USB_XFER_MAX;
   return 0;
 }
 
@@ -121,14 +125,25 @@ export function k_epoch(unixMs: i64): void {
   if (booted) certClock();
 }
 
-/** USB device dev is present, its descriptors in Buf.USB (abi/usb.ts). Until the kernel's
- *  USB table exists (issue #16, kernel/svc/usb.ts), no manifest names a USB device. */
+/** USB device dev (a manifest id) is present, its descriptors in Buf.USB[0, len) (abi/usb.ts);
+ *  0, -ENODEV (not in the manifest), -EBADMSG (they lie: the device stays unusable until
+ *  attached again). Its holder hears ATTACH (kernel/svc/usb.ts). */
 export function k_usb_attach(dev: i32, len: i32, t: i64): i32 {
-  return -Errno.ENODEV;
+  if (!booted) return -Errno.ENODEV;
+  setNow(t);
+  return usbAttach(dev, len);
 }
 
-/** USB device dev was unplugged. */
-export function k_usb_detach(dev: i32, t: i64): void {}
+/** USB device dev was unplugged: its transfers in flight complete with -ENODEV. */
+export function k_usb_detach(dev: i32, t: i64): void {
+  if (!booted) return;
+  setNow(t);
+  usbDetach(dev);
+}
 
-/** A USB transfer the kernel submitted finished. */
-export function k_usb_done(dev: i32, xfer: i32, status: i32, len: i32, t: i64): void {}
+/** A USB transfer the kernel submitted in slot xfer finished; IN data in Buf.USB[0, len). */
+export function k_usb_done(dev: i32, xfer: i32, status: i32, len: i32, t: i64): void {
+  if (!booted) return;
+  setNow(t);
+  usbDone(dev, xfer, status, len);
+}

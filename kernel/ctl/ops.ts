@@ -15,6 +15,7 @@ import { logStart, logStr, logBytes, logEnd } from "../log";
 import { applyRecord } from "../boot";
 import { admit } from "../svc/admit";
 import { validDomain, svcValid, svcByName, svcState, svcRamMin, svcRamMax, svcRemove, svcOwner } from "../svc/registry";
+import { usbForget } from "../svc/usb";
 import { capSetSecret, capsClear, capKind, capFindExtent, capFreeTree } from "../svc/caps";
 import { cpuGrant, cpuMinPermille, cpuMaxPermille } from "../svc/cpu";
 import { schedBoot, schedForget, schedRestartNow, schedBackoff, backoffFirstMs, backoffMaxMs } from "../svc/sched";
@@ -116,6 +117,7 @@ function apply(u: i32, p: usize, n: i32, svc: i32, first: i32): i32 {
 /** Free everything the kernel holds for svc and tell the host to forget its module. */
 function forget(svc: i32): void {
   host_svc_stop(svc);
+  usbForget(svc);
   queueFlush(svc);
   unchecked(svcWoken[svc] = false);
   classForget(nicCount, CLASS_SERVICE + svc);

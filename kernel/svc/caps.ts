@@ -8,6 +8,7 @@
 import { CAP_SLOTS, SVC_MAX } from "../param";
 import { Errno } from "../../abi/errno";
 import { CapKind, RIGHT_DERIVE, RIGHTS_ALL } from "../../abi/caps";
+import { usbCapGone } from "./usb";
 
 const N = SVC_MAX * CAP_SLOTS;
 const kinds = new StaticArray<u8>(N);
@@ -29,6 +30,9 @@ function handleOf(svc: i32, slot: i32): i32 {
   let g = <u32>unchecked(gens[at(svc, slot)]) & 0x7fff;
   return <i32>(((g << 16) | <u32>slot) ^ unchecked(secrets[svc]));
 }
+
+/** The handle svc sees for its capability in slot. */
+export function capHandle(svc: i32, slot: i32): i32 { return handleOf(svc, slot); }
 
 export function capKind(svc: i32, slot: i32): CapKind { return <CapKind>unchecked(kinds[at(svc, slot)]); }
 export function capRights(svc: i32, slot: i32): i32 { return <i32>unchecked(rights[at(svc, slot)]); }
@@ -114,6 +118,7 @@ export function capRevoke(svc: i32, handle: i32): i32 {
   for (let s = 0; s < CAP_SLOTS; s++) {
     if (!unchecked(doomed[s])) continue;
     let i = at(svc, s);
+    if (unchecked(kinds[i]) == CapKind.USB) usbCapGone(svc, s, <i32>unchecked(objects[i]));   // cancels its transfers
     unchecked(kinds[i] = <u8>CapKind.NONE);
     unchecked(gens[i] = unchecked(gens[i]) + 1);
   }
@@ -155,6 +160,7 @@ export function capFreeTree(svc: i32, slot: i32): void {
 
 function capFree(svc: i32, s: i32): void {
   let i = at(svc, s);
+  if (unchecked(kinds[i]) == CapKind.USB) usbCapGone(svc, s, <i32>unchecked(objects[i]));
   if (unchecked(kinds[i]) != CapKind.NONE) unchecked(gens[i] = unchecked(gens[i]) + 1);
   unchecked(kinds[i] = <u8>CapKind.NONE);
 }

@@ -13,6 +13,7 @@ import { host_svc_start, host_svc_stop, host_svc_call, host_svc_fuel_used } from
 import { svcState, svcCount, svcName, svcNameLen, svcFaults, svcLastFault, svcRestarts,
   svcRestartLimit, svcFuel } from "./registry";
 import { queueDepth, queueFlush, svcWoken } from "./queue";
+import { usbAny, usbPending, usbStop, usbStart } from "./usb";
 import { cpuTick, cpuUnderMin, cpuMayRun, cpuCharge, cpuPeriodEnd } from "./cpu";
 
 export const svcTimer = new StaticArray<i64>(SVC_MAX);      // 0: no timer
@@ -39,6 +40,7 @@ function logSvc(level: LogLevel, svc: i32, what: string, n: i64): void {
 
 function fault(svc: i32, kind: i32): void {
   host_svc_stop(svc);
+  usbStop(svc);
   unchecked(svcFaults[svc]++);
   unchecked(svcLastFault[svc] = <u8>kind);
   unchecked(svcTimer[svc] = 0);
@@ -68,6 +70,7 @@ function call(svc: i32, entry: Entry): void {
 function start(svc: i32): void {
   if (unchecked(everStarted[svc])) unchecked(svcRestarts[svc]++);
   unchecked(everStarted[svc] = true);
+  usbStart(svc);
   let f = host_svc_start(svc);
   if (f != Fault.NONE) { fault(svc, f); return; }
   unchecked(svcState[svc] = <u8>SvcState.RUNNING);
@@ -93,7 +96,7 @@ export function runServices(): i64 {
       if (pass == 0 && !cpuUnderMin(svc)) continue;
       let t = unchecked(svcTimer[svc]);
       let due = t != 0 && t <= now;
-      if (queueDepth(svc) == 0 && !due) continue;
+      if (queueDepth(svc) == 0 && !due && !(usbAny && usbPending(svc))) continue;
       if (!cpuMayRun(svc)) { next = earliest(next, cpuPeriodEnd()); continue; }
       if (due) unchecked(svcTimer[svc] = 0);
       unchecked(svcWoken[svc] = false);
@@ -120,6 +123,7 @@ export function schedBoot(svc: i32): void { unchecked(nextStart[svc] = now); }
  *  restart. Its instance is stopped now. */
 export function schedRestartNow(svc: i32): void {
   host_svc_stop(svc);
+  usbStop(svc);
   unchecked(svcTimer[svc] = 0);
   unchecked(everStarted[svc] = false);
   unchecked(svcState[svc] = <u8>SvcState.RESTARTING);

@@ -29,6 +29,7 @@ import { svcTimer } from "./sched";
 import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
   capExtLen, capHolds } from "./caps";
 import { diskRead, diskWrite, diskFlush } from "./disk";
+import { usbDescSys, usbSubmit, usbCancel, usbEvent } from "./usb";
 
 const SCRATCH: usize = memory.data(LOG_LINE, 8);   // names (NAME_MAX), addresses, records, log lines (SVC_LOG_MAX)
 const SEND_CHAIN = new Chain();                      // the chain of the packet being sent
@@ -51,6 +52,10 @@ export function sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i
     case Sys.DISK_WRITE: return diskWrite(svc, a0, <u64><u32>a1 | (<u64><u32>a2 << 32), a3, a4);
     case Sys.DISK_FLUSH: return diskFlush(svc, a0);
     case Sys.MTU: return mtu(svc, a0);
+    case Sys.USB_DESC: return usbDescSys(svc, a0, a1, a2);
+    case Sys.USB_SUBMIT: return usbSubmit(svc, a0, a1);
+    case Sys.USB_CANCEL: return usbCancel(svc, a0, a1);
+    case Sys.USB_EVENT: return usbEvent(svc, a0);
   }
   return -Errno.ENOSYS;
 }

@@ -4,8 +4,8 @@
 // and port, is "OK", "VALUE <value>", "NOT_FOUND" or "ERR <reason>". A PUT or DEL is on
 // disk and flushed before its OK. It does not answer ICMPv6 or any other port. Protocol:
 // spec/services.md. Loaded by the kernel like any service.
-import { sys_send } from "../../abi/gen/persia";
-import { ingress, ipv6, udp, text } from "../sdk/index";
+import { sys_send, sys_timer } from "../../abi/gen/persia";
+import { ingress, ipv6, sys, udp, text } from "../sdk/index";
 import { equalsAscii, trimLineEnd } from "../sdk/bytes";
 import * as store from "./store";
 import { Result } from "./store";
@@ -16,8 +16,13 @@ const KV_PORT: u32 = 7070;
 const TX_CAP: i32 = udp.DATA + 6 + store.VALUE_MAX;
 const TX = memory.data(TX_CAP);
 
+let due: i64 = 0;                  // when the store's background work is next due (ms)
+
 export function persia_init(): void {
   store.ready();
+  let wait = store.tick();
+  due = sys.clockMs() + wait;
+  sys_timer(wait);
 }
 
 export function persia_event(): void {
@@ -27,12 +32,17 @@ export function persia_event(): void {
     let len = handle(udp.data(ingress.RX), udp.dataLen(ingress.RX));
     sys_send(<i32>TX, len);
   }
+  let now = sys.clockMs();
+  if (now < 0) return;
+  if (now >= due) due = now + store.tick();
+  sys_timer(<i32>(due - now));
 }
 
 /** Answer the request of n bytes at p into TX; returns the reply packet's length. */
 function handle(p: usize, n: i32): i32 {
   udp.begin(TX, ipv6.dst(ingress.RX), ipv6.src(ingress.RX), KV_PORT, udp.srcPort(ingress.RX));
   n = trimLineEnd(p, n);
+  if (equalsAscii(p, n, "STATUS")) return status();
   let cmd = wordLen(p, n);
   let isPut = equalsAscii(p, cmd, "PUT");
   let isGet = equalsAscii(p, cmd, "GET");
@@ -67,6 +77,13 @@ function isKey(p: usize, n: i32): bool {
   return true;
 }
 
+function status(): i32 {
+  let r = store.ready();
+  if (r != Result.OK) return answer(r);
+  let m = text.utf8(udp.data(TX), TX_CAP - udp.DATA, "STATUS ");
+  return udp.finish(TX, m + store.status(udp.data(TX) + <usize>m, TX_CAP - udp.DATA - m));
+}
+
 function answer(r: Result, withValue: bool = false): i32 {
   switch (r) {
     case Result.OK: {
@@ -80,6 +97,7 @@ function answer(r: Result, withValue: bool = false): i32 {
     case Result.TOO_SMALL: return reply("ERR disk too small");
     case Result.BAD_FORMAT: return reply("ERR bad disk format");
     case Result.FULL: return reply("ERR full");
+    case Result.V1: return reply("ERR disk holds kv format 1: kv 2 never writes it");
     default: return reply("ERR io");
   }
 }

@@ -1,161 +1,129 @@
-// The key-value table on the service's raw disk extent: fixed 1024-byte slots, slot 0 a
-// header, slots 1.. addressed by the FNV-1a hash of the key with linear probing and
-// tombstones. Every change writes its one slot and flushes before it reports success.
-// A zero extent is formatted on open; an extent with a foreign header is never written.
-// It parses no requests and knows nothing of UDP (main.ts does). Layout: spec/services.md.
-//
-//   header slot  0 u32 magic "PKVS"  4 u16 version  6 u16 0  8 u32 slot size
-//                12 u32 slot count (header included)  rest zero
-//   data slot    0 u8 state  1 u8 key length  2 u16 value length  4 u32 key hash
-//                8 key[64]  72 value[900]  972 zero  1020 u32 FNV-1a of bytes 0..1020
-//   All integers little-endian.
-import { equal, isZero } from "../sdk/bytes";
-import { sys } from "../sdk/index";
-import { sys_disk_flush } from "../../abi/gen/persia";
+// The key-value table in the slots of copies.ts (format version 2, spec/services.md):
+// slot 0 the header, slots 1.. records placed by the FNV-1a hash of the key with linear
+// probing. A PUT never overwrites the record it replaces: it writes the new value, with a
+// sequence number above every other in the table, into a free slot on the key's probe
+// path, and only then frees the old record; when a crash leaves two records of one key,
+// the higher sequence wins and the other is freed when next met. A DEL overwrites the
+// key's one record with a tombstone, so a cut write leaves the key absent either way.
+// Every write is flushed before the request is answered. It parses no requests (main.ts).
+import { equal } from "../sdk/bytes";
+import * as copies from "./copies";
+import { Result } from "./copies";
+import {
+  SLOT, KEY_MAX, VALUE_MAX, Kind, kind, fnv1a, record, LIVE, TOMBSTONE,
+  S_HASH, S_KEY, S_KEY_LEN, S_SEQ, S_VALUE, S_VALUE_LEN,
+} from "./slot";
 
-export const SLOT: i32 = 1024;        // bytes per slot
-export const KEY_MAX: i32 = 64;       // bytes in a key
-export const VALUE_MAX: i32 = 900;    // bytes in a value
-const SLOTS_MAX: u64 = 1 << 20;       // slots used at most (1 GiB); the rest stays unused
-const MAGIC: u32 = 0x53564b50;        // "PKVS" read as u32 LE
-const VERSION: u32 = 1;
+export { Result } from "./copies";
+export { KEY_MAX, VALUE_MAX } from "./slot";
 
-const H_MAGIC = 0, H_VERSION = 4, H_SLOT_SIZE = 8, H_SLOTS = 12;
-const S_STATE = 0, S_KEY_LEN = 1, S_VALUE_LEN = 2, S_HASH = 4, S_KEY = 8, S_VALUE = 72;
-const S_CHECK = SLOT - 4;
-const EMPTY: u8 = 0, LIVE: u8 = 1, TOMBSTONE: u8 = 2;
-
-export const enum Result {
-  OK = 0,
-  NOT_FOUND = 1,
-  NO_DISK = 2,      // no DISK capability
-  TOO_SMALL = 3,    // extent holds fewer than two slots
-  BAD_FORMAT = 4,   // the extent's header is not ours; it is never written
-  IO = 5,           // a disk syscall failed or came up short
-  FULL = 6,         // no empty slot or tombstone left
-}
-
-/** One slot's bytes: the last one read, or the one being written. */
-const BUF = memory.data(SLOT);
-let disk: i32 = -1;
+const BUF = copies.BUF;
+/** The record that wins the last lookup: its value is what GET answers. */
+const WIN = memory.data(SLOT);
 let slots: u32 = 0;              // data slots, excluding the header
+let nextSeq: u64 = 1;            // above every sequence in the table
 let state: Result = Result.NO_DISK;  // until ready() has opened the table
 
-function fnv1a(p: usize, n: i32): u32 {
-  let h: u32 = 2166136261;
-  for (let i = 0; i < n; i++) h = (h ^ load<u8>(p + <usize>i)) * 16777619;
-  return h;
-}
-
-function io(r: i32): bool { return r == SLOT; }
-function readSlot(i: u32): bool { return io(sys.diskRead(disk, <u64>i * SLOT, BUF, SLOT)); }
-function writeSlot(i: u32): bool {
-  return io(sys.diskWrite(disk, <u64>i * SLOT, BUF, SLOT)) && sys_disk_flush(disk) >= 0;
-}
-
-/** Find the extent, format it if it is zero, check its header. */
+/** Attach the copies and scan every slot once: find the highest sequence and make the
+ *  copies of a mirror agree slot by slot (a crash may have cut a write between them). */
 function open(): Result {
-  disk = sys.firstDisk();
-  if (disk < 0) return Result.NO_DISK;
-  let bytes = sys.diskLength(disk);
-  if (bytes < 0) return Result.IO;
-  let avail = <u64>bytes / SLOT;
-  if (avail < 2) return Result.TOO_SMALL;
-  if (!readSlot(0)) return Result.IO;
-  if (isZero(BUF, SLOT)) {
-    let n = avail < SLOTS_MAX ? avail : SLOTS_MAX;
-    store<u32>(BUF, MAGIC, H_MAGIC);
-    store<u16>(BUF, <u16>VERSION, H_VERSION);
-    store<u32>(BUF, <u32>SLOT, H_SLOT_SIZE);
-    store<u32>(BUF, <u32>n, H_SLOTS);
-    if (!writeSlot(0)) return Result.IO;
+  let r = copies.attach();
+  if (r != Result.OK) return r;
+  slots = copies.slotCount() - 1;
+  nextSeq = 1;
+  for (let s: u32 = 1; s <= slots; s++) {
+    if (!copies.compare(s)) return Result.IO;
+    let k = kind(BUF);
+    if (k != Kind.LIVE && k != Kind.TOMBSTONE) continue;
+    let seq = load<u64>(BUF, S_SEQ);
+    if (seq >= nextSeq) nextSeq = seq + 1;
   }
-  let n = <u64>load<u32>(BUF, H_SLOTS);
-  if (load<u32>(BUF, H_MAGIC) != MAGIC || <u32>load<u16>(BUF, H_VERSION) != VERSION ||
-      load<u32>(BUF, H_SLOT_SIZE) != <u32>SLOT || n < 2 || n > avail) return Result.BAD_FORMAT;
-  slots = <u32>n - 1;
   return Result.OK;
 }
 
-/** Open the table unless it is open or its header is foreign: OK or why it is not. */
+/** Open the table unless it is open or refused: OK or why it is not. */
 export function ready(): Result {
-  if (state != Result.OK && state != Result.BAD_FORMAT) state = open();
+  if (state != Result.OK && state != Result.BAD_FORMAT && state != Result.V1) state = open();
   return state;
 }
 
-/** True if the live slot in BUF holds the key of klen bytes at key. */
+/** Background work of the copies (resync, scrub): ms until it wants the next call. */
+export function tick(): i32 {
+  return state == Result.OK ? copies.tick() : copies.IDLE_MS;
+}
+
+export function status(p: usize, room: i32): i32 { return copies.status(p, room); }
+
+/** True if the record in BUF names the key of klen bytes at key. */
 function holds(key: usize, klen: i32, hash: u32): bool {
   return load<u32>(BUF, S_HASH) == hash && <i32>load<u8>(BUF, S_KEY_LEN) == klen &&
     equal(BUF + S_KEY, key, klen);
 }
 
-/** Whether the slot in BUF is as it was written. A slot whose check does not match (a
- *  torn write) or whose lengths are out of range counts as a tombstone: never a match,
- *  free for reuse. */
-function intact(): bool {
-  return load<u32>(BUF, S_CHECK) == fnv1a(BUF, S_CHECK) &&
-    <i32>load<u8>(BUF, S_KEY_LEN) <= KEY_MAX && <i32>load<u16>(BUF, S_VALUE_LEN) <= VALUE_MAX;
+let winner: u32 = 0;     // set by find: the slot of the key's newest record, 0 if none
+let reusable: u32 = 0;   // set by find: the first free slot on the probe path but winner's
+
+/** Free slot s (a tombstone naming no key). */
+function release(s: u32): bool {
+  record(BUF, TOMBSTONE, 0, 0, 0, 0, 0, 0);
+  return copies.write(s, BUF);
 }
 
-let reusable: u32 = 0;   // set by find: the first empty slot or tombstone on the probe path
-
-/** Probe for key from its home slot. Returns the slot holding it (its bytes in BUF), 0 if
- *  absent (reusable set, 0 if the table is full), or -1 on an I/O error. */
-function find(key: usize, klen: i32, hash: u32): i64 {
+/** Probe for key from its home slot to the first empty slot. Sets winner (its record in
+ *  WIN) and reusable; frees an older record of the key met on the way. False on I/O error. */
+function find(key: usize, klen: i32, hash: u32): bool {
+  winner = 0;
   reusable = 0;
   for (let i: u32 = 0; i < slots; i++) {
     let s = 1 + <u32>((<u64>hash + i) % slots);
-    if (!readSlot(s)) return -1;
-    let st = load<u8>(BUF, S_STATE);
-    if (st == EMPTY && isZero(BUF, SLOT)) {
-      if (reusable == 0) reusable = s;
-      return 0;
+    if (!copies.read(s)) return false;
+    let k = kind(BUF);
+    let mine = (k == Kind.LIVE || k == Kind.TOMBSTONE) && holds(key, klen, hash);
+    if (!mine) {
+      if (k != Kind.LIVE && reusable == 0) reusable = s;
+      if (k == Kind.EMPTY) break;
+      continue;
     }
-    let live = st == LIVE && intact();
-    if (live && holds(key, klen, hash)) return s;
-    if (!live && reusable == 0) reusable = s;
+    if (winner == 0) { winner = s; memory.copy(WIN, BUF, SLOT); continue; }
+    let older = s;
+    if (load<u64>(BUF, S_SEQ) > load<u64>(WIN, S_SEQ)) {
+      older = winner;
+      winner = s;
+      memory.copy(WIN, BUF, SLOT);
+    }
+    if (!release(older)) return false;
+    if (reusable == 0) reusable = older;
   }
-  return 0;
+  return true;
 }
+
+function winnerLive(): bool { return winner != 0 && load<u8>(WIN) == LIVE; }
 
 /** Look key up; on OK its value is at value() for valueLen() bytes. */
 export function get(key: usize, klen: i32): Result {
-  let r = find(key, klen, fnv1a(key, klen));
-  if (r < 0) return Result.IO;
-  return r == 0 ? Result.NOT_FOUND : Result.OK;
+  if (!find(key, klen, fnv1a(key, klen))) return Result.IO;
+  return winnerLive() ? Result.OK : Result.NOT_FOUND;
 }
 
-export function value(): usize { return BUF + S_VALUE; }
-export function valueLen(): i32 { return <i32>load<u16>(BUF, S_VALUE_LEN); }
+export function value(): usize { return WIN + S_VALUE; }
+export function valueLen(): i32 { return <i32>load<u16>(WIN, S_VALUE_LEN); }
 
-/** Store key = value durably. */
+/** Store key = value durably: the new record first, then the old one freed. */
 export function put(key: usize, klen: i32, val: usize, vlen: i32): Result {
   let hash = fnv1a(key, klen);
-  let r = find(key, klen, hash);
-  if (r < 0) return Result.IO;
-  let s = r > 0 ? <u32>r : reusable;
-  if (s == 0) return Result.FULL;
-  memory.fill(BUF, 0, SLOT);
-  store<u8>(BUF, LIVE, S_STATE);
-  store<u8>(BUF, <u8>klen, S_KEY_LEN);
-  store<u16>(BUF, <u16>vlen, S_VALUE_LEN);
-  store<u32>(BUF, hash, S_HASH);
-  memory.copy(BUF + S_KEY, key, klen);
-  memory.copy(BUF + S_VALUE, val, vlen);
-  return seal(s);
+  if (!find(key, klen, hash)) return Result.IO;
+  if (reusable == 0) return Result.FULL;
+  record(BUF, LIVE, nextSeq++, key, klen, hash, val, vlen);
+  if (!copies.write(reusable, BUF)) return Result.IO;
+  if (winner != 0) release(winner);    // the new record already wins by its sequence
+  return Result.OK;
 }
 
-/** Remove key durably, leaving a tombstone so later keys on its probe path stay found. */
+/** Remove key durably: its one record becomes a tombstone in place. */
 export function del(key: usize, klen: i32): Result {
-  let r = find(key, klen, fnv1a(key, klen));
-  if (r < 0) return Result.IO;
-  if (r == 0) return Result.NOT_FOUND;
-  memory.fill(BUF, 0, SLOT);
-  store<u8>(BUF, TOMBSTONE, S_STATE);
-  return seal(<u32>r);
-}
-
-function seal(s: u32): Result {
-  store<u32>(BUF, fnv1a(BUF, S_CHECK), S_CHECK);
-  return writeSlot(s) ? Result.OK : Result.IO;
+  let hash = fnv1a(key, klen);
+  if (!find(key, klen, hash)) return Result.IO;
+  if (!winnerLive()) return Result.NOT_FOUND;
+  record(BUF, TOMBSTONE, nextSeq++, key, klen, hash, 0, 0);
+  return copies.write(winner, BUF) ? Result.OK : Result.IO;
 }

@@ -112,6 +112,19 @@ export function mfCapDisk(svc: u32, disk: u32, rights: u32, off: u64, len: u64):
   le64(b + 12, len);
 }
 
+/** USB (28): id u8, 0, 0 u16. */
+export function mfUsb(id: u32): void {
+  store<u8>(mfRecord(28, 4), <u8>id);
+}
+
+/** CAP_USB (29): service u8, usb u8, rights u8, 0. */
+export function mfCapUsb(svc: u32, usb: u32, rights: u32): void {
+  let b = mfRecord(29, 4);
+  store<u8>(b, <u8>svc);
+  store<u8>(b + 1, <u8>usb);
+  store<u8>(b + 2, <u8>rights);
+}
+
 /** RA (9): nic u8, flags u8, cur hop limit u8, 0, min interval u16 s, max interval u16 s,
  *  router lifetime u16 s, 0 u16, reachable u32 ms, retrans u32 ms, valid u32 s,
  *  preferred u32 s. */

@@ -10,6 +10,8 @@
 // the host's disk calls, so a test can tell that a refused syscall touched nothing.
 // PUT's host side (mod_*) refuses with -ENOTSUP until a test sets mock.mod_mode; then it
 // stages in memory, and mod_count tells writes, commits, aborts and slots staged.
+// USB (usb_submit, usb_cancel): every call is kept (an OUT transfer's bytes copied as the
+// contract says, before returning), and usb_submit answers what mock.usb_next set (0).
 // Every capture() call is kept (point, nic, svc, reason and a copy of the bytes) for the
 // test to read back through capture_*.
 // Memory is reached through the instance's exports, so nothing here may run before bind():
@@ -27,6 +29,7 @@ export function mockHost() {
   // PUT's store (mod_*): what mod_stage answers, the staged bytes per slot, the bytes a held
   // module has, and how many writes, commits and aborts reached it.
   const mods = { mode: -20, staged: new Map(), held: new Uint8Array(0), writes: 0, commits: 0, aborts: 0 };
+  const usb = { next: 0, submits: [], cancels: [] };
   const mem = () => new Uint8Array(exports.memory.buffer);
   const inside = (m, at, len) => m !== undefined && at >= 0 && len >= 0 && at + len <= m.length;
   /** Copy len bytes between a mock buffer m at `at` and kernel memory at ptr; -1 if out of range. */
@@ -77,6 +80,11 @@ export function mockHost() {
         return copyIn(disks.get(d), Number(off), ptr, len) < 0 ? -12 : len;
       },
       disk_flush(d) { if (disks.has(d)) diskCalls++; return 0; },
+      usb_submit(dev, xfer, ep, kind, setup, ptr, len, timeout) {
+        usb.submits.push({ dev, xfer, ep, kind, setup, len, timeout, bytes: mem().slice(ptr, ptr + len) });
+        return usb.next;
+      },
+      usb_cancel(dev, xfer) { usb.cancels.push({ dev, xfer }); },
       capture(point, nic, svc, reason, ptr, len) { captures.push({ point, nic, svc, reason, bytes: mem().slice(ptr, ptr + len) }); },
     },
     mock: {
@@ -103,6 +111,14 @@ export function mockHost() {
       mod_mode(mode) { mods.mode = mode; },
       mod_hold(ptr, len) { mods.held = mem().slice(ptr, ptr + len); },
       mod_count(which) { return [mods.writes, mods.commits, mods.aborts, mods.staged.size][which]; },
+      usb_next(r) { usb.next = r; },
+      usb_submits() { return usb.submits.length; },
+      usb_submit_field(i, which) { const u = usb.submits[i]; return u ? [u.dev, u.xfer, u.ep, u.kind, u.len, u.timeout][which] : -1; },
+      usb_submit_setup(i) { const u = usb.submits[i]; return u ? u.setup : -1n; },
+      usb_submit_copy(i, ptr) { const u = usb.submits[i]; if (u) mem().set(u.bytes, ptr); },
+      usb_cancels() { return usb.cancels.length; },
+      usb_cancel_field(i, which) { const c = usb.cancels[i]; return c ? [c.dev, c.xfer][which] : -1; },
+      usb_clear() { usb.submits.length = 0; usb.cancels.length = 0; },
       log_count() { return logs.length; },
       log_copy(i, ptr) {
         const b = new TextEncoder().encode(logs[i] ?? "");

@@ -2,7 +2,8 @@
 // the kernel handed to nic_send, copied back into a buffer of the test's, log lines, and
 // what svc_call returns next (fault, fuel used) and was given (fuel budget, call count,
 // which service each call was for), the memory of a service and the bytes of a disk
-// once a test has given them some, and the packets the kernel reported to capture().
+// once a test has given them some, the packets the kernel reported to capture(), and the
+// USB transfers it started and cancelled.
 @external("mock", "svc_next") export declare function svcNext(fault: i32, used: i64): void;
 @external("mock", "svc_fuel_given") export declare function svcFuelGiven(): i64;
 @external("mock", "svc_calls") export declare function svcCalls(): i32;
@@ -30,6 +31,18 @@
 @external("mock", "mod_hold") export declare function modHold(ptr: usize, len: i32): void;
 /** 0: mod_write calls, 1: commits, 2: aborts (of a staged slot), 3: slots staged now. */
 @external("mock", "mod_count") export declare function modCount(which: i32): i32;
+/** What usb_submit answers from now (0 by default). */
+@external("mock", "usb_next") export declare function usbNext(r: i32): void;
+@external("mock", "usb_submits") export declare function usbSubmits(): i32;
+/** Field `which` of the i-th usb_submit call: 0 dev, 1 xfer, 2 ep, 3 kind, 4 len, 5 timeout. */
+@external("mock", "usb_submit_field") export declare function usbSubmitField(i: i32, which: i32): i32;
+@external("mock", "usb_submit_setup") export declare function usbSubmitSetup(i: i32): i64;
+/** The bytes the i-th usb_submit copied (an OUT transfer's), to ptr. */
+@external("mock", "usb_submit_copy") export declare function usbSubmitCopy(i: i32, ptr: usize): void;
+@external("mock", "usb_cancels") export declare function usbCancels(): i32;
+/** Field `which` of the i-th usb_cancel call: 0 dev, 1 xfer. */
+@external("mock", "usb_cancel_field") export declare function usbCancelField(i: i32, which: i32): i32;
+@external("mock", "usb_clear") export declare function usbClear(): void;
 @external("mock", "log_count") export declare function logCount(): i32;
 @external("mock", "log_copy") declare function logCopy(i: i32, ptr: usize): i32;
 

@@ -69,6 +69,8 @@ const X25519 = "tests/kernel/crypto/x25519.spec.ts";
 const FILTER = "tests/kernel/net/filter.spec.ts";
 const MAIN_FILTER = "tests/kernel/main-filter.spec.ts";
 const ED25519_SIGN = "tests/kernel/crypto/ed25519_sign.spec.ts";
+const USB = "tests/kernel/svc/usb.spec.ts";
+const USB_BOOT = "tests/kernel/svc/usb-boot.spec.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -480,6 +482,44 @@ export const MUTANTS: Mutant[] = [
   { id: "virtio-pci-twice", guarantee: "each virtio-net device carries one NIC",
     file: "loader/manifest/virtio.ts", from: "  unique(places, ", to: "  if (false) unique(places, ",
     tests: ["tests/metal/manifest.test.ts"] },
+
+  // USB devices (spec/abi.md "USB", spec/capabilities.md "USB"): the kernel checks every
+  // transfer before the host sees it, trusts no descriptor, and never writes a completion
+  // into memory that is no longer the submitter's.
+  { id: "usb-direction-unchecked", guarantee: "an OUT transfer needs WRITE and an IN transfer READ",
+    file: "kernel/svc/usb.ts", from: "if ((capRights(svc, cs) & (dirIn ? RIGHT_READ : RIGHT_WRITE)) == 0) return -Errno.EPERM;",
+    to: "if ((capRights(svc, cs) & (RIGHT_READ | RIGHT_WRITE)) == 0) return -Errno.EPERM;", tests: [USB] },
+  { id: "usb-endpoint-unchecked", guarantee: "a transfer goes only to an endpoint of the active configuration",
+    file: "kernel/svc/usb.ts", from: "if (e == 0) return -Errno.ENOENT;", to: "if (e == 0) e = UsbType.BULK + 1;", tests: [USB] },
+  { id: "usb-host-only-request", guarantee: "a service may not SET_CONFIGURATION: only the host configures the device",
+    file: "kernel/svc/usb.ts", from: "return r == 5 || r == 9 || r == 11;", to: "return r == 5 || r == 11;", tests: [USB] },
+  { id: "usb-wlength-unchecked", guarantee: "a control transfer moves exactly wLength bytes, the length the kernel checked",
+    file: "kernel/svc/usb.ts", from: "if (<u32>load<u16>(setup + 6) != len) return -Errno.EINVAL;", to: "", tests: [USB] },
+  { id: "usb-in-buffer-unchecked", guarantee: "an IN transfer's buffer lies in service memory when it is submitted",
+    file: "kernel/svc/usb.ts", from: "      if (host_svc_read(svc, <i32>(ptr + len - 1), <i32>REQ + UR_SIZE, 1) < 0 ||",
+    to: "      if (false && host_svc_read(svc, <i32>(ptr + len - 1), <i32>REQ + UR_SIZE, 1) < 0 ||", tests: [USB] },
+  { id: "usb-slot-free-unread", guarantee: "a transfer slot stays taken until its completion is read, so no completion is ever dropped",
+    file: "kernel/svc/usb.ts", from: "  unchecked(xState[i] = DONE);", to: "  unchecked(xState[i] = FREE);", tests: [USB] },
+  { id: "usb-babble-copied", guarantee: "an IN completion longer than the request writes nothing (EOVERFLOW)",
+    file: "kernel/svc/usb.ts", from: "else if (len > unchecked(xLen[i])) { actual = 0; status = -Errno.EOVERFLOW; }",
+    to: "else if (false) { actual = 0; status = -Errno.EOVERFLOW; }", tests: [USB] },
+  { id: "usb-stop-keeps-transfers", guarantee: "a stopped instance's transfers are cancelled and their completions never reach the next instance",
+    file: "kernel/svc/usb.ts", from: "if (unchecked(xState[i]) == BUSY) { unchecked(xState[i] = ORPHAN); host_usb_cancel(dev, x); }",
+    to: "if (unchecked(xState[i]) == BUSY) { host_usb_cancel(dev, x); }", tests: [USB] },
+  { id: "usb-revoke-keeps-transfers", guarantee: "revoking a USB capability cancels the transfers submitted with it",
+    file: "kernel/svc/caps.ts", from: "    if (unchecked(kinds[i]) == CapKind.USB) usbCapGone(svc, s, <i32>unchecked(objects[i]));   // cancels its transfers",
+    to: "", tests: [USB] },
+  { id: "usb-desc-endpoint-twice", guarantee: "descriptors that give an endpoint twice in alternate setting 0 are refused",
+    file: "kernel/svc/usb.ts", from: "if (unchecked(eps[k]) != 0) return refuse(", to: "if (false) return refuse(", tests: [USB] },
+  { id: "usb-desc-past-total", guarantee: "no descriptor runs past wTotalLength",
+    file: "kernel/svc/usb.ts", from: "if (bl > total - off) return refuse(", to: "if (false) return refuse(", tests: [USB] },
+  { id: "usb-granted-twice", guarantee: "a USB device is granted to at most one service",
+    file: "kernel/boot.ts", from: "if (usbHolder(d) >= 0) return bad(", to: "if (false) return bad(", tests: [USB_BOOT] },
+  { id: "usb-event-no-wake", guarantee: "a USB event wakes its service",
+    file: "kernel/svc/sched.ts", from: "if (queueDepth(svc) == 0 && !due && !(usbAny && usbPending(svc))) continue;",
+    to: "if (queueDepth(svc) == 0 && !due) continue;", tests: [USB] },
+  { id: "usb-detach-keeps-inflight", guarantee: "an unplug completes every transfer in flight with ENODEV",
+    file: "kernel/svc/usb.ts", from: "if (st == BUSY) complete(dev, i, -Errno.ENODEV, 0);", to: "if (false) complete(dev, i, -Errno.ENODEV, 0);", tests: [USB] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
@@ -487,4 +527,5 @@ export const SAMPLE: string[] = [
   "egress-max-fast", "cpu-max-wide", "cap-rights-ignored", "derive-wider", "disk-write-with-read", "send-without-send-right", "rx-spoofed-own-source",
   "ip-length", "hop-limit", "icmp-checksum", "ctl-replay", "ctl-signature", "icmp-error-rate", "fuel-loop-charge",
   "capture-filter-ignored", "aead-tag-ignored", "cert-issuer-flag-skipped", "modsig-any-hash",
+  "usb-direction-unchecked", "usb-stop-keeps-transfers",
 ];

@@ -1,7 +1,8 @@
 // A fake kernel for one service module, for tests that run a service without the real
 // kernel: it builds the module's "persia" imports from abi/contract.ts (so a syscall
 // missing from the contract cannot be faked), queues literal packets for recv, captures
-// what the service sends and logs, and backs the DISK syscalls with a Buffer. It does no
+// what the service sends and logs, and backs the DISK syscalls with Buffers (one per
+// extent; a test can fail a disk's calls or watch its writes through `fault`). It does no
 // routing and checks no capability rights; tests that need two services wire them by hand.
 // Used by tests/sdk/*.test.ts.
 import * as fs from "fs";
@@ -18,6 +19,10 @@ export interface GuestOptions {
   addrs?: string[];                         // the service's own addresses, as hex
   names?: Record<string, string>;           // domain → address hex, for resolve
   disk?: Buffer;                            // the DISK extent, shared across restarts
+  disks?: Buffer[];                         // several DISK extents (disk is disks[0])
+  /** Called before each disk call; a negative number fails the call with it. A write's
+   *  bytes are given, so a test can record them (or cut them short: return a count). */
+  fault?: (disk: number, op: "read" | "write" | "flush", off: number, data?: Buffer) => number | undefined;
   now?: () => number;                       // kernel time in ms
   send?: (pkt: Buffer) => number;           // what send returns (0 by default)
 }
@@ -58,10 +63,15 @@ export class Guest {
   private put(ptr: number, data: Uint8Array): void {
     new Uint8Array(this.memory.buffer, ptr, data.length).set(data);
   }
+  private get disks(): Buffer[] {
+    return this.opts.disks ?? (this.opts.disk ? [this.opts.disk] : []);
+  }
+  private disk(h: number): Buffer | undefined { return this.disks[h - DISK_HANDLE]; }
   private extent(h: number, lo: number, hi: number, len: number): number | null {
     const off = (hi >>> 0) * 2 ** 32 + (lo >>> 0);
-    if (h !== DISK_HANDLE || !this.opts.disk) return null;
-    return off + len <= this.opts.disk.length ? off : null;
+    const d = this.disk(h);
+    if (!d) return null;
+    return off + len <= d.length ? off : null;
   }
 
   private syscalls(): Record<string, Function> {
@@ -99,28 +109,41 @@ export class Guest {
       },
       timer: (ms: number) => { this.timers.push(ms); return 0; },
       cap_find: (kind: number, index: number) =>
-        kind === CapKind.DISK && index === 0 && o.disk ? DISK_HANDLE : -Errno.ENOENT,
+        kind === CapKind.DISK && index >= 0 && index < this.disks.length ? DISK_HANDLE + index : -Errno.ENOENT,
       cap_info: (h: number, ptr: number) => {
-        if (h !== DISK_HANDLE || !o.disk) return -Errno.EBADF;
+        const d = this.disk(h);
+        if (!d) return -Errno.EBADF;
         const v = new DataView(this.memory.buffer, ptr, CAPINFO_SIZE);
         v.setUint8(CAPINFO_KIND, CapKind.DISK);
         v.setUint8(CAPINFO_RIGHTS, RIGHT_READ | RIGHT_WRITE);
-        v.setBigUint64(CAPINFO_EXT_LEN, BigInt(o.disk.length), true);
+        v.setBigUint64(CAPINFO_EXT_LEN, BigInt(d.length), true);
         return 0;
       },
       disk_read: (h: number, lo: number, hi: number, ptr: number, len: number) => {
         const off = this.extent(h, lo, hi, len);
         if (off === null) return -Errno.ERANGE;
-        this.put(ptr, o.disk!.subarray(off, off + len));
+        const f = o.fault?.(h - DISK_HANDLE, "read", off);
+        if (f !== undefined && f < 0) return f;
+        this.put(ptr, this.disk(h)!.subarray(off, off + len));
         return len;
       },
       disk_write: (h: number, lo: number, hi: number, ptr: number, len: number) => {
         const off = this.extent(h, lo, hi, len);
         if (off === null) return -Errno.ERANGE;
-        this.bytes(ptr, len).copy(o.disk!, off);
-        return len;
+        const data = this.bytes(ptr, len);
+        const f = o.fault?.(h - DISK_HANDLE, "write", off, data);
+        if (f !== undefined && f < 0) return f;
+        const n = f === undefined ? len : Math.min(f, len);
+        data.subarray(0, n).copy(this.disk(h)!, off);
+        return n;
       },
-      disk_flush: (h: number) => { if (h !== DISK_HANDLE) return -Errno.EBADF; this.flushes++; return 0; },
+      disk_flush: (h: number) => {
+        if (!this.disk(h)) return -Errno.EBADF;
+        const f = o.fault?.(h - DISK_HANDLE, "flush", 0);
+        if (f !== undefined && f < 0) return f;
+        this.flushes++;
+        return 0;
+      },
     };
   }
 }

@@ -1,7 +1,7 @@
 // kv.sabz.city (services/kv/main.ts and store.ts) against a fake kernel with a Buffer as
-// its disk extent: the text protocol, durability across a restart, the on-disk layout of
-// spec/services.md, probing and tombstones on a tiny extent, and refusal of what is not
-// its own disk format.
+// its disk extent: the text protocol, durability across a restart, probing and tombstones
+// on a tiny extent, and refusal of what is not its own disk format. The on-disk layout,
+// crashes and the mirror are tests/kv/.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { Guest } from "./guest";
@@ -78,36 +78,6 @@ test("every PUT and DEL is flushed before its OK is sent", () => {
   ask(g, "DEL a");
   assert.deepEqual(flushed, [start + 1, start + 2]);
 });
-
-test("a zero extent is formatted: magic PKVS, version 1, slot size, slot count", () => {
-  const disk = Buffer.alloc(64 * SLOT);
-  kv(disk);
-  assert.equal(disk.toString("latin1", 0, 4), "PKVS");
-  assert.equal(disk.readUInt16LE(4), 1);
-  assert.equal(disk.readUInt32LE(8), SLOT);
-  assert.equal(disk.readUInt32LE(12), 64);
-  assert.ok(disk.subarray(16).equals(Buffer.alloc(64 * SLOT - 16)));
-});
-
-test("a data slot: state, lengths, FNV-1a hash, key, value, check", () => {
-  const disk = Buffer.alloc(2 * SLOT);   // one data slot: everything lands in slot 1
-  const g = kv(disk);
-  assert.equal(ask(g, "PUT a b"), "OK");
-  const s = disk.subarray(SLOT, 2 * SLOT);
-  assert.equal(s[0], 1);                          // live
-  assert.equal(s[1], 1);                          // key length
-  assert.equal(s.readUInt16LE(2), 1);             // value length
-  assert.equal(s.readUInt32LE(4), 0xe40c292c);    // FNV-1a("a")
-  assert.equal(s.toString("latin1", 8, 9), "a");
-  assert.equal(s.toString("latin1", 72, 73), "b");
-  assert.equal(s.readUInt32LE(1020), fnv1a(s.subarray(0, 1020)));
-});
-
-function fnv1a(b: Buffer): number {
-  let h = 0x811c9dc5;
-  for (const x of b) h = Math.imul(h ^ x, 16777619) >>> 0;
-  return h;
-}
 
 test("probing and tombstones on a full table", () => {
   const g = kv(Buffer.alloc(4 * SLOT));   // three data slots

@@ -1,0 +1,175 @@
+// kv's mirror (RAID-1, spec/services.md "The mirror") on two Buffers under the fake kernel:
+// writes reach both copies; a corrupted block on either copy is read right and repaired
+// (on read for copy 0, by the scrub for copy 1); a copy returning EIO is dropped and kv
+// keeps serving (degraded, generation raised); a stale copy that comes back, and a blank
+// replacement, are rebuilt while requests go on; a copy cut mid-resync is never trusted; a
+// foreign disk is left alone; with both copies failing requests get ERR io.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { Errno } from "../../abi/errno";
+import { kv, Kv, SLOT, records } from "./harness";
+
+const SIZE = 512 * SLOT;   // 8 resync steps of 64 slots
+
+function slotOf(disk: Buffer, key: string): number {
+  return records(disk).find((r) => r.key === key && r.state === 1)!.slot;
+}
+
+/** Tick until STATUS matches, at most n times; returns the STATUS lines seen. */
+function until(k: Kv, re: RegExp, n = 200): string[] {
+  const seen: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = k.ask("STATUS");
+    if (seen[seen.length - 1] !== s) seen.push(s);
+    if (re.test(s)) return seen;
+    k.wait(1000);
+  }
+  assert.fail(`STATUS never matched ${re}: ${seen.join(" → ")}`);
+}
+
+function gen(disk: Buffer): bigint { return disk.readBigUInt64LE(16); }
+
+test("writes reach both copies: the two extents are byte-identical, STATUS says both in sync", () => {
+  const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+  const k = kv(d);
+  for (let i = 0; i < 30; i++) assert.equal(k.ask(`PUT k${i} ${i}`), "OK");
+  assert.equal(k.ask("DEL k3"), "OK");
+  assert.equal(k.ask("PUT k4 again"), "OK");
+  assert.ok(d[0].equals(d[1]));
+  assert.equal(k.ask("STATUS"), "STATUS mirror: both in sync; generation 1; repaired 0");
+  assert.equal(kv([Buffer.alloc(SIZE)]).ask("STATUS"), "STATUS single copy; generation 1; repaired 0");
+});
+
+test("a corrupted block on copy 0 is read from copy 1 and repaired", () => {
+  const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+  const k = kv(d);
+  assert.equal(k.ask("PUT city tehran"), "OK");
+  const s = slotOf(d[0], "city");
+  d[0].fill(0xee, s * SLOT + 100, s * SLOT + 300);
+  assert.equal(k.ask("GET city"), "VALUE tehran");
+  assert.ok(d[0].equals(d[1]), "copy 0 was rewritten from copy 1");
+  assert.match(k.g.logs.join("\n"), new RegExp(`slot ${s} of copy 0 was wrong: repaired`));
+  assert.match(k.ask("STATUS"), /both in sync; generation 1; repaired 1$/);
+});
+
+test("a corrupted block on copy 1 is found by the scrub and repaired; on both copies it is never data", () => {
+  const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+  const k = kv(d);
+  assert.equal(k.ask("PUT a 1"), "OK");
+  assert.equal(k.ask("PUT b 2"), "OK");
+  const s = slotOf(d[1], "a");
+  d[1][s * SLOT + 80] ^= 0x01;                       // "1" → "0": a plausible wrong value
+  assert.equal(k.ask("GET a"), "VALUE 1");
+  until(k, /repaired 1$/, 40);                       // 16 slots a second: 511 slots in 32 s
+  assert.ok(d[0].equals(d[1]));
+  const t = slotOf(d[0], "b");
+  d[0][t * SLOT + 80] ^= 1;
+  d[1][t * SLOT + 81] ^= 1;
+  assert.equal(k.ask("GET b"), "NOT_FOUND", "torn on both copies: absent, never returned");
+  assert.equal(k.ask("PUT b 3"), "OK");
+  assert.equal(k.ask("GET b"), "VALUE 3");
+});
+
+for (const bad of [0, 1]) {
+  test(`copy ${bad} returning EIO: degraded, still serving; it comes back stale and is resynced while serving`, () => {
+    const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+    let failing = false;
+    const k = kv(d, { fault: (disk) => (failing && disk === bad ? -Errno.EIO : undefined) });
+    for (let i = 0; i < 20; i++) assert.equal(k.ask(`PUT k${i} old${i}`), "OK");
+    failing = true;
+    assert.equal(k.ask("PUT k1 new1"), "OK", "acknowledged on the good copy alone");
+    assert.equal(k.ask("STATUS"), `STATUS mirror: copy ${bad} failed; generation 2; repaired 0`);
+    assert.equal(gen(d[1 - bad]), 2n, "the survivor's header generation went up");
+    assert.equal(gen(d[bad]), 1n);
+    assert.match(k.g.logs.join("\n"), new RegExp(`copy ${bad} failed: degraded`));
+    for (let i = 20; i < 40; i++) assert.equal(k.ask(`PUT k${i} deg${i}`), "OK");
+    assert.equal(k.ask("DEL k2"), "OK");
+    k.wait(1000);
+    assert.match(k.ask("STATUS"), /failed/, "still failing: no resync");
+    failing = false;
+    k.wait(1000);
+    // The resync runs in steps; requests are served between them and reach both copies.
+    const seen: string[] = [];
+    for (let i = 0; i < 30 && !/both in sync/.test(seen[seen.length - 1] ?? ""); i++) {
+      assert.equal(k.ask(`PUT during${i} x${i}`), "OK");
+      assert.equal(k.ask("GET k1"), "VALUE new1");
+      seen.push(k.ask("STATUS"));
+      k.wait(10);
+    }
+    assert.ok(seen.some((s) => new RegExp(`copy ${bad} resync [1-9]\\d?%`).test(s)), seen.join(" → "));
+    assert.match(seen[seen.length - 1], /mirror: both in sync; generation 2/);
+    assert.ok(d[0].equals(d[1]), "the copies are identical after the resync");
+    assert.equal(k.ask("GET k2"), "NOT_FOUND");
+    assert.equal(k.ask("GET k30"), "VALUE deg30");
+    // Each copy alone now holds everything.
+    for (const one of d) assert.equal(kv([Buffer.from(one)]).ask("GET k1"), "VALUE new1");
+  });
+}
+
+test("a copy that was out while the other took writes is stale at the next start, in either order", () => {
+  const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+  let failing = false;
+  const k = kv(d, { fault: (disk) => (failing && disk === 1 ? -Errno.EIO : undefined) });
+  assert.equal(k.ask("PUT k before"), "OK");
+  failing = true;
+  assert.equal(k.ask("PUT k after"), "OK");
+  for (const order of [[d[0], d[1]], [d[1], d[0]]]) {
+    const disks = order.map((x) => Buffer.from(x));
+    const b = kv(disks);
+    const stale = order[0] === d[1] ? 0 : 1;
+    assert.equal(b.ask("GET k"), "VALUE after", "the higher generation is trusted");
+    assert.match(b.ask("STATUS"), new RegExp(`copy ${stale} (stale|resync \\d+%)`));
+    until(b, /both in sync/);
+    assert.ok(disks[0].equals(disks[1]));
+  }
+});
+
+test("a blank replacement disk is rebuilt; one cut mid-resync is never trusted and is rebuilt again", () => {
+  const d0 = Buffer.alloc(SIZE);
+  const a = kv([d0]);
+  for (let i = 0; i < 50; i++) assert.equal(a.ask(`PUT k${i} v${i}`), "OK");
+  const blank = Buffer.alloc(SIZE);
+  const b = kv([d0, blank]);
+  assert.match(b.ask("STATUS"), /copy 1 (stale|resync 0%)/);
+  assert.equal(b.ask("GET k7"), "VALUE v7");
+  b.wait(1000);
+  b.wait(10);
+  assert.match(b.ask("STATUS"), /copy 1 resync \d+%/);
+  assert.equal(blank.readUInt16LE(6), 1, "the copy being rebuilt says so in its header");
+  // Restart now: the half-copied disk alone is refused, and beside the good one it is rebuilt.
+  assert.equal(kv([Buffer.from(blank)]).ask("GET k7"), "ERR bad disk format");
+  const c = kv([d0, blank]);
+  assert.match(c.ask("STATUS"), /copy 1 (stale|resync 0%)/, "restarted from the beginning");
+  until(c, /both in sync/);
+  assert.ok(d0.equals(blank));
+  assert.equal(kv([blank]).ask("GET k49"), "VALUE v49");
+});
+
+test("a replacement that holds foreign bytes is left alone and never written", () => {
+  const d0 = Buffer.alloc(SIZE);
+  assert.equal(kv([d0]).ask("PUT k v"), "OK");
+  const foreign = Buffer.alloc(SIZE, 0x77);
+  const k = kv([d0, foreign]);
+  assert.equal(k.ask("PUT j w"), "OK");
+  for (let i = 0; i < 3; i++) k.wait(1000);
+  assert.match(k.ask("STATUS"), /^STATUS mirror: copy 1 left alone; generation 2/);
+  assert.ok(foreign.equals(Buffer.alloc(SIZE, 0x77)));
+  assert.equal(k.ask("GET k"), "VALUE v");
+});
+
+test("both copies failing: ERR io, and the service goes on once one reads again", () => {
+  const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+  let failing = [false, false];
+  const k = kv(d, { fault: (disk) => (failing[disk] ? -Errno.EIO : undefined) });
+  assert.equal(k.ask("PUT k v"), "OK");
+  failing = [true, true];
+  assert.equal(k.ask("GET k"), "ERR io");
+  assert.equal(k.ask("PUT k w"), "ERR io");
+  failing = [false, true];
+  assert.equal(k.ask("GET k"), "VALUE v");
+  assert.equal(k.ask("PUT k w"), "OK");
+  assert.equal(k.ask("GET k"), "VALUE w");
+  assert.match(k.ask("STATUS"), /copy 1 failed; generation 2/);
+  const again = kv(d.map((x) => Buffer.from(x)));   // both readable at the next start
+  assert.equal(again.ask("GET k"), "VALUE w", "the copy that missed the PUT is not trusted");
+});
