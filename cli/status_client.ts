@@ -18,7 +18,9 @@ export async function diskRequest(path: string, line: string, timeoutMs = 10000)
     if (typeof a.message === "string") return { ok: a.ok === true, message: a.message };
     if (typeof a.error === "string") return { ok: false, message: a.error };
   } catch { /* answered below */ }
-  throw new Error(`the node at ${path} gave an answer that is not a disk operation's (an older node?): ${text.slice(0, 200)}`);
+  throw new Error(`the node at ${path} did not answer the disk operation (it answered ${JSON.stringify(text.slice(0, 60))}…): ` +
+    "a node from before issue #16 takes no disk operations, and any node answers with its status when a request " +
+    "line takes longer than 200 ms to arrive; nothing was changed, try again");
 }
 
 function ask(path: string, line: string, what: string, timeoutMs: number): Promise<string> {

@@ -82,7 +82,11 @@ function serve(socket: net.Socket, source: () => Status, capture?: CaptureHandle
     }
     void reply(request, source).then((text) => socket.end(text));
   };
-  const timer = setTimeout(() => respond(""), REQUEST_WAIT_MS);
+  // On a busy node the loop may come back to timers after the wait with the request already
+  // received but not yet read (timers run before I/O in each turn of Node's loop): answer
+  // the silence only after that turn's I/O, so a request that did arrive is never taken for
+  // silence (a `persia disk` got the status back under load).
+  const timer = setTimeout(() => setImmediate(() => respond("")), REQUEST_WAIT_MS);
   socket.setEncoding("utf8");
   socket.on("data", (chunk: string) => {
     if (done) return;                          // answered (a capture stream reads no more)
