@@ -17,6 +17,7 @@ import { parseAddr, parseMac } from "../../loader/ip6";
 import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/paths";
 import { Peer } from "../../cli/peer/peer";
+import { formatStatus } from "../../loader/status/format";
 import * as P from "../../cli/peer/packets";
 
 const SIZE = 64n << 10n;
@@ -178,6 +179,8 @@ services:
     assert.equal(st.state, "attached");
     assert.ok(st.counters.io_errors >= 1 && st.counters.detached_calls >= 1 && st.counters.attaches === 1, JSON.stringify(st));
 
+    assert.match(formatStatus(r.node.status()), /Host disks\n.*DISK +NAME +STATE +PATH +COUNTERS\n.*0 +data +attached +\S*copy\.img +reads=\d+ .*attaches=1/,
+      "persia status shows the disk's state, path and counters");
     const bad = await disk("ops.sabz.city", "detach", "nosuch");
     assert.equal(bad.code, 1);
     assert.match(bad.err, /persia: this node has no disk "nosuch"; its disks are data/);
