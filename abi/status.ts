@@ -6,9 +6,10 @@
 //   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
 
 export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
-export const ST_VERSION = 7;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
+export const ST_VERSION = 8;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
                                     // 4: ADDR, LEARNED and ROUTER records (issue #20); 5: WG_PEER (issue #13);
-                                    // 6: IDENTITY, CERT, FILTERS and FILTER (issue #15); 7: NODE's flags (issue #14)
+                                    // 6: IDENTITY, CERT, FILTERS and FILTER (issue #15); 7: NODE's flags (issue #14);
+                                    // 8: USB (issue #16)
 
 export enum St {
   NODE = 1,
@@ -28,6 +29,7 @@ export enum St {
   CERT = 15,       // a certificate the node issued, or one of its own from upstream (issue #15)
   FILTERS = 16,    // the block filters' counters (issue #15)
   FILTER = 17,     // an active block filter, the first FILTER_STATUS_MAX of them (issue #15)
+  USB = 18,        // a USB device of the manifest (issue #16)
 }
 
 // NODE: now ms i64, role u8, services u8, nics u8, flags u8 (SN_*), routes u16, free buffers u16,
@@ -285,3 +287,25 @@ export const SFL_PORT = 34;
 export const SFL_EXPIRES = 36;
 export const SFL_SIZE = 44;
 export const FILTER_STATUS_MAX = 64;
+
+// USB: a USB device the manifest names (issue #16, kernel/svc/usb.ts), one record each.
+//   id u8, flags u8 (SU_PRESENT), holder u8 (the service granted it; SU_NONE: none),
+//   transfers in flight u8 (at the host, or completed and not yet read),
+//   vendor u16, product u16 (of the last descriptors the kernel took; 0 before any),
+//   transfers completed u64, of which with an error status u64, completions for no
+//   transfer in flight u64 (ignored), attaches refused (descriptors that lie) u64,
+//   ATTACH/DETACH events dropped from a full queue u64
+export const SU_ID = 0;
+export const SU_FLAGS = 1;
+export const SU_HOLDER = 2;
+export const SU_INFLIGHT = 3;
+export const SU_VENDOR = 4;
+export const SU_PRODUCT = 6;
+export const SU_TRANSFERS = 8;
+export const SU_ERRORS = 16;
+export const SU_LATE = 24;
+export const SU_REFUSED = 32;
+export const SU_COALESCED = 40;
+export const SU_SIZE = 48;
+export const SU_PRESENT = 1;     // flag: attached, and its descriptors were taken
+export const SU_NONE = 0xff;     // holder: granted to no service

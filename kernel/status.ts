@@ -31,6 +31,8 @@ import { learnedNic, learnedLen, learnedFlags, learnedValid, learnedPreferred, l
   routerReachable, routerRetrans, routerAddr, chosen, rtMtu } from "./net/routers";
 
 import * as F from "./net/filter";
+import * as U from "./svc/usb";
+import { USB_MAX } from "../abi/limits";
 import * as W from "./wg/state";
 import { WG_KEY, WG_EP_PORT } from "../wire/layout/wireguard";
 import { usable } from "./wg/timers";
@@ -89,10 +91,30 @@ export function writeStatus(): i32 {
   for (let i = 0; i < issuedHigh; i++) {
     if (unchecked(issuedState[i]) == ISSUED) certRecord(issued(i), unchecked(issuedOrigin[i]), unchecked(issuedSvc[i]));
   }
+  if (U.usbAny) for (let d = 0; d < USB_MAX; d++) if (U.usbDeclared(d)) usbRecord(d);
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
   store<u16>(STATUS, <u16>records, 6);
   return pos;
+}
+
+function usbRecord(d: i32): void {
+  let b = rec(S.St.USB, S.SU_SIZE);
+  if (b == 0) return;
+  let h = U.usbHolder(d);
+  store<u8>(b + S.SU_ID, <u8>d);
+  store<u8>(b + S.SU_FLAGS, U.usbPresent(d) ? <u8>S.SU_PRESENT : 0);
+  store<u8>(b + S.SU_HOLDER, h < 0 ? <u8>S.SU_NONE : <u8>h);
+  store<u8>(b + S.SU_INFLIGHT, <u8>U.usbInflight(d));
+  if (U.usbDescLen(d) > 0) {
+    store<u16>(b + S.SU_VENDOR, load<u16>(U.usbDesc(d) + 8));    // idVendor, idProduct (USB 2.0 §9.6.1)
+    store<u16>(b + S.SU_PRODUCT, load<u16>(U.usbDesc(d) + 10));
+  }
+  store<u64>(b + S.SU_TRANSFERS, unchecked(U.usbXfers[d]));
+  store<u64>(b + S.SU_ERRORS, unchecked(U.usbErrors[d]));
+  store<u64>(b + S.SU_LATE, unchecked(U.usbLate[d]));
+  store<u64>(b + S.SU_REFUSED, unchecked(U.usbRefused[d]));
+  store<u64>(b + S.SU_COALESCED, unchecked(U.usbCoalesced[d]));
 }
 
 function nicRecord(n: i32): void {

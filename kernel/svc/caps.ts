@@ -8,7 +8,6 @@
 import { CAP_SLOTS, SVC_MAX } from "../param";
 import { Errno } from "../../abi/errno";
 import { CapKind, RIGHT_DERIVE, RIGHTS_ALL } from "../../abi/caps";
-import { usbCapGone } from "./usb";
 
 const N = SVC_MAX * CAP_SLOTS;
 const kinds = new StaticArray<u8>(N);
@@ -118,7 +117,6 @@ export function capRevoke(svc: i32, handle: i32): i32 {
   for (let s = 0; s < CAP_SLOTS; s++) {
     if (!unchecked(doomed[s])) continue;
     let i = at(svc, s);
-    if (unchecked(kinds[i]) == CapKind.USB) usbCapGone(svc, s, <i32>unchecked(objects[i]));   // cancels its transfers
     unchecked(kinds[i] = <u8>CapKind.NONE);
     unchecked(gens[i] = unchecked(gens[i]) + 1);
   }
@@ -160,7 +158,6 @@ export function capFreeTree(svc: i32, slot: i32): void {
 
 function capFree(svc: i32, s: i32): void {
   let i = at(svc, s);
-  if (unchecked(kinds[i]) == CapKind.USB) usbCapGone(svc, s, <i32>unchecked(objects[i]));
   if (unchecked(kinds[i]) != CapKind.NONE) unchecked(gens[i] = unchecked(gens[i]) + 1);
   unchecked(kinds[i] = <u8>CapKind.NONE);
 }

@@ -29,7 +29,7 @@ import { svcTimer } from "./sched";
 import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
   capExtLen, capHolds } from "./caps";
 import { diskRead, diskWrite, diskFlush } from "./disk";
-import { usbDescSys, usbSubmit, usbCancel, usbEvent } from "./usb";
+import { usbDescSys, usbSubmit, usbCancel, usbEvent, usbRevoked } from "./usb";
 
 const SCRATCH: usize = memory.data(LOG_LINE, 8);   // names (NAME_MAX), addresses, records, log lines (SVC_LOG_MAX)
 const SEND_CHAIN = new Chain();                      // the chain of the packet being sent
@@ -47,7 +47,7 @@ export function sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i
     case Sys.CAP_FIND: return capFind(svc, <CapKind>a0, a1);
     case Sys.CAP_INFO: return capInfo(svc, a0, a1);
     case Sys.CAP_DERIVE: return capDerive(svc, a0, a1);
-    case Sys.CAP_REVOKE: return capRevoke(svc, a0);
+    case Sys.CAP_REVOKE: return revoke(svc, a0);
     case Sys.DISK_READ: return diskRead(svc, a0, <u64><u32>a1 | (<u64><u32>a2 << 32), a3, a4);
     case Sys.DISK_WRITE: return diskWrite(svc, a0, <u64><u32>a1 | (<u64><u32>a2 << 32), a3, a4);
     case Sys.DISK_FLUSH: return diskFlush(svc, a0);
@@ -172,6 +172,13 @@ function timer(svc: i32, ms: i32): i32 {
   if (ms < 0) return -Errno.EINVAL;
   unchecked(svcTimer[svc] = ms == 0 ? 0 : now + <i64>ms);
   return 0;
+}
+
+/** cap_revoke, then cancel the USB transfers the revoked handles submitted (svc/usb.ts). */
+function revoke(svc: i32, handle: i32): i32 {
+  let r = capRevoke(svc, handle);
+  if (r == 0) usbRevoked(svc);
+  return r;
 }
 
 function capInfo(svc: i32, handle: i32, ptr: i32): i32 {

@@ -155,30 +155,38 @@ function clearQueue(dev: i32): void {
   while (unchecked(qCount[dev]) > 0) pop(dev);
 }
 
-/** Drop the two oldest ATTACH/DETACH events of dev's queue (it keeps its order). */
-function dropOldestPlugs(dev: i32): void {
+/** Remove from dev's queue (keeping its order) the two oldest ATTACH/DETACH events
+ *  (oldestPlugs), or every event whose handle is no longer a live capability of svc on
+ *  dev (a completion's slot is free again). How many went. */
+function dropEvents(dev: i32, oldestPlugs: bool, svc: i32): i32 {
   let base = dev * USB_EVENTQ, h = unchecked(qHead[dev]), c = unchecked(qCount[dev]);
-  let dropped = 0, w = 0;
+  let plugs = 0, w = 0;
   for (let i = 0; i < c; i++) {
     let from = base + (h + i) % USB_EVENTQ;
-    if (dropped < 2 && unchecked(qKind[from]) != UsbEvent.COMPLETE) { dropped++; continue; }
+    let kind = unchecked(qKind[from]);
+    let drop = oldestPlugs ? plugs < 2 && kind != UsbEvent.COMPLETE : !live(svc, unchecked(qHandle[from]), dev);
+    if (drop) {
+      if (kind == UsbEvent.COMPLETE) unchecked(xState[dev * USB_INFLIGHT + <i32>unchecked(qSlot[from])] = FREE);
+      else plugs++;
+      continue;
+    }
     let to = base + (h + w) % USB_EVENTQ;
-    unchecked(qKind[to] = unchecked(qKind[from]));
+    unchecked(qKind[to] = kind);
     unchecked(qSlot[to] = unchecked(qSlot[from]));
     unchecked(qHandle[to] = unchecked(qHandle[from]));
     w++;
   }
   unchecked(qCount[dev] = w);
-  unchecked(qPlug[dev] -= dropped);
-  unchecked(svcEvents[<i32>unchecked(holder[dev])] -= dropped);
-  unchecked(usbCoalesced[dev] += <u64>dropped);
+  unchecked(qPlug[dev] -= plugs);
+  unchecked(svcEvents[<i32>unchecked(holder[dev])] -= c - w);
+  return c - w;
 }
 
 /** Queue ATTACH or DETACH for dev's holder, if it has one. */
 function plug(dev: i32, kind: UsbEvent): void {
   let svc = <i32>unchecked(holder[dev]), root = <i32>unchecked(rootSlot[dev]);
   if (svc < 0 || root < 0) return;   // no holder, or it revoked its capability
-  if (unchecked(qPlug[dev]) >= PLUG_MAX) dropOldestPlugs(dev);
+  if (unchecked(qPlug[dev]) >= PLUG_MAX) unchecked(usbCoalesced[dev] += <u64>dropEvents(dev, true, -1));
   unchecked(qPlug[dev]++);
   push(dev, kind, 0, capHandle(svc, root));
 }
@@ -350,19 +358,25 @@ export function usbForget(svc: i32): void {
   unchecked(svcEvents[svc] = 0);
 }
 
-/** svc's USB capability in slot `slot`, on device dev, is gone (revoked or freed): cancel the
- *  transfers submitted with it; their completions are discarded. Events naming it are
- *  dropped when read (the handle no longer resolves). */
-export function usbCapGone(svc: i32, slot: i32, dev: i32): void {
-  if (<u32>dev >= <u32>USB_MAX || <i32>unchecked(holder[dev]) != svc) return;
-  for (let x = 0; x < USB_INFLIGHT; x++) {
-    let i = dev * USB_INFLIGHT + x;
-    if (unchecked(xState[i]) == BUSY && <i32>unchecked(xCap[i]) == slot) {
-      unchecked(xState[i] = ORPHAN);
-      host_usb_cancel(dev, x);
+/** Some of svc's capabilities were revoked (syscall.ts, after cap_revoke): the transfers
+ *  submitted with a handle that no longer resolves are cancelled at the host and become
+ *  orphans, whose completions are discarded; the queued events naming such a handle are
+ *  dropped (a completion's slot is free again); a revoked grant hears no more plugging. */
+export function usbRevoked(svc: i32): void {
+  if (!usbAny) return;
+  for (let dev = 0; dev < USB_MAX; dev++) {
+    if (<i32>unchecked(holder[dev]) != svc) continue;
+    for (let x = 0; x < USB_INFLIGHT; x++) {
+      let i = dev * USB_INFLIGHT + x;
+      if (unchecked(xState[i]) == BUSY && !live(svc, unchecked(xHandle[i]), dev)) {
+        unchecked(xState[i] = ORPHAN);
+        host_usb_cancel(dev, x);
+      }
     }
+    dropEvents(dev, false, svc);
+    let root = <i32>unchecked(rootSlot[dev]);
+    if (root >= 0 && (capKind(svc, root) != CapKind.USB || capObject(svc, root) != dev)) unchecked(rootSlot[dev] = -1);
   }
-  if (slot == <i32>unchecked(rootSlot[dev])) unchecked(rootSlot[dev] = -1);
 }
 
 // ——— the syscalls ———

@@ -56,12 +56,18 @@ function serviceRecords(node: Manifest, s: Manifest["services"][number]) {
 /** A LOAD from a service entry in `file` (a manifest's `services:` item). The module file
  *  is read to hash it; the node must hold the same bytes in its store. */
 export function loadRequest(text: string, file: string, baseDir: string, node: Manifest): LoadRequest {
-  const parsed = parseWith("service", text, file, baseDir, node, (v, report) => v.addresses.forEach((a, i) => {
-    if (isLearned(a)) {
-      report(["addresses", i], `{ learned: ${a.learned} } is only for services in the node's manifest, which start at boot; ` +
-        "a LOAD gives a service fixed addresses, e.g. from a prefix the node's owner gave you (users[].addresses)");
+  const parsed = parseWith("service", text, file, baseDir, node, (v, report) => {
+    v.addresses.forEach((a, i) => {
+      if (isLearned(a)) {
+        report(["addresses", i], `{ learned: ${a.learned} } is only for services in the node's manifest, which start at boot; ` +
+          "a LOAD gives a service fixed addresses, e.g. from a prefix the node's owner gave you (users[].addresses)");
+      }
+    });
+    if (v.usb.length > 0) {
+      report(["usb"], "a USB device is granted only at boot, to a service in the node's manifest (its services[].usb); " +
+        "remove usb here, or ask the node's owner to grant the device in the manifest");
     }
-  }));
+  });
   const s = { ...parsed, addresses: parsed.addresses.filter((a): a is Uint8Array => !isLearned(a)), learned: [] };
   let bytes: Buffer;
   try {
@@ -90,7 +96,7 @@ export function grantRequest(text: string, file: string, baseDir: string, node: 
   const r = serviceRecords(node, {
     domain: g.domain, module: "", addresses: [], learned: [], ram: g.ram ?? { min: 0, max: 0 }, restart: {
       limit: 0, backoff: g.restart ? g.restart.backoff ?? RS_DEFAULT_FIRST_MS : null, backoff_max: g.restart ? g.restart.backoff_max ?? RS_DEFAULT_MAX_MS : null,
-    }, disk: g.disk ?? [], net: g.net ?? [], cpu: g.cpu,
+    }, disk: g.disk ?? [], usb: [], net: g.net ?? [], cpu: g.cpu,
   });
   const records = frameRecords(bootRecordList({
     rams: g.ram ? [{ svc: 0, minPages: pages(g.ram.min), maxPages: pages(g.ram.max) }] : [],

@@ -6,7 +6,7 @@
 // manifest and the NICs and disks the shim opens. Also the wasmtime command line.
 // Service ids are slots (serviceSlots): the manifest's services, then each store entry's
 // slots, each an instance of its module, so that a run-time LOAD finds one ready.
-// Only VXLAN NICs exist in an image (spec/image.md says why).
+// Only VXLAN and WireGuard NICs exist in an image, and no USB device (spec/image.md says why).
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -75,6 +75,16 @@ function checkNics(plan: HostPlan): void {
   }
 }
 
+/** A wasmtime image has no USB: WASI gives a component no device access (issue #16). */
+function checkUsb(plan: HostPlan): void {
+  if (plan.usb.length === 0) return;
+  const names = plan.usb.map((u) => u.name).join(", ");
+  throw new LoaderError(`USB device${plan.usb.length > 1 ? "s" : ""} ${names}`, "USB devices need the Node host or --target metal: " +
+    "the wasmtime image has no device access (WASI gives a component files and sockets, no USB)",
+    "Run the manifest with `persia run node.yaml`, or build `persia image node.yaml --target metal -o node.elf` (spec/metal.md); " +
+    "or remove usb: and the services' usb grants for a wasmtime image.");
+}
+
 /** Each directory holding a disk, once, in the order of the disks. */
 function diskDirs(plan: HostPlan): string[] {
   return [...new Set(plan.disks.map((d) => path.dirname(d.path)))];
@@ -132,6 +142,7 @@ async function serviceSlots(plan: HostPlan, read: (file: string) => Uint8Array):
 export async function composeImage(manifest: Manifest, inputs: ImageInputs): Promise<Image> {
   const { boot, plan } = compileManifest(manifest);
   checkNics(plan);
+  checkUsb(plan);
   const code = await serviceSlots(plan, inputs.readModule ?? ((f: string) => fs.readFileSync(f)));
   const services = code.slots;
   const shim = parseModule(inputs.shim);

@@ -1,7 +1,7 @@
 // The binary boot manifest of abi/manifest.ts as a TypeScript value, with its encoder and
 // a bounds-checked decoder. The encoder writes records in one fixed order (NODE, BUDGET,
-// USERs, NODE_KEY, TRUSTs, NODE_CERTs, PUBLISHERs, NICs, AUTOCONFs, WGs, WG_PEERs, WG_ALLOWEDs, RAs, PREFIXes, ROUTEs, DISKs, USER_PREFIXes, USER_DISKs, USER_STOREs, SERVICEs,
-// SVC_ADDRs, SVC_LEARNEDs, CAP_DISKs, NETs, CPUs, RESTARTs, RAMs) so references always point
+// USERs, NODE_KEY, TRUSTs, NODE_CERTs, PUBLISHERs, NICs, AUTOCONFs, WGs, WG_PEERs, WG_ALLOWEDs, RAs, PREFIXes, ROUTEs, DISKs, USBs, USER_PREFIXes, USER_DISKs, USER_STOREs, SERVICEs,
+// SVC_ADDRs, SVC_LEARNEDs, CAP_DISKs, CAP_USBs, NETs, CPUs, RESTARTs, RAMs) so references always point
 // backwards and decode-then-encode gives the same bytes. The decoder accepts any order
 // and refuses, with the byte offset, anything the kernel would refuse: a short record, a
 // non-zero reserved byte, an unknown type, a wrong count, trailing bytes. Deliberately no
@@ -13,6 +13,7 @@ import { IP6_BYTES, MAC_BYTES } from "../ip6";
 import { BootWireguard, WG_FIXED, WG_ZERO, decodeWgRecord, wgRecordList } from "./boot_wg";
 import { BootCerts, CERT_FIXED, CERT_ZERO, certRecordList, decodeCertRecord } from "./boot_cert";
 import { BootPublishers, PUBLISHER_ZERO, decodePublisherRecord, publisherRecordList } from "./boot_modsig";
+import { BootUsbs, USB_FIXED, USB_ZERO, capUsbRecordList, decodeUsbRecord, usbRecordList } from "./boot_usb";
 
 export interface BootNode { role: number; name: string; }
 export interface BootNic { id: number; kind: number; mtu: number; mac: Uint8Array; }
@@ -44,7 +45,7 @@ export interface BootUserDisk { key: Uint8Array; disk: number; rights: number; o
 /** A USER_STORE record: the bytes of modules the user with this key may PUT into the store. */
 export interface BootUserStore { key: Uint8Array; bytes: number; }
 
-export interface BootManifest extends BootWireguard, BootCerts, BootPublishers {
+export interface BootManifest extends BootWireguard, BootCerts, BootPublishers, BootUsbs {
   node: BootNode;
   nics: BootNic[];
   ras: BootRa[];
@@ -75,7 +76,7 @@ export interface BootRestart { svc: number; first: number; max: number; }
 export type FullBootManifest = BootManifest & {
   nets: BootNet[]; cpus: BootCpu[]; restarts: BootRestart[]; budget: number | null; users: BootUser[]; rams: BootRam[];
   userPrefixes: BootUserPrefix[]; userDisks: BootUserDisk[]; userStores: BootUserStore[]; autoconfs: BootAutoconf[]; svcLearned: BootSvcLearned[];
-} & Required<BootWireguard> & Required<BootCerts> & Required<BootPublishers>;
+} & Required<BootWireguard> & Required<BootCerts> & Required<BootPublishers> & Required<BootUsbs>;
 
 const utf8 = new TextEncoder();
 
@@ -135,6 +136,7 @@ export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] 
     ...(m.disks ?? []).map((d): [M.Rec, Uint8Array] => [M.Rec.DISK, body(M.DISK_SIZE, (v) => {
       v.setUint8(M.DISK_ID, d.id); v.setBigUint64(M.DISK_BYTES, d.size, true);
     })]),
+    ...usbRecordList(m, body),
     ...(m.userPrefixes ?? []).map((u): [M.Rec, Uint8Array] => [M.Rec.USER_PREFIX, body(M.UP_SIZE, (v, b) => {
       b.set(u.key, M.UP_KEY); v.setUint8(M.UP_LEN, u.len); b.set(u.prefix, M.UP_PREFIX);
     })]),
@@ -159,6 +161,7 @@ export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] 
       v.setUint8(M.CD_SVC, c.svc); v.setUint8(M.CD_DISK, c.disk); v.setUint8(M.CD_RIGHTS, c.rights);
       v.setBigUint64(M.CD_OFFSET, c.offset, true); v.setBigUint64(M.CD_LENGTH, c.length, true);
     })]),
+    ...capUsbRecordList(m, body),
     ...(m.nets ?? []).map((n): [M.Rec, Uint8Array] => [M.Rec.NET, body(M.NET_SIZE, (v) => {
       v.setUint8(M.NET_NIC, n.nic); v.setUint8(M.NET_SVC, n.svc);
       v.setBigUint64(M.NET_MIN, n.min, true); v.setBigUint64(M.NET_MAX, n.max, true);
@@ -206,7 +209,7 @@ const FIXED: Partial<Record<M.Rec, number>> = {
   [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE, [M.Rec.NET]: M.NET_SIZE,
   [M.Rec.CPU]: M.CPU_SIZE, [M.Rec.RESTART]: M.RS_SIZE, [M.Rec.BUDGET]: M.BG_SIZE, [M.Rec.RAM]: M.RM_SIZE,
   [M.Rec.USER_PREFIX]: M.UP_SIZE, [M.Rec.USER_DISK]: M.UD_SIZE, [M.Rec.USER_STORE]: M.UT_SIZE, [M.Rec.AUTOCONF]: M.AC_SIZE, [M.Rec.SVC_LEARNED]: M.SL_SIZE,
-  ...WG_FIXED, ...CERT_FIXED,
+  ...WG_FIXED, ...CERT_FIXED, ...USB_FIXED,
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
 const ZERO: Partial<Record<M.Rec, number[]>> = {
@@ -215,7 +218,7 @@ const ZERO: Partial<Record<M.Rec, number[]>> = {
   [M.Rec.NET]: [2, 3],
   [M.Rec.CPU]: [1], [M.Rec.RESTART]: [1, 2, 3], [M.Rec.RAM]: [1, 2, 3],
   [M.Rec.AUTOCONF]: [M.AC_DAD + 1], [M.Rec.SVC_LEARNED]: [M.SL_NIC + 1, M.SL_NIC + 2],
-  ...WG_ZERO, ...CERT_ZERO, ...PUBLISHER_ZERO,
+  ...WG_ZERO, ...CERT_ZERO, ...PUBLISHER_ZERO, ...USB_ZERO,
 };
 
 type Fail = (at: number, why: string) => never;
@@ -313,7 +316,7 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
       m.svcLearned.push({ svc: b[M.SL_SVC], nic: b[M.SL_NIC] });
       break;
     default:
-      if (decodeWgRecord(m, type, b) || decodeCertRecord(m, type, b)) break;
+      if (decodeWgRecord(m, type, b) || decodeCertRecord(m, type, b) || decodeUsbRecord(m, type, b)) break;
       if (decodePublisherRecord(m, type, b, (why) => fail(base - M.MF_REC_HEADER, `${what} ${why}`))) break;
       fail(base - M.MF_REC_HEADER, `${what} has type ${type}, which this version does not know`);
   }
@@ -333,6 +336,7 @@ export function decodeBootManifest(bytes: Uint8Array): FullBootManifest {
     node: { role: 0, name: "" }, nics: [], ras: [], prefixes: [], routes: [], disks: [], services: [], svcAddrs: [], capDisks: [],
     nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [], userPrefixes: [], userDisks: [], userStores: [],
     autoconfs: [], svcLearned: [], wgs: [], wgPeers: [], wgAllowed: [], nodeKey: null, trusts: [], nodeCerts: [], publishers: [],
+    usbs: [], capUsbs: [],
   };
   let nodes = 0;
   let at = M.MF_HEADER;

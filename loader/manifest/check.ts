@@ -6,7 +6,7 @@
 // entries that name an existing NIC, once per service, with rates that are admitted
 // (loader/manifest/net.ts); the client role's autoconf and learned addresses
 // (loader/manifest/autoconf.ts); a wireguard NIC's keys and peers (wireguard.ts); a virtio
-// NIC's PCI place or MAC (virtio.ts). They read the raw YAML value and parse only the fields they compare, so one broken field elsewhere in an entry does not
+// NIC's PCI place or MAC (virtio.ts); USB devices and their grants (usb.ts). They read the raw YAML value and parse only the fields they compare, so one broken field elsewhere in an entry does not
 // hide these problems: every problem is reported in the same run. Deliberately not
 // here: single-field rules (schema.ts, values.ts). Called by loader/manifest/load.ts.
 import * as path from "path";
@@ -20,6 +20,7 @@ import { autoconfRules } from "./autoconf";
 import { delegationRules } from "./delegations";
 import { wireguardRules } from "./wireguard";
 import { virtioRules } from "./virtio";
+import { usbRules } from "./usb";
 import { nodeAddresses } from "./own";
 import { ROLE_NAMES } from "./schema";
 import * as V from "./values";
@@ -235,6 +236,7 @@ export function crossCheck(raw: unknown, baseDir: string, report: Report, macs =
   checkServices(raw, diskNames, macs, report);
   wireguardRules(raw, report);
   virtioRules(raw, report);
+  usbRules(raw, report);
   checkNet(raw, nicNames, report);
   checkRam(raw, report);
   checkCpu(raw, report);

@@ -1,10 +1,10 @@
 // compileManifest: a validated Manifest becomes two things. The boot bytes (abi/manifest.ts)
 // are all the kernel learns: ids, kinds, MTUs, MACs, autoconf and DAD settings, router
-// advertisement settings, prefixes, routes, disk sizes, service RAM grants in 64 KiB pages,
-// addresses given and learned, disk
+// advertisement settings, prefixes, routes, disk sizes, USB device ids, service RAM grants in
+// 64 KiB pages, addresses given and learned, disk and USB
 // capabilities and network rates (NET records: each NIC's line rate and forward class, then
 // each service's classes). The HostPlan is what only the host needs — NIC names and how to
-// reach them (VXLAN endpoints, TAP device, a WireGuard NIC's socket, public key and peers), module and disk file paths — plus, for status
+// reach them (VXLAN endpoints, TAP device, a WireGuard NIC's socket, public key and peers), module and disk file paths, how to find each USB device — plus, for status
 // output, each NIC's RA settings and rates and each service's classes. Ids are list
 // positions in the manifest. Deliberately no validation (load.ts did it) and no file access. Called by the `persia` CLI and hosts/node.
 import { RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
@@ -67,6 +67,10 @@ export interface HostPlan {
     net: (NetClass & { nic: number })[]; // its classes, by NIC id; bit/s, max null = unlimited
   }[];
   disks: { id: number; name: string; path: string; size: number }[]; // path absolute, size in bytes
+  /** The USB devices the host is to find (issue #16), id = place in the manifest's usb:
+   *  list; a device matches when every matcher that is not null does: idVendor and
+   *  idProduct, the iSerialNumber string, the bus-port path ("1-1.2"). */
+  usb: { id: number; name: string; vendor: number | null; product: number | null; serial: string | null; path: string | null }[];
   /** Modules a run-time LOAD may start (spec/control.md): absolute path, the most RAM a
    *  service from it may get, and how many services may run from it at once. */
   store: { modulePath: string; ramMaxPages: number; slots: number }[];
@@ -161,6 +165,7 @@ function hostWireguard(m: Manifest, nic: number): HostPlan["nics"][number]["wire
 export function bootRecords(m: Manifest): FullBootManifest {
   const nicNames = m.nics.map((n) => n.name);
   const diskNames = m.disks.map((d) => d.name);
+  const usbNames = m.usb.map((u) => u.name);
   return {
     node: { role: enumValue(Role, ROLE_NAMES, m.node.role), name: m.node.name },
     budget: m.node.ram !== null ? Math.floor(m.node.ram / WASM_PAGE) : null,
@@ -191,6 +196,10 @@ export function bootRecords(m: Manifest): FullBootManifest {
     })),
     svcAddrs: m.services.flatMap((s, svc) => s.addresses.map((addr) => ({ svc, addr }))),
     svcLearned: m.services.flatMap((s, svc) => s.learned.map((name) => ({ svc, nic: indexOf(nicNames, name, "NIC") }))),
+    usbs: m.usb.map((_, id) => ({ id })),
+    capUsbs: m.services.flatMap((s, svc) => s.usb.map((g) => ({
+      svc, usb: indexOf(usbNames, g.device, "USB device"), rights: g.rights.reduce((bits, r) => bits | RIGHT_BITS[r], RIGHT_DERIVE),
+    }))),
     capDisks: m.services.flatMap((s, svc) => s.disk.map((g) => ({
       svc,
       disk: indexOf(diskNames, g.device, "disk"),
@@ -230,6 +239,9 @@ export function hostPlan(m: Manifest): HostPlan {
       net: s.net.map((e) => ({ nic: indexOf(nicNames, e.nic, "NIC"), min: e.min, max: e.max })),
     })),
     disks: m.disks.map((d, id) => ({ id, name: d.name, path: d.path, size: d.size })),
+    usb: m.usb.map((u, id) => ({
+      id, name: u.name, vendor: u.device?.vendor ?? null, product: u.device?.product ?? null, serial: u.serial, path: u.path,
+    })),
     store: m.store.flatMap((e) => (e.module !== null ? [{ modulePath: e.module, ramMaxPages: pages(e.ram), slots: e.slots }] : [])),
     network: m.store.flatMap((e) => (e.network !== null ? [{ dir: e.network, ramMaxPages: pages(e.ram), slots: e.slots }] : []))[0] ?? null,
     observe: { metrics: m.observe.metrics },

@@ -5,7 +5,8 @@
 //   load.ts (read + validate), schema.ts (shape), check.ts (cross-field rules),
 //   issues.ts (errors with lines), compile.ts (Manifest → boot + plan), boot.ts (bytes),
 //   limits.ts (every bound), values.ts (leaf parsers), ra.ts (router advertisement settings),
-//   net.ts (network rates and their admission), autoconf.ts (the client role's keys).
+//   net.ts (network rates and their admission), autoconf.ts (the client role's keys),
+//   usb.ts and boot_usb.ts (USB devices, their grants and records).
 export { loadManifest, parseManifest, defaultMac } from "./load";
 export { ManifestError, ManifestIssue } from "./issues";
 export { Manifest } from "./schema";

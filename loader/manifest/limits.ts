@@ -20,6 +20,9 @@ export const MAX_USER_PREFIXES = A.USER_PREFIX_MAX; // prefixes delegated to use
 export const MAX_USER_DISKS = A.USER_DISK_MAX; // disk extents delegated to users, all together
 export const MAX_TRUSTED = A.TRUST_MAX;       // (key, prefix) pairs of trust:, all together (issue #15)
 export const MAX_PUBLISHERS = A.PUBLISHER_MAX; // (key, domain) pairs of domains:, all together (issue #14)
+export const MAX_USB = A.USB_MAX;             // USB devices a manifest names (issue #16; ids are their places)
+export const USB_SERIAL_MAX = 126;            // iSerialNumber: a string descriptor's bLength (u8) holds 126 UTF-16 units
+export const USB_PATH_PORTS_MAX = 7;          // ports in a bus-port path: "the maximum limit for the depth is 7" (libusb_get_port_numbers, USB 3.0)
 export const MAX_NODE_CERTS = A.NODE_CERT_MAX; // certificates in node.certs' files, all together
 export const STORE_RAM_DEFAULT = 16 * 1024 * 1024; // a store module's RAM ceiling when none is given
 

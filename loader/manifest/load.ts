@@ -80,6 +80,7 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
     }),
     routes: m.routes,
     disks: m.disks,
+    usb: m.usb,
     services: m.services.map((s) => ({
       ...s,
       addresses: s.addresses.filter((a): a is Uint8Array => !isLearned(a)),

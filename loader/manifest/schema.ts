@@ -18,6 +18,7 @@ import { lineRate, netMax, netMin } from "./net";
 import { RA_FIELDS, RaSettings } from "./ra";
 import { NodeIdentity, trustPrefix } from "./certs";
 import { WG_LISTEN_DEFAULT, WgKeys, WgPeer, allowedRange, keepalive, listenEndpoint, peerEndpoint, peerKey } from "./wireguard";
+import { usbId, usbPath, usbSerial } from "./usb";
 import * as V from "./values";
 
 /** "SERVER" → "server": the YAML spelling of an abi enum's members. */
@@ -79,15 +80,19 @@ function oneOf<T extends string>(names: readonly T[], what: string) {
   };
 }
 
-function rights(v: unknown): RightName[] {
-  const help = `write a list of ${RIGHT_NAMES.join(" and/or ")}, e.g. [read, write]`;
-  if (v === undefined) throw new V.ValueError(`is required; ${help}`);
-  if (!Array.isArray(v) || v.length === 0) throw new V.ValueError(`${V.show(v)} is not a set of rights; ${help}`);
-  const out = v.map(oneOf(RIGHT_NAMES, "disk right"));
-  const dup = out.find((r, i) => out.indexOf(r) !== i);
-  if (dup) throw new V.ValueError(`lists "${dup}" twice; ${help}`);
-  return out;
+/** A set of rights on a disk extent or (what "USB", where read = IN and write = OUT) a USB device. */
+function rightsOf(what: string) {
+  return (v: unknown): RightName[] => {
+    const help = `write a list of ${RIGHT_NAMES.join(" and/or ")}, e.g. [read, write]`;
+    if (v === undefined) throw new V.ValueError(`is required; ${help}`);
+    if (!Array.isArray(v) || v.length === 0) throw new V.ValueError(`${V.show(v)} is not a set of rights; ${help}`);
+    const out = v.map(oneOf(RIGHT_NAMES, `${what} right`));
+    const dup = out.find((r, i) => out.indexOf(r) !== i);
+    if (dup) throw new V.ValueError(`lists "${dup}" twice; ${help}`);
+    return out;
+  };
 }
+const rights = rightsOf("disk");
 
 function connectedPrefix(v: unknown): ip6.Prefix {
   const p = V.ip6Prefix(v);
@@ -223,6 +228,17 @@ export function schemas(baseDir: string) {
     length: leaf(positiveSize),
     rights: leaf(rights),
   });
+  // A USB device the host finds (loader/manifest/usb.ts, issue #16), and a service's grant of one.
+  const usbDevice = strict({
+    name: leaf((v) => V.shortName(v, "USB device", "stick")),
+    device: optional(usbId, null),
+    serial: optional(usbSerial, null),
+    path: optional(usbPath, null),
+  });
+  const usbGrant = strict({
+    device: leaf((v) => V.shortName(v, "USB device", "stick")),
+    rights: leaf(rightsOf("USB")),
+  });
   const service = strict({
     domain: leaf(V.domainName),
     module: leaf(file("../build/wasm/services/echo.wasm")),
@@ -236,6 +252,7 @@ export function schemas(baseDir: string) {
     })
       .default({}),
     disk: list(grant, "disk grants", L.MAX_DISK_GRANTS_PER_SERVICE).default([]),
+    usb: list(usbGrant, "USB grants", L.MAX_USB).default([]),
     net: list(strict({ nic: nicName, ...netClass }), "net entries", L.MAX_NET_PER_SERVICE).default([]),
     cpu: strict({ min: optional(V.share, 0), max: optional(V.share, L.CPU_SHARE_MAX) }).optional(),  // permille
   });
@@ -280,6 +297,7 @@ export function schemas(baseDir: string) {
     nics: list(nic, "NICs", L.MAX_NICS),
     routes: list(route, "routes", L.MAX_ROUTES).default([]),
     disks: list(disk, "disks", L.MAX_DISKS).default([]),
+    usb: list(usbDevice, "USB devices", L.MAX_USB).default([]),
     services: list(service, "services", L.MAX_SERVICES),
     users: list(user, "users", L.MAX_USERS).default([]),
     store: list(stored, "store entries", L.MAX_SERVICES).default([]),
@@ -287,7 +305,7 @@ export function schemas(baseDir: string) {
     trust: z.array(trusted).default([]),
     domains: z.array(domain).min(1, "needs at least one domain and its publisher keys; without domains: the node checks no module's signature").optional(),
   });
-  return { root, node, nic, route, disk, service, user, stored, runtimeGrant, observe };
+  return { root, node, nic, route, disk, usbDevice, service, user, stored, runtimeGrant, observe };
 }
 
 export type Schemas = ReturnType<typeof schemas>;
@@ -309,6 +327,7 @@ export interface Manifest {
   })[];                                          // rate in bit/s (null: not given), forward class if given
   routes: z.output<Schemas["route"]>[];          // to, via (null = on-link), nic name
   disks: z.output<Schemas["disk"]>[];            // name, absolute path, size in bytes
+  usb: z.output<Schemas["usbDevice"]>[];         // name and matchers (null: not given), ids their places (usb.ts)
   services: (Omit<ParsedService, "addresses"> & { addresses: Uint8Array[]; learned: string[] })[]; // domain, absolute
                                                  // module path, addresses, NICs it learns addresses on, ram bytes, ...
   users: z.output<Schemas["user"]>[];            // name, key bytes, domains, delegated prefixes and extents (spec/control.md)

@@ -213,6 +213,20 @@ export interface HostDiskStatus {
   counters: Record<string, number>;
 }
 
+/** A USB device of the manifest (issue #16): its id is its position in the manifest's usb:. */
+export interface UsbStatus {
+  id: number;
+  present: boolean;              // attached, and its descriptors were taken
+  holder: number | null;         // the service granted it; null: none
+  device: string | null;         // "46f4:0001" (vendor:product) of the last descriptors taken; null: never attached
+  inflight: number;              // transfers at the host, or completed and not yet read
+  transfers: number;             // completed since boot, any status
+  errors: number;                // ... of which with an error status
+  late: number;                  // completions for no transfer in flight (ignored)
+  refused: number;               // attaches refused: descriptors that lie
+  coalesced: number;             // ATTACH/DETACH events dropped from a full queue
+}
+
 export interface Status {
   node: NodeStatus | null;
   drops: Record<string, number>;
@@ -230,6 +244,7 @@ export interface Status {
   certificates: CertStatus[];
   filters: FiltersStatus | null;   // null: a kernel without block filters' records
   filterList: FilterStatus[];      // the first FILTER_STATUS_MAX active filters
+  usb?: UsbStatus[];               // the manifest's USB devices (absent in a hand-made status)
   /** Added by node.ts; absent in a snapshot decoded on its own. `name` is the node's, when
    *  the host knows it (the Node host, or the line a wasmtime image prints at boot). */
   host?: { name?: string; nics: HostNicStatus[]; disks?: HostDiskStatus[] };
@@ -428,6 +443,18 @@ function decodeFilter(b: Body): FilterStatus {
   };
 }
 
+function decodeUsb(b: Body): UsbStatus {
+  b.need(S.SU_SIZE);
+  const holder = b.u8(S.SU_HOLDER), vendor = b.u16(S.SU_VENDOR), product = b.u16(S.SU_PRODUCT);
+  const hex = (v: number): string => v.toString(16).padStart(4, "0");
+  return {
+    id: b.u8(S.SU_ID), present: (b.u8(S.SU_FLAGS) & S.SU_PRESENT) !== 0, holder: holder === S.SU_NONE ? null : holder,
+    device: vendor === 0 && product === 0 ? null : `${hex(vendor)}:${hex(product)}`, inflight: b.u8(S.SU_INFLIGHT),
+    transfers: b.u64(S.SU_TRANSFERS), errors: b.u64(S.SU_ERRORS), late: b.u64(S.SU_LATE), refused: b.u64(S.SU_REFUSED),
+    coalesced: b.u64(S.SU_COALESCED),
+  };
+}
+
 /** Decodes a snapshot. Unknown record types are skipped, so an older host can read a
  *  newer kernel's snapshot; a record that overruns the snapshot is an error. */
 export function decodeStatus(snapshot: Uint8Array): Status {
@@ -439,7 +466,7 @@ export function decodeStatus(snapshot: Uint8Array): Status {
   if (version !== S.ST_VERSION) throw new Error(`status snapshot: version ${version}; this host reads version ${S.ST_VERSION}`);
   const status: Status = {
     node: null, drops: {}, nics: [], services: [], routes: [], neighbors: [], classes: [], grants: [],
-    addresses: [], learned: [], routers: [], wgPeers: [], identity: null, certificates: [], filters: null, filterList: [],
+    addresses: [], learned: [], routers: [], wgPeers: [], identity: null, certificates: [], filters: null, filterList: [], usb: [],
   };
   const count = dv.getUint16(H_COUNT, true);
   let at = MF_HEADER;
@@ -468,6 +495,7 @@ export function decodeStatus(snapshot: Uint8Array): Status {
       case S.St.CERT: status.certificates.push(decodeCert(b)); break;
       case S.St.FILTERS: status.filters = decodeFilters(b); break;
       case S.St.FILTER: status.filterList.push(decodeFilter(b)); break;
+      case S.St.USB: status.usb?.push(decodeUsb(b)); break;
     }
     at = bodyAt + length;
   }

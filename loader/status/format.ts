@@ -198,6 +198,15 @@ function filterSections(s: Status): string[] {
   return [`${head}\n${table(["TO", "FROM", "TRAFFIC", "LEFT"], s.filterList.map((x) => [x.to, x.from, proto(x.proto, x.port), left(x.expiresMs)]))}${more}`];
 }
 
+/** The manifest's USB devices (issue #16), on a node that has any. */
+function usbSections(s: Status): string[] {
+  const usb = s.usb ?? [];
+  if (usb.length === 0) return [];
+  return ["USB devices\n" + table(["USB", "PRESENT", "DEVICE", "HOLDER", "IN FLIGHT", "TRANSFERS", "ERRORS", "LATE", "REFUSED ATTACHES"],
+    usb.map((u) => [u.id, u.present ? "yes" : "no", u.device ?? "-", u.holder === null ? "-" : serviceName(s, u.holder),
+      u.inflight, u.transfers, u.errors, u.late, u.refused]))];
+}
+
 function section(title: string, body: string | null): string {
   return body === null ? `${title}: none` : `${title}\n${body}`;
 }
@@ -272,6 +281,7 @@ export function formatStatus(s: Status): string {
     ...wireguardSections(s),
     ...certSections(s),
     ...filterSections(s),
+    ...usbSections(s),
     dropsSection(s),
   ];
   const host = hostSection(s);

@@ -222,6 +222,24 @@ function certMetrics(reg: Registry, read: () => Status): void {
   });
 }
 
+/** USB devices (issue #16), labelled by device id and the domain of the service holding it. */
+function usbMetrics(reg: Registry, read: () => Status): void {
+  const labels = ["usb", "domain"];
+  const each = (f: (u: NonNullable<Status["usb"]>[number]) => number): Rows => (s) => (s.usb ?? []).map((u): Row =>
+    [{ usb: String(u.id), domain: u.holder === null ? "" : serviceName(s, u.holder) }, f(u)]);
+  mirrorGauge(reg, read, "persia_usb_present", "1 if the USB device is attached and its descriptors were taken, else 0.", labels,
+    each((u) => (u.present ? 1 : 0)));
+  mirrorGauge(reg, read, "persia_usb_inflight", "USB transfers in flight (at the host, or completed and not yet read).", labels,
+    each((u) => u.inflight));
+  mirrorCounter(reg, read, "persia_usb_transfers_total", "USB transfers completed, any status.", labels, each((u) => u.transfers));
+  mirrorCounter(reg, read, "persia_usb_transfer_errors_total", "USB transfers completed with an error status.", labels, each((u) => u.errors));
+  mirrorCounter(reg, read, "persia_usb_late_completions_total", "Host completions for no USB transfer in flight (ignored).", labels,
+    each((u) => u.late));
+  mirrorCounter(reg, read, "persia_usb_attaches_refused_total", "USB attaches refused: descriptors that lie.", labels, each((u) => u.refused));
+  mirrorCounter(reg, read, "persia_usb_plug_events_dropped_total", "USB ATTACH/DETACH events dropped from a full queue.", labels,
+    each((u) => u.coalesced));
+}
+
 /** Registers every persia_* metric in `registry`; each reads `read()` when it is collected. */
 export function statusMetrics(read: () => Status, registry = new Registry()): Registry {
   nodeMetrics(registry, read);
@@ -232,6 +250,7 @@ export function statusMetrics(read: () => Status, registry = new Registry()): Re
   wireguardMetrics(registry, read);
   filterMetrics(registry, read);
   certMetrics(registry, read);
+  usbMetrics(registry, read);
   return registry;
 }
 

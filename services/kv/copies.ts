@@ -9,11 +9,11 @@
 // It knows slots, not keys (store.ts does). Format and states: spec/services.md.
 import { CapKind } from "../../abi/caps";
 import { Errno } from "../../abi/errno";
-import { sys_cap_find, sys_disk_flush } from "../../abi/gen/persia";
-import { equal } from "../sdk/bytes";
+import { sys_cap_find, sys_cap_info, sys_disk_flush } from "../../abi/gen/persia";
+import { CAPINFO_OBJECT, CAPINFO_SIZE } from "../../abi/syscalls";
 import { log as line, sys, text } from "../sdk/index";
 import {
-  SLOT, Head, head, header, whole, F_SYNCING, H_FLAGS, H_GEN, H_SLOTS, H_SLOT_SIZE,
+  SLOT, Head, head, header, same, whole, F_DEGRADED, F_SYNCING, H_FLAGS, H_GEN, H_SLOTS, H_SLOT_SIZE,
 } from "./slot";
 
 export const enum Result {
@@ -25,6 +25,7 @@ export const enum Result {
   IO = 5,           // a disk syscall failed or came up short on every copy
   FULL = 6,         // no free slot left on the key's probe path
   V1 = 7,           // the extent holds kv's version 1 format; it is never written
+  OPENING = 8,      // the table is being read, a step per call (store.ts); ask again
 }
 
 /** A copy's place in the set. */
@@ -39,8 +40,8 @@ const enum St {
 
 const COPIES: i32 = 2;                 // a mirror has two copies
 const SLOTS_MAX: u64 = 1 << 20;        // slots used at most (1 GiB); the rest stays unused
-export const RESYNC_MS: i32 = 10;      // between two resync steps
-export const IDLE_MS: i32 = 1000;      // between two checks of a failed copy, or scrub steps
+const RESYNC_MS: i32 = 10;      // between two resync steps
+const IDLE_MS: i32 = 1000;      // between two checks of a failed copy, or scrub steps
 const RESYNC_STEP: u32 = 64;           // slots copied per resync step (64 KiB)
 const SCRUB_STEP: u32 = 16;            // slots compared per scrub step
 
@@ -49,6 +50,7 @@ export const BUF = memory.data(SLOT);
 const OTHER = memory.data(SLOT);       // the other copy's bytes while comparing or copying
 const HDR = memory.data(SLOT);         // header reads and writes
 const HANDLE = memory.data(COPIES * 4);
+const INFO = memory.data(CAPINFO_SIZE);
 const STATE = memory.data(COPIES);
 
 let copies: i32 = 0;                   // capabilities found: 1 (single) or 2 (mirror)
@@ -85,11 +87,13 @@ function say(c: i32, what: string, err: i32 = 0): void {
   line.emit();
 }
 
-/** Raise the generation and write it to copy c, the one that stays: any other copy's
- *  header is now older, so it is rebuilt when it comes back. */
+/** Raise the generation and write it to copy c, the one that stays, marked degraded: any
+ *  other copy's header is now older, so it is rebuilt when it comes back. Done once per
+ *  degradation: a header is rewritten only while the other copy still has every
+ *  acknowledged write, so a crash that tears it loses nothing. */
 function degrade(c: i32): i32 {
   gen++;
-  header(HDR, count, gen, 0);
+  header(HDR, count, gen, F_DEGRADED);
   return wr(c, 0, HDR);
 }
 
@@ -117,19 +121,23 @@ function fail(c: i32, err: i32): bool {
 /** Slots in the table, header included (valid after attach() returned OK). */
 export function slotCount(): u32 { return count; }
 
-/** Read slot i into BUF from the first copy that has it whole. False if no copy could be
- *  read; otherwise BUF holds the slot (torn if no readable copy had it whole). */
-export function read(i: u32): bool {
-  let bad = -1, any = false;
+/** What read() and compare() found. */
+export const FAILED: i32 = -1;   // no copy could be read
+export const TORN: i32 = 0;      // BUF holds the slot, but no readable copy had it whole
+export const WHOLE: i32 = 1;     // BUF holds the slot, empty or sealed whole
+
+/** Read slot i into BUF from the first in-sync copy that has it whole. */
+export function read(i: u32): i32 {
+  let bad = -1, got = FAILED;
   for (let c = 0; c < copies; c++) {
     if (st(c) != St.IN_SYNC) continue;
     let r = rd(c, i, BUF);
-    if (r < 0) { if (fail(c, r)) continue; return false; }
-    any = true;
-    if (whole(BUF)) { if (bad >= 0) repair(bad, i, BUF); return true; }
+    if (r < 0) { if (fail(c, r)) continue; return FAILED; }
+    got = TORN;
+    if (whole(BUF)) { if (bad >= 0) repair(bad, i, BUF); return WHOLE; }
     bad = c;
   }
-  return any;
+  return got;
 }
 
 /** Write p over slot i of copy c, which was readable but wrong. */
@@ -147,19 +155,20 @@ function repair(c: i32, i: u32, p: usize): void {
 
 /** Read slot i from every in-sync copy into BUF and make them agree: a whole slot wins
  *  over a torn one; when both are whole and differ, copy 0 wins (writes reach it first,
- *  so it is never the older). False if no copy could be read. */
-export function compare(i: u32): bool {
+ *  so it is never the older). Returns as read() does. */
+export function compare(i: u32): i32 {
   if (copies < COPIES || st(0) != St.IN_SYNC || st(1) != St.IN_SYNC) return read(i);
   let r0 = rd(0, i, BUF);
-  if (r0 < 0) return fail(0, r0) && read(i);
+  if (r0 < 0) return fail(0, r0) ? read(i) : FAILED;
   let r1 = rd(1, i, OTHER);
-  if (r1 < 0) { fail(1, r1); return true; }
-  if (equal(BUF, OTHER, SLOT)) return true;
-  if (whole(BUF)) { repair(1, i, BUF); return true; }
-  if (!whole(OTHER)) return true;
+  if (r1 < 0) return fail(1, r1) ? (whole(BUF) ? WHOLE : TORN) : FAILED;
+  let w0 = whole(BUF);
+  if (same(BUF, OTHER)) return w0 ? WHOLE : TORN;
+  if (w0) { repair(1, i, BUF); return WHOLE; }
+  if (!whole(OTHER)) return TORN;
   memory.copy(BUF, OTHER, SLOT);
   repair(0, i, BUF);
-  return true;
+  return WHOLE;
 }
 
 /** Write p to slot i of every copy that takes writes, each flushed. True if at least one
@@ -180,12 +189,19 @@ export function write(i: u32, p: usize): bool {
 
 const HEAD = memory.data(COPIES);      // each copy's Head at attach, 0xff for a failed read
 const HGEN = memory.data(COPIES * 8);  // each copy's header generation
+const HFLAGS = memory.data(COPIES * 2); // each copy's header flags
 const AVAIL = memory.data(COPIES * 8); // each copy's length in slots
 
 function hd(c: i32): i32 { return <i32>load<u8>(HEAD + <usize>c); }
 function hgen(c: i32): u64 { return load<u64>(HGEN + (<usize>c << 3)); }
 function avail(c: i32): u64 { return load<u64>(AVAIL + (<usize>c << 3)); }
 const UNREADABLE: i32 = 0xff;
+
+/** The id of the disk copy c's extent lies on, or -Errno. */
+function disk(c: i32): i32 {
+  let r = sys_cap_info(h(c), <i32>INFO);
+  return r < 0 ? r : <i32>load<u16>(INFO + CAPINFO_OBJECT);
+}
 
 /** Read copy c's header and length; returns its slot count if it is a trusted header
  *  (ours, not syncing, fits its extent), else 0. */
@@ -196,6 +212,7 @@ function inspect(c: i32): u32 {
   store<u8>(HEAD + <usize>c, r < 0 ? <u8>UNREADABLE : <u8>head(HDR));
   if (r < 0 || head(HDR) != Head.OURS) return 0;
   store<u64>(HGEN + (<usize>c << 3), load<u64>(HDR, H_GEN));
+  store<u16>(HFLAGS + (<usize>c << 1), load<u16>(HDR, H_FLAGS));
   let n = load<u32>(HDR, H_SLOTS);
   let ok = (load<u16>(HDR, H_FLAGS) & F_SYNCING) == 0 && load<u32>(HDR, H_SLOT_SIZE) == <u32>SLOT &&
     n >= 2 && <u64>n <= avail(c);
@@ -214,6 +231,12 @@ export function attach(): Result {
     copies++;
   }
   if (copies == 0) return Result.NO_DISK;
+  if (copies == COPIES && disk(0) >= 0 && disk(0) == disk(1)) {
+    line.begin("kv: mirror: both copies are on disk ");
+    line.num(disk(0));
+    line.str(": a failure of that disk loses both; grant extents on two disks");
+    line.emit();
+  }
   let trusted = -1, n: u32 = 0;
   for (let c = 0; c < copies; c++) {
     let m = inspect(c);
@@ -231,7 +254,7 @@ export function attach(): Result {
 /** Place the untrusted copy o of a mirror whose other copy is trusted. */
 function join(o: i32): Result {
   let k = hd(o);
-  if (k == Head.OURS && hgen(o) == gen && inspect(o) == count) { set(o, St.IN_SYNC); return Result.OK; }
+  if (k == Head.OURS && hgen(o) == gen && inspect(o) == count) { set(o, St.IN_SYNC); return undegrade(); }
   if (k == Head.OURS || k == Head.BLANK || k == Head.TORN) {
     set(o, avail(o) < <u64>count ? St.FOREIGN : St.STALE);
     say(o, st(o) == St.STALE ? " is stale or blank: it will be rebuilt" : " is too small for the table");
@@ -240,7 +263,20 @@ function join(o: i32): Result {
     set(o, k == UNREADABLE ? St.FAILED : St.FOREIGN);
     say(o, k == UNREADABLE ? " cannot be read: degraded" : " holds data that is not ours: left alone");
   }
-  return degrade(1 - o) < 0 ? Result.IO : Result.OK;
+  let t = 1 - o;
+  if ((load<u16>(HFLAGS + (<usize>t << 1)) & F_DEGRADED) != 0) return Result.OK;   // raised already
+  return degrade(t) < 0 ? Result.IO : Result.OK;
+}
+
+/** Both copies are in sync: clear a degraded mark a crash left on one (between the two
+ *  header writes that end a resync), or it would stop the next degradation's raise. */
+function undegrade(): Result {
+  header(HDR, count, gen, 0);
+  for (let c = 0; c < COPIES; c++) {
+    if ((load<u16>(HFLAGS + (<usize>c << 1)) & F_DEGRADED) == 0) continue;
+    if (wr(c, 0, HDR) < 0) return Result.IO;
+  }
+  return Result.OK;
 }
 
 /** No copy has a trusted header: format them if every one is blank or torn while
@@ -267,9 +303,10 @@ function format(): Result {
 
 // ---- Background work: resync and scrub ------------------------------------------------
 
-/** One step of background work; returns the ms until the next step is wanted. */
+/** One step of background work; returns the ms until the next step is wanted, 0 for a
+ *  single copy (it has none). */
 export function tick(): i32 {
-  if (copies < COPIES || count == 0) return IDLE_MS;
+  if (copies < COPIES || count == 0) return 0;
   for (let c = 0; c < COPIES; c++) {
     let s = st(c);
     if (s == St.SYNCING) return step(c);
@@ -279,7 +316,7 @@ export function tick(): i32 {
     }
   }
   for (let k: u32 = 0; k < SCRUB_STEP; k++) {
-    if (!compare(scrubAt)) break;
+    if (compare(scrubAt) == FAILED) break;
     scrubAt = scrubAt + 1 >= count ? 1 : scrubAt + 1;
   }
   return IDLE_MS;
@@ -323,6 +360,8 @@ function step(c: i32): i32 {
   r = wr(c, 0, HDR);
   if (r < 0) { fail(c, r); return IDLE_MS; }
   set(c, St.IN_SYNC);
+  r = wr(o, 0, HDR);            // the survivor is no longer alone: clear its degraded mark
+  if (r < 0) { fail(o, r); return IDLE_MS; }
   say(c, " resynced: both in sync");
   return IDLE_MS;
 }

@@ -1,9 +1,11 @@
 // kv.sabz.city: a key-value store over UDP port 7070, kept on the service's raw disk
-// extent (store.ts). A request is one datagram of text: "PUT <key> <value>", "GET <key>"
-// or "DEL <key>", optionally ending in "\n" or "\r\n"; the reply, to the sender's address
-// and port, is "OK", "VALUE <value>", "NOT_FOUND" or "ERR <reason>". A PUT or DEL is on
-// disk and flushed before its OK. It does not answer ICMPv6 or any other port. Protocol:
-// spec/services.md. Loaded by the kernel like any service.
+// extent, or mirrored on two (store.ts, copies.ts). A request is one datagram of text:
+// "PUT <key> <value>", "GET <key>", "DEL <key>" or "STATUS", optionally ending in "\n" or
+// "\r\n"; the reply, to the sender's address and port, is "OK", "VALUE <value>",
+// "NOT_FOUND", "STATUS <state of the copies>" or "ERR <reason>". A PUT or DEL is on disk
+// and flushed before its OK. Its timer drives the store's background work (opening a
+// large table, a mirror's resync and scrub), a bounded step per call. It does not answer
+// ICMPv6 or any other port. Protocol: spec/services.md. Loaded by the kernel like any service.
 import { sys_send, sys_timer } from "../../abi/gen/persia";
 import { ingress, ipv6, sys, udp, text } from "../sdk/index";
 import { equalsAscii, trimLineEnd } from "../sdk/bytes";
@@ -19,23 +21,29 @@ const TX = memory.data(TX_CAP);
 let due: i64 = 0;                  // when the store's background work is next due (ms)
 
 export function persia_init(): void {
-  store.ready();
-  let wait = store.tick();
-  due = sys.clockMs() + wait;
-  sys_timer(wait);
+  store.begin();
+  background();
 }
 
 export function persia_event(): void {
+  store.begin();
   for (let n = ingress.next(); n >= 0; n = ingress.next()) {
     if (ingress.accept(n) != <i32>ipv6.NH_UDP) continue;
     if (udp.dstPort(ingress.RX) != KV_PORT) continue;
     let len = handle(udp.data(ingress.RX), udp.dataLen(ingress.RX));
     sys_send(<i32>TX, len);
   }
+  background();
+}
+
+/** Run the store's background work when due and set the timer for the next; a store
+ *  with none (a single copy) sets no timer and is asked again at the next request. */
+function background(): void {
   let now = sys.clockMs();
-  if (now < 0) return;
-  if (now >= due) due = now + store.tick();
-  sys_timer(<i32>(due - now));
+  if (now < 0 || now < due) return;
+  let wait = store.tick();
+  due = now + wait;
+  if (wait > 0) sys_timer(wait);
 }
 
 /** Answer the request of n bytes at p into TX; returns the reply packet's length. */
@@ -98,6 +106,12 @@ function answer(r: Result, withValue: bool = false): i32 {
     case Result.BAD_FORMAT: return reply("ERR bad disk format");
     case Result.FULL: return reply("ERR full");
     case Result.V1: return reply("ERR disk holds kv format 1: kv 2 never writes it");
+    case Result.OPENING: {
+      let m = text.utf8(udp.data(TX), TX_CAP - udp.DATA, "ERR opening: ");
+      m += text.dec(udp.data(TX) + <usize>m, TX_CAP - udp.DATA - m, store.opened());
+      m += text.utf8(udp.data(TX) + <usize>m, TX_CAP - udp.DATA - m, "% of the table read; ask again");
+      return udp.finish(TX, m);
+    }
     default: return reply("ERR io");
   }
 }

@@ -4,7 +4,7 @@
 // a tombstone, or torn (the check does not hold or a length is out of range: a crash cut
 // the write or the disk corrupted it). It does no I/O (copies.ts does) and keeps no state.
 //
-//   header  0 u32 magic "PKVS"  4 u16 version 2  6 u16 flags (bit 0: syncing)
+//   header  0 u32 magic "PKVS"  4 u16 version 2  6 u16 flags (1 syncing, 2 degraded)
 //           8 u32 slot size  12 u32 slot count (header included)  16 u64 generation
 //           24.. zero  1020 u32 CRC-32C of bytes 0..1020
 //   record  0 u8 state (1 live, 2 tombstone)  1 u8 key length  2 u16 value length
@@ -24,6 +24,7 @@ export const VERSION: u32 = 2;
 export const V1: u32 = 1;             // the format before checksums and sequences (refused)
 export const H_MAGIC = 0, H_VERSION = 4, H_FLAGS = 6, H_SLOT_SIZE = 8, H_SLOTS = 12, H_GEN = 16;
 export const F_SYNCING: u16 = 1;      // this copy is being rebuilt from the other: untrusted
+export const F_DEGRADED: u16 = 2;     // this copy went on alone: its generation is already raised
 
 export const S_STATE = 0, S_KEY_LEN = 1, S_VALUE_LEN = 2, S_HASH = 4, S_SEQ = 8, S_KEY = 16,
   S_VALUE = 80;
@@ -56,14 +57,27 @@ function intact(p: usize): bool {
   return load<u32>(p + <usize>CHECK) == crc32c(p, CHECK);
 }
 
-/** Empty, or sealed whole: what a write leaves when it was not cut. */
-export function whole(p: usize): bool {
-  return isZero(p, SLOT) || intact(p);
+/** True if the slot at p is all zero (eight bytes at a time: opening reads every slot). */
+export function zero(p: usize): bool {
+  for (let i = 0; i < SLOT; i += 8) if (load<u64>(p + <usize>i) != 0) return false;
+  return true;
 }
 
-export function kind(p: usize): Kind {
-  if (isZero(p, SLOT)) return Kind.EMPTY;
-  if (!intact(p)) return Kind.TORN;
+/** True if the slots at a and b hold the same bytes. */
+export function same(a: usize, b: usize): bool {
+  for (let i = 0; i < SLOT; i += 8) if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
+  return true;
+}
+
+/** Empty, or sealed whole: what a write leaves when it was not cut. */
+export function whole(p: usize): bool {
+  return zero(p) || intact(p);
+}
+
+/** What the slot at p holds, given whole(p) (computed once, by whoever read it). */
+export function kind(p: usize, isWhole: bool): Kind {
+  if (!isWhole) return Kind.TORN;
+  if (zero(p)) return Kind.EMPTY;
   let st = load<u8>(p, S_STATE);
   let klen = <i32>load<u8>(p, S_KEY_LEN), vlen = <i32>load<u16>(p, S_VALUE_LEN);
   if (klen > KEY_MAX || vlen > VALUE_MAX) return Kind.TORN;
@@ -73,7 +87,7 @@ export function kind(p: usize): Kind {
 }
 
 export function head(p: usize): Head {
-  if (isZero(p, SLOT)) return Head.BLANK;
+  if (zero(p)) return Head.BLANK;
   let magic = load<u32>(p, H_MAGIC), version = <u32>load<u16>(p, H_VERSION);
   if (magic == MAGIC && version == V1) return Head.V1;
   let ours = magic == MAGIC && version == VERSION;

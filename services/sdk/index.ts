@@ -13,5 +13,6 @@ import * as log from "./log";
 import * as sys from "./sys";
 import * as text from "./text";
 import * as udp from "./udp";
+import * as usb from "./usb";
 
-export { addrs, bytes, checksum, icmpv6, ingress, ipv6, log, sys, text, udp };
+export { addrs, bytes, checksum, icmpv6, ingress, ipv6, log, sys, text, udp, usb };

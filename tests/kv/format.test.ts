@@ -6,7 +6,8 @@
 // foreign bytes).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { kv, SLOT, crc32c, fnv1a, records } from "./harness";
+import { Errno } from "../../abi/errno";
+import { kv, SLOT, crc32c, fnv1a, records, udpTo } from "./harness";
 
 test("the test's CRC-32C matches RFC 3720 B.4 and the usual check value", () => {
   const inc = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
@@ -155,4 +156,107 @@ test("a foreign extent, and a header whose CRC-32C is wrong but not torn, are re
   const b = Buffer.from(mbr);
   assert.equal(kv([mbr]).ask("STATUS"), "ERR bad disk format");
   assert.ok(mbr.equals(b));
+});
+
+test("records whose CRC-32C holds but whose lengths or state are out of range are torn: never data, reused", () => {
+  const disk = Buffer.alloc(2 * SLOT);   // one data slot, so every key probes it
+  const k = kv([disk]);
+  assert.equal(k.ask("PUT a b"), "OK");
+  const s = disk.subarray(SLOT, 2 * SLOT);
+  const good = Buffer.from(s);
+  const reseal = () => s.writeUInt32LE(crc32c(s.subarray(0, 1020)), 1020);
+  for (const [what, edit] of [
+    ["key length 65", () => { s[1] = 65; }],
+    ["value length 901", () => { s.writeUInt16LE(901, 2); }],
+    ["value length 65535", () => { s.writeUInt16LE(0xffff, 2); }],
+    ["state 3", () => { s[0] = 3; }],
+    ["a live record with key length 0", () => { s[1] = 0; }],
+    ["a tombstone with a value", () => { s[0] = 2; }],
+  ] as [string, () => void][]) {
+    good.copy(s);
+    edit();
+    reseal();
+    const b = kv([disk]);
+    assert.equal(b.ask("GET a"), "NOT_FOUND", what);
+    assert.equal(b.ask("PUT a c"), "OK", `${what}: the slot is reused`);
+    assert.equal(b.ask("GET a"), "VALUE c", what);
+  }
+});
+
+test("a lookup stops at the key's record; a PUT of a new key probes to an empty slot", () => {
+  const disk = Buffer.alloc(64 * SLOT);
+  let reads: number[] = [];
+  const k = kv([disk], { fault: (_d, op, off) => { if (op === "read") reads.push(off / SLOT); return undefined; } });
+  assert.equal(k.ask("PUT a 1"), "OK");
+  const home = records(disk)[0].slot;
+  reads = [];
+  assert.equal(k.ask("GET a"), "VALUE 1");
+  assert.deepEqual(reads, [home], "one read: the record sits in its home slot");
+  reads = [];
+  assert.equal(k.ask("GET zz"), "NOT_FOUND");
+  assert.equal(reads.length, 1, "a miss ends at the first empty slot");
+});
+
+test("a PUT whose freeing of the old record fails is OK (the new record wins), and the table is settled before the next request", () => {
+  const disk = Buffer.alloc(8 * SLOT);
+  let failAt = -1;
+  const k = kv([disk], { fault: (_d, op, off) => (op === "write" && off === failAt * SLOT ? -Errno.EIO : undefined) });
+  assert.equal(k.ask("PUT k old"), "OK");
+  failAt = records(disk)[0].slot;
+  assert.equal(k.ask("PUT k new"), "OK");
+  assert.equal(records(disk).filter((r) => r.key === "k" && r.state === 1).length, 2, "the old record is still there");
+  failAt = -1;
+  assert.equal(k.ask("GET k"), "VALUE new");
+  assert.deepEqual(records(disk).filter((r) => r.key === "k").map((r) => r.value), ["new"], "settled: one record");
+  assert.equal(k.ask("DEL k"), "OK");
+  for (let i = 0; i < 12; i++) assert.equal(k.ask(`PUT o${i} x`), i < 7 ? "OK" : "ERR full");
+  assert.equal(k.ask("GET k"), "NOT_FOUND", "the deleted key does not come back when its tombstone is reused");
+});
+
+test("a large table opens a step of 2048 slots per call, answering ERR opening meanwhile", () => {
+  const disk = Buffer.alloc(5000 * SLOT);
+  const a = kv([disk]);
+  assert.equal(a.ask("PUT k v"), "ERR opening: 81% of the table read; ask again",
+    "init, then this request's call, each read 2048 of the 4999 slots");
+  a.wait(1);
+  assert.equal(a.ask("PUT k v"), "OK");
+  let reads = 0;
+  const b = kv([disk], { fault: (_d, op) => { if (op === "read") reads++; return undefined; } });
+  assert.equal(reads, 1 + 2048, "init: the header, then one step");
+  reads = 0;
+  const before = b.g.sent.length;
+  b.g.deliver(...["GET k", "GET k", "GET k"].map((q, i) => udpTo(q, 41000 + i)));
+  assert.equal(b.g.sent.length, before + 3);
+  assert.ok(reads <= 2048 + 3, `one call of three requests read ${reads} slots: at most one step`);
+  assert.ok(b.g.timers.includes(1), "the timer is set for the next step");
+  b.wait(1);
+  assert.equal(b.ask("GET k"), "VALUE v");
+});
+
+test("a lookup reads at most 512 slots, even on a table with no empty slot", () => {
+  const disk = Buffer.alloc(1024 * SLOT);
+  const a = kv([disk]);
+  assert.equal(a.ask("PUT seed 1"), "OK");
+  // Fill every data slot with a live record of its own key, sealed as kv would.
+  const rec = disk.subarray(records(disk)[0].slot * SLOT, (records(disk)[0].slot + 1) * SLOT);
+  for (let s = 1; s < 1024; s++) {
+    const r = Buffer.from(rec);
+    r.fill(0, 16, 1020);
+    const key = `x${s}`;
+    r[1] = key.length;
+    r.write(key, 16, "latin1");
+    r.writeUInt32LE(fnv1a(Buffer.from(key)), 4);
+    r.writeBigUInt64LE(BigInt(s), 8);
+    r.writeUInt16LE(0, 2);
+    r.writeUInt32LE(crc32c(r.subarray(0, 1020)), 1020);
+    r.copy(disk, s * SLOT);
+  }
+  let reads = 0;
+  const b = kv([disk], { fault: (_d, op) => { if (op === "read") reads++; return undefined; } });
+  reads = 0;
+  assert.equal(b.ask("GET absent"), "NOT_FOUND");
+  assert.equal(reads, 512);
+  reads = 0;
+  assert.equal(b.ask("PUT absent 1"), "ERR full");
+  assert.equal(reads, 512);
 });

@@ -13,6 +13,11 @@ const KV = "2001:db8::70";
 const KV_HEX = "20010db8000000000000000000000070";
 const CLIENT = "2001:db8::1";
 
+/** A request to kv from the client's port, as a packet (for several in one call). */
+export function udpTo(req: string, port: number): Buffer {
+  return udp(CLIENT, KV, port, 7070, req);
+}
+
 export interface Kv {
   g: Guest;
   ask(req: string): string;

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { Errno } from "../../abi/errno";
-import { kv, Kv, SLOT, records } from "./harness";
+import { kv, Kv, SLOT, crc32c, records } from "./harness";
 
 const SIZE = 512 * SLOT;   // 8 resync steps of 64 slots
 
@@ -37,7 +37,13 @@ test("writes reach both copies: the two extents are byte-identical, STATUS says 
   assert.equal(k.ask("PUT k4 again"), "OK");
   assert.ok(d[0].equals(d[1]));
   assert.equal(k.ask("STATUS"), "STATUS mirror: both in sync; generation 1; repaired 0");
-  assert.equal(kv([Buffer.alloc(SIZE)]).ask("STATUS"), "STATUS single copy; generation 1; repaired 0");
+  assert.deepEqual(k.g.timers, [1000], "a mirror sets its timer for the scrub");
+  const one = kv([Buffer.alloc(SIZE)]);
+  assert.equal(one.ask("STATUS"), "STATUS single copy; generation 1; repaired 0");
+  assert.deepEqual(one.g.timers, [], "a single copy has no background work and sets no timer");
+  assert.doesNotMatch(k.g.logs.join("\n"), /both copies are on disk/);
+  const same = kv([Buffer.alloc(SIZE), Buffer.alloc(SIZE)], { diskIds: [3, 3] });
+  assert.match(same.g.logs.join("\n"), /kv: mirror: both copies are on disk 3: a failure of that disk loses both/);
 });
 
 test("a corrupted block on copy 0 is read from copy 1 and repaired", () => {
@@ -172,4 +178,38 @@ test("both copies failing: ERR io, and the service goes on once one reads again"
   assert.match(k.ask("STATUS"), /copy 1 failed; generation 2/);
   const again = kv(d.map((x) => Buffer.from(x)));   // both readable at the next start
   assert.equal(again.ask("GET k"), "VALUE w", "the copy that missed the PUT is not trusted");
+});
+
+test("the generation goes up once per degradation, not at every start while degraded; a resync clears the mark", () => {
+  const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+  const dead = { fault: (disk: number) => (disk === 1 ? -Errno.EIO : undefined) };
+  assert.equal(kv(d, dead).ask("GET k"), "ERR io", "a blank set is not formatted while a copy cannot be read");
+  assert.equal(kv(d).ask("PUT k 0"), "OK");
+  const a = kv(d, dead);
+  assert.equal(a.ask("PUT k 1"), "OK");
+  assert.match(a.ask("STATUS"), /copy 1 failed; generation 2/);
+  assert.equal(d[0].readUInt16LE(6), 2, "copy 0's header says it went on alone");
+  for (let i = 0; i < 3; i++) {
+    const b = kv(d, dead);
+    assert.match(b.ask("STATUS"), /copy 1 failed; generation 2/, `start ${i + 2} while copy 1 is unreadable`);
+    assert.equal(b.ask(`PUT k ${i + 2}`), "OK");
+  }
+  const c = kv(d);
+  until(c, /both in sync; generation 2/);
+  assert.equal(d[0].readUInt16LE(6), 0, "copy 0's degraded mark is cleared");
+  assert.ok(d[0].equals(d[1]));
+  // The next failure raises the generation again.
+  const e = kv(d, { fault: (disk: number) => (disk === 0 ? -Errno.EIO : undefined) });
+  assert.equal(e.ask("GET k"), "VALUE 4");
+  assert.match(e.ask("STATUS"), /copy 0 failed; generation 3/);
+  // A crash between the two header writes that end a resync leaves a mark on a copy in
+  // sync: the next start clears it.
+  const f = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+  kv(f).ask("PUT x y");
+  const h = Buffer.from(f[1].subarray(0, SLOT));
+  h.writeUInt16LE(2, 6);
+  h.writeUInt32LE(crc32c(h.subarray(0, 1020)), 1020);
+  h.copy(f[1]);
+  assert.match(kv(f).ask("STATUS"), /both in sync; generation 1/);
+  assert.equal(f[1].readUInt16LE(6), 0);
 });

@@ -71,6 +71,11 @@ function check(disks: Buffer[], ops: Op[], cut: number, what: string): void {
   }
   assert.equal(k.ask("PUT after cut"), "OK", `${what}: the store takes writes after reopening`);
   assert.equal(k.ask("GET after"), "VALUE cut", what);
+  // No older record of a key may hide behind the one a lookup finds: delete every key,
+  // let other keys take the freed slots, and none may come back.
+  for (const key of want.keys()) k.ask(`DEL ${key}`);
+  for (let i = 0; i < 6; i++) k.ask(`PUT filler${i} x`);
+  for (const key of want.keys()) assert.equal(k.ask(`GET ${key}`), "NOT_FOUND", `${what}: ${key} came back after its DEL`);
 }
 
 /** Every cut point, whole and torn both ways; reopen each with the given copies. */

@@ -30,7 +30,7 @@ test("decodes a hand-written manifest and encodes it back to the same bytes", ()
   assert.deepEqual(m, {
     node: { role: 2, name: "a.b" }, nics: [], ras: [], prefixes: [], routes: [], disks: [{ id: 0, size: 4096n }],
     services: [], svcAddrs: [], capDisks: [], nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [], userPrefixes: [], userDisks: [], userStores: [],
-    autoconfs: [], svcLearned: [], wgs: [], wgPeers: [], wgAllowed: [], nodeKey: null, trusts: [], nodeCerts: [], publishers: [],
+    autoconfs: [], svcLearned: [], wgs: [], wgPeers: [], wgAllowed: [], nodeKey: null, trusts: [], nodeCerts: [], publishers: [], usbs: [], capUsbs: [],
   });
   assert.deepEqual(encodeBootManifest(m), bytes);
 });

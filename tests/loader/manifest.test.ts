@@ -118,6 +118,7 @@ test("a larger manifest gives the expected host plan", () => {
       { id: 0, name: "data", path: "/srv/node/data.img", size: 16777216 },
       { id: 1, name: "logs", path: "/var/persia/logs.img", size: 4096 },
     ],
+    usb: [],
     signedModules: false,
     store: [],
     network: null,
@@ -199,8 +200,11 @@ test("the examples in spec/manifest.md are valid", () => {
   fs.writeFileSync(path.join(dir, "echo.signed.wasm"), signModule(fs.readFileSync(path.join(WASM_DIR, "services/echo.wasm")), Buffer.alloc(32, 11)));
   const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", dir));
   fs.rmSync(dir, { recursive: true });
-  assert.equal(examples.length, 8, "spec/manifest.md has the full, router, client, rates, virtio, WireGuard, certificates and signed modules examples");
-  const [full, router, client, rates, virtio, wireguard, certs, signed] = examples;
+  assert.equal(examples.length, 9, "spec/manifest.md has the full, router, client, rates, virtio, WireGuard, certificates, USB and signed modules examples");
+  const [full, router, client, rates, virtio, wireguard, certs, usb, signed] = examples;
+  assert.deepEqual(compileManifest(usb).plan.usb.map((u) => [u.name, u.vendor, u.product, u.serial, u.path]),
+    [["stick", 0x46f4, 1, "1-0000:00:04.0-1", null], ["keys", null, null, null, "1-2"]]);
+  assert.deepEqual(bootRecords(usb).capUsbs, [{ svc: 0, usb: 0, rights: RIGHT_READ | RIGHT_WRITE | RIGHT_DERIVE }]);
   assert.deepEqual(compileManifest(virtio).plan.nics.map((n) => n.virtio), [{ pci: 0 }, { pci: null }]);
   assert.deepEqual(bootRecords(signed).publishers.map((p) => p.domain), ["sabz.city"]);
   const certRecords = bootRecords(certs);
@@ -235,11 +239,12 @@ test("the refusal spec/manifest.md quotes is the one a third service on its rate
 
 test("the largest manifest the limits allow compiles to the size spec/manifest.md states (a router: every NIC has an " +
   "RA record, a rate and a forward class; every service a net entry on every NIC; every user pair, delegated prefix " +
-  "and delegated extent used; an identity with every certificate and trusted prefix; with the longest names)", () => {
+  "and delegated extent used; an identity with every certificate and trusted prefix; every USB device granted; with the longest names)", () => {
   const L = limits;
   const boot = maxManifestBoot();
-  assert.equal(boot.length, 46247);
+  assert.equal(boot.length, 46375);
   const decoded = decodeBootManifest(boot);
   assert.equal(decoded.services[0].ramMaxPages, 65536);
   assert.equal(decoded.nets.length, 2 * L.MAX_NICS + L.MAX_SERVICES * L.MAX_NET_PER_SERVICE);
+  assert.deepEqual([decoded.usbs.length, decoded.capUsbs.length], [L.MAX_USB, L.MAX_USB]);
 });

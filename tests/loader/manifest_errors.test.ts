@@ -149,7 +149,7 @@ test("missing, unknown and mistyped keys", () => {
   one(noNics, 4, "nics", 'expected a list, found "lan0"');
   one(edit(13, "  - domain: echo.sabz.city", "    restart: { limit: 1001 }"), 14, "services[0].restart.limit",
     "1001 is not allowed; restart limit is a whole number from 0 to 1000");
-  one(edit(99, "extra: 1"), 18, "extra", "is not a known key; the keys allowed here are node, nics, routes, disks, services, users, store, observe, trust, domains");
+  one(edit(99, "extra: 1"), 18, "extra", "is not a known key; the keys allowed here are node, nics, routes, disks, usb, services, users, store, observe, trust, domains");
   one("", 1, "manifest", "the file is empty; a manifest needs at least node, nics and services");
 });
 

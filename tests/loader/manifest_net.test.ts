@@ -225,5 +225,5 @@ test("a hand-built boot manifest without nets encodes with no NET records and de
   const bytes = encodeBootManifest(m);
   assert.equal(bytes.length, 8 + 4 + 5);
   assert.deepEqual(decodeBootManifest(bytes), { ...m, nets: [], cpus: [], restarts: [], budget: null, users: [], rams: [], userPrefixes: [], userDisks: [], userStores: [],
-    autoconfs: [], svcLearned: [], wgs: [], wgPeers: [], wgAllowed: [], nodeKey: null, trusts: [], nodeCerts: [], publishers: [] });
+    autoconfs: [], svcLearned: [], wgs: [], wgPeers: [], wgAllowed: [], nodeKey: null, trusts: [], nodeCerts: [], publishers: [], usbs: [], capUsbs: [] });
 });

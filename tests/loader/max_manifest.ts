@@ -1,7 +1,7 @@
 // The largest manifest the loader's limits allow (loader/manifest/limits.ts), as YAML and
 // compiled: a router whose every list is full — NICs with their prefixes, an RA record, a
 // line rate and a forward class each; static routes; disks; services with every address,
-// disk grant and a net entry on every NIC; users with every delegated prefix and extent;
+// disk grant and a net entry on every NIC; every USB device, each granted; users with every delegated prefix and extent;
 // an identity key with every certificate of its own, every trusted prefix, and every
 // publisher key (domains:, each service's module signed) — and every name as long as allowed. Shared by manifest.test.ts (its size is the one spec/manifest.md
 // states) and limits.test.ts (the kernel boots it).
@@ -52,6 +52,7 @@ function services(): string[] {
     `    ram: { min: 1, max: 4GiB }`,
     `    disk: [${grants.join(", ")}]`,
     `    net: [${net.join(", ")}]`,
+    ...(i < L.MAX_USB ? [`    usb: [{ device: u${i}, rights: [read, write] }]`] : []),
   ].join("\n"));
 }
 
@@ -86,12 +87,19 @@ export function identityDir(): string {
   return dir;
 }
 
+/** Every USB device, with every matcher as long as allowed; service i holds device i. */
+function usb(): string[] {
+  const path = (i: number) => `${i + 1}-${Array.from({ length: L.USB_PATH_PORTS_MAX }, () => 255).join(".")}`;
+  return Array.from({ length: L.MAX_USB }, (_, i) =>
+    `  - { name: u${i}, device: "46f4:000${i}", serial: "${"s".repeat(L.USB_SERIAL_MAX - 1)}${i}", path: "${path(i)}" }`);
+}
+
 /** The YAML text of the largest manifest; node.id and node.cert are identityDir()'s. */
 export function maxManifestText(): string {
   const routes = Array.from({ length: L.MAX_ROUTES }, (_, i) => `  - { to: "fd01:${i}::/32", via: "fe80::1", nic: n0 }`);
   const disks = Array.from({ length: L.MAX_DISKS }, (_, i) => `  - { name: d${i}, path: d${i}.img, size: 1MiB }`);
   return [`node: { name: ${longName("z")}, role: router, ram: 1GiB, identity: node.id, certs: [node.cert] }`, "nics:", ...nics(),
-    "routes:", ...routes, "disks:", ...disks, "services:", ...services(), "users:", ...users(), "trust:", ...trust(), "domains:", ...domains()].join("\n");
+    "routes:", ...routes, "disks:", ...disks, "usb:", ...usb(), "services:", ...services(), "users:", ...users(), "trust:", ...trust(), "domains:", ...domains()].join("\n");
 }
 
 /** Its boot manifest, as the loader compiles it. */

@@ -31,6 +31,8 @@ test("decodeStatus reads every record into a plain object", () => {
     { kind: "STATIC", prefix: "::/0", length: 0, nic: 0, service: 255, via: "fe80::1" },
   ]);
   assert.deepEqual(s.neighbors, [{ nic: 0, state: "REACHABLE", mac: "02:00:00:00:00:99", address: "fe80::1" }]);
+  assert.deepEqual(s.usb, [{ id: 0, present: true, holder: 1, device: "46f4:0001", inflight: 2, transfers: 100, errors: 3,
+    late: 1, refused: 2, coalesced: 0 }]);
   assert.doesNotThrow(() => JSON.stringify(s));
 });
 
@@ -45,6 +47,7 @@ test("formatStatus prints tables an admin reads, with drop reasons explained", (
   assert.match(text, /fe80::1 +02:00:00:00:00:99 +0 +reachable/);
   assert.match(text, /Drops \(7 packets\)\n.*\n +5 +NO_ROUTE +no route to destination\n +2 +ETHERTYPE_IPV4 +IPv4/);
   assert.doesNotMatch(text, /FRAME_SHORT/, "zero counters are left out");
+  assert.match(text, /USB devices\n +USB +PRESENT +DEVICE +HOLDER .*\n +0 +yes +46f4:0001 +echo\.sabz\.city +2 +100 +3 +1 +2\n/);
 });
 
 /** The fixture's status as the Node host completes it: names, host counters, memory, an
@@ -117,6 +120,13 @@ persia_block_filters_removed_total 2
 persia_block_requests_refused_total 5
 persia_block_relays_sent_total 6
 persia_block_relays_accepted_total 7
+persia_usb_present{usb="0",domain="echo.sabz.city"} 1
+persia_usb_inflight{usb="0",domain="echo.sabz.city"} 2
+persia_usb_transfers_total{usb="0",domain="echo.sabz.city"} 100
+persia_usb_transfer_errors_total{usb="0",domain="echo.sabz.city"} 3
+persia_usb_late_completions_total{usb="0",domain="echo.sabz.city"} 1
+persia_usb_attaches_refused_total{usb="0",domain="echo.sabz.city"} 2
+persia_usb_plug_events_dropped_total{usb="0",domain="echo.sabz.city"} 0
 `.trim().split("\n");
 
 test("metricsText gives every counter of a known status its exact value, in seconds and bytes", async () => {
@@ -164,7 +174,7 @@ test("a snapshot that breaks the layout is an error saying how", () => {
   const bad = (edit: (b: Uint8Array) => Uint8Array): Uint8Array => edit(Uint8Array.from(SNAPSHOT));
   assert.throws(() => decodeStatus(bad((b) => { b[0] = 0; return b; })), /magic/);
   assert.throws(() => decodeStatus(bad((b) => { b[4] = 9; return b; })), /version 9/);
-  assert.throws(() => decodeStatus(SNAPSHOT.subarray(0, SNAPSHOT.length - 1)), /record 7 \(UNKNOWN_99\) overruns/);
+  assert.throws(() => decodeStatus(SNAPSHOT.subarray(0, SNAPSHOT.length - 1)), /record 8 \(UNKNOWN_99\) overruns/);
   assert.throws(() => decodeStatus(bad((b) => { b[10] = 0x10; return b; })), /NODE record has 16 bytes, needs 40/);
   assert.throws(() => decodeStatus(SNAPSHOT.subarray(0, 4)), /shorter than its header/);
 });

@@ -1,5 +1,5 @@
 // Test-only: a status snapshot written out by hand per abi/status.ts (header, then one
-// record of each type and one of a type this host does not know), for the status decoder,
+// record of most types, a USB device's, and one of a type this host does not know), for the status decoder,
 // printer and status server tests; and CLIENT_SNAPSHOT, a client node's with the ADDR,
 // LEARNED and ROUTER records of issue #20. Used by tests/loader/status.test.ts and
 // tests/hosts/status_server.test.ts.
@@ -17,7 +17,7 @@ const FE80_1 = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01];       
 const ZERO16 = new Array(16).fill(0);
 
 export const SNAPSHOT = Uint8Array.from([
-  0x50, 0x52, 0x53, 0x54, 0x07, 0x00, 0x08, 0x00,          // "PRST", version 7, 8 records
+  0x50, 0x52, 0x53, 0x54, 0x08, 0x00, 0x09, 0x00,          // "PRST", version 8, 9 records
   0x01, 0x00, 0x28, 0x00,                                  // NODE, 40 bytes
   ...u64(12345), 0x02, 0x01, 0x01, 0x00, 0x02, 0x00, 0xfa, 0x00, ...u64(3), // 12.345 s, router, 1 svc, 1 nic, 2 routes, 250 free, 3 ICMP errors
   ...u64(4), ...u64(1),                                    // control messages: 4 acted on, 1 refused
@@ -33,6 +33,8 @@ export const SNAPSHOT = Uint8Array.from([
   0x05, 0x00, 0x24, 0x00, 0x00, 0x80, 0x00, 0x01, ...FD00_7, ...ZERO16, // ROUTE service fd00:5ab2:1::7/128 → svc 1
   0x05, 0x00, 0x24, 0x00, 0x03, 0x00, 0x00, 0xff, ...ZERO16, ...FE80_1, // ROUTE static ::/0 via fe80::1 on NIC 0
   0x06, 0x00, 0x18, 0x00, 0x00, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0x99, ...FE80_1, // NEIGH NIC 0 reachable
+  0x12, 0x00, 0x30, 0x00, 0x00, 0x01, 0x01, 0x02, 0xf4, 0x46, 0x01, 0x00, // USB 0, present, held by svc 1, 2 in flight, 46f4:0001
+  ...u64(100), ...u64(3), ...u64(1), ...u64(2), ...u64(0), // 100 transfers, 3 errors, 1 late, 2 attaches refused
   0x63, 0x00, 0x02, 0x00, 0xaa, 0xbb,                      // type 99: unknown to this host, skipped
 ]);
 
@@ -48,7 +50,7 @@ const addr = (state: number, origin: number, svc: number, pref: number, valid: n
   [0x0a, 0x00, 0x20, 0x00, 0x00, state, origin, svc, ...u32(pref), ...u32(valid), left, counter, 0, 0, ...a];
 
 export const CLIENT_SNAPSHOT = Uint8Array.from([
-  0x50, 0x52, 0x53, 0x54, 0x07, 0x00, 0x08, 0x00,          // "PRST", version 7, 8 records
+  0x50, 0x52, 0x53, 0x54, 0x08, 0x00, 0x08, 0x00,          // "PRST", version 8, 8 records
   0x01, 0x00, 0x28, 0x00,                                  // NODE, 40 bytes
   ...u64(5000), 0x01, 0x01, 0x01, 0x00, 0x03, 0x00, 0xfa, 0x00, ...u64(0), ...u64(0), ...u64(0), // 5 s, client, 1 svc, 1 nic
   0x04, 0x00, 0x3f, 0x00,                                  // SVC, 49 + 14 bytes: id 0, running

@@ -21,7 +21,7 @@ const peer = (nic: number, n: number, state: number, port: number, keepalive: nu
   counts: number[]) => [0x0d, 0x00, 104, 0x00, nic, n, state, 0, ...u16(port), ...u16(keepalive), ...key, ...ep, ...hs, ...counts.flatMap(u64)];
 
 const SNAPSHOT = Uint8Array.from([
-  0x50, 0x52, 0x53, 0x54, 0x07, 0x00, 0x03, 0x00,                 // "PRST", version 7, 3 records
+  0x50, 0x52, 0x53, 0x54, 0x08, 0x00, 0x03, 0x00,                 // "PRST", version 8, 3 records
   0x01, 0x00, 0x28, 0x00, ...u64(62_500), 0x02, 0, 1, 0, 0, 0, 0, 0, ...u64(0), ...u64(0), ...u64(0), // NODE at 62.5 s, router
   ...peer(0, 0, 2, 51820, 25, KEY, FD00_99_2, u64(50_000), [1000, 10, 2000, 20, 3]),   // UP, handshake at 50 s
   ...peer(0, 1, 0, 0, 0, new Array(32).fill(0xff), new Array(16).fill(0), NEVER, [0, 0, 0, 0, 0]), // IDLE, never
@@ -71,6 +71,6 @@ test("metrics: per peer bytes, packets, handshakes, up and the age of the last h
 });
 
 test("a short WG_PEER record is an error naming it", () => {
-  const short = Uint8Array.from([0x50, 0x52, 0x53, 0x54, 0x07, 0x00, 0x01, 0x00, 0x0d, 0x00, 0x04, 0x00, 0, 0, 0, 0]);
+  const short = Uint8Array.from([0x50, 0x52, 0x53, 0x54, 0x08, 0x00, 0x01, 0x00, 0x0d, 0x00, 0x04, 0x00, 0, 0, 0, 0]);
   assert.throws(() => decodeStatus(short), /WG_PEER record has 4 bytes, needs 104/);
 });

@@ -10,7 +10,7 @@ import * as path from "path";
 import { SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
 import { CapKind, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
-import { CAPINFO_EXT_LEN, CAPINFO_KIND, CAPINFO_RIGHTS, CAPINFO_SIZE } from "../../abi/syscalls";
+import { CAPINFO_EXT_LEN, CAPINFO_KIND, CAPINFO_OBJECT, CAPINFO_RIGHTS, CAPINFO_SIZE } from "../../abi/syscalls";
 
 export const ROOT = path.resolve(__dirname, "../../../..");
 const DISK_HANDLE = 3;
@@ -20,11 +20,14 @@ export interface GuestOptions {
   names?: Record<string, string>;           // domain → address hex, for resolve
   disk?: Buffer;                            // the DISK extent, shared across restarts
   disks?: Buffer[];                         // several DISK extents (disk is disks[0])
+  diskIds?: number[];                       // the disk each extent lies on (default: its index)
   /** Called before each disk call; a negative number fails the call with it. A write's
    *  bytes are given, so a test can record them (or cut them short: return a count). */
   fault?: (disk: number, op: "read" | "write" | "flush", off: number, data?: Buffer) => number | undefined;
   now?: () => number;                       // kernel time in ms
   send?: (pkt: Buffer) => number;           // what send returns (0 by default)
+  /** More syscalls (or replacements), e.g. a USB device model's; given the guest's memory. */
+  syscalls?: (memory: WebAssembly.Memory) => Record<string, Function>;
 }
 
 export class Guest {
@@ -42,7 +45,7 @@ export class Guest {
     const module = new WebAssembly.Module(fs.readFileSync(file));
     const persia: Record<string, Function> = {};
     for (const s of SYSCALLS) persia[s.name] = () => { throw new Error(`unexpected syscall ${s.name}`); };
-    Object.assign(persia, this.syscalls());
+    Object.assign(persia, this.syscalls(), opts.syscalls?.(this.memory));
     const env = { memory: this.memory, abort: () => { throw new Error("abort"); } };
     const instance = new WebAssembly.Instance(module, { [SYSCALL_MODULE]: persia, env } as WebAssembly.Imports);
     this.exports = instance.exports as Record<string, Function>;
@@ -116,6 +119,7 @@ export class Guest {
         const v = new DataView(this.memory.buffer, ptr, CAPINFO_SIZE);
         v.setUint8(CAPINFO_KIND, CapKind.DISK);
         v.setUint8(CAPINFO_RIGHTS, RIGHT_READ | RIGHT_WRITE);
+        v.setUint16(CAPINFO_OBJECT, o.diskIds?.[h - DISK_HANDLE] ?? h - DISK_HANDLE, true);
         v.setBigUint64(CAPINFO_EXT_LEN, BigInt(d.length), true);
         return 0;
       },

@@ -11,8 +11,9 @@ import { CapKind, RIGHT_READ, RIGHT_WRITE, RIGHT_DERIVE } from "../../../abi/cap
 import { USB_INFLIGHT, USB_XFER_MAX, USB_TIMEOUT_MAX_MS, USB_EVENTQ } from "../../../abi/limits";
 import { UsbType, UsbEvent, UR_EP, UR_TIMEOUT, UR_SETUP, UR_PTR, UR_LEN, UR_COOKIE, UR_SIZE,
   UE_KIND, UE_HANDLE, UE_STATUS, UE_ACTUAL, UE_COOKIE, UE_SIZE } from "../../../abi/usb";
-import { k_sys, k_poll, k_buf, k_buf_size, k_usb_attach, k_usb_detach, k_usb_done } from "../../../kernel/main";
-import { usbLate, usbCoalesced, usbRefused } from "../../../kernel/svc/usb";
+import { k_sys, k_poll, k_buf, k_buf_size, k_usb_attach, k_usb_detach, k_usb_done, k_status } from "../../../kernel/main";
+import { usbLate, usbCoalesced, usbRefused, usbXfers, usbErrors, usbPending, usbInflight } from "../../../kernel/svc/usb";
+import * as S from "../../../abi/status";
 import { mfStart, mfEnd, mfNode, mfService, mfUsb, mfCapUsb } from "../manifest";
 import { bootFrom } from "../drive";
 import { put } from "../frames";
@@ -520,7 +521,10 @@ describe("USB", () => {
     let byRoot = bulkIn(16, 53);
     k_usb_done(0, b, 0, 0, T);                   // b's COMPLETE is queued, naming d
     let c0 = usbCancels();
+    expect(usbPending(0)).toBe(true);
     expect(k_sys(0, Sys.CAP_REVOKE, d, 0, 0, 0, 0)).toBe(0);
+    expect(usbPending(0)).toBe(false, "b's COMPLETE went with d");
+    expect(usbInflight(0)).toBe(2, "b's slot is free; a (an orphan) and the root's are not");
     expect(usbCancels()).toBe(c0 + 1, "a was cancelled, the root's transfer was not");
     expect(usbCancelField(c0, 1)).toBe(a);
     k_usb_done(0, a, -Errno.ECANCELED, 0, T);
@@ -532,6 +536,45 @@ describe("USB", () => {
     let x = bulkIn(16, 54);
     k_usb_done(0, x, 0, 0, T);
     expect(event(0)).toBe(UsbEvent.COMPLETE);
+  });
+
+  it("the status snapshot has a USB record per manifest device", () => {
+    let n = k_status();
+    let p = <usize>k_buf(Buf.STATUS);
+    expect(load<u16>(p + 4)).toBe(<u16>S.ST_VERSION);
+    let count = <i32>load<u16>(p + 6), off = 8, seen = 0;
+    for (let i = 0; i < count; i++) {
+      let type = <i32>load<u8>(p + <usize>off), len = <i32>load<u16>(p + <usize>off + 2);
+      let b = p + <usize>off + 4;
+      if (type == S.St.USB) {
+        expect(len).toBe(S.SU_SIZE);
+        let id = <i32>load<u8>(b + S.SU_ID);
+        expect(id).toBe(seen, "in id order");
+        if (id == 0) {
+          expect(load<u8>(b + S.SU_FLAGS)).toBe(<u8>S.SU_PRESENT);
+          expect(load<u8>(b + S.SU_HOLDER)).toBe(0);
+          expect(load<u8>(b + S.SU_INFLIGHT)).toBe(0);
+          expect(load<u16>(b + S.SU_VENDOR)).toBe(0x46f4);
+          expect(load<u16>(b + S.SU_PRODUCT)).toBe(0x0001);
+          expect(load<u64>(b + S.SU_TRANSFERS)).toBe(usbXfers[0]);
+          expect(load<u64>(b + S.SU_TRANSFERS)).toBeGreaterThan(20);
+          expect(load<u64>(b + S.SU_ERRORS)).toBe(usbErrors[0]);
+          expect(load<u64>(b + S.SU_LATE)).toBe(usbLate[0]);
+          expect(load<u64>(b + S.SU_REFUSED)).toBe(usbRefused[0]);
+          expect(load<u64>(b + S.SU_COALESCED)).toBe(usbCoalesced[0]);
+        }
+        if (id == 1) {
+          expect(load<u8>(b + S.SU_FLAGS)).toBe(0, "device 1 was never attached");
+          expect(load<u8>(b + S.SU_HOLDER)).toBe(1);
+          expect(load<u16>(b + S.SU_VENDOR)).toBe(0);
+        }
+        if (id == 2) expect(load<u8>(b + S.SU_HOLDER)).toBe(<u8>S.SU_NONE);
+        seen++;
+      }
+      off += 4 + len;
+    }
+    expect(off).toBe(n);
+    expect(seen).toBe(3);
   });
 
   it("derive cannot widen; revoking the root takes the device from the service", () => {
