@@ -23,10 +23,10 @@ import { ROOT } from "../../hosts/node/paths";
 import { missing, sh } from "../e2e/linux";
 import { metalImageOf, metalMissing, QEMU } from "../metal/qemu";
 import { waitFor } from "../wait";
-import { ask, valueOf } from "../storage/kv_load";
+import { opened, valueOf } from "../storage/kv_load";
 
 const SLOT = 1024;
-const SIZE = 2 << 20;       // 2048 slots (kv 2 opening 4096 ran out of one call's fuel: 10^8)
+const SIZE = 16 << 20;      // 16384 slots: kv opens them in 8 steps
 const MS = 3000;
 const WORKERS = 32;
 const TAP = "pbench0";
@@ -79,7 +79,7 @@ const get = (w: number, n: number) => `GET key${w}-${n % 64}`;
 
 /** kv's PUT/s and GET/s against the node at KV, after filling its keys once. */
 async function kvRates(): Promise<{ put: number; get: number }> {
-  await waitFor(async () => (await ask(KV, 7070, "GET key0-0", 300)) !== null, 20000, "kv to answer");
+  await opened(KV, 60000);
   const p = await rate(put, /^OK$/, MS);
   const g = await rate(get, /^VALUE /, MS);
   return { put: p.rate, get: g.rate };
@@ -104,10 +104,10 @@ node: { name: sbench.sabz.city, role: server }
 nics:
   - { name: lan0, kind: tap, mac: "02:00:00:00:be:01", prefixes: ["${PREFIX}::/64"], tap: { device: ${TAP} } }
 disks:
-  - { name: data, path: ${disk}, size: 2MiB }
+  - { name: data, path: ${disk}, size: 16MiB }
 services:
   - { domain: kv.sabz.city, module: ${path.join(ROOT, "build/wasm/services/kv.wasm")}, addresses: ["${KV}"],
-      ram: { min: 64KiB, max: 4MiB }, disk: [{ device: data, length: 2MiB, rights: [read, write] }] }
+      ram: { min: 64KiB, max: 4MiB }, disk: [{ device: data, length: 16MiB, rights: [read, write] }] }
 `;
   const r = await launch(parseManifest(yaml, "sbench.yaml", ROOT), { log: (level, l) => { if (level <= 1 && !/signatures are NOT checked/.test(l)) out(`  node: ${l}`); } });
   try {
@@ -123,10 +123,10 @@ node: { name: sbench.sabz.city, role: server }
 nics:
   - { name: lan0, kind: virtio, mac: "02:00:00:00:be:02", prefixes: ["${PREFIX}::/64"] }
 disks:
-  - { name: data, path: ${disk}, size: 2MiB }
+  - { name: data, path: ${disk}, size: 16MiB }
 services:
   - { domain: kv.sabz.city, module: build/wasm/services/kv.wasm, addresses: ["${KV}"], ram: { min: 64KiB, max: 4MiB },
-      disk: [{ device: data, length: 2MiB, rights: [read, write] }] }
+      disk: [{ device: data, length: 16MiB, rights: [read, write] }] }
 `;
   const elf = path.join(dir, "node.elf");
   const image = await metalImageOf(yaml, elf);

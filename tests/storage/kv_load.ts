@@ -113,13 +113,18 @@ export function ask(addr: string, port: number, text: string, timeoutMs = TIMEOU
 
 /** Reads every key back (in parallel) and checks it against the ledger; returns the
  *  problems (none: the store kept what it acknowledged) and records what it found as the
- *  new acknowledged state. Unanswered GETs are retried a few times (the node may still be
- *  starting); an "ERR …" answer is a problem (the store did not open by itself). */
+ *  new acknowledged state. Unanswered GETs and "ERR opening" are asked again (the node or
+ *  kv is still starting); any other "ERR …" is a problem (the store did not open by itself). */
 export async function check(ledger: KvLedger, addr: string, port = 7070): Promise<string[]> {
   const problems: string[] = [];
   await Promise.all([...ledger.keys].map(async ([key, st]) => {
     let a: string | null = null;
-    for (let i = 0; i < 5 && a === null; i++) a = await ask(addr, port, `GET ${key}`, 1000);
+    // No answer yet (the node is starting) or "ERR opening" (kv still reads its table, in
+    // steps): ask again, for up to about 30 s.
+    for (let i = 0; i < 60 && (a === null || a.startsWith("ERR opening")); i++) {
+      if (a !== null) await new Promise((r) => setTimeout(r, 500));
+      a = await ask(addr, port, `GET ${key}`, 1000);
+    }
     const allowed = [st.acked, ...st.maybe];
     const shown = `acknowledged #${st.acked}${st.maybe.length ? `, in flight #${st.maybe.join(", #")}` : ""}`;
     let found: number | null = null;
@@ -138,4 +143,17 @@ export async function check(ledger: KvLedger, addr: string, port = 7070): Promis
     st.last = Math.max(st.last, found);
   }));
   return problems;
+}
+
+/** Waits until kv answers a GET with something other than "ERR opening" (it has read its
+ *  table); returns that answer. */
+export async function opened(addr: string, ms: number, port = 7070): Promise<string> {
+  const end = Date.now() + ms;
+  let last: string | null = null;
+  while (Date.now() < end) {
+    last = await ask(addr, port, "GET kv-load-probe", 500);
+    if (last !== null && !last.startsWith("ERR opening")) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`kv at ${addr} did not finish opening within ${ms} ms (last answer: ${last ?? "none"})`);
 }
