@@ -19,7 +19,7 @@ import { parseListen } from "../hosts/node/observe/http";
 import { METRICS_PATH } from "../hosts/node/observe/metrics";
 import { followFile, followStream, ImageOutput } from "./follow";
 import { demo } from "./demo/demo";
-import { queryStatus } from "./status_client";
+import { diskRequest, queryStatus } from "./status_client";
 import { buildImage, statusFromOutput } from "./image";
 import { buildMetalImage } from "./image_metal";
 import { formatStatus } from "../loader/status/format";
@@ -520,6 +520,25 @@ export function main(argv: string[]): void {
           process.stdout.write(await queryStatus(sock, a.format));
         } catch (e) { fail(e); }
       })
+    .command("disk <node> <op> <disk> [arg]", "the host's hardware operations on a running node's disk, as on a RAID: " +
+      "detach it (closed; the kernel gets ENODEV), attach it again or a replacement, inject I/O errors (fault error|off)",
+      (y) => y.positional("node", { type: "string", demandOption: true, describe: "the node's name (its manifest's node.name)" })
+        .positional("op", { choices: ["detach", "attach", "fault"] as const, demandOption: true })
+        .positional("disk", { type: "string", demandOption: true, describe: "the disk's name in the manifest, or its id" })
+        .positional("arg", { type: "string", describe: "attach: the file or block device (default: the one it had); fault: error or off" })
+        .option("socket", { type: "string", describe: "the status socket (default: <socket-dir>/<node>.sock)" })
+        .option("socket-dir", { type: "string", default: DEFAULT_SOCKET }),
+      async (a) => {
+        try {
+          if (a.op === "fault" && a.arg !== "error" && a.arg !== "off") throw new Error("`persia disk <node> fault <disk>` needs error or off");
+          if (a.op === "detach" && a.arg !== undefined) throw new Error("`persia disk <node> detach <disk>` takes nothing more");
+          const arg = a.op === "attach" && a.arg !== undefined ? path.resolve(a.arg) : a.arg;
+          const sock = a.socket ?? socketFor(a.node, a["socket-dir"]);
+          const r = await diskRequest(sock, `disk ${a.disk} ${a.op}${arg === undefined ? "" : ` ${arg}`}`);
+          if (!r.ok) throw new Error(r.message);
+          process.stdout.write(`${r.message}\n`);
+        } catch (e) { fail(e); }
+      })
     .command("top [node]", "a live view of a running node, refreshed in place: packets, bytes, fuel and drops per second, egress shares; q quits",
       (y) => y.positional("node", { type: "string", describe: "the node's name (its manifest's node.name)" })
         .option("socket", { type: "string", describe: "the status socket (default: <socket-dir>/<node>.sock)" })
@@ -556,6 +575,7 @@ export function main(argv: string[]): void {
     .example("$0 ctl put echo.wasm --domain echo.a.sabz.city --node fd00:5ab2:1::1 --key alice.key", "send a module to the node's store over the network; then `ctl load` starts it")
     .example("$0 cert issue --key up.key --prefix fd00:b::/64 --holder ed25519:… --issuer -o b.cert", "delegate a prefix to a router (its node.certs)")
     .example("$0 cert verify leaf.cert b.cert --address fd00:b::7 --trust ed25519:…=fd00::/16", "check a chain as a node trusting that key would")
+    .example("$0 disk edge.sabz.city detach b", "close disk b as a pulled disk; then `attach b /dev/loop7` puts a replacement in")
     .example("$0 status edge.sabz.city --format metrics", "the same for Prometheus")
     .example("$0 run edge.yaml --metrics [::1]:9464", "a node whose metrics Prometheus scrapes at http://[::1]:9464/metrics")
     .example("$0 status --from edge.log --metrics [::1]:9464", "the same for a wasmtime image writing edge.log")

@@ -3,8 +3,12 @@
 // existing one that is smaller; it never truncates. Reads and writes go straight between
 // the file and kernel memory (positional fs.readSync/fs.writeSync, no copies) and are
 // bounds-checked against the configured size and the memory view.
+// The operator's hardware operations (spec/hosts.md "Disks"), as mdadm --fail/--remove/--add
+// and dm-error give them on Linux: detach() closes the device and every call then fails with
+// -ENODEV; attach() opens the same or another file or device, checked as at start; fault()
+// makes every call fail with -EIO while on. The kernel's grants never change.
 // Does not check extents or rights (the kernel grants and checks extents) and has no cache.
-// Used by node.ts for the disk_read, disk_write and disk_flush host imports.
+// Used by node.ts for the disk_read, disk_write and disk_flush host imports and `persia disk`.
 import * as fs from "fs";
 import { Errno } from "../../abi/errno";
 import { inRange } from "./memview";
@@ -37,13 +41,17 @@ function blockDeviceBytes(rdev: bigint, path: string): bigint {
   }
 }
 
-function openOrCreate(o: DiskOptions): { fd: number; created: boolean } {
+function openOrCreate(o: DiskOptions, create: boolean): { fd: number; created: boolean } {
   const where = `disk ${o.id}: ${o.path}`;
   try {
     return { fd: fs.openSync(o.path, "r+"), created: false };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
       throw new Error(`${where} cannot be opened for reading and writing: ${errorText(e)}`);
+    }
+    if (!create) {
+      throw new Error(`${where} does not exist; attach never creates a disk: give an existing file or block device ` +
+        `(for a file: truncate -s ${o.size} ${o.path})`);
     }
   }
   try {
@@ -55,50 +63,120 @@ function openOrCreate(o: DiskOptions): { fd: number; created: boolean } {
   }
 }
 
+/** Opens o.path and checks it is a file or block device of at least o.size bytes. Returns
+ *  the fd and what identifies the file (device and inode; a block device's own number). */
+function openChecked(o: DiskOptions, create: boolean): { fd: number; created: boolean; identity: string } {
+  const { fd, created } = openOrCreate(o, create);
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (!st.isFile() && !st.isBlockDevice()) throw new Error(`disk ${o.id}: ${o.path} is neither a regular file nor a block device`);
+    const actual = st.isBlockDevice() ? blockDeviceBytes(st.rdev, o.path) : st.size;
+    if (actual < o.size) {
+      throw new Error(`disk ${o.id}: ${o.path} holds ${actual} bytes, but the boot manifest gives this disk ${o.size}. ` +
+        `PersiaOS never grows or truncates an existing disk: enlarge it (for a file: truncate -s ${o.size} ${o.path}) ` +
+        `or configure a size of at most ${actual}.`);
+    }
+    const identity = st.isBlockDevice() ? `block ${st.rdev}` : `file ${st.dev}:${st.ino}`;
+    return { fd, created, identity };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** Host-side counts of one disk, shown by `persia status` (spec/observe.md). */
+export interface DiskCounters {
+  reads: number;
+  writes: number;
+  flushes: number;
+  /** Calls answered -EIO: an injected fault or a failed system call. */
+  io_errors: number;
+  /** Calls answered -ENODEV while detached. */
+  detached_calls: number;
+  detaches: number;
+  attaches: number;
+}
+
 export class DiskFile {
   readonly id: number;
-  readonly path: string;
+  /** The file or device now attached, or the last one while detached. */
+  path: string;
   readonly size: bigint;
   /** True if open() created the file. */
   readonly created: boolean;
+  /** What identifies the open file (device and inode, or a block device's number); "" while detached. */
+  identity: string;
   /** Told about I/O errors, once per change of message. */
   onError: ((message: string) => void) | null = null;
+  readonly counters: DiskCounters = { reads: 0, writes: 0, flushes: 0, io_errors: 0, detached_calls: 0, detaches: 0, attaches: 0 };
   private readonly sizeBytes: number;
   private fd: number;
+  private faulty = false;
   private lastError = "";
 
-  private constructor(o: DiskOptions, fd: number, created: boolean) {
+  private constructor(o: DiskOptions, fd: number, created: boolean, identity: string) {
     this.id = o.id;
     this.path = o.path;
     this.size = o.size;
     this.sizeBytes = Number(o.size);
     this.fd = fd;
     this.created = created;
+    this.identity = identity;
   }
 
   /** Opens (or creates) the backing file or device. Throws with a message saying what to
    *  change if it cannot be used. */
   static open(o: DiskOptions): DiskFile {
     if (o.size < 0n || o.size > OFFSET_MAX) throw new RangeError(`disk ${o.id}: size ${o.size} is out of range`);
-    const { fd, created } = openOrCreate(o);
-    try {
-      const st = fs.fstatSync(fd, { bigint: true });
-      if (!st.isFile() && !st.isBlockDevice()) throw new Error(`disk ${o.id}: ${o.path} is neither a regular file nor a block device`);
-      const actual = st.isBlockDevice() ? blockDeviceBytes(st.rdev, o.path) : st.size;
-      if (actual < o.size) {
-        throw new Error(`disk ${o.id}: ${o.path} holds ${actual} bytes, but the boot manifest gives this disk ${o.size}. ` +
-          `PersiaOS never grows or truncates an existing disk: enlarge it (for a file: truncate -s ${o.size} ${o.path}) ` +
-          `or configure a size of at most ${actual}.`);
-      }
-    } catch (e) {
-      fs.closeSync(fd);
-      throw e;
+    const { fd, created, identity } = openChecked(o, true);
+    return new DiskFile(o, fd, created, identity);
+  }
+
+  /** "attached", "detached", or "faulty" (attached, with errors injected). */
+  get state(): "attached" | "detached" | "faulty" {
+    return this.fd < 0 ? "detached" : this.faulty ? "faulty" : "attached";
+  }
+
+  /** Closes the device, as a failed disk's removal; every call now answers -ENODEV. */
+  detach(): void {
+    if (this.fd < 0) throw new Error(`disk ${this.id} is already detached (it was ${this.path})`);
+    const fd = this.fd;
+    this.fd = -1;
+    this.identity = "";
+    this.counters.detaches++;
+    fs.closeSync(fd);
+  }
+
+  /** Opens `path` (default: the last one) in place of a detached device, checked as at start
+   *  but never created. `inUse(identity)` names another disk that has the same file open, or
+   *  null. Throws a sentence saying what to do. */
+  attach(path: string | undefined, inUse: (identity: string) => string | null): void {
+    if (this.fd >= 0) {
+      throw new Error(`disk ${this.id} is attached to ${this.path}; detach it first (persia disk <node> detach ${this.id})`);
     }
-    return new DiskFile(o, fd, created);
+    const o = { id: this.id, path: path ?? this.path, size: this.size };
+    const { fd, identity } = openChecked(o, false);
+    const other = inUse(identity);
+    if (other !== null) {
+      fs.closeSync(fd);
+      throw new Error(`disk ${this.id}: ${o.path} is the file or device that ${other} uses; two disks never share one`);
+    }
+    this.fd = fd;
+    this.path = o.path;
+    this.identity = identity;
+    this.lastError = "";
+    this.counters.attaches++;
+  }
+
+  /** Injects I/O errors: while on, every read, write and flush answers -EIO. */
+  fault(on: boolean): void {
+    this.faulty = on;
+    this.lastError = "";
   }
 
   /** Reads [off, +len) of the disk into memory[ptr, +len). Bytes read, or -Errno. */
   read(off: bigint, memory: Uint8Array, ptr: number, len: number): number {
+    this.counters.reads++;
     const at = this.check(off, memory, ptr, len);
     if (at < 0) return at;
     ptr >>>= 0;
@@ -118,6 +196,7 @@ export class DiskFile {
 
   /** Writes memory[ptr, +len) to [off, +len) of the disk. Bytes written, or -Errno. */
   write(off: bigint, memory: Uint8Array, ptr: number, len: number): number {
+    this.counters.writes++;
     const at = this.check(off, memory, ptr, len);
     if (at < 0) return at;
     ptr >>>= 0;
@@ -131,8 +210,11 @@ export class DiskFile {
     }
   }
 
-  /** Makes earlier writes durable (fsync). 0 or -Errno.EIO. */
+  /** Makes earlier writes durable (fsync). 0, -Errno.EIO, or -Errno.ENODEV while detached. */
   flush(): number {
+    this.counters.flushes++;
+    const down = this.unavailable();
+    if (down < 0) return down;
     try {
       fs.fsyncSync(this.fd);
       return 0;
@@ -147,17 +229,32 @@ export class DiskFile {
     this.fd = -1;
   }
 
-  /** The disk offset as a number, or -ERANGE (outside the disk) or -EFAULT (outside memory). */
+  /** The disk offset as a number, or -ERANGE (outside the disk), -EFAULT (outside memory),
+   *  -ENODEV (detached) or -EIO (a fault injected). */
   private check(off: bigint, memory: Uint8Array, ptr: number, len: number): number {
     if (off < 0n || off > OFFSET_MAX) return -Errno.ERANGE;
     const at = Number(off);
     if (at + (len >>> 0) > this.sizeBytes) return -Errno.ERANGE;
     if (!inRange(ptr, len, memory.length)) return -Errno.EFAULT;
-    if (this.fd < 0) return -Errno.EIO;
-    return at;
+    const down = this.unavailable();
+    return down < 0 ? down : at;
+  }
+
+  /** -ENODEV while detached, -EIO while a fault is injected, else 0. */
+  private unavailable(): number {
+    if (this.fd < 0) {
+      this.counters.detached_calls++;
+      return -Errno.ENODEV;
+    }
+    if (this.faulty) {
+      this.counters.io_errors++;
+      return -Errno.EIO;
+    }
+    return 0;
   }
 
   private failed(op: string, e: unknown): number {
+    this.counters.io_errors++;
     const message = `disk ${this.id} (${this.path}): ${op} failed: ${errorText(e)}`;
     if (message !== this.lastError) {
       this.lastError = message;

@@ -23,7 +23,7 @@ export interface Launched {
   peers: Map<number, VirtualEnd>;
 }
 
-export type LaunchOptions = Omit<PersiaNodeOptions, "kernelBytes" | "boot" | "services" | "nics" | "disks" | "nicNames" | "usb">;
+export type LaunchOptions = Omit<PersiaNodeOptions, "kernelBytes" | "boot" | "services" | "nics" | "disks" | "nicNames" | "diskNames" | "usb">;
 
 function readFile(what: string, file: string): Uint8Array {
   try {
@@ -89,8 +89,9 @@ export async function launch(manifest: Manifest, options: LaunchOptions = {}): P
   }
   const disks = new Map(plan.disks.map((d) => [d.id, d.path]));
   const nicNames = new Map(plan.nics.map((n) => [n.id, n.name]));
+  const diskNames = new Map(plan.disks.map((d) => [d.id, d.name]));
   const network = plan.network;
-  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, network, nics, disks, nicNames, usb: plan.usb });
+  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, network, nics, disks, nicNames, diskNames, usb: plan.usb });
   await node.start();
   return { node, plan, peers };
 }

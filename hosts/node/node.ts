@@ -16,6 +16,7 @@ import { Errno } from "../../abi/errno";
 import { Fault, LogLevel, NicKind, STOP_MAX_MS } from "../../abi/kernel";
 import { BootManifest, decodeBootManifest } from "../../loader/manifest";
 import { DiskFile } from "./disk";
+import { DiskAnswer, diskOperation } from "./disk_ops";
 import { HostImports, KernelInstance } from "./kernel";
 import { inRange } from "./memview";
 import { NicBackend } from "./nic/nic";
@@ -54,6 +55,9 @@ export interface PersiaNodeOptions {
   /** The manifest's name of each NIC id, for status output and captures (launch.ts gives
    *  them); default "nic<id>". */
   nicNames?: ById<string>;
+  /** The manifest's name of each disk id, for status output and `persia disk` (launch.ts
+   *  gives them); without one a disk is named by its id. */
+  diskNames?: ById<string>;
   /** Kernel time in ms; default: ms since the node was constructed. */
   clock?: () => bigint;
   log?: LogSink;
@@ -230,7 +234,12 @@ export class PersiaNode extends EventEmitter {
       id: n.id, ...(names.has(n.id) ? { name: names.get(n.id) } : {}), backend: n.backend,
       counters: { ...n.counters(), rx_too_long: this.rxTooLong[n.id] ?? 0 },
     }));
-    s.host = { name: this.plan.node.name, nics };
+    const diskNames = byId(this.options.diskNames);
+    const disks = this.disks.filter((d): d is DiskFile => d !== undefined).map((d) => ({
+      id: d.id, ...(diskNames.has(d.id) ? { name: diskNames.get(d.id) } : {}), path: d.path, state: d.state,
+      counters: { ...d.counters },
+    }));
+    s.host = { name: this.plan.node.name, nics, disks };
     return s;
   }
 
@@ -248,8 +257,17 @@ export class PersiaNode extends EventEmitter {
   async statusServer(path: string): Promise<Server> {
     if (this.server !== null) throw new Error("this node already serves its status");
     this.server = await statusServer(path, () => this.statusNow(),
-      (socket, request) => captureStream(socket, request, this.capture, () => this.captureHeader()));
+      (socket, request) => captureStream(socket, request, this.capture, () => this.captureHeader()),
+      (request) => this.diskOperation(request));
     return this.server;
+  }
+
+  /** Applies an operator's disk operation (disk_ops.ts: detach, attach, fault), logs its
+   *  answer on the node, and returns it. The kernel's grants do not change. */
+  diskOperation(request: string): DiskAnswer {
+    const a = diskOperation(request, this.disks, byId(this.options.diskNames));
+    this.log(a.ok ? LogLevel.WARN : LogLevel.INFO, a.ok ? `operator: ${a.message}` : `operator's disk operation refused: ${a.message}`);
+    return a;
   }
 
   /** What a capture stream starts with: the node's name, NICs and services by id. */

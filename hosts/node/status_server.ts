@@ -5,13 +5,19 @@
 //   /text) → the same over a minimal HTTP/1.0 reply, e.g. `curl --unix-socket PATH http://node/metrics`.
 //   "capture <json filter>" → handed to the capture handler, which streams packet records on
 //   the same connection until the client closes it (capture.ts, `persia capture`).
-// Does not accept control messages: changing a node takes a signed message, never this socket.
+//   "disk <disk> detach|attach [<path>]|fault error|off" → the operator's hardware operation
+//   on one of the host's disks (disk_ops.ts, `persia disk`), answered as JSON with a sentence.
+// Does not accept control messages: changing a node's configuration (services, grants,
+// routes) takes a signed message, never this socket. A disk operation is not one: it acts
+// on the host's hardware as pulling a cable would, and only the socket's owner and root can
+// connect — the socket is made 0600 whatever the umask (spec/security.md, "Disk operations").
 // Removes a stale socket file left by a node that died; refuses to touch any other file.
 // Used by node.ts (PersiaNode.statusServer).
 import * as fs from "fs";
 import * as net from "net";
 import { formatStatus, Status } from "../../loader/status/decode";
 import { METRICS_CONTENT_TYPE, metricsText } from "../../loader/status/metrics";
+import type { DiskAnswer } from "./disk_ops";
 
 /** How long a connection may stay silent before it gets the JSON status. */
 const REQUEST_WAIT_MS = 200;
@@ -53,9 +59,13 @@ async function reply(request: string, source: () => Status): Promise<string> {
 /** Serves one connection that asked for a capture: `request` is what followed "capture". */
 export type CaptureHandler = (socket: net.Socket, request: string) => void;
 
-const CAPTURE_REQUEST = /^capture(?:\s+(.*))?$/;
+/** Applies one "disk …" request line and answers it (node.ts diskOperation). */
+export type DiskHandler = (request: string) => DiskAnswer;
 
-function serve(socket: net.Socket, source: () => Status, capture?: CaptureHandler): void {
+const CAPTURE_REQUEST = /^capture(?:\s+(.*))?$/;
+const DISK_REQUEST = /^disk(?:\s|$)/;
+
+function serve(socket: net.Socket, source: () => Status, capture?: CaptureHandler, disk?: DiskHandler): void {
   let received = "";
   let done = false;
   const respond = (line: string): void => {
@@ -65,9 +75,18 @@ function serve(socket: net.Socket, source: () => Status, capture?: CaptureHandle
     const request = line.replace(/\r$/, "").trim();
     const c = CAPTURE_REQUEST.exec(request);
     if (c && capture) { capture(socket, c[1] ?? ""); return; }
+    if (DISK_REQUEST.test(request)) {
+      const a = disk ? disk(request) : { ok: false, message: "this node has no disk operations" };
+      socket.end(JSON.stringify(a) + "\n");
+      return;
+    }
     void reply(request, source).then((text) => socket.end(text));
   };
-  const timer = setTimeout(() => respond(""), REQUEST_WAIT_MS);
+  // On a busy node the loop may come back to timers after the wait with the request already
+  // received but not yet read (timers run before I/O in each turn of Node's loop): answer
+  // the silence only after that turn's I/O, so a request that did arrive is never taken for
+  // silence (a `persia disk` got the status back under load).
+  const timer = setTimeout(() => setImmediate(() => respond("")), REQUEST_WAIT_MS);
   socket.setEncoding("utf8");
   socket.on("data", (chunk: string) => {
     if (done) return;                          // answered (a capture stream reads no more)
@@ -101,13 +120,25 @@ async function removeStale(path: string): Promise<void> {
 
 /** Listens on `path` and answers every connection from `source()`, and capture requests
  *  with `capture` when given. */
-export async function statusServer(path: string, source: () => Status, capture?: CaptureHandler): Promise<net.Server> {
+export async function statusServer(path: string, source: () => Status, capture?: CaptureHandler,
+  disk?: DiskHandler): Promise<net.Server> {
   await removeStale(path);
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => serve(socket, source, capture));
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => serve(socket, source, capture, disk));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
       reject(new Error(`cannot listen on status socket ${path}: ${e.message}`)));
-    server.listen(path, () => resolve());
+    const mask = process.umask(0o177);   // bind creates the socket file 0600 (listen binds synchronously)
+    try {
+      server.listen(path, () => resolve());
+    } finally {
+      process.umask(mask);
+    }
   });
+  try {
+    fs.chmodSync(path, 0o600);   // owner and root only, whatever the umask: it also takes disk operations
+  } catch (e) {
+    server.close();
+    throw new Error(`cannot make status socket ${path} private (chmod 600): ${e instanceof Error ? e.message : String(e)}`);
+  }
   return server;
 }

@@ -202,6 +202,17 @@ export interface HostNicStatus {
   counters: Record<string, number>;
 }
 
+/** A disk as the Node host sees it (hosts/node/disk.ts): attached, detached by the operator,
+ *  or faulty (errors injected), and its host-side counters. */
+export interface HostDiskStatus {
+  id: number;
+  /** The disk's name in the manifest, when the host knows it. */
+  name?: string;
+  path: string;
+  state: string;
+  counters: Record<string, number>;
+}
+
 /** A USB device of the manifest (issue #16): its id is its position in the manifest's usb:. */
 export interface UsbStatus {
   id: number;
@@ -236,7 +247,7 @@ export interface Status {
   usb?: UsbStatus[];               // the manifest's USB devices (absent in a hand-made status)
   /** Added by node.ts; absent in a snapshot decoded on its own. `name` is the node's, when
    *  the host knows it (the Node host, or the line a wasmtime image prints at boot). */
-  host?: { name?: string; nics: HostNicStatus[] };
+  host?: { name?: string; nics: HostNicStatus[]; disks?: HostDiskStatus[] };
 }
 
 // The snapshot header and record header, as drawn in abi/status.ts; sizes are those of

@@ -240,6 +240,17 @@ function hostSection(s: Status): string | null {
   return "Host NIC counters\n" + table(["NIC", "BACKEND", "COUNTERS"], rows);
 }
 
+/** The host's disks (the Node host: spec/hosts.md "Disks"): state, path and counters. */
+function diskSection(s: Status): string | null {
+  const disks = s.host?.disks ?? [];
+  if (disks.length === 0) return null;
+  const rows = disks.map((d) => {
+    const counts = Object.entries(d.counters).filter(([, v]) => v > 0).map(([k, v]) => `${k}=${v}`);
+    return [d.id, d.name ?? "-", d.state, d.path, counts.length > 0 ? counts.join(" ") : "-"];
+  });
+  return "Host disks\n" + table(["DISK", "NAME", "STATE", "PATH", "COUNTERS"], rows);
+}
+
 /** The whole status as text, sections separated by blank lines. */
 export function formatStatus(s: Status): string {
   const nics = s.nics.length === 0 ? null : table(
@@ -275,5 +286,7 @@ export function formatStatus(s: Status): string {
   ];
   const host = hostSection(s);
   if (host !== null) parts.push(host);
+  const disks = diskSection(s);
+  if (disks !== null) parts.push(disks);
   return parts.join("\n\n") + "\n";
 }

@@ -23,6 +23,9 @@
 //             host and the wasmtime image on the same traffic (TAP/VXLAN in netns, root)
 //   usbdisk   (tests/bench/usbdisk.ts) 512-byte block reads from QEMU's usb-storage through
 //             usbdisk.sabz.city on the metal host, against kv GETs from virtio-blk on that node
+//   storage   (tests/bench/storage.ts) kv PUT/s and GET/s on a file, a loop device and a
+//             metal node's virtio-blk disk, each beside a 1 KiB write+fsync loop on the same
+//             file or device (the dd-style baseline)
 //   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel:
 //             wireguard-go ↔ wireguard-go between two namespaces (the baseline for #13), and
 //             wireguard-go → a PersiaOS router → TAP, with the ratio
@@ -44,6 +47,7 @@ import { imageRates } from "./wasmtime";
 import { metalRates } from "./metal";
 import { controlBench } from "./control";
 import { putBench } from "./put";
+import { storageBench } from "./storage";
 import { cryptoBench } from "./crypto";
 import { modsigBench } from "./modsig";
 import { filterBench } from "./filters";
@@ -189,6 +193,7 @@ async function all(): Promise<void> {
   await fuelBench();
   await controlBench((l) => console.log(l));
   await putBench((l) => console.log(l));
+  await storageBench((l) => console.log(l));
   await cryptoBench((l) => console.log(l));
   await modsigBench((l) => console.log(l));
   await filterBench((l) => console.log(l));

@@ -322,6 +322,14 @@ export const MUTANTS: Mutant[] = [
     file: "loader/manifest/delegations.ts", from: "const r = routes.findIndex((x) => x !== null && x.len > 0 && overlaps(x, p));",
     to: "const r = -1;", tests: [DELEGATIONS] },
 
+  // The operator's disk operations (spec/hosts.md "Disks", spec/security.md).
+  { id: "disk-fault-ignored", guarantee: "while a fault is injected every disk call answers EIO and touches nothing",
+    file: "hosts/node/disk.ts", from: "    if (this.faulty) {", to: "    if (false) {", tests: ["tests/storage/disk_ops.test.ts"] },
+  { id: "disk-attach-shared", guarantee: "attach refuses a file another disk of the node has open",
+    file: "hosts/node/disk.ts", from: "    if (other !== null) {", to: "    if (false) {", tests: ["tests/storage/disk_ops.test.ts"] },
+  { id: "status-socket-umask", guarantee: "the status socket, which takes disk operations, is its owner's and root's only",
+    file: "hosts/node/status_server.ts", from: "fs.chmodSync(path, 0o600);", to: "fs.chmodSync(path, 0o666);", tests: ["tests/storage/disk_ops.test.ts"] },
+
   // The dashboard (spec/observe.md).
   { id: "dashboard-stream-limit", guarantee: "at most MAX_STREAMS event streams at once; one more gets 503",
     file: "hosts/node/observe/events.ts", from: "if (this.streams.size >= this.maxStreams) {", to: "if (false) {",
