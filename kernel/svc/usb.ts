@@ -61,7 +61,6 @@ export const usbCoalesced = new StaticArray<u64>(USB_MAX); // ATTACH/DETACH even
 // Per transfer slot (dev * USB_INFLIGHT + xfer).
 const N = USB_MAX * USB_INFLIGHT;
 const xState = new StaticArray<u8>(N);
-const xCap = new StaticArray<u8>(N);          // capability slot it was submitted with
 const xHandle = new StaticArray<i32>(N);
 const xIn = new StaticArray<bool>(N);
 const xPtr = new StaticArray<u32>(N);
@@ -226,6 +225,7 @@ function parse(dev: i32, p: usize, len: i32): i32 {
   if (load<u8>(p) != USB_DEVICE_DESC) return refuse(dev, "device bLength", "not 18");
   if (load<u8>(p + 1) != 1) return refuse(dev, "device bDescriptorType", "not DEVICE (1)");
   let mps0 = <i32>load<u8>(p + 7), bcd = <i32>load<u16>(p + 2);
+  if (load<u8>(p + 4) == 9) return refuse(dev, "bDeviceClass", "9 (hub): a hub cannot be granted, its ports would reach devices below it (grant those devices instead)");
   let mpsOk = mps0 == 8 || mps0 == 16 || mps0 == 32 || mps0 == 64 || (mps0 == 9 && bcd >= 0x0300);
   if (!mpsOk) return refuse(dev, "bMaxPacketSize0", "not 8, 16, 32, 64, or 9 (512) for USB 3");
   let c = p + USB_DEVICE_DESC;
@@ -248,6 +248,7 @@ function parse(dev: i32, p: usize, len: i32): i32 {
     if (ty == 4) {
       if (bl < 9) return refuse(dev, "interface bLength", "less than 9");
       alt = <i32>load<u8>(d + 3);
+      if (load<u8>(d + 5) == 9) return refuse(dev, "bInterfaceClass", "9 (hub): a hub cannot be granted, its ports would reach devices below it (grant those devices instead)");
     } else if (ty == 5) {
       if (bl < 7) return refuse(dev, "endpoint bLength", "less than 7");
       if (alt < 0) return refuse(dev, "endpoint", "before any interface descriptor");
@@ -284,10 +285,11 @@ function unplug(dev: i32): void {
 }
 
 /** k_usb_attach: dev's descriptors are in Buf.USB[0, len). A device already present is
- *  unplugged first (its holder hears DETACH, then ATTACH). */
+ *  -EEXIST and nothing changes: its transfers at the host stay in flight (a host reports
+ *  k_usb_detach first; unplugging here would free slots the host still completes). */
 export function usbAttach(dev: i32, len: i32): i32 {
   if (!usbDeclared(dev)) return -Errno.ENODEV;
-  if (unchecked(present[dev])) unplug(dev);
+  if (unchecked(present[dev])) return -Errno.EEXIST;
   let r = parse(dev, USB_BUF, len);
   if (r < 0) return r;
   memory.copy(usbDesc(dev), USB_BUF, <usize>len);
@@ -411,6 +413,17 @@ function hostOnly(setup: usize): bool {
   return r == 5 || r == 9 || r == 11;
 }
 
+/** The rights a request on the default pipe needs: a standard GET_STATUS (0),
+ *  GET_DESCRIPTOR (6), GET_CONFIGURATION (8) or GET_INTERFACE (10) with bit 7 set only
+ *  reads, so READ; anything else (any OUT, any class or vendor request, any other standard
+ *  one) can command the device, so WRITE, and READ too when it has an IN data stage. */
+function ep0Rights(setup: usize): i32 {
+  let rt = <i32>load<u8>(setup), r = <i32>load<u8>(setup + 1);
+  let dataIn = (rt & USB_DIR_IN) != 0 && load<u16>(setup + 6) != 0;
+  if ((rt & USB_DIR_IN) != 0 && (rt & 0x60) == 0 && (r == 0 || r == 6 || r == 8 || r == 10)) return RIGHT_READ;
+  return dataIn ? RIGHT_READ | RIGHT_WRITE : RIGHT_WRITE;
+}
+
 /** usb_submit(h, req): check everything, in spec/abi.md's order, then start it. */
 export function usbSubmit(svc: i32, handle: i32, req: i32): i32 {
   let dev = device(svc, handle);
@@ -420,7 +433,8 @@ export function usbSubmit(svc: i32, handle: i32, req: i32): i32 {
   let ep = <i32>load<u8>(REQ + UR_EP);
   let setup = REQ + UR_SETUP;
   let dirIn = ep == 0 ? (load<u8>(setup) & USB_DIR_IN) != 0 : (ep & USB_DIR_IN) != 0;
-  if ((capRights(svc, cs) & (dirIn ? RIGHT_READ : RIGHT_WRITE)) == 0) return -Errno.EPERM;
+  let need = ep == 0 ? ep0Rights(setup) : dirIn ? RIGHT_READ : RIGHT_WRITE;
+  if ((capRights(svc, cs) & need) != need) return -Errno.EPERM;
   if (!unchecked(present[dev])) return -Errno.ENODEV;
   let kind = <i32>UsbType.CONTROL;
   if (ep != 0) {
@@ -451,7 +465,6 @@ export function usbSubmit(svc: i32, handle: i32, req: i32): i32 {
   if (x == USB_INFLIGHT) return -Errno.ENOSPC;
   let i = dev * USB_INFLIGHT + x;
   unchecked(xState[i] = BUSY);
-  unchecked(xCap[i] = <u8>cs);
   unchecked(xHandle[i] = handle);
   unchecked(xIn[i] = dirIn);
   unchecked(xPtr[i] = ptr);

@@ -531,6 +531,19 @@ export const MUTANTS: Mutant[] = [
     to: "if (queueDepth(svc) == 0 && !due) continue;", tests: [USB] },
   { id: "usb-detach-keeps-inflight", guarantee: "an unplug completes every transfer in flight with ENODEV",
     file: "kernel/svc/usb.ts", from: "if (st == BUSY) complete(dev, i, -Errno.ENODEV, 0);", to: "if (false) complete(dev, i, -Errno.ENODEV, 0);", tests: [USB] },
+  { id: "usb-ep0-command-read-only", guarantee: "on the default pipe only a standard GET is a read: any other request (a vendor command with bit 7 and no data too) needs WRITE",
+    file: "kernel/svc/usb.ts", from: "let need = ep == 0 ? ep0Rights(setup) : dirIn ? RIGHT_READ : RIGHT_WRITE;",
+    to: "let need = dirIn ? RIGHT_READ : RIGHT_WRITE;", tests: [USB] },
+  { id: "usb-ep0-in-without-read", guarantee: "a request on the default pipe with an IN data stage needs READ as well as WRITE",
+    file: "kernel/svc/usb.ts", from: "return dataIn ? RIGHT_READ | RIGHT_WRITE : RIGHT_WRITE;", to: "return RIGHT_WRITE;", tests: [USB] },
+  { id: "usb-ep0-class-get-read", guarantee: "a class or vendor request numbered like a standard GET is not a read",
+    file: "kernel/svc/usb.ts", from: "if ((rt & USB_DIR_IN) != 0 && (rt & 0x60) == 0 && (r == 0", to: "if ((rt & USB_DIR_IN) != 0 && (r == 0", tests: [USB] },
+  { id: "usb-hub-device-granted", guarantee: "a hub (bDeviceClass 9) is refused at attach: its ports reach other devices",
+    file: "kernel/svc/usb.ts", from: "if (load<u8>(p + 4) == 9) return refuse(", to: "if (false) return refuse(", tests: [USB] },
+  { id: "usb-hub-interface-granted", guarantee: "a device with a hub interface (bInterfaceClass 9) is refused at attach",
+    file: "kernel/svc/usb.ts", from: "if (load<u8>(d + 5) == 9) return refuse(", to: "if (false) return refuse(", tests: [USB] },
+  { id: "usb-attach-present-replaces", guarantee: "k_usb_attach on a present device is -EEXIST and changes nothing (its transfers stay in flight)",
+    file: "kernel/svc/usb.ts", from: "if (unchecked(present[dev])) return -Errno.EEXIST;", to: "if (unchecked(present[dev])) unplug(dev);", tests: [USB] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */

@@ -17,7 +17,7 @@ import { CapKind, RIGHT_READ, RIGHT_WRITE, RIGHT_DERIVE } from "../../../abi/cap
 import { USB_INFLIGHT, USB_XFER_MAX, USB_TIMEOUT_MAX_MS } from "../../../abi/limits";
 import { UsbType, UR_EP, UR_TIMEOUT, UR_SETUP, UR_PTR, UR_LEN, UR_COOKIE, UR_SIZE } from "../../../abi/usb";
 import { k_sys, k_poll, k_buf, k_usb_attach, k_usb_detach, k_usb_done } from "../../../kernel/main";
-import { usbInflight, usbPending } from "../../../kernel/svc/usb";
+import { usbInflight, usbPending, usbPresent } from "../../../kernel/svc/usb";
 import { mfStart, mfEnd, mfNode, mfService, mfUsb, mfCapUsb } from "../manifest";
 import { bootFrom } from "../drive";
 import { put } from "../frames";
@@ -116,6 +116,10 @@ describe("USB under a hostile service and a careless host", () => {
         let setup = usbSubmitSetup(i);
         let dirIn = ep == 0 ? (setup & 0x80) != 0 : (ep & 0x80) != 0;
         if (h == ro) expect(dirIn).toBe(true, "OUT through the read-only handle");
+        if (h == ro && ep == 0) {
+          let r = <i32>((setup >> 8) & 0xff);
+          expect((setup & 0x60) == 0 && (r == 0 || r == 6 || r == 8 || r == 10)).toBe(true, "a command on EP0 through the read-only handle");
+        }
         if (kind == UsbType.CONTROL) {
           expect(<i32>((setup >> 48) & 0xffff)).toBe(hlen, "wLength");
           let req = <i32>((setup >> 8) & 0xff);
@@ -142,13 +146,23 @@ describe("USB under a hostile service and a careless host", () => {
       } else if (op < 94) {
         k_sys(0, Sys.USB_DESC, root, <i32>pick32(0, 100, <u32>SVC_MEM - 10, 0xffffff00), <i32>rnd(200) - 20, 0, 0);
       } else if (op < 96) {
-        // Unplug (the host reports nothing of what was in flight) or replug, now and then with lies.
-        let how = rnd(4);   // 0: unplug; 1: a replug whose descriptors may lie; 2, 3: a replug
-        if (how == 0) {
+        // Unplug (the host reports nothing of what was in flight), a replug now and then with
+        // lies, or (a careless host) an attach while present, which must change nothing.
+        let how = rnd(5);   // 0: unplug; 1: a replug whose descriptors may lie; 2, 3: a replug; 4: attach while present
+        let m = put(D, DESC);
+        if (how == 4) {
+          if (usbPresent(0)) {
+            let inflight = usbInflight(0);
+            store<u8>(D + rnd(<u32>m), <u8>seed);
+            memory.copy(<usize>k_buf(Buf.USB), D, <usize>m);
+            expect(k_usb_attach(0, m, T)).toBe(-Errno.EEXIST, "an attach while present");
+            expect(usbInflight(0)).toBe(inflight, "an attach while present changed the transfers");
+          }
+        } else {
           k_usb_detach(0, T);
           for (let s = 0; s < USB_INFLIGHT; s++) busy[s] = false;
-        } else {
-          let m = put(D, DESC);
+        }
+        if (how >= 1 && how <= 3) {
           if (how == 1) store<u8>(D + rnd(<u32>m), <u8>seed);
           memory.copy(<usize>k_buf(Buf.USB), D, <usize>m);
           let r = k_usb_attach(0, m, T);
@@ -156,11 +170,11 @@ describe("USB under a hostile service and a careless host", () => {
           if (how == 1 && r == 0) {
             // A changed byte that still parses (a string index, an interval, a type): the
             // endpoints may differ from the model above, so plug the real descriptors in again.
+            k_usb_detach(0, T);
             put(D, DESC);
             memory.copy(<usize>k_buf(Buf.USB), D, <usize>m);
             expect(k_usb_attach(0, m, T)).toBe(0);
           }
-          for (let s = 0; s < USB_INFLIGHT; s++) busy[s] = false;   // an attach while present detaches first
         }
       } else if (op < 98) {
         // Revoke the read-only handle and derive a new one: its transfers are cancelled.

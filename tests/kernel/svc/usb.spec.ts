@@ -143,6 +143,7 @@ describe("USB", () => {
       "a second configuration|bDescriptorType", "endpoint before an interface|endpoint",
       "interface bLength 8|interface bLength", "endpoint bLength 6|endpoint bLength",
       "bMaxPacketSize0 9 with USB 2|bMaxPacketSize0",
+      "a hub (device class 9)|bDeviceClass", "a hub interface (class 9)|bInterfaceClass",
     ];
     for (let c = 0; c < cases.length; c++) {
       desc();
@@ -170,6 +171,8 @@ describe("USB", () => {
         case 17: store<u8>(alt0, 8); store<u8>(alt0 + 8 + 0, 0); break;
         case 18: store<u8>(alt0 + 9, 6); break;
         case 19: store<u8>(D + 7, 9); break;
+        case 20: store<u8>(D + 4, 9); break;
+        case 21: store<u8>(alt0 + 5, 9); break;
       }
       let before = usbRefused[0];
       expect(attach(0, D, len)).toBe(-Errno.EBADMSG, cases[c]);
@@ -226,6 +229,25 @@ describe("USB", () => {
     refused(1, h1, Errno.EPERM, "OUT without write");
     req(1, 0x00, 1000, "00 09 01 00 00 00 00 00", 0, 0, 1);
     refused(1, h1, Errno.EPERM, "control OUT without write");
+    // On the default pipe only the standard GETs are reads; anything else commands the device.
+    req(1, 0x00, 1000, "c0 01 00 00 00 00 00 00", 0, 0, 1);
+    refused(1, h1, Errno.EPERM, "a vendor request with bit 7 and no data stage, read-only");
+    req(1, 0x00, 1000, "c0 01 00 00 00 00 08 00", BUF, 8, 1);
+    refused(1, h1, Errno.EPERM, "a vendor IN request, read-only");
+    req(1, 0x00, 1000, "a1 01 00 00 00 00 08 00", BUF, 8, 1);
+    refused(1, h1, Errno.EPERM, "a class IN request (HID GET_REPORT), read-only");
+    req(1, 0x00, 1000, "c0 06 00 01 00 00 12 00", BUF, 18, 1);
+    refused(1, h1, Errno.EPERM, "a vendor request numbered 6, read-only");
+    req(1, 0x00, 1000, "80 01 00 00 00 00 00 00", 0, 0, 1);
+    refused(1, h1, Errno.EPERM, "standard request 1 (CLEAR_FEATURE) with bit 7 set, read-only");
+    req(1, 0x00, 1000, "80 06 00 01 00 00 12 00", BUF, 18, 1);
+    refused(1, h1, Errno.ENODEV, "GET_DESCRIPTOR read-only passes the rights check");
+    req(1, 0x00, 1000, "80 00 00 00 00 00 02 00", BUF, 2, 1);
+    refused(1, h1, Errno.ENODEV, "GET_STATUS read-only passes the rights check");
+    req(1, 0x00, 1000, "81 0a 00 00 00 00 01 00", BUF, 1, 1);
+    refused(1, h1, Errno.ENODEV, "GET_INTERFACE read-only passes the rights check");
+    req(1, 0x00, 1000, "80 08 00 00 00 00 01 00", BUF, 1, 1);
+    refused(1, h1, Errno.ENODEV, "GET_CONFIGURATION read-only passes the rights check");
     req(1, 0x81, 1000, "", BUF, 64, 1);
     refused(1, h1, Errno.ENODEV, "device 1 is not present");
     req(0, 0x85, 1000, "", BUF, 64, 1);
@@ -429,22 +451,30 @@ describe("USB", () => {
     expect(event(1)).toBe(0);
   });
 
-  it("a replug while present is a DETACH then an ATTACH; a failed replug leaves the device unusable", () => {
+  it("attaching a present device is -EEXIST and changes nothing; a failed replug leaves the device unusable", () => {
     let n = desc();
     expect(attach(0, D, n)).toBe(0);
     expect(event(0)).toBe(UsbEvent.ATTACH);
     let a = bulkIn(16, 21);
-    expect(attach(0, D, n)).toBe(0);
-    expect(event(0)).toBe(UsbEvent.COMPLETE); expect(evStatus).toBe(-Errno.ENODEV); expect(evCookie).toBe(21);
+    let inflight = usbInflight(0);
+    store<u8>(D + 18 + 9 + 9 + 2, 0x86);             // other descriptors: they must not replace the checked ones
+    expect(attach(0, D, n)).toBe(-Errno.EEXIST);
+    expect(event(0)).toBe(0, "no DETACH, no ATTACH, no completion");
+    expect(usbInflight(0)).toBe(inflight, "the transfer at the host stays in flight");
+    expect(k_sys(0, Sys.USB_DESC, h0, DESC, 4096, 0, 0)).toBe(n);
+    svcGet(0, DESC, V, n);
+    expect(load<u8>(V + 18 + 9 + 9 + 2)).toBe(0x81, "the descriptors are the first attach's");
+    memory.fill(<usize>k_buf(Buf.USB), 0x33, 16);
+    k_usb_done(0, a, 0, 16, T);
+    expect(event(0)).toBe(UsbEvent.COMPLETE); expect(evStatus).toBe(0); expect(evCookie).toBe(21); expect(evActual).toBe(16);
+    desc();
+    k_usb_detach(0, T);
     expect(event(0)).toBe(UsbEvent.DETACH);
-    expect(event(0)).toBe(UsbEvent.ATTACH);
     store<u8>(D, 17);
     expect(attach(0, D, n)).toBe(-Errno.EBADMSG);
-    expect(event(0)).toBe(UsbEvent.DETACH);
     expect(event(0)).toBe(0);
     req(0, 0x81, 1000, "", BUF, 16, 1);
     refused(0, h0, Errno.ENODEV, "refused descriptors");
-    k_usb_done(0, a, 0, 0, T);
   });
 
   it("bounds the event queue: plugging churn drops the oldest pairs, keeping order and the last state", () => {
@@ -511,6 +541,25 @@ describe("USB", () => {
     expect(d).toBeGreaterThanOrEqual(0);
     req(0, 0x02, 1000, "", BUF, 16, 1);
     refused(0, d, Errno.EPERM, "OUT through a read-only derived handle");
+    req(0, 0x00, 1000, "c0 01 00 00 00 00 00 00", 0, 0, 1);
+    refused(0, d, Errno.EPERM, "a vendor command with bit 7 and wLength 0 through a read-only derived handle");
+    let wo = k_sys(0, Sys.CAP_DERIVE, h0, RIGHT_WRITE, 0, 0, 0);
+    expect(wo).toBeGreaterThanOrEqual(0);
+    req(0, 0x00, 1000, "c0 01 00 00 00 00 08 00", BUF, 8, 1);
+    refused(0, wo, Errno.EPERM, "a vendor IN request needs READ too");
+    req(0, 0x00, 1000, "80 06 00 01 00 00 12 00", BUF, 18, 1);
+    refused(0, wo, Errno.EPERM, "GET_DESCRIPTOR needs READ");
+    req(0, 0x00, 1000, "c0 01 00 00 00 00 00 00", 0, 0, 1);
+    let w0 = usbSubmits();
+    expect(submit(0, wo)).toBe(0, "a vendor command without data stage through a write-only handle");
+    k_usb_done(0, usbSubmitField(w0, 1), 0, 0, T);
+    drain(0);
+    expect(k_sys(0, Sys.CAP_REVOKE, wo, 0, 0, 0, 0)).toBe(0);
+    req(0, 0x00, 1000, "80 06 00 01 00 00 12 00", BUF, 18, 50);
+    let g = usbSubmits();
+    expect(submit(0, d)).toBe(0, "GET_DESCRIPTOR through a read-only derived handle");
+    k_usb_done(0, usbSubmitField(g, 1), 0, 0, T);
+    drain(0);
     req(0, 0x81, 1000, "", BUF, 16, 51);
     let n = usbSubmits();
     expect(submit(0, d)).toBe(0);
