@@ -25,14 +25,22 @@ export function usbId(v: unknown): UsbId {
   return { vendor: parseInt(m[1], 16), product: parseInt(m[2], 16) };
 }
 
-/** The iSerialNumber string, compared exactly: 1 to USB_SERIAL_MAX printable characters. */
+/** The iSerialNumber string, compared exactly: 1 to USB_SERIAL_MAX printable ASCII
+ *  characters (0x20..0x7e). The hosts read the string differently past ASCII (the Node
+ *  host's libusb turns a non-ASCII character into '?', metal decodes UTF-16), so a serial
+ *  outside it could match on one host and not the other. */
 export function usbSerial(v: unknown): string {
   const help = `write the device's serial number as text in quotes, e.g. "1-0000:00:04.0-1"`;
   if (typeof v !== "string") throw new V.ValueError(`${V.show(v)} is not text; ${help} (a number loses its leading zeros)`);
   if (v.length === 0 || v.length > USB_SERIAL_MAX) {
     throw new V.ValueError(`${V.show(v)} is ${v.length} characters; a USB string descriptor holds 1 to ${USB_SERIAL_MAX}`);
   }
-  if (/[\u0000-\u001f\u007f]/.test(v)) throw new V.ValueError(`${V.show(v)} has a control character; ${help}`);
+  const bad = /[^\x20-\x7e]/.exec(v);
+  if (bad) {
+    const c = bad[0].codePointAt(0)!;
+    throw new V.ValueError(`${V.show(v)} has the character U+${c.toString(16).padStart(4, "0")} at ${bad.index}: a serial is printable ASCII only ` +
+      `(0x20..0x7e; hosts read other characters differently); match this device by device or path instead, or ${help.slice(0, 1).toLowerCase()}${help.slice(1)}`);
+  }
   return v;
 }
 

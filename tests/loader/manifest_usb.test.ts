@@ -91,6 +91,17 @@ test("each malformed matcher is refused at its line with what to write", () => {
   assert.match(errors[7].message, /goes through 8 ports; USB allows at most 7/);
 });
 
+test("a serial outside printable ASCII is refused with the character and what to do", () => {
+  const errors = errorsOf(doc(`  - { name: a, serial: "caf\u00e9-1" }
+  - { name: b, serial: "a\\tb" }
+  - { name: c, serial: "x\u007f" }
+  - { name: d, serial: " ~ok~ " }`));
+  assert.deepEqual(errors.map((e) => [e.line, e.path]), [[4, "usb[0].serial"], [5, "usb[1].serial"], [6, "usb[2].serial"]]);
+  assert.match(errors[0].message, /has the character U\+00e9 at 3: a serial is printable ASCII only \(0x20\.\.0x7e; .*match this device by device or path instead/);
+  assert.match(errors[1].message, /has the character U\+0009 at 1/);
+  assert.match(errors[2].message, /has the character U\+007f at 1/);
+});
+
 test("a device with no matcher, a name or path twice, and two devices with the same matchers are refused", () => {
   const errors = errorsOf(doc(`  - { name: a }
   - { name: b, path: "1-1" }
