@@ -3,8 +3,8 @@
 // matches) is granted whole to one service as a USB capability. The service lists the
 // device's descriptors and submits control, bulk and interrupt transfers; each completes
 // later as an event in the service's queue (like a packet), and so do hot-plug changes.
-// The kernel checks every transfer — endpoint present in the active configuration,
-// direction against the capability's rights, length, timeout, buffer — before the host
+// The kernel checks every transfer — endpoint present in alternate setting 0 of the active configuration,
+// direction (on the default pipe, the request) against the capability's rights, length, timeout, buffer — before the host
 // sees it. Valid AssemblyScript and TypeScript; numbers only.
 
 // Endpoint transfer types, as bmAttributes & 3 of an endpoint descriptor (USB 2.0 §9.6.6).

@@ -15,7 +15,7 @@ export const HOTPLUG_ARRIVED = 1, HOTPLUG_LEFT = 2, HOTPLUG_ENUMERATE = 1, HOTPL
 /** LIBUSB_CAP_HAS_HOTPLUG for libusb_has_capability. */
 export const CAP_HAS_HOTPLUG = 1;
 /** enum libusb_error values this backend tells apart. */
-export const ERROR_NO_DEVICE = -4, ERROR_BUSY = -6, ERROR_NOT_SUPPORTED = -12;
+export const ERROR_NO_DEVICE = -4, ERROR_BUSY = -6, ERROR_TIMEOUT = -7, ERROR_PIPE = -9, ERROR_NOT_SUPPORTED = -12;
 /** <poll.h> event bits of struct libusb_pollfd. */
 export const POLLIN = 0x1, POLLOUT = 0x4;
 
@@ -57,7 +57,9 @@ export interface LibUsb {
   releaseInterface(handle: Ptr, iface: number): number;
   /** A synchronous control transfer (used while attaching only, never on the hot path). */
   control(handle: Ptr, reqType: number, req: number, value: number, index: number, data: Uint8Array, timeout: number): number;
-  stringAscii(handle: Ptr, index: number, out: Uint8Array): number;
+  /** libusb_clear_halt: CLEAR_FEATURE(ENDPOINT_HALT) and the host side's data toggle reset
+   *  (synchronous; the kernel's usbfs times it out). */
+  clearHalt(handle: Ptr, endpoint: number): number;
   allocTransfer(): Ptr;
   freeTransfer(t: Ptr): void;
   submit(t: Ptr): number;
@@ -103,7 +105,6 @@ export function libusb(): LibUsb {
   const ports = f("int libusb_get_port_numbers(void *dev, _Out_ uint8_t *ports, int len)");
   const autoDetach = f("int libusb_set_auto_detach_kernel_driver(void *handle, int enable)");
   const control = f("int libusb_control_transfer(void *h, uint8_t rt, uint8_t rq, uint16_t v, uint16_t i, _Inout_ uint8_t *data, uint16_t len, unsigned int t)");
-  const stringAscii = f("int libusb_get_string_descriptor_ascii(void *h, uint8_t index, _Out_ uint8_t *data, int len)");
   const allocTransfer = f("void *libusb_alloc_transfer(int iso)");
   const freeList = f("void libusb_free_device_list(void *list, int unref)");
   const pollTimeouts = f("int libusb_pollfds_handle_timeouts(void *ctx)");
@@ -148,7 +149,7 @@ export function libusb(): LibUsb {
     claimInterface: f("int libusb_claim_interface(void *handle, int iface)"),
     releaseInterface: f("int libusb_release_interface(void *handle, int iface)"),
     control: (h, rt, rq, v, i, data, t) => control(h, rt, rq, v, i, data, data.length, t) as number,
-    stringAscii: (h, index, out) => stringAscii(h, index, out, out.length) as number,
+    clearHalt: f("int libusb_clear_halt(void *handle, uint8_t endpoint)"),
     allocTransfer: () => allocTransfer(0) as Ptr,
     freeTransfer: f("void libusb_free_transfer(void *t)"),
     submit: f("int libusb_submit_transfer(void *t)"),

@@ -6,6 +6,12 @@
 // libusb async transfers from a fixed pool of USB_INFLIGHT per device and complete through
 // k_usb_done. Hot-plug comes from libusb's hotplug callbacks (attach / k_usb_detach); a
 // transfer that ends with NO_DEVICE also detaches.
+// Attaching reads descriptors synchronously (usb_desc.ts bounds each read and the whole
+// attach); a bus path whose attach failed is left alone for a while, doubling up to
+// BACKOFF_MAX_MS. A hub is never opened (the kernel would refuse it too). A device goes to
+// the first free entry in manifest order whose matchers all fit (spec/manifest.md "usb").
+// CLEAR_FEATURE(ENDPOINT_HALT) from the service runs as libusb_clear_halt, which also
+// resets the host side's data toggle as Linux's usb_clear_halt does.
 // libusb's file descriptors are watched with libuv's poll on Node's loop: no thread, no
 // timer, nothing runs while nothing happens. Every callback from libusb catches what it
 // throws (an exception would not reach Node), and a device's misbehaviour is a status for
@@ -17,12 +23,13 @@ import { LogLevel } from "../../abi/kernel";
 import { USB_INFLIGHT, USB_XFER_MAX } from "../../abi/limits";
 import { USB_DEVICE_DESC, USB_DIR_IN, UsbType } from "../../abi/usb";
 import {
-  CAP_HAS_HOTPLUG, ERROR_BUSY, ERROR_NO_DEVICE, ERROR_NOT_SUPPORTED, HOTPLUG_ARRIVED, HOTPLUG_ENUMERATE,
+  CAP_HAS_HOTPLUG, ERROR_BUSY, ERROR_NO_DEVICE, ERROR_NOT_SUPPORTED, ERROR_PIPE, ERROR_TIMEOUT, HOTPLUG_ARRIVED, HOTPLUG_ENUMERATE,
   HOTPLUG_LEFT, LibUsb, libusb, POLLIN, POLLOUT, Ptr, TR_ACTUAL, TR_BUFFER, TR_CALLBACK, TR_ENDPOINT,
   TR_FLAGS, TR_HANDLE, TR_LENGTH, TR_SIZE, TR_STATUS, TR_TIMEOUT, TR_TYPE, TR_USER, XferStatus,
 } from "./libusb";
 import { inRange } from "./memview";
-import { DD_PRODUCT, DD_SERIAL, DD_VENDOR, interfacesOf, readDescriptors, SETUP, xferStatus } from "./usb_desc";
+import { AttachBudget, ATTACH_BUDGET_MS, CLASS_HUB, DD_CLASS, DD_PRODUCT, DD_SERIAL, DD_VENDOR, interfacesOf, readDescriptors,
+  readString, SETUP, xferStatus } from "./usb_desc";
 
 export { interfacesOf, xferStatus };
 
@@ -53,6 +60,8 @@ export interface UsbSink {
 const PORT_DEPTH_MAX = 7;
 /** Where systemd-udevd listens: without it libusb (built with udev) sees no hot-plug. */
 const UDEV_CONTROL = "/run/udev/control";
+/** How long a bus path whose attach failed is left alone: the first time, then doubling. */
+export const BACKOFF_FIRST_MS = 1000, BACKOFF_MAX_MS = 60_000;
 
 
 /** One of a device's USB_INFLIGHT transfers: libusb's struct and its buffer, made once. */
@@ -65,6 +74,7 @@ interface Slot {
   report: boolean;             // its end goes to the kernel (false once the device detached)
   control: boolean;
   dirIn: boolean;
+  seq: number;                 // submits so far: a clear-halt's deferred end is for this one only
 }
 
 interface Device {
@@ -83,7 +93,7 @@ export class UsbHost {
   private readonly devices: Device[] = [];
   private readonly polls = new Map<number, { close(): void }>();
   private readonly plugs: Plug[] = [];
-  private readonly keep: Ptr[] = [];   // registered callbacks, unregistered by close()
+  private readonly keep: Ptr[] = [];   // registered callbacks: never unregistered (libusb may call them until it exits), kept alive here
   private plugQueued = false;
   private broken = false;              // the sink failed (the kernel trapped): libusb's callbacks stop here
   /** How often libusb's fds woke the loop, transfers started and ended (for status and tests). */
@@ -91,11 +101,13 @@ export class UsbHost {
   private closed = false;
   private readonly desc = new Uint8Array(USB_DEVICE_DESC);
   private readonly ports = new Uint8Array(PORT_DEPTH_MAX);
+  /** Bus paths whose attach failed: left alone until `until`, then `delay` doubles. */
+  private readonly backoff = new Map<string, { until: number; delay: number }>();
 
   /** Binds libusb, starts watching its descriptors and hot-plug, and attaches every matching
    *  device now on the bus (through the sink). Throws when libusb cannot start. `lib` is
    *  libusb itself but in tests of failures no real device shows (tests/usb/usb.test.ts). */
-  constructor(matches: UsbMatch[], private readonly sink: UsbSink, lib: LibUsb = libusb()) {
+  constructor(matches: UsbMatch[], private readonly sink: UsbSink, lib: LibUsb = libusb(), private readonly now: () => number = Date.now) {
     this.lib = lib;
     this.ctx = this.lib.init();
     for (const m of matches) this.devices[m.id] = { match: m, slots: [], dev: null, handle: null, interfaces: [] };
@@ -113,6 +125,8 @@ export class UsbHost {
     const s = d.slots[xfer];
     if (s.busy) return -Errno.EAGAIN;                // the slot's last transfer has not come back from libusb yet
     s.control = kind === UsbType.CONTROL;
+    s.seq++;
+    if (s.control && (setup & 0xffffffffn) === 0x0102n && (setup >> 48n) === 0n) return this.clearHalt(d, s, Number((setup >> 32n) & 0xffn));
     s.dirIn = ((s.control ? Number(setup & 0xffn) : ep) & USB_DIR_IN) !== 0;
     const at = s.control ? SETUP : 0;
     if (s.control) new DataView(s.buffer.buffer, s.buffer.byteOffset, SETUP).setBigUint64(0, BigInt.asUintN(64, setup), true);
@@ -132,6 +146,27 @@ export class UsbHost {
     s.busy = true;
     s.report = true;
     this.stats.submitted++;
+    return 0;
+  }
+
+  /** CLEAR_FEATURE(ENDPOINT_HALT) to endpoint ep (bmRequestType 0x02, wValue 0, wLength 0):
+   *  libusb_clear_halt sends it and resets the host side's data toggle, which the raw
+   *  request through usbfs would not (the next transfer would be dropped as a repeat).
+   *  Synchronous; its end reaches the kernel on the next turn, as a control transfer's. */
+  private clearHalt(d: Device, s: Slot, ep: number): number {
+    const r = this.lib.clearHalt(d.handle!, ep);
+    const status = r >= 0 ? 0 : r === ERROR_PIPE ? -Errno.EPIPE : r === ERROR_NO_DEVICE ? -Errno.ENODEV
+      : r === ERROR_TIMEOUT ? -Errno.ETIMEDOUT : -Errno.EIO;
+    const seq = s.seq;
+    s.report = true;
+    s.dirIn = false;
+    this.stats.submitted++;
+    setImmediate(() => this.guard(() => {
+      if (s.seq !== seq || !s.report || this.closed) return;   // detached, closed, or the slot reused since
+      s.report = false;
+      this.stats.completed++;
+      this.sink.done(d.match.id, s.xfer, status, 0, null);
+    }));
     return 0;
   }
 
@@ -193,6 +228,10 @@ export class UsbHost {
     return n <= 0 ? `${bus}-0` : `${bus}-${Array.from(this.ports.subarray(0, n)).join(".")}`;
   }
 
+  /** A device is on the bus: the first entry in manifest order (this.devices is by id)
+   *  that is free and whose matchers all fit gets it. Vendor, product and path come from
+   *  libusb's cache; only a device that passes them and a path not backed off is opened,
+   *  and its serial read only when a candidate names one. */
   private arrived(dev: Ptr): void {
     if (this.lib.deviceDescriptor(dev, this.desc) < 0) return;
     const v = new DataView(this.desc.buffer);
@@ -203,29 +242,54 @@ export class UsbHost {
       (d.match.path == null || d.match.path === path));
     if (candidates.length === 0) return;
     const where = `USB device ${hex(vendor)}:${hex(product)} at ${path}`;
+    if (this.desc[DD_CLASS] === CLASS_HUB) {
+      this.sink.log(LogLevel.WARN, `${where} matches usb device ${candidates[0].match.name} but is a hub, which cannot be granted ` +
+        `(its ports reach the devices below it): name those devices in the manifest instead`);
+      return;
+    }
+    const off = this.backoff.get(path);
+    const now = this.now();
+    if (off !== undefined && now < off.until) {
+      this.sink.log(LogLevel.WARN, `${where}: not tried, attaching a device there failed ${off.delay / 1000} s ago or less; ` +
+        `unplug it and plug it in again after ${Math.ceil((off.until - now) / 1000)} s`);
+      return;
+    }
     const h = this.lib.open(dev);
     if (typeof h === "number") {
       this.sink.log(LogLevel.WARN, `${where} matches usb device ${candidates[0].match.name} but cannot be opened (${this.lib.errorName(h)}): ` +
         `run the node as root, or give its user access to /dev/bus/usb (a udev rule)`);
       return;
     }
-    const serial = candidates.some((d) => d.match.serial != null) ? this.serialOf(h, this.desc[DD_SERIAL]) : "";
+    const budget = new AttachBudget(ATTACH_BUDGET_MS, this.now);
+    let serial: string | null = "";
+    if (candidates.some((d) => d.match.serial != null)) {
+      const s = readString(this.lib, h, this.desc[DD_SERIAL], budget);
+      if (typeof s !== "string") {
+        this.sink.log(LogLevel.WARN, `${where}: ${s.failed}, so it matches no entry that names a serial`);
+        serial = null;
+      } else serial = s;
+    }
     const d = candidates.find((c) => c.match.serial == null || c.match.serial === serial);
-    if (d === undefined) { this.lib.close(h); return; }
-    this.attach(d, dev, h, `${where} (usb device ${d.match.id}, ${d.match.name})`);
+    if (d === undefined) {
+      if (serial === null) this.failed(path);
+      this.lib.close(h);
+      return;
+    }
+    this.attach(d, dev, h, `${where} (usb device ${d.match.id}, ${d.match.name})`, budget, path);
   }
 
-  private serialOf(h: Ptr, index: number): string {
-    if (index === 0) return "";
-    const out = new Uint8Array(256);
-    const n = this.lib.stringAscii(h, index, out);
-    return n > 0 ? Buffer.from(out.subarray(0, n)).toString("latin1") : "";
+  /** An attach at path failed: leave the path alone for a while, longer each time. */
+  private failed(path: string): void {
+    const last = this.backoff.get(path);
+    const delay = last === undefined ? BACKOFF_FIRST_MS : Math.min(BACKOFF_MAX_MS, last.delay * 2);
+    this.backoff.set(path, { until: this.now() + delay, delay });
   }
 
-  private attach(d: Device, dev: Ptr, h: Ptr, where: string): void {
-    const desc = readDescriptors(this.lib, h);
+  private attach(d: Device, dev: Ptr, h: Ptr, where: string, budget: AttachBudget, path: string): void {
+    const desc = readDescriptors(this.lib, h, budget);
     if (typeof desc === "string") {
       this.sink.log(LogLevel.WARN, `${where}: ${desc}; it stays unused until it is plugged in again`);
+      this.failed(path);
       this.lib.close(h);
       return;
     }
@@ -233,7 +297,8 @@ export class UsbHost {
     if (r < 0) {
       this.sink.log(LogLevel.WARN, r === -Errno.ENODEV
         ? `${where}: the kernel has no USB device ${d.match.id}; the boot manifest and the host's plan disagree (compile both from one manifest)`
-        : `${where}: the kernel refuses its descriptors (${Errno[-r] ?? r}: its log line above says which field); it stays unused until it is plugged in again`);
+        : `${where}: the kernel refuses it (${Errno[-r] ?? r}: its log line above says which field); it stays unused until it is plugged in again`);
+      this.failed(path);
       this.lib.close(h);
       return;
     }
@@ -244,6 +309,7 @@ export class UsbHost {
       if (c < 0) {
         this.sink.log(LogLevel.WARN, `${where}: cannot claim interface ${i} (${this.lib.errorName(c)}); another program holds it: stop it`);
         for (const j of interfaces.slice(0, interfaces.indexOf(i))) this.lib.releaseInterface(h, j);
+        this.failed(path);
         this.lib.close(h);
         this.sink.detach(d.match.id);
         return;
@@ -254,6 +320,7 @@ export class UsbHost {
     d.handle = h;
     d.interfaces = interfaces;
     if (d.slots.length === 0) d.slots = this.pool(d.match.id);
+    this.backoff.delete(path);
     this.sink.log(LogLevel.INFO, `${where}: attached, ${desc.length} bytes of descriptors, interfaces ${interfaces.join(", ") || "none"} claimed`);
   }
 
@@ -291,7 +358,7 @@ export class UsbHost {
       fields.setBigUint64(TR_USER, 0n, true);
       fields.setBigUint64(TR_BUFFER, buffer, true);
       slots.push({ xfer, transfer, fields, buffer: new Uint8Array(this.lib.view(buffer, SETUP + USB_XFER_MAX)),
-        busy: false, report: false, control: false, dirIn: false });
+        busy: false, report: false, control: false, dirIn: false, seq: 0 });
     }
     return slots;
   }
