@@ -495,7 +495,7 @@ export const MUTANTS: Mutant[] = [
   // transfer before the host sees it, trusts no descriptor, and never writes a completion
   // into memory that is no longer the submitter's.
   { id: "usb-direction-unchecked", guarantee: "an OUT transfer needs WRITE and an IN transfer READ",
-    file: "kernel/svc/usb.ts", from: "if ((capRights(svc, cs) & (dirIn ? RIGHT_READ : RIGHT_WRITE)) == 0) return -Errno.EPERM;",
+    file: "kernel/svc/usb.ts", from: "if ((capRights(svc, cs) & need) != need) return -Errno.EPERM;",
     to: "if ((capRights(svc, cs) & (RIGHT_READ | RIGHT_WRITE)) == 0) return -Errno.EPERM;", tests: [USB] },
   { id: "usb-endpoint-unchecked", guarantee: "a transfer goes only to an endpoint of the active configuration",
     file: "kernel/svc/usb.ts", from: "if (e == 0) return -Errno.ENOENT;", to: "if (e == 0) e = UsbType.BULK + 1;", tests: [USB] },
