@@ -71,6 +71,7 @@ const MAIN_FILTER = "tests/kernel/main-filter.spec.ts";
 const ED25519_SIGN = "tests/kernel/crypto/ed25519_sign.spec.ts";
 const USB = "tests/kernel/svc/usb.spec.ts";
 const USB_BOOT = "tests/kernel/svc/usb-boot.spec.ts";
+const USB_HOSTILE = "tests/kernel/svc/usb-hostile.spec.ts";
 
 export const MUTANTS: Mutant[] = [
   // Capability rights (spec/capabilities.md): a capability does only what its rights say.
@@ -533,7 +534,7 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/svc/usb.ts", from: "if (st == BUSY) complete(dev, i, -Errno.ENODEV, 0);", to: "if (false) complete(dev, i, -Errno.ENODEV, 0);", tests: [USB] },
   { id: "usb-ep0-command-read-only", guarantee: "on the default pipe only a standard GET is a read: any other request (a vendor command with bit 7 and no data too) needs WRITE",
     file: "kernel/svc/usb.ts", from: "let need = ep == 0 ? ep0Rights(setup) : dirIn ? RIGHT_READ : RIGHT_WRITE;",
-    to: "let need = dirIn ? RIGHT_READ : RIGHT_WRITE;", tests: [USB] },
+    to: "let need = dirIn ? RIGHT_READ : RIGHT_WRITE;", tests: [USB, USB_HOSTILE] },
   { id: "usb-ep0-in-without-read", guarantee: "a request on the default pipe with an IN data stage needs READ as well as WRITE",
     file: "kernel/svc/usb.ts", from: "return dataIn ? RIGHT_READ | RIGHT_WRITE : RIGHT_WRITE;", to: "return RIGHT_WRITE;", tests: [USB] },
   { id: "usb-ep0-class-get-read", guarantee: "a class or vendor request numbered like a standard GET is not a read",

@@ -89,8 +89,8 @@ describe("USB under a hostile service and a careless host", () => {
         store<u32>(V + UR_LEN, len);
         store<u32>(V + UR_PTR, rnd(4) == 0 ? pick32(0, <u32>SVC_MEM - len, <u32>SVC_MEM - len + 1, 0xffffffff - len / 2) : 1024 + rnd(4096));
         if (ep == 0 || rnd(10) == 0) {
-          store<u8>(V + UR_SETUP, <u8>(rnd(2) == 0 ? 0x80 : 0) | <u8>(rnd(4) == 0 ? 0x21 : 0));
-          store<u8>(V + UR_SETUP + 1, <u8>(rnd(3) == 0 ? pick32(5, 9, 11, 6) : 6));
+          store<u8>(V + UR_SETUP, <u8>(rnd(2) == 0 ? 0x80 : 0) | <u8>(rnd(4) == 0 ? 0x21 : rnd(4) == 0 ? 0x40 : 0));
+          store<u8>(V + UR_SETUP + 1, <u8>(rnd(3) == 0 ? pick32(5, 9, 11, 1) : rnd(4) == 0 ? pick32(0, 8, 10, 3) : 6));
           store<u16>(V + UR_SETUP + 6, <u16>(rnd(6) == 0 ? rnd(65536) : len));
         }
         store<u32>(V + UR_COOKIE, rnd(4));
