@@ -62,6 +62,31 @@ except socket.timeout:
     print("timeout")
 `;
 
+/** Asks a usbprobe "EVENTS" every 50 ms for argv[3] s (each answer awaited up to 250 ms):
+ *  "<asked> <answered> <longest gap between answers, ms>". */
+const PINGER = `
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(0.25)
+end = time.time() + float(sys.argv[3])
+asked = answered = longest = 0
+last = time.time()
+while time.time() < end:
+    s.sendto(b"EVENTS", (sys.argv[1], int(sys.argv[2])))
+    asked += 1
+    try:
+        if s.recvfrom(4096)[0].startswith(b"EVENTS"):
+            now = time.time()
+            answered += 1
+            longest = max(longest, now - last)
+            last = now
+    except socket.timeout:
+        pass
+    time.sleep(0.05)
+longest = max(longest, time.time() - last)
+print(asked, answered, int(longest * 1000))
+`;
+
 /** A Bulk-Only Transport CBW with data in (hex): tag, length, the SCSI command. */
 function cbw(tag: number, len: number, cdb: number[], sig = "USBC"): string {
   const b = Buffer.alloc(31);
@@ -188,6 +213,32 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
       await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT", "the new keyboard answers (nothing pressed)");
+    assert.equal(await ask(STICK_ADDR, "EVENTS"), "EVENTS attach", "the stick saw none of it");
+  });
+
+  it("keeps answering while a device is plugged and unplugged again and again, and refuses a hub", async () => {
+    // a client asks the stick's usbprobe every 50 ms while QEMU's monitor plugs a keyboard
+    // into port 5 and pulls it out 10 times, then plugs in a usb-hub (bDeviceClass 9)
+    const pinger = inNs(ns, `${PYTHON} -c '${PINGER}' ${STICK_ADDR} 7072 9`);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i++) {
+      await mon.command(`device_add usb-kbd,bus=${XHCI_ID}.0,port=5,id=churn${i}`);
+      await sleep(100 + (i % 3) * 150);
+      await mon.command(`device_del churn${i}`);
+      await sleep(100);
+    }
+    await mon.command(`device_add usb-hub,bus=${XHCI_ID}.0,port=6,id=hub`);
+    const churn = Date.now() - t0;
+    const [asked, answered, longest] = (await pinger).out.trim().split(/\s+/).map(Number);
+    const hub = await qemu!.line(/^xhci .*: port \d+: the device is not used: it is a hub \(class 9 in its device descriptor\)/, 5000);
+    const tries = qemu!.lines.filter((l) => /^xhci .*: port \d+: (low|full|high|super) speed device 0627:0001 /.test(l)).length;
+    console.log(`# 10 keyboard plugs and unplugs in ${churn} ms while a client asked every 50 ms for 9 s: ${answered} of ${asked} answered, the longest gap between answers ${longest} ms; keyboards enumerated ${tries}`);
+    console.log(`# ${hub}`);
+    assert.match(hub, /refused until it is unplugged/);
+    assert.ok(asked > 0 && answered >= asked * 0.9, `${answered} of ${asked} answered`);
+    assert.ok(longest < 1500, `the node did not answer for ${longest} ms`);
+    assert.ok(!qemu!.lines.some((l) => /info host: USB .*0409:55aa/.test(l)), "the hub was handed to the kernel");
     assert.equal(await ask(STICK_ADDR, "EVENTS"), "EVENTS attach", "the stick saw none of it");
   });
 
