@@ -17,8 +17,9 @@
 //! Nothing is allocated per transfer: rings, contexts and USB_INFLIGHT data buffers of
 //! USB_XFER_MAX bytes are made when a device is enumerated and freed when it goes.
 //! Commands (and the control transfers of enumeration) are waited for by polling the event
-//! ring, each bounded by a timeout, so a device that never answers costs at most that long.
-//! Not here: hubs (only root ports), isochronous endpoints, streams, alternate settings,
+//! ring, each bounded by a timeout, so a device that never answers costs at most that long;
+//! one device is enumerated per `poll`, and a port whose enumeration failed backs off.
+//! Not here: hubs (only root ports; a hub is refused), isochronous endpoints, streams, alternate settings,
 //! MSI/MSI-X, 64-bit addresses above 4 GiB, USB 3 link power management.
 
 use alloc::alloc::{alloc_zeroed, dealloc, Layout};
