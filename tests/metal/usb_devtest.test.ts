@@ -77,6 +77,10 @@ describe("the xHCI driver against QEMU's USB devices (devtest)", { skip }, () =>
     const hostile = qemu.lines.filter((l) => /^devtest: usb (FAIL )?hostile configuration descriptor/.test(l));
     assert.equal(hostile.length, 9, hostile.join("\n"));
     assert.ok(hostile.every((l) => !/FAIL/.test(l)), hostile.join("\n"));
+    // hubs are refused: bDeviceClass 9 or an interface of class 9, found by the same careful walk
+    const hubs = qemu.lines.filter((l) => /^devtest: usb (FAIL )?hub descriptor/.test(l));
+    assert.equal(hubs.length, 6, hubs.join("\n"));
+    assert.ok(hubs.every((l) => !/FAIL/.test(l)), hubs.join("\n"));
   });
 
   it("does bulk transfers: INQUIRY, a stall and its recovery, READ CAPACITY", () => {

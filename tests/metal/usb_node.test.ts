@@ -9,7 +9,10 @@
 // sends, bulk OUT to a full-speed usb-serial (its bytes read back from QEMU's chardev), one in
 // flight when the keyboard is unplugged (ENODEV, then a detach event), and the
 // keyboard plugged in again on another port (left alone: keys is matched by its path) and on
-// its own port (an attach event; it works). Also QEMU's CPU while the node idles.
+// its own port (an attach event; it works); a keyboard plugged in and out ten times and a
+// usb-hub (refused) while a client pings the node, and a device that never answers and keeps
+// reconnecting (QEMU's usb-redir with a silent Python peer): the node keeps answering, the
+// port backs off. Also QEMU's CPU while the node idles.
 // Needs root, iproute2, python3, and what qemu.ts needs.
 import { describe, it, before, after } from "node:test";
 import * as assert from "node:assert/strict";
@@ -20,6 +23,7 @@ import { MetalImage } from "../../loader/metal/image";
 import { missing, skipOrFail } from "../e2e/linux";
 import { metalImageOf, metalOrSkip, RunningQemu, tempDir } from "./qemu";
 import { adoptTap, dropHost, inNs, makeTap, PYTHON, TapHost } from "./tap";
+import { shAsync } from "../e2e/linux";
 import { Monitor, usbArgs, XHCI_ID } from "./usb";
 
 const skip = skipOrFail(missing(["ip", PYTHON])) || metalOrSkip();
@@ -60,6 +64,86 @@ try:
     print(s.recvfrom(4096)[0].decode())
 except socket.timeout:
     print("timeout")
+`;
+
+/** Asks a usbprobe "EVENTS" every 50 ms for argv[3] s (each answer awaited up to 250 ms):
+ *  "<asked> <answered> <longest gap between answers, ms>". */
+const PINGER = `
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(0.25)
+end = time.time() + float(sys.argv[3])
+asked = answered = longest = 0
+last = time.time()
+while time.time() < end:
+    s.sendto(b"EVENTS", (sys.argv[1], int(sys.argv[2])))
+    asked += 1
+    try:
+        if s.recvfrom(4096)[0].startswith(b"EVENTS"):
+            now = time.time()
+            answered += 1
+            longest = max(longest, now - last)
+            last = now
+    except socket.timeout:
+        pass
+    time.sleep(0.05)
+longest = max(longest, time.time() - last)
+print(asked, answered, int(longest * 1000))
+`;
+
+/** A USB device that never answers, and drops off and comes back every argv[3] s, for argv[2]
+ *  s: the peer of QEMU's usb-redir (usbredir protocol, usbredirproto.h; QEMU's xHCI wants the
+ *  peer to have the 64-bit ids and 32-bit bulk length capabilities: each side's hello has a
+ *  12-byte header, every packet after it 16 bytes). QEMU asks it for descriptors
+ *  (control packets); none is ever answered. Prints "<control requests> <reconnects>". */
+const SILENT = `
+import socket, struct, sys, time
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(sys.argv[1])
+srv.listen(1)
+print("listening", flush=True)
+c, _ = srv.accept()
+def send(t, body):
+    c.sendall(struct.pack("<IIQ", t, len(body), 0) + body)
+c.sendall(struct.pack("<III", 0, 68, 0) + b"persia-silent".ljust(64, b"\\0") + struct.pack("<I", (1 << 1) | (1 << 4) | (1 << 5) | (1 << 6)))
+info = struct.pack("<I", 1) + bytes(32) + bytes([255]) + bytes(31) + bytes(64)
+eps = bytes([0]) + bytes([255] * 15) + bytes([0]) + bytes([255] * 15) + bytes(64) + struct.pack("<32H", *([64] + [0] * 15 + [64] + [0] * 15))
+connect = struct.pack("<BBBBHHH", 2, 255, 0, 0, 0x1234, 0x5678, 0x0100)
+send(4, info)
+send(5, eps)
+send(1, connect)
+end = time.time() + float(sys.argv[2])
+flap = time.time() + float(sys.argv[3])
+buf = b""
+head = 12
+requests = reconnects = 0
+c.settimeout(0.02)
+while time.time() < end:
+    try:
+        d = c.recv(65536)
+        if not d:
+            break
+        buf += d
+    except socket.timeout:
+        pass
+    while len(buf) >= head:
+        t, n = struct.unpack("<II", buf[:8])
+        if len(buf) < head + n:
+            break
+        if t == 100:
+            requests += 1
+        buf = buf[head + n:]
+        head = 16
+    if time.time() > flap:
+        send(2, b"")
+        time.sleep(0.05)
+        send(4, info)
+        send(5, eps)
+        send(1, connect)
+        reconnects += 1
+        flap = time.time() + float(sys.argv[3])
+print(requests, reconnects, flush=True)
+c.close()
 `;
 
 /** A Bulk-Only Transport CBW with data in (hex): tag, length, the SCSI command. */
@@ -189,6 +273,58 @@ describe("USB on a metal node: usbprobe over QEMU's xHCI devices", { skip, timeo
     }
     assert.equal(await ask(KBD_ADDR, "INTR 81 8 ms=300"), "DONE ETIMEDOUT", "the new keyboard answers (nothing pressed)");
     assert.equal(await ask(STICK_ADDR, "EVENTS"), "EVENTS attach", "the stick saw none of it");
+  });
+
+  it("keeps answering while a device is plugged and unplugged again and again, and refuses a hub", async () => {
+    // a client asks the stick's usbprobe every 50 ms while QEMU's monitor plugs a keyboard
+    // into port 5 and pulls it out 10 times, then plugs in a usb-hub (bDeviceClass 9)
+    const pinger = inNs(ns, `${PYTHON} -c '${PINGER}' ${STICK_ADDR} 7072 9`);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i++) {
+      await mon.command(`device_add usb-kbd,bus=${XHCI_ID}.0,port=5,id=churn${i}`);
+      await sleep(100 + (i % 3) * 150);
+      await mon.command(`device_del churn${i}`);
+      await sleep(100);
+    }
+    await mon.command(`device_add usb-hub,bus=${XHCI_ID}.0,port=6,id=hub`);
+    const churn = Date.now() - t0;
+    const [asked, answered, longest] = (await pinger).out.trim().split(/\s+/).map(Number);
+    const hub = await qemu!.line(/^xhci .*: port \d+: the device is not used: it is a hub \(class 9 in its device descriptor\)/, 5000);
+    const tries = qemu!.lines.filter((l) => /^xhci .*: port \d+: (low|full|high|super) speed device 0627:0001 /.test(l)).length;
+    console.log(`# 10 keyboard plugs and unplugs in ${churn} ms while a client asked every 50 ms for 9 s: ${answered} of ${asked} answered, the longest gap between answers ${longest} ms; keyboards enumerated ${tries}`);
+    console.log(`# ${hub}`);
+    assert.match(hub, /refused until it is unplugged/);
+    assert.ok(asked > 0 && answered >= asked * 0.9, `${answered} of ${asked} answered`);
+    assert.ok(longest < 1500, `the node did not answer for ${longest} ms`);
+    assert.ok(!qemu!.lines.some((l) => /info host: USB .*0409:55aa/.test(l)), "the hub was handed to the kernel");
+    assert.equal(await ask(STICK_ADDR, "EVENTS"), "EVENTS attach", "the stick saw none of it");
+  });
+
+  it("does not stall on a device that never answers and keeps reconnecting: its port backs off", async () => {
+    const sock = path.join(dir, "silent.sock");
+    const silent = shAsync(`${PYTHON} -c '${SILENT}' ${sock} 10 0.4`);
+    const t1 = Date.now();
+    while (!fs.existsSync(sock)) {
+      assert.ok(Date.now() - t1 < 5000, "the silent device's socket did not appear");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const pinger = inNs(ns, `${PYTHON} -c '${PINGER}' ${STICK_ADDR} 7072 9`);
+    await mon.command(`chardev-add socket,id=silent,path=${sock}`);
+    await mon.command(`device_add usb-redir,chardev=silent,bus=${XHCI_ID}.0,port=7,id=silent`);
+    const [asked, answered, longest] = (await pinger).out.trim().split(/\s+/).map(Number);
+    const [requests, reconnects] = (await silent).out.trim().split(/\s+/).slice(-2).map(Number);
+    await mon.command("device_del silent");
+    const fails = qemu!.lines.filter((l) => /^xhci .*: port \d+: the device is not used: request 6 .*got no answer within 150 ms/.test(l));
+    const waits = fails.map((l) => Number(/tried again in (\d+) ms/.exec(l)?.[1]));
+    const took = fails.map((l) => Number(/enumeration took (\d+) ms/.exec(l)?.[1]));
+    console.log(`# a silent device reconnecting ${reconnects} times in 10 s (${requests} requests, none answered): ${fails.length} enumerations, each ${took.join("/")} ms, then waits ${waits.join("/")} ms; a client asking every 50 ms: ${answered} of ${asked} answered, the longest gap ${longest} ms`);
+    assert.ok(reconnects >= 15, `the silent device reconnected only ${reconnects} times`);
+    assert.ok(fails.length >= 2 && fails.length <= 6, `${fails.length} enumerations of a device reconnecting ${reconnects} times:\n${fails.join("\n")}`);
+    assert.deepEqual(waits.slice(0, 3), [1000, 2000, 4000].slice(0, Math.min(3, waits.length)));
+    assert.ok(took.every((t) => t < 1000), `an enumeration took ${took.join("/")} ms`);
+    assert.ok(answered >= asked * 0.9, `${answered} of ${asked} answered`);
+    assert.ok(longest < 1000, `the node did not answer for ${longest} ms`);
   });
 
   it("idles without spinning: QEMU's CPU over 3 s with no transfer in flight", async () => {

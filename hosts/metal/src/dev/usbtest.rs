@@ -137,6 +137,22 @@ fn hostile_descriptors() -> bool {
         let got = xhci::endpoints(bytes);
         check(&mut ok, "hostile configuration descriptor", &got == want, format_args!("{what}: {got:?}"));
     }
+    // hubs are refused (bDeviceClass 9, or an interface of class 9 in any alternate setting)
+    let dev = |class: u8| [18u8, 1, 0, 2, class, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let head = [9u8, 2, 0, 0, 1, 1, 0, 0x80, 50];
+    let iface_class = |alt: u8, class: u8| [9u8, 4, 0, alt, 1, class, 0, 0, 0];
+    let hubs: [(&str, Vec<u8>, Option<&str>); 6] = [
+        ("bDeviceClass 9", cat(&[&dev(9), &head, &iface_class(0, 9)]), Some("device descriptor")),
+        ("interface class 9", cat(&[&dev(0), &head, &iface_class(0, 9)]), Some("interface descriptor")),
+        ("class 9 in alternate setting 1", cat(&[&dev(0), &head, &iface_class(0, 8), &iface_class(1, 9)]), Some("interface descriptor")),
+        ("a mass storage device", cat(&[&dev(0), &head, &iface_class(0, 8)]), None),
+        ("class 9 behind a descriptor of length 0", cat(&[&dev(0), &head, &[0, 4], &iface_class(0, 9)]), None),
+        ("a device descriptor of 3 bytes", alloc::vec![18u8, 1, 0], None),
+    ];
+    for (what, bytes, want) in hubs.iter() {
+        let got = xhci::hub_class(bytes);
+        check(&mut ok, "hub descriptor", &got == want, format_args!("{what}: {got:?}"));
+    }
     ok
 }
 
@@ -152,10 +168,17 @@ pub fn run(devices: &[super::pci::PciDevice], cmdline: &str) -> bool {
 
 fn test_controller(x: &mut Xhci, cmdline: &str) -> bool {
     let t0 = clock::now_ms();
-    x.poll(t0);
     let mut changes = Vec::new();
-    while let Some(c) = x.take_change() {
-        changes.push(c);
+    // one device is enumerated per poll
+    loop {
+        let now = clock::now_ms();
+        x.poll(now);
+        while let Some(c) = x.take_change() {
+            changes.push(c);
+        }
+        if !x.enumeration_due(clock::now_ms()) || now - t0 > 5000 {
+            break;
+        }
     }
     crate::println!("devtest: usb enumerated {} device(s) in {} ms", x.devices().count(), clock::now_ms() - t0);
     let mut ok = true;

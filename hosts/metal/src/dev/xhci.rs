@@ -17,8 +17,9 @@
 //! Nothing is allocated per transfer: rings, contexts and USB_INFLIGHT data buffers of
 //! USB_XFER_MAX bytes are made when a device is enumerated and freed when it goes.
 //! Commands (and the control transfers of enumeration) are waited for by polling the event
-//! ring, each bounded by a timeout, so a device that never answers costs at most that long.
-//! Not here: hubs (only root ports), isochronous endpoints, streams, alternate settings,
+//! ring, each bounded by a timeout, so a device that never answers costs at most that long;
+//! one device is enumerated per `poll`, and a port whose enumeration failed backs off.
+//! Not here: hubs (only root ports; a hub is refused), isochronous endpoints, streams, alternate settings,
 //! MSI/MSI-X, 64-bit addresses above 4 GiB, USB 3 link power management.
 
 use alloc::alloc::{alloc_zeroed, dealloc, Layout};
@@ -127,11 +128,28 @@ const EPT_CONTROL: u32 = 4;
 
 /// TRBs per ring page (one 4 KiB page; the last is the Link TRB).
 const RING_TRBS: usize = 256;
-/// How long a command or an enumeration step may take before the device or controller is
-/// given up on.
+/// How long a command may take before the controller is given up on (a command involves no
+/// device, only the controller; QEMU's completes at once).
 const COMMAND_TIMEOUT_MS: u64 = 1000;
-const ENUM_TIMEOUT_MS: u32 = 1000;
+/// How long one control request of enumeration may take: a device answers a setup stage in
+/// microseconds (USB 2.0 §9.2.6.4 gives a standard request at most 500 ms for its data, which
+/// real devices never come near; QEMU's answer within the same poll); a device slower than
+/// this is not used, and its port waits before it is tried again.
+const ENUM_TIMEOUT_MS: u32 = 150;
+/// The controller's own reset and halt (xHCI 1.2 §5.4.2: within 16 ms of halting; CNR has
+/// no bound, 1 s is generous).
 const RESET_TIMEOUT_MS: u64 = 1000;
+/// A root port's reset: the xHC drives reset for TDRSTR (USB 2.0 §7.1.7.5: 10 to 20 ms; a
+/// USB 3 warm reset 80 to 120 ms, USB 3.2 §7.5.2) and sets PRC when it ends.
+const PORT_RESET_TIMEOUT_MS: u64 = 200;
+/// A port whose enumeration failed is not tried again before this long, doubled at each
+/// failure up to ENUM_BACKOFF_MAX_MS; a success forgets its failures. A device that fails on
+/// purpose, or drops and reasserts its connection, costs the node at most one enumeration per
+/// ENUM_BACKOFF_MAX_MS.
+const ENUM_BACKOFF_MIN_MS: u32 = 1000;
+const ENUM_BACKOFF_MAX_MS: u32 = 60_000;
+/// USB class code of a hub (USB 2.0 §11.23.1), in bDeviceClass or bInterfaceClass.
+const CLASS_HUB: u8 = 9;
 /// Devices this driver keeps at once (xHCI slot ids 1..=255; the controller may say fewer).
 const SLOTS_MAX: usize = 64;
 /// Hot-plug changes and completions waiting for the caller.
@@ -207,7 +225,9 @@ impl Dma {
         // SAFETY: the layout has a non-zero size.
         let ptr = NonNull::new(unsafe { alloc_zeroed(layout) })
             .ok_or_else(|| format!("xhci: {what}: out of memory allocating {len} bytes; give the machine more RAM"))?;
-        if ptr.as_ptr() as u64 + len as u64 > 1 << 32 {
+        if ptr.as_ptr() as u64 + layout.size() as u64 > 1 << 32 {
+            // SAFETY: allocated just above with this layout, never handed out.
+            unsafe { dealloc(ptr.as_ptr(), layout) };
             return Err(format!("xhci: {what}: the heap gave memory above 4 GiB, which is not identity-mapped"));
         }
         Ok(Dma { ptr, layout })
@@ -454,6 +474,34 @@ pub fn endpoints(config: &[u8]) -> Vec<Endpoint> {
     out
 }
 
+/// Why an enumeration failed; `hub`: the device is a hub, refused while it stays connected.
+struct EnumError {
+    why: String,
+    hub: bool,
+}
+
+/// Where a device (its device descriptor, then its configuration) says it is a hub:
+/// bDeviceClass 9, or an interface descriptor (any alternate setting) of class 9. The walk
+/// stops, like `endpoints`, at a descriptor shorter than 2 bytes or one past the end.
+pub fn hub_class(desc: &[u8]) -> Option<&'static str> {
+    if desc.len() > 4 && desc[4] == CLASS_HUB {
+        return Some("device descriptor");
+    }
+    let config = desc.get(USB_DEVICE_DESC..).unwrap_or(&[]);
+    let mut at = 0usize;
+    while at + 2 <= config.len() {
+        let (len, kind) = (config[at] as usize, config[at + 1]);
+        if len < 2 || at + len > config.len() {
+            break;
+        }
+        if kind == DT_INTERFACE && len >= 9 && config[at + 5] == CLASS_HUB {
+            return Some("interface descriptor");
+        }
+        at += len;
+    }
+    None
+}
+
 /// The device context index of an endpoint address (EP0 is 1).
 fn dci(ep: u8) -> usize {
     let n = (ep & 0x0f) as usize;
@@ -483,6 +531,24 @@ pub struct Xhci {
     cmd_done: Option<(u64, u32, u8)>,
     /// Ports whose status changed (bit n = port n).
     port_changed: u64,
+    /// Ports with a device connected that is not enumerated yet (bit n = port n): one is
+    /// enumerated per `poll`, once its `retry_at` has passed.
+    enum_pending: u64,
+    /// Ports whose device is refused until it is unplugged (a hub).
+    refused: u64,
+    /// By port: the wait after its next failed enumeration (0: ENUM_BACKOFF_MIN_MS), and when
+    /// it may be enumerated again (platform ms).
+    backoff_ms: [u32; 64],
+    retry_at: [u64; 64],
+    /// The port after the one enumerated last (round robin, so no port starves the others).
+    enum_next: usize,
+    /// Enumeration attempts, and failed ones, for the figures.
+    pub enum_tries: u64,
+    pub enum_failures: u64,
+    /// Slots whose Disable Slot failed: their memory is leaked (see `forget`).
+    pub leaked_slots: u64,
+    /// Set by `setup_device` when it refused a hub (read by `enumerate`).
+    hub_seen: bool,
     devices: Vec<Option<UsbDevice>>,
     changes: [Option<Change>; CHANGES_MAX],
     /// Events the controller delivered, for the figures.
@@ -572,6 +638,15 @@ impl Xhci {
             ev_cycle: 1,
             cmd_done: None,
             port_changed: 0,
+            enum_pending: 0,
+            refused: 0,
+            backoff_ms: [0; 64],
+            retry_at: [0; 64],
+            enum_next: 1,
+            enum_tries: 0,
+            enum_failures: 0,
+            leaked_slots: 0,
+            hub_seen: false,
             devices: (0..=max_slots).map(|_| None).collect(),
             changes: [None; CHANGES_MAX],
             events_seen: 0,
@@ -782,20 +857,19 @@ impl Xhci {
 
     /// Drains events, enumerates new devices and forgets gone ones, expires timeouts and
     /// resets endpoints that completed a halt. Call when the line fired or a deadline passed.
+    /// At most one device is enumerated per call (an enumeration waits for its device, up to
+    /// ENUM_TIMEOUT_MS a request), so a device that answers slowly, never, or drops off and
+    /// comes back again and again delays the node's loop by one enumeration per poll at
+    /// worst, and its port backs off (ENUM_BACKOFF_MIN_MS doubling to ENUM_BACKOFF_MAX_MS).
     pub fn poll(&mut self, now_ms: u64) {
         self.drain();
-        // an enumeration's commands drain events too, which may note more port changes
-        for _ in 0..4 {
-            if self.port_changed == 0 {
-                break;
-            }
-            let changed = core::mem::take(&mut self.port_changed);
-            for p in 1..=self.ports {
-                if changed & (1 << p) != 0 {
-                    self.port_change(p);
-                }
+        let changed = core::mem::take(&mut self.port_changed);
+        for p in 1..=self.ports {
+            if changed & (1 << p) != 0 {
+                self.port_change(p);
             }
         }
+        self.enumerate_one(now_ms);
         for slot in 1..self.devices.len() {
             let expired: u32 = match &self.devices[slot] {
                 Some(d) => d.xfers.iter().enumerate().filter(|(_, x)| x.state == XferState::InFlight && x.deadline_ms <= now_ms).fold(0, |m, (i, _)| m | 1 << i),
@@ -815,8 +889,13 @@ impl Xhci {
     /// must not halt before it has polled again, since no interrupt will come for it.
     pub fn has_work(&self) -> bool {
         self.changes[0].is_some()
-            || self.port_changed != 0
+            || self.enumeration_due(clock::now_ms())
             || self.devices.iter().flatten().any(|d| d.reset != 0 || d.xfers.iter().any(|x| matches!(x.state, XferState::Done(_))))
+    }
+
+    /// Whether a port change or an enumeration waits for `poll` now (not one backing off).
+    pub fn enumeration_due(&self, now_ms: u64) -> bool {
+        self.port_changed != 0 || (1..=self.ports).any(|p| self.enum_pending & (1 << p) != 0 && self.retry_at[p] <= now_ms)
     }
 
     /// Whether a transfer is in flight (the loop wakes at `next_deadline` then).
@@ -825,8 +904,14 @@ impl Xhci {
     }
 
     /// The earliest deadline of a transfer in flight, in ms on the platform clock.
+    /// Also when a port that backs off may be enumerated again.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.devices.iter().flatten().flat_map(|d| d.xfers.iter()).filter(|x| x.state == XferState::InFlight).map(|x| x.deadline_ms).min()
+        let xfer = self.devices.iter().flatten().flat_map(|d| d.xfers.iter()).filter(|x| x.state == XferState::InFlight).map(|x| x.deadline_ms).min();
+        let port = (1..=self.ports).filter(|&p| self.enum_pending & (1 << p) != 0).map(|p| self.retry_at[p]).min();
+        match (xfer, port) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn take_change(&mut self) -> Option<Change> {
@@ -1058,20 +1143,87 @@ impl Xhci {
             crate::println!("xhci {}: port {port}: device in slot {slot} unplugged", self.pci.addr);
             self.note(Change::Detached(slot));
         }
-        if v & PORT_CCS != 0 && self.devices.iter().flatten().all(|d| d.port as usize != port) {
-            match self.enumerate(port) {
-                Ok(slot) => self.note(Change::Attached(slot)),
-                Err(why) => crate::println!("xhci {}: port {port}: the device is not used: {why}", self.pci.addr),
+        if v & PORT_CCS == 0 || v & PORT_CSC != 0 {
+            // unplugged (or plugged anew): a refused hub may be something else now; the
+            // port's backoff stays, so reconnecting does not skip it
+            self.refused &= !(1 << port);
+            self.enum_pending &= !(1 << port);
+        }
+        if v & PORT_CCS != 0 && self.refused & (1 << port) == 0 && self.devices.iter().flatten().all(|d| d.port as usize != port) {
+            self.enum_pending |= 1 << port;
+        }
+    }
+
+    /// Enumerates the first pending port (round robin) whose backoff has passed, if any.
+    fn enumerate_one(&mut self, now_ms: u64) {
+        if self.ports == 0 {
+            return;
+        }
+        let Some(port) = (0..self.ports).map(|k| (self.enum_next - 1 + k) % self.ports + 1).find(|&p| self.enum_pending & (1 << p) != 0 && self.retry_at[p] <= now_ms) else {
+            return;
+        };
+        self.enum_pending &= !(1 << port);
+        self.enum_next = port % self.ports + 1;
+        // the device may have gone since the port change was seen
+        if self.portsc(port) & PORT_CCS == 0 {
+            return;
+        }
+        self.enum_tries += 1;
+        let t0 = clock::now_ms();
+        match self.enumerate(port) {
+            Ok(slot) => {
+                self.backoff_ms[port] = 0;
+                self.note(Change::Attached(slot));
+            }
+            Err(why) => {
+                self.enum_failures += 1;
+                let wait = self.backoff_ms[port].max(ENUM_BACKOFF_MIN_MS);
+                self.backoff_ms[port] = (wait * 2).min(ENUM_BACKOFF_MAX_MS);
+                let now = clock::now_ms();
+                self.retry_at[port] = now + wait as u64;
+                if why.hub {
+                    self.refused |= 1 << port;
+                } else {
+                    // tried again after the wait, while it stays connected
+                    self.enum_pending |= 1 << port;
+                }
+                crate::println!(
+                    "xhci {}: port {port}: the device is not used: {} (enumeration took {} ms; {})",
+                    self.pci.addr,
+                    why.why,
+                    now - t0,
+                    if why.hub { format!("refused until it is unplugged, then not tried for {wait} ms") } else { format!("tried again in {wait} ms") }
+                );
             }
         }
     }
 
     /// Disables the slot and frees its rings and buffers; its transfers are never reported.
+    /// When Disable Slot fails or times out the controller may still own the slot and write
+    /// its contexts, rings and buffers: they are leaked (never reused) and a line says so.
     fn forget(&mut self, slot: u8) {
         if self.devices.get(slot as usize).is_some_and(|d| d.is_some()) {
-            let _ = self.command(0, 0, T_DISABLE_SLOT << 10 | (slot as u32) << 24);
-            self.dcbaa.w64(8 * slot as usize, 0);
-            self.devices[slot as usize] = None;
+            let r = self.command(0, 0, T_DISABLE_SLOT << 10 | (slot as u32) << 24);
+            let d = self.devices[slot as usize].take();
+            match r {
+                Ok((CC_SUCCESS, _)) => {
+                    self.dcbaa.w64(8 * slot as usize, 0);
+                    drop(d);
+                }
+                _ => {
+                    let why = match r {
+                        Ok((cc, _)) => format!("completion code {cc}"),
+                        Err(e) => format!("{e}"),
+                    };
+                    crate::println!(
+                        "xhci {}: slot {slot}: Disable Slot failed ({why}); its rings and {} KiB of buffers are leaked, since the controller may still write them",
+                        self.pci.addr,
+                        d.as_ref().map_or(0, |d| d.xfers.len() * USB_XFER_MAX / 1024)
+                    );
+                    core::mem::forget(d);
+                    self.leaked_slots += 1;
+                }
+            }
         }
     }
 
@@ -1079,10 +1231,10 @@ impl Xhci {
         let v = self.portsc(port);
         if v & PORT_PED == 0 {
             self.set_portsc(port, (v & PORT_KEEP) | PORT_PR);
-            let end = clock::now_ms() + RESET_TIMEOUT_MS;
+            let end = clock::now_ms() + PORT_RESET_TIMEOUT_MS;
             while self.portsc(port) & PORT_PRC == 0 {
                 if clock::now_ms() > end {
-                    return Err(format!("its port reset did not finish within {RESET_TIMEOUT_MS} ms"));
+                    return Err(format!("its port reset did not finish within {PORT_RESET_TIMEOUT_MS} ms"));
                 }
                 core::hint::spin_loop();
             }
@@ -1096,7 +1248,13 @@ impl Xhci {
         Ok(((v >> PORT_SPEED_SHIFT) & 0xf) as u8)
     }
 
-    fn enumerate(&mut self, port: usize) -> Result<u8, String> {
+    fn enumerate(&mut self, port: usize) -> Result<u8, EnumError> {
+        self.hub_seen = false;
+        let r = self.enumerate_port(port);
+        r.map_err(|why| EnumError { why, hub: core::mem::take(&mut self.hub_seen) })
+    }
+
+    fn enumerate_port(&mut self, port: usize) -> Result<u8, String> {
         let speed = self.reset_port(port)?;
         let mps0: u16 = match speed {
             2 | 1 => 8,
@@ -1222,6 +1380,10 @@ impl Xhci {
             0 => String::new(),
             i => self.string(slot, i).unwrap_or_default(),
         };
+        if let Some(at) = hub_class(&desc) {
+            self.hub_seen = true;
+            return Err(format!("it is a hub (class 9 in its {at}); this host does not drive hubs, and a service holding one could power-cycle and reset the devices behind it"));
+        }
         let config_value = desc[18 + 5];
         self.control_out(slot, 0x00, REQ_SET_CONFIGURATION, config_value as u16, 0)?;
         self.configure_endpoints(slot, speed, &desc[18..])?;

@@ -191,7 +191,13 @@ fn run_loop(store: &mut Store<Host>, k: &KernelExports, args: &args::Args, clk: 
     }
     let polled = store.data().nics.iter().flatten().any(|n| n.irq().is_none()) || store.data().usb.needs_polling();
     // USB devices enumerated at boot are attached now that the kernel knows its USB records
+    // (one device is enumerated per poll; a port that fails backs off and is not due again
+    // for a second, so this ends; the time bound is for a controller gone mad)
+    let usb_end = clock::now_ms() + 10_000;
     usb_service(store, k, clk);
+    while store.data().usb.enumeration_due() && clock::now_ms() < usb_end {
+        usb_service(store, k, clk);
+    }
     for m in store.data().usb.unbound() {
         println!("warn host: USB {}: no device matches it ({}); it is attached when one is plugged in", m.name, usb::describe(m));
     }

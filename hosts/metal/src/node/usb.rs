@@ -11,6 +11,7 @@ use super::payload::{Payload, UsbSection};
 use crate::abi::*;
 use crate::dev::pci::PciDevice;
 use crate::dev::xhci::{self, Change, UsbDevice, UsbError, Xhci};
+use crate::platform::clock;
 use crate::println;
 use alloc::format;
 use alloc::string::String;
@@ -88,6 +89,12 @@ impl Usb {
     /// A controller has no interrupt line: the loop polls.
     pub fn needs_polling(&self) -> bool {
         self.hcs.iter().any(|h| h.irq().is_none())
+    }
+
+    /// A device waits to be enumerated now (at boot: poll again before saying which
+    /// manifest entries no device matched).
+    pub fn enumeration_due(&self) -> bool {
+        self.hcs.iter().any(|h| h.enumeration_due(clock::now_ms()))
     }
 
     /// A report or a poll is due without an interrupt to say so (xhci.rs `has_work`).
