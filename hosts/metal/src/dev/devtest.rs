@@ -24,7 +24,7 @@ pub const DISK_MARK_AT: u64 = 1010;
 const DISK_SCRATCH_AT: u64 = 1 << 20;
 
 /// A `name=<number>` option of the command line, else `default`.
-fn option(cmdline: &str, name: &str, default: u64) -> u64 {
+pub(super) fn option(cmdline: &str, name: &str, default: u64) -> u64 {
     cmdline
         .split_ascii_whitespace()
         .find_map(|w| w.strip_prefix(name)?.strip_prefix('=')?.parse().ok())
@@ -265,8 +265,8 @@ fn test_rng() -> bool {
     ok
 }
 
-/// Bytes as hex pairs.
-struct Hex<'a>(&'a [u8]);
+/// Bytes as hex pairs (also the USB devtest's).
+pub(super) struct Hex<'a>(pub(super) &'a [u8]);
 
 impl core::fmt::Display for Hex<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

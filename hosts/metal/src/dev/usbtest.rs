@@ -13,23 +13,12 @@
 
 use alloc::vec::Vec;
 
+use super::devtest::{option, Hex};
 use super::xhci::{self, Change, UsbError, Xhci};
 use crate::abi::{UsbType, USB_DIR_IN};
 use crate::platform::clock;
 
-fn option(cmdline: &str, name: &str, default: u64) -> u64 {
-    cmdline.split_ascii_whitespace().find_map(|w| w.strip_prefix(name)?.strip_prefix('=')?.parse().ok()).unwrap_or(default)
-}
 
-struct Hex<'a>(&'a [u8]);
-impl core::fmt::Display for Hex<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
-    }
-}
 
 /// Interface class, subclass, protocol and the bulk/interrupt endpoint addresses of
 /// alternate setting 0 of the first interface, from a device's descriptors.
