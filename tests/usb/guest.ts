@@ -103,7 +103,8 @@ export function prepareGuest(): GuestImage {
 /*
  * The guest's /init: mount, load the modules in order (the storage ones only with
  * persia.storage=1; crct10dif-pclmul fails quietly without PCLMUL under TCG), mount the host's root (9p tag
- * hostroot) at /newroot with fresh /proc /sys /dev /tmp /run, the writable share (tag
+ * hostroot) at /newroot with fresh /proc /sys /dev /tmp /run, this checkout again (tag hostrepo)
+ * at its own path (persia.repo=), so that a checkout under /tmp is seen too, the writable share (tag
  * hostio) at /run/hostio, start systemd-udevd when asked (libusb's hot-plug listens to
  * udev), then run the script the kernel command line names (persia.run=) in the chroot and
  * print its exit status.
@@ -114,8 +115,8 @@ $B mkdir -p /proc /sys /dev /newroot
 $B mount -t proc proc /proc
 $B mount -t sysfs sys /sys
 $B mount -t devtmpfs dev /dev
-RUN=; UDEV=; STORAGE=
-for a in $($B cat /proc/cmdline); do case $a in persia.run=*) RUN=\${a#persia.run=};; persia.udev=1) UDEV=1;; persia.storage=1) STORAGE=1;; esac; done
+RUN=; UDEV=; STORAGE=; REPO=
+for a in $($B cat /proc/cmdline); do case $a in persia.run=*) RUN=\${a#persia.run=};; persia.repo=*) REPO=\${a#persia.repo=};; persia.udev=1) UDEV=1;; persia.storage=1) STORAGE=1;; esac; done
 for m in /lib/modules/*.ko; do
   case $m in ${STORAGE_MODULES.map((m) => `*-${m}`).join("|")}) [ -n "$STORAGE" ] || continue;; esac
   $B insmod $m 2>/dev/null || echo "GUEST: insmod $m failed"
@@ -126,6 +127,8 @@ $B mount -t sysfs sys /newroot/sys
 $B mount -t devtmpfs dev /newroot/dev
 $B mount -t tmpfs tmp /newroot/tmp
 $B mount -t tmpfs run /newroot/run
+$B mkdir -p /newroot$REPO
+$B mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose hostrepo /newroot$REPO || echo "GUEST: mounting the checkout failed"
 $B mkdir -p /newroot${HOST_IO}
 $B mount -t 9p -o trans=virtio,version=9p2000.L hostio /newroot${HOST_IO} || echo "GUEST: mounting hostio failed"
 if [ -n "$UDEV" ]; then $B chroot /newroot /lib/systemd/systemd-udevd --daemon >/dev/null 2>&1 || echo "GUEST: systemd-udevd failed"; fi
@@ -186,6 +189,7 @@ export interface GuestResult {
 
 /** Boots the guest with `devices`, runs `script` in it and resolves when QEMU exits. */
 export async function runGuest(o: GuestRun): Promise<GuestResult> {
+  if (/\s/.test(ROOT)) throw new Error(`the Linux guest cannot be given this checkout: its path "${ROOT}" has white space, which the kernel command line cannot carry; clone it to a path without`);
   const image = prepareGuest();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-usbguest-"));
   const io = path.join(dir, "io");
@@ -198,8 +202,9 @@ export async function runGuest(o: GuestRun): Promise<GuestResult> {
   const sock = path.join(dir, "monitor.sock");
   const args = ["--kill-after=2", String(o.seconds ?? 240), QEMU, "-accel", "tcg", "-m", "1G", "-smp", "1",
     "-nographic", "-no-reboot", "-nic", "none", "-kernel", image.kernel, "-initrd", image.initrd,
-    "-append", `console=ttyS0 quiet panic=-1 persia.run=${HOST_IO}/run.sh${o.udev ? " persia.udev=1" : ""}${o.linuxStorage ? " persia.storage=1" : ""}`,
+    "-append", `console=ttyS0 quiet panic=-1 persia.run=${HOST_IO}/run.sh persia.repo=${ROOT}${o.udev ? " persia.udev=1" : ""}${o.linuxStorage ? " persia.storage=1" : ""}`,
     "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+    "-virtfs", `local,path=${ROOT},mount_tag=hostrepo,security_model=none,readonly=on,multidevs=remap`,
     "-virtfs", `local,path=${io},mount_tag=hostio,security_model=none`,
     "-monitor", `unix:${sock},server,nowait`,
     "-device", "qemu-xhci,id=xhci", ...o.devices];
