@@ -10,6 +10,7 @@
 // Does not install anything: prepareGuest() downloads Debian's kernel and busybox-static
 // with apt-get download (no install) into build/usbguest once; tests/setup.js calls it.
 import { spawn, spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -58,8 +59,12 @@ export function prepareGuest(): GuestImage {
   const deb = path.join(GUEST_DIR, "deb"), x = path.join(GUEST_DIR, "x");
   const done = path.join(GUEST_DIR, "image.json");
   if (fs.existsSync(done)) {
-    const cached = JSON.parse(fs.readFileSync(done, "utf8")) as GuestImage & { modules?: string[] };
-    if (JSON.stringify(cached.modules) === JSON.stringify(MODULES)) return cached;
+    // Made for these modules and this /init (a changed INIT needs a new initramfs); the paths
+    // are this checkout's, whatever checkout wrote the cache.
+    const cached = JSON.parse(fs.readFileSync(done, "utf8")) as GuestImage & { modules?: string[]; init?: string };
+    if (JSON.stringify(cached.modules) === JSON.stringify(MODULES) && cached.init === initHash()) {
+      return { ...cached, kernel: path.join(GUEST_DIR, "vmlinuz"), initrd: path.join(GUEST_DIR, "initrd.gz") };
+    }
   }
   fs.rmSync(GUEST_DIR, { recursive: true, force: true });
   fs.mkdirSync(deb, { recursive: true });
@@ -95,7 +100,7 @@ export function prepareGuest(): GuestImage {
   const kernel = path.join(GUEST_DIR, "vmlinuz");
   fs.copyFileSync(path.join(x, `boot/vmlinuz-${version}`), kernel);
   fs.rmSync(deb, { recursive: true, force: true });
-  const image = { kernel, initrd, version, modules: MODULES };
+  const image = { kernel, initrd, version, modules: MODULES, init: initHash() };
   fs.writeFileSync(done, JSON.stringify(image));
   return image;
 }
@@ -137,6 +142,11 @@ $B chroot /newroot /bin/sh "$RUN"
 echo "GUEST-EXIT $?"
 $B poweroff -f
 `;
+
+/** What the cached initramfs's /init was made from. */
+function initHash(): string {
+  return crypto.createHash("sha256").update(INIT).digest("hex");
+}
 
 /** An initramfs: the files in cpio's "newc" format (what the kernel unpacks). */
 function cpio(files: [string, Uint8Array, number][]): Buffer {
