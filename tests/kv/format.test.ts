@@ -63,7 +63,7 @@ test("a PUT writes the new record in another slot, then frees the old one", () =
   assert.deepEqual(live.map((r) => [r.key, r.value, r.seq]), [["city", "shiraz", 2n]]);
   assert.notEqual(live[0].slot, first.slot);
   const freed = now.find((r) => r.slot === first.slot)!;
-  assert.deepEqual([freed.state, freed.key, freed.seq], [2, "", 0n], "the old slot is a free tombstone");
+  assert.deepEqual([freed.state, freed.key, freed.seq], [2, "", 3n], "the old slot is a free tombstone with its own sequence, above the new record's");
 });
 
 test("two whole records of one key: the higher sequence wins wherever it lies, the other is freed", () => {
