@@ -6,7 +6,10 @@
 // The operator's hardware operations (spec/hosts.md "Disks"), as mdadm --fail/--remove/--add
 // and dm-error give them on Linux: detach() closes the device and every call then fails with
 // -ENODEV; attach() opens the same or another file or device, checked as at start; fault()
-// makes every call fail with -EIO while on. The kernel's grants never change.
+// makes every call fail with -EIO while on. The kernel's grants never change. A failed
+// fsync is sticky: Linux may drop the dirty pages it could not write and mark them clean,
+// so later reads could return old bytes as if nothing failed; every later call of that
+// disk fails with -EIO until the operator detaches and attaches it.
 // Does not check extents or rights (the kernel grants and checks extents) and has no cache.
 // Used by node.ts for the disk_read, disk_write and disk_flush host imports and `persia disk`.
 import * as fs from "fs";
@@ -112,6 +115,8 @@ export class DiskFile {
   private readonly sizeBytes: number;
   private fd: number;
   private faulty = false;
+  /** Why a flush failed: every call fails with -EIO until detach + attach, "" if none did. */
+  private broken = "";
   private lastError = "";
 
   private constructor(o: DiskOptions, fd: number, created: boolean, identity: string) {
@@ -132,9 +137,10 @@ export class DiskFile {
     return new DiskFile(o, fd, created, identity);
   }
 
-  /** "attached", "detached", or "faulty" (attached, with errors injected). */
-  get state(): "attached" | "detached" | "faulty" {
-    return this.fd < 0 ? "detached" : this.faulty ? "faulty" : "attached";
+  /** "attached", "detached", "faulty" (attached, with errors injected), or "failed" (a
+   *  flush failed: every call fails until detach + attach). */
+  get state(): "attached" | "detached" | "faulty" | "failed" {
+    return this.fd < 0 ? "detached" : this.broken !== "" ? "failed" : this.faulty ? "faulty" : "attached";
   }
 
   /** Closes the device, as a failed disk's removal; every call now answers -ENODEV. */
@@ -165,6 +171,7 @@ export class DiskFile {
     this.path = o.path;
     this.identity = identity;
     this.lastError = "";
+    this.broken = "";
     this.counters.attaches++;
   }
 
@@ -246,7 +253,7 @@ export class DiskFile {
       this.counters.detached_calls++;
       return -Errno.ENODEV;
     }
-    if (this.faulty) {
+    if (this.faulty || this.broken !== "") {
       this.counters.io_errors++;
       return -Errno.EIO;
     }
@@ -255,7 +262,13 @@ export class DiskFile {
 
   private failed(op: string, e: unknown): number {
     this.counters.io_errors++;
-    const message = `disk ${this.id} (${this.path}): ${op} failed: ${errorText(e)}`;
+    let message = `disk ${this.id} (${this.path}): ${op} failed: ${errorText(e)}`;
+    if (op === "flush") {
+      // Sticky (see the head): the writes since the last good flush may be lost.
+      message += `; writes since the last flush may be lost, so every read, write and flush of disk ${this.id} ` +
+        `now fails with EIO until the operator detaches and attaches it (persia disk <node> detach ${this.id}, then attach)`;
+      this.broken = message;
+    }
     if (message !== this.lastError) {
       this.lastError = message;
       this.onError?.(message);

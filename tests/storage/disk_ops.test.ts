@@ -84,6 +84,39 @@ test("fault error: every call answers EIO and touches nothing; fault off ends it
   disk.close();
 });
 
+test("a failed fsync is sticky: every later read, write and flush answers EIO until detach and attach", () => {
+  const dir = tempDir();
+  const file = path.join(dir, "a.img");
+  const disk = DiskFile.open({ id: 0, path: file, size: SIZE });
+  const errors: string[] = [];
+  disk.onError = (m) => errors.push(m);
+  const mem = new Uint8Array(8).fill(7);
+  assert.equal(disk.write(0n, mem, 0, 8), 8);
+  // A real failing fsync: the disk's descriptor closed under it (EBADF) ...
+  const fd = (disk as unknown as { fd: number }).fd;
+  fs.closeSync(fd);
+  assert.equal(disk.flush(), -Errno.EIO);
+  // ... then the same number reopened on a healthy file, so only the stickiness fails calls.
+  const healthy = fs.openSync(path.join(dir, "healthy.img"), "w+");
+  fs.ftruncateSync(healthy, Number(SIZE));
+  assert.equal(healthy, fd, "the descriptor number was reused");
+  assert.equal(disk.state, "failed");
+  assert.equal(disk.read(0n, mem, 0, 8), -Errno.EIO);
+  assert.equal(disk.write(0n, mem, 0, 8), -Errno.EIO);
+  assert.equal(disk.flush(), -Errno.EIO);
+  assert.equal(disk.counters.io_errors, 4);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /^disk 0 \(.*a\.img\): flush failed: .*every read, write and flush of disk 0 now fails with EIO until the operator detaches and attaches it/);
+  disk.fault(false);
+  assert.equal(disk.read(0n, mem, 0, 8), -Errno.EIO, "fault off does not end it");
+  disk.detach();                                  // closes the reused descriptor
+  disk.attach(undefined, () => null);
+  assert.equal(disk.state, "attached");
+  assert.equal(disk.read(0n, mem, 0, 8), 8);
+  assert.equal(disk.flush(), 0);
+  disk.close();
+});
+
 test("diskOperation parses, finds disks by name or id, and answers every mistake with a sentence", () => {
   const dir = tempDir();
   const a = DiskFile.open({ id: 0, path: path.join(dir, "a.img"), size: SIZE });
