@@ -19,6 +19,7 @@ export interface Mutant {
 }
 
 const CAPS = "tests/kernel/svc/caps.spec.ts";
+const KV_POWERCUT = "tests/kv/powercut.test.ts";
 const CERT_VERIFY = "tests/kernel/cert/verify.spec.ts";
 const CERT_ISSUE = "tests/kernel/cert/issue.spec.ts";
 const WG = "tests/integration/wg.test.ts";
@@ -531,6 +532,11 @@ export const MUTANTS: Mutant[] = [
     to: "if (queueDepth(svc) == 0 && !due) continue;", tests: [USB] },
   { id: "usb-detach-keeps-inflight", guarantee: "an unplug completes every transfer in flight with ENODEV",
     file: "kernel/svc/usb.ts", from: "if (st == BUSY) complete(dev, i, -Errno.ENODEV, 0);", to: "if (false) complete(dev, i, -Errno.ENODEV, 0);", tests: [USB] },
+  { id: "kv-never-flushes", guarantee: "kv answers OK only after its write is flushed (spec/services.md kv)",
+    file: "services/kv/copies.ts", from: "  return flush ? sys_disk_flush(h(c)) : 0;", to: "  return 0;", tests: [KV_POWERCUT] },
+  { id: "kv-put-in-place", guarantee: "a PUT never overwrites the record it replaces: a cut write keeps the old value",
+    file: "services/kv/store.ts", from: "  if (!copies.write(reusable, BUF)) return reopen(Result.IO);",
+    to: "  if (winner != 0) { reusable = winner; winner = 0; }\n  if (!copies.write(reusable, BUF)) return reopen(Result.IO);", tests: [KV_POWERCUT] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
