@@ -214,6 +214,7 @@ const HEAD = memory.data(COPIES);      // each copy's Head at attach, 0xff for a
 const HGEN = memory.data(COPIES * 8);  // each copy's header generation
 const HFLAGS = memory.data(COPIES * 2); // each copy's header flags
 const HBASE = memory.data(COPIES * 8); // each copy's base (the generation it went alone from)
+const HCOUNT = memory.data(COPIES * 4); // a torn header's slot count, if its first half is ours; else 0
 const AVAIL = memory.data(COPIES * 8); // each copy's length in slots
 
 function hd(c: i32): i32 { return <i32>load<u8>(HEAD + <usize>c); }
@@ -234,6 +235,16 @@ function inspect(c: i32): u32 {
   store<u64>(AVAIL + (<usize>c << 3), len < 0 ? 0 : <u64>len / SLOT);
   let r = len < 0 ? <i32>len : rd(c, 0, HDR);
   store<u8>(HEAD + <usize>c, r < 0 ? <u8>UNREADABLE : <u8>head(HDR));
+  store<u32>(HCOUNT + (<usize>c << 2), 0);
+  if (r >= 0 && head(HDR) == Head.TORN) {
+    // Torn while rewritten: count, slot size and generation lie in the first half, which
+    // holds the old or the new header (the count never changes after formatting).
+    let tn = load<u32>(HDR, H_SLOTS);
+    if (load<u32>(HDR, H_SLOT_SIZE) == <u32>SLOT && tn >= 2 && <u64>tn <= avail(c)) {
+      store<u32>(HCOUNT + (<usize>c << 2), tn);
+      store<u64>(HGEN + (<usize>c << 3), load<u64>(HDR, H_GEN));
+    }
+  }
   if (r < 0 || head(HDR) != Head.OURS) return 0;
   store<u64>(HGEN + (<usize>c << 3), load<u64>(HDR, H_GEN));
   store<u16>(HFLAGS + (<usize>c << 1), load<u16>(HDR, H_FLAGS));
@@ -359,6 +370,29 @@ function format(): Result {
     if (avail(c) < n) n = avail(c);
   }
   if (n < 2) return Result.TOO_SMALL;
+  // A header torn while it was rewritten has records behind it: keep its table (count),
+  // never format over it; the other copy (blank) is rebuilt from it.
+  let rec = -1;
+  for (let c = 0; c < copies; c++) {
+    if (hd(c) == Head.TORN && load<u32>(HCOUNT + (<usize>c << 2)) != 0 && (rec < 0 || hgen(c) > hgen(rec))) rec = c;
+  }
+  if (rec >= 0) {
+    count = load<u32>(HCOUNT + (<usize>rec << 2));
+    gen = hgen(rec);
+    base = gen;
+    header(HDR, count, gen, 0);
+    if (wr(rec, 0, HDR) < 0) return Result.IO;
+    set(rec, St.IN_SYNC);
+    store<u16>(HFLAGS + (<usize>rec << 1), 0);
+    line.begin("kv: the header of copy ");
+    line.num(rec);
+    line.str(" was torn (a crash while it was rewritten): rewritten for its table of ");
+    line.num(count);
+    line.str(" slots, records kept; generation ");
+    line.num(<i64>gen);
+    line.emit();
+    return copies == COPIES ? join(1 - rec) : Result.OK;
+  }
   count = <u32>(n < SLOTS_MAX ? n : SLOTS_MAX);
   gen = 1;
   header(HDR, count, gen, 0);

@@ -132,6 +132,17 @@ test("a header torn while formatting is formatted again, and records behind it s
   }
 });
 
+test("a torn header keeps its table's slot count (not the extent's), so every record is still found", () => {
+  const disk = Buffer.alloc(16 * SLOT);
+  const a = kv([disk]);
+  for (let i = 0; i < 10; i++) assert.equal(a.ask(`PUT k${i} v${i}`), "OK");
+  const grown = Buffer.concat([disk, Buffer.alloc(48 * SLOT)]);   // the extent was enlarged since
+  grown.fill(0, 512, SLOT);                                        // and the header is torn
+  const b = kv([grown]);
+  for (let i = 0; i < 10; i++) assert.equal(b.ask(`GET k${i}`), `VALUE v${i}`);
+  assert.equal(grown.readUInt32LE(12), 16, "the count stayed 16");
+});
+
 test("a version 1 store is refused with its own error and never written", () => {
   const disk = Buffer.alloc(8 * SLOT);
   disk.write("PKVS", 0, "latin1");

@@ -293,3 +293,17 @@ test("a copy that went on alone past the other's degradation is refused even at 
   assert.match(b.ask("GET k"), /^ERR diverged/, "a returning copy that went alone is not rebuilt over");
   assert.deepEqual(records(d[1]).filter((r) => r.state === 1).map((r) => r.value), ["two"]);
 });
+
+test("a torn header beside a blank replacement: the torn copy's table is kept and the blank one rebuilt from it, never both formatted", () => {
+  const d0 = Buffer.alloc(SIZE);
+  const a = kv([d0, Buffer.alloc(SIZE)]);
+  for (let i = 0; i < 20; i++) assert.equal(a.ask(`PUT k${i} v${i}`), "OK");
+  d0.fill(0, 512, SLOT);                              // its header's second half never landed
+  const blank = Buffer.alloc(SIZE);
+  const b = kv([d0, blank]);
+  assert.match(b.g.logs.join("\n"), /header of copy 0 was torn .*records kept/);
+  for (let i = 0; i < 20; i++) assert.equal(b.ask(`GET k${i}`), `VALUE v${i}`);
+  until(b, /both in sync/);
+  assert.ok(d0.equals(blank), "the blank copy was rebuilt from the torn one");
+  for (let i = 0; i < 20; i++) assert.equal(kv([blank]).ask(`GET k${i}`), `VALUE v${i}`, "copy 1 alone holds every record");
+});
