@@ -350,6 +350,7 @@ function join(o: i32): Result {
 /** Both copies are in sync: clear a degraded mark a crash left on one (between the two
  *  header writes that end a resync), or it would stop the next degradation's raise. */
 function undegrade(): Result {
+  base = gen;
   header(HDR, count, gen, 0);
   for (let c = 0; c < COPIES; c++) {
     if ((load<u16>(HFLAGS + (<usize>c << 1)) & F_DEGRADED) == 0) continue;
@@ -465,6 +466,7 @@ function step(c: i32): i32 {
   set(c, St.IN_SYNC);
   r = wr(o, 0, HDR);            // the survivor is no longer alone: clear its degraded mark
   if (r < 0) { fail(o, r); return IDLE_MS; }
+  base = gen;                    // in sync again: no longer alone
   say(c, " resynced: both in sync");
   return IDLE_MS;
 }
