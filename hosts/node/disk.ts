@@ -6,7 +6,10 @@
 // The operator's hardware operations (spec/hosts.md "Disks"), as mdadm --fail/--remove/--add
 // and dm-error give them on Linux: detach() closes the device and every call then fails with
 // -ENODEV; attach() opens the same or another file or device, checked as at start; fault()
-// makes every call fail with -EIO while on. The kernel's grants never change.
+// makes every call fail with -EIO while on. The kernel's grants never change. A failed
+// fsync is sticky: Linux may drop the dirty pages it could not write and mark them clean,
+// so later reads could return old bytes as if nothing failed; every later call of that
+// disk fails with -EIO until the operator detaches and attaches it.
 // Does not check extents or rights (the kernel grants and checks extents) and has no cache.
 // Used by node.ts for the disk_read, disk_write and disk_flush host imports and `persia disk`.
 import * as fs from "fs";
@@ -31,9 +34,7 @@ function errorText(e: unknown): string {
 
 /** Linux: a block device's size from /sys/dev/block/MAJOR:MINOR/size, in 512-byte sectors. */
 function blockDeviceBytes(rdev: bigint, path: string): bigint {
-  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
-  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
-  const sysfs = `/sys/dev/block/${major}:${minor}/size`;
+  const sysfs = `/sys/dev/block/${majorMinor(rdev)}/size`;
   try {
     return BigInt(fs.readFileSync(sysfs, "utf8").trim()) * 512n;
   } catch (e) {
@@ -41,11 +42,54 @@ function blockDeviceBytes(rdev: bigint, path: string): bigint {
   }
 }
 
+/** A block device's major:minor from its rdev (Linux's encoding). */
+function majorMinor(rdev: bigint): string {
+  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
+  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}
+
+/** What a disk is, for telling two disks apart: `own` names the file or device and what it
+ *  is an alias of (a loop device's backing file), `parent` the whole disk a partition lies
+ *  on. Two disks clash if they share an own name, or one's own name is the other's parent. */
+export interface DiskIdentity { own: string[]; parent: string | null }
+
+export function identityOf(st: fs.BigIntStats): DiskIdentity {
+  if (!st.isBlockDevice()) return { own: [`file ${st.dev}:${st.ino}`], parent: null };
+  const mm = majorMinor(st.rdev);
+  const own = [`block ${mm}`];
+  let parent: string | null = null;
+  const sys = `/sys/dev/block/${mm}`;
+  try {   // a loop device is its backing file
+    const backing = fs.readFileSync(`${sys}/loop/backing_file`, "utf8").trim();
+    const b = fs.statSync(backing, { bigint: true });
+    own.push(`file ${b.dev}:${b.ino}`);
+  } catch { /* not a loop device, or its file is gone */ }
+  try {   // a partition lies on the disk one directory up in sysfs
+    if (fs.existsSync(`${sys}/partition`)) parent = `block ${fs.readFileSync(`${fs.realpathSync(sys)}/../dev`, "utf8").trim()}`;
+  } catch { /* no parent found: compared by itself only */ }
+  return { own, parent };
+}
+
+/** Whether two disks' identities name the same bytes (or one contains the other). */
+export function clash(a: DiskIdentity, b: DiskIdentity): boolean {
+  return a.own.some((x) => b.own.includes(x)) || (a.parent !== null && b.own.includes(a.parent)) ||
+    (b.parent !== null && a.own.includes(b.parent));
+}
+
 function openOrCreate(o: DiskOptions, create: boolean): { fd: number; created: boolean } {
   const where = `disk ${o.id}: ${o.path}`;
+  let block = false;
+  try { block = fs.statSync(o.path).isBlockDevice(); } catch { /* missing: below */ }
   try {
-    return { fd: fs.openSync(o.path, "r+"), created: false };
+    // A block device exclusively (O_EXCL): Linux refuses it while a filesystem on it is
+    // mounted or another program holds it so (EBUSY).
+    return { fd: fs.openSync(o.path, block ? fs.constants.O_RDWR | fs.constants.O_EXCL : "r+"), created: false };
   } catch (e) {
+    if (block && (e as NodeJS.ErrnoException).code === "EBUSY") {
+      throw new Error(`${where} is in use: a filesystem on it is mounted, or another program (or disk) holds it exclusively; ` +
+        `unmount it or stop that program first (findmnt --source ${o.path}; lsof ${o.path})`);
+    }
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") {
       throw new Error(`${where} cannot be opened for reading and writing: ${errorText(e)}`);
     }
@@ -65,7 +109,7 @@ function openOrCreate(o: DiskOptions, create: boolean): { fd: number; created: b
 
 /** Opens o.path and checks it is a file or block device of at least o.size bytes. Returns
  *  the fd and what identifies the file (device and inode; a block device's own number). */
-function openChecked(o: DiskOptions, create: boolean): { fd: number; created: boolean; identity: string } {
+function openChecked(o: DiskOptions, create: boolean): { fd: number; created: boolean; identity: string; ident: DiskIdentity } {
   const { fd, created } = openOrCreate(o, create);
   try {
     const st = fs.fstatSync(fd, { bigint: true });
@@ -76,8 +120,8 @@ function openChecked(o: DiskOptions, create: boolean): { fd: number; created: bo
         `PersiaOS never grows or truncates an existing disk: enlarge it (for a file: truncate -s ${o.size} ${o.path}) ` +
         `or configure a size of at most ${actual}.`);
     }
-    const identity = st.isBlockDevice() ? `block ${st.rdev}` : `file ${st.dev}:${st.ino}`;
-    return { fd, created, identity };
+    const ident = identityOf(st);
+    return { fd, created, identity: ident.own[0], ident };
   } catch (e) {
     fs.closeSync(fd);
     throw e;
@@ -106,15 +150,19 @@ export class DiskFile {
   readonly created: boolean;
   /** What identifies the open file (device and inode, or a block device's number); "" while detached. */
   identity: string;
+  /** What the disk is or was (kept while detached: its device may come back), for clash(). */
+  ident: DiskIdentity;
   /** Told about I/O errors, once per change of message. */
   onError: ((message: string) => void) | null = null;
   readonly counters: DiskCounters = { reads: 0, writes: 0, flushes: 0, io_errors: 0, detached_calls: 0, detaches: 0, attaches: 0 };
   private readonly sizeBytes: number;
   private fd: number;
   private faulty = false;
+  /** Why a flush failed: every call fails with -EIO until detach + attach, "" if none did. */
+  private broken = "";
   private lastError = "";
 
-  private constructor(o: DiskOptions, fd: number, created: boolean, identity: string) {
+  private constructor(o: DiskOptions, fd: number, created: boolean, identity: string, ident: DiskIdentity) {
     this.id = o.id;
     this.path = o.path;
     this.size = o.size;
@@ -122,19 +170,21 @@ export class DiskFile {
     this.fd = fd;
     this.created = created;
     this.identity = identity;
+    this.ident = ident;
   }
 
   /** Opens (or creates) the backing file or device. Throws with a message saying what to
    *  change if it cannot be used. */
   static open(o: DiskOptions): DiskFile {
     if (o.size < 0n || o.size > OFFSET_MAX) throw new RangeError(`disk ${o.id}: size ${o.size} is out of range`);
-    const { fd, created, identity } = openChecked(o, true);
-    return new DiskFile(o, fd, created, identity);
+    const { fd, created, identity, ident } = openChecked(o, true);
+    return new DiskFile(o, fd, created, identity, ident);
   }
 
-  /** "attached", "detached", or "faulty" (attached, with errors injected). */
-  get state(): "attached" | "detached" | "faulty" {
-    return this.fd < 0 ? "detached" : this.faulty ? "faulty" : "attached";
+  /** "attached", "detached", "faulty" (attached, with errors injected), or "failed" (a
+   *  flush failed: every call fails until detach + attach). */
+  get state(): "attached" | "detached" | "faulty" | "failed" {
+    return this.fd < 0 ? "detached" : this.broken !== "" ? "failed" : this.faulty ? "faulty" : "attached";
   }
 
   /** Closes the device, as a failed disk's removal; every call now answers -ENODEV. */
@@ -148,23 +198,27 @@ export class DiskFile {
   }
 
   /** Opens `path` (default: the last one) in place of a detached device, checked as at start
-   *  but never created. `inUse(identity)` names another disk that has the same file open, or
-   *  null. Throws a sentence saying what to do. */
-  attach(path: string | undefined, inUse: (identity: string) => string | null): void {
+   *  but never created. `inUse(ident)` names another disk (attached or detached) or a file
+   *  the node runs from that is the same file or device, or null. Throws a sentence saying
+   *  what to do. */
+  attach(path: string | undefined, inUse: (ident: DiskIdentity) => string | null): void {
     if (this.fd >= 0) {
       throw new Error(`disk ${this.id} is attached to ${this.path}; detach it first (persia disk <node> detach ${this.id})`);
     }
     const o = { id: this.id, path: path ?? this.path, size: this.size };
-    const { fd, identity } = openChecked(o, false);
-    const other = inUse(identity);
+    const { fd, identity, ident } = openChecked(o, false);
+    const other = inUse(ident);
     if (other !== null) {
       fs.closeSync(fd);
-      throw new Error(`disk ${this.id}: ${o.path} is the file or device that ${other} uses; two disks never share one`);
+      throw new Error(`disk ${this.id}: ${o.path} is (or lies on, or holds) the file or device of ${other}; ` +
+        `a disk never shares bytes with another disk or the node's own files: attach another one`);
     }
     this.fd = fd;
     this.path = o.path;
     this.identity = identity;
+    this.ident = ident;
     this.lastError = "";
+    this.broken = "";
     this.counters.attaches++;
   }
 
@@ -246,7 +300,7 @@ export class DiskFile {
       this.counters.detached_calls++;
       return -Errno.ENODEV;
     }
-    if (this.faulty) {
+    if (this.faulty || this.broken !== "") {
       this.counters.io_errors++;
       return -Errno.EIO;
     }
@@ -255,7 +309,13 @@ export class DiskFile {
 
   private failed(op: string, e: unknown): number {
     this.counters.io_errors++;
-    const message = `disk ${this.id} (${this.path}): ${op} failed: ${errorText(e)}`;
+    let message = `disk ${this.id} (${this.path}): ${op} failed: ${errorText(e)}`;
+    if (op === "flush") {
+      // Sticky (see the head): the writes since the last good flush may be lost.
+      message += `; writes since the last flush may be lost, so every read, write and flush of disk ${this.id} ` +
+        `now fails with EIO until the operator detaches and attaches it (persia disk <node> detach ${this.id}, then attach)`;
+      this.broken = message;
+    }
     if (message !== this.lastError) {
       this.lastError = message;
       this.onError?.(message);

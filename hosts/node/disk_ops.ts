@@ -5,7 +5,8 @@
 // operations of the host (a disk pulled, plugged, failing); the kernel's grants and the
 // manifest never change (spec/security.md, "Disk operations").
 // Does not open sockets or log by itself: node.ts logs each answer. Used by node.ts.
-import { DiskFile } from "./disk";
+import * as fs from "fs";
+import { DiskFile, DiskIdentity, clash, identityOf } from "./disk";
 
 export interface DiskAnswer {
   ok: boolean;
@@ -33,8 +34,10 @@ function find(disks: readonly (DiskFile | undefined)[], names: Map<number, strin
     : `this node has no disk "${which}"; its disks are ${known.join(", ")} (a name or an id)`;
 }
 
-/** Applies one request line to the node's disks. Never throws. */
-export function diskOperation(request: string, disks: readonly (DiskFile | undefined)[], names: Map<number, string>): DiskAnswer {
+/** Applies one request line to the node's disks. `own` lists the files the node runs from
+ *  (its manifest, kernel and modules): never attached as a disk. Never throws. */
+export function diskOperation(request: string, disks: readonly (DiskFile | undefined)[], names: Map<number, string>,
+  own: readonly string[] = []): DiskAnswer {
   const m = REQUEST.exec(request);
   if (!m) return refuse(`"${request}" is not a disk operation; send "disk <disk> detach", "disk <disk> attach [<path>]" or "disk <disk> fault error|off"`);
   const [, which, op, arg] = m;
@@ -52,9 +55,14 @@ export function diskOperation(request: string, disks: readonly (DiskFile | undef
       }
       case "attach": {
         if (arg !== undefined && !arg.startsWith("/")) return refuse(`attach needs an absolute path; ${arg} is relative`);
-        const holder = (identity: string): string | null => {
-          const other = disks.find((d) => d !== undefined && d !== disk && d.identity === identity);
-          return other === undefined ? null : `disk ${other.id}${names.has(other.id) ? ` (${names.get(other.id)})` : ""}`;
+        const holder = (ident: DiskIdentity): string | null => {
+          // Every other disk, detached ones too (by what they were: their device may come back).
+          const other = disks.find((d) => d !== undefined && d !== disk && clash(d.ident, ident));
+          if (other !== undefined) return `disk ${other.id}${names.has(other.id) ? ` (${names.get(other.id)})` : ""}${other.state === "detached" ? ", detached" : ""}`;
+          for (const f of own) {
+            try { if (clash(identityOf(fs.statSync(f, { bigint: true })), ident)) return `the node's own file ${f}`; } catch { /* gone */ }
+          }
+          return null;
         };
         disk.attach(arg, holder);
         return done(`${label} is attached to ${disk.path} (${disk.size} bytes checked); reads, writes and flushes reach it again`);

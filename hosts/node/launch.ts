@@ -91,11 +91,13 @@ export async function launch(manifest: Manifest, options: LaunchOptions = {}): P
   const nicNames = new Map(plan.nics.map((n) => [n.id, n.name]));
   const diskNames = new Map(plan.disks.map((d) => [d.id, d.name]));
   const network = plan.network;
-  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, network, nics, disks, nicNames, diskNames, usb: plan.usb });
+  const ownFiles = [...(options.ownFiles ?? []), path.join(WASM_DIR, "kernel.wasm"), ...plan.services.map((s) => s.modulePath),
+    ...plan.store.map((e) => e.modulePath)];
+  const node = new PersiaNode({ ...options, kernelBytes, boot, services, store, network, nics, disks, nicNames, diskNames, usb: plan.usb, ownFiles });
   await node.start();
   return { node, plan, peers };
 }
 
 export async function launchFile(file: string, options: LaunchOptions = {}): Promise<Launched> {
-  return launch(loadManifest(file), options);
+  return launch(loadManifest(file), { ...options, ownFiles: [...(options.ownFiles ?? []), file] });
 }

@@ -50,6 +50,9 @@ export interface PersiaNodeOptions {
   network?: { dir: string; ramMaxPages: number; slots: number } | null;
   /** A file or block device path per DISK record. */
   disks?: ById<string>;
+  /** The files the node runs from (manifest, kernel, modules): `persia disk attach` never
+   *  takes one as a disk (launch.ts gives them). */
+  ownFiles?: string[];
   /** How the host finds each USB device of the manifest (its usb: entries, usb.ts). */
   usb?: UsbMatch[];
   /** The manifest's name of each NIC id, for status output and captures (launch.ts gives
@@ -265,7 +268,7 @@ export class PersiaNode extends EventEmitter {
   /** Applies an operator's disk operation (disk_ops.ts: detach, attach, fault), logs its
    *  answer on the node, and returns it. The kernel's grants do not change. */
   diskOperation(request: string): DiskAnswer {
-    const a = diskOperation(request, this.disks, byId(this.options.diskNames));
+    const a = diskOperation(request, this.disks, byId(this.options.diskNames), this.options.ownFiles ?? []);
     this.log(a.ok ? LogLevel.WARN : LogLevel.INFO, a.ok ? `operator: ${a.message}` : `operator's disk operation refused: ${a.message}`);
     return a;
   }

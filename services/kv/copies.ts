@@ -13,7 +13,8 @@ import { sys_cap_find, sys_cap_info, sys_disk_flush } from "../../abi/gen/persia
 import { CAPINFO_OBJECT, CAPINFO_SIZE } from "../../abi/syscalls";
 import { log as line, sys, text } from "../sdk/index";
 import {
-  SLOT, Head, head, header, same, whole, F_DEGRADED, F_SYNCING, H_FLAGS, H_GEN, H_SLOTS, H_SLOT_SIZE,
+  SLOT, Head, head, header, same, sealed, whole, zero, F_DEGRADED, F_SYNCING, H_BASE, H_FLAGS, H_GEN,
+  H_SLOTS, H_SLOT_SIZE, S_SEQ,
 } from "./slot";
 
 export const enum Result {
@@ -26,6 +27,7 @@ export const enum Result {
   FULL = 6,         // no free slot left on the key's probe path
   V1 = 7,           // the extent holds kv's version 1 format; it is never written
   OPENING = 8,      // the table is being read, a step per call (store.ts); ask again
+  DIVERGED = 9,     // each copy went on alone and took writes the other lacks: refused
 }
 
 /** A copy's place in the set. */
@@ -59,6 +61,9 @@ let gen: u64 = 0;                      // generation of the in-sync copies' head
 let cursor: u32 = 0;                   // next slot a resync copies
 let scrubAt: u32 = 1;                  // next slot a scrub compares
 let repaired: u32 = 0;                 // slots repaired from the other copy since start
+let base: u64 = 0;                     // while degraded: the generation both copies last shared
+let diverged = false;                  // set when a copy came back having gone on alone too
+let told = false;                      // the divergence was logged (once, not per request)
 
 function h(c: i32): i32 { return load<i32>(HANDLE + (<usize>c << 2)); }
 function st(c: i32): St { return <St>load<u8>(STATE + <usize>c); }
@@ -92,8 +97,9 @@ function say(c: i32, what: string, err: i32 = 0): void {
  *  degradation: a header is rewritten only while the other copy still has every
  *  acknowledged write, so a crash that tears it loses nothing. */
 function degrade(c: i32): i32 {
+  base = gen;
   gen++;
-  header(HDR, count, gen, F_DEGRADED);
+  header(HDR, count, gen, F_DEGRADED, base);
   return wr(c, 0, HDR);
 }
 
@@ -118,6 +124,9 @@ function fail(c: i32, err: i32): bool {
   return true;
 }
 
+/** True once a copy came back having gone on alone too (refuse()): nothing is served. */
+export function isDiverged(): bool { return diverged; }
+
 /** Slots in the table, header included (valid after attach() returned OK). */
 export function slotCount(): u32 { return count; }
 
@@ -126,17 +135,28 @@ export const FAILED: i32 = -1;   // no copy could be read
 export const TORN: i32 = 0;      // BUF holds the slot, but no readable copy had it whole
 export const WHOLE: i32 = 1;     // BUF holds the slot, empty or sealed whole
 
-/** Read slot i into BUF from the first in-sync copy that has it whole. */
+/** Read slot i into BUF from the first in-sync copy that has it sealed. A zero slot is
+ *  whole, but a sealed one beats it (a written slot never becomes all zero again: a zero
+ *  block beside a sealed one was lost or zeroed), so a zero slot is read on the other
+ *  in-sync copy too. A copy that was readable but wrong is repaired. */
 export function read(i: u32): i32 {
-  let bad = -1, got = FAILED;
+  let bad = -1, empty = -1, got = FAILED;
   for (let c = 0; c < copies; c++) {
     if (st(c) != St.IN_SYNC) continue;
-    let r = rd(c, i, BUF);
+    let p = empty >= 0 ? OTHER : BUF;
+    let r = rd(c, i, p);
     if (r < 0) { if (fail(c, r)) continue; return FAILED; }
-    got = TORN;
-    if (whole(BUF)) { if (bad >= 0) repair(bad, i, BUF); return WHOLE; }
-    bad = c;
+    if (got == FAILED) got = TORN;
+    if (sealed(p)) {
+      if (p != BUF) memory.copy(BUF, p, SLOT);
+      if (empty >= 0) repair(empty, i, BUF);
+      if (bad >= 0) repair(bad, i, BUF);
+      return WHOLE;
+    }
+    if (empty < 0 && zero(p)) { empty = c; got = WHOLE; continue; }
+    if (empty < 0) bad = c;
   }
+  if (empty >= 0 && bad >= 0) repair(bad, i, BUF);   // torn on the copy written first, zero here: the write was cut
   return got;
 }
 
@@ -153,19 +173,22 @@ function repair(c: i32, i: u32, p: usize): void {
   line.emit();
 }
 
-/** Read slot i from every in-sync copy into BUF and make them agree: a whole slot wins
- *  over a torn one; when both are whole and differ, copy 0 wins (writes reach it first,
- *  so it is never the older). Returns as read() does. */
+/** Read slot i from every in-sync copy into BUF and make them agree: a sealed slot wins
+ *  over a zero one, and a zero one over a torn one; when both are sealed and differ, the
+ *  higher sequence wins (every write has its own), and on a tie copy 0 (writes reach it
+ *  first, so it is never the older). Returns as read() does. */
 export function compare(i: u32): i32 {
   if (copies < COPIES || st(0) != St.IN_SYNC || st(1) != St.IN_SYNC) return read(i);
   let r0 = rd(0, i, BUF);
   if (r0 < 0) return fail(0, r0) ? read(i) : FAILED;
   let r1 = rd(1, i, OTHER);
   if (r1 < 0) return fail(1, r1) ? (whole(BUF) ? WHOLE : TORN) : FAILED;
-  let w0 = whole(BUF);
-  if (same(BUF, OTHER)) return w0 ? WHOLE : TORN;
-  if (w0) { repair(1, i, BUF); return WHOLE; }
-  if (!whole(OTHER)) return TORN;
+  if (same(BUF, OTHER)) return whole(BUF) ? WHOLE : TORN;
+  let s0 = sealed(BUF), s1 = sealed(OTHER);
+  let keep0 = s0 && s1 ? load<u64>(BUF, S_SEQ) >= load<u64>(OTHER, S_SEQ) : s0 ? true : s1 ? false :
+    zero(BUF) ? true : zero(OTHER) ? false : true;
+  if (!s0 && !s1 && !zero(BUF) && !zero(OTHER)) return TORN;
+  if (keep0) { repair(1, i, BUF); return WHOLE; }
   memory.copy(BUF, OTHER, SLOT);
   repair(0, i, BUF);
   return WHOLE;
@@ -190,6 +213,8 @@ export function write(i: u32, p: usize): bool {
 const HEAD = memory.data(COPIES);      // each copy's Head at attach, 0xff for a failed read
 const HGEN = memory.data(COPIES * 8);  // each copy's header generation
 const HFLAGS = memory.data(COPIES * 2); // each copy's header flags
+const HBASE = memory.data(COPIES * 8); // each copy's base (the generation it went alone from)
+const HCOUNT = memory.data(COPIES * 4); // a torn header's slot count, if its first half is ours; else 0
 const AVAIL = memory.data(COPIES * 8); // each copy's length in slots
 
 function hd(c: i32): i32 { return <i32>load<u8>(HEAD + <usize>c); }
@@ -210,13 +235,59 @@ function inspect(c: i32): u32 {
   store<u64>(AVAIL + (<usize>c << 3), len < 0 ? 0 : <u64>len / SLOT);
   let r = len < 0 ? <i32>len : rd(c, 0, HDR);
   store<u8>(HEAD + <usize>c, r < 0 ? <u8>UNREADABLE : <u8>head(HDR));
+  store<u32>(HCOUNT + (<usize>c << 2), 0);
+  if (r >= 0 && head(HDR) == Head.TORN) {
+    // Torn while rewritten: count, slot size and generation lie in the first half, which
+    // holds the old or the new header (the count never changes after formatting).
+    let tn = load<u32>(HDR, H_SLOTS);
+    if (load<u32>(HDR, H_SLOT_SIZE) == <u32>SLOT && tn >= 2 && <u64>tn <= avail(c)) {
+      store<u32>(HCOUNT + (<usize>c << 2), tn);
+      store<u64>(HGEN + (<usize>c << 3), load<u64>(HDR, H_GEN));
+    }
+  }
   if (r < 0 || head(HDR) != Head.OURS) return 0;
   store<u64>(HGEN + (<usize>c << 3), load<u64>(HDR, H_GEN));
   store<u16>(HFLAGS + (<usize>c << 1), load<u16>(HDR, H_FLAGS));
+  store<u64>(HBASE + (<usize>c << 3), baseOf(HDR));
   let n = load<u32>(HDR, H_SLOTS);
   let ok = (load<u16>(HDR, H_FLAGS) & F_SYNCING) == 0 && load<u32>(HDR, H_SLOT_SIZE) == <u32>SLOT &&
     n >= 2 && <u64>n <= avail(c);
   return ok ? n : 0;
+}
+
+/** The generation both copies last shared, by the header at p: its base if it went on
+ *  alone (degraded), else its generation (it was in sync with the other at it). */
+function baseOf(p: usize): u64 {
+  let g = load<u64>(p, H_GEN);
+  if ((load<u16>(p, H_FLAGS) & F_DEGRADED) == 0) return g;
+  let b = load<u64>(p, H_BASE);
+  return b != 0 && b < g ? b : g - 1;
+}
+
+/** True if the header at p (another copy's, ours and not syncing) went on alone past the
+ *  point the trusted set went on alone (its base tb): it took writes the set lacks, and the
+ *  set took writes it lacks. Neither may be rebuilt from the other. */
+function split(p: usize, tb: u64): bool {
+  return (load<u16>(p, H_FLAGS) & (F_DEGRADED | F_SYNCING)) == F_DEGRADED && load<u64>(p, H_GEN) > tb;
+}
+
+/** Both copies went on alone: say so, and serve nothing until the operator chooses. */
+function refuse(o: i32, og: u64): Result {
+  diverged = true;
+  if (told) return Result.DIVERGED;
+  told = true;
+  line.begin("kv: mirror: DIVERGED: copy ");
+  line.num(o);
+  line.str(" (generation ");
+  line.num(<i64>og);
+  line.str(") and copy ");
+  line.num(1 - o);
+  line.str(" (generation ");
+  line.num(<i64>gen);
+  line.str(") each went on alone while the other was out, and each may hold acknowledged writes the other lacks;");
+  line.str(" kv serves nothing rather than drop either. Detach the copy whose writes you give up (persia disk detach), or copy its keys out first");
+  line.emit();
+  return Result.DIVERGED;
 }
 
 /** Find the extents, read their headers, and decide which copy is trusted: the one with
@@ -231,6 +302,7 @@ export function attach(): Result {
     copies++;
   }
   if (copies == 0) return Result.NO_DISK;
+  diverged = false;
   if (copies == COPIES && disk(0) >= 0 && disk(0) == disk(1)) {
     line.begin("kv: mirror: both copies are on disk ");
     line.num(disk(0));
@@ -246,6 +318,7 @@ export function attach(): Result {
   if (trusted < 0) return format();
   count = n;
   gen = hgen(trusted);
+  base = load<u64>(HBASE + (<usize>trusted << 3));
   set(trusted, St.IN_SYNC);
   if (copies == COPIES) return join(1 - trusted);
   return Result.OK;
@@ -254,6 +327,13 @@ export function attach(): Result {
 /** Place the untrusted copy o of a mirror whose other copy is trusted. */
 function join(o: i32): Result {
   let k = hd(o);
+  let t = 1 - o;
+  if (k == Head.OURS && (load<u16>(HFLAGS + (<usize>o << 1)) & F_SYNCING) == 0 &&
+      (load<u16>(HFLAGS + (<usize>o << 1)) & F_DEGRADED) != 0 && hgen(o) > base &&
+      (hgen(o) != gen || (load<u16>(HFLAGS + (<usize>t << 1)) & F_DEGRADED) != 0)) {
+    set(o, St.FOREIGN);
+    return refuse(o, hgen(o));
+  }
   if (k == Head.OURS && hgen(o) == gen && inspect(o) == count) { set(o, St.IN_SYNC); return undegrade(); }
   if (k == Head.OURS || k == Head.BLANK || k == Head.TORN) {
     set(o, avail(o) < <u64>count ? St.FOREIGN : St.STALE);
@@ -263,7 +343,6 @@ function join(o: i32): Result {
     set(o, k == UNREADABLE ? St.FAILED : St.FOREIGN);
     say(o, k == UNREADABLE ? " cannot be read: degraded" : " holds data that is not ours: left alone");
   }
-  let t = 1 - o;
   if ((load<u16>(HFLAGS + (<usize>t << 1)) & F_DEGRADED) != 0) return Result.OK;   // raised already
   return degrade(t) < 0 ? Result.IO : Result.OK;
 }
@@ -271,6 +350,7 @@ function join(o: i32): Result {
 /** Both copies are in sync: clear a degraded mark a crash left on one (between the two
  *  header writes that end a resync), or it would stop the next degradation's raise. */
 function undegrade(): Result {
+  base = gen;
   header(HDR, count, gen, 0);
   for (let c = 0; c < COPIES; c++) {
     if ((load<u16>(HFLAGS + (<usize>c << 1)) & F_DEGRADED) == 0) continue;
@@ -291,6 +371,29 @@ function format(): Result {
     if (avail(c) < n) n = avail(c);
   }
   if (n < 2) return Result.TOO_SMALL;
+  // A header torn while it was rewritten has records behind it: keep its table (count),
+  // never format over it; the other copy (blank) is rebuilt from it.
+  let rec = -1;
+  for (let c = 0; c < copies; c++) {
+    if (hd(c) == Head.TORN && load<u32>(HCOUNT + (<usize>c << 2)) != 0 && (rec < 0 || hgen(c) > hgen(rec))) rec = c;
+  }
+  if (rec >= 0) {
+    count = load<u32>(HCOUNT + (<usize>rec << 2));
+    gen = hgen(rec);
+    base = gen;
+    header(HDR, count, gen, 0);
+    if (wr(rec, 0, HDR) < 0) return Result.IO;
+    set(rec, St.IN_SYNC);
+    store<u16>(HFLAGS + (<usize>rec << 1), 0);
+    line.begin("kv: the header of copy ");
+    line.num(rec);
+    line.str(" was torn (a crash while it was rewritten): rewritten for its table of ");
+    line.num(count);
+    line.str(" slots, records kept; generation ");
+    line.num(<i64>gen);
+    line.emit();
+    return copies == COPIES ? join(1 - rec) : Result.OK;
+  }
   count = <u32>(n < SLOTS_MAX ? n : SLOTS_MAX);
   gen = 1;
   header(HDR, count, gen, 0);
@@ -306,7 +409,7 @@ function format(): Result {
 /** One step of background work; returns the ms until the next step is wanted, 0 for a
  *  single copy (it has none). */
 export function tick(): i32 {
-  if (copies < COPIES || count == 0) return 0;
+  if (copies < COPIES || count == 0 || diverged) return 0;
   for (let c = 0; c < COPIES; c++) {
     let s = st(c);
     if (s == St.SYNCING) return step(c);
@@ -329,6 +432,7 @@ function begin(c: i32): bool {
   let len = sys.diskLength(h(c));
   if (len < 0 || rd(c, 0, HDR) < 0) return false;
   let k = head(HDR);
+  if (k == Head.OURS && split(HDR, base)) { set(c, St.FOREIGN); refuse(c, load<u64>(HDR, H_GEN)); return false; }
   let small = <u64>len / SLOT < <u64>count;
   if (small || !(k == Head.OURS || k == Head.BLANK || k == Head.TORN)) {
     if (was != St.FOREIGN) { set(c, St.FOREIGN); say(c, small ? " is too small for the table" : " holds data that is not ours: left alone"); }
@@ -362,6 +466,7 @@ function step(c: i32): i32 {
   set(c, St.IN_SYNC);
   r = wr(o, 0, HDR);            // the survivor is no longer alone: clear its degraded mark
   if (r < 0) { fail(o, r); return IDLE_MS; }
+  base = gen;                    // in sync again: no longer alone
   say(c, " resynced: both in sync");
   return IDLE_MS;
 }

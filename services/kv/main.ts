@@ -106,6 +106,7 @@ function answer(r: Result, withValue: bool = false): i32 {
     case Result.BAD_FORMAT: return reply("ERR bad disk format");
     case Result.FULL: return reply("ERR full");
     case Result.V1: return reply("ERR disk holds kv format 1: kv 2 never writes it");
+    case Result.DIVERGED: return reply("ERR diverged: each mirror copy went on alone with writes the other lacks; see kv's log, detach the copy to give up");
     case Result.OPENING: {
       let m = text.utf8(udp.data(TX), TX_CAP - udp.DATA, "ERR opening: ");
       m += text.dec(udp.data(TX) + <usize>m, TX_CAP - udp.DATA - m, store.opened());

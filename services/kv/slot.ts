@@ -6,7 +6,9 @@
 //
 //   header  0 u32 magic "PKVS"  4 u16 version 2  6 u16 flags (1 syncing, 2 degraded)
 //           8 u32 slot size  12 u32 slot count (header included)  16 u64 generation
-//           24.. zero  1020 u32 CRC-32C of bytes 0..1020
+//           24 u64 base: with flag degraded, the generation both copies last shared when
+//           this copy went on alone (0 in older headers: read as generation - 1)
+//           32.. zero  1020 u32 CRC-32C of bytes 0..1020
 //   record  0 u8 state (1 live, 2 tombstone)  1 u8 key length  2 u16 value length
 //           4 u32 FNV-1a of the key  8 u64 sequence  16 key[64]  80 value[900]
 //           980.. zero  1020 u32 CRC-32C of bytes 0..1020
@@ -22,7 +24,7 @@ const CHECK = SLOT - 4;               // offset of the CRC-32C
 export const MAGIC: u32 = 0x53564b50; // "PKVS" read as u32 LE
 export const VERSION: u32 = 2;
 export const V1: u32 = 1;             // the format before checksums and sequences (refused)
-export const H_MAGIC = 0, H_VERSION = 4, H_FLAGS = 6, H_SLOT_SIZE = 8, H_SLOTS = 12, H_GEN = 16;
+export const H_MAGIC = 0, H_VERSION = 4, H_FLAGS = 6, H_SLOT_SIZE = 8, H_SLOTS = 12, H_GEN = 16, H_BASE = 24;
 export const F_SYNCING: u16 = 1;      // this copy is being rebuilt from the other: untrusted
 export const F_DEGRADED: u16 = 2;     // this copy went on alone: its generation is already raised
 
@@ -53,7 +55,7 @@ export function seal(p: usize): void {
   store<u32>(p + <usize>CHECK, crc32c(p, CHECK));
 }
 
-function intact(p: usize): bool {
+export function intact(p: usize): bool {
   return load<u32>(p + <usize>CHECK) == crc32c(p, CHECK);
 }
 
@@ -72,6 +74,12 @@ export function same(a: usize, b: usize): bool {
 /** Empty, or sealed whole: what a write leaves when it was not cut. */
 export function whole(p: usize): bool {
   return zero(p) || intact(p);
+}
+
+/** Written and sealed whole: a record that was once written (a written slot is never
+ *  all zero again: a zero slot beside a sealed one is a lost or zeroed block). */
+export function sealed(p: usize): bool {
+  return !zero(p) && intact(p);
 }
 
 /** What the slot at p holds, given whole(p) (computed once, by whoever read it). */
@@ -97,7 +105,7 @@ export function head(p: usize): Head {
 }
 
 /** Fill p with a header for count slots (header included) at generation gen. */
-export function header(p: usize, count: u32, gen: u64, flags: u16): void {
+export function header(p: usize, count: u32, gen: u64, flags: u16, base: u64 = 0): void {
   memory.fill(p, 0, SLOT);
   store<u32>(p, MAGIC, H_MAGIC);
   store<u16>(p, <u16>VERSION, H_VERSION);
@@ -105,6 +113,7 @@ export function header(p: usize, count: u32, gen: u64, flags: u16): void {
   store<u32>(p, <u32>SLOT, H_SLOT_SIZE);
   store<u32>(p, count, H_SLOTS);
   store<u64>(p, gen, H_GEN);
+  store<u64>(p, base, H_BASE);
   seal(p);
 }
 

@@ -30,7 +30,8 @@ export const PROBE_MAX: u32 = 512;
 let slots: u32 = 0;              // data slots, excluding the header
 let nextSeq: u64 = 1;            // above every sequence in the table
 let scanAt: u32 = 0;             // while OPENING: the next slot to scan
-let newest: u32 = 0;             // while OPENING: the slot of the highest sequence so far
+let newest: u32 = 0;             // while OPENING: the slot of the highest sequence naming a key so far
+let newestSeq: u64 = 0;          // while OPENING: its sequence
 let budget = false;              // whether this call may still take a step of opening
 let state: Result = Result.NO_DISK;  // until ready() has opened the table
 
@@ -41,6 +42,7 @@ function attach(): Result {
   slots = copies.slotCount() - 1;
   nextSeq = 1;
   newest = 0;
+  newestSeq = 0;
   scanAt = 1;
   return Result.OPENING;
 }
@@ -55,7 +57,10 @@ function scan(): Result {
     if (k == UNREADABLE) return Result.IO;
     if (k != Kind.LIVE && k != Kind.TOMBSTONE) continue;
     let seq = load<u64>(BUF, S_SEQ);
-    if (seq >= nextSeq) { nextSeq = seq + 1; newest = scanAt; }
+    if (seq >= nextSeq) nextSeq = seq + 1;
+    // The newest record that names a key: a free slot's tombstone has a sequence too
+    // (a mirror keeps the newer of two), but the crash settle() mends is the PUT's.
+    if (load<u8>(BUF, S_KEY_LEN) != 0 && seq >= newestSeq) { newestSeq = seq; newest = scanAt; }
   }
   if (scanAt <= slots) return Result.OPENING;
   return newest == 0 || settle(newest) ? Result.OK : Result.IO;
@@ -85,6 +90,7 @@ export function ready(): Result {
     budget = false;
     state = scan();
   }
+  if (state == Result.OK && copies.isDiverged()) state = Result.DIVERGED;
   return state;
 }
 
@@ -120,7 +126,7 @@ let reusable: u32 = 0;   // set by find: the first free slot on the probe path b
 
 /** Free slot s (a tombstone naming no key). */
 function release(s: u32): bool {
-  record(BUF, TOMBSTONE, 0, 0, 0, 0, 0, 0);
+  record(BUF, TOMBSTONE, nextSeq++, 0, 0, 0, 0, 0);   // its own sequence: a mirror's copies that differ keep the newer
   return copies.write(s, BUF);
 }
 

@@ -63,7 +63,7 @@ test("a PUT writes the new record in another slot, then frees the old one", () =
   assert.deepEqual(live.map((r) => [r.key, r.value, r.seq]), [["city", "shiraz", 2n]]);
   assert.notEqual(live[0].slot, first.slot);
   const freed = now.find((r) => r.slot === first.slot)!;
-  assert.deepEqual([freed.state, freed.key, freed.seq], [2, "", 0n], "the old slot is a free tombstone");
+  assert.deepEqual([freed.state, freed.key, freed.seq], [2, "", 3n], "the old slot is a free tombstone with its own sequence, above the new record's");
 });
 
 test("two whole records of one key: the higher sequence wins wherever it lies, the other is freed", () => {
@@ -130,6 +130,17 @@ test("a header torn while formatting is formatted again, and records behind it s
     assert.equal(b.ask("GET k"), "VALUE v", `only the ${half} half of the header was on disk`);
     assert.ok(disk.subarray(0, SLOT).equals(h), "the header is whole again");
   }
+});
+
+test("a torn header keeps its table's slot count (not the extent's), so every record is still found", () => {
+  const disk = Buffer.alloc(16 * SLOT);
+  const a = kv([disk]);
+  for (let i = 0; i < 10; i++) assert.equal(a.ask(`PUT k${i} v${i}`), "OK");
+  const grown = Buffer.concat([disk, Buffer.alloc(48 * SLOT)]);   // the extent was enlarged since
+  grown.fill(0, 512, SLOT);                                        // and the header is torn
+  const b = kv([grown]);
+  for (let i = 0; i < 10; i++) assert.equal(b.ask(`GET k${i}`), `VALUE v${i}`);
+  assert.equal(grown.readUInt32LE(12), 16, "the count stayed 16");
 });
 
 test("a version 1 store is refused with its own error and never written", () => {

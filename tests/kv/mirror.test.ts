@@ -213,3 +213,97 @@ test("the generation goes up once per degradation, not at every start while degr
   assert.match(kv(f).ask("STATUS"), /both in sync; generation 1/);
   assert.equal(f[1].readUInt16LE(6), 0);
 });
+
+test("a zeroed block on copy 0 never beats the sealed record on copy 1: read, scrub and opening all keep it and repair copy 0", () => {
+  for (const how of ["read", "scrub", "open"]) {
+    const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+    const k = kv(d);
+    assert.equal(k.ask("PUT city tehran"), "OK");
+    const s = slotOf(d[0], "city");
+    const good = Buffer.from(d[1].subarray(s * SLOT, (s + 1) * SLOT));
+    d[0].fill(0, s * SLOT, (s + 1) * SLOT);            // copy 0's block reads back as zeros
+    const b = how === "open" ? kv(d) : k;
+    if (how === "scrub") until(b, /repaired 1/);
+    assert.equal(b.ask("GET city"), "VALUE tehran", `${how}: the sealed record on copy 1 wins`);
+    assert.ok(d[1].subarray(s * SLOT, (s + 1) * SLOT).equals(good), `${how}: copy 1 untouched`);
+    assert.ok(d[0].subarray(s * SLOT, (s + 1) * SLOT).equals(good), `${how}: copy 0 repaired`);
+    assert.match(b.ask("STATUS"), /both in sync; generation 1; repaired 1$/);
+  }
+});
+
+test("two sealed records that differ: the higher sequence wins on either copy (a free slot's tombstone has its own)", () => {
+  for (const older of [0, 1]) {
+    const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+    const k = kv(d);
+    assert.equal(k.ask("PUT k old"), "OK");
+    const s = slotOf(d[0], "k");
+    const old = Buffer.from(d[0].subarray(s * SLOT, (s + 1) * SLOT));
+    assert.equal(k.ask("PUT k new"), "OK");    // slot s is now a free tombstone with a higher sequence
+    assert.equal(records(d[0]).find((r) => r.slot === s)!.state, 2);
+    old.copy(d[older], s * SLOT);              // one copy missed the freeing
+    const b = kv(d);
+    assert.equal(b.ask("GET k"), "VALUE new", `copy ${older} held the old record`);
+    assert.ok(d[0].equals(d[1]), "opening made the copies agree on the newer");
+  }
+});
+
+test("copies that each went on alone at the same generation are refused, never merged; detaching one serves the other", () => {
+  // The review's sequence: alternate failures across restarts.
+  const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+  let f = [false, false];
+  const a = kv(d, { fault: (disk) => (f[disk] ? -Errno.EIO : undefined) });
+  assert.equal(a.ask("PUT k one"), "OK");
+  f = [false, true];                                   // disk 1 fails: copy 0 goes on alone
+  assert.equal(a.ask("PUT k two"), "OK");
+  const g = [true, false];                             // restart: disk 0 out, the stale disk 1 back
+  const b = kv(d, { fault: (disk) => (g[disk] ? -Errno.EIO : undefined) });
+  assert.equal(b.ask("GET k"), "VALUE one", "copy 1 serves what it has (spec: known limits)");
+  assert.equal(b.ask("PUT k three"), "OK");
+  assert.equal(gen(d[0]), gen(d[1]), "both at the same generation, each alone");
+  const before = d.map((x) => Buffer.from(x));
+  const c = kv(d);
+  for (const req of ["GET k", "PUT k four", "DEL k"]) assert.match(c.ask(req), /^ERR diverged/, req);
+  const said = c.g.logs.filter((l) => /DIVERGED/.test(l));
+  assert.equal(said.length, 1, `one log line, not one per request: ${c.g.logs.join(" | ")}`);
+  assert.match(said[0], /copy 1 \(generation 2\) and copy 0 \(generation 2\) each went on alone.*Detach the copy/);
+  for (let i = 0; i < 5; i++) c.wait(1000);
+  assert.ok(d[0].equals(before[0]) && d[1].equals(before[1]), "neither copy was written");
+  assert.deepEqual(records(d[0]).filter((r) => r.state === 1).map((r) => r.value), ["two"]);
+  assert.deepEqual(records(d[1]).filter((r) => r.state === 1).map((r) => r.value), ["three"]);
+  // The operator gives copy 0 up: kv serves copy 1's writes and rebuilds copy 0 when it is back.
+  const h = [true, false];
+  const e = kv(d, { fault: (disk) => (h[disk] ? -Errno.EIO : undefined) });
+  assert.equal(e.ask("GET k"), "VALUE three");
+  // And a later start with both back is still refused: copy 1 stays degraded, copy 0 alone too.
+  assert.match(kv(d).ask("GET k"), /^ERR diverged/);
+});
+
+test("a copy that went on alone past the other's degradation is refused even at a lower generation, and when it comes back while serving", () => {
+  const d = [Buffer.alloc(SIZE), Buffer.alloc(SIZE)];
+  let f = [false, false];
+  const a = kv(d, { fault: (disk) => (f[disk] ? -Errno.EIO : undefined) });
+  assert.equal(a.ask("PUT k one"), "OK");
+  f = [true, false];                                   // copy 1 alone: generation 2
+  assert.equal(a.ask("PUT k two"), "OK");
+  const g = [false, true];                             // restart: copy 0 alone from generation 1 too
+  const b = kv(d, { fault: (disk) => (g[disk] ? -Errno.EIO : undefined) });
+  assert.equal(b.ask("PUT k three"), "OK");
+  g[1] = false;                                        // copy 1 reads again while b serves
+  for (let i = 0; i < 3; i++) b.wait(1000);
+  assert.match(b.ask("GET k"), /^ERR diverged/, "a returning copy that went alone is not rebuilt over");
+  assert.deepEqual(records(d[1]).filter((r) => r.state === 1).map((r) => r.value), ["two"]);
+});
+
+test("a torn header beside a blank replacement: the torn copy's table is kept and the blank one rebuilt from it, never both formatted", () => {
+  const d0 = Buffer.alloc(SIZE);
+  const a = kv([d0, Buffer.alloc(SIZE)]);
+  for (let i = 0; i < 20; i++) assert.equal(a.ask(`PUT k${i} v${i}`), "OK");
+  d0.fill(0, 512, SLOT);                              // its header's second half never landed
+  const blank = Buffer.alloc(SIZE);
+  const b = kv([d0, blank]);
+  assert.match(b.g.logs.join("\n"), /header of copy 0 was torn .*records kept/);
+  for (let i = 0; i < 20; i++) assert.equal(b.ask(`GET k${i}`), `VALUE v${i}`);
+  until(b, /both in sync/);
+  assert.ok(d0.equals(blank), "the blank copy was rebuilt from the torn one");
+  for (let i = 0; i < 20; i++) assert.equal(kv([blank]).ask(`GET k${i}`), `VALUE v${i}`, "copy 1 alone holds every record");
+});

@@ -28,7 +28,8 @@ const enc = new TextEncoder(), dec = new TextDecoder();
 type Ask = (req: string) => Promise<string>;
 interface DiskLike { read: unknown; write: unknown; flush: unknown }
 
-async function withKv(a: string, b: string, work: (ask: Ask, disks: DiskLike[]) => Promise<void>): Promise<void> {
+async function withKv(a: string, b: string,
+  work: (ask: Ask, disks: DiskLike[], node: { diskOperation(line: string): { ok: boolean } }) => Promise<void>): Promise<void> {
   const yaml = `
 node: { name: mirror.sabz.city, role: server }
 nics:
@@ -54,7 +55,7 @@ services:
       return x ? dec.decode(x.data) : "(no reply)";
     };
     // The host's disks, to fail one in place (the node keeps them in a private array).
-    await work(ask, (r.node as unknown as { disks: DiskLike[] }).disks);
+    await work(ask, (r.node as unknown as { disks: DiskLike[] }).disks, r.node);
   } finally {
     peer.close();
     r.node.stop();
@@ -123,6 +124,36 @@ test("mirror on two disk files: repair, EIO on one disk, a blank replacement reb
     });
     assert.ok(fs.readFileSync(a).equals(fs.readFileSync(b)), "opening put the torn slot of file a back as file b has it");
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("failed flushes on both copies: ERR io, and kv never reopens on them until the operator detaches and attaches the disks", { timeout: 30000 }, async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-kv-fsync-"));
+  const a = path.join(dir, "a.img"), b = path.join(dir, "b.img");
+  // The fs module itself (disk.ts reads fsyncSync from it at each call), not this file's import binding.
+  const nodeFs = require("fs") as { fsyncSync: typeof fs.fsyncSync };
+  const real = nodeFs.fsyncSync;
+  try {
+    await withKv(a, b, async (ask, _disks, node) => {
+      assert.equal(await ask("PUT k one"), "OK");
+      // The next two fsyncs fail, as a disk that lost a write does: copy 0's flush of the
+      // PUT, then copy 1's flush of the degraded header.
+      let fail = 2;
+      nodeFs.fsyncSync = (fd) => {
+        if (fail > 0) { fail--; throw Object.assign(new Error("EIO: i/o error, fsync"), { code: "EIO" }); }
+        real(fd);
+      };
+      assert.equal(await ask("PUT k two"), "ERR io");
+      assert.equal(fail, 0, "both flushes were tried");
+      // fsync works again, but the disks stay failed: kv's reopening reads nothing back.
+      for (const req of ["GET k", "PUT k three", "GET k"]) assert.equal(await ask(req), "ERR io", req);
+      assert.ok(node.diskOperation("disk a detach").ok && node.diskOperation("disk a attach").ok);
+      assert.ok(node.diskOperation("disk b detach").ok && node.diskOperation("disk b attach").ok);
+      assert.match(await ask("GET k"), /^VALUE (one|two)$/, "served again once the operator attached the disks");
+    });
+  } finally {
+    nodeFs.fsyncSync = real;
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -7,13 +7,18 @@
 // acknowledged value, or the value of the one request that was cut. The mirror's run also
 // fails copy 1 for a while (degraded, then resynced while requests go on), and each cut
 // is reopened with both copies and with copy 0 alone.
+// The recorder also records each disk's flushes: a write not yet flushed when the power
+// goes may be lost or land out of order, so at every cut the disks are also reopened with
+// every unflushed write dropped, with each one dropped alone, and with them landed in
+// reverse order. A kv that answered OK before its flush fails here.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { seeded } from "../seeded";
 import { kv, SLOT } from "./harness";
 import { Errno } from "../../abi/errno";
 
-interface Write { disk: number; off: number; data: Buffer }
+/** A disk write, or (data null) a flush of that disk: what came before it on that disk is durable. */
+interface Write { disk: number; off: number; data: Buffer | null }
 interface Op { key: string; value: string | null; ackAt: number }   // value null: DEL
 
 const KEYS = 6;
@@ -28,6 +33,7 @@ function run(disks: number, n: number, rnd: ReturnType<typeof seeded>,
     fault: (disk, op, off, data) => {
       if (failing && disk === 1) return -Errno.EIO;
       if (op === "write") writes.push({ disk, off, data: Buffer.from(data!) });
+      if (op === "flush") writes.push({ disk, off: 0, data: null });
       return undefined;
     },
   });
@@ -78,18 +84,37 @@ function check(disks: Buffer[], ops: Op[], cut: number, what: string): void {
   for (const key of want.keys()) assert.equal(k.ask(`GET ${key}`), "NOT_FOUND", `${what}: ${key} came back after its DEL`);
 }
 
-/** Every cut point, whole and torn both ways; reopen each with the given copies. */
+/** Every cut point, whole and torn both ways, and with the unflushed writes dropped or
+ *  reordered; reopen each with the given copies. */
 function replay(writes: Write[], ops: Op[], size: number, copies: number,
   views: [string, (d: Buffer[], cut: number) => Buffer[] | null][]): number {
   let reopened = 0;
   const disks = Array.from({ length: copies }, () => Buffer.alloc(size));
+  const durable = Array.from({ length: copies }, () => Buffer.alloc(size));   // flushed writes only
+  let pending: Write[] = [];                                                   // written, not yet flushed
+  const landed = (order: Write[]): Buffer[] => {
+    const t = durable.map((d) => Buffer.from(d));
+    for (const w of order) w.data!.copy(t[w.disk], w.off);
+    return t;
+  };
   for (let cut = 0; cut <= writes.length; cut++) {
     const next = writes[cut];
     const tears: [string, Buffer[]][] = [["whole", disks]];
-    if (next) {
+    if (pending.length > 0) {
+      tears.push([`every unflushed write (${pending.length}) lost`, landed([])]);
+      if (pending.length > 1) {
+        pending.forEach((w, j) => tears.push([`unflushed write ${j} of ${pending.length} lost`, landed(pending.filter((_, i) => i !== j))]));
+        tears.push([`unflushed writes landed in reverse order`, landed([...pending].reverse())]);
+      }
+    }
+    if (next && next.data === null) {
+      for (const w of pending.filter((p) => p.disk === next.disk)) w.data!.copy(durable[w.disk], w.off);
+      pending = pending.filter((p) => p.disk !== next.disk);
+    }
+    if (next && next.data !== null) {
       for (const [name, a, b] of [["first half", 0, 512], ["second half", 512, SLOT]] as const) {
         const t = disks.map((d) => Buffer.from(d));
-        next.data.copy(t[next.disk], next.off + a, a, b);
+        next.data!.copy(t[next.disk], next.off + a, a, b);
         tears.push([`${name} of write ${cut} torn`, t]);
       }
     }
@@ -101,7 +126,7 @@ function replay(writes: Write[], ops: Op[], size: number, copies: number,
         reopened++;
       }
     }
-    if (next) next.data.copy(disks[next.disk], next.off);
+    if (next && next.data !== null) { next.data.copy(disks[next.disk], next.off); pending.push(next); }
   }
   return reopened;
 }
@@ -110,8 +135,9 @@ test("single copy: a cut at every write, whole or torn, keeps every acknowledged
   const rnd = seeded("kv power cut, single copy", "KV_SEED");
   const { writes, ops, size } = run(1, 80, rnd);
   const n = replay(writes, ops, size, 1, [["one copy", (d) => d]]);
-  assert.ok(n >= 3 * writes.length, `${n} reopenings`);
-  assert.ok(writes.length > ops.length, `${writes.length} writes recorded for ${ops.length} requests`);
+  assert.ok(n >= 3 * writes.filter((w) => w.data !== null).length, `${n} reopenings`);
+  assert.ok(writes.filter((w) => w.data !== null).length > ops.length, `${writes.length} writes recorded for ${ops.length} requests`);
+  assert.ok(writes.some((w) => w.data === null), "flushes were recorded");
 });
 
 test("mirror: a cut at every write, through a failure of copy 1 and its resync, keeps every acknowledged value", () => {
@@ -123,6 +149,8 @@ test("mirror: a cut at every write, through a failure of copy 1 and its resync, 
     // Before the failure copy 1 holds every acknowledged write too.
     ["copy 1 alone", (d, cut) => cut <= failedAt ? [d[1]] : null],
   ]);
-  assert.ok(writes.some((w) => w.disk === 1 && w.off === 0 && w.data.readUInt16LE(6) === 1), "the run resynced copy 1");
-  assert.ok(n > 5 * writes.length, `${n} reopenings`);
+  assert.ok(writes.some((w) => w.disk === 1 && w.off === 0 && w.data !== null && w.data.readUInt16LE(6) === 1), "the run resynced copy 1");
+  assert.ok(writes.some((w, i) => w.data !== null && writes[i + 1]?.data !== null && writes[i + 1]?.disk === w.disk),
+    "a resync step wrote several slots before its flush (the reorderings were tried)");
+  assert.ok(n > 5 * writes.filter((w) => w.data !== null).length, `${n} reopenings`);
 });

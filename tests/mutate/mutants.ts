@@ -19,6 +19,8 @@ export interface Mutant {
 }
 
 const CAPS = "tests/kernel/svc/caps.spec.ts";
+const KV_POWERCUT = "tests/kv/powercut.test.ts";
+const KV_MIRROR = "tests/kv/mirror.test.ts";
 const CERT_VERIFY = "tests/kernel/cert/verify.spec.ts";
 const CERT_ISSUE = "tests/kernel/cert/issue.spec.ts";
 const WG = "tests/integration/wg.test.ts";
@@ -325,7 +327,12 @@ export const MUTANTS: Mutant[] = [
 
   // The operator's disk operations (spec/hosts.md "Disks", spec/security.md).
   { id: "disk-fault-ignored", guarantee: "while a fault is injected every disk call answers EIO and touches nothing",
-    file: "hosts/node/disk.ts", from: "    if (this.faulty) {", to: "    if (false) {", tests: ["tests/storage/disk_ops.test.ts"] },
+    file: "hosts/node/disk.ts", from: "    if (this.faulty || this.broken !== \"\") {", to: "    if (this.broken !== \"\") {", tests: ["tests/storage/disk_ops.test.ts"] },
+  { id: "disk-fsync-not-sticky", guarantee: "after a failed fsync every call of that disk answers EIO until detach + attach",
+    file: "hosts/node/disk.ts", from: "      this.broken = message;", to: "", tests: ["tests/storage/disk_ops.test.ts", "tests/kv/node.test.ts"] },
+  { id: "disk-attach-detached-alias", guarantee: "attach refuses the file of another disk even while that disk is detached",
+    file: "hosts/node/disk_ops.ts", from: "d !== disk && clash(d.ident, ident)", to: "d !== disk && d.state !== \"detached\" && clash(d.ident, ident)",
+    tests: ["tests/storage/disk_ops.test.ts"] },
   { id: "disk-attach-shared", guarantee: "attach refuses a file another disk of the node has open",
     file: "hosts/node/disk.ts", from: "    if (other !== null) {", to: "    if (false) {", tests: ["tests/storage/disk_ops.test.ts"] },
   { id: "status-socket-umask", guarantee: "the status socket, which takes disk operations, is its owner's and root's only",
@@ -545,6 +552,16 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/svc/usb.ts", from: "if (load<u8>(d + 5) == 9) return refuse(", to: "if (false) return refuse(", tests: [USB] },
   { id: "usb-attach-present-replaces", guarantee: "k_usb_attach on a present device is -EEXIST and changes nothing (its transfers stay in flight)",
     file: "kernel/svc/usb.ts", from: "if (unchecked(present[dev])) return -Errno.EEXIST;", to: "if (unchecked(present[dev])) unplug(dev);", tests: [USB] },
+  { id: "kv-never-flushes", guarantee: "kv answers OK only after its write is flushed (spec/services.md kv)",
+    file: "services/kv/copies.ts", from: "  return flush ? sys_disk_flush(h(c)) : 0;", to: "  return 0;", tests: [KV_POWERCUT] },
+  { id: "kv-put-in-place", guarantee: "a PUT never overwrites the record it replaces: a cut write keeps the old value",
+    file: "services/kv/store.ts", from: "  if (!copies.write(reusable, BUF)) return reopen(Result.IO);",
+    to: "  if (winner != 0) { reusable = winner; winner = 0; }\n  if (!copies.write(reusable, BUF)) return reopen(Result.IO);", tests: [KV_POWERCUT] },
+  { id: "kv-zero-beats-sealed", guarantee: "a mirror's sealed slot beats a zero one (a written slot never becomes all zero again)",
+    file: "services/kv/copies.ts", from: "if (empty < 0 && zero(p)) { empty = c; got = WHOLE; continue; }",
+    to: "if (empty < 0 && zero(p)) return WHOLE;", tests: [KV_MIRROR] },
+  { id: "kv-divergence-merged", guarantee: "copies that each went on alone are refused, never merged",
+    file: "services/kv/copies.ts", from: "hgen(o) > base &&", to: "false &&", tests: [KV_MIRROR] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */

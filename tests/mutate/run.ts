@@ -6,7 +6,8 @@
 // node_modules linked), and then for each mutant: applies the change, rebuilds only what
 // the mutant's tests read (nothing for an as-pect spec, which compiles the kernel from
 // source; the kernel with asc for a Node test of kernel code; TypeScript with tsc for
-// loader or host code), runs those tests, and puts the file back. A mutant whose tests
+// loader or host code; that service with asc for services/<name>/), runs those tests, and
+// puts the file back. A mutant whose tests
 // fail is killed; one whose tests pass survived, and the run fails. A mutant that does
 // not build, or whose original text is not found exactly once, is an error in the list and
 // fails the run too (the guarantee moved; fix the mutant, not the test).
@@ -31,7 +32,8 @@ const ROOT = path.resolve(__dirname, "../../../..");
  *  test did not pass), and the time is printed so a slow test is seen. */
 const TEST_TIMEOUT_MS = 180_000;
 
-type Artifact = "kernel" | "ts" | "modsig";
+/** What a mutant rebuilds; "service:kv" is build/wasm/services/kv.wasm. */
+type Artifact = "kernel" | "ts" | "modsig" | `service:${string}`;
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -47,11 +49,13 @@ function needs(m: Mutant): Artifact[] {
   if (KERNEL_SOURCES.some((d) => m.file.startsWith(d))) out.push("kernel");
   if (MODSIG_SOURCES.includes(m.file)) out.push("modsig");
   if (TS_SOURCES.some((d) => m.file.startsWith(d))) out.push("ts");
+  const svc = /^services\/([a-z0-9_-]+)\//.exec(m.file);
+  if (svc && svc[1] !== "sdk") out.push(`service:${svc[1]}`);   // the SDK is in every service: not rebuilt here
   return out;
 }
 
 /** What kernel.wasm is compiled from, and what tsc compiles (tsconfig.json). A mutant
- *  elsewhere (hosts/wasi, services/, kernel/crypto's test module) has nothing here that
+ *  elsewhere (hosts/wasi, services/sdk, kernel/crypto's test module) has nothing here that
  *  rebuilds what its Node tests read, so check() refuses it rather than let it survive. */
 const KERNEL_SOURCES = ["kernel/", "wire/", "abi/"];
 const TS_SOURCES = ["abi/", "wire/layout/", "loader/", "hosts/node/", "cli/", "tests/"];
@@ -103,6 +107,13 @@ async function rebuild(dir: string, what: Artifact) {
     // As cli/build.ts: a warning fails the build too.
     const r = await sh(process.execPath, ["node_modules/assemblyscript/bin/asc.js", "kernel/main.ts", "--config", "asconfig.json",
       "--target", "kernel"], dir);
+    return { ...r, ok: r.ok && !/WARNING|ERROR/.test(r.out) };
+  }
+  if (what.startsWith("service:")) {
+    // As cli/build.ts: services/<name>/main.ts with its own target; a warning fails it too.
+    const name = what.slice("service:".length);
+    const r = await sh(process.execPath, ["node_modules/assemblyscript/bin/asc.js", `services/${name}/main.ts`, "--config", "asconfig.json",
+      "--target", name], dir);
     return { ...r, ok: r.ok && !/WARNING|ERROR/.test(r.out) };
   }
   if (what === "modsig") {

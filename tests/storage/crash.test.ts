@@ -24,8 +24,9 @@ import { check, KvLedger, KvLoad } from "./kv_load";
 
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 100);
 const KEYS = 32;
-const TAP = "pcrash0";
-const PREFIX = "fd00:5ab2:c7a5";
+// Unique per run (pid): two runs at once (two checkouts, CI jobs) never share a TAP or a route.
+const TAP = `pcrash${process.pid}`;
+const PREFIX = `fd00:5ab3:${(process.pid & 0xffff).toString(16)}`;
 const KV = `${PREFIX}::8`;
 const why = skipOrFail(missing(["losetup", "ip"]));
 

@@ -26,8 +26,9 @@ import { ask, check, KvLedger, KvLoad } from "./kv_load";
 
 const CYCLES = Number(process.env.METAL_CRASH_CYCLES ?? 100);
 const KEYS = 32;
-const TAP = "pmcrash0";
-const PREFIX = "fd00:5ab2:c7a6";
+// Unique per run (pid): two runs at once (two checkouts, CI jobs) never share a TAP or a route.
+const TAP = `pmcrash${process.pid}`;
+const PREFIX = `fd00:5ab4:${(process.pid & 0xffff).toString(16)}`;
 const KV = `${PREFIX}::8`;
 const skip = metalOrSkip();
 

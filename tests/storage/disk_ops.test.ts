@@ -17,6 +17,7 @@ import { parseAddr, parseMac } from "../../loader/ip6";
 import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/paths";
 import { Peer } from "../../cli/peer/peer";
+import { missing, sh, skipOrFail } from "../e2e/linux";
 import { formatStatus } from "../../loader/status/format";
 import * as P from "../../cli/peer/packets";
 
@@ -58,7 +59,7 @@ test("attach refuses a missing, a smaller, a directory or another disk's file, a
   assert.throws(() => disk.attach(path.join(dir, "small.img"), () => null), /holds 1000 bytes, but the boot manifest gives this disk 65536/);
   assert.throws(() => disk.attach(dir, () => null), /neither a regular file nor a block device|cannot be opened/);
   fs.writeFileSync(path.join(dir, "b.img"), Buffer.alloc(Number(SIZE)));
-  assert.throws(() => disk.attach(path.join(dir, "b.img"), () => "disk 0 (x)"), /b\.img is the file or device that disk 0 \(x\) uses/);
+  assert.throws(() => disk.attach(path.join(dir, "b.img"), () => "disk 0 (x)"), /b\.img is \(or lies on, or holds\) the file or device of disk 0 \(x\); a disk never shares bytes/);
   assert.equal(disk.state, "detached");
   assert.equal(disk.counters.attaches, 0);
   disk.attach(path.join(dir, "b.img"), () => null);
@@ -84,6 +85,89 @@ test("fault error: every call answers EIO and touches nothing; fault off ends it
   disk.close();
 });
 
+test("a failed fsync is sticky: every later read, write and flush answers EIO until detach and attach", () => {
+  const dir = tempDir();
+  const file = path.join(dir, "a.img");
+  const disk = DiskFile.open({ id: 0, path: file, size: SIZE });
+  const errors: string[] = [];
+  disk.onError = (m) => errors.push(m);
+  const mem = new Uint8Array(8).fill(7);
+  assert.equal(disk.write(0n, mem, 0, 8), 8);
+  // A real failing fsync: the disk's descriptor closed under it (EBADF) ...
+  const fd = (disk as unknown as { fd: number }).fd;
+  fs.closeSync(fd);
+  assert.equal(disk.flush(), -Errno.EIO);
+  // ... then the same number reopened on a healthy file, so only the stickiness fails calls.
+  const healthy = fs.openSync(path.join(dir, "healthy.img"), "w+");
+  fs.ftruncateSync(healthy, Number(SIZE));
+  assert.equal(healthy, fd, "the descriptor number was reused");
+  assert.equal(disk.state, "failed");
+  assert.equal(disk.read(0n, mem, 0, 8), -Errno.EIO);
+  assert.equal(disk.write(0n, mem, 0, 8), -Errno.EIO);
+  assert.equal(disk.flush(), -Errno.EIO);
+  assert.equal(disk.counters.io_errors, 4);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /^disk 0 \(.*a\.img\): flush failed: .*every read, write and flush of disk 0 now fails with EIO until the operator detaches and attaches it/);
+  disk.fault(false);
+  assert.equal(disk.read(0n, mem, 0, 8), -Errno.EIO, "fault off does not end it");
+  disk.detach();                                  // closes the reused descriptor
+  disk.attach(undefined, () => null);
+  assert.equal(disk.state, "attached");
+  assert.equal(disk.read(0n, mem, 0, 8), 8);
+  assert.equal(disk.flush(), 0);
+  disk.close();
+});
+
+test("attach refuses another disk's file while that disk is detached too, and the node's own files", () => {
+  const dir = tempDir();
+  const a = DiskFile.open({ id: 0, path: path.join(dir, "a.img"), size: SIZE });
+  const b = DiskFile.open({ id: 1, path: path.join(dir, "b.img"), size: SIZE });
+  const own = path.join(dir, "node.yaml");
+  fs.writeFileSync(own, Buffer.alloc(Number(SIZE)));
+  const names = new Map([[0, "a"], [1, "b"]]);
+  const op = (line: string) => diskOperation(line, [a, b], names, [own]);
+  assert.ok(op("disk b detach").ok);
+  assert.ok(op("disk a detach").ok);
+  const r = op(`disk a attach ${path.join(dir, "b.img")}`);
+  assert.equal(r.ok, false);
+  assert.match(r.message, /b\.img is \(or lies on, or holds\) the file or device of disk 1 \(b\), detached; a disk never shares bytes/);
+  fs.linkSync(path.join(dir, "b.img"), path.join(dir, "b-alias.img"));   // another name, the same file
+  assert.match(op(`disk a attach ${path.join(dir, "b-alias.img")}`).message, /disk 1 \(b\), detached/);
+  assert.match(op(`disk a attach ${own}`).message, /the node's own file .*node\.yaml/);
+  assert.equal(a.state, "detached");
+  assert.ok(op("disk a attach").ok, "its own file again");
+  assert.ok(op("disk b attach").ok);
+  a.close();
+  b.close();
+});
+
+const loopWhy = missing(["losetup"]);
+test("attach refuses a loop device over another disk's file, and a block device held exclusively (as a mounted one is)", { skip: skipOrFail(loopWhy) }, () => {
+  const dir = tempDir();
+  const a = DiskFile.open({ id: 0, path: path.join(dir, "a.img"), size: SIZE });
+  const b = DiskFile.open({ id: 1, path: path.join(dir, "b.img"), size: SIZE });
+  fs.writeFileSync(path.join(dir, "c.img"), Buffer.alloc(Number(SIZE)));
+  const loops = [sh(`losetup --find --show ${path.join(dir, "b.img")}`).trim(), sh(`losetup --find --show ${path.join(dir, "c.img")}`).trim()];
+  const names = new Map([[0, "a"], [1, "b"]]);
+  const op = (line: string) => diskOperation(line, [a, b], names);
+  let held = -1;
+  try {
+    assert.ok(op("disk a detach").ok);
+    assert.match(op(`disk a attach ${loops[0]}`).message, /is \(or lies on, or holds\) the file or device of disk 1 \(b\)/, "a loop device is its backing file");
+    held = fs.openSync(loops[1], fs.constants.O_RDWR | fs.constants.O_EXCL);
+    assert.match(op(`disk a attach ${loops[1]}`).message, /is in use: a filesystem on it is mounted, or another program \(or disk\) holds it exclusively/);
+    fs.closeSync(held);
+    held = -1;
+    assert.ok(op(`disk a attach ${loops[1]}`).ok, "free again");
+    assert.throws(() => fs.openSync(loops[1], fs.constants.O_RDWR | fs.constants.O_EXCL), /EBUSY/, "the disk holds it exclusively");
+  } finally {
+    if (held >= 0) fs.closeSync(held);
+    a.close();
+    b.close();
+    for (const l of loops) sh(`losetup -d ${l}`, { allowFail: true });
+  }
+});
+
 test("diskOperation parses, finds disks by name or id, and answers every mistake with a sentence", () => {
   const dir = tempDir();
   const a = DiskFile.open({ id: 0, path: path.join(dir, "a.img"), size: SIZE });
@@ -100,7 +184,7 @@ test("diskOperation parses, finds disks by name or id, and answers every mistake
   assert.match(d.message, /^disk 1 \(b\) is detached: .*b\.img is closed, and every read, write and flush of it now fails with ENODEV/);
   const shared = op(`disk b attach ${path.join(dir, "a.img")}`);
   assert.equal(shared.ok, false);
-  assert.match(shared.message, /a\.img is the file or device that disk 0 \(a\) uses; two disks never share one/);
+  assert.match(shared.message, /a\.img is \(or lies on, or holds\) the file or device of disk 0 \(a\); a disk never shares bytes/);
   assert.equal(op("disk b attach").ok, true);
   assert.equal(op("disk a fault error").state, "faulty");
   assert.equal(op("disk a fault off").state, "attached");

@@ -27,8 +27,9 @@ import { ask, check, KvLedger, KvLoad, opened } from "./kv_load";
 const KEYS = 32;
 const SLOT = 1024;
 const SIZE = 8 << 20;            // 8192 slots: a resync takes 128 steps of 64 slots, 10 ms apart
-const TAP = "pmirror0";
-const PREFIX = "fd00:5ab2:c7a7";
+// Unique per run (pid): two runs at once (two checkouts, CI jobs) never share a TAP or a route.
+const TAP = `pmirror${process.pid}`;
+const PREFIX = `fd00:5ab5:${(process.pid & 0xffff).toString(16)}`;
 const KV = `${PREFIX}::8`;
 const why = skipOrFail(missing(["losetup", "ip"]));
 
@@ -138,14 +139,16 @@ test("kv's mirror on two loop devices: a failing disk, corrupt blocks, and a rep
     await verify("after copy 1 failed and came back");
     console.log(`# fault error → off: ${brief(healing)}`);
 
-    // 2. Garbage over copy 0's records (written through its loop device, as a bad disk
-    //    would return them): every GET is right, and the slots are repaired.
+    // 2. Garbage over some of copy 0's records and zeros over others (written through its
+    //    loop device, as a bad disk would return them; a zero block is whole but never
+    //    beats a sealed record): every GET is right, and the slots are repaired.
     const keys = new Set([...ledger.keys.keys()].filter((k) => ledger.keys.get(k)!.acked > 0));
     const slots = liveSlots(devA, keys);
     assert.ok(slots.length >= keys.size, `copy 0 holds a live record of each key (${slots.length} of ${keys.size})`);
     const bad = slots.filter(() => rng.int(2) === 0).slice(0, 12);
     const fd = fs.openSync(devA, "r+");
-    for (const s of bad) fs.writeSync(fd, Buffer.from(rng.bytes(SLOT)), 0, SLOT, s * SLOT);
+    assert.ok(bad.length >= 2, `at least one garbage and one zeroed slot (${bad.length})`);
+    bad.forEach((s, i) => fs.writeSync(fd, i % 2 === 0 ? Buffer.from(rng.bytes(SLOT)) : Buffer.alloc(SLOT), 0, SLOT, s * SLOT));
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     const before = Number(/repaired (\d+)/.exec(await status())![1]);
