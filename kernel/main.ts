@@ -126,8 +126,9 @@ export function k_epoch(unixMs: i64): void {
 }
 
 /** USB device dev (a manifest id) is present, its descriptors in Buf.USB[0, len) (abi/usb.ts);
- *  0, -ENODEV (not in the manifest), -EBADMSG (they lie: the device stays unusable until
- *  attached again). Its holder hears ATTACH (kernel/svc/usb.ts). */
+ *  0, -ENODEV (not in the manifest), -EEXIST (present already: nothing changes), -EBADMSG
+ *  (they lie, or it is a hub: the device stays unusable until attached again). Its holder
+ *  hears ATTACH (kernel/svc/usb.ts). */
 export function k_usb_attach(dev: i32, len: i32, t: i64): i32 {
   if (!booted) return -Errno.ENODEV;
   setNow(t);
