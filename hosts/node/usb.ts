@@ -28,7 +28,8 @@ import {
   TR_FLAGS, TR_HANDLE, TR_LENGTH, TR_SIZE, TR_STATUS, TR_TIMEOUT, TR_TYPE, TR_USER, XferStatus,
 } from "./libusb";
 import { inRange } from "./memview";
-import { AttachBudget, ATTACH_BUDGET_MS, CLASS_HUB, DD_CLASS, DD_PRODUCT, DD_SERIAL, DD_VENDOR, interfacesOf, readDescriptors,
+import { CLASS_HUB, DEV_CLASS, DEV_PRODUCT, DEV_SERIAL, DEV_VENDOR } from "../../wire/layout/usb";
+import { AttachBudget, ATTACH_BUDGET_MS, interfacesOf, readDescriptors,
   readString, SETUP, xferStatus } from "./usb_desc";
 
 export { interfacesOf, xferStatus };
@@ -235,14 +236,14 @@ export class UsbHost {
   private arrived(dev: Ptr): void {
     if (this.lib.deviceDescriptor(dev, this.desc) < 0) return;
     const v = new DataView(this.desc.buffer);
-    const vendor = v.getUint16(DD_VENDOR, true), product = v.getUint16(DD_PRODUCT, true);
+    const vendor = v.getUint16(DEV_VENDOR, true), product = v.getUint16(DEV_PRODUCT, true);
     const path = this.pathOf(dev);
     const candidates = this.devices.filter((d) => d !== undefined && d.dev === null && d.handle === null &&
       (d.match.vendor == null || (d.match.vendor === vendor && d.match.product === product)) &&
       (d.match.path == null || d.match.path === path));
     if (candidates.length === 0) return;
     const where = `USB device ${hex(vendor)}:${hex(product)} at ${path}`;
-    if (this.desc[DD_CLASS] === CLASS_HUB) {
+    if (this.desc[DEV_CLASS] === CLASS_HUB) {
       this.sink.log(LogLevel.WARN, `${where} matches usb device ${candidates[0].match.name} but is a hub, which cannot be granted ` +
         `(its ports reach the devices below it): name those devices in the manifest instead`);
       return;
@@ -263,7 +264,7 @@ export class UsbHost {
     const budget = new AttachBudget(ATTACH_BUDGET_MS, this.now);
     let serial: string | null = "";
     if (candidates.some((d) => d.match.serial != null)) {
-      const s = readString(this.lib, h, this.desc[DD_SERIAL], budget);
+      const s = readString(this.lib, h, this.desc[DEV_SERIAL], budget);
       if (typeof s !== "string") {
         this.sink.log(LogLevel.WARN, `${where}: ${s.failed}, so it matches no entry that names a serial`);
         serial = null;

@@ -9,17 +9,12 @@
 // strictly at k_usb_attach (spec/abi.md "USB").
 import { Errno } from "../../abi/errno";
 import { USB_DEVICE_DESC, USB_DIR_IN } from "../../abi/usb";
+import { REQ_GET_DESCRIPTOR, DT_DEVICE, DT_CONFIG, DT_STRING, DT_INTERFACE, DEV_NUM_CONFIGS, CFG_TOTAL_LENGTH,
+  CFG_VALUE, CFG_SIZE, IF_NUMBER } from "../../wire/layout/usb";
 import { ERROR_TIMEOUT, LibUsb, Ptr, XferStatus } from "./libusb";
 
 /** The bytes of a control transfer's setup packet, ahead of its data in libusb's buffer. */
 export const SETUP = 8;
-/** Standard request GET_DESCRIPTOR and descriptor types (USB 2.0 §9.4.3, table 9-5). */
-const GET_DESCRIPTOR = 6, DT_DEVICE = 1, DT_CONFIG = 2, DT_STRING = 3, DT_INTERFACE = 4;
-/** Offsets in the device and configuration descriptors (USB 2.0 tables 9-8, 9-10). */
-export const DD_CLASS = 4, DD_VENDOR = 8, DD_PRODUCT = 10, DD_SERIAL = 16, DD_NUM_CONFIGS = 17;
-const CD_TOTAL_LENGTH = 2, CD_VALUE = 5, CD_SIZE = 9, ID_NUMBER = 2;
-/** bDeviceClass of a hub (USB 2.0 §11.23.1): never opened, the kernel refuses one. */
-export const CLASS_HUB = 9;
 /** The timeout of each control transfer that reads descriptors while attaching (ms): a
  *  device answers GET_DESCRIPTOR within 5 ms when it is well (USB 2.0 §9.2.6.4). */
 export const ATTACH_TIMEOUT_MS = 200;
@@ -58,14 +53,14 @@ export function readDescriptors(lib: LibUsb, h: Ptr, budget: AttachBudget): Uint
   if (n < 0) return failedRead(lib, "its device descriptor", n);
   const active = lib.getConfiguration(h);
   if (active < 0) return failedRead(lib, "its active configuration", active);
-  const head = new Uint8Array(CD_SIZE);
+  const head = new Uint8Array(CFG_SIZE);
   // The first head whose value is the active one; a device claiming more than
   // CONFIG_HEADS_MAX configurations is looked at no further.
-  for (let index = 0; index < Math.min(CONFIG_HEADS_MAX, Math.max(1, dd[DD_NUM_CONFIGS])); index++) {
+  for (let index = 0; index < Math.min(CONFIG_HEADS_MAX, Math.max(1, dd[DEV_NUM_CONFIGS])); index++) {
     const m = getDescriptor(lib, h, DT_CONFIG, index, head, budget);
     if (m < 0) return failedRead(lib, `configuration descriptor ${index}`, m);
-    if (m < CD_SIZE || head[CD_VALUE] !== active) continue;
-    const config = new Uint8Array(head[CD_TOTAL_LENGTH] | (head[CD_TOTAL_LENGTH + 1] << 8));
+    if (m < CFG_SIZE || head[CFG_VALUE] !== active) continue;
+    const config = new Uint8Array(head[CFG_TOTAL_LENGTH] | (head[CFG_TOTAL_LENGTH + 1] << 8));
     const k = getDescriptor(lib, h, DT_CONFIG, index, config, budget);
     if (k < 0) return failedRead(lib, `configuration ${active}`, k);
     const out = new Uint8Array(n + k);
@@ -109,7 +104,7 @@ export function readString(lib: LibUsb, h: Ptr, index: number, budget: AttachBud
 function getDescriptor(lib: LibUsb, h: Ptr, type: number, index: number, out: Uint8Array, budget: AttachBudget, lang = 0): number {
   const t = budget.next();
   if (t <= 0) return ERROR_TIMEOUT;
-  return lib.control(h, USB_DIR_IN, GET_DESCRIPTOR, (type << 8) | index, lang, out, t);
+  return lib.control(h, USB_DIR_IN, REQ_GET_DESCRIPTOR, (type << 8) | index, lang, out, t);
 }
 
 function failedRead(lib: LibUsb, what: string, code: number): string {
@@ -124,7 +119,7 @@ export function interfacesOf(desc: Uint8Array): number[] {
   for (let at = USB_DEVICE_DESC; at + 2 <= desc.length;) {
     const len = desc[at];
     if (len < 2 || at + len > desc.length) break;
-    if (desc[at + 1] === DT_INTERFACE && len > ID_NUMBER && !found.includes(desc[at + ID_NUMBER])) found.push(desc[at + ID_NUMBER]);
+    if (desc[at + 1] === DT_INTERFACE && len > IF_NUMBER && !found.includes(desc[at + IF_NUMBER])) found.push(desc[at + IF_NUMBER]);
     at += len;
   }
   return found;

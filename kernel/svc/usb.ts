@@ -23,6 +23,8 @@ import { CapKind, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { USB_MAX, USB_INFLIGHT, USB_XFER_MAX, USB_DESC_MAX, USB_TIMEOUT_MAX_MS, USB_EVENTQ } from "../../abi/limits";
 import { UsbType, UsbEvent, USB_DIR_IN, USB_DEVICE_DESC, UR_EP, UR_TIMEOUT, UR_SETUP, UR_PTR, UR_LEN,
   UR_COOKIE, UR_SIZE, UE_KIND, UE_HANDLE, UE_STATUS, UE_ACTUAL, UE_COOKIE, UE_SIZE } from "../../abi/usb";
+import { REQ_GET_STATUS, REQ_GET_DESCRIPTOR, REQ_GET_CONFIGURATION, REQ_GET_INTERFACE, REQ_SET_ADDRESS, REQ_SET_CONFIGURATION,
+  REQ_SET_INTERFACE, RT_TYPE_MASK, CLASS_HUB, DEV_CLASS, IF_CLASS } from "../../wire/layout/usb";
 import { host_usb_submit, host_usb_cancel, host_svc_read, host_svc_write } from "../../abi/gen/host";
 import { SVC_MAX } from "../param";
 import { logStart, logStr, logInt, logEnd } from "../log";
@@ -225,7 +227,7 @@ function parse(dev: i32, p: usize, len: i32): i32 {
   if (load<u8>(p) != USB_DEVICE_DESC) return refuse(dev, "device bLength", "not 18");
   if (load<u8>(p + 1) != 1) return refuse(dev, "device bDescriptorType", "not DEVICE (1)");
   let mps0 = <i32>load<u8>(p + 7), bcd = <i32>load<u16>(p + 2);
-  if (load<u8>(p + 4) == 9) return refuse(dev, "bDeviceClass", "9 (hub): a hub cannot be granted, its ports would reach devices below it (grant those devices instead)");
+  if (load<u8>(p + DEV_CLASS) == CLASS_HUB) return refuse(dev, "bDeviceClass", "9 (hub): a hub cannot be granted, its ports would reach devices below it (grant those devices instead)");
   let mpsOk = mps0 == 8 || mps0 == 16 || mps0 == 32 || mps0 == 64 || (mps0 == 9 && bcd >= 0x0300);
   if (!mpsOk) return refuse(dev, "bMaxPacketSize0", "not 8, 16, 32, 64, or 9 (512) for USB 3");
   let c = p + USB_DEVICE_DESC;
@@ -248,7 +250,7 @@ function parse(dev: i32, p: usize, len: i32): i32 {
     if (ty == 4) {
       if (bl < 9) return refuse(dev, "interface bLength", "less than 9");
       alt = <i32>load<u8>(d + 3);
-      if (load<u8>(d + 5) == 9) return refuse(dev, "bInterfaceClass", "9 (hub): a hub cannot be granted, its ports would reach devices below it (grant those devices instead)");
+      if (load<u8>(d + IF_CLASS) == CLASS_HUB) return refuse(dev, "bInterfaceClass", "9 (hub): a hub cannot be granted, its ports would reach devices below it (grant those devices instead)");
     } else if (ty == 5) {
       if (bl < 7) return refuse(dev, "endpoint bLength", "less than 7");
       if (alt < 0) return refuse(dev, "endpoint", "before any interface descriptor");
@@ -408,9 +410,9 @@ export function usbDescSys(svc: i32, handle: i32, ptr: i32, cap: i32): i32 {
 /** Standard requests only the host makes on the default pipe: SET_ADDRESS,
  *  SET_CONFIGURATION, SET_INTERFACE. */
 function hostOnly(setup: usize): bool {
-  if ((load<u8>(setup) & 0x60) != 0) return false;   // class or vendor request
+  if ((load<u8>(setup) & RT_TYPE_MASK) != 0) return false;   // class or vendor request
   let r = <i32>load<u8>(setup + 1);
-  return r == 5 || r == 9 || r == 11;
+  return r == REQ_SET_ADDRESS || r == REQ_SET_CONFIGURATION || r == REQ_SET_INTERFACE;
 }
 
 /** The rights a request on the default pipe needs: a standard GET_STATUS (0),
@@ -420,7 +422,8 @@ function hostOnly(setup: usize): bool {
 function ep0Rights(setup: usize): i32 {
   let rt = <i32>load<u8>(setup), r = <i32>load<u8>(setup + 1);
   let dataIn = (rt & USB_DIR_IN) != 0 && load<u16>(setup + 6) != 0;
-  if ((rt & USB_DIR_IN) != 0 && (rt & 0x60) == 0 && (r == 0 || r == 6 || r == 8 || r == 10)) return RIGHT_READ;
+  if ((rt & USB_DIR_IN) != 0 && (rt & RT_TYPE_MASK) == 0 && (r == REQ_GET_STATUS || r == REQ_GET_DESCRIPTOR ||
+      r == REQ_GET_CONFIGURATION || r == REQ_GET_INTERFACE)) return RIGHT_READ;
   return dataIn ? RIGHT_READ | RIGHT_WRITE : RIGHT_WRITE;
 }
 

@@ -34,6 +34,8 @@ export const DEV_CLASS = 4;
 export const DEV_MAX_PACKET0 = 7;
 export const DEV_VENDOR = 8;
 export const DEV_PRODUCT = 10;
+export const DEV_SERIAL = 16;            // iSerialNumber: the index of its string
+export const DEV_NUM_CONFIGS = 17;
 export const DEV_SIZE = 18;
 
 export const CFG_TOTAL_LENGTH = 2;
@@ -68,6 +70,13 @@ export const SETUP_SIZE = 8;
 // Standard requests (§9.4, Table 9-4) a service may make on the default pipe.
 export const REQ_GET_STATUS = 0;
 export const REQ_CLEAR_FEATURE = 1;
+export const REQ_SET_ADDRESS = 5;        // only the host: it addresses the device
 export const REQ_GET_DESCRIPTOR = 6;
+export const REQ_GET_CONFIGURATION = 8;
+export const REQ_SET_CONFIGURATION = 9;  // only the host: it chose the configuration the kernel checked
+export const REQ_GET_INTERFACE = 10;
+export const REQ_SET_INTERFACE = 11;     // only the host: alternate setting 0 is the one checked
+export const RT_TYPE_MASK = 0x60;        // bmRequestType bits 6..5: 0 standard, else class or vendor
+export const CLASS_HUB = 9;              // bDeviceClass / bInterfaceClass of a hub (USB 2.0 §11.23.1)
 export const FEATURE_ENDPOINT_HALT = 0;  // CLEAR_FEATURE(ENDPOINT_HALT) to an endpoint: clears a stall
 export const RT_ENDPOINT = 0x02;         // bmRequestType recipient: endpoint (host-to-device, standard)

@@ -32,6 +32,11 @@ use core::ptr::{read_volatile, write_volatile, NonNull};
 
 use super::pci::{Bar, PciDevice};
 use crate::abi::{UsbType, USB_DESC_MAX, USB_DEVICE_DESC, USB_DIR_IN, USB_INFLIGHT, USB_XFER_MAX};
+// wire/layout/usb.ts, generated: standard requests (USB 2.0 §9.4), descriptor types, the hub class.
+use crate::abi::{
+    CLASS_HUB, DT_CONFIG, DT_DEVICE, DT_ENDPOINT, DT_INTERFACE, DT_STRING, FEATURE_ENDPOINT_HALT, REQ_CLEAR_FEATURE, REQ_GET_DESCRIPTOR,
+    REQ_SET_ADDRESS, REQ_SET_CONFIGURATION, REQ_SET_INTERFACE, RT_TYPE_MASK,
+};
 use crate::platform::clock;
 
 // PCI class of an xHCI controller (serial bus, USB, prog-if xHCI).
@@ -148,25 +153,11 @@ const PORT_RESET_TIMEOUT_MS: u64 = 200;
 /// ENUM_BACKOFF_MAX_MS.
 const ENUM_BACKOFF_MIN_MS: u32 = 1000;
 const ENUM_BACKOFF_MAX_MS: u32 = 60_000;
-/// USB class code of a hub (USB 2.0 §11.23.1), in bDeviceClass or bInterfaceClass.
-const CLASS_HUB: u8 = 9;
 /// Devices this driver keeps at once (xHCI slot ids 1..=255; the controller may say fewer).
 const SLOTS_MAX: usize = 64;
 /// Hot-plug changes and completions waiting for the caller.
 const CHANGES_MAX: usize = 64;
 
-// Standard requests (USB 2.0 §9.4) the driver sends or watches.
-const REQ_GET_DESCRIPTOR: u8 = 6;
-const REQ_SET_CONFIGURATION: u8 = 9;
-const REQ_CLEAR_FEATURE: u8 = 1;
-const REQ_SET_ADDRESS: u8 = 5;
-const REQ_SET_INTERFACE: u8 = 11;
-const DT_DEVICE: u8 = 1;
-const DT_CONFIG: u8 = 2;
-const DT_STRING: u8 = 3;
-const DT_INTERFACE: u8 = 4;
-const DT_ENDPOINT: u8 = 5;
-const FEATURE_ENDPOINT_HALT: u16 = 0;
 
 /// Why a USB operation failed; the node turns each into the abi/errno.ts Errno named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -982,7 +973,7 @@ impl Xhci {
             let value = u16::from_le_bytes([setup[2], setup[3]]);
             let index = u16::from_le_bytes([setup[4], setup[5]]);
             // the driver owns the device's address, configuration and interfaces' settings
-            if rt & 0x60 == 0 && (req == REQ_SET_ADDRESS || req == REQ_SET_CONFIGURATION || (req == REQ_SET_INTERFACE && value != 0)) {
+            if rt & RT_TYPE_MASK == 0 && (req == REQ_SET_ADDRESS || req == REQ_SET_CONFIGURATION || (req == REQ_SET_INTERFACE && value != 0)) {
                 return Err(UsbError::Invalid);
             }
             if rt == 0x02 && req == REQ_CLEAR_FEATURE && value == FEATURE_ENDPOINT_HALT && index & 0x0f != 0 {
