@@ -199,6 +199,88 @@ test("Ed25519 keys: the kernel and the loader agree on tweetnacl's keys and on r
   assert.equal(kernelKeyUsable(le(P + 1n)), false);
 });
 
+const CROSS = 2000;                          // random keys and messages for the three-way check
+
+/** A key pair from node's crypto: its raw public key and a signer. */
+function nodeKey(seed: Uint8Array): { pk: Uint8Array; sign: (m: Uint8Array) => Uint8Array; key: crypto.KeyObject } {
+  const priv = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
+  const key = crypto.createPublicKey(priv);
+  const pk = Uint8Array.from(key.export({ format: "der", type: "spki" }).subarray(12));
+  return { pk, key, sign: (m) => Uint8Array.from(crypto.sign(null, m, priv)) };
+}
+
+function nodeVerify(sig: Uint8Array, msg: Uint8Array, pk: Uint8Array): boolean {
+  try {
+    const key = crypto.createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), pk]), format: "der", type: "spki" });
+    return crypto.verify(null, msg, key, sig);
+  } catch {
+    return false;                                    // node refuses to import a key that does not decode
+  }
+}
+
+test(`Ed25519: over ${CROSS} random keys and messages, valid and mutated, the kernel, tweetnacl and node's crypto give the same verdict`, () => {
+  const kinds = ["valid", "sig bit", "msg bit", "pk bit", "other key", "random R", "random S"] as const;
+  const seen = new Map<string, [number, number]>();
+  for (let i = 0; i < CROSS; i++) {
+    const k = nodeKey(bytes(32));
+    const msg = bytes(int(300));
+    let sig: Uint8Array = k.sign(msg), pk: Uint8Array = k.pk.slice(), m: Uint8Array = msg.slice();
+    const kind = kinds[i % kinds.length];
+    const flip = (b: Uint8Array) => { const at = int(b.length * 8); b[at >> 3] ^= 1 << (at & 7); };
+    if (kind === "sig bit") flip(sig);
+    else if (kind === "msg bit") { if (m.length > 0) flip(m); else flip(sig); }
+    else if (kind === "pk bit") flip(pk);
+    else if (kind === "other key") pk = nodeKey(bytes(32)).pk;
+    else if (kind === "random R") sig.set(bytes(32), 0);
+    else if (kind === "random S") sig.set(le(fromLe(bytes(32)) % L), 32);
+    const tw = nacl.sign.detached.verify(m, sig, pk), nd = nodeVerify(sig, m, pk), ke = kernelVerify(sig, m, pk);
+    const what = `case ${i} (${kind}): sig ${Buffer.from(sig).toString("hex")} pk ${Buffer.from(pk).toString("hex")} msg ${Buffer.from(m).toString("hex")}`;
+    assert.equal(ke, nd, `kernel and node disagree, ${what}`);
+    assert.equal(ke, tw, `kernel and tweetnacl disagree, ${what}`);
+    const [yes, no] = seen.get(kind) ?? [0, 0];
+    seen.set(kind, ke ? [yes + 1, no] : [yes, no + 1]);
+  }
+  assert.deepEqual(seen.get("valid"), [Math.ceil(CROSS / kinds.length), 0], "every valid signature verifies");
+  for (const kind of kinds.slice(1)) assert.equal(seen.get(kind)?.[0], 0, `no ${kind} mutation verifies`);
+});
+
+// BigInt Edwards arithmetic (affine, a = -1), to make [S]B for any S.
+const D = (((-121665n * powP(121666n, P - 2n)) % P) + P) % P;
+function powP(b: bigint, e: bigint): bigint {
+  let r = 1n; b %= P;
+  for (; e > 0n; e >>= 1n) { if (e & 1n) r = r * b % P; b = b * b % P; }
+  return r;
+}
+function edAdd([x1, y1]: bigint[], [x2, y2]: bigint[]): bigint[] {
+  const t = D * x1 * x2 % P * y1 % P * y2 % P;
+  const modp = (a: bigint) => ((a % P) + P) % P;
+  return [modp((x1 * y2 + y1 * x2) * powP(1n + t, P - 2n)), modp((y1 * y2 + x1 * x2) * powP(modp(1n - t), P - 2n))];
+}
+const BASE_PT = [0x216936d3cd6e53fec0a4e231fdd6dc5c692cc7609525a7b2c9562d608f25d51an, 4n * powP(5n, P - 2n) % P];
+function encode(s: bigint): Uint8Array {
+  let r = [0n, 1n], q = BASE_PT;
+  for (; s > 0n; s >>= 1n) { if (s & 1n) r = edAdd(r, q); q = edAdd(q, q); }
+  const b = le(r[1]);
+  b[31] |= Number(r[0] & 1n) << 7;
+  return b;
+}
+
+test("Ed25519: S of every shape (0, 1, powers of two, long runs of ones, L - 1) verifies with the identity as key, as in tweetnacl, and S + 1 does not", () => {
+  // With A the identity, [S]B = R + [k]A holds for R = [S]B whatever the message: the
+  // sliding window's digits (carries through runs of ones, the top bits) meet S unmasked.
+  const identity = le(1n), msg = bytes(33);
+  const shapes = [0n, 1n, 2n, 3n, 15n, 16n, 127n, 128n, 2n ** 64n - 1n, 2n ** 128n + 1n,
+    2n ** 252n - 1n, 2n ** 252n, L - 1n, L - 2n, (2n ** 252n - 1n) / 3n, 0xffffn << 200n];
+  for (let i = 0; i < 20; i++) shapes.push(fromLe(bytes(32)) % L);
+  for (const s of shapes) {
+    const sig = Uint8Array.from([...encode(s), ...le(s)]);
+    assert.equal(kernelVerify(sig, msg, identity), true, `S = ${s.toString(16)}`);
+    assert.equal(nacl.sign.detached.verify(msg, sig, identity), true, `tweetnacl, S = ${s.toString(16)}`);
+    const wrong = Uint8Array.from([...encode(s + 1n), ...le(s)]);
+    assert.equal(kernelVerify(wrong, msg, identity), false, `R = [S + 1]B, S = ${s.toString(16)}`);
+  }
+});
+
 test("Ed25519: time per verify inside the wasm", () => {
   const s = signed[1];                               // MSG_MAX bytes
   put(SIG, s.sig); put(PK, s.pk); put(MSG, s.msg);
