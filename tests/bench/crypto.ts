@@ -7,7 +7,9 @@
 //   x25519    one Diffie-Hellman, and a handshake side's five (ephemeral key, es, ss, ee, se),
 //             against tweetnacl (pure JavaScript) and node's diffieHellman
 //   ed25519   one signature of a certificate's signed bytes (issue #15), against tweetnacl's
-//             sign.detached and node's crypto.sign
+//             sign.detached and node's crypto.sign; and one verification of it (issue #17's
+//             goal: the kernel within 3× of OpenSSL's time), against tweetnacl's
+//             sign.detached.verify and node's crypto.verify (OpenSSL)
 //   answer    sealing one control answer (issue #14): the ed25519 → X25519 map, a fresh
 //             ephemeral key, X25519, HPKE's key schedule, ChaCha20-Poly1305 and the node's
 //             ed25519 signature, against node's crypto doing the same steps natively
@@ -25,6 +27,7 @@ const PACKET = 1420;                       // bytes of payload per packet
 const PACKETS = 50_000;                    // packets per timed run
 const DHS = 300;                           // X25519 operations per timed run
 const SIGNS = 200;                         // Ed25519 signatures per timed run
+const VERIFIES = 500;                      // Ed25519 verifications per timed run
 const RUNS = 3;
 const WASM = path.join(ROOT, "build/wasm/tests/crypto.wasm");
 
@@ -36,6 +39,7 @@ interface Bench {
   buf(): number;
   publicKey(pk: number, seed: number): void;
   signMany(sig: number, msg: number, n: number, seed: number, pk: number, count: number): number;
+  verifyMany(sig: number, msg: number, n: number, pk: number, count: number): number;
   answerSealMany(enc: number, ct: number, pkEd: number, skE: number, p: number, n: number, seed: number, pk: number, count: number): number;
 }
 
@@ -118,6 +122,8 @@ export async function cryptoBench(out: (line: string) => void): Promise<void> {
   out(`  a handshake side (5 X25519): kernel ${ms(5 * kDh)}   node native ${ms(5 * nDh)}`);
   const [kSign, tSign, nSign] = signing(w);
   out(`  ed25519 sign kernel ${ms(kSign)}   tweetnacl ${ms(tSign)}   node native ${ms(nSign)}   (${(tSign / kSign).toFixed(2)}× tweetnacl's rate, ${(nSign / kSign).toFixed(2)}× native; ${CERT_SIG}-byte message)`);
+  const [kVer, tVer, nVer] = verifying(w);
+  out(`  ed25519 verify kernel ${ms(kVer)}   tweetnacl ${ms(tVer)}   node native (OpenSSL) ${ms(nVer)}   kernel ${(kVer / nVer).toFixed(2)}× OpenSSL's time (goal ≤ 3), tweetnacl ${(tVer / nVer).toFixed(2)}×`);
   const [kAns, nAns] = sealing(w);
   out(`  seal + sign one control answer (${ANSWER} bytes): kernel ${ms(kAns)}   node native ${ms(nAns)}   (${(nAns / kAns).toFixed(2)}× native)`);
 }
@@ -176,6 +182,21 @@ function signing(w: Bench): [number, number, number] {
   const t = best(() => { for (let i = 0; i < SIGNS / 10; i++) nacl.sign.detached(msg, secret); }) / (SIGNS / 10);
   const key = crypto.createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
   const n = best(() => { for (let i = 0; i < SIGNS; i++) crypto.sign(null, msg, key); }) / SIGNS;
+  return [k, t, n];
+}
+
+/** Seconds per Ed25519 verification of a certificate's signed bytes: the kernel under
+ *  Node, tweetnacl, node's crypto.verify (OpenSSL), each of one valid signature. */
+function verifying(w: Bench): [number, number, number] {
+  const pair = nacl.sign.keyPair.fromSeed(crypto.randomBytes(32)), msg = crypto.randomBytes(CERT_SIG);
+  const sig = nacl.sign.detached(msg, pair.secretKey);
+  const SIG = w.buf(), PK = SIG + 64, MSG = SIG + 128;
+  const mem = new Uint8Array(w.memory.buffer);
+  mem.set(sig, SIG); mem.set(pair.publicKey, PK); mem.set(msg, MSG);
+  const k = best(() => { if (w.verifyMany(SIG, MSG, msg.length, PK, VERIFIES) !== VERIFIES) throw new Error("the kernel refused a valid signature"); }) / VERIFIES;
+  const t = best(() => { for (let i = 0; i < VERIFIES / 10; i++) if (!nacl.sign.detached.verify(msg, sig, pair.publicKey)) throw new Error("tweetnacl refused"); }) / (VERIFIES / 10);
+  const key = crypto.createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), pair.publicKey]), format: "der", type: "spki" });
+  const n = best(() => { for (let i = 0; i < VERIFIES; i++) if (!crypto.verify(null, msg, key, sig)) throw new Error("node refused"); }) / VERIFIES;
   return [k, t, n];
 }
 
