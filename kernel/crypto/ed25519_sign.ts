@@ -1,15 +1,16 @@
 // Ed25519 key derivation and signing (RFC 8032 §5.1.5 and §5.1.6; pure Ed25519: no
 // context, no prehash), TweetNaCl's crypto_sign_keypair and crypto_sign (public domain)
-// over the point arithmetic of kernel/crypto/ed25519.ts, which verifies. The seed, the
+// over ref10's point arithmetic (kernel/crypto/ge25519.ts, fe25519.ts). The seed, the
 // scalar a and the prefix hashed from it, and the nonce r are secret: [a]B and [r]B come
-// from TweetNaCl's ladder, which does the same two additions for every bit and swaps with
-// sel25519 (no branch and no address depends on a bit), and S = r + k·a mod L is
-// arithmetic with no branch (scalar25519.ts muladd). The expanded key, r, the ladder's
+// from geScalarMultBase, TweetNaCl's ladder, which does the same addition and doubling for
+// every bit and swaps with feCswap (no branch and no address depends on a bit), and
+// S = r + k·a mod L is arithmetic with no branch (scalar25519.ts muladd). Nothing here
+// uses ge25519.ts's variable-time functions. The expanded key, r, the ladder's
 // points, the SHA-512 context and the arithmetic's scratch are wiped before a call
 // returns. Every temporary is static; not re-entrant. For the node's signing of the
 // address certificates it issues (issue #15); the caller guarantees the bytes are in memory.
-import { sel25519, wipe25519 } from "./field25519";
-import { PT, KEY_BYTES, co, add, pack, base, identity, wipePointScratch } from "./ed25519";
+import { KEY_BYTES } from "./ed25519";
+import { P3, geScalarMultBase, geToBytes, geWipe } from "./ge25519";
 import { reduce, muladd } from "./scalar25519";
 import { sha512, sha512Init, sha512Update, sha512Final, sha512Wipe } from "./sha512";
 
@@ -17,28 +18,7 @@ const EXP: usize = memory.data(64, 8);     // SHA-512(seed): the clamped scalar 
 const RH: usize = memory.data(64, 8);      // SHA-512(prefix || M), reduced to r in its first 32
 const KH: usize = memory.data(64, 8);      // SHA-512(R || A || M), reduced to k in its first 32
 const RS: usize = memory.data(64, 8);      // the signature R || S, copied out at the end
-const LP: usize = memory.data(PT, 8);      // the ladder's two points: [s]B when it ends ...
-const LQ: usize = memory.data(PT, 8);      // ... and [s + 1]B
-
-/** Swap points p and q if b is 1, leave them if b is 0, without a branch. */
-function cswap(p: usize, q: usize, b: i64): void {
-  for (let k = 0; k < 4; k++) sel25519(co(p, k), co(q, k), b);
-}
-
-/** p = [s]B for the 32-byte scalar at s (TweetNaCl's scalarbase): a Montgomery ladder
- *  over all 256 bits, keeping p and q = p + B; each step swaps by the bit, adds and
- *  doubles, and swaps back, so its operations and addresses are those of every step. */
-function scalarbase(p: usize, s: usize): void {
-  identity(p);
-  base(LQ);
-  for (let i = 255; i >= 0; --i) {
-    let b = <i64>((load<u8>(s + <usize>(i >> 3)) >> <u8>(i & 7)) & 1);
-    cswap(p, LQ, b);
-    add(LQ, p);
-    add(p, p);
-    cswap(p, LQ, b);
-  }
-}
+const LP: usize = memory.data(P3, 8);      // [a]B, then [r]B (p3)
 
 /** EXP = SHA-512 of the 32-byte seed, its first half clamped into a (RFC 8032 §5.1.5 steps
  *  1–2). */
@@ -51,8 +31,8 @@ function expand(seed: usize): void {
 /** The public key (32 bytes at pk) of the RFC 8032 §5.1.5 seed at seed. */
 export function ed25519Public(pk: usize, seed: usize): void {
   expand(seed);
-  scalarbase(LP, EXP);
-  pack(pk, LP);
+  geScalarMultBase(LP, EXP);
+  geToBytes(pk, LP);
   wipe();
 }
 
@@ -67,8 +47,8 @@ export function ed25519Sign(sig: usize, msg: usize, n: i32, seed: usize, pk: usi
   sha512Update(msg, n);
   sha512Final(RH);
   reduce(RH);
-  scalarbase(LP, RH);                      // step 3: R = [r]B
-  pack(RS, LP);
+  geScalarMultBase(LP, RH);                 // step 3: R = [r]B
+  geToBytes(RS, LP);
   sha512Init();                            // step 4: k = SHA-512(R || A || M) mod L
   sha512Update(RS, 32);
   sha512Update(pk, KEY_BYTES);
@@ -86,9 +66,7 @@ export function ed25519Sign(sig: usize, msg: usize, n: i32, seed: usize, pk: usi
 function wipe(): void {
   memory.fill(EXP, 0, 64);
   memory.fill(RH, 0, 64);
-  memory.fill(LP, 0, <usize>PT);
-  memory.fill(LQ, 0, <usize>PT);
+  memory.fill(LP, 0, <usize>P3);
   sha512Wipe();
-  wipePointScratch();
-  wipe25519();
+  geWipe();
 }

@@ -7,8 +7,9 @@
 // Additions are not carried: the point formulas that use this file (ref10's) keep every
 // input to feMul and feSq within the bounds ref10 states, about 2^26.7 per limb.
 // Results may alias inputs. Nothing allocates; the scratch is static; nothing re-enters.
-// The arithmetic itself has no branch on values, but this file is used only to verify,
-// on public data: signing and X25519 keep field25519.ts and its constant-time ladder.
+// Nothing here branches on a value or indexes memory by one (feToBytes's loop is over limb
+// positions), so signing may use it on secrets (kernel/crypto/ge25519.ts's ladder) and
+// wipes the scratch afterwards (feWipe). X25519 keeps field25519.ts.
 
 export const FE: i32 = 10 * 8;             // bytes in one field element
 
@@ -39,6 +40,23 @@ export function feAdd(o: usize, f: usize, g: usize): void {
 /** o = f - g, not carried. */
 export function feSub(o: usize, f: usize, g: usize): void {
   for (let i = 0; i < 10; i++) store<i64>(o + (<usize>i << 3), v(f, i) - v(g, i));
+}
+
+/** Swap f and g if b is 1, leave them if b is 0, without a branch (constant time). */
+export function feCswap(f: usize, g: usize, b: i64): void {
+  let m = -b;
+  for (let i = 0; i < 10; i++) {
+    let a = f + (<usize>i << 3), z = g + (<usize>i << 3);
+    let x = load<i64>(a), y = load<i64>(z), t = m & (x ^ y);
+    store<i64>(a, x ^ t);
+    store<i64>(z, y ^ t);
+  }
+}
+
+/** Forget the scratch (the powers of the last inversion and the last encoding). */
+export function feWipe(): void {
+  memory.fill(T0, 0, <usize>FE); memory.fill(T1, 0, <usize>FE); memory.fill(T2, 0, <usize>FE);
+  memory.fill(T3, 0, <usize>FE); memory.fill(BYTES, 0, 32);
 }
 
 /** o = -f. */

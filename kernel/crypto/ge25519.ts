@@ -1,11 +1,13 @@
-// The twisted Edwards curve of Ed25519 for VERIFICATION only (RFC 8032 §5.1.7), in ref10's
-// coordinates and formulas (SUPERCOP ed25519/ref10, public domain) over
-// kernel/crypto/fe25519.ts: decoding a key as -A, and [a]P + [b]B by one pass of
-// doublings with signed sliding windows for both scalars (ref10's
-// ge_double_scalarmult_vartime). Everything here is VARIABLE-TIME (branches and table
-// indices follow the scalars' digits): it is for public data — keys, signatures, hashes of
-// them — and must never see a secret. Signing keeps kernel/crypto/ed25519.ts's add and
-// ed25519_sign.ts's constant-time ladder.
+// The twisted Edwards curve of Ed25519 in ref10's coordinates and formulas (SUPERCOP
+// ed25519/ref10, public domain) over kernel/crypto/fe25519.ts. Two kinds of function:
+//   VARIABLE-TIME, for verification on public data only (RFC 8032 §5.1.7): decoding a key
+//     as -A (geFromBytesNegate), and [a]A + [b]B by one pass of doublings with signed
+//     sliding windows (geDoubleScalarMultVartime, ref10's ge_double_scalarmult_vartime):
+//     branches and table indices follow the scalars' digits. Never give them a secret.
+//   CONSTANT-TIME, for signing (kernel/crypto/ed25519_sign.ts): geScalarMultBase, a ladder
+//     whose operations and addresses are the same for every bit, over the point formulas
+//     (dbl, toP3, toCached, addOrSub), which branch only on their own flags, never on a
+//     value; geToBytes, whose inversion is a fixed chain; geWipe forgets the scratch.
 //
 // Points (each coordinate one FE):
 //   p2     (X : Y : Z)                x = X/Z, y = Y/Z
@@ -15,7 +17,7 @@
 //   precomp (y+x, y-x, 2d·xy)         an affine cached point (Z = 1): the base point's table
 // Every temporary is static; nothing allocates; not re-entrant.
 import { FE, fe0, fe1, feCopy, feAdd, feSub, feNeg, feMul, feSq, feSq2, feFromBytes, feToBytes,
-  feIsNegative, feIsZero, feInvert, fePow22523 } from "./fe25519";
+  feIsNegative, feIsZero, feInvert, fePow22523, feCswap, feWipe } from "./fe25519";
 import { BASE_WINDOW, BASE_ODD } from "./ge25519_base";
 
 export const P2: i32 = 3 * FE;
@@ -29,6 +31,11 @@ const D: usize = memory.data<i64>([56195235, 13857412, 51736253, 6949390, 114729
   60832955, 30306712, 48412415, 21499315]);
 export const D2: usize = memory.data<i64>([45281625, 27714825, 36363642, 13898781, 229458,
   15978800, 54557047, 27058993, 29715967, 9444199]);
+// B's x and y (RFC 8032 §5.1), for the signing ladder.
+const BX: usize = memory.data<i64>([52811034, 25909283, 16144682, 17082669, 27570973, 30858332,
+  40966398, 8378388, 20764389, 8758491]);
+const BY: usize = memory.data<i64>([40265304, 26843545, 13421772, 20132659, 26843545, 6710886,
+  53687091, 13421772, 40265318, 26843545]);
 const SQRTM1: usize = memory.data<i64>([34513072, 25610706, 9377949, 3500415, 12389472, 33281959,
   41962654, 31548777, 326685, 11406482]);
 
@@ -47,6 +54,8 @@ export const A_WINDOW: i32 = 5;             // a's digits are odd, |digit| < 2^(
 const AI: usize = memory.data(CACHED << (A_WINDOW - 2), 8);
 const ASLIDE: usize = memory.data(256, 8);
 const BSLIDE: usize = memory.data(256, 8);
+const LQ: usize = memory.data(P3, 8);       // the signing ladder's second point
+const LC: usize = memory.data(CACHED, 8);   // ... and its cached form
 const ZI: usize = memory.data(FE, 8), ZX: usize = memory.data(FE, 8), ZY: usize = memory.data(FE, 8);
 
 /** h = -A for the 32 bytes at s (ref10 ge_frombytes_negate_vartime, RFC 8032 §5.1.3): y
@@ -210,4 +219,33 @@ export function geToBytes(s: usize, p: usize): void {
   feMul(ZY, c(p, 1), ZI);
   feToBytes(s, ZY);
   store<u8>(s, load<u8>(s, 31) ^ <u8>(feIsNegative(ZX) << 7), 31);
+}
+
+/** p (p3) = [s]B for the 32-byte scalar at s, in CONSTANT TIME (for signing: s is secret):
+ *  a Montgomery ladder over all 256 bits keeping p and q = p + B; each step swaps the two
+ *  by the bit without a branch (feCswap), sets q = q + p and p = 2p, and swaps back, so
+ *  its operations and addresses are those of every step (TweetNaCl's scalarbase, in
+ *  ref10's formulas). The caller wipes (geWipe) when done. */
+export function geScalarMultBase(p: usize, s: usize): void {
+  fe0(c(p, 0)); fe1(c(p, 1)); fe1(c(p, 2)); fe0(c(p, 3));
+  feCopy(c(LQ, 0), BX); feCopy(c(LQ, 1), BY); fe1(c(LQ, 2)); feMul(c(LQ, 3), BX, BY);
+  for (let i = 255; i >= 0; i--) {
+    let b = <i64>((load<u8>(s + <usize>(i >> 3)) >> <u8>(i & 7)) & 1);
+    for (let k = 0; k < 4; k++) feCswap(c(p, k), c(LQ, k), b);
+    toCached(LC, p);
+    addOrSub(RT, LQ, LC, false, false);
+    toP3(LQ, RT);
+    dbl(RT, p);
+    toP3(p, RT);
+    for (let k = 0; k < 4; k++) feCswap(c(p, k), c(LQ, k), b);
+  }
+}
+
+/** Forget what the constant-time functions left in this file's and fe25519.ts's scratch
+ *  (after they worked on a secret's multiples). */
+export function geWipe(): void {
+  memory.fill(T0, 0, <usize>FE); memory.fill(RT, 0, <usize>P3); memory.fill(RU, 0, <usize>P3);
+  memory.fill(LQ, 0, <usize>P3); memory.fill(LC, 0, <usize>CACHED);
+  memory.fill(ZI, 0, <usize>FE); memory.fill(ZX, 0, <usize>FE); memory.fill(ZY, 0, <usize>FE);
+  feWipe();
 }
