@@ -5,7 +5,7 @@
 // allocates, and no function is re-entered. Nothing here is constant-time beyond what
 // TweetNaCl gives, and there is no inversion of zero check (0^-1 gives 0). The scratch
 // keeps the last operands until the next call or wipe25519.
-// Used by kernel/crypto/ed25519.ts, ed25519_sign.ts and x25519.ts.
+// Used by kernel/crypto/x25519.ts and ed25519_x25519.ts (Ed25519 itself uses fe25519.ts).
 
 export const GF: i32 = 16 * 8;             // bytes in one field element
 
@@ -15,9 +15,10 @@ export const gf1: usize = memory.data<i64>([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 
 const PT: usize = memory.data(GF, 8);      // pack25519's reduced copy
 const PM: usize = memory.data(GF, 8);      // ... and the same minus p
 const MT: usize = memory.data(GF, 8);      // M's folded product before carrying
-const PC: usize = memory.data(GF, 8);      // inv25519's and pow2523's running power
-const NA: usize = memory.data(32, 8);      // neq25519's and par25519's encodings
-const NB: usize = memory.data(32, 8);
+const C0: usize = memory.data(GF, 8);      // inv25519's powers of its input
+const C1: usize = memory.data(GF, 8);
+const C2: usize = memory.data(GF, 8);
+const C3: usize = memory.data(GF, 8);
 
 @inline function limb(o: usize, i: i32): usize { return o + (<usize>i << 3); }
 @inline function v(o: usize, i: i32): i64 { return load<i64>(limb(o, i)); }
@@ -73,21 +74,6 @@ export function pack25519(o: usize, n: usize): void {
     store<u8>(o + <usize>(2 * i), <u8>(t & 0xff));
     store<u8>(o + <usize>(2 * i + 1), <u8>(t >> 8));
   }
-}
-
-/** 1 if a and b are different field elements, 0 if equal. */
-export function neq25519(a: usize, b: usize): i32 {
-  pack25519(NA, a);
-  pack25519(NB, b);
-  let d = 0;
-  for (let i = 0; i < 32; i++) d |= load<u8>(NA + <usize>i) ^ load<u8>(NB + <usize>i);
-  return d != 0 ? 1 : 0;
-}
-
-/** The low bit of a's canonical encoding: the "sign" of RFC 8032 §5.1.2. */
-export function par25519(a: usize): i32 {
-  pack25519(NA, a);
-  return load<u8>(NA) & 1;
 }
 
 /** o from the 32 bytes at n, bit 255 ignored. Values from p to 2^255-1 are taken as they are
@@ -184,29 +170,36 @@ export function Msmall(o: usize, a: usize, c: i64): void {
   car25519(o);
 }
 
-/** o = i^(p-2) = 1/i (Fermat), by square-and-multiply over the bits of p - 2. */
+/** o = a^(2^n), n >= 1. */
+function sqn(o: usize, a: usize, n: i32): void {
+  S(o, a);
+  for (let k = 1; k < n; k++) S(o, o);
+}
+
+/** o = i^(p-2) = 1/i (Fermat; 0 gives 0) by ref10's addition chain: 254 squarings and 11
+ *  products where square-and-multiply over the bits of p - 2 took 506 operations. The
+ *  chain is the same for every i (constant time). C1 = i^(2^250 - 1) on the way. */
 export function inv25519(o: usize, i: usize): void {
-  set25519(PC, i);
-  for (let a = 253; a >= 0; a--) {
-    S(PC, PC);
-    if (a != 2 && a != 4) M(PC, PC, i);
-  }
-  set25519(o, PC);
+  S(C0, i);                                // i^2
+  sqn(C1, C0, 2);                          // i^8
+  M(C1, i, C1);                            // i^9
+  M(C0, C0, C1);                           // i^11
+  S(C2, C0);                               // i^22
+  M(C1, C1, C2);                           // i^(2^5 - 1)
+  sqn(C2, C1, 5); M(C1, C2, C1);           // i^(2^10 - 1)
+  sqn(C2, C1, 10); M(C2, C2, C1);          // i^(2^20 - 1)
+  sqn(C3, C2, 20); M(C2, C3, C2);          // i^(2^40 - 1)
+  sqn(C2, C2, 10); M(C1, C2, C1);          // i^(2^50 - 1)
+  sqn(C2, C1, 50); M(C2, C2, C1);          // i^(2^100 - 1)
+  sqn(C3, C2, 100); M(C2, C3, C2);         // i^(2^200 - 1)
+  sqn(C2, C2, 50); M(C1, C2, C1);          // i^(2^250 - 1)
+  sqn(C1, C1, 5);                          // i^(2^255 - 32)
+  M(o, C1, C0);                            // i^(2^255 - 21) = i^(p - 2)
 }
 
 /** Forget what the last operations left in this file's scratch (after arithmetic on secrets). */
 export function wipe25519(): void {
   memory.fill(PT, 0, <usize>GF); memory.fill(PM, 0, <usize>GF);
-  memory.fill(MT, 0, <usize>GF); memory.fill(PC, 0, <usize>GF);
-  memory.fill(NA, 0, 32); memory.fill(NB, 0, 32);
-}
-
-/** o = i^((p-5)/8) = i^(2^252 - 3), the power used for square roots (RFC 8032 §5.1.3). */
-export function pow2523(o: usize, i: usize): void {
-  set25519(PC, i);
-  for (let a = 250; a >= 0; a--) {
-    S(PC, PC);
-    if (a != 1) M(PC, PC, i);
-  }
-  set25519(o, PC);
+  memory.fill(MT, 0, <usize>GF); memory.fill(C0, 0, <usize>GF); memory.fill(C1, 0, <usize>GF);
+  memory.fill(C2, 0, <usize>GF); memory.fill(C3, 0, <usize>GF);
 }
