@@ -93,12 +93,12 @@ async function tcp(a: string, b: string, dst: string): Promise<number> {
 }
 
 /** iperf3 UDP, as fast as the sender can, from namespace a to dst in namespace b, then TCP. */
-async function flow(a: string, b: string, dst: string, drops: () => number, out: () => number): Promise<Flow> {
+async function flow(a: string, b: string, dst: string, drops: () => number, out: () => number, bits = 0): Promise<Flow> {
   const [cpuA, cpuB] = PIN ? ["taskset -c 0 ", "taskset -c 1 "] : ["", ""];
   const server = run(`ip netns exec ${b} ${cpuB}iperf3 -s -1 -B ${dst}`);
   await new Promise((r) => setTimeout(r, 500));
   const before = drops(), outBefore = out(), sockBefore = rcvbufErrors(b);
-  const json = await run(`ip netns exec ${a} ${cpuA}iperf3 -c ${dst} -u -b 0 -l ${PAYLOAD} -w ${WINDOW} -t ${SECONDS} -J`);
+  const json = await run(`ip netns exec ${a} ${cpuA}iperf3 -c ${dst} -u -b ${bits} -l ${PAYLOAD} -w ${WINDOW} -t ${SECONDS} -J`);
   await server;
   const r = JSON.parse(json);
   if (r.error) throw new Error(`iperf3: ${r.error}`);
@@ -111,7 +111,8 @@ async function flow(a: string, b: string, dst: string, drops: () => number, out:
   return { ...udp, tcpBits: await tcp(a, b, dst) };
 }
 
-async function persia(n: Names): Promise<Flow> {
+/** PersiaOS between TAPs; bits: iperf3's -b (payload bit/s), 0 for as fast as it can. */
+async function persia(n: Names, bits = 0): Promise<Flow> {
   const macA = "02:00:00:00:0a:01", macB = "02:00:00:00:0b:01";
   const manifest = `
 node: { name: bench-router.sabz.city, role: router }
@@ -130,7 +131,7 @@ services: []
     }
     // The sender's frames queue on ta's side facing the node: Linux counts what does not fit
     // as tx_dropped of ta (a TAP's transmit is what its reader receives).
-    const f = await flow(n.pa, n.pb, "fd00:b::2", () => txDropped(n.pa, n.ta), () => stat(n.pb, n.tb, "rx_packets"));
+    const f = await flow(n.pa, n.pb, "fd00:b::2", () => txDropped(n.pa, n.ta), () => stat(n.pb, n.tb, "rx_packets"), bits);
     const nic: Record<string, number> = {};
     for (const b of r.node.status().host?.nics ?? []) {
       for (const [k, v] of Object.entries(b.counters)) nic[`${b.id}.${k}`] = v;
@@ -169,6 +170,7 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   const runs = opts.runs ?? RUNS;
   cleanup(n);
   const ps: Flow[] = [], ls: Flow[] = [];
+  let paced: Flow;
   try {
     for (let i = 0; i < runs; i++) {
       ps.push(await persia(n));
@@ -176,6 +178,10 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
       ls.push(await linux(n));
       cleanup(n);
     }
+    // With -b 0 the PersiaOS side's sender is not slowed by its router (on Linux's side the
+    // sender's own system call forwards each frame), so it floods the TAP's queue. Offered
+    // Linux's median rate instead, what does the node lose?
+    paced = await persia(n, Math.round(median(ls.map((f) => f.pps)) * PAYLOAD * 8));
   } finally {
     cleanup(n);
   }
@@ -198,6 +204,8 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
       `Linux ${k(median(lp))} k/s (${k(Math.min(...lp))}–${k(Math.max(...lp))}); ` +
       `PersiaOS / Linux ${median(ratios).toFixed(2)} (runs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
   }
+  out(`    PersiaOS offered Linux's median rate (-b ${(paced.packets / paced.seconds / 1000).toFixed(1)} k/s): ` +
+    `${k(paced.forwarded)} k/s forwarded, ${loss(paced)}% lost (${paced.queueDrops} in the TAP's queue)`);
   const g = (x: number) => (x / 1e9).toFixed(2);
   const pt = ps.map((f) => f.tcpBits), lt = ls.map((f) => f.tcpBits);
   const tr = ps.map((f, i) => f.tcpBits / ls[i].tcpBits);
