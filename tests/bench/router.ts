@@ -167,7 +167,7 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   const why = missing(["ip", "iperf3"]);
   if (why) { out(`  router between TAP devices: not measured, ${why}`); return; }
   const n = benchNames(opts.prefix);
-  const runs = opts.runs ?? RUNS;
+  const runs = Math.max(1, Math.floor(opts.runs ?? RUNS) || 1);
   cleanup(n);
   const ps: Flow[] = [], ls: Flow[] = [];
   let paced: Flow;
