@@ -12,7 +12,9 @@
 // the Node host (issue #16) libusb-1.0-0, and for its tests' Linux guest (tests/usb/guest.ts)
 // udev and kmod, and Debian's kernel and busybox-static fetched with apt-get download (not
 // installed) into build/usbguest.
-// Called by `npm test` before anything runs. Under CI=true a tool that cannot be
+// Called by `npm test` before anything runs, and by `npm run bench` before it measures
+// (its router and WireGuard benchmarks need iperf3 and wireguard-go, its metal ones QEMU and
+// the wasmtime CLIs; a benchmark whose tool is missing says so). Under CI=true a tool that cannot be
 // installed fails the run; elsewhere it prints why and the tests that need it say they
 // are skipped.
 "use strict";

@@ -1,9 +1,16 @@
-// The router benchmark of `npm run bench` (issue #3): UDP from one network namespace to
+// The router benchmark of `npm run bench` (issues #3, #17): UDP from one network namespace to
 // another, forwarded once by a PersiaOS node between two TAP devices and once by the
 // Linux kernel between two veth pairs (ip6 forwarding on), with the same iperf3 traffic
-// in the same run, so the ratio is honest on any machine. Needs root and iperf3; prints
-// why and returns when they are missing. Figures only, no assertions.
+// in the same run, so the ratio is honest on any machine. Each side runs RUNS times,
+// interleaved (PersiaOS, Linux, PersiaOS, ...), so a machine that gets busier part-way
+// shifts both; the figures are the median and the range. Needs root and iperf3; prints why
+// and returns when they are missing. Figures only, no assertions.
+//
+// Every namespace and device name starts with a prefix (PERSIA_BENCH_PREFIX, else one made
+// from this process's id), so two runs on one machine, or a run beside the tests, never
+// take each other's names.
 import { spawn } from "child_process";
+import * as os from "os";
 import { parseManifest } from "../../loader/manifest";
 import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/paths";
@@ -12,8 +19,40 @@ import { sh, missing } from "../e2e/linux";
 
 const SECONDS = 4;
 const PAYLOAD = 64;
+const RUNS = 3;
+/** The iperf3 server's socket buffer on both sides (iperf3 -w, which the client passes to the
+ *  server): Linux's default (~208 KiB, ~200 frames of 64 bytes) overflows under a burst, and
+ *  then the figure is the server's, not the router's. Linux caps it at net.core.rmem_max. */
+const WINDOW = "2M";
 
-export interface Flow { packets: number; lost: number; seconds: number; pps: number }
+export interface Flow {
+  packets: number; lost: number; seconds: number; pps: number;
+  /** Frames Linux dropped on the way (TAP or veth queue, tx_dropped of the sender's device). */
+  queueDrops: number;
+  /** Datagrams the destination's UDP stack dropped because the iperf3 server's socket buffer
+   *  was full (Udp6RcvbufErrors of its namespace): loss after the router. */
+  socketDrops: number;
+  /** Frames per second the router put out on the destination's link (rx_packets of the
+   *  destination namespace's device): the router's own rate, whether or not the iperf3
+   *  server then kept up with them. */
+  forwarded: number;
+  /** iperf3 TCP (one stream, its defaults) through the same router right after: bit/s the
+   *  receiver got. */
+  tcpBits: number;
+  /** The TAP NICs' own counters (PersiaOS side only). */
+  nic?: Record<string, number>;
+}
+
+/** Names for one run: a prefix of at most 6 characters keeps every name within IFNAMSIZ. */
+export function benchNames(prefix = process.env.PERSIA_BENCH_PREFIX ?? `r${(process.pid % 46656).toString(36)}`) {
+  if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new Error(`bench prefix "${prefix}": 1 to 6 of a-z 0-9, a letter first`);
+  return {
+    pa: `${prefix}pa`, pb: `${prefix}pb`, ta: `${prefix}ta`, tb: `${prefix}tb`,
+    la: `${prefix}la`, lr: `${prefix}lr`, lb: `${prefix}lb`,
+    la0: `${prefix}la0`, lr0: `${prefix}lr0`, lr1: `${prefix}lr1`, lb0: `${prefix}lb0`,
+  };
+}
+type Names = ReturnType<typeof benchNames>;
 
 function run(cmd: string): Promise<string> {
   return new Promise((resolve) => {
@@ -25,75 +64,156 @@ function run(cmd: string): Promise<string> {
   });
 }
 
-/** iperf3 UDP, as fast as the sender can, from namespace a to dst in namespace b. */
-async function flow(a: string, b: string, dst: string): Promise<Flow> {
+/** A counter of dev in namespace ns, e.g. tx_dropped (what its queue threw away). */
+function stat(ns: string, dev: string, name: string): number {
+  const s = sh(`ip netns exec ${ns} cat /sys/class/net/${dev}/statistics/${name}`, { allowFail: true });
+  return Number(s.trim()) || 0;
+}
+const txDropped = (ns: string, dev: string): number => stat(ns, dev, "tx_dropped");
+
+function rcvbufErrors(ns: string): number {
+  const s = sh(`ip netns exec ${ns} cat /proc/net/snmp6`, { allowFail: true });
+  return Number(/^Udp6RcvbufErrors\s+(\d+)/m.exec(s)?.[1] ?? 0);
+}
+
+/** PERSIA_BENCH_PIN=1: the iperf3 client runs on CPU 0 and the server on CPU 1 on both sides
+ *  (the forwarder gets what is left). Off by default: on a 2-core machine shared with other
+ *  work, a pinned process cannot move off a busy core, and the figures spread more. */
+const PIN = process.env.PERSIA_BENCH_PIN === "1" && os.cpus().length >= 2;
+
+/** iperf3 TCP, one stream, from namespace a to dst in namespace b: bit/s received. */
+async function tcp(a: string, b: string, dst: string): Promise<number> {
   const server = run(`ip netns exec ${b} iperf3 -s -1 -B ${dst}`);
   await new Promise((r) => setTimeout(r, 500));
-  const json = await run(`ip netns exec ${a} iperf3 -c ${dst} -u -b 0 -l ${PAYLOAD} -t ${SECONDS} -J`);
+  const json = await run(`ip netns exec ${a} iperf3 -c ${dst} -t ${SECONDS} -J`);
+  await server;
+  const r = JSON.parse(json);
+  if (r.error) throw new Error(`iperf3: ${r.error}`);
+  return r.end.sum_received.bits_per_second;
+}
+
+/** iperf3 UDP, as fast as the sender can, from namespace a to dst in namespace b, then TCP. */
+async function flow(a: string, b: string, dst: string, drops: () => number, out: () => number, bits = 0): Promise<Flow> {
+  const [cpuA, cpuB] = PIN ? ["taskset -c 0 ", "taskset -c 1 "] : ["", ""];
+  const server = run(`ip netns exec ${b} ${cpuB}iperf3 -s -1 -B ${dst}`);
+  await new Promise((r) => setTimeout(r, 500));
+  const before = drops(), outBefore = out(), sockBefore = rcvbufErrors(b);
+  const json = await run(`ip netns exec ${a} ${cpuA}iperf3 -c ${dst} -u -b ${bits} -l ${PAYLOAD} -w ${WINDOW} -t ${SECONDS} -J`);
   await server;
   const r = JSON.parse(json);
   if (r.error) throw new Error(`iperf3: ${r.error}`);
   const s = r.end.sum;
   const received = s.packets - s.lost_packets;
-  return { packets: s.packets, lost: s.lost_packets, seconds: s.seconds, pps: received / s.seconds };
+  const udp = {
+    packets: s.packets, lost: s.lost_packets, seconds: s.seconds, pps: received / s.seconds,
+    queueDrops: drops() - before, socketDrops: rcvbufErrors(b) - sockBefore, forwarded: (out() - outBefore) / s.seconds,
+  };
+  return { ...udp, tcpBits: await tcp(a, b, dst) };
 }
 
-async function persia(): Promise<Flow> {
+/** PersiaOS between TAPs; bits: iperf3's -b (payload bit/s), 0 for as fast as it can. */
+async function persia(n: Names, bits = 0): Promise<Flow> {
   const macA = "02:00:00:00:0a:01", macB = "02:00:00:00:0b:01";
   const manifest = `
 node: { name: bench-router.sabz.city, role: router }
 nics:
-  - { name: lana, kind: tap, tap: { device: pbta }, mac: "${macA}", prefixes: ["fd00:a::/64"] }
-  - { name: lanb, kind: tap, tap: { device: pbtb }, mac: "${macB}", prefixes: ["fd00:b::/64"] }
+  - { name: lana, kind: tap, tap: { device: ${n.ta} }, mac: "${macA}", prefixes: ["fd00:a::/64"] }
+  - { name: lanb, kind: tap, tap: { device: ${n.tb} }, mac: "${macB}", prefixes: ["fd00:b::/64"] }
 services: []
 `;
   const r = await launch(parseManifest(manifest, "bench-router.yaml", ROOT), { log: () => {} });
   try {
-    for (const [ns, dev, addr, mac] of [["pba", "pbta", "fd00:a::2", macA], ["pbb", "pbtb", "fd00:b::2", macB]]) {
+    for (const [ns, dev, addr, mac] of [[n.pa, n.ta, "fd00:a::2", macA], [n.pb, n.tb, "fd00:b::2", macB]]) {
       sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);
       const x = `ip netns exec ${ns}`;
       sh(`${x} ip link set lo up && ${x} ip link set ${dev} up && ${x} ip -6 addr add ${addr}/64 dev ${dev} nodad`);
       sh(`${x} ip -6 route add default via ${formatAddr(linkLocalFromMac(parseMac(mac)))} dev ${dev}`);
     }
-    return await flow("pba", "pbb", "fd00:b::2");
+    // The sender's frames queue on ta's side facing the node: Linux counts what does not fit
+    // as tx_dropped of ta (a TAP's transmit is what its reader receives).
+    const f = await flow(n.pa, n.pb, "fd00:b::2", () => txDropped(n.pa, n.ta), () => stat(n.pb, n.tb, "rx_packets"), bits);
+    const nic: Record<string, number> = {};
+    for (const b of r.node.status().host?.nics ?? []) {
+      for (const [k, v] of Object.entries(b.counters)) nic[`${b.id}.${k}`] = v;
+    }
+    return { ...f, nic };
   } finally {
     r.node.stop();
   }
 }
 
-async function linux(): Promise<Flow> {
-  sh("ip netns add lba && ip netns add lbr && ip netns add lbb");
-  sh("ip link add lba0 netns lba type veth peer name lbr0 netns lbr");
-  sh("ip link add lbb0 netns lbb type veth peer name lbr1 netns lbr");
-  const [a, rr, b] = ["ip netns exec lba", "ip netns exec lbr", "ip netns exec lbb"];
+async function linux(n: Names): Promise<Flow> {
+  sh(`ip netns add ${n.la} && ip netns add ${n.lr} && ip netns add ${n.lb}`);
+  sh(`ip link add ${n.la0} netns ${n.la} type veth peer name ${n.lr0} netns ${n.lr}`);
+  sh(`ip link add ${n.lb0} netns ${n.lb} type veth peer name ${n.lr1} netns ${n.lr}`);
+  const [a, rr, b] = [`ip netns exec ${n.la}`, `ip netns exec ${n.lr}`, `ip netns exec ${n.lb}`];
   sh(`${rr} sysctl -q -w net.ipv6.conf.all.forwarding=1`);
-  for (const [x, dev, addr] of [[a, "lba0", "fd00:a::2"], [rr, "lbr0", "fd00:a::1"], [rr, "lbr1", "fd00:b::1"], [b, "lbb0", "fd00:b::2"]]) {
+  for (const [x, dev, addr] of [[a, n.la0, "fd00:a::2"], [rr, n.lr0, "fd00:a::1"], [rr, n.lr1, "fd00:b::1"], [b, n.lb0, "fd00:b::2"]]) {
     sh(`${x} ip link set lo up && ${x} ip link set ${dev} up && ${x} ip -6 addr add ${addr}/64 dev ${dev} nodad`);
   }
   sh(`${a} ip -6 route add default via fd00:a::1 && ${b} ip -6 route add default via fd00:b::1`);
-  return flow("lba", "lbb", "fd00:b::2");
+  return flow(n.la, n.lb, "fd00:b::2", () => txDropped(n.lr, n.lr1) + txDropped(n.la, n.la0),
+    () => stat(n.lb, n.lb0, "rx_packets"));
 }
 
-function cleanup(): void {
-  for (const ns of ["pba", "pbb", "lba", "lbr", "lbb"]) sh(`ip netns del ${ns}`, { allowFail: true });
-  for (const d of ["pbta", "pbtb"]) sh(`ip link del ${d}`, { allowFail: true });
+function cleanup(n: Names): void {
+  for (const ns of [n.pa, n.pb, n.la, n.lr, n.lb]) sh(`ip netns del ${ns}`, { allowFail: true });
+  for (const d of [n.ta, n.tb]) sh(`ip link del ${d}`, { allowFail: true });
 }
 
-export async function routerBench(out: (line: string) => void): Promise<void> {
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+
+export async function routerBench(out: (line: string) => void, opts: { runs?: number; prefix?: string } = {}): Promise<void> {
   const why = missing(["ip", "iperf3"]);
   if (why) { out(`  router between TAP devices: not measured, ${why}`); return; }
-  cleanup();
+  const n = benchNames(opts.prefix);
+  const runs = Math.max(1, Math.floor(opts.runs ?? RUNS) || 1);
+  cleanup(n);
+  const ps: Flow[] = [], ls: Flow[] = [];
+  let paced: Flow;
   try {
-    const p = await persia();
-    cleanup();
-    const l = await linux();
-    const fmt = (f: Flow) => `${(f.pps / 1000).toFixed(1).padStart(7)} k packets/s received ` +
-      `(${f.packets} sent in ${f.seconds.toFixed(1)} s, ${(100 * f.lost / Math.max(1, f.packets)).toFixed(1)}% lost)`;
-    out(`  iperf3 UDP, ${PAYLOAD}-byte payloads, one namespace to another through a router, ${SECONDS} s each:`);
-    out(`    PersiaOS, TAP → TAP       ${fmt(p)}`);
-    out(`    Linux kernel, veth → veth ${fmt(l)}`);
-    out(`    PersiaOS / Linux: ${(p.pps / l.pps).toFixed(2)}`);
+    for (let i = 0; i < runs; i++) {
+      ps.push(await persia(n));
+      cleanup(n);
+      ls.push(await linux(n));
+      cleanup(n);
+    }
+    // With -b 0 the PersiaOS side's sender is not slowed by its router (on Linux's side the
+    // sender's own system call forwards each frame), so it floods the TAP's queue. Offered
+    // Linux's median rate instead, what does the node lose?
+    paced = await persia(n, Math.round(median(ls.map((f) => f.pps)) * PAYLOAD * 8));
   } finally {
-    cleanup();
+    cleanup(n);
+  }
+  const k = (x: number) => (x / 1000).toFixed(1);
+  const loss = (f: Flow) => (100 * f.lost / Math.max(1, f.packets)).toFixed(1);
+  const line = (f: Flow) => `${k(f.forwarded).padStart(7)} k/s forwarded, ${k(f.pps).padStart(7)} k/s received, ${k(f.packets / f.seconds).padStart(7)} k/s sent, ` +
+    `${loss(f).padStart(4)}% lost: ${String(f.queueDrops).padStart(7)} in the router's input queue, ${String(f.socketDrops).padStart(7)} at the server's socket`;
+  const cpus = os.cpus();
+  out(`  iperf3 UDP, ${PAYLOAD}-byte payloads, -b 0, -w ${WINDOW}, one namespace to another through a router, ${SECONDS} s, ${runs} runs each ` +
+    `(interleaved), on ${cpus.length} × ${cpus[0]?.model.trim() ?? "?"} (load ${os.loadavg()[0].toFixed(1)}); ` +
+    (PIN ? `iperf3 client pinned to CPU 0, server to CPU 1, the router unpinned:` : `nothing pinned:`));
+  for (let i = 0; i < runs; i++) {
+    out(`    PersiaOS, TAP → TAP       ${line(ps[i])}`);
+    out(`    Linux kernel, veth → veth ${line(ls[i])}`);
+  }
+  for (const [what, get] of [["received by iperf3", (f: Flow) => f.pps], ["forwarded", (f: Flow) => f.forwarded]] as const) {
+    const pp = ps.map(get), lp = ls.map(get);
+    const ratios = ps.map((f, i) => get(f) / get(ls[i]));
+    out(`    ${what}: PersiaOS ${k(median(pp))} k/s (${k(Math.min(...pp))}–${k(Math.max(...pp))}), ` +
+      `Linux ${k(median(lp))} k/s (${k(Math.min(...lp))}–${k(Math.max(...lp))}); ` +
+      `PersiaOS / Linux ${median(ratios).toFixed(2)} (runs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+  }
+  out(`    PersiaOS offered Linux's median rate (-b ${(paced.packets / paced.seconds / 1000).toFixed(1)} k/s): ` +
+    `${k(paced.forwarded)} k/s forwarded, ${loss(paced)}% lost (${paced.queueDrops} in the TAP's queue)`);
+  const g = (x: number) => (x / 1e9).toFixed(2);
+  const pt = ps.map((f) => f.tcpBits), lt = ls.map((f) => f.tcpBits);
+  const tr = ps.map((f, i) => f.tcpBits / ls[i].tcpBits);
+  out(`  iperf3 TCP, one stream, ${SECONDS} s, same routers: PersiaOS ${g(median(pt))} Gbit/s (${g(Math.min(...pt))}–${g(Math.max(...pt))}), ` +
+    `Linux ${g(median(lt))} Gbit/s (${g(Math.min(...lt))}–${g(Math.max(...lt))}); PersiaOS / Linux ${median(tr).toFixed(3)} ` +
+    `(the TAP has no offloads: 1500-byte frames, one system call each; Linux's veths pass 64 KiB GSO frames)`);
+  const c = ps[ps.length - 1].nic ?? {};
+  if (Object.keys(c).length > 0) {
+    out(`    TAP NIC counters, last PersiaOS run (UDP, then TCP): ${Object.entries(c).filter(([, v]) => v !== 0).map(([kk, v]) => `${kk}=${v}`).join(" ")}`);
   }
 }
