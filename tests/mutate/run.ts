@@ -2,12 +2,13 @@
 //
 // Each mutant in mutants.ts is a one-line change to the source (a rights check dropped, a
 // rate limit loosened, a checksum not checked). The runner copies the tracked files into a
-// scratch directory per job (build/ and node_modules come along as they are: build/ is copied,
-// node_modules linked), and then for each mutant: applies the change, rebuilds only what
-// the mutant's tests read (nothing for an as-pect spec, which compiles the kernel from
-// source; the kernel with asc for a Node test of kernel code; TypeScript with tsc for
-// loader or host code; that service with asc for services/<name>/), runs those tests, and
-// puts the file back. A mutant whose tests
+// scratch directory per job (build/ and node_modules come along as they are: build/ is copied
+// but for its big read-only toolchains and images, which are linked, as is node_modules), and
+// then for each mutant, slowest first: applies the change, rebuilds only what the mutant's
+// tests read (nothing for an as-pect spec, which compiles the kernel from source; the kernel
+// with asc for a Node test of kernel code; TypeScript with tsc, incrementally, for loader or
+// host code; that service with asc for services/<name>/), runs those tests, and puts the
+// file and the unmutated build (kept aside per copy) back. A mutant whose tests
 // fail is killed; one whose tests pass survived, and the run fails. A mutant that does
 // not build, or whose original text is not found exactly once, is an error in the list and
 // fails the run too (the guarantee moved; fix the mutant, not the test).
@@ -79,7 +80,17 @@ function sh(cmd: string, args: string[], cwd: string, timeout = TEST_TIMEOUT_MS,
   });
 }
 
-function scratch(): string {
+/** Big read-only parts of build/ (toolchains, guest images, cargo's target) are linked into
+ *  a scratch copy, not copied: no mutant rebuilds them, and copying ~0.9 GB per job took
+ *  longer than many mutants. Everything else in build/ is copied. */
+const LINKED_BUILD = ["tools", "usbguest", "metal", "target"];
+/** tsc's incremental state in a scratch copy, so that a mutant of TypeScript re-checks and
+ *  re-emits what the changed file affects rather than the whole program. */
+const TSBUILDINFO = "build/mutate.tsbuildinfo";
+
+interface Scratch { dir: string; pristine: string }
+
+async function scratch(withTs: boolean): Promise<Scratch> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "persia-mutate-"));
   const files = spawnSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\0").filter(Boolean);
   for (const f of files) {
@@ -97,9 +108,37 @@ function scratch(): string {
   }
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
   // What the build generates and git ignores: the compiled tree and the ABI bindings.
-  fs.cpSync(path.join(ROOT, "build"), path.join(dir, "build"), { recursive: true });
+  fs.mkdirSync(path.join(dir, "build"), { recursive: true });
+  for (const e of fs.readdirSync(path.join(ROOT, "build"))) {
+    const src = path.join(ROOT, "build", e);
+    if (LINKED_BUILD.includes(e)) fs.symlinkSync(src, path.join(dir, "build", e));
+    else fs.cpSync(src, path.join(dir, "build", e), { recursive: true });
+  }
   fs.cpSync(path.join(ROOT, "abi/gen"), path.join(dir, "abi/gen"), { recursive: true });
-  return dir;
+  if (withTs) {
+    // The same emit as the copied build/ts (same sources, same compiler), plus the state
+    // that lets each TypeScript mutant rebuild incrementally.
+    const r = await sh(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--incremental",
+      "--tsBuildInfoFile", TSBUILDINFO], dir, 4 * TEST_TIMEOUT_MS);
+    if (!r.ok) throw new Error(`mutate: tsc fails on the unmutated copy:\n${r.out}`);
+  }
+  // The unmutated build, copied back after each mutant instead of rebuilt (asc and tsc emit
+  // the same bytes from the same sources, so this is what a rebuild would give, sooner).
+  const pristine = `${dir}.pristine`;
+  for (const d of ["build/wasm", "build/ts"]) fs.cpSync(path.join(dir, d), path.join(pristine, d), { recursive: true });
+  if (withTs) fs.cpSync(path.join(dir, TSBUILDINFO), path.join(pristine, TSBUILDINFO));
+  return { dir, pristine };
+}
+
+/** Puts back what rebuilding `what` overwrote, from the scratch copy's unmutated build. */
+function restore(s: Scratch, what: Artifact): void {
+  const outputs = what === "ts" ? ["build/ts", TSBUILDINFO] : ["build/wasm"];
+  for (const o of outputs) {
+    const from = path.join(s.pristine, o);
+    if (!fs.existsSync(from)) continue;
+    fs.rmSync(path.join(s.dir, o), { recursive: true, force: true });
+    fs.cpSync(from, path.join(s.dir, o), { recursive: true });
+  }
 }
 
 async function rebuild(dir: string, what: Artifact) {
@@ -120,7 +159,8 @@ async function rebuild(dir: string, what: Artifact) {
     return sh(process.execPath, ["node_modules/assemblyscript/bin/asc.js", "tests/kernel/svc/modsig_entry.ts", "--config", "asconfig.json",
       "--target", "modsig-test"], dir);
   }
-  return sh(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json"], dir);
+  return sh(process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--incremental",
+    "--tsBuildInfoFile", TSBUILDINFO], dir);
 }
 
 function runTest(dir: string, test: string) {
@@ -147,20 +187,25 @@ function check(m: Mutant): string | null {
   return null;
 }
 
-async function mutate(dir: string, m: Mutant, dirty: Set<Artifact>): Promise<Result> {
+async function mutate(s: Scratch, m: Mutant): Promise<Result> {
   const t0 = Date.now();
   const done = (verdict: Result["verdict"], why: string, by?: string): Result => ({ id: m.id, verdict, why, by, ms: Date.now() - t0 });
-  const file = path.join(dir, m.file);
+  const file = path.join(s.dir, m.file);
   const original = fs.readFileSync(file, "utf8");
   fs.writeFileSync(file, original.replace(m.from, () => m.to));
+  const built: Artifact[] = [];
   try {
-    for (const a of needs(m)) {
-      dirty.add(a);
-      const b = await rebuild(dir, a);
-      if (!b.ok) return done("error", `the mutant does not build (${a}):\n${b.out.trim().split("\n").slice(-8).join("\n")}`);
-    }
     for (const t of m.tests) {
-      const r = await runTest(dir, t);
+      // An as-pect spec compiles the mutant from source; the rebuild waits for the first Node
+      // test, so a mutant a spec kills first is not rebuilt at all.
+      if (!t.endsWith(".spec.ts") && built.length === 0) {
+        for (const a of needs(m)) {
+          built.push(a);
+          const b = await rebuild(s.dir, a);
+          if (!b.ok) return done("error", `the mutant does not build (${a}):\n${b.out.trim().split("\n").slice(-8).join("\n")}`);
+        }
+      }
+      const r = await runTest(s.dir, t);
       if (r.timedOut) return done("killed", `${t} did not finish in ${TEST_TIMEOUT_MS / 1000} s`, t);
       if (!r.ok) {
         // as-pect prints "[Tests]: passed / total" only for a spec that compiled.
@@ -171,9 +216,15 @@ async function mutate(dir: string, m: Mutant, dirty: Set<Artifact>): Promise<Res
     }
     return done("survived", `${m.tests.join(", ")} passed`);
   } finally {
+    // The next mutant starts from the unmutated tree and build.
     fs.writeFileSync(file, original);
+    for (const a of built) restore(s, a);
   }
 }
+
+/** Rough cost, to start the slow mutants first so that no job is left alone with a long
+ *  one at the end: a TypeScript or kernel rebuild plus a Node test above an as-pect spec. */
+const cost = (m: Mutant) => (needs(m).includes("ts") ? 3 : 0) + (needs(m).length > 0 ? 2 : 0) + m.tests.length;
 
 async function main(): Promise<void> {
   const only = argValue("--only");
@@ -202,15 +253,19 @@ async function main(): Promise<void> {
   for (const { m, why } of bad) results.push({ id: m.id, verdict: "error", why: why!, ms: 0 });
   const todo = list.filter((m) => !bad.some((b) => b.m === m));
   const jobs = Math.max(1, Math.min(Number(argValue("--jobs") ?? os.cpus().length), todo.length));
-  const dirs = Array.from({ length: todo.length ? jobs : 0 }, () => scratch());
+  const dirs: Scratch[] = [];
+  const withTs = todo.some((m) => needs(m).includes("ts"));
   const t0 = Date.now();
   try {
+    const made = await Promise.allSettled(Array.from({ length: todo.length ? jobs : 0 }, () => scratch(withTs)));
+    for (const x of made) if (x.status === "fulfilled") dirs.push(x.value);
+    for (const x of made) if (x.status === "rejected") throw x.reason;
     // Every test must pass on the unmutated copy first, or its failure on a mutant says nothing.
     const baseline = [...new Set(todo.flatMap((m) => m.tests))];
     const broken: string[] = [];
-    await Promise.all(dirs.map(async (dir) => {
+    await Promise.all(dirs.map(async (s) => {
       for (let t = baseline.shift(); t; t = baseline.shift()) {
-        const r = await runTest(dir, t);
+        const r = await runTest(s.dir, t);
         if (!r.ok) broken.push(`${t}:\n${r.out.trim().split("\n").slice(-20).join("\n")}`);
       }
     }));
@@ -221,31 +276,18 @@ async function main(): Promise<void> {
       return;
     }
     console.log(`mutate: the tests pass unmutated (${((Date.now() - t0) / 1000).toFixed(0)} s); ${jobs} at a time from here`);
-    const queue = [...todo];
-    await Promise.all(dirs.map(async (dir) => {
-      const dirty = new Set<Artifact>();
+    const queue = [...todo].sort((a, b) => cost(b) - cost(a));
+    await Promise.all(dirs.map(async (s) => {
       for (let m = queue.shift(); m; m = queue.shift()) {
-        // Undo the previous mutant's build before this one reads it.
-        let undone = true;
-        for (const a of [...dirty]) {
-          if (needs(m).includes(a)) continue;
-          const b = await rebuild(dir, a);
-          if (!b.ok) undone = false; else dirty.delete(a);
-        }
-        if (!undone) {   // this copy still holds the last mutant's build: stop using it
-          results.push({ id: m.id, verdict: "error", why: "the unmutated build could not be restored in its scratch copy", ms: 0 });
-          break;
-        }
-        const r = await mutate(dir, m, dirty);
+        const r = await mutate(s, m);
         results.push(r);
         const mark = r.verdict === "killed" ? "killed  " : r.verdict === "survived" ? "SURVIVED" : "ERROR   ";
         console.log(`${mark} ${m.id.padEnd(28)} ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.verdict === "killed" ? `by ${r.by}` : r.why}`);
         if (r.verdict !== "killed") console.log(`         ${m.file}: ${m.guarantee}\n         - ${m.from.trim()}\n         + ${m.to.trim()}`);
       }
     }));
-    for (const m of queue) results.push({ id: m.id, verdict: "error", why: "not run: no scratch copy was left usable", ms: 0 });
   } finally {
-    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+    for (const s of dirs) for (const d of [s.dir, s.pristine]) fs.rmSync(d, { recursive: true, force: true });
   }
   for (const r of results.filter((x) => x.verdict === "error" && x.ms === 0)) console.log(`ERROR    ${r.id.padEnd(28)} ${r.why}`);
   const n = (v: Result["verdict"]) => results.filter((r) => r.verdict === v).length;
