@@ -16,6 +16,7 @@ import * as C from "../../abi/control";
 import { FUEL_EXPORTS, FUEL_IMPORTS, SERVICE_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
 import { Entry, Fault } from "../../abi/kernel";
+import { SVC_MAX } from "../../abi/limits";
 import { meterFuel, meterWith } from "../../loader/instrument/fuel";
 import { Binaryen } from "../../loader/instrument/binaryen";
 import { validateService } from "../../loader/wasm/validate";
@@ -195,12 +196,13 @@ export class ServiceHost {
     if (req.length < C.SL_NAME || req.length !== C.SL_NAME + req[C.SL_NAME_LEN]) return -Errno.EINVAL;
     const v = new DataView(req.buffer, req.byteOffset, req.byteLength);
     const hash = Buffer.from(req.subarray(C.SL_HASH, C.SL_HASH + 32)).toString("hex");
-    const free = v.getUint32(C.SL_FREE, true), ram = v.getUint32(C.SL_RAM_MAX, true);
+    const ram = v.getUint32(C.SL_RAM_MAX, true);
+    const free = (i: number): boolean => i < SVC_MAX && ((req[C.SL_FREE + (i >>> 3)] >>> (i & 7)) & 1) === 1;
     const name = new TextDecoder().decode(req.subarray(C.SL_NAME));
     const stored = this.places.some((p) => p?.hash === hash && !p.network);
     const put = stored ? undefined : this.put.get(hash);
     if (!stored && put === undefined) return -Errno.ENOENT;
-    const id = this.places.findIndex((p, i) => p !== undefined && !p.loaded && ((free >>> i) & 1) === 1 &&
+    const id = this.places.findIndex((p, i) => p !== undefined && !p.loaded && free(i) &&
       ram <= p.ceilingPages && (stored ? p.hash === hash && !p.network : p.network === true));
     if (id < 0) return -Errno.ENOSPC;
     const place = this.places[id]!;
