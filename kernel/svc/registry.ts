@@ -8,6 +8,7 @@ import { SvcState, Fault } from "../../abi/kernel";
 import { NAME_MAX } from "../../abi/manifest";
 import { addrEq, addrCopy } from "../../wire/addr";
 import { certForgetService } from "../cert/issue";
+import { markReady } from "./ready";
 
 const NAMES: usize = memory.data(SVC_MAX * 256, 8);
 const ADDRS: usize = memory.data(SVC_MAX * ADDR_PER_SVC * 16, 8);
@@ -84,6 +85,7 @@ export function svcAdd(id: i32, name: usize, n: i32, ramMin: u32, ramMax: u32, r
   unchecked(svcRamMax[id] = ramMax);
   unchecked(svcRestartLimit[id] = restarts);
   unchecked(svcState[id] = <u8>SvcState.RESTARTING);   // started by the scheduler at boot
+  markReady(id);
   unchecked(svcLastFault[id] = <u8>Fault.NONE);
   unchecked(svcOwner[id] = -1);
   if (id + 1 > svcCount) svcCount = id + 1;

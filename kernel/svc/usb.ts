@@ -31,6 +31,7 @@ import { logStart, logStr, logInt, logEnd } from "../log";
 import { resolve, capKind, capObject, capRights, capHandle } from "./caps";
 import { svcState } from "./registry";
 import { svcWoken } from "./queue";
+import { markReady } from "./ready";
 
 /** Buf.USB: descriptors before k_usb_attach, a completion's IN data before k_usb_done. */
 export const USB_BUF: usize = memory.data(USB_XFER_MAX, 16);
@@ -125,7 +126,7 @@ export function usbGrant(dev: i32, svc: i32, slot: i32): void {
 
 // ——— the event queue ———
 
-function wake(svc: i32): void { unchecked(svcWoken[svc] = true); }
+function wake(svc: i32): void { unchecked(svcWoken[svc] = true); markReady(svc); }
 
 function push(dev: i32, kind: UsbEvent, slot: i32, handle: i32): void {
   let svc = <i32>unchecked(holder[dev]);
