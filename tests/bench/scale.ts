@@ -95,7 +95,8 @@ export async function scaleOnce(n: number, count = 100_000): Promise<ScaleFigure
   const rss0 = process.memoryUsage().rss;
   const cold = await boot(n);
   const meterings = meterCacheStats.metered;
-  const rssPerSvc = (process.memoryUsage().rss - rss0) / n;
+  global.gc?.();
+  const rssPerSvc = (process.memoryUsage().rss - rss0) / n;   // meaningful under node --expose-gc (else GC noise)
   cold.node.stop();
   const b = await boot(n);
   const kernelBytes = b.node.kernel.memory.buffer.byteLength;
