@@ -10,6 +10,7 @@ import { dropPacket } from "../stats";
 import { pktFree, pktData, pktLen } from "../pool";
 import { capturing, capture } from "../capture";
 import { svcState, svcRx } from "./registry";
+import { markReady } from "./ready";
 
 const ring = new StaticArray<u16>(SVC_MAX * SVC_RXQ);
 const head = new StaticArray<i32>(SVC_MAX);
@@ -33,6 +34,7 @@ export function svcDeliver(svc: i32, pkt: i32, nic: i32): i32 {
   unchecked(count[svc] = c + 1);
   unchecked(svcRx[svc]++);
   unchecked(svcWoken[svc] = true);
+  markReady(svc);
   return 0;
 }
 

@@ -8,6 +8,7 @@ import { SvcState, Fault } from "../../abi/kernel";
 import { NAME_MAX } from "../../abi/manifest";
 import { addrEq, addrCopy } from "../../wire/addr";
 import { certForgetService } from "../cert/issue";
+import { markReady } from "./ready";
 
 const NAMES: usize = memory.data(SVC_MAX * 256, 8);
 const ADDRS: usize = memory.data(SVC_MAX * ADDR_PER_SVC * 16, 8);
@@ -40,6 +41,12 @@ export let svcCount: i32 = 0;                             // highest id + 1
 // @ts-ignore: decorator
 @inline export function svcValid(id: i32): bool {
   return <u32>id < <u32>SVC_MAX && unchecked(svcState[id]) != SvcState.EMPTY;
+}
+
+/** The lowest service id no service holds, or -1 when all SVC_MAX are taken (a LOAD's slot). */
+export function svcFirstFree(): i32 {
+  for (let id = 0; id < SVC_MAX; id++) if (unchecked(svcState[id]) == SvcState.EMPTY) return id;
+  return -1;
 }
 
 /** RFC 1035 preferred name syntax, lower case, no trailing dot, at least two labels. */
@@ -78,6 +85,7 @@ export function svcAdd(id: i32, name: usize, n: i32, ramMin: u32, ramMax: u32, r
   unchecked(svcRamMax[id] = ramMax);
   unchecked(svcRestartLimit[id] = restarts);
   unchecked(svcState[id] = <u8>SvcState.RESTARTING);   // started by the scheduler at boot
+  markReady(id);
   unchecked(svcLastFault[id] = <u8>Fault.NONE);
   unchecked(svcOwner[id] = -1);
   if (id + 1 > svcCount) svcCount = id + 1;

@@ -10,16 +10,18 @@ import { SvcState, Fault, Entry, LogLevel } from "../../abi/kernel";
 import { now, earliest } from "../clock";
 import { logStart, logStr, logBytes, logInt, logEnd } from "../log";
 import { host_svc_start, host_svc_stop, host_svc_call, host_svc_fuel_used } from "../../abi/gen/host";
-import { svcState, svcCount, svcName, svcNameLen, svcFaults, svcLastFault, svcRestarts,
+import { svcState, svcName, svcNameLen, svcFaults, svcLastFault, svcRestarts,
   svcRestartLimit, svcFuel } from "./registry";
 import { queueDepth, queueFlush, svcWoken } from "./queue";
 import { usbAny, usbPending, usbStop, usbStart } from "./usb";
 import { cpuTick, cpuUnderMin, cpuMayRun, cpuCharge, cpuPeriodEnd } from "./cpu";
+import { READY_WORDS, readyAbove, markReady, clearReady } from "./ready";
 
 export const svcTimer = new StaticArray<i64>(SVC_MAX);      // 0: no timer
 const nextStart = new StaticArray<i64>(SVC_MAX);
 const everStarted = new StaticArray<bool>(SVC_MAX);
-const ran = new StaticArray<bool>(SVC_MAX);              // called in this round
+const ranRound = new StaticArray<i32>(SVC_MAX);          // the round it was last called in
+let round: i32 = 0;                                      // runServices calls so far
 const backoffFirst = new StaticArray<i64>(SVC_MAX);      // delay before the first restart
 const backoffMax = new StaticArray<i64>(SVC_MAX);        // the delay doubles up to this
 
@@ -56,6 +58,7 @@ function fault(svc: i32, kind: i32): void {
   if (backoff > unchecked(backoffMax[svc])) backoff = unchecked(backoffMax[svc]);
   unchecked(svcState[svc] = <u8>SvcState.RESTARTING);
   unchecked(nextStart[svc] = now + backoff);
+  markReady(svc);
   logSvc(LogLevel.WARN, svc, " faulted; restarting in ms: ", backoff);
 }
 
@@ -85,39 +88,78 @@ function start(svc: i32): void {
  *  without new arrivals waits for them or its timer: no busy loop. */
 export function runServices(): i64 {
   cpuTick();
-  for (let svc = 0; svc < svcCount; svc++) {
-    unchecked(ran[svc] = false);
-    if (unchecked(svcState[svc]) == SvcState.RESTARTING && unchecked(nextStart[svc]) <= now) start(svc);
+  round++;
+  for (let w = 0; w < READY_WORDS; w++) {
+    let bits = readyAbove(w, -1);
+    while (bits != 0) {
+      let k = <i32>ctz(bits);
+      bits &= bits - 1;
+      let svc = (w << 5) + k;
+      if (unchecked(svcState[svc]) == SvcState.RESTARTING && unchecked(nextStart[svc]) <= now) start(svc);
+    }
   }
   let next: i64 = -1;
   for (let pass = 0; pass < 2; pass++) {
-    for (let svc = 0; svc < svcCount; svc++) {
-      if (unchecked(svcState[svc]) != SvcState.RUNNING || unchecked(ran[svc])) continue;
-      if (pass == 0 && !cpuUnderMin(svc)) continue;
-      let t = unchecked(svcTimer[svc]);
-      let due = t != 0 && t <= now;
-      if (queueDepth(svc) == 0 && !due && !(usbAny && usbPending(svc))) continue;
-      if (!cpuMayRun(svc)) { next = earliest(next, cpuPeriodEnd()); continue; }
-      if (due) unchecked(svcTimer[svc] = 0);
-      unchecked(svcWoken[svc] = false);
-      unchecked(ran[svc] = true);
-      call(svc, Entry.EVENT);
+    for (let w = 0; w < READY_WORDS; w++) {
+      // Bits set during the round (a service sent another one a packet) are seen when they
+      // are above the one just run, as the scan in id order saw them before.
+      let bits = readyAbove(w, -1);
+      while (bits != 0) {
+        let k = <i32>ctz(bits);
+        let svc = (w << 5) + k;
+        runOne(svc, pass);
+        if (runNext >= 0) next = earliest(next, runNext);
+        bits = readyAbove(w, k);
+      }
     }
   }
-  for (let svc = 0; svc < svcCount; svc++) {
-    let st = <i32>unchecked(svcState[svc]);
-    if (st == SvcState.RUNNING && unchecked(svcWoken[svc]) && cpuMayRun(svc)) return now;
-    let t: i64 = st == SvcState.RUNNING ? unchecked(svcTimer[svc]) :
-      st == SvcState.RESTARTING ? unchecked(nextStart[svc]) : 0;
-    if (t != 0) next = earliest(next, t);
+  for (let w = 0; w < READY_WORDS; w++) {
+    let bits = readyAbove(w, -1);
+    while (bits != 0) {
+      let k = <i32>ctz(bits);
+      bits &= bits - 1;
+      let svc = (w << 5) + k;
+      let st = <i32>unchecked(svcState[svc]);
+      if (st == SvcState.RUNNING && unchecked(svcWoken[svc]) && cpuMayRun(svc)) return now;
+      let t: i64 = st == SvcState.RUNNING ? unchecked(svcTimer[svc]) :
+        st == SvcState.RESTARTING ? unchecked(nextStart[svc]) : 0;
+      if (t != 0) next = earliest(next, t);
+    }
   }
   return next;
+}
+
+let runNext: i64 = -1;
+
+/** One service's turn in a pass of runServices: call it if it has work and its grant lets
+ *  it; forget its ready bit if it has nothing to do and no timer (it is set again when a
+ *  packet, an event or a restart comes). Sets runNext to when it may run again, or -1. */
+function runOne(svc: i32, pass: i32): void {
+  runNext = -1;
+  let st = <i32>unchecked(svcState[svc]);
+  if (st != SvcState.RUNNING) {
+    if (st != SvcState.RESTARTING) clearReady(svc);   // EMPTY or FAILED: nothing to come
+    return;
+  }
+  if (unchecked(ranRound[svc]) == round) return;
+  if (pass == 0 && !cpuUnderMin(svc)) return;
+  let t = unchecked(svcTimer[svc]);
+  let due = t != 0 && t <= now;
+  if (queueDepth(svc) == 0 && !due && !(usbAny && usbPending(svc))) {
+    if (t == 0 && !unchecked(svcWoken[svc])) clearReady(svc);
+    return;
+  }
+  if (!cpuMayRun(svc)) { runNext = cpuPeriodEnd(); return; }
+  if (due) unchecked(svcTimer[svc] = 0);
+  unchecked(svcWoken[svc] = false);
+  unchecked(ranRound[svc] = round);
+  call(svc, Entry.EVENT);
 }
 
 
 /** Services are registered RESTARTING and started by the first runServices() (at boot, and
  *  after a LOAD). */
-export function schedBoot(svc: i32): void { unchecked(nextStart[svc] = now); }
+export function schedBoot(svc: i32): void { unchecked(nextStart[svc] = now); markReady(svc); }
 
 /** Start svc afresh at the next poll (a GRANT changed its RAM max), without counting a
  *  restart. Its instance is stopped now. */
@@ -128,13 +170,14 @@ export function schedRestartNow(svc: i32): void {
   unchecked(everStarted[svc] = false);
   unchecked(svcState[svc] = <u8>SvcState.RESTARTING);
   unchecked(nextStart[svc] = now);
+  markReady(svc);
 }
 
 /** Forget svc's scheduling state (UNLOAD): no timer, default backoff, never started. */
 export function schedForget(svc: i32): void {
   unchecked(svcTimer[svc] = 0);
   unchecked(everStarted[svc] = false);
-  unchecked(ran[svc] = false);
+  unchecked(ranRound[svc] = 0);
   schedBackoff(svc, RESTART_BACKOFF_MS, RESTART_BACKOFF_MAX_MS);
 }
 

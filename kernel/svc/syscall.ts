@@ -26,6 +26,7 @@ import { output, pathMtu, Origin } from "../net/output";
 import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcAddrOk, svcByName, svcTx, svcRefused } from "./registry";
 import { queuePeek, queuePop } from "./queue";
 import { svcTimer } from "./sched";
+import { markReady } from "./ready";
 import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
   capExtLen, capHolds } from "./caps";
 import { diskRead, diskWrite, diskFlush } from "./disk";
@@ -171,6 +172,7 @@ function clock(svc: i32, ptr: i32): i32 {
 function timer(svc: i32, ms: i32): i32 {
   if (ms < 0) return -Errno.EINVAL;
   unchecked(svcTimer[svc] = ms == 0 ? 0 : now + <i64>ms);
+  markReady(svc);   // the scheduler looks at it while it has a timer (ready.ts)
   return 0;
 }
 

@@ -31,6 +31,7 @@ import { logStart, logStr, logInt, logEnd } from "../log";
 import { resolve, capKind, capObject, capRights, capHandle } from "./caps";
 import { svcState } from "./registry";
 import { svcWoken } from "./queue";
+import { markReady } from "./ready";
 
 /** Buf.USB: descriptors before k_usb_attach, a completion's IN data before k_usb_done. */
 export const USB_BUF: usize = memory.data(USB_XFER_MAX, 16);
@@ -50,7 +51,7 @@ const ORPHAN: u8 = 3;   // at the host, but its service instance or capability i
 // Per device.
 const declared = new StaticArray<bool>(USB_MAX);
 const present = new StaticArray<bool>(USB_MAX);
-const holder = new StaticArray<i8>(USB_MAX);       // service, or -1
+const holder = new StaticArray<i16>(USB_MAX);      // service, or -1
 const rootSlot = new StaticArray<i16>(USB_MAX);    // the holder's granted capability (ATTACH/DETACH name it)
 const descLen = new StaticArray<i32>(USB_MAX);
 const eps = new StaticArray<u8>(USB_MAX * EP_TABLE);   // 0: no such endpoint, else UsbType + 1
@@ -119,13 +120,13 @@ export function usbDeclare(dev: i32): void { unchecked(declared[dev] = true); us
 
 /** Rec.CAP_USB: dev is granted to svc as capability slot `slot`. */
 export function usbGrant(dev: i32, svc: i32, slot: i32): void {
-  unchecked(holder[dev] = <i8>svc);
+  unchecked(holder[dev] = <i16>svc);
   unchecked(rootSlot[dev] = <i16>slot);
 }
 
 // ——— the event queue ———
 
-function wake(svc: i32): void { unchecked(svcWoken[svc] = true); }
+function wake(svc: i32): void { unchecked(svcWoken[svc] = true); markReady(svc); }
 
 function push(dev: i32, kind: UsbEvent, slot: i32, handle: i32): void {
   let svc = <i32>unchecked(holder[dev]);

@@ -251,22 +251,49 @@ function diskSection(s: Status): string | null {
   return "Host disks\n" + table(["DISK", "NAME", "STATE", "PATH", "COUNTERS"], rows);
 }
 
+/** A table of more rows than this is for a program, not a person (a node holds up to 1,024
+ *  services, 8,192 service routes): the text shows this many and says how to get all. */
+export const ROWS_SHOWN = 64;
+const ALL = "`persia status --format json` lists all";
+
+/** At most ROWS_SHOWN rows, and a line that says what was left out. */
+function some<T>(rows: T[], what: string): [T[], string] {
+  return rows.length <= ROWS_SHOWN ? [rows, ""] : [rows.slice(0, ROWS_SHOWN), `\n… ${rows.length - ROWS_SHOWN} more ${what}; ${ALL}`];
+}
+
+/** The services worth a person's look when there are many: those not running, faulted or
+ *  with packets queued, then the busiest (by packets received), in id order; and a count of
+ *  each state. All of them when there are ROWS_SHOWN or fewer. */
+function servicesShown(s: Status): [ServiceStatus[], string] {
+  if (s.services.length <= ROWS_SHOWN) return [s.services, ""];
+  const notable = s.services.filter((v) => v.state !== "RUNNING" || v.faults > 0 || v.queue > 0);
+  const busiest = s.services.filter((v) => !notable.includes(v)).sort((a, b) => b.rxPackets - a.rxPackets || a.id - b.id);
+  const shown = [...notable.slice(0, ROWS_SHOWN), ...busiest.slice(0, Math.max(0, ROWS_SHOWN - notable.length))].sort((a, b) => a.id - b.id);
+  const states = new Map<string, number>();
+  for (const v of s.services) states.set(stateText(v.state), (states.get(stateText(v.state)) ?? 0) + 1);
+  return [shown, `\n${s.services.length} services: ${[...states].map(([st, n]) => `${n} ${st}`).join(", ")}; shown: the ${shown.length} ` +
+    `not running, faulted or with a queue, then the busiest; ${ALL}`];
+}
+
 /** The whole status as text, sections separated by blank lines. */
 export function formatStatus(s: Status): string {
   const nics = s.nics.length === 0 ? null : table(
     ["NIC", "KIND", "MTU", "MAC", "RX FRAMES", "RX BYTES", "TX FRAMES", "TX BYTES", "SEND ERRORS", "TX QUEUE", "RAS SENT"],
     s.nics.map((n) => [n.id, lower(n.kind), n.mtu, n.mac, n.rxFrames, n.rxBytes, n.txFrames, n.txBytes, n.txErrors, n.txQueue,
       n.raSent]));
+  const [svcRows, svcNote] = servicesShown(s);
   const services = s.services.length === 0 ? null : table(
     ["ID", "NAME", "STATE", "RESTARTS", "QUEUE", "RX", "TX", "FAULTS", "REFUSED SENDS", "FUEL USED", "RAM NOW/MAX", "LAST FAULT"],
-    s.services.map((v) => [v.id, v.name, stateText(v.state), v.restarts, v.queue, v.rxPackets, v.txPackets,
-      v.faults, v.sendRefused, v.fuel, ramText(v), faultText(v)]));
+    svcRows.map((v) => [v.id, v.name, stateText(v.state), v.restarts, v.queue, v.rxPackets, v.txPackets,
+      v.faults, v.sendRefused, v.fuel, ramText(v), faultText(v)])) + svcNote;
+  const [grantRows, grantNote] = some(s.grants, "grants");
+  const [routeRows, routeNote] = some(s.routes, "routes");
   const classes = s.classes.length === 0 ? null : table(
     ["NIC", "CLASS", "MIN", "MAX", "BYTES SENT", "DROPS", "QUEUE"], s.classes.map((c) => classRow(c, s.services)));
   const grants = s.grants.length === 0 ? null : table(
-    ["SERVICE", "RAM MIN/MAX", "CPU MIN/MAX", "FUEL THIS PERIOD", "DISK EXTENTS"], s.grants.map((g) => grantRow(g, s.services)));
+    ["SERVICE", "RAM MIN/MAX", "CPU MIN/MAX", "FUEL THIS PERIOD", "DISK EXTENTS"], grantRows.map((g) => grantRow(g, s.services))) + grantNote;
   const routes = s.routes.length === 0 ? null : table(
-    ["PREFIX", "KIND", "VIA", "NIC", "SERVICE"], s.routes.map((r) => routeRow(r, s.services)));
+    ["PREFIX", "KIND", "VIA", "NIC", "SERVICE"], routeRows.map((r) => routeRow(r, s.services))) + routeNote;
   const neighbors = s.neighbors.length === 0 ? null : table(
     ["ADDRESS", "MAC", "NIC", "STATE"], s.neighbors.map((g) => [g.address, g.mac, g.nic, lower(g.state)]));
   const parts = [

@@ -56,7 +56,7 @@ describe("k_boot refuses", () => {
   it("an unknown version", () => {
     mfStart(M);
     mfNode(0, "n1.test");
-    put(M + 4, "02 00");
+    put(M + 4, "03 00");                     // version 3: past MF_VERSION 2
     refused("header, version");
   });
   it("a record whose body runs past the end", () => {

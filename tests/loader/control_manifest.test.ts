@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as M from "../../abi/manifest";
 import * as C from "../../abi/control";
+import { SVC_MAX } from "../../abi/limits";
 import { compileManifest, decodeBootManifest, encodeBootManifest, parseManifest, ManifestError } from "../../loader/manifest";
 import { keyFromSeed, publicKeyText } from "../../loader/control/message";
 import { grantRequest, loadRequest, revokeBody, unloadBody } from "../../loader/control/request";
@@ -74,9 +75,9 @@ test("users and the store are refused at the line at fault", () => {
   one(node(`users:\n  - { name: alice, key: "${KEY}", domains: [${Array.from({ length: 9 }, (_, i) => `d${i}.sabz.city`).join(", ")}] }\n` +
     `  - { name: bob, key: "${KEY2}", domains: [${Array.from({ length: 8 }, (_, i) => `e${i}.sabz.city`).join(", ")}] }`),
     9, "users[1].domains", "the users' domains add up to 17; a node keeps at most 16 (user, domain) pairs");
-  one(node(`store:\n  - { module: echo.wasm, slots: 17 }`), 8, "store[0].slots", /slots is a whole number from 1 to 16/);
-  one(node(`store:\n  - { module: echo.wasm, slots: 10 }\n  - { module: kv.wasm, slots: 7 }`), 9, "store[1].slots",
-    "the services (0) and store slots add up to 17; a node runs at most 16 services");
+  one(node(`store:\n  - { module: echo.wasm, slots: ${SVC_MAX + 1} }`), 8, "store[0].slots", new RegExp(`slots is a whole number from 1 to ${SVC_MAX}`));
+  one(node(`store:\n  - { module: echo.wasm, slots: ${SVC_MAX - 6} }\n  - { module: kv.wasm, slots: 7 }`), 9, "store[1].slots",
+    `the services (0) and store slots add up to ${SVC_MAX + 1}; a node runs at most ${SVC_MAX} services`);
   assert.equal(errorsOf(node(`store:\n  - { module: echo.wasm, ram: 0 }`))[0].path, "store[0].ram");
 });
 

@@ -173,8 +173,8 @@ test("promtool check metrics finds nothing to complain about", { skip: promtool 
 test("a snapshot that breaks the layout is an error saying how", () => {
   const bad = (edit: (b: Uint8Array) => Uint8Array): Uint8Array => edit(Uint8Array.from(SNAPSHOT));
   assert.throws(() => decodeStatus(bad((b) => { b[0] = 0; return b; })), /magic/);
-  assert.throws(() => decodeStatus(bad((b) => { b[4] = 9; return b; })), /version 9/);
+  assert.throws(() => decodeStatus(bad((b) => { b[4] = 10; return b; })), /version 10/);
   assert.throws(() => decodeStatus(SNAPSHOT.subarray(0, SNAPSHOT.length - 1)), /record 8 \(UNKNOWN_99\) overruns/);
-  assert.throws(() => decodeStatus(bad((b) => { b[10] = 0x10; return b; })), /NODE record has 16 bytes, needs 40/);
+  assert.throws(() => decodeStatus(bad((b) => { b[10] = 0x10; return b; })), /NODE record has 16 bytes, needs 48/);
   assert.throws(() => decodeStatus(SNAPSHOT.subarray(0, 4)), /shorter than its header/);
 });

@@ -21,16 +21,16 @@ const T = 1796601600;                                              // 2026-12-07
 
 /** CERT: origin, length, svc, 0, not after u64, prefix, holder, issuer. */
 const cert = (origin: number, len: number, svc: number, notAfter: number, prefix: number[], holder: number[], issuer: number[]) =>
-  [0x0f, 0x00, 92, 0x00, origin, len, svc, 0, ...u64(notAfter), ...prefix, ...holder, ...issuer];
+  [0x0f, 0x00, 92, 0x00, origin, len, svc & 0xff, svc >> 8, ...u64(notAfter), ...prefix, ...holder, ...issuer];
 
 const SNAPSHOT = Uint8Array.from([
-  0x50, 0x52, 0x53, 0x54, 0x08, 0x00, 0x05, 0x00,                 // "PRST", version 8, 5 records
-  0x04, 0x00, 63, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // SVC id 2, running
+  0x50, 0x52, 0x53, 0x54, 0x09, 0x00, 0x05, 0x00,                 // "PRST", version 9, 5 records
+  0x04, 0x00, 63, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, // SVC id 2 (u16), running
   ...u64(0), ...u64(0), ...u64(0), ...u64(0), ...u64(0), 14, ...NAME,
   0x0e, 0x00, 36, 0x00, ...NODE_KEY, 2, 1, 0, 0,                  // IDENTITY: key, 2 trusted pairs, 1 own certificate
-  ...cert(2, 64, 0xff, T + 86400 * 30, FD00_B, NODE_KEY, ROOT),   // NODE: the node's /64 from upstream
+  ...cert(2, 64, 0xffff, T + 86400 * 30, FD00_B, NODE_KEY, ROOT),   // NODE: the node's /64 from upstream
   ...cert(0, 128, 2, T, FD00_B_7, ALICE, NODE_KEY),               // SERVICE 2's address, alice's
-  ...cert(1, 128, 0xff, T - 3600, FD00_B_20, ROOT, NODE_KEY),     // HOST fd00:b::20
+  ...cert(1, 128, 0xffff, T - 3600, FD00_B_20, ROOT, NODE_KEY),     // HOST fd00:b::20
 ]);
 const key = (b: number[]) => `ed25519:${Buffer.from(b).toString("base64")}`;
 
@@ -68,6 +68,6 @@ test("persia_certificates counts them by origin, persia_certificate_expiry_secon
 });
 
 test("a CERT record shorter than its layout is an error naming it", () => {
-  const short = Uint8Array.from([0x50, 0x52, 0x53, 0x54, 0x08, 0x00, 0x01, 0x00, 0x0f, 0x00, 0x04, 0x00, 0, 0, 0, 0]);
+  const short = Uint8Array.from([0x50, 0x52, 0x53, 0x54, 0x09, 0x00, 0x01, 0x00, 0x0f, 0x00, 0x04, 0x00, 0, 0, 0, 0]);
   assert.throws(() => decodeStatus(short), /CERT record has 4 bytes, needs 92/);
 });

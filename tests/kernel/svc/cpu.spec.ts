@@ -18,6 +18,7 @@ import { cpuGrant, cpuReset, cpuTick, cpuMayRun, cpuUnderMin, cpuCharge, cpuUsed
 import { k_poll } from "../../../kernel/main";
 import { svcFuel } from "../../../kernel/svc/registry";
 import { svcTimer } from "../../../kernel/svc/sched";
+import { markReady } from "../../../kernel/svc/ready";
 import { mfStart, mfEnd, mfNode, mfService, mfCpu } from "../manifest";
 import { bootFrom } from "../drive";
 import { svcNext, svcCalls, svcCalled } from "../mock";
@@ -128,7 +129,7 @@ function boot(t: i64): void {
 /** Poll at t with every service due and each call using `fuel`; remember each one's call.
  *  False if a service under its min was not the first called (it runs first each round). */
 function pollAll(t: i64, fuel: i64): bool {
-  for (let s = 0; s < SVCS; s++) { svcTimer[s] = t; before[s] = svcFuel[s]; }
+  for (let s = 0; s < SVCS; s++) { svcTimer[s] = t; markReady(s); before[s] = svcFuel[s]; }   // markReady: as the timer syscall does
   svcNext(Fault.NONE, fuel);
   let owed = cpuUnderMin(1) && t < cpuPeriodEnd();
   let calls = svcCalls();

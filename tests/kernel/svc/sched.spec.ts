@@ -8,6 +8,7 @@ import { FUEL_PER_CALL, RESTART_BACKOFF_MS } from "../../../kernel/param";
 import { k_poll, k_status, k_buf } from "../../../kernel/main";
 import { svcState, svcFaults, svcLastFault, svcRestarts, svcFuel } from "../../../kernel/svc/registry";
 import { svcTimer } from "../../../kernel/svc/sched";
+import { markReady } from "../../../kernel/svc/ready";
 import { mfStart, mfEnd, mfNode, mfService } from "../manifest";
 import { bootFrom } from "../drive";
 import { svcNext, svcFuelGiven, svcCalls } from "../mock";
@@ -50,6 +51,7 @@ describe("the scheduler's fuel", () => {
   it("treats a call that ran out of fuel as a fault, and still counts its fuel", () => {
     svcNext(Fault.FUEL, FUEL_PER_CALL + 1);
     svcTimer[0] = T0 + 1;                    // the timer makes persia_event due
+    markReady(0);                            // as the timer syscall does (kernel/svc/ready.ts)
     k_poll(T0 + 1);
     expect(svcCalls()).toBe(2);
     expect(svcFuelGiven()).toBe(FUEL_PER_CALL);

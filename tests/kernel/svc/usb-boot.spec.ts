@@ -54,9 +54,9 @@ describe("USB boot records", () => {
     start(); mfUsb(1); mfUsb(0); mfUsb(1); refused("record 5 (type 28), id");
   });
 
-  it("refuse a CAP_USB record with a bad length, no such service or device, bad rights, or a device granted twice", () => {
+  it("refuse a CAP_USB record with a bad length, no such service (its id is u16) or device, bad rights, or a device granted twice", () => {
     start(); mfUsb(0); mfRecord(29, 3); refused("record 4 (type 29), length");
-    start(); mfUsb(0); store<u8>(mfRecord(29, 4) + 3, 1); refused("record 4 (type 29), reserved");
+    start(); mfUsb(0); mfCapUsb(0x100, 0, RIGHT_READ); refused("record 4 (type 29), service");   // a u16 id: 256, not 0
     start(); mfUsb(0); mfCapUsb(2, 0, RIGHT_READ); refused("record 4 (type 29), service");
     start(); mfUsb(0); mfCapUsb(0, 1, RIGHT_READ); refused("record 4 (type 29), usb");
     start(); mfCapUsb(0, 0, RIGHT_READ); mfUsb(0); refused("record 3 (type 29), usb");
