@@ -16,8 +16,9 @@
 //            -ESTALE: a refusal in clear that says only what anyone may know, and ends here)
 //            8 u64 epoch   16 cookie[16] (for the address the request came from)
 //            32 enc[32] (HPKE's ephemeral key)   64 the HPKE ciphertext of the sealed part
-//   sealed   0 i16 result (0 or -Errno)   2 u8 service id (LOAD: the slot it got; else 0xff)
-//            3 u8 certificates after the text (CERT, CERTS; else 0)   4 u16 text length   6 u16 0
+//   sealed   0 i16 result (0 or -Errno)   2 u8 0
+//            3 u8 certificates after the text (CERT, CERTS; else 0)   4 u16 text length
+//            6 u16 service id (LOAD: the slot it got; else RP_NO_SVC)
 //            8 u64 seq (the request's; for HELLO the key's last accepted)   16 node key[32]
 //            48 text (UTF-8, for a person), then that many certificates (wire/layout/cert.ts),
 //            then zeros (before authentication: the answer is as long as the request), then
@@ -27,10 +28,13 @@
 //   ChaCha20-Poly1305, to the X25519 form of the request's key (libsodium's
 //   crypto_sign_ed25519_pk_to_curve25519), info SEAL_INFO, aad the reply's bytes 0..64.
 
+import { SVC_MAX } from "./limits";
+
 export const CTL_PORT = 4791;             // UDP port of the control plane on every node address
 export const CTL_MAGIC = 0x4c544350;      // "PCTL" read as u32 LE
 export const CTL_REPLY_MAGIC = 0x52544350; // "PCTR"
-export const CTL_VERSION = 3;               // 2: a cookie in every request and reply; 3: sealed answers
+export const CTL_VERSION = 4;               // 2: a cookie in every request and reply; 3: sealed answers;
+                                          // 4: the sealed answer's service id is u16 (SVC_MAX 1024, issue #17)
 
 export enum Op {
   HELLO = 0,    // unsigned: the node's epoch and cookie in clear, the key's last sequence number sealed
@@ -120,7 +124,7 @@ export const RP_SEALED = 64;               // the ciphertext; the bytes before i
 export const RP_CLEAR_SIZE = 32;           // a refusal in clear: magic to cookie
 export const SEAL_TAG = 16;                // ChaCha20-Poly1305's tag after the ciphertext
 export const SP_RESULT = 0;
-export const SP_SVC = 2;
+export const SP_SVC = 6;
 export const SP_CERTS = 3;
 export const SP_TEXT_LEN = 4;
 export const SP_SEQ = 8;
@@ -130,7 +134,7 @@ export const SP_SIG = 64;                  // the node's signature, the sealed p
 /** Bytes of a sealed answer besides its text and certificates. */
 export const SEAL_OVERHEAD = RP_SEALED + SP_TEXT + SP_SIG + SEAL_TAG;
 export const SEAL_INFO = "PersiaOS control answer v3";   // HPKE's info
-export const RP_NO_SVC = 0xff;
+export const RP_NO_SVC = 0xffff;
 
 // PUT (signed by a user): module SHA-256[32], size u32 (bytes, 1..MODULE_MAX of abi/limits.ts), name length
 // u8, the domain the module is for (one of the user's). The answer's text names the transfer
@@ -166,10 +170,12 @@ export const CK_ANSWER = 1;                // flag: answer this chunk (sealed) w
 export const PUT_HAVE_TEXT = "have ";
 
 // The svc_load request the kernel writes for its host (abi/contract.ts svc_load):
-//   module SHA-256[32], free slots u32 (bit i: service id i is free), RAM max pages u32,
+//   module SHA-256[32], free ids: SVC_MAX bits (bit i, byte i/8 bit i%8 - the u32 at SL_FREE
+//   holds ids 0..31 as before ABI 11 - : service id i is free), RAM max pages u32,
 //   name length u8, domain name
 export const SL_HASH = 0;
 export const SL_FREE = 32;
-export const SL_RAM_MAX = 36;
-export const SL_NAME_LEN = 40;
-export const SL_NAME = 41;
+export const SL_FREE_BYTES = SVC_MAX / 8;
+export const SL_RAM_MAX = SL_FREE + SL_FREE_BYTES;
+export const SL_NAME_LEN = SL_RAM_MAX + 4;
+export const SL_NAME = SL_NAME_LEN + 1;

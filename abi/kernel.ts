@@ -3,7 +3,7 @@
 // AssemblyScript and TypeScript. The function signatures themselves are in abi/contract.ts;
 // the capacities a host sizes its tables by (NIC_MAX, SVC_MAX, DISK_MAX) are in abi/limits.ts.
 
-export const ABI_VERSION = 10; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
+export const ABI_VERSION = 11; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
                               // 3: svc_load, svc_unload, svc_ram (run-time LOAD and GRANT)
                               // 4: k_rx(nic, len, now): a frame carries its time of arrival
                               //    (a batch received after an idle spell ran on a stale clock)
@@ -15,6 +15,8 @@ export const ABI_VERSION = 10; // 2: svc_call(svc, entry, fuel) and svc_fuel_use
                               // 9: mod_stage, mod_write, mod_read, mod_commit, mod_abort (PUT, issue #14)
                               // 10: USB (issue #16): k_usb_attach, k_usb_detach, k_usb_done,
                               //     usb_submit, usb_cancel, Buf.USB
+                              // 11: SVC_MAX 1024 (issue #17): svc_load's request offers one
+                              //     service id (SL_ID), no longer a u32 bitmap of free ids
 
 // The longest a host waits for k_stop to say the stop is done before it stops the node
 // anyway (spec/hosts.md "Stopping a node"): a router's longest stop — its two final RAs 3 s

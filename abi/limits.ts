@@ -11,7 +11,7 @@ import { WG_EP_HDR, WG_OVERHEAD } from "../wire/layout/wireguard";
 
 // ——— A node's tables: what a manifest may fill, and the kernel holds ———
 export const NIC_MAX = 16;           // NICs per node (NIC ids are 0..NIC_MAX-1, u8 in the boot manifest)
-export const SVC_MAX = 16;           // services per node (service ids are 0..SVC_MAX-1)
+export const SVC_MAX = 1024;         // services per node (service ids are 0..SVC_MAX-1, u16 on the wire; issue #17)
 export const DISK_MAX = 8;           // disks the host provides (disk ids are 0..DISK_MAX-1)
 export const ADDR_PER_SVC = 8;       // addresses one service owns
 export const PREFIX_PER_NIC = 8;     // connected prefixes on one NIC
@@ -32,7 +32,8 @@ export const SIG_TRIES_MAX = 16;     // ed25519 checks one module may cost (its 
 
 // ——— Address certificates and block signals (issue #15, spec/control.md) ———
 export const CERT_CHAIN_MAX = 4;     // certificates in one chain, leaf first
-export const CERT_ISSUED_MAX = 256;  // certificates a node issues and keeps (services', hosts')
+export const CERT_ISSUED_MAX = SVC_MAX * ADDR_PER_SVC + 256; // certificates a node issues and keeps: one
+                                     // per service address, and 256 for hosts that ask
 export const CERT_LIFETIME_S = 86400; // how long a certificate the node issues is valid
 export const FILTER_MAX = 65536;     // block filters active at once over the node
 export const FILTER_PER_HOLDER = 4096; // active filters one key may have installed
@@ -92,8 +93,10 @@ export const CPU_PERIOD_FUEL = 1_000_000_000; // fuel the services may use in on
                                      // (spec/instrumentation.md: 10^8 units are 5-130 ms here)
 
 // ——— Kernel buffers a host fills or reads (k_buf_size) ———
-export const BOOT_SIZE = 65536;      // bytes in the boot manifest buffer (Buf.BOOT)
-export const STATUS_SIZE = 65536;    // bytes in the status snapshot buffer (Buf.STATUS)
+export const BOOT_SIZE = 1310720;    // bytes in the boot manifest buffer (Buf.BOOT): SVC_MAX services
+                                     // with every name, address, grant and net entry fit (issue #17)
+export const STATUS_SIZE = 2097152;  // bytes in the status snapshot buffer (Buf.STATUS): room for
+                                     // SVC_MAX services' SVC, GRANT, ROUTE and CERT records (issue #17)
 
 // ——— Router advertisements: RFC 4861 §6.2.1's ranges, which the loader and the kernel check ———
 export const RA_MAX_INTERVAL_MIN = 4;    // MaxRtrAdvInterval: no less than 4 s

@@ -8,7 +8,7 @@
 //   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
 
 export const MF_MAGIC = 0x41535250; // "PRSA" read as u32 LE
-export const MF_VERSION = 1;
+export const MF_VERSION = 2;       // 2: service ids are u16 (SVC_MAX 1024, issue #17)
 export const MF_HEADER = 8;
 export const MF_REC_HEADER = 4;
 
@@ -70,7 +70,7 @@ export const RT_PREFIX = 2;
 export const RT_VIA = 18;
 export const RT_SIZE = 34;
 
-// SERVICE: id u8, 0 u8, restart limit u16, RAM min pages u32, RAM max pages u32,
+// SERVICE: id u16, restart limit u16, RAM min pages u32, RAM max pages u32,
 //          name length u8, name bytes (a validated domain name)
 export const SVC_ID = 0;
 export const SVC_RESTARTS = 2;
@@ -79,7 +79,7 @@ export const SVC_RAM_MAX = 8;
 export const SVC_NAME_LEN = 12;
 export const SVC_NAME = 13;
 
-// SVC_ADDR: service id u8, 0 u8, address[16]
+// SVC_ADDR: service id u16, address[16]
 export const SA_SVC = 0;
 export const SA_ADDR = 2;
 export const SA_SIZE = 18;
@@ -89,10 +89,10 @@ export const DISK_ID = 0;
 export const DISK_BYTES = 4;
 export const DISK_SIZE = 12;
 
-// CAP_DISK: service u8, disk u8, rights u8, 0 u8, offset u64, length u64
+// CAP_DISK: service u16, disk u8, rights u8, offset u64, length u64
 export const CD_SVC = 0;
-export const CD_DISK = 1;
-export const CD_RIGHTS = 2;
+export const CD_DISK = 2;
+export const CD_RIGHTS = 3;
 export const CD_OFFSET = 4;
 export const CD_LENGTH = 12;
 export const CD_SIZE = 20;
@@ -105,10 +105,10 @@ export const USB_SIZE = 4;
 
 // CAP_USB (record 29): a USB device granted whole to a service; at most one service holds a
 // device. rights: RIGHT_READ (IN transfers) and/or RIGHT_WRITE (OUT), plus RIGHT_DERIVE.
-//   service u8, usb u8, rights u8, 0 u8
+//   service u16, usb u8, rights u8
 export const CU_SVC = 0;
-export const CU_USB = 1;
-export const CU_RIGHTS = 2;
+export const CU_USB = 2;
+export const CU_RIGHTS = 3;
 export const CU_SIZE = 4;
 
 // RA (record 9): router advertisements on a NIC (RFC 4861 §6.2.1 variables). Only in the
@@ -135,19 +135,19 @@ export const RA_OTHER = 0x40;    // O: other configuration from DHCPv6
 // NET_FORWARD for the class of forwarded traffic, or NET_LINK for the NIC's own line rate
 // (then only max counts; 0 = unlimited). A service without a NET record on a NIC may send
 // there with min 0 and max unlimited.
-//   nic u8, svc u8, 0 u16, min u64 bit/s, max u64 bit/s (0 = unlimited)
+//   nic u8, 0 u8, svc u16, min u64 bit/s, max u64 bit/s (0 = unlimited)
 export const NET_NIC = 0;
-export const NET_SVC = 1;
+export const NET_SVC = 2;
 export const NET_MIN = 4;
 export const NET_MAX = 12;
 export const NET_SIZE = 20;
-export const NET_FORWARD = 0xff;
-export const NET_LINK = 0xfe;
+export const NET_FORWARD = 0xffff;
+export const NET_LINK = 0xfffe;
 
 // CPU (record 11): a service's CPU grant, as shares of each scheduling period (kernel/
 // param.ts CPU_PERIOD_MS, whose capacity is CPU_PERIOD_FUEL units of fuel) in permille.
 // A service without one has min 0 and max 1000 (all of it).
-//   svc u8, 0 u8, min permille u16, max permille u16
+//   svc u16, min permille u16, max permille u16
 export const CPU_SVC = 0;
 export const CPU_MIN = 2;
 export const CPU_MAX = 4;
@@ -155,7 +155,7 @@ export const CPU_SIZE = 6;
 
 // RESTART (record 12): a service's restart backoff (issue #5). Without one the kernel waits
 // RESTART_BACKOFF_MS after the first fault, doubling up to RESTART_BACKOFF_MAX_MS.
-//   svc u8, 0 u8, 0 u16, first delay ms u32, longest delay ms u32
+//   svc u16, 0 u16, first delay ms u32, longest delay ms u32
 export const RS_SVC = 0;
 export const RS_FIRST = 4;
 export const RS_MAX = 8;
@@ -188,7 +188,7 @@ export const UT_SIZE = 36;
 
 // RAM (record 15): a service's RAM grant, in a GRANT control message only (at boot the
 // SERVICE record carries it).
-//   svc u8, 0 u8, 0 u16, min pages u32, max pages u32
+//   svc u16, 0 u16, min pages u32, max pages u32
 export const RM_SVC = 0;
 export const RM_MIN = 4;
 export const RM_MAX = 8;
@@ -235,9 +235,9 @@ export const AC_DAD_MAX = 10;    // the most DAD transmits a NIC may ask for
 // NIC nic (RFC 4862 §5.5.3), with the RFC 7217 interface identifier of its domain; each is
 // checked by DAD before use and counts against ADDR_PER_SVC. The NIC has an AUTOCONF
 // record with AC_ACCEPT_RA, which comes first. Only at boot.
-//   svc u8, nic u8, 0 u16
+//   svc u16, nic u8, 0 u8
 export const SL_SVC = 0;
-export const SL_NIC = 1;
+export const SL_NIC = 2;
 export const SL_SIZE = 4;
 
 // WG (record 20): the static private key of a NIC of kind WIREGUARD (X25519, RFC 7748, as

@@ -6,10 +6,10 @@
 //   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
 
 export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
-export const ST_VERSION = 8;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
+export const ST_VERSION = 9;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
                                     // 4: ADDR, LEARNED and ROUTER records (issue #20); 5: WG_PEER (issue #13);
                                     // 6: IDENTITY, CERT, FILTERS and FILTER (issue #15); 7: NODE's flags (issue #14);
-                                    // 8: USB (issue #16)
+                                    // 8: USB (issue #16); 9: service ids are u16 (SVC_MAX 1024, issue #17)
 
 export enum St {
   NODE = 1,
@@ -32,11 +32,12 @@ export enum St {
   USB = 18,        // a USB device of the manifest (issue #16)
 }
 
-// NODE: now ms i64, role u8, services u8, nics u8, flags u8 (SN_*), routes u16, free buffers u16,
-//       ICMPv6 errors sent u64, control messages acted on u64, refused with an answer u64
+// NODE: now ms i64, role u8, 0 u8, nics u8, flags u8 (SN_*), routes u16, free buffers u16,
+//       ICMPv6 errors sent u64, control messages acted on u64, refused with an answer u64,
+//       services u16 (the highest service id + 1), 0 u16[3]
 export const SN_NOW = 0;
 export const SN_ROLE = 8;
-export const SN_SVCS = 9;
+export const SN_SVCS = 40;
 export const SN_NICS = 10;
 export const SN_FLAGS = 11;
 export const SN_SIGNED_MODULES = 1; // flag: the node checks modules' signatures (PUBLISHER records, issue #14)
@@ -45,7 +46,7 @@ export const SN_FREE = 14;
 export const SN_ICMP_ERRORS = 16;
 export const SN_CTL_ACCEPTED = 24;
 export const SN_CTL_REFUSED = 32;
-export const SN_SIZE = 40;
+export const SN_SIZE = 48;
 
 // DROPS: one u64 per Drop reason, Drop.COUNT of them
 
@@ -65,12 +66,12 @@ export const SI_TX_ERRORS = 44;
 export const SI_RA_SENT = 52;
 export const SI_SIZE = 60;
 
-// SVC: id u8, state u8 (SvcState), last fault u8 (Fault), 0 u8, restarts u16,
+// SVC: id u16, state u8 (SvcState), last fault u8 (Fault), restarts u16,
 //      rx queue depth u16, rx packets u64, tx packets u64, faults u64,
 //      send refusals u64, fuel units consumed u64, name length u8, name bytes
 export const SS_ID = 0;
-export const SS_STATE = 1;
-export const SS_FAULT = 2;
+export const SS_STATE = 2;
+export const SS_FAULT = 3;
 export const SS_RESTARTS = 4;
 export const SS_QUEUE = 6;
 export const SS_RX = 8;
@@ -81,14 +82,14 @@ export const SS_FUEL = 40;
 export const SS_NAME_LEN = 48;
 export const SS_NAME = 49;
 
-// ROUTE: kind u8 (RouteKind), length u8, nic u8, service u8, prefix[16], via[16]
+// ROUTE: kind u8 (RouteKind), length u8, nic u8, 0 u8, prefix[16], via[16], service u16, 0 u16
 export const SR_KIND = 0;
 export const SR_LEN = 1;
 export const SR_NIC = 2;
-export const SR_SVC = 3;
+export const SR_SVC = 36;
 export const SR_PREFIX = 4;
 export const SR_VIA = 20;
-export const SR_SIZE = 36;
+export const SR_SIZE = 40;
 
 export enum RouteKind {
   SERVICE = 0,   // a service's own address (/128): deliver locally
@@ -113,10 +114,10 @@ export enum NeighState {
 }
 
 // CLASS: an egress class of a NIC that has rates or has carried traffic (kernel/net/egress.ts).
-//   nic u8, class u8 (EgressClass.KERNEL, FORWARD, or SERVICE + service id), queue u16,
-//   0 u32, min bit/s u64, max bit/s u64 (0: unlimited), bytes sent u64, frames dropped u64
+//   nic u8, 0 u8, queue u16, class u16 (EgressClass.KERNEL, FORWARD, or SERVICE + service id),
+//   0 u16, min bit/s u64, max bit/s u64 (0: unlimited), bytes sent u64, frames dropped u64
 export const SC_NIC = 0;
-export const SC_CLASS = 1;
+export const SC_CLASS = 4;
 export const SC_QUEUE = 2;
 export const SC_MIN = 8;
 export const SC_MAX = 16;
@@ -131,7 +132,7 @@ export enum EgressClass {
 }
 
 // GRANT: what a service was granted and uses of CPU, and its RAM grant (issue #5).
-//   svc u8, 0 u8, cpu min permille u16, cpu max permille u16, 0 u16,
+//   svc u16, cpu min permille u16, cpu max permille u16, 0 u16,
 //   fuel used this CPU period u64, RAM min pages u32, RAM max pages u32
 export const SGR_SVC = 0;
 export const SGR_CPU_MIN = 2;
@@ -142,10 +143,10 @@ export const SGR_RAM_MAX = 20;
 export const SGR_SIZE = 24;
 
 // DISK_GRANT: a live DISK capability of a service: its extent and rights (abi/caps.ts).
-//   svc u8, disk u8, rights u8, 0 u8, 0 u32, offset u64, length u64
+//   svc u16, disk u8, rights u8, 0 u32, offset u64, length u64
 export const SDG_SVC = 0;
-export const SDG_DISK = 1;
-export const SDG_RIGHTS = 2;
+export const SDG_DISK = 2;
+export const SDG_RIGHTS = 3;
 export const SDG_OFFSET = 8;
 export const SDG_LENGTH = 16;
 export const SDG_SIZE = 24;
@@ -153,20 +154,20 @@ export const SDG_SIZE = 24;
 // ADDR: an address of the node (svc SAD_NODE) or of a service on a NIC that runs DAD or
 // takes configuration from RAs, with its RFC 4862 state and what is left of its lifetimes
 // (in seconds; LIFETIME_INFINITE for a manifest-given address).
-//   nic u8, state u8 (AddrState), origin u8 (AddrOrigin), svc u8, preferred left u32 s,
-//   valid left u32 s, DAD solicitations still to send u8, DAD counter u8 (RFC 7217), 0 u16,
+//   nic u8, state u8 (AddrState), origin u8 (AddrOrigin), 0 u8, preferred left u32 s,
+//   valid left u32 s, DAD solicitations still to send u8, DAD counter u8 (RFC 7217), svc u16,
 //   address[16]
 export const SAD_NIC = 0;
 export const SAD_STATE = 1;
 export const SAD_ORIGIN = 2;
-export const SAD_SVC = 3;
+export const SAD_SVC = 14;
 export const SAD_PREFERRED = 4;
 export const SAD_VALID = 8;
 export const SAD_DAD_LEFT = 12;
 export const SAD_DAD_COUNTER = 13;
 export const SAD_ADDR = 16;
 export const SAD_SIZE = 32;
-export const SAD_NODE = 0xff;
+export const SAD_NODE = 0xffff;
 export const LIFETIME_INFINITE = 0xffffffff;  // RFC 4861 §4.6.2: all ones is infinity
 
 export enum AddrState {
@@ -243,8 +244,8 @@ export const SY_CERTS = 33;
 export const SY_SIZE = 36;
 
 // CERT: a certificate the node issued (origin SERVICE or HOST) or holds (NODE). not_after
-// is Unix time in seconds. svc: the service whose address it is, or 0xff.
-//   origin u8 (CertOrigin), length u8, svc u8, 0 u8, not after u64,
+// is Unix time in seconds. svc: the service whose address it is, or SCT_NO_SVC.
+//   origin u8 (CertOrigin), length u8, svc u16, not after u64,
 //   address or prefix[16], holder key[32], issuer key[32]
 export const SCT_ORIGIN = 0;
 export const SCT_LEN = 1;
@@ -254,6 +255,7 @@ export const SCT_PREFIX = 12;
 export const SCT_HOLDER = 28;
 export const SCT_ISSUER = 60;
 export const SCT_SIZE = 92;
+export const SCT_NO_SVC = 0xffff;
 
 export enum CertOrigin {
   SERVICE = 0,   // issued for a service's address, to its owner's key
@@ -289,15 +291,15 @@ export const SFL_SIZE = 44;
 export const FILTER_STATUS_MAX = 64;
 
 // USB: a USB device the manifest names (issue #16, kernel/svc/usb.ts), one record each.
-//   id u8, flags u8 (SU_PRESENT), holder u8 (the service granted it; SU_NONE: none),
+//   id u8, flags u8 (SU_PRESENT), 0 u8,
 //   transfers in flight u8 (at the host, or completed and not yet read),
 //   vendor u16, product u16 (of the last descriptors the kernel took; 0 before any),
 //   transfers completed u64, of which with an error status u64, completions for no
 //   transfer in flight u64 (ignored), attaches refused (descriptors that lie) u64,
-//   ATTACH/DETACH events dropped from a full queue u64
+//   ATTACH/DETACH events dropped from a full queue u64, holder u16 (the service granted it;
+//   SU_NONE: none), 0 u16[3]
 export const SU_ID = 0;
 export const SU_FLAGS = 1;
-export const SU_HOLDER = 2;
 export const SU_INFLIGHT = 3;
 export const SU_VENDOR = 4;
 export const SU_PRODUCT = 6;
@@ -306,6 +308,7 @@ export const SU_ERRORS = 16;
 export const SU_LATE = 24;
 export const SU_REFUSED = 32;
 export const SU_COALESCED = 40;
-export const SU_SIZE = 48;
+export const SU_HOLDER = 48;
+export const SU_SIZE = 56;
 export const SU_PRESENT = 1;     // flag: attached, and its descriptors were taken
-export const SU_NONE = 0xff;     // holder: granted to no service
+export const SU_NONE = 0xffff;    // holder: granted to no service

@@ -294,7 +294,7 @@ function autoconf(b: usize, n: i32): i32 {
 
 function svcLearned(b: usize, n: i32): i32 {
   if (n != M.SL_SIZE) return bad("length", "SVC_LEARNED record is not 4 bytes");
-  let s = <i32>load<u8>(b + M.SL_SVC), id = <i32>load<u8>(b + M.SL_NIC);
+  let s = <i32>load<u16>(b + M.SL_SVC), id = <i32>load<u8>(b + M.SL_NIC);
   if (!svcValid(s)) return bad("service", "no such service (SERVICE records come first)");
   if (!nicValid(id) || !unchecked(acceptRa[id])) {
     return bad("nic", "takes no configuration from router advertisements (its AUTOCONF record, with accept, comes first)");
@@ -305,7 +305,7 @@ function svcLearned(b: usize, n: i32): i32 {
 
 function ram(b: usize, n: i32): i32 {
   if (n != M.RM_SIZE) return bad("length", "RAM record is not 12 bytes");
-  let s = <i32>load<u8>(b + M.RM_SVC);
+  let s = <i32>load<u16>(b + M.RM_SVC);
   if (!svcValid(s)) return bad("service", "no such service");
   let min = le32(b + M.RM_MIN), max = le32(b + M.RM_MAX);
   if (max == 0 || min > max) return bad("ram", "min over max, or max 0");
@@ -398,7 +398,7 @@ function disk(b: usize, n: i32): i32 {
 
 function service(b: usize, n: i32): i32 {
   if (n < M.SVC_NAME) return bad("length", "SERVICE record too short");
-  let id = <i32>load<u8>(b + M.SVC_ID);
+  let id = <i32>load<u16>(b + M.SVC_ID);
   if (id >= SVC_MAX) return bad("id", "service id beyond the kernel's SVC_MAX");
   if (svcValid(id)) return bad("id", "service id given twice");
   let nl = <i32>load<u8>(b + M.SVC_NAME_LEN);
@@ -413,7 +413,7 @@ function service(b: usize, n: i32): i32 {
 
 function svcAddr(b: usize, n: i32): i32 {
   if (n != M.SA_SIZE) return bad("length", "SVC_ADDR record is not 18 bytes");
-  let id = <i32>load<u8>(b + M.SA_SVC);
+  let id = <i32>load<u16>(b + M.SA_SVC);
   let a = b + M.SA_ADDR;
   if (!svcValid(id)) return bad("service", "no such service (SERVICE records come first)");
   if (isMulticast(a) || isLinkLocal(a) || isUnspecified(a) || isLoopback(a) || isV4Mapped(a)) {
@@ -451,7 +451,7 @@ function ra(b: usize, n: i32): i32 {
 function net(b: usize, n: i32): i32 {
   if (n != M.NET_SIZE) return bad("length", "NET record is not 20 bytes");
   let id = <i32>load<u8>(b + M.NET_NIC);
-  let s = <i32>load<u8>(b + M.NET_SVC);
+  let s = <i32>load<u16>(b + M.NET_SVC);
   let min = le64(b + M.NET_MIN), max = le64(b + M.NET_MAX);
   if (!nicValid(id)) return bad("nic", "no such NIC (NIC records come first)");
   if (max != 0 && min > max) return bad("min", "more than max");
@@ -464,7 +464,7 @@ function net(b: usize, n: i32): i32 {
 
 function cpu(b: usize, n: i32): i32 {
   if (n != M.CPU_SIZE) return bad("length", "CPU record is not 6 bytes");
-  let s = <i32>load<u8>(b + M.CPU_SVC);
+  let s = <i32>load<u16>(b + M.CPU_SVC);
   let min = <i32>le16(b + M.CPU_MIN), max = <i32>le16(b + M.CPU_MAX);
   if (!svcValid(s)) return bad("service", "no such service (SERVICE records come first)");
   if (max > CPU_SHARE_MAX || min > (max == 0 ? CPU_SHARE_MAX : max)) return bad("min", "over max, or a share over 1000 permille");
@@ -474,7 +474,7 @@ function cpu(b: usize, n: i32): i32 {
 
 function restart(b: usize, n: i32): i32 {
   if (n != M.RS_SIZE) return bad("length", "RESTART record is not 12 bytes");
-  let s = <i32>load<u8>(b + M.RS_SVC);
+  let s = <i32>load<u16>(b + M.RS_SVC);
   let first = <i64>le32(b + M.RS_FIRST), max = <i64>le32(b + M.RS_MAX);
   if (!svcValid(s)) return bad("service", "no such service (SERVICE records come first)");
   if (first == 0 || max < first) return bad("backoff", "first delay 0, or longer than the longest");
@@ -484,7 +484,7 @@ function restart(b: usize, n: i32): i32 {
 
 function capDisk(b: usize, n: i32): i32 {
   if (n != M.CD_SIZE) return bad("length", "CAP_DISK record is not 20 bytes");
-  let id = <i32>load<u8>(b + M.CD_SVC);
+  let id = <i32>load<u16>(b + M.CD_SVC);
   let d = <i32>load<u8>(b + M.CD_DISK);
   let rights = <i32>load<u8>(b + M.CD_RIGHTS);
   if (!svcValid(id)) return bad("service", "no such service");
@@ -511,10 +511,9 @@ function usb(b: usize, n: i32): i32 {
 /** CAP_USB: a USB device granted whole to a service; at most one service holds a device. */
 function capUsb(b: usize, n: i32): i32 {
   if (n != M.CU_SIZE) return bad("length", "CAP_USB record is not 4 bytes");
-  let id = <i32>load<u8>(b + M.CU_SVC);
+  let id = <i32>load<u16>(b + M.CU_SVC);
   let d = <i32>load<u8>(b + M.CU_USB);
   let rights = <i32>load<u8>(b + M.CU_RIGHTS);
-  if (load<u8>(b + 3) != 0) return bad("reserved", "byte 3 is not 0");
   if (!svcValid(id)) return bad("service", "no such service (SERVICE records come first)");
   if (!usbDeclared(d)) return bad("usb", "no such USB device (USB records come first)");
   if ((rights & ~(RIGHT_READ | RIGHT_WRITE | RIGHT_DERIVE)) != 0) return bad("rights", "only read, write, derive");

@@ -8,7 +8,7 @@ import { EgressClass } from "../abi/status";
 const POOL: usize = memory.data(PKT_SLOTS * PKT_SIZE, 64);
 const freeStack = new StaticArray<u16>(PKT_SLOTS);
 const lens = new StaticArray<u16>(PKT_SLOTS);
-const classes = new StaticArray<u8>(PKT_SLOTS);   // egress class (net/egress.ts)
+const classes = new StaticArray<u16>(PKT_SLOTS);  // egress class (net/egress.ts): up to 2 + SVC_MAX
 /** Buffers each service holds (packets it sent that have not left yet). */
 export const svcHeld = new StaticArray<i32>(SVC_MAX);
 /** Buffers all services hold together. */
@@ -71,5 +71,5 @@ export function pktSetClass(i: i32, c: i32): void {
   let old = <i32>unchecked(classes[i]);
   if (old >= CLASS_SERVICE) { unchecked(svcHeld[old - CLASS_SERVICE]--); svcHeldAll--; }
   if (c >= CLASS_SERVICE) { unchecked(svcHeld[c - CLASS_SERVICE]++); svcHeldAll++; }
-  unchecked(classes[i] = <u8>c);
+  unchecked(classes[i] = <u16>c);
 }

@@ -62,7 +62,7 @@ export function writeStatus(): i32 {
   let b = rec(S.St.NODE, S.SN_SIZE);
   store<i64>(b + S.SN_NOW, now);
   store<u8>(b + S.SN_ROLE, <u8>role);
-  store<u8>(b + S.SN_SVCS, <u8>svcCount);
+  store<u16>(b + S.SN_SVCS, <u16>svcCount);
   store<u8>(b + S.SN_NICS, <u8>nicCount);
   store<u8>(b + S.SN_FLAGS, modulesSigned() ? <u8>S.SN_SIGNED_MODULES : 0);
   store<u16>(b + S.SN_ROUTES, <u16>routeCount);
@@ -87,7 +87,7 @@ export function writeStatus(): i32 {
   for (let p = 0; p < W.peerHigh; p++) if (unchecked(W.peerPresent[p])) wgPeerRecord(p);
   filterRecords();
   identityRecord();
-  for (let i = 0; i < CS.nodeCertCount; i++) certRecord(CS.nodeCert(i), <u8>S.CertOrigin.NODE, 0xff);
+  for (let i = 0; i < CS.nodeCertCount; i++) certRecord(CS.nodeCert(i), <u8>S.CertOrigin.NODE, <u16>S.SCT_NO_SVC);
   for (let i = 0; i < issuedHigh; i++) {
     if (unchecked(issuedState[i]) == ISSUED) certRecord(issued(i), unchecked(issuedOrigin[i]), unchecked(issuedSvc[i]));
   }
@@ -104,7 +104,7 @@ function usbRecord(d: i32): void {
   let h = U.usbHolder(d);
   store<u8>(b + S.SU_ID, <u8>d);
   store<u8>(b + S.SU_FLAGS, U.usbPresent(d) ? <u8>S.SU_PRESENT : 0);
-  store<u8>(b + S.SU_HOLDER, h < 0 ? <u8>S.SU_NONE : <u8>h);
+  store<u16>(b + S.SU_HOLDER, h < 0 ? <u16>S.SU_NONE : <u16>h);
   store<u8>(b + S.SU_INFLIGHT, <u8>U.usbInflight(d));
   if (U.usbDescLen(d) > 0) {
     store<u16>(b + S.SU_VENDOR, load<u16>(U.usbDesc(d) + 8));    // idVendor, idProduct (USB 2.0 §9.6.1)
@@ -137,7 +137,7 @@ function svcRecord(s: i32): void {
   let nl = <i32>unchecked(svcNameLen[s]);
   let b = rec(S.St.SVC, S.SS_NAME + nl);
   if (b == 0) return;
-  store<u8>(b + S.SS_ID, <u8>s);
+  store<u16>(b + S.SS_ID, <u16>s);
   store<u8>(b + S.SS_STATE, unchecked(svcState[s]));
   store<u8>(b + S.SS_FAULT, unchecked(svcLastFault[s]));
   store<u16>(b + S.SS_RESTARTS, unchecked(svcRestarts[s]));
@@ -157,7 +157,7 @@ function routeRecord(i: i32): void {
   store<u8>(b + S.SR_KIND, <u8>routeKind(i));
   store<u8>(b + S.SR_LEN, <u8>routeLen(i));
   store<u8>(b + S.SR_NIC, <u8>routeNic(i));
-  store<u8>(b + S.SR_SVC, <u8>routeSvc(i));
+  store<u16>(b + S.SR_SVC, <u16>routeSvc(i));
   addrCopy(b + S.SR_PREFIX, routePrefix(i));
   addrCopy(b + S.SR_VIA, routeVia(i));
 }
@@ -179,7 +179,7 @@ function classRecord(nic: i32, c: i32): void {
   let b = rec(S.St.CLASS, S.SC_SIZE);
   if (b == 0) return;
   store<u8>(b + S.SC_NIC, <u8>nic);
-  store<u8>(b + S.SC_CLASS, <u8>c);
+  store<u16>(b + S.SC_CLASS, <u16>c);
   store<u16>(b + S.SC_QUEUE, <u16>classDepth(nic, c));
   store<u64>(b + S.SC_MIN, min * 8);
   store<u64>(b + S.SC_MAX, max * 8);
@@ -190,7 +190,7 @@ function classRecord(nic: i32, c: i32): void {
 function grantRecords(s: i32): void {
   let b = rec(S.St.GRANT, S.SGR_SIZE);
   if (b == 0) return;
-  store<u8>(b + S.SGR_SVC, <u8>s);
+  store<u16>(b + S.SGR_SVC, <u16>s);
   store<u16>(b + S.SGR_CPU_MIN, <u16>cpuMinPermille(s));
   store<u16>(b + S.SGR_CPU_MAX, <u16>cpuMaxPermille(s));
   store<u64>(b + S.SGR_CPU_USED, <u64>unchecked(cpuUsed[s]));
@@ -200,7 +200,7 @@ function grantRecords(s: i32): void {
     if (capKind(s, slot) != CapKind.DISK) continue;
     let d = rec(S.St.DISK_GRANT, S.SDG_SIZE);
     if (d == 0) return;
-    store<u8>(d + S.SDG_SVC, <u8>s);
+    store<u16>(d + S.SDG_SVC, <u16>s);
     store<u8>(d + S.SDG_DISK, <u8>capObject(s, slot));
     store<u8>(d + S.SDG_RIGHTS, <u8>capRights(s, slot));
     store<u64>(d + S.SDG_OFFSET, capExtOff(s, slot));
@@ -223,7 +223,7 @@ function addrRecord(i: i32): void {
   store<u8>(b + S.SAD_NIC, <u8>acNic(i));
   store<u8>(b + S.SAD_STATE, <u8>acState(i));
   store<u8>(b + S.SAD_ORIGIN, <u8>acOrigin(i));
-  store<u8>(b + S.SAD_SVC, <u8>(svc < 0 ? S.SAD_NODE : svc));
+  store<u16>(b + S.SAD_SVC, <u16>(svc < 0 ? S.SAD_NODE : svc));
   store<u32>(b + S.SAD_PREFERRED, left(acPreferred(i)));
   store<u32>(b + S.SAD_VALID, left(acValid(i)));
   store<u8>(b + S.SAD_DAD_LEFT, <u8>acDadLeft(i));
@@ -314,12 +314,12 @@ function identityRecord(): void {
 }
 
 /** A certificate the node issued or holds (at c). */
-function certRecord(c: usize, origin: u8, svc: u8): void {
+function certRecord(c: usize, origin: u8, svc: u16): void {
   let b = rec(S.St.CERT, S.SCT_SIZE);
   if (b == 0) return;
   store<u8>(b + S.SCT_ORIGIN, origin);
   store<u8>(b + S.SCT_LEN, <u8>certLen(c));
-  store<u8>(b + S.SCT_SVC, svc);
+  store<u16>(b + S.SCT_SVC, svc);
   store<u64>(b + S.SCT_NOT_AFTER, <u64>certNotAfter(c));
   addrCopy(b + S.SCT_PREFIX, certPrefix(c));
   memory.copy(b + S.SCT_HOLDER, certHolder(c), CS.KEY);

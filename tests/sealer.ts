@@ -22,7 +22,7 @@ export async function sealAnswer(a: Answer, request: Uint8Array, nodeSeed: Uint8
   const text = Buffer.from(a.text), certs = a.certs ?? [];
   const plain = Buffer.alloc(C.SP_TEXT + text.length + certs.length * 168);
   plain.writeInt16LE(a.result, C.SP_RESULT);
-  plain[C.SP_SVC] = a.svc ?? C.RP_NO_SVC;
+  plain.writeUInt16LE(a.svc ?? C.RP_NO_SVC, C.SP_SVC);
   plain[C.SP_CERTS] = certs.length;
   plain.writeUInt16LE(text.length, C.SP_TEXT_LEN);
   plain.writeBigUInt64LE(a.seq, C.SP_SEQ);

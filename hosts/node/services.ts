@@ -5,7 +5,7 @@
 // Exceptions a service raises become Fault numbers here and never unwind into the kernel;
 // a failure of the kernel itself inside a syscall is rethrown (faults.ts KernelTrap).
 // add() and addStore() have the loader validate (loader/wasm/validate.ts) and meter
-// (loader/instrument/fuel.ts) each module once, so no unmetered code ever runs. Service ids
+// (loader/instrument/fuel.ts, through cache.ts: once per distinct module in the process) each module, so no unmetered code ever runs. Service ids
 // are slots, laid out as in a wasmtime image (spec/control.md): the manifest's services,
 // then each store entry's slots, then the slots of modules PUT over the network (store.ts
 // hands each one over with addPut once the kernel checked it); svc_load gives a run-time
@@ -15,8 +15,9 @@ import { createHash } from "crypto";
 import * as C from "../../abi/control";
 import { FUEL_EXPORTS, FUEL_IMPORTS, SERVICE_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
+import { SVC_MAX } from "../../abi/limits";
 import { Entry, Fault } from "../../abi/kernel";
-import { meterFuel, meterWith } from "../../loader/instrument/fuel";
+import { compileMetered, compileMeteredWith } from "../../loader/instrument/cache";
 import { Binaryen } from "../../loader/instrument/binaryen";
 import { validateService } from "../../loader/wasm/validate";
 import { abortText, classifyFault, describeError, FuelExhausted, KernelTrap, ServiceAbort } from "./faults";
@@ -155,8 +156,7 @@ export class ServiceHost {
     try {
       const label = `module ${hash.slice(0, 16)}…`;
       const info = validateService(bytes, label, ramMaxPages);
-      const metered = meterWith(b, bytes, label);
-      const module = new WebAssembly.Module(metered.bytes as BufferSource);
+      const module = compileMeteredWith(b, bytes, label);
       this.put.set(hash, { file: bytes, prepared: { module, refused: null, memoryMinPages: info.memoryMinPages, declaredMaxPages: info.memoryMaxPages ?? null } });
       return null;
     } catch (e) {
@@ -177,8 +177,7 @@ export class ServiceHost {
     let p: Prepared;
     try {
       const info = validateService(bytes, name, ramMaxPages);
-      const metered = await meterFuel(bytes, name);
-      const module = await WebAssembly.compile(metered.bytes as BufferSource);
+      const module = await compileMetered(bytes, name);   // metered and compiled once per process (issue #17)
       p = { module, refused: null, memoryMinPages: info.memoryMinPages, declaredMaxPages: info.memoryMaxPages ?? null };
     } catch (e) {
       p = { module: null, refused: `module refused: ${e instanceof Error ? e.message : String(e)}`, memoryMinPages: 0, declaredMaxPages: null };
@@ -195,12 +194,13 @@ export class ServiceHost {
     if (req.length < C.SL_NAME || req.length !== C.SL_NAME + req[C.SL_NAME_LEN]) return -Errno.EINVAL;
     const v = new DataView(req.buffer, req.byteOffset, req.byteLength);
     const hash = Buffer.from(req.subarray(C.SL_HASH, C.SL_HASH + 32)).toString("hex");
-    const free = v.getUint32(C.SL_FREE, true), ram = v.getUint32(C.SL_RAM_MAX, true);
+    const ram = v.getUint32(C.SL_RAM_MAX, true);
+    const free = (i: number): boolean => i < SVC_MAX && ((req[C.SL_FREE + (i >>> 3)] >>> (i & 7)) & 1) === 1;
     const name = new TextDecoder().decode(req.subarray(C.SL_NAME));
     const stored = this.places.some((p) => p?.hash === hash && !p.network);
     const put = stored ? undefined : this.put.get(hash);
     if (!stored && put === undefined) return -Errno.ENOENT;
-    const id = this.places.findIndex((p, i) => p !== undefined && !p.loaded && ((free >>> i) & 1) === 1 &&
+    const id = this.places.findIndex((p, i) => p !== undefined && !p.loaded && free(i) &&
       ram <= p.ceilingPages && (stored ? p.hash === hash && !p.network : p.network === true));
     if (id < 0) return -Errno.ENOSPC;
     const place = this.places[id]!;

@@ -27,7 +27,7 @@ export const ISSUED: u8 = 2;      // signed
 const TABLE: usize = memory.data(CERT_ISSUED_MAX * C.CERT_BYTES, 8);
 export const issuedState = new StaticArray<u8>(CERT_ISSUED_MAX);
 export const issuedOrigin = new StaticArray<u8>(CERT_ISSUED_MAX);   // CertOrigin.SERVICE or HOST
-export const issuedSvc = new StaticArray<u8>(CERT_ISSUED_MAX);      // a SERVICE entry's service id
+export const issuedSvc = new StaticArray<u16>(CERT_ISSUED_MAX);     // a SERVICE entry's service id
 export let issuedHigh: i32 = 0;   // highest entry in use + 1
 let hosts: i32 = 0;               // HOST entries in use
 let waiting: i32 = 0;             // WAITING entries
@@ -71,7 +71,7 @@ function take(addr: usize, holder: usize, origin: CertOrigin, svc: i32): i32 {
   memory.copy(certHolder(c), holder, S.KEY);
   unchecked(issuedState[i] = WAITING);
   unchecked(issuedOrigin[i] = <u8>origin);
-  unchecked(issuedSvc[i] = <u8>svc);
+  unchecked(issuedSvc[i] = <u16>svc);
   waiting++;
   return i;
 }

@@ -287,10 +287,10 @@ function reply(pkt: i32, ports: u32, op: i32, result: i32, seq: u64, svc: i32, l
   tl = min(tl, room - certs * CERT_BYTES);
   let n = fill ? C.SP_TEXT + room : C.SP_TEXT + tl + certs * CERT_BYTES;
   store<i16>(PLAIN + C.SP_RESULT, <i16>result);
-  store<u8>(PLAIN + C.SP_SVC, <u8>svc);
+  store<u8>(PLAIN + C.SP_RESULT + 2, 0);
   store<u8>(PLAIN + C.SP_CERTS, <u8>certs);
   store<u16>(PLAIN + C.SP_TEXT_LEN, <u16>tl);
-  store<u16>(PLAIN + C.SP_TEXT_LEN + 2, 0);
+  store<u16>(PLAIN + C.SP_SVC, <u16>svc);
   store<u64>(PLAIN + C.SP_SEQ, seq);
   memory.copy(PLAIN + C.SP_NODE, nodeKey(), NODE_KEY_BYTES);
   memory.copy(PLAIN + C.SP_TEXT, TEXT, <usize>tl);

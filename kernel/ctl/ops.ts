@@ -14,7 +14,7 @@ import { le16, le32, le64 } from "../../wire/bytes";
 import { logStart, logStr, logBytes, logEnd } from "../log";
 import { applyRecord } from "../boot";
 import { admit } from "../svc/admit";
-import { validDomain, svcValid, svcByName, svcState, svcRamMin, svcRamMax, svcRemove, svcOwner } from "../svc/registry";
+import { validDomain, svcValid, svcFirstFree, svcByName, svcState, svcRamMin, svcRamMax, svcRemove, svcOwner } from "../svc/registry";
 import { usbForget } from "../svc/usb";
 import { capSetSecret, capsClear, capKind, capFindExtent, capFreeTree } from "../svc/caps";
 import { cpuGrant, cpuMinPermille, cpuMaxPermille } from "../svc/cpu";
@@ -65,7 +65,7 @@ function refuse(err: Errno, why: string): i32 {
   return -err;
 }
 
-/** The byte of a record's body that names its service. */
+/** The offset of the u16 in a record's body that names its service. */
 function svcField(type: i32): i32 { return type == M.Rec.NET ? M.NET_SVC : 0; }
 
 /** Check the framing of the records in [p, p+n): each header and body inside, each type one
@@ -78,7 +78,7 @@ function frame(p: usize, n: i32, allowed: u32): i32 {
     let blen = <i32>le16(p + off + 2);
     if (off + M.MF_REC_HEADER + blen > n) return refuse(Errno.EBADMSG, "a record body runs past the end");
     if (type >= 32 || ((allowed >> <u32>type) & 1) == 0) return refuse(Errno.EBADMSG, "a record of a type this operation does not take");
-    if (blen < 2) return refuse(Errno.EBADMSG, "a record too short to name its service");
+    if (blen < svcField(type) + 2) return refuse(Errno.EBADMSG, "a record too short to name its service");
     off += M.MF_REC_HEADER + blen;
     i++;
   }
@@ -105,7 +105,7 @@ function apply(u: i32, p: usize, n: i32, svc: i32, first: i32): i32 {
     let type = <i32>load<u8>(p + off);
     let blen = <i32>le16(p + off + 2);
     let b = p + off + M.MF_REC_HEADER;
-    store<u8>(b + svcField(type), <u8>svc);
+    store<u16>(b + svcField(type), <u16>svc);
     let r = authorized(u, svc, type, b, blen);
     if (r >= 0) r = applyRecord(i++, type, b, blen);
     if (r < 0) return r;
@@ -153,18 +153,21 @@ export function opLoad(u: i32, body: usize, n: i32): i32 {
   let rest = recs + M.MF_REC_HEADER + sl, restLen = rn - M.MF_REC_HEADER - sl;
   let r = frame(rest, restLen, LOAD_TYPES);
   if (r < 0) return r;
-  let free: u32 = 0;
-  for (let s = 0; s < SVC_MAX; s++) if (!svcValid(s)) free |= 1 << <u32>s;
+  let free = svcFirstFree();
   memory.copy(REQ + C.SL_HASH, body + C.LOAD_HASH, 32);
-  store<u32>(REQ + C.SL_FREE, free);
+  for (let s = 0; s < SVC_MAX; s += 8) {
+    let bits: u32 = 0;
+    for (let k = 0; k < 8; k++) if (!svcValid(s + k)) bits |= 1 << <u32>k;
+    store<u8>(REQ + C.SL_FREE + <usize>(s >> 3), <u8>bits);
+  }
   store<u32>(REQ + C.SL_RAM_MAX, le32(sb + M.SVC_RAM_MAX));
   store<u8>(REQ + C.SL_NAME_LEN, <u8>nl);
   memory.copy(REQ + C.SL_NAME, name, <usize>nl);
-  let id = free == 0 ? -Errno.ENOSPC : host_svc_load(<i32>REQ, C.SL_NAME + nl);
+  let id = free < 0 ? -Errno.ENOSPC : host_svc_load(<i32>REQ, C.SL_NAME + nl);
   if (id == -Errno.ENOENT) { say(LogLevel.WARN, u, " asked for a module that is not in the node's store (manifest store:), for ", name, nl, ""); return id; }
   if (id == -Errno.EINVAL) { say(LogLevel.WARN, u, " cannot load ", name, nl, ": its ram.max is below the module's initial memory"); return id; }
   if (id < 0) { say(LogLevel.WARN, u, " cannot load ", name, nl, ": no free slot for its module, or its ram.max is over the store entry's ram"); return -Errno.ENOSPC; }
-  if (id >= SVC_MAX || ((free >> <u32>id) & 1) == 0) abort("host svc_load returned a service id that was not free");
+  if (id >= SVC_MAX || svcValid(id)) abort("host svc_load returned a service id that was not free");
   if (modulesSigned()) {
     let why = moduleCheck(id, body + C.LOAD_HASH, name, nl);
     if (why !== null) {
@@ -180,7 +183,7 @@ export function opLoad(u: i32, body: usize, n: i32): i32 {
       return -Errno.EACCES;
     }
   }
-  store<u8>(sb + M.SVC_ID, <u8>id);
+  store<u16>(sb + M.SVC_ID, <u16>id);
   r = applyRecord(0, M.Rec.SERVICE, sb, sl);
   if (r >= 0) unchecked(svcOwner[id] = <i8>userOf(u));
   if (r >= 0) r = apply(u, rest, restLen, id, 1);

@@ -20,7 +20,7 @@ const VIAS: usize = memory.data(ROUTE_MAX * 16, 8);
 const lens = new StaticArray<u8>(ROUTE_MAX);
 const kinds = new StaticArray<u8>(ROUTE_MAX);
 const nics = new StaticArray<u8>(ROUTE_MAX);
-const svcs = new StaticArray<u8>(ROUTE_MAX);
+const svcs = new StaticArray<u16>(ROUTE_MAX);         // service ids up to SVC_MAX 1024 (issue #17)
 const addrIdx = new StaticArray<u8>(ROUTE_MAX);       // SERVICE: the address's index in its service's list
 const learnedRt = new StaticArray<bool>(ROUTE_MAX);   // learned from the link (counts against ROUTE_LEARNED_MAX)
 let learnedCount: i32 = 0;
@@ -78,7 +78,7 @@ export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc
   unchecked(lens[i] = <u8>len);
   unchecked(kinds[i] = <u8>kind);
   unchecked(nics[i] = <u8>nic);
-  unchecked(svcs[i] = <u8>svc);
+  unchecked(svcs[i] = <u16>svc);
   unchecked(addrIdx[i] = 0);
   ownMark(i);
   return i;

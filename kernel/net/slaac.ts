@@ -34,7 +34,7 @@ export const NODE: i8 = -1;
 // Per address.
 const ADDRS: usize = memory.data(ADDRCONF_MAX * 16, 8);
 const aNic = new StaticArray<i8>(ADDRCONF_MAX);     // -1: free
-const aSvc = new StaticArray<i8>(ADDRCONF_MAX);     // NODE, or the service
+const aSvc = new StaticArray<i16>(ADDRCONF_MAX);    // NODE, or the service (ids up to SVC_MAX 1024)
 const aIdx = new StaticArray<u8>(ADDRCONF_MAX);     // a service's: its index in the service's list
 const aOrigin = new StaticArray<u8>(ADDRCONF_MAX);
 const aState = new StaticArray<u8>(ADDRCONF_MAX);

@@ -42,6 +42,12 @@ export let svcCount: i32 = 0;                             // highest id + 1
   return <u32>id < <u32>SVC_MAX && unchecked(svcState[id]) != SvcState.EMPTY;
 }
 
+/** The lowest service id no service holds, or -1 when all SVC_MAX are taken (a LOAD's slot). */
+export function svcFirstFree(): i32 {
+  for (let id = 0; id < SVC_MAX; id++) if (unchecked(svcState[id]) == SvcState.EMPTY) return id;
+  return -1;
+}
+
 /** RFC 1035 preferred name syntax, lower case, no trailing dot, at least two labels. */
 export function validDomain(p: usize, n: i32): bool {
   if (n < 3 || n > NAME_MAX) return false;

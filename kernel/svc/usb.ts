@@ -50,7 +50,7 @@ const ORPHAN: u8 = 3;   // at the host, but its service instance or capability i
 // Per device.
 const declared = new StaticArray<bool>(USB_MAX);
 const present = new StaticArray<bool>(USB_MAX);
-const holder = new StaticArray<i8>(USB_MAX);       // service, or -1
+const holder = new StaticArray<i16>(USB_MAX);      // service, or -1
 const rootSlot = new StaticArray<i16>(USB_MAX);    // the holder's granted capability (ATTACH/DETACH name it)
 const descLen = new StaticArray<i32>(USB_MAX);
 const eps = new StaticArray<u8>(USB_MAX * EP_TABLE);   // 0: no such endpoint, else UsbType + 1
@@ -119,7 +119,7 @@ export function usbDeclare(dev: i32): void { unchecked(declared[dev] = true); us
 
 /** Rec.CAP_USB: dev is granted to svc as capability slot `slot`. */
 export function usbGrant(dev: i32, svc: i32, slot: i32): void {
-  unchecked(holder[dev] = <i8>svc);
+  unchecked(holder[dev] = <i16>svc);
   unchecked(rootSlot[dev] = <i16>slot);
 }
 

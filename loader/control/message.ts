@@ -136,7 +136,7 @@ export async function decodeReply(b: Uint8Array, asked: Asked): Promise<Reply | 
   for (let i = 0; i < nc; i++) certs.push(plain.slice(at + i * CERT_BYTES, at + (i + 1) * CERT_BYTES));
   return {
     op, result: p.getInt16(C.SP_RESULT, true), epoch, seq: p.getBigUint64(C.SP_SEQ, true),
-    svc: plain[C.SP_SVC] === C.RP_NO_SVC ? null : plain[C.SP_SVC], cookie,
+    svc: p.getUint16(C.SP_SVC, true) === C.RP_NO_SVC ? null : p.getUint16(C.SP_SVC, true), cookie,
     text: new TextDecoder().decode(plain.subarray(C.SP_TEXT, C.SP_TEXT + tl)), certs, sealed: true, node,
   };
 }

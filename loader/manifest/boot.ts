@@ -148,32 +148,32 @@ export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] 
       b.set(u.key, M.UT_KEY); v.setUint32(M.UT_BYTES, u.bytes, true);
     })]),
     ...(m.services ?? []).map((s): [M.Rec, Uint8Array] => [M.Rec.SERVICE, named(M.SVC_NAME, M.SVC_NAME_LEN, s.name, (v) => {
-      v.setUint8(M.SVC_ID, s.id); v.setUint16(M.SVC_RESTARTS, s.restartLimit, true);
+      v.setUint16(M.SVC_ID, s.id, true); v.setUint16(M.SVC_RESTARTS, s.restartLimit, true);
       v.setUint32(M.SVC_RAM_MIN, s.ramMinPages, true); v.setUint32(M.SVC_RAM_MAX, s.ramMaxPages, true);
     })]),
     ...(m.svcAddrs ?? []).map((a): [M.Rec, Uint8Array] => [M.Rec.SVC_ADDR, body(M.SA_SIZE, (v, b) => {
-      v.setUint8(M.SA_SVC, a.svc); b.set(a.addr, M.SA_ADDR);
+      v.setUint16(M.SA_SVC, a.svc, true); b.set(a.addr, M.SA_ADDR);
     })]),
     ...(m.svcLearned ?? []).map((l): [M.Rec, Uint8Array] => [M.Rec.SVC_LEARNED, body(M.SL_SIZE, (v) => {
-      v.setUint8(M.SL_SVC, l.svc); v.setUint8(M.SL_NIC, l.nic);
+      v.setUint16(M.SL_SVC, l.svc, true); v.setUint8(M.SL_NIC, l.nic);
     })]),
     ...(m.capDisks ?? []).map((c): [M.Rec, Uint8Array] => [M.Rec.CAP_DISK, body(M.CD_SIZE, (v) => {
-      v.setUint8(M.CD_SVC, c.svc); v.setUint8(M.CD_DISK, c.disk); v.setUint8(M.CD_RIGHTS, c.rights);
+      v.setUint16(M.CD_SVC, c.svc, true); v.setUint8(M.CD_DISK, c.disk); v.setUint8(M.CD_RIGHTS, c.rights);
       v.setBigUint64(M.CD_OFFSET, c.offset, true); v.setBigUint64(M.CD_LENGTH, c.length, true);
     })]),
     ...capUsbRecordList(m, body),
     ...(m.nets ?? []).map((n): [M.Rec, Uint8Array] => [M.Rec.NET, body(M.NET_SIZE, (v) => {
-      v.setUint8(M.NET_NIC, n.nic); v.setUint8(M.NET_SVC, n.svc);
+      v.setUint8(M.NET_NIC, n.nic); v.setUint16(M.NET_SVC, n.svc, true);
       v.setBigUint64(M.NET_MIN, n.min, true); v.setBigUint64(M.NET_MAX, n.max, true);
     })]),
     ...(m.cpus ?? []).map((c): [M.Rec, Uint8Array] => [M.Rec.CPU, body(M.CPU_SIZE, (v) => {
-      v.setUint8(M.CPU_SVC, c.svc); v.setUint16(M.CPU_MIN, c.min, true); v.setUint16(M.CPU_MAX, c.max, true);
+      v.setUint16(M.CPU_SVC, c.svc, true); v.setUint16(M.CPU_MIN, c.min, true); v.setUint16(M.CPU_MAX, c.max, true);
     })]),
     ...(m.restarts ?? []).map((r): [M.Rec, Uint8Array] => [M.Rec.RESTART, body(M.RS_SIZE, (v) => {
-      v.setUint8(M.RS_SVC, r.svc); v.setUint32(M.RS_FIRST, r.first, true); v.setUint32(M.RS_MAX, r.max, true);
+      v.setUint16(M.RS_SVC, r.svc, true); v.setUint32(M.RS_FIRST, r.first, true); v.setUint32(M.RS_MAX, r.max, true);
     })]),
     ...(m.rams ?? []).map((r): [M.Rec, Uint8Array] => [M.Rec.RAM, body(M.RM_SIZE, (v) => {
-      v.setUint8(M.RM_SVC, r.svc); v.setUint32(M.RM_MIN, r.minPages, true); v.setUint32(M.RM_MAX, r.maxPages, true);
+      v.setUint16(M.RM_SVC, r.svc, true); v.setUint32(M.RM_MIN, r.minPages, true); v.setUint32(M.RM_MAX, r.maxPages, true);
     })]),
   ];
 }
@@ -213,11 +213,11 @@ const FIXED: Partial<Record<M.Rec, number>> = {
 };
 // Reserved bytes that must be zero, per record type (the "0" fields of abi/manifest.ts).
 const ZERO: Partial<Record<M.Rec, number[]>> = {
-  [M.Rec.DISK]: [1, 2, 3], [M.Rec.SERVICE]: [1], [M.Rec.SVC_ADDR]: [1], [M.Rec.CAP_DISK]: [3],
+  [M.Rec.DISK]: [1, 2, 3], [M.Rec.CAP_DISK]: [],
   [M.Rec.RA]: [3, M.RA_LIFETIME + 2, M.RA_LIFETIME + 3], // the byte after hop limit, the u16 after lifetime
-  [M.Rec.NET]: [2, 3],
-  [M.Rec.CPU]: [1], [M.Rec.RESTART]: [1, 2, 3], [M.Rec.RAM]: [1, 2, 3],
-  [M.Rec.AUTOCONF]: [M.AC_DAD + 1], [M.Rec.SVC_LEARNED]: [M.SL_NIC + 1, M.SL_NIC + 2],
+  [M.Rec.NET]: [1],
+  [M.Rec.RESTART]: [2, 3], [M.Rec.RAM]: [2, 3],
+  [M.Rec.AUTOCONF]: [M.AC_DAD + 1], [M.Rec.SVC_LEARNED]: [M.SL_NIC + 1],
   ...WG_ZERO, ...CERT_ZERO, ...PUBLISHER_ZERO, ...USB_ZERO,
 };
 
@@ -264,25 +264,25 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
       break;
     case M.Rec.SERVICE:
       m.services.push({
-        id: b[M.SVC_ID], restartLimit: r.getUint16(M.SVC_RESTARTS, true), ramMinPages: r.getUint32(M.SVC_RAM_MIN, true),
+        id: u16(M.SVC_ID), restartLimit: r.getUint16(M.SVC_RESTARTS, true), ramMinPages: r.getUint32(M.SVC_RAM_MIN, true),
         ramMaxPages: r.getUint32(M.SVC_RAM_MAX, true), name: name(M.SVC_NAME_LEN, M.SVC_NAME),
       });
       break;
     case M.Rec.SVC_ADDR:
-      m.svcAddrs.push({ svc: b[M.SA_SVC], addr: addr(M.SA_ADDR) });
+      m.svcAddrs.push({ svc: u16(M.SA_SVC), addr: addr(M.SA_ADDR) });
       break;
     case M.Rec.CAP_DISK:
-      m.capDisks.push({ svc: b[M.CD_SVC], disk: b[M.CD_DISK], rights: b[M.CD_RIGHTS], offset: u64(M.CD_OFFSET), length: u64(M.CD_LENGTH) });
+      m.capDisks.push({ svc: u16(M.CD_SVC), disk: b[M.CD_DISK], rights: b[M.CD_RIGHTS], offset: u64(M.CD_OFFSET), length: u64(M.CD_LENGTH) });
       break;
     case M.Rec.NET:
-      m.nets.push({ nic: b[M.NET_NIC], svc: b[M.NET_SVC], min: u64(M.NET_MIN), max: u64(M.NET_MAX) });
+      m.nets.push({ nic: b[M.NET_NIC], svc: u16(M.NET_SVC), min: u64(M.NET_MIN), max: u64(M.NET_MAX) });
       break;
     case M.Rec.RESTART:
-      m.restarts.push({ svc: b[M.RS_SVC], first: new DataView(b.buffer, b.byteOffset).getUint32(M.RS_FIRST, true),
+      m.restarts.push({ svc: u16(M.RS_SVC), first: new DataView(b.buffer, b.byteOffset).getUint32(M.RS_FIRST, true),
         max: new DataView(b.buffer, b.byteOffset).getUint32(M.RS_MAX, true) });
       break;
     case M.Rec.CPU:
-      m.cpus.push({ svc: b[M.CPU_SVC], min: b[M.CPU_MIN] | (b[M.CPU_MIN + 1] << 8), max: b[M.CPU_MAX] | (b[M.CPU_MAX + 1] << 8) });
+      m.cpus.push({ svc: u16(M.CPU_SVC), min: b[M.CPU_MIN] | (b[M.CPU_MIN + 1] << 8), max: b[M.CPU_MAX] | (b[M.CPU_MAX + 1] << 8) });
       break;
     case M.Rec.BUDGET:
       m.budget = u32(M.BG_RAM);
@@ -297,7 +297,7 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
       break;
     }
     case M.Rec.RAM:
-      m.rams.push({ svc: b[M.RM_SVC], minPages: u32(M.RM_MIN), maxPages: u32(M.RM_MAX) });
+      m.rams.push({ svc: u16(M.RM_SVC), minPages: u32(M.RM_MIN), maxPages: u32(M.RM_MAX) });
       break;
     case M.Rec.USER_PREFIX:
       m.userPrefixes.push({ key: b.slice(M.UP_KEY, M.UP_KEY + 32), len: b[M.UP_LEN], prefix: addr(M.UP_PREFIX) });
@@ -313,7 +313,7 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
       m.autoconfs.push({ nic: b[M.AC_NIC], flags: b[M.AC_FLAGS], dad: b[M.AC_DAD], secret: b.slice(M.AC_SECRET, M.AC_SIZE) });
       break;
     case M.Rec.SVC_LEARNED:
-      m.svcLearned.push({ svc: b[M.SL_SVC], nic: b[M.SL_NIC] });
+      m.svcLearned.push({ svc: u16(M.SL_SVC), nic: b[M.SL_NIC] });
       break;
     default:
       if (decodeWgRecord(m, type, b) || decodeCertRecord(m, type, b) || decodeUsbRecord(m, type, b)) break;

@@ -21,7 +21,7 @@ export function usbRecordList(m: BootUsbs, body: Body): [M.Rec, Uint8Array][] {
 
 export function capUsbRecordList(m: BootUsbs, body: Body): [M.Rec, Uint8Array][] {
   return (m.capUsbs ?? []).map((c): [M.Rec, Uint8Array] => [M.Rec.CAP_USB, body(M.CU_SIZE, (v) => {
-    v.setUint8(M.CU_SVC, c.svc); v.setUint8(M.CU_USB, c.usb); v.setUint8(M.CU_RIGHTS, c.rights);
+    v.setUint16(M.CU_SVC, c.svc, true); v.setUint8(M.CU_USB, c.usb); v.setUint8(M.CU_RIGHTS, c.rights);
   })]);
 }
 
@@ -29,14 +29,14 @@ export const USB_FIXED: Partial<Record<M.Rec, number>> = { [M.Rec.USB]: M.USB_SI
 // Reserved bytes that must be zero: the "0" fields of abi/manifest.ts.
 export const USB_ZERO: Partial<Record<M.Rec, number[]>> = {
   [M.Rec.USB]: [M.USB_ID + 1, M.USB_ID + 2, M.USB_ID + 3],
-  [M.Rec.CAP_USB]: [M.CU_RIGHTS + 1],
+  [M.Rec.CAP_USB]: [],   // service u16, usb u8, rights u8: no reserved byte since manifest version 2
 };
 
 /** Adds record `b` of a USB type to `m`; false for any other type. Lengths and reserved
  *  bytes are checked by the caller (USB_FIXED, USB_ZERO). */
 export function decodeUsbRecord(m: Required<BootUsbs>, type: M.Rec, b: Uint8Array): boolean {
   if (type === M.Rec.USB) m.usbs.push({ id: b[M.USB_ID] });
-  else if (type === M.Rec.CAP_USB) m.capUsbs.push({ svc: b[M.CU_SVC], usb: b[M.CU_USB], rights: b[M.CU_RIGHTS] });
+  else if (type === M.Rec.CAP_USB) m.capUsbs.push({ svc: b[M.CU_SVC] | (b[M.CU_SVC + 1] << 8), usb: b[M.CU_USB], rights: b[M.CU_RIGHTS] });
   else return false;
   return true;
 }

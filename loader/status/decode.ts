@@ -287,7 +287,7 @@ class Body {
 function decodeNode(b: Body): NodeStatus {
   b.need(S.SN_SIZE);
   return {
-    nowMs: b.i64(S.SN_NOW), role: name(Role, b.u8(S.SN_ROLE)), services: b.u8(S.SN_SVCS),
+    nowMs: b.i64(S.SN_NOW), role: name(Role, b.u8(S.SN_ROLE)), services: b.u16(S.SN_SVCS),
     nics: b.u8(S.SN_NICS), routes: b.u16(S.SN_ROUTES), freeBuffers: b.u16(S.SN_FREE),
     icmpErrorsSent: b.u64(S.SN_ICMP_ERRORS), controlAccepted: b.u64(S.SN_CTL_ACCEPTED), controlRefused: b.u64(S.SN_CTL_REFUSED),
     signedModules: (b.u8(S.SN_FLAGS) & S.SN_SIGNED_MODULES) !== 0,
@@ -313,7 +313,7 @@ function decodeService(b: Body): ServiceStatus {
   const len = b.u8(S.SS_NAME_LEN);
   b.need(S.SS_NAME + len);
   return {
-    id: b.u8(S.SS_ID), name: Buffer.from(b.bytes(S.SS_NAME, len)).toString("utf8"),
+    id: b.u16(S.SS_ID), name: Buffer.from(b.bytes(S.SS_NAME, len)).toString("utf8"),
     state: name(SvcState, b.u8(S.SS_STATE)), lastFault: name(Fault, b.u8(S.SS_FAULT)),
     restarts: b.u16(S.SS_RESTARTS), queue: b.u16(S.SS_QUEUE), rxPackets: b.u64(S.SS_RX),
     txPackets: b.u64(S.SS_TX), faults: b.u64(S.SS_FAULTS), sendRefused: b.u64(S.SS_REFUSED),
@@ -326,7 +326,7 @@ function decodeRoute(b: Body): RouteStatus {
   const length = b.u8(S.SR_LEN);
   return {
     kind: name(S.RouteKind, b.u8(S.SR_KIND)), prefix: `${b.addr(S.SR_PREFIX)}/${length}`, length,
-    nic: b.u8(S.SR_NIC), service: b.u8(S.SR_SVC), via: b.addr(S.SR_VIA),
+    nic: b.u8(S.SR_NIC), service: b.u16(S.SR_SVC), via: b.addr(S.SR_VIA),
   };
 }
 
@@ -340,7 +340,7 @@ function decodeNeighbor(b: Body): NeighborStatus {
 
 function decodeClass(b: Body): ClassStatus {
   b.need(S.SC_SIZE);
-  const c = b.u8(S.SC_CLASS);
+  const c = b.u16(S.SC_CLASS);
   return {
     nic: b.u8(S.SC_NIC),
     class: c === S.EgressClass.KERNEL ? "kernel" : c === S.EgressClass.FORWARD ? "forwarded" : c - S.EgressClass.SERVICE,
@@ -352,7 +352,7 @@ function decodeClass(b: Body): ClassStatus {
 function decodeGrant(b: Body): GrantStatus {
   b.need(S.SGR_SIZE);
   return {
-    service: b.u8(S.SGR_SVC), cpuMinPermille: b.u16(S.SGR_CPU_MIN), cpuMaxPermille: b.u16(S.SGR_CPU_MAX),
+    service: b.u16(S.SGR_SVC), cpuMinPermille: b.u16(S.SGR_CPU_MIN), cpuMaxPermille: b.u16(S.SGR_CPU_MAX),
     cpuUsed: b.u64(S.SGR_CPU_USED), ramMinPages: b.u32(S.SGR_RAM_MIN), ramMaxPages: b.u32(S.SGR_RAM_MAX), disks: [],
   };
 }
@@ -360,14 +360,14 @@ function decodeGrant(b: Body): GrantStatus {
 /** A DISK_GRANT record joins the GRANT of its service, which the kernel writes first. */
 function addDiskGrant(grants: GrantStatus[], b: Body): void {
   b.need(S.SDG_SIZE);
-  const g = grants.find((x) => x.service === b.u8(S.SDG_SVC));
-  if (!g) throw new Error(`status snapshot: a disk grant of service ${b.u8(S.SDG_SVC)} comes before its GRANT record`);
+  const g = grants.find((x) => x.service === b.u16(S.SDG_SVC));
+  if (!g) throw new Error(`status snapshot: a disk grant of service ${b.u16(S.SDG_SVC)} comes before its GRANT record`);
   g.disks.push({ disk: b.u8(S.SDG_DISK), rights: b.u8(S.SDG_RIGHTS), offset: b.u64(S.SDG_OFFSET), length: b.u64(S.SDG_LENGTH) });
 }
 
 function decodeAddr(b: Body): AddrStatus {
   b.need(S.SAD_SIZE);
-  const svc = b.u8(S.SAD_SVC);
+  const svc = b.u16(S.SAD_SVC);
   return {
     nic: b.u8(S.SAD_NIC), service: svc === S.SAD_NODE ? null : svc, state: name(S.AddrState, b.u8(S.SAD_STATE)),
     origin: name(S.AddrOrigin, b.u8(S.SAD_ORIGIN)), preferredLeft: b.u32(S.SAD_PREFERRED), validLeft: b.u32(S.SAD_VALID),
@@ -418,7 +418,7 @@ function decodeIdentity(b: Body): IdentityStatus {
 
 function decodeCert(b: Body): CertStatus {
   b.need(S.SCT_SIZE);
-  const length = b.u8(S.SCT_LEN), svc = b.u8(S.SCT_SVC), origin = b.u8(S.SCT_ORIGIN);
+  const length = b.u8(S.SCT_LEN), svc = b.u16(S.SCT_SVC), origin = b.u8(S.SCT_ORIGIN);
   return {
     origin: name(S.CertOrigin, origin), prefix: `${b.addr(S.SCT_PREFIX)}/${length}`, length,
     service: origin === S.CertOrigin.SERVICE ? svc : null, notAfter: b.u64(S.SCT_NOT_AFTER),
@@ -445,7 +445,7 @@ function decodeFilter(b: Body): FilterStatus {
 
 function decodeUsb(b: Body): UsbStatus {
   b.need(S.SU_SIZE);
-  const holder = b.u8(S.SU_HOLDER), vendor = b.u16(S.SU_VENDOR), product = b.u16(S.SU_PRODUCT);
+  const holder = b.u16(S.SU_HOLDER), vendor = b.u16(S.SU_VENDOR), product = b.u16(S.SU_PRODUCT);
   const hex = (v: number): string => v.toString(16).padStart(4, "0");
   return {
     id: b.u8(S.SU_ID), present: (b.u8(S.SU_FLAGS) & S.SU_PRESENT) !== 0, holder: holder === S.SU_NONE ? null : holder,

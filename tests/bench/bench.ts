@@ -10,6 +10,8 @@
 //             (the service's syscall round trip: recv, then send, through the host)
 //   wasmtime  (tests/bench/wasmtime.ts) the same three inside a wasmtime image
 //   sched     (tests/bench/sched.ts) egress scheduler conformance: min, max, fairness
+//   scale     (tests/bench/scale.ts) 10, 100 and 1,000 echo services: boot time (metering cache
+//             cold and warm), memory per service, forwarding and echo rates (issue #17)
 //   control   (tests/bench/control.ts) what a signed control message costs the node
 //   put       (tests/bench/put.ts) PUT of a 1 MiB module, against plain UDP and a file copy
 //   crypto    (tests/bench/crypto.ts) WireGuard's AEAD and X25519 in the kernel's code, against
@@ -52,6 +54,7 @@ import { storageBench } from "./storage";
 import { cryptoBench } from "./crypto";
 import { modsigBench } from "./modsig";
 import { filterBench } from "./filters";
+import { scaleBench } from "./scale";
 import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
 
 
@@ -192,6 +195,7 @@ async function all(): Promise<void> {
   await main();
   await schedBench((l) => console.log(l));
   await fuelBench();
+  await scaleBench((l) => console.log(l));
   await controlBench((l) => console.log(l));
   await putBench((l) => console.log(l));
   await storageBench((l) => console.log(l));

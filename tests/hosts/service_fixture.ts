@@ -126,7 +126,7 @@ export function svcLoadRequest(sha256: Uint8Array, free: number, ramPages: numbe
   const r = new Uint8Array(SL_NAME + n.length);
   const v = new DataView(r.buffer);
   r.set(sha256, SL_HASH);
-  v.setUint32(SL_FREE, free, true);
+  v.setUint32(SL_FREE, free, true);   // ids 0..31; the rest of the SVC_MAX bits stay 0 (taken)
   v.setUint32(SL_RAM_MAX, ramPages, true);
   r[SL_NAME_LEN] = n.length;
   r.set(n, SL_NAME);

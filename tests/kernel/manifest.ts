@@ -13,10 +13,10 @@ function le16(p: usize, v: u32): void { store<u8>(p, <u8>v); store<u8>(p + 1, <u
 function le32(p: usize, v: u32): void { le16(p, v & 0xffff); le16(p + 2, v >> 16); }
 function le64(p: usize, v: u64): void { le32(p, <u32>v); le32(p + 4, <u32>(v >> 32)); }
 
-/** Begin a manifest at p: magic "PRSA", version 1, record count filled in by mfEnd. */
+/** Begin a manifest at p: magic "PRSA", version 2, record count filled in by mfEnd. */
 export function mfStart(p: usize): void {
   base = p;
-  put(p, "50 52 53 41 0100 0000");
+  put(p, "50 52 53 41 0200 0000");
   pos = 8;
   count = 0;
 }
@@ -77,10 +77,10 @@ export function mfRoute(nic: u32, len: u32, prefix: string, via: string): void {
   putAddr(b + 18, via);
 }
 
-/** SERVICE (5): id u8, 0, restart limit u16, RAM min u32, RAM max u32, name length, name. */
+/** SERVICE (5): id u16, restart limit u16, RAM min u32, RAM max u32, name length, name. */
 export function mfService(id: u32, name: string): void {
   let b = mfRecord(5, 13 + name.length);
-  store<u8>(b, <u8>id);
+  le16(b, id);
   le16(b + 2, 3);
   le32(b + 4, 1);
   le32(b + 8, 16);
@@ -88,10 +88,10 @@ export function mfService(id: u32, name: string): void {
   putName(b + 13, name);
 }
 
-/** SVC_ADDR (6): service u8, 0, address[16]. */
+/** SVC_ADDR (6): service u16, address[16]. */
 export function mfSvcAddr(svc: u32, a: string): void {
   let b = mfRecord(6, 18);
-  store<u8>(b, <u8>svc);
+  le16(b, svc);
   putAddr(b + 2, a);
 }
 
@@ -102,12 +102,12 @@ export function mfDisk(id: u32, size: u64): void {
   le64(b + 4, size);
 }
 
-/** CAP_DISK (8): service u8, disk u8, rights u8, 0, offset u64, length u64. */
+/** CAP_DISK (8): service u16, disk u8, rights u8, offset u64, length u64. */
 export function mfCapDisk(svc: u32, disk: u32, rights: u32, off: u64, len: u64): void {
   let b = mfRecord(8, 20);
-  store<u8>(b, <u8>svc);
-  store<u8>(b + 1, <u8>disk);
-  store<u8>(b + 2, <u8>rights);
+  le16(b, svc);
+  store<u8>(b + 2, <u8>disk);
+  store<u8>(b + 3, <u8>rights);
   le64(b + 4, off);
   le64(b + 12, len);
 }
@@ -117,12 +117,12 @@ export function mfUsb(id: u32): void {
   store<u8>(mfRecord(28, 4), <u8>id);
 }
 
-/** CAP_USB (29): service u8, usb u8, rights u8, 0. */
+/** CAP_USB (29): service u16, usb u8, rights u8. */
 export function mfCapUsb(svc: u32, usb: u32, rights: u32): void {
   let b = mfRecord(29, 4);
-  store<u8>(b, <u8>svc);
-  store<u8>(b + 1, <u8>usb);
-  store<u8>(b + 2, <u8>rights);
+  le16(b, svc);
+  store<u8>(b + 2, <u8>usb);
+  store<u8>(b + 3, <u8>rights);
 }
 
 /** RA (9): nic u8, flags u8, cur hop limit u8, 0, min interval u16 s, max interval u16 s,
@@ -171,20 +171,20 @@ export function mfUserDisk(keyHex: string, disk: u32, rights: u32, off: u64, len
   le64(b + 44, len);
 }
 
-/** NET (10): nic u8, service u8 (0xff forwarded, 0xfe the line rate), 0 u16,
+/** NET (10): nic u8, 0, service u16 (given as 0xff forwarded, 0xfe the line rate: NET_FORWARD, NET_LINK),
  *  min u64 bit/s, max u64 bit/s. */
 export function mfNet(nic: u32, svc: u32, min: u64, max: u64): void {
   let b = mfRecord(10, 20);
   store<u8>(b, <u8>nic);
-  store<u8>(b + 1, <u8>svc);
+  le16(b + 2, svc == 0xff || svc == 0xfe ? 0xff00 | svc : svc);   // 0xff, 0xfe: NET_FORWARD, NET_LINK
   le64(b + 4, min);
   le64(b + 12, max);
 }
 
-/** CPU (11): service u8, 0, min permille u16, max permille u16 (0: all of the period). */
+/** CPU (11): service u16, min permille u16, max permille u16 (0: all of the period). */
 export function mfCpu(svc: u32, min: u32, max: u32): void {
   let b = mfRecord(11, 6);
-  store<u8>(b, <u8>svc);
+  le16(b, svc);
   le16(b + 2, min);
   le16(b + 4, max);
 }
@@ -199,11 +199,11 @@ export function mfAutoconf(nic: u32, flags: u32, dad: u32, secret: string): void
   if (secret.length > 0) put(b + 4, secret);
 }
 
-/** SVC_LEARNED (19): service u8, nic u8, 0 u16. */
+/** SVC_LEARNED (19): service u16, nic u8, 0. */
 export function mfSvcLearned(svc: u32, nic: u32): void {
   let b = mfRecord(19, 4);
-  store<u8>(b, <u8>svc);
-  store<u8>(b + 1, <u8>nic);
+  le16(b, svc);
+  store<u8>(b + 2, <u8>nic);
 }
 
 /** NODE_KEY (23): seed[32], copied from seed. */

@@ -8,7 +8,7 @@ import { LoaderError } from "../../loader/errors";
 import { decodeBootManifest, encodeBootManifest } from "../../loader/manifest";
 
 const ascii = (s: string) => Array.from(Buffer.from(s, "ascii"));
-const HEADER = (count: number) => [...ascii("PRSA"), 1, 0, count, 0];
+const HEADER = (count: number) => [...ascii("PRSA"), 2, 0, count, 0];
 const NODE = [1, 0, 5, 0, 2, 3, ...ascii("a.b")];           // role router, name "a.b"
 const DISK = [7, 0, 12, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0]; // disk 0, 4096 bytes
 
@@ -42,8 +42,8 @@ test("decodes from a view that does not start at offset 0 of its buffer", () => 
 
 test("refuses a wrong header", () => {
   assert.equal(refusal([1, 2, 3]).why, "at byte 0: 3 bytes is shorter than the 8-byte header");
-  assert.equal(refusal([...ascii("PRSB"), 1, 0, 1, 0, ...NODE]).why, 'at byte 0: the magic number is not "PRSA"');
-  assert.equal(refusal([...ascii("PRSA"), 2, 0, 1, 0, ...NODE]).why, "at byte 4: version 2 is not 1");
+  assert.equal(refusal([...ascii("PRSB"), 2, 0, 1, 0, ...NODE]).why, 'at byte 0: the magic number is not "PRSA"');
+  assert.equal(refusal([...ascii("PRSA"), 1, 0, 1, 0, ...NODE]).why, "at byte 4: version 1 is not 2");
 });
 
 test("refuses records that do not fit", () => {

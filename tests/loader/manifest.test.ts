@@ -4,6 +4,7 @@
 // in; paths resolve against the manifest's directory; the examples in spec/manifest.md are
 // valid; the largest manifest the limits allow (tests/loader/max_manifest.ts) fits the size
 // spec/manifest.md states.
+import { NET_FORWARD, NET_LINK } from "../../abi/manifest";
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -46,7 +47,7 @@ services:
 test("a small manifest compiles to exactly the abi/manifest.ts bytes", () => {
   const { boot } = compileManifest(parseManifest(SMALL, "small.yaml", "/srv"));
   const expected = [
-    ...ascii("PRSA"), ...u16(1), ...u16(5),                                   // header: magic, version 1, 5 records
+    ...ascii("PRSA"), ...u16(2), ...u16(5),                                   // header: magic, version 2, 5 records
     1, 0, ...u16(13), 0, 11, ...ascii("a.sabz.city"),                         // NODE: role server, name
     2, 0, ...u16(10), 0, 0, ...u16(1500), 0x02, 0x00, 0x5a, 0xb2, 0x00, 0x01, // NIC 0: virtual, mtu, mac
     3, 0, ...u16(18), 0, 64, 0xfd, ...zeros(15),                              // PREFIX: nic 0, fd00::/64
@@ -219,7 +220,7 @@ test("the examples in spec/manifest.md are valid", () => {
   assert.deepEqual(router.nics.map((n) => n.ra !== null), [true, true, false]);
   assert.equal(bootRecords(router).ras.length, 2);
   assert.deepEqual(bootRecords(rates).nets.map((n) => [n.nic, n.svc, n.min, n.max]), [
-    [0, 0xfe, 0n, 1000000000n], [0, 0xff, 100000000n, 800000000n], [1, 0xfe, 0n, 2500000000n],
+    [0, NET_LINK, 0n, 1000000000n], [0, NET_FORWARD, 100000000n, 800000000n], [1, NET_LINK, 0n, 2500000000n],
     [0, 0, 400000000n, 1000000000n], [1, 0, 0n, 50000000n], [0, 1, 500000000n, 0n],
   ]);
 });
@@ -242,7 +243,7 @@ test("the largest manifest the limits allow compiles to the size spec/manifest.m
   "and delegated extent used; an identity with every certificate and trusted prefix; every USB device granted; with the longest names)", () => {
   const L = limits;
   const boot = maxManifestBoot();
-  assert.equal(boot.length, 46375);
+  assert.equal(boot.length, 1076487);
   const decoded = decodeBootManifest(boot);
   assert.equal(decoded.services[0].ramMaxPages, 65536);
   assert.equal(decoded.nets.length, 2 * L.MAX_NICS + L.MAX_SERVICES * L.MAX_NET_PER_SERVICE);

@@ -5,6 +5,7 @@
 // and a max above it; each bad value is reported at its line and path; NET records decode
 // back and re-encode to the same bytes, a damaged one is refused, and a hand-built boot
 // manifest without nets still encodes.
+import { NET_FORWARD, NET_LINK } from "../../abi/manifest";
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { errorsOf, bootRefusal, one } from "./refused";
@@ -84,14 +85,14 @@ const ROUTER = [
 test("rates compile to NET records after every other record: link, forward, then each service's", () => {
   const boot = Array.from(compileManifest(parseManifest(ROUTER, "node.yaml", "/srv")).boot);
   assert.deepEqual(boot, [
-    ...ascii("PRSA"), ...u16(1), ...u16(9),                                      // header: 9 records
+    ...ascii("PRSA"), ...u16(2), ...u16(9),                                      // header: 9 records
     1, 0, ...u16(13), 2, 11, ...ascii("r.sabz.city"),                            // NODE: router
     2, 0, ...u16(10), 0, 0, ...u16(1500), 0x02, 0, 0, 0, 0, 0x01,                // NIC 0
     2, 0, ...u16(10), 1, 0, ...u16(1500), 0x02, 0, 0, 0, 0, 0x02,                // NIC 1
     5, 0, ...u16(24), 0, 0, ...u16(5), 1, 0, 0, 0, 1, 0, 0, 0, 11, ...ascii("e.sabz.city"), // SERVICE 0
     6, 0, ...u16(18), 0, 0, 0xfd, ...new Array(14).fill(0), 0x07,               // SVC_ADDR fd00::7
-    10, 0, ...u16(20), 0, 0xfe, 0, 0, ...u64(0), ...u64(1e9),                    // NET lan0 NET_LINK: 1 Gbit/s
-    10, 0, ...u16(20), 0, 0xff, 0, 0, ...u64(1e8), ...u64(5e8),                  // NET lan0 NET_FORWARD: 100..500 Mbit/s
+    10, 0, ...u16(20), 0, 0, 0xfe, 0xff, ...u64(0), ...u64(1e9),                 // NET lan0 NET_LINK: 1 Gbit/s
+    10, 0, ...u16(20), 0, 0, 0xff, 0xff, ...u64(1e8), ...u64(5e8),               // NET lan0 NET_FORWARD: 100..500 Mbit/s
     10, 0, ...u16(20), 0, 0, 0, 0, ...u64(1e7), ...u64(5e7),                     // NET lan0 service 0: 10..50 Mbit/s
     10, 0, ...u16(20), 1, 0, 0, 0, ...u64(0), ...u64(0),                         // NET wan0 service 0: 0, unlimited
   ]);
@@ -109,7 +110,7 @@ test("without rate, forward or net there are no NET records; forward: {} is a cl
   const m = parseManifest(doc("router", ["    ra: false"]), "node.yaml", "/srv");
   assert.deepEqual(bootRecords(m).nets, []);
   const f = parseManifest(doc("router", ["    ra: false", "    forward: {}"]), "node.yaml", "/srv");
-  assert.deepEqual(bootRecords(f).nets, [{ nic: 0, svc: 0xff, min: 0n, max: 0n }]);
+  assert.deepEqual(bootRecords(f).nets, [{ nic: 0, svc: NET_FORWARD, min: 0n, max: 0n }]);
 });
 
 test("admission: the mins on a NIC must fit its rate; the refusal names the NIC, the mins and the excess", () => {
@@ -199,19 +200,19 @@ test("NET records decode back and re-encode to the same bytes", () => {
   assert.deepEqual(decoded, bootRecords(m));
   assert.deepEqual(encodeBootManifest(decoded), bytes);
   assert.deepEqual(decoded.nets, [
-    { nic: 0, svc: 0xfe, min: 0n, max: 1000000000n }, { nic: 0, svc: 0xff, min: 100000000n, max: 500000000n },
+    { nic: 0, svc: NET_LINK, min: 0n, max: 1000000000n }, { nic: 0, svc: NET_FORWARD, min: 100000000n, max: 500000000n },
     { nic: 0, svc: 0, min: 10000000n, max: 50000000n }, { nic: 1, svc: 0, min: 0n, max: 0n },
   ]);
 });
 
 test("a damaged NET record is refused with its byte", () => {
-  const HEADER = [...ascii("PRSA"), ...u16(1), ...u16(2)];
+  const HEADER = [...ascii("PRSA"), ...u16(2), ...u16(2)];
   const NODE = [1, 0, ...u16(5), 2, 3, ...ascii("a.b")];                  // 9 bytes from byte 8
-  const NET = [10, 0, ...u16(20), 0, 0xfe, 0, 0, ...u64(0), ...u64(1e9)];
+  const NET = [10, 0, ...u16(20), 0, 0, 0xfe, 0xff, ...u64(0), ...u64(1e9)];
   const refusal = bootRefusal;
-  assert.deepEqual(decodeBootManifest(Uint8Array.from([...HEADER, ...NODE, ...NET])).nets, [{ nic: 0, svc: 0xfe, min: 0n, max: 1000000000n }]);
+  assert.deepEqual(decodeBootManifest(Uint8Array.from([...HEADER, ...NODE, ...NET])).nets, [{ nic: 0, svc: NET_LINK, min: 0n, max: 1000000000n }]);
   assert.equal(refusal([...HEADER, ...NODE, 10, 0, ...u16(19), ...NET.slice(4, 23)]), "at byte 17: record 1 (NET) is 19 bytes, not 20");
-  for (const reserved of [2, 3]) {
+  for (const reserved of [1]) {
     const bad = [...NET];
     bad[4 + reserved] = 1;
     assert.equal(refusal([...HEADER, ...NODE, ...bad]), `at byte ${21 + reserved}: record 1 (NET) has a non-zero reserved byte`);

@@ -30,7 +30,7 @@ function block(role: string, ...ra: string[]): string {
   ].join("\n") + "\n";
 }
 
-const HEADER = (count: number) => [...ascii("PRSA"), ...u16(1), ...u16(count)];
+const HEADER = (count: number) => [...ascii("PRSA"), ...u16(2), ...u16(count)];
 const NODE = [1, 0, ...u16(13), 2, 11, ...ascii("r.sabz.city")];                  // role router
 const NIC = [2, 0, ...u16(10), 0, 0, ...u16(1500), 0x02, 0, 0, 0, 0, 0x01];        // NIC 0, virtual
 

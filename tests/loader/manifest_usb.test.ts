@@ -44,7 +44,7 @@ test("usb: devices become USB records (id only) and grants CAP_USB records: serv
     "[{ device: stick, rights: [write, read] }, { device: kbd, rights: [read] }]"]), "node.yaml", "/srv"));
   assert.deepEqual(bodies(boot, M.Rec.USB), [[0, 0, 0, 0], [1, 0, 0, 0], [2, 0, 0, 0]]);
   assert.deepEqual(bodies(boot, M.Rec.CAP_USB), [
-    [0, 2, RIGHT_READ | RIGHT_DERIVE, 0], [1, 0, RIGHT_READ | RIGHT_WRITE | RIGHT_DERIVE, 0], [1, 1, RIGHT_READ | RIGHT_DERIVE, 0]]);
+    [0, 0, 2, RIGHT_READ | RIGHT_DERIVE], [1, 0, 0, RIGHT_READ | RIGHT_WRITE | RIGHT_DERIVE], [1, 0, 1, RIGHT_READ | RIGHT_DERIVE]]);   // service u16
   const d = decodeBootManifest(boot);
   assert.deepEqual(d.usbs, [{ id: 0 }, { id: 1 }, { id: 2 }]);
   assert.deepEqual(d.capUsbs.map((c) => [c.svc, c.usb]), [[0, 2], [1, 0], [1, 1]]);
@@ -65,10 +65,10 @@ test("USB records come after the DISKs and CAP_USBs after the CAP_DISKs, so refe
 });
 
 test("a USB record with a non-zero reserved byte or the wrong length is refused, naming the byte", () => {
-  const header = [0x50, 0x52, 0x53, 0x41, 1, 0, 2, 0, M.Rec.NODE, 0, 3, 0, 0, 1, 0x61];
+  const header = [0x50, 0x52, 0x53, 0x41, 2, 0, 2, 0, M.Rec.NODE, 0, 3, 0, 0, 1, 0x61];
   assert.match(bootRefusal([...header, M.Rec.USB, 0, 4, 0, 0, 0, 1, 0]), /^at byte 21: record 1 \(USB\) has a non-zero reserved byte$/);
   assert.match(bootRefusal([...header, M.Rec.USB, 0, 3, 0, 0, 0, 0]), /record 1 \(USB\) is 3 bytes, not 4/);
-  assert.match(bootRefusal([...header, M.Rec.CAP_USB, 0, 4, 0, 0, 0, RIGHT_READ, 7]), /record 1 \(CAP_USB\) has a non-zero reserved byte/);
+  assert.match(bootRefusal([...header, M.Rec.CAP_USB, 0, 5, 0, 0, 0, 0, RIGHT_READ, 7]), /record 1 \(CAP_USB\) is 5 bytes, not 4/);
 });
 
 test("each malformed matcher is refused at its line with what to write", () => {

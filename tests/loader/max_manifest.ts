@@ -27,13 +27,17 @@ export function maxModule(): Uint8Array {
 function domains(): string[] {
   const key = publicKeyText(keyFromSeed(PUBLISHER).publicKey);
   return Array.from({ length: L.MAX_PUBLISHERS }, (_, i) =>
-    `  - { domain: ${longName(String.fromCharCode(0x61 + (i % L.MAX_SERVICES)))}, publishers: ["${i < L.MAX_SERVICES ? key :
+    `  - { domain: ${i === 0 ? svcParent : svcName(i % L.MAX_SERVICES)}, publishers: ["${i < L.MAX_SERVICES ? key :
       publicKeyText(keyFromSeed(new Uint8Array(32).fill(0x50 + i)).publicKey)}"] }`);
 }
 
 const label = (c: string, n: number) => c + "a".repeat(n - 1);
 /** A 253-character domain, the longest RFC 1035 allows, starting with c. */
 const longName = (c: string) => [label(c, 63), label("b", 63), label("c", 63), label("d", 61)].join(".");
+/** Service i's domain: 253 characters, its first label s, i, x, then a's. */
+/** The domain every service's is under: its publisher key signs the module for all SVC_MAX of them. */
+const svcParent = [label("b", 63), label("c", 63), label("d", 61)].join(".");
+const svcName = (i: number) => [`s${i}x`.padEnd(63, "a"), label("b", 63), label("c", 63), label("d", 61)].join(".");
 
 function nics(): string[] {
   const perNic = L.MAX_PREFIXES / L.MAX_NICS;
@@ -43,10 +47,10 @@ function nics(): string[] {
 }
 
 function services(): string[] {
-  const net = Array.from({ length: L.MAX_NET_PER_SERVICE }, (_, j) => `{ nic: n${j}, min: 100Mbit, max: 1Gbit }`);
+  const net = Array.from({ length: L.MAX_NET_PER_SERVICE }, (_, j) => `{ nic: n${j}, min: 8Mbit, max: 1Gbit }`);
   const grants = Array.from({ length: L.MAX_DISK_GRANTS_PER_SERVICE }, (_, j) => `{ device: d${j % L.MAX_DISKS}, length: 1, rights: [read] }`);
   return Array.from({ length: L.MAX_SERVICES }, (_, i) => [
-    `  - domain: ${longName(String.fromCharCode(0x61 + i))}`,
+    `  - domain: ${svcName(i)}`,
     `    module: s.wasm`,
     `    addresses: [${Array.from({ length: L.MAX_ADDRS_PER_SERVICE }, (_, j) => `"fd02::${i}:${j}"`).join(", ")}]`,
     `    ram: { min: 1, max: 4GiB }`,
