@@ -19,6 +19,15 @@ export enum FaultReason {
   FUEL = 9,          // persia.fuel_exhausted (loader/instrument/fuel.ts)
 }
 
+// The most slots (service ids: the manifest's services plus every store entry's slots) a
+// wasmtime image holds. The glue module imports the kernel's memory, the shim's and one
+// memory per slot (multi-memory), and wasmtime's parser (wasmparser's MAX_WASM_MEMORIES)
+// refuses a core module with more than 100 memories: 100 - 2 = 98. Measured with wasmtime
+// 49: 98 slots compile, 99 fail with "memories count exceeds limit of 100". `persia image`
+// refuses a manifest over it (loader/image/compose.ts); spec/image.md "Slots" says what
+// would raise it. The Node host and metal run SVC_MAX (abi/limits.ts).
+export const IMG_SLOT_MAX = 98;
+
 // The configuration blob: little-endian, every record 4-byte aligned.
 //   header  0 u32 magic "PIMG"  4 u32 version  8 u32 boot length  12 u32 NIC count
 //           16 u32 disk count  20 u32 name length   24 name bytes (padded to 4)

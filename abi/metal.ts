@@ -125,6 +125,13 @@ export const MTL_WASMTIME = "48.0.0";
 // status lines of abi/image.ts (IMG_STATUS_PREFIX, IMG_HOST_PREFIX), so `persia status
 // --from serial.log` reads either. The kernel's SHA-256 line:
 export const MTL_KERNEL_LINE = "kernel.wasm sha256 ";
+// After k_boot the node polls the kernel once (which starts the boot services) and prints
+// what booting cost (spec/metal.md "Boot"):
+//   "persia-metal: started <running> of <services> services; boot <ms> ms, heap <bytes>
+//    bytes in use, kernel memory <pages> pages"
+// <ms> from the clock's start to after that poll; heap: every allocation the host holds
+// then (wasmtime's, the node's and the services' memories).
+export const MTL_STARTED_LINE = "persia-metal: started ";
 
 // isa-debug-exit (QEMU `-device isa-debug-exit,iobase=0xf4,iosize=0x04`): the host writes
 // a code there when it stops, and QEMU exits with (code << 1) | 1.

@@ -11,7 +11,9 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { CONTAIN_EXPORTS, FUEL_EXPORTS, SERVICE_EXPORTS } from "../../abi/contract";
+import { IMG_SLOT_MAX } from "../../abi/image";
 import { NicKind } from "../../abi/kernel";
+import { SVC_MAX } from "../../abi/limits";
 import { LoaderError } from "../errors";
 import { contain } from "../instrument/contain";
 import { meterFuel } from "../instrument/fuel";
@@ -85,6 +87,19 @@ function checkUsb(plan: HostPlan): void {
     "or remove usb: and the services' usb grants for a wasmtime image.");
 }
 
+/** A wasmtime image holds at most IMG_SLOT_MAX slots (abi/image.ts says why); refused
+ *  before any module is metered, naming the count and what runs more. */
+export function checkSlots(plan: HostPlan): void {
+  const store = plan.store.reduce((n, e) => n + e.slots, 0);
+  const slots = plan.services.length + store;
+  if (slots <= IMG_SLOT_MAX) return;
+  throw new LoaderError("the node's services", `${plan.services.length} services and ${store} store slots make ${slots} ` +
+    `service ids; a wasmtime image holds at most ${IMG_SLOT_MAX}: each id is a memory its glue module imports, and ` +
+    "wasmtime refuses a module with more than 100 memories (spec/image.md \"Slots\")",
+    `Run the manifest with \`persia run node.yaml\` or build \`persia image node.yaml --target metal\`, which run up to ` +
+    `${SVC_MAX} services; or lower the store entries' \`slots\`, or split the services over two nodes.`);
+}
+
 /** Each directory holding a disk, once, in the order of the disks. */
 function diskDirs(plan: HostPlan): string[] {
   return [...new Set(plan.disks.map((d) => path.dirname(d.path)))];
@@ -143,6 +158,7 @@ export async function composeImage(manifest: Manifest, inputs: ImageInputs): Pro
   const { boot, plan } = compileManifest(manifest);
   checkNics(plan);
   checkUsb(plan);
+  checkSlots(plan);
   const code = await serviceSlots(plan, inputs.readModule ?? ((f: string) => fs.readFileSync(f)));
   const services = code.slots;
   const shim = parseModule(inputs.shim);

@@ -18,6 +18,11 @@ const PAGE = 65536;
  *  instances), with room: measured, 55 MiB allocated at boot besides the kernel's memory
  *  and the code, for a node of two services and one NIC. */
 const HOST_FIXED = 64 * MIB;
+/** Per service id, beside its memory: its Store, instance, fuel global and slot record, and
+ *  the Linker clone each start makes (hosts/metal/src/node/instance.rs). Measured (issue
+ *  #17, tests/bench/metal_scale.ts): 6.8 KiB per started echo service past the first 10,
+ *  at 100 and at 1,000 services; counted with room. */
+const PER_SLOT = 16 * 1024;
 /** Per NIC: 384 receive and transmit buffers of a frame each, with their rings. */
 const PER_NIC = 384 * (MTL_NIC_FRAME_MAX + ETH_HDR + 64) + 64 * 1024;
 /** Per disk: the 64 KiB bounce buffer and the ring. */
@@ -34,7 +39,7 @@ export interface RamAccount {
   kernel: number;
   /** Every service id's RAM max, twice, and the largest once more (a move in progress). */
   services: number;
-  /** HOST_FIXED, the drivers' buffers and MTL_HEAP_RESERVE. */
+  /** HOST_FIXED, PER_SLOT per service id, the drivers' buffers and MTL_HEAP_RESERVE. */
   host: number;
   /** The sum, rounded up to 16 MiB: QEMU's -m. */
   mib: number;
@@ -46,7 +51,7 @@ export interface RamAccount {
 export function ramAccount(plan: HostPlan, imageBytes: number, codeBytes: number, kernelPages: number): RamAccount {
   const maxes = [...plan.services.map((s) => s.ramMaxPages * PAGE), ...plan.store.flatMap((e) => Array<number>(e.slots).fill(e.ramMaxPages * PAGE))];
   const services = 2 * maxes.reduce((a, b) => a + b, 0) + maxes.reduce((a, b) => Math.max(a, b), 0);
-  const host = HOST_FIXED + plan.nics.length * PER_NIC + plan.disks.length * PER_DISK + MTL_HEAP_RESERVE;
+  const host = HOST_FIXED + maxes.length * PER_SLOT + plan.nics.length * PER_NIC + plan.disks.length * PER_DISK + MTL_HEAP_RESERVE;
   const kernel = 2 * kernelPages * PAGE;
   const total = LOW + imageBytes + codeBytes + kernel + services + host;
   const mib = Math.ceil(total / (16 * MIB)) * 16;

@@ -47,6 +47,7 @@ import { schedBench } from "./sched";
 import { fuelBench } from "./fuel";
 import { imageRates } from "./wasmtime";
 import { metalRates } from "./metal";
+import { metalScaleBench } from "./metal_scale";
 import { controlBench } from "./control";
 import { putBench } from "./put";
 import { storageBench } from "./storage";
@@ -203,6 +204,7 @@ async function all(): Promise<void> {
   await filterBench((l) => console.log(l));
   await routerBench((l) => console.log(l));
   await metalBench((l) => console.log(l));
+  await metalScaleBench((l) => console.log(l));
   await usbdiskBench((l) => console.log(l));
   await wireguardBench((l) => console.log(l));
 }

@@ -3,9 +3,11 @@
 // command line straight to the kernel and count what it sends instead of sending it,
 // timing the loop with the TSC clock.
 //   bench-setup=<nic>:<hex>   a frame given once before the measurement (repeatable)
-//   bench=<nic>:<hex>         the frame measured
-//   bench-count=<n>           how many times (after a warm-up of WARMUP frames)
-// It prints one line, "bench <frames> <ns> <frames the kernel sent>", and exits STOPPED.
+//   bench=<nic>:<hex>         a frame measured (repeatable: each in turn, in order)
+//   bench-count=<n>           how many times each (after a warm-up of WARMUP frames)
+// It prints one line per bench= frame, "bench <frames> <ns> <frames the kernel sent>", and
+// exits STOPPED. Several frames let one boot measure several services (tests/metal/
+// scale.test.ts: the first, the last and one between of a thousand).
 // The kernel polls every BATCH frames, as the Node host's benchmark does. Used by mod.rs;
 // args.rs parses the options.
 use super::host::Host;
@@ -21,6 +23,7 @@ use wasmtime::{Result, Store};
 const BATCH: u64 = 32;        // frames per k_poll (tests/bench/bench.ts BATCH)
 const WARMUP: u64 = 2000;     // frames before the clock starts
 const SETUP_MAX: usize = 8;   // bench-setup frames at most
+const FRAMES_MAX: usize = 8;  // bench frames at most
 const COUNT_DEFAULT: u64 = 100_000;
 
 /// A frame for NIC `nic`.
@@ -31,20 +34,21 @@ pub struct Frame {
 
 pub struct Bench {
     setup: Vec<Frame>,
-    frame: Option<Frame>,
+    frames: Vec<Frame>,
     count: u64,
 }
 
 impl Bench {
     pub fn new() -> Bench {
-        Bench { setup: Vec::new(), frame: None, count: COUNT_DEFAULT }
+        Bench { setup: Vec::new(), frames: Vec::new(), count: COUNT_DEFAULT }
     }
 
     /// One bench option of the command line (`name` is bench, bench-setup or bench-count);
     /// Ok(false) for another name.
     pub fn option(&mut self, name: &str, value: &str) -> Result<bool, String> {
         match name {
-            "bench" => self.frame = Some(frame(value)?),
+            "bench" if self.frames.len() < FRAMES_MAX => self.frames.push(frame(value)?),
+            "bench" => return Err(format!("more than {FRAMES_MAX} bench frames")),
             "bench-setup" if self.setup.len() < SETUP_MAX => self.setup.push(frame(value)?),
             "bench-setup" => return Err(format!("more than {SETUP_MAX} bench-setup frames")),
             "bench-count" => {
@@ -59,10 +63,10 @@ impl Bench {
     /// Whether the command line asked for bench mode; a count or setup without `bench=`
     /// is refused by name.
     pub fn wanted(&self) -> Result<bool, String> {
-        if self.frame.is_none() && (!self.setup.is_empty() || self.count != COUNT_DEFAULT) {
+        if self.frames.is_empty() && (!self.setup.is_empty() || self.count != COUNT_DEFAULT) {
             return Err(String::from("bench-setup= and bench-count= need bench=<nic>:<hex>, the frame to measure"));
         }
-        Ok(self.frame.is_some())
+        Ok(!self.frames.is_empty())
     }
 }
 
@@ -86,16 +90,27 @@ fn feed(store: &mut Store<Host>, k: &KernelExports, rx_at: usize, f: &Frame, t: 
     k.k_rx.call(&mut *store, (f.nic, f.bytes.len() as i32, t))
 }
 
-/// Runs the measurement after boot and prints its line.
-pub fn run(store: &mut Store<Host>, k: &KernelExports, b: &Bench) -> Result<()> {
-    let Some(measured) = b.frame.as_ref() else { return Ok(()) };
+/// Runs the measurements after boot and prints a line for each. `t0`: the kernel time of
+/// the boot's last poll, which the bench's clock goes on from (it never goes back).
+pub fn run(store: &mut Store<Host>, k: &KernelExports, b: &Bench, t0: i64) -> Result<()> {
+    if b.frames.is_empty() {
+        return Ok(());
+    }
     let rx_at = k.k_buf.call(&mut *store, Buf::RX as i32)? as u32 as usize;
-    let mut t: i64 = 1;
+    let mut t: i64 = t0.max(1);
     for f in &b.setup {
         feed(store, k, rx_at, f, t)?;
     }
     k.k_poll.call(&mut *store, t)?;
     t += 1;
+    for measured in &b.frames {
+        t = measure(store, k, rx_at, measured, b.count, t)?;
+    }
+    Ok(())
+}
+
+/// One frame: WARMUP times, then `count` times on the clock; its line. The next time.
+fn measure(store: &mut Store<Host>, k: &KernelExports, rx_at: usize, measured: &Frame, count: u64, mut t: i64) -> Result<i64> {
     for i in 0..WARMUP {
         feed(store, k, rx_at, measured, t)?;
         if i % BATCH == 0 {
@@ -105,7 +120,7 @@ pub fn run(store: &mut Store<Host>, k: &KernelExports, b: &Bench) -> Result<()> 
     }
     let sent0 = store.data().bench_sent.unwrap_or(0);
     let t0 = clock::now_ns();
-    for i in 0..b.count {
+    for i in 0..count {
         feed(store, k, rx_at, measured, t)?;
         if i % BATCH == BATCH - 1 {
             k.k_poll.call(&mut *store, t)?;
@@ -114,6 +129,6 @@ pub fn run(store: &mut Store<Host>, k: &KernelExports, b: &Bench) -> Result<()> 
     }
     k.k_poll.call(&mut *store, t)?;
     let ns = clock::now_ns().saturating_sub(t0);
-    println!("bench {} {ns} {}", b.count, store.data().bench_sent.unwrap_or(0) - sent0);
-    Ok(())
+    println!("bench {count} {ns} {}", store.data().bench_sent.unwrap_or(0) - sent0);
+    Ok(t + 1)
 }

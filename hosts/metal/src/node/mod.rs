@@ -84,8 +84,9 @@ pub fn run(boot: Boot) -> ! {
             Err(e) => stopped(&e),
         }
     }
+    let t_started = start_services(&mut store, &k, &clk);
     if let Some(b) = args.bench.as_ref() {
-        if let Err(e) = bench::run(&mut store, &k, b) {
+        if let Err(e) = bench::run(&mut store, &k, b, t_started) {
             stopped(&e);
         }
         exit(MtlExit::Stopped);
@@ -173,6 +174,27 @@ fn boot_kernel(store: &mut Store<Host>, k: &KernelExports, p: &payload::Payload,
         p.name(),
         clock::now_ms()
     );
+}
+
+/// The kernel's first poll, which starts the boot services (the run loop and bench mode
+/// poll again at once), and the MTL_STARTED_LINE: how many run, how long booting took and
+/// what it holds of the heap.
+/// The kernel time of that poll.
+fn start_services(store: &mut Store<Host>, k: &KernelExports, clk: &Clock) -> i64 {
+    let t = clk.now();
+    if let Err(e) = k.k_poll.call(&mut *store, t) {
+        stopped(&e);
+    }
+    let ms = clock::now_ms();
+    let h = store.data();
+    let running = h.services.slots.iter().flatten().filter(|s| s.running.is_some()).count();
+    let services = h.services.slots.iter().flatten().count();
+    let pages = h.memory.map_or(0, |m| m.data_size(&*store) / 65536);
+    println!(
+        "{MTL_STARTED_LINE}{running} of {services} services; boot {ms} ms, heap {} bytes in use, kernel memory {pages} pages",
+        heap::allocated_bytes()
+    );
+    t
 }
 
 /// The kernel trapped or a host import found a kernel bug: say why and stop.

@@ -48,8 +48,9 @@ pub struct Services {
     pub(super) linker: Linker<SvcData>,
     /// Deserialized once per module index; Err: why wasmtime refused it.
     pub(super) modules: Vec<(u32, Result<Module, String>)>,
-    pub(super) places: [Option<Place>; SVC_MAX],
-    pub(super) slots: [Option<Slot>; SVC_MAX],
+    /// Indexed by service id, SVC_MAX long (on the heap: a node may have a thousand).
+    pub(super) places: Vec<Option<Place>>,
+    pub(super) slots: Vec<Option<Slot>>,
 }
 
 /// The pages a service there may grow to: the RAM grant, or the module's own lower maximum.
@@ -66,7 +67,10 @@ impl Services {
     pub fn new(engine: Engine, payload: &Payload) -> Result<Services, String> {
         let mut linker = Linker::new(&engine);
         link_service_imports(&mut linker).map_err(|e| format!("cannot define the services' imports: {e}"))?;
-        let mut s = Services { starts: 0, engine, linker, modules: Vec::new(), places: Default::default(), slots: Default::default() };
+        let mut s = Services {
+            starts: 0, engine, linker, modules: Vec::new(),
+            places: (0..SVC_MAX).map(|_| None).collect(), slots: (0..SVC_MAX).map(|_| None).collect(),
+        };
         for p in payload.slots() {
             if !s.modules.iter().any(|(m, _)| *m == p.module) {
                 let code = payload.module_code(p.module).unwrap_or(&[]);
@@ -164,19 +168,22 @@ impl Services {
     }
 
     /// svc_load: the request (abi/control.ts SL_*) names a module by SHA-256; the lowest free
-    /// id among its slots (in the kernel's mask) gets it. The id, or -ENOENT, -ENOSPC, -EINVAL.
+    /// id among its slots (in the kernel's bitmap of SVC_MAX bits, id i at byte i/8, bit i%8)
+    /// gets it. The id, or -ENOENT, -ENOSPC, -EINVAL.
     pub fn load(&mut self, req: &[u8]) -> i32 {
         if req.len() < SL_NAME || req.len() != SL_NAME + req[SL_NAME_LEN] as usize {
             return -(Errno::EINVAL as i32);
         }
         let word = |at: usize| u32::from_le_bytes([req[at], req[at + 1], req[at + 2], req[at + 3]]);
-        let (free, ram) = (word(SL_FREE), word(SL_RAM_MAX));
+        let ram = word(SL_RAM_MAX);
+        let free_bits = &req[SL_FREE..SL_RAM_MAX];
+        let free = |i: usize| free_bits.get(i / 8).is_some_and(|b| (b >> (i % 8)) & 1 == 1);
         let hash = &req[SL_HASH..SL_HASH + 32];
         if !self.places.iter().flatten().any(|p| p.sha256 == hash) {
             return -(Errno::ENOENT as i32);
         }
         let id = self.places.iter().enumerate().position(|(i, p)| {
-            p.as_ref().is_some_and(|p| !p.loaded && (free >> i) & 1 == 1 && ram <= p.ceiling && p.sha256 == hash)
+            p.as_ref().is_some_and(|p| !p.loaded && free(i) && ram <= p.ceiling && p.sha256 == hash)
         });
         let Some(id) = id else { return -(Errno::ENOSPC as i32) };
         let place = self.places[id].as_mut().expect("position found a place");

@@ -27,8 +27,11 @@ pub fn print_host_line(store: &Store<Host>) {
         first = false;
     }
     print!("],\"services\":[");
-    for svc in 0..SVC_MAX {
-        print!("{}{{\"id\":{svc},\"ram_pages\":{}}}", if svc == 0 { "" } else { "," }, h.services.pages(svc, h.active));
+    // Only the ids the image has a place for: a node of ten services prints ten, not SVC_MAX.
+    let mut first = true;
+    for svc in (0..SVC_MAX).filter(|&i| h.services.places[i].is_some()) {
+        print!("{}{{\"id\":{svc},\"ram_pages\":{}}}", if first { "" } else { "," }, h.services.pages(svc, h.active));
+        first = false;
     }
     println!("]}}");
 }

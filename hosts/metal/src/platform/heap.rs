@@ -29,6 +29,12 @@ pub fn free_bytes() -> usize {
     ALLOCATOR.lock().get_counters().available_bytes
 }
 
+/// Bytes the heap has handed out and not had back (wasmtime's and the node's, the
+/// services' memories included): what the node's boot line reports.
+pub fn allocated_bytes() -> usize {
+    ALLOCATOR.lock().get_counters().allocated_bytes
+}
+
 /// The address after the image and its payload, or a sentence when the payload's length
 /// cannot be right.
 fn image_end() -> Result<u64, &'static str> {
