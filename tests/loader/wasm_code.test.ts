@@ -292,8 +292,9 @@ test("every module the project builds is read with no operand missing, and every
     const s = summary(fs.readFileSync(file));
     assert.equal(s.unbalanced, 0, file);
     // The kernel is the largest: about 300 functions with the module signature check and
-    // sealed answers (issue #14).
-    assert.ok(s.maxDepth <= 64 && s.maxLocals <= 32 && s.functions <= 384, `${file}: ${JSON.stringify(s)}`);
+    // sealed answers (issue #14). ref10's field multiply (kernel/crypto/fe25519.ts, issue #17)
+    // keeps its ten limbs and their doubled and ×19 forms in locals: about 44.
+    assert.ok(s.maxDepth <= 64 && s.maxLocals <= 64 && s.functions <= 384, `${file}: ${JSON.stringify(s)}`);
   }
   for (const file of [...wasmFiles("build/wasm/services"), ...wasmFiles("build/wasm/tests")]) {
     if (["crypto.wasm", "cert.wasm", "modsig.wasm"].includes(path.basename(file))) continue; // kernel/crypto, kernel/cert and kernel/svc/modsig for the tests, not services
