@@ -3,7 +3,7 @@
 // AssemblyScript and TypeScript. The function signatures themselves are in abi/contract.ts;
 // the capacities a host sizes its tables by (NIC_MAX, SVC_MAX, DISK_MAX) are in abi/limits.ts.
 
-export const ABI_VERSION = 10; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
+export const ABI_VERSION = 11; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
                               // 3: svc_load, svc_unload, svc_ram (run-time LOAD and GRANT)
                               // 4: k_rx(nic, len, now): a frame carries its time of arrival
                               //    (a batch received after an idle spell ran on a stale clock)
@@ -15,6 +15,8 @@ export const ABI_VERSION = 10; // 2: svc_call(svc, entry, fuel) and svc_fuel_use
                               // 9: mod_stage, mod_write, mod_read, mod_commit, mod_abort (PUT, issue #14)
                               // 10: USB (issue #16): k_usb_attach, k_usb_detach, k_usb_done,
                               //     usb_submit, usb_cancel, Buf.USB
+                              // 11: k_rx_batch and Buf.RX_BATCH (many frames per call), the
+                              //     syscalls recv_many and send_many (issue #17)
 
 // The longest a host waits for k_stop to say the stop is done before it stops the node
 // anyway (spec/hosts.md "Stopping a node"): a router's longest stop — its two final RAs 3 s
@@ -32,7 +34,21 @@ export enum Buf {
   BOOT = 1,    // the binary boot manifest, written before k_boot(len, now)
   STATUS = 2,  // the status snapshot, read after k_status() returns its length
   USB = 3,     // a USB device's descriptors before k_usb_attach; a transfer's IN data before k_usb_done
+  RX_BATCH = 4, // received frames, packed as below, written by the host before k_rx_batch(count, now)
 }
+
+// Buf.RX_BATCH and the records of recv_many/send_many: one record per frame or packet,
+// packed one after another, each starting on a 4-byte boundary:
+//   +0 u16 LE  nic (Buf.RX_BATCH; the syscalls' records keep it 0)
+//   +2 u16 LE  len: the bytes that follow
+//   +4 len bytes, then zero to three bytes of padding to the next record
+export const REC_NIC = 0;
+export const REC_LEN = 2;
+export const REC_HDR = 4;
+export const REC_ALIGN = 4;          // a record of len bytes takes (REC_HDR + len) rounded up to it
+export const RX_BATCH_SIZE = 65536;  // bytes in Buf.RX_BATCH: 32 frames of 1514 bytes, or 7 jumbo frames
+export const SYS_BATCH_SIZE = 32768; // the most bytes one recv_many or send_many moves
+
 
 // svc_call(svc, entry, fuel): entry points a service module exports.
 export enum Entry {
