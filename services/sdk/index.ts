@@ -4,6 +4,7 @@
 // `checksum` is wire/checksum.ts, the one the kernel uses.
 // Used by services/* and tests/services/*.
 import * as addrs from "./addrs";
+import * as batch from "./batch";
 import * as bytes from "./bytes";
 import * as checksum from "../../wire/checksum";
 import * as icmpv6 from "./icmpv6";
@@ -15,4 +16,4 @@ import * as text from "./text";
 import * as udp from "./udp";
 import * as usb from "./usb";
 
-export { addrs, bytes, checksum, icmpv6, ingress, ipv6, log, sys, text, udp, usb };
+export { addrs, batch, bytes, checksum, icmpv6, ingress, ipv6, log, sys, text, udp, usb };

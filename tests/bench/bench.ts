@@ -102,6 +102,32 @@ function measure(name: string, node: PersiaNode, nic: number, frame: Uint8Array,
   return n / s;
 }
 
+/** measure(), with the frames handed over BATCH at a time through k_rx_batch (one call
+ *  into the kernel per batch instead of one per frame). */
+function measureBatch(node: PersiaNode, nic: number, frame: Uint8Array, n: number, now: () => bigint): number {
+  const k = node.kernel;
+  for (let i = 0; i < 2000; i++) { k.rxQueue(nic, frame, 0n); if (i % BATCH === BATCH - 1) { k.rxFlush(0n); k.poll(now()); } }
+  k.rxFlush(0n);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    k.rxQueue(nic, frame, 0n);
+    if (i % BATCH === BATCH - 1) { k.rxFlush(0n); k.poll(now()); }
+  }
+  k.rxFlush(0n);
+  k.poll(now());
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return n / s;
+}
+
+/** The kernel's memory in bytes and its heap's high-water mark: the last byte that is not
+ *  zero (memory past the stub allocator's top is zero until something is allocated there). */
+export function heapMark(node: PersiaNode): { size: number; top: number } {
+  const b = node.kernel.bytes;
+  let top = b.length - 1;
+  while (top >= 0 && b[top] === 0) top--;
+  return { size: b.length, top: top + 1 };
+}
+
 /** Forwarding with capture off and on, in turns, ROUNDS times, on a fresh node whose clock
  *  stands still (so that no neighbor entry ages out between turns); the best of each. On,
  *  the kernel calls the host's capture import twice per frame (RX, TX), and the Node host
@@ -140,6 +166,18 @@ async function main(): Promise<void> {
   const sent1 = nics[0].sent;
   const service = measure("service", node, 0, ping, n / 4, now);
   const answered = nics[0].sent - sent1;
+  const heap0 = heapMark(node);
+  const sent2 = nics[1].sent;
+  const baseB = measureBatch(node, 0, ipv4, n, now);
+  const forwardB = measureBatch(node, 0, fwd, n, now);
+  const forwardedB = nics[1].sent - sent2;
+  const sent3 = nics[0].sent;
+  const serviceB = measureBatch(node, 0, ping, n / 4, now);
+  const answeredB = nics[0].sent - sent3;
+  const MILLION = 1_000_000;
+  measureBatch(node, 0, fwd, MILLION / 2, now);
+  measureBatch(node, 0, ping, MILLION / 2, now);
+  const heap1 = heapMark(node);
   const drops = node.status().drops;
   const fmt = (x: number) => `${(x / 1000).toFixed(0).padStart(6)} k packets/s`;
   console.log(`PersiaOS in-process figures (Node ${process.version}, ${BATCH} frames per poll)`);
@@ -148,6 +186,14 @@ async function main(): Promise<void> {
     `   (${forwarded} of ${n + 2000} frames out)`);
   console.log(`  service:  echo request → echo.sabz.city → reply ${fmt(service)}   ${(service / base).toFixed(2)} of baseline` +
     `   (${answered} of ${n / 4 + 2000} replies out)`);
+  console.log(`  The same, ${BATCH} frames per k_rx_batch call (one crossing per batch):`);
+  console.log(`  baseline: frames dropped at the first check   ${fmt(baseB)}   ${(baseB / base).toFixed(2)} of baseline`);
+  console.log(`  forward:  router, NIC 0 → NIC 1, hop limit −1  ${fmt(forwardB)}   ${(forwardB / base).toFixed(2)} of baseline` +
+    `   (${forwardedB} of ${n + 2000} frames out)`);
+  console.log(`  service:  echo request → echo.sabz.city → reply ${fmt(serviceB)}   ${(serviceB / base).toFixed(2)} of baseline` +
+    `   (${answeredB} of ${n / 4 + 2000} replies out)`);
+  console.log(`  heap:     kernel memory ${heap0.size} → ${heap1.size} bytes, high-water mark ${heap0.top} → ${heap1.top}` +
+    ` after ${MILLION} more packets (forwarded and echoed)${heap1.top > heap0.top || heap1.size > heap0.size ? "   GREW: the hot path allocates" : ""}`);
   const nonzero = Object.entries(drops).filter(([k, v]) => Number(v) > 0 && k !== "ETHERTYPE_IPV4");
   if (nonzero.length) console.log(`  drops other than the baseline's: ${nonzero.map(([k, v]) => `${k} ${v}`).join(", ")}`);
   node.stop();
@@ -163,21 +209,23 @@ async function main(): Promise<void> {
     { name: "forward", nic: 0, frame: fwd, count: n },
     { name: "service", nic: 0, frame: ping, count: n / 4 },
   ];
-  const node1 = { baseline: base, forward, service };
+  const node1: Record<string, number> = { baseline: base, forward, service,
+    "baseline/batch": baseB, "forward/batch": forwardB, "service/batch": serviceB };
   const ratios = (rates: Map<string, { rate: number; sent: number }>) => {
     for (const [name, r] of rates) {
-      const onNode = node1[name as keyof typeof node1];
-      console.log(`  ${name.padEnd(9)} ${fmt(r.rate)}   ${(r.rate / onNode).toFixed(2)} of Node's   ${(r.rate / rates.get("baseline")!.rate).toFixed(2)} of its baseline   (${r.sent} frames out)`);
+      const onNode = node1[name];
+      const ratio = onNode === undefined ? "" : `${(r.rate / onNode).toFixed(2)} of Node's   `;
+      console.log(`  ${name.padEnd(15)} ${fmt(r.rate)}   ${ratio}${(r.rate / rates.get("baseline")!.rate).toFixed(2)} of its baseline   (${r.sent} frames out)`);
     }
   };
-  const image = await imageRates(MANIFEST, { setup, cases });
+  const image = want("image") ? await imageRates(MANIFEST, { setup, cases }) : "not selected (PERSIA_BENCH)";
   if (typeof image === "string") {
     console.log(`  wasmtime: not measured: ${image}`);
   } else {
     console.log(`The same inside a wasmtime image (the shim's --bench mode, same kernel and frames; ratio to Node's figure)`);
     ratios(image);
   }
-  const metal = await metalRates(MANIFEST, { setup, cases });
+  const metal = want("metal-inproc") ? await metalRates(MANIFEST, { setup, cases }) : "not selected (PERSIA_BENCH)";
   if (typeof metal === "string") {
     console.log(`  metal: not measured: ${metal}`);
     return;
@@ -186,21 +234,28 @@ async function main(): Promise<void> {
   ratios(metal.rates);
 }
 
+/** The sections PERSIA_BENCH names (comma-separated, e.g. `PERSIA_BENCH=inproc,image`),
+ *  or every section when it is unset. "inproc" is the Node host's figures above, "image"
+ *  and "metal-inproc" the same frames in the wasmtime image and on the metal host. */
+const ONLY = process.env.PERSIA_BENCH ? new Set(process.env.PERSIA_BENCH.split(",")) : null;
+function want(section: string): boolean { return ONLY === null || ONLY.has(section); }
+
 /** One after another, so that no figure shares the CPU with another's load. */
 async function all(): Promise<void> {
-  await main();
-  await schedBench((l) => console.log(l));
-  await fuelBench();
-  await controlBench((l) => console.log(l));
-  await putBench((l) => console.log(l));
-  await storageBench((l) => console.log(l));
-  await cryptoBench((l) => console.log(l));
-  await modsigBench((l) => console.log(l));
-  await filterBench((l) => console.log(l));
-  await routerBench((l) => console.log(l));
-  await metalBench((l) => console.log(l));
-  await usbdiskBench((l) => console.log(l));
-  await wireguardBench((l) => console.log(l));
+  const log = (l: string) => console.log(l);
+  if (want("inproc") || want("image") || want("metal-inproc")) await main();
+  if (want("sched")) await schedBench(log);
+  if (want("fuel")) await fuelBench();
+  if (want("control")) await controlBench(log);
+  if (want("put")) await putBench(log);
+  if (want("storage")) await storageBench(log);
+  if (want("crypto")) await cryptoBench(log);
+  if (want("modsig")) await modsigBench(log);
+  if (want("filters")) await filterBench(log);
+  if (want("router")) await routerBench(log);
+  if (want("metal")) await metalBench(log);
+  if (want("usbdisk")) await usbdiskBench(log);
+  if (want("wireguard")) await wireguardBench(log);
 }
 
 all().catch((e) => { console.error(`benchmark failed: ${e instanceof Error ? e.stack : e}`); process.exit(1); });
