@@ -52,6 +52,8 @@ import { cryptoBench } from "./crypto";
 import { modsigBench } from "./modsig";
 import { filterBench } from "./filters";
 import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
+import { ICMP_NA } from "../../wire/layout/icmpv6";
+import { NA_SOLICITED, NA_OVERRIDE, NDOPT_TLLA } from "../../wire/layout/nd";
 
 
 const MANIFEST = `
@@ -70,6 +72,7 @@ const PEER1 = parseMac("02:00:00:00:02:00");
 const A0 = parseAddr("fd00:1::100");
 const A1 = parseAddr("fd00:2::100");
 const BATCH = 32;
+const ROUNDS = 3;                           // turns of per-frame and batched figures
 
 async function boot(): Promise<{ node: PersiaNode; nics: CountingNic[]; now: () => bigint }> {
   const { boot, plan } = compileManifest(parseManifest(MANIFEST, "bench.yaml", ROOT));
@@ -166,28 +169,43 @@ async function main(): Promise<void> {
   const sent1 = nics[0].sent;
   const service = measure("service", node, 0, ping, n / 4, now);
   const answered = nics[0].sent - sent1;
-  // The batched figures on a fresh node, so that its neighbors are as fresh as they were
-  // for the figures above (a peer that never answers a probe goes unreachable in ~10 s of
-  // kernel time); the million packets after them in chunks, each after the peers' NS anew.
-  const b = await boot();
-  const sent2 = b.nics[1].sent;
-  const baseB = measureBatch(b.node, 0, ipv4, n, b.now);
-  const forwardB = measureBatch(b.node, 0, fwd, n, b.now);
-  const forwardedB = b.nics[1].sent - sent2;
-  const sent3 = b.nics[0].sent;
-  const serviceB = measureBatch(b.node, 0, ping, n / 4, b.now);
-  const answeredB = b.nics[0].sent - sent3;
-  const MILLION = 1_000_000;
-  const heap0 = heapMark(b.node);
-  const out0 = b.nics[0].sent + b.nics[1].sent;
-  for (let i = 0; i < 10; i++) {
-    b.node.kernel.rx(0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0)), b.now());
-    b.node.kernel.rx(1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1)), b.now());
-    measureBatch(b.node, 0, i % 2 === 0 ? fwd : ping, MILLION / 10, b.now);
+  // The batched figures beside the per-frame ones, in turns on fresh nodes (the machine's
+  // load moves between turns, so only figures taken close together compare; a fresh node
+  // keeps its neighbors as fresh as they were for the figures above): the best of each.
+  const best = { single: { baseline: base, forward, service }, batch: { baseline: 0, forward: 0, service: 0 } };
+  let forwardedB = 0, answeredB = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, frame, count, nic] of [["baseline", ipv4, n, 1], ["forward", fwd, n, 1], ["service", ping, n / 4, 0]] as const) {
+      for (const mode of ["single", "batch"] as const) {
+        const b = await boot();
+        const sent = b.nics[nic].sent;
+        const r = mode === "batch" ? measureBatch(b.node, 0, frame, count, b.now) : measure(name, b.node, 0, frame, count, b.now);
+        if (mode === "batch" && name === "forward") forwardedB = b.nics[1].sent - sent;
+        if (mode === "batch" && name === "service") answeredB = b.nics[0].sent - sent;
+        best[mode][name] = Math.max(best[mode][name], r);
+        b.node.stop();
+      }
+    }
   }
-  const heap1 = heapMark(b.node);
-  const outM = b.nics[0].sent + b.nics[1].sent - out0;
-  b.node.stop();
+  const baseB = best.batch.baseline, forwardB = best.batch.forward, serviceB = best.batch.service;
+  // A million packets more on one node, in chunks, each after the peers' solicited Neighbor
+  // Advertisements (REACHABLE anew: a peer that never answers a probe goes unreachable in
+  // ~10 s of kernel time): the kernel's memory and heap must not move.
+  const MILLION = 1_000_000;
+  const h = await boot();
+  measureBatch(h.node, 0, fwd, 10_000, h.now); measureBatch(h.node, 0, ping, 10_000, h.now);
+  const heap0 = heapMark(h.node);
+  const out0 = h.nics[0].sent + h.nics[1].sent;
+  const na = (nic: number, node: Uint8Array, peer: Uint8Array, addr: Uint8Array, mac: Uint8Array) =>
+    h.node.kernel.rx(nic, P.ether(node, peer, P.ETH_IPV6, P.icmp6(addr, linkLocalFromMac(node), ICMP_NA, 0, NA_SOLICITED | NA_OVERRIDE, P.ndRest(addr, NDOPT_TLLA, peer), 255)), h.now());
+  for (let i = 0; i < 10; i++) {
+    na(0, NODE0, PEER0, A0, PEER0); na(1, NODE1, PEER1, A1, PEER1);
+    measureBatch(h.node, 0, i % 2 === 0 ? fwd : ping, MILLION / 10, h.now);
+  }
+  const heap1 = heapMark(h.node);
+  const outM = h.nics[0].sent + h.nics[1].sent - out0;
+  const hdrops = Object.entries(h.node.status().drops).filter(([k, v]) => Number(v) > 0);
+  h.node.stop();
   const drops = node.status().drops;
   const fmt = (x: number) => `${(x / 1000).toFixed(0).padStart(6)} k packets/s`;
   console.log(`PersiaOS in-process figures (Node ${process.version}, ${BATCH} frames per poll)`);
@@ -196,14 +214,14 @@ async function main(): Promise<void> {
     `   (${forwarded} of ${n + 2000} frames out)`);
   console.log(`  service:  echo request → echo.sabz.city → reply ${fmt(service)}   ${(service / base).toFixed(2)} of baseline` +
     `   (${answered} of ${n / 4 + 2000} replies out)`);
-  console.log(`  The same, ${BATCH} frames per k_rx_batch call (one crossing per batch):`);
-  console.log(`  baseline: frames dropped at the first check   ${fmt(baseB)}   ${(baseB / base).toFixed(2)} of baseline`);
-  console.log(`  forward:  router, NIC 0 → NIC 1, hop limit −1  ${fmt(forwardB)}   ${(forwardB / base).toFixed(2)} of baseline` +
-    `   (${forwardedB} of ${n + 2000} frames out)`);
-  console.log(`  service:  echo request → echo.sabz.city → reply ${fmt(serviceB)}   ${(serviceB / base).toFixed(2)} of baseline` +
-    `   (${answeredB} of ${n / 4 + 2000} replies out)`);
+  console.log(`  In turns on fresh nodes, best of ${ROUNDS}: one k_rx per frame, then ${BATCH} frames per k_rx_batch call:`);
+  for (const name of ["baseline", "forward", "service"] as const) {
+    console.log(`  ${name.padEnd(9)} k_rx ${fmt(best.single[name])}   k_rx_batch ${fmt(best.batch[name])}   ${(best.batch[name] / best.single[name]).toFixed(2)} of k_rx's   ${(best.batch[name] / best.single.baseline).toFixed(2)} of k_rx's baseline`);
+  }
+  console.log(`            (the last batched turns: ${forwardedB} of ${n + 2000} frames forwarded, ${answeredB} of ${n / 4 + 2000} echoes answered)`);
   console.log(`  heap:     kernel memory ${heap0.size} → ${heap1.size} bytes, high-water mark ${heap0.top} → ${heap1.top}` +
-    ` after ${MILLION} more packets (forwarded and echoed; ${outM} frames out)${heap1.top > heap0.top || heap1.size > heap0.size ? "   GREW: the hot path allocates" : ""}`);
+    ` after ${MILLION} more packets (forwarded and echoed; ${outM} frames out; drops: ${hdrops.map(([k, v]) => `${k} ${v}`).join(", ") || "none"})` +
+    `${heap1.top > heap0.top || heap1.size > heap0.size ? "   GREW: the hot path allocates" : ""}`);
   const nonzero = Object.entries(drops).filter(([k, v]) => Number(v) > 0 && k !== "ETHERTYPE_IPV4");
   if (nonzero.length) console.log(`  drops other than the baseline's: ${nonzero.map(([k, v]) => `${k} ${v}`).join(", ")}`);
   node.stop();
