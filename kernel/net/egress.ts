@@ -53,6 +53,10 @@ let blocked = false;                                 // a backlog waits for cred
 const WORDS: i32 = (CLASS_MAX + 63) >> 6;
 const backlog = new StaticArray<u64>(NIC_MAX * WORDS);
 const minClasses = new StaticArray<i32>(NIC_MAX);   // classes of the NIC with a min rate
+// The classes of each NIC with a min or max rate: the only ones whose credits a poll
+// refills and caps, so that a poll costs those classes, not CLASS_MAX of them.
+const rated = new StaticArray<u16>(NIC_MAX * CLASS_MAX);
+const ratedCount = new StaticArray<i32>(NIC_MAX);
 
 // @ts-ignore: decorator
 @inline function at(nic: i32, c: i32): i32 { return nic * CLASS_MAX + c; }
@@ -76,13 +80,38 @@ export function classDepth(nic: i32, c: i32): i32 { return unchecked(count[at(ni
 
 /** Rates from a NET record, in bit/s (0 max: unlimited). */
 export function setClassRates(nic: i32, c: i32, minB: u64, maxB: u64): void {
-  let had = unchecked(minRate[at(nic, c)]) > 0, has = minB / 8 > 0;
+  let i = at(nic, c);
+  let had = unchecked(minRate[i]) > 0, has = minB / 8 > 0;
   if (had != has) unchecked(minClasses[nic] += has ? 1 : -1);
+  let wasRated = had || unchecked(maxRate[i]) > 0, isRated = has || maxB / 8 > 0;
+  if (!wasRated && isRated) {
+    unchecked(rated[nic * CLASS_MAX + unchecked(ratedCount[nic])] = <u16>c);
+    unchecked(ratedCount[nic]++);
+    unchecked(waited[i] = unchecked(count[i]) > 0);
+  } else if (wasRated && !isRated) {
+    unrate(nic, c);
+  }
   unchecked(minRate[at(nic, c)] = minB / 8);
   unchecked(maxRate[at(nic, c)] = maxB / 8);
   unchecked(minBits[at(nic, c)] = minB);
   unchecked(maxBits[at(nic, c)] = maxB);
 }
+/** Class c of nic has no rate any more: out of the rated list, its credits capped as the
+ *  poll capped an idle unrated class's (at a frame, cap() of rate 0). */
+function unrate(nic: i32, c: i32): void {
+  let n = unchecked(ratedCount[nic]);
+  for (let k = 0; k < n; k++) {
+    if (<i32>unchecked(rated[nic * CLASS_MAX + k]) != c) continue;
+    unchecked(rated[nic * CLASS_MAX + k] = unchecked(rated[nic * CLASS_MAX + n - 1]));
+    unchecked(ratedCount[nic] = n - 1);
+    break;
+  }
+  let i = at(nic, c);
+  let frame = <i64>(unchecked(nicMtu[nic]) + ETH_HDR);
+  unchecked(minCredit[i] = min(unchecked(minCredit[i]), frame));
+  unchecked(maxCredit[i] = min(unchecked(maxCredit[i]), frame));
+}
+
 export function classMinBits(nic: i32, c: i32): u64 { return unchecked(minBits[at(nic, c)]); }
 export function classMaxBits(nic: i32, c: i32): u64 { return unchecked(maxBits[at(nic, c)]); }
 export function setLinkRate(nic: i32, bits: u64): void { unchecked(linkRate[nic] = bits / 8); }
@@ -119,8 +148,9 @@ function refill(nic: i32): void {
     let ms = unchecked(linkWaited[nic]) ? late : CAP_MS;
     unchecked(linkCredit[nic] = min(cap(l, frame, ms), unchecked(linkCredit[nic]) + <i64>l * dt / 1000));
   }
-  for (let c = 0; c < CLASS_MAX; c++) {
-    let i = at(nic, c);
+  let rc = unchecked(ratedCount[nic]);
+  for (let k = 0; k < rc; k++) {
+    let i = at(nic, <i32>unchecked(rated[nic * CLASS_MAX + k]));
     let ms = unchecked(waited[i]) ? late : CAP_MS;
     let r = unchecked(minRate[i]);
     if (r > 0) unchecked(minCredit[i] = min(cap(r, frame, ms), unchecked(minCredit[i]) + <i64>r * dt / 1000));
@@ -137,11 +167,12 @@ function refill(nic: i32): void {
 function noteWaiting(nic: i32): void {
   let frame = <i64>(unchecked(nicMtu[nic]) + ETH_HDR);
   let any = false;
-  for (let c = 0; c < CLASS_MAX; c++) {
-    let i = at(nic, c);
+  for (let w = 0; w < WORDS; w++) if (unchecked(backlog[nic * WORDS + w]) != 0) { any = true; break; }
+  let rc = unchecked(ratedCount[nic]);
+  for (let k = 0; k < rc; k++) {                     // only a rated class has credits to cap
+    let i = at(nic, <i32>unchecked(rated[nic * CLASS_MAX + k]));
     let w = unchecked(count[i]) > 0;
     unchecked(waited[i] = w);
-    any = any || w;
     if (w) continue;
     // A cap is never under one frame, so a credit within a frame needs no division.
     if (unchecked(minCredit[i]) > frame) unchecked(minCredit[i] = min(unchecked(minCredit[i]), cap(unchecked(minRate[i]), frame, CAP_MS)));
@@ -275,5 +306,5 @@ export function egressReset(): void {
   for (let i = 0; i < N; i++) {
     unchecked(minRate[i] = 0); unchecked(maxRate[i] = 0); unchecked(minBits[i] = 0); unchecked(maxBits[i] = 0);
   }
-  for (let n = 0; n < NIC_MAX; n++) { unchecked(linkRate[n] = 0); unchecked(minClasses[n] = 0); }
+  for (let n = 0; n < NIC_MAX; n++) { unchecked(linkRate[n] = 0); unchecked(minClasses[n] = 0); unchecked(ratedCount[n] = 0); }
 }
