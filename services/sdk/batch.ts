@@ -5,15 +5,19 @@
 // Records are read only after checking that each lies inside what recv_many wrote: the
 // kernel lays them out, but a service trusts no length it did not check.
 // Used by echo; recv and send (ingress.ts) keep working beside it.
-import { REC_LEN, REC_HDR, SYS_BATCH_SIZE, REC_ALIGN } from "../../abi/kernel";
+import { REC_LEN, REC_HDR, REC_ALIGN } from "../../abi/kernel";
 import { sys_recv_many, sys_send_many } from "../../abi/gen/persia";
 
 /** The bytes a record (abi/kernel.ts REC_*) of len bytes takes, padding included. */
 // @ts-ignore: decorator
 @inline function recSize(len: i32): i32 { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
 
-export const IN: usize = memory.data(SYS_BATCH_SIZE, 8);
-export const OUT: usize = memory.data(SYS_BATCH_SIZE, 8);
+/** Bytes in each of IN and OUT: a largest packet's record (9004) fits, and both with the
+ *  rest of a small service fit its first 64 KiB page (the kernel moves at most
+ *  SYS_BATCH_SIZE per call; less is always allowed). */
+export const BYTES: i32 = 16384;
+export const IN: usize = memory.data(BYTES, 8);
+export const OUT: usize = memory.data(BYTES, 8);
 
 let inEnd = 0;      // bytes of IN that recv_many wrote (its records)
 let inLeft = 0;     // records of them not yet read by next()
@@ -25,9 +29,9 @@ export let at: usize = 0;
 /** Receive a batch into IN: how many packets, 0 when the queue is drained (or on any
  *  error, which a retry would only repeat). */
 export function fill(): i32 {
-  let n = sys_recv_many(<i32>IN, SYS_BATCH_SIZE);
+  let n = sys_recv_many(<i32>IN, BYTES);
   inOff = 0;
-  inEnd = SYS_BATCH_SIZE;
+  inEnd = BYTES;
   inLeft = n < 0 ? 0 : n;
   return inLeft;
 }
@@ -47,8 +51,8 @@ export function next(): i32 {
  *  false if it cannot fit a batch at all. */
 export function put(p: usize, len: i32): bool {
   let size = recSize(len);
-  if (len <= 0 || size > SYS_BATCH_SIZE) return false;
-  if (outOff + size > SYS_BATCH_SIZE) flush();
+  if (len <= 0 || size > BYTES) return false;
+  if (outOff + size > BYTES) flush();
   let r = OUT + <usize>outOff;
   store<u32>(r, <u32>len << 16);               // nic 0, len (little-endian u16 pair)
   memory.copy(r + REC_HDR, p, <usize>len);
