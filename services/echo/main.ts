@@ -6,7 +6,8 @@
 // and counted (ingress). It moves packets a batch at a time (sdk/batch.ts: one recv_many
 // and one send_many per batch, issue #17), keeps no state between packets and ignores a
 // failed send (the kernel counts refusals). Loaded by the kernel like any service.
-import { batch, icmpv6, ingress, ipv6, udp } from "../sdk/index";
+import { icmpv6, ingress, ipv6, udp } from "../sdk/index";
+import * as batch from "../sdk/batch";
 
 /** The UDP Echo Protocol's port (RFC 862). */
 const ECHO_PORT: u32 = 7;
