@@ -24,6 +24,7 @@ export const KERNEL_EXPORTS: Fn[] = [
   { name: "k_buf_size", params: [["which", i32]], result: i32, doc: "size of a kernel buffer (Buf)" },
   { name: "k_boot", params: [["len", i32], ["now", i64]], result: i32, doc: "boot from the manifest in Buf.BOOT; 0 or -Errno" },
   { name: "k_rx", params: [["nic", i32], ["len", i32], ["now", i64]], result: null, doc: "a frame of len bytes is in Buf.RX, received at now (ms): rate limits and timers it touches run on that time" },
+  { name: "k_rx_batch", params: [["count", i32], ["now", i64]], result: i32, doc: "count frames received by now are in Buf.RX_BATCH as records (abi/kernel.ts REC_*); each is taken as by k_rx, with one call for all; returns how many were taken (fewer when a record runs past the buffer, counted as FRAME_SHORT)" },
   { name: "k_poll", params: [["now", i64]], result: i64, doc: "advance time, run services, drain NICs; returns the next deadline in ms or -1" },
   { name: "k_stop", params: [["now", i64]], result: i64, doc: "the node stops: a router sends its final RAs with router lifetime 0 (RFC 4861 §6.2.5), otherwise as k_poll; returns when to call k_stop again (ms), or -1 when the stop is done and the host may exit" },
   { name: "k_status", params: [], result: i32, doc: "write the status snapshot into Buf.STATUS; returns its length" },
@@ -92,6 +93,8 @@ export const SYSCALLS: Syscall[] = [
   { nr: Sys.USB_SUBMIT, name: "usb_submit", params: [["handle", i32], ["req", i32]], result: i32, doc: "start a transfer described by the record at req (abi/usb.ts UR_*); 0 or -Errno; it completes as a usb_event" },
   { nr: Sys.USB_CANCEL, name: "usb_cancel", params: [["handle", i32], ["cookie", i32]], result: i32, doc: "cancel this device's transfers that carry cookie; how many, or -Errno; each still completes (-ECANCELED)" },
   { nr: Sys.USB_EVENT, name: "usb_event", params: [["ptr", i32]], result: i32, doc: "write the next USB event record (abi/usb.ts UE_*) to ptr; 0 or -EAGAIN" },
+  { nr: Sys.RECV_MANY, name: "recv_many", params: [["ptr", i32], ["cap", i32]], result: i32, doc: "copy as many queued packets as fit [ptr,+min(cap, SYS_BATCH_SIZE)), as records (abi/kernel.ts REC_*, nic 0), in one crossing; how many, or -EAGAIN (none queued), -EMSGSIZE (the first does not fit: it stays queued), -EFAULT (all stay queued)" },
+  { nr: Sys.SEND_MANY, name: "send_many", params: [["ptr", i32], ["len", i32]], result: i32, doc: "route the packet of each record (abi/kernel.ts REC_*) in [ptr,+len), len at most SYS_BATCH_SIZE, as send would, in one crossing; -EINVAL (before any is sent) if a record runs past len or is empty or over MTU_MAX; else the records taken (a refused packet is counted, as by send, and taken), fewer than all when the service's share of the pool ran out (-EAGAIN if it was the first)" },
   { nr: Sys.MTU, name: "mtu", params: [["dst", i32]], result: i32, doc: "path MTU towards the 16-byte address at dst, or -EHOSTUNREACH" },
 ];
 

@@ -15,8 +15,10 @@ export const ABI_VERSION = 11; // 2: svc_call(svc, entry, fuel) and svc_fuel_use
                               // 9: mod_stage, mod_write, mod_read, mod_commit, mod_abort (PUT, issue #14)
                               // 10: USB (issue #16): k_usb_attach, k_usb_detach, k_usb_done,
                               //     usb_submit, usb_cancel, Buf.USB
-                              // 11: SVC_MAX 1024 (issue #17): svc_load's request offers one
-                              //     service id (SL_ID), no longer a u32 bitmap of free ids
+                               // 11: issue #17: SVC_MAX 1024 (svc_load's free-id mask is
+                               //     SVC_MAX bits, no longer one u32);
+                               //     k_rx_batch and Buf.RX_BATCH (many frames per call), the
+                               //     syscalls recv_many and send_many
 
 // The longest a host waits for k_stop to say the stop is done before it stops the node
 // anyway (spec/hosts.md "Stopping a node"): a router's longest stop — its two final RAs 3 s
@@ -34,7 +36,21 @@ export enum Buf {
   BOOT = 1,    // the binary boot manifest, written before k_boot(len, now)
   STATUS = 2,  // the status snapshot, read after k_status() returns its length
   USB = 3,     // a USB device's descriptors before k_usb_attach; a transfer's IN data before k_usb_done
+  RX_BATCH = 4, // received frames, packed as below, written by the host before k_rx_batch(count, now)
 }
+
+// Buf.RX_BATCH and the records of recv_many/send_many: one record per frame or packet,
+// packed one after another, each starting on a 4-byte boundary:
+//   +0 u16 LE  nic (Buf.RX_BATCH; the syscalls' records keep it 0)
+//   +2 u16 LE  len: the bytes that follow
+//   +4 len bytes, then zero to three bytes of padding to the next record
+export const REC_NIC = 0;
+export const REC_LEN = 2;
+export const REC_HDR = 4;
+export const REC_ALIGN = 4;          // a record of len bytes takes (REC_HDR + len) rounded up to it
+export const RX_BATCH_SIZE = 65536;  // bytes in Buf.RX_BATCH: 32 frames of 1514 bytes, or 7 jumbo frames
+export const SYS_BATCH_SIZE = 32768; // the most bytes one recv_many or send_many moves
+
 
 // svc_call(svc, entry, fuel): entry points a service module exports.
 export enum Entry {

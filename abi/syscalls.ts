@@ -21,7 +21,9 @@ export enum Sys {
   USB_SUBMIT = 16, // usb_submit(handle, req): start a transfer (abi/usb.ts UR_*)
   USB_CANCEL = 17, // usb_cancel(handle, cookie): cancel the transfers with this cookie
   USB_EVENT = 18,  // usb_event(ptr): the next USB event (abi/usb.ts UE_*), or -EAGAIN
-  COUNT = 19,
+  RECV_MANY = 19,  // recv_many(ptr, cap): queued packets as records (abi/kernel.ts REC_*), how many
+  SEND_MANY = 20,  // send_many(ptr, len): route every packet of the records in [ptr, +len)
+  COUNT = 21,
 }
 
 // cap_info(handle, ptr) writes this record into service memory (little-endian).

@@ -6,10 +6,13 @@
 // Used by node.ts; tests may drive it directly with mock callbacks.
 import { HOST_IMPORTS, HOST_MODULE, KERNEL_EXPORTS, SERVICE_ENV_IMPORTS } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
-import { Buf } from "../../abi/kernel";
+import { Buf, REC_HDR, REC_ALIGN } from "../../abi/kernel";
 import { HostImports, KernelExports as KernelFns } from "../../abi/gen/host_imports";
 import { abortText } from "./faults";
 import { MemView } from "./memview";
+
+/** The bytes a record (abi/kernel.ts REC_*) of len bytes takes in Buf.RX_BATCH. */
+function recSize(len: number): number { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
 
 /** The kernel's imports (HostImports, generated from abi/contract.ts HOST_IMPORTS): a host
  *  that lacks one or gives it the wrong parameters or result fails tsc. */
@@ -97,6 +100,10 @@ export class KernelInstance {
   private readonly k: KernelExports;
   private rxAddr = 0;
   private rxSize = 0;
+  private batchAddr = 0;   // Buf.RX_BATCH, and what rxQueue has put there for the next rxFlush
+  private batchSize = 0;
+  private batchOff = 0;
+  private batchCount = 0;
 
   /** Compiles and checks kernel.wasm, then instantiates it. Throws with a readable message
    *  if the module is not a kernel of this contract. */
@@ -159,6 +166,40 @@ export class KernelInstance {
     return true;
   }
 
+  /** Queues one frame for the next rxFlush, as a record of Buf.RX_BATCH (abi/kernel.ts
+   *  REC_*), flushing first when the buffer is full: many frames, one call into the kernel.
+   *  Returns false, queueing nothing, if the frame is longer than Buf.RX; the caller counts it. */
+  rxQueue(nic: number, frame: Uint8Array, now: bigint): boolean {
+    const len = frame.length;
+    if (len > this.rxSize) return false;
+    const size = recSize(len);
+    if (this.batchOff + size > this.batchSize) this.rxFlush(now);
+    const b = this.view.bytes;
+    const at = this.batchAddr + this.batchOff;
+    b[at] = nic & 0xff; b[at + 1] = nic >>> 8;
+    b[at + 2] = len & 0xff; b[at + 3] = len >>> 8;
+    b.set(frame, at + REC_HDR);
+    this.batchOff += size;
+    this.batchCount++;
+    return true;
+  }
+
+  /** Hands the frames rxQueue queued, received by `now` (ms), to the kernel in one
+   *  k_rx_batch; returns how many it took (all of them, since rxQueue lays them out). */
+  rxFlush(now: bigint): number {
+    if (this.batchCount === 0) return 0;
+    const n = this.rxBatch(this.batchCount, now);
+    this.batchOff = 0;
+    this.batchCount = 0;
+    return n;
+  }
+
+  /** k_rx_batch itself, for a host that lays out Buf.RX_BATCH's records on its own (and
+   *  for tests that lay them out wrong): the frames the kernel took. */
+  rxBatch(count: number, now: bigint): number {
+    return this.k.k_rx_batch(count, now);
+  }
+
   /** Advances kernel time to `now` (ms); returns the next deadline in ms, or -1n. */
   poll(now: bigint): bigint {
     return this.k.k_poll(now);
@@ -213,6 +254,11 @@ export class KernelInstance {
   private cacheRx(): void {
     this.rxAddr = this.buf(Buf.RX);
     this.rxSize = this.bufSize(Buf.RX);
+    this.batchAddr = this.buf(Buf.RX_BATCH);
+    this.batchSize = this.bufSize(Buf.RX_BATCH);
+    if (this.batchAddr + this.batchSize > this.bytes.length) {
+      throw new RangeError(`the kernel's batch buffer [${this.batchAddr}, +${this.batchSize}) lies outside its memory`);
+    }
     if (this.rxAddr + this.rxSize > this.bytes.length) {
       throw new RangeError(`the kernel's receive buffer [${this.rxAddr}, +${this.rxSize}) lies outside its memory`);
     }

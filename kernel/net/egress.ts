@@ -48,9 +48,28 @@ const linkWaited = new StaticArray<bool>(NIC_MAX);  // ... in any class of the N
 const rrMin = new StaticArray<i32>(NIC_MAX);
 const vtime = new StaticArray<u64>(NIC_MAX);        // spare bytes of the last class served
 let blocked = false;                                 // a backlog waits for credit
+// Which classes of each NIC have frames queued, a bit each, so that choosing the next frame
+// costs the backlogged classes, not CLASS_MAX of them (a thousand services: issue #17).
+const WORDS: i32 = (CLASS_MAX + 63) >> 6;
+const backlog = new StaticArray<u64>(NIC_MAX * WORDS);
+const minClasses = new StaticArray<i32>(NIC_MAX);   // classes of the NIC with a min rate
+// The classes of each NIC with a min or max rate: the only ones whose credits a poll
+// refills and caps, so that a poll costs those classes, not CLASS_MAX of them.
+const rated = new StaticArray<u16>(NIC_MAX * CLASS_MAX);
+const ratedCount = new StaticArray<i32>(NIC_MAX);
 
 // @ts-ignore: decorator
 @inline function at(nic: i32, c: i32): i32 { return nic * CLASS_MAX + c; }
+// @ts-ignore: decorator
+@inline function markBacklog(nic: i32, c: i32): void {
+  let w = nic * WORDS + (c >> 6);
+  unchecked(backlog[w] = unchecked(backlog[w]) | (<u64>1 << <u64>(c & 63)));
+}
+// @ts-ignore: decorator
+@inline function clearBacklog(nic: i32, c: i32): void {
+  let w = nic * WORDS + (c >> 6);
+  unchecked(backlog[w] = unchecked(backlog[w]) & ~(<u64>1 << <u64>(c & 63)));
+}
 
 export function txDepth(nic: i32): i32 {
   let d = 0;
@@ -61,11 +80,38 @@ export function classDepth(nic: i32, c: i32): i32 { return unchecked(count[at(ni
 
 /** Rates from a NET record, in bit/s (0 max: unlimited). */
 export function setClassRates(nic: i32, c: i32, minB: u64, maxB: u64): void {
+  let i = at(nic, c);
+  let had = unchecked(minRate[i]) > 0, has = minB / 8 > 0;
+  if (had != has) unchecked(minClasses[nic] += has ? 1 : -1);
+  let wasRated = had || unchecked(maxRate[i]) > 0, isRated = has || maxB / 8 > 0;
+  if (!wasRated && isRated) {
+    unchecked(rated[nic * CLASS_MAX + unchecked(ratedCount[nic])] = <u16>c);
+    unchecked(ratedCount[nic]++);
+    unchecked(waited[i] = unchecked(count[i]) > 0);
+  } else if (wasRated && !isRated) {
+    unrate(nic, c);
+  }
   unchecked(minRate[at(nic, c)] = minB / 8);
   unchecked(maxRate[at(nic, c)] = maxB / 8);
   unchecked(minBits[at(nic, c)] = minB);
   unchecked(maxBits[at(nic, c)] = maxB);
 }
+/** Class c of nic has no rate any more: out of the rated list, its credits capped as the
+ *  poll capped an idle unrated class's (at a frame, cap() of rate 0). */
+function unrate(nic: i32, c: i32): void {
+  let n = unchecked(ratedCount[nic]);
+  for (let k = 0; k < n; k++) {
+    if (<i32>unchecked(rated[nic * CLASS_MAX + k]) != c) continue;
+    unchecked(rated[nic * CLASS_MAX + k] = unchecked(rated[nic * CLASS_MAX + n - 1]));
+    unchecked(ratedCount[nic] = n - 1);
+    break;
+  }
+  let i = at(nic, c);
+  let frame = <i64>(unchecked(nicMtu[nic]) + ETH_HDR);
+  unchecked(minCredit[i] = min(unchecked(minCredit[i]), frame));
+  unchecked(maxCredit[i] = min(unchecked(maxCredit[i]), frame));
+}
+
 export function classMinBits(nic: i32, c: i32): u64 { return unchecked(minBits[at(nic, c)]); }
 export function classMaxBits(nic: i32, c: i32): u64 { return unchecked(maxBits[at(nic, c)]); }
 export function setLinkRate(nic: i32, bits: u64): void { unchecked(linkRate[nic] = bits / 8); }
@@ -74,10 +120,14 @@ export function getLinkRate(nic: i32): u64 { return unchecked(linkRate[nic]) * 8
 /** Queue pkt (its Ethernet header written) on nic, in the class pool.ts tagged it with.
  *  Consumes pkt either way. */
 export function txPush(nic: i32, pkt: i32): void {
-  let i = at(nic, pktClass(pkt));
+  let k = pktClass(pkt);
+  let i = at(nic, k);
   let c = unchecked(count[i]);
   if (c >= NIC_TXQ) { dropQueued(Drop.TXQ_FULL, pkt, nic); unchecked(classDrops[i]++); pktFree(pkt); return; }
-  if (c == 0 && unchecked(spareSent[i]) < unchecked(vtime[nic])) unchecked(spareSent[i] = unchecked(vtime[nic]));
+  if (c == 0) {
+    markBacklog(nic, k);
+    if (unchecked(spareSent[i]) < unchecked(vtime[nic])) unchecked(spareSent[i] = unchecked(vtime[nic]));
+  }
   unchecked(ring[i * NIC_TXQ + (unchecked(head[i]) + c) % NIC_TXQ] = <u16>pkt);
   unchecked(count[i] = c + 1);
 }
@@ -98,8 +148,9 @@ function refill(nic: i32): void {
     let ms = unchecked(linkWaited[nic]) ? late : CAP_MS;
     unchecked(linkCredit[nic] = min(cap(l, frame, ms), unchecked(linkCredit[nic]) + <i64>l * dt / 1000));
   }
-  for (let c = 0; c < CLASS_MAX; c++) {
-    let i = at(nic, c);
+  let rc = unchecked(ratedCount[nic]);
+  for (let k = 0; k < rc; k++) {
+    let i = at(nic, <i32>unchecked(rated[nic * CLASS_MAX + k]));
     let ms = unchecked(waited[i]) ? late : CAP_MS;
     let r = unchecked(minRate[i]);
     if (r > 0) unchecked(minCredit[i] = min(cap(r, frame, ms), unchecked(minCredit[i]) + <i64>r * dt / 1000));
@@ -116,11 +167,12 @@ function refill(nic: i32): void {
 function noteWaiting(nic: i32): void {
   let frame = <i64>(unchecked(nicMtu[nic]) + ETH_HDR);
   let any = false;
-  for (let c = 0; c < CLASS_MAX; c++) {
-    let i = at(nic, c);
+  for (let w = 0; w < WORDS; w++) if (unchecked(backlog[nic * WORDS + w]) != 0) { any = true; break; }
+  let rc = unchecked(ratedCount[nic]);
+  for (let k = 0; k < rc; k++) {                     // only a rated class has credits to cap
+    let i = at(nic, <i32>unchecked(rated[nic * CLASS_MAX + k]));
     let w = unchecked(count[i]) > 0;
     unchecked(waited[i] = w);
-    any = any || w;
     if (w) continue;
     // A cap is never under one frame, so a credit within a frame needs no division.
     if (unchecked(minCredit[i]) > frame) unchecked(minCredit[i] = min(unchecked(minCredit[i]), cap(unchecked(minRate[i]), frame, CAP_MS)));
@@ -150,7 +202,9 @@ function sendHead(nic: i32, i: i32, asMin: bool): i32 {
   let h = unchecked(head[i]);
   let pkt = <i32>unchecked(ring[i * NIC_TXQ + h]);
   unchecked(head[i] = (h + 1) % NIC_TXQ);
-  unchecked(count[i]--);
+  let left = unchecked(count[i]) - 1;
+  unchecked(count[i] = left);
+  if (left == 0) clearBacklog(nic, i - at(nic, 0));
   let len = pktLen(pkt) + ETH_HDR;
   if (asMin) unchecked(minCredit[i] -= <i64>len);
   if (unchecked(maxRate[i]) > 0) unchecked(maxCredit[i] -= <i64>len);
@@ -172,6 +226,7 @@ function sendHead(nic: i32, i: i32, asMin: bool): i32 {
 
 /** One frame from a class still owed its min rate, taking turns. */
 function serveMin(nic: i32): bool {
+  if (unchecked(minClasses[nic]) == 0) return false;   // no class of the NIC is owed anything
   let start = unchecked(rrMin[nic]);
   for (let k = 1; k < CLASS_MAX; k++) {
     let c = 1 + (start + k - 1) % (CLASS_MAX - 1);
@@ -194,11 +249,15 @@ function serveMin(nic: i32): bool {
 function serveSpare(nic: i32): bool {
   let best = -1;
   let least: u64 = U64.MAX_VALUE;
-  for (let c = 1; c < CLASS_MAX; c++) {
-    let i = at(nic, c);
-    if (unchecked(count[i]) == 0) continue;
-    if (!underMax(i, headSize(i))) { blocked = true; continue; }
-    if (unchecked(spareSent[i]) < least) { least = unchecked(spareSent[i]); best = i; }
+  for (let w = 0; w < WORDS; w++) {                 // the backlogged classes, in class order
+    let bits = unchecked(backlog[nic * WORDS + w]);
+    if (w == 0) bits &= ~(<u64>1 << <u64>CLASS_KERNEL);
+    while (bits != 0) {
+      let i = at(nic, (w << 6) + <i32>ctz(bits));
+      bits &= bits - 1;
+      if (!underMax(i, headSize(i))) { blocked = true; continue; }
+      if (unchecked(spareSent[i]) < least) { least = unchecked(spareSent[i]); best = i; }
+    }
   }
   if (best < 0) return false;
   if (!linkOk(nic, headSize(best))) { blocked = true; return false; }
@@ -235,6 +294,7 @@ export function classForget(nicCount: i32, c: i32): void {
       dropQueued(Drop.SVC_DOWN, pkt, n);
       pktFree(pkt);
     }
+    clearBacklog(n, c);
     setClassRates(n, c, 0, 0);
     unchecked(minCredit[i] = 0); unchecked(maxCredit[i] = 0); unchecked(waited[i] = false);
     unchecked(spareSent[i] = 0); unchecked(classBytes[i] = 0); unchecked(classDrops[i] = 0);
@@ -246,5 +306,5 @@ export function egressReset(): void {
   for (let i = 0; i < N; i++) {
     unchecked(minRate[i] = 0); unchecked(maxRate[i] = 0); unchecked(minBits[i] = 0); unchecked(maxBits[i] = 0);
   }
-  for (let n = 0; n < NIC_MAX; n++) unchecked(linkRate[n] = 0);
+  for (let n = 0; n < NIC_MAX; n++) { unchecked(linkRate[n] = 0); unchecked(minClasses[n] = 0); unchecked(ratedCount[n] = 0); }
 }

@@ -44,6 +44,12 @@ export function queuePeek(svc: i32): i32 {
   return <i32>unchecked(ring[svc * SVC_RXQ + unchecked(head[svc])]);
 }
 
+/** The i-th queued packet of svc (0: the head), or -1. */
+export function queueAt(svc: i32, i: i32): i32 {
+  if (<u32>i >= <u32>unchecked(count[svc])) return -1;
+  return <i32>unchecked(ring[svc * SVC_RXQ + (unchecked(head[svc]) + i) % SVC_RXQ]);
+}
+
 /** Remove the head packet (the caller frees it). */
 export function queuePop(svc: i32): void {
   unchecked(head[svc] = (unchecked(head[svc]) + 1) % SVC_RXQ);

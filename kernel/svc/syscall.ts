@@ -6,7 +6,7 @@ import { Errno } from "../../abi/errno";
 import { Drop } from "../../abi/drop";
 import { Sys, CAPINFO_KIND, CAPINFO_RIGHTS, CAPINFO_OBJECT, CAPINFO_EXT_LEN, CAPINFO_SIZE } from "../../abi/syscalls";
 import { CapKind, RIGHT_SEND } from "../../abi/caps";
-import { LogLevel } from "../../abi/kernel";
+import { LogLevel, REC_NIC, REC_LEN, REC_HDR, SYS_BATCH_SIZE, REC_ALIGN } from "../../abi/kernel";
 import { MTU_MAX, LOG_LINE, SVC_LOG_MAX, SVC_POOL_SHARE, POOL_RESERVE, PKT_SLOTS } from "../param";
 import { NAME_MAX } from "../../abi/manifest";
 import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
@@ -24,7 +24,7 @@ import { ND_HOP_LIMIT } from "../../wire/nd";
 import { addrEq } from "../../wire/addr";
 import { output, pathMtu, Origin } from "../net/output";
 import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcAddrOk, svcByName, svcTx, svcRefused } from "./registry";
-import { queuePeek, queuePop } from "./queue";
+import { queuePeek, queuePop, queueAt } from "./queue";
 import { svcTimer } from "./sched";
 import { markReady } from "./ready";
 import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
@@ -32,8 +32,13 @@ import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
 import { diskRead, diskWrite, diskFlush } from "./disk";
 import { usbDescSys, usbSubmit, usbCancel, usbEvent, usbRevoked } from "./usb";
 
+/** The bytes a record (abi/kernel.ts REC_*) of len bytes takes, padding included. */
+// @ts-ignore: decorator
+@inline function recSize(len: i32): i32 { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
+
 const SCRATCH: usize = memory.data(LOG_LINE, 8);   // names (NAME_MAX), addresses, records, log lines (SVC_LOG_MAX)
 const SEND_CHAIN = new Chain();                      // the chain of the packet being sent
+const BATCH: usize = memory.data(SYS_BATCH_SIZE, 8); // recv_many's and send_many's records, one crossing each way
 
 export function sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32): i32 {
   if (!svcValid(svc)) return -Errno.EPERM;
@@ -57,6 +62,8 @@ export function sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i
     case Sys.USB_SUBMIT: return usbSubmit(svc, a0, a1);
     case Sys.USB_CANCEL: return usbCancel(svc, a0, a1);
     case Sys.USB_EVENT: return usbEvent(svc, a0);
+    case Sys.RECV_MANY: return recvMany(svc, a0, a1);
+    case Sys.SEND_MANY: return sendMany(svc, a0, a1);
   }
   return -Errno.ENOSYS;
 }
@@ -91,16 +98,28 @@ function linkControl(p: usize, len: i32, c: Chain): bool {
 function send(svc: i32, ptr: i32, len: i32): i32 {
   if (len <= 0) return -Errno.EINVAL;
   if (len > MTU_MAX) { unchecked(svcRefused[svc]++); drop(Drop.TOO_BIG); return -Errno.EMSGSIZE; }
+  let share = poolShare(svc);
+  if (share < 0) return share;
+  let pkt = pktAlloc();
+  if (pkt < 0) { drop(Drop.POOL_EMPTY); return -Errno.ENOSPC; }
+  if (host_svc_read(svc, ptr, <i32>pktData(pkt), len) < 0) { pktFree(pkt); return -Errno.EFAULT; }
+  return sendPkt(svc, pkt, len);
+}
+
+/** May svc take another buffer from the pool? 0, or -Errno (counted). */
+function poolShare(svc: i32): i32 {
   // A service that already holds its share of the pool waits for its frames to leave
   // (its egress class is full): it cannot starve receiving or other services.
   if (unchecked(svcHeld[svc]) >= SVC_POOL_SHARE || svcHeldAll >= PKT_SLOTS - POOL_RESERVE) {
     drop(Drop.TXQ_FULL);
     return -Errno.EAGAIN;
   }
-  let pkt = pktAlloc();
-  if (pkt < 0) { drop(Drop.POOL_EMPTY); return -Errno.ENOSPC; }
+  return 0;
+}
+
+/** The len bytes svc sent, copied into pkt: check them and route them. Consumes pkt. */
+function sendPkt(svc: i32, pkt: i32, len: i32): i32 {
   let p = pktData(pkt);
-  if (host_svc_read(svc, ptr, <i32>p, len) < 0) { pktFree(pkt); return -Errno.EFAULT; }
   if (capturing != 0) capture(CapturePoint.SEND, CAPTURE_NONE, svc, CAPTURE_NONE, p, len);
   // Hop limit 0 could reach no one: the first hop must discard it (RFC 8200 §3).
   if (check(p, len) >= 0 || ipTotal(p) != len || walk(p, SEND_CHAIN) >= 0 || ipHops(p) == 0) {
@@ -125,6 +144,58 @@ function recv(svc: i32, ptr: i32, cap: i32): i32 {
   queuePop(svc);
   pktFree(pkt);
   return len;
+}
+
+/** recv_many: the queued packets that fit cap, as records built in BATCH (padding zeroed:
+ *  BATCH held other services' packets) and written with one svc_write; only then popped. */
+function recvMany(svc: i32, ptr: i32, cap: i32): i32 {
+  if (cap < 0) return -Errno.EINVAL;
+  let room = min(cap, SYS_BATCH_SIZE);
+  let off = 0, n = 0;
+  for (let pkt = queueAt(svc, 0); pkt >= 0; pkt = queueAt(svc, ++n)) {
+    let len = pktLen(pkt);
+    let size = recSize(len);
+    if (size > room - off) break;
+    let r = BATCH + <usize>off;
+    store<u32>(r + size - 4, 0);                 // the padding, if any (before the bytes overwrite the rest)
+    store<u16>(r + REC_NIC, 0);
+    store<u16>(r + REC_LEN, <u16>len);
+    memory.copy(r + REC_HDR, pktData(pkt), <usize>len);
+    off += size;
+  }
+  if (n == 0) return queuePeek(svc) < 0 ? -Errno.EAGAIN : -Errno.EMSGSIZE;
+  if (host_svc_write(svc, ptr, <i32>BATCH, off) < 0) return -Errno.EFAULT;
+  for (let i = 0; i < n; i++) { pktFree(queuePeek(svc)); queuePop(svc); }
+  return n;
+}
+
+/** send_many: the records read with one svc_read and checked whole before the first is
+ *  sent (decode, then act); then each packet as send() would, from BATCH. */
+function sendMany(svc: i32, ptr: i32, len: i32): i32 {
+  if (len <= 0 || len > SYS_BATCH_SIZE) return -Errno.EINVAL;
+  if (host_svc_read(svc, ptr, <i32>BATCH, len) < 0) return -Errno.EFAULT;
+  let off = 0, count = 0;
+  while (off < len) {
+    if (off > len - REC_HDR) return -Errno.EINVAL;
+    let plen = <i32>load<u16>(BATCH + <usize>off + REC_LEN);
+    if (plen == 0 || plen > MTU_MAX || plen > len - off - REC_HDR) return -Errno.EINVAL;
+    off += recSize(plen);
+    count++;
+  }
+  off = 0;
+  for (let i = 0; i < count; i++) {
+    let plen = <i32>load<u16>(BATCH + <usize>off + REC_LEN);
+    let share = poolShare(svc);
+    let pkt = share < 0 ? -1 : pktAlloc();
+    if (pkt < 0) {
+      if (share == 0) drop(Drop.POOL_EMPTY);
+      return i > 0 ? i : (share < 0 ? share : -Errno.ENOSPC);
+    }
+    memory.copy(pktData(pkt), BATCH + <usize>off + REC_HDR, <usize>plen);
+    sendPkt(svc, pkt, plen);   // a refusal is counted there, as for send
+    off += recSize(plen);
+  }
+  return count;
 }
 
 function addr(svc: i32, index: i32, ptr: i32): i32 {

@@ -2,7 +2,8 @@
 // `ipv6.dst(p)`, `udp.begin(...)`, `ingress.accept(n)`. The generated syscalls themselves
 // come from abi/gen/persia.ts, and the ABI's numbers from abi/*.ts, never through here;
 // `checksum` is wire/checksum.ts, the one the kernel uses.
-// Used by services/* and tests/services/*.
+// Used by services/* and tests/services/*. batch.ts is imported on its own (echo does):
+// its 32 KiB of buffers would otherwise be in every service's first page.
 import * as addrs from "./addrs";
 import * as bytes from "./bytes";
 import * as checksum from "../../wire/checksum";

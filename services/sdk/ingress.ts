@@ -51,23 +51,30 @@ export function next(): i32 {
  *  ipv6.NH_UDP) of a packet the service may read, or -1 if it was ignored or was an Echo
  *  Request, which accept() has answered. */
 export function accept(n: i32): i32 {
-  let len = ipv6.length(RX, n);
+  let proto = acceptAt(RX, n);
+  if (proto == <i32>ipv6.NH_ICMPV6) {
+    let reply = icmpv6.echoReply(RX);
+    if (reply > 0) { sys_send(<i32>RX, reply); return -1; }
+  }
+  return proto;
+}
+
+/** accept() for the n bytes at p (a record of batch.ts), without answering anything:
+ *  the caller turns an Echo Request around (icmpv6.echoReply) and sends it its way. */
+export function acceptAt(p: usize, n: i32): i32 {
+  let len = ipv6.length(p, n);
   if (len < 0) return ignore(SHORT);
-  if (!isOwn(ipv6.dst(RX))) return ignore(NOT_OURS);
-  let next = ipv6.nextHeader(RX);
-  let plen = ipv6.payloadLen(RX);
+  if (!isOwn(ipv6.dst(p))) return ignore(NOT_OURS);
+  let next = ipv6.nextHeader(p);
+  let plen = ipv6.payloadLen(p);
   if (next == ipv6.NH_UDP) {
-    if (plen < udp.HEADER || udp.length(RX) != plen) return ignore(SHORT);
-    if (load<u16>(RX + <usize>(ipv6.HEADER + udp.CHECKSUM)) == 0) return ignore(CHECKSUM);
+    if (plen < udp.HEADER || udp.length(p) != plen) return ignore(SHORT);
+    if (load<u16>(p + <usize>(ipv6.HEADER + udp.CHECKSUM)) == 0) return ignore(CHECKSUM);
   } else if (next == ipv6.NH_ICMPV6) {
     if (plen < icmpv6.HEADER) return ignore(SHORT);
   } else {
     return ignore(PROTO);
   }
-  if (l4Checksum(RX, ipv6.HEADER, plen, next) != 0) return ignore(CHECKSUM);
-  if (next == ipv6.NH_ICMPV6) {
-    let reply = icmpv6.echoReply(RX);
-    if (reply > 0) { sys_send(<i32>RX, reply); return -1; }
-  }
+  if (l4Checksum(p, ipv6.HEADER, plen, next) != 0) return ignore(CHECKSUM);
   return <i32>next;
 }

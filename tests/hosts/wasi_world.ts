@@ -133,6 +133,7 @@ export class World {
         return o.bootResult ?? 0;
       },
       k_rx: (nic: number, len: number, now: bigint) => { this.rx.push({ nic, frame: this.kmem.slice(K_RX, K_RX + len), now }); },
+      k_rx_batch: () => 0,   // the shim calls it only in its bench mode (hosts/wasi/bench.ts)
       k_poll: (now: bigint) => {
         this.polls.push(now);
         return o.onPoll?.(now, this) ?? -1n;

@@ -7,10 +7,14 @@
 // Used by tests/sdk/*.test.ts.
 import * as fs from "fs";
 import * as path from "path";
+import { REC_HDR, REC_LEN, REC_ALIGN } from "../../abi/kernel";
 import { SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
 import { CapKind, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { CAPINFO_EXT_LEN, CAPINFO_KIND, CAPINFO_OBJECT, CAPINFO_RIGHTS, CAPINFO_SIZE } from "../../abi/syscalls";
+
+/** The bytes a record (abi/kernel.ts REC_*) of len bytes takes. */
+const recSize = (len: number): number => (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1);
 
 export const ROOT = path.resolve(__dirname, "../../../..");
 const DISK_HANDLE = 3;
@@ -92,6 +96,33 @@ export class Guest {
         const p = this.bytes(ptr, len);
         this.sent.push(p);
         return o.send ? o.send(p) : 0;
+      },
+      // The batched pair, as the kernel lays out their records (abi/kernel.ts REC_*).
+      recv_many: (ptr: number, cap: number) => {
+        let off = 0, n = 0;
+        while (this.queue[0] && recSize(this.queue[0].length) <= cap - off) {
+          const p = this.queue.shift()!;
+          const rec = Buffer.alloc(recSize(p.length));
+          rec.writeUInt16LE(p.length, REC_LEN);
+          rec.set(p, REC_HDR);
+          this.put(ptr + off, rec);
+          off += rec.length; n++;
+        }
+        if (n > 0) return n;
+        return this.queue[0] ? -Errno.EMSGSIZE : -Errno.EAGAIN;
+      },
+      send_many: (ptr: number, len: number) => {
+        const all = this.bytes(ptr, len);
+        let off = 0, n = 0;
+        while (off + REC_HDR <= len) {
+          const plen = all.readUInt16LE(off + REC_LEN);
+          if (plen === 0 || off + REC_HDR + plen > len) return -Errno.EINVAL;
+          const p = Buffer.from(all.subarray(off + REC_HDR, off + REC_HDR + plen));
+          this.sent.push(p);
+          if (o.send) o.send(p);
+          off += recSize(plen); n++;
+        }
+        return n;
       },
       addr: (i: number, ptr: number) => {
         const a = o.addrs?.[i];

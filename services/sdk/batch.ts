@@ -1,0 +1,70 @@
+// Many packets per syscall (issue #17): recv_many fills IN with every queued packet that
+// fits, as records (abi/kernel.ts REC_*), and send_many routes the records put in OUT,
+// one crossing into the kernel each way instead of one per packet. A service drains with
+// fill() and next(), answers with put() (or in place), and ends its event with flush().
+// Records are read only after checking that each lies inside what recv_many wrote: the
+// kernel lays them out, but a service trusts no length it did not check.
+// Used by echo; recv and send (ingress.ts) keep working beside it.
+import { REC_LEN, REC_HDR, REC_ALIGN } from "../../abi/kernel";
+import { sys_recv_many, sys_send_many } from "../../abi/gen/persia";
+
+/** The bytes a record (abi/kernel.ts REC_*) of len bytes takes, padding included. */
+// @ts-ignore: decorator
+@inline function recSize(len: i32): i32 { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
+
+/** Bytes in each of IN and OUT: a largest packet's record (9004) fits, and both with the
+ *  rest of a small service fit its first 64 KiB page (the kernel moves at most
+ *  SYS_BATCH_SIZE per call; less is always allowed). */
+export const BYTES: i32 = 16384;
+export const IN: usize = memory.data(BYTES, 8);
+export const OUT: usize = memory.data(BYTES, 8);
+
+let inEnd = 0;      // bytes of IN that recv_many wrote (its records)
+let inLeft = 0;     // records of them not yet read by next()
+let inOff = 0;      // where the next record starts
+let outOff = 0;     // bytes of OUT put() filled
+/** The packet next() returned, and its length. */
+export let at: usize = 0;
+
+/** Receive a batch into IN: how many packets, 0 when the queue is drained (or on any
+ *  error, which a retry would only repeat). */
+export function fill(): i32 {
+  let n = sys_recv_many(<i32>IN, BYTES);
+  inOff = 0;
+  inEnd = BYTES;
+  inLeft = n < 0 ? 0 : n;
+  return inLeft;
+}
+
+/** The next packet of the batch: its length (its bytes at `at`), or -1 when the batch is done. */
+export function next(): i32 {
+  if (inLeft == 0 || inOff > inEnd - REC_HDR) return -1;
+  let len = <i32>load<u16>(IN + <usize>(inOff + REC_LEN));
+  if (len > inEnd - inOff - REC_HDR) { inLeft = 0; return -1; }
+  at = IN + <usize>(inOff + REC_HDR);
+  inOff += recSize(len);
+  inLeft--;
+  return len;
+}
+
+/** Queue the len-byte packet at p for the next flush (flushing first when OUT is full);
+ *  false if it cannot fit a batch at all. */
+export function put(p: usize, len: i32): bool {
+  let size = recSize(len);
+  if (len <= 0 || size > BYTES) return false;
+  if (outOff + size > BYTES) flush();
+  let r = OUT + <usize>outOff;
+  store<u32>(r, <u32>len << 16);               // nic 0, len (little-endian u16 pair)
+  memory.copy(r + REC_HDR, p, <usize>len);
+  outOff += size;
+  return true;
+}
+
+/** Send what put() queued, in one send_many: the records the kernel took (a packet it
+ *  refused counts as taken: the kernel counted it), or -Errno. */
+export function flush(): i32 {
+  if (outOff == 0) return 0;
+  let r = sys_send_many(<i32>OUT, outOff);
+  outOff = 0;
+  return r;
+}

@@ -1,0 +1,186 @@
+// Many frames or packets per crossing (issue #17), with the real kernel.wasm and echo
+// service (skipped until `persia build` has made them): k_rx_batch forwards what k_rx
+// forwards; a batch laid out wrong (a count past its records, a record running past the
+// buffer, a frame over FRAME_MAX) is counted and dropped, never a trap or a read outside
+// Buf.RX_BATCH; echo.sabz.city answers through recv_many/send_many; send_many refuses a
+// record list that lies about its lengths before sending anything; and a million-odd
+// packets leave the kernel's memory and heap high-water mark where they were (the hot
+// path allocates nothing).
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { parseManifest, compileManifest } from "../../loader/manifest";
+import { parseAddr, parseMac, linkLocalFromMac } from "../../loader/ip6";
+import { PersiaNode } from "../../hosts/node/node";
+import { Buf, REC_HDR } from "../../abi/kernel";
+import { Sys } from "../../abi/syscalls";
+import { Errno } from "../../abi/errno";
+import { FRAME_MAX } from "../../abi/limits";
+import { CountingNic } from "../bench/counting_nic";
+import * as P from "../../cli/peer/packets";
+
+const ROOT = path.resolve(__dirname, "../../../..");
+const ECHO = path.join(ROOT, "build/wasm/services/echo.wasm");
+const KERNEL = path.join(ROOT, "build/wasm/kernel.wasm");
+const skip = fs.existsSync(ECHO) && fs.existsSync(KERNEL) ? false : "build/wasm is not built (npm run build)";
+
+const MANIFEST = `
+node: { name: batch.sabz.city, role: router }
+nics:
+  - { name: lan0, kind: virtual, mac: "02:00:00:00:00:01", prefixes: ["fd00:1::/64"] }
+  - { name: lan1, kind: virtual, mac: "02:00:00:00:00:02", prefixes: ["fd00:2::/64"] }
+services:
+  - { domain: echo.sabz.city, module: ${ECHO}, addresses: ["fd00:1::7"], ram: { min: 64KiB, max: 1MiB } }
+`;
+const NODE0 = parseMac("02:00:00:00:00:01");
+const NODE1 = parseMac("02:00:00:00:00:02");
+const PEER0 = parseMac("02:00:00:00:01:00");
+const PEER1 = parseMac("02:00:00:00:02:00");
+const A0 = parseAddr("fd00:1::100");
+const A1 = parseAddr("fd00:2::100");
+const FWD = P.ether(NODE0, PEER0, P.ETH_IPV6, P.udp(A0, A1, 40000, 9, new Uint8Array(64)));
+const PING = P.ether(NODE0, PEER0, P.ETH_IPV6, P.echoRequest(A0, parseAddr("fd00:1::7"), 1, 1, new Uint8Array(56)));
+
+async function boot(): Promise<{ node: PersiaNode; nics: CountingNic[]; tick: () => bigint }> {
+  const { boot, plan } = compileManifest(parseManifest(MANIFEST, "batch.yaml", ROOT));
+  const nics = plan.nics.map((n) => new CountingNic(n.id));
+  let t = 0n;
+  const node = new PersiaNode({
+    kernelBytes: fs.readFileSync(KERNEL), boot,
+    services: new Map(plan.services.map((s) => [s.id, fs.readFileSync(s.modulePath)])),
+    nics, clock: () => t, autoPoll: false, log: () => {},
+  });
+  await node.start();
+  node.poll();
+  node.kernel.rx(0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0)), 0n);
+  node.kernel.rx(1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1)), 0n);
+  node.poll();
+  return { node, nics, tick: () => (t += 1n) };
+}
+
+const drops = (node: PersiaNode, reason: string): number => Number(node.status().drops[reason] ?? 0);
+
+test("k_rx_batch forwards every frame of a batch, as k_rx does one by one", { skip }, async () => {
+  const { node, nics, tick } = await boot();
+  try {
+    const before = nics[1].sent;
+    for (let i = 0; i < 10; i++) node.kernel.rx(0, FWD, 0n);
+    node.kernel.poll(tick());
+    assert.equal(nics[1].sent - before, 10, "k_rx: ten frames out");
+    for (let i = 0; i < 10; i++) assert.ok(node.kernel.rxQueue(0, FWD, 0n));
+    assert.equal(node.kernel.rxFlush(0n), 10);
+    node.kernel.poll(tick());
+    assert.equal(nics[1].sent - before, 20, "k_rx_batch: ten more");
+    assert.equal(nics[1].last![14 + 7], 63, "hop limit decremented once");
+  } finally { node.stop(); }
+});
+
+test("a hostile batch is counted and dropped: a count past its records, a record past the buffer, an oversize frame", { skip }, async () => {
+  const { node, nics, tick } = await boot();
+  try {
+    const k = node.kernel;
+    const exp = { k_rx_batch: (c: number, t: bigint) => k.rxBatch(c, t) };
+    const at = k.buf(Buf.RX_BATCH), size = k.bufSize(Buf.RX_BATCH);
+    const b = k.bytes;
+    // One good record, then a record whose length runs past the end of the buffer.
+    b.fill(0, at, at + size);
+    b[at] = 0; b[at + 2] = FWD.length & 0xff; b[at + 3] = FWD.length >> 8;
+    b.set(FWD, at + REC_HDR);
+    const second = at + ((REC_HDR + FWD.length + 3) & ~3);
+    b[second + 2] = 0xff; b[second + 3] = 0xff;
+    const short0 = drops(node, "FRAME_SHORT");
+    const sent0 = nics[1].sent;
+    assert.equal(exp.k_rx_batch(1000, 0n), 1, "only the record inside the buffer is taken");
+    k.poll(tick());
+    assert.equal(nics[1].sent - sent0, 1);
+    assert.equal(drops(node, "FRAME_SHORT") - short0, 1, "the overrun is counted once");
+    // A count far past the records: the zeroed rest reads as empty frames, each counted,
+    // and the walk stops at the end of the buffer.
+    b.fill(0, at, at + size);
+    const short1 = drops(node, "FRAME_SHORT");
+    assert.equal(exp.k_rx_batch(0x7fffffff, 0n), size / REC_HDR);
+    assert.equal(drops(node, "FRAME_SHORT") - short1, size / REC_HDR + 1);
+    // A frame longer than FRAME_MAX (which k_rx refuses) is counted and skipped.
+    const big = FRAME_MAX + 1;
+    b[at + 2] = big & 0xff; b[at + 3] = big >> 8;
+    const over0 = drops(node, "FRAME_OVERSIZE");
+    assert.equal(exp.k_rx_batch(1, 0n), 1);
+    assert.equal(drops(node, "FRAME_OVERSIZE") - over0, 1);
+    assert.equal(exp.k_rx_batch(-5, 0n), 0, "a negative count takes nothing");
+  } finally { node.stop(); }
+});
+
+test("echo.sabz.city answers a batch of pings through recv_many and send_many", { skip }, async () => {
+  const { node, nics, tick } = await boot();
+  try {
+    const sent0 = nics[0].sent;
+    for (let i = 0; i < 40; i++) node.kernel.rxQueue(0, PING, 0n);
+    node.kernel.rxFlush(0n);
+    node.kernel.poll(tick());
+    node.kernel.poll(tick());
+    assert.equal(nics[0].sent - sent0, 40, "forty replies");
+    const reply = nics[0].last!;
+    assert.equal(reply[14 + 40], 129, "an Echo Reply");
+    const svc = node.status().services.find((s) => s.name === "echo.sabz.city")!;
+    assert.equal(svc.id, 0);
+  } finally { node.stop(); }
+});
+
+test("send_many refuses records that lie about their lengths before sending any; recv_many says EAGAIN when idle", { skip }, async () => {
+  const { node, nics, tick } = await boot();
+  try {
+    const mem = node.services.memoryOf(0)!;
+    const ptr = 60000;
+    const sys = (nr: number, a0: number, a1: number) => node.kernel.sys(0, nr, a0, a1, 0, 0, 0);
+    // A good echo reply packet first, then a record claiming more bytes than the list holds.
+    const pkt = P.echoRequest(parseAddr("fd00:1::7"), A0, 1, 1, new Uint8Array(8));
+    mem.fill(0, ptr, ptr + 512);
+    mem[ptr + 2] = pkt.length & 0xff; mem[ptr + 3] = pkt.length >> 8;
+    mem.set(pkt, ptr + REC_HDR);
+    const second = ptr + ((REC_HDR + pkt.length + 3) & ~3);
+    mem[second + 2] = 200;
+    const sent0 = nics[0].sent;
+    assert.equal(sys(Sys.SEND_MANY, ptr, second + REC_HDR + 10 - ptr), -Errno.EINVAL);
+    assert.equal(sys(Sys.SEND_MANY, ptr, 1 << 20), -Errno.EINVAL, "over SYS_BATCH_SIZE");
+    assert.equal(sys(Sys.SEND_MANY, ptr, 0), -Errno.EINVAL);
+    assert.equal(sys(Sys.SEND_MANY, mem.length - 8, 64), -Errno.EFAULT, "outside the service's memory");
+    node.kernel.poll(tick());
+    assert.equal(nics[0].sent, sent0, "nothing was sent");
+    // The first record alone is sound: it is sent.
+    assert.equal(sys(Sys.SEND_MANY, ptr, second - ptr), 1);
+    node.kernel.poll(tick());
+    assert.equal(nics[0].sent - sent0, 1);
+    assert.equal(sys(Sys.RECV_MANY, ptr, 4096), -Errno.EAGAIN);
+    assert.equal(sys(Sys.RECV_MANY, ptr, -1), -Errno.EINVAL);
+  } finally { node.stop(); }
+});
+
+/** The kernel's memory size and the last byte that is not zero (past it, the stub
+ *  allocator has handed out nothing). */
+function heapMark(node: PersiaNode): [number, number] {
+  const b = node.kernel.bytes;
+  let top = b.length - 1;
+  while (top >= 0 && b[top] === 0) top--;
+  return [b.length, top + 1];
+}
+
+test("the hot path allocates nothing: forwarding and echo leave the kernel's heap where it was", { skip }, async () => {
+  const { node, nics, tick } = await boot();
+  try {
+    const run = (frame: Uint8Array, n: number, batched: boolean) => {
+      for (let i = 0; i < n; i++) {
+        if (batched) node.kernel.rxQueue(0, frame, 0n); else node.kernel.rx(0, frame, 0n);
+        if (i % 32 === 31) { node.kernel.rxFlush(0n); node.kernel.poll(tick()); }
+      }
+      node.kernel.rxFlush(0n);
+      node.kernel.poll(tick());
+    };
+    run(FWD, 1000, true); run(PING, 1000, true);   // warm: every table touched once
+    const before = heapMark(node);
+    const out0 = nics[1].sent + nics[0].sent;
+    run(FWD, 40_000, true); run(PING, 20_000, true); run(FWD, 10_000, false); run(PING, 5000, false);
+    assert.equal(nics[1].sent + nics[0].sent - out0, 75_000, "every packet went out");
+    assert.deepEqual(heapMark(node), before);
+  } finally { node.stop(); }
+});
