@@ -9,7 +9,7 @@
 // waits, unsigned, until k_epoch gives one. Hosts' entries stop at CERT_HOST_MAX, so every
 // service address always finds room. Does not check who may ask: kernel/ctl/ does.
 import { Errno } from "../../abi/errno";
-import { CertOrigin } from "../../abi/status";
+import { CertOrigin, SCT_NO_SVC } from "../../abi/status";
 import * as C from "../../wire/layout/cert";
 import { addrEq, addrCopy, prefixMatch } from "../../wire/addr";
 import { CERT_ISSUED_MAX, CERT_LIFETIME_S, CERT_SKEW_S, CERT_RENEW_MIN_S, CERT_HOST_MAX } from "../param";
@@ -146,8 +146,8 @@ export function certIssueHost(addr: usize, key: usize): i32 {
     if (!S.keyEq(certHolder(c), key) && t < certNotAfter(c)) return -Errno.EEXIST;
     release(i);
   }
-  i = take(addr, key, CertOrigin.HOST, 0xff);
-  if (i < 0 && sweepHosts(t) > 0) i = take(addr, key, CertOrigin.HOST, 0xff);
+  i = take(addr, key, CertOrigin.HOST, SCT_NO_SVC);
+  if (i < 0 && sweepHosts(t) > 0) i = take(addr, key, CertOrigin.HOST, SCT_NO_SVC);
   if (i < 0) return -Errno.ENOSPC;
   sign(i, t);
   return i;

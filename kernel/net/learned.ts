@@ -36,7 +36,7 @@ export function acLearned(nic: i32, prefix: usize, valid: u32, preferred: u32, o
   if (!unchecked(held[SVC_MAX])) learnedAddress(nic, prefix, NODE, valid, preferred);
   for (let s = 0; s < SVC_MAX; s++) {
     if (!svcValid(s) || !wantsLearned(s, nic) || unchecked(held[s])) continue;
-    learnedAddress(nic, prefix, <i8>s, valid, preferred);
+    learnedAddress(nic, prefix, s, valid, preferred);
   }
   if (inUse && dadOn(nic)) manifestIn(nic, prefix);
 }
@@ -48,14 +48,14 @@ function manifestIn(nic: i32, prefix: usize): void {
     let n = <i32>unchecked(svcAddrCount[s]);
     for (let k = 0; k < n; k++) {
       let a = svcAddr(s, k);
-      if (load<u64>(a) == load<u64>(prefix) && find(a) < 0 && svcAddrOk(s, k)) claim(nic, a, <i8>s, k, AddrOrigin.MANIFEST, false);
+      if (load<u64>(a) == load<u64>(prefix) && find(a) < 0 && svcAddrOk(s, k)) claim(nic, a, s, k, AddrOrigin.MANIFEST, false);
     }
   }
 }
 
 const FORMED: usize = memory.data(16, 8);
 
-function learnedAddress(nic: i32, prefix: usize, svc: i8, valid: u32, preferred: u32): void {
+function learnedAddress(nic: i32, prefix: usize, svc: i32, valid: u32, preferred: u32): void {
   // Room first, so an advertisement costs no hash when there is none.
   if (acFree() == 0 || (svc != NODE && <i32>unchecked(svcAddrCount[svc]) >= ADDR_PER_SVC && !emptySlot(svc))) return;
   let c = stable(FORMED, prefix, nic, svc, 0);

@@ -81,7 +81,7 @@ export function acPrefixAdded(nic: i32, i: i32): void {
 export function acServiceAddress(svc: i32, index: i32): void {
   let a = svcAddr(svc, index);
   let nic = connectedNic(a);
-  if (nic >= 0 && dadOn(nic)) claim(nic, a, <i8>svc, index, AddrOrigin.MANIFEST, true);
+  if (nic >= 0 && dadOn(nic)) claim(nic, a, svc, index, AddrOrigin.MANIFEST, true);
 }
 
 /** How many entries are free. */
@@ -103,13 +103,13 @@ function room(): i32 {
  *  (a manifest address has one already) taken away until DAD passes. atStart: the NIC is
  *  just coming up, so the first solicitation waits a random delay (§5.4.2). Returns the
  *  entry, or -1 when the table is full or already holds the address. */
-export function claim(nic: i32, a: usize, svc: i8, index: i32, origin: AddrOrigin, atStart: bool): i32 {
+export function claim(nic: i32, a: usize, svc: i32, index: i32, origin: AddrOrigin, atStart: bool): i32 {
   if (find(a) >= 0) return -1;
   let i = room();
   if (i < 0) return -1;
   addrCopy(acAddr(i), a);
   unchecked(aNic[i] = <i8>nic);
-  unchecked(aSvc[i] = svc);
+  unchecked(aSvc[i] = <i16>svc);
   unchecked(aIdx[i] = <u8>index);
   unchecked(aOrigin[i] = <u8>origin);
   unchecked(aCounter[i] = 0);

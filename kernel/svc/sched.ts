@@ -146,7 +146,10 @@ function runOne(svc: i32, pass: i32): void {
   let t = unchecked(svcTimer[svc]);
   let due = t != 0 && t <= now;
   if (queueDepth(svc) == 0 && !due && !(usbAny && usbPending(svc))) {
-    if (t == 0 && !unchecked(svcWoken[svc])) clearReady(svc);
+    // Woken, but what woke it is gone (it read its own packet during its own call): nothing
+    // is left to call it for, so the flag must not keep every poll returning "now".
+    unchecked(svcWoken[svc] = false);
+    if (t == 0) clearReady(svc);
     return;
   }
   if (!cpuMayRun(svc)) { runNext = cpuPeriodEnd(); return; }
