@@ -20,13 +20,23 @@ export enum FaultReason {
 }
 
 // The most slots (service ids: the manifest's services plus every store entry's slots) a
-// wasmtime image holds. The glue module imports the kernel's memory, the shim's and one
-// memory per slot (multi-memory), and wasmtime's parser (wasmparser's MAX_WASM_MEMORIES)
-// refuses a core module with more than 100 memories: 100 - 2 = 98. Measured with wasmtime
-// 49: 98 slots compile, 99 fail with "memories count exceeds limit of 100". `persia image`
-// refuses a manifest over it (loader/image/compose.ts); spec/image.md "Slots" says what
-// would raise it. The Node host and metal run SVC_MAX (abi/limits.ts).
-export const IMG_SLOT_MAX = 98;
+// wasmtime image holds: where the component model's limit on instances stops it. wasmtime
+// (wasmparser's MAX_WASM_INSTANCES) refuses a component with more than 1,000 instances,
+// core and component ones together. Each slot costs two core instances, the fewest it can:
+// its service's instance and the one inline instance of its imports (its syscalls are bound
+// to its id, so they cannot be shared; compose.ts gives all its imports one module name so
+// that one instance carries them). Each group of IMG_GLUE_SLOTS slots costs two more (its
+// memory module and its glue), and the image ~40 whatever its slots (kernel, shim, WASI
+// imports, hub, trampolines). Measured with wasmtime 49: 474 slots (5 groups) compile and
+// run, every service started; 475 are refused with "instances count exceeds limit of 1000".
+// `persia image` refuses a manifest over it (loader/image/compose.ts); spec/image.md
+// "Slots". The Node host and metal run SVC_MAX (abi/limits.ts).
+export const IMG_SLOT_MAX = 474;
+
+// The most slots one glue module holds: it imports the kernel's memory and one per slot,
+// and wasmtime refuses a core module with more than 100 memories; 98 keeps an image of up
+// to 98 slots one group, wired as before the groups (loader/image/glue.ts slotGroups).
+export const IMG_GLUE_SLOTS = 98;
 
 // The configuration blob: little-endian, every record 4-byte aligned.
 //   header  0 u32 magic "PIMG"  4 u32 version  8 u32 boot length  12 u32 NIC count

@@ -8,11 +8,13 @@
 import { HOST_IMPORTS, HOST_MODULE, KERNEL_ENV_IMPORTS, SYSCALLS, SYSCALL_MODULE, FUEL_IMPORTS, CONTAIN_IMPORTS, SERVICE_ENV_IMPORTS, SHIM_HOST_IMPORTS } from "../../abi/contract";
 import { WASI_IMPORTS, WASI_VERSION, wasiModule } from "../../abi/wasi";
 import { LoaderError } from "../errors";
-import { Slot } from "./glue";
+import { parseModule, Reader } from "../wasm/parse";
+import { GROUP_EXPORTS, Slot } from "./glue";
 import { wasiImportsText } from "./wasi_types";
 
 const COMPONENT_LAYER = [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
 const CORE_MODULE_SECTION = 1;
+const IMPORT_SECTION = 2;
 
 /** The services' fault imports go through trampolines to the glue, which defines the tag. */
 export const FAULT_SLOTS: Slot[] = [
@@ -38,6 +40,8 @@ export interface ComponentPlan {
   modules: string[];
   /** Every service id and the module its instance is of. */
   services: { id: number; module: string }[];
+  /** The slot groups (glue.ts slotGroups): each group's ids, each group a memory module and a glue. */
+  groups: number[][];
   /** Does the shim import env.abort? */
   shimAbort: boolean;
 }
@@ -55,27 +59,37 @@ const wasiId = (i: number) => `$w${i}`;
 
 export function componentText(p: ComponentPlan): string {
   const services = p.services;
-  const modules = ["mem", "tramp", "kernel", "sys", ...p.modules, "glue", "shim", "fixup"];
+  const G = p.groups.length;
+  const groupOf = new Map(p.groups.flatMap((ids, g) => ids.map((id) => [id, g] as [number, number])));
+  const each = (prefix: string) => p.groups.map((_, g) => `${prefix}${g}`);
+  const modules = [...each("mem"), "tramp", "kernel", "sys", "tag", ...p.modules, ...each("glue"), "hub", "shim", "fixup"];
   const out: string[] = ["(component", wasiImportsText(WASI_VERSION)];
   for (const m of modules) out.push(`(core module $${m})`);
-  out.push(`(core instance $mem (instantiate $mem))`, `(core instance $tramp (instantiate $tramp))`);
+  for (const m of each("mem")) out.push(`(core instance $${m} (instantiate $${m}))`);
+  out.push(`(core instance $tramp (instantiate $tramp))`);
   const kAbort = KERNEL_ENV_IMPORTS.abort;
   out.push(`(core instance $kernel (instantiate $kernel (with ${q(HOST_MODULE)} (instance $tramp)) ` +
     `(with ${q(kAbort.module)} ${inline([[kAbort.name, "func", `$tramp "kernel_abort"`]])})))`);
-  out.push(`(core instance $sys (instantiate $sys (with "k" (instance $kernel))))`);
+  out.push(`(core instance $sys (instantiate $sys (with "k" (instance $kernel))))`, `(core instance $tag (instantiate $tag))`);
   const [fault] = CONTAIN_IMPORTS;
   const [fuel] = FUEL_IMPORTS;
   const { memory, abort } = SERVICE_ENV_IMPORTS;
   if (fuel.module !== SYSCALL_MODULE || memory.module !== abort.module) throw new Error("abi/contract.ts moved a service import; update component.ts");
+  // Each service's imports, all under SYSCALL_MODULE (compose.ts renamed the others' module,
+  // oneImportModule): one inline core instance per slot, the fewest a slot can cost next to
+  // its own instance, since its syscalls are bound to its id.
   for (const s of services) {
-    const persia: [string, string, string][] = SYSCALLS.map((c) => [c.name, "func", `$sys ${q(`${s.id}.${c.name}`)}`]);
-    persia.push([fuel.name, "func", `$tramp "svc_fuel_exhausted"`]);
-    out.push(`(core instance $svc${s.id} (instantiate $${s.module} (with ${q(SYSCALL_MODULE)} ${inline(persia)}) ` +
-      `(with ${q(memory.module)} ${inline([[memory.name, "memory", `$mem "s${s.id}"`], [abort.name, "func", `$tramp "svc_abort"`]])}) ` +
-      `(with ${q(fault.module)} ${inline([[fault.name, "func", `$tramp "svc_fault"`]])})))`);
+    const items: [string, string, string][] = SYSCALLS.map((c) => [c.name, "func", `$sys ${q(`${s.id}.${c.name}`)}`]);
+    items.push([fuel.name, "func", `$tramp "svc_fuel_exhausted"`], [memory.name, "memory", `$mem${groupOf.get(s.id)} "s${s.id}"`],
+      [abort.name, "func", `$tramp "svc_abort"`], [fault.name, "func", `$tramp "svc_fault"`]);
+    out.push(`(core instance $svc${s.id} (instantiate $${s.module} (with ${q(SYSCALL_MODULE)} ${inline(items)})))`);
   }
-  out.push(`(core instance $glue (instantiate $glue (with "mem" (instance $mem)) (with "k" (instance $kernel)) (with "shim" (instance $tramp)) ` +
-    `${services.map((s) => `(with "s${s.id}" (instance $svc${s.id}))`).join(" ")}))`);
+  p.groups.forEach((ids, g) => {
+    out.push(`(core instance $glue${g} (instantiate $glue${g} (with "mem" (instance $mem${g})) (with "k" (instance $kernel)) ` +
+      `(with "shim" (instance $tramp)) (with "tag" (instance $tag)) ${ids.map((id) => `(with "s${id}" (instance $svc${id}))`).join(" ")}))`);
+  });
+  out.push(`(core instance $hub (instantiate $hub (with "mem" (instance $mem0)) (with "k" (instance $kernel)) ` +
+    `${p.groups.map((_, g) => `(with "g${g}" (instance $glue${g}))`).join(" ")}))`);
   // WASI functions without memory are lowered now; the others go through trampolines.
   const byModule = new Map<string, [string, string, string][]>();
   WASI_IMPORTS.forEach((f, i) => {
@@ -91,11 +105,11 @@ export function componentText(p: ComponentPlan): string {
     list.push([f.name, "func", ref]);
     byModule.set(wasiModule(f), list);
   });
-  const shimArgs = [`(with "env" ${inline([[memory.name, "memory", `$mem "host"`], ...(p.shimAbort ? [[abort.name, "func", `$tramp "kernel_abort"`] as [string, string, string]] : [])])})`,
-    `(with "persia_kernel" (instance $kernel))`, `(with "persia_glue" (instance $glue))`,
+  const shimArgs = [`(with "env" ${inline([[memory.name, "memory", `$mem0 "host"`], ...(p.shimAbort ? [[abort.name, "func", `$tramp "kernel_abort"`] as [string, string, string]] : [])])})`,
+    `(with "persia_kernel" (instance $kernel))`, `(with "persia_glue" (instance $hub))`,
     ...[...byModule].map(([m, items]) => `(with ${q(m)} ${inline(items)})`)];
   out.push(`(core instance $shim (instantiate $shim ${shimArgs.join(" ")}))`);
-  out.push(`(alias core export $mem "host" (core memory $hostmem))`, `(alias core export $shim "cabi_realloc" (core func $realloc))`);
+  out.push(`(alias core export $mem0 "host" (core memory $hostmem))`, `(alias core export $shim "cabi_realloc" (core func $realloc))`);
   WASI_IMPORTS.forEach((f, i) => {
     if (!f.memory) return;
     const id = wasiId(i);
@@ -105,8 +119,9 @@ export function componentText(p: ComponentPlan): string {
   const actual = trampolineSlots().map((s, i): [string, string, string] => {
     const name = s.name;
     if (SHIM_HOST_IMPORTS.includes(name) || name === "kernel_abort" || name === "fault_note") return [String(i), "func", `$shim ${q(name)}`];
-    if (HOST_IMPORTS.some((h) => h.name === name)) return [String(i), "func", `$glue ${q(name)}`];
-    if (name.startsWith("svc_")) return [String(i), "func", `$glue ${q(`throw_${name.slice(4)}`)}`];
+    // One group: the kernel calls its glue directly, without the hub's br_table.
+    if (HOST_IMPORTS.some((h) => h.name === name)) return [String(i), "func", `${G === 1 && (GROUP_EXPORTS as readonly string[]).includes(name) ? "$glue0" : "$hub"} ${q(name)}`];
+    if (name.startsWith("svc_")) return [String(i), "func", `$tag ${q(`throw_${name.slice(4)}`)}`];
     const w = WASI_IMPORTS.findIndex((f) => `${wasiModule(f)}#${f.name}` === name);
     return [String(i), "func", wasiId(w)];
   });
@@ -178,3 +193,28 @@ export function coreModules(component: Uint8Array): Uint8Array[] {
   return sections(component).filter((s) => s.id === CORE_MODULE_SECTION).map((s) => component.subarray(s.body, s.end));
 }
 
+
+/** The module with every import's module name replaced by `to` (the services' env and
+ *  persia_fault imports join persia's), so that one core instance satisfies them all;
+ *  throws if two imports would then have the same name. Everything else byte for byte. */
+export function oneImportModule(bytes: Uint8Array, to: string): Uint8Array {
+  const m = parseModule(bytes);
+  const sec = m.sections.find((x) => x.id === IMPORT_SECTION);
+  if (sec === undefined) return bytes;
+  const seen = new Set<string>();
+  for (const i of m.imports) {
+    if (seen.has(i.name)) throw new Error(`two imports named ${i.name}: they cannot share one module`);
+    seen.add(i.name);
+  }
+  const end = sec.start + sec.size;
+  const name = Buffer.from(to, "utf8");
+  const entries: Uint8Array[] = [Uint8Array.from(leb(m.imports.length))];
+  m.imports.forEach((imp, k) => {
+    const r = new Reader(bytes, imp.offset, end);
+    r.name("import module name");
+    const stop = k + 1 < m.imports.length ? m.imports[k + 1].offset : end;
+    entries.push(Uint8Array.from(leb(name.length)), name, bytes.subarray(r.pos, stop));
+  });
+  const body = Buffer.concat(entries);
+  return Buffer.concat([bytes.subarray(0, sec.offset), Uint8Array.from([IMPORT_SECTION, ...leb(body.length)]), body, bytes.subarray(end)]);
+}

@@ -10,7 +10,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { CONTAIN_EXPORTS, FUEL_EXPORTS, SERVICE_EXPORTS } from "../../abi/contract";
+import { CONTAIN_EXPORTS, FUEL_EXPORTS, SERVICE_EXPORTS, SYSCALL_MODULE } from "../../abi/contract";
 import { IMG_SLOT_MAX } from "../../abi/image";
 import { NicKind } from "../../abi/kernel";
 import { SVC_MAX } from "../../abi/limits";
@@ -20,9 +20,9 @@ import { meterFuel } from "../instrument/fuel";
 import { compileManifest, HostPlan, Manifest } from "../manifest";
 import { parseModule } from "../wasm/parse";
 import { validateService } from "../wasm/validate";
-import { componentText, fillModules, trampolineSlots } from "./component";
+import { componentText, fillModules, oneImportModule, trampolineSlots } from "./component";
 import { encodeConfig } from "./config";
-import { assemble, fixupText, GlueService, glueText, loadBinaryen, memText, sysText, trampText } from "./glue";
+import { assemble, fixupText, GlueService, glueText, hubText, loadBinaryen, memText, slotGroups, sysText, tagText, trampText } from "./glue";
 
 export interface ImageInputs {
   kernel: Uint8Array;
@@ -94,8 +94,8 @@ export function checkSlots(plan: HostPlan): void {
   const slots = plan.services.length + store;
   if (slots <= IMG_SLOT_MAX) return;
   throw new LoaderError("the node's services", `${plan.services.length} services and ${store} store slots make ${slots} ` +
-    `service ids; a wasmtime image holds at most ${IMG_SLOT_MAX}: each id is a memory its glue module imports, and ` +
-    "wasmtime refuses a module with more than 100 memories (spec/image.md \"Slots\")",
+    `service ids; a wasmtime image holds at most ${IMG_SLOT_MAX}: each id costs two core instances of its component, and ` +
+    "wasmtime refuses a component with more than 1,000 instances (spec/image.md \"Slots\")",
     `Run the manifest with \`persia run node.yaml\` or build \`persia image node.yaml --target metal\`, which run up to ` +
     `${SVC_MAX} services; or lower the store entries' \`slots\`, or split the services over two nodes.`);
 }
@@ -135,7 +135,8 @@ async function serviceSlots(plan: HostPlan, read: (file: string) => Uint8Array):
     let module = byHash.get(hash.toString("hex"));
     if (module === undefined) {
       module = `code${code.modules.length}`;
-      code.modules.push({ name: module, bytes: (await contain((await meterFuel(bytes, name)).bytes, name)).bytes });
+      const contained = (await contain((await meterFuel(bytes, name)).bytes, name)).bytes;
+      code.modules.push({ name: module, bytes: oneImportModule(contained, SYSCALL_MODULE) });
       byHash.set(hash.toString("hex"), module);
     }
     const maxPages = Math.min(ramMaxPages, info.memoryMaxPages ?? ramMaxPages);
@@ -184,17 +185,21 @@ export async function composeImage(manifest: Manifest, inputs: ImageInputs): Pro
     event: exportName(SERVICE_EXPORTS, "persia_event"),
     init: exportName(SERVICE_EXPORTS, "persia_init"),
   };
+  const groups = slotGroups(services);
+  const shimPages = shimMemory.desc.limits.min;
   const core = [
-    assemble(b, memText(shimMemory.desc.limits.min, services), "memory"),
+    ...groups.map((g, k) => assemble(b, memText(k === 0 ? shimPages : null, g), "memory")),
     assemble(b, trampText(slots), "trampoline"),
     inputs.kernel,
     assemble(b, sysText(services), "syscall"),
+    assemble(b, tagText(), "tag"),
     ...code.modules.map((m) => m.bytes),
-    assemble(b, glueText(services, config, names), "glue"),
+    ...groups.map((g) => assemble(b, glueText(g, names), "glue")),
+    assemble(b, hubText(groups.map((g) => g.map((s) => s.id)), config), "hub"),
     inputs.shim,
     assemble(b, fixupText(slots), "fixup"),
   ];
-  const text = componentText({ modules: code.modules.map((m) => m.name), services, shimAbort });
+  const text = componentText({ modules: code.modules.map((m) => m.name), services, shimAbort, groups: groups.map((g) => g.map((s) => s.id)) });
   const tools = await dynamicImport("@bytecodealliance/jco-transpile/wasm-tools");
   let skeleton: Uint8Array;
   try {

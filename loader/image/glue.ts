@@ -2,21 +2,25 @@
 // written as WebAssembly text from the contract tables and assembled by binaryen
 // (binaryen.parseText, validated, emitted). Each exists because a component's core
 // instances are created in order and cannot import from an instance created later:
-//   mem    every memory but the kernel's: the shim's and one per service (its RAM max)
+//   mem    per slot group: one memory per slot of the group (its RAM max), the first
+//          group's also the shim's
 //   tramp  a table of call_indirect trampolines, for imports whose providers come later
 //   sys    each service's syscalls, bound to its id, forwarded to the kernel's k_sys
-//   glue   svc_* for the kernel and GLUE_EXPORTS for the shim: copies between memories,
-//          calls into services under try_table (its exception tag is thrown by the
-//          contained services' fault imports), which slot holds a service (svc_load,
-//          svc_unload) and its RAM limit (svc_ram), the configuration
+//   tag    the exception tag the contained services' fault imports throw
+//   glue   per slot group (at most IMG_GLUE_SLOTS, so at most 100 memories with the
+//          kernel's): svc_* on the group's slots: copies between memories, calls into
+//          services under try_table (catching the tag), which slot holds a service
+//          (svc_load, svc_unload) and its RAM limit (svc_ram)
+//   hub    svc_* for the kernel and GLUE_EXPORTS for the shim, each passed to the group
+//          holding the id; the configuration; copies between the shim's and the kernel's memory
 //   fixup  fills the trampoline table once the providers exist
 // Order and wiring: component.ts. Does not instrument services (loader/instrument).
 import type binaryen from "binaryen";
-import { Fn, HOST_IMPORTS, SYSCALLS, WasmType } from "../../abi/contract";
+import { Fn, GLUE_EXPORTS, HOST_IMPORTS, SYSCALLS, WasmType } from "../../abi/contract";
 import { GlueExportName, GlueHostImportName } from "../../abi/gen/host_imports";
 import { SL_FREE, SL_HASH, SL_NAME, SL_NAME_LEN, SL_RAM_MAX } from "../../abi/control";
 import { Errno } from "../../abi/errno";
-import { FaultReason } from "../../abi/image";
+import { FaultReason, IMG_GLUE_SLOTS } from "../../abi/image";
 import { Entry, Fault } from "../../abi/kernel";
 import { LoaderError } from "../errors";
 import { Binaryen, loadBinaryen } from "../instrument/binaryen";
@@ -56,9 +60,19 @@ function bytesText(b: Uint8Array): string {
   return s;
 }
 
-export function memText(shimMinPages: number, services: GlueService[]): string {
+/** A group's memory module: one memory per slot of the group, and the shim's (`host`) in
+ *  the first group's (shimMinPages given). */
+export function memText(shimMinPages: number | null, services: GlueService[]): string {
   const mems = services.map((s) => `(memory (export "s${s.id}") ${s.minPages} ${s.maxPages})`);
-  return `(module (memory (export "host") ${shimMinPages}) ${mems.join(" ")})`;
+  return `(module ${shimMinPages === null ? "" : `(memory (export "host") ${shimMinPages})`} ${mems.join(" ")})`;
+}
+
+/** Slot groups: consecutive runs of at most IMG_GLUE_SLOTS slots, in id order. */
+export function slotGroups<T extends { id: number }>(services: T[]): T[][] {
+  const sorted = [...services].sort((a, b) => a.id - b.id);
+  const out: T[][] = [];
+  for (let i = 0; i < sorted.length; i += IMG_GLUE_SLOTS) out.push(sorted.slice(i, i + IMG_GLUE_SLOTS));
+  return out.length ? out : [[]];
 }
 
 export function trampText(slots: Slot[]): string {
@@ -75,13 +89,14 @@ export function fixupText(slots: Slot[]): string {
     `(elem (table $t) (i32.const 0) func ${slots.map((_, i) => `$f${i}`).join(" ")}))`;
 }
 
-/** The tag and what throws it: a contained service's fault imports reach these through
- *  trampolines, and the try_table around every call into a service catches them here. */
-function faultText(): string {
-  return `(tag $fault (param i32))
+/** The tag and what throws it, a module of its own that every group's glue imports the tag
+ *  from: a contained service's fault imports reach these through trampolines, and the
+ *  try_table around every call into a service (in its group's glue) catches them. */
+export function tagText(): string {
+  return `(module (tag $fault (export "fault") (param i32))
     (func (export "throw_fault") (param i32) (throw $fault (local.get 0)))
     (func (export "throw_fuel_exhausted") (throw $fault (i32.const ${FaultReason.FUEL})))
-    (func (export "throw_abort") (param i32 i32 i32 i32) (throw $fault (i32.const ${FaultReason.ABORT})))`;
+    (func (export "throw_abort") (param i32 i32 i32 i32) (throw $fault (i32.const ${FaultReason.ABORT}))))`;
 }
 
 /** Every syscall for every service, exported as "<id>.<name>". */
@@ -116,14 +131,21 @@ function copyFn(name: string, to: string, from: string, guard = "", srcFirst = f
 /** An exported dispatcher `(param svc ...rest)` that calls `$<fn><id>` with the rest, or
  *  returns `none` for an id without a service. */
 function dispatch(name: string, fn: string, rest: WasmType[], result: WasmType | null, ids: number[], none: string): string {
-  const n = ids.length === 0 ? 0 : Math.max(...ids) + 1;
   const args = rest.map((_, j) => `(local.get ${j + 1})`).join(" ");
-  let body = `(br_table ${Array.from({ length: n }, (_, i) => `$b${i}`).join(" ")} $none (local.get 0))`;
-  for (let i = 0; i < n; i++) {
-    const call = ids.includes(i) ? `(call $${fn}${i} ${args})` : none;
-    body = `(block $b${i} ${body}) (return ${result ? call : `(block ${call})`})`;
-  }
-  return `(func (export "${name}")${sig(["i32", ...rest], result)} (block $none ${body}) ${result ? none : ""})`;
+  const calls = ids.map((i) => `(call $${fn}${i} ${args})`);
+  return `(func (export "${name}")${sig(["i32", ...rest], result)} ${table(ids, calls, result, none)})`;
+}
+
+/** A body that runs `calls[k]` for local 0 == ids[k] and returns its value, or `none` for
+ *  any other value: one br_table over [min id, max id] (relative to the lowest), one block
+ *  per id, so the nesting is as deep as there are ids and not as high as they go. */
+function table(ids: number[], calls: string[], result: WasmType | null, none: string): string {
+  if (ids.length === 0) return result ? none : "";
+  const lo = Math.min(...ids), hi = Math.max(...ids);
+  const labels = Array.from({ length: hi - lo + 1 }, (_, k) => ids.includes(lo + k) ? `$b${ids.indexOf(lo + k)}` : "$none");
+  let body = `(br_table ${labels.join(" ")} $none (i32.sub (local.get 0) (i32.const ${lo})))`;
+  for (let k = 0; k < ids.length; k++) body = `(block $b${k} ${body}) (return ${result ? calls[k] : `(block ${calls[k]})`})`;
+  return `(block $none ${body}) ${result ? none : ""}`;
 }
 
 function serviceFns(s: GlueService): string {
@@ -206,7 +228,8 @@ function loadFn(slots: GlueService[]): string {
   const tries = slots.map((s) => {
     const i = s.id;
     const same = hashWords(s.hash).map((w, k) => `(i64.eq (local.get $h${k}) (i64.const ${w}))`);
-    const free = `(i32.and (i32.shr_u (local.get $free) (i32.const ${i})) (i32.const 1))`;
+    // Bit i of the free-id bitmap: byte i/8, bit i%8 (abi/control.ts SL_FREE).
+    const free = `(i32.and (i32.shr_u (i32.load8_u $k offset=${SL_FREE + (i >> 3)} (local.get $ptr)) (i32.const ${i & 7})) (i32.const 1))`;
     const takes = `(i32.and ${free} (i32.and (i32.eqz (global.get $loaded${i})) (i32.le_u (local.get $pages) (i32.const ${s.ceilingPages}))))`;
     return `(if (i32.and (i32.and ${same[0]} ${same[1]}) (i32.and ${same[2]} ${same[3]})) (then (local.set $known (i32.const 1))
       (if ${takes} (then
@@ -215,11 +238,11 @@ function loadFn(slots: GlueService[]): string {
         (return (i32.const ${i}))))))`;
   });
   return `(func (export "svc_load") (param $ptr i32) (param $len i32) (result i32)
-    (local $free i32) (local $pages i32) (local $known i32) (local $h0 i64) (local $h1 i64) (local $h2 i64) (local $h3 i64)
+    (local $pages i32) (local $known i32) (local $h0 i64) (local $h1 i64) (local $h2 i64) (local $h3 i64)
     (if (i32.or (i32.lt_u (local.get $len) (i32.const ${SL_NAME})) (i32.eqz ${fits("$k", "(local.get $ptr)", "(local.get $len)")}))
       (then (return (i32.const ${-Errno.EINVAL}))))
     (if (i32.ne (local.get $len) (i32.add (i32.const ${SL_NAME}) ${at(SL_NAME_LEN, "i32.load8_u")})) (then (return (i32.const ${-Errno.EINVAL}))))
-    (local.set $free ${at(SL_FREE, "i32")}) (local.set $pages ${at(SL_RAM_MAX, "i32")})
+    (local.set $pages ${at(SL_RAM_MAX, "i32")})
     ${[0, 1, 2, 3].map((k) => `(local.set $h${k} ${at(SL_HASH + 8 * k, "i64")})`).join(" ")}
     ${tries.join("\n    ")}
     (select (i32.const ${-Errno.ENOSPC}) (i32.const ${-Errno.ENOENT}) (local.get $known)))`;
@@ -251,10 +274,19 @@ function fileSegments(services: GlueService[]): string {
 /** Names the contained service's exports have (abi/contract.ts, loader/instrument/contain.ts). */
 export interface ServiceExportNames { fuel: string; stack: string; ramMax: string; reset: string; event: string; init: string }
 
-export function glueText(services: GlueService[], config: Uint8Array, names: ServiceExportNames): string {
+/** What a group's glue exports, each dispatched on the service id among the group's slots
+ *  (svc_load: the lowest slot of the group that takes the request). With one group the
+ *  kernel and shim call these directly; with more, the hub (hubText) picks the group. */
+export const GROUP_EXPORTS = ["svc_start", "svc_stop", "svc_call", "svc_fuel_used", "svc_read", "svc_write",
+  "svc_load", "svc_unload", "svc_ram", "module_read"] as const satisfies readonly GlueHostImportName[];
+export const GROUP_SHIM_EXPORTS = ["svc_pages", "svc_fault"] as const satisfies readonly GlueExportName[];
+
+/** A group's glue: the slots of one group (at most IMG_GLUE_SLOTS, so that with the
+ *  kernel's memory it imports at most 100), the tag from the tag module. */
+export function glueText(services: GlueService[], names: ServiceExportNames): string {
   const imports = [
     `(import "shim" "fault_note" (func $fault_note (param i32 i32)))`,
-    `(import "mem" "host" (memory $host 0))`,
+    `(import "tag" "fault" (tag $fault (param i32)))`,
     `(import "k" "memory" (memory $k 0))`,
     ...services.map((s) => `(import "mem" "s${s.id}" (memory $s${s.id} 0))`),
     ...services.flatMap((s) => [
@@ -268,23 +300,13 @@ export function glueText(services: GlueService[], config: Uint8Array, names: Ser
   ];
   const ids = services.map((s) => s.id);
   const i32 = "i32" as const;
-  // One entry per GLUE_EXPORTS function (abi/gen/host_imports.ts): a missing or extra one fails tsc.
-  const shimSide: Record<GlueExportName, string> = {
-    k_write: copyFn(`(export "k_write")`, "$k", "$host"),
-    k_read: copyFn(`(export "k_read")`, "$host", "$k"),
-    config_size: `(func (export "config_size") (result i32) (i32.const ${config.length}))`,
-    config_copy: `(func (export "config_copy") (param i32) (memory.init $host $cfg (local.get 0) (i32.const 0) (i32.const ${config.length})))`,
-    svc_pages: dispatch("svc_pages", "pages", [], i32, ids, "(i32.const 0)"),
-    svc_fault: dispatch("svc_fault", "why", [], i32, ids, "(i32.const 0)"),
-  };
-  // One entry per host import the shim does not implement (abi/gen/host_imports.ts): a new
-  // one in abi/contract.ts fails tsc here until the glue writes it. Each dispatcher's
-  // signature is HOST_IMPORTS's, its first parameter the service id.
   const svcCall = (name: GlueHostImportName, fn: string, none: string) => {
     const f = HOST_IMPORTS.find((h) => h.name === name)!;
     return dispatch(name, fn, f.params.slice(1).map(([, t]) => t), f.result, ids, none);
   };
-  const kernelSide: Record<GlueHostImportName, string> = {
+  const exports: Record<(typeof GROUP_EXPORTS)[number] | (typeof GROUP_SHIM_EXPORTS)[number], string> = {
+    svc_pages: dispatch("svc_pages", "pages", [], i32, ids, "(i32.const 0)"),
+    svc_fault: dispatch("svc_fault", "why", [], i32, ids, "(i32.const 0)"),
     svc_start: svcCall("svc_start", "start", `(i32.const ${Fault.BAD_MODULE})`),
     svc_stop: svcCall("svc_stop", "stop", "(nop)"),
     svc_call: svcCall("svc_call", "call", `(i32.const ${Fault.TRAP})`),
@@ -296,6 +318,73 @@ export function glueText(services: GlueService[], config: Uint8Array, names: Ser
     svc_ram: svcCall("svc_ram", "setram", `(i32.const ${-Errno.ENOSPC})`),
     module_read: dispatch("module_read", "modread", ["i32", "i32", "i32"], i32, services.filter((s) => s.file).map((s) => s.id),
       `(i32.const ${-Errno.ENOENT})`),
+  };
+  return `(module ${imports.join("\n")}
+    ${fileSegments(services)}
+    ${services.filter((s) => s.file).map(moduleReadFn).join("\n")}
+    ${services.map(serviceFns).join("\n")}
+    ${Object.values(exports).join("\n")})`;
+}
+
+const fnOf = (name: string): Fn => [...HOST_IMPORTS, ...GLUE_EXPORTS].find((f) => f.name === name)!;
+
+/** The hub: GLUE_EXPORTS for the shim and the glue's HOST_IMPORTS for the kernel, each
+ *  per-service one passed to the group holding the id by one br_table over the ids (as
+ *  deep as there are groups); svc_load asks the groups in id order, as one glue's loop
+ *  would its slots; the copies between the shim's and the kernel's memories and the
+ *  configuration. `groups`: each group's service ids, in order. */
+export function hubText(groups: number[][], config: Uint8Array): string {
+  const perGroup = [...GROUP_EXPORTS.filter((n) => n !== "svc_load"), ...GROUP_SHIM_EXPORTS];
+  const imports = [
+    `(import "mem" "host" (memory $host 0))`,
+    `(import "k" "memory" (memory $k 0))`,
+    ...groups.flatMap((_, g) => [...perGroup, "svc_load"].map((n) => `(import "g${g}" "${n}" (func $g${g}_${n}${fnSig(fnOf(n))}))`)),
+  ];
+  const all = groups.flat();
+  const lo = all.length ? Math.min(...all) : 0, hi = all.length ? Math.max(...all) : -1;
+  const groupOf = new Map(groups.flatMap((ids, g) => ids.map((id) => [id, g] as [number, number])));
+  const none: Record<string, string> = {
+    svc_start: `(i32.const ${Fault.BAD_MODULE})`, svc_stop: "(nop)", svc_call: `(i32.const ${Fault.TRAP})`, svc_fuel_used: "(i64.const 0)",
+    svc_read: `(i32.const ${-Errno.EFAULT})`, svc_write: `(i32.const ${-Errno.EFAULT})`, svc_unload: "(nop)",
+    svc_ram: `(i32.const ${-Errno.ENOSPC})`, module_read: `(i32.const ${-Errno.ENOENT})`, svc_pages: "(i32.const 0)", svc_fault: "(i32.const 0)",
+  };
+  const byGroup = (name: string): string => {
+    const f = fnOf(name);
+    const args = f.params.map((_, j) => `(local.get ${j})`).join(" ");
+    const calls = groups.map((_, g) => `(call $g${g}_${name} ${args})`);
+    const labels = Array.from({ length: hi - lo + 1 }, (_, k) => groupOf.has(lo + k) ? `$b${groupOf.get(lo + k)}` : "$none");
+    let body = `(br_table ${labels.join(" ")} $none (i32.sub (local.get 0) (i32.const ${lo})))`;
+    for (let g = 0; g < groups.length; g++) body = `(block $b${g} ${body}) (return ${f.result ? calls[g] : `(block ${calls[g]})`})`;
+    return `(func (export "${name}")${fnSig(f)} (block $none ${body}) ${f.result ? none[name] : ""})`;
+  };
+  const load = `(func (export "svc_load") (param i32 i32) (result i32) (local $r i32) (local $known i32)
+    ${groups.map((_, g) => `(local.set $r (call $g${g}_svc_load (local.get 0) (local.get 1)))
+    (if (i32.ne (local.get $r) (i32.const ${-Errno.ENOENT})) (then
+      (if (i32.ne (local.get $r) (i32.const ${-Errno.ENOSPC})) (then (return (local.get $r))))
+      (local.set $known (i32.const 1))))`).join("\n    ")}
+    (select (i32.const ${-Errno.ENOSPC}) (i32.const ${-Errno.ENOENT}) (local.get $known)))`;
+  // One entry per GLUE_EXPORTS function (abi/gen/host_imports.ts): a missing or extra one fails tsc.
+  const shimSide: Record<GlueExportName, string> = {
+    k_write: copyFn(`(export "k_write")`, "$k", "$host"),
+    k_read: copyFn(`(export "k_read")`, "$host", "$k"),
+    config_size: `(func (export "config_size") (result i32) (i32.const ${config.length}))`,
+    config_copy: `(func (export "config_copy") (param i32) (memory.init $host $cfg (local.get 0) (i32.const 0) (i32.const ${config.length})))`,
+    svc_pages: byGroup("svc_pages"),
+    svc_fault: byGroup("svc_fault"),
+  };
+  // One entry per host import the shim does not implement (abi/gen/host_imports.ts): a new
+  // one in abi/contract.ts fails tsc here until the glue writes it.
+  const kernelSide: Record<GlueHostImportName, string> = {
+    svc_start: byGroup("svc_start"),
+    svc_stop: byGroup("svc_stop"),
+    svc_call: byGroup("svc_call"),
+    svc_fuel_used: byGroup("svc_fuel_used"),
+    svc_read: byGroup("svc_read"),
+    svc_write: byGroup("svc_write"),
+    svc_load: load,
+    svc_unload: byGroup("svc_unload"),
+    svc_ram: byGroup("svc_ram"),
+    module_read: byGroup("module_read"),
     // A composed image cannot instantiate code that arrives at run time (spec/image.md): a
     // PUT is refused before any byte is staged; the kernel says why and what to do instead.
     mod_stage: `(func (export "mod_stage") (param i32 i32 i32) (result i32) (i32.const ${-Errno.ENOTSUP}))`,
@@ -306,10 +395,6 @@ export function glueText(services: GlueService[], config: Uint8Array, names: Ser
   };
   return `(module ${imports.join("\n")}
     (data $cfg "${bytesText(config)}")
-    ${fileSegments(services)}
-    ${faultText()}
-    ${services.filter((s) => s.file).map(moduleReadFn).join("\n")}
-    ${services.map(serviceFns).join("\n")}
     ${Object.values(shimSide).join("\n")}
     ${Object.values(kernelSide).join("\n")})`;
 }

@@ -75,18 +75,18 @@ test("a store's slots get the ids after the services', each store module contain
     [3, false, probe, 1, 256, 256],    // store[1]: the default 16 MiB
   ]);
   const modules = coreModules(image.bytes);
-  assert.equal(modules.length, 9, "mem, tramp, kernel, sys, echo once, probe once, glue, shim, fixup");
+  assert.equal(modules.length, 11, "mem0, tramp, kernel, sys, tag, echo once, probe once, glue0, hub, shim, fixup");
   assert.equal(sha256(modules[2]), image.kernelSha256, "the kernel is still kernel.wasm, byte for byte");
   assert.equal(image.kernelSha256, sha256(fs.readFileSync(KERNEL_WASM)));
   const mem = parseModule(modules[0]);
   assert.deepEqual(mem.exports.map((e) => e.name), ["host", "s0", "s1", "s2", "s3"], "one memory per slot");
   assert.deepEqual(mem.memories.slice(1).map((m) => [m.min, m.max]), [[1, 16], [1, 32], [1, 32], [1, 256]]);
-  const glue = parseModule(modules[6]).exports.map((e) => e.name);
+  const glue = parseModule(modules[7]).exports.map((e) => e.name);
   for (const name of ["svc_load", "svc_unload", "svc_ram", "svc_start", "svc_pages"]) assert.ok(glue.includes(name), `the glue exports ${name}`);
 
   const plain = await composeImage(parseManifest(yaml(), "image.yaml", ROOT), inputs());
   assert.deepEqual(plain.slots.map((s) => [s.id, s.boot]), [[0, true]], "without a store, only the services");
-  assert.equal(coreModules(plain.bytes).length, 8);
+  assert.equal(coreModules(plain.bytes).length, 10);
 });
 
 test("a store module the loader refuses fails the image, named by its place in the store", async () => {

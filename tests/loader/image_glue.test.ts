@@ -15,15 +15,15 @@ import * as os from "os";
 import * as path from "path";
 import { Errno } from "../../abi/errno";
 import { Fault } from "../../abi/kernel";
-import { assemble, GlueService, glueText, loadBinaryen, memText } from "../../loader/image/glue";
+import { assemble, GlueService, glueText, hubText, loadBinaryen, memText, tagText } from "../../loader/image/glue";
 import { wasmtimeOrSkip } from "../e2e/wasmtime";
 import { svcLoadRequest } from "../hosts/service_fixture";
-import { SL_NAME } from "../../abi/control";
+import { SL_FREE, SL_NAME } from "../../abi/control";
 
 const wt = wasmtimeOrSkip();
 
 const hash = (x: number) => Uint8Array.from({ length: 32 }, (_, i) => (x * 31 + i * 7) & 0xff);
-const A = hash(1), B = hash(2), C = hash(3), UNKNOWN = hash(4);
+const A = hash(1), B = hash(2), C = hash(3), UNKNOWN = hash(4), D = hash(5);
 
 // Slot 0: a boot service of module A. Slots 1 and 2: a store entry of module B, 2 MiB.
 // Slot 3: a store entry of module C with 1 MiB of RAM whose module declares 4 pages at most.
@@ -32,12 +32,18 @@ const SLOTS: GlueService[] = [
   { id: 1, hasInit: true, minPages: 1, maxPages: 32, ceilingPages: 32, hash: B, boot: false },
   { id: 2, hasInit: true, minPages: 1, maxPages: 32, ceilingPages: 32, hash: B, boot: false },
   { id: 3, hasInit: false, minPages: 2, maxPages: 4, ceilingPages: 16, hash: C, boot: false },
+  { id: 40, hasInit: false, minPages: 1, maxPages: 8, ceilingPages: 8, hash: D, boot: false },
 ];
+// Two groups, each its own glue behind the hub, as an image of more than IMG_GLUE_SLOTS
+// slots has them (loader/image/glue.ts slotGroups, hubText): module B has a slot in each.
+const GROUPS = [SLOTS.slice(0, 2), SLOTS.slice(2)];
 const ALL = 0xffff;
 
 /** A svc_load request as the kernel writes it. */
-function request(module: Uint8Array, free: number, ramPages: number, name = "x.a.sabz.city"): Uint8Array {
-  return svcLoadRequest(module, free, ramPages, name);
+function request(module: Uint8Array, free: number, ramPages: number, name = "x.a.sabz.city", free40 = false): Uint8Array {
+  const r = svcLoadRequest(module, free, ramPages, name);
+  if (free40) r[SL_FREE + 5] |= 1;   // id 40: byte 40/8, bit 40%8
+  return r;
 }
 
 /** One call of the driver: svc_load of request `req` (an index into the requests, or an
@@ -97,10 +103,11 @@ async function run(requests: Uint8Array[], calls: Call[]): Promise<number[]> {
     const kernel = `(module (memory (export "memory") 1) ${requests.map((r, i) => `(data (i32.const ${i * REQ}) "${bytesText(r)}")`).join(" ")})`;
     const names = { fuel: "persia_fuel", stack: "persia_stack", ramMax: "persia_ram_max", reset: "persia_reset", event: "persia_event", init: "persia_init" };
     const preload = [
-      ["mem", file("mem", memText(1, SLOTS))], ["k", file("k", kernel)],
+      ["mem", file("mem", memText(1, SLOTS))], ["k", file("k", kernel)], ["tag", file("tag", tagText())],
       ["shim", file("shim", `(module (func (export "fault_note") (param i32 i32)))`)],
       ...SLOTS.map((s) => [`s${s.id}`, file(`s${s.id}`, SERVICE)]),
-      ["glue", file("glue", glueText(SLOTS, new Uint8Array(4), names))],
+      ...GROUPS.map((g, k) => [`g${k}`, file(`g${k}`, glueText(g, names))]),
+      ["glue", file("glue", hubText(GROUPS.map((g) => g.map((x) => x.id)), new Uint8Array(4)))],
     ].flatMap(([name, f]) => ["--preload", `${name}=${f}`]);
     const r = spawnSync(wt.file, ["run", "-W", "exceptions=y", ...preload, file("driver", driverText(requests, calls))], { encoding: "buffer" });
     assert.equal(r.status, 0, r.stderr.toString());
@@ -138,6 +145,14 @@ test("svc_load: RAM over the slot's ceiling is ENOSPC, under the module's initia
     { load: 2 }, { load: 4 }, { load: 3 }, { start: 3 }, { ramMax: 3 },
   ]);
   assert.deepEqual(got, [E(Errno.ENOSPC), 1, Fault.NONE, 5, E(Errno.ENOSPC), E(Errno.EINVAL), 3, Fault.NONE, 4]);
+});
+
+test("svc_load reads the kernel's free bitmap past id 31 and asks every group in id order: slot 40 is only taken when bit 40 is set", { skip: wt.skip }, async () => {
+  const got = await run([request(D, ALL, 4), request(D, ALL, 4, "x.a.sabz.city", true), request(UNKNOWN, ALL, 4, "x.a.sabz.city", true)], [
+    { load: 0 }, { start: 40 }, { pages: 40 }, { load: 1 }, { load: 1 }, { load: 2 }, { start: 40 }, { pages: 40 }, { ramMax: 40 },
+    { unload: 40 }, { load: 0 }, { load: 1 },
+  ]);
+  assert.deepEqual(got, [E(Errno.ENOSPC), Fault.BAD_MODULE, 0, 40, E(Errno.ENOSPC), E(Errno.ENOENT), Fault.NONE, 1, 4, 0, E(Errno.ENOSPC), 40]);
 });
 
 test("svc_ram sets the limit for the next start; over the ceiling, for an empty slot or an unknown id it is ENOSPC; under the module's initial memory EINVAL", { skip: wt.skip }, async () => {
