@@ -143,7 +143,8 @@ function feSqN(o: usize, f: usize, n: i32): void {
 }
 
 /** T0 = z^11 and T1 = z^(2^250 - 1), the common start of feInvert and fePow22523 (ref10's
- *  addition chain: 250 squarings and 11 products, where square-and-multiply takes ~500). */
+ *  addition chain: 249 squarings and 10 products, where square-and-multiply takes ~500;
+ *  feInvert adds 5 and 1, fePow22523 2 and 1). */
 function chain250(z: usize): void {
   feSq(T0, z);                             // z^2
   feSqN(T1, T0, 2);                        // z^8

@@ -1,8 +1,9 @@
 // A module that exposes kernel/crypto to Node, for tests/kernel/crypto.test.ts,
 // crypto_sign.test.ts and crypto_wg.test.ts (and tests/bench/crypto.ts): thin exported
-// wrappers around SHA-512, Ed25519 verification, the key check and signing, the AEADs,
-// BLAKE2s, HMAC, WireGuard's KDF, X25519, HMAC/HKDF-SHA256, HPKE's seal and the ed25519 to
-// X25519 map, and one buffer the test fills with its bytes.
+// wrappers around SHA-512, Ed25519 verification (and its double-scalar multiplication),
+// the key check and signing, the AEADs, BLAKE2s, HMAC, WireGuard's KDF, X25519,
+// HMAC/HKDF-SHA256, HPKE's seal and the ed25519 to X25519 map, and one buffer the test
+// fills with its bytes.
 // It is no part of the kernel and has no host imports; `persia build` compiles it with the
 // "crypto-test" target into build/wasm/tests/crypto.wasm.
 import { sha512Init, sha512Update, sha512Final, sha512 } from "../../../kernel/crypto/sha512";
@@ -17,6 +18,7 @@ import { tai64n } from "../../../kernel/crypto/tai64n";
 import { hmacSha256, hkdfExtract, hkdfExpand } from "../../../kernel/crypto/hkdf";
 import { hpkeEnc, hpkeSeal } from "../../../kernel/crypto/hpke";
 import { ed25519ToX25519 } from "../../../kernel/crypto/ed25519_x25519";
+import { P3, geFromBytesNegate, geDoubleScalarMultVartime, geToBytes } from "../../../kernel/crypto/ge25519";
 
 export const BUF_SIZE: i32 = 1 << 16;      // bytes the test may place in the buffer
 const BUF: usize = memory.data(BUF_SIZE, 16);
@@ -45,6 +47,18 @@ export function verifyMany(sig: usize, msg: usize, n: i32, pk: usize, count: i32
   let ok = 0;
   for (let i = 0; i < count; i++) if (ed25519Verify(sig, msg, n, pk)) ok++;
   return ok;
+}
+
+const DA: usize = memory.data(P3, 8), DR: usize = memory.data(P3, 8);
+
+/** out = the encoding of [a](-A) + [b]B, verification's double-scalar multiplication, for
+ *  the 32-byte key at pk and the 32-byte scalars at a and b (below 2^255); 0 (and out
+ *  untouched) if the key does not decode. */
+export function doubleScalarMult(out: usize, a: usize, pk: usize, b: usize): i32 {
+  if (!geFromBytesNegate(DA, pk)) return 0;
+  geDoubleScalarMultVartime(DR, a, DA, b);
+  geToBytes(out, DR);
+  return 1;
 }
 
 export function publicKey(pk: usize, seed: usize): void { ed25519Public(pk, seed); }
