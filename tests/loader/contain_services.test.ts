@@ -6,6 +6,7 @@
 // every built service and test service contained and valid, with trap, oob, recurse and
 // spin faulting UNREACHABLE, OOB, STACK and FUEL on their trigger, stall stopped by fuel
 // after as many sends as one budget pays for, while echo answers as before.
+import { REC_HDR, REC_LEN, REC_ALIGN } from "../../abi/kernel";
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -179,6 +180,31 @@ async function service(bytes: Uint8Array): Promise<{ e: Exports; queue: Buffer[]
     if (len > MTU_MAX) return refused++, -Errno.EMSGSIZE;   // as the kernel does, before copying anything
     sent.push(Buffer.from(new Uint8Array(memory.buffer, ptr, len)));
     return 0;
+  };
+  // The batched pair (echo uses them), laying out records as the kernel does (abi/kernel.ts REC_*).
+  const recSize = (len: number): number => (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1);
+  persia.recv_many = (ptr: number, cap: number) => {
+    let off = 0, n = 0;
+    while (queue[0] && recSize(queue[0].length) <= cap - off) {
+      const p = queue.shift()!;
+      const rec = new Uint8Array(memory.buffer, ptr + off, recSize(p.length));
+      rec.fill(0);
+      new DataView(rec.buffer, rec.byteOffset).setUint16(REC_LEN, p.length, true);
+      rec.set(p, REC_HDR);
+      off += rec.length; n++;
+    }
+    return n > 0 ? n : queue[0] ? -Errno.EMSGSIZE : -Errno.EAGAIN;
+  };
+  persia.send_many = (ptr: number, len: number) => {
+    const all = Buffer.from(new Uint8Array(memory.buffer, ptr, len));
+    let off = 0, n = 0;
+    while (off + REC_HDR <= len) {
+      const plen = all.readUInt16LE(off + REC_LEN);
+      if (plen === 0 || off + REC_HDR + plen > len) return -Errno.EINVAL;
+      if (plen > MTU_MAX) { refused++; } else sent.push(Buffer.from(all.subarray(off + REC_HDR, off + REC_HDR + plen)));
+      off += recSize(plen); n++;
+    }
+    return n;
   };
   persia.addr = (i: number, ptr: number) => {
     if (i > 0) return -Errno.ENOENT;
