@@ -65,7 +65,7 @@ export function writeStatus(): i32 {
   store<u8>(b + S.SN_SVCS, <u8>svcCount);
   store<u8>(b + S.SN_NICS, <u8>nicCount);
   store<u8>(b + S.SN_FLAGS, modulesSigned() ? <u8>S.SN_SIGNED_MODULES : 0);
-  store<u16>(b + S.SN_ROUTES, <u16>routeCount);
+  store<u16>(b + S.SN_ROUTES, <u16>min(routeCount, 0xffff));   // a full table holds more than a u16 counts
   store<u16>(b + S.SN_FREE, <u16>poolFree());
   store<u64>(b + S.SN_ICMP_ERRORS, icmpErrorsSent);
   store<u64>(b + S.SN_CTL_ACCEPTED, ctlAccepted);
@@ -74,8 +74,6 @@ export function writeStatus(): i32 {
   for (let i = 0; i < <i32>Drop.COUNT; i++) store<u64>(b + <usize>(i * 8), unchecked(drops[i]));
   for (let n = 0; n < nicCount && n < NIC_MAX; n++) if (unchecked(nicPresent[n])) nicRecord(n);
   for (let s = 0; s < svcCount; s++) if (svcValid(s)) svcRecord(s);
-  for (let i = 0; i < routeCount; i++) routeRecord(i);
-  for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighRecord(i);
   for (let n = 0; n < nicCount && n < NIC_MAX; n++) {
     if (!unchecked(nicPresent[n])) continue;
     for (let c = 0; c < CLASS_MAX; c++) classRecord(n, c);
@@ -92,6 +90,10 @@ export function writeStatus(): i32 {
     if (unchecked(issuedState[i]) == ISSUED) certRecord(issued(i), unchecked(issuedOrigin[i]), unchecked(issuedSvc[i]));
   }
   if (U.usbAny) for (let d = 0; d < USB_MAX; d++) if (U.usbDeclared(d)) usbRecord(d);
+  // The two tables that may hold more than the snapshot (NEIGH_MAX neighbors, ROUTE_MAX
+  // routes) come last, so that they cut only themselves short.
+  for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighRecord(i);
+  for (let i = 0; i < routeCount; i++) routeRecord(i);
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
   store<u16>(STATUS, <u16>records, 6);
