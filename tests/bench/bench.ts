@@ -51,6 +51,7 @@ import { storageBench } from "./storage";
 import { cryptoBench } from "./crypto";
 import { modsigBench } from "./modsig";
 import { filterBench } from "./filters";
+import { routesBench } from "./routes";
 import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
 
 
@@ -197,6 +198,7 @@ async function all(): Promise<void> {
   await cryptoBench((l) => console.log(l));
   await modsigBench((l) => console.log(l));
   await filterBench((l) => console.log(l));
+  await routesBench((l) => console.log(l));
   await routerBench((l) => console.log(l));
   await metalBench((l) => console.log(l));
   await usbdiskBench((l) => console.log(l));
