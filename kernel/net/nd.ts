@@ -68,6 +68,11 @@ const NONE: u8 = 0, UNUSED: u8 = 1, USED: u8 = 2;
 const lHead = new StaticArray<i32>(3);             // each list's first (the one to take first) and last
 const lTail = new StaticArray<i32>(3);
 let incomplete: i32 = 0;                            // entries INCOMPLETE now
+let timersNext: i64 = -1;                           // ndTimers: the earliest deadline its last pass found
+let timersDirty = true;                             // ... and whether an entry changed since
+const seenRetrans = new StaticArray<i64>(NIC_MAX);  // ... and each link's RetransTimer then
+/** Passes ndTimers made over the cache: a debug counter for the tests. */
+export let timerPasses: u64 = 0;
 export let neighHigh: i32 = 0;                      // entries in use are below this
 export let nodeRole: Role = Role.SERVER;
 const TMP: usize = memory.data(16, 8);
@@ -76,7 +81,7 @@ export function ndInit(role: Role): void {
   nodeRole = role;
   for (let i = 0; i < neighHigh; i++) { unchecked(nNic[i] = -1); unchecked(nHeld[i] = -1); unchecked(nList[i] = NONE); }
   idxClear(cache);
-  neighHigh = 0; incomplete = 0;
+  neighHigh = 0; incomplete = 0; timersNext = -1; timersDirty = true;
   for (let l = 0; l < 3; l++) { unchecked(lHead[l] = -1); unchecked(lTail[l] = -1); }
 }
 
@@ -142,6 +147,7 @@ function enqueue(i: i32): void {
 /** Every state change goes here: it keeps the INCOMPLETE count and the settled lists. */
 function setState(i: i32, st: NeighState): void {
   let old = <NeighState>unchecked(nState[i]);
+  timersDirty = true;
   if (old == NeighState.INCOMPLETE) incomplete--;
   if (st == NeighState.INCOMPLETE) incomplete++;
   unchecked(nState[i] = <u8>st);
@@ -176,6 +182,7 @@ function create(nic: i32, addr: usize): i32 {
   unchecked(nNic[i] = <i8>nic);
   unchecked(nState[i] = <u8>NeighState.INCOMPLETE);   // no MAC known yet (a reclaimed entry's is stale)
   incomplete++;
+  timersDirty = true;
   unchecked(nList[i] = NONE);
   unchecked(nUsed[i] = -1);
   unchecked(nHeld[i] = -1);
@@ -358,8 +365,17 @@ function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
 /** Retransmit solicitations and give up on neighbors that never answered (§7.2.2), move
  *  DELAY to PROBE and probe by unicast (§7.3.3), age REACHABLE to STALE. Calls
  *  unreachable(pkt) for each held packet given up. Returns the next time this needs to
- *  run, or -1. */
+ *  run, or -1. Called on every poll: it passes over the cache only when a deadline is due,
+ *  an entry changed, or a link's RetransTimer changed (an RA, routers.ts) since its last
+ *  pass, so a full cache costs a poll nothing in between. */
 export function ndTimers(unreachable: (pkt: i32) => void): i64 {
+  for (let n = 0; n < NIC_MAX; n++) {
+    let r = unchecked(nicRetransMs[n]);
+    if (r != unchecked(seenRetrans[n])) { unchecked(seenRetrans[n] = r); timersDirty = true; }
+  }
+  if (!timersDirty && (timersNext < 0 || now < timersNext)) return timersNext;
+  timersDirty = false;
+  timerPasses++;
   let next: i64 = -1;
   for (let i = 0; i < neighHigh; i++) {
     let nic = <i32>unchecked(nNic[i]);
@@ -367,6 +383,7 @@ export function ndTimers(unreachable: (pkt: i32) => void): i64 {
     let due = step(i, nic, unreachable);
     if (due >= 0 && (next < 0 || due < next)) next = due;
   }
+  timersNext = next;
   return next;
 }
 

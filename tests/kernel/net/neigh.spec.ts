@@ -5,7 +5,7 @@
 import { NEIGH_MAX } from "../../../kernel/param";
 import { NeighState } from "../../../abi/status";
 import { k_poll } from "../../../kernel/main";
-import { learnFrom, neighborKnown, neighState } from "../../../kernel/net/nd";
+import { learnFrom, neighborKnown, neighState, timerPasses } from "../../../kernel/net/nd";
 import { probes } from "../../../kernel/hashidx";
 import { echoFrame } from "../frames";
 import { mfStart, mfEnd, mfNode, mfNic, mfPrefix } from "../manifest";
@@ -71,5 +71,17 @@ describe("the neighbor cache at NEIGH_MAX", () => {
     expect(neighborKnown(0, neighbor(3))).toBe(false);
     expect(neighborKnown(0, neighbor(4))).toBe(true);
     for (let k = NEIGH_MAX; k < NEIGH_MAX + 3; k++) expect(neighborKnown(0, neighbor(k))).toBe(true);
+  });
+
+  it("passes over a full cache of settled entries once, not on every poll", () => {
+    k_poll(t);
+    let before = timerPasses;
+    for (let k = 0; k < 100; k++) k_poll(t + <i64>k);
+    expect(timerPasses - before).toBe(0, "no entry changed and none has a deadline");
+    learnFrom(0, neighbor(NEIGH_MAX + 100), MAC);   // makes room: one entry goes, one comes
+    learnFrom(0, neighbor(0), MAC);
+    k_poll(t + 100);
+    k_poll(t + 101);
+    expect(timerPasses - before).toBe(1, "a change: one pass");
   });
 });
