@@ -110,8 +110,11 @@ interface Figure { name: string; rate: number; base: number; bootMs: number }
 async function measure(name: string, yaml: Compiled, neighbors: [Uint8Array, Uint8Array][], frames: Uint8Array[]): Promise<Figure> {
   const { node, nics, bootMs } = await boot(yaml, neighbors);
   try {
-    const base = rate(node, [IPV4], FRAMES);
-    return { name, rate: rate(node, frames, FRAMES, nics[1]), base, bootMs };
+    // The baseline before and after the case, the better of the two: a JIT or a neighbor's
+    // load moves a single figure more than the tables do.
+    const before = rate(node, [IPV4], FRAMES);
+    const r = rate(node, frames, FRAMES, nics[1]);
+    return { name, rate: r, base: Math.max(before, rate(node, [IPV4], FRAMES)), bootMs };
   } finally { node.stop(); }
 }
 
