@@ -170,12 +170,11 @@ export function routeRemoveService(svc: i32): void { compact(-1, svc); }
 
 /** Keep every entry but index drop and service svc's SERVICE routes, in order. */
 function compact(drop: i32, svc: i32): void {
+  // Out of the trie first, while every link still names an entry where it is.
+  for (let i = 0; i < routeCount; i++) if (dropped(i, drop, svc)) lpmRemove(i);
   let j = 0;
   for (let i = 0; i < routeCount; i++) {
-    if (i == drop || (svc >= 0 && <RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE && <i32>unchecked(svcs[i]) == svc)) {
-      lpmRemove(i);
-      continue;
-    }
+    if (dropped(i, drop, svc)) continue;
     unchecked(renum[i] = j);
     if (j != i) {
       lpmMove(i, j);
@@ -195,6 +194,10 @@ function compact(drop: i32, svc: i32): void {
   learnedCount = 0;
   for (let i = 0; i < routeCount; i++) if (unchecked(learnedRt[i])) learnedCount++;
   ownRebuild();
+}
+
+function dropped(i: i32, drop: i32, svc: i32): bool {
+  return i == drop || (svc >= 0 && <RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE && <i32>unchecked(svcs[i]) == svc);
 }
 
 /** The filter again from the table, after routes were taken out. */

@@ -57,6 +57,12 @@ describe("the trie against a linear scan", () => {
       if (r < 6 && routeCount < ROUTE_MANIFEST_MAX - 8) {
         randomAddr(P);
         let len = randomLen();
+        // A third of them repeat an entry's prefix and length: chains of equal keys.
+        if (routeCount > 0 && rnd() % 3 == 0) {
+          let e = <i32>(rnd() % <u32>routeCount);
+          memory.copy(P, routePrefix(e), 16);
+          len = routeLen(e);
+        }
         if (rnd() % 4 == 0) routeAddService(P, <i32>(rnd() % 4), 0);
         else routeAdd(rnd() % 3 == 0 ? RouteKind.CONNECTED : RouteKind.STATIC, P, len, <i32>(rnd() % 3), 0, 0);
       } else if (r < 9 && routeCount > 0) {
