@@ -68,9 +68,12 @@ const NONE: u8 = 0, UNUSED: u8 = 1, USED: u8 = 2;
 const lHead = new StaticArray<i32>(3);             // each list's first (the one to take first) and last
 const lTail = new StaticArray<i32>(3);
 let incomplete: i32 = 0;                            // entries INCOMPLETE now
-let timersNext: i64 = -1;                           // ndTimers: the earliest deadline its last pass found
-let timersDirty = true;                             // ... and whether an entry changed since
-const seenRetrans = new StaticArray<i64>(NIC_MAX);  // ... and each link's RetransTimer then
+let timersNext: i64 = -1;                           // ndTimers: the earliest deadline known, -1: none
+const seenRetrans = new StaticArray<i64>(NIC_MAX);  // ... and each link's RetransTimer at its last pass
+/** REACHABLE entries age to STALE on multiples of this many ms, a little late (RFC 4861
+ *  §7.3.3 only needs them STALE after ReachableTime): entries that expire at staggered
+ *  times then cost one pass over the cache per REACH_GRAIN_MS, not one each. */
+export const REACH_GRAIN_MS: i64 = 100;
 /** Passes ndTimers made over the cache: a debug counter for the tests. */
 export let timerPasses: u64 = 0;
 export let neighHigh: i32 = 0;                      // entries in use are below this
@@ -81,7 +84,7 @@ export function ndInit(role: Role): void {
   nodeRole = role;
   for (let i = 0; i < neighHigh; i++) { unchecked(nNic[i] = -1); unchecked(nHeld[i] = -1); unchecked(nList[i] = NONE); }
   idxClear(cache);
-  neighHigh = 0; incomplete = 0; timersNext = -1; timersDirty = true;
+  neighHigh = 0; incomplete = 0; timersNext = -1;
   for (let l = 0; l < 3; l++) { unchecked(lHead[l] = -1); unchecked(lTail[l] = -1); }
 }
 
@@ -144,10 +147,10 @@ function enqueue(i: i32): void {
   unchecked(nList[i] = l);
 }
 
-/** Every state change goes here: it keeps the INCOMPLETE count and the settled lists. */
+/** Every state change goes here: it keeps the INCOMPLETE count and the settled lists.
+ *  Whoever gives the entry a deadline tells ndTimers with due(). */
 function setState(i: i32, st: NeighState): void {
   let old = <NeighState>unchecked(nState[i]);
-  timersDirty = true;
   if (old == NeighState.INCOMPLETE) incomplete--;
   if (st == NeighState.INCOMPLETE) incomplete++;
   unchecked(nState[i] = <u8>st);
@@ -162,6 +165,20 @@ function setState(i: i32, st: NeighState): void {
 function victim(): i32 {
   let v = unchecked(lHead[UNUSED]);
   return v >= 0 ? v : unchecked(lHead[USED]);
+}
+
+/** An entry needs attention at t: ndTimers passes over the cache no later than then. A change
+ *  that sets no deadline (to STALE, a refresh) costs no pass. */
+function due(t: i64): void {
+  if (timersNext < 0 || t < timersNext) timersNext = t;
+}
+
+/** When a REACHABLE entry that lapses at until is made STALE: the next multiple of
+ *  REACH_GRAIN_MS. */
+function reachDue(until: i64): i64 {
+  let g = REACH_GRAIN_MS;
+  let r = until % g;
+  return r == 0 ? until : until - r + (r < 0 ? 0 : g);
 }
 
 /** How many entries are INCOMPLETE. */
@@ -182,7 +199,6 @@ function create(nic: i32, addr: usize): i32 {
   unchecked(nNic[i] = <i8>nic);
   unchecked(nState[i] = <u8>NeighState.INCOMPLETE);   // no MAC known yet (a reclaimed entry's is stale)
   incomplete++;
-  timersDirty = true;
   unchecked(nList[i] = NONE);
   unchecked(nUsed[i] = -1);
   unchecked(nHeld[i] = -1);
@@ -217,6 +233,7 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
     if (unchecked(nState[i]) == NeighState.STALE) {   // §7.3.3: used while stale
       setState(i, NeighState.DELAY);
       unchecked(nTime[i] = now);
+      due(now + ND_DELAY_FIRST_PROBE_MS);
     } else if (unchecked(nList[i]) != NONE) enqueue(i);   // REACHABLE: sent to last
     ethHeader(pkt, nic, neighMac(i));
     txPush(nic, pkt);
@@ -230,6 +247,7 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
     sendSolicit(nic, nextHop, 0);
     unchecked(nProbes[i] = 1);
     unchecked(nTime[i] = now);
+    due(now + unchecked(nicRetransMs[nic]));
   }
   let old = <i32>unchecked(nHeld[i]);
   if (old >= 0) { dropSent(Drop.NEIGH_UNRESOLVED, old, nic); pktFree(old); }
@@ -256,7 +274,10 @@ function learn(nic: i32, addr: usize, mac: usize, state: NeighState): void {
   setState(i, state);
   unchecked(nTime[i] = now);
   if (unchecked(nUsed[i]) < 0) enqueue(i);            // never sent to: it settled last
-  if (state == NeighState.REACHABLE) unchecked(nReach[i] = reachableTime(nic));
+  if (state == NeighState.REACHABLE) {
+    unchecked(nReach[i] = reachableTime(nic));
+    due(reachDue(now + unchecked(nReach[i])));
+  }
   let held = <i32>unchecked(nHeld[i]);
   if (held >= 0) {
     unchecked(nHeld[i] = -1);
@@ -359,32 +380,34 @@ function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
     unchecked(nTime[i] = now);
     unchecked(nProbes[i] = 0);
     unchecked(nReach[i] = reachableTime(nic));
+    due(reachDue(now + unchecked(nReach[i])));
   }
 }
 
 /** Retransmit solicitations and give up on neighbors that never answered (§7.2.2), move
  *  DELAY to PROBE and probe by unicast (§7.3.3), age REACHABLE to STALE. Calls
  *  unreachable(pkt) for each held packet given up. Returns the next time this needs to
- *  run, or -1. Called on every poll: it passes over the cache only when a deadline is due,
- *  an entry changed, or a link's RetransTimer changed (an RA, routers.ts) since its last
- *  pass, so a full cache costs a poll nothing in between. */
+ *  run, or -1. Called on every poll: it passes over the cache only when the earliest
+ *  deadline is due — every change that sets one lowers it (due()), and a link's
+ *  RetransTimer changed by an RA (routers.ts) makes it now — so neither a full cache nor a
+ *  neighbor changing its entry to STALE on every packet costs a poll a pass. */
 export function ndTimers(unreachable: (pkt: i32) => void): i64 {
   for (let n = 0; n < NIC_MAX; n++) {
     let r = unchecked(nicRetransMs[n]);
-    if (r != unchecked(seenRetrans[n])) { unchecked(seenRetrans[n] = r); timersDirty = true; }
+    if (r != unchecked(seenRetrans[n])) { unchecked(seenRetrans[n] = r); due(now); }
   }
-  if (!timersDirty && (timersNext < 0 || now < timersNext)) return timersNext;
-  timersDirty = false;
+  if (timersNext < 0 || now < timersNext) return timersNext;
   timerPasses++;
+  timersNext = -1;                                 // what the pass sends may set deadlines (due())
   let next: i64 = -1;
   for (let i = 0; i < neighHigh; i++) {
     let nic = <i32>unchecked(nNic[i]);
     if (nic < 0) continue;
-    let due = step(i, nic, unreachable);
-    if (due >= 0 && (next < 0 || due < next)) next = due;
+    let t = step(i, nic, unreachable);
+    if (t >= 0 && (next < 0 || t < next)) next = t;
   }
-  timersNext = next;
-  return next;
+  if (next >= 0) due(next);
+  return timersNext;
 }
 
 /** Advance entry i; returns when it next needs attention, or -1. */
@@ -417,7 +440,7 @@ function step(i: i32, nic: i32, unreachable: (pkt: i32) => void): i64 {
     return now + unchecked(nicRetransMs[nic]);
   }
   if (st == NeighState.REACHABLE) {
-    let until = t + unchecked(nReach[i]);
+    let until = reachDue(t + unchecked(nReach[i]));
     if (now < until) return until;
     setState(i, NeighState.STALE);
   }
