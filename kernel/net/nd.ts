@@ -70,10 +70,13 @@ const lTail = new StaticArray<i32>(3);
 let incomplete: i32 = 0;                            // entries INCOMPLETE now
 let timersNext: i64 = -1;                           // ndTimers: the earliest deadline known, -1: none
 const seenRetrans = new StaticArray<i64>(NIC_MAX);  // ... and each link's RetransTimer at its last pass
-/** REACHABLE entries age to STALE on multiples of this many ms, a little late (RFC 4861
- *  §7.3.3 only needs them STALE after ReachableTime): entries that expire at staggered
- *  times then cost one pass over the cache per REACH_GRAIN_MS, not one each. */
-export const REACH_GRAIN_MS: i64 = 100;
+/** REACHABLE entries age to STALE, and DELAY ones are first probed, on multiples of this
+ *  many ms, a little late (RFC 4861 §7.3.3 needs them after ReachableTime and
+ *  DELAY_FIRST_PROBE_TIME, not at the ms): the entries of a full cache that expire at
+ *  staggered times then cost one pass over it per GRAIN_MS, not one each. (INCOMPLETE
+ *  entries, at most NEIGH_INCOMPLETE_MAX, keep RetransTimer to the ms; PROBE entries start
+ *  together in the pass that made them.) */
+export const GRAIN_MS: i64 = 100;
 /** Passes ndTimers made over the cache: a debug counter for the tests. */
 export let timerPasses: u64 = 0;
 export let neighHigh: i32 = 0;                      // entries in use are below this
@@ -173,10 +176,10 @@ function due(t: i64): void {
   if (timersNext < 0 || t < timersNext) timersNext = t;
 }
 
-/** When a REACHABLE entry that lapses at until is made STALE: the next multiple of
- *  REACH_GRAIN_MS. */
-function reachDue(until: i64): i64 {
-  let g = REACH_GRAIN_MS;
+/** When an entry whose REACHABLE or DELAY time lapses at until is moved on: the next
+ *  multiple of GRAIN_MS. */
+function grained(until: i64): i64 {
+  let g = GRAIN_MS;
   let r = until % g;
   return r == 0 ? until : until - r + (r < 0 ? 0 : g);
 }
@@ -233,7 +236,7 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
     if (unchecked(nState[i]) == NeighState.STALE) {   // §7.3.3: used while stale
       setState(i, NeighState.DELAY);
       unchecked(nTime[i] = now);
-      due(now + ND_DELAY_FIRST_PROBE_MS);
+      due(grained(now + ND_DELAY_FIRST_PROBE_MS));
     } else if (unchecked(nList[i]) != NONE) enqueue(i);   // REACHABLE: sent to last
     ethHeader(pkt, nic, neighMac(i));
     txPush(nic, pkt);
@@ -276,7 +279,7 @@ function learn(nic: i32, addr: usize, mac: usize, state: NeighState): void {
   if (unchecked(nUsed[i]) < 0) enqueue(i);            // never sent to: it settled last
   if (state == NeighState.REACHABLE) {
     unchecked(nReach[i] = reachableTime(nic));
-    due(reachDue(now + unchecked(nReach[i])));
+    due(grained(now + unchecked(nReach[i])));
   }
   let held = <i32>unchecked(nHeld[i]);
   if (held >= 0) {
@@ -380,7 +383,7 @@ function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
     unchecked(nTime[i] = now);
     unchecked(nProbes[i] = 0);
     unchecked(nReach[i] = reachableTime(nic));
-    due(reachDue(now + unchecked(nReach[i])));
+    due(grained(now + unchecked(nReach[i])));
   }
 }
 
@@ -432,7 +435,8 @@ function step(i: i32, nic: i32, unreachable: (pkt: i32) => void): i64 {
     return now + retrans;
   }
   if (st == NeighState.DELAY) {
-    if (now - t < ND_DELAY_FIRST_PROBE_MS) return t + ND_DELAY_FIRST_PROBE_MS;
+    let until = grained(t + ND_DELAY_FIRST_PROBE_MS);
+    if (now < until) return until;
     setState(i, NeighState.PROBE);
     unchecked(nProbes[i] = 1);
     unchecked(nTime[i] = now);
@@ -440,7 +444,7 @@ function step(i: i32, nic: i32, unreachable: (pkt: i32) => void): i64 {
     return now + unchecked(nicRetransMs[nic]);
   }
   if (st == NeighState.REACHABLE) {
-    let until = reachDue(t + unchecked(nReach[i]));
+    let until = grained(t + unchecked(nReach[i]));
     if (now < until) return until;
     setState(i, NeighState.STALE);
   }

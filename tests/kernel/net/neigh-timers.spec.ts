@@ -4,7 +4,7 @@
 import { NEIGH_MAX } from "../../../kernel/param";
 import { NeighState } from "../../../abi/status";
 import { k_poll } from "../../../kernel/main";
-import { learnFrom, neighborKnown, neighState, neighMac, timerPasses, REACH_GRAIN_MS } from "../../../kernel/net/nd";
+import { learnFrom, neighborKnown, neighState, neighMac, timerPasses, GRAIN_MS } from "../../../kernel/net/nd";
 import { nsFrame, naFrame, echoFrame } from "../frames";
 import { mfStart, mfEnd, mfNode, mfNic, mfPrefix } from "../manifest";
 import { rx, bootFrom } from "../drive";
@@ -83,7 +83,7 @@ describe("REACHABLE entries that expire at staggered times", () => {
     expect(reachable).toBe(N);
   });
 
-  it("ages them to STALE with one pass per REACH_GRAIN_MS at most, not one per expiry", () => {
+  it("ages them to STALE with one pass per GRAIN_MS at most, not one per expiry", () => {
     let before = timerPasses;
     let stale0 = 0;
     for (let ms: i64 = 1; ms <= 46_000; ms++) {    // ReachableTime is at most 1.5 × 30 s
@@ -95,7 +95,30 @@ describe("REACHABLE entries that expire at staggered times", () => {
     for (let k = 0; k < N; k++) if (neighState(k) == NeighState.STALE) stale++;
     expect(stale0).toBe(0, "none STALE before 0.5 × BaseReachableTime");
     expect(stale).toBe(N, "every one STALE after 1.5 × BaseReachableTime");
-    expect(passes).toBeLessThanOrEqual(46_000 / REACH_GRAIN_MS + 2, "passes over the cache");
+    expect(passes).toBeLessThanOrEqual(46_000 / GRAIN_MS + 2, "passes over the cache");
     expect(neighMac(0)).toBeGreaterThan(0);
+  });
+
+  it("probes entries sent to at staggered times with one pass per GRAIN_MS at most", () => {
+    t += 46_000;
+    let before = timerPasses;
+    // Neighbor k is sent to (an echo reply) at ms k: STALE to DELAY, each with its own time.
+    for (let k = 0; k < N; k++) {
+      rx(0, F, echoFrame(F, MAC_N, macText(k), 64, addrText(k), NODE, 128, 0x77, 1, "61"), t + <i64>k);
+      k_poll(t + <i64>k);
+      if ((k & 255) == 0) framesClear();
+    }
+    expect(neighState(N - 1)).toBe(NeighState.DELAY);
+    // Then each waits DELAY_FIRST_PROBE_TIME, is probed MAX_UNICAST_SOLICIT times, and goes.
+    let span: i64 = <i64>N + 15_000;
+    for (let ms: i64 = N; ms <= span; ms++) {
+      k_poll(t + ms);
+      if ((ms & 255) == 0) framesClear();
+    }
+    framesClear();
+    let left = 0;
+    for (let k = 0; k < N; k++) if (neighborKnown(0, neighbor(k))) left++;
+    expect(left).toBe(0, "unanswered probes: every one forgotten");
+    expect(<i64>(timerPasses - before)).toBeLessThanOrEqual(span / GRAIN_MS + 2, "passes over the cache");
   });
 });
