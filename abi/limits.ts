@@ -94,7 +94,8 @@ export const CPU_PERIOD_FUEL = 1_000_000_000; // fuel the services may use in on
 
 // ——— Kernel buffers a host fills or reads (k_buf_size) ———
 export const BOOT_SIZE = 4_194_304;  // bytes in the boot manifest buffer (Buf.BOOT): 4 MiB, for the
-                                     // largest manifest, ROUTE_STATIC_MAX routes of 38 bytes each
+                                     // largest manifest, ROUTE_STATIC_MAX routes packed 34 bytes
+                                     // each plus a 4-byte record header per 1,927 (spec/manifest.md)
 export const STATUS_SIZE = 65536;    // bytes in the status snapshot buffer (Buf.STATUS)
 
 // ——— Router advertisements: RFC 4861 §6.2.1's ranges, which the loader and the kernel check ———
