@@ -6,10 +6,10 @@
 //   record  0 u8 type            1 u8 0          2 u16 body length   4 body...
 
 export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
-export const ST_VERSION = 8;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
+export const ST_VERSION = 9;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
                                     // 4: ADDR, LEARNED and ROUTER records (issue #20); 5: WG_PEER (issue #13);
                                     // 6: IDENTITY, CERT, FILTERS and FILTER (issue #15); 7: NODE's flags (issue #14);
-                                    // 8: USB (issue #16)
+                                    // 8: USB (issue #16); 9: NODE's u32 route and neighbor counts (issue #17)
 
 export enum St {
   NODE = 1,
@@ -32,8 +32,11 @@ export enum St {
   USB = 18,        // a USB device of the manifest (issue #16)
 }
 
-// NODE: now ms i64, role u8, services u8, nics u8, flags u8 (SN_*), routes u16, free buffers u16,
-//       ICMPv6 errors sent u64, control messages acted on u64, refused with an answer u64
+// NODE: now ms i64, role u8, services u8, nics u8, flags u8 (SN_*), routes u16 (at most 65,535),
+//       free buffers u16, ICMPv6 errors sent u64, control messages acted on u64, refused with
+//       an answer u64, routes u32, neighbor cache entries u32: the tables' true sizes, of
+//       which the ROUTE and NEIGH records that follow may hold only some (the snapshot is cut
+//       to fit the buffer)
 export const SN_NOW = 0;
 export const SN_ROLE = 8;
 export const SN_SVCS = 9;
@@ -45,7 +48,9 @@ export const SN_FREE = 14;
 export const SN_ICMP_ERRORS = 16;
 export const SN_CTL_ACCEPTED = 24;
 export const SN_CTL_REFUSED = 32;
-export const SN_SIZE = 40;
+export const SN_ROUTE_COUNT = 40;
+export const SN_NEIGH_COUNT = 44;
+export const SN_SIZE = 48;
 
 // DROPS: one u64 per Drop reason, Drop.COUNT of them
 

@@ -72,6 +72,10 @@ export function writeStatus(): i32 {
   store<u64>(b + S.SN_ICMP_ERRORS, icmpErrorsSent);
   store<u64>(b + S.SN_CTL_ACCEPTED, ctlAccepted);
   store<u64>(b + S.SN_CTL_REFUSED, ctlRefused);
+  let neighs = 0;
+  for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighs++;
+  store<u32>(b + S.SN_ROUTE_COUNT, <u32>routeCount);        // the records below may hold fewer
+  store<u32>(b + S.SN_NEIGH_COUNT, <u32>neighs);
   b = rec(S.St.DROPS, 8 * <i32>Drop.COUNT);
   for (let i = 0; i < <i32>Drop.COUNT; i++) store<u64>(b + <usize>(i * 8), unchecked(drops[i]));
   for (let n = 0; n < nicCount && n < NIC_MAX; n++) if (unchecked(nicPresent[n])) nicRecord(n);
@@ -95,8 +99,6 @@ export function writeStatus(): i32 {
   // The two tables that may hold more than the snapshot (ROUTE_MAX routes, NEIGH_MAX
   // neighbors) come last and share what is left: each has at least half of it, and what one
   // does not need the other may use.
-  let neighs = 0;
-  for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighs++;
   limit = pos + routeShare(STATUS_SIZE - pos, routeCount * (4 + S.SR_SIZE), neighs * (4 + S.SG_SIZE));
   for (let i = 0; i < routeCount; i++) routeRecord(i);
   limit = STATUS_SIZE;

@@ -72,5 +72,11 @@ describe("the status snapshot with full tables", () => {
     expect(routes).toBeGreaterThan(half / (4 + S.SR_SIZE), "routes");
     expect(neighs).toBeGreaterThan(half / (4 + S.SG_SIZE), "neighbors");
     expect(connected).toBeGreaterThanOrEqual(1, "the prefix's CONNECTED route is still there");
+    // The NODE record (the first) says how many there are in all.
+    let node = STATUS + 8 + 4;
+    expect(load<u16>(node + S.SN_ROUTES)).toBe(<u16>routeCount, "routes, u16 (under 65,536 here)");
+    expect(load<u32>(node + S.SN_ROUTE_COUNT)).toBe(<u32>routeCount, "routes, all of them");
+    expect(load<u32>(node + S.SN_NEIGH_COUNT)).toBe(<u32>NEIGH_MAX, "neighbors, all of them");
+    expect(<u32>routes).toBeLessThan(<u32>routeCount, "the snapshot holds only some routes");
   });
 });

@@ -66,7 +66,8 @@ test("the largest manifest the loader's limits allow boots in kernel.wasm, and t
   const statics = st.routes.filter((r) => r.kind === "STATIC").map((r) => `${r.prefix} nic ${r.nic} via ${r.via}`);
   assert.ok(statics.length > 0);
   assert.deepEqual(statics, m.routes.slice(0, statics.length).map((r) => `${prefix(r.prefix, r.len)} nic ${r.nic} via ${formatAddr(r.via)}`));
-  assert.equal(st.node!.routes, 0xffff, "more routes than the snapshot's u16 counts");
+  assert.ok(st.node!.routes > 0xffff, "the table's true size: more routes than a u16 counts");
+  assert.ok(st.routes.length < st.node!.routes, "the snapshot holds only some of them");
   // A router also answers at each prefix's Subnet-Router anycast address (but on a /127 or /128).
   const anycast = m.prefixes.filter((p) => p.len < 127).length;
   assert.equal(routes("LOCAL").length, m.nics.length + m.prefixes.length + anycast,

@@ -24,7 +24,7 @@ const cert = (origin: number, len: number, svc: number, notAfter: number, prefix
   [0x0f, 0x00, 92, 0x00, origin, len, svc, 0, ...u64(notAfter), ...prefix, ...holder, ...issuer];
 
 const SNAPSHOT = Uint8Array.from([
-  0x50, 0x52, 0x53, 0x54, 0x08, 0x00, 0x05, 0x00,                 // "PRST", version 8, 5 records
+  0x50, 0x52, 0x53, 0x54, 0x09, 0x00, 0x05, 0x00,                 // "PRST", version 9, 5 records
   0x04, 0x00, 63, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // SVC id 2, running
   ...u64(0), ...u64(0), ...u64(0), ...u64(0), ...u64(0), 14, ...NAME,
   0x0e, 0x00, 36, 0x00, ...NODE_KEY, 2, 1, 0, 0,                  // IDENTITY: key, 2 trusted pairs, 1 own certificate
@@ -68,6 +68,6 @@ test("persia_certificates counts them by origin, persia_certificate_expiry_secon
 });
 
 test("a CERT record shorter than its layout is an error naming it", () => {
-  const short = Uint8Array.from([0x50, 0x52, 0x53, 0x54, 0x08, 0x00, 0x01, 0x00, 0x0f, 0x00, 0x04, 0x00, 0, 0, 0, 0]);
+  const short = Uint8Array.from([0x50, 0x52, 0x53, 0x54, 0x09, 0x00, 0x01, 0x00, 0x0f, 0x00, 0x04, 0x00, 0, 0, 0, 0]);
   assert.throws(() => decodeStatus(short), /CERT record has 4 bytes, needs 92/);
 });
