@@ -16,7 +16,8 @@ export const DISK_MAX = 8;           // disks the host provides (disk ids are 0.
 export const ADDR_PER_SVC = 8;       // addresses one service owns
 export const PREFIX_PER_NIC = 8;     // connected prefixes on one NIC
 export const PREFIX_MAX = 64;        // connected prefixes over all NICs
-export const ROUTE_STATIC_MAX = 256; // static routes per node
+export const ROUTE_STATIC_MAX = 100_000; // static routes per node (a full table: kernel/net/lpm.ts
+                                     // finds a route in the same time among 10 or all)
 export const DISK_GRANT_PER_SVC = 8; // disk extents granted to one service
 export const CAP_SLOTS = 32;         // capabilities per service: its grants, and room to derive
 export const USER_MAX = 16;          // USER records (user, domain) a node keeps
@@ -93,10 +94,14 @@ export const CPU_PERIOD_FUEL = 1_000_000_000; // fuel the services may use in on
                                      // (spec/instrumentation.md: 10^8 units are 5-130 ms here)
 
 // ——— Kernel buffers a host fills or reads (k_buf_size) ———
-export const BOOT_SIZE = 1310720;    // bytes in the boot manifest buffer (Buf.BOOT): SVC_MAX services
-                                     // with every name, address, grant and net entry fit (issue #17)
-export const STATUS_SIZE = 2097152;  // bytes in the status snapshot buffer (Buf.STATUS): room for
-                                     // SVC_MAX services' SVC, GRANT, ROUTE and CERT records (issue #17)
+export const BOOT_SIZE = 5_242_880;  // bytes in the boot manifest buffer (Buf.BOOT): 5 MiB, for the
+                                     // largest manifest: SVC_MAX services with every name, address,
+                                     // grant and net entry, and ROUTE_STATIC_MAX routes packed 34 bytes
+                                     // each plus a 4-byte record header per 1,927 (spec/manifest.md)
+export const STATUS_SIZE = 3_145_728; // bytes in the status snapshot buffer (Buf.STATUS): room for
+                                     // SVC_MAX services' SVC, GRANT, CLASS, ADDR and CERT records (about
+                                     // 2.6 MB at worst); routes and neighbours share what is left
+                                     // (kernel/status.ts), and NODE carries their true counts
 
 // ——— Router advertisements: RFC 4861 §6.2.1's ranges, which the loader and the kernel check ———
 export const RA_MAX_INTERVAL_MIN = 4;    // MaxRtrAdvInterval: no less than 4 s

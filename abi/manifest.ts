@@ -63,12 +63,15 @@ export const PFX_LEN = 1;
 export const PFX_ADDR = 2;
 export const PFX_SIZE = 18;
 
-// ROUTE: nic u8, length u8, prefix[16], via[16] (:: = destination is on-link)
+// ROUTE: nic u8, length u8, prefix[16], via[16] (:: = destination is on-link); a record
+// holds 1 to RT_PER_RECORD routes back to back (its length a multiple of RT_SIZE), so that
+// ROUTE_STATIC_MAX routes fit the header's u16 record count
 export const RT_NIC = 0;
 export const RT_LEN = 1;
 export const RT_PREFIX = 2;
 export const RT_VIA = 18;
 export const RT_SIZE = 34;
+export const RT_PER_RECORD = 1927;  // the most whole routes in a record's u16 length: 65535 / 34
 
 // SERVICE: id u16, restart limit u16, RAM min pages u32, RAM max pages u32,
 //          name length u8, name bytes (a validated domain name)

@@ -9,7 +9,8 @@ export const ST_MAGIC = 0x54535250; // "PRST" read as u32 LE
 export const ST_VERSION = 9;        // 2: SVC records carry the fuel counter; 3: NODE the control counters;
                                     // 4: ADDR, LEARNED and ROUTER records (issue #20); 5: WG_PEER (issue #13);
                                     // 6: IDENTITY, CERT, FILTERS and FILTER (issue #15); 7: NODE's flags (issue #14);
-                                    // 8: USB (issue #16); 9: service ids are u16 (SVC_MAX 1024, issue #17)
+                                    // 8: USB (issue #16); 9: service ids are u16 (SVC_MAX 1024), and
+                                    //    NODE's u32 route and neighbor counts (issue #17)
 
 export enum St {
   NODE = 1,
@@ -32,9 +33,11 @@ export enum St {
   USB = 18,        // a USB device of the manifest (issue #16)
 }
 
-// NODE: now ms i64, role u8, 0 u8, nics u8, flags u8 (SN_*), routes u16, free buffers u16,
-//       ICMPv6 errors sent u64, control messages acted on u64, refused with an answer u64,
-//       services u16 (the highest service id + 1), 0 u16[3]
+// NODE: now ms i64, role u8, 0 u8, nics u8, flags u8 (SN_*), routes u16 (at most 65,535),
+//       free buffers u16, ICMPv6 errors sent u64, control messages acted on u64, refused with
+//       an answer u64, services u16 (the highest service id + 1), 0 u16, routes u32, neighbor
+//       cache entries u32: the tables' true sizes, of which the ROUTE and NEIGH records that
+//       follow may hold only some (the snapshot is cut to fit the buffer), 0 u32
 export const SN_NOW = 0;
 export const SN_ROLE = 8;
 export const SN_SVCS = 40;
@@ -46,7 +49,9 @@ export const SN_FREE = 14;
 export const SN_ICMP_ERRORS = 16;
 export const SN_CTL_ACCEPTED = 24;
 export const SN_CTL_REFUSED = 32;
-export const SN_SIZE = 48;
+export const SN_ROUTE_COUNT = 44;
+export const SN_NEIGH_COUNT = 48;
+export const SN_SIZE = 56;
 
 // DROPS: one u64 per Drop reason, Drop.COUNT of them
 

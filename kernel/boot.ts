@@ -372,8 +372,17 @@ function prefix(b: usize, n: i32): i32 {
   return 0;
 }
 
+/** A ROUTE record: one or more routes of RT_SIZE bytes (abi/manifest.ts). */
 function route(b: usize, n: i32): i32 {
-  if (n != M.RT_SIZE) return bad("length", "ROUTE record is not 34 bytes");
+  if (n == 0 || n % M.RT_SIZE != 0) return bad("length", "ROUTE record is not a whole number of 34-byte routes");
+  for (let at = 0; at < n; at += M.RT_SIZE) {
+    let r = route1(b + <usize>at);
+    if (r < 0) return r;
+  }
+  return 0;
+}
+
+function route1(b: usize): i32 {
   let id = <i32>load<u8>(b + M.RT_NIC);
   let l = <i32>load<u8>(b + M.RT_LEN);
   if (!nicValid(id)) return bad("nic", "no such NIC");

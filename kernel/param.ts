@@ -40,8 +40,9 @@ export const ROUTE_MANIFEST_MAX: i32 = ROUTE_STATIC_MAX + PREFIX_MAX + SVC_MAX *
 export const ROUTE_LEARNED_MAX: i32 = 2 * LEARNED_MAX + 1 + REDIRECT_MAX;
 export const ROUTE_MAX: i32 = ROUTE_MANIFEST_MAX + ROUTE_LEARNED_MAX;
 
-export const NEIGH_MAX: i32 = 256;       // neighbor cache entries over all NICs; when full, the
-                                         // least recently used STALE entry is reclaimed
+export const NEIGH_MAX: i32 = 16384;     // neighbor cache entries over all NICs (a power of two:
+                                         // hashidx.ts); when full, the least recently used
+                                         // settled entry is reclaimed (net/nd.ts)
 export const NEIGH_INCOMPLETE_MAX: i32 = 64; // entries being resolved at once (RFC 6583 §7.1): a scan
                                          // of a /64 gets no more, and never takes settled entries
 export const NEIGH_INCOMPLETE_FWD: i32 = 48; // ... of which forwarded packets may start this many:

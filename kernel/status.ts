@@ -1,7 +1,8 @@
 // The status snapshot: k_status() writes the node's counters and tables into Buf.STATUS in
-// the layout of abi/status.ts, for `persia status`, metrics and tests; the address
-// certificates, the most numerous, go last. Read-only: it changes nothing, and a snapshot
-// too big for the buffer is cut at a record boundary.
+// the layout of abi/status.ts, for `persia status`, metrics and tests. The two tables that
+// may hold more than the buffer (ROUTE_MAX routes, NEIGH_MAX neighbors) go last and share
+// what is left, so that neither starves the other. Read-only: it changes nothing, and a
+// snapshot too big for the buffer is cut at a record boundary.
 import { blockRefused, relaysSent, relaysIn } from "./ctl/block";
 import { holderCount } from "./ctl/holders";
 import * as S from "../abi/status";
@@ -43,10 +44,11 @@ import { certLen, certNotAfter, certPrefix, certHolder, certIssuer } from "./cer
 export const STATUS: usize = memory.data(STATUS_SIZE, 8);
 let pos = 0;
 let records = 0;
+let limit = STATUS_SIZE;                           // where records may end: the routes' share of the buffer
 
 /** Open a record of body length n; returns its body address, or 0 if it does not fit. */
 function rec(type: S.St, n: i32): usize {
-  if (pos + 4 + n > STATUS_SIZE) return 0;
+  if (pos + 4 + n > limit) return 0;
   let r = STATUS + <usize>pos;
   store<u8>(r, <u8>type);
   store<u8>(r, 0, 1);
@@ -58,24 +60,26 @@ function rec(type: S.St, n: i32): usize {
 }
 
 export function writeStatus(): i32 {
-  pos = 8; records = 0;
+  pos = 8; records = 0; limit = STATUS_SIZE;
   let b = rec(S.St.NODE, S.SN_SIZE);
   store<i64>(b + S.SN_NOW, now);
   store<u8>(b + S.SN_ROLE, <u8>role);
   store<u16>(b + S.SN_SVCS, <u16>svcCount);
   store<u8>(b + S.SN_NICS, <u8>nicCount);
   store<u8>(b + S.SN_FLAGS, modulesSigned() ? <u8>S.SN_SIGNED_MODULES : 0);
-  store<u16>(b + S.SN_ROUTES, <u16>routeCount);
+  store<u16>(b + S.SN_ROUTES, <u16>min(routeCount, 0xffff));   // a full table holds more than a u16 counts
   store<u16>(b + S.SN_FREE, <u16>poolFree());
   store<u64>(b + S.SN_ICMP_ERRORS, icmpErrorsSent);
   store<u64>(b + S.SN_CTL_ACCEPTED, ctlAccepted);
   store<u64>(b + S.SN_CTL_REFUSED, ctlRefused);
+  let neighs = 0;
+  for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighs++;
+  store<u32>(b + S.SN_ROUTE_COUNT, <u32>routeCount);        // the records below may hold fewer
+  store<u32>(b + S.SN_NEIGH_COUNT, <u32>neighs);
   b = rec(S.St.DROPS, 8 * <i32>Drop.COUNT);
   for (let i = 0; i < <i32>Drop.COUNT; i++) store<u64>(b + <usize>(i * 8), unchecked(drops[i]));
   for (let n = 0; n < nicCount && n < NIC_MAX; n++) if (unchecked(nicPresent[n])) nicRecord(n);
   for (let s = 0; s < svcCount; s++) if (svcValid(s)) svcRecord(s);
-  for (let i = 0; i < routeCount; i++) routeRecord(i);
-  for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighRecord(i);
   for (let n = 0; n < nicCount && n < NIC_MAX; n++) {
     if (!unchecked(nicPresent[n])) continue;
     for (let c = 0; c < CLASS_MAX; c++) classRecord(n, c);
@@ -92,10 +96,27 @@ export function writeStatus(): i32 {
     if (unchecked(issuedState[i]) == ISSUED) certRecord(issued(i), unchecked(issuedOrigin[i]), unchecked(issuedSvc[i]));
   }
   if (U.usbAny) for (let d = 0; d < USB_MAX; d++) if (U.usbDeclared(d)) usbRecord(d);
+  // The two tables that may hold more than the snapshot (ROUTE_MAX routes, NEIGH_MAX
+  // neighbors) come last and share what is left: each has at least half of it, and what one
+  // does not need the other may use.
+  limit = pos + routeShare(STATUS_SIZE - pos, routeCount * (4 + S.SR_SIZE), neighs * (4 + S.SG_SIZE));
+  for (let i = 0; i < routeCount; i++) routeRecord(i);
+  limit = STATUS_SIZE;
+  for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighRecord(i);
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
   store<u16>(STATUS, <u16>records, 6);
   return pos;
+}
+
+/** Of room bytes, how many the routes (needing routes bytes) may use, leaving the rest to the
+ *  neighbors (needing neighs): all they need if both fit, or if the neighbors need less than
+ *  half; else at least half. */
+export function routeShare(room: i32, routes: i32, neighs: i32): i32 {
+  if (routes + neighs <= room) return routes;
+  let half = room / 2;
+  if (neighs < half) return room - neighs;
+  return routes < half ? routes : half;
 }
 
 function usbRecord(d: i32): void {

@@ -10,7 +10,11 @@
 // most NEIGH_INCOMPLETE_FWD of them), and when the table is full the entry the node has
 // sent to least recently makes room — first those it never sent to, such as any host on
 // the link can create with solicitations; DELAY and PROBE entries, hosts in use now, are
-// never taken. A solicited advertisement confirms only an entry the node is soliciting
+// never taken. The cache is a hash index keyed by (address, NIC) under a secret SipHash key
+// (hashidx.ts: a neighbor chooses its addresses, and must not choose them to collide), and
+// the settled entries (STALE, REACHABLE) wait in two lists, those never sent to and those
+// sent to, each in the order they settled or were last sent to: finding an entry, making
+// room and counting INCOMPLETE ones cost the same with 10 entries or NEIGH_MAX. A solicited advertisement confirms only an entry the node is soliciting
 // (INCOMPLETE, PROBE), so nobody can make an entry REACHABLE unasked. Router
 // advertisements are in ra.ts (router side) and routers.ts (host side, which may set a
 // link's BaseReachableTime and RetransTimer in iface.ts); solicitations and advertisements for an
@@ -22,9 +26,12 @@ import { Drop } from "../../abi/drop";
 import { NeighState } from "../../abi/status";
 import { Role, NicKind } from "../../abi/kernel";
 import { drop, dropParsed, dropSent } from "../stats";
+import { NIC_MAX } from "../param";
+import { Index, IDX_SLOT_BYTES, idxFind, idxAdd, idxDel, idxRec, idxClear } from "../hashidx";
+import { host_random } from "../../abi/gen/host";
 import { now } from "../clock";
 import { pktAlloc, pktFree, pktData, pktSetLen, pktClass, CLASS_FORWARD } from "../pool";
-import { addrEq, addrCopy, isMulticast, isUnspecified, isSolicitedFor, isSolicitedNode,
+import { addrCopy, isMulticast, isUnspecified, isSolicitedFor, isSolicitedNode,
   solicitedNode, multicastMac, macCopy, macEq } from "../../wire/addr";
 import { IP_HDR, IP_SRC, IP_DST, NH_ICMPV6, ipHops, ipSrc, ipEmit } from "../../wire/ipv6";
 import { ETH_HDR, ETHERTYPE_IPV6, ethEmit } from "../../wire/ethernet";
@@ -40,7 +47,12 @@ import { RouteKind } from "../../abi/status";
 import { dadHeard } from "./slaac";
 import { sourceFor } from "./source";
 
-const ADDRS: usize = memory.data(NEIGH_MAX * 16, 8);
+// An entry's record in the index: its key, the address and then the NIC as a u64.
+const KEY_SIZE: i32 = 24;
+const SECRET: usize = memory.data(16, 8);          // the SipHash key, drawn when the cache is empty
+const cache = new Index(memory.data(NEIGH_MAX * KEY_SIZE, 8), memory.data(NEIGH_MAX * IDX_SLOT_BYTES, 8),
+  memory.data(NEIGH_MAX / 8, 8), SECRET, KEY_SIZE, 3, NEIGH_MAX);
+const KEY: usize = memory.data(KEY_SIZE, 8);
 const MACS: usize = memory.data(NEIGH_MAX * 8, 8);
 const nNic = new StaticArray<i8>(NEIGH_MAX);       // -1: free
 const nState = new StaticArray<u8>(NEIGH_MAX);
@@ -49,13 +61,34 @@ const nProbes = new StaticArray<u8>(NEIGH_MAX);
 const nTime = new StaticArray<i64>(NEIGH_MAX);
 const nReach = new StaticArray<i64>(NEIGH_MAX);    // this entry's ReachableTime (§6.3.2)
 const nUsed = new StaticArray<i64>(NEIGH_MAX);     // when the node last sent to it; -1: never
+const nList = new StaticArray<u8>(NEIGH_MAX);      // the settled list it waits in: NONE, UNUSED, USED
+const nPrev = new StaticArray<i32>(NEIGH_MAX);     // ... and its neighbors there, -1: none
+const nNext = new StaticArray<i32>(NEIGH_MAX);
+const NONE: u8 = 0, UNUSED: u8 = 1, USED: u8 = 2;
+const lHead = new StaticArray<i32>(3);             // each list's first (the one to take first) and last
+const lTail = new StaticArray<i32>(3);
+let incomplete: i32 = 0;                            // entries INCOMPLETE now
+let timersNext: i64 = -1;                           // ndTimers: the earliest deadline known, -1: none
+const seenRetrans = new StaticArray<i64>(NIC_MAX);  // ... and each link's RetransTimer at its last pass
+/** REACHABLE entries age to STALE, and DELAY ones are first probed, on multiples of this
+ *  many ms, a little late (RFC 4861 §7.3.3 needs them after ReachableTime and
+ *  DELAY_FIRST_PROBE_TIME, not at the ms): the entries of a full cache that expire at
+ *  staggered times then cost one pass over it per GRAIN_MS, not one each. (INCOMPLETE
+ *  entries, at most NEIGH_INCOMPLETE_MAX, keep RetransTimer to the ms; PROBE entries start
+ *  together in the pass that made them.) */
+export const GRAIN_MS: i64 = 100;
+/** Passes ndTimers made over the cache: a debug counter for the tests. */
+export let timerPasses: u64 = 0;
 export let neighHigh: i32 = 0;                      // entries in use are below this
 export let nodeRole: Role = Role.SERVER;
 const TMP: usize = memory.data(16, 8);
 
 export function ndInit(role: Role): void {
   nodeRole = role;
-  for (let i = 0; i < NEIGH_MAX; i++) { unchecked(nNic[i] = -1); unchecked(nHeld[i] = -1); }
+  for (let i = 0; i < neighHigh; i++) { unchecked(nNic[i] = -1); unchecked(nHeld[i] = -1); unchecked(nList[i] = NONE); }
+  idxClear(cache);
+  neighHigh = 0; incomplete = 0; timersNext = -1;
+  for (let l = 0; l < 3; l++) { unchecked(lHead[l] = -1); unchecked(lTail[l] = -1); }
 }
 
 /** ReachableTime for an entry on nic: uniformly random in [0.5, 1.5] × BaseReachableTime. */
@@ -65,7 +98,7 @@ function reachableTime(nic: i32): i64 {
 }
 
 // @ts-ignore: decorator
-@inline export function neighAddr(i: i32): usize { return ADDRS + <usize>(i * 16); }
+@inline export function neighAddr(i: i32): usize { return idxRec(cache, i); }
 // @ts-ignore: decorator
 @inline export function neighMac(i: i32): usize { return MACS + <usize>(i * 8); }
 export function neighNic(i: i32): i32 { return <i32>unchecked(nNic[i]); }
@@ -75,10 +108,11 @@ export function neighState(i: i32): NeighState { return <NeighState>unchecked(nS
  *  solicitation (REACHABLE), or the node is sending to it (DELAY, PROBE); or -1. An entry a
  *  solicitation alone made (STALE) proves nothing. */
 export function neighborNic(addr: usize): i32 {
-  for (let i = 0; i < neighHigh; i++) {
-    let nic = <i32>unchecked(nNic[i]);
+  for (let nic = 0; nic < NIC_MAX; nic++) {
+    let i = find(nic, addr);
+    if (i < 0) continue;
     let st = unchecked(nState[i]);
-    if (nic >= 0 && st != NeighState.INCOMPLETE && st != NeighState.STALE && addrEq(neighAddr(i), addr)) return nic;
+    if (st != NeighState.INCOMPLETE && st != NeighState.STALE) return nic;
   }
   return -1;
 }
@@ -91,63 +125,96 @@ export function neighborKnown(nic: i32, addr: usize): bool {
 }
 
 function find(nic: i32, addr: usize): i32 {
-  for (let i = 0; i < neighHigh; i++) {
-    if (<i32>unchecked(nNic[i]) == nic && addrEq(neighAddr(i), addr)) return i;
-  }
-  return -1;
+  addrCopy(KEY, addr);
+  store<u64>(KEY, <u64>nic, 16);
+  return idxFind(cache, KEY);
 }
 
-/** Should entry a make room before entry b? One the node never sent to before one it did
- *  (the older first among them), else the one it sent to longer ago. */
-function sooner(a: i32, b: i32): bool {
-  let ua = unchecked(nUsed[a]), ub = unchecked(nUsed[b]);
-  if ((ua < 0) != (ub < 0)) return ua < 0;
-  return ua < 0 ? unchecked(nTime[a]) < unchecked(nTime[b]) : ua < ub;
+function unlink(i: i32): void {
+  let l = <i32>unchecked(nList[i]);
+  if (l == NONE) return;
+  let p = unchecked(nPrev[i]), n = unchecked(nNext[i]);
+  if (p >= 0) unchecked(nNext[p] = n); else unchecked(lHead[l] = n);
+  if (n >= 0) unchecked(nPrev[n] = p); else unchecked(lTail[l] = p);
+  unchecked(nList[i] = NONE);
 }
 
-/** A free entry, or the settled one (STALE, REACHABLE) that should make room first, or -1
- *  when every entry is being resolved or in use now (DELAY, PROBE). */
-function room(): i32 {
-  let i = 0;
-  while (i < neighHigh && unchecked(nNic[i]) >= 0) i++;
-  if (i < NEIGH_MAX) {
-    if (i == neighHigh) neighHigh++;
-    return i;
-  }
-  let lru = -1;
-  for (let j = 0; j < NEIGH_MAX; j++) {
-    let st = unchecked(nState[j]);
-    if (st != NeighState.STALE && st != NeighState.REACHABLE) continue;
-    if (lru < 0 || sooner(j, lru)) lru = j;
-  }
-  return lru;
+/** Entry i, settled, goes last in its list: it made room last. */
+function enqueue(i: i32): void {
+  unlink(i);
+  let l = unchecked(nUsed[i]) < 0 ? UNUSED : USED;
+  let t = unchecked(lTail[l]);
+  unchecked(nPrev[i] = t); unchecked(nNext[i] = -1);
+  if (t >= 0) unchecked(nNext[t] = i); else unchecked(lHead[l] = i);
+  unchecked(lTail[l] = i);
+  unchecked(nList[i] = l);
+}
+
+/** Every state change goes here: it keeps the INCOMPLETE count and the settled lists.
+ *  Whoever gives the entry a deadline tells ndTimers with due(). */
+function setState(i: i32, st: NeighState): void {
+  let old = <NeighState>unchecked(nState[i]);
+  if (old == NeighState.INCOMPLETE) incomplete--;
+  if (st == NeighState.INCOMPLETE) incomplete++;
+  unchecked(nState[i] = <u8>st);
+  let settled = st == NeighState.STALE || st == NeighState.REACHABLE;
+  if (!settled) unlink(i);
+  else if (unchecked(nList[i]) == NONE) enqueue(i);
+}
+
+/** The settled entry that should make room first: one never sent to (the one that settled
+ *  longest ago), else the one sent to longest ago; or -1 when every entry is being
+ *  resolved or in use now (DELAY, PROBE). */
+function victim(): i32 {
+  let v = unchecked(lHead[UNUSED]);
+  return v >= 0 ? v : unchecked(lHead[USED]);
+}
+
+/** An entry needs attention at t: ndTimers passes over the cache no later than then. A change
+ *  that sets no deadline (to STALE, a refresh) costs no pass. */
+function due(t: i64): void {
+  if (timersNext < 0 || t < timersNext) timersNext = t;
+}
+
+/** When an entry whose REACHABLE or DELAY time lapses at until is moved on: the next
+ *  multiple of GRAIN_MS. */
+function grained(until: i64): i64 {
+  let g = GRAIN_MS;
+  let r = until % g;
+  return r == 0 ? until : until - r + (r < 0 ? 0 : g);
 }
 
 /** How many entries are INCOMPLETE. */
-function resolving(): i32 {
-  let n = 0;
-  for (let i = 0; i < neighHigh; i++) {
-    if (unchecked(nNic[i]) >= 0 && unchecked(nState[i]) == NeighState.INCOMPLETE) n++;
-  }
-  return n;
-}
+function resolving(): i32 { return incomplete; }
 
 function create(nic: i32, addr: usize): i32 {
-  let i = room();
+  if (cache.count >= NEIGH_MAX) {
+    let v = victim();
+    if (v < 0) return -1;
+    release(v);
+  }
+  if (cache.count == 0) host_random(<i32>SECRET, 16);   // nothing hashed under the old key is left
+  addrCopy(KEY, addr);
+  store<u64>(KEY, <u64>nic, 16);
+  let i = idxAdd(cache, KEY);
   if (i < 0) return -1;
+  if (i >= neighHigh) neighHigh = i + 1;
   unchecked(nNic[i] = <i8>nic);
-  addrCopy(neighAddr(i), addr);
   unchecked(nState[i] = <u8>NeighState.INCOMPLETE);   // no MAC known yet (a reclaimed entry's is stale)
+  incomplete++;
+  unchecked(nList[i] = NONE);
+  unchecked(nUsed[i] = -1);
   unchecked(nHeld[i] = -1);
   unchecked(nProbes[i] = 0);
   unchecked(nTime[i] = now);
-  unchecked(nUsed[i] = -1);
   return i;
 }
 
 function release(i: i32): void {
+  if (unchecked(nState[i]) == NeighState.INCOMPLETE) incomplete--;
+  unlink(i);
   unchecked(nNic[i] = -1);
-  while (neighHigh > 0 && unchecked(nNic[neighHigh - 1]) < 0) neighHigh--;
+  idxDel(cache, i);
 }
 
 function ethHeader(pkt: i32, nic: i32, dstMac: usize): void {
@@ -167,9 +234,10 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
   if (i >= 0 && unchecked(nState[i]) != NeighState.INCOMPLETE) {
     unchecked(nUsed[i] = now);
     if (unchecked(nState[i]) == NeighState.STALE) {   // §7.3.3: used while stale
-      unchecked(nState[i] = <u8>NeighState.DELAY);
+      setState(i, NeighState.DELAY);
       unchecked(nTime[i] = now);
-    }
+      due(grained(now + ND_DELAY_FIRST_PROBE_MS));
+    } else if (unchecked(nList[i]) != NONE) enqueue(i);   // REACHABLE: sent to last
     ethHeader(pkt, nic, neighMac(i));
     txPush(nic, pkt);
     return;
@@ -178,11 +246,11 @@ export function linkOut(nic: i32, nextHop: usize, pkt: i32): void {
     let limit = pktClass(pkt) == CLASS_FORWARD ? NEIGH_INCOMPLETE_FWD : NEIGH_INCOMPLETE_MAX;
     i = resolving() < limit ? create(nic, nextHop) : -1;
     if (i < 0) { dropSent(Drop.NEIGH_UNRESOLVED, pkt, nic); pktFree(pkt); return; }
-    unchecked(nState[i] = <u8>NeighState.INCOMPLETE);
     unchecked(nUsed[i] = now);
     sendSolicit(nic, nextHop, 0);
     unchecked(nProbes[i] = 1);
     unchecked(nTime[i] = now);
+    due(now + unchecked(nicRetransMs[nic]));
   }
   let old = <i32>unchecked(nHeld[i]);
   if (old >= 0) { dropSent(Drop.NEIGH_UNRESOLVED, old, nic); pktFree(old); }
@@ -206,9 +274,13 @@ function learn(nic: i32, addr: usize, mac: usize, state: NeighState): void {
   // §7.2.3: an unchanged address from a solicitation leaves the state alone.
   if (same && state == NeighState.STALE) return;
   macCopy(neighMac(i), mac);
-  unchecked(nState[i] = <u8>state);
+  setState(i, state);
   unchecked(nTime[i] = now);
-  if (state == NeighState.REACHABLE) unchecked(nReach[i] = reachableTime(nic));
+  if (unchecked(nUsed[i]) < 0) enqueue(i);            // never sent to: it settled last
+  if (state == NeighState.REACHABLE) {
+    unchecked(nReach[i] = reachableTime(nic));
+    due(grained(now + unchecked(nReach[i])));
+  }
   let held = <i32>unchecked(nHeld[i]);
   if (held >= 0) {
     unchecked(nHeld[i] = -1);
@@ -307,26 +379,38 @@ function advertisement(nic: i32, p: usize, m: usize, tll: usize): void {
     if ((flags & NA_OVERRIDE) == 0) return;
     learn(nic, m + ND_TARGET, tll, state);
   } else if (solicited) {
-    unchecked(nState[i] = <u8>NeighState.REACHABLE);
+    setState(i, NeighState.REACHABLE);
     unchecked(nTime[i] = now);
     unchecked(nProbes[i] = 0);
     unchecked(nReach[i] = reachableTime(nic));
+    due(grained(now + unchecked(nReach[i])));
   }
 }
 
 /** Retransmit solicitations and give up on neighbors that never answered (§7.2.2), move
  *  DELAY to PROBE and probe by unicast (§7.3.3), age REACHABLE to STALE. Calls
  *  unreachable(pkt) for each held packet given up. Returns the next time this needs to
- *  run, or -1. */
+ *  run, or -1. Called on every poll: it passes over the cache only when the earliest
+ *  deadline is due — every change that sets one lowers it (due()), and a link's
+ *  RetransTimer changed by an RA (routers.ts) makes it now — so neither a full cache nor a
+ *  neighbor changing its entry to STALE on every packet costs a poll a pass. */
 export function ndTimers(unreachable: (pkt: i32) => void): i64 {
+  for (let n = 0; n < NIC_MAX; n++) {
+    let r = unchecked(nicRetransMs[n]);
+    if (r != unchecked(seenRetrans[n])) { unchecked(seenRetrans[n] = r); due(now); }
+  }
+  if (timersNext < 0 || now < timersNext) return timersNext;
+  timerPasses++;
+  timersNext = -1;                                 // what the pass sends may set deadlines (due())
   let next: i64 = -1;
   for (let i = 0; i < neighHigh; i++) {
     let nic = <i32>unchecked(nNic[i]);
     if (nic < 0) continue;
-    let due = step(i, nic, unreachable);
-    if (due >= 0 && (next < 0 || due < next)) next = due;
+    let t = step(i, nic, unreachable);
+    if (t >= 0 && (next < 0 || t < next)) next = t;
   }
-  return next;
+  if (next >= 0) due(next);
+  return timersNext;
 }
 
 /** Advance entry i; returns when it next needs attention, or -1. */
@@ -351,17 +435,18 @@ function step(i: i32, nic: i32, unreachable: (pkt: i32) => void): i64 {
     return now + retrans;
   }
   if (st == NeighState.DELAY) {
-    if (now - t < ND_DELAY_FIRST_PROBE_MS) return t + ND_DELAY_FIRST_PROBE_MS;
-    unchecked(nState[i] = <u8>NeighState.PROBE);
+    let until = grained(t + ND_DELAY_FIRST_PROBE_MS);
+    if (now < until) return until;
+    setState(i, NeighState.PROBE);
     unchecked(nProbes[i] = 1);
     unchecked(nTime[i] = now);
     sendSolicit(nic, neighAddr(i), neighMac(i));
     return now + unchecked(nicRetransMs[nic]);
   }
   if (st == NeighState.REACHABLE) {
-    let until = t + unchecked(nReach[i]);
+    let until = grained(t + unchecked(nReach[i]));
     if (now < until) return until;
-    unchecked(nState[i] = <u8>NeighState.STALE);
+    setState(i, NeighState.STALE);
   }
   return -1;
 }

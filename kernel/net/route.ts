@@ -1,7 +1,10 @@
 // The routing table: longest-prefix match over the node's own addresses, its services'
 // addresses (/128), connected prefixes and static routes (RFC 7608: any length 0..128).
-// A fixed table scanned linearly; entries are added at boot, and a service's own /128s
-// are added and removed with it by control messages (LOAD, UNLOAD).
+// A fixed table, indexed by a path-compressed trie (lpm.ts) so that a lookup costs the
+// same with 10 entries or 100,000; entries are added at boot, and a service's own /128s
+// are added and removed with it by control messages (LOAD, UNLOAD). Removing an entry
+// keeps the others in order (ties go by index) at a cost linear in the table: a control
+// path, never a packet's.
 // lookup() answers with the matching entry's index, which the caller keeps and reads
 // with routeKind/routeNic/routeSvc/routeAddrIndex: nothing is left in module state, and
 // nothing is allocated. A SERVICE route has no NIC; it names the service and the index of
@@ -14,6 +17,7 @@
 import { ROUTE_MAX, ROUTE_MANIFEST_MAX, ROUTE_LEARNED_MAX } from "../param";
 import { RouteKind } from "../../abi/status";
 import { prefixMatch, addrCopy, addrEq, isUnspecified } from "../../wire/addr";
+import { lpmReset, lpmInsert, lpmRemove, lpmMove, lpmRenumber, lpmLookup, lpmExact, lpmNext } from "./lpm";
 
 const PREFIXES: usize = memory.data(ROUTE_MAX * 16, 8);
 const VIAS: usize = memory.data(ROUTE_MAX * 16, 8);
@@ -23,6 +27,7 @@ const nics = new StaticArray<u8>(ROUTE_MAX);
 const svcs = new StaticArray<u16>(ROUTE_MAX);         // service ids up to SVC_MAX 1024 (issue #17)
 const addrIdx = new StaticArray<u8>(ROUTE_MAX);       // SERVICE: the address's index in its service's list
 const learnedRt = new StaticArray<bool>(ROUTE_MAX);   // learned from the link (counts against ROUTE_LEARNED_MAX)
+const renum = new StaticArray<i32>(ROUTE_MAX);        // compact(): each old index's new one
 let learnedCount: i32 = 0;
 const OWN_BITS: u32 = 4096;                           // the Bloom filter of own /128s, ~8x ROUTE_MAX
 const ownBits = new StaticArray<u32>(<i32>(OWN_BITS / 32));
@@ -80,6 +85,7 @@ export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc
   unchecked(nics[i] = <u8>nic);
   unchecked(svcs[i] = <u16>svc);
   unchecked(addrIdx[i] = 0);
+  lpmInsert(i, prefix, len);
   ownMark(i);
   return i;
 }
@@ -95,14 +101,7 @@ export function routeAddService(a: usize, svc: i32, index: i32): i32 {
 /** Longest-prefix match for dst: the matching entry's index, or -1 if there is no route.
  *  On a tie the entry added first wins (the node's and the services' own /128s are added
  *  before anything else). */
-export function lookup(dst: usize): i32 {
-  let best = -1, bestLen = -1;
-  for (let i = 0; i < routeCount; i++) {
-    let l = <i32>unchecked(lens[i]);
-    if (l > bestLen && prefixMatch(dst, routePrefix(i), l)) { best = i; bestLen = l; }
-  }
-  return best;
-}
+export function lookup(dst: usize): i32 { return lpmLookup(dst); }
 
 /** The next hop through route i towards dst: the gateway, or dst itself when on-link. */
 export function nextHop(i: i32, dst: usize): usize {
@@ -139,21 +138,23 @@ export function routeBeyond(addr: usize): i32 {
 /** Does the node have a default route (a static ::/0)? A router without one advertises a
  *  router lifetime of 0 (net/ra.ts). */
 export function hasDefaultRoute(): bool {
-  for (let i = 0; i < routeCount; i++) {
-    if (<i32>unchecked(lens[i]) == 0 && <RouteKind>unchecked(kinds[i]) == RouteKind.STATIC) return true;
+  for (let i = lpmExact(ZERO, 0); i >= 0; i = lpmNext(i)) {
+    if (<RouteKind>unchecked(kinds[i]) == RouteKind.STATIC) return true;
   }
   return false;
 }
+const ZERO: usize = memory.data(16, 8);
 
 /** The entry of this kind for exactly prefix/len on nic (any NIC for SERVICE), through
  *  via if it is not 0, and learned from the link if learned, or -1. */
 export function routeFind(kind: RouteKind, prefix: usize, len: i32, nic: i32, via: usize = 0, learned: bool = false): i32 {
-  for (let i = 0; i < routeCount; i++) {
-    if (<RouteKind>unchecked(kinds[i]) != kind || <i32>unchecked(lens[i]) != len) continue;
+  if (<u32>len > 128) return -1;
+  for (let i = lpmExact(prefix, len); i >= 0; i = lpmNext(i)) {
+    if (<RouteKind>unchecked(kinds[i]) != kind) continue;
     if (learned && !unchecked(learnedRt[i])) continue;
     if (kind != RouteKind.SERVICE && <i32>unchecked(nics[i]) != nic) continue;
     if (via != 0 && !addrEq(routeVia(i), via)) continue;
-    if (prefixMatch(prefix, routePrefix(i), len)) return i;
+    return i;
   }
   return -1;
 }
@@ -169,11 +170,14 @@ export function routeRemoveService(svc: i32): void { compact(-1, svc); }
 
 /** Keep every entry but index drop and service svc's SERVICE routes, in order. */
 function compact(drop: i32, svc: i32): void {
+  // Out of the trie first, while every link still names an entry where it is.
+  for (let i = 0; i < routeCount; i++) if (dropped(i, drop, svc)) lpmRemove(i);
   let j = 0;
   for (let i = 0; i < routeCount; i++) {
-    if (i == drop) continue;
-    if (svc >= 0 && <RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE && <i32>unchecked(svcs[i]) == svc) continue;
+    if (dropped(i, drop, svc)) continue;
+    unchecked(renum[i] = j);
     if (j != i) {
+      lpmMove(i, j);
       addrCopy(routePrefix(j), routePrefix(i));
       addrCopy(routeVia(j), routeVia(i));
       unchecked(lens[j] = unchecked(lens[i]));
@@ -186,9 +190,14 @@ function compact(drop: i32, svc: i32): void {
     j++;
   }
   routeCount = j;
+  lpmRenumber(renum, routeCount);
   learnedCount = 0;
   for (let i = 0; i < routeCount; i++) if (unchecked(learnedRt[i])) learnedCount++;
   ownRebuild();
+}
+
+function dropped(i: i32, drop: i32, svc: i32): bool {
+  return i == drop || (svc >= 0 && <RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE && <i32>unchecked(svcs[i]) == svc);
 }
 
 /** The filter again from the table, after routes were taken out. */
@@ -198,4 +207,4 @@ function ownRebuild(): void {
 }
 
 /** Forget every route (a refused boot). */
-export function routeReset(): void { routeCount = 0; learnedCount = 0; ownRebuild(); }
+export function routeReset(): void { routeCount = 0; learnedCount = 0; lpmReset(); ownRebuild(); }

@@ -81,6 +81,19 @@ export type FullBootManifest = BootManifest & {
 const utf8 = new TextEncoder();
 
 /** One record body: `size` bytes, filled by `fill` through a DataView. */
+/** The static routes, RT_PER_RECORD to a ROUTE record (abi/manifest.ts). */
+function routeRecords(routes: BootRoute[]): [M.Rec, Uint8Array][] {
+  const out: [M.Rec, Uint8Array][] = [];
+  for (let i = 0; i < routes.length; i += M.RT_PER_RECORD) {
+    const part = routes.slice(i, i + M.RT_PER_RECORD);
+    out.push([M.Rec.ROUTE, body(part.length * M.RT_SIZE, (v, b) => part.forEach((r, k) => {
+      const at = k * M.RT_SIZE;
+      v.setUint8(at + M.RT_NIC, r.nic); v.setUint8(at + M.RT_LEN, r.len); b.set(r.prefix, at + M.RT_PREFIX); b.set(r.via, at + M.RT_VIA);
+    }))]);
+  }
+  return out;
+}
+
 function body(size: number, fill: (v: DataView, b: Uint8Array) => void): Uint8Array {
   const b = new Uint8Array(size);
   fill(new DataView(b.buffer), b);
@@ -130,9 +143,7 @@ export function bootRecordList(m: Partial<BootManifest>): [M.Rec, Uint8Array][] 
     ...(m.prefixes ?? []).map((p): [M.Rec, Uint8Array] => [M.Rec.PREFIX, body(M.PFX_SIZE, (v, b) => {
       v.setUint8(M.PFX_NIC, p.nic); v.setUint8(M.PFX_LEN, p.len); b.set(p.addr, M.PFX_ADDR);
     })]),
-    ...(m.routes ?? []).map((r): [M.Rec, Uint8Array] => [M.Rec.ROUTE, body(M.RT_SIZE, (v, b) => {
-      v.setUint8(M.RT_NIC, r.nic); v.setUint8(M.RT_LEN, r.len); b.set(r.prefix, M.RT_PREFIX); b.set(r.via, M.RT_VIA);
-    })]),
+    ...routeRecords(m.routes ?? []),
     ...(m.disks ?? []).map((d): [M.Rec, Uint8Array] => [M.Rec.DISK, body(M.DISK_SIZE, (v) => {
       v.setUint8(M.DISK_ID, d.id); v.setBigUint64(M.DISK_BYTES, d.size, true);
     })]),
@@ -205,7 +216,7 @@ export function encodeBootManifest(m: BootManifest): Uint8Array {
 }
 
 const FIXED: Partial<Record<M.Rec, number>> = {
-  [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.ROUTE]: M.RT_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
+  [M.Rec.NIC]: M.NIC_SIZE, [M.Rec.PREFIX]: M.PFX_SIZE, [M.Rec.DISK]: M.DISK_SIZE,
   [M.Rec.SVC_ADDR]: M.SA_SIZE, [M.Rec.CAP_DISK]: M.CD_SIZE, [M.Rec.RA]: M.RA_SIZE, [M.Rec.NET]: M.NET_SIZE,
   [M.Rec.CPU]: M.CPU_SIZE, [M.Rec.RESTART]: M.RS_SIZE, [M.Rec.BUDGET]: M.BG_SIZE, [M.Rec.RAM]: M.RM_SIZE,
   [M.Rec.USER_PREFIX]: M.UP_SIZE, [M.Rec.USER_DISK]: M.UD_SIZE, [M.Rec.USER_STORE]: M.UT_SIZE, [M.Rec.AUTOCONF]: M.AC_SIZE, [M.Rec.SVC_LEARNED]: M.SL_SIZE,
@@ -257,7 +268,10 @@ function decodeRecord(m: FullBootManifest, type: M.Rec, b: Uint8Array, base: num
       m.prefixes.push({ nic: b[M.PFX_NIC], len: b[M.PFX_LEN], addr: addr(M.PFX_ADDR) });
       break;
     case M.Rec.ROUTE:
-      m.routes.push({ nic: b[M.RT_NIC], len: b[M.RT_LEN], prefix: addr(M.RT_PREFIX), via: addr(M.RT_VIA) });
+      if (b.length === 0 || b.length % M.RT_SIZE !== 0) fail(base - M.MF_REC_HEADER, `${what} is ${b.length} bytes, not a whole number of ${M.RT_SIZE}-byte routes`);
+      for (let at = 0; at < b.length; at += M.RT_SIZE) {
+        m.routes.push({ nic: b[at + M.RT_NIC], len: b[at + M.RT_LEN], prefix: addr(at + M.RT_PREFIX), via: addr(at + M.RT_VIA) });
+      }
       break;
     case M.Rec.DISK:
       m.disks.push({ id: b[M.DISK_ID], size: u64(M.DISK_BYTES) });

@@ -24,7 +24,10 @@ export interface NodeStatus {
   role: string;
   services: number;
   nics: number;
+  /** Routes in the kernel's table and entries in its neighbor cache, all of them: the
+   *  snapshot's route and neighbor lists may hold fewer (it is cut to fit its buffer). */
   routes: number;
+  neighbors: number;
   freeBuffers: number;
   icmpErrorsSent: number;
   /** Signed control messages the kernel acted on, and refused with an answer (spec/control.md). */
@@ -288,7 +291,7 @@ function decodeNode(b: Body): NodeStatus {
   b.need(S.SN_SIZE);
   return {
     nowMs: b.i64(S.SN_NOW), role: name(Role, b.u8(S.SN_ROLE)), services: b.u16(S.SN_SVCS),
-    nics: b.u8(S.SN_NICS), routes: b.u16(S.SN_ROUTES), freeBuffers: b.u16(S.SN_FREE),
+    nics: b.u8(S.SN_NICS), routes: b.u32(S.SN_ROUTE_COUNT), neighbors: b.u32(S.SN_NEIGH_COUNT), freeBuffers: b.u16(S.SN_FREE),
     icmpErrorsSent: b.u64(S.SN_ICMP_ERRORS), controlAccepted: b.u64(S.SN_CTL_ACCEPTED), controlRefused: b.u64(S.SN_CTL_REFUSED),
     signedModules: (b.u8(S.SN_FLAGS) & S.SN_SIGNED_MODULES) !== 0,
   };

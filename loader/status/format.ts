@@ -211,11 +211,23 @@ function section(title: string, body: string | null): string {
   return body === null ? `${title}: none` : `${title}\n${body}`;
 }
 
+/** "N routes", or "N routes (M shown)" when the snapshot holds only M of them. */
+function counted(all: number, shown: number, what: string): string {
+  return shown < all ? `${all} ${what} (${shown} shown)` : `${all} ${what}`;
+}
+
+/** A table's title, with "N routes (M shown)" when the snapshot holds only M of its N rows. */
+function cut(title: string, all: number | undefined, shown: number): string {
+  return all === undefined || shown >= all ? title : `${title}: ${counted(all, shown, title.toLowerCase())}`;
+}
+
 function nodeLine(s: Status): string {
   const n = s.node;
   if (n === null) return "node: the snapshot has no node record";
   return `node: ${lower(n.role)}, kernel time ${(n.nowMs / 1000).toFixed(3)} s, ${n.services} services, ` +
-    `${n.nics} NICs, ${n.routes} routes, ${n.freeBuffers} free packet buffers, ${n.icmpErrorsSent} ICMPv6 errors sent, ` +
+    `${n.nics} NICs, ${counted(n.routes, s.routes.length, "routes")}, ` +
+    `${counted(n.neighbors, s.neighbors.length, "neighbors")}, ${n.freeBuffers} free packet buffers, ` +
+    `${n.icmpErrorsSent} ICMPv6 errors sent, ` +
     `control messages: ${n.controlAccepted} acted on, ${n.controlRefused} refused\n` +
     (n.signedModules ? "modules: signatures checked (domains: in the manifest)"
       : "modules: WARNING: signatures NOT checked — the manifest has no domains:, so the node runs any module it is given");
@@ -302,8 +314,8 @@ export function formatStatus(s: Status): string {
     section("Services", services),
     section("Grants", grants),
     section("Egress classes", classes),
-    section("Routes", routes),
-    section("Neighbors", neighbors),
+    section(cut("Routes", s.node?.routes, s.routes.length), routes),
+    section(cut("Neighbors", s.node?.neighbors, s.neighbors.length), neighbors),
     ...clientSections(s),
     ...wireguardSections(s),
     ...certSections(s),

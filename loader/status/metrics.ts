@@ -78,10 +78,16 @@ function nodeMetrics(reg: Registry, read: () => Status): void {
     node((n) => [[{}, n.nowMs / 1000]]));
   mirrorGauge(reg, read, "persia_kernel_free_buffers", "Free packet buffers in the kernel's pool.", [],
     node((n) => [[{}, n.freeBuffers]]));
-  mirrorGauge(reg, read, "persia_routes", "Routes in the kernel's table, by kind.", ["kind"],
+  mirrorGauge(reg, read, "persia_routes", "Routes in the kernel's table, by kind (those the status snapshot holds; " +
+    "persia_route_entries counts them all).", ["kind"],
     (s) => countBy(s.routes, (r) => ({ kind: lower(r.kind) })));
-  mirrorGauge(reg, read, "persia_neighbors", "Neighbor cache entries, by NIC and state.", ["nic", "name", "state"],
+  mirrorGauge(reg, read, "persia_route_entries", "Routes in the kernel's table, all of them.", [],
+    node((n) => [[{}, n.routes]]));
+  mirrorGauge(reg, read, "persia_neighbors", "Neighbor cache entries, by NIC and state (those the status snapshot " +
+    "holds; persia_neighbor_entries counts them all).", ["nic", "name", "state"],
     (s) => countBy(s.neighbors, (g) => ({ ...nicLabels(s, g.nic), state: lower(g.state) })));
+  mirrorGauge(reg, read, "persia_neighbor_entries", "Neighbor cache entries, all of them.", [],
+    node((n) => [[{}, n.neighbors]]));
   mirrorCounter(reg, read, "persia_icmp_errors_sent_total", "ICMPv6 error messages the kernel sent.", [],
     node((n) => [[{}, n.icmpErrorsSent]]));
   mirrorCounter(reg, read, "persia_control_messages_total", "Signed control messages, by what the kernel did with them.", ["result"],

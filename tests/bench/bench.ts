@@ -55,6 +55,7 @@ import { cryptoBench } from "./crypto";
 import { modsigBench } from "./modsig";
 import { filterBench } from "./filters";
 import { scaleBench } from "./scale";
+import { routesBench } from "./routes";
 import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
 import { ICMP_NA } from "../../wire/layout/icmpv6";
 import { NA_SOLICITED, NA_OVERRIDE, NDOPT_TLLA } from "../../wire/layout/nd";
@@ -285,6 +286,7 @@ async function all(): Promise<void> {
   if (want("crypto")) await cryptoBench(log);
   if (want("modsig")) await modsigBench(log);
   if (want("filters")) await filterBench(log);
+  if (want("routes")) await routesBench(log);
   if (want("router")) await routerBench(log);
   if (want("metal")) await metalBench(log);
   if (want("metal-scale")) await metalScaleBench(log);

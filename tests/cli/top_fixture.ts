@@ -21,7 +21,7 @@ function klass(nic: number, c: ClassStatus["class"], bytes: number, minBits = 0,
 /** edge.sabz.city at kernel time `nowMs`, after `k` steps of traffic. */
 export function small(nowMs: number, k: number): Status {
   return {
-    node: { nowMs, role: "ROUTER", services: 2, nics: 1, routes: 4, freeBuffers: 500, icmpErrorsSent: k,
+    node: { nowMs, role: "ROUTER", services: 2, nics: 1, routes: 4, neighbors: 0, freeBuffers: 500, icmpErrorsSent: k,
       controlAccepted: 0, controlRefused: 0, signedModules: false },
     drops: { NONE: 0, FRAGMENT: 3 * k, NO_ROUTE: 0, ETHERTYPE_IPV4: 1 },
     nics: [nic(0, 120 * k, 100 * k)],
@@ -43,7 +43,7 @@ export function crowded(nowMs: number, k: number): Status {
   const drops = Object.fromEntries(["FRAME_SHORT", "NOT_OUR_MAC", "ETHERTYPE_IPV4", "IP_SHORT", "IP_VERSION", "EXT_HEADER",
     "FRAGMENT", "HOP_LIMIT", "NO_ROUTE", "MARTIAN", "SVC_LINK_CONTROL"].map((r, i) => [r, 7 * k * (i + 1)]));
   return {
-    node: { nowMs, role: "SERVER", services: 16, nics: 6, routes: 40, freeBuffers: 10, icmpErrorsSent: 0,
+    node: { nowMs, role: "SERVER", services: 16, nics: 6, routes: 40, neighbors: 0, freeBuffers: 10, icmpErrorsSent: 0,
       controlAccepted: 0, controlRefused: 0, signedModules: false },
     drops, nics, services, routes: [], neighbors: [], classes, grants: [], addresses: [], learned: [], routers: [], wgPeers: [], identity: null, certificates: [], filters: null, filterList: [],
   };

@@ -11,7 +11,7 @@ function snap(nowMs: number, rx: number, fuel: [number, number], drops = 0, name
     faults: 0, sendRefused: 0, fuel: f,
   });
   return {
-    node: { nowMs, role: "SERVER", services: 2, nics: 1, routes: 3, freeBuffers: 100, icmpErrorsSent: 0, controlAccepted: 0, controlRefused: 0, signedModules: false },
+    node: { nowMs, role: "SERVER", services: 2, nics: 1, routes: 3, neighbors: 0, freeBuffers: 100, icmpErrorsSent: 0, controlAccepted: 0, controlRefused: 0, signedModules: false },
     drops: { NONE: 0, NO_ROUTE: drops },
     nics: [{ id: 0, kind: "TAP", mtu: 1500, mac: "02:00:00:00:00:01", txQueue: 0, rxFrames: rx, rxBytes: rx * 100,
       txFrames: 0, txBytes: 0, txErrors: 0, raSent: 0 }],

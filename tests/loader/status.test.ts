@@ -16,7 +16,7 @@ import { SNAPSHOT } from "./status_fixture";
 
 test("decodeStatus reads every record into a plain object", () => {
   const s = decodeStatus(SNAPSHOT);
-  assert.deepEqual(s.node, { nowMs: 12345, role: "ROUTER", services: 1, nics: 1, routes: 2, freeBuffers: 250, icmpErrorsSent: 3,
+  assert.deepEqual(s.node, { nowMs: 12345, role: "ROUTER", services: 1, nics: 1, routes: 2, neighbors: 1, freeBuffers: 250, icmpErrorsSent: 3,
     controlAccepted: 4, controlRefused: 1, signedModules: false });
   assert.equal(Object.keys(s.drops).length, Drop.COUNT);
   assert.equal(s.drops.NO_ROUTE, 5);
@@ -50,6 +50,19 @@ test("formatStatus prints tables an admin reads, with drop reasons explained", (
   assert.match(text, /USB devices\n +USB +PRESENT +DEVICE +HOLDER .*\n +0 +yes +46f4:0001 +echo\.sabz\.city +2 +100 +3 +1 +2\n/);
 });
 
+test("formatStatus and the metrics say how many routes and neighbors the snapshot left out", async () => {
+  const s = decodeStatus(SNAPSHOT);
+  s.node!.routes = 100_385;                        // a full table: the snapshot holds 2 of them
+  s.node!.neighbors = 16_384;
+  const text = formatStatus(s);
+  assert.match(text, /^node: router, kernel time 12\.345 s, 1 services, 1 NICs, 100385 routes \(2 shown\), 16384 neighbors \(1 shown\),/);
+  assert.match(text, /\nRoutes: 100385 routes \(2 shown\)\n/);
+  assert.match(text, /\nNeighbors: 16384 neighbors \(1 shown\)\n/);
+  const metrics = await metricsText(s);
+  assert.match(metrics, /\npersia_route_entries 100385\n/);
+  assert.match(metrics, /\npersia_neighbor_entries 16384\n/);
+});
+
 /** The fixture's status as the Node host completes it: names, host counters, memory, an
  *  egress class of the kernel and one of echo with rates, and echo's grant. */
 function fullStatus(): Status {
@@ -72,7 +85,9 @@ persia_kernel_time_seconds 12.345
 persia_kernel_free_buffers 250
 persia_routes{kind="service"} 1
 persia_routes{kind="static"} 1
+persia_route_entries 2
 persia_neighbors{nic="0",name="vx0",state="reachable"} 1
+persia_neighbor_entries 1
 persia_icmp_errors_sent_total 3
 persia_control_messages_total{result="accepted"} 4
 persia_control_messages_total{result="refused"} 1
@@ -175,6 +190,6 @@ test("a snapshot that breaks the layout is an error saying how", () => {
   assert.throws(() => decodeStatus(bad((b) => { b[0] = 0; return b; })), /magic/);
   assert.throws(() => decodeStatus(bad((b) => { b[4] = 10; return b; })), /version 10/);
   assert.throws(() => decodeStatus(SNAPSHOT.subarray(0, SNAPSHOT.length - 1)), /record 8 \(UNKNOWN_99\) overruns/);
-  assert.throws(() => decodeStatus(bad((b) => { b[10] = 0x10; return b; })), /NODE record has 16 bytes, needs 48/);
+  assert.throws(() => decodeStatus(bad((b) => { b[10] = 0x10; return b; })), /NODE record has 16 bytes, needs 56/);
   assert.throws(() => decodeStatus(SNAPSHOT.subarray(0, 4)), /shorter than its header/);
 });

@@ -16,7 +16,7 @@ import { lookup, routeKind, routeVia, routeNic, routeAdd, routeCount, ownRoute }
 import { addrHigh, acAddr, acState, acNic, acSvc, acOrigin, acCounter } from "../../../kernel/net/slaac";
 import { learnedSource, sourceFor } from "../../../kernel/net/source";
 import { chosen, routerAddr, learnedNic, routerNic } from "../../../kernel/net/routers";
-import { LEARNED_MAX, ROUTER_MAX, ROUTE_LEARNED_MAX } from "../../../kernel/param";
+import { LEARNED_MAX, ROUTER_MAX, ROUTE_LEARNED_MAX, ROUTE_MANIFEST_MAX } from "../../../kernel/param";
 import { svcRx } from "../../../kernel/svc/registry";
 import { ETH, IP6, put, putAddr, addr, eth, ip6, sealIcmp6, firstDiff, nsFrame, naFrame, echoFrame } from "../frames";
 import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfService, mfSvcAddr, mfAutoconf, mfSvcLearned, mfRa } from "../manifest";
@@ -337,13 +337,13 @@ describe("a flood of RAs", () => {
   it("still installs what it learns when the manifest's part of the route table is full", () => {
     let p = addr("2001:db8::");
     let added = 0;
-    for (let k = 0; k < 1000; k++) {
-      store<u16>(p + 4, bswap<u16>(<u16>k));
-      if (routeAdd(RouteKind.STATIC, p, 48, 0, 0, 0) < 0) break;
+    for (let k = 0; k <= ROUTE_MANIFEST_MAX; k++) {
+      store<u32>(p + 4, bswap<u32>(<u32>k));
+      if (routeAdd(RouteKind.STATIC, p, 64, 0, 0, 0) < 0) break;
       added++;
     }
     expect(added).toBeGreaterThan(0);
-    expect(added).toBeLessThan(1000);
+    expect(added).toBeLessThan(ROUTE_MANIFEST_MAX + 1, "the manifest's part filled up");
     pollAt(t);
     pollAt(t + 2000);
     let learned = 0;
