@@ -98,10 +98,11 @@ export const BOOT_SIZE = 5_242_880;  // bytes in the boot manifest buffer (Buf.B
                                      // largest manifest: SVC_MAX services with every name, address,
                                      // grant and net entry, and ROUTE_STATIC_MAX routes packed 34 bytes
                                      // each plus a 4-byte record header per 1,927 (spec/manifest.md)
-export const STATUS_SIZE = 3_145_728; // bytes in the status snapshot buffer (Buf.STATUS): room for
-                                     // SVC_MAX services' SVC, GRANT, CLASS, ADDR and CERT records (about
-                                     // 2.6 MB at worst); routes and neighbours share what is left
-                                     // (kernel/status.ts), and NODE carries their true counts
+export const STATUS_SIZE = 4_194_304; // bytes in the status snapshot buffer (Buf.STATUS): room for
+                                     // SVC_MAX services' SVC, GRANT, CLASS, ADDR and CERT records (3.1 MB
+                                     // for the largest manifest, tests/loader/limits.test.ts); routes and
+                                     // neighbours share what is left (kernel/status.ts), and NODE
+                                     // carries their true counts
 
 // ——— Router advertisements: RFC 4861 §6.2.1's ranges, which the loader and the kernel check ———
 export const RA_MAX_INTERVAL_MIN = 4;    // MaxRtrAdvInterval: no less than 4 s

@@ -31,7 +31,7 @@ test("ADDR, LEARNED and ROUTER records decode into addresses, learned prefixes a
 });
 
 test("a short ADDR, LEARNED or ROUTER record is an error naming it", () => {
-  const first = 8 + 52 + 67;                   // header, NODE, SVC: the first ADDR record's header
+  const first = 8 + 60 + 67;                   // header, NODE, SVC: the first ADDR record's header
   for (const [at, type] of [[first, "ADDR"], [first + 3 * 36, "LEARNED"], [first + 4 * 36, "ROUTER"]] as const) {
     const b = Uint8Array.from(CLIENT_SNAPSHOT);
     b[at + 2] = 31;                            // one byte short; the rest is read as further records

@@ -22,7 +22,7 @@ const peer = (nic: number, n: number, state: number, port: number, keepalive: nu
 
 const SNAPSHOT = Uint8Array.from([
   0x50, 0x52, 0x53, 0x54, 0x09, 0x00, 0x03, 0x00,                 // "PRST", version 9, 3 records
-  0x01, 0x00, 0x30, 0x00, ...u64(62_500), 0x02, 0, 1, 0, 0, 0, 0, 0, ...u64(0), ...u64(0), ...u64(0), 0, 0, 0, 0, 0, 0, 0, 0, // NODE at 62.5 s, router
+  0x01, 0x00, 0x38, 0x00, ...u64(62_500), 0x02, 0, 1, 0, 0, 0, 0, 0, ...u64(0), ...u64(0), ...u64(0), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // NODE at 62.5 s, router (56 bytes)
   ...peer(0, 0, 2, 51820, 25, KEY, FD00_99_2, u64(50_000), [1000, 10, 2000, 20, 3]),   // UP, handshake at 50 s
   ...peer(0, 1, 0, 0, 0, new Array(32).fill(0xff), new Array(16).fill(0), NEVER, [0, 0, 0, 0, 0]), // IDLE, never
 ]);
@@ -36,7 +36,7 @@ test("WG_PEER records decode into wgPeers", () => {
       lastHandshakeMs: null, rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0, handshakes: 0 },
   ]);
   const v4 = Uint8Array.from(SNAPSHOT);
-  v4.set(V4, 8 + 52 + 4 + 40);                                     // the first peer's endpoint
+  v4.set(V4, 8 + 60 + 4 + 40);                                     // the first peer's endpoint
   assert.equal(decodeStatus(v4).wgPeers[0].endpoint, "192.0.2.7:51820");
 });
 
@@ -51,7 +51,7 @@ test("persia status prints a WireGuard peers table: key, endpoint, state, handsh
     `  wg0  ${KEY_B64}  [fd00:99::2]:51820  up     12 s ago            1000          10      2000          20           3`,
     `  wg0  ${Buffer.alloc(32, 0xff).toString("base64")}  -                   idle   never                  0           0         0           0           0`,
   ].join("\n"));
-  assert.ok(!formatStatus(decodeStatus(SNAPSHOT.subarray(0, 60).map((b, i) => (i === 6 ? 1 : b)))).includes("WireGuard"),
+  assert.ok(!formatStatus(decodeStatus(SNAPSHOT.subarray(0, 68).map((b, i) => (i === 6 ? 1 : b)))).includes("WireGuard"),
     "no section on a node without peers");
 });
 
