@@ -15,8 +15,8 @@
 // there. That skips the top of the walk (at 100,000 random routes about 16 of its 17-20
 // nodes) for two reads from one 8-byte slot of a 512 KiB table. An update that adds,
 // frees or changes the entries of a node of length L <= 16 refills the 2^(16-L) blocks
-// under it (each a walk from the root of at most 17 nodes): all 65,536 for ::/0, none for
-// a node longer than 16 bits. The nodes an update touches lie on one path, so refilling
+// under it (each a walk from the root of at most 17 nodes): 32,768 for a /1, none for a
+// node longer than 16 bits nor for the root (::/0), which the table never names. The nodes an update touches lie on one path, so refilling
 // under the shortest of them covers the others.
 import { ROUTE_MAX } from "../param";
 
@@ -37,8 +37,8 @@ const eNode = new StaticArray<i32>(ROUTE_MAX);    // the node holding an entry
 let free: i32 = -1;                               // free nodes, linked through nUp
 let nodeHigh: i32 = 1;                            // nodes below this have been used
 const DIR_BITS: i32 = 16;
-// Block b's start node at 2b, its best node (with entries) + 1 at 2b + 1 (0: none), so that
-// all zero is the empty table (ROOT, none).
+// Block b's start node at 2b, its best node (with entries, not the root) + 1 at 2b + 1
+// (0: none but the root's entries, if any), so that all zero is the empty table.
 const dir = new StaticArray<i32>(2 << DIR_BITS);
 let dirLen: i32 = 129;                            // the shortest node (<= DIR_BITS) this update touched; 129: none
 let dirHi: u64 = 0;                               // its prefix's first 64 bits
@@ -100,7 +100,9 @@ function nodeFree(n: i32): void { dirTouch(n); unchecked(nUp[n] = free); free = 
  *  direct table under it is refilled when the update is done (dirDone). */
 function dirTouch(n: i32): void {
   let l = lenOf(n);
-  if (l <= DIR_BITS && l < dirLen) { dirLen = l; dirHi = hiOf(n); }
+  // Not the root: the table never names it (a lookup falls back to its entries itself), so
+  // a default route coming and going (an RA's router lifetime) refills nothing.
+  if (n != ROOT && l <= DIR_BITS && l < dirLen) { dirLen = l; dirHi = hiOf(n); }
 }
 
 /** Refill the blocks under the shortest node the update touched, if any. */
@@ -115,7 +117,7 @@ function dirDone(): void {
       let l = lenOf(n);
       if (l > DIR_BITS || (hi & maskHi(l)) != hiOf(n)) break;
       start = n;
-      if (headOf(n) >= 0) best = n;
+      if (n != ROOT && headOf(n) >= 0) best = n;
       n = kid(n, bitAt(hi, 0, l));
     }
     unchecked(dir[b << 1] = start);
@@ -219,7 +221,7 @@ export function lpmLookup(dst: usize): i32 {
   let hi = bswap<u64>(load<u64>(dst)), lo = bswap<u64>(load<u64>(dst, 8));
   let b = <i32>(hi >> <u64>(64 - DIR_BITS)) << 1;
   let n = unchecked(dir[b]), bn = unchecked(dir[b + 1]) - 1;
-  return walkFrom(n, bn >= 0 ? headOf(bn) : -1, hi, lo);
+  return walkFrom(n, headOf(bn >= 0 ? bn : ROOT), hi, lo);
 }
 
 /** The same answer walking from the root (the spec checks the direct table against it). */
