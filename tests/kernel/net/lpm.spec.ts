@@ -1,12 +1,16 @@
 // kernel/net/lpm.ts through route.ts: the trie answers every lookup, exact find and tie as
 // a linear scan of the table does, over thousands of seeded random inserts, deletions and
 // lookups on prefixes drawn close together (so that they overlap, share paths and split
-// nodes), with service removals compacting the table in between.
+// nodes), with service removals compacting the table in between. lookup() starts its walk
+// from the direct table over the first 16 bits; lpmRootLookup walks from the root: both are
+// checked, and the addresses' first 16 bits vary (a quarter of the time) so that prefixes
+// shorter than 16 bits and blocks beside one another are exercised.
 import { RouteKind } from "../../../abi/status";
 import { ROUTE_MANIFEST_MAX } from "../../../kernel/param";
 import { routeAdd, routeAddService, routeDelete, routeRemoveService, routeFind, lookup, routeCount,
   routePrefix, routeLen, routeKind, routeSvc, hasDefaultRoute, routeReset } from "../../../kernel/net/route";
 import { prefixMatch } from "../../../wire/addr";
+import { lpmRootLookup } from "../../../kernel/net/lpm";
 
 let seed: u64 = 0x9e3779b97f4a7c15;
 function rnd(): u32 {
@@ -17,11 +21,14 @@ function rnd(): u32 {
 const P = heap.alloc(16);
 /** A random address: its bytes from a few values each, so that random ones share long prefixes. */
 function randomAddr(a: usize): void {
-  for (let k = 0; k < 16; k++) store<u8>(a + <usize>k, k < 2 ? 0x20 : <u8>(rnd() % 3 == 0 ? rnd() & 0xff : (rnd() & 1) << 7));
+  let top = rnd() % 4 == 0;
+  for (let k = 0; k < 16; k++) {
+    store<u8>(a + <usize>k, k < 2 ? (top ? <u8>(0x20 | (rnd() & (k == 0 ? 0x01 : 0x83))) : 0x20) : <u8>(rnd() % 3 == 0 ? rnd() & 0xff : (rnd() & 1) << 7));
+  }
 }
 function randomLen(): i32 {
   let r = rnd() % 8;
-  return r == 0 ? <i32>(rnd() % 129) : r < 3 ? 128 : r < 5 ? 64 : <i32>(16 + rnd() % 50);
+  return r == 0 ? <i32>(rnd() % 129) : r == 1 ? <i32>(rnd() % 17) : r < 3 ? 128 : r < 5 ? 64 : <i32>(16 + rnd() % 50);
 }
 
 /** The linear answer: the longest matching entry, the first added on a tie. */
@@ -44,7 +51,8 @@ function checkLookups(n: i32): i32 {
       let tail = <i32>(rnd() % 16);
       for (let k = tail; k < 16; k++) store<u8>(P + <usize>k, <u8>rnd());
     } else randomAddr(P);
-    if (lookup(P) != reference(P)) wrong++;
+    let want = reference(P);
+    if (lookup(P) != want || lpmRootLookup(P) != want) wrong++;
   }
   return wrong;
 }
@@ -76,6 +84,27 @@ describe("the trie against a linear scan", () => {
     }
     expect(wrong).toBe(0, "lookups that differ from the linear scan");
     expect(finds).toBe(0, "exact finds that missed an entry");
+  });
+  it("keeps the direct table right while prefixes of 0 to 20 bits come and go", () => {
+    // Prefixes no longer than the table's 16 bits make, split, free and fill its blocks;
+    // every update is followed by lookups in the blocks around it.
+    routeReset();
+    let wrong = 0;
+    for (let round = 0; round < 4000; round++) {
+      if ((rnd() % 5 < 3 || routeCount == 0) && routeCount < 200) {
+        for (let k = 0; k < 16; k++) store<u8>(P + <usize>k, <u8>rnd());
+        store<u8>(P, <u8>(0x20 | (rnd() & 3)));
+        // Mostly 12 to 20 bits, so that many blocks have no prefix of their own; an eighth ::/0.
+        routeAdd(RouteKind.STATIC, P, rnd() % 8 == 0 ? 0 : <i32>(12 + rnd() % 9), 1, 0, 0);
+      } else routeDelete(<i32>(rnd() % <u32>routeCount));
+      for (let q = 0; q < 8; q++) {
+        for (let k = 0; k < 16; k++) store<u8>(P + <usize>k, <u8>rnd());
+        store<u8>(P, <u8>(0x20 | (rnd() & 3)));
+        let want = reference(P);
+        if (lookup(P) != want || lpmRootLookup(P) != want) wrong++;
+      }
+    }
+    expect(wrong).toBe(0, "lookups that differ from the linear scan");
   });
   it("keeps ties to the entry added first, and finds the default route, after deletions", () => {
     routeReset();
