@@ -104,6 +104,7 @@ export class KernelInstance {
   private batchSize = 0;
   private batchOff = 0;
   private batchCount = 0;
+  private batchNow = 0n;   // the latest arrival time rxQueue was given: the batch's one `now`
 
   /** Compiles and checks kernel.wasm, then instantiates it. Throws with a readable message
    *  if the module is not a kernel of this contract. */
@@ -161,6 +162,7 @@ export class KernelInstance {
    *  the kernel, if the frame is longer than Buf.RX; the caller counts it. */
   rx(nic: number, frame: Uint8Array, now: bigint): boolean {
     if (frame.length > this.rxSize) return false;
+    this.flushQueued();
     this.view.bytes.set(frame, this.rxAddr);
     this.k.k_rx(nic, frame.length, now);
     return true;
@@ -173,7 +175,7 @@ export class KernelInstance {
     const len = frame.length;
     if (len > this.rxSize) return false;
     const size = recSize(len);
-    if (this.batchOff + size > this.batchSize) this.rxFlush(now);
+    if (this.batchOff + size > this.batchSize) this.rxFlush(this.batchNow);
     const b = this.view.bytes;
     const at = this.batchAddr + this.batchOff;
     b[at] = nic & 0xff; b[at + 1] = nic >>> 8;
@@ -181,7 +183,15 @@ export class KernelInstance {
     b.set(frame, at + REC_HDR);
     this.batchOff += size;
     this.batchCount++;
+    if (now > this.batchNow) this.batchNow = now;
     return true;
+  }
+
+  /** Hands over what rxQueue queued, before any other call into the kernel: a poll, a stop,
+   *  a status read or a capture change sees every frame received before it, in order. The
+   *  frames share one arrival time, the latest rxQueue was given (spec/hosts.md). */
+  flushQueued(): void {
+    if (this.batchCount !== 0) this.rxFlush(this.batchNow);
   }
 
   /** Hands the frames rxQueue queued, received by `now` (ms), to the kernel in one
@@ -202,18 +212,21 @@ export class KernelInstance {
 
   /** Advances kernel time to `now` (ms); returns the next deadline in ms, or -1n. */
   poll(now: bigint): bigint {
+    this.flushQueued();
     return this.k.k_poll(now);
   }
 
   /** The node stops (k_stop): a router sends its final RAs. Returns when to call it again
    *  (ms), or -1n when the stop is done. */
   stop(now: bigint): bigint {
+    this.flushQueued();
     return this.k.k_stop(now);
   }
 
   /** k_usb_attach: USB device dev is present with these descriptors (device, then active
    *  configuration), copied into Buf.USB; 0 or -Errno (-EBADMSG: they do not parse). */
   usbAttach(dev: number, desc: Uint8Array, now: bigint): number {
+    this.flushQueued();
     const size = this.bufSize(Buf.USB);
     if (desc.length > size) return -Errno.EBADMSG;
     this.bytes.set(desc, this.buf(Buf.USB));
@@ -222,12 +235,14 @@ export class KernelInstance {
 
   /** k_usb_detach: USB device dev was unplugged. */
   usbDetach(dev: number, now: bigint): void {
+    this.flushQueued();
     this.k.k_usb_detach(dev, now);
   }
 
   /** k_usb_done: the transfer in slot xfer ended with status (0 or -Errno) after `moved`
    *  bytes; `data`, the IN data (null for OUT), is copied into Buf.USB first. */
   usbDone(dev: number, xfer: number, status: number, moved: number, data: Uint8Array | null, now: bigint): void {
+    this.flushQueued();
     if (data !== null && data.length > this.bufSize(Buf.USB)) {   // cannot happen: a transfer is at most USB_XFER_MAX
       this.k.k_usb_done(dev, xfer, -Errno.EOVERFLOW, 0, now);
       return;
@@ -239,11 +254,13 @@ export class KernelInstance {
   /** k_capture: report the points of mask (abi/capture.ts) naming nic and svc (-1: any);
    *  mask 0 turns capture off. 0 or -EINVAL. */
   capture(mask: number, nic: number, svc: number): number {
+    this.flushQueued();
     return this.k.k_capture(mask, nic, svc);
   }
 
   /** A copy of the status snapshot (abi/status.ts layout). */
   status(): Uint8Array {
+    this.flushQueued();
     const len = this.k.k_status() >>> 0;
     const size = this.bufSize(Buf.STATUS);
     if (len > size) throw new RangeError(`k_status returned ${len} bytes, more than its ${size}-byte buffer`);

@@ -109,6 +109,7 @@ export class PersiaNode extends EventEmitter {
   private booted = false;
   private running = false;
   private pollQueued = false;
+  private flushPending = false;   // a microtask will hand the queued frames over (queuedFlush)
   private timer: NodeJS.Timeout | null = null;
   private server: Server | null = null;
   private lastDeadline = -1n;
@@ -286,13 +287,30 @@ export class PersiaNode extends EventEmitter {
   private frame(nic: number, frame: Uint8Array): void {
     if (!this.running) return;
     try {
-      if (!this.kernel.rx(nic, frame, this.clock())) this.rxTooLong[nic] = (this.rxTooLong[nic] ?? 0) + 1;
+      if (!this.kernel.rxQueue(nic, frame, this.clock())) this.rxTooLong[nic] = (this.rxTooLong[nic] ?? 0) + 1;
     } catch (e) {
       this.fatal(e);
       return;
     }
+    if (!this.flushPending) {
+      this.flushPending = true;
+      queueMicrotask(this.queuedFlush);
+    }
     this.kick();
   }
+
+  /** The frames a NIC delivered in one turn (a TAP's readable callback reads up to its
+   *  RX_BATCH) go to the kernel in one k_rx_batch once the turn ends; any other kernel call
+   *  before then (poll, status, capture) hands them over first (kernel.ts flushQueued). */
+  private readonly queuedFlush = (): void => {
+    this.flushPending = false;
+    if (!this.running) return;
+    try {
+      this.kernel.flushQueued();
+    } catch (e) {
+      this.fatal(e);
+    }
+  };
 
   /** One poll soon, after whatever else is ready now (coalesced). */
   private kick(): void {

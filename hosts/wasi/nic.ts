@@ -8,7 +8,7 @@
 // Does not move datagrams (vxlan.ts) or wait (loop.ts). Used by main.ts, vxlan.ts, loop.ts.
 import {
   wasi_instance_network, wasi_udp_create, wasi_udp_start_bind, wasi_udp_finish_bind, wasi_udp_stream,
-  wasi_udp_in_subscribe, wasi_udp_out_subscribe, k_buf, k_buf_size,
+  wasi_udp_in_subscribe, wasi_udp_out_subscribe, k_buf_size,
 } from "../../abi/gen/shim";
 import { Buf } from "../../abi/kernel";
 import { IMG_NIC_ID, IMG_NIC_VNI, IMG_NIC_LOCAL, IMG_NIC_LPORT, IMG_NIC_REMOTE, IMG_NIC_RPORT, IMG_NIC_KIND } from "../../abi/image";
@@ -24,6 +24,7 @@ import { RET } from "./arena";
 import { nicCount, nicRecord } from "./config";
 import { socketErrorName } from "./names";
 import { note } from "./out";
+import { rxBatchOpen } from "./rxbatch";
 
 export const TXQ_DEPTH: i32 = 64;   // frames queued per NIC between flushes (nic_send beyond: -ENOSPC)
 export const VXLAN_HEADER: i32 = VXLAN_HDR;   // wire/layout/vxlan.ts
@@ -58,7 +59,6 @@ const NICS: usize = memory.data(NIC_MAX * offsetof<Nic>(), 8);
 /** Each NIC's remote endpoint as an ip-socket-address, copied into every datagram sent. */
 const REMOTES: usize = memory.data(NIC_MAX * ISA_SIZE, 8);
 
-export let rxBuf: i32 = 0;          // k_buf(Buf.RX): where a received frame goes
 export let frameMax: i32 = 0;       // k_buf_size(Buf.RX): the largest frame either way
 export let slotSize: usize = 0;
 
@@ -119,9 +119,9 @@ function group(addr: usize, i: i32): i32 {
 /** Opens every NIC of the configuration; false after printing what to change. */
 export function openNics(): bool {
   if (nicCount == 0) return true;
-  rxBuf = k_buf(Buf.RX);
   frameMax = k_buf_size(Buf.RX);
   slotSize = (<usize>(4 + VXLAN_HEADER + frameMax) + 7) & ~7;
+  rxBatchOpen();
   let network = wasi_instance_network();
   for (let i = 0; i < nicCount; i++) {
     if (!open(i, nicRecord(i), network)) return false;

@@ -1,6 +1,6 @@
 // Frames over the NICs' UDP sockets — VXLAN (RFC 7348) here, a WireGuard NIC's endpoint
 // frames in wireguard.ts, chosen per NIC by its kind: receiving a batch of
-// datagrams, checking each VXLAN header and giving the inner frame to the kernel (k_rx);
+// datagrams, checking each VXLAN header and giving the inner frames to the kernel (one k_rx_batch per receive, rxbatch.ts);
 // nic_send's queue of encapsulated frames, sent when the loop flushes (or when the queue
 // is full) after check-send says how many may go. Every drop is counted per NIC by reason,
 // as hosts/node/nic/vxlan.ts counts them, and printed by printCounters (stderr, at the end
@@ -9,7 +9,7 @@
 // received datagrams live in the arena until the batch is delivered.
 // Does not learn endpoints, check the sender or retry a datagram WASI refused (dropped and
 // counted, the error reported once per change). Used by main.ts (nic_send) and loop.ts.
-import { wasi_udp_receive, wasi_udp_check_send, wasi_udp_send, glue_k_read, glue_k_write, glue_svc_pages, k_rx } from "../../abi/gen/shim";
+import { wasi_udp_receive, wasi_udp_check_send, wasi_udp_send, glue_k_read, glue_svc_pages } from "../../abi/gen/shim";
 import { ETH_HDR, NicKind } from "../../abi/kernel";
 import { SVC_MAX } from "../../abi/limits";
 import { VXLAN_FLAGS, VXLAN_FLAG_I, VXLAN_VNI } from "../../wire/layout/vxlan";
@@ -21,9 +21,10 @@ import {
 } from "./cabi";
 import { WG_EP_HDR } from "../../wire/layout/wireguard";
 import { wgCheck, wgDeliver, wgRemote } from "./wireguard";
+import { rxQueue, rxFlush } from "./rxbatch";
 import { arenaMark, arenaRelease, RET } from "./arena";
 import { nicCount } from "./config";
-import { Nic, nic, nicIndex, remote, endpointText, rxBuf, frameMax, slotSize, TXQ_DEPTH, VXLAN_HEADER, kindName } from "./nic";
+import { Nic, nic, nicIndex, remote, endpointText, frameMax, slotSize, TXQ_DEPTH, VXLAN_HEADER, kindName } from "./nic";
 import { socketErrorName } from "./names";
 import { begin, end, hostLine, note, put, putU64, stdout } from "./out";
 
@@ -131,7 +132,7 @@ export function flushAll(): void {
 
 /** Checks one datagram's VXLAN header and gives its frame, received at now (ms), to the
  *  kernel, or counts the drop. A datagram without room for an Ethernet header after the
- *  VXLAN header is short, as on the Node host (spec/wire.md): k_rx only ever gets a frame. */
+ *  VXLAN header is short, as on the Node host (spec/wire.md): the kernel only ever gets a frame. */
 function deliver(n: Nic, p: usize, len: i32, now: i64): void {
   if (len < VXLAN_HEADER + ETH_HDR) { n.dropShort++; return; }
   if ((load<u8>(p + VX_FLAGS) & VX_FLAG_I) == 0) { n.dropNoIFlag++; return; }
@@ -139,9 +140,8 @@ function deliver(n: Nic, p: usize, len: i32, now: i64): void {
   if (vni != n.vni) { n.dropOtherVni++; return; }
   let frame = len - VXLAN_HEADER;
   if (frame > frameMax) { n.dropLong++; return; }
-  glue_k_write(rxBuf, <i32>(p + VXLAN_HEADER), frame);
   n.rxFrames++;
-  k_rx(<i32>n.id, frame, now);
+  rxQueue(n.id, p + VXLAN_HEADER, frame, 0, 0, now);
 }
 
 /** Receives and delivers one batch (up to RECV_BATCH datagrams) on NIC i, all of it at
@@ -165,6 +165,7 @@ export function receiveBatch(i: i32, now: i64): i32 {
     if (n.kind == <u32>NicKind.WIREGUARD) wgDeliver(n, p, len, d + IN_DGRAM_REMOTE, now);
     else deliver(n, p, len, now);
   }
+  rxFlush(now);   // before the arena's datagrams go: one k_rx_batch for the receive
   arenaRelease(mark);
   return count;
 }

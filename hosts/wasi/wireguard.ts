@@ -7,11 +7,11 @@
 // file never looks into a payload. A datagram too long for Buf.RX is counted (dropLong)
 // and never given to the kernel; a frame with a bad header is counted (badHeader) and
 // refused with -EINVAL. Allocates nothing per datagram. Used by vxlan.ts.
-import { glue_k_write, k_rx } from "../../abi/gen/shim";
 import { Errno } from "../../abi/errno";
 import { WG_EP_ADDR, WG_EP_HDR, WG_EP_PORT } from "../../wire/layout/wireguard";
 import { ISA_CASE, ISA_IPV4, ISA_IPV6, ISA_PAYLOAD, ISA_SIZE, V4SA_ADDR, V4SA_PORT, V6SA_ADDR, V6SA_PORT } from "./cabi";
-import { Nic, rxBuf, frameMax } from "./nic";
+import { Nic, frameMax } from "./nic";
+import { rxQueue } from "./rxbatch";
 
 const HEADER: usize = memory.data(WG_EP_HDR, 8);   // the endpoint header of the frame being received
 const MAPPED_PREFIX: i32 = 10;                       // ::ffff:a.b.c.d: ten zero bytes, then ff ff
@@ -64,8 +64,6 @@ export function wgDeliver(n: Nic, p: usize, len: i32, isa: usize, now: i64): voi
   }
   store<u8>(HEADER + WG_EP_PORT, <u8>(port >> 8));
   store<u8>(HEADER + WG_EP_PORT + 1, <u8>port);
-  glue_k_write(rxBuf, <i32>HEADER, WG_EP_HDR);
-  glue_k_write(rxBuf + WG_EP_HDR, <i32>p, len);
   n.rxFrames++;
-  k_rx(<i32>n.id, WG_EP_HDR + len, now);
+  rxQueue(n.id, HEADER, WG_EP_HDR, p, len, now);   // HEADER is copied now: reusing it is safe
 }

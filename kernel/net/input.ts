@@ -16,7 +16,7 @@ import { capturing, capture } from "../capture";
 import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass } from "../pool";
 import { CLASS_FORWARD } from "./egress";
 import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode, isUnspecified, isLoopback, isV4Mapped } from "../../wire/addr";
-import { IP_SRC, IP_DST, NH_ICMPV6 } from "../../wire/ipv6";
+import { IP_SRC, IP_DST, IP_HDR, NH_ICMPV6 } from "../../wire/ipv6";
 import { ETH_HDR, ETH_SRC, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ethType, ethIsGroup } from "../../wire/ethernet";
 import { ICMP_PARAM, ICMP_RS, ICMP_REDIRECT, ICMP_NS, ICMP_MLD_REPORT, ICMP_MLD2_REPORT, icmpType } from "../../wire/icmpv6";
 import { Chain, check, walk, ipTotal, routingProblem } from "./ipv6";
@@ -96,6 +96,8 @@ function fromNoAddress(p: usize, c: Chain): bool {
  *  and :: as a source except for what a node sends before it has an address. */
 function martian(p: usize, c: Chain): bool {
   let src = p + IP_SRC, dst = p + IP_DST;
+  // Each of these forms starts with 64 zero bits: an ordinary packet is done with two loads.
+  if (load<u64>(src) != 0 && load<u64>(dst) != 0) return false;
   if (isLoopback(src) || isLoopback(dst) || isV4Mapped(src) || isV4Mapped(dst) || isUnspecified(dst)) return true;
   return isUnspecified(src) && !fromNoAddress(p, c);
 }
@@ -136,7 +138,9 @@ function ipv6In(pkt: i32, nic: i32, groupFrame: bool, srcMac: usize): void {
   if (filterActive != 0 && filterMatch(p, pktLen(pkt))) {
     dropPacket(Drop.BLOCKED, pkt, nic, CAPTURE_NONE); pktFree(pkt); return;
   }
-  if (routingProblem(p, c) >= 0 && isOwn(dst)) {   // cheap test first: most packets have no routing header
+  // Cheap tests first: most packets have no extension header at all (walk() found the
+  // upper layer right after the fixed header), so no routing header to look for.
+  if (c.off != IP_HDR && routingProblem(p, c) >= 0 && isOwn(dst)) {
     let e = icmpError(pkt, ICMP_PARAM, c.code, c.ptr, nic);
     dropPacket(Drop.PARAM_PROBLEM, pkt, nic, CAPTURE_NONE); pktFree(pkt); answer(e, nic); return;
   }

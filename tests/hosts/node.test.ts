@@ -17,6 +17,7 @@ import { BootManifest, encodeBootManifest } from "../../loader/manifest";
 import { parseAddr, parseMac } from "../../loader/ip6";
 import { VirtualLink } from "../../hosts/node/nic/virtual";
 import { PersiaNode, PersiaNodeOptions } from "../../hosts/node/node";
+import { KernelInstance } from "../../hosts/node/kernel";
 import { queryStatus } from "../../cli/status_client";
 import { echoRequest, ICMP_ECHO_REPLY, NH_ICMPV6, NH_UDP, Peer, udpDatagram } from "./frames";
 
@@ -85,6 +86,32 @@ test("a ping to echo.sabz.city comes back through the virtual link", { skip }, a
     assert.equal(s.neighbors[0].address, "fd00:1::100");
     assert.equal(s.host?.nics[0].counters.received, 2, "the solicited advertisement and the request");
   } finally {
+    r.node.stop();
+  }
+});
+
+test("the frames a NIC delivers in one turn reach the kernel in one k_rx_batch, in order, before the next poll", { skip }, async () => {
+  const r = rig(ECHO as Uint8Array);
+  const proto = KernelInstance.prototype;
+  const { rxBatch, rx } = proto;
+  const batches: number[] = [];
+  let singles = 0;
+  proto.rxBatch = function (this: KernelInstance, count: number, now: bigint) { batches.push(count); return rxBatch.call(this, count, now); };
+  proto.rx = function (this: KernelInstance, nic: number, frame: Uint8Array, now: bigint) { singles++; return rx.call(this, nic, frame, now); };
+  await r.node.start();
+  try {
+    r.peer.send(NODE_MAC, SERVICE, NH_ICMPV6, echoRequest(0x1234, 0, "ping"), 2);   // the node learns the peer
+    await settle(r);
+    batches.length = 0;
+    for (let seq = 1; seq <= 3; seq++) r.peer.send(NODE_MAC, SERVICE, NH_ICMPV6, echoRequest(0x1234, seq, "ping"), 2);
+    await settle(r);
+    assert.equal(singles, 0, "no frame went by k_rx");
+    assert.equal(batches[0], 3, `the three requests of one turn in one k_rx_batch (batches: ${batches.join(", ")})`);
+    const seqs = r.peer.icmp(ICMP_ECHO_REPLY).map((m) => m.readUInt16BE(6));
+    assert.deepEqual(seqs, [0, 1, 2, 3], r.logs.join("\n"));
+  } finally {
+    proto.rxBatch = rxBatch;
+    proto.rx = rx;
     r.node.stop();
   }
 });

@@ -22,7 +22,7 @@ import {
 } from "../../abi/image";
 import { CAPTURE_ALL, CapturePoint } from "../../abi/capture";
 import { parseImageLine } from "../../loader/capture/record";
-import { LogLevel, NicKind } from "../../abi/kernel";
+import { LogLevel, NicKind, RX_BATCH_SIZE } from "../../abi/kernel";
 import { parseAddr } from "../../loader/ip6";
 import { K_RX, K_RX_SIZE, SHIM_WASM, WALL_START_NS, World, WorldOptions } from "./wasi_world";
 import { EMPTY_FRAME, EXPECTED, shortDatagrams } from "./short_datagrams";
@@ -172,8 +172,26 @@ test("a received VXLAN datagram reaches k_rx as its inner frame; bad headers are
   ));
   assert.equal(w.run(), 0);
   assert.deepEqual(w.rx.map((r) => [r.nic, [...r.frame]]), [[0, [...FRAME]], [0, [...FRAME]]]);
+  assert.deepEqual(w.rxBatches, [2], "the frames of one receive reach the kernel in one k_rx_batch");
   assert.ok(w.polls.includes(10n), "the kernel is polled after the batch");
   assert.match(w.stderr, /VXLAN NIC 0: received 2 frames, sent 0; dropped 1 short, 1 without the I flag, 1 of another VNI, 1 too long,/);
+});
+
+test("a receive of more frames than Buf.RX_BATCH holds reaches the kernel whole and in order, in several k_rx_batch calls", () => {
+  const w = world({ args: ["--for", "100"] });
+  const big = (i: number) => {           // a largest frame (K_RX_SIZE bytes) numbered i
+    const d = new Uint8Array(8 + K_RX_SIZE);
+    d.set(DATAGRAM_42.subarray(0, 8));
+    d[8 + 20] = i; d[8 + K_RX_SIZE - 1] = i;
+    return d;
+  };
+  w.at(10, () => w.sockets[0].inbox.push(...Array.from({ length: 10 }, (_, i) => from(big(i)))));
+  assert.equal(w.run(), 0);
+  assert.deepEqual(w.rx.map((r) => [r.frame.length, r.frame[20], r.frame[K_RX_SIZE - 1]]),
+    Array.from({ length: 10 }, (_, i) => [K_RX_SIZE, i, i]));
+  assert.ok(w.rxBatches.length >= 2 && w.rxBatches.every((n) => n * (K_RX_SIZE + 4) <= RX_BATCH_SIZE),
+    `each k_rx_batch within the buffer: ${w.rxBatches.join(", ")}`);
+  assert.ok(w.rx.every((r) => r.now === 10n), "one receive, one arrival time");
 });
 
 test("a datagram that ends a long wait reaches k_rx with the time it arrived, not the last poll's", () => {

@@ -9,7 +9,7 @@
 // Used by tests/hosts/wasi_shim.test.ts.
 import * as fs from "fs";
 import * as path from "path";
-import { ABI_VERSION, Buf } from "../../abi/kernel";
+import { ABI_VERSION, Buf, REC_NIC, REC_LEN, REC_HDR, REC_ALIGN, RX_BATCH_SIZE } from "../../abi/kernel";
 import { WASI_IMPORTS, wasiModule } from "../../abi/wasi";
 import { parseModule } from "../../loader/wasm/parse";
 import { parseAddr } from "../../loader/ip6";
@@ -17,6 +17,7 @@ import { parseAddr } from "../../loader/ip6";
 export const SHIM_WASM = path.resolve(__dirname, "../../../../build/wasm/shim.wasm");
 export const KMEM_SIZE = 1 << 20;
 export const K_RX = 0x1000, K_RX_SIZE = 9014, K_BOOT = 0x10000, K_STATUS = 0x20000, K_BUF_SIZE = 65536;
+export const K_RX_BATCH = 0x30000;   // RX_BATCH_SIZE bytes of Buf.RX_BATCH records (abi/kernel.ts REC_*)
 const NS = 1_000_000n;
 /** The wall clock when the world's clock starts: 2024-12-05 00:00:00 UTC, in ns. */
 export const WALL_START_NS = 1_733_356_800n * 1_000_000_000n;
@@ -68,6 +69,7 @@ export class World {
   readonly sockets: Socket[] = [];
   readonly boots: { manifest: Uint8Array; now: bigint }[] = [];
   readonly rx: { nic: number; frame: Uint8Array; now: bigint }[] = [];
+  readonly rxBatches: number[] = [];   // each k_rx_batch's count
   readonly polls: bigint[] = [];
   readonly stops: bigint[] = [];
   readonly epochs: bigint[] = [];
@@ -126,14 +128,24 @@ export class World {
     const o = this.o;
     return {
       k_abi: () => ABI_VERSION,
-      k_buf: (w: number) => (w === Buf.RX ? K_RX : w === Buf.BOOT ? K_BOOT : w === Buf.STATUS ? K_STATUS : 0),
-      k_buf_size: (w: number) => (w === Buf.RX ? K_RX_SIZE : w === Buf.BOOT || w === Buf.STATUS ? K_BUF_SIZE : 0),
+      k_buf: (w: number) => (w === Buf.RX ? K_RX : w === Buf.BOOT ? K_BOOT : w === Buf.STATUS ? K_STATUS : w === Buf.RX_BATCH ? K_RX_BATCH : 0),
+      k_buf_size: (w: number) => (w === Buf.RX ? K_RX_SIZE : w === Buf.BOOT || w === Buf.STATUS ? K_BUF_SIZE : w === Buf.RX_BATCH ? RX_BATCH_SIZE : 0),
       k_boot: (len: number, now: bigint) => {
         this.boots.push({ manifest: this.kmem.slice(K_BOOT, K_BOOT + len), now });
         return o.bootResult ?? 0;
       },
       k_rx: (nic: number, len: number, now: bigint) => { this.rx.push({ nic, frame: this.kmem.slice(K_RX, K_RX + len), now }); },
-      k_rx_batch: () => 0,   // the shim calls it only in its bench mode (hosts/wasi/bench.ts)
+      k_rx_batch: (count: number, now: bigint) => {   // each record becomes one rx entry, as k_rx's
+        this.rxBatches.push(count);
+        let at = K_RX_BATCH;
+        for (let i = 0; i < count; i++) {
+          const nic = this.kmem[at + REC_NIC] | this.kmem[at + REC_NIC + 1] << 8;
+          const len = this.kmem[at + REC_LEN] | this.kmem[at + REC_LEN + 1] << 8;
+          this.rx.push({ nic, frame: this.kmem.slice(at + REC_HDR, at + REC_HDR + len), now });
+          at += (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1);
+        }
+        return count;
+      },
       k_poll: (now: bigint) => {
         this.polls.push(now);
         return o.onPoll?.(now, this) ?? -1n;
