@@ -45,10 +45,12 @@ export const STATUS: usize = memory.data(STATUS_SIZE, 8);
 let pos = 0;
 let records = 0;
 let limit = STATUS_SIZE;                           // where records may end: the routes' share of the buffer
+const RECORDS_MAX = 0xffff;                        // the header counts records in a u16
+let recLimit = RECORDS_MAX;                        // how many records there may be: the routes' share
 
 /** Open a record of body length n; returns its body address, or 0 if it does not fit. */
 function rec(type: S.St, n: i32): usize {
-  if (pos + 4 + n > limit) return 0;
+  if (records >= recLimit || pos + 4 + n > limit) return 0;
   let r = STATUS + <usize>pos;
   store<u8>(r, <u8>type);
   store<u8>(r, 0, 1);
@@ -60,7 +62,7 @@ function rec(type: S.St, n: i32): usize {
 }
 
 export function writeStatus(): i32 {
-  pos = 8; records = 0; limit = STATUS_SIZE;
+  pos = 8; records = 0; limit = STATUS_SIZE; recLimit = RECORDS_MAX;
   let b = rec(S.St.NODE, S.SN_SIZE);
   store<i64>(b + S.SN_NOW, now);
   store<u8>(b + S.SN_ROLE, <u8>role);
@@ -97,11 +99,12 @@ export function writeStatus(): i32 {
   }
   if (U.usbAny) for (let d = 0; d < USB_MAX; d++) if (U.usbDeclared(d)) usbRecord(d);
   // The two tables that may hold more than the snapshot (ROUTE_MAX routes, NEIGH_MAX
-  // neighbors) come last and share what is left: each has at least half of it, and what one
-  // does not need the other may use.
+  // neighbors) come last and share what is left, in bytes and in records (the header's u16
+  // count): each has at least half of it, and what one does not need the other may use.
   limit = pos + routeShare(STATUS_SIZE - pos, routeCount * (4 + S.SR_SIZE), neighs * (4 + S.SG_SIZE));
+  recLimit = records + routeShare(RECORDS_MAX - records, routeCount, neighs);
   for (let i = 0; i < routeCount; i++) routeRecord(i);
-  limit = STATUS_SIZE;
+  limit = STATUS_SIZE; recLimit = RECORDS_MAX;
   for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighRecord(i);
   store<u32>(STATUS, S.ST_MAGIC);
   store<u16>(STATUS, <u16>S.ST_VERSION, 4);
