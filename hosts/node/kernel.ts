@@ -105,6 +105,8 @@ export class KernelInstance {
   private batchOff = 0;
   private batchCount = 0;
   private batchNow = 0n;   // the latest arrival time rxQueue was given: the batch's one `now`
+  private flushing = false; // k_rx_batch is reading Buf.RX_BATCH: rxQueue must not write there
+  private deferred: { nic: number; frame: Uint8Array; now: bigint }[] = []; // frames queued meanwhile
 
   /** Compiles and checks kernel.wasm, then instantiates it. Throws with a readable message
    *  if the module is not a kernel of this contract. */
@@ -174,6 +176,10 @@ export class KernelInstance {
   rxQueue(nic: number, frame: Uint8Array, now: bigint): boolean {
     const len = frame.length;
     if (len > this.rxSize) return false;
+    if (this.flushing) {   // a listener called back into the node during k_rx_batch
+      this.deferred.push({ nic, frame: Uint8Array.from(frame), now });
+      return true;
+    }
     const size = recSize(len);
     if (this.batchOff + size > this.batchSize) this.rxFlush(this.batchNow);
     const b = this.view.bytes;
@@ -197,11 +203,22 @@ export class KernelInstance {
   /** Hands the frames rxQueue queued, received by `now` (ms), to the kernel in one
    *  k_rx_batch; returns how many it took (all of them, since rxQueue lays them out). */
   rxFlush(now: bigint): number {
-    if (this.batchCount === 0) return 0;
-    const n = this.rxBatch(this.batchCount, now);
+    const count = this.batchCount;
+    if (count === 0) return 0;
+    // Emptied before the call: a listener the kernel reaches during it (a capture or log
+    // callback) may call into the node, which flushes first, and must find nothing to hand
+    // over again.
     this.batchOff = 0;
     this.batchCount = 0;
-    return n;
+    this.flushing = true;
+    try {
+      return this.rxBatch(count, now);
+    } finally {
+      this.flushing = false;
+      const later = this.deferred;   // queued for the next flush, in the order they came
+      this.deferred = [];
+      for (const d of later) this.rxQueue(d.nic, d.frame, d.now);
+    }
   }
 
   /** k_rx_batch itself, for a host that lays out Buf.RX_BATCH's records on its own (and

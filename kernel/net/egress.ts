@@ -53,6 +53,7 @@ let blocked = false;                                 // a backlog waits for cred
 const WORDS: i32 = (CLASS_MAX + 63) >> 6;
 const backlog = new StaticArray<u64>(NIC_MAX * WORDS);
 const minClasses = new StaticArray<i32>(NIC_MAX);   // classes of the NIC with a min rate
+const minMask = new StaticArray<u64>(NIC_MAX * WORDS); // ... a bit each, walked with the backlog's
 // The classes of each NIC with a min or max rate: the only ones whose credits a poll
 // refills and caps, so that a poll costs those classes, not CLASS_MAX of them.
 const rated = new StaticArray<u16>(NIC_MAX * CLASS_MAX);
@@ -82,7 +83,11 @@ export function classDepth(nic: i32, c: i32): i32 { return unchecked(count[at(ni
 export function setClassRates(nic: i32, c: i32, minB: u64, maxB: u64): void {
   let i = at(nic, c);
   let had = unchecked(minRate[i]) > 0, has = minB / 8 > 0;
-  if (had != has) unchecked(minClasses[nic] += has ? 1 : -1);
+  if (had != has) {
+    unchecked(minClasses[nic] += has ? 1 : -1);
+    let w = nic * WORDS + (c >> 6), bit = <u64>1 << <u64>(c & 63);
+    unchecked(minMask[w] = has ? unchecked(minMask[w]) | bit : unchecked(minMask[w]) & ~bit);
+  }
   let wasRated = had || unchecked(maxRate[i]) > 0, isRated = has || maxB / 8 > 0;
   if (!wasRated && isRated) {
     unchecked(rated[nic * CLASS_MAX + unchecked(ratedCount[nic])] = <u16>c);
@@ -224,22 +229,38 @@ function sendHead(nic: i32, i: i32, asMin: bool): i32 {
   return len;
 }
 
-/** One frame from a class still owed its min rate, taking turns. */
+/** One frame from a class still owed its min rate, taking turns: the classes after the
+ *  last one served, then those up to it (classes 1 .. CLASS_MAX-1). Walks only the classes
+ *  that are both backlogged and have a min rate, a bit each, not CLASS_MAX of them. */
 function serveMin(nic: i32): bool {
   if (unchecked(minClasses[nic]) == 0) return false;   // no class of the NIC is owed anything
   let start = unchecked(rrMin[nic]);
-  for (let k = 1; k < CLASS_MAX; k++) {
-    let c = 1 + (start + k - 1) % (CLASS_MAX - 1);
-    let i = at(nic, c);
-    if (unchecked(count[i]) == 0 || unchecked(minRate[i]) == 0) continue;
-    let size = headSize(i);
-    if (unchecked(minCredit[i]) < <i64>size || !underMax(i, size)) continue;
-    if (!linkOk(nic, size)) { blocked = true; return false; }
-    sendHead(nic, i, true);
-    unchecked(rrMin[nic] = c % (CLASS_MAX - 1));
-    return true;
+  let r = minFrom(nic, start + 1, CLASS_MAX);
+  if (r == 0) r = minFrom(nic, 1, start + 1);
+  return r > 0;
+}
+
+/** serveMin over classes [lo, hi): 1 when a frame went, 0 when none may, -1 when the link
+ *  itself has no credit (blocked). */
+function minFrom(nic: i32, lo: i32, hi: i32): i32 {
+  for (let w = lo >> 6; w < WORDS && (w << 6) < hi; w++) {
+    let bits = unchecked(backlog[nic * WORDS + w]) & unchecked(minMask[nic * WORDS + w]);
+    if ((w << 6) < lo) bits &= ~((<u64>1 << <u64>(lo & 63)) - 1);
+    while (bits != 0) {
+      let c = (w << 6) + <i32>ctz(bits);
+      bits &= bits - 1;
+      if (c >= hi) return 0;
+      if (c == 0) continue;                            // the kernel's class goes first anyway
+      let i = at(nic, c);
+      let size = headSize(i);
+      if (unchecked(minCredit[i]) < <i64>size || !underMax(i, size)) continue;
+      if (!linkOk(nic, size)) { blocked = true; return -1; }
+      sendHead(nic, i, true);
+      unchecked(rrMin[nic] = c % (CLASS_MAX - 1));
+      return 1;
+    }
   }
-  return false;
+  return 0;
 }
 
 /** One frame of the spare capacity, to the eligible class (backlogged, under its max)
@@ -307,4 +328,5 @@ export function egressReset(): void {
     unchecked(minRate[i] = 0); unchecked(maxRate[i] = 0); unchecked(minBits[i] = 0); unchecked(maxBits[i] = 0);
   }
   for (let n = 0; n < NIC_MAX; n++) { unchecked(linkRate[n] = 0); unchecked(minClasses[n] = 0); unchecked(ratedCount[n] = 0); }
+  for (let w = 0; w < NIC_MAX * WORDS; w++) unchecked(minMask[w] = 0);
 }

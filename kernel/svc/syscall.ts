@@ -179,6 +179,7 @@ function sendMany(svc: i32, ptr: i32, len: i32): i32 {
     if (off > len - REC_HDR) return -Errno.EINVAL;
     let plen = <i32>load<u16>(BATCH + <usize>off + REC_LEN);
     if (plen == 0 || plen > MTU_MAX || plen > len - off - REC_HDR) return -Errno.EINVAL;
+    if (load<u16>(BATCH + <usize>off + REC_NIC) != 0) return -Errno.EINVAL;   // reserved: a later ABI may give it a meaning
     off += recSize(plen);
     count++;
   }
@@ -192,7 +193,10 @@ function sendMany(svc: i32, ptr: i32, len: i32): i32 {
       return i > 0 ? i : (share < 0 ? share : -Errno.ENOSPC);
     }
     memory.copy(pktData(pkt), BATCH + <usize>off + REC_HDR, <usize>plen);
-    sendPkt(svc, pkt, plen);   // a refusal is counted there, as for send
+    // A refusal is counted there, as for send, and ends the call: each refused packet costs
+    // the service a crossing (and its fuel), as send's do, so one call cannot make the
+    // kernel check and refuse hundreds of packets for free.
+    if (sendPkt(svc, pkt, plen) < 0) return i + 1;
     off += recSize(plen);
   }
   return count;

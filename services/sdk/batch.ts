@@ -60,11 +60,18 @@ export function put(p: usize, len: i32): bool {
   return true;
 }
 
-/** Send what put() queued, in one send_many: the records the kernel took (a packet it
- *  refused counts as taken: the kernel counted it), or -Errno. */
+/** Send what put() queued: send_many takes records up to and including the first packet it
+ *  refuses (counted by the kernel), or until the service's share of buffers runs out, so the
+ *  rest goes in further calls until all are taken or one fails. The records taken, or the
+ *  -Errno that stopped the first call (what could not be sent is then dropped). */
 export function flush(): i32 {
-  if (outOff == 0) return 0;
-  let r = sys_send_many(<i32>OUT, outOff);
+  let done = 0, off = 0;
+  while (off < outOff) {
+    let r = sys_send_many(<i32>(OUT + <usize>off), outOff - off);
+    if (r <= 0) { if (done == 0) done = r; break; }
+    for (let i = 0; i < r && off < outOff; i++) off += recSize(<i32>load<u16>(OUT + <usize>off + REC_LEN));
+    done += r;
+  }
   outOff = 0;
-  return r;
+  return done;
 }

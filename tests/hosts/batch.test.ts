@@ -76,6 +76,22 @@ test("k_rx_batch forwards every frame of a batch, as k_rx does one by one", { sk
   } finally { node.stop(); }
 });
 
+test("a listener that calls into the node while a batch is handled does not hand the batch over twice, and a frame it queues waits for the next", { skip }, async () => {
+  const { node, nics, tick } = await boot();
+  try {
+    const before = nics[1].sent;
+    let calls = 0;
+    const end = node.capture.subscribe({}, () => {
+      if (calls++ === 0) { node.status(); node.kernel.rxQueue(0, FWD, 0n); }   // reenters: flushes first
+    });
+    for (let i = 0; i < 10; i++) assert.ok(node.kernel.rxQueue(0, FWD, 0n));
+    node.kernel.flushQueued();
+    end();
+    node.kernel.poll(tick());   // hands over the frame the listener queued, first
+    assert.equal(nics[1].sent - before, 11, "ten frames and the listener's one out: the batch was not handed over again");
+  } finally { node.stop(); }
+});
+
 test("a hostile batch is counted and dropped: a count past its records, a record past the buffer, an oversize frame", { skip }, async () => {
   const { node, nics, tick } = await boot();
   try {
@@ -153,6 +169,22 @@ test("send_many refuses records that lie about their lengths before sending any;
     assert.equal(nics[0].sent - sent0, 1);
     assert.equal(sys(Sys.RECV_MANY, ptr, 4096), -Errno.EAGAIN);
     assert.equal(sys(Sys.RECV_MANY, ptr, -1), -Errno.EINVAL);
+    // A record's nic field is reserved: not 0 is refused whole.
+    mem[ptr] = 1;
+    assert.equal(sys(Sys.SEND_MANY, ptr, second - ptr), -Errno.EINVAL, "nic field not 0");
+    mem[ptr] = 0;
+    // A refused packet ends the call, so each refusal costs the service a crossing, as send's
+    // do: ten records from an address echo does not own, and one call takes one.
+    const foreign = P.echoRequest(parseAddr("fd00:9::1"), A0, 1, 1, new Uint8Array(8));
+    const size = (REC_HDR + foreign.length + 3) & ~3;
+    mem.fill(0, ptr, ptr + 10 * size);
+    for (let i = 0; i < 10; i++) {
+      mem[ptr + i * size + 2] = foreign.length & 0xff; mem[ptr + i * size + 3] = foreign.length >> 8;
+      mem.set(foreign, ptr + i * size + REC_HDR);
+    }
+    const refused0 = Number(node.status().drops["SVC_SRC"] ?? 0);
+    assert.equal(sys(Sys.SEND_MANY, ptr, 10 * size), 1, "the first refusal ends the call");
+    assert.equal(Number(node.status().drops["SVC_SRC"] ?? 0) - refused0, 1, "and is counted");
   } finally { node.stop(); }
 });
 
