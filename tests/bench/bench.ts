@@ -31,13 +31,9 @@
 //   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel:
 //             wireguard-go ↔ wireguard-go between two namespaces (the baseline for #13), and
 //             wireguard-go → a PersiaOS router → TAP, with the ratio
-import * as fs from "fs";
-import * as path from "path";
-import { parseManifest, compileManifest } from "../../loader/manifest";
-import { parseAddr, parseMac, linkLocalFromMac } from "../../loader/ip6";
+import { linkLocalFromMac } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
-import { CountingNic } from "./counting_nic";
-import { ROOT } from "../../hosts/node/paths";
+import { bootNode, MANIFEST, FRAMES, SETUP, NODE0, NODE1, PEER0, PEER1, A0, A1 } from "./node_boot";
 import * as P from "../../cli/peer/packets";
 import { routerBench } from "./router";
 import { wireguardBench } from "./wireguard";
@@ -61,42 +57,9 @@ import { ICMP_NA } from "../../wire/layout/icmpv6";
 import { NA_SOLICITED, NA_OVERRIDE, NDOPT_TLLA } from "../../wire/layout/nd";
 
 
-const MANIFEST = `
-node: { name: bench.sabz.city, role: router }
-nics:
-  - { name: lan0, kind: virtual, mac: "02:00:00:00:00:01", prefixes: ["fd00:1::/64"] }
-  - { name: lan1, kind: virtual, mac: "02:00:00:00:00:02", prefixes: ["fd00:2::/64"] }
-services:
-  - { domain: echo.sabz.city, module: ${path.join(ROOT, "build/wasm/services/echo.wasm")}, addresses: ["fd00:1::7"], ram: { min: 64KiB, max: 1MiB } }
-`;
-
-const NODE0 = parseMac("02:00:00:00:00:01");
-const NODE1 = parseMac("02:00:00:00:00:02");
-const PEER0 = parseMac("02:00:00:00:01:00");
-const PEER1 = parseMac("02:00:00:00:02:00");
-const A0 = parseAddr("fd00:1::100");
-const A1 = parseAddr("fd00:2::100");
 const BATCH = 32;
 const ROUNDS = 3;                           // turns of per-frame and batched figures
-
-async function boot(): Promise<{ node: PersiaNode; nics: CountingNic[]; now: () => bigint }> {
-  const { boot, plan } = compileManifest(parseManifest(MANIFEST, "bench.yaml", ROOT));
-  const nics = plan.nics.map((n) => new CountingNic(n.id));
-  let t = 0n;
-  const node = new PersiaNode({
-    kernelBytes: fs.readFileSync(path.join(ROOT, "build/wasm/kernel.wasm")), boot,
-    services: new Map(plan.services.map((s) => [s.id, fs.readFileSync(s.modulePath)])),
-    nics, clock: () => t, autoPoll: false, log: () => {},
-  });
-  await node.start();
-  node.poll();
-  // Teach the node both peers' MACs: a neighbor solicitation with a source link-layer
-  // option makes a STALE neighbor entry (RFC 4861 §7.2.3).
-  node.kernel.rx(0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0)), 0n);
-  node.kernel.rx(1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1)), 0n);
-  node.poll();
-  return { node, nics, now: () => (t += 1n) };
-}
+const boot = () => bootNode();              // the node of tests/bench/node_boot.ts
 
 function measure(name: string, node: PersiaNode, nic: number, frame: Uint8Array, n: number, now: () => bigint): number {
   for (let i = 0; i < 2000; i++) { node.kernel.rx(nic, frame, 0n); if (i % BATCH === 0) node.kernel.poll(now()); }
@@ -164,9 +127,7 @@ async function captureCost(frame: Uint8Array, n: number): Promise<[number, numbe
 async function main(): Promise<void> {
   const { node, nics, now } = await boot();
   const n = 200_000;
-  const ipv4 = P.ether(NODE0, PEER0, 0x0800, new Uint8Array(60).fill(0x45, 0, 1));
-  const fwd = P.ether(NODE0, PEER0, P.ETH_IPV6, P.udp(A0, A1, 40000, 9, new Uint8Array(64)));
-  const ping = P.ether(NODE0, PEER0, P.ETH_IPV6, P.echoRequest(A0, parseAddr("fd00:1::7"), 1, 1, new Uint8Array(56)));
+  const { baseline: ipv4, forward: fwd, service: ping } = FRAMES;
   const base = measure("baseline", node, 0, ipv4, n, now);
   const sent0 = nics[1].sent;
   const forward = measure("forward", node, 0, fwd, n, now);
@@ -233,10 +194,7 @@ async function main(): Promise<void> {
   const [off, on] = await captureCost(fwd, n);
   console.log(`  capture:  forward, capture off (in turns)      ${fmt(off)}   ${(off / base).toFixed(2)} of baseline`);
   console.log(`            forward, capture on, no-op host    ${fmt(on)}   ${(on / off).toFixed(2)} of capture off`);
-  const setup: [number, Uint8Array][] = [
-    [0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0))],
-    [1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1))],
-  ];
+  const setup = SETUP;
   const cases = [
     { name: "baseline", nic: 0, frame: ipv4, count: n },
     { name: "forward", nic: 0, frame: fwd, count: n },

@@ -11,33 +11,10 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { findWasmtime, imageOf } from "../e2e/wasmtime";
 import { asImageManifest } from "./wasmtime";
-import { parseAddr, parseMac, linkLocalFromMac } from "../../loader/ip6";
-import { ROOT } from "../../hosts/node/paths";
-import * as P from "../../cli/peer/packets";
+import { MANIFEST, FRAMES, SETUP } from "./node_boot";   // the node and frames of bench.ts
 
 const N1 = 20_000, N2 = 220_000;
-const MANIFEST = `
-node: { name: bench.sabz.city, role: router }
-nics:
-  - { name: lan0, kind: virtual, mac: "02:00:00:00:00:01", prefixes: ["fd00:1::/64"] }
-  - { name: lan1, kind: virtual, mac: "02:00:00:00:00:02", prefixes: ["fd00:2::/64"] }
-services:
-  - { domain: echo.sabz.city, module: ${path.join(ROOT, "build/wasm/services/echo.wasm")}, addresses: ["fd00:1::7"], ram: { min: 64KiB, max: 1MiB } }
-`;
-const NODE0 = parseMac("02:00:00:00:00:01"), NODE1 = parseMac("02:00:00:00:00:02");
-const PEER0 = parseMac("02:00:00:00:01:00"), PEER1 = parseMac("02:00:00:00:02:00");
-const A0 = parseAddr("fd00:1::100"), A1 = parseAddr("fd00:2::100");
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-const FRAMES: Record<string, Uint8Array> = {   // the frames of bench.ts
-  baseline: P.ether(NODE0, PEER0, 0x0800, new Uint8Array(60).fill(0x45, 0, 1)),
-  forward: P.ether(NODE0, PEER0, P.ETH_IPV6, P.udp(A0, A1, 40000, 9, new Uint8Array(64))),
-  service: P.ether(NODE0, PEER0, P.ETH_IPV6, P.echoRequest(A0, parseAddr("fd00:1::7"), 1, 1, new Uint8Array(56))),
-};
-const SETUP: [number, Uint8Array][] = [
-  [0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0))],
-  [1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1))],
-];
-
 async function main(): Promise<void> {
   const batch = process.argv[2] === "batch";
   const wt = findWasmtime();

@@ -7,23 +7,12 @@
 // scheduler's cost with the services idle is the baseline's own figure at each size
 // (every poll runs the scheduler). Prints figures and ratios; asserts nothing but that
 // every echo was answered and every frame forwarded (a figure of lost packets is no rate).
-import * as fs from "fs";
-import * as path from "path";
-import { parseManifest, compileManifest } from "../../loader/manifest";
-import { parseAddr, parseMac, linkLocalFromMac } from "../../loader/ip6";
-import { PersiaNode } from "../../hosts/node/node";
-import { CountingNic } from "./counting_nic";
-import { ROOT } from "../../hosts/node/paths";
+import { parseAddr } from "../../loader/ip6";
 import * as P from "../../cli/peer/packets";
+import { bootNode, Booted, NODE_HEAD, ECHO_WASM, FRAMES, NODE0, PEER0, A0 } from "./node_boot";
 import { meterCacheClear, meterCacheStats } from "../../loader/instrument/cache";
 import { SVC_MAX } from "../../abi/limits";
 
-const NODE0 = parseMac("02:00:00:00:00:01");
-const NODE1 = parseMac("02:00:00:00:00:02");
-const PEER0 = parseMac("02:00:00:00:01:00");
-const PEER1 = parseMac("02:00:00:00:02:00");
-const A0 = parseAddr("fd00:1::100");
-const A1 = parseAddr("fd00:2::100");
 const BATCH = 32;
 
 /** The address of service i: fd00:1::1:<i>. */
@@ -31,43 +20,19 @@ export function scaleAddr(i: number): string { return `fd00:1::1:${i.toString(16
 
 /** A router with two NICs and n echo services, each with its own address. */
 export function scaleManifest(n: number): string {
-  const echo = path.join(ROOT, "build/wasm/services/echo.wasm");
-  const lines = [
-    "node: { name: scale.sabz.city, role: router }",
-    "nics:",
-    '  - { name: lan0, kind: virtual, mac: "02:00:00:00:00:01", prefixes: ["fd00:1::/64"] }',
-    '  - { name: lan1, kind: virtual, mac: "02:00:00:00:00:02", prefixes: ["fd00:2::/64"] }',
-    "services:",
-  ];
+  const lines = [NODE_HEAD.trimEnd()];
   for (let i = 0; i < n; i++) {
-    lines.push(`  - { domain: e${i}.scale.sabz.city, module: ${echo}, addresses: ["${scaleAddr(i)}"], ram: { min: 64KiB, max: 1MiB } }`);
+    lines.push(`  - { domain: e${i}.scale.sabz.city, module: ${ECHO_WASM}, addresses: ["${scaleAddr(i)}"], ram: { min: 64KiB, max: 1MiB } }`);
   }
   return lines.join("\n") + "\n";
 }
 
-interface Booted { node: PersiaNode; nics: CountingNic[]; now: () => bigint; ms: number }
-
+/** The bench node with n echo services; throws unless all n run after boot. */
 async function boot(n: number): Promise<Booted> {
-  const t0 = process.hrtime.bigint();
-  const { boot, plan } = compileManifest(parseManifest(scaleManifest(n), "scale.yaml", ROOT));
-  const nics = plan.nics.map((x) => new CountingNic(x.id));
-  let t = 0n;
-  const files = new Map<string, Buffer>();
-  const read = (p: string) => { let b = files.get(p); if (!b) { b = fs.readFileSync(p); files.set(p, b); } return b; };
-  const node = new PersiaNode({
-    kernelBytes: fs.readFileSync(path.join(ROOT, "build/wasm/kernel.wasm")), boot,
-    services: new Map(plan.services.map((s) => [s.id, read(s.modulePath)])),
-    nics, clock: () => t, autoPoll: false, log: () => {},
-  });
-  await node.start();
-  node.poll();
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const running = node.status().services.filter((s) => s.state === "RUNNING").length;
+  const b = await bootNode(scaleManifest(n));
+  const running = b.node.status().services.filter((s) => s.state === "RUNNING").length;
   if (running !== n) throw new Error(`scale: ${running} of ${n} services running after boot`);
-  node.kernel.rx(0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0)), 0n);
-  node.kernel.rx(1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1)), 0n);
-  node.poll();
-  return { node, nics, now: () => (t += 1n), ms };
+  return b;
 }
 
 /** Packets per second for frames(i) received on NIC 0, BATCH per poll. */
@@ -100,8 +65,7 @@ export async function scaleOnce(n: number, count = 100_000): Promise<ScaleFigure
   cold.node.stop();
   const b = await boot(n);
   const kernelBytes = b.node.kernel.memory.buffer.byteLength;
-  const ipv4 = P.ether(NODE0, PEER0, 0x0800, new Uint8Array(60).fill(0x45, 0, 1));
-  const fwd = P.ether(NODE0, PEER0, P.ETH_IPV6, P.udp(A0, A1, 40000, 9, new Uint8Array(64)));
+  const { baseline: ipv4, forward: fwd } = FRAMES;
   const pings = Array.from({ length: n }, (_, i) =>
     P.ether(NODE0, PEER0, P.ETH_IPV6, P.echoRequest(A0, parseAddr(scaleAddr(i)), 1, 1, new Uint8Array(56))));
   const base = rate(b, () => ipv4, count);

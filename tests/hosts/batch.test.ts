@@ -9,54 +9,23 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import * as path from "path";
-import { parseManifest, compileManifest } from "../../loader/manifest";
-import { parseAddr, parseMac, linkLocalFromMac } from "../../loader/ip6";
+import { parseAddr } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
 import { Buf, REC_HDR } from "../../abi/kernel";
 import { Sys } from "../../abi/syscalls";
 import { Errno } from "../../abi/errno";
 import { FRAME_MAX } from "../../abi/limits";
-import { CountingNic } from "../bench/counting_nic";
+import { bootNode, FRAMES, ECHO_WASM, KERNEL_WASM, A0 } from "../bench/node_boot";
 import * as P from "../../cli/peer/packets";
 
-const ROOT = path.resolve(__dirname, "../../../..");
-const ECHO = path.join(ROOT, "build/wasm/services/echo.wasm");
-const KERNEL = path.join(ROOT, "build/wasm/kernel.wasm");
-const skip = fs.existsSync(ECHO) && fs.existsSync(KERNEL) ? false : "build/wasm is not built (npm run build)";
+const skip = fs.existsSync(ECHO_WASM) && fs.existsSync(KERNEL_WASM) ? false : "build/wasm is not built (npm run build)";
+const FWD = FRAMES.forward;
+const PING = FRAMES.service;
 
-const MANIFEST = `
-node: { name: batch.sabz.city, role: router }
-nics:
-  - { name: lan0, kind: virtual, mac: "02:00:00:00:00:01", prefixes: ["fd00:1::/64"] }
-  - { name: lan1, kind: virtual, mac: "02:00:00:00:00:02", prefixes: ["fd00:2::/64"] }
-services:
-  - { domain: echo.sabz.city, module: ${ECHO}, addresses: ["fd00:1::7"], ram: { min: 64KiB, max: 1MiB } }
-`;
-const NODE0 = parseMac("02:00:00:00:00:01");
-const NODE1 = parseMac("02:00:00:00:00:02");
-const PEER0 = parseMac("02:00:00:00:01:00");
-const PEER1 = parseMac("02:00:00:00:02:00");
-const A0 = parseAddr("fd00:1::100");
-const A1 = parseAddr("fd00:2::100");
-const FWD = P.ether(NODE0, PEER0, P.ETH_IPV6, P.udp(A0, A1, 40000, 9, new Uint8Array(64)));
-const PING = P.ether(NODE0, PEER0, P.ETH_IPV6, P.echoRequest(A0, parseAddr("fd00:1::7"), 1, 1, new Uint8Array(56)));
-
-async function boot(): Promise<{ node: PersiaNode; nics: CountingNic[]; tick: () => bigint }> {
-  const { boot, plan } = compileManifest(parseManifest(MANIFEST, "batch.yaml", ROOT));
-  const nics = plan.nics.map((n) => new CountingNic(n.id));
-  let t = 0n;
-  const node = new PersiaNode({
-    kernelBytes: fs.readFileSync(KERNEL), boot,
-    services: new Map(plan.services.map((s) => [s.id, fs.readFileSync(s.modulePath)])),
-    nics, clock: () => t, autoPoll: false, log: () => {},
-  });
-  await node.start();
-  node.poll();
-  node.kernel.rx(0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0)), 0n);
-  node.kernel.rx(1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1)), 0n);
-  node.poll();
-  return { node, nics, tick: () => (t += 1n) };
+/** The bench node (tests/bench/node_boot.ts), its clock moved by tick(). */
+async function boot() {
+  const { node, nics, now } = await bootNode();
+  return { node, nics, tick: now };
 }
 
 const drops = (node: PersiaNode, reason: string): number => Number(node.status().drops[reason] ?? 0);

@@ -1,0 +1,85 @@
+// The node the in-process benchmarks and the batch tests boot (issue #17): a router with two
+// virtual NICs and one echo service, its peers' MACs taught by a neighbor solicitation on
+// each NIC, and the three frames every figure is measured on (dropped at the first check,
+// forwarded, echoed). One place, so bench.ts, scale.ts, icount.ts and tests/hosts/batch.test.ts
+// measure and test the same node and the same frames.
+import * as fs from "fs";
+import * as path from "path";
+import { parseManifest, compileManifest } from "../../loader/manifest";
+import { parseAddr, parseMac, linkLocalFromMac } from "../../loader/ip6";
+import { PersiaNode } from "../../hosts/node/node";
+import { ROOT, WASM_DIR } from "../../hosts/node/paths";
+import * as P from "../../cli/peer/packets";
+import { CountingNic } from "./counting_nic";
+
+export const KERNEL_WASM = path.join(WASM_DIR, "kernel.wasm");
+export const ECHO_WASM = path.join(WASM_DIR, "services/echo.wasm");
+
+export const NODE0 = parseMac("02:00:00:00:00:01");
+export const NODE1 = parseMac("02:00:00:00:00:02");
+export const PEER0 = parseMac("02:00:00:00:01:00");
+export const PEER1 = parseMac("02:00:00:00:02:00");
+export const A0 = parseAddr("fd00:1::100");
+export const A1 = parseAddr("fd00:2::100");
+export const ECHO_ADDR = parseAddr("fd00:1::7");
+
+/** The header and NICs of every bench node; services follow. */
+export const NODE_HEAD = `
+node: { name: bench.sabz.city, role: router }
+nics:
+  - { name: lan0, kind: virtual, mac: "02:00:00:00:00:01", prefixes: ["fd00:1::/64"] }
+  - { name: lan1, kind: virtual, mac: "02:00:00:00:00:02", prefixes: ["fd00:2::/64"] }
+services:
+`;
+
+/** The router with echo.sabz.city at fd00:1::7. */
+export const MANIFEST = NODE_HEAD +
+  `  - { domain: echo.sabz.city, module: ${ECHO_WASM}, addresses: ["fd00:1::7"], ram: { min: 64KiB, max: 1MiB } }\n`;
+
+/** The frames of the figures, all received on NIC 0 from PEER0. */
+export const FRAMES = {
+  /** IPv4: the kernel drops it at its first check (the cost of the crossing). */
+  baseline: P.ether(NODE0, PEER0, 0x0800, new Uint8Array(60).fill(0x45, 0, 1)),
+  /** UDP from A0 to A1: forwarded to NIC 1. */
+  forward: P.ether(NODE0, PEER0, P.ETH_IPV6, P.udp(A0, A1, 40000, 9, new Uint8Array(64))),
+  /** An echo request to echo.sabz.city: answered on NIC 0. */
+  service: P.ether(NODE0, PEER0, P.ETH_IPV6, P.echoRequest(A0, ECHO_ADDR, 1, 1, new Uint8Array(56))),
+};
+
+/** Teaches the node both peers' MACs: a neighbor solicitation with a source link-layer
+ *  option makes a STALE neighbor entry (RFC 4861 §7.2.3). [nic, frame] pairs. */
+export const SETUP: [number, Uint8Array][] = [
+  [0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0))],
+  [1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1))],
+];
+
+export interface Booted {
+  node: PersiaNode;
+  nics: CountingNic[];
+  /** Moves the node's clock on by one and returns it. */
+  now: () => bigint;
+  /** Milliseconds from compiling the manifest to the first poll after start. */
+  ms: number;
+}
+
+/** Boots manifest (MANIFEST unless given) under the Node host with counting NICs and a clock
+ *  that moves only when now() is called, then teaches it the peers (SETUP). */
+export async function bootNode(manifest = MANIFEST): Promise<Booted> {
+  const t0 = process.hrtime.bigint();
+  const { boot, plan } = compileManifest(parseManifest(manifest, "bench.yaml", ROOT));
+  const nics = plan.nics.map((n) => new CountingNic(n.id));
+  let t = 0n;
+  const files = new Map<string, Buffer>();
+  const read = (p: string) => { let b = files.get(p); if (!b) { b = fs.readFileSync(p); files.set(p, b); } return b; };
+  const node = new PersiaNode({
+    kernelBytes: fs.readFileSync(KERNEL_WASM), boot,
+    services: new Map(plan.services.map((s) => [s.id, read(s.modulePath)])),
+    nics, clock: () => t, autoPoll: false, log: () => {},
+  });
+  await node.start();
+  node.poll();
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  for (const [nic, frame] of SETUP) node.kernel.rx(nic, frame, 0n);
+  node.poll();
+  return { node, nics, now: () => (t += 1n), ms };
+}
