@@ -5,19 +5,16 @@
 import { Drop } from "../../../abi/drop";
 import { k_poll } from "../../../kernel/main";
 import { nsFrame, naFrame, echoFrame, firstDiff } from "../frames";
-import { mfStart, mfEnd, mfNode, mfNic, mfPrefix } from "../manifest";
-import { rx, bootFrom, sent, sentLen, dropped } from "../drive";
+import { MAC_N, NODE, bootHostNode } from "./neigh_fill";
+import { rx, sent, sentLen, dropped } from "../drive";
 import { frameCount, framesClear } from "../mock";
 
-const MAC_N = "02:00:00:00:00:01";
 const MAC_A = "02:00:00:00:00:aa";
-const NODE = "fd00:1::ff:fe00:1";
 const A = "fd00:1::aa";
 const B = "fd00:1::bb";
 
 const F: usize = memory.data(4096, 16);
 const E: usize = memory.data(4096, 16);
-const M: usize = memory.data(1024, 16);
 let t: i64 = 1000;
 
 /** k_poll at time `at`; returns how many frames went out, after forgetting older ones. */
@@ -43,11 +40,7 @@ function ping(mac: string, src: string, seq: u32): void {
 
 describe("neighbor discovery", () => {
   it("boots a host node", () => {
-    mfStart(M);
-    mfNode(0, "n1.test");
-    mfNic(0, 1500, MAC_N);
-    mfPrefix(0, 64, "fd00:1::");
-    expect(bootFrom(M, mfEnd(), t)).toBe(0);
+    expect(bootHostNode(t)).toBe(0);
     expect(pollAt(t)).toBe(0);
   });
 

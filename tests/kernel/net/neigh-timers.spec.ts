@@ -4,29 +4,16 @@
 import { NEIGH_MAX } from "../../../kernel/param";
 import { NeighState } from "../../../abi/status";
 import { k_poll } from "../../../kernel/main";
-import { learnFrom, neighborKnown, neighState, neighMac, timerPasses, GRAIN_MS } from "../../../kernel/net/nd";
+import { neighborKnown, neighState, neighMac, timerPasses, GRAIN_MS } from "../../../kernel/net/nd";
 import { nsFrame, naFrame, echoFrame } from "../frames";
-import { mfStart, mfEnd, mfNode, mfNic, mfPrefix } from "../manifest";
-import { rx, bootFrom } from "../drive";
+import { rx } from "../drive";
+import { MAC_N, NODE, bootHostNode, neighbor, learn, onLink } from "./neigh_fill";
 import { framesClear } from "../mock";
 
-const MAC_N = "02:00:00:00:00:01";
-const NODE = "fd00:1::ff:fe00:1";
 const F: usize = memory.data(4096, 16);
-const M: usize = memory.data(1024, 16);
-const A: usize = memory.data(16, 8);
-const MAC: usize = memory.data(8, 8);
 const N: i32 = 10000;                              // neighbors in the staggered case
 let t: i64 = 1000;
 
-/** Neighbor k: fd00:1::1:0:k (k below 2^16 here), MAC 02:00:00:00:k. */
-function neighbor(k: i32): usize {
-  store<u64>(A, bswap<u64>(0xfd00000100000000));
-  store<u64>(A, bswap<u64>(0x0000000100000000 | <u64><u32>k), 8);
-  store<u16>(MAC, 0x0002);
-  store<u32>(MAC, bswap<u32>(<u32>k), 2);
-  return A;
-}
 function addrText(k: i32): string { return "fd00:1::1:0:" + k.toString(16); }
 function macText(k: i32): string {
   let h = (k >> 8) & 0xff, l = k & 0xff;
@@ -35,16 +22,12 @@ function macText(k: i32): string {
 
 describe("the neighbor cache's timers", () => {
   it("boots a host node", () => {
-    mfStart(M);
-    mfNode(0, "n1.test");
-    mfNic(0, 1500, MAC_N);
-    mfPrefix(0, 64, "fd00:1::");
-    expect(bootFrom(M, mfEnd(), t)).toBe(0);
+    expect(bootHostNode(t)).toBe(0);
   });
 
   it("does not pass over a full cache for a neighbor that changes its MAC on every solicitation", () => {
     expect(NEIGH_MAX).toBeGreaterThanOrEqual(10000);
-    for (let k = 0; k < NEIGH_MAX - 1; k++) learnFrom(0, neighbor(k), MAC);
+    for (let k = 0; k < NEIGH_MAX - 1; k++) learn(k);
     k_poll(t); k_poll(t + 1);
     let before = timerPasses;
     for (let k = 0; k < 100; k++) {
@@ -53,9 +36,7 @@ describe("the neighbor cache's timers", () => {
       k_poll(t + 2 + <i64>k);
     }
     framesClear();
-    store<u64>(A, bswap<u64>(0xfd00000100000000));
-    store<u64>(A, bswap<u64>(0xbad), 8);
-    expect(neighborKnown(0, A)).toBe(true, "the solicitations made an entry");
+    expect(neighborKnown(0, onLink(0xbad))).toBe(true, "the solicitations made an entry");
     expect(timerPasses - before).toBeLessThan(10, "passes over the cache for 100 changes to STALE");
   });
 });

@@ -5,42 +5,24 @@
 import { NEIGH_MAX } from "../../../kernel/param";
 import { NeighState } from "../../../abi/status";
 import { k_poll } from "../../../kernel/main";
-import { learnFrom, neighborKnown, neighState, timerPasses } from "../../../kernel/net/nd";
+import { neighborKnown, neighState, timerPasses } from "../../../kernel/net/nd";
 import { probes } from "../../../kernel/hashidx";
 import { echoFrame } from "../frames";
-import { mfStart, mfEnd, mfNode, mfNic, mfPrefix } from "../manifest";
-import { rx, bootFrom } from "../drive";
+import { rx } from "../drive";
+import { MAC_N, NODE, bootHostNode, neighbor, learn } from "./neigh_fill";
 import { framesClear } from "../mock";
 
-const MAC_N = "02:00:00:00:00:01";
-const NODE = "fd00:1::ff:fe00:1";
 const F: usize = memory.data(4096, 16);
-const M: usize = memory.data(1024, 16);
-const A: usize = memory.data(16, 8);
-const MAC: usize = memory.data(8, 8);
 let t: i64 = 1000;
-
-/** Neighbor k: fd00:1::1:0:k (k below 2^32), MAC 02:00:k. */
-function neighbor(k: i32): usize {
-  store<u64>(A, bswap<u64>(0xfd00000100000000));
-  store<u64>(A, bswap<u64>(0x0000000100000000 | <u64><u32>k), 8);
-  store<u16>(MAC, 0x0002);
-  store<u32>(MAC, bswap<u32>(<u32>k), 2);
-  return A;
-}
 
 describe("the neighbor cache at NEIGH_MAX", () => {
   it("boots a host node", () => {
-    mfStart(M);
-    mfNode(0, "n1.test");
-    mfNic(0, 1500, MAC_N);
-    mfPrefix(0, 64, "fd00:1::");
-    expect(bootFrom(M, mfEnd(), t)).toBe(0);
+    expect(bootHostNode(t)).toBe(0);
   });
 
   it("holds at least 10,000 neighbors", () => {
     expect(NEIGH_MAX).toBeGreaterThanOrEqual(10000);
-    for (let k = 0; k < NEIGH_MAX; k++) learnFrom(0, neighbor(k), MAC);
+    for (let k = 0; k < NEIGH_MAX; k++) learn(k);
     let missing = 0;
     for (let k = 0; k < NEIGH_MAX; k++) if (!neighborKnown(0, neighbor(k))) missing++;
     expect(missing).toBe(0);
@@ -64,7 +46,7 @@ describe("the neighbor cache at NEIGH_MAX", () => {
     rx(0, F, echoFrame(F, MAC_N, "02:00:00:00:00:77", 64, "fd00:1::1:0:1", NODE, 128, 0x77, 1, "61"));
     k_poll(t);
     expect(neighState(1)).toBe(NeighState.DELAY);
-    for (let k = NEIGH_MAX; k < NEIGH_MAX + 3; k++) learnFrom(0, neighbor(k), MAC);
+    for (let k = NEIGH_MAX; k < NEIGH_MAX + 3; k++) learn(k);
     expect(neighborKnown(0, neighbor(0))).toBe(false, "the first to settle made room");
     expect(neighborKnown(0, neighbor(1))).toBe(true, "the one in use stays");
     expect(neighborKnown(0, neighbor(2))).toBe(false);
@@ -78,8 +60,8 @@ describe("the neighbor cache at NEIGH_MAX", () => {
     let before = timerPasses;
     for (let k = 0; k < 100; k++) k_poll(t + <i64>k);
     expect(timerPasses - before).toBe(0, "no entry changed and none has a deadline");
-    learnFrom(0, neighbor(NEIGH_MAX + 100), MAC);   // makes room: one entry goes, one comes
-    learnFrom(0, neighbor(0), MAC);
+    learn(NEIGH_MAX + 100);   // makes room: one entry goes, one comes
+    learn(0);
     k_poll(t + 100);
     k_poll(t + 101);
     expect(timerPasses - before).toBe(0, "changes that set no deadline (to STALE): no pass");
