@@ -7,7 +7,7 @@ import { SVC_MAX } from "../../../abi/limits";
 import { CPU_PERIOD_FUEL, CPU_PERIOD_MS, CPU_SHARE_MAX } from "../../../abi/limits";
 import { setNow } from "../../../kernel/clock";
 import { k_poll, k_sys } from "../../../kernel/main";
-import { readyBits, READY_WORDS } from "../../../kernel/svc/ready";
+import { setBits } from "./ready_count";
 import { svcDeliver } from "../../../kernel/svc/queue";
 import { pktAlloc, pktSetLen } from "../../../kernel/pool";
 import { cpuGrant, cpuCharge, cpuTick, cpuOwed, cpuUsed, cpuMinPermille, cpuReset } from "../../../kernel/svc/cpu";
@@ -17,12 +17,6 @@ import { svcNext, svcCalls, svcMemory } from "../mock";
 
 const M: usize = memory.data(8192, 16);
 const T0: i64 = 1000;
-
-function setBits(): i32 {
-  let n = 0;
-  for (let w = 0; w < READY_WORDS; w++) n += <i32>popcnt(readyBits[w]);
-  return n;
-}
 
 describe("a service that received, during its own call, a packet it sent itself", () => {
   it("does not keep the node polling at once when nothing is left to call it for", () => {

@@ -6,7 +6,8 @@
 import { Fault } from "../../../abi/kernel";
 import { Sys } from "../../../abi/syscalls";
 import { k_poll, k_sys } from "../../../kernel/main";
-import { readyBits, READY_WORDS } from "../../../kernel/svc/ready";
+import { readyBits } from "../../../kernel/svc/ready";
+import { setBits } from "./ready_count";
 import { mfStart, mfEnd, mfNode, mfService } from "../manifest";
 import { bootFrom } from "../drive";
 import { svcNext, svcCalls } from "../mock";
@@ -14,12 +15,6 @@ import { svcNext, svcCalls } from "../mock";
 const M: usize = memory.data(8192, 16);
 const T0: i64 = 1000;
 const N = 40;   // two words of bits
-
-function setBits(): i32 {
-  let n = 0;
-  for (let w = 0; w < READY_WORDS; w++) n += <i32>popcnt(readyBits[w]);
-  return n;
-}
 
 describe("the ready set", () => {
   it("holds every service from boot until its first poll, then none of the idle ones", () => {
