@@ -325,6 +325,12 @@ export class ServiceHost {
       return Fault.NONE;
     } catch (e) {
       if (e instanceof KernelTrap) throw e;
+      // The kernel stopped, restarted or unloaded the service from inside the call (a
+      // control message it sent to the node: UNLOAD of itself, a GRANT that changes its
+      // RAM): this instance is gone, and what it did last no longer matters to anyone — as
+      // the metal host's instance::call. Its slot has no view to classify the fault by, and
+      // a fault reported for an id the kernel freed would bring the id back as a service.
+      if (slot.view === null || this.slots[id] !== slot) return Fault.NONE;
       const fault = this.classify(e, slot.view.memory, slot);
       return this.fail(slot, fault, fault === Fault.FUEL ? `used its budget of ${fuel} fuel units in one call` : describeError(e));
     } finally {
