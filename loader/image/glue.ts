@@ -157,6 +157,11 @@ function serviceFns(s: GlueService): string {
       (else ${s.hasInit ? `(if (i32.eq (local.get 0) (i32.const ${Entry.INIT})) (then (call $init${i})) (else (throw $fault (i32.const ${FaultReason.UNREACHABLE}))))` :
         `(if (i32.ne (local.get 0) (i32.const ${Entry.INIT})) (then (throw $fault (i32.const ${FaultReason.UNREACHABLE}))))`}))`;
   const running = `(if (i32.eqz (global.get $run${i})) (then (return (i32.const ${-Errno.EFAULT}))))`;
+  // The kernel stopped or unloaded the service from inside this call (a control message
+  // the service sent: UNLOAD of itself, a GRANT that changes its RAM): the fault belongs to
+  // an instance that is gone, and reported it would bring a freed id back as a service —
+  // no fault, as the Node host's ServiceHost.call and the metal host's instance::call.
+  const stoppedInCall = `(if (i32.eqz (global.get $run${i})) (then (return (i32.const ${Fault.NONE}))))`;
   return `(global $run${i} (mut i32) (i32.const 0)) (global $used${i} (mut i64) (i64.const 0))
     (global $why${i} (mut i32) (i32.const 0))
     (func $classify${i} (param i32) (result i32)
@@ -182,6 +187,7 @@ function serviceFns(s: GlueService): string {
         (try_table (catch $fault $caught) ${entry})
         (global.set $used${i} (i64.sub (local.get 1) (global.get $fuel${i}))) (return (i32.const 0))))
       (global.set $used${i} (i64.sub (local.get 1) (global.get $fuel${i})))
+      ${stoppedInCall}
       (call $classify${i} (local.get 2)))
     (func $stop${i} (global.set $run${i} (i32.const 0)))
     (func $used${i} (result i64) (global.get $used${i}))
