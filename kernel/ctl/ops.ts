@@ -17,7 +17,7 @@ import { admit } from "../svc/admit";
 import { validDomain, svcValid, svcFirstFree, svcByName, svcState, svcRamMin, svcRamMax, svcRemove, svcOwner } from "../svc/registry";
 import { usbForget } from "../svc/usb";
 import { capSetSecret, capsClear, capKind, capFindExtent, capFreeTree } from "../svc/caps";
-import { cpuGrant, cpuMinPermille, cpuMaxPermille } from "../svc/cpu";
+import { cpuGrant, cpuMinPermille, cpuMaxPermille, cpuUsed } from "../svc/cpu";
 import { schedBoot, schedForget, schedRestartNow, schedBackoff, backoffFirstMs, backoffMaxMs } from "../svc/sched";
 import { queueFlush, svcWoken } from "../svc/queue";
 import { classForget, setClassRates, classMinBits, classMaxBits, CLASS_SERVICE } from "../net/egress";
@@ -126,6 +126,11 @@ function forget(svc: i32): void {
   acForgetService(svc);
   capsClear(svc);
   cpuGrant(svc, 0, CPU_SHARE_MAX);
+  // The next service LOADed into this id starts with none of this one's fuel: counted
+  // against it, it would be owed less than its CPU min (or be over a small max) until the
+  // period ends. With min 0 nothing is owed for the id either way; the node's total for the
+  // period (cpu.ts usedAll) keeps what was really used.
+  unchecked(cpuUsed[svc] = 0);
   schedForget(svc);
   svcRemove(svc);
   host_svc_unload(svc);
