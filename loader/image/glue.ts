@@ -160,8 +160,9 @@ function serviceFns(s: GlueService): string {
   // The kernel stopped or unloaded the service from inside this call (a control message
   // the service sent: UNLOAD of itself, a GRANT that changes its RAM): the fault belongs to
   // an instance that is gone, and reported it would bring a freed id back as a service —
-  // no fault, as the Node host's ServiceHost.call and the metal host's instance::call.
-  const stoppedInCall = `(if (i32.eqz (global.get $run${i})) (then (return (i32.const ${Fault.NONE}))))`;
+  // no fault, and no fuel to charge to an id the kernel may have freed, as the metal host's
+  // instance::call (and the Node host's ServiceHost.call, for the fault).
+  const stoppedInCall = `(if (i32.eqz (global.get $run${i})) (then (global.set $used${i} (i64.const 0)) (return (i32.const ${Fault.NONE}))))`;
   return `(global $run${i} (mut i32) (i32.const 0)) (global $used${i} (mut i64) (i64.const 0))
     (global $why${i} (mut i32) (i32.const 0))
     (func $classify${i} (param i32) (result i32)

@@ -53,7 +53,7 @@ function request(module: Uint8Array, free: number, ramPages: number, name = "x.a
 type Call =
   | { load: number } | { loadAt: [ptr: number, len: number] }
   | { unload: number } | { ram: [svc: number, pages: number] } | { start: number } | { pages: number } | { ramMax: number }
-  | { event: number };
+  | { event: number } | { fuelUsed: number };
 
 const REQ = 256;   // each request's place in the fake kernel's memory: index * REQ
 
@@ -69,6 +69,7 @@ function driverText(requests: Uint8Array[], calls: Call[]): string {
     else if ("ram" in c) value = `(call $ram (i32.const ${c.ram[0]}) (i32.const ${c.ram[1]}))`;
     else if ("start" in c) value = `(call $start (i32.const ${c.start}))`;
     else if ("pages" in c) value = `(call $pages (i32.const ${c.pages}))`;
+    else if ("fuelUsed" in c) value = `(i32.wrap_i64 (call $fuelUsed (i32.const ${c.fuelUsed})))`;
     else if ("event" in c) value = `(call $call (i32.const ${c.event}) (i32.const ${Entry.EVENT}) (i64.const 1000000))`;
     else value = `(global.get $ramMax${c.ramMax})`;
     return `(i32.store (i32.const ${16 + 4 * n}) ${value})`;
@@ -82,6 +83,7 @@ function driverText(requests: Uint8Array[], calls: Call[]): string {
     (import "glue" "svc_pages" (func $pages (param i32) (result i32)))
     (import "glue" "svc_call" (func $call (param i32 i32 i64) (result i32)))
     (import "glue" "svc_stop" (func $stop (param i32)))
+    (import "glue" "svc_fuel_used" (func $fuelUsed (param i32) (result i64)))
     (import "cb" "t" (table $cb 1 funcref))
     (elem declare func $stop)
     ${SLOTS.map((s) => `(import "s${s.id}" "persia_ram_max" (global $ramMax${s.id} (mut i32)))`).join("\n")}
@@ -100,12 +102,12 @@ const SERVICE = `(module (global (export "persia_fuel") (mut i64) (i64.const 0))
 
 /** Slot 0's service: its event asks the kernel (through "cb", which the driver points at the
  *  glue's svc_stop) to stop it, as a control message it sends from inside its call can,
- *  then faults in that same call (the containment's fault tag). */
+ *  then faults in that same call (the containment's fault tag), having used 5 units of fuel. */
 const STOPS_ITSELF = `(module (import "tag" "fault" (tag $fault (param i32))) (import "cb" "stop" (func $stop (param i32)))
   (global (export "persia_fuel") (mut i64) (i64.const 0)) (global (export "persia_stack") (mut i32) (i32.const 0))
   (global (export "persia_ram_max") (mut i32) (i32.const 65536))
   (func (export "persia_reset")) (func (export "persia_init"))
-  (func (export "persia_event") (call $stop (i32.const 0)) (throw $fault (i32.const ${FaultReason.UNREACHABLE}))))`;
+  (func (export "persia_event") (global.set 0 (i64.sub (global.get 0) (i64.const 5))) (call $stop (i32.const 0)) (throw $fault (i32.const ${FaultReason.UNREACHABLE}))))`;
 /** Calls the function the driver put in its table: the kernel's side of a stop. */
 const CALLBACK = `(module (type $v (func (param i32))) (table (export "t") 1 funcref)
   (func (export "stop") (param i32) (call_indirect (type $v) (local.get 0) (i32.const 0))))`;
@@ -208,6 +210,6 @@ test("svc_call of a service the kernel stopped (or unloaded) from inside that ca
   // message that UNLOADs it or changes its RAM (kernel/ctl/ops.ts). A fault the call then
   // ends with belongs to an instance that is gone: reported, the kernel would count it
   // against the id it just freed and bring that id back as a nameless service.
-  const got = await run([], [{ start: 0 }, { event: 0 }, { event: 0 }, { start: 0 }]);
-  assert.deepEqual(got, [Fault.NONE, Fault.NONE, Fault.TRAP, Fault.NONE]);
+  const got = await run([], [{ start: 0 }, { event: 0 }, { fuelUsed: 0 }, { event: 0 }, { start: 0 }]);
+  assert.deepEqual(got, [Fault.NONE, Fault.NONE, 0, Fault.TRAP, Fault.NONE], "no fault, no fuel to charge; not running after it");
 });
