@@ -15,29 +15,32 @@ import * as P from "../../cli/peer/packets";
 import { ALICE, MAC, NODE, PEER, granted, svcYaml, withCtl } from "./ctl";
 import { Bench } from "./bench";
 
-/** A node whose first echo store slot is id `first`: echo.sabz.city is id 0, then `first - 1`
- *  kv slots, then `slots` echo slots. */
-function nodeYaml(first: number, slots: number): string {
+/** A node with one service (module, at fd00:5ab2:1::<addr>), alice as its user, and `store`. */
+function nodeYaml(domain: string, module: string, addr: string, store: string[]): string {
   return `
 node: { name: ids.sabz.city, role: server, ram: 64MiB }
 nics:
   - { name: lan0, kind: virtual, mac: "${MAC}", prefixes: ["fd00:5ab2:1::/64"], rate: 100Mbit }
 services:
-  - { domain: echo.sabz.city, module: build/wasm/services/echo.wasm, addresses: ["fd00:5ab2:1::7"], ram: { min: 64KiB, max: 512KiB } }
+  - { domain: ${domain}, module: ${module}, addresses: ["fd00:5ab2:1::${addr}"], ram: { min: 64KiB, max: 512KiB } }
 users:
   - name: alice
     key: "${publicKeyText(ALICE.publicKey)}"
     domains: [a.sabz.city]
     addresses: ["fd00:5ab2:1::a0/124"]
 store:
-  - { module: build/wasm/services/kv.wasm, ram: 1MiB, slots: ${first - 1} }
-  - { module: build/wasm/services/echo.wasm, ram: 1MiB, slots: ${slots} }
-`;
+${store.map((e) => `  - ${e}\n`).join("")}`;
 }
+
+/** A node whose first echo store slot is id `first`: echo.sabz.city is id 0, then `first - 1`
+ *  kv slots, then `slots` echo slots. */
+const idsYaml = (first: number, slots: number) => nodeYaml("echo.sabz.city", "build/wasm/services/echo.wasm", "7", [
+  `{ module: build/wasm/services/kv.wasm, ram: 1MiB, slots: ${first - 1} }`,
+  `{ module: build/wasm/services/echo.wasm, ram: 1MiB, slots: ${slots} }`]);
 
 for (const first of [127, 255, 1022]) {
   it(`LOADs take ids ${first} and ${first + 1}, answer there, and an UNLOADed id is taken again`, async () => {
-    await withCtl(() => nodeYaml(first, 2), async (c, b) => {
+    await withCtl(() => idsYaml(first, 2), async (c, b) => {
       for (let k = 0; k < 2; k++) {
         const r = await c.load(ALICE, svcYaml(`e${k}.a.sabz.city`, `fd00:5ab2:1::a${k + 1}`));
         assert.equal(r.result, 0, r.text);
@@ -66,22 +69,9 @@ for (const first of [127, 255, 1022]) {
 // name, no module and no way to UNLOAD it (the id lost until the node restarts).
 const RELAY = parseAddr("fd00:5ab2:1::a5");
 
-function relayYaml(): string {
-  return `
-node: { name: ids.sabz.city, role: server, ram: 64MiB }
-nics:
-  - { name: lan0, kind: virtual, mac: "${MAC}", prefixes: ["fd00:5ab2:1::/64"], rate: 100Mbit }
-services:
-  - { domain: r.a.sabz.city, module: build/wasm/tests/relay.wasm, addresses: ["fd00:5ab2:1::a5"], ram: { min: 64KiB, max: 512KiB } }
-users:
-  - name: alice
-    key: "${publicKeyText(ALICE.publicKey)}"
-    domains: [a.sabz.city]
-    addresses: ["fd00:5ab2:1::a0/124"]
-store:
-  - { module: build/wasm/services/echo.wasm, ram: 1MiB, slots: 1 }
-`;
-}
+/** The relay (id 0) as alice's r.a.sabz.city, and one echo store slot. */
+const relayYaml = () => nodeYaml("r.a.sabz.city", "build/wasm/tests/relay.wasm", "a5",
+  ["{ module: build/wasm/services/echo.wasm, ram: 1MiB, slots: 1 }"]);
 
 /** Has the relay send `packet` (then fault, for "trap"); what the node answered it, if anything. */
 function relayOf(b: Bench): (word: "send" | "trap", packet: Uint8Array) => Promise<Uint8Array | null> {
