@@ -22,6 +22,9 @@ const nextStart = new StaticArray<i64>(SVC_MAX);
 const everStarted = new StaticArray<bool>(SVC_MAX);
 const ranRound = new StaticArray<i32>(SVC_MAX);          // the round it was last called in
 let round: i32 = 0;                                      // runServices calls so far
+/** Bumped whenever a service's instance is stopped other than by its own fault (a GRANT's
+ *  restart, an UNLOAD), so a call can tell that it was stopped from inside. */
+const svcEpoch = new StaticArray<u32>(SVC_MAX);
 const backoffFirst = new StaticArray<i64>(SVC_MAX);      // delay before the first restart
 const backoffMax = new StaticArray<i64>(SVC_MAX);        // the delay doubles up to this
 
@@ -64,7 +67,14 @@ function fault(svc: i32, kind: i32): void {
 
 /** Run one entry point under the call budget, count the fuel it used, contain its fault. */
 function call(svc: i32, entry: Entry): void {
+  let epoch = unchecked(svcEpoch[svc]);
   let f = host_svc_call(svc, entry, FUEL_PER_CALL);
+  // Stopped from inside its own call (it UNLOADed itself, or its GRANT changed its RAM max):
+  // its instance is gone, and what the host reports of the call belongs to no running
+  // service. Taken as a fault it would turn a freed id into a RESTARTING service with no
+  // name, which nothing can UNLOAD and the free-id mask never offers again; its fuel would
+  // count against the next service LOADed into the id.
+  if (unchecked(svcEpoch[svc]) != epoch) return;
   let used = host_svc_fuel_used(svc);
   if (used > 0) { unchecked(svcFuel[svc] += <u64>used); cpuCharge(svc, used); }
   if (f != Fault.NONE) fault(svc, f);
@@ -167,6 +177,7 @@ export function schedBoot(svc: i32): void { unchecked(nextStart[svc] = now); mar
 /** Start svc afresh at the next poll (a GRANT changed its RAM max), without counting a
  *  restart. Its instance is stopped now. */
 export function schedRestartNow(svc: i32): void {
+  unchecked(svcEpoch[svc]++);
   host_svc_stop(svc);
   usbStop(svc);
   unchecked(svcTimer[svc] = 0);
@@ -178,6 +189,7 @@ export function schedRestartNow(svc: i32): void {
 
 /** Forget svc's scheduling state (UNLOAD): no timer, default backoff, never started. */
 export function schedForget(svc: i32): void {
+  unchecked(svcEpoch[svc]++);
   unchecked(svcTimer[svc] = 0);
   unchecked(everStarted[svc] = false);
   unchecked(ranRound[svc] = 0);

@@ -22,7 +22,7 @@ export function mockHost() {
   const captures = [];
   const logs = [];
   let seed = 1;
-  const svc = { fault: 0, used: 0n, given: -1n, calls: 0, called: [] };
+  const svc = { fault: 0, used: 0n, given: -1n, calls: 0, called: [], during: false };
   const svcMem = new Map();    // service id → its memory, once a test gives it one
   const disks = new Map();     // disk id → its bytes, once a test gives it one
   let diskCalls = 0;           // disk_read, disk_write and disk_flush calls that reached a disk
@@ -65,7 +65,14 @@ export function mockHost() {
       mod_read(slot, off, ptr, len) { return copyOut(mods.staged.get(slot), off, ptr, len) < 0 ? -4 : len; },
       mod_commit(slot) { if (!mods.staged.has(slot)) return -4; mods.commits++; mods.staged.delete(slot); return 0; },
       mod_abort(slot) { if (mods.staged.delete(slot)) mods.aborts++; },
-      svc_call(id, _entry, fuel) { svc.calls++; svc.called.push(id); svc.given = fuel; return svc.fault; },
+      svc_call(id, _entry, fuel) {
+        svc.calls++; svc.called.push(id); svc.given = fuel;
+        // mock.svc_during(true): the service acts on the kernel from inside its call (as a
+        // service's control message can: UNLOAD itself, a GRANT that restarts it), through
+        // the spec's own export duringCall(id), before the scripted fault is returned.
+        if (svc.during) exports.duringCall(id);
+        return svc.fault;
+      },
       svc_fuel_used() { return svc.used; },
       svc_read(id, src, dst, len) { return copyOut(svcMem.get(id), src, dst, len) < 0 ? -8 : 0; },
       svc_write(id, dst, src, len) { return copyIn(svcMem.get(id), dst, src, len) < 0 ? -8 : 0; },
@@ -89,6 +96,7 @@ export function mockHost() {
     },
     mock: {
       svc_next(fault, used) { svc.fault = fault; svc.used = used; },
+      svc_during(on) { svc.during = on !== 0; },
       svc_fuel_given() { return svc.given; },
       svc_calls() { return svc.calls; },
       svc_called(i) { return svc.called[i] ?? -1; },
