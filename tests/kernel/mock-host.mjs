@@ -16,6 +16,10 @@
 // test to read back through capture_*.
 // Memory is reached through the instance's exports, so nothing here may run before bind():
 // the kernel only calls the host after _start, from a test.
+import { createRequire } from "module";
+// The contract's constants, from the build (npm run build:ts compiles abi/ before any spec runs).
+const { SL_FREE, SL_FREE_BYTES } = createRequire(import.meta.url)("../../build/ts/abi/control.js");
+
 export function mockHost() {
   let exports = null;
   const frames = [];
@@ -50,7 +54,15 @@ export function mockHost() {
       svc_start() { return 0; },
       svc_stop() {},
       // A run-time LOAD gets the lowest free id in the kernel's mask (abi/control.ts SL_FREE).
-      svc_load(ptr) { const free = new DataView(exports.memory.buffer).getUint32(ptr + 32, true); return free === 0 ? -7 : 31 - Math.clz32(free & -free); },
+      // The mask is SVC_MAX bits, 32 to a little-endian word (abi/control.ts SL_FREE).
+      svc_load(ptr) {
+        const v = new DataView(exports.memory.buffer);
+        for (let w = 0; w < SL_FREE_BYTES / 4; w++) {
+          const free = v.getUint32(ptr + SL_FREE + 4 * w, true);
+          if (free !== 0) return 32 * w + 31 - Math.clz32(free & -free);
+        }
+        return -7;
+      },
       svc_unload() {},
       module_read() { return -2; },
       svc_ram() { return 0; },
