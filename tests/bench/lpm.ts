@@ -2,7 +2,8 @@
 // kernel/net/lpm.ts and route.ts compiled by themselves (tests/kernel/net/lpm_bench.ts), a
 // table of 10 or ROUTE_STATIC_MAX routes of tests/bench/routes.ts's mix (random /24../64 in
 // 2000::/4), 4,096 destinations inside them, lookups from the direct table and from the
-// trie's root, interleaved, ROUNDS rounds; then one update's cost with the table full: a /1,
+// trie's root, interleaved, ROUNDS rounds (and the direct table's followed by the reads of the
+// entry that forwarding makes next: kind, NIC, gateway); then one update's cost with the table full: a /1,
 // a /16 and a /48 added and removed, in the trie alone and through route.ts.
 //   node build/ts/tests/bench/lpm.js [ROOT ...]
 // compiles the module from each source tree given (default: this one), so that a kernel
@@ -25,7 +26,7 @@ interface Mod {
   memory: WebAssembly.Memory;
   alloc(n: number): number; count(): number; add(p: number, len: number): number; del(i: number): void;
   trieIn(p: number, len: number): void; trieOut(): void;
-  lookups(a: number, n: number, rounds: number): number; rootLookups(a: number, n: number, rounds: number): number;
+  lookups(a: number, n: number, rounds: number): number; lookupsRead(a: number, n: number, rounds: number): number; rootLookups(a: number, n: number, rounds: number): number;
 }
 
 function compile(root: string): WebAssembly.Module {
@@ -49,7 +50,7 @@ export function lpmBench(roots: string[], log: (l: string) => void): void {
   const big = prefixes(ROUTE_STATIC_MAX);
   const pick = rng(0xd57);
   const cases = [10, ROUTE_STATIC_MAX].map((n) => ({ n, dsts: Array.from({ length: DSTS }, () => big[pick() % n].inside) }));
-  const runs: { root: string; n: number; mod: Mod; dst: number; direct: number[]; walk: number[] }[] = [];
+  const runs: { root: string; n: number; mod: Mod; dst: number; direct: number[]; read: number[]; walk: number[] }[] = [];
   for (const root of roots) {
     const m = compile(root);
     for (const c of cases) {
@@ -63,7 +64,7 @@ export function lpmBench(roots: string[], log: (l: string) => void): void {
       }
       const dst = mod.alloc(DSTS * 16);
       c.dsts.forEach((d, i) => mem().set(d, dst + i * 16));
-      runs.push({ root, n: c.n, mod, dst, direct: [], walk: [] });
+      runs.push({ root, n: c.n, mod, dst, direct: [], read: [], walk: [] });
     }
   }
   const sums = new Map<number, number>();
@@ -73,6 +74,9 @@ export function lpmBench(roots: string[], log: (l: string) => void): void {
       let t = ns();
       const s = r.mod.lookups(r.dst, DSTS, PASSES);
       r.direct.push((ns() - t) / (DSTS * PASSES));
+      t = ns();
+      r.mod.lookupsRead(r.dst, DSTS, PASSES);
+      r.read.push((ns() - t) / (DSTS * PASSES));
       t = ns();
       const s2 = r.mod.rootLookups(r.dst, DSTS, PASSES);
       r.walk.push((ns() - t) / (DSTS * PASSES));
@@ -87,6 +91,7 @@ export function lpmBench(roots: string[], log: (l: string) => void): void {
     log(`  ${root}`);
     log(`    direct table: ${range(a.direct, 1)} ns at ${a.n} routes, ${range(b.direct, 1)} ns at ${b.n}; ` +
       `ratio ${range(a.direct.map((x, i) => x / b.direct[i]), 2)} (10 routes' time / 100,000's, per round)`);
+    log(`    direct table, then the entry's kind, NIC and gateway (what forwarding reads next): ${range(a.read, 1)} ns at ${a.n} routes, ${range(b.read, 1)} ns at ${b.n}`);
     log(`    from the root: ${range(a.walk, 1)} ns at ${a.n} routes, ${range(b.walk, 1)} ns at ${b.n}`);
   }
   // One update with the table full: 20 adds and removes of each, timed one by one.

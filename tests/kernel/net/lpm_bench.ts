@@ -4,7 +4,7 @@
 // alone (lpmInsert/lpmRemove of a spare index) and through route.ts (routeAdd/routeDelete,
 // which compacts the table). Not a spec: no describe() here.
 import { RouteKind } from "../../../abi/status";
-import { routeAdd, routeDelete, routeCount } from "../../../kernel/net/route";
+import { routeAdd, routeDelete, routeCount, routeKind, routeNic, routeVia } from "../../../kernel/net/route";
 import { lpmLookup, lpmRootLookup, lpmInsert, lpmRemove } from "../../../kernel/net/lpm";
 
 export function alloc(n: i32): usize { return heap.alloc(<usize>n); }
@@ -24,5 +24,14 @@ export function lookups(a: usize, n: i32, rounds: i32): i32 {
 export function rootLookups(a: usize, n: i32, rounds: i32): i32 {
   let sum = 0;
   for (let r = 0; r < rounds; r++) for (let i = 0; i < n; i++) sum += lpmRootLookup(a + <usize>(i << 4));
+  return sum;
+}
+/** As lookups, and then what forwarding reads of the entry found (kind, NIC, gateway). */
+export function lookupsRead(a: usize, n: i32, rounds: i32): i32 {
+  let sum = 0;
+  for (let r = 0; r < rounds; r++) for (let i = 0; i < n; i++) {
+    let e = lpmLookup(a + <usize>(i << 4));
+    sum += e + <i32>routeKind(e) + routeNic(e) + <i32>load<u8>(routeVia(e), 15);
+  }
   return sum;
 }
