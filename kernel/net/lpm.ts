@@ -16,7 +16,7 @@
 // bits and inside the block) and the best match the walk cannot see (the deepest node of
 // length < 20 covering the block with entries, the root aside: a lookup falls back to the
 // root's entries itself, so ::/0 coming and going refills nothing). A lookup reads the slot,
-// then only the nodes longer than 20 bits on its path (about 1 for 100,000 random routes),
+// then only the nodes longer than 20 bits on its path (1-2 for 100,000 random routes),
 // and the best node's first entry only when the walk found none.
 // Bounded updates: the slots of 1,024 blocks make a superblock (the first 10 bits), and
 // each superblock has a 16-bit generation; a slot also holds the generation it was filled
@@ -53,6 +53,9 @@ const GEN_BITS: i32 = 10;                         // superblocks: the first 10 b
 const SUB_BITS: i32 = DIR_BITS - GEN_BITS;        // slots per superblock: 2^10
 // Slot b: top + 1 (bits 0-23, 0: no walk), best + 1 (24-47, 0: none but the root's entries),
 // the superblock generation it was filled at (48-63); all zero is the empty table's slot.
+// Node numbers fit 24 bits while ROUTE_MAX < 2^23 (about 108,500 now): checked at start.
+// @ts-ignore: a constant condition, folded away
+if (NODE_MAX >= 1 << 24) unreachable();
 const dir = new StaticArray<u64>(1 << DIR_BITS);
 const gens = new StaticArray<u16>(1 << GEN_BITS);
 let dirLen: i32 = 129;                            // the shortest node this update touched; 129: none
