@@ -9,15 +9,27 @@
 // Entries are named by their index in route.ts's table; when route.ts compacts the table
 // it moves an entry's links here (lpmMove) and renumbers them (lpmRenumber). Nothing is
 // allocated after start; no walk depends on anything but the prefixes.
-// A lookup does not start at the root: a direct table over the destination's first 16 bits
-// (DIR_BITS) names, for each of the 65,536 blocks, the deepest node of length <= 16 whose
-// prefix covers the whole block, and the deepest such node with entries; the walk starts
-// there. That skips the top of the walk (at 100,000 random routes about 16 of its 17-20
-// nodes) for two reads from one 8-byte slot of a 512 KiB table. An update that adds,
-// frees or changes the entries of a node of length L <= 16 refills the 2^(16-L) blocks
-// under it (each a walk from the root of at most 17 nodes): 32,768 for a /1, none for a
-// node longer than 16 bits nor for the root (::/0), which the table never names. The nodes an update touches lie on one path, so refilling
-// under the shortest of them covers the others.
+// A lookup does not start at the root: a direct table over the destination's first 20 bits
+// (DIR_BITS) has a slot per block of 2^108 addresses, 2^20 slots of 8 bytes (8 MiB). A slot
+// names where the walk starts (top: the deepest node of length <= 20 covering the block if
+// it is 20 bits long, else its child towards the block when that child is longer than 20
+// bits and inside the block) and the best match the walk cannot see (the deepest node of
+// length < 20 covering the block with entries, the root aside: a lookup falls back to the
+// root's entries itself, so ::/0 coming and going refills nothing). A lookup reads the slot,
+// then only the nodes longer than 20 bits on its path (1-2 for 100,000 random routes),
+// and the best node's first entry only when the walk found none.
+// Bounded updates: the slots of 1,024 blocks make a superblock (the first 10 bits), and
+// each superblock has a 16-bit generation; a slot also holds the generation it was filled
+// at, and a lookup that finds its slot's generation behind its superblock's refills that one
+// slot first (a walk of at most 21 nodes from the root). An update refills, after it, the
+// slots under the shortest node it made, freed or gave or took the first entry of (the
+// nodes an update touches lie on one path, so that one covers the others): of length
+// L > 20, its one block; 10 < L <= 20, the 2^(20-L) blocks under it (at most 512); L <= 10,
+// none — the 2^(10-L) superblocks under it (at most 512, for a /1) move to their next
+// generation instead. So an update costs at most 512 slot refills, a lookup at most one.
+// Generations wrap; so that a stale slot never meets its superblock's generation again,
+// each step of a superblock's generation g also refills its slot g mod 1,024: no slot is
+// ever more than 1,023 steps behind, and a 16-bit generation 1,023 steps behind is not equal.
 import { ROUTE_MAX } from "../param";
 
 const NODE_MAX: i32 = 2 * ROUTE_MAX + 1;
@@ -36,12 +48,20 @@ const eNext = new StaticArray<i32>(ROUTE_MAX);    // the next entry with the sam
 const eNode = new StaticArray<i32>(ROUTE_MAX);    // the node holding an entry
 let free: i32 = -1;                               // free nodes, linked through nUp
 let nodeHigh: i32 = 1;                            // nodes below this have been used
-const DIR_BITS: i32 = 16;
-// Block b's start node at 2b, its best node (with entries, not the root) + 1 at 2b + 1
-// (0: none but the root's entries, if any), so that all zero is the empty table.
-const dir = new StaticArray<i32>(2 << DIR_BITS);
-let dirLen: i32 = 129;                            // the shortest node (<= DIR_BITS) this update touched; 129: none
+const DIR_BITS: i32 = 20;
+const GEN_BITS: i32 = 10;                         // superblocks: the first 10 bits
+const SUB_BITS: i32 = DIR_BITS - GEN_BITS;        // slots per superblock: 2^10
+// Slot b: top + 1 (bits 0-23, 0: no walk), best + 1 (24-47, 0: none but the root's entries),
+// the superblock generation it was filled at (48-63); all zero is the empty table's slot.
+// Node numbers fit 24 bits while ROUTE_MAX < 2^23 (about 108,500 now): checked at start.
+// @ts-ignore: a constant condition, folded away
+if (NODE_MAX >= 1 << 24) unreachable();
+const dir = new StaticArray<u64>(1 << DIR_BITS);
+const gens = new StaticArray<u16>(1 << GEN_BITS);
+let dirLen: i32 = 129;                            // the shortest node this update touched; 129: none
 let dirHi: u64 = 0;                               // its prefix's first 64 bits
+/** Slots refilled since start (the spec bounds an update's work by it). */
+export let lpmRefills: i64 = 0;
 
 // @ts-ignore: decorator
 @inline function node(n: i32): usize { return NODES + (<usize>n << 5); }
@@ -79,9 +99,9 @@ function nodeSet(n: i32, hi: u64, lo: u64, len: i32, up: i32): void {
 /** Forget every entry: the root ::/0 alone, without entries. */
 export function lpmReset(): void {
   free = -1; nodeHigh = 1;
-  memory.fill(changetype<usize>(dir), 0, <usize>(2 << DIR_BITS) * 4);
   dirLen = 129;
   nodeSet(ROOT, 0, 0, 0, -1);
+  for (let g = 0; g < 1 << GEN_BITS; g++) genStep(g);   // every slot stale: 1,024 refills, not 8 MiB
 }
 lpmReset();
 
@@ -102,27 +122,53 @@ function dirTouch(n: i32): void {
   let l = lenOf(n);
   // Not the root: the table never names it (a lookup falls back to its entries itself), so
   // a default route coming and going (an RA's router lifetime) refills nothing.
-  if (n != ROOT && l <= DIR_BITS && l < dirLen) { dirLen = l; dirHi = hiOf(n); }
+  if (n != ROOT && l < dirLen) { dirLen = l; dirHi = hiOf(n); }
 }
 
-/** Refill the blocks under the shortest node the update touched, if any. */
+/** Refill, or make stale, the slots under the shortest node the update touched, if any. */
 function dirDone(): void {
-  if (dirLen > DIR_BITS) return;
-  let first = <i32>(dirHi >> <u64>(64 - DIR_BITS)), count = 1 << (DIR_BITS - dirLen);
+  let l = dirLen;
+  if (l > 128) return;
   dirLen = 129;
-  for (let b = first; b < first + count; b++) {
-    let hi = <u64>b << <u64>(64 - DIR_BITS);
-    let n = ROOT, start = ROOT, best = -1;
-    while (n >= 0) {
-      let l = lenOf(n);
-      if (l > DIR_BITS || (hi & maskHi(l)) != hiOf(n)) break;
-      start = n;
-      if (n != ROOT && headOf(n) >= 0) best = n;
-      n = kid(n, bitAt(hi, 0, l));
-    }
-    unchecked(dir[b << 1] = start);
-    unchecked(dir[(b << 1) + 1] = best + 1);
+  if (l <= GEN_BITS) {
+    let first = <i32>(dirHi >> <u64>(64 - GEN_BITS));
+    for (let s = first, end = first + (1 << (GEN_BITS - l)); s < end; s++) genStep(s);
+  } else {
+    let first = <i32>(dirHi >> <u64>(64 - DIR_BITS));
+    let end = first + (l >= DIR_BITS ? 1 : 1 << (DIR_BITS - l));
+    for (let b = first; b < end; b++) refill(b);
   }
+}
+
+/** Superblock s's next generation: its slots are stale until refilled, the one the
+ *  generation names now (so none falls 1,024 steps behind: see the header). */
+function genStep(s: i32): void {
+  let g = <u16>(unchecked(gens[s]) + 1);
+  unchecked(gens[s] = g);
+  refill((s << SUB_BITS) | (<i32>g & ((1 << SUB_BITS) - 1)));
+}
+
+/** Slot b again from the trie, at its superblock's generation: a walk from the root over
+ *  the nodes of at most 20 bits covering the block, and one more. */
+function refill(b: i32): u64 {
+  let hi = <u64>b << <u64>(64 - DIR_BITS);
+  let n = ROOT, top = -1, best = -1;
+  while (true) {
+    let l = lenOf(n);
+    if (l == DIR_BITS) { top = n; break; }             // the walk starts here, its entries too
+    if (n != ROOT && headOf(n) >= 0) best = n;
+    let c = kid(n, bitAt(hi, 0, l));                   // l < 20: the bit is the block's
+    if (c < 0) break;
+    let lc = lenOf(c);
+    let m = maskHi(lc < DIR_BITS ? lc : DIR_BITS);
+    if ((hiOf(c) & m) != (hi & m)) break;              // it leaves the block: nothing below
+    if (lc > DIR_BITS) { top = c; break; }
+    n = c;
+  }
+  lpmRefills++;
+  let s = <u64>(top + 1) | (<u64>(best + 1) << 24) | (<u64>unchecked(gens[b >> SUB_BITS]) << 48);
+  unchecked(dir[b] = s);
+  return s;
 }
 
 /** Put child c (or -1) where old was under parent p. */
@@ -216,12 +262,17 @@ export function lpmRenumber(to: StaticArray<i32>, count: i32): void {
 }
 
 /** Longest-prefix match: the first entry of the longest prefix covering dst, or -1. One
- *  8-byte slot of the direct table, then the walk below 16 bits from its start node. */
+ *  8-byte slot of the direct table (refilled first if its superblock moved on), the walk
+ *  below 20 bits from its top node, and the slot's best node only if the walk found none. */
 export function lpmLookup(dst: usize): i32 {
   let hi = bswap<u64>(load<u64>(dst)), lo = bswap<u64>(load<u64>(dst, 8));
-  let b = <i32>(hi >> <u64>(64 - DIR_BITS)) << 1;
-  let n = unchecked(dir[b]), bn = unchecked(dir[b + 1]) - 1;
-  return walkFrom(n, headOf(bn >= 0 ? bn : ROOT), hi, lo);
+  let b = <i32>(hi >> <u64>(64 - DIR_BITS));
+  let s = unchecked(dir[b]);
+  if (<u16>(s >> 48) != unchecked(gens[b >> SUB_BITS])) s = refill(b);
+  let r = walkFrom(<i32>(<u32>s & 0xffffff) - 1, -1, hi, lo);
+  if (r >= 0) return r;
+  let bn = <i32>(<u32>(s >> 24) & 0xffffff) - 1;
+  return headOf(bn >= 0 ? bn : ROOT);
 }
 
 /** The same answer walking from the root (the spec checks the direct table against it). */

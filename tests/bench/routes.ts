@@ -6,7 +6,10 @@
 // that a lookup walks a different path each time; the neighbors are taught by solicitations
 // and each frame goes to the next of them. The clock stands still, so no neighbor entry
 // ages. Each case runs ROUNDS times on its own node; the range is printed. Prints figures;
-// asserts nothing but that every frame was forwarded.
+// asserts nothing but that every frame was forwarded. Then the LPM micro-benchmark
+// (tests/bench/lpm.ts: lookups and updates in route.ts and lpm.ts compiled alone).
+// PERSIA_ROUTES_KERNELS=a.wasm,b.wasm measures each kernel in every round, interleaved (a
+// kernel before a change and after, in the same run); default: build/wasm/kernel.wasm.
 import * as fs from "fs";
 import * as path from "path";
 import { parseManifest, compileManifest } from "../../loader/manifest";
@@ -16,6 +19,7 @@ import { ROOT } from "../../hosts/node/paths";
 import { ROUTE_STATIC_MAX } from "../../abi/limits";
 import * as P from "../../cli/peer/packets";
 import { CountingNic } from "./counting_nic";
+import { lpmBench } from "./lpm";
 
 const NODE0 = parseMac("02:00:00:00:00:01");
 const NODE1 = parseMac("02:00:00:00:00:02");
@@ -25,15 +29,18 @@ const GW = parseAddr("fd00:2::100");
 const BATCH = 32;
 const ROUNDS = 3;
 const FRAMES = 200_000;
+const BURSTS = 15;                                    // the paired measurement: bursts of BURST frames
+const BURST = 20_000;
+const k_ = (x: number) => `${(x / 1000).toFixed(0)}k`;
 
 /** xorshift32, seeded: the same table and destinations on every run. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
 }
 
 /** n distinct random prefixes in 2000::/4, /24 to /64, with an address inside each. */
-function prefixes(n: number): { text: string; inside: Uint8Array }[] {
+export function prefixes(n: number): { text: string; inside: Uint8Array }[] {
   const r = rng(0x5eed);
   const seen = new Set<string>();
   const out: { text: string; inside: Uint8Array }[] = [];
@@ -67,11 +74,11 @@ type Compiled = ReturnType<typeof compileManifest>;
 
 /** A router booted from its compiled manifest with a still clock; neighbors (address, MAC)
  *  taught on lan1. bootMs: from reading kernel.wasm to the node started. */
-async function boot({ boot, plan }: Compiled, neighbors: [Uint8Array, Uint8Array][]): Promise<{ node: PersiaNode; nics: CountingNic[]; bootMs: number }> {
+async function boot({ boot, plan }: Compiled, neighbors: [Uint8Array, Uint8Array][], kernel: string): Promise<{ node: PersiaNode; nics: CountingNic[]; bootMs: number }> {
   const t0 = process.hrtime.bigint();
   const nics = plan.nics.map((n) => new CountingNic(n.id));
   const node = new PersiaNode({
-    kernelBytes: fs.readFileSync(path.join(ROOT, "build/wasm/kernel.wasm")), boot,
+    kernelBytes: fs.readFileSync(kernel), boot,
     services: new Map(), nics, clock: () => 1n, autoPoll: false, log: () => {},
   });
   await node.start();
@@ -107,8 +114,8 @@ const IPV4 = P.ether(NODE0, PEER0, 0x0800, new Uint8Array(60).fill(0x45, 0, 1));
 interface Figure { name: string; rate: number; base: number; bootMs: number }
 
 /** One case on a fresh node: its forwarding rate and the baseline's, measured in turn. */
-async function measure(name: string, yaml: Compiled, neighbors: [Uint8Array, Uint8Array][], frames: Uint8Array[]): Promise<Figure> {
-  const { node, nics, bootMs } = await boot(yaml, neighbors);
+async function measure(name: string, yaml: Compiled, neighbors: [Uint8Array, Uint8Array][], frames: Uint8Array[], kernel: string): Promise<Figure> {
+  const { node, nics, bootMs } = await boot(yaml, neighbors, kernel);
   try {
     // The baseline before and after the case, the better of the two: a JIT or a neighbor's
     // load moves a single figure more than the tables do.
@@ -146,18 +153,22 @@ export async function routesBench(log: (l: string) => void): Promise<void> {
     const ns = neighborsOf(k);
     cases.push({ name: `${k} neighbors`, yaml: none, neighbors: ns, frames: Array.from({ length: 10000 }, (_, i) => udp(ns[i % k][0])) });
   }
+  const kernels = (process.env.PERSIA_ROUTES_KERNELS ?? path.join(ROOT, "build/wasm/kernel.wasm")).split(",");
+  const label = (name: string, k: string) => kernels.length > 1 ? `${name} [${path.basename(k)}]` : name;
   const runs = new Map<string, Figure[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of cases) {
-      const f = await measure(c.name, c.yaml, c.neighbors, c.frames);
-      runs.set(c.name, [...(runs.get(c.name) ?? []), f]);
+      for (const kernel of kernels) {
+        const f = await measure(c.name, c.yaml, c.neighbors, c.frames, kernel);
+        runs.set(label(c.name, kernel), [...(runs.get(label(c.name, kernel)) ?? []), f]);
+      }
     }
   }
-  const k = (x: number) => `${(x / 1000).toFixed(0)}k`;
+  const k = k_;
   const range = (xs: number[], fmt: (x: number) => string) => `${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}`;
   log(`Routes and neighbors: forwarding, NIC 0 → NIC 1, ${FRAMES} frames × ${ROUNDS} rounds, each on a fresh node (range over rounds)`);
   for (const [name, fs_] of runs) {
-    log(`  ${name.padEnd(16)} ${range(fs_.map((f) => f.rate), k).padStart(11)} packets/s   ` +
+    log(`  ${name.padEnd(kernels.length > 1 ? 40 : 16)} ${range(fs_.map((f) => f.rate), k).padStart(11)} packets/s   ` +
       `${range(fs_.map((f) => f.rate / f.base), (x) => x.toFixed(2))} of baseline   boot ${range(fs_.map((f) => f.bootMs), (x) => x.toFixed(0))} ms`);
   }
   for (const c of cases.slice(0, 3)) {
@@ -169,6 +180,26 @@ export async function routesBench(log: (l: string) => void): Promise<void> {
     const ns = ra.map((f, i) => (1e9 / f.rate - 1e9 / rb[i].rate));
     log(`  ${a} / ${b}: ${range(xs, (x) => x.toFixed(2))} (each against its own baseline); ${range(ns, (x) => x.toFixed(0))} ns more per packet`);
   };
-  ratio(`${ROUTE_STATIC_MAX} routes`, "10 routes");
-  ratio("10000 neighbors", "10 neighbors");
+  for (const k of kernels) {
+    ratio(label(`${ROUTE_STATIC_MAX} routes`, k), label("10 routes", k));
+    ratio(label("10000 neighbors", k), label("10 neighbors", k));
+  }
+  // Paired: a node of 10 routes and one of 100,000 side by side, short bursts in turn, the
+  // best burst of each: on a loaded machine the best of many short runs moves far less
+  // than the mean of a few long ones.
+  log(`  paired, best of ${BURSTS} alternating bursts of ${BURST} frames:`);
+  for (const k of kernels) {
+    const [small, large] = [cases[0], cases[2]];
+    const a = await boot(small.yaml, small.neighbors, k), b = await boot(large.yaml, large.neighbors, k);
+    try {
+      let ra = 0, rb = 0;
+      for (let i = 0; i < BURSTS; i++) {
+        ra = Math.max(ra, rate(a.node, small.frames, BURST, a.nics[1]));
+        rb = Math.max(rb, rate(b.node, large.frames, BURST, b.nics[1]));
+      }
+      log(`    ${label("", k).trim() || "kernel"}: 10 routes ${k_(ra)}, ${ROUTE_STATIC_MAX} routes ${k_(rb)} packets/s; ` +
+        `ratio ${(rb / ra).toFixed(2)}, ${(1e9 / rb - 1e9 / ra).toFixed(0)} ns more per packet`);
+    } finally { a.node.stop(); b.node.stop(); }
+  }
+  lpmBench([ROOT], log);
 }

@@ -59,6 +59,7 @@ const PUT = "tests/integration/put.test.ts";
 const STATUS = "tests/loader/status.test.ts";
 const METRICS_VIEW = "tests/hosts/observe/metrics.test.ts";
 const LOGS = "tests/hosts/observe/log.test.ts";
+const LPM = "tests/kernel/net/lpm.spec.ts";
 const OBSERVE_HTTP = "tests/hosts/observe/http.test.ts";
 const CAPTURE = "tests/kernel/capture.spec.ts";
 const RA_STOP = "tests/kernel/net/ra-stop.spec.ts";
@@ -583,6 +584,14 @@ export const MUTANTS: Mutant[] = [
     to: "if (empty < 0 && zero(p)) return WHOLE;", tests: [KV_MIRROR] },
   { id: "kv-divergence-merged", guarantee: "copies that each went on alone are refused, never merged",
     file: "services/kv/copies.ts", from: "hgen(o) > base &&", to: "false &&", tests: [KV_MIRROR] },
+  { id: "lpm-no-sweep", guarantee: "a wrapped superblock generation never passes a stale direct-table slot for a fresh one",
+    file: "kernel/net/lpm.ts", from: "  refill((s << SUB_BITS) | (<i32>g & ((1 << SUB_BITS) - 1)));", to: "", tests: [LPM] },
+  { id: "lpm-touch-short-only", guarantee: "longest-prefix match: a node longer than 20 bits made or freed refills its block's slot",
+    file: "kernel/net/lpm.ts", from: "if (n != ROOT && l < dirLen)", to: "if (n != ROOT && l <= DIR_BITS && l < dirLen)", tests: [LPM] },
+  { id: "lpm-eager-refill", guarantee: "an update refills at most 512 direct-table slots (short prefixes step superblock generations)",
+    file: "kernel/net/lpm.ts", from: "if (l <= GEN_BITS) {", to: "if (l <= 0) {", tests: [LPM] },
+  { id: "lpm-stale-slot-used", guarantee: "longest-prefix match: a lookup refills a slot its superblock's generation left behind",
+    file: "kernel/net/lpm.ts", from: "if (<u16>(s >> 48) != unchecked(gens[b >> SUB_BITS])) s = refill(b);", to: "", tests: [LPM] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */

@@ -2,15 +2,17 @@
 // a linear scan of the table does, over thousands of seeded random inserts, deletions and
 // lookups on prefixes drawn close together (so that they overlap, share paths and split
 // nodes), with service removals compacting the table in between. lookup() starts its walk
-// from the direct table over the first 16 bits; lpmRootLookup walks from the root: both are
+// from the direct table over the first 20 bits; lpmRootLookup walks from the root: both are
 // checked, and the addresses' first 16 bits vary (a quarter of the time) so that prefixes
-// shorter than 16 bits and blocks beside one another are exercised.
+// shorter than 20 bits and blocks beside one another are exercised. Then the direct table
+// itself: prefixes across its 20-bit boundary and its 10-bit superblocks, the slots a lookup
+// refills lazily, a generation that wraps, and the bound on an update's and a lookup's work.
 import { RouteKind } from "../../../abi/status";
 import { ROUTE_MANIFEST_MAX } from "../../../kernel/param";
 import { routeAdd, routeAddService, routeDelete, routeRemoveService, routeFind, lookup, routeCount,
   routePrefix, routeLen, routeKind, routeSvc, hasDefaultRoute, routeReset } from "../../../kernel/net/route";
 import { prefixMatch } from "../../../wire/addr";
-import { lpmRootLookup } from "../../../kernel/net/lpm";
+import { lpmRootLookup, lpmRefills } from "../../../kernel/net/lpm";
 
 let seed: u64 = 0x9e3779b97f4a7c15;
 function rnd(): u32 {
@@ -125,5 +127,145 @@ describe("the trie against a linear scan", () => {
     expect(lookup(P)).toBe(-1);
     expect(hasDefaultRoute()).toBe(false);
     expect(routeSvc(0)).toBe(routeSvc(0));
+  });
+});
+
+/** P := the address whose first 32 bits are top, the rest from seeded noise. */
+function addrTop(top: u32): void {
+  for (let k = 4; k < 16; k++) store<u8>(P + <usize>k, <u8>rnd());
+  store<u32>(P, bswap<u32>(top));
+}
+
+/** Lookups (direct table and root walk) at P that differ from the linear scan: 0 or 1. */
+function wrongAt(): i32 {
+  let want = reference(P);
+  return lookup(P) != want || lpmRootLookup(P) != want ? 1 : 0;
+}
+
+describe("the 20-bit direct table", () => {
+  it("agrees with a linear scan on prefixes nested across its 20-bit and 10-bit boundaries", () => {
+    // Addresses whose first 24 bits come from a few values (so /0../24 prefixes nest and
+    // share blocks and superblocks), lengths mostly 0-2, 9-11, 19-22, 24, 48 and 128, each
+    // update followed by lookups near it: delete-then-lookup and interleaved updates.
+    routeReset();
+    const TOPS: u32[] = [0x20000000, 0x20000800, 0x20001000, 0x20001f00, 0x20400000, 0x20800000, 0xa0000000, 0x2000_0fff];
+    let wrong = 0;
+    for (let round = 0; round < 6000; round++) {
+      if ((rnd() % 8 < 5 || routeCount == 0) && routeCount < 300) {
+        addrTop(TOPS[rnd() % <u32>TOPS.length] ^ (rnd() % 4 == 0 ? rnd() & 0x00f00000 : 0) ^ (rnd() & 0x1f00));
+        let r = rnd() % 12;
+        let len = r == 0 ? 0 : r == 1 ? 1 : r == 2 ? <i32>(9 + rnd() % 3) : r < 7 ? <i32>(19 + rnd() % 4) : r == 7 ? 24 : r == 8 ? 48 : r == 9 ? 128 : <i32>(rnd() % 129);
+        routeAdd(RouteKind.STATIC, P, len, 1, 0, 0);
+      } else routeDelete(<i32>(rnd() % <u32>routeCount));
+      for (let q = 0; q < 6; q++) {
+        if (routeCount > 0 && (rnd() & 1) == 0) {
+          let i = <i32>(rnd() % <u32>routeCount);
+          memory.copy(P, routePrefix(i), 16);
+          // Just inside, or just past, the entry's prefix.
+          let l = routeLen(i);
+          if (l > 0 && rnd() % 3 == 0) store<u8>(P + <usize>((l - 1) >> 3), <u8>(<i32>load<u8>(P + <usize>((l - 1) >> 3)) ^ (0x80 >> ((l - 1) & 7))));
+          for (let k = (l + 7) >> 3; k < 16; k++) store<u8>(P + <usize>k, <u8>rnd());
+        } else addrTop(TOPS[rnd() % <u32>TOPS.length] ^ (rnd() & 0x00f01f00));
+        wrong += wrongAt();
+      }
+    }
+    expect(wrong).toBe(0, "lookups that differ from the linear scan");
+  });
+
+  it("answers /0, /1, /20, /21 and /128 at and beside their blocks' edges, and after each is deleted", () => {
+    routeReset();
+    let a = heap.alloc(16);
+    memory.fill(a, 0, 16);
+    expect(routeAdd(RouteKind.STATIC, a, 0, 1, 0, 0)).toBe(0);                // ::/0
+    store<u32>(a, bswap<u32>(0x80000000));
+    expect(routeAdd(RouteKind.STATIC, a, 1, 1, 0, 0)).toBe(1);                // 8000::/1
+    store<u32>(a, bswap<u32>(0xa0123000));
+    expect(routeAdd(RouteKind.STATIC, a, 20, 1, 0, 0)).toBe(2);               // a012:3000::/20
+    store<u32>(a, bswap<u32>(0xa0123800));
+    expect(routeAdd(RouteKind.STATIC, a, 21, 1, 0, 0)).toBe(3);               // a012:3800::/21
+    store<u32>(a, bswap<u32>(0xa0123c00)); store<u8>(a + 15, 7);
+    expect(routeAdd(RouteKind.STATIC, a, 128, 1, 0, 0)).toBe(4);              // a012:3c00::7/128
+    // Each probe: (first 32 bits, last byte, the answer).
+    const probes: u32[] = [
+      0x00000000, 0, 0, 0x7fffffff, 0, 0, 0x80000000, 0, 1, 0xa0122fff, 0, 1,
+      0xa0123000, 0, 2, 0xa01237ff, 0, 2, 0xa0123800, 0, 3, 0xa0123fff, 0, 3,
+      0xa0123c00, 7, 4, 0xa0123c00, 6, 3, 0xa0124000, 0, 1, 0xffffffff, 0xff, 1,
+    ];
+    let wrong = 0;
+    for (let k = 0; k < probes.length; k += 3) {
+      memory.fill(P, 0, 16);
+      store<u32>(P, bswap<u32>(probes[k])); store<u8>(P + 15, <u8>probes[k + 1]);
+      if (lookup(P) != <i32>probes[k + 2] || wrongAt() != 0) wrong++;
+    }
+    expect(wrong).toBe(0, "probes answered wrong with all five");
+    // Delete them longest first, then the rest, looking everywhere after each.
+    for (let d = 4; d >= 0; d--) {
+      routeDelete(d);
+      for (let k = 0; k < probes.length; k += 3) {
+        memory.fill(P, 0, 16);
+        store<u32>(P, bswap<u32>(probes[k])); store<u8>(P + 15, <u8>probes[k + 1]);
+        wrong += wrongAt();
+      }
+    }
+    expect(wrong).toBe(0, "probes answered wrong after deletions");
+    memory.fill(P, 0, 16);
+    expect(lookup(P)).toBe(-1, "an empty table");
+  });
+
+  it("bounds an update's work at 512 slot refills and a lookup's at one, with routes in every superblock", () => {
+    routeReset();
+    // A route in each of the 1,024 superblocks' first block, and lookups in every block
+    // of superblock 0x200 (a0000000::/10), so that all those slots are filled.
+    for (let s: u32 = 0; s < 1024; s++) { addrTop((s << 22) | 0x100); routeAdd(RouteKind.STATIC, P, 48, 1, 0, 0); }
+    for (let b: u32 = 0; b < 1024; b++) { addrTop(0x80000000 | (b << 12)); lookup(P); }
+    const LENS: i32[] = [1, 5, 10, 11, 12, 16, 20, 21, 48, 128, 0];
+    let most: i64 = 0, wrong = 0;
+    for (let k = 0; k < LENS.length; k++) {
+      addrTop(0x80000000 | (rnd() & 0x3fffff));
+      let before = lpmRefills;
+      let i = routeAdd(RouteKind.STATIC, P, LENS[k], 2, 0, 0);
+      if (lpmRefills - before > most) most = lpmRefills - before;
+      // Every block of the superblock, each lookup refilling at most its own slot.
+      for (let b: u32 = 0; b < 1024; b++) {
+        addrTop(0x80000000 | (b << 12));
+        let r0 = lpmRefills;
+        wrong += wrongAt();
+        if (lpmRefills - r0 > 1) wrong += 1000;
+      }
+      before = lpmRefills;
+      routeDelete(i);
+      if (lpmRefills - before > most) most = lpmRefills - before;
+      for (let b: u32 = 0; b < 1024; b += 7) { addrTop(0x80000000 | (b << 12)); wrong += wrongAt(); }
+    }
+    expect(wrong).toBe(0, "wrong lookups (1,000 for each lookup that refilled more than its slot)");
+    expect(most <= 512).toBe(true, "an update refilled more than 512 slots");
+    expect(most >= 512).toBe(true, "an /11 refills 512 blocks (the bound is reached)");
+  });
+
+  it("never takes a stale slot for a fresh one when a superblock's generation wraps", () => {
+    // A slot filled while a0::/8 held its block; then a0::/8 goes, 3000::/32 takes its
+    // node, and a0::/9 comes and goes 65,535 times: its superblock's 16-bit generation
+    // comes back to the slot's own after 65,536 steps, with no lookup in between.
+    routeReset();
+    let a = heap.alloc(16);
+    memory.fill(a, 0, 16);
+    routeAdd(RouteKind.STATIC, a, 0, 1, 0, 0);                                // 0: ::/0
+    store<u32>(a, bswap<u32>(0xa0000000));
+    let p = routeAdd(RouteKind.STATIC, a, 8, 1, 0, 0);                        // a0::/8
+    memory.fill(P, 0, 16); store<u32>(P, bswap<u32>(0xa0123456));
+    expect(lookup(P)).toBe(p);
+    routeDelete(p);
+    store<u32>(a, bswap<u32>(0x30000000));
+    routeAdd(RouteKind.STATIC, a, 32, 1, 0, 0);                               // 1: 3000::/32
+    store<u32>(a, bswap<u32>(0xa0000000));
+    let q = -1;
+    for (let k = 0; k < 65535; k++) {
+      if (q < 0) q = routeAdd(RouteKind.STATIC, a, 9, 1, 0, 0);
+      else { routeDelete(q); q = -1; }
+    }
+    expect(q).toBe(2, "a0::/9 is in the table");
+    memory.fill(P, 0, 16); store<u32>(P, bswap<u32>(0xa0123456));
+    expect(lookup(P)).toBe(q);
+    expect(wrongAt()).toBe(0);
   });
 });
