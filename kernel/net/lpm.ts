@@ -53,9 +53,10 @@ const GEN_BITS: i32 = 10;                         // superblocks: the first 10 b
 const SUB_BITS: i32 = DIR_BITS - GEN_BITS;        // slots per superblock: 2^10
 // Slot b: top + 1 (bits 0-23, 0: no walk), best + 1 (24-47, 0: none but the root's entries),
 // the superblock generation it was filled at (48-63); all zero is the empty table's slot.
-// Node numbers fit 24 bits while ROUTE_MAX < 2^23 (about 108,500 now): checked at start.
+// Node numbers fit 24 bits while ROUTE_MAX < 2^23 (about 108,500 now): checked when the
+// kernel is compiled (asc compiles only the branch a constant condition takes).
 // @ts-ignore: a constant condition, folded away
-if (NODE_MAX >= 1 << 24) unreachable();
+if (NODE_MAX >= 1 << 24) ERROR("lpm.ts: trie node numbers no longer fit a slot's 24-bit fields (ROUTE_MAX must stay below 2^23)");
 const dir = new StaticArray<u64>(1 << DIR_BITS);
 const gens = new StaticArray<u16>(1 << GEN_BITS);
 let dirLen: i32 = 129;                            // the shortest node this update touched; 129: none

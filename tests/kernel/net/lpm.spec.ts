@@ -215,7 +215,7 @@ describe("the 20-bit direct table", () => {
   it("bounds an update's work at 512 slot refills and a lookup's at one, with routes in every superblock", () => {
     routeReset();
     // A route in each of the 1,024 superblocks' first block, and lookups in every block
-    // of superblock 0x200 (a0000000::/10), so that all those slots are filled.
+    // of superblock 0x200 (8000::/10), so that all those slots are filled.
     for (let s: u32 = 0; s < 1024; s++) { addrTop((s << 22) | 0x100); routeAdd(RouteKind.STATIC, P, 48, 1, 0, 0); }
     for (let b: u32 = 0; b < 1024; b++) { addrTop(0x80000000 | (b << 12)); lookup(P); }
     const LENS: i32[] = [1, 5, 10, 11, 12, 16, 20, 21, 48, 128, 0];
