@@ -30,5 +30,6 @@ export function persia_event(): void {
       if (len > 0) batch.reply(len);
     }
     batch.flush();
+    if (batch.drained()) break;   // the queue is empty: no recv_many only to hear EAGAIN
   }
 }

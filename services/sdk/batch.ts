@@ -6,7 +6,8 @@
 // Records are read only after checking that each lies inside what recv_many wrote: the
 // kernel lays them out, but a service trusts no length it did not check.
 // Used by echo; recv and send (ingress.ts) keep working beside it.
-import { REC_LEN, REC_HDR, REC_ALIGN } from "../../abi/kernel";
+import { REC_LEN, REC_HDR, REC_ALIGN, SYS_BATCH_SIZE } from "../../abi/kernel";
+import { MTU_MAX } from "../../abi/limits";
 import { sys_recv_many, sys_send_many } from "../../abi/gen/persia";
 
 /** The bytes a record (abi/kernel.ts REC_*) of len bytes takes, padding included. */
@@ -27,6 +28,7 @@ let outOff = 0;     // bytes of OUT put() filled
 let cur = 0;        // where the record next() returned starts, and its length
 let curLen = 0;
 let keep = 0;       // bytes at the start of IN holding reply() records (never past cur)
+let cut = false;    // next() stopped at a record that ran past what recv_many wrote
 /** The packet next() returned, and its length. */
 export let at: usize = 0;
 
@@ -38,6 +40,7 @@ export function fill(): i32 {
   inOff = 0;
   inEnd = BYTES;
   inLeft = n < 0 ? 0 : n;
+  cut = false;
   return inLeft;
 }
 
@@ -45,13 +48,23 @@ export function fill(): i32 {
 export function next(): i32 {
   if (inLeft == 0 || inOff > inEnd - REC_HDR) return -1;
   let len = <i32>load<u16>(IN + <usize>(inOff + REC_LEN));
-  if (len > inEnd - inOff - REC_HDR) { inLeft = 0; return -1; }
+  if (len > inEnd - inOff - REC_HDR) { inLeft = 0; cut = true; return -1; }
   at = IN + <usize>(inOff + REC_HDR);
   cur = inOff;
   curLen = len;
   inOff += recSize(len);
   inLeft--;
   return len;
+}
+
+/** True when the batch next() has just read to its end took every packet that was queued:
+ *  recv_many stops only at the end of the queue or at a packet that does not fit (spec/
+ *  abi.md), so if a largest packet's record would still have fitted, the queue was empty.
+ *  A service may then end its event without one more recv_many that would only say EAGAIN
+ *  (a crossing each way): a packet that arrives later wakes it again. False whenever in
+ *  doubt (the batch not read to its end, or full). */
+export function drained(): bool {
+  return inLeft == 0 && !cut && inOff + recSize(MTU_MAX) <= min(BYTES, SYS_BATCH_SIZE);
 }
 
 /** Queue the len-byte packet at p for the next flush (flushing first when OUT is full);

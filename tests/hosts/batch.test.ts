@@ -180,6 +180,20 @@ test("echo answers each good request of a mixed batch in place, byte for byte wh
   } finally { node.stop(); }
 });
 
+test("echo reads on while a batch was full: sixty 648-byte pings take three batches in one call, and all are answered in that poll", { skip }, async () => {
+  const { node, tick } = await boot();
+  try {
+    const big = P.ether(NODE0, PEER0, P.ETH_IPV6, P.echoRequest(A0, parseAddr("fd00:1::7"), 1, 1, new Uint8Array(600)));
+    const tx0 = node.status().services[0].txPackets;
+    for (let i = 0; i < 60; i++) node.kernel.rxQueue(0, big, 0n);
+    node.kernel.rxFlush(0n);
+    node.kernel.poll(tick());
+    // batch.drained() must say "not drained" after a full batch (25 records of 652 bytes
+    // leave less than a largest record's room), or the rest would wait for the next packet.
+    assert.equal(node.status().services[0].txPackets - tx0, 60);
+  } finally { node.stop(); }
+});
+
 test("send_many refuses records that lie about their lengths before sending any; recv_many says EAGAIN when idle", { skip }, async () => {
   const { node, nics, tick } = await boot();
   try {
