@@ -7,7 +7,7 @@
 //
 //    pseudo-header:  Source Address (16) | Destination Address (16) |
 //                    Upper-Layer Packet Length (32) | zero (24) | Next Header (8)
-import { IP_SRC, ADDR_LEN } from "./layout/ipv6";
+import { IP_SRC, IP_HDR, ADDR_LEN } from "./layout/ipv6";
 
 /** Add n bytes at p, as big-endian 16-bit words, to a running sum. An odd last byte is
  *  padded with a zero byte, so only the final piece of a sum may have an odd length. The
@@ -65,5 +65,10 @@ export function adjust(check: u32, from: u32, to: u32): u32 {
  *  IPv6 packet at ip. Over a message whose checksum field is filled in, a correct checksum
  *  gives 0. */
 export function l4Checksum(ip: usize, off: i32, len: i32, next: u32): u32 {
+  // A message right after the fixed header follows the addresses: one sum over both.
+  if (off == IP_HDR) {
+    let rest = <u64>(<u32>len >> 16) + <u64>(<u32>len & 0xffff) + <u64>next;
+    return finish(sum(ip + IP_SRC, 2 * ADDR_LEN + len, rest));
+  }
   return finish(sum(ip + off, len, pseudo(ip, len, next)));
 }

@@ -79,6 +79,9 @@ describe("sum (8 bytes at a time)", () => {
       request(n - 8);
       be16(P + 42, 0);
       expect(l4Checksum(P, 40, n, 58)).toBe(upperSum(P, IP6, n, ICMPV6));
+      // the same message behind an 8-byte extension header: summed apart from the addresses
+      memory.copy(P + 48, P + 40, <usize>n);
+      expect(l4Checksum(P, 48, n, 58)).toBe(upperSum(P, 48, n, ICMPV6));
     }
   });
 });
