@@ -6,6 +6,7 @@
 import { ld8, ld16, st8, st16 } from "./bytes";
 import * as ipv6 from "./ipv6";
 import * as W from "../../wire/icmpv6";
+import { adjust } from "../../wire/checksum";
 
 export const TYPE = W.ICMP_TYPE;
 export const CODE = W.ICMP_CODE;
@@ -44,12 +45,17 @@ export function echoDataLen(p: usize): i32 { return ipv6.payloadLen(p) - ECHO_DA
 
 /** Turn the accepted packet p, if it is an Echo Request, into its Echo Reply in place
  *  (same identifier, sequence number and data; RFC 4443 §4.2) and return its length to
- *  send; 0 if p is not an Echo Request. */
+ *  send; 0 if p is not an Echo Request. The checksum is updated, not summed again
+ *  (RFC 1624 eqn. 3): the reply differs from the request only in its type (the word
+ *  type|code goes from 128<<8 to 129<<8) and in the order of its addresses, which leaves
+ *  the pseudo-header's sum unchanged; the hop limit is not summed. Over a request whose
+ *  checksum was right (accept() checked it) the result equals seal()'s, byte for byte. */
 export function echoReply(p: usize): i32 {
   if (!isEcho(p, ECHO_REQUEST)) return 0;
   ipv6.turnAround(p);
-  st8(p + <usize>(ipv6.HEADER + TYPE), ECHO_REPLY);
-  seal(p);
+  let m = p + <usize>ipv6.HEADER;
+  st8(m + TYPE, ECHO_REPLY);
+  st16(m + CHECKSUM, adjust(ld16(m + CHECKSUM), ECHO_REQUEST << 8, ECHO_REPLY << 8));
   return ipv6.HEADER + ipv6.payloadLen(p);
 }
 

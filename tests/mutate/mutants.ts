@@ -16,6 +16,8 @@ export interface Mutant {
   from: string;
   to: string;
   tests: string[];
+  /** For a mutant of services/sdk/: the services whose build its Node tests read (rebuilt). */
+  services?: string[];
 }
 
 const CAPS = "tests/kernel/svc/caps.spec.ts";
@@ -40,6 +42,7 @@ const ND = "tests/kernel/net/nd.spec.ts";
 const CLIENT = "tests/kernel/net/client.spec.ts";
 const DROPS_CLIENT = "tests/integration/drops_client.test.ts";
 const CHECKSUM = "tests/kernel/net/checksum.spec.ts";
+const SDK_ECHO = "tests/kernel/sdk/echo_reply.spec.ts";
 const CONTROL = "tests/integration/control.test.ts";
 const BUDGET = "tests/integration/control_budget.test.ts";
 const SEAL = "tests/integration/seal.test.ts";
@@ -201,8 +204,26 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/net/local.ts", from: "if (l4Checksum(p, off, len, NH_ICMPV6) != 0) { dropSent(Drop.ICMP_CHECKSUM, pkt, nic); pktFree(pkt); return NONE; }",
     to: "", tests: [LOCAL, MAIN, DROPS] },
   { id: "checksum-odd-byte", guarantee: "the checksum counts an odd last byte (RFC 1071)",
-    file: "wire/checksum.ts", from: "if (i < n) acc += <u64>load<u8>(p + i) << 8;", to: "",
+    file: "wire/checksum.ts", from: "if (i < n) s += <u64>load<u8>(p + <usize>i);", to: "",
     tests: [CHECKSUM, LOCAL] },
+  { id: "checksum-wide-fold", guarantee: "the checksum read 8 bytes a load folds every carry (RFC 1071)",
+    file: "wire/checksum.ts", from: "  s = (s & 0xffffffff) + (s >> 32);", to: "  s = s & 0xffffffff;",
+    tests: [SDK_ECHO] },
+  { id: "checksum-one-sum", guarantee: "a message after the fixed header is summed with the pseudo-header whole",
+    file: "wire/checksum.ts", from: "return finish(sum(ip + IP_SRC, 2 * ADDR_LEN + len, rest));",
+    to: "return finish(sum(ip + IP_SRC, 2 * ADDR_LEN + len - 1, rest));", tests: [SDK_ECHO, CHECKSUM] },
+  { id: "checksum-adjust", guarantee: "an updated checksum is RFC 1624 eqn. 3's, what a full sum gives",
+    file: "wire/checksum.ts", from: "finish(<u64>(~check & 0xffff)", to: "finish(<u64>(check & 0xffff)",
+    tests: [SDK_ECHO] },
+  { id: "echo-reply-checksum", guarantee: "an Echo Reply's checksum is updated for the changed type",
+    file: "services/sdk/icmpv6.ts", from: "adjust(ld16(m + CHECKSUM), ECHO_REQUEST << 8, ECHO_REPLY << 8)",
+    to: "adjust(ld16(m + CHECKSUM), ECHO_REQUEST, ECHO_REPLY)", tests: [SDK_ECHO] },
+  { id: "batch-reply-moves", guarantee: "a reply kept in place moves down over the packets not answered",
+    file: "services/sdk/batch.ts", from: "if (keep != cur) memory.copy(r + REC_HDR, at, <usize>len);", to: "",
+    tests: ["tests/hosts/batch.test.ts"], services: ["echo"] },
+  { id: "batch-drained-room", guarantee: "a full batch is not taken for a drained queue",
+    file: "services/sdk/batch.ts", from: "return inLeft == 0 && !cut && inOff + recSize(MTU_MAX) <= min(BYTES, SYS_BATCH_SIZE);",
+    to: "return inLeft == 0 && !cut;", tests: ["tests/hosts/batch.test.ts"], services: ["echo"] },
   { id: "ctl-udp-checksum", guarantee: "a control datagram with a wrong UDP checksum is CTL_MALFORMED",
     file: "kernel/ctl/control.ts", from: "l4Checksum(p, off, len, NH_UDP) != 0) { dropSent(Drop.CTL_MALFORMED,",
     to: "false) { dropSent(Drop.CTL_MALFORMED,", tests: [CONTROL, DROPS] },

@@ -51,7 +51,8 @@ function needs(m: Mutant): Artifact[] {
   if (MODSIG_SOURCES.includes(m.file)) out.push("modsig");
   if (TS_SOURCES.some((d) => m.file.startsWith(d))) out.push("ts");
   const svc = /^services\/([a-z0-9_-]+)\//.exec(m.file);
-  if (svc && svc[1] !== "sdk") out.push(`service:${svc[1]}`);   // the SDK is in every service: not rebuilt here
+  if (svc && svc[1] !== "sdk") out.push(`service:${svc[1]}`);   // the SDK is in every service: not rebuilt here,
+  if (svc && svc[1] === "sdk") for (const x of m.services ?? []) out.push(`service:${x}`);   // but those its mutant names are
   return out;
 }
 
