@@ -15,7 +15,7 @@ import { Buf, REC_HDR } from "../../abi/kernel";
 import { Sys } from "../../abi/syscalls";
 import { Errno } from "../../abi/errno";
 import { FRAME_MAX } from "../../abi/limits";
-import { bootNode, FRAMES, ECHO_WASM, KERNEL_WASM, A0 } from "../bench/node_boot";
+import { bootNode, FRAMES, ECHO_WASM, KERNEL_WASM, A0, NODE0, PEER0, ECHO_ADDR } from "../bench/node_boot";
 import * as P from "../../cli/peer/packets";
 
 const skip = fs.existsSync(ECHO_WASM) && fs.existsSync(KERNEL_WASM) ? false : "build/wasm is not built (npm run build)";
@@ -115,7 +115,6 @@ test("echo.sabz.city answers a batch of pings through recv_many and send_many", 
 test("echo answers each good request of a mixed batch in place, byte for byte what a full checksum gives, and skips the rest", { skip }, async () => {
   const { node, nics, tick } = await boot();
   try {
-    const ECHO_ADDR = parseAddr("fd00:1::7");
     const out: Uint8Array[] = [];
     const send = nics[0].send.bind(nics[0]);
     nics[0].send = (f) => { out.push(f.slice()); return send(f); };
@@ -152,7 +151,7 @@ test("echo answers each good request of a mixed batch in place, byte for byte wh
 test("echo reads on while a batch was full: sixty 648-byte pings take three batches in one call, and all are answered in that poll", { skip }, async () => {
   const { node, tick } = await boot();
   try {
-    const big = P.ether(NODE0, PEER0, P.ETH_IPV6, P.echoRequest(A0, parseAddr("fd00:1::7"), 1, 1, new Uint8Array(600)));
+    const big = P.ether(NODE0, PEER0, P.ETH_IPV6, P.echoRequest(A0, ECHO_ADDR, 1, 1, new Uint8Array(600)));
     const tx0 = node.status().services[0].txPackets;
     for (let i = 0; i < 60; i++) node.kernel.rxQueue(0, big, 0n);
     node.kernel.rxFlush(0n);
@@ -170,7 +169,7 @@ test("send_many refuses records that lie about their lengths before sending any;
     const ptr = 60000;
     const sys = (nr: number, a0: number, a1: number) => node.kernel.sys(0, nr, a0, a1, 0, 0, 0);
     // A good echo reply packet first, then a record claiming more bytes than the list holds.
-    const pkt = P.echoRequest(parseAddr("fd00:1::7"), A0, 1, 1, new Uint8Array(8));
+    const pkt = P.echoRequest(ECHO_ADDR, A0, 1, 1, new Uint8Array(8));
     mem.fill(0, ptr, ptr + 512);
     mem[ptr + 2] = pkt.length & 0xff; mem[ptr + 3] = pkt.length >> 8;
     mem.set(pkt, ptr + REC_HDR);
