@@ -274,7 +274,7 @@ function minFrom(nic: i32, lo: i32, hi: i32): i32 {
  *  its max cannot lose its share to (start-time fair queueing, with a virtual time per NIC
  *  so a class returning from idle does not claim the past). */
 function serveSpare(nic: i32): bool {
-  let best = -1;
+  let best = -1, bestSize = 0;
   let least: u64 = U64.MAX_VALUE;
   for (let busy = unchecked(busyWords[nic]); busy != 0; busy &= busy - 1) {   // the backlogged classes, in class order
     let w = <i32>ctz(busy);
@@ -283,12 +283,13 @@ function serveSpare(nic: i32): bool {
     while (bits != 0) {
       let i = at(nic, (w << 6) + <i32>ctz(bits));
       bits &= bits - 1;
-      if (!underMax(i, headSize(i))) { blocked = true; continue; }
-      if (unchecked(spareSent[i]) < least) { least = unchecked(spareSent[i]); best = i; }
+      let size = headSize(i);
+      if (!underMax(i, size)) { blocked = true; continue; }
+      if (unchecked(spareSent[i]) < least) { least = unchecked(spareSent[i]); best = i; bestSize = size; }
     }
   }
   if (best < 0) return false;
-  if (!linkOk(nic, headSize(best))) { blocked = true; return false; }
+  if (!linkOk(nic, bestSize)) { blocked = true; return false; }
   unchecked(vtime[nic] = least);
   unchecked(spareSent[best] += <u64>sendHead(nic, best, false));
   return true;
@@ -302,8 +303,12 @@ export function txDrain(nicCount: i32): i64 {
     refill(n);
     let k = at(n, CLASS_KERNEL);
     while (unchecked(count[k]) > 0) sendHead(n, k, false);
-    while (serveMin(n)) {}
-    while (serveSpare(n)) { while (serveMin(n)) {} }
+    if (unchecked(minClasses[n]) == 0) {             // nothing is owed: spare capacity only
+      while (serveSpare(n)) {}
+    } else {
+      while (serveMin(n)) {}
+      while (serveSpare(n)) { while (serveMin(n)) {} }
+    }
     noteWaiting(n);
   }
   return blocked ? now + 1 : -1;

@@ -132,11 +132,17 @@ export function neighborKnown(nic: i32, addr: usize): bool {
  *  and no change to the cache can leave the memory naming a wrong entry (a released
  *  entry's NIC is -1; keys are unique, so an entry with this key is the one the index
  *  would find). */
-function find(nic: i32, addr: usize): i32 {
+// @ts-ignore: decorator
+@inline function find(nic: i32, addr: usize): i32 {
   if (<u32>nic < <u32>NIC_MAX) {
     let c = unchecked(lastFound[nic]) - 1;
     if (c >= 0 && <i32>unchecked(nNic[c]) == nic && addrEq(neighAddr(c), addr)) return c;
   }
+  return findIndexed(nic, addr);
+}
+
+/** find() through the hash index, remembered for the NIC. */
+function findIndexed(nic: i32, addr: usize): i32 {
   addrCopy(KEY, addr);
   store<u64>(KEY, <u64>nic, 16);
   let i = idxFind(cache, KEY);
