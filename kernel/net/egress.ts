@@ -274,9 +274,26 @@ function minFrom(nic: i32, lo: i32, hi: i32): i32 {
  *  its max cannot lose its share to (start-time fair queueing, with a virtual time per NIC
  *  so a class returning from idle does not claim the past). */
 function serveSpare(nic: i32): bool {
+  let busy = unchecked(busyWords[nic]);
+  if ((busy & (busy - 1)) == 0 && unchecked(ratedCount[nic]) == 0 && unchecked(linkRate[nic]) == 0) {
+    // One word busy, no class of the NIC rated and the line unlimited: when one class is
+    // backlogged (besides the kernel's, served before), it is the one chosen for each of its
+    // frames in turn, so they go in one loop, charged as one at a time would be.
+    let w = <i32>ctz(busy);
+    let bits = w < WORDS ? unchecked(backlog[nic * WORDS + w]) : 0;
+    if (w == 0) bits &= ~(<u64>1 << <u64>CLASS_KERNEL);
+    if (bits != 0 && (bits & (bits - 1)) == 0) {
+      let i = at(nic, (w << 6) + <i32>ctz(bits));
+      do {
+        unchecked(vtime[nic] = unchecked(spareSent[i]));
+        unchecked(spareSent[i] += <u64>sendHead(nic, i, false));
+      } while (unchecked(count[i]) > 0);
+      return true;
+    }
+  }
   let best = -1, bestSize = 0;
   let least: u64 = U64.MAX_VALUE;
-  for (let busy = unchecked(busyWords[nic]); busy != 0; busy &= busy - 1) {   // the backlogged classes, in class order
+  for (; busy != 0; busy &= busy - 1) {             // the backlogged classes, in class order
     let w = <i32>ctz(busy);
     let bits = unchecked(backlog[nic * WORDS + w]);
     if (w == 0) bits &= ~(<u64>1 << <u64>CLASS_KERNEL);
