@@ -52,6 +52,10 @@ let blocked = false;                                 // a backlog waits for cred
 // costs the backlogged classes, not CLASS_MAX of them (a thousand services: issue #17).
 const WORDS: i32 = (CLASS_MAX + 63) >> 6;
 const backlog = new StaticArray<u64>(NIC_MAX * WORDS);
+// ... and which of those words are not 0, a bit each, so that a NIC with one busy class
+// costs one word per frame sent, not WORDS (17 with SVC_MAX 1024) of them.
+const busyWords = new StaticArray<u64>(NIC_MAX);
+if (WORDS > 64) abort("egress: CLASS_MAX needs more than 64 words of backlog bits");
 const minClasses = new StaticArray<i32>(NIC_MAX);   // classes of the NIC with a min rate
 const minMask = new StaticArray<u64>(NIC_MAX * WORDS); // ... a bit each, walked with the backlog's
 // The classes of each NIC with a min or max rate: the only ones whose credits a poll
@@ -65,11 +69,14 @@ const ratedCount = new StaticArray<i32>(NIC_MAX);
 @inline function markBacklog(nic: i32, c: i32): void {
   let w = nic * WORDS + (c >> 6);
   unchecked(backlog[w] = unchecked(backlog[w]) | (<u64>1 << <u64>(c & 63)));
+  unchecked(busyWords[nic] = unchecked(busyWords[nic]) | (<u64>1 << <u64>(c >> 6)));
 }
 // @ts-ignore: decorator
 @inline function clearBacklog(nic: i32, c: i32): void {
   let w = nic * WORDS + (c >> 6);
-  unchecked(backlog[w] = unchecked(backlog[w]) & ~(<u64>1 << <u64>(c & 63)));
+  let bits = unchecked(backlog[w]) & ~(<u64>1 << <u64>(c & 63));
+  unchecked(backlog[w] = bits);
+  if (bits == 0) unchecked(busyWords[nic] = unchecked(busyWords[nic]) & ~(<u64>1 << <u64>(c >> 6)));
 }
 
 export function txDepth(nic: i32): i32 {
@@ -171,8 +178,7 @@ function refill(nic: i32): void {
  *  The line likewise when every class ran empty. */
 function noteWaiting(nic: i32): void {
   let frame = <i64>(unchecked(nicMtu[nic]) + ETH_HDR);
-  let any = false;
-  for (let w = 0; w < WORDS; w++) if (unchecked(backlog[nic * WORDS + w]) != 0) { any = true; break; }
+  let any = unchecked(busyWords[nic]) != 0;
   let rc = unchecked(ratedCount[nic]);
   for (let k = 0; k < rc; k++) {                     // only a rated class has credits to cap
     let i = at(nic, <i32>unchecked(rated[nic * CLASS_MAX + k]));
@@ -268,20 +274,39 @@ function minFrom(nic: i32, lo: i32, hi: i32): i32 {
  *  its max cannot lose its share to (start-time fair queueing, with a virtual time per NIC
  *  so a class returning from idle does not claim the past). */
 function serveSpare(nic: i32): bool {
-  let best = -1;
+  let busy = unchecked(busyWords[nic]);
+  if ((busy & (busy - 1)) == 0 && unchecked(ratedCount[nic]) == 0 && unchecked(linkRate[nic]) == 0) {
+    // One word busy, no class of the NIC rated and the line unlimited: when one class is
+    // backlogged (besides the kernel's, served before), it is the one chosen for each of its
+    // frames in turn, so they go in one loop, charged as one at a time would be.
+    let w = <i32>ctz(busy);
+    let bits = w < WORDS ? unchecked(backlog[nic * WORDS + w]) : 0;
+    if (w == 0) bits &= ~(<u64>1 << <u64>CLASS_KERNEL);
+    if (bits != 0 && (bits & (bits - 1)) == 0) {
+      let i = at(nic, (w << 6) + <i32>ctz(bits));
+      do {
+        unchecked(vtime[nic] = unchecked(spareSent[i]));
+        unchecked(spareSent[i] += <u64>sendHead(nic, i, false));
+      } while (unchecked(count[i]) > 0);
+      return true;
+    }
+  }
+  let best = -1, bestSize = 0;
   let least: u64 = U64.MAX_VALUE;
-  for (let w = 0; w < WORDS; w++) {                 // the backlogged classes, in class order
+  for (; busy != 0; busy &= busy - 1) {             // the backlogged classes, in class order
+    let w = <i32>ctz(busy);
     let bits = unchecked(backlog[nic * WORDS + w]);
     if (w == 0) bits &= ~(<u64>1 << <u64>CLASS_KERNEL);
     while (bits != 0) {
       let i = at(nic, (w << 6) + <i32>ctz(bits));
       bits &= bits - 1;
-      if (!underMax(i, headSize(i))) { blocked = true; continue; }
-      if (unchecked(spareSent[i]) < least) { least = unchecked(spareSent[i]); best = i; }
+      let size = headSize(i);
+      if (!underMax(i, size)) { blocked = true; continue; }
+      if (unchecked(spareSent[i]) < least) { least = unchecked(spareSent[i]); best = i; bestSize = size; }
     }
   }
   if (best < 0) return false;
-  if (!linkOk(nic, headSize(best))) { blocked = true; return false; }
+  if (!linkOk(nic, bestSize)) { blocked = true; return false; }
   unchecked(vtime[nic] = least);
   unchecked(spareSent[best] += <u64>sendHead(nic, best, false));
   return true;
@@ -295,8 +320,12 @@ export function txDrain(nicCount: i32): i64 {
     refill(n);
     let k = at(n, CLASS_KERNEL);
     while (unchecked(count[k]) > 0) sendHead(n, k, false);
-    while (serveMin(n)) {}
-    while (serveSpare(n)) { while (serveMin(n)) {} }
+    if (unchecked(minClasses[n]) == 0) {             // nothing is owed: spare capacity only
+      while (serveSpare(n)) {}
+    } else {
+      while (serveMin(n)) {}
+      while (serveSpare(n)) { while (serveMin(n)) {} }
+    }
     noteWaiting(n);
   }
   return blocked ? now + 1 : -1;

@@ -77,8 +77,21 @@ function options(p: usize, off: i32, end: i32, known: i32, c: Chain): i32 {
 // Router Alert (RFC 2711) needs no action from a node that is not an MLD router.
 
 /** Follow the extension headers of a packet check() accepted. -1 if the chain is sound
- *  (c.proto, c.off set), else a Drop (PARAM_PROBLEM with c.code, c.ptr). */
-export function walk(p: usize, c: Chain): i32 {
+ *  (c.proto, c.off set), else a Drop (PARAM_PROBLEM with c.code, c.ptr). Inline for what
+ *  most packets are, an upper layer right after the fixed header; the chain, if any, in
+ *  walkChain. */
+// @ts-ignore: decorator
+@inline export function walk(p: usize, c: Chain): i32 {
+  let next = ipNext(p);
+  if (next != NH_HOPOPT && next != NH_ROUTING && next != NH_DSTOPT && next != NH_AH && next != NH_FRAGMENT) {
+    c.proto = next;
+    c.off = IP_HDR;
+    return -1;
+  }
+  return walkChain(p, c);
+}
+
+function walkChain(p: usize, c: Chain): i32 {
   let next = ipNext(p);
   let nextField = IP_NEXT;      // where the Next Header value we follow was read
   let off = IP_HDR;

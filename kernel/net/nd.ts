@@ -31,7 +31,7 @@ import { Index, IDX_SLOT_BYTES, idxFind, idxAdd, idxDel, idxRec, idxClear } from
 import { host_random } from "../../abi/gen/host";
 import { now } from "../clock";
 import { pktAlloc, pktFree, pktData, pktSetLen, pktClass, CLASS_FORWARD } from "../pool";
-import { addrCopy, isMulticast, isUnspecified, isSolicitedFor, isSolicitedNode,
+import { addrCopy, addrEq, isMulticast, isUnspecified, isSolicitedFor, isSolicitedNode,
   solicitedNode, multicastMac, macCopy, macEq } from "../../wire/addr";
 import { IP_HDR, IP_SRC, IP_DST, NH_ICMPV6, ipHops, ipSrc, ipEmit } from "../../wire/ipv6";
 import { ETH_HDR, ETHERTYPE_IPV6, ethEmit } from "../../wire/ethernet";
@@ -70,6 +70,7 @@ const lTail = new StaticArray<i32>(3);
 let incomplete: i32 = 0;                            // entries INCOMPLETE now
 let timersNext: i64 = -1;                           // ndTimers: the earliest deadline known, -1: none
 const seenRetrans = new StaticArray<i64>(NIC_MAX);  // ... and each link's RetransTimer at its last pass
+const lastFound = new StaticArray<i32>(NIC_MAX);    // find(): each NIC's entry found last + 1, 0: none
 /** REACHABLE entries age to STALE, and DELAY ones are first probed, on multiples of this
  *  many ms, a little late (RFC 4861 §7.3.3 needs them after ReachableTime and
  *  DELAY_FIRST_PROBE_TIME, not at the ms): the entries of a full cache that expire at
@@ -87,6 +88,7 @@ export function ndInit(role: Role): void {
   nodeRole = role;
   for (let i = 0; i < neighHigh; i++) { unchecked(nNic[i] = -1); unchecked(nHeld[i] = -1); unchecked(nList[i] = NONE); }
   idxClear(cache);
+  for (let n = 0; n < NIC_MAX; n++) unchecked(lastFound[n] = 0);
   neighHigh = 0; incomplete = 0; timersNext = -1;
   for (let l = 0; l < 3; l++) { unchecked(lHead[l] = -1); unchecked(lTail[l] = -1); }
 }
@@ -124,10 +126,28 @@ export function neighborKnown(nic: i32, addr: usize): bool {
   return i >= 0 && unchecked(nState[i]) != NeighState.INCOMPLETE;
 }
 
-function find(nic: i32, addr: usize): i32 {
+/** The entry for (addr, nic), or -1. Each NIC remembers the entry it found last (a router
+ *  sends most of a link's packets to one next hop): that entry is checked against its own
+ *  key (address and NIC), so the SipHash of the full lookup is skipped when it is the one,
+ *  and no change to the cache can leave the memory naming a wrong entry (a released
+ *  entry's NIC is -1; keys are unique, so an entry with this key is the one the index
+ *  would find). */
+// @ts-ignore: decorator
+@inline function find(nic: i32, addr: usize): i32 {
+  if (<u32>nic < <u32>NIC_MAX) {
+    let c = unchecked(lastFound[nic]) - 1;
+    if (c >= 0 && <i32>unchecked(nNic[c]) == nic && addrEq(neighAddr(c), addr)) return c;
+  }
+  return findIndexed(nic, addr);
+}
+
+/** find() through the hash index, remembered for the NIC. */
+function findIndexed(nic: i32, addr: usize): i32 {
   addrCopy(KEY, addr);
   store<u64>(KEY, <u64>nic, 16);
-  return idxFind(cache, KEY);
+  let i = idxFind(cache, KEY);
+  if (i >= 0 && <u32>nic < <u32>NIC_MAX) unchecked(lastFound[nic] = i + 1);
+  return i;
 }
 
 function unlink(i: i32): void {
@@ -141,8 +161,9 @@ function unlink(i: i32): void {
 
 /** Entry i, settled, goes last in its list: it made room last. */
 function enqueue(i: i32): void {
-  unlink(i);
   let l = unchecked(nUsed[i]) < 0 ? UNUSED : USED;
+  if (<i32>unchecked(nList[i]) == l && unchecked(lTail[l]) == i) return;   // last already (sent to again)
+  unlink(i);
   let t = unchecked(lTail[l]);
   unchecked(nPrev[i] = t); unchecked(nNext[i] = -1);
   if (t >= 0) unchecked(nNext[t] = i); else unchecked(lHead[l] = i);

@@ -7,8 +7,10 @@
 // path, never a packet's.
 // lookup() answers with the matching entry's index, which the caller keeps and reads
 // with routeKind/routeNic/routeSvc/routeAddrIndex: nothing is left in module state, and
-// nothing is allocated. A SERVICE route has no NIC; it names the service and the index of
-// the address in the service's list (the object of its ADDR capability).
+// nothing is allocated (it keeps the last destination's answer, dropped at any change to
+// the table, so a flow's packets cost one trie walk). A SERVICE route has no NIC; it names
+// the service and the index of the address in the service's list (the object of its ADDR
+// capability).
 // Routes learned from the link (routers.ts, slaac.ts: learned) have room of their own,
 // ROUTE_LEARNED_MAX, so a host on the link cannot take what the manifest and LOADs need,
 // nor they what the client role learns.
@@ -86,6 +88,7 @@ export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc
   unchecked(svcs[i] = <u16>svc);
   unchecked(addrIdx[i] = 0);
   lpmInsert(i, prefix, len);
+  forget();
   ownMark(i);
   return i;
 }
@@ -100,8 +103,24 @@ export function routeAddService(a: usize, svc: i32, index: i32): i32 {
 
 /** Longest-prefix match for dst: the matching entry's index, or -1 if there is no route.
  *  On a tie the entry added first wins (the node's and the services' own /128s are added
- *  before anything else). */
-export function lookup(dst: usize): i32 { return lpmLookup(dst); }
+ *  before anything else). The last destination looked up and its answer are kept until the
+ *  next one or a change to the table (forget()): a train of packets to one destination,
+ *  what a flow is on a link, costs one trie walk. */
+export function lookup(dst: usize): i32 {
+  if (lastValid && addrEq(LAST_DST, dst)) return lastRoute;
+  let i = lpmLookup(dst);
+  addrCopy(LAST_DST, dst);
+  lastRoute = i;
+  lastValid = true;
+  return i;
+}
+const LAST_DST: usize = memory.data(16, 8);
+let lastRoute: i32 = -1;
+let lastValid = false;
+
+/** The table changed: the answer lookup() kept may be wrong now. */
+// @ts-ignore: decorator
+@inline function forget(): void { lastValid = false; }
 
 /** The next hop through route i towards dst: the gateway, or dst itself when on-link. */
 export function nextHop(i: i32, dst: usize): usize {
@@ -170,6 +189,7 @@ export function routeRemoveService(svc: i32): void { compact(-1, svc); }
 
 /** Keep every entry but index drop and service svc's SERVICE routes, in order. */
 function compact(drop: i32, svc: i32): void {
+  forget();
   // Out of the trie first, while every link still names an entry where it is.
   for (let i = 0; i < routeCount; i++) if (dropped(i, drop, svc)) lpmRemove(i);
   let j = 0;
@@ -207,4 +227,4 @@ function ownRebuild(): void {
 }
 
 /** Forget every route (a refused boot). */
-export function routeReset(): void { routeCount = 0; learnedCount = 0; lpmReset(); ownRebuild(); }
+export function routeReset(): void { routeCount = 0; learnedCount = 0; lpmReset(); forget(); ownRebuild(); }
