@@ -1,0 +1,316 @@
+// The TAP's offloads in the host (tap.ts opens the device with IFF_VNET_HDR): every frame
+// crosses the TAP behind a 10-byte struct virtio_net_hdr, which lets Linux hand over and
+// take GSO "super-frames" (up to 64 KiB of one TCP or UDP flow behind one set of headers)
+// and frames whose checksum is left for the other end to fill (NEEDS_CSUM).
+//
+//  - Read side (gsoSplit, completeChecksum): what Linux sends is cut back into ordinary
+//    frames no larger than the link's, each with its own headers and a complete checksum,
+//    before the kernel sees it. The kernel never sees a vnet header or a GSO frame.
+//  - Write side (Coalescer): the frames the kernel sends in one turn are merged, when they
+//    are consecutive segments of one TCP flow or equal-sized datagrams of one UDP flow, into
+//    one super-frame that Linux receives once (GRO done in the host), as wireguard-go's
+//    tun/offload_linux.go does for a TUN.
+//
+// Only IPv6 over Ethernet without extension headers is split or merged (the kernel routes
+// IPv6 only); any other frame passes alone. A malformed vnet header or GSO frame from Linux
+// is refused (the caller counts and drops it); nothing here throws on any input.
+// Reference: <linux/virtio_net.h>, include/linux/virtio_net.h (virtio_net_hdr_to_skb),
+// wireguard-go tun/offload_linux.go (gsoSplit, applyTCPCoalesceAccounting).
+
+/** sizeof(struct virtio_net_hdr): what TUNSETVNETHDRSZ is given; every read and write
+ *  starts with one. Its fields are little-endian here (x86-64 and arm64; tun uses the
+ *  host's order for a non-"legacy big-endian" device). */
+export const VNET_HDR_LEN = 10;
+export const F_NEEDS_CSUM = 1;   // VIRTIO_NET_HDR_F_NEEDS_CSUM
+export const F_DATA_VALID = 2;   // VIRTIO_NET_HDR_F_DATA_VALID
+export const GSO_NONE = 0;       // VIRTIO_NET_HDR_GSO_NONE
+export const GSO_TCPV4 = 1;
+export const GSO_UDP = 3;        // UFO, gone from Linux
+export const GSO_TCPV6 = 4;
+export const GSO_UDP_L4 = 5;     // USO, Linux >= 6.2 on tun
+export const GSO_ECN = 0x80;
+
+const ETH = 14;                  // Ethernet header
+const IP6 = 40;                  // fixed IPv6 header
+const L4 = ETH + IP6;            // where TCP or UDP starts: 54
+const ETHERTYPE_IPV6 = 0x86dd;
+const TCP = 6, UDP = 17;
+const TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08, TCP_ACK = 0x10;
+/** Linux's UDP_MAX_SEGMENTS: a UDP GSO frame of more segments is refused on receive. */
+export const UDP_MAX_SEGMENTS = 64;
+/** The largest IPv6 payload one super-frame carries (no jumbograms, no BIG TCP). */
+export const GSO_PAYLOAD_MAX = 0xffff;
+/** The largest frame a read can return with offloads on: 64 KiB of IPv6 payload plus headers. */
+export const GSO_FRAME_MAX = ETH + IP6 + GSO_PAYLOAD_MAX;
+
+export interface VnetHdr {
+  flags: number; gsoType: number; hdrLen: number; gsoSize: number; csumStart: number; csumOffset: number;
+}
+
+export function readVnetHdr(b: Uint8Array, at = 0): VnetHdr {
+  return {
+    flags: b[at], gsoType: b[at + 1], hdrLen: b[at + 2] | (b[at + 3] << 8), gsoSize: b[at + 4] | (b[at + 5] << 8),
+    csumStart: b[at + 6] | (b[at + 7] << 8), csumOffset: b[at + 8] | (b[at + 9] << 8),
+  };
+}
+
+export function writeVnetHdr(b: Uint8Array, at: number, h: VnetHdr): void {
+  b[at] = h.flags; b[at + 1] = h.gsoType;
+  b[at + 2] = h.hdrLen & 0xff; b[at + 3] = h.hdrLen >>> 8;
+  b[at + 4] = h.gsoSize & 0xff; b[at + 5] = h.gsoSize >>> 8;
+  b[at + 6] = h.csumStart & 0xff; b[at + 7] = h.csumStart >>> 8;
+  b[at + 8] = h.csumOffset & 0xff; b[at + 9] = h.csumOffset >>> 8;
+}
+
+const u16 = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];
+const u32 = (b: Uint8Array, at: number): number => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+function put16(b: Uint8Array, at: number, v: number): void { b[at] = (v >>> 8) & 0xff; b[at + 1] = v & 0xff; }
+function put32(b: Uint8Array, at: number, v: number): void { put16(b, at, v >>> 16); put16(b, at + 2, v & 0xffff); }
+
+/** The ones'-complement sum of b[start, end) as 16-bit big-endian words (an odd last byte is
+ *  padded with zero), added to `sum`; not folded (a 32-bit-safe partial sum). */
+export function sum16(b: Uint8Array, start: number, end: number, sum = 0): number {
+  let i = start;
+  for (; i + 1 < end; i += 2) {
+    sum += (b[i] << 8) | b[i + 1];
+    if (sum > 0x3fffffff) sum = (sum & 0xffff) + (sum >>> 16);
+  }
+  if (i < end) sum += b[i] << 8;
+  return sum;
+}
+
+export function fold(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+/** The IPv6 pseudo-header's sum (RFC 8200 8.1) for the frame's addresses, `len` and `proto`. */
+function pseudo(f: Uint8Array, len: number, proto: number): number {
+  return sum16(f, ETH + 8, ETH + 40, len + proto);
+}
+
+/** True if the TCP or UDP checksum of an IPv6 frame (transport at 54, `len` bytes) verifies.
+ *  UDP's 0 ("none") is not valid over IPv6. */
+export function transportChecksumOk(f: Uint8Array, proto: number, len: number): boolean {
+  if (proto === UDP && u16(f, L4 + 6) === 0) return false;
+  return fold(sum16(f, L4, L4 + len, pseudo(f, len, proto))) === 0xffff;
+}
+
+/** Fills in a NEEDS_CSUM frame's checksum: the field at start + offset holds the sum of the
+ *  pseudo-header; the ones'-complement sum from `start` to the end goes there. False (and
+ *  nothing written) if the offsets lie outside the frame. */
+export function completeChecksum(f: Uint8Array, start: number, offset: number): boolean {
+  const at = start + offset;
+  if (start < ETH || at + 2 > f.length || offset < 0) return false;
+  const initial = u16(f, at);
+  f[at] = 0; f[at + 1] = 0;
+  const c = (~fold(sum16(f, start, f.length, initial))) & 0xffff;
+  put16(f, at, c === 0 ? 0xffff : c);   // as Linux's skb_checksum_help (CSUM_MANGLED_0)
+  return true;
+}
+
+/** Why a frame read from the TAP was refused (counted by the caller by this name). */
+export type RxRefusal = "rx_vnet_short" | "rx_vnet_bad_csum" | "rx_gso_bad";
+
+/**
+ * One frame read from the TAP, vnet header first (`n` bytes of `buf`): hands each ordinary
+ * frame it carries to `emit` (a GSO frame split into segments of gsoSize, each with its own
+ * length, sequence number and checksum; a NEEDS_CSUM frame with its checksum completed, in
+ * place), or returns why it was refused. `out` is scratch for one segment (at least
+ * `frameMax` bytes); an emitted frame is valid only during the call. Segments larger than
+ * `frameMax` are refused, as is any GSO frame that is not IPv6 TCP or UDP without extension
+ * headers, whose lengths do not agree, or whose offsets point elsewhere than Linux puts them.
+ */
+export function receive(buf: Uint8Array, n: number, out: Uint8Array, frameMax: number,
+  emit: (frame: Uint8Array) => void): RxRefusal | number {
+  if (n < VNET_HDR_LEN + ETH) return "rx_vnet_short";
+  const flags = buf[0], gso = buf[1];
+  const csumStart = buf[6] | (buf[7] << 8), csumOffset = buf[8] | (buf[9] << 8);
+  const f = buf.subarray(VNET_HDR_LEN, n);
+  if (gso === GSO_NONE) {
+    if (flags & F_NEEDS_CSUM) {
+      if (!completeChecksum(f, csumStart, csumOffset)) return "rx_vnet_bad_csum";
+    }
+    emit(f);
+    return 1;
+  }
+  return split(f, buf[4] | (buf[5] << 8), gso, flags, csumStart, csumOffset, out, frameMax, emit);
+}
+
+/** gsoSplit: a GSO super-frame (IPv6, TCP or UDP) cut into frames of at most gsoSize bytes of
+ *  payload. Returns how many were emitted, or why none was. */
+export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number, csumStart: number, csumOffset: number,
+  out: Uint8Array, frameMax: number, emit: (frame: Uint8Array) => void): RxRefusal | number {
+  const type = gso & ~GSO_ECN;
+  if (type !== GSO_TCPV6 && type !== GSO_UDP_L4) return "rx_gso_bad";
+  if (!(flags & F_NEEDS_CSUM) || csumStart !== L4) return "rx_gso_bad";
+  if (f.length < L4 + 8 || u16(f, 12) !== ETHERTYPE_IPV6 || (f[ETH] >>> 4) !== 6) return "rx_gso_bad";
+  if (u16(f, ETH + 4) !== f.length - L4) return "rx_gso_bad";     // payload length agrees with what came
+  const proto = f[ETH + 6];
+  let hdr: number;
+  if (type === GSO_TCPV6) {
+    if (proto !== TCP || csumOffset !== 16 || f.length < L4 + 20) return "rx_gso_bad";
+    hdr = L4 + (f[L4 + 12] >>> 4) * 4;
+    if (hdr < L4 + 20 || hdr > f.length) return "rx_gso_bad";
+  } else {
+    if (proto !== UDP || csumOffset !== 6) return "rx_gso_bad";
+    hdr = L4 + 8;
+  }
+  const data = f.length - hdr;
+  if (gsoSize === 0 || data === 0 || hdr + gsoSize > frameMax || out.length < hdr + gsoSize) return "rx_gso_bad";
+  if (type === GSO_UDP_L4 && Math.ceil(data / gsoSize) > UDP_MAX_SEGMENTS) return "rx_gso_bad";
+  const seq0 = type === GSO_TCPV6 ? u32(f, L4 + 4) : 0;
+  const tcpFlags = type === GSO_TCPV6 ? f[L4 + 13] : 0;
+  out.set(f.subarray(0, hdr), 0);
+  let count = 0;
+  for (let at = hdr; at < f.length; at += gsoSize, count++) {
+    const end = Math.min(at + gsoSize, f.length);
+    const len = end - at, l4len = hdr - L4 + len;
+    put16(out, ETH + 4, l4len);
+    if (type === GSO_TCPV6) {
+      put32(out, L4 + 4, (seq0 + count * gsoSize) >>> 0);
+      out[L4 + 13] = end === f.length ? tcpFlags : tcpFlags & ~(TCP_FIN | TCP_PSH);
+    } else {
+      put16(out, L4 + 4, l4len);
+    }
+    out.set(f.subarray(at, end), hdr);
+    const sumAt = L4 + csumOffset;
+    out[sumAt] = 0; out[sumAt + 1] = 0;
+    const c = (~fold(sum16(out, L4, hdr + len, pseudo(out, l4len, proto)))) & 0xffff;
+    put16(out, sumAt, c === 0 && type === GSO_UDP_L4 ? 0xffff : c);
+    emit(out.subarray(0, hdr + len));
+  }
+  return count;
+}
+
+/** What the Coalescer writes: `n` bytes of `buf` from 0, vnet header first. 0 or a negative
+ *  errno-like result is the writer's; the Coalescer only passes it back. */
+export type Writer = (buf: Uint8Array, n: number, frames: number) => void;
+
+/**
+ * GRO in the host, for what the node writes to a TAP: frames are added in order; each is
+ * merged into the open super-frame when it continues it (the same Ethernet and IPv6
+ * headers but for the payload length; TCP: the same ports, acknowledgement, window, options
+ * and flags — ACK, PSH only last — and the next sequence number; UDP: the same ports and a
+ * payload no longer than the first's, a shorter one ending it), else the open one is
+ * written and the frame opens the next. A frame is merged only if its own checksum
+ * verifies (the super-frame goes to Linux as NEEDS_CSUM, and Linux then trusts it, so a
+ * corrupt segment must not be merged and "repaired"). flush() writes the open one.
+ * Everything it writes is a copy: frames added are only borrowed.
+ */
+export class Coalescer {
+  /** vnet header + the open frame; GSO_FRAME_MAX of frame at most. */
+  private readonly buf = new Uint8Array(VNET_HDR_LEN + GSO_FRAME_MAX);
+  private readonly f = this.buf.subarray(VNET_HDR_LEN);
+  private len = 0;        // bytes of frame in f; 0: nothing open
+  private frames = 0;     // frames merged into the open one
+  private proto = 0;      // TCP or UDP when it can grow, 0 when it cannot
+  private hdr = 0;        // header bytes (Ethernet + IPv6 + TCP/UDP)
+  private gsoSize = 0;
+  private nextSeq = 0;
+  private closedToMore = false;
+  /** Frames that were merged into another (not written alone). */
+  merged = 0;
+
+  constructor(private readonly write: Writer) {}
+
+  /** Adds one frame (copied). */
+  add(frame: Uint8Array): void {
+    if (this.len > 0 && !this.closedToMore && this.proto !== 0 && this.continues(frame)) {
+      this.append(frame);
+      return;
+    }
+    this.flush();
+    this.open(frame);
+  }
+
+  /** Writes the open super-frame (or single frame), if any. */
+  flush(): void {
+    if (this.len === 0) return;
+    const f = this.f, n = this.len;
+    if (this.frames > 1) {
+      const l4len = n - L4;
+      put16(f, ETH + 4, l4len);
+      if (this.proto === UDP) put16(f, L4 + 4, l4len);
+      const sumAt = L4 + (this.proto === TCP ? 16 : 6);
+      put16(f, sumAt, fold(pseudo(f, l4len, this.proto)));   // Linux adds the rest (CHECKSUM_PARTIAL)
+      writeVnetHdr(this.buf, 0, {
+        flags: F_NEEDS_CSUM, gsoType: this.proto === TCP ? GSO_TCPV6 : GSO_UDP_L4,
+        hdrLen: this.hdr, gsoSize: this.gsoSize, csumStart: L4, csumOffset: sumAt - L4,
+      });
+    } else {
+      this.buf.fill(0, 0, VNET_HDR_LEN);
+    }
+    const frames = this.frames;
+    this.len = 0;
+    this.frames = 0;
+    this.write(this.buf, VNET_HDR_LEN + n, frames);
+  }
+
+  private open(frame: Uint8Array): void {
+    const n = frame.length;
+    this.f.set(frame, 0);
+    this.len = n;
+    this.frames = 1;
+    this.closedToMore = false;
+    this.proto = 0;
+    if (n <= L4 + 8 || n > GSO_FRAME_MAX || u16(frame, 12) !== ETHERTYPE_IPV6 || (frame[ETH] >>> 4) !== 6) return;
+    if (u16(frame, ETH + 4) !== n - L4) return;
+    const proto = frame[ETH + 6];
+    if (proto === TCP) {
+      if (n < L4 + 20) return;
+      const hdr = L4 + (frame[L4 + 12] >>> 4) * 4;
+      const flags = frame[L4 + 13];
+      if (hdr < L4 + 20 || hdr >= n || (flags & ~(TCP_ACK | TCP_PSH)) !== 0 || !(flags & TCP_ACK)) return;
+      if (!transportChecksumOk(frame, TCP, n - L4)) return;
+      this.hdr = hdr;
+      this.nextSeq = (u32(frame, L4 + 4) + (n - hdr)) >>> 0;
+      this.closedToMore = (flags & TCP_PSH) !== 0;
+    } else if (proto === UDP) {
+      if (u16(frame, L4 + 4) !== n - L4 || !transportChecksumOk(frame, UDP, n - L4)) return;
+      this.hdr = L4 + 8;
+    } else {
+      return;
+    }
+    this.proto = proto;
+    this.gsoSize = n - this.hdr;
+  }
+
+  /** True if `g` is the next segment of the open TCP flow or datagram of the open UDP flow. */
+  private continues(g: Uint8Array): boolean {
+    const f = this.f, n = g.length, hdr = this.hdr;
+    if (n <= hdr || n - hdr > this.gsoSize || this.len + n - hdr > GSO_FRAME_MAX) return false;
+    if (u16(g, ETH + 4) !== n - L4) return false;
+    // Ethernet, the IPv6 header's first 4 bytes, next header, hop limit, addresses.
+    for (let i = 0; i < ETH + 4; i++) if (f[i] !== g[i]) return false;
+    for (let i = ETH + 6; i < L4 + 4; i++) if (f[i] !== g[i]) return false;   // also the ports
+    if (this.proto === TCP) {
+      if (u32(g, L4 + 4) !== this.nextSeq) return false;
+      for (let i = L4 + 8; i < L4 + 13; i++) if (f[i] !== g[i]) return false;   // ack, data offset
+      const flags = g[L4 + 13];
+      if ((flags & ~TCP_PSH) !== (f[L4 + 13] & ~TCP_PSH)) return false;
+      for (let i = L4 + 14; i < L4 + 16; i++) if (f[i] !== g[i]) return false;  // window
+      for (let i = L4 + 18; i < hdr; i++) if (f[i] !== g[i]) return false;      // urgent, options
+      if (!transportChecksumOk(g, TCP, n - L4)) return false;
+      return true;
+    }
+    if (this.frames >= UDP_MAX_SEGMENTS) return false;
+    return u16(g, L4 + 4) === n - L4 && transportChecksumOk(g, UDP, n - L4);
+  }
+
+  private append(g: Uint8Array): void {
+    const n = g.length, hdr = this.hdr;
+    this.f.set(g.subarray(hdr), this.len);
+    this.len += n - hdr;
+    this.frames++;
+    this.merged++;
+    if (this.proto === TCP) {
+      this.nextSeq = (this.nextSeq + (n - hdr)) >>> 0;
+      if (g[L4 + 13] & TCP_PSH) {
+        this.f[L4 + 13] |= TCP_PSH;
+        this.closedToMore = true;
+      }
+    }
+    if (n - hdr < this.gsoSize) this.closedToMore = true;   // a short segment is the last
+  }
+}
