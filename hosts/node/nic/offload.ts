@@ -67,20 +67,36 @@ const u32 = (b: Uint8Array, at: number): number => ((b[at] << 24) | (b[at + 1] <
 function put16(b: Uint8Array, at: number, v: number): void { b[at] = (v >>> 8) & 0xff; b[at + 1] = v & 0xff; }
 function put32(b: Uint8Array, at: number, v: number): void { put16(b, at, v >>> 16); put16(b, at + 2, v & 0xffff); }
 
+/** One DataView per buffer, made once: frames are views into a few long-lived buffers (the
+ *  TAP's read buffer, its segment and coalescer buffers, the kernel's memory). */
+const views = new WeakMap<ArrayBufferLike, DataView>();
+function viewOf(b: Uint8Array): DataView {
+  let v = views.get(b.buffer);
+  if (v === undefined) {
+    v = new DataView(b.buffer);
+    views.set(b.buffer, v);
+  }
+  return v;
+}
+
 /** The ones'-complement sum of b[start, end) as 16-bit big-endian words (an odd last byte is
- *  padded with zero), added to `sum`; not folded (a 32-bit-safe partial sum). */
+ *  padded with zero), added to `sum`; not folded. Reads 32-bit words where it can (about
+ *  twice as fast as bytes in V8); the sum is a double, exact far beyond 64 KiB of words. */
 export function sum16(b: Uint8Array, start: number, end: number, sum = 0): number {
   let i = start;
-  for (; i + 1 < end; i += 2) {
-    sum += (b[i] << 8) | b[i + 1];
-    if (sum > 0x3fffffff) sum = (sum & 0xffff) + (sum >>> 16);
+  if (end - start >= 32) {
+    const v = viewOf(b), base = b.byteOffset;
+    let s = 0;
+    for (; i + 3 < end; i += 4) s += v.getUint32(base + i);
+    sum += (s % 0x10000) + Math.floor(s / 0x10000);
   }
+  for (; i + 1 < end; i += 2) sum += (b[i] << 8) | b[i + 1];
   if (i < end) sum += b[i] << 8;
   return sum;
 }
 
 export function fold(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
   return sum;
 }
 

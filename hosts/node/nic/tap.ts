@@ -1,6 +1,7 @@
 // A NIC on a Linux TAP device: /dev/net/tun attached with TUNSETIFF (IFF_TAP | IFF_NO_PI),
 // so each read() returns one whole Ethernet frame that Linux sent out of the interface and
-// each write() hands Linux one frame as if it had arrived on the wire. Creates the device
+// each write() hands Linux one frame as if it had arrived on the wire (with offloads, below,
+// behind a vnet header, and possibly a super-frame of many). Creates the device
 // if it does not exist (it then disappears when the NIC closes), attaches to an existing
 // TAP otherwise; sets its MTU and brings it up. Reads in batches when libuv's poll on the
 // fd says it is readable, on the event loop's own thread. A device that disappears is
