@@ -100,6 +100,13 @@ test("a TCP super-frame from Linux splits into MSS-sized segments with the right
   });
 });
 
+test("CWR stays on the first segment of a split only", () => {
+  const sf = superFrame(tcp(7, [], 0x90), 6, payload(2000, 1));
+  const { frames } = receiveAll(read({ flags: F_NEEDS_CSUM, gsoType: GSO_TCPV6 | 0x80, hdrLen: 86, gsoSize: 1000, csumStart: 54, csumOffset: 16 }, sf));
+  assert.deepEqual(frames.map((f) => f[54 + 13]), [0x90, 0x10]);
+  for (const f of frames) assert.equal(be16(f, 70), expectedChecksum(f, 6, 16));
+});
+
 test("a UDP (USO) super-frame splits into datagrams with their own length and checksum", () => {
   const data = payload(64 * 5 + 10, 2);
   const sf = superFrame(udp(payload(64, 0)), 17, data);

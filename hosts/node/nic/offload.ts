@@ -35,7 +35,7 @@ const IP6 = 40;                  // fixed IPv6 header
 const L4 = ETH + IP6;            // where TCP or UDP starts: 54
 const ETHERTYPE_IPV6 = 0x86dd;
 const TCP = 6, UDP = 17;
-const TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08, TCP_ACK = 0x10;
+const TCP_FIN = 0x01, TCP_PSH = 0x08, TCP_ACK = 0x10, TCP_CWR = 0x80;
 /** Linux's UDP_MAX_SEGMENTS: a UDP GSO frame of more segments is refused on receive. */
 export const UDP_MAX_SEGMENTS = 64;
 /** The largest IPv6 payload one super-frame carries (no jumbograms, no BIG TCP). */
@@ -185,7 +185,10 @@ export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number
     put16(out, ETH + 4, l4len);
     if (type === GSO_TCPV6) {
       put32(out, L4 + 4, (seq0 + count * gsoSize) >>> 0);
-      out[L4 + 13] = end === f.length ? tcpFlags : tcpFlags & ~(TCP_FIN | TCP_PSH);
+      // FIN and PSH on the last segment only, CWR on the first only (as Linux's tcp_gso_segment).
+      let fl = end === f.length ? tcpFlags : tcpFlags & ~(TCP_FIN | TCP_PSH);
+      if (count > 0) fl &= ~TCP_CWR;
+      out[L4 + 13] = fl;
     } else {
       put16(out, L4 + 4, l4len);
     }
