@@ -133,7 +133,7 @@ test("a NEEDS_CSUM frame gets its checksum completed; a DATA_VALID or plain fram
 
 test("what the Coalescer merges splits back into exactly the frames it was given (TCP and UDP)", () => {
   const writes: { bytes: Uint8Array; frames: number }[] = [];
-  const c = new Coalescer((buf, n, frames) => writes.push({ bytes: buf.slice(0, n), frames }));
+  const c = new Coalescer((buf, n, frames) => writes.push({ bytes: buf.slice(0, n), frames }), true);
   const segs = [0, 1, 2, 3].map((i) => tcp(5000 + i * 1428, payload(i === 3 ? 500 : 1428, i), i === 3 ? 0x18 : 0x10));
   const dgrams = [0, 1, 2, 3, 4].map((i) => udp(payload(64, 10 + i)));
   for (const f of [...segs, ...dgrams]) c.add(f);
@@ -152,7 +152,7 @@ test("what the Coalescer merges splits back into exactly the frames it was given
 
 test("frames that do not continue the open one are written alone, unchanged and in order", () => {
   const writes: { bytes: Uint8Array; frames: number }[] = [];
-  const c = new Coalescer((buf, n, frames) => writes.push({ bytes: buf.slice(0, n), frames }));
+  const c = new Coalescer((buf, n, frames) => writes.push({ bytes: buf.slice(0, n), frames }), true);
   const corrupt = tcp(1000 + 1428, payload(1428, 9));
   corrupt[100] ^= 1;                                               // its checksum no longer verifies
   const frames = [
@@ -172,6 +172,14 @@ test("frames that do not continue the open one are written alone, unchanged and 
   for (const w of singles) assert.deepEqual(Array.from(w.subarray(0, VNET_HDR_LEN)), new Array(VNET_HDR_LEN).fill(0));
   const out = writes.flatMap((w) => receiveAll(w.bytes).frames);
   assert.deepEqual(out, frames, "every frame comes back out, in order, byte for byte");
+});
+
+test("UDP is merged only when asked (udp: true); TCP always", () => {
+  const writes: number[] = [];
+  const c = new Coalescer((_buf, _n, frames) => writes.push(frames));
+  for (const f of [udp(payload(64, 1)), udp(payload(64, 2)), tcp(1, payload(100, 1)), tcp(101, payload(100, 2))]) c.add(f);
+  c.flush();
+  assert.deepEqual(writes, [1, 1, 2]);
 });
 
 test("malformed vnet headers and GSO frames are refused by name", () => {
@@ -205,7 +213,7 @@ test("malformed vnet headers and GSO frames are refused by name", () => {
 test("random reads and random frames never throw", () => {
   let seed = 12345;
   const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 16;
-  const c = new Coalescer(() => {});
+  const c = new Coalescer(() => {}, true);
   const base = superFrame(tcp(1, []), 6, payload(4000, 1));
   for (let i = 0; i < 20000; i++) {
     const b = read({ flags: F_NEEDS_CSUM, gsoType: GSO_TCPV6, hdrLen: 86, gsoSize: 1428, csumStart: 54, csumOffset: 16 }, base);

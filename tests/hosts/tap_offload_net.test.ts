@@ -3,7 +3,8 @@
 // TCP go from one namespace to the other and arrive whole (the receiver's SHA-256 equals the
 // sender's) while Linux hands the node 64 KiB super-frames (split by the node: rx_gso) and
 // the node hands Linux merged super-frames (tx_gso); then 3,000 UDP datagrams of mixed
-// sizes, paced, arrive all, each intact (count and digest of the set). The TAP counters say
+// sizes, paced, arrive all, each intact (count and digest of the set), with UDP merging on
+// (PERSIA_TAP_UDP_GRO=1). The TAP counters say
 // no read was refused and no write lost. Needs root, /dev/net/tun, iproute2 and python3;
 // skips without them, but fails under CI=true.
 import { test } from "node:test";
@@ -87,10 +88,12 @@ nics:
   - { name: lanb, kind: tap, tap: { device: ${TAP_B} }, mac: "${macB}", prefixes: ["fd00:b::/64"] }
 services: []
 `;
-  const saved = process.env.PERSIA_TAP_OFFLOAD;
+  const saved = [process.env.PERSIA_TAP_OFFLOAD, process.env.PERSIA_TAP_UDP_GRO];
   delete process.env.PERSIA_TAP_OFFLOAD;
+  process.env.PERSIA_TAP_UDP_GRO = "1";   // UDP merged too: the destination is a UDP socket
   const r = await launch(parseManifest(manifest, "offload-router.yaml", ROOT), { log: () => {} });
-  if (saved !== undefined) process.env.PERSIA_TAP_OFFLOAD = saved;
+  if (saved[0] !== undefined) process.env.PERSIA_TAP_OFFLOAD = saved[0];
+  if (saved[1] === undefined) delete process.env.PERSIA_TAP_UDP_GRO; else process.env.PERSIA_TAP_UDP_GRO = saved[1];
   try {
     for (const [ns, dev, addr, mac] of [[NS_A, TAP_A, "fd00:a::2", macA], [NS_B, TAP_B, "fd00:b::2", macB]]) {
       sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);

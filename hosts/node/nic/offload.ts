@@ -231,7 +231,12 @@ export class Coalescer {
   /** Frames that were merged into another (not written alone). */
   merged = 0;
 
-  constructor(private readonly write: Writer) {}
+  /** udp: merge UDP datagrams too. Off by default, as Linux's own rx-udp-gro-forwarding: a
+   *  packet socket on the TAP's interface (a relay, a capture) sees the super-frame whole,
+   *  which a UDP reader that does not expect it takes for one long datagram; a local UDP
+   *  socket and Linux's forwarding segment it back. TCP super-frames are what every Linux NIC
+   *  with GRO (on by default) hands up, so TCP is always merged. */
+  constructor(private readonly write: Writer, private readonly udp = false) {}
 
   /** Adds one frame (copied). */
   add(frame: Uint8Array): void {
@@ -285,7 +290,7 @@ export class Coalescer {
       this.hdr = hdr;
       this.nextSeq = (u32(frame, L4 + 4) + (n - hdr)) >>> 0;
       this.closedToMore = (flags & TCP_PSH) !== 0;
-    } else if (proto === UDP) {
+    } else if (proto === UDP && this.udp) {
       if (u16(frame, L4 + 4) !== n - L4 || !transportChecksumOk(frame, UDP, n - L4)) return;
       this.hdr = L4 + 8;
     } else {

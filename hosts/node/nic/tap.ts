@@ -10,7 +10,8 @@
 // device is opened with IFF_VNET_HDR and TUNSETOFFLOAD (checksum, TCP and UDP segmentation
 // over IPv6): Linux then hands over 64 KiB super-frames, which offload.ts splits back into
 // link-sized frames with complete checksums before the node sees them, and the frames the
-// node sends in one turn are queued and merged (offload.ts Coalescer) into super-frames
+// node sends in one turn are queued and merged (offload.ts Coalescer; TCP always, UDP only with
+// PERSIA_TAP_UDP_GRO=1) into super-frames
 // written once each when the turn ends (a microtask), so Linux runs its receive path once
 // per super-frame. The kernel sees ordinary frames either way (spec/hosts.md "tap").
 // Does not re-attach, use multiple queues or set the MAC.
@@ -145,9 +146,14 @@ export interface TapOptions {
   /** IFF_VNET_HDR with checksum and segmentation offloads (default: on unless the
    *  environment says PERSIA_TAP_OFFLOAD=0). */
   offload?: boolean;
+  /** With offloads, also merge UDP datagrams of one flow into GSO_UDP_L4 super-frames
+   *  (default: off unless the environment says PERSIA_TAP_UDP_GRO=1; offload.ts Coalescer
+   *  says why it is off, as Linux's rx-udp-gro-forwarding is). */
+  udpGro?: boolean;
 }
 
 const offloadDefault = (): boolean => process.env.PERSIA_TAP_OFFLOAD !== "0";
+const udpGroDefault = (): boolean => process.env.PERSIA_TAP_UDP_GRO === "1";
 
 type Step = "open" | "attach" | "mtu" | "link";
 
@@ -249,7 +255,7 @@ export class TapNic implements NicBackend {
     tx_writes: 0, tx_gso: 0, tx_lost: 0,
   };
 
-  private constructor(private readonly lib: Libc, o: TapOptions, fd: number, created: boolean, vnet: boolean, offloads: number) {
+  private constructor(private readonly lib: Libc, o: TapOptions, fd: number, created: boolean, vnet: boolean, offloads: number, udpGro: boolean) {
     this.id = o.id;
     this.device = o.device;
     this.created = created;
@@ -257,7 +263,7 @@ export class TapNic implements NicBackend {
     this.vnet = vnet;
     this.offloads = offloads;
     this.rx = new Uint8Array(vnet ? VNET_HDR_LEN + GSO_FRAME_MAX : LINK_FRAME_MAX);
-    this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames)) : null;
+    this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames), udpGro) : null;
     this.poller = lib.poll(fd, (status) => this.readable(status));
   }
 
@@ -275,7 +281,7 @@ export class TapNic implements NicBackend {
     const { fd, created, offloads } = attach(lib, o, vnet);
     try {
       configure(lib, o);
-      return new TapNic(lib, o, fd, created, vnet, offloads);
+      return new TapNic(lib, o, fd, created, vnet, offloads, o.udpGro ?? udpGroDefault());
     } catch (e) {
       lib.close(fd);
       throw e;
