@@ -324,7 +324,10 @@ export class TapNic implements NicBackend {
       this.flushOut();
       this.coalescer!.add(frame);
       this.flushOut();
-      if (this.down) return -Errno.EIO;
+      if (this.down) {
+        this.stats.tx_lost--;   // this frame's failure is send's result, not a loss after it
+        return -Errno.EIO;
+      }
       this.stats.tx_frames++;
       return 0;
     }
