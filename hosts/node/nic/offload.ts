@@ -17,6 +17,19 @@
 // Reference: <linux/virtio_net.h>, include/linux/virtio_net.h (virtio_net_hdr_to_skb),
 // wireguard-go tun/offload_linux.go (gsoSplit, applyTCPCoalesceAccounting).
 
+/*
+ * struct virtio_net_hdr, <linux/virtio_net.h> (virtio 1.x spec 5.1.6): 10 bytes before each
+ * frame on a TAP opened with IFF_VNET_HDR, little-endian fields.
+ *
+ *   offset 0  u8  flags        NEEDS_CSUM (1): checksum from csum_start, stored at
+ *                              csum_start + csum_offset; DATA_VALID (2): already checked
+ *   offset 1  u8  gso_type     NONE 0, TCPV4 1, UDP 3, TCPV6 4, UDP_L4 5; | ECN 0x80
+ *   offset 2  u16 hdr_len      Ethernet + IP + transport header length (a hint only)
+ *   offset 4  u16 gso_size     payload bytes per segment
+ *   offset 6  u16 csum_start   where the checksummed part starts (frame offset)
+ *   offset 8  u16 csum_offset  where, from csum_start, the checksum goes (TCP 16, UDP 6)
+ */
+
 /** sizeof(struct virtio_net_hdr): what TUNSETVNETHDRSZ is given; every read and write
  *  starts with one. Its fields are little-endian here (x86-64 and arm64; tun uses the
  *  host's order for a non-"legacy big-endian" device). */
