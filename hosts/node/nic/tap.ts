@@ -25,8 +25,11 @@ import { NicBackend } from "./nic";
 import { LINK_FRAME_MAX } from "../../../abi/limits";
 import { Coalescer, GSO_FRAME_MAX, receive, VNET_HDR_LEN } from "./offload";
 
-/** Frames read per readable turn; the rest wait for the next turn of the event loop
- *  (libuv polls level-triggered), so timers, other NICs and the status socket still run. */
+/** Frames delivered per readable turn (segments after a split, not reads: one read with
+ *  offloads can carry 45 frames, and the node's egress queues are sized for about this many
+ *  a turn); the read that reaches it finishes its frame, so a turn delivers at most
+ *  RX_BATCH - 1 + one super-frame's segments. The rest wait for the next turn of the event
+ *  loop (libuv polls level-triggered), so timers, other NICs and the status socket still run. */
 export const RX_BATCH = 64;
 
 // Values checked against this machine's headers (x86-64; arm64 shares them).
@@ -77,7 +80,7 @@ function ifreqFlags(req: Buffer): number {
 interface PollHandle { close(): void }
 
 /** The libc calls this file makes, bound once on first use. */
-interface Libc {
+export interface Libc {
   open(path: string, flags: number): number;
   ioctl(fd: number, request: number, arg: Buffer): number;
   /** ioctl with an integer argument passed by value. */
@@ -97,6 +100,12 @@ interface Libc {
 }
 
 let bound: Libc | null = null;
+
+/** Tests only: the libc the next TAP opens with (a fake that plays Linux), or null for the
+ *  real one. */
+export function useLibcForTests(lib: Libc | null): void {
+  bound = lib;
+}
 
 function libc(): Libc {
   if (bound !== null) return bound;
@@ -371,7 +380,8 @@ export class TapNic implements NicBackend {
     this.release();
   }
 
-  /** The poll callback: read up to RX_BATCH frames, in order. Runs inside a koffi callback,
+  /** The poll callback: read until RX_BATCH frames are delivered (a refused read counts as
+   *  one, so a flood of them still ends the turn), in order. Runs inside a koffi callback,
    *  where an exception would not reach Node's handlers, so nothing may escape it. */
   private readable(status: number): void {
     const { E } = this.lib;
@@ -384,26 +394,31 @@ export class TapNic implements NicBackend {
         if (e !== E.EAGAIN) this.lose("read", this.lib.describe(e));
         break;
       }
-      frames++;
-      if (this.vnet) this.receiveVnet(n);
-      else this.deliver(this.rx.subarray(0, n));
+      if (this.vnet) {
+        frames += this.receiveVnet(n);
+      } else {
+        frames++;
+        this.deliver(this.rx.subarray(0, n));
+      }
     }
     if (frames > 0) this.stats.rx_batches++;
-    if (frames === RX_BATCH) this.stats.rx_batch_full++;
+    if (frames >= RX_BATCH) this.stats.rx_batch_full++;
     // libuv has stopped polling after POLLERR: the device is unusable even if read said EAGAIN.
     if (status < 0) this.lose("poll", "POLLERR");
   }
 
-  /** A read with a vnet header: split or checksum-completed (offload.ts), or counted and dropped. */
-  private receiveVnet(n: number): void {
+  /** A read with a vnet header: split or checksum-completed (offload.ts), or counted and
+   *  dropped. Returns the frames it delivered, at least 1 (what the turn's budget counts). */
+  private receiveVnet(n: number): number {
     const gso = this.rx[1] !== 0, csum = (this.rx[0] & 1) !== 0;
     const r = receive(this.rx, n, this.segment, LINK_FRAME_MAX, this.deliverBound);
     if (typeof r === "string") {
       this.stats[r]++;
-      return;
+      return 1;
     }
     if (gso) this.stats.rx_gso++;
     else if (csum) this.stats.rx_csum++;
+    return r > 0 ? r : 1;
   }
 
   private readonly deliverBound = (frame: Uint8Array): void => this.deliver(frame);
