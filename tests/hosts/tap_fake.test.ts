@@ -114,3 +114,59 @@ test("a readable turn delivers RX_BATCH frames counted after the split, not RX_B
     nic.close();
   }
 });
+
+const settle = () => new Promise<void>((r) => setImmediate(r));
+const datagrams = (n: number, sport = 5000) => Array.from({ length: n }, (_, i) => udpFrame(new Array<number>(100).fill(i), sport));
+
+test("USO is asked for as USO4 and USO6 together; where Linux refuses it, UDP is not merged even if asked", async () => {
+  const refusing = fake({ offloadOk: (flags) => (flags & 0x60) === 0 });
+  useLibcForTests(refusing.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true, udpGro: true });
+  try {
+    assert.deepEqual(refusing.offloadAsked, [0x65, 0x05], "CSUM|TSO6|USO4|USO6, then CSUM|TSO6");
+    assert.equal(nic.uso, false);
+    for (const d of datagrams(10)) assert.equal(nic.send(d), 0);
+    await settle();
+    assert.equal(refusing.writes.length, 10, "each datagram written alone");
+    assert.ok(refusing.writes.every((w) => w[1] === 0), "no write is a GSO frame");
+    assert.equal(nic.counters().tx_lost, 0);
+  } finally {
+    nic.close();
+  }
+  const taking = fake();
+  useLibcForTests(taking.lib);
+  const nic2 = await TapNic.open({ id: 1, device: "q8fake1", offload: true, udpGro: true });
+  try {
+    assert.equal(nic2.uso, true);
+    for (const d of datagrams(10)) nic2.send(d);
+    await settle();
+    assert.equal(taking.writes.length, 1, "where Linux took USO the 10 datagrams go as one super-frame");
+    assert.equal(taking.writes[0][1], 5, "GSO_UDP_L4");
+  } finally {
+    nic2.close();
+  }
+});
+
+test("a merged write Linux refuses with EINVAL stops that kind's merging on the NIC, reported once", async () => {
+  const f = fake({ writeErrno: (w) => (w[1] === 5 ? E.EINVAL : 0) });
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true, udpGro: true });
+  const told: string[] = [];
+  nic.onError = (m) => told.push(m);
+  try {
+    for (const d of datagrams(10)) nic.send(d);
+    await settle();
+    assert.equal(nic.counters().tx_lost, 10, "the refused super-frame's datagrams are lost, and counted");
+    for (let round = 0; round < 3; round++) {
+      for (const d of datagrams(10, 6000 + round)) nic.send(d);
+      await settle();
+    }
+    assert.equal(f.writes.length, 30, "later datagrams go alone and arrive");
+    assert.equal(nic.counters().tx_lost, 10);
+    assert.equal(nic.counters().tx_gso_refused, 1);
+    assert.equal(told.length, 1, told.join("\n"));
+    assert.match(told[0], /UDP is no longer merged/);
+  } finally {
+    nic.close();
+  }
+});

@@ -241,6 +241,7 @@ export class Coalescer {
   private gsoSize = 0;
   private nextSeq = 0;
   private closedToMore = false;
+  private tcp = true;
   /** Frames that were merged into another (not written alone). */
   merged = 0;
 
@@ -249,7 +250,14 @@ export class Coalescer {
    *  which a UDP reader that does not expect it takes for one long datagram; a local UDP
    *  socket and Linux's forwarding segment it back. TCP super-frames are what every Linux NIC
    *  with GRO (on by default) hands up, so TCP is always merged. */
-  constructor(private readonly write: Writer, private readonly udp = false) {}
+  constructor(private readonly write: Writer, private udp = false) {}
+
+  /** Merges no more of this kind (Linux refused a super-frame of it); takes effect with the
+   *  next frame that opens one. */
+  stopMerging(kind: "tcp" | "udp"): void {
+    if (kind === "udp") this.udp = false;
+    else this.tcp = false;
+  }
 
   /** Adds one frame (copied). */
   add(frame: Uint8Array): void {
@@ -294,7 +302,7 @@ export class Coalescer {
     if (n <= L4 + 8 || n > GSO_FRAME_MAX || u16(frame, 12) !== ETHERTYPE_IPV6 || (frame[ETH] >>> 4) !== 6) return;
     if (u16(frame, ETH + 4) !== n - L4) return;
     const proto = frame[ETH + 6];
-    if (proto === TCP) {
+    if (proto === TCP && this.tcp) {
       if (n < L4 + 20) return;
       const hdr = L4 + (frame[L4 + 12] >>> 4) * 4;
       const flags = frame[L4 + 13];

@@ -23,7 +23,7 @@ import { Errno } from "../../../abi/errno";
 import { TAP_DEVICE_PATTERN } from "../../../loader/manifest/limits";
 import { NicBackend } from "./nic";
 import { LINK_FRAME_MAX } from "../../../abi/limits";
-import { Coalescer, GSO_FRAME_MAX, receive, VNET_HDR_LEN } from "./offload";
+import { Coalescer, GSO_ECN, GSO_FRAME_MAX, GSO_UDP_L4, receive, VNET_HDR_LEN } from "./offload";
 
 /** Frames delivered per readable turn (segments after a split, not reads: one read with
  *  offloads can carry 45 frames, and the node's egress queues are sized for about this many
@@ -40,7 +40,7 @@ const IFF_NO_PI = 0x1000;       // <linux/if_tun.h>: no 4-byte packet informatio
 const IFF_VNET_HDR = 0x4000;    // <linux/if_tun.h>: a struct virtio_net_hdr before each frame
 const TUNSETOFFLOAD = 0x400454d0;    // _IOW('T', 208, unsigned int), the flags by value
 const TUNSETVNETHDRSZ = 0x400454d8;  // _IOW('T', 216, int), through a pointer
-const TUN_F_CSUM = 0x01, TUN_F_TSO6 = 0x04, TUN_F_USO6 = 0x40;  // <linux/if_tun.h>
+const TUN_F_CSUM = 0x01, TUN_F_TSO6 = 0x04, TUN_F_USO4 = 0x20, TUN_F_USO6 = 0x40;  // <linux/if_tun.h>
 const SIOCGIFFLAGS = 0x8913;    // <linux/sockios.h>
 const SIOCSIFFLAGS = 0x8914;
 const SIOCSIFMTU = 0x8922;
@@ -157,7 +157,7 @@ export interface TapOptions {
   offload?: boolean;
   /** With offloads, also merge UDP datagrams of one flow into GSO_UDP_L4 super-frames
    *  (default: off unless the environment says PERSIA_TAP_UDP_GRO=1; offload.ts Coalescer
-   *  says why it is off, as Linux's rx-udp-gro-forwarding is). */
+   *  says why it is off, as Linux's rx-udp-gro-forwarding is). Only if Linux took USO. */
   udpGro?: boolean;
 }
 
@@ -209,8 +209,11 @@ function attach(lib: Libc, o: TapOptions, vnet: boolean): { fd: number; created:
     lib.close(fd);
     throw failure(lib, o, "attach", `cannot set the vnet header size of ${o.device}`, e);
   }
-  // USO (UDP segmentation) exists on tun since Linux 6.2: without it, checksum and TSO only.
-  for (const flags of [TUN_F_CSUM | TUN_F_TSO6 | TUN_F_USO6, TUN_F_CSUM | TUN_F_TSO6, 0]) {
+  // USO (UDP segmentation) exists on tun since Linux 6.2, and tun takes USO4 and USO6 only
+  // together (set_offload: EINVAL for one alone), as wireguard-go's tunUDPOffloads asks them;
+  // without it, checksum and TSO6 only. IPv4 UDP super-frames USO4 lets in are refused on read
+  // (rx_gso_bad), as the kernel would drop any IPv4 frame.
+  for (const flags of [TUN_F_CSUM | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6, TUN_F_CSUM | TUN_F_TSO6, 0]) {
     if (lib.ioctlValue(fd, TUNSETOFFLOAD, flags) === 0) return { fd, created, offloads: flags };
   }
   return { fd, created, offloads: 0 };
@@ -253,6 +256,10 @@ export class TapNic implements NicBackend {
   readonly vnet: boolean;
   /** The TUN_F_* flags Linux took (0 without a vnet header). */
   readonly offloads: number;
+  /** Linux took USO: UDP super-frames may be written (merged only if udpGro asks too). */
+  readonly uso: boolean;
+  /** GSO kinds Linux refused on write (EINVAL), already reported: no longer merged. */
+  private refusedGso = 0;
   private readonly rx: Uint8Array;  // not a Buffer: its slice() would not copy
   private readonly segment = new Uint8Array(LINK_FRAME_MAX);
   private readonly coalescer: Coalescer | null;
@@ -261,7 +268,7 @@ export class TapNic implements NicBackend {
     rx_frames: 0, rx_batches: 0, rx_batch_full: 0, undelivered: 0,
     tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
     rx_gso: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0,
-    tx_writes: 0, tx_gso: 0, tx_lost: 0,
+    tx_writes: 0, tx_gso: 0, tx_lost: 0, tx_gso_refused: 0,
   };
 
   private constructor(private readonly lib: Libc, o: TapOptions, fd: number, created: boolean, vnet: boolean, offloads: number, udpGro: boolean) {
@@ -271,8 +278,9 @@ export class TapNic implements NicBackend {
     this.fd = fd;
     this.vnet = vnet;
     this.offloads = offloads;
+    this.uso = (offloads & TUN_F_USO6) !== 0;
     this.rx = new Uint8Array(vnet ? VNET_HDR_LEN + GSO_FRAME_MAX : LINK_FRAME_MAX);
-    this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames), udpGro) : null;
+    this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames), udpGro && this.uso) : null;
     this.poller = lib.poll(fd, (status) => this.readable(status));
   }
 
@@ -369,7 +377,23 @@ export class TapNic implements NicBackend {
       return;
     }
     this.stats.tx_lost += frames;
-    this.sendFailed(w < 0 ? this.lib.errno() : this.lib.E.EIO);
+    const e = w < 0 ? this.lib.errno() : this.lib.E.EIO;
+    if (e === this.lib.E.EINVAL && frames > 1) this.gsoRefused(buf[1] & ~GSO_ECN, frames);
+    this.sendFailed(e);
+  }
+
+  /** Linux refused a super-frame of `gsoType` (e.g. a kernel before 6.2 took USO yet has no
+   *  UDP_L4 case in virtio_net_hdr_to_skb): stop merging that kind here, and say so once. */
+  private gsoRefused(gsoType: number, frames: number): void {
+    const kind = gsoType === GSO_UDP_L4 ? "udp" : "tcp";
+    const bit = kind === "udp" ? 2 : 1;
+    this.coalescer?.stopMerging(kind);
+    if (this.refusedGso & bit) return;
+    this.refusedGso |= bit;
+    this.stats.tx_gso_refused++;
+    this.report(`TAP NIC ${this.id}: Linux refused a merged ${kind.toUpperCase()} super-frame written to ${this.device} ` +
+      `(EINVAL; ${frames} frames lost); ${kind.toUpperCase()} is no longer merged on this NIC. ` +
+      `The running kernel does not take this GSO type from a TAP; nothing to do but update it.`);
   }
 
   close(): void {
