@@ -170,3 +170,21 @@ test("a merged write Linux refuses with EINVAL stops that kind's merging on the 
     nic.close();
   }
 });
+
+test("a GSO read whose gso_size exceeds the NIC's MTU is refused, not split into frames the kernel would drop", async () => {
+  const f = fake();
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true, mtu: 1500 });
+  try {
+    let got = 0;
+    nic.onFrame = () => { got++; };
+    f.reads.push(tcpSuper(16000, 8000), tcpSuper(16000, 1440), tcpSuper(64000, 1));
+    f.turn();
+    f.turn();
+    assert.equal(nic.counters().rx_gso_bad, 1, "gso_size 8000 on a 1500-byte link");
+    assert.equal(got, 12 + 128, "gso_size 1440: 12 frames; gso_size 1: cut at GSO_SEGS_MAX");
+    assert.equal(nic.counters().rx_gso_capped, 1);
+  } finally {
+    nic.close();
+  }
+});

@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import {
-  Coalescer, F_NEEDS_CSUM, GSO_NONE, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4, VNET_HDR_LEN, readVnetHdr, receive, writeVnetHdr,
+  Coalescer, F_NEEDS_CSUM, GSO_NONE, GSO_SEGS_MAX, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4, VNET_HDR_LEN, readVnetHdr, receive, writeVnetHdr,
 } from "../../hosts/node/nic/offload";
 
 const SRC = [0xfd, 0, 0, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
@@ -224,4 +224,23 @@ test("random reads and random frames never throw", () => {
     c.add(b.subarray(VNET_HDR_LEN, Math.max(VNET_HDR_LEN, n)));
   }
   c.flush();
+});
+
+test("gso_size is bounded by the link's frame and a split by GSO_SEGS_MAX: gso_size 1 on 64 KiB gives 128 frames, not 65,000", () => {
+  const data = payload(64000, 3);
+  const sf = superFrame(tcp(7, [], 0x18 | 0x01), 6, data);
+  const h = { flags: F_NEEDS_CSUM, gsoType: GSO_TCPV6, hdrLen: 86, gsoSize: 1, csumStart: 54, csumOffset: 16 };
+  const { r, frames } = receiveAll(read(h, sf));
+  assert.equal(r, -GSO_SEGS_MAX, "cut short, and said so");
+  assert.equal(frames.length, GSO_SEGS_MAX);
+  frames.forEach((f, i) => {
+    assert.equal(be32(f, 58), 7 + i, "sequence number");
+    assert.equal(f[54 + 13], 0x10, "no FIN or PSH: the rest of the data (and the FIN) is not here");
+    assert.equal(be16(f, 70), expectedChecksum(f, 6, 16));
+  });
+  // 1500-byte link: 86 bytes of headers leave 1428 of payload; 1429 is refused, 1428 taken.
+  assert.equal(receiveAll(read({ ...h, gsoSize: 1429 }, sf)).r, "rx_gso_bad");
+  assert.equal(receiveAll(read({ ...h, gsoSize: 1428 }, sf)).r, 45);
+  // The same frame on a 9000-byte link is split at 8914.
+  assert.equal(receiveAll(read({ ...h, gsoSize: 8914 }, sf), 9014).r, 8);
 });

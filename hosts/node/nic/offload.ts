@@ -51,6 +51,11 @@ const TCP = 6, UDP = 17;
 const TCP_FIN = 0x01, TCP_PSH = 0x08, TCP_ACK = 0x10, TCP_CWR = 0x80;
 /** Linux's UDP_MAX_SEGMENTS: a UDP GSO frame of more segments is refused on receive. */
 export const UDP_MAX_SEGMENTS = 64;
+/** The most segments one GSO frame from Linux is cut into; the rest of its payload is dropped
+ *  (rx_gso_capped) — TCP resends it. A 64 KiB frame at IPv6's smallest MSS (1220) is 54; a
+ *  hostile or odd gso_size (1 byte: 65,515 segments, 39-131 ms a read) is cut short here, and
+ *  one read stays within about twice the turn's RX_BATCH. */
+export const GSO_SEGS_MAX = 128;
 /** The largest IPv6 payload one super-frame carries (no jumbograms, no BIG TCP). */
 export const GSO_PAYLOAD_MAX = 0xffff;
 /** The largest frame a read can return with offloads on: 64 KiB of IPv6 payload plus headers. */
@@ -145,9 +150,10 @@ export type RxRefusal = "rx_vnet_short" | "rx_vnet_bad_csum" | "rx_gso_bad";
  * One frame read from the TAP, vnet header first (`n` bytes of `buf`): hands each ordinary
  * frame it carries to `emit` (a GSO frame split into segments of gsoSize, each with its own
  * length, sequence number and checksum; a NEEDS_CSUM frame with its checksum completed, in
- * place), or returns why it was refused. `out` is scratch for one segment (at least
- * `frameMax` bytes); an emitted frame is valid only during the call. Segments larger than
- * `frameMax` are refused, as is any GSO frame that is not IPv6 TCP or UDP without extension
+ * place), or returns why it was refused. Returns how many it emitted, negated if a GSO frame
+ * was cut short at GSO_SEGS_MAX. `out` is scratch for one segment (at least `frameMax`
+ * bytes: the NIC's MTU plus the Ethernet header); an emitted frame is valid only during the
+ * call. A GSO frame whose segments would be larger than `frameMax` is refused, as is any GSO frame that is not IPv6 TCP or UDP without extension
  * headers, whose lengths do not agree, or whose offsets point elsewhere than Linux puts them.
  */
 export function receive(buf: Uint8Array, n: number, out: Uint8Array, frameMax: number,
@@ -167,7 +173,8 @@ export function receive(buf: Uint8Array, n: number, out: Uint8Array, frameMax: n
 }
 
 /** gsoSplit: a GSO super-frame (IPv6, TCP or UDP) cut into frames of at most gsoSize bytes of
- *  payload. Returns how many were emitted, or why none was. */
+ *  payload, GSO_SEGS_MAX at most. Returns how many were emitted (negated if cut short), or
+ *  why none was. */
 export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number, csumStart: number, csumOffset: number,
   out: Uint8Array, frameMax: number, emit: (frame: Uint8Array) => void): RxRefusal | number {
   const type = gso & ~GSO_ECN;
@@ -192,8 +199,9 @@ export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number
   const tcpFlags = type === GSO_TCPV6 ? f[L4 + 13] : 0;
   out.set(f.subarray(0, hdr), 0);
   let count = 0;
-  for (let at = hdr; at < f.length; at += gsoSize, count++) {
-    const end = Math.min(at + gsoSize, f.length);
+  const last = Math.min(f.length, hdr + GSO_SEGS_MAX * gsoSize);
+  for (let at = hdr; at < last; at += gsoSize, count++) {
+    const end = Math.min(at + gsoSize, last);
     const len = end - at, l4len = hdr - L4 + len;
     put16(out, ETH + 4, l4len);
     if (type === GSO_TCPV6) {
@@ -212,7 +220,7 @@ export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number
     put16(out, sumAt, c === 0 && type === GSO_UDP_L4 ? 0xffff : c);
     emit(out.subarray(0, hdr + len));
   }
-  return count;
+  return last < f.length ? -count : count;
 }
 
 /** What the Coalescer writes: `n` bytes of `buf` from 0, vnet header first. 0 or a negative

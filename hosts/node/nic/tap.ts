@@ -22,7 +22,8 @@ import * as os from "os";
 import { Errno } from "../../../abi/errno";
 import { TAP_DEVICE_PATTERN } from "../../../loader/manifest/limits";
 import { NicBackend } from "./nic";
-import { LINK_FRAME_MAX } from "../../../abi/limits";
+import { LINK_FRAME_MAX, MTU_MAX } from "../../../abi/limits";
+import { ETH_HDR } from "../../../abi/kernel";
 import { Coalescer, GSO_ECN, GSO_FRAME_MAX, GSO_UDP_L4, receive, VNET_HDR_LEN } from "./offload";
 
 /** Frames delivered per readable turn (segments after a split, not reads: one read with
@@ -262,12 +263,15 @@ export class TapNic implements NicBackend {
   private refusedGso = 0;
   private readonly rx: Uint8Array;  // not a Buffer: its slice() would not copy
   private readonly segment = new Uint8Array(LINK_FRAME_MAX);
+  /** The longest frame a split may make: the NIC's MTU (the kernel's largest if not given)
+   *  plus the Ethernet header; a GSO frame with a larger gso_size is refused. */
+  private readonly splitFrameMax: number;
   private readonly coalescer: Coalescer | null;
   private flushQueued = false;
   private readonly stats = {
     rx_frames: 0, rx_batches: 0, rx_batch_full: 0, undelivered: 0,
     tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
-    rx_gso: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0,
+    rx_gso: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0, rx_gso_capped: 0,
     tx_writes: 0, tx_gso: 0, tx_lost: 0, tx_gso_refused: 0,
   };
 
@@ -279,6 +283,7 @@ export class TapNic implements NicBackend {
     this.vnet = vnet;
     this.offloads = offloads;
     this.uso = (offloads & TUN_F_USO6) !== 0;
+    this.splitFrameMax = ETH_HDR + (o.mtu ?? MTU_MAX);
     this.rx = new Uint8Array(vnet ? VNET_HDR_LEN + GSO_FRAME_MAX : LINK_FRAME_MAX);
     this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames), udpGro && this.uso) : null;
     this.poller = lib.poll(fd, (status) => this.readable(status));
@@ -435,10 +440,14 @@ export class TapNic implements NicBackend {
    *  dropped. Returns the frames it delivered, at least 1 (what the turn's budget counts). */
   private receiveVnet(n: number): number {
     const gso = this.rx[1] !== 0, csum = (this.rx[0] & 1) !== 0;
-    const r = receive(this.rx, n, this.segment, LINK_FRAME_MAX, this.deliverBound);
+    let r = receive(this.rx, n, this.segment, this.splitFrameMax, this.deliverBound);
     if (typeof r === "string") {
       this.stats[r]++;
       return 1;
+    }
+    if (r < 0) {                  // cut short at GSO_SEGS_MAX
+      this.stats.rx_gso_capped++;
+      r = -r;
     }
     if (gso) this.stats.rx_gso++;
     else if (csum) this.stats.rx_csum++;
