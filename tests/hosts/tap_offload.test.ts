@@ -244,3 +244,38 @@ test("gso_size is bounded by the link's frame and a split by GSO_SEGS_MAX: gso_s
   // The same frame on a 9000-byte link is split at 8914.
   assert.equal(receiveAll(read({ ...h, gsoSize: 8914 }, sf), 9014).r, 8);
 });
+
+test("a TCP super-frame with a destination options header (PadN) splits with the header kept in every segment", () => {
+  const data = payload(3000, 4);
+  const tcpHdr = Array.from(tcp(500, [], 0x18).subarray(54));      // 32 bytes, ACK PSH
+  const dstopts = [6, 0, 1, 4, 0, 0, 0, 0];                        // next TCP, 8 bytes, PadN of 4
+  const l4 = [...dstopts, ...tcpHdr, ...data];
+  const f = ip6(l4, 60);
+  const { r, frames } = receiveAll(read({ flags: F_NEEDS_CSUM, gsoType: GSO_TCPV6, hdrLen: 94, gsoSize: 1420, csumStart: 62, csumOffset: 16 }, f));
+  assert.equal(r, 3);
+  assert.deepEqual(frames.map((g) => g.length), [94 + 1420, 94 + 1420, 94 + 160]);
+  frames.forEach((g, i) => {
+    assert.equal(g[20], 60, "next header: destination options");
+    assert.deepEqual(Array.from(g.subarray(54, 62)), dstopts, "the extension header, unchanged");
+    assert.equal(be16(g, 18), g.length - 54, "IPv6 payload length counts the extension header");
+    assert.equal(be32(g, 62 + 4), 500 + i * 1420, "sequence number");
+    assert.equal(g[62 + 13], i === 2 ? 0x18 : 0x10, "PSH only on the last");
+    // Independent checksum: pseudo-header with the TCP length (not the IPv6 payload length).
+    const t = Array.from(g.subarray(62)); t[16] = 0; t[17] = 0;
+    const len = t.length;
+    const c = 0xffff - inetSum([...g.subarray(22, 54), 0, 0, len >> 8, len & 0xff, 0, 0, 0, 6, ...t]);
+    assert.equal(be16(g, 62 + 16), c, "TCP checksum");
+    assert.deepEqual(Array.from(g.subarray(94)), data.slice(i * 1420, (i + 1) * 1420));
+  });
+  // The chain must end exactly at csum_start, with TCP after it.
+  const h = { flags: F_NEEDS_CSUM, gsoType: GSO_TCPV6, hdrLen: 94, gsoSize: 1420, csumStart: 62, csumOffset: 16 };
+  assert.equal(receiveAll(read({ ...h, csumStart: 70 }, f)).r, "rx_gso_bad", "csum_start inside TCP");
+  const udpNext = f.slice(); udpNext[54] = 17;
+  assert.equal(receiveAll(read(h, udpNext)).r, "rx_gso_bad", "the chain ends in UDP, the GSO type says TCP");
+  const hbhLate = ip6([60, 0, 1, 4, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, ...tcpHdr, ...data], 60);
+  hbhLate[54] = 0;                                                  // hop-by-hop after destination options
+  hbhLate[62] = 6;
+  assert.equal(receiveAll(read({ ...h, csumStart: 70, gsoSize: 1412 }, hbhLate)).r, "rx_gso_bad", "hop-by-hop not first");
+  const hbhFirst = ip6([60, 0, 1, 4, 0, 0, 0, 0, 6, 0, 1, 4, 0, 0, 0, 0, ...tcpHdr, ...data], 0);
+  assert.equal(receiveAll(read({ ...h, csumStart: 70, gsoSize: 1412 }, hbhFirst)).r, 3, "hop-by-hop first, then destination options");
+});

@@ -11,8 +11,9 @@
 //    one super-frame that Linux receives once (GRO done in the host), as wireguard-go's
 //    tun/offload_linux.go does for a TUN.
 //
-// Only IPv6 over Ethernet without extension headers is split or merged (the kernel routes
-// IPv6 only); any other frame passes alone. A malformed vnet header or GSO frame from Linux
+// Only IPv6 over Ethernet is split (with hop-by-hop, routing and destination options headers
+// kept in each segment) or merged (without extension headers); the kernel routes IPv6 only,
+// any other frame passes alone. A malformed vnet header or GSO frame from Linux
 // is refused (the caller counts and drops it); nothing here throws on any input.
 // Reference: <linux/virtio_net.h>, include/linux/virtio_net.h (virtio_net_hdr_to_skb),
 // wireguard-go tun/offload_linux.go (gsoSplit, applyTCPCoalesceAccounting).
@@ -48,6 +49,7 @@ const IP6 = 40;                  // fixed IPv6 header
 const L4 = ETH + IP6;            // where TCP or UDP starts: 54
 const ETHERTYPE_IPV6 = 0x86dd;
 const TCP = 6, UDP = 17;
+const EXT_HOPOPTS = 0, EXT_ROUTING = 43, EXT_DSTOPTS = 60;      // IPv6 extension headers a GSO frame may carry
 const TCP_FIN = 0x01, TCP_PSH = 0x08, TCP_ACK = 0x10, TCP_CWR = 0x80;
 /** Linux's UDP_MAX_SEGMENTS: a UDP GSO frame of more segments is refused on receive. */
 export const UDP_MAX_SEGMENTS = 64;
@@ -153,8 +155,10 @@ export type RxRefusal = "rx_vnet_short" | "rx_vnet_bad_csum" | "rx_gso_bad";
  * place), or returns why it was refused. Returns how many it emitted, negated if a GSO frame
  * was cut short at GSO_SEGS_MAX. `out` is scratch for one segment (at least `frameMax`
  * bytes: the NIC's MTU plus the Ethernet header); an emitted frame is valid only during the
- * call. A GSO frame whose segments would be larger than `frameMax` is refused, as is any GSO frame that is not IPv6 TCP or UDP without extension
- * headers, whose lengths do not agree, or whose offsets point elsewhere than Linux puts them.
+ * call. A GSO frame whose segments would be larger than `frameMax` is refused, as is any GSO
+ * frame that is not IPv6 TCP or UDP (after hop-by-hop, routing or destination options
+ * headers ending at csum_start), whose lengths do not agree, or whose offsets point elsewhere
+ * than Linux puts them.
  */
 export function receive(buf: Uint8Array, n: number, out: Uint8Array, frameMax: number,
   emit: (frame: Uint8Array) => void): RxRefusal | number {
@@ -173,50 +177,70 @@ export function receive(buf: Uint8Array, n: number, out: Uint8Array, frameMax: n
 }
 
 /** gsoSplit: a GSO super-frame (IPv6, TCP or UDP) cut into frames of at most gsoSize bytes of
- *  payload, GSO_SEGS_MAX at most. Returns how many were emitted (negated if cut short), or
- *  why none was. */
+ *  payload, GSO_SEGS_MAX at most. The transport header starts at csum_start; IPv6 extension
+ *  headers between (hop-by-hop first, routing, destination options — what Linux's own
+ *  ipv6_gso_segment walks) are kept in every segment's header. Returns how many were
+ *  emitted (negated if cut short), or why none was. */
 export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number, csumStart: number, csumOffset: number,
   out: Uint8Array, frameMax: number, emit: (frame: Uint8Array) => void): RxRefusal | number {
   const type = gso & ~GSO_ECN;
   if (type !== GSO_TCPV6 && type !== GSO_UDP_L4) return "rx_gso_bad";
-  if (!(flags & F_NEEDS_CSUM) || csumStart !== L4) return "rx_gso_bad";
-  if (f.length < L4 + 8 || u16(f, 12) !== ETHERTYPE_IPV6 || (f[ETH] >>> 4) !== 6) return "rx_gso_bad";
+  const t = csumStart;                                             // where TCP or UDP starts
+  if (!(flags & F_NEEDS_CSUM) || t < L4 || t + 8 > f.length) return "rx_gso_bad";
+  if (u16(f, 12) !== ETHERTYPE_IPV6 || (f[ETH] >>> 4) !== 6) return "rx_gso_bad";
   if (u16(f, ETH + 4) !== f.length - L4) return "rx_gso_bad";     // payload length agrees with what came
-  const proto = f[ETH + 6];
+  // The extension headers must end exactly at csum_start. The pseudo-header's destination is
+  // the final one (RFC 8200 8.1): with a routing header still to be walked, not the header's.
+  let proto = f[ETH + 6], at = L4, dst = ETH + 24;
+  while (at < t) {
+    if (!(proto === EXT_DSTOPTS || proto === EXT_ROUTING || (proto === EXT_HOPOPTS && at === L4))) return "rx_gso_bad";
+    const len = (f[at + 1] + 1) * 8;
+    if (proto === EXT_ROUTING && f[at + 3] !== 0) {                // segments left
+      const rt = f[at + 2];
+      if (rt === 2 || rt === 4) dst = at + 8;                      // home address; SRH segment list[0]
+      else if (rt === 0) dst = at + len - 16;                      // the last address
+      else return "rx_gso_bad";
+      if (len < 24) return "rx_gso_bad";
+    }
+    proto = f[at];
+    at += len;
+  }
+  if (at !== t) return "rx_gso_bad";
   let hdr: number;
   if (type === GSO_TCPV6) {
-    if (proto !== TCP || csumOffset !== 16 || f.length < L4 + 20) return "rx_gso_bad";
-    hdr = L4 + (f[L4 + 12] >>> 4) * 4;
-    if (hdr < L4 + 20 || hdr > f.length) return "rx_gso_bad";
+    if (proto !== TCP || csumOffset !== 16 || f.length < t + 20) return "rx_gso_bad";
+    hdr = t + (f[t + 12] >>> 4) * 4;
+    if (hdr < t + 20 || hdr > f.length) return "rx_gso_bad";
   } else {
     if (proto !== UDP || csumOffset !== 6) return "rx_gso_bad";
-    hdr = L4 + 8;
+    hdr = t + 8;
   }
   const data = f.length - hdr;
   if (gsoSize === 0 || data === 0 || hdr + gsoSize > frameMax || out.length < hdr + gsoSize) return "rx_gso_bad";
   if (type === GSO_UDP_L4 && Math.ceil(data / gsoSize) > UDP_MAX_SEGMENTS) return "rx_gso_bad";
-  const seq0 = type === GSO_TCPV6 ? u32(f, L4 + 4) : 0;
-  const tcpFlags = type === GSO_TCPV6 ? f[L4 + 13] : 0;
+  const seq0 = type === GSO_TCPV6 ? u32(f, t + 4) : 0;
+  const tcpFlags = type === GSO_TCPV6 ? f[t + 13] : 0;
   out.set(f.subarray(0, hdr), 0);
   let count = 0;
   const last = Math.min(f.length, hdr + GSO_SEGS_MAX * gsoSize);
+  const sumAt = t + csumOffset;
   for (let at = hdr; at < last; at += gsoSize, count++) {
     const end = Math.min(at + gsoSize, last);
-    const len = end - at, l4len = hdr - L4 + len;
-    put16(out, ETH + 4, l4len);
+    const len = end - at, tlen = hdr - t + len;                    // transport length
+    put16(out, ETH + 4, hdr - L4 + len);
     if (type === GSO_TCPV6) {
-      put32(out, L4 + 4, (seq0 + count * gsoSize) >>> 0);
+      put32(out, t + 4, (seq0 + count * gsoSize) >>> 0);
       // FIN and PSH on the last segment only, CWR on the first only (as Linux's tcp_gso_segment).
       let fl = end === f.length ? tcpFlags : tcpFlags & ~(TCP_FIN | TCP_PSH);
       if (count > 0) fl &= ~TCP_CWR;
-      out[L4 + 13] = fl;
+      out[t + 13] = fl;
     } else {
-      put16(out, L4 + 4, l4len);
+      put16(out, t + 4, tlen);
     }
     out.set(f.subarray(at, end), hdr);
-    const sumAt = L4 + csumOffset;
     out[sumAt] = 0; out[sumAt + 1] = 0;
-    const c = (~fold(sum16(out, L4, hdr + len, pseudo(out, l4len, proto)))) & 0xffff;
+    const ps = dst === ETH + 24 ? pseudo(out, tlen, proto) : sum16(out, dst, dst + 16, sum16(out, ETH + 8, ETH + 24, tlen + proto));
+    const c = (~fold(sum16(out, t, hdr + len, ps))) & 0xffff;
     put16(out, sumAt, c === 0 && type === GSO_UDP_L4 ? 0xffff : c);
     emit(out.subarray(0, hdr + len));
   }
