@@ -1,7 +1,7 @@
 // The TAP offloads end to end (hosts/node/nic/tap.ts, offload.ts): a PersiaOS router between
 // two TAP devices opened with IFF_VNET_HDR, each TAP in its own network namespace. 32 MiB of
 // TCP go from one namespace to the other and arrive whole (the receiver's SHA-256 equals the
-// sender's) while Linux hands the node 64 KiB super-frames (split by the node: rx_gso) and
+// sender's), and 4 MiB more with a destination options header on every packet, while Linux hands the node 64 KiB super-frames (split by the node: rx_gso) and
 // the node hands Linux merged super-frames (tx_gso); then 3,000 UDP datagrams of mixed
 // sizes, paced, arrive all, each intact (count and digest of the set), with UDP merging on
 // (PERSIA_TAP_UDP_GRO=1). The TAP counters say
@@ -56,6 +56,10 @@ for i in range(100):
 c.sendall(data); c.close()
 print(len(data), hashlib.sha256(data).hexdigest())
 `;
+/** The same with a destination options header (PadN) on every packet: Linux still sends it
+ *  as GSO, the extension header between IPv6 and TCP. 4 MiB. */
+const TCP_CLIENT_DSTOPTS = TCP_CLIENT.replace("32 << 20", "4 << 20").replace("c.sendall(data)",
+  "c.setsockopt(socket.IPPROTO_IPV6, 59, bytes([0, 0, 1, 4, 0, 0, 0, 0])); c.sendall(data)");
 const UDP_SERVER = `
 import socket, hashlib
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -108,6 +112,11 @@ services: []
     assert.equal(tcpSent.code, 0, tcpSent.out);
     assert.match(tcpSent.out, /^33554432 [0-9a-f]{64}/);
     assert.equal(tcpGot.out.trim(), tcpSent.out.trim(), "the receiver got the sender's 32 MiB, byte for byte");
+
+    const [extGot, extSent] = await Promise.all([py(NS_B, TCP_SERVER), py(NS_A, TCP_CLIENT_DSTOPTS)]);
+    assert.equal(extSent.code, 0, extSent.out);
+    assert.match(extSent.out, /^4194304 [0-9a-f]{64}/);
+    assert.equal(extGot.out.trim(), extSent.out.trim(), "TCP with a destination options header arrived whole");
 
     const [udpGot, udpSent] = await Promise.all([py(NS_B, UDP_SERVER), py(NS_A, UDP_CLIENT)]);
     assert.equal(udpSent.code, 0, udpSent.out);
