@@ -86,10 +86,10 @@ const udpArrived = (ns: string): number => snmp6(ns, "Udp6InDatagrams") + snmp6(
 const PIN = process.env.PERSIA_BENCH_PIN === "1" && os.cpus().length >= 2;
 /** The TAPs' vnet header and offloads (hosts/node/nic/tap.ts); PERSIA_TAP_OFFLOAD=0 measures without. */
 const TAP_OFFLOAD = process.env.PERSIA_TAP_OFFLOAD !== "0";
-/** UDP merging on the TAPs (PERSIA_TAP_UDP_GRO, off by default in the node; hosts/node/nic/
- *  offload.ts says why): on here unless the environment says 0, since the destination is a
- *  UDP socket, which takes UDP super-frames — as Linux's rx-udp-gro-forwarding would be
- *  turned on for such a router. */
+/** UDP merging on the TAPs (the manifest's `tap: { udp_gro: true }`, off by default in the
+ *  node; hosts/node/nic/offload.ts says why): on here unless PERSIA_TAP_UDP_GRO=0 says not,
+ *  since the destination is a UDP socket, which takes UDP super-frames — as Linux's
+ *  rx-udp-gro-forwarding would be turned on for such a router. */
 const TAP_UDP_GRO = TAP_OFFLOAD && process.env.PERSIA_TAP_UDP_GRO !== "0";
 
 /** iperf3 TCP, one stream, from namespace a to dst in namespace b: bit/s received. */
@@ -128,14 +128,11 @@ async function persia(n: Names, bits = 0): Promise<Flow> {
   const manifest = `
 node: { name: bench-router.sabz.city, role: router }
 nics:
-  - { name: lana, kind: tap, tap: { device: ${n.ta} }, mac: "${macA}", prefixes: ["fd00:a::/64"] }
-  - { name: lanb, kind: tap, tap: { device: ${n.tb} }, mac: "${macB}", prefixes: ["fd00:b::/64"] }
+  - { name: lana, kind: tap, tap: { device: ${n.ta}, udp_gro: ${TAP_UDP_GRO} }, mac: "${macA}", prefixes: ["fd00:a::/64"] }
+  - { name: lanb, kind: tap, tap: { device: ${n.tb}, udp_gro: ${TAP_UDP_GRO} }, mac: "${macB}", prefixes: ["fd00:b::/64"] }
 services: []
 `;
-  const saved = process.env.PERSIA_TAP_UDP_GRO;
-  process.env.PERSIA_TAP_UDP_GRO = TAP_UDP_GRO ? "1" : "0";
   const r = await launch(parseManifest(manifest, "bench-router.yaml", ROOT), { log: () => {} });
-  if (saved === undefined) delete process.env.PERSIA_TAP_UDP_GRO; else process.env.PERSIA_TAP_UDP_GRO = saved;
   try {
     for (const [ns, dev, addr, mac] of [[n.pa, n.ta, "fd00:a::2", macA], [n.pb, n.tb, "fd00:b::2", macB]]) {
       sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);

@@ -4,7 +4,7 @@
 // sender's), and 4 MiB more with a destination options header on every packet, while Linux hands the node 64 KiB super-frames (split by the node: rx_gso) and
 // the node hands Linux merged super-frames (tx_gso); then 3,000 UDP datagrams of mixed
 // sizes, paced, arrive all, each intact (count and digest of the set), with UDP merging on
-// (PERSIA_TAP_UDP_GRO=1). The TAP counters say
+// (the manifest's `udp_gro: true`). The TAP counters say
 // no read was refused and no write lost, and the node's drop counters that no frame was lost
 // in its egress queues (TXQ_FULL) or pool. Needs root, /dev/net/tun, iproute2 and python3;
 // skips without them, but fails under CI=true.
@@ -89,16 +89,14 @@ test("TCP and UDP cross a router between two TAPs with offloads on, whole and in
   const manifest = `
 node: { name: offload-router.sabz.city, role: router }
 nics:
-  - { name: lana, kind: tap, tap: { device: ${TAP_A} }, mac: "${macA}", prefixes: ["fd00:a::/64"] }
-  - { name: lanb, kind: tap, tap: { device: ${TAP_B} }, mac: "${macB}", prefixes: ["fd00:b::/64"] }
+  - { name: lana, kind: tap, tap: { device: ${TAP_A}, udp_gro: true }, mac: "${macA}", prefixes: ["fd00:a::/64"] }
+  - { name: lanb, kind: tap, tap: { device: ${TAP_B}, udp_gro: true }, mac: "${macB}", prefixes: ["fd00:b::/64"] }
 services: []
 `;
-  const saved = [process.env.PERSIA_TAP_OFFLOAD, process.env.PERSIA_TAP_UDP_GRO];
+  const saved = process.env.PERSIA_TAP_OFFLOAD;
   delete process.env.PERSIA_TAP_OFFLOAD;
-  process.env.PERSIA_TAP_UDP_GRO = "1";   // UDP merged too: the destination is a UDP socket
-  const r = await launch(parseManifest(manifest, "offload-router.yaml", ROOT), { log: () => {} });
-  if (saved[0] !== undefined) process.env.PERSIA_TAP_OFFLOAD = saved[0];
-  if (saved[1] === undefined) delete process.env.PERSIA_TAP_UDP_GRO; else process.env.PERSIA_TAP_UDP_GRO = saved[1];
+  const r = await launch(parseManifest(manifest, "offload-router.yaml", ROOT), { log: () => {} });   // udp_gro: the destination is a UDP socket
+  if (saved !== undefined) process.env.PERSIA_TAP_OFFLOAD = saved;
   try {
     for (const [ns, dev, addr, mac] of [[NS_A, TAP_A, "fd00:a::2", macA], [NS_B, TAP_B, "fd00:b::2", macB]]) {
       sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);

@@ -11,7 +11,7 @@
 // over IPv6): Linux then hands over 64 KiB super-frames, which offload.ts splits back into
 // link-sized frames with complete checksums before the node sees them, and the frames the
 // node sends in one turn are queued and merged (offload.ts Coalescer; TCP always, UDP only with
-// PERSIA_TAP_UDP_GRO=1) into super-frames
+// the manifest's `tap: { udp_gro: true }` and USO taken) into super-frames
 // written once each when the turn ends (a microtask), so Linux runs its receive path once
 // per super-frame. The kernel sees ordinary frames either way (spec/hosts.md "tap").
 // Does not re-attach, use multiple queues or set the MAC.
@@ -157,13 +157,12 @@ export interface TapOptions {
    *  environment says PERSIA_TAP_OFFLOAD=0). */
   offload?: boolean;
   /** With offloads, also merge UDP datagrams of one flow into GSO_UDP_L4 super-frames
-   *  (default: off unless the environment says PERSIA_TAP_UDP_GRO=1; offload.ts Coalescer
-   *  says why it is off, as Linux's rx-udp-gro-forwarding is). Only if Linux took USO. */
+   *  (the manifest's `tap: { udp_gro: true }`; default off — offload.ts Coalescer says why,
+   *  as Linux's rx-udp-gro-forwarding is). Only if Linux took USO. */
   udpGro?: boolean;
 }
 
 const offloadDefault = (): boolean => process.env.PERSIA_TAP_OFFLOAD !== "0";
-const udpGroDefault = (): boolean => process.env.PERSIA_TAP_UDP_GRO === "1";
 
 type Step = "open" | "attach" | "mtu" | "link";
 
@@ -303,7 +302,7 @@ export class TapNic implements NicBackend {
     const { fd, created, offloads } = attach(lib, o, vnet);
     try {
       configure(lib, o);
-      return new TapNic(lib, o, fd, created, vnet, offloads, o.udpGro ?? udpGroDefault());
+      return new TapNic(lib, o, fd, created, vnet, offloads, o.udpGro ?? false);
     } catch (e) {
       lib.close(fd);
       throw e;
