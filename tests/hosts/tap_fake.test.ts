@@ -6,6 +6,7 @@
 import { test, afterEach } from "node:test";
 import * as assert from "node:assert/strict";
 import { Libc, RX_BATCH, TapNic, useLibcForTests } from "../../hosts/node/nic/tap";
+import { Errno } from "../../abi/errno";
 
 const E: Record<string, number> = {
   EPERM: 1, ENOENT: 2, EINTR: 4, EIO: 5, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EBUSY: 16, EINVAL: 22, ENOBUFS: 105,
@@ -184,6 +185,49 @@ test("a GSO read whose gso_size exceeds the NIC's MTU is refused, not split into
     assert.equal(nic.counters().rx_gso_bad, 1, "gso_size 8000 on a 1500-byte link");
     assert.equal(got, 12 + 128, "gso_size 1440: 12 frames; gso_size 1: cut at GSO_SEGS_MAX");
     assert.equal(nic.counters().rx_gso_capped, 1);
+  } finally {
+    nic.close();
+  }
+});
+
+/** A TCP segment (ACK, 20-byte header) with a right checksum, `data` bytes of payload. */
+function tcpFrame(seq: number, data: number): Uint8Array {
+  const tcp = [0x9c, 0x40, 0x13, 0x89, seq >>> 24, (seq >>> 16) & 0xff, (seq >>> 8) & 0xff, seq & 0xff,
+    0, 0, 0, 1, 0x50, 0x10, 2, 0, 0, 0, 0, 0];
+  const f = new Uint8Array(ip6([...tcp, ...new Array<number>(data).fill(seq & 0xff)], 6));
+  const len = f.length - 54;
+  let s = 0;
+  const words = [...f.subarray(22, 54), 0, 0, len >> 8, len & 0xff, 0, 0, 0, 6, ...f.subarray(54)];
+  for (let i = 0; i < words.length; i += 2) s += words[i] * 256 + (words[i + 1] ?? 0);
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536);
+  const c = 0xffff - s;
+  f[70] = c >> 8; f[71] = c & 0xff;
+  return f;
+}
+
+test("a merged write that fails at the flush is counted per frame, and a send on a link known down answers what its own write met", async () => {
+  let errno = E.EIO;
+  const f = fake({ writeErrno: () => errno });
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true });
+  const told: string[] = [];
+  nic.onError = (m) => told.push(m);
+  try {
+    for (let i = 0; i < 10; i++) assert.equal(nic.send(tcpFrame(1000 + i * 1000, 1000)), 0);
+    await settle();
+    const c = nic.counters();
+    assert.equal(c.tx_lost, 10);
+    assert.equal(c.tx_link_down, 10, "ten frames met a link that was down, not one write");
+    assert.equal(c.send_errors, 10);
+    assert.equal(told.length, 1, "reported once");
+    // Known down; the next write meets a full queue (EAGAIN), not a down link: -ENOSPC.
+    errno = E.EAGAIN;
+    assert.equal(nic.send(tcpFrame(50_000, 100)), -Errno.ENOSPC);
+    assert.equal(nic.counters().tx_busy, 1);
+    assert.equal(nic.counters().tx_lost, 10, "send's own result, not a loss after it");
+    errno = 0;
+    assert.equal(nic.send(tcpFrame(60_000, 100)), 0);
+    assert.equal(f.writes.length, 1);
   } finally {
     nic.close();
   }

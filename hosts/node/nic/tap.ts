@@ -267,6 +267,8 @@ export class TapNic implements NicBackend {
   private readonly splitFrameMax: number;
   private readonly coalescer: Coalescer | null;
   private flushQueued = false;
+  /** What the last write at a flush came to, as send would answer it: 0 or -Errno. */
+  private lastWrite = 0;
   private readonly stats = {
     rx_frames: 0, rx_batches: 0, rx_batch_full: 0, undelivered: 0,
     tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
@@ -345,9 +347,9 @@ export class TapNic implements NicBackend {
       this.flushOut();
       this.coalescer!.add(frame);
       this.flushOut();
-      if (this.down) {
+      if (this.lastWrite !== 0) {
         this.stats.tx_lost--;   // this frame's failure is send's result, not a loss after it
-        return -Errno.EIO;
+        return this.lastWrite;  // -EIO still down, -ENOSPC busy, -ENODEV gone
       }
       this.stats.tx_frames++;
       return 0;
@@ -370,6 +372,8 @@ export class TapNic implements NicBackend {
   private writeOut(buf: Uint8Array, n: number, frames: number): void {
     if (this.closed || this.gone) {
       this.stats.tx_lost += frames;
+      this.stats.send_errors += frames;
+      this.lastWrite = this.closed ? -Errno.EIO : -Errno.ENODEV;
       return;
     }
     let w: number;
@@ -378,12 +382,13 @@ export class TapNic implements NicBackend {
       this.stats.tx_writes++;
       if (frames > 1) this.stats.tx_gso++;
       this.down = false;
+      this.lastWrite = 0;
       return;
     }
     this.stats.tx_lost += frames;
     const e = w < 0 ? this.lib.errno() : this.lib.E.EIO;
     if (e === this.lib.E.EINVAL && frames > 1) this.gsoRefused(buf[1] & ~GSO_ECN, frames);
-    this.sendFailed(e);
+    this.lastWrite = this.sendFailed(e, frames);
   }
 
   /** Linux refused a super-frame of `gsoType` (e.g. a kernel before 6.2 took USO yet has no
@@ -468,16 +473,18 @@ export class TapNic implements NicBackend {
     }
   }
 
-  private sendFailed(e: number): number {
+  /** A write of `frames` frames failed with errno `e`: counted per frame, reported, and
+   *  answered as send answers it. */
+  private sendFailed(e: number, frames = 1): number {
     const { E } = this.lib;
-    this.stats.send_errors++;
+    this.stats.send_errors += frames;
     if (e === E.EAGAIN || e === E.ENOBUFS || e === E.ENOMEM) {
-      this.stats.tx_busy++;
+      this.stats.tx_busy += frames;
       return -Errno.ENOSPC;
     }
     if (e === E.EINVAL) return -Errno.EINVAL; // shorter than an Ethernet header
     if (e === E.EIO) {                        // what tun answers while the link is down
-      this.stats.tx_link_down++;
+      this.stats.tx_link_down += frames;
       if (!this.down) {
         this.down = true;
         this.report(`TAP NIC ${this.id}: ${this.device} is down and drops what this node sends; ` +
