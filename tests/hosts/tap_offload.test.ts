@@ -279,3 +279,24 @@ test("a TCP super-frame with a destination options header (PadN) splits with the
   const hbhFirst = ip6([60, 0, 1, 4, 0, 0, 0, 0, 6, 0, 1, 4, 0, 0, 0, 0, ...tcpHdr, ...data], 0);
   assert.equal(receiveAll(read({ ...h, csumStart: 70, gsoSize: 1412 }, hbhFirst)).r, 3, "hop-by-hop first, then destination options");
 });
+
+test("split makes no view per segment: full-sized segments come as one reused view, and a read sharing the segment's buffer splits the same", () => {
+  const data = payload(6000, 9);
+  const sf = superFrame(tcp(77, [], 0x18), 6, data);
+  const h = { flags: F_NEEDS_CSUM, gsoType: GSO_TCPV6, hdrLen: 86, gsoSize: 1428, csumStart: 54, csumOffset: 16 };
+  const r = read(h, sf);
+  // The read and the segment buffer in one ArrayBuffer, as tap.ts allocates them.
+  const mem = new ArrayBuffer(r.length + 1514);
+  const rx = new Uint8Array(mem, 0, r.length), seg = new Uint8Array(mem, r.length, 1514);
+  const views: Uint8Array[] = [], copies: Uint8Array[] = [];
+  for (let round = 0; round < 2; round++) {
+    rx.set(r);
+    assert.equal(receive(rx, rx.length, seg, 1514, (f) => { views.push(f); copies.push(f.slice()); }), 5);
+  }
+  const full = views.filter((v) => v.length === 86 + 1428);
+  assert.equal(full.length, 8);
+  assert.ok(full.every((v) => v === full[0]), "one view for every full-sized segment, over both reads");
+  assert.equal(views[4], views[9], "and one for the last, shorter one");
+  const plain = receiveAll(r).frames;
+  assert.deepEqual(copies.slice(0, 5).map((c) => Array.from(c)), plain.map((c) => Array.from(c)), "the same bytes as with separate buffers");
+});

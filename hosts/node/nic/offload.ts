@@ -99,6 +99,33 @@ function viewOf(b: Uint8Array): DataView {
   return v;
 }
 
+/** A view of the whole of b's buffer, made once per buffer: split copies a segment's payload
+ *  within it (copyWithin) when the read and the segment share one buffer, with no view per
+ *  segment. */
+const wholes = new WeakMap<ArrayBufferLike, Uint8Array>();
+function wholeOf(b: Uint8Array): Uint8Array {
+  let w = wholes.get(b.buffer);
+  if (w === undefined) {
+    w = new Uint8Array(b.buffer);
+    wholes.set(b.buffer, w);
+  }
+  return w;
+}
+
+/** The last views split emitted, for full-sized segments and for a last, shorter one: a
+ *  flow's super-frames cut the same way emit the same views again, not a new one each. */
+let fullView: Uint8Array | null = null, lastView: Uint8Array | null = null;
+function viewFull(out: Uint8Array, len: number): Uint8Array {
+  const v = fullView;
+  if (v !== null && v.buffer === out.buffer && v.byteOffset === out.byteOffset && v.length === len) return v;
+  return (fullView = out.subarray(0, len));
+}
+function viewLast(out: Uint8Array, len: number): Uint8Array {
+  const v = lastView;
+  if (v !== null && v.buffer === out.buffer && v.byteOffset === out.byteOffset && v.length === len) return v;
+  return (lastView = out.subarray(0, len));
+}
+
 /** The ones'-complement sum of b[start, end) as 16-bit big-endian words (an odd last byte is
  *  padded with zero), added to `sum`; not folded. Reads 32-bit words where it can (about
  *  twice as fast as bytes in V8); the sum is a double, exact far beyond 64 KiB of words. */
@@ -224,6 +251,7 @@ export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number
   let count = 0;
   const last = Math.min(f.length, hdr + GSO_SEGS_MAX * gsoSize);
   const sumAt = t + csumOffset;
+  const shared = out.buffer === f.buffer ? wholeOf(out) : null;
   for (let at = hdr; at < last; at += gsoSize, count++) {
     const end = Math.min(at + gsoSize, last);
     const len = end - at, tlen = hdr - t + len;                    // transport length
@@ -237,12 +265,13 @@ export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number
     } else {
       put16(out, t + 4, tlen);
     }
-    out.set(f.subarray(at, end), hdr);
+    if (shared !== null) shared.copyWithin(out.byteOffset + hdr, f.byteOffset + at, f.byteOffset + end);
+    else out.set(f.subarray(at, end), hdr);
     out[sumAt] = 0; out[sumAt + 1] = 0;
     const ps = dst === ETH + 24 ? pseudo(out, tlen, proto) : sum16(out, dst, dst + 16, sum16(out, ETH + 8, ETH + 24, tlen + proto));
     const c = (~fold(sum16(out, t, hdr + len, ps))) & 0xffff;
     put16(out, sumAt, c === 0 && type === GSO_UDP_L4 ? 0xffff : c);
-    emit(out.subarray(0, hdr + len));
+    emit(len === gsoSize ? viewFull(out, hdr + len) : viewLast(out, hdr + len));
   }
   return last < f.length ? -count : count;
 }
@@ -311,10 +340,12 @@ export class Coalescer {
       if (this.proto === UDP) put16(f, L4 + 4, l4len);
       const sumAt = L4 + (this.proto === TCP ? 16 : 6);
       put16(f, sumAt, fold(pseudo(f, l4len, this.proto)));   // Linux adds the rest (CHECKSUM_PARTIAL)
-      writeVnetHdr(this.buf, 0, {
-        flags: F_NEEDS_CSUM, gsoType: this.proto === TCP ? GSO_TCPV6 : GSO_UDP_L4,
-        hdrLen: this.hdr, gsoSize: this.gsoSize, csumStart: L4, csumOffset: sumAt - L4,
-      });
+      const b = this.buf;     // struct virtio_net_hdr, field by field (no object per write)
+      b[0] = F_NEEDS_CSUM; b[1] = this.proto === TCP ? GSO_TCPV6 : GSO_UDP_L4;
+      b[2] = this.hdr & 0xff; b[3] = this.hdr >>> 8;
+      b[4] = this.gsoSize & 0xff; b[5] = this.gsoSize >>> 8;
+      b[6] = L4; b[7] = 0;
+      b[8] = sumAt - L4; b[9] = 0;
     } else {
       this.buf.fill(0, 0, VNET_HDR_LEN);
     }

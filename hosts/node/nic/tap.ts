@@ -261,7 +261,7 @@ export class TapNic implements NicBackend {
   /** GSO kinds Linux refused on write (EINVAL), already reported: no longer merged. */
   private refusedGso = 0;
   private readonly rx: Uint8Array;  // not a Buffer: its slice() would not copy
-  private readonly segment = new Uint8Array(LINK_FRAME_MAX);
+  private readonly segment: Uint8Array;
   /** The longest frame a split may make: the NIC's MTU (the kernel's largest if not given)
    *  plus the Ethernet header; a GSO frame with a larger gso_size is refused. */
   private readonly splitFrameMax: number;
@@ -285,7 +285,12 @@ export class TapNic implements NicBackend {
     this.offloads = offloads;
     this.uso = (offloads & TUN_F_USO6) !== 0;
     this.splitFrameMax = ETH_HDR + (o.mtu ?? MTU_MAX);
-    this.rx = new Uint8Array(vnet ? VNET_HDR_LEN + GSO_FRAME_MAX : LINK_FRAME_MAX);
+    // With a vnet header the read buffer and the segment buffer share one ArrayBuffer, so a
+    // split copies each segment's payload without a view per segment (offload.ts split).
+    const rxLen = vnet ? VNET_HDR_LEN + GSO_FRAME_MAX : LINK_FRAME_MAX;
+    const mem = new ArrayBuffer(rxLen + (vnet ? LINK_FRAME_MAX : 0));
+    this.rx = new Uint8Array(mem, 0, rxLen);
+    this.segment = new Uint8Array(mem, rxLen, vnet ? LINK_FRAME_MAX : 0);
     this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames), udpGro && this.uso) : null;
     this.poller = lib.poll(fd, (status) => this.readable(status));
   }
