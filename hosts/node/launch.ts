@@ -49,7 +49,7 @@ async function openNic(nic: HostPlan["nics"][number], peers: Map<number, Virtual
     });
   }
   if (nic.kind === "tap" && nic.tap) {
-    return TapNic.open({ id: nic.id, device: nic.tap.device, mtu: nic.mtu });
+    return TapNic.open({ id: nic.id, device: nic.tap.device, mtu: nic.mtu, udpGro: nic.tap.udpGro === true });
   }
   if (nic.kind === "wireguard" && nic.wireguard) {
     return WireguardNic.open({ id: nic.id, listen: nic.wireguard.listen });

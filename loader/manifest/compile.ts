@@ -43,7 +43,7 @@ export interface HostPlan {
     mtu: number;
     prefixes: string[];           // "fd00:5ab2:1::/64", for logs and status
     vxlan?: { local: HostEndpoint; remote: HostEndpoint; vni: number };
-    tap?: { device: string };
+    tap?: { device: string; udpGro?: true };   // udpGro: merge UDP on write (hosts/node/nic/tap.ts)
     /** A virtio NIC (metal host): its place among virtio-net devices in PCI order, or null
      *  when it is matched by its MAC. */
     virtio?: { pci: number | null };
@@ -223,7 +223,7 @@ export function hostPlan(m: Manifest): HostPlan {
     nics: m.nics.map((n, id) => ({
       id, name: n.name, kind: n.kind, mac: formatMac(n.mac), mtu: n.mtu, prefixes: n.prefixes.map(formatPrefix),
       ...(n.vxlan ? { vxlan: { local: endpoint(n.vxlan.local), remote: endpoint(n.vxlan.remote), vni: n.vxlan.vni } } : {}),
-      ...(n.tap ? { tap: { device: n.tap.device } } : {}),
+      ...(n.tap ? { tap: { device: n.tap.device, ...(n.tap.udp_gro ? { udpGro: true as const } : {}) } } : {}),
       ...(n.kind === VIRTIO_KIND ? { virtio: { pci: n.virtio?.pci ?? null } } : {}),
       ...(n.wireguard ? { wireguard: hostWireguard(m, id) } : {}),
       ra: n.ra && { ...n.ra },

@@ -210,7 +210,7 @@ export function schemas(baseDir: string) {
     mtu: optional((v) => V.intIn(v, L.MTU_MIN, L.MTU_MAX, "mtu"), null),  // null: the kind's default (load.ts)
     prefixes: list(leaf(connectedPrefix), "prefixes", L.MAX_PREFIXES_PER_NIC).default([]),
     vxlan: vxlan.optional(),
-    tap: strict({ device: leaf(V.tapDevice) }).optional(),
+    tap: strict({ device: leaf(V.tapDevice), udp_gro: optional((v) => V.bool(v, "udp_gro"), false) }).optional(),
     virtio: strict({ pci: leaf((v) => V.intIn(v, 0, L.VIRTIO_PCI_MAX, "pci")) }).optional(), // virtio.ts
     wireguard: wireguard.optional(),
     peers: z.array(peer).default([]),                     // WG_PEER_MAX over the node: wireguard.ts

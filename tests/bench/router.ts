@@ -32,9 +32,10 @@ export interface Flow {
   /** Datagrams the destination's UDP stack dropped because the iperf3 server's socket buffer
    *  was full (Udp6RcvbufErrors of its namespace): loss after the router. */
   socketDrops: number;
-  /** Frames per second the router put out on the destination's link (rx_packets of the
-   *  destination namespace's device): the router's own rate, whether or not the iperf3
-   *  server then kept up with them. */
+  /** Datagrams per second the router delivered to the destination's UDP stack (Udp6InDatagrams
+   *  + Udp6InErrors of its namespace, which counts the socket's overflows too): the router's
+   *  own rate, whether or not the iperf3 server then kept up with them. Not the device's
+   *  rx_packets: a TAP with offloads counts one per super-frame of up to 64 datagrams. */
   forwarded: number;
   /** iperf3 TCP (one stream, its defaults) through the same router right after: bit/s the
    *  receiver got. */
@@ -71,15 +72,25 @@ function stat(ns: string, dev: string, name: string): number {
 }
 const txDropped = (ns: string, dev: string): number => stat(ns, dev, "tx_dropped");
 
-function rcvbufErrors(ns: string): number {
+function snmp6(ns: string, name: string): number {
   const s = sh(`ip netns exec ${ns} cat /proc/net/snmp6`, { allowFail: true });
-  return Number(/^Udp6RcvbufErrors\s+(\d+)/m.exec(s)?.[1] ?? 0);
+  return Number(new RegExp(`^${name}\\s+(\\d+)`, "m").exec(s)?.[1] ?? 0);
 }
+const rcvbufErrors = (ns: string): number => snmp6(ns, "Udp6RcvbufErrors");
+/** UDP datagrams that reached namespace ns's UDP stack, delivered or not. */
+const udpArrived = (ns: string): number => snmp6(ns, "Udp6InDatagrams") + snmp6(ns, "Udp6InErrors");
 
 /** PERSIA_BENCH_PIN=1: the iperf3 client runs on CPU 0 and the server on CPU 1 on both sides
  *  (the forwarder gets what is left). Off by default: on a 2-core machine shared with other
  *  work, a pinned process cannot move off a busy core, and the figures spread more. */
 const PIN = process.env.PERSIA_BENCH_PIN === "1" && os.cpus().length >= 2;
+/** The TAPs' vnet header and offloads (hosts/node/nic/tap.ts); PERSIA_TAP_OFFLOAD=0 measures without. */
+const TAP_OFFLOAD = process.env.PERSIA_TAP_OFFLOAD !== "0";
+/** UDP merging on the TAPs (the manifest's `tap: { udp_gro: true }`, off by default in the
+ *  node; hosts/node/nic/offload.ts says why): on here unless PERSIA_TAP_UDP_GRO=0 says not,
+ *  since the destination is a UDP socket, which takes UDP super-frames — as Linux's
+ *  rx-udp-gro-forwarding would be turned on for such a router. */
+const TAP_UDP_GRO = TAP_OFFLOAD && process.env.PERSIA_TAP_UDP_GRO !== "0";
 
 /** iperf3 TCP, one stream, from namespace a to dst in namespace b: bit/s received. */
 async function tcp(a: string, b: string, dst: string): Promise<number> {
@@ -117,8 +128,8 @@ async function persia(n: Names, bits = 0): Promise<Flow> {
   const manifest = `
 node: { name: bench-router.sabz.city, role: router }
 nics:
-  - { name: lana, kind: tap, tap: { device: ${n.ta} }, mac: "${macA}", prefixes: ["fd00:a::/64"] }
-  - { name: lanb, kind: tap, tap: { device: ${n.tb} }, mac: "${macB}", prefixes: ["fd00:b::/64"] }
+  - { name: lana, kind: tap, tap: { device: ${n.ta}, udp_gro: ${TAP_UDP_GRO} }, mac: "${macA}", prefixes: ["fd00:a::/64"] }
+  - { name: lanb, kind: tap, tap: { device: ${n.tb}, udp_gro: ${TAP_UDP_GRO} }, mac: "${macB}", prefixes: ["fd00:b::/64"] }
 services: []
 `;
   const r = await launch(parseManifest(manifest, "bench-router.yaml", ROOT), { log: () => {} });
@@ -131,7 +142,7 @@ services: []
     }
     // The sender's frames queue on ta's side facing the node: Linux counts what does not fit
     // as tx_dropped of ta (a TAP's transmit is what its reader receives).
-    const f = await flow(n.pa, n.pb, "fd00:b::2", () => txDropped(n.pa, n.ta), () => stat(n.pb, n.tb, "rx_packets"), bits);
+    const f = await flow(n.pa, n.pb, "fd00:b::2", () => txDropped(n.pa, n.ta), () => udpArrived(n.pb), bits);
     const nic: Record<string, number> = {};
     for (const b of r.node.status().host?.nics ?? []) {
       for (const [k, v] of Object.entries(b.counters)) nic[`${b.id}.${k}`] = v;
@@ -153,7 +164,7 @@ async function linux(n: Names): Promise<Flow> {
   }
   sh(`${a} ip -6 route add default via fd00:a::1 && ${b} ip -6 route add default via fd00:b::1`);
   return flow(n.la, n.lb, "fd00:b::2", () => txDropped(n.lr, n.lr1) + txDropped(n.la, n.la0),
-    () => stat(n.lb, n.lb0, "rx_packets"));
+    () => udpArrived(n.lb));
 }
 
 function cleanup(n: Names): void {
@@ -192,7 +203,8 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   const cpus = os.cpus();
   out(`  iperf3 UDP, ${PAYLOAD}-byte payloads, -b 0, -w ${WINDOW}, one namespace to another through a router, ${SECONDS} s, ${runs} runs each ` +
     `(interleaved), on ${cpus.length} × ${cpus[0]?.model.trim() ?? "?"} (load ${os.loadavg()[0].toFixed(1)}); ` +
-    (PIN ? `iperf3 client pinned to CPU 0, server to CPU 1, the router unpinned:` : `nothing pinned:`));
+    (PIN ? `iperf3 client pinned to CPU 0, server to CPU 1, the router unpinned` : `nothing pinned`) +
+    `; TAP offloads ${TAP_OFFLOAD ? `on, UDP merging ${TAP_UDP_GRO ? "on" : "off (PERSIA_TAP_UDP_GRO=0)"}` : "off (PERSIA_TAP_OFFLOAD=0)"}:`);
   for (let i = 0; i < runs; i++) {
     out(`    PersiaOS, TAP → TAP       ${line(ps[i])}`);
     out(`    Linux kernel, veth → veth ${line(ls[i])}`);
@@ -211,7 +223,8 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   const tr = ps.map((f, i) => f.tcpBits / ls[i].tcpBits);
   out(`  iperf3 TCP, one stream, ${SECONDS} s, same routers: PersiaOS ${g(median(pt))} Gbit/s (${g(Math.min(...pt))}–${g(Math.max(...pt))}), ` +
     `Linux ${g(median(lt))} Gbit/s (${g(Math.min(...lt))}–${g(Math.max(...lt))}); PersiaOS / Linux ${median(tr).toFixed(3)} ` +
-    `(the TAP has no offloads: 1500-byte frames, one system call each; Linux's veths pass 64 KiB GSO frames)`);
+    (TAP_OFFLOAD ? `(TAP offloads on: 64 KiB super-frames cross the TAPs, the node forwards 1500-byte frames)`
+      : `(PERSIA_TAP_OFFLOAD=0: 1500-byte frames, one system call each; Linux's veths pass 64 KiB GSO frames)`));
   const c = ps[ps.length - 1].nic ?? {};
   if (Object.keys(c).length > 0) {
     out(`    TAP NIC counters, last PersiaOS run (UDP, then TCP): ${Object.entries(c).filter(([, v]) => v !== 0).map(([kk, v]) => `${kk}=${v}`).join(" ")}`);

@@ -3,7 +3,9 @@
 // sends out of the interface, the backend reads. Checks: the struct ifreq bytes; Linux's
 // neighbor solicitation arrives; an echo request written by the backend gets Linux's echo
 // reply; 200 frames queued while the event loop is busy arrive in order and in batches;
-// deleting the device is reported once and later sends return -ENODEV; an existing TAP is
+// deleting the device is reported once and later sends return -ENODEV; with offloads a send
+// is queued and answered 0, a write that fails at the end of the turn is counted (tx_lost)
+// and a link known down is refused at once with -EIO; an existing TAP is
 // attached, a TUN is refused; launch() opens a manifest's TAP NIC, which Linux can ping, and
 // when that device is deleted the node logs it once and goes on answering on its other NIC.
 // Needs root, /dev/net/tun, iproute2 and ping; skips without them, but fails under CI=true.
@@ -194,6 +196,38 @@ test("a deleted device is reported once; sends then return -ENODEV and nothing t
     const c = nic.counters();
     assert.equal(c.device_gone, 1);
     assert.equal(c.send_errors, 2);
+  } finally {
+    nic.close();
+    removeDevice(dev);
+  }
+});
+
+test("offloads: a send is queued and answered 0; a write that then fails is counted, and a link known down is refused at once", { skip }, async () => {
+  const dev = device("d");
+  const nic = await openWithAddress(dev);
+  try {
+    const errors: string[] = [];
+    nic.onError = (m) => errors.push(m);
+    collect(nic);
+    assert.ok(nic.vnet && nic.offloads !== 0, "opened with a vnet header and offloads (the default)");
+    const frame = new Uint8Array(60);
+    frame.set([0x33, 0x33, 0, 0, 0, 1, 2, 0, 0, 0, 0x77, 2, 0x86, 0xdd], 0);
+    sh(`ip link set dev ${dev} down`);
+    assert.equal(nic.send(frame), 0, "queued: the link is not yet known to be down");
+    assert.equal(nic.counters().tx_writes, 0, "nothing written inside send");
+    await new Promise((r) => setImmediate(r));
+    let c = nic.counters();
+    assert.equal(c.tx_lost, 1, "the write at the end of the turn failed: counted");
+    assert.equal(c.tx_link_down, 1);
+    assert.equal(nic.send(frame), -Errno.EIO, "now known down: refused at once");
+    assert.equal(nic.counters().tx_lost, 1, "a refused frame is send's result, not a loss");
+    sh(`ip link set dev ${dev} up`);
+    assert.equal(nic.send(frame), 0, "the link came back: this send finds out at once");
+    await new Promise((r) => setImmediate(r));
+    c = nic.counters();
+    assert.equal(c.tx_writes, 1);
+    assert.equal(c.tx_lost, 1);
+    assert.equal(errors.filter((m) => m.includes("is down")).length, 1, errors.join("\n"));
   } finally {
     nic.close();
     removeDevice(dev);

@@ -87,6 +87,16 @@ test("NIC fields", () => {
     "is not a known key; the keys allowed here are name, kind, mac, mtu, prefixes, vxlan, tap, virtio, wireguard, peers, ra, rate, forward, autoconf, dad");
 });
 
+test("tap's udp_gro is true or false, off by default, and reaches the host plan only when on", () => {
+  const tap = (t: string) => edit(6, "    kind: tap", `    tap: ${t}`);
+  one(tap("{ device: pt0, udp_gro: yes }"), 7, "nics[0].tap.udp_gro", '"yes" is not true or false; udp_gro is true or false');
+  one(tap("{ device: pt0, udp_gro: 1 }"), 7, "nics[0].tap.udp_gro", /^1 is not true or false/);
+  const plan = (t: string) => compileManifest(parseManifest(tap(t), "node.yaml", "/srv")).plan.nics[0].tap;
+  assert.deepEqual(plan("{ device: pt0, udp_gro: true }"), { device: "pt0", udpGro: true });
+  assert.deepEqual(plan("{ device: pt0, udp_gro: false }"), { device: "pt0" });
+  assert.deepEqual(plan("{ device: pt0 }"), { device: "pt0" });
+});
+
 test("vxlan and tap settings are required exactly when the kind needs them", () => {
   one(edit(6, "    kind: vxlan"), 5, "nics[0].vxlan", "is required because kind is vxlan; see spec/manifest.md for its fields");
   one(edit(6, "    kind: virtual", "    tap: { device: pt0 }"), 7, "nics[0].tap", "is only allowed when kind is tap, and this NIC's kind is virtual");

@@ -11,7 +11,10 @@ export interface NicBackend {
   /** Which backend this is, for status output ("virtual", "vxlan", ...). */
   readonly backend: string;
   /** Transmits one whole Ethernet frame (no FCS; a WIREGUARD NIC's endpoint frame). The frame is only borrowed: a backend
-   *  copies what it keeps before returning. 0, or -Errno when the frame was not sent. */
+   *  copies what it keeps before returning. 0 when the frame was sent or queued to be sent,
+   *  -Errno when it was not. A backend that queues (a TAP with offloads: written when the
+   *  turn ends) counts a queued frame's later failure itself, per frame, in counters(); the
+   *  kernel, told 0, has counted it as sent. */
   send(frame: Uint8Array): number;
   /** Called once per received frame, in order. The frame is only valid during the call. */
   onFrame: ((frame: Uint8Array) => void) | null;

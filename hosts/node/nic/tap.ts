@@ -1,11 +1,20 @@
 // A NIC on a Linux TAP device: /dev/net/tun attached with TUNSETIFF (IFF_TAP | IFF_NO_PI),
 // so each read() returns one whole Ethernet frame that Linux sent out of the interface and
-// each write() hands Linux one frame as if it had arrived on the wire. Creates the device
+// each write() hands Linux one frame as if it had arrived on the wire (with offloads, below,
+// behind a vnet header, and possibly a super-frame of many). Creates the device
 // if it does not exist (it then disappears when the NIC closes), attaches to an existing
 // TAP otherwise; sets its MTU and brings it up. Reads in batches when libuv's poll on the
 // fd says it is readable, on the event loop's own thread. A device that disappears is
 // reported once; the NIC then refuses to send and the node goes on with its other NICs.
-// Does not re-attach, use multiple queues, offloads or a vnet header, or set the MAC.
+// With offloads on (the default; PERSIA_TAP_OFFLOAD=0 turns them off, for measuring) the
+// device is opened with IFF_VNET_HDR and TUNSETOFFLOAD (checksum, TCP and UDP segmentation
+// over IPv6): Linux then hands over 64 KiB super-frames, which offload.ts splits back into
+// link-sized frames with complete checksums before the node sees them, and the frames the
+// node sends in one turn are queued and merged (offload.ts Coalescer; TCP always, UDP only with
+// the manifest's `tap: { udp_gro: true }` and USO taken) into super-frames
+// written once each when the turn ends (a microtask), so Linux runs its receive path once
+// per super-frame. The kernel sees ordinary frames either way (spec/hosts.md "tap").
+// Does not re-attach, use multiple queues or set the MAC.
 // Node has no ioctl: libc is called through koffi (spec/hosts.md says why).
 // Used by node.ts as a NicBackend; launch.ts opens it for a manifest NIC of kind "tap".
 import * as fs from "fs";
@@ -13,10 +22,15 @@ import * as os from "os";
 import { Errno } from "../../../abi/errno";
 import { TAP_DEVICE_PATTERN } from "../../../loader/manifest/limits";
 import { NicBackend } from "./nic";
-import { LINK_FRAME_MAX } from "../../../abi/limits";
+import { LINK_FRAME_MAX, MTU_MAX } from "../../../abi/limits";
+import { ETH_HDR } from "../../../abi/kernel";
+import { Coalescer, GSO_ECN, GSO_FRAME_MAX, GSO_UDP_L4, receive, VNET_HDR_LEN } from "./offload";
 
-/** Frames read per readable turn; the rest wait for the next turn of the event loop
- *  (libuv polls level-triggered), so timers, other NICs and the status socket still run. */
+/** Frames delivered per readable turn (segments after a split, not reads: one read with
+ *  offloads can carry 45 frames, and the node's egress queues are sized for about this many
+ *  a turn); the read that reaches it finishes its frame, so a turn delivers at most
+ *  RX_BATCH - 1 + one super-frame's segments. The rest wait for the next turn of the event
+ *  loop (libuv polls level-triggered), so timers, other NICs and the status socket still run. */
 export const RX_BATCH = 64;
 
 // Values checked against this machine's headers (x86-64; arm64 shares them).
@@ -24,6 +38,10 @@ const TUN_PATH = "/dev/net/tun";
 const TUNSETIFF = 0x400454ca;   // <linux/if_tun.h>: _IOW('T', 202, int)
 const IFF_TAP = 0x0002;         // <linux/if_tun.h>
 const IFF_NO_PI = 0x1000;       // <linux/if_tun.h>: no 4-byte packet information header
+const IFF_VNET_HDR = 0x4000;    // <linux/if_tun.h>: a struct virtio_net_hdr before each frame
+const TUNSETOFFLOAD = 0x400454d0;    // _IOW('T', 208, unsigned int), the flags by value
+const TUNSETVNETHDRSZ = 0x400454d8;  // _IOW('T', 216, int), through a pointer
+const TUN_F_CSUM = 0x01, TUN_F_TSO6 = 0x04, TUN_F_USO4 = 0x20, TUN_F_USO6 = 0x40;  // <linux/if_tun.h>
 const SIOCGIFFLAGS = 0x8913;    // <linux/sockios.h>
 const SIOCSIFFLAGS = 0x8914;
 const SIOCSIFMTU = 0x8922;
@@ -63,9 +81,11 @@ function ifreqFlags(req: Buffer): number {
 interface PollHandle { close(): void }
 
 /** The libc calls this file makes, bound once on first use. */
-interface Libc {
+export interface Libc {
   open(path: string, flags: number): number;
   ioctl(fd: number, request: number, arg: Buffer): number;
+  /** ioctl with an integer argument passed by value. */
+  ioctlValue(fd: number, request: number, arg: number): number;
   socket(domain: number, type: number, protocol: number): number;
   read(fd: number, buf: Uint8Array, n: number): number;
   write(fd: number, buf: Uint8Array, n: number): number;
@@ -81,6 +101,12 @@ interface Libc {
 }
 
 let bound: Libc | null = null;
+
+/** Tests only: the libc the next TAP opens with (a fake that plays Linux), or null for the
+ *  real one. */
+export function useLibcForTests(lib: Libc | null): void {
+  bound = lib;
+}
 
 function libc(): Libc {
   if (bound !== null) return bound;
@@ -107,6 +133,7 @@ function libc(): Libc {
   bound = {
     open: lib.func("int open(const char *path, int flags, ...)"),
     ioctl: (fd, request, arg) => ioctl(fd, request, "void *", arg),
+    ioctlValue: (fd, request, arg) => ioctl(fd, request, "unsigned long", arg),
     socket: lib.func("int socket(int domain, int type, int protocol)"),
     read: lib.func("long read(int fd, void *buf, size_t count)"),
     write: lib.func("long write(int fd, const void *buf, size_t count)"),
@@ -126,7 +153,16 @@ export interface TapOptions {
   device: string;
   /** MTU to give the interface (the NIC's MTU); left as it is if absent. */
   mtu?: number;
+  /** IFF_VNET_HDR with checksum and segmentation offloads (default: on unless the
+   *  environment says PERSIA_TAP_OFFLOAD=0). */
+  offload?: boolean;
+  /** With offloads, also merge UDP datagrams of one flow into GSO_UDP_L4 super-frames
+   *  (the manifest's `tap: { udp_gro: true }`; default off — offload.ts Coalescer says why,
+   *  as Linux's rx-udp-gro-forwarding is). Only if Linux took USO. */
+  udpGro?: boolean;
 }
+
+const offloadDefault = (): boolean => process.env.PERSIA_TAP_OFFLOAD !== "0";
 
 type Step = "open" | "attach" | "mtu" | "link";
 
@@ -156,16 +192,31 @@ function failure(lib: Libc, o: TapOptions, step: Step, what: string, e: number):
 }
 
 /** Opens /dev/net/tun and attaches it to the TAP named o.device, creating the device if needed. */
-function attach(lib: Libc, o: TapOptions): { fd: number; created: boolean } {
+function attach(lib: Libc, o: TapOptions, vnet: boolean): { fd: number; created: boolean; offloads: number } {
   const created = !fs.existsSync(`/sys/class/net/${o.device}`);
   const fd = lib.open(TUN_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw failure(lib, o, "open", `cannot open ${TUN_PATH}`, lib.errno());
-  if (lib.ioctl(fd, TUNSETIFF, ifreq(o.device, { flags: IFF_TAP | IFF_NO_PI })) < 0) {
+  if (lib.ioctl(fd, TUNSETIFF, ifreq(o.device, { flags: IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0) })) < 0) {
     const e = lib.errno();
     lib.close(fd);
     throw failure(lib, o, "attach", `cannot attach to TAP device ${o.device}`, e);
   }
-  return { fd, created };
+  if (!vnet) return { fd, created, offloads: 0 };
+  const size = Buffer.alloc(4);
+  size.writeInt32LE(VNET_HDR_LEN);
+  if (lib.ioctl(fd, TUNSETVNETHDRSZ, size) < 0) {
+    const e = lib.errno();
+    lib.close(fd);
+    throw failure(lib, o, "attach", `cannot set the vnet header size of ${o.device}`, e);
+  }
+  // USO (UDP segmentation) exists on tun since Linux 6.2, and tun takes USO4 and USO6 only
+  // together (set_offload: EINVAL for one alone), as wireguard-go's tunUDPOffloads asks them;
+  // without it, checksum and TSO6 only. IPv4 UDP super-frames USO4 lets in are refused on read
+  // (rx_gso_bad), as the kernel would drop any IPv4 frame.
+  for (const flags of [TUN_F_CSUM | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6, TUN_F_CSUM | TUN_F_TSO6, 0]) {
+    if (lib.ioctlValue(fd, TUNSETOFFLOAD, flags) === 0) return { fd, created, offloads: flags };
+  }
+  return { fd, created, offloads: 0 };
 }
 
 /** Sets the interface's MTU (if given) and IFF_UP, through a datagram socket's ioctls. */
@@ -201,17 +252,46 @@ export class TapNic implements NicBackend {
   private closed = false;
   private gone = false;
   private down = false;
-  private readonly rx = new Uint8Array(LINK_FRAME_MAX); // not a Buffer: its slice() would not copy
+  /** With a vnet header: every read and write starts with one (offload.ts). */
+  readonly vnet: boolean;
+  /** The TUN_F_* flags Linux took (0 without a vnet header). */
+  readonly offloads: number;
+  /** Linux took USO: UDP super-frames may be written (merged only if udpGro asks too). */
+  readonly uso: boolean;
+  /** GSO kinds Linux refused on write (EINVAL), already reported: no longer merged. */
+  private refusedGso = 0;
+  private readonly rx: Uint8Array;  // not a Buffer: its slice() would not copy
+  private readonly segment: Uint8Array;
+  /** The longest frame a split may make: the NIC's MTU (the kernel's largest if not given)
+   *  plus the Ethernet header; a GSO frame with a larger gso_size is refused. */
+  private readonly splitFrameMax: number;
+  private readonly coalescer: Coalescer | null;
+  private flushQueued = false;
+  /** What the last write at a flush came to, as send would answer it: 0 or -Errno. */
+  private lastWrite = 0;
   private readonly stats = {
     rx_frames: 0, rx_batches: 0, rx_batch_full: 0, undelivered: 0,
     tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
+    rx_gso: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0, rx_gso_capped: 0,
+    tx_writes: 0, tx_gso: 0, tx_lost: 0, tx_gso_refused: 0,
   };
 
-  private constructor(private readonly lib: Libc, o: TapOptions, fd: number, created: boolean) {
+  private constructor(private readonly lib: Libc, o: TapOptions, fd: number, created: boolean, vnet: boolean, offloads: number, udpGro: boolean) {
     this.id = o.id;
     this.device = o.device;
     this.created = created;
     this.fd = fd;
+    this.vnet = vnet;
+    this.offloads = offloads;
+    this.uso = (offloads & TUN_F_USO6) !== 0;
+    this.splitFrameMax = ETH_HDR + (o.mtu ?? MTU_MAX);
+    // With a vnet header the read buffer and the segment buffer share one ArrayBuffer, so a
+    // split copies each segment's payload without a view per segment (offload.ts split).
+    const rxLen = vnet ? VNET_HDR_LEN + GSO_FRAME_MAX : LINK_FRAME_MAX;
+    const mem = new ArrayBuffer(rxLen + (vnet ? LINK_FRAME_MAX : 0));
+    this.rx = new Uint8Array(mem, 0, rxLen);
+    this.segment = new Uint8Array(mem, rxLen, vnet ? LINK_FRAME_MAX : 0);
+    this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames), udpGro && this.uso) : null;
     this.poller = lib.poll(fd, (status) => this.readable(status));
   }
 
@@ -225,10 +305,11 @@ export class TapNic implements NicBackend {
       throw new Error(`TAP NIC ${o.id}: MTU ${o.mtu} is not a positive whole number of bytes`);
     }
     const lib = libc();
-    const { fd, created } = attach(lib, o);
+    const vnet = o.offload ?? offloadDefault();
+    const { fd, created, offloads } = attach(lib, o, vnet);
     try {
       configure(lib, o);
-      return new TapNic(lib, o, fd, created);
+      return new TapNic(lib, o, fd, created, vnet, offloads, o.udpGro ?? false);
     } catch (e) {
       lib.close(fd);
       throw e;
@@ -241,6 +322,7 @@ export class TapNic implements NicBackend {
       this.stats.send_errors++;
       return this.gone ? -Errno.ENODEV : -Errno.EMSGSIZE;
     }
+    if (this.coalescer !== null) return this.queue(frame);
     const n = this.lib.write(this.fd, frame, frame.length);
     if (n === frame.length) {
       this.stats.tx_frames++;
@@ -251,17 +333,93 @@ export class TapNic implements NicBackend {
   }
 
   counters(): Record<string, number> {
-    return { ...this.stats };
+    return { ...this.stats, tx_merged: this.coalescer?.merged ?? 0 };
+  }
+
+  /** Offloads on: what is known now is answered now (closed, gone, too long, too short, the
+   *  link found down by the last write); the frame is copied into the coalescer, and what it
+   *  holds is written when this turn's microtasks run (or sooner, when a frame cannot join
+   *  the open super-frame). A write that fails then is counted (tx_lost, and tx_busy or
+   *  tx_link_down as a direct send would) and reported as a direct send would be. */
+  private queue(frame: Uint8Array): number {
+    if (frame.length < 14) {
+      this.stats.send_errors++;
+      return -Errno.EINVAL;
+    }
+    if (this.down) {
+      // Known down: try this frame alone, now, so the result is honest and a link that came
+      // back up is noticed.
+      this.flushOut();
+      this.coalescer!.add(frame);
+      this.flushOut();
+      if (this.lastWrite !== 0) {
+        this.stats.tx_lost--;   // this frame's failure is send's result, not a loss after it
+        return this.lastWrite;  // -EIO still down, -ENOSPC busy, -ENODEV gone
+      }
+      this.stats.tx_frames++;
+      return 0;
+    }
+    this.stats.tx_frames++;
+    this.coalescer!.add(frame);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flushOut);
+    }
+    return 0;
+  }
+
+  /** Writes what the coalescer holds. */
+  private readonly flushOut = (): void => {
+    this.flushQueued = false;
+    this.coalescer?.flush();
+  };
+
+  private writeOut(buf: Uint8Array, n: number, frames: number): void {
+    if (this.closed || this.gone) {
+      this.stats.tx_lost += frames;
+      this.stats.send_errors += frames;
+      this.lastWrite = this.closed ? -Errno.EIO : -Errno.ENODEV;
+      return;
+    }
+    let w: number;
+    do { w = this.lib.write(this.fd, buf, n); } while (w < 0 && this.lib.errno() === this.lib.E.EINTR);
+    if (w === n) {
+      this.stats.tx_writes++;
+      if (frames > 1) this.stats.tx_gso++;
+      this.down = false;
+      this.lastWrite = 0;
+      return;
+    }
+    this.stats.tx_lost += frames;
+    const e = w < 0 ? this.lib.errno() : this.lib.E.EIO;
+    if (e === this.lib.E.EINVAL && frames > 1) this.gsoRefused(buf[1] & ~GSO_ECN, frames);
+    this.lastWrite = this.sendFailed(e, frames);
+  }
+
+  /** Linux refused a super-frame of `gsoType` (e.g. a kernel before 6.2 took USO yet has no
+   *  UDP_L4 case in virtio_net_hdr_to_skb): stop merging that kind here, and say so once. */
+  private gsoRefused(gsoType: number, frames: number): void {
+    const kind = gsoType === GSO_UDP_L4 ? "udp" : "tcp";
+    const bit = kind === "udp" ? 2 : 1;
+    this.coalescer?.stopMerging(kind);
+    if (this.refusedGso & bit) return;
+    this.refusedGso |= bit;
+    this.stats.tx_gso_refused++;
+    this.report(`TAP NIC ${this.id}: Linux refused a merged ${kind.toUpperCase()} super-frame written to ${this.device} ` +
+      `(EINVAL; ${frames} frames lost); ${kind.toUpperCase()} is no longer merged on this NIC. ` +
+      `The running kernel does not take this GSO type from a TAP; nothing to do but update it.`);
   }
 
   close(): void {
     if (this.closed) return;
+    if (!this.gone) this.coalescer?.flush();
     this.closed = true;
     this.onFrame = null;
     this.release();
   }
 
-  /** The poll callback: read up to RX_BATCH frames, in order. Runs inside a koffi callback,
+  /** The poll callback: read until RX_BATCH frames are delivered (a refused read counts as
+   *  one, so a flood of them still ends the turn), in order. Runs inside a koffi callback,
    *  where an exception would not reach Node's handlers, so nothing may escape it. */
   private readable(status: number): void {
     const { E } = this.lib;
@@ -274,14 +432,38 @@ export class TapNic implements NicBackend {
         if (e !== E.EAGAIN) this.lose("read", this.lib.describe(e));
         break;
       }
-      frames++;
-      this.deliver(this.rx.subarray(0, n));
+      if (this.vnet) {
+        frames += this.receiveVnet(n);
+      } else {
+        frames++;
+        this.deliver(this.rx.subarray(0, n));
+      }
     }
     if (frames > 0) this.stats.rx_batches++;
-    if (frames === RX_BATCH) this.stats.rx_batch_full++;
+    if (frames >= RX_BATCH) this.stats.rx_batch_full++;
     // libuv has stopped polling after POLLERR: the device is unusable even if read said EAGAIN.
     if (status < 0) this.lose("poll", "POLLERR");
   }
+
+  /** A read with a vnet header: split or checksum-completed (offload.ts), or counted and
+   *  dropped. Returns the frames it delivered, at least 1 (what the turn's budget counts). */
+  private receiveVnet(n: number): number {
+    const gso = this.rx[1] !== 0, csum = (this.rx[0] & 1) !== 0;
+    let r = receive(this.rx, n, this.segment, this.splitFrameMax, this.deliverBound);
+    if (typeof r === "string") {
+      this.stats[r]++;
+      return 1;
+    }
+    if (r < 0) {                  // cut short at GSO_SEGS_MAX
+      this.stats.rx_gso_capped++;
+      r = -r;
+    }
+    if (gso) this.stats.rx_gso++;
+    else if (csum) this.stats.rx_csum++;
+    return r > 0 ? r : 1;
+  }
+
+  private readonly deliverBound = (frame: Uint8Array): void => this.deliver(frame);
 
   private deliver(frame: Uint8Array): void {
     if (this.onFrame === null) {
@@ -296,16 +478,18 @@ export class TapNic implements NicBackend {
     }
   }
 
-  private sendFailed(e: number): number {
+  /** A write of `frames` frames failed with errno `e`: counted per frame, reported, and
+   *  answered as send answers it. */
+  private sendFailed(e: number, frames = 1): number {
     const { E } = this.lib;
-    this.stats.send_errors++;
+    this.stats.send_errors += frames;
     if (e === E.EAGAIN || e === E.ENOBUFS || e === E.ENOMEM) {
-      this.stats.tx_busy++;
+      this.stats.tx_busy += frames;
       return -Errno.ENOSPC;
     }
     if (e === E.EINVAL) return -Errno.EINVAL; // shorter than an Ethernet header
     if (e === E.EIO) {                        // what tun answers while the link is down
-      this.stats.tx_link_down++;
+      this.stats.tx_link_down += frames;
       if (!this.down) {
         this.down = true;
         this.report(`TAP NIC ${this.id}: ${this.device} is down and drops what this node sends; ` +

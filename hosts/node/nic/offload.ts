@@ -1,0 +1,424 @@
+// The TAP's offloads in the host (tap.ts opens the device with IFF_VNET_HDR): every frame
+// crosses the TAP behind a 10-byte struct virtio_net_hdr, which lets Linux hand over and
+// take GSO "super-frames" (up to 64 KiB of one TCP or UDP flow behind one set of headers)
+// and frames whose checksum is left for the other end to fill (NEEDS_CSUM).
+//
+//  - Read side (gsoSplit, completeChecksum): what Linux sends is cut back into ordinary
+//    frames no larger than the link's, each with its own headers and a complete checksum,
+//    before the kernel sees it. The kernel never sees a vnet header or a GSO frame.
+//  - Write side (Coalescer): the frames the kernel sends in one turn are merged, when they
+//    are consecutive segments of one TCP flow or equal-sized datagrams of one UDP flow, into
+//    one super-frame that Linux receives once (GRO done in the host), as wireguard-go's
+//    tun/offload_linux.go does for a TUN.
+//
+// Only IPv6 over Ethernet is split (with hop-by-hop, routing and destination options headers
+// kept in each segment) or merged (without extension headers); the kernel routes IPv6 only,
+// any other frame passes alone. A malformed vnet header or GSO frame from Linux
+// is refused (the caller counts and drops it); nothing here throws on any input.
+// Reference: <linux/virtio_net.h>, include/linux/virtio_net.h (virtio_net_hdr_to_skb),
+// wireguard-go tun/offload_linux.go (gsoSplit, applyTCPCoalesceAccounting).
+
+/*
+ * struct virtio_net_hdr, <linux/virtio_net.h> (virtio 1.x spec 5.1.6): 10 bytes before each
+ * frame on a TAP opened with IFF_VNET_HDR, little-endian fields.
+ *
+ *   offset 0  u8  flags        NEEDS_CSUM (1): checksum from csum_start, stored at
+ *                              csum_start + csum_offset; DATA_VALID (2): already checked
+ *   offset 1  u8  gso_type     NONE 0, TCPV4 1, UDP 3, TCPV6 4, UDP_L4 5; | ECN 0x80
+ *   offset 2  u16 hdr_len      Ethernet + IP + transport header length (a hint only)
+ *   offset 4  u16 gso_size     payload bytes per segment
+ *   offset 6  u16 csum_start   where the checksummed part starts (frame offset)
+ *   offset 8  u16 csum_offset  where, from csum_start, the checksum goes (TCP 16, UDP 6)
+ */
+
+/** sizeof(struct virtio_net_hdr): what TUNSETVNETHDRSZ is given; every read and write
+ *  starts with one. Its fields are little-endian here (x86-64 and arm64; tun uses the
+ *  host's order for a non-"legacy big-endian" device). */
+export const VNET_HDR_LEN = 10;
+export const F_NEEDS_CSUM = 1;   // VIRTIO_NET_HDR_F_NEEDS_CSUM
+export const F_DATA_VALID = 2;   // VIRTIO_NET_HDR_F_DATA_VALID
+export const GSO_NONE = 0;       // VIRTIO_NET_HDR_GSO_NONE
+export const GSO_TCPV4 = 1;
+export const GSO_UDP = 3;        // UFO, gone from Linux
+export const GSO_TCPV6 = 4;
+export const GSO_UDP_L4 = 5;     // USO, Linux >= 6.2 on tun
+export const GSO_ECN = 0x80;
+
+const ETH = 14;                  // Ethernet header
+const IP6 = 40;                  // fixed IPv6 header
+const L4 = ETH + IP6;            // where TCP or UDP starts: 54
+const ETHERTYPE_IPV6 = 0x86dd;
+const TCP = 6, UDP = 17;
+const EXT_HOPOPTS = 0, EXT_ROUTING = 43, EXT_DSTOPTS = 60;      // IPv6 extension headers a GSO frame may carry
+const TCP_FIN = 0x01, TCP_PSH = 0x08, TCP_ACK = 0x10, TCP_CWR = 0x80;
+/** Linux's UDP_MAX_SEGMENTS: a UDP GSO frame of more segments is refused on receive. */
+export const UDP_MAX_SEGMENTS = 64;
+/** The most segments one GSO frame from Linux is cut into; the rest of its payload is dropped
+ *  (rx_gso_capped) — TCP resends it. A 64 KiB frame at IPv6's smallest MSS (1220) is 54; a
+ *  hostile or odd gso_size (1 byte: 65,515 segments, 39-131 ms a read) is cut short here, and
+ *  one read stays within about twice the turn's RX_BATCH. */
+export const GSO_SEGS_MAX = 128;
+/** The largest IPv6 payload one super-frame carries (no jumbograms, no BIG TCP). */
+export const GSO_PAYLOAD_MAX = 0xffff;
+/** The largest frame a read can return with offloads on: 64 KiB of IPv6 payload plus headers. */
+export const GSO_FRAME_MAX = ETH + IP6 + GSO_PAYLOAD_MAX;
+
+export interface VnetHdr {
+  flags: number; gsoType: number; hdrLen: number; gsoSize: number; csumStart: number; csumOffset: number;
+}
+
+export function readVnetHdr(b: Uint8Array, at = 0): VnetHdr {
+  return {
+    flags: b[at], gsoType: b[at + 1], hdrLen: b[at + 2] | (b[at + 3] << 8), gsoSize: b[at + 4] | (b[at + 5] << 8),
+    csumStart: b[at + 6] | (b[at + 7] << 8), csumOffset: b[at + 8] | (b[at + 9] << 8),
+  };
+}
+
+export function writeVnetHdr(b: Uint8Array, at: number, h: VnetHdr): void {
+  b[at] = h.flags; b[at + 1] = h.gsoType;
+  b[at + 2] = h.hdrLen & 0xff; b[at + 3] = h.hdrLen >>> 8;
+  b[at + 4] = h.gsoSize & 0xff; b[at + 5] = h.gsoSize >>> 8;
+  b[at + 6] = h.csumStart & 0xff; b[at + 7] = h.csumStart >>> 8;
+  b[at + 8] = h.csumOffset & 0xff; b[at + 9] = h.csumOffset >>> 8;
+}
+
+const u16 = (b: Uint8Array, at: number): number => (b[at] << 8) | b[at + 1];
+const u32 = (b: Uint8Array, at: number): number => ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+function put16(b: Uint8Array, at: number, v: number): void { b[at] = (v >>> 8) & 0xff; b[at + 1] = v & 0xff; }
+function put32(b: Uint8Array, at: number, v: number): void { put16(b, at, v >>> 16); put16(b, at + 2, v & 0xffff); }
+
+/** One DataView per buffer, made once: frames are views into a few long-lived buffers (the
+ *  TAP's read buffer, its segment and coalescer buffers, the kernel's memory). */
+const views = new WeakMap<ArrayBufferLike, DataView>();
+function viewOf(b: Uint8Array): DataView {
+  let v = views.get(b.buffer);
+  if (v === undefined) {
+    v = new DataView(b.buffer);
+    views.set(b.buffer, v);
+  }
+  return v;
+}
+
+/** A view of the whole of b's buffer, made once per buffer: split copies a segment's payload
+ *  within it (copyWithin) when the read and the segment share one buffer, with no view per
+ *  segment. */
+const wholes = new WeakMap<ArrayBufferLike, Uint8Array>();
+function wholeOf(b: Uint8Array): Uint8Array {
+  let w = wholes.get(b.buffer);
+  if (w === undefined) {
+    w = new Uint8Array(b.buffer);
+    wholes.set(b.buffer, w);
+  }
+  return w;
+}
+
+/** The last views split emitted, for full-sized segments and for a last, shorter one: a
+ *  flow's super-frames cut the same way emit the same views again, not a new one each. */
+let fullView: Uint8Array | null = null, lastView: Uint8Array | null = null;
+function viewFull(out: Uint8Array, len: number): Uint8Array {
+  const v = fullView;
+  if (v !== null && v.buffer === out.buffer && v.byteOffset === out.byteOffset && v.length === len) return v;
+  return (fullView = out.subarray(0, len));
+}
+function viewLast(out: Uint8Array, len: number): Uint8Array {
+  const v = lastView;
+  if (v !== null && v.buffer === out.buffer && v.byteOffset === out.byteOffset && v.length === len) return v;
+  return (lastView = out.subarray(0, len));
+}
+
+/** The ones'-complement sum of b[start, end) as 16-bit big-endian words (an odd last byte is
+ *  padded with zero), added to `sum`; not folded. Reads 32-bit words where it can (about
+ *  twice as fast as bytes in V8); the sum is a double, exact far beyond 64 KiB of words. */
+export function sum16(b: Uint8Array, start: number, end: number, sum = 0): number {
+  let i = start;
+  if (end - start >= 32) {
+    const v = viewOf(b), base = b.byteOffset;
+    let s = 0;
+    for (; i + 3 < end; i += 4) s += v.getUint32(base + i);
+    sum += (s % 0x10000) + Math.floor(s / 0x10000);
+  }
+  for (; i + 1 < end; i += 2) sum += (b[i] << 8) | b[i + 1];
+  if (i < end) sum += b[i] << 8;
+  return sum;
+}
+
+export function fold(sum: number): number {
+  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+  return sum;
+}
+
+/** The IPv6 pseudo-header's sum (RFC 8200 8.1) for the frame's addresses, `len` and `proto`. */
+function pseudo(f: Uint8Array, len: number, proto: number): number {
+  return sum16(f, ETH + 8, ETH + 40, len + proto);
+}
+
+/** True if the TCP or UDP checksum of an IPv6 frame (transport at 54, `len` bytes) verifies.
+ *  UDP's 0 ("none") is not valid over IPv6. */
+export function transportChecksumOk(f: Uint8Array, proto: number, len: number): boolean {
+  if (proto === UDP && u16(f, L4 + 6) === 0) return false;
+  return fold(sum16(f, L4, L4 + len, pseudo(f, len, proto))) === 0xffff;
+}
+
+/** Fills in a NEEDS_CSUM frame's checksum: the field at start + offset holds the sum of the
+ *  pseudo-header; the ones'-complement sum from `start` to the end goes there. False (and
+ *  nothing written) if the offsets lie outside the frame. */
+export function completeChecksum(f: Uint8Array, start: number, offset: number): boolean {
+  const at = start + offset;
+  if (start < ETH || at + 2 > f.length || offset < 0) return false;
+  const initial = u16(f, at);
+  f[at] = 0; f[at + 1] = 0;
+  const c = (~fold(sum16(f, start, f.length, initial))) & 0xffff;
+  put16(f, at, c === 0 ? 0xffff : c);   // as Linux's skb_checksum_help (CSUM_MANGLED_0)
+  return true;
+}
+
+/** Why a frame read from the TAP was refused (counted by the caller by this name). */
+export type RxRefusal = "rx_vnet_short" | "rx_vnet_bad_csum" | "rx_gso_bad";
+
+/**
+ * One frame read from the TAP, vnet header first (`n` bytes of `buf`): hands each ordinary
+ * frame it carries to `emit` (a GSO frame split into segments of gsoSize, each with its own
+ * length, sequence number and checksum; a NEEDS_CSUM frame with its checksum completed, in
+ * place), or returns why it was refused. Returns how many it emitted, negated if a GSO frame
+ * was cut short at GSO_SEGS_MAX. `out` is scratch for one segment (at least `frameMax`
+ * bytes: the NIC's MTU plus the Ethernet header); an emitted frame is valid only during the
+ * call. A GSO frame whose segments would be larger than `frameMax` is refused, as is any GSO
+ * frame that is not IPv6 TCP or UDP (after hop-by-hop, routing or destination options
+ * headers ending at csum_start), whose lengths do not agree, or whose offsets point elsewhere
+ * than Linux puts them.
+ */
+export function receive(buf: Uint8Array, n: number, out: Uint8Array, frameMax: number,
+  emit: (frame: Uint8Array) => void): RxRefusal | number {
+  if (n < VNET_HDR_LEN + ETH) return "rx_vnet_short";
+  const flags = buf[0], gso = buf[1];
+  const csumStart = buf[6] | (buf[7] << 8), csumOffset = buf[8] | (buf[9] << 8);
+  const f = buf.subarray(VNET_HDR_LEN, n);
+  if (gso === GSO_NONE) {
+    if (flags & F_NEEDS_CSUM) {
+      if (!completeChecksum(f, csumStart, csumOffset)) return "rx_vnet_bad_csum";
+    }
+    emit(f);
+    return 1;
+  }
+  return split(f, buf[4] | (buf[5] << 8), gso, flags, csumStart, csumOffset, out, frameMax, emit);
+}
+
+/** gsoSplit: a GSO super-frame (IPv6, TCP or UDP) cut into frames of at most gsoSize bytes of
+ *  payload, GSO_SEGS_MAX at most. The transport header starts at csum_start; IPv6 extension
+ *  headers between (hop-by-hop first, routing, destination options — what Linux's own
+ *  ipv6_gso_segment walks) are kept in every segment's header. Returns how many were
+ *  emitted (negated if cut short), or why none was. */
+export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number, csumStart: number, csumOffset: number,
+  out: Uint8Array, frameMax: number, emit: (frame: Uint8Array) => void): RxRefusal | number {
+  const type = gso & ~GSO_ECN;
+  if (type !== GSO_TCPV6 && type !== GSO_UDP_L4) return "rx_gso_bad";
+  const t = csumStart;                                             // where TCP or UDP starts
+  if (!(flags & F_NEEDS_CSUM) || t < L4 || t + 8 > f.length) return "rx_gso_bad";
+  if (u16(f, 12) !== ETHERTYPE_IPV6 || (f[ETH] >>> 4) !== 6) return "rx_gso_bad";
+  if (u16(f, ETH + 4) !== f.length - L4) return "rx_gso_bad";     // payload length agrees with what came
+  // The extension headers must end exactly at csum_start. The pseudo-header's destination is
+  // the final one (RFC 8200 8.1): with a routing header still to be walked, not the header's.
+  let proto = f[ETH + 6], at = L4, dst = ETH + 24;
+  while (at < t) {
+    if (!(proto === EXT_DSTOPTS || proto === EXT_ROUTING || (proto === EXT_HOPOPTS && at === L4))) return "rx_gso_bad";
+    const len = (f[at + 1] + 1) * 8;
+    if (proto === EXT_ROUTING && f[at + 3] !== 0) {                // segments left
+      const rt = f[at + 2];
+      if (rt === 2 || rt === 4) dst = at + 8;                      // home address; SRH segment list[0]
+      else if (rt === 0) dst = at + len - 16;                      // the last address
+      else return "rx_gso_bad";
+      if (len < 24) return "rx_gso_bad";
+    }
+    proto = f[at];
+    at += len;
+  }
+  if (at !== t) return "rx_gso_bad";
+  let hdr: number;
+  if (type === GSO_TCPV6) {
+    if (proto !== TCP || csumOffset !== 16 || f.length < t + 20) return "rx_gso_bad";
+    hdr = t + (f[t + 12] >>> 4) * 4;
+    if (hdr < t + 20 || hdr > f.length) return "rx_gso_bad";
+  } else {
+    if (proto !== UDP || csumOffset !== 6) return "rx_gso_bad";
+    hdr = t + 8;
+  }
+  const data = f.length - hdr;
+  if (gsoSize === 0 || data === 0 || hdr + gsoSize > frameMax || out.length < hdr + gsoSize) return "rx_gso_bad";
+  if (type === GSO_UDP_L4 && Math.ceil(data / gsoSize) > UDP_MAX_SEGMENTS) return "rx_gso_bad";
+  const seq0 = type === GSO_TCPV6 ? u32(f, t + 4) : 0;
+  const tcpFlags = type === GSO_TCPV6 ? f[t + 13] : 0;
+  out.set(f.subarray(0, hdr), 0);
+  let count = 0;
+  const last = Math.min(f.length, hdr + GSO_SEGS_MAX * gsoSize);
+  const sumAt = t + csumOffset;
+  const shared = out.buffer === f.buffer ? wholeOf(out) : null;
+  for (let at = hdr; at < last; at += gsoSize, count++) {
+    const end = Math.min(at + gsoSize, last);
+    const len = end - at, tlen = hdr - t + len;                    // transport length
+    put16(out, ETH + 4, hdr - L4 + len);
+    if (type === GSO_TCPV6) {
+      put32(out, t + 4, (seq0 + count * gsoSize) >>> 0);
+      // FIN and PSH on the last segment only, CWR on the first only (as Linux's tcp_gso_segment).
+      let fl = end === f.length ? tcpFlags : tcpFlags & ~(TCP_FIN | TCP_PSH);
+      if (count > 0) fl &= ~TCP_CWR;
+      out[t + 13] = fl;
+    } else {
+      put16(out, t + 4, tlen);
+    }
+    if (shared !== null) shared.copyWithin(out.byteOffset + hdr, f.byteOffset + at, f.byteOffset + end);
+    else out.set(f.subarray(at, end), hdr);
+    out[sumAt] = 0; out[sumAt + 1] = 0;
+    const ps = dst === ETH + 24 ? pseudo(out, tlen, proto) : sum16(out, dst, dst + 16, sum16(out, ETH + 8, ETH + 24, tlen + proto));
+    const c = (~fold(sum16(out, t, hdr + len, ps))) & 0xffff;
+    put16(out, sumAt, c === 0 && type === GSO_UDP_L4 ? 0xffff : c);
+    emit(len === gsoSize ? viewFull(out, hdr + len) : viewLast(out, hdr + len));
+  }
+  return last < f.length ? -count : count;
+}
+
+/** What the Coalescer writes: `n` bytes of `buf` from 0, vnet header first. 0 or a negative
+ *  errno-like result is the writer's; the Coalescer only passes it back. */
+export type Writer = (buf: Uint8Array, n: number, frames: number) => void;
+
+/**
+ * GRO in the host, for what the node writes to a TAP: frames are added in order; each is
+ * merged into the open super-frame when it continues it (the same Ethernet and IPv6
+ * headers but for the payload length; TCP: the same ports, acknowledgement, window, options
+ * and flags — ACK, PSH only last — and the next sequence number; UDP: the same ports and a
+ * payload no longer than the first's, a shorter one ending it), else the open one is
+ * written and the frame opens the next. A frame is merged only if its own checksum
+ * verifies (the super-frame goes to Linux as NEEDS_CSUM, and Linux then trusts it, so a
+ * corrupt segment must not be merged and "repaired"). flush() writes the open one.
+ * Everything it writes is a copy: frames added are only borrowed.
+ */
+export class Coalescer {
+  /** vnet header + the open frame; GSO_FRAME_MAX of frame at most. */
+  private readonly buf = new Uint8Array(VNET_HDR_LEN + GSO_FRAME_MAX);
+  private readonly f = this.buf.subarray(VNET_HDR_LEN);
+  private len = 0;        // bytes of frame in f; 0: nothing open
+  private frames = 0;     // frames merged into the open one
+  private proto = 0;      // TCP or UDP when it can grow, 0 when it cannot
+  private hdr = 0;        // header bytes (Ethernet + IPv6 + TCP/UDP)
+  private gsoSize = 0;
+  private nextSeq = 0;
+  private closedToMore = false;
+  private tcp = true;
+  /** Frames that were merged into another (not written alone). */
+  merged = 0;
+
+  /** udp: merge UDP datagrams too. Off by default, as Linux's own rx-udp-gro-forwarding: a
+   *  packet socket on the TAP's interface (a relay, a capture) sees the super-frame whole,
+   *  which a UDP reader that does not expect it takes for one long datagram; a local UDP
+   *  socket and Linux's forwarding segment it back. TCP super-frames are what every Linux NIC
+   *  with GRO (on by default) hands up, so TCP is always merged. */
+  constructor(private readonly write: Writer, private udp = false) {}
+
+  /** Merges no more of this kind (Linux refused a super-frame of it); takes effect with the
+   *  next frame that opens one. */
+  stopMerging(kind: "tcp" | "udp"): void {
+    if (kind === "udp") this.udp = false;
+    else this.tcp = false;
+  }
+
+  /** Adds one frame (copied). */
+  add(frame: Uint8Array): void {
+    if (this.len > 0 && !this.closedToMore && this.proto !== 0 && this.continues(frame)) {
+      this.append(frame);
+      return;
+    }
+    this.flush();
+    this.open(frame);
+  }
+
+  /** Writes the open super-frame (or single frame), if any. */
+  flush(): void {
+    if (this.len === 0) return;
+    const f = this.f, n = this.len;
+    if (this.frames > 1) {
+      const l4len = n - L4;
+      put16(f, ETH + 4, l4len);
+      if (this.proto === UDP) put16(f, L4 + 4, l4len);
+      const sumAt = L4 + (this.proto === TCP ? 16 : 6);
+      put16(f, sumAt, fold(pseudo(f, l4len, this.proto)));   // Linux adds the rest (CHECKSUM_PARTIAL)
+      const b = this.buf;     // struct virtio_net_hdr, field by field (no object per write)
+      b[0] = F_NEEDS_CSUM; b[1] = this.proto === TCP ? GSO_TCPV6 : GSO_UDP_L4;
+      b[2] = this.hdr & 0xff; b[3] = this.hdr >>> 8;
+      b[4] = this.gsoSize & 0xff; b[5] = this.gsoSize >>> 8;
+      b[6] = L4; b[7] = 0;
+      b[8] = sumAt - L4; b[9] = 0;
+    } else {
+      this.buf.fill(0, 0, VNET_HDR_LEN);
+    }
+    const frames = this.frames;
+    this.len = 0;
+    this.frames = 0;
+    this.write(this.buf, VNET_HDR_LEN + n, frames);
+  }
+
+  private open(frame: Uint8Array): void {
+    const n = frame.length;
+    this.f.set(frame, 0);
+    this.len = n;
+    this.frames = 1;
+    this.closedToMore = false;
+    this.proto = 0;
+    if (n <= L4 + 8 || n > GSO_FRAME_MAX || u16(frame, 12) !== ETHERTYPE_IPV6 || (frame[ETH] >>> 4) !== 6) return;
+    if (u16(frame, ETH + 4) !== n - L4) return;
+    const proto = frame[ETH + 6];
+    if (proto === TCP && this.tcp) {
+      if (n < L4 + 20) return;
+      const hdr = L4 + (frame[L4 + 12] >>> 4) * 4;
+      const flags = frame[L4 + 13];
+      if (hdr < L4 + 20 || hdr >= n || (flags & ~(TCP_ACK | TCP_PSH)) !== 0 || !(flags & TCP_ACK)) return;
+      if (!transportChecksumOk(frame, TCP, n - L4)) return;
+      this.hdr = hdr;
+      this.nextSeq = (u32(frame, L4 + 4) + (n - hdr)) >>> 0;
+      this.closedToMore = (flags & TCP_PSH) !== 0;
+    } else if (proto === UDP && this.udp) {
+      if (u16(frame, L4 + 4) !== n - L4 || !transportChecksumOk(frame, UDP, n - L4)) return;
+      this.hdr = L4 + 8;
+    } else {
+      return;
+    }
+    this.proto = proto;
+    this.gsoSize = n - this.hdr;
+  }
+
+  /** True if `g` is the next segment of the open TCP flow or datagram of the open UDP flow. */
+  private continues(g: Uint8Array): boolean {
+    const f = this.f, n = g.length, hdr = this.hdr;
+    if (n <= hdr || n - hdr > this.gsoSize || this.len + n - hdr > GSO_FRAME_MAX) return false;
+    if (u16(g, ETH + 4) !== n - L4) return false;
+    // Ethernet, the IPv6 header's first 4 bytes, next header, hop limit, addresses.
+    for (let i = 0; i < ETH + 4; i++) if (f[i] !== g[i]) return false;
+    for (let i = ETH + 6; i < L4 + 4; i++) if (f[i] !== g[i]) return false;   // also the ports
+    if (this.proto === TCP) {
+      if (u32(g, L4 + 4) !== this.nextSeq) return false;
+      for (let i = L4 + 8; i < L4 + 13; i++) if (f[i] !== g[i]) return false;   // ack, data offset
+      const flags = g[L4 + 13];
+      if ((flags & ~TCP_PSH) !== (f[L4 + 13] & ~TCP_PSH)) return false;
+      for (let i = L4 + 14; i < L4 + 16; i++) if (f[i] !== g[i]) return false;  // window
+      for (let i = L4 + 18; i < hdr; i++) if (f[i] !== g[i]) return false;      // urgent, options
+      if (!transportChecksumOk(g, TCP, n - L4)) return false;
+      return true;
+    }
+    if (this.frames >= UDP_MAX_SEGMENTS) return false;
+    return u16(g, L4 + 4) === n - L4 && transportChecksumOk(g, UDP, n - L4);
+  }
+
+  private append(g: Uint8Array): void {
+    const n = g.length, hdr = this.hdr;
+    this.f.set(g.subarray(hdr), this.len);
+    this.len += n - hdr;
+    this.frames++;
+    this.merged++;
+    if (this.proto === TCP) {
+      this.nextSeq = (this.nextSeq + (n - hdr)) >>> 0;
+      if (g[L4 + 13] & TCP_PSH) {
+        this.f[L4 + 13] |= TCP_PSH;
+        this.closedToMore = true;
+      }
+    }
+    if (n - hdr < this.gsoSize) this.closedToMore = true;   // a short segment is the last
+  }
+}

@@ -1,0 +1,234 @@
+// The TAP NIC (hosts/node/nic/tap.ts) against a fake libc that plays Linux, so what Linux
+// would do rarely or only on some kernels can be made to happen, deterministically, without
+// a device: reads that are 64 KiB GSO super-frames (how many frames one readable turn
+// delivers), TUNSETOFFLOAD refusing USO (UDP is then not merged), a GSO write refused with
+// EINVAL (merging of that kind stops, reported once).
+import { test, afterEach } from "node:test";
+import * as assert from "node:assert/strict";
+import { Libc, RX_BATCH, TapNic, useLibcForTests } from "../../hosts/node/nic/tap";
+import { Errno } from "../../abi/errno";
+
+const E: Record<string, number> = {
+  EPERM: 1, ENOENT: 2, EINTR: 4, EIO: 5, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EBUSY: 16, EINVAL: 22, ENOBUFS: 105,
+};
+const TUNSETOFFLOAD = 0x400454d0;
+
+interface Fake {
+  lib: Libc;
+  /** What the next reads return, vnet header first. */
+  reads: Uint8Array[];
+  /** Every write, copied. */
+  writes: Uint8Array[];
+  /** The TUNSETOFFLOAD flags asked for, in order. */
+  offloadAsked: number[];
+  /** The poll callback the NIC registered. */
+  turn(): void;
+}
+
+function fake(o: { offloadOk?: (flags: number) => boolean; writeErrno?: (buf: Uint8Array) => number } = {}): Fake {
+  let errno = 0;
+  let readable: ((status: number) => void) | null = null;
+  const f: Fake = {
+    reads: [], writes: [], offloadAsked: [],
+    turn: () => readable!(0),
+    lib: {
+      open: () => 3,
+      ioctl: () => 0,
+      ioctlValue: (_fd, request, arg) => {
+        if (request !== TUNSETOFFLOAD) return 0;
+        f.offloadAsked.push(arg);
+        if (o.offloadOk === undefined || o.offloadOk(arg)) return 0;
+        errno = E.EINVAL;
+        return -1;
+      },
+      socket: () => 4,
+      read: (_fd, buf) => {
+        const r = f.reads.shift();
+        if (r === undefined) { errno = E.EAGAIN; return -1; }
+        buf.set(r);
+        return r.length;
+      },
+      write: (_fd, buf, n) => {
+        const e = o.writeErrno?.(buf.subarray(0, n)) ?? 0;
+        if (e !== 0) { errno = e; return -1; }
+        f.writes.push(buf.slice(0, n));
+        return n;
+      },
+      close: () => 0,
+      errno: () => errno,
+      E,
+      describe: (e) => `errno ${e}`,
+      poll: (_fd, cb) => { readable = cb; return { close() {} }; },
+    },
+  };
+  return f;
+}
+
+afterEach(() => useLibcForTests(null));
+
+const SRC = [0xfd, 0, 0, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+const DST = [0xfd, 0, 0, 0xb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
+const ETH = [2, 0, 0, 0, 0xb, 2, 2, 0, 0, 0, 0xb, 1, 0x86, 0xdd];
+
+function ip6(l4: number[], proto: number): number[] {
+  return [...ETH, 0x60, 0, 0, 0, l4.length >> 8, l4.length & 0xff, proto, 64, ...SRC, ...DST, ...l4];
+}
+/** A GSO_TCPV6 read: vnet header, then one TCP segment of `data` bytes to be cut at gsoSize. */
+function tcpSuper(data: number, gsoSize: number): Uint8Array {
+  const tcp = [0x9c, 0x40, 0x13, 0x89, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 2, 0, 0, 0, 0, 0];
+  const f = ip6([...tcp, ...new Array<number>(data).fill(0x5a)], 6);
+  const vnet = [1, 4, 74, 0, gsoSize & 0xff, gsoSize >> 8, 54, 0, 16, 0];
+  return new Uint8Array([...vnet, ...f]);
+}
+
+/** Sums like RFC 1071 over the IPv6 pseudo-header and the transport bytes, filled in. */
+function udpFrame(data: number[], sport = 5000): Uint8Array {
+  const len = 8 + data.length;
+  const f = new Uint8Array(ip6([sport >> 8, sport & 0xff, 0x14, 0x51, len >> 8, len & 0xff, 0, 0, ...data], 17));
+  let s = 0;
+  const words = [...f.subarray(22, 54), 0, 0, len >> 8, len & 0xff, 0, 0, 0, 17, ...f.subarray(54)];
+  for (let i = 0; i < words.length; i += 2) s += words[i] * 256 + (words[i + 1] ?? 0);
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536);
+  const c = (0xffff - s) || 0xffff;
+  f[60] = c >> 8; f[61] = c & 0xff;
+  return f;
+}
+
+test("a readable turn delivers RX_BATCH frames counted after the split, not RX_BATCH reads of 45 segments each", async () => {
+  const f = fake();
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true });
+  try {
+    let got = 0;
+    nic.onFrame = () => { got++; };
+    for (let i = 0; i < 20; i++) f.reads.push(tcpSuper(45 * 1440, 1440));
+    f.turn();
+    // The read that reaches RX_BATCH finishes its super-frame: at most RX_BATCH - 1 + 45.
+    assert.ok(got >= RX_BATCH && got <= RX_BATCH - 1 + 45, `one turn delivered ${got} frames`);
+    let turns = 1;
+    while (f.reads.length > 0) { f.turn(); turns++; }
+    f.turn();
+    assert.equal(got, 20 * 45, "every segment arrives over the later turns");
+    assert.ok(turns >= 10, `20 super-frames took ${turns} turns`);
+    assert.equal(nic.counters().rx_gso, 20);
+  } finally {
+    nic.close();
+  }
+});
+
+const settle = () => new Promise<void>((r) => setImmediate(r));
+const datagrams = (n: number, sport = 5000) => Array.from({ length: n }, (_, i) => udpFrame(new Array<number>(100).fill(i), sport));
+
+test("USO is asked for as USO4 and USO6 together; where Linux refuses it, UDP is not merged even if asked", async () => {
+  const refusing = fake({ offloadOk: (flags) => (flags & 0x60) === 0 });
+  useLibcForTests(refusing.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true, udpGro: true });
+  try {
+    assert.deepEqual(refusing.offloadAsked, [0x65, 0x05], "CSUM|TSO6|USO4|USO6, then CSUM|TSO6");
+    assert.equal(nic.uso, false);
+    for (const d of datagrams(10)) assert.equal(nic.send(d), 0);
+    await settle();
+    assert.equal(refusing.writes.length, 10, "each datagram written alone");
+    assert.ok(refusing.writes.every((w) => w[1] === 0), "no write is a GSO frame");
+    assert.equal(nic.counters().tx_lost, 0);
+  } finally {
+    nic.close();
+  }
+  const taking = fake();
+  useLibcForTests(taking.lib);
+  const nic2 = await TapNic.open({ id: 1, device: "q8fake1", offload: true, udpGro: true });
+  try {
+    assert.equal(nic2.uso, true);
+    for (const d of datagrams(10)) nic2.send(d);
+    await settle();
+    assert.equal(taking.writes.length, 1, "where Linux took USO the 10 datagrams go as one super-frame");
+    assert.equal(taking.writes[0][1], 5, "GSO_UDP_L4");
+  } finally {
+    nic2.close();
+  }
+});
+
+test("a merged write Linux refuses with EINVAL stops that kind's merging on the NIC, reported once", async () => {
+  const f = fake({ writeErrno: (w) => (w[1] === 5 ? E.EINVAL : 0) });
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true, udpGro: true });
+  const told: string[] = [];
+  nic.onError = (m) => told.push(m);
+  try {
+    for (const d of datagrams(10)) nic.send(d);
+    await settle();
+    assert.equal(nic.counters().tx_lost, 10, "the refused super-frame's datagrams are lost, and counted");
+    for (let round = 0; round < 3; round++) {
+      for (const d of datagrams(10, 6000 + round)) nic.send(d);
+      await settle();
+    }
+    assert.equal(f.writes.length, 30, "later datagrams go alone and arrive");
+    assert.equal(nic.counters().tx_lost, 10);
+    assert.equal(nic.counters().tx_gso_refused, 1);
+    assert.equal(told.length, 1, told.join("\n"));
+    assert.match(told[0], /UDP is no longer merged/);
+  } finally {
+    nic.close();
+  }
+});
+
+test("a GSO read whose gso_size exceeds the NIC's MTU is refused, not split into frames the kernel would drop", async () => {
+  const f = fake();
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true, mtu: 1500 });
+  try {
+    let got = 0;
+    nic.onFrame = () => { got++; };
+    f.reads.push(tcpSuper(16000, 8000), tcpSuper(16000, 1440), tcpSuper(64000, 1));
+    f.turn();
+    f.turn();
+    assert.equal(nic.counters().rx_gso_bad, 1, "gso_size 8000 on a 1500-byte link");
+    assert.equal(got, 12 + 128, "gso_size 1440: 12 frames; gso_size 1: cut at GSO_SEGS_MAX");
+    assert.equal(nic.counters().rx_gso_capped, 1);
+  } finally {
+    nic.close();
+  }
+});
+
+/** A TCP segment (ACK, 20-byte header) with a right checksum, `data` bytes of payload. */
+function tcpFrame(seq: number, data: number): Uint8Array {
+  const tcp = [0x9c, 0x40, 0x13, 0x89, seq >>> 24, (seq >>> 16) & 0xff, (seq >>> 8) & 0xff, seq & 0xff,
+    0, 0, 0, 1, 0x50, 0x10, 2, 0, 0, 0, 0, 0];
+  const f = new Uint8Array(ip6([...tcp, ...new Array<number>(data).fill(seq & 0xff)], 6));
+  const len = f.length - 54;
+  let s = 0;
+  const words = [...f.subarray(22, 54), 0, 0, len >> 8, len & 0xff, 0, 0, 0, 6, ...f.subarray(54)];
+  for (let i = 0; i < words.length; i += 2) s += words[i] * 256 + (words[i + 1] ?? 0);
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536);
+  const c = 0xffff - s;
+  f[70] = c >> 8; f[71] = c & 0xff;
+  return f;
+}
+
+test("a merged write that fails at the flush is counted per frame, and a send on a link known down answers what its own write met", async () => {
+  let errno = E.EIO;
+  const f = fake({ writeErrno: () => errno });
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true });
+  const told: string[] = [];
+  nic.onError = (m) => told.push(m);
+  try {
+    for (let i = 0; i < 10; i++) assert.equal(nic.send(tcpFrame(1000 + i * 1000, 1000)), 0);
+    await settle();
+    const c = nic.counters();
+    assert.equal(c.tx_lost, 10);
+    assert.equal(c.tx_link_down, 10, "ten frames met a link that was down, not one write");
+    assert.equal(c.send_errors, 10);
+    assert.equal(told.length, 1, "reported once");
+    // Known down; the next write meets a full queue (EAGAIN), not a down link: -ENOSPC.
+    errno = E.EAGAIN;
+    assert.equal(nic.send(tcpFrame(50_000, 100)), -Errno.ENOSPC);
+    assert.equal(nic.counters().tx_busy, 1);
+    assert.equal(nic.counters().tx_lost, 10, "send's own result, not a loss after it");
+    errno = 0;
+    assert.equal(nic.send(tcpFrame(60_000, 100)), 0);
+    assert.equal(f.writes.length, 1);
+  } finally {
+    nic.close();
+  }
+});
