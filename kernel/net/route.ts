@@ -6,9 +6,10 @@
 // keeps the others in order (ties go by index) at a cost linear in the table: a control
 // path, never a packet's.
 // lookup() answers with the matching entry's index, which the caller keeps and reads
-// with routeKind/routeNic/routeSvc/routeAddrIndex: nothing is left in module state, and
-// nothing is allocated (it keeps the last destination's answer, dropped at any change to
-// the table, so a flow's packets cost one trie walk). A SERVICE route has no NIC; it names
+// with routeKind/routeNic/routeSvc/routeAddrIndex; nothing is allocated. One thing is
+// left in module state on purpose, a cache: the last destination and its answer, dropped by
+// every change to the table (routeAdd, compact, routeReset), so a flow's packets cost one
+// trie walk. (nd.ts keeps a like cache per NIC, checked against the entry's own key.) A SERVICE route has no NIC; it names
 // the service and the index of the address in the service's list (the object of its ADDR
 // capability).
 // Routes learned from the link (routers.ts, slaac.ts: learned) have room of their own,

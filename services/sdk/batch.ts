@@ -84,12 +84,14 @@ export function put(p: usize, len: i32): bool {
  *  around there; len no more than its length): its record stays in IN, moved down over
  *  the records not answered, and goes out at the next flush() or fill(), with no copy
  *  into OUT. False if len does not fit the record (then nothing is queued). Once per
- *  packet: a second call for the same packet is refused. */
+ *  packet: a second call for the same packet is refused. `at` then points at the packet where
+ *  it moved. */
 export function reply(len: i32): bool {
   if (len <= 0 || len > curLen) return false;
   let r = IN + <usize>keep;
   store<u32>(r, <u32>len << 16);               // nic 0, len (little-endian u16 pair)
   if (keep != cur) memory.copy(r + REC_HDR, at, <usize>len);
+  at = r + REC_HDR;                            // the packet moved: `at` follows it
   keep += recSize(len);
   curLen = 0;
   return true;

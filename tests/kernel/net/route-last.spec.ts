@@ -15,6 +15,17 @@ describe("the last destination looked up", () => {
     expect(lookup(addr("2001:db9::5"))).toBe(-1, "another destination is not the one remembered");
   });
 
+  it("tells apart destinations that differ only in their last byte or their second half", () => {
+    expect(routeAdd(RouteKind.STATIC, addr("2001:db8::5"), 128, 3, 0, 0)).toBe(1);
+    expect(lookup(addr("2001:db8::5"))).toBe(1);
+    expect(lookup(addr("2001:db8::4"))).toBe(0, "the last byte differs");
+    expect(lookup(addr("2001:db8::5"))).toBe(1);
+    expect(lookup(addr("2001:db8:0:0:8000::5"))).toBe(0, "the second half differs");
+    expect(lookup(addr("2001:db8::5"))).toBe(1);
+    routeDelete(1);
+    expect(lookup(addr("2001:db8::5"))).toBe(0);
+  });
+
   it("sees a route added after the lookup", () => {
     expect(lookup(addr("2001:db8:0:1::5"))).toBe(0);
     expect(routeAdd(RouteKind.STATIC, addr("2001:db8:0:1::"), 64, 2, 0, 0)).toBe(1);

@@ -10,6 +10,7 @@ import { ip6, put, be16, rd16, upperSum, sealIcmp6, IP6, ICMPV6 } from "../frame
 
 const P: usize = memory.data(2048, 16);
 const Q: usize = memory.data(2048, 16);
+const BIG: usize = memory.data(9016, 16);       // MTU_MAX 9000 bytes and then some
 let seed: u32 = 12345;
 function rnd(): u32 { seed = seed * 1103515245 + 12345; return seed >>> 16; }
 function fill(p: usize, n: i32): void { for (let i = 0; i < n; i++) store<u8>(p + <usize>i, <u8>rnd()); }
@@ -61,10 +62,14 @@ describe("sum (8 bytes at a time)", () => {
       expect(finish(sum(P + <usize>cut, n - cut, sum(P, cut, 0x1234_5678_9abc)))).toBe(finish(sum(P, n, 0x1234_5678_9abc)));
     }
   });
-  it("folds a sum of 9,000 bytes of 0xff (the largest carries)", () => {
-    memory.fill(Q, 0xff, 2048);
-    expect(finish(sum(Q, 2048, 0))).toBe(slowSum(Q, 2048));
-    expect(finish(sum(Q, 2047, 0))).toBe(slowSum(Q, 2047));
+  it("folds a sum of 9,000 bytes of 0xff (the largest carries), at every alignment", () => {
+    memory.fill(BIG, 0xff, 9016);
+    for (let a = 0; a < 8; a++) {
+      expect(finish(sum(BIG + <usize>a, 9000, 0))).toBe(slowSum(BIG + <usize>a, 9000));
+      expect(finish(sum(BIG + <usize>a, 9001, 0))).toBe(slowSum(BIG + <usize>a, 9001));
+    }
+    expect(finish(sum(BIG, 2048, 0))).toBe(slowSum(BIG, 2048));
+    expect(finish(sum(BIG, 2047, 0))).toBe(slowSum(BIG, 2047));
   });
   it("folds the carries of words whose sum folds to 0x10000 and 0x10001 before the last fold", () => {
     let n = put(Q, "ff ff 01 00");
