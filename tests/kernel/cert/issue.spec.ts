@@ -23,6 +23,7 @@ import { addr, hexBuf, firstDiff, putAddr } from "../frames";
 import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfService, mfSvcAddr, mfUser, mfUserPrefix, mfNodeKey } from "../manifest";
 import { TEST_1, TEST_2 } from "../crypto/rfc8032";
 import { pk } from "./make";
+import { BODY, loadBody, unloadBody, LOAD_NAME } from "../ctl/bodies";
 
 // spec/wire.md "Address certificates": fd00:b::7 held by TEST 2's key, issued by TEST 1's at
 // 2026-12-06T00:00:00Z (Unix 1796515200), valid from a minute before for CERT_LIFETIME_S.
@@ -32,24 +33,13 @@ const EXAMPLE = "504352540180000044a5146b0000000000f7156b00000000fd00000b0000000
   "1657101412a1b6c38c1ac70b4606ba6584785548cfa269f59a4d67b603796333" +
   "df5fbcd99cb25dcdfacbc8fd7fb3901e617130f457948103757a7138ce79f900";
 const T: i64 = 1796515200;
+
 const M: usize = memory.data(4096, 16);
-const BODY: usize = memory.data(512, 16);
 const OUT: usize = memory.data(CERT_BYTES * 4, 16);
 const A: usize = memory.data(16, 16);
 
 function chain(a: string): i32 { return certChainFor(addr(a), OUT, 4); }
 function holderIs(key: usize): bool { return firstDiff(OUT + CERT_HOLDER, key, 32) == -1; }
-
-/** A LOAD body from alice: no module hash (the mock finds any), a SERVICE and an address. */
-function loadBody(name: string, a: string): i32 {
-  mfStart(M);
-  mfService(0, name);
-  mfSvcAddr(0, a);
-  let n = mfEnd() - 8;
-  memory.fill(BODY, 0, 32);
-  memory.copy(BODY + 32, M + 8, <usize>n);
-  return 32 + n;
-}
 
 describe("a router with a key", () => {
   it("boots at kernel time 1 s, the wall clock saying 2026-12-06T00:00:00Z", () => {
@@ -121,9 +111,7 @@ describe("a router with a key", () => {
     expect(chain("fd00:b::a:1")).toBe(1);
     expect(holderIs(hexBuf(TEST_2.pk))).toBe(true);
     let name = "y.a.r1.test";
-    store<u8>(BODY, <u8>name.length);
-    for (let i = 0; i < name.length; i++) store<u8>(BODY + 1 + <usize>i, <u8>name.charCodeAt(i));
-    expect(opUnload(alice, BODY, 1 + name.length)).toBe(0);
+    expect(opUnload(alice, BODY, unloadBody(name))).toBe(0);
     expect(chain("fd00:b::a:1")).toBe(0);
   });
 

@@ -10,31 +10,11 @@ import { svcByName } from "../../../kernel/svc/registry";
 import { cpuCharge, cpuUsed, cpuUnderMin } from "../../../kernel/svc/cpu";
 import { CPU_PERIOD_FUEL } from "../../../abi/limits";
 import { hexBuf } from "../frames";
-import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfService, mfSvcAddr, mfUser, mfUserPrefix, mfCpu } from "../manifest";
+import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfService, mfSvcAddr, mfUser, mfUserPrefix } from "../manifest";
 import { TEST_2 } from "../crypto/rfc8032";
+import { BODY, loadBody, unloadBody, LOAD_NAME } from "./bodies";
 
 const M: usize = memory.data(4096, 16);
-const BODY: usize = memory.data(512, 16);
-
-/** A LOAD body: no module hash (the mock host takes the lowest free id), a SERVICE, an
- *  address and, if min > 0, a CPU grant. */
-function loadBody(name: string, a: string, min: u32): i32 {
-  mfStart(M);
-  mfService(0, name);
-  mfSvcAddr(0, a);
-  if (min > 0) mfCpu(0, min, 1000);
-  let n = mfEnd() - 8;
-  memory.fill(BODY, 0, 32);
-  memory.copy(BODY + 32, M + 8, <usize>n);
-  return 32 + n;
-}
-
-/** An UNLOAD body: the name after its length. */
-function unloadBody(name: string): i32 {
-  store<u8>(BODY, <u8>name.length);
-  for (let i = 0; i < name.length; i++) store<u8>(BODY + 1 + <usize>i, <u8>name.charCodeAt(i));
-  return 1 + name.length;
-}
 
 describe("a LOAD into the id of an UNLOADed service", () => {
   it("boots a node with a user", () => {
@@ -54,12 +34,12 @@ describe("a LOAD into the id of an UNLOADed service", () => {
   it("does not hand the new service the fuel the old one used this period", () => {
     let alice = userByKey(hexBuf(TEST_2.pk));
     expect(opLoad(alice, BODY, loadBody("old.a.n1.test", "fd00:b::a:1", 0))).toBe(0);
-    let id = svcByName(BODY + 32 + 4 + 13, 13);
+    let id = svcByName(LOAD_NAME, 13);
     expect(id).toBe(1, "the first free id");
     cpuCharge(id, CPU_PERIOD_FUEL / 2);            // the old service ran a lot this period
     expect(opUnload(alice, BODY, unloadBody("old.a.n1.test"))).toBe(0);
     expect(opLoad(alice, BODY, loadBody("new.a.n1.test", "fd00:b::a:2", 100))).toBe(0);
-    expect(svcByName(BODY + 32 + 4 + 13, 13)).toBe(id, "the same id again");
+    expect(svcByName(LOAD_NAME, 13)).toBe(id, "the same id again");
     expect(cpuUsed[id]).toBe(0, "fuel used by the new service");
     expect(cpuUnderMin(id)).toBe(true, "its CPU min is owed to it from the start");
   });

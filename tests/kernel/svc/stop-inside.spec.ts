@@ -13,31 +13,15 @@ import { svcByName, svcState, svcFaults, svcRestarts } from "../../../kernel/svc
 import { schedRestartNow, svcTimer } from "../../../kernel/svc/sched";
 import { markReady } from "../../../kernel/svc/ready";
 import { hexBuf } from "../frames";
-import { mfStart, mfEnd, mfNode, mfService, mfSvcAddr, mfUser, mfUserPrefix, mfNic, mfPrefix } from "../manifest";
+import { mfStart, mfEnd, mfNode, mfUser, mfUserPrefix, mfNic, mfPrefix } from "../manifest";
 import { svcNext, svcDuring, svcCalls } from "../mock";
 import { TEST_2 } from "../crypto/rfc8032";
+import { BODY, loadBody, unloadBody, LOAD_NAME } from "../ctl/bodies";
 
 const M: usize = memory.data(4096, 16);
-const BODY: usize = memory.data(512, 16);
 let alice: i32 = -1;
 /** What the service does from inside its next call: 1 UNLOAD itself, 2 a GRANT's restart. */
 let act: i32 = 0;
-
-function loadBody(name: string, a: string): i32 {
-  mfStart(M);
-  mfService(0, name);
-  mfSvcAddr(0, a);
-  let n = mfEnd() - 8;
-  memory.fill(BODY, 0, 32);
-  memory.copy(BODY + 32, M + 8, <usize>n);
-  return 32 + n;
-}
-
-function unloadBody(name: string): i32 {
-  store<u8>(BODY, <u8>name.length);
-  for (let i = 0; i < name.length; i++) store<u8>(BODY + 1 + <usize>i, <u8>name.charCodeAt(i));
-  return 1 + name.length;
-}
 
 export function duringCall(id: i32): void {
   if (act == 1) opUnload(alice, BODY, unloadBody("self.a.n1.test"));
@@ -61,7 +45,7 @@ describe("a service stopped from inside its own call", () => {
 
   it("UNLOADs itself, then traps: the id is free, not a nameless RESTARTING service", () => {
     expect(opLoad(alice, BODY, loadBody("self.a.n1.test", "fd00:b::a:1"))).toBe(0);
-    let id = svcByName(BODY + 32 + 4 + 13, 14);
+    let id = svcByName(LOAD_NAME, 14);
     expect(id).toBeGreaterThanOrEqual(0);
     let calls = svcCalls();
     act = 1;
@@ -74,11 +58,11 @@ describe("a service stopped from inside its own call", () => {
     expect(svcState[id]).toBe(<u8>SvcState.EMPTY, "the id after the UNLOAD");
     expect(svcFaults[id]).toBe(0, "faults counted against the freed id");
     expect(opLoad(alice, BODY, loadBody("next.a.n1.test", "fd00:b::a:2"))).toBe(0);
-    expect(svcByName(BODY + 32 + 4 + 13, 14)).toBe(id, "a LOAD takes the freed id again");
+    expect(svcByName(LOAD_NAME, 14)).toBe(id, "a LOAD takes the freed id again");
   });
 
   it("is restarted by a GRANT, then traps: no fault and no restart counted", () => {
-    let id = svcByName(BODY + 32 + 4 + 13, 14);
+    let id = svcByName(LOAD_NAME, 14);
     k_poll(1000);                                   // next.a.n1.test starts
     expect(svcState[id]).toBe(<u8>SvcState.RUNNING);
     let restarts = svcRestarts[id];
