@@ -5,21 +5,14 @@
 // a restarted service would count a restart and a fault it never had. The mock host calls
 // duringCall(id) below from inside svc_call (mock.svc_during).
 import { Fault, SvcState } from "../../../abi/kernel";
-import { k_boot, k_buf, k_poll } from "../../../kernel/main";
-import { Buf } from "../../../abi/kernel";
+import { k_poll } from "../../../kernel/main";
 import { opLoad, opUnload } from "../../../kernel/ctl/ops";
-import { userByKey } from "../../../kernel/ctl/users";
 import { svcByName, svcState, svcFaults, svcRestarts } from "../../../kernel/svc/registry";
 import { schedRestartNow, svcTimer } from "../../../kernel/svc/sched";
 import { markReady } from "../../../kernel/svc/ready";
-import { hexBuf } from "../frames";
-import { mfStart, mfEnd, mfNode, mfUser, mfUserPrefix, mfNic, mfPrefix } from "../manifest";
 import { svcNext, svcDuring, svcCalls } from "../mock";
-import { TEST_2 } from "../crypto/rfc8032";
-import { BODY, loadBody, unloadBody, LOAD_NAME } from "../ctl/bodies";
+import { BODY, loadBody, unloadBody, LOAD_NAME, bootAlice, alice } from "../ctl/bodies";
 
-const M: usize = memory.data(4096, 16);
-let alice: i32 = -1;
 /** What the service does from inside its next call: 1 UNLOAD itself, 2 a GRANT's restart. */
 let act: i32 = 0;
 
@@ -31,16 +24,7 @@ export function duringCall(id: i32): void {
 
 describe("a service stopped from inside its own call", () => {
   it("boots a node with a user", () => {
-    mfStart(M);
-    mfNode(0, "n1.test");
-    mfUser(TEST_2.pk, "alice", "a.n1.test");
-    mfNic(0, 1500, "02:00:00:00:00:01");
-    mfPrefix(0, 64, "fd00:b::");
-    mfUserPrefix(TEST_2.pk, 112, "fd00:b::a:0");
-    let len = mfEnd();
-    memory.copy(<usize>k_buf(Buf.BOOT), M, <usize>len);
-    expect(k_boot(len, 1000)).toBe(0);
-    alice = userByKey(hexBuf(TEST_2.pk));
+    expect(bootAlice(false)).toBe(0);
   });
 
   it("UNLOADs itself, then traps: the id is free, not a nameless RESTARTING service", () => {
