@@ -31,6 +31,13 @@
  *   offset 8  u16 csum_offset  where, from csum_start, the checksum goes (TCP 16, UDP 6)
  */
 
+import { ETH_HDR, ETH_TYPE, ETHERTYPE_IPV6 } from "../../../wire/layout/ethernet";
+import { IP_HDR, IP_PLEN, IP_NEXT, IP_SRC, IP_DST, NH_TCP, NH_UDP, NH_HOPOPT, NH_ROUTING, NH_DSTOPT } from "../../../wire/layout/ipv6";
+import { UDP_LENGTH, UDP_CHECKSUM, UDP_CHECKSUM_ZERO, UDP_HDR } from "../../../wire/layout/udp";
+import { EXT_NEXT, EXT_LEN, EXT_UNIT, RH_TYPE, RH_SEGMENTS_LEFT } from "../../../wire/layout/ext";
+import { TCP_PORTS, TCP_SEQ, TCP_ACKNUM, TCP_OFFSET, TCP_FLAGS, TCP_WINDOW, TCP_CHECKSUM, TCP_URGENT, TCP_HDR,
+  TCP_FIN, TCP_PSH, TCP_ACK, TCP_CWR } from "../../../wire/layout/tcp";
+
 /** sizeof(struct virtio_net_hdr): what TUNSETVNETHDRSZ is given; every read and write
  *  starts with one. Its fields are little-endian here (x86-64 and arm64; tun uses the
  *  host's order for a non-"legacy big-endian" device). */
@@ -44,13 +51,13 @@ export const GSO_TCPV6 = 4;
 export const GSO_UDP_L4 = 5;     // USO, Linux >= 6.2 on tun
 export const GSO_ECN = 0x80;
 
-const ETH = 14;                  // Ethernet header
-const IP6 = 40;                  // fixed IPv6 header
-const L4 = ETH + IP6;            // where TCP or UDP starts: 54
-const ETHERTYPE_IPV6 = 0x86dd;
-const TCP = 6, UDP = 17;
-const EXT_HOPOPTS = 0, EXT_ROUTING = 43, EXT_DSTOPTS = 60;      // IPv6 extension headers a GSO frame may carry
-const TCP_FIN = 0x01, TCP_PSH = 0x08, TCP_ACK = 0x10, TCP_CWR = 0x80;
+// The wire's own offsets and numbers (wire/layout/), under the short names this file reads.
+const ETH = ETH_HDR;             // Ethernet header
+const IP6 = IP_HDR;              // fixed IPv6 header
+const L4 = ETH + IP6;            // where TCP or UDP starts with no extension header: 54
+const TCP = NH_TCP, UDP = NH_UDP;
+// IPv6 extension headers a GSO frame may carry
+const EXT_HOPOPTS = NH_HOPOPT, EXT_ROUTING = NH_ROUTING, EXT_DSTOPTS = NH_DSTOPT;
 /** Linux's UDP_MAX_SEGMENTS: a UDP GSO frame of more segments is refused on receive. */
 export const UDP_MAX_SEGMENTS = 64;
 /** The most segments one GSO frame from Linux is cut into; the rest of its payload is dropped
@@ -149,13 +156,13 @@ export function fold(sum: number): number {
 
 /** The IPv6 pseudo-header's sum (RFC 8200 8.1) for the frame's addresses, `len` and `proto`. */
 function pseudo(f: Uint8Array, len: number, proto: number): number {
-  return sum16(f, ETH + 8, ETH + 40, len + proto);
+  return sum16(f, ETH + IP_SRC, L4, len + proto);
 }
 
 /** True if the TCP or UDP checksum of an IPv6 frame (transport at 54, `len` bytes) verifies.
  *  UDP's 0 ("none") is not valid over IPv6. */
 export function transportChecksumOk(f: Uint8Array, proto: number, len: number): boolean {
-  if (proto === UDP && u16(f, L4 + 6) === 0) return false;
+  if (proto === UDP && u16(f, L4 + UDP_CHECKSUM) === 0) return false;
   return fold(sum16(f, L4, L4 + len, pseudo(f, len, proto))) === 0xffff;
 }
 
@@ -168,7 +175,7 @@ export function completeChecksum(f: Uint8Array, start: number, offset: number): 
   const initial = u16(f, at);
   f[at] = 0; f[at + 1] = 0;
   const c = (~fold(sum16(f, start, f.length, initial))) & 0xffff;
-  put16(f, at, c === 0 ? 0xffff : c);   // as Linux's skb_checksum_help (CSUM_MANGLED_0)
+  put16(f, at, c === 0 ? UDP_CHECKSUM_ZERO : c);   // as Linux's skb_checksum_help (CSUM_MANGLED_0)
   return true;
 }
 
@@ -213,40 +220,40 @@ export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number
   const type = gso & ~GSO_ECN;
   if (type !== GSO_TCPV6 && type !== GSO_UDP_L4) return "rx_gso_bad";
   const t = csumStart;                                             // where TCP or UDP starts
-  if (!(flags & F_NEEDS_CSUM) || t < L4 || t + 8 > f.length) return "rx_gso_bad";
-  if (u16(f, 12) !== ETHERTYPE_IPV6 || (f[ETH] >>> 4) !== 6) return "rx_gso_bad";
-  if (u16(f, ETH + 4) !== f.length - L4) return "rx_gso_bad";     // payload length agrees with what came
+  if (!(flags & F_NEEDS_CSUM) || t < L4 || t + UDP_HDR > f.length) return "rx_gso_bad";
+  if (u16(f, ETH_TYPE) !== ETHERTYPE_IPV6 || (f[ETH] >>> 4) !== 6) return "rx_gso_bad";
+  if (u16(f, ETH + IP_PLEN) !== f.length - L4) return "rx_gso_bad";     // payload length agrees with what came
   // The extension headers must end exactly at csum_start. The pseudo-header's destination is
   // the final one (RFC 8200 8.1): with a routing header still to be walked, not the header's.
-  let proto = f[ETH + 6], at = L4, dst = ETH + 24;
+  let proto = f[ETH + IP_NEXT], at = L4, dst = ETH + IP_DST;
   while (at < t) {
     if (!(proto === EXT_DSTOPTS || proto === EXT_ROUTING || (proto === EXT_HOPOPTS && at === L4))) return "rx_gso_bad";
-    const len = (f[at + 1] + 1) * 8;
-    if (proto === EXT_ROUTING && f[at + 3] !== 0) {                // segments left
-      const rt = f[at + 2];
+    const len = (f[at + EXT_LEN] + 1) * EXT_UNIT;
+    if (proto === EXT_ROUTING && f[at + RH_SEGMENTS_LEFT] !== 0) {
+      const rt = f[at + RH_TYPE];
       if (rt === 2 || rt === 4) dst = at + 8;                      // home address; SRH segment list[0]
       else if (rt === 0) dst = at + len - 16;                      // the last address
       else return "rx_gso_bad";
       if (len < 24) return "rx_gso_bad";
     }
-    proto = f[at];
+    proto = f[at + EXT_NEXT];
     at += len;
   }
   if (at !== t) return "rx_gso_bad";
   let hdr: number;
   if (type === GSO_TCPV6) {
-    if (proto !== TCP || csumOffset !== 16 || f.length < t + 20) return "rx_gso_bad";
-    hdr = t + (f[t + 12] >>> 4) * 4;
-    if (hdr < t + 20 || hdr > f.length) return "rx_gso_bad";
+    if (proto !== TCP || csumOffset !== TCP_CHECKSUM || f.length < t + TCP_HDR) return "rx_gso_bad";
+    hdr = t + (f[t + TCP_OFFSET] >>> 4) * 4;
+    if (hdr < t + TCP_HDR || hdr > f.length) return "rx_gso_bad";
   } else {
     if (proto !== UDP || csumOffset !== 6) return "rx_gso_bad";
-    hdr = t + 8;
+    hdr = t + UDP_HDR;
   }
   const data = f.length - hdr;
   if (gsoSize === 0 || data === 0 || hdr + gsoSize > frameMax || out.length < hdr + gsoSize) return "rx_gso_bad";
   if (type === GSO_UDP_L4 && Math.ceil(data / gsoSize) > UDP_MAX_SEGMENTS) return "rx_gso_bad";
-  const seq0 = type === GSO_TCPV6 ? u32(f, t + 4) : 0;
-  const tcpFlags = type === GSO_TCPV6 ? f[t + 13] : 0;
+  const seq0 = type === GSO_TCPV6 ? u32(f, t + TCP_SEQ) : 0;
+  const tcpFlags = type === GSO_TCPV6 ? f[t + TCP_FLAGS] : 0;
   out.set(f.subarray(0, hdr), 0);
   let count = 0;
   const last = Math.min(f.length, hdr + GSO_SEGS_MAX * gsoSize);
@@ -255,22 +262,22 @@ export function split(f: Uint8Array, gsoSize: number, gso: number, flags: number
   for (let at = hdr; at < last; at += gsoSize, count++) {
     const end = Math.min(at + gsoSize, last);
     const len = end - at, tlen = hdr - t + len;                    // transport length
-    put16(out, ETH + 4, hdr - L4 + len);
+    put16(out, ETH + IP_PLEN, hdr - L4 + len);
     if (type === GSO_TCPV6) {
-      put32(out, t + 4, (seq0 + count * gsoSize) >>> 0);
+      put32(out, t + TCP_SEQ, (seq0 + count * gsoSize) >>> 0);
       // FIN and PSH on the last segment only, CWR on the first only (as Linux's tcp_gso_segment).
       let fl = end === f.length ? tcpFlags : tcpFlags & ~(TCP_FIN | TCP_PSH);
       if (count > 0) fl &= ~TCP_CWR;
-      out[t + 13] = fl;
+      out[t + TCP_FLAGS] = fl;
     } else {
-      put16(out, t + 4, tlen);
+      put16(out, t + UDP_LENGTH, tlen);
     }
     if (shared !== null) shared.copyWithin(out.byteOffset + hdr, f.byteOffset + at, f.byteOffset + end);
     else out.set(f.subarray(at, end), hdr);
     out[sumAt] = 0; out[sumAt + 1] = 0;
-    const ps = dst === ETH + 24 ? pseudo(out, tlen, proto) : sum16(out, dst, dst + 16, sum16(out, ETH + 8, ETH + 24, tlen + proto));
+    const ps = dst === ETH + IP_DST ? pseudo(out, tlen, proto) : sum16(out, dst, dst + 16, sum16(out, ETH + IP_SRC, ETH + IP_DST, tlen + proto));
     const c = (~fold(sum16(out, t, hdr + len, ps))) & 0xffff;
-    put16(out, sumAt, c === 0 && type === GSO_UDP_L4 ? 0xffff : c);
+    put16(out, sumAt, c === 0 && type === GSO_UDP_L4 ? UDP_CHECKSUM_ZERO : c);
     emit(len === gsoSize ? viewFull(out, hdr + len) : viewLast(out, hdr + len));
   }
   return last < f.length ? -count : count;
@@ -336,8 +343,8 @@ export class Coalescer {
     const f = this.f, n = this.len;
     if (this.frames > 1) {
       const l4len = n - L4;
-      put16(f, ETH + 4, l4len);
-      if (this.proto === UDP) put16(f, L4 + 4, l4len);
+      put16(f, ETH + IP_PLEN, l4len);
+      if (this.proto === UDP) put16(f, L4 + UDP_LENGTH, l4len);
       const sumAt = L4 + (this.proto === TCP ? 16 : 6);
       put16(f, sumAt, fold(pseudo(f, l4len, this.proto)));   // Linux adds the rest (CHECKSUM_PARTIAL)
       const b = this.buf;     // struct virtio_net_hdr, field by field (no object per write)
@@ -362,21 +369,21 @@ export class Coalescer {
     this.frames = 1;
     this.closedToMore = false;
     this.proto = 0;
-    if (n <= L4 + 8 || n > GSO_FRAME_MAX || u16(frame, 12) !== ETHERTYPE_IPV6 || (frame[ETH] >>> 4) !== 6) return;
-    if (u16(frame, ETH + 4) !== n - L4) return;
-    const proto = frame[ETH + 6];
+    if (n <= L4 + UDP_HDR || n > GSO_FRAME_MAX || u16(frame, ETH_TYPE) !== ETHERTYPE_IPV6 || (frame[ETH] >>> 4) !== 6) return;
+    if (u16(frame, ETH + IP_PLEN) !== n - L4) return;
+    const proto = frame[ETH + IP_NEXT];
     if (proto === TCP && this.tcp) {
-      if (n < L4 + 20) return;
-      const hdr = L4 + (frame[L4 + 12] >>> 4) * 4;
-      const flags = frame[L4 + 13];
-      if (hdr < L4 + 20 || hdr >= n || (flags & ~(TCP_ACK | TCP_PSH)) !== 0 || !(flags & TCP_ACK)) return;
+      if (n < L4 + TCP_HDR) return;
+      const hdr = L4 + (frame[L4 + TCP_OFFSET] >>> 4) * 4;
+      const flags = frame[L4 + TCP_FLAGS];
+      if (hdr < L4 + TCP_HDR || hdr >= n || (flags & ~(TCP_ACK | TCP_PSH)) !== 0 || !(flags & TCP_ACK)) return;
       if (!transportChecksumOk(frame, TCP, n - L4)) return;
       this.hdr = hdr;
-      this.nextSeq = (u32(frame, L4 + 4) + (n - hdr)) >>> 0;
+      this.nextSeq = (u32(frame, L4 + TCP_SEQ) + (n - hdr)) >>> 0;
       this.closedToMore = (flags & TCP_PSH) !== 0;
     } else if (proto === UDP && this.udp) {
-      if (u16(frame, L4 + 4) !== n - L4 || !transportChecksumOk(frame, UDP, n - L4)) return;
-      this.hdr = L4 + 8;
+      if (u16(frame, L4 + UDP_LENGTH) !== n - L4 || !transportChecksumOk(frame, UDP, n - L4)) return;
+      this.hdr = L4 + UDP_HDR;
     } else {
       return;
     }
@@ -388,22 +395,22 @@ export class Coalescer {
   private continues(g: Uint8Array): boolean {
     const f = this.f, n = g.length, hdr = this.hdr;
     if (n <= hdr || n - hdr > this.gsoSize || this.len + n - hdr > GSO_FRAME_MAX) return false;
-    if (u16(g, ETH + 4) !== n - L4) return false;
+    if (u16(g, ETH + IP_PLEN) !== n - L4) return false;
     // Ethernet, the IPv6 header's first 4 bytes, next header, hop limit, addresses.
-    for (let i = 0; i < ETH + 4; i++) if (f[i] !== g[i]) return false;
-    for (let i = ETH + 6; i < L4 + 4; i++) if (f[i] !== g[i]) return false;   // also the ports
+    for (let i = 0; i < ETH + IP_PLEN; i++) if (f[i] !== g[i]) return false;
+    for (let i = ETH + IP_NEXT; i < L4 + TCP_PORTS; i++) if (f[i] !== g[i]) return false;   // also the ports (TCP and UDP alike)
     if (this.proto === TCP) {
-      if (u32(g, L4 + 4) !== this.nextSeq) return false;
-      for (let i = L4 + 8; i < L4 + 13; i++) if (f[i] !== g[i]) return false;   // ack, data offset
-      const flags = g[L4 + 13];
-      if ((flags & ~TCP_PSH) !== (f[L4 + 13] & ~TCP_PSH)) return false;
-      for (let i = L4 + 14; i < L4 + 16; i++) if (f[i] !== g[i]) return false;  // window
-      for (let i = L4 + 18; i < hdr; i++) if (f[i] !== g[i]) return false;      // urgent, options
+      if (u32(g, L4 + TCP_SEQ) !== this.nextSeq) return false;
+      for (let i = L4 + TCP_ACKNUM; i < L4 + TCP_FLAGS; i++) if (f[i] !== g[i]) return false;   // ack, data offset
+      const flags = g[L4 + TCP_FLAGS];
+      if ((flags & ~TCP_PSH) !== (f[L4 + TCP_FLAGS] & ~TCP_PSH)) return false;
+      for (let i = L4 + TCP_WINDOW; i < L4 + TCP_CHECKSUM; i++) if (f[i] !== g[i]) return false;  // window
+      for (let i = L4 + TCP_URGENT; i < hdr; i++) if (f[i] !== g[i]) return false;      // urgent, options
       if (!transportChecksumOk(g, TCP, n - L4)) return false;
       return true;
     }
     if (this.frames >= UDP_MAX_SEGMENTS) return false;
-    return u16(g, L4 + 4) === n - L4 && transportChecksumOk(g, UDP, n - L4);
+    return u16(g, L4 + UDP_LENGTH) === n - L4 && transportChecksumOk(g, UDP, n - L4);
   }
 
   private append(g: Uint8Array): void {
@@ -414,8 +421,8 @@ export class Coalescer {
     this.merged++;
     if (this.proto === TCP) {
       this.nextSeq = (this.nextSeq + (n - hdr)) >>> 0;
-      if (g[L4 + 13] & TCP_PSH) {
-        this.f[L4 + 13] |= TCP_PSH;
+      if (g[L4 + TCP_FLAGS] & TCP_PSH) {
+        this.f[L4 + TCP_FLAGS] |= TCP_PSH;
         this.closedToMore = true;
       }
     }

@@ -342,7 +342,7 @@ export class TapNic implements NicBackend {
    *  the open super-frame). A write that fails then is counted (tx_lost, and tx_busy or
    *  tx_link_down as a direct send would) and reported as a direct send would be. */
   private queue(frame: Uint8Array): number {
-    if (frame.length < 14) {
+    if (frame.length < ETH_HDR) {
       this.stats.send_errors++;
       return -Errno.EINVAL;
     }
