@@ -55,7 +55,8 @@ const backlog = new StaticArray<u64>(NIC_MAX * WORDS);
 // ... and which of those words are not 0, a bit each, so that a NIC with one busy class
 // costs one word per frame sent, not WORDS (17 with SVC_MAX 1024) of them.
 const busyWords = new StaticArray<u64>(NIC_MAX);
-if (WORDS > 64) abort("egress: CLASS_MAX needs more than 64 words of backlog bits");
+// @ts-ignore: a constant condition, folded away (asc compiles only the branch it takes)
+if (WORDS > 64) ERROR("egress.ts: CLASS_MAX needs more than 64 words of backlog bits, more than busyWords holds");
 const minClasses = new StaticArray<i32>(NIC_MAX);   // classes of the NIC with a min rate
 const minMask = new StaticArray<u64>(NIC_MAX * WORDS); // ... a bit each, walked with the backlog's
 // The classes of each NIC with a min or max rate: the only ones whose credits a poll
