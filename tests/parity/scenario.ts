@@ -117,7 +117,7 @@ export const STEPS: Step[] = [
   { command: "spoof", drop: "SVC_SRC" },
   { command: "malformed", drop: "SVC_MALFORMED" },
   { logs: "balloon.sabz.city", word: "balloon", last: "balloon: grew" },
-  { logs: "diskprobe.sabz.city", word: "oob", last: "diskprobe: inside" },
+  { logs: "diskprobe.sabz.city", word: "oob", last: "diskprobe: read-only" },
   { logs: "forger.sabz.city", word: "forge", last: "forger: revoke=" },
   { ctl: "hello", request: "", answer: /^epoch [0-9a-f]+, last sequence number 0: hello; sign with this epoch/ },
   { ctl: "load", request: loadReq("x.a.sabz.city", "fd00:5ab2:1::20", "min: 1Mbit"), answer: /^ok \(service 13\): control: alice loaded x\.a\.sabz\.city$/,
