@@ -19,6 +19,9 @@
 //   node build/ts/tests/mutate/run.js --list       print the list and stop
 //   --jobs N                                       mutants at a time, each in its own copy
 //                                                  (default: one per core)
+//   --tests-passed                                 every named test has just passed unmutated
+//                                                  on this tree and build (tests/run.js says so):
+//                                                  each copy runs only two of them first
 //
 // It ends with "N killed, N survived, N errors" and a score; with --tally it also prints
 // "N passed, N failed" (a killed mutant passes) for tests/run.js to count.
@@ -262,12 +265,23 @@ async function main(): Promise<void> {
     for (const x of made) if (x.status === "fulfilled") dirs.push(x.value);
     for (const x of made) if (x.status === "rejected") throw x.reason;
     // Every test must pass on the unmutated copy first, or its failure on a mutant says nothing.
-    const baseline = [...new Set(todo.flatMap((m) => m.tests))];
+    // With --tests-passed (tests/run.js, when its kernel and Node stages just passed every test
+    // of this tree and build), that is known: each copy then runs one spec and one Node test of
+    // the list unmutated, which proves the copy itself works (a broken copy would fail every
+    // test and so "kill" every mutant).
+    let baseline = [...new Set(todo.flatMap((m) => m.tests))].sort();
+    const known = process.argv.includes("--tests-passed");
+    if (known) {
+      const spec = baseline.find((t) => t.endsWith(".spec.ts")), nodeTest = baseline.find((t) => !t.endsWith(".spec.ts"));
+      baseline = dirs.flatMap(() => [spec, nodeTest]).filter((t): t is string => t !== undefined);
+    }
     const broken: string[] = [];
-    await Promise.all(dirs.map(async (s) => {
-      for (let t = baseline.shift(); t; t = baseline.shift()) {
+    const perCopy = known ? dirs.map((_, i) => baseline.slice(2 * i, 2 * i + 2)) : null;
+    await Promise.all(dirs.map(async (s, i) => {
+      const mine = perCopy ? perCopy[i] : baseline;
+      for (let t = mine.shift(); t; t = mine.shift()) {
         const r = await runTest(s.dir, t);
-        if (!r.ok) broken.push(`${t}:\n${r.out.trim().split("\n").slice(-20).join("\n")}`);
+        if (!r.ok) broken.push(`${t}${perCopy ? ` (in copy ${i + 1})` : ""}:\n${r.out.trim().split("\n").slice(-20).join("\n")}`);
       }
     }));
     if (broken.length) {
@@ -276,7 +290,10 @@ async function main(): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    console.log(`mutate: the tests pass unmutated (${((Date.now() - t0) / 1000).toFixed(0)} s); ${jobs} at a time from here`);
+    console.log(known
+      ? `mutate: the tests passed unmutated in this run's kernel and Node stages; each copy ran one spec and one Node test of them unmutated ` +
+        `(${((Date.now() - t0) / 1000).toFixed(0)} s); ${jobs} at a time from here`
+      : `mutate: the tests pass unmutated (${((Date.now() - t0) / 1000).toFixed(0)} s); ${jobs} at a time from here`);
     const queue = [...todo].sort((a, b) => cost(b) - cost(a));
     await Promise.all(dirs.map(async (s) => {
       for (let m = queue.shift(); m; m = queue.shift()) {
