@@ -89,14 +89,14 @@ test("persia capture records what the node received, sent, delivered and dropped
     const nicb = persia(["capture", "--socket", sock, "--nic", "lanb", "-o", file("nicb")]);
     const echo = persia(["capture", "--socket", sock, "--service", "echo.sabz.city", "-o", file("echo")]);
     runs.push(all, nicb, echo);
-    await waitFor(() => r!.node.capture.active === 3, 15000, "three captures to connect");
+    await waitFor(() => r!.node.capture.active === 3, 60000, "three captures to connect");   // each a CLI process starting: slow on a loaded machine
     const counted = persia(["capture", "--socket", sock, "--count", "3", "-o", file("count")]);
     const sized = persia(["capture", "--socket", sock, "--max-size", "4KiB", "-o", file("sized")]);
     const timed = persia(["capture", "--socket", sock, "--duration", "0.5", "-o", file("timed")]);
     runs.push(counted, sized, timed);
     // All six connected before any traffic: a --count capture that connected late took the
     // bad frame among its three (seen once under a loaded full run).
-    await waitFor(() => r!.node.capture.active + (timed.proc.exitCode !== null ? 1 : 0) === 6, 15000,
+    await waitFor(() => r!.node.capture.active + (timed.proc.exitCode !== null ? 1 : 0) === 6, 60000,
       "six captures to connect (the --duration one may have run out already)", 5);
 
     for (const h of [A, B]) {
