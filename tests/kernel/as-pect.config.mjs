@@ -15,10 +15,30 @@
 //
 // PERSIA_SPEC=<glob> runs only the matching spec files (as-pect adds command-line globs to
 // `entries` instead of replacing them, and its --disclude flag is not wired up in 8.1.0).
+// PERSIA_SPEC_PART=k/n runs every n-th spec file of the sorted list, from the k-th: tests/run.js
+// runs the parts at once, each in its own as-pect process.
+import * as fs from "fs";
+import * as path from "path";
 import { mockHost } from "./mock-host.mjs";
 
+function specFiles(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.posix.join(dir, e.name);
+    return e.isDirectory() ? specFiles(p) : e.name.endsWith(".spec.ts") ? [p] : [];
+  });
+}
+
+function entries() {
+  if (process.env.PERSIA_SPEC) return [process.env.PERSIA_SPEC];
+  const part = /^(\d+)\/(\d+)$/.exec(process.env.PERSIA_SPEC_PART ?? "");
+  if (!part) return ["tests/kernel/**/*.spec.ts"];
+  const [k, n] = [Number(part[1]), Number(part[2])];
+  if (!(k >= 1 && k <= n)) throw new Error(`PERSIA_SPEC_PART=${process.env.PERSIA_SPEC_PART}: k/n needs 1 <= k <= n`);
+  return specFiles("tests/kernel").sort().filter((_, i) => i % n === k - 1);
+}
+
 export default {
-  entries: [process.env.PERSIA_SPEC || "tests/kernel/**/*.spec.ts"],
+  entries: entries(),
   include: ["tests/kernel/**/*.include.ts"],
   disclude: [/node_modules/],
   async instantiate(_memory, createImports, instantiate, binary) {
