@@ -69,6 +69,12 @@ async function openWithAddress(dev: string): Promise<TapNic> {
   removeDevice(dev);
   const nic = await TapNic.open({ id: 0, device: dev, mtu: 1500 });
   sh(`ip -6 addr add fd00:77::1/64 dev ${dev} nodad`);
+  // Linux tells IPv6 of the carrier in a deferred work item (linkwatch); until then the
+  // address stays tentative and a ping fails at the sender, never reaching the TAP (on a
+  // loaded machine, the first 183 of 200 were lost so).
+  await waitFor(() => fs.readFileSync(`/sys/class/net/${dev}/carrier`, "utf8").trim() === "1" &&
+    /fd00:77::\/64/.test(sh(`ip -6 route show dev ${dev}`)) &&
+    !/tentative/.test(sh(`ip -6 addr show dev ${dev} to fd00:77::1/128`)), 10000, `${dev} and fd00:77::1 to be usable`, 10);
   return nic;
 }
 
