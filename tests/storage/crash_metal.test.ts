@@ -65,7 +65,7 @@ async function killQemu(t: ChildProcess): Promise<void> {
   await gone;
 }
 
-test(`kv on a virtio-blk disk keeps every acknowledged PUT through ${CYCLES} SIGKILLs of QEMU`, { skip, timeout: 240000 }, async () => {
+test(`kv on a virtio-blk disk keeps every acknowledged PUT through ${CYCLES} SIGKILLs of QEMU`, { skip, timeout: 420000 }, async () => {
   const rng = seeded("crash test (metal, virtio-blk, cache=none)", "METAL_CRASH_SEED");
   const dir = tempDir("crash");
   const elf = path.join(dir, "node.elf");
