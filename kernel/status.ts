@@ -18,7 +18,7 @@ import { addrCopy, macCopy } from "../wire/addr";
 import { nicPresent, nicKind, nicMtu, nicMac, nicCount, rxFrames, rxBytes, txFrames, txBytes, txErrors } from "./net/iface";
 import { txDepth, classDepth, minRate, maxRate, classBytes, classDrops } from "./net/egress";
 import { raSent } from "./net/ra";
-import { routeCount, routePrefix, routeVia, routeLen, routeKind, routeNic, routeSvc } from "./net/route";
+import { routeCount, routeHigh, routeUsed, routePrefix, routeVia, routeLen, routeKind, routeNic, routeSvc } from "./net/route";
 import { neighHigh, neighNic, neighState, neighAddr, neighMac } from "./net/nd";
 import { svcCount, svcValid, svcState, svcLastFault, svcRestarts, svcRx, svcTx, svcFaults,
   svcRefused, svcFuel, svcName, svcNameLen, svcRamMin, svcRamMax } from "./svc/registry";
@@ -103,7 +103,7 @@ export function writeStatus(): i32 {
   // count): each has at least half of it, and what one does not need the other may use.
   limit = pos + routeShare(STATUS_SIZE - pos, routeCount * (4 + S.SR_SIZE), neighs * (4 + S.SG_SIZE));
   recLimit = records + routeShare(RECORDS_MAX - records, routeCount, neighs);
-  for (let i = 0; i < routeCount; i++) routeRecord(i);
+  for (let i = 0; i < routeHigh; i++) if (routeUsed(i)) routeRecord(i);   // in slot order: see route.ts
   limit = STATUS_SIZE; recLimit = RECORDS_MAX;
   for (let i = 0; i < neighHigh; i++) if (neighNic(i) >= 0) neighRecord(i);
   store<u32>(STATUS, S.ST_MAGIC);

@@ -15,7 +15,7 @@ import { RouteKind } from "../../abi/status";
 import { RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { SVC_MAX } from "../param";
 import { logStart, logStr, logInt, logBytes, logAddr, logEnd } from "../log";
-import { ownRoute, routeBeyond, routeKind, routeLen, routePrefix, routeVia, routeCount } from "../net/route";
+import { ownRoute, routeBeyond, routeKind, routeLen, routePrefix, routeVia, routeHigh, routeUsed } from "../net/route";
 import { addrEq } from "../../wire/addr";
 import { neighborNic } from "../net/nd";
 import { svcValid, svcName, svcNameLen, svcOwner } from "../svc/registry";
@@ -57,8 +57,8 @@ export function mayClaimAddress(u: i32, a: usize): i32 {
     start(a); logStr(" is one of the node's own addresses");
     return end(Errno.EACCES);
   }
-  for (let i = 0; i < routeCount; i++) {
-    if (routeKind(i) != RouteKind.STATIC || !addrEq(routeVia(i), a)) continue;
+  for (let i = 0; i < routeHigh; i++) {
+    if (!routeUsed(i) || routeKind(i) != RouteKind.STATIC || !addrEq(routeVia(i), a)) continue;
     start(a); logStr(" is the next hop of the route to "); logAddr(routePrefix(i)); logStr("/"); logInt(routeLen(i));
     return end(Errno.EACCES);
   }

@@ -3,12 +3,12 @@
 // on the destination's path — about log2(routes) nodes — whether the table holds 10
 // routes or 100,000. A node holds a prefix (masked, as two big-endian halves), its length,
 // two children and the chain of route entries with exactly that prefix and length, in the
-// order of their index (so a tie still goes to the entry added first). A node without
+// order they were added (so a tie goes to the entry added first, whatever its index; the
+// chain is linked both ways, so an entry leaves it in one step). A node without
 // entries exists only where two subtrees branch; every node has room fixed at start
 // (2 × ROUTE_MAX + 1: at most one leaf and one branch per entry, and the root ::/0).
-// Entries are named by their index in route.ts's table; when route.ts compacts the table
-// it moves an entry's links here (lpmMove) and renumbers them (lpmRenumber). Nothing is
-// allocated after start; no walk depends on anything but the prefixes.
+// Entries are named by their index in route.ts's table, which an entry keeps while it
+// lives. Nothing is allocated after start; no walk depends on anything but the prefixes.
 // A lookup does not start at the root: a direct table over the destination's first 20 bits
 // (DIR_BITS) has a slot per block of 2^108 addresses, 2^20 slots of 8 bytes (8 MiB). A slot
 // names where the walk starts (top: the deepest node of length <= 20 covering the block if
@@ -45,6 +45,7 @@ const NODES: usize = (changetype<usize>(nodeMem) + <usize>(N_SIZE - 1)) & ~<usiz
 const nUp = new StaticArray<i32>(NODE_MAX);       // parent; for a free node, the next free one
 const nTail = new StaticArray<i32>(NODE_MAX);     // last entry here
 const eNext = new StaticArray<i32>(ROUTE_MAX);    // the next entry with the same prefix and length
+const ePrev = new StaticArray<i32>(ROUTE_MAX);    // the one before it, -1: the first
 const eNode = new StaticArray<i32>(ROUTE_MAX);    // the node holding an entry
 let free: i32 = -1;                               // free nodes, linked through nUp
 let nodeHigh: i32 = 1;                            // nodes below this have been used
@@ -202,12 +203,14 @@ function nodeFor(hi: u64, lo: u64, len: i32): i32 {
   return n;                                            // equal length: the same prefix
 }
 
-/** Index entry i, the table's highest so far, under prefix/len (len ≤ 128, checked by the caller). */
+/** Index entry i (not indexed now) under prefix/len (len ≤ 128, checked by the caller), after
+ *  the entries already there. */
 export function lpmInsert(i: i32, prefix: usize, len: i32): void {
   let n = nodeFor(bswap<u64>(load<u64>(prefix)), bswap<u64>(load<u64>(prefix, 8)), len);
+  let t = unchecked(nTail[n]);
   unchecked(eNode[i] = n);
   unchecked(eNext[i] = -1);
-  let t = unchecked(nTail[n]);
+  unchecked(ePrev[i] = t);
   if (t >= 0) unchecked(eNext[t] = i);
   else { setHead(n, i); dirTouch(n); }
   unchecked(nTail[n] = i);
@@ -218,11 +221,9 @@ export function lpmInsert(i: i32, prefix: usize, len: i32): void {
  *  children goes too. */
 export function lpmRemove(i: i32): void {
   let n = unchecked(eNode[i]);
-  let prev = -1, e = headOf(n);
-  while (e != i) { prev = e; e = unchecked(eNext[e]); }
-  let next = unchecked(eNext[i]);
+  let prev = unchecked(ePrev[i]), next = unchecked(eNext[i]);
   if (prev < 0) setHead(n, next); else unchecked(eNext[prev] = next);
-  if (unchecked(nTail[n]) == i) unchecked(nTail[n] = prev);
+  if (next < 0) unchecked(nTail[n] = prev); else unchecked(ePrev[next] = prev);
   if (headOf(n) < 0) dirTouch(n);
   prune(n);
   dirDone();
@@ -238,27 +239,6 @@ function prune(n: i32): void {
     nodeFree(n);
     if (k0 >= 0 || k1 >= 0) return;                    // a child took its place: p unchanged
     n = p;
-  }
-}
-
-/** Entry j now holds what entry i held (route.ts compacting): links still name old indexes
- *  until lpmRenumber. */
-export function lpmMove(i: i32, j: i32): void {
-  unchecked(eNext[j] = unchecked(eNext[i]));
-  unchecked(eNode[j] = unchecked(eNode[i]));
-}
-
-/** After compaction: every link to old index x now names to[x]; count entries remain. */
-export function lpmRenumber(to: StaticArray<i32>, count: i32): void {
-  for (let n = 0; n < nodeHigh; n++) {
-    let h = headOf(n);
-    if (h < 0) continue;                               // free, or a branch
-    setHead(n, unchecked(to[h]));
-    unchecked(nTail[n] = unchecked(to[unchecked(nTail[n])]));
-  }
-  for (let j = 0; j < count; j++) {
-    let x = unchecked(eNext[j]);
-    if (x >= 0) unchecked(eNext[j] = unchecked(to[x]));
   }
 }
 

@@ -2,13 +2,19 @@
 // addresses (/128), connected prefixes and static routes (RFC 7608: any length 0..128).
 // A fixed table, indexed by a path-compressed trie (lpm.ts) so that a lookup costs the
 // same with 10 entries or 100,000; entries are added at boot, and a service's own /128s
-// are added and removed with it by control messages (LOAD, UNLOAD). Removing an entry
-// keeps the others in order (ties go by index) at a cost linear in the table: a control
-// path, never a packet's.
+// are added and removed with it by control messages (LOAD, UNLOAD).
+// An entry keeps its index while it lives: a deleted entry's slot goes on a free list and
+// the next add takes it (the most recently freed first), so a delete costs the trie's
+// bounded update and no pass over the table, however large; a service's routes are chained
+// from the service, so removing them costs its own routes. A tie (the same prefix and
+// length) goes to the entry added first: the trie keeps equal keys in the order they were
+// added, whatever their indexes. Walkers of the table (status.ts, ctl/authority.ts) go over
+// 0..routeHigh and skip what routeUsed() says is free; their order is the slots', which
+// depends only on the order of adds and deletes.
 // lookup() answers with the matching entry's index, which the caller keeps and reads
 // with routeKind/routeNic/routeSvc/routeAddrIndex; nothing is allocated. One thing is
 // left in module state on purpose, a cache: the last destination and its answer, dropped by
-// every change to the table (routeAdd, compact, routeReset), so a flow's packets cost one
+// every change to the table (routeAdd, routeDelete, routeReset), so a flow's packets cost one
 // trie walk. (nd.ts keeps a like cache per NIC, checked against the entry's own key.) A SERVICE route has no NIC; it names
 // the service and the index of the address in the service's list (the object of its ADDR
 // capability).
@@ -16,11 +22,12 @@
 // ROUTE_LEARNED_MAX, so a host on the link cannot take what the manifest and LOADs need,
 // nor they what the client role learns.
 // isOwn(), asked of every received packet's source, first asks a Bloom filter of the
-// node's and services' /128s, so a packet from anyone else costs no scan.
-import { ROUTE_MAX, ROUTE_MANIFEST_MAX, ROUTE_LEARNED_MAX } from "../param";
+// node's and services' /128s, so a packet from anyone else costs no scan; the filter counts
+// what set each bit, so a delete clears its bits without rebuilding it.
+import { ROUTE_MAX, ROUTE_MANIFEST_MAX, ROUTE_LEARNED_MAX, SVC_MAX } from "../param";
 import { RouteKind } from "../../abi/status";
-import { prefixMatch, addrCopy, addrEq, isUnspecified } from "../../wire/addr";
-import { lpmReset, lpmInsert, lpmRemove, lpmMove, lpmRenumber, lpmLookup, lpmExact, lpmNext } from "./lpm";
+import { addrCopy, addrEq, isUnspecified } from "../../wire/addr";
+import { lpmReset, lpmInsert, lpmRemove, lpmLookup, lpmExact, lpmNext } from "./lpm";
 
 const PREFIXES: usize = memory.data(ROUTE_MAX * 16, 8);
 const VIAS: usize = memory.data(ROUTE_MAX * 16, 8);
@@ -30,11 +37,19 @@ const nics = new StaticArray<u8>(ROUTE_MAX);
 const svcs = new StaticArray<u16>(ROUTE_MAX);         // service ids up to SVC_MAX 1024 (issue #17)
 const addrIdx = new StaticArray<u8>(ROUTE_MAX);       // SERVICE: the address's index in its service's list
 const learnedRt = new StaticArray<bool>(ROUTE_MAX);   // learned from the link (counts against ROUTE_LEARNED_MAX)
-const renum = new StaticArray<i32>(ROUTE_MAX);        // compact(): each old index's new one
+// A free slot: its next free one; a SERVICE route: its service's next route; -1: the end.
+const link = new StaticArray<i32>(ROUTE_MAX);
+const svcHead = new StaticArray<i32>(SVC_MAX);       // each service's first SERVICE route, -1: none
+const FREE: u8 = 0xff;                                // a free slot's kind (no RouteKind)
+let freeHead: i32 = -1;                               // the most recently freed slot, -1: none
 let learnedCount: i32 = 0;
-const OWN_BITS: u32 = 4096;                           // the Bloom filter of own /128s, ~8x ROUTE_MAX
+const OWN_BITS: u32 = 4096;                           // the Bloom filter of own /128s
 const ownBits = new StaticArray<u32>(<i32>(OWN_BITS / 32));
+const ownCounts = new StaticArray<u32>(<i32>OWN_BITS); // own /128s setting each bit (a delete clears it at 0)
+/** Entries in the table. */
 export let routeCount: i32 = 0;
+/** Slots below this have been used: walk 0..routeHigh, skipping those not routeUsed(). */
+export let routeHigh: i32 = 0;
 
 // @ts-ignore: decorator
 @inline export function routePrefix(i: i32): usize { return PREFIXES + <usize>(i * 16); }
@@ -45,6 +60,8 @@ export function routeKind(i: i32): RouteKind { return <RouteKind>unchecked(kinds
 export function routeNic(i: i32): i32 { return <i32>unchecked(nics[i]); }
 export function routeSvc(i: i32): i32 { return <i32>unchecked(svcs[i]); }
 export function routeAddrIndex(i: i32): i32 { return <i32>unchecked(addrIdx[i]); }
+/** Does slot i (below routeHigh) hold an entry? */
+export function routeUsed(i: i32): bool { return unchecked(kinds[i]) != FREE; }
 
 /** The filter's 64-bit mix of the address at a: its low and high halves name its two bits. */
 function ownHash(a: usize): u64 {
@@ -56,13 +73,20 @@ function ownHash(a: usize): u64 {
 // @ts-ignore: decorator
 @inline function ownSet(b: u32): bool { return (unchecked(ownBits[b >> 5]) & (1 << (b & 31))) != 0; }
 
-function ownMark(i: i32): void {
+/** Entry i, if it is an own /128, is added to the filter (by +1) or taken out (by -1). */
+function ownMark(i: i32, by: i32): void {
   let k = <RouteKind>unchecked(kinds[i]);
   if ((k != RouteKind.LOCAL && k != RouteKind.SERVICE) || unchecked(lens[i]) != 128) return;
   let x = ownHash(routePrefix(i));
-  let b0 = <u32>x & (OWN_BITS - 1), b1 = <u32>(x >> 32) & (OWN_BITS - 1);
-  unchecked(ownBits[b0 >> 5] |= 1 << (b0 & 31));
-  unchecked(ownBits[b1 >> 5] |= 1 << (b1 & 31));
+  ownCount(<u32>x & (OWN_BITS - 1), by);
+  ownCount(<u32>(x >> 32) & (OWN_BITS - 1), by);
+}
+
+function ownCount(b: u32, by: i32): void {
+  let c = unchecked(ownCounts[b]) + <u32>by;        // never below 0: each -1 follows its +1
+  unchecked(ownCounts[b] = c);
+  if (c != 0) unchecked(ownBits[b >> 5] |= 1 << (b & 31));
+  else unchecked(ownBits[b >> 5] &= ~(1 << (b & 31)));
 }
 
 /** Might the address at a be one of the own /128s? No false "no". Asked of every received
@@ -76,8 +100,12 @@ function ownMaybe(a: usize): bool {
  *  its index or -1 if its part of the table is full. */
 export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc: i32, via: usize, learned: bool = false): i32 {
   if (<u32>len > 128) return -1;
+  if (kind == RouteKind.SERVICE && <u32>svc >= <u32>SVC_MAX) return -1;
   if (learned ? learnedCount >= ROUTE_LEARNED_MAX : routeCount - learnedCount >= ROUTE_MANIFEST_MAX) return -1;
-  let i = routeCount++;
+  let i = freeHead;
+  if (i >= 0) freeHead = unchecked(link[i]);
+  else i = routeHigh++;                                // never past ROUTE_MAX: the rooms above
+  routeCount++;
   unchecked(learnedRt[i] = learned);
   if (learned) learnedCount++;
   addrCopy(routePrefix(i), prefix);
@@ -88,9 +116,11 @@ export function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc
   unchecked(nics[i] = <u8>nic);
   unchecked(svcs[i] = <u16>svc);
   unchecked(addrIdx[i] = 0);
+  unchecked(link[i] = -1);
+  if (kind == RouteKind.SERVICE) { unchecked(link[i] = unchecked(svcHead[svc])); unchecked(svcHead[svc] = i); }
   lpmInsert(i, prefix, len);
   forget();
-  ownMark(i);
+  ownMark(i, 1);
   return i;
 }
 
@@ -103,7 +133,7 @@ export function routeAddService(a: usize, svc: i32, index: i32): i32 {
 }
 
 /** Longest-prefix match for dst: the matching entry's index, or -1 if there is no route.
- *  On a tie the entry added first wins (the node's and the services' own /128s are added
+ *  On a tie the entry added first (and still present) wins (the node's and the services' own /128s are added
  *  before anything else). The last destination looked up and its answer are kept until the
  *  next one or a change to the table (forget()): a train of packets to one destination,
  *  what a flow is on a link, costs one trie walk. */
@@ -145,14 +175,15 @@ export function isOwn(addr: usize): bool { return ownRoute(addr) >= 0; }
 /** Where addr would go if no service or node address held it: the index of the longest
  *  CONNECTED or STATIC route that matches, or -1 (none; not even a default route). */
 export function routeBeyond(addr: usize): i32 {
-  let best = -1, bestLen = -1;
-  for (let i = 0; i < routeCount; i++) {
-    let k = <RouteKind>unchecked(kinds[i]);
-    if (k != RouteKind.CONNECTED && k != RouteKind.STATIC) continue;
-    let l = <i32>unchecked(lens[i]);
-    if (l > bestLen && prefixMatch(addr, routePrefix(i), l)) { best = i; bestLen = l; }
+  // The trie's exact match at each length, longest first: 129 walks of the trie at most,
+  // and a tie goes to the entry added first, as lookup()'s does.
+  for (let l = 128; l >= 0; l--) {
+    for (let i = lpmExact(addr, l); i >= 0; i = lpmNext(i)) {
+      let k = <RouteKind>unchecked(kinds[i]);
+      if (k == RouteKind.CONNECTED || k == RouteKind.STATIC) return i;
+    }
   }
-  return best;
+  return -1;
 }
 
 /** Does the node have a default route (a static ::/0)? A router without one advertises a
@@ -179,53 +210,53 @@ export function routeFind(kind: RouteKind, prefix: usize, len: i32, nic: i32, vi
   return -1;
 }
 
-/** Remove entry i (kept in order: ties still go to the entry added first). */
+/** Remove entry i; the others keep their indexes. Costs the trie's bounded update, and for a
+ *  SERVICE route a walk of its service's routes (its addresses, ADDR_PER_SVC in use). */
 export function routeDelete(i: i32): void {
-  if (<u32>i >= <u32>routeCount) return;
-  compact(i, -1);
+  if (<u32>i >= <u32>routeHigh || !routeUsed(i)) return;
+  if (<RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE) svcUnlink(i);
+  release(i);
 }
 
-/** Remove service svc's SERVICE routes (its addresses), keeping the others in order. */
-export function routeRemoveService(svc: i32): void { compact(-1, svc); }
-
-/** Keep every entry but index drop and service svc's SERVICE routes, in order. */
-function compact(drop: i32, svc: i32): void {
-  forget();
-  // Out of the trie first, while every link still names an entry where it is.
-  for (let i = 0; i < routeCount; i++) if (dropped(i, drop, svc)) lpmRemove(i);
-  let j = 0;
-  for (let i = 0; i < routeCount; i++) {
-    if (dropped(i, drop, svc)) continue;
-    unchecked(renum[i] = j);
-    if (j != i) {
-      lpmMove(i, j);
-      addrCopy(routePrefix(j), routePrefix(i));
-      addrCopy(routeVia(j), routeVia(i));
-      unchecked(lens[j] = unchecked(lens[i]));
-      unchecked(kinds[j] = unchecked(kinds[i]));
-      unchecked(nics[j] = unchecked(nics[i]));
-      unchecked(svcs[j] = unchecked(svcs[i]));
-      unchecked(addrIdx[j] = unchecked(addrIdx[i]));
-      unchecked(learnedRt[j] = unchecked(learnedRt[i]));
-    }
-    j++;
+/** Remove service svc's SERVICE routes (its addresses): its own chain, not the table. */
+export function routeRemoveService(svc: i32): void {
+  if (<u32>svc >= <u32>SVC_MAX) return;
+  let i = unchecked(svcHead[svc]);
+  unchecked(svcHead[svc] = -1);
+  while (i >= 0) {
+    let next = unchecked(link[i]);
+    release(i);
+    i = next;
   }
-  routeCount = j;
-  lpmRenumber(renum, routeCount);
-  learnedCount = 0;
-  for (let i = 0; i < routeCount; i++) if (unchecked(learnedRt[i])) learnedCount++;
-  ownRebuild();
 }
 
-function dropped(i: i32, drop: i32, svc: i32): bool {
-  return i == drop || (svc >= 0 && <RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE && <i32>unchecked(svcs[i]) == svc);
+/** Take SERVICE route i out of its service's chain. */
+function svcUnlink(i: i32): void {
+  let s = <i32>unchecked(svcs[i]);
+  let prev = -1, e = unchecked(svcHead[s]);
+  while (e != i) { prev = e; e = unchecked(link[e]); }   // i is on it: routeAdd put it there
+  if (prev < 0) unchecked(svcHead[s] = unchecked(link[i]));
+  else unchecked(link[prev] = unchecked(link[i]));
 }
 
-/** The filter again from the table, after routes were taken out. */
-function ownRebuild(): void {
-  for (let w = 0; w < <i32>(OWN_BITS / 32); w++) unchecked(ownBits[w] = 0);
-  for (let i = 0; i < routeCount; i++) ownMark(i);
+/** Entry i out of the trie and the filter; its slot to the free list. */
+function release(i: i32): void {
+  forget();
+  lpmRemove(i);
+  ownMark(i, -1);
+  if (unchecked(learnedRt[i])) learnedCount--;
+  unchecked(kinds[i] = FREE);
+  unchecked(link[i] = freeHead);
+  freeHead = i;
+  routeCount--;
 }
 
 /** Forget every route (a refused boot). */
-export function routeReset(): void { routeCount = 0; learnedCount = 0; lpmReset(); forget(); ownRebuild(); }
+export function routeReset(): void {
+  routeCount = 0; routeHigh = 0; freeHead = -1; learnedCount = 0;
+  lpmReset(); forget();
+  for (let s = 0; s < SVC_MAX; s++) unchecked(svcHead[s] = -1);
+  for (let b = 0; b < <i32>OWN_BITS; b++) unchecked(ownCounts[b] = 0);
+  for (let w = 0; w < <i32>(OWN_BITS / 32); w++) unchecked(ownBits[w] = 0);
+}
+routeReset();

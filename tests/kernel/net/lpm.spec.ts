@@ -1,16 +1,20 @@
 // kernel/net/lpm.ts through route.ts: the trie answers every lookup, exact find and tie as
 // a linear scan of the table does, over thousands of seeded random inserts, deletions and
 // lookups on prefixes drawn close together (so that they overlap, share paths and split
-// nodes), with service removals compacting the table in between. lookup() starts its walk
+// nodes), with service removals in between; entries keep their indexes and a deleted one's
+// slot is taken again by a later add, so the scan breaks ties by the order of adds (kept
+// here, seq), not by index. lookup() starts its walk
 // from the direct table over the first 20 bits; lpmRootLookup walks from the root: both are
 // checked, and the addresses' first 16 bits vary (a quarter of the time) so that prefixes
 // shorter than 20 bits and blocks beside one another are exercised. Then the direct table
 // itself: prefixes across its 20-bit boundary and its 10-bit superblocks, the slots a lookup
 // refills lazily, a generation that wraps, and the bound on an update's and a lookup's work.
+// Last, what a slot's reuse must not change: ties, the filter of own addresses, a service's
+// chain of routes, and routeBeyond.
 import { RouteKind } from "../../../abi/status";
-import { ROUTE_MANIFEST_MAX } from "../../../kernel/param";
-import { routeAdd, routeAddService, routeDelete, routeRemoveService, routeFind, lookup, routeCount,
-  routePrefix, routeLen, routeKind, routeSvc, hasDefaultRoute, routeReset } from "../../../kernel/net/route";
+import { ROUTE_MANIFEST_MAX, ROUTE_MAX } from "../../../kernel/param";
+import { routeAdd as tableAdd, routeAddService as tableAddService, routeDelete, routeRemoveService, routeFind, lookup, routeCount,
+  routeHigh, routeUsed, routePrefix, routeLen, routeKind, routeSvc, hasDefaultRoute, routeReset, routeBeyond, isOwn } from "../../../kernel/net/route";
 import { prefixMatch } from "../../../wire/addr";
 import { lpmRootLookup, lpmRefills } from "../../../kernel/net/lpm";
 
@@ -18,6 +22,27 @@ let seed: u64 = 0x9e3779b97f4a7c15;
 function rnd(): u32 {
   seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
   return <u32>(seed >> 32);
+}
+
+// The order of adds: seq[i] for the entry now at index i (the linear scan's tie rule).
+const seq = new StaticArray<i32>(ROUTE_MAX);
+let seqNext = 0;
+function routeAdd(kind: RouteKind, prefix: usize, len: i32, nic: i32, svc: i32, via: usize): i32 {
+  let i = tableAdd(kind, prefix, len, nic, svc, via);
+  if (i >= 0) seq[i] = seqNext++;
+  return i;
+}
+function routeAddService(a: usize, svc: i32, index: i32): i32 {
+  let i = tableAddService(a, svc, index);
+  if (i >= 0) seq[i] = seqNext++;
+  return i;
+}
+/** A random entry in use (the first in use from a random slot), or -1 in an empty table. */
+function pick(): i32 {
+  if (routeCount == 0) return -1;
+  let i = <i32>(rnd() % <u32>routeHigh);
+  while (!routeUsed(i)) i = i + 1 == routeHigh ? 0 : i + 1;
+  return i;
 }
 
 const P = heap.alloc(16);
@@ -33,12 +58,15 @@ function randomLen(): i32 {
   return r == 0 ? <i32>(rnd() % 129) : r == 1 ? <i32>(rnd() % 17) : r < 3 ? 128 : r < 5 ? 64 : <i32>(16 + rnd() % 50);
 }
 
-/** The linear answer: the longest matching entry, the first added on a tie. */
-function reference(dst: usize): i32 {
+/** The linear answer: the longest matching entry, the first added on a tie; only CONNECTED
+ *  and STATIC entries if beyond (routeBeyond's question). */
+function reference(dst: usize, beyond: bool = false): i32 {
   let best = -1, bestLen = -1;
-  for (let i = 0; i < routeCount; i++) {
+  for (let i = 0; i < routeHigh; i++) {
+    if (!routeUsed(i)) continue;
+    if (beyond && routeKind(i) != RouteKind.CONNECTED && routeKind(i) != RouteKind.STATIC) continue;
     let l = routeLen(i);
-    if (l > bestLen && prefixMatch(dst, routePrefix(i), l)) { best = i; bestLen = l; }
+    if ((l > bestLen || (l == bestLen && seq[i] < seq[best])) && prefixMatch(dst, routePrefix(i), l)) { best = i; bestLen = l; }
   }
   return best;
 }
@@ -48,19 +76,20 @@ function checkLookups(n: i32): i32 {
   for (let q = 0; q < n; q++) {
     // Half near an entry (its prefix, a random tail), half anywhere.
     if (routeCount > 0 && (rnd() & 1) == 0) {
-      let i = <i32>(rnd() % <u32>routeCount);
+      let i = pick();
       memory.copy(P, routePrefix(i), 16);
       let tail = <i32>(rnd() % 16);
       for (let k = tail; k < 16; k++) store<u8>(P + <usize>k, <u8>rnd());
     } else randomAddr(P);
     let want = reference(P);
     if (lookup(P) != want || lpmRootLookup(P) != want) wrong++;
+    if (q % 4 == 0 && routeBeyond(P) != reference(P, true)) wrong++;
   }
   return wrong;
 }
 
 describe("the trie against a linear scan", () => {
-  it("agrees on 20,000 lookups over 3,000 random inserts, deletions and service removals", () => {
+  it("agrees on 20,000 lookups over 3,000 random inserts, deletions (freed slots taken again) and service removals", () => {
     let wrong = 0, finds = 0;
     for (let round = 0; round < 3000; round++) {
       let r = rnd() % 10;
@@ -69,17 +98,17 @@ describe("the trie against a linear scan", () => {
         let len = randomLen();
         // A third of them repeat an entry's prefix and length: chains of equal keys.
         if (routeCount > 0 && rnd() % 3 == 0) {
-          let e = <i32>(rnd() % <u32>routeCount);
+          let e = pick();
           memory.copy(P, routePrefix(e), 16);
           len = routeLen(e);
         }
         if (rnd() % 4 == 0) routeAddService(P, <i32>(rnd() % 4), 0);
         else routeAdd(rnd() % 3 == 0 ? RouteKind.CONNECTED : RouteKind.STATIC, P, len, <i32>(rnd() % 3), 0, 0);
       } else if (r < 9 && routeCount > 0) {
-        let i = <i32>(rnd() % <u32>routeCount);
-        // routeFind by exact prefix answers this entry or an earlier one of the same key.
+        let i = pick();
+        // routeFind by exact prefix answers this entry or one added earlier with the same key.
         let f = routeFind(routeKind(i), routePrefix(i), routeLen(i), 0);
-        if (routeKind(i) == RouteKind.SERVICE && (f < 0 || f > i || routeLen(f) != routeLen(i))) finds++;
+        if (routeKind(i) == RouteKind.SERVICE && (f < 0 || seq[f] > seq[i] || routeLen(f) != routeLen(i))) finds++;
         routeDelete(i);
       } else routeRemoveService(<i32>(rnd() % 4));
       wrong += checkLookups(round % 10 == 0 ? 60 : 4);
@@ -98,7 +127,7 @@ describe("the trie against a linear scan", () => {
         store<u8>(P, <u8>(0x20 | (rnd() & 3)));
         // Mostly 12 to 20 bits, so that many blocks have no prefix of their own; an eighth ::/0.
         routeAdd(RouteKind.STATIC, P, rnd() % 8 == 0 ? 0 : <i32>(12 + rnd() % 9), 1, 0, 0);
-      } else routeDelete(<i32>(rnd() % <u32>routeCount));
+      } else routeDelete(pick());
       for (let q = 0; q < 8; q++) {
         for (let k = 0; k < 16; k++) store<u8>(P + <usize>k, <u8>rnd());
         store<u8>(P, <u8>(0x20 | (rnd() & 3)));
@@ -121,11 +150,21 @@ describe("the trie against a linear scan", () => {
     store<u8>(P, 0x20);
     expect(lookup(P)).toBe(0);
     routeDelete(0);
-    expect(lookup(P)).toBe(0, "the second ::/0, now at index 0");
-    expect(routeFind(RouteKind.STATIC, d, 0, 3)).toBe(1);
-    routeDelete(0); routeDelete(0);
+    expect(lookup(P)).toBe(1, "the second ::/0, still at index 1");
+    expect(routeFind(RouteKind.STATIC, d, 0, 3)).toBe(2);
+    // A fourth ::/0 takes the freed slot 0, but was added last: it wins no tie.
+    expect(routeAdd(RouteKind.STATIC, d, 0, 4, 0, 0)).toBe(0, "the freed slot, taken again");
+    expect(lookup(P)).toBe(1, "the tie still goes to the first added");
+    expect(routeFind(RouteKind.STATIC, d, 0, 4)).toBe(0);
+    routeDelete(1);
+    expect(lookup(P)).toBe(2, "then to the third added");
+    routeDelete(2);
+    expect(lookup(P)).toBe(0, "then to the fourth, in slot 0");
+    routeDelete(0);
     expect(lookup(P)).toBe(-1);
     expect(hasDefaultRoute()).toBe(false);
+    expect(routeCount).toBe(0);
+    expect(routeHigh).toBe(3, "slots once used");
     expect(routeSvc(0)).toBe(routeSvc(0));
   });
 });
@@ -156,10 +195,10 @@ describe("the 20-bit direct table", () => {
         let r = rnd() % 12;
         let len = r == 0 ? 0 : r == 1 ? 1 : r == 2 ? <i32>(9 + rnd() % 3) : r < 7 ? <i32>(19 + rnd() % 4) : r == 7 ? 24 : r == 8 ? 48 : r == 9 ? 128 : <i32>(rnd() % 129);
         routeAdd(RouteKind.STATIC, P, len, 1, 0, 0);
-      } else routeDelete(<i32>(rnd() % <u32>routeCount));
+      } else routeDelete(pick());
       for (let q = 0; q < 6; q++) {
         if (routeCount > 0 && (rnd() & 1) == 0) {
-          let i = <i32>(rnd() % <u32>routeCount);
+          let i = pick();
           memory.copy(P, routePrefix(i), 16);
           // Just inside, or just past, the entry's prefix.
           let l = routeLen(i);
@@ -267,5 +306,92 @@ describe("the 20-bit direct table", () => {
     memory.fill(P, 0, 16); store<u32>(P, bswap<u32>(0xa0123456));
     expect(lookup(P)).toBe(q);
     expect(wrongAt()).toBe(0);
+  });
+});
+
+describe("stable indexes", () => {
+  it("keeps every other entry's index when one is deleted, and gives the freed slot to the next add", () => {
+    routeReset();
+    let a = heap.alloc(16);
+    for (let k = 0; k < 6; k++) {
+      memory.fill(a, 0, 16); store<u32>(a, bswap<u32>(0x20010db8)); store<u8>(a + 5, <u8>k);
+      expect(routeAdd(RouteKind.STATIC, a, 48, k, 0, 0)).toBe(k);
+    }
+    routeDelete(2);
+    routeDelete(4);
+    routeDelete(4);                                           // already free: nothing
+    routeDelete(99);                                          // past the table: nothing
+    expect(routeCount).toBe(4);
+    expect(routeUsed(2) || routeUsed(4)).toBe(false);
+    for (let k = 0; k < 6; k++) {
+      if (k == 2 || k == 4) continue;
+      memory.fill(P, 0, 16); store<u32>(P, bswap<u32>(0x20010db8)); store<u8>(P + 5, <u8>k); store<u8>(P + 15, 1);
+      expect(lookup(P)).toBe(k, "an entry kept its index");
+    }
+    memory.fill(a, 0, 16); store<u32>(a, bswap<u32>(0x20010db9));
+    expect(routeAdd(RouteKind.STATIC, a, 32, 7, 0, 0)).toBe(4, "the slot freed last");
+    expect(routeAdd(RouteKind.STATIC, a, 33, 7, 0, 0)).toBe(2, "then the one before it");
+    expect(routeAdd(RouteKind.STATIC, a, 34, 7, 0, 0)).toBe(6, "then a new one");
+    expect(routeHigh).toBe(7);
+  });
+
+  it("removes a service's routes alone, and keeps an own address the filter shares with one removed", () => {
+    routeReset();
+    // Own /128s of three services, interleaved with static routes; 1,000 of them, so that
+    // the filter's 4,096 bits are shared between the ones removed and the ones kept.
+    let a = heap.alloc(16);
+    memory.fill(a, 0, 16); store<u32>(a, bswap<u32>(0x20010db8));
+    routeAdd(RouteKind.STATIC, a, 32, 1, 0, 0);
+    for (let k = 0; k < 1000; k++) {
+      store<u16>(a + 14, bswap<u16>(<u16>k));
+      routeAddService(a, k % 3, 0);
+      if (k % 10 == 0) routeAdd(RouteKind.STATIC, a, 120, 2, 0, 0);
+    }
+    routeRemoveService(1);
+    routeRemoveService(1);                                    // nothing left of it
+    routeRemoveService(-1); routeRemoveService(1 << 20);      // no such service: nothing
+    let wrong = 0;
+    for (let k = 0; k < 1000; k++) {
+      store<u16>(a + 14, bswap<u16>(<u16>k));
+      let i = lookup(a);
+      if (isOwn(a) != (k % 3 != 1)) wrong++;
+      if (k % 3 != 1 && (routeKind(i) != RouteKind.SERVICE || routeSvc(i) != k % 3)) wrong++;
+      if (k % 3 == 1 && (routeKind(i) != RouteKind.STATIC || routeLen(i) != 120)) wrong++;
+    }
+    expect(wrong).toBe(0, "addresses answered wrong after service 1's went");
+    expect(routeCount).toBe(1 + 100 + 667);
+    // Deleting service 0's routes one by one unlinks them from its chain.
+    for (let i = 0; i < routeHigh; i++) if (routeUsed(i) && routeKind(i) == RouteKind.SERVICE && routeSvc(i) == 0 && i % 2 == 0) routeDelete(i);
+    routeRemoveService(0);
+    for (let i = 0; i < routeHigh; i++) if (routeUsed(i) && routeKind(i) == RouteKind.SERVICE && routeSvc(i) != 2) wrong++;
+    expect(wrong).toBe(0, "a route of service 0 or 1 is left");
+    expect(routeCount).toBe(1 + 100 + 333);
+  });
+
+  it("refuses a SERVICE route of no service", () => {
+    routeReset();
+    expect(tableAddService(P, -1, 0)).toBe(-1);
+    expect(tableAddService(P, 1 << 16, 0)).toBe(-1);
+    expect(routeCount).toBe(0);
+  });
+
+  it("answers routeBeyond by the longest CONNECTED or STATIC match, the first added on a tie", () => {
+    routeReset();
+    let a = heap.alloc(16);
+    memory.fill(a, 0, 16); store<u32>(a, bswap<u32>(0x20010db8));
+    expect(routeAdd(RouteKind.STATIC, a, 32, 1, 0, 0)).toBe(0);
+    expect(routeAdd(RouteKind.CONNECTED, a, 64, 1, 0, 0)).toBe(1);
+    expect(routeAdd(RouteKind.STATIC, a, 64, 2, 0, 0)).toBe(2);
+    store<u8>(a + 15, 5);
+    expect(routeAddService(a, 3, 0)).toBe(3);
+    expect(routeBeyond(a)).toBe(1, "the /64 added first, not the service's /128");
+    routeDelete(1);
+    expect(routeBeyond(a)).toBe(2);
+    expect(routeAdd(RouteKind.CONNECTED, a, 64, 1, 0, 0)).toBe(1, "slot 1 again");
+    expect(routeBeyond(a)).toBe(2, "the tie goes to the older, in slot 2");
+    routeDelete(2); routeDelete(1);
+    expect(routeBeyond(a)).toBe(0);
+    store<u8>(a, 0x30);
+    expect(routeBeyond(a)).toBe(-1);
   });
 });

@@ -2,18 +2,18 @@
 // route.ts and lpm.ts, by itself): a table built through routeAdd, lookups timed by the host
 // over addresses it writes here, and the cost of one update with the table full, in the trie
 // alone (lpmInsert/lpmRemove of a spare index) and through route.ts (routeAdd/routeDelete,
-// which compacts the table). Not a spec: no describe() here.
+// which frees the slot). Not a spec: no describe() here.
 import { RouteKind } from "../../../abi/status";
-import { routeAdd, routeDelete, routeCount, routeKind, routeNic, routeVia } from "../../../kernel/net/route";
+import { routeAdd, routeDelete, routeCount, routeHigh, routeKind, routeNic, routeVia } from "../../../kernel/net/route";
 import { lpmLookup, lpmRootLookup, lpmInsert, lpmRemove } from "../../../kernel/net/lpm";
 
 export function alloc(n: i32): usize { return heap.alloc(<usize>n); }
 export function count(): i32 { return routeCount; }
 export function add(p: usize, len: i32): i32 { return routeAdd(RouteKind.STATIC, p, len, 1, 0, 0); }
 export function del(i: i32): void { routeDelete(i); }
-/** One entry in and out of the trie alone, at the spare index routeCount. */
-export function trieIn(p: usize, len: i32): void { lpmInsert(routeCount, p, len); }
-export function trieOut(): void { lpmRemove(routeCount); }
+/** One entry in and out of the trie alone, at the spare index routeHigh. */
+export function trieIn(p: usize, len: i32): void { lpmInsert(routeHigh, p, len); }
+export function trieOut(): void { lpmRemove(routeHigh); }
 
 /** rounds passes over n addresses of 16 bytes at a; the sum of the answers. */
 export function lookups(a: usize, n: i32, rounds: i32): i32 {
