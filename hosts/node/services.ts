@@ -63,6 +63,13 @@ class Slot {
   }
 }
 
+/** A slot whose service runs: start sets its view and fuel global, drop clears them. */
+type Running = Slot & { view: MemView; fuel: WebAssembly.Global };
+
+function isRunning(slot: Slot | undefined): slot is Running {
+  return slot !== undefined && slot.view !== null && slot.fuel !== null;
+}
+
 /** Who the syscall imports act for: the service whose code runs now. */
 interface Current { svc: number; }
 
@@ -128,13 +135,10 @@ export class ServiceHost {
   /** The syscall and fuel imports, [module, name, function], made once and shared by every
    *  instance (syscallImport). */
   private shared: [string, string, Function][] = [];
-  /** What a call or a copy of running service id reads, in flat arrays by id, so that a call
-   *  to one of 1,000 services does not first load its Slot and MemView (issue #17, EC): its
-   *  memory's bytes (stale after a grow detached them: `bytesOf` rebuilds them), its
-   *  persia_event and its fuel global. Set by start, cleared by dropSlot. */
+  /** Running service id's memory as bytes, by id, for svc_read and svc_write: a copy to one
+   *  of 1,000 services does not first load its Slot and MemView (issue #17, EC). Stale after
+   *  a grow detached them (`bytesOf` rebuilds them). Set by start, cleared by dropSlot. */
   private readonly hotBytes: (Uint8Array | undefined)[] = [];
-  private readonly hotEvent: ((() => void) | undefined)[] = [];
-  private readonly hotFuel: (WebAssembly.Global | undefined)[] = [];
 
   /** Connects the kernel whose k_sys the services call and whose memory svc_read and
    *  svc_write copy to and from. Call once, before the kernel boots. */
@@ -320,8 +324,6 @@ export class ServiceHost {
       slot.event = event as () => void;
       slot.init = typeof init === "function" ? init as () => void : null;
       this.hotBytes[id] = view.bytes;
-      this.hotEvent[id] = slot.event;
-      this.hotFuel[id] = fuel;
       return Fault.NONE;
     } catch (e) {
       if (e instanceof KernelTrap) throw e;
@@ -343,37 +345,25 @@ export class ServiceHost {
   private dropSlot(id: number): void {
     this.slots[id]?.drop();
     this.hotBytes[id] = undefined;
-    this.hotEvent[id] = undefined;
-    this.hotFuel[id] = undefined;
   }
 
   /** svc_call: runs one entry point with `fuel` units of fuel (the kernel's budget). Every
    *  exception the service raises becomes a Fault; running out of fuel is Fault.FUEL. */
   call(id: number, entry: number, fuel: bigint): Fault {
     const slot = this.slots[id];
-    const event = this.hotEvent[id], meter = this.hotFuel[id];
-    if (slot === undefined || event === undefined || meter === undefined || entry !== Entry.EVENT) {
-      return this.callCold(id, entry, fuel);
-    }
-    return this.run(id, slot, event, meter, fuel);
-  }
-
-  /** svc_call of INIT, or of a service that is not running. */
-  private callCold(id: number, entry: number, fuel: bigint): Fault {
-    const slot = this.slots[id];
+    if (entry === Entry.EVENT && isRunning(slot) && slot.event !== null) return this.run(id, slot, slot.event, fuel);
     if (slot !== undefined) slot.fuelUsed = 0n;
-    if (slot === undefined || slot.view === null || slot.fuel === null) {
-      return this.refuse(id, `entry ${Entry[entry] ?? entry} called while the service is not running`);
-    }
+    if (!isRunning(slot)) return this.refuse(id, `entry ${Entry[entry] ?? entry} called while the service is not running`);
     const fn = entry === Entry.EVENT ? slot.event : entry === Entry.INIT ? slot.init : undefined;
     if (fn === null && entry === Entry.INIT) return Fault.NONE;
     if (!fn) return this.fail(slot, Fault.TRAP, `no entry point ${entry}`);
-    return this.run(id, slot, fn, slot.fuel, fuel);
+    return this.run(id, slot, fn, fuel);
   }
 
   /** Runs fn, an entry point of service id, with `fuel` units of fuel; the syscalls it makes
    *  act for id. */
-  private run(id: number, slot: Slot, fn: () => void, meter: WebAssembly.Global, fuel: bigint): Fault {
+  private run(id: number, slot: Running, fn: () => void, fuel: bigint): Fault {
+    const meter = slot.fuel;
     slot.fuelUsed = 0n;
     meter.value = fuel;
     const prev = this.cur.svc;
