@@ -63,12 +63,24 @@ class Slot {
   }
 }
 
-/** k_sys for one service and syscall, specialised by arity so that a call allocates
- *  nothing. A kernel failure is wrapped in KernelTrap so svc_call can tell it apart. */
-function syscallImport(sys: SysFn, svc: number, nr: number, arity: number): Function {
+/** A slot whose service runs: start sets its view and fuel global, drop clears them. */
+type Running = Slot & { view: MemView; fuel: WebAssembly.Global };
+
+function isRunning(slot: Slot | undefined): slot is Running {
+  return slot !== undefined && slot.view !== null && slot.fuel !== null;
+}
+
+/** Who the syscall imports act for: the service whose code runs now. */
+interface Current { svc: number; }
+
+/** k_sys for one syscall, on behalf of whichever service runs now (cur.svc), specialised by
+ *  arity so that a call allocates nothing. One function per syscall serves every instance
+ *  (issue #17, EC): closures per service made 1,000 services' calls miss the cache on their
+ *  contexts. A kernel failure is wrapped in KernelTrap so svc_call can tell it apart. */
+function syscallImport(sys: SysFn, cur: Current, nr: number, arity: number): Function {
   const call: Syscall5 = (a0, a1, a2, a3, a4) => {
     try {
-      return sys(svc, nr, a0, a1, a2, a3, a4);
+      return sys(cur.svc, nr, a0, a1, a2, a3, a4);
     } catch (e) {
       throw e instanceof KernelTrap ? e : new KernelTrap(e);
     }
@@ -82,6 +94,11 @@ function syscallImport(sys: SysFn, svc: number, nr: number, arity: number): Func
     case 5: return call;
     default: throw new Error(`syscall ${nr} has ${arity} parameters; k_sys forwards at most 5`);
   }
+}
+
+/** fuel_exhausted, the same for every instance: unwinds the call (svc_call reports FUEL). */
+function fuelExhausted(): never {
+  throw new FuelExhausted();
 }
 
 function put(imports: WebAssembly.Imports, module: string, name: string, value: WebAssembly.ImportValue): void {
@@ -112,11 +129,23 @@ export class ServiceHost {
   /** Modules PUT over the network, by SHA-256 (hex), validated, metered and compiled. */
   private readonly put = new Map<string, { file: Uint8Array; prepared: Prepared }>();
   private kernel: KernelSide | null = null;
+  /** The service whose code runs now (-1: none), for the shared syscall imports. Set around
+   *  each instantiation and call and restored after: a syscall may start another service. */
+  private readonly cur: Current = { svc: -1 };
+  /** The syscall and fuel imports, [module, name, function], made once and shared by every
+   *  instance (syscallImport). */
+  private shared: [string, string, Function][] = [];
+  /** Running service id's memory as bytes, by id, for svc_read and svc_write: a copy to one
+   *  of 1,000 services does not first load its Slot and MemView (issue #17, EC). Stale after
+   *  a grow detached them (`bytesOf` rebuilds them). Set by start, cleared by dropSlot. */
+  private readonly hotBytes: (Uint8Array | undefined)[] = [];
 
   /** Connects the kernel whose k_sys the services call and whose memory svc_read and
    *  svc_write copy to and from. Call once, before the kernel boots. */
   attach(kernel: KernelSide): void {
     this.kernel = kernel;
+    this.shared = SYSCALLS.map((s) => [SYSCALL_MODULE, s.name, syscallImport(kernel.sys, this.cur, s.nr, s.params.length)]);
+    for (const f of FUEL_IMPORTS) this.shared.push([f.module, f.name, fuelExhausted]);
   }
 
   /** Validates a service module with the loader, meters it and compiles it, once. Its
@@ -227,7 +256,7 @@ export class ServiceHost {
 
   /** svc_unload: service id is gone; its slot may be LOADed again. */
   unload(id: number): void {
-    this.slots[id]?.drop();
+    this.dropSlot(id);
     this.slots[id] = undefined;
     const place = this.places[id];
     if (place) place.loaded = false;
@@ -270,7 +299,7 @@ export class ServiceHost {
   start(id: number): Fault {
     const slot = this.slots[id];
     if (slot === undefined) return this.refuse(id, `no module was given for service ${id}`);
-    slot.drop();
+    this.dropSlot(id);
     if (slot.module === null) return this.fail(slot, Fault.BAD_MODULE, slot.refused ?? "module refused");
     let memory: WebAssembly.Memory;
     try {
@@ -279,8 +308,10 @@ export class ServiceHost {
       return this.fail(slot, Fault.INSTANTIATE, `cannot allocate ${slot.memoryMinPages} pages: ${describeError(e)}`);
     }
     const view = new MemView(memory);
+    const prev = this.cur.svc;
+    this.cur.svc = id;   // its start function may make syscalls
     try {
-      const instance = new WebAssembly.Instance(slot.module, this.imports(id, memory, view));
+      const instance = new WebAssembly.Instance(slot.module, this.imports(memory, view));
       const exports = instance.exports as Record<string, unknown>;
       const event = exports.persia_event;
       if (typeof event !== "function") return this.fail(slot, Fault.BAD_MODULE, "module does not export persia_event");
@@ -292,6 +323,7 @@ export class ServiceHost {
       slot.fuel = fuel;
       slot.event = event as () => void;
       slot.init = typeof init === "function" ? init as () => void : null;
+      this.hotBytes[id] = view.bytes;
       return Fault.NONE;
     } catch (e) {
       if (e instanceof KernelTrap) throw e;
@@ -299,27 +331,43 @@ export class ServiceHost {
       const fault = this.classify(e, memory, slot);
       const why = fault === Fault.FUEL ? `used its budget of ${FUEL_EXPORTS.fuel.start} fuel units` : describeError(e);
       return this.fail(slot, fault, `in its start function: ${why}`);
+    } finally {
+      this.cur.svc = prev;
     }
   }
 
   /** svc_stop: drops the instance and its memory. */
   stop(id: number): void {
+    this.dropSlot(id);
+  }
+
+  /** The instance of service id is gone: its Slot and the hot arrays forget it. */
+  private dropSlot(id: number): void {
     this.slots[id]?.drop();
+    this.hotBytes[id] = undefined;
   }
 
   /** svc_call: runs one entry point with `fuel` units of fuel (the kernel's budget). Every
    *  exception the service raises becomes a Fault; running out of fuel is Fault.FUEL. */
   call(id: number, entry: number, fuel: bigint): Fault {
     const slot = this.slots[id];
+    if (entry === Entry.EVENT && isRunning(slot) && slot.event !== null) return this.run(id, slot, slot.event, fuel);
     if (slot !== undefined) slot.fuelUsed = 0n;
-    if (slot === undefined || slot.view === null || slot.fuel === null) {
-      return this.refuse(id, `entry ${Entry[entry] ?? entry} called while the service is not running`);
-    }
+    if (!isRunning(slot)) return this.refuse(id, `entry ${Entry[entry] ?? entry} called while the service is not running`);
     const fn = entry === Entry.EVENT ? slot.event : entry === Entry.INIT ? slot.init : undefined;
     if (fn === null && entry === Entry.INIT) return Fault.NONE;
     if (!fn) return this.fail(slot, Fault.TRAP, `no entry point ${entry}`);
+    return this.run(id, slot, fn, fuel);
+  }
+
+  /** Runs fn, an entry point of service id, with `fuel` units of fuel; the syscalls it makes
+   *  act for id. */
+  private run(id: number, slot: Running, fn: () => void, fuel: bigint): Fault {
     const meter = slot.fuel;
+    slot.fuelUsed = 0n;
     meter.value = fuel;
+    const prev = this.cur.svc;
+    this.cur.svc = id;
     try {
       fn();
       return Fault.NONE;
@@ -334,6 +382,7 @@ export class ServiceHost {
       const fault = this.classify(e, slot.view.memory, slot);
       return this.fail(slot, fault, fault === Fault.FUEL ? `used its budget of ${fuel} fuel units in one call` : describeError(e));
     } finally {
+      this.cur.svc = prev;
       slot.fuelUsed = fuel - (meter.value as bigint);
     }
   }
@@ -351,7 +400,7 @@ export class ServiceHost {
 
   /** svc_read: service [src, +len) → kernel [dst, +len); 0 or -EFAULT. */
   read(id: number, src: number, dst: number, len: number): number {
-    const from = this.slots[id]?.view?.bytes;
+    const from = this.bytesOf(id);
     const to = this.kernel?.bytes;
     if (from === undefined || to === undefined) return -Errno.EFAULT;
     if (!inRange(src, len, from.length) || !inRange(dst, len, to.length)) return -Errno.EFAULT;
@@ -362,7 +411,7 @@ export class ServiceHost {
 
   /** svc_write: kernel [src, +len) → service [dst, +len); 0 or -EFAULT. */
   write(id: number, dst: number, src: number, len: number): number {
-    const to = this.slots[id]?.view?.bytes;
+    const to = this.bytesOf(id);
     const from = this.kernel?.bytes;
     if (from === undefined || to === undefined) return -Errno.EFAULT;
     if (!inRange(src, len, from.length) || !inRange(dst, len, to.length)) return -Errno.EFAULT;
@@ -371,17 +420,24 @@ export class ServiceHost {
     return 0;
   }
 
-  private imports(id: number, memory: WebAssembly.Memory, view: MemView): WebAssembly.Imports {
-    const kernel = this.kernel;
-    if (kernel === null) throw new Error("ServiceHost.attach(kernel) must be called before services start");
+  /** Running service id's memory as bytes, or undefined: the hot array's view, rebuilt
+   *  when a grow detached it (a detached view is 0 bytes long, as MemView tests). */
+  private bytesOf(id: number): Uint8Array | undefined {
+    const bytes = this.hotBytes[id];
+    if (bytes === undefined || bytes.length !== 0) return bytes;
+    const view = this.slots[id]?.view;
+    return view ? (this.hotBytes[id] = view.bytes) : undefined;
+  }
+
+  private imports(memory: WebAssembly.Memory, view: MemView): WebAssembly.Imports {
+    if (this.kernel === null) throw new Error("ServiceHost.attach(kernel) must be called before services start");
     const imports: WebAssembly.Imports = {};
-    for (const s of SYSCALLS) put(imports, SYSCALL_MODULE, s.name, syscallImport(kernel.sys, id, s.nr, s.params.length));
+    for (const [module, name, fn] of this.shared) put(imports, module, name, fn);
     const { memory: mem, abort } = SERVICE_ENV_IMPORTS;
     put(imports, mem.module, mem.name, memory);
     put(imports, abort.module, abort.name, (msg: number, file: number, line: number, col: number) => {
       throw new ServiceAbort(abortText(view.bytes, msg, file, line, col));
     });
-    for (const f of FUEL_IMPORTS) put(imports, f.module, f.name, () => { throw new FuelExhausted(); });
     return imports;
   }
 

@@ -3,7 +3,9 @@
 // svc_call; a kernel failure inside a syscall does escape; syscalls reach k_sys with the
 // service id, the syscall number and zero padding; svc_fuel_used reports what a call
 // consumed; svc_read/svc_write copy and refuse out-of-range ranges on both sides; a
-// refused module reports BAD_MODULE.
+// refused module reports BAD_MODULE. The syscall imports, one set shared by every instance,
+// act for the service whose code runs, also when a syscall runs another service's code; a
+// copy after memory.grow sees the grown memory.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -12,7 +14,8 @@ import { Entry, Fault } from "../../abi/kernel";
 import { Sys } from "../../abi/syscalls";
 import { KernelTrap } from "../../hosts/node/faults";
 import { KernelSide, ServiceHost } from "../../hosts/node/services";
-import { ABORTS, GROWS, LOGS, RECURSES, SPINS, SPINS_AT_START, TRAPS, eventService, svcLoadRequest } from "./service_fixture";
+import { I32 } from "../loader/wasm_fixture";
+import { ABORTS, GROWS, LOGS, OP, RECURSES, SPINS, SPINS_AT_START, TRAPS, buildService, eventService, svcLoadRequest } from "./service_fixture";
 
 const NAME = "echo.sabz.city";
 const PAGE = 65536;
@@ -95,6 +98,31 @@ test("a syscall reaches k_sys as (svc, nr, args..., 0 padding)", async () => {
   assert.deepEqual(calls, [[3, Sys.LOG, 16, 5, 0, 0, 0]]);
 });
 
+/** persia_event calls persia.log(16, 5), then persia.log(17, 6). */
+const LOGS_TWICE = buildService({
+  types: [[[I32, I32], [I32]], [[], []]],
+  funcImports: [["persia", "log", 0]],
+  memory: { min: 1 },
+  funcs: [{ type: 1, body: [OP.i32_const, 16, OP.i32_const, 5, OP.call, 0, OP.drop, OP.i32_const, 17, OP.i32_const, 6, OP.call, 0, OP.drop] }],
+  exports: [["persia_event", 1]],
+});
+
+test("a syscall that runs another service's call comes back acting for its own service", async () => {
+  const calls: number[][] = [];
+  const h = new ServiceHost();
+  h.attach({ sys: (...args) => {
+    calls.push(args.slice(0, 3));
+    if (args[0] === 3 && args[2] === 16) h.call(4, Entry.EVENT, FUEL);   // as a control message might
+    return 0;
+  }, bytes: new Uint8Array(PAGE) });
+  for (const id of [3, 4]) {
+    assert.ok(await h.add(id, LOGS_TWICE, NAME, 4), h.faultMessage(id));
+    assert.equal(h.start(id), Fault.NONE, h.faultMessage(id));
+  }
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.NONE);
+  assert.deepEqual(calls, [[3, Sys.LOG, 16], [4, Sys.LOG, 16], [4, Sys.LOG, 17], [3, Sys.LOG, 17]]);
+});
+
 test("a kernel failure inside a syscall escapes svc_call as KernelTrap", async () => {
   const h = await host(LOGS, 4, () => { throw new WebAssembly.RuntimeError("unreachable"); });
   assert.throws(() => h.call(3, Entry.EVENT, FUEL), KernelTrap);
@@ -113,6 +141,19 @@ test("svc_write then svc_read copy between kernel and service memory", async () 
   assert.equal(h.write(3, PAGE - 4, 100, 4), 0);
   assert.equal(h.read(3, PAGE - 4, 200, 4), 0);
   assert.deepEqual([...kernel.subarray(200, 204)], [1, 2, 3, 4]);
+});
+
+test("svc_write and svc_read reach the pages a service grew its memory by", async () => {
+  const kernel = new Uint8Array(PAGE);
+  const h = await host(GROWS(1, 2), 8, () => 0, kernel);
+  assert.equal(h.write(3, PAGE - 4, 100, 4), 0, "before the grow");
+  assert.equal(h.write(3, PAGE, 100, 4), -Errno.EFAULT, "past its one page");
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.MEMORY, "grows to 2 pages, then traps");
+  kernel.set([5, 6, 7, 8], 100);
+  assert.equal(h.write(3, 2 * PAGE - 4, 100, 4), 0, "into the second page");
+  assert.equal(h.read(3, 2 * PAGE - 4, 200, 4), 0);
+  assert.deepEqual([...kernel.subarray(200, 204)], [5, 6, 7, 8]);
+  assert.deepEqual([...h.memoryOf(3)!.subarray(2 * PAGE - 4)], [5, 6, 7, 8]);
 });
 
 test("svc_read and svc_write refuse ranges outside either memory, negatives included", async () => {
