@@ -214,7 +214,7 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
     `(interleaved), on ${cpus.length} × ${cpus[0]?.model.trim() ?? "?"} (load ${os.loadavg()[0].toFixed(1)}); ` +
     (PIN ? `iperf3 client pinned to CPU 0, server to CPU 1, the router unpinned` : `nothing pinned`) +
     `; TAP offloads ${TAP_OFFLOAD ? `on, UDP merging ${TAP_UDP_GRO ? "on" : "off (PERSIA_TAP_UDP_GRO=0)"}, ` +
-      `${process.env.PERSIA_TAP_URING === "0" ? "one read() and write() a frame (PERSIA_TAP_URING=0)" : process.env.PERSIA_TAP_URING === "write" ? "writes through io_uring, one read() a frame (PERSIA_TAP_URING=write)" : "reads and writes through io_uring"}` : "off (PERSIA_TAP_OFFLOAD=0)"}:`);
+      `writes ${process.env.PERSIA_TAP_URING === "0" ? "one write() each (PERSIA_TAP_URING=0)" : "through io_uring"}` : "off (PERSIA_TAP_OFFLOAD=0)"}:`);
   for (let i = 0; i < runs; i++) {
     out(`    PersiaOS, TAP → TAP       ${line(ps[i])}`);
     out(`    Linux kernel, veth → veth ${line(ls[i])}`);

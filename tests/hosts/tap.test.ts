@@ -255,7 +255,7 @@ async function echoBurst(nic: TapNic, dev: string, count: number): Promise<numbe
   return frames.filter(isReply).map((f) => P.parse(f).icmpWord! & 0xffff);
 }
 
-test("offloads: 150 frames sent in one turn go to Linux through io_uring, a few submits of up to 64 writes, in order and intact; the replies are read through it", { skip }, async () => {
+test("offloads: 150 frames sent in one turn go to Linux through io_uring, a few submits of up to 64 writes, in order and intact", { skip }, async () => {
   const dev = device("h");
   const nic = await openWithAddress(dev);
   try {
@@ -265,15 +265,13 @@ test("offloads: 150 frames sent in one turn go to Linux through io_uring, a few 
     assert.equal(c.tx_writes, 150);
     assert.equal(c.tx_lost, 0);
     assert.ok(c.tx_ring_submits >= 3 && c.tx_ring_submits <= 4, `submits: ${c.tx_ring_submits}`);
-    // The replies were read through the read ring: one enter for one or more reads.
-    assert.ok(c.rx_ring_submits > 0 && c.rx_ring_submits <= c.rx_frames + c.rx_batches, `read submits: ${c.rx_ring_submits} for ${c.rx_frames} frames`);
   } finally {
     nic.close();
     removeDevice(dev);
   }
 });
 
-test("offloads with PERSIA_TAP_URING=0: the same frames, one write() and one read() each, in order", { skip }, async () => {
+test("offloads with PERSIA_TAP_URING=0: the same frames, one write() each, in order", { skip }, async () => {
   const dev = device("i");
   process.env.PERSIA_TAP_URING = "0";
   let nic: TapNic;
@@ -288,7 +286,6 @@ test("offloads with PERSIA_TAP_URING=0: the same frames, one write() and one rea
     const c = nic.counters();
     assert.equal(c.tx_writes, 100);
     assert.equal(c.tx_ring_submits, 0);
-    assert.equal(c.rx_ring_submits, 0);
   } finally {
     nic.close();
     removeDevice(dev);

@@ -6,7 +6,6 @@
 import { test, afterEach } from "node:test";
 import * as assert from "node:assert/strict";
 import { Libc, RX_BATCH, TapNic, useLibcForTests } from "../../hosts/node/nic/tap";
-import { RingSys } from "../../hosts/node/nic/uring";
 import { Errno } from "../../abi/errno";
 
 const E: Record<string, number> = {
@@ -24,81 +23,13 @@ interface Fake {
   offloadAsked: number[];
   /** The poll callback the NIC registered. */
   turn(): void;
-  /** io_uring_enter calls (with `ring`). */
-  ringEnters: number;
 }
 
-/** io_uring played on plain memory over the fake's reads and writes: each enter takes every
- *  SQE queued, a READ taking the next of f.reads (or -EAGAIN), a WRITE as write() would. */
-function fakeRing(f: Fake, opts: { writeErrno?: (buf: Uint8Array) => number }): RingSys {
-  const rings: { entries: number; ring: ArrayBuffer; sqes: ArrayBuffer | null; arena: ArrayBuffer | null; base: bigint }[] = [];
-  let mapping = -1;
-  return {
-    setup(entries, params) {
-      const p = new DataView(params.buffer, params.byteOffset);
-      p.setUint32(0, entries, true); p.setUint32(4, 2 * entries, true); p.setUint32(20, 1, true);
-      [0, 4, 8, 12, 16, 20, 64].forEach((v, i) => p.setUint32(40 + 4 * i, v, true));
-      const cqes = (64 + entries * 4 + 15) & ~15;
-      [32, 36, 40, 44, 48, cqes, 52].forEach((v, i) => p.setUint32(80 + 4 * i, v, true));
-      rings.push({ entries, ring: new ArrayBuffer(0), sqes: null, arena: null, base: BigInt(rings.length + 1) << 36n });
-      return 100 + rings.length - 1;
-    },
-    map(len, fd, off) {
-      const r = rings[fd - 100];
-      mapping = fd - 100;
-      const view = new ArrayBuffer(len);
-      if (off === 0) {
-        r.ring = view;
-        const u = new Uint32Array(view);
-        u[2] = r.entries - 1; u[3] = r.entries; u[10] = 2 * r.entries - 1; u[11] = 2 * r.entries;
-      } else {
-        r.sqes = view;
-      }
-      return { view, address: 0n, unmap() {} };
-    },
-    anon(len) {
-      const r = rings[mapping];
-      r.arena = new ArrayBuffer(len);
-      return { view: r.arena, address: r.base, unmap() {} };
-    },
-    enter(fd, toSubmit) {
-      const r = rings[fd - 100];
-      const u = new Uint32Array(r.ring), s = new DataView(r.sqes!), cqes = (64 + r.entries * 4 + 15) & ~15;
-      let n = 0;
-      while (n < toSubmit && u[0] !== u[1]) {
-        const o = new Uint32Array(r.ring, 64, r.entries)[u[0] & (r.entries - 1)] * 64;
-        const at = Number(s.getBigUint64(o + 16, true) - r.base), len = s.getUint32(o + 24, true);
-        const mem = new Uint8Array(r.arena!, at, len);
-        let res: number;
-        if (s.getUint8(o) === 22) {
-          assert.equal(s.getUint32(o + 28, true), 8, "reads are RWF_NOWAIT");
-          const next = f.reads.shift();
-          if (next === undefined) res = -E.EAGAIN;
-          else { mem.set(next); res = next.length; }
-        } else {
-          const e = opts.writeErrno?.(mem) ?? 0;
-          if (e !== 0) res = -e;
-          else { f.writes.push(mem.slice()); res = len; }
-        }
-        const c = new DataView(r.ring, cqes), q = (u[9] & (2 * r.entries - 1)) * 16;
-        c.setBigUint64(q, s.getBigUint64(o + 32, true), true);
-        c.setInt32(q + 8, res, true);
-        u[9]++; u[0]++; n++;
-      }
-      f.ringEnters++;
-      return n;
-    },
-    close: () => 0,
-    errno: () => 0,
-    EINTR: E.EINTR,
-  };
-}
-
-function fake(o: { offloadOk?: (flags: number) => boolean; writeErrno?: (buf: Uint8Array) => number; ring?: boolean } = {}): Fake {
+function fake(o: { offloadOk?: (flags: number) => boolean; writeErrno?: (buf: Uint8Array) => number } = {}): Fake {
   let errno = 0;
   let readable: ((status: number) => void) | null = null;
   const f: Fake = {
-    reads: [], writes: [], offloadAsked: [], ringEnters: 0,
+    reads: [], writes: [], offloadAsked: [],
     turn: () => readable!(0),
     lib: {
       open: () => 3,
@@ -130,7 +61,6 @@ function fake(o: { offloadOk?: (flags: number) => boolean; writeErrno?: (buf: Ui
       poll: (_fd, cb) => { readable = cb; return { close() {} }; },
     },
   };
-  if (o.ring) f.lib.ring = fakeRing(f, o);
   return f;
 }
 
@@ -144,9 +74,9 @@ function ip6(l4: number[], proto: number): number[] {
   return [...ETH, 0x60, 0, 0, 0, l4.length >> 8, l4.length & 0xff, proto, 64, ...SRC, ...DST, ...l4];
 }
 /** A GSO_TCPV6 read: vnet header, then one TCP segment of `data` bytes to be cut at gsoSize. */
-function tcpSuper(data: number, gsoSize: number, fill = 0x5a): Uint8Array {
+function tcpSuper(data: number, gsoSize: number): Uint8Array {
   const tcp = [0x9c, 0x40, 0x13, 0x89, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 2, 0, 0, 0, 0, 0];
-  const f = ip6([...tcp, ...new Array<number>(data).fill(fill)], 6);
+  const f = ip6([...tcp, ...new Array<number>(data).fill(0x5a)], 6);
   const vnet = [1, 4, 74, 0, gsoSize & 0xff, gsoSize >> 8, 54, 0, 16, 0];
   return new Uint8Array([...vnet, ...f]);
 }
@@ -188,41 +118,6 @@ test("a readable turn delivers RX_BATCH frames counted after the split, not RX_B
 
 const settle = () => new Promise<void>((r) => setImmediate(r));
 const datagrams = (n: number, sport = 5000) => Array.from({ length: n }, (_, i) => udpFrame(new Array<number>(100).fill(i), sport));
-
-test("with io_uring: reads beyond a turn's budget are held and delivered first the next turn, in order; the turn's writes take one enter", async () => {
-  const f = fake({ ring: true });
-  useLibcForTests(f.lib);
-  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true });
-  try {
-    const got: number[] = [];
-    let perTurn = 0;
-    nic.onFrame = (fr) => { got.push(fr[fr.length - 1]); perTurn++; };
-    for (let i = 0; i < 20; i++) f.reads.push(tcpSuper(45 * 1440, 1440, i));
-    f.turn();
-    assert.ok(perTurn >= RX_BATCH && perTurn <= RX_BATCH - 1 + 45, `one turn delivered ${perTurn} frames`);
-    // What was read ahead comes without the fd being readable again (setImmediate).
-    for (let i = 0; i < 40 && got.length < 20 * 45; i++) { perTurn = 0; await settle(); assert.ok(perTurn <= RX_BATCH - 1 + 45); if (f.reads.length > 0) f.turn(); }
-    assert.equal(got.length, 20 * 45, "every segment arrives");
-    assert.deepEqual(got, Array.from({ length: 20 * 45 }, (_, i) => Math.floor(i / 45)), "in the order Linux sent them");
-    const c = nic.counters();
-    assert.equal(c.rx_gso, 20);
-    assert.ok(c.rx_ring_submits > 0 && c.rx_ring_submits < 20, `read submits: ${c.rx_ring_submits}`);
-    // A flood of small frames: one enter reads a full turn once the read-ahead has grown.
-    f.reads.push(...datagrams(10 * RX_BATCH).map((d) => new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ...d])));
-    for (let i = 0; i < 5; i++) f.turn();
-    const enters = f.ringEnters;
-    for (let i = 0; i < 5; i++) f.turn();
-    assert.equal(f.ringEnters - enters, 5, `one enter a turn of ${RX_BATCH} frames once the read-ahead has grown`);
-    assert.equal(f.reads.length, 0);
-    const before = f.ringEnters;
-    for (let i = 0; i < 100; i++) nic.send(datagrams(1, 6000 + i)[0]);
-    await settle();
-    assert.equal(f.writes.length, 100, "each frame written (UDP is not merged by default)");
-    assert.equal(f.ringEnters - before, 2, "in two enters of up to 64 writes");
-  } finally {
-    nic.close();
-  }
-});
 
 test("USO is asked for as USO4 and USO6 together; where Linux refuses it, UDP is not merged even if asked", async () => {
   const refusing = fake({ offloadOk: (flags) => (flags & 0x60) === 0 });

@@ -6,7 +6,7 @@
 // working; fits() refuses a write that the SQ or the arena cannot hold.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { RingSys, TapRing } from "../../hosts/node/nic/uring";
+import { RingSys, WriteRing } from "../../hosts/node/nic/uring";
 
 const EBUSY = 16, EINTR = 4;
 
@@ -91,7 +91,7 @@ const frame = (i: number, len: number): Uint8Array => new Uint8Array(len).map((_
 
 test("a submit hands Linux the queued bytes in order, and each result comes back by slot (arena across 4 GiB)", () => {
   const f = fakeLinux(0x1_ffff_ff80n);      // 128 bytes below 4 GiB: the second write's address carries
-  const ring = TapRing.open(f.sys, 7, 8, 4096)!;
+  const ring = WriteRing.open(f.sys, 7, 8, 4096)!;
   assert.ok(ring !== null);
   const sizes = [60, 1514, 74, 130];
   const big = new Uint8Array(2000);
@@ -118,7 +118,7 @@ test("a submit hands Linux the queued bytes in order, and each result comes back
 
 test("an enter that fails part-way: what Linux took is reported, the rest handed back in order, and the ring goes on", () => {
   const f = fakeLinux(0x7f00_0000_0000n);
-  const ring = TapRing.open(f.sys, 7, 8, 4096)!;
+  const ring = WriteRing.open(f.sys, 7, 8, 4096)!;
   const buf = new Uint8Array(200);
   for (let i = 0; i < 5; i++) { buf.set(frame(i, 90 + i)); ring.queue(buf, 90 + i, i); }
   f.failAfter = { take: 2, errno: EBUSY };
@@ -138,7 +138,7 @@ test("an enter that fails part-way: what Linux took is reported, the rest handed
 
 test("an interrupted enter (EINTR) is entered again until every write is done", () => {
   const f = fakeLinux(0x10000n);
-  const ring = TapRing.open(f.sys, 7, 8, 4096)!;
+  const ring = WriteRing.open(f.sys, 7, 8, 4096)!;
   const buf = new Uint8Array(100);
   for (let i = 0; i < 4; i++) ring.queue(buf, 60, i);
   f.failAfter = { take: 1, errno: EINTR };
@@ -149,7 +149,7 @@ test("an interrupted enter (EINTR) is entered again until every write is done", 
 
 test("fits() refuses a write the arena cannot hold; no io_uring (setup fails) is null", () => {
   const f = fakeLinux(0x10000n);
-  const ring = TapRing.open(f.sys, 7, 8, 256)!;
+  const ring = WriteRing.open(f.sys, 7, 8, 256)!;
   assert.equal(ring.fits(256), true);
   assert.equal(ring.fits(257), false);
   ring.queue(new Uint8Array(200), 200, 0);
@@ -157,5 +157,5 @@ test("fits() refuses a write the arena cannot hold; no io_uring (setup fails) is
   assert.equal(ring.fits(57), false, "writes are 16-byte aligned in the arena");
   const none = fakeLinux(0x10000n);
   none.sys.setup = () => -1;
-  assert.equal(TapRing.open(none.sys, 7, 8, 256), null);
+  assert.equal(WriteRing.open(none.sys, 7, 8, 256), null);
 });

@@ -25,7 +25,7 @@ import { NicBackend } from "./nic";
 import { LINK_FRAME_MAX, MTU_MAX } from "../../../abi/limits";
 import { ETH_HDR } from "../../../abi/kernel";
 import { Coalescer, GSO_ECN, GSO_FRAME_MAX, GSO_UDP_L4, receive, VNET_HDR_LEN } from "./offload";
-import { RingSys, TapRing } from "./uring";
+import { RingSys, WriteRing } from "./uring";
 
 /** Frames delivered per readable turn (segments after a split, not reads: one read with
  *  offloads can carry 45 frames, and the node's egress queues are sized for about this many
@@ -58,11 +58,6 @@ const RING_ENTRIES = 64;
  *  written alone, directly, after what the ring holds (its copy would cost more than the
  *  system call it saves). */
 const RING_WRITE_MAX = VNET_HDR_LEN + LINK_FRAME_MAX;
-/** A read slot of the read ring: the largest read with offloads, 16-byte aligned. Its pages
- *  are touched only as far as frames fill them. */
-const RX_SLOT = (VNET_HDR_LEN + GSO_FRAME_MAX + 15) & ~15;
-/** A read io_uring_enter did not take. */
-const RX_NOT_READ = -0x10000;
 const ARCHES = ["x64", "arm64"]; // where the values above hold (mips, ppc, sparc differ)
 
 /*
@@ -306,24 +301,11 @@ export class TapNic implements NicBackend {
   /** With offloads, and io_uring there (PERSIA_TAP_URING=0 turns it off, for measuring): the
    *  turn's writes go to Linux in one io_uring_enter (uring.ts). Per pending write: how many
    *  frames it carries, its GSO type and its length. */
-  private ring: TapRing | null = null;
+  private ring: WriteRing | null = null;
   private readonly ringFrames = new Int32Array(RING_ENTRIES);
   private readonly ringGso = new Uint8Array(RING_ENTRIES);
   private readonly ringLen = new Int32Array(RING_ENTRIES);
   private submitting = false;
-  /** With offloads and io_uring: the read ring (readableRing), RX_BATCH slots of RX_SLOT bytes
-   *  and a segment buffer in its arena, each read's result, the reads asked for at once, and
-   *  the slots [heldFrom, heldTo) read beyond a turn's budget, not yet delivered. */
-  private rxRing: TapRing | null = null;
-  private readonly rxSlots: Uint8Array[] = [];
-  private rxSegment = new Uint8Array(0);
-  private readonly rxRes = new Int32Array(RX_BATCH);
-  private readAhead = 1;
-  private heldFrom = 0;
-  private heldTo = 0;
-  private heldQueued = false;
-  private rxBusy = false;
-  private rxRingFailed = false;
   private flushQueued = false;
   /** What the last write at a flush came to, as send would answer it: 0 or -Errno. */
   private lastWrite = 0;
@@ -331,7 +313,7 @@ export class TapNic implements NicBackend {
     rx_frames: 0, rx_batches: 0, rx_batch_full: 0, undelivered: 0,
     tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
     rx_gso: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0, rx_gso_capped: 0,
-    tx_writes: 0, tx_gso: 0, tx_lost: 0, tx_gso_refused: 0, tx_ring_submits: 0, rx_ring_submits: 0,
+    tx_writes: 0, tx_gso: 0, tx_lost: 0, tx_gso_refused: 0, tx_ring_submits: 0,
   };
 
   private constructor(private readonly lib: Libc, o: TapOptions, fd: number, created: boolean, vnet: boolean, offloads: number, udpGro: boolean) {
@@ -350,17 +332,8 @@ export class TapNic implements NicBackend {
     this.rx = new Uint8Array(mem, 0, rxLen);
     this.segment = new Uint8Array(mem, rxLen, vnet ? LINK_FRAME_MAX : 0);
     this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames), udpGro && this.uso) : null;
-    const uring = process.env.PERSIA_TAP_URING;   // "0": neither ring; "write": writes only
-    if (vnet && lib.ring !== undefined && uring !== "0") {
-      this.ring = TapRing.open(lib.ring, fd, RING_ENTRIES, RING_ENTRIES * ((RING_WRITE_MAX + 15) & ~15));
-    }
-    if (vnet && lib.ring !== undefined && uring !== "0" && uring !== "write") {
-      this.rxRing = TapRing.open(lib.ring, fd, RX_BATCH, RX_BATCH * RX_SLOT + LINK_FRAME_MAX);
-      if (this.rxRing !== null) {
-        const mem = this.rxRing.memory;
-        for (let i = 0; i < RX_BATCH; i++) this.rxSlots.push(new Uint8Array(mem, i * RX_SLOT, RX_SLOT));
-        this.rxSegment = new Uint8Array(mem, RX_BATCH * RX_SLOT, LINK_FRAME_MAX);
-      }
+    if (vnet && lib.ring !== undefined && process.env.PERSIA_TAP_URING !== "0") {
+      this.ring = WriteRing.open(lib.ring, fd, RING_ENTRIES, RING_ENTRIES * ((RING_WRITE_MAX + 15) & ~15));
     }
     this.poller = lib.poll(fd, (status) => this.readable(status));
   }
@@ -561,10 +534,6 @@ export class TapNic implements NicBackend {
    *  one, so a flood of them still ends the turn), in order. Runs inside a koffi callback,
    *  where an exception would not reach Node's handlers, so nothing may escape it. */
   private readable(status: number): void {
-    if (this.rxRing !== null) {
-      this.readableRing(status);
-      return;
-    }
     const { E } = this.lib;
     let frames = 0;
     while (frames < RX_BATCH && !this.closed && !this.gone) {
@@ -588,93 +557,11 @@ export class TapNic implements NicBackend {
     if (status < 0) this.lose("poll", "POLLERR");
   }
 
-  /** readable() with the read ring: up to RX_BATCH frames, asked for `readAhead` reads at a
-   *  time in one io_uring_enter each (doubling while every read finds a frame, so a flood
-   *  takes one enter per turn and a trickle one read, as read() would). Reads that came in
-   *  beyond the turn's budget (several super-frames in one batch) stay in their slots and
-   *  are delivered first next turn, which setImmediate brings if the fd is not readable. */
-  private readableRing(status: number): void {
-    const ring = this.rxRing!, { E } = this.lib;
-    let frames = 0, empty = false;
-    this.rxBusy = true;
-    try {
-      while (this.heldFrom < this.heldTo && frames < RX_BATCH && !this.closed && !this.gone) {
-        const i = this.heldFrom++, r = this.rxRes[i];
-        if (r >= 0) frames += this.receiveVnet(r, this.rxSlots[i], this.rxSegment);
-      }
-      while (this.heldFrom >= this.heldTo && frames < RX_BATCH && !empty && !this.rxRingFailed && !this.closed && !this.gone) {
-        const k = Math.min(RX_BATCH - frames, this.readAhead);
-        for (let i = 0; i < k; i++) ring.queueRead(i * RX_SLOT, RX_SLOT, i);
-        this.stats.rx_ring_submits++;
-        if (ring.submit(this.rxDone, this.rxNotTaken) !== 0) this.rxRingFailed = true;   // read() from now on
-        let got = 0;
-        for (let i = 0; i < k && !this.closed && !this.gone; i++) {
-          const r = this.rxRes[i];
-          if (r < 0) {
-            const e = -r;
-            if (e === E.EAGAIN || e === E.EINTR || r === RX_NOT_READ) { empty = true; continue; }
-            if (e === E.EOPNOTSUPP || e === E.EINVAL) {   // this Linux cannot read a TAP so: read() from now on
-              this.rxRingFailed = true;
-              empty = true;
-              continue;
-            }
-            this.lose("read", this.lib.describe(e));
-            break;
-          }
-          got++;
-          if (frames >= RX_BATCH) {       // read beyond the budget: kept in its slot for the next turn
-            if (this.heldFrom >= this.heldTo) this.heldFrom = i;
-            this.heldTo = i + 1;
-            continue;
-          }
-          frames += this.receiveVnet(r, this.rxSlots[i], this.rxSegment);
-        }
-        this.readAhead = got === k ? Math.min(RX_BATCH, 2 * this.readAhead) : Math.max(1, got);
-      }
-    } finally {
-      this.rxBusy = false;
-    }
-    if (frames > 0) this.stats.rx_batches++;
-    if (frames >= RX_BATCH) this.stats.rx_batch_full++;
-    const held = this.heldFrom < this.heldTo;
-    if (this.closed || this.gone || (this.rxRingFailed && !held)) this.releaseRxRing();
-    else if (held && !this.heldQueued) {
-      this.heldQueued = true;
-      setImmediate(this.readHeld);
-    }
-    if (status < 0) this.lose("poll", "POLLERR");
-  }
-
-  private readonly readHeld = (): void => {
-    this.heldQueued = false;
-    if (!this.closed && !this.gone && this.heldFrom < this.heldTo) this.readable(0);
-  };
-
-  private readonly rxDone = (slot: number, result: number): void => {
-    if (slot < RX_BATCH) this.rxRes[slot] = result;
-  };
-
-  /** A read io_uring_enter did not take (it failed): not read. */
-  private readonly rxNotTaken = (slot: number): void => {
-    if (slot < RX_BATCH) this.rxRes[slot] = RX_NOT_READ;
-  };
-
-  /** Closes the read ring (not while its slots are being delivered); frames held in it are
-   *  dropped with the device. */
-  private releaseRxRing(): void {
-    const ring = this.rxRing;
-    if (ring === null || this.rxBusy) return;
-    this.stats.undelivered += Math.max(0, this.heldTo - this.heldFrom);
-    this.heldFrom = this.heldTo = 0;
-    ring.close();
-    this.rxRing = null;
-  }
-
   /** A read with a vnet header: split or checksum-completed (offload.ts), or counted and
    *  dropped. Returns the frames it delivered, at least 1 (what the turn's budget counts). */
-  private receiveVnet(n: number, rx = this.rx, segment = this.segment): number {
-    const gso = rx[1] !== 0, csum = (rx[0] & 1) !== 0;
-    let r = receive(rx, n, segment, this.splitFrameMax, this.deliverBound);
+  private receiveVnet(n: number): number {
+    const gso = this.rx[1] !== 0, csum = (this.rx[0] & 1) !== 0;
+    let r = receive(this.rx, n, this.segment, this.splitFrameMax, this.deliverBound);
     if (typeof r === "string") {
       this.stats[r]++;
       return 1;
@@ -739,7 +626,6 @@ export class TapNic implements NicBackend {
 
   private release(): void {
     this.releaseRing();     // during a submit: closed by submitRing when it returns
-    this.releaseRxRing();   // during readableRing: closed when it returns
     this.poller?.close();
     this.poller = null;
     if (this.fd >= 0) this.lib.close(this.fd);

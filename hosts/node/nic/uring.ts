@@ -1,12 +1,10 @@
-// A small io_uring for a TAP's reads and writes (tap.ts). Writes: the frames the node sends in one turn are
+// A small io_uring for a TAP's writes (tap.ts): the frames the node sends in one turn are
 // copied into a ring's arena as SQEs (IORING_OP_WRITE) and handed to Linux with one
 // io_uring_enter instead of one write() each. A system call costs 0.3-0.7 µs here before it
 // does anything (spec/performance.md "TAP router"), about as much as a small frame's own
 // work, so a turn of 64 frames saves 63 of them. tun's write path does not block (the fd is
 // O_NONBLOCK and its socket's send buffer is unbounded), so every write completes inside
-// the enter, in order; the enter waits for all of them anyway (min_complete). Reads: a
-// readable turn asks for several frames in one enter, each read into its own slot of the
-// arena; on the O_NONBLOCK fd a read finding the queue empty completes at once with -EAGAIN.
+// the enter, in order; the enter waits for all of them anyway (min_complete).
 // Bound through koffi (no ioctl or mmap in Node): syscall(2) for io_uring_setup and
 // io_uring_enter, mmap(2) for the rings, koffi.view for JS to read and write them.
 // Reference: <linux/io_uring.h>, io_uring(7), liburing's setup.c / queue.c.
@@ -25,11 +23,7 @@ export interface RingSys {
 }
 
 // <linux/io_uring.h>
-const IORING_OP_READ = 22, IORING_OP_WRITE = 23;
-/** <linux/fs.h>: a read that would wait completes with -EAGAIN instead. Without it io_uring
- *  arms a poll for a read of an empty TAP (tun supports FMODE_NOWAIT), and an enter waiting
- *  for every read to complete would wait for frames that may never come. */
-const RWF_NOWAIT = 0x8;
+const IORING_OP_WRITE = 23;
 const IORING_ENTER_GETEVENTS = 1;
 const IORING_FEAT_SINGLE_MMAP = 1;
 const IORING_OFF_SQ_RING = 0;
@@ -45,7 +39,7 @@ const P_SQ_ENTRIES = 0, P_CQ_ENTRIES = 4, P_FEATURES = 20, P_SQ_OFF = 40, P_CQ_O
 /** How a queued write came out: bytes written, or -errno (Linux's numbers). */
 export type WriteDone = (slot: number, result: number) => void;
 
-export class TapRing {
+export class WriteRing {
   /** Writes queued and not yet submitted. */
   pending = 0;
   private readonly sqHead: Uint32Array; private readonly sqTail: Uint32Array;
@@ -80,7 +74,7 @@ export class TapRing {
   /** A ring of `entries` writes to `fd` with `arenaBytes` to copy them into, or null if this
    *  Linux has no io_uring (ENOSYS; seccomp or io_uring_disabled: EPERM) or it cannot be
    *  mapped: the caller then writes frame by frame. */
-  static open(sys: RingSys, fd: number, entries: number, arenaBytes: number): TapRing | null {
+  static open(sys: RingSys, fd: number, entries: number, arenaBytes: number): WriteRing | null {
     const params = new Uint8Array(PARAMS_SIZE);
     const ringFd = sys.setup(entries, params);
     if (ringFd < 0) return null;
@@ -99,7 +93,7 @@ export class TapRing {
     const arena = sys.anon(arenaBytes);
     if (arena === null) return fail();
     unmaps.push(arena.unmap);
-    return new TapRing(sys, ringFd, fd, sqEntries, p, ring.view, sqes.view, arena, unmaps);
+    return new WriteRing(sys, ringFd, fd, sqEntries, p, ring.view, sqes.view, arena, unmaps);
   }
 
   /** True if a write of n bytes fits beside the pending ones (else submit first). */
@@ -113,33 +107,17 @@ export class TapRing {
     const at = this.used;
     this.arena.set(n === buf.length ? buf : this.head(buf, n), at);
     this.used += (n + 15) & ~15;
-    this.prep(IORING_OP_WRITE, at, n, slot, 0);
-  }
-
-  /** Queues a read of up to `len` bytes into the arena at `at` (a read ring's slots are the
-   *  caller's: see memory) as number `slot` of this batch; RWF_NOWAIT: it finds a frame or
-   *  completes with -EAGAIN. */
-  queueRead(at: number, len: number, slot: number): void {
-    this.prep(IORING_OP_READ, at, len, slot, RWF_NOWAIT);
-  }
-
-  /** The arena: a read ring's caller views its slots in it, once. */
-  get memory(): ArrayBuffer {
-    return this.arena.buffer as ArrayBuffer;
-  }
-
-  private prep(op: number, at: number, n: number, slot: number, rwFlags: number): void {
     const tail = this.sqTail[0];
     const s = this.sqes, o = (tail & this.sqMask) * SQE_SIZE;
     const lo = this.arenaLo + at;
-    s.setUint32(o, op, true);                       // opcode, flags 0, ioprio 0
+    s.setUint32(o, IORING_OP_WRITE, true);          // opcode, flags 0, ioprio 0
     s.setInt32(o + 4, this.fd, true);
     s.setInt32(o + 8, -1, true);                    // offset -1: none (tun is a stream)
     s.setInt32(o + 12, -1, true);
     s.setUint32(o + 16, lo >>> 0, true);            // addr
     s.setUint32(o + 20, this.arenaHi + (lo > 0xffffffff ? 1 : 0), true);
     s.setUint32(o + 24, n, true);
-    s.setUint32(o + 28, rwFlags, true);             // rw_flags
+    s.setUint32(o + 28, 0, true);                   // rw_flags
     s.setUint32(o + 32, slot, true);                // user_data
     s.setUint32(o + 36, 0, true);
     for (let i = 40; i < SQE_SIZE; i += 4) s.setUint32(o + i, 0, true);   // buf_index, personality, ...
