@@ -429,6 +429,8 @@ export class TapNic implements NicBackend {
     if (ring !== null && n <= RING_WRITE_MAX) {
       if (!ring.fits(n)) this.submitRing();
       if (this.gone) return this.writeOut(buf, n, frames);
+    }
+    if (ring !== null && n <= RING_WRITE_MAX && ring.fits(n)) {   // (not if a submit could not run: written now)
       const slot = ring.pending;
       this.ringFrames[slot] = frames;
       this.ringGso[slot] = buf[1];
