@@ -42,6 +42,11 @@ export interface Flow {
   tcpBits: number;
   /** The TAP NICs' own counters (PersiaOS side only). */
   nic?: Record<string, number>;
+  /** CPU time (user + system) this process — the PersiaOS node — spent per datagram it
+   *  forwarded during the UDP flood, in µs (PersiaOS side only): less at the mercy of the
+   *  scheduler on a shared machine than the rate, and it includes the system calls' time,
+   *  where Linux delivers each frame to the destination. */
+  cpuPerFrame?: number;
 }
 
 /** Names for one run: a prefix of at most 6 characters keeps every name within IFNAMSIZ. */
@@ -109,7 +114,9 @@ async function flow(a: string, b: string, dst: string, drops: () => number, out:
   const server = run(`ip netns exec ${b} ${cpuB}iperf3 -s -1 -B ${dst}`);
   await new Promise((r) => setTimeout(r, 500));
   const before = drops(), outBefore = out(), sockBefore = rcvbufErrors(b);
+  const cpu0 = process.cpuUsage();
   const json = await run(`ip netns exec ${a} ${cpuA}iperf3 -c ${dst} -u -b ${bits} -l ${PAYLOAD} -w ${WINDOW} -t ${SECONDS} -J`);
+  const cpu = process.cpuUsage(cpu0);
   await server;
   const r = JSON.parse(json);
   if (r.error) throw new Error(`iperf3: ${r.error}`);
@@ -119,7 +126,8 @@ async function flow(a: string, b: string, dst: string, drops: () => number, out:
     packets: s.packets, lost: s.lost_packets, seconds: s.seconds, pps: received / s.seconds,
     queueDrops: drops() - before, socketDrops: rcvbufErrors(b) - sockBefore, forwarded: (out() - outBefore) / s.seconds,
   };
-  return { ...udp, tcpBits: await tcp(a, b, dst) };
+  const cpuPerFrame = (cpu.user + cpu.system) / Math.max(1, udp.forwarded * s.seconds);
+  return { ...udp, cpuPerFrame, tcpBits: await tcp(a, b, dst) };
 }
 
 /** PersiaOS between TAPs; bits: iperf3's -b (payload bit/s), 0 for as fast as it can. */
@@ -163,8 +171,9 @@ async function linux(n: Names): Promise<Flow> {
     sh(`${x} ip link set lo up && ${x} ip link set ${dev} up && ${x} ip -6 addr add ${addr}/64 dev ${dev} nodad`);
   }
   sh(`${a} ip -6 route add default via fd00:a::1 && ${b} ip -6 route add default via fd00:b::1`);
-  return flow(n.la, n.lb, "fd00:b::2", () => txDropped(n.lr, n.lr1) + txDropped(n.la, n.la0),
+  const f = await flow(n.la, n.lb, "fd00:b::2", () => txDropped(n.lr, n.lr1) + txDropped(n.la, n.la0),
     () => udpArrived(n.lb));
+  return { ...f, cpuPerFrame: undefined };   // Linux forwards in its own softirqs, not this process
 }
 
 function cleanup(n: Names): void {
@@ -204,7 +213,8 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   out(`  iperf3 UDP, ${PAYLOAD}-byte payloads, -b 0, -w ${WINDOW}, one namespace to another through a router, ${SECONDS} s, ${runs} runs each ` +
     `(interleaved), on ${cpus.length} × ${cpus[0]?.model.trim() ?? "?"} (load ${os.loadavg()[0].toFixed(1)}); ` +
     (PIN ? `iperf3 client pinned to CPU 0, server to CPU 1, the router unpinned` : `nothing pinned`) +
-    `; TAP offloads ${TAP_OFFLOAD ? `on, UDP merging ${TAP_UDP_GRO ? "on" : "off (PERSIA_TAP_UDP_GRO=0)"}` : "off (PERSIA_TAP_OFFLOAD=0)"}:`);
+    `; TAP offloads ${TAP_OFFLOAD ? `on, UDP merging ${TAP_UDP_GRO ? "on" : "off (PERSIA_TAP_UDP_GRO=0)"}, ` +
+      `writes ${process.env.PERSIA_TAP_URING === "0" ? "one write() each (PERSIA_TAP_URING=0)" : "through io_uring"}` : "off (PERSIA_TAP_OFFLOAD=0)"}:`);
   for (let i = 0; i < runs; i++) {
     out(`    PersiaOS, TAP → TAP       ${line(ps[i])}`);
     out(`    Linux kernel, veth → veth ${line(ls[i])}`);
@@ -216,6 +226,9 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
       `Linux ${k(median(lp))} k/s (${k(Math.min(...lp))}–${k(Math.max(...lp))}); ` +
       `PersiaOS / Linux ${median(ratios).toFixed(2)} (runs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
   }
+  const cpf = ps.map((f) => f.cpuPerFrame ?? 0);
+  out(`    PersiaOS node CPU (user + system, this process) per forwarded datagram: ${median(cpf).toFixed(2)} µs ` +
+    `(${Math.min(...cpf).toFixed(2)}–${Math.max(...cpf).toFixed(2)})`);
   out(`    PersiaOS offered Linux's median rate (-b ${(paced.packets / paced.seconds / 1000).toFixed(1)} k/s): ` +
     `${k(paced.forwarded)} k/s forwarded, ${loss(paced)}% lost (${paced.queueDrops} in the TAP's queue)`);
   const g = (x: number) => (x / 1e9).toFixed(2);

@@ -240,6 +240,64 @@ test("offloads: a send is queued and answered 0; a write that then fails is coun
   }
 });
 
+/** Sends `count` echo requests of mixed sizes in one turn and waits for Linux's replies: the
+ *  sequence numbers of the replies, in the order they came back. */
+async function echoBurst(nic: TapNic, dev: string, count: number): Promise<number[]> {
+  sh(`ip -6 neigh replace fd00:77::2 lladdr 02:00:00:00:77:02 dev ${dev} nud permanent`);
+  const linuxMac = parseMac(fs.readFileSync(`/sys/class/net/${dev}/address`, "utf8").trim());
+  const { frames, wait } = collect(nic);
+  for (let i = 1; i <= count; i++) {
+    const data = new Uint8Array(i % 7 === 0 ? 1400 : 8 + (i % 50)).fill(i & 0xff);
+    assert.equal(nic.send(P.ether(linuxMac, NODE_MAC, P.ETH_IPV6, P.echoRequest(NODE, LINUX, 0x7b1, i, data))), 0);
+  }
+  const isReply = (f: Uint8Array): boolean => P.parse(f).icmpType === P.ICMP.ECHO_REP;
+  await wait(`the ${count}th echo reply`, (f) => isReply(f) && (P.parse(f).icmpWord! & 0xffff) === count);
+  for (const f of frames.filter(isReply)) {
+    const p = P.parse(f), seq = p.icmpWord! & 0xffff;
+    assert.equal(p.checksumOk, true);
+    assert.equal(p.data!.length, seq % 7 === 0 ? 1400 : 8 + (seq % 50));
+    assert.ok(p.data!.every((b) => b === (seq & 0xff)), `reply ${seq} carries its request's bytes`);
+  }
+  return frames.filter(isReply).map((f) => P.parse(f).icmpWord! & 0xffff);
+}
+
+test("offloads: 150 frames sent in one turn go to Linux through io_uring, a few submits of up to 64 writes, in order and intact", { skip }, async () => {
+  const dev = device("h");
+  const nic = await openWithAddress(dev);
+  try {
+    const seqs = await echoBurst(nic, dev, 150);
+    assert.deepEqual(seqs, Array.from({ length: 150 }, (_, i) => i + 1));
+    const c = nic.counters();
+    assert.equal(c.tx_writes, 150);
+    assert.equal(c.tx_lost, 0);
+    assert.ok(c.tx_ring_submits >= 3 && c.tx_ring_submits <= 4, `submits: ${c.tx_ring_submits}`);
+  } finally {
+    nic.close();
+    removeDevice(dev);
+  }
+});
+
+test("offloads with PERSIA_TAP_URING=0: the same frames, one write() each, in order", { skip }, async () => {
+  const dev = device("i");
+  process.env.PERSIA_TAP_URING = "0";
+  let nic: TapNic;
+  try {
+    nic = await openWithAddress(dev);
+  } finally {
+    delete process.env.PERSIA_TAP_URING;
+  }
+  try {
+    const seqs = await echoBurst(nic, dev, 100);
+    assert.deepEqual(seqs, Array.from({ length: 100 }, (_, i) => i + 1));
+    const c = nic.counters();
+    assert.equal(c.tx_writes, 100);
+    assert.equal(c.tx_ring_submits, 0);
+  } finally {
+    nic.close();
+    removeDevice(dev);
+  }
+});
+
 test("an existing TAP is attached and kept; a second attach and a TUN are refused with advice", { skip }, async () => {
   const tap = device("f");
   const tun = device("g");

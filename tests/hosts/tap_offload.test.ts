@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import {
-  Coalescer, F_NEEDS_CSUM, GSO_NONE, GSO_SEGS_MAX, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4, VNET_HDR_LEN, readVnetHdr, receive, writeVnetHdr,
+  Coalescer, F_NEEDS_CSUM, GSO_NONE, GSO_SEGS_MAX, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4, VNET_HDR_LEN, readVnetHdr, receive, writeVnetHdr, sum16, fold,
 } from "../../hosts/node/nic/offload";
 
 const SRC = [0xfd, 0, 0, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
@@ -299,4 +299,31 @@ test("split makes no view per segment: full-sized segments come as one reused vi
   assert.equal(views[4], views[9], "and one for the last, shorter one");
   const plain = receiveAll(r).frames;
   assert.deepEqual(copies.slice(0, 5).map((c) => Array.from(c)), plain.map((c) => Array.from(c)), "the same bytes as with separate buffers");
+});
+
+test("sum16 equals a byte-by-byte ones'-complement sum at every alignment, length and starting sum", () => {
+  const ref = (b: Uint8Array, start: number, end: number, sum: number): number => {
+    let i = start;
+    for (; i + 1 < end; i += 2) sum += (b[i] << 8) | b[i + 1];
+    if (i < end) sum += b[i] << 8;
+    return fold(sum);
+  };
+  const buf = new Uint8Array(70_003);
+  for (let i = 0; i < buf.length; i++) buf[i] = (i * 7919 + (i >> 5)) & 0xff;
+  // Every offset of the view in its buffer and of the start in the view (word-aligned, even,
+  // odd), short and long lengths around the 32-byte and 16-byte steps, odd ends.
+  for (let off = 0; off < 8; off++) {
+    const b = buf.subarray(off);
+    for (let start = 0; start < 9; start++) {
+      for (const len of [0, 1, 2, 3, 31, 32, 33, 34, 35, 47, 48, 63, 64, 65, 66, 67, 1220, 1460, 1461, 9000, 65_535]) {
+        assert.equal(fold(sum16(b, start, start + len, 7)), ref(b, start, start + len, 7), `offset ${off}, start ${start}, ${len} bytes`);
+      }
+    }
+  }
+  // All-ones words, the most a sum can carry: 64 KiB of 0xff.
+  const ones = new Uint8Array(65_540).fill(0xff);
+  assert.equal(fold(sum16(ones, 2, 65_538)), ref(ones, 2, 65_538, 0));
+  // A view into the middle of a buffer whose length is not a whole number of words.
+  const odd = new Uint8Array(new ArrayBuffer(1_003), 1, 1_001).map((_, i) => (i * 31) & 0xff);
+  assert.equal(fold(sum16(odd, 1, 1_001, 0xfffe)), ref(odd, 1, 1_001, 0xfffe));
 });

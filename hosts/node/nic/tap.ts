@@ -25,6 +25,7 @@ import { NicBackend } from "./nic";
 import { LINK_FRAME_MAX, MTU_MAX } from "../../../abi/limits";
 import { ETH_HDR } from "../../../abi/kernel";
 import { Coalescer, GSO_ECN, GSO_FRAME_MAX, GSO_UDP_L4, receive, VNET_HDR_LEN } from "./offload";
+import { RingSys, WriteRing } from "./uring";
 
 /** Frames delivered per readable turn (segments after a split, not reads: one read with
  *  offloads can carry 45 frames, and the node's egress queues are sized for about this many
@@ -48,6 +49,15 @@ const SIOCSIFMTU = 0x8922;
 const IFF_UP = 0x1;             // <net/if.h>
 const O_RDWR = 0x2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;  // <bits/fcntl-linux.h>
 const AF_INET6 = 10, AF_PACKET = 17, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0x80000;
+// io_uring_setup and io_uring_enter share their numbers on x86-64 and arm64 (425, 426).
+const SYS_IO_URING_SETUP = 425, SYS_IO_URING_ENTER = 426;
+const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_POPULATE = 0x8000;  // <sys/mman.h>
+/** Writes one io_uring_enter takes (a turn's frames; more are submitted in more than one). */
+const RING_ENTRIES = 64;
+/** Writes no longer than this go through the ring (copied into its arena); a super-frame is
+ *  written alone, directly, after what the ring holds (its copy would cost more than the
+ *  system call it saves). */
+const RING_WRITE_MAX = VNET_HDR_LEN + LINK_FRAME_MAX;
 const ARCHES = ["x64", "arm64"]; // where the values above hold (mips, ppc, sparc differ)
 
 /*
@@ -98,6 +108,8 @@ export interface Libc {
   describe(errno: number): string;
   /** libuv's poll on Node's loop; calls back with a libuv status (0, or < 0 after POLLERR). */
   poll(fd: number, readable: (status: number) => void): PollHandle;
+  /** io_uring for batched writes (uring.ts); absent: one write() per frame. */
+  ring?: RingSys;
 }
 
 let bound: Libc | null = null;
@@ -130,6 +142,17 @@ function libc(): Libc {
   // koffi 3.3.4's index.d.ts leaves out the status argument that src/koffi/src/uv.cc passes first.
   const poll = koffi.node.poll as unknown as
     (fd: number, opts: { readable: boolean }, cb: (status: number) => void) => PollHandle;
+  const syscallSetup = lib.func("long syscall(long nr, unsigned int entries, void *params)");
+  const syscallEnter = lib.func("long syscall(long nr, int fd, unsigned int toSubmit, unsigned int minComplete, unsigned int flags, void *sig, size_t sz)");
+  const mmap = lib.func("void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)");
+  const munmap = lib.func("int munmap(void *addr, size_t len)");
+  const close = lib.func("int close(int fd)");
+  const MAP_FAILED = -1n;
+  const mapping = (len: number, flags: number, fd: number, off: number) => {
+    const ptr = mmap(null, len, PROT_READ | PROT_WRITE, flags, fd, off);
+    if (ptr === null || koffi.address(ptr) === BigInt.asUintN(64, MAP_FAILED)) return null;
+    return { view: koffi.view(ptr, len), address: koffi.address(ptr) as bigint, unmap: () => { munmap(ptr, len); } };
+  };
   bound = {
     open: lib.func("int open(const char *path, int flags, ...)"),
     ioctl: (fd, request, arg) => ioctl(fd, request, "void *", arg),
@@ -137,11 +160,20 @@ function libc(): Libc {
     socket: lib.func("int socket(int domain, int type, int protocol)"),
     read: lib.func("long read(int fd, void *buf, size_t count)"),
     write: lib.func("long write(int fd, const void *buf, size_t count)"),
-    close: lib.func("int close(int fd)"),
+    close,
     errno: () => koffi.errno(),
     E: koffi.os.errno,
     describe: (e) => `${names.get(e) ?? `errno ${e}`} (${strerror(e)})`,
     poll: (fd, readable) => poll(fd, { readable: true }, readable),
+    ring: {
+      setup: (entries, params) => Number(syscallSetup(SYS_IO_URING_SETUP, entries, params)),
+      enter: (fd, toSubmit, minComplete, flags) => Number(syscallEnter(SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags, null, 0)),
+      map: (len, fd, off) => mapping(len, MAP_SHARED | MAP_POPULATE, fd, off),
+      anon: (len) => mapping(len, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+      close: (fd) => close(fd),
+      errno: () => koffi.errno(),
+      EINTR: koffi.os.errno.EINTR,
+    },
   };
   return bound;
 }
@@ -266,6 +298,14 @@ export class TapNic implements NicBackend {
    *  plus the Ethernet header; a GSO frame with a larger gso_size is refused. */
   private readonly splitFrameMax: number;
   private readonly coalescer: Coalescer | null;
+  /** With offloads, and io_uring there (PERSIA_TAP_URING=0 turns it off, for measuring): the
+   *  turn's writes go to Linux in one io_uring_enter (uring.ts). Per pending write: how many
+   *  frames it carries, its GSO type and its length. */
+  private ring: WriteRing | null = null;
+  private readonly ringFrames = new Int32Array(RING_ENTRIES);
+  private readonly ringGso = new Uint8Array(RING_ENTRIES);
+  private readonly ringLen = new Int32Array(RING_ENTRIES);
+  private submitting = false;
   private flushQueued = false;
   /** What the last write at a flush came to, as send would answer it: 0 or -Errno. */
   private lastWrite = 0;
@@ -273,7 +313,7 @@ export class TapNic implements NicBackend {
     rx_frames: 0, rx_batches: 0, rx_batch_full: 0, undelivered: 0,
     tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
     rx_gso: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0, rx_gso_capped: 0,
-    tx_writes: 0, tx_gso: 0, tx_lost: 0, tx_gso_refused: 0,
+    tx_writes: 0, tx_gso: 0, tx_lost: 0, tx_gso_refused: 0, tx_ring_submits: 0,
   };
 
   private constructor(private readonly lib: Libc, o: TapOptions, fd: number, created: boolean, vnet: boolean, offloads: number, udpGro: boolean) {
@@ -292,6 +332,9 @@ export class TapNic implements NicBackend {
     this.rx = new Uint8Array(mem, 0, rxLen);
     this.segment = new Uint8Array(mem, rxLen, vnet ? LINK_FRAME_MAX : 0);
     this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames), udpGro && this.uso) : null;
+    if (vnet && lib.ring !== undefined && process.env.PERSIA_TAP_URING !== "0") {
+      this.ring = WriteRing.open(lib.ring, fd, RING_ENTRIES, RING_ENTRIES * ((RING_WRITE_MAX + 15) & ~15));
+    }
     this.poller = lib.poll(fd, (status) => this.readable(status));
   }
 
@@ -368,10 +411,11 @@ export class TapNic implements NicBackend {
     return 0;
   }
 
-  /** Writes what the coalescer holds. */
+  /** Writes what the coalescer holds, and what the ring holds. */
   private readonly flushOut = (): void => {
     this.flushQueued = false;
     this.coalescer?.flush();
+    this.submitRing();
   };
 
   private writeOut(buf: Uint8Array, n: number, frames: number): void {
@@ -381,9 +425,63 @@ export class TapNic implements NicBackend {
       this.lastWrite = this.closed ? -Errno.EIO : -Errno.ENODEV;
       return;
     }
+    const ring = this.ring;
+    if (ring !== null && n <= RING_WRITE_MAX) {
+      if (!ring.fits(n)) this.submitRing();
+      if (this.gone) return this.writeOut(buf, n, frames);
+    }
+    if (ring !== null && n <= RING_WRITE_MAX && ring.fits(n)) {   // (not if a submit could not run: written now)
+      const slot = ring.pending;
+      this.ringFrames[slot] = frames;
+      this.ringGso[slot] = buf[1];
+      this.ringLen[slot] = n;
+      ring.queue(buf, n, slot);
+      this.lastWrite = 0;   // as far as is known now; a failure is counted when the ring is submitted
+      return;
+    }
+    this.submitRing();      // what was queued before goes first
+    if (this.gone) return this.writeOut(buf, n, frames);
+    this.writeNow(buf, n, frames, buf[1]);
+  }
+
+  /** One write() now: its result counted (written). */
+  private writeNow(buf: Uint8Array, n: number, frames: number, gso: number): void {
     let w: number;
     do { w = this.lib.write(this.fd, buf, n); } while (w < 0 && this.lib.errno() === this.lib.E.EINTR);
-    if (w === n) {
+    this.written(w < 0 ? -this.lib.errno() : w, n, frames, gso);
+  }
+
+  /** Hands Linux what the ring holds, in one io_uring_enter (more than one only on EINTR). */
+  private submitRing(): void {
+    const ring = this.ring;
+    if (ring === null || ring.pending === 0 || this.submitting) return;
+    this.submitting = true;
+    this.stats.tx_ring_submits++;
+    try {
+      ring.submit(this.ringDone, this.ringRest);
+    } finally {
+      this.submitting = false;
+    }
+    if (this.gone || this.closed) this.releaseRing();
+  }
+
+  private readonly ringDone = (slot: number, result: number): void => {
+    if (slot >= RING_ENTRIES) return;   // not one of ours: nothing else uses this ring
+    this.written(result, this.ringLen[slot], this.ringFrames[slot], this.ringGso[slot]);
+  };
+
+  /** io_uring_enter failed (not EINTR): what it did not take is written one by one. */
+  private readonly ringRest = (slot: number, bytes: Uint8Array): void => {
+    if (this.gone || this.closed) {
+      this.written(-this.lib.E.ENODEV, bytes.length, this.ringFrames[slot], this.ringGso[slot]);
+      return;
+    }
+    this.writeNow(bytes, bytes.length, this.ringFrames[slot], this.ringGso[slot]);
+  };
+
+  /** What a write of `n` bytes (`frames` frames) came to: `result` bytes, or -errno. */
+  private written(result: number, n: number, frames: number, gso: number): void {
+    if (result === n) {
       this.stats.tx_writes++;
       if (frames > 1) this.stats.tx_gso++;
       this.down = false;
@@ -391,9 +489,22 @@ export class TapNic implements NicBackend {
       return;
     }
     this.stats.tx_lost += frames;
-    const e = w < 0 ? this.lib.errno() : this.lib.E.EIO;
-    if (e === this.lib.E.EINVAL && frames > 1) this.gsoRefused(buf[1] & ~GSO_ECN, frames);
+    const e = result < 0 ? -result : this.lib.E.EIO;
+    if (e === this.lib.E.EINVAL && frames > 1) this.gsoRefused(gso & ~GSO_ECN, frames);
     this.lastWrite = this.sendFailed(e, frames);
+  }
+
+  /** Closes the ring; writes still pending in it are lost with the device. */
+  private releaseRing(): void {
+    const ring = this.ring;
+    if (ring === null || this.submitting) return;
+    for (let i = 0; i < ring.pending; i++) {
+      this.stats.tx_lost += this.ringFrames[i];
+      this.stats.send_errors += this.ringFrames[i];
+    }
+    ring.drop();
+    ring.close();
+    this.ring = null;
   }
 
   /** Linux refused a super-frame of `gsoType` (e.g. a kernel before 6.2 took USO yet has no
@@ -412,7 +523,10 @@ export class TapNic implements NicBackend {
 
   close(): void {
     if (this.closed) return;
-    if (!this.gone) this.coalescer?.flush();
+    if (!this.gone) {
+      this.coalescer?.flush();
+      this.submitRing();
+    }
     this.closed = true;
     this.onFrame = null;
     this.release();
@@ -513,6 +627,7 @@ export class TapNic implements NicBackend {
   }
 
   private release(): void {
+    this.releaseRing();     // during a submit: closed by submitRing when it returns
     this.poller?.close();
     this.poller = null;
     if (this.fd >= 0) this.lib.close(this.fd);
