@@ -629,6 +629,8 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/net/route.ts", from: "if (<RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE) svcUnlink(i);", to: "", tests: [LPM] },
   { id: "route-learned-uncounted", guarantee: "a deleted learned route gives its room back: a link's short-lived prefixes never use up ROUTE_LEARNED_MAX for good",
     file: "kernel/net/route.ts", from: "  if (unchecked(learnedRt[i])) learnedCount--;\n", to: "", tests: [LPM] },
+  { id: "authority-walk-count", guarantee: "a LOAD may not claim a static route's next hop wherever that route's slot lies (the walk covers every slot in use, up to routeHigh)",
+    file: "kernel/ctl/authority.ts", from: "routeVia, routeHigh, routeUsed }", to: "routeVia, routeCount as routeHigh, routeUsed }", tests: ["tests/kernel/ctl/authority.spec.ts"] },
   { id: "route-tie-newest", guarantee: "equal prefixes: the entry added first wins, not the one in the lowest slot",
     file: "kernel/net/lpm.ts", from: "  unchecked(ePrev[i] = t);", to: "  unchecked(ePrev[i] = t);\n  if (t >= 0) { let h = headOf(n); unchecked(ePrev[h] = i); unchecked(eNext[i] = h); unchecked(ePrev[i] = -1); setHead(n, i); unchecked(nTail[n] = t); return dirDone(); }", tests: [LPM] },
   { id: "status-free-slot", guarantee: "the status snapshot gives no ROUTE record for a deleted route's slot",
