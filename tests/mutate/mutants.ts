@@ -529,7 +529,7 @@ export const MUTANTS: Mutant[] = [
   { id: "route-add-keeps-last", guarantee: "a route added drops the remembered last destination, so the same destination gets the new answer",
     file: "kernel/net/route.ts", from: "  lpmInsert(i, prefix, len);\n  forget();\n", to: "  lpmInsert(i, prefix, len);\n",
     tests: ["tests/kernel/net/route-last.spec.ts"] },
-  { id: "route-compact-keeps-last", guarantee: "a route deleted or a service's addresses removed drop the remembered last destination",
+  { id: "route-release-keeps-last", guarantee: "a route deleted or a service's addresses removed drop the remembered last destination",
     file: "kernel/net/route.ts", from: "function release(i: i32): void {\n  forget();\n", to: "function release(i: i32): void {\n",
     tests: ["tests/kernel/net/route-last.spec.ts"] },
   { id: "route-reset-keeps-last", guarantee: "a table reset drops the remembered last destination",
