@@ -38,7 +38,7 @@ const ROOT: i32 = 0;
 // a walk over a table larger than the caches misses once per node):
 //   0 hi u64   the prefix's first 64 bits, masked     8 lo u64   its last 64
 //  16 kid0 i32, 20 kid1 i32: children by the bit after the prefix, -1: none
-//  24 head i32: the first (lowest-index) entry here, -1: none        28 len u8
+//  24 head i32: the first entry added here, -1: none                 28 len u8
 const N_HI = 0, N_LO = 8, N_KID = 16, N_HEAD = 24, N_LEN = 28, N_SIZE = 32;
 const nodeMem = new StaticArray<u8>(NODE_MAX * N_SIZE + N_SIZE);  // kept here, so never collected
 const NODES: usize = (changetype<usize>(nodeMem) + <usize>(N_SIZE - 1)) & ~<usize>(N_SIZE - 1);

@@ -223,18 +223,31 @@ export function routeRemoveService(svc: i32): void {
   if (<u32>svc >= <u32>SVC_MAX) return;
   let i = unchecked(svcHead[svc]);
   unchecked(svcHead[svc] = -1);
-  while (i >= 0) {
+  // The chain holds only svc's SERVICE routes, each once (routeAdd, svcUnlink), so at most
+  // routeHigh of them; the walk stops at anything else rather than follow a broken chain
+  // into the free list, whose links could lead it round for ever.
+  for (let n = routeHigh; i >= 0 && n > 0; n--) {
+    if (!mine(i, svc)) break;
     let next = unchecked(link[i]);
     release(i);
     i = next;
   }
 }
 
+/** Is entry i (an index below routeHigh) a SERVICE route of svc? */
+function mine(i: i32, svc: i32): bool {
+  return <u32>i < <u32>routeHigh && <RouteKind>unchecked(kinds[i]) == RouteKind.SERVICE && <i32>unchecked(svcs[i]) == svc;
+}
+
 /** Take SERVICE route i out of its service's chain. */
 function svcUnlink(i: i32): void {
   let s = <i32>unchecked(svcs[i]);
   let prev = -1, e = unchecked(svcHead[s]);
-  while (e != i) { prev = e; e = unchecked(link[e]); }   // i is on it: routeAdd put it there
+  // i is on it (routeAdd put it there): at most routeHigh steps, none off the chain.
+  for (let n = routeHigh; e != i; n--) {
+    if (n <= 0 || !mine(e, s)) return;
+    prev = e; e = unchecked(link[e]);
+  }
   if (prev < 0) unchecked(svcHead[s] = unchecked(link[i]));
   else unchecked(link[prev] = unchecked(link[i]));
 }

@@ -18,6 +18,8 @@ import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfRoute, mfDisk, mfService, mf
   mfUserPrefix, mfUserDisk } from "../manifest";
 import { rx, bootFrom } from "../drive";
 import { lastLog } from "../mock";
+import { RouteKind } from "../../../abi/status";
+import { routeFind, routeDelete, routeUsed, routeHigh, routeCount } from "../../../kernel/net/route";
 
 const KEY = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 const M: usize = memory.data(2048, 16);
@@ -111,5 +113,17 @@ describe("what a control message may claim", () => {
     expect(mayGrantExtent(alice, 1, 0, RIGHT_READ, 0xffffffffffffff00, 0x200)).toBe(-Errno.EACCES, "an extent that wraps around");
     expect(mayGrantExtent(alice, 1, 0, RIGHT_READ, 60 << 10, 8 << 10)).toBe(-Errno.EEXIST);
     expect(lastLog()).toBe("control message refused: the extent at 61440 of 8192 bytes of disk 0 overlaps one that s0.r1.test, a service of another owner, holds");
+  });
+
+  // Last: it empties the routing table around one route.
+  it("refuses a route's next hop though the slots below it were freed (the walk goes to routeHigh, not routeCount)", () => {
+    let via = addr("fd00:1::ff:fe00:99");
+    let v = routeFind(RouteKind.STATIC, addr("fd00:98::"), 48, 0, via);
+    expect(v >= 0).toBe(true, "the route via fd00:1::ff:fe00:99");
+    for (let i = 0; i < routeHigh; i++) if (i != v && routeUsed(i)) routeDelete(i);
+    expect(routeCount).toBe(1);
+    expect(v >= routeCount).toBe(true, "the route lies past routeCount");
+    expect(claim("fd00:1::ff:fe00:99")).toBe(-Errno.EACCES);
+    expect(lastLog()).toBe("control message refused: fd00:1::ff:fe00:99 is the next hop of the route to fd00:98::/48");
   });
 });

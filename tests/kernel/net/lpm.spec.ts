@@ -12,7 +12,7 @@
 // Last, what a slot's reuse must not change: ties, the filter of own addresses, a service's
 // chain of routes, and routeBeyond.
 import { RouteKind } from "../../../abi/status";
-import { ROUTE_MANIFEST_MAX, ROUTE_MAX } from "../../../kernel/param";
+import { ROUTE_MANIFEST_MAX, ROUTE_LEARNED_MAX, ROUTE_MAX } from "../../../kernel/param";
 import { routeAdd as tableAdd, routeAddService as tableAddService, routeDelete, routeRemoveService, routeFind, lookup, routeCount,
   routeHigh, routeUsed, routePrefix, routeLen, routeKind, routeSvc, hasDefaultRoute, routeReset, routeBeyond, isOwn } from "../../../kernel/net/route";
 import { prefixMatch } from "../../../wire/addr";
@@ -366,6 +366,31 @@ describe("stable indexes", () => {
     for (let i = 0; i < routeHigh; i++) if (routeUsed(i) && routeKind(i) == RouteKind.SERVICE && routeSvc(i) != 2) wrong++;
     expect(wrong).toBe(0, "a route of service 0 or 1 is left");
     expect(routeCount).toBe(1 + 100 + 333);
+  });
+
+  it("gives a deleted learned route's room back: churn past ROUTE_LEARNED_MAX leaves exactly that room", () => {
+    routeReset();
+    // A host on the link that announces short-lived prefixes adds and deletes learned routes
+    // without end; each delete must give its room back, or the learned room runs out for good.
+    let a = heap.alloc(16);
+    memory.fill(a, 0, 16); store<u32>(a, bswap<u32>(0x20010db8));
+    for (let k = 0; k < 10; k++) { store<u16>(a + 4, bswap<u16>(<u16>k)); tableAdd(RouteKind.STATIC, a, 48, 1, 0, 0); }
+    let refused = 0;
+    for (let k = 0; k < 3 * ROUTE_LEARNED_MAX; k++) {
+      store<u16>(a + 6, bswap<u16>(<u16>k));
+      let i = tableAdd(RouteKind.STATIC, a, 64, 1, 0, 0, true);
+      if (i < 0) { refused++; continue; }
+      routeDelete(i);
+    }
+    expect(refused).toBe(0, "learned adds refused during churn");
+    let room = 0;
+    store<u16>(a + 6, 0);
+    for (let k = 0; k < ROUTE_LEARNED_MAX + 5; k++) {
+      store<u16>(a + 8, bswap<u16>(<u16>k));
+      if (tableAdd(RouteKind.STATIC, a, 80, 1, 0, 0, true) >= 0) room++;
+    }
+    expect(room).toBe(ROUTE_LEARNED_MAX, "learned room after churn");
+    expect(routeCount).toBe(10 + ROUTE_LEARNED_MAX);
   });
 
   it("refuses a SERVICE route of no service", () => {
