@@ -42,6 +42,8 @@ class Slot {
   event: (() => void) | null = null;
   lastFault = "";
   fuelUsed = 0n;
+  /** Bumped by drop: a start can tell that its own start function got the service stopped. */
+  drops = 0;
 
   constructor(
     readonly name: string,
@@ -55,6 +57,7 @@ class Slot {
   }
 
   drop(): void {
+    this.drops++;
     this.instance = null;
     this.view = null;
     this.fuel = null;
@@ -308,10 +311,16 @@ export class ServiceHost {
       return this.fail(slot, Fault.INSTANTIATE, `cannot allocate ${slot.memoryMinPages} pages: ${describeError(e)}`);
     }
     const view = new MemView(memory);
+    const drops = slot.drops;
     const prev = this.cur.svc;
     this.cur.svc = id;   // its start function may make syscalls
     try {
       const instance = new WebAssembly.Instance(slot.module, this.imports(memory, view));
+      // Its start function got it unloaded (the id maybe LOADed again) or stopped (a GRANT's
+      // restart; the same Slot): this instance is not the service's, and svc_read/svc_write
+      // must not reach it. Both drop the slot, so its drop count tells (this.slots[id] !==
+      // slot alone misses the restart).
+      if (slot.drops !== drops) return Fault.NONE;
       const exports = instance.exports as Record<string, unknown>;
       const event = exports.persia_event;
       if (typeof event !== "function") return this.fail(slot, Fault.BAD_MODULE, "module does not export persia_event");
@@ -323,11 +332,12 @@ export class ServiceHost {
       slot.fuel = fuel;
       slot.event = event as () => void;
       slot.init = typeof init === "function" ? init as () => void : null;
-      this.hotBytes[id] = view.bytes;
+      this.hotBytes[id] = view.bytes;   // the slot is the id's: checked above
       return Fault.NONE;
     } catch (e) {
       if (e instanceof KernelTrap) throw e;
       if (e instanceof WebAssembly.LinkError) return this.fail(slot, Fault.INSTANTIATE, describeError(e));
+      if (slot.drops !== drops) return Fault.NONE;   // stopped from inside, as in run
       const fault = this.classify(e, memory, slot);
       const why = fault === Fault.FUEL ? `used its budget of ${FUEL_EXPORTS.fuel.start} fuel units` : describeError(e);
       return this.fail(slot, fault, `in its start function: ${why}`);

@@ -84,7 +84,11 @@ function start(svc: i32): void {
   if (unchecked(everStarted[svc])) unchecked(svcRestarts[svc]++);
   unchecked(everStarted[svc] = true);
   usbStart(svc);
+  let epoch = unchecked(svcEpoch[svc]);
   let f = host_svc_start(svc);
+  // Stopped from inside its own start function (as call() above): the id is free or waits
+  // for its GRANT's restart, and neither RUNNING nor the start's fault belongs to it.
+  if (unchecked(svcEpoch[svc]) != epoch) return;
   if (f != Fault.NONE) { fault(svc, f); return; }
   unchecked(svcState[svc] = <u8>SvcState.RUNNING);
   call(svc, Entry.INIT);

@@ -4,8 +4,9 @@
 // service id, the syscall number and zero padding; svc_fuel_used reports what a call
 // consumed; svc_read/svc_write copy and refuse out-of-range ranges on both sides; a
 // refused module reports BAD_MODULE. The syscall imports, one set shared by every instance,
-// act for the service whose code runs, also when a syscall runs another service's code; a
-// copy after memory.grow sees the grown memory.
+// act for the service whose code runs, also when a syscall runs another service's code or
+// start function; a copy after memory.grow sees the grown memory. A service its own start
+// function got unloaded or stopped is not running, has no memory to copy, and no fault.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -121,6 +122,107 @@ test("a syscall that runs another service's call comes back acting for its own s
   }
   assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.NONE);
   assert.deepEqual(calls, [[3, Sys.LOG, 16], [4, Sys.LOG, 16], [4, Sys.LOG, 17], [3, Sys.LOG, 17]]);
+});
+
+/** The module's start function calls persia.log(1, 1) (then traps, if `trap`); persia_event
+ *  calls persia.log(16, 5), then persia.log(17, 6). */
+const logsAtStart = (trap = false): Uint8Array => buildService({
+  types: [[[I32, I32], [I32]], [[], []]],
+  funcImports: [["persia", "log", 0]],
+  memory: { min: 1 },
+  funcs: [
+    { type: 1, body: [OP.i32_const, 1, OP.i32_const, 1, OP.call, 0, OP.drop, ...(trap ? [OP.unreachable] : [])] },
+    { type: 1, body: [OP.i32_const, 16, OP.i32_const, 5, OP.call, 0, OP.drop, OP.i32_const, 17, OP.i32_const, 6, OP.call, 0, OP.drop] },
+  ],
+  exports: [["persia_event", 2]],
+  start: 1,
+});
+const LOGS_AT_START = logsAtStart();
+
+test("a start function's syscall reaches k_sys as the starting service", async () => {
+  const calls: number[][] = [];
+  const h = new ServiceHost();
+  h.attach({ sys: (...args) => { calls.push(args.slice(0, 3)); return 0; }, bytes: new Uint8Array(PAGE) });
+  assert.ok(await h.add(4, LOGS_AT_START, NAME, 4), h.faultMessage(4));
+  assert.equal(h.start(4), Fault.NONE, h.faultMessage(4));
+  assert.deepEqual(calls, [[4, Sys.LOG, 1]]);
+});
+
+test("a syscall that starts another service (its start function makes a syscall) comes back acting for its own service", async () => {
+  const calls: number[][] = [];
+  const h = new ServiceHost();
+  h.attach({ sys: (...args) => {
+    calls.push(args.slice(0, 3));
+    if (args[0] === 3 && args[2] === 16) assert.equal(h.start(4), Fault.NONE);   // as a GRANT's restart might
+    return 0;
+  }, bytes: new Uint8Array(PAGE) });
+  assert.ok(await h.add(3, LOGS_TWICE, NAME, 4), h.faultMessage(3));
+  assert.ok(await h.add(4, LOGS_AT_START, NAME, 4), h.faultMessage(4));
+  assert.equal(h.start(3), Fault.NONE, h.faultMessage(3));
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.NONE);
+  assert.deepEqual(calls, [[3, Sys.LOG, 16], [4, Sys.LOG, 1], [3, Sys.LOG, 17]]);
+});
+
+test("a syscall that starts another service whose start function runs out of fuel comes back acting for its own service", async () => {
+  const calls: number[][] = [];
+  const h = new ServiceHost();
+  h.attach({ sys: (...args) => {
+    calls.push(args.slice(0, 3));
+    if (args[0] === 3 && args[2] === 16) assert.equal(h.start(4), Fault.FUEL);
+    return 0;
+  }, bytes: new Uint8Array(PAGE) });
+  assert.ok(await h.add(3, LOGS_TWICE, NAME, 4), h.faultMessage(3));
+  assert.ok(await h.add(4, SPINS_AT_START, NAME, 4), h.faultMessage(4));
+  assert.equal(h.start(3), Fault.NONE, h.faultMessage(3));
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.NONE);
+  assert.deepEqual(calls, [[3, Sys.LOG, 16], [3, Sys.LOG, 17]]);
+});
+
+/** A host whose kernel side runs `during` (once) from inside the next syscall, with the
+ *  store slot 3 holding `bytes` LOADed into id 3; kernel bytes 100..103 are 9s. */
+async function startInside(bytes: Uint8Array, during: (h: ServiceHost) => void): Promise<{ h: ServiceHost; kernel: Uint8Array }> {
+  const kernel = new Uint8Array(PAGE);
+  kernel.set([9, 9, 9, 9], 100);
+  let act: ((h: ServiceHost) => void) | null = during;
+  const h = new ServiceHost();
+  h.attach({ sys: () => { const f = act; act = null; f?.(h); return 0; }, bytes: kernel });
+  assert.equal(await h.addStore(3, bytes, "store[0]", 4, 1), null);
+  assert.equal(h.load(svcLoadRequest(createHash("sha256").update(bytes).digest(), 0xffff, 2, "x.sabz.city")), 3);
+  return { h, kernel };
+}
+
+test("a service its own start function got unloaded has no memory for svc_read/svc_write", async () => {
+  const { h } = await startInside(LOGS_AT_START, (h) => h.unload(3));
+  assert.equal(h.start(3), Fault.NONE);
+  assert.equal(h.running(3), false);
+  assert.equal(h.write(3, 0, 100, 4), -Errno.EFAULT);
+  assert.equal(h.read(3, 0, 200, 4), -Errno.EFAULT);
+});
+
+test("an id unloaded and LOADed again from inside the old start function is not running and has no memory", async () => {
+  const again = svcLoadRequest(createHash("sha256").update(LOGS_AT_START).digest(), 0xffff, 2, "y.sabz.city");
+  const { h, kernel } = await startInside(LOGS_AT_START, (h) => { h.unload(3); assert.equal(h.load(again), 3); });
+  assert.equal(h.start(3), Fault.NONE);
+  assert.equal(h.running(3), false, "the new LOAD has not started");
+  assert.equal(h.write(3, 0, 100, 4), -Errno.EFAULT);
+  assert.equal(h.read(3, 0, 200, 4), -Errno.EFAULT);
+  assert.deepEqual([...kernel.subarray(200, 204)], [0, 0, 0, 0]);
+});
+
+test("a service stopped from inside its own start function (a GRANT's restart) is not running and has no memory", async () => {
+  const { h } = await startInside(LOGS_AT_START, (h) => h.stop(3));
+  assert.equal(h.start(3), Fault.NONE);
+  assert.equal(h.running(3), false);
+  assert.equal(h.write(3, 0, 100, 4), -Errno.EFAULT);
+  assert.equal(h.call(3, Entry.EVENT, FUEL), Fault.TRAP, "no instance to call");
+  assert.equal(h.start(3), Fault.NONE, "its restart");
+  assert.equal(h.running(3), true);
+});
+
+test("a start function that got its service unloaded, then traps, reports no fault", async () => {
+  const { h } = await startInside(logsAtStart(true), (h) => h.unload(3));
+  assert.equal(h.start(3), Fault.NONE);
+  assert.equal(h.faultMessage(3), "");
 });
 
 test("a kernel failure inside a syscall escapes svc_call as KernelTrap", async () => {

@@ -1,7 +1,7 @@
 // The mock host for kernel unit tests: implements module "persia_host" (abi/contract.ts
 // HOST_IMPORTS) in memory, deterministically. Frames the kernel sends are kept and can be
 // copied back into the kernel's memory by the test through module "mock" (see
-// tests/kernel/mock.ts). Services are absent: svc_start succeeds, and svc_call does nothing
+// tests/kernel/mock.ts). Services are absent: svc_start succeeds (or returns what mock.svc_start_next set), and svc_call does nothing
 // but record which service it called and the fuel budget it was given, and return the fault
 // (and report the fuel use) a test scripted through mock.svc_next (none and 0 by default).
 // A service has no memory and a disk no bytes (svc_read/svc_write say -EFAULT, disk I/O
@@ -26,7 +26,7 @@ export function mockHost() {
   const captures = [];
   const logs = [];
   let seed = 1;
-  const svc = { fault: 0, used: 0n, given: -1n, calls: 0, called: [], during: false };
+  const svc = { fault: 0, startFault: 0, used: 0n, given: -1n, calls: 0, called: [], during: false };
   const svcMem = new Map();    // service id → its memory, once a test gives it one
   const disks = new Map();     // disk id → its bytes, once a test gives it one
   let diskCalls = 0;           // disk_read, disk_write and disk_flush calls that reached a disk
@@ -51,7 +51,13 @@ export function mockHost() {
         for (let i = 0; i < len; i++) { seed = (seed * 1103515245 + 12345) >>> 0; m[ptr + i] = seed >>> 24; }
       },
       nic_send(nic, ptr, len) { frames.push({ nic, bytes: mem().slice(ptr, ptr + len) }); return 0; },
-      svc_start() { return 0; },
+      // mock.svc_during(true) also reaches a start: the spec's export duringStart(id), if it
+      // has one, runs from inside svc_start (a start function acting on the kernel) before
+      // the start's scripted fault (mock.svc_start_next, none by default) is returned.
+      svc_start(id) {
+        if (svc.during && exports.duringStart) exports.duringStart(id);
+        return svc.startFault;
+      },
       svc_stop() {},
       // A run-time LOAD gets the lowest free id in the kernel's mask (abi/control.ts SL_FREE).
       // The mask is SVC_MAX bits, 32 to a little-endian word (abi/control.ts SL_FREE).
@@ -109,6 +115,7 @@ export function mockHost() {
     mock: {
       svc_next(fault, used) { svc.fault = fault; svc.used = used; },
       svc_during(on) { svc.during = on !== 0; },
+      svc_start_next(fault) { svc.startFault = fault; },
       svc_fuel_given() { return svc.given; },
       svc_calls() { return svc.calls; },
       svc_called(i) { return svc.called[i] ?? -1; },

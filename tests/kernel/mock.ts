@@ -5,8 +5,11 @@
 // once a test has given them some, the packets the kernel reported to capture(), and the
 // USB transfers it started and cancelled.
 @external("mock", "svc_next") export declare function svcNext(fault: i32, used: i64): void;
-/** Every svc_call first calls the spec's exported duringCall(id) (a spec that uses this exports one). */
+/** Every svc_call first calls the spec's exported duringCall(id) (a spec that uses this exports
+ *  one), and every svc_start the spec's duringStart(id) if it exports one. */
 @external("mock", "svc_during") export declare function svcDuring(on: bool): void;
+/** The fault the next svc_starts return (none by default). */
+@external("mock", "svc_start_next") export declare function svcStartNext(fault: i32): void;
 @external("mock", "svc_fuel_given") export declare function svcFuelGiven(): i64;
 @external("mock", "svc_calls") export declare function svcCalls(): i32;
 @external("mock", "svc_called") export declare function svcCalled(i: i32): i32;
