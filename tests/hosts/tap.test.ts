@@ -261,10 +261,19 @@ async function echoBurst(nic: TapNic, dev: string, count: number): Promise<numbe
   return frames.filter(isReply).map((f) => P.parse(f).icmpWord! & 0xffff);
 }
 
-test("offloads: 150 frames sent in one turn go to Linux through io_uring, a few submits of up to 64 writes, in order and intact", { skip }, async () => {
+test("offloads: 150 frames sent in one turn go to Linux through io_uring, a few submits of up to 64 writes, in order and intact", { skip }, async (t) => {
   const dev = device("h");
   const nic = await openWithAddress(dev);
+  const told: string[] = [];
+  nic.onError = (m) => told.push(m);
+  await new Promise((r) => setImmediate(r));
   try {
+    if (nic.counters().tx_ring === 0) {
+      // This Linux (or its seccomp filter or sysctl) gives no io_uring: the NIC said why.
+      const reason = skipOrFail(`no io_uring for the TAP's writes here: ${told.join("; ") || "nothing said"}`);
+      t.skip(reason || undefined);
+      return;
+    }
     const seqs = await echoBurst(nic, dev, 150);
     assert.deepEqual(seqs, Array.from({ length: 150 }, (_, i) => i + 1));
     const c = nic.counters();

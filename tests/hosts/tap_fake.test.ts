@@ -2,11 +2,16 @@
 // would do rarely or only on some kernels can be made to happen, deterministically, without
 // a device: reads that are 64 KiB GSO super-frames (how many frames one readable turn
 // delivers), TUNSETOFFLOAD refusing USO (UDP is then not merged), a GSO write refused with
-// EINVAL (merging of that kind stops, reported once).
+// EINVAL (merging of that kind stops, reported once), and with a fake io_uring (uring_fake.ts):
+// a ring Linux cannot give or that refuses plain writes (frames written by write(), said
+// once), super-frames written directly past a ring sized for the MTU, a full tun counted busy,
+// no ring left open when the NIC cannot be made.
 import { test, afterEach } from "node:test";
 import * as assert from "node:assert/strict";
 import { Libc, RX_BATCH, TapNic, useLibcForTests } from "../../hosts/node/nic/tap";
 import { Errno } from "../../abi/errno";
+import { RingSys } from "../../hosts/node/nic/uring";
+import { fakeLinux } from "./uring_fake";
 
 const E: Record<string, number> = {
   EPERM: 1, ENOENT: 2, EINTR: 4, EIO: 5, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EBUSY: 16, EINVAL: 22, ENOBUFS: 105,
@@ -25,7 +30,7 @@ interface Fake {
   turn(): void;
 }
 
-function fake(o: { offloadOk?: (flags: number) => boolean; writeErrno?: (buf: Uint8Array) => number } = {}): Fake {
+function fake(o: { offloadOk?: (flags: number) => boolean; writeErrno?: (buf: Uint8Array) => number; ring?: RingSys; pollThrows?: boolean } = {}): Fake {
   let errno = 0;
   let readable: ((status: number) => void) | null = null;
   const f: Fake = {
@@ -58,7 +63,12 @@ function fake(o: { offloadOk?: (flags: number) => boolean; writeErrno?: (buf: Ui
       errno: () => errno,
       E,
       describe: (e) => `errno ${e}`,
-      poll: (_fd, cb) => { readable = cb; return { close() {} }; },
+      poll: (_fd, cb) => {
+        if (o.pollThrows) throw new Error("uv_poll_init: EPERM");
+        readable = cb;
+        return { close() {} };
+      },
+      ring: o.ring,
     },
   };
   return f;
@@ -231,4 +241,106 @@ test("a merged write that fails at the flush is counted per frame, and a send on
   } finally {
     nic.close();
   }
+});
+
+const plain = (i: number): Uint8Array => new Uint8Array(ip6(new Array<number>(40 + i).fill(i), 59));
+
+test("io_uring unavailable (io_uring_setup fails): said once with why, tx_ring 0, frames written by write()", async () => {
+  const r = fakeLinux(0x10000n);
+  r.sys.setup = () => -1;
+  r.sys.errno = () => 38;
+  r.sys.describe = (e) => `ENOSYS (errno ${e})`;
+  const f = fake({ ring: r.sys });
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true });
+  const told: string[] = [];
+  nic.onError = (m) => told.push(m);
+  try {
+    for (let i = 0; i < 3; i++) assert.equal(nic.send(plain(i)), 0);
+    await settle();
+    assert.equal(told.length, 1);
+    assert.match(told[0], /not through io_uring \(io_uring_setup failed: ENOSYS/);
+    assert.equal(nic.counters().tx_ring, 0);
+    assert.equal(f.writes.length, 3);
+  } finally {
+    nic.close();
+  }
+});
+
+test("a ring that answers a plain frame's write EINVAL (Linux without IORING_OP_WRITE): written again with write(), ring closed, said once", async () => {
+  const r = fakeLinux(0x10000n);
+  r.result = () => -E.EINVAL;
+  const f = fake({ ring: r.sys });
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true, mtu: 1500 });
+  const told: string[] = [];
+  nic.onError = (m) => told.push(m);
+  try {
+    assert.equal(nic.counters().tx_ring, 1);
+    for (let i = 0; i < 3; i++) assert.equal(nic.send(plain(i)), 0);
+    await settle();
+    assert.equal(r.taken.length, 3, "the ring took them, and refused them");
+    assert.deepEqual(f.writes.map((w) => w.length), [0, 1, 2].map((i) => 10 + plain(i).length), "each written again, in order");
+    let c = nic.counters();
+    assert.equal(c.tx_lost, 0);
+    assert.equal(c.tx_writes, 3);
+    assert.equal(c.tx_ring, 0);
+    assert.deepEqual(r.closed, [99]);
+    assert.equal(r.unmapped, 3);
+    for (let i = 3; i < 5; i++) assert.equal(nic.send(plain(i)), 0);
+    await settle();
+    assert.equal(r.taken.length, 3, "no more ring");
+    assert.equal(f.writes.length, 5);
+    c = nic.counters();
+    assert.equal(c.tx_ring_submits, 1);
+    assert.equal(told.length, 1);
+    assert.match(told[0], /EINVAL/);
+  } finally {
+    nic.close();
+  }
+});
+
+test("a 45-segment TCP turn: the super-frame is written directly, past a ring whose arena is sized for the MTU", async () => {
+  const r = fakeLinux(0x10000n);
+  const f = fake({ ring: r.sys });
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true, mtu: 1500 });
+  try {
+    assert.ok(r.arenaLen <= 64 * 1536, `arena of ${r.arenaLen} bytes`);
+    for (let i = 0; i < 45; i++) assert.equal(nic.send(tcpFrame(1000 + i * 1440, 1440)), 0);
+    await settle();
+    assert.equal(r.taken.length, 0, "nothing went through the ring");
+    assert.equal(f.writes.length, 1);
+    assert.equal(f.writes[0].length, 10 + 74 + 45 * 1440);
+    assert.equal(nic.counters().tx_gso, 1);
+  } finally {
+    nic.close();
+  }
+});
+
+test("a ring write that meets a full tun (-EAGAIN, RWF_NOWAIT) is counted busy, as write() would be", async () => {
+  const r = fakeLinux(0x10000n);
+  r.result = () => -E.EAGAIN;
+  const f = fake({ ring: r.sys });
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true });
+  try {
+    for (let i = 0; i < 2; i++) assert.equal(nic.send(plain(i)), 0);
+    await settle();
+    const c = nic.counters();
+    assert.equal(c.tx_busy, 2);
+    assert.equal(c.tx_lost, 2);
+    assert.equal(c.tx_ring, 1, "the ring stays");
+  } finally {
+    nic.close();
+  }
+});
+
+test("a NIC whose poll cannot start leaves no ring open", async () => {
+  const r = fakeLinux(0x10000n);
+  const f = fake({ ring: r.sys, pollThrows: true });
+  useLibcForTests(f.lib);
+  await assert.rejects(TapNic.open({ id: 0, device: "q8fake0", offload: true }), /uv_poll_init/);
+  assert.equal(r.closed.length, r.setups, "every ring set up is closed");
+  assert.equal(r.unmapped, 0 + (r.setups > 0 ? 3 : 0));
 });

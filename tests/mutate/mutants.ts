@@ -62,6 +62,8 @@ const PUT = "tests/integration/put.test.ts";
 const STATUS = "tests/loader/status.test.ts";
 const METRICS_VIEW = "tests/hosts/observe/metrics.test.ts";
 const LOGS = "tests/hosts/observe/log.test.ts";
+const TAP_URING = "tests/hosts/tap_uring.test.ts";
+const TAP_FAKE = "tests/hosts/tap_fake.test.ts";
 const LPM = "tests/kernel/net/lpm.spec.ts";
 const OBSERVE_HTTP = "tests/hosts/observe/http.test.ts";
 const CAPTURE = "tests/kernel/capture.spec.ts";
@@ -664,6 +666,18 @@ export const MUTANTS: Mutant[] = [
     file: "kernel/net/lpm.ts", from: "if (l <= GEN_BITS) {", to: "if (l <= 0) {", tests: [LPM] },
   { id: "lpm-stale-slot-used", guarantee: "longest-prefix match: a lookup refills a slot its superblock's generation left behind",
     file: "kernel/net/lpm.ts", from: "if (<u16>(s >> 48) != unchecked(gens[b >> SUB_BITS])) s = refill(b);", to: "", tests: [LPM] },
+  { id: "tap-ring-blocking", guarantee: "a TAP's ring write to a full tun completes EAGAIN (RWF_NOWAIT), counted busy, never parked",
+    file: "hosts/node/nic/uring.ts", from: "s.setUint32(o + 28, RWF_NOWAIT, true);", to: "s.setUint32(o + 28, 0, true);", tests: [TAP_URING, TAP_FAKE] },
+  { id: "tap-ring-no-feature-check", guarantee: "no io_uring ring for TAP writes on a Linux without IORING_OP_WRITE (before 5.6)",
+    file: "hosts/node/nic/uring.ts", from: "if (!(features & IORING_FEAT_RW_CUR_POS))", to: "if (false)", tests: [TAP_URING] },
+  { id: "tap-ring-einval-lost", guarantee: "a plain frame whose ring write Linux answers EINVAL is written again with write(), the ring closed",
+    file: "hosts/node/nic/tap.ts", from: "frames === 1 && (gso & ~GSO_ECN) === 0", to: "false", tests: [TAP_FAKE] },
+  { id: "tap-ring-copies-super-frames", guarantee: "a TAP super-frame is written directly, the ring's arena sized for one MTU frame a write",
+    file: "hosts/node/nic/tap.ts", from: "this.ringWriteMax = VNET_HDR_LEN + this.splitFrameMax;", to: "this.ringWriteMax = VNET_HDR_LEN + LINK_FRAME_MAX;", tests: [TAP_FAKE] },
+  { id: "tap-ring-undrained", guarantee: "after a failed io_uring_enter the writes Linux took are waited for: none completes into the next batch",
+    file: "hosts/node/nic/uring.ts", from: "reaped += this.drain(done, ((taken - first) >>> 0) - reaped);", to: "reaped += this.reap(done);", tests: [TAP_URING] },
+  { id: "tap-ring-silent-fallback", guarantee: "a TAP NIC that cannot use io_uring says so once, with why",
+    file: "hosts/node/nic/tap.ts", from: "if (typeof r === \"string\") this.ringOff(r);", to: "if (typeof r === \"string\") {}", tests: [TAP_FAKE] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */

@@ -54,10 +54,6 @@ const SYS_IO_URING_SETUP = 425, SYS_IO_URING_ENTER = 426;
 const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 0x01, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_POPULATE = 0x8000;  // <sys/mman.h>
 /** Writes one io_uring_enter takes (a turn's frames; more are submitted in more than one). */
 const RING_ENTRIES = 64;
-/** Writes no longer than this go through the ring (copied into its arena); a super-frame is
- *  written alone, directly, after what the ring holds (its copy would cost more than the
- *  system call it saves). */
-const RING_WRITE_MAX = VNET_HDR_LEN + LINK_FRAME_MAX;
 const ARCHES = ["x64", "arm64"]; // where the values above hold (mips, ppc, sparc differ)
 
 /*
@@ -173,9 +169,21 @@ function libc(): Libc {
       close: (fd) => close(fd),
       errno: () => koffi.errno(),
       EINTR: koffi.os.errno.EINTR,
+      EAGAIN: koffi.os.errno.EAGAIN,
+      describe: (e) => `${names.get(e) ?? `errno ${e}`} (${strerror(e)})${e === koffi.os.errno.EPERM ? uringDisabled() : ""}`,
     },
   };
   return bound;
+}
+
+/** Why io_uring_setup may say EPERM: the kernel.io_uring_disabled sysctl (Linux 6.6), or not. */
+function uringDisabled(): string {
+  try {
+    const v = fs.readFileSync("/proc/sys/kernel/io_uring_disabled", "utf8").trim();
+    return v === "0" ? "; kernel.io_uring_disabled is 0: a seccomp filter or an LSM refused it" : `; kernel.io_uring_disabled is ${v}`;
+  } catch {
+    return "; a seccomp filter or an LSM refused it";
+  }
 }
 
 export interface TapOptions {
@@ -302,6 +310,10 @@ export class TapNic implements NicBackend {
    *  turn's writes go to Linux in one io_uring_enter (uring.ts). Per pending write: how many
    *  frames it carries, its GSO type and its length. */
   private ring: WriteRing | null = null;
+  /** Writes no longer than this go through the ring (copied into its arena): one frame of
+   *  the NIC's MTU with its vnet header. A super-frame is written alone, directly, after what
+   *  the ring holds (its copy would cost more than the system call it saves). */
+  private readonly ringWriteMax: number;
   private readonly ringFrames = new Int32Array(RING_ENTRIES);
   private readonly ringGso = new Uint8Array(RING_ENTRIES);
   private readonly ringLen = new Int32Array(RING_ENTRIES);
@@ -314,6 +326,8 @@ export class TapNic implements NicBackend {
     tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
     rx_gso: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0, rx_gso_capped: 0,
     tx_writes: 0, tx_gso: 0, tx_lost: 0, tx_gso_refused: 0, tx_ring_submits: 0,
+    /** 1 while the writes go through io_uring. */
+    tx_ring: 0,
   };
 
   private constructor(private readonly lib: Libc, o: TapOptions, fd: number, created: boolean, vnet: boolean, offloads: number, udpGro: boolean) {
@@ -332,10 +346,21 @@ export class TapNic implements NicBackend {
     this.rx = new Uint8Array(mem, 0, rxLen);
     this.segment = new Uint8Array(mem, rxLen, vnet ? LINK_FRAME_MAX : 0);
     this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames), udpGro && this.uso) : null;
-    if (vnet && lib.ring !== undefined && process.env.PERSIA_TAP_URING !== "0") {
-      this.ring = WriteRing.open(lib.ring, fd, RING_ENTRIES, RING_ENTRIES * ((RING_WRITE_MAX + 15) & ~15));
-    }
+    this.ringWriteMax = VNET_HDR_LEN + this.splitFrameMax;
     this.poller = lib.poll(fd, (status) => this.readable(status));
+    // After the poll, which may throw: nothing then holds a ring that no NIC would close.
+    if (vnet && lib.ring !== undefined && process.env.PERSIA_TAP_URING !== "0") {
+      const r = WriteRing.open(lib.ring, fd, RING_ENTRIES, RING_ENTRIES * ((this.ringWriteMax + 15) & ~15));
+      if (typeof r === "string") this.ringOff(r);
+      else { this.ring = r; this.stats.tx_ring = 1; }
+    }
+  }
+
+  /** The writes go one write() each from now on: said once, with why. */
+  private ringOff(why: string): void {
+    this.stats.tx_ring = 0;
+    this.report(`TAP NIC ${this.id}: writes to ${this.device} go one write() each, not through io_uring (${why}); ` +
+      `they work, with one system call per frame.`);
   }
 
   /** Attaches to (or creates) the device, sets its MTU and brings it up. Rejects with a
@@ -426,16 +451,16 @@ export class TapNic implements NicBackend {
       return;
     }
     const ring = this.ring;
-    if (ring !== null && n <= RING_WRITE_MAX) {
+    if (ring !== null && n <= this.ringWriteMax) {
       if (!ring.fits(n)) this.submitRing();
       if (this.gone) return this.writeOut(buf, n, frames);
     }
-    if (ring !== null && n <= RING_WRITE_MAX && ring.fits(n)) {   // (not if a submit could not run: written now)
-      const slot = ring.pending;
+    if (this.ring !== null && n <= this.ringWriteMax && this.ring.fits(n)) {   // (not if a submit could not run: written now)
+      const slot = this.ring.pending;
       this.ringFrames[slot] = frames;
       this.ringGso[slot] = buf[1];
       this.ringLen[slot] = n;
-      ring.queue(buf, n, slot);
+      this.ring.queue(buf, n, slot);
       this.lastWrite = 0;   // as far as is known now; a failure is counted when the ring is submitted
       return;
     }
@@ -463,11 +488,27 @@ export class TapNic implements NicBackend {
       this.submitting = false;
     }
     if (this.gone || this.closed) this.releaseRing();
+    else if (this.ringRefused !== null || ring.broken) {
+      this.releaseRing();
+      this.ringOff(this.ringRefused ?? "an io_uring_enter failed while writes were out; the ring is closed");
+    }
   }
+
+  /** Why the ring's writes are refused (set by ringDone), or null. */
+  private ringRefused: string | null = null;
 
   private readonly ringDone = (slot: number, result: number): void => {
     if (slot >= RING_ENTRIES) return;   // not one of ours: nothing else uses this ring
-    this.written(result, this.ringLen[slot], this.ringFrames[slot], this.ringGso[slot]);
+    const frames = this.ringFrames[slot], gso = this.ringGso[slot];
+    if (result === -this.lib.E.EINVAL && frames === 1 && (gso & ~GSO_ECN) === 0) {
+      // One plain frame refused: not the frame (send checked its length) but the ring (a
+      // Linux without IORING_OP_WRITE that open() could not tell). Written again with
+      // write(), and the ring closed after this submit.
+      this.ringRefused = "Linux answered an IORING_OP_WRITE of one frame EINVAL; the ring is closed";
+      this.writeNow(this.ring!.bytes(slot, this.ringLen[slot]), this.ringLen[slot], frames, gso);
+      return;
+    }
+    this.written(result, this.ringLen[slot], frames, gso);
   };
 
   /** io_uring_enter failed (not EINTR): what it did not take is written one by one. */

@@ -2,9 +2,12 @@
 // copied into a ring's arena as SQEs (IORING_OP_WRITE) and handed to Linux with one
 // io_uring_enter instead of one write() each. A system call costs 0.3-0.7 µs here before it
 // does anything (spec/performance.md "TAP router"), about as much as a small frame's own
-// work, so a turn of 64 frames saves 63 of them. tun's write path does not block (the fd is
-// O_NONBLOCK and its socket's send buffer is unbounded), so every write completes inside
-// the enter, in order; the enter waits for all of them anyway (min_complete).
+// work, so a turn of 64 frames saves 63 of them. Each write carries RWF_NOWAIT: a tun that
+// cannot take a frame now completes it -EAGAIN (counted busy, as write() on the O_NONBLOCK
+// fd answers) instead of io_uring parking it in a worker, which would block the enter that
+// waits for it or reorder it behind later frames; the enter waits for all (min_complete).
+// open() needs IORING_FEAT_RW_CUR_POS (Linux 5.6, the release that added IORING_OP_WRITE):
+// 5.4 and 5.5 have io_uring but answer every IORING_OP_WRITE -EINVAL.
 // Bound through koffi (no ioctl or mmap in Node): syscall(2) for io_uring_setup and
 // io_uring_enter, mmap(2) for the rings, koffi.view for JS to read and write them.
 // Reference: <linux/io_uring.h>, io_uring(7), liburing's setup.c / queue.c.
@@ -20,12 +23,17 @@ export interface RingSys {
   close(fd: number): number;
   errno(): number;
   EINTR: number;
+  EAGAIN: number;
+  /** Why io_uring_setup failed with `errno`, in words (ENOSYS, EPERM and io_uring_disabled). */
+  describe(errno: number): string;
 }
 
 // <linux/io_uring.h>
 const IORING_OP_WRITE = 23;
 const IORING_ENTER_GETEVENTS = 1;
 const IORING_FEAT_SINGLE_MMAP = 1;
+const IORING_FEAT_RW_CUR_POS = 1 << 3;   // Linux 5.6, with IORING_OP_WRITE
+const RWF_NOWAIT = 0x8;                   // <linux/fs.h>: -EAGAIN rather than wait
 const IORING_OFF_SQ_RING = 0;
 const IORING_OFF_SQES = 0x10000000;
 const SQE_SIZE = 64, CQE_SIZE = 16;
@@ -51,6 +59,7 @@ export class WriteRing {
   /** The arena's address as two 32-bit halves (no BigInt per write: nothing allocated per frame). */
   private readonly arenaLo: number; private readonly arenaHi: number;
   private used = 0;           // arena bytes taken by pending writes
+  private readonly slotAt: Int32Array;   // where each slot's bytes are in the arena
   private readonly unmaps: (() => void)[];
 
   private constructor(private readonly sys: RingSys, private readonly ringFd: number, private readonly fd: number,
@@ -69,29 +78,40 @@ export class WriteRing {
     this.arenaLo = Number(arena.address & 0xffffffffn);
     this.arenaHi = Number(arena.address >> 32n);
     this.unmaps = unmaps;
+    this.slotAt = new Int32Array(entries);
   }
 
-  /** A ring of `entries` writes to `fd` with `arenaBytes` to copy them into, or null if this
-   *  Linux has no io_uring (ENOSYS; seccomp or io_uring_disabled: EPERM) or it cannot be
-   *  mapped: the caller then writes frame by frame. */
-  static open(sys: RingSys, fd: number, entries: number, arenaBytes: number): WriteRing | null {
+  /** The `n` bytes queued as `slot` in this batch (for `done` to write them another way). */
+  bytes(slot: number, n: number): Uint8Array {
+    const at = this.slotAt[slot];
+    return this.arena.subarray(at, at + n);
+  }
+
+  /** A ring of `entries` writes to `fd` with `arenaBytes` to copy them into, or why not, in
+   *  words: this Linux has no io_uring (ENOSYS; seccomp or io_uring_disabled: EPERM), no
+   *  IORING_OP_WRITE (before 5.6), or the rings cannot be mapped. The caller then writes
+   *  frame by frame. */
+  static open(sys: RingSys, fd: number, entries: number, arenaBytes: number): WriteRing | string {
     const params = new Uint8Array(PARAMS_SIZE);
     const ringFd = sys.setup(entries, params);
-    if (ringFd < 0) return null;
+    if (ringFd < 0) return `io_uring_setup failed: ${sys.describe(sys.errno())}`;
     const p = new DataView(params.buffer);
     const sqEntries = p.getUint32(P_SQ_ENTRIES, true), cqEntries = p.getUint32(P_CQ_ENTRIES, true);
     const unmaps: (() => void)[] = [];
-    const fail = () => { for (const u of unmaps) u(); sys.close(ringFd); return null; };
-    if (!(p.getUint32(P_FEATURES, true) & IORING_FEAT_SINGLE_MMAP) || sqEntries < entries || cqEntries < sqEntries) return fail();
+    const fail = (why: string) => { for (const u of unmaps) u(); sys.close(ringFd); return why; };
+    const features = p.getUint32(P_FEATURES, true);
+    if (!(features & IORING_FEAT_RW_CUR_POS)) return fail("this Linux's io_uring has no IORING_OP_WRITE (IORING_FEAT_RW_CUR_POS, Linux 5.6)");
+    if (!(features & IORING_FEAT_SINGLE_MMAP)) return fail("no IORING_FEAT_SINGLE_MMAP");
+    if (sqEntries < entries || cqEntries < sqEntries) return fail(`io_uring_setup gave ${sqEntries}/${cqEntries} entries, ${entries} asked`);
     const ringLen = Math.max(p.getUint32(P_SQ_OFF + 24, true) + sqEntries * 4, p.getUint32(P_CQ_OFF + 20, true) + cqEntries * CQE_SIZE);
     const ring = sys.map(ringLen, ringFd, IORING_OFF_SQ_RING);
-    if (ring === null) return fail();
+    if (ring === null) return fail("cannot map the rings");
     unmaps.push(ring.unmap);
     const sqes = sys.map(sqEntries * SQE_SIZE, ringFd, IORING_OFF_SQES);
-    if (sqes === null) return fail();
+    if (sqes === null) return fail("cannot map the SQEs");
     unmaps.push(sqes.unmap);
     const arena = sys.anon(arenaBytes);
-    if (arena === null) return fail();
+    if (arena === null) return fail(`cannot map a ${arenaBytes}-byte arena`);
     unmaps.push(arena.unmap);
     return new WriteRing(sys, ringFd, fd, sqEntries, p, ring.view, sqes.view, arena, unmaps);
   }
@@ -105,6 +125,7 @@ export class WriteRing {
    *  batch; the caller checked fits(n). */
   queue(buf: Uint8Array, n: number, slot: number): void {
     const at = this.used;
+    if (slot < this.entries) this.slotAt[slot] = at;
     this.arena.set(n === buf.length ? buf : this.head(buf, n), at);
     this.used += (n + 15) & ~15;
     const tail = this.sqTail[0];
@@ -117,7 +138,7 @@ export class WriteRing {
     s.setUint32(o + 16, lo >>> 0, true);            // addr
     s.setUint32(o + 20, this.arenaHi + (lo > 0xffffffff ? 1 : 0), true);
     s.setUint32(o + 24, n, true);
-    s.setUint32(o + 28, 0, true);                   // rw_flags
+    s.setUint32(o + 28, RWF_NOWAIT, true);          // rw_flags: a full tun answers -EAGAIN
     s.setUint32(o + 32, slot, true);                // user_data
     s.setUint32(o + 36, 0, true);
     for (let i = 40; i < SQE_SIZE; i += 4) s.setUint32(o + i, 0, true);   // buf_index, personality, ...
@@ -125,13 +146,16 @@ export class WriteRing {
     this.pending++;
   }
 
-  private last: Uint8Array | null = null;
-  /** buf[0, n) as a view kept for the next write of the same length (one frame size a flow:
-   *  no view per write). */
+  /** Views of the source buffer, by length: made the first time a length is written, reused
+   *  after (a flow's frames take a few lengths), so a copy allocates nothing once warm, even
+   *  when the length changes from write to write. Bounded by the longest write; made again
+   *  only if the caller hands a different buffer. (Buffer.copy would not do: Node 20 makes a
+   *  view for any copy shorter than its source, and a word loop is 4x slower than set.) */
+  private views: (Uint8Array | undefined)[] = [];
+  private viewsOf: Uint8Array | null = null;
   private head(buf: Uint8Array, n: number): Uint8Array {
-    const v = this.last;
-    if (v !== null && v.buffer === buf.buffer && v.byteOffset === buf.byteOffset && v.length === n) return v;
-    return (this.last = buf.subarray(0, n));
+    if (this.viewsOf !== buf) { this.viewsOf = buf; this.views = []; }
+    return this.views[n] ??= buf.subarray(0, n);
   }
 
   /** Forgets the pending writes (the device is gone): the caller counts them lost. */
@@ -143,9 +167,14 @@ export class WriteRing {
 
   /** Hands Linux every pending write and waits for them all; `done` hears each, by slot.
    *  Returns 0, or the errno io_uring_enter failed with: the writes it did not take are then
-   *  still in the arena, and `rest` is told each one's bytes to write another way. */
+   *  still in the arena, and `rest` is told each one's bytes to write another way; the ones
+   *  it took are waited for (an enter that only reaps), so none completes into a later
+   *  batch's slots. If even that wait fails, they are told to `done` as -EAGAIN (their fate
+   *  unknown: counted as a frame tun could not take, not as a device gone), and `broken` is
+   *  set: the caller closes the ring, which ends them. */
   submit(done: WriteDone, rest: (slot: number, bytes: Uint8Array) => void): number {
-    let want = this.pending, submitted = 0, reaped = 0, err = 0;
+    const want = this.pending, first = this.sqHead[0];
+    let submitted = 0, reaped = 0, err = 0;
     while (reaped < want) {
       const r = this.sys.enter(this.ringFd, want - submitted, want - reaped, IORING_ENTER_GETEVENTS);
       if (r < 0) {
@@ -158,22 +187,50 @@ export class WriteRing {
       reaped += this.reap(done);
     }
     if (err !== 0) {
-      // What Linux did not take: back out of the SQ (the tail moves back over the ones not
-      // consumed), then written by the caller, in order.
-      reaped += this.reap(done);
+      // What Linux took (the SQ head moved over it) is waited for; what it did not take is
+      // backed out of the SQ (the tail moves back) and written by the caller, in order.
       const taken = this.sqHead[0];
       const tail = this.sqTail[0];
+      reaped += this.drain(done, ((taken - first) >>> 0) - reaped);
       for (let i = taken; i !== tail; i = (i + 1) >>> 0) {
         const o = (i & this.sqMask) * SQE_SIZE;
         const addr = (this.sqes.getUint32(o + 16, true) - this.arenaLo) >>> 0;
         rest(this.sqes.getUint32(o + 32, true), this.arena.subarray(addr, addr + this.sqes.getUint32(o + 24, true)));
       }
       Atomics.store(this.sqTail, 0, taken);
-      want = reaped;
     }
     this.pending = 0;
     this.used = 0;
     return err;
+  }
+
+  /** True once a submit could not learn how writes Linux took came out: close the ring. */
+  broken = false;
+
+  /** Waits for `outstanding` completions of writes Linux took; returns how many came. */
+  private drain(done: WriteDone, outstanding: number): number {
+    let got = this.reap(done);
+    while (got < outstanding) {
+      const r = this.sys.enter(this.ringFd, 0, outstanding - got, IORING_ENTER_GETEVENTS);
+      const e = r < 0 ? this.sys.errno() : 0;
+      got += this.reap(done);
+      if (r < 0 && e !== this.sys.EINTR && got < outstanding) {
+        this.broken = true;
+        // Which are still out: the slots of the taken SQEs whose completion did not come.
+        this.lost(done, outstanding - got, -this.sys.EAGAIN);
+        return outstanding;
+      }
+    }
+    return got;
+  }
+
+  /** The last `count` writes Linux took, before the SQ head, told to `done` as `result`
+   *  (tun completes writes in the order it takes them). */
+  private lost(done: WriteDone, count: number, result: number): void {
+    const taken = this.sqHead[0];
+    for (let i = (taken - count) >>> 0; i !== taken; i = (i + 1) >>> 0) {
+      done(this.sqes.getUint32((i & this.sqMask) * SQE_SIZE + 32, true), result);
+    }
   }
 
   private reap(done: WriteDone): number {
