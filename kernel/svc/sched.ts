@@ -25,6 +25,9 @@ let round: i32 = 0;                                      // runServices calls so
 /** Bumped whenever a service's instance is stopped other than by its own fault (a GRANT's
  *  restart, an UNLOAD), so a call can tell that it was stopped from inside. */
 const svcEpoch = new StaticArray<u32>(SVC_MAX);
+/** The service whose call or start runs now (-1: none), and its epoch when it began. */
+let callSvc: i32 = -1;
+let callEpoch: u32 = 0;
 const backoffFirst = new StaticArray<i64>(SVC_MAX);      // delay before the first restart
 const backoffMax = new StaticArray<i64>(SVC_MAX);        // the delay doubles up to this
 
@@ -65,10 +68,21 @@ function fault(svc: i32, kind: i32): void {
   logSvc(LogLevel.WARN, svc, " faulted; restarting in ms: ", backoff);
 }
 
+/** Is svc's running call or start one whose instance was stopped from inside it (it UNLOADed
+ *  itself, maybe LOADing another service into its id, or a GRANT restarted it)? Its code runs
+ *  on until the call returns, but it is no longer the id's: sys() refuses its syscalls, which
+ *  would otherwise act with the capabilities of whatever the id holds now. */
+export function callStale(svc: i32): bool {
+  return svc == callSvc && unchecked(svcEpoch[svc]) != callEpoch;
+}
+
 /** Run one entry point under the call budget, count the fuel it used, contain its fault. */
 function call(svc: i32, entry: Entry): void {
   let epoch = unchecked(svcEpoch[svc]);
+  let prevSvc = callSvc, prevEpoch = callEpoch;
+  callSvc = svc; callEpoch = epoch;
   let f = host_svc_call(svc, entry, FUEL_PER_CALL);
+  callSvc = prevSvc; callEpoch = prevEpoch;
   // Stopped from inside its own call (it UNLOADed itself, or its GRANT changed its RAM max):
   // its instance is gone, and what the host reports of the call belongs to no running
   // service. Taken as a fault it would turn a freed id into a RESTARTING service with no
@@ -85,7 +99,10 @@ function start(svc: i32): void {
   unchecked(everStarted[svc] = true);
   usbStart(svc);
   let epoch = unchecked(svcEpoch[svc]);
+  let prevSvc = callSvc, prevEpoch = callEpoch;
+  callSvc = svc; callEpoch = epoch;
   let f = host_svc_start(svc);
+  callSvc = prevSvc; callEpoch = prevEpoch;
   // Stopped from inside its own start function (as call() above): the id is free or waits
   // for its GRANT's restart, and neither RUNNING nor the start's fault belongs to it.
   if (unchecked(svcEpoch[svc]) != epoch) return;

@@ -25,7 +25,7 @@ import { addrEq } from "../../wire/addr";
 import { output, pathMtu, Origin } from "../net/output";
 import { svcValid, svcName, svcNameLen, svcAddr, svcAddrCount, svcAddrOk, svcByName, svcTx, svcRefused } from "./registry";
 import { queuePeek, queuePop, queueAt } from "./queue";
-import { svcTimer } from "./sched";
+import { svcTimer, callStale } from "./sched";
 import { markReady } from "./ready";
 import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
   capExtLen, capHolds } from "./caps";
@@ -41,7 +41,7 @@ const SEND_CHAIN = new Chain();                      // the chain of the packet 
 const BATCH: usize = memory.data(SYS_BATCH_SIZE, 8); // recv_many's and send_many's records, one crossing each way
 
 export function sys(svc: i32, nr: i32, a0: i32, a1: i32, a2: i32, a3: i32, a4: i32): i32 {
-  if (!svcValid(svc)) return -Errno.EPERM;
+  if (!svcValid(svc) || callStale(svc)) return -Errno.EPERM;
   switch (nr) {
     case Sys.SEND: return send(svc, a0, a1);
     case Sys.RECV: return recv(svc, a0, a1);

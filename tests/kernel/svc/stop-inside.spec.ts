@@ -5,6 +5,10 @@
 // a restarted service would count a restart and a fault it never had. The mock host calls
 // duringCall(id) below from inside svc_call (mock.svc_during).
 import { Fault, SvcState } from "../../../abi/kernel";
+import { Errno } from "../../../abi/errno";
+import { Sys } from "../../../abi/syscalls";
+import { CapKind } from "../../../abi/caps";
+import { sys } from "../../../kernel/svc/syscall";
 import { k_poll } from "../../../kernel/main";
 import { opLoad, opUnload } from "../../../kernel/ctl/ops";
 import { svcByName, svcState, svcFaults, svcRestarts } from "../../../kernel/svc/registry";
@@ -13,12 +17,22 @@ import { markReady } from "../../../kernel/svc/ready";
 import { svcNext, svcDuring, svcCalls } from "../mock";
 import { BODY, loadBody, unloadBody, LOAD_NAME, bootAlice, alice } from "../ctl/bodies";
 
-/** What the service does from inside its next call: 1 UNLOAD itself, 2 a GRANT's restart. */
+/** What the service does from inside its next call: 1 UNLOAD itself, 2 a GRANT's restart,
+ *  3 UNLOAD itself and LOAD another service, which takes its id, then make a syscall. */
 let act: i32 = 0;
+let staleId: i32 = -1;
+let staleResult: i32 = 0;
 
 export function duringCall(id: i32): void {
   if (act == 1) opUnload(alice, BODY, unloadBody("self.a.n1.test"));
   else if (act == 2) schedRestartNow(id);
+  else if (act == 3) {
+    if (id != staleId) return;
+    opUnload(alice, BODY, unloadBody("stale.a.n1.test"));
+    opLoad(alice, BODY, loadBody("other.a.n1.test", "fd00:b::a:4"));
+    // The stopped instance's code runs on: its syscalls must not act for the new service.
+    staleResult = sys(id, Sys.CAP_FIND, CapKind.ADDR, 0, 0, 0, 0);
+  }
   act = 0;
 }
 
@@ -63,5 +77,21 @@ describe("a service stopped from inside its own call", () => {
     expect(svcFaults[id]).toBe(0, "faults");
     expect(svcRestarts[id]).toBe(restarts, "restarts");
     expect(svcState[id]).toBe(<u8>SvcState.RESTARTING, "waits for its restart with the new RAM max");
+  });
+
+  it("UNLOADs itself and LOADs another service into its id: its own syscalls after that are refused", () => {
+    k_poll(2500);                                   // next.a.n1.test restarts, with no act
+    expect(opLoad(alice, BODY, loadBody("stale.a.n1.test", "fd00:b::a:3"))).toBe(0);
+    staleId = svcByName(LOAD_NAME, 15);
+    expect(staleId).toBeGreaterThanOrEqual(0);
+    act = 3;
+    staleResult = 0;
+    svcDuring(true);
+    k_poll(3000);                                   // starts it: INIT runs and does act 3
+    svcDuring(false);
+    expect(act).toBe(0, "act 3 ran inside stale.a.n1.test's call");
+    expect(svcByName(LOAD_NAME, 15)).toBe(staleId, "other.a.n1.test took the freed id");
+    expect(staleResult).toBe(-Errno.EPERM, "a syscall of the stopped instance, after the id was given to another");
+    expect(sys(staleId, Sys.CAP_FIND, CapKind.ADDR, 0, 0, 0, 0)).toBeGreaterThanOrEqual(0, "the new service's own syscalls work");
   });
 });
