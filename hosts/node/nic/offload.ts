@@ -161,26 +161,20 @@ export function sum16(b: Uint8Array, start: number, end: number, sum = 0): numbe
     // Two bytes at a time until the absolute offset is word-aligned (only from an even one:
     // from an odd one the halves would not be the frame's words).
     while ((at & 3) === 2 && i + 1 < end) { sum += (b[i] << 8) | b[i + 1]; i += 2; at += 2; }
-    if ((at & 3) === 0) {
-      if (LITTLE) {
-        const u = wordsOf(b), last = (b.byteOffset + end) >>> 2;
-        let w = at >>> 2, lo = 0, hi = 0;
-        for (; w + 3 < last; w += 4) {
-          const x0 = u[w], x1 = u[w + 1], x2 = u[w + 2], x3 = u[w + 3];
-          lo += (x0 & 0xffff) + (x1 & 0xffff) + (x2 & 0xffff) + (x3 & 0xffff);
-          hi += (x0 >>> 16) + (x1 >>> 16) + (x2 >>> 16) + (x3 >>> 16);
-        }
-        for (; w < last; w++) { const x = u[w]; lo += x & 0xffff; hi += x >>> 16; }
-        const t = fold(lo + hi);
-        sum += ((t & 0xff) << 8) | (t >>> 8);
-        i = (w << 2) - b.byteOffset;
-      } else {
-        const v = viewOf(b), base = b.byteOffset;
-        let s = 0;
-        for (; i + 3 < end; i += 4) s += v.getUint32(base + i);
-        sum += (s % 0x10000) + Math.floor(s / 0x10000);
+    if (LITTLE && (at & 3) === 0) {
+      const u = wordsOf(b), last = (b.byteOffset + end) >>> 2;
+      let w = at >>> 2, lo = 0, hi = 0;
+      for (; w + 3 < last; w += 4) {
+        const x0 = u[w], x1 = u[w + 1], x2 = u[w + 2], x3 = u[w + 3];
+        lo += (x0 & 0xffff) + (x1 & 0xffff) + (x2 & 0xffff) + (x3 & 0xffff);
+        hi += (x0 >>> 16) + (x1 >>> 16) + (x2 >>> 16) + (x3 >>> 16);
       }
+      for (; w < last; w++) { const x = u[w]; lo += x & 0xffff; hi += x >>> 16; }
+      const t = fold(lo + hi);
+      sum += ((t & 0xff) << 8) | (t >>> 8);
+      i = (w << 2) - b.byteOffset;
     } else {
+      // A big-endian host, or a start at an odd offset: big-endian words through a DataView.
       const v = viewOf(b), base = b.byteOffset;
       let s = 0;
       for (; i + 3 < end; i += 4) s += v.getUint32(base + i);
