@@ -450,22 +450,22 @@ export class TapNic implements NicBackend {
       this.lastWrite = this.closed ? -Errno.EIO : -Errno.ENODEV;
       return;
     }
-    const ring = this.ring;
-    if (ring !== null && n <= this.ringWriteMax) {
-      if (!ring.fits(n)) this.submitRing();
+    // A super-frame, or a frame the ring has no room for: what the ring holds goes first.
+    const small = n <= this.ringWriteMax;
+    if (this.ring !== null && !(small && this.ring.fits(n))) {
+      this.submitRing();
       if (this.gone) return this.writeOut(buf, n, frames);
     }
-    if (this.ring !== null && n <= this.ringWriteMax && this.ring.fits(n)) {   // (not if a submit could not run: written now)
-      const slot = this.ring.pending;
+    const ring = this.ring;   // (a submit may have closed it; one that could not run left no room)
+    if (ring !== null && small && ring.fits(n)) {
+      const slot = ring.pending;
       this.ringFrames[slot] = frames;
       this.ringGso[slot] = buf[1];
       this.ringLen[slot] = n;
-      this.ring.queue(buf, n, slot);
+      ring.queue(buf, n, slot);
       this.lastWrite = 0;   // as far as is known now; a failure is counted when the ring is submitted
       return;
     }
-    this.submitRing();      // what was queued before goes first
-    if (this.gone) return this.writeOut(buf, n, frames);
     this.writeNow(buf, n, frames, buf[1]);
   }
 
