@@ -44,6 +44,7 @@ function jobs(): Job[] {
   const list: Job[] = [
     { name: "kernel", entry: "kernel/main.ts", target: "kernel" },
     { name: "WASI shim", entry: "hosts/wasi/main.ts", target: "shim" },
+    { name: "TAP checksums", entry: "hosts/node/nic/csum/main.ts", target: "csum" },
   ];
   for (const dir of fs.readdirSync(path.join(ROOT, "services")).sort()) {
     const entry = path.join("services", dir, "main.ts");

@@ -4,6 +4,7 @@
 // Does not implement any host import itself (node.ts wires those) and keeps no state of
 // its own beyond cached buffer addresses and a view of the kernel's memory.
 // Used by node.ts; tests may drive it directly with mock callbacks.
+import { checksumMemory } from "./nic/csum";
 import { HOST_IMPORTS, HOST_MODULE, KERNEL_EXPORTS, SERVICE_ENV_IMPORTS } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
 import { Buf, REC_HDR, REC_ALIGN } from "../../abi/kernel";
@@ -117,6 +118,7 @@ export class KernelInstance {
     const instance = new WebAssembly.Instance(this.module, hostImportObject(host, () => view?.bytes ?? null));
     this.k = instance.exports as unknown as KernelExports;
     this.memory = this.k.memory;
+    checksumMemory(this.memory);   // the frames it sends a TAP are summed in Wasm (nic/csum.ts)
     this.view = view = new MemView(this.memory);
     this.sys = this.k.k_sys;
     this.cacheRx();

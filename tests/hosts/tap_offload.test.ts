@@ -10,6 +10,7 @@ import * as assert from "node:assert/strict";
 import {
   Coalescer, F_NEEDS_CSUM, GSO_NONE, GSO_SEGS_MAX, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4, VNET_HDR_LEN, readVnetHdr, receive, writeVnetHdr, sum16, fold,
 } from "../../hosts/node/nic/offload";
+import { checksumBuffer, checksumMemory, wasmSum } from "../../hosts/node/nic/csum";
 
 const SRC = [0xfd, 0, 0, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
 const DST = [0xfd, 0, 0, 0xb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
@@ -301,13 +302,16 @@ test("split makes no view per segment: full-sized segments come as one reused vi
   assert.deepEqual(copies.slice(0, 5).map((c) => Array.from(c)), plain.map((c) => Array.from(c)), "the same bytes as with separate buffers");
 });
 
+/** The ones'-complement sum of b[start, end) byte by byte, from `sum`, folded: what sum16 must give. */
+function refSum(b: Uint8Array, start: number, end: number, sum: number): number {
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (b[i] << 8) | b[i + 1];
+  if (i < end) sum += b[i] << 8;
+  return fold(sum);
+}
+
 test("sum16 equals a byte-by-byte ones'-complement sum at every alignment, length and starting sum", () => {
-  const ref = (b: Uint8Array, start: number, end: number, sum: number): number => {
-    let i = start;
-    for (; i + 1 < end; i += 2) sum += (b[i] << 8) | b[i + 1];
-    if (i < end) sum += b[i] << 8;
-    return fold(sum);
-  };
+  const ref = refSum;
   const buf = new Uint8Array(70_003);
   for (let i = 0; i < buf.length; i++) buf[i] = (i * 7919 + (i >> 5)) & 0xff;
   // Every offset of the view in its buffer and of the start in the view (word-aligned, even,
@@ -326,4 +330,36 @@ test("sum16 equals a byte-by-byte ones'-complement sum at every alignment, lengt
   // A view into the middle of a buffer whose length is not a whole number of words.
   const odd = new Uint8Array(new ArrayBuffer(1_003), 1, 1_001).map((_, i) => (i * 31) & 0xff);
   assert.equal(fold(sum16(odd, 1, 1_001, 0xfffe)), ref(odd, 1, 1_001, 0xfffe));
+});
+
+test("sum16 in a registered Wasm memory (csum.ts's SIMD loop) gives the byte-by-byte sum, at every alignment and length, and after the memory grows", () => {
+  const lengths = [0, 1, 2, 3, 31, 32, 33, 34, 63, 64, 65, 66, 127, 128, 129, 1220, 1460, 1461, 9000, 16_383, 16_384, 16_385, 16_449, 65_535, 65_536];
+  const check = (buf: ArrayBuffer, what: string) => {
+    const all = new Uint8Array(buf);
+    for (let i = 0; i < all.length; i++) all[i] = (i * 7919 + (i >> 5) + (i >> 13)) & 0xff;
+    for (let off = 0; off < 5; off++) {
+      const b = all.subarray(off, 70_000);
+      for (let start = 0; start < 5; start++) {
+        for (const len of lengths) {
+          assert.equal(fold(sum16(b, start, start + len, 7)), refSum(b, start, start + len, 7), `${what}: offset ${off}, start ${start}, ${len} bytes`);
+        }
+      }
+    }
+    // All-ones words, the most each lane of the loop can carry, over more than its 16 KiB block.
+    all.fill(0xff, 0, 65_540);
+    assert.equal(fold(sum16(all, 2, 65_538)), refSum(all, 2, 65_538, 0), `${what}: 64 KiB of 0xff`);
+    assert.equal(fold(sum16(all.subarray(1), 0, 65_537, 0xfffe)), refSum(all.subarray(1), 0, 65_537, 0xfffe), `${what}: an odd view`);
+  };
+  const own = checksumBuffer(70_000);
+  assert.notEqual(wasmSum(own), null, "a checksum buffer is summed in Wasm");
+  assert.equal(wasmSum(new ArrayBuffer(70_000)), null, "a plain buffer is not");
+  check(own, "a TAP's buffer");
+  // A memory that grows, as the kernel's may: its new buffer is summed in Wasm too.
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 4 });
+  checksumMemory(memory);
+  const before = memory.buffer;
+  assert.notEqual(wasmSum(before), null);
+  memory.grow(1);
+  assert.notEqual(wasmSum(memory.buffer), null, "the grown memory's new buffer");
+  check(memory.buffer, "a grown memory");
 });

@@ -31,6 +31,7 @@
  *   offset 8  u16 csum_offset  where, from csum_start, the checksum goes (TCP 16, UDP 6)
  */
 
+import { wasmSum } from "./csum";
 import { ETH_HDR, ETH_TYPE, ETHERTYPE_IPV6 } from "../../../wire/layout/ethernet";
 import { IP_HDR, IP_PLEN, IP_NEXT, IP_SRC, IP_DST, NH_TCP, NH_UDP, NH_HOPOPT, NH_ROUTING, NH_DSTOPT } from "../../../wire/layout/ipv6";
 import { UDP_LENGTH, UDP_CHECKSUM, UDP_CHECKSUM_ZERO, UDP_HDR } from "../../../wire/layout/udp";
@@ -157,6 +158,14 @@ const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 export function sum16(b: Uint8Array, start: number, end: number, sum = 0): number {
   let i = start;
   if (end - start >= 32) {
+    // In a registered Wasm memory (the kernel's, a TAP's buffers): csum.ts's SIMD loop, whose
+    // little-endian words are the big-endian ones byte-swapped on every host (Wasm memory is
+    // little-endian), so its folded sum is swapped back as below.
+    const wasm = wasmSum(b.buffer);
+    if (wasm !== null) {
+      const t = fold(wasm(b.byteOffset + start, b.byteOffset + end));
+      return sum + (((t & 0xff) << 8) | (t >>> 8));
+    }
     let at = b.byteOffset + i;
     // Two bytes at a time until the absolute offset is word-aligned (only from an even one:
     // from an odd one the halves would not be the frame's words).
