@@ -33,8 +33,10 @@ const sums = new WeakMap<WebAssembly.Memory, Sum>();
 /** What was found for a buffer (null: it is no registered memory's); a memory that grows gets
  *  a new buffer, which is looked up afresh. */
 const byBuffer = new WeakMap<ArrayBufferLike, Sum | null>();
-let lastBuffer: ArrayBufferLike | null = null;
-let lastSum: Sum | null = null;
+/** The last two buffers asked about and their answers: a TCP segment's way through the node
+ *  alternates between the TAP's buffer (split) and the kernel's memory (merge). */
+let lastBuffer: ArrayBufferLike | null = null, lastSum: Sum | null = null;
+let prevBuffer: ArrayBufferLike | null = null, prevSum: Sum | null = null;
 
 /** Frames in `memory` may be summed in Wasm from now on. */
 export function checksumMemory(memory: WebAssembly.Memory): void {
@@ -56,6 +58,12 @@ const OFF = process.env.PERSIA_TAP_WASM_CSUM === "0";
 /** The Wasm sum for bytes of `buffer`, or null if it is no registered memory's. */
 export function wasmSum(buffer: ArrayBufferLike): Sum | null {
   if (buffer === lastBuffer || OFF) return lastSum;
+  if (buffer === prevBuffer) {
+    const sum = prevSum;
+    prevBuffer = lastBuffer; prevSum = lastSum;
+    lastBuffer = buffer; lastSum = sum;
+    return sum;
+  }
   let sum = byBuffer.get(buffer);
   if (sum === undefined) {
     sum = null;
@@ -72,7 +80,7 @@ export function wasmSum(buffer: ArrayBufferLike): Sum | null {
     }
     byBuffer.set(buffer, sum);
   }
-  lastBuffer = buffer;
-  lastSum = sum;
+  prevBuffer = lastBuffer; prevSum = lastSum;
+  lastBuffer = buffer; lastSum = sum;
   return sum;
 }
