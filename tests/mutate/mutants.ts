@@ -681,6 +681,12 @@ export const MUTANTS: Mutant[] = [
     file: "hosts/node/nic/uring.ts", from: "reaped += this.drain(done, ((taken - first) >>> 0) - reaped);", to: "reaped += this.reap(done);", tests: [TAP_URING] },
   { id: "tap-ring-silent-fallback", guarantee: "a TAP NIC that cannot use io_uring says so once, with why",
     file: "hosts/node/nic/tap.ts", from: "if (typeof r === \"string\") this.ringOff(r);", to: "if (typeof r === \"string\") {}", tests: [TAP_FAKE] },
+  { id: "tap-csum-past-view", guarantee: "a checksum run past its view's end is not handed to Wasm, whose load past the memory would trap",
+    file: "hosts/node/nic/offload.ts", from: "const wasm = start >= 0 && end <= b.length ? wasmSum(b.buffer) : null;", to: "const wasm = wasmSum(b.buffer);",
+    tests: ["tests/hosts/tap_offload.test.ts"] },
+  { id: "tap-csum-odd-byte", guarantee: "a checksum summed in Wasm counts an odd last byte",
+    file: "hosts/node/nic/offload.ts", from: "const t = fold(wasm(b.byteOffset + start, b.byteOffset + end));", to: "const t = fold(wasm(b.byteOffset + start, b.byteOffset + end - ((end - start) & 1)));",
+    tests: ["tests/hosts/tap_offload.test.ts"] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */
