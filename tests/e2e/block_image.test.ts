@@ -149,7 +149,7 @@ test("block signals in the wasmtime image: certs, a refused BLOCK, alice's BLOCK
       // the next watching ping does).
       const blockedNow = (st: ReturnType<typeof statusFromOutput>) => (st.drops.BLOCKED ?? 0) - blockedBefore;
       await run.until(() => { const st = statusFromOutput(run!.stdout); return st.filters?.active === 1 && blockedNow(st) > 0; },
-        2000, "a status with the filter active and a BLOCKED drop");
+        1500, "a status with the filter active and a BLOCKED drop");
       const during = path.join(dir, "during.txt");
       fs.writeFileSync(during, run.stdout);
       const ms = (at: number) => ((at - asked) * 1000).toFixed(0);   // since the block was asked

@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import {
   Coalescer, F_NEEDS_CSUM, GSO_NONE, GSO_SEGS_MAX, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4, VNET_HDR_LEN, readVnetHdr, receive, writeVnetHdr, sum16, fold,
 } from "../../hosts/node/nic/offload";
-import { checksumBuffer, checksumMemory, wasmSum } from "../../hosts/node/nic/csum";
+import { checksumBuffer, checksumMemory, checksumsInJs, wasmSum } from "../../hosts/node/nic/csum";
 
 const SRC = [0xfd, 0, 0, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
 const DST = [0xfd, 0, 0, 0xb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
@@ -333,7 +333,9 @@ test("sum16 equals a byte-by-byte ones'-complement sum at every alignment, lengt
 });
 
 test("sum16 in a registered Wasm memory (csum.ts's SIMD loop) gives the byte-by-byte sum, at every alignment and length, and after the memory grows", () => {
-  const lengths = [0, 1, 2, 3, 31, 32, 33, 34, 63, 64, 65, 66, 127, 128, 129, 1220, 1460, 1461, 9000, 16_383, 16_384, 16_385, 16_449, 65_535, 65_536];
+  // Around the loop's 64-byte step and its 16 KiB blocks (a run of 16,448 is one block and one step).
+  const lengths = [0, 1, 2, 3, 31, 32, 33, 34, 63, 64, 65, 66, 127, 128, 129, 1220, 1460, 1461, 9000,
+    16_383, 16_384, 16_385, 16_447, 16_448, 16_449, 32_832, 65_535, 65_536];
   const check = (buf: ArrayBuffer, what: string) => {
     const all = new Uint8Array(buf);
     for (let i = 0; i < all.length; i++) all[i] = (i * 7919 + (i >> 5) + (i >> 13)) & 0xff;
@@ -350,6 +352,7 @@ test("sum16 in a registered Wasm memory (csum.ts's SIMD loop) gives the byte-by-
     assert.equal(fold(sum16(all, 2, 65_538)), refSum(all, 2, 65_538, 0), `${what}: 64 KiB of 0xff`);
     assert.equal(fold(sum16(all.subarray(1), 0, 65_537, 0xfffe)), refSum(all.subarray(1), 0, 65_537, 0xfffe), `${what}: an odd view`);
   };
+  assert.equal(checksumsInJs(), null, "this build sums in Wasm");
   const own = checksumBuffer(70_000);
   assert.notEqual(wasmSum(own), null, "a checksum buffer is summed in Wasm");
   assert.equal(wasmSum(new ArrayBuffer(70_000)), null, "a plain buffer is not");

@@ -682,11 +682,16 @@ export const MUTANTS: Mutant[] = [
   { id: "tap-ring-silent-fallback", guarantee: "a TAP NIC that cannot use io_uring says so once, with why",
     file: "hosts/node/nic/tap.ts", from: "if (typeof r === \"string\") this.ringOff(r);", to: "if (typeof r === \"string\") {}", tests: [TAP_FAKE] },
   { id: "tap-csum-past-view", guarantee: "a checksum run past its view's end is not handed to Wasm, whose load past the memory would trap",
-    file: "hosts/node/nic/offload.ts", from: "const wasm = start >= 0 && end <= b.length ? wasmSum(b.buffer) : null;", to: "const wasm = wasmSum(b.buffer);",
+    file: "hosts/node/nic/offload.ts", from: "const wasm = start >= 0 && end <= b.length && b.byteOffset + end < 0x1_0000_0000 ? wasmSum(b.buffer) : null;",
+    to: "const wasm = start >= 0 && b.byteOffset + end < 0x1_0000_0000 ? wasmSum(b.buffer) : null;",
     tests: ["tests/hosts/tap_offload.test.ts"] },
   { id: "tap-csum-odd-byte", guarantee: "a checksum summed in Wasm counts an odd last byte",
     file: "hosts/node/nic/offload.ts", from: "const t = fold(wasm(b.byteOffset + start, b.byteOffset + end));", to: "const t = fold(wasm(b.byteOffset + start, b.byteOffset + end - ((end - start) & 1)));",
     tests: ["tests/hosts/tap_offload.test.ts"] },
+  { id: "csum-wasm-odd-byte", guarantee: "the TAP's Wasm checksum loop counts an odd last byte (RFC 1071: padded with a zero byte)",
+    file: "hosts/node/nic/csum/main.ts", from: "if (p < end) total += <u64>load<u8>(p);", to: "", tests: ["tests/hosts/tap_offload.test.ts"] },
+  { id: "csum-wasm-reads-past", guarantee: "the TAP's Wasm checksum loop reads no byte past the end of its run",
+    file: "hosts/node/nic/csum/main.ts", from: ": end - 63;", to: ": end - 48;", tests: ["tests/hosts/tap_offload.test.ts"] },
 ];
 
 /** A quick fixed set for `--sample` (one or more per kind of guarantee). */

@@ -38,7 +38,7 @@ const ROOT = path.resolve(__dirname, "../../../..");
 const TEST_TIMEOUT_MS = 180_000;
 
 /** What a mutant rebuilds; "service:kv" is build/wasm/services/kv.wasm. */
-type Artifact = "kernel" | "ts" | "modsig" | `service:${string}`;
+type Artifact = "kernel" | "ts" | "modsig" | "csum" | `service:${string}`;
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -53,7 +53,8 @@ function needs(m: Mutant): Artifact[] {
   if (!nodeTests) return out;
   if (KERNEL_SOURCES.some((d) => m.file.startsWith(d))) out.push("kernel");
   if (MODSIG_SOURCES.includes(m.file)) out.push("modsig");
-  if (TS_SOURCES.some((d) => m.file.startsWith(d))) out.push("ts");
+  if (m.file.startsWith(CSUM_SOURCES)) out.push("csum");
+  else if (TS_SOURCES.some((d) => m.file.startsWith(d))) out.push("ts");
   const svc = /^services\/([a-z0-9_-]+)\//.exec(m.file);
   if (svc && svc[1] !== "sdk") out.push(`service:${svc[1]}`);   // the SDK is in every service: not rebuilt here,
   if (svc && svc[1] === "sdk") for (const x of m.services ?? []) out.push(`service:${x}`);   // but those its mutant names are
@@ -65,6 +66,9 @@ function needs(m: Mutant): Artifact[] {
  *  rebuilds what its Node tests read, so check() refuses it rather than let it survive. */
 const KERNEL_SOURCES = ["kernel/", "wire/", "abi/"];
 const TS_SOURCES = ["abi/", "wire/layout/", "loader/", "hosts/node/", "cli/", "tests/"];
+/** The Node host's AssemblyScript: the TAP's checksum loop (build/wasm/csum.wasm), which tsc
+ *  leaves out. */
+const CSUM_SOURCES = "hosts/node/nic/csum/";
 /** The module signature check, which tests/kernel/modsig.test.ts reads from its own test
  *  module (build/wasm/tests/modsig.wasm) as well as from kernel.wasm. */
 const MODSIG_SOURCES = ["kernel/svc/modsig.ts", "kernel/svc/publishers.ts"];
@@ -100,9 +104,8 @@ interface Scratch { dir: string; pristine: string }
  *  compiler), in a few milliseconds instead of an incremental tsc's 5–8 s. It is used for a
  *  file only where transpiling the unmutated text gives, byte for byte, what tsc emitted into
  *  the build: then nothing the file takes from the rest of the program (another file's const
- *  enum, say) is lost by emitting it alone. Other files go through tsc. What transpiling does
- *  not do is type-check the mutant: a mutant that no longer type-checks runs instead of being
- *  reported as not building (one that is not valid syntax is still refused). */
+ *  enum, say) is lost by emitting it alone. Other files go through tsc. Transpiling does not
+ *  type-check: typeErrors() does that for the mutated file. */
 let tsc: { ts: typeof import("typescript"); options: import("typescript").CompilerOptions } | null = null;
 function transpile(file: string, text: string): { js: string; errors: string } {
   if (!tsc) {
@@ -114,6 +117,50 @@ function transpile(file: string, text: string): { js: string; errors: string } {
   const errors = (out.diagnostics ?? []).map((d) => tsc!.ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n");
   return { js: out.outputText, errors };
 }
+/** The mutated file's type errors (tsc's, for that file, with the rest of the program as it
+ *  is), so that a transpiled mutant that would not type-check is refused as tsc refused it, not
+ *  run to a test's ReferenceError and counted as killed. One language service over
+ *  tsconfig.json's program, made on the first call; the mutated text is handed to it in memory. */
+let checker: { service: import("typescript").LanguageService; texts: Map<string, string>; versions: Map<string, number> } | null = null;
+function typeErrors(file: string, text: string): string {
+  transpile(file, "");   // loads TypeScript and tsconfig.json's options into `tsc`
+  const { ts, options } = tsc!;
+  if (!checker) {
+    const config = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile);
+    const names = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT).fileNames;
+    const texts = new Map<string, string>(), versions = new Map<string, number>();
+    const service = ts.createLanguageService({
+      getScriptFileNames: () => names,
+      getScriptVersion: (f) => String(versions.get(f) ?? 0),
+      getScriptSnapshot: (f) => {
+        const t = texts.get(f) ?? ts.sys.readFile(f);
+        return t === undefined ? undefined : ts.ScriptSnapshot.fromString(t);
+      },
+      getCurrentDirectory: () => ROOT,
+      getCompilationSettings: () => options,
+      getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
+      fileExists: ts.sys.fileExists,
+      readFile: ts.sys.readFile,
+      readDirectory: ts.sys.readDirectory,
+      directoryExists: ts.sys.directoryExists,
+      getDirectories: ts.sys.getDirectories,
+    }, ts.createDocumentRegistry());
+    checker = { service, texts, versions };
+  }
+  const abs = path.join(ROOT, file);
+  const bump = () => checker!.versions.set(abs, (checker!.versions.get(abs) ?? 0) + 1);
+  checker.texts.set(abs, text);
+  bump();
+  try {
+    const diags = [...checker.service.getSyntacticDiagnostics(abs), ...checker.service.getSemanticDiagnostics(abs)];
+    return diags.map((d) => `${file}:${d.start === undefined || !d.file ? "?" : d.file.getLineAndCharacterOfPosition(d.start).line + 1}: ` +
+      ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n");
+  } finally {
+    checker.texts.delete(abs);
+    bump();
+  }
+}
+
 /** Where tsc (tsconfig.json: rootDir ".", outDir build/ts) writes a source file's JavaScript. */
 const emitted = (file: string) => path.join("build/ts", file.replace(/\.ts$/, ".js"));
 /** Whether a mutant of this file may be rebuilt by transpile() (see there); asked once a file. */
@@ -185,8 +232,11 @@ function restore(s: Scratch, what: Artifact, m: Mutant): void {
 
 async function rebuild(dir: string, what: Artifact, m: Mutant) {
   if (what === "ts" && canTranspile(m.file)) {
-    const { js, errors } = transpile(m.file, fs.readFileSync(path.join(dir, m.file), "utf8"));
+    const text = fs.readFileSync(path.join(dir, m.file), "utf8");
+    const { js, errors } = transpile(m.file, text);
     if (errors) return { ok: false, timedOut: false, out: errors };
+    const types = typeErrors(m.file, text);
+    if (types) return { ok: false, timedOut: false, out: types };
     fs.writeFileSync(path.join(dir, emitted(m.file)), js);
     return { ok: true, timedOut: false, out: "" };
   }
@@ -201,6 +251,11 @@ async function rebuild(dir: string, what: Artifact, m: Mutant) {
     const name = what.slice("service:".length);
     const r = await sh(process.execPath, ["node_modules/assemblyscript/bin/asc.js", `services/${name}/main.ts`, "--config", "asconfig.json",
       "--target", name], dir);
+    return { ...r, ok: r.ok && !/WARNING|ERROR/.test(r.out) };
+  }
+  if (what === "csum") {
+    const r = await sh(process.execPath, ["node_modules/assemblyscript/bin/asc.js", "hosts/node/nic/csum/main.ts", "--config", "asconfig.json",
+      "--target", "csum"], dir);
     return { ...r, ok: r.ok && !/WARNING|ERROR/.test(r.out) };
   }
   if (what === "modsig") {

@@ -16,14 +16,30 @@ import { WASM_DIR } from "../paths";
  *  (csum/main.ts), as a double. */
 type Sum = (start: number, end: number) => number;
 
+/** PERSIA_TAP_WASM_CSUM=0 sums everything in JavaScript, to measure against (the benchmark). */
+const OFF = process.env.PERSIA_TAP_WASM_CSUM === "0";
 const FILE = path.join(WASM_DIR, "csum.wasm");
-let compiled: WebAssembly.Module | null = null;
-function module(): WebAssembly.Module {
+/** The compiled module, or why there is none (then every sum is JavaScript's: never a throw
+ *  on the packet path). Tried once, when the first memory is registered. */
+let compiled: WebAssembly.Module | string | null = null;
+function module(): WebAssembly.Module | string {
   if (compiled === null) {
-    if (!fs.existsSync(FILE)) throw new Error(`${FILE} is missing: the Node host's TAP checksums are built with the rest (npm run build)`);
-    compiled = new WebAssembly.Module(fs.readFileSync(FILE));
+    try {
+      compiled = new WebAssembly.Module(fs.readFileSync(FILE));
+    } catch (e) {
+      compiled = fs.existsSync(FILE)
+        ? `${FILE} does not compile here (Wasm SIMD is needed): ${(e as Error).message}`
+        : `${FILE} is missing (npm run build builds it with the rest)`;
+    }
   }
   return compiled;
+}
+
+/** Why checksums run in JavaScript, or null when they run in Wasm: a TAP NIC says it once. */
+export function checksumsInJs(): string | null {
+  if (OFF) return "PERSIA_TAP_WASM_CSUM=0";
+  const m = module();
+  return typeof m === "string" ? m : null;
 }
 
 /** The memories registered, held weakly (a kernel's memory goes when its kernel does), and the
@@ -40,6 +56,7 @@ let prevBuffer: ArrayBufferLike | null = null, prevSum: Sum | null = null;
 
 /** Frames in `memory` may be summed in Wasm from now on. */
 export function checksumMemory(memory: WebAssembly.Memory): void {
+  if (typeof module() === "string") return;
   registered.add(new WeakRef(memory));
 }
 
@@ -51,9 +68,6 @@ export function checksumBuffer(bytes: number): ArrayBuffer {
   checksumMemory(memory);
   return memory.buffer;
 }
-
-/** PERSIA_TAP_WASM_CSUM=0 sums everything in JavaScript, to measure against (the benchmark). */
-const OFF = process.env.PERSIA_TAP_WASM_CSUM === "0";
 
 /** The Wasm sum for bytes of `buffer`, or null if it is no registered memory's. */
 export function wasmSum(buffer: ArrayBufferLike): Sum | null {
@@ -73,7 +87,7 @@ export function wasmSum(buffer: ArrayBufferLike): Sum | null {
       if (memory.buffer !== buffer) continue;
       sum = sums.get(memory) ?? null;
       if (sum === null) {
-        sum = (new WebAssembly.Instance(module(), { env: { memory } }).exports as { sum: Sum }).sum;
+        sum = (new WebAssembly.Instance(module() as WebAssembly.Module, { env: { memory } }).exports as { sum: Sum }).sum;
         sums.set(memory, sum);
       }
       break;

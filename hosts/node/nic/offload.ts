@@ -161,8 +161,9 @@ export function sum16(b: Uint8Array, start: number, end: number, sum = 0): numbe
     // In a registered Wasm memory (the kernel's, a TAP's buffers): csum.ts's SIMD loop, whose
     // little-endian words are the big-endian ones byte-swapped on every host (Wasm memory is
     // little-endian), so its folded sum is swapped back as below. Only within the view, as
-    // every caller asks: past the memory's end a Wasm load would trap (throw).
-    const wasm = start >= 0 && end <= b.length ? wasmSum(b.buffer) : null;
+    // every caller asks: past the memory's end a Wasm load would trap (throw); and below 4 GiB,
+    // where the module's 32-bit addresses end.
+    const wasm = start >= 0 && end <= b.length && b.byteOffset + end < 0x1_0000_0000 ? wasmSum(b.buffer) : null;
     if (wasm !== null) {
       const t = fold(wasm(b.byteOffset + start, b.byteOffset + end));
       return sum + (((t & 0xff) << 8) | (t >>> 8));

@@ -25,7 +25,7 @@ import { NicBackend } from "./nic";
 import { LINK_FRAME_MAX, MTU_MAX } from "../../../abi/limits";
 import { ETH_HDR } from "../../../abi/kernel";
 import { Coalescer, GSO_ECN, GSO_FRAME_MAX, GSO_UDP_L4, receive, VNET_HDR_LEN } from "./offload";
-import { checksumBuffer } from "./csum";
+import { checksumBuffer, checksumsInJs } from "./csum";
 import { RingSys, WriteRing } from "./uring";
 
 /** Frames delivered per readable turn (segments after a split, not reads: one read with
@@ -343,8 +343,14 @@ export class TapNic implements NicBackend {
     // With a vnet header the read buffer and the segment buffer share one ArrayBuffer, so a
     // split copies each segment's payload without a view per segment (offload.ts split).
     const rxLen = vnet ? VNET_HDR_LEN + GSO_FRAME_MAX : LINK_FRAME_MAX;
-    // A Wasm memory of their own, so that checksums over them run in Wasm (csum.ts).
+    // A Wasm memory of their own, so that checksums over them run in Wasm (csum.ts); where
+    // they cannot, in JavaScript, said once.
     const mem = checksumBuffer(rxLen + (vnet ? LINK_FRAME_MAX : 0));
+    const slow = vnet ? checksumsInJs() : null;
+    if (slow !== null && slow !== "PERSIA_TAP_WASM_CSUM=0") {
+      this.report(`TAP NIC ${this.id}: checksums on ${this.device} are summed in JavaScript, not Wasm (${slow}); they are the same, ` +
+        `about four times slower for a full-sized TCP segment.`);
+    }
     this.rx = new Uint8Array(mem, 0, rxLen);
     this.segment = new Uint8Array(mem, rxLen, vnet ? LINK_FRAME_MAX : 0);
     this.coalescer = vnet ? new Coalescer((buf, n, frames) => this.writeOut(buf, n, frames), udpGro && this.uso) : null;
