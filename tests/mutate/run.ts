@@ -106,15 +106,20 @@ interface Scratch { dir: string; pristine: string }
  *  the build: then nothing the file takes from the rest of the program (another file's const
  *  enum, say) is lost by emitting it alone. Other files go through tsc. Transpiling does not
  *  type-check: typeErrors() does that for the mutated file. */
-let tsc: { ts: typeof import("typescript"); options: import("typescript").CompilerOptions } | null = null;
-function transpile(file: string, text: string): { js: string; errors: string } {
+let tsc: { ts: typeof import("typescript"); options: import("typescript").CompilerOptions; files: string[] } | null = null;
+/** The repository's TypeScript compiler, with tsconfig.json's options and files; loaded once. */
+function typescript(): NonNullable<typeof tsc> {
   if (!tsc) {
     const ts = require(path.join(ROOT, "node_modules/typescript")) as typeof import("typescript");
-    const config = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile);
-    tsc = { ts, options: ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT).options };
+    const config = ts.parseJsonConfigFileContent(ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile).config, ts.sys, ROOT);
+    tsc = { ts, options: config.options, files: config.fileNames };
   }
-  const out = tsc.ts.transpileModule(text, { compilerOptions: tsc.options, fileName: path.join(ROOT, file), reportDiagnostics: true });
-  const errors = (out.diagnostics ?? []).map((d) => tsc!.ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n");
+  return tsc;
+}
+function transpile(file: string, text: string): { js: string; errors: string } {
+  const { ts, options } = typescript();
+  const out = ts.transpileModule(text, { compilerOptions: options, fileName: path.join(ROOT, file), reportDiagnostics: true });
+  const errors = (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("\n");
   return { js: out.outputText, errors };
 }
 /** The mutated file's type errors (tsc's, for that file, with the rest of the program as it
@@ -123,11 +128,8 @@ function transpile(file: string, text: string): { js: string; errors: string } {
  *  tsconfig.json's program, made on the first call; the mutated text is handed to it in memory. */
 let checker: { service: import("typescript").LanguageService; texts: Map<string, string>; versions: Map<string, number> } | null = null;
 function typeErrors(file: string, text: string): string {
-  transpile(file, "");   // loads TypeScript and tsconfig.json's options into `tsc`
-  const { ts, options } = tsc!;
+  const { ts, options, files: names } = typescript();
   if (!checker) {
-    const config = ts.readConfigFile(path.join(ROOT, "tsconfig.json"), ts.sys.readFile);
-    const names = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT).fileNames;
     const texts = new Map<string, string>(), versions = new Map<string, number>();
     const service = ts.createLanguageService({
       getScriptFileNames: () => names,

@@ -347,7 +347,7 @@ export class TapNic implements NicBackend {
     // they cannot, in JavaScript, said once.
     const mem = checksumBuffer(rxLen + (vnet ? LINK_FRAME_MAX : 0));
     const slow = vnet ? checksumsInJs() : null;
-    if (slow !== null && slow !== "PERSIA_TAP_WASM_CSUM=0") {
+    if (slow !== null) {
       this.report(`TAP NIC ${this.id}: checksums on ${this.device} are summed in JavaScript, not Wasm (${slow}); they are the same, ` +
         `about four times slower for a full-sized TCP segment.`);
     }
