@@ -134,63 +134,29 @@ function viewLast(out: Uint8Array, len: number): Uint8Array {
   return (lastView = out.subarray(0, len));
 }
 
-/** A Uint32Array over the whole of b's buffer (its length rounded down to whole words), made
- *  once per buffer: sum16 reads aligned words through it. */
-const words = new WeakMap<ArrayBufferLike, Uint32Array>();
-function wordsOf(b: Uint8Array): Uint32Array {
-  let w = words.get(b.buffer);
-  if (w === undefined) {
-    w = new Uint32Array(b.buffer, 0, b.buffer.byteLength >>> 2);
-    words.set(b.buffer, w);
-  }
-  return w;
-}
-/** Where Uint32Array reads little-endian words (x86-64, arm64: every host a TAP runs on). */
-const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 /** The ones'-complement sum of b[start, end) as 16-bit big-endian words (an odd last byte is
- *  padded with zero), added to `sum`; not folded. Reads aligned 32-bit words through a
- *  Uint32Array where it can, four a step, summing their low and high halves apart (about
- *  twice as fast as big-endian DataView reads in V8, four times bytes): on a little-endian
- *  host those halves are the big-endian words byte-swapped, and the ones'-complement sum of
- *  byte-swapped words is the byte-swapped sum (RFC 1071 2(B)), so the folded sum is swapped
- *  back once. The sums are doubles, exact far beyond 64 KiB of words. */
+ *  padded with zero), added to `sum`; not folded. Where b lies in a Wasm memory registered with
+ *  csum.ts (the kernel's, a TAP's buffers: every frame on the TAP's paths), its SIMD loop sums
+ *  it; anywhere else (the coalescer's pseudo-header, a build without csum.wasm) 32-bit words
+ *  through a DataView, about twice as fast as bytes in V8. The sum is a double, exact far
+ *  beyond 64 KiB of words. */
 export function sum16(b: Uint8Array, start: number, end: number, sum = 0): number {
   let i = start;
   if (end - start >= 32) {
-    // In a registered Wasm memory (the kernel's, a TAP's buffers): csum.ts's SIMD loop, whose
-    // little-endian words are the big-endian ones byte-swapped on every host (Wasm memory is
-    // little-endian), so its folded sum is swapped back as below. Only within the view, as
-    // every caller asks: past the memory's end a Wasm load would trap (throw); and below 4 GiB,
-    // where the module's 32-bit addresses end.
-    const wasm = start >= 0 && end <= b.length && b.byteOffset + end < 0x1_0000_0000 ? wasmSum(b.buffer) : null;
+    // The Wasm loop sums little-endian words, the big-endian ones byte-swapped (Wasm memory is
+    // little-endian on every host), and the ones'-complement sum of byte-swapped words is the
+    // byte-swapped sum (RFC 1071 2(B)): its folded sum is swapped back once. Callers keep to
+    // 0 <= start <= end <= b.length; a run that reaches 4 GiB, where the module's 32-bit
+    // addresses end, is left to the loop below.
+    const wasm = b.byteOffset + end < 0x1_0000_0000 ? wasmSum(b.buffer) : null;
     if (wasm !== null) {
       const t = fold(wasm(b.byteOffset + start, b.byteOffset + end));
       return sum + (((t & 0xff) << 8) | (t >>> 8));
     }
-    let at = b.byteOffset + i;
-    // Two bytes at a time until the absolute offset is word-aligned (only from an even one:
-    // from an odd one the halves would not be the frame's words).
-    while ((at & 3) === 2 && i + 1 < end) { sum += (b[i] << 8) | b[i + 1]; i += 2; at += 2; }
-    if (LITTLE && (at & 3) === 0) {
-      const u = wordsOf(b), last = (b.byteOffset + end) >>> 2;
-      let w = at >>> 2, lo = 0, hi = 0;
-      for (; w + 3 < last; w += 4) {
-        const x0 = u[w], x1 = u[w + 1], x2 = u[w + 2], x3 = u[w + 3];
-        lo += (x0 & 0xffff) + (x1 & 0xffff) + (x2 & 0xffff) + (x3 & 0xffff);
-        hi += (x0 >>> 16) + (x1 >>> 16) + (x2 >>> 16) + (x3 >>> 16);
-      }
-      for (; w < last; w++) { const x = u[w]; lo += x & 0xffff; hi += x >>> 16; }
-      const t = fold(lo + hi);
-      sum += ((t & 0xff) << 8) | (t >>> 8);
-      i = (w << 2) - b.byteOffset;
-    } else {
-      // A big-endian host, or a start at an odd offset: big-endian words through a DataView.
-      const v = viewOf(b), base = b.byteOffset;
-      let s = 0;
-      for (; i + 3 < end; i += 4) s += v.getUint32(base + i);
-      sum += (s % 0x10000) + Math.floor(s / 0x10000);
-    }
+    const v = viewOf(b), base = b.byteOffset;
+    let s = 0;
+    for (; i + 3 < end; i += 4) s += v.getUint32(base + i);
+    sum += (s % 0x10000) + Math.floor(s / 0x10000);
   }
   for (; i + 1 < end; i += 2) sum += (b[i] << 8) | b[i + 1];
   if (i < end) sum += b[i] << 8;
