@@ -256,6 +256,52 @@ export function lpmLookup(dst: usize): i32 {
   return headOf(bn >= 0 ? bn : ROOT);
 }
 
+/** lpmLookup of n destinations at once: out[i] (an i32 at out + 4i) = lpmLookup(the
+ *  address at the u32 offset dsts + 4i), the same answers. The walks go in step, one node
+ *  of each in turn, so the cache misses of all of them overlap where one walk waits on each
+ *  of its own (k_rx_batch's frames: route.ts routeMany). n ≤ MANY_MAX. */
+export function lpmLookupMany(dsts: usize, n: i32, out: usize): void {
+  let live = 0;
+  for (let i = 0; i < n; i++) {
+    let d = <usize>load<u32>(dsts + (<usize>i << 2));
+    let hi = bswap<u64>(load<u64>(d)), lo = bswap<u64>(load<u64>(d, 8));
+    let b = <i32>(hi >> <u64>(64 - DIR_BITS));
+    let s = unchecked(dir[b]);
+    if (<u16>(s >> 48) != unchecked(gens[b >> SUB_BITS])) s = refill(b);
+    let top = <i32>(<u32>s & 0xffffff) - 1;
+    unchecked(mHi[i] = hi); unchecked(mLo[i] = lo);
+    unchecked(mAt[i] = top); unchecked(mBest[i] = -1);
+    unchecked(mSlotBest[i] = <i32>(<u32>(s >> 24) & 0xffffff) - 1);
+    if (top >= 0) live++;
+  }
+  while (live > 0) {                                   // one step of every walk still going
+    live = 0;
+    for (let i = 0; i < n; i++) {
+      let m = unchecked(mAt[i]);
+      if (m < 0) continue;
+      let hi = unchecked(mHi[i]), lo = unchecked(mLo[i]);
+      let l = lenOf(m);
+      if ((hi & maskHi(l)) != hiOf(m) || (lo & maskLo(l)) != loOf(m)) { unchecked(mAt[i] = -1); continue; }
+      let h = headOf(m);
+      if (h >= 0) unchecked(mBest[i] = h);
+      let c = l == 128 ? -1 : kid(m, bitAt(hi, lo, l));
+      unchecked(mAt[i] = c);
+      if (c >= 0) live++;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    let r = unchecked(mBest[i]);
+    if (r < 0) { let bn = unchecked(mSlotBest[i]); r = headOf(bn >= 0 ? bn : ROOT); }
+    store<i32>(out + (<usize>i << 2), r);
+  }
+}
+export const MANY_MAX = 64;
+const mHi = new StaticArray<u64>(MANY_MAX);
+const mLo = new StaticArray<u64>(MANY_MAX);
+const mAt = new StaticArray<i32>(MANY_MAX);            // the node each walk reads next, -1: done
+const mBest = new StaticArray<i32>(MANY_MAX);          // the entry each walk found so far
+const mSlotBest = new StaticArray<i32>(MANY_MAX);      // its slot's best node above 20 bits
+
 /** The same answer walking from the root (the spec checks the direct table against it). */
 export function lpmRootLookup(dst: usize): i32 {
   return walkFrom(ROOT, -1, bswap<u64>(load<u64>(dst)), bswap<u64>(load<u64>(dst, 8)));

@@ -27,7 +27,7 @@
 import { ROUTE_MAX, ROUTE_MANIFEST_MAX, ROUTE_LEARNED_MAX, SVC_MAX } from "../param";
 import { RouteKind } from "../../abi/status";
 import { addrCopy, addrEq, isUnspecified } from "../../wire/addr";
-import { lpmReset, lpmInsert, lpmRemove, lpmLookup, lpmExact, lpmNext } from "./lpm";
+import { lpmReset, lpmInsert, lpmRemove, lpmLookup, lpmExact, lpmNext, lpmLookupMany, MANY_MAX } from "./lpm";
 
 const PREFIXES: usize = memory.data(ROUTE_MAX * 16, 8);
 const VIAS: usize = memory.data(ROUTE_MAX * 16, 8);
@@ -145,13 +145,45 @@ export function lookup(dst: usize): i32 {
   lastValid = true;
   return i;
 }
+/** The lookups of up to MANY_MAX destinations at once, made before the first of their
+ *  packets is routed (k_rx_batch: lpm.ts lpmLookupMany walks them in step, so their cache
+ *  misses overlap), then the kind and gateway of each answer read, for the same reason.
+ *  routeHint(i, dst) hands answer i to lookup() as if it had just found it, unless the table
+ *  changed since. dsts: n u32 offsets of addresses. */
+export function routeMany(dsts: usize, n: i32): void {
+  if (n > MANY_MAX) n = MANY_MAX;
+  lpmLookupMany(dsts, n, MANY);
+  manyGen = tableGen;
+  manyCount = n;
+  let sink = 0;
+  for (let i = 0; i < n; i++) {
+    let r = load<i32>(MANY + (<usize>i << 2));
+    if (r >= 0) sink ^= load<i32>(routeVia(r)) ^ <i32>unchecked(kinds[r]) ^ <i32>unchecked(nics[r]);
+  }
+  manySink = sink;
+}
+
+/** Answer i of the last routeMany, whose destination was dst, is lookup()'s for dst now,
+ *  unless the table changed since (then lookup() walks as it would have). */
+export function routeHint(i: i32, dst: usize): void {
+  if (manyGen != tableGen || <u32>i >= <u32>manyCount) return;
+  addrCopy(LAST_DST, dst);
+  lastRoute = load<i32>(MANY + (<usize>i << 2));
+  lastValid = true;
+}
+const MANY: usize = memory.data(MANY_MAX * 4, 4);
+let manyGen: u32 = 0;
+let manyCount: i32 = 0;
+let manySink: i32 = 0;
+let tableGen: u32 = 1;                                 // steps at every change to the table
+
 const LAST_DST: usize = memory.data(16, 8);
 let lastRoute: i32 = -1;
 let lastValid = false;
 
 /** The table changed: the answer lookup() kept may be wrong now. */
 // @ts-ignore: decorator
-@inline function forget(): void { lastValid = false; }
+@inline function forget(): void { lastValid = false; tableGen++; }
 
 /** The next hop through route i towards dst: the gateway, or dst itself when on-link. */
 export function nextHop(i: i32, dst: usize): usize {

@@ -5,7 +5,9 @@
 // prefixes of /24 to /64 (seeded), and the frames go to destinations spread over them, so
 // that a lookup walks a different path each time; the neighbors are taught by solicitations
 // and each frame goes to the next of them. The clock stands still, so no neighbor entry
-// ages. Each case runs ROUNDS times on its own node; the range is printed. Prints figures;
+// ages. Each case runs ROUNDS times on its own node; the range is printed; then the paired
+// bursts, one k_rx a frame and k_rx_batch of BATCH (how the TAP hands frames over, and where
+// the kernel looks a batch's routes up ahead: spec/performance.md). Prints figures;
 // asserts nothing but that every frame was forwarded. Then the LPM micro-benchmark
 // (tests/bench/lpm.ts: lookups and updates in route.ts and lpm.ts compiled alone).
 // PERSIA_ROUTES_KERNELS=a.wasm,b.wasm measures each kernel in every round, interleaved (a
@@ -92,17 +94,20 @@ async function boot({ boot, plan }: Compiled, neighbors: [Uint8Array, Uint8Array
 }
 
 /** Frames per second through the kernel, the frames taken in turn; throws unless `out`
- *  counted every one forwarded (when out is given). */
-function rate(node: PersiaNode, frames: Uint8Array[], n: number, out?: CountingNic): number {
-  for (let i = 0; i < 2000; i++) { node.kernel.rx(0, frames[i % frames.length], 1n); if (i % BATCH === 0) node.kernel.poll(1n); }
-  node.kernel.poll(1n);
+ *  counted every one forwarded (when out is given). batched: BATCH frames a k_rx_batch, as
+ *  the TAP hands them over; otherwise one k_rx a frame. */
+function rate(node: PersiaNode, frames: Uint8Array[], n: number, out?: CountingNic, batched = false): number {
+  const k = node.kernel;
+  const give = batched ? (f: Uint8Array) => k.rxQueue(0, f, 1n) : (f: Uint8Array) => k.rx(0, f, 1n);
+  for (let i = 0; i < 2000; i++) { give(frames[i % frames.length]); if (i % BATCH === 0) k.poll(1n); }
+  k.poll(1n);
   const sent = out?.sent ?? 0;
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
-    node.kernel.rx(0, frames[i % frames.length], 1n);
-    if (i % BATCH === BATCH - 1) node.kernel.poll(1n);
+    give(frames[i % frames.length]);
+    if (i % BATCH === BATCH - 1) k.poll(1n);
   }
-  node.kernel.poll(1n);
+  k.poll(1n);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   if (out && out.sent - sent !== n) throw new Error(`${out.sent - sent} of ${n} frames forwarded`);
   return n / s;
@@ -192,13 +197,16 @@ export async function routesBench(log: (l: string) => void): Promise<void> {
     const [small, large] = [cases[0], cases[2]];
     const a = await boot(small.yaml, small.neighbors, k), b = await boot(large.yaml, large.neighbors, k);
     try {
-      let ra = 0, rb = 0;
-      for (let i = 0; i < BURSTS; i++) {
-        ra = Math.max(ra, rate(a.node, small.frames, BURST, a.nics[1]));
-        rb = Math.max(rb, rate(b.node, large.frames, BURST, b.nics[1]));
+      for (const batched of [false, true]) {
+        let ra = 0, rb = 0;
+        for (let i = 0; i < BURSTS; i++) {
+          ra = Math.max(ra, rate(a.node, small.frames, BURST, a.nics[1], batched));
+          rb = Math.max(rb, rate(b.node, large.frames, BURST, b.nics[1], batched));
+        }
+        log(`    ${label("", k).trim() || "kernel"}, ${batched ? `k_rx_batch of ${BATCH}` : "one k_rx a frame"}: ` +
+          `10 routes ${k_(ra)}, ${ROUTE_STATIC_MAX} routes ${k_(rb)} packets/s; ` +
+          `ratio ${(rb / ra).toFixed(2)}, ${(1e9 / rb - 1e9 / ra).toFixed(0)} ns more per packet`);
       }
-      log(`    ${label("", k).trim() || "kernel"}: 10 routes ${k_(ra)}, ${ROUTE_STATIC_MAX} routes ${k_(rb)} packets/s; ` +
-        `ratio ${(rb / ra).toFixed(2)}, ${(1e9 / rb - 1e9 / ra).toFixed(0)} ns more per packet`);
     } finally { a.node.stop(); b.node.stop(); }
   }
   lpmBench([ROOT], log);

@@ -5,17 +5,21 @@
 // Buf.RX_BATCH; echo.sabz.city answers through recv_many/send_many; send_many refuses a
 // record list that lies about its lengths before sending anything; and a million-odd
 // packets leave the kernel's memory and heap high-water mark where they were (the hot
-// path allocates nothing).
+// path allocates nothing). With more than 4,096 routes, the routes a batch's frames take,
+// looked up ahead together, are those a linear scan gives.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import { parseAddr } from "../../loader/ip6";
+import { parseAddr, parseMac, formatAddr, linkLocalFromMac } from "../../loader/ip6";
+import { parseManifest, compileManifest } from "../../loader/manifest";
+import { ROOT } from "../../hosts/node/paths";
 import { PersiaNode } from "../../hosts/node/node";
 import { Buf, REC_HDR } from "../../abi/kernel";
 import { Sys } from "../../abi/syscalls";
 import { Errno } from "../../abi/errno";
 import { FRAME_MAX } from "../../abi/limits";
-import { bootNode, FRAMES, ECHO_WASM, KERNEL_WASM, A0, NODE0, PEER0, ECHO_ADDR } from "../bench/node_boot";
+import { bootNode, FRAMES, ECHO_WASM, KERNEL_WASM, A0, NODE0, NODE1, PEER0, ECHO_ADDR } from "../bench/node_boot";
+import { prefixes, rng } from "../bench/routes";
 import * as P from "../../cli/peer/packets";
 
 const skip = fs.existsSync(ECHO_WASM) && fs.existsSync(KERNEL_WASM) ? false : "build/wasm is not built (npm run build)";
@@ -235,3 +239,92 @@ test("the hot path allocates nothing: forwarding and echo leave the kernel's hea
     assert.deepEqual(heapMark(node), before);
   } finally { node.stop(); }
 });
+
+/** A frame sent, copied (the kernel's view of it is valid only until its next send). */
+class RecordingNic {
+  readonly backend = "bench";
+  onFrame: ((frame: Uint8Array) => void) | null = null;
+  frames: Uint8Array[] = [];
+  constructor(readonly id: number) {}
+  send(f: Uint8Array): number { this.frames.push(Uint8Array.from(f)); return 0; }
+  counters() { return { sent: this.frames.length }; }
+  close() {}
+}
+
+test("with more routes than LOOKAHEAD_ROUTES, k_rx_batch's lookups ahead send each frame where one lookup would: nested prefixes, IPv4 and unrouted frames between, batches past 64", { skip }, async () => {
+  // 5,000 random prefixes (/24 to /64) and, under every tenth, one 8 bits longer through the
+  // other gateway; the answer for each destination from a linear scan here.
+  const base = prefixes(5000);
+  const GW = [parseAddr("fd00:2::a"), parseAddr("fd00:2::b")];
+  const GW_MAC = [parseMac("02:00:00:00:0a:0a"), parseMac("02:00:00:00:0b:0b")];
+  const routes: { net: Uint8Array; len: number; gw: number }[] = [];
+  const bitsOf = (t: string) => Number(t.split("/")[1]);
+  base.forEach((p, i) => {
+    const len = bitsOf(p.text);
+    routes.push({ net: parseAddr(p.text.split("/")[0]), len, gw: i & 1 });
+    if (i % 10 === 0) routes.push({ net: mask(p.inside, len + 8), len: len + 8, gw: (i & 1) ^ 1 });
+  });
+  const matches = (a: Uint8Array, net: Uint8Array, len: number) => mask(a, len).every((b, k) => b === net[k]);
+  const want = (a: Uint8Array) => {
+    let best = -1, bestLen = -1;
+    routes.forEach((r, i) => { if (r.len > bestLen && matches(a, r.net, r.len)) { best = i; bestLen = r.len; } });
+    return best < 0 ? -1 : routes[best].gw;
+  };
+  const yaml = [
+    "node: { name: ahead.sabz.city, role: router }",
+    "nics:",
+    `  - { name: lan0, kind: virtual, mac: "02:00:00:00:00:01", prefixes: ["fd00:1::/64"], ra: false }`,
+    `  - { name: lan1, kind: virtual, mac: "02:00:00:00:00:02", prefixes: ["fd00:2::/64"], ra: false }`,
+    "routes:",
+    ...routes.map((r) => `  - { to: "${formatAddr(r.net)}/${r.len}", via: "${formatAddr(GW[r.gw])}", nic: lan1 }`),
+    "services: []",
+  ].join("\n");
+  const { boot: manifest } = compileManifest(parseManifest(yaml, "ahead.yaml", ROOT));
+  const nics = [new RecordingNic(0), new RecordingNic(1)];
+  const node = new PersiaNode({ kernelBytes: fs.readFileSync(KERNEL_WASM), boot: manifest, services: new Map(), nics, clock: () => 1n, autoPoll: false, log: () => {} });
+  await node.start();
+  try {
+    node.poll();
+    for (let g = 0; g < 2; g++) {
+      node.kernel.rx(1, P.ether(NODE1, GW_MAC[g], P.ETH_IPV6, P.neighborSolicit(GW[g], linkLocalFromMac(NODE1), GW_MAC[g])), 1n);
+    }
+    node.kernel.poll(1n);
+    nics[1].frames = [];
+    // 300 frames: inside a nested prefix, inside its parent but not the nested one, anywhere
+    // in a prefix, unrouted (3000::/4), and IPv4 between them.
+    const r = rng(0xa11ead);
+    const frames: Uint8Array[] = [];
+    const expected: { dst: Uint8Array; gw: number }[] = [];
+    for (let i = 0; i < 300; i++) {
+      const kind = r() % 5;
+      if (kind === 4) { frames.push(P.ether(NODE0, PEER0, 0x0800, new Uint8Array(60).fill(0x45, 0, 1))); continue; }
+      const p = base[(r() % 500) * 10];                // a prefix with a nested one under it
+      const dst = kind === 3 ? parseAddr(`3000::${(r() & 0xffff).toString(16)}`) : p.inside.slice();
+      if (kind < 3) for (let k = 12; k < 16; k++) dst[k] = r() & 0xff;
+      if (kind === 1) { const b = bitsOf(p.text) + 7; dst[b >> 3] ^= 0x80 >> (b & 7); }   // just outside the nested one
+      frames.push(P.ether(NODE0, PEER0, P.ETH_IPV6, P.udp(A0, dst, 40000, 9, new Uint8Array(16))));
+      const gw = want(dst);
+      if (gw >= 0) expected.push({ dst, gw });
+    }
+    assert.ok(expected.filter((e) => e.gw === 0).length > 30 && expected.filter((e) => e.gw === 1).length > 30, "both gateways are asked for");
+    for (const f of frames) assert.ok(node.kernel.rxQueue(0, f, 1n));
+    assert.equal(node.kernel.rxFlush(1n), 300);
+    node.kernel.poll(1n);
+    const out = nics[1].frames;
+    assert.equal(out.length, expected.length, "every routed frame, and only those, went out on lan1");
+    let wrong = 0;
+    out.forEach((f, i) => {
+      const gw = GW_MAC.findIndex((m) => m.every((b, k) => b === f[k]));
+      const dst = f.subarray(14 + 24, 14 + 40);
+      if (gw !== expected[i].gw || !dst.every((b, k) => b === expected[i].dst[k])) wrong++;
+    });
+    assert.equal(wrong, 0, "frames sent through another gateway than a linear scan of the routes picks");
+  } finally { node.stop(); }
+});
+
+/** a with every bit past len cleared. */
+function mask(a: Uint8Array, len: number): Uint8Array {
+  const m = a.slice();
+  for (let bit = len; bit < 128; bit++) m[bit >> 3] &= ~(0x80 >> (bit & 7));
+  return m;
+}

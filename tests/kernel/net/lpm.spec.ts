@@ -9,6 +9,9 @@
 // shorter than 20 bits and blocks beside one another are exercised. Then the direct table
 // itself: prefixes across its 20-bit boundary and its 10-bit superblocks, the slots a lookup
 // refills lazily, a generation that wraps, and the bound on an update's and a lookup's work.
+// lpmLookupMany (k_rx_batch's walks in step) is checked against the same scan wherever the
+// single lookup is, over batches of 1 to MANY_MAX addresses whose walks end at different
+// depths, and routeHint must never hand over an answer the table has since changed.
 // Last, what a slot's reuse must not change: ties, the filter of own addresses, a service's
 // chain of routes, and routeBeyond.
 import { RouteKind } from "../../../abi/status";
@@ -16,7 +19,8 @@ import { ROUTE_MANIFEST_MAX, ROUTE_LEARNED_MAX, ROUTE_MAX } from "../../../kerne
 import { routeAdd as tableAdd, routeAddService as tableAddService, routeDelete, routeRemoveService, routeFind, lookup, routeCount,
   routeHigh, routeUsed, routePrefix, routeLen, routeKind, routeSvc, hasDefaultRoute, routeReset, routeBeyond, isOwn } from "../../../kernel/net/route";
 import { prefixMatch } from "../../../wire/addr";
-import { lpmRootLookup, lpmRefills } from "../../../kernel/net/lpm";
+import { lpmRootLookup, lpmRefills, lpmLookupMany, MANY_MAX } from "../../../kernel/net/lpm";
+import { routeMany, routeHint } from "../../../kernel/net/route";
 
 let seed: u64 = 0x9e3779b97f4a7c15;
 function rnd(): u32 {
@@ -71,8 +75,34 @@ function reference(dst: usize, beyond: bool = false): i32 {
   return best;
 }
 
+// A batch for lpmLookupMany: up to MANY_MAX addresses, the scan's answer for each, and the
+// offsets lpmLookupMany reads them from.
+const MQ = heap.alloc(MANY_MAX * 16);
+const MQ_AT = heap.alloc(MANY_MAX * 4);
+const MQ_OUT = heap.alloc(MANY_MAX * 4);
+const mqWant = new StaticArray<i32>(MANY_MAX);
+let mqN = 0;
+/** Queue P (with the scan's answer want) for the next batch; a full queue is checked now. */
+function manyPush(want: i32): i32 {
+  memory.copy(MQ + <usize>(mqN << 4), P, 16);
+  store<u32>(MQ_AT + <usize>(mqN << 2), <u32>(MQ + <usize>(mqN << 4)));
+  mqWant[mqN++] = want;
+  return mqN == MANY_MAX ? manyCheck() : 0;
+}
+/** lpmLookupMany over the queued addresses (the table unchanged since they were queued):
+ *  its answers that differ from the scan's. Empties the queue. */
+function manyCheck(): i32 {
+  if (mqN == 0) return 0;
+  lpmLookupMany(MQ_AT, mqN, MQ_OUT);
+  let wrong = 0;
+  for (let i = 0; i < mqN; i++) if (load<i32>(MQ_OUT + <usize>(i << 2)) != mqWant[i]) wrong++;
+  mqN = 0;
+  return wrong;
+}
+
 function checkLookups(n: i32): i32 {
   let wrong = 0;
+  let batch = 1 + <i32>(rnd() % <u32>MANY_MAX);     // the batch's size, 1 to MANY_MAX
   for (let q = 0; q < n; q++) {
     // Half near an entry (its prefix, a random tail), half anywhere.
     if (routeCount > 0 && (rnd() & 1) == 0) {
@@ -84,8 +114,10 @@ function checkLookups(n: i32): i32 {
     let want = reference(P);
     if (lookup(P) != want || lpmRootLookup(P) != want) wrong++;
     if (q % 4 == 0 && routeBeyond(P) != reference(P, true)) wrong++;
+    wrong += manyPush(want);
+    if (mqN >= batch) wrong += manyCheck();
   }
-  return wrong;
+  return wrong + manyCheck();
 }
 
 describe("the trie against a linear scan", () => {
@@ -133,7 +165,9 @@ describe("the trie against a linear scan", () => {
         store<u8>(P, <u8>(0x20 | (rnd() & 3)));
         let want = reference(P);
         if (lookup(P) != want || lpmRootLookup(P) != want) wrong++;
+        wrong += manyPush(want);
       }
+      wrong += manyCheck();
     }
     expect(wrong).toBe(0, "lookups that differ from the linear scan");
   });
@@ -175,10 +209,11 @@ function addrTop(top: u32): void {
   store<u32>(P, bswap<u32>(top));
 }
 
-/** Lookups (direct table and root walk) at P that differ from the linear scan: 0 or 1. */
+/** Lookups (direct table and root walk) at P that differ from the linear scan: 0 or 1.
+ *  P also joins the batch that manyCheck() checks, before the table next changes. */
 function wrongAt(): i32 {
   let want = reference(P);
-  return lookup(P) != want || lpmRootLookup(P) != want ? 1 : 0;
+  return (lookup(P) != want || lpmRootLookup(P) != want ? 1 : 0) + manyPush(want);
 }
 
 describe("the 20-bit direct table", () => {
@@ -207,6 +242,7 @@ describe("the 20-bit direct table", () => {
         } else addrTop(TOPS[rnd() % <u32>TOPS.length] ^ (rnd() & 0x00f01f00));
         wrong += wrongAt();
       }
+      wrong += manyCheck();
     }
     expect(wrong).toBe(0, "lookups that differ from the linear scan");
   });
@@ -236,6 +272,7 @@ describe("the 20-bit direct table", () => {
       store<u32>(P, bswap<u32>(probes[k])); store<u8>(P + 15, <u8>probes[k + 1]);
       if (lookup(P) != <i32>probes[k + 2] || wrongAt() != 0) wrong++;
     }
+    wrong += manyCheck();
     expect(wrong).toBe(0, "probes answered wrong with all five");
     // Delete them longest first, then the rest, looking everywhere after each.
     for (let d = 4; d >= 0; d--) {
@@ -245,6 +282,7 @@ describe("the 20-bit direct table", () => {
         store<u32>(P, bswap<u32>(probes[k])); store<u8>(P + 15, <u8>probes[k + 1]);
         wrong += wrongAt();
       }
+      wrong += manyCheck();
     }
     expect(wrong).toBe(0, "probes answered wrong after deletions");
     memory.fill(P, 0, 16);
@@ -271,10 +309,12 @@ describe("the 20-bit direct table", () => {
         wrong += wrongAt();
         if (lpmRefills - r0 > 1) wrong += 1000;
       }
+      wrong += manyCheck();
       before = lpmRefills;
       routeDelete(i);
       if (lpmRefills - before > most) most = lpmRefills - before;
       for (let b: u32 = 0; b < 1024; b += 7) { addrTop(0x80000000 | (b << 12)); wrong += wrongAt(); }
+      wrong += manyCheck();
     }
     expect(wrong).toBe(0, "wrong lookups (1,000 for each lookup that refilled more than its slot)");
     expect(most <= 512).toBe(true, "an update refilled more than 512 slots");
@@ -305,7 +345,36 @@ describe("the 20-bit direct table", () => {
     expect(q).toBe(2, "a0::/9 is in the table");
     memory.fill(P, 0, 16); store<u32>(P, bswap<u32>(0xa0123456));
     expect(lookup(P)).toBe(q);
-    expect(wrongAt()).toBe(0);
+    expect(wrongAt() + manyCheck()).toBe(0);
+    // The batched walk, whose slot is stale again after one more step.
+    routeDelete(q);
+    memory.fill(P, 0, 16); store<u32>(P, bswap<u32>(0xa0123456));
+    manyPush(0);
+    expect(manyCheck()).toBe(0, "a0::/9 gone: ::/0 answers, from a refilled slot");
+  });
+
+  it("hands k_rx_batch's answers to lookup() only while the table is as it was", () => {
+    routeReset();
+    let a = heap.alloc(16);
+    memory.fill(a, 0, 16);
+    store<u32>(a, bswap<u32>(0x20010db8));
+    let wide = routeAdd(RouteKind.STATIC, a, 32, 1, 0, 0);                  // 2001:db8::/32
+    let other = heap.alloc(16);
+    memory.fill(other, 0, 16); store<u32>(other, bswap<u32>(0x20020000));
+    memory.fill(P, 0, 16); store<u32>(P, bswap<u32>(0x20010db8)); store<u8>(P + 15, 1);
+    store<u32>(MQ_AT, <u32>P);
+    store<u32>(MQ_AT + 4, <u32>other);
+    routeMany(MQ_AT, 2);
+    lookup(other);                                 // lookup()'s own memory now holds another address
+    routeHint(0, P);
+    expect(lookup(P)).toBe(wide, "the batch's answer, table unchanged");
+    routeMany(MQ_AT, 2);
+    let narrow = routeAdd(RouteKind.STATIC, P, 128, 2, 0, 0);             // 2001:db8::1/128, after the batch
+    routeHint(0, P);
+    expect(lookup(P)).toBe(narrow, "a route added after the batch's walks wins over its answer");
+    routeMany(MQ_AT, 1);
+    routeHint(1, other);                           // past the batch: nothing handed over
+    expect(lookup(other)).toBe(-1);
   });
 });
 
