@@ -175,6 +175,29 @@ test("frames that do not continue the open one are written alone, unchanged and 
   assert.deepEqual(out, frames, "every frame comes back out, in order, byte for byte");
 });
 
+test("a segment that differs from the open super-frame in any header byte the merge compares is not merged", () => {
+  // Ethernet, IPv6 but its payload length, the ports, acknowledgement, data offset, window,
+  // urgent pointer and options: each byte flipped in turn (its checksum made right again).
+  const compared = [[0, 18], [20, 58], [62, 67], [68, 70], [72, 86]].flatMap(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i));
+  const first = tcp(1000, payload(1428, 8));
+  const merged: number[] = [];
+  for (const at of compared) {
+    const writes: number[] = [];
+    const c = new Coalescer((_buf, _n, frames) => writes.push(frames));
+    const next = tcp(1000 + 1428, payload(1428, 8));
+    next[at] ^= 0x04;
+    c.add(first);
+    c.add(withChecksum(next, 6));
+    c.flush();
+    if (writes.length !== 2) merged.push(at);
+  }
+  assert.deepEqual(merged, [], "bytes at which a differing segment was merged anyway");
+  const writes: number[] = [];
+  const c = new Coalescer((_buf, _n, frames) => writes.push(frames));
+  c.add(first); c.add(tcp(1000 + 1428, payload(1428, 8))); c.flush();
+  assert.deepEqual(writes, [2], "the same segment unchanged is merged");
+});
+
 test("UDP is merged only when asked (udp: true); TCP always", () => {
   const writes: number[] = [];
   const c = new Coalescer((_buf, _n, frames) => writes.push(frames));
