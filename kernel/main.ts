@@ -37,6 +37,7 @@ import { routeMany, routeHint, routeCount } from "./net/route";
 import { MANY_MAX } from "./net/lpm";
 import { ETH_HDR, ETHERTYPE_IPV6, ethType } from "../wire/ethernet";
 import { IP_HDR, IP_DST } from "../wire/ipv6";
+import { addrEq } from "../wire/addr";
 
 /** The bytes a record (abi/kernel.ts REC_*) of len bytes takes, padding included. */
 // @ts-ignore: decorator
@@ -95,9 +96,10 @@ export function k_rx_batch(count: i32, t: i64): i32 {
   return routeCount > LOOKAHEAD_ROUTES ? rxAhead(count) : rxRecords(count, false);
 }
 
-/** k_rx_batch's loop with route lookups ahead. A function of its own so that the two
- *  loops stay two: written side by side in k_rx_batch, the optimizer folded them back into
- *  one loop that tested the case at every frame (25 instructions a packet more). */
+/** k_rx_batch's loop with route lookups ahead. Called through a function of its own (which
+ *  the optimizer then inlines) so that the two loops stay two: with rxRecords(count, true)
+ *  and rxRecords(count, false) side by side in k_rx_batch, it folded them back into one loop
+ *  that tested the case at every frame (25 instructions a packet more). */
 function rxAhead(count: i32): i32 { return rxRecords(count, true); }
 
 /** k_rx_batch's loop over the records; ahead: with the routes of each 64 looked up first. */
@@ -134,6 +136,7 @@ function rxAhead(count: i32): i32 { return rxRecords(count, true); }
 function lookAhead(off: i32, left: i32): void {
   let m = left < MANY_MAX ? left : MANY_MAX;
   let k = 0;
+  let prev: usize = 0;                                 // the last destination looked up
   for (let j = 0; j < m; j++) {
     let idx = -1;
     if (off <= RX_BATCH_SIZE - REC_HDR) {
@@ -141,8 +144,13 @@ function lookAhead(off: i32, left: i32): void {
       let len = <i32>load<u16>(r + REC_LEN);
       if (len <= RX_BATCH_SIZE - REC_HDR - off) {
         if (len >= ETH_HDR + IP_HDR && ethType(r + REC_HDR) == ETHERTYPE_IPV6) {
-          store<u32>(DSTS + (<usize>k << 2), <u32>(r + REC_HDR + ETH_HDR + IP_DST));
-          idx = k++;
+          let d = r + REC_HDR + ETH_HDR + IP_DST;
+          if (k > 0 && addrEq(d, prev)) idx = k - 1;   // a flow's next frame: the same lookup
+          else {
+            store<u32>(DSTS + (<usize>k << 2), <u32>d);
+            prev = d;
+            idx = k++;
+          }
         }
         off += recSize(len);
       } else off = RX_BATCH_SIZE;

@@ -259,9 +259,11 @@ export function lpmLookup(dst: usize): i32 {
 /** lpmLookup of n destinations at once: out[i] (an i32 at out + 4i) = lpmLookup(the
  *  address at the u32 offset dsts + 4i), the same answers. The walks go in step, one node
  *  of each in turn, so the cache misses of all of them overlap where one walk waits on each
- *  of its own (k_rx_batch's frames: route.ts routeMany). n ≤ MANY_MAX. */
+ *  of its own (k_rx_batch's frames: route.ts routeMany); a walk that ends leaves the
+ *  steps, so one deep walk costs only itself. n is at most MANY_MAX (more are not looked up). */
 export function lpmLookupMany(dsts: usize, n: i32, out: usize): void {
-  let live = 0;
+  if (n > MANY_MAX) n = MANY_MAX;
+  let live = 0;                                        // mLive[0, live): the walks still going
   for (let i = 0; i < n; i++) {
     let d = <usize>load<u32>(dsts + (<usize>i << 2));
     let hi = bswap<u64>(load<u64>(d)), lo = bswap<u64>(load<u64>(d, 8));
@@ -272,21 +274,23 @@ export function lpmLookupMany(dsts: usize, n: i32, out: usize): void {
     unchecked(mHi[i] = hi); unchecked(mLo[i] = lo);
     unchecked(mAt[i] = top); unchecked(mBest[i] = -1);
     unchecked(mSlotBest[i] = <i32>(<u32>(s >> 24) & 0xffffff) - 1);
-    if (top >= 0) live++;
+    if (top >= 0) unchecked(mLive[live++] = i);
   }
   while (live > 0) {                                   // one step of every walk still going
-    live = 0;
-    for (let i = 0; i < n; i++) {
+    for (let q = 0; q < live;) {
+      let i = unchecked(mLive[q]);
       let m = unchecked(mAt[i]);
-      if (m < 0) continue;
       let hi = unchecked(mHi[i]), lo = unchecked(mLo[i]);
       let l = lenOf(m);
-      if ((hi & maskHi(l)) != hiOf(m) || (lo & maskLo(l)) != loOf(m)) { unchecked(mAt[i] = -1); continue; }
-      let h = headOf(m);
-      if (h >= 0) unchecked(mBest[i] = h);
-      let c = l == 128 ? -1 : kid(m, bitAt(hi, lo, l));
+      let c = -1;
+      if ((hi & maskHi(l)) == hiOf(m) && (lo & maskLo(l)) == loOf(m)) {
+        let h = headOf(m);
+        if (h >= 0) unchecked(mBest[i] = h);
+        if (l < 128) c = kid(m, bitAt(hi, lo, l));
+      }
       unchecked(mAt[i] = c);
-      if (c >= 0) live++;
+      if (c >= 0) q++;
+      else unchecked(mLive[q] = unchecked(mLive[--live]));   // done: the last one still going takes its place
     }
   }
   for (let i = 0; i < n; i++) {
@@ -300,7 +304,8 @@ const mHi = new StaticArray<u64>(MANY_MAX);
 const mLo = new StaticArray<u64>(MANY_MAX);
 const mAt = new StaticArray<i32>(MANY_MAX);            // the node each walk reads next, -1: done
 const mBest = new StaticArray<i32>(MANY_MAX);          // the entry each walk found so far
-const mSlotBest = new StaticArray<i32>(MANY_MAX);      // its slot's best node above 20 bits
+const mSlotBest = new StaticArray<i32>(MANY_MAX);      // its slot's best node shorter than 20 bits
+const mLive = new StaticArray<i32>(MANY_MAX);          // the walks still going, in no order
 
 /** The same answer walking from the root (the spec checks the direct table against it). */
 export function lpmRootLookup(dst: usize): i32 {

@@ -12,10 +12,12 @@
 // 0..routeHigh and skip what routeUsed() says is free; their order is the slots', which
 // depends only on the order of adds and deletes.
 // lookup() answers with the matching entry's index, which the caller keeps and reads
-// with routeKind/routeNic/routeSvc/routeAddrIndex; nothing is allocated. One thing is
-// left in module state on purpose, a cache: the last destination and its answer, dropped by
+// with routeKind/routeNic/routeSvc/routeAddrIndex; nothing is allocated. Two things are
+// left in module state on purpose, caches: the last destination and its answer, dropped by
 // every change to the table (routeAdd, routeDelete, routeReset), so a flow's packets cost one
-// trie walk. (nd.ts keeps a like cache per NIC, checked against the entry's own key.) A SERVICE route has no NIC; it names
+// trie walk (nd.ts keeps a like cache per NIC, checked against the entry's own key); and the
+// answers routeMany looked up ahead for a batch, each kept with its destination and taken
+// by routeHint only while the table is unchanged (a generation every change steps). A SERVICE route has no NIC; it names
 // the service and the index of the address in the service's list (the object of its ADDR
 // capability).
 // Routes learned from the link (routers.ts, slaac.ts: learned) have room of their own,
@@ -148,8 +150,8 @@ export function lookup(dst: usize): i32 {
 /** The lookups of up to MANY_MAX destinations at once, made before the first of their
  *  packets is routed (k_rx_batch: lpm.ts lpmLookupMany walks them in step, so their cache
  *  misses overlap), then the kind and gateway of each answer read, for the same reason.
- *  routeHint(i, dst) hands answer i to lookup() as if it had just found it, unless the table
- *  changed since. dsts: n u32 offsets of addresses. */
+ *  routeHint(i, dst) hands answer i to lookup() as if it had just found it. dsts: n u32
+ *  offsets of addresses; each address is kept with its answer. */
 export function routeMany(dsts: usize, n: i32): void {
   if (n > MANY_MAX) n = MANY_MAX;
   lpmLookupMany(dsts, n, MANY);
@@ -157,21 +159,24 @@ export function routeMany(dsts: usize, n: i32): void {
   manyCount = n;
   let sink = 0;
   for (let i = 0; i < n; i++) {
+    addrCopy(MANY_DST + (<usize>i << 4), <usize>load<u32>(dsts + (<usize>i << 2)));
     let r = load<i32>(MANY + (<usize>i << 2));
     if (r >= 0) sink ^= load<i32>(routeVia(r)) ^ <i32>unchecked(kinds[r]) ^ <i32>unchecked(nics[r]);
   }
   manySink = sink;
 }
 
-/** Answer i of the last routeMany, whose destination was dst, is lookup()'s for dst now,
- *  unless the table changed since (then lookup() walks as it would have). */
+/** Answer i of the last routeMany becomes lookup()'s for dst, if it was looked up for dst
+ *  and the table has not changed since (otherwise lookup() walks as it would have): never
+ *  another destination's answer, nor a stale one. */
 export function routeHint(i: i32, dst: usize): void {
-  if (manyGen != tableGen || <u32>i >= <u32>manyCount) return;
+  if (manyGen != tableGen || <u32>i >= <u32>manyCount || !addrEq(MANY_DST + (<usize>i << 4), dst)) return;
   addrCopy(LAST_DST, dst);
   lastRoute = load<i32>(MANY + (<usize>i << 2));
   lastValid = true;
 }
 const MANY: usize = memory.data(MANY_MAX * 4, 4);
+const MANY_DST: usize = memory.data(MANY_MAX * 16, 8);
 let manyGen: u32 = 0;
 let manyCount: i32 = 0;
 let manySink: i32 = 0;
@@ -195,7 +200,9 @@ export function nextHop(i: i32, dst: usize): usize {
  *  (LOCAL or SERVICE), else -1. */
 export function ownRoute(addr: usize): i32 {
   if (!ownMaybe(addr)) return -1;
-  let i = lookup(addr);
+  // Not lookup(): asked of every received source the filter lets by, it would put the
+  // source where the destination's answer waits (routeHint) and cost that frame a walk.
+  let i = lpmLookup(addr);
   if (i < 0) return -1;
   let k = <RouteKind>unchecked(kinds[i]);
   return (k == RouteKind.LOCAL || k == RouteKind.SERVICE) && routeLen(i) == 128 ? i : -1;

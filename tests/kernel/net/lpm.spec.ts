@@ -372,9 +372,14 @@ describe("the 20-bit direct table", () => {
     let narrow = routeAdd(RouteKind.STATIC, P, 128, 2, 0, 0);             // 2001:db8::1/128, after the batch
     routeHint(0, P);
     expect(lookup(P)).toBe(narrow, "a route added after the batch's walks wins over its answer");
-    routeMany(MQ_AT, 1);
-    routeHint(1, other);                           // past the batch: nothing handed over
-    expect(lookup(other)).toBe(-1);
+    // Another destination's answer is never handed over, whatever index is asked for.
+    let otherRoute = routeAdd(RouteKind.STATIC, other, 16, 3, 0, 0);       // 2002::/16
+    routeMany(MQ_AT, 2);
+    lookup(P);
+    routeHint(0, other);                           // P's answer, asked for other
+    expect(lookup(other)).toBe(otherRoute, "other's own route, not the one looked up for P");
+    routeHint(1, P);                               // other's answer, asked for P
+    expect(lookup(P)).toBe(narrow, "P's own route, not the one looked up for other");
   });
 });
 
