@@ -668,7 +668,7 @@ export const MUTANTS: Mutant[] = [
   { id: "lpm-many-no-slot-best", guarantee: "the batched lookup falls back to the slot's best node above 20 bits when its walk finds nothing",
     file: "kernel/net/lpm.ts", from: "    if (r < 0) { let bn = unchecked(mSlotBest[i]); r = headOf(bn >= 0 ? bn : ROOT); }", to: "    if (r < 0) r = headOf(ROOT);", tests: [LPM] },
   { id: "route-hint-stale", guarantee: "an answer looked up ahead for a batch is never used once the table has changed",
-    file: "kernel/net/route.ts", from: "  if (manyGen != tableGen || <u32>i >= <u32>manyCount ||", to: "  if (<u32>i >= <u32>manyCount ||", tests: [LPM] },
+    file: "kernel/net/route.ts", from: "  if (manyGen != tableGen || <u32>i >= <u32>manyCount ||", to: "  if (<u32>i >= <u32>manyCount ||", tests: [LPM, "tests/integration/lookahead.test.ts"] },
   { id: "route-hint-other-dst", guarantee: "an answer looked up ahead is handed over only for the destination it was looked up for",
     file: "kernel/net/route.ts", from: " || !addrEq(MANY_DST + (<usize>i << 4), dst)) return;", to: ") return;", tests: [LPM] },
   { id: "lpm-many-live-swap", guarantee: "the batched lookup finishes every walk, whichever ends first",
