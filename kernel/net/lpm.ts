@@ -299,7 +299,9 @@ export function lpmLookupMany(dsts: usize, n: i32, out: usize): void {
     store<i32>(out + (<usize>i << 2), r);
   }
 }
-export const MANY_MAX = 64;
+export const MANY_MAX = 64;                            // a power of two: k_rx_batch counts lanes with n & (MANY_MAX - 1)
+// @ts-ignore: a constant condition, folded away
+if ((MANY_MAX & (MANY_MAX - 1)) != 0) ERROR("lpm.ts: MANY_MAX must be a power of two (kernel/main.ts k_rx_batch)");
 const mHi = new StaticArray<u64>(MANY_MAX);
 const mLo = new StaticArray<u64>(MANY_MAX);
 const mAt = new StaticArray<i32>(MANY_MAX);            // the node each walk reads next, -1: done
