@@ -33,8 +33,12 @@ function why(): string | null {
 }
 const skip = skipOrFail(why());
 
-const LINUX = parseAddr("fd00:77::1");   // the Linux interface's address
-const NODE = parseAddr("fd00:77::2");    // the address the test speaks for through the backend
+// A /64 of this run's own (from the process id), so that two runs on one machine, or a
+// network of the machine's, never share it.
+const NET = `fd00:77:${(process.pid % 0xfffe + 1).toString(16)}:`;   // never 0, which ip would print as fd00:77::
+const LINUX_TEXT = `${NET}:1`, NODE_TEXT = `${NET}:2`;
+const LINUX = parseAddr(LINUX_TEXT);   // the Linux interface's address
+const NODE = parseAddr(NODE_TEXT);     // the address the test speaks for through the backend
 const NODE_MAC = parseMac("02:00:00:00:77:02");
 
 /** A device name no other test process uses: pt<pid % 1000><letter>. */
@@ -64,17 +68,17 @@ function collect(nic: TapNic): { frames: Uint8Array[]; wait: (what: string, ok: 
   return { frames, wait };
 }
 
-/** Opens a TAP NIC on a fresh device and gives the Linux side fd00:77::1/64. */
+/** Opens a TAP NIC on a fresh device and gives the Linux side LINUX/64. */
 async function openWithAddress(dev: string): Promise<TapNic> {
   removeDevice(dev);
   const nic = await TapNic.open({ id: 0, device: dev, mtu: 1500 });
-  sh(`ip -6 addr add fd00:77::1/64 dev ${dev} nodad`);
+  sh(`ip -6 addr add ${LINUX_TEXT}/64 dev ${dev} nodad`);
   // Linux tells IPv6 of the carrier in a deferred work item (linkwatch); until then the
   // address stays tentative and a ping fails at the sender, never reaching the TAP (on a
   // loaded machine, the first 183 of 200 were lost so).
   await waitFor(() => fs.readFileSync(`/sys/class/net/${dev}/carrier`, "utf8").trim() === "1" &&
-    /fd00:77::\/64/.test(sh(`ip -6 route show dev ${dev}`)) &&
-    !/tentative/.test(sh(`ip -6 addr show dev ${dev} to fd00:77::1/128`)), 10000, `${dev} and fd00:77::1 to be usable`, 10);
+    sh(`ip -6 route show dev ${dev}`).includes(`${NET}:/64`) &&
+    !/tentative/.test(sh(`ip -6 addr show dev ${dev} to ${LINUX_TEXT}/128`)), 10000, `${dev} and ${LINUX_TEXT} to be usable`, 10);
   return nic;
 }
 
@@ -116,8 +120,8 @@ test("the neighbor solicitation Linux sends out of the interface arrives whole",
   const nic = await openWithAddress(dev);
   try {
     const { wait } = collect(nic);
-    const pinging = shAsync(`ping -6 -c 1 -W 1 fd00:77::2`);
-    const ns = P.parse(await wait("neighbor solicitation for fd00:77::2", (f) => {
+    const pinging = shAsync(`ping -6 -c 1 -W 1 ${NODE_TEXT}`);
+    const ns = P.parse(await wait(`neighbor solicitation for ${NODE_TEXT}`, (f) => {
       const p = P.parse(f);
       return p.icmpType === P.ICMP.NS && P.equalBytes(p.data?.subarray(0, 16), NODE);
     }));
@@ -138,13 +142,13 @@ test("an echo request the backend writes reaches Linux, whose echo reply comes b
   const dev = device("c");
   const nic = await openWithAddress(dev);
   try {
-    sh(`ip -6 neigh replace fd00:77::2 lladdr 02:00:00:00:77:02 dev ${dev} nud permanent`);
+    sh(`ip -6 neigh replace ${NODE_TEXT} lladdr 02:00:00:00:77:02 dev ${dev} nud permanent`);
     const linuxMac = parseMac(fs.readFileSync(`/sys/class/net/${dev}/address`, "utf8").trim());
     const { wait } = collect(nic);
     const data = Uint8Array.from([0x70, 0x65, 0x72, 0x73, 0x69, 0x61]);
     const request = P.ether(linuxMac, NODE_MAC, P.ETH_IPV6, P.echoRequest(NODE, LINUX, 0x7a9, 1, data));
     assert.equal(nic.send(request), 0);
-    const reply = P.parse(await wait("echo reply from fd00:77::1", (f) => P.parse(f).icmpType === P.ICMP.ECHO_REP));
+    const reply = P.parse(await wait(`echo reply from ${LINUX_TEXT}`, (f) => P.parse(f).icmpType === P.ICMP.ECHO_REP));
     assert.deepEqual([...reply.dstMac], [...NODE_MAC]);
     assert.deepEqual([...reply.srcMac], [...linuxMac]);
     assert.deepEqual([...reply.src!], [...LINUX]);
@@ -163,14 +167,14 @@ test("200 frames Linux sends while the event loop is busy arrive in order, read 
   const dev = device("d");
   const nic = await openWithAddress(dev);
   try {
-    sh(`ip -6 neigh replace fd00:77::2 lladdr 02:00:00:00:77:02 dev ${dev} nud permanent`);
+    sh(`ip -6 neigh replace ${NODE_TEXT} lladdr 02:00:00:00:77:02 dev ${dev} nud permanent`);
     const { frames, wait } = collect(nic);
     const isRequest = (f: Uint8Array): boolean => {
       const p = P.parse(f);
       return p.icmpType === P.ICMP.ECHO_REQ && P.equalBytes(p.dst, NODE);
     };
     // Synchronous on purpose: the loop is blocked, so all 200 queue in the TAP first.
-    sh(`ping -6 -c 200 -i 0.002 -W 0.1 fd00:77::2`, { allowFail: true });
+    sh(`ping -6 -c 200 -i 0.002 -W 0.1 ${NODE_TEXT}`, { allowFail: true });
     await wait("the 200th echo request", (f) => isRequest(f) && (P.parse(f).icmpWord! & 0xffff) === 200);
     const seqs = frames.filter(isRequest).map((f) => P.parse(f).icmpWord! & 0xffff);
     assert.deepEqual(seqs, Array.from({ length: 200 }, (_, i) => i + 1));
@@ -243,7 +247,7 @@ test("offloads: a send is queued and answered 0; a write that then fails is coun
 /** Sends `count` echo requests of mixed sizes in one turn and waits for Linux's replies: the
  *  sequence numbers of the replies, in the order they came back. */
 async function echoBurst(nic: TapNic, dev: string, count: number): Promise<number[]> {
-  sh(`ip -6 neigh replace fd00:77::2 lladdr 02:00:00:00:77:02 dev ${dev} nud permanent`);
+  sh(`ip -6 neigh replace ${NODE_TEXT} lladdr 02:00:00:00:77:02 dev ${dev} nud permanent`);
   const linuxMac = parseMac(fs.readFileSync(`/sys/class/net/${dev}/address`, "utf8").trim());
   const { frames, wait } = collect(nic);
   for (let i = 1; i <= count; i++) {
