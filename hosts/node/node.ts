@@ -287,14 +287,14 @@ export class PersiaNode extends EventEmitter {
 
   private frame(nic: number, frame: Uint8Array): void {
     if (!this.running) return;
-    // The clock is read once a turn, by its first frame (the batch's time: spec/hosts.md):
-    // a reading per frame cost ~70 ns and a BigInt each.
-    if (!this.flushPending) {
-      this.flushPending = true;
-      this.turnNow = this.clock();
-      queueMicrotask(this.queuedFlush);
-    }
     try {
+      // The clock is read once a turn, by its first frame (the batch's time: spec/hosts.md):
+      // a reading per frame cost ~70 ns and a BigInt each.
+      if (!this.flushPending) {
+        this.turnNow = this.clock();
+        this.flushPending = true;
+        queueMicrotask(this.queuedFlush);
+      }
       if (!this.kernel.rxQueue(nic, frame, this.turnNow)) this.rxTooLong[nic] = (this.rxTooLong[nic] ?? 0) + 1;
     } catch (e) {
       this.fatal(e);

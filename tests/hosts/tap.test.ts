@@ -35,7 +35,9 @@ const skip = skipOrFail(why());
 
 // A /64 of this run's own (from the process id), so that two runs on one machine, or a
 // network of the machine's, never share it.
-const NET = `fd00:77:${(process.pid % 0xfffe + 1).toString(16)}:`;   // never 0, which ip would print as fd00:77::
+const GROUP = (process.pid % 0xfffe + 1).toString(16);   // never 0, which ip would print as ::
+const NET = `fd00:77:${GROUP}:`;
+const LAUNCH_NET = `fd00:5ab7:${GROUP}:`;                 // launch()'s TAP NIC
 const LINUX_TEXT = `${NET}:1`, NODE_TEXT = `${NET}:2`;
 const LINUX = parseAddr(LINUX_TEXT);   // the Linux interface's address
 const NODE = parseAddr(NODE_TEXT);     // the address the test speaks for through the backend
@@ -339,18 +341,18 @@ test("launch() opens a manifest's TAP NIC; Linux pings through it; when it is de
   const yaml = `
 node: { name: tap.sabz.city, role: server }
 nics:
-  - { name: tap0, kind: tap, mac: "02:00:5a:b2:00:01", prefixes: ["fd00:5ab2:7::/64"], tap: { device: ${dev} } }
+  - { name: tap0, kind: tap, mac: "02:00:5a:b2:00:01", prefixes: ["${LAUNCH_NET}:/64"], tap: { device: ${dev} } }
   - { name: lan0, kind: virtual, mac: "02:00:5a:b2:00:02", prefixes: ["fd00:5ab2:8::/64"] }
 services:
-  - { domain: echo.sabz.city, module: ${wasm}, addresses: ["fd00:5ab2:7::7", "fd00:5ab2:8::7"], ram: { min: 64KiB, max: 1MiB } }
+  - { domain: echo.sabz.city, module: ${wasm}, addresses: ["${LAUNCH_NET}:7", "fd00:5ab2:8::7"], ram: { min: 64KiB, max: 1MiB } }
 `;
   const logs: string[] = [];
   let launched: Awaited<ReturnType<typeof launch>> | null = null;
   let peer: Peer | null = null;
   try {
     launched = await launch(parseManifest(yaml, "tap.yaml", ROOT), { log: (_l, line) => logs.push(line) });
-    sh(`ip -6 addr add fd00:5ab2:7::2/64 dev ${dev} nodad`);
-    const out = (await shAsync(`ping -6 -c 3 -i 0.2 -W 2 fd00:5ab2:7::7`)).out;
+    sh(`ip -6 addr add ${LAUNCH_NET}:2/64 dev ${dev} nodad`);
+    const out = (await shAsync(`ping -6 -c 3 -i 0.2 -W 2 ${LAUNCH_NET}:7`)).out;
     assert.match(out, /3 packets transmitted, 3 received/, `${out}\n${logs.join("\n")}`);
     const tap = launched.node.status().host!.nics.find((n) => n.id === 0)!;
     assert.equal(tap.backend, "tap");
