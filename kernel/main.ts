@@ -39,6 +39,15 @@ import { ETH_HDR, ETHERTYPE_IPV6, ethType } from "../wire/ethernet";
 import { IP_HDR, IP_DST } from "../wire/ipv6";
 import { addrEq } from "../wire/addr";
 
+/** The length of the record at off in Buf.RX_BATCH, or -1 if it would run past the buffer
+ *  (its header, or the frame its length gives). */
+// @ts-ignore: decorator
+@inline function recLen(off: i32): i32 {
+  if (off > RX_BATCH_SIZE - REC_HDR) return -1;
+  let len = <i32>load<u16>(RX_BATCH + <usize>off + REC_LEN);
+  return len > RX_BATCH_SIZE - REC_HDR - off ? -1 : len;
+}
+
 /** The bytes a record (abi/kernel.ts REC_*) of len bytes takes, padding included. */
 // @ts-ignore: decorator
 @inline function recSize(len: i32): i32 { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
@@ -108,10 +117,9 @@ function rxAhead(count: i32): i32 { return rxRecords(count, true); }
   let off = 0;
   let n = 0;
   while (n < count) {
-    if (off > RX_BATCH_SIZE - REC_HDR) { drop(Drop.FRAME_SHORT); break; }
+    let len = recLen(off);
+    if (len < 0) { drop(Drop.FRAME_SHORT); break; }
     let r = RX_BATCH + <usize>off;
-    let len = <i32>load<u16>(r + REC_LEN);
-    if (len > RX_BATCH_SIZE - REC_HDR - off) { drop(Drop.FRAME_SHORT); break; }
     let j = n & (MANY_MAX - 1);
     if (ahead && j == 0) lookAhead(off, count - n);
     if (len > FRAME_MAX) drop(Drop.FRAME_OVERSIZE);          // what k_rx refuses, counted
@@ -132,30 +140,28 @@ function rxAhead(count: i32): i32 { return rxRecords(count, true); }
 /** The route lookups of the next MANY_MAX records from off (at most left of them), made
  *  together before the first is routed (route.ts routeMany): their cache misses overlap
  *  instead of each frame waiting on its own. MANY_IDX[j] is the lookup of record j (-1:
- *  none). A record k_rx_batch will refuse ends it. */
+ *  none). A record that would run past the buffer ends it, as it ends k_rx_batch's loop
+ *  (which reads no MANY_IDX past it). */
 function lookAhead(off: i32, left: i32): void {
   let m = left < MANY_MAX ? left : MANY_MAX;
   let k = 0;
   let prev: usize = 0;                                 // the last destination looked up
   for (let j = 0; j < m; j++) {
+    let len = recLen(off);
+    if (len < 0) break;                                // where k_rx_batch's loop ends too
+    let f = RX_BATCH + <usize>off + REC_HDR;
     let idx = -1;
-    if (off <= RX_BATCH_SIZE - REC_HDR) {
-      let r = RX_BATCH + <usize>off;
-      let len = <i32>load<u16>(r + REC_LEN);
-      if (len <= RX_BATCH_SIZE - REC_HDR - off) {
-        if (len >= ETH_HDR + IP_HDR && ethType(r + REC_HDR) == ETHERTYPE_IPV6) {
-          let d = r + REC_HDR + ETH_HDR + IP_DST;
-          if (k > 0 && addrEq(d, prev)) idx = k - 1;   // a flow's next frame: the same lookup
-          else {
-            store<u32>(DSTS + (<usize>k << 2), <u32>d);
-            prev = d;
-            idx = k++;
-          }
-        }
-        off += recSize(len);
-      } else off = RX_BATCH_SIZE;
+    if (len >= ETH_HDR + IP_HDR && ethType(f) == ETHERTYPE_IPV6) {
+      let d = f + ETH_HDR + IP_DST;
+      if (k > 0 && addrEq(d, prev)) idx = k - 1;       // a flow's next frame: the same lookup
+      else {
+        store<u32>(DSTS + (<usize>k << 2), <u32>d);
+        prev = d;
+        idx = k++;
+      }
     }
     unchecked(MANY_IDX[j] = idx);
+    off += recSize(len);
   }
   routeMany(DSTS, k);
 }

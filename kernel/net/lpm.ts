@@ -247,11 +247,27 @@ function prune(n: i32): void {
  *  below 20 bits from its top node, and the slot's best node only if the walk found none. */
 export function lpmLookup(dst: usize): i32 {
   let hi = bswap<u64>(load<u64>(dst)), lo = bswap<u64>(load<u64>(dst, 8));
+  let s = slotFor(hi);
+  let r = walkFrom(slotTop(s), -1, hi, lo);
+  return r >= 0 ? r : slotAnswer(s);
+}
+
+/** The direct-table slot of the block an address whose first 64 bits are hi lies in,
+ *  refilled first if its superblock's generation moved on. */
+// @ts-ignore: decorator
+@inline function slotFor(hi: u64): u64 {
   let b = <i32>(hi >> <u64>(64 - DIR_BITS));
   let s = unchecked(dir[b]);
   if (<u16>(s >> 48) != unchecked(gens[b >> SUB_BITS])) s = refill(b);
-  let r = walkFrom(<i32>(<u32>s & 0xffffff) - 1, -1, hi, lo);
-  if (r >= 0) return r;
+  return s;
+}
+/** The node a slot's walk starts from (-1: none below 20 bits on the block's path). */
+// @ts-ignore: decorator
+@inline function slotTop(s: u64): i32 { return <i32>(<u32>s & 0xffffff) - 1; }
+/** The answer when the walk from slotTop found no entry: the first entry of the slot's best
+ *  node shorter than 20 bits, or the root's (::/0's). */
+// @ts-ignore: decorator
+@inline function slotAnswer(s: u64): i32 {
   let bn = <i32>(<u32>(s >> 24) & 0xffffff) - 1;
   return headOf(bn >= 0 ? bn : ROOT);
 }
@@ -267,13 +283,10 @@ export function lpmLookupMany(dsts: usize, n: i32, out: usize): void {
   for (let i = 0; i < n; i++) {
     let d = <usize>load<u32>(dsts + (<usize>i << 2));
     let hi = bswap<u64>(load<u64>(d)), lo = bswap<u64>(load<u64>(d, 8));
-    let b = <i32>(hi >> <u64>(64 - DIR_BITS));
-    let s = unchecked(dir[b]);
-    if (<u16>(s >> 48) != unchecked(gens[b >> SUB_BITS])) s = refill(b);
-    let top = <i32>(<u32>s & 0xffffff) - 1;
-    unchecked(mHi[i] = hi); unchecked(mLo[i] = lo);
+    let s = slotFor(hi);
+    let top = slotTop(s);
+    unchecked(mHi[i] = hi); unchecked(mLo[i] = lo); unchecked(mSlot[i] = s);
     unchecked(mAt[i] = top); unchecked(mBest[i] = -1);
-    unchecked(mSlotBest[i] = <i32>(<u32>(s >> 24) & 0xffffff) - 1);
     if (top >= 0) unchecked(mLive[live++] = i);
   }
   while (live > 0) {                                   // one step of every walk still going
@@ -295,8 +308,7 @@ export function lpmLookupMany(dsts: usize, n: i32, out: usize): void {
   }
   for (let i = 0; i < n; i++) {
     let r = unchecked(mBest[i]);
-    if (r < 0) { let bn = unchecked(mSlotBest[i]); r = headOf(bn >= 0 ? bn : ROOT); }
-    store<i32>(out + (<usize>i << 2), r);
+    store<i32>(out + (<usize>i << 2), r >= 0 ? r : slotAnswer(unchecked(mSlot[i])));
   }
 }
 export const MANY_MAX = 64;                            // a power of two: k_rx_batch counts lanes with n & (MANY_MAX - 1)
@@ -306,7 +318,7 @@ const mHi = new StaticArray<u64>(MANY_MAX);
 const mLo = new StaticArray<u64>(MANY_MAX);
 const mAt = new StaticArray<i32>(MANY_MAX);            // the node each walk reads next, -1: done
 const mBest = new StaticArray<i32>(MANY_MAX);          // the entry each walk found so far
-const mSlotBest = new StaticArray<i32>(MANY_MAX);      // its slot's best node shorter than 20 bits
+const mSlot = new StaticArray<u64>(MANY_MAX);          // its direct-table slot
 const mLive = new StaticArray<i32>(MANY_MAX);          // the walks still going, in no order
 
 /** The same answer walking from the root (the spec checks the direct table against it). */

@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import { parseAddr, parseMac, formatAddr, linkLocalFromMac } from "../../loader/ip6";
+import { parseAddr, parseMac, linkLocalFromMac, parsePrefix, formatPrefix, maskPrefix, prefixContains, Prefix } from "../../loader/ip6";
 import { parseManifest, compileManifest } from "../../loader/manifest";
 import { ROOT } from "../../hosts/node/paths";
 import { PersiaNode } from "../../hosts/node/node";
@@ -255,19 +255,19 @@ test("with more routes than LOOKAHEAD_ROUTES, k_rx_batch's lookups ahead send ea
   // 5,000 random prefixes (/24 to /64) and, under every tenth, one 8 bits longer through the
   // other gateway; the answer for each destination from a linear scan here.
   const base = prefixes(5000);
-  const GW = [parseAddr("fd00:2::a"), parseAddr("fd00:2::b")];
+  const GW_TEXT = ["fd00:2::a", "fd00:2::b"];
+  const GW = GW_TEXT.map(parseAddr);
   const GW_MAC = [parseMac("02:00:00:00:0a:0a"), parseMac("02:00:00:00:0b:0b")];
-  const routes: { net: Uint8Array; len: number; gw: number }[] = [];
-  const bitsOf = (t: string) => Number(t.split("/")[1]);
+  const routes: { to: Prefix; gw: number }[] = [];
+  const bitsOf = (t: string) => parsePrefix(t).len;
   base.forEach((p, i) => {
-    const len = bitsOf(p.text);
-    routes.push({ net: parseAddr(p.text.split("/")[0]), len, gw: i & 1 });
-    if (i % 10 === 0) routes.push({ net: mask(p.inside, len + 8), len: len + 8, gw: (i & 1) ^ 1 });
+    const to = parsePrefix(p.text);
+    routes.push({ to, gw: i & 1 });
+    if (i % 10 === 0) routes.push({ to: { addr: maskPrefix(p.inside, to.len + 8), len: to.len + 8 }, gw: (i & 1) ^ 1 });
   });
-  const matches = (a: Uint8Array, net: Uint8Array, len: number) => mask(a, len).every((b, k) => b === net[k]);
   const want = (a: Uint8Array) => {
-    let best = -1, bestLen = -1;
-    routes.forEach((r, i) => { if (r.len > bestLen && matches(a, r.net, r.len)) { best = i; bestLen = r.len; } });
+    let best = -1;
+    routes.forEach((r, i) => { if ((best < 0 || r.to.len > routes[best].to.len) && prefixContains(r.to, a)) best = i; });
     return best < 0 ? -1 : routes[best].gw;
   };
   const yaml = [
@@ -276,7 +276,7 @@ test("with more routes than LOOKAHEAD_ROUTES, k_rx_batch's lookups ahead send ea
     `  - { name: lan0, kind: virtual, mac: "02:00:00:00:00:01", prefixes: ["fd00:1::/64"], ra: false }`,
     `  - { name: lan1, kind: virtual, mac: "02:00:00:00:00:02", prefixes: ["fd00:2::/64"], ra: false }`,
     "routes:",
-    ...routes.map((r) => `  - { to: "${formatAddr(r.net)}/${r.len}", via: "${formatAddr(GW[r.gw])}", nic: lan1 }`),
+    ...routes.map((r) => `  - { to: "${formatPrefix(r.to)}", via: "${GW_TEXT[r.gw]}", nic: lan1 }`),
     "services: []",
   ].join("\n");
   const { boot: manifest } = compileManifest(parseManifest(yaml, "ahead.yaml", ROOT));
@@ -324,10 +324,3 @@ test("with more routes than LOOKAHEAD_ROUTES, k_rx_batch's lookups ahead send ea
     assert.equal(wrong, 0, "frames sent through another gateway than a linear scan of the routes picks");
   } finally { node.stop(); }
 });
-
-/** a with every bit past len cleared. */
-function mask(a: Uint8Array, len: number): Uint8Array {
-  const m = a.slice();
-  for (let bit = len; bit < 128; bit++) m[bit >> 3] &= ~(0x80 >> (bit & 7));
-  return m;
-}
