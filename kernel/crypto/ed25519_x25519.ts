@@ -6,23 +6,25 @@
 // Unlike libsodium, a point with a torsion component that is not of small order is taken:
 // X25519 clamps its scalars to multiples of 8, which remove the component. For the sealed
 // answers of ctl/seal.ts; checked against a BigInt implementation (tests/kernel/crypto_hpke.test.ts).
-import { GF, gf1, unpack25519, pack25519, A, Z, M, inv25519, wipe25519 } from "./field25519";
+import { FE, fe1, feFromBytes, feToBytes, feAdd, feSub, feMul, feInvert, feWipe } from "./fe25519";
 import { ed25519KeyUsable } from "./ed25519";
 
-const Y: usize = memory.data(GF, 8);
-const N: usize = memory.data(GF, 8);       // 1 + y
-const D: usize = memory.data(GF, 8);       // 1 - y, then its inverse
+const ONE: usize = memory.data(FE, 8);
+const Y: usize = memory.data(FE, 8);
+const N: usize = memory.data(FE, 8);       // 1 + y
+const D: usize = memory.data(FE, 8);       // 1 - y, then its inverse
 
 /** The X25519 public key (32 bytes at u) of the ed25519 public key at pk; false (u not
  *  written) if pk is not a usable key. */
 export function ed25519ToX25519(u: usize, pk: usize): bool {
   if (!ed25519KeyUsable(pk)) return false;
-  unpack25519(Y, pk);                      // bit 255, the sign of x, is dropped
-  A(N, gf1, Y);
-  Z(D, gf1, Y);
-  inv25519(D, D);
-  M(N, N, D);
-  pack25519(u, N);
-  wipe25519();
+  feFromBytes(Y, pk);                      // bit 255, the sign of x, is dropped
+  fe1(ONE);
+  feAdd(N, ONE, Y);
+  feSub(D, ONE, Y);
+  feInvert(D, D);
+  feMul(N, N, D);
+  feToBytes(u, N);
+  feWipe();
   return true;
 }

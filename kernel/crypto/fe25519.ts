@@ -1,15 +1,16 @@
-// Arithmetic modulo p = 2^255 - 19 in ref10's representation (SUPERCOP's ed25519/ref10,
-// public domain; ported under its names with a "fe" prefix), for Ed25519 verification
-// (kernel/crypto/ge25519.ts). A field element is 10 signed limbs of alternately 26 and 25
-// bits (radix 2^25.5), each an i64, at a caller's address (FE bytes): element
-// h0 + h1·2^26 + h2·2^51 + h3·2^77 + … + h9·2^230. A product is 100 i64 multiplications
-// where TweetNaCl's 16 limbs of 16 bits (field25519.ts) take 256, and a square 55.
-// Additions are not carried: the point formulas that use this file (ref10's) keep every
-// input to feMul and feSq within the bounds ref10 states, about 2^26.7 per limb.
+// Arithmetic modulo p = 2^255 - 19 in ref10's representation (SUPERCOP's ed25519/ref10 and
+// curve25519/ref10, public domain; ported under its names with a "fe" prefix), for Ed25519
+// (kernel/crypto/ge25519.ts) and X25519 (x25519.ts, ed25519_x25519.ts). A field element is
+// 10 signed limbs of alternately 26 and 25 bits (radix 2^25.5), each an i64, at a caller's
+// address (FE bytes): element h0 + h1·2^26 + h2·2^51 + h3·2^77 + … + h9·2^230. A product
+// is 100 i64 multiplications where TweetNaCl's 16 limbs of 16 bits took 256, and a square
+// 55. Additions are not carried: the formulas that use this file (ref10's point formulas
+// and ladder) keep every input to feMul and feSq within the bounds ref10 states, about
+// 2^26.7 per limb.
 // Results may alias inputs. Nothing allocates; the scratch is static; nothing re-enters.
 // Nothing here branches on a value or indexes memory by one (feToBytes's loop is over limb
 // positions), so signing may use it on secrets (kernel/crypto/ge25519.ts's ladder) and
-// wipes the scratch afterwards (feWipe). X25519 keeps field25519.ts.
+// wipes the scratch afterwards (feWipe), and so may X25519.
 
 export const FE: i32 = 10 * 8;             // bytes in one field element
 
@@ -69,12 +70,12 @@ export function feNeg(o: usize, f: usize): void {
 }
 @inline function load4(s: usize): i64 { return <i64>load<u32>(s); }
 
-/** o from the 32 bytes at s (ref10 fe_frombytes), bit 255 ignored; values from p to
- *  2^255 - 1 are taken as they are (the caller refuses them where it must). */
-export function feFromBytes(o: usize, s: usize): void {
-  let h0 = load4(s), h1 = load3(s + 4) << 6, h2 = load3(s + 7) << 5, h3 = load3(s + 10) << 3;
-  let h4 = load3(s + 13) << 2, h5 = load4(s + 16), h6 = load3(s + 20) << 7;
-  let h7 = load3(s + 23) << 5, h8 = load3(s + 26) << 4, h9 = (load3(s + 29) & 0x7fffff) << 2;
+/** Carries ten limbs of up to about 2^62 into ref10's bounds (|odd limbs| ≤ 2^24, |even|
+ *  ≤ 2^25, limb 1 a little over) and stores them at o: the odd limbs first, limb 9 folded
+ *  into limb 0 as 19 (2^255 = 19 mod p), then the even ones (ref10 fe_frombytes's and
+ *  fe_mul121666's chain). */
+@inline function carryStore(o: usize, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64,
+  h5: i64, h6: i64, h7: i64, h8: i64, h9: i64): void {
   let c: i64;
   c = (h9 + (1 << 24)) >> 25; h0 += c * 19; h9 -= c << 25;
   c = (h1 + (1 << 24)) >> 25; h2 += c; h1 -= c << 25;
@@ -87,6 +88,23 @@ export function feFromBytes(o: usize, s: usize): void {
   c = (h6 + (1 << 25)) >> 26; h7 += c; h6 -= c << 26;
   c = (h8 + (1 << 25)) >> 26; h9 += c; h8 -= c << 26;
   st(o, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
+}
+
+/** o from the 32 bytes at s (ref10 fe_frombytes), bit 255 ignored; values from p to
+ *  2^255 - 1 are taken as they are (the caller refuses them where it must). */
+export function feFromBytes(o: usize, s: usize): void {
+  carryStore(o, load4(s), load3(s + 4) << 6, load3(s + 7) << 5, load3(s + 10) << 3,
+    load3(s + 13) << 2, load4(s + 16), load3(s + 20) << 7, load3(s + 23) << 5,
+    load3(s + 26) << 4, (load3(s + 29) & 0x7fffff) << 2);
+}
+
+/** o = 121666 · f (ref10 fe_mul121666: (A + 2) / 4, the Montgomery ladder's constant in
+ *  ref10's form of RFC 7748's step), carried. |f| up to about 2^26.1 (a difference of two
+ *  carried elements). */
+export function feMul121666(o: usize, f: usize): void {
+  carryStore(o, v(f, 0) * 121666, v(f, 1) * 121666, v(f, 2) * 121666, v(f, 3) * 121666,
+    v(f, 4) * 121666, v(f, 5) * 121666, v(f, 6) * 121666, v(f, 7) * 121666,
+    v(f, 8) * 121666, v(f, 9) * 121666);
 }
 
 /** The canonical 32-byte encoding of f (ref10 fe_tobytes): q = the multiple of p to take
