@@ -13,7 +13,7 @@ import { Fn, HOST_IMPORTS, HOST_MODULE, SYSCALLS, SYSCALL_MODULE, KERNEL_EXPORTS
 import { Errno } from "./errno";
 import { CapturePoint, CAPTURE_ALL, CAPTURE_NONE } from "./capture";
 import { Sys } from "./syscalls";
-import { Buf, Entry, Fault, SvcState, Role, NicKind, LogLevel, ABI_VERSION, STOP_MAX_MS } from "./kernel";
+import { Buf, Entry, Fault, SvcState, Role, NicKind, LogLevel, ABI_VERSION, STOP_MAX_MS, REC_NIC, REC_LEN, REC_HDR, REC_ALIGN } from "./kernel";
 import { ERRNO_TEXT, FAULT_TEXT, FAULT_REASON_TEXT } from "./describe";
 import { IMG_STATUS_PREFIX, IMG_HOST_PREFIX, IMG_CAPTURE_PREFIX, FaultReason } from "./image";
 import * as CONTROL from "./control";
@@ -124,6 +124,12 @@ export function rustAbi(): string {
     "",
     "// abi/limits.ts",
     ...rsModule(LIMITS as Record<string, unknown>, {}, "usize"),
+    "",
+    "// abi/kernel.ts: a record of Buf.RX_BATCH (k_rx_batch)",
+    rsConst("REC_NIC", "usize", REC_NIC),
+    rsConst("REC_LEN", "usize", REC_LEN),
+    rsConst("REC_HDR", "usize", REC_HDR),
+    rsConst("REC_ALIGN", "usize", REC_ALIGN),
     "",
     "// abi/metal.ts: the payload, the serial lines, the exit codes",
     ...rsModule(METAL as Record<string, unknown>, METAL_TYPES, "usize"),

@@ -1,9 +1,10 @@
 // The node on metal (spec/metal.md "Engine"): reads the payload, prints the kernel's
 // SHA-256, finds the manifest's devices, loads the kernel and the services with wasmtime,
 // boots the kernel and runs its loop — the same loop as the wasmtime image's (hosts/wasi/
-// loop.ts): k_poll at the kernel's deadlines, every NIC's received frames to k_rx on the
-// clock of their arrival, status lines when due, and after `for=` a graceful stop (k_stop
-// until the kernel says it is done, or STOP_MAX_MS) and exit STOPPED. Idle is the
+// loop.ts): k_poll at the kernel's deadlines, every NIC's received frames to k_rx_batch (a
+// turn's frames in one call, at the time they are handed over), status lines when due, and
+// after `for=` a graceful stop (k_stop until the kernel says it is done, or STOP_MAX_MS)
+// and exit STOPPED. Idle is the
 // platform's `idle_until` (HLT until an interrupt or the next deadline): no spinning.
 // Anything that keeps the node from booting, and a kernel trap, is one line and exit FAILED.
 mod args;
@@ -344,11 +345,32 @@ fn rx_waiting(store: &Store<Host>) -> bool {
     store.data().nics.iter().flatten().any(|n| n.rx_pending())
 }
 
-/// Hands every NIC's received frames to the kernel, each with the time it is delivered.
-/// The NIC is taken out of the kernel's data while its frames go in (k_rx only queues; a
-/// nic_send to it meanwhile would find it absent and count a drop, never alias it).
+/// Buf.RX_BATCH as receive_all fills it: where it is, its size, and the records queued.
+struct RxBatch {
+    at: usize,
+    size: usize,
+    used: usize,
+    count: i32,
+}
+
+/// The bytes a record (abi/kernel.ts REC_*) of `len` bytes takes in Buf.RX_BATCH.
+fn rec_size(len: usize) -> usize {
+    (REC_HDR + len + REC_ALIGN - 1) & !(REC_ALIGN - 1)
+}
+
+/// Hands every NIC's received frames to the kernel together, as the Node host and the
+/// wasmtime image do (spec/hosts.md): each frame is laid out in Buf.RX_BATCH as a record
+/// (abi/kernel.ts REC_*), and one k_rx_batch takes all of them, in order, at one time — when
+/// they are handed over. A record that would not fit hands over what is queued first.
+/// The NIC is taken out of the kernel's data while its frames are read (the kernel only
+/// queues what it sends while it takes frames; a nic_send to that NIC meanwhile, which only
+/// a batch handed over before the NIC is read through can make, would find it absent and
+/// count a drop, never alias it).
 fn receive_all(store: &mut Store<Host>, k: &KernelExports, clk: &Clock) {
-    let rx_at = k.k_buf.call(&mut *store, Buf::RX as i32).unwrap_or_else(|e| stopped(&e)) as u32 as usize;
+    let call = |r: wasmtime::Result<i32>| r.unwrap_or_else(|e| stopped(&e));
+    let at = call(k.k_buf.call(&mut *store, Buf::RX_BATCH as i32)) as u32 as usize;
+    let size = call(k.k_buf_size.call(&mut *store, Buf::RX_BATCH as i32)) as u32 as usize;
+    let mut b = RxBatch { at, size, used: 0, count: 0 };
     let memory = store.data().memory.expect("set after instantiation");
     for id in 0..NIC_MAX {
         let Some(mut nic) = store.data_mut().nics[id].take() else { continue };
@@ -358,22 +380,47 @@ fn receive_all(store: &mut Store<Host>, k: &KernelExports, clk: &Clock) {
                 return;
             }
             if frame.len() > FRAME_MAX {
-                // longer than Buf.RX (the driver's buffers are smaller, so this cannot happen
-                // today): counted here and never cut to a shorter frame, as the image does
+                // longer than the kernel takes (the driver's buffers are smaller, so this cannot
+                // happen today): counted here and never cut to a shorter frame, as the image does
                 store.data_mut().rx_too_long[id] += 1;
                 return;
             }
-            if memory.write(&mut *store, rx_at, frame).is_err() {
-                failed = Some(wasmtime::Error::msg("the kernel's receive buffer lies outside its memory"));
+            let need = rec_size(frame.len());
+            if b.used + need > b.size {
+                if let Err(e) = rx_flush(&mut *store, k, clk, &mut b) {
+                    failed = Some(e);
+                    return;
+                }
+            }
+            let mut hdr = [0u8; REC_HDR];
+            hdr[REC_NIC..REC_NIC + 2].copy_from_slice(&(id as u16).to_le_bytes());
+            hdr[REC_LEN..REC_LEN + 2].copy_from_slice(&(frame.len() as u16).to_le_bytes());
+            let rec = b.at + b.used;
+            if memory.write(&mut *store, rec, &hdr).is_err() || memory.write(&mut *store, rec + REC_HDR, frame).is_err() {
+                failed = Some(wasmtime::Error::msg("the kernel's receive batch lies outside its memory"));
                 return;
             }
-            if let Err(e) = k.k_rx.call(&mut *store, (id as i32, frame.len() as i32, clk.now())) {
-                failed = Some(e);
-            }
+            b.used += need;
+            b.count += 1;
         });
         store.data_mut().nics[id] = Some(nic);
         if let Some(e) = failed {
             stopped(&e);
         }
     }
+    if let Err(e) = rx_flush(store, k, clk, &mut b) {
+        stopped(&e);
+    }
+}
+
+/// Gives the queued records to the kernel in one k_rx_batch, received now. The kernel
+/// counts a record it could not take (FRAME_SHORT); receive_all lays them out so it takes all.
+fn rx_flush(store: &mut Store<Host>, k: &KernelExports, clk: &Clock, b: &mut RxBatch) -> wasmtime::Result<()> {
+    if b.count == 0 {
+        return Ok(());
+    }
+    let count = b.count;
+    b.used = 0;
+    b.count = 0;
+    k.k_rx_batch.call(&mut *store, (count, clk.now())).map(|_| ())
 }
