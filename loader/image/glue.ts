@@ -163,7 +163,13 @@ function serviceFns(s: GlueService): string {
   // no fault, and no fuel to charge to an id the kernel may have freed, as the metal host's
   // instance::call (and the Node host's ServiceHost.call, for the fault).
   const stoppedInCall = `(if (i32.eqz (global.get $run${i})) (then (global.set $used${i} (i64.const 0)) (return (i32.const ${Fault.NONE}))))`;
+  // The same from inside its start (reset) function: svc_stop or svc_unload meanwhile (each
+  // counts in $stops) means the instance is not the service's any more — not running, and
+  // a fault it ends with is nobody's (as the Node host's ServiceHost.start and the metal
+  // host's instance::start).
+  const stoppedInStart = `(if (i32.ne (global.get $stops${i}) (local.get 1)) (then (return (i32.const ${Fault.NONE}))))`;
   return `(global $run${i} (mut i32) (i32.const 0)) (global $used${i} (mut i64) (i64.const 0))
+    (global $stops${i} (mut i32) (i32.const 0))
     (global $why${i} (mut i32) (i32.const 0))
     (func $classify${i} (param i32) (result i32)
       (global.set $why${i} (local.get 0))
@@ -171,14 +177,17 @@ function serviceFns(s: GlueService): string {
       (if (i32.eq (local.get 0) (i32.const ${FaultReason.FUEL})) (then (return (i32.const ${Fault.FUEL}))))
       (if (i32.eq (local.get 0) (i32.const ${FaultReason.STACK})) (then (return (i32.const ${Fault.STACK}))))
       ${grew} (i32.const ${Fault.TRAP}))
-    (func $start${i} (result i32) (local i32)
+    (func $start${i} (result i32) (local i32 i32)
       (global.set $run${i} (i32.const 0))
       (if (i32.eqz (global.get $loaded${i})) (then (return (i32.const ${Fault.BAD_MODULE}))))
       (if (i32.lt_u (global.get $lim${i}) (i32.const ${s.minPages})) (then (return (i32.const ${Fault.INSTANTIATE}))))
       (global.set $ramMax${i} (global.get $lim${i}))
+      (local.set 1 (global.get $stops${i}))
       (local.set 0 (block $caught (result i32)
         (try_table (catch $fault $caught) (global.set $stack${i} (i32.const 0)) (call $reset${i}))
+        ${stoppedInStart}
         (global.set $run${i} (i32.const 1)) (global.set $why${i} (i32.const 0)) (return (i32.const 0))))
+      ${stoppedInStart}
       (call $classify${i} (local.get 0)))
     (func $call${i} (param i32 i64) (result i32) (local i32)
       (global.set $used${i} (i64.const 0))
@@ -190,7 +199,7 @@ function serviceFns(s: GlueService): string {
       (global.set $used${i} (i64.sub (local.get 1) (global.get $fuel${i})))
       ${stoppedInCall}
       (call $classify${i} (local.get 2)))
-    (func $stop${i} (global.set $run${i} (i32.const 0)))
+    (func $stop${i} (global.set $run${i} (i32.const 0)) (global.set $stops${i} (i32.add (global.get $stops${i}) (i32.const 1))))
     (func $used${i} (result i64) (global.get $used${i}))
     ${copyFn(`$read${i}`, "$k", `$s${i}`, running, true)}
     ${copyFn(`$write${i}`, `$s${i}`, "$k", running)}
@@ -205,7 +214,8 @@ function serviceFns(s: GlueService): string {
 function slotFns(s: GlueService): string {
   const i = s.id;
   return `(global $loaded${i} (mut i32) (i32.const ${s.boot ? 1 : 0})) (global $lim${i} (mut i32) (i32.const ${s.maxPages}))
-    (func $unload${i} (global.set $loaded${i} (i32.const 0)) (global.set $run${i} (i32.const 0)))
+    (func $unload${i} (global.set $loaded${i} (i32.const 0)) (global.set $run${i} (i32.const 0))
+      (global.set $stops${i} (i32.add (global.get $stops${i}) (i32.const 1))))
     (func $setram${i} (param i32) (result i32)
       (if (i32.or (i32.eqz (global.get $loaded${i})) (i32.gt_u (local.get 0) (i32.const ${s.ceilingPages})))
         (then (return (i32.const ${-Errno.ENOSPC}))))

@@ -40,8 +40,9 @@ pub(super) struct Running {
     pub(super) event: TypedFunc<(), ()>,
 }
 
-/// What svc_start answers when the kernel unloaded the service from inside its own start
-/// function's syscalls: the new instance is dropped, and nothing failed that anyone owns.
+/// What svc_start answers when the kernel stopped or unloaded the service from inside its own
+/// start function's syscalls (a GRANT's restart, an UNLOAD, maybe a LOAD into the id again):
+/// the new instance is dropped, and nothing failed that anyone owns.
 const UNLOADED: i32 = Fault::NONE as i32;
 
 /// The kernel's Caller as the raw pointer a service's Store keeps during a call.
@@ -72,9 +73,13 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
     let services = &mut cx.data_mut().services;
     let engine = services.engine.clone();
     let mut linker = services.linker.clone();
+    // This start's generation, taken now: a stop, an unload or a LOAD from inside the start
+    // function's syscalls leaves the slot without it (as the Node host counts drops).
+    services.starts += 1;
+    let generation = services.starts;
     let slot = services.slots[i].as_mut().expect("checked above");
     slot.running = None;
-    slot.generation = 0;
+    slot.generation = generation;
     let max = slot.ram_max;
     let mut store = Store::new(&engine, SvcData { svc, kernel: ptr::null_mut(), memory: None, k_sys, limiter: Default::default() });
     store.limiter(|d| &mut d.limiter);
@@ -95,7 +100,7 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
         Err(e) if e.downcast_ref::<KernelTrap>().is_some() => return Err(e),
         Err(e) => {
             let state = MemoryState { pages: memory.size(&store), initial_pages: mem_min as u64, max_pages: max as u64 };
-            let Some(slot) = cx.data_mut().services.slots[i].as_mut() else { return Ok(UNLOADED) };
+            let Some(slot) = cx.data_mut().services.slots[i].as_mut().filter(|s| s.generation == generation) else { return Ok(UNLOADED) };
             let ran = e.downcast_ref::<wasmtime::Trap>().is_some() || e.downcast_ref::<FuelExhausted>().is_some()
                 || e.downcast_ref::<ServiceAbort>().is_some();
             if !ran {
@@ -109,7 +114,7 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
     let event = instance.get_typed_func::<(), ()>(&mut store, "persia_event");
     let fuel = instance.get_global(&mut store, FUEL_EXPORT);
     let init = instance.get_typed_func::<(), ()>(&mut store, "persia_init").ok();
-    let Some(slot) = cx.data_mut().services.slots[i].as_mut() else { return Ok(UNLOADED) };
+    let Some(slot) = cx.data_mut().services.slots[i].as_mut().filter(|s| s.generation == generation) else { return Ok(UNLOADED) };
     let Ok(event) = event else {
         return Ok(fail(slot, Fault::BAD_MODULE, String::from("module does not export persia_event")));
     };
@@ -121,12 +126,6 @@ pub fn start(cx: &mut Caller<'_, Host>, svc: i32) -> Result<i32> {
         return Ok(fail(slot, Fault::BAD_MODULE, format!("module's {FUEL_EXPORT} is not a mutable i64 (it was not metered by the loader)")));
     }
     slot.running = Some(Running { store, memory, fuel, init, event });
-    let services = &mut cx.data_mut().services;
-    services.starts += 1;
-    let generation = services.starts;
-    if let Some(slot) = services.slots[i].as_mut() {
-        slot.generation = generation;
-    }
     Ok(Fault::NONE as i32)
 }
 

@@ -35,9 +35,10 @@ pub(super) struct Slot {
     pub(super) running: Option<Running>,
     pub(super) last_fault: String,
     pub(super) fuel_used: i64,
-    /// Which start this is: a call puts its Store back only into the instance it took it
-    /// from, and not if the kernel stopped, restarted or unloaded the service meanwhile
-    /// (from inside one of its syscalls).
+    /// Which start this is, set when the start begins: a start keeps its new instance, and a
+    /// call puts its Store back, only if the slot still has the generation it began with —
+    /// not if the kernel stopped, restarted or unloaded the service meanwhile (from inside
+    /// one of its syscalls; a stop sets 0, an unload or a LOAD makes a new Slot).
     pub(super) generation: u64,
 }
 
