@@ -70,10 +70,10 @@ export function feNeg(o: usize, f: usize): void {
 }
 @inline function load4(s: usize): i64 { return <i64>load<u32>(s); }
 
-/** Carries ten limbs of up to about 2^62 into ref10's bounds (|odd limbs| ≤ 2^24, |even|
- *  ≤ 2^25, limb 1 a little over) and stores them at o: the odd limbs first, limb 9 folded
- *  into limb 0 as 19 (2^255 = 19 mod p), then the even ones (ref10 fe_frombytes's and
- *  fe_mul121666's chain). */
+/** Carries ten limbs of up to about 2^43 (feFromBytes's, feMul121666's) and stores them
+ *  at o: the odd limbs first, limb 9 folded into limb 0 as 19 (2^255 = 19 mod p), then the
+ *  even ones, so even limbs end within 2^25 and odd ones within 2^24 plus a carry of at most
+ *  about 2^17 (ref10 fe_frombytes's and fe_mul121666's chain and bounds). */
 @inline function carryStore(o: usize, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64,
   h5: i64, h6: i64, h7: i64, h8: i64, h9: i64): void {
   let c: i64;

@@ -82,17 +82,6 @@ export class RunningQemu {
     this.proc.on("close", (code) => { this.exit = code ?? -1; this.wake(); });
   }
 
-  /** Freezes QEMU (SIGSTOP) or lets it go on (SIGCONT): the guest and its devices stand
-   *  still meanwhile, so frames sent to its TAP queue up in Linux and reach the guest
-   *  together when it goes on. QEMU is the child of `timeout` (or of what `prefix` execs). */
-  signal(sig: "SIGSTOP" | "SIGCONT"): void {
-    const parent = this.proc.pid;
-    const children = parent ? fs.readFileSync(`/proc/${parent}/task/${parent}/children`, "utf8").trim() : "";
-    const pid = Number(children.split(/\s+/)[0]);
-    if (!pid) throw new Error(`QEMU's process was not found under ${parent} (it has exited: ${this.exit})`);
-    process.kill(pid, sig);
-  }
-
   private wake(): void {
     for (const w of this.waiters.splice(0)) w();
   }

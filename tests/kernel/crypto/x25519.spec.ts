@@ -2,13 +2,19 @@
 // second with the top bit of u set, which is ignored), the iterated test after 1 and 1,000
 // rounds, the Diffie-Hellman example of §6.1 (both public keys and the shared secret from
 // both sides), and the all-zero results X25519 refuses: u = 0 and u = 1, points of small
-// order, whatever the scalar, and u = p - 1 (order 4). The RFC values are as it prints them.
+// order, whatever the scalar, and u = p - 1 (order 4), the two points of order 8 and p, p + 1
+// (0 and 1 not reduced). A u from p to 2^255 - 1 is taken reduced (§5): p + 9 gives what 9
+// gives, 2^255 - 1 what 18 gives. After a call nothing of it is left in memory: not the
+// clamped scalar, not the ladder's or the field's scratch. The RFC values are as it prints them.
 import { x25519, x25519Base } from "../../../kernel/crypto/x25519";
 import { put, hexBuf, firstDiff } from "../frames";
 
 const K: usize = memory.data(32, 16);
 const U: usize = memory.data(32, 16);
 const OUT: usize = memory.data(32, 16);
+const OUT2: usize = memory.data(32, 16);
+const K2: usize = memory.data(32, 16);
+const CLAMPED: usize = memory.data(32, 16);
 
 const ALICE = "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a";
 const ALICE_PUB = "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a";
@@ -77,5 +83,70 @@ describe("x25519", () => {
     expect(x25519(OUT, K, U)).toBe(false);
     put(U, "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");  // p - 1: twice it is u = 0, so order 4
     expect(x25519(OUT, K, U)).toBe(false);
+  });
+  it("refuses the points of order 8 and p, p + 1 (0 and 1, not reduced)", () => {
+    put(K, ALICE);
+    for (let i = 0; i < 4; i++) {
+      put(U, i == 0 ? "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"
+        : i == 1 ? "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"
+        : i == 2 ? "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"
+        : "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+      memory.fill(OUT, 0xff, 32);
+      expect(x25519(OUT, K, U)).toBe(false);
+      expect(firstDiff(OUT, hexBuf("00".repeat(32)), 32)).toBe(-1);
+    }
+  });
+  it("takes u from p to 2^255 - 1 reduced: p + 9 as 9, 2^255 - 1 as 18", () => {
+    put(K, ALICE);
+    put(U, "f6ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+    expect(x25519(OUT, K, U)).toBe(true);
+    expect(firstDiff(OUT, hexBuf(ALICE_PUB), 32)).toBe(-1);
+    put(U, "1200000000000000000000000000000000000000000000000000000000000000");
+    expect(x25519(OUT2, K, U)).toBe(true);
+    put(U, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+    expect(x25519(OUT, K, U)).toBe(true);
+    expect(firstDiff(OUT, OUT2, 32)).toBe(-1);
+  });
+});
+
+/** How many times the 32 bytes at p occur anywhere in memory (p's own copy included). */
+function copies(p: usize): i32 {
+  let end = <usize>memory.size() << 16, first = load<u64>(p), count = 0;
+  for (let q: usize = 0; q + 32 <= end; q++) {
+    if (load<u64>(q) == first && memory.compare(q, p, 32) == 0) count++;
+  }
+  return count;
+}
+
+describe("x25519: secrets are wiped", () => {
+  it("leaves no copy of the clamped scalar", () => {
+    put(K, BOB);
+    memory.copy(CLAMPED, K, 32);
+    store<u8>(CLAMPED, load<u8>(CLAMPED) & 248);
+    store<u8>(CLAMPED + 31, (load<u8>(CLAMPED + 31) & 127) | 64);
+    put(U, ALICE_PUB);
+    expect(x25519(OUT, K, U)).toBe(true);
+    expect(copies(CLAMPED)).toBe(1);
+  });
+  it("leaves memory as it found it but for the result: two calls with different scalars leave the same bytes", () => {
+    // Everything the test needs is placed before the snapshot: between it and the compare
+    // nothing runs but the copy of the second scalar and the call.
+    put(K, ALICE);
+    put(K2, BOB);
+    put(U, BOB_PUB);
+    let end = <usize>memory.size() << 16;
+    let snap = heap.alloc(end);
+    expect(x25519(OUT, K, U)).toBe(true);
+    memory.copy(snap, 0, end);
+    memory.copy(K, K2, 32);
+    let ok = x25519(OUT, K, U);
+    let differ = 0;
+    for (let q: usize = 0; q < end; q++) {
+      if ((q >= snap && q < snap + end) || (q >= OUT && q < OUT + 32) || (q >= K && q < K + 32)) continue;
+      if (load<u8>(q) != load<u8>(snap + q)) differ++;
+    }
+    heap.free(snap);
+    expect(ok).toBe(true);
+    expect(differ).toBe(0);
   });
 });
