@@ -78,6 +78,16 @@ export function hexBuf(hex: string): usize {
 }
 
 /** The offset of the first byte where a and b differ in n bytes, or -1. */
+/** How many times the 32 bytes at p occur anywhere in memory (p's own copy included): a
+ *  secret a primitive was to wipe is found wherever it was left. */
+export function copies(p: usize): i32 {
+  let end = <usize>memory.size() << 16, first = load<u64>(p), count = 0;
+  for (let q: usize = 0; q + 32 <= end; q++) {
+    if (load<u64>(q) == first && memory.compare(q, p, 32) == 0) count++;
+  }
+  return count;
+}
+
 export function firstDiff(a: usize, b: usize, n: i32): i32 {
   for (let i = 0; i < n; i++) if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return i;
   return -1;

@@ -10,7 +10,7 @@ import { ed25519Public, ed25519Sign } from "../../../kernel/crypto/ed25519_sign"
 import { ed25519Verify } from "../../../kernel/crypto/ed25519";
 import { reduce } from "../../../kernel/crypto/scalar25519";
 import { sha512, sha512Init, sha512Update, sha512Final, sha512Wipe } from "../../../kernel/crypto/sha512";
-import { put, hexBuf, firstDiff } from "../frames";
+import { put, hexBuf, firstDiff, copies } from "../frames";
 import { Example, TEST_1, TEST_2, TEST_3, TEST_1024, TEST_ABC } from "./rfc8032";
 
 const SEED: usize = memory.data(32, 16);
@@ -58,15 +58,6 @@ function secrets(n: i32): void {
   memory.copy(SECRET + 64, T, 32);
   memory.fill(T, 0, 128);
   sha512Wipe();
-}
-
-/** How many times the 32 bytes at p occur anywhere in memory (p's own copy included). */
-function copies(p: usize): i32 {
-  let end = <usize>memory.size() << 16, first = load<u64>(p), count = 0;
-  for (let q: usize = 0; q + 32 <= end; q++) {
-    if (load<u64>(q) == first && memory.compare(q, p, 32) == 0) count++;
-  }
-  return count;
 }
 
 describe("ed25519Public: RFC 8032 §7.1", () => {

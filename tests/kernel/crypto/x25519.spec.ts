@@ -7,7 +7,7 @@
 // gives, 2^255 - 1 what 18 gives. After a call nothing of it is left in memory: not the
 // clamped scalar, not the ladder's or the field's scratch. The RFC values are as it prints them.
 import { x25519, x25519Base } from "../../../kernel/crypto/x25519";
-import { put, hexBuf, firstDiff } from "../frames";
+import { put, hexBuf, firstDiff, copies } from "../frames";
 
 const K: usize = memory.data(32, 16);
 const U: usize = memory.data(32, 16);
@@ -108,15 +108,6 @@ describe("x25519", () => {
     expect(firstDiff(OUT, OUT2, 32)).toBe(-1);
   });
 });
-
-/** How many times the 32 bytes at p occur anywhere in memory (p's own copy included). */
-function copies(p: usize): i32 {
-  let end = <usize>memory.size() << 16, first = load<u64>(p), count = 0;
-  for (let q: usize = 0; q + 32 <= end; q++) {
-    if (load<u64>(q) == first && memory.compare(q, p, 32) == 0) count++;
-  }
-  return count;
-}
 
 describe("x25519: secrets are wiped", () => {
   it("leaves no copy of the clamped scalar", () => {
