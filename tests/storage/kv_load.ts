@@ -84,13 +84,21 @@ export class KvLoad {
 
   /** One datagram on a fresh socket... of its own; its answer, or null (no answer, or stopped). */
   private request(text: string): Promise<string | null> {
-    return ask(this.addr, this.port, text, TIMEOUT_MS, this.sockets);
+    return ask(this.addr, this.port, text, TIMEOUT_MS, this.sockets, isPutAnswer);
   }
 }
 
+/** What kv answers a PUT, and a GET. A socket's port may be one a closed socket had a
+ *  moment ago, whose request's answer can still arrive (a PUT given up by stop(), answered
+ *  late while a disk resyncs): an answer of the other kind is that one's, not this one's. */
+const isPutAnswer = (a: string) => a === "OK" || a.startsWith("ERR ");
+const isGetAnswer = (a: string) => a.startsWith("VALUE ") || a === "NOT_FOUND" || a.startsWith("ERR ");
+
 /** Sends one request from a socket of its own and resolves to the answer's text, or null
- *  after timeoutMs (or when the socket is closed from outside through `track`). */
-export function ask(addr: string, port: number, text: string, timeoutMs = TIMEOUT_MS, track?: Set<dgram.Socket>): Promise<string | null> {
+ *  after timeoutMs (or when the socket is closed from outside through `track`). An answer
+ *  `accepts` refuses (another request's, on a reused port) is skipped. */
+export function ask(addr: string, port: number, text: string, timeoutMs = TIMEOUT_MS, track?: Set<dgram.Socket>,
+  accepts: (answer: string) => boolean = () => true): Promise<string | null> {
   return new Promise((resolve) => {
     const s = dgram.createSocket("udp6");
     track?.add(s);
@@ -104,7 +112,7 @@ export function ask(addr: string, port: number, text: string, timeoutMs = TIMEOU
       resolve(v);
     };
     const timer = setTimeout(() => finish(null), timeoutMs);
-    s.on("message", (m) => finish(m.toString("latin1")));
+    s.on("message", (m) => { const a = m.toString("latin1"); if (accepts(a)) finish(a); });
     s.on("error", () => finish(null));
     s.on("close", () => finish(null));
     s.send(text, port, addr, (e) => { if (e) finish(null); });
@@ -123,7 +131,7 @@ export async function check(ledger: KvLedger, addr: string, port = 7070): Promis
     // steps): ask again, for up to about 30 s.
     for (let i = 0; i < 60 && (a === null || a.startsWith("ERR opening")); i++) {
       if (a !== null) await new Promise((r) => setTimeout(r, 500));
-      a = await ask(addr, port, `GET ${key}`, 1000);
+      a = await ask(addr, port, `GET ${key}`, 1000, undefined, isGetAnswer);
     }
     const allowed = [st.acked, ...st.maybe];
     const shown = `acknowledged #${st.acked}${st.maybe.length ? `, in flight #${st.maybe.join(", #")}` : ""}`;
@@ -151,7 +159,7 @@ export async function opened(addr: string, ms: number, port = 7070): Promise<str
   const end = Date.now() + ms;
   let last: string | null = null;
   while (Date.now() < end) {
-    last = await ask(addr, port, "GET kv-load-probe", 500);
+    last = await ask(addr, port, "GET kv-load-probe", 500, undefined, isGetAnswer);
     if (last !== null && !last.startsWith("ERR opening")) return last;
     await new Promise((r) => setTimeout(r, 50));
   }
