@@ -85,12 +85,15 @@ describe("x25519", () => {
     expect(x25519(OUT, K, U)).toBe(false);
   });
   it("refuses the points of order 8 and p, p + 1 (0 and 1, not reduced)", () => {
+    const points: string[] = [
+      "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",   // order 8
+      "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",   // order 8
+      "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",   // p: 0
+      "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",   // p + 1: 1
+    ];
     put(K, ALICE);
-    for (let i = 0; i < 4; i++) {
-      put(U, i == 0 ? "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"
-        : i == 1 ? "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"
-        : i == 2 ? "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"
-        : "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+    for (let i = 0; i < points.length; i++) {
+      put(U, points[i]);
       memory.fill(OUT, 0xff, 32);
       expect(x25519(OUT, K, U)).toBe(false);
       expect(firstDiff(OUT, hexBuf("00".repeat(32)), 32)).toBe(-1);
