@@ -206,7 +206,8 @@ async function main(): Promise<void> {
     for (const [name, r] of rates) {
       const onNode = node1[name];
       const ratio = onNode === undefined ? "" : `${(r.rate / onNode).toFixed(2)} of Node's   `;
-      console.log(`  ${name.padEnd(15)} ${fmt(r.rate)}   ${ratio}${(r.rate / rates.get("baseline")!.rate).toFixed(2)} of its baseline   (${r.sent} frames out)`);
+      const base = rates.get(name.endsWith("/batch") ? "baseline/batch" : "baseline") ?? rates.get("baseline")!;
+      console.log(`  ${name.padEnd(15)} ${fmt(r.rate)}   ${ratio}${(r.rate / base.rate).toFixed(2)} of its baseline   (${r.sent} frames out)`);
     }
   };
   const image = want("image") ? await imageRates(MANIFEST, { setup, cases }) : "not selected (PERSIA_BENCH)";

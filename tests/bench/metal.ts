@@ -1,6 +1,7 @@
 // The in-process figures of bench.ts on the metal host, in the same run: the node's bench
 // mode (hosts/metal/src/node/bench.rs, `bench=` on the command line) feeds one frame to k_rx
-// over and over under QEMU (TCG), polls every BATCH frames and counts what the kernel
+// over and over under QEMU (TCG) — or, with bench-batch=1 ("<case>/batch"), BATCH records of
+// it to each k_rx_batch, as the Run loop hands frames over — polls every BATCH frames and counts what the kernel
 // sends instead of sending it, timing the loop with the TSC. Same kernel, same frames,
 // same manifest (its virtual NICs become virtio NICs, which bench mode never opens), so
 // the ratio to the Node host's figure is the cost of the host under emulation — QEMU's TCG
@@ -38,15 +39,15 @@ export async function metalRates(yaml: string, frames: BenchFrames): Promise<{ r
   fs.writeFileSync(file, image.bytes);
   const rates = new Map<string, { rate: number; sent: number }>();
   try {
-    for (const c of frames.cases) {
+    for (const c of frames.cases) for (const batch of [false, true]) {
       const append = [...frames.setup.map(([nic, f]) => `bench-setup=${nic}:${hex(f)}`),
-        `bench=${c.nic}:${hex(c.frame)}`, `bench-count=${c.count}`, "quiet"].join(" ");
+        `bench=${c.nic}:${hex(c.frame)}`, `bench-count=${c.count}`, ...(batch ? ["bench-batch=1"] : []), "quiet"].join(" ");
       const r = spawnSync("timeout", ["--kill-after=2", "300", QEMU, "-accel", "tcg", "-cpu", "max", "-m", "512M", "-display", "none",
         "-serial", "stdio", "-monitor", "none", "-no-reboot", "-nic", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
         "-kernel", file, "-append", append], { encoding: "utf8", maxBuffer: 1 << 24 });
       const m = /^bench (\d+) (\d+) (\d+)\r?$/m.exec(r.stdout);
       if (m === null) return `the metal node's bench mode failed (QEMU exit ${r.status}): ${r.stdout.slice(-500)}`;
-      rates.set(c.name, { rate: Number(m[1]) / (Number(m[2]) / 1e9), sent: Number(m[3]) });
+      rates.set(batch ? `${c.name}/batch` : c.name, { rate: Number(m[1]) / (Number(m[2]) / 1e9), sent: Number(m[3]) });
     }
   } finally {
     fs.rmSync(file, { force: true });

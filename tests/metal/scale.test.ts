@@ -30,6 +30,12 @@ describe("many services on one metal node", { skip }, () => {
     check(await runScale(10, [0, 9, 5], COUNT), 10);
   });
 
+  it("answers echo requests handed over 32 to a k_rx_batch (bench-batch=1), as the Run loop hands frames over", async () => {
+    const r = await runScale(10, [0, 9, 5], COUNT, 240, true);
+    check(r, 10);
+    for (const p of r.probes) assert.equal(p.fed % 32, 0, `fed ${p.fed}: not whole batches of 32`);
+  });
+
   it("boots 1,000 echo services of one module; the first, the last and service 617 answer", async () => {
     check(await runScale(1000, [0, 999, 617], COUNT), 1000);
   });

@@ -51,15 +51,16 @@ export interface ScaleRun {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
-/** Boots n echo services and pings each of `probe` (service indexes) `count` times. */
-export async function runScale(n: number, probe: number[], count: number, seconds = 240): Promise<ScaleRun> {
+/** Boots n echo services and pings each of `probe` (service indexes) `count` times; with
+ *  `batched`, 32 pings to each k_rx_batch (bench-batch=1), the count rounded up to 32s. */
+export async function runScale(n: number, probe: number[], count: number, seconds = 240, batched = false): Promise<ScaleRun> {
   const dir = tempDir(`scale${n}`);
   try {
     const elf = path.join(dir, "node.elf");
     const image = await metalImageOf(scaleManifest(n), elf);
     const setup = P.ether(NODE, PEER, P.ETH_IPV6, P.neighborSolicit(parseAddr(PEER_ADDR), linkLocalFromMac(NODE), PEER));
     const ping = (i: number) => P.ether(NODE, PEER, P.ETH_IPV6, P.echoRequest(parseAddr(PEER_ADDR), parseAddr(scaleAddr(i)), 1, 1, new Uint8Array(56)));
-    const append = [`bench-setup=0:${hex(setup)}`, ...probe.map((i) => `bench=0:${hex(ping(i))}`), `bench-count=${count}`, "quiet"].join(" ");
+    const append = [`bench-setup=0:${hex(setup)}`, ...probe.map((i) => `bench=0:${hex(ping(i))}`), `bench-count=${count}`, ...(batched ? ["bench-batch=1"] : []), "quiet"].join(" ");
     const t0 = Date.now();
     const r = spawnSync("timeout", ["--kill-after=2", String(seconds), QEMU, "-accel", "tcg", "-cpu", "max", "-m", `${image.ram.mib}M`,
       "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-nic", "none",

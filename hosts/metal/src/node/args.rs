@@ -3,8 +3,8 @@
 // <ms> (a status line that often; 0: none; default 1000), quiet (kernel log lines below
 // WARN are not printed), capture (a capture line per packet, as the wasmtime image's
 // --capture). A malformed number is refused by name; a word the node does not know is
-// left to the platform (devtest) or named once on the console. bench=, bench-setup= and
-// bench-count= put the node in bench mode (bench.rs).
+// left to the platform (devtest) or named once on the console. bench=, bench-setup=,
+// bench-count= and bench-batch= put the node in bench mode (bench.rs).
 use super::bench::Bench;
 use alloc::format;
 use alloc::string::String;

@@ -5,14 +5,19 @@
 //   bench-setup=<nic>:<hex>   a frame given once before the measurement (repeatable)
 //   bench=<nic>:<hex>         a frame measured (repeatable: each in turn, in order)
 //   bench-count=<n>           how many times each (after a warm-up of WARMUP frames)
+//   bench-batch=1             hand the frames over BATCH at a time with one k_rx_batch (one
+//                             write into Buf.RX_BATCH and one call per batch), as the Run loop
+//                             does, instead of one k_rx per frame; the count is rounded up to
+//                             whole batches
 // It prints one line per bench= frame, "bench <frames> <ns> <frames the kernel sent>", and
 // exits STOPPED. Several frames let one boot measure several services (tests/metal/
 // scale.test.ts: the first, the last and one between of a thousand).
 // The kernel polls every BATCH frames, as the Node host's benchmark does. Used by mod.rs;
 // args.rs parses the options.
 use super::host::Host;
+use super::rec_size;
 use crate::abi::bridge::KernelExports;
-use crate::abi::{Buf, FRAME_MAX};
+use crate::abi::{Buf, FRAME_MAX, REC_HDR, REC_LEN, REC_NIC};
 use crate::platform::clock;
 use crate::println;
 use alloc::format;
@@ -36,11 +41,12 @@ pub struct Bench {
     setup: Vec<Frame>,
     frames: Vec<Frame>,
     count: u64,
+    batched: bool,
 }
 
 impl Bench {
     pub fn new() -> Bench {
-        Bench { setup: Vec::new(), frames: Vec::new(), count: COUNT_DEFAULT }
+        Bench { setup: Vec::new(), frames: Vec::new(), count: COUNT_DEFAULT, batched: false }
     }
 
     /// One bench option of the command line (`name` is bench, bench-setup or bench-count);
@@ -55,6 +61,13 @@ impl Bench {
                 self.count = value.parse().ok().filter(|&n| n > 0)
                     .ok_or_else(|| format!("bench-count={value} is not a positive whole number"))?;
             }
+            "bench-batch" => {
+                self.batched = match value {
+                    "1" => true,
+                    "0" => false,
+                    _ => return Err(format!("bench-batch={value}: give 1 (frames through k_rx_batch) or 0 (one k_rx a frame)")),
+                };
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -63,8 +76,8 @@ impl Bench {
     /// Whether the command line asked for bench mode; a count or setup without `bench=`
     /// is refused by name.
     pub fn wanted(&self) -> Result<bool, String> {
-        if self.frames.is_empty() && (!self.setup.is_empty() || self.count != COUNT_DEFAULT) {
-            return Err(String::from("bench-setup= and bench-count= need bench=<nic>:<hex>, the frame to measure"));
+        if self.frames.is_empty() && (!self.setup.is_empty() || self.count != COUNT_DEFAULT || self.batched) {
+            return Err(String::from("bench-setup=, bench-count= and bench-batch= need bench=<nic>:<hex>, the frame to measure"));
         }
         Ok(!self.frames.is_empty())
     }
@@ -104,9 +117,62 @@ pub fn run(store: &mut Store<Host>, k: &KernelExports, b: &Bench, t0: i64) -> Re
     k.k_poll.call(&mut *store, t)?;
     t += 1;
     for measured in &b.frames {
-        t = measure(store, k, rx_at, measured, b.count, t)?;
+        t = if b.batched {
+            measure_batched(store, k, measured, b.count, t)?
+        } else {
+            measure(store, k, rx_at, measured, b.count, t)?
+        };
     }
     Ok(())
+}
+
+/// BATCH records of `f` (abi/kernel.ts REC_*), laid out once as the Run loop lays out what
+/// the NICs received (mod.rs receive_all); an error if they do not fit in `size` bytes.
+fn records(f: &Frame, size: usize) -> Result<Vec<u8>, String> {
+    let one = rec_size(f.bytes.len());
+    if one * BATCH as usize > size {
+        return Err(format!("{BATCH} records of a {}-byte frame take {} bytes, more than the kernel's receive batch (Buf.RX_BATCH, {size} bytes)",
+            f.bytes.len(), one * BATCH as usize));
+    }
+    let mut recs = alloc::vec![0u8; one * BATCH as usize];
+    for r in recs.chunks_exact_mut(one) {
+        r[REC_NIC..REC_NIC + 2].copy_from_slice(&(f.nic as u16).to_le_bytes());
+        r[REC_LEN..REC_LEN + 2].copy_from_slice(&(f.bytes.len() as u16).to_le_bytes());
+        r[REC_HDR..REC_HDR + f.bytes.len()].copy_from_slice(&f.bytes);
+    }
+    Ok(recs)
+}
+
+/// `n` frames (a whole number of batches): each batch written into Buf.RX_BATCH, handed
+/// over with one k_rx_batch and polled. The next time.
+fn feed_batches(store: &mut Store<Host>, k: &KernelExports, at: usize, recs: &[u8], n: u64, mut t: i64) -> Result<i64> {
+    let memory = store.data().memory.expect("set after instantiation");
+    for _ in 0..n / BATCH {
+        memory.write(&mut *store, at, recs)?;
+        let took = k.k_rx_batch.call(&mut *store, (BATCH as i32, t))?;
+        if took != BATCH as i32 {
+            return Err(wasmtime::Error::msg(format!("the kernel took {took} of {BATCH} bench records (a record laid out wrong)")));
+        }
+        k.k_poll.call(&mut *store, t)?;
+        t += 1;
+    }
+    Ok(t)
+}
+
+/// measure() with bench-batch=1: BATCH frames a k_rx_batch and a k_poll, the count rounded
+/// up to whole batches (as the wasmtime image's --bench-batch).
+fn measure_batched(store: &mut Store<Host>, k: &KernelExports, measured: &Frame, count: u64, t: i64) -> Result<i64> {
+    let at = k.k_buf.call(&mut *store, Buf::RX_BATCH as i32)? as u32 as usize;
+    let size = k.k_buf_size.call(&mut *store, Buf::RX_BATCH as i32)? as u32 as usize;
+    let recs = records(measured, size).map_err(wasmtime::Error::msg)?;
+    let t = feed_batches(store, k, at, &recs, WARMUP / BATCH * BATCH, t)?;
+    let n = count.div_ceil(BATCH) * BATCH;
+    let sent0 = store.data().bench_sent.unwrap_or(0);
+    let t0 = clock::now_ns();
+    let t = feed_batches(store, k, at, &recs, n, t)?;
+    let ns = clock::now_ns().saturating_sub(t0);
+    println!("bench {n} {ns} {}", store.data().bench_sent.unwrap_or(0) - sent0);
+    Ok(t + 1)
 }
 
 /// One frame: WARMUP times, then `count` times on the clock; its line. The next time.

@@ -357,7 +357,7 @@ struct RxBatch {
 }
 
 /// The bytes a record (abi/kernel.ts REC_*) of `len` bytes takes in Buf.RX_BATCH.
-fn rec_size(len: usize) -> usize {
+pub(crate) fn rec_size(len: usize) -> usize {
     (REC_HDR + len + REC_ALIGN - 1) & !(REC_ALIGN - 1)
 }
 
