@@ -113,6 +113,9 @@ function rsFn(module: string, f: Fn): string {
   return `    AbiFn { module: ${rsStr(module)}, name: ${rsStr(f.name)}, params: &[${params}], result: ${result} }, // ${f.doc.split("\n")[0].slice(0, 100)}`;
 }
 
+/** What recSize says, in each generated copy (records.ts, persia_abi.rs). */
+export const RECSIZE_DOC = "the bytes a record of len bytes takes (REC_HDR + len rounded up to REC_ALIGN)";
+
 /** abi/gen/persia_abi.rs. */
 export function rustAbi(): string {
   const { memory, abort } = SERVICE_ENV_IMPORTS;
@@ -130,6 +133,8 @@ export function rustAbi(): string {
     rsConst("REC_LEN", "usize", REC_LEN),
     rsConst("REC_HDR", "usize", REC_HDR),
     rsConst("REC_ALIGN", "usize", REC_ALIGN),
+    `/// abi/kernel.ts recSize: ${RECSIZE_DOC}.`,
+    "pub const fn rec_size(len: usize) -> usize { (REC_HDR + len + REC_ALIGN - 1) & !(REC_ALIGN - 1) }",
     "",
     "// abi/metal.ts: the payload, the serial lines, the exit codes",
     ...rsModule(METAL as Record<string, unknown>, METAL_TYPES, "usize"),

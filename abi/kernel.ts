@@ -48,6 +48,10 @@ export const REC_NIC = 0;
 export const REC_LEN = 2;
 export const REC_HDR = 4;
 export const REC_ALIGN = 4;          // a record of len bytes takes (REC_HDR + len) rounded up to it
+/** The bytes a record of `len` bytes takes: REC_HDR + len rounded up to REC_ALIGN. The one
+ *  formula: abi/gen.ts writes the same for AssemblyScript (abi/gen/records.ts) and Rust
+ *  (persia_abi.rs rec_size), and tests/abi checks the three agree. */
+export function recSize(len: number): number { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
 export const RX_BATCH_SIZE = 65536;  // bytes in Buf.RX_BATCH: 32 frames of 1514 bytes, or 7 jumbo frames
 export const SYS_BATCH_SIZE = 32768; // the most bytes one recv_many or send_many moves
 

@@ -2,7 +2,8 @@
 // KERNEL_EXPORTS). Each export only checks its arguments and calls into the module that
 // does the work. The kernel is an event machine: it never blocks, and knows the time
 // only from k_boot, k_rx, k_poll and k_stop.
-import { ABI_VERSION, Buf, Role, REC_NIC, REC_LEN, REC_HDR, RX_BATCH_SIZE, REC_ALIGN } from "../abi/kernel";
+import { ABI_VERSION, Buf, Role, REC_NIC, REC_LEN, REC_HDR, RX_BATCH_SIZE } from "../abi/kernel";
+import { recSize } from "../abi/gen/records";
 import { Errno } from "../abi/errno";
 import { FRAME_MAX, BOOT_SIZE, STATUS_SIZE } from "./param";
 import { setNow, setEpoch, now, earliest } from "./clock";
@@ -47,10 +48,6 @@ import { addrEq } from "../wire/addr";
   let len = <i32>load<u16>(RX_BATCH + <usize>off + REC_LEN);
   return len > RX_BATCH_SIZE - REC_HDR - off ? -1 : len;
 }
-
-/** The bytes a record (abi/kernel.ts REC_*) of len bytes takes, padding included. */
-// @ts-ignore: decorator
-@inline function recSize(len: i32): i32 { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
 
 const RX: usize = memory.data(FRAME_MAX, 16);
 const BOOT: usize = memory.data(BOOT_SIZE, 16);

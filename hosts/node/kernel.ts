@@ -7,13 +7,12 @@
 import { checksumMemory } from "./nic/csum";
 import { HOST_IMPORTS, HOST_MODULE, KERNEL_EXPORTS, SERVICE_ENV_IMPORTS } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
-import { Buf, REC_HDR, REC_ALIGN } from "../../abi/kernel";
+import { Buf, REC_HDR, recSize } from "../../abi/kernel";
 import { HostImports, KernelExports as KernelFns } from "../../abi/gen/host_imports";
 import { abortText } from "./faults";
 import { MemView } from "./memview";
 
 /** The bytes a record (abi/kernel.ts REC_*) of len bytes takes in Buf.RX_BATCH. */
-function recSize(len: number): number { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
 
 /** The kernel's imports (HostImports, generated from abi/contract.ts HOST_IMPORTS): a host
  *  that lacks one or gives it the wrong parameters or result fails tsc. */

@@ -10,13 +10,10 @@
 // The kernel polls every BATCH frames, as the Node host's benchmark does.
 // Does not measure the NICs' UDP path (the router benchmark measures real NICs).
 import { k_buf, k_buf_size, k_poll, k_rx, k_rx_batch, glue_k_write, wasi_clock_now } from "../../abi/gen/shim";
-import { Buf, REC_NIC, REC_LEN, REC_HDR, RX_BATCH_SIZE, REC_ALIGN } from "../../abi/kernel";
+import { Buf, REC_NIC, REC_LEN, REC_HDR, RX_BATCH_SIZE } from "../../abi/kernel";
+import { recSize } from "../../abi/gen/records";
 import { FRAME_MAX } from "../../abi/limits";
 import { begin, end, put, putU64, stdout } from "./out";
-
-/** The bytes a record (abi/kernel.ts REC_*) of len bytes takes, padding included. */
-// @ts-ignore: decorator
-@inline function recSize(len: i32): i32 { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
 
 const BATCH = 32;          // frames per k_poll (tests/bench/bench.ts BATCH)
 const WARMUP = 2000;       // frames before the clock starts

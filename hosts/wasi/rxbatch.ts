@@ -5,7 +5,8 @@
 // fit flushes first. Does not check frames (vxlan.ts, wireguard.ts do, before rxQueue).
 // Used by vxlan.ts receiveBatch and wireguard.ts wgDeliver.
 import { glue_k_write, k_buf, k_buf_size, k_rx_batch } from "../../abi/gen/shim";
-import { Buf, REC_NIC, REC_LEN, REC_HDR, REC_ALIGN } from "../../abi/kernel";
+import { Buf, REC_NIC, REC_LEN, REC_HDR } from "../../abi/kernel";
+import { recSize } from "../../abi/gen/records";
 
 const HDR: usize = memory.data(REC_HDR, 4);   // one record's header, copied in before its bytes
 let batchAt: i32 = 0;     // k_buf(Buf.RX_BATCH)
@@ -25,7 +26,7 @@ export function rxBatchOpen(): void {
  *  most k_buf_size(Buf.RX), checked by the caller). */
 export function rxQueue(nic: u32, p1: usize, len1: i32, p2: usize, len2: i32, now: i64): void {
   let len = len1 + len2;
-  let size = (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1);
+  let size = recSize(len);
   if (off + size > batchSize) rxFlush(now);
   store<u16>(HDR + REC_NIC, <u16>nic);   // little-endian, as Wasm stores
   store<u16>(HDR + REC_LEN, <u16>len);

@@ -6,7 +6,8 @@ import { Errno } from "../../abi/errno";
 import { Drop } from "../../abi/drop";
 import { Sys, CAPINFO_KIND, CAPINFO_RIGHTS, CAPINFO_OBJECT, CAPINFO_EXT_LEN, CAPINFO_SIZE } from "../../abi/syscalls";
 import { CapKind, RIGHT_SEND } from "../../abi/caps";
-import { LogLevel, REC_NIC, REC_LEN, REC_HDR, SYS_BATCH_SIZE, REC_ALIGN } from "../../abi/kernel";
+import { LogLevel, REC_NIC, REC_LEN, REC_HDR, SYS_BATCH_SIZE } from "../../abi/kernel";
+import { recSize } from "../../abi/gen/records";
 import { MTU_MAX, LOG_LINE, SVC_LOG_MAX, SVC_POOL_SHARE, POOL_RESERVE, PKT_SLOTS } from "../param";
 import { NAME_MAX } from "../../abi/manifest";
 import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
@@ -31,10 +32,6 @@ import { capFind, capDerive, capRevoke, resolve, capKind, capRights, capObject,
   capExtLen, capHolds } from "./caps";
 import { diskRead, diskWrite, diskFlush } from "./disk";
 import { usbDescSys, usbSubmit, usbCancel, usbEvent, usbRevoked } from "./usb";
-
-/** The bytes a record (abi/kernel.ts REC_*) of len bytes takes, padding included. */
-// @ts-ignore: decorator
-@inline function recSize(len: i32): i32 { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
 
 const SCRATCH: usize = memory.data(LOG_LINE, 8);   // names (NAME_MAX), addresses, records, log lines (SVC_LOG_MAX)
 const SEND_CHAIN = new Chain();                      // the chain of the packet being sent

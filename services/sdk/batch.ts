@@ -6,13 +6,10 @@
 // Records are read only after checking that each lies inside what recv_many wrote: the
 // kernel lays them out, but a service trusts no length it did not check.
 // Used by echo; recv and send (ingress.ts) keep working beside it.
-import { REC_LEN, REC_HDR, REC_ALIGN, SYS_BATCH_SIZE } from "../../abi/kernel";
+import { REC_LEN, REC_HDR, SYS_BATCH_SIZE } from "../../abi/kernel";
+import { recSize } from "../../abi/gen/records";
 import { MTU_MAX } from "../../abi/limits";
 import { sys_recv_many, sys_send_many } from "../../abi/gen/persia";
-
-/** The bytes a record (abi/kernel.ts REC_*) of len bytes takes, padding included. */
-// @ts-ignore: decorator
-@inline function recSize(len: i32): i32 { return (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1); }
 
 /** Bytes in each of IN and OUT: a largest packet's record (9004) fits, and both with the
  *  rest of a small service fit its first 64 KiB page (the kernel moves at most

@@ -9,7 +9,7 @@
 // Used by tests/hosts/wasi_shim.test.ts.
 import * as fs from "fs";
 import * as path from "path";
-import { ABI_VERSION, Buf, REC_NIC, REC_LEN, REC_HDR, REC_ALIGN, RX_BATCH_SIZE } from "../../abi/kernel";
+import { ABI_VERSION, Buf, REC_NIC, REC_LEN, REC_HDR, RX_BATCH_SIZE, recSize } from "../../abi/kernel";
 import { WASI_IMPORTS, wasiModule } from "../../abi/wasi";
 import { parseModule } from "../../loader/wasm/parse";
 import { parseAddr } from "../../loader/ip6";
@@ -142,7 +142,7 @@ export class World {
           const nic = this.kmem[at + REC_NIC] | this.kmem[at + REC_NIC + 1] << 8;
           const len = this.kmem[at + REC_LEN] | this.kmem[at + REC_LEN + 1] << 8;
           this.rx.push({ nic, frame: this.kmem.slice(at + REC_HDR, at + REC_HDR + len), now });
-          at += (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1);
+          at += recSize(len);
         }
         return count;
       },

@@ -6,7 +6,7 @@
 // every built service and test service contained and valid, with trap, oob, recurse and
 // spin faulting UNREACHABLE, OOB, STACK and FUEL on their trigger, stall stopped by fuel
 // after as many sends as one budget pays for, while echo answers as before.
-import { REC_HDR, REC_LEN, REC_ALIGN } from "../../abi/kernel";
+import { REC_HDR, REC_LEN, recSize } from "../../abi/kernel";
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
@@ -182,7 +182,6 @@ async function service(bytes: Uint8Array): Promise<{ e: Exports; queue: Buffer[]
     return 0;
   };
   // The batched pair (echo uses them), laying out records as the kernel does (abi/kernel.ts REC_*).
-  const recSize = (len: number): number => (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1);
   persia.recv_many = (ptr: number, cap: number) => {
     let off = 0, n = 0;
     while (queue[0] && recSize(queue[0].length) <= cap - off) {

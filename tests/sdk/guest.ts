@@ -7,14 +7,13 @@
 // Used by tests/sdk/*.test.ts.
 import * as fs from "fs";
 import * as path from "path";
-import { REC_HDR, REC_LEN, REC_ALIGN } from "../../abi/kernel";
+import { REC_HDR, REC_LEN, recSize } from "../../abi/kernel";
 import { SYSCALLS, SYSCALL_MODULE } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
 import { CapKind, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { CAPINFO_EXT_LEN, CAPINFO_KIND, CAPINFO_OBJECT, CAPINFO_RIGHTS, CAPINFO_SIZE } from "../../abi/syscalls";
 
 /** The bytes a record (abi/kernel.ts REC_*) of len bytes takes. */
-const recSize = (len: number): number => (REC_HDR + len + REC_ALIGN - 1) & ~(REC_ALIGN - 1);
 
 export const ROOT = path.resolve(__dirname, "../../../..");
 const DISK_HANDLE = 3;

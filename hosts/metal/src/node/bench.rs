@@ -15,9 +15,8 @@
 // The kernel polls every BATCH frames, as the Node host's benchmark does. Used by mod.rs;
 // args.rs parses the options.
 use super::host::Host;
-use super::rec_size;
 use crate::abi::bridge::KernelExports;
-use crate::abi::{Buf, FRAME_MAX, REC_HDR, REC_LEN, REC_NIC};
+use crate::abi::{rec_size, Buf, FRAME_MAX, REC_HDR, REC_LEN, REC_NIC};
 use crate::platform::clock;
 use crate::println;
 use alloc::format;

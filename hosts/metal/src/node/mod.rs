@@ -356,11 +356,6 @@ struct RxBatch {
     said_short: bool,
 }
 
-/// The bytes a record (abi/kernel.ts REC_*) of `len` bytes takes in Buf.RX_BATCH.
-pub(crate) fn rec_size(len: usize) -> usize {
-    (REC_HDR + len + REC_ALIGN - 1) & !(REC_ALIGN - 1)
-}
-
 /// Finds Buf.RX_BATCH, once, after boot; a kernel whose buffer cannot hold one frame of
 /// FRAME_MAX is refused, so a record is never written past it.
 fn rx_batch(store: &mut Store<Host>, k: &KernelExports) -> RxBatch {
