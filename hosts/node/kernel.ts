@@ -12,8 +12,6 @@ import { HostImports, KernelExports as KernelFns } from "../../abi/gen/host_impo
 import { abortText } from "./faults";
 import { MemView } from "./memview";
 
-/** The bytes a record (abi/kernel.ts REC_*) of len bytes takes in Buf.RX_BATCH. */
-
 /** The kernel's imports (HostImports, generated from abi/contract.ts HOST_IMPORTS): a host
  *  that lacks one or gives it the wrong parameters or result fails tsc. */
 export type { HostImports };

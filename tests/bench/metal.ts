@@ -1,8 +1,8 @@
 // The in-process figures of bench.ts on the metal host, in the same run: the node's bench
 // mode (hosts/metal/src/node/bench.rs, `bench=` on the command line) feeds one frame to k_rx
-// over and over under QEMU (TCG) — or, with bench-batch=1 ("<case>/batch"), BATCH records of
-// it to each k_rx_batch, as the Run loop hands frames over — polls every BATCH frames and counts what the kernel
-// sends instead of sending it, timing the loop with the TSC. Same kernel, same frames,
+// over and over under QEMU (TCG) — or, with bench-batch=1 ("<case>/batch"), BATCH records
+// of it to each k_rx_batch, as the Run loop hands frames over — polls every BATCH frames and
+// counts what the kernel sends instead of sending it, timing the loop with the TSC. Same kernel, same frames,
 // same manifest (its virtual NICs become virtio NICs, which bench mode never opens), so
 // the ratio to the Node host's figure is the cost of the host under emulation — QEMU's TCG
 // translating wasmtime's x86 code, not a PC's speed. Also the image's size.

@@ -14,7 +14,7 @@ import { parseAddr, parseMac, linkLocalFromMac, parsePrefix, formatPrefix, maskP
 import { parseManifest, compileManifest } from "../../loader/manifest";
 import { ROOT } from "../../hosts/node/paths";
 import { PersiaNode } from "../../hosts/node/node";
-import { Buf, REC_HDR } from "../../abi/kernel";
+import { Buf, REC_HDR, recSize } from "../../abi/kernel";
 import { Sys } from "../../abi/syscalls";
 import { Errno } from "../../abi/errno";
 import { FRAME_MAX } from "../../abi/limits";
@@ -76,7 +76,7 @@ test("a hostile batch is counted and dropped: a count past its records, a record
     b.fill(0, at, at + size);
     b[at] = 0; b[at + 2] = FWD.length & 0xff; b[at + 3] = FWD.length >> 8;
     b.set(FWD, at + REC_HDR);
-    const second = at + ((REC_HDR + FWD.length + 3) & ~3);
+    const second = at + recSize(FWD.length);
     b[second + 2] = 0xff; b[second + 3] = 0xff;
     const short0 = drops(node, "FRAME_SHORT");
     const sent0 = nics[1].sent;
@@ -177,7 +177,7 @@ test("send_many refuses records that lie about their lengths before sending any;
     mem.fill(0, ptr, ptr + 512);
     mem[ptr + 2] = pkt.length & 0xff; mem[ptr + 3] = pkt.length >> 8;
     mem.set(pkt, ptr + REC_HDR);
-    const second = ptr + ((REC_HDR + pkt.length + 3) & ~3);
+    const second = ptr + recSize(pkt.length);
     mem[second + 2] = 200;
     const sent0 = nics[0].sent;
     assert.equal(sys(Sys.SEND_MANY, ptr, second + REC_HDR + 10 - ptr), -Errno.EINVAL);
@@ -199,7 +199,7 @@ test("send_many refuses records that lie about their lengths before sending any;
     // A refused packet ends the call, so each refusal costs the service a crossing, as send's
     // do: ten records from an address echo does not own, and one call takes one.
     const foreign = P.echoRequest(parseAddr("fd00:9::1"), A0, 1, 1, new Uint8Array(8));
-    const size = (REC_HDR + foreign.length + 3) & ~3;
+    const size = recSize(foreign.length);
     mem.fill(0, ptr, ptr + 10 * size);
     for (let i = 0; i < 10; i++) {
       mem[ptr + i * size + 2] = foreign.length & 0xff; mem[ptr + i * size + 3] = foreign.length >> 8;

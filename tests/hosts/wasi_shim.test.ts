@@ -22,7 +22,7 @@ import {
 } from "../../abi/image";
 import { CAPTURE_ALL, CapturePoint } from "../../abi/capture";
 import { parseImageLine } from "../../loader/capture/record";
-import { LogLevel, NicKind, RX_BATCH_SIZE } from "../../abi/kernel";
+import { LogLevel, NicKind, RX_BATCH_SIZE, recSize } from "../../abi/kernel";
 import { parseAddr } from "../../loader/ip6";
 import { K_RX, K_RX_SIZE, SHIM_WASM, WALL_START_NS, World, WorldOptions } from "./wasi_world";
 import { EMPTY_FRAME, EXPECTED, shortDatagrams } from "./short_datagrams";
@@ -189,7 +189,7 @@ test("a receive of more frames than Buf.RX_BATCH holds reaches the kernel whole 
   assert.equal(w.run(), 0);
   assert.deepEqual(w.rx.map((r) => [r.frame.length, r.frame[20], r.frame[K_RX_SIZE - 1]]),
     Array.from({ length: 10 }, (_, i) => [K_RX_SIZE, i, i]));
-  assert.ok(w.rxBatches.length >= 2 && w.rxBatches.every((n) => n * (K_RX_SIZE + 4) <= RX_BATCH_SIZE),
+  assert.ok(w.rxBatches.length >= 2 && w.rxBatches.every((n) => n * recSize(K_RX_SIZE) <= RX_BATCH_SIZE),
     `each k_rx_batch within the buffer: ${w.rxBatches.join(", ")}`);
   assert.ok(w.rx.every((r) => r.now === 10n), "one receive, one arrival time");
 });

@@ -13,8 +13,6 @@ import { Errno } from "../../abi/errno";
 import { CapKind, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { CAPINFO_EXT_LEN, CAPINFO_KIND, CAPINFO_OBJECT, CAPINFO_RIGHTS, CAPINFO_SIZE } from "../../abi/syscalls";
 
-/** The bytes a record (abi/kernel.ts REC_*) of len bytes takes. */
-
 export const ROOT = path.resolve(__dirname, "../../../..");
 const DISK_HANDLE = 3;
 

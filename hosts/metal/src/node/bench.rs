@@ -16,7 +16,8 @@
 // args.rs parses the options.
 use super::host::Host;
 use crate::abi::bridge::KernelExports;
-use crate::abi::{rec_size, Buf, FRAME_MAX, REC_HDR, REC_LEN, REC_NIC};
+use super::{fail, rec_header};
+use crate::abi::{rec_size, Buf, FRAME_MAX, NIC_MAX, REC_HDR};
 use crate::platform::clock;
 use crate::println;
 use alloc::format;
@@ -48,8 +49,8 @@ impl Bench {
         Bench { setup: Vec::new(), frames: Vec::new(), count: COUNT_DEFAULT, batched: false }
     }
 
-    /// One bench option of the command line (`name` is bench, bench-setup or bench-count);
-    /// Ok(false) for another name.
+    /// One bench option of the command line (`name` is bench, bench-setup, bench-count or
+    /// bench-batch); Ok(false) for another name.
     pub fn option(&mut self, name: &str, value: &str) -> Result<bool, String> {
         match name {
             "bench" if self.frames.len() < FRAMES_MAX => self.frames.push(frame(value)?),
@@ -72,8 +73,8 @@ impl Bench {
         Ok(true)
     }
 
-    /// Whether the command line asked for bench mode; a count or setup without `bench=`
-    /// is refused by name.
+    /// Whether the command line asked for bench mode; a count, setup or batch without
+    /// `bench=` is refused by name.
     pub fn wanted(&self) -> Result<bool, String> {
         if self.frames.is_empty() && (!self.setup.is_empty() || self.count != COUNT_DEFAULT || self.batched) {
             return Err(String::from("bench-setup=, bench-count= and bench-batch= need bench=<nic>:<hex>, the frame to measure"));
@@ -84,9 +85,9 @@ impl Bench {
 
 /// "<nic>:<hex>" as a frame.
 fn frame(value: &str) -> Result<Frame, String> {
-    let bad = || format!("a bench frame is <nic>:<hex bytes>, at most {FRAME_MAX} bytes; not \"{value}\"");
+    let bad = || format!("a bench frame is <nic>:<hex bytes>, the NIC 0..{}, at most {FRAME_MAX} bytes; not \"{value}\"", NIC_MAX - 1);
     let (nic, hex) = value.split_once(':').ok_or_else(bad)?;
-    let nic: i32 = nic.parse().map_err(|_| bad())?;
+    let nic: i32 = nic.parse().ok().filter(|&n: &i32| (0..NIC_MAX as i32).contains(&n)).ok_or_else(bad)?;
     if hex.is_empty() || hex.len() % 2 != 0 || hex.len() / 2 > FRAME_MAX {
         return Err(bad());
     }
@@ -125,55 +126,6 @@ pub fn run(store: &mut Store<Host>, k: &KernelExports, b: &Bench, t0: i64) -> Re
     Ok(())
 }
 
-/// BATCH records of `f` (abi/kernel.ts REC_*), laid out once as the Run loop lays out what
-/// the NICs received (mod.rs receive_all); an error if they do not fit in `size` bytes.
-fn records(f: &Frame, size: usize) -> Result<Vec<u8>, String> {
-    let one = rec_size(f.bytes.len());
-    if one * BATCH as usize > size {
-        return Err(format!("{BATCH} records of a {}-byte frame take {} bytes, more than the kernel's receive batch (Buf.RX_BATCH, {size} bytes)",
-            f.bytes.len(), one * BATCH as usize));
-    }
-    let mut recs = alloc::vec![0u8; one * BATCH as usize];
-    for r in recs.chunks_exact_mut(one) {
-        r[REC_NIC..REC_NIC + 2].copy_from_slice(&(f.nic as u16).to_le_bytes());
-        r[REC_LEN..REC_LEN + 2].copy_from_slice(&(f.bytes.len() as u16).to_le_bytes());
-        r[REC_HDR..REC_HDR + f.bytes.len()].copy_from_slice(&f.bytes);
-    }
-    Ok(recs)
-}
-
-/// `n` frames (a whole number of batches): each batch written into Buf.RX_BATCH, handed
-/// over with one k_rx_batch and polled. The next time.
-fn feed_batches(store: &mut Store<Host>, k: &KernelExports, at: usize, recs: &[u8], n: u64, mut t: i64) -> Result<i64> {
-    let memory = store.data().memory.expect("set after instantiation");
-    for _ in 0..n / BATCH {
-        memory.write(&mut *store, at, recs)?;
-        let took = k.k_rx_batch.call(&mut *store, (BATCH as i32, t))?;
-        if took != BATCH as i32 {
-            return Err(wasmtime::Error::msg(format!("the kernel took {took} of {BATCH} bench records (a record laid out wrong)")));
-        }
-        k.k_poll.call(&mut *store, t)?;
-        t += 1;
-    }
-    Ok(t)
-}
-
-/// measure() with bench-batch=1: BATCH frames a k_rx_batch and a k_poll, the count rounded
-/// up to whole batches (as the wasmtime image's --bench-batch).
-fn measure_batched(store: &mut Store<Host>, k: &KernelExports, measured: &Frame, count: u64, t: i64) -> Result<i64> {
-    let at = k.k_buf.call(&mut *store, Buf::RX_BATCH as i32)? as u32 as usize;
-    let size = k.k_buf_size.call(&mut *store, Buf::RX_BATCH as i32)? as u32 as usize;
-    let recs = records(measured, size).map_err(wasmtime::Error::msg)?;
-    let t = feed_batches(store, k, at, &recs, WARMUP / BATCH * BATCH, t)?;
-    let n = count.div_ceil(BATCH) * BATCH;
-    let sent0 = store.data().bench_sent.unwrap_or(0);
-    let t0 = clock::now_ns();
-    let t = feed_batches(store, k, at, &recs, n, t)?;
-    let ns = clock::now_ns().saturating_sub(t0);
-    println!("bench {n} {ns} {}", store.data().bench_sent.unwrap_or(0) - sent0);
-    Ok(t + 1)
-}
-
 /// One frame: WARMUP times, then `count` times on the clock; its line. The next time.
 fn measure(store: &mut Store<Host>, k: &KernelExports, rx_at: usize, measured: &Frame, count: u64, mut t: i64) -> Result<i64> {
     for i in 0..WARMUP {
@@ -195,5 +147,56 @@ fn measure(store: &mut Store<Host>, k: &KernelExports, rx_at: usize, measured: &
     k.k_poll.call(&mut *store, t)?;
     let ns = clock::now_ns().saturating_sub(t0);
     println!("bench {count} {ns} {}", store.data().bench_sent.unwrap_or(0) - sent0);
+    Ok(t + 1)
+}
+
+/// BATCH records of `f` (abi/kernel.ts REC_*), laid out once as the Run loop lays out what
+/// the NICs received (mod.rs receive_all); None if they do not fit in `size` bytes.
+fn records(f: &Frame, size: usize) -> Option<Vec<u8>> {
+    let one = rec_size(f.bytes.len());
+    if one * BATCH as usize > size {
+        return None;
+    }
+    let mut recs = alloc::vec![0u8; one * BATCH as usize];
+    for r in recs.chunks_exact_mut(one) {
+        r[..REC_HDR].copy_from_slice(&rec_header(f.nic as usize, f.bytes.len()));
+        r[REC_HDR..REC_HDR + f.bytes.len()].copy_from_slice(&f.bytes);
+    }
+    Some(recs)
+}
+
+/// `n` frames (a whole number of batches): each batch written into Buf.RX_BATCH, handed
+/// over with one k_rx_batch and polled. The next time. A kernel that takes fewer than the
+/// batch ends the bench: the figure would not be of BATCH frames a call.
+fn feed_batches(store: &mut Store<Host>, k: &KernelExports, at: usize, recs: &[u8], n: u64, mut t: i64) -> Result<i64> {
+    let memory = store.data().memory.expect("set after instantiation");
+    for _ in 0..n / BATCH {
+        memory.write(&mut *store, at, recs)?;
+        let took = k.k_rx_batch.call(&mut *store, (BATCH as i32, t))?;
+        if took != BATCH as i32 {
+            fail(&format!("bench: the kernel took {took} of the {BATCH} records of a batch (it counts those it could not take; the node's status says which)"));
+        }
+        k.k_poll.call(&mut *store, t)?;
+        t += 1;
+    }
+    Ok(t)
+}
+
+/// measure() with bench-batch=1: BATCH frames a k_rx_batch and a k_poll, the warm-up and
+/// the count rounded up to whole batches (as the wasmtime image's --bench-batch).
+fn measure_batched(store: &mut Store<Host>, k: &KernelExports, measured: &Frame, count: u64, t: i64) -> Result<i64> {
+    let at = k.k_buf.call(&mut *store, Buf::RX_BATCH as i32)? as u32 as usize;
+    let size = k.k_buf_size.call(&mut *store, Buf::RX_BATCH as i32)? as u32 as usize;
+    let Some(recs) = records(measured, size).filter(|_| at != 0) else {
+        fail(&format!("bench: {BATCH} records of a {}-byte frame take {} bytes; the kernel's receive batch (Buf.RX_BATCH) is {size} bytes at {at}: \
+            measure a shorter frame, or without bench-batch=1", measured.bytes.len(), rec_size(measured.bytes.len()) * BATCH as usize));
+    };
+    let t = feed_batches(store, k, at, &recs, WARMUP.div_ceil(BATCH) * BATCH, t)?;
+    let n = count.div_ceil(BATCH) * BATCH;
+    let sent0 = store.data().bench_sent.unwrap_or(0);
+    let t0 = clock::now_ns();
+    let t = feed_batches(store, k, at, &recs, n, t)?;
+    let ns = clock::now_ns().saturating_sub(t0);
+    println!("bench {n} {ns} {}", store.data().bench_sent.unwrap_or(0) - sent0);
     Ok(t + 1)
 }

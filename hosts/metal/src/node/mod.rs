@@ -356,6 +356,14 @@ struct RxBatch {
     said_short: bool,
 }
 
+/// The header of a record (abi/kernel.ts REC_*) of `len` bytes from NIC `nic`.
+fn rec_header(nic: usize, len: usize) -> [u8; REC_HDR] {
+    let mut hdr = [0u8; REC_HDR];
+    hdr[REC_NIC..REC_NIC + 2].copy_from_slice(&(nic as u16).to_le_bytes());
+    hdr[REC_LEN..REC_LEN + 2].copy_from_slice(&(len as u16).to_le_bytes());
+    hdr
+}
+
 /// Finds Buf.RX_BATCH, once, after boot; a kernel whose buffer cannot hold one frame of
 /// FRAME_MAX is refused, so a record is never written past it.
 fn rx_batch(store: &mut Store<Host>, k: &KernelExports) -> RxBatch {
@@ -397,9 +405,7 @@ fn receive_all(store: &mut Store<Host>, k: &KernelExports, clk: &Clock, b: &mut 
                     return;
                 }
             }
-            let mut hdr = [0u8; REC_HDR];
-            hdr[REC_NIC..REC_NIC + 2].copy_from_slice(&(id as u16).to_le_bytes());
-            hdr[REC_LEN..REC_LEN + 2].copy_from_slice(&(frame.len() as u16).to_le_bytes());
+            let hdr = rec_header(id, frame.len());
             let rec = b.at + b.used;
             if memory.write(&mut *store, rec, &hdr).is_err() || memory.write(&mut *store, rec + REC_HDR, frame).is_err() {
                 failed = Some(wasmtime::Error::msg("the kernel's receive batch lies outside its memory"));
