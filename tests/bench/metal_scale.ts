@@ -8,6 +8,7 @@
 // (flat is 1.0). Figures and ratios only; the range over the rounds is printed.
 import { metalMissing } from "../metal/qemu";
 import { runScale, ScaleRun } from "../metal/scale";
+import { FLAT, goal } from "./goals";
 
 const SIZES = [10, 100, 1000];
 const ROUNDS = 3;
@@ -43,5 +44,10 @@ export async function metalScaleBench(log: (line: string) => void): Promise<void
       `heap ${range(rs.map((x) => x.heapBytes), (b) => (b / 2 ** 20).toFixed(1))} MiB${perSvc}, kernel memory ${range(rs.map((x) => x.kernelPages), (v) => `${v}`)} pages, -m ${rs[0].ramMiB} MiB`);
     log(`         echo first ${range(rs.map((x) => x.probes[0].rate), (v) => `${(v / 1000).toFixed(1)}`)} k/s, last ${range(rs.map((x) => x.probes[1].rate), (v) => `${(v / 1000).toFixed(1)}`)} k/s, ` +
       `${range(rs.flatMap((x) => x.probes.map((p) => p.rate / baseRate)), (v) => v.toFixed(2))} of ${SIZES[0]} services'; ${answered ? "every probe answered" : "SOME PROBE NOT ANSWERED"}`);
+    if (n === SIZES[SIZES.length - 1]) {
+      const mid = median(rs.flatMap((x) => x.probes.map((p) => p.rate / baseRate)));
+      goal("scale-metal", `echo at ${n} services ${mid.toFixed(2)} of ${SIZES[0]} services' (the median of ${ROUNDS} boots' probes)${answered ? "" : "; SOME PROBE NOT ANSWERED"}`,
+        mid >= FLAT && answered);
+    }
   }
 }

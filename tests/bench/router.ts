@@ -16,6 +16,7 @@ import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/paths";
 import { linkLocalFromMac, parseMac, formatAddr } from "../../loader/ip6";
 import { sh, missing } from "../e2e/linux";
+import { goal } from "./goals";
 
 const SECONDS = 4;
 const PAYLOAD = 64;
@@ -222,6 +223,10 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   for (const [what, get] of [["received by iperf3", (f: Flow) => f.pps], ["forwarded", (f: Flow) => f.forwarded]] as const) {
     const pp = ps.map(get), lp = ls.map(get);
     const ratios = ps.map((f, i) => get(f) / get(ls[i]));
+    if (what === "forwarded") {
+      goal("tap-udp", `forwarded ${median(ratios).toFixed(2)} (runs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}; ` +
+        `UDP merging ${TAP_UDP_GRO ? "on, as the bench sets it" : "off, the node's default"}${TAP_OFFLOAD ? "" : ", offloads off"})`, median(ratios) >= 1);
+    }
     out(`    ${what}: PersiaOS ${k(median(pp))} k/s (${k(Math.min(...pp))}–${k(Math.max(...pp))}), ` +
       `Linux ${k(median(lp))} k/s (${k(Math.min(...lp))}–${k(Math.max(...lp))}); ` +
       `PersiaOS / Linux ${median(ratios).toFixed(2)} (runs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
@@ -234,6 +239,7 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   const g = (x: number) => (x / 1e9).toFixed(2);
   const pt = ps.map((f) => f.tcpBits), lt = ls.map((f) => f.tcpBits);
   const tr = ps.map((f, i) => f.tcpBits / ls[i].tcpBits);
+  goal("tap-tcp", `${median(tr).toFixed(3)} (${g(median(pt))} against ${g(median(lt))} Gbit/s)`, median(tr) >= 1);
   out(`  iperf3 TCP, one stream, ${SECONDS} s, same routers: PersiaOS ${g(median(pt))} Gbit/s (${g(Math.min(...pt))}–${g(Math.max(...pt))}), ` +
     `Linux ${g(median(lt))} Gbit/s (${g(Math.min(...lt))}–${g(Math.max(...lt))}); PersiaOS / Linux ${median(tr).toFixed(3)} ` +
     (TAP_OFFLOAD ? `(TAP offloads on: 64 KiB super-frames cross the TAPs, the node forwards 1500-byte frames)`

@@ -20,6 +20,7 @@ import * as P from "../../cli/peer/packets";
 import { bootNode, Booted, NODE_HEAD, ECHO_WASM, FRAMES, NODE0, PEER0, A0 } from "./node_boot";
 import { meterCacheClear, meterCacheStats } from "../../loader/instrument/cache";
 import { SVC_MAX } from "../../abi/limits";
+import { FLAT, goal } from "./goals";
 
 const BATCH = 32;
 
@@ -138,6 +139,15 @@ export async function scaleBench(log: (l: string) => void, sizes = [10, 100, 100
   const r = (k: keyof ScaleFigures["cpu"]) => (last.cpu[k] / first.cpu[k]).toFixed(2);
   log(`  the same per second of CPU time: forward ${r("forward")}, echo to one ${r("echoOne")}, echo round-robin ${r("echoAll")}` +
     ` (cycling 10 of them ${r("echoTen")}, in bursts of ${BATCH} ${r("echoBursts")}), idle scheduler (baseline) ${r("base")}`);
+  if (first.n <= 10 && last.n >= 1000) {
+    const flat = (["forward", "echoOne", "echoAll"] as const).map((k) => last.cpu[k] / first.cpu[k]);
+    goal("scale-node", `${last.n} vs ${first.n} services, per second of CPU time: forward ${flat[0].toFixed(2)}, echo to one ${flat[1].toFixed(2)},` +
+      ` echo round-robin ${flat[2].toFixed(2)} (\`scale.js --chunks\` is the firmer figure)`, flat.every((x) => x >= FLAT));
+    const perSlot = last.kernelBytes / SVC_MAX / 1024;
+    goal("svc-memory", `${(last.kernelBytes / 1048576).toFixed(1)} MiB of kernel memory for ${SVC_MAX} service slots: ${perSlot.toFixed(1)} KiB a slot`, perSlot <= 64);
+    goal("meter-cache", `${last.n} services: ${last.meterings} metering${last.meterings === 1 ? "" : "s"}; cold boot ${last.bootColdMs.toFixed(0)} ms (${first.n}: ${first.bootColdMs.toFixed(0)} ms)`,
+      last.meterings === 1);
+  }
   return out;
 }
 
