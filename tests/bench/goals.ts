@@ -22,7 +22,8 @@ export const GOALS: [string, string][] = [
   ["routes", `longest-prefix match flat from 10 to 100,000 routes (≥ ${FLAT})`],
   ["neighbors", `neighbour lookup flat from 10 to 10,000 neighbours (≥ ${FLAT})`],
   ["ed25519", "ed25519 verify within 3× of OpenSSL's time"],
-  ["tap-udp", "TAP router, UDP, ≥ 1.0× Linux"],
+  ["tap-udp", "TAP router, UDP, ≥ 1.0× Linux, with udp_gro: true (UDP merged towards the destination's socket)"],
+  ["tap-udp-default", "TAP router, UDP, ≥ 1.0× Linux, the node's default (udp_gro: false, UDP not merged)"],
   ["tap-tcp", "TAP router, TCP, ≥ 1.0× Linux"],
 ];
 
