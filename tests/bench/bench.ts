@@ -35,7 +35,7 @@ import { linkLocalFromMac } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
 import { bootNode, MANIFEST, FRAMES, SETUP, NODE0, NODE1, PEER0, PEER1, A0, A1 } from "./node_boot";
 import * as P from "../../cli/peer/packets";
-import { routerBench } from "./router";
+import { routerBench, TAP_UDP_GRO } from "./router";
 import { wireguardBench } from "./wireguard";
 import { metalBench } from "./metal_net";
 import { usbdiskBench } from "./usbdisk";
@@ -258,7 +258,7 @@ async function all(): Promise<void> {
   if (want("routes")) await routesBench(log);
   if (want("router")) {
     await routerBench(log);   // with udp_gro as the environment says (on unless PERSIA_TAP_UDP_GRO=0)
-    if (process.env.PERSIA_TAP_UDP_GRO !== "0") await routerBench(log, { udpGro: false });   // and the node's default
+    if (TAP_UDP_GRO) await routerBench(log, { udpGro: false });   // and the node's default, unless that was it
   }
   if (want("metal")) await metalBench(log);
   if (want("metal-scale")) await metalScaleBench(log);

@@ -96,7 +96,7 @@ const TAP_OFFLOAD = process.env.PERSIA_TAP_OFFLOAD !== "0";
  *  node; hosts/node/nic/offload.ts says why): on here unless PERSIA_TAP_UDP_GRO=0 says not,
  *  since the destination is a UDP socket, which takes UDP super-frames — as Linux's
  *  rx-udp-gro-forwarding would be turned on for such a router. */
-const TAP_UDP_GRO = TAP_OFFLOAD && process.env.PERSIA_TAP_UDP_GRO !== "0";
+export const TAP_UDP_GRO = TAP_OFFLOAD && process.env.PERSIA_TAP_UDP_GRO !== "0";
 
 /** iperf3 TCP, one stream, from namespace a to dst in namespace b: bit/s received. */
 async function tcp(a: string, b: string, dst: string): Promise<number> {

@@ -143,7 +143,7 @@ export async function scaleBench(log: (l: string) => void, sizes = [10, 100, 100
   if (first.n <= 10 && last.n >= 1000) {
     // The goal's figure is the firmer one: `scale.js --chunks`, each size in a process of its own.
     const [a, b] = [chunksOf(first.n), chunksOf(last.n)];
-    const cases = ["forward", "echo to one", "round-robin"];
+    const cases = GOAL_CASES;
     const flat = cases.map((c) => a.get(c)! / b.get(c)!);
     log(`  scale.js --chunks ${first.n} and ${last.n}, each in its own process, fastest of ${CHUNKS} chunks, CPU ns a packet: ` +
       cases.map((c, i) => `${c} ${a.get(c)} and ${b.get(c)} (${flat[i].toFixed(2)})`).join(", "));
@@ -183,13 +183,16 @@ async function chunks(n: number): Promise<void> {
   }).join(", "));
 }
 
+/** The chunks' cases the scale goal reads. */
+const GOAL_CASES = ["forward", "echo to one", "round-robin"];
+
 /** `scale.js --chunks n` in a process of its own: each case's fastest chunk, CPU ns a packet. */
 function chunksOf(n: number): Map<string, number> {
   const r = spawnSync(process.execPath, [__filename, "--chunks", String(n)], { encoding: "utf8" });
   const line = r.stdout.split("\n").find((l) => l.startsWith(`n=${n},`));
   if (r.status !== 0 || line === undefined) throw new Error(`scale.js --chunks ${n} failed (exit ${r.status}): ${r.stderr.slice(-1000)}`);
   const got = new Map([...line.slice(line.indexOf(": ") + 2).matchAll(/([a-z0-9 -]+?) (\d+)\/\d+/g)].map((m) => [m[1].trim(), Number(m[2])]));
-  for (const c of ["forward", "echo to one", "round-robin"]) if (!got.has(c)) throw new Error(`scale.js --chunks ${n}: no ${c} in "${line}"`);
+  for (const c of GOAL_CASES) if (!got.has(c)) throw new Error(`scale.js --chunks ${n}: no ${c} in "${line}"`);
   return got;
 }
 
