@@ -1,7 +1,8 @@
 // `persia build`: generate the ABI bindings (abi/gen.ts), then compile the kernel and
 // every service and the wasmtime image's WASI shim (hosts/wasi) with the AssemblyScript
 // compiler, using the targets in asconfig.json; then the metal host's boot image
-// (hosts/metal/build.ts: cargo, into build/metal/).
+// (hosts/metal/build.ts: cargo, into build/metal/); then, where the machine has a C
+// compiler, the router benchmark's TAP relay (tests/bench/tap_relay.c, into build/bench/).
 // Services are the folders under services/ with a main.ts (the SDK has none); test
 // services under tests/services/ compile with the shared "service" target, and
 // tests/kernel/crypto/entry.ts (kernel/crypto exported to Node) with "crypto-test", and
@@ -9,7 +10,7 @@
 // Outputs go to build/wasm/ and are never committed.
 import * as fs from "fs";
 import * as path from "path";
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { generate } from "../abi/gen";
 import { ROOT } from "../hosts/node/paths";
 import { KERNEL_EXPORTS, HOST_IMPORTS, HOST_MODULE, SHIM_EXPORTS, SHIM_HOST_IMPORTS } from "../abi/contract";
@@ -82,7 +83,28 @@ export async function build(log: (line: string) => void = () => {}): Promise<str
   await Promise.all([worker(), worker()]);
   checkContract();
   if (await buildMetal(log)) done.push("metal image");
+  if (buildTapRelay(log)) done.push("TAP relay");
   return done;
+}
+
+/** Where `npm run build` puts the router benchmark's yardstick (tests/bench/tap_relay.c). */
+export const TAP_RELAY = path.join(ROOT, "build/bench/tap_relay");
+
+/** The router benchmark's TAP relay, with the machine's C compiler (`cc`). It belongs to no
+ *  host and nothing but the benchmark runs it, so a machine without a compiler skips it with
+ *  a line saying so (the benchmark then says the TAP bound was not measured). */
+function buildTapRelay(log: (line: string) => void): boolean {
+  const src = "tests/bench/tap_relay.c";
+  fs.mkdirSync(path.dirname(TAP_RELAY), { recursive: true });
+  const t0 = Date.now();
+  const r = spawnSync("cc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", TAP_RELAY, src], { cwd: ROOT, encoding: "utf8" });
+  if (r.error) {
+    log(`skipped the TAP relay (${src}): no C compiler (cc) on this machine, so the router benchmark will not measure the TAP bound`);
+    return false;
+  }
+  if (r.status !== 0) throw new Error(`compiling ${src} with cc failed (exit ${r.status}):\n${r.stderr.trim()}`);
+  log(`built TAP relay in ${Date.now() - t0} ms`);
+  return true;
 }
 
 /** kernel.wasm and the WASI shim against abi/contract.ts (loader/wasm/contract.ts): what

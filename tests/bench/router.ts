@@ -1,10 +1,14 @@
 // The router benchmark of `npm run bench` (issues #3, #17): UDP from one network namespace to
 // another, forwarded once by a PersiaOS node between two TAP devices and once by the
 // Linux kernel between two veth pairs (ip6 forwarding on), with the same iperf3 traffic
-// in the same run, so the ratio is honest on any machine. Each side runs RUNS times,
-// interleaved (PersiaOS, Linux, PersiaOS, ...), so a machine that gets busier part-way
-// shifts both; the figures are the median and the range. Needs root and iperf3; prints why
-// and returns when they are missing. Figures only, no assertions.
+// in the same run, so the ratio is honest on any machine; and once by the TAP relay
+// (tests/bench/tap_relay.c: one read() and one write() a frame, nothing else), the bound of
+// any router between TAPs on this machine. Each runs RUNS times, interleaved (PersiaOS,
+// Linux, relay, PersiaOS, ...), so a machine that gets busier part-way shifts all three;
+// the figures are the median and the range. Needs root and iperf3; prints why and returns
+// when they are missing (and measures no bound without build/bench/tap_relay, which
+// `npm run build` makes where there is a C compiler). Figures only; the only assertion is
+// that the relay relayed.
 //
 // Every namespace and device name starts with a prefix (PERSIA_BENCH_PREFIX, else one made
 // from this process's id), so two runs on one machine, or a run beside the tests, never
@@ -16,7 +20,9 @@ import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/paths";
 import { linkLocalFromMac, parseMac, formatAddr } from "../../loader/ip6";
 import { sh, missing } from "../e2e/linux";
+import { TAP_RELAY } from "../../cli/build";
 import { goal } from "./goals";
+import * as fs from "fs";
 
 const SECONDS = 4;
 const PAYLOAD = 64;
@@ -162,6 +168,36 @@ services: []
   }
 }
 
+/** The TAP relay between the same two TAPs and namespaces as persia()'s: the bound. It answers
+ *  no neighbour discovery, so each side's gateway (the link-local address of the MAC the relay
+ *  writes from) is a permanent neighbour entry. */
+async function relay(n: Names, bits = 0): Promise<Flow> {
+  const macA = "02:00:00:00:0a:01", macB = "02:00:00:00:0b:01", peerA = "02:00:00:00:0a:02", peerB = "02:00:00:00:0b:02";
+  const p = spawn(TAP_RELAY, [n.ta, n.tb, macA, macB, peerA, peerB], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  p.stderr.on("data", (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => p.on("close", (code) => resolve(code)));
+  const ready = await new Promise<boolean>((resolve) => {
+    p.stdout.on("data", (d) => { if (String(d).includes("ready")) resolve(true); });
+    p.on("close", () => resolve(false));
+  });
+  if (!ready) throw new Error(`the TAP relay did not start: ${err.trim() || "no output"}`);
+  try {
+    for (const [ns, dev, addr, mac, peer] of [[n.pa, n.ta, "fd00:a::2", macA, peerA], [n.pb, n.tb, "fd00:b::2", macB, peerB]]) {
+      sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);
+      const x = `ip netns exec ${ns}`, gw = formatAddr(linkLocalFromMac(parseMac(mac)));
+      sh(`${x} ip link set lo up && ${x} ip link set ${dev} address ${peer} && ${x} ip link set ${dev} up && ${x} ip -6 addr add ${addr}/64 dev ${dev} nodad`);
+      sh(`${x} ip -6 route add default via ${gw} dev ${dev} && ${x} ip -6 neigh add ${gw} lladdr ${mac} dev ${dev} nud permanent`);
+    }
+    return await flow(n.pa, n.pb, "fd00:b::2", () => txDropped(n.pa, n.ta), () => udpArrived(n.pb), bits);
+  } finally {
+    p.kill("SIGTERM");
+    const code = await exited;
+    const m = /relayed (\d+) frames a to b/.exec(err);
+    if (code !== 0 || !m || Number(m[1]) === 0) throw new Error(`the TAP relay relayed nothing or failed (exit ${code}): ${err.trim()}`);
+  }
+}
+
 async function linux(n: Names): Promise<Flow> {
   sh(`ip netns add ${n.la} && ip netns add ${n.lr} && ip netns add ${n.lb}`);
   sh(`ip link add ${n.la0} netns ${n.la} type veth peer name ${n.lr0} netns ${n.lr}`);
@@ -192,7 +228,8 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   const n = benchNames(opts.prefix);
   const runs = Math.max(1, Math.floor(opts.runs ?? RUNS) || 1);
   cleanup(n);
-  const ps: Flow[] = [], ls: Flow[] = [];
+  const ps: Flow[] = [], ls: Flow[] = [], rs: Flow[] = [];
+  const bound = fs.existsSync(TAP_RELAY);
   let paced: Flow;
   try {
     for (let i = 0; i < runs; i++) {
@@ -200,6 +237,7 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
       cleanup(n);
       ls.push(await linux(n));
       cleanup(n);
+      if (bound) { rs.push(await relay(n)); cleanup(n); }
     }
     // With -b 0 the PersiaOS side's sender is not slowed by its router (on Linux's side the
     // sender's own system call forwards each frame), so it floods the TAP's queue. Offered
@@ -221,17 +259,26 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   for (let i = 0; i < runs; i++) {
     out(`    PersiaOS, TAP → TAP       ${line(ps[i])}`);
     out(`    Linux kernel, veth → veth ${line(ls[i])}`);
+    if (bound) out(`    TAP relay (the bound)     ${line(rs[i])}`);
   }
+  const range = (xs: number[], digits: number) => `${median(xs).toFixed(digits)} (runs ${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
+  const against = (get: (f: Flow) => number, digits: number) => ({
+    node: range(ps.map((f, i) => get(f) / get(ls[i])), digits),
+    relay: bound ? range(rs.map((f, i) => get(f) / get(ls[i])), digits) : "",
+  });
+  /** What the goal line says of the bound: the relay's ratio to Linux, or why there is none. */
+  const boundNote = (r: string) => bound ? `; the TAP bound, a relay that only reads and writes, ${r}` : "; the TAP bound not measured";
+  if (!bound) out(`    the TAP bound: not measured (${TAP_RELAY} is missing: \`npm run build\` makes it where a C compiler, cc, is installed)`);
   for (const [what, get] of [["received by iperf3", (f: Flow) => f.pps], ["forwarded", (f: Flow) => f.forwarded]] as const) {
     const pp = ps.map(get), lp = ls.map(get);
     const ratios = ps.map((f, i) => get(f) / get(ls[i]));
+    const r = against(get, 2);
     if (what === "forwarded") {
-      goal(udpGro ? "tap-udp" : "tap-udp-default", `forwarded ${median(ratios).toFixed(2)} (runs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}` +
-        `${TAP_OFFLOAD ? "" : "; offloads off"})`, median(ratios) >= 1);
+      goal(udpGro ? "tap-udp" : "tap-udp-default", `forwarded ${r.node}${TAP_OFFLOAD ? "" : "; offloads off"}${boundNote(r.relay)}`, median(ratios) >= 1);
     }
     out(`    ${what}: PersiaOS ${k(median(pp))} k/s (${k(Math.min(...pp))}–${k(Math.max(...pp))}), ` +
-      `Linux ${k(median(lp))} k/s (${k(Math.min(...lp))}–${k(Math.max(...lp))}); ` +
-      `PersiaOS / Linux ${median(ratios).toFixed(2)} (runs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
+      `Linux ${k(median(lp))} k/s (${k(Math.min(...lp))}–${k(Math.max(...lp))}); PersiaOS / Linux ${r.node}` +
+      (bound ? `; relay ${k(median(rs.map(get)))} k/s, relay / Linux ${r.relay}` : ""));
   }
   const cpf = ps.map((f) => f.cpuPerFrame ?? 0);
   out(`    PersiaOS node CPU (user + system, this process) per forwarded datagram: ${median(cpf).toFixed(2)} µs ` +
@@ -239,13 +286,15 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   out(`    PersiaOS offered Linux's median rate (-b ${(paced.packets / paced.seconds / 1000).toFixed(1)} k/s): ` +
     `${k(paced.forwarded)} k/s forwarded, ${loss(paced)}% lost (${paced.queueDrops} in the TAP's queue)`);
   const g = (x: number) => (x / 1e9).toFixed(2);
-  const pt = ps.map((f) => f.tcpBits), lt = ls.map((f) => f.tcpBits);
+  const pt = ps.map((f) => f.tcpBits), lt = ls.map((f) => f.tcpBits), rt = rs.map((f) => f.tcpBits);
   const tr = ps.map((f, i) => f.tcpBits / ls[i].tcpBits);
-  goal("tap-tcp", `${median(tr).toFixed(3)} (${g(median(pt))} against ${g(median(lt))} Gbit/s)`, median(tr) >= 1);
+  const t = against((f) => f.tcpBits, 3);
+  goal("tap-tcp", `${median(tr).toFixed(3)} (${g(median(pt))} against ${g(median(lt))} Gbit/s${boundNote(t.relay)})`, median(tr) >= 1);
   out(`  iperf3 TCP, one stream, ${SECONDS} s, same routers: PersiaOS ${g(median(pt))} Gbit/s (${g(Math.min(...pt))}–${g(Math.max(...pt))}), ` +
-    `Linux ${g(median(lt))} Gbit/s (${g(Math.min(...lt))}–${g(Math.max(...lt))}); PersiaOS / Linux ${median(tr).toFixed(3)} ` +
+    `Linux ${g(median(lt))} Gbit/s (${g(Math.min(...lt))}–${g(Math.max(...lt))}); PersiaOS / Linux ${t.node} ` +
     (TAP_OFFLOAD ? `(TAP offloads on: 64 KiB super-frames cross the TAPs, the node forwards 1500-byte frames)`
-      : `(PERSIA_TAP_OFFLOAD=0: 1500-byte frames, one system call each; Linux's veths pass 64 KiB GSO frames)`));
+      : `(PERSIA_TAP_OFFLOAD=0: 1500-byte frames, one system call each; Linux's veths pass 64 KiB GSO frames)`) +
+    (bound ? `; relay ${g(median(rt))} Gbit/s (super-frames passed on whole), relay / Linux ${t.relay}` : ""));
   const c = ps[ps.length - 1].nic ?? {};
   if (Object.keys(c).length > 0) {
     out(`    TAP NIC counters, last PersiaOS run (UDP, then TCP): ${Object.entries(c).filter(([, v]) => v !== 0).map(([kk, v]) => `${kk}=${v}`).join(" ")}`);
