@@ -1,0 +1,105 @@
+// The router benchmark's yardstick, tests/bench/tap_relay.c (built by `npm run build` to
+// build/bench/tap_relay): it is only a yardstick if it really forwards, both ways, with the
+// Ethernet addresses rewritten, and says when it cannot. Checks: its usage and MAC errors
+// (exit 2, a line saying what is wrong); a ping between two namespaces through it, which
+// Linux answers only if each frame reaches it addressed to its own MAC; the counts it prints
+// when stopped (exit 0); a TAP deleted under it ends it with exit 1 and a line naming the TAP.
+// Needs Linux, root, /dev/net/tun, iproute2, ping and the built relay; skips without them,
+// but fails under CI=true.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "fs";
+import { spawn, spawnSync } from "child_process";
+import { TAP_RELAY } from "../../cli/build";
+import { sh, shAsync, missing, skipOrFail } from "../e2e/linux";
+
+function why(): string | null {
+  if (process.platform !== "linux") return "TAP devices exist only on Linux";
+  if (process.getuid?.() !== 0) return "needs root (creating a TAP device takes CAP_NET_ADMIN)";
+  if (!fs.existsSync("/dev/net/tun")) return "/dev/net/tun is missing (modprobe tun)";
+  if (!fs.existsSync(TAP_RELAY)) return `${TAP_RELAY} is missing: npm run build makes it with cc (install gcc)`;
+  return missing(["ip", "ping"]);
+}
+const skip = skipOrFail(why());
+
+const ID = process.pid % 1000;
+const TA = `rl${ID}a`, TB = `rl${ID}b`, NA = `rl${process.pid}a`, NB = `rl${process.pid}b`;
+const RELAY_A = "02:00:00:00:3a:01", RELAY_B = "02:00:00:00:3b:01";
+const PEER_A = "02:00:00:00:3a:02", PEER_B = "02:00:00:00:3b:02";
+const GW = "fe80::1";   // each side's gateway: the relay's MAC, a permanent neighbour (it answers no ND)
+
+function cleanup(): void {
+  for (const ns of [NA, NB]) sh(`ip netns del ${ns}`, { allowFail: true });
+  for (const d of [TA, TB]) sh(`ip link del ${d}`, { allowFail: true });
+}
+
+/** The relay between TA and TB, once it says it is ready; `done` is its exit code and stderr. */
+async function start(): Promise<{ stop: () => void; done: Promise<{ code: number | null; err: string }> }> {
+  const p = spawn(TAP_RELAY, [TA, TB, RELAY_A, RELAY_B, PEER_A, PEER_B], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "", out = "";
+  p.stderr.on("data", (d) => (err += d));
+  const done = new Promise<{ code: number | null; err: string }>((resolve) => p.on("close", (code) => resolve({ code, err })));
+  const ready = await Promise.race([
+    new Promise<boolean>((resolve) => p.stdout.on("data", (d) => { out += d; if (/^ready$/m.test(out)) resolve(true); })),
+    done.then(() => false),
+  ]);
+  assert.ok(ready, `the relay did not start: ${err}`);
+  return { stop: () => p.kill("SIGTERM"), done };
+}
+
+function side(ns: string, dev: string, addr: string, peerMac: string, relayMac: string): void {
+  const x = `ip netns exec ${ns}`;
+  sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);
+  sh(`${x} ip link set lo up && ${x} ip link set ${dev} address ${peerMac} && ${x} ip link set ${dev} up`);
+  sh(`${x} ip -6 addr add ${addr}/64 dev ${dev} nodad`);
+  sh(`${x} ip -6 route add default via ${GW} dev ${dev} && ${x} ip -6 neigh add ${GW} lladdr ${relayMac} dev ${dev} nud permanent`);
+}
+
+test("tap_relay refuses a wrong command line with a line saying why", { skip }, () => {
+  const usage = spawnSync(TAP_RELAY, [TA], { encoding: "utf8" });
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /^usage: tap_relay <tap a> <tap b>/);
+  for (const bad of ["02:00:00:00:3a", "02:00:00:00:3a:01:05", "zz:00:00:00:3a:01", "02:00:00:00:3a:100"]) {
+    const r = spawnSync(TAP_RELAY, [TA, TB, bad, RELAY_B, PEER_A, PEER_B], { encoding: "utf8" });
+    assert.equal(r.status, 2, `${bad}: exit ${r.status}, ${r.stderr}`);
+    assert.equal(r.stderr.trim(), `tap_relay: "${bad}" is not a MAC address (six hex bytes with colons)`);
+  }
+  assert.ok(!fs.existsSync(`/sys/class/net/${TA}`), "a refused command line made no TAP");
+});
+
+test("tap_relay forwards both ways, each frame to its side's own MAC, and counts what it relayed", { skip }, async () => {
+  cleanup();
+  try {
+    const relay = await start();
+    side(NA, TA, "fd00:3a::2", PEER_A, RELAY_A);
+    side(NB, TB, "fd00:3b::2", PEER_B, RELAY_B);
+    // Linux drops a unicast frame to another host's MAC, so an answer proves the rewrite.
+    const ping = await shAsync(`ip netns exec ${NA} ping -6 -c 3 -i 0.2 -W 2 fd00:3b::2`);
+    assert.equal(ping.code, 0, ping.out);
+    assert.match(ping.out, /3 received/);
+    relay.stop();
+    const { code, err } = await relay.done;
+    assert.equal(code, 0, err);
+    const m = /relayed (\d+) frames a to b, (\d+) b to a; (\d+) writes failed, (\d+) frames too long/.exec(err);
+    assert.ok(m, err);
+    assert.ok(Number(m[1]) >= 3 && Number(m[2]) >= 3, err);   // the requests, the replies (and ND, MLD)
+    assert.equal(Number(m[4]), 0);
+  } finally {
+    cleanup();
+  }
+});
+
+test("tap_relay ends with exit 1, naming the TAP, when one is deleted under it", { skip }, async () => {
+  cleanup();
+  try {
+    const relay = await start();
+    sh(`ip link del ${TB}`);
+    const late = setTimeout(() => relay.stop(), 5000);   // SIGTERM would end it with exit 0
+    const { code, err } = await relay.done;
+    clearTimeout(late);
+    assert.equal(code, 1, err);
+    assert.match(err, new RegExp(`tap_relay: the TAP failed: ${TB}`));
+  } finally {
+    cleanup();
+  }
+});
