@@ -1,26 +1,37 @@
 // The router benchmark's yardstick, tests/bench/tap_relay.c (built by `npm run build` to
-// build/bench/tap_relay): it is only a yardstick if it really forwards, both ways, with the
-// Ethernet addresses rewritten, and says when it cannot. Checks: its usage and MAC errors
-// (exit 2, a line saying what is wrong); a ping between two namespaces through it, which
-// Linux answers only if each frame reaches it addressed to its own MAC; the counts it prints
-// when stopped (exit 0); a TAP deleted under it ends it with exit 1 and a line naming the TAP.
-// Needs Linux, root, /dev/net/tun, iproute2, ping and the built relay; skips without them,
-// but fails under CI=true.
+// build/bench/tap_relay with the machine's `cc`, which the metal build needs as well): it is
+// only a yardstick if it really forwards, both ways, and says when it cannot. Checks: its
+// usage and MAC errors (exit 2, a line saying what is wrong); a ping between two namespaces
+// through it, which Linux answers only if each frame reaches it addressed to its own MAC (so
+// the destination MAC is rewritten both ways; the source MAC is not checked); the counts it
+// prints when stopped (exit 0); a TAP deleted under it ends it with exit 1 and a line naming
+// the TAP. Every wait on the relay is bounded, and a relay still running when a test ends is
+// killed. Needs Linux and the built relay (and for all but the first test root,
+// /dev/net/tun, iproute2 and ping); skips without them, but fails under CI=true.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import { spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import { TAP_RELAY } from "../../cli/build";
 import { sh, shAsync, missing, skipOrFail } from "../e2e/linux";
 
-function why(): string | null {
+function relayWhy(): string | null {
   if (process.platform !== "linux") return "TAP devices exist only on Linux";
+  try { fs.accessSync(TAP_RELAY, fs.constants.X_OK); } catch {
+    return `${TAP_RELAY} is missing or cannot be run: npm run build makes it with cc (install gcc)`;
+  }
+  return null;
+}
+function why(): string | null {
+  const r = relayWhy();
+  if (r) return r;
   if (process.getuid?.() !== 0) return "needs root (creating a TAP device takes CAP_NET_ADMIN)";
   if (!fs.existsSync("/dev/net/tun")) return "/dev/net/tun is missing (modprobe tun)";
-  if (!fs.existsSync(TAP_RELAY)) return `${TAP_RELAY} is missing: npm run build makes it with cc (install gcc)`;
   return missing(["ip", "ping"]);
 }
+const skipRelay = skipOrFail(relayWhy());
 const skip = skipOrFail(why());
+const LIMIT = 30_000;   // each test, whatever the relay does
 
 const ID = process.pid % 1000;
 const TA = `rl${ID}a`, TB = `rl${ID}b`, NA = `rl${process.pid}a`, NB = `rl${process.pid}b`;
@@ -33,18 +44,46 @@ function cleanup(): void {
   for (const d of [TA, TB]) sh(`ip link del ${d}`, { allowFail: true });
 }
 
-/** The relay between TA and TB, once it says it is ready; `done` is its exit code and stderr. */
-async function start(): Promise<{ stop: () => void; done: Promise<{ code: number | null; err: string }> }> {
+interface Relay { p: ChildProcess; done: Promise<{ code: number | null; err: string }> }
+
+/** Resolves with what came first: `done`, or "timeout" after ms. */
+function within<T>(done: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([done, new Promise<"timeout">((r) => { timer = setTimeout(() => r("timeout"), ms); })])
+    .finally(() => clearTimeout(timer));
+}
+
+/** The relay between TA and TB, once it says it is ready (within 5 s, or it is killed). */
+async function start(): Promise<Relay> {
   const p = spawn(TAP_RELAY, [TA, TB, RELAY_A, RELAY_B, PEER_A, PEER_B], { stdio: ["ignore", "pipe", "pipe"] });
   let err = "", out = "";
-  p.stderr.on("data", (d) => (err += d));
-  const done = new Promise<{ code: number | null; err: string }>((resolve) => p.on("close", (code) => resolve({ code, err })));
-  const ready = await Promise.race([
-    new Promise<boolean>((resolve) => p.stdout.on("data", (d) => { out += d; if (/^ready$/m.test(out)) resolve(true); })),
+  p.stderr!.on("data", (d) => (err += d));
+  const done = new Promise<{ code: number | null; err: string }>((resolve) => {
+    p.on("error", (e) => resolve({ code: null, err: `${err}could not run ${TAP_RELAY}: ${e.message}` }));
+    p.on("close", (code) => resolve({ code, err }));
+  });
+  const ready = await within(Promise.race([
+    new Promise<boolean>((resolve) => p.stdout!.on("data", (d) => { out += d; if (/^ready$/m.test(out)) resolve(true); })),
     done.then(() => false),
-  ]);
-  assert.ok(ready, `the relay did not start: ${err}`);
-  return { stop: () => p.kill("SIGTERM"), done };
+  ]), 5000);
+  if (ready !== true) {
+    p.kill("SIGKILL");
+    assert.fail(`the relay did not start within 5 s: ${ready === "timeout" ? "no \"ready\"" : (await done).err}`);
+  }
+  return { p, done };
+}
+
+/** SIGTERM, then its exit within 3 s (or SIGKILL and a failure). */
+async function stop(r: Relay): Promise<{ code: number | null; err: string }> {
+  r.p.kill("SIGTERM");
+  const d = await within(r.done, 3000);
+  if (d === "timeout") { r.p.kill("SIGKILL"); assert.fail("the relay did not stop within 3 s of SIGTERM"); }
+  return d;
+}
+
+/** Whatever happened, no relay outlives its test. */
+function kill(r: Relay | null): void {
+  if (r && r.p.exitCode === null && r.p.signalCode === null) r.p.kill("SIGKILL");
 }
 
 function side(ns: string, dev: string, addr: string, peerMac: string, relayMac: string): void {
@@ -55,51 +94,54 @@ function side(ns: string, dev: string, addr: string, peerMac: string, relayMac: 
   sh(`${x} ip -6 route add default via ${GW} dev ${dev} && ${x} ip -6 neigh add ${GW} lladdr ${relayMac} dev ${dev} nud permanent`);
 }
 
-test("tap_relay refuses a wrong command line with a line saying why", { skip }, () => {
-  const usage = spawnSync(TAP_RELAY, [TA], { encoding: "utf8" });
+test("tap_relay refuses a wrong command line with a line saying why", { skip: skipRelay, timeout: LIMIT }, () => {
+  const usage = spawnSync(TAP_RELAY, [TA], { encoding: "utf8", timeout: 5000 });
   assert.equal(usage.status, 2);
   assert.match(usage.stderr, /^usage: tap_relay <tap a> <tap b>/);
   for (const bad of ["02:00:00:00:3a", "02:00:00:00:3a:01:05", "zz:00:00:00:3a:01", "02:00:00:00:3a:100"]) {
-    const r = spawnSync(TAP_RELAY, [TA, TB, bad, RELAY_B, PEER_A, PEER_B], { encoding: "utf8" });
+    const r = spawnSync(TAP_RELAY, [TA, TB, bad, RELAY_B, PEER_A, PEER_B], { encoding: "utf8", timeout: 5000 });
     assert.equal(r.status, 2, `${bad}: exit ${r.status}, ${r.stderr}`);
     assert.equal(r.stderr.trim(), `tap_relay: "${bad}" is not a MAC address (six hex bytes with colons)`);
   }
-  assert.ok(!fs.existsSync(`/sys/class/net/${TA}`), "a refused command line made no TAP");
 });
 
-test("tap_relay forwards both ways, each frame to its side's own MAC, and counts what it relayed", { skip }, async () => {
+test("tap_relay forwards both ways, each frame to its side's own MAC, and counts what it relayed", { skip, timeout: LIMIT }, async () => {
   cleanup();
+  let relay: Relay | null = null;
   try {
-    const relay = await start();
+    relay = await start();
     side(NA, TA, "fd00:3a::2", PEER_A, RELAY_A);
     side(NB, TB, "fd00:3b::2", PEER_B, RELAY_B);
-    // Linux drops a unicast frame to another host's MAC, so an answer proves the rewrite.
+    // Linux drops a unicast frame to another host's MAC, so an answer proves the rewrite of
+    // the destination MAC both ways.
     const ping = await shAsync(`ip netns exec ${NA} ping -6 -c 3 -i 0.2 -W 2 fd00:3b::2`);
     assert.equal(ping.code, 0, ping.out);
     assert.match(ping.out, /3 received/);
-    relay.stop();
-    const { code, err } = await relay.done;
+    const { code, err } = await stop(relay);
     assert.equal(code, 0, err);
     const m = /relayed (\d+) frames a to b, (\d+) b to a; (\d+) writes failed, (\d+) frames too long/.exec(err);
     assert.ok(m, err);
     assert.ok(Number(m[1]) >= 3 && Number(m[2]) >= 3, err);   // the requests, the replies (and ND, MLD)
     assert.equal(Number(m[4]), 0);
   } finally {
+    kill(relay);
     cleanup();
   }
 });
 
-test("tap_relay ends with exit 1, naming the TAP, when one is deleted under it", { skip }, async () => {
+test("tap_relay ends with exit 1, naming the TAP, when one is deleted under it", { skip, timeout: LIMIT }, async () => {
   cleanup();
+  let relay: Relay | null = null;
   try {
-    const relay = await start();
+    relay = await start();
     sh(`ip link del ${TB}`);
-    const late = setTimeout(() => relay.stop(), 5000);   // SIGTERM would end it with exit 0
-    const { code, err } = await relay.done;
-    clearTimeout(late);
-    assert.equal(code, 1, err);
-    assert.match(err, new RegExp(`tap_relay: the TAP failed: ${TB}`));
+    const d = await within(relay.done, 5000);   // on its own: a SIGTERM would end it with exit 0
+    assert.notEqual(d, "timeout", "the relay went on after its TAP was deleted");
+    if (d === "timeout") return;
+    assert.equal(d.code, 1, d.err);
+    assert.match(d.err, new RegExp(`tap_relay: the TAP failed: ${TB}`));
   } finally {
+    kill(relay);
     cleanup();
   }
 });
