@@ -36,7 +36,15 @@ const wt = skipLinux ? { file: "", skip: skipLinux } : wasmtimeOrSkip();
 interface Host {
   status(): Promise<Status>;
   stop(): Promise<void>;
+  /** What the node logged, whole lines only. */
   logs(): string;
+}
+
+/** A stream's text up to its last newline: the image's stderr and metal's serial console
+ *  arrive in pieces, and a line read before its end would be taken for the whole line (a
+ *  CI run compared metal's "diskprobe: read-only der" with the Node host's whole line). */
+function wholeLines(text: string): string {
+  return text.slice(0, text.lastIndexOf("\n") + 1);
 }
 
 
@@ -54,7 +62,7 @@ async function bootImage(yaml: string): Promise<Host> {
   const { flags } = await imageOf(yaml, file);
   const run = new RunningImage(wt.file, flags, file, ["--status-every", "100"]);
   await run.until(() => run.stderr.includes("is running"), 30000, "the image to boot");
-  return { status: () => run.freshStatus(), stop: () => run.stop(), logs: () => run.stderr };
+  return { status: () => run.freshStatus(), stop: () => run.stop(), logs: () => wholeLines(run.stderr) };
 }
 
 /** The metal image under QEMU (TCG), started in the link's namespace so that it opens the
@@ -66,7 +74,7 @@ async function bootMetal(yaml: string, link: PeerLink & { dev?: string }): Promi
     prefix: ["ip", "netns", "exec", link.ns] });
   await qemu.line(/ is running on metal/, 60000);
   const stop = async () => { await qemu.kill(); fs.rmSync(file, { force: true }); };
-  return { status: () => qemu.freshStatus(), stop, logs: () => qemu.serial.replace(/\r/g, "") };
+  return { status: () => qemu.freshStatus(), stop, logs: () => wholeLines(qemu.serial.replace(/\r/g, "")) };
 }
 
 /** Waits until `pred` holds on a status, up to ms; returns the last status seen. */
