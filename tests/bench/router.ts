@@ -20,14 +20,8 @@ import { launch } from "../../hosts/node/launch";
 import { ROOT } from "../../hosts/node/paths";
 import { linkLocalFromMac, parseMac, formatAddr } from "../../loader/ip6";
 import { sh, missing } from "../e2e/linux";
-import { TAP_RELAY } from "../../cli/build";
 import { goal } from "./goals";
-import * as fs from "fs";
-
-/** True if path is a file this process may run. */
-function executable(path: string): boolean {
-  try { fs.accessSync(path, fs.constants.X_OK); return fs.statSync(path).isFile(); } catch { return false; }
-}
+import { Relay, relayMissing, relaySide } from "./tap_relay";
 
 const SECONDS = 4;
 const PAYLOAD = 64;
@@ -173,42 +167,24 @@ services: []
   }
 }
 
-/** The TAP relay between the same two TAPs and namespaces as persia()'s: the yardstick. It
- *  answers no neighbour discovery, so each side's gateway (the link-local address of the MAC
- *  the relay writes from) is a permanent neighbour entry. Throws if the relay did not start,
- *  failed, or forwarded nothing of the flood. */
+/** The TAP relay between the same two TAPs and namespaces as persia()'s: the yardstick. Each
+ *  side's gateway is the link-local address of the MAC the relay writes from. Throws if the
+ *  relay did not start, failed, or forwarded nothing of the flood. */
 async function relay(n: Names): Promise<Flow & { relayLine: string }> {
   const macA = "02:00:00:00:0a:01", macB = "02:00:00:00:0b:01", peerA = "02:00:00:00:0a:02", peerB = "02:00:00:00:0b:02";
-  const p = spawn(TAP_RELAY, [n.ta, n.tb, macA, macB, peerA, peerB], { stdio: ["ignore", "pipe", "pipe"] });
-  let err = "", out = "";
-  p.stderr.on("data", (d) => (err += d));
-  const exited = new Promise<string>((resolve) => {
-    p.on("error", (e) => resolve(`could not run ${TAP_RELAY}: ${e.message}`));
-    p.on("close", (code, signal) => resolve(code === 0 ? "" : `exit ${code ?? signal}`));
-  });
-  const ready = await Promise.race([
-    new Promise<boolean>((resolve) => p.stdout.on("data", (d) => { out += d; if (/^ready$/m.test(out)) resolve(true); })),
-    exited.then(() => false),
-  ]);
-  if (!ready) throw new Error(`the TAP relay did not start: ${await exited} ${err.trim()}`.trim());
+  const r = await Relay.start(n.ta, n.tb, [macA, macB, peerA, peerB]);
   let f: Flow;
   try {
-    for (const [ns, dev, addr, mac, peer] of [[n.pa, n.ta, "fd00:a::2", macA, peerA], [n.pb, n.tb, "fd00:b::2", macB, peerB]]) {
-      sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);
-      const x = `ip netns exec ${ns}`, gw = formatAddr(linkLocalFromMac(parseMac(mac)));
-      sh(`${x} ip link set lo up && ${x} ip link set ${dev} address ${peer} && ${x} ip link set ${dev} up && ${x} ip -6 addr add ${addr}/64 dev ${dev} nodad`);
-      sh(`${x} ip -6 route add default via ${gw} dev ${dev} && ${x} ip -6 neigh add ${gw} lladdr ${mac} dev ${dev} nud permanent`);
-    }
+    relaySide(n.pa, n.ta, "fd00:a::2", peerA, formatAddr(linkLocalFromMac(parseMac(macA))), macA);
+    relaySide(n.pb, n.tb, "fd00:b::2", peerB, formatAddr(linkLocalFromMac(parseMac(macB))), macB);
     f = await flow(n.pa, n.pb, "fd00:b::2", () => txDropped(n.pa, n.ta), () => udpArrived(n.pb));
-  } finally {
-    p.kill("SIGTERM");
-    const late = setTimeout(() => p.kill("SIGKILL"), 2000);
-    await exited;
-    clearTimeout(late);
+  } catch (e) {
+    r.kill();                                   // the flow's error is the one to report
+    throw e;
   }
-  const failed = await exited;
-  const line = /relayed .*/.exec(err)?.[0] ?? "";
-  if (failed || !line) throw new Error(`the TAP relay failed (${failed || "no count printed"}): ${err.trim()}`);
+  const { code, err } = await r.stop();
+  const line = /relayed .*/.exec(err)?.[0];
+  if (code !== 0 || !line) throw new Error(`the TAP relay failed (exit ${code}): ${err.trim() || "no count printed"}`);
   if (f.forwarded <= 0 || f.tcpBits <= 0) throw new Error(`the TAP relay forwarded nothing of the flood: ${line}`);
   return { ...f, relayLine: line };
 }
@@ -250,7 +226,7 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   // it runs in the pass with udp_gro off (npm run bench's second), and only there.
   const noBound = !TAP_OFFLOAD ? "not measured with the TAPs' offloads off (PERSIA_TAP_OFFLOAD=0)"
     : udpGro ? "measured in the pass with udp_gro off (PERSIA_TAP_UDP_GRO=0), not beside merged UDP"
-    : executable(TAP_RELAY) ? null : `not measured: ${TAP_RELAY} is missing or cannot be run (\`npm run build\` makes it where a C compiler, cc, is installed)`;
+    : relayMissing() === null ? null : `not measured: ${relayMissing()}`;
   const bound = noBound === null;
   let paced: Flow;
   try {

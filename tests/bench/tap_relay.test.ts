@@ -11,25 +11,19 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "fs";
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import { TAP_RELAY } from "../../cli/build";
 import { sh, shAsync, missing, skipOrFail } from "../e2e/linux";
+import { Relay, relayMissing, relaySide, within } from "./tap_relay";
 
-function relayWhy(): string | null {
-  if (process.platform !== "linux") return "TAP devices exist only on Linux";
-  try { fs.accessSync(TAP_RELAY, fs.constants.X_OK); } catch {
-    return `${TAP_RELAY} is missing or cannot be run: npm run build makes it with cc (install gcc)`;
-  }
-  return null;
-}
 function why(): string | null {
-  const r = relayWhy();
+  const r = relayMissing();
   if (r) return r;
   if (process.getuid?.() !== 0) return "needs root (creating a TAP device takes CAP_NET_ADMIN)";
   if (!fs.existsSync("/dev/net/tun")) return "/dev/net/tun is missing (modprobe tun)";
   return missing(["ip", "ping"]);
 }
-const skipRelay = skipOrFail(relayWhy());
+const skipRelay = skipOrFail(relayMissing());
 const skip = skipOrFail(why());
 const LIMIT = 30_000;   // each test, whatever the relay does
 
@@ -38,60 +32,11 @@ const TA = `rl${ID}a`, TB = `rl${ID}b`, NA = `rl${process.pid}a`, NB = `rl${proc
 const RELAY_A = "02:00:00:00:3a:01", RELAY_B = "02:00:00:00:3b:01";
 const PEER_A = "02:00:00:00:3a:02", PEER_B = "02:00:00:00:3b:02";
 const GW = "fe80::1";   // each side's gateway: the relay's MAC, a permanent neighbour (it answers no ND)
+const start = () => Relay.start(TA, TB, [RELAY_A, RELAY_B, PEER_A, PEER_B]);
 
 function cleanup(): void {
   for (const ns of [NA, NB]) sh(`ip netns del ${ns}`, { allowFail: true });
   for (const d of [TA, TB]) sh(`ip link del ${d}`, { allowFail: true });
-}
-
-interface Relay { p: ChildProcess; done: Promise<{ code: number | null; err: string }> }
-
-/** Resolves with what came first: `done`, or "timeout" after ms. */
-function within<T>(done: Promise<T>, ms: number): Promise<T | "timeout"> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([done, new Promise<"timeout">((r) => { timer = setTimeout(() => r("timeout"), ms); })])
-    .finally(() => clearTimeout(timer));
-}
-
-/** The relay between TA and TB, once it says it is ready (within 5 s, or it is killed). */
-async function start(): Promise<Relay> {
-  const p = spawn(TAP_RELAY, [TA, TB, RELAY_A, RELAY_B, PEER_A, PEER_B], { stdio: ["ignore", "pipe", "pipe"] });
-  let err = "", out = "";
-  p.stderr!.on("data", (d) => (err += d));
-  const done = new Promise<{ code: number | null; err: string }>((resolve) => {
-    p.on("error", (e) => resolve({ code: null, err: `${err}could not run ${TAP_RELAY}: ${e.message}` }));
-    p.on("close", (code) => resolve({ code, err }));
-  });
-  const ready = await within(Promise.race([
-    new Promise<boolean>((resolve) => p.stdout!.on("data", (d) => { out += d; if (/^ready$/m.test(out)) resolve(true); })),
-    done.then(() => false),
-  ]), 5000);
-  if (ready !== true) {
-    p.kill("SIGKILL");
-    assert.fail(`the relay did not start within 5 s: ${ready === "timeout" ? "no \"ready\"" : (await done).err}`);
-  }
-  return { p, done };
-}
-
-/** SIGTERM, then its exit within 3 s (or SIGKILL and a failure). */
-async function stop(r: Relay): Promise<{ code: number | null; err: string }> {
-  r.p.kill("SIGTERM");
-  const d = await within(r.done, 3000);
-  if (d === "timeout") { r.p.kill("SIGKILL"); assert.fail("the relay did not stop within 3 s of SIGTERM"); }
-  return d;
-}
-
-/** Whatever happened, no relay outlives its test. */
-function kill(r: Relay | null): void {
-  if (r && r.p.exitCode === null && r.p.signalCode === null) r.p.kill("SIGKILL");
-}
-
-function side(ns: string, dev: string, addr: string, peerMac: string, relayMac: string): void {
-  const x = `ip netns exec ${ns}`;
-  sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);
-  sh(`${x} ip link set lo up && ${x} ip link set ${dev} address ${peerMac} && ${x} ip link set ${dev} up`);
-  sh(`${x} ip -6 addr add ${addr}/64 dev ${dev} nodad`);
-  sh(`${x} ip -6 route add default via ${GW} dev ${dev} && ${x} ip -6 neigh add ${GW} lladdr ${relayMac} dev ${dev} nud permanent`);
 }
 
 test("tap_relay refuses a wrong command line with a line saying why", { skip: skipRelay, timeout: LIMIT }, () => {
@@ -110,21 +55,21 @@ test("tap_relay forwards both ways, each frame to its side's own MAC, and counts
   let relay: Relay | null = null;
   try {
     relay = await start();
-    side(NA, TA, "fd00:3a::2", PEER_A, RELAY_A);
-    side(NB, TB, "fd00:3b::2", PEER_B, RELAY_B);
+    relaySide(NA, TA, "fd00:3a::2", PEER_A, GW, RELAY_A);
+    relaySide(NB, TB, "fd00:3b::2", PEER_B, GW, RELAY_B);
     // Linux drops a unicast frame to another host's MAC, so an answer proves the rewrite of
     // the destination MAC both ways.
     const ping = await shAsync(`ip netns exec ${NA} ping -6 -c 3 -i 0.2 -W 2 fd00:3b::2`);
     assert.equal(ping.code, 0, ping.out);
     assert.match(ping.out, /3 received/);
-    const { code, err } = await stop(relay);
+    const { code, err } = await relay.stop();
     assert.equal(code, 0, err);
     const m = /relayed (\d+) frames a to b, (\d+) b to a; (\d+) writes failed, (\d+) frames too long/.exec(err);
     assert.ok(m, err);
     assert.ok(Number(m[1]) >= 3 && Number(m[2]) >= 3, err);   // the requests, the replies (and ND, MLD)
     assert.equal(Number(m[4]), 0);
   } finally {
-    kill(relay);
+    relay?.kill();
     cleanup();
   }
 });
@@ -141,7 +86,7 @@ test("tap_relay ends with exit 1, naming the TAP, when one is deleted under it",
     assert.equal(d.code, 1, d.err);
     assert.match(d.err, new RegExp(`tap_relay: the TAP failed: ${TB}`));
   } finally {
-    kill(relay);
+    relay?.kill();
     cleanup();
   }
 });

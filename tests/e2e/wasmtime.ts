@@ -50,6 +50,12 @@ export async function imageOf(yaml: string, out: string): Promise<{ flags: strin
 }
 
 /** A running image: its output so far, its latest status, and a way to wait for lines. */
+/** A stream's text up to its last newline: what was printed as whole lines (a process's
+ *  output arrives in pieces, and a line read before its end is not the line). */
+export function wholeLines(text: string): string {
+  return text.slice(0, text.lastIndexOf("\n") + 1);
+}
+
 export class RunningImage {
   stdout = "";
   stderr = "";
@@ -84,7 +90,7 @@ export class RunningImage {
 
   /** The whole status lines printed so far. */
   private statusLines(): string[] {
-    return this.stdout.slice(0, this.stdout.lastIndexOf("\n") + 1).split("\n").filter((l) => l.startsWith(IMG_STATUS_PREFIX));
+    return wholeLines(this.stdout).split("\n").filter((l) => l.startsWith(IMG_STATUS_PREFIX));
   }
 
   get statusCount(): number {

@@ -22,7 +22,7 @@ import { TWO_MEMORIES } from "../integration/twomem";
 import { missing, shAsync, skipOrFail } from "../e2e/linux";
 import { sleep, waitFor } from "../wait";
 import { ETH_HDR } from "../../abi/kernel";
-import { imageOf, RunningImage, wasmtimeOrSkip } from "../e2e/wasmtime";
+import { imageOf, RunningImage, wasmtimeOrSkip, wholeLines } from "../e2e/wasmtime";
 import { newKeyFile, publicKeyText } from "../../loader/control/message";
 import { metalImageOf, metalOrSkip, RunningQemu } from "../metal/qemu";
 import { ADDR, expectedFrameDrops, expectedHostShort, hostDrops, manifest, NIC, NODE_ADDR, overTap, PEER_ADDR, PEER_MAC, serviceLine, Step,
@@ -36,16 +36,12 @@ const wt = skipLinux ? { file: "", skip: skipLinux } : wasmtimeOrSkip();
 interface Host {
   status(): Promise<Status>;
   stop(): Promise<void>;
-  /** What the node logged, whole lines only. */
+  /** What the node logged, whole lines only: the image's stderr and metal's serial console
+   *  arrive in pieces, and a line read before its end would be taken for the whole line (a
+   *  CI run compared metal's "diskprobe: read-only der" with the Node host's whole line). */
   logs(): string;
 }
 
-/** A stream's text up to its last newline: the image's stderr and metal's serial console
- *  arrive in pieces, and a line read before its end would be taken for the whole line (a
- *  CI run compared metal's "diskprobe: read-only der" with the Node host's whole line). */
-function wholeLines(text: string): string {
-  return text.slice(0, text.lastIndexOf("\n") + 1);
-}
 
 
 async function bootNode(yaml: string): Promise<Host> {
@@ -74,7 +70,7 @@ async function bootMetal(yaml: string, link: PeerLink & { dev?: string }): Promi
     prefix: ["ip", "netns", "exec", link.ns] });
   await qemu.line(/ is running on metal/, 60000);
   const stop = async () => { await qemu.kill(); fs.rmSync(file, { force: true }); };
-  return { status: () => qemu.freshStatus(), stop, logs: () => wholeLines(qemu.serial.replace(/\r/g, "")) };
+  return { status: () => qemu.freshStatus(), stop, logs: () => qemu.lines.slice(0, -1).join("\n") };
 }
 
 /** Waits until `pred` holds on a status, up to ms; returns the last status seen. */
