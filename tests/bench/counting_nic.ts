@@ -8,15 +8,22 @@ export class CountingNic implements NicBackend {
   onFrame: ((frame: Uint8Array) => void) | null = null;
   sent = 0;
   bytes = new Map<number, number>();
-  /** The last frame sent, as the kernel handed it (valid until its next send). */
-  last: Uint8Array | null = null;
+  private lastBytes: Uint8Array | null = null;
+  private lastOff = 0;
+  private lastLen = 0;
   constructor(readonly id: number) {}
-  send(f: Uint8Array): number {
+  /** The last frame sent, as the kernel handed it (valid until its next send). */
+  get last(): Uint8Array | null {
+    return this.lastBytes === null ? null : this.lastBytes.subarray(this.lastOff, this.lastOff + this.lastLen);
+  }
+  send(b: Uint8Array, off = 0, len = b.length - off): number {
     this.sent++;
-    this.last = f;
-    if (f.length > 54 && f[12] === 0x86 && f[13] === 0xdd) {
-      const k = f[14 + 8 + 15];
-      this.bytes.set(k, (this.bytes.get(k) ?? 0) + f.length);
+    this.lastBytes = b;
+    this.lastOff = off;
+    this.lastLen = len;
+    if (len > 54 && b[off + 12] === 0x86 && b[off + 13] === 0xdd) {
+      const k = b[off + 14 + 8 + 15];
+      this.bytes.set(k, (this.bytes.get(k) ?? 0) + len);
     }
     return 0;
   }

@@ -49,9 +49,10 @@ services: []
   let answer: Uint8Array | null = null;
   const send1 = nics[1].send.bind(nics[1]);
   const UDP_AT = 14 + 40;   // Ethernet, IPv6 (the router's answers carry no extension header)
-  nics[1].send = (f: Uint8Array) => {
+  nics[1].send = (b: Uint8Array, off = 0, len = b.length - off) => {
+    const f = b.subarray(off, off + len);
     if (f.length > UDP_AT + 8 && f[14 + 6] === 17 && ((f[UDP_AT] << 8) | f[UDP_AT + 1]) === C.CTL_PORT) answer = f.slice(UDP_AT + 8);
-    return send1(f);
+    return send1(b, off, len);
   };
   let t = 0n;
   const node = new PersiaNode({ kernelBytes: fs.readFileSync(path.join(ROOT, "build/wasm/kernel.wasm")), boot,

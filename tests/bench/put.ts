@@ -59,7 +59,11 @@ store:
   const replies: Uint8Array[] = [];
   const nic = {
     id: 0, backend: "bench", onFrame: null, counters: () => ({}), close: () => {},
-    send: (f: Uint8Array) => { if (f.length > 62 && f[14 + 6] === 17) replies.push(f.slice(14 + 48)); return 0; },
+    send: (b: Uint8Array, off = 0, len = b.length - off) => {
+      const f = b.subarray(off, off + len);
+      if (f.length > 62 && f[14 + 6] === 17) replies.push(f.slice(14 + 48));
+      return 0;
+    },
   };
   let t = 0n;
   const node = new PersiaNode({ kernelBytes: fs.readFileSync(path.join(ROOT, "build/wasm/kernel.wasm")), boot,

@@ -21,7 +21,7 @@ import * as fs from "fs";
 import * as os from "os";
 import { Errno } from "../../../abi/errno";
 import { TAP_DEVICE_PATTERN } from "../../../loader/manifest/limits";
-import { NicBackend } from "./nic";
+import { frameAt, NicBackend } from "./nic";
 import { LINK_FRAME_MAX, MTU_MAX } from "../../../abi/limits";
 import { ETH_HDR } from "../../../abi/kernel";
 import { Coalescer, GSO_ECN, GSO_FRAME_MAX, GSO_UDP_L4, receive, VNET_HDR_LEN } from "./offload";
@@ -392,8 +392,9 @@ export class TapNic implements NicBackend {
     }
   }
 
-  send(frame: Uint8Array): number {
+  send(bytes: Uint8Array, off = 0, len = bytes.length - off): number {
     if (this.closed) return -Errno.EIO;
+    const frame = frameAt(bytes, off, len);   // the coalescer and koffi's write take a view
     if (this.gone || frame.length > LINK_FRAME_MAX) {
       this.stats.send_errors++;
       return this.gone ? -Errno.ENODEV : -Errno.EMSGSIZE;

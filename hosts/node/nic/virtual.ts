@@ -38,13 +38,13 @@ export class VirtualEnd implements NicBackend {
     this.ring = new Array(queueFrames).fill(null);
   }
 
-  send(frame: Uint8Array): number {
+  send(bytes: Uint8Array, off = 0, len = bytes.length - off): number {
     if (this.closed || this.peer === null) return -Errno.EIO;
-    if (frame.length > this.maxFrame) {
+    if (len > this.maxFrame) {
       this.stats.dropped_too_long++;
       return -Errno.EMSGSIZE;
     }
-    const result = this.peer.enqueue(frame);
+    const result = this.peer.enqueue(bytes, off, len);
     if (result === 0) this.stats.sent++;
     return result;
   }
@@ -70,14 +70,14 @@ export class VirtualEnd implements NicBackend {
     return this.stats.dropped_queue_full;
   }
 
-  private enqueue(frame: Uint8Array): number {
+  private enqueue(bytes: Uint8Array, off: number, len: number): number {
     if (this.closed) return -Errno.EIO;
     const capacity = this.ring.length;
     if (this.waiting === capacity) {
       this.stats.dropped_queue_full++;
       return -Errno.ENOSPC;
     }
-    this.ring[(this.head + this.waiting) % capacity] = frame.slice();
+    this.ring[(this.head + this.waiting) % capacity] = bytes.slice(off, off + len);
     this.waiting++;
     this.schedule();
     return 0;

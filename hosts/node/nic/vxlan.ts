@@ -12,7 +12,7 @@ import * as net from "net";
 import { Errno } from "../../../abi/errno";
 import { ETH_HDR } from "../../../abi/kernel";
 import { VXLAN_FLAGS, VXLAN_FLAG_I, VXLAN_VNI, VXLAN_HDR, VXLAN_PORT as IANA_PORT } from "../../../wire/layout/vxlan";
-import { NicBackend } from "./nic";
+import { frameAt, NicBackend } from "./nic";
 import { bindUdp } from "./udp";
 
 /*
@@ -41,15 +41,15 @@ const VNI_MAX = 0xffffff;
 
 export type VxlanDrop = "short" | "no_i_flag" | "other_vni";
 
-/** Builds one datagram: the VXLAN header for `vni`, then the frame. */
-export function encapsulate(vni: number, frame: Uint8Array): Buffer {
-  const datagram = Buffer.allocUnsafe(VXLAN_HEADER + frame.length);
+/** Builds one datagram: the VXLAN header for `vni`, then the frame, bytes[off, off + len). */
+export function encapsulate(vni: number, bytes: Uint8Array, off = 0, len = bytes.length - off): Buffer {
+  const datagram = Buffer.allocUnsafe(VXLAN_HEADER + len);
   datagram.fill(0, 0, VXLAN_HEADER);
   datagram[VX_FLAGS] = VX_FLAG_I;
   datagram[VX_VNI] = vni >>> 16;
   datagram[VX_VNI + 1] = vni >>> 8;
   datagram[VX_VNI + 2] = vni;
-  datagram.set(frame, VXLAN_HEADER);
+  datagram.set(frameAt(bytes, off, len), VXLAN_HEADER);
   return datagram;
 }
 
@@ -153,10 +153,10 @@ export class VxlanNic implements NicBackend {
     return { address: a.address, port: a.port };
   }
 
-  send(frame: Uint8Array): number {
+  send(bytes: Uint8Array, off = 0, len = bytes.length - off): number {
     if (this.closed) return -Errno.EIO;
     const { port, address } = this.options.remote;
-    this.socket.send(encapsulate(this.options.vni, frame), port, address, this.sent);
+    this.socket.send(encapsulate(this.options.vni, bytes, off, len), port, address, this.sent);
     this.stats.tx_frames++;
     return 0;
   }

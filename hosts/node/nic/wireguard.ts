@@ -14,7 +14,7 @@ import { Errno } from "../../../abi/errno";
 import { FRAME_MAX } from "../../../abi/limits";
 import { WG_EP_ADDR, WG_EP_HDR, WG_EP_PORT } from "../../../wire/layout/wireguard";
 import { formatAddr, parseAddr } from "../../../loader/ip6";
-import { NicBackend } from "./nic";
+import { frameAt, NicBackend } from "./nic";
 import { bindUdp } from "./udp";
 
 export interface WgEndpoint { address: string; port: number; }
@@ -94,9 +94,10 @@ export class WireguardNic implements NicBackend {
     return { address: a.address, port: a.port };
   }
 
-  /** Sends the payload of `frame` to the endpoint in its header. */
-  send(frame: Uint8Array): number {
+  /** Sends the payload of the frame to the endpoint in its header. */
+  send(bytes: Uint8Array, off = 0, len = bytes.length - off): number {
     if (this.closed) return -Errno.EIO;
+    const frame = frameAt(bytes, off, len);
     const port = frame.length >= WG_EP_HDR ? (frame[WG_EP_PORT] << 8) | frame[WG_EP_PORT + 1] : 0;
     if (port === 0 || frame[WG_EP_PORT + 2] !== 0 || frame[WG_EP_PORT + 3] !== 0) {
       this.stats.tx_bad_header++;
