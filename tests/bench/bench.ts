@@ -31,10 +31,8 @@
 //   wireguard (tests/bench/wireguard.ts) iperf3 UDP and ping RTT through a WireGuard tunnel:
 //             wireguard-go ↔ wireguard-go between two namespaces (the baseline for #13), and
 //             wireguard-go → a PersiaOS router → TAP, with the ratio
-import { linkLocalFromMac } from "../../loader/ip6";
 import { PersiaNode } from "../../hosts/node/node";
-import { bootNode, MANIFEST, FRAMES, SETUP, NODE0, NODE1, PEER0, PEER1, A0, A1 } from "./node_boot";
-import * as P from "../../cli/peer/packets";
+import { bootNode, MANIFEST, FRAMES, SETUP, REFRESH } from "./node_boot";
 import { routerBench, TAP_UDP_GRO } from "./router";
 import { wireguardBench } from "./wireguard";
 import { metalBench } from "./metal_net";
@@ -54,8 +52,6 @@ import { scaleBench } from "./scale";
 import { routesBench } from "./routes";
 import { goal, goalsSummary } from "./goals";
 import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
-import { ICMP_NA } from "../../wire/layout/icmpv6";
-import { NA_SOLICITED, NA_OVERRIDE, NDOPT_TLLA } from "../../wire/layout/nd";
 
 
 const BATCH = 32;
@@ -163,10 +159,8 @@ async function main(): Promise<void> {
   measureBatch(h.node, 0, fwd, 10_000, h.now); measureBatch(h.node, 0, ping, 10_000, h.now);
   const heap0 = heapMark(h.node);
   const out0 = h.nics[0].sent + h.nics[1].sent;
-  const na = (nic: number, node: Uint8Array, peer: Uint8Array, addr: Uint8Array, mac: Uint8Array) =>
-    h.node.kernel.rx(nic, P.ether(node, peer, P.ETH_IPV6, P.icmp6(addr, linkLocalFromMac(node), ICMP_NA, 0, NA_SOLICITED | NA_OVERRIDE, P.ndRest(addr, NDOPT_TLLA, peer), 255)), h.now());
   for (let i = 0; i < 10; i++) {
-    na(0, NODE0, PEER0, A0, PEER0); na(1, NODE1, PEER1, A1, PEER1);
+    for (const [nic, frame] of REFRESH) h.node.kernel.rx(nic, frame, h.now());
     measureBatch(h.node, 0, i % 2 === 0 ? fwd : ping, MILLION / 10, h.now);
   }
   const heap1 = heapMark(h.node);

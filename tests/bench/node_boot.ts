@@ -11,6 +11,8 @@ import { PersiaNode } from "../../hosts/node/node";
 import { ROOT, WASM_DIR } from "../../hosts/node/paths";
 import * as P from "../../cli/peer/packets";
 import { CountingNic } from "./counting_nic";
+import { ICMP_NA } from "../../wire/layout/icmpv6";
+import { NA_SOLICITED, NA_OVERRIDE, NDOPT_TLLA } from "../../wire/layout/nd";
 
 export const KERNEL_WASM = path.join(WASM_DIR, "kernel.wasm");
 export const ECHO_WASM = path.join(WASM_DIR, "services/echo.wasm");
@@ -52,6 +54,19 @@ export const SETUP: [number, Uint8Array][] = [
   [0, P.ether(NODE0, PEER0, P.ETH_IPV6, P.neighborSolicit(A0, linkLocalFromMac(NODE0), PEER0))],
   [1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1))],
 ];
+
+/** Solicited Neighbor Advertisements from both peers, which make their entries REACHABLE
+ *  anew (RFC 4861 §7.2.5). The bench's peers answer no probe, so a run longer than a
+ *  reachable time (30 s of the node's clock, which moves 1 ms a poll) sends these every so
+ *  often; otherwise the entries go STALE, then UNREACHABLE, and every frame out is dropped
+ *  (NEIGH_UNRESOLVED) where it should have been sent. [nic, frame] pairs. */
+export const REFRESH: [number, Uint8Array][] = [[0, solicitedNa(NODE0, PEER0, A0)], [1, solicitedNa(NODE1, PEER1, A1)]];
+
+/** A solicited, overriding Neighbor Advertisement of addr at the peer's MAC, to the node's. */
+function solicitedNa(node: Uint8Array, peer: Uint8Array, addr: Uint8Array): Uint8Array {
+  return P.ether(node, peer, P.ETH_IPV6, P.icmp6(addr, linkLocalFromMac(node), ICMP_NA, 0, NA_SOLICITED | NA_OVERRIDE,
+    P.ndRest(addr, NDOPT_TLLA, peer), 255));
+}
 
 export interface Booted {
   node: PersiaNode;
