@@ -3,7 +3,7 @@
 // node's neighbor solicitations for its address and its link-local address (EUI-64 of
 // its MAC), as a Linux host would. Used by the
 // demo (cli/demo) and the integration tests; it never touches the kernel directly.
-import { NicBackend } from "../../hosts/node/nic/nic";
+import { NicBackend, sendFrame } from "../../hosts/node/nic/nic";
 import * as P from "./packets";
 import { linkLocalFromMac } from "../../loader/ip6";
 import { MAC_LEN } from "../../wire/layout/ethernet";
@@ -22,7 +22,7 @@ export class Peer {
   }
 
   send(frame: Uint8Array): void {
-    const r = this.link.send(frame);
+    const r = sendFrame(this.link, frame);
     if (r < 0) throw new Error(`peer: the link refused a frame (${r})`);
   }
 

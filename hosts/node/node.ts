@@ -492,7 +492,7 @@ export class PersiaNode extends EventEmitter {
         if (backend === undefined) return -Errno.ENODEV;
         const bytes = this.kernel.bytes;
         if (!inRange(ptr, len, bytes.length)) return -Errno.EFAULT;
-        return backend.send(bytes, ptr >>> 0, len >>> 0);
+        return backend.sendAt(bytes, ptr >>> 0, len >>> 0);
       },
       svc_start: (svc) => this.serviceFault(svc, services.start(svc), "at start"),
       svc_stop: (svc) => services.stop(svc),

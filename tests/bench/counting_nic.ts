@@ -16,7 +16,7 @@ export class CountingNic implements NicBackend {
   get last(): Uint8Array | null {
     return this.lastBytes === null ? null : this.lastBytes.subarray(this.lastOff, this.lastOff + this.lastLen);
   }
-  send(b: Uint8Array, off = 0, len = b.length - off): number {
+  sendAt(b: Uint8Array, off: number, len: number): number {
     this.sent++;
     this.lastBytes = b;
     this.lastOff = off;

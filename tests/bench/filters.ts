@@ -47,9 +47,9 @@ services: []
   const nics = [new CountingNic(0), new CountingNic(1)];
   // The router's answers on lan1 (its control port's datagrams), copied as they leave.
   let answer: Uint8Array | null = null;
-  const send1 = nics[1].send.bind(nics[1]);
+  const send1 = nics[1].sendAt.bind(nics[1]);
   const UDP_AT = 14 + 40;   // Ethernet, IPv6 (the router's answers carry no extension header)
-  nics[1].send = (b: Uint8Array, off = 0, len = b.length - off) => {
+  nics[1].sendAt = (b: Uint8Array, off: number, len: number) => {
     const f = b.subarray(off, off + len);
     if (f.length > UDP_AT + 8 && f[14 + 6] === 17 && ((f[UDP_AT] << 8) | f[UDP_AT + 1]) === C.CTL_PORT) answer = f.slice(UDP_AT + 8);
     return send1(b, off, len);

@@ -55,11 +55,15 @@ export const SETUP: [number, Uint8Array][] = [
   [1, P.ether(NODE1, PEER1, P.ETH_IPV6, P.neighborSolicit(A1, linkLocalFromMac(NODE1), PEER1))],
 ];
 
-/** Solicited Neighbor Advertisements from both peers, which make their entries REACHABLE
- *  anew (RFC 4861 §7.2.5). The bench's peers answer no probe, so a run longer than a
- *  reachable time (30 s of the node's clock, which moves 1 ms a poll) sends these every so
- *  often; otherwise the entries go STALE, then UNREACHABLE, and every frame out is dropped
- *  (NEIGH_UNRESOLVED) where it should have been sent. [nic, frame] pairs. */
+/** Solicited Neighbor Advertisements from both peers. The node takes one as confirmation
+ *  only while it is probing that neighbour (kernel/net/nd.ts: honouring one unasked would
+ *  let anyone pin an entry REACHABLE), and the bench's peers answer no probe by themselves:
+ *  after the first frame out a STALE entry waits 5 s (DELAY), then probes three times a
+ *  second apart, then is given up, and from then on every frame out is dropped
+ *  (NEIGH_UNRESOLVED) where it should have been sent. A run longer than about 8 s of the
+ *  node's clock (1 ms a poll) therefore sends these at least every REFRESH_MS, so that one
+ *  lands inside each probing. [nic, frame] pairs. */
+export const REFRESH_MS = 2000;
 export const REFRESH: [number, Uint8Array][] = [[0, solicitedNa(NODE0, PEER0, A0)], [1, solicitedNa(NODE1, PEER1, A1)]];
 
 /** A solicited, overriding Neighbor Advertisement of addr at the peer's MAC, to the node's. */

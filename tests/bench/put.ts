@@ -59,7 +59,7 @@ store:
   const replies: Uint8Array[] = [];
   const nic = {
     id: 0, backend: "bench", onFrame: null, counters: () => ({}), close: () => {},
-    send: (b: Uint8Array, off = 0, len = b.length - off) => {
+    sendAt: (b: Uint8Array, off: number, len: number) => {
       const f = b.subarray(off, off + len);
       if (f.length > 62 && f[14 + 6] === 17) replies.push(f.slice(14 + 48));
       return 0;

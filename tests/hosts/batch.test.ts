@@ -120,8 +120,8 @@ test("echo answers each good request of a mixed batch in place, byte for byte wh
   const { node, nics, tick } = await boot();
   try {
     const out: Uint8Array[] = [];
-    const send = nics[0].send.bind(nics[0]);
-    nics[0].send = (b, off = 0, len = b.length - off) => { out.push(b.slice(off, off + len)); return send(b, off, len); };
+    const send = nics[0].sendAt.bind(nics[0]);
+    nics[0].sendAt = (b, off, len) => { out.push(b.slice(off, off + len)); return send(b, off, len); };
     const data = (n: number, k: number) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + k * 11) & 0xff);
     const good: Uint8Array[] = [];
     const frames: Uint8Array[] = [];
@@ -246,7 +246,7 @@ class RecordingNic {
   onFrame: ((frame: Uint8Array) => void) | null = null;
   frames: Uint8Array[] = [];
   constructor(readonly id: number) {}
-  send(b: Uint8Array, off = 0, len = b.length - off): number { this.frames.push(b.slice(off, off + len)); return 0; }
+  sendAt(b: Uint8Array, off: number, len: number): number { this.frames.push(b.slice(off, off + len)); return 0; }
   counters() { return { sent: this.frames.length }; }
   close() {}
 }

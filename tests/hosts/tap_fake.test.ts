@@ -129,6 +129,24 @@ test("a readable turn delivers RX_BATCH frames counted after the split, not RX_B
 const settle = () => new Promise<void>((r) => setImmediate(r));
 const datagrams = (n: number, sport = 5000) => Array.from({ length: n }, (_, i) => udpFrame(new Array<number>(100).fill(i), sport));
 
+test("sendAt writes the frame at an offset of a larger memory, as the node hands it over: the same bytes as send", async () => {
+  const f = fake();
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake2", offload: true });
+  try {
+    const [d] = datagrams(1);
+    assert.equal(nic.send(d), 0);
+    const memory = new Uint8Array(d.length + 50).fill(0xee);
+    memory.set(d, 29);
+    assert.equal(nic.sendAt(memory, 29, d.length), 0);
+    await settle();
+    assert.equal(f.writes.length, 2);
+    assert.deepEqual([...f.writes[1]], [...f.writes[0]], "vnet header and frame alike, nothing of what lies around it");
+  } finally {
+    nic.close();
+  }
+});
+
 test("USO is asked for as USO4 and USO6 together; where Linux refuses it, UDP is not merged even if asked", async () => {
   const refusing = fake({ offloadOk: (flags) => (flags & 0x60) === 0 });
   useLibcForTests(refusing.lib);

@@ -31,6 +31,19 @@ test("a sent frame is copied: changing it afterwards changes nothing", async () 
   assert.deepEqual(got, [1, 2, 3]);
 });
 
+test("sendAt sends bytes [off, off + len) of a larger memory, as the node hands frames over, and copies them", async () => {
+  const link = new VirtualLink();
+  const got: number[][] = [];
+  link.b.onFrame = (f) => got.push([...f]);
+  const memory = Uint8Array.from({ length: 64 }, (_, i) => i);
+  assert.equal(link.a.sendAt(memory, 10, 5), 0);
+  assert.equal(link.a.sendAt(memory, 0, 1), 0);
+  assert.equal(link.a.sendAt(memory, 63, 1), 0);
+  memory.fill(0xff);
+  await turn();
+  assert.deepEqual(got, [[10, 11, 12, 13, 14], [0], [63]]);
+});
+
 test("a full queue drops and counts the frame and returns -ENOSPC", async () => {
   const link = new VirtualLink({ queueFrames: 4 });
   const got: number[] = [];

@@ -27,6 +27,22 @@ test("encapsulate writes the 8-byte header: I flag, zero reserved bytes, 24-bit 
   assert.deepEqual([...encapsulate(0xabcdef, FRAME).subarray(0, 8)], [0x08, 0, 0, 0, 0xab, 0xcd, 0xef, 0]);
 });
 
+test("encapsulate and sendAt take the frame at an offset of a larger memory, as the node hands it over", async () => {
+  const memory = new Uint8Array(FRAME.length + 37).fill(0xee);
+  memory.set(FRAME, 21);
+  assert.deepEqual([...encapsulate(42, memory, 21, FRAME.length)], [...DATAGRAM_42]);
+  const { nic, peer } = await loopbackPair();
+  try {
+    const got = once(peer, "message");
+    assert.equal(nic.sendAt(memory, 21, FRAME.length), 0);
+    const [msg] = await got;
+    assert.deepEqual([...msg], [...DATAGRAM_42], "the frame alone: not a byte of what lies around it");
+  } finally {
+    nic.close();
+    peer.close();
+  }
+});
+
 test("decapsulate returns the frame, ignoring reserved bits", () => {
   assert.deepEqual([...(decapsulate(DATAGRAM_42, 42) as Uint8Array)], [...FRAME]);
   const reserved = Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x2a, 0xff, ...FRAME]);

@@ -72,6 +72,15 @@ test("a frame out goes to the address and port of its header, over IPv6 or IPv4"
       assert.deepEqual([rinfo.address.replace("::ffff:", ""), rinfo.port], [from, n.local.port]);
     }
     assert.equal(n.counters().tx_datagrams, 2);
+    // As the node hands it over: the frame at an offset of a larger memory.
+    const port = p6.address().port;
+    const frame = [...LOOP6, port >> 8, port & 0xff, 0, 0, ...PAYLOAD];
+    const memory = new Uint8Array(frame.length + 40).fill(0xee);
+    memory.set(frame, 13);
+    const got = once(p6, "message");
+    assert.equal(n.sendAt(memory, 13, frame.length), 0);
+    const [msg] = await got as [Buffer, dgram.RemoteInfo];
+    assert.deepEqual([...msg], PAYLOAD, "the payload alone: not a byte of what lies around the frame");
   } finally {
     n.close(); p6.close(); p4.close();
   }

@@ -10,15 +10,17 @@ export interface NicBackend {
   readonly id: number;
   /** Which backend this is, for status output ("virtual", "vxlan", ...). */
   readonly backend: string;
-  /** Transmits one whole Ethernet frame (no FCS; a WIREGUARD NIC's endpoint frame):
-   *  bytes[off, off + len), all of bytes when off and len are left out. The node hands over
-   *  the kernel's memory and where the frame lies in it, so that no view is made per frame
-   *  for a backend that needs none (frameAt makes one for those that do). The frame is only
-   *  borrowed: a backend copies what it keeps before returning. 0 when the frame was sent or
-   *  queued to be sent, -Errno when it was not. A backend that queues (a TAP with offloads:
-   *  written when the turn ends) counts a queued frame's later failure itself, per frame, in
-   *  counters(); the kernel, told 0, has counted it as sent. */
-  send(bytes: Uint8Array, off?: number, len?: number): number;
+  /** Transmits one whole Ethernet frame (no FCS; a WIREGUARD NIC's endpoint frame), the
+   *  bytes [off, off + len) of `bytes`. The node hands over the kernel's memory and where the
+   *  frame lies in it, so that no view is made per frame for a backend that needs none
+   *  (frameAt makes one for those that do). A method of its own, not an optional pair of
+   *  parameters of send(frame): a backend written for one argument would be handed the
+   *  whole kernel memory, and TypeScript would not say so; without sendAt it does not
+   *  compile. The frame is only borrowed: a backend copies what it keeps before returning.
+   *  0 when the frame was sent or queued to be sent, -Errno when it was not. A backend that
+   *  queues (a TAP with offloads: written when the turn ends) counts a queued frame's later
+   *  failure itself, per frame, in counters(); the kernel, told 0, has counted it as sent. */
+  sendAt(bytes: Uint8Array, off: number, len: number): number;
   /** Called once per received frame, in order. The frame is only valid during the call. */
   onFrame: ((frame: Uint8Array) => void) | null;
   /** Told about asynchronous errors (a socket failing), if the backend has any. */
@@ -27,6 +29,11 @@ export interface NicBackend {
   counters(): Record<string, number>;
   /** Releases sockets or queues; later sends fail and no more frames arrive. */
   close(): void;
+}
+
+/** One whole frame to nic: sendAt over all of it (peers and tests hold their frames alone). */
+export function sendFrame(nic: NicBackend, frame: Uint8Array): number {
+  return nic.sendAt(frame, 0, frame.length);
 }
 
 /** bytes[off, off + len) as a view, or bytes itself when that is all of it. */

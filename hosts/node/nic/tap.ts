@@ -392,7 +392,10 @@ export class TapNic implements NicBackend {
     }
   }
 
-  send(bytes: Uint8Array, off = 0, len = bytes.length - off): number {
+  /** One whole frame (sendFrame). */
+  send(frame: Uint8Array): number { return this.sendAt(frame, 0, frame.length); }
+
+  sendAt(bytes: Uint8Array, off: number, len: number): number {
     if (this.closed) return -Errno.EIO;
     const frame = frameAt(bytes, off, len);   // the coalescer and koffi's write take a view
     if (this.gone || frame.length > LINK_FRAME_MAX) {

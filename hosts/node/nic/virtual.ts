@@ -38,7 +38,10 @@ export class VirtualEnd implements NicBackend {
     this.ring = new Array(queueFrames).fill(null);
   }
 
-  send(bytes: Uint8Array, off = 0, len = bytes.length - off): number {
+  /** One whole frame (sendFrame). */
+  send(frame: Uint8Array): number { return this.sendAt(frame, 0, frame.length); }
+
+  sendAt(bytes: Uint8Array, off: number, len: number): number {
     if (this.closed || this.peer === null) return -Errno.EIO;
     if (len > this.maxFrame) {
       this.stats.dropped_too_long++;

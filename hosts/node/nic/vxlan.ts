@@ -153,7 +153,10 @@ export class VxlanNic implements NicBackend {
     return { address: a.address, port: a.port };
   }
 
-  send(bytes: Uint8Array, off = 0, len = bytes.length - off): number {
+  /** One whole frame (sendFrame). */
+  send(frame: Uint8Array): number { return this.sendAt(frame, 0, frame.length); }
+
+  sendAt(bytes: Uint8Array, off: number, len: number): number {
     if (this.closed) return -Errno.EIO;
     const { port, address } = this.options.remote;
     this.socket.send(encapsulate(this.options.vni, bytes, off, len), port, address, this.sent);

@@ -95,7 +95,10 @@ export class WireguardNic implements NicBackend {
   }
 
   /** Sends the payload of the frame to the endpoint in its header. */
-  send(bytes: Uint8Array, off = 0, len = bytes.length - off): number {
+  /** One whole frame (sendFrame). */
+  send(frame: Uint8Array): number { return this.sendAt(frame, 0, frame.length); }
+
+  sendAt(bytes: Uint8Array, off: number, len: number): number {
     if (this.closed) return -Errno.EIO;
     const frame = frameAt(bytes, off, len);
     const port = frame.length >= WG_EP_HDR ? (frame[WG_EP_PORT] << 8) | frame[WG_EP_PORT + 1] : 0;
