@@ -32,7 +32,7 @@
 //             wireguard-go ↔ wireguard-go between two namespaces (the baseline for #13), and
 //             wireguard-go → a PersiaOS router → TAP, with the ratio
 import { PersiaNode } from "../../hosts/node/node";
-import { bootNode, MANIFEST, FRAMES, SETUP, REFRESH, REFRESH_MS } from "./node_boot";
+import { bootNode, MANIFEST, FRAMES, SETUP, REFRESH_MS, checkedChunk } from "./node_boot";
 import { routerBench, TAP_UDP_GRO } from "./router";
 import { wireguardBench } from "./wireguard";
 import { metalBench } from "./metal_net";
@@ -55,11 +55,12 @@ import { CAPTURE_ALL, CAPTURE_NONE } from "../../abi/capture";
 
 
 const BATCH = 32;
+const WARM = 2000;                          // frames measure() and measureBatch() send before their clock starts
 const ROUNDS = 3;                           // turns of per-frame and batched figures
 const boot = () => bootNode();              // the node of tests/bench/node_boot.ts
 
 function measure(name: string, node: PersiaNode, nic: number, frame: Uint8Array, n: number, now: () => bigint): number {
-  for (let i = 0; i < 2000; i++) { node.kernel.rx(nic, frame, 0n); if (i % BATCH === 0) node.kernel.poll(now()); }
+  for (let i = 0; i < WARM; i++) { node.kernel.rx(nic, frame, 0n); if (i % BATCH === 0) node.kernel.poll(now()); }
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     node.kernel.rx(nic, frame, 0n);
@@ -74,7 +75,7 @@ function measure(name: string, node: PersiaNode, nic: number, frame: Uint8Array,
  *  into the kernel per batch instead of one per frame). */
 function measureBatch(node: PersiaNode, nic: number, frame: Uint8Array, n: number, now: () => bigint): number {
   const k = node.kernel;
-  for (let i = 0; i < 2000; i++) { k.rxQueue(nic, frame, 0n); if (i % BATCH === BATCH - 1) { k.rxFlush(0n); k.poll(now()); } }
+  for (let i = 0; i < WARM; i++) { k.rxQueue(nic, frame, 0n); if (i % BATCH === BATCH - 1) { k.rxFlush(0n); k.poll(now()); } }
   k.rxFlush(0n);
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
@@ -107,7 +108,7 @@ async function captureCost(frame: Uint8Array, n: number): Promise<[number, numbe
   const turn = (name: string): number => {
     const sent = nics[1].sent;
     const r = measure(name, node, 0, frame, n, still);
-    if (nics[1].sent - sent !== n + 2000) throw new Error(`${name}: ${nics[1].sent - sent} of ${n + 2000} frames forwarded`);
+    if (nics[1].sent - sent !== n + WARM) throw new Error(`${name}: ${nics[1].sent - sent} of ${n + WARM} frames forwarded`);
     return r;
   };
   let off = 0, on = 0;
@@ -160,14 +161,16 @@ async function main(): Promise<void> {
   measureBatch(h.node, 0, fwd, 10_000, h.now); measureBatch(h.node, 0, ping, 10_000, h.now);
   const heap0 = heapMark(h.node);
   const out0 = h.nics[0].sent + h.nics[1].sent;
-  // In chunks of at most REFRESH_MS polls, the peers' advertisements before each; the
-  // chunks' rates are also the steady state of one warm node (the figures above each come
-  // from a fresh node, whose host closures the JIT is still warming).
-  const chunks = Math.ceil(MILLION / (REFRESH_MS * BATCH)) * 2, steady = { forward: [] as number[], service: [] as number[] };
+  // In checked chunks (node_boot.ts) of PER frames and the warm-up's, each shorter than
+  // REFRESH_MS polls; their rates are also the steady state of one warm node (the figures
+  // above each come from a fresh node, whose host closures the JIT is still warming).
+  const PER = 50_000, chunks = MILLION / PER, steady = { forward: [] as number[], service: [] as number[] };
+  if ((PER + WARM) / BATCH >= REFRESH_MS) throw new Error("bench.ts: a heap-check chunk outlasts REFRESH_MS");
   for (let i = 0; i < chunks; i++) {
-    for (const [nic, frame] of REFRESH) h.node.kernel.rx(nic, frame, h.now());
-    steady[i % 2 === 0 ? "forward" : "service"].push(measureBatch(h.node, 0, i % 2 === 0 ? fwd : ping, MILLION / chunks, h.now));
+    const [what, frame, out] = i % 2 === 0 ? ["forward", fwd, 1] as const : ["service", ping, 0] as const;
+    steady[what].push(checkedChunk(h, out, PER + WARM, `the heap check's ${what} chunk ${i}`, () => measureBatch(h.node, 0, frame, PER, h.now)));
   }
+  const packets = chunks * (PER + WARM);
   const heap1 = heapMark(h.node);
   const outM = h.nics[0].sent + h.nics[1].sent - out0;
   const hdrops = Object.entries(h.node.status().drops).filter(([k, v]) => Number(v) > 0);
@@ -177,25 +180,25 @@ async function main(): Promise<void> {
   console.log(`PersiaOS in-process figures (Node ${process.version}, ${BATCH} frames per poll)`);
   console.log(`  baseline: frames dropped at the first check   ${fmt(base)}   1.00`);
   console.log(`  forward:  router, NIC 0 → NIC 1, hop limit −1  ${fmt(forward)}   ${(forward / base).toFixed(2)} of baseline` +
-    `   (${forwarded} of ${n + 2000} frames out)`);
+    `   (${forwarded} of ${n + WARM} frames out)`);
   console.log(`  service:  echo request → echo.sabz.city → reply ${fmt(service)}   ${(service / base).toFixed(2)} of baseline` +
-    `   (${answered} of ${n / 4 + 2000} replies out)`);
+    `   (${answered} of ${n / 4 + WARM} replies out)`);
   console.log(`  In turns on fresh nodes, best of ${ROUNDS}: one k_rx per frame, then ${BATCH} frames per k_rx_batch call:`);
   for (const name of ["baseline", "forward", "service"] as const) {
     console.log(`  ${name.padEnd(9)} k_rx ${fmt(best.single[name])}   k_rx_batch ${fmt(best.batch[name])}   ${(best.batch[name] / best.single[name]).toFixed(2)} of k_rx's   ${(best.batch[name] / best.single.baseline).toFixed(2)} of k_rx's baseline`);
   }
-  console.log(`            (the last batched turns: ${forwardedB} of ${n + 2000} frames forwarded, ${answeredB} of ${n / 4 + 2000} echoes answered)`);
+  console.log(`            (the last batched turns: ${forwardedB} of ${n + WARM} frames forwarded, ${answeredB} of ${n / 4 + WARM} echoes answered)`);
   console.log(`  heap:     kernel memory ${heap0.size} → ${heap1.size} bytes, high-water mark ${heap0.top} → ${heap1.top}` +
-    ` after ${MILLION} more packets (forwarded and echoed; ${outM} frames out; drops: ${hdrops.map(([k, v]) => `${k} ${v}`).join(", ") || "none"})` +
+    ` after ${packets} more packets (forwarded and echoed; ${outM} frames out; drops: ${hdrops.map(([k, v]) => `${k} ${v}`).join(", ") || "none"})` +
     `${heap1.top > heap0.top || heap1.size > heap0.size ? "   GREW: the hot path allocates" : ""}`);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  console.log(`  steady:   the same million on one warm node, k_rx_batch, median of ${chunks / 2} chunks each: forward ${fmt(median(steady.forward))},` +
+  console.log(`  steady:   the same packets on one warm node, k_rx_batch, median of ${chunks / 2} chunks of ${PER} each: forward ${fmt(median(steady.forward))},` +
     ` service ${fmt(median(steady.service))} (the figures above are each a fresh node's)`);
   const fwdBest = Math.max(best.single.forward, best.batch.forward);
   goal("forward-node", `${fmt(fwdBest).trim()} (the better of one k_rx a frame and k_rx_batch)`, fwdBest >= 5e6);
   const grew = heap1.top > heap0.top || heap1.size > heap0.size;
   goal("no-alloc", grew ? `GREW: kernel memory ${heap0.size} → ${heap1.size} bytes, high-water mark ${heap0.top} → ${heap1.top}`
-    : `kernel memory ${heap1.size} bytes and its high-water mark unchanged after ${MILLION} packets`, !grew);
+    : `kernel memory ${heap1.size} bytes and its high-water mark unchanged after ${packets} packets`, !grew);
   const nonzero = Object.entries(drops).filter(([k, v]) => Number(v) > 0 && k !== "ETHERTYPE_IPV4");
   if (nonzero.length) console.log(`  drops other than the baseline's: ${nonzero.map(([k, v]) => `${k} ${v}`).join(", ")}`);
   node.stop();

@@ -66,6 +66,27 @@ export const SETUP: [number, Uint8Array][] = [
 export const REFRESH_MS = 2000;
 export const REFRESH: [number, Uint8Array][] = [[0, solicitedNa(NODE0, PEER0, A0)], [1, solicitedNa(NODE1, PEER1, A1)]];
 
+/** Runs one measured chunk on b, after both peers' advertisements (REFRESH), and fails unless
+ *  it sent at least `want` frames on NIC `out` (-1: none expected) and at most EXTRA_MAX of
+ *  the node's own beside them (router advertisements, neighbour probes), and no drop but the
+ *  baseline's IPv4 came of it: a chunk whose frames were dropped measures a drop, not a
+ *  forward or an echo. `what` names the chunk in the error. Returns run's result. */
+export function checkedChunk<T>(b: { node: PersiaNode; nics: CountingNic[]; now: () => bigint }, out: number, want: number,
+  what: string, run: () => T): T {
+  for (const [nic, frame] of REFRESH) b.node.kernel.rx(nic, frame, b.now());
+  const sent = out < 0 ? 0 : b.nics[out].sent, lost = dropped(b.node);
+  const r = run();
+  const got = out < 0 ? 0 : b.nics[out].sent - sent;
+  if (got < want || got > want + EXTRA_MAX || dropped(b.node) !== lost) {
+    throw new Error(`${what}: ${got} of ${want} frames out on NIC ${out}; drops: ` +
+      (drops(b.node).map(([k, v]) => `${k} ${v}`).join(", ") || "none"));
+  }
+  return r;
+}
+const EXTRA_MAX = 8;
+const drops = (node: PersiaNode) => Object.entries(node.status().drops).filter(([k, v]) => k !== "ETHERTYPE_IPV4" && Number(v) > 0);
+const dropped = (node: PersiaNode) => drops(node).reduce((a, [, v]) => a + Number(v), 0);
+
 /** A solicited, overriding Neighbor Advertisement of addr at the peer's MAC, to the node's. */
 function solicitedNa(node: Uint8Array, peer: Uint8Array, addr: Uint8Array): Uint8Array {
   return P.ether(node, peer, P.ETH_IPV6, P.icmp6(addr, linkLocalFromMac(node), ICMP_NA, 0, NA_SOLICITED | NA_OVERRIDE,

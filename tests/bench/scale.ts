@@ -17,7 +17,7 @@
 // frame forwarded (a figure of lost packets is no rate).
 import { parseAddr } from "../../loader/ip6";
 import * as P from "../../cli/peer/packets";
-import { bootNode, Booted, NODE_HEAD, ECHO_WASM, FRAMES, REFRESH, NODE0, PEER0, A0 } from "./node_boot";
+import { bootNode, Booted, NODE_HEAD, ECHO_WASM, FRAMES, checkedChunk, NODE0, PEER0, A0 } from "./node_boot";
 import { meterCacheClear, meterCacheStats } from "../../loader/instrument/cache";
 import { SVC_MAX } from "../../abi/limits";
 import { FLAT, goal } from "./goals";
@@ -50,10 +50,10 @@ async function boot(n: number): Promise<Booted> {
  *  the time the process waited for a core (issue #17, EC). */
 let lastCpuRate = 0;
 
-/** Packets per second (wall clock) for frames(i) received on NIC 0, BATCH per poll. */
 /** Frames rate() sends before its clock starts. */
 const WARM = 2000;
 
+/** Packets per second (wall clock) for frames(i) received on NIC 0, BATCH per poll. */
 function rate(b: Booted, frames: (i: number) => Uint8Array, count: number): number {
   for (let i = 0; i < WARM; i++) { b.node.kernel.rx(0, frames(i), 0n); if (i % BATCH === BATCH - 1) b.node.kernel.poll(b.now()); }
   b.node.kernel.poll(b.now());
@@ -165,13 +165,10 @@ export async function scaleBench(log: (l: string) => void, sizes = [10, 100, 100
  *  turns. The fastest chunk is the one least disturbed by other jobs on the machine: the
  *  figure to compare between sizes and trees there, each size in a process of its own
  *  (issue #17, EC). The run lasts about 60 s of the node's clock, and the bench's peers
- *  answer no probe, so each chunk (0.3 s of that clock) first confirms them (REFRESH); and
- *  each chunk must have sent every frame it forwards or answers, with no other drop and at
- *  most EXTRA_MAX frames of the node's own (router advertisements, neighbour probes), or the
- *  run fails: a chunk whose frames were dropped for want of a neighbour (as every one from
- *  the fourth or fifth round on was, before) measures a drop, not a forward or an echo. */
+ *  answer no probe, so each chunk (0.3 s of that clock) is a checkedChunk: the peers
+ *  confirmed first, and every frame it forwards or answers sent, or the run fails (from the
+ *  fourth or fifth round on, every frame had been dropped for want of a neighbour before). */
 const CHUNKS = 30, CHUNK = 8192;
-const EXTRA_MAX = 8;   // the node's own frames a chunk may add on a NIC
 async function chunks(n: number): Promise<void> {
   const b = await boot(n);
   const pings = Array.from({ length: n }, (_, i) =>
@@ -184,21 +181,10 @@ async function chunks(n: number): Promise<void> {
     [`bursts of ${BATCH}`, (i) => pings[Math.floor(i / BATCH) % n], 0],
   ];
   const ns: number[][] = cases.map(() => []);
-  // Drops other than the baseline's IPv4 frames: none may come of a chunk.
-  const drops = () => Object.entries(b.node.status().drops).filter(([k, v]) => k !== "ETHERTYPE_IPV4" && Number(v) > 0);
-  const dropped = () => drops().reduce((a, [, v]) => a + Number(v), 0);
-  const chunk = ([name, f, out]: (typeof cases)[number]): void => {
-    const sent = out < 0 ? 0 : b.nics[out].sent, lost = dropped();
-    rate(b, f, CHUNK);
-    const got = out < 0 ? 0 : b.nics[out].sent - sent, want = out < 0 ? 0 : CHUNK + WARM;
-    if (got < want || got > want + EXTRA_MAX || dropped() !== lost) {
-      throw new Error(`scale.js --chunks ${n}, ${name}: ${got} of ${want} frames out on NIC ${out}; drops: ` +
-        (drops().map(([k, v]) => `${k} ${v}`).join(", ") || "none"));
-    }
-  };
-  const refresh = () => { for (const [nic, frame] of REFRESH) b.node.kernel.rx(nic, frame, b.now()); };
-  for (const c of cases) { refresh(); chunk(c); }   // warm every path first
-  for (let r = 0; r < CHUNKS; r++) cases.forEach((c, k) => { refresh(); chunk(c); ns[k].push(1e9 / lastCpuRate); });
+  const chunk = ([name, f, out]: (typeof cases)[number]) =>
+    checkedChunk(b, out, out < 0 ? 0 : CHUNK + WARM, `scale.js --chunks ${n}, ${name}`, () => rate(b, f, CHUNK));
+  for (const c of cases) chunk(c);   // warm every path first
+  for (let r = 0; r < CHUNKS; r++) cases.forEach((c, k) => { chunk(c); ns[k].push(1e9 / lastCpuRate); });
   b.node.stop();
   console.log(`n=${n}, CPU ns per packet, fastest/median of ${CHUNKS} chunks of ${CHUNK}: ` + cases.map(([name], k) => {
     const a = ns[k].sort((x, y) => x - y);

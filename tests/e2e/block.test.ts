@@ -140,6 +140,7 @@ test("a block from D's holder stops F's flood to D at the router within millisec
       assert.equal(fd.received, 0, `F's pings to D are blocked too (no protocol given)\n${fd.out}`);
       assert.equal(o.received, 3, `O still reaches D\n${o.out}`);
       assert.equal(fo.received, 3, `F still reaches O\n${fo.out}`);
+      assert.equal((await r!.status()).filters?.active, 1, "the filter still held when the pings ended, so they passed beside it");
       const n = r!.drop(await r!.status(), "BLOCKED") - r!.drop(before, "BLOCKED");
       assert.ok(n >= 100, `the router counts F's datagrams as BLOCKED (${n})`);
     });
