@@ -91,11 +91,11 @@ async function main() {
   //    temporary files by its pid, and many of them spend their time waiting on QEMU, a peer or
   //    a timer); then the files of ALONE, one at a time. These have real-time windows a busy
   //    neighbour can close: the 100 ms replies of ctl_seal and ctl_block, the filters of block
-  //    (5 s), block_chain (6 s) and block_image (10 s), the lossy relay of the two put tests, capture's six CLI
-  //    processes, parity's flood rate on metal (seen failing side by side on a loaded two-core
-  //    machine; spec/testing.md).
-  const ALONE = ["cli/ctl_seal.test.js", "cli/ctl_block.test.js", "e2e/block.test.js", "e2e/block_chain.test.js", "e2e/block_image.test.js",
-    "e2e/capture.test.js", "e2e/put.test.js", "e2e/put_image.test.js", "parity/parity.test.js"].map((f) => `build/ts/tests/${f}`);
+  //    (5 s), block_chain (6 s) and block_image (10 s), the lossy relay of the two put tests,
+  //    capture's six CLI processes, parity's flood rate on metal (seen failing side by side on
+  //    a loaded two-core machine; spec/testing.md).
+  const ALONE = ["cli/ctl_seal.test.js", "cli/ctl_block.test.js", "e2e/block.test.js", "e2e/block_chain.test.js",
+    "e2e/block_image.test.js", "e2e/capture.test.js", "e2e/put.test.js", "e2e/put_image.test.js", "parity/parity.test.js"].map((f) => `build/ts/tests/${f}`);
   const jobs = Number(process.env.PERSIA_TEST_JOBS) || 2;
   const testFiles = (dir) => fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? testFiles(`${dir}/${e.name}`) : e.name.endsWith(".test.js") ? [`${dir}/${e.name}`] : []);

@@ -1,6 +1,7 @@
 // Waiting in a test for something that happens on another clock (a child process, Linux, a
 // node on its own event loop): waitFor checks a condition until it holds and fails naming
-// what it waited for once the deadline passes. A test waits for the event it needs, never
+// what it waited for once the deadline passes; within bounds a wait on one event (a promise).
+// A test waits for the event it needs, never
 // for a fixed time: on a fast machine it goes on at once, on a slow one it waits longer,
 // and either way a missing event is a clear failure, not a wrong count. A deadline is a
 // bound on a hang, so make it generous. Not for a node on the test's own clock
@@ -27,4 +28,13 @@ export async function waitFor<T>(cond: () => T | Promise<T>, deadlineMs: number,
     }
     await sleep(Math.min(everyMs, Math.max(1, end - Date.now())));
   }
+}
+
+/** Resolves with what came first: `done`'s value, or "timeout" after ms (a bound on waiting
+ *  for a child process to start or exit, where there is one event to wait for, not a
+ *  condition to poll). */
+export function within<T>(done: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([done, new Promise<"timeout">((r) => { timer = setTimeout(() => r("timeout"), ms); })])
+    .finally(() => clearTimeout(timer));
 }

@@ -8,7 +8,8 @@ import { ETH_DST, ETH_SRC, ETH_TYPE, ETH_HDR, MAC_LEN, ETHERTYPE_IPV6 } from "..
 import { IP_PLEN, IP_NEXT, IP_HOPS, IP_SRC, IP_DST, IP_HDR, ADDR_LEN, IP_FIRST_WORD, HOP_LIMIT,
   NH_UDP, NH_ICMPV6 } from "../../wire/layout/ipv6";
 import * as I from "../../wire/layout/icmpv6";
-import { ND_HOP_LIMIT, ND_TARGET, ND_OPTIONS, NDOPT_TYPE, NDOPT_LEN, NDOPT_SLLA, LLA_MAC, LLA_LEN } from "../../wire/layout/nd";
+import { ND_HOP_LIMIT, ND_TARGET, ND_OPTIONS, NDOPT_TYPE, NDOPT_LEN, NDOPT_SLLA, NDOPT_TLLA, LLA_MAC, LLA_LEN,
+  NA_SOLICITED, NA_OVERRIDE } from "../../wire/layout/nd";
 import { UDP_SRC_PORT, UDP_DST_PORT, UDP_LENGTH, UDP_CHECKSUM, UDP_HDR, UDP_CHECKSUM_ZERO } from "../../wire/layout/udp";
 
 export const ETH_IPV6 = ETHERTYPE_IPV6;
@@ -102,6 +103,12 @@ export function ndTarget(rest: Uint8Array | undefined): Uint8Array | undefined {
 /** Neighbor Solicitation for target with a source link-layer address option. */
 export function neighborSolicit(src: Uint8Array, target: Uint8Array, mac: Uint8Array): Uint8Array {
   return icmp6(src, solicitedNode(target), ICMP.NS, 0, 0, ndRest(target, NDOPT_SLLA, mac), ND_HOP_LIMIT);
+}
+
+/** Solicited, overriding Neighbor Advertisement of target, from it to dst, with a target
+ *  link-layer address option: a host's answer to a solicitation (RFC 4861 §7.2.4). */
+export function neighborAdvert(target: Uint8Array, dst: Uint8Array, mac: Uint8Array): Uint8Array {
+  return icmp6(target, dst, ICMP.NA, 0, NA_SOLICITED | NA_OVERRIDE, ndRest(target, NDOPT_TLLA, mac), ND_HOP_LIMIT);
 }
 
 export function ether(dst: Uint8Array, src: Uint8Array, type: number, payload: Uint8Array): Uint8Array {

@@ -7,7 +7,7 @@ import { NicBackend, sendFrame } from "../../hosts/node/nic/nic";
 import * as P from "./packets";
 import { linkLocalFromMac } from "../../loader/ip6";
 import { MAC_LEN } from "../../wire/layout/ethernet";
-import { ND_HOP_LIMIT, NDOPT_TYPE, NDOPT_TLLA, LLA_MAC, LLA_LEN, NA_SOLICITED, NA_OVERRIDE } from "../../wire/layout/nd";
+import { NDOPT_TYPE, NDOPT_TLLA, LLA_MAC, LLA_LEN } from "../../wire/layout/nd";
 
 interface Waiter { match: (p: P.Parsed) => boolean; resolve: (p: P.Parsed | null) => void; timer: NodeJS.Timeout }
 
@@ -72,9 +72,7 @@ export class Peer {
   }
 
   private answerSolicit(ns: P.Parsed, target: Uint8Array): void {
-    const rest = P.ndRest(target, NDOPT_TLLA, this.mac);
-    const na = P.icmp6(target, ns.src!, P.ICMP.NA, 0, NA_SOLICITED | NA_OVERRIDE, rest, ND_HOP_LIMIT);
-    this.send(P.ether(ns.srcMac, this.mac, P.ETH_IPV6, na));
+    this.send(P.ether(ns.srcMac, this.mac, P.ETH_IPV6, P.neighborAdvert(target, ns.src!, this.mac)));
   }
 
   close(): void {

@@ -29,13 +29,7 @@ import {
 } from "./libusb";
 import { inRange } from "./memview";
 import { CLASS_HUB, DEV_CLASS, DEV_PRODUCT, DEV_SERIAL, DEV_VENDOR } from "../../wire/layout/usb";
-import { AttachBudget, ATTACH_BUDGET_MS, interfacesOf as descInterfaces, readDescriptors,
-  readString, SETUP, xferStatus as descXferStatus } from "./usb_desc";
-
-// Constants of this module, not re-exports (tests/abi/fast_exports: a re-export makes the
-// module object a dictionary).
-export const interfacesOf = descInterfaces;
-export const xferStatus = descXferStatus;
+import { AttachBudget, ATTACH_BUDGET_MS, interfacesOf, readDescriptors, readString, SETUP, xferStatus } from "./usb_desc";
 
 /** A manifest usb: entry as the host matches it (HostPlan.usb); every field given (not
  *  null) must match. */

@@ -32,7 +32,7 @@
 //             wireguard-go ↔ wireguard-go between two namespaces (the baseline for #13), and
 //             wireguard-go → a PersiaOS router → TAP, with the ratio
 import { PersiaNode } from "../../hosts/node/node";
-import { bootNode, MANIFEST, FRAMES, SETUP, REFRESH_MS, checkedChunk } from "./node_boot";
+import { bootNode, MANIFEST, FRAMES, SETUP, REFRESH_MS, checkedChunk, otherDrops } from "./node_boot";
 import { routerBench, TAP_UDP_GRO } from "./router";
 import { wireguardBench } from "./wireguard";
 import { metalBench } from "./metal_net";
@@ -173,9 +173,9 @@ async function main(): Promise<void> {
   const packets = chunks * (PER + WARM);
   const heap1 = heapMark(h.node);
   const outM = h.nics[0].sent + h.nics[1].sent - out0;
-  const hdrops = Object.entries(h.node.status().drops).filter(([k, v]) => Number(v) > 0);
+  const hdrops = otherDrops(h.node);
   h.node.stop();
-  const drops = node.status().drops;
+  const nonzero = otherDrops(node);
   const fmt = (x: number) => `${(x / 1000).toFixed(0).padStart(6)} k packets/s`;
   console.log(`PersiaOS in-process figures (Node ${process.version}, ${BATCH} frames per poll)`);
   console.log(`  baseline: frames dropped at the first check   ${fmt(base)}   1.00`);
@@ -199,7 +199,6 @@ async function main(): Promise<void> {
   const grew = heap1.top > heap0.top || heap1.size > heap0.size;
   goal("no-alloc", grew ? `GREW: kernel memory ${heap0.size} → ${heap1.size} bytes, high-water mark ${heap0.top} → ${heap1.top}`
     : `kernel memory ${heap1.size} bytes and its high-water mark unchanged after ${packets} packets`, !grew);
-  const nonzero = Object.entries(drops).filter(([k, v]) => Number(v) > 0 && k !== "ETHERTYPE_IPV4");
   if (nonzero.length) console.log(`  drops other than the baseline's: ${nonzero.map(([k, v]) => `${k} ${v}`).join(", ")}`);
   node.stop();
   const [off, on] = await captureCost(fwd, n);

@@ -11,8 +11,6 @@ import { PersiaNode } from "../../hosts/node/node";
 import { ROOT, WASM_DIR } from "../../hosts/node/paths";
 import * as P from "../../cli/peer/packets";
 import { CountingNic } from "./counting_nic";
-import { ICMP_NA } from "../../wire/layout/icmpv6";
-import { NA_SOLICITED, NA_OVERRIDE, NDOPT_TLLA } from "../../wire/layout/nd";
 
 export const KERNEL_WASM = path.join(WASM_DIR, "kernel.wasm");
 export const ECHO_WASM = path.join(WASM_DIR, "services/echo.wasm");
@@ -79,18 +77,19 @@ export function checkedChunk<T>(b: { node: PersiaNode; nics: CountingNic[]; now:
   const got = out < 0 ? 0 : b.nics[out].sent - sent;
   if (got < want || got > want + EXTRA_MAX || dropped(b.node) !== lost) {
     throw new Error(`${what}: ${got} of ${want} frames out on NIC ${out}; drops: ` +
-      (drops(b.node).map(([k, v]) => `${k} ${v}`).join(", ") || "none"));
+      (otherDrops(b.node).map(([k, v]) => `${k} ${v}`).join(", ") || "none"));
   }
   return r;
 }
 const EXTRA_MAX = 8;
-const drops = (node: PersiaNode) => Object.entries(node.status().drops).filter(([k, v]) => k !== "ETHERTYPE_IPV4" && Number(v) > 0);
-const dropped = (node: PersiaNode) => drops(node).reduce((a, [, v]) => a + Number(v), 0);
+/** The node's drops by reason, those counted at least once, other than the baseline
+ *  frame's (ETHERTYPE_IPV4). */
+export const otherDrops = (node: PersiaNode) => Object.entries(node.status().drops).filter(([k, v]) => k !== "ETHERTYPE_IPV4" && Number(v) > 0);
+const dropped = (node: PersiaNode) => otherDrops(node).reduce((a, [, v]) => a + Number(v), 0);
 
 /** A solicited, overriding Neighbor Advertisement of addr at the peer's MAC, to the node's. */
 function solicitedNa(node: Uint8Array, peer: Uint8Array, addr: Uint8Array): Uint8Array {
-  return P.ether(node, peer, P.ETH_IPV6, P.icmp6(addr, linkLocalFromMac(node), ICMP_NA, 0, NA_SOLICITED | NA_OVERRIDE,
-    P.ndRest(addr, NDOPT_TLLA, peer), 255));
+  return P.ether(node, peer, P.ETH_IPV6, P.neighborAdvert(addr, linkLocalFromMac(node), peer));
 }
 
 export interface Booted {

@@ -49,11 +49,7 @@ ${SVC.map((s) => `  - { domain: ${s.name}.sabz.city, module: ${FLOOD}, addresses
   }
   // Confirm the peer's reachability now and then, as its neighbor advertisements would
   // (RFC 4861 §7.3): otherwise the node probes it and, unanswered, forgets it.
-  const na = () => {
-    const rest = new Uint8Array(24);
-    rest.set(me, 0); rest[16] = 2; rest[17] = 1; rest.set(mac, 18);
-    node.kernel.rx(0, P.ether(nodeMac, mac, P.ETH_IPV6, P.icmp6(me, parseAddr(SVC[0].addr), P.ICMP.NA, 0, 0x60000000, rest, 255)), 0n);
-  };
+  const na = () => node.kernel.rx(0, P.ether(nodeMac, mac, P.ETH_IPV6, P.neighborAdvert(me, parseAddr(SVC[0].addr), mac)), 0n);
   const step = (i: number) => { t += 1n; if (i % 500 === 0) na(); node.poll(); };
   for (let i = 0; i < 200; i++) step(i);                         // reach a steady state
   const worst = { minShare: Infinity, overshoot: -Infinity, spread: 0, line: 0 };

@@ -14,7 +14,8 @@ import * as fs from "fs";
 import { spawnSync } from "child_process";
 import { TAP_RELAY } from "../../cli/build";
 import { sh, shAsync, missing, skipOrFail } from "../e2e/linux";
-import { Relay, relayMissing, relaySide, within } from "./tap_relay";
+import { Relay, relayMissing, relaySide } from "./tap_relay";
+import { within } from "../wait";
 
 function why(): string | null {
   const r = relayMissing();

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import { ChildProcess, spawn } from "child_process";
 import { TAP_RELAY } from "../../cli/build";
 import { sh } from "../e2e/linux";
+import { within } from "../wait";
 
 /** Why the relay cannot run on this machine, or null when it can. */
 export function relayMissing(): string | null {
@@ -19,13 +20,6 @@ export function relayMissing(): string | null {
 /** How the relay ended: its exit code (null: a signal, or it never ran) and what it printed
  *  to stderr (the counts, or why it failed). */
 export interface RelayExit { code: number | null; err: string }
-
-/** Resolves with what came first: `done`, or "timeout" after ms. */
-export function within<T>(done: Promise<T>, ms: number): Promise<T | "timeout"> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([done, new Promise<"timeout">((r) => { timer = setTimeout(() => r("timeout"), ms); })])
-    .finally(() => clearTimeout(timer));
-}
 
 export class Relay {
   /** Resolves when the relay has exited. */

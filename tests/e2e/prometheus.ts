@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { waitFor } from "../wait";
+import { waitFor, within } from "../wait";
 
 /** `skip` for a test that needs these tools; under CI=true a missing one throws. */
 export function toolsOrSkip(tools: string[]): string | false {
@@ -102,7 +102,7 @@ export class Prometheus {
     if (this.proc.exitCode === null) {
       const exited = new Promise<void>((r) => this.proc.once("exit", () => r()));
       this.proc.kill("SIGTERM");
-      await Promise.race([exited, new Promise<void>((r) => setTimeout(r, 5000))]);
+      await within(exited, 5000);
       if (this.proc.exitCode === null) this.proc.kill("SIGKILL");
     }
     fs.rmSync(this.dir, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { VirtualEnd } from "../../hosts/node/nic/virtual";
 import { ETHERTYPE_IPV6 as ETH_IPV6, ETH_HDR as ETH } from "../../wire/layout/ethernet";
 import { NH_UDP, NH_ICMPV6, IP_HDR as IP6 } from "../../wire/layout/ipv6";
 import { ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_NS, ICMP_NA } from "../../wire/layout/icmpv6";
+import { sendFrame } from "../../hosts/node/nic/nic";
 
 export { ETH_IPV6, NH_UDP, NH_ICMPV6, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY, ICMP_NS, ICMP_NA };
 
@@ -70,7 +71,7 @@ export class Peer {
   }
 
   send(dstMac: Uint8Array, dst: Uint8Array, nh: number, upper: Buffer, ckAt: number): number {
-    return this.end.send(ipv6Frame(dstMac, this.mac, this.addr, dst, nh, upper, ckAt));
+    return sendFrame(this.end, ipv6Frame(dstMac, this.mac, this.addr, dst, nh, upper, ckAt));
   }
 
   /** ICMPv6 messages of one type received so far (the ICMPv6 part). */
@@ -89,6 +90,6 @@ export class Peer {
     na[24] = 2;                        // target link-layer address option, 8 bytes
     na[25] = 1;
     na.set(this.mac, 26);
-    this.end.send(ipv6Frame(f.subarray(6, 12), this.mac, this.addr, f.subarray(ETH + 8, ETH + 24), NH_ICMPV6, na, 2, 255));
+    sendFrame(this.end, ipv6Frame(f.subarray(6, 12), this.mac, this.addr, f.subarray(ETH + 8, ETH + 24), NH_ICMPV6, na, 2, 255));
   }
 }

@@ -20,6 +20,7 @@ import { PersiaNode, PersiaNodeOptions } from "../../hosts/node/node";
 import { KernelInstance } from "../../hosts/node/kernel";
 import { queryStatus } from "../../cli/status_client";
 import { echoRequest, ICMP_ECHO_REPLY, NH_ICMPV6, NH_UDP, Peer, udpDatagram } from "./frames";
+import { sendFrame } from "../../hosts/node/nic/nic";
 
 const WASM = path.resolve(__dirname, "../../../../build/wasm");
 const read = (p: string): Buffer | null => (fs.existsSync(path.join(WASM, p)) ? fs.readFileSync(path.join(WASM, p)) : null);
@@ -203,7 +204,7 @@ test("shutdown() polls with k_stop until the router's final RAs (lifetime 0) wen
     const ra = r.peer.icmp(134)[2];
     assert.equal(ra.readUInt32BE(16 + 8 + 8 + 4), 86400, "the prefix keeps its valid lifetime");
     assert.equal(r.node.poll(), -1n, "stopped: no more polls");
-    assert.equal(r.peer.end.send(Buffer.alloc(60)), -Errno.EIO, "the node closed its end of the link");
+    assert.equal(sendFrame(r.peer.end, Buffer.alloc(60)), -Errno.EIO, "the node closed its end of the link");
   } finally {
     r.node.stop();
   }

@@ -13,6 +13,7 @@ import { FRAME_MAX } from "../../abi/limits";
 import { WG_EP_HDR } from "../../wire/layout/wireguard";
 import { WireguardNic, addressBytes, addressText } from "../../hosts/node/nic/wireguard";
 import { waitFor } from "../wait";
+import { sendFrame } from "../../hosts/node/nic/nic";
 
 const LOOP6 = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
 const LOOP4 = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1];
@@ -66,7 +67,7 @@ test("a frame out goes to the address and port of its header, over IPv6 or IPv4"
     for (const [p, addr, from] of [[p6, LOOP6, "::1"], [p4, LOOP4, "127.0.0.1"]] as const) {
       const port = p.address().port;
       const got = once(p, "message");
-      assert.equal(n.send(Uint8Array.from([...addr, port >> 8, port & 0xff, 0, 0, ...PAYLOAD])), 0);
+      assert.equal(sendFrame(n, Uint8Array.from([...addr, port >> 8, port & 0xff, 0, 0, ...PAYLOAD])), 0);
       const [msg, rinfo] = await got as [Buffer, dgram.RemoteInfo];
       assert.deepEqual([...msg], PAYLOAD);
       assert.deepEqual([rinfo.address.replace("::ffff:", ""), rinfo.port], [from, n.local.port]);
@@ -103,14 +104,14 @@ test("a datagram longer than Buf.RX holds is counted and never handed on", async
 test("a frame with a bad header is counted and refused with -EINVAL, never thrown", async () => {
   const { n } = await nic("::1");
   try {
-    assert.equal(n.send(Uint8Array.from(LOOP6)), -Errno.EINVAL, "shorter than the header");
-    assert.equal(n.send(Uint8Array.from([...LOOP6, 0, 0, 0, 0, ...PAYLOAD])), -Errno.EINVAL, "port 0");
-    assert.equal(n.send(Uint8Array.from([...LOOP6, 0xca, 0x6c, 0, 1, ...PAYLOAD])), -Errno.EINVAL, "reserved bytes");
+    assert.equal(sendFrame(n, Uint8Array.from(LOOP6)), -Errno.EINVAL, "shorter than the header");
+    assert.equal(sendFrame(n, Uint8Array.from([...LOOP6, 0, 0, 0, 0, ...PAYLOAD])), -Errno.EINVAL, "port 0");
+    assert.equal(sendFrame(n, Uint8Array.from([...LOOP6, 0xca, 0x6c, 0, 1, ...PAYLOAD])), -Errno.EINVAL, "reserved bytes");
     assert.deepEqual([n.counters().tx_bad_header, n.counters().tx_datagrams], [3, 0]);
   } finally {
     n.close();
   }
-  assert.equal(n.send(Uint8Array.from([...LOOP6, 0xca, 0x6c, 0, 0])), -Errno.EIO, "closed");
+  assert.equal(sendFrame(n, Uint8Array.from([...LOOP6, 0xca, 0x6c, 0, 0])), -Errno.EIO, "closed");
 });
 
 test("a listen address this machine does not have is refused with what to do", async () => {

@@ -42,8 +42,6 @@ interface Host {
   logs(): string;
 }
 
-
-
 async function bootNode(yaml: string): Promise<Host> {
   const logs: string[] = [];
   const { node } = await launch(parseManifest(yaml, "parity.yaml", ROOT), { log: (_l, line) => logs.push(line) });

@@ -16,6 +16,7 @@ import { PersiaNode } from "../../hosts/node/node";
 import { VirtualLink } from "../../hosts/node/nic/virtual";
 import * as P from "../../cli/peer/packets";
 import { ROOT } from "./guest";
+import { sendFrame } from "../../hosts/node/nic/nic";
 
 const NODE_MAC = Uint8Array.from([2, 0, 0, 0, 0, 1]);
 const PEER_MAC = Uint8Array.from([2, 0, 0, 0, 0, 0x99]);
@@ -72,7 +73,7 @@ class Bench {
       rest.set([2, 1], 16);                  // target link-layer address option
       rest.set(PEER_MAC, 18);
       const na = P.icmp6(target, r.src, P.ICMP.NA, 0, 0x60000000, rest, 255);   // solicited, override
-      this.link.b.send(P.ether(r.srcMac, PEER_MAC, P.ETH_IPV6, na));
+      sendFrame(this.link.b, P.ether(r.srcMac, PEER_MAC, P.ETH_IPV6, na));
       return;
     }
     this.got.push(r);
@@ -88,7 +89,7 @@ class Bench {
     }
   }
 
-  send(ip: Uint8Array): void { this.link.b.send(P.ether(NODE_MAC, PEER_MAC, P.ETH_IPV6, ip)); }
+  send(ip: Uint8Array): void { sendFrame(this.link.b, P.ether(NODE_MAC, PEER_MAC, P.ETH_IPV6, ip)); }
   udp(dst: string, port: number, text: string): void {
     this.send(P.udp(PEER, parseAddr(dst), 40000, port, Buffer.from(text)));
   }

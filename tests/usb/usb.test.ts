@@ -16,7 +16,8 @@ import * as fs from "fs";
 import { Errno } from "../../abi/errno";
 import { LogLevel } from "../../abi/kernel";
 import { UsbType } from "../../abi/usb";
-import { BACKOFF_FIRST_MS, BACKOFF_MAX_MS, interfacesOf, UsbHost, UsbMatch, UsbSink, xferStatus } from "../../hosts/node/usb";
+import { BACKOFF_FIRST_MS, BACKOFF_MAX_MS, UsbHost, UsbMatch, UsbSink } from "../../hosts/node/usb";
+import { interfacesOf, xferStatus } from "../../hosts/node/usb_desc";
 import { ATTACH_BUDGET_MS, ATTACH_TIMEOUT_MS, CONFIG_HEADS_MAX } from "../../hosts/node/usb_desc";
 import { LIBUSB_SO } from "../../hosts/node/libusb";
 

@@ -20,6 +20,7 @@ import { VirtualLink } from "../../hosts/node/nic/virtual";
 import { ROOT } from "../../hosts/node/paths";
 import * as P from "../../cli/peer/packets";
 import { say, host } from "./in_guest";
+import { sendFrame } from "../../hosts/node/nic/nic";
 
 const NODE_MAC = Uint8Array.from([2, 0, 0, 0, 0, 1]);
 const PEER_MAC = Uint8Array.from([2, 0, 0, 0, 0, 0x99]);
@@ -51,7 +52,7 @@ class Peer {
     const target = P.ndTarget(r.data);
     if (r.next === P.NH_ICMPV6 && r.icmpType === P.ICMP.NS && target && r.src) {
       const na = P.icmp6(target, r.src, P.ICMP.NA, 0, 0x60000000, P.ndRest(target, 2, PEER_MAC), 255);
-      this.link.b.send(P.ether(r.srcMac!, PEER_MAC, P.ETH_IPV6, na));
+      sendFrame(this.link.b, P.ether(r.srcMac!, PEER_MAC, P.ETH_IPV6, na));
       return;
     }
     if (r.next === P.NH_UDP && r.dport === this.port && r.data) this.waiter?.(Buffer.from(r.data));
@@ -65,7 +66,7 @@ class Peer {
       const timer = setTimeout(() => { this.waiter = null; resolve(null); }, REPLY_MS);
       this.waiter = (d) => { clearTimeout(timer); this.waiter = null; resolve(d); };
       const ip = P.udp(PEER, DISK, this.port, PORT, typeof req === "string" ? Buffer.from(req) : req);
-      this.link.b.send(P.ether(NODE_MAC, PEER_MAC, P.ETH_IPV6, ip));
+      sendFrame(this.link.b, P.ether(NODE_MAC, PEER_MAC, P.ETH_IPV6, ip));
     });
   }
 }

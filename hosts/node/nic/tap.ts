@@ -392,9 +392,6 @@ export class TapNic implements NicBackend {
     }
   }
 
-  /** One whole frame (sendFrame). */
-  send(frame: Uint8Array): number { return this.sendAt(frame, 0, frame.length); }
-
   sendAt(bytes: Uint8Array, off: number, len: number): number {
     if (this.closed) return -Errno.EIO;
     const frame = frameAt(bytes, off, len);   // the coalescer and koffi's write take a view

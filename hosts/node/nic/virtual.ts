@@ -38,9 +38,6 @@ export class VirtualEnd implements NicBackend {
     this.ring = new Array(queueFrames).fill(null);
   }
 
-  /** One whole frame (sendFrame). */
-  send(frame: Uint8Array): number { return this.sendAt(frame, 0, frame.length); }
-
   sendAt(bytes: Uint8Array, off: number, len: number): number {
     if (this.closed || this.peer === null) return -Errno.EIO;
     if (len > this.maxFrame) {

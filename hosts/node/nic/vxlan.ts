@@ -11,7 +11,7 @@ import * as dgram from "dgram";
 import * as net from "net";
 import { Errno } from "../../../abi/errno";
 import { ETH_HDR } from "../../../abi/kernel";
-import { VXLAN_FLAGS, VXLAN_FLAG_I, VXLAN_VNI, VXLAN_HDR, VXLAN_PORT as IANA_PORT } from "../../../wire/layout/vxlan";
+import { VXLAN_FLAGS, VXLAN_FLAG_I, VXLAN_VNI, VXLAN_HDR, VXLAN_PORT } from "../../../wire/layout/vxlan";
 import { frameAt, NicBackend } from "./nic";
 import { bindUdp } from "./udp";
 
@@ -33,10 +33,6 @@ const VX_FLAGS = VXLAN_FLAGS;
 const VX_FLAG_I = VXLAN_FLAG_I;
 const VX_VNI = VXLAN_VNI;
 export const VXLAN_HEADER = VXLAN_HDR;
-/** The IANA-assigned VXLAN port (RFC 7348 section 5). A constant of this module, not a
- *  re-export, which compiled to CommonJS would make this module's object a dictionary and
- *  every read of VXLAN_HEADER in encapsulate/decapsulate a hash lookup (tests/abi/fast_exports). */
-export const VXLAN_PORT = IANA_PORT;
 const VNI_MAX = 0xffffff;
 
 export type VxlanDrop = "short" | "no_i_flag" | "other_vni";
@@ -152,9 +148,6 @@ export class VxlanNic implements NicBackend {
     const a = this.socket.address();
     return { address: a.address, port: a.port };
   }
-
-  /** One whole frame (sendFrame). */
-  send(frame: Uint8Array): number { return this.sendAt(frame, 0, frame.length); }
 
   sendAt(bytes: Uint8Array, off: number, len: number): number {
     if (this.closed) return -Errno.EIO;

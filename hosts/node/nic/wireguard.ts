@@ -94,9 +94,6 @@ export class WireguardNic implements NicBackend {
     return { address: a.address, port: a.port };
   }
 
-  /** One whole frame (sendFrame). */
-  send(frame: Uint8Array): number { return this.sendAt(frame, 0, frame.length); }
-
   /** Sends the payload of the frame to the endpoint in its header. */
   sendAt(bytes: Uint8Array, off: number, len: number): number {
     if (this.closed) return -Errno.EIO;
