@@ -38,7 +38,15 @@ export function formatPath(p: FieldPath): string {
 
 /** Finds the line of a field path in a parsed YAML document. */
 export class Locator {
+  private rowLines = new Map<string, number[]>();
+
   constructor(private doc: Document, private lines: LineCounter) {}
+
+  /** The top-level list `key` was written as a table (loader/manifest/routes.ts): its entry i,
+   *  and every field of it, is at line lines[i]. */
+  rows(key: string, lines: number[]): void {
+    this.rowLines.set(key, lines);
+  }
 
   private lineOf(offset: number | undefined): number {
     return offset === undefined ? 1 : this.lines.linePos(offset).line;
@@ -46,6 +54,8 @@ export class Locator {
 
   /** The line of the deepest node on `p` that exists: a map key's line, or a list item's. */
   line(p: FieldPath): number {
+    const row = typeof p[1] === "number" ? this.rowLines.get(String(p[0]))?.[p[1]] : undefined;
+    if (row !== undefined) return row;
     let node: unknown = this.doc.contents;
     let line = this.lineOf((node as Node | null)?.range?.[0]);
     for (const seg of p) {

@@ -11,10 +11,12 @@
 // CLI and hosts/node.
 import * as fs from "fs";
 import * as path from "path";
-import { LineCounter, parseDocument } from "yaml";
+import { Document, LineCounter, parseDocument } from "yaml";
 import { autoconfOn, dadTransmits, isLearned, secretKey } from "./autoconf";
 import { crossCheck } from "./check";
-import { Locator, ManifestError, ManifestIssue, errorMap, yamlIssues, zodIssues } from "./issues";
+import { Locator, ManifestError, ManifestIssue, errorMap, formatPath, yamlIssues, zodIssues } from "./issues";
+import { isMapping } from "./raw";
+import { routeTable } from "./routes";
 import { raSettings } from "./ra";
 import { Manifest, schemas } from "./schema";
 import { defaultMac } from "./own";
@@ -29,24 +31,38 @@ export { defaultMac };
 /** YAML `text` as a plain value, and a Locator that finds a field's line in it. Throws
  *  ManifestError for YAML syntax errors (a key given twice included), each at its line.
  *  Also used for `persia ctl`'s request files (loader/control/request.ts). */
-export function readYaml(text: string, fileName: string): { raw: unknown; at: Locator } {
+export function readYaml(text: string, fileName: string): { raw: unknown; at: Locator; doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) throw new ManifestError(fileName, yamlIssues(fileName, doc.errors, lines));
-  return { raw: doc.toJS(), at: new Locator(doc, lines) };
+  return { raw: doc.toJS(), at: new Locator(doc, lines), doc, lines };
 }
 
 /** Validates manifest `text`; `fileName` is used in messages, relative paths resolve
  *  against `baseDir`. Throws ManifestError listing every problem. */
 export function parseManifest(text: string, fileName: string, baseDir: string): Manifest {
-  const { raw, at } = readYaml(text, fileName);
+  const { raw, at, doc, lines } = readYaml(text, fileName);
   if (raw === null || raw === undefined) {
     throw new ManifestError(fileName, [{ file: fileName, line: 1, path: "manifest",
       message: "the file is empty; a manifest needs at least node, nics and services" }]);
   }
+  // routes: written as a table becomes the list it stands for; a line that is no route is
+  // reported once, as itself, and the schema's words about its empty entry are dropped.
+  const table = isMapping(raw) ? routeTable(doc, lines) : null;
+  const tableIssues: ManifestIssue[] = [];
+  const notRoutes = new Set<number>();
+  if (table !== null && isMapping(raw)) {
+    raw.routes = table.rows;
+    at.rows("routes", table.lines);
+    for (const t of table.issues) {
+      tableIssues.push({ file: fileName, line: t.line, path: formatPath(t.path), message: t.message });
+      if (typeof t.path[1] === "number") notRoutes.add(t.path[1]);
+    }
+  }
   const s = schemas(baseDir);
   const result = s.root.safeParse(raw, { errorMap });
-  const issues: ManifestIssue[] = result.success ? [] : zodIssues(fileName, result.error, at);
+  const issues: ManifestIssue[] = result.success ? [...tableIssues] : [...tableIssues, ...zodIssues(fileName, result.error, at)
+    .filter((i) => !notRoutes.has(Number(/^routes\[(\d+)\]/.exec(i.path)?.[1] ?? -1)))];
   const report = (p: (string | number)[], message: string) => issues.push(at.issue(fileName, p, message));
   const wg = wireguardKeys(raw, baseDir, report);
   crossCheck(raw, baseDir, report, new Map([...wg.nics].map(([i, k]) => [i, wireguardMac(k.publicKey)])));

@@ -67,8 +67,55 @@ function raSetting() {
   });
 }
 
+const tooMany = (noun: string, max: number) => `has too many ${noun}; at most ${max} are allowed (loader/manifest/limits.ts)`;
+
 function list<T extends z.ZodTypeAny>(item: T, noun: string, max: number) {
-  return z.array(item).max(max, `has too many ${noun}; at most ${max} are allowed (loader/manifest/limits.ts)`);
+  return z.array(item).max(max, tooMany(noun, max));
+}
+
+/** list(strict(fields)) for a list of mappings whose every field is one leaf parser, checked
+ *  in a plain loop: for routes, which may hold 100,000 entries, where zod's array of strict
+ *  objects took about 12 µs an entry (1.2 s of a 100,000-route table's 2 s: spec/performance.md
+ *  "Start-up"). Missing: []. Says what list(strict(...)) says, in the same words and at the
+ *  same paths (an unknown key through zodIssues, a missing one by its parser), which
+ *  tests/loader/manifest_errors.test.ts checks for both ways of writing routes. */
+function leafList<P extends Record<string, (v: unknown) => unknown>>(fields: P, noun: string, max: number) {
+  const keys = Object.keys(fields), known = new Set(keys);
+  const allowed = `the keys allowed here are ${keys.join(", ")}`;
+  type Entry = { [K in keyof P]: ReturnType<P[K]> };
+  return z.unknown().transform((v, ctx): Entry[] => {
+    if (v === undefined) return [];
+    const say = (path: (string | number)[], message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+    if (!Array.isArray(v)) { say([], `expected a list, found ${V.show(v)}`); return z.NEVER; }
+    let ok = v.length <= max;
+    if (!ok) say([], tooMany(noun, max));
+    const out: Entry[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      if (e === null || typeof e !== "object" || Array.isArray(e)) {
+        say([i], `expected a mapping of keys to values, found ${V.show(e)}`);
+        ok = false;
+        continue;
+      }
+      const m = e as Record<string, unknown>, o: Record<string, unknown> = {};
+      for (const k of keys) {
+        try {
+          o[k] = fields[k](m[k]);
+        } catch (err) {
+          if (!(err instanceof V.ValueError)) throw err;
+          say([i, k], err.message);
+          ok = false;
+        }
+      }
+      const extra = Object.keys(m).filter((k) => !known.has(k));
+      if (extra.length > 0) {
+        ctx.addIssue({ code: z.ZodIssueCode.unrecognized_keys, keys: extra, path: [i], message: allowed });
+        ok = false;
+      }
+      out[i] = o as Entry;
+    }
+    return ok ? out : z.NEVER;
+  });
 }
 
 function oneOf<T extends string>(names: readonly T[], what: string) {
@@ -179,7 +226,8 @@ function userName(v: unknown): string {
 /** The element schemas, one per list, resolving relative paths against `baseDir`. */
 export function schemas(baseDir: string) {
   const file = (example: string) => (v: unknown) => path.resolve(baseDir, V.text(v, example));
-  const nicName = leaf((v) => V.shortName(v, "NIC", "lan0"));
+  const nicNameOf = (v: unknown) => V.shortName(v, "NIC", "lan0");
+  const nicName = leaf(nicNameOf);
   const netClass = { min: optional(netMin, 0), max: optional(netMax, null) };
   const node = strict({
     name: leaf(V.domainName),
@@ -220,7 +268,7 @@ export function schemas(baseDir: string) {
     autoconf: optional((v) => V.bool(v, "autoconf"), null),      // null: the role's default (autoconf.ts)
     dad: optional((v) => V.intIn(v, 0, L.DAD_MAX, "dad"), null), // null: the default for autoconf
   });
-  const route = strict({ to: leaf(V.ip6Prefix), via: optional(gateway, null), nic: nicName });
+  const route = { to: V.ip6Prefix, via: (v: unknown) => (v === undefined ? null : gateway(v)), nic: nicNameOf };
   const disk = strict({ name: leaf((v) => V.shortName(v, "disk", "data")), path: leaf(file("./data.img")), size: leaf(positiveSize) });
   const grant = strict({
     device: leaf((v) => V.shortName(v, "disk", "data")),
@@ -295,7 +343,7 @@ export function schemas(baseDir: string) {
   const root = strict({
     node,
     nics: list(nic, "NICs", L.MAX_NICS),
-    routes: list(route, "routes", L.MAX_ROUTES).default([]),
+    routes: leafList(route, "routes", L.MAX_ROUTES),
     disks: list(disk, "disks", L.MAX_DISKS).default([]),
     usb: list(usbDevice, "USB devices", L.MAX_USB).default([]),
     services: list(service, "services", L.MAX_SERVICES),
@@ -305,7 +353,7 @@ export function schemas(baseDir: string) {
     trust: z.array(trusted).default([]),
     domains: z.array(domain).min(1, "needs at least one domain and its publisher keys; without domains: the node checks no module's signature").optional(),
   });
-  return { root, node, nic, route, disk, usbDevice, service, user, stored, runtimeGrant, observe };
+  return { root, node, nic, disk, usbDevice, service, user, stored, runtimeGrant, observe };
 }
 
 export type Schemas = ReturnType<typeof schemas>;
@@ -325,7 +373,7 @@ export interface Manifest {
     peers: (Omit<WgPeer, "psk"> & { psk: Uint8Array | null })[]; // its peers, preshared keys read
     autoconf: boolean; dad: number;              // defaults filled in (autoconf.ts)
   })[];                                          // rate in bit/s (null: not given), forward class if given
-  routes: z.output<Schemas["route"]>[];          // to, via (null = on-link), nic name
+  routes: ParsedManifest["routes"];              // to, via (null = on-link), nic name
   disks: z.output<Schemas["disk"]>[];            // name, absolute path, size in bytes
   usb: z.output<Schemas["usbDevice"]>[];         // name and matchers (null: not given), ids their places (usb.ts)
   services: (Omit<ParsedService, "addresses"> & { addresses: Uint8Array[]; learned: string[] })[]; // domain, absolute

@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { RIGHT_DERIVE, RIGHT_READ, RIGHT_WRITE } from "../../abi/caps";
 import { NicKind, Role } from "../../abi/kernel";
-import { parseAddr, parsePrefix } from "../../loader/ip6";
+import { formatAddr, formatPrefix, parseAddr, parsePrefix } from "../../loader/ip6";
 import {
   bootRecords, compileManifest, decodeBootManifest, defaultMac, encodeBootManifest, limits, loadManifest, parseManifest,
 } from "../../loader/manifest";
@@ -201,8 +201,10 @@ test("the examples in spec/manifest.md are valid", () => {
   fs.writeFileSync(path.join(dir, "echo.signed.wasm"), signModule(fs.readFileSync(path.join(WASM_DIR, "services/echo.wasm")), Buffer.alloc(32, 11)));
   const examples = [...spec.matchAll(/```yaml\n([\s\S]*?)```/g)].map((e) => parseManifest(e[1], "spec/manifest.md", dir));
   fs.rmSync(dir, { recursive: true });
-  assert.equal(examples.length, 9, "spec/manifest.md has the full, router, client, rates, virtio, WireGuard, certificates, USB and signed modules examples");
-  const [full, router, client, rates, virtio, wireguard, certs, usb, signed] = examples;
+  assert.equal(examples.length, 10, "spec/manifest.md has the full, router, client, rates, virtio, WireGuard, certificates, routes table, USB and signed modules examples");
+  const [full, router, client, rates, virtio, wireguard, certs, table, usb, signed] = examples;
+  assert.deepEqual(table.routes.map((r) => [formatPrefix(r.to), r.via === null ? null : formatAddr(r.via), r.nic]),
+    [["::/0", "fe80::1", "wan0"], ["fd00:77::/32", null, "lan0"]]);
   assert.deepEqual(compileManifest(usb).plan.usb.map((u) => [u.name, u.vendor, u.product, u.serial, u.path]),
     [["stick", 0x46f4, 1, "1-0000:00:04.0-1", null], ["keys", null, null, null, "1-2"]]);
   assert.deepEqual(bootRecords(usb).capUsbs, [{ svc: 0, usb: 0, rights: RIGHT_READ | RIGHT_WRITE | RIGHT_DERIVE }]);

@@ -57,6 +57,7 @@ const DISK = "tests/hosts/disk.test.ts";
 const FUEL = "tests/loader/fuel.test.ts";
 const WASM_CODE = "tests/loader/wasm_code.test.ts";
 const DELEGATIONS = "tests/loader/delegations.test.ts";
+const MANIFEST_ROUTES = "tests/loader/manifest_routes.test.ts";
 const KEYS = "tests/loader/control_manifest.test.ts";
 const PUT = "tests/integration/put.test.ts";
 const STATUS = "tests/loader/status.test.ts";
@@ -345,6 +346,13 @@ export const MUTANTS: Mutant[] = [
     file: "loader/control/keys.ts", from: "if (p[0] === 0n && p[1] === 1n) {", to: "if (false) {", tests: [KEYS, CONTROL] },
   { id: "loader-user-prefix-all", guarantee: "a user may not be delegated ::/0",
     file: "loader/manifest/delegations.ts", from: "if (p.len === 0) throw", to: "if (p.len < 0) throw", tests: [DELEGATIONS] },
+  { id: "loader-routes-unknown-key", guarantee: "a route with a key the manifest does not define is refused, not ignored",
+    file: "loader/manifest/schema.ts", from: "      if (extra.length > 0) {", to: "      if (false) {", tests: [MANIFEST_ROUTES] },
+  { id: "loader-routes-max", guarantee: "more static routes than MAX_ROUTES are refused at routes",
+    file: "loader/manifest/schema.ts", from: "let ok = v.length <= max;", to: "let ok = true;", tests: [MANIFEST_ROUTES] },
+  { id: "loader-route-line", guarantee: "a line of the routes table that is not a route is refused at its line, not skipped",
+    file: "loader/manifest/routes.ts", from: "      out.issues.push({ path: [\"routes\", i], line,", to: "      if (false) out.issues.push({ path: [\"routes\", i], line,",
+    tests: [MANIFEST_ROUTES] },
   { id: "loader-user-prefix-route", guarantee: "a user's prefix may not overlap a static route",
     file: "loader/manifest/delegations.ts", from: "const r = routes.findIndex((x) => x !== null && x.len > 0 && overlaps(x, p));",
     to: "const r = -1;", tests: [DELEGATIONS] },
