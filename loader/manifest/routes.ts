@@ -50,12 +50,17 @@ export function routeTable(doc: Document, lines: LineCounter): RouteTable | null
     out.lines.push(line);
     if (typeof row === "string") {
       out.rows.push(undefined);
-      out.issues.push({ path: ["routes", i], line, message: `${JSON.stringify(text.trim())} is not a route: ${row}; write ${ROUTE_LINE}` });
+      out.issues.push({ path: ["routes", i], line, message: `${JSON.stringify(shown(text.trim()))} is not a route: ${row}; write ${ROUTE_LINE}` });
     } else {
       out.rows.push(row);
     }
   });
   return out;
+}
+
+/** A line as a message quotes it: at most 80 characters of it. */
+function shown(text: string): string {
+  return text.length <= 80 ? text : `${text.slice(0, 77)}...`;
 }
 
 /** One line's words as a route's mapping ({to, via?, nic?}: a missing nic is the schema's
@@ -65,7 +70,7 @@ function routeLine(words: string[]): Raw | string {
   if (words[0] === "via" || words[0] === "nic") return "it starts with a keyword, not the prefix";
   for (let w = 1; w < words.length; w += 2) {
     const key = words[w];
-    if (key !== "via" && key !== "nic") return `${JSON.stringify(key)} is not a keyword of a route (via, nic)`;
+    if (key !== "via" && key !== "nic") return `${JSON.stringify(shown(key))} is not a keyword of a route (via, nic)`;
     if (key in row) return `${key} is given twice`;
     if (w + 1 >= words.length) return `${key} has no value`;
     row[key] = words[w + 1];

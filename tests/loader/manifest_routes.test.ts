@@ -73,6 +73,12 @@ test("a line that is not a route is said to be one, and the lines after it keep 
   ]);
 });
 
+test("a long line that is not a route is quoted in part", () => {
+  const long = `2001:db8::/32 nic lan0 ${"x".repeat(10_000)}`;
+  one(manifest("routes: |", `  ${long}`), 6, "routes[0]", `"${long.slice(0, 77)}..." is not a route: "${"x".repeat(77)}..." is not a keyword of a route (via, nic); ` +
+    "write <prefix> [via <address>] nic <name>, e.g. 2001:db8::/32 via fe80::1 nic wan0");
+});
+
 test("only a literal block is a table: folded or quoted text would move or join its lines", () => {
   for (const routes of [["routes: >", "  ::/0 via fe80::1 nic wan0"], ['routes: "::/0 via fe80::1 nic wan0"'], ["routes: ::/0 nic wan0"]]) {
     one(manifest(...routes), 5, "routes", /^is text but not a literal block; write the table as `routes: \|`/);
