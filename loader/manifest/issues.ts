@@ -23,13 +23,19 @@ export class ManifestError extends Error {
 
   constructor(file: string, errors: ManifestIssue[]) {
     const n = errors.length;
+    // The first SHOWN_ISSUES in the message, which a person reads; `errors` holds them all
+    // (a table of 100,000 broken routes would otherwise make a message of megabytes).
+    const more = n - SHOWN_ISSUES;
     super(`manifest ${file} was refused (${n} problem${n === 1 ? "" : "s"}); fix ${n === 1 ? "it" : "them"} ` +
       `and load it again. Fields are described in spec/manifest.md.\n` +
-      errors.map((e) => `  ${e.file}:${e.line}: ${e.path}: ${e.message}`).join("\n"));
+      errors.slice(0, SHOWN_ISSUES).map((e) => `  ${e.file}:${e.line}: ${e.path}: ${e.message}`).join("\n") +
+      (more > 0 ? `\n  ... and ${more} more problem${more === 1 ? "" : "s"} after line ${errors[SHOWN_ISSUES - 1].line}, not shown` : ""));
     this.name = "ManifestError";
     this.errors = errors;
   }
 }
+
+const SHOWN_ISSUES = 50;
 
 export function formatPath(p: FieldPath): string {
   if (p.length === 0) return "manifest";
@@ -108,10 +114,11 @@ export const errorMap: z.ZodErrorMap = (issue, ctx) => {
   return { message: ctx.defaultError };
 };
 
-/** Every zod issue as a ManifestIssue; an unknown key is reported at its own line. */
-export function zodIssues(file: string, err: z.ZodError, at: Locator): ManifestIssue[] {
+/** Every zod issue as a ManifestIssue (those `keep` keeps); an unknown key is reported at
+ *  its own line. */
+export function zodIssues(file: string, err: z.ZodError, at: Locator, keep: (i: z.ZodIssue) => boolean = () => true): ManifestIssue[] {
   const out: ManifestIssue[] = [];
-  for (const i of err.issues) {
+  for (const i of err.issues.filter(keep)) {
     if (i.code === z.ZodIssueCode.unrecognized_keys) {
       for (const k of i.keys) out.push(at.issue(file, [...i.path, k], `is not a known key; ${i.message}`));
     } else {

@@ -11,12 +11,12 @@
 // CLI and hosts/node.
 import * as fs from "fs";
 import * as path from "path";
-import { Document, LineCounter, parseDocument } from "yaml";
+import { Document, LineCounter, parseDocument, visit } from "yaml";
 import { autoconfOn, dadTransmits, isLearned, secretKey } from "./autoconf";
 import { crossCheck } from "./check";
-import { Locator, ManifestError, ManifestIssue, errorMap, formatPath, yamlIssues, zodIssues } from "./issues";
+import { Locator, ManifestError, ManifestIssue, errorMap, yamlIssues, zodIssues } from "./issues";
 import { isMapping } from "./raw";
-import { routeTable } from "./routes";
+import { applyRouteTable } from "./routes";
 import { raSettings } from "./ra";
 import { Manifest, schemas } from "./schema";
 import { defaultMac } from "./own";
@@ -35,7 +35,34 @@ export function readYaml(text: string, fileName: string): { raw: unknown; at: Lo
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) throw new ManifestError(fileName, yamlIssues(fileName, doc.errors, lines));
-  return { raw: doc.toJS(), at: new Locator(doc, lines), doc, lines };
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (e) {
+    // Aliases are resolved only here: one with no anchor before it, or so many that yaml
+    // takes them for a resource-exhaustion attack ("billion laughs"), throw ReferenceError.
+    if (!(e instanceof ReferenceError)) throw e;
+    const { line, unresolved } = aliasAt(doc, lines);
+    throw new ManifestError(fileName, [{ file: fileName, line, path: "manifest",
+      message: `YAML syntax: ${e.message.replace(/[.:]$/, "")}; ` + (unresolved
+        ? "put the anchor (&name) on a value before the alias (*name) that repeats it"
+        : "write the values out instead of nesting aliases of aliases") }]);
+  }
+  return { raw, at: new Locator(doc, lines), doc, lines };
+}
+
+/** Where toJS's ReferenceError points: the first alias with no anchor before it, else the
+ *  first alias (an expansion too large has no one place). */
+function aliasAt(doc: Document, lines: LineCounter): { line: number; unresolved: boolean } {
+  let first: number | undefined, unresolved: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      const at = node.range ? lines.linePos(node.range[0]).line : 1;
+      first ??= at;
+      if (unresolved === undefined && node.resolve(doc) === undefined) unresolved = at;
+    },
+  });
+  return { line: unresolved ?? first ?? 1, unresolved: unresolved !== undefined };
 }
 
 /** Validates manifest `text`; `fileName` is used in messages, relative paths resolve
@@ -46,23 +73,12 @@ export function parseManifest(text: string, fileName: string, baseDir: string): 
     throw new ManifestError(fileName, [{ file: fileName, line: 1, path: "manifest",
       message: "the file is empty; a manifest needs at least node, nics and services" }]);
   }
-  // routes: written as a table becomes the list it stands for; a line that is no route is
-  // reported once, as itself, and the schema's words about its empty entry are dropped.
-  const table = isMapping(raw) ? routeTable(doc, lines) : null;
-  const tableIssues: ManifestIssue[] = [];
-  const notRoutes = new Set<number>();
-  if (table !== null && isMapping(raw)) {
-    raw.routes = table.rows;
-    at.rows("routes", table.lines);
-    for (const t of table.issues) {
-      tableIssues.push({ file: fileName, line: t.line, path: formatPath(t.path), message: t.message });
-      if (typeof t.path[1] === "number") notRoutes.add(t.path[1]);
-    }
-  }
+  // routes: written as a table becomes the list it stands for (routes.ts).
+  const table = isMapping(raw) ? applyRouteTable(raw, doc, lines, at, fileName) : null;
   const s = schemas(baseDir);
   const result = s.root.safeParse(raw, { errorMap });
-  const issues: ManifestIssue[] = result.success ? [...tableIssues] : [...tableIssues, ...zodIssues(fileName, result.error, at)
-    .filter((i) => !notRoutes.has(Number(/^routes\[(\d+)\]/.exec(i.path)?.[1] ?? -1)))];
+  const issues: ManifestIssue[] = [...(table?.issues ?? []),
+    ...(result.success ? [] : zodIssues(fileName, result.error, at, (i) => !table?.drop(i.path)))];
   const report = (p: (string | number)[], message: string) => issues.push(at.issue(fileName, p, message));
   const wg = wireguardKeys(raw, baseDir, report);
   crossCheck(raw, baseDir, report, new Map([...wg.nics].map(([i, k]) => [i, wireguardMac(k.publicKey)])));

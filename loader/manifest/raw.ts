@@ -2,6 +2,7 @@
 // (check.ts, autoconf.ts), which must say something useful even about a manifest the
 // schema refuses — a list entry that is not a mapping reads as {}, a missing name as null.
 import { FieldPath } from "./issues";
+import { show } from "./values";
 
 export type Raw = Record<string, unknown>;
 export type Report = (path: FieldPath, message: string) => void;
@@ -37,5 +38,5 @@ export function unique(list: Keyed[], say: (first: string) => string, report: Re
 export function references(what: string, names: string[], v: string | null, at: FieldPath, report: Report): void {
   if (v === null || names.includes(v)) return;
   const known = names.length === 0 ? `there are no ${what}s` : `the ${what}s are ${[...new Set(names)].join(", ")}`;
-  report(at, `"${v}" is not the name of a ${what}; ${known}`);
+  report(at, `${show(v)} is not the name of a ${what}; ${known}`);
 }

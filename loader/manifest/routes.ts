@@ -7,70 +7,68 @@
 //     2001:db8::/32                      nic lan0
 //
 // A line is `<prefix> [via <address>] nic <name>`, the words `ip -6 route` uses (with `nic`
-// for its `dev`); blank lines and `#` comments are skipped. What it is for: a router with a
-// large static table. The YAML parser takes about 60 µs a route written as a mapping (7–9 s
-// for 100,000 on the bench machine), and a block of text is one YAML scalar, read at well
-// under 1 µs a line (spec/performance.md "Start-up"). Each line becomes the mapping the list
-// form would have held, so the schema and the cross-checks see one form and say the same
-// things about it; each keeps its line, for the Locator. Called by loader/manifest/load.ts.
+// for its `dev`); blank lines are skipped, and a `#` that begins a word starts a comment.
+// What it is for: a router with a large static table, which as a list of mappings spends
+// seconds in the YAML parser where a block of text is one scalar (spec/performance.md "A
+// large route table in the manifest"). Each line becomes the mapping the list form would
+// have held, so the schema and the cross-checks see one form and say the same things about
+// it; each keeps its line, for the Locator. Called by loader/manifest/load.ts.
 import { Document, LineCounter, isScalar } from "yaml";
-import { FieldPath } from "./issues";
+import { FieldPath, Locator, ManifestIssue, formatPath } from "./issues";
 import { Raw } from "./raw";
+import { show } from "./values";
 
-export const ROUTE_LINE = "<prefix> [via <address>] nic <name>, e.g. 2001:db8::/32 via fe80::1 nic wan0";
+const ROUTE_LINE = "<prefix> [via <address>] nic <name>, e.g. 2001:db8::/32 via fe80::1 nic wan0";
 
-/** A table line's problem, before the schema sees its values. */
-export interface TableIssue { path: FieldPath; line: number; message: string }
-
-export interface RouteTable {
-  /** One entry a route line: its mapping, or undefined if the line is not a route. */
-  rows: (Raw | undefined)[];
-  /** The file line of each row. */
-  lines: number[];
-  issues: TableIssue[];
-}
-
-/** The table under `routes:` if it is written as text, else null (a list, or nothing: the
- *  schema's business). Text in any other style than a literal block is refused, since only
- *  a literal block keeps its lines where the file has them. */
-export function routeTable(doc: Document, lines: LineCounter): RouteTable | null {
+/** If `routes:` is written as text, puts the list it stands for in raw.routes, tells `at`
+ *  the line of each entry, and returns the lines that are no route, as issues, with a test
+ *  for the schema's issues to drop (those about such a line's empty entry: the line's own
+ *  issue says it). Otherwise (a list, or nothing: the schema's business) returns null.
+ *  Text in another style than a literal block is refused, since only a literal block keeps
+ *  its lines where the file has them. */
+export function applyRouteTable(raw: Raw, doc: Document, lines: LineCounter, at: Locator, file: string):
+  { issues: ManifestIssue[]; drop: (path: FieldPath) => boolean } | null {
   const node = doc.get("routes", true);
   if (!isScalar(node) || typeof node.value !== "string") return null;
-  const at = node.range ? lines.linePos(node.range[0]).line : 1;
+  const issues: ManifestIssue[] = [];
+  const rows: (Raw | undefined)[] = [], rowLines: number[] = [];
   if (node.type !== "BLOCK_LITERAL") {
-    return { rows: [], lines: [], issues: [{ path: ["routes"], line: at,
-      message: `is text but not a literal block; write the table as \`routes: |\`, then one route a line: ${ROUTE_LINE}` }] };
+    issues.push(at.issue(file, ["routes"], `is text but not a literal block; write the table as \`routes: |\`, then one route a line: ${ROUTE_LINE}`));
+  } else {
+    const first = node.range ? lines.linePos(node.range[0]).line + 1 : 1;   // the line after the `|`
+    node.value.split("\n").forEach((text, k) => {
+      const words = text.replace(/(^|[ \t])#.*$/, "").split(/[ \t]+/).filter((w) => w !== "");
+      if (words.length === 0) return;
+      const row = routeLine(words);
+      rowLines.push(first + k);
+      rows.push(typeof row === "string" ? undefined : row);
+      if (typeof row === "string") {
+        // The form to write is said once, at the first line that is no route.
+        const how = issues.length === 0 ? `; write ${ROUTE_LINE}` : "";
+        issues.push({ file, line: first + k, path: formatPath(["routes", rows.length - 1]), message: `${show(text.trim())} is not a route: ${row}${how}` });
+      }
+    });
   }
-  const out: RouteTable = { rows: [], lines: [], issues: [] };
-  node.value.split("\n").forEach((text, k) => {
-    const words = text.replace(/#.*$/, "").trim().split(/\s+/);
-    if (words[0] === "") return;
-    const line = at + 1 + k, i = out.rows.length;
-    const row = routeLine(words);
-    out.lines.push(line);
-    if (typeof row === "string") {
-      out.rows.push(undefined);
-      out.issues.push({ path: ["routes", i], line, message: `${JSON.stringify(shown(text.trim()))} is not a route: ${row}; write ${ROUTE_LINE}` });
-    } else {
-      out.rows.push(row);
-    }
-  });
-  return out;
-}
-
-/** A line as a message quotes it: at most 80 characters of it. */
-function shown(text: string): string {
-  return text.length <= 80 ? text : `${text.slice(0, 77)}...`;
+  raw.routes = rows;
+  at.rows("routes", rowLines);
+  return { issues, drop: (path) => path[0] === "routes" && typeof path[1] === "number" && rows[path[1]] === undefined };
 }
 
 /** One line's words as a route's mapping ({to, via?, nic?}: a missing nic is the schema's
  *  to report, as in the list form), or why they are not one. */
 function routeLine(words: string[]): Raw | string {
-  const row: Raw = { to: words[0] };
   if (words[0] === "via" || words[0] === "nic") return "it starts with a keyword, not the prefix";
+  // A word with a letter past f and a colon at its end is no address: a key such as
+  // `services:` indented into the table.
+  if (/^[a-z_]*[g-z_][a-z_]*:$/.test(words[0])) {
+    return `${show(words[0])} reads as a YAML key; the keys after the table go back to the indentation of routes:`;
+  }
+  const row: Raw = { to: words[0] };
   for (let w = 1; w < words.length; w += 2) {
     const key = words[w];
-    if (key !== "via" && key !== "nic") return `${JSON.stringify(shown(key))} is not a keyword of a route (via, nic)`;
+    if (key === "dev") return `"dev" is ip route's word; write nic`;
+    if (key === "via:" || key === "nic:") return `write ${key.slice(0, -1)} without a colon`;
+    if (key !== "via" && key !== "nic") return `${show(key)} is not a keyword of a route (via, nic)`;
     if (key in row) return `${key} is given twice`;
     if (w + 1 >= words.length) return `${key} has no value`;
     row[key] = words[w + 1];

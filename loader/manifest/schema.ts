@@ -75,10 +75,12 @@ function list<T extends z.ZodTypeAny>(item: T, noun: string, max: number) {
 
 /** list(strict(fields)) for a list of mappings whose every field is one leaf parser, checked
  *  in a plain loop: for routes, which may hold 100,000 entries, where zod's array of strict
- *  objects took about 12 µs an entry (1.2 s of a 100,000-route table's 2 s: spec/performance.md
- *  "Start-up"). Missing: []. Says what list(strict(...)) says, in the same words and at the
+ *  objects took about 12 µs an entry (spec/performance.md "A large route table in the
+ *  manifest"). Missing: []. Says what list(strict(...)) says, in the same words and at the
  *  same paths (an unknown key through zodIssues, a missing one by its parser), which
- *  tests/loader/manifest_errors.test.ts checks for both ways of writing routes. */
+ *  tests/loader/manifest_routes.test.ts checks against the words zod gave; an entry that a
+ *  YAML tag made something else (a set, a date) is refused as no mapping, where zod took some
+ *  of them for one. Any issue fails the parse. */
 function leafList<P extends Record<string, (v: unknown) => unknown>>(fields: P, noun: string, max: number) {
   const keys = Object.keys(fields), known = new Set(keys);
   const allowed = `the keys allowed here are ${keys.join(", ")}`;
@@ -86,35 +88,28 @@ function leafList<P extends Record<string, (v: unknown) => unknown>>(fields: P, 
   return z.unknown().transform((v, ctx): Entry[] => {
     if (v === undefined) return [];
     const say = (path: (string | number)[], message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
-    if (!Array.isArray(v)) { say([], `expected a list, found ${V.show(v)}`); return z.NEVER; }
-    let ok = v.length <= max;
-    if (!ok) say([], tooMany(noun, max));
-    const out: Entry[] = new Array(v.length);
-    for (let i = 0; i < v.length; i++) {
-      const e: unknown = v[i];
-      if (e === null || typeof e !== "object" || Array.isArray(e)) {
-        say([i], `expected a mapping of keys to values, found ${V.show(e)}`);
-        ok = false;
-        continue;
-      }
-      const m = e as Record<string, unknown>, o: Record<string, unknown> = {};
+    if (!Array.isArray(v)) {
+      say([], `expected a list, found ${V.show(v)}`);
+      return [];
+    }
+    if (v.length > max) say([], tooMany(noun, max));
+    const out: Entry[] = [];
+    v.forEach((e: unknown, i) => {
+      if (!V.isPlainMapping(e)) return say([i], `expected a mapping of keys to values, found ${V.show(e)}`);
+      const o: Record<string, unknown> = {};
       for (const k of keys) {
         try {
-          o[k] = fields[k](m[k]);
+          o[k] = fields[k](e[k]);
         } catch (err) {
           if (!(err instanceof V.ValueError)) throw err;
           say([i, k], err.message);
-          ok = false;
         }
       }
-      const extra = Object.keys(m).filter((k) => !known.has(k));
-      if (extra.length > 0) {
-        ctx.addIssue({ code: z.ZodIssueCode.unrecognized_keys, keys: extra, path: [i], message: allowed });
-        ok = false;
-      }
-      out[i] = o as Entry;
-    }
-    return ok ? out : z.NEVER;
+      const extra = Object.keys(e).filter((k) => !known.has(k));
+      if (extra.length > 0) ctx.addIssue({ code: z.ZodIssueCode.unrecognized_keys, keys: extra, path: [i], message: allowed });
+      out.push(o as Entry);
+    });
+    return out;
   });
 }
 
@@ -226,8 +221,8 @@ function userName(v: unknown): string {
 /** The element schemas, one per list, resolving relative paths against `baseDir`. */
 export function schemas(baseDir: string) {
   const file = (example: string) => (v: unknown) => path.resolve(baseDir, V.text(v, example));
-  const nicNameOf = (v: unknown) => V.shortName(v, "NIC", "lan0");
-  const nicName = leaf(nicNameOf);
+  const parseNicName = (v: unknown) => V.shortName(v, "NIC", "lan0");
+  const nicName = leaf(parseNicName);
   const netClass = { min: optional(netMin, 0), max: optional(netMax, null) };
   const node = strict({
     name: leaf(V.domainName),
@@ -268,7 +263,8 @@ export function schemas(baseDir: string) {
     autoconf: optional((v) => V.bool(v, "autoconf"), null),      // null: the role's default (autoconf.ts)
     dad: optional((v) => V.intIn(v, 0, L.DAD_MAX, "dad"), null), // null: the default for autoconf
   });
-  const route = { to: V.ip6Prefix, via: (v: unknown) => (v === undefined ? null : gateway(v)), nic: nicNameOf };
+  const parseVia = (v: unknown) => (v === undefined ? null : gateway(v));   // null: on-link
+  const route = { to: V.ip6Prefix, via: parseVia, nic: parseNicName };
   const disk = strict({ name: leaf((v) => V.shortName(v, "disk", "data")), path: leaf(file("./data.img")), size: leaf(positiveSize) });
   const grant = strict({
     device: leaf((v) => V.shortName(v, "disk", "data")),

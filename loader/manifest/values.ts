@@ -12,14 +12,28 @@ import {
 
 export class ValueError extends Error {}
 
-/** How a raw YAML value reads in an error message. */
+/** How a raw YAML value reads in an error message: text quoted, cut at SHOWN_MAX characters
+ *  (a 2 MB value must not make a 2 MB message), and what YAML's tags make named. */
 export function show(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "an empty value";
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return JSON.stringify(v.length <= SHOWN_MAX ? v : `${v.slice(0, SHOWN_MAX - 3)}...`);
   if (Array.isArray(v)) return "a list";
+  if (v instanceof Date) return "a date (!!timestamp)";
+  if (v instanceof Set) return "a set (!!set)";
+  if (v instanceof Map) return "an ordered mapping (!!omap)";
+  if (v instanceof Uint8Array) return "binary data (!!binary)";
   if (typeof v === "object") return "a mapping";
   return String(v);
+}
+const SHOWN_MAX = 80;
+
+/** A YAML mapping as toJS gives it: a plain object, not a list nor what a tag made (a set,
+ *  an ordered mapping, a date, binary data). */
+export function isPlainMapping(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
 export function text(v: unknown, example: string): string {
@@ -77,10 +91,10 @@ export function tryParse<T>(parse: (v: unknown) => T, v: unknown): T | null {
 /** A domain name by RFC 1035: lower-case labels, at least two, no trailing dot. */
 export function domainName(v: unknown): string {
   const s = text(v, "echo.sabz.city");
-  const q = JSON.stringify(s);
+  const q = show(s);
+  if (s.length > NAME_MAX) throw new ValueError(`${q} is ${s.length} characters long; a domain name has at most ${NAME_MAX}`);
   if (s !== s.toLowerCase()) throw new ValueError(`${q} has upper-case letters; use lower case: ${s.toLowerCase()}`);
   if (s.endsWith(".")) throw new ValueError(`${q} ends with a dot; write it without the trailing dot`);
-  if (s.length > NAME_MAX) throw new ValueError(`${q} is ${s.length} characters long; a domain name has at most ${NAME_MAX}`);
   const labels = s.split(".");
   if (labels.length < DOMAIN_MIN_LABELS) {
     throw new ValueError(`${q} has one label; a domain name needs at least ${DOMAIN_MIN_LABELS}, e.g. echo.sabz.city`);
@@ -104,7 +118,7 @@ export function domainName(v: unknown): string {
 export function shortName(v: unknown, what: string, example: string): string {
   const s = text(v, example);
   if (!NAME_PATTERN.test(s)) {
-    throw new ValueError(`${JSON.stringify(s)} is not a valid ${what} name; use 1 to 15 characters: ` +
+    throw new ValueError(`${show(s)} is not a valid ${what} name; use 1 to 15 characters: ` +
       `a lower-case letter, then lower-case letters, digits or "-", e.g. ${example}`);
   }
   return s;
@@ -113,7 +127,7 @@ export function shortName(v: unknown, what: string, example: string): string {
 export function tapDevice(v: unknown): string {
   const s = text(v, "pt0");
   if (!TAP_DEVICE_PATTERN.test(s)) {
-    throw new ValueError(`${JSON.stringify(s)} is not a Linux interface name; use 1 to 15 letters, digits, "_", "." or "-"`);
+    throw new ValueError(`${show(s)} is not a Linux interface name; use 1 to 15 letters, digits, "_", "." or "-"`);
   }
   return s;
 }
@@ -212,12 +226,12 @@ export function endpoint(v: unknown): Endpoint {
   const s = text(v, "[fd00:99::1]:4789");
   const m = /^\[([^\]]*)\]:([0-9]{1,5})$/.exec(s);
   const help = "write [address]:port, e.g. [fd00:99::1]:4789";
-  if (!m) throw new ValueError(`${JSON.stringify(s)} is not an endpoint; ${help}`);
+  if (!m) throw new ValueError(`${show(s)} is not an endpoint; ${help}`);
   const port = Number(m[2]);
-  if (port < 1 || port > PORT_MAX) throw new ValueError(`${JSON.stringify(s)} has port ${port}; a port is 1 to ${PORT_MAX}`);
+  if (port < 1 || port > PORT_MAX) throw new ValueError(`${show(s)} has port ${port}; a port is 1 to ${PORT_MAX}`);
   const addr = address(m[1], "fd00:99::1", ip6.parseAddr);
   if (ip6.isUnspecified(addr) || ip6.isMulticast(addr)) {
-    throw new ValueError(`${JSON.stringify(s)} is not a unicast address; ${help}`);
+    throw new ValueError(`${show(s)} is not a unicast address; ${help}`);
   }
   return { address: addr, port };
 }
@@ -230,7 +244,7 @@ export function listenAddress(v: unknown): { host: string | undefined; port: num
   const m = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+|[A-Za-z0-9.-]+))?:)?(\d+)$/.exec(s.trim());
   const port = m === null ? NaN : Number(m[3]);
   if (m === null || !(port >= 0 && port <= PORT_MAX)) {
-    throw new ValueError(`${JSON.stringify(s)} is not an address to listen on; write it as [::1]:9464, 127.0.0.1:9464 or :9464`);
+    throw new ValueError(`${show(s)} is not an address to listen on; write it as [::1]:9464, 127.0.0.1:9464 or :9464`);
   }
   return { host: m[1] ?? m[2], port };
 }

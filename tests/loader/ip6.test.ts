@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as ip6 from "../../loader/ip6";
+import { seeded } from "../seeded";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -114,4 +115,51 @@ test("MACs parse and format; EUI-64 and link-local follow RFC 4291 appendix A", 
   for (const bad of ["02:00:5a:b2:00", "02-00-5a-b2-00-01", "02:00:5a:b2:00:1", "02:00:5a:b2:00:0g", ""]) {
     assert.throws(() => ip6.parseMac(bad), /is not a MAC address; write six two-digit hex bytes separated by ":"/, bad);
   }
+});
+
+/** The WHATWG URL parser's reading of IPv6 text (an independent RFC 4291 parser), as
+ *  RFC 5952 text, or null if it refuses it. */
+function urlReading(text: string): string | null {
+  try {
+    const host = new URL(`http://[${text}]/`).hostname;
+    return host.slice(1, -1);
+  } catch {
+    return null;
+  }
+}
+
+test("parseAddr agrees with the URL parser on 20,000 seeded texts, valid and broken", () => {
+  const { int } = seeded("ip6 texts", "IP6_SEED");
+  const alphabet = "0123456789abcdefABCDEF:";
+  let accepted = 0;
+  for (let n = 0; n < 20_000; n++) {
+    let text: string;
+    if (n % 2 === 0) {
+      // a valid address, in one of its spellings, then perhaps broken in one place
+      const a = Uint8Array.from({ length: 16 }, () => (int(3) === 0 ? 0 : int(256)));
+      const groups = Array.from({ length: 8 }, (_, i) => ((a[2 * i] << 8) | a[2 * i + 1]).toString(16).padStart(int(5), "0"));
+      text = int(2) === 0 ? groups.join(":") : ip6.formatAddr(a);
+      if (int(4) === 0) text = text.toUpperCase();
+      if (int(2) === 0) {
+        const at = int(text.length + 1);
+        const edit = int(3);
+        text = edit === 0 ? text.slice(0, at) + text.slice(at + 1)
+          : edit === 1 ? text.slice(0, at) + alphabet[int(alphabet.length)] + text.slice(at)
+          : text.slice(0, at) + ":" + text.slice(at);
+      }
+    } else {
+      text = Array.from({ length: int(12) }, () => alphabet[int(alphabet.length)]).join("");
+    }
+    const want = urlReading(text);
+    let got: string | null;
+    try {
+      got = ip6.formatAddr(ip6.parseAddr(text));
+    } catch (e) {
+      assert.ok(e instanceof ip6.AddressError, `${JSON.stringify(text)}: ${e}`);
+      got = null;
+    }
+    assert.equal(got, want, `parseAddr(${JSON.stringify(text)})`);
+    if (got !== null) accepted++;
+  }
+  assert.ok(accepted > 5_000, `only ${accepted} of the texts were addresses`);
 });

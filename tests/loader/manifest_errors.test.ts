@@ -207,3 +207,12 @@ test("every problem is reported at once, in line order, in one readable message"
   assert.equal(lines[6], '  node.yaml:14: services[0].ram.max: "2 MB" is not a size; write an integer number of bytes or a number with KiB, MiB or GiB, e.g. 2MiB');
   assert.equal(lines.length, 11);
 });
+
+test("an alias without its anchor, or aliases that expand too far, are YAML errors at their line, not a crash", () => {
+  one(edit(9, "  - *nowhere"), 9, "manifest",
+    "YAML syntax: Unresolved alias (the anchor must be set before the alias): nowhere; put the anchor (&name) on a value before the alias (*name) that repeats it");
+  const laughs = ["x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]",
+    ...Array.from({ length: 8 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(", ")}]`)];
+  one(edit(99, ...laughs), 19, "manifest",
+    "YAML syntax: Excessive alias count indicates a resource exhaustion attack; write the values out instead of nesting aliases of aliases");
+});

@@ -5,7 +5,7 @@
 // form's words, now checked in a plain loop instead of zod (schema.ts leafList), unchanged.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { compileManifest, parseManifest } from "../../loader/manifest";
+import { ManifestError, compileManifest, parseManifest } from "../../loader/manifest";
 import { MAX_ROUTES } from "../../loader/manifest/limits";
 import { errorsOf, one } from "./refused";
 
@@ -52,25 +52,48 @@ test("a table's value problems are at their own line, with the list form's path 
   one(manifest("routes: |", "  ::/0 via fe80::1"), 6, "routes[0].nic", /^is required; write text such as lan0/);
 });
 
-test("a line that is not a route is said to be one, and the lines after it keep their indexes", () => {
+test("a line that is not a route is said to be one, the form to write once, and the lines after it keep their indexes", () => {
   const errors = errorsOf(manifest("routes: |",
     "  ::/0 via fe80::1 dev wan0",          // 6: ip route's word
     "  2001:db8::/32 nic lan0 nic wan0",    // 7
     "  2001:db8:1::/48 via",                // 8
     "  via fe80::1 nic lan0",               // 9
     "  2001:db8:2::/48 nic lan9",           // 10: well-formed, a NIC that is not there
+    "  2001:db8:3::/48 via: fe80::1 nic lan0", // 11
+    "  2001:db8:4::/48 bogus lan0",         // 12
+    "  services: []",                       // 13: a key indented into the table
   ));
   assert.deepEqual(errors.map((e) => `${e.line} ${e.path}: ${e.message}`), [
-    '6 routes[0]: "::/0 via fe80::1 dev wan0" is not a route: "dev" is not a keyword of a route (via, nic); ' +
+    '6 routes[0]: "::/0 via fe80::1 dev wan0" is not a route: "dev" is ip route\'s word; write nic; ' +
       "write <prefix> [via <address>] nic <name>, e.g. 2001:db8::/32 via fe80::1 nic wan0",
-    '7 routes[1]: "2001:db8::/32 nic lan0 nic wan0" is not a route: nic is given twice; ' +
-      "write <prefix> [via <address>] nic <name>, e.g. 2001:db8::/32 via fe80::1 nic wan0",
-    '8 routes[2]: "2001:db8:1::/48 via" is not a route: via has no value; ' +
-      "write <prefix> [via <address>] nic <name>, e.g. 2001:db8::/32 via fe80::1 nic wan0",
-    '9 routes[3]: "via fe80::1 nic lan0" is not a route: it starts with a keyword, not the prefix; ' +
-      "write <prefix> [via <address>] nic <name>, e.g. 2001:db8::/32 via fe80::1 nic wan0",
+    '7 routes[1]: "2001:db8::/32 nic lan0 nic wan0" is not a route: nic is given twice',
+    '8 routes[2]: "2001:db8:1::/48 via" is not a route: via has no value',
+    '9 routes[3]: "via fe80::1 nic lan0" is not a route: it starts with a keyword, not the prefix',
     '10 routes[4].nic: "lan9" is not the name of a NIC; the NICs are lan0, wan0',
+    '11 routes[5]: "2001:db8:3::/48 via: fe80::1 nic lan0" is not a route: write via without a colon',
+    '12 routes[6]: "2001:db8:4::/48 bogus lan0" is not a route: "bogus" is not a keyword of a route (via, nic)',
+    '13 routes[7]: "services: []" is not a route: "services:" reads as a YAML key; the keys after the table go back to the indentation of routes:',
   ]);
+});
+
+test("a # starts a comment only where a word starts: inside a word it is part of the word", () => {
+  assert.equal(parseManifest(manifest("routes: |", "  ::/0 nic wan0 # the default", "  #::/1 nic wan0", "  \t# indented"), "node.yaml", "/srv").routes.length, 1);
+  one(manifest("routes: |", "  fd00:9::/32#x nic wan0"), 6, "routes[0].to", /^"fd00:9::\/32#x"/);
+});
+
+test("a person reads the first 50 problems; the error holds every one", () => {
+  const rows = Array.from({ length: 60 }, (_, i) => `  2001:db8:${i.toString(16)}::/48 dev lan0`);
+  let err: ManifestError | undefined;
+  try {
+    parseManifest(manifest("routes: |", ...rows), "node.yaml", "/srv");
+  } catch (e) {
+    err = e as ManifestError;
+  }
+  assert.ok(err instanceof ManifestError);
+  assert.equal(err.errors.length, 60);
+  const lines = err.message.split("\n");
+  assert.equal(lines.length, 1 + 50 + 1);
+  assert.equal(lines[51], "  ... and 10 more problems after line 55, not shown");
 });
 
 test("a long line that is not a route is quoted in part", () => {
@@ -93,15 +116,74 @@ test("a table holds at most MAX_ROUTES routes", () => {
   assert.equal(parseManifest(manifest("routes: |", ...rows.slice(1)), "node.yaml", "/srv").routes.length, MAX_ROUTES);
 });
 
-test("the list form says what it said before the plain loop took zod's place", () => {
-  one(manifest("routes: 5"), 5, "routes", "expected a list, found 5");
-  one(manifest("routes:", "  - 5"), 6, "routes[0]", "expected a mapping of keys to values, found 5");
-  one(manifest("routes:", "  -"), 6, "routes[0]", "expected a mapping of keys to values, found an empty value");
-  one(manifest("routes:", '  - { to: "::/0", nic: lan0, metric: 5 }'), 6, "routes[0].metric",
-    "is not a known key; the keys allowed here are to, via, nic");
-  one(manifest("routes:", '  - { to: "::/0", nic: lan0, constructor: 1 }'), 6, "routes[0].constructor",
-    "is not a known key; the keys allowed here are to, via, nic");
+/** Broken routes lists, each with what the loader said of it while zod checked the list (at
+ *  d286fa6, before leafList): the same words, at the same lines and paths, must come now. */
+const AS_ZOD_SAID: [string[], string[]][] = [
+  [["routes: 5"],
+    ["5 routes: expected a list, found 5"]],
+  [["routes: {}"],
+    ["5 routes: expected a list, found a mapping"]],
+  [["routes: [5]"],
+    ["5 routes[0]: expected a mapping of keys to values, found 5"]],
+  [["routes: [null]"],
+    ["5 routes[0]: expected a mapping of keys to values, found an empty value"]],
+  [["routes:","  - 5"],
+    ["6 routes[0]: expected a mapping of keys to values, found 5"]],
+  [["routes:","  - [1]"],
+    ["6 routes[0]: expected a mapping of keys to values, found a list"]],
+  [["routes:","  - ~"],
+    ["6 routes[0]: expected a mapping of keys to values, found an empty value"]],
+  [["routes:","  - { to: \"::/0\", nic: lan0, metric: 5, x: 1 }"],
+    ["6 routes[0].metric: is not a known key; the keys allowed here are to, via, nic","6 routes[0].x: is not a known key; the keys allowed here are to, via, nic"]],
+  [["routes:","  - { to: \"::/0\", nic: lan0, __proto__: 1 }"],
+    ["6 routes[0].__proto__: is not a known key; the keys allowed here are to, via, nic"]],
+  [["routes:","  - { to: \"::/0\", nic: lan0, constructor: 1, toString: 2 }"],
+    ["6 routes[0].constructor: is not a known key; the keys allowed here are to, via, nic","6 routes[0].toString: is not a known key; the keys allowed here are to, via, nic"]],
+  [["routes:","  - { nic: lan0 }"],
+    ["6 routes[0].to: is required; write text such as fd00:5ab2:1::/64"]],
+  [["routes:","  - { to: \"::/0\" }"],
+    ["6 routes[0].nic: is required; write text such as lan0"]],
+  [["routes:","  - { to: 5, via: 7, nic: 9 }"],
+    ["6 routes[0].nic: 9 is not text; write text such as lan0","6 routes[0].to: 5 is not text; write text such as fd00:5ab2:1::/64","6 routes[0].via: 7 is not text; write text such as fd00:5ab2:1::7"]],
+  [["routes:","  - { to: \"::/0\", via: null, nic: lan0 }"],
+    ["6 routes[0].via: an empty value is not text; write text such as fd00:5ab2:1::7"]],
+  [["routes:","  - {}"],
+    ["6 routes[0].nic: is required; write text such as lan0","6 routes[0].to: is required; write text such as fd00:5ab2:1::/64"]],
+  [["routes:","  - { to: \"::/0\", nic: lan9 }","  - { to: \"fd00::/8\", via: \"ff02::1\", nic: LAN }"],
+    ["6 routes[0].nic: \"lan9\" is not the name of a NIC; the NICs are lan0, wan0","7 routes[1].nic: \"LAN\" is not a valid NIC name; use 1 to 15 characters: a lower-case letter, then lower-case letters, digits or \"-\", e.g. lan0","7 routes[1].nic: \"LAN\" is not the name of a NIC; the NICs are lan0, wan0","7 routes[1].via: \"ff02::1\" is not a unicast neighbor; via is the address of the next router on the NIC's link"]],
+  [["routes:","  - to: fd00::1/64","    via: [1]","    nic: { a: 1 }","    x: 1"],
+    ["6 routes[0].to: \"fd00::1/64\" has host bits set after the first 64 bits; the prefix is fd00::/64","7 routes[0].via: a list is not text; write text such as fd00:5ab2:1::7","8 routes[0].nic: a mapping is not text; write text such as lan0","9 routes[0].x: is not a known key; the keys allowed here are to, via, nic"]],
+  [["routes:","  - { to: \"::/0\", nic: lan0 }","  - 5","  - { to: \"2001:db8::/32\", via: \"fe80::1\", nic: wan0 }"],
+    ["7 routes[1]: expected a mapping of keys to values, found 5"]],
+];
+
+test("the list form says what it said while zod checked it", () => {
+  for (const [routes, said] of AS_ZOD_SAID) {
+    assert.deepEqual(errorsOf(manifest(...routes)).map((e) => `${e.line} ${e.path}: ${e.message}`), said, routes.join("\n"));
+  }
   one(manifest("routes:", "  - { nic: lan0 }"), 6, "routes[0].to", /^is required/);
-  one(manifest("routes:"), 5, "routes", "expected a list, found an empty value");
   assert.equal(parseManifest(manifest(), "node.yaml", "/srv").routes.length, 0);
+});
+
+test("an entry a YAML tag made into something else is no mapping, and is called what it is", () => {
+  one(manifest("routes:", "  - !!set { a, b }"), 6, "routes[0]", "expected a mapping of keys to values, found a set (!!set)");
+  one(manifest("routes:", "  - !!omap [ to: a ]"), 6, "routes[0]", "expected a mapping of keys to values, found an ordered mapping (!!omap)");
+  one(manifest("routes:", "  - !!timestamp 2001-12-14"), 6, "routes[0]", "expected a mapping of keys to values, found a date (!!timestamp)");
+  one(manifest("routes:", "  - !!binary aGVsbG8="), 6, "routes[0]", "expected a mapping of keys to values, found binary data (!!binary)");
+  one(manifest("routes:", "  - [ ::/0, lan0 ]"), 6, "routes[0]", "expected a mapping of keys to values, found a list");
+});
+
+test("a long value is quoted in part: a NIC name, a prefix, a domain name", () => {
+  const long = (routes: string[]) => {
+    const errors = errorsOf(manifest(...routes));
+    assert.ok(errors.length > 0);
+    for (const e of errors) assert.ok(e.message.length < 400, `${e.path}: ${e.message.length} characters`);
+    return errors;
+  };
+  assert.match(long(["routes: |", `  ::/0 nic ${"n".repeat(10_000)}`])[0].message, new RegExp(`^"${"n".repeat(77)}\\.\\.\\." is not a valid NIC name`));
+  assert.match(long(["routes: |", `  ${"f".repeat(10_000)}/64 nic lan0`])[0].message, new RegExp(`^"${"f".repeat(77)}\\.\\.\\."`));
+  assert.match(long(["routes:", `  - { to: "::/0", nic: lan0, via: "${"1:".repeat(5_000)}" }`])[0].message, /^"(1:){38}1\.\.\."/);
+  const errors = errorsOf(manifest("routes: []").replace("demo.sabz.city", `${"A".repeat(10_000)}.city`));
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0].message.length < 400, `node.name: ${errors[0].message.length} characters`);
 });
