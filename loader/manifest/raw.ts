@@ -3,6 +3,7 @@
 // schema refuses — a list entry that is not a mapping reads as {}, a missing name as null.
 import { FieldPath } from "./issues";
 import { show } from "./values";
+import { NAME_PATTERN } from "./limits";
 
 export type Raw = Record<string, unknown>;
 export type Report = (path: FieldPath, message: string) => void;
@@ -36,7 +37,8 @@ export function unique(list: Keyed[], say: (first: string) => string, report: Re
 
 /** Reports v when it names none of names (a what: "NIC", "disk", ...). */
 export function references(what: string, names: string[], v: string | null, at: FieldPath, report: Report): void {
-  if (v === null || names.includes(v)) return;
+  // A value that cannot be a name at all, the schema's shortName already refused: said once.
+  if (v === null || !NAME_PATTERN.test(v) || names.includes(v)) return;
   const known = names.length === 0 ? `there are no ${what}s` : `the ${what}s are ${[...new Set(names)].join(", ")}`;
   report(at, `${show(v)} is not the name of a ${what}; ${known}`);
 }
