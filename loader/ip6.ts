@@ -6,6 +6,8 @@
 // anything about routing. Every parse error is an AddressError whose message says what
 // text was wrong and how to write it. Called by loader/manifest, hosts/node and the CLI.
 
+import { quote } from "./quote";
+
 export const IP6_BYTES = 16;
 export const MAC_BYTES = 6;
 
@@ -24,23 +26,18 @@ export interface Prefix {
 
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
-/** Text as a message quotes it: at most 80 characters of it (a megabyte of text in a
- *  manifest must not make a megabyte of message). */
-function quoted(text: string): string {
-  return JSON.stringify(text.length <= 80 ? text : `${text.slice(0, 77)}...`);
-}
 
 function parseGroups(text: string, part: string): number[] {
   if (part === "") return [];
   return part.split(":").map((g) => {
     if (g.includes(".")) {
-      throw new AddressError(`${quoted(text)} uses the dotted IPv4 form; PersiaOS is IPv6 only, so ` +
+      throw new AddressError(`${quote(text)} uses the dotted IPv4 form; PersiaOS is IPv6 only, so ` +
         `write those 32 bits as two hex groups (e.g. ::ffff:c000:201), or use a native IPv6 address`);
     }
     if (!HEX_GROUP.test(g)) {
       const why = g === "" ? "has an empty group (a lone ':' where '::' or a group belongs)"
-        : `has the group ${quoted(g)}, which is not 1 to 4 hex digits`;
-      throw new AddressError(`${quoted(text)} is not an IPv6 address: it ${why}`);
+        : `has the group ${quote(g)}, which is not 1 to 4 hex digits`;
+      throw new AddressError(`${quote(text)} is not an IPv6 address: it ${why}`);
     }
     return parseInt(g, 16);
   });
@@ -97,22 +94,22 @@ export function parseAddr(text: string): Uint8Array {
   const fast = scanAddr(text);
   if (fast !== null) return fast;
   if (text.includes("%")) {
-    throw new AddressError(`${quoted(text)} has a zone id (%...); write the address alone and name ` +
+    throw new AddressError(`${quote(text)} has a zone id (%...); write the address alone and name ` +
       `the NIC in its own field`);
   }
   if (text === "") throw new AddressError("the IPv6 address is empty; write one such as fd00::1");
   const halves = text.split("::");
   if (halves.length > 2) {
-    throw new AddressError(`${quoted(text)} has "::" more than once; it may stand for one run of zeros only`);
+    throw new AddressError(`${quote(text)} has "::" more than once; it may stand for one run of zeros only`);
   }
   const head = parseGroups(text, halves[0]);
   const tail = halves.length === 2 ? parseGroups(text, halves[1]) : [];
   const groups = head.length + tail.length;
   if (halves.length === 1 && groups !== 8) {
-    throw new AddressError(`${quoted(text)} has ${groups} groups; an IPv6 address has 8, or fewer with "::"`);
+    throw new AddressError(`${quote(text)} has ${groups} groups; an IPv6 address has 8, or fewer with "::"`);
   }
   if (halves.length === 2 && groups > 7) {
-    throw new AddressError(`${quoted(text)} has ${groups} groups besides "::"; with "::" at most 7 are allowed`);
+    throw new AddressError(`${quote(text)} has ${groups} groups besides "::"; with "::" at most 7 are allowed`);
   }
   const out = new Uint8Array(IP6_BYTES);
   head.forEach((g, i) => { out[2 * i] = g >> 8; out[2 * i + 1] = g & 0xff; });
@@ -147,17 +144,17 @@ export function formatAddr(addr: Uint8Array): string {
 export function parsePrefix(text: string): Prefix {
   const slash = text.indexOf("/");
   if (slash < 0) {
-    throw new AddressError(`${quoted(text)} is not a prefix; write an address, "/" and a length, e.g. fd00:1::/64`);
+    throw new AddressError(`${quote(text)} is not a prefix; write an address, "/" and a length, e.g. fd00:1::/64`);
   }
   const addr = parseAddr(text.slice(0, slash));
   const lenText = text.slice(slash + 1);
   if (!/^(0|[1-9][0-9]{0,2})$/.test(lenText) || Number(lenText) > 128) {
-    throw new AddressError(`${quoted(text)} has prefix length ${quoted(lenText)}; write a whole number from 0 to 128`);
+    throw new AddressError(`${quote(text)} has prefix length ${quote(lenText)}; write a whole number from 0 to 128`);
   }
   const len = Number(lenText);
   const masked = maskPrefix(addr, len);
   if (!equalBytes(masked, addr)) {
-    throw new AddressError(`${quoted(text)} has host bits set after the first ${len} bits; ` +
+    throw new AddressError(`${quote(text)} has host bits set after the first ${len} bits; ` +
       `the prefix is ${formatPrefix({ addr: masked, len })}`);
   }
   return { addr, len };
@@ -199,7 +196,7 @@ export const isIpv4Mapped = (a: Uint8Array) =>
 export function parseMac(text: string): Uint8Array {
   const parts = text.split(":");
   if (parts.length !== MAC_BYTES || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) {
-    throw new AddressError(`${quoted(text)} is not a MAC address; write six two-digit hex bytes ` +
+    throw new AddressError(`${quote(text)} is not a MAC address; write six two-digit hex bytes ` +
       `separated by ":", e.g. 02:00:5a:b2:00:01`);
   }
   return Uint8Array.from(parts.map((p) => parseInt(p, 16)));

@@ -29,7 +29,7 @@ export class ManifestError extends Error {
     super(`manifest ${file} was refused (${n} problem${n === 1 ? "" : "s"}); fix ${n === 1 ? "it" : "them"} ` +
       `and load it again. Fields are described in spec/manifest.md.\n` +
       errors.slice(0, SHOWN_ISSUES).map((e) => `  ${e.file}:${e.line}: ${e.path}: ${e.message}`).join("\n") +
-      (more > 0 ? `\n  ... and ${more} more problem${more === 1 ? "" : "s"} after line ${errors[SHOWN_ISSUES - 1].line}, not shown` : ""));
+      (more > 0 ? `\n  ... and ${more} more problem${more === 1 ? "" : "s"} (the next at line ${errors[SHOWN_ISSUES].line}), not shown` : ""));
     this.name = "ManifestError";
     this.errors = errors;
   }

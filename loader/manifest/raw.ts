@@ -39,6 +39,10 @@ export function unique(list: Keyed[], say: (first: string) => string, report: Re
 export function references(what: string, names: string[], v: string | null, at: FieldPath, report: Report): void {
   // A value that cannot be a name at all, the schema's shortName already refused: said once.
   if (v === null || !NAME_PATTERN.test(v) || names.includes(v)) return;
-  const known = names.length === 0 ? `there are no ${what}s` : `the ${what}s are ${[...new Set(names)].join(", ")}`;
+  // Only the valid names are listed: each is at most 15 characters, so the list is as short
+  // as the list of NICs (disks, USB devices) is, whatever an invalid one holds.
+  const valid = [...new Set(names.filter((n) => NAME_PATTERN.test(n)))];
+  const known = valid.length > 0 ? `the ${what}s are ${valid.join(", ")}`
+    : names.length === 0 ? `there are no ${what}s` : `no ${what} has a valid name yet`;
   report(at, `${show(v)} is not the name of a ${what}; ${known}`);
 }

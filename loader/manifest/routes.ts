@@ -13,7 +13,7 @@
 // large route table in the manifest"). Each line becomes the mapping the list form would
 // have held, so the schema and the cross-checks see one form and say the same things about
 // it; each keeps its line, for the Locator. Called by loader/manifest/load.ts.
-import { Document, LineCounter, isScalar } from "yaml";
+import { Document, LineCounter, isAlias, isScalar } from "yaml";
 import { FieldPath, Locator, ManifestIssue, formatPath } from "./issues";
 import { Raw } from "./raw";
 import { show } from "./values";
@@ -28,7 +28,8 @@ const ROUTE_LINE = "<prefix> [via <address>] nic <name>, e.g. 2001:db8::/32 via 
  *  its lines where the file has them. */
 export function applyRouteTable(raw: Raw, doc: Document, lines: LineCounter, at: Locator, file: string):
   { issues: ManifestIssue[]; drop: (path: FieldPath) => boolean } | null {
-  const node = doc.get("routes", true);
+  const got = doc.get("routes", true);
+  const node = isAlias(got) ? got.resolve(doc) : got;   // routes: *t, with &t on a block: its lines
   if (!isScalar(node) || typeof node.value !== "string") return null;
   const issues: ManifestIssue[] = [];
   const rows: (Raw | undefined)[] = [], rowLines: number[] = [];
@@ -37,9 +38,10 @@ export function applyRouteTable(raw: Raw, doc: Document, lines: LineCounter, at:
   } else {
     const first = node.range ? lines.linePos(node.range[0]).line + 1 : 1;   // the line after the `|`
     node.value.split("\n").forEach((text, k) => {
-      const words = text.replace(/(^|[ \t])#.*$/, "").split(/[ \t]+/).filter((w) => w !== "");
+      const line = text.replace(/(^|[ \t])#[\s\S]*$/, "");    // [\s\S]: "." stops at a lone CR or U+2028
+      const words = line.split(/[ \t]+/).filter((w) => w !== "");
       if (words.length === 0) return;
-      const row = routeLine(words);
+      const row = routeLine(line, words);
       rowLines.push(first + k);
       rows.push(typeof row === "string" ? undefined : row);
       if (typeof row === "string") {
@@ -56,12 +58,23 @@ export function applyRouteTable(raw: Raw, doc: Document, lines: LineCounter, at:
 
 /** One line's words as a route's mapping ({to, via?, nic?}: a missing nic is the schema's
  *  to report, as in the list form), or why they are not one. */
-function routeLine(words: string[]): Raw | string {
+function routeLine(line: string, words: string[]): Raw | string {
+  // Words are parted by spaces and tabs only: other white space (a no-break space pasted
+  // from a web page, a lone CR) would hide inside a word, and the message quoting it would
+  // not show why.
+  const odd = /[^\S \t]/.exec(line);
+  if (odd !== null) {
+    const code = odd[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    const before = line.slice(0, odd.index).trim();
+    return `it has the white space U+${code} ${before === "" ? "at its start" : `after ${show(before)}`}; part the words with spaces or tabs`;
+  }
+  if (words[0] === "-") return "a table line has no \"-\" (the list form's); write the route alone";
+  if (words[0] === "to:" || words[0] === "via:" || words[0] === "nic:") return "a table line has no keys (the list form's)";
   if (words[0] === "via" || words[0] === "nic") return "it starts with a keyword, not the prefix";
   // A word with a letter past f and a colon at its end is no address: a key such as
   // `services:` indented into the table.
   if (/^[a-z_]*[g-z_][a-z_]*:$/.test(words[0])) {
-    return `${show(words[0])} reads as a YAML key; the keys after the table go back to the indentation of routes:`;
+    return `${show(words[0])} reads as a YAML key; the keys after the table go back to the indentation of \`routes:\``;
   }
   const row: Raw = { to: words[0] };
   for (let w = 1; w < words.length; w += 2) {

@@ -9,15 +9,16 @@ import * as ip6 from "../ip6";
 import {
   DOMAIN_LABEL_MAX, DOMAIN_MIN_LABELS, GBIT, KBIT, MBIT, NAME_PATTERN, PORT_MAX, RATE_MAX, TAP_DEVICE_PATTERN,
 } from "./limits";
+import { quote } from "../quote";
 
 export class ValueError extends Error {}
 
-/** How a raw YAML value reads in an error message: text quoted, cut at SHOWN_MAX characters
- *  (a 2 MB value must not make a 2 MB message), and what YAML's tags make named. */
+/** How a raw YAML value reads in an error message: text quoted and cut (loader/quote.ts),
+ *  and what YAML's tags make named. */
 export function show(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "an empty value";
-  if (typeof v === "string") return JSON.stringify(v.length <= SHOWN_MAX ? v : `${v.slice(0, SHOWN_MAX - 3)}...`);
+  if (typeof v === "string") return quote(v);
   if (Array.isArray(v)) return "a list";
   if (v instanceof Date) return "a date (!!timestamp)";
   if (v instanceof Set) return "a set (!!set)";
@@ -26,7 +27,6 @@ export function show(v: unknown): string {
   if (typeof v === "object") return "a mapping";
   return String(v);
 }
-const SHOWN_MAX = 80;
 
 /** A YAML mapping as toJS gives it: a plain object, not a list nor what a tag made (a set,
  *  an ordered mapping, a date, binary data). */

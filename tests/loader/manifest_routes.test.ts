@@ -72,8 +72,41 @@ test("a line that is not a route is said to be one, the form to write once, and 
     '10 routes[4].nic: "lan9" is not the name of a NIC; the NICs are lan0, wan0',
     '11 routes[5]: "2001:db8:3::/48 via: fe80::1 nic lan0" is not a route: write via without a colon',
     '12 routes[6]: "2001:db8:4::/48 bogus lan0" is not a route: "bogus" is not a keyword of a route (via, nic)',
-    '13 routes[7]: "services: []" is not a route: "services:" reads as a YAML key; the keys after the table go back to the indentation of routes:',
+    '13 routes[7]: "services: []" is not a route: "services:" reads as a YAML key; the keys after the table go back to the indentation of `routes:`',
   ]);
+  const more = errorsOf(manifest("routes: |",
+    "  - ::/0 nic wan0",                    // 6: the list form's dash
+    "  to: ::/0 nic: wan0",                 // 7: its keys
+    "  ::/0\u00a0nic wan0",                 // 8: a no-break space between words
+    "  ::/0 nic wan0\r# a lone CR",         // 9
+  ));
+  assert.deepEqual(more.map((e) => `${e.line} ${e.path}: ${e.message.replace(/; write <prefix>.*/, "")}`), [
+    '6 routes[0]: "- ::/0 nic wan0" is not a route: a table line has no "-" (the list form\'s); write the route alone',
+    '7 routes[1]: "to: ::/0 nic: wan0" is not a route: a table line has no keys (the list form\'s)',
+    '8 routes[2]: "::/0\u00a0nic wan0" is not a route: it has the white space U+00A0 after "::/0"; part the words with spaces or tabs',
+    '9 routes[3]: "::/0 nic wan0\\r# a lone CR" is not a route: it has the white space U+000D after "::/0 nic wan0"; part the words with spaces or tabs',
+  ]);
+});
+
+test("a comment runs to the end of its line, whatever is in it", () => {
+  // "." stops at U+2028: /#.*$/ then failed at every "#" after the first and tried the
+  // next, seconds on this line, and did not cut the comment at all.
+  const rows = errorsOf(manifest("routes: |", `  ::/0 nic wan0 ${" #".repeat(40_000)}\u2028`, "  ::/0 nic lan9"));
+  assert.deepEqual(rows.map((e) => `${e.line} ${e.path}`), ["7 routes[1].nic"]);
+  assert.equal(parseManifest(manifest("routes: |", "  ::/0 nic wan0 # a\u2028b"), "node.yaml", "/srv").routes.length, 1);
+});
+
+test("a table behind an alias is read from where its lines are", () => {
+  const text = ["x-table: &t |", "  ::/0 nic wan0", "  fd00::/8 nic lan9", ...HEAD, "routes: *t", ...TAIL].join("\n") + "\n";
+  assert.deepEqual(errorsOf(text).map((e) => `${e.line} ${e.path}`).filter((l) => l.includes("routes")), ["3 routes[1].nic"]);
+});
+
+test("the NICs a refusal lists are the ones with valid names, so an overlong one is not repeated", () => {
+  const text = manifest("routes: |", ...Array.from({ length: 100 }, () => "  ::/0 nic lan9"))
+    .replace('  - { name: wan0, kind: virtual, prefixes: ["fd00:2::/64"], ra: false }', `  - { name: ${"l".repeat(100_000)}, kind: virtual, ra: false }`);
+  const errors = errorsOf(text);
+  for (const e of errors) assert.ok(e.message.length < 400, `${e.line} ${e.path}: ${e.message.length} characters`);
+  assert.equal(errors.filter((e) => e.message === '"lan9" is not the name of a NIC; the NICs are lan0').length, 100);
 });
 
 test("a # starts a comment only where a word starts: inside a word it is part of the word", () => {
@@ -93,7 +126,7 @@ test("a person reads the first 50 problems; the error holds every one", () => {
   assert.equal(err.errors.length, 60);
   const lines = err.message.split("\n");
   assert.equal(lines.length, 1 + 50 + 1);
-  assert.equal(lines[51], "  ... and 10 more problems after line 55, not shown");
+  assert.equal(lines[51], "  ... and 10 more problems (the next at line 56), not shown");
 });
 
 test("a long line that is not a route is quoted in part", () => {
