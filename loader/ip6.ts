@@ -26,7 +26,6 @@ export interface Prefix {
 
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
-
 function parseGroups(text: string, part: string): number[] {
   if (part === "") return [];
   return part.split(":").map((g) => {
@@ -49,7 +48,8 @@ const GROUPS = new Int32Array(8);   // scanAddr's groups, in the order written
  *  array made: 1 to 4 hex digits a group, ":" between, at most one "::". null for anything
  *  else (a dot, a zone, another character, a wrong count), which parseAddr then reads the
  *  long way, for the message that says what is wrong. A table of 100,000 routes has 200,000
- *  addresses: 160-210 ms the long way, 25-40 ms this way (spec/performance.md "Start-up"). */
+ *  addresses: 160-210 ms the long way, 25-40 ms this way (spec/performance.md "A large route
+ *  table in the manifest"). */
 function scanAddr(text: string): Uint8Array | null {
   const n = text.length, COLON = 58;
   if (n === 0 || n > 39) return null;                      // 8 groups of 4 and 7 colons at most

@@ -54,8 +54,15 @@ export class Locator {
     this.rowLines.set(key, lines);
   }
 
-  private lineOf(offset: number | undefined): number {
+  /** The line of a character offset in the text (1 when unknown). */
+  lineOf(offset: number | undefined): number {
     return offset === undefined ? 1 : this.lines.linePos(offset).line;
+  }
+
+  /** The YAML node under top-level `key`, an alias followed to what it names. */
+  top(key: string): unknown {
+    const node = this.doc.get(key, true);
+    return isAlias(node) ? node.resolve(this.doc) : node;
   }
 
   /** The line of the deepest node on `p` that exists: a map key's line, or a list item's. */

@@ -31,7 +31,7 @@ export { defaultMac };
 /** YAML `text` as a plain value, and a Locator that finds a field's line in it. Throws
  *  ManifestError for YAML syntax errors (a key given twice included), each at its line.
  *  Also used for `persia ctl`'s request files (loader/control/request.ts). */
-export function readYaml(text: string, fileName: string): { raw: unknown; at: Locator; doc: Document; lines: LineCounter } {
+export function readYaml(text: string, fileName: string): { raw: unknown; at: Locator } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) throw new ManifestError(fileName, yamlIssues(fileName, doc.errors, lines));
@@ -48,7 +48,7 @@ export function readYaml(text: string, fileName: string): { raw: unknown; at: Lo
         ? "put the anchor (&name) on a value before the alias (*name) that repeats it"
         : "write the values out instead of nesting aliases of aliases") }]);
   }
-  return { raw, at: new Locator(doc, lines), doc, lines };
+  return { raw, at: new Locator(doc, lines) };
 }
 
 /** Where toJS's ReferenceError points: the first alias with no anchor before it, else the
@@ -68,13 +68,13 @@ function aliasAt(doc: Document, lines: LineCounter): { line: number; unresolved:
 /** Validates manifest `text`; `fileName` is used in messages, relative paths resolve
  *  against `baseDir`. Throws ManifestError listing every problem. */
 export function parseManifest(text: string, fileName: string, baseDir: string): Manifest {
-  const { raw, at, doc, lines } = readYaml(text, fileName);
+  const { raw, at } = readYaml(text, fileName);
   if (raw === null || raw === undefined) {
     throw new ManifestError(fileName, [{ file: fileName, line: 1, path: "manifest",
       message: "the file is empty; a manifest needs at least node, nics and services" }]);
   }
   // routes: written as a table becomes the list it stands for (routes.ts).
-  const table = isMapping(raw) ? applyRouteTable(raw, doc, lines, at, fileName) : null;
+  const table = isMapping(raw) ? applyRouteTable(raw, at, fileName) : null;
   const s = schemas(baseDir);
   const result = s.root.safeParse(raw, { errorMap });
   const issues: ManifestIssue[] = [...(table?.issues ?? []),

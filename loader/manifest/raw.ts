@@ -8,8 +8,12 @@ import { NAME_PATTERN } from "./limits";
 export type Raw = Record<string, unknown>;
 export type Report = (path: FieldPath, message: string) => void;
 
+/** A YAML mapping as toJS gives it: a plain object, not a list nor what a tag made of one (a
+ *  set, an ordered mapping, a date, binary data), which are all objects too. */
 export function isMapping(v: unknown): v is Raw {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
 }
 
 /** The list under key, each entry a mapping ({} for anything else). */

@@ -13,8 +13,8 @@
 // large route table in the manifest"). Each line becomes the mapping the list form would
 // have held, so the schema and the cross-checks see one form and say the same things about
 // it; each keeps its line, for the Locator. Called by loader/manifest/load.ts.
-import { Document, LineCounter, isAlias, isScalar } from "yaml";
-import { FieldPath, Locator, ManifestIssue, formatPath } from "./issues";
+import { isScalar } from "yaml";
+import { FieldPath, Locator, ManifestIssue } from "./issues";
 import { Raw } from "./raw";
 import { show } from "./values";
 
@@ -26,34 +26,33 @@ const ROUTE_LINE = "<prefix> [via <address>] nic <name>, e.g. 2001:db8::/32 via 
  *  issue says it). Otherwise (a list, or nothing: the schema's business) returns null.
  *  Text in another style than a literal block is refused, since only a literal block keeps
  *  its lines where the file has them. */
-export function applyRouteTable(raw: Raw, doc: Document, lines: LineCounter, at: Locator, file: string):
+export function applyRouteTable(raw: Raw, at: Locator, file: string):
   { issues: ManifestIssue[]; drop: (path: FieldPath) => boolean } | null {
-  const got = doc.get("routes", true);
-  const node = isAlias(got) ? got.resolve(doc) : got;   // routes: *t, with &t on a block: its lines
+  const node = at.top("routes");                       // routes: *t, with &t on a block: its lines
   if (!isScalar(node) || typeof node.value !== "string") return null;
-  const issues: ManifestIssue[] = [];
-  const rows: (Raw | undefined)[] = [], rowLines: number[] = [];
   if (node.type !== "BLOCK_LITERAL") {
-    issues.push(at.issue(file, ["routes"], `is text but not a literal block; write the table as \`routes: |\`, then one route a line: ${ROUTE_LINE}`));
-  } else {
-    const first = node.range ? lines.linePos(node.range[0]).line + 1 : 1;   // the line after the `|`
-    node.value.split("\n").forEach((text, k) => {
-      const line = text.replace(/(^|[ \t])#[\s\S]*$/, "");    // [\s\S]: "." stops at a lone CR or U+2028
-      const words = line.split(/[ \t]+/).filter((w) => w !== "");
-      if (words.length === 0) return;
-      const row = routeLine(line, words);
-      rowLines.push(first + k);
-      rows.push(typeof row === "string" ? undefined : row);
-      if (typeof row === "string") {
-        // The form to write is said once, at the first line that is no route.
-        const how = issues.length === 0 ? `; write ${ROUTE_LINE}` : "";
-        issues.push({ file, line: first + k, path: formatPath(["routes", rows.length - 1]), message: `${show(text.trim())} is not a route: ${row}${how}` });
-      }
-    });
+    raw.routes = [];
+    return { issues: [at.issue(file, ["routes"], `is text but not a literal block; write the table as \`routes: |\`, then one route a line: ${ROUTE_LINE}`)],
+      drop: () => false };
   }
+  const rows: (Raw | undefined)[] = [], rowLines: number[] = [], refused: [number, string][] = [];
+  const first = at.lineOf(node.range?.[0]) + 1;         // the line after the `|`
+  node.value.split("\n").forEach((text, k) => {
+    const line = text.replace(/(^|[ \t])#[\s\S]*$/, "");  // [\s\S]: "." stops at a lone CR or U+2028
+    const words = line.split(/[ \t]+/).filter((w) => w !== "");
+    if (words.length === 0) return;
+    const row = routeLine(line, words);
+    rowLines.push(first + k);
+    rows.push(typeof row === "string" ? undefined : row);
+    // The form to write is said once, at the first line that is no route.
+    if (typeof row === "string") refused.push([rows.length - 1, `${show(text.trim())} is not a route: ${row}${refused.length === 0 ? `; write ${ROUTE_LINE}` : ""}`]);
+  });
   raw.routes = rows;
   at.rows("routes", rowLines);
-  return { issues, drop: (path) => path[0] === "routes" && typeof path[1] === "number" && rows[path[1]] === undefined };
+  return {
+    issues: refused.map(([i, message]) => at.issue(file, ["routes", i], message)),
+    drop: (path) => path[0] === "routes" && typeof path[1] === "number" && rows[path[1]] === undefined,
+  };
 }
 
 /** One line's words as a route's mapping ({to, via?, nic?}: a missing nic is the schema's

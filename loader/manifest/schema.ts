@@ -20,6 +20,7 @@ import { NodeIdentity, trustPrefix } from "./certs";
 import { WG_LISTEN_DEFAULT, WgKeys, WgPeer, allowedRange, keepalive, listenEndpoint, peerEndpoint, peerKey } from "./wireguard";
 import { usbId, usbPath, usbSerial } from "./usb";
 import * as V from "./values";
+import { isMapping } from "./raw";
 
 /** "SERVER" → "server": the YAML spelling of an abi enum's members. */
 export function enumNames(e: object): string[] {
@@ -44,9 +45,14 @@ function leaf<T>(parse: (v: unknown) => T) {
   });
 }
 
+/** parse, but a missing value yields `fallback`. */
+function orElse<T, D>(parse: (v: unknown) => T, fallback: D): (v: unknown) => T | D {
+  return (v) => (v === undefined ? fallback : parse(v));
+}
+
 /** Like leaf, but a missing key yields `fallback`. */
 function optional<T, D>(parse: (v: unknown) => T, fallback: D) {
-  return leaf((v): T | D => (v === undefined ? fallback : parse(v)));
+  return leaf(orElse(parse, fallback));
 }
 
 function strict<S extends z.ZodRawShape>(shape: S) {
@@ -95,7 +101,7 @@ function leafList<P extends Record<string, (v: unknown) => unknown>>(fields: P, 
     if (v.length > max) say([], tooMany(noun, max));
     const out: Entry[] = [];
     v.forEach((e: unknown, i) => {
-      if (!V.isPlainMapping(e)) return say([i], `expected a mapping of keys to values, found ${V.show(e)}`);
+      if (!isMapping(e)) return say([i], `expected a mapping of keys to values, found ${V.show(e)}`);
       const o: Record<string, unknown> = {};
       for (const k of keys) {
         try {
@@ -263,8 +269,7 @@ export function schemas(baseDir: string) {
     autoconf: optional((v) => V.bool(v, "autoconf"), null),      // null: the role's default (autoconf.ts)
     dad: optional((v) => V.intIn(v, 0, L.DAD_MAX, "dad"), null), // null: the default for autoconf
   });
-  const parseVia = (v: unknown) => (v === undefined ? null : gateway(v));   // null: on-link
-  const route = { to: V.ip6Prefix, via: parseVia, nic: parseNicName };
+  const route = { to: V.ip6Prefix, via: orElse(gateway, null), nic: parseNicName };   // via null: on-link
   const disk = strict({ name: leaf((v) => V.shortName(v, "disk", "data")), path: leaf(file("./data.img")), size: leaf(positiveSize) });
   const grant = strict({
     device: leaf((v) => V.shortName(v, "disk", "data")),

@@ -28,14 +28,6 @@ export function show(v: unknown): string {
   return String(v);
 }
 
-/** A YAML mapping as toJS gives it: a plain object, not a list nor what a tag made (a set,
- *  an ordered mapping, a date, binary data). */
-export function isPlainMapping(v: unknown): v is Record<string, unknown> {
-  if (v === null || typeof v !== "object") return false;
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
 export function text(v: unknown, example: string): string {
   if (v === undefined) throw new ValueError(`is required; write text such as ${example}`);
   if (typeof v !== "string") throw new ValueError(`${show(v)} is not text; write text such as ${example}`);

@@ -185,7 +185,7 @@ export async function routesBench(log: (l: string) => void): Promise<void> {
     log(`  ${c.name}: the manifest (routes as a table) parsed and compiled in ${parseMs.get(c.yaml.boot.length)!.toFixed(0)} ms (once), a ${(c.yaml.boot.length / 1e6).toFixed(2)} MB boot manifest`);
   }
   // The same 100,000 routes as a list of mappings, the other way to write them: the YAML
-  // parser's cost a route (spec/performance.md "Start-up").
+  // parser's cost a route (spec/performance.md "A large route table in the manifest").
   const t0 = process.hrtime.bigint();
   const asList = compileManifest(parseManifest(manifest(big.map((p) => p.text), true), "routes.yaml", ROOT));
   const listMs = Number(process.hrtime.bigint() - t0) / 1e6;
