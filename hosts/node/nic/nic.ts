@@ -16,8 +16,9 @@ export interface NicBackend {
    *  (frameAt makes one for those that do). A method of its own, not an optional pair of
    *  parameters of send(frame): a backend written for send(frame) alone would be handed
    *  the whole kernel memory, and TypeScript would not say so; without sendAt it does not
-   *  compile (a sendAt declared with fewer parameters still would: keep all three). The frame is only borrowed: a backend copies what it keeps before returning.
-   *  0 when the frame was sent or queued to be sent, -Errno when it was not. A backend that
+   *  compile (a sendAt declared with fewer parameters still would: keep all three). The
+   *  frame is only borrowed: a backend copies what it keeps before returning. 0 when the
+   *  frame was sent or queued to be sent, -Errno when it was not. A backend that
    *  queues (a TAP with offloads: written when the turn ends) counts a queued frame's later
    *  failure itself, per frame, in counters(); the kernel, told 0, has counted it as sent. */
   sendAt(bytes: Uint8Array, off: number, len: number): number;
