@@ -25,6 +25,7 @@ export const KERNEL_EXPORTS: Fn[] = [
   { name: "k_boot", params: [["len", i32], ["now", i64]], result: i32, doc: "boot from the manifest in Buf.BOOT; 0 or -Errno" },
   { name: "k_rx", params: [["nic", i32], ["len", i32], ["now", i64]], result: null, doc: "a frame of len bytes is in Buf.RX, received at now (ms): rate limits and timers it touches run on that time" },
   { name: "k_rx_batch", params: [["count", i32], ["now", i64]], result: i32, doc: "count frames received by now are in Buf.RX_BATCH as records (abi/kernel.ts REC_*); each is taken as by k_rx, with one call for all; returns how many were taken (fewer when a record runs past the buffer, counted as FRAME_SHORT)" },
+  { name: "k_rx_gso", params: [["nic", i32], ["len", i32], ["gso_size", i32], ["now", i64]], result: null, doc: "a TCP super-frame of len bytes (abi/kernel.ts GSO_FRAME_MAX at most) is in Buf.GSO, whose address may change with every k_rx_gso (ask k_buf before writing the next), received at now: segments of gso_size TCP payload bytes behind one set of headers, its TCP checksum field holding the pseudo-header's partial sum (Linux's CHECKSUM_PARTIAL); forwarded whole to a TAP NIC (nic_send_gso), cut into segments otherwise (spec/abi.md \"Super-frames\")" },
   { name: "k_poll", params: [["now", i64]], result: i64, doc: "advance time, run services, drain NICs; returns the next deadline in ms or -1" },
   { name: "k_stop", params: [["now", i64]], result: i64, doc: "the node stops: a router sends its final RAs with router lifetime 0 (RFC 4861 §6.2.5), otherwise as k_poll; returns when to call k_stop again (ms), or -1 when the stop is done and the host may exit" },
   { name: "k_status", params: [], result: i32, doc: "write the status snapshot into Buf.STATUS; returns its length" },
@@ -42,6 +43,7 @@ export const HOST_IMPORTS: Fn[] = [
   { name: "log", params: [["level", i32], ["ptr", i32], ["len", i32]], result: null, doc: "one UTF-8 line from kernel memory (LogLevel)" },
   { name: "random", params: [["ptr", i32], ["len", i32]], result: null, doc: "fill kernel memory with random bytes" },
   { name: "nic_send", params: [["nic", i32], ["ptr", i32], ["len", i32]], result: i32, doc: "transmit one frame from kernel memory; 0 or -Errno" },
+  { name: "nic_send_gso", params: [["nic", i32], ["ptr", i32], ["len", i32], ["gso_size", i32]], result: i32, doc: "transmit one TCP super-frame from kernel memory to a NIC of kind TAP (the kernel gives no other kind one): segments of gso_size TCP payload bytes, its TCP checksum field holding the pseudo-header's partial sum, as k_rx_gso took it; the GSO_HEADROOM bytes before ptr are the host's to overwrite during the call; 0 or -Errno (-ENOTSUP from a host or NIC that takes none: the kernel then sends it and the NIC's later ones as segments)" },
   { name: "svc_start", params: [["svc", i32]], result: i32, doc: "(re)instantiate service svc from its module; Fault" },
   { name: "svc_stop", params: [["svc", i32]], result: null, doc: "drop service svc's instance" },
   { name: "svc_load", params: [["ptr", i32], ["len", i32]], result: i32, doc: "prepare a module of the node's store for a run-time LOAD (the request at ptr: abi/control.ts SL_*); the service id it took, one of the free ones, or -ENOENT (no such module), -ENOSPC (no free slot, or RAM over its ceiling), -EINVAL (RAM below the module's initial memory)" },
@@ -168,4 +170,4 @@ export const SHIM_EXPORTS: Fn[] = [
   { name: "fault_note", params: [["svc", i32], ["reason", i32]], result: null, doc: "the glue stopped service svc for a FaultReason: log why, as the Node host logs the trap" },
 ];
 /** HOST_IMPORTS the shim implements; the glue implements the rest (svc_*). */
-export const SHIM_HOST_IMPORTS = ["log", "random", "nic_send", "disk_read", "disk_write", "disk_flush", "usb_submit", "usb_cancel", "capture"];
+export const SHIM_HOST_IMPORTS = ["log", "random", "nic_send", "nic_send_gso", "disk_read", "disk_write", "disk_flush", "usb_submit", "usb_cancel", "capture"];

@@ -78,6 +78,7 @@ export const DROP_TEXT: Record<Drop, string> = {
   [Drop.WG_NO_SESSION]: "no WireGuard session: the handshake did not complete",
   [Drop.BLOCK_RELAY]: "a relayed block request that did not authenticate (stale, replayed, forged or untrusted)",
   [Drop.BLOCKED]: "matched a block filter (a signed block signal from the address's holder)",
+  [Drop.GSO_BAD]: "a super-frame from the host that is no TCP super-frame the kernel takes",
   [Drop.COUNT]: "",
 };
 

@@ -50,5 +50,8 @@ export enum Drop {
   BLOCKED = 42,          // matched a filter a block signal installed (issue #15): dropped at ingress
   BLOCK_RELAY = 43,      // a relayed block request that did not authenticate: stale or replayed time, bad
                          // signature, a chain this router does not trust; dropped without an answer
-  COUNT = 44,
+  GSO_BAD = 44,          // a super-frame handed over by k_rx_gso that is not one the kernel takes (spec/abi.md
+                         // "Super-frames"): not TCP right after the IPv6 header, lengths that disagree, one segment
+                         // only, a segment over the NIC's MTU, more than GSO_SEGS_MAX segments
+  COUNT = 45,
 }

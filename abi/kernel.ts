@@ -4,7 +4,7 @@
 // the capacities a host sizes its tables by (NIC_MAX, SVC_MAX, DISK_MAX) are in abi/limits.ts.
 import { ETH_HDR as ETHERNET_HDR } from "../wire/layout/ethernet";
 
-export const ABI_VERSION = 11; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
+export const ABI_VERSION = 12; // 2: svc_call(svc, entry, fuel) and svc_fuel_used (fuel metering)
                               // 3: svc_load, svc_unload, svc_ram (run-time LOAD and GRANT)
                               // 4: k_rx(nic, len, now): a frame carries its time of arrival
                               //    (a batch received after an idle spell ran on a stale clock)
@@ -20,6 +20,8 @@ export const ABI_VERSION = 11; // 2: svc_call(svc, entry, fuel) and svc_fuel_use
                                //     SVC_MAX bits, no longer one u32);
                                //     k_rx_batch and Buf.RX_BATCH (many frames per call), the
                                //     syscalls recv_many and send_many
+                               // 12: issue #17: TCP super-frames: k_rx_gso and Buf.GSO, the host
+                               //     import nic_send_gso, Drop.GSO_BAD
 
 // The longest a host waits for k_stop to say the stop is done before it stops the node
 // anyway (spec/hosts.md "Stopping a node"): a router's longest stop — its two final RAs 3 s
@@ -41,7 +43,25 @@ export enum Buf {
   STATUS = 2,  // the status snapshot, read after k_status() returns its length
   USB = 3,     // a USB device's descriptors before k_usb_attach; a transfer's IN data before k_usb_done
   RX_BATCH = 4, // received frames, packed as below, written by the host before k_rx_batch(count, now)
+  GSO = 5,     // one TCP super-frame, written by the host before k_rx_gso(nic, len, gso_size, now)
 }
+
+// TCP super-frames (spec/abi.md "Super-frames"): up to 64 KiB of one TCP flow's consecutive
+// segments behind one set of headers, as Linux's GSO hands them to a TAP and takes them back
+// (struct virtio_net_hdr's GSO_TCPV6). The host hands one to the kernel whole (k_rx_gso); the
+// kernel forwards it whole to a NIC of kind TAP (nic_send_gso) and cuts it into segments of
+// gso_size payload bytes for any other way out.
+/** The longest super-frame: an Ethernet header, the IPv6 header and 64 KiB of payload (no
+ *  jumbogram): Buf.GSO's size. */
+export const GSO_FRAME_MAX = ETH_HDR + 40 + 0xffff;
+/** The most segments one super-frame may carry (ceil(TCP payload / gso_size)); a host cuts a
+ *  frame of more itself, and k_rx_gso drops one (GSO_BAD). A 64 KiB frame at IPv6's smallest
+ *  MSS (1220) is 54. */
+export const GSO_SEGS_MAX = 128;
+/** The bytes before a super-frame nic_send_gso hands over that are the host's to overwrite
+ *  during the call (the kernel's headroom, unused there): a host writes a header of its own in
+ *  front (a TAP's 10-byte struct virtio_net_hdr) and sends both with one write, without a copy. */
+export const GSO_HEADROOM = 16;
 
 // Buf.RX_BATCH and the records of recv_many/send_many: one record per frame or packet,
 // packed one after another, each starting on a 4-byte boundary:

@@ -2,15 +2,15 @@
 // KERNEL_EXPORTS). Each export only checks its arguments and calls into the module that
 // does the work. The kernel is an event machine: it never blocks, and knows the time
 // only from k_boot, k_rx, k_poll and k_stop.
-import { ABI_VERSION, Buf, Role, REC_NIC, REC_LEN, REC_HDR, RX_BATCH_SIZE } from "../abi/kernel";
+import { ABI_VERSION, Buf, Role, REC_NIC, REC_LEN, REC_HDR, RX_BATCH_SIZE, GSO_FRAME_MAX } from "../abi/kernel";
 import { recSize } from "../abi/gen/records";
 import { Errno } from "../abi/errno";
 import { FRAME_MAX, BOOT_SIZE, STATUS_SIZE } from "./param";
 import { setNow, setEpoch, now, earliest } from "./clock";
-import { poolInit } from "./pool";
+import { poolInit, gsoRecvAt } from "./pool";
 import { boot, booted, role } from "./boot";
 import { raTimers, raStop, raStopping } from "./net/ra";
-import { rx } from "./net/input";
+import { rx, rxGso } from "./net/input";
 import { answer } from "./net/output";
 import { outbox, outCount } from "./ctl/block";
 import { NONE } from "./pool";
@@ -63,6 +63,7 @@ export function k_buf(which: i32): i32 {
   if (which == Buf.STATUS) return <i32>STATUS;
   if (which == Buf.USB) return <i32>USB_BUF;
   if (which == Buf.RX_BATCH) return <i32>RX_BATCH;
+  if (which == Buf.GSO) return <i32>gsoRecvAt();   // moves with each super-frame k_rx_gso takes whole
   return 0;
 }
 
@@ -72,6 +73,7 @@ export function k_buf_size(which: i32): i32 {
   if (which == Buf.STATUS) return STATUS_SIZE;
   if (which == Buf.USB) return USB_XFER_MAX;
   if (which == Buf.RX_BATCH) return RX_BATCH_SIZE;
+  if (which == Buf.GSO) return GSO_FRAME_MAX;
   return 0;
 }
 
@@ -86,6 +88,16 @@ export function k_rx(nic: i32, len: i32, t: i64): void {
   setNow(t);
   rx(nic, RX, len);
   if (outCount != 0) sendRelays();   // block signals the frame passed on to sources' routers
+}
+
+/** A TCP super-frame of len bytes is in Buf.GSO, its segments gso TCP payload bytes each
+ *  (net/gso.ts, spec/abi.md "Super-frames"): forwarded whole or cut, as net/input.ts rxGso.
+ *  One taken whole stays where the host wrote it, and Buf.GSO moves to a free buffer. */
+export function k_rx_gso(nic: i32, len: i32, gso: i32, t: i64): void {
+  if (!booted || <u32>len > <u32>GSO_FRAME_MAX) return;
+  setNow(t);
+  rxGso(nic, gsoRecvAt(), len, gso);
+  if (outCount != 0) sendRelays();
 }
 
 /** count frames received by now are in Buf.RX_BATCH as records (abi/kernel.ts REC_*): each

@@ -51,6 +51,11 @@ export const NEIGH_INCOMPLETE_FWD: i32 = 48; // ... of which forwarded packets m
 export const PKT_SLOTS: i32 = 512;       // packet buffers in the pool
 export const PKT_SIZE: i32 = 9216;       // bytes per buffer: headroom + largest frame
 export const HEADROOM: i32 = 64;         // room before the IPv6 header for link headers
+export const GSO_SLOTS: i32 = 9;         // buffers for TCP super-frames (net/gso.ts), after the pool's; one
+                                         // of them is always Buf.GSO, where the host writes the next one
+export const GSO_STRIDE: i32 = 8;        // ... each the room of this many ordinary buffers (72 KiB), so that
+                                         // a buffer's address stays POOL + index × PKT_SIZE
+export const POOL_INDEXES: i32 = PKT_SLOTS + GSO_SLOTS * GSO_STRIDE; // buffer indexes below this
 
 export const NIC_TXQ: i32 = 256;         // frames queued per egress class of a NIC before drops
 export const CLASS_MAX: i32 = 2 + SVC_MAX; // egress classes per NIC: kernel, forwarded, one per service

@@ -9,7 +9,8 @@ import { Drop } from "../abi/drop";
 import { CapturePoint, CAPTURE_NONE } from "../abi/capture";
 import { ETH_HDR } from "./param";
 import { IP_HDR, ipPayloadLen } from "../wire/ipv6";
-import { pktData, pktLen, pktClass, CLASS_SERVICE } from "./pool";
+import { pktData, pktLen, pktClass, pktIsGso, pktGso, CLASS_SERVICE } from "./pool";
+import { gsoCount } from "./net/gso";
 import { capturing, capture } from "./capture";
 
 export const drops = new StaticArray<u64>(<i32>Drop.COUNT);
@@ -17,6 +18,19 @@ export let icmpErrorsSent: u64 = 0;
 
 export function drop(reason: Drop): void {
   unchecked(drops[<i32>reason]++);
+}
+
+/** n packets dropped for one reason: the segments of a super-frame (net/gso.ts). */
+export function dropSegments(reason: Drop, n: i32): void {
+  unchecked(drops[<i32>reason] += <u64>n);
+}
+
+/** A drop of the packet in buffer pkt: one, or a super-frame's segments, so that the
+ *  counters read as if the segments had come one by one. */
+// @ts-ignore: decorator
+@inline function dropPkt(reason: Drop, pkt: i32): void {
+  if (pktIsGso(pkt)) dropSegments(reason, gsoCount(pktData(pkt), pktLen(pkt), pktGso(pkt)));
+  else drop(reason);
 }
 
 /** The service that sent the packet in buffer pkt (its egress class), or CAPTURE_NONE. */
@@ -28,20 +42,20 @@ export function pktSender(pkt: i32): i32 {
 /** Drop the IPv6 packet in buffer pkt (the caller frees it), which came in on or was to
  *  leave by nic, and was sent by or meant for service svc (CAPTURE_NONE: none of them). */
 export function dropPacket(reason: Drop, pkt: i32, nic: i32, svc: i32): void {
-  drop(reason);
+  dropPkt(reason, pkt);
   if (capturing != 0) capture(CapturePoint.DROP_PACKET, nic, svc, <i32>reason, pktData(pkt), pktLen(pkt));
 }
 
 /** dropPacket for a packet that names its sender in its buffer's class (a service's, or
  *  none): the sender is looked up only while capture is on. */
 export function dropSent(reason: Drop, pkt: i32, nic: i32): void {
-  drop(reason);
+  dropPkt(reason, pkt);
   if (capturing != 0) capture(CapturePoint.DROP_PACKET, nic, pktSender(pkt), <i32>reason, pktData(pkt), pktLen(pkt));
 }
 
 /** Drop the frame in buffer pkt, whose Ethernet header is written (it was queued on nic). */
 export function dropQueued(reason: Drop, pkt: i32, nic: i32): void {
-  drop(reason);
+  dropPkt(reason, pkt);
   if (capturing != 0) capture(CapturePoint.DROP_FRAME, nic, pktSender(pkt), <i32>reason, pktData(pkt) - ETH_HDR, pktLen(pkt) + ETH_HDR);
 }
 

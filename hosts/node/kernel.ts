@@ -98,13 +98,14 @@ export class KernelInstance {
   private readonly k: KernelExports;
   private rxAddr = 0;
   private rxSize = 0;
+  private gsoCap = 0;      // Buf.GSO's size (its address moves: rxGso asks for it each time)
   private batchAddr = 0;   // Buf.RX_BATCH, and what rxQueue has put there for the next rxFlush
   private batchSize = 0;
   private batchOff = 0;
   private batchCount = 0;
   private batchNow = 0n;   // the latest arrival time rxQueue was given: the batch's one `now`
   private flushing = false; // k_rx_batch is reading Buf.RX_BATCH: rxQueue must not write there
-  private deferred: { nic: number; frame: Uint8Array; now: bigint }[] = []; // frames queued meanwhile
+  private deferred: { nic: number; frame: Uint8Array; now: bigint; gsoSize?: number }[] = []; // frames queued meanwhile
 
   /** Compiles and checks kernel.wasm, then instantiates it. Throws with a readable message
    *  if the module is not a kernel of this contract. */
@@ -169,6 +170,20 @@ export class KernelInstance {
     return true;
   }
 
+  /** Hands one TCP super-frame received at `now` (ms) to the kernel (k_rx_gso: spec/abi.md
+   *  "Super-frames"), after the frames rxQueue queued before it. A listener that calls back
+   *  into the node during k_rx_batch gets it queued after that batch, as rxQueue does. */
+  rxGso(nic: number, frame: Uint8Array, gsoSize: number, now: bigint): void {
+    if (frame.length > this.gsoCap) throw new RangeError(`a super-frame of ${frame.length} bytes is longer than Buf.GSO (${this.gsoCap})`);
+    if (this.flushing) {
+      this.deferred.push({ nic, frame: Uint8Array.from(frame), now, gsoSize });
+      return;
+    }
+    this.flushQueued();
+    this.view.bytes.set(frame, this.k.k_buf(Buf.GSO) >>> 0);   // moves with each one taken whole
+    this.k.k_rx_gso(nic, frame.length, gsoSize, now);
+  }
+
   /** Queues one frame for the next rxFlush, as a record of Buf.RX_BATCH (abi/kernel.ts
    *  REC_*), flushing first when the buffer is full: many frames, one call into the kernel.
    *  Returns false, queueing nothing, if the frame is longer than Buf.RX; the caller counts it. */
@@ -216,7 +231,10 @@ export class KernelInstance {
       this.flushing = false;
       const later = this.deferred;   // queued for the next flush, in the order they came
       this.deferred = [];
-      for (const d of later) this.rxQueue(d.nic, d.frame, d.now);
+      for (const d of later) {
+        if (d.gsoSize === undefined) this.rxQueue(d.nic, d.frame, d.now);
+        else this.rxGso(d.nic, d.frame, d.gsoSize, d.now);
+      }
     }
   }
 
@@ -287,6 +305,7 @@ export class KernelInstance {
   private cacheRx(): void {
     this.rxAddr = this.buf(Buf.RX);
     this.rxSize = this.bufSize(Buf.RX);
+    this.gsoCap = this.bufSize(Buf.GSO);
     this.batchAddr = this.buf(Buf.RX_BATCH);
     this.batchSize = this.bufSize(Buf.RX_BATCH);
     if (this.batchAddr + this.batchSize > this.bytes.length) {

@@ -164,6 +164,7 @@ export class PersiaNode extends EventEmitter {
     for (const nic of this.nics) {
       if (nic === undefined) continue;
       nic.onFrame = (frame) => this.frame(nic.id, frame);
+      if (nic.onSuper !== undefined) nic.onSuper = (frame, gsoSize) => this.superFrame(nic.id, frame, gsoSize);
       nic.onError = (message) => this.log(LogLevel.WARN, message);
     }
     this.openUsb();
@@ -296,6 +297,24 @@ export class PersiaNode extends EventEmitter {
         queueMicrotask(this.queuedFlush);
       }
       if (!this.kernel.rxQueue(nic, frame, this.turnNow)) this.rxTooLong[nic] = (this.rxTooLong[nic] ?? 0) + 1;
+    } catch (e) {
+      this.fatal(e);
+      return;
+    }
+    this.kick();
+  }
+
+  /** A TCP super-frame a TAP hands over whole (spec/abi.md "Super-frames"): after the frames
+   *  queued before it, in one k_rx_gso, at the turn's time as they are. */
+  private superFrame(nic: number, frame: Uint8Array, gsoSize: number): void {
+    if (!this.running) return;
+    try {
+      if (!this.flushPending) {
+        this.turnNow = this.clock();
+        this.flushPending = true;
+        queueMicrotask(this.queuedFlush);
+      }
+      this.kernel.rxGso(nic, frame, gsoSize, this.turnNow);
     } catch (e) {
       this.fatal(e);
       return;
@@ -493,6 +512,14 @@ export class PersiaNode extends EventEmitter {
         const bytes = this.kernel.bytes;
         if (!inRange(ptr, len, bytes.length)) return -Errno.EFAULT;
         return backend.sendAt(bytes, ptr >>> 0, len >>> 0);
+      },
+      nic_send_gso: (nic, ptr, len, gsoSize) => {
+        const backend = this.nics[nic];
+        if (backend === undefined) return -Errno.ENODEV;
+        if (backend.sendGsoAt === undefined) return -Errno.ENOTSUP;
+        const bytes = this.kernel.bytes;
+        if (!inRange(ptr, len, bytes.length)) return -Errno.EFAULT;
+        return backend.sendGsoAt(bytes, ptr >>> 0, len >>> 0, gsoSize);
       },
       svc_start: (svc) => this.serviceFault(svc, services.start(svc), "at start"),
       svc_stop: (svc) => services.stop(svc),

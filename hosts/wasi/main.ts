@@ -93,6 +93,12 @@ export function nic_send(nic: i32, ptr: i32, len: i32): i32 {
   return nicSend(nic, ptr, len);
 }
 
+/** No NIC of the image is a TAP, the one kind the kernel sends super-frames to (spec/image.md):
+ *  never called by a kernel that keeps the contract; refused if it is. */
+export function nic_send_gso(nic: i32, ptr: i32, len: i32, gso: i32): i32 {
+  return -Errno.ENOTSUP;
+}
+
 export function disk_read(disk: i32, off: i64, ptr: i32, len: i32): i32 {
   return diskRead(disk, off, ptr, len);
 }

@@ -11,17 +11,19 @@
 // stretches to the whole gap (up to CATCHUP_MS), so it catches up on its schedule as
 // CAKE's shaper does, whose next-send time is reset only when its queue runs empty. Frames
 // have their Ethernet header written already; k_poll drains them to the host's nic_send.
-import { NIC_MAX, NIC_TXQ, ETH_HDR, CLASS_MAX } from "../param";
+import { NIC_MAX, NIC_TXQ, ETH_HDR, CLASS_MAX, FRAME_MAX } from "../param";
 import { Drop } from "../../abi/drop";
 import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
-import { dropQueued, pktSender } from "../stats";
+import { drop, dropQueued, pktSender } from "../stats";
 import { capturing, capture } from "../capture";
 import { now } from "../clock";
-import { pktData, pktLen, pktFree, pktClass, CLASS_KERNEL } from "../pool";
-import { txFrames, txBytes, txErrors, nicMtu, nicKind } from "./iface";
+import { pktData, pktLen, pktFree, pktClass, pktIsGso, pktGso, CLASS_KERNEL } from "../pool";
+import { txFrames, txBytes, txErrors, nicMtu, nicKind, nicNoGso } from "./iface";
 import { NicKind } from "../../abi/kernel";
 import { wgFrame, frameAt, pktPeer, RAW } from "../wg/seal";
-import { host_nic_send } from "../../abi/gen/host";
+import { host_nic_send, host_nic_send_gso } from "../../abi/gen/host";
+import { gsoCount, gsoWireBytes, gsoSegment } from "./gso";
+import { Errno } from "../../abi/errno";
 
 export { CLASS_KERNEL, CLASS_FORWARD, CLASS_SERVICE } from "../pool";
 const N = NIC_MAX * CLASS_MAX;
@@ -229,12 +231,42 @@ function sendHead(nic: i32, i: i32, asMin: bool): i32 {
     if (n == 0) { pktFree(pkt); return len; }
     f = frameAt; len = n;
   } else if (capturing != 0) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, f, len);
+  if (pktIsGso(pkt)) return sendSuper(nic, pkt, f, len);
   let r = host_nic_send(nic, <i32>f, len);
   if (r < 0) { dropQueued(Drop.NIC_DOWN, pkt, nic); unchecked(txErrors[nic]++); }
   else { unchecked(txFrames[nic]++); unchecked(txBytes[nic] += <u64>len); }
   pktFree(pkt);
   return len;
 }
+
+/** sendHead's end for a TCP super-frame (net/gso.ts), which output.ts sends only to a TAP
+ *  NIC: whole, counted as its segments. */
+function sendSuper(nic: i32, pkt: i32, f: usize, len: i32): i32 {
+  let p = pktData(pkt);
+  let gso = pktGso(pkt);
+  let r = host_nic_send_gso(nic, <i32>f, len, gso);
+  if (r == -Errno.ENOTSUP) {
+    // A host (or a backend of it) that takes no super-frames: this one goes as its segments,
+    // and the NIC's later ones are cut before they are queued (output.ts superStep).
+    unchecked(nicNoGso[nic] = true);
+    let segs = gsoCount(p, len - ETH_HDR, gso);
+    for (let k = 0; k < segs; k++) {
+      memory.copy(TX_CUT, f, <usize>ETH_HDR);
+      let n = ETH_HDR + gsoSegment(p, len - ETH_HDR, gso, k, TX_CUT + ETH_HDR);
+      if (host_nic_send(nic, <i32>TX_CUT, n) < 0) { drop(Drop.NIC_DOWN); unchecked(txErrors[nic]++); }
+      else { unchecked(txFrames[nic]++); unchecked(txBytes[nic] += <u64>n); }
+    }
+  } else if (r < 0) { dropQueued(Drop.NIC_DOWN, pkt, nic); unchecked(txErrors[nic]++); }
+  else {
+    unchecked(txFrames[nic] += <u64>gsoCount(p, len - ETH_HDR, gso));
+    unchecked(txBytes[nic] += gsoWireBytes(p, len - ETH_HDR, gso, ETH_HDR));
+  }
+  pktFree(pkt);
+  return len;
+}
+
+/** One segment's frame, cut from a super-frame for a host that takes none. */
+const TX_CUT: usize = memory.data(FRAME_MAX, 16);
 
 /** One frame from a class still owed its min rate, taking turns: the classes after the
  *  last one served, then those up to it (classes 1 .. CLASS_MAX-1). Walks only the classes

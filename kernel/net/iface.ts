@@ -16,6 +16,9 @@ const PFX_ADDRS: usize = memory.data(PREFIX_MAX * 16, 8); // the node's address 
 export const nicPresent = new StaticArray<bool>(NIC_MAX);
 export const nicMtu = new StaticArray<i32>(NIC_MAX);
 export const nicKind = new StaticArray<u8>(NIC_MAX);
+/** A TAP NIC whose host answered nic_send_gso -ENOTSUP: its super-frames are cut from then on
+ *  (net/output.ts superStep, net/egress.ts sendSuper). */
+export const nicNoGso = new StaticArray<bool>(NIC_MAX);
 export const rxFrames = new StaticArray<u64>(NIC_MAX);
 export const rxBytes = new StaticArray<u64>(NIC_MAX);
 export const txFrames = new StaticArray<u64>(NIC_MAX);

@@ -13,9 +13,10 @@ import { FRAME_MAX } from "../param";
 import { drop, dropFrame, dropPacket } from "../stats";
 import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
 import { capturing, capture } from "../capture";
-import { pktAlloc, pktFree, pktData, pktLen, pktSetLen, pktSetClass } from "../pool";
+import { pktAlloc, pktTakeGso, pktFree, pktData, pktLen, pktSetLen, pktSetClass } from "../pool";
+import { gsoSegments, gsoSegment, gsoWireBytes } from "./gso";
 import { CLASS_FORWARD } from "./egress";
-import { macEq, isMulticast, isAllNodes, isAllRouters, isSolicitedNode, isUnspecified, isLoopback, isV4Mapped } from "../../wire/addr";
+import { macEq, isLinkLocal, isMulticast, isAllNodes, isAllRouters, isSolicitedNode, isUnspecified, isLoopback, isV4Mapped } from "../../wire/addr";
 import { IP_SRC, IP_DST, IP_HDR, NH_ICMPV6 } from "../../wire/ipv6";
 import { ETH_HDR, ETH_SRC, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ethType, ethIsGroup } from "../../wire/ethernet";
 import { ICMP_PARAM, ICMP_RS, ICMP_REDIRECT, ICMP_NS, ICMP_MLD_REPORT, ICMP_MLD2_REPORT, icmpType } from "../../wire/icmpv6";
@@ -57,6 +58,44 @@ export function rx(nic: i32, f: usize, len: i32): void {
   pktSetClass(pkt, CLASS_FORWARD);
   ipv6In(pkt, nic, groupFrame, f + ETH_SRC);
 }
+
+/** A TCP super-frame the host handed over whole (k_rx_gso; net/gso.ts) at f, which is Buf.GSO:
+ *  checked as one, then taken whole where it lies (pool.ts pktTakeGso) and on the forwarding
+ *  way, where output.ts sends it whole or cuts it. One the kernel does not take is counted and dropped (GSO_BAD). Where it
+ *  cannot go whole — to the link's groups, to a link-local address, not to this NIC's MAC, or
+ *  with every super-frame buffer taken — it is cut here, and each segment is received as a
+ *  frame of its own (rx), as if the host had cut it: nothing is lost to the shortcut. */
+export function rxGso(nic: i32, f: usize, len: i32, gso: i32): void {
+  if (!nicValid(nic)) return;
+  let segs = gsoSegments(f, len, gso, unchecked(nicMtu[nic]));
+  if (segs < 0 || unchecked(nicKind[nic]) == <u8>NicKind.WIREGUARD) {
+    unchecked(rxFrames[nic]++);
+    unchecked(rxBytes[nic] += <u64>len);
+    dropFrame(Drop.GSO_BAD, nic, f, len);
+    return;
+  }
+  let p = f + ETH_HDR;
+  let n = len - ETH_HDR;
+  let pkt = -1;
+  if (!ethIsGroup(f) && macEq(f, nicMac(nic)) && !isMulticast(p + IP_DST) && !isLinkLocal(p + IP_DST)) pkt = pktTakeGso(gso);
+  if (pkt < 0) {
+    for (let k = 0; k < segs; k++) {
+      memory.copy(CUT, f, <usize>ETH_HDR);
+      rx(nic, CUT, ETH_HDR + gsoSegment(p, n, gso, k, CUT + ETH_HDR));
+    }
+    return;
+  }
+  unchecked(rxFrames[nic] += <u64>segs);
+  unchecked(rxBytes[nic] += gsoWireBytes(p, n, gso, ETH_HDR));
+  if (capturing != 0) capture(CapturePoint.RX, nic, CAPTURE_NONE, CAPTURE_NONE, f, len);
+  let r = check(p, n);
+  if (r >= 0) { dropFrame(<Drop>r, nic, f, len); pktFree(pkt); return; }
+  pktSetLen(pkt, n);                                   // pktData(pkt) is p: no copy
+  pktSetClass(pkt, CLASS_FORWARD);
+  ipv6In(pkt, nic, false, f + ETH_SRC);
+}
+/** One segment's frame, cut from a super-frame for rx. */
+const CUT: usize = memory.data(FRAME_MAX, 16);
 
 /** A WireGuard NIC's datagram: what wg/link.ts opens of it goes the IPv6 way, from no MAC. */
 function sealed(nic: i32, f: usize, len: i32): void {

@@ -5,7 +5,7 @@
 import { Drop } from "../../abi/drop";
 import * as L from "../../wire/layout/wireguard";
 import { WG_EP_HDR, WG_TAG } from "../../wire/layout/wireguard";
-import { PKT_SLOTS } from "../param";
+import { POOL_INDEXES } from "../param";
 import { dropSent } from "../stats";
 import { pktData, pktLen } from "../pool";
 import { nicMtu } from "../net/iface";
@@ -15,7 +15,7 @@ import * as T from "./timers";
 
 /** Which peer a queued packet is sealed for; RAW: a finished datagram (a handshake message). */
 export const RAW: i8 = -1;
-export const pktPeer = new StaticArray<i8>(PKT_SLOTS);
+export const pktPeer = new StaticArray<i8>(POOL_INDEXES);
 const NONCE: usize = memory.data(12, 8);
 
 /** Where the frame of the last wgFrame starts. */

@@ -290,7 +290,7 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   goal("tap-tcp", `${median(tr).toFixed(3)} (${g(median(pt))} against ${g(median(lt))} Gbit/s${boundNote(t.relay)})`, median(tr) >= 1);
   out(`  iperf3 TCP, one stream, ${SECONDS} s, same routers: PersiaOS ${g(median(pt))} Gbit/s (${g(Math.min(...pt))}–${g(Math.max(...pt))}), ` +
     `Linux ${g(median(lt))} Gbit/s (${g(Math.min(...lt))}–${g(Math.max(...lt))}); PersiaOS / Linux ${t.node} ` +
-    (TAP_OFFLOAD ? `(TAP offloads on: 64 KiB super-frames cross the TAPs, the node forwards 1500-byte frames)`
+    (TAP_OFFLOAD ? `(TAP offloads on: 64 KiB super-frames cross the TAPs and the kernel forwards them whole, k_rx_gso and nic_send_gso)`
       : `(PERSIA_TAP_OFFLOAD=0: 1500-byte frames, one system call each; Linux's veths pass 64 KiB GSO frames)`) +
     (bound ? `; relay ${g(median(rt))} Gbit/s (super-frames passed on whole), relay / Linux ${t.relay}` : ""));
   const c = ps[ps.length - 1].nic ?? {};

@@ -363,3 +363,98 @@ test("a NIC whose poll cannot start leaves no ring open", async () => {
   assert.equal(r.closed.length, r.setups, "every ring set up is closed");
   assert.equal(r.unmapped, 0 + (r.setups > 0 ? 3 : 0));
 });
+
+// ——— TCP super-frames handed to the kernel whole (onSuper) and written whole (sendGsoAt) ———
+
+test("a TCP super-frame goes to onSuper whole, once, counted as its segments; anything else is split as before", async () => {
+  const f = fake();
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true, mtu: 1500 });
+  try {
+    const wholes: { len: number; gso: number; first: number }[] = [];
+    let frames = 0;
+    nic.onSuper = (frame, gso) => { wholes.push({ len: frame.length, gso, first: frame[0] }); };
+    nic.onFrame = () => { frames++; };
+    f.reads.push(tcpSuper(45 * 1440, 1440));           // taken whole
+    const ext = tcpSuper(3000, 1440); ext[VNET + 20] = 17; // UDP in the IPv6 header: no TCP super-frame
+    f.reads.push(ext);
+    f.reads.push(tcpSuper(1000, 1440));                 // one segment only: split (a checksum completed)
+    const late = tcpSuper(3000, 1440); late[6] = 62;    // csum_start past an extension header that is not there
+    f.reads.push(late);
+    const big = tcpSuper(3000, 1461);                   // a segment over the MTU's frame: split refuses it too
+    f.reads.push(big);
+    f.turn();
+    assert.deepEqual(wholes, [{ len: 14 + 40 + 20 + 45 * 1440, gso: 1440, first: 2 }]);
+    assert.equal(frames, 1, "the one-segment frame went as a frame");
+    const c = nic.counters();
+    assert.equal(c.rx_gso_whole, 1);
+    assert.equal(c.rx_frames, 45 + 1, "the whole one counted as its 45 segments");
+    assert.equal(c.rx_gso_bad, 3, "the UDP-in-TCPV6, misplaced and oversized reads refused by the split, as before");
+    nic.onSuper = null;                                  // a node that takes none: split
+    f.reads.push(tcpSuper(3 * 1440, 1440));
+    f.turn();
+    assert.equal(frames, 4);
+    assert.equal(wholes.length, 1);
+  } finally {
+    nic.close();
+  }
+});
+
+const VNET = 10;
+
+/** The kernel's side of a super-frame: the frame alone, 20 TCP header bytes, `data` of 0x5a. */
+function kernelSuper(data: number, cwr = false): Uint8Array {
+  const f = tcpSuper(data, 1440).subarray(VNET);
+  if (cwr) f[14 + 40 + 13] |= 0x80;
+  return f;
+}
+
+test("sendGsoAt writes one super-frame behind a GSO_TCPV6 vnet header, after what was queued before it", async () => {
+  const f = fake();
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: true });
+  try {
+    const before = udpFrame([1, 2, 3]);
+    assert.equal(sendFrame(nic, before), 0);             // queued in the coalescer until the turn ends
+    const sf = kernelSuper(10 * 1440 + 7, true);
+    const mem = new Uint8Array(100 + sf.length); mem.set(sf, 100);
+    assert.equal(nic.sendGsoAt!(mem, 100, sf.length, 1440), 0);
+    assert.equal(f.writes.length, 2, "the queued frame was written first");
+    assert.deepEqual([...f.writes[0].subarray(VNET)], [...before]);
+    const w = f.writes[1];
+    assert.deepEqual([...w.subarray(0, VNET)], [1, 4 | 0x80, 74, 0, 1440 & 0xff, 1440 >> 8, 54, 0, 16, 0],
+      "NEEDS_CSUM, GSO_TCPV6 with ECN for CWR, hdr_len 74, gso_size, csum_start 54, csum_offset 16");
+    assert.deepEqual([...w.subarray(VNET)], [...sf]);
+    const c = nic.counters();
+    assert.equal(c.tx_gso_whole, 1);
+    assert.equal(c.tx_frames, 1 + 11);
+    assert.equal(nic.sendGsoAt!(mem, 100, 40, 1440), -Errno.EINVAL, "shorter than its headers");
+    assert.equal(nic.sendGsoAt!(mem, 100, sf.length, 0), -Errno.EINVAL, "no segment size");
+  } finally {
+    nic.close();
+  }
+});
+
+test("sendGsoAt on a TAP without offloads cuts the super-frame and writes each segment, checksums filled", async () => {
+  const f = fake();
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: false, mtu: 1500 });
+  try {
+    const sf = kernelSuper(3 * 1440 + 100);
+    assert.equal(nic.sendGsoAt!(sf, 0, sf.length, 1440), 0);
+    assert.deepEqual(f.writes.map((w) => w.length), [74 + 1440, 74 + 1440, 74 + 1440, 74 + 100]);
+    for (const [k, w] of f.writes.entries()) {
+      assert.equal((w[14 + 4] << 8) | w[14 + 5], 20 + (k < 3 ? 1440 : 100), "payload length");
+      const seq = ((w[58] << 24) | (w[59] << 16) | (w[60] << 8) | w[61]) >>> 0;
+      assert.equal(seq, 1 + k * 1440, "the sequence number steps by each segment's payload");
+      // The checksum over the pseudo-header and the segment comes to zero.
+      const words = [...w.subarray(22, 54), 0, 0, (w.length - 54) >> 8, (w.length - 54) & 0xff, 0, 0, 0, 6, ...w.subarray(54)];
+      let s = 0;
+      for (let i = 0; i < words.length; i += 2) s += words[i] * 256 + (words[i + 1] ?? 0);
+      while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536);
+      assert.equal(s, 0xffff, `segment ${k}'s checksum`);
+    }
+  } finally {
+    nic.close();
+  }
+});

@@ -8,9 +8,10 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import {
-  Coalescer, F_NEEDS_CSUM, GSO_NONE, GSO_SEGS_MAX, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4, VNET_HDR_LEN, readVnetHdr, receive, writeVnetHdr, sum16, fold,
+  Coalescer, F_NEEDS_CSUM, GSO_NONE, GSO_TCPV4, GSO_TCPV6, GSO_UDP_L4, VNET_HDR_LEN, readVnetHdr, receive, writeVnetHdr, sum16, fold,
 } from "../../hosts/node/nic/offload";
 import { checksumBuffer, checksumMemory, checksumsInJs, wasmSum } from "../../hosts/node/nic/csum";
+import { GSO_SEGS_MAX } from "../../abi/kernel";
 
 const SRC = [0xfd, 0, 0, 0xa, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];
 const DST = [0xfd, 0, 0, 0xb, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2];

@@ -2,7 +2,9 @@
 // two TAP devices opened with IFF_VNET_HDR, each TAP in its own network namespace. 32 MiB of
 // TCP go from one namespace to the other and arrive whole (the receiver's SHA-256 equals the
 // sender's), and 4 MiB more with a destination options header on every packet, while Linux hands the node 64 KiB super-frames (split by the node: rx_gso) and
-// the node hands Linux merged super-frames (tx_gso); then 3,000 UDP datagrams of mixed
+// the node hands Linux merged super-frames (tx_gso); the plain TCP's super-frames go through
+// the kernel whole (k_rx_gso, nic_send_gso: rx_gso_whole, tx_gso_whole), the one with
+// options is split and merged by the host; then 3,000 UDP datagrams of mixed
 // sizes, paced, arrive all, each intact (count and digest of the set), with UDP merging on
 // (the manifest's `udp_gro: true`). The TAP counters say
 // no read was refused and no write lost, and the node's drop counters that no frame was lost
@@ -130,6 +132,8 @@ services: []
     const nics = r.node.status().host!.nics;
     const a = nics.find((n) => n.id === 0)!.counters, b = nics.find((n) => n.id === 1)!.counters;
     assert.ok(a.rx_gso > 0, `Linux handed the node TCP super-frames (rx_gso ${a.rx_gso})`);
+    assert.ok(a.rx_gso_whole > 0 && b.tx_gso_whole > 0,
+      `the kernel took TCP super-frames whole and sent them whole (rx_gso_whole ${a.rx_gso_whole}, tx_gso_whole ${b.tx_gso_whole})`);
     assert.ok(b.tx_gso > 0 && b.tx_merged > 0, `the node handed Linux merged super-frames (tx_gso ${b.tx_gso})`);
     for (const c of [a, b]) {
       assert.equal(c.rx_gso_bad + c.rx_vnet_bad_csum + c.rx_vnet_short, 0, JSON.stringify(c));

@@ -194,7 +194,7 @@ it("the kernel admits at boot too: a hand-built boot manifest whose RAM mins exc
   let k: KernelInstance | null = null;
   const host = {
     log: (_l: number, p: number, n: number) => { logs.push(new TextDecoder().decode(k!.bytes.subarray(p, p + n))); },
-    random: () => {}, nic_send: () => 0, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {}, module_read: () => -2,
+    random: () => {}, nic_send: () => 0, nic_send_gso: () => -20, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {}, module_read: () => -2,
     svc_ram: () => 0, svc_call: () => 0, svc_fuel_used: () => 0n, svc_read: () => -8, svc_write: () => -8,
     disk_read: () => -12, disk_write: () => -12, disk_flush: () => 0, usb_submit: () => -16, usb_cancel: () => {}, capture: () => {},
     mod_stage: () => -20, mod_write: () => -20, mod_read: () => -20, mod_commit: () => -20, mod_abort: () => {},

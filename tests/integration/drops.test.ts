@@ -153,7 +153,7 @@ const ELSEWHERE: Record<string, string> = {
   ICMP_RATE: "drops_limits", CTL_MALFORMED: "control", CTL_RATE: "control", ADDR_TENTATIVE: "drops_client",
   WG_MALFORMED: "wg", WG_MAC: "wg, wg_flips", WG_HANDSHAKE: "wg, wg_flips", WG_KEY: "wg", WG_AUTH: "wg, wg_flips",
   WG_REPLAY: "wg", WG_SRC: "wg", WG_NO_PEER: "wg", WG_NO_SESSION: "wg",
-  BLOCKED: "block, tests/kernel/main-filter.spec.ts", BLOCK_RELAY: "block",
+  BLOCKED: "block, tests/kernel/main-filter.spec.ts", BLOCK_RELAY: "block", GSO_BAD: "tests/kernel/main-gso.spec.ts",
 };
 const OUT_OF_REACH: Record<string, string> = {};
 

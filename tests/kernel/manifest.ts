@@ -52,10 +52,10 @@ export function mfNode(role: u32, name: string): void {
 }
 
 /** NIC (2): id u8, kind u8, mtu u16, mac[6]. */
-export function mfNic(id: u32, mtu: u32, mac: string): void {
+export function mfNic(id: u32, mtu: u32, mac: string, kind: u32 = 0): void {
   let b = mfRecord(2, 10);
   store<u8>(b, <u8>id);
-  store<u8>(b + 1, 0);                     // NicKind.VIRTUAL
+  store<u8>(b + 1, <u8>kind);              // NicKind: VIRTUAL unless told
   le16(b + 2, mtu);
   put(b + 4, mac);
 }

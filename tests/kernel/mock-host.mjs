@@ -12,6 +12,8 @@
 // stages in memory, and mod_count tells writes, commits, aborts and slots staged.
 // USB (usb_submit, usb_cancel): every call is kept (an OUT transfer's bytes copied as the
 // contract says, before returning), and usb_submit answers what mock.usb_next set (0).
+// nic_send_gso's super-frames are kept with the frames, each with its gso_size (0 for
+// nic_send's), unless mock.gso_next made it answer an error.
 // Every capture() call is kept (point, nic, svc, reason and a copy of the bytes) for the
 // test to read back through capture_*.
 // Memory is reached through the instance's exports, so nothing here may run before bind():
@@ -34,6 +36,8 @@ export function mockHost() {
   // module has, and how many writes, commits and aborts reached it.
   const mods = { mode: -20, staged: new Map(), held: new Uint8Array(0), writes: 0, commits: 0, aborts: 0 };
   const usb = { next: 0, submits: [], cancels: [] };
+  let gsoAnswer = 0;           // what nic_send_gso answers (mock.gso_next)
+  let gsoCalls = 0;            // nic_send_gso calls, answered anything
   const mem = () => new Uint8Array(exports.memory.buffer);
   const inside = (m, at, len) => m !== undefined && at >= 0 && len >= 0 && at + len <= m.length;
   /** Copy len bytes between a mock buffer m at `at` and kernel memory at ptr; -1 if out of range. */
@@ -50,7 +54,14 @@ export function mockHost() {
         const m = mem();
         for (let i = 0; i < len; i++) { seed = (seed * 1103515245 + 12345) >>> 0; m[ptr + i] = seed >>> 24; }
       },
-      nic_send(nic, ptr, len) { frames.push({ nic, bytes: mem().slice(ptr, ptr + len) }); return 0; },
+      nic_send(nic, ptr, len) { frames.push({ nic, bytes: mem().slice(ptr, ptr + len), gso: 0 }); return 0; },
+      // A super-frame is kept as a frame with its gso_size (mock.frame_gso), and answered what
+      // mock.gso_next set: 0 by default, -20 (ENOTSUP) for a host that takes none (then not kept).
+      nic_send_gso(nic, ptr, len, gso) {
+        gsoCalls++;
+        if (gsoAnswer === 0) frames.push({ nic, bytes: mem().slice(ptr, ptr + len), gso });
+        return gsoAnswer;
+      },
       // mock.svc_during(true) also reaches a start: the spec's export duringStart(id), if it
       // has one, runs from inside svc_start (a start function acting on the kernel) before
       // the start's scripted fault (mock.svc_start_next, none by default) is returned.
@@ -124,6 +135,9 @@ export function mockHost() {
       frame_len(i) { return frames[i] ? frames[i].bytes.length : -1; },
       frame_copy(i, ptr) { if (frames[i]) mem().set(frames[i].bytes, ptr); },
       frames_clear() { frames.length = 0; },
+      frame_gso(i) { return frames[i] ? frames[i].gso : -1; },
+      gso_next(r) { gsoAnswer = r; },
+      gso_calls() { return gsoCalls; },
       capture_count() { return captures.length; },
       capture_field(i, which) { const c = captures[i]; return c ? [c.point, c.nic, c.svc, c.reason, c.bytes.length][which] : -2; },
       capture_copy(i, ptr) { if (captures[i]) mem().set(captures[i].bytes, ptr); },

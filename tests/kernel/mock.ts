@@ -18,6 +18,12 @@
 @external("mock", "frame_len") export declare function frameLen(i: i32): i32;
 @external("mock", "frame_copy") export declare function frameCopy(i: i32, ptr: usize): void;
 @external("mock", "frames_clear") export declare function framesClear(): void;
+/** The gso_size of the i-th frame sent: a super-frame's (nic_send_gso), 0 for nic_send's. */
+@external("mock", "frame_gso") export declare function frameGso(i: i32): i32;
+/** What nic_send_gso answers from now: 0 (the default) or -Errno (then it keeps nothing). */
+@external("mock", "gso_next") export declare function gsoNext(r: i32): void;
+/** nic_send_gso calls so far, whatever they were answered. */
+@external("mock", "gso_calls") export declare function gsoCalls(): i32;
 @external("mock", "capture_count") export declare function captureCount(): i32;
 /** Field `which` of the i-th capture() call: 0 point, 1 nic, 2 svc, 3 reason, 4 length. */
 @external("mock", "capture_field") export declare function captureField(i: i32, which: i32): i32;

@@ -26,7 +26,7 @@ function quietHost(logs: string[], kernel: () => KernelInstance): HostImports {
   const module = maxModule();
   return {
     log: (_l, p, n) => { logs.push(Buffer.from(kernel().bytes.subarray(p, p + n)).toString("utf8")); },
-    random: () => {}, nic_send: () => 0, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {},
+    random: () => {}, nic_send: () => 0, nic_send_gso: () => -20, svc_start: () => 0, svc_stop: () => {}, svc_load: () => -2, svc_unload: () => {},
     module_read: (_svc, off, dst, len) => {
       const part = module.subarray(Math.min(off, module.length), Math.min(off + len, module.length));
       kernel().bytes.set(part, dst);

@@ -58,6 +58,7 @@ const FUEL = "tests/loader/fuel.test.ts";
 const WASM_CODE = "tests/loader/wasm_code.test.ts";
 const DELEGATIONS = "tests/loader/delegations.test.ts";
 const MANIFEST_ROUTES = "tests/loader/manifest_routes.test.ts";
+const GSO = "tests/kernel/main-gso.spec.ts";
 const KEYS = "tests/loader/control_manifest.test.ts";
 const PUT = "tests/integration/put.test.ts";
 const STATUS = "tests/loader/status.test.ts";
@@ -362,6 +363,42 @@ export const MUTANTS: Mutant[] = [
   { id: "loader-user-prefix-route", guarantee: "a user's prefix may not overlap a static route",
     file: "loader/manifest/delegations.ts", from: "const r = routes.findIndex((x) => x !== null && x.len > 0 && overlaps(x, p));",
     to: "const r = -1;", tests: [DELEGATIONS] },
+
+  // TCP super-frames (spec/abi.md "Super-frames", spec/security.md).
+  { id: "gso-one-segment", guarantee: "a super-frame of one segment (whose checksum is only partial) is refused, GSO_BAD",
+    file: "kernel/net/gso.ts", from: "if (payload <= gso || IP_HDR + thl + gso > mtu) return -1;", to: "if (payload < gso || IP_HDR + thl + gso > mtu) return -1;", tests: [GSO] },
+  { id: "gso-segment-over-mtu", guarantee: "a super-frame whose segments do not fit the ingress MTU is refused, GSO_BAD",
+    file: "kernel/net/gso.ts", from: "if (payload <= gso || IP_HDR + thl + gso > mtu) return -1;", to: "if (payload <= gso) return -1;", tests: [GSO] },
+  { id: "gso-segments-max", guarantee: "a super-frame of more than GSO_SEGS_MAX segments is refused, GSO_BAD: a cut is bounded",
+    file: "kernel/net/gso.ts", from: "  return segs <= GSO_SEGS_MAX ? segs : -1;", to: "  return segs;", tests: [GSO] },
+  { id: "gso-length-unchecked", guarantee: "a super-frame whose Payload Length does not cover the frame exactly is refused, GSO_BAD",
+    file: "kernel/net/gso.ts", from: " || IP_HDR + ipPayloadLen(p) != len - ETH_HDR) return -1;", to: ") return -1;", tests: [GSO] },
+  { id: "gso-tcp-header-short", guarantee: "a super-frame whose TCP header is shorter than 20 bytes is refused, GSO_BAD",
+    file: "kernel/net/gso.ts", from: "if (thl < TCP_HDR || ETH_HDR + IP_HDR + thl > len) return -1;", to: "if (ETH_HDR + IP_HDR + thl > len) return -1;", tests: [GSO] },
+  { id: "gso-fin-on-every-segment", guarantee: "a cut keeps FIN and PSH on the last segment only (tcp_gso_segment)",
+    file: "kernel/net/gso.ts", from: "  if (n < left) flags &= ~(TCP_FIN | TCP_PSH);", to: "", tests: [GSO] },
+  { id: "gso-cwr-on-every-segment", guarantee: "a cut keeps CWR on the first segment only (tcp_gso_segment)",
+    file: "kernel/net/gso.ts", from: "  if (k > 0) flags &= ~TCP_CWR;", to: "", tests: [GSO] },
+  { id: "gso-seq-not-stepped", guarantee: "each cut segment's sequence number is the super-frame's plus the payload before it",
+    file: "kernel/net/gso.ts", from: "ld32(p + IP_HDR + TCP_SEQ) + <u32>off);", to: "ld32(p + IP_HDR + TCP_SEQ));", tests: [GSO] },
+  { id: "gso-checksum-partial-kept", guarantee: "each cut segment's checksum is computed whole, never the partial sum passed on",
+    file: "kernel/net/gso.ts", from: "  st16(t + TCP_CHECKSUM, l4Checksum(dst, IP_HDR, thl + n, NH_TCP));", to: "", tests: [GSO] },
+  { id: "gso-whole-to-any-nic", guarantee: "a super-frame leaves whole only through a TAP NIC; to any other kind it is cut",
+    file: "kernel/net/output.ts", from: "unchecked(nicKind[nic]) == <u8>NicKind.TAP && !unchecked(nicNoGso[nic]) && hops > 1 &&", to: "!unchecked(nicNoGso[nic]) && hops > 1 &&", tests: [GSO] },
+  { id: "gso-whole-over-mtu", guarantee: "a super-frame whose segments do not fit the egress MTU is cut, each too-big segment answered with packet too big",
+    file: "kernel/net/output.ts", from: "        IP_HDR + tcpHdrLen(p) + pktGso(pkt) <= unchecked(nicMtu[nic]) && (tentatives == 0 || !isTentative(dst))) {", to: "        (tentatives == 0 || !isTentative(dst))) {", tests: [GSO] },
+  { id: "gso-whole-hop-limit", guarantee: "a super-frame with hop limit 1 is cut, each segment answered with time exceeded",
+    file: "kernel/net/output.ts", from: "!unchecked(nicNoGso[nic]) && hops > 1 &&", to: "!unchecked(nicNoGso[nic]) &&", tests: [GSO] },
+  { id: "gso-enotsup-forgotten", guarantee: "a NIC whose host answered nic_send_gso -ENOTSUP gets its later super-frames cut before they are queued",
+    file: "kernel/net/egress.ts", from: "    unchecked(nicNoGso[nic] = true);", to: "", tests: [GSO] },
+  { id: "gso-other-mac-whole", guarantee: "a super-frame not to the NIC's MAC is cut as it arrives and each segment dropped NOT_OUR_MAC, never forwarded",
+    file: "kernel/net/input.ts", from: "  if (!ethIsGroup(f) && macEq(f, nicMac(nic)) && !isMulticast(p + IP_DST)", to: "  if (!ethIsGroup(f) && !isMulticast(p + IP_DST)", tests: [GSO] },
+  { id: "gso-rx-counted-once", guarantee: "a super-frame counts as its segments in the NIC's receive counters",
+    file: "kernel/net/input.ts", from: "  unchecked(rxFrames[nic] += <u64>segs);", to: "  unchecked(rxFrames[nic] += 1);", tests: [GSO] },
+  { id: "gso-drop-counted-once", guarantee: "a super-frame dropped whole counts each of its segments",
+    file: "kernel/stats.ts", from: "  if (pktIsGso(pkt)) dropSegments(reason, gsoCount(pktData(pkt), pktLen(pkt), pktGso(pkt)));", to: "  if (false) dropSegments(reason, 0);", tests: [GSO] },
+  { id: "gso-host-any-csum-start", guarantee: "the TAP hands the kernel whole only a TCP super-frame whose TCP header follows the IPv6 header (csum_start 54)",
+    file: "hosts/node/nic/tap.ts", from: "  if ((buf[6] | (buf[7] << 8)) !== ETH_HDR + IP_HDR || (buf[8] | (buf[9] << 8)) !== TCP_CHECKSUM) return 0;", to: "", tests: [TAP_FAKE] },
 
   // The operator's disk operations (spec/hosts.md "Disks", spec/security.md).
   { id: "disk-fault-ignored", guarantee: "while a fault is injected every disk call answers EIO and touches nothing",
@@ -728,5 +765,5 @@ export const SAMPLE: string[] = [
   "egress-max-fast", "cpu-max-wide", "cap-rights-ignored", "derive-wider", "disk-write-with-read", "send-without-send-right", "rx-spoofed-own-source",
   "ip-length", "hop-limit", "icmp-checksum", "ctl-replay", "ctl-signature", "icmp-error-rate", "fuel-loop-charge",
   "capture-filter-ignored", "aead-tag-ignored", "cert-issuer-flag-skipped", "modsig-any-hash",
-  "usb-direction-unchecked", "usb-stop-keeps-transfers",
+  "usb-direction-unchecked", "usb-stop-keeps-transfers", "gso-segments-max",
 ];

@@ -24,6 +24,15 @@ export interface NicBackend {
   sendAt(bytes: Uint8Array, off: number, len: number): number;
   /** Called once per received frame, in order. The frame is only valid during the call. */
   onFrame: ((frame: Uint8Array) => void) | null;
+  /** A backend that receives TCP super-frames (a TAP with offloads) and hands the kernel
+   *  those it takes whole (k_rx_gso, spec/abi.md "Super-frames") calls this instead of onFrame
+   *  for them, in order with its frames; only valid during the call. */
+  onSuper?: ((frame: Uint8Array, gsoSize: number) => void) | null;
+  /** nic_send_gso: one TCP super-frame, [off, off + len) of `bytes`, segments of gsoSize TCP
+   *  payload bytes; as sendAt otherwise, but that the GSO_HEADROOM bytes before off are the
+   *  backend's to overwrite during the call (abi/kernel.ts). Only a TAP NIC has it: the kernel sends super-frames
+   *  to no other kind, and node.ts answers -ENOTSUP for a backend without it. */
+  sendGsoAt?(bytes: Uint8Array, off: number, len: number, gsoSize: number): number;
   /** Told about asynchronous errors (a socket failing), if the backend has any. */
   onError?: ((message: string) => void) | null;
   /** Host-side counters, by name (frames dropped before the kernel saw them, errors). */

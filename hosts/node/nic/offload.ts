@@ -32,6 +32,7 @@
  */
 
 import { wasmSum } from "./csum";
+import { GSO_FRAME_MAX, GSO_SEGS_MAX } from "../../../abi/kernel";
 import { ETH_HDR, ETH_TYPE, ETHERTYPE_IPV6 } from "../../../wire/layout/ethernet";
 import { IP_HDR, IP_PLEN, IP_NEXT, IP_SRC, IP_DST, NH_TCP, NH_UDP, NH_HOPOPT, NH_ROUTING, NH_DSTOPT } from "../../../wire/layout/ipv6";
 import { UDP_LENGTH, UDP_CHECKSUM, UDP_CHECKSUM_ZERO, UDP_HDR } from "../../../wire/layout/udp";
@@ -61,15 +62,12 @@ const TCP = NH_TCP, UDP = NH_UDP;
 const EXT_HOPOPTS = NH_HOPOPT, EXT_ROUTING = NH_ROUTING, EXT_DSTOPTS = NH_DSTOPT;
 /** Linux's UDP_MAX_SEGMENTS: a UDP GSO frame of more segments is refused on receive. */
 export const UDP_MAX_SEGMENTS = 64;
-/** The most segments one GSO frame from Linux is cut into; the rest of its payload is dropped
- *  (rx_gso_capped) — TCP resends it. A 64 KiB frame at IPv6's smallest MSS (1220) is 54; a
- *  hostile or odd gso_size (1 byte: 65,515 segments, 39-131 ms a read) is cut short here, and
- *  one read stays within about twice the turn's RX_BATCH. */
-export const GSO_SEGS_MAX = 128;
-/** The largest IPv6 payload one super-frame carries (no jumbograms, no BIG TCP). */
-export const GSO_PAYLOAD_MAX = 0xffff;
-/** The largest frame a read can return with offloads on: 64 KiB of IPv6 payload plus headers. */
-export const GSO_FRAME_MAX = ETH + IP6 + GSO_PAYLOAD_MAX;
+// A split makes at most abi/kernel.ts GSO_SEGS_MAX segments (the most k_rx_gso takes too); the
+// rest of the payload is dropped (rx_gso_capped) — TCP resends it. A 64 KiB frame at IPv6's
+// smallest MSS (1220) is 54; a hostile or odd gso_size (1 byte: 65,515 segments, 39-131 ms a
+// read) is cut short, and one read stays within about twice the turn's RX_BATCH. The largest
+// frame a read returns with offloads on is abi/kernel.ts GSO_FRAME_MAX. (Imported, not
+// re-exported: a re-export would make this module's exports getters; see abi/kernel.ts ETH_HDR.)
 
 export interface VnetHdr {
   flags: number; gsoType: number; hdrLen: number; gsoSize: number; csumStart: number; csumOffset: number;

@@ -23,10 +23,15 @@ import { Errno } from "../../../abi/errno";
 import { TAP_DEVICE_PATTERN } from "../../../loader/manifest/limits";
 import { frameAt, NicBackend } from "./nic";
 import { LINK_FRAME_MAX, MTU_MAX } from "../../../abi/limits";
-import { ETH_HDR } from "../../../abi/kernel";
-import { Coalescer, GSO_ECN, GSO_FRAME_MAX, GSO_UDP_L4, receive, VNET_HDR_LEN } from "./offload";
+import { ETH_HDR, GSO_FRAME_MAX, GSO_HEADROOM, GSO_SEGS_MAX } from "../../../abi/kernel";
+import { Coalescer, F_NEEDS_CSUM, GSO_ECN, GSO_TCPV6, GSO_UDP_L4, receive, split, VNET_HDR_LEN } from "./offload";
+import { IP_HDR, IP_NEXT, IP_PLEN, NH_TCP } from "../../../wire/layout/ipv6";
+import { ETH_TYPE, ETHERTYPE_IPV6 } from "../../../wire/layout/ethernet";
+import { TCP_CHECKSUM, TCP_CWR, TCP_FLAGS, TCP_HDR, TCP_OFFSET } from "../../../wire/layout/tcp";
 import { checksumBuffer, checksumsInJs } from "./csum";
 import { RingSys, WriteRing } from "./uring";
+
+if (VNET_HDR_LEN > GSO_HEADROOM) throw new Error("tap.ts: a vnet header does not fit nic_send_gso's GSO_HEADROOM (abi/kernel.ts)");
 
 /** Frames delivered per readable turn (segments after a split, not reads: one read with
  *  offloads can carry 45 frames, and the node's egress queues are sized for about this many
@@ -288,6 +293,12 @@ export class TapNic implements NicBackend {
   onFrame: ((frame: Uint8Array) => void) | null = null;
   /** Told once that the device is gone, and once each time it is found down on send. */
   onError: ((message: string) => void) | null = null;
+  /** Given each TCP super-frame Linux hands over (GSO_TCPV6, its checksum left to fill) that
+   *  the kernel takes whole (k_rx_gso, spec/abi.md "Super-frames"), with its gso_size; the
+   *  frame is only valid during the call. null: every super-frame is split here, as before. */
+  onSuper: ((frame: Uint8Array, gsoSize: number) => void) | null = null;
+  /** sendGsoAt's room for one segment, without offloads. */
+  private gsoOut: Uint8Array | null = null;
   private fd: number;
   private poller: PollHandle | null;
   private closed = false;
@@ -325,7 +336,7 @@ export class TapNic implements NicBackend {
   private readonly stats = {
     rx_frames: 0, rx_batches: 0, rx_batch_full: 0, undelivered: 0,
     tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
-    rx_gso: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0, rx_gso_capped: 0,
+    rx_gso: 0, rx_gso_whole: 0, tx_gso_whole: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0, rx_gso_capped: 0,
     tx_writes: 0, tx_gso: 0, tx_lost: 0, tx_gso_refused: 0, tx_ring_submits: 0,
     /** 1 while the writes go through io_uring. */
     tx_ring: 0,
@@ -407,6 +418,51 @@ export class TapNic implements NicBackend {
       return 0;
     }
     return this.sendFailed(n < 0 ? this.lib.errno() : this.lib.E.EIO);
+  }
+
+  /** nic_send_gso: one TCP super-frame of the kernel's (spec/abi.md "Super-frames"), whose
+   *  segments carry gsoSize bytes of TCP payload and whose checksum field holds the
+   *  pseudo-header's partial sum. With offloads it is written whole behind a vnet header
+   *  (GSO_TCPV6, with GSO_ECN when it carries CWR, as Linux's own TCP marks one; NEEDS_CSUM),
+   *  which goes in the GSO_HEADROOM before it (bytes[off - 10, off)), after whatever this NIC
+   *  holds from before, so nothing overtakes what was sent first.
+   *  Without, it is cut here (offload.ts split) and each segment written as sendAt would. */
+  sendGsoAt(bytes: Uint8Array, off: number, len: number, gsoSize: number): number {
+    if (this.closed) return -Errno.EIO;
+    const L4 = ETH_HDR + IP_HDR;
+    if (this.gone || len < L4 + TCP_HDR || len > GSO_FRAME_MAX || bytes[off + ETH_HDR + IP_NEXT] !== NH_TCP ||
+        gsoSize <= 0 || L4 + ((bytes[off + L4 + TCP_OFFSET] >>> 4) << 2) > len) {
+      this.stats.send_errors++;
+      return this.gone ? -Errno.ENODEV : -Errno.EINVAL;
+    }
+    const hdr = L4 + ((bytes[off + L4 + TCP_OFFSET] >>> 4) << 2);
+    const segs = Math.ceil((len - hdr) / gsoSize);
+    if (!this.vnet) {
+      const room = this.gsoOut ??= new Uint8Array(this.splitFrameMax);
+      let result = 0;
+      const r = split(frameAt(bytes, off, len), gsoSize, GSO_TCPV6, F_NEEDS_CSUM, L4, TCP_CHECKSUM, room, this.splitFrameMax,
+        (seg) => { const e = this.sendAt(seg, 0, seg.length); if (e !== 0 && result === 0) result = e; });
+      if (typeof r === "string") {
+        this.stats.send_errors++;
+        return -Errno.EINVAL;
+      }
+      return result;
+    }
+    // The vnet header goes in the GSO_HEADROOM before the frame, which is ours during the call:
+    // header and frame leave in one write, without a copy of 64 KiB.
+    const at = off - VNET_HDR_LEN;
+    if (at < 0) { this.stats.send_errors++; return -Errno.EINVAL; }
+    const out = bytes.subarray(at, off + len);
+    out[0] = F_NEEDS_CSUM; out[1] = GSO_TCPV6 | ((bytes[off + L4 + TCP_FLAGS] & TCP_CWR) !== 0 ? GSO_ECN : 0);
+    out[2] = hdr & 0xff; out[3] = hdr >>> 8;
+    out[4] = gsoSize & 0xff; out[5] = gsoSize >>> 8;
+    out[6] = L4; out[7] = 0;
+    out[8] = TCP_CHECKSUM; out[9] = 0;
+    this.coalescer!.flush();                      // what was sent before goes first
+    this.stats.tx_frames += segs;
+    this.stats.tx_gso_whole++;
+    this.writeOut(out, VNET_HDR_LEN + len, segs);
+    return this.lastWrite;
   }
 
   counters(): Record<string, number> {
@@ -612,6 +668,18 @@ export class TapNic implements NicBackend {
   /** A read with a vnet header: split or checksum-completed (offload.ts), or counted and
    *  dropped. Returns the frames it delivered, at least 1 (what the turn's budget counts). */
   private receiveVnet(n: number): number {
+    const whole = this.onSuper !== null ? wholeSegments(this.rx, n, this.splitFrameMax) : 0;
+    if (whole > 0) {
+      this.stats.rx_gso++;
+      this.stats.rx_gso_whole++;
+      this.stats.rx_frames += whole;
+      try {
+        this.onSuper!(this.rx.subarray(VNET_HDR_LEN, n), this.rx[4] | (this.rx[5] << 8));
+      } catch (e) {
+        process.nextTick(() => { throw e; }); // a broken node: let Node's own handlers see it
+      }
+      return whole;
+    }
     const gso = this.rx[1] !== 0, csum = (this.rx[0] & 1) !== 0;
     let r = receive(this.rx, n, this.segment, this.splitFrameMax, this.deliverBound);
     if (typeof r === "string") {
@@ -628,6 +696,7 @@ export class TapNic implements NicBackend {
   }
 
   private readonly deliverBound = (frame: Uint8Array): void => this.deliver(frame);
+
 
   private deliver(frame: Uint8Array): void {
     if (this.onFrame === null) {
@@ -688,4 +757,26 @@ export class TapNic implements NicBackend {
   private report(message: string): void {
     process.nextTick(() => this.onError?.(message));
   }
+}
+
+/** The segments of the read buf[0, n) (vnet header first) if it is a TCP super-frame the kernel
+ *  takes whole (k_rx_gso; its own checks, kernel/net/gso.ts, are the same and final), else 0:
+ *  GSO_TCPV6 (with or without ECN) with its checksum left to fill from the TCP header, which
+ *  follows the IPv6 header directly, a payload length that covers the frame, more than one
+ *  segment and at most GSO_SEGS_MAX, each no longer than frameMax (the link's MTU and Ethernet
+ *  header). Anything else is split here (offload.ts receive), as before. */
+export function wholeSegments(buf: Uint8Array, n: number, frameMax: number): number {
+  const L4 = VNET_HDR_LEN + ETH_HDR + IP_HDR;
+  if ((buf[1] & ~GSO_ECN) !== GSO_TCPV6 || (buf[0] & F_NEEDS_CSUM) === 0 || n < L4 + TCP_HDR) return 0;
+  if ((buf[6] | (buf[7] << 8)) !== ETH_HDR + IP_HDR || (buf[8] | (buf[9] << 8)) !== TCP_CHECKSUM) return 0;
+  const f = VNET_HDR_LEN;
+  if (((buf[f + ETH_TYPE] << 8) | buf[f + ETH_TYPE + 1]) !== ETHERTYPE_IPV6 || (buf[f + ETH_HDR] >>> 4) !== 6 ||
+      buf[f + ETH_HDR + IP_NEXT] !== NH_TCP) return 0;
+  if (((buf[f + ETH_HDR + IP_PLEN] << 8) | buf[f + ETH_HDR + IP_PLEN + 1]) !== n - L4) return 0;
+  const hdr = ETH_HDR + IP_HDR + ((buf[L4 + TCP_OFFSET] >>> 4) << 2);
+  const gso = buf[4] | (buf[5] << 8);
+  const data = n - f - hdr;
+  if (hdr < ETH_HDR + IP_HDR + TCP_HDR || data <= gso || gso === 0 || hdr + gso > frameMax) return 0;
+  const segs = Math.ceil(data / gso);
+  return segs <= GSO_SEGS_MAX ? segs : 0;
 }

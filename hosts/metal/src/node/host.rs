@@ -145,6 +145,12 @@ impl HostImports for Host {
         })
     }
 
+    /// Metal drives virtio-net NICs, and the kernel sends super-frames only to a TAP NIC
+    /// (spec/abi.md "Super-frames"): never called by a kernel that keeps the contract.
+    fn nic_send_gso(_cx: &mut Caller<'_, Self>, _nic: i32, _ptr: i32, _len: i32, _gso_size: i32) -> Result<i32> {
+        Ok(neg(Errno::ENOTSUP))
+    }
+
     fn svc_start(cx: &mut Caller<'_, Self>, svc: i32) -> Result<i32> {
         let fault = instance::start(cx, svc)?;
         note_fault(cx.data(), svc, fault, "at start");
