@@ -70,7 +70,8 @@ export function pktGso(i: i32): i32 { return <i32>unchecked(gsoSizes[(i - PKT_SL
 
 function gsoRelease(i: i32): void {
   let k = i - PKT_SLOTS;
-  if (<u32>k >= <u32>(GSO_SLOTS * GSO_STRIDE) || k % GSO_STRIDE != 0 || gsoTop >= GSO_SLOTS) abort("pool: bad free");
+  // At most GSO_SLOTS - 1 are free (one is always Buf.GSO), and Buf.GSO is never a packet.
+  if (<u32>k >= <u32>(GSO_SLOTS * GSO_STRIDE) || k % GSO_STRIDE != 0 || gsoTop >= GSO_SLOTS - 1 || i == gsoRecv) abort("pool: bad free");
   unchecked(classes[i] = 0);
   unchecked(gsoFree[gsoTop++] = <u16>i);
 }

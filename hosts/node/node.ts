@@ -287,6 +287,18 @@ export class PersiaNode extends EventEmitter {
   }
 
   private frame(nic: number, frame: Uint8Array): void {
+    this.received(nic, frame, 0);
+  }
+
+  /** A TCP super-frame a TAP hands over whole (spec/abi.md "Super-frames"): after the frames
+   *  queued before it, in one k_rx_gso, at the turn's time as they are. */
+  private superFrame(nic: number, frame: Uint8Array, gsoSize: number): void {
+    this.received(nic, frame, gsoSize);
+  }
+
+  /** A frame (gsoSize 0: queued for the turn's k_rx_batch) or a super-frame (k_rx_gso now),
+   *  received in this turn. */
+  private received(nic: number, frame: Uint8Array, gsoSize: number): void {
     if (!this.running) return;
     try {
       // The clock is read once a turn, by its first frame (the batch's time: spec/hosts.md):
@@ -296,25 +308,8 @@ export class PersiaNode extends EventEmitter {
         this.flushPending = true;
         queueMicrotask(this.queuedFlush);
       }
-      if (!this.kernel.rxQueue(nic, frame, this.turnNow)) this.rxTooLong[nic] = (this.rxTooLong[nic] ?? 0) + 1;
-    } catch (e) {
-      this.fatal(e);
-      return;
-    }
-    this.kick();
-  }
-
-  /** A TCP super-frame a TAP hands over whole (spec/abi.md "Super-frames"): after the frames
-   *  queued before it, in one k_rx_gso, at the turn's time as they are. */
-  private superFrame(nic: number, frame: Uint8Array, gsoSize: number): void {
-    if (!this.running) return;
-    try {
-      if (!this.flushPending) {
-        this.turnNow = this.clock();
-        this.flushPending = true;
-        queueMicrotask(this.queuedFlush);
-      }
-      this.kernel.rxGso(nic, frame, gsoSize, this.turnNow);
+      if (gsoSize !== 0) this.kernel.rxGso(nic, frame, gsoSize, this.turnNow);
+      else if (!this.kernel.rxQueue(nic, frame, this.turnNow)) this.rxTooLong[nic] = (this.rxTooLong[nic] ?? 0) + 1;
     } catch (e) {
       this.fatal(e);
       return;

@@ -14,10 +14,10 @@
 import { NIC_MAX, NIC_TXQ, ETH_HDR, CLASS_MAX, FRAME_MAX } from "../param";
 import { Drop } from "../../abi/drop";
 import { CapturePoint, CAPTURE_NONE } from "../../abi/capture";
-import { drop, dropQueued, pktSender } from "../stats";
+import { dropFrame, dropQueued, pktSender } from "../stats";
 import { capturing, capture } from "../capture";
 import { now } from "../clock";
-import { pktData, pktLen, pktFree, pktClass, pktIsGso, pktGso, CLASS_KERNEL } from "../pool";
+import { pktData, pktLen, pktFree, pktClass, pktIsGso, pktGso, CLASS_KERNEL, CLASS_FORWARD } from "../pool";
 import { txFrames, txBytes, txErrors, nicMtu, nicKind, nicNoGso } from "./iface";
 import { NicKind } from "../../abi/kernel";
 import { wgFrame, frameAt, pktPeer, RAW } from "../wg/seal";
@@ -130,6 +130,16 @@ function unrate(nic: i32, c: i32): void {
 export function classMinBits(nic: i32, c: i32): u64 { return unchecked(minBits[at(nic, c)]); }
 export function classMaxBits(nic: i32, c: i32): u64 { return unchecked(maxBits[at(nic, c)]); }
 export function setLinkRate(nic: i32, bits: u64): void { unchecked(linkRate[nic] = bits / 8); }
+
+/** May a TCP super-frame wait whole in nic's forwarding class (output.ts superStep)? Only where
+ *  no credit gates it: no line rate on the NIC, no min or max rate on its forwarding class
+ *  (both set at boot only). A credit is checked against the size of the frame at the head and
+ *  capped near one MTU-sized frame, so a 64 KiB frame would wait there, and everything behind
+ *  it, until a credit that never reaches its size did (below about 256 Mbit/s, for ever). */
+export function superMayQueue(nic: i32): bool {
+  let i = at(nic, CLASS_FORWARD);
+  return unchecked(linkRate[nic]) == 0 && unchecked(minRate[i]) == 0 && unchecked(maxRate[i]) == 0;
+}
 export function getLinkRate(nic: i32): u64 { return unchecked(linkRate[nic]) * 8; }
 
 /** Queue pkt (its Ethernet header written) on nic, in the class pool.ts tagged it with.
@@ -225,13 +235,13 @@ function sendHead(nic: i32, i: i32, asMin: bool): i32 {
   if (unchecked(linkRate[nic]) > 0) unchecked(linkCredit[nic] -= <i64>len);
   unchecked(classBytes[i] += <u64>len);
   let f = pktData(pkt) - ETH_HDR;
+  if (pktIsGso(pkt)) return sendSuper(nic, pkt, f, len);
   if (unchecked(nicKind[nic]) == <u8>NicKind.WIREGUARD) {   // sealed now, with the session of the moment
     if (capturing != 0 && unchecked(pktPeer[pkt]) != RAW) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, pktData(pkt), pktLen(pkt));
     let n = wgFrame(nic, pkt);
     if (n == 0) { pktFree(pkt); return len; }
     f = frameAt; len = n;
   } else if (capturing != 0) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, f, len);
-  if (pktIsGso(pkt)) return sendSuper(nic, pkt, f, len);
   let r = host_nic_send(nic, <i32>f, len);
   if (r < 0) { dropQueued(Drop.NIC_DOWN, pkt, nic); unchecked(txErrors[nic]++); }
   else { unchecked(txFrames[nic]++); unchecked(txBytes[nic] += <u64>len); }
@@ -240,23 +250,28 @@ function sendHead(nic: i32, i: i32, asMin: bool): i32 {
 }
 
 /** sendHead's end for a TCP super-frame (net/gso.ts), which output.ts sends only to a TAP
- *  NIC: whole, counted as its segments. */
+ *  NIC: whole, counted and captured as its segments would be but as one frame (spec/abi.md
+ *  "Super-frames"). A host that answers -ENOTSUP gets this one as its segments, each captured
+ *  and counted, and the NIC's later ones are cut before they are queued. */
 function sendSuper(nic: i32, pkt: i32, f: usize, len: i32): i32 {
   let p = pktData(pkt);
   let gso = pktGso(pkt);
-  let r = host_nic_send_gso(nic, <i32>f, len, gso);
+  let r = unchecked(nicNoGso[nic]) ? -Errno.ENOTSUP : host_nic_send_gso(nic, <i32>f, len, gso);
   if (r == -Errno.ENOTSUP) {
-    // A host (or a backend of it) that takes no super-frames: this one goes as its segments,
-    // and the NIC's later ones are cut before they are queued (output.ts superStep).
     unchecked(nicNoGso[nic] = true);
     let segs = gsoCount(p, len - ETH_HDR, gso);
     for (let k = 0; k < segs; k++) {
       memory.copy(TX_CUT, f, <usize>ETH_HDR);
       let n = ETH_HDR + gsoSegment(p, len - ETH_HDR, gso, k, TX_CUT + ETH_HDR);
-      if (host_nic_send(nic, <i32>TX_CUT, n) < 0) { drop(Drop.NIC_DOWN); unchecked(txErrors[nic]++); }
+      if (capturing != 0) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, TX_CUT, n);
+      if (host_nic_send(nic, <i32>TX_CUT, n) < 0) { dropFrame(Drop.NIC_DOWN, nic, TX_CUT, n); unchecked(txErrors[nic]++); }
       else { unchecked(txFrames[nic]++); unchecked(txBytes[nic] += <u64>n); }
     }
-  } else if (r < 0) { dropQueued(Drop.NIC_DOWN, pkt, nic); unchecked(txErrors[nic]++); }
+    pktFree(pkt);
+    return len;
+  }
+  if (capturing != 0) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, f, len);
+  if (r < 0) { dropQueued(Drop.NIC_DOWN, pkt, nic); unchecked(txErrors[nic]++); }
   else {
     unchecked(txFrames[nic] += <u64>gsoCount(p, len - ETH_HDR, gso));
     unchecked(txBytes[nic] += gsoWireBytes(p, len - ETH_HDR, gso, ETH_HDR));

@@ -17,6 +17,7 @@ import { pktData, pktLen, pktFree, pktAlloc, pktSetLen, pktClass, pktSetClass, p
 import { dropSegments } from "../stats";
 import { gsoCount, gsoSegment, tcpHdrLen } from "./gso";
 import { nicKind, nicNoGso } from "./iface";
+import { superMayQueue } from "./egress";
 import { NicKind } from "../../abi/kernel";
 import { isLinkLocal, isMulticast, isUnspecified, isLoopback, isV4Mapped, addrEq } from "../../wire/addr";
 import { IP_SRC, IP_DST, IP_HOPS, IP_HDR, ipHops } from "../../wire/ipv6";
@@ -151,7 +152,8 @@ function answered(e: i32): i32 { return e != NONE ? ANSWER + e : 0; }
  *  TAP NIC, the one kind that takes super-frames (nic_send_gso), when each segment would
  *  have gone there as it is but for the hop limit — a router, a route to that NIC, a hop
  *  limit above 1, a source that is not link-local, a destination that is not tentative, and
- *  segments that fit the NIC's MTU. In every other case it is cut into its segments, each
+ *  segments that fit the NIC's MTU — and no rate gates the NIC's forwarding (egress.ts
+ *  superMayQueue). In every other case it is cut into its segments, each
  *  routed as any received packet (to a service, the kernel, a WireGuard or VXLAN NIC, or an
  *  ICMPv6 error of its own), so the shortcut changes nothing but the work. */
 function superStep(pkt: i32, origin: Origin, inNic: i32): i32 {
@@ -162,7 +164,7 @@ function superStep(pkt: i32, origin: Origin, inNic: i32): i32 {
     let kind = routeKind(route);
     let nic = routeNic(route);
     let hops = ipHops(p);
-    if (kind != RouteKind.SERVICE && kind != RouteKind.LOCAL && unchecked(nicKind[nic]) == <u8>NicKind.TAP && !unchecked(nicNoGso[nic]) && hops > 1 &&
+    if (kind != RouteKind.SERVICE && kind != RouteKind.LOCAL && unchecked(nicKind[nic]) == <u8>NicKind.TAP && !unchecked(nicNoGso[nic]) && superMayQueue(nic) && hops > 1 &&
         IP_HDR + tcpHdrLen(p) + pktGso(pkt) <= unchecked(nicMtu[nic]) && (tentatives == 0 || !isTentative(dst))) {
       store<u8>(p + IP_HOPS, <u8>(hops - 1));
       linkOut(nic, nextHop(route, dst), pkt);

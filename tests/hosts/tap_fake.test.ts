@@ -436,7 +436,8 @@ test("sendGsoAt writes one super-frame behind a GSO_TCPV6 vnet header, after wha
 });
 
 test("sendGsoAt on a TAP without offloads cuts the super-frame and writes each segment, checksums filled", async () => {
-  const f = fake();
+  let writes = 0;
+  const f = fake({ writeErrno: () => (++writes === 6 ? E.EAGAIN : 0) });
   useLibcForTests(f.lib);
   const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: false, mtu: 1500 });
   try {
@@ -454,6 +455,10 @@ test("sendGsoAt on a TAP without offloads cuts the super-frame and writes each s
       while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536);
       assert.equal(s, 0xffff, `segment ${k}'s checksum`);
     }
+    // A later segment that cannot be written is counted here; the answer is the first's.
+    assert.equal(nic.sendGsoAt!(sf, 0, sf.length, 1440), 0);
+    assert.equal(f.writes.length, 4 + 3);
+    assert.equal(nic.counters().send_errors, 1);
   } finally {
     nic.close();
   }

@@ -7,12 +7,12 @@
 // never the kernel's). Needs its own kernel: the role is fixed at boot.
 import { Drop } from "../../abi/drop";
 import { Buf, NicKind, GSO_SEGS_MAX } from "../../abi/kernel";
-import { k_poll, k_buf, k_rx_gso, k_capture } from "../../kernel/main";
+import { k_poll, k_buf, k_buf_size, k_rx_gso, k_capture } from "../../kernel/main";
 import { CapturePoint } from "../../abi/capture";
 import { rxFrames, rxBytes, txFrames, txBytes } from "../../kernel/net/iface";
 import { poolFree, poolGsoFree } from "../../kernel/pool";
 import { ETH, IP6, be16, be32, rd16, rd32, firstDiff, upperSum, eth, ip6, nsFrame, putAddr as putAddrAt } from "./frames";
-import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfService, mfSvcAddr } from "./manifest";
+import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfService, mfSvcAddr, mfNet } from "./manifest";
 import { rx, bootFrom, sentNic, dropped } from "./drive";
 import { frameCount, framesClear, frameLen, frameCopy, frameGso, gsoNext, gsoCalls, captureCount, captureField, captureCopy, capturesClear } from "./mock";
 
@@ -28,6 +28,12 @@ const A = "fd00:1::aa";
 const B = "fd00:2::bb";
 const C = "fd00:3::cc";
 const D = "fd00:4::dd";
+const MAC_4 = "02:00:00:00:00:05";
+const MAC_5 = "02:00:00:00:00:06";
+const MAC_E = "02:00:00:00:00:ee";
+const MAC_G = "02:00:00:00:00:ff";
+const E4 = "fd00:5::ee";                   // behind NIC 4, whose line has a rate
+const G5 = "fd00:6::ff";                   // behind NIC 5, whose forwarding class has a max rate
 const R0 = "fd00:1::ff:fe00:1";            // the router on NIC 0
 const S = "fd00:9::1";                     // service 0's address
 const TCP: u32 = 6;
@@ -111,16 +117,24 @@ describe("TCP super-frames through a router", () => {
     mfPrefix(2, 64, "fd00:3::");
     mfNic(3, 1280, MAC_3, NicKind.TAP);
     mfPrefix(3, 64, "fd00:4::");
+    mfNic(4, 1500, MAC_4, NicKind.TAP);
+    mfPrefix(4, 64, "fd00:5::");
+    mfNic(5, 1500, MAC_5, NicKind.TAP);
+    mfPrefix(5, 64, "fd00:6::");
     mfService(0, "s.test");
     mfSvcAddr(0, S);
+    mfNet(4, 0xfe, 0, 100_000_000);                       // NIC 4's line: 100 Mbit/s
+    mfNet(5, 0xff, 0, 100_000_000);                       // NIC 5's forwarded traffic: 100 Mbit/s at most
     expect(bootFrom(M, mfEnd(), t)).toBe(0);
     k_poll(t);
     rx(0, F, nsFrame(F, "33:33:ff:00:00:01", MAC_A, 255, A, "ff02::1:ff00:1", "fd00:1::ff:fe00:1", MAC_A));
     rx(1, F, nsFrame(F, "33:33:ff:00:00:02", MAC_B, 255, B, "ff02::1:ff00:2", "fd00:2::ff:fe00:2", MAC_B));
     rx(2, F, nsFrame(F, "33:33:ff:00:00:03", MAC_C, 255, C, "ff02::1:ff00:3", "fd00:3::ff:fe00:3", MAC_C));
     rx(3, F, nsFrame(F, "33:33:ff:00:00:04", MAC_D, 255, D, "ff02::1:ff00:4", "fd00:4::ff:fe00:4", MAC_D));
+    rx(4, F, nsFrame(F, "33:33:ff:00:00:05", MAC_E, 255, E4, "ff02::1:ff00:5", "fd00:5::ff:fe00:5", MAC_E));
+    rx(5, F, nsFrame(F, "33:33:ff:00:00:06", MAC_G, 255, G5, "ff02::1:ff00:6", "fd00:6::ff:fe00:6", MAC_G));
     k_poll(t);
-    expect(frameCount()).toBe(4);
+    expect(frameCount()).toBe(6);
   });
 
   it("forwards one from A to B whole: nic_send_gso, hop limit one lower, every other byte the same", () => {
@@ -187,6 +201,51 @@ describe("TCP super-frames through a router", () => {
     expect(frameCount()).toBe(1);
     expect(sentNic(0)).toBe(3);
     expect(frameGso(0)).toBe(gso);
+  });
+
+  it("cuts one towards a NIC whose line has a rate: a credit checks each frame's size, and 64 KiB would wait for ever", () => {
+    let n = 3000, gso = 1440;
+    let len = superFrame(F, E4, 64, n, 0x18);
+    rxGso(0, F, len, gso);
+    k_poll(t + 100);                                     // credit for the three segments
+    expect(segmentsSent(F, n, gso, 4, MAC_E, MAC_4, 63)).toBe(-1);
+  });
+
+  it("cuts one towards a NIC whose forwarding class has a max rate", () => {
+    let n = 3000, gso = 1440;
+    let len = superFrame(F, G5, 64, n, 0x18);
+    rxGso(0, F, len, gso);
+    k_poll(t + 200);
+    expect(segmentsSent(F, n, gso, 5, MAC_G, MAC_5, 63)).toBe(-1);
+  });
+
+  it("holds one whole for a neighbour being resolved, and when none answers drops it counting each segment, its buffer freed", () => {
+    let before = dropped(Drop.NEIGH_UNRESOLVED);
+    let len = superFrame(F, "fd00:2::99", 64, 3000, 0x10);
+    rxGso(0, F, len, 1440);
+    k_poll(t + 200);
+    expect(poolGsoFree()).toBe(7);                         // held while the neighbour is solicited
+    for (let ms: i64 = 1000; ms <= 5000; ms += 1000) k_poll(t + 200 + ms);
+    expect(dropped(Drop.NEIGH_UNRESOLVED)).toBe(before + 3);
+    expect(poolGsoFree()).toBe(8);
+  });
+
+  it("counts a super-frame the host could not send (-EIO) as each of its segments dropped, NIC_DOWN", () => {
+    let before = dropped(Drop.NIC_DOWN);
+    let len = superFrame(F, B, 64, 3000, 0x10);
+    gsoNext(-5);
+    rxGso(0, F, len, 1440);
+    k_poll(t + 6000);
+    expect(dropped(Drop.NIC_DOWN)).toBe(before + 3);
+    expect(poolGsoFree()).toBe(8);
+  });
+
+  it("ignores a length over GSO_FRAME_MAX, as k_rx ignores one over its buffer", () => {
+    let bad = dropped(Drop.GSO_BAD);
+    k_rx_gso(0, k_buf_size(Buf.GSO) + 1, 1440, t + 6000);
+    k_rx_gso(0, -1, 1440, t + 6000);
+    expect(dropped(Drop.GSO_BAD)).toBe(bad);
+    expect(frameCount()).toBe(0);
   });
 
   it("cuts one with hop limit 1, and answers each segment with time exceeded", () => {
@@ -336,6 +395,7 @@ describe("TCP super-frames through a router", () => {
     let len = superFrame(F, B, 64, n, 0x18);
     gsoNext(-20);
     let calls = gsoCalls();
+    let down = dropped(Drop.NIC_DOWN);
     rxGso(0, F, len, gso);
     k_poll(t);
     expect(segmentsSent(F, n, gso, 1, MAC_B, MAC_1, 63)).toBe(-1);
@@ -345,7 +405,18 @@ describe("TCP super-frames through a router", () => {
     k_poll(t);
     expect(segmentsSent(F, n, gso, 1, MAC_B, MAC_1, 63)).toBe(-1);
     expect(gsoCalls()).toBe(calls + 1);                     // not asked again: cut before it was queued
-    expect(dropped(Drop.NIC_DOWN)).toBe(0);
+    expect(dropped(Drop.NIC_DOWN)).toBe(down);
+  });
+
+  it("cuts one from a link-local source: each segment is refused as not forwarded (and answered)", () => {
+    let before = dropped(Drop.LINK_LOCAL_FWD);
+    let len = superFrame(F, B, 64, 3000, 0x10);
+    putAddrAt(F + ETH + 8, "fe80::aa");
+    rxGso(0, F, len, 1440);
+    k_poll(t + 6000);
+    expect(dropped(Drop.LINK_LOCAL_FWD)).toBe(before + 3);
+    for (let i = 0; i < frameCount(); i++) expect(frameGso(i)).toBe(0);
+    for (let ms: i64 = 7000; ms <= 12000; ms += 1000) k_poll(t + ms);   // the answers' neighbour (fe80::aa) gives up
   });
 
   it("leaves no buffer held but the three segments queued for the service", () => {

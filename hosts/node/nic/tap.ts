@@ -438,15 +438,18 @@ export class TapNic implements NicBackend {
     const hdr = L4 + ((bytes[off + L4 + TCP_OFFSET] >>> 4) << 2);
     const segs = Math.ceil((len - hdr) / gsoSize);
     if (!this.vnet) {
+      // Cut here; each segment is written as sendAt writes a frame. The first one's result is
+      // the answer (nothing written: the kernel counts the drop); a later failure is counted
+      // here per segment (send_errors), as a queued frame's is.
       const room = this.gsoOut ??= new Uint8Array(this.splitFrameMax);
-      let result = 0;
+      let first = 1;
       const r = split(frameAt(bytes, off, len), gsoSize, GSO_TCPV6, F_NEEDS_CSUM, L4, TCP_CHECKSUM, room, this.splitFrameMax,
-        (seg) => { const e = this.sendAt(seg, 0, seg.length); if (e !== 0 && result === 0) result = e; });
+        (seg) => { const e = this.sendAt(seg, 0, seg.length); if (first === 1) first = e; });
       if (typeof r === "string") {
         this.stats.send_errors++;
         return -Errno.EINVAL;
       }
-      return result;
+      return first;
     }
     // The vnet header goes in the GSO_HEADROOM before the frame, which is ours during the call:
     // header and frame leave in one write, without a copy of 64 KiB.
