@@ -132,13 +132,13 @@ export function classMaxBits(nic: i32, c: i32): u64 { return unchecked(maxBits[a
 export function setLinkRate(nic: i32, bits: u64): void { unchecked(linkRate[nic] = bits / 8); }
 
 /** May a TCP super-frame wait whole in nic's forwarding class (output.ts superStep)? Only where
- *  no credit gates it: no line rate on the NIC, no min or max rate on its forwarding class
- *  (both set at boot only). A credit is checked against the size of the frame at the head and
- *  capped near one MTU-sized frame, so a 64 KiB frame would wait there, and everything behind
- *  it, until a credit that never reaches its size did (below about 256 Mbit/s, for ever). */
+ *  no credit gates it: no line rate on the NIC and no max rate on its forwarding class (both set
+ *  at boot only; a min needs a line rate, svc/admit.ts). A credit is checked against the size
+ *  of the frame at the head and capped near one MTU-sized frame, so a 64 KiB frame would wait
+ *  there, and everything behind it, until a credit that never reaches its size did (below
+ *  about 256 Mbit/s, for ever). */
 export function superMayQueue(nic: i32): bool {
-  let i = at(nic, CLASS_FORWARD);
-  return unchecked(linkRate[nic]) == 0 && unchecked(minRate[i]) == 0 && unchecked(maxRate[i]) == 0;
+  return unchecked(linkRate[nic]) == 0 && unchecked(maxRate[at(nic, CLASS_FORWARD)]) == 0;
 }
 export function getLinkRate(nic: i32): u64 { return unchecked(linkRate[nic]) * 8; }
 
@@ -271,7 +271,7 @@ function sendSuper(nic: i32, pkt: i32, f: usize, len: i32): i32 {
     return len;
   }
   if (capturing != 0) capture(CapturePoint.TX, nic, pktSender(pkt), CAPTURE_NONE, f, len);
-  if (r < 0) { dropQueued(Drop.NIC_DOWN, pkt, nic); unchecked(txErrors[nic]++); }
+  if (r < 0) { dropQueued(Drop.NIC_DOWN, pkt, nic); unchecked(txErrors[nic] += <u64>gsoCount(p, len - ETH_HDR, gso)); }
   else {
     unchecked(txFrames[nic] += <u64>gsoCount(p, len - ETH_HDR, gso));
     unchecked(txBytes[nic] += gsoWireBytes(p, len - ETH_HDR, gso, ETH_HDR));

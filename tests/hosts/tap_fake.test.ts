@@ -436,8 +436,8 @@ test("sendGsoAt writes one super-frame behind a GSO_TCPV6 vnet header, after wha
 });
 
 test("sendGsoAt on a TAP without offloads cuts the super-frame and writes each segment, checksums filled", async () => {
-  let writes = 0;
-  const f = fake({ writeErrno: () => (++writes === 6 ? E.EAGAIN : 0) });
+  let writes = 0, failFirst = -1;
+  const f = fake({ writeErrno: () => (++writes === 6 || writes === failFirst ? E.EAGAIN : 0) });
   useLibcForTests(f.lib);
   const nic = await TapNic.open({ id: 0, device: "q8fake0", offload: false, mtu: 1500 });
   try {
@@ -455,10 +455,16 @@ test("sendGsoAt on a TAP without offloads cuts the super-frame and writes each s
       while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 65536);
       assert.equal(s, 0xffff, `segment ${k}'s checksum`);
     }
-    // A later segment that cannot be written is counted here; the answer is the first's.
+    // A later segment that cannot be written is counted here, as lost; the answer is the first's.
     assert.equal(nic.sendGsoAt!(sf, 0, sf.length, 1440), 0);
     assert.equal(f.writes.length, 4 + 3);
     assert.equal(nic.counters().send_errors, 1);
+    assert.equal(nic.counters().tx_lost, 1);
+    // A first segment that cannot be written is the answer, and nothing more is written.
+    assert.equal(nic.sendGsoAt!(sf, 0, sf.length, 1440), 0);   // writes 8-11
+    failFirst = writes + 1;
+    assert.equal(nic.sendGsoAt!(sf, 0, sf.length, 1440), -Errno.ENOSPC);
+    assert.equal(f.writes.length, 4 + 3 + 4, "none of the other three segments was written");
   } finally {
     nic.close();
   }

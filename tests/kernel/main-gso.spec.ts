@@ -9,12 +9,12 @@ import { Drop } from "../../abi/drop";
 import { Buf, NicKind, GSO_SEGS_MAX } from "../../abi/kernel";
 import { k_poll, k_buf, k_buf_size, k_rx_gso, k_capture } from "../../kernel/main";
 import { CapturePoint } from "../../abi/capture";
-import { rxFrames, rxBytes, txFrames, txBytes } from "../../kernel/net/iface";
+import { rxFrames, rxBytes, txFrames, txBytes, txErrors } from "../../kernel/net/iface";
 import { poolFree, poolGsoFree } from "../../kernel/pool";
 import { ETH, IP6, be16, be32, rd16, rd32, firstDiff, upperSum, eth, ip6, nsFrame, putAddr as putAddrAt } from "./frames";
 import { mfStart, mfEnd, mfNode, mfNic, mfPrefix, mfService, mfSvcAddr, mfNet } from "./manifest";
 import { rx, bootFrom, sentNic, dropped } from "./drive";
-import { frameCount, framesClear, frameLen, frameCopy, frameGso, gsoNext, gsoCalls, captureCount, captureField, captureCopy, capturesClear } from "./mock";
+import { frameCount, framesClear, frameLen, frameCopy, frameGso, gsoNext, gsoCalls, sendFail, captureCount, captureField, captureCopy, capturesClear } from "./mock";
 
 const MAC_0 = "02:00:00:00:00:01";
 const MAC_1 = "02:00:00:00:00:02";
@@ -390,22 +390,37 @@ describe("TCP super-frames through a router", () => {
     expect(captureField(1, 4)).toBe(len);
   });
 
-  it("cuts what it sends when the host takes no super-frames (-ENOTSUP), and then cuts before queueing", () => {
+  it("cuts what it sends when the host takes no super-frames (-ENOTSUP), each segment captured and counted, then cuts before queueing", () => {
     let n = 3000, gso = 1440;
     let len = superFrame(F, B, 64, n, 0x18);
     gsoNext(-20);
+    sendFail(1);                                              // and the first segment's write fails
     let calls = gsoCalls();
-    let down = dropped(Drop.NIC_DOWN);
+    let down = dropped(Drop.NIC_DOWN), errs = txErrors[1], sent = txFrames[1];
+    capturesClear();
+    expect(k_capture((1 << CapturePoint.TX) | (1 << CapturePoint.DROP_FRAME), 1, -1)).toBe(0);
     rxGso(0, F, len, gso);
+    rxGso(0, F, len, gso);                                    // both queued whole before the host says -ENOTSUP
     k_poll(t);
-    expect(segmentsSent(F, n, gso, 1, MAC_B, MAC_1, 63)).toBe(-1);
-    expect(gsoCalls()).toBe(calls + 1);
+    k_capture(0, -1, -1);
+    expect(gsoCalls()).toBe(calls + 1);                        // the second not offered again
+    expect(dropped(Drop.NIC_DOWN)).toBe(down + 1);
+    expect(txErrors[1] - errs).toBe(1);
+    expect(txFrames[1] - sent).toBe(5);
+    expect(frameCount()).toBe(5);
+    let tx = 0, dropFrames = 0;
+    for (let i = 0; i < captureCount(); i++) {
+      expect(captureField(i, 4)).toBeLessThanOrEqual(1514);   // segments, never the super-frame
+      if (captureField(i, 0) == CapturePoint.TX) tx++;
+      if (captureField(i, 0) == CapturePoint.DROP_FRAME) dropFrames++;
+    }
+    expect(tx).toBe(6);
+    expect(dropFrames).toBe(1);
     framesClear();
     rxGso(0, F, len, gso);
     k_poll(t);
     expect(segmentsSent(F, n, gso, 1, MAC_B, MAC_1, 63)).toBe(-1);
-    expect(gsoCalls()).toBe(calls + 1);                     // not asked again: cut before it was queued
-    expect(dropped(Drop.NIC_DOWN)).toBe(down);
+    expect(gsoCalls()).toBe(calls + 1);                        // not asked again: cut before it was queued
   });
 
   it("cuts one from a link-local source: each segment is refused as not forwarded (and answered)", () => {

@@ -38,6 +38,7 @@ export function mockHost() {
   const usb = { next: 0, submits: [], cancels: [] };
   let gsoAnswer = 0;           // what nic_send_gso answers (mock.gso_next)
   let gsoCalls = 0;            // nic_send_gso calls, answered anything
+  let sendFails = 0;           // nic_send calls still to answer -EIO (mock.send_fail)
   const mem = () => new Uint8Array(exports.memory.buffer);
   const inside = (m, at, len) => m !== undefined && at >= 0 && len >= 0 && at + len <= m.length;
   /** Copy len bytes between a mock buffer m at `at` and kernel memory at ptr; -1 if out of range. */
@@ -54,7 +55,11 @@ export function mockHost() {
         const m = mem();
         for (let i = 0; i < len; i++) { seed = (seed * 1103515245 + 12345) >>> 0; m[ptr + i] = seed >>> 24; }
       },
-      nic_send(nic, ptr, len) { frames.push({ nic, bytes: mem().slice(ptr, ptr + len), gso: 0 }); return 0; },
+      nic_send(nic, ptr, len) {
+        if (sendFails > 0) { sendFails--; return -5; }   // mock.send_fail: -EIO, not kept
+        frames.push({ nic, bytes: mem().slice(ptr, ptr + len), gso: 0 });
+        return 0;
+      },
       // A super-frame is kept as a frame with its gso_size (mock.frame_gso), and answered what
       // mock.gso_next set: 0 by default, -20 (ENOTSUP) for a host that takes none (then not kept).
       nic_send_gso(nic, ptr, len, gso) {
@@ -138,6 +143,7 @@ export function mockHost() {
       frame_gso(i) { return frames[i] ? frames[i].gso : -1; },
       gso_next(r) { gsoAnswer = r; },
       gso_calls() { return gsoCalls; },
+      send_fail(n) { sendFails = n; },
       capture_count() { return captures.length; },
       capture_field(i, which) { const c = captures[i]; return c ? [c.point, c.nic, c.svc, c.reason, c.bytes.length][which] : -2; },
       capture_copy(i, ptr) { if (captures[i]) mem().set(captures[i].bytes, ptr); },

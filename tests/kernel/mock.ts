@@ -24,6 +24,8 @@
 @external("mock", "gso_next") export declare function gsoNext(r: i32): void;
 /** nic_send_gso calls so far, whatever they were answered. */
 @external("mock", "gso_calls") export declare function gsoCalls(): i32;
+/** The next n nic_send calls answer -EIO and keep nothing. */
+@external("mock", "send_fail") export declare function sendFail(n: i32): void;
 @external("mock", "capture_count") export declare function captureCount(): i32;
 /** Field `which` of the i-th capture() call: 0 point, 1 nic, 2 svc, 3 reason, 4 length. */
 @external("mock", "capture_field") export declare function captureField(i: i32, which: i32): i32;

@@ -439,12 +439,17 @@ export class TapNic implements NicBackend {
     const segs = Math.ceil((len - hdr) / gsoSize);
     if (!this.vnet) {
       // Cut here; each segment is written as sendAt writes a frame. The first one's result is
-      // the answer (nothing written: the kernel counts the drop); a later failure is counted
-      // here per segment (send_errors), as a queued frame's is.
+      // the answer: if it failed nothing more is written (the kernel counts the whole drop);
+      // a later failure is counted here, per segment, as a queued frame's is (tx_lost).
       const room = this.gsoOut ??= new Uint8Array(this.splitFrameMax);
       let first = 1;
       const r = split(frameAt(bytes, off, len), gsoSize, GSO_TCPV6, F_NEEDS_CSUM, L4, TCP_CHECKSUM, room, this.splitFrameMax,
-        (seg) => { const e = this.sendAt(seg, 0, seg.length); if (first === 1) first = e; });
+        (seg) => {
+          if (first < 0) return;
+          const e = this.sendAt(seg, 0, seg.length);
+          if (first === 1) first = e;
+          else if (e !== 0) this.stats.tx_lost++;
+        });
       if (typeof r === "string") {
         this.stats.send_errors++;
         return -Errno.EINVAL;
