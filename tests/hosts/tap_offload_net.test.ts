@@ -35,6 +35,17 @@ function cleanup(): void {
   for (const d of [TAP_A, TAP_B]) sh(`ip link del ${d}`, { allowFail: true });
 }
 
+/** Each TAP into its namespace, with the host's address there and a default route through
+ *  the node's link-local address on it (its MAC on that side: macA, macB). */
+function intoNamespaces(macA: string, macB: string): void {
+  for (const [ns, dev, addr, mac] of [[NS_A, TAP_A, "fd00:a::2", macA], [NS_B, TAP_B, "fd00:b::2", macB]]) {
+    sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);
+    const x = `ip netns exec ${ns}`;
+    sh(`${x} ip link set lo up && ${x} ip link set ${dev} up && ${x} ip -6 addr add ${addr}/64 dev ${dev} nodad`);
+    sh(`${x} ip -6 route add default via ${formatAddr(linkLocalFromMac(parseMac(mac)))} dev ${dev}`);
+  }
+}
+
 const TCP_SERVER = `
 import socket, hashlib
 s = socket.socket(socket.AF_INET6)
@@ -100,12 +111,7 @@ services: []
   const r = await launch(parseManifest(manifest, "offload-router.yaml", ROOT), { log: () => {} });   // udp_gro: the destination is a UDP socket
   if (saved !== undefined) process.env.PERSIA_TAP_OFFLOAD = saved;
   try {
-    for (const [ns, dev, addr, mac] of [[NS_A, TAP_A, "fd00:a::2", macA], [NS_B, TAP_B, "fd00:b::2", macB]]) {
-      sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);
-      const x = `ip netns exec ${ns}`;
-      sh(`${x} ip link set lo up && ${x} ip link set ${dev} up && ${x} ip -6 addr add ${addr}/64 dev ${dev} nodad`);
-      sh(`${x} ip -6 route add default via ${formatAddr(linkLocalFromMac(parseMac(mac)))} dev ${dev}`);
-    }
+    intoNamespaces(macA, macB);
     const py = (ns: string, code: string) => shAsync(`ip netns exec ${ns} ${PYTHON} -c '${code}'`);
     const [tcpGot, tcpSent] = await Promise.all([py(NS_B, TCP_SERVER), py(NS_A, TCP_CLIENT)]);
     assert.equal(tcpGot.code, 0, tcpGot.out);
@@ -184,12 +190,7 @@ services: []
   const r = await launch(parseManifest(manifest, "crafted-gso.yaml", ROOT), { log: () => {} });
   if (saved !== undefined) process.env.PERSIA_TAP_OFFLOAD = saved;
   try {
-    for (const [ns, dev, addr, mac] of [[NS_A, TAP_A, "fd00:a::2", macA], [NS_B, TAP_B, "fd00:b::2", macB]]) {
-      sh(`ip netns add ${ns} && ip link set ${dev} netns ${ns}`);
-      const x = `ip netns exec ${ns}`;
-      sh(`${x} ip link set lo up && ${x} ip link set ${dev} up && ${x} ip -6 addr add ${addr}/64 dev ${dev} nodad`);
-      sh(`${x} ip -6 route add default via ${formatAddr(linkLocalFromMac(parseMac(mac)))} dev ${dev}`);
-    }
+    intoNamespaces(macA, macB);
     // B's neighbour entry first, so a super-frame to it need not wait for resolution (async:
     // the node runs on this event loop).
     const ping = async (what: string) => {
