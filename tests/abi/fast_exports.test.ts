@@ -36,7 +36,7 @@ test("every module a node runs per frame keeps a fast module object: no export i
   const found = JSON.parse(r.stdout) as Record<string, { fast: boolean; getters: string[] }>;
   // What a node runs per frame must be among what was checked, or the check proves nothing.
   for (const m of ["abi/kernel", "abi/limits", "wire/layout/ethernet", "hosts/node/kernel", "hosts/node/node",
-    "hosts/node/nic/tap", "hosts/node/nic/offload", "hosts/node/nic/vxlan", "hosts/node/nic/wireguard", "hosts/node/usb"]) {
+    "hosts/node/nic/tap", "hosts/node/nic/tap_device", "hosts/node/nic/offload", "hosts/node/nic/vxlan", "hosts/node/nic/wireguard", "hosts/node/usb"]) {
     assert.ok(m in found, `${m} was not loaded by hosts/node/launch: the check does not reach it`);
   }
   for (const [m, { fast, getters }] of Object.entries(found)) {

@@ -8,7 +8,8 @@
 // no ring left open when the NIC cannot be made.
 import { test, afterEach } from "node:test";
 import * as assert from "node:assert/strict";
-import { Libc, RX_BATCH, TapNic, useLibcForTests } from "../../hosts/node/nic/tap";
+import { RX_BATCH, TapNic } from "../../hosts/node/nic/tap";
+import { Libc, useLibcForTests } from "../../hosts/node/nic/tap_device";
 import { Errno } from "../../abi/errno";
 import { RingSys } from "../../hosts/node/nic/uring";
 import { fakeLinux } from "./uring_fake";

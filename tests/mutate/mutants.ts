@@ -404,7 +404,7 @@ export const MUTANTS: Mutant[] = [
   { id: "gso-drop-counted-once", guarantee: "a super-frame dropped whole counts each of its segments",
     file: "kernel/stats.ts", from: "  if (pktIsGso(pkt)) dropSegments(reason, gsoCount(pktData(pkt), pktLen(pkt), pktGso(pkt)));", to: "  if (false) dropSegments(reason, 0);", tests: [GSO] },
   { id: "gso-host-any-csum-start", guarantee: "the TAP hands the kernel whole only a TCP super-frame whose TCP header follows the IPv6 header (csum_start 54)",
-    file: "hosts/node/nic/tap.ts", from: "  if ((buf[6] | (buf[7] << 8)) !== ETH_HDR + IP_HDR || (buf[8] | (buf[9] << 8)) !== TCP_CHECKSUM) return 0;", to: "", tests: [TAP_FAKE] },
+    file: "hosts/node/nic/offload.ts", from: "  if ((buf[6] | (buf[7] << 8)) !== L4 || (buf[8] | (buf[9] << 8)) !== TCP_CHECKSUM) return 0;", to: "", tests: [TAP_FAKE] },
 
   // The operator's disk operations (spec/hosts.md "Disks", spec/security.md).
   { id: "disk-fault-ignored", guarantee: "while a fault is injected every disk call answers EIO and touches nothing",

@@ -234,6 +234,26 @@ export function receive(buf: Uint8Array, n: number, out: Uint8Array, frameMax: n
   return split(f, buf[4] | (buf[5] << 8), gso, flags, csumStart, csumOffset, out, frameMax, emit);
 }
 
+/** The segments of the read buf[0, n) (vnet header first) if it is a TCP super-frame the kernel
+ *  takes whole (k_rx_gso; its own checks, kernel/net/gso.ts, are the same and final), else 0:
+ *  GSO_TCPV6 (with or without ECN) with its checksum left to fill from the TCP header, which
+ *  follows the IPv6 header directly, a payload length that covers the frame, more than one
+ *  segment and at most GSO_SEGS_MAX, each no longer than frameMax (the link's MTU and Ethernet
+ *  header). Anything else is split here (receive), as before. */
+export function wholeSegments(buf: Uint8Array, n: number, frameMax: number): number {
+  const f = VNET_HDR_LEN, t = f + L4;                   // where the frame and its TCP header start
+  if ((buf[1] & ~GSO_ECN) !== GSO_TCPV6 || (buf[0] & F_NEEDS_CSUM) === 0 || n < t + TCP_HDR) return 0;
+  if ((buf[6] | (buf[7] << 8)) !== L4 || (buf[8] | (buf[9] << 8)) !== TCP_CHECKSUM) return 0;
+  if (u16(buf, f + ETH_TYPE) !== ETHERTYPE_IPV6 || (buf[f + ETH] >>> 4) !== 6 || buf[f + ETH + IP_NEXT] !== TCP) return 0;
+  if (u16(buf, f + ETH + IP_PLEN) !== n - t) return 0;
+  const hdr = L4 + ((buf[t + TCP_OFFSET] >>> 4) << 2);
+  const gso = buf[4] | (buf[5] << 8);
+  const data = n - f - hdr;
+  if (hdr < L4 + TCP_HDR || data <= gso || gso === 0 || hdr + gso > frameMax) return 0;
+  const segs = Math.ceil(data / gso);
+  return segs <= GSO_SEGS_MAX ? segs : 0;
+}
+
 /** gsoSplit: a GSO super-frame (IPv6, TCP or UDP) cut into frames of at most gsoSize bytes of
  *  payload, GSO_SEGS_MAX at most. The transport header starts at csum_start; IPv6 extension
  *  headers between (hop-by-hop first, routing, destination options — what Linux's own
