@@ -46,6 +46,16 @@ export interface Flow {
   /** iperf3 TCP (one stream, its defaults) through the same router right after: bit/s the
    *  receiver got. */
   tcpBits: number;
+  /** The sender's congestion control in that run (iperf3's sender_tcp_congestion: the
+   *  machine's default, which the namespaces inherit). */
+  tcpCc: string;
+  /** The same with cubic as the sender's namespace's default, when the machine's is another: null when it is
+   *  cubic already, or the run was not asked for TCP (tcpCubic below). */
+  tcpCubicBits: number | null;
+  /** CPU time (user + system) this process spent per GB (10^9 bytes) of TCP received in the
+   *  default-congestion-control run, in ms (PersiaOS side only: the node's cost of a byte,
+   *  which the pacing of one stream does not set). */
+  tcpCpuPerGB?: number;
   /** The TAP NICs' own counters (PersiaOS side only). */
   nic?: Record<string, number>;
   /** CPU time (user + system) this process — the PersiaOS node — spent per datagram it
@@ -103,19 +113,43 @@ const TAP_OFFLOAD = process.env.PERSIA_TAP_OFFLOAD !== "0";
  *  rx-udp-gro-forwarding would be turned on for such a router. */
 export const TAP_UDP_GRO = TAP_OFFLOAD && process.env.PERSIA_TAP_UDP_GRO !== "0";
 
-/** iperf3 TCP, one stream, from namespace a to dst in namespace b: bit/s received. */
-async function tcp(a: string, b: string, dst: string): Promise<number> {
-  const server = run(`ip netns exec ${b} iperf3 -s -1 -B ${dst}`);
-  await new Promise((r) => setTimeout(r, 500));
-  const json = await run(`ip netns exec ${a} iperf3 -c ${dst} -t ${SECONDS} -J`);
-  await server;
-  const r = JSON.parse(json);
-  if (r.error) throw new Error(`iperf3: ${r.error}`);
-  return r.end.sum_received.bits_per_second;
+/** iperf3 TCP, one stream, from namespace a to dst in namespace b, with congestion control
+ *  cc as the sender's namespace's default (its net.ipv4.tcp_congestion_control, put back
+ *  after), else the machine's: bit/s received, and the sender's algorithm. Not iperf3 -C:
+ *  measured here, cubic chosen that way on a machine whose default is bbr forwarded 11–20
+ *  Gbit/s between the veths, and 38–50 as the default (spec/performance.md). */
+async function tcp(a: string, b: string, dst: string, cc?: string): Promise<{ bits: number; cc: string }> {
+  const key = "net.ipv4.tcp_congestion_control";
+  const was = cc ? sh(`ip netns exec ${a} sysctl -n ${key}`).trim() : "";
+  if (cc) sh(`ip netns exec ${a} sysctl -qw ${key}=${cc}`);
+  try {
+    const server = run(`ip netns exec ${b} iperf3 -s -1 -B ${dst}`);
+    await new Promise((r) => setTimeout(r, 500));
+    const json = await run(`ip netns exec ${a} iperf3 -c ${dst} -t ${SECONDS} -J`);
+    await server;
+    const r = JSON.parse(json);
+    if (r.error) throw new Error(`iperf3: ${r.error}`);
+    return { bits: r.end.sum_received.bits_per_second, cc: String(r.end.sender_tcp_congestion ?? "unknown") };
+  } finally {
+    if (cc) sh(`ip netns exec ${a} sysctl -qw ${key}=${was}`);
+  }
 }
 
-/** iperf3 UDP, as fast as the sender can, from namespace a to dst in namespace b, then TCP. */
-async function flow(a: string, b: string, dst: string, drops: () => number, out: () => number, bits = 0): Promise<Flow> {
+/** TCP with the machine's default congestion control, then with cubic where that is another
+ *  (spec/performance.md "What the TCP ratio measures"): under BBR a single stream is paced at
+ *  what BBR measures of the path, so the ratio to Linux's veths says little of either
+ *  router's capacity; under cubic a veth router forwards several times as much. */
+async function tcpBoth(a: string, b: string, dst: string): Promise<Pick<Flow, "tcpBits" | "tcpCc" | "tcpCubicBits" | "tcpCpuPerGB">> {
+  const cpu0 = process.cpuUsage();
+  const d = await tcp(a, b, dst);
+  const cpu = process.cpuUsage(cpu0);
+  const tcpCpuPerGB = (cpu.user + cpu.system) / 1000 / Math.max(1e-9, d.bits * SECONDS / 8 / 1e9);
+  return { tcpBits: d.bits, tcpCc: d.cc, tcpCubicBits: d.cc === "cubic" ? null : (await tcp(a, b, dst, "cubic")).bits, tcpCpuPerGB };
+}
+
+/** iperf3 UDP, as fast as the sender can, from namespace a to dst in namespace b, then TCP
+ *  unless withTcp is false (the paced run's TCP would be a fourth figure nothing reads). */
+async function flow(a: string, b: string, dst: string, drops: () => number, out: () => number, bits = 0, withTcp = true): Promise<Flow> {
   const [cpuA, cpuB] = PIN ? ["taskset -c 0 ", "taskset -c 1 "] : ["", ""];
   const server = run(`ip netns exec ${b} ${cpuB}iperf3 -s -1 -B ${dst}`);
   await new Promise((r) => setTimeout(r, 500));
@@ -133,7 +167,7 @@ async function flow(a: string, b: string, dst: string, drops: () => number, out:
     queueDrops: drops() - before, socketDrops: rcvbufErrors(b) - sockBefore, forwarded: (out() - outBefore) / s.seconds,
   };
   const cpuPerFrame = (cpu.user + cpu.system) / Math.max(1, udp.forwarded * s.seconds);
-  return { ...udp, cpuPerFrame, tcpBits: await tcp(a, b, dst) };
+  return { ...udp, cpuPerFrame, ...(withTcp ? await tcpBoth(a, b, dst) : { tcpBits: 0, tcpCc: "", tcpCubicBits: null }) };
 }
 
 /** PersiaOS between TAPs; bits: iperf3's -b (payload bit/s), 0 for as fast as it can. */
@@ -156,7 +190,7 @@ services: []
     }
     // The sender's frames queue on ta's side facing the node: Linux counts what does not fit
     // as tx_dropped of ta (a TAP's transmit is what its reader receives).
-    const f = await flow(n.pa, n.pb, "fd00:b::2", () => txDropped(n.pa, n.ta), () => udpArrived(n.pb), bits);
+    const f = await flow(n.pa, n.pb, "fd00:b::2", () => txDropped(n.pa, n.ta), () => udpArrived(n.pb), bits, bits === 0);
     const nic: Record<string, number> = {};
     for (const b of r.node.status().host?.nics ?? []) {
       for (const [k, v] of Object.entries(b.counters)) nic[`${b.id}.${k}`] = v;
@@ -287,12 +321,29 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   const pt = ps.map((f) => f.tcpBits), lt = ls.map((f) => f.tcpBits), rt = rs.map((f) => f.tcpBits);
   const tr = ps.map((f, i) => f.tcpBits / ls[i].tcpBits);
   const t = against((f) => f.tcpBits, 3);
-  goal("tap-tcp", `${median(tr).toFixed(3)} (${g(median(pt))} against ${g(median(lt))} Gbit/s${boundNote(t.relay)})`, median(tr) >= 1);
-  out(`  iperf3 TCP, one stream, ${SECONDS} s, same routers: PersiaOS ${g(median(pt))} Gbit/s (${g(Math.min(...pt))}–${g(Math.max(...pt))}), ` +
+  const ccs = [...new Set([...ps, ...ls, ...rs].map((f) => f.tcpCc))].join(", ");
+  // The same three routers with cubic, where the machine's default is another: what each
+  // forwards when the sender is not paced at what its congestion control measured.
+  const cubic = ps.every((f) => f.tcpCubicBits !== null) && ls.every((f) => f.tcpCubicBits !== null);
+  const cb = (f: Flow) => f.tcpCubicBits ?? 0;
+  const tc = cubic ? against(cb, 3) : null;
+  goal("tap-tcp", `${median(tr).toFixed(3)} (${g(median(pt))} against ${g(median(lt))} Gbit/s, ${ccs}${boundNote(t.relay)})` +
+    (tc !== null ? `; with cubic ${tc.node}` : ""), median(tr) >= 1 && (tc === null || median(ps.map((f, i) => cb(f) / cb(ls[i]))) >= 1));
+  out(`  iperf3 TCP, one stream, ${SECONDS} s, congestion control ${ccs} (the machine's default), same routers: ` +
+    `PersiaOS ${g(median(pt))} Gbit/s (${g(Math.min(...pt))}–${g(Math.max(...pt))}), ` +
     `Linux ${g(median(lt))} Gbit/s (${g(Math.min(...lt))}–${g(Math.max(...lt))}); PersiaOS / Linux ${t.node} ` +
     (TAP_OFFLOAD ? `(TAP offloads on: 64 KiB super-frames cross the TAPs and the kernel forwards them whole, k_rx_gso and nic_send_gso)`
       : `(PERSIA_TAP_OFFLOAD=0: 1500-byte frames, one system call each; Linux's veths pass 64 KiB GSO frames)`) +
     (bound ? `; relay ${g(median(rt))} Gbit/s (super-frames passed on whole), relay / Linux ${t.relay}` : ""));
+  const cpg = ps.map((f) => f.tcpCpuPerGB ?? 0);
+  out(`    PersiaOS node CPU (user + system, this process) per GB of TCP received, ${ccs}: ${median(cpg).toFixed(0)} ms ` +
+    `(${Math.min(...cpg).toFixed(0)}–${Math.max(...cpg).toFixed(0)})`);
+  if (tc !== null) {
+    const [pc, lc, rc] = [ps.map(cb), ls.map(cb), rs.map(cb)];
+    out(`  the same with cubic (the sender's namespace's default): PersiaOS ${g(median(pc))} Gbit/s (${g(Math.min(...pc))}–${g(Math.max(...pc))}), ` +
+      `Linux ${g(median(lc))} Gbit/s (${g(Math.min(...lc))}–${g(Math.max(...lc))}); PersiaOS / Linux ${tc.node}` +
+      (bound ? `; relay ${g(median(rc))} Gbit/s, relay / Linux ${tc.relay}` : ""));
+  }
   const c = ps[ps.length - 1].nic ?? {};
   if (Object.keys(c).length > 0) {
     out(`    TAP NIC counters, last PersiaOS run (UDP, then TCP): ${Object.entries(c).filter(([, v]) => v !== 0).map(([kk, v]) => `${kk}=${v}`).join(" ")}`);
