@@ -5,6 +5,7 @@
 // its own beyond cached buffer addresses and a view of the kernel's memory.
 // Used by node.ts; tests may drive it directly with mock callbacks.
 import { checksumMemory } from "./nic/csum";
+import type { GsoTarget } from "./nic/nic";
 import { HOST_IMPORTS, HOST_MODULE, KERNEL_EXPORTS, SERVICE_ENV_IMPORTS } from "../../abi/contract";
 import { Errno } from "../../abi/errno";
 import { Buf, REC_HDR, recSize } from "../../abi/kernel";
@@ -182,6 +183,30 @@ export class KernelInstance {
     this.flushQueued();
     this.view.bytes.set(frame, this.k.k_buf(Buf.GSO) >>> 0);   // moves with each one taken whole
     this.k.k_rx_gso(nic, frame.length, gsoSize, now);
+  }
+
+  /** Where the next super-frame may be read straight into (nic.ts GsoSink), or null while
+   *  k_rx_batch runs (a frame that arrives then is deferred, so it is copied anyway). Hands
+   *  the kernel what rxQueue queued first, deferred frames included, so that no call into
+   *  the kernel comes between the read and rxGsoInPlace: Buf.GSO moves only when one is
+   *  taken whole, and is never a packet (kernel/pool.ts). */
+  gsoTarget(): GsoTarget | null {
+    if (this.flushing) return null;
+    while (this.batchCount !== 0) this.flushQueued();   // a deferred frame may queue another
+    const t = this.target;
+    t.bytes = this.view.bytes;
+    t.at = this.k.k_buf(Buf.GSO) >>> 0;
+    t.cap = this.gsoCap;
+    return t;
+  }
+  private readonly target: GsoTarget = { bytes: new Uint8Array(0), at: 0, cap: 0 };
+
+  /** k_rx_gso of a super-frame of len bytes that the host read into Buf.GSO where
+   *  gsoTarget() said, with nothing queued since; as rxGso otherwise. */
+  rxGsoInPlace(nic: number, len: number, gsoSize: number, now: bigint): void {
+    if (this.flushing || this.batchCount !== 0) throw new Error("rxGsoInPlace: frames were queued after gsoTarget(); the super-frame in Buf.GSO would be overtaken");
+    if (len > this.gsoCap) throw new RangeError(`a super-frame of ${len} bytes is longer than Buf.GSO (${this.gsoCap})`);
+    this.k.k_rx_gso(nic, len, gsoSize, now);
   }
 
   /** Queues one frame for the next rxFlush, as a record of Buf.RX_BATCH (abi/kernel.ts

@@ -19,7 +19,7 @@ import { DiskFile } from "./disk";
 import { DiskAnswer, diskOperation } from "./disk_ops";
 import { HostImports, KernelInstance } from "./kernel";
 import { inRange } from "./memview";
-import { NicBackend } from "./nic/nic";
+import { GsoTarget, NicBackend } from "./nic/nic";
 import { ServiceHost } from "./services";
 import { ModuleStore } from "./store";
 import { UsbHost, UsbMatch } from "./usb";
@@ -165,6 +165,10 @@ export class PersiaNode extends EventEmitter {
       if (nic === undefined) continue;
       nic.onFrame = (frame) => this.frame(nic.id, frame);
       if (nic.onSuper !== undefined) nic.onSuper = (frame, gsoSize) => this.superFrame(nic.id, frame, gsoSize);
+      if (nic.gsoSink !== undefined) {
+        const id = nic.id;
+        nic.gsoSink = { target: () => this.gsoTarget(), taken: (len, gsoSize) => this.superTaken(id, len, gsoSize) };
+      }
       nic.onError = (message) => this.log(LogLevel.WARN, message);
     }
     this.openUsb();
@@ -296,9 +300,26 @@ export class PersiaNode extends EventEmitter {
     this.received(nic, frame, gsoSize);
   }
 
-  /** A frame (gsoSize 0: queued for the turn's k_rx_batch) or a super-frame (k_rx_gso now),
-   *  received in this turn. */
-  private received(nic: number, frame: Uint8Array, gsoSize: number): void {
+  /** Buf.GSO for a TAP to read the next super-frame into (kernel.ts gsoTarget), or null:
+   *  not running, or the kernel busy. */
+  private gsoTarget(): GsoTarget | null {
+    if (!this.running) return null;
+    try {
+      return this.kernel.gsoTarget();
+    } catch (e) {
+      this.fatal(e);
+      return null;
+    }
+  }
+
+  /** A super-frame a TAP read straight into Buf.GSO: as superFrame, without the copy. */
+  private superTaken(nic: number, len: number, gsoSize: number): void {
+    this.received(nic, null, gsoSize, len);
+  }
+
+  /** A frame (gsoSize 0: queued for the turn's k_rx_batch) or a super-frame (k_rx_gso now;
+   *  frame null: already in Buf.GSO, len bytes), received in this turn. */
+  private received(nic: number, frame: Uint8Array | null, gsoSize: number, len = 0): void {
     if (!this.running) return;
     try {
       // The clock is read once a turn, by its first frame (the batch's time: spec/hosts.md):
@@ -308,7 +329,8 @@ export class PersiaNode extends EventEmitter {
         this.flushPending = true;
         queueMicrotask(this.queuedFlush);
       }
-      if (gsoSize !== 0) this.kernel.rxGso(nic, frame, gsoSize, this.turnNow);
+      if (frame === null) this.kernel.rxGsoInPlace(nic, len, gsoSize, this.turnNow);
+      else if (gsoSize !== 0) this.kernel.rxGso(nic, frame, gsoSize, this.turnNow);
       else if (!this.kernel.rxQueue(nic, frame, this.turnNow)) this.rxTooLong[nic] = (this.rxTooLong[nic] ?? 0) + 1;
     } catch (e) {
       this.fatal(e);

@@ -401,6 +401,67 @@ test("a TCP super-frame goes to onSuper whole, once, counted as its segments; an
   }
 });
 
+test("after a super-frame taken whole, the next read goes straight into the node's Buf.GSO: taken there without a copy; a frame that is not one is copied out and received as ever; no target, no read there", async () => {
+  const f = fake();
+  useLibcForTests(f.lib);
+  const nic = await TapNic.open({ id: 0, device: "q9fake0", offload: true, mtu: 1500 });
+  try {
+    const kernel = new Uint8Array(300_000);              // the kernel's memory, as the node hands it over
+    let at = 1000;                                       // Buf.GSO: it moves after each one taken whole
+    let offer = true;                                    // false: the kernel is busy (k_rx_batch)
+    const taken: { at: number; len: number; gso: number; bytes: Uint8Array }[] = [];
+    const wholes: number[] = [], frames: Uint8Array[] = [];
+    nic.gsoSink = {
+      target: () => offer ? { bytes: kernel, at, cap: 70_000 } : null,
+      taken: (len, gso) => { taken.push({ at, len, gso, bytes: kernel.slice(at, at + len) }); at += 80_000; },
+    };
+    nic.onSuper = (frame) => { wholes.push(frame.length); };
+    nic.onFrame = (frame) => { frames.push(frame.slice()); };
+    // Where each read that found a frame landed: the NIC's own buffer, or the kernel's at the
+    // frame's address (its vnet header before it).
+    const landed: string[] = [];
+    const read = f.lib.read;
+    f.lib.read = (fd, buf, n) => {
+      const r = read(fd, buf, n);
+      if (r >= 0) landed.push(buf.buffer === kernel.buffer ? `kernel ${buf.byteOffset + VNET}` : "nic");
+      return r;
+    };
+    const a = tcpSuper(45 * 1440, 1440), b = tcpSuper(30 * 1440, 1440), c = tcpSuper(20 * 1440, 1440);
+    b[VNET + 60] = 0x77; c[VNET + 60] = 0x66;            // told apart by a byte of their payload
+    f.reads.push(a, b, c);
+    f.turn();                                            // 45 + 30 segments: past RX_BATCH, the turn ends
+    f.turn();
+    assert.deepEqual(landed, ["nic", "kernel 1000", "kernel 81000"], "the first into the NIC's buffer, the next two where Buf.GSO was");
+    assert.deepEqual(wholes, [a.length - VNET], "only the first went through onSuper (the node copies it)");
+    assert.deepEqual(taken.map((t) => [t.at, t.len, t.gso]), [[1000, b.length - VNET, 1440], [81000, c.length - VNET, 1440]]);
+    assert.deepEqual(taken[0].bytes, b.subarray(VNET), "the frame lies at Buf.GSO");
+    assert.deepEqual(taken[1].bytes, c.subarray(VNET));
+    let cnt = nic.counters();
+    assert.equal(cnt.rx_gso_whole, 3);
+    assert.equal(cnt.rx_gso_in_place, 2);
+    assert.equal(cnt.rx_frames, 45 + 30 + 20);
+    // A UDP datagram read there (the guess was wrong) is copied out and goes as a frame, whole;
+    // the read after it goes to the NIC's own buffer again.
+    const udp = new Uint8Array([...new Array<number>(VNET).fill(0), ...udpFrame([1, 2, 3, 4])]);
+    f.reads.push(udp, tcpSuper(3 * 1440, 1440));
+    f.turn();
+    assert.deepEqual(frames, [udp.subarray(VNET)]);
+    assert.deepEqual(landed.slice(3), ["kernel 161000", "nic"]);
+    assert.equal(wholes.length, 2, "the super-frame after it went through onSuper");
+    // Offered no Buf.GSO (the kernel busy), the read goes to the NIC's buffer.
+    offer = false;
+    f.reads.push(tcpSuper(4 * 1440, 1440));
+    f.turn();
+    assert.deepEqual(landed.slice(5), ["nic"]);
+    assert.equal(wholes.length, 3);
+    cnt = nic.counters();
+    assert.equal(cnt.rx_gso_in_place, 2);
+    assert.equal(cnt.rx_gso_whole, 5);
+  } finally {
+    nic.close();
+  }
+});
+
 const VNET = 10;
 
 /** The kernel's side of a super-frame: the frame alone, 20 TCP header bytes, `data` of 0x5a. */

@@ -3,7 +3,8 @@
 // TCP go from one namespace to the other and arrive whole (the receiver's SHA-256 equals the
 // sender's), and 4 MiB more with a destination options header on every packet, while Linux hands the node 64 KiB super-frames (split by the node: rx_gso) and
 // the node hands Linux merged super-frames (tx_gso); the plain TCP's super-frames go through
-// the kernel whole (k_rx_gso, nic_send_gso: rx_gso_whole, tx_gso_whole), the one with
+// the kernel whole (k_rx_gso, nic_send_gso: rx_gso_whole, tx_gso_whole; after the first, read
+// straight into Buf.GSO: rx_gso_in_place), the one with
 // options is split and merged by the host; then 3,000 UDP datagrams of mixed
 // sizes, paced, arrive all, each intact (count and digest of the set), with UDP merging on
 // (the manifest's `udp_gro: true`). The TAP counters say
@@ -140,6 +141,8 @@ services: []
     assert.ok(a.rx_gso > 0, `Linux handed the node TCP super-frames (rx_gso ${a.rx_gso})`);
     assert.ok(a.rx_gso_whole > 0 && b.tx_gso_whole > 0,
       `the kernel took TCP super-frames whole and sent them whole (rx_gso_whole ${a.rx_gso_whole}, tx_gso_whole ${b.tx_gso_whole})`);
+    assert.ok(a.rx_gso_in_place > 0 && a.rx_gso_in_place < a.rx_gso_whole,
+      `after the first, super-frames were read straight into Buf.GSO (rx_gso_in_place ${a.rx_gso_in_place} of ${a.rx_gso_whole})`);
     assert.ok(b.tx_gso > 0 && b.tx_merged > 0, `the node handed Linux merged super-frames (tx_gso ${b.tx_gso})`);
     for (const c of [a, b]) {
       assert.equal(c.rx_gso_bad + c.rx_vnet_bad_csum + c.rx_vnet_short, 0, JSON.stringify(c));

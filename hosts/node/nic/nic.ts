@@ -28,6 +28,9 @@ export interface NicBackend {
    *  those it takes whole (k_rx_gso, spec/abi.md "Super-frames") calls this instead of onFrame
    *  for them, in order with its frames; only valid during the call. */
   onSuper?: ((frame: Uint8Array, gsoSize: number) => void) | null;
+  /** Where such a backend may read the next super-frame straight into the kernel's Buf.GSO,
+   *  so that none is copied there (node.ts sets it beside onSuper). */
+  gsoSink?: GsoSink | null;
   /** nic_send_gso: one TCP super-frame, [off, off + len) of `bytes`, segments of gsoSize TCP
    *  payload bytes; as sendAt otherwise, but that the GSO_HEADROOM bytes before off are the
    *  backend's to overwrite during the call (abi/kernel.ts). Only a TAP NIC has it: the kernel sends super-frames
@@ -39,6 +42,28 @@ export interface NicBackend {
   counters(): Record<string, number>;
   /** Releases sockets or queues; later sends fail and no more frames arrive. */
   close(): void;
+}
+
+/** Buf.GSO for a backend that reads super-frames into it in place (kernel.ts gsoTarget). */
+export interface GsoTarget {
+  /** The kernel's memory as bytes; valid until the next call into the kernel. */
+  bytes: Uint8Array;
+  /** Buf.GSO's address: the frame goes there, and the GSO_HEADROOM bytes before it are the
+   *  backend's too (a TAP's vnet header; spec/abi.md "Super-frames"). */
+  at: number;
+  /** Buf.GSO's size. */
+  cap: number;
+}
+
+/** The node's side of reading super-frames in place: target() hands over what was queued
+ *  before (so nothing reaches the kernel between the read and taken()) and says where
+ *  Buf.GSO is, or null when it cannot be read into now; taken() is k_rx_gso of the
+ *  super-frame a backend read there, len bytes from target().at, segments of gsoSize. A
+ *  read there that is not such a super-frame is the backend's to copy out before it calls
+ *  into the node again. */
+export interface GsoSink {
+  target(): GsoTarget | null;
+  taken(len: number, gsoSize: number): void;
 }
 
 /** One whole frame to nic: sendAt over all of it (peers and tests hold their frames alone). */

@@ -19,7 +19,7 @@
 // Used by node.ts as a NicBackend; launch.ts opens it for a manifest NIC of kind "tap".
 import { Errno } from "../../../abi/errno";
 import { TAP_DEVICE_PATTERN } from "../../../loader/manifest/limits";
-import { frameAt, NicBackend } from "./nic";
+import { frameAt, GsoSink, NicBackend } from "./nic";
 import { LINK_FRAME_MAX, MTU_MAX } from "../../../abi/limits";
 import { ETH_HDR, GSO_FRAME_MAX, GSO_HEADROOM } from "../../../abi/kernel";
 import { Coalescer, F_NEEDS_CSUM, GSO_ECN, GSO_TCPV6, GSO_UDP_L4, receive, split, VNET_HDR_LEN, wholeSegments } from "./offload";
@@ -52,6 +52,14 @@ export class TapNic implements NicBackend {
    *  the kernel takes whole (k_rx_gso, spec/abi.md "Super-frames"), with its gso_size; the
    *  frame is only valid during the call. null: every super-frame is split here, as before. */
   onSuper: ((frame: Uint8Array, gsoSize: number) => void) | null = null;
+  /** Where the node lets this NIC read a super-frame straight into Buf.GSO (nic.ts GsoSink):
+   *  used while the last read was one taken whole, so a TCP flow's 64 KiB reads are not
+   *  copied again; a read there that is not one is copied into rx and goes on from there.
+   *  PERSIA_TAP_GSO_IN_PLACE=0 reads every one into rx, for measuring. */
+  gsoSink: GsoSink | null = null;
+  private readonly inPlace = process.env.PERSIA_TAP_GSO_IN_PLACE !== "0";
+  /** The last read was a super-frame the kernel took whole: read the next one in place. */
+  private direct = false;
   /** sendGsoAt's room for one segment, without offloads. */
   private gsoOut: Uint8Array | null = null;
   private fd: number;
@@ -91,7 +99,7 @@ export class TapNic implements NicBackend {
   private readonly stats = {
     rx_frames: 0, rx_batches: 0, rx_batch_full: 0, undelivered: 0,
     tx_frames: 0, send_errors: 0, tx_link_down: 0, tx_busy: 0, device_gone: 0,
-    rx_gso: 0, rx_gso_whole: 0, tx_gso_whole: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0, rx_gso_capped: 0,
+    rx_gso: 0, rx_gso_whole: 0, rx_gso_in_place: 0, tx_gso_whole: 0, rx_csum: 0, rx_vnet_short: 0, rx_vnet_bad_csum: 0, rx_gso_bad: 0, rx_gso_capped: 0,
     tx_writes: 0, tx_gso: 0, tx_lost: 0, tx_gso_refused: 0, tx_ring_submits: 0,
     /** 1 while the writes go through io_uring. */
     tx_ring: 0,
@@ -408,14 +416,20 @@ export class TapNic implements NicBackend {
     const { E } = this.lib;
     let frames = 0;
     while (frames < RX_BATCH && !this.closed && !this.gone) {
-      const n = this.lib.read(this.fd, this.rx, this.rx.length);
+      // After a super-frame taken whole, the next read goes straight into Buf.GSO, which
+      // target() makes sure nothing else reaches before taken() (kernel.ts gsoTarget).
+      const t = this.direct && this.gsoSink !== null ? this.gsoSink.target() : null;
+      const into = t === null ? this.rx : t.bytes.subarray(t.at - VNET_HDR_LEN, t.at + t.cap);
+      const n = this.lib.read(this.fd, into, into.length);
       if (n < 0) {
         const e = this.lib.errno();
         if (e === E.EINTR) continue;
         if (e !== E.EAGAIN) this.lose("read", this.lib.describe(e));
         break;
       }
-      if (this.vnet) {
+      if (t !== null) {
+        frames += this.receiveInPlace(into, n);
+      } else if (this.vnet) {
         frames += this.receiveVnet(n);
       } else {
         frames++;
@@ -432,6 +446,7 @@ export class TapNic implements NicBackend {
    *  dropped. Returns the frames it delivered, at least 1 (what the turn's budget counts). */
   private receiveVnet(n: number): number {
     const whole = this.onSuper !== null ? wholeSegments(this.rx, n, this.splitFrameMax) : 0;
+    this.direct = whole > 0 && this.inPlace;
     if (whole > 0) {
       this.stats.rx_gso++;
       this.stats.rx_gso_whole++;
@@ -456,6 +471,27 @@ export class TapNic implements NicBackend {
     if (gso) this.stats.rx_gso++;
     else if (csum) this.stats.rx_csum++;
     return r > 0 ? r : 1;
+  }
+
+  /** A read into Buf.GSO (vnet header first, in `into`): the super-frame is the kernel's
+   *  with no copy (taken), or anything else is copied into rx and received from there, before
+   *  anything calls into the node. */
+  private receiveInPlace(into: Uint8Array, n: number): number {
+    const whole = wholeSegments(into, n, this.splitFrameMax);
+    if (whole === 0) {
+      this.rx.set(into.subarray(0, n));
+      return this.receiveVnet(n);
+    }
+    this.stats.rx_gso++;
+    this.stats.rx_gso_whole++;
+    this.stats.rx_gso_in_place++;
+    this.stats.rx_frames += whole;
+    try {
+      this.gsoSink!.taken(n - VNET_HDR_LEN, into[4] | (into[5] << 8));
+    } catch (e) {
+      process.nextTick(() => { throw e; }); // a broken node: let Node's own handlers see it
+    }
+    return whole;
   }
 
   private readonly deliverBound = (frame: Uint8Array): void => this.deliver(frame);
