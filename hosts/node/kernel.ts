@@ -186,13 +186,15 @@ export class KernelInstance {
   }
 
   /** Where the next super-frame may be read straight into (nic.ts GsoSink), or null while
-   *  k_rx_batch runs (a frame that arrives then is deferred, so it is copied anyway). Hands
-   *  the kernel what rxQueue queued first, deferred frames included, so that no call into
-   *  the kernel comes between the read and rxGsoInPlace: Buf.GSO moves only when one is
-   *  taken whole, and is never a packet (kernel/pool.ts). */
+   *  k_rx_batch runs (a frame that arrives then is deferred, so it is copied anyway) or a
+   *  listener queued a frame during the flush here (it waits for the next flush, as ever).
+   *  Hands the kernel what rxQueue queued first, so that no call into the kernel comes
+   *  between the read and rxGsoInPlace: Buf.GSO moves only when one is taken whole, and is
+   *  never a packet (kernel/pool.ts). */
   gsoTarget(): GsoTarget | null {
     if (this.flushing) return null;
-    while (this.batchCount !== 0) this.flushQueued();   // a deferred frame may queue another
+    this.flushQueued();
+    if (this.batchCount !== 0) return null;
     const t = this.target;
     t.bytes = this.view.bytes;
     t.at = this.k.k_buf(Buf.GSO) >>> 0;

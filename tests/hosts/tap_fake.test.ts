@@ -14,6 +14,7 @@ import { Errno } from "../../abi/errno";
 import { RingSys } from "../../hosts/node/nic/uring";
 import { fakeLinux } from "./uring_fake";
 import { sendFrame } from "../../hosts/node/nic/nic";
+import { GSO_FRAME_MAX } from "../../abi/kernel";
 
 const E: Record<string, number> = {
   EPERM: 1, ENOENT: 2, EINTR: 4, EIO: 5, EAGAIN: 11, ENOMEM: 12, EACCES: 13, EBUSY: 16, EINVAL: 22, ENOBUFS: 105,
@@ -412,7 +413,7 @@ test("after a super-frame taken whole, the next read goes straight into the node
     const taken: { at: number; len: number; gso: number; bytes: Uint8Array }[] = [];
     const wholes: number[] = [], frames: Uint8Array[] = [];
     nic.gsoSink = {
-      target: () => offer ? { bytes: kernel, at, cap: 70_000 } : null,
+      target: () => offer ? { bytes: kernel, at, cap: GSO_FRAME_MAX } : null,
       taken: (len, gso) => { taken.push({ at, len, gso, bytes: kernel.slice(at, at + len) }); at += 80_000; },
     };
     nic.onSuper = (frame) => { wholes.push(frame.length); };
@@ -454,9 +455,16 @@ test("after a super-frame taken whole, the next read goes straight into the node
     f.turn();
     assert.deepEqual(landed.slice(5), ["nic"]);
     assert.equal(wholes.length, 3);
+    // A target without room for the vnet header before it is not read into either.
+    offer = true;
+    at = VNET - 1;
+    f.reads.push(tcpSuper(4 * 1440, 1440));
+    f.turn();
+    assert.deepEqual(landed.slice(6), ["nic"]);
+    assert.equal(wholes.length, 4);
     cnt = nic.counters();
     assert.equal(cnt.rx_gso_in_place, 2);
-    assert.equal(cnt.rx_gso_whole, 5);
+    assert.equal(cnt.rx_gso_whole, 6);
   } finally {
     nic.close();
   }

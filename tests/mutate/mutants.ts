@@ -408,7 +408,9 @@ export const MUTANTS: Mutant[] = [
   { id: "gso-in-place-no-copy", guarantee: "a read into Buf.GSO that is no super-frame the kernel takes is copied into the TAP's own buffer before it is received from there",
     file: "hosts/node/nic/tap.ts", from: "      this.rx.set(into.subarray(0, n));\n", to: "", tests: [TAP_FAKE] },
   { id: "gso-in-place-queued-first", guarantee: "Buf.GSO is offered for a read only after the frames queued before it went to the kernel, so none overtakes them or lands on it",
-    file: "hosts/node/kernel.ts", from: "    while (this.batchCount !== 0) this.flushQueued();", to: "", tests: ["tests/hosts/batch.test.ts"], services: ["echo"] },
+    file: "hosts/node/kernel.ts", from: "    this.flushQueued();\n    if (this.batchCount !== 0) return null;", to: "    if (this.batchCount !== 0) return null;", tests: ["tests/hosts/batch.test.ts"], services: ["echo"] },
+  { id: "gso-in-place-requeued", guarantee: "a frame a listener queues during gsoTarget's flush waits for the next flush, and Buf.GSO is not offered meanwhile",
+    file: "hosts/node/kernel.ts", from: "    if (this.batchCount !== 0) return null;", to: "    while (this.batchCount !== 0) this.flushQueued();", tests: ["tests/hosts/batch.test.ts"], services: ["echo"] },
 
   // The operator's disk operations (spec/hosts.md "Disks", spec/security.md).
   { id: "disk-fault-ignored", guarantee: "while a fault is injected every disk call answers EIO and touches nothing",

@@ -418,7 +418,10 @@ export class TapNic implements NicBackend {
     while (frames < RX_BATCH && !this.closed && !this.gone) {
       // After a super-frame taken whole, the next read goes straight into Buf.GSO, which
       // target() makes sure nothing else reaches before taken() (kernel.ts gsoTarget).
-      const t = this.direct && this.gsoSink !== null ? this.gsoSink.target() : null;
+      let t = this.direct && this.gsoSink !== null ? this.gsoSink.target() : null;
+      if (this.closed || this.gone) break;               // the node may have stopped in there
+      // No more than rx holds (a copy out must fit), and the vnet header's room before it.
+      if (t !== null && (t.at < VNET_HDR_LEN || t.cap > this.rx.length - VNET_HDR_LEN)) t = null;
       const into = t === null ? this.rx : t.bytes.subarray(t.at - VNET_HDR_LEN, t.at + t.cap);
       const n = this.lib.read(this.fd, into, into.length);
       if (n < 0) {
