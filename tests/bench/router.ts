@@ -49,8 +49,8 @@ export interface Flow {
   /** The sender's congestion control in that run (iperf3's sender_tcp_congestion: the
    *  machine's default, which the namespaces inherit). */
   tcpCc: string;
-  /** The same with cubic as the sender's namespace's default, when the machine's is another: null when it is
-   *  cubic already, or the run was not asked for TCP (tcpCubic below). */
+  /** The same with cubic as the sender's namespace's default, when the machine's is another:
+   *  null when it is cubic already, or the run measured no TCP (flow's withTcp). */
   tcpCubicBits: number | null;
   /** CPU time (user + system) this process spent per GB (10^9 bytes) of TCP received in the
    *  default-congestion-control run, in ms (PersiaOS side only: the node's cost of a byte,
@@ -327,8 +327,9 @@ export async function routerBench(out: (line: string) => void, opts: { runs?: nu
   const cubic = ps.every((f) => f.tcpCubicBits !== null) && ls.every((f) => f.tcpCubicBits !== null);
   const cb = (f: Flow) => f.tcpCubicBits ?? 0;
   const tc = cubic ? against(cb, 3) : null;
+  const cubicMet = !cubic || median(ps.map((f, i) => cb(f) / cb(ls[i]))) >= 1;
   goal("tap-tcp", `${median(tr).toFixed(3)} (${g(median(pt))} against ${g(median(lt))} Gbit/s, ${ccs}${boundNote(t.relay)})` +
-    (tc !== null ? `; with cubic ${tc.node}` : ""), median(tr) >= 1 && (tc === null || median(ps.map((f, i) => cb(f) / cb(ls[i]))) >= 1));
+    (tc !== null ? `; with cubic ${tc.node}` : ""), median(tr) >= 1 && cubicMet);
   out(`  iperf3 TCP, one stream, ${SECONDS} s, congestion control ${ccs} (the machine's default), same routers: ` +
     `PersiaOS ${g(median(pt))} Gbit/s (${g(Math.min(...pt))}–${g(Math.max(...pt))}), ` +
     `Linux ${g(median(lt))} Gbit/s (${g(Math.min(...lt))}–${g(Math.max(...lt))}); PersiaOS / Linux ${t.node} ` +

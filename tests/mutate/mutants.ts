@@ -406,7 +406,7 @@ export const MUTANTS: Mutant[] = [
   { id: "gso-host-any-csum-start", guarantee: "the TAP hands the kernel whole only a TCP super-frame whose TCP header follows the IPv6 header (csum_start 54)",
     file: "hosts/node/nic/offload.ts", from: "  if ((buf[6] | (buf[7] << 8)) !== L4 || (buf[8] | (buf[9] << 8)) !== TCP_CHECKSUM) return 0;", to: "", tests: [TAP_FAKE] },
   { id: "gso-in-place-no-copy", guarantee: "a read into Buf.GSO that is no super-frame the kernel takes is copied into the TAP's own buffer before it is received from there",
-    file: "hosts/node/nic/tap.ts", from: "      this.rx.set(into.subarray(0, n));\n", to: "", tests: [TAP_FAKE] },
+    file: "hosts/node/nic/tap.ts", from: "    this.rx.set(into.subarray(0, n));\n", to: "", tests: [TAP_FAKE] },
   { id: "gso-in-place-queued-first", guarantee: "Buf.GSO is offered for a read only after the frames queued before it went to the kernel, so none overtakes them or lands on it",
     file: "hosts/node/kernel.ts", from: "    this.flushQueued();\n    if (this.batchCount !== 0) return null;", to: "    if (this.batchCount !== 0) return null;", tests: ["tests/hosts/batch.test.ts"], services: ["echo"] },
   { id: "gso-in-place-requeued", guarantee: "a frame a listener queues during gsoTarget's flush waits for the next flush, and Buf.GSO is not offered meanwhile",

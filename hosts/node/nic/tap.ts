@@ -445,22 +445,47 @@ export class TapNic implements NicBackend {
     if (status < 0) this.lose("poll", "POLLERR");
   }
 
-  /** A read with a vnet header: split or checksum-completed (offload.ts), or counted and
-   *  dropped. Returns the frames it delivered, at least 1 (what the turn's budget counts). */
+  /** A read with a vnet header, in rx: a TCP super-frame the kernel takes whole goes to
+   *  onSuper (the node copies it into Buf.GSO, and the next read goes there itself), anything
+   *  else to receiveSplit. Returns the frames it delivered, at least 1 (what the turn's budget
+   *  counts). */
   private receiveVnet(n: number): number {
     const whole = this.onSuper !== null ? wholeSegments(this.rx, n, this.splitFrameMax) : 0;
     this.direct = whole > 0 && this.inPlace;
-    if (whole > 0) {
-      this.stats.rx_gso++;
-      this.stats.rx_gso_whole++;
-      this.stats.rx_frames += whole;
-      try {
-        this.onSuper!(this.rx.subarray(VNET_HDR_LEN, n), this.rx[4] | (this.rx[5] << 8));
-      } catch (e) {
-        process.nextTick(() => { throw e; }); // a broken node: let Node's own handlers see it
-      }
-      return whole;
+    return whole > 0 ? this.handWhole(this.rx, n, whole, false) : this.receiveSplit(n);
+  }
+
+  /** A read into Buf.GSO (vnet header first, in `into`): the super-frame is the kernel's
+   *  with no copy (taken), or anything else is copied into rx and received from there, before
+   *  anything calls into the node; the next read then goes to rx. */
+  private receiveInPlace(into: Uint8Array, n: number): number {
+    const whole = wholeSegments(into, n, this.splitFrameMax);
+    if (whole > 0) return this.handWhole(into, n, whole, true);
+    this.direct = false;
+    this.rx.set(into.subarray(0, n));
+    return this.receiveSplit(n);
+  }
+
+  /** A super-frame of `segs` segments, buf[0, n) behind its vnet header, handed to the kernel
+   *  whole: through onSuper from rx, or in place (taken) from Buf.GSO. Counted as its segments. */
+  private handWhole(buf: Uint8Array, n: number, segs: number, inPlace: boolean): number {
+    this.stats.rx_gso++;
+    this.stats.rx_gso_whole++;
+    if (inPlace) this.stats.rx_gso_in_place++;
+    this.stats.rx_frames += segs;
+    const gsoSize = buf[4] | (buf[5] << 8);
+    try {
+      if (inPlace) this.gsoSink!.taken(n - VNET_HDR_LEN, gsoSize);
+      else this.onSuper!(buf.subarray(VNET_HDR_LEN, n), gsoSize);
+    } catch (e) {
+      process.nextTick(() => { throw e; }); // a broken node: let Node's own handlers see it
     }
+    return segs;
+  }
+
+  /** A read in rx that the kernel does not take whole: split or checksum-completed
+   *  (offload.ts), or counted and dropped. Returns the frames it delivered, at least 1. */
+  private receiveSplit(n: number): number {
     const gso = this.rx[1] !== 0, csum = (this.rx[0] & 1) !== 0;
     let r = receive(this.rx, n, this.segment, this.splitFrameMax, this.deliverBound);
     if (typeof r === "string") {
@@ -474,27 +499,6 @@ export class TapNic implements NicBackend {
     if (gso) this.stats.rx_gso++;
     else if (csum) this.stats.rx_csum++;
     return r > 0 ? r : 1;
-  }
-
-  /** A read into Buf.GSO (vnet header first, in `into`): the super-frame is the kernel's
-   *  with no copy (taken), or anything else is copied into rx and received from there, before
-   *  anything calls into the node. */
-  private receiveInPlace(into: Uint8Array, n: number): number {
-    const whole = wholeSegments(into, n, this.splitFrameMax);
-    if (whole === 0) {
-      this.rx.set(into.subarray(0, n));
-      return this.receiveVnet(n);
-    }
-    this.stats.rx_gso++;
-    this.stats.rx_gso_whole++;
-    this.stats.rx_gso_in_place++;
-    this.stats.rx_frames += whole;
-    try {
-      this.gsoSink!.taken(n - VNET_HDR_LEN, into[4] | (into[5] << 8));
-    } catch (e) {
-      process.nextTick(() => { throw e; }); // a broken node: let Node's own handlers see it
-    }
-    return whole;
   }
 
   private readonly deliverBound = (frame: Uint8Array): void => this.deliver(frame);
